@@ -1,0 +1,96 @@
+/**
+ * The one failure taxonomy of Pantheon.
+ *
+ * Every failure has a `type` (a stable string the Web UI and retry policies see), a category, and
+ * says whether a retry can help. Activities convert a {@link PantheonError} into a Temporal
+ * `ApplicationFailure` with {@link toApplicationFailure}, so the engine retries exactly the
+ * failures that can heal and honours a provider's retry-after through `nextRetryDelay`.
+ *
+ * This module must stay free of Node built-ins: workflows import the type names from it.
+ *
+ * @example
+ *   throw PantheonError.of('rate_limited', 'provider answered 429', { retryAfterMs: 2000 });
+ */
+
+/** Who is at fault, in mastra's sense: USER and SYSTEM do not heal by retrying, THIRD_PARTY may. */
+export type ErrorCategory = 'user' | 'system' | 'third_party';
+
+interface ErrorTypeSpec {
+  readonly category: ErrorCategory;
+  readonly retryable: boolean;
+}
+
+/** Every failure type Pantheon knows, with whether a retry can cure it. */
+export const ERROR_TYPES = {
+  // A provider's transient trouble: retrying helps.
+  rate_limited: { category: 'third_party', retryable: true },
+  provider_unavailable: { category: 'third_party', retryable: true },
+  provider_timeout: { category: 'third_party', retryable: true },
+  connection_reset: { category: 'third_party', retryable: true },
+  malformed_response: { category: 'third_party', retryable: true },
+  invalid_output: { category: 'third_party', retryable: true },
+  // A provider's permanent refusal: no wait cures these.
+  quota_exhausted: { category: 'third_party', retryable: false },
+  auth_failed: { category: 'system', retryable: false },
+  provider_rejected: { category: 'third_party', retryable: false },
+  // Pantheon's own rules: the same input fails the same way again.
+  unknown_model: { category: 'system', retryable: false },
+  unknown_price: { category: 'system', retryable: false },
+  missing_usage: { category: 'system', retryable: false },
+  budget_exceeded: { category: 'user', retryable: false },
+  task_rejected: { category: 'user', retryable: false },
+  invalid_input: { category: 'user', retryable: false },
+  unknown_specialist: { category: 'user', retryable: false },
+  config_invalid: { category: 'system', retryable: false },
+  iteration_limit: { category: 'system', retryable: false },
+  store_unavailable: { category: 'system', retryable: true },
+} as const satisfies Record<string, ErrorTypeSpec>;
+
+export type ErrorType = keyof typeof ERROR_TYPES;
+
+/** Failure types whose retries are not worth the money: the activity fails at once. */
+export const NON_RETRYABLE_TYPES: readonly ErrorType[] = (Object.keys(ERROR_TYPES) as ErrorType[]).filter(
+  (t) => !ERROR_TYPES[t].retryable,
+);
+
+export interface PantheonErrorOptions {
+  /** JSON-safe facts about the failure (never a secret: these reach the Web UI). */
+  details?: Record<string, unknown>;
+  /** A provider's retry-after, honoured as the next retry delay. */
+  retryAfterMs?: number;
+  cause?: unknown;
+}
+
+export class PantheonError extends Error {
+  readonly type: ErrorType;
+  readonly category: ErrorCategory;
+  readonly retryable: boolean;
+  readonly details: Record<string, unknown>;
+  readonly retryAfterMs?: number;
+
+  constructor(type: ErrorType, message: string, options: PantheonErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'PantheonError';
+    this.type = type;
+    this.category = ERROR_TYPES[type].category;
+    this.retryable = ERROR_TYPES[type].retryable;
+    this.details = options.details ?? {};
+    this.retryAfterMs = options.retryAfterMs;
+  }
+
+  static of(type: ErrorType, message: string, options?: PantheonErrorOptions): PantheonError {
+    return new PantheonError(type, message, options);
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { type: this.type, message: this.message, retryable: this.retryable, details: this.details };
+  }
+}
+
+export function isPantheonError(err: unknown): err is PantheonError {
+  return err instanceof PantheonError;
+}
+
+export function isErrorType(value: unknown): value is ErrorType {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(ERROR_TYPES, value);
+}

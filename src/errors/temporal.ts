@@ -1,0 +1,33 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { PantheonError, isPantheonError } from './index';
+
+/**
+ * Converts any thrown value into the ApplicationFailure Temporal should see: typed, retryable or
+ * not as the taxonomy says, with a provider's retry-after as the next retry delay. Unknown errors
+ * stay retryable: a bug that heals on another worker should get that chance, bounded by policy.
+ */
+export function toApplicationFailure(err: unknown): ApplicationFailure {
+  if (err instanceof ApplicationFailure) return err;
+  if (isPantheonError(err)) {
+    return ApplicationFailure.create({
+      message: err.message,
+      type: err.type,
+      nonRetryable: !err.retryable,
+      details: [err.details],
+      nextRetryDelay: err.retryAfterMs === undefined ? undefined : err.retryAfterMs,
+    });
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return ApplicationFailure.create({ message, type: 'unexpected', nonRetryable: false });
+}
+
+/** Runs an activity body so every failure leaves it as a typed ApplicationFailure. */
+export async function asActivity<T>(body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (err) {
+    throw toApplicationFailure(err);
+  }
+}
+
+export { PantheonError };

@@ -1,0 +1,64 @@
+/** The one interface Pantheon speaks to every LLM provider through. */
+
+export type ProviderName = 'openai' | 'anthropic';
+
+/** Why a call is made; the offline provider answers by it, and logs and budgets group by it. */
+export type CallPurpose = 'specialist' | 'router' | 'compressor';
+
+export interface ChatMessage {
+  role: 'user' | 'assistant';
+  content: string;
+}
+
+export interface ChatRequest {
+  provider: ProviderName;
+  model: string;
+  system: string;
+  messages: ChatMessage[];
+  maxOutputTokens: number;
+  /** Ask for a single JSON object as the answer. */
+  json: boolean;
+  purpose: CallPurpose;
+  /** The specialist making the call, for attribution. */
+  agent?: string;
+  /** The task (workflow id) the call serves, for attribution and fault matching. */
+  taskId?: string;
+}
+
+/**
+ * Token usage normalised across providers: `inputTokens` excludes cached tokens (OpenAI's
+ * prompt_tokens include them, Anthropic's input_tokens do not; the adapters reconcile).
+ */
+export interface Usage {
+  inputTokens: number;
+  cachedInputTokens: number;
+  /** Anthropic's cache writes, priced at a premium; 0 for OpenAI. */
+  cacheWriteTokens: number;
+  outputTokens: number;
+}
+
+export interface ChatResult {
+  text: string;
+  usage: Usage;
+  model: string;
+  costUsd: number;
+  latencyMs: number;
+}
+
+/** One provider behind the SDK that speaks its wire format. */
+export interface LlmProvider {
+  readonly name: ProviderName;
+  complete(request: ChatRequest, signal?: AbortSignal): Promise<Omit<ChatResult, 'costUsd'>>;
+}
+
+/** Calls any model by provider name, prices the usage, and fails closed on unknown prices. */
+export interface LlmClient {
+  complete(request: ChatRequest, signal?: AbortSignal): Promise<ChatResult>;
+}
+
+/** HTTP headers Pantheon sends with every call; the offline provider answers by them. */
+export const PANTHEON_HEADERS = {
+  purpose: 'x-pantheon-purpose',
+  agent: 'x-pantheon-agent',
+  task: 'x-pantheon-task',
+} as const;

@@ -1,0 +1,42 @@
+import { z } from 'zod';
+
+/**
+ * What each LLM answer must look like, per purpose. The run-specialist loop, the router and the
+ * compressor parse every answer with these schemas; an answer that does not fit is an
+ * `invalid_output` failure, which the engine retries a bounded number of times.
+ *
+ * The offline provider produces answers in exactly these shapes, so tests exercise the same path
+ * as real providers.
+ */
+
+/** One iteration of a specialist: progress on one step, or the final result. */
+export const SpecialistStep = z.object({
+  step: z.number().int().min(1),
+  of: z.number().int().min(1),
+  status: z.enum(['continue', 'done']),
+  note: z.string().min(1).max(4000),
+  result: z.string().max(20000).optional(),
+});
+export type SpecialistStep = z.infer<typeof SpecialistStep>;
+
+/** The router's classification when its keyword rules are unsure. */
+export const RouterAnswer = z.object({
+  specialist: z.string().min(1),
+  confidence: z.number().min(0).max(1),
+  reason: z.string().min(1).max(1000),
+});
+export type RouterAnswer = z.infer<typeof RouterAnswer>;
+
+/** The compressor's summary of a specialist's history so far. */
+export const CompressorAnswer = z.object({
+  summary: z.string().min(1).max(8000),
+});
+export type CompressorAnswer = z.infer<typeof CompressorAnswer>;
+
+/**
+ * The first user message of every specialist conversation begins with this heading, followed by
+ * the task text. Work items in the task are lines that start with "- ", "* " or "1. ".
+ */
+export const TASK_HEADING = 'TASK';
+/** After compression the conversation continues from a user message that starts with this. */
+export const SUMMARY_HEADING = 'PROGRESS SUMMARY';

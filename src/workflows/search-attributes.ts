@@ -1,0 +1,38 @@
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+/**
+ * Pantheon's custom search attributes: what an operator filters tasks by in the Web UI and with
+ * `temporal workflow list --query`. They fit the dev server's SQLite visibility limits (at most 10
+ * Keyword and 3 each of Int, Double, Bool, Datetime, Text, KeywordList per namespace); keep the
+ * budget in `SEARCH_ATTRIBUTE_LIMITS` when adding one.
+ */
+export const TaskStatus = defineSearchAttributeKey('PantheonStatus', SearchAttributeType.KEYWORD);
+export const TaskSpecialist = defineSearchAttributeKey('PantheonSpecialist', SearchAttributeType.KEYWORD);
+export const TaskPriority = defineSearchAttributeKey('PantheonPriority', SearchAttributeType.KEYWORD);
+export const TaskCostUsd = defineSearchAttributeKey('PantheonCostUsd', SearchAttributeType.DOUBLE);
+export const TaskIterations = defineSearchAttributeKey('PantheonIterations', SearchAttributeType.INT);
+export const TaskTokens = defineSearchAttributeKey('PantheonTokens', SearchAttributeType.INT);
+
+export const ALL_SEARCH_ATTRIBUTES = [TaskStatus, TaskSpecialist, TaskPriority, TaskCostUsd, TaskIterations, TaskTokens];
+
+/** The server-side type names the Temporal CLI and operator service use. */
+export const SEARCH_ATTRIBUTE_CLI_TYPES: Record<SearchAttributeType, string> = {
+  [SearchAttributeType.TEXT]: 'Text',
+  [SearchAttributeType.KEYWORD]: 'Keyword',
+  [SearchAttributeType.INT]: 'Int',
+  [SearchAttributeType.DOUBLE]: 'Double',
+  [SearchAttributeType.BOOL]: 'Bool',
+  [SearchAttributeType.DATETIME]: 'Datetime',
+  [SearchAttributeType.KEYWORD_LIST]: 'KeywordList',
+};
+
+/** The SQLite visibility store's per-namespace limits (see DESIGN.md). */
+export const SEARCH_ATTRIBUTE_LIMITS: Record<SearchAttributeType, number> = {
+  [SearchAttributeType.TEXT]: 3,
+  [SearchAttributeType.KEYWORD]: 10,
+  [SearchAttributeType.INT]: 3,
+  [SearchAttributeType.DOUBLE]: 3,
+  [SearchAttributeType.BOOL]: 3,
+  [SearchAttributeType.DATETIME]: 3,
+  [SearchAttributeType.KEYWORD_LIST]: 3,
+};
