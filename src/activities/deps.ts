@@ -1,0 +1,22 @@
+import type { LlmClient } from '../llm/types';
+import type { MemoryStore } from '../memory/types';
+import type { Roster } from '../specialists/roster';
+
+/** Everything the activities touch, handed in so tests and workers choose the real parts. */
+export interface ActivityDeps {
+  llm: LlmClient;
+  roster: Roster;
+  memory: MemoryStore;
+  models: SystemModels;
+}
+
+/** The cheap models Pantheon's own bookkeeping calls use. */
+export interface SystemModels {
+  router: { provider: 'openai' | 'anthropic'; model: string; maxOutputTokens: number };
+  compressor: { provider: 'openai' | 'anthropic'; model: string; maxOutputTokens: number };
+}
+
+export const DEFAULT_SYSTEM_MODELS: SystemModels = {
+  router: { provider: 'openai', model: 'gpt-4.1-nano', maxOutputTokens: 200 },
+  compressor: { provider: 'openai', model: 'gpt-4.1-mini', maxOutputTokens: 600 },
+};

@@ -1,0 +1,34 @@
+import { asActivity } from '../errors/temporal';
+import type { ActivityDeps } from './deps';
+import { createCompressContext } from './compress-context';
+import { createRouteTask } from './route-task';
+import { createRunSpecialist } from './run-specialist';
+import { createStoreMemory } from './store-memory';
+import { createValidateTask } from './validate-task';
+
+export type { ActivityDeps } from './deps';
+export { DEFAULT_SYSTEM_MODELS } from './deps';
+
+/** Wraps each activity so its failures reach Temporal typed and marked retryable or not. */
+function typed<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+  return (...args: A) => asActivity(() => fn(...args));
+}
+
+/**
+ * Every activity of the agentTask workflow, built from its dependencies.
+ *
+ * @example
+ *   const activities = createActivities({ llm, roster, memory, models: DEFAULT_SYSTEM_MODELS });
+ *   await Worker.create({ activities, ... });
+ */
+export function createActivities(deps: ActivityDeps) {
+  return {
+    validateTask: typed(createValidateTask(deps)),
+    routeTask: typed(createRouteTask(deps)),
+    runSpecialist: typed(createRunSpecialist(deps)),
+    compressContext: typed(createCompressContext(deps)),
+    storeMemory: typed(createStoreMemory(deps)),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,67 @@
+import { Context, log } from '@temporalio/activity';
+import { parseStructured } from '../llm/client';
+import { totalTokens } from '../llm/usage';
+import { formatWarnings } from '../memory/lessons';
+import { RouterAnswer } from '../specialists/protocol';
+import { describeRoster, type Roster } from '../specialists/roster';
+import { decideByRules } from '../routing/rules';
+import type { Task } from '../tasks/task-input';
+import type { ActivityDeps } from './deps';
+import { ROUTER_PROMPT_HEADER, taskMessage } from './prompts';
+import type { RouteDecision, RouteTaskInput } from './types';
+
+const RECALL_LIMIT = 3;
+const RECALL_MIN_SCORE = 0.25;
+
+/** Every specialist, the chosen one first, then the rules' ranking, then the rest, fallback last. */
+function candidateOrder(roster: Roster, chosen: string, ranked: string[]): string[] {
+  const order = [chosen, ...ranked, ...roster.specialists.filter((s) => !s.fallback).map((s) => s.name), roster.fallback.name];
+  return [...new Set(order)].filter((name) => roster.get(name));
+}
+
+function taskText(task: Task): string {
+  return `${task.objective}\n${task.context}`;
+}
+
+/** Picks a specialist: the requested one, else the keyword rules, else a cheap classifier. */
+export function createRouteTask({ llm, roster, memory, models }: ActivityDeps) {
+  return async function routeTask({ taskId, task }: RouteTaskInput): Promise<RouteDecision> {
+    const hits = await memory.recall({ text: taskText(task), limit: RECALL_LIMIT, minScore: RECALL_MIN_SCORE });
+    const warnings = formatWarnings(hits);
+    const rules = decideByRules(taskText(task), roster.specialists);
+    const ranked = rules.ranking.map((r) => r.specialist);
+    const decide = (d: Omit<RouteDecision, 'candidates' | 'warnings' | 'costUsd' | 'tokens'>, costUsd = 0, tokens = 0): RouteDecision => {
+      const decision = { ...d, candidates: candidateOrder(roster, d.specialist, ranked), warnings, costUsd, tokens };
+      log.info('task routed', { taskId, specialist: decision.specialist, method: decision.method, confidence: decision.confidence });
+      return decision;
+    };
+
+    if (task.specialist) {
+      return decide({ specialist: task.specialist, confidence: 1, reason: 'requested by the submitter', method: 'requested' });
+    }
+    if (rules.choice) return decide({ ...rules.choice, method: 'rules' });
+
+    const answer = await llm.complete(
+      {
+        ...models.router,
+        system: `${ROUTER_PROMPT_HEADER}\n${describeRoster(roster)}`,
+        messages: [{ role: 'user', content: taskMessage(task, []) }],
+        json: true,
+        purpose: 'router',
+        taskId,
+      },
+      Context.current().cancellationSignal,
+    );
+    const pick = parseStructured(answer, RouterAnswer, 'router');
+    const tokens = totalTokens(answer.usage);
+    if (!roster.get(pick.specialist)) {
+      // The classifier named nobody we have; its answer is data, so fall back rather than obey.
+      return decide(
+        { specialist: roster.fallback.name, confidence: 0.3, reason: `classifier named unknown "${pick.specialist}"; fallback`, method: 'fallback' },
+        answer.costUsd,
+        tokens,
+      );
+    }
+    return decide({ ...pick, reason: `classifier: ${pick.reason}`, method: 'classifier' }, answer.costUsd, tokens);
+  };
+}

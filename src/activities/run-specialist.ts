@@ -1,0 +1,82 @@
+import { Context, log } from '@temporalio/activity';
+import { PantheonError } from '../errors';
+import { parseStructured } from '../llm/client';
+import { countPromptTokens } from '../llm/tokens';
+import { totalTokens } from '../llm/usage';
+import type { ChatMessage } from '../llm/types';
+import { SpecialistStep } from '../specialists/protocol';
+import type { ActivityDeps } from './deps';
+import { heartbeatWhile } from './heartbeat';
+import { CONTINUE_MESSAGE, specialistMessages, specialistSystemPrompt } from './prompts';
+import type { RunSpecialistInput, RunSpecialistResult } from './types';
+
+/** What a heartbeat carries, so a retry on another worker resumes instead of paying again. */
+interface Checkpoint {
+  history: ChatMessage[];
+  iteration: number;
+  costUsd: number;
+  tokens: number;
+  promptTokens: number[];
+  lastNote: string;
+}
+
+/**
+ * The specialist's loop: one LLM call per iteration until it reports done, the history holds
+ * `compressEvery` iterations (the workflow then compresses), or the iteration limit is reached.
+ */
+export function createRunSpecialist({ llm, roster }: Pick<ActivityDeps, 'llm' | 'roster'>) {
+  return async function runSpecialist(input: RunSpecialistInput): Promise<RunSpecialistResult> {
+    const { taskId, task, warnings, summary } = input;
+    const specialist = roster.get(input.specialist);
+    if (!specialist) throw PantheonError.of('unknown_specialist', `no specialist named "${input.specialist}"`, { details: { specialist: input.specialist } });
+    const ctx = Context.current();
+    const resumed = ctx.info.heartbeatDetails as Checkpoint | undefined;
+    const state: Checkpoint = resumed ?? {
+      history: [...input.history],
+      iteration: input.iteration,
+      costUsd: 0,
+      tokens: 0,
+      promptTokens: [],
+      lastNote: '',
+    };
+    if (resumed) log.info('resuming specialist from heartbeat', { taskId, iteration: state.iteration });
+    const system = specialistSystemPrompt(specialist.system_prompt);
+    const result = (outcome: RunSpecialistResult['outcome'], final?: string): RunSpecialistResult => ({ outcome, result: final, ...state });
+
+    while (state.iteration < task.maxIterations) {
+      if (countIterations(state.history) >= task.compressEvery) return result('needs_compression');
+      const messages = specialistMessages(task, warnings, summary, state.history);
+      const call = llm.complete(
+        {
+          provider: specialist.provider,
+          model: specialist.model,
+          system,
+          messages,
+          maxOutputTokens: specialist.max_output_tokens,
+          json: true,
+          purpose: 'specialist',
+          agent: specialist.name,
+          taskId,
+        },
+        ctx.cancellationSignal,
+      );
+      const answer = await heartbeatWhile(call, () => state);
+      const step = parseStructured(answer, SpecialistStep, specialist.name);
+      state.iteration += 1;
+      state.costUsd += answer.costUsd;
+      state.tokens += totalTokens(answer.usage);
+      state.promptTokens.push(countPromptTokens(system, messages));
+      state.lastNote = step.note;
+      state.history.push({ role: 'assistant', content: JSON.stringify(step) }, { role: 'user', content: CONTINUE_MESSAGE });
+      ctx.heartbeat(state);
+      log.debug('specialist iteration', { taskId, specialist: specialist.name, iteration: state.iteration, step: step.step, of: step.of });
+      if (step.status === 'done') return result('done', step.result ?? step.note);
+    }
+    return result('iteration_limit');
+  };
+}
+
+/** Each iteration leaves one assistant turn in the history. */
+export function countIterations(history: readonly ChatMessage[]): number {
+  return history.filter((m) => m.role === 'assistant').length;
+}

@@ -1,0 +1,92 @@
+import type { ChatMessage } from '../llm/types';
+import type { Task } from '../tasks/task-input';
+
+/** Payloads between the agentTask workflow and its activities. Plain data: they show in the Web UI. */
+
+export interface ValidateTaskInput {
+  taskId: string;
+  task: Task;
+}
+
+export interface ValidateTaskResult {
+  ok: boolean;
+  reasons: string[];
+}
+
+export interface RouteTaskInput {
+  taskId: string;
+  task: Task;
+}
+
+export interface RouteDecision {
+  specialist: string;
+  confidence: number;
+  reason: string;
+  method: 'requested' | 'rules' | 'classifier' | 'fallback';
+  /** Every specialist in preference order, the chosen one first: the reassignment order. */
+  candidates: string[];
+  /** Recalled from memory: what failed or worked on similar tasks. Data, not instructions. */
+  warnings: string[];
+  costUsd: number;
+  tokens: number;
+}
+
+export interface RunSpecialistInput {
+  taskId: string;
+  specialist: string;
+  task: Task;
+  warnings: string[];
+  /** The compressed account of earlier iterations, when there was a compression. */
+  summary?: string;
+  /** Turns since the last compression (or the start). */
+  history: ChatMessage[];
+  /** Iterations done so far, across compressions. */
+  iteration: number;
+}
+
+export interface RunSpecialistResult {
+  outcome: 'done' | 'needs_compression' | 'iteration_limit';
+  result?: string;
+  /** The last step's note: the approach, for memory. */
+  lastNote: string;
+  history: ChatMessage[];
+  iteration: number;
+  costUsd: number;
+  tokens: number;
+  /** Prompt tokens of each call this run made, in order. */
+  promptTokens: number[];
+}
+
+export interface CompressContextInput {
+  taskId: string;
+  specialist: string;
+  task: Task;
+  warnings: string[];
+  summary?: string;
+  history: ChatMessage[];
+}
+
+export interface CompressContextResult {
+  summary: string;
+  costUsd: number;
+  tokens: number;
+  /** The specialist's next prompt without and with compression. */
+  promptTokensBefore: number;
+  promptTokensAfter: number;
+}
+
+export interface StoreMemoryInput {
+  taskId: string;
+  specialist: string;
+  task: Task;
+  approach: string;
+  result: string;
+  success: boolean;
+  costUsd: number;
+  lessons: string[];
+}
+
+export interface StoreMemoryResult {
+  id: string;
+  stored: boolean;
+}

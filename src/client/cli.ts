@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+import { listCommand } from './commands/list';
+import { statusCommand } from './commands/status';
+import { submitCommand, SUBMIT_USAGE } from './commands/submit';
+import { exitOnError } from './exit';
+import { PantheonError } from '../errors';
+
+const USAGE = `pantheon — run AI agent tasks as durable Temporal workflows
+
+usage:
+  ${SUBMIT_USAGE.split('\n').join('\n  ')}
+  pantheon status [<task-id>]       one task's state, or counts per state and the tasks in progress
+  pantheon list [--status S] [--specialist NAME] [--limit N]
+
+Environment: TEMPORAL_ADDRESS (default localhost:7233), TEMPORAL_NAMESPACE, PANTHEON_TASK_QUEUE; see README.`;
+
+const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
+  submit: submitCommand,
+  status: statusCommand,
+  list: listCommand,
+};
+
+exitOnError(async () => {
+  const [name, ...argv] = process.argv.slice(2);
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    console.log(USAGE);
+    return;
+  }
+  const command = COMMANDS[name];
+  if (!command) throw PantheonError.of('invalid_input', `unknown command "${name}"\n${USAGE}`, { details: { field: 'command' } });
+  await command(argv);
+});

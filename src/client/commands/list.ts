@@ -1,0 +1,36 @@
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../../config/env';
+import { PantheonError } from '../../errors';
+import { connectClient } from '../connection';
+import { formatUsd } from '../format';
+import { taskRow } from './status';
+
+/** Lists recent tasks, newest first, optionally by Pantheon status or specialist. */
+export async function listCommand(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { status: { type: 'string' }, specialist: { type: 'string' }, limit: { type: 'string', default: '20' } },
+  });
+  const limit = Number(values.limit);
+  if (!Number.isInteger(limit) || limit < 1) throw PantheonError.of('invalid_input', `--limit: expected a positive integer, got "${values.limit}"`, { details: { field: '--limit' } });
+  const quote = (v: string, field: string) => {
+    if (!/^[A-Za-z0-9_-]+$/.test(v)) throw PantheonError.of('invalid_input', `${field}: "${v}" may hold only letters, digits, _ and -`, { details: { field } });
+    return `'${v}'`;
+  };
+  const clauses = ["WorkflowType = 'agentTask'"];
+  if (values.status) clauses.push(`PantheonStatus = ${quote(values.status, '--status')}`);
+  if (values.specialist) clauses.push(`PantheonSpecialist = ${quote(values.specialist, '--specialist')}`);
+  const config = loadConfig();
+  const { client, close } = await connectClient(config);
+  try {
+    let n = 0;
+    for await (const info of client.workflow.list({ query: clauses.join(' AND '), pageSize: limit })) {
+      const row = taskRow(info);
+      console.log(`${row.id}  ${row.status.padEnd(14)} ${row.specialist.padEnd(16)} ${formatUsd(row.cost).padStart(10)}  ${row.started.toISOString()}`);
+      if (++n >= limit) break;
+    }
+    if (n === 0) console.log('no tasks match');
+  } finally {
+    await close();
+  }
+}

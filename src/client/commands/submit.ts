@@ -1,0 +1,87 @@
+import fs from 'node:fs';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../../config/env';
+import { PantheonError } from '../../errors';
+import { loadRoster } from '../../specialists/roster';
+import { connectClient, workflowUrl } from '../connection';
+import { printOutcome } from '../format';
+import { checkTask, startTask } from '../submit-task';
+
+export const SUBMIT_USAGE = `pantheon submit "<objective>" [options]
+  --specialist NAME     route to this specialist (see agents/)
+  --priority P          low | normal | high | critical (default normal)
+  --context TEXT        background the specialist needs
+  --constraint TEXT     a constraint (repeatable)
+  --input KEY=VALUE     a named input (repeatable); --requires KEY makes it mandatory
+  --requires KEY        an input the task cannot start without (repeatable)
+  --json FILE|-         the whole task as JSON (fields as in the README), instead of the above
+  --id ID               the workflow id (default task-<uuid>)
+  --wait                wait for the end and print the result, status and cost`;
+
+function readJson(source: string): unknown {
+  const text = source === '-' ? fs.readFileSync(0, 'utf8') : fs.readFileSync(source, 'utf8');
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw PantheonError.of('invalid_input', `--json ${source}: not valid JSON (${(err as Error).message})`, { details: { field: '--json' } });
+  }
+}
+
+function parseInputs(pairs: string[]): Record<string, string> {
+  const inputs: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq < 1) throw PantheonError.of('invalid_input', `--input "${pair}": expected KEY=VALUE`, { details: { field: '--input' } });
+    inputs[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return inputs;
+}
+
+/** Builds the raw task from the command line; the schema judges it, not this function. */
+export function taskFromArgs(argv: string[]): { raw: unknown; wait: boolean; id?: string } {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      specialist: { type: 'string' },
+      priority: { type: 'string' },
+      context: { type: 'string' },
+      constraint: { type: 'string', multiple: true },
+      input: { type: 'string', multiple: true },
+      requires: { type: 'string', multiple: true },
+      json: { type: 'string' },
+      id: { type: 'string' },
+      wait: { type: 'boolean', default: false },
+    },
+  });
+  if (values.json !== undefined) {
+    if (positionals.length) throw PantheonError.of('invalid_input', 'give the objective either as an argument or in --json, not both', { details: { field: 'objective' } });
+    return { raw: readJson(values.json), wait: values.wait ?? false, id: values.id };
+  }
+  if (positionals.length !== 1) {
+    throw PantheonError.of('invalid_input', `objective: expected one quoted objective, got ${positionals.length} arguments\n${SUBMIT_USAGE}`, { details: { field: 'objective' } });
+  }
+  const raw: Record<string, unknown> = { objective: positionals[0] };
+  if (values.specialist !== undefined) raw.specialist = values.specialist;
+  if (values.priority !== undefined) raw.priority = values.priority;
+  if (values.context !== undefined) raw.context = values.context;
+  if (values.constraint) raw.constraints = values.constraint;
+  if (values.input) raw.inputs = parseInputs(values.input);
+  if (values.requires) raw.requires = values.requires;
+  return { raw, wait: values.wait ?? false, id: values.id };
+}
+
+export async function submitCommand(argv: string[]): Promise<void> {
+  const config = loadConfig();
+  const { raw, wait, id } = taskFromArgs(argv);
+  const task = checkTask(raw, loadRoster(config.rosterDir));
+  const { client, close } = await connectClient(config);
+  try {
+    const handle = await startTask(client, config.temporal.taskQueue, task, id);
+    console.log(`started ${handle.workflowId}`);
+    console.log(`web ui  ${workflowUrl(config, handle.workflowId)}`);
+    if (wait) printOutcome(await handle.result());
+  } finally {
+    await close();
+  }
+}

@@ -1,0 +1,88 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { PantheonError } from '../errors';
+import { repoRoot } from './paths';
+
+/**
+ * Every setting Pantheon reads from the environment, validated once. A bad value stops the
+ * process with an error naming the variable.
+ */
+const Env = z.object({
+  TEMPORAL_ADDRESS: z.string().min(1).optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_UI_URL: z.string().url().optional(),
+  PANTHEON_TASK_QUEUE: z.string().min(1).default('pantheon-tasks'),
+  /** auto: a provider with an API key is called for real, one without goes to the offline provider. */
+  PANTHEON_LLM_MODE: z.enum(['auto', 'offline', 'live']).default('auto'),
+  PANTHEON_OFFLINE_URL: z.string().url().optional(),
+  PANTHEON_LLM_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
+  OPENAI_API_KEY: z.string().min(1).optional(),
+  OPENAI_BASE_URL: z.string().url().optional(),
+  ANTHROPIC_API_KEY: z.string().min(1).optional(),
+  ANTHROPIC_BASE_URL: z.string().url().optional(),
+  PANTHEON_MEMORY: z.enum(['sqlite', 'qdrant']).default('sqlite'),
+  PANTHEON_MEMORY_FILE: z.string().min(1).optional(),
+  QDRANT_URL: z.string().url().optional(),
+  QDRANT_API_KEY: z.string().min(1).optional(),
+  PANTHEON_ROSTER_DIR: z.string().min(1).optional(),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  PANTHEON_LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
+});
+
+export interface PantheonConfig {
+  temporal: { address?: string; namespace: string; uiUrl: string; taskQueue: string };
+  llm: {
+    mode: 'auto' | 'offline' | 'live';
+    offlineUrl?: string;
+    timeoutMs: number;
+    openai: { apiKey?: string; baseURL?: string };
+    anthropic: { apiKey?: string; baseURL?: string };
+  };
+  memory: { kind: 'sqlite'; file: string } | { kind: 'qdrant'; url: string; apiKey?: string };
+  rosterDir: string;
+  log: { level: string; pretty: boolean };
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): PantheonConfig {
+  const parsed = Env.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw PantheonError.of('config_invalid', `environment variable ${issue.path.join('.')}: ${issue.message}`, {
+      details: { variable: issue.path.join('.') },
+    });
+  }
+  const e = parsed.data;
+  if (e.PANTHEON_MEMORY === 'qdrant' && !e.QDRANT_URL) {
+    throw PantheonError.of('config_invalid', 'environment variable QDRANT_URL: required when PANTHEON_MEMORY=qdrant', {
+      details: { variable: 'QDRANT_URL' },
+    });
+  }
+  return {
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      uiUrl: (e.TEMPORAL_UI_URL ?? 'http://localhost:8233').replace(/\/$/, ''),
+      taskQueue: e.PANTHEON_TASK_QUEUE,
+    },
+    llm: {
+      mode: e.PANTHEON_LLM_MODE,
+      offlineUrl: e.PANTHEON_OFFLINE_URL,
+      timeoutMs: e.PANTHEON_LLM_TIMEOUT_MS,
+      openai: { apiKey: e.OPENAI_API_KEY, baseURL: e.OPENAI_BASE_URL },
+      anthropic: { apiKey: e.ANTHROPIC_API_KEY, baseURL: e.ANTHROPIC_BASE_URL },
+    },
+    memory:
+      e.PANTHEON_MEMORY === 'qdrant'
+        ? { kind: 'qdrant', url: e.QDRANT_URL!, apiKey: e.QDRANT_API_KEY }
+        : { kind: 'sqlite', file: e.PANTHEON_MEMORY_FILE ?? path.join(repoRoot(), '.data', 'memory.sqlite') },
+    rosterDir: e.PANTHEON_ROSTER_DIR ?? path.join(repoRoot(), 'agents'),
+    log: { level: e.LOG_LEVEL, pretty: (e.PANTHEON_LOG_FORMAT ?? (process.stdout.isTTY ? 'pretty' : 'json')) === 'pretty' },
+  };
+}
+
+/** Whether any provider will need the offline server under this configuration. */
+export function needsOfflineProvider(config: PantheonConfig): boolean {
+  if (config.llm.mode === 'offline') return true;
+  if (config.llm.mode === 'live') return false;
+  return !config.llm.openai.apiKey || !config.llm.anthropic.apiKey;
+}

@@ -1,0 +1,42 @@
+import Anthropic from '@anthropic-ai/sdk';
+import type { ChatRequest, LlmProvider } from './types';
+import { classifyProviderError } from './provider-errors';
+import { fromAnthropicUsage } from './usage';
+import { pantheonHeaders, type SdkProviderOptions } from './openai-provider';
+
+/** Messages API through the official @anthropic-ai/sdk. SDK retries are off: Temporal retries. */
+export function createAnthropicProvider(options: SdkProviderOptions): LlmProvider {
+  const client = new Anthropic({
+    apiKey: options.apiKey,
+    baseURL: options.baseURL,
+    timeout: options.timeoutMs,
+    maxRetries: 0,
+  });
+  return {
+    name: 'anthropic',
+    async complete(request: ChatRequest, signal?: AbortSignal) {
+      const started = performance.now();
+      try {
+        // Anthropic has no JSON mode; the prompts ask for one JSON object and zod checks it.
+        const message = await client.messages.create(
+          {
+            model: request.model,
+            max_tokens: request.maxOutputTokens,
+            system: request.system,
+            messages: request.messages,
+          },
+          { signal, headers: pantheonHeaders(request) },
+        );
+        const text = message.content.map((block) => (block.type === 'text' ? block.text : '')).join('');
+        return {
+          text,
+          usage: fromAnthropicUsage(message.usage, request.model),
+          model: request.model,
+          latencyMs: performance.now() - started,
+        };
+      } catch (err) {
+        throw classifyProviderError('anthropic', request.model, err);
+      }
+    },
+  };
+}

@@ -1,0 +1,44 @@
+import type { CallPurpose, ChatMessage } from '../types';
+import { compressorAnswer } from './compressor-answer';
+import { routerAnswer } from './router-answer';
+import { specialistAnswer } from './specialist-answer';
+
+/**
+ * The message content the offline provider answers with, by purpose. Each is a JSON string in the
+ * shape src/specialists/protocol.ts expects, and the same request always gets the same answer.
+ */
+
+export interface AnswerInput {
+  purpose: CallPurpose;
+  agent: string;
+  system: string;
+  messages: readonly ChatMessage[];
+}
+
+export function composeAnswer(input: AnswerInput): string {
+  switch (input.purpose) {
+    case 'specialist':
+      return JSON.stringify(specialistAnswer(input.agent, input.messages));
+    case 'router':
+      return JSON.stringify(routerAnswer(input.system, input.messages));
+    case 'compressor':
+      return JSON.stringify(compressorAnswer(input.messages));
+  }
+}
+
+/** Valid JSON that breaks the purpose's schema the way a careless model does: wrong and missing fields. */
+export function composeInvalidAnswer(input: AnswerInput): string {
+  switch (input.purpose) {
+    case 'specialist':
+      return JSON.stringify({ step: 'next', status: 'in_progress', note: '' });
+    case 'router':
+      return JSON.stringify({ specialist: '', confidence: 1.7 });
+    case 'compressor':
+      return JSON.stringify({ text: 'The specialist made some progress.' });
+  }
+}
+
+/** A strict prefix of a JSON object can never parse, which is what a cut-off answer looks like. */
+export function truncateJson(answer: string): string {
+  return answer.slice(0, Math.max(1, Math.floor(answer.length / 2)));
+}

@@ -1,0 +1,45 @@
+import type { CallPurpose, ProviderName } from '../types';
+import type { FaultKind } from './faults';
+
+/**
+ * One LLM request as the provider saw it. Token counts are what the response reported as usage,
+ * so they are 0 when the response carried none (errors, hangs, resets, unparseable bodies): the
+ * sum over the log is exactly what a client could have billed.
+ */
+export interface CallRecord {
+  seq: number;
+  /** ISO time the request arrived. */
+  at: string;
+  provider: ProviderName;
+  model: string;
+  purpose: CallPurpose;
+  agent: string;
+  task: string | null;
+  inputTokens: number;
+  outputTokens: number;
+  fault?: FaultKind;
+  /** HTTP status answered; 0 when no response was sent (hang, reset). */
+  status: number;
+}
+
+export class CallLog {
+  private records: CallRecord[] = [];
+  private seq = 0;
+
+  nextSeq(): number {
+    return ++this.seq;
+  }
+
+  add(record: CallRecord): void {
+    this.records.push(record);
+  }
+
+  list(): CallRecord[] {
+    return this.records.map((r) => ({ ...r }));
+  }
+
+  /** Sequence numbers keep counting so ids stay unique across resets. */
+  reset(): void {
+    this.records = [];
+  }
+}

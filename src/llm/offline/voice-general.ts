@@ -1,0 +1,29 @@
+import { choose } from './prng';
+import { unitsOf, type Voice } from './voice';
+import { clip, keywords } from './words';
+
+/** Generalist, and any specialist the provider does not know: a plan and concrete actions. */
+
+function planFor(item: string): string {
+  const topic = keywords(item)[0] ?? 'the item';
+  return choose(
+    [
+      `split ${topic} into small checks and finish each before moving on`,
+      `start from what is already known about ${topic}, then close the gaps`,
+      `settle the riskiest part of ${topic} first so surprises surface early`,
+    ],
+    item,
+  );
+}
+
+export const generalVoice: Voice = {
+  note: ({ step, total, item }) =>
+    `Step ${step} of ${total}: working on "${clip(item, 70)}". Plan: ${planFor(item)}. ` +
+    'Actions: 1) list the inputs and constraints; 2) do the work and record the outcome; 3) check the outcome ' +
+    `against the item. Next: ${step + 1 < total ? `item ${step + 1}` : 'final review'}.`,
+  finalNote: (outline, total) =>
+    `Step ${total} of ${total}: all ${unitsOf(outline).length} item(s) are done. Reviewed the outcomes together ` +
+    'for gaps and contradictions, then wrote the summary below.',
+  result: (outline) =>
+    [`Summary: ${clip(outline.title, 80)}`, ...unitsOf(outline).map((item) => `- Done: ${clip(item, 90)}`)].join('\n'),
+};

@@ -1,0 +1,54 @@
+import OpenAI from 'openai';
+import { PANTHEON_HEADERS, type ChatRequest, type LlmProvider } from './types';
+import { classifyProviderError } from './provider-errors';
+import { fromOpenAiUsage } from './usage';
+
+export interface SdkProviderOptions {
+  apiKey: string;
+  /** The offline provider's URL (without /v1) or a compatible gateway; unset means the vendor. */
+  baseURL?: string;
+  /** Per-request timeout; a hang becomes a retryable provider_timeout. */
+  timeoutMs: number;
+}
+
+/** Chat Completions through the official openai SDK. SDK retries are off: Temporal retries. */
+export function createOpenAiProvider(options: SdkProviderOptions): LlmProvider {
+  const client = new OpenAI({
+    apiKey: options.apiKey,
+    baseURL: options.baseURL ? `${options.baseURL.replace(/\/$/, '')}/v1` : undefined,
+    timeout: options.timeoutMs,
+    maxRetries: 0,
+  });
+  return {
+    name: 'openai',
+    async complete(request: ChatRequest, signal?: AbortSignal) {
+      const started = performance.now();
+      try {
+        const completion = await client.chat.completions.create(
+          {
+            model: request.model,
+            max_completion_tokens: request.maxOutputTokens,
+            messages: [{ role: 'system', content: request.system }, ...request.messages],
+            ...(request.json ? { response_format: { type: 'json_object' as const } } : {}),
+          },
+          { signal, headers: pantheonHeaders(request) },
+        );
+        return {
+          text: completion.choices[0]?.message?.content ?? '',
+          usage: fromOpenAiUsage(completion.usage, request.model),
+          model: request.model,
+          latencyMs: performance.now() - started,
+        };
+      } catch (err) {
+        throw classifyProviderError('openai', request.model, err);
+      }
+    },
+  };
+}
+
+export function pantheonHeaders(request: ChatRequest): Record<string, string> {
+  const headers: Record<string, string> = { [PANTHEON_HEADERS.purpose]: request.purpose };
+  if (request.agent) headers[PANTHEON_HEADERS.agent] = request.agent;
+  if (request.taskId) headers[PANTHEON_HEADERS.task] = request.taskId;
+  return headers;
+}

@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { PantheonError } from '../errors';
+import type { ProviderName, Usage } from './types';
+import pricesFile from './prices.json';
+
+const ModelPrice = z.object({
+  provider: z.enum(['openai', 'anthropic']),
+  input: z.number().nonnegative(),
+  cachedInput: z.number().nonnegative(),
+  cacheWrite: z.number().nonnegative().optional(),
+  output: z.number().nonnegative(),
+});
+export type ModelPrice = z.infer<typeof ModelPrice>;
+
+const PriceTable = z.object({ pricedAt: z.string(), models: z.record(z.string(), ModelPrice) });
+export type PriceTable = z.infer<typeof PriceTable>;
+
+/** The pinned table shipped in prices.json, validated once at load. */
+export const PRICES: PriceTable = PriceTable.parse(pricesFile);
+
+const PER_TOKEN = 1 / 1_000_000;
+
+/** The price of a model, or a non-retryable failure: an unknown model is never free. */
+export function priceOf(model: string, table: PriceTable = PRICES): ModelPrice {
+  const price = table.models[model];
+  if (!price) {
+    throw PantheonError.of('unknown_price', `no pinned price for model "${model}" in src/llm/prices.json`, {
+      details: { model },
+    });
+  }
+  return price;
+}
+
+/** The provider a model belongs to, as the price table says. */
+export function providerOf(model: string, table: PriceTable = PRICES): ProviderName {
+  return priceOf(model, table).provider;
+}
+
+/** USD cost of normalised usage. Cache writes fall back to the input price when unpriced. */
+export function costOf(model: string, usage: Usage, table: PriceTable = PRICES): number {
+  const price = priceOf(model, table);
+  const usd =
+    usage.inputTokens * price.input +
+    usage.cachedInputTokens * price.cachedInput +
+    usage.cacheWriteTokens * (price.cacheWrite ?? price.input) +
+    usage.outputTokens * price.output;
+  return usd * PER_TOKEN;
+}
+
+/** The most a call can cost: every prompt token uncached plus the whole output allowance. */
+export function worstCaseCostOf(model: string, promptTokens: number, maxOutputTokens: number, table = PRICES): number {
+  const price = priceOf(model, table);
+  return (promptTokens * Math.max(price.input, price.cacheWrite ?? 0) + maxOutputTokens * price.output) * PER_TOKEN;
+}

@@ -1,0 +1,81 @@
+import { PantheonError } from '../errors';
+import type { ProviderName } from './types';
+
+/**
+ * Maps whatever the openai or @anthropic-ai/sdk client threw onto the failure taxonomy. Both SDKs
+ * share one error shape (status, headers, error body, class names), so one classifier serves both.
+ */
+
+interface SdkLikeError {
+  name?: string;
+  status?: number;
+  headers?: { get(name: string): string | null } | Record<string, string>;
+  code?: string | null;
+  error?: unknown;
+  message?: string;
+  constructor?: { name?: string };
+}
+
+function header(err: SdkLikeError, name: string): string | undefined {
+  const headers = err.headers;
+  if (!headers) return undefined;
+  if (typeof (headers as { get?: unknown }).get === 'function') {
+    return (headers as { get(name: string): string | null }).get(name) ?? undefined;
+  }
+  return (headers as Record<string, string>)[name];
+}
+
+/** retry-after is seconds (or an HTTP date); retry-after-ms is OpenAI's finer variant. */
+export function retryAfterMs(err: SdkLikeError, now = Date.now()): number | undefined {
+  const ms = header(err, 'retry-after-ms');
+  if (ms && Number.isFinite(Number(ms))) return Math.max(0, Number(ms));
+  const value = header(err, 'retry-after');
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/** A 429 that no wait cures: an exhausted quota or spend cap. */
+function isQuotaExhausted(err: SdkLikeError): boolean {
+  const text = `${err.code ?? ''} ${JSON.stringify(err.error ?? '')} ${err.message ?? ''}`.toLowerCase();
+  return /insufficient_quota|billing|credit balance|spend(ing)? (cap|limit)|quota exceeded/.test(text);
+}
+
+export function classifyProviderError(provider: ProviderName, model: string, raw: unknown): PantheonError {
+  if (raw instanceof PantheonError) return raw;
+  const err = (raw ?? {}) as SdkLikeError;
+  const className = err.constructor?.name ?? err.name ?? 'Error';
+  const details = { provider, model, status: err.status ?? null, error: className };
+  const message = `${provider} ${model}: ${err.message ?? String(raw)}`;
+  const of = (type: Parameters<typeof PantheonError.of>[0], extra: { retryAfterMs?: number } = {}) =>
+    PantheonError.of(type, message, { details, cause: raw, ...extra });
+
+  if (/Timeout/i.test(className)) return of('provider_timeout');
+  if (/ConnectionError/.test(className) || /ECONNRESET|socket hang up|terminated/i.test(err.message ?? '')) {
+    return of('connection_reset');
+  }
+  if (className === 'SyntaxError' || /JSON/i.test(err.message ?? '') && err.status === undefined) {
+    return of('malformed_response');
+  }
+  switch (err.status) {
+    case 429:
+      return isQuotaExhausted(err) ? of('quota_exhausted') : of('rate_limited', { retryAfterMs: retryAfterMs(err) });
+    case 401:
+    case 403:
+      return of('auth_failed');
+    case 402:
+      return of('quota_exhausted');
+    case 404:
+      return of('unknown_model');
+    case 408:
+      return of('provider_timeout');
+    case 400:
+    case 413:
+    case 422:
+      return of('provider_rejected');
+  }
+  if (typeof err.status === 'number' && err.status >= 500) return of('provider_unavailable');
+  return of('provider_unavailable');
+}

@@ -1,0 +1,25 @@
+/** The one place that picks a memory backend from configuration. */
+import { PantheonError } from '../errors';
+import { HashingEmbedder } from './hashing-embedder';
+import { QdrantMemoryStore } from './qdrant-store';
+import { SqliteMemoryStore } from './sqlite-store';
+import type { Embedder, MemoryStore } from './types';
+
+export type MemoryStoreConfig =
+  | { kind: 'sqlite'; file: string }
+  | { kind: 'qdrant'; url: string; apiKey?: string; collection?: string };
+
+/** Opens the configured store; without an embedder, the offline hashing one (no model, no network). */
+export async function openMemoryStore(config: MemoryStoreConfig, embedder: Embedder = new HashingEmbedder()): Promise<MemoryStore> {
+  switch (config.kind) {
+    case 'sqlite':
+      return SqliteMemoryStore.open({ file: config.file, embedder });
+    case 'qdrant':
+      return QdrantMemoryStore.open({ url: config.url, apiKey: config.apiKey, collection: config.collection, embedder });
+    default: {
+      // Configuration can come from untyped YAML/env; fail loudly rather than return undefined.
+      const kind: never = config;
+      throw PantheonError.of('config_invalid', `unknown memory store kind: ${JSON.stringify((kind as { kind?: unknown }).kind)}`);
+    }
+  }
+}

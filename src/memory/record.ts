@@ -1,0 +1,71 @@
+/**
+ * Validation shared by every backend, so SQLite and Qdrant accept, reject and decode the same
+ * records and queries the same way.
+ */
+import { z } from 'zod';
+import { PantheonError } from '../errors';
+import type { MemoryRecord, RecallQuery } from './types';
+
+const LIMIT_MAX = 100;
+
+export const memoryRecordSchema = z.object({
+  id: z.string().min(1).max(512),
+  taskId: z.string().min(1),
+  specialist: z.string().min(1),
+  objective: z.string(),
+  approach: z.string(),
+  result: z.string(),
+  success: z.boolean(),
+  costUsd: z.number().nonnegative(),
+  lessons: z.array(z.string()),
+  createdAt: z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO date-time'),
+});
+
+const recallQuerySchema = z.object({
+  text: z.string().refine((s) => s.trim().length > 0, 'must not be empty'),
+  limit: z.number().int().min(1).max(LIMIT_MAX).default(5),
+  specialist: z.string().min(1).optional(),
+  success: z.boolean().optional(),
+  minScore: z.number().min(-1).max(1).default(0),
+});
+
+export type NormalisedRecallQuery = z.output<typeof recallQuerySchema>;
+
+/** A record about to be written; a bad one is the caller's fault, so `invalid_input`. */
+export function validateRecord(record: MemoryRecord): MemoryRecord {
+  const parsed = memoryRecordSchema.safeParse(record);
+  if (!parsed.success) {
+    throw PantheonError.of('invalid_input', `invalid memory record: ${z.prettifyError(parsed.error)}`, {
+      details: { id: typeof record?.id === 'string' ? record.id : undefined },
+    });
+  }
+  return parsed.data;
+}
+
+export function validateRecallQuery(query: RecallQuery): NormalisedRecallQuery {
+  const parsed = recallQuerySchema.safeParse(query);
+  if (!parsed.success) {
+    throw PantheonError.of('invalid_input', `invalid recall query: ${z.prettifyError(parsed.error)}`);
+  }
+  return parsed.data;
+}
+
+/**
+ * A record read back from a backend. Shared stores can be written by other (older, buggy) processes,
+ * so the shape is checked rather than trusted.
+ */
+export function decodeStoredRecord(value: unknown, where: string): MemoryRecord {
+  const parsed = memoryRecordSchema.safeParse(value);
+  if (!parsed.success) {
+    throw PantheonError.of('store_unavailable', `malformed memory record in ${where}: ${z.prettifyError(parsed.error)}`);
+  }
+  return parsed.data;
+}
+
+/**
+ * The text a record is embedded by. Only the objective: recall asks "have we seen a task like this
+ * one?", and the new task's objective is all a caller has when asking.
+ */
+export function embeddingText(record: MemoryRecord): string {
+  return record.objective;
+}

@@ -1,0 +1,233 @@
+/**
+ * The embedded default memory store: one SQLite file that several worker processes on one machine
+ * share. WAL lets readers and a writer proceed together; busy_timeout makes a writer wait for
+ * another process's write lock instead of failing at once.
+ *
+ * Recall is an exact scan: candidates are filtered in SQL, scored by cosine in JS. That is fine for
+ * the thousands of outcomes one machine accumulates; past that, use the Qdrant store.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { PantheonError, isPantheonError } from '../errors';
+import { decodeStoredRecord, embeddingText, validateRecallQuery, validateRecord } from './record';
+import type { Embedder, MemoryHit, MemoryRecord, MemoryStore, RecallQuery } from './types';
+import { blobToVector, cosine, norm, vectorToBlob } from './vector';
+
+export interface SqliteMemoryStoreOptions {
+  /** A file path (parent directories are created) or ':memory:' for a private in-process store. */
+  file: string;
+  embedder: Embedder;
+}
+
+interface Row {
+  id: string;
+  task_id: string;
+  specialist: string;
+  objective: string;
+  approach: string;
+  result: string;
+  success: number;
+  cost_usd: number;
+  lessons: string;
+  created_at: string;
+  vector: Buffer;
+}
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS memory_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  CREATE TABLE IF NOT EXISTS memories (
+    id TEXT PRIMARY KEY,
+    task_id TEXT NOT NULL,
+    specialist TEXT NOT NULL,
+    objective TEXT NOT NULL,
+    approach TEXT NOT NULL,
+    result TEXT NOT NULL,
+    success INTEGER NOT NULL CHECK (success IN (0, 1)),
+    cost_usd REAL NOT NULL,
+    lessons TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    vector BLOB NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS memories_specialist_success ON memories (specialist, success);
+  CREATE INDEX IF NOT EXISTS memories_task_id ON memories (task_id);
+`;
+
+/** Turns driver errors (busy, disk full, corrupt file) into the taxonomy; ours pass through. */
+function storeError(action: string, file: string, err: unknown): PantheonError {
+  if (isPantheonError(err)) return err;
+  const code = (err as { code?: unknown })?.code;
+  return PantheonError.of('store_unavailable', `memory store ${file}: ${action} failed: ${String((err as Error)?.message ?? err)}`, {
+    details: { file, code: typeof code === 'string' ? code : undefined },
+    cause: err,
+  });
+}
+
+export class SqliteMemoryStore implements MemoryStore {
+  private closed = false;
+
+  private constructor(
+    private readonly db: Database.Database,
+    private readonly file: string,
+    private readonly embedder: Embedder,
+  ) {}
+
+  static async open(options: SqliteMemoryStoreOptions): Promise<SqliteMemoryStore> {
+    const { embedder } = options;
+    const file = options.file === ':memory:' ? ':memory:' : resolve(options.file);
+    let db: Database.Database | undefined;
+    try {
+      if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+      db = new Database(file);
+      // busy_timeout first: switching to WAL itself needs a lock another process may hold.
+      db.pragma('busy_timeout = 5000');
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      const conn = db;
+      // IMMEDIATE takes the write lock up front, so two processes creating the file at once cannot
+      // both record a different embedder.
+      conn.transaction(() => {
+        conn.exec(SCHEMA);
+        const put = conn.prepare('INSERT OR IGNORE INTO memory_meta (key, value) VALUES (?, ?)');
+        put.run('embedder_name', embedder.name);
+        put.run('embedder_dimensions', String(embedder.dimensions));
+      }).immediate();
+      const meta = new Map(
+        (conn.prepare('SELECT key, value FROM memory_meta').all() as { key: string; value: string }[]).map((r) => [r.key, r.value]),
+      );
+      const storedName = meta.get('embedder_name');
+      const storedDims = Number(meta.get('embedder_dimensions'));
+      if (storedName !== embedder.name || storedDims !== embedder.dimensions) {
+        // Vectors from another embedder live in another space: mixing them would make recall silently wrong.
+        throw PantheonError.of(
+          'config_invalid',
+          `memory store ${file} was built with embedder ${storedName}/${storedDims} dimensions, ` +
+            `but ${embedder.name}/${embedder.dimensions} was given; use a matching embedder or a new file`,
+          { details: { file, storedEmbedder: storedName, storedDimensions: storedDims, embedder: embedder.name, dimensions: embedder.dimensions } },
+        );
+      }
+      return new SqliteMemoryStore(conn, file, embedder);
+    } catch (err) {
+      db?.close();
+      throw storeError('open', file, err);
+    }
+  }
+
+  async put(record: MemoryRecord): Promise<{ stored: boolean }> {
+    const valid = validateRecord(record);
+    const vector = await this.embedOne(embeddingText(valid));
+    return this.run('put', () => {
+      const info = this.db
+        .prepare(
+          `INSERT OR IGNORE INTO memories
+             (id, task_id, specialist, objective, approach, result, success, cost_usd, lessons, created_at, vector)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          valid.id, valid.taskId, valid.specialist, valid.objective, valid.approach, valid.result,
+          valid.success ? 1 : 0, valid.costUsd, JSON.stringify(valid.lessons), valid.createdAt, vectorToBlob(vector),
+        );
+      return { stored: info.changes === 1 };
+    });
+  }
+
+  async get(id: string): Promise<MemoryRecord | undefined> {
+    return this.run('get', () => {
+      const row = this.db.prepare('SELECT * FROM memories WHERE id = ?').get(id) as Row | undefined;
+      return row && this.decode(row);
+    });
+  }
+
+  async recall(query: RecallQuery): Promise<MemoryHit[]> {
+    const q = validateRecallQuery(query);
+    const probe = await this.embedOne(q.text);
+    // A query with no features (only stopwords, say) has no direction to rank by.
+    if (norm(probe) === 0) return [];
+    return this.run('recall', () => {
+      const where: string[] = [];
+      const params: (string | number)[] = [];
+      if (q.specialist !== undefined) {
+        where.push('specialist = ?');
+        params.push(q.specialist);
+      }
+      if (q.success !== undefined) {
+        where.push('success = ?');
+        params.push(q.success ? 1 : 0);
+      }
+      const sql = `SELECT * FROM memories${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`;
+      const hits: MemoryHit[] = [];
+      for (const row of this.db.prepare(sql).iterate(...params) as IterableIterator<Row>) {
+        const stored = blobToVector(row.vector);
+        if (stored.length !== probe.length) continue; // cannot happen under the meta check; never compare across spaces
+        const score = cosine(probe, stored);
+        if (score > q.minScore) hits.push({ record: this.decode(row), score });
+      }
+      // Ties go to the newer record, then the id, so results are deterministic.
+      hits.sort(
+        (a, b) =>
+          b.score - a.score ||
+          b.record.createdAt.localeCompare(a.record.createdAt) ||
+          a.record.id.localeCompare(b.record.id),
+      );
+      return hits.slice(0, q.limit);
+    });
+  }
+
+  async count(filter: { taskId?: string } = {}): Promise<number> {
+    return this.run('count', () => {
+      const row = (
+        filter.taskId === undefined
+          ? this.db.prepare('SELECT COUNT(*) AS n FROM memories').get()
+          : this.db.prepare('SELECT COUNT(*) AS n FROM memories WHERE task_id = ?').get(filter.taskId)
+      ) as { n: number };
+      return row.n;
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+
+  private async embedOne(text: string): Promise<Float32Array> {
+    const [v] = await this.embedder.embed([text]);
+    if (!v || v.length !== this.embedder.dimensions) {
+      throw PantheonError.of('config_invalid', `embedder ${this.embedder.name} returned a vector of ${v?.length} dimensions, not ${this.embedder.dimensions}`);
+    }
+    return v;
+  }
+
+  private run<T>(action: string, fn: () => T): T {
+    if (this.closed) throw PantheonError.of('store_unavailable', `memory store ${this.file} is closed`);
+    try {
+      return fn();
+    } catch (err) {
+      throw storeError(action, this.file, err);
+    }
+  }
+
+  private decode(row: Row): MemoryRecord {
+    let lessons: unknown;
+    try {
+      lessons = JSON.parse(row.lessons);
+    } catch {
+      lessons = undefined; // the schema check below reports it
+    }
+    return decodeStoredRecord(
+      {
+        id: row.id,
+        taskId: row.task_id,
+        specialist: row.specialist,
+        objective: row.objective,
+        approach: row.approach,
+        result: row.result,
+        success: row.success === 1,
+        costUsd: row.cost_usd,
+        lessons,
+        createdAt: row.created_at,
+      },
+      `${this.file} (id ${row.id})`,
+    );
+  }
+}

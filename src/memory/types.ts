@@ -1,0 +1,61 @@
+/**
+ * The shared-memory port: what every specialist's past outcome looks like, and the narrow store
+ * interface the rest of Pantheon depends on. Backends (SQLite embedded, Qdrant remote) implement
+ * {@link MemoryStore}; nothing outside src/memory should know which one is in use.
+ */
+
+/** One remembered outcome of a specialist's task; the unit of write and recall. */
+export interface MemoryRecord {
+  /** Idempotency key, e.g. `${workflowId}:outcome`; writing the same id twice stores one record. */
+  id: string;
+  /** The workflow id of the task. */
+  taskId: string;
+  specialist: string;
+  objective: string;
+  /** What the specialist did. */
+  approach: string;
+  /** The outcome text, or the failure. */
+  result: string;
+  success: boolean;
+  costUsd: number;
+  /** Warnings for next time. */
+  lessons: string[];
+  /** ISO-8601 time. */
+  createdAt: string;
+}
+
+/** A recalled record with its cosine similarity to the query, in [-1, 1]. */
+export interface MemoryHit {
+  record: MemoryRecord;
+  score: number;
+}
+
+export interface RecallQuery {
+  /** Usually the new task's objective; compared against past records' objectives. */
+  text: string;
+  /** Most hits to return; default 5. */
+  limit?: number;
+  /** Only records of this specialist. */
+  specialist?: string;
+  /** Only successes (true) or only failures (false). */
+  success?: boolean;
+  /** Hits must score strictly above this; default 0. */
+  minScore?: number;
+}
+
+export interface MemoryStore {
+  /** Idempotent: returns `{ stored: false }` when a record with this id already exists. */
+  put(record: MemoryRecord): Promise<{ stored: boolean }>;
+  get(id: string): Promise<MemoryRecord | undefined>;
+  /** Most similar records first; never more than `limit`. */
+  recall(query: RecallQuery): Promise<MemoryHit[]>;
+  count(filter?: { taskId?: string }): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Turns texts into fixed-size vectors; `name` + `dimensions` identify a compatible vector space. */
+export interface Embedder {
+  readonly dimensions: number;
+  readonly name: string;
+  embed(texts: string[]): Promise<Float32Array[]>;
+}

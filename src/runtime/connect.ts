@@ -1,0 +1,55 @@
+import { Connection } from '@temporalio/client';
+
+export interface ConnectWhenReadyOptions {
+  /** Overall time to keep trying. */
+  timeoutMs: number;
+  /** Settles (with a reason) when waiting longer is pointless, e.g. the server process died. */
+  abandon?: Promise<string>;
+}
+
+/**
+ * Connects to a Temporal frontend once it answers and knows `namespace`, retrying until the
+ * deadline. A freshly spawned server first refuses connections, then answers before its namespaces
+ * are registered, so both getSystemInfo (inside ensureConnected) and describeNamespace must pass.
+ * Each attempt gets a fresh, short-lived connection: one long-lived channel would back off
+ * exponentially between reconnects and notice readiness late.
+ */
+export async function connectWhenReady(address: string, namespace: string, options: ConnectWhenReadyOptions): Promise<Connection> {
+  const deadline = Date.now() + options.timeoutMs;
+  let abandoned: string | undefined;
+  const abandon = new Promise<'abandoned'>((resolve) => {
+    void options.abandon?.then((why) => {
+      abandoned = why;
+      resolve('abandoned');
+    });
+  });
+  let lastError: unknown;
+  for (;;) {
+    const remaining = deadline - Date.now();
+    if (abandoned !== undefined || remaining <= 0) {
+      const why = abandoned ?? `no answer from ${address} within ${options.timeoutMs} ms`;
+      throw new Error(lastError ? `${why}; last error: ${describe(lastError)}` : why, { cause: lastError });
+    }
+    const attemptMs = Math.min(5_000, remaining);
+    const connection = Connection.lazy({ address, connectTimeout: attemptMs });
+    const attempt = (async () => {
+      await connection.ensureConnected();
+      await connection.withDeadline(Date.now() + attemptMs, () => connection.workflowService.describeNamespace({ namespace }));
+    })().then(
+      () => 'ready' as const,
+      (err: unknown) => {
+        lastError = err;
+        return 'failed' as const;
+      },
+    );
+    const outcome = await Promise.race([attempt, abandon]);
+    if (outcome === 'ready') return connection;
+    await connection.close();
+    if (outcome === 'failed') await Promise.race([new Promise((r) => setTimeout(r, 250)), abandon]);
+  }
+}
+
+function describe(err: unknown): string {
+  const e = err as { message?: string; cause?: { message?: string } };
+  return [e.message, e.cause?.message].filter(Boolean).join(': ') || String(err);
+}

@@ -1,0 +1,64 @@
+import type { Connection } from '@temporalio/client';
+import {
+  encodeSearchAttributeIndexedValueType,
+  type SearchAttributeKey,
+  type SearchAttributeType,
+} from '@temporalio/common/lib/search-attributes';
+import { PantheonError } from '../errors';
+import { ALL_SEARCH_ATTRIBUTES, SEARCH_ATTRIBUTE_CLI_TYPES } from '../workflows/search-attributes';
+
+export type AnySearchAttributeKey = SearchAttributeKey<SearchAttributeType>;
+
+/** gRPC status ALREADY_EXISTS: another process registered the same attributes first. */
+const ALREADY_EXISTS = 6;
+
+/**
+ * Registers whichever of Pantheon's custom search attributes the namespace lacks, and returns
+ * their names (empty when all were there). Idempotent, so it runs on every start: a server Pantheon
+ * did not launch has none of them, and a dev server restarted on an existing database file ignores
+ * new `--search-attribute` flags. An attribute that exists with another type is a conflict no
+ * retry fixes, so it fails with config_invalid.
+ */
+export async function ensureSearchAttributes(
+  connection: Connection,
+  namespace: string,
+  keys: readonly AnySearchAttributeKey[] = ALL_SEARCH_ATTRIBUTES,
+): Promise<string[]> {
+  const missing = await missingAttributes(connection, namespace, keys);
+  const names = Object.keys(missing);
+  if (names.length === 0) return [];
+  try {
+    await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: missing });
+  } catch (err) {
+    if ((err as { code?: number }).code !== ALREADY_EXISTS) throw err;
+    // Lost a race with a concurrent starter: fine if what it added matches what we need.
+    const still = Object.keys(await missingAttributes(connection, namespace, keys));
+    if (still.length > 0) throw err;
+    return [];
+  }
+  return names;
+}
+
+async function missingAttributes(
+  connection: Connection,
+  namespace: string,
+  keys: readonly AnySearchAttributeKey[],
+): Promise<Record<string, number>> {
+  const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
+  const missing: Record<string, number> = {};
+  for (const key of keys) {
+    const wanted = encodeSearchAttributeIndexedValueType(key.type)!;
+    const existing = customAttributes?.[key.name];
+    if (existing === undefined || existing === null) {
+      missing[key.name] = wanted;
+    } else if (existing !== wanted) {
+      throw PantheonError.of(
+        'config_invalid',
+        `search attribute ${key.name} exists in namespace ${namespace} with another type (indexed type ${existing}); ` +
+          `Pantheon needs ${SEARCH_ATTRIBUTE_CLI_TYPES[key.type]}`,
+        { details: { name: key.name, namespace } },
+      );
+    }
+  }
+  return missing;
+}

@@ -1,0 +1,44 @@
+import { ensureTemporal } from './temporal';
+
+/**
+ * `npm run server`: a Temporal server for Pantheon that keeps running until Ctrl-C, for when the
+ * worker and the client are started separately. With TEMPORAL_ADDRESS set it only checks that
+ * server and registers the search attributes, then waits like the dev-server case would.
+ */
+async function main(): Promise<void> {
+  const temporal = await ensureTemporal();
+  const what = temporal.started ? `Temporal dev server (pid ${temporal.started.pid}, log ${temporal.started.logFile})` : 'Temporal (existing server)';
+  process.stdout.write(`${what} at ${temporal.address}, namespace ${temporal.namespace}\n`);
+  process.stdout.write(temporal.uiUrl ? `Web UI: ${temporal.uiUrl}\n` : 'Web UI: disabled (headless)\n');
+  if (temporal.started) process.stdout.write(`Use it from another shell with TEMPORAL_ADDRESS=${temporal.address}\n`);
+
+  // Keeps the event loop alive even when nothing was started (an existing server).
+  const keepAlive = setInterval(() => {}, 1 << 30);
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`${signal}: stopping\n`);
+    clearInterval(keepAlive);
+    temporal.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`stop failed: ${String(err)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+  // The server dying on its own is worth knowing about, not silently waiting on.
+  temporal.started?.exited.then((why) => {
+    if (stopping) return;
+    process.stderr.write(`Temporal dev server exited (${why}); see ${temporal.started?.logFile}\n`);
+    process.exit(1);
+  });
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

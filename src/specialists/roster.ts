@@ -1,0 +1,90 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { PantheonError } from '../errors';
+import { priceOf } from '../llm/pricing';
+import { countTokens } from '../llm/tokens';
+
+/** At most this many tokens of system prompt: specialists stay narrow and cheap to prime. */
+export const MAX_PROMPT_TOKENS = 1000;
+
+/** One specialist, as its file in agents/ defines it. The file is the single source of truth. */
+export const SpecialistSchema = z.object({
+  name: z.string().regex(/^[A-Z][A-Za-z0-9]+$/, 'must be PascalCase letters and digits'),
+  description: z.string().min(20).max(600),
+  provider: z.enum(['openai', 'anthropic']),
+  model: z.string().min(1),
+  /** Words that, found in a task, make the routing rules pick this specialist. */
+  keywords: z.array(z.string().min(2)).default([]),
+  system_prompt: z.string().min(50),
+  expected_duration_minutes: z.number().positive().max(24 * 60),
+  max_output_tokens: z.number().int().min(64).max(8192).default(700),
+  fallback: z.boolean().default(false),
+});
+export type Specialist = z.infer<typeof SpecialistSchema>;
+
+export interface Roster {
+  readonly specialists: readonly Specialist[];
+  get(name: string): Specialist | undefined;
+  /** The specialist that takes what nobody else fits. */
+  readonly fallback: Specialist;
+}
+
+function fail(file: string, field: string, message: string): never {
+  throw PantheonError.of('config_invalid', `roster file ${file}: field "${field}" ${message}`, {
+    details: { file, field },
+  });
+}
+
+export function parseSpecialistFile(file: string, text: string): Specialist {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (err) {
+    fail(file, '(file)', `is not valid YAML: ${(err as Error).message}`);
+  }
+  const parsed = SpecialistSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    fail(file, issue.path.join('.') || '(root)', issue.message);
+  }
+  const specialist = parsed.data;
+  const expectedName = path.basename(file).replace(/\.ya?ml$/, '');
+  if (specialist.name !== expectedName) fail(file, 'name', `must match the file name (${expectedName})`);
+  try {
+    const price = priceOf(specialist.model);
+    if (price.provider !== specialist.provider) fail(file, 'provider', `is ${specialist.provider} but ${specialist.model} is a ${price.provider} model`);
+  } catch (err) {
+    if (err instanceof PantheonError && err.type === 'unknown_price') fail(file, 'model', `"${specialist.model}" has no pinned price in src/llm/prices.json`);
+    throw err;
+  }
+  const promptTokens = countTokens(specialist.system_prompt);
+  if (promptTokens > MAX_PROMPT_TOKENS) fail(file, 'system_prompt', `is ${promptTokens} tokens; the limit is ${MAX_PROMPT_TOKENS}`);
+  return specialist;
+}
+
+export function createRoster(specialists: Specialist[], source = 'roster'): Roster {
+  const byName = new Map<string, Specialist>();
+  for (const s of specialists) {
+    if (byName.has(s.name)) fail(source, 'name', `"${s.name}" is defined twice`);
+    byName.set(s.name, s);
+  }
+  const fallbacks = specialists.filter((s) => s.fallback);
+  if (fallbacks.length !== 1) fail(source, 'fallback', `must be true for exactly one specialist (found ${fallbacks.length})`);
+  return { specialists, get: (name) => byName.get(name), fallback: fallbacks[0] };
+}
+
+/** Loads every *.yaml in the folder; the first malformed file stops everything, named. */
+export function loadRoster(dir: string): Roster {
+  if (!fs.existsSync(dir)) fail(dir, '(folder)', 'does not exist (set PANTHEON_ROSTER_DIR)');
+  const files = fs.readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort();
+  if (files.length === 0) fail(dir, '(folder)', 'holds no specialist *.yaml files');
+  const specialists = files.map((f) => parseSpecialistFile(path.join(dir, f), fs.readFileSync(path.join(dir, f), 'utf8')));
+  return createRoster(specialists, dir);
+}
+
+/** What the router and the CLI need to know of a specialist, small enough for a payload. */
+export function describeRoster(roster: Roster): string {
+  return roster.specialists.map((s) => `- ${s.name}: ${s.description.replace(/\s+/g, ' ').trim()}`).join('\n');
+}

@@ -1,0 +1,34 @@
+import { z } from 'zod';
+
+/**
+ * The task a user, the CLI, the Temporal CLI or the God workflow submits. This schema is the one
+ * definition of a task's shape: the CLI checks it before starting anything, and the workflow
+ * checks it again because the Temporal CLI can start a workflow with any JSON.
+ */
+export const MAX_OBJECTIVE_CHARS = 4000;
+
+export const PRIORITIES = ['low', 'normal', 'high', 'critical'] as const;
+
+export const TaskInputSchema = z
+  .object({
+    objective: z.string().trim().min(10, 'must be at least 10 characters').max(MAX_OBJECTIVE_CHARS, `must be at most ${MAX_OBJECTIVE_CHARS} characters`),
+    context: z.string().max(20_000).default(''),
+    constraints: z.array(z.string().min(1).max(500)).max(20).default([]),
+    priority: z.enum(PRIORITIES).default('normal'),
+    specialist: z.string().min(1).max(80).optional(),
+    /** Inputs the task cannot start without: each must be a key of `inputs` with a non-empty value. */
+    requires: z.array(z.string().min(1).max(80)).max(20).default([]),
+    inputs: z.record(z.string(), z.string().max(20_000)).default({}),
+    /** Run limits; the defaults suit most tasks. */
+    maxIterations: z.number().int().min(1).max(200).default(40),
+    compressEvery: z.number().int().min(2).max(100).default(10),
+  })
+  .strict();
+
+export type TaskInput = z.input<typeof TaskInputSchema>;
+export type Task = z.output<typeof TaskInputSchema>;
+
+/** Zod issues as "field: message" lines, the form every bad-input error uses. */
+export function describeIssues(error: z.ZodError): string[] {
+  return error.issues.map((issue) => `${issue.path.join('.') || '(input)'}: ${issue.message}`);
+}

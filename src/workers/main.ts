@@ -1,0 +1,37 @@
+import { NativeConnection, Runtime } from '@temporalio/worker';
+import { loadConfig } from '../config/env';
+import { createLogger } from '../logging/logger';
+import { temporalLoggerFor } from '../logging/temporal-logger';
+import { buildWorkerDeps } from './deps';
+import { createTaskWorker } from './task-worker';
+import { exitOnError } from '../client/exit';
+
+/**
+ * `npm run worker`: one worker process. Start as many as you like, on as many machines, against
+ * the same TEMPORAL_ADDRESS and task queue. Ctrl-C drains in-flight work, then exits.
+ */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.log);
+  // The Runtime drains every worker on SIGINT/SIGTERM: Ctrl-C lets in-flight activities finish.
+  Runtime.install({ logger: temporalLoggerFor(logger), shutdownSignals: ['SIGINT', 'SIGTERM'] });
+  const address = config.temporal.address ?? 'localhost:7233';
+  const built = await buildWorkerDeps(config, logger);
+  const connection = await NativeConnection.connect({ address });
+  const worker = await createTaskWorker({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    deps: built.deps,
+  });
+  logger.info({ address, taskQueue: config.temporal.taskQueue }, 'worker running; Ctrl-C to drain and stop');
+  try {
+    await worker.run();
+  } finally {
+    await connection.close();
+    await built.close();
+    logger.info('worker stopped');
+  }
+}
+
+exitOnError(main);

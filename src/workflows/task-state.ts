@@ -1,0 +1,39 @@
+/** The agentTask workflow's state: what its query answers and what it returns when it ends. */
+
+export const TERMINAL_STATUSES = ['completed', 'rejected', 'dead_lettered', 'cancelled', 'budget_exceeded'] as const;
+export type TerminalStatus = (typeof TERMINAL_STATUSES)[number];
+export type ActiveStatus = 'queued' | 'validating' | 'routing' | 'running' | 'compressing' | 'storing';
+export type TaskStatus = ActiveStatus | TerminalStatus;
+
+export interface FailureRecord {
+  specialist?: string;
+  activity: string;
+  type: string;
+  message: string;
+}
+
+export interface TaskState {
+  taskId: string;
+  status: TaskStatus;
+  objective: string;
+  priority: string;
+  specialist?: string;
+  route?: { method: string; confidence: number; reason: string };
+  iteration: number;
+  compressions: Array<{ atIteration: number; promptTokensBefore: number; promptTokensAfter: number }>;
+  /** Prompt tokens of every specialist call, in order: shows compression at work. */
+  promptTokens: number[];
+  costUsd: number;
+  tokens: number;
+  /** Why the task ended as it did (rejection reasons, the failure, or the completion). */
+  reasons: string[];
+  failures: FailureRecord[];
+  result?: string;
+  memoryId?: string;
+}
+
+export type TaskOutcome = TaskState & { status: TerminalStatus };
+
+export function isTerminal(status: TaskStatus): status is TerminalStatus {
+  return (TERMINAL_STATUSES as readonly string[]).includes(status);
+}

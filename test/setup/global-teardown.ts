@@ -1,0 +1,8 @@
+import fs from 'node:fs';
+import type { DevServer } from '../../src/runtime/dev-server';
+
+export default async function globalTeardown(): Promise<void> {
+  await (globalThis as { __pantheonServer?: DevServer }).__pantheonServer?.stop();
+  const dir = process.env.PANTHEON_TEST_DIR;
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+}

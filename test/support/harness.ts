@@ -1,0 +1,80 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { DEFAULT_SYSTEM_MODELS } from '../../src/activities';
+import { loadConfig } from '../../src/config/env';
+import { repoRoot } from '../../src/config/paths';
+import { startOfflineProvider, type OfflineProvider } from '../../src/llm/offline';
+import { createConfiguredLlmClient } from '../../src/llm/providers';
+import { openMemoryStore } from '../../src/memory/open-store';
+import type { MemoryStore } from '../../src/memory/types';
+import { loadRoster, type Roster } from '../../src/specialists/roster';
+import { createTaskWorker } from '../../src/workers/task-worker';
+
+/**
+ * Real parts for an integration test: the suite's Temporal dev server, a fresh offline provider
+ * spoken to through the real openai and Anthropic SDKs, a real SQLite memory file, and a worker
+ * on its own task queue.
+ */
+export interface Harness {
+  client: Client;
+  provider: OfflineProvider;
+  memory: MemoryStore;
+  roster: Roster;
+  taskQueue: string;
+  worker: Worker;
+  stop(): Promise<void>;
+}
+
+let counter = 0;
+
+export function testAddress(): string {
+  const address = process.env.PANTHEON_TEST_TEMPORAL_ADDRESS;
+  if (!address) throw new Error('PANTHEON_TEST_TEMPORAL_ADDRESS is unset: run the suite with `npm test` (jest globalSetup)');
+  return address;
+}
+
+export async function startHarness(name: string, options: { llmTimeoutMs?: number } = {}): Promise<Harness> {
+  const id = `${name}-${process.pid}-${++counter}`;
+  const dir = path.join(process.env.PANTHEON_TEST_DIR ?? '/tmp', id);
+  fs.mkdirSync(dir, { recursive: true });
+  const provider = await startOfflineProvider({ port: 0 });
+  const config = loadConfig({
+    PANTHEON_LLM_MODE: 'offline',
+    PANTHEON_OFFLINE_URL: provider.url,
+    PANTHEON_LLM_TIMEOUT_MS: String(options.llmTimeoutMs ?? 10_000),
+    PANTHEON_MEMORY_FILE: path.join(dir, 'memory.sqlite'),
+    PANTHEON_ROSTER_DIR: path.join(repoRoot(), 'agents'),
+  });
+  const roster = loadRoster(config.rosterDir);
+  const memory = await openMemoryStore({ kind: 'sqlite', file: path.join(dir, 'memory.sqlite') });
+  const taskQueue = `test-${id}`;
+  const nativeConnection = await NativeConnection.connect({ address: testAddress() });
+  const worker = await createTaskWorker({
+    connection: nativeConnection,
+    namespace: 'default',
+    taskQueue,
+    deps: { llm: createConfiguredLlmClient(config), roster, memory, models: DEFAULT_SYSTEM_MODELS },
+    workflowBundle: { codePath: process.env.PANTHEON_TEST_BUNDLE! },
+  });
+  const running = worker.run();
+  const connection = await Connection.connect({ address: testAddress() });
+  const client = new Client({ connection, namespace: 'default' });
+  return {
+    client,
+    provider,
+    memory,
+    roster,
+    taskQueue,
+    worker,
+    async stop() {
+      worker.shutdown();
+      await running;
+      await nativeConnection.close();
+      await connection.close();
+      await memory.close();
+      await provider.close();
+    },
+  };
+}

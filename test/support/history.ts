@@ -1,0 +1,27 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Client } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { temporal } from '@temporalio/proto';
+import { repoRoot } from '../../src/config/paths';
+
+export const HISTORY_FIXTURES = path.join(repoRoot(), 'test', 'fixtures', 'histories');
+
+/** The activity types a workflow scheduled, in order, read from its real event history. */
+export async function scheduledActivities(client: Client, workflowId: string): Promise<string[]> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  return (history.events ?? [])
+    .filter((e) => e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)
+    .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? '?');
+}
+
+/**
+ * With PANTHEON_RECORD_HISTORIES=1 a test saves the history of a run as a replay fixture.
+ * Fixtures are committed; the replay test guards them against non-deterministic changes.
+ */
+export async function maybeRecordHistory(client: Client, workflowId: string, name: string): Promise<void> {
+  if (process.env.PANTHEON_RECORD_HISTORIES !== '1') return;
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  fs.mkdirSync(HISTORY_FIXTURES, { recursive: true });
+  fs.writeFileSync(path.join(HISTORY_FIXTURES, `${name}.json`), `${JSON.stringify(JSON.parse(historyToJSON(history)), null, 1)}\n`);
+}
