@@ -89,7 +89,7 @@ describe('agentTask on a real Temporal server', () => {
   });
 
   it('asks the classifier when the rules are unsure, and follows its pick', async () => {
-    const outcome = await run({ objective: 'Investigate which message broker vendors offer the best evidence of durability' }, 'e2e-classifier');
+    const outcome = await run({ objective: 'Which open questions remain about the cited durability claims of Kafka and Pulsar? Keep the writeup concise.' }, 'e2e-classifier');
 
     expect(outcome.status).toBe('completed');
     expect(outcome.route?.method).toBe('classifier');

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { DEFAULT_SYSTEM_MODELS } from '../../src/activities';
 import { loadConfig } from '../../src/config/env';
 import { repoRoot } from '../../src/config/paths';
@@ -29,6 +29,15 @@ export interface Harness {
 
 let counter = 0;
 
+/** Quiet SDK logs in tests (warnings and errors only); set PANTHEON_TEST_LOG=INFO to see more. */
+function installQuietRuntime(): void {
+  try {
+    Runtime.install({ logger: new DefaultLogger((process.env.PANTHEON_TEST_LOG as 'INFO' | undefined) ?? 'WARN') });
+  } catch {
+    // Already installed by an earlier test file in this process.
+  }
+}
+
 export function testAddress(): string {
   const address = process.env.PANTHEON_TEST_TEMPORAL_ADDRESS;
   if (!address) throw new Error('PANTHEON_TEST_TEMPORAL_ADDRESS is unset: run the suite with `npm test` (jest globalSetup)');
@@ -36,6 +45,7 @@ export function testAddress(): string {
 }
 
 export async function startHarness(name: string, options: { llmTimeoutMs?: number } = {}): Promise<Harness> {
+  installQuietRuntime();
   const id = `${name}-${process.pid}-${++counter}`;
   const dir = path.join(process.env.PANTHEON_TEST_DIR ?? '/tmp', id);
   fs.mkdirSync(dir, { recursive: true });

@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { execFileSync } from 'node:child_process';
+import { findTemporalCli } from '../../src/runtime/temporal-cli';
+import { testAddress } from './harness';
 import { temporal } from '@temporalio/proto';
 import { repoRoot } from '../../src/config/paths';
 
@@ -19,9 +21,13 @@ export async function scheduledActivities(client: Client, workflowId: string): P
  * With PANTHEON_RECORD_HISTORIES=1 a test saves the history of a run as a replay fixture.
  * Fixtures are committed; the replay test guards them against non-deterministic changes.
  */
-export async function maybeRecordHistory(client: Client, workflowId: string, name: string): Promise<void> {
+export async function maybeRecordHistory(_client: Client, workflowId: string, name: string): Promise<void> {
   if (process.env.PANTHEON_RECORD_HISTORIES !== '1') return;
-  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  // The Temporal CLI writes the standard JSON history format that historyFromJSON reads back.
+  const cli = await findTemporalCli({ install: false });
+  const json = execFileSync(cli, ['workflow', 'show', '--workflow-id', workflowId, '--output', 'json', '--address', testAddress()], {
+    encoding: 'utf8',
+  });
   fs.mkdirSync(HISTORY_FIXTURES, { recursive: true });
-  fs.writeFileSync(path.join(HISTORY_FIXTURES, `${name}.json`), `${JSON.stringify(JSON.parse(historyToJSON(history)), null, 1)}\n`);
+  fs.writeFileSync(path.join(HISTORY_FIXTURES, `${name}.json`), json);
 }

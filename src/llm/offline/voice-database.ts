@@ -25,21 +25,30 @@ function namesIn(item: string): Names {
 export function sqlFor(item: string): string {
   const { table, columns } = namesIn(item);
   const column = columns[0];
-  if (/\bindex/i.test(item)) return `CREATE INDEX IF NOT EXISTS idx_${table}_${column} ON ${table} (${column});`;
-  if (/\b(alter|add column|rename|drop|migrat)/i.test(item)) {
-    return `ALTER TABLE ${table} ADD COLUMN ${column} TEXT NOT NULL DEFAULT '';`;
-  }
+  if (isIndex(item)) return `CREATE INDEX idx_${table}_${column} ON ${table} (${column});`;
+  if (isAlter(item)) return `ALTER TABLE ${table} ADD COLUMN ${column} TEXT;`;
   const defs = columns.map((c) => `${c} TEXT NOT NULL`).join(', ');
-  return `CREATE TABLE IF NOT EXISTS ${table} (id BIGSERIAL PRIMARY KEY, ${defs}, created_at TIMESTAMPTZ NOT NULL DEFAULT now());`;
+  return `CREATE TABLE ${table} (id BIGSERIAL PRIMARY KEY, ${defs});`;
+}
+
+const isIndex = (item: string): boolean => /\bindex/i.test(item);
+const isAlter = (item: string): boolean => /\b(alter|add column|rename|drop|migrat)/i.test(item);
+
+/** A few words saying what changed, so a compressed history still reads as schema work. */
+function actionFor(item: string): string {
+  const { table, columns } = namesIn(item);
+  if (isIndex(item)) return `indexed ${table}.${columns[0]}`;
+  if (isAlter(item)) return `altered ${table}`;
+  return `created table ${table}`;
 }
 
 function reasoning(item: string): string {
   const { table, columns } = namesIn(item);
   return choose(
     [
-      `Modelled ${table} as its own relation so ${columns[0]} is stored once and updates cannot drift.`,
-      `Chose ${columns[0]} as the lookup column because queries filter on it; an index keeps them off a sequential scan.`,
-      `Kept the change additive so the migration runs online without rewriting existing ${table} rows.`,
+      `A separate ${table} relation stores ${columns[0]} once, so updates cannot drift.`,
+      `Queries filter on ${columns[0]}, so it gets an index to avoid a sequential scan.`,
+      `The change is additive, so it runs online without rewriting ${table} rows.`,
     ],
     item,
   );
@@ -54,11 +63,10 @@ function order(sql: string): number {
 
 export const databaseVoice: Voice = {
   note: ({ step, total, item }) =>
-    `Step ${step} of ${total}: schema change for "${clip(item, 70)}". ${reasoning(item)} SQL: ${sqlFor(item)}`,
+    `Step ${step} of ${total}: ${actionFor(item)} for ${clip(item, 50)}. ${reasoning(item)} SQL: ${sqlFor(item)}`,
   finalNote: (outline, total) =>
     `Step ${total} of ${total}: consolidated ${unitsOf(outline).length} schema change(s) into one migration, ` +
-    'ordered so tables exist before the changes and indexes that reference them, and checked that it applies ' +
-    'cleanly to an empty database.',
+    'ordered so tables exist before the changes and indexes that use them; it applies cleanly to an empty database.',
   result: (outline) => {
     const statements = unitsOf(outline)
       .map(sqlFor)

@@ -1,11 +1,11 @@
 import { choose } from './prng';
 import { unitsOf, type Voice } from './voice';
-import { clip, keywords } from './words';
+import { clip, topicWords } from './words';
 
 /** Generalist, and any specialist the provider does not know: a plan and concrete actions. */
 
 function planFor(item: string): string {
-  const topic = keywords(item)[0] ?? 'the item';
+  const topic = topicWords(item)[0] ?? 'the item';
   return choose(
     [
       `split ${topic} into small checks and finish each before moving on`,
@@ -18,9 +18,9 @@ function planFor(item: string): string {
 
 export const generalVoice: Voice = {
   note: ({ step, total, item }) =>
-    `Step ${step} of ${total}: working on "${clip(item, 70)}". Plan: ${planFor(item)}. ` +
-    'Actions: 1) list the inputs and constraints; 2) do the work and record the outcome; 3) check the outcome ' +
-    `against the item. Next: ${step + 1 < total ? `item ${step + 1}` : 'final review'}.`,
+    `Step ${step} of ${total}: worked on ${clip(item, 50)}. Plan: ${planFor(item)}. ` +
+    'Actions: listed inputs and constraints, did the work, checked the outcome against the item. ' +
+    `Next: ${step + 1 < total ? `item ${step + 1}` : 'final review'}.`,
   finalNote: (outline, total) =>
     `Step ${total} of ${total}: all ${unitsOf(outline).length} item(s) are done. Reviewed the outcomes together ` +
     'for gaps and contradictions, then wrote the summary below.',

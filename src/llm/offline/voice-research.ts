@@ -1,11 +1,11 @@
 import { choose } from './prng';
 import { unitsOf, type Voice } from './voice';
-import { clip, keywords } from './words';
+import { clip, topicWords } from './words';
 
 /** ResearchAgent: answers with claims, how to verify each, and where to look. */
 
 function topicOf(item: string): string {
-  return keywords(item).slice(0, 2).join(' ') || 'this question';
+  return topicWords(item).slice(0, 2).join(' ') || 'this question';
 }
 
 function claimFor(item: string): string {
@@ -44,7 +44,7 @@ function sourcesFor(item: string): string {
 
 export const researchVoice: Voice = {
   note: ({ step, total, item }) =>
-    `Step ${step} of ${total}: researched "${clip(item, 70)}". Claim: ${claimFor(item)}. ` +
+    `Step ${step} of ${total}: researched ${clip(item, 50)}. Claim: ${claimFor(item)}. ` +
     `Verify by: ${verificationFor(item)}. Sources to check: ${sourcesFor(item)}.`,
   finalNote: (outline, total) =>
     `Step ${total} of ${total}: compiled ${unitsOf(outline).length} claim(s) into a brief. Each lists how to ` +

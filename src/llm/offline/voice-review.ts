@@ -1,6 +1,6 @@
 import { choose, hashString } from './prng';
 import { unitsOf, type Voice } from './voice';
-import { clip, keywords } from './words';
+import { clip, topicWords } from './words';
 
 /** CodeReviewAgent: answers with findings located by file and line, rated, with a fix. */
 
@@ -36,7 +36,7 @@ interface Finding {
 
 function findingFor(item: string): Finding {
   const severity = severityOf(item);
-  const [area, file] = keywords(item).filter((w) => /^[a-z]/.test(w));
+  const [area, file] = topicWords(item);
   const location = `src/${area ?? 'core'}/${file ?? 'index'}.ts:${12 + (hashString(item) % 380)}`;
   const [issue, fix] = choose(CONCERNS[severity], item);
   return { severity, location, issue, fix };
@@ -46,7 +46,7 @@ export const reviewVoice: Voice = {
   note: ({ step, total, item }) => {
     const f = findingFor(item);
     return (
-      `Step ${step} of ${total}: reviewed "${clip(item, 70)}". Finding [${f.severity}] ${f.location}: ${f.issue}. ` +
+      `Step ${step} of ${total}: reviewed ${clip(item, 50)}. Finding [${f.severity}] ${f.location}: ${f.issue}. ` +
       `Recommendation: ${f.fix}.`
     );
   },

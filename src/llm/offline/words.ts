@@ -20,6 +20,18 @@ export function keywords(text: string): string[] {
   return [...seen];
 }
 
+// Verbs that say what to do with a topic; a phrase like "findings on create" reads as a bug.
+const ACTION_VERBS = new Set([
+  'analyse', 'analyze', 'assess', 'build', 'check', 'compare', 'create', 'define', 'describe', 'design',
+  'document', 'evaluate', 'explain', 'find', 'implement', 'investigate', 'list', 'research', 'review',
+  'summarise', 'summarize', 'update', 'write',
+]);
+
+/** Keywords that name the subject of a work item rather than the action on it. */
+export function topicWords(text: string): string[] {
+  return keywords(text).filter((w) => !ACTION_VERBS.has(w) && /^[a-z]/.test(w));
+}
+
 /** Shortens text at a word boundary so a quoted work item cannot blow up a note's size. */
 export function clip(text: string, maxChars: number): string {
   const flat = text.replace(/\s+/g, ' ').trim();

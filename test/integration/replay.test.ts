@@ -1,0 +1,22 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Worker } from '@temporalio/worker';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { HISTORY_FIXTURES } from '../support/history';
+
+/**
+ * Replays histories recorded from real runs (PANTHEON_RECORD_HISTORIES=1 npm test) against the
+ * current workflow code. A change that would make a running task non-deterministic fails here.
+ */
+const fixtures = fs.readdirSync(HISTORY_FIXTURES).filter((f) => f.endsWith('.json')).sort();
+
+describe('workflow replay', () => {
+  it('has recorded histories for every agentTask path we guard', () => {
+    expect(fixtures).toEqual(expect.arrayContaining(['completed-database-task.json', 'rejected-vague-task.json', 'compressed-long-task.json']));
+  });
+
+  it.each(fixtures)('replays %s without non-determinism', async (file) => {
+    const history = historyFromJSON(JSON.parse(fs.readFileSync(path.join(HISTORY_FIXTURES, file), 'utf8')));
+    await Worker.runReplayHistory({ workflowBundle: { codePath: process.env.PANTHEON_TEST_BUNDLE! } }, history, file);
+  });
+});
