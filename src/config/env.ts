@@ -16,6 +16,8 @@ const Env = z.object({
   PANTHEON_LLM_MODE: z.enum(['auto', 'offline', 'live']).default('auto'),
   PANTHEON_OFFLINE_URL: z.string().url().optional(),
   PANTHEON_LLM_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
+  /** Latency of the offline provider a worker starts itself; lets progress be watched. */
+  PANTHEON_OFFLINE_LATENCY_MS: z.coerce.number().int().min(0).default(0),
   OPENAI_API_KEY: z.string().min(1).optional(),
   OPENAI_BASE_URL: z.string().url().optional(),
   ANTHROPIC_API_KEY: z.string().min(1).optional(),
@@ -34,6 +36,7 @@ export interface PantheonConfig {
   llm: {
     mode: 'auto' | 'offline' | 'live';
     offlineUrl?: string;
+    offlineLatencyMs: number;
     timeoutMs: number;
     openai: { apiKey?: string; baseURL?: string };
     anthropic: { apiKey?: string; baseURL?: string };
@@ -67,6 +70,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PantheonConfig
     llm: {
       mode: e.PANTHEON_LLM_MODE,
       offlineUrl: e.PANTHEON_OFFLINE_URL,
+      offlineLatencyMs: e.PANTHEON_OFFLINE_LATENCY_MS,
       timeoutMs: e.PANTHEON_LLM_TIMEOUT_MS,
       openai: { apiKey: e.OPENAI_API_KEY, baseURL: e.OPENAI_BASE_URL },
       anthropic: { apiKey: e.ANTHROPIC_API_KEY, baseURL: e.ANTHROPIC_BASE_URL },

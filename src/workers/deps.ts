@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { DEFAULT_SYSTEM_MODELS, type ActivityDeps } from '../activities';
 import type { PantheonConfig } from '../config/env';
 import { needsOfflineProvider } from '../config/env';
-import { startOfflineProvider, type OfflineProvider } from '../llm/offline';
+import { loadFaultsFromEnv, startOfflineProvider, type OfflineProvider } from '../llm/offline';
 import { createConfiguredLlmClient } from '../llm/providers';
 import { openMemoryStore } from '../memory/open-store';
 import { loadRoster } from '../specialists/roster';
@@ -24,7 +24,7 @@ export async function buildWorkerDeps(config: PantheonConfig, logger: Logger): P
   const roster = loadRoster(config.rosterDir);
   let offline: OfflineProvider | undefined;
   if (needsOfflineProvider(config) && !config.llm.offlineUrl) {
-    offline = await startOfflineProvider({ port: 0 });
+    offline = await startOfflineProvider({ port: 0, latencyMs: config.llm.offlineLatencyMs, faults: loadFaultsFromEnv() });
     config = { ...config, llm: { ...config.llm, offlineUrl: offline.url } };
     logger.info({ url: offline.url }, 'offline LLM provider started (no API key set)');
   }

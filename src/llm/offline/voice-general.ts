@@ -23,7 +23,8 @@ export const generalVoice: Voice = {
     `Next: ${step + 1 < total ? `item ${step + 1}` : 'final review'}.`,
   finalNote: (outline, total) =>
     `Step ${total} of ${total}: all ${unitsOf(outline).length} item(s) are done. Reviewed the outcomes together ` +
-    'for gaps and contradictions, then wrote the summary below.',
+    'for gaps, contradictions and loose ends, confirmed each item against the original task, then wrote the ' +
+    'summary in the result.',
   result: (outline) =>
     [`Summary: ${clip(outline.title, 80)}`, ...unitsOf(outline).map((item) => `- Done: ${clip(item, 90)}`)].join('\n'),
 };
