@@ -38,6 +38,10 @@ export const ERROR_TYPES = {
   unknown_price: { category: 'system', retryable: false },
   missing_usage: { category: 'system', retryable: false },
   budget_exceeded: { category: 'user', retryable: false },
+  /** A specialist's hourly/daily window is spent: the workflow sends the work elsewhere. */
+  agent_budget_exhausted: { category: 'user', retryable: false },
+  /** The system circuit breaker is open: the workflow waits for it to close, it does not fail. */
+  breaker_open: { category: 'system', retryable: false },
   task_rejected: { category: 'user', retryable: false },
   invalid_input: { category: 'user', retryable: false },
   unknown_specialist: { category: 'user', retryable: false },

@@ -1,0 +1,75 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { runCli } from '../support/cli';
+import { startHarness, testAddress, type Harness } from '../support/harness';
+
+let h: Harness;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  h = await startHarness('cli');
+  env = { TEMPORAL_ADDRESS: testAddress(), PANTHEON_TASK_QUEUE: h.taskQueue };
+});
+
+afterAll(async () => {
+  await h?.stop();
+});
+
+async function expectNotStarted(workflowId: string): Promise<void> {
+  await expect(h.client.workflow.getHandle(workflowId).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+}
+
+const unique = (name: string) => `cli-${name}-${Date.now()}`;
+
+describe('pantheon CLI', () => {
+  it('submits a task, waits, and prints the result, status and cost', async () => {
+    const id = unique('ok');
+    const run = await runCli(['submit', 'Add a unique index on users.email in the Postgres database', '--wait', '--id', id], env);
+
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`started ${id}`);
+    expect(run.stdout).toContain(`/namespaces/default/workflows/${id}`);
+    expect(run.stdout).toMatch(/status\s+completed/);
+    expect(run.stdout).toMatch(/specialist\s+DatabaseAgent/);
+    expect(run.stdout).toMatch(/cost\s+\$0\.\d+ \(\d+ tokens\)/);
+
+    const status = await runCli(['status', id], env);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/status\s+completed/);
+
+    const list = await runCli(['list', '--status', 'completed', '--limit', '50'], env);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toContain(id);
+
+    const overview = await runCli(['status'], env);
+    expect(overview.code).toBe(0);
+    expect(overview.stdout).toMatch(/completed\s+\d+/);
+  });
+
+  const badInputs: Array<{ name: string; args: string[]; message: RegExp; stdin?: string }> = [
+    { name: 'an empty objective', args: ['submit', ''], message: /objective: must be at least 10 characters/ },
+    { name: 'an oversized objective', args: ['submit', 'x'.repeat(4001)], message: /objective: must be at most 4000 characters/ },
+    { name: 'an unknown specialist', args: ['submit', 'Add a unique index on users.email in Postgres', '--specialist', 'Oracle'], message: /specialist: unknown "Oracle"/ },
+    { name: 'a bad priority', args: ['submit', 'Add a unique index on users.email in Postgres', '--priority', 'urgent'], message: /priority: / },
+    { name: 'a malformed --input', args: ['submit', 'Add a unique index on users.email in Postgres', '--input', 'novalue'], message: /--input "novalue": expected KEY=VALUE/ },
+    { name: 'an unknown field in --json', args: ['submit', '--json', '-'], message: /colour/, stdin: '{"objective":"Add a unique index on users.email","colour":"red"}' },
+    { name: 'malformed JSON', args: ['submit', '--json', '-'], message: /--json -: not valid JSON/, stdin: '{"objective": ' },
+  ];
+
+  it.each(badInputs)('rejects $name with a message naming the field, exit 1, and starts nothing', async ({ args, message, stdin }) => {
+    const id = unique('bad');
+    const run = await runCli([...args, '--id', id], env, stdin);
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(message);
+    expect(run.stdout).toBe('');
+    await expectNotStarted(id);
+  });
+
+  it('rejects an unknown command with the usage', async () => {
+    const run = await runCli(['launch'], env);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/unknown command "launch"/);
+    expect(run.stderr).toMatch(/pantheon submit/);
+  });
+});
