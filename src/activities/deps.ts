@@ -8,6 +8,12 @@ export interface ActivityDeps {
   roster: Roster;
   memory: MemoryStore;
   models: SystemModels;
+  alerter: Alerter;
+}
+
+/** Where operator alerts go (log, webhook); delivery failures are the alerter's to report. */
+export interface Alerter {
+  alert(event: { id?: string; kind: string; message: string; details: Record<string, unknown> }): Promise<void>;
 }
 
 /** The cheap models Pantheon's own bookkeeping calls use. */

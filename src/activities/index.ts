@@ -1,6 +1,7 @@
 import { asActivity } from '../errors/temporal';
 import type { ActivityDeps } from './deps';
 import { createCompressContext } from './compress-context';
+import { createRaiseAlert } from './raise-alert';
 import { createRouteTask } from './route-task';
 import { createRunSpecialist } from './run-specialist';
 import { createStoreMemory } from './store-memory';
@@ -28,6 +29,7 @@ export function createActivities(deps: ActivityDeps) {
     runSpecialist: typed(createRunSpecialist(deps)),
     compressContext: typed(createCompressContext(deps)),
     storeMemory: typed(createStoreMemory(deps)),
+    raiseAlert: typed(createRaiseAlert(deps)),
   };
 }
 

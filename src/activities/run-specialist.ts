@@ -3,8 +3,9 @@ import { PantheonError } from '../errors';
 import { parseStructured } from '../llm/client';
 import { countPromptTokens } from '../llm/tokens';
 import { totalTokens } from '../llm/usage';
-import type { ChatMessage } from '../llm/types';
+import type { ChatMessage, LlmClient } from '../llm/types';
 import { SpecialistStep } from '../specialists/protocol';
+import type { Specialist } from '../specialists/roster';
 import type { ActivityDeps } from './deps';
 import { heartbeatWhile } from './heartbeat';
 import { CONTINUE_MESSAGE, specialistMessages, specialistSystemPrompt } from './prompts';
@@ -26,54 +27,59 @@ interface Checkpoint {
  */
 export function createRunSpecialist({ llm, roster }: Pick<ActivityDeps, 'llm' | 'roster'>) {
   return async function runSpecialist(input: RunSpecialistInput): Promise<RunSpecialistResult> {
-    const { taskId, task, warnings, summary } = input;
     const specialist = roster.get(input.specialist);
-    if (!specialist) throw PantheonError.of('unknown_specialist', `no specialist named "${input.specialist}"`, { details: { specialist: input.specialist } });
-    const ctx = Context.current();
-    const resumed = ctx.info.heartbeatDetails as Checkpoint | undefined;
-    const state: Checkpoint = resumed ?? {
-      history: [...input.history],
-      iteration: input.iteration,
-      costUsd: 0,
-      tokens: 0,
-      promptTokens: [],
-      lastNote: '',
-    };
-    if (resumed) log.info('resuming specialist from heartbeat', { taskId, iteration: state.iteration });
-    const system = specialistSystemPrompt(specialist.system_prompt);
-    const result = (outcome: RunSpecialistResult['outcome'], final?: string): RunSpecialistResult => ({ outcome, result: final, ...state });
-
-    while (state.iteration < task.maxIterations) {
-      if (countIterations(state.history) >= task.compressEvery) return result('needs_compression');
-      const messages = specialistMessages(task, warnings, summary, state.history);
-      const call = llm.complete(
-        {
-          provider: specialist.provider,
-          model: specialist.model,
-          system,
-          messages,
-          maxOutputTokens: specialist.max_output_tokens,
-          json: true,
-          purpose: 'specialist',
-          agent: specialist.name,
-          taskId,
-        },
-        ctx.cancellationSignal,
-      );
-      const answer = await heartbeatWhile(call, () => state);
-      const step = parseStructured(answer, SpecialistStep, specialist.name);
-      state.iteration += 1;
-      state.costUsd += answer.costUsd;
-      state.tokens += totalTokens(answer.usage);
-      state.promptTokens.push(countPromptTokens(system, messages));
-      state.lastNote = step.note;
-      state.history.push({ role: 'assistant', content: JSON.stringify(step) }, { role: 'user', content: CONTINUE_MESSAGE });
-      ctx.heartbeat(state);
-      log.debug('specialist iteration', { taskId, specialist: specialist.name, iteration: state.iteration, step: step.step, of: step.of });
-      if (step.status === 'done') return result('done', step.result ?? step.note);
+    if (!specialist) {
+      throw PantheonError.of('unknown_specialist', `no specialist named "${input.specialist}"`, { details: { specialist: input.specialist } });
     }
-    return result('iteration_limit');
+    const resumed = Context.current().info.heartbeatDetails as Checkpoint | undefined;
+    if (resumed) log.info('resuming specialist from heartbeat', { taskId: input.taskId, iteration: resumed.iteration });
+    const state: Checkpoint = resumed ?? { history: [...input.history], iteration: input.iteration, costUsd: 0, tokens: 0, promptTokens: [], lastNote: '' };
+    try {
+      return await iterate(llm, specialist, input, state);
+    } catch (err) {
+      // What the failed run spent goes into the failure chain (and the dead-letter record).
+      if (err instanceof PantheonError) err.details.spentUsd = state.costUsd;
+      throw err;
+    }
   };
+}
+
+async function iterate(llm: LlmClient, specialist: Specialist, input: RunSpecialistInput, state: Checkpoint): Promise<RunSpecialistResult> {
+  const { taskId, task, warnings, summary } = input;
+  const ctx = Context.current();
+  const system = specialistSystemPrompt(specialist.system_prompt);
+  const result = (outcome: RunSpecialistResult['outcome'], final?: string): RunSpecialistResult => ({ outcome, result: final, ...state });
+
+  while (state.iteration < task.maxIterations) {
+    if (countIterations(state.history) >= task.compressEvery) return result('needs_compression');
+    const messages = specialistMessages(task, warnings, summary, state.history);
+    const call = llm.complete(
+      {
+        provider: specialist.provider,
+        model: specialist.model,
+        system,
+        messages,
+        maxOutputTokens: specialist.max_output_tokens,
+        json: true,
+        purpose: 'specialist',
+        agent: specialist.name,
+        taskId,
+      },
+      ctx.cancellationSignal,
+    );
+    const answer = await heartbeatWhile(call, () => state);
+    state.costUsd += answer.costUsd;
+    const step = parseStructured(answer, SpecialistStep, specialist.name);
+    state.iteration += 1;
+    state.tokens += totalTokens(answer.usage);
+    state.promptTokens.push(countPromptTokens(system, messages));
+    state.lastNote = step.note;
+    state.history.push({ role: 'assistant', content: JSON.stringify(step) }, { role: 'user', content: CONTINUE_MESSAGE });
+    ctx.heartbeat(state);
+    log.debug('specialist iteration', { taskId, specialist: specialist.name, iteration: state.iteration, step: step.step, of: step.of });
+    if (step.status === 'done') return result('done', step.result ?? step.note);
+  }
+  return result('iteration_limit');
 }
 
 /** Each iteration leaves one assistant turn in the history. */

@@ -90,3 +90,12 @@ export interface StoreMemoryResult {
   id: string;
   stored: boolean;
 }
+
+export interface AlertInput {
+  /** Stable per event, e.g. `${taskId}:dead_letter`, so receivers can drop duplicates. */
+  id: string;
+  kind: string;
+  message: string;
+  /** JSON-safe facts; never a secret. */
+  details: Record<string, unknown>;
+}

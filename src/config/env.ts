@@ -27,6 +27,7 @@ const Env = z.object({
   QDRANT_URL: z.string().url().optional(),
   QDRANT_API_KEY: z.string().min(1).optional(),
   PANTHEON_ROSTER_DIR: z.string().min(1).optional(),
+  PANTHEON_ALERT_WEBHOOK_URL: z.string().url().optional(),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   PANTHEON_LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
 });
@@ -44,6 +45,7 @@ export interface PantheonConfig {
   memory: { kind: 'sqlite'; file: string } | { kind: 'qdrant'; url: string; apiKey?: string };
   rosterDir: string;
   log: { level: string; pretty: boolean };
+  alertWebhookUrl?: string;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): PantheonConfig {
@@ -80,6 +82,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PantheonConfig
         ? { kind: 'qdrant', url: e.QDRANT_URL!, apiKey: e.QDRANT_API_KEY }
         : { kind: 'sqlite', file: e.PANTHEON_MEMORY_FILE ?? path.join(repoRoot(), '.data', 'memory.sqlite') },
     rosterDir: e.PANTHEON_ROSTER_DIR ?? path.join(repoRoot(), 'agents'),
+    alertWebhookUrl: e.PANTHEON_ALERT_WEBHOOK_URL,
     log: { level: e.LOG_LEVEL, pretty: (e.PANTHEON_LOG_FORMAT ?? (process.stdout.isTTY ? 'pretty' : 'json')) === 'pretty' },
   };
 }

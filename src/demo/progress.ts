@@ -1,7 +1,7 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { formatUsd } from '../client/format';
 import type { agentTask } from '../workflows';
-import { stateQuery } from '../workflows/agent-task-query';
+import { stateQuery } from '../workflows/agent-task-api';
 import { isTerminal, type TaskState } from '../workflows/task-state';
 
 export interface Watched {

@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { PantheonError, isPantheonError } from './index';
 
@@ -6,27 +7,32 @@ import { PantheonError, isPantheonError } from './index';
  * not as the taxonomy says, with a provider's retry-after as the next retry delay. Unknown errors
  * stay retryable: a bug that heals on another worker should get that chance, bounded by policy.
  */
-export function toApplicationFailure(err: unknown): ApplicationFailure {
+export function toApplicationFailure(err: unknown, context: Record<string, unknown> = {}): ApplicationFailure {
   if (err instanceof ApplicationFailure) return err;
   if (isPantheonError(err)) {
     return ApplicationFailure.create({
       message: err.message,
       type: err.type,
       nonRetryable: !err.retryable,
-      details: [err.details],
+      details: [{ ...err.details, ...context }],
       nextRetryDelay: err.retryAfterMs === undefined ? undefined : err.retryAfterMs,
     });
   }
   const message = err instanceof Error ? err.message : String(err);
-  return ApplicationFailure.create({ message, type: 'unexpected', nonRetryable: false });
+  return ApplicationFailure.create({ message, type: 'unexpected', nonRetryable: false, details: [context] });
 }
 
-/** Runs an activity body so every failure leaves it as a typed ApplicationFailure. */
+/**
+ * Runs an activity body so every failure leaves it as a typed ApplicationFailure carrying the
+ * attempt it failed on. A cancelled activity rethrows as is: that is not a failure to classify.
+ */
 export async function asActivity<T>(body: () => Promise<T>): Promise<T> {
   try {
     return await body();
   } catch (err) {
-    throw toApplicationFailure(err);
+    const ctx = Context.current();
+    if (ctx.cancellationSignal.aborted) throw err;
+    throw toApplicationFailure(err, { attempt: ctx.info.attempt });
   }
 }
 

@@ -9,6 +9,20 @@ export const MAX_OBJECTIVE_CHARS = 4000;
 
 export const PRIORITIES = ['low', 'normal', 'high', 'critical'] as const;
 
+/** The activities whose retry policy a task may tune. */
+export const RETRYABLE_ACTIVITIES = ['validateTask', 'routeTask', 'runSpecialist', 'compressContext', 'storeMemory'] as const;
+export type RetryableActivity = (typeof RETRYABLE_ACTIVITIES)[number];
+
+/** Overrides of an activity's retry policy; every field stays bounded. */
+export const RetryOverrideSchema = z
+  .object({
+    initialIntervalMs: z.number().int().min(10).max(600_000).optional(),
+    maximumIntervalMs: z.number().int().min(10).max(3_600_000).optional(),
+    maximumAttempts: z.number().int().min(1).max(20).optional(),
+  })
+  .strict();
+export type RetryOverride = z.infer<typeof RetryOverrideSchema>;
+
 export const TaskInputSchema = z
   .object({
     objective: z.string().trim().min(10, 'must be at least 10 characters').max(MAX_OBJECTIVE_CHARS, `must be at most ${MAX_OBJECTIVE_CHARS} characters`),
@@ -22,6 +36,11 @@ export const TaskInputSchema = z
     /** Run limits; the defaults suit most tasks. */
     maxIterations: z.number().int().min(1).max(200).default(40),
     compressEvery: z.number().int().min(2).max(100).default(10),
+    /** How many other specialists may take the task after one fails all its retries. */
+    maxReassignments: z.number().int().min(0).max(5).default(2),
+    /** How often the stale-task sweeper may restart the task before it is cancelled as poison. */
+    maxRequeues: z.number().int().min(0).max(10).default(2),
+    retry: z.partialRecord(z.enum(RETRYABLE_ACTIVITIES), RetryOverrideSchema).default({}),
   })
   .strict();
 

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { DEFAULT_SYSTEM_MODELS, type ActivityDeps } from '../activities';
+import { createAlerter } from '../alerts/alerter';
 import type { PantheonConfig } from '../config/env';
 import { needsOfflineProvider } from '../config/env';
 import { loadFaultsFromEnv, startOfflineProvider, type OfflineProvider } from '../llm/offline';
@@ -35,7 +36,7 @@ export async function buildWorkerDeps(config: PantheonConfig, logger: Logger): P
     'worker dependencies ready',
   );
   return {
-    deps: { llm, roster, memory, models: DEFAULT_SYSTEM_MODELS },
+    deps: { llm, roster, memory, models: DEFAULT_SYSTEM_MODELS, alerter: createAlerter({ logger, webhookUrl: config.alertWebhookUrl }) },
     config,
     offline,
     async close() {

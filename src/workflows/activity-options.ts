@@ -1,9 +1,11 @@
 import type { ActivityOptions, RetryPolicy } from '@temporalio/workflow';
 import { NON_RETRYABLE_TYPES } from '../errors';
+import type { RetryableActivity, RetryOverride } from '../tasks/task-input';
 
 /**
- * Timeout and retry presets, one per activity. Every policy is bounded; non-retryable failure
- * types are listed too, so even an untyped throw of one cannot loop.
+ * Timeout and retry presets, one per activity. Every policy is bounded (default: 1 s initial,
+ * ×2 backoff, 60 s maximum, 5 attempts); non-retryable failure types are listed too, so even an
+ * untyped throw of one cannot loop. A task may tune them per activity (its `retry` field).
  */
 const backoff: RetryPolicy = {
   initialInterval: '1s',
@@ -13,30 +15,27 @@ const backoff: RetryPolicy = {
   nonRetryableErrorTypes: [...NON_RETRYABLE_TYPES],
 };
 
-export const VALIDATE_OPTIONS = {
-  startToCloseTimeout: '10s',
-  retry: { ...backoff, maximumAttempts: 3 },
-} as const satisfies ActivityOptions;
+export const ACTIVITY_OPTIONS: Record<RetryableActivity | 'raiseAlert', ActivityOptions> = {
+  validateTask: { startToCloseTimeout: '10s', retry: { ...backoff, maximumAttempts: 3 } },
+  routeTask: { startToCloseTimeout: '2m', retry: backoff },
+  // Long: many LLM calls. The heartbeat timeout lets a dead worker's run move on within seconds.
+  runSpecialist: { startToCloseTimeout: '30m', heartbeatTimeout: '15s', retry: backoff },
+  compressContext: { startToCloseTimeout: '3m', heartbeatTimeout: '15s', retry: backoff },
+  storeMemory: { startToCloseTimeout: '30s', retry: backoff },
+  raiseAlert: { startToCloseTimeout: '30s', retry: { ...backoff, maximumAttempts: 3 } },
+};
 
-export const ROUTE_OPTIONS = {
-  startToCloseTimeout: '2m',
-  retry: backoff,
-} as const satisfies ActivityOptions;
-
-/** Long: many LLM calls. The heartbeat timeout lets a dead worker's run move on within seconds. */
-export const RUN_SPECIALIST_OPTIONS = {
-  startToCloseTimeout: '30m',
-  heartbeatTimeout: '30s',
-  retry: backoff,
-} as const satisfies ActivityOptions;
-
-export const COMPRESS_OPTIONS = {
-  startToCloseTimeout: '3m',
-  heartbeatTimeout: '30s',
-  retry: backoff,
-} as const satisfies ActivityOptions;
-
-export const STORE_MEMORY_OPTIONS = {
-  startToCloseTimeout: '30s',
-  retry: backoff,
-} as const satisfies ActivityOptions;
+/** The preset with a task's overrides applied. */
+export function optionsFor(activity: RetryableActivity | 'raiseAlert', override?: RetryOverride): ActivityOptions {
+  const preset = ACTIVITY_OPTIONS[activity];
+  if (!override) return preset;
+  return {
+    ...preset,
+    retry: {
+      ...preset.retry,
+      ...(override.initialIntervalMs !== undefined && { initialInterval: override.initialIntervalMs }),
+      ...(override.maximumIntervalMs !== undefined && { maximumInterval: override.maximumIntervalMs }),
+      ...(override.maximumAttempts !== undefined && { maximumAttempts: override.maximumAttempts }),
+    },
+  };
+}

@@ -1,6 +1,4 @@
 import {
-  ActivityFailure,
-  ApplicationFailure,
   CancellationScope,
   isCancellation,
   log,
@@ -11,30 +9,37 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { RunSpecialistResult } from '../activities/types';
+import type { RouteDecision, RunSpecialistResult } from '../activities/types';
 import type { ChatMessage } from '../llm/types';
-import { describeIssues, TaskInputSchema, type Task } from '../tasks/task-input';
-import { COMPRESS_OPTIONS, ROUTE_OPTIONS, RUN_SPECIALIST_OPTIONS, STORE_MEMORY_OPTIONS, VALIDATE_OPTIONS } from './activity-options';
-import { stateQuery } from './agent-task-query';
-import { TaskCostUsd, TaskIterations, TaskPriority, TaskSpecialist, TaskStatus, TaskTokens } from './search-attributes';
+import { describeIssues, TaskInputSchema, type RetryableActivity, type Task } from '../tasks/task-input';
+import { optionsFor } from './activity-options';
+import { flagStaleSignal, requeueSignal, stateQuery, type StaleNotice } from './agent-task-api';
+import { describeFailure, failureWarning, retriesExhausted } from './failures';
+import { TaskCostUsd, TaskIterations, TaskPriority, TaskSpecialist, TaskStale, TaskStatus, TaskTokens } from './search-attributes';
 import type { FailureRecord, TaskOutcome, TaskState, TaskStatus as Status, TerminalStatus } from './task-state';
 
-const { validateTask } = proxyActivities<Activities>(VALIDATE_OPTIONS);
-const { routeTask } = proxyActivities<Activities>(ROUTE_OPTIONS);
-const { runSpecialist } = proxyActivities<Activities>(RUN_SPECIALIST_OPTIONS);
-const { compressContext } = proxyActivities<Activities>(COMPRESS_OPTIONS);
-const { storeMemory } = proxyActivities<Activities>(STORE_MEMORY_OPTIONS);
+/** Ends the task as dead_lettered: retries and reassignments are spent, or no retry can help. */
+class DeadLetter extends Error {}
 
+/** Ends the task as cancelled for a reason other than a cancel request (a poison stale task). */
+class GiveUp extends Error {}
 
-/**
- * One task, start to end: validate → route → run the specialist (compressing its context every
- * `compressEvery` iterations) → store the outcome in memory. It always ends in exactly one
- * terminal state with reasons, and returns that state.
- */
-export async function agentTask(input: unknown): Promise<TaskOutcome> {
-  const taskId = workflowInfo().workflowId;
+function proxies(task: Task) {
+  const one = <K extends RetryableActivity | 'raiseAlert'>(name: K) =>
+    proxyActivities<Activities>(optionsFor(name, name === 'raiseAlert' ? undefined : task.retry[name as RetryableActivity]))[name];
+  return {
+    validateTask: one('validateTask'),
+    routeTask: one('routeTask'),
+    runSpecialist: one('runSpecialist'),
+    compressContext: one('compressContext'),
+    storeMemory: one('storeMemory'),
+    raiseAlert: one('raiseAlert'),
+  };
+}
+
+function initialState(taskId: string, input: unknown): TaskState {
   const raw = (input ?? {}) as Partial<Task>;
-  const state: TaskState = {
+  return {
     taskId,
     status: 'validating',
     objective: typeof raw.objective === 'string' ? raw.objective.slice(0, 200) : '',
@@ -46,8 +51,23 @@ export async function agentTask(input: unknown): Promise<TaskOutcome> {
     tokens: 0,
     reasons: [],
     failures: [],
+    specialistsTried: [],
+    requeues: 0,
   };
-  setHandler(stateQuery, () => state);
+}
+
+/**
+ * One task, start to end: validate → route → run the specialist (compressing its context every
+ * `compressEvery` iterations; reassigning to the next candidate when a specialist fails all its
+ * retries) → store the outcome in memory. It always ends in exactly one terminal state with
+ * reasons (completed, rejected, dead_lettered, cancelled), and returns that state.
+ */
+export async function agentTask(input: unknown): Promise<TaskOutcome> {
+  const taskId = workflowInfo().workflowId;
+  const state = initialState(taskId, input);
+  let activity = 'validateTask';
+  let requeue: StaleNotice | undefined;
+  let runScope: CancellationScope | undefined;
 
   const publish = (status: Status, details: string) => {
     state.status = status;
@@ -68,81 +88,153 @@ export async function agentTask(input: unknown): Promise<TaskOutcome> {
     return { ...state, status };
   };
 
+  setHandler(stateQuery, () => state);
+  setHandler(flagStaleSignal, ({ reason }) => {
+    state.stale = reason;
+    upsertSearchAttributes([{ key: TaskStale, value: true }]);
+    log.warn('task flagged stale', { taskId, reason });
+  });
+  setHandler(requeueSignal, (notice) => {
+    state.stale = notice.reason;
+    upsertSearchAttributes([{ key: TaskStale, value: true }]);
+    requeue = notice;
+    runScope?.cancel();
+  });
+
   const parsed = TaskInputSchema.safeParse(input);
   if (!parsed.success) return finish('rejected', describeIssues(parsed.error).map((r) => `input ${r}`));
   const task = parsed.data;
+  const acts = proxies(task);
   state.priority = task.priority;
   publish('validating', task.objective.slice(0, 120));
 
-  let activity = 'validateTask';
-  try {
-    const verdict = await validateTask({ taskId, task });
-    if (!verdict.ok) return finish('rejected', verdict.reasons);
-
-    activity = 'routeTask';
-    publish('routing', 'choosing a specialist');
-    const route = await routeTask({ taskId, task });
-    state.specialist = route.specialist;
-    state.route = { method: route.method, confidence: route.confidence, reason: route.reason };
-    state.costUsd += route.costUsd;
-    state.tokens += route.tokens;
-
+  /** One specialist's run to its end, compressing its context as it grows. */
+  const runToEnd = async (specialist: string, warnings: string[]): Promise<RunSpecialistResult> => {
     let summary: string | undefined;
     let history: ChatMessage[] = [];
-    let run: RunSpecialistResult;
+    state.iteration = 0;
     for (;;) {
       activity = 'runSpecialist';
-      publish('running', `${route.specialist} at iteration ${state.iteration}`);
-      run = await runSpecialist({ taskId, specialist: route.specialist, task, warnings: route.warnings, summary, history, iteration: state.iteration });
+      publish('running', `${specialist} from iteration ${state.iteration}`);
+      const run = await acts.runSpecialist({ taskId, specialist, task, warnings, summary, history, iteration: state.iteration });
       state.iteration = run.iteration;
       state.costUsd += run.costUsd;
       state.tokens += run.tokens;
       state.promptTokens.push(...run.promptTokens);
-      if (run.outcome !== 'needs_compression') break;
+      if (run.outcome !== 'needs_compression') return run;
 
       activity = 'compressContext';
-      publish('compressing', `${route.specialist} history at iteration ${state.iteration}`);
-      const compressed = await compressContext({ taskId, specialist: route.specialist, task, warnings: route.warnings, summary, history: run.history });
+      publish('compressing', `${specialist} history at iteration ${state.iteration}`);
+      const compressed = await acts.compressContext({ taskId, specialist, task, warnings, summary, history: run.history });
       summary = compressed.summary;
       history = [];
       state.costUsd += compressed.costUsd;
       state.tokens += compressed.tokens;
       state.compressions.push({ atIteration: state.iteration, promptTokensBefore: compressed.promptTokensBefore, promptTokensAfter: compressed.promptTokensAfter });
     }
+  };
 
+  /**
+   * Runs the routed specialist; when it fails after all its retries, hands the task to the next
+   * candidate with an account of what failed. A requeue by the sweeper restarts the current run.
+   */
+  const runWithReassignment = async (route: RouteDecision): Promise<{ specialist: string; run: RunSpecialistResult }> => {
+    const queue = route.candidates.filter((c) => c !== route.specialist);
+    let specialist = route.specialist;
+    let warnings = route.warnings;
+    let reassignments = 0;
+    for (;;) {
+      state.specialist = specialist;
+      if (state.specialistsTried.at(-1) !== specialist) state.specialistsTried.push(specialist);
+      try {
+        runScope = new CancellationScope();
+        const run = await runScope.run(() => runToEnd(specialist, warnings));
+        return { specialist, run };
+      } catch (err) {
+        if (isCancellation(err) && requeue && !CancellationScope.current().consideredCancelled) {
+          state.requeues += 1;
+          log.warn('task requeued', { taskId, requeues: state.requeues, reason: requeue.reason });
+          if (state.requeues > task.maxRequeues) throw new GiveUp(`stale: requeued ${task.maxRequeues} times without finishing (${requeue.reason})`);
+          requeue = undefined;
+          continue;
+        }
+        if (isCancellation(err)) throw err;
+        const failure = describeFailure(err, activity, specialist);
+        state.failures.push(failure);
+        if (!retriesExhausted(failure)) throw new DeadLetter(`${failure.activity} failed: ${failure.type}: ${failure.message}`);
+        const next = queue.shift();
+        if (!next || reassignments >= task.maxReassignments) {
+          throw new DeadLetter(`${state.specialistsTried.join(', ')} failed after their retries; last: ${failure.type}: ${failure.message}`);
+        }
+        reassignments += 1;
+        log.warn('task reassigned', { taskId, from: specialist, to: next, failure: failure.type });
+        warnings = [...warnings, failureWarning(failure)];
+        specialist = next;
+      }
+    }
+  };
+
+  /** Records the failure in memory (a warning for the next similar task) and alerts. */
+  const deadLetter = async (reason: string): Promise<TaskOutcome> => {
+    publish('storing', 'recording the failure');
+    const lessons = state.failures.map(failureWarning);
+    try {
+      const memory = await acts.storeMemory({
+        taskId,
+        specialist: state.specialist ?? 'none',
+        task,
+        approach: `tried ${state.specialistsTried.join(', ') || 'no specialist'}`,
+        result: reason,
+        success: false,
+        costUsd: state.costUsd,
+        lessons,
+      });
+      state.memoryId = memory.id;
+      await acts.raiseAlert({
+        id: `${taskId}:dead_letter`,
+        kind: 'dead_letter',
+        message: `task ${taskId} dead-lettered: ${reason}`,
+        details: { taskId, specialists: state.specialistsTried, costUsd: state.costUsd, failures: state.failures.length },
+      });
+    } catch (err) {
+      // The task is dead-lettered either way; a failed record or alert must not hide that.
+      log.error('dead-letter bookkeeping failed', { taskId, error: String(err) });
+    }
+    return finish('dead_lettered', [reason]);
+  };
+
+  try {
+    const verdict = await acts.validateTask({ taskId, task });
+    if (!verdict.ok) return finish('rejected', verdict.reasons);
+
+    activity = 'routeTask';
+    publish('routing', 'choosing a specialist');
+    const route = await acts.routeTask({ taskId, task });
+    state.route = { method: route.method, confidence: route.confidence, reason: route.reason };
+    state.costUsd += route.costUsd;
+    state.tokens += route.tokens;
+
+    const { specialist, run } = await runWithReassignment(route);
     const done = run.outcome === 'done';
     state.result = run.result;
+    if (!done) {
+      state.failures.push({ activity: 'runSpecialist', specialist, type: 'iteration_limit', message: `no result within ${task.maxIterations} iterations`, retryState: 'NON_RETRYABLE_FAILURE' });
+      return await deadLetter(`iteration_limit: ${specialist} did not finish within ${task.maxIterations} iterations`);
+    }
     activity = 'storeMemory';
     publish('storing', 'writing the outcome to memory');
-    const memory = await storeMemory({
-      taskId,
-      specialist: route.specialist,
-      task,
-      approach: run.lastNote,
-      result: done ? (run.result ?? '') : `stopped at the iteration limit (${task.maxIterations}) without finishing`,
-      success: done,
-      costUsd: state.costUsd,
-      lessons: done ? [] : [`needed more than ${task.maxIterations} iterations; split the task or raise maxIterations`],
-    });
+    const memory = await acts.storeMemory({ taskId, specialist, task, approach: run.lastNote, result: run.result ?? '', success: true, costUsd: state.costUsd, lessons: [] });
     state.memoryId = memory.id;
-    if (done) return finish('completed', [`${route.specialist} finished in ${state.iteration} iterations`]);
-    return finish('dead_lettered', [`iteration_limit: ${route.specialist} did not finish within ${task.maxIterations} iterations`]);
+    const reassigned = state.specialistsTried.length > 1 ? ` after reassignment from ${state.specialistsTried.slice(0, -1).join(', ')}` : '';
+    return finish('completed', [`${specialist} finished in ${state.iteration} iterations${reassigned}`]);
   } catch (err) {
+    if (err instanceof GiveUp) return CancellationScope.nonCancellable(async () => finish('cancelled', [err.message]));
     if (isCancellation(err)) {
-      return CancellationScope.nonCancellable(async () => finish('cancelled', ['cancelled by request']));
+      return CancellationScope.nonCancellable(async () => finish('cancelled', [state.stale ? `cancelled as stale: ${state.stale}` : 'cancelled by request']));
     }
-    const failure = describeFailure(err, activity, state.specialist);
+    if (err instanceof DeadLetter) return CancellationScope.nonCancellable(() => deadLetter(err.message));
+    const failure: FailureRecord = describeFailure(err, activity, state.specialist);
     state.failures.push(failure);
-    return finish('dead_lettered', [`${failure.activity} failed: ${failure.type}: ${failure.message}`]);
+    return CancellationScope.nonCancellable(() => deadLetter(`${failure.activity} failed: ${failure.type}: ${failure.message}`));
   }
-}
-
-/** The innermost typed cause of an activity failure, as the failure chain records it. */
-function describeFailure(err: unknown, activity: string, specialist?: string): FailureRecord {
-  let cause: unknown = err;
-  while (cause instanceof ActivityFailure && cause.cause) cause = cause.cause;
-  if (cause instanceof ApplicationFailure) {
-    return { activity, specialist, type: cause.type ?? 'unexpected', message: cause.message };
-  }
-  return { activity, specialist, type: 'unexpected', message: cause instanceof Error ? cause.message : String(cause) };
 }

@@ -12,8 +12,12 @@ export const TaskPriority = defineSearchAttributeKey('PantheonPriority', SearchA
 export const TaskCostUsd = defineSearchAttributeKey('PantheonCostUsd', SearchAttributeType.DOUBLE);
 export const TaskIterations = defineSearchAttributeKey('PantheonIterations', SearchAttributeType.INT);
 export const TaskTokens = defineSearchAttributeKey('PantheonTokens', SearchAttributeType.INT);
+/** Set by the stale-task sweeper: the task ran past its specialist's expected duration. */
+export const TaskStale = defineSearchAttributeKey('PantheonStale', SearchAttributeType.BOOL);
+/** On a redriven task: the id of the dead-lettered task it runs again. */
+export const TaskRedriveOf = defineSearchAttributeKey('PantheonRedriveOf', SearchAttributeType.KEYWORD);
 
-export const ALL_SEARCH_ATTRIBUTES = [TaskStatus, TaskSpecialist, TaskPriority, TaskCostUsd, TaskIterations, TaskTokens];
+export const ALL_SEARCH_ATTRIBUTES = [TaskStatus, TaskSpecialist, TaskPriority, TaskCostUsd, TaskIterations, TaskTokens, TaskStale, TaskRedriveOf];
 
 /** The server-side type names the Temporal CLI and operator service use. */
 export const SEARCH_ATTRIBUTE_CLI_TYPES: Record<SearchAttributeType, string> = {

@@ -10,6 +10,12 @@ export interface FailureRecord {
   activity: string;
   type: string;
   message: string;
+  /** How the engine's retries ended: MAXIMUM_ATTEMPTS_REACHED, NON_RETRYABLE_FAILURE, TIMEOUT… */
+  retryState: string;
+  /** The attempt that failed last, when the activity reported it. */
+  attempts?: number;
+  /** What the failed run had spent, when the activity reported it. */
+  spentUsd?: number;
 }
 
 export interface TaskState {
@@ -30,6 +36,13 @@ export interface TaskState {
   failures: FailureRecord[];
   result?: string;
   memoryId?: string;
+  /** Specialists that ran, in order; more than one means the task was reassigned. */
+  specialistsTried: string[];
+  /** Set by the stale-task sweeper. */
+  stale?: string;
+  requeues: number;
+  /** The dead-lettered task this one redrives. */
+  redriveOf?: string;
 }
 
 export type TaskOutcome = TaskState & { status: TerminalStatus };

@@ -3,7 +3,9 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { DEFAULT_SYSTEM_MODELS } from '../../src/activities';
+import { createAlerter } from '../../src/alerts/alerter';
 import { loadConfig } from '../../src/config/env';
+import { createLogger } from '../../src/logging/logger';
 import { repoRoot } from '../../src/config/paths';
 import { startOfflineProvider, type OfflineProvider } from '../../src/llm/offline';
 import { createConfiguredLlmClient } from '../../src/llm/providers';
@@ -44,7 +46,14 @@ export function testAddress(): string {
   return address;
 }
 
-export async function startHarness(name: string, options: { llmTimeoutMs?: number } = {}): Promise<Harness> {
+export interface HarnessOptions {
+  llmTimeoutMs?: number;
+  /** A roster folder other than the repo's agents/. */
+  rosterDir?: string;
+  alertWebhookUrl?: string;
+}
+
+export async function startHarness(name: string, options: HarnessOptions = {}): Promise<Harness> {
   installQuietRuntime();
   const id = `${name}-${process.pid}-${++counter}`;
   const dir = path.join(process.env.PANTHEON_TEST_DIR ?? '/tmp', id);
@@ -55,7 +64,7 @@ export async function startHarness(name: string, options: { llmTimeoutMs?: numbe
     PANTHEON_OFFLINE_URL: provider.url,
     PANTHEON_LLM_TIMEOUT_MS: String(options.llmTimeoutMs ?? 10_000),
     PANTHEON_MEMORY_FILE: path.join(dir, 'memory.sqlite'),
-    PANTHEON_ROSTER_DIR: path.join(repoRoot(), 'agents'),
+    PANTHEON_ROSTER_DIR: options.rosterDir ?? path.join(repoRoot(), 'agents'),
   });
   const roster = loadRoster(config.rosterDir);
   const memory = await openMemoryStore({ kind: 'sqlite', file: path.join(dir, 'memory.sqlite') });
@@ -65,7 +74,13 @@ export async function startHarness(name: string, options: { llmTimeoutMs?: numbe
     connection: nativeConnection,
     namespace: 'default',
     taskQueue,
-    deps: { llm: createConfiguredLlmClient(config), roster, memory, models: DEFAULT_SYSTEM_MODELS },
+    deps: {
+      llm: createConfiguredLlmClient(config),
+      roster,
+      memory,
+      models: DEFAULT_SYSTEM_MODELS,
+      alerter: createAlerter({ logger: createLogger({ level: 'silent' }), webhookUrl: options.alertWebhookUrl }),
+    },
     workflowBundle: { codePath: process.env.PANTHEON_TEST_BUNDLE! },
   });
   const running = worker.run();

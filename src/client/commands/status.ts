@@ -2,7 +2,7 @@ import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../config/env';
 import type { agentTask } from '../../workflows';
-import { stateQuery } from '../../workflows/agent-task-query';
+import { stateQuery } from '../../workflows/agent-task-api';
 import { TaskCostUsd, TaskSpecialist, TaskStatus } from '../../workflows/search-attributes';
 import type { TaskState } from '../../workflows/task-state';
 import { connectClient, workflowUrl } from '../connection';

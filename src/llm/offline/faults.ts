@@ -159,7 +159,7 @@ export class FaultBook {
       // Draw for every matching request, so the coin sequence depends only on how many requests
       // matched, not on whether the other selectors happened to pass.
       const coin = probability === undefined ? true : armed.prng() < probability;
-      const fires = coin && (calls === undefined || calls.includes(n)) && (times === undefined || n < times);
+      const fires = coin && (calls === undefined || calls.includes(n)) && (times === undefined || n <= times);
       if (fires && chosen === undefined) chosen = armed.rule;
     }
     return chosen;

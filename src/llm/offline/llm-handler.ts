@@ -131,7 +131,7 @@ export async function handleLlm(
 
   const input: AnswerInput = { ...identity, system: request.system, messages: request.messages };
   const answer = fitToTokens(answerText(kind, input), request.maxTokens ?? Number.POSITIVE_INFINITY);
-  record.inputTokens = countPromptTokens(request.system, request.messages) + 1;
+  record.inputTokens = countPromptTokens(request.system, request.messages);
   record.outputTokens = countTokens(answer.text);
   finish(200, kind);
   const extra = kind === 'slow' ? (rule?.delayMs ?? DEFAULT_SLOW_DELAY_MS) : 0;

@@ -14,7 +14,7 @@ export function specialistAnswer(agent: string, messages: readonly ChatMessage[]
   const found = outlineTask(messages);
   const outline: TaskOutline = found ?? { title: '', items: [] };
   const total = found ? totalSteps(found) : (progress.total ?? 2);
-  const step = Math.min(progress.done + 2, total);
+  const step = Math.min(progress.done + 1, total);
   const voice = voiceFor(agent);
   if (step >= total) {
     return { step, of: total, status: 'done', note: voice.finalNote(outline, total), result: voice.result(outline) };

@@ -1,0 +1,82 @@
+/**
+ * Benchmark options from argv, falling back to the environment, then to defaults.
+ *   --tasks N        BENCH_TASKS         measured tasks (default 100)
+ *   --concurrency C  BENCH_CONCURRENCY   tasks in flight at once (default 10)
+ *   --latency MS     BENCH_LATENCY_MS    offline provider latency per call, no jitter (default 50)
+ *   --warmup W       BENCH_WARMUP        unmeasured tasks first (default max(3, C))
+ *   --task-timeout-ms T  BENCH_TASK_TIMEOUT_MS  a task slower than this fails the run (default 120000)
+ *   --json           BENCH_JSON=1        print one JSON object instead of tables
+ */
+
+export interface BenchOptions {
+  tasks: number;
+  concurrency: number;
+  latencyMs: number;
+  warmup: number;
+  taskTimeoutMs: number;
+  json: boolean;
+}
+
+export const USAGE = `usage: npm run bench -- [--tasks N] [--concurrency C] [--latency MS] [--warmup W] [--task-timeout-ms T] [--json]
+  --tasks N            measured tasks (env BENCH_TASKS, default 100)
+  --concurrency C      tasks in flight at once (env BENCH_CONCURRENCY, default 10)
+  --latency MS         offline provider latency per LLM call, no jitter (env BENCH_LATENCY_MS, default 50)
+  --warmup W           unmeasured warm-up tasks (env BENCH_WARMUP, default max(3, C))
+  --task-timeout-ms T  fail the run if one task takes longer (env BENCH_TASK_TIMEOUT_MS, default 120000)
+  --json               print one JSON object (env BENCH_JSON=1)
+Set TEMPORAL_ADDRESS (and TEMPORAL_NAMESPACE) to use a running server instead of an in-memory dev server.`;
+
+export class UsageError extends Error {}
+
+const NUMERIC = {
+  '--tasks': { key: 'tasks', env: 'BENCH_TASKS', min: 1 },
+  '--concurrency': { key: 'concurrency', env: 'BENCH_CONCURRENCY', min: 1 },
+  '--latency': { key: 'latencyMs', env: 'BENCH_LATENCY_MS', min: 0 },
+  '--warmup': { key: 'warmup', env: 'BENCH_WARMUP', min: 0 },
+  '--task-timeout-ms': { key: 'taskTimeoutMs', env: 'BENCH_TASK_TIMEOUT_MS', min: 1 },
+} as const;
+type NumericFlag = keyof typeof NUMERIC;
+type NumericKey = (typeof NUMERIC)[NumericFlag]['key'];
+
+function toInt(text: string, what: string, min: number): number {
+  if (!/^\d+$/.test(text.trim())) throw new UsageError(`${what}: expected a whole number, got "${text}"`);
+  const value = Number(text.trim());
+  if (!Number.isSafeInteger(value) || value < min) throw new UsageError(`${what}: must be at least ${min}, got ${text}`);
+  return value;
+}
+
+/** Returns undefined after printing usage for --help. */
+export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): BenchOptions | undefined {
+  const given: Partial<Record<NumericKey, number>> = {};
+  let json: boolean | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--help' || arg === '-h') return undefined;
+    if (arg === '--json') {
+      json = true;
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const flag = (eq >= 0 ? arg.slice(0, eq) : arg) as NumericFlag;
+    const spec = NUMERIC[flag];
+    if (!spec) throw new UsageError(`unknown option "${arg}"`);
+    const text = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
+    if (text === undefined) throw new UsageError(`${flag}: a value is required`);
+    given[spec.key] = toInt(text, flag, spec.min);
+  }
+  const pick = (flag: NumericFlag, fallback: number): number => {
+    const spec = NUMERIC[flag];
+    if (given[spec.key] !== undefined) return given[spec.key]!;
+    const fromEnv = env[spec.env];
+    return fromEnv !== undefined && fromEnv !== '' ? toInt(fromEnv, spec.env, spec.min) : fallback;
+  };
+  const concurrency = pick('--concurrency', 10);
+  return {
+    tasks: pick('--tasks', 100),
+    concurrency,
+    latencyMs: pick('--latency', 50),
+    warmup: pick('--warmup', Math.max(3, concurrency)),
+    taskTimeoutMs: pick('--task-timeout-ms', 120_000),
+    json: json ?? ['1', 'true', 'yes'].includes((env.BENCH_JSON ?? '').toLowerCase()),
+  };
+}

@@ -1,0 +1,82 @@
+import { z } from 'zod';
+
+/**
+ * The budget limits: the file format (snake_case, as operators write limits.yaml) and the typed
+ * {@link Limits} the code uses. Pure (zod only): the ledger workflow validates its input with it.
+ */
+
+/** Names an IANA zone the runtime knows; Intl throws a RangeError for anything else. */
+export function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const usd = z.number().finite().nonnegative();
+const timezone = z.string().min(1).refine(isTimeZone, { message: 'must be an IANA time zone name, e.g. UTC or America/New_York' });
+
+/** limits.yaml as written. `.strict()` everywhere: a misspelt key must not silently fall back to a default. */
+export const LimitsFileSchema = z
+  .object({
+    per_task_tokens: z.number().int().positive().default(8000),
+    per_task_usd: usd.default(0.5),
+    per_agent_hourly_usd: usd.default(0.5),
+    per_agent_daily_usd: usd.default(2),
+    system_hourly_usd: usd.default(5),
+    system_daily_usd: usd.default(20),
+    circuit_breaker: z
+      .object({
+        enabled: z.boolean().default(true),
+        max_calls_per_task_per_minute: z.number().int().positive().default(30),
+        max_spawn_depth: z.number().int().nonnegative().default(3),
+      })
+      .strict()
+      .default({ enabled: true, max_calls_per_task_per_minute: 30, max_spawn_depth: 3 }),
+    timezone: timezone.default('UTC'),
+  })
+  .strict();
+
+/** The limits in code: what the ledger enforces. */
+export const LimitsSchema = z
+  .object({
+    perTaskTokens: z.number().int().positive(),
+    perTaskUsd: usd,
+    perAgentHourlyUsd: usd,
+    perAgentDailyUsd: usd,
+    systemHourlyUsd: usd,
+    systemDailyUsd: usd,
+    circuitBreaker: z
+      .object({
+        enabled: z.boolean(),
+        maxCallsPerTaskPerMinute: z.number().int().positive(),
+        maxSpawnDepth: z.number().int().nonnegative(),
+      })
+      .strict(),
+    timezone,
+  })
+  .strict();
+export type Limits = z.infer<typeof LimitsSchema>;
+
+/** The file's snake_case shape mapped to {@link Limits}. */
+export function fromLimitsFile(file: z.output<typeof LimitsFileSchema>): Limits {
+  return {
+    perTaskTokens: file.per_task_tokens,
+    perTaskUsd: file.per_task_usd,
+    perAgentHourlyUsd: file.per_agent_hourly_usd,
+    perAgentDailyUsd: file.per_agent_daily_usd,
+    systemHourlyUsd: file.system_hourly_usd,
+    systemDailyUsd: file.system_daily_usd,
+    circuitBreaker: {
+      enabled: file.circuit_breaker.enabled,
+      maxCallsPerTaskPerMinute: file.circuit_breaker.max_calls_per_task_per_minute,
+      maxSpawnDepth: file.circuit_breaker.max_spawn_depth,
+    },
+    timezone: file.timezone,
+  };
+}
+
+/** Every default, as an empty limits.yaml yields them. */
+export const DEFAULT_LIMITS: Limits = fromLimitsFile(LimitsFileSchema.parse({}));

@@ -1,0 +1,57 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { PantheonError } from '../errors';
+import { repoRoot } from '../config/paths';
+import { fromLimitsFile, LimitsFileSchema, type Limits } from './limits';
+
+/** The limits file: PANTHEON_LIMITS_FILE, else limits.yaml at the repository root. */
+export function limitsFilePath(env: NodeJS.ProcessEnv = process.env): string {
+  return env.PANTHEON_LIMITS_FILE || path.join(repoRoot(), 'limits.yaml');
+}
+
+function invalid(file: string, key: string, message: string): PantheonError {
+  return PantheonError.of('config_invalid', `${file}: ${key ? `${key}: ` : ''}${message}`, { details: { file, key } });
+}
+
+/** Describes zod's first issue by the dotted key it concerns (an unknown key names itself). */
+function describeIssue(issue: z.core.$ZodIssue): { key: string; message: string } {
+  const at = issue.path.map(String).join('.');
+  if (issue.code === 'unrecognized_keys') {
+    const key = [at, issue.keys[0]].filter(Boolean).join('.');
+    return { key, message: `unknown key (known keys are listed in the shipped limits.yaml)` };
+  }
+  return { key: at, message: issue.message };
+}
+
+/**
+ * Reads and validates the limits file. A missing file is an error too: a deployment that lost its
+ * limits must not silently run on defaults it never chose.
+ */
+export function loadLimits(file: string = limitsFilePath()): Limits {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw invalid(file, '', `cannot read the limits file (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  return parseLimits(text, file);
+}
+
+/** Parses limits.yaml text; `file` names the source in errors. */
+export function parseLimits(text: string, file = 'limits.yaml'): Limits {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (err) {
+    throw invalid(file, '', `not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+  }
+  // An empty file (or one of comments only) means "all defaults".
+  const parsed = LimitsFileSchema.safeParse(raw ?? {});
+  if (!parsed.success) {
+    const { key, message } = describeIssue(parsed.error.issues[0]);
+    throw invalid(file, key, message);
+  }
+  return fromLimitsFile(parsed.data);
+}

@@ -1,0 +1,19 @@
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { TaskState } from './task-state';
+
+/** `temporal workflow query --type state` answers with the task's current {@link TaskState}. */
+export const stateQuery = defineQuery<TaskState>('state');
+
+export interface StaleNotice {
+  /** Why the sweeper acted, e.g. "running 42 min; DatabaseAgent expects 15". */
+  reason: string;
+}
+
+/** Marks a task stale: a search attribute and a log line; the task keeps running. */
+export const flagStaleSignal = defineSignal<[StaleNotice]>('flagStale');
+
+/**
+ * Abandons the current specialist run and starts it again from scratch (a new attempt on any
+ * worker). Bounded by the task's maxRequeues: past it, the task is cancelled as a poison task.
+ */
+export const requeueSignal = defineSignal<[StaleNotice]>('requeue');

@@ -1,0 +1,28 @@
+import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
+import type { FailureRecord } from './task-state';
+
+/** The innermost typed cause of an activity failure, as the failure chain records it. */
+export function describeFailure(err: unknown, activity: string, specialist?: string): FailureRecord {
+  let cause: unknown = err;
+  while (cause instanceof ActivityFailure && cause.cause) cause = cause.cause;
+  const retryState = err instanceof ActivityFailure ? err.retryState : undefined;
+  const base = { activity, specialist, retryState: retryState ?? 'UNKNOWN' };
+  if (cause instanceof ApplicationFailure) {
+    const details = (cause.details?.[0] ?? {}) as { attempt?: number; spentUsd?: number };
+    return { ...base, type: cause.type ?? 'unexpected', message: cause.message, attempts: details.attempt, spentUsd: details.spentUsd };
+  }
+  return { ...base, type: cause instanceof Error ? cause.name : 'unexpected', message: cause instanceof Error ? cause.message : String(cause) };
+}
+
+/**
+ * Whether another specialist might succeed: the engine gave up after every retry (or the
+ * activity timed out), as opposed to a failure no retry and no other specialist can cure.
+ */
+export function retriesExhausted(failure: FailureRecord): boolean {
+  return failure.retryState === 'MAXIMUM_ATTEMPTS_REACHED' || failure.retryState === 'TIMEOUT';
+}
+
+/** A one-line account the next specialist reads, so it does not repeat what failed. */
+export function failureWarning(failure: FailureRecord): string {
+  return `[pantheon: earlier attempt] ${failure.specialist ?? 'a specialist'} failed in ${failure.activity} with ${failure.type}: ${failure.message.slice(0, 200)}. Take a different approach.`;
+}
