@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { dlqCommand, DLQ_USAGE } from './commands/dlq';
 import { listCommand } from './commands/list';
 import { statusCommand } from './commands/status';
 import { submitCommand, SUBMIT_USAGE } from './commands/submit';
@@ -11,6 +12,7 @@ usage:
   ${SUBMIT_USAGE.split('\n').join('\n  ')}
   pantheon status [<task-id>]       one task's state, or counts per state and the tasks in progress
   pantheon list [--status S] [--specialist NAME] [--limit N]
+  ${DLQ_USAGE.split('\n').join('\n  ')}
 
 Environment: TEMPORAL_ADDRESS (default localhost:7233), TEMPORAL_NAMESPACE, PANTHEON_TASK_QUEUE; see README.`;
 
@@ -18,6 +20,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   submit: submitCommand,
   status: statusCommand,
   list: listCommand,
+  dlq: dlqCommand,
 };
 
 exitOnError(async () => {

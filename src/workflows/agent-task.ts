@@ -15,7 +15,7 @@ import { describeIssues, TaskInputSchema, type RetryableActivity, type Task } fr
 import { optionsFor } from './activity-options';
 import { flagStaleSignal, requeueSignal, stateQuery, type StaleNotice } from './agent-task-api';
 import { describeFailure, failureWarning, retriesExhausted } from './failures';
-import { TaskCostUsd, TaskIterations, TaskPriority, TaskSpecialist, TaskStale, TaskStatus, TaskTokens } from './search-attributes';
+import { TaskCostUsd, TaskIterations, TaskPriority, TaskRedriveOf, TaskSpecialist, TaskStale, TaskStatus, TaskTokens } from './search-attributes';
 import type { FailureRecord, TaskOutcome, TaskState, TaskStatus as Status, TerminalStatus } from './task-state';
 
 /** Ends the task as dead_lettered: retries and reassignments are spent, or no retry can help. */
@@ -65,6 +65,7 @@ function initialState(taskId: string, input: unknown): TaskState {
 export async function agentTask(input: unknown): Promise<TaskOutcome> {
   const taskId = workflowInfo().workflowId;
   const state = initialState(taskId, input);
+  state.redriveOf = workflowInfo().typedSearchAttributes.get(TaskRedriveOf);
   let activity = 'validateTask';
   let requeue: StaleNotice | undefined;
   let runScope: CancellationScope | undefined;

@@ -13,16 +13,18 @@ export interface AnswerInput {
   agent: string;
   system: string;
   messages: readonly ChatMessage[];
+  /** The request's max_tokens: long answers are shaped to fit it rather than cut off. */
+  maxTokens?: number;
 }
 
 export function composeAnswer(input: AnswerInput): string {
   switch (input.purpose) {
     case 'specialist':
-      return JSON.stringify(specialistAnswer(input.agent, input.messages));
+      return JSON.stringify(specialistAnswer(input.agent, input.messages, input.maxTokens));
     case 'router':
       return JSON.stringify(routerAnswer(input.system, input.messages));
     case 'compressor':
-      return JSON.stringify(compressorAnswer(input.messages));
+      return JSON.stringify(compressorAnswer(input.messages, input.maxTokens));
   }
 }
 

@@ -1,5 +1,6 @@
 import type { ChatMessage } from '../types';
 import type { CompressorAnswer } from '../../specialists/protocol';
+import { countTokens } from '../tokens';
 import { outlineFromText, readProgressInText, stepNotesInText, totalSteps } from './conversation';
 import { firstWords } from './words';
 
@@ -22,7 +23,10 @@ function sentence(step: number, body: string): string {
   return `Step ${step}: ${firstWords(words, WORDS_PER_SENTENCE - 2)}.`;
 }
 
-export function compressorAnswer(messages: readonly ChatMessage[]): CompressorAnswer {
+export function compressorAnswer(
+  messages: readonly ChatMessage[],
+  maxTokens = Number.POSITIVE_INFINITY,
+): CompressorAnswer {
   const text = messages.map((m) => m.content).join('\n');
   const outline = outlineFromText(text);
   const progress = readProgressInText(text);
@@ -39,5 +43,16 @@ export function compressorAnswer(messages: readonly ChatMessage[]): CompressorAn
       : (earlier.get(step) ?? notes.get(step) ?? 'finished as recorded in the history');
     sentences.push(sentence(step, body));
   }
-  return { summary: [`Completed step ${done} of ${total}.`, ...sentences].join('\n') };
+  // The oldest steps matter least for resuming, so they fold into one line first when the
+  // summary would not fit max_tokens; the progress line always stays.
+  const render = (folded: number): CompressorAnswer => {
+    const rest = sentences.slice(folded);
+    const fold = folded === 0 ? [] : [folded === 1 ? 'Step 1: finished earlier.' : `Steps 1-${folded}: finished earlier.`];
+    return { summary: [`Completed step ${done} of ${total}.`, ...fold, ...rest].join('\n') };
+  };
+  let answer = render(0);
+  for (let folded = 1; folded <= sentences.length && countTokens(JSON.stringify(answer)) > maxTokens; folded++) {
+    answer = render(folded);
+  }
+  return answer;
 }

@@ -129,7 +129,7 @@ export async function handleLlm(
     return;
   }
 
-  const input: AnswerInput = { ...identity, system: request.system, messages: request.messages };
+  const input: AnswerInput = { ...identity, system: request.system, messages: request.messages, maxTokens: request.maxTokens };
   const answer = fitToTokens(answerText(kind, input), request.maxTokens ?? Number.POSITIVE_INFINITY);
   record.inputTokens = countPromptTokens(request.system, request.messages);
   record.outputTokens = countTokens(answer.text);

@@ -1,7 +1,8 @@
 import type { ChatMessage } from '../types';
 import type { SpecialistStep } from '../../specialists/protocol';
+import { countTokens } from '../tokens';
 import { outlineTask, readProgress, totalSteps, type TaskOutline } from './conversation';
-import { unitsOf } from './voice';
+import { renderDeliverable, unitsOf } from './voice';
 import { voiceFor } from './voices';
 
 /**
@@ -9,17 +10,29 @@ import { voiceFor } from './voices';
  * result. Progress is read back from the conversation, so feeding answers back advances the work
  * and a progress summary after compression resumes it where it stopped.
  */
-export function specialistAnswer(agent: string, messages: readonly ChatMessage[]): SpecialistStep {
+export function specialistAnswer(
+  agent: string,
+  messages: readonly ChatMessage[],
+  maxTokens = Number.POSITIVE_INFINITY,
+): SpecialistStep {
   const progress = readProgress(messages);
   const found = outlineTask(messages);
   const outline: TaskOutline = found ?? { title: '', items: [] };
   const total = found ? totalSteps(found) : (progress.total ?? 2);
   const step = Math.min(progress.done + 1, total);
   const voice = voiceFor(agent);
-  if (step >= total) {
-    return { step, of: total, status: 'done', note: voice.finalNote(outline, total), result: voice.result(outline) };
+  if (step < total) {
+    const units = unitsOf(outline);
+    const item = units[Math.min(step, units.length) - 1];
+    return { step, of: total, status: 'continue', note: voice.note({ step, total, item, title: outline.title }) };
   }
-  const units = unitsOf(outline);
-  const item = units[Math.min(step, units.length) - 1];
-  return { step, of: total, status: 'continue', note: voice.note({ step, total, item }) };
+  // A long deliverable sheds body lines until the answer fits max_tokens: a model that knows its
+  // limit summarises, and a cut-off answer would fail the same way on every retry.
+  const note = voice.finalNote(outline, total);
+  const deliverable = voice.result(outline);
+  let answer: SpecialistStep = { step, of: total, status: 'done', note, result: renderDeliverable(deliverable) };
+  for (let keep = deliverable.body.length - 1; keep >= 0 && countTokens(JSON.stringify(answer)) > maxTokens; keep--) {
+    answer = { ...answer, result: renderDeliverable(deliverable, keep) };
+  }
+  return answer;
 }

@@ -25,6 +25,10 @@ export const generalVoice: Voice = {
     `Step ${total} of ${total}: all ${unitsOf(outline).length} item(s) are done. Reviewed the outcomes together ` +
     'for gaps, contradictions and loose ends, confirmed each item against the original task, then wrote the ' +
     'summary in the result.',
-  result: (outline) =>
-    [`Summary: ${clip(outline.title, 80)}`, ...unitsOf(outline).map((item) => `- Done: ${clip(item, 90)}`)].join('\n'),
+  result: (outline) => ({
+    head: [`Summary: ${clip(outline.title, 80)}`],
+    body: unitsOf(outline).map((item) => `- Done: ${clip(item, 90)}`),
+    tail: [],
+    omitted: (n) => `- ${n} more item(s) done, omitted for length`,
+  }),
 };

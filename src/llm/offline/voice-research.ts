@@ -49,9 +49,10 @@ export const researchVoice: Voice = {
   finalNote: (outline, total) =>
     `Step ${total} of ${total}: compiled ${unitsOf(outline).length} claim(s) into a brief. Each lists how to ` +
     'verify it; none should be cited as fact until that check is done.',
-  result: (outline) =>
-    [
-      `Research brief: ${clip(outline.title, 80)}`,
-      ...unitsOf(outline).map((item, i) => `${i + 1}. ${claimFor(item)}. Verify: ${verificationFor(item)}.`),
-    ].join('\n'),
+  result: (outline) => ({
+    head: [`Research brief: ${clip(outline.title, 80)}`],
+    body: unitsOf(outline).map((item, i) => `${i + 1}. ${claimFor(item)}. Verify: ${verificationFor(item)}.`),
+    tail: [],
+    omitted: (n) => `(${n} more claim(s) omitted for length)`,
+  }),
 };

@@ -58,9 +58,12 @@ export const reviewVoice: Voice = {
       `${count('MEDIUM')} medium, ${count('LOW')} low. High-severity findings should block the merge until fixed.`
     );
   },
-  result: (outline) =>
-    [
-      `Code review: ${clip(outline.title, 80)}`,
-      ...unitsOf(outline).map(findingFor).map((f) => `- [${f.severity}] ${f.location} ${f.issue}. Fix: ${f.fix}.`),
-    ].join('\n'),
+  result: (outline) => ({
+    head: [`Code review: ${clip(outline.title, 80)}`],
+    body: unitsOf(outline)
+      .map(findingFor)
+      .map((f) => `- [${f.severity}] ${f.location} ${f.issue}. Fix: ${f.fix}.`),
+    tail: [],
+    omitted: (n) => `- ${n} more finding(s) omitted for length`,
+  }),
 };

@@ -1,0 +1,181 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { DEFAULT_SYSTEM_MODELS } from '../src/activities';
+import { loadConfig, type PantheonConfig } from '../src/config/env';
+import { repoRoot } from '../src/config/paths';
+import { startOfflineProvider, type OfflineProvider } from '../src/llm/offline';
+import { createConfiguredLlmClient } from '../src/llm/providers';
+import { openMemoryStore } from '../src/memory/open-store';
+import { ensureTemporal } from '../src/runtime/temporal';
+import { findTemporalCli } from '../src/runtime/temporal-cli';
+import { loadRoster, type Roster } from '../src/specialists/roster';
+import { createTaskWorker, WORKFLOWS_PATH } from '../src/workers/task-worker';
+import { recordingLlmClient, type RecordingLlmClient } from './recording-llm';
+
+/**
+ * Everything the benchmark runs against, started here and torn down by close(): a Temporal dev
+ * server (in memory, free port, headless) unless TEMPORAL_ADDRESS names one, an offline provider
+ * with fixed latency and no jitter, a temp SQLite memory store, and an in-process worker running
+ * the workflows bundled once.
+ */
+
+export interface BenchEnvironment {
+  server: { kind: 'dev-server' | 'external'; address: string; namespace: string; cli?: string; cliVersion?: string };
+  bundleMs: number;
+  client: Client;
+  provider: OfflineProvider;
+  config: PantheonConfig;
+  roster: Roster;
+  /** The worker's LLM client, which records every call by task id. */
+  llm: RecordingLlmClient;
+  /** Operator alerts the activities raised (expected: none). */
+  alerts: Array<{ kind: string; message: string }>;
+  taskQueue: string;
+  /** Rejects if the worker stops before close(); never resolves otherwise. */
+  workerFailure: Promise<never>;
+  close(): Promise<void>;
+}
+
+export type Progress = (message: string) => void;
+
+const quiet = () => undefined;
+const quietLogger = { log: quiet, trace: quiet, debug: quiet, info: quiet, warn: quiet, error: quiet };
+
+/** Temporal's Runtime logs WARN and above; installing twice in one process is not allowed. */
+export function installQuietRuntime(): void {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+}
+
+/** LIFO cleanup steps; every step runs even when an earlier one fails. */
+class Teardown {
+  private steps: Array<{ what: string; run: () => Promise<void> | void }> = [];
+  push(what: string, run: () => Promise<void> | void): void {
+    this.steps.push({ what, run });
+  }
+  async run(): Promise<void> {
+    const errors: string[] = [];
+    for (const step of this.steps.reverse()) {
+      try {
+        await step.run();
+      } catch (err) {
+        errors.push(`${step.what}: ${(err as Error).message}`);
+      }
+    }
+    this.steps = [];
+    if (errors.length) throw new Error(`cleanup failed: ${errors.join('; ')}`);
+  }
+}
+
+async function cliVersion(cli: string): Promise<string | undefined> {
+  try {
+    const { stdout } = await promisify(execFile)(cli, ['--version'], { timeout: 10_000 });
+    return stdout.trim().split('\n')[0];
+  } catch {
+    return undefined;
+  }
+}
+
+export async function startBenchEnvironment(options: { latencyMs: number; runId: string; progress: Progress }): Promise<BenchEnvironment> {
+  const { progress } = options;
+  const teardown = new Teardown();
+  try {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pantheon-bench-'));
+    teardown.push('remove temp dir', () => fs.rmSync(dir, { recursive: true, force: true }));
+
+    const external = process.env.TEMPORAL_ADDRESS;
+    progress(external ? `connecting to Temporal at ${external}` : 'starting an in-memory Temporal dev server');
+    const temporal = await ensureTemporal({ devServer: { port: 0, dbFile: null, headless: true, logFile: path.join(dir, 'temporal.log') } });
+    teardown.push('stop Temporal dev server', () => temporal.stop());
+    const cli = temporal.started ? await findTemporalCli({ install: false }) : undefined;
+    const server = {
+      kind: temporal.started ? ('dev-server' as const) : ('external' as const),
+      address: temporal.address,
+      namespace: temporal.namespace,
+      ...(cli ? { cli: path.relative(repoRoot(), cli) || cli, cliVersion: await cliVersion(cli) } : {}),
+    };
+
+    progress('bundling workflows');
+    const bundleStarted = performance.now();
+    const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
+    const bundleMs = performance.now() - bundleStarted;
+
+    const provider = await startOfflineProvider({ port: 0, latencyMs: options.latencyMs, jitterMs: 0 });
+    teardown.push('close offline provider', () => provider.close());
+
+    const memoryFile = path.join(dir, 'memory.sqlite');
+    const config = loadConfig({
+      PANTHEON_LLM_MODE: 'offline',
+      PANTHEON_OFFLINE_URL: provider.url,
+      PANTHEON_LLM_TIMEOUT_MS: String(30_000 + options.latencyMs * 2),
+      PANTHEON_MEMORY_FILE: memoryFile,
+      PANTHEON_ROSTER_DIR: path.join(repoRoot(), 'agents'),
+      TEMPORAL_NAMESPACE: temporal.namespace,
+    });
+    const roster = loadRoster(config.rosterDir);
+    const memory = await openMemoryStore({ kind: 'sqlite', file: memoryFile });
+    teardown.push('close memory store', () => memory.close());
+
+    const llm = recordingLlmClient(createConfiguredLlmClient(config));
+    const alerts: BenchEnvironment['alerts'] = [];
+    const alerter = {
+      async alert(event: { kind: string; message: string }) {
+        alerts.push({ kind: event.kind, message: event.message });
+      },
+    };
+    // Built apart from the call so extra dependencies the worker does not (yet) take are no error.
+    const deps = { llm, roster, memory, models: DEFAULT_SYSTEM_MODELS, alerter };
+
+    const nativeConnection = await NativeConnection.connect({ address: temporal.address });
+    teardown.push('close worker connection', () => nativeConnection.close());
+    const taskQueue = `bench-${options.runId}`;
+    const worker = await createTaskWorker({
+      connection: nativeConnection,
+      namespace: temporal.namespace,
+      taskQueue,
+      deps,
+      workflowBundle: { code },
+    });
+    let stopping = false;
+    const running = worker.run();
+    const workerFailure = running.then(
+      () => {
+        throw new Error(stopping ? 'worker stopped' : 'the worker stopped unexpectedly');
+      },
+      (err: unknown) => {
+        throw new Error(`the worker failed: ${(err as Error).message}`);
+      },
+    ) as Promise<never>;
+    workerFailure.catch(() => undefined);
+    teardown.push('shut the worker down', async () => {
+      stopping = true;
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running.catch(() => undefined);
+    });
+
+    const connection = await Connection.connect({ address: temporal.address });
+    teardown.push('close client connection', () => connection.close());
+    const client = new Client({ connection, namespace: temporal.namespace });
+
+    return {
+      server,
+      bundleMs,
+      client,
+      provider,
+      config,
+      roster,
+      llm,
+      alerts,
+      taskQueue,
+      workerFailure,
+      close: () => teardown.run(),
+    };
+  } catch (err) {
+    await teardown.run().catch((cleanupErr: Error) => progress(cleanupErr.message));
+    throw err;
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * The budget ledger's state and messages. Everything here is plain JSON: the state is carried
+ * through continue-as-new and answered by the `budget` query.
+ */
+
+export interface Spend {
+  usd: number;
+  tokens: number;
+}
+
+/** A worst-case amount held for one call until it is settled or released. */
+export interface Reservation {
+  /** The caller's idempotency key; it is also the reservation id. */
+  id: string;
+  taskId: string;
+  agent: string;
+  usd: number;
+  tokens: number;
+  atMs: number;
+}
+
+/** What happened to a reservation that is no longer outstanding (kept a while for idempotency). */
+export interface Finished {
+  status: 'settled' | 'released' | 'expired';
+  atMs: number;
+}
+
+/** Settled spend of one calendar window (local hour or day), system-wide and per agent. */
+export interface Window {
+  key: string;
+  system: Spend;
+  agents: Record<string, Spend>;
+}
+
+/** One task's lifetime spend and its recent reserve requests (for the runaway detector). */
+export interface TaskScope {
+  usd: number;
+  tokens: number;
+  lastMs: number;
+  /** Times of reserve requests in the last minute, oldest first. */
+  calls: number[];
+}
+
+export type BreakerReason = 'system_limit' | 'runaway_calls' | 'spawn_depth' | 'operator';
+
+export interface BreakerState {
+  open: boolean;
+  reason?: BreakerReason;
+  scope?: string;
+  limitUsd?: number;
+  spentUsd?: number;
+  sinceMs?: number;
+  /** When it closes by itself (the tripped window's end); absent: only an operator closes it. */
+  untilMs?: number;
+}
+
+/** A temporarily raised (or lowered) USD limit for one scope, set by an operator. */
+export interface Override {
+  scope: string;
+  limitUsd: number;
+  untilMs: number;
+  who: string;
+  why: string;
+  atMs: number;
+}
+
+export type AlertKind = 'breaker_open' | 'budget_exceeded' | 'agent_budget_exhausted' | 'reservation_expired';
+
+export interface Alert {
+  seq: number;
+  kind: AlertKind;
+  /** What tripped, e.g. `system:hour`, `agent:ResearchAgent:day`, `task:t-1`. */
+  scope: string;
+  /** Why the breaker opened (breaker_open only). */
+  reason?: BreakerReason;
+  spentUsd: number;
+  limitUsd: number;
+  at: number;
+  /** The window the alert belongs to (one alert per scope and window). */
+  window: string;
+  message: string;
+}
+
+export interface AuditEntry {
+  at: number;
+  who: string;
+  why: string;
+  action: 'closeBreaker' | 'openBreaker' | 'setOverride' | 'setLimits' | 'autoClose';
+  details: Record<string, unknown>;
+}
+
+export interface LedgerState {
+  version: 1;
+  reservations: Record<string, Reservation>;
+  finished: Record<string, Finished>;
+  hour: Window;
+  day: Window;
+  tasks: Record<string, TaskScope>;
+  breaker: BreakerState;
+  overrides: Override[];
+  alerts: Alert[];
+  audit: AuditEntry[];
+  nextAlertSeq: number;
+  lastPruneMs: number;
+}
+
+/** Tunables of the ledger's bookkeeping (not limits: these bound its memory). */
+export interface LedgerOptions {
+  /** An unsettled reservation older than this is charged in full (its caller died mid-call). */
+  reservationTtlMs: number;
+  /** How long settled/released ids are remembered, so a retried settle or reserve is a no-op. */
+  finishedRetentionMs: number;
+  /** A task with no activity for this long is forgotten (its per-task spend resets). */
+  taskIdleMs: number;
+  maxAlerts: number;
+  maxAudit: number;
+}
+
+export const DEFAULT_LEDGER_OPTIONS: LedgerOptions = {
+  reservationTtlMs: 15 * 60_000,
+  finishedRetentionMs: 10 * 60_000,
+  taskIdleMs: 24 * 60 * 60_000,
+  maxAlerts: 50,
+  maxAudit: 100,
+};
+
+export interface ReserveRequest {
+  /** Idempotency key, e.g. `${taskId}:${activityId}:${attempt}:${call}`; becomes the reservation id. */
+  key: string;
+  taskId: string;
+  agent: string;
+  usd: number;
+  tokens: number;
+  /** How deep in a chain of spawned tasks the caller is (0 for a task a user submitted). */
+  spawnDepth?: number;
+}
+
+export type DenialType = 'budget_exceeded' | 'agent_budget_exhausted' | 'breaker_open';
+
+export interface Grant {
+  granted: true;
+  reservationId: string;
+  /** `reserved` normally; a replayed key answers with what became of its reservation. */
+  status: 'reserved' | Finished['status'];
+  replayed: boolean;
+  alerts: Alert[];
+}
+
+export interface Denial {
+  granted: false;
+  type: DenialType;
+  scope: string;
+  limitUsd: number;
+  /** Settled plus outstanding reservations in the scope, before this request. */
+  spentUsd: number;
+  requestedUsd: number;
+  /** Set when the denied scope counts tokens. */
+  limitTokens?: number;
+  spentTokens?: number;
+  /** When the breaker closes by itself, if it does. */
+  retryAtMs?: number;
+  message: string;
+  /** Alerts this request raised (new trips), for the caller to log and post. */
+  alerts: Alert[];
+}
+
+export type ReserveResult = Grant | Denial;
+
+/** The answer to settle and release. Both are idempotent: a repeat is answered, not applied. */
+export interface FinishResult {
+  reservationId: string;
+  /** True when this call changed the ledger; false for a repeat or an id the ledger does not know. */
+  applied: boolean;
+  /** What the reservation is now. */
+  status: Finished['status'] | 'unknown';
+}

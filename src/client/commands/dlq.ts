@@ -1,0 +1,47 @@
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../../config/env';
+import { PantheonError } from '../../errors';
+import type { agentTask } from '../../workflows';
+import { connectClient, workflowUrl } from '../connection';
+import { formatUsd } from '../format';
+import { listDeadLetters, redriveTask } from '../redrive';
+
+export const DLQ_USAGE = `pantheon dlq list [--limit N]          dead-lettered tasks with their failure chains
+pantheon dlq redrive <task-id>... | --all   run dead letters again as new, linked tasks`;
+
+export async function dlqCommand(argv: string[]): Promise<void> {
+  const [sub, ...rest] = argv;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: { limit: { type: 'string', default: '50' }, all: { type: 'boolean', default: false } },
+  });
+  const limit = Number(values.limit);
+  if (!Number.isInteger(limit) || limit < 1) throw PantheonError.of('invalid_input', `--limit: expected a positive integer, got "${values.limit}"`, { details: { field: '--limit' } });
+  if (sub !== 'list' && sub !== 'redrive') throw PantheonError.of('invalid_input', `dlq: unknown subcommand "${sub ?? ''}"\n${DLQ_USAGE}`, { details: { field: 'subcommand' } });
+  if (sub === 'redrive' && !values.all && positionals.length === 0) {
+    throw PantheonError.of('invalid_input', `dlq redrive: give task ids or --all\n${DLQ_USAGE}`, { details: { field: 'task-id' } });
+  }
+  const config = loadConfig();
+  const { client, close } = await connectClient(config);
+  try {
+    if (sub === 'list') {
+      const ids = await listDeadLetters(client, limit);
+      if (ids.length === 0) console.log('no dead-lettered tasks');
+      for (const id of ids) {
+        const outcome = await client.workflow.getHandle<typeof agentTask>(id).result();
+        console.log(`${id}  ${formatUsd(outcome.costUsd)}  tried ${outcome.specialistsTried.join(' → ') || '-'}`);
+        console.log(`  reason: ${outcome.reasons.join('; ')}`);
+        for (const f of outcome.failures) console.log(`  - ${f.specialist ?? '-'} ${f.activity}: ${f.type} (${f.retryState}${f.attempts ? `, attempt ${f.attempts}` : ''}): ${f.message}`);
+      }
+      return;
+    }
+    const ids = values.all ? await listDeadLetters(client, limit) : positionals;
+    for (const id of ids) {
+      const result = await redriveTask(client, config.temporal.taskQueue, id);
+      console.log(result.alreadyRedriven ? `${id}: already redriven as ${result.newId}` : `${id}: redriven as ${result.newId}  ${workflowUrl(config, result.newId)}`);
+    }
+  } finally {
+    await close();
+  }
+}
