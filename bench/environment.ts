@@ -130,11 +130,17 @@ export async function startBenchEnvironment(options: { latencyMs: number; runId:
     // Built apart from the call so extra dependencies the worker does not (yet) take are no error.
     const deps = { llm, roster, memory, models: DEFAULT_SYSTEM_MODELS, alerter };
 
+    // The client first: the worker's sweeper activities use it, so it closes after the worker stops.
+    const connection = await Connection.connect({ address: temporal.address });
+    teardown.push('close client connection', () => connection.close());
+    const client = new Client({ connection, namespace: temporal.namespace });
+
     const nativeConnection = await NativeConnection.connect({ address: temporal.address });
     teardown.push('close worker connection', () => nativeConnection.close());
     const taskQueue = `bench-${options.runId}`;
     const worker = await createTaskWorker({
       connection: nativeConnection,
+      client,
       namespace: temporal.namespace,
       taskQueue,
       deps,
@@ -156,10 +162,6 @@ export async function startBenchEnvironment(options: { latencyMs: number; runId:
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running.catch(() => undefined);
     });
-
-    const connection = await Connection.connect({ address: temporal.address });
-    teardown.push('close client connection', () => connection.close());
-    const client = new Client({ connection, namespace: temporal.namespace });
 
     return {
       server,

@@ -116,11 +116,19 @@ export async function runLowerBound(
     work,
     opts.concurrency,
     async ({ of, taskId, calls }): Promise<LowerBoundSample> => {
+      // Each task gets its own signal, as each activity gets its own cancellation signal.
+      const task = new AbortController();
+      const cancel = () => task.abort(opts.signal.reason);
+      opts.signal.addEventListener('abort', cancel, { once: true });
       const t0 = performance.now();
       let last: SpecialistStep | undefined;
-      for (const { request } of calls) {
-        const answer = await llm.complete({ ...request, taskId }, opts.signal);
-        if (request.purpose === 'specialist') last = parseStructured(answer, SpecialistStep, request.agent ?? 'specialist');
+      try {
+        for (const { request } of calls) {
+          const answer = await llm.complete({ ...request, taskId }, task.signal);
+          if (request.purpose === 'specialist') last = parseStructured(answer, SpecialistStep, request.agent ?? 'specialist');
+        }
+      } finally {
+        opts.signal.removeEventListener('abort', cancel);
       }
       const ms = performance.now() - t0;
       if (last && last.status !== 'done') {

@@ -63,13 +63,13 @@ function renderSection(section: Section): string {
       lines.push(`  ${label.padEnd(labelWidth)}  ${value}`.trimEnd());
     }
   }
-  for (const note of section.notes ?? []) lines.push(`  * ${note}`);
+  for (const note of section.notes ?? []) lines.push(`  - ${note}`);
   return lines.join('\n');
 }
 
 export function renderText(report: Report): string {
   const rule = '='.repeat(Math.max(report.title.length, 60));
-  return [report.title, rule, ...report.sections.map(renderSection)].join('\n\n') + '\n';
+  return [`${report.title}\n${rule}`, ...report.sections.map(renderSection)].join('\n\n') + '\n';
 }
 
 export function renderJson(report: Report): string {

@@ -2,6 +2,7 @@ import { NativeConnection, Runtime } from '@temporalio/worker';
 import { workflowUrl, connectClient } from './client/connection';
 import { exitOnError } from './client/exit';
 import { checkTask, startTask } from './client/submit-task';
+import { ensureSweeperSchedule } from './client/sweeper-schedule';
 import { loadConfig } from './config/env';
 import { DEMO_TASKS } from './demo/tasks';
 import { printSummary, watchTasks } from './demo/progress';
@@ -31,10 +32,11 @@ async function main(): Promise<void> {
     const built = await buildWorkerDeps(config, logger);
     if (built.offline) console.log(`offline LLM provider at ${built.offline.url} (no API key set)`);
     const connection = await NativeConnection.connect({ address: temporal.address });
-    const worker = await createTaskWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, deps: built.deps });
+    const { client, close } = await connectClient(config);
+    await ensureSweeperSchedule(client, { taskQueue: config.temporal.taskQueue, ...config.sweeper });
+    const worker = await createTaskWorker({ connection, client, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, deps: built.deps });
     const running = worker.run();
 
-    const { client, close } = await connectClient(config);
     const batch = `demo-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}`;
     console.log(`\nTemporal Web UI: ${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows`);
     console.log(`submitting ${DEMO_TASKS.length} demo tasks (batch ${batch})…\n`);

@@ -99,3 +99,15 @@ export interface AlertInput {
   /** JSON-safe facts; never a secret. */
   details: Record<string, unknown>;
 }
+
+export const STALE_POLICIES = ['flag', 'requeue', 'cancel'] as const;
+export type StalePolicy = (typeof STALE_POLICIES)[number];
+
+export interface SweepStaleTasksInput {
+  policy: StalePolicy;
+}
+
+export interface SweepReport {
+  checked: number;
+  stale: Array<{ taskId: string; specialist: string; ageMinutes: number; action: StalePolicy }>;
+}

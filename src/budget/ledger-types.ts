@@ -43,10 +43,23 @@ export interface TaskScope {
 
 export type BreakerReason = 'system_limit' | 'runaway_calls' | 'spawn_depth' | 'operator';
 
+/** What a limit counts. */
+export type Unit = 'usd' | 'tokens' | 'calls_per_minute' | 'spawn_depth' | 'operator';
+
+/** A limit that was hit: what it counts, the limit, and the spend (or count) when it was hit. */
+export interface Measure {
+  unit: Unit;
+  limit: number;
+  spent: number;
+}
+
 export interface BreakerState {
   open: boolean;
   reason?: BreakerReason;
+  /** The scope whose limit tripped it, e.g. `system:day` or `task:t-9` (runaway), or `operator`. */
   scope?: string;
+  measure?: Measure;
+  /** USD limit and spend of the tripped scope (of the task, for runaway trips). */
   limitUsd?: number;
   spentUsd?: number;
   sinceMs?: number;
@@ -66,17 +79,15 @@ export interface Override {
 
 export type AlertKind = 'breaker_open' | 'budget_exceeded' | 'agent_budget_exhausted' | 'reservation_expired';
 
-export interface Alert {
+export interface Alert extends Measure {
   seq: number;
   kind: AlertKind;
   /** What tripped, e.g. `system:hour`, `agent:ResearchAgent:day`, `task:t-1`. */
   scope: string;
   /** Why the breaker opened (breaker_open only). */
   reason?: BreakerReason;
-  spentUsd: number;
-  limitUsd: number;
   at: number;
-  /** The window the alert belongs to (one alert per scope and window). */
+  /** The window the alert belongs to: one alert per kind, scope and window. */
   window: string;
   message: string;
 }
@@ -146,17 +157,15 @@ export interface Grant {
   alerts: Alert[];
 }
 
-export interface Denial {
+export interface Denial extends Measure {
   granted: false;
   type: DenialType;
   scope: string;
+  /** USD limit and spend (settled plus outstanding reservations, before this request) of the
+   * denied scope; of the task's USD scope when the denied limit counts something else. */
   limitUsd: number;
-  /** Settled plus outstanding reservations in the scope, before this request. */
   spentUsd: number;
   requestedUsd: number;
-  /** Set when the denied scope counts tokens. */
-  limitTokens?: number;
-  spentTokens?: number;
   /** When the breaker closes by itself, if it does. */
   retryAtMs?: number;
   message: string;
@@ -173,4 +182,6 @@ export interface FinishResult {
   applied: boolean;
   /** What the reservation is now. */
   status: Finished['status'] | 'unknown';
+  /** Alerts raised on the way (abandoned reservations charged), for the caller to post. */
+  alerts: Alert[];
 }

@@ -28,6 +28,9 @@ const Env = z.object({
   QDRANT_API_KEY: z.string().min(1).optional(),
   PANTHEON_ROSTER_DIR: z.string().min(1).optional(),
   PANTHEON_ALERT_WEBHOOK_URL: z.string().url().optional(),
+  /** How often the stale-task sweeper runs, as a Temporal duration. */
+  PANTHEON_SWEEP_EVERY: z.string().regex(/^\d+(ms|s|m|h|d)$/, 'must be a duration such as 15m or 1h').default('15m'),
+  PANTHEON_STALE_POLICY: z.enum(['flag', 'requeue', 'cancel']).default('flag'),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   PANTHEON_LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
 });
@@ -46,6 +49,7 @@ export interface PantheonConfig {
   rosterDir: string;
   log: { level: string; pretty: boolean };
   alertWebhookUrl?: string;
+  sweeper: { every: string; policy: 'flag' | 'requeue' | 'cancel' };
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): PantheonConfig {
@@ -83,6 +87,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PantheonConfig
         : { kind: 'sqlite', file: e.PANTHEON_MEMORY_FILE ?? path.join(repoRoot(), '.data', 'memory.sqlite') },
     rosterDir: e.PANTHEON_ROSTER_DIR ?? path.join(repoRoot(), 'agents'),
     alertWebhookUrl: e.PANTHEON_ALERT_WEBHOOK_URL,
+    sweeper: { every: e.PANTHEON_SWEEP_EVERY, policy: e.PANTHEON_STALE_POLICY },
     log: { level: e.LOG_LEVEL, pretty: (e.PANTHEON_LOG_FORMAT ?? (process.stdout.isTTY ? 'pretty' : 'json')) === 'pretty' },
   };
 }

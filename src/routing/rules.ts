@@ -51,7 +51,7 @@ export function decideByRules(text: string, specialists: readonly RoutableSpecia
   const [first, second] = ranking;
   if (!first) return { ranking };
   const confidence = ruleConfidence(first.score, second?.score ?? 0);
-  if (confidence < RULE_CONFIDENCE_THRESHOLD) return { ranking };
+  if (confidence < RULE_CONFIDENCE_THRESHOLD || first.score === second?.score) return { ranking };
   return {
     ranking,
     choice: {

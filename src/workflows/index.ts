@@ -1,3 +1,4 @@
 /** The workflow bundle's entry point: every workflow type Pantheon registers. */
 export { agentTask } from './agent-task';
-export { stateQuery } from './agent-task-api';
+export { staleTaskSweeper } from './stale-sweeper';
+export { stateQuery, flagStaleSignal, requeueSignal } from './agent-task-api';

@@ -70,8 +70,11 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
   const memory = await openMemoryStore({ kind: 'sqlite', file: path.join(dir, 'memory.sqlite') });
   const taskQueue = `test-${id}`;
   const nativeConnection = await NativeConnection.connect({ address: testAddress() });
+  const connection = await Connection.connect({ address: testAddress() });
+  const client = new Client({ connection, namespace: 'default' });
   const worker = await createTaskWorker({
     connection: nativeConnection,
+    client,
     namespace: 'default',
     taskQueue,
     deps: {
@@ -84,8 +87,6 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
     workflowBundle: { codePath: process.env.PANTHEON_TEST_BUNDLE! },
   });
   const running = worker.run();
-  const connection = await Connection.connect({ address: testAddress() });
-  const client = new Client({ connection, namespace: 'default' });
   return {
     client,
     provider,

@@ -372,6 +372,35 @@ describe('specialist answers', () => {
     expect(last.result).toMatch(/^-- Migration: Design the orders schema\nBEGIN;\nCREATE TABLE orders .*\nCREATE INDEX .*\nCOMMIT;$/s);
   });
 
+  it('DatabaseAgent takes a bare item’s intent from the task title', async () => {
+    const content = 'TASK\nMigrate these Postgres tables to the new tenant-aware schema:\n- users\n- orders';
+    const answer = step((await askOpenAI([{ role: 'user', content }], pantheonHeaders('specialist', 'DatabaseAgent'))).text);
+    expect(answer.note).toContain('altered users');
+    expect(answer.note).toContain('ALTER TABLE users ADD COLUMN tenant TEXT;');
+  });
+
+  it('shapes a long final deliverable to fit max_tokens instead of cutting it off', async () => {
+    const items = Array.from({ length: 40 }, (_, i) => `Create the archive${i} table with owner and payload`);
+    const history: ChatMessage[] = [
+      { role: 'user', content: taskMessage(items, 'Archive everything') },
+      { role: 'user', content: 'PROGRESS SUMMARY\nCompleted step 40 of 41.' },
+    ];
+    const headers = pantheonHeaders('specialist', 'DatabaseAgent');
+    const unlimited = await askOpenAI(history, headers);
+    expect(unlimited.outputTokens).toBeGreaterThan(700);
+
+    const completion = await openai.chat.completions.create(
+      { model: 'gpt-offline', max_completion_tokens: 700, messages: [{ role: 'system', content: SYSTEM }, ...history] },
+      { headers },
+    );
+    expect(completion.choices[0].finish_reason).toBe('stop');
+    expect(completion.usage?.completion_tokens).toBeLessThanOrEqual(700);
+    const answer = step(completion.choices[0].message.content ?? '');
+    expect(answer).toMatchObject({ step: 41, of: 41, status: 'done' });
+    expect(answer.result).toMatch(/^-- Migration: Archive everything\nBEGIN;\nCREATE TABLE archive0 /);
+    expect(answer.result).toMatch(/\n-- \d+ more statement\(s\) omitted for length\nCOMMIT;$/);
+  });
+
   it('CodeReviewAgent answers with located, rated findings', async () => {
     const content = taskMessage(['Check the login handler for SQL injection', 'Tidy helper naming'], 'Review PR 42');
     const answer = step((await askOpenAI([{ role: 'user', content }], pantheonHeaders('specialist', 'CodeReviewAgent'))).text);
@@ -457,6 +486,51 @@ describe('compressor answers', () => {
       pantheonHeaders('specialist', 'DatabaseAgent'),
     );
     expect(step(resumed.text)).toMatchObject({ step: 13, of: 13, status: 'done' });
+  });
+
+  it('reads the transcript format of the compress-context activity (ROLE: lines, summary in the TASK message)', async () => {
+    const tables = ['users', 'orders', 'invoices', 'payments', 'refunds'];
+    const first = `TASK\nMigrate these Postgres tables to the new tenant-aware schema:\n${tables.map((t) => `- ${t}`).join('\n')}`;
+    const history: ChatMessage[] = [{ role: 'user', content: first }];
+    for (let i = 0; i < 3; i++) {
+      const answer = await askOpenAI(history, pantheonHeaders('specialist', 'DatabaseAgent'));
+      history.push({ role: 'assistant', content: answer.text }, { role: 'user', content: 'Continue with the next step.' });
+    }
+    const transcript = history.map((m) => `${m.role.toUpperCase()}:\n${m.content}`).join('\n\n');
+    const answer = await askOpenAI([{ role: 'user', content: transcript }], pantheonHeaders('compressor'));
+    const { summary } = CompressorAnswer.parse(JSON.parse(answer.text));
+    expect(summary.split('\n')).toEqual([
+      'Completed step 3 of 6.',
+      'Step 1: finished users.',
+      'Step 2: finished orders.',
+      'Step 3: finished invoices.',
+    ]);
+    // The activity puts the summary back into the first user message, after the task.
+    const resumed = await askOpenAI(
+      [{ role: 'user', content: `${first}\n\nPROGRESS SUMMARY\n${summary}\nContinue from the next step.` }],
+      pantheonHeaders('specialist', 'DatabaseAgent'),
+    );
+    expect(step(resumed.text)).toMatchObject({ step: 4, of: 6 });
+    expect(step(resumed.text).note).toContain('ALTER TABLE payments ADD COLUMN tenant TEXT;');
+  });
+
+  it('folds the oldest steps together when the summary would not fit max_tokens', async () => {
+    const notes = Array.from({ length: 30 }, (_, i) =>
+      JSON.stringify({ step: i + 1, of: 31, status: 'continue', note: `Step ${i + 1} of 31: handled shard ${i} of the backfill.` }),
+    );
+    const request: ChatMessage[] = [{ role: 'user', content: notes.map((n) => `ASSISTANT:\n${n}`).join('\n\n') }];
+    const full = CompressorAnswer.parse(JSON.parse((await askOpenAI(request, pantheonHeaders('compressor'))).text));
+    expect(full.summary.split('\n')).toHaveLength(31);
+    const completion = await openai.chat.completions.create(
+      { model: 'gpt-offline', max_completion_tokens: 150, messages: request },
+      { headers: pantheonHeaders('compressor') },
+    );
+    expect(completion.choices[0].finish_reason).toBe('stop');
+    const { summary } = CompressorAnswer.parse(JSON.parse(completion.choices[0].message.content ?? ''));
+    const lines = summary.split('\n');
+    expect(lines[0]).toBe('Completed step 30 of 31.');
+    expect(lines[1]).toMatch(/^Steps 1-\d+: finished earlier\.$/);
+    expect(lines[lines.length - 1]).toBe('Step 30: handled shard 29 of the backfill.');
   });
 
   it('carries an earlier summary forward when compressing again', async () => {

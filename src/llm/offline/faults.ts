@@ -41,6 +41,8 @@ export const FaultMatchSchema = z.strictObject({
 });
 
 // Strict objects: a misspelt key ("time" for "times") would otherwise silently widen the rule.
+// Selectors combine: a rule fires only when each of calls, times and probability it sets agrees;
+// a rule with none of them fires on every request that satisfies `match`.
 export const FaultRuleSchema = z.strictObject({
   kind: z.enum(FAULT_KINDS),
   match: FaultMatchSchema.optional(),

@@ -1,0 +1,321 @@
+/**
+ * Pipeline benchmark: N tasks through the full agentTask workflow (validate → route →
+ * run-specialist → store-memory) at concurrency C against an offline provider with a fixed
+ * latency, compared with the lower bound of making the same LLM calls in a plain loop.
+ *
+ *   npm run bench -- --tasks 30 --concurrency 5 --latency 50 [--json]
+ *
+ * Self-contained: starts an in-memory dev server (unless TEMPORAL_ADDRESS is set), an offline
+ * provider, a temp SQLite memory store and an in-process worker, and tears all of them down.
+ * Exit 0 on success; 1 with the reason on stderr (and `{"ok": false, ...}` with --json) otherwise.
+ */
+import os from 'node:os';
+import { createConfiguredLlmClient } from '../src/llm/providers';
+import { parseArgs, USAGE, UsageError, type BenchOptions } from './args';
+import { installQuietRuntime, startBenchEnvironment, type BenchEnvironment, type Progress } from './environment';
+import { BenchFailure, callsByTask, checkTasks, runLowerBound, runPipeline, type LowerBoundSample, type PhaseResult, type PipelineSample } from './phases';
+import { fmtMs, fmtNum, renderJson, renderText, summaryJson, summaryRow, SUMMARY_COLUMNS, type Report, type Section } from './report';
+import { mean, round, summarize } from './stats';
+import { benchTasks } from './tasks';
+
+/** What a section builder can use: the live environment and everything measured so far. */
+export interface MeasureContext {
+  env: BenchEnvironment;
+  options: BenchOptions;
+  runId: string;
+  signal: AbortSignal;
+  progress: Progress;
+  pipeline: PhaseResult<PipelineSample>;
+  lowerBound: PhaseResult<LowerBoundSample>;
+}
+
+/**
+ * Extra measurements, each adding one section after the comparison (and one key to --json), run
+ * while the environment is still up. E.g. a budget ledger's reservation round-trip:
+ *   async (ctx) => ({ key: 'budgetLedger', title: 'Budget ledger reservation round-trip', columns: SUMMARY_COLUMNS, rows: [...], data: {...} })
+ */
+const EXTRA_SECTIONS: Array<(ctx: MeasureContext) => Promise<Section>> = [];
+
+/** Offsets keep warm-up tasks distinct from measured ones (the generator is deterministic). */
+const WARMUP_TASK_OFFSET = 100_000;
+
+interface TaskAccounting {
+  calls: number;
+  providerMs: number;
+  clientLlmMs: number;
+  overheadMs: number;
+  overheadBeyondClientMs: number;
+}
+
+async function measure(env: BenchEnvironment, options: BenchOptions, runId: string, signal: AbortSignal, progress: Progress): Promise<Report> {
+  const { tasks: n, concurrency, latencyMs, warmup } = options;
+  const warmTasks = checkTasks(env, benchTasks(warmup, WARMUP_TASK_OFFSET));
+  const tasks = checkTasks(env, benchTasks(n));
+  const warmIds = warmTasks.map((_, i) => `bench-${runId}-warmup-${i + 1}`);
+  const ids = tasks.map((_, i) => `bench-${runId}-task-${i + 1}`);
+
+  // 1. Warm-up: not measured.
+  if (warmup > 0) {
+    progress(`warm-up: ${warmup} task(s) at concurrency ${concurrency}`);
+    await runPipeline(env, warmTasks, warmIds, { concurrency, taskTimeoutMs: options.taskTimeoutMs, signal });
+  }
+
+  // 2. Pipeline.
+  env.provider.resetCalls();
+  progress(`pipeline: ${n} task(s) at concurrency ${concurrency}, ${latencyMs} ms per LLM call`);
+  const pipeline = await runPipeline(env, tasks, ids, { concurrency, taskTimeoutMs: options.taskTimeoutMs, signal });
+
+  // 3. Provider time per task, from the provider's own log. The log records arrival times only,
+  // not durations, so each call counts the fixed latency (jitter is 0); the worker's recording
+  // client adds the client-side duration of each call for a second, tighter overhead figure.
+  const pipelineLog = callsByTask(env.provider.calls());
+  const accounting = pipeline.samples.map((s): TaskAccounting => {
+    const logged = pipelineLog.byTask.get(s.workflowId) ?? [];
+    const recorded = env.llm.callsOf(s.workflowId);
+    if (logged.length === 0) throw new BenchFailure(`task ${s.workflowId}: the provider logged no LLM calls for it`);
+    if (logged.length !== recorded.length) {
+      throw new BenchFailure(`task ${s.workflowId}: the provider logged ${logged.length} call(s) but the worker made ${recorded.length}`);
+    }
+    const providerMs = logged.length * latencyMs;
+    const clientLlmMs = recorded.reduce((sum, c) => sum + c.ms, 0);
+    return { calls: logged.length, providerMs, clientLlmMs, overheadMs: s.ms - providerMs, overheadBeyondClientMs: s.ms - clientLlmMs };
+  });
+
+  // 4. Lower bound: the same calls through a fresh client built the same way, no Temporal.
+  const llm = createConfiguredLlmClient(env.config);
+  if (warmup > 0) {
+    progress('lower bound warm-up');
+    await runLowerBound(
+      llm,
+      warmIds.map((of, i) => ({ of, taskId: `bench-${runId}-lbwarmup-${i + 1}`, calls: env.llm.callsOf(of) })),
+      { concurrency, signal },
+    );
+  }
+  env.provider.resetCalls();
+  progress(`lower bound: the same ${accounting.reduce((s, a) => s + a.calls, 0)} LLM calls in a plain loop at concurrency ${concurrency}`);
+  const lowerBound = await runLowerBound(
+    llm,
+    ids.map((of, i) => ({ of, taskId: `bench-${runId}-lb-${i + 1}`, calls: env.llm.callsOf(of) })),
+    { concurrency, signal },
+  );
+  const lbLog = callsByTask(env.provider.calls());
+  for (const s of lowerBound.samples) {
+    const logged = lbLog.byTask.get(s.taskId)?.length ?? 0;
+    if (logged !== s.calls) throw new BenchFailure(`lower bound for ${s.of}: the provider logged ${logged} call(s), expected ${s.calls}`);
+  }
+  if (env.alerts.length) throw new BenchFailure(`the activities raised ${env.alerts.length} alert(s), first: ${env.alerts[0].kind}: ${env.alerts[0].message}`);
+
+  const ctx: MeasureContext = { env, options, runId, signal, progress, pipeline, lowerBound };
+  const sections = buildSections(ctx, accounting, pipelineLog.unattributed);
+  for (const extra of EXTRA_SECTIONS) sections.push(await extra(ctx));
+  return { title: 'Pantheon pipeline benchmark', sections };
+}
+
+function machineData() {
+  const cpus = os.cpus();
+  return {
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+    memoryGiB: round(os.totalmem() / 2 ** 30, 1),
+    node: process.version,
+    temporalSdk: (require('@temporalio/worker/package.json') as { version: string }).version,
+  };
+}
+
+function buildSections(ctx: MeasureContext, accounting: TaskAccounting[], unattributed: number): Section[] {
+  const { env, options, pipeline, lowerBound } = ctx;
+  const n = pipeline.samples.length;
+  const server = env.server;
+  const serverText =
+    server.kind === 'dev-server'
+      ? `temporal dev server (in-memory, headless) at ${server.address}${server.cliVersion ? `, ${server.cliVersion}` : ''}`
+      : `TEMPORAL_ADDRESS ${server.address}`;
+  const calls = accounting.map((a) => a.calls);
+  const callMix = [...new Set(calls)].sort((a, b) => a - b).map((c) => `${calls.filter((x) => x === c).length}×${c}`).join(', ');
+  const specialists = [...new Set(pipeline.samples.map((s) => s.specialist ?? '?'))].join(', ');
+  const machine = machineData();
+
+  const setup: Section = {
+    key: 'setup',
+    title: 'Setup',
+    rows: [
+      ['server', serverText],
+      ['namespace / task queue', `${server.namespace} / ${env.taskQueue}`],
+      ['tasks (N)', `${n} measured + ${options.warmup} warm-up`],
+      ['concurrency (C)', String(options.concurrency)],
+      ['LLM latency', `${options.latencyMs} ms per call, no jitter (offline provider)`],
+      ['task mix', `${specialists}, routed by rules; LLM calls per task: ${callMix}`],
+      ['workflow bundle', `built once in ${fmtMs(env.bundleMs)} ms`],
+    ],
+    data: {
+      server,
+      taskQueue: env.taskQueue,
+      tasks: n,
+      warmup: options.warmup,
+      concurrency: options.concurrency,
+      latencyMs: options.latencyMs,
+      jitterMs: 0,
+      specialists: specialists.split(', '),
+      callsPerTask: Object.fromEntries([...new Set(calls)].map((c) => [String(c), calls.filter((x) => x === c).length])),
+      bundleMs: round(env.bundleMs),
+    },
+  };
+
+  const machineSection: Section = {
+    key: 'machine',
+    title: 'Machine',
+    rows: [
+      ['os', machine.os],
+      ['cpus', `${machine.cpus} × ${machine.cpuModel}`],
+      ['memory', `${machine.memoryGiB} GiB`],
+      ['node', machine.node],
+      ['@temporalio/*', machine.temporalSdk],
+    ],
+    data: machine,
+  };
+
+  const latency = summarize(pipeline.samples.map((s) => s.ms));
+  const provider = summarize(accounting.map((a) => a.providerMs));
+  const overhead = summarize(accounting.map((a) => a.overheadMs));
+  const beyondClient = summarize(accounting.map((a) => a.overheadBeyondClientMs));
+  const throughput = (n / pipeline.wallMs) * 1000;
+  const totalCalls = calls.reduce((s, c) => s + c, 0);
+  const pipelineSection: Section = {
+    key: 'pipeline',
+    title: 'Pipeline: agentTask on Temporal (validate → route → run-specialist → store-memory)',
+    columns: ['per task, ms', ...SUMMARY_COLUMNS.slice(1)],
+    rows: [
+      summaryRow('task latency', latency),
+      summaryRow('provider time (calls × latency)', provider),
+      summaryRow('orchestration overhead', overhead),
+      summaryRow('  beyond client-measured LLM time', beyondClient),
+      ['throughput', `${fmtNum(throughput)} tasks/s (${n} tasks in ${fmtNum(pipeline.wallMs / 1000)} s)`],
+      ['LLM calls', `${totalCalls} (${fmtNum(mean(calls))} per task)${unattributed ? `, ${unattributed} without a task id` : ''}`],
+      ['overhead share of latency', `${fmtNum((overhead.mean / latency.mean) * 100, 1)} % (mean)`],
+    ],
+    notes: [
+      'overhead = task wall time - (its LLM calls x fixed latency); a task\'s calls are sequential',
+      'it covers Temporal round-trips, activity scheduling, SQLite memory recall/write, SDK/HTTP',
+      '"beyond client-measured LLM time" subtracts each call\'s client-side duration instead',
+    ],
+    data: {
+      throughputTasksPerSec: round(throughput, 2),
+      wallMs: round(pipeline.wallMs),
+      latencyMs: summaryJson(latency),
+      providerMs: summaryJson(provider),
+      overheadMs: summaryJson(overhead),
+      overheadBeyondClientLlmMs: summaryJson(beyondClient),
+      llmCalls: totalCalls,
+      llmCallsPerTask: round(mean(calls), 2),
+      unattributedCalls: unattributed,
+    },
+  };
+
+  const lbLatency = summarize(lowerBound.samples.map((s) => s.ms));
+  const lbOverhead = summarize(lowerBound.samples.map((s) => s.ms - s.calls * options.latencyMs));
+  const lbThroughput = (lowerBound.samples.length / lowerBound.wallMs) * 1000;
+  const ideal = options.latencyMs > 0 ? (options.concurrency * 1000) / (mean(calls) * options.latencyMs) : Number.POSITIVE_INFINITY;
+  const lowerBoundSection: Section = {
+    key: 'lowerBound',
+    title: 'Lower bound: the same LLM calls in a plain in-process loop (no Temporal, no memory store)',
+    columns: ['per task, ms', ...SUMMARY_COLUMNS.slice(1)],
+    rows: [
+      summaryRow('task latency', lbLatency),
+      summaryRow('overhead (SDK/HTTP/loop)', lbOverhead),
+      ['throughput', `${fmtNum(lbThroughput)} tasks/s (${lowerBound.samples.length} tasks in ${fmtNum(lowerBound.wallMs / 1000)} s)`],
+      ['latency-only ideal', Number.isFinite(ideal) ? `${fmtNum(ideal)} tasks/s (C / (calls per task × latency))` : 'n/a (latency 0)'],
+    ],
+    data: {
+      throughputTasksPerSec: round(lbThroughput, 2),
+      wallMs: round(lowerBound.wallMs),
+      latencyMs: summaryJson(lbLatency),
+      overheadMs: summaryJson(lbOverhead),
+      idealTasksPerSec: Number.isFinite(ideal) ? round(ideal, 2) : null,
+    },
+  };
+
+  const throughputRatio = throughput / lbThroughput;
+  const comparison: Section = {
+    key: 'comparison',
+    title: 'Pipeline vs lower bound',
+    rows: [
+      ['throughput ratio (pipeline / lower bound)', `${fmtNum(throughputRatio, 3)} (${fmtNum(throughputRatio * 100, 1)} % of the lower bound)`],
+      ['latency ratio p50 (pipeline / lower bound)', fmtNum(latency.p50 / lbLatency.p50, 3)],
+      ['latency ratio p95 (pipeline / lower bound)', fmtNum(latency.p95 / lbLatency.p95, 3)],
+      ['mean latency added per task', `${fmtMs(latency.mean - lbLatency.mean)} ms`],
+    ],
+    data: {
+      throughputRatio: round(throughputRatio, 3),
+      latencyRatioP50: round(latency.p50 / lbLatency.p50, 3),
+      latencyRatioP95: round(latency.p95 / lbLatency.p95, 3),
+      meanLatencyAddedMs: round(latency.mean - lbLatency.mean),
+    },
+  };
+
+  return [setup, machineSection, pipelineSection, lowerBoundSection, comparison];
+}
+
+async function main(): Promise<number> {
+  let options: BenchOptions | undefined;
+  try {
+    options = parseArgs(process.argv.slice(2));
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`bench: ${err.message}\n${USAGE}\n`);
+    return 1;
+  }
+  if (!options) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const opts = options;
+  const progress: Progress = (message) => process.stderr.write(`bench: ${message}\n`);
+
+  const abort = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (abort.signal.aborted) process.exit(130); // a second signal: quit now (the dev server dies with us)
+    progress(`${signal}: stopping and cleaning up (again to quit at once)`);
+    abort.abort(new BenchFailure(`interrupted by ${signal}`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  installQuietRuntime();
+  const runId = `${Date.now().toString(36)}-${process.pid}`;
+  let env: BenchEnvironment | undefined;
+  let report: Report | undefined;
+  let failure: unknown;
+  try {
+    env = await startBenchEnvironment({ latencyMs: opts.latencyMs, runId, progress });
+    report = await measure(env, opts, runId, abort.signal, progress);
+  } catch (err) {
+    failure = err;
+  }
+  if (env) {
+    progress('cleaning up');
+    try {
+      await env.close();
+    } catch (err) {
+      failure ??= err;
+    }
+  }
+
+  if (failure !== undefined || !report) {
+    const reason = failure instanceof Error ? failure.message : String(failure);
+    process.stderr.write(`bench failed: ${reason}\n`);
+    if (failure instanceof Error && !(failure instanceof BenchFailure) && failure.stack) process.stderr.write(`${failure.stack}\n`);
+    if (opts.json) process.stdout.write(`${JSON.stringify({ ok: false, error: reason })}\n`);
+    return 1;
+  }
+  process.stdout.write(opts.json ? renderJson(report) : renderText(report));
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,58 @@
+import { Context, log } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
+import type { Roster } from '../specialists/roster';
+import type { agentTask } from '../workflows';
+import { flagStaleSignal, requeueSignal } from '../workflows/agent-task-api';
+import { TaskSpecialist, TaskStale } from '../workflows/search-attributes';
+import type { Alerter } from './deps';
+import type { StalePolicy, SweepReport, SweepStaleTasksInput } from './types';
+
+export interface SweeperDeps {
+  client: Client;
+  roster: Roster;
+  alerter: Alerter;
+  now?: () => number;
+}
+
+const RUNNING_TASKS = "WorkflowType = 'agentTask' AND ExecutionStatus = 'Running'";
+
+/**
+ * Finds tasks in progress longer than their specialist's expected duration (through a visibility
+ * query, so it sees every worker's tasks) and flags, requeues or cancels them per the policy.
+ * Requeues are bounded by each task's maxRequeues, so a poison task ends cancelled, not looping.
+ */
+export function createSweepStaleTasks({ client, roster, alerter, now = Date.now }: SweeperDeps) {
+  return async function sweepStaleTasks({ policy }: SweepStaleTasksInput): Promise<SweepReport> {
+    const report: SweepReport = { checked: 0, stale: [] };
+    for await (const info of client.workflow.list({ query: RUNNING_TASKS, pageSize: 200 })) {
+      report.checked += 1;
+      Context.current().heartbeat(report.checked);
+      const name = info.typedSearchAttributes.get(TaskSpecialist);
+      const specialist = (name && roster.get(name)) || roster.fallback;
+      const ageMinutes = (now() - info.startTime.getTime()) / 60_000;
+      if (ageMinutes <= specialist.expected_duration_minutes) continue;
+      const alreadyFlagged = info.typedSearchAttributes.get(TaskStale) === true;
+      if (policy === 'flag' && alreadyFlagged) continue;
+      const reason = `running ${ageMinutes.toFixed(1)} min; ${specialist.name} is expected to take ${specialist.expected_duration_minutes}`;
+      await act(client, info.workflowId, policy, reason);
+      report.stale.push({ taskId: info.workflowId, specialist: specialist.name, ageMinutes, action: policy });
+      log.warn('stale task', { taskId: info.workflowId, action: policy, reason });
+      await alerter.alert({ id: `${info.workflowId}:stale:${policy}:${Math.floor(ageMinutes)}`, kind: 'stale_task', message: `task ${info.workflowId} is stale (${policy}): ${reason}`, details: { taskId: info.workflowId, policy, ageMinutes } });
+    }
+    return report;
+  };
+}
+
+async function act(client: Client, workflowId: string, policy: StalePolicy, reason: string): Promise<void> {
+  const handle = client.workflow.getHandle<typeof agentTask>(workflowId);
+  switch (policy) {
+    case 'flag':
+      return handle.signal(flagStaleSignal, { reason });
+    case 'requeue':
+      return handle.signal(requeueSignal, { reason });
+    case 'cancel':
+      // The flag first, so the task's cancelled reason says why.
+      await handle.signal(flagStaleSignal, { reason });
+      await handle.cancel();
+  }
+}

@@ -1,0 +1,107 @@
+import type { Limits } from './limits';
+import { appendAudit, raiseAlert } from './ledger-log';
+import type { Alert, LedgerOptions, LedgerState, Spend, TaskScope, Window } from './ledger-types';
+import { add, emptySpend } from './scopes';
+import { windowKeys } from './windows';
+
+/**
+ * Time passing in the ledger: windows roll over, a breaker whose window ended closes, abandoned
+ * reservations are charged, and old bookkeeping is dropped so the state stays bounded.
+ */
+
+const PRUNE_EVERY_MS = 60_000;
+const MINUTE = 60_000;
+
+export function emptyWindow(key: string): Window {
+  return { key, system: emptySpend(), agents: {} };
+}
+
+/** Brings the state to `nowMs`. Returns the alerts this raised (expired reservations). */
+export function advance(state: LedgerState, nowMs: number, limits: Limits, options: LedgerOptions): Alert[] {
+  const keys = windowKeys(nowMs, limits.timezone);
+  // A new key drops the old window: its spend no longer limits anything.
+  if (state.hour.key !== keys.hour) state.hour = emptyWindow(keys.hour);
+  if (state.day.key !== keys.day) state.day = emptyWindow(keys.day);
+  const breaker = state.breaker;
+  if (breaker.open && breaker.untilMs !== undefined && nowMs >= breaker.untilMs) {
+    appendAudit(
+      state,
+      { at: nowMs, who: 'ledger', why: `the window of ${breaker.scope} rolled over`, action: 'autoClose', details: { reason: breaker.reason, scope: breaker.scope } },
+      options,
+    );
+    state.breaker = { open: false };
+  }
+  const alerts = expireReservations(state, nowMs, options);
+  if (nowMs - state.lastPruneMs >= PRUNE_EVERY_MS) prune(state, nowMs, options);
+  return alerts;
+}
+
+/** The task's scope, created on first sight; every touch counts as activity. */
+export function touchTask(state: LedgerState, taskId: string, nowMs: number): TaskScope {
+  const task = (state.tasks[taskId] ??= { usd: 0, tokens: 0, lastMs: nowMs, calls: [] });
+  task.lastMs = nowMs;
+  return task;
+}
+
+/** Records a reserve request for the runaway detector: only the last minute matters, and only
+ * one more entry than the limit is ever needed to see it crossed. */
+export function recordCall(task: TaskScope, nowMs: number, maxPerMinute: number): void {
+  task.calls.push(nowMs);
+  let drop = 0;
+  while (drop < task.calls.length && task.calls[drop] <= nowMs - MINUTE) drop++;
+  drop = Math.max(drop, task.calls.length - (maxPerMinute + 1));
+  if (drop > 0) task.calls.splice(0, drop);
+}
+
+/** Adds spend to every scope it belongs to: both windows (system and agent) and the task. */
+export function charge(state: LedgerState, taskId: string, agent: string, amount: Spend, nowMs: number): void {
+  for (const window of [state.hour, state.day]) {
+    add(window.system, amount);
+    add((window.agents[agent] ??= emptySpend()), amount);
+  }
+  add(touchTask(state, taskId, nowMs), amount);
+}
+
+/**
+ * A reservation nobody settled within the TTL belongs to a caller that died mid-call. The call
+ * may well have been billed, so it is charged at its worst case (failing closed) and alerted.
+ */
+function expireReservations(state: LedgerState, nowMs: number, options: LedgerOptions): Alert[] {
+  const alerts: Alert[] = [];
+  // A full scan (not "oldest first, then stop"): object key order is not insertion order for
+  // integer-like keys, and outstanding reservations are few (one per call in flight).
+  for (const r of Object.values(state.reservations)) {
+    if (r.atMs > nowMs - options.reservationTtlMs) continue;
+    delete state.reservations[r.id];
+    charge(state, r.taskId, r.agent, r, nowMs);
+    state.finished[r.id] = { status: 'expired', atMs: nowMs };
+    const alert = raiseAlert(
+      state,
+      {
+        kind: 'reservation_expired',
+        scope: `task:${r.taskId}`,
+        unit: 'usd',
+        limit: r.usd,
+        spent: r.usd,
+        at: nowMs,
+        window: r.id,
+        message: `reservation ${r.id} of ${r.agent} was not settled within ${options.reservationTtlMs} ms; charged its worst case $${r.usd.toFixed(6)}`,
+      },
+      options,
+    );
+    if (alert) alerts.push(alert);
+  }
+  return alerts;
+}
+
+function prune(state: LedgerState, nowMs: number, options: LedgerOptions): void {
+  state.lastPruneMs = nowMs;
+  for (const [id, f] of Object.entries(state.finished)) {
+    if (f.atMs <= nowMs - options.finishedRetentionMs) delete state.finished[id];
+  }
+  const busy = new Set(Object.values(state.reservations).map((r) => r.taskId));
+  for (const [taskId, task] of Object.entries(state.tasks)) {
+    if (!busy.has(taskId) && task.lastMs <= nowMs - options.taskIdleMs) delete state.tasks[taskId];
+  }
+  state.overrides = state.overrides.filter((o) => o.untilMs > nowMs);
+}

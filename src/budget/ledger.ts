@@ -1,0 +1,116 @@
+import type { Limits } from './limits';
+import { advance, charge, emptyWindow, recordCall, touchTask } from './ledger-advance';
+import { checkReserve } from './ledger-checks';
+import {
+  DEFAULT_LEDGER_OPTIONS,
+  type FinishResult,
+  type LedgerOptions,
+  type LedgerState,
+  type ReserveRequest,
+  type ReserveResult,
+  type Spend,
+} from './ledger-types';
+import { windowKeys } from './windows';
+
+/**
+ * The ledger state machine: reserve (worst case) → settle (actual) or release. Deterministic and
+ * free of I/O, so the ledger workflow runs it as is and unit tests drive it with any clock.
+ *
+ * Ownership: each function updates the state it is given and returns it. The one holder (the
+ * ledger workflow) keeps a single copy; copying thousands of remembered ids on every update
+ * would cost more than the update itself. Keep using the returned state.
+ */
+
+export interface Step<R> {
+  state: LedgerState;
+  result: R;
+}
+
+export function initialLedgerState(nowMs: number, limits: Limits): LedgerState {
+  const keys = windowKeys(nowMs, limits.timezone);
+  return {
+    version: 1,
+    reservations: {},
+    finished: {},
+    hour: emptyWindow(keys.hour),
+    day: emptyWindow(keys.day),
+    tasks: {},
+    breaker: { open: false },
+    overrides: [],
+    alerts: [],
+    audit: [],
+    nextAlertSeq: 1,
+    lastPruneMs: nowMs,
+  };
+}
+
+/**
+ * Holds the request's worst case against every scope, or denies naming the scope, its limit and
+ * its spend. A key seen before answers with the same reservation (a retried update must not
+ * reserve twice), whatever became of it.
+ */
+export function reserve(
+  state: LedgerState,
+  request: ReserveRequest,
+  nowMs: number,
+  limits: Limits,
+  options: LedgerOptions = DEFAULT_LEDGER_OPTIONS,
+): Step<ReserveResult> {
+  const alerts = advance(state, nowMs, limits, options);
+  const known = state.reservations[request.key] ? 'reserved' : state.finished[request.key]?.status;
+  if (known) return { state, result: { granted: true, reservationId: request.key, status: known, replayed: true, alerts } };
+
+  const task = touchTask(state, request.taskId, nowMs);
+  recordCall(task, nowMs, limits.circuitBreaker.maxCallsPerTaskPerMinute);
+  const denial = checkReserve(state, request, task, nowMs, limits, options, alerts);
+  if (denial) return { state, result: denial };
+
+  const { key: id, taskId, agent, usd, tokens } = request;
+  state.reservations[id] = { id, taskId, agent, usd, tokens, atMs: nowMs };
+  return { state, result: { granted: true, reservationId: id, status: 'reserved', replayed: false, alerts } };
+}
+
+/**
+ * Replaces a reservation by what the call actually cost, charged to the windows current now
+ * (where the money was spent). Settling again, or settling a released id, changes nothing.
+ */
+export function settle(
+  state: LedgerState,
+  reservationId: string,
+  actual: Spend,
+  nowMs: number,
+  limits: Limits,
+  options: LedgerOptions = DEFAULT_LEDGER_OPTIONS,
+): Step<FinishResult> {
+  return finish(state, reservationId, nowMs, limits, options, 'settled', actual);
+}
+
+/** Drops a reservation whose call spent nothing. Idempotent like {@link settle}. */
+export function release(
+  state: LedgerState,
+  reservationId: string,
+  nowMs: number,
+  limits: Limits,
+  options: LedgerOptions = DEFAULT_LEDGER_OPTIONS,
+): Step<FinishResult> {
+  return finish(state, reservationId, nowMs, limits, options, 'released');
+}
+
+function finish(
+  state: LedgerState,
+  reservationId: string,
+  nowMs: number,
+  limits: Limits,
+  options: LedgerOptions,
+  status: 'settled' | 'released',
+  actual?: Spend,
+): Step<FinishResult> {
+  const alerts = advance(state, nowMs, limits, options);
+  const r = state.reservations[reservationId];
+  if (!r) return { state, result: { reservationId, applied: false, status: state.finished[reservationId]?.status ?? 'unknown', alerts } };
+  delete state.reservations[reservationId];
+  if (actual) charge(state, r.taskId, r.agent, actual, nowMs);
+  else touchTask(state, r.taskId, nowMs);
+  state.finished[reservationId] = { status, atMs: nowMs };
+  return { state, result: { reservationId, applied: true, status, alerts } };
+}

@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import { LimitsSchema } from './limits';
+import { OVERRIDABLE_SCOPE } from './scopes';
+
+/**
+ * The ledger's update inputs. The workflow's update validators parse them, so a malformed
+ * request is rejected before it enters history; the gate's types come from here too.
+ */
+
+const id = (max: number) => z.string().min(1).max(max);
+const usd = z.number().finite().nonnegative();
+const tokens = z.number().int().nonnegative();
+
+export const ReserveInputSchema = z
+  .object({
+    key: id(300),
+    taskId: id(200),
+    agent: id(100),
+    usd,
+    tokens,
+    spawnDepth: z.number().int().nonnegative().optional(),
+  })
+  .strict();
+
+export const SettleInputSchema = z.object({ reservationId: id(300), usd, tokens }).strict();
+
+export const ReleaseInputSchema = z.object({ reservationId: id(300) }).strict();
+
+const operator = { who: id(100), why: id(500) };
+
+export const OperatorInputSchema = z.object(operator).strict();
+
+export const OverrideInputSchema = z
+  .object({
+    ...operator,
+    scope: z.string().max(300).regex(OVERRIDABLE_SCOPE, 'must name a scope: system:hour, system:day, agent:<name>:hour|day or task:<id>'),
+    limitUsd: usd,
+    untilMs: z.number().int().positive(),
+  })
+  .strict();
+
+export const SetLimitsInputSchema = z.object({ ...operator, limits: LimitsSchema }).strict();
+
+export type ReserveInput = z.infer<typeof ReserveInputSchema>;
+export type SettleInput = z.infer<typeof SettleInputSchema>;
+export type ReleaseInput = z.infer<typeof ReleaseInputSchema>;
+export type OperatorInput = z.infer<typeof OperatorInputSchema>;
+export type OverrideInput = z.infer<typeof OverrideInputSchema>;
+export type SetLimitsInput = z.infer<typeof SetLimitsInputSchema>;
+
+/** A validator for Temporal: throws (rejecting the update) with the first issue, by path. */
+export function validatorOf<T>(schema: z.ZodType<T>): (input: unknown) => void {
+  return (input) => {
+    const parsed = schema.safeParse(input);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new Error(`invalid input${issue.path.length ? ` at ${issue.path.join('.')}` : ''}: ${issue.message}`);
+    }
+  };
+}

@@ -1,0 +1,83 @@
+import type { Limits } from './limits';
+import type { Alert, AuditEntry, BreakerState, LedgerState, Override, Spend, Window } from './ledger-types';
+import { add, emptySpend, limitUsdOf, scopes } from './scopes';
+import { windowKeys } from './windows';
+
+/** What the `budget` query answers: spend per scope (settled and reserved), limits, breaker, logs. */
+export interface ScopeView {
+  scope: string;
+  limitUsd: number;
+  settledUsd: number;
+  reservedUsd: number;
+  settledTokens: number;
+  reservedTokens: number;
+  /** Task scopes only: the token limit. */
+  limitTokens?: number;
+}
+
+export interface BudgetSnapshot {
+  asOfMs: number;
+  windows: { hour: string; day: string };
+  limits: Limits;
+  breaker: BreakerState;
+  scopes: ScopeView[];
+  outstanding: { count: number } & Spend;
+  tasksTracked: number;
+  overrides: Override[];
+  alerts: Alert[];
+  audit: AuditEntry[];
+}
+
+/** Tasks listed in a snapshot: the most recently active ones (the rest are counted). */
+const MAX_TASKS_SHOWN = 50;
+
+/**
+ * A read-only view at `nowMs` (a query must not change state): a window whose key is no longer
+ * current shows as empty, exactly as the next update would roll it over.
+ */
+export function budgetSnapshot(state: LedgerState, nowMs: number, limits: Limits): BudgetSnapshot {
+  const keys = windowKeys(nowMs, limits.timezone);
+  const current = (w: Window, key: string): Window => (w.key === key ? w : { key, system: emptySpend(), agents: {} });
+  const hour = current(state.hour, keys.hour);
+  const day = current(state.day, keys.day);
+
+  const reserved = { system: emptySpend(), agents: new Map<string, Spend>(), tasks: new Map<string, Spend>() };
+  const bucket = (m: Map<string, Spend>, k: string) => m.get(k) ?? (m.set(k, emptySpend()), m.get(k)!);
+  const reservations = Object.values(state.reservations);
+  for (const r of reservations) {
+    add(reserved.system, r);
+    add(bucket(reserved.agents, r.agent), r);
+    add(bucket(reserved.tasks, r.taskId), r);
+  }
+  const view = (scope: string, settled: Spend | undefined, held: Spend | undefined, limitTokens?: number): ScopeView => ({
+    scope,
+    limitUsd: limitUsdOf(scope, limits, state, nowMs),
+    settledUsd: settled?.usd ?? 0,
+    reservedUsd: held?.usd ?? 0,
+    settledTokens: settled?.tokens ?? 0,
+    reservedTokens: held?.tokens ?? 0,
+    ...(limitTokens === undefined ? {} : { limitTokens }),
+  });
+
+  const agents = [...new Set([...Object.keys(day.agents), ...Object.keys(hour.agents), ...reserved.agents.keys()])].sort();
+  const tasks = Object.entries(state.tasks)
+    .sort(([, a], [, b]) => b.lastMs - a.lastMs)
+    .slice(0, MAX_TASKS_SHOWN);
+  return {
+    asOfMs: nowMs,
+    windows: keys,
+    limits,
+    breaker: state.breaker,
+    scopes: [
+      view(scopes.systemHour, hour.system, reserved.system),
+      view(scopes.systemDay, day.system, reserved.system),
+      ...agents.flatMap((a) => [view(scopes.agentHour(a), hour.agents[a], reserved.agents.get(a)), view(scopes.agentDay(a), day.agents[a], reserved.agents.get(a))]),
+      ...tasks.map(([id, t]) => view(scopes.task(id), t, reserved.tasks.get(id), limits.perTaskTokens)),
+    ],
+    outstanding: { count: reservations.length, ...reserved.system },
+    tasksTracked: Object.keys(state.tasks).length,
+    overrides: state.overrides.filter((o) => o.untilMs > nowMs),
+    alerts: state.alerts,
+    audit: state.audit,
+  };
+}

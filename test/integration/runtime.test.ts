@@ -1,0 +1,167 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
+import { startDevServer, type DevServer } from '../../src/runtime/dev-server';
+import { findFreePort } from '../../src/runtime/free-port';
+import { ensureSearchAttributes } from '../../src/runtime/search-attributes';
+import { ensureTemporal } from '../../src/runtime/temporal';
+import { ALL_SEARCH_ATTRIBUTES, TaskStatus } from '../../src/workflows/search-attributes';
+
+/** name -> indexed value type, as the server should have them. */
+const EXPECTED = Object.fromEntries(ALL_SEARCH_ATTRIBUTES.map((k) => [k.name, encodeSearchAttributeIndexedValueType(k.type)]));
+
+async function pantheonAttributes(connection: Connection, namespace: string): Promise<Record<string, number>> {
+  const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
+  return Object.fromEntries(Object.entries(customAttributes ?? {}).filter(([name]) => name.startsWith('Pantheon')));
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('local Temporal runtime', () => {
+  let dir: string;
+  let server: DevServer | undefined;
+  let connection: Connection | undefined;
+  const savedAddress = process.env.TEMPORAL_ADDRESS;
+
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pantheon-runtime-'));
+  });
+  afterEach(async () => {
+    await connection?.close();
+    connection = undefined;
+    await server?.stop();
+    server = undefined;
+    if (savedAddress === undefined) delete process.env.TEMPORAL_ADDRESS;
+    else process.env.TEMPORAL_ADDRESS = savedAddress;
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('starts a dev server on free ports that answers, has the search attributes and a Web UI', async () => {
+    const dbFile = path.join(dir, 'nested', 'first.sqlite');
+    server = await startDevServer({ port: 0, uiPort: 0, dbFile, logFile: path.join(dir, 'first.log') });
+    expect(server.address).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(server.namespace).toBe('default');
+    expect(fs.existsSync(dbFile)).toBe(true);
+
+    connection = await Connection.connect({ address: server.address });
+    const info = await connection.workflowService.getSystemInfo({});
+    expect(info.serverVersion).toMatch(/^\d+\.\d+\.\d+/);
+    expect(await pantheonAttributes(connection, 'default')).toEqual(EXPECTED);
+
+    const ui = await fetch(server.uiUrl!);
+    expect(ui.status).toBe(200);
+    expect(await ui.text()).toContain('<html');
+  });
+
+  it('stop() ends the process and frees the port', async () => {
+    server = await startDevServer({ port: 0, headless: true, dbFile: null, logFile: path.join(dir, 'stop.log') });
+    const { pid, address } = server;
+    expect(server.uiUrl).toBeUndefined();
+    expect(isAlive(pid)).toBe(true);
+    await server.stop();
+    expect(isAlive(pid)).toBe(false);
+    await expect(server.exited).resolves.toMatch(/exit code 0|signal SIGTERM/);
+    await server.stop(); // a second stop is harmless
+    // Nothing answers on the port any more: it can be bound again.
+    const port = Number(address.split(':')[1]);
+    const probe = net.createServer();
+    await new Promise<void>((resolve, reject) => probe.once('error', reject).listen(port, '127.0.0.1', resolve));
+    await new Promise((r) => probe.close(r));
+  });
+
+  it('restarts on the same database file, keeps the namespace and adds search attributes the file lacks', async () => {
+    const dbFile = path.join(dir, 'restart.sqlite');
+    const namespace = 'pantheon-restart';
+    // First run registers only one attribute, as an older Pantheon might have.
+    server = await startDevServer({ port: 0, headless: true, dbFile, namespace, searchAttributes: [TaskStatus], logFile: path.join(dir, 'r1.log') });
+    connection = await Connection.connect({ address: server.address });
+    expect(Object.keys(await pantheonAttributes(connection, namespace))).toEqual(['PantheonStatus']);
+    await connection.close();
+    await server.stop();
+
+    // The CLI ignores --search-attribute flags for a database that already exists; startDevServer
+    // must register the rest itself.
+    server = await startDevServer({ port: 0, headless: true, dbFile, namespace, logFile: path.join(dir, 'r2.log') });
+    connection = await Connection.connect({ address: server.address });
+    const described = await connection.workflowService.describeNamespace({ namespace });
+    expect(described.namespaceInfo?.name).toBe(namespace);
+    expect(await pantheonAttributes(connection, namespace)).toEqual(EXPECTED);
+    const listed = await connection.workflowService.listWorkflowExecutions({ namespace, query: 'PantheonStatus = "running"' });
+    expect(listed.executions).toEqual([]);
+  });
+
+  it('ensureSearchAttributes adds what is missing once and is a no-op after', async () => {
+    server = await startDevServer({ port: 0, headless: true, dbFile: null, logFile: path.join(dir, 'sa.log') });
+    connection = await Connection.connect({ address: server.address });
+    // The dev server registered them at launch: nothing to do.
+    expect(await ensureSearchAttributes(connection, 'default')).toEqual([]);
+
+    // A namespace created later has none of them.
+    const namespace = 'pantheon-late';
+    await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: { seconds: 86_400 } });
+    expect(await pantheonAttributes(connection, namespace)).toEqual({});
+    expect((await ensureSearchAttributes(connection, namespace)).sort()).toEqual(ALL_SEARCH_ATTRIBUTES.map((k) => k.name).sort());
+    expect(await ensureSearchAttributes(connection, namespace)).toEqual([]);
+    expect(await pantheonAttributes(connection, namespace)).toEqual(EXPECTED);
+  });
+
+  it('ensureTemporal with an address starts nothing and leaves the server running on stop()', async () => {
+    server = await startDevServer({ port: 0, headless: true, dbFile: null, logFile: path.join(dir, 'ext.log') });
+    process.env.TEMPORAL_ADDRESS = server.address;
+    const temporal = await ensureTemporal();
+    expect(temporal.started).toBeUndefined();
+    expect(temporal.address).toBe(server.address);
+    expect(temporal.namespace).toBe('default');
+    expect(temporal.uiUrl).toBe((process.env.TEMPORAL_UI_URL ?? 'http://localhost:8233').replace(/\/$/, ''));
+    await temporal.stop();
+    expect(isAlive(server.pid)).toBe(true);
+    connection = await Connection.connect({ address: server.address });
+    await expect(connection.workflowService.getSystemInfo({})).resolves.toBeDefined();
+  });
+
+  it('ensureTemporal without an address starts a dev server and stops it', async () => {
+    delete process.env.TEMPORAL_ADDRESS;
+    const temporal = await ensureTemporal({ namespace: 'pantheon-own', devServer: { port: 0, headless: true, dbFile: null, logFile: path.join(dir, 'own.log') } });
+    expect(temporal.started).toBeDefined();
+    expect(temporal.address).toBe(temporal.started!.address);
+    expect(temporal.namespace).toBe('pantheon-own');
+    expect(temporal.uiUrl).toBe('');
+    connection = await Connection.connect({ address: temporal.address });
+    expect(await pantheonAttributes(connection, 'pantheon-own')).toEqual(EXPECTED);
+    await temporal.stop();
+    expect(isAlive(temporal.started!.pid)).toBe(false);
+  });
+
+  it('ensureTemporal names the address when nothing answers there', async () => {
+    const address = `127.0.0.1:${await findFreePort()}`;
+    await expect(ensureTemporal({ address })).rejects.toMatchObject({
+      type: 'store_unavailable',
+      message: expect.stringContaining(`Temporal at ${address} (namespace default) does not answer`),
+    });
+  }, 60_000);
+
+  it('fails fast with the log tail when the port is taken', async () => {
+    const blocker = net.createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as net.AddressInfo).port;
+    const started = Date.now();
+    try {
+      await expect(startDevServer({ port, headless: true, dbFile: null, logFile: path.join(dir, 'taken.log') })).rejects.toThrow(
+        /did not start: the server exited \(exit code 1\)[\s\S]*address already in use/,
+      );
+      expect(Date.now() - started).toBeLessThan(20_000);
+    } finally {
+      await new Promise((r) => blocker.close(r));
+    }
+  });
+});
