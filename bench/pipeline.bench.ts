@@ -118,6 +118,8 @@ function machineData() {
     cpus: cpus.length,
     cpuModel: cpus[0]?.model.trim() ?? 'unknown',
     memoryGiB: round(os.totalmem() / 2 ** 30, 1),
+    /** 1/5/15-minute load at report time: the run shares the CPUs with anything else running. */
+    loadAverage: os.loadavg().map((l) => round(l, 2)),
     node: process.version,
     temporalSdk: (require('@temporalio/worker/package.json') as { version: string }).version,
   };
@@ -169,6 +171,7 @@ function buildSections(ctx: MeasureContext, accounting: TaskAccounting[], unattr
       ['os', machine.os],
       ['cpus', `${machine.cpus} × ${machine.cpuModel}`],
       ['memory', `${machine.memoryGiB} GiB`],
+      ['load average', `${machine.loadAverage.join(' / ')} (1/5/15 min, at report time)`],
       ['node', machine.node],
       ['@temporalio/*', machine.temporalSdk],
     ],

@@ -27,6 +27,8 @@ const Env = z.object({
   QDRANT_URL: z.string().url().optional(),
   QDRANT_API_KEY: z.string().min(1).optional(),
   PANTHEON_ROSTER_DIR: z.string().min(1).optional(),
+  /** A prebuilt workflow bundle (bundleWorkflowCode output); skips bundling at worker start. */
+  PANTHEON_WORKFLOW_BUNDLE: z.string().min(1).optional(),
   PANTHEON_ALERT_WEBHOOK_URL: z.string().url().optional(),
   /** How often the stale-task sweeper runs, as a Temporal duration. */
   PANTHEON_SWEEP_EVERY: z.string().regex(/^\d+(ms|s|m|h|d)$/, 'must be a duration such as 15m or 1h').default('15m'),
@@ -47,6 +49,7 @@ export interface PantheonConfig {
   };
   memory: { kind: 'sqlite'; file: string } | { kind: 'qdrant'; url: string; apiKey?: string };
   rosterDir: string;
+  workflowBundlePath?: string;
   log: { level: string; pretty: boolean };
   alertWebhookUrl?: string;
   sweeper: { every: string; policy: 'flag' | 'requeue' | 'cancel' };
@@ -86,6 +89,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PantheonConfig
         ? { kind: 'qdrant', url: e.QDRANT_URL!, apiKey: e.QDRANT_API_KEY }
         : { kind: 'sqlite', file: e.PANTHEON_MEMORY_FILE ?? path.join(repoRoot(), '.data', 'memory.sqlite') },
     rosterDir: e.PANTHEON_ROSTER_DIR ?? path.join(repoRoot(), 'agents'),
+    workflowBundlePath: e.PANTHEON_WORKFLOW_BUNDLE,
     alertWebhookUrl: e.PANTHEON_ALERT_WEBHOOK_URL,
     sweeper: { every: e.PANTHEON_SWEEP_EVERY, policy: e.PANTHEON_STALE_POLICY },
     log: { level: e.LOG_LEVEL, pretty: (e.PANTHEON_LOG_FORMAT ?? (process.stdout.isTTY ? 'pretty' : 'json')) === 'pretty' },

@@ -5,6 +5,11 @@ export interface ConnectWhenReadyOptions {
   timeoutMs: number;
   /** Settles (with a reason) when waiting longer is pointless, e.g. the server process died. */
   abandon?: Promise<string>;
+  /**
+   * How long one attempt waits for the TCP/HTTP2 channel; default 5 s. Keep it short for a local
+   * server: grpc-js keeps an abandoned attempt's timer alive until it expires, delaying exit.
+   */
+  attemptConnectMs?: number;
 }
 
 /**
@@ -30,11 +35,10 @@ export async function connectWhenReady(address: string, namespace: string, optio
       const why = abandoned ?? `no answer from ${address} within ${options.timeoutMs} ms`;
       throw new Error(lastError ? `${why}; last error: ${describe(lastError)}` : why, { cause: lastError });
     }
-    const attemptMs = Math.min(5_000, remaining);
-    const connection = Connection.lazy({ address, connectTimeout: attemptMs });
+    const connection = Connection.lazy({ address, connectTimeout: Math.min(options.attemptConnectMs ?? 5_000, remaining) });
     const attempt = (async () => {
       await connection.ensureConnected();
-      await connection.withDeadline(Date.now() + attemptMs, () => connection.workflowService.describeNamespace({ namespace }));
+      await connection.withDeadline(Date.now() + 5_000, () => connection.workflowService.describeNamespace({ namespace }));
     })().then(
       () => 'ready' as const,
       (err: unknown) => {

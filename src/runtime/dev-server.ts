@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { PantheonError } from '../errors';
+import { PantheonError, isPantheonError } from '../errors';
 import { repoRoot } from '../config/paths';
 import { ALL_SEARCH_ATTRIBUTES, SEARCH_ATTRIBUTE_CLI_TYPES } from '../workflows/search-attributes';
 import { findFreePort } from './free-port';
@@ -19,13 +20,13 @@ export interface DevServerOptions {
   port?: number;
   /** Web UI port; 0 picks a free one. Undefined means port + 1000 (the CLI's rule), or a free one when port was picked. */
   uiPort?: number;
-  /** SQLite file; null keeps everything in memory. Default `<repo>/.data/temporal.sqlite`. */
+  /** SQLite file; null keeps everything in memory. Default `<repo>/.data/temporal.sqlite` (in memory under Jest). */
   dbFile?: string | null;
   /** No Web UI. */
   headless?: boolean;
   /** Created at launch when not 'default' (which always exists). */
   namespace?: string;
-  /** Where the server's stdout and stderr go; default `<repo>/.data/temporal-server-<port>.log`. */
+  /** Where the server's stdout and stderr go; default `<repo>/.data/temporal-server-<port>.log` (the temp dir under Jest). */
   logFile?: string;
   /** How long to wait for the server to answer; default 60 s. */
   startTimeoutMs?: number;
@@ -74,6 +75,8 @@ export function devServerArgs(o: {
 }
 
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
+  // Under Jest, test files run in parallel workers: defaults that would make them share a port or
+  // one SQLite file (which two servers would corrupt) become a free port, in-memory and a temp log.
   const underJest = process.env.JEST_WORKER_ID !== undefined;
   const pickPort = options.port === 0 || (options.port === undefined && underJest);
   const port = pickPort ? await findFreePort(HOST) : (options.port ?? 7233);
@@ -82,10 +85,11 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     : options.uiPort === 0 || (options.uiPort === undefined && pickPort)
       ? await findFreePort(HOST)
       : (options.uiPort ?? port + 1000);
-  const dbFile = options.dbFile === undefined ? path.join(repoRoot(), '.data', 'temporal.sqlite') : options.dbFile;
+  const dataDir = underJest ? os.tmpdir() : path.join(repoRoot(), '.data');
+  const dbFile = options.dbFile !== undefined ? options.dbFile : underJest ? null : path.join(dataDir, 'temporal.sqlite');
   const namespace = options.namespace ?? 'default';
   const searchAttributes = options.searchAttributes ?? ALL_SEARCH_ATTRIBUTES;
-  const logFile = options.logFile ?? path.join(repoRoot(), '.data', `temporal-server-${port}.log`);
+  const logFile = options.logFile ?? path.join(dataDir, `temporal-server-${port}.log`);
   if (dbFile !== null) fs.mkdirSync(path.dirname(dbFile), { recursive: true });
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
 
@@ -131,6 +135,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     const connection = await connectWhenReady(address, namespace, {
       timeoutMs: options.startTimeoutMs ?? 60_000,
       abandon: exited.then((why) => `the server exited (${why})`),
+      attemptConnectMs: 1_000,
     });
     try {
       await ensureSearchAttributes(connection, namespace, searchAttributes);
@@ -139,10 +144,16 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     }
   } catch (err) {
     await stop();
+    if (isPantheonError(err)) throw err; // e.g. a search attribute of the wrong type: already clear
+    const log = tail(logFile, 20);
+    const hint = log.includes('address already in use')
+      ? `\nPort ${[port, uiPort].filter(Boolean).join(' or ')} is taken: is a Temporal server already running? ` +
+        `Use it with TEMPORAL_ADDRESS=${address}, or choose other ports.`
+      : '';
     throw PantheonError.of(
       'store_unavailable',
       `Temporal dev server (${cli} ${args.join(' ')}) did not start: ${(err as Error).message}\n` +
-        `--- last lines of ${logFile} ---\n${tail(logFile, 20)}`,
+        `--- last lines of ${logFile} ---\n${log}${hint}`,
       { cause: err, details: { address, logFile } },
     );
   }

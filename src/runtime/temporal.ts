@@ -10,6 +10,8 @@ export interface EnsureTemporalOptions {
   namespace?: string;
   /** Options for the dev server, used only when no address is given. */
   devServer?: DevServerOptions;
+  /** How long an existing server gets to answer; default 15 s. */
+  connectTimeoutMs?: number;
 }
 
 export interface TemporalRuntime {
@@ -23,7 +25,7 @@ export interface TemporalRuntime {
   stop(): Promise<void>;
 }
 
-/** Answer deadline for a server someone else runs: it is either up or misconfigured. */
+/** A server someone else runs is either up or misconfigured: no point waiting a minute for it. */
 const EXISTING_SERVER_TIMEOUT_MS = 15_000;
 
 /**
@@ -36,7 +38,7 @@ export async function ensureTemporal(options: EnsureTemporalOptions = {}): Promi
   if (address) {
     let connection;
     try {
-      connection = await connectWhenReady(address, namespace, { timeoutMs: EXISTING_SERVER_TIMEOUT_MS });
+      connection = await connectWhenReady(address, namespace, { timeoutMs: options.connectTimeoutMs ?? EXISTING_SERVER_TIMEOUT_MS });
     } catch (err) {
       throw PantheonError.of(
         'store_unavailable',

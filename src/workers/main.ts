@@ -23,7 +23,14 @@ async function main(): Promise<void> {
   const { client, close } = await connectClient(config);
   const schedule = await ensureSweeperSchedule(client, { taskQueue: config.temporal.taskQueue, ...config.sweeper });
   logger.info({ schedule, ...config.sweeper }, 'stale-task sweeper schedule ready');
-  const worker = await createTaskWorker({ connection, client, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, deps: built.deps });
+  const worker = await createTaskWorker({
+    connection,
+    client,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    deps: built.deps,
+    workflowBundle: config.workflowBundlePath ? { codePath: config.workflowBundlePath } : undefined,
+  });
   logger.info({ address, taskQueue: config.temporal.taskQueue }, 'worker running; Ctrl-C to drain and stop');
   try {
     await worker.run();

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
+import { msToTs } from '@temporalio/common/lib/time';
 import { startDevServer, type DevServer } from '../../src/runtime/dev-server';
 import { findFreePort } from '../../src/runtime/free-port';
 import { ensureSearchAttributes } from '../../src/runtime/search-attributes';
@@ -108,11 +109,30 @@ describe('local Temporal runtime', () => {
 
     // A namespace created later has none of them.
     const namespace = 'pantheon-late';
-    await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: { seconds: 86_400 } });
+    await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('1 day') });
     expect(await pantheonAttributes(connection, namespace)).toEqual({});
     expect((await ensureSearchAttributes(connection, namespace)).sort()).toEqual(ALL_SEARCH_ATTRIBUTES.map((k) => k.name).sort());
     expect(await ensureSearchAttributes(connection, namespace)).toEqual([]);
     expect(await pantheonAttributes(connection, namespace)).toEqual(EXPECTED);
+
+    // An attribute of the same name but another type is a conflict, reported, not papered over.
+    const clash = 'pantheon-clash';
+    await connection.workflowService.registerNamespace({ namespace: clash, workflowExecutionRetentionPeriod: msToTs('1 day') });
+    await connection.operatorService.addSearchAttributes({
+      namespace: clash,
+      searchAttributes: { [TaskStatus.name]: encodeSearchAttributeIndexedValueType('INT')! },
+    });
+    await expect(ensureSearchAttributes(connection, clash)).rejects.toMatchObject({
+      type: 'config_invalid',
+      message: expect.stringContaining('search attribute PantheonStatus exists in namespace pantheon-clash with another type'),
+    });
+  });
+
+  it('under Jest, startDevServer() without options uses a free port, memory and no UI port clash', async () => {
+    server = await startDevServer({ headless: true });
+    expect(server.address).not.toBe('127.0.0.1:7233');
+    expect(server.logFile.startsWith(os.tmpdir())).toBe(true);
+    expect(fs.readFileSync(server.logFile, 'utf8')).toContain('Temporal Persistence: in-memory');
   });
 
   it('ensureTemporal with an address starts nothing and leaves the server running on stop()', async () => {
@@ -144,11 +164,13 @@ describe('local Temporal runtime', () => {
 
   it('ensureTemporal names the address when nothing answers there', async () => {
     const address = `127.0.0.1:${await findFreePort()}`;
-    await expect(ensureTemporal({ address })).rejects.toMatchObject({
+    const started = Date.now();
+    await expect(ensureTemporal({ address, connectTimeoutMs: 3_000 })).rejects.toMatchObject({
       type: 'store_unavailable',
-      message: expect.stringContaining(`Temporal at ${address} (namespace default) does not answer`),
+      message: expect.stringContaining(`Temporal at ${address} (namespace default) does not answer: no answer from ${address} within 3000 ms`),
     });
-  }, 60_000);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
 
   it('fails fast with the log tail when the port is taken', async () => {
     const blocker = net.createServer((socket) => socket.destroy());
@@ -157,7 +179,7 @@ describe('local Temporal runtime', () => {
     const started = Date.now();
     try {
       await expect(startDevServer({ port, headless: true, dbFile: null, logFile: path.join(dir, 'taken.log') })).rejects.toThrow(
-        /did not start: the server exited \(exit code 1\)[\s\S]*address already in use/,
+        new RegExp(`did not start: the server exited \\(exit code 1\\)[\\s\\S]*address already in use[\\s\\S]*Port ${port} is taken`),
       );
       expect(Date.now() - started).toBeLessThan(20_000);
     } finally {

@@ -1,0 +1,15 @@
+/**
+ * The budget for activity and worker code. Workflows must not import this file (it pulls in the
+ * Temporal client, fs and pricing); the ledger workflow imports the pure modules directly.
+ */
+export { DEFAULT_LIMITS, LimitsFileSchema, LimitsSchema, type Limits } from './limits';
+export { limitsFilePath, loadLimits, parseLimits } from './load-limits';
+export { windowEndMs, windowKeys, type WindowKeys } from './windows';
+export { worstCaseOf, type Amount } from './estimate';
+export { createBudgetGate, denialError, type BudgetGate, type BudgetGateOptions, type GrantedReservation } from './gate';
+export { createBudgetedLlmClient, type BudgetedClientOptions } from './budgeted-client';
+export { activityCallKeys } from './call-key';
+export { budgetAlertEvent, budgetAlertSink, createAlerter } from './alerts';
+export type { BudgetSnapshot, ScopeView } from './snapshot';
+export type { GateTiming, OpStats } from './timing';
+export type * from './ledger-types';

@@ -1,0 +1,106 @@
+import { ApplicationFailure, allHandlersFinished, condition, continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
+import { z } from 'zod';
+import { LimitsSchema, type Limits } from '../budget/limits';
+import { initialLedgerState, release, reserve, settle } from '../budget/ledger';
+import { DEFAULT_LEDGER_OPTIONS, type LedgerOptions, type LedgerState } from '../budget/ledger-types';
+import {
+  OperatorInputSchema,
+  OverrideInputSchema,
+  ReleaseInputSchema,
+  ReserveInputSchema,
+  SetLimitsInputSchema,
+  SettleInputSchema,
+  validatorOf,
+} from '../budget/messages';
+import { closeBreaker, openBreaker, recordLimitsChange, setOverride } from '../budget/operator';
+import { budgetSnapshot } from '../budget/snapshot';
+import {
+  budgetQuery,
+  closeBreakerUpdate,
+  openBreakerUpdate,
+  releaseUpdate,
+  reserveUpdate,
+  setLimitsUpdate,
+  setOverrideUpdate,
+  settleUpdate,
+  type BudgetLedgerInput,
+} from './budget-ledger-defs';
+
+export * from './budget-ledger-defs';
+
+const DEFAULT_CONTINUE_AS_NEW_AFTER = 1000;
+
+const InputSchema = z.object({
+  limits: LimitsSchema,
+  state: z.object({ version: z.literal(1) }).passthrough().optional(),
+  options: z
+    .object({
+      reservationTtlMs: z.number().int().positive(),
+      finishedRetentionMs: z.number().int().positive(),
+      taskIdleMs: z.number().int().positive(),
+      maxAlerts: z.number().int().positive(),
+      maxAudit: z.number().int().positive(),
+      continueAsNewAfterUpdates: z.number().int().positive(),
+    })
+    .partial()
+    .strict()
+    .optional(),
+});
+
+/**
+ * The one budget authority of a namespace: an entity workflow holding the ledger state. Every
+ * reserve, settle and operator action is an update, so they are serialised by the workflow
+ * (no two workers can both spend the last dollar) and recorded in its history (durable across
+ * worker restarts). Handlers are synchronous: an update runs start to end in one activation.
+ */
+export async function budgetLedger(input: BudgetLedgerInput): Promise<void> {
+  const parsed = InputSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw ApplicationFailure.nonRetryable(`budget ledger input ${issue.path.join('.')}: ${issue.message}`, 'config_invalid');
+  }
+  let limits: Limits = parsed.data.limits;
+  const options: LedgerOptions = { ...DEFAULT_LEDGER_OPTIONS, ...parsed.data.options };
+  const continueAfter = parsed.data.options?.continueAsNewAfterUpdates ?? DEFAULT_CONTINUE_AS_NEW_AFTER;
+  // Date.now() in a workflow is the activation's recorded time: deterministic on replay.
+  let state: LedgerState = (input.state as LedgerState | undefined) ?? initialLedgerState(Date.now(), limits);
+  let updates = 0;
+  const counted = <A, R>(handler: (arg: A) => R) => (arg: A): R => {
+    updates++;
+    return handler(arg);
+  };
+
+  setHandler(reserveUpdate, counted((req) => reserve(state, req, Date.now(), limits, options).result), { validator: validatorOf(ReserveInputSchema) });
+  setHandler(
+    settleUpdate,
+    counted(({ reservationId, usd, tokens }) => settle(state, reservationId, { usd, tokens }, Date.now(), limits, options).result),
+    { validator: validatorOf(SettleInputSchema) },
+  );
+  setHandler(releaseUpdate, counted(({ reservationId }) => release(state, reservationId, Date.now(), limits, options).result), {
+    validator: validatorOf(ReleaseInputSchema),
+  });
+  setHandler(closeBreakerUpdate, counted((action) => closeBreaker(state, action, Date.now(), options).breaker), {
+    validator: validatorOf(OperatorInputSchema),
+  });
+  setHandler(openBreakerUpdate, counted((action) => openBreaker(state, action, Date.now(), options).breaker), {
+    validator: validatorOf(OperatorInputSchema),
+  });
+  setHandler(setOverrideUpdate, counted((request) => setOverride(state, request, Date.now(), options).overrides), {
+    validator: validatorOf(OverrideInputSchema),
+  });
+  setHandler(
+    setLimitsUpdate,
+    counted((change) => {
+      state = recordLimitsChange(state, change, limits, Date.now(), options);
+      limits = change.limits;
+      return limits;
+    }),
+    { validator: validatorOf(SetLimitsInputSchema) },
+  );
+  setHandler(budgetQuery, () => budgetSnapshot(state, Date.now(), limits));
+
+  // Bounded history (invariant 5): hand the state to a fresh run once this one has grown.
+  await condition(() => updates >= continueAfter || workflowInfo().continueAsNewSuggested);
+  await condition(allHandlersFinished);
+  await continueAsNew<typeof budgetLedger>({ limits, state, options: parsed.data.options });
+}

@@ -1,0 +1,273 @@
+import { Client, Connection, WorkflowUpdateFailedError } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { createBudgetGate, type BudgetGate, type BudgetGateOptions } from '../../src/budget/gate';
+import { DEFAULT_LIMITS, type Limits } from '../../src/budget/limits';
+import type { Alert } from '../../src/budget/ledger-types';
+import { PantheonError } from '../../src/errors';
+import type { ChatRequest } from '../../src/llm/types';
+import { budgetQuery, reserveUpdate } from '../../src/workflows/budget-ledger-defs';
+import { testAddress } from '../support/harness';
+
+/**
+ * The budget ledger workflow on the suite's real dev server, driven through the gate exactly as
+ * activities will drive it. The worker registers workflows only (the ledger has no activities).
+ */
+
+const taskQueue = `budget-ledger-${process.pid}-${Date.now()}`;
+let connection: Connection;
+let client: Client;
+let native: NativeConnection;
+let worker: Worker;
+let running: Promise<void>;
+const ledgers: string[] = [];
+
+async function startWorker(): Promise<void> {
+  worker = await Worker.create({ connection: native, namespace: 'default', taskQueue, workflowBundle: { codePath: process.env.PANTHEON_TEST_BUNDLE! } });
+  running = worker.run();
+}
+
+async function stopWorker(): Promise<void> {
+  worker.shutdown();
+  await running;
+}
+
+beforeAll(async () => {
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {
+    // Another test file in this process installed it.
+  }
+  native = await NativeConnection.connect({ address: testAddress() });
+  connection = await Connection.connect({ address: testAddress() });
+  client = new Client({ connection, namespace: 'default' });
+  await startWorker();
+});
+
+afterAll(async () => {
+  await Promise.all(ledgers.map((id) => client.workflow.getHandle(id).terminate('test over').catch(() => undefined)));
+  await stopWorker();
+  await native?.close();
+  await connection?.close();
+});
+
+function limitsWith(over: Partial<Omit<Limits, 'circuitBreaker'>> & { circuitBreaker?: Partial<Limits['circuitBreaker']> } = {}): Limits {
+  return {
+    ...DEFAULT_LIMITS,
+    perTaskTokens: 1_000_000,
+    perTaskUsd: 100,
+    perAgentHourlyUsd: 100,
+    perAgentDailyUsd: 100,
+    systemHourlyUsd: 100,
+    systemDailyUsd: 100,
+    ...over,
+    circuitBreaker: { ...DEFAULT_LIMITS.circuitBreaker, maxCallsPerTaskPerMinute: 1000, ...over.circuitBreaker },
+  };
+}
+
+function gateFor(name: string, limits: Limits, extra: Partial<BudgetGateOptions> = {}): BudgetGate {
+  const ledgerId = `ledger-${name}-${process.pid}-${Date.now()}`;
+  ledgers.push(ledgerId);
+  return createBudgetGate({ client, taskQueue, limits, ledgerId, ...extra });
+}
+
+const chat = (taskId: string, agent = 'DatabaseAgent'): ChatRequest => ({
+  provider: 'openai',
+  model: 'gpt-4.1-mini',
+  system: 'You are the database specialist.',
+  messages: [{ role: 'user', content: 'Add a created_at column with an index to the orders table.' }],
+  maxOutputTokens: 700,
+  json: true,
+  purpose: 'specialist',
+  agent,
+  taskId,
+});
+
+interface Cycle {
+  ok: boolean;
+  settledUsd: number;
+  error?: PantheonError;
+}
+
+/** reserve → (the "call") → settle half the worst case, as a budgeted LLM call would. */
+async function cycle(gate: BudgetGate, taskId: string, key: string): Promise<Cycle> {
+  try {
+    const r = await gate.reserve(chat(taskId), key);
+    await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20));
+    const actual = r.usd / 2;
+    await gate.settle(r.id, { usd: actual, tokens: Math.round(r.tokens / 2) });
+    return { ok: true, settledUsd: actual };
+  } catch (err) {
+    if (err instanceof PantheonError) return { ok: false, settledUsd: 0, error: err };
+    throw err;
+  }
+}
+
+const scope = async (gate: BudgetGate, name: string) => (await gate.snapshot()).scopes.find((s) => s.scope === name);
+
+const acceptedUpdates = async (workflowId: string) =>
+  ((await client.workflow.getHandle(workflowId).fetchHistory()).events ?? []).filter(
+    (e) => e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
+  ).length;
+
+describe('budget ledger workflow on a real Temporal server', () => {
+  it('never lets 60 concurrent reserve/settle cycles spend past a system limit that affords a fraction of them', async () => {
+    const worst = (await import('../../src/budget/estimate')).worstCaseOf(chat('x'));
+    const limit = worst.usd * 12; // about a fifth of the 60 calls at their worst case
+    for (const enabled of [true, false]) {
+      const gate = gateFor(`concurrency-${enabled}`, limitsWith({ systemHourlyUsd: limit, circuitBreaker: { enabled } }));
+      await gate.ensureLedger();
+      const t0 = performance.now();
+      const results = await Promise.all(Array.from({ length: 60 }, (_, i) => cycle(gate, `task-${i}`, `task-${i}:1:1:0`)));
+      const seconds = (performance.now() - t0) / 1000;
+
+      const granted = results.filter((r) => r.ok);
+      const denied = results.filter((r) => !r.ok);
+      const hour = await scope(gate, 'system:hour');
+      const settledByCallers = granted.reduce((s, r) => s + r.settledUsd, 0);
+      expect(granted.length).toBeGreaterThanOrEqual(12);
+      expect(denied.length).toBeGreaterThan(0);
+      expect(hour!.settledUsd).toBeCloseTo(settledByCallers, 12);
+      expect(hour!.settledUsd).toBeLessThanOrEqual(limit);
+      expect(hour!.reservedUsd).toBe(0);
+      for (const d of denied) {
+        expect(d.error!.type).toBe(enabled ? 'breaker_open' : 'budget_exceeded');
+        expect(d.error!.details).toMatchObject({ scope: 'system:hour', limitUsd: limit });
+        expect(d.error!.details.spentUsd as number).toBeLessThanOrEqual(limit);
+      }
+      const stats = gate.stats();
+      expect(stats.reserve.count).toBe(60);
+      const updates = stats.reserve.count + stats.settle.count;
+      console.info(
+        `budget ledger (breaker ${enabled ? 'on' : 'off'}): ${granted.length} granted, ${denied.length} denied; ${updates} updates in ${seconds.toFixed(2)} s = ${(updates / seconds).toFixed(0)} updates/s; reserve p50 ${stats.reserve.p50Ms.toFixed(1)} ms, p95 ${stats.reserve.p95Ms.toFixed(1)} ms`,
+      );
+    }
+  });
+
+  it('measures the throughput of granted cycles (200 concurrent calls, 400 updates)', async () => {
+    const gate = gateFor('throughput', limitsWith());
+    await gate.ensureLedger();
+    const t0 = performance.now();
+    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => cycle(gate, `task-${i % 40}`, `tp-${i}`)));
+    const seconds = (performance.now() - t0) / 1000;
+    expect(results.every((r) => r.ok)).toBe(true);
+    const snapshot = await gate.snapshot();
+    expect(snapshot.outstanding.count).toBe(0);
+    expect(snapshot.scopes.find((s) => s.scope === 'system:day')!.settledUsd).toBeCloseTo(results.reduce((s, r) => s + r.settledUsd, 0), 12);
+    const { reserve } = gate.stats();
+    console.info(
+      `budget ledger throughput: 400 updates in ${seconds.toFixed(2)} s = ${(400 / seconds).toFixed(0)} updates/s; reserve round trip p50 ${reserve.p50Ms.toFixed(1)} ms, p95 ${reserve.p95Ms.toFixed(1)} ms, max ${reserve.maxMs.toFixed(1)} ms`,
+    );
+    expect(400 / seconds).toBeGreaterThan(20);
+  });
+
+  it('rejects malformed updates in the validator, before they enter history', async () => {
+    const gate = gateFor('validator', limitsWith());
+    await gate.reserveAmount({ key: 'fine', taskId: 't', agent: 'a', usd: 0.01, tokens: 10 });
+    const before = await acceptedUpdates(gate.ledgerId);
+    const handle = client.workflow.getHandle(gate.ledgerId);
+
+    const raw = await handle.executeUpdate(reserveUpdate, { args: [{ key: 'bad', taskId: 't', agent: 'a', usd: -1, tokens: 10 }] }).catch((e: unknown) => e);
+    expect(raw).toBeInstanceOf(WorkflowUpdateFailedError);
+    expect(String((raw as WorkflowUpdateFailedError).cause?.message)).toMatch(/invalid input at usd/);
+    const viaGate = await gate.reserveAmount({ key: '', taskId: 't', agent: 'a', usd: 0.01, tokens: 10 }).catch((e: unknown) => e);
+    expect(viaGate).toMatchObject({ type: 'invalid_input', message: expect.stringMatching(/refused reserve: invalid input at key/) });
+    const extra = await handle.executeUpdate('settle', { args: [{ reservationId: 'fine', usd: 0, tokens: 0, sneaky: true }] }).catch((e: unknown) => e);
+    expect(String((extra as WorkflowUpdateFailedError).cause?.message)).toMatch(/Unrecognized key/i);
+
+    expect(await acceptedUpdates(gate.ledgerId)).toBe(before);
+    expect((await gate.snapshot()).outstanding).toMatchObject({ count: 1, usd: 0.01 });
+  });
+
+  it('keeps its state across a worker restart', async () => {
+    const gate = gateFor('restart', limitsWith({ perTaskUsd: 0.05 }));
+    const a = await gate.reserveAmount({ key: 'r1', taskId: 'T', agent: 'ResearchAgent', usd: 0.03, tokens: 300 });
+    await gate.settle(a.id, { usd: 0.02, tokens: 200 });
+    await gate.reserveAmount({ key: 'r2', taskId: 'T', agent: 'ResearchAgent', usd: 0.01, tokens: 100 });
+    const before = await gate.snapshot();
+
+    await stopWorker();
+    await startWorker(); // a fresh worker: no cache, the state comes back by replaying history
+
+    const after = await gate.snapshot();
+    expect(after.scopes).toEqual(before.scopes);
+    expect(after.scopes.find((s) => s.scope === 'task:T')).toMatchObject({ settledUsd: 0.02, reservedUsd: 0.01, settledTokens: 200, reservedTokens: 100 });
+    // And it still enforces: 0.02 + 0.01 held + 0.03 > 0.05.
+    await expect(gate.reserveAmount({ key: 'r3', taskId: 'T', agent: 'ResearchAgent', usd: 0.03, tokens: 1 })).rejects.toMatchObject({
+      type: 'budget_exceeded',
+      details: { scope: 'task:T', limitUsd: 0.05, spentUsd: 0.03 },
+    });
+    // The idempotency memory survived too: the settled key answers as settled.
+    await expect(gate.reserveAmount({ key: 'r1', taskId: 'T', agent: 'ResearchAgent', usd: 0.03, tokens: 300 })).rejects.toMatchObject({ type: 'invalid_input' });
+  });
+
+  it('continues as new, carrying its state, also under concurrent updates', async () => {
+    const gate = gateFor('can', limitsWith(), { ledgerOptions: { continueAsNewAfterUpdates: 5 } });
+    await gate.ensureLedger();
+    const firstRun = (await client.workflow.getHandle(gate.ledgerId).describe()).runId;
+    for (let i = 0; i < 6; i++) {
+      const r = await gate.reserveAmount({ key: `seq-${i}`, taskId: 'C', agent: 'Generalist', usd: 0.01, tokens: 10 });
+      await gate.settle(r.id, { usd: 0.005, tokens: 5 });
+    }
+    const results = await Promise.all(Array.from({ length: 30 }, (_, i) => cycle(gate, `par-${i}`, `par-${i}`)));
+    expect(results.every((r) => r.ok)).toBe(true);
+
+    const description = await client.workflow.getHandle(gate.ledgerId).describe();
+    expect(description.runId).not.toBe(firstRun);
+    expect(description.status.name).toBe('RUNNING');
+    const first = await client.workflow.getHandle(gate.ledgerId, firstRun).describe();
+    expect(first.status.name).toBe('CONTINUED_AS_NEW');
+
+    const snapshot = await gate.snapshot();
+    const expected = 6 * 0.005 + results.reduce((s, r) => s + r.settledUsd, 0);
+    expect(snapshot.scopes.find((s) => s.scope === 'system:day')!.settledUsd).toBeCloseTo(expected, 12);
+    expect(snapshot.scopes.find((s) => s.scope === 'task:C')).toMatchObject({ settledTokens: 30 });
+    expect(snapshot.outstanding.count).toBe(0);
+    // A key settled in an earlier run is still known: no second reservation for it.
+    await expect(gate.reserveAmount({ key: 'seq-0', taskId: 'C', agent: 'Generalist', usd: 0.01, tokens: 10 })).rejects.toMatchObject({
+      type: 'invalid_input',
+      details: { status: 'settled' },
+    });
+  });
+
+  it('trips the breaker on a runaway burst, alerts once, and reopens for business when an operator closes it', async () => {
+    const alerts: Alert[] = [];
+    const gate = gateFor('runaway', limitsWith({ circuitBreaker: { maxCallsPerTaskPerMinute: 5 } }), { onAlert: (a) => alerts.push(a) });
+    const burst = await Promise.all(Array.from({ length: 10 }, (_, i) => cycle(gate, 'looping-task', `loop-${i}`)));
+    expect(burst.filter((r) => r.ok)).toHaveLength(5);
+    const denied = burst.filter((r) => !r.ok).map((r) => r.error!);
+    expect(denied).toHaveLength(5);
+    expect(denied.every((e) => e.type === 'breaker_open' && e.details.scope === 'task:looping-task')).toBe(true);
+    expect(alerts).toEqual([expect.objectContaining({ kind: 'breaker_open', reason: 'runaway_calls', scope: 'task:looping-task', limit: 5, spent: 6 })]);
+
+    // Everyone is stopped, not just the runaway.
+    await expect(cycle(gate, 'innocent-task', 'innocent-1')).resolves.toMatchObject({ ok: false, error: expect.objectContaining({ type: 'breaker_open' }) });
+    const open = await gate.snapshot();
+    expect(open.breaker).toMatchObject({ open: true, reason: 'runaway_calls', scope: 'task:looping-task' });
+    expect(open.breaker.untilMs).toBeGreaterThan(Date.now());
+
+    await gate.closeBreaker({ who: 'alice@ops', why: 'loop fixed in agent prompt' });
+    await expect(cycle(gate, 'innocent-task', 'innocent-2')).resolves.toMatchObject({ ok: true });
+    const closed = await gate.snapshot();
+    expect(closed.breaker.open).toBe(false);
+    expect(closed.audit.at(-1)).toMatchObject({ action: 'closeBreaker', who: 'alice@ops', why: 'loop fixed in agent prompt' });
+    expect(closed.alerts).toHaveLength(1);
+  });
+
+  it('starts one ledger however many gates ensure it, and its history replays deterministically', async () => {
+    const gate = gateFor('single', limitsWith({ perAgentHourlyUsd: 0.01 }));
+    const twin = createBudgetGate({ client, taskQueue, limits: limitsWith(), ledgerId: gate.ledgerId });
+    await Promise.all([gate.ensureLedger(), twin.ensureLedger(), gate.ensureLedger()]);
+    const r = await twin.reserve(chat('task-a'), 'a-1');
+    await gate.settle(r.id, { usd: 0.009, tokens: 100 });
+    await expect(gate.reserve(chat('task-b'), 'b-1')).rejects.toMatchObject({ type: 'agent_budget_exhausted', details: { scope: 'agent:DatabaseAgent:hour' } });
+    await gate.reserve(chat('task-b', 'ResearchAgent'), 'b-2');
+    await gate.setOverride({ who: 'bob', why: 'release day', scope: 'agent:DatabaseAgent:hour', limitUsd: 1, untilMs: Date.now() + 60_000 });
+    await gate.reserve(chat('task-b'), 'b-3');
+    const limits = await client.workflow.getHandle(gate.ledgerId).query(budgetQuery).then((s) => s.limits);
+    expect(limits.perAgentHourlyUsd).toBe(0.01); // the first start's limits; the twin only joined
+
+    const history = await client.workflow.getHandle(gate.ledgerId).fetchHistory();
+    await Worker.runReplayHistory({ workflowBundle: { codePath: process.env.PANTHEON_TEST_BUNDLE! } }, history, gate.ledgerId);
+  });
+});

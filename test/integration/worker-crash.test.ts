@@ -1,0 +1,98 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { startTask } from '../../src/client/submit-task';
+import { SWEEPER_SCHEDULE_ID } from '../../src/client/sweeper-schedule';
+import { repoRoot } from '../../src/config/paths';
+import { startOfflineProvider, type OfflineProvider } from '../../src/llm/offline';
+import { openMemoryStore } from '../../src/memory/open-store';
+import { TaskInputSchema } from '../../src/tasks/task-input';
+import type { TaskOutcome } from '../../src/workflows/task-state';
+import { testAddress } from '../support/harness';
+
+/**
+ * A worker process is killed with SIGKILL while 30+ tasks are in flight; a new worker starts.
+ * Heartbeat timeouts move the dead worker's activities to the new one: every task ends, none is
+ * lost, and no memory record is written twice.
+ */
+const TASKS = 32;
+let provider: OfflineProvider;
+let connection: Connection;
+let client: Client;
+const children: ChildProcess[] = [];
+const taskQueue = `crash-${process.pid}-${Date.now()}`;
+const memoryFile = path.join(process.env.PANTHEON_TEST_DIR ?? '/tmp', `${taskQueue}.sqlite`);
+
+function startWorkerProcess(): ChildProcess {
+  const child = spawn(path.join(repoRoot(), 'node_modules', '.bin', 'tsx'), [path.join(repoRoot(), 'src', 'workers', 'main.ts')], {
+    cwd: repoRoot(),
+    env: {
+      ...process.env,
+      TEMPORAL_ADDRESS: testAddress(),
+      PANTHEON_TASK_QUEUE: taskQueue,
+      PANTHEON_LLM_MODE: 'offline',
+      PANTHEON_OFFLINE_URL: provider.url,
+      PANTHEON_MEMORY_FILE: memoryFile,
+      PANTHEON_WORKFLOW_BUNDLE: process.env.PANTHEON_TEST_BUNDLE,
+      LOG_LEVEL: 'warn',
+      PANTHEON_LOG_FORMAT: 'json',
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  children.push(child);
+  return child;
+}
+
+async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+beforeAll(async () => {
+  provider = await startOfflineProvider({ port: 0, latencyMs: 250 });
+  connection = await Connection.connect({ address: testAddress() });
+  client = new Client({ connection });
+});
+
+afterAll(async () => {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  await client.schedule.getHandle(SWEEPER_SCHEDULE_ID).delete().catch(() => undefined);
+  await connection?.close();
+  await provider?.close();
+});
+
+it('survives a worker killed with SIGKILL mid-run: every task ends, none is lost, no memory record is duplicated', async () => {
+  const first = startWorkerProcess();
+  const handles = await Promise.all(
+    Array.from({ length: TASKS }, (_, i) =>
+      startTask(
+        client,
+        taskQueue,
+        TaskInputSchema.parse({ objective: `Add these indexes to the Postgres table shard_${i}:\n- created_at\n- customer_id\n- status` }),
+        `${taskQueue}-task-${i}`,
+      ),
+    ),
+  );
+  // Kill the worker once most tasks are mid-run: some specialist calls made, none finished.
+  await until(() => new Set(provider.calls().filter((c) => c.purpose === 'specialist').map((c) => c.task)).size >= 30, 90_000, '30 tasks in flight');
+  first.kill('SIGKILL');
+  await new Promise((r) => first.once('exit', r));
+  const callsAtKill = provider.calls().length;
+
+  startWorkerProcess();
+  const outcomes = (await Promise.all(handles.map((h) => h.result()))) as TaskOutcome[];
+
+  expect(provider.calls().length).toBeGreaterThan(callsAtKill);
+  expect(outcomes).toHaveLength(TASKS);
+  expect(outcomes.map((o) => o.status)).toEqual(Array(TASKS).fill('completed'));
+  const memory = await openMemoryStore({ kind: 'sqlite', file: memoryFile });
+  try {
+    expect(await memory.count()).toBe(TASKS);
+    for (const o of outcomes) expect(await memory.count({ taskId: o.taskId })).toBe(1);
+  } finally {
+    await memory.close();
+  }
+});

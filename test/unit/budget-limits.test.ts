@@ -1,0 +1,75 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PantheonError } from '../../src/errors';
+import { DEFAULT_LIMITS } from '../../src/budget/limits';
+import { limitsFilePath, loadLimits, parseLimits } from '../../src/budget/load-limits';
+import { repoRoot } from '../../src/config/paths';
+
+function failure(text: string): PantheonError {
+  try {
+    parseLimits(text, '/etc/pantheon/limits.yaml');
+  } catch (err) {
+    return err as PantheonError;
+  }
+  throw new Error('expected parseLimits to throw');
+}
+
+describe('limits.yaml', () => {
+  it('ships a file whose values are the documented defaults', () => {
+    const shipped = loadLimits(path.join(repoRoot(), 'limits.yaml'));
+    expect(shipped).toEqual(DEFAULT_LIMITS);
+    expect(shipped).toEqual({
+      perTaskTokens: 8000,
+      perTaskUsd: 0.5,
+      perAgentHourlyUsd: 0.5,
+      perAgentDailyUsd: 2,
+      systemHourlyUsd: 5,
+      systemDailyUsd: 20,
+      circuitBreaker: { enabled: true, maxCallsPerTaskPerMinute: 30, maxSpawnDepth: 3 },
+      timezone: 'UTC',
+    });
+  });
+
+  it('fills every key left out with its default, including inside circuit_breaker', () => {
+    const limits = parseLimits('per_task_usd: 1.25\ncircuit_breaker:\n  enabled: false\ntimezone: America/New_York\n');
+    expect(limits.perTaskUsd).toBe(1.25);
+    expect(limits.systemDailyUsd).toBe(20);
+    expect(limits.circuitBreaker).toEqual({ enabled: false, maxCallsPerTaskPerMinute: 30, maxSpawnDepth: 3 });
+    expect(limits.timezone).toBe('America/New_York');
+    expect(parseLimits('# only a comment\n')).toEqual(DEFAULT_LIMITS);
+  });
+
+  it.each([
+    ['a wrong type', 'per_task_usd: "lots"', 'per_task_usd'],
+    ['a negative amount', 'system_daily_usd: -1', 'system_daily_usd'],
+    ['a fractional token count', 'per_task_tokens: 10.5', 'per_task_tokens'],
+    ['an unknown key', 'per_task_dollars: 3', 'per_task_dollars'],
+    ['an unknown nested key', 'circuit_breaker:\n  max_calls_per_minute: 3', 'circuit_breaker.max_calls_per_minute'],
+    ['a wrong nested type', 'circuit_breaker:\n  enabled: "yes"', 'circuit_breaker.enabled'],
+    ['an unknown time zone', 'timezone: Mars/Olympus_Mons', 'timezone'],
+  ])('rejects %s with config_invalid naming the file and the key', (_what, text, key) => {
+    const err = failure(text);
+    expect(err).toBeInstanceOf(PantheonError);
+    expect(err.type).toBe('config_invalid');
+    expect(err.message).toContain('/etc/pantheon/limits.yaml');
+    expect(err.message).toContain(`${key}:`);
+    expect(err.details).toEqual({ file: '/etc/pantheon/limits.yaml', key });
+  });
+
+  it('rejects YAML that is not a mapping, and YAML that does not parse', () => {
+    expect(failure('- 1\n- 2').type).toBe('config_invalid');
+    expect(failure('per_task_usd: [1, 2').message).toMatch(/not valid YAML/);
+  });
+
+  it('reads PANTHEON_LIMITS_FILE when set, and fails closed on a missing file', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'limits-'));
+    const file = path.join(dir, 'limits.yaml');
+    fs.writeFileSync(file, 'system_hourly_usd: 1.5\n');
+    expect(limitsFilePath({ PANTHEON_LIMITS_FILE: file })).toBe(file);
+    expect(limitsFilePath({})).toBe(path.join(repoRoot(), 'limits.yaml'));
+    expect(loadLimits(file).systemHourlyUsd).toBe(1.5);
+    expect(() => loadLimits(path.join(dir, 'absent.yaml'))).toThrow(/absent\.yaml: cannot read the limits file \(ENOENT\)/);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});

@@ -1,0 +1,237 @@
+import path from 'node:path';
+import { loadConfig, needsOfflineProvider } from '../../src/config/env';
+import { PantheonError } from '../../src/errors';
+import { resolveProviderTargets } from '../../src/llm/providers';
+
+const REPO = path.join(__dirname, '..', '..');
+const OFFLINE_URL = 'http://127.0.0.1:4010';
+
+function configError(fn: () => unknown): PantheonError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(PantheonError);
+    return err as PantheonError;
+  }
+  throw new Error('expected a config_invalid error, nothing was thrown');
+}
+
+/** The failure must be config_invalid and name the variable, in the message and the details. */
+function expectNamesVariable(err: PantheonError, variable: string, message: string): void {
+  expect(err.type).toBe('config_invalid');
+  expect(err.retryable).toBe(false);
+  expect(err.details).toEqual({ variable });
+  expect(err.message).toBe(`environment variable ${variable}: ${message}`);
+}
+
+describe('loadConfig', () => {
+  it('fills in the defaults from an empty environment', () => {
+    const config = loadConfig({ PANTHEON_LOG_FORMAT: 'json' });
+    expect(config.temporal).toEqual({ address: undefined, namespace: 'default', uiUrl: 'http://localhost:8233', taskQueue: 'pantheon-tasks' });
+    expect(config.llm).toEqual({
+      mode: 'auto',
+      offlineUrl: undefined,
+      offlineLatencyMs: 0,
+      timeoutMs: 60_000,
+      openai: { apiKey: undefined, baseURL: undefined },
+      anthropic: { apiKey: undefined, baseURL: undefined },
+    });
+    expect(config.memory).toEqual({ kind: 'sqlite', file: path.join(REPO, '.data', 'memory.sqlite') });
+    expect(config.rosterDir).toBe(path.join(REPO, 'agents'));
+    expect(config.log).toEqual({ level: 'info', pretty: false });
+  });
+
+  it('picks pretty logs for a terminal unless the format is set', () => {
+    expect(loadConfig({}).log.pretty).toBe(Boolean(process.stdout.isTTY));
+    expect(loadConfig({ PANTHEON_LOG_FORMAT: 'pretty' }).log.pretty).toBe(true);
+    expect(loadConfig({ PANTHEON_LOG_FORMAT: 'json' }).log.pretty).toBe(false);
+  });
+
+  it('reads every setting it is given', () => {
+    const config = loadConfig({
+      TEMPORAL_ADDRESS: 'temporal.internal:7233',
+      TEMPORAL_NAMESPACE: 'pantheon-prod',
+      TEMPORAL_UI_URL: 'https://temporal.example.com/',
+      PANTHEON_TASK_QUEUE: 'agents',
+      PANTHEON_LLM_MODE: 'live',
+      PANTHEON_LLM_TIMEOUT_MS: '15000',
+      PANTHEON_OFFLINE_LATENCY_MS: '250',
+      OPENAI_API_KEY: 'sk-openai-123456',
+      OPENAI_BASE_URL: 'https://proxy.example.com/v1',
+      ANTHROPIC_API_KEY: 'sk-ant-123456',
+      PANTHEON_ROSTER_DIR: '/etc/pantheon/agents',
+      PANTHEON_MEMORY_FILE: '/var/lib/pantheon/memory.sqlite',
+      LOG_LEVEL: 'debug',
+      PANTHEON_LOG_FORMAT: 'json',
+    });
+    expect(config.temporal).toEqual({
+      address: 'temporal.internal:7233',
+      namespace: 'pantheon-prod',
+      uiUrl: 'https://temporal.example.com',
+      taskQueue: 'agents',
+    });
+    expect(config.llm).toMatchObject({
+      mode: 'live',
+      timeoutMs: 15_000,
+      offlineLatencyMs: 250,
+      openai: { apiKey: 'sk-openai-123456', baseURL: 'https://proxy.example.com/v1' },
+      anthropic: { apiKey: 'sk-ant-123456', baseURL: undefined },
+    });
+    expect(config.rosterDir).toBe('/etc/pantheon/agents');
+    expect(config.memory).toEqual({ kind: 'sqlite', file: '/var/lib/pantheon/memory.sqlite' });
+    expect(config.log).toEqual({ level: 'debug', pretty: false });
+  });
+
+  it('rejects a bad LOG_LEVEL, naming the variable', () => {
+    expectNamesVariable(
+      configError(() => loadConfig({ LOG_LEVEL: 'verbose' })),
+      'LOG_LEVEL',
+      'Invalid option: expected one of "trace"|"debug"|"info"|"warn"|"error"|"fatal"|"silent"',
+    );
+  });
+
+  it('rejects a PANTHEON_LLM_TIMEOUT_MS that is not a positive integer, naming the variable', () => {
+    expectNamesVariable(
+      configError(() => loadConfig({ PANTHEON_LLM_TIMEOUT_MS: 'abc' })),
+      'PANTHEON_LLM_TIMEOUT_MS',
+      'Invalid input: expected number, received NaN',
+    );
+    expectNamesVariable(configError(() => loadConfig({ PANTHEON_LLM_TIMEOUT_MS: '-5' })), 'PANTHEON_LLM_TIMEOUT_MS', 'Too small: expected number to be >0');
+    expectNamesVariable(configError(() => loadConfig({ PANTHEON_LLM_TIMEOUT_MS: '0' })), 'PANTHEON_LLM_TIMEOUT_MS', 'Too small: expected number to be >0');
+    expectNamesVariable(
+      configError(() => loadConfig({ PANTHEON_LLM_TIMEOUT_MS: '1.5' })),
+      'PANTHEON_LLM_TIMEOUT_MS',
+      'Invalid input: expected int, received number',
+    );
+  });
+
+  it('rejects a bad PANTHEON_LLM_MODE, naming the variable', () => {
+    expectNamesVariable(
+      configError(() => loadConfig({ PANTHEON_LLM_MODE: 'sometimes' })),
+      'PANTHEON_LLM_MODE',
+      'Invalid option: expected one of "auto"|"offline"|"live"',
+    );
+  });
+
+  it('rejects a URL variable that is not a URL, naming it', () => {
+    expectNamesVariable(configError(() => loadConfig({ PANTHEON_OFFLINE_URL: 'localhost 4010' })), 'PANTHEON_OFFLINE_URL', 'Invalid URL');
+  });
+
+  it('rejects an empty API key rather than treating it as set', () => {
+    expectNamesVariable(
+      configError(() => loadConfig({ OPENAI_API_KEY: '' })),
+      'OPENAI_API_KEY',
+      'Too small: expected string to have >=1 characters',
+    );
+  });
+
+  it('requires QDRANT_URL for qdrant memory', () => {
+    expectNamesVariable(configError(() => loadConfig({ PANTHEON_MEMORY: 'qdrant' })), 'QDRANT_URL', 'required when PANTHEON_MEMORY=qdrant');
+  });
+
+  it('uses qdrant memory when QDRANT_URL is given', () => {
+    expect(loadConfig({ PANTHEON_MEMORY: 'qdrant', QDRANT_URL: 'http://qdrant:6333', QDRANT_API_KEY: 'qk-1' }).memory).toEqual({
+      kind: 'qdrant',
+      url: 'http://qdrant:6333',
+      apiKey: 'qk-1',
+    });
+  });
+});
+
+describe('needsOfflineProvider', () => {
+  it('is true in offline mode and false in live mode', () => {
+    expect(needsOfflineProvider(loadConfig({ PANTHEON_LLM_MODE: 'offline', OPENAI_API_KEY: 'k', ANTHROPIC_API_KEY: 'k' }))).toBe(true);
+    expect(needsOfflineProvider(loadConfig({ PANTHEON_LLM_MODE: 'live' }))).toBe(false);
+  });
+
+  it('is true in auto mode unless both keys are set', () => {
+    expect(needsOfflineProvider(loadConfig({}))).toBe(true);
+    expect(needsOfflineProvider(loadConfig({ OPENAI_API_KEY: 'k' }))).toBe(true);
+    expect(needsOfflineProvider(loadConfig({ OPENAI_API_KEY: 'k', ANTHROPIC_API_KEY: 'k' }))).toBe(false);
+  });
+});
+
+describe('resolveProviderTargets', () => {
+  it('in auto mode with only OPENAI_API_KEY, sends openai live and anthropic offline', () => {
+    const targets = resolveProviderTargets(loadConfig({ OPENAI_API_KEY: 'sk-live-openai', PANTHEON_OFFLINE_URL: OFFLINE_URL }));
+    expect(targets).toEqual({
+      openai: { apiKey: 'sk-live-openai', baseURL: undefined, offline: false },
+      anthropic: { apiKey: 'offline', baseURL: OFFLINE_URL, offline: true },
+    });
+  });
+
+  it('in auto mode with only ANTHROPIC_API_KEY, sends anthropic live and openai offline', () => {
+    const targets = resolveProviderTargets(loadConfig({ ANTHROPIC_API_KEY: 'sk-ant-live', PANTHEON_OFFLINE_URL: OFFLINE_URL }));
+    expect(targets).toEqual({
+      openai: { apiKey: 'offline', baseURL: OFFLINE_URL, offline: true },
+      anthropic: { apiKey: 'sk-ant-live', baseURL: undefined, offline: false },
+    });
+  });
+
+  it('in auto mode with both keys, sends both live and needs no offline URL', () => {
+    const targets = resolveProviderTargets(
+      loadConfig({ OPENAI_API_KEY: 'sk-o', ANTHROPIC_API_KEY: 'sk-a', ANTHROPIC_BASE_URL: 'https://anthropic.proxy.example.com' }),
+    );
+    expect(targets).toEqual({
+      openai: { apiKey: 'sk-o', baseURL: undefined, offline: false },
+      anthropic: { apiKey: 'sk-a', baseURL: 'https://anthropic.proxy.example.com', offline: false },
+    });
+  });
+
+  it('in auto mode with no key, sends both offline', () => {
+    expect(resolveProviderTargets(loadConfig({ PANTHEON_OFFLINE_URL: OFFLINE_URL }))).toEqual({
+      openai: { apiKey: 'offline', baseURL: OFFLINE_URL, offline: true },
+      anthropic: { apiKey: 'offline', baseURL: OFFLINE_URL, offline: true },
+    });
+  });
+
+  it('in auto mode, requires PANTHEON_OFFLINE_URL for a provider without a key', () => {
+    expectNamesVariable(
+      configError(() => resolveProviderTargets(loadConfig({ OPENAI_API_KEY: 'sk-live-openai' }))),
+      'PANTHEON_OFFLINE_URL',
+      'required when a provider has no API key',
+    );
+  });
+
+  it('in live mode, requires OPENAI_API_KEY, naming it', () => {
+    expectNamesVariable(
+      configError(() => resolveProviderTargets(loadConfig({ PANTHEON_LLM_MODE: 'live', ANTHROPIC_API_KEY: 'sk-a', PANTHEON_OFFLINE_URL: OFFLINE_URL }))),
+      'OPENAI_API_KEY',
+      'required when PANTHEON_LLM_MODE=live',
+    );
+  });
+
+  it('in live mode, requires ANTHROPIC_API_KEY, naming it', () => {
+    expectNamesVariable(
+      configError(() => resolveProviderTargets(loadConfig({ PANTHEON_LLM_MODE: 'live', OPENAI_API_KEY: 'sk-o', PANTHEON_OFFLINE_URL: OFFLINE_URL }))),
+      'ANTHROPIC_API_KEY',
+      'required when PANTHEON_LLM_MODE=live',
+    );
+  });
+
+  it('in live mode with both keys, sends both live', () => {
+    expect(resolveProviderTargets(loadConfig({ PANTHEON_LLM_MODE: 'live', OPENAI_API_KEY: 'sk-o', ANTHROPIC_API_KEY: 'sk-a' }))).toEqual({
+      openai: { apiKey: 'sk-o', baseURL: undefined, offline: false },
+      anthropic: { apiKey: 'sk-a', baseURL: undefined, offline: false },
+    });
+  });
+
+  it('in offline mode, ignores the keys and sends both to the offline URL', () => {
+    expect(
+      resolveProviderTargets(
+        loadConfig({ PANTHEON_LLM_MODE: 'offline', OPENAI_API_KEY: 'sk-o', ANTHROPIC_API_KEY: 'sk-a', PANTHEON_OFFLINE_URL: OFFLINE_URL }),
+      ),
+    ).toEqual({
+      openai: { apiKey: 'offline', baseURL: OFFLINE_URL, offline: true },
+      anthropic: { apiKey: 'offline', baseURL: OFFLINE_URL, offline: true },
+    });
+  });
+
+  it('in offline mode without PANTHEON_OFFLINE_URL, fails naming it', () => {
+    expectNamesVariable(
+      configError(() => resolveProviderTargets(loadConfig({ PANTHEON_LLM_MODE: 'offline', OPENAI_API_KEY: 'sk-o', ANTHROPIC_API_KEY: 'sk-a' }))),
+      'PANTHEON_OFFLINE_URL',
+      'required when a provider has no API key',
+    );
+  });
+});
