@@ -15,13 +15,14 @@ import { ensureTemporal } from '../src/runtime/temporal';
 import { findTemporalCli } from '../src/runtime/temporal-cli';
 import { loadRoster, type Roster } from '../src/specialists/roster';
 import { createTaskWorker, WORKFLOWS_PATH } from '../src/workers/task-worker';
+import { startBenchBudget, type BenchBudget } from './budget';
 import { recordingLlmClient, type RecordingLlmClient } from './recording-llm';
 
 /**
  * Everything the benchmark runs against, started here and torn down by close(): a Temporal dev
  * server (in memory, free port, headless) unless TEMPORAL_ADDRESS names one, an offline provider
- * with fixed latency and no jitter, a temp SQLite memory store, and an in-process worker running
- * the workflows bundled once.
+ * with fixed latency and no jitter, a temp SQLite memory store, a budget ledger of its own, and an
+ * in-process worker running the workflows bundled once.
  */
 
 export interface BenchEnvironment {
@@ -31,8 +32,10 @@ export interface BenchEnvironment {
   provider: OfflineProvider;
   config: PantheonConfig;
   roster: Roster;
-  /** The worker's LLM client, which records every call by task id. */
+  /** Records every provider call of the worker by task id (inside the budget: the call alone). */
   llm: RecordingLlmClient;
+  /** The worker's LLM calls reserve and settle through this run's budget ledger, as in deps.ts. */
+  budget: BenchBudget;
   /** Operator alerts the activities raised (expected: none). */
   alerts: Array<{ kind: string; message: string }>;
   taskQueue: string;
@@ -120,24 +123,35 @@ export async function startBenchEnvironment(options: { latencyMs: number; runId:
     const memory = await openMemoryStore({ kind: 'sqlite', file: memoryFile });
     teardown.push('close memory store', () => memory.close());
 
-    const llm = recordingLlmClient(createConfiguredLlmClient(config));
     const alerts: BenchEnvironment['alerts'] = [];
     const alerter = {
       async alert(event: { kind: string; message: string }) {
         alerts.push({ kind: event.kind, message: event.message });
       },
     };
-    // Built apart from the call so extra dependencies the worker does not (yet) take are no error.
-    const deps = { llm, roster, memory, models: DEFAULT_SYSTEM_MODELS, alerter };
 
-    // The client first: the worker's sweeper activities use it, so it closes after the worker stops.
+    // The client first: the budget gate and the worker's sweeper activities use it, so it closes after the worker stops.
     const connection = await Connection.connect({ address: temporal.address });
     teardown.push('close client connection', () => connection.close());
     const client = new Client({ connection, namespace: temporal.namespace });
+    const taskQueue = `bench-${options.runId}`;
+
+    // As src/workers/deps.ts: the ledger is started before the worker, every LLM call is budgeted.
+    const llm = recordingLlmClient(createConfiguredLlmClient(config));
+    const ledgerId = `bench-ledger-${options.runId}`;
+    progress(`starting budget ledger ${ledgerId}`);
+    const budget = await startBenchBudget({ client, taskQueue, ledgerId, inner: llm, alerter });
+    teardown.push('terminate the budget ledger', () =>
+      client.workflow
+        .getHandle(ledgerId)
+        .terminate('benchmark over')
+        .then(() => undefined),
+    );
+    // Built apart from the call so extra dependencies the worker does not (yet) take are no error.
+    const deps = { llm: budget.llm, roster, memory, models: DEFAULT_SYSTEM_MODELS, alerter };
 
     const nativeConnection = await NativeConnection.connect({ address: temporal.address });
     teardown.push('close worker connection', () => nativeConnection.close());
-    const taskQueue = `bench-${options.runId}`;
     const worker = await createTaskWorker({
       connection: nativeConnection,
       client,
@@ -171,6 +185,7 @@ export async function startBenchEnvironment(options: { latencyMs: number; runId:
       config,
       roster,
       llm,
+      budget,
       alerts,
       taskQueue,
       workerFailure,

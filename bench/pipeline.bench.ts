@@ -6,12 +6,14 @@
  *   npm run bench -- --tasks 30 --concurrency 5 --latency 50 [--json]
  *
  * Self-contained: starts an in-memory dev server (unless TEMPORAL_ADDRESS is set), an offline
- * provider, a temp SQLite memory store and an in-process worker, and tears all of them down.
+ * provider, a temp SQLite memory store, a budget ledger of its own (every LLM call of the pipeline
+ * reserves and settles through it, as in a worker) and an in-process worker, and tears all of them down.
  * Exit 0 on success; 1 with the reason on stderr (and `{"ok": false, ...}` with --json) otherwise.
  */
 import os from 'node:os';
 import { createConfiguredLlmClient } from '../src/llm/providers';
 import { parseArgs, USAGE, UsageError, type BenchOptions } from './args';
+import { budgetSection, type BudgetPhase } from './budget';
 import { installQuietRuntime, startBenchEnvironment, type BenchEnvironment, type Progress } from './environment';
 import { BenchFailure, callsByTask, checkTasks, runLowerBound, runPipeline, type LowerBoundSample, type PhaseResult, type PipelineSample } from './phases';
 import { fmtMs, fmtNum, renderJson, renderText, summaryJson, summaryRow, SUMMARY_COLUMNS, type Report, type Section } from './report';
@@ -27,6 +29,10 @@ export interface MeasureContext {
   progress: Progress;
   pipeline: PhaseResult<PipelineSample>;
   lowerBound: PhaseResult<LowerBoundSample>;
+  /** Per measured task: its LLM calls, provider time and orchestration overhead. */
+  accounting: TaskAccounting[];
+  /** The budget gate's round trips during the measured pipeline (not the warm-up). */
+  budget: BudgetPhase;
 }
 
 /**
@@ -34,12 +40,22 @@ export interface MeasureContext {
  * while the environment is still up. E.g. a budget ledger's reservation round-trip:
  *   async (ctx) => ({ key: 'budgetLedger', title: 'Budget ledger reservation round-trip', columns: SUMMARY_COLUMNS, rows: [...], data: {...} })
  */
-const EXTRA_SECTIONS: Array<(ctx: MeasureContext) => Promise<Section>> = [];
+const EXTRA_SECTIONS: Array<(ctx: MeasureContext) => Promise<Section>> = [
+  async ({ env, accounting, budget }) =>
+    budgetSection({
+      phase: budget,
+      ledgerId: env.budget.ledgerId,
+      tasks: accounting.length,
+      llmCalls: accounting.reduce((s, a) => s + a.calls, 0),
+      meanOverheadMs: mean(accounting.map((a) => a.overheadMs)),
+      outstanding: (await env.budget.snapshot()).outstanding.count,
+    }),
+];
 
 /** Offsets keep warm-up tasks distinct from measured ones (the generator is deterministic). */
 const WARMUP_TASK_OFFSET = 100_000;
 
-interface TaskAccounting {
+export interface TaskAccounting {
   calls: number;
   providerMs: number;
   clientLlmMs: number;
@@ -60,10 +76,12 @@ async function measure(env: BenchEnvironment, options: BenchOptions, runId: stri
     await runPipeline(env, warmTasks, warmIds, { concurrency, taskTimeoutMs: options.taskTimeoutMs, signal });
   }
 
-  // 2. Pipeline.
+  // 2. Pipeline, its budget gate fresh so its stats hold the measured tasks only.
+  await env.budget.newPhase();
   env.provider.resetCalls();
   progress(`pipeline: ${n} task(s) at concurrency ${concurrency}, ${latencyMs} ms per LLM call`);
   const pipeline = await runPipeline(env, tasks, ids, { concurrency, taskTimeoutMs: options.taskTimeoutMs, signal });
+  const budget = env.budget.phase();
 
   // 3. Provider time per task, from the provider's own log. The log records arrival times only,
   // not durations, so each call counts the fixed latency (jitter is 0); the worker's recording
@@ -80,6 +98,14 @@ async function measure(env: BenchEnvironment, options: BenchOptions, runId: stri
     const clientLlmMs = recorded.reduce((sum, c) => sum + c.ms, 0);
     return { calls: logged.length, providerMs, clientLlmMs, overheadMs: s.ms - providerMs, overheadBeyondClientMs: s.ms - clientLlmMs };
   });
+
+  // Every call went through the ledger, and the ledger said yes to each.
+  const llmCalls = accounting.reduce((s, a) => s + a.calls, 0);
+  if (budget.stats.reserve.count !== llmCalls) throw new BenchFailure(`the budget gate saw ${budget.stats.reserve.count} reservation(s) for ${llmCalls} LLM call(s)`);
+  if (budget.outcomes.denied || budget.outcomes.error) {
+    throw new BenchFailure(`the budget ledger denied ${budget.outcomes.denied} and failed ${budget.outcomes.error} round trip(s) under generous limits`);
+  }
+  if (env.budget.ledgerErrors.length) throw new BenchFailure(`settles that missed the ledger: ${env.budget.ledgerErrors.length}, first: ${env.budget.ledgerErrors[0]}`);
 
   // 4. Lower bound: the same calls through a fresh client built the same way, no Temporal.
   const llm = createConfiguredLlmClient(env.config);
@@ -105,7 +131,7 @@ async function measure(env: BenchEnvironment, options: BenchOptions, runId: stri
   }
   if (env.alerts.length) throw new BenchFailure(`the activities raised ${env.alerts.length} alert(s), first: ${env.alerts[0].kind}: ${env.alerts[0].message}`);
 
-  const ctx: MeasureContext = { env, options, runId, signal, progress, pipeline, lowerBound };
+  const ctx: MeasureContext = { env, options, runId, signal, progress, pipeline, lowerBound, accounting, budget };
   const sections = buildSections(ctx, accounting, pipelineLog.unattributed);
   for (const extra of EXTRA_SECTIONS) sections.push(await extra(ctx));
   return { title: 'Pantheon pipeline benchmark', sections };
@@ -201,6 +227,7 @@ function buildSections(ctx: MeasureContext, accounting: TaskAccounting[], unattr
       'overhead = task wall time - (its LLM calls x fixed latency); a task\'s calls are sequential',
       'it covers Temporal round-trips, activity scheduling, SQLite memory recall/write, SDK/HTTP',
       '"beyond client-measured LLM time" subtracts each call\'s client-side duration instead',
+      'both include the budget ledger round trips (reserve before, settle after each call): see below',
     ],
     data: {
       throughputTasksPerSec: round(throughput, 2),
@@ -221,7 +248,7 @@ function buildSections(ctx: MeasureContext, accounting: TaskAccounting[], unattr
   const ideal = options.latencyMs > 0 ? (options.concurrency * 1000) / (mean(calls) * options.latencyMs) : Number.POSITIVE_INFINITY;
   const lowerBoundSection: Section = {
     key: 'lowerBound',
-    title: 'Lower bound: the same LLM calls in a plain in-process loop (no Temporal, no memory store)',
+    title: 'Lower bound: the same LLM calls in a plain in-process loop (no Temporal, no memory store, no budget ledger)',
     columns: ['per task, ms', ...SUMMARY_COLUMNS.slice(1)],
     rows: [
       summaryRow('task latency', lbLatency),

@@ -10,6 +10,7 @@ import { createLogger } from './logging/logger';
 import { temporalLoggerFor } from './logging/temporal-logger';
 import { ensureTemporal } from './runtime/temporal';
 import { buildWorkerDeps } from './workers/deps';
+import { createLedgerWorker, runWorkersInOrder } from './workers/ledger-worker';
 import { createTaskWorker } from './workers/task-worker';
 
 /**
@@ -20,7 +21,8 @@ import { createTaskWorker } from './workers/task-worker';
 async function main(): Promise<void> {
   const base = loadConfig({ PANTHEON_OFFLINE_LATENCY_MS: '150', ...process.env });
   const logger = createLogger({ ...base.log, level: process.env.LOG_LEVEL ?? 'warn' });
-  Runtime.install({ logger: temporalLoggerFor(logger), shutdownSignals: ['SIGINT', 'SIGTERM'] });
+  // Shutdown order is ours (runWorkersInOrder): the task worker drains first, then the ledger.
+  Runtime.install({ logger: temporalLoggerFor(logger), shutdownSignals: [] });
 
   console.log(base.temporal.address ? `using Temporal at ${base.temporal.address}` : 'starting a local Temporal dev server…');
   const temporal = await ensureTemporal({ address: base.temporal.address, namespace: base.temporal.namespace });
@@ -29,13 +31,14 @@ async function main(): Promise<void> {
     temporal: { ...base.temporal, address: temporal.address, uiUrl: temporal.uiUrl || base.temporal.uiUrl },
   };
   try {
-    const built = await buildWorkerDeps(config, logger);
+    const { client, close } = await connectClient(config);
+    const built = await buildWorkerDeps(config, logger, client);
     if (built.offline) console.log(`offline LLM provider at ${built.offline.url} (no API key set)`);
     const connection = await NativeConnection.connect({ address: temporal.address });
-    const { client, close } = await connectClient(config);
     await ensureSweeperSchedule(client, { taskQueue: config.temporal.taskQueue, ...config.sweeper });
+    const ledgerWorker = await createLedgerWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.temporal.budgetTaskQueue });
     const worker = await createTaskWorker({ connection, client, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, deps: built.deps });
-    const running = worker.run();
+    const running = runWorkersInOrder(worker, ledgerWorker);
 
     const batch = `demo-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}`;
     console.log(`\nTemporal Web UI: ${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows`);

@@ -67,7 +67,16 @@ async function iterate(llm: LlmClient, specialist: Specialist, input: RunSpecial
       },
       ctx.cancellationSignal,
     );
-    const answer = await heartbeatWhile(call, () => state);
+    let answer;
+    try {
+      answer = await heartbeatWhile(call, () => state);
+    } catch (err) {
+      // An open breaker is not this task's failure: hand the progress back so the task waits.
+      if (err instanceof PantheonError && err.type === 'breaker_open') {
+        return { ...result('paused'), retryAtMs: err.details.retryAtMs as number | undefined };
+      }
+      throw err;
+    }
     state.costUsd += answer.costUsd;
     const step = parseStructured(answer, SpecialistStep, specialist.name);
     state.iteration += 1;

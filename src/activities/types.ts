@@ -45,7 +45,10 @@ export interface RunSpecialistInput {
 }
 
 export interface RunSpecialistResult {
-  outcome: 'done' | 'needs_compression' | 'iteration_limit';
+  /** paused: the circuit breaker is open; the workflow waits and continues from this history. */
+  outcome: 'done' | 'needs_compression' | 'iteration_limit' | 'paused';
+  /** When paused: when the tripped window ends, if the breaker will close by itself. */
+  retryAtMs?: number;
   result?: string;
   /** The last step's note: the approach, for memory. */
   lastNote: string;

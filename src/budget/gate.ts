@@ -1,31 +1,28 @@
-import { WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
-import { WorkflowNotFoundError } from '@temporalio/common';
-import type { UpdateDefinition } from '@temporalio/common';
+import type { Client } from '@temporalio/client';
+import type { z } from 'zod';
 import { PantheonError } from '../errors';
 import type { ChatRequest } from '../llm/types';
 import {
-  BUDGET_LEDGER_ID,
-  BUDGET_LEDGER_TYPE,
-  budgetQuery,
   closeBreakerUpdate,
+  finishBatchUpdate,
   openBreakerUpdate,
-  releaseUpdate,
-  reserveUpdate,
+  reserveBatchUpdate,
   setLimitsUpdate,
   setOverrideUpdate,
-  settleUpdate,
   type BudgetLedgerInput,
 } from '../workflows/budget-ledger-defs';
+import { Batcher, Slots } from './batcher';
 import { worstCaseOf } from './estimate';
+import { createLedgerClient } from './ledger-client';
 import { LimitsSchema, type Limits } from './limits';
-import type { Alert, BreakerState, Denial, FinishResult, Override, Spend } from './ledger-types';
-import type { OperatorInput, OverrideInput, ReserveInput } from './messages';
+import type { Alert, BreakerState, Denial, FinishResult, Override, ReserveResult, Spend } from './ledger-types';
+import { FinishInputSchema, MAX_BATCH, ReserveInputSchema, type FinishInput, type OperatorInput, type OverrideInput, type ReserveInput } from './messages';
 import type { BudgetSnapshot } from './snapshot';
 import { TimingStats, type GateOp, type GateTiming, type OpStats } from './timing';
 
 /**
- * The budget gate: how activities talk to the one ledger. It runs in any worker process on any
- * machine; all of them meet in the same ledger workflow, which serialises their updates.
+ * The budget gate: how activities talk to the one ledger. Any number of worker processes on any
+ * number of machines each hold one; they all meet in the ledger workflow, which serialises them.
  */
 
 export interface BudgetGateOptions {
@@ -34,13 +31,22 @@ export interface BudgetGateOptions {
   taskQueue: string;
   /** Used only when this gate starts the ledger; a running ledger keeps its own (see setLimits). */
   limits: Limits;
-  /** Defaults to {@link BUDGET_LEDGER_ID}; tests use their own. */
+  /** Defaults to BUDGET_LEDGER_ID; tests use their own. */
   ledgerId?: string;
   ledgerOptions?: BudgetLedgerInput['options'];
+  /** Ledger updates this process keeps in flight (default 4); requests arriving meanwhile are
+   * batched. The server admits 10 per workflow across all processes by default (beyond that it
+   * refuses and the client backs off for seconds), so keep processes × maxInFlight ≤ 10. */
+  maxInFlight?: number;
   /** Every alert a call raised (breaker trips, exhausted scopes), for logging and the webhook. */
   onAlert?: (alert: Alert) => void;
-  /** Every ledger round trip, for benchmarks and metrics. */
+  /** Every ledger round trip (queueing included), for benchmarks and metrics. */
   onTiming?: (timing: GateTiming) => void;
+}
+
+/** Round trips per operation as callers saw them, and how many ledger updates carried them. */
+export interface GateStats extends Record<GateOp, OpStats> {
+  ledgerUpdates: number;
 }
 
 export interface GrantedReservation {
@@ -48,7 +54,7 @@ export interface GrantedReservation {
   /** The worst case held. */
   usd: number;
   tokens: number;
-  /** True when the key had been reserved before (a retried update): the same reservation. */
+  /** True when the key had been reserved before (a retried call): the same reservation. */
   replayed: boolean;
 }
 
@@ -63,7 +69,7 @@ export interface BudgetGate {
   settle(reservationId: string, actual: Spend): Promise<FinishResult>;
   release(reservationId: string): Promise<FinishResult>;
   snapshot(): Promise<BudgetSnapshot>;
-  stats(): Record<GateOp, OpStats>;
+  stats(): GateStats;
   /** Operator commands; each is audited in the ledger with who and why. */
   closeBreaker(action: OperatorInput): Promise<BreakerState>;
   openBreaker(action: OperatorInput): Promise<BreakerState>;
@@ -79,51 +85,32 @@ export function denialError(denial: Denial): PantheonError {
   });
 }
 
+/** Checks an input here, so one malformed request fails alone instead of its whole batch. */
+function checked<T>(schema: z.ZodType<T>, input: unknown): T {
+  const parsed = schema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw PantheonError.of('invalid_input', `budget request invalid at ${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`);
+}
+
+/** Bad limits stop the worker at startup rather than failing the ledger workflow later. */
+function checkedLimits(limits: Limits): Limits {
+  const parsed = LimitsSchema.safeParse(limits);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const key = issue.path.map(String).join('.');
+  throw PantheonError.of('config_invalid', `budget limits: ${key}: ${issue.message}`, { details: { key } });
+}
+
 export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
-  const { client, taskQueue, onAlert, onTiming } = options;
-  const limits = LimitsSchema.parse(options.limits);
-  const ledgerId = options.ledgerId ?? BUDGET_LEDGER_ID;
-  const handle: WorkflowHandle = client.workflow.getHandle(ledgerId);
+  const { onAlert, onTiming } = options;
+  const ledger = createLedgerClient({ ...options, limits: checkedLimits(options.limits) });
+  const slots = new Slots(options.maxInFlight ?? 4);
+  // Settles first when a slot frees: they hand budget back to the reserves waiting behind them.
+  const finishes = new Batcher<FinishInput, FinishResult>((batch) => ledger.update(finishBatchUpdate, batch), slots, MAX_BATCH);
+  const reserves = new Batcher<ReserveInput, ReserveResult>((batch) => ledger.update(reserveBatchUpdate, batch), slots, MAX_BATCH);
   const stats = new TimingStats();
-  let started: Promise<void> | undefined;
-
-  const ensureLedger = (): Promise<void> => {
-    started ??= client.workflow
-      .start(BUDGET_LEDGER_TYPE, {
-        workflowId: ledgerId,
-        taskQueue,
-        args: [{ limits, options: options.ledgerOptions } satisfies BudgetLedgerInput],
-        // Every worker calls this at first use; the first one starts it, the rest join it.
-        workflowIdConflictPolicy: 'USE_EXISTING',
-      })
-      .then(
-        () => undefined,
-        (err) => {
-          started = undefined;
-          throw err;
-        },
-      );
-    return started;
-  };
-
-  /** One update; if the ledger is gone (terminated, never started) it is started and asked again. */
-  async function update<Ret, Arg>(def: UpdateDefinition<Ret, [Arg]>, arg: Arg, updateId?: string): Promise<Ret> {
-    await ensureLedger();
-    try {
-      return await handle.executeUpdate(def, { args: [arg], updateId });
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) {
-        started = undefined;
-        await ensureLedger();
-        return handle.executeUpdate(def, { args: [arg], updateId });
-      }
-      if (err instanceof WorkflowUpdateFailedError) {
-        // The ledger's validator refused the input: a bug in the caller, not a budget decision.
-        throw PantheonError.of('invalid_input', `budget ledger refused ${def.name}: ${err.cause?.message ?? err.message}`, { cause: err });
-      }
-      throw err;
-    }
-  }
+  const report = (alerts: Alert[]) => alerts.forEach((a) => onAlert?.(a));
 
   async function timed<T>(op: GateOp, body: () => Promise<T>, outcomeOf: (r: T) => GateTiming['outcome']): Promise<T> {
     const t0 = performance.now();
@@ -139,12 +126,9 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
     }
   }
 
-  const report = (alerts: Alert[]) => alerts.forEach((a) => onAlert?.(a));
-
-  async function reserveAmount(input: ReserveInput): Promise<GrantedReservation> {
-    // The key is also the update id: Temporal itself dedupes a retried update within a run; the
-    // ledger dedupes by key across runs (continue-as-new).
-    const result = await timed('reserve', () => update(reserveUpdate, input, `reserve:${input.key}`), (r) => (r.granted ? 'granted' : 'denied'));
+  async function reserveAmount(raw: ReserveInput): Promise<GrantedReservation> {
+    const input = checked(ReserveInputSchema, raw);
+    const result = await timed('reserve', () => reserves.submit(input), (r) => (r.granted ? 'granted' : 'denied'));
     report(result.alerts);
     if (!result.granted) throw denialError(result);
     if (result.status !== 'reserved') {
@@ -156,12 +140,16 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
     return { id: result.reservationId, usd: input.usd, tokens: input.tokens, replayed: result.replayed };
   }
 
-  const finish = (op: 'settle' | 'release', run: () => Promise<FinishResult>) =>
-    timed(op, run, (r) => (r.applied ? 'applied' : 'noop')).then((r) => (report(r.alerts), r));
+  async function finish(raw: FinishInput): Promise<FinishResult> {
+    const input = checked(FinishInputSchema, raw);
+    const result = await timed(input.op, () => finishes.submit(input), (r) => (r.applied ? 'applied' : 'noop'));
+    report(result.alerts);
+    return result;
+  }
 
   return {
-    ledgerId,
-    ensureLedger,
+    ledgerId: ledger.ledgerId,
+    ensureLedger: ledger.ensure,
     reserveAmount,
     async reserve(request, idempotencyKey, spawnDepth) {
       if (!request.taskId) {
@@ -172,17 +160,13 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
       const agent = request.agent ?? request.purpose;
       return reserveAmount({ key: idempotencyKey, taskId: request.taskId, agent, usd: worst.usd, tokens: worst.tokens, spawnDepth });
     },
-    settle: (reservationId, actual) =>
-      finish('settle', () => update(settleUpdate, { reservationId, usd: actual.usd, tokens: actual.tokens }, `settle:${reservationId}`)),
-    release: (reservationId) => finish('release', () => update(releaseUpdate, { reservationId }, `release:${reservationId}`)),
-    async snapshot() {
-      await ensureLedger();
-      return handle.query(budgetQuery);
-    },
-    stats: () => ({ reserve: stats.of('reserve'), settle: stats.of('settle'), release: stats.of('release') }),
-    closeBreaker: (action) => update(closeBreakerUpdate, action),
-    openBreaker: (action) => update(openBreakerUpdate, action),
-    setOverride: (request) => update(setOverrideUpdate, request),
-    setLimits: (action) => update(setLimitsUpdate, action),
+    settle: (reservationId, actual) => finish({ op: 'settle', reservationId, usd: actual.usd, tokens: actual.tokens }),
+    release: (reservationId) => finish({ op: 'release', reservationId }),
+    snapshot: ledger.snapshot,
+    stats: () => ({ reserve: stats.of('reserve'), settle: stats.of('settle'), release: stats.of('release'), ledgerUpdates: reserves.sent + finishes.sent }),
+    closeBreaker: (action) => ledger.update(closeBreakerUpdate, action),
+    openBreaker: (action) => ledger.update(openBreakerUpdate, action),
+    setOverride: (request) => ledger.update(setOverrideUpdate, request),
+    setLimits: (action) => ledger.update(setLimitsUpdate, action),
   };
 }

@@ -6,9 +6,10 @@ export { DEFAULT_LIMITS, LimitsFileSchema, LimitsSchema, type Limits } from './l
 export { limitsFilePath, loadLimits, parseLimits } from './load-limits';
 export { windowEndMs, windowKeys, type WindowKeys } from './windows';
 export { worstCaseOf, type Amount } from './estimate';
-export { createBudgetGate, denialError, type BudgetGate, type BudgetGateOptions, type GrantedReservation } from './gate';
+export { createBudgetGate, denialError, type BudgetGate, type BudgetGateOptions, type GateStats, type GrantedReservation } from './gate';
 export { createBudgetedLlmClient, type BudgetedClientOptions } from './budgeted-client';
 export { activityCallKeys } from './call-key';
+export { createLedgerClient, type LedgerClient } from './ledger-client';
 export { budgetAlertEvent, budgetAlertSink, createAlerter } from './alerts';
 export type { BudgetSnapshot, ScopeView } from './snapshot';
 export type { GateTiming, OpStats } from './timing';

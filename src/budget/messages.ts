@@ -26,6 +26,18 @@ export const SettleInputSchema = z.object({ reservationId: id(300), usd, tokens 
 
 export const ReleaseInputSchema = z.object({ reservationId: id(300) }).strict();
 
+/** The most requests one batched update carries (a batch stays far below payload limits). */
+export const MAX_BATCH = 100;
+
+export const ReserveBatchSchema = z.array(ReserveInputSchema).min(1).max(MAX_BATCH);
+
+/** Settles and releases travel together: both end a reservation. */
+export const FinishInputSchema = z.discriminatedUnion('op', [
+  SettleInputSchema.extend({ op: z.literal('settle') }),
+  ReleaseInputSchema.extend({ op: z.literal('release') }),
+]);
+export const FinishBatchSchema = z.array(FinishInputSchema).min(1).max(MAX_BATCH);
+
 const operator = { who: id(100), why: id(500) };
 
 export const OperatorInputSchema = z.object(operator).strict();
@@ -44,6 +56,7 @@ export const SetLimitsInputSchema = z.object({ ...operator, limits: LimitsSchema
 export type ReserveInput = z.infer<typeof ReserveInputSchema>;
 export type SettleInput = z.infer<typeof SettleInputSchema>;
 export type ReleaseInput = z.infer<typeof ReleaseInputSchema>;
+export type FinishInput = z.infer<typeof FinishInputSchema>;
 export type OperatorInput = z.infer<typeof OperatorInputSchema>;
 export type OverrideInput = z.infer<typeof OverrideInputSchema>;
 export type SetLimitsInput = z.infer<typeof SetLimitsInputSchema>;

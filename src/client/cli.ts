@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { budgetCommand, BUDGET_USAGE } from './commands/budget';
 import { dlqCommand, DLQ_USAGE } from './commands/dlq';
 import { listCommand } from './commands/list';
 import { statusCommand } from './commands/status';
@@ -13,14 +14,16 @@ usage:
   pantheon status [<task-id>]       one task's state, or counts per state and the tasks in progress
   pantheon list [--status S] [--specialist NAME] [--limit N]
   ${DLQ_USAGE.split('\n').join('\n  ')}
+  ${BUDGET_USAGE.split('\n').join('\n  ')}
 
-Environment: TEMPORAL_ADDRESS (default localhost:7233), TEMPORAL_NAMESPACE, PANTHEON_TASK_QUEUE; see README.`;
+Environment: TEMPORAL_ADDRESS (default localhost:7233), TEMPORAL_NAMESPACE, PANTHEON_TASK_QUEUE, PANTHEON_LEDGER_ID; see README.`;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   submit: submitCommand,
   status: statusCommand,
   list: listCommand,
   dlq: dlqCommand,
+  budget: budgetCommand,
 };
 
 exitOnError(async () => {

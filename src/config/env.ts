@@ -12,6 +12,10 @@ const Env = z.object({
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_UI_URL: z.string().url().optional(),
   PANTHEON_TASK_QUEUE: z.string().min(1).default('pantheon-tasks'),
+  /** Where the budget ledger workflow runs; apart from tasks so it outlives a draining worker. */
+  PANTHEON_BUDGET_TASK_QUEUE: z.string().min(1).default('pantheon-budget'),
+  /** The budget ledger's workflow id (default pantheon-budget-ledger): workers reserve against it, `pantheon budget` reads it. */
+  PANTHEON_LEDGER_ID: z.string().min(1).max(200).optional(),
   /** auto: a provider with an API key is called for real, one without goes to the offline provider. */
   PANTHEON_LLM_MODE: z.enum(['auto', 'offline', 'live']).default('auto'),
   PANTHEON_OFFLINE_URL: z.string().url().optional(),
@@ -38,7 +42,9 @@ const Env = z.object({
 });
 
 export interface PantheonConfig {
-  temporal: { address?: string; namespace: string; uiUrl: string; taskQueue: string };
+  temporal: { address?: string; namespace: string; uiUrl: string; taskQueue: string; budgetTaskQueue: string };
+  /** Undefined: the default ledger, BUDGET_LEDGER_ID. */
+  budget: { ledgerId?: string };
   llm: {
     mode: 'auto' | 'offline' | 'live';
     offlineUrl?: string;
@@ -75,7 +81,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PantheonConfig
       namespace: e.TEMPORAL_NAMESPACE,
       uiUrl: (e.TEMPORAL_UI_URL ?? 'http://localhost:8233').replace(/\/$/, ''),
       taskQueue: e.PANTHEON_TASK_QUEUE,
+      budgetTaskQueue: e.PANTHEON_BUDGET_TASK_QUEUE,
     },
+    budget: { ledgerId: e.PANTHEON_LEDGER_ID },
     llm: {
       mode: e.PANTHEON_LLM_MODE,
       offlineUrl: e.PANTHEON_OFFLINE_URL,

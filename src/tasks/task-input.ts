@@ -40,6 +40,8 @@ export const TaskInputSchema = z
     maxReassignments: z.number().int().min(0).max(5).default(2),
     /** How often the stale-task sweeper may restart the task before it is cancelled as poison. */
     maxRequeues: z.number().int().min(0).max(10).default(2),
+    /** While the circuit breaker is open, how often the task checks whether it has closed. */
+    breakerPollSeconds: z.number().int().min(1).max(3600).default(30),
     retry: z.partialRecord(z.enum(RETRYABLE_ACTIVITIES), RetryOverrideSchema).default({}),
   })
   .strict();

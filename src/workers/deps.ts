@@ -1,6 +1,8 @@
+import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { DEFAULT_SYSTEM_MODELS, type ActivityDeps } from '../activities';
 import { createAlerter } from '../alerts/alerter';
+import { activityCallKeys, budgetAlertSink, createBudgetGate, createBudgetedLlmClient, loadLimits, type BudgetGate } from '../budget';
 import type { PantheonConfig } from '../config/env';
 import { needsOfflineProvider } from '../config/env';
 import { loadFaultsFromEnv, startOfflineProvider, type OfflineProvider } from '../llm/offline';
@@ -11,33 +13,42 @@ import { loadRoster } from '../specialists/roster';
 export interface WorkerDeps {
   deps: ActivityDeps;
   config: PantheonConfig;
+  gate: BudgetGate;
   /** The offline provider this process started, if it had to. */
   offline?: OfflineProvider;
   close(): Promise<void>;
 }
 
 /**
- * Builds what the activities need from the configuration. The roster is loaded first: a malformed
- * roster file stops the worker before anything else starts. When some provider has no API key and
- * no PANTHEON_OFFLINE_URL is given, this process serves the offline provider itself.
+ * Builds what the activities need from the configuration. The roster and limits.yaml are loaded
+ * first: a malformed file stops the worker before anything else starts. When some provider has no
+ * API key and no PANTHEON_OFFLINE_URL is given, this process serves the offline provider itself.
+ * Every LLM call goes through the budget ledger: reserve the worst case, call, settle.
  */
-export async function buildWorkerDeps(config: PantheonConfig, logger: Logger): Promise<WorkerDeps> {
+export async function buildWorkerDeps(config: PantheonConfig, logger: Logger, client: Client): Promise<WorkerDeps> {
   const roster = loadRoster(config.rosterDir);
+  const limits = loadLimits();
+  const alerter = createAlerter({ logger, webhookUrl: config.alertWebhookUrl });
+  const gate = createBudgetGate({ client, taskQueue: config.temporal.budgetTaskQueue, limits, ledgerId: config.budget.ledgerId, onAlert: budgetAlertSink(alerter) });
+  await gate.ensureLedger();
   let offline: OfflineProvider | undefined;
   if (needsOfflineProvider(config) && !config.llm.offlineUrl) {
     offline = await startOfflineProvider({ port: 0, latencyMs: config.llm.offlineLatencyMs, faults: loadFaultsFromEnv() });
     config = { ...config, llm: { ...config.llm, offlineUrl: offline.url } };
     logger.info({ url: offline.url }, 'offline LLM provider started (no API key set)');
   }
-  const llm = createConfiguredLlmClient(config);
+  const llm = createBudgetedLlmClient(createConfiguredLlmClient(config), gate, activityCallKeys(), {
+    onLedgerError: (err) => logger.error({ error: String(err) }, 'budget ledger settle failed; the reservation will expire at its worst case'),
+  });
   const memory = await openMemoryStore(config.memory);
   logger.info(
-    { specialists: roster.specialists.map((s) => s.name), memory: config.memory.kind, llmMode: config.llm.mode },
+    { specialists: roster.specialists.map((s) => s.name), memory: config.memory.kind, llmMode: config.llm.mode, ledger: gate.ledgerId },
     'worker dependencies ready',
   );
   return {
-    deps: { llm, roster, memory, models: DEFAULT_SYSTEM_MODELS, alerter: createAlerter({ logger, webhookUrl: config.alertWebhookUrl }) },
+    deps: { llm, roster, memory, models: DEFAULT_SYSTEM_MODELS, alerter },
     config,
+    gate,
     offline,
     async close() {
       await memory.close();

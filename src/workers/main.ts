@@ -6,6 +6,7 @@ import { loadConfig } from '../config/env';
 import { createLogger } from '../logging/logger';
 import { temporalLoggerFor } from '../logging/temporal-logger';
 import { buildWorkerDeps } from './deps';
+import { createLedgerWorker, runWorkersInOrder } from './ledger-worker';
 import { createTaskWorker } from './task-worker';
 
 /**
@@ -16,24 +17,27 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.log);
   // The Runtime drains every worker on SIGINT/SIGTERM: Ctrl-C lets in-flight activities finish.
-  Runtime.install({ logger: temporalLoggerFor(logger), shutdownSignals: ['SIGINT', 'SIGTERM'] });
+  // Shutdown order is ours (runWorkersInOrder): the task worker drains first, then the ledger.
+  Runtime.install({ logger: temporalLoggerFor(logger), shutdownSignals: [] });
   const address = config.temporal.address ?? 'localhost:7233';
-  const built = await buildWorkerDeps(config, logger);
-  const connection = await NativeConnection.connect({ address });
   const { client, close } = await connectClient(config);
+  const built = await buildWorkerDeps(config, logger, client);
+  const connection = await NativeConnection.connect({ address });
   const schedule = await ensureSweeperSchedule(client, { taskQueue: config.temporal.taskQueue, ...config.sweeper });
   logger.info({ schedule, ...config.sweeper }, 'stale-task sweeper schedule ready');
+  const workflowBundle = config.workflowBundlePath ? { codePath: config.workflowBundlePath } : undefined;
+  const ledgerWorker = await createLedgerWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.temporal.budgetTaskQueue, workflowBundle });
   const worker = await createTaskWorker({
     connection,
     client,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     deps: built.deps,
-    workflowBundle: config.workflowBundlePath ? { codePath: config.workflowBundlePath } : undefined,
+    workflowBundle,
   });
   logger.info({ address, taskQueue: config.temporal.taskQueue }, 'worker running; Ctrl-C to drain and stop');
   try {
-    await worker.run();
+    await runWorkersInOrder(worker, ledgerWorker);
   } finally {
     await close();
     await connection.close();

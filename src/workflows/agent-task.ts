@@ -4,6 +4,7 @@ import {
   log,
   proxyActivities,
   setCurrentDetails,
+  sleep,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -23,6 +24,11 @@ class DeadLetter extends Error {}
 
 /** Ends the task as cancelled for a reason other than a cancel request (a poison stale task). */
 class GiveUp extends Error {}
+
+/** Ends the task as budget_exceeded: its own limit is spent; no retry or reassignment helps. */
+class BudgetStop extends Error {}
+
+const BREAKER_OPEN = 'breaker_open';
 
 function proxies(task: Task) {
   const one = <K extends RetryableActivity | 'raiseAlert'>(name: K) =>
@@ -89,6 +95,13 @@ export async function agentTask(input: unknown): Promise<TaskOutcome> {
     return { ...state, status };
   };
 
+  /** Sleeps while the breaker is open: until its window ends, checking every breakerPollSeconds. */
+  const waitForBreaker = async (retryAtMs: number | undefined, pollSeconds: number) => {
+    publish('waiting_budget', retryAtMs ? `circuit breaker open until ${new Date(retryAtMs).toISOString()}` : 'circuit breaker open');
+    const untilWindowEnds = retryAtMs ? retryAtMs - Date.now() : Infinity;
+    await sleep(Math.max(1000, Math.min(untilWindowEnds, pollSeconds * 1000)));
+  };
+
   setHandler(stateQuery, () => state);
   setHandler(flagStaleSignal, ({ reason }) => {
     state.stale = reason;
@@ -106,6 +119,19 @@ export async function agentTask(input: unknown): Promise<TaskOutcome> {
   if (!parsed.success) return finish('rejected', describeIssues(parsed.error).map((r) => `input ${r}`));
   const task = parsed.data;
   const acts = proxies(task);
+
+  /** Runs a call that may meet an open breaker (route, compress): waits it out, never fails on it. */
+  const pastBreaker = async <T>(call: () => Promise<T>): Promise<T> => {
+    for (;;) {
+      try {
+        return await call();
+      } catch (err) {
+        const failure = describeFailure(err, activity, state.specialist);
+        if (failure.type !== BREAKER_OPEN) throw err;
+        await waitForBreaker(failure.retryAtMs, task.breakerPollSeconds);
+      }
+    }
+  };
   state.priority = task.priority;
   publish('validating', task.objective.slice(0, 120));
 
@@ -122,11 +148,16 @@ export async function agentTask(input: unknown): Promise<TaskOutcome> {
       state.costUsd += run.costUsd;
       state.tokens += run.tokens;
       state.promptTokens.push(...run.promptTokens);
+      if (run.outcome === 'paused') {
+        history = run.history;
+        await waitForBreaker(run.retryAtMs, task.breakerPollSeconds);
+        continue;
+      }
       if (run.outcome !== 'needs_compression') return run;
 
       activity = 'compressContext';
       publish('compressing', `${specialist} history at iteration ${state.iteration}`);
-      const compressed = await acts.compressContext({ taskId, specialist, task, warnings, summary, history: run.history });
+      const compressed = await pastBreaker(() => acts.compressContext({ taskId, specialist, task, warnings, summary, history: run.history }));
       summary = compressed.summary;
       history = [];
       state.costUsd += compressed.costUsd;
@@ -162,7 +193,10 @@ export async function agentTask(input: unknown): Promise<TaskOutcome> {
         if (isCancellation(err)) throw err;
         const failure = describeFailure(err, activity, specialist);
         state.failures.push(failure);
-        if (!retriesExhausted(failure)) throw new DeadLetter(`${failure.activity} failed: ${failure.type}: ${failure.message}`);
+        if (failure.type === 'budget_exceeded') throw new BudgetStop(failure.message);
+        // A specialist whose own budget window is spent is as good as failed: send the work elsewhere.
+        const reassignable = retriesExhausted(failure) || failure.type === 'agent_budget_exhausted';
+        if (!reassignable) throw new DeadLetter(`${failure.activity} failed: ${failure.type}: ${failure.message}`);
         const next = queue.shift();
         if (!next || reassignments >= task.maxReassignments) {
           throw new DeadLetter(`${state.specialistsTried.join(', ')} failed after their retries; last: ${failure.type}: ${failure.message}`);
@@ -175,22 +209,37 @@ export async function agentTask(input: unknown): Promise<TaskOutcome> {
     }
   };
 
-  /** Records the failure in memory (a warning for the next similar task) and alerts. */
-  const deadLetter = async (reason: string): Promise<TaskOutcome> => {
-    publish('storing', 'recording the failure');
-    const lessons = state.failures.map(failureWarning);
+  /** Writes a failed task to memory, so the next similar task is warned; never masks the end. */
+  const rememberFailure = async (result: string, lessons: string[]) => {
     try {
       const memory = await acts.storeMemory({
         taskId,
         specialist: state.specialist ?? 'none',
         task,
         approach: `tried ${state.specialistsTried.join(', ') || 'no specialist'}`,
-        result: reason,
+        result,
         success: false,
         costUsd: state.costUsd,
         lessons,
       });
       state.memoryId = memory.id;
+    } catch (err) {
+      log.error('failure record not stored', { taskId, error: String(err) });
+    }
+  };
+
+  /** Ends a task stopped by its own budget. The ledger has already alerted on the trip. */
+  const budgetStop = async (reason: string): Promise<TaskOutcome> => {
+    publish('storing', 'recording the budget stop');
+    await rememberFailure(`stopped at its budget: ${reason}`, ['the task exceeded its per-task budget; split it into smaller tasks']);
+    return finish('budget_exceeded', [reason]);
+  };
+
+  /** Ends a task whose retries and reassignments are spent: memory, an alert, the reason. */
+  const deadLetter = async (reason: string): Promise<TaskOutcome> => {
+    publish('storing', 'recording the failure');
+    await rememberFailure(reason, state.failures.map(failureWarning));
+    try {
       await acts.raiseAlert({
         id: `${taskId}:dead_letter`,
         kind: 'dead_letter',
@@ -198,8 +247,8 @@ export async function agentTask(input: unknown): Promise<TaskOutcome> {
         details: { taskId, specialists: state.specialistsTried, costUsd: state.costUsd, failures: state.failures.length },
       });
     } catch (err) {
-      // The task is dead-lettered either way; a failed record or alert must not hide that.
-      log.error('dead-letter bookkeeping failed', { taskId, error: String(err) });
+      // The task is dead-lettered either way; a failed alert must not hide that.
+      log.error('dead-letter alert failed', { taskId, error: String(err) });
     }
     return finish('dead_lettered', [reason]);
   };
@@ -210,7 +259,7 @@ export async function agentTask(input: unknown): Promise<TaskOutcome> {
 
     activity = 'routeTask';
     publish('routing', 'choosing a specialist');
-    const route = await acts.routeTask({ taskId, task });
+    const route = await pastBreaker(() => acts.routeTask({ taskId, task }));
     state.route = { method: route.method, confidence: route.confidence, reason: route.reason };
     state.costUsd += route.costUsd;
     state.tokens += route.tokens;
@@ -234,8 +283,10 @@ export async function agentTask(input: unknown): Promise<TaskOutcome> {
       return CancellationScope.nonCancellable(async () => finish('cancelled', [state.stale ? `cancelled as stale: ${state.stale}` : 'cancelled by request']));
     }
     if (err instanceof DeadLetter) return CancellationScope.nonCancellable(() => deadLetter(err.message));
+    if (err instanceof BudgetStop) return CancellationScope.nonCancellable(() => budgetStop(err.message));
     const failure: FailureRecord = describeFailure(err, activity, state.specialist);
     state.failures.push(failure);
+    if (failure.type === 'budget_exceeded') return CancellationScope.nonCancellable(() => budgetStop(failure.message));
     return CancellationScope.nonCancellable(() => deadLetter(`${failure.activity} failed: ${failure.type}: ${failure.message}`));
   }
 }

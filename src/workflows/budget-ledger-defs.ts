@@ -1,7 +1,7 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { Limits } from '../budget/limits';
 import type { BreakerState, FinishResult, LedgerOptions, LedgerState, Override, ReserveResult } from '../budget/ledger-types';
-import type { OperatorInput, OverrideInput, ReleaseInput, ReserveInput, SetLimitsInput, SettleInput } from '../budget/messages';
+import type { FinishInput, OperatorInput, OverrideInput, ReleaseInput, ReserveInput, SetLimitsInput, SettleInput } from '../budget/messages';
 import type { BudgetSnapshot } from '../budget/snapshot';
 
 /**
@@ -26,6 +26,9 @@ export interface BudgetLedgerInput {
 export const reserveUpdate = defineUpdate<ReserveResult, [ReserveInput]>('reserve');
 export const settleUpdate = defineUpdate<FinishResult, [SettleInput]>('settle');
 export const releaseUpdate = defineUpdate<FinishResult, [ReleaseInput]>('release');
+/** Many requests in one update, answered in order: how the gate sends under load. */
+export const reserveBatchUpdate = defineUpdate<ReserveResult[], [ReserveInput[]]>('reserveBatch');
+export const finishBatchUpdate = defineUpdate<FinishResult[], [FinishInput[]]>('finishBatch');
 export const closeBreakerUpdate = defineUpdate<BreakerState, [OperatorInput]>('closeBreaker');
 export const openBreakerUpdate = defineUpdate<BreakerState, [OperatorInput]>('openBreaker');
 export const setOverrideUpdate = defineUpdate<Override[], [OverrideInput]>('setOverride');

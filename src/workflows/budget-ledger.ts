@@ -4,21 +4,27 @@ import { LimitsSchema, type Limits } from '../budget/limits';
 import { initialLedgerState, release, reserve, settle } from '../budget/ledger';
 import { DEFAULT_LEDGER_OPTIONS, type LedgerOptions, type LedgerState } from '../budget/ledger-types';
 import {
+  FinishBatchSchema,
   OperatorInputSchema,
   OverrideInputSchema,
   ReleaseInputSchema,
+  ReserveBatchSchema,
   ReserveInputSchema,
   SetLimitsInputSchema,
   SettleInputSchema,
   validatorOf,
+  type FinishInput,
+  type ReserveInput,
 } from '../budget/messages';
 import { closeBreaker, openBreaker, recordLimitsChange, setOverride } from '../budget/operator';
 import { budgetSnapshot } from '../budget/snapshot';
 import {
   budgetQuery,
   closeBreakerUpdate,
+  finishBatchUpdate,
   openBreakerUpdate,
   releaseUpdate,
+  reserveBatchUpdate,
   reserveUpdate,
   setLimitsUpdate,
   setOverrideUpdate,
@@ -79,6 +85,20 @@ export async function budgetLedger(input: BudgetLedgerInput): Promise<void> {
   setHandler(releaseUpdate, counted(({ reservationId }) => release(state, reservationId, Date.now(), limits, options).result), {
     validator: validatorOf(ReleaseInputSchema),
   });
+  setHandler(reserveBatchUpdate, counted((reqs: ReserveInput[]) => reqs.map((req) => reserve(state, req, Date.now(), limits, options).result)), {
+    validator: validatorOf(ReserveBatchSchema),
+  });
+  setHandler(
+    finishBatchUpdate,
+    counted((items: FinishInput[]) =>
+      items.map((item) =>
+        item.op === 'settle'
+          ? settle(state, item.reservationId, { usd: item.usd, tokens: item.tokens }, Date.now(), limits, options).result
+          : release(state, item.reservationId, Date.now(), limits, options).result,
+      ),
+    ),
+    { validator: validatorOf(FinishBatchSchema) },
+  );
   setHandler(closeBreakerUpdate, counted((action) => closeBreaker(state, action, Date.now(), options).breaker), {
     validator: validatorOf(OperatorInputSchema),
   });

@@ -8,8 +8,15 @@ export function describeFailure(err: unknown, activity: string, specialist?: str
   const retryState = err instanceof ActivityFailure ? err.retryState : undefined;
   const base = { activity, specialist, retryState: retryState ?? 'UNKNOWN' };
   if (cause instanceof ApplicationFailure) {
-    const details = (cause.details?.[0] ?? {}) as { attempt?: number; spentUsd?: number };
-    return { ...base, type: cause.type ?? 'unexpected', message: cause.message, attempts: details.attempt, spentUsd: details.spentUsd };
+    const details = (cause.details?.[0] ?? {}) as { attempt?: number; spentUsd?: number; retryAtMs?: number };
+    return {
+      ...base,
+      type: cause.type ?? 'unexpected',
+      message: cause.message,
+      attempts: details.attempt,
+      spentUsd: details.spentUsd,
+      ...(details.retryAtMs !== undefined && { retryAtMs: details.retryAtMs }),
+    };
   }
   return { ...base, type: cause instanceof Error ? cause.name : 'unexpected', message: cause instanceof Error ? cause.message : String(cause) };
 }

@@ -2,4 +2,4 @@
 export { agentTask } from './agent-task';
 export { staleTaskSweeper } from './stale-sweeper';
 export { stateQuery, flagStaleSignal, requeueSignal } from './agent-task-api';
-export { budgetLedger, BUDGET_LEDGER_ID, BUDGET_LEDGER_TYPE, budgetQuery, reserveUpdate, settleUpdate, releaseUpdate, closeBreakerUpdate, openBreakerUpdate, setOverrideUpdate, setLimitsUpdate } from './budget-ledger';
+export { budgetLedger, BUDGET_LEDGER_ID, BUDGET_LEDGER_TYPE, budgetQuery, reserveUpdate, settleUpdate, releaseUpdate, reserveBatchUpdate, finishBatchUpdate, closeBreakerUpdate, openBreakerUpdate, setOverrideUpdate, setLimitsUpdate } from './budget-ledger';

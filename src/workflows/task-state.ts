@@ -2,7 +2,8 @@
 
 export const TERMINAL_STATUSES = ['completed', 'rejected', 'dead_lettered', 'cancelled', 'budget_exceeded'] as const;
 export type TerminalStatus = (typeof TERMINAL_STATUSES)[number];
-export type ActiveStatus = 'queued' | 'validating' | 'routing' | 'running' | 'compressing' | 'storing';
+/** waiting_budget: the circuit breaker is open; the task waits for it to close, it does not fail. */
+export type ActiveStatus = 'queued' | 'validating' | 'routing' | 'running' | 'compressing' | 'storing' | 'waiting_budget';
 export type TaskStatus = ActiveStatus | TerminalStatus;
 
 export interface FailureRecord {
@@ -16,6 +17,8 @@ export interface FailureRecord {
   attempts?: number;
   /** What the failed run had spent, when the activity reported it. */
   spentUsd?: number;
+  /** For breaker_open: when the tripped window ends. */
+  retryAtMs?: number;
 }
 
 export interface TaskState {

@@ -6,8 +6,9 @@ import { DEFAULT_LIMITS, type Limits } from '../../src/budget/limits';
 import type { Alert } from '../../src/budget/ledger-types';
 import { PantheonError } from '../../src/errors';
 import type { ChatRequest } from '../../src/llm/types';
-import { budgetQuery, reserveUpdate } from '../../src/workflows/budget-ledger-defs';
+import { budgetQuery, reserveBatchUpdate, reserveUpdate } from '../../src/workflows/budget-ledger-defs';
 import { testAddress } from '../support/harness';
+import { maybeRecordHistory } from '../support/history';
 
 /**
  * The budget ledger workflow on the suite's real dev server, driven through the gate exactly as
@@ -90,10 +91,10 @@ interface Cycle {
 }
 
 /** reserve → (the "call") → settle half the worst case, as a budgeted LLM call would. */
-async function cycle(gate: BudgetGate, taskId: string, key: string): Promise<Cycle> {
+async function cycle(gate: BudgetGate, taskId: string, key: string, callMs = 5 + Math.random() * 20): Promise<Cycle> {
   try {
     const r = await gate.reserve(chat(taskId), key);
-    await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20));
+    if (callMs > 0) await new Promise((resolve) => setTimeout(resolve, callMs));
     const actual = r.usd / 2;
     await gate.settle(r.id, { usd: actual, tokens: Math.round(r.tokens / 2) });
     return { ok: true, settledUsd: actual };
@@ -101,6 +102,12 @@ async function cycle(gate: BudgetGate, taskId: string, key: string): Promise<Cyc
     if (err instanceof PantheonError) return { ok: false, settledUsd: 0, error: err };
     throw err;
   }
+}
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const all: T[] = [];
+  for await (const item of items) all.push(item);
+  return all;
 }
 
 const scope = async (gate: BudgetGate, name: string) => (await gate.snapshot()).scopes.find((s) => s.scope === name);
@@ -128,37 +135,44 @@ describe('budget ledger workflow on a real Temporal server', () => {
       expect(granted.length).toBeGreaterThanOrEqual(12);
       expect(denied.length).toBeGreaterThan(0);
       expect(hour!.settledUsd).toBeCloseTo(settledByCallers, 12);
-      expect(hour!.settledUsd).toBeLessThanOrEqual(limit);
+      // (The ledger forgives a billionth of a dollar of float rounding, no more.)
+      expect(hour!.settledUsd).toBeLessThanOrEqual(limit + 1e-9);
       expect(hour!.reservedUsd).toBe(0);
       for (const d of denied) {
         expect(d.error!.type).toBe(enabled ? 'breaker_open' : 'budget_exceeded');
         expect(d.error!.details).toMatchObject({ scope: 'system:hour', limitUsd: limit });
-        expect(d.error!.details.spentUsd as number).toBeLessThanOrEqual(limit);
+        expect(d.error!.details.spentUsd as number).toBeLessThanOrEqual(limit + 1e-9);
       }
       const stats = gate.stats();
       expect(stats.reserve.count).toBe(60);
-      const updates = stats.reserve.count + stats.settle.count;
+      const ops = stats.reserve.count + stats.settle.count;
       console.info(
-        `budget ledger (breaker ${enabled ? 'on' : 'off'}): ${granted.length} granted, ${denied.length} denied; ${updates} updates in ${seconds.toFixed(2)} s = ${(updates / seconds).toFixed(0)} updates/s; reserve p50 ${stats.reserve.p50Ms.toFixed(1)} ms, p95 ${stats.reserve.p95Ms.toFixed(1)} ms`,
+        `budget ledger (breaker ${enabled ? 'on' : 'off'}): ${granted.length} granted, ${denied.length} denied; ${ops} operations (${stats.ledgerUpdates} ledger updates) in ${seconds.toFixed(2)} s; reserve p50 ${stats.reserve.p50Ms.toFixed(1)} ms, p95 ${stats.reserve.p95Ms.toFixed(1)} ms`,
       );
     }
   });
 
-  it('measures the throughput of granted cycles (200 concurrent calls, 400 updates)', async () => {
-    const gate = gateFor('throughput', limitsWith());
+  it.each([1, 8, 200])('measures throughput with %i concurrent callers (400 reserve/settle cycles)', async (concurrency) => {
+    const gate = gateFor(`throughput-${concurrency}`, limitsWith());
     await gate.ensureLedger();
+    let next = 0;
+    const results: Cycle[] = [];
     const t0 = performance.now();
-    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => cycle(gate, `task-${i % 40}`, `tp-${i}`)));
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        for (let i = next++; i < 400; i = next++) results.push(await cycle(gate, `task-${i % 40}`, `tp-${i}`, 0));
+      }),
+    );
     const seconds = (performance.now() - t0) / 1000;
-    expect(results.every((r) => r.ok)).toBe(true);
+    expect(results.filter((r) => r.ok)).toHaveLength(400);
     const snapshot = await gate.snapshot();
     expect(snapshot.outstanding.count).toBe(0);
     expect(snapshot.scopes.find((s) => s.scope === 'system:day')!.settledUsd).toBeCloseTo(results.reduce((s, r) => s + r.settledUsd, 0), 12);
-    const { reserve } = gate.stats();
+    const { reserve, ledgerUpdates } = gate.stats();
+    expect(ledgerUpdates).toBeLessThanOrEqual(800);
     console.info(
-      `budget ledger throughput: 400 updates in ${seconds.toFixed(2)} s = ${(400 / seconds).toFixed(0)} updates/s; reserve round trip p50 ${reserve.p50Ms.toFixed(1)} ms, p95 ${reserve.p95Ms.toFixed(1)} ms, max ${reserve.maxMs.toFixed(1)} ms`,
+      `budget ledger, ${concurrency} concurrent: 800 operations (${ledgerUpdates} ledger updates) in ${seconds.toFixed(2)} s = ${(800 / seconds).toFixed(0)} ops/s, ${(ledgerUpdates / seconds).toFixed(0)} updates/s; reserve round trip p50 ${reserve.p50Ms.toFixed(1)} ms, p95 ${reserve.p95Ms.toFixed(1)} ms, max ${reserve.maxMs.toFixed(1)} ms`,
     );
-    expect(400 / seconds).toBeGreaterThan(20);
   });
 
   it('rejects malformed updates in the validator, before they enter history', async () => {
@@ -170,8 +184,12 @@ describe('budget ledger workflow on a real Temporal server', () => {
     const raw = await handle.executeUpdate(reserveUpdate, { args: [{ key: 'bad', taskId: 't', agent: 'a', usd: -1, tokens: 10 }] }).catch((e: unknown) => e);
     expect(raw).toBeInstanceOf(WorkflowUpdateFailedError);
     expect(String((raw as WorkflowUpdateFailedError).cause?.message)).toMatch(/invalid input at usd/);
+    const batch = [{ key: 'ok', taskId: 't', agent: 'a', usd: 0.01, tokens: 10 }, { key: 'x', taskId: 't', agent: 'a', usd: 0.01, tokens: 1.5 }];
+    const rawBatch = await handle.executeUpdate(reserveBatchUpdate, { args: [batch] }).catch((e: unknown) => e);
+    expect(String((rawBatch as WorkflowUpdateFailedError).cause?.message)).toMatch(/invalid input at 1\.tokens/);
+    // The gate checks each request itself, so one malformed request cannot sink a batch.
     const viaGate = await gate.reserveAmount({ key: '', taskId: 't', agent: 'a', usd: 0.01, tokens: 10 }).catch((e: unknown) => e);
-    expect(viaGate).toMatchObject({ type: 'invalid_input', message: expect.stringMatching(/refused reserve: invalid input at key/) });
+    expect(viaGate).toMatchObject({ type: 'invalid_input', message: expect.stringMatching(/budget request invalid at key/) });
     const extra = await handle.executeUpdate('settle', { args: [{ reservationId: 'fine', usd: 0, tokens: 0, sneaky: true }] }).catch((e: unknown) => e);
     expect(String((extra as WorkflowUpdateFailedError).cause?.message)).toMatch(/Unrecognized key/i);
 
@@ -202,26 +220,30 @@ describe('budget ledger workflow on a real Temporal server', () => {
   });
 
   it('continues as new, carrying its state, also under concurrent updates', async () => {
-    const gate = gateFor('can', limitsWith(), { ledgerOptions: { continueAsNewAfterUpdates: 5 } });
+    // maxInFlight 8: updates keep arriving while a run hands over to the next.
+    const gate = gateFor('can', limitsWith(), { ledgerOptions: { continueAsNewAfterUpdates: 5 }, maxInFlight: 8 });
     await gate.ensureLedger();
     const firstRun = (await client.workflow.getHandle(gate.ledgerId).describe()).runId;
     for (let i = 0; i < 6; i++) {
       const r = await gate.reserveAmount({ key: `seq-${i}`, taskId: 'C', agent: 'Generalist', usd: 0.01, tokens: 10 });
       await gate.settle(r.id, { usd: 0.005, tokens: 5 });
     }
-    const results = await Promise.all(Array.from({ length: 30 }, (_, i) => cycle(gate, `par-${i}`, `par-${i}`)));
+    const results = await Promise.all(Array.from({ length: 80 }, (_, i) => cycle(gate, `par-${i % 20}`, `par-${i}`)));
     expect(results.every((r) => r.ok)).toBe(true);
 
     const description = await client.workflow.getHandle(gate.ledgerId).describe();
     expect(description.runId).not.toBe(firstRun);
     expect(description.status.name).toBe('RUNNING');
-    const first = await client.workflow.getHandle(gate.ledgerId, firstRun).describe();
-    expect(first.status.name).toBe('CONTINUED_AS_NEW');
+    expect((await client.workflow.getHandle(gate.ledgerId, firstRun).describe()).status.name).toBe('CONTINUED_AS_NEW');
+    const runs = await collect(client.workflow.list({ query: `WorkflowId = '${gate.ledgerId}'` }));
+    expect(runs.length).toBeGreaterThanOrEqual(3);
 
     const snapshot = await gate.snapshot();
     const expected = 6 * 0.005 + results.reduce((s, r) => s + r.settledUsd, 0);
     expect(snapshot.scopes.find((s) => s.scope === 'system:day')!.settledUsd).toBeCloseTo(expected, 12);
-    expect(snapshot.scopes.find((s) => s.scope === 'task:C')).toMatchObject({ settledTokens: 30 });
+    const taskC = snapshot.scopes.find((s) => s.scope === 'task:C')!;
+    expect(taskC.settledUsd).toBeCloseTo(0.03, 12);
+    expect(taskC.settledTokens).toBe(30);
     expect(snapshot.outstanding.count).toBe(0);
     // A key settled in an earlier run is still known: no second reservation for it.
     await expect(gate.reserveAmount({ key: 'seq-0', taskId: 'C', agent: 'Generalist', usd: 0.01, tokens: 10 })).rejects.toMatchObject({
@@ -257,7 +279,10 @@ describe('budget ledger workflow on a real Temporal server', () => {
   it('starts one ledger however many gates ensure it, and its history replays deterministically', async () => {
     const gate = gateFor('single', limitsWith({ perAgentHourlyUsd: 0.01 }));
     const twin = createBudgetGate({ client, taskQueue, limits: limitsWith(), ledgerId: gate.ledgerId });
-    await Promise.all([gate.ensureLedger(), twin.ensureLedger(), gate.ensureLedger()]);
+    await gate.ensureLedger();
+    await Promise.all([twin.ensureLedger(), twin.ensureLedger(), gate.ensureLedger()]);
+    const runs = await collect(client.workflow.list({ query: `WorkflowId = '${gate.ledgerId}'` }));
+    expect(runs).toHaveLength(1);
     const r = await twin.reserve(chat('task-a'), 'a-1');
     await gate.settle(r.id, { usd: 0.009, tokens: 100 });
     await expect(gate.reserve(chat('task-b'), 'b-1')).rejects.toMatchObject({ type: 'agent_budget_exhausted', details: { scope: 'agent:DatabaseAgent:hour' } });
@@ -266,8 +291,17 @@ describe('budget ledger workflow on a real Temporal server', () => {
     await gate.reserve(chat('task-b'), 'b-3');
     const limits = await client.workflow.getHandle(gate.ledgerId).query(budgetQuery).then((s) => s.limits);
     expect(limits.perAgentHourlyUsd).toBe(0.01); // the first start's limits; the twin only joined
+    // Changing the limits of a running ledger is an audited operator action.
+    await twin.setLimits({ who: 'carol', why: 'new quarter budget', limits: limitsWith({ perAgentHourlyUsd: 0.5 }) });
+    const changed = await twin.snapshot();
+    expect(changed.limits.perAgentHourlyUsd).toBe(0.5);
+    expect(changed.audit.map((a) => [a.action, a.who])).toEqual([
+      ['setOverride', 'bob'],
+      ['setLimits', 'carol'],
+    ]);
 
     const history = await client.workflow.getHandle(gate.ledgerId).fetchHistory();
     await Worker.runReplayHistory({ workflowBundle: { codePath: process.env.PANTHEON_TEST_BUNDLE! } }, history, gate.ledgerId);
+    await maybeRecordHistory(client, gate.ledgerId, 'budget-ledger');
   });
 });

@@ -4,6 +4,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { DEFAULT_SYSTEM_MODELS } from '../../src/activities';
 import { createAlerter } from '../../src/alerts/alerter';
+import { activityCallKeys, budgetAlertSink, createBudgetGate, createBudgetedLlmClient, DEFAULT_LIMITS, type BudgetGate, type Limits } from '../../src/budget';
 import { loadConfig } from '../../src/config/env';
 import { createLogger } from '../../src/logging/logger';
 import { repoRoot } from '../../src/config/paths';
@@ -12,6 +13,7 @@ import { createConfiguredLlmClient } from '../../src/llm/providers';
 import { openMemoryStore } from '../../src/memory/open-store';
 import type { MemoryStore } from '../../src/memory/types';
 import { loadRoster, type Roster } from '../../src/specialists/roster';
+import { createLedgerWorker, runWorkersInOrder } from '../../src/workers/ledger-worker';
 import { createTaskWorker } from '../../src/workers/task-worker';
 
 /**
@@ -26,6 +28,7 @@ export interface Harness {
   roster: Roster;
   taskQueue: string;
   worker: Worker;
+  gate: BudgetGate;
   stop(): Promise<void>;
 }
 
@@ -46,7 +49,23 @@ export function testAddress(): string {
   return address;
 }
 
+/**
+ * Limits for tests that are not about limits: generous, so only a budget test's own limits bind.
+ * Each harness has its own ledger, so tests cannot spend each other's budget.
+ */
+export const GENEROUS_LIMITS: Limits = {
+  ...DEFAULT_LIMITS,
+  perTaskTokens: 1_000_000,
+  perTaskUsd: 100,
+  perAgentHourlyUsd: 100,
+  perAgentDailyUsd: 100,
+  systemHourlyUsd: 1000,
+  systemDailyUsd: 1000,
+  circuitBreaker: { ...DEFAULT_LIMITS.circuitBreaker, maxCallsPerTaskPerMinute: 1000 },
+};
+
 export interface HarnessOptions {
+  limits?: Limits;
   llmTimeoutMs?: number;
   /** A roster folder other than the repo's agents/. */
   rosterDir?: string;
@@ -68,25 +87,30 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
   });
   const roster = loadRoster(config.rosterDir);
   const memory = await openMemoryStore({ kind: 'sqlite', file: path.join(dir, 'memory.sqlite') });
+  const alerter = createAlerter({ logger: createLogger({ level: 'silent' }), webhookUrl: options.alertWebhookUrl });
   const taskQueue = `test-${id}`;
   const nativeConnection = await NativeConnection.connect({ address: testAddress() });
   const connection = await Connection.connect({ address: testAddress() });
   const client = new Client({ connection, namespace: 'default' });
+  const budgetQueue = `${taskQueue}-budget`;
+  const gate = createBudgetGate({ client, taskQueue: budgetQueue, limits: options.limits ?? GENEROUS_LIMITS, ledgerId: `ledger-${id}`, onAlert: budgetAlertSink(alerter) });
+  await gate.ensureLedger();
   const worker = await createTaskWorker({
     connection: nativeConnection,
     client,
     namespace: 'default',
     taskQueue,
     deps: {
-      llm: createConfiguredLlmClient(config),
+      llm: createBudgetedLlmClient(createConfiguredLlmClient(config), gate, activityCallKeys()),
       roster,
       memory,
       models: DEFAULT_SYSTEM_MODELS,
-      alerter: createAlerter({ logger: createLogger({ level: 'silent' }), webhookUrl: options.alertWebhookUrl }),
+      alerter,
     },
     workflowBundle: { codePath: process.env.PANTHEON_TEST_BUNDLE! },
   });
-  const running = worker.run();
+  const ledgerWorker = await createLedgerWorker({ connection: nativeConnection, namespace: 'default', taskQueue: budgetQueue, workflowBundle: { codePath: process.env.PANTHEON_TEST_BUNDLE! } });
+  const running = runWorkersInOrder(worker, ledgerWorker, []);
   return {
     client,
     provider,
@@ -94,6 +118,7 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
     roster,
     taskQueue,
     worker,
+    gate,
     async stop() {
       worker.shutdown();
       await running;

@@ -1,4 +1,6 @@
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { createBudgetedLlmClient } from '../../src/budget/budgeted-client';
+import { activityCallKeys } from '../../src/budget/call-key';
 import { worstCaseOf } from '../../src/budget/estimate';
 import { denialError, type BudgetGate } from '../../src/budget/gate';
 import { DEFAULT_LIMITS } from '../../src/budget/limits';
@@ -146,5 +148,17 @@ describe('budgeted LLM client', () => {
     const llm = createBudgetedLlmClient(innerClient(async () => answer(0.0001)).client, spy, () => 'wf:run:3:1:0', { spawnDepthOf: () => 2 });
     await llm.complete(chat());
     expect(seen).toEqual([['wf:run:3:1:0', 2]]);
+  });
+});
+
+describe('activity call keys', () => {
+  it('are unique per call within an attempt and change with the attempt', async () => {
+    const keyFor = activityCallKeys();
+    const info = { activityId: '7', workflowExecution: { workflowId: 'task-9', runId: 'run-1' } };
+    const first = await new MockActivityEnvironment({ ...info, attempt: 1 }).run(async () => [keyFor(chat()), keyFor(chat())]);
+    const retried = await new MockActivityEnvironment({ ...info, attempt: 2 }).run(async () => [keyFor(chat())]);
+    expect(first).toEqual(['task-9:run-1:7:1:0', 'task-9:run-1:7:1:1']);
+    expect(retried).toEqual(['task-9:run-1:7:2:0']);
+    expect(() => keyFor(chat())).toThrow();
   });
 });

@@ -5,6 +5,8 @@ import { PantheonError } from '../../src/errors';
 import { DEFAULT_LIMITS } from '../../src/budget/limits';
 import { limitsFilePath, loadLimits, parseLimits } from '../../src/budget/load-limits';
 import { repoRoot } from '../../src/config/paths';
+import { createBudgetGate } from '../../src/budget/gate';
+import type { Client } from '@temporalio/client';
 
 function failure(text: string): PantheonError {
   try {
@@ -71,5 +73,12 @@ describe('limits.yaml', () => {
     expect(loadLimits(file).systemHourlyUsd).toBe(1.5);
     expect(() => loadLimits(path.join(dir, 'absent.yaml'))).toThrow(/absent\.yaml: cannot read the limits file \(ENOENT\)/);
     fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('stops a gate built with invalid limits before it touches Temporal', () => {
+    const limits = { ...DEFAULT_LIMITS, systemDailyUsd: -5 };
+    expect(() => createBudgetGate({ client: {} as Client, taskQueue: 'q', limits })).toThrow(
+      expect.objectContaining({ type: 'config_invalid', message: expect.stringMatching(/systemDailyUsd/) }),
+    );
   });
 });

@@ -1,0 +1,164 @@
+import type { Client } from '@temporalio/client';
+import {
+  activityCallKeys,
+  budgetAlertSink,
+  createBudgetGate,
+  createBudgetedLlmClient,
+  DEFAULT_LIMITS,
+  type BudgetGate,
+  type GateStats,
+  type GateTiming,
+  type Limits,
+} from '../src/budget';
+import type { Alerter } from '../src/activities/deps';
+import type { LlmClient } from '../src/llm/types';
+import { fmtMs, fmtNum, type Section } from './report';
+import { round } from './stats';
+
+/**
+ * The worker's LLM calls go through the budget ledger exactly as src/workers/deps.ts wires them
+ * (createBudgetGate, ensureLedger, createBudgetedLlmClient with activityCallKeys), with limits so
+ * generous nothing is denied: the benchmark prices the reservation round trip, not a denial.
+ * The ledger has an id of its own per run, so a run against a real server (TEMPORAL_ADDRESS)
+ * never touches that server's pantheon-budget-ledger.
+ */
+
+const PLENTY = 1_000_000;
+
+export const BENCH_LIMITS: Limits = {
+  ...DEFAULT_LIMITS,
+  perTaskTokens: 1_000_000_000,
+  perTaskUsd: PLENTY,
+  perAgentHourlyUsd: PLENTY,
+  perAgentDailyUsd: PLENTY,
+  systemHourlyUsd: PLENTY,
+  systemDailyUsd: PLENTY,
+  circuitBreaker: { ...DEFAULT_LIMITS.circuitBreaker, maxCallsPerTaskPerMinute: PLENTY },
+};
+
+/** What one phase's gate saw: gate.stats(), and exact totals (stats keep a bounded window). */
+export interface BudgetPhase {
+  stats: GateStats;
+  totalMs: Record<GateTiming['op'], number>;
+  /** Round trips by outcome (denied and error must stay 0). */
+  outcomes: Record<GateTiming['outcome'], number>;
+}
+
+export interface BenchBudget {
+  ledgerId: string;
+  /** The worker's LLM client: reserve → the inner call → settle. */
+  llm: LlmClient;
+  /**
+   * A fresh gate on the same ledger for the next phase, as a restarted worker would build one,
+   * so the measured phase's gate.stats() hold no warm-up round trips.
+   */
+  newPhase(): Promise<void>;
+  phase(): BudgetPhase;
+  /** Settles or releases that could not reach the ledger (expected: none). */
+  ledgerErrors: string[];
+  snapshot: BudgetGate['snapshot'];
+}
+
+export async function startBenchBudget(options: { client: Client; taskQueue: string; ledgerId: string; inner: LlmClient; alerter: Alerter }): Promise<BenchBudget> {
+  const { client, taskQueue, ledgerId, inner, alerter } = options;
+  let totals: BudgetPhase['totalMs'];
+  let outcomes: BudgetPhase['outcomes'];
+  const reset = () => {
+    totals = { reserve: 0, settle: 0, release: 0 };
+    outcomes = { granted: 0, denied: 0, applied: 0, noop: 0, error: 0 };
+  };
+  const onTiming = (t: GateTiming) => {
+    totals[t.op] += t.ms;
+    outcomes[t.outcome]++;
+  };
+  const build = async () => {
+    const gate = createBudgetGate({ client, taskQueue, limits: BENCH_LIMITS, ledgerId, onAlert: budgetAlertSink(alerter), onTiming });
+    await gate.ensureLedger();
+    return gate;
+  };
+  reset();
+  let current = await build();
+
+  // The budgeted client calls the gate per call; this one hands each call to the current phase's gate.
+  const phased: BudgetGate = {
+    ledgerId,
+    ensureLedger: () => current.ensureLedger(),
+    reserve: (...args) => current.reserve(...args),
+    reserveAmount: (input) => current.reserveAmount(input),
+    settle: (...args) => current.settle(...args),
+    release: (id) => current.release(id),
+    snapshot: () => current.snapshot(),
+    stats: () => current.stats(),
+    closeBreaker: (action) => current.closeBreaker(action),
+    openBreaker: (action) => current.openBreaker(action),
+    setOverride: (request) => current.setOverride(request),
+    setLimits: (action) => current.setLimits(action),
+  };
+  const ledgerErrors: string[] = [];
+  const llm = createBudgetedLlmClient(inner, phased, activityCallKeys(), {
+    onLedgerError: (err, reservation, op) => ledgerErrors.push(`${op} ${reservation.id}: ${(err as Error).message ?? String(err)}`),
+  });
+
+  return {
+    ledgerId,
+    llm,
+    async newPhase() {
+      current = await build();
+      reset();
+    },
+    phase: () => ({ stats: current.stats(), totalMs: { ...totals }, outcomes: { ...outcomes } }),
+    ledgerErrors,
+    snapshot: () => current.snapshot(),
+  };
+}
+
+/** The section: round trips per operation, and their share of a task's orchestration overhead. */
+export function budgetSection(input: {
+  phase: BudgetPhase;
+  ledgerId: string;
+  tasks: number;
+  llmCalls: number;
+  meanOverheadMs: number;
+  outstanding: number;
+}): Section {
+  const { phase, ledgerId, tasks, llmCalls, meanOverheadMs, outstanding } = input;
+  const { reserve, settle, release, ledgerUpdates } = phase.stats;
+  const ledgerMsPerTask = (phase.totalMs.reserve + phase.totalMs.settle + phase.totalMs.release) / tasks;
+  const share = ledgerMsPerTask / meanOverheadMs;
+  const roundTrips = reserve.count + settle.count + release.count;
+  const windowed = Math.max(reserve.count, settle.count) > 1000;
+  const op = (label: string, s: GateStats['reserve']) => [label, String(s.count), fmtMs(s.meanMs), fmtMs(s.p50Ms), fmtMs(s.p95Ms), fmtMs(s.maxMs)];
+  const json = (s: GateStats['reserve']) => ({ count: s.count, meanMs: round(s.meanMs, 2), p50Ms: round(s.p50Ms, 2), p95Ms: round(s.p95Ms, 2), maxMs: round(s.maxMs, 2) });
+  return {
+    key: 'budgetLedger',
+    title: 'Budget ledger: reserve → LLM call → settle around every call (the pipeline above; the lower bound has none)',
+    columns: ['per round trip, ms', 'count', 'mean', 'p50', 'p95', 'max'],
+    rows: [
+      op('reserve', reserve),
+      op('settle', settle),
+      ...(release.count ? [op('release', release)] : []),
+      ['ledger time per task', `${fmtMs(ledgerMsPerTask)} ms mean (reserve + settle of ${fmtNum(llmCalls / tasks)} calls per task, sequential)`],
+      ['share of orchestration overhead', `${fmtNum(share * 100, 1)} % (${fmtMs(ledgerMsPerTask)} ms of ${fmtMs(meanOverheadMs)} ms mean overhead per task)`],
+      ['ledger updates', `${ledgerUpdates} for ${roundTrips} round trips (${fmtNum(roundTrips / Math.max(1, ledgerUpdates))} per update; requests queued behind 4 in flight share one)`],
+      ['denied / errors / outstanding', `${phase.outcomes.denied} / ${phase.outcomes.error} / ${outstanding} (limits generous: nothing is denied)`],
+    ],
+    notes: [
+      `from gate.stats() of a gate built after the warm-up (the measured tasks only), ledger ${ledgerId}`,
+      'a round trip is the caller\'s wait: queueing in the gate\'s batcher (4 updates in flight) + the ledger update',
+      `p50/p95 are nearest-rank (the gate's own stats)${windowed ? '; over the last 1000 samples per operation' : ''}; the per-task time sums every round trip`,
+    ],
+    data: {
+      ledgerId,
+      reserve: json(reserve),
+      settle: json(settle),
+      release: json(release),
+      ledgerUpdates,
+      ledgerMsPerTask: round(ledgerMsPerTask, 2),
+      meanOverheadMsPerTask: round(meanOverheadMs, 1),
+      shareOfOverhead: round(share, 4),
+      denied: phase.outcomes.denied,
+      errors: phase.outcomes.error,
+      outstandingReservations: outstanding,
+    },
+  };
+}

@@ -1,0 +1,66 @@
+/**
+ * Coalesces concurrent requests into batches, sharing a fixed number of in-flight slots.
+ *
+ * Why: Temporal admits only a few in-flight updates per workflow (server setting
+ * history.maxInFlightUpdates, 10 by default; more are refused with RESOURCE_EXHAUSTED and the
+ * client backs off for a second or more). One ledger serves every worker, so each process keeps
+ * a few updates in flight and sends whatever queued meanwhile as one update. Unloaded, every
+ * batch holds one request and costs nothing extra.
+ */
+
+/** In-flight updates one process may have; shared by its batchers. */
+export class Slots {
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private free: number) {}
+
+  take(): boolean {
+    if (this.free === 0) return false;
+    this.free--;
+    return true;
+  }
+
+  give(): void {
+    this.free++;
+    for (const pump of this.waiting) pump();
+  }
+
+  /** Batchers registered first are served first when a slot frees. */
+  onFree(pump: () => void): void {
+    this.waiting.push(pump);
+  }
+}
+
+export class Batcher<I, R> {
+  private readonly queue: Array<{ input: I; resolve: (r: R) => void; reject: (e: unknown) => void }> = [];
+  /** Batches sent so far (each one ledger update). */
+  sent = 0;
+
+  constructor(
+    private readonly send: (inputs: I[]) => Promise<R[]>,
+    private readonly slots: Slots,
+    private readonly maxBatch: number,
+  ) {
+    slots.onFree(() => this.pump());
+  }
+
+  submit(input: I): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      this.queue.push({ input, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.queue.length > 0 && this.slots.take()) {
+      const batch = this.queue.splice(0, this.maxBatch);
+      this.sent++;
+      this.send(batch.map((b) => b.input))
+        .then(
+          (results) => batch.forEach((b, i) => b.resolve(results[i])),
+          (err) => batch.forEach((b) => b.reject(err)),
+        )
+        .finally(() => this.slots.give());
+    }
+  }
+}

@@ -1,0 +1,205 @@
+import type { AuditEntry, BreakerState, Override } from '../budget/ledger-types';
+import type { BudgetSnapshot, ScopeView } from '../budget/snapshot';
+import { windowKeys } from '../budget/windows';
+
+/**
+ * `pantheon budget` as text: spend against every limit as bars, the breaker, the logs. Pure
+ * (a snapshot in, lines out; "now" is the snapshot's asOfMs), so the exact text is unit-tested.
+ *
+ *   system day   [##+++...............]  $1.2300 settled + $0.4000 reserved of $20.00 (8%)
+ */
+
+export const BAR_WIDTH = 20;
+
+export interface BudgetViewOptions {
+  ledgerId: string;
+  /** The Temporal address and namespace the ledger was read from. */
+  address: string;
+  namespace: string;
+  /** The reader's clock, for "3m ago" and for spotting windows that ended; default the snapshot's asOfMs. */
+  nowMs?: number;
+  /** Task scopes shown (those holding reservations, most reserved first); default 5. */
+  tasks?: number;
+  /** Alerts and audit entries shown (the newest); default 5 each. */
+  log?: number;
+}
+
+/** Spend as in the rest of the CLI ($0.0123; six decimals below a cent), and $0.0000 for none. */
+export function formatSpend(usd: number): string {
+  if (usd === 0) return '$0.0000';
+  return `$${usd.toFixed(Math.abs(usd) < 0.01 ? 6 : 4)}`;
+}
+
+/** A limit in whole cents as $20.00; an odd one (an override of $0.005) with full precision. */
+export function formatLimit(usd: number): string {
+  const cents = usd * 100;
+  return Math.abs(cents - Math.round(cents)) < 1e-9 ? `$${usd.toFixed(2)}` : formatSpend(usd);
+}
+
+/** `#` settled, `+` reserved, `.` free; a spent-out scope is full (the percentage tells by how much). */
+export function bar(settled: number, reserved: number, limit: number, width = BAR_WIDTH): string {
+  let settledCells: number;
+  let usedCells: number;
+  if (limit > 0) {
+    settledCells = Math.min(width, Math.max(0, Math.round((settled / limit) * width)));
+    usedCells = Math.min(width, Math.max(settledCells, Math.round(((settled + reserved) / limit) * width)));
+  } else {
+    // A zero limit: any spend at all fills it.
+    settledCells = settled > 0 ? width : 0;
+    usedCells = settled + reserved > 0 ? width : 0;
+  }
+  return `[${'#'.repeat(settledCells)}${'+'.repeat(usedCells - settledCells)}${'.'.repeat(width - usedCells)}]`;
+}
+
+/** Settled plus reserved as a share of the limit: `8%`, `<1%` for a trace, `-` for a zero limit. */
+export function percentOf(used: number, limit: number): string {
+  if (limit <= 0) return used > 0 ? 'over' : '-';
+  const pct = (used / limit) * 100;
+  if (pct > 0 && pct < 1) return '<1%';
+  return `${Math.round(pct)}%`;
+}
+
+/** `system:hour` → `system hour`, `agent:DatabaseAgent:day` → `agent DatabaseAgent day`, `task:t-1` → `task t-1`. */
+export function scopeLabel(scope: string): string {
+  if (scope.startsWith('agent:')) {
+    const rest = scope.slice('agent:'.length);
+    const cut = rest.lastIndexOf(':');
+    return cut > 0 ? `agent ${rest.slice(0, cut)} ${rest.slice(cut + 1)}` : `agent ${rest}`;
+  }
+  if (scope.startsWith('task:')) return `task ${scope.slice('task:'.length)}`;
+  return scope.replace(':', ' ');
+}
+
+/** One scope as a bar line, its label padded to `labelWidth`. */
+export function scopeLine(view: ScopeView, labelWidth = 0): string {
+  const used = view.settledUsd + view.reservedUsd;
+  const money = `${formatSpend(view.settledUsd)} settled + ${formatSpend(view.reservedUsd)} reserved of ${formatLimit(view.limitUsd)} (${percentOf(used, view.limitUsd)})`;
+  const tokens = view.limitTokens === undefined ? '' : `; tokens ${view.settledTokens} + ${view.reservedTokens} of ${view.limitTokens}`;
+  return `${scopeLabel(view.scope).padEnd(labelWidth)}  ${bar(view.settledUsd, view.reservedUsd, view.limitUsd)}  ${money}${tokens}`;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** A coarse distance between two instants: `45s`, `12m`, `3h 5m`, `2d 4h`. */
+export function span(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${h}h ${m % 60}m`;
+  return `${Math.floor(h / 24)}d ${h % 24}h`;
+}
+
+const at = (ms: number, nowMs: number) => (ms <= nowMs ? `${iso(ms)} (${span(nowMs - ms)} ago)` : `${iso(ms)} (in ${span(ms - nowMs)})`);
+
+function latest(audit: AuditEntry[], actions: AuditEntry['action'][]): AuditEntry | undefined {
+  for (let i = audit.length - 1; i >= 0; i--) if (actions.includes(audit[i].action)) return audit[i];
+  return undefined;
+}
+
+/** Why an automatic trip happened, in the breaker's own numbers. */
+function tripReason(b: BreakerState): string {
+  const head = `${b.reason ?? 'unknown'} on ${b.scope ?? '?'}`;
+  const m = b.measure;
+  if (!m) return head;
+  if (m.unit === 'usd') return `${head}: ${formatSpend(b.spentUsd ?? m.spent)} of ${formatLimit(b.limitUsd ?? m.limit)}`;
+  return `${head}: ${m.spent} ${m.unit.replace(/_/g, ' ')} (limit ${m.limit})`;
+}
+
+/**
+ * The breaker as a few lines: open or closed, and for an open one why, who, since and when it
+ * closes by itself. Who and why of an operator's action come from the audit log.
+ */
+export function breakerLines(breaker: BreakerState, audit: AuditEntry[], nowMs: number): string[] {
+  if (!breaker.open) {
+    const last = latest(audit, ['closeBreaker', 'autoClose']);
+    if (!last) return ['breaker  closed'];
+    const how = last.action === 'autoClose' ? 'closed by itself' : 'last closed';
+    return [`breaker  closed; ${how} ${at(last.at, nowMs)} by ${last.who}: "${last.why}"`];
+  }
+  const lines = ['breaker  OPEN: every reservation is denied'];
+  if (breaker.reason === 'operator') {
+    const opened = latest(audit, ['openBreaker']);
+    lines.push(`  why      operator: "${opened?.why ?? '?'}"`, `  who      ${opened?.who ?? '?'}`);
+  } else {
+    lines.push(`  why      ${tripReason(breaker)}`, '  who      the ledger (automatic trip)');
+  }
+  if (breaker.sinceMs !== undefined) lines.push(`  since    ${at(breaker.sinceMs, nowMs)}`);
+  lines.push(
+    breaker.untilMs === undefined
+      ? '  retryAt  none: only an operator closes it (pantheon budget close --who NAME --why TEXT)'
+      : `  retryAt  ${at(breaker.untilMs, nowMs)}, when the tripped window ends`,
+  );
+  return lines;
+}
+
+function auditDetails(entry: AuditEntry): string {
+  const d = entry.details;
+  if (entry.action === 'setOverride') return `  ${d.scope} → ${formatLimit(Number(d.limitUsd))} until ${iso(Number(d.untilMs))}`;
+  if (entry.action === 'closeBreaker' || entry.action === 'autoClose') {
+    if (d.wasOpen === false) return '  (was already closed)';
+    if (d.reason === 'operator') return '  (an operator had opened it)';
+    return d.reason ? `  (had tripped: ${d.reason} on ${d.scope})` : '';
+  }
+  return '';
+}
+
+function overrideLine(o: Override, nowMs: number): string {
+  return `  ${o.scope}  ${formatLimit(o.limitUsd)} until ${at(o.untilMs, nowMs)} by ${o.who}: "${o.why}"`;
+}
+
+/** The newest `n` entries of a log, oldest first, under a header that says how many there are. */
+function tail<T>(title: string, entries: T[], n: number, line: (e: T) => string): string[] {
+  if (entries.length === 0) return [`${title}: none`];
+  const shown = entries.slice(-n);
+  return [`${title} (${shown.length === entries.length ? 'all' : `newest ${shown.length}`} of ${entries.length})`, ...shown.map(line)];
+}
+
+/**
+ * A query answers with the ledger's state as of its last update (a workflow's clock only moves
+ * when it works), so after a quiet spell its hour or day may be over; the next update rolls it.
+ */
+function staleNote(snapshot: BudgetSnapshot, nowMs: number): string[] {
+  const current = windowKeys(nowMs, snapshot.limits.timezone);
+  const ended = [
+    ...(current.hour !== snapshot.windows.hour ? [`hour ${snapshot.windows.hour}`] : []),
+    ...(current.day !== snapshot.windows.day ? [`day ${snapshot.windows.day}`] : []),
+  ];
+  if (ended.length === 0) return [];
+  return [`note: the ledger has been idle since then; the ${ended.join(' and ')} window(s) shown have ended, their settled spend no longer counts`];
+}
+
+/** The whole `pantheon budget` text, ending without a newline. */
+export function renderBudget(snapshot: BudgetSnapshot, options: BudgetViewOptions): string {
+  const now = options.nowMs ?? snapshot.asOfMs;
+  const maxTasks = options.tasks ?? 5;
+  const maxLog = options.log ?? 5;
+  const isTask = (v: ScopeView) => v.scope.startsWith('task:');
+  const holding = snapshot.scopes
+    .filter((v) => isTask(v) && (v.reservedUsd > 0 || v.reservedTokens > 0))
+    .sort((a, b) => b.reservedUsd - a.reservedUsd || a.scope.localeCompare(b.scope));
+  const rows = [...snapshot.scopes.filter((v) => !isTask(v)), ...holding.slice(0, maxTasks)];
+  const width = Math.max(...rows.map((v) => scopeLabel(v.scope).length));
+  const o = snapshot.outstanding;
+
+  const lines = [
+    `budget ledger ${options.ledgerId} at ${options.address} (namespace ${options.namespace})`,
+    `state as of the ledger's last update, ${at(snapshot.asOfMs, now)}; windows: hour ${snapshot.windows.hour}, day ${snapshot.windows.day} (${snapshot.limits.timezone})`,
+    ...staleNote(snapshot, now),
+    '',
+    ...breakerLines(snapshot.breaker, snapshot.audit, now),
+    '',
+    'spend ([#] settled, [+] reserved, [.] free)',
+    ...rows.map((v) => `  ${scopeLine(v, width)}`),
+  ];
+  if (holding.length > maxTasks) lines.push(`  … and ${holding.length - maxTasks} more task(s) holding reservations`);
+  lines.push(
+    `reservations outstanding: ${o.count}, holding ${formatSpend(o.usd)} (${o.tokens} tokens); tasks tracked: ${snapshot.tasksTracked}`,
+    '',
+    ...(snapshot.overrides.length ? ['overrides', ...snapshot.overrides.map((ov) => overrideLine(ov, now))] : ['overrides: none']),
+    ...tail('alerts', snapshot.alerts, maxLog, (a) => `  ${iso(a.at)}  ${a.kind}  ${a.scope}  ${a.message}`),
+    ...tail('audit', snapshot.audit, maxLog, (e) => `  ${iso(e.at)}  ${e.action}  by ${e.who}: "${e.why}"${auditDetails(e)}`),
+  );
+  return lines.join('\n');
+}

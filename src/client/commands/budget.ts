@@ -1,0 +1,161 @@
+import { isGrpcDeadlineError, WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, type Client } from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
+import { parseArgs } from 'node:util';
+import type { OperatorInput, OverrideInput } from '../../budget/messages';
+import { OVERRIDABLE_SCOPE } from '../../budget/scopes';
+import type { BudgetSnapshot } from '../../budget/snapshot';
+import { loadConfig, type PantheonConfig } from '../../config/env';
+import { PantheonError } from '../../errors';
+import { BUDGET_LEDGER_ID, budgetQuery, closeBreakerUpdate, openBreakerUpdate, setOverrideUpdate } from '../../workflows/budget-ledger-defs';
+import { breakerLines, formatLimit, renderBudget } from '../budget-view';
+import { connectClient, DEFAULT_TEMPORAL_ADDRESS } from '../connection';
+
+export const BUDGET_USAGE = `pantheon budget [show] [--json] [--tasks N]  spend against every limit, the breaker, alerts and audit
+pantheon budget close --who NAME --why TEXT  close the circuit breaker (audited)
+pantheon budget open --who NAME --why TEXT   open it: every LLM call is denied until closed (audited)
+pantheon budget override --scope SCOPE --usd N --minutes M --who NAME --why TEXT
+                                             a temporary USD limit for system:hour|day, agent:<name>:hour|day or task:<id>`;
+
+/** How long the ledger gets to answer: it answers at once when a worker runs its task queue. */
+const LEDGER_TIMEOUT_MS = 15_000;
+
+const invalid = (field: string, message: string) => PantheonError.of('invalid_input', `${field}: ${message}`, { details: { field } });
+
+/** --who and --why: required, non-blank, within the ledger's limits (checked here, so nothing is sent). */
+function operatorOf(values: { who?: string; why?: string }, sub: string, purpose: string): OperatorInput {
+  const usage = BUDGET_USAGE.split('\n').find((line) => line.startsWith(`pantheon budget ${sub} `));
+  const text = (flag: '--who' | '--why', value: string | undefined, max: number, help: string) => {
+    if (value === undefined) throw invalid(flag, `required: ${help}, for the ledger's audit log${usage ? `\nusage: ${usage}` : ''}`);
+    const trimmed = value.trim();
+    if (!trimmed) throw invalid(flag, `must not be blank: ${help}`);
+    if (trimmed.length > max) throw invalid(flag, `at most ${max} characters, got ${trimmed.length}`);
+    return trimmed;
+  };
+  return { who: text('--who', values.who, 100, 'your name'), why: text('--why', values.why, 500, `why you ${purpose}`) };
+}
+
+function numberOf(flag: string, value: string | undefined, check: (n: number) => boolean, expected: string): number {
+  if (value === undefined) throw invalid(flag, `required (${expected})`);
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || !check(n)) throw invalid(flag, `expected ${expected}, got "${value}"`);
+  return n;
+}
+
+function overrideOf(values: Record<string, string | undefined>, nowMs: number): OverrideInput {
+  const scope = values.scope;
+  if (scope === undefined) throw invalid('--scope', 'required: system:hour, system:day, agent:<name>:hour|day or task:<id>');
+  if (scope.length > 300 || !OVERRIDABLE_SCOPE.test(scope)) {
+    throw invalid('--scope', `"${scope}" is not a scope: use system:hour, system:day, agent:<name>:hour|day or task:<id>`);
+  }
+  const usd = numberOf('--usd', values.usd, (n) => n >= 0, 'a USD amount of 0 or more');
+  const minutes = numberOf('--minutes', values.minutes, (n) => n > 0 && n <= 366 * 24 * 60, 'minutes above 0 (at most a year)');
+  return { ...operatorOf(values, 'override', 'override a limit'), scope, limitUsd: usd, untilMs: Math.round(nowMs + minutes * 60_000) };
+}
+
+interface Ledger {
+  client: Client;
+  ledgerId: string;
+  address: string;
+  namespace: string;
+}
+
+/** The running ledger, or a clear error. Never starts one: that is a worker's job (it knows the limits). */
+async function withLedger<T>(config: PantheonConfig, body: (ledger: Ledger) => Promise<T>): Promise<T> {
+  const address = config.temporal.address ?? DEFAULT_TEMPORAL_ADDRESS;
+  const ledgerId = config.budget.ledgerId ?? BUDGET_LEDGER_ID;
+  let connected: Awaited<ReturnType<typeof connectClient>>;
+  try {
+    connected = await connectClient(config);
+  } catch (err) {
+    throw new Error(`cannot reach Temporal at ${address}: ${(err as Error).message} (is the server up? TEMPORAL_ADDRESS names it)`);
+  }
+  const { client, close } = connected;
+  const ledger = { client, ledgerId, address, namespace: config.temporal.namespace };
+  const where = `workflow "${ledgerId}" in namespace "${ledger.namespace}"`;
+  try {
+    let status: string;
+    let taskQueue = '?';
+    try {
+      const description = await client.withDeadline(Date.now() + LEDGER_TIMEOUT_MS, () => client.workflow.getHandle(ledgerId).describe());
+      status = description.status.name;
+      taskQueue = description.taskQueue;
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+      status = 'NOT_FOUND';
+    }
+    if (status !== 'RUNNING') {
+      const found = status === 'NOT_FOUND' ? `no ${where}` : `${where} is ${status.toLowerCase()}`;
+      throw new Error(`no budget ledger at ${address}: start a worker first (${found})`);
+    }
+    try {
+      return await client.withDeadline(Date.now() + LEDGER_TIMEOUT_MS, () => body(ledger));
+    } catch (err) {
+      if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || isGrpcDeadlineError(err)) {
+        throw new Error(
+          `the budget ledger at ${address} (${where}) did not answer within ${LEDGER_TIMEOUT_MS / 1000} s: is a worker polling its task queue "${taskQueue}"? ` +
+            'An operator action may still be applied when one does: check with `pantheon budget`.',
+        );
+      }
+      throw err;
+    }
+  } finally {
+    await close();
+  }
+}
+
+const snapshotOf = (ledger: Ledger): Promise<BudgetSnapshot> => ledger.client.workflow.getHandle(ledger.ledgerId).query(budgetQuery);
+
+async function operate<Ret, Arg>(ledger: Ledger, def: UpdateDefinition<Ret, [Arg]>, arg: Arg): Promise<Ret> {
+  try {
+    return await ledger.client.workflow.getHandle(ledger.ledgerId).executeUpdate(def, { args: [arg] });
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) {
+      throw PantheonError.of('invalid_input', `the budget ledger refused ${def.name}: ${err.cause?.message ?? err.message}`, { cause: err });
+    }
+    throw err;
+  }
+}
+
+export async function budgetCommand(argv: string[]): Promise<void> {
+  const first = argv[0];
+  const sub = first === undefined || first.startsWith('-') ? 'show' : first;
+  const args = sub === first ? argv.slice(1) : argv;
+  const operatorFlags = { who: { type: 'string' }, why: { type: 'string' } } as const;
+
+  if (sub === 'show') {
+    const { values } = parseArgs({ args, options: { json: { type: 'boolean', default: false }, tasks: { type: 'string', default: '5' } } });
+    const tasks = numberOf('--tasks', values.tasks, (n) => Number.isInteger(n) && n >= 0, 'a whole number of 0 or more');
+    await withLedger(loadConfig(), async (ledger) => {
+      const snapshot = await snapshotOf(ledger);
+      console.log(values.json ? JSON.stringify(snapshot, null, 2) : renderBudget(snapshot, { ledgerId: ledger.ledgerId, address: ledger.address, namespace: ledger.namespace, tasks, nowMs: Date.now() }));
+    });
+    return;
+  }
+
+  if (sub === 'close' || sub === 'open') {
+    const { values } = parseArgs({ args, options: operatorFlags });
+    const action = operatorOf(values, sub, `${sub} the breaker`);
+    await withLedger(loadConfig(), async (ledger) => {
+      await operate(ledger, sub === 'close' ? closeBreakerUpdate : openBreakerUpdate, action);
+      const snapshot = await snapshotOf(ledger);
+      console.log(`breaker ${sub === 'close' ? 'closed' : 'opened'} by ${action.who}: "${action.why}"`);
+      console.log(breakerLines(snapshot.breaker, snapshot.audit, Date.now()).join('\n'));
+    });
+    return;
+  }
+
+  if (sub === 'override') {
+    const { values } = parseArgs({ args, options: { ...operatorFlags, scope: { type: 'string' }, usd: { type: 'string' }, minutes: { type: 'string' } } });
+    const request = overrideOf(values, Date.now());
+    await withLedger(loadConfig(), async (ledger) => {
+      await operate(ledger, setOverrideUpdate, request);
+      const snapshot = await snapshotOf(ledger);
+      console.log(`override set by ${request.who}: ${request.scope} limited to ${formatLimit(request.limitUsd)} until ${new Date(request.untilMs).toISOString()}`);
+      for (const o of snapshot.overrides) console.log(`  ${o.scope}  ${formatLimit(o.limitUsd)} until ${new Date(o.untilMs).toISOString()} by ${o.who}: "${o.why}"`);
+      console.log(breakerLines(snapshot.breaker, snapshot.audit, Date.now()).join('\n'));
+    });
+    return;
+  }
+
+  throw PantheonError.of('invalid_input', `budget: unknown subcommand "${sub}"\n${BUDGET_USAGE}`, { details: { field: 'subcommand' } });
+}

@@ -1,0 +1,37 @@
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { WORKFLOWS_PATH } from './task-worker';
+
+export interface LedgerWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  /** The budget queue: separate from the task queue so the ledger outlives a draining task worker. */
+  taskQueue: string;
+  workflowBundle?: WorkerOptions['workflowBundle'];
+}
+
+/**
+ * A worker that only runs the budget ledger workflow. It is shut down after the task worker:
+ * activities still draining must be able to settle their reservations.
+ */
+export function createLedgerWorker(options: LedgerWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+  });
+}
+
+/** Runs the task worker and the ledger worker; stops the task worker first, then the ledger. */
+export async function runWorkersInOrder(taskWorker: Worker, ledgerWorker: Worker, signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM']): Promise<void> {
+  const stop = () => taskWorker.getState() === 'RUNNING' && taskWorker.shutdown();
+  for (const signal of signals) process.once(signal, stop);
+  const ledgerRun = ledgerWorker.run();
+  try {
+    await taskWorker.run();
+  } finally {
+    for (const signal of signals) process.off(signal, stop);
+    ledgerWorker.shutdown();
+    await ledgerRun;
+  }
+}

@@ -1,0 +1,177 @@
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { createBudgetGate, type BudgetGate } from '../../src/budget/gate';
+import { DEFAULT_LIMITS, type Limits } from '../../src/budget/limits';
+import type { BudgetSnapshot } from '../../src/budget/snapshot';
+import { PantheonError } from '../../src/errors';
+import { runCli } from '../support/cli';
+
+/**
+ * `pantheon budget` run as a user runs it (its own process) against a ledger this test starts on
+ * the suite's dev server: a worker registering the workflows on a queue of its own, and a gate.
+ */
+
+const unique = `${process.pid}-${Date.now()}`;
+const taskQueue = `budget-cli-${unique}`;
+const ledgerId = `ledger-budget-cli-${unique}`;
+const limits: Limits = { ...DEFAULT_LIMITS, circuitBreaker: { ...DEFAULT_LIMITS.circuitBreaker, maxCallsPerTaskPerMinute: 1000 } };
+
+let connection: Connection;
+let client: Client;
+let native: NativeConnection;
+let worker: Worker;
+let running: Promise<void>;
+let gate: BudgetGate;
+let address: string;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {
+    // Another test file in this process installed it.
+  }
+  address = process.env.PANTHEON_TEST_TEMPORAL_ADDRESS!;
+  if (!address) throw new Error('PANTHEON_TEST_TEMPORAL_ADDRESS is unset: run with jest (globalSetup starts the server)');
+  native = await NativeConnection.connect({ address });
+  worker = await Worker.create({ connection: native, namespace: 'default', taskQueue, workflowBundle: { codePath: process.env.PANTHEON_TEST_BUNDLE! } });
+  running = worker.run();
+  connection = await Connection.connect({ address });
+  client = new Client({ connection, namespace: 'default' });
+  gate = createBudgetGate({ client, taskQueue, limits, ledgerId });
+
+  // One call finished ($0.23 of its $0.40 worst case) and one still in flight ($0.30 held).
+  const done = await gate.reserveAmount({ key: 'k-done', taskId: 't-done', agent: 'DatabaseAgent', usd: 0.4, tokens: 2000 });
+  await gate.settle(done.id, { usd: 0.23, tokens: 1200 });
+  await gate.reserveAmount({ key: 'k-held', taskId: 't-held', agent: 'ResearchAgent', usd: 0.3, tokens: 1500 });
+  env = { TEMPORAL_ADDRESS: address, PANTHEON_LEDGER_ID: ledgerId };
+});
+
+afterAll(async () => {
+  await client?.workflow.getHandle(ledgerId).terminate('test over').catch(() => undefined);
+  if (worker) {
+    worker.shutdown();
+    await running;
+  }
+  await native?.close();
+  await connection?.close();
+});
+
+const reserveOnce = (key: string) => gate.reserveAmount({ key, taskId: 't-probe', agent: 'DatabaseAgent', usd: 0.01, tokens: 10 });
+
+async function expectNotStarted(workflowId: string): Promise<void> {
+  await expect(client.workflow.getHandle(workflowId).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+}
+
+describe('pantheon budget', () => {
+  it('shows spend against every limit as bars, settled and reserved apart, and the breaker', async () => {
+    const run = await runCli(['budget'], env);
+
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const out = run.stdout;
+    expect(out).toContain(`budget ledger ${ledgerId} at ${address} (namespace default)`);
+    expect(out).toMatch(/\nbreaker {2}closed\n/);
+    // 0.23 of 5 is 0.9 cell, 0.53 is 2.1 cells; the day's 20 dollars make 0.2 and 0.5 cell.
+    expect(out).toMatch(/\n {2}system hour +\[#\+\.{18}\] {2}\$0\.2300 settled \+ \$0\.3000 reserved of \$5\.00 \(11%\)\n/);
+    expect(out).toMatch(/\n {2}system day +\[\+\.{19}\] {2}\$0\.2300 settled \+ \$0\.3000 reserved of \$20\.00 \(3%\)\n/);
+    expect(out).toMatch(/\n {2}agent DatabaseAgent hour +\[#{9}\.{11}\] {2}\$0\.2300 settled \+ \$0\.0000 reserved of \$0\.50 \(46%\)\n/);
+    expect(out).toMatch(/\n {2}agent DatabaseAgent day +\[##\.{18}\] {2}\$0\.2300 settled \+ \$0\.0000 reserved of \$2\.00 \(12%\)\n/);
+    expect(out).toMatch(/\n {2}agent ResearchAgent hour +\[\+{12}\.{8}\] {2}\$0\.0000 settled \+ \$0\.3000 reserved of \$0\.50 \(60%\)\n/);
+    expect(out).toMatch(/\n {2}agent ResearchAgent day +\[\+{3}\.{17}\] {2}\$0\.0000 settled \+ \$0\.3000 reserved of \$2\.00 \(15%\)\n/);
+    // Only tasks holding reservations are listed.
+    expect(out).toMatch(/\n {2}task t-held +\[\+{12}\.{8}\] {2}\$0\.0000 settled \+ \$0\.3000 reserved of \$0\.50 \(60%\); tokens 0 \+ 1500 of 8000\n/);
+    expect(out).not.toContain('task t-done');
+    expect(out).toContain('reservations outstanding: 1, holding $0.3000 (1500 tokens); tasks tracked: 2');
+    expect(out).toContain('audit: none');
+  });
+
+  it('prints the raw snapshot with --json', async () => {
+    const run = await runCli(['budget', 'show', '--json'], env);
+
+    expect(run.code).toBe(0);
+    const snapshot = JSON.parse(run.stdout) as BudgetSnapshot;
+    expect(snapshot).toEqual(await gate.snapshot());
+    expect(snapshot.scopes.find((s) => s.scope === 'system:hour')).toMatchObject({ limitUsd: 5, settledUsd: 0.23, reservedUsd: 0.3 });
+    expect(snapshot.breaker).toEqual({ open: false });
+  });
+
+  it('opens the breaker for an operator, so the gate denies, and closes it again, audited with who and why', async () => {
+    const opened = await runCli(['budget', 'open', '--who', 'ops', '--why', 'test'], env);
+
+    expect(opened.stderr).toBe('');
+    expect(opened.code).toBe(0);
+    expect(opened.stdout).toContain('breaker opened by ops: "test"\nbreaker  OPEN: every reservation is denied\n  why      operator: "test"\n  who      ops\n');
+    expect(opened.stdout).toContain('  retryAt  none: only an operator closes it');
+    expect((await gate.snapshot()).breaker).toMatchObject({ open: true, reason: 'operator' });
+    const denied = await reserveOnce('k-while-open').catch((err: unknown) => err);
+    expect(denied).toBeInstanceOf(PantheonError);
+    expect((denied as PantheonError).type).toBe('breaker_open');
+
+    const shown = await runCli(['budget'], env);
+    expect(shown.stdout).toMatch(/\nbreaker {2}OPEN: every reservation is denied\n {2}why {6}operator: "test"\n {2}who {6}ops\n {2}since {4}\S+Z \(\d+s ago\)\n/);
+
+    const closed = await runCli(['budget', 'close', '--who', 'ops', '--why', 'all clear'], env);
+    expect(closed.stderr).toBe('');
+    expect(closed.code).toBe(0);
+    expect(closed.stdout).toMatch(/^breaker closed by ops: "all clear"\nbreaker {2}closed; last closed \S+Z \(\d+s ago\) by ops: "all clear"\n$/);
+    await expect(reserveOnce('k-after-close')).resolves.toMatchObject({ id: 'k-after-close' });
+
+    const snapshot = await gate.snapshot();
+    expect(snapshot.breaker).toEqual({ open: false });
+    expect(snapshot.audit.map(({ action, who, why }) => ({ action, who, why }))).toEqual([
+      { action: 'openBreaker', who: 'ops', why: 'test' },
+      { action: 'closeBreaker', who: 'ops', why: 'all clear' },
+    ]);
+    const after = await runCli(['budget'], env);
+    expect(after.stdout).toMatch(/\naudit \(all of 2\)\n {2}\S+Z {2}openBreaker {2}by ops: "test"\n {2}\S+Z {2}closeBreaker {2}by ops: "all clear" {2}\(an operator had opened it\)/);
+  });
+
+  it('sets a temporary limit for one scope', async () => {
+    const run = await runCli(['budget', 'override', '--scope', 'system:day', '--usd', '50', '--minutes', '30', '--who', 'ops', '--why', 'launch day'], env);
+
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^override set by ops: system:day limited to \$50\.00 until \S+Z\n/);
+    expect(run.stdout).toContain('breaker  closed;');
+    const snapshot = await gate.snapshot();
+    expect(snapshot.scopes.find((s) => s.scope === 'system:day')!.limitUsd).toBe(50);
+    expect(snapshot.overrides).toEqual([expect.objectContaining({ scope: 'system:day', limitUsd: 50, who: 'ops', why: 'launch day' })]);
+    const left = snapshot.overrides[0].untilMs - Date.now();
+    expect(left).toBeGreaterThan(25 * 60_000);
+    expect(left).toBeLessThanOrEqual(30 * 60_000);
+  });
+
+  const badInputs: Array<{ name: string; args: string[]; message: RegExp }> = [
+    { name: 'close without --why', args: ['budget', 'close', '--who', 'ops'], message: /^error: invalid_input: --why: required/ },
+    { name: 'open without --who', args: ['budget', 'open', '--why', 'test'], message: /^error: invalid_input: --who: required/ },
+    { name: 'open with a blank --why', args: ['budget', 'open', '--who', 'ops', '--why', '  '], message: /^error: invalid_input: --why: must not be blank/ },
+    { name: 'an override without --why', args: ['budget', 'override', '--scope', 'system:day', '--usd', '1', '--minutes', '5', '--who', 'ops'], message: /--why: required/ },
+    { name: 'an override of no scope', args: ['budget', 'override', '--scope', 'everything', '--usd', '1', '--minutes', '5', '--who', 'ops', '--why', 'x'], message: /--scope: "everything" is not a scope/ },
+    { name: 'an override of no amount', args: ['budget', 'override', '--scope', 'system:day', '--usd', 'lots', '--minutes', '5', '--who', 'ops', '--why', 'x'], message: /--usd: expected a USD amount/ },
+    { name: 'an unknown subcommand', args: ['budget', 'reset'], message: /budget: unknown subcommand "reset"/ },
+  ];
+
+  it.each(badInputs)('rejects $name naming the flag, exit 1, and sends nothing', async ({ args, message }) => {
+    const before = await gate.snapshot();
+    const run = await runCli(args, env);
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(message);
+    expect(run.stdout).toBe('');
+    const after = await gate.snapshot();
+    expect(after.audit).toEqual(before.audit);
+    expect(after.breaker).toEqual(before.breaker);
+  });
+
+  it('says clearly that no ledger runs, and starts none', async () => {
+    const missing = `ledger-missing-${unique}`;
+    for (const args of [['budget'], ['budget', 'open', '--who', 'ops', '--why', 'test']]) {
+      const run = await runCli(args, { ...env, PANTHEON_LEDGER_ID: missing });
+      expect(run.code).toBe(1);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toBe(`error: no budget ledger at ${address}: start a worker first (no workflow "${missing}" in namespace "default")\n`);
+    }
+    await expectNotStarted(missing);
+  });
+});
