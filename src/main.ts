@@ -20,7 +20,7 @@ import { createTaskWorker } from './workers/task-worker';
  */
 async function main(): Promise<void> {
   const base = loadConfig({ PANTHEON_OFFLINE_LATENCY_MS: '150', ...process.env });
-  const logger = createLogger({ ...base.log, level: process.env.LOG_LEVEL ?? 'warn' });
+  const logger = createLogger({ ...base.log, level: process.env.LOG_LEVEL ?? 'error' });
   // Shutdown order is ours (runWorkersInOrder): the task worker drains first, then the ledger.
   Runtime.install({ logger: temporalLoggerFor(logger), shutdownSignals: [] });
 

@@ -37,8 +37,8 @@ export function createRunSpecialist({ llm, roster }: Pick<ActivityDeps, 'llm' | 
     try {
       return await iterate(llm, specialist, input, state);
     } catch (err) {
-      // What the failed run spent goes into the failure chain (and the dead-letter record).
-      if (err instanceof PantheonError) err.details.spentUsd = state.costUsd;
+      // What the failed run spent and did goes into the failure chain (and the task's totals).
+      if (err instanceof PantheonError) Object.assign(err.details, { runCostUsd: state.costUsd, runTokens: state.tokens, runIterations: state.iteration });
       throw err;
     }
   };

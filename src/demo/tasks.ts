@@ -21,13 +21,26 @@ export const DEMO_TASKS: Array<{ slug: string; task: TaskInput }> = [
     task: { objective: 'Which open questions remain about the cited durability claims of Kafka and Pulsar? Keep the writeup concise.' },
   },
   {
+    // Long enough that its context is compressed (every 3 iterations here) within the default
+    // per-task budget of 8000 tokens.
     slug: 'tenant-migration',
     task: {
       objective: [
         'Migrate these Postgres tables to the new tenant-aware schema:',
-        ...['users', 'orders', 'order_items', 'products', 'invoices', 'payments', 'refunds', 'shipments', 'addresses', 'coupons', 'reviews', 'audit_log'].map((t) => `- ${t}`),
+        ...['users', 'orders', 'order_items', 'invoices', 'payments'].map((t) => `- ${t}`),
       ].join('\n'),
       constraints: ['no downtime for the checkout flow'],
+      compressEvery: 3,
+    },
+  },
+  {
+    // Too long for the default per_task_tokens (8000): stopped at its budget, not run up a bill.
+    slug: 'warehouse-backfill',
+    task: {
+      objective: [
+        'Backfill tenant ids into these Postgres warehouse tables:',
+        ...Array.from({ length: 16 }, (_, i) => `- fact_sales_${2010 + i}`),
+      ].join('\n'),
     },
   },
   {

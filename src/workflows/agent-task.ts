@@ -193,6 +193,10 @@ export async function agentTask(input: unknown): Promise<TaskOutcome> {
         if (isCancellation(err)) throw err;
         const failure = describeFailure(err, activity, specialist);
         state.failures.push(failure);
+        // A failed run still spent money and did work: the totals must say so.
+        state.costUsd += failure.runCostUsd ?? 0;
+        state.tokens += failure.runTokens ?? 0;
+        state.iteration = failure.runIterations ?? state.iteration;
         if (failure.type === 'budget_exceeded') throw new BudgetStop(failure.message);
         // A specialist whose own budget window is spent is as good as failed: send the work elsewhere.
         const reassignable = retriesExhausted(failure) || failure.type === 'agent_budget_exhausted';

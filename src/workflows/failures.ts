@@ -8,13 +8,15 @@ export function describeFailure(err: unknown, activity: string, specialist?: str
   const retryState = err instanceof ActivityFailure ? err.retryState : undefined;
   const base = { activity, specialist, retryState: retryState ?? 'UNKNOWN' };
   if (cause instanceof ApplicationFailure) {
-    const details = (cause.details?.[0] ?? {}) as { attempt?: number; spentUsd?: number; retryAtMs?: number };
+    const details = (cause.details?.[0] ?? {}) as { attempt?: number; runCostUsd?: number; runTokens?: number; runIterations?: number; retryAtMs?: number };
     return {
       ...base,
       type: cause.type ?? 'unexpected',
       message: cause.message,
       attempts: details.attempt,
-      spentUsd: details.spentUsd,
+      runCostUsd: details.runCostUsd,
+      runTokens: details.runTokens,
+      runIterations: details.runIterations,
       ...(details.retryAtMs !== undefined && { retryAtMs: details.retryAtMs }),
     };
   }

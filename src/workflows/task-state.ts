@@ -15,8 +15,10 @@ export interface FailureRecord {
   retryState: string;
   /** The attempt that failed last, when the activity reported it. */
   attempts?: number;
-  /** What the failed run had spent, when the activity reported it. */
-  spentUsd?: number;
+  /** What the failed specialist run had spent and done, when the activity reported it. */
+  runCostUsd?: number;
+  runTokens?: number;
+  runIterations?: number;
   /** For breaker_open: when the tripped window ends. */
   retryAtMs?: number;
 }
