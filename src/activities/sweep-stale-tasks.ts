@@ -22,9 +22,11 @@ const RUNNING_TASKS = "WorkflowType = 'agentTask' AND ExecutionStatus = 'Running
  * Requeues are bounded by each task's maxRequeues, so a poison task ends cancelled, not looping.
  */
 export function createSweepStaleTasks({ client, roster, alerter, now = Date.now }: SweeperDeps) {
-  return async function sweepStaleTasks({ policy }: SweepStaleTasksInput): Promise<SweepReport> {
+  return async function sweepStaleTasks({ policy, taskQueue }: SweepStaleTasksInput): Promise<SweepReport> {
     const report: SweepReport = { checked: 0, stale: [] };
-    for await (const info of client.workflow.list({ query: RUNNING_TASKS, pageSize: 200 })) {
+    // Task queue names come from configuration, but a quote must still not change the query.
+    const query = taskQueue ? `${RUNNING_TASKS} AND TaskQueue = '${taskQueue.replace(/'/g, '')}'` : RUNNING_TASKS;
+    for await (const info of client.workflow.list({ query, pageSize: 200 })) {
       report.checked += 1;
       Context.current().heartbeat(report.checked);
       const name = info.typedSearchAttributes.get(TaskSpecialist);

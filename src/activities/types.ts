@@ -108,6 +108,8 @@ export type StalePolicy = (typeof STALE_POLICIES)[number];
 
 export interface SweepStaleTasksInput {
   policy: StalePolicy;
+  /** Only tasks on this queue; unset sweeps every agentTask in the namespace. */
+  taskQueue?: string;
 }
 
 export interface SweepReport {

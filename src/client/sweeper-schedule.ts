@@ -21,7 +21,7 @@ function options(config: SweeperScheduleConfig): ScheduleOptions {
       type: 'startWorkflow',
       workflowType: 'staleTaskSweeper' satisfies (typeof staleTaskSweeper)['name'],
       taskQueue: config.taskQueue,
-      args: [{ policy: config.policy }],
+      args: [{ policy: config.policy, taskQueue: config.taskQueue }],
     },
     // A sweep that overlaps the previous one would only repeat its work.
     policies: { overlap: 'SKIP', catchupWindow: '1m' },

@@ -9,6 +9,7 @@ import { costOf } from '../../src/llm/pricing';
 import { TaskInputSchema, type TaskInput } from '../../src/tasks/task-input';
 import { stateQuery } from '../../src/workflows/agent-task-api';
 import type { TaskOutcome, TaskState } from '../../src/workflows/task-state';
+import { maybeRecordHistory } from '../support/history';
 import { GENEROUS_LIMITS, startHarness, testAddress, type Harness } from '../support/harness';
 
 /** What the provider actually billed, recomputed from its own call log with the pinned prices. */
@@ -36,6 +37,18 @@ async function waitFor(h: Harness, taskId: string, done: (s: TaskState) => boole
     if (done(state)) return state;
     await new Promise((r) => setTimeout(r, 150));
   }
+}
+
+/** Cancels waiting tasks and waits until they have ended, so no task outlives its test. */
+async function cancelAndWait(h: Harness, taskIds: string[]): Promise<void> {
+  const outcomes = await Promise.all(
+    taskIds.map(async (taskId) => {
+      const handle = h.client.workflow.getHandle(taskId);
+      await handle.cancel();
+      return (await handle.result()) as TaskOutcome;
+    }),
+  );
+  expect(outcomes.every((o) => o.status === 'cancelled')).toBe(true);
 }
 
 const SYSTEM_LIMIT_USD = 0.004;
@@ -85,7 +98,7 @@ describe('hard limits under concurrency', () => {
       const callsAfterTrip = h.provider.calls().length;
       await new Promise((r) => setTimeout(r, 1500));
       expect(h.provider.calls().length).toBe(callsAfterTrip);
-      await Promise.all(states.filter((s) => s.status === 'waiting_budget').map((s) => h.client.workflow.getHandle(s.taskId).cancel()));
+      await cancelAndWait(h, states.filter((s) => s.status === 'waiting_budget').map((s) => s.taskId));
     } finally {
       await h.stop();
     }
@@ -106,7 +119,7 @@ describe('runaway detection and charging', () => {
       const snapshot = await h.gate.snapshot();
       expect(snapshot.breaker).toEqual(expect.objectContaining({ open: true, reason: 'runaway_calls', scope: `task:${taskId}` }));
       expect(snapshot.alerts).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'breaker_open' })]));
-      await h.client.workflow.getHandle(taskId).cancel();
+      await cancelAndWait(h, [taskId]);
     } finally {
       await h.stop();
     }
@@ -142,6 +155,7 @@ describe('runaway detection and charging', () => {
       expect(outcome.reasons[0]).toMatch(/8000/);
       const taskScope = (await h.gate.snapshot()).scopes.find((s) => s.scope === `task:${taskId}:tokens` || s.scope === `task:${taskId}`)!;
       expect(taskScope.settledTokens).toBeLessThanOrEqual(DEFAULT_LIMITS.perTaskTokens);
+      await maybeRecordHistory(h.client, taskId, 'budget-exceeded-task');
     } finally {
       await h.stop();
     }

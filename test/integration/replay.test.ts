@@ -11,8 +11,19 @@ import { HISTORY_FIXTURES } from '../support/history';
 const fixtures = fs.readdirSync(HISTORY_FIXTURES).filter((f) => f.endsWith('.json')).sort();
 
 describe('workflow replay', () => {
-  it('has recorded histories for every agentTask path we guard', () => {
-    expect(fixtures).toEqual(expect.arrayContaining(['completed-database-task.json', 'rejected-vague-task.json', 'compressed-long-task.json']));
+  it('has recorded histories for every workflow path we guard', () => {
+    expect(fixtures).toEqual(
+      expect.arrayContaining([
+        'completed-database-task.json',
+        'rejected-vague-task.json',
+        'compressed-long-task.json',
+        'reassigned-task.json',
+        'dead-lettered-task.json',
+        'requeued-stale-task.json',
+        'budget-exceeded-task.json',
+        'budget-ledger.json',
+      ]),
+    );
   });
 
   it.each(fixtures)('replays %s without non-determinism', async (file) => {

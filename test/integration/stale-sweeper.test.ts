@@ -10,6 +10,7 @@ import { TaskStale } from '../../src/workflows/search-attributes';
 import type { TaskOutcome } from '../../src/workflows/task-state';
 import { startHarness, type Harness } from '../support/harness';
 import { startWebhookReceiver } from '../support/webhook';
+import { maybeRecordHistory } from '../support/history';
 
 let h: Harness;
 let webhook: Awaited<ReturnType<typeof startWebhookReceiver>>;
@@ -54,7 +55,7 @@ async function startHeldTask(input: Partial<TaskInput>, delayMs: number, times?:
 }
 
 function sweep(policy: 'flag' | 'requeue' | 'cancel'): Promise<SweepReport> {
-  return h.client.workflow.execute('staleTaskSweeper', { taskQueue: h.taskQueue, workflowId: `sweep-${policy}-${Date.now()}`, args: [{ policy }] });
+  return h.client.workflow.execute('staleTaskSweeper', { taskQueue: h.taskQueue, workflowId: `sweep-${policy}-${Date.now()}`, args: [{ policy, taskQueue: h.taskQueue }] });
 }
 
 describe('stale-task sweeper', () => {
@@ -80,6 +81,7 @@ describe('stale-task sweeper', () => {
     const outcome = (await handle.result()) as TaskOutcome;
     expect(outcome.status).toBe('completed');
     expect(outcome.requeues).toBe(1);
+    await maybeRecordHistory(h.client, handle.workflowId, 'requeued-stale-task');
   });
 
   it('cancels a poison task that stays stale past its requeue bound', async () => {
@@ -110,7 +112,7 @@ describe('stale-task sweeper', () => {
       expect(await ensureSweeperSchedule(h.client, { taskQueue: h.taskQueue, every: '5m', policy: 'requeue', scheduleId })).toBe('updated');
       const description = await h.client.schedule.getHandle(scheduleId).describe();
       expect(description.spec.intervals).toEqual([expect.objectContaining({ every: 5 * 60_000 })]);
-      expect(description.action).toEqual(expect.objectContaining({ workflowType: 'staleTaskSweeper', args: [{ policy: 'requeue' }] }));
+      expect(description.action).toEqual(expect.objectContaining({ workflowType: 'staleTaskSweeper', args: [{ policy: 'requeue', taskQueue: h.taskQueue }] }));
     } finally {
       await h.client.schedule.getHandle(scheduleId).delete();
     }
