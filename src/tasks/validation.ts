@@ -13,10 +13,14 @@ export interface ValidationVerdict {
 
 /** Phrases that point at something the task does not say. */
 const VAGUE_REFERENCES: Array<[RegExp, string]> = [
-  [/\b(the|that|this) (thing|stuff|issue|problem|one)\b(?! (in|with|of|where|that|which)\b)/i, 'refers to "$&" without saying what it is'],
-  [/\b(from|since|like) (yesterday|last (week|time|meeting)|before|earlier)\b/i, 'refers to "$&", which the task does not describe'],
+  [/\b(the|that|this) (thing|stuff)\b/i, 'refers to "$&" without saying what it is'],
+  // "the issue" alone is vague; "the issue reported in OPS-412" is not.
+  [/\b(the|that|this) (issue|problem|one)\b(?=\s*($|[.,;:!?]))/i, 'refers to "$&" without saying what it is'],
+  [/\b(from|since|like) (yesterday|last (week|time|meeting)|before|earlier)\b(?!['’]s)/i, 'refers to "$&", which the task does not describe'],
   [/\bas (discussed|agreed|mentioned|usual)\b/i, 'relies on "$&", which the task does not include'],
-  [/\b(fix|improve|update|clean up|handle|sort out|look at) (it|this|that|things|everything|stuff)\b/i, 'asks to "$&" without naming the target'],
+  [/\b(fix|improve|update|clean up|handle|sort out|look at) (it|things|everything|stuff)\b/i, 'asks to "$&" without naming the target'],
+  // "fix this" is vague; "fix this SQL query" names its target.
+  [/\b(fix|improve|update|clean up|handle|sort out|look at) (this|that)\b(?!\s+[a-z0-9_])/i, 'asks to "$&" without naming the target'],
   [/\bmake (it|things|everything) (better|work|faster|nicer)\b/i, 'asks to "$&" without a measurable goal'],
 ];
 

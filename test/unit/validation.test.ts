@@ -332,3 +332,20 @@ describe('TaskInputSchema', () => {
     expect(issues(null)).toEqual(['(input): Invalid input: expected object, received null']);
   });
 });
+
+describe('specificity does not over-reject concrete tasks that use "this", "the issue" or "yesterday\'s"', () => {
+  it.each([
+    'Fix this SQL query so it uses the index on orders.created_at',
+    'Investigate the issue reported in ticket OPS-412 about slow checkout',
+    "Find why checkout is failing since yesterday's deploy of the payments service",
+  ])('accepts %s', (objective) => {
+    expect(checkSpecificity({ objective, context: '' })).toEqual([]);
+  });
+
+  it.each([
+    ['fix this', /asks to "fix this" without naming the target/],
+    ['Please look at the issue.', /refers to "the issue" without saying what it is/],
+  ])('still rejects %s', (objective, reason) => {
+    expect(checkSpecificity({ objective, context: '' }).join('\n')).toMatch(reason);
+  });
+});
