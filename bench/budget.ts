@@ -46,6 +46,8 @@ export interface BudgetPhase {
 
 export interface BenchBudget {
   ledgerId: string;
+  /** The queue the ledger workflow runs on (apart from the tasks, as in a worker). */
+  taskQueue: string;
   /** The worker's LLM client: reserve → the inner call → settle. */
   llm: LlmClient;
   /**
@@ -101,6 +103,7 @@ export async function startBenchBudget(options: { client: Client; taskQueue: str
 
   return {
     ledgerId,
+    taskQueue,
     llm,
     async newPhase() {
       current = await build();
@@ -116,12 +119,13 @@ export async function startBenchBudget(options: { client: Client; taskQueue: str
 export function budgetSection(input: {
   phase: BudgetPhase;
   ledgerId: string;
+  ledgerQueue: string;
   tasks: number;
   llmCalls: number;
   meanOverheadMs: number;
   outstanding: number;
 }): Section {
-  const { phase, ledgerId, tasks, llmCalls, meanOverheadMs, outstanding } = input;
+  const { phase, ledgerId, ledgerQueue, tasks, llmCalls, meanOverheadMs, outstanding } = input;
   const { reserve, settle, release, ledgerUpdates } = phase.stats;
   const ledgerMsPerTask = (phase.totalMs.reserve + phase.totalMs.settle + phase.totalMs.release) / tasks;
   const share = ledgerMsPerTask / meanOverheadMs;
@@ -143,12 +147,13 @@ export function budgetSection(input: {
       ['denied / errors / outstanding', `${phase.outcomes.denied} / ${phase.outcomes.error} / ${outstanding} (limits generous: nothing is denied)`],
     ],
     notes: [
-      `from gate.stats() of a gate built after the warm-up (the measured tasks only), ledger ${ledgerId}`,
+      `from gate.stats() of a gate built after the warm-up (the measured tasks only); ledger ${ledgerId} on queue ${ledgerQueue}`,
       'a round trip is the caller\'s wait: queueing in the gate\'s batcher (4 updates in flight) + the ledger update',
       `p50/p95 are nearest-rank (the gate's own stats)${windowed ? '; over the last 1000 samples per operation' : ''}; the per-task time sums every round trip`,
     ],
     data: {
       ledgerId,
+      ledgerQueue,
       reserve: json(reserve),
       settle: json(settle),
       release: json(release),

@@ -14,6 +14,7 @@ import { openMemoryStore } from '../src/memory/open-store';
 import { ensureTemporal } from '../src/runtime/temporal';
 import { findTemporalCli } from '../src/runtime/temporal-cli';
 import { loadRoster, type Roster } from '../src/specialists/roster';
+import { createLedgerWorker, runWorkersInOrder } from '../src/workers/ledger-worker';
 import { createTaskWorker, WORKFLOWS_PATH } from '../src/workers/task-worker';
 import { startBenchBudget, type BenchBudget } from './budget';
 import { recordingLlmClient, type RecordingLlmClient } from './recording-llm';
@@ -136,11 +137,13 @@ export async function startBenchEnvironment(options: { latencyMs: number; runId:
     const client = new Client({ connection, namespace: temporal.namespace });
     const taskQueue = `bench-${options.runId}`;
 
-    // As src/workers/deps.ts: the ledger is started before the worker, every LLM call is budgeted.
+    // As src/workers/deps.ts and main.ts: the ledger is started before the workers, on a queue of its
+    // own served by a ledger worker that stops after the task worker; every LLM call is budgeted.
     const llm = recordingLlmClient(createConfiguredLlmClient(config));
     const ledgerId = `bench-ledger-${options.runId}`;
-    progress(`starting budget ledger ${ledgerId}`);
-    const budget = await startBenchBudget({ client, taskQueue, ledgerId, inner: llm, alerter });
+    const budgetQueue = `${taskQueue}-budget`;
+    progress(`starting budget ledger ${ledgerId} on ${budgetQueue}`);
+    const budget = await startBenchBudget({ client, taskQueue: budgetQueue, ledgerId, inner: llm, alerter });
     teardown.push('terminate the budget ledger', () =>
       client.workflow
         .getHandle(ledgerId)
@@ -160,8 +163,10 @@ export async function startBenchEnvironment(options: { latencyMs: number; runId:
       deps,
       workflowBundle: { code },
     });
+    const ledgerWorker = await createLedgerWorker({ connection: nativeConnection, namespace: temporal.namespace, taskQueue: budgetQueue, workflowBundle: { code } });
     let stopping = false;
-    const running = worker.run();
+    // No signal handling of its own: the benchmark's handler aborts the run, then teardown stops both.
+    const running = runWorkersInOrder(worker, ledgerWorker, []);
     const workerFailure = running.then(
       () => {
         throw new Error(stopping ? 'worker stopped' : 'the worker stopped unexpectedly');
@@ -171,7 +176,7 @@ export async function startBenchEnvironment(options: { latencyMs: number; runId:
       },
     ) as Promise<never>;
     workerFailure.catch(() => undefined);
-    teardown.push('shut the worker down', async () => {
+    teardown.push('shut the workers down (tasks, then the ledger)', async () => {
       stopping = true;
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running.catch(() => undefined);

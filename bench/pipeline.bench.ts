@@ -45,6 +45,7 @@ const EXTRA_SECTIONS: Array<(ctx: MeasureContext) => Promise<Section>> = [
     budgetSection({
       phase: budget,
       ledgerId: env.budget.ledgerId,
+      ledgerQueue: env.budget.taskQueue,
       tasks: accounting.length,
       llmCalls: accounting.reduce((s, a) => s + a.calls, 0),
       meanOverheadMs: mean(accounting.map((a) => a.overheadMs)),

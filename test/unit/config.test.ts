@@ -27,7 +27,7 @@ function expectNamesVariable(err: PantheonError, variable: string, message: stri
 describe('loadConfig', () => {
   it('fills in the defaults from an empty environment', () => {
     const config = loadConfig({ PANTHEON_LOG_FORMAT: 'json' });
-    expect(config.temporal).toEqual({ address: undefined, namespace: 'default', uiUrl: 'http://localhost:8233', taskQueue: 'pantheon-tasks' });
+    expect(config.temporal).toEqual({ address: undefined, namespace: 'default', uiUrl: 'http://localhost:8233', taskQueue: 'pantheon-tasks', budgetTaskQueue: 'pantheon-budget' });
     expect(config.llm).toEqual({
       mode: 'auto',
       offlineUrl: undefined,
@@ -53,6 +53,7 @@ describe('loadConfig', () => {
       TEMPORAL_NAMESPACE: 'pantheon-prod',
       TEMPORAL_UI_URL: 'https://temporal.example.com/',
       PANTHEON_TASK_QUEUE: 'agents',
+      PANTHEON_BUDGET_TASK_QUEUE: 'agents-budget',
       PANTHEON_LLM_MODE: 'live',
       PANTHEON_LLM_TIMEOUT_MS: '15000',
       PANTHEON_OFFLINE_LATENCY_MS: '250',
@@ -69,6 +70,7 @@ describe('loadConfig', () => {
       namespace: 'pantheon-prod',
       uiUrl: 'https://temporal.example.com',
       taskQueue: 'agents',
+      budgetTaskQueue: 'agents-budget',
     });
     expect(config.llm).toMatchObject({
       mode: 'live',
