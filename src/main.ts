@@ -54,8 +54,9 @@ async function main(): Promise<void> {
     console.log(`\none task in the Web UI: ${workflowUrl(config, watched[0].handle.workflowId)}`);
     console.log(`all demo tasks:        temporal workflow list --query "WorkflowId STARTS_WITH '${batch}'"`);
     console.log('\nserving: submit more with `npm run pantheon -- submit "<objective>"`; Ctrl-C to stop.');
-    await close();
+    // The client stays open while serving: the budget gate and the sweeper use it.
     await running;
+    await close();
     await connection.close();
     await built.close();
   } finally {
