@@ -2,13 +2,14 @@ import { Client, Connection, WorkflowUpdateFailedError } from '@temporalio/clien
 import { temporal } from '@temporalio/proto';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createBudgetGate, type BudgetGate, type BudgetGateOptions } from '../../src/budget/gate';
-import { DEFAULT_LIMITS, type Limits } from '../../src/budget/limits';
+import type { Limits } from '../../src/budget/limits';
 import type { Alert } from '../../src/budget/ledger-types';
 import { PantheonError } from '../../src/errors';
 import type { ChatRequest } from '../../src/llm/types';
 import { budgetQuery, reserveBatchUpdate, reserveUpdate } from '../../src/workflows/budget-ledger-defs';
 import { testAddress } from '../support/harness';
 import { maybeRecordHistory } from '../support/history';
+import { limitsWith } from '../support/limits';
 
 /**
  * The budget ledger workflow on the suite's real dev server, driven through the gate exactly as
@@ -52,19 +53,6 @@ afterAll(async () => {
   await connection?.close();
 });
 
-function limitsWith(over: Partial<Omit<Limits, 'circuitBreaker'>> & { circuitBreaker?: Partial<Limits['circuitBreaker']> } = {}): Limits {
-  return {
-    ...DEFAULT_LIMITS,
-    perTaskTokens: 1_000_000,
-    perTaskUsd: 100,
-    perAgentHourlyUsd: 100,
-    perAgentDailyUsd: 100,
-    systemHourlyUsd: 100,
-    systemDailyUsd: 100,
-    ...over,
-    circuitBreaker: { ...DEFAULT_LIMITS.circuitBreaker, maxCallsPerTaskPerMinute: 1000, ...over.circuitBreaker },
-  };
-}
 
 function gateFor(name: string, limits: Limits, extra: Partial<BudgetGateOptions> = {}): BudgetGate {
   const ledgerId = `ledger-${name}-${process.pid}-${Date.now()}`;

@@ -10,7 +10,8 @@ import { TaskInputSchema, type TaskInput } from '../../src/tasks/task-input';
 import { stateQuery } from '../../src/workflows/agent-task-api';
 import type { TaskOutcome, TaskState } from '../../src/workflows/task-state';
 import { maybeRecordHistory } from '../support/history';
-import { GENEROUS_LIMITS, startHarness, testAddress, type Harness } from '../support/harness';
+import { limitsWith } from '../support/limits';
+import { startHarness, testAddress, type Harness } from '../support/harness';
 
 /** What the provider actually billed, recomputed from its own call log with the pinned prices. */
 function billed(calls: CallRecord[]): number {
@@ -18,7 +19,7 @@ function billed(calls: CallRecord[]): number {
 }
 
 function limits(overrides: Partial<Limits>, breaker: Partial<Limits['circuitBreaker']> = {}): Limits {
-  return { ...GENEROUS_LIMITS, ...overrides, circuitBreaker: { ...GENEROUS_LIMITS.circuitBreaker, ...breaker } };
+  return limitsWith({ ...overrides, circuitBreaker: breaker });
 }
 
 let seq = 0;

@@ -4,9 +4,10 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { DEFAULT_SYSTEM_MODELS } from '../../src/activities';
 import { createAlerter } from '../../src/alerts/alerter';
-import { activityCallKeys, budgetAlertSink, createBudgetGate, createBudgetedLlmClient, DEFAULT_LIMITS, type BudgetGate, type Limits } from '../../src/budget';
+import { activityCallKeys, budgetAlertSink, createBudgetGate, createBudgetedLlmClient, type BudgetGate, type Limits } from '../../src/budget';
 import { loadConfig } from '../../src/config/env';
 import { createLogger } from '../../src/logging/logger';
+import { limitsWith } from './limits';
 import { repoRoot } from '../../src/config/paths';
 import { startOfflineProvider, type OfflineProvider } from '../../src/llm/offline';
 import { createConfiguredLlmClient } from '../../src/llm/providers';
@@ -53,16 +54,7 @@ export function testAddress(): string {
  * Limits for tests that are not about limits: generous, so only a budget test's own limits bind.
  * Each harness has its own ledger, so tests cannot spend each other's budget.
  */
-export const GENEROUS_LIMITS: Limits = {
-  ...DEFAULT_LIMITS,
-  perTaskTokens: 1_000_000,
-  perTaskUsd: 100,
-  perAgentHourlyUsd: 100,
-  perAgentDailyUsd: 100,
-  systemHourlyUsd: 1000,
-  systemDailyUsd: 1000,
-  circuitBreaker: { ...DEFAULT_LIMITS.circuitBreaker, maxCallsPerTaskPerMinute: 1000 },
-};
+export const GENEROUS_LIMITS: Limits = limitsWith();
 
 export interface HarnessOptions {
   limits?: Limits;

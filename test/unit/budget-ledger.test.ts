@@ -1,25 +1,13 @@
-import { DEFAULT_LIMITS, type Limits } from '../../src/budget/limits';
+import type { Limits } from '../../src/budget/limits';
 import { initialLedgerState, release, reserve, settle } from '../../src/budget/ledger';
 import { DEFAULT_LEDGER_OPTIONS, type Denial, type LedgerState, type ReserveRequest, type ReserveResult } from '../../src/budget/ledger-types';
 import { budgetSnapshot } from '../../src/budget/snapshot';
+import { limitsWith } from '../support/limits';
 
 const at = (iso: string) => Date.parse(iso);
 const T0 = at('2024-05-01T10:00:00Z');
 const MIN = 60_000;
 
-function limitsWith(over: Partial<Omit<Limits, 'circuitBreaker'>> & { circuitBreaker?: Partial<Limits['circuitBreaker']> } = {}): Limits {
-  return {
-    ...DEFAULT_LIMITS,
-    perTaskTokens: 1_000_000,
-    perTaskUsd: 100,
-    perAgentHourlyUsd: 100,
-    perAgentDailyUsd: 100,
-    systemHourlyUsd: 100,
-    systemDailyUsd: 100,
-    ...over,
-    circuitBreaker: { ...DEFAULT_LIMITS.circuitBreaker, maxCallsPerTaskPerMinute: 1000, ...over.circuitBreaker },
-  };
-}
 
 let seq = 0;
 const request = (over: Partial<ReserveRequest> = {}): ReserveRequest => ({ key: `k${++seq}`, taskId: 't1', agent: 'DatabaseAgent', usd: 0.3, tokens: 100, ...over });
