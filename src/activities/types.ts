@@ -60,14 +60,8 @@ export interface RunSpecialistResult {
   promptTokens: number[];
 }
 
-export interface CompressContextInput {
-  taskId: string;
-  specialist: string;
-  task: Task;
-  warnings: string[];
-  summary?: string;
-  history: ChatMessage[];
-}
+/** The specialist's conversation so far: what is summarised. */
+export type CompressContextInput = Omit<RunSpecialistInput, 'iteration'>;
 
 export interface CompressContextResult {
   summary: string;

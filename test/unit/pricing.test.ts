@@ -6,6 +6,7 @@ import pricesFile from '../../src/llm/prices.json';
 import { PRICES, costOf, priceOf, providerOf, worstCaseCostOf, type PriceTable } from '../../src/llm/pricing';
 import type { Usage } from '../../src/llm/types';
 import { fromAnthropicUsage, fromOpenAiUsage, totalTokens } from '../../src/llm/usage';
+import { createPrng } from '../../src/llm/offline/prng';
 
 const AGENTS_DIR = path.join(__dirname, '..', '..', 'agents');
 
@@ -23,17 +24,8 @@ function caught(fn: () => unknown): PantheonError {
   throw new Error('expected a PantheonError, nothing was thrown');
 }
 
-/** A small deterministic PRNG (mulberry32) so the property checks are reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded, so the property checks are reproducible. */
+const prng = createPrng;
 
 describe('fromOpenAiUsage', () => {
   it('splits cached tokens out of prompt_tokens', () => {
