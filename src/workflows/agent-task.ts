@@ -98,6 +98,7 @@ export async function agentTask(input: unknown): Promise<TaskOutcome> {
   /** Sleeps while the breaker is open: until its window ends, checking every breakerPollSeconds. */
   const waitForBreaker = async (retryAtMs: number | undefined, pollSeconds: number) => {
     publish('waiting_budget', retryAtMs ? `circuit breaker open until ${new Date(retryAtMs).toISOString()}` : 'circuit breaker open');
+    // Date.now() here is workflow time, recorded in history: deterministic on replay.
     const untilWindowEnds = retryAtMs ? retryAtMs - Date.now() : Infinity;
     await sleep(Math.max(1000, Math.min(untilWindowEnds, pollSeconds * 1000)));
   };
