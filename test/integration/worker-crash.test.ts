@@ -24,7 +24,10 @@ const taskQueue = `crash-${process.pid}-${Date.now()}`;
 const memoryFile = path.join(process.env.PANTHEON_TEST_DIR ?? '/tmp', `${taskQueue}.sqlite`);
 
 function startWorkerProcess(): ChildProcess {
-  const child = spawn(path.join(repoRoot(), 'node_modules', '.bin', 'tsx'), [path.join(repoRoot(), 'src', 'workers', 'main.ts')], {
+  // node with tsx's loader, not the tsx CLI: the CLI runs the worker in a grandchild that its
+  // SIGKILL cannot reach, so the "killed" worker lived on (orphaned, holding our stderr pipe open
+  // and keeping Jest from exiting). Here the child is the worker itself.
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot(), 'src', 'workers', 'main.ts')], {
     cwd: repoRoot(),
     env: {
       ...process.env,
@@ -57,8 +60,18 @@ beforeAll(async () => {
   client = new Client({ connection });
 });
 
+/** Kills a worker, waits until it is gone, and closes our end of its stderr pipe. */
+async function kill(child: ChildProcess): Promise<void> {
+  if (child.exitCode === null && child.signalCode === null) {
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+  }
+  child.stderr?.destroy();
+}
+
 afterAll(async () => {
-  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  await Promise.all(children.map(kill));
   await client.schedule.getHandle(SWEEPER_SCHEDULE_ID).delete().catch(() => undefined);
   await connection?.close();
   await provider?.close();
@@ -78,8 +91,7 @@ it('survives a worker killed with SIGKILL mid-run: every task ends, none is lost
   );
   // Kill the worker once most tasks are mid-run: some specialist calls made, none finished.
   await until(() => new Set(provider.calls().filter((c) => c.purpose === 'specialist').map((c) => c.task)).size >= 30, 90_000, '30 tasks in flight');
-  first.kill('SIGKILL');
-  await new Promise((r) => first.once('exit', r));
+  await kill(first);
   const callsAtKill = provider.calls().length;
 
   startWorkerProcess();
