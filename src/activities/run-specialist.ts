@@ -78,9 +78,11 @@ async function iterate(llm: LlmClient, specialist: Specialist, input: RunSpecial
       throw err;
     }
     state.costUsd += answer.costUsd;
+    state.tokens += totalTokens(answer.usage);
+    // Billed even if the answer is unusable: a retry resuming from this heartbeat keeps the cost.
+    ctx.heartbeat(state);
     const step = parseStructured(answer, SpecialistStep, specialist.name);
     state.iteration += 1;
-    state.tokens += totalTokens(answer.usage);
     state.promptTokens.push(countPromptTokens(system, messages));
     state.lastNote = step.note;
     state.history.push({ role: 'assistant', content: JSON.stringify(step) }, { role: 'user', content: CONTINUE_MESSAGE });

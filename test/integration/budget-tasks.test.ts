@@ -137,8 +137,9 @@ describe('runaway detection and charging', () => {
       const taskScope = (await h.gate.snapshot()).scopes.find((s) => s.scope === `task:${taskId}`)!;
       const bill = billed(h.provider.calls().filter((c) => c.task === taskId));
       expect(taskScope.settledUsd).toBeCloseTo(bill, 9);
-      // The two invalid answers were billed too.
+      // The two invalid answers were billed too, and the task's own total says so.
       expect(bill).toBeGreaterThan(billed(h.provider.calls().filter((c) => c.task === taskId && !c.fault)));
+      expect(outcome.costUsd).toBeCloseTo(bill, 9);
     } finally {
       await h.stop();
     }
