@@ -147,3 +147,17 @@ describe('maskSecret', () => {
     }
   });
 });
+
+describe('redaction reaches deeper secrets and capitalised headers', () => {
+  it('redacts an apiKey four levels down and Authorization headers in either case', () => {
+    const lines: string[] = [];
+    const logger = createLogger({ destination: { write: (s: string) => lines.push(s) } });
+    logger.info(
+      { ctx: { config: { llm: { apiKey: 'sk-deep-secret' } } }, wrapper: { request: { headers: { authorization: 'Bearer aaa' } } }, req: { headers: { Authorization: 'Bearer bbb' } } },
+      'nested',
+    );
+    const line = lines.join('');
+    expect(line).not.toMatch(/sk-deep-secret|Bearer aaa|Bearer bbb/);
+    expect(line.match(/\[redacted\]/g)).toHaveLength(3);
+  });
+});
