@@ -63,6 +63,9 @@ function storeError(action: string, file: string, err: unknown): PantheonError {
   });
 }
 
+/** How often a busy open is tried before the error reaches the caller. */
+const OPEN_ATTEMPTS = 10;
+
 export class SqliteMemoryStore implements MemoryStore {
   private closed = false;
 
@@ -72,7 +75,24 @@ export class SqliteMemoryStore implements MemoryStore {
     private readonly embedder: Embedder,
   ) {}
 
+  /**
+   * Opens (creating if needed) the store. Two processes opening a new file at the same moment can
+   * meet SQLITE_BUSY while one switches it to WAL, a case SQLite's busy timeout does not cover;
+   * the open is retried a few times with a short backoff before it gives up.
+   */
   static async open(options: SqliteMemoryStoreOptions): Promise<SqliteMemoryStore> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return SqliteMemoryStore.openOnce(options);
+      } catch (err) {
+        const busy = err instanceof PantheonError && err.details.code === 'SQLITE_BUSY';
+        if (!busy || attempt >= OPEN_ATTEMPTS) throw err;
+        await new Promise((r) => setTimeout(r, 25 * attempt + Math.floor(Math.random() * 25)));
+      }
+    }
+  }
+
+  private static openOnce(options: SqliteMemoryStoreOptions): SqliteMemoryStore {
     const { embedder } = options;
     const file = options.file === ':memory:' ? ':memory:' : resolve(options.file);
     let db: Database.Database | undefined;
