@@ -62,7 +62,10 @@ const CONTRADICTIONS: Array<[RegExp, RegExp, string]> = [
 ];
 
 /** A constraint "do not X Y" against an objective that says "X ... Y". */
-const PROHIBITION = /^(?:do not|don't|never|must not)\s+([a-z]+)\s+(?:the |any |a )?([a-z][a-z0-9_-]{2,})/i;
+const PROHIBITION = /^(?:do not|don't|never|must not)\s+([a-z]+)\s+(?:the |any |a )?([a-z][a-z0-9_-]{2,}(?: [a-z][a-z0-9_-]{2,}){0,2})/i;
+
+/** Words that end the object of a prohibition: "do not drop the users table in production". */
+const OBJECT_END = /\s(?:in|on|at|for|from|under|without|unless|until|during|before|after|while|when|or|and|ever|again|anymore)\b.*$/i;
 
 export function checkContradictions(task: Pick<Task, 'objective' | 'constraints'>): string[] {
   const reasons: string[] = [];
@@ -72,8 +75,10 @@ export function checkContradictions(task: Pick<Task, 'objective' | 'constraints'
     }
     const prohibition = PROHIBITION.exec(constraint.trim());
     if (prohibition) {
-      const [, verb, object] = prohibition;
-      const says = new RegExp(`\\b${verb}\\b[^.]*\\b${object}\\b`, 'i');
+      const [, verb, phrase] = prohibition;
+      const object = phrase.replace(OBJECT_END, '').replace(/\s+/g, '\\s+');
+      // "drop the users table's old column" acts on a part of the object, not the object itself.
+      const says = new RegExp(`\\b${verb}\\b[^.]*\\b${object}\\b(?!['’]s)`, 'i');
       if (says.test(task.objective)) reasons.push(`constraints.${i} ("${constraint}") forbids what the objective asks`);
     }
   });

@@ -349,3 +349,14 @@ describe('specificity does not over-reject concrete tasks that use "this", "the 
     expect(checkSpecificity({ objective, context: '' }).join('\n')).toMatch(reason);
   });
 });
+
+describe('prohibitions compare the whole object', () => {
+  it.each([
+    ['Drop the users table', 'do not drop the users table ever', 1],
+    ['Modify the billing schema to add a column', 'never modify the billing schema in production', 1],
+    ["Drop the users table's unused email_old column", "don't drop the users table", 0],
+    ['Drop the users_archive table', 'do not drop the users table', 0],
+  ])('%s against "%s" gives %i contradiction(s)', (objective, constraint, count) => {
+    expect(checkContradictions({ objective, constraints: [constraint] })).toHaveLength(count);
+  });
+});
