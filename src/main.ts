@@ -1,17 +1,14 @@
-import { NativeConnection, Runtime } from '@temporalio/worker';
-import { workflowUrl, connectClient } from './client/connection';
+import { Runtime } from '@temporalio/worker';
+import { workflowUrl } from './client/connection';
 import { exitOnError } from './client/exit';
 import { checkTask, startTask } from './client/submit-task';
-import { ensureSweeperSchedule } from './client/sweeper-schedule';
 import { loadConfig } from './config/env';
 import { DEMO_TASKS } from './demo/tasks';
 import { printSummary, watchTasks } from './demo/progress';
 import { createLogger } from './logging/logger';
 import { temporalLoggerFor } from './logging/temporal-logger';
 import { ensureTemporal } from './runtime/temporal';
-import { buildWorkerDeps } from './workers/deps';
-import { createLedgerWorker, runWorkersInOrder } from './workers/ledger-worker';
-import { createTaskWorker } from './workers/task-worker';
+import { startWorkers } from './workers/start';
 
 /**
  * `npm start`: everything on embedded defaults. A local Temporal dev server (unless
@@ -31,14 +28,8 @@ async function main(): Promise<void> {
     temporal: { ...base.temporal, address: temporal.address, uiUrl: temporal.uiUrl || base.temporal.uiUrl },
   };
   try {
-    const { client, close } = await connectClient(config);
-    const built = await buildWorkerDeps(config, logger, client);
+    const { client, built, running, close } = await startWorkers(config, logger);
     if (built.offline) console.log(`offline LLM provider at ${built.offline.url} (no API key set)`);
-    const connection = await NativeConnection.connect({ address: temporal.address });
-    await ensureSweeperSchedule(client, { taskQueue: config.temporal.taskQueue, ...config.sweeper });
-    const ledgerWorker = await createLedgerWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.temporal.budgetTaskQueue });
-    const worker = await createTaskWorker({ connection, client, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, deps: built.deps });
-    const running = runWorkersInOrder(worker, ledgerWorker);
 
     const batch = `demo-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}`;
     console.log(`\nTemporal Web UI: ${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows`);
@@ -54,11 +45,8 @@ async function main(): Promise<void> {
     console.log(`\none task in the Web UI: ${workflowUrl(config, watched[0].handle.workflowId)}`);
     console.log(`all demo tasks:        temporal workflow list --query "WorkflowId STARTS_WITH '${batch}'"`);
     console.log('\nserving: submit more with `npm run pantheon -- submit "<objective>"`; Ctrl-C to stop.');
-    // The client stays open while serving: the budget gate and the sweeper use it.
     await running;
     await close();
-    await connection.close();
-    await built.close();
   } finally {
     await temporal.stop();
   }
