@@ -1,7 +1,7 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { formatUsd } from '../client/format';
 import type { agentTask } from '../workflows';
-import { stateQuery } from '../workflows/agent-task-api';
+import { taskState } from '../client/tasks';
 import { isTerminal, type TaskState } from '../workflows/task-state';
 
 export interface Watched {
@@ -19,7 +19,7 @@ function line(slug: string, s: TaskState): string {
  * Prints a line whenever a task's state changes, until every task has ended; returns the final
  * states. Running tasks answer the `state` query; ended ones return their outcome.
  */
-export async function watchTasks(_client: Client, tasks: Watched[], pollMs = 400): Promise<Map<string, TaskState>> {
+export async function watchTasks(client: Client, tasks: Watched[], pollMs = 400): Promise<Map<string, TaskState>> {
   const last = new Map<string, string>();
   const final = new Map<string, TaskState>();
   while (final.size < tasks.length) {
@@ -27,8 +27,8 @@ export async function watchTasks(_client: Client, tasks: Watched[], pollMs = 400
       tasks
         .filter((t) => !final.has(t.slug))
         .map(async ({ slug, handle }) => {
-          const description = await handle.describe();
-          const state = description.status.name === 'RUNNING' ? await handle.query(stateQuery) : await handle.result();
+          const { execution, state } = await taskState(client, handle.workflowId);
+          if (!state) throw new Error(`task ${slug} (${handle.workflowId}) ended as ${execution.toLowerCase()}, outside Pantheon's control`);
           const text = line(slug, state);
           if (last.get(slug) !== text) console.log(text);
           last.set(slug, text);

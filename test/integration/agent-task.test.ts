@@ -46,7 +46,7 @@ describe('agentTask on a real Temporal server', () => {
     expect(attrs.get(TaskSpecialist)).toBe('DatabaseAgent');
     expect(attrs.get(TaskCostUsd)).toBeCloseTo(outcome.costUsd, 10);
     expect(attrs.get(TaskIterations)).toBe(outcome.iteration);
-    await maybeRecordHistory(h.client, outcome.taskId, 'completed-database-task');
+    await maybeRecordHistory(outcome.taskId, 'completed-database-task');
   });
 
   it('rejects a vague task with reasons, and no call reaches the provider', async () => {
@@ -57,7 +57,7 @@ describe('agentTask on a real Temporal server', () => {
     expect(outcome.reasons.join('\n')).toMatch(/from yesterday/);
     expect(callsFor(outcome.taskId)).toHaveLength(0);
     expect(await scheduledActivities(h.client, outcome.taskId)).toEqual(['validateTask']);
-    await maybeRecordHistory(h.client, outcome.taskId, 'rejected-vague-task');
+    await maybeRecordHistory(outcome.taskId, 'rejected-vague-task');
   });
 
   it('compresses the context of a task that needs more than ten iterations and completes it', async () => {
@@ -85,7 +85,7 @@ describe('agentTask on a real Temporal server', () => {
       'runSpecialist',
       'storeMemory',
     ]);
-    await maybeRecordHistory(h.client, outcome.taskId, 'compressed-long-task');
+    await maybeRecordHistory(outcome.taskId, 'compressed-long-task');
   });
 
   it('asks the classifier when the rules are unsure, and follows its pick', async () => {

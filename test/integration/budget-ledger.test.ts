@@ -290,6 +290,6 @@ describe('budget ledger workflow on a real Temporal server', () => {
 
     const history = await client.workflow.getHandle(gate.ledgerId).fetchHistory();
     await Worker.runReplayHistory({ workflowBundle: { codePath: process.env.PANTHEON_TEST_BUNDLE! } }, history, gate.ledgerId);
-    await maybeRecordHistory(client, gate.ledgerId, 'budget-ledger');
+    await maybeRecordHistory(gate.ledgerId, 'budget-ledger');
   });
 });

@@ -157,7 +157,7 @@ describe('runaway detection and charging', () => {
       expect(outcome.reasons[0]).toMatch(/8000/);
       const taskScope = (await h.gate.snapshot()).scopes.find((s) => s.scope === `task:${taskId}:tokens` || s.scope === `task:${taskId}`)!;
       expect(taskScope.settledTokens).toBeLessThanOrEqual(DEFAULT_LIMITS.perTaskTokens);
-      await maybeRecordHistory(h.client, taskId, 'budget-exceeded-task');
+      await maybeRecordHistory(taskId, 'budget-exceeded-task');
     } finally {
       await h.stop();
     }

@@ -116,7 +116,7 @@ describe('self-healing: reassignment and the dead-letter queue', () => {
     const runs = (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'runSpecialist');
     const secondInput = Buffer.from(runs[1].activityTaskScheduledEventAttributes!.input!.payloads![0].data!).toString();
     expect(secondInput).toMatch(/earlier attempt\] DatabaseAgent failed in runSpecialist with provider_unavailable/);
-    await maybeRecordHistory(h.client, id, 'reassigned-task');
+    await maybeRecordHistory(id, 'reassigned-task');
   });
 
   it('dead-letters a task when every candidate fails, with the chain and an alert; a redrive after the fault clears completes it', async () => {
@@ -133,7 +133,7 @@ describe('self-healing: reassignment and the dead-letter queue', () => {
     const described = await h.client.workflow.getHandle(id).describe();
     expect(described.typedSearchAttributes.get(TaskStatus)).toBe('dead_lettered');
     expect(webhook.received).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'dead_letter', id: `${id}:dead_letter` })]));
-    await maybeRecordHistory(h.client, id, 'dead-lettered-task');
+    await maybeRecordHistory(id, 'dead-lettered-task');
 
     // The fault clears; the redrive is a new task with the same input, linked to the dead letter.
     h.provider.clearFaults();

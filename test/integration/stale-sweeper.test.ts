@@ -81,7 +81,7 @@ describe('stale-task sweeper', () => {
     const outcome = (await handle.result()) as TaskOutcome;
     expect(outcome.status).toBe('completed');
     expect(outcome.requeues).toBe(1);
-    await maybeRecordHistory(h.client, handle.workflowId, 'requeued-stale-task');
+    await maybeRecordHistory(handle.workflowId, 'requeued-stale-task');
   });
 
   it('cancels a poison task that stays stale past its requeue bound', async () => {

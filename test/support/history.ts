@@ -21,7 +21,7 @@ export async function scheduledActivities(client: Client, workflowId: string): P
  * With PANTHEON_RECORD_HISTORIES=1 a test saves the history of a run as a replay fixture.
  * Fixtures are committed; the replay test guards them against non-deterministic changes.
  */
-export async function maybeRecordHistory(_client: Client, workflowId: string, name: string): Promise<void> {
+export async function maybeRecordHistory(workflowId: string, name: string): Promise<void> {
   if (process.env.PANTHEON_RECORD_HISTORIES !== '1') return;
   // The Temporal CLI writes the standard JSON history format that historyFromJSON reads back.
   const cli = await findTemporalCli({ install: false });

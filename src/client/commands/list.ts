@@ -3,7 +3,7 @@ import { loadConfig } from '../../config/env';
 import { PantheonError } from '../../errors';
 import { connectClient } from '../connection';
 import { formatUsd } from '../format';
-import { taskRow } from './status';
+import { taskRow } from '../tasks';
 
 /** Lists recent tasks, newest first, optionally by Pantheon status or specialist. */
 export async function listCommand(argv: string[]): Promise<void> {
