@@ -80,3 +80,21 @@ export function fromLimitsFile(file: z.output<typeof LimitsFileSchema>): Limits 
 
 /** Every default, as an empty limits.yaml yields them. */
 export const DEFAULT_LIMITS: Limits = fromLimitsFile(LimitsFileSchema.parse({}));
+
+/**
+ * Where two sets of limits differ, as `key: ours → theirs` lines (empty when equal). A worker
+ * whose limits.yaml differs from the running ledger's says so at start: the ledger's limits rule,
+ * and only the audited setLimits update changes them.
+ */
+export function limitsDrift(local: Limits, ledger: Limits): string[] {
+  const lines: string[] = [];
+  const walk = (a: Record<string, unknown>, b: Record<string, unknown>, prefix: string) => {
+    for (const key of Object.keys({ ...a, ...b })) {
+      const [x, y] = [a[key], b[key]];
+      if (x && y && typeof x === 'object' && typeof y === 'object') walk(x as Record<string, unknown>, y as Record<string, unknown>, `${prefix}${key}.`);
+      else if (x !== y) lines.push(`${prefix}${key}: ${String(x)} (limits.yaml) → ${String(y)} (ledger)`);
+    }
+  };
+  walk(local, ledger, '');
+  return lines;
+}

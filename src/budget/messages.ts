@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LimitsSchema } from './limits';
+import type { LedgerState } from './ledger-types';
 import { OVERRIDABLE_SCOPE } from './scopes';
 
 /**
@@ -53,6 +54,36 @@ export const OverrideInputSchema = z
 
 export const SetLimitsInputSchema = z.object({ ...operator, limits: LimitsSchema }).strict();
 
+const spend = z.object({ usd, tokens: z.number().nonnegative() });
+const window = z.object({ key: z.string(), system: spend, agents: z.record(z.string(), spend) });
+
+/**
+ * A ledger state an operator hands back (`restore`): the shape is checked where it matters for
+ * arithmetic (amounts, windows, reservations); bookkeeping lists pass as they are. Later fields
+ * pass through, so a state exported by a newer ledger is not refused for them.
+ */
+export const LedgerStateSchema = z
+  .object({
+    version: z.literal(1),
+    reservations: z.record(
+      z.string(),
+      z.object({ id: z.string(), taskId: z.string(), agent: z.string(), usd, tokens: z.number().nonnegative(), atMs: z.number() }).passthrough(),
+    ),
+    finished: z.record(z.string(), z.object({ status: z.enum(['settled', 'released', 'expired']), atMs: z.number() })),
+    hour: window,
+    day: window,
+    tasks: z.record(z.string(), z.object({ usd, tokens: z.number().nonnegative(), lastMs: z.number(), calls: z.array(z.number()) }).passthrough()),
+    breaker: z.object({ open: z.boolean() }).passthrough(),
+    overrides: z.array(z.object({ scope: z.string(), limitUsd: usd, untilMs: z.number() }).passthrough()),
+    alerts: z.array(z.object({ seq: z.number() }).passthrough()),
+    audit: z.array(z.object({ at: z.number() }).passthrough()),
+    nextAlertSeq: z.number().int().positive(),
+    lastPruneMs: z.number(),
+  })
+  .passthrough();
+
+export const RestoreInputSchema = z.object({ ...operator, state: LedgerStateSchema, limits: LimitsSchema.optional() }).strict();
+
 export type ReserveInput = z.infer<typeof ReserveInputSchema>;
 export type SettleInput = z.infer<typeof SettleInputSchema>;
 export type ReleaseInput = z.infer<typeof ReleaseInputSchema>;
@@ -60,6 +91,8 @@ export type FinishInput = z.infer<typeof FinishInputSchema>;
 export type OperatorInput = z.infer<typeof OperatorInputSchema>;
 export type OverrideInput = z.infer<typeof OverrideInputSchema>;
 export type SetLimitsInput = z.infer<typeof SetLimitsInputSchema>;
+/** The state is checked by {@link LedgerStateSchema} at the ledger's door; inside it is the ledger's own type. */
+export type RestoreInput = OperatorInput & { state: LedgerState; limits?: z.infer<typeof LimitsSchema> };
 
 /** A validator for Temporal: throws (rejecting the update) with the first issue, by path. */
 export function validatorOf<T>(schema: z.ZodType<T>): (input: unknown) => void {

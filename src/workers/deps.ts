@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { DEFAULT_SYSTEM_MODELS, type ActivityDeps } from '../activities';
 import { createAlerter } from '../alerts/alerter';
-import { activityCallKeys, budgetAlertSink, createBudgetGate, createBudgetedLlmClient, loadLimits, type BudgetGate } from '../budget';
+import { activityCallKeys, budgetAlertSink, createBudgetGate, createBudgetedLlmClient, loadLimits, type BudgetGate, type Limits } from '../budget';
 import type { PantheonConfig } from '../config/env';
 import { needsOfflineProvider } from '../config/env';
 import { loadFaultsFromEnv, startOfflineProvider, type OfflineProvider } from '../llm/offline';
@@ -14,6 +14,8 @@ export interface WorkerDeps {
   deps: ActivityDeps;
   config: PantheonConfig;
   gate: BudgetGate;
+  /** limits.yaml as this process read it (the ledger's own limits rule; see checkLimitsDrift). */
+  limits: Limits;
   /** The offline provider this process started, if it had to. */
   offline?: OfflineProvider;
   close(): Promise<void>;
@@ -30,7 +32,6 @@ export async function buildWorkerDeps(config: PantheonConfig, logger: Logger, cl
   const limits = loadLimits();
   const alerter = createAlerter({ logger, webhookUrl: config.alertWebhookUrl });
   const gate = createBudgetGate({ client, taskQueue: config.temporal.budgetTaskQueue, limits, ledgerId: config.budget.ledgerId, onAlert: budgetAlertSink(alerter) });
-  await gate.ensureLedger();
   let offline: OfflineProvider | undefined;
   if (needsOfflineProvider(config) && !config.llm.offlineUrl) {
     offline = await startOfflineProvider({ port: 0, latencyMs: config.llm.offlineLatencyMs, faults: loadFaultsFromEnv() });
@@ -49,6 +50,7 @@ export async function buildWorkerDeps(config: PantheonConfig, logger: Logger, cl
     deps: { llm, roster, memory, models: DEFAULT_SYSTEM_MODELS, alerter },
     config,
     gate,
+    limits,
     offline,
     async close() {
       await memory.close();

@@ -22,11 +22,19 @@ export function createLedgerWorker(options: LedgerWorkerOptions): Promise<Worker
   });
 }
 
-/** Runs the task worker and the ledger worker; stops the task worker first, then the ledger. */
-export async function runWorkersInOrder(taskWorker: Worker, ledgerWorker: Worker, signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM']): Promise<void> {
+/**
+ * Runs the task worker and the ledger worker; stops the task worker first, then the ledger.
+ * `ledgerRun` is the ledger worker's run if it was started earlier (start-up may need it to
+ * answer for an ended ledger run before tasks are taken).
+ */
+export async function runWorkersInOrder(
+  taskWorker: Worker,
+  ledgerWorker: Worker,
+  signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'],
+  ledgerRun: Promise<void> = ledgerWorker.run(),
+): Promise<void> {
   const stop = () => taskWorker.getState() === 'RUNNING' && taskWorker.shutdown();
   for (const signal of signals) process.once(signal, stop);
-  const ledgerRun = ledgerWorker.run();
   try {
     await taskWorker.run();
   } finally {

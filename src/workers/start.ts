@@ -7,6 +7,18 @@ import type { PantheonConfig } from '../config/env';
 import { buildWorkerDeps, type WorkerDeps } from './deps';
 import { createLedgerWorker, runWorkersInOrder } from './ledger-worker';
 import { createTaskWorker } from './task-worker';
+import { limitsDrift } from '../budget/limits';
+
+/** The running ledger's limits rule; a different limits.yaml here is worth a loud line. */
+async function reportLimitsDrift(built: WorkerDeps, logger: Logger): Promise<void> {
+  const ledger = (await built.gate.snapshot()).limits;
+  const drift = limitsDrift(built.limits, ledger);
+  if (drift.length === 0) return;
+  logger.warn(
+    { ledger: built.gate.ledgerId, differences: drift },
+    `limits.yaml differs from the running budget ledger's limits, which are the ones enforced (apply the file with \`pantheon budget limits\` or the setLimits update): ${drift.join('; ')}`,
+  );
+}
 
 export interface RunningWorkers {
   client: Client;
@@ -32,12 +44,22 @@ export async function startWorkers(config: PantheonConfig, logger: Logger): Prom
   const { namespace, taskQueue, budgetTaskQueue } = config.temporal;
   const workflowBundle = config.workflowBundlePath ? { codePath: config.workflowBundlePath } : undefined;
   const ledgerWorker = await createLedgerWorker({ connection, namespace, taskQueue: budgetTaskQueue, workflowBundle });
+  // The ledger worker runs first: succeeding an ended ledger run reads its state through a worker.
+  const ledgerRun = ledgerWorker.run();
+  try {
+    await built.gate.ensureLedger();
+    await reportLimitsDrift(built, logger);
+  } catch (err) {
+    ledgerWorker.shutdown();
+    await ledgerRun;
+    throw err;
+  }
   const worker = await createTaskWorker({ connection, client, namespace, taskQueue, deps: built.deps, workflowBundle });
   logger.info({ address, taskQueue }, 'worker running; Ctrl-C to drain and stop');
   return {
     client,
     built,
-    running: runWorkersInOrder(worker, ledgerWorker),
+    running: runWorkersInOrder(worker, ledgerWorker, undefined, ledgerRun),
     async close() {
       await closeClient();
       await connection.close();

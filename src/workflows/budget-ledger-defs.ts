@@ -1,7 +1,8 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { Limits } from '../budget/limits';
 import type { BreakerState, FinishResult, LedgerOptions, LedgerState, Override, ReserveResult } from '../budget/ledger-types';
-import type { FinishInput, OperatorInput, OverrideInput, ReleaseInput, ReserveInput, SetLimitsInput, SettleInput } from '../budget/messages';
+import type { FinishInput, OperatorInput, OverrideInput, ReleaseInput, ReserveInput, RestoreInput, SetLimitsInput, SettleInput } from '../budget/messages';
+import type { PredecessorRun } from '../budget/ledger-recovery';
 import type { BudgetSnapshot } from '../budget/snapshot';
 
 /**
@@ -21,6 +22,19 @@ export interface BudgetLedgerInput {
     /** Continue-as-new after this many updates (default 1000); tests force it with a small one. */
     continueAsNewAfterUpdates?: number;
   };
+  /**
+   * Set when this run succeeds one that ended without continue-as-new (terminated, failed):
+   * with `state`, it resumes that state; with `lost`, the state could not be read and the
+   * ledger starts locked until an operator restores or resets it.
+   */
+  succeeds?: { from?: PredecessorRun; lost?: string };
+}
+
+/** What a run hands on: the input of its continue-as-new, readable at any time by a query. */
+export interface CarriedLedger {
+  limits: Limits;
+  state: LedgerState;
+  options?: BudgetLedgerInput['options'];
 }
 
 export const reserveUpdate = defineUpdate<ReserveResult, [ReserveInput]>('reserve');
@@ -33,4 +47,9 @@ export const closeBreakerUpdate = defineUpdate<BreakerState, [OperatorInput]>('c
 export const openBreakerUpdate = defineUpdate<BreakerState, [OperatorInput]>('openBreaker');
 export const setOverrideUpdate = defineUpdate<Override[], [OverrideInput]>('setOverride');
 export const setLimitsUpdate = defineUpdate<Limits, [SetLimitsInput]>('setLimits');
+/** Operator recovery: take over an exported state, or start the books over. Both audited. */
+export const restoreUpdate = defineUpdate<BudgetSnapshot, [RestoreInput]>('restore');
+export const resetUpdate = defineUpdate<BudgetSnapshot, [OperatorInput]>('reset');
 export const budgetQuery = defineQuery<BudgetSnapshot>('budget');
+/** The whole carried state (for a successor run, `pantheon budget export`, and restore). */
+export const ledgerStateQuery = defineQuery<CarriedLedger>('ledgerState');

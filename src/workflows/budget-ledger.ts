@@ -8,6 +8,7 @@ import {
   OperatorInputSchema,
   OverrideInputSchema,
   ReleaseInputSchema,
+  RestoreInputSchema,
   ReserveBatchSchema,
   ReserveInputSchema,
   SetLimitsInputSchema,
@@ -17,10 +18,14 @@ import {
   type ReserveInput,
 } from '../budget/messages';
 import { closeBreaker, openBreaker, recordLimitsChange, setOverride } from '../budget/operator';
+import { lostState, resetState, restoreState, resumeState } from '../budget/ledger-recovery';
 import { budgetSnapshot } from '../budget/snapshot';
 import {
   budgetQuery,
   closeBreakerUpdate,
+  ledgerStateQuery,
+  resetUpdate,
+  restoreUpdate,
   finishBatchUpdate,
   openBreakerUpdate,
   releaseUpdate,
@@ -51,6 +56,13 @@ const InputSchema = z.object({
     .partial()
     .strict()
     .optional(),
+  succeeds: z
+    .object({
+      from: z.object({ runId: z.string(), status: z.string() }).optional(),
+      lost: z.string().max(2000).optional(),
+    })
+    .strict()
+    .optional(),
 });
 
 /**
@@ -70,6 +82,9 @@ export async function budgetLedger(input: BudgetLedgerInput): Promise<void> {
   const continueAfter = parsed.data.options?.continueAsNewAfterUpdates ?? DEFAULT_CONTINUE_AS_NEW_AFTER;
   // Date.now() in a workflow is the activation's recorded time: deterministic on replay.
   let state: LedgerState = (input.state as LedgerState | undefined) ?? initialLedgerState(Date.now(), limits);
+  const succeeds = parsed.data.succeeds;
+  if (succeeds?.lost !== undefined) state = lostState(Date.now(), limits, succeeds.from, succeeds.lost, options).state;
+  else if (succeeds?.from && input.state) state = resumeState(state, succeeds.from, Date.now(), options).state;
   let updates = 0;
   const counted = <A, R>(handler: (arg: A) => R) => (arg: A): R => {
     updates++;
@@ -100,7 +115,11 @@ export async function budgetLedger(input: BudgetLedgerInput): Promise<void> {
     { validator: validatorOf(FinishBatchSchema) },
   );
   setHandler(closeBreakerUpdate, counted((action) => closeBreaker(state, action, Date.now(), options).breaker), {
-    validator: validatorOf(OperatorInputSchema),
+    validator: (action) => {
+      validatorOf(OperatorInputSchema)(action);
+      // Closing would spend against books that may be empty; the operator must decide what they hold.
+      if (state.breaker.reason === 'ledger_lost') throw new Error('the ledger lost its state: run `pantheon budget restore` or `pantheon budget reset`, not close');
+    },
   });
   setHandler(openBreakerUpdate, counted((action) => openBreaker(state, action, Date.now(), options).breaker), {
     validator: validatorOf(OperatorInputSchema),
@@ -117,7 +136,25 @@ export async function budgetLedger(input: BudgetLedgerInput): Promise<void> {
     }),
     { validator: validatorOf(SetLimitsInputSchema) },
   );
+  setHandler(
+    restoreUpdate,
+    counted(({ who, why, state: restored, limits: restoredLimits }) => {
+      state = restoreState(state, restored as LedgerState, { who, why }, Date.now(), options);
+      if (restoredLimits) limits = restoredLimits;
+      return budgetSnapshot(state, Date.now(), limits);
+    }),
+    { validator: validatorOf(RestoreInputSchema) },
+  );
+  setHandler(
+    resetUpdate,
+    counted((action) => {
+      state = resetState(state, action, Date.now(), limits, options);
+      return budgetSnapshot(state, Date.now(), limits);
+    }),
+    { validator: validatorOf(OperatorInputSchema) },
+  );
   setHandler(budgetQuery, () => budgetSnapshot(state, Date.now(), limits));
+  setHandler(ledgerStateQuery, () => ({ limits, state, options: parsed.data.options }));
 
   // Bounded history (invariant 5): hand the state to a fresh run once this one has grown.
   await condition(() => updates >= continueAfter || workflowInfo().continueAsNewSuggested);

@@ -6,7 +6,21 @@ import { OVERRIDABLE_SCOPE } from '../../budget/scopes';
 import type { BudgetSnapshot } from '../../budget/snapshot';
 import { loadConfig, type PantheonConfig } from '../../config/env';
 import { PantheonError } from '../../errors';
-import { BUDGET_LEDGER_ID, budgetQuery, closeBreakerUpdate, openBreakerUpdate, setOverrideUpdate } from '../../workflows/budget-ledger-defs';
+import {
+  BUDGET_LEDGER_ID,
+  budgetQuery,
+  closeBreakerUpdate,
+  ledgerStateQuery,
+  openBreakerUpdate,
+  resetUpdate,
+  restoreUpdate,
+  setLimitsUpdate,
+  setOverrideUpdate,
+  type CarriedLedger,
+} from '../../workflows/budget-ledger-defs';
+import { createLedgerClient } from '../../budget/ledger-client';
+import { limitsFilePath, loadLimits } from '../../budget/load-limits';
+import { readStateFile } from '../ledger-state-file';
 import { breakerLines, formatLimit, renderBudget } from '../budget-view';
 import { connectClient, DEFAULT_TEMPORAL_ADDRESS } from '../connection';
 
@@ -14,7 +28,13 @@ export const BUDGET_USAGE = `pantheon budget [show] [--json] [--tasks N]  spend 
 pantheon budget close --who NAME --why TEXT  close the circuit breaker (audited)
 pantheon budget open --who NAME --why TEXT   open it: every LLM call is denied until closed (audited)
 pantheon budget override --scope SCOPE --usd N --minutes M --who NAME --why TEXT
-                                             a temporary USD limit for system:hour|day, agent:<name>:hour|day or task:<id>`;
+                                             a temporary USD limit for system:hour|day, agent:<name>:hour|day or task:<id>
+pantheon budget limits [--file limits.yaml] --who NAME --why TEXT
+                                             apply a limits file to the running ledger (audited)
+pantheon budget export [--run RUN_ID]        the ledger's whole state as JSON (of an ended run with --run)
+pantheon budget restore (--from-run RUN_ID | --file STATE.json) --who NAME --why TEXT
+                                             take over a state (an ended run's, or one exported); audited
+pantheon budget reset --who NAME --why TEXT  start the books over: no spend, breaker closed (audited)`;
 
 /** How long the ledger gets to answer: it answers at once when a worker runs its task queue. */
 const LEDGER_TIMEOUT_MS = 15_000;
@@ -83,6 +103,13 @@ async function withLedger<T>(config: PantheonConfig, body: (ledger: Ledger) => P
       if (!(err instanceof WorkflowNotFoundError)) throw err;
       status = 'NOT_FOUND';
     }
+    if (status !== 'RUNNING' && status !== 'NOT_FOUND') {
+      // The run ended without continue-as-new: open its successor now (resumed, or locked when
+      // its state cannot be read) instead of leaving that to the next worker's LLM call.
+      await createLedgerClient({ client, taskQueue: taskQueue === '?' ? config.temporal.budgetTaskQueue : taskQueue, limits: loadLimits(), ledgerId }).ensure();
+      console.error(`the budget ledger run had ended (${status.toLowerCase()}); its successor is open`);
+      status = 'RUNNING';
+    }
     if (status !== 'RUNNING') {
       const found = status === 'NOT_FOUND' ? `no ${where}` : `${where} is ${status.toLowerCase()}`;
       throw new Error(`no budget ledger at ${address}: start a worker first (${found})`);
@@ -104,6 +131,9 @@ async function withLedger<T>(config: PantheonConfig, body: (ledger: Ledger) => P
 }
 
 const snapshotOf = (ledger: Ledger): Promise<BudgetSnapshot> => ledger.client.workflow.getHandle(ledger.ledgerId).query(budgetQuery);
+
+/** The carried state of the running ledger, or of one of its runs (ended ones included). */
+const carriedOf = (ledger: Ledger, runId?: string): Promise<CarriedLedger> => ledger.client.workflow.getHandle(ledger.ledgerId, runId).query(ledgerStateQuery);
 
 async function operate<Ret, Arg>(ledger: Ledger, def: UpdateDefinition<Ret, [Arg]>, arg: Arg): Promise<Ret> {
   try {
@@ -152,6 +182,52 @@ export async function budgetCommand(argv: string[]): Promise<void> {
       const snapshot = await snapshotOf(ledger);
       console.log(`override set by ${request.who}: ${request.scope} limited to ${formatLimit(request.limitUsd)} until ${new Date(request.untilMs).toISOString()}`);
       for (const o of snapshot.overrides) console.log(`  ${o.scope}  ${formatLimit(o.limitUsd)} until ${new Date(o.untilMs).toISOString()} by ${o.who}: "${o.why}"`);
+      console.log(breakerLines(snapshot.breaker, snapshot.audit, Date.now()).join('\n'));
+    });
+    return;
+  }
+
+  if (sub === 'limits') {
+    const { values } = parseArgs({ args, options: { ...operatorFlags, file: { type: 'string' } } });
+    const action = operatorOf(values, 'limits', 'change the limits');
+    const file = values.file ?? limitsFilePath();
+    const limits = loadLimits(file);
+    await withLedger(loadConfig(), async (ledger) => {
+      await operate(ledger, setLimitsUpdate, { ...action, limits });
+      console.log(`limits from ${file} applied by ${action.who}: "${action.why}"`);
+    });
+    return;
+  }
+
+  if (sub === 'export') {
+    const { values } = parseArgs({ args, options: { run: { type: 'string' } } });
+    await withLedger(loadConfig(), async (ledger) => {
+      console.log(JSON.stringify(await carriedOf(ledger, values.run), null, 2));
+    });
+    return;
+  }
+
+  if (sub === 'restore') {
+    const { values } = parseArgs({ args, options: { ...operatorFlags, 'from-run': { type: 'string' }, file: { type: 'string' } } });
+    const from = values['from-run'];
+    if ((from === undefined) === (values.file === undefined)) throw invalid('--from-run', 'name exactly one source: --from-run RUN_ID (an ended ledger run) or --file STATE.json (from `pantheon budget export`)');
+    const action = operatorOf(values, 'restore', 'restore the ledger');
+    const carried = values.file === undefined ? undefined : readStateFile(values.file);
+    await withLedger(loadConfig(), async (ledger) => {
+      const source = carried ?? (await carriedOf(ledger, from));
+      const snapshot = await operate(ledger, restoreUpdate, { ...action, state: source.state, limits: source.limits });
+      console.log(`ledger restored by ${action.who} from ${from ? `run ${from}` : values.file}: "${action.why}"`);
+      console.log(breakerLines(snapshot.breaker, snapshot.audit, Date.now()).join('\n'));
+    });
+    return;
+  }
+
+  if (sub === 'reset') {
+    const { values } = parseArgs({ args, options: operatorFlags });
+    const action = operatorOf(values, 'reset', 'reset the ledger');
+    await withLedger(loadConfig(), async (ledger) => {
+      const snapshot = await operate(ledger, resetUpdate, action);
+      console.log(`ledger reset by ${action.who}: "${action.why}" (spend, reservations, overrides and the breaker start over)`);
       console.log(breakerLines(snapshot.breaker, snapshot.audit, Date.now()).join('\n'));
     });
     return;

@@ -1,0 +1,101 @@
+import type { Limits } from './limits';
+import { charge } from './ledger-advance';
+import { appendAudit, raiseAlert } from './ledger-log';
+import { initialLedgerState } from './ledger';
+import type { Alert, LedgerOptions, LedgerState } from './ledger-types';
+import type { OperatorAction } from './operator';
+
+/**
+ * How a ledger run that ended without continue-as-new (terminated, failed, timed out) is
+ * succeeded. The successor resumes the last state it can read; when none can be read it starts
+ * locked (every call refused) until an operator restores or resets it. It never starts empty:
+ * an empty ledger forgets the day's spend, an open breaker and every override.
+ */
+
+/** The run a successor takes over from. */
+export interface PredecessorRun {
+  runId: string;
+  /** How it ended, e.g. TERMINATED, FAILED. */
+  status: string;
+}
+
+export interface Recovered<R> {
+  state: LedgerState;
+  alert?: Alert;
+  result: R;
+}
+
+/**
+ * Outstanding reservations belong to calls whose callers may have been billed and can no longer
+ * settle with this run: each is charged its worst case (failing closed). A later settle of the
+ * same id is a no-op.
+ */
+export function chargeOutstanding(state: LedgerState, nowMs: number): { count: number; usd: number } {
+  let usd = 0;
+  const reservations = Object.values(state.reservations);
+  for (const r of reservations) {
+    delete state.reservations[r.id];
+    charge(state, r.taskId, r.agent, r, nowMs);
+    state.finished[r.id] = { status: 'expired', atMs: nowMs };
+    usd += r.usd;
+  }
+  return { count: reservations.length, usd };
+}
+
+/** The predecessor's state, carried on with its outstanding reservations charged, and an alert. */
+export function resumeState(state: LedgerState, from: PredecessorRun, nowMs: number, options: LedgerOptions): Recovered<{ count: number; usd: number }> {
+  const charged = chargeOutstanding(state, nowMs);
+  const message =
+    `budget ledger run ${from.runId} ended ${from.status}; its successor resumed its state ` +
+    `(${charged.count} outstanding reservations charged at their worst case, $${charged.usd.toFixed(6)})`;
+  appendAudit(state, { at: nowMs, who: 'ledger', why: message, action: 'recover', details: { fromRunId: from.runId, status: from.status, ...charged } }, options);
+  const alert = raiseAlert(state, { kind: 'ledger_recovered', scope: 'ledger', unit: 'usd', limit: 0, spent: charged.usd, at: nowMs, window: from.runId, message }, options);
+  return { state, alert, result: charged };
+}
+
+/**
+ * A ledger that cannot know what was spent: the breaker is open for reason `ledger_lost`, which
+ * neither a window rollover nor `closeBreaker` closes; only `restore` or `reset` does.
+ */
+export function lostState(nowMs: number, limits: Limits, from: PredecessorRun | undefined, reason: string, options: LedgerOptions): Recovered<undefined> {
+  const state = initialLedgerState(nowMs, limits);
+  const what = from ? `run ${from.runId} (${from.status})` : 'its last run';
+  const message = `budget ledger state lost: could not read ${what}: ${reason}. Every LLM call is refused until an operator runs \`pantheon budget restore\` or \`pantheon budget reset\``;
+  state.breaker = { open: true, reason: 'ledger_lost', scope: 'ledger', measure: { unit: 'operator', limit: 0, spent: 0 }, sinceMs: nowMs };
+  appendAudit(state, { at: nowMs, who: 'ledger', why: message, action: 'recover', details: { fromRunId: from?.runId, status: from?.status, lost: true } }, options);
+  const alert = raiseAlert(state, { kind: 'ledger_lost', scope: 'ledger', unit: 'operator', limit: 0, spent: 0, at: nowMs, window: from?.runId ?? 'unknown', message }, options);
+  return { state, alert, result: undefined };
+}
+
+/**
+ * Takes over a state an operator supplied (exported from an earlier run). Outstanding
+ * reservations in it are charged; the audit and alerts of the current ledger are kept, so the
+ * loss and the restore both stay on record.
+ */
+export function restoreState(current: LedgerState, restored: LedgerState, action: OperatorAction, nowMs: number, options: LedgerOptions): LedgerState {
+  const next: LedgerState = { ...restored, audit: current.audit, alerts: current.alerts, nextAlertSeq: Math.max(current.nextAlertSeq, restored.nextAlertSeq) };
+  const charged = chargeOutstanding(next, nowMs);
+  if (next.breaker.reason === 'ledger_lost') next.breaker = { open: false };
+  appendAudit(next, { at: nowMs, ...action, action: 'restore', details: { hour: next.hour, day: next.day, charged, breaker: next.breaker.open ? next.breaker.reason : 'closed' } }, options);
+  return next;
+}
+
+/**
+ * Starts the books over: no spend, no reservations, breaker closed, no overrides. Only an
+ * operator does this (when nothing better can be restored); what was dropped is audited.
+ */
+export function resetState(current: LedgerState, action: OperatorAction, nowMs: number, limits: Limits, options: LedgerOptions): LedgerState {
+  const next = initialLedgerState(nowMs, limits);
+  next.audit = current.audit;
+  next.alerts = current.alerts;
+  next.nextAlertSeq = current.nextAlertSeq;
+  const dropped = {
+    hourUsd: current.hour.system.usd,
+    dayUsd: current.day.system.usd,
+    outstanding: Object.keys(current.reservations).length,
+    breaker: current.breaker.open ? current.breaker.reason : 'closed',
+    overrides: current.overrides.length,
+  };
+  appendAudit(next, { at: nowMs, ...action, action: 'reset', details: dropped }, options);
+  return next;
+}
