@@ -62,7 +62,8 @@ export interface BudgetGate {
   readonly ledgerId: string;
   /** Starts the ledger unless it runs (idempotent; every other call does it on first use). */
   ensureLedger(): Promise<void>;
-  /** Reserves the worst case of `request`; throws budget_exceeded, agent_budget_exhausted or breaker_open. */
+  /** Reserves the worst case of `request`; throws budget_exceeded, agent_budget_exhausted,
+   * breaker_open or system_budget_full. */
   reserve(request: ChatRequest, idempotencyKey: string, spawnDepth?: number): Promise<GrantedReservation>;
   /** Reserves an amount computed elsewhere (same denials as {@link reserve}). */
   reserveAmount(input: ReserveInput): Promise<GrantedReservation>;
@@ -79,9 +80,19 @@ export interface BudgetGate {
 
 /** A denial as the taxonomy's typed error; details name the scope, its limit and its spend. */
 export function denialError(denial: Denial): PantheonError {
-  const { type, scope, unit, limit, spent, limitUsd, spentUsd, requestedUsd, retryAtMs, message } = denial;
+  const { type, scope, unit, limit, spent, limitUsd, spentUsd, requestedUsd, retryAtMs, position, waiting, message } = denial;
   return PantheonError.of(type, message, {
-    details: { scope, limitUsd, spentUsd, requestedUsd, unit, limit, spent, ...(retryAtMs === undefined ? {} : { retryAtMs }) },
+    details: {
+      scope,
+      limitUsd,
+      spentUsd,
+      requestedUsd,
+      unit,
+      limit,
+      spent,
+      ...(retryAtMs === undefined ? {} : { retryAtMs }),
+      ...(position === undefined ? {} : { position, waiting }),
+    },
   });
 }
 

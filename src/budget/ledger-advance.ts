@@ -1,4 +1,6 @@
 import type { Limits } from './limits';
+import { expireWaiters } from './admission';
+import { tripOnSettledSpend } from './ledger-breaker';
 import { appendAudit, raiseAlert } from './ledger-log';
 import type { Alert, LedgerOptions, LedgerState, Spend, TaskScope, Window } from './ledger-types';
 import { add, emptySpend } from './scopes';
@@ -6,7 +8,8 @@ import { windowKeys } from './windows';
 
 /**
  * Time passing in the ledger: windows roll over, a breaker whose window ended closes, abandoned
- * reservations are charged, and old bookkeeping is dropped so the state stays bounded.
+ * reservations are charged, settled spend that reached a system limit opens the breaker, waiters
+ * that stopped asking leave the queue, and old bookkeeping is dropped so the state stays bounded.
  */
 
 const PRUNE_EVERY_MS = 60_000;
@@ -16,7 +19,7 @@ export function emptyWindow(key: string): Window {
   return { key, system: emptySpend(), agents: {} };
 }
 
-/** Brings the state to `nowMs`. Returns the alerts this raised (expired reservations). */
+/** Brings the state to `nowMs`. Returns the alerts this raised (expired reservations, a trip). */
 export function advance(state: LedgerState, nowMs: number, limits: Limits, options: LedgerOptions): Alert[] {
   const keys = windowKeys(nowMs, limits.timezone);
   // A new key drops the old window: its spend no longer limits anything.
@@ -32,19 +35,23 @@ export function advance(state: LedgerState, nowMs: number, limits: Limits, optio
     state.breaker = { open: false };
   }
   const alerts = expireReservations(state, nowMs, options);
+  // Settles since the last update (and the expiries above) may have brought a window to its limit.
+  alerts.push(...tripOnSettledSpend(state, nowMs, limits, options));
+  expireWaiters(state, nowMs, options);
   if (nowMs - state.lastPruneMs >= PRUNE_EVERY_MS) prune(state, nowMs, options);
   return alerts;
 }
 
 /** The task's scope, created on first sight; every touch counts as activity. */
 export function touchTask(state: LedgerState, taskId: string, nowMs: number): TaskScope {
-  const task = (state.tasks[taskId] ??= { usd: 0, tokens: 0, lastMs: nowMs, calls: [] });
+  const task = (state.tasks[taskId] ??= { usd: 0, tokens: 0, lastMs: nowMs, calls: [], firstMs: nowMs });
+  task.firstMs ??= nowMs;
   task.lastMs = nowMs;
   return task;
 }
 
-/** Records a reserve request for the runaway detector: only the last minute matters, and only
- * one more entry than the limit is ever needed to see it crossed. */
+/** Records a granted reservation for the runaway detector: only the last minute matters, and
+ * only as many entries as the limit are ever needed to see it reached. */
 export function recordCall(task: TaskScope, nowMs: number, maxPerMinute: number): void {
   task.calls.push(nowMs);
   let drop = 0;

@@ -1,17 +1,20 @@
+import { admit, keepPlace, leaveQueue, type SystemRoom } from './admission';
 import type { Limits } from './limits';
+import { EPSILON_USD, openBreakerFor, type Trip } from './ledger-breaker';
 import { raiseAlert } from './ledger-log';
-import type { Alert, BreakerReason, Denial, DenialType, LedgerOptions, LedgerState, Measure, ReserveRequest, TaskScope } from './ledger-types';
-import { limitUsdOf, outstandingFor, scopes } from './scopes';
+import type { Alert, Denial, DenialType, LedgerOptions, LedgerState, Measure, ReserveRequest, TaskScope } from './ledger-types';
+import { limitUsdOf, outstandingFor, scopes, type Outstanding } from './scopes';
 import { windowEndMs } from './windows';
 
 /**
  * The admission decision for one reserve request, against every scope that applies, in order:
- * the open breaker, runaway detection, the task, the agent's windows, the system's windows.
- * A scope's spend is its settled spend plus its outstanding reservations.
+ * the open breaker, spawn depth and runaway detection (these open the breaker), the task (its
+ * limit stops it), the agent's windows (the task is reassigned), the system's windows (the task
+ * waits its turn in the admission queue). A scope's spend is its settled spend plus its
+ * outstanding reservations.
  */
 
-/** Float sums of sub-cent prices drift by ~1e-17; a billionth of a dollar absorbs it. */
-const EPSILON_USD = 1e-9;
+const MINUTE = 60_000;
 
 const usd = (n: number) => `$${n.toFixed(6)}`;
 
@@ -39,17 +42,30 @@ export function checkReserve(
   const out = outstandingFor(state, request.taskId, request.agent);
   const taskScope = scopes.task(request.taskId);
   const ctx: Ctx = { state, request, nowMs, limits, options, alerts, task: { limitUsd: limitUsdOf(taskScope, limits, state, nowMs), spentUsd: task.usd + out.task.usd } };
-  if (state.breaker.open) return breakerDenial(ctx);
+  if (state.breaker.open) {
+    // A waiter keeps its place in the queue while the breaker is open.
+    keepPlace(state, request.taskId, nowMs);
+    return breakerDenial(ctx);
+  }
+  const denial = checkScopes(ctx, task, out);
+  if (denial?.type !== 'system_budget_full') leaveQueue(state, request.taskId);
+  return denial;
+}
 
+function checkScopes(ctx: Ctx, task: TaskScope, out: Outstanding): Denial | undefined {
+  const { state, request, nowMs, limits } = ctx;
+  const taskScope = scopes.task(request.taskId);
   const cb = limits.circuitBreaker;
   if (cb.enabled) {
     const depth = request.spawnDepth ?? 0;
     if (depth > cb.maxSpawnDepth) {
-      return trip(ctx, 'spawn_depth', taskScope, { unit: 'spawn_depth', limit: cb.maxSpawnDepth, spent: depth }, ctx.task, windowEndMs(nowMs, limits.timezone, 'hour'));
+      return trip(ctx, { reason: 'spawn_depth', scope: taskScope, measure: { unit: 'spawn_depth', limit: cb.maxSpawnDepth, spent: depth }, money: ctx.task, untilMs: windowEndMs(nowMs, limits.timezone, 'hour') });
     }
-    if (task.calls.length > cb.maxCallsPerTaskPerMinute) {
-      const measure: Measure = { unit: 'calls_per_minute', limit: cb.maxCallsPerTaskPerMinute, spent: task.calls.length };
-      return trip(ctx, 'runaway_calls', taskScope, measure, ctx.task, windowEndMs(nowMs, limits.timezone, 'hour'));
+    // Granted calls only: a task asking again and again while it waits is not a runaway.
+    const granted = task.calls.filter((t) => t > nowMs - MINUTE).length;
+    if (granted >= cb.maxCallsPerTaskPerMinute) {
+      const measure: Measure = { unit: 'calls_per_minute', limit: cb.maxCallsPerTaskPerMinute, spent: granted + 1 };
+      return trip(ctx, { reason: 'runaway_calls', scope: taskScope, measure, money: ctx.task, untilMs: windowEndMs(nowMs, limits.timezone, 'hour') });
     }
   }
 
@@ -70,22 +86,37 @@ export function checkReserve(
     }
   }
 
-  for (const [scope, window, kind] of [[scopes.systemHour, state.hour, 'hour'], [scopes.systemDay, state.day, 'day']] as const) {
-    const limitUsd = limitUsdOf(scope, limits, state, nowMs);
-    const spentUsd = window.system.usd + out.system.usd;
-    if (spentUsd + request.usd > limitUsd + EPSILON_USD) {
-      const measure: Measure = { unit: 'usd', limit: limitUsd, spent: spentUsd };
-      // Without a breaker the system limit still holds, one request at a time.
-      if (!cb.enabled) return deny(ctx, 'budget_exceeded', scope, measure, { limitUsd, spentUsd }, window.key);
-      return trip(ctx, 'system_limit', scope, measure, { limitUsd, spentUsd }, windowEndMs(nowMs, limits.timezone, kind));
-    }
+  const rooms: SystemRoom[] = (
+    [
+      [scopes.systemHour, state.hour],
+      [scopes.systemDay, state.day],
+    ] as const
+  ).map(([scope, window]) => ({ scope, limitUsd: limitUsdOf(scope, limits, state, nowMs), settledUsd: window.system.usd, heldUsd: out.system.usd }));
+  // A call dearer than a whole system window can never be made: waiting would be for nothing.
+  const never = rooms.find((r) => request.usd > r.limitUsd + EPSILON_USD);
+  if (never) {
+    const measure: Measure = { unit: 'usd', limit: never.limitUsd, spent: never.settledUsd + never.heldUsd };
+    return deny(ctx, 'budget_exceeded', never.scope, measure, { limitUsd: never.limitUsd, spentUsd: measure.spent }, never.scope === scopes.systemHour ? state.hour.key : state.day.key);
   }
-  return undefined;
+  const admission = admit(state, { taskId: request.taskId, firstMs: task.firstMs ?? nowMs }, request, rooms, nowMs, ctx.options);
+  if (admission.admitted) return undefined;
+  const { room, spentUsd, position, waiting, onlyAfterRollover } = admission;
+  // Computed only here: finding a window's end costs more than the rest of a reserve.
+  const retryAtMs = onlyAfterRollover.length === 0 ? undefined : Math.max(...onlyAfterRollover.map((r) => windowEndMs(nowMs, limits.timezone, r.scope === scopes.systemHour ? 'hour' : 'day')));
+  const measure: Measure = { unit: 'usd', limit: room.limitUsd, spent: spentUsd };
+  const message =
+    `system_budget_full: ${room.scope} has ${usd(spentUsd)} of its limit ${usd(room.limitUsd)} spent, held or set aside for older tasks; ` +
+    `the request needs ${usd(request.usd)}; waiting: position ${position} of ${waiting}` +
+    (retryAtMs === undefined ? ', admitted in order as running calls settle' : `, until the window rolls over at ${new Date(retryAtMs).toISOString()}`);
+  const window = room.scope === scopes.systemHour ? state.hour.key : state.day.key;
+  const alert = raiseAlert(state, { kind: 'system_budget_full', scope: room.scope, ...measure, at: nowMs, window, message: `${room.scope} is full: tasks wait their turn (${message})` }, ctx.options);
+  if (alert) ctx.alerts.push(alert);
+  return { granted: false, type: 'system_budget_full', scope: room.scope, ...measure, limitUsd: room.limitUsd, spentUsd, requestedUsd: request.usd, retryAtMs, position, waiting, message, alerts: ctx.alerts };
 }
 
 function deny(
   ctx: Ctx,
-  type: DenialType,
+  type: Exclude<DenialType, 'system_budget_full'>,
   scope: string,
   measure: Measure,
   money: { limitUsd: number; spentUsd: number },
@@ -106,10 +137,8 @@ function deny(
 }
 
 /** Opens the breaker (one alert), then denies the request that tripped it. */
-function trip(ctx: Ctx, reason: BreakerReason, scope: string, measure: Measure, money: { limitUsd: number; spentUsd: number }, untilMs: number): Denial {
-  ctx.state.breaker = { open: true, reason, scope, measure, ...money, sinceMs: ctx.nowMs, untilMs };
-  const message = `circuit breaker opened: ${reason} on ${scope} (${measure.spent} of limit ${measure.limit} ${measure.unit}); every reservation is denied until ${new Date(untilMs).toISOString()} or an operator closes it`;
-  const alert = raiseAlert(ctx.state, { kind: 'breaker_open', reason, scope, ...measure, at: ctx.nowMs, window: `${scope}@${ctx.nowMs}`, message }, ctx.options);
+function trip(ctx: Ctx, t: Trip): Denial {
+  const alert = openBreakerFor(ctx.state, t, ctx.nowMs, ctx.options);
   if (alert) ctx.alerts.push(alert);
   return breakerDenial(ctx);
 }

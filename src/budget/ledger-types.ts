@@ -37,11 +37,28 @@ export interface TaskScope {
   usd: number;
   tokens: number;
   lastMs: number;
-  /** Times of reserve requests in the last minute, oldest first. */
+  /** Times of granted reservations in the last minute, oldest first (denials do not count). */
   calls: number[];
+  /** The task's first call: its place in the admission queue (older tasks go first). Absent in
+   * state carried from before the queue existed; set on the task's next call. */
+  firstMs?: number;
 }
 
-export type BreakerReason = 'system_limit' | 'runaway_calls' | 'spawn_depth' | 'operator';
+/** A task waiting for room in the system windows: one entry of the admission queue. */
+export interface Waiter {
+  taskId: string;
+  /** The task's first call (its {@link TaskScope.firstMs}): the queue's order. */
+  firstMs: number;
+  /** What its last denied request needed. */
+  usd: number;
+  tokens: number;
+  /** When it started waiting, and when it last asked (it leaves the queue when it stops asking). */
+  sinceMs: number;
+  lastMs: number;
+}
+
+/** `ledger_lost`: the ledger's last state could not be read; only restore or reset closes it. */
+export type BreakerReason = 'system_limit' | 'runaway_calls' | 'spawn_depth' | 'operator' | 'ledger_lost';
 
 /** What a limit counts. */
 export type Unit = 'usd' | 'tokens' | 'calls_per_minute' | 'spawn_depth' | 'operator';
@@ -77,7 +94,8 @@ export interface Override {
   atMs: number;
 }
 
-export type AlertKind = 'breaker_open' | 'budget_exceeded' | 'agent_budget_exhausted' | 'reservation_expired';
+/** system_budget_full: a system window could not afford a call and tasks are waiting (once per window). */
+export type AlertKind = 'breaker_open' | 'budget_exceeded' | 'agent_budget_exhausted' | 'reservation_expired' | 'system_budget_full' | 'ledger_recovered' | 'ledger_lost';
 
 export interface Alert extends Measure {
   seq: number;
@@ -96,7 +114,7 @@ export interface AuditEntry {
   at: number;
   who: string;
   why: string;
-  action: 'closeBreaker' | 'openBreaker' | 'setOverride' | 'setLimits' | 'autoClose';
+  action: 'closeBreaker' | 'openBreaker' | 'setOverride' | 'setLimits' | 'autoClose' | 'recover' | 'restore' | 'reset';
   details: Record<string, unknown>;
 }
 
@@ -113,6 +131,8 @@ export interface LedgerState {
   audit: AuditEntry[];
   nextAlertSeq: number;
   lastPruneMs: number;
+  /** The admission queue, oldest task first (absent in state carried from before it existed). */
+  waiters?: Waiter[];
 }
 
 /** Tunables of the ledger's bookkeeping (not limits: these bound its memory). */
@@ -125,6 +145,10 @@ export interface LedgerOptions {
   taskIdleMs: number;
   maxAlerts: number;
   maxAudit: number;
+  /** A waiter that has not asked again for this long leaves the admission queue. */
+  waiterTtlMs: number;
+  /** The admission queue's length; younger tasks beyond it wait without holding a place. */
+  maxWaiters: number;
 }
 
 export const DEFAULT_LEDGER_OPTIONS: LedgerOptions = {
@@ -133,6 +157,8 @@ export const DEFAULT_LEDGER_OPTIONS: LedgerOptions = {
   taskIdleMs: 24 * 60 * 60_000,
   maxAlerts: 50,
   maxAudit: 100,
+  waiterTtlMs: 3 * 60_000,
+  maxWaiters: 256,
 };
 
 export interface ReserveRequest {
@@ -146,7 +172,8 @@ export interface ReserveRequest {
   spawnDepth?: number;
 }
 
-export type DenialType = 'budget_exceeded' | 'agent_budget_exhausted' | 'breaker_open';
+/** system_budget_full: the system windows cannot afford the call now; the task waits its turn. */
+export type DenialType = 'budget_exceeded' | 'agent_budget_exhausted' | 'breaker_open' | 'system_budget_full';
 
 export interface Grant {
   granted: true;
@@ -166,8 +193,12 @@ export interface Denial extends Measure {
   limitUsd: number;
   spentUsd: number;
   requestedUsd: number;
-  /** When the breaker closes by itself, if it does. */
+  /** When the breaker closes by itself, if it does; for system_budget_full, when the window
+   * rolls over if only that can make room (absent: settling calls can). */
   retryAtMs?: number;
+  /** system_budget_full: the task's place in the admission queue (1 = next) and its length. */
+  position?: number;
+  waiting?: number;
   message: string;
   /** Alerts this request raised (new trips), for the caller to log and post. */
   alerts: Alert[];

@@ -61,9 +61,10 @@ export function reserve(
   if (known) return { state, result: { granted: true, reservationId: request.key, status: known, replayed: true, alerts } };
 
   const task = touchTask(state, request.taskId, nowMs);
-  recordCall(task, nowMs, limits.circuitBreaker.maxCallsPerTaskPerMinute);
   const denial = checkReserve(state, request, task, nowMs, limits, options, alerts);
   if (denial) return { state, result: denial };
+  // Only granted calls count toward runaway detection: a waiting task's retries are not calls.
+  recordCall(task, nowMs, limits.circuitBreaker.maxCallsPerTaskPerMinute);
 
   const { key: id, taskId, agent, usd, tokens } = request;
   state.reservations[id] = { id, taskId, agent, usd, tokens, atMs: nowMs };

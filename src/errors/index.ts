@@ -42,12 +42,16 @@ export const ERROR_TYPES = {
   agent_budget_exhausted: { category: 'user', retryable: false },
   /** The system circuit breaker is open: the workflow waits for it to close, it does not fail. */
   breaker_open: { category: 'system', retryable: false },
+  /** The system windows cannot afford the call now: the workflow waits its turn, it does not fail. */
+  system_budget_full: { category: 'system', retryable: false },
   task_rejected: { category: 'user', retryable: false },
   invalid_input: { category: 'user', retryable: false },
   unknown_specialist: { category: 'user', retryable: false },
   config_invalid: { category: 'system', retryable: false },
   iteration_limit: { category: 'system', retryable: false },
   store_unavailable: { category: 'system', retryable: true },
+  /** The budget ledger cannot answer yet (no worker runs it, or its successor cannot read the last state yet). */
+  ledger_unavailable: { category: 'system', retryable: true },
 } as const satisfies Record<string, ErrorTypeSpec>;
 
 export type ErrorType = keyof typeof ERROR_TYPES;

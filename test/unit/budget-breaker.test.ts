@@ -1,4 +1,4 @@
-import { initialLedgerState, reserve, settle } from '../../src/budget/ledger';
+import { initialLedgerState, release, reserve, settle } from '../../src/budget/ledger';
 import { DEFAULT_LEDGER_OPTIONS, type Denial, type ReserveRequest, type ReserveResult } from '../../src/budget/ledger-types';
 import { closeBreaker, openBreaker, setOverride } from '../../src/budget/operator';
 import { budgetSnapshot } from '../../src/budget/snapshot';
@@ -22,35 +22,52 @@ const granted = (r: ReserveResult): string => {
 const operator = { who: 'alice@ops', why: 'INC-42: finish the migration batch' };
 
 describe('circuit breaker', () => {
-  it('opens when the system hour limit would be crossed, denies every reserve, and closes when the hour rolls over', () => {
+  it('stays closed when a reservation does not fit: that call is denied and its task waits, nothing else stops', () => {
+    // The held-out run: 12 % of the cap settled, one call reserving half the cap, then another.
     const limits = limitsWith({ systemHourlyUsd: 1 });
     const state = initialLedgerState(T0, limits);
-    const held = [1, 2, 3].map(() => granted(reserve(state, request(), T0, limits).result));
-    const trip = denied(reserve(state, request(), T0 + SEC, limits).result);
-    expect(trip).toMatchObject({ type: 'breaker_open', scope: 'system:hour', unit: 'usd', limit: 1, limitUsd: 1, retryAtMs: at('2024-05-01T11:00:00Z') });
-    expect(trip.spentUsd).toBeCloseTo(0.9, 12);
-    expect(trip.alerts).toEqual([expect.objectContaining({ kind: 'breaker_open', reason: 'system_limit', scope: 'system:hour', limit: 1, at: T0 + SEC })]);
-    expect(trip.alerts[0].spent).toBeCloseTo(0.9, 12);
+    settle(state, granted(reserve(state, request({ taskId: 'first', usd: 0.2 }), T0, limits).result), { usd: 0.12, tokens: 100 }, T0, limits);
+    granted(reserve(state, request({ taskId: 'big', usd: 0.5 }), T0 + SEC, limits).result);
+    const wait = denied(reserve(state, request({ taskId: 'second', usd: 0.5 }), T0 + 2 * SEC, limits).result);
+    expect(wait).toMatchObject({ type: 'system_budget_full', scope: 'system:hour', limitUsd: 1, requestedUsd: 0.5, position: 1, waiting: 1 });
+    expect(wait.spentUsd).toBeCloseTo(0.62, 12);
+    expect(wait.retryAtMs).toBeUndefined();
+    expect(wait.message).toMatch(/waiting: position 1 of 1/);
+    expect(state.breaker.open).toBe(false);
+    expect(state.alerts.map((a) => a.kind)).toEqual(['system_budget_full']);
+    // Calls that fit still go through (from a task older than the waiter): the world did not stop.
+    granted(reserve(state, request({ taskId: 'first', usd: 0.0001 }), T0 + 3 * SEC, limits).result);
+  });
 
-    // Open means open: even a call that would fit is denied, and no second alert is raised.
-    const tiny = denied(reserve(state, request({ usd: 0.0001 }), T0 + 2 * SEC, limits).result);
-    expect(tiny).toMatchObject({ type: 'breaker_open', scope: 'system:hour', alerts: [] });
-    expect(budgetSnapshot(state, T0 + 2 * SEC, limits).breaker).toMatchObject({ open: true, reason: 'system_limit', untilMs: at('2024-05-01T11:00:00Z') });
-    // (Outstanding reservations would count in the next hour too; these calls finish now.)
-    for (const id of held) settle(state, id, { usd: 0.3, tokens: 100 }, T0 + 3 * SEC, limits);
+  it('opens when SETTLED spend reaches the system hour limit, until the hour ends; the next hour starts closed', () => {
+    const limits = limitsWith({ systemHourlyUsd: 1 });
+    const state = initialLedgerState(T0, limits);
+    const ids = [0.5, 0.5].map((usd) => granted(reserve(state, request({ usd }), T0, limits).result));
+    // Fully reserved is not spent: no trip.
+    denied(reserve(state, request({ usd: 0.01 }), T0 + SEC, limits).result);
+    expect(state.breaker.open).toBe(false);
+    settle(state, ids[0], { usd: 0.5, tokens: 100 }, T0 + 2 * SEC, limits);
+    settle(state, ids[1], { usd: 0.5, tokens: 100 }, T0 + 2 * SEC, limits);
+    const trip = denied(reserve(state, request({ usd: 0.0001 }), T0 + 3 * SEC, limits).result);
+    expect(trip).toMatchObject({ type: 'breaker_open', scope: 'system:hour', unit: 'usd', limit: 1, spent: 1, limitUsd: 1, retryAtMs: at('2024-05-01T11:00:00Z') });
+    expect(trip.alerts).toEqual([expect.objectContaining({ kind: 'breaker_open', reason: 'system_limit', scope: 'system:hour', limit: 1, spent: 1, at: T0 + 3 * SEC })]);
+    expect(trip.alerts[0].message).toMatch(/\$1\.000000 settled of limit \$1\.000000/);
+    // Open means open, and no second alert.
+    expect(denied(reserve(state, request({ usd: 0.0001 }), T0 + 4 * SEC, limits).result)).toMatchObject({ type: 'breaker_open', alerts: [] });
+    expect(budgetSnapshot(state, T0 + 4 * SEC, limits).breaker).toMatchObject({ open: true, reason: 'system_limit', untilMs: at('2024-05-01T11:00:00Z') });
 
     granted(reserve(state, request(), at('2024-05-01T11:00:00Z'), limits).result);
     expect(state.breaker.open).toBe(false);
     expect(state.audit.at(-1)).toMatchObject({ action: 'autoClose', who: 'ledger', at: at('2024-05-01T11:00:00Z') });
   });
 
-  it('opens on the system day limit until local midnight', () => {
+  it('opens on the system day limit (settled) until local midnight', () => {
     const limits = limitsWith({ systemDailyUsd: 2, timezone: 'America/New_York' });
     const state = initialLedgerState(T0, limits);
-    settle(state, granted(reserve(state, request({ usd: 1.9 }), T0, limits).result), { usd: 1.9, tokens: 1 }, T0, limits);
+    settle(state, granted(reserve(state, request({ usd: 2 }), T0, limits).result), { usd: 2, tokens: 1 }, T0, limits);
     const trip = denied(reserve(state, request({ usd: 0.2 }), T0, limits).result);
     // 10:00 UTC is 06:00 EDT; the New York day ends at 04:00 UTC.
-    expect(trip).toMatchObject({ type: 'breaker_open', scope: 'system:day', limitUsd: 2, spentUsd: 1.9, retryAtMs: at('2024-05-02T04:00:00Z') });
+    expect(trip).toMatchObject({ type: 'breaker_open', scope: 'system:day', limitUsd: 2, spentUsd: 2, retryAtMs: at('2024-05-02T04:00:00Z') });
     denied(reserve(state, request({ usd: 0.01 }), at('2024-05-02T03:59:59Z'), limits).result);
     granted(reserve(state, request({ usd: 0.01 }), at('2024-05-02T04:00:00Z'), limits).result);
   });
@@ -68,6 +85,19 @@ describe('circuit breaker', () => {
     expect(denied(reserve(state, request({ taskId: 'steady', usd: 0.001 }), start + 6 * SEC, limits).result).type).toBe('breaker_open');
   });
 
+  it('counts only granted calls toward runaway detection: a task asking while it waits is no runaway', () => {
+    const limits = limitsWith({ systemHourlyUsd: 1, circuitBreaker: { maxCallsPerTaskPerMinute: 5 } });
+    const state = initialLedgerState(T0, limits);
+    const held = granted(reserve(state, request({ taskId: 'holder', usd: 1 }), T0, limits).result);
+    for (let i = 1; i <= 30; i++) expect(denied(reserve(state, request({ taskId: 'poller', usd: 0.01 }), T0 + i * SEC, limits).result).type).toBe('system_budget_full');
+    release(state, held, T0 + 31 * SEC, limits);
+    // Within the same minute as its 30 denials: five grants are within the bound, the sixth is not.
+    for (let i = 0; i < 5; i++) granted(reserve(state, request({ taskId: 'poller', usd: 0.01 }), T0 + (32 + i) * SEC, limits).result);
+    expect(state.breaker.open).toBe(false);
+    const trip = denied(reserve(state, request({ taskId: 'poller', usd: 0.01 }), T0 + 40 * SEC, limits).result);
+    expect(trip).toMatchObject({ type: 'breaker_open', scope: 'task:poller', unit: 'calls_per_minute', limit: 5, spent: 6 });
+  });
+
   it('opens for a call from a task spawned deeper than allowed', () => {
     const limits = limitsWith({ circuitBreaker: { maxSpawnDepth: 3 } });
     const state = initialLedgerState(T0, limits);
@@ -78,27 +108,31 @@ describe('circuit breaker', () => {
     expect(denied(reserve(state, request(), T0, limits).result).type).toBe('breaker_open');
   });
 
-  it('is off when disabled: the system limit still denies the crossing call, but only that call', () => {
+  it('is off when disabled: the system limit still holds call by call, and nothing opens it', () => {
     const limits = limitsWith({ systemHourlyUsd: 1, circuitBreaker: { enabled: false, maxCallsPerTaskPerMinute: 2, maxSpawnDepth: 0 } });
     const state = initialLedgerState(T0, limits);
-    for (let i = 0; i < 3; i++) granted(reserve(state, request({ taskId: 'same', spawnDepth: 5 }), T0, limits).result);
-    expect(denied(reserve(state, request(), T0, limits).result)).toMatchObject({ type: 'budget_exceeded', scope: 'system:hour' });
+    const ids = [1, 2, 3].map(() => granted(reserve(state, request({ taskId: 'same', spawnDepth: 5 }), T0, limits).result));
+    expect(denied(reserve(state, request(), T0, limits).result)).toMatchObject({ type: 'system_budget_full', scope: 'system:hour' });
+    for (const id of ids) settle(state, id, { usd: 0.3, tokens: 1 }, T0, limits);
     granted(reserve(state, request({ usd: 0.1 }), T0, limits).result);
+    denied(reserve(state, request({ usd: 0.1 }), T0, limits).result);
     expect(state.breaker.open).toBe(false);
   });
 });
 
 describe('operator actions', () => {
-  it('closes the breaker with an audit entry; a still-crossed limit trips it again', () => {
+  it('closes the breaker with an audit entry; it stays closed for the window, and the limit still holds call by call', () => {
     const limits = limitsWith({ systemHourlyUsd: 1 });
     const state = initialLedgerState(T0, limits);
-    settle(state, granted(reserve(state, request({ usd: 0.9 }), T0, limits).result), { usd: 0.9, tokens: 1 }, T0, limits);
-    denied(reserve(state, request(), T0, limits).result);
+    settle(state, granted(reserve(state, request({ usd: 0.9 }), T0, limits).result), { usd: 1, tokens: 1 }, T0, limits);
+    expect(denied(reserve(state, request(), T0, limits).result).type).toBe('breaker_open');
     closeBreaker(state, operator, T0 + SEC);
     expect(state.audit.at(-1)).toEqual({ at: T0 + SEC, ...operator, action: 'closeBreaker', details: { wasOpen: true, reason: 'system_limit', scope: 'system:hour' } });
-    granted(reserve(state, request({ usd: 0.05 }), T0 + 2 * SEC, limits).result);
-    expect(denied(reserve(state, request(), T0 + 3 * SEC, limits).result).alerts).toHaveLength(1);
-    expect(state.breaker.open).toBe(true);
+    // Not re-opened by the spend it already tripped on (the operator decided); nothing fits either.
+    expect(denied(reserve(state, request({ usd: 0.05 }), T0 + 2 * SEC, limits).result)).toMatchObject({ type: 'system_budget_full', scope: 'system:hour' });
+    expect(state.breaker.open).toBe(false);
+    setOverride(state, { ...operator, scope: 'system:hour', limitUsd: 2, untilMs: T0 + 60 * SEC }, T0 + 3 * SEC);
+    granted(reserve(state, request({ usd: 0.05 }), T0 + 3 * SEC, limits).result);
   });
 
   it('raises a limit for a while with an override, then the configured limit applies again', () => {
@@ -107,14 +141,15 @@ describe('operator actions', () => {
     for (const agent of ['Generalist', 'DatabaseAgent']) {
       settle(state, granted(reserve(state, request({ usd: 0.45, agent }), T0, limits).result), { usd: 0.45, tokens: 1 }, T0, limits);
     }
-    denied(reserve(state, request(), T0, limits).result);
+    expect(denied(reserve(state, request({ taskId: 'waiter' }), T0, limits).result).type).toBe('system_budget_full');
     setOverride(state, { ...operator, scope: 'system:hour', limitUsd: 2, untilMs: T0 + 10 * 60 * SEC }, T0 + SEC);
     setOverride(state, { ...operator, scope: 'agent:ResearchAgent:hour', limitUsd: 2, untilMs: T0 + 10 * 60 * SEC }, T0 + SEC);
     closeBreaker(state, operator, T0 + SEC);
     expect(budgetSnapshot(state, T0 + SEC, limits).scopes.find((s) => s.scope === 'system:hour')?.limitUsd).toBe(2);
+    // The waiting task asks again and goes first; then the raised limit serves others.
+    granted(reserve(state, request({ taskId: 'waiter' }), T0 + 2 * SEC, limits).result);
     granted(reserve(state, request({ usd: 0.5 }), T0 + 2 * SEC, limits).result);
-    granted(reserve(state, request({ usd: 0.5 }), T0 + 2 * SEC, limits).result);
-    expect(denied(reserve(state, request({ usd: 0.2 }), T0 + 3 * SEC, limits).result)).toMatchObject({ scope: 'system:hour', limitUsd: 2 });
+    expect(denied(reserve(state, request({ usd: 0.5 }), T0 + 3 * SEC, limits).result)).toMatchObject({ scope: 'system:hour', limitUsd: 2 });
     expect(state.audit.map((a) => a.action)).toEqual(['setOverride', 'setOverride', 'closeBreaker']);
     expect(state.audit[0]).toMatchObject({ who: 'alice@ops', why: operator.why, details: { scope: 'system:hour', limitUsd: 2 } });
 
@@ -122,7 +157,7 @@ describe('operator actions', () => {
     const later = T0 + 11 * 60 * SEC;
     closeBreaker(state, operator, later);
     expect(denied(reserve(state, request({ usd: 0.01 }), later, limits).result)).toMatchObject({ type: 'agent_budget_exhausted', limitUsd: 0.5 });
-    expect(denied(reserve(state, request({ usd: 0.01, agent: 'Fresh' }), later, limits).result)).toMatchObject({ type: 'breaker_open', scope: 'system:hour', limitUsd: 1 });
+    expect(denied(reserve(state, request({ usd: 0.01, agent: 'Fresh' }), later, limits).result)).toMatchObject({ type: 'system_budget_full', scope: 'system:hour', limitUsd: 1 });
   });
 
   it('opens the breaker by hand: everything is denied until an operator closes it', () => {

@@ -1,0 +1,58 @@
+import type { Limits } from './limits';
+import { raiseAlert } from './ledger-log';
+import type { Alert, BreakerReason, LedgerOptions, LedgerState, Measure } from './ledger-types';
+import { limitUsdOf, scopes } from './scopes';
+import { windowEndMs } from './windows';
+
+/**
+ * When the circuit breaker opens. It stops every call everywhere, so it opens on real trouble
+ * only: settled spend reaching a system limit, a runaway task, a task spawned too deep. A call
+ * that merely does not fit is denied on its own and waits (see admission.ts): a worst-case
+ * reservation is not spend, and tripping on one stopped the world at a fraction of the cap.
+ */
+
+/** Float sums of sub-cent prices drift by ~1e-17; a billionth of a dollar absorbs it. */
+export const EPSILON_USD = 1e-9;
+
+export interface Trip {
+  reason: BreakerReason;
+  /** The scope whose limit tripped it, e.g. `system:hour` or `task:t-9`. */
+  scope: string;
+  measure: Measure;
+  /** USD limit and spend of the tripped scope (of the task, for runaway and depth trips). */
+  money: { limitUsd: number; spentUsd: number };
+  /** When it closes by itself. */
+  untilMs: number;
+  /** What its alert is deduplicated on (default: this opening). */
+  alertWindow?: string;
+}
+
+/** Opens the breaker and raises its alert (one per opening). */
+export function openBreakerFor(state: LedgerState, trip: Trip, nowMs: number, options: LedgerOptions): Alert | undefined {
+  const { reason, scope, measure, money, untilMs, alertWindow = `${scope}@${nowMs}` } = trip;
+  state.breaker = { open: true, reason, scope, measure, ...money, sinceMs: nowMs, untilMs };
+  const what = measure.unit === 'usd' ? `$${measure.spent.toFixed(6)} settled of limit $${measure.limit.toFixed(6)}` : `${measure.spent} of limit ${measure.limit} ${measure.unit}`;
+  const message = `circuit breaker opened: ${reason} on ${scope} (${what}); every reservation is denied until ${new Date(untilMs).toISOString()} or an operator closes it`;
+  return raiseAlert(state, { kind: 'breaker_open', reason, scope, ...measure, at: nowMs, window: alertWindow, message }, options);
+}
+
+/**
+ * Opens the breaker when a system window's SETTLED spend has reached its limit: money actually
+ * spent (a settle above its reservation, or abandoned reservations charged at their worst case),
+ * never money merely held. Open until that window ends, so the next window starts closed. Once
+ * per window: an operator who closes it has decided; the limit still holds, call by call.
+ */
+export function tripOnSettledSpend(state: LedgerState, nowMs: number, limits: Limits, options: LedgerOptions): Alert[] {
+  if (!limits.circuitBreaker.enabled || state.breaker.open) return [];
+  for (const [scope, window, kind] of [[scopes.systemHour, state.hour, 'hour'], [scopes.systemDay, state.day, 'day']] as const) {
+    const limitUsd = limitUsdOf(scope, limits, state, nowMs);
+    const settled = window.system.usd;
+    // A zero limit spends nothing and is no trouble; an empty window has nothing to trip on.
+    if (settled <= 0 || settled + EPSILON_USD < limitUsd) continue;
+    if (state.alerts.some((a) => a.kind === 'breaker_open' && a.scope === scope && a.window === window.key)) continue;
+    const measure: Measure = { unit: 'usd', limit: limitUsd, spent: settled };
+    const alert = openBreakerFor(state, { reason: 'system_limit', scope, measure, money: { limitUsd, spentUsd: settled }, untilMs: windowEndMs(nowMs, limits.timezone, kind), alertWindow: window.key }, nowMs, options);
+    return alert ? [alert] : [];
+  }
+  return [];
+}

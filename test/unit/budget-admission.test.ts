@@ -1,0 +1,159 @@
+import { initialLedgerState, release, reserve, settle } from '../../src/budget/ledger';
+import { DEFAULT_LEDGER_OPTIONS, type Denial, type LedgerState, type ReserveRequest, type ReserveResult } from '../../src/budget/ledger-types';
+import type { Limits } from '../../src/budget/limits';
+import { limitsWith } from '../support/limits';
+
+/**
+ * The admission queue, driven by an injected clock: waiting tasks are admitted oldest first as
+ * settlements free room, a waiter that stops asking leaves, and nothing here opens the breaker.
+ */
+
+const at = (iso: string) => Date.parse(iso);
+const T0 = at('2024-05-01T10:00:00Z');
+const SEC = 1000;
+
+let seq = 0;
+const ask = (state: LedgerState, limits: Limits, nowMs: number, taskId: string, usd: number, over: Partial<ReserveRequest> = {}): ReserveResult =>
+  reserve(state, { key: `k${++seq}`, taskId, agent: 'DatabaseAgent', usd, tokens: 10, ...over }, nowMs, limits).result;
+const denied = (r: ReserveResult): Denial => {
+  if (r.granted) throw new Error('expected a denial');
+  return r;
+};
+const granted = (r: ReserveResult): string => {
+  if (!r.granted) throw new Error(`expected a grant, got ${r.message}`);
+  return r.reservationId;
+};
+
+/** Each task makes a first small call at its own second, which fixes its age (its place in line). */
+function tasksSeen(state: LedgerState, limits: Limits, names: string[]): void {
+  names.forEach((name, i) => settle(state, granted(ask(state, limits, T0 + i * SEC, name, 0.001)), { usd: 0, tokens: 0 }, T0 + i * SEC, limits));
+}
+
+describe('admission queue', () => {
+  it('admits waiting tasks oldest first as settlements free room, whoever asks first', () => {
+    const limits = limitsWith({ systemHourlyUsd: 1 });
+    const state = initialLedgerState(T0, limits);
+    tasksSeen(state, limits, ['a', 'b', 'c', 'd']);
+    const t = T0 + 10 * SEC;
+    const a = granted(ask(state, limits, t, 'a', 0.4));
+    granted(ask(state, limits, t, 'b', 0.4));
+    expect(denied(ask(state, limits, t + SEC, 'd', 0.4))).toMatchObject({ type: 'system_budget_full', position: 1, waiting: 1 });
+    // c is older than d: it goes ahead of d in line.
+    expect(denied(ask(state, limits, t + 2 * SEC, 'c', 0.4))).toMatchObject({ type: 'system_budget_full', position: 1, waiting: 2 });
+    expect(state.waiters?.map((w) => w.taskId)).toEqual(['c', 'd']);
+
+    // a's call cost 0.1 of the 0.4 held: 0.5 free. d asks first, but that room is c's.
+    settle(state, a, { usd: 0.1, tokens: 10 }, t + 3 * SEC, limits);
+    const held = denied(ask(state, limits, t + 4 * SEC, 'd', 0.4));
+    expect(held).toMatchObject({ scope: 'system:hour', position: 2, waiting: 2 });
+    expect(held.spentUsd).toBeCloseTo(0.9, 12);
+    granted(ask(state, limits, t + 5 * SEC, 'c', 0.4));
+    expect(denied(ask(state, limits, t + 6 * SEC, 'd', 0.4))).toMatchObject({ position: 1, waiting: 1 });
+    expect(state.breaker.open).toBe(false);
+  });
+
+  it('keeps a task in progress ahead of younger tasks across its calls', () => {
+    const limits = limitsWith({ systemHourlyUsd: 1 });
+    const state = initialLedgerState(T0, limits);
+    tasksSeen(state, limits, ['old', 'young']);
+    const t = T0 + 10 * SEC;
+    const first = granted(ask(state, limits, t, 'old', 0.6));
+    // The younger task queues behind nothing yet, and waits for room.
+    expect(denied(ask(state, limits, t, 'young', 0.6))).toMatchObject({ position: 1 });
+    settle(state, first, { usd: 0.2, tokens: 10 }, t + SEC, limits);
+    // The old task's next call comes after the young one started waiting, yet it goes first.
+    granted(ask(state, limits, t + 2 * SEC, 'old', 0.6));
+    const next = denied(ask(state, limits, t + 3 * SEC, 'young', 0.6));
+    expect(next).toMatchObject({ position: 1, waiting: 1 });
+    // Settling calls will make room for it: no need to wait for the rollover.
+    expect(next.retryAtMs).toBeUndefined();
+  });
+
+  it('does not hold the line for a waiter that only the rollover can serve', () => {
+    const limits = limitsWith({ systemHourlyUsd: 1 });
+    const state = initialLedgerState(T0, limits);
+    tasksSeen(state, limits, ['big', 'small']);
+    settle(state, granted(ask(state, limits, T0 + 5 * SEC, 'big', 0.7)), { usd: 0.7, tokens: 10 }, T0 + 5 * SEC, limits);
+    const wait = denied(ask(state, limits, T0 + 6 * SEC, 'big', 0.4));
+    expect(wait).toMatchObject({ position: 1, retryAtMs: at('2024-05-01T11:00:00Z') });
+    expect(wait.message).toMatch(/until the window rolls over at 2024-05-01T11:00:00.000Z/);
+    // 0.3 is left in this hour and nobody else can use it later: the younger task may.
+    granted(ask(state, limits, T0 + 7 * SEC, 'small', 0.2));
+    // The big one keeps asking (a waiter that stops asking would leave the line).
+    denied(ask(state, limits, at('2024-05-01T10:59:55Z'), 'big', 0.4));
+    // At the rollover the big one is first in line again.
+    expect(denied(ask(state, limits, at('2024-05-01T11:00:00Z'), 'small', 0.7))).toMatchObject({ position: 2 });
+    granted(ask(state, limits, at('2024-05-01T11:00:01Z'), 'big', 0.4));
+  });
+
+  it('lets a waiter that stops asking leave after the TTL, so a dead task never blocks the line', () => {
+    const limits = limitsWith({ systemHourlyUsd: 1 });
+    const state = initialLedgerState(T0, limits);
+    tasksSeen(state, limits, ['dead', 'alive']);
+    const t = T0 + 10 * SEC;
+    const held = granted(ask(state, limits, t, 'alive', 0.9));
+    denied(ask(state, limits, t, 'dead', 0.5));
+    settle(state, held, { usd: 0.1, tokens: 10 }, t + SEC, limits);
+    // The dead task's claim on the freed room holds while it could still come back...
+    expect(denied(ask(state, limits, t + 2 * SEC, 'alive', 0.5))).toMatchObject({ position: 2 });
+    const ttl = DEFAULT_LEDGER_OPTIONS.waiterTtlMs;
+    expect(denied(ask(state, limits, t + ttl - SEC, 'alive', 0.5)).position).toBe(2);
+    // ...and lapses a TTL after it last asked.
+    granted(ask(state, limits, t + ttl + SEC, 'alive', 0.5));
+    expect(state.waiters).toEqual([]);
+  });
+
+  it('releases a task from the queue when it is granted, stopped or sent elsewhere', () => {
+    const limits = limitsWith({ systemHourlyUsd: 1, perTaskUsd: 0.5 });
+    const state = initialLedgerState(T0, limits);
+    tasksSeen(state, limits, ['holder', 'w']);
+    const holder = granted(ask(state, limits, T0 + 5 * SEC, 'holder', 0.45));
+    granted(ask(state, limits, T0 + 5 * SEC, 'x', 0.45));
+    denied(ask(state, limits, T0 + 6 * SEC, 'w', 0.3));
+    expect(state.waiters?.map((x) => x.taskId)).toEqual(['w']);
+    // w asks beyond its own limit: it stops, and leaves the line for good.
+    expect(denied(ask(state, limits, T0 + 7 * SEC, 'w', 0.6))).toMatchObject({ type: 'budget_exceeded', scope: 'task:w' });
+    expect(state.waiters).toEqual([]);
+    release(state, holder, T0 + 8 * SEC, limits);
+    granted(ask(state, limits, T0 + 9 * SEC, 'y', 0.3));
+  });
+
+  it('ends a call dearer than the whole system window at once: waiting would be for nothing', () => {
+    const limits = limitsWith({ systemHourlyUsd: 1 });
+    const state = initialLedgerState(T0, limits);
+    const denial = denied(ask(state, limits, T0, 't', 1.5));
+    expect(denial).toMatchObject({ type: 'budget_exceeded', scope: 'system:hour', limit: 1 });
+    expect(state.waiters ?? []).toEqual([]);
+  });
+
+  it('keeps the queue bounded: the youngest beyond it wait without a place', () => {
+    const limits = limitsWith({ systemHourlyUsd: 1 });
+    const state = initialLedgerState(T0, limits);
+    const max = DEFAULT_LEDGER_OPTIONS.maxWaiters;
+    granted(ask(state, limits, T0, 'holder', 1));
+    for (let i = 0; i < max + 20; i++) denied(ask(state, limits, T0 + (i + 1) * 10, `w${String(i).padStart(4, '0')}`, 0.1));
+    expect(state.waiters).toHaveLength(max);
+    expect(state.waiters?.at(-1)?.taskId).toBe(`w${String(max - 1).padStart(4, '0')}`);
+    expect(denied(ask(state, limits, T0 + 100 * SEC, `w${String(max + 5).padStart(4, '0')}`, 0.1)).position).toBe(max + 1);
+  });
+
+  it('admits waiters oldest first at the rollover without opening the breaker (no thundering herd)', () => {
+    const limits = limitsWith({ systemHourlyUsd: 1, circuitBreaker: { maxCallsPerTaskPerMinute: 5 } });
+    const state = initialLedgerState(T0, limits);
+    const names = Array.from({ length: 20 }, (_, i) => `t${String(i).padStart(2, '0')}`);
+    tasksSeen(state, limits, names);
+    // The hour is spent (not quite to its limit, so nothing trips) and every task waits.
+    settle(state, granted(ask(state, limits, T0 + 30 * SEC, 't00', 0.9)), { usd: 0.9, tokens: 10 }, T0 + 30 * SEC, limits);
+    // Waiting tasks poll every 5 s for the rest of the hour: denials, never a runaway.
+    for (let t = T0 + 40 * SEC; t < at('2024-05-01T11:00:00Z'); t += 5 * SEC) {
+      for (const name of names) expect(denied(ask(state, limits, t, name, 0.3)).type).toBe('system_budget_full');
+    }
+    // At the rollover the youngest happen to ask first: they are held for the oldest.
+    const rollover = at('2024-05-01T11:00:00Z');
+    for (const name of [...names].reverse().slice(0, 17)) expect(denied(ask(state, limits, rollover, name, 0.3)).type).toBe('system_budget_full');
+    for (const name of names.slice(0, 3)) granted(ask(state, limits, rollover + SEC, name, 0.3));
+    expect(denied(ask(state, limits, rollover + 2 * SEC, 't03', 0.3)).position).toBe(1);
+    expect(state.breaker.open).toBe(false);
+    expect(state.alerts.filter((a) => a.kind === 'breaker_open')).toEqual([]);
+  });
+});
