@@ -1,4 +1,4 @@
-import { isPantheonError, type ErrorType } from '../errors';
+import { provedUnbilled } from '../errors';
 import { totalTokens } from '../llm/usage';
 import type { ChatRequest, ChatResult, LlmClient } from '../llm/types';
 import type { BudgetGate, GrantedReservation } from './gate';
@@ -15,21 +15,6 @@ export interface BudgetedClientOptions {
    * charged at its worst case). Never thrown: the call itself succeeded or failed on its own. */
   onLedgerError?: (err: unknown, reservation: GrantedReservation, op: 'settle' | 'release') => void;
 }
-
-/**
- * Failures that happen before a provider bills anything: their reservation is released. Any
- * other failure (a timeout, a reset connection, an answer without usage) may have been billed,
- * so it is settled at the worst case held: failing closed.
- */
-const UNBILLED: ReadonlySet<ErrorType> = new Set<ErrorType>([
-  'rate_limited',
-  'provider_unavailable',
-  'quota_exhausted',
-  'auth_failed',
-  'provider_rejected',
-  'unknown_model',
-  'unknown_price',
-]);
 
 export function createBudgetedLlmClient(
   inner: LlmClient,
@@ -52,7 +37,10 @@ export function createBudgetedLlmClient(
       try {
         result = await inner.complete(request, signal);
       } catch (err) {
-        if (isPantheonError(err) && UNBILLED.has(err.type)) await quietly('release', reservation, () => gate.release(reservation.id));
+        // Fail closed: only a failure that proves nothing was billed (an HTTP error status, or no
+        // request sent) hands its reservation back. An abort, a timeout, a reset, an answer
+        // without usage or anything unrecognised may have been billed: it costs the worst case held.
+        if (provedUnbilled(err)) await quietly('release', reservation, () => gate.release(reservation.id));
         else await quietly('settle', reservation, () => gate.settle(reservation.id, { usd: reservation.usd, tokens: reservation.tokens }));
         throw err;
       }

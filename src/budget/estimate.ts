@@ -8,12 +8,13 @@ export interface Amount {
 }
 
 /**
- * The most a call can spend: every prompt token plus the whole output allowance, priced at the
+ * The most a call can spend: every prompt token (counted with the provider's tokenizer, or a
+ * conservative bound of it: src/llm/tokens.ts) plus the whole output allowance, priced at the
  * dearest input rate. An unknown model throws `unknown_price` (a call nobody can price is never
  * reserved as free).
  */
-export function worstCaseOf(request: Pick<ChatRequest, 'model' | 'system' | 'messages' | 'maxOutputTokens'>): Amount {
-  const promptTokens = countPromptTokens(request.system, request.messages);
+export function worstCaseOf(request: Pick<ChatRequest, 'provider' | 'model' | 'system' | 'messages' | 'maxOutputTokens'>): Amount {
+  const promptTokens = countPromptTokens(request.system, request.messages, request.provider);
   return {
     usd: worstCaseCostOf(request.model, promptTokens, request.maxOutputTokens),
     tokens: promptTokens + request.maxOutputTokens,

@@ -33,6 +33,9 @@ export const ERROR_TYPES = {
   quota_exhausted: { category: 'third_party', retryable: false },
   auth_failed: { category: 'system', retryable: false },
   provider_rejected: { category: 'third_party', retryable: false },
+  /** Pantheon stopped the call itself (its activity was cancelled: a requeue, a workflow cancel,
+   * shutdown): retrying would undo the stop. The provider may already have billed it. */
+  cancelled: { category: 'system', retryable: false },
   // Pantheon's own rules: the same input fails the same way again.
   unknown_model: { category: 'system', retryable: false },
   unknown_price: { category: 'system', retryable: false },
@@ -93,6 +96,18 @@ export class PantheonError extends Error {
   toJSON(): Record<string, unknown> {
     return { type: this.type, message: this.message, retryable: this.retryable, details: this.details };
   }
+}
+
+/**
+ * Whether a failed LLM call may have been billed, as its evidence shows: `details.billed` of the
+ * error. 'no' only when the provider answered with an HTTP error status (it refused before
+ * generating anything) or no request was sent at all; anything else may have been billed.
+ */
+export type Billed = 'no' | 'maybe';
+
+/** True only for a failure that carries proof nothing was billed: its reservation may be released. */
+export function provedUnbilled(err: unknown): boolean {
+  return err instanceof PantheonError && err.details.billed === 'no';
 }
 
 export function isPantheonError(err: unknown): err is PantheonError {

@@ -11,6 +11,7 @@ export function createAnthropicProvider(options: SdkProviderOptions): LlmProvide
     baseURL: options.baseURL,
     timeout: options.timeoutMs,
     maxRetries: 0,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
   });
   return {
     name: 'anthropic',

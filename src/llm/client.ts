@@ -15,7 +15,8 @@ export function createLlmClient(providers: Record<ProviderName, LlmProvider>, pr
         throw PantheonError.of(
           'unknown_model',
           `model "${request.model}" belongs to ${price.provider}, not ${request.provider}`,
-          { details: { model: request.model, provider: request.provider } },
+          // Refused before any request was sent: nothing can have been billed.
+          { details: { model: request.model, provider: request.provider, billed: 'no' } },
         );
       }
       const answer = await providers[request.provider].complete(request, signal);

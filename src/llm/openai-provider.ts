@@ -9,6 +9,8 @@ export interface SdkProviderOptions {
   baseURL?: string;
   /** Per-request timeout; a hang becomes a retryable provider_timeout. */
   timeoutMs: number;
+  /** The fetch the SDK uses (default: the global one); tests under jest pass a realm-safe wrapper. */
+  fetch?: typeof fetch;
 }
 
 /** Chat Completions through the official openai SDK. SDK retries are off: Temporal retries. */
@@ -18,6 +20,7 @@ export function createOpenAiProvider(options: SdkProviderOptions): LlmProvider {
     baseURL: options.baseURL ? `${options.baseURL.replace(/\/$/, '')}/v1` : undefined,
     timeout: options.timeoutMs,
     maxRetries: 0,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
   });
   return {
     name: 'openai',

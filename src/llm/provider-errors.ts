@@ -1,9 +1,12 @@
-import { PantheonError } from '../errors';
+import { PantheonError, type Billed } from '../errors';
 import type { ProviderName } from './types';
 
 /**
  * Maps whatever the openai or @anthropic-ai/sdk client threw onto the failure taxonomy. Both SDKs
  * share one error shape (status, headers, error body, class names), so one classifier serves both.
+ *
+ * It also records what the failure proves about billing (`details.billed`, see Billed): the
+ * budget releases a reservation only on that proof and charges the worst case otherwise.
  */
 
 interface SdkLikeError {
@@ -43,15 +46,31 @@ function isQuotaExhausted(err: SdkLikeError): boolean {
   return /insufficient_quota|billing|credit balance|spend(ing)? (cap|limit)|quota exceeded/.test(text);
 }
 
+/**
+ * An HTTP error status is the one proof that nothing was billed: the SDKs raise a status only when
+ * the provider answered with one, and 4xx (a refusal, 429 included) and 5xx come before any
+ * generation. 408 is the exception: the provider timed out on a request it may have been serving.
+ * No status (a timeout, an abort, a reset, an unparseable answer, an unknown throw) proves nothing.
+ */
+export function billedFor(status: unknown): Billed {
+  return typeof status === 'number' && status >= 400 && status <= 599 && status !== 408 ? 'no' : 'maybe';
+}
+
+/** The caller's AbortSignal fired: the SDKs' APIUserAbortError, or fetch's own AbortError. */
+function isAbort(className: string, err: SdkLikeError): boolean {
+  return className === 'APIUserAbortError' || err.name === 'AbortError';
+}
+
 export function classifyProviderError(provider: ProviderName, model: string, raw: unknown): PantheonError {
   if (raw instanceof PantheonError) return raw;
   const err = (raw ?? {}) as SdkLikeError;
   const className = err.constructor?.name ?? err.name ?? 'Error';
-  const details = { provider, model, status: err.status ?? null, error: className };
+  const details = { provider, model, status: err.status ?? null, error: className, billed: billedFor(err.status) };
   const message = `${provider} ${model}: ${err.message ?? String(raw)}`;
   const of = (type: Parameters<typeof PantheonError.of>[0], extra: { retryAfterMs?: number } = {}) =>
     PantheonError.of(type, message, { details, cause: raw, ...extra });
 
+  if (isAbort(className, err)) return of('cancelled');
   if (/Timeout/i.test(className)) return of('provider_timeout');
   if (/ConnectionError/.test(className) || /ECONNRESET|socket hang up|terminated/i.test(err.message ?? '')) {
     return of('connection_reset');
@@ -77,5 +96,6 @@ export function classifyProviderError(provider: ProviderName, model: string, raw
       return of('provider_rejected');
   }
   if (typeof err.status === 'number' && err.status >= 500) return of('provider_unavailable');
+  // Unplaceable: retryable like an outage, but with no status it proves nothing about billing.
   return of('provider_unavailable');
 }

@@ -7,6 +7,7 @@ const EXPECTED_NON_RETRYABLE: ErrorType[] = [
   'quota_exhausted',
   'auth_failed',
   'provider_rejected',
+  'cancelled',
   'unknown_model',
   'unknown_price',
   'missing_usage',
@@ -54,6 +55,7 @@ describe('the error taxonomy', () => {
     expect(ERROR_TYPES.budget_exceeded.category).toBe('user');
     expect(ERROR_TYPES.task_rejected.category).toBe('user');
     expect(ERROR_TYPES.store_unavailable.category).toBe('system');
+    expect(ERROR_TYPES.cancelled.category).toBe('system');
   });
 
   it('recognises error type names and nothing else', () => {

@@ -9,9 +9,10 @@ import {
   type FaultRule,
   type OfflineProvider,
 } from '../../src/llm/offline';
-import { countPromptTokens, countTokens } from '../../src/llm/tokens';
+import { meteredPromptTokens, meteredTokens } from '../../src/llm/offline/meter';
 import type { CallPurpose, ChatMessage } from '../../src/llm/types';
 import { CompressorAnswer, RouterAnswer, SpecialistStep } from '../../src/specialists/protocol';
+import { sandboxFetch } from '../support/sandbox-fetch';
 
 const SYSTEM = 'You are a Pantheon specialist. Answer with one JSON object.';
 
@@ -36,22 +37,6 @@ function taskMessage(items: string[], title = 'Build the billing backend', tail 
 }
 
 const TWELVE_ITEMS = Array.from({ length: 12 }, (_, i) => `Create the ledger${i} table with account and amount`);
-
-/**
- * Under jest, fetch's AbortError is a DOMException from Node's own realm, which fails the SDKs'
- * `instanceof Error` check inside jest's sandbox and loses its name, so a timeout surfaces as a
- * plain APIConnectionError. Re-raising it as a sandbox Error restores what the SDKs report
- * outside jest; the SDKs' own timeout handling is still what runs.
- */
-const sandboxFetch: typeof fetch = async (input, init) => {
-  try {
-    return await fetch(input, init);
-  } catch (err) {
-    if (err instanceof Error) throw err;
-    const { name, message } = err as { name?: string; message?: string };
-    throw Object.assign(new Error(message), { name: name ?? 'Error' });
-  }
-};
 
 let provider: OfflineProvider;
 let openai: OpenAI;
@@ -160,9 +145,9 @@ describe('wire formats through the official SDKs', () => {
     expect(data.choices[0].message.role).toBe('assistant');
     const content = data.choices[0].message.content ?? '';
     expect(data.usage).toMatchObject({
-      prompt_tokens: countPromptTokens(SYSTEM, messages),
-      completion_tokens: countTokens(content),
-      total_tokens: countPromptTokens(SYSTEM, messages) + countTokens(content),
+      prompt_tokens: meteredPromptTokens(SYSTEM, messages),
+      completion_tokens: meteredTokens(content),
+      total_tokens: meteredPromptTokens(SYSTEM, messages) + meteredTokens(content),
       prompt_tokens_details: { cached_tokens: 0 },
     });
     expect(response.headers.get('x-request-id')).toMatch(/^req_/);
@@ -178,7 +163,7 @@ describe('wire formats through the official SDKs', () => {
         { role: 'user', content: [{ type: 'text', text: messages[0].content }] },
       ],
     });
-    expect(completion.usage?.prompt_tokens).toBe(countPromptTokens(SYSTEM, messages));
+    expect(completion.usage?.prompt_tokens).toBe(meteredPromptTokens(SYSTEM, messages));
   });
 
   it('Anthropic: a message with honest usage and zero cache fields', async () => {
@@ -194,8 +179,8 @@ describe('wire formats through the official SDKs', () => {
     expect(block.type).toBe('text');
     const text = block.type === 'text' ? block.text : '';
     expect(data.usage).toMatchObject({
-      input_tokens: countPromptTokens(SYSTEM, messages),
-      output_tokens: countTokens(text),
+      input_tokens: meteredPromptTokens(SYSTEM, messages),
+      output_tokens: meteredTokens(text),
       cache_creation_input_tokens: 0,
       cache_read_input_tokens: 0,
     });
@@ -210,7 +195,7 @@ describe('wire formats through the official SDKs', () => {
       system: [{ type: 'text', text: SYSTEM, cache_control: { type: 'ephemeral' } }],
       messages,
     });
-    expect(data.usage.input_tokens).toBe(countPromptTokens(SYSTEM, messages));
+    expect(data.usage.input_tokens).toBe(meteredPromptTokens(SYSTEM, messages));
   });
 
   it('both providers give the same answer to the same conversation, every time', async () => {
@@ -299,8 +284,8 @@ describe('specialist answers', () => {
     expect(steps[12].status).toBe('done');
     expect(steps[12].result).toContain('Done: Create the ledger11 table');
     for (const s of steps) {
-      expect(countTokens(s.note)).toBeGreaterThanOrEqual(40);
-      expect(countTokens(s.note)).toBeLessThanOrEqual(120);
+      expect(meteredTokens(s.note)).toBeGreaterThanOrEqual(40);
+      expect(meteredTokens(s.note)).toBeLessThanOrEqual(120);
     }
     // Each step works on its own item.
     expect(steps[4].note).toContain('ledger4');
@@ -479,7 +464,7 @@ describe('compressor answers', () => {
       expect(line.split(/\s+/).length).toBeLessThanOrEqual(12);
     });
     expect(lines[3]).toContain('ledger2');
-    expect(countTokens(summary) * 4).toBeLessThan(countTokens(transcript));
+    expect(meteredTokens(summary) * 4).toBeLessThan(meteredTokens(transcript));
 
     const resumed = await askOpenAI(
       [history[0], { role: 'user', content: `PROGRESS SUMMARY\n${summary}` }],
@@ -593,7 +578,7 @@ describe('faults as the SDKs see them', () => {
     expect(() => JSON.parse(broken.text)).toThrow();
     expect(broken.text.length).toBeGreaterThan(0);
     expect(whole.text.startsWith(broken.text)).toBe(true);
-    expect(broken.outputTokens).toBe(countTokens(broken.text));
+    expect(broken.outputTokens).toBe(meteredTokens(broken.text));
     const viaAnthropic = await askAnthropic(messages);
     expect(() => JSON.parse(viaAnthropic.text)).toThrow();
   });

@@ -1,7 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { ERROR_TYPES, PantheonError, type ErrorType } from '../../src/errors';
-import { classifyProviderError, retryAfterMs } from '../../src/llm/provider-errors';
+import { billedFor, classifyProviderError, retryAfterMs } from '../../src/llm/provider-errors';
 
 const NOW = Date.parse('2026-11-01T12:00:00.000Z');
 
@@ -40,7 +40,7 @@ describe('classifyProviderError with openai SDK errors', () => {
     const err = classifyProviderError('openai', 'gpt-4.1-mini', raw);
     expectClassified(err, 'rate_limited', true);
     expect(err.retryAfterMs).toBe(2000);
-    expect(err.details).toEqual({ provider: 'openai', model: 'gpt-4.1-mini', status: 429, error: 'RateLimitError' });
+    expect(err.details).toEqual({ provider: 'openai', model: 'gpt-4.1-mini', status: 429, error: 'RateLimitError', billed: 'no' });
     expect(err.message).toBe('openai gpt-4.1-mini: 429 Rate limit reached for gpt-4.1-mini on tokens per min (TPM)');
     expect(err.cause).toBe(raw);
   });
@@ -88,7 +88,7 @@ describe('classifyProviderError with openai SDK errors', () => {
     const err = classifyProviderError('openai', 'gpt-4.1', raw);
     expectClassified(err, 'quota_exhausted', false);
     expect(err.retryAfterMs).toBeUndefined();
-    expect(err.details).toEqual({ provider: 'openai', model: 'gpt-4.1', status: 429, error: 'RateLimitError' });
+    expect(err.details).toEqual({ provider: 'openai', model: 'gpt-4.1', status: 429, error: 'RateLimitError', billed: 'no' });
   });
 
   it('recognises an exhausted quota by its code alone', () => {
@@ -120,7 +120,7 @@ describe('classifyProviderError with openai SDK errors', () => {
     expect(raw).toBeInstanceOf(OpenAI.NotFoundError);
     const err = classifyProviderError('openai', 'gpt-5-imaginary', raw);
     expectClassified(err, 'unknown_model', false);
-    expect(err.details).toEqual({ provider: 'openai', model: 'gpt-5-imaginary', status: 404, error: 'NotFoundError' });
+    expect(err.details).toEqual({ provider: 'openai', model: 'gpt-5-imaginary', status: 404, error: 'NotFoundError', billed: 'no' });
   });
 
   it('classifies a 500 and a 503 as provider_unavailable, retryable', () => {
@@ -143,7 +143,7 @@ describe('classifyProviderError with openai SDK errors', () => {
   it('classifies APIConnectionTimeoutError as provider_timeout, retryable', () => {
     const err = classifyProviderError('openai', 'gpt-4.1', new OpenAI.APIConnectionTimeoutError());
     expectClassified(err, 'provider_timeout', true);
-    expect(err.details).toEqual({ provider: 'openai', model: 'gpt-4.1', status: null, error: 'APIConnectionTimeoutError' });
+    expect(err.details).toEqual({ provider: 'openai', model: 'gpt-4.1', status: null, error: 'APIConnectionTimeoutError', billed: 'maybe' });
     expect(err.message).toBe('openai gpt-4.1: Request timed out.');
   });
 
@@ -151,7 +151,7 @@ describe('classifyProviderError with openai SDK errors', () => {
     const raw = new OpenAI.APIConnectionError({ message: 'Connection error.', cause: new Error('read ECONNRESET') });
     const err = classifyProviderError('openai', 'gpt-4.1', raw);
     expectClassified(err, 'connection_reset', true);
-    expect(err.details).toEqual({ provider: 'openai', model: 'gpt-4.1', status: null, error: 'APIConnectionError' });
+    expect(err.details).toEqual({ provider: 'openai', model: 'gpt-4.1', status: null, error: 'APIConnectionError', billed: 'maybe' });
   });
 
   it('turns a status-less APIError.generate into connection_reset', () => {
@@ -172,7 +172,7 @@ describe('classifyProviderError with @anthropic-ai/sdk errors', () => {
     const err = classifyProviderError('anthropic', 'claude-haiku-4-5', raw);
     expectClassified(err, 'rate_limited', true);
     expect(err.retryAfterMs).toBe(2000);
-    expect(err.details).toEqual({ provider: 'anthropic', model: 'claude-haiku-4-5', status: 429, error: 'RateLimitError' });
+    expect(err.details).toEqual({ provider: 'anthropic', model: 'claude-haiku-4-5', status: 429, error: 'RateLimitError', billed: 'no' });
   });
 
   it('classifies a spend-limit 429 as quota_exhausted', () => {
@@ -261,12 +261,28 @@ describe('classifyProviderError with other throwables', () => {
     expect(err.details.error).toBe('SyntaxError');
   });
 
-  it('falls back to provider_unavailable for anything it cannot place', () => {
+  it('classifies an abort as cancelled, not retryable and maybe billed, from either SDK or fetch itself', () => {
+    for (const raw of [new OpenAI.APIUserAbortError(), new Anthropic.APIUserAbortError(), new DOMException('This operation was aborted', 'AbortError')]) {
+      const err = classifyProviderError('openai', 'gpt-4.1', raw);
+      expectClassified(err, 'cancelled', false);
+      expect(err.details.billed).toBe('maybe');
+    }
+  });
+
+  it('falls back to provider_unavailable for anything it cannot place, which proves nothing about billing', () => {
     expectClassified(classifyProviderError('openai', 'gpt-4.1', new Error('something odd')), 'provider_unavailable', true);
+    expect(classifyProviderError('openai', 'gpt-4.1', new Error('something odd')).details.billed).toBe('maybe');
     const fromString = classifyProviderError('openai', 'gpt-4.1', 'boom');
     expectClassified(fromString, 'provider_unavailable', true);
     expect(fromString.message).toBe('openai gpt-4.1: boom');
     expectClassified(classifyProviderError('openai', 'gpt-4.1', undefined), 'provider_unavailable', true);
+  });
+});
+
+describe('billedFor: what a failure proves about billing', () => {
+  it('proves nothing was billed only for an HTTP error status other than 408', () => {
+    for (const status of [400, 401, 402, 403, 404, 409, 413, 422, 429, 500, 502, 503, 529]) expect({ status, billed: billedFor(status) }).toEqual({ status, billed: 'no' });
+    for (const status of [408, 200, 302, undefined, null, '500']) expect({ status, billed: billedFor(status) }).toEqual({ status, billed: 'maybe' });
   });
 });
 

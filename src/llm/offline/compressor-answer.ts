@@ -1,6 +1,6 @@
 import type { ChatMessage } from '../types';
 import type { CompressorAnswer } from '../../specialists/protocol';
-import { countTokens } from '../tokens';
+import { meteredTokens } from './meter';
 import { outlineFromText, readProgressInText, stepNotesInText, totalSteps } from './conversation';
 import { firstWords } from './words';
 
@@ -51,7 +51,7 @@ export function compressorAnswer(
     return { summary: [`Completed step ${done} of ${total}.`, ...fold, ...rest].join('\n') };
   };
   let answer = render(0);
-  for (let folded = 1; folded <= sentences.length && countTokens(JSON.stringify(answer)) > maxTokens; folded++) {
+  for (let folded = 1; folded <= sentences.length && meteredTokens(JSON.stringify(answer)) > maxTokens; folded++) {
     answer = render(folded);
   }
   return answer;

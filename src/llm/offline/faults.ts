@@ -19,6 +19,7 @@ export const FAULT_KINDS = [
   'slow',
   'hang',
   'reset',
+  'usage_inflate',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -54,6 +55,8 @@ export const FaultRuleSchema = z.strictObject({
   seed: z.number().int().optional(),
   retryAfterSeconds: z.number().min(0).optional(),
   delayMs: z.number().int().min(0).optional(),
+  /** usage_inflate only: the reported usage (input and output) is multiplied by this, rounded up. */
+  factor: z.number().min(1).max(1000).optional(),
 });
 export type FaultRule = z.infer<typeof FaultRuleSchema>;
 export type FaultMatch = z.infer<typeof FaultMatchSchema>;
@@ -62,6 +65,8 @@ export const FaultRulesSchema = z.array(FaultRuleSchema);
 
 export const DEFAULT_RETRY_AFTER_SECONDS = 1;
 export const DEFAULT_SLOW_DELAY_MS = 2000;
+/** A provider over-reporting usage: enough to overrun any worst case that has output to spare. */
+export const DEFAULT_INFLATE_FACTOR = 10;
 
 /** Validates rules from any source; the error names `source` and the offending field. */
 export function parseFaultRules(value: unknown, source: string): FaultRule[] {

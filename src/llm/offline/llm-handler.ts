@@ -1,9 +1,9 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import { countPromptTokens, countTokens } from '../tokens';
+import { meteredPromptTokens, meteredTokens } from './meter';
 import { PANTHEON_HEADERS, type CallPurpose } from '../types';
 import { composeAnswer, composeInvalidAnswer, truncateJson, type AnswerInput } from './answers';
 import type { CallLog, CallRecord } from './calls';
-import { DEFAULT_RETRY_AFTER_SECONDS, DEFAULT_SLOW_DELAY_MS, type FaultBook, type FaultKind } from './faults';
+import { DEFAULT_INFLATE_FACTOR, DEFAULT_RETRY_AFTER_SECONDS, DEFAULT_SLOW_DELAY_MS, type FaultBook, type FaultKind } from './faults';
 import { parseJson, sendJson, sendRaw } from './http';
 import { fitToTokens } from './truncate';
 import { offlineId, type WireErrorKind, type WireFormat, type WireRequest } from './wire';
@@ -131,8 +131,11 @@ export async function handleLlm(
 
   const input: AnswerInput = { ...identity, system: request.system, messages: request.messages, maxTokens: request.maxTokens };
   const answer = fitToTokens(answerText(kind, input), request.maxTokens ?? Number.POSITIVE_INFINITY);
-  record.inputTokens = countPromptTokens(request.system, request.messages);
-  record.outputTokens = countTokens(answer.text);
+  // usage_inflate: a provider billing more than any honest count, so a test can watch the budget
+  // meet a settle above its reservation.
+  const inflate = kind === 'usage_inflate' ? (rule?.factor ?? DEFAULT_INFLATE_FACTOR) : 1;
+  record.inputTokens = Math.ceil(meteredPromptTokens(request.system, request.messages) * inflate);
+  record.outputTokens = Math.ceil(meteredTokens(answer.text) * inflate);
   finish(200, kind);
   const extra = kind === 'slow' ? (rule?.delayMs ?? DEFAULT_SLOW_DELAY_MS) : 0;
   if (!(await deps.sleep(deps.nextLatencyMs() + extra))) return;

@@ -1,6 +1,6 @@
 import type { ChatMessage } from '../types';
 import type { SpecialistStep } from '../../specialists/protocol';
-import { countTokens } from '../tokens';
+import { meteredTokens } from './meter';
 import { outlineTask, readProgress, totalSteps, type TaskOutline } from './conversation';
 import { renderDeliverable, unitsOf } from './voice';
 import { voiceFor } from './voices';
@@ -31,7 +31,7 @@ export function specialistAnswer(
   const note = voice.finalNote(outline, total);
   const deliverable = voice.result(outline);
   let answer: SpecialistStep = { step, of: total, status: 'done', note, result: renderDeliverable(deliverable) };
-  for (let keep = deliverable.body.length - 1; keep >= 0 && countTokens(JSON.stringify(answer)) > maxTokens; keep--) {
+  for (let keep = deliverable.body.length - 1; keep >= 0 && meteredTokens(JSON.stringify(answer)) > maxTokens; keep--) {
     answer = { ...answer, result: renderDeliverable(deliverable, keep) };
   }
   return answer;

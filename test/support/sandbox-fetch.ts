@@ -1,0 +1,15 @@
+/**
+ * Under jest, fetch's AbortError is a DOMException from Node's own realm, which fails the SDKs'
+ * `instanceof Error` check inside jest's sandbox and loses its name, so a timeout surfaces as a
+ * plain APIConnectionError. Re-raising it as a sandbox Error restores what the SDKs report
+ * outside jest; the SDKs' own timeout and abort handling is still what runs.
+ */
+export const sandboxFetch: typeof fetch = async (input, init) => {
+  try {
+    return await fetch(input, init);
+  } catch (err) {
+    if (err instanceof Error) throw err;
+    const { name, message } = err as { name?: string; message?: string };
+    throw Object.assign(new Error(message), { name: name ?? 'Error' });
+  }
+};
