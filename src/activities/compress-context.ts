@@ -8,6 +8,7 @@ import type { ActivityDeps } from './deps';
 import { heartbeatWhile } from './heartbeat';
 import { COMPRESSOR_PROMPT, specialistMessages, specialistSystemPrompt } from './prompts';
 import type { CompressContextInput, CompressContextResult } from './types';
+import { lineageOf } from '../tasks/lineage';
 
 /** Replaces a specialist's history with an LLM-written summary of progress and state. */
 export function createCompressContext({ llm, roster, models }: Pick<ActivityDeps, 'llm' | 'roster' | 'models'>) {
@@ -27,6 +28,7 @@ export function createCompressContext({ llm, roster, models }: Pick<ActivityDeps
         purpose: 'compressor',
         agent: specialist.name,
         taskId,
+        lineage: lineageOf(taskId, task.lineage),
       },
       Context.current().cancellationSignal,
     );

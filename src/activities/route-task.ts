@@ -9,6 +9,7 @@ import type { Task } from '../tasks/task-input';
 import type { ActivityDeps } from './deps';
 import { ROUTER_PROMPT_HEADER, taskMessage } from './prompts';
 import type { RouteDecision, RouteTaskInput } from './types';
+import { lineageOf } from '../tasks/lineage';
 
 const RECALL_LIMIT = 3;
 const RECALL_MIN_SCORE = 0.25;
@@ -49,6 +50,7 @@ export function createRouteTask({ llm, roster, memory, models }: ActivityDeps) {
         json: true,
         purpose: 'router',
         taskId,
+        lineage: lineageOf(taskId, task.lineage),
       },
       Context.current().cancellationSignal,
     );

@@ -1,4 +1,5 @@
 import { Context, log } from '@temporalio/activity';
+import { budgetWaitFrom } from '../budget/waiting';
 import { PantheonError } from '../errors';
 import { parseStructured } from '../llm/client';
 import { countPromptTokens } from '../llm/tokens';
@@ -10,6 +11,7 @@ import type { ActivityDeps } from './deps';
 import { heartbeatWhile } from './heartbeat';
 import { CONTINUE_MESSAGE, specialistMessages, specialistSystemPrompt } from './prompts';
 import type { RunSpecialistInput, RunSpecialistResult } from './types';
+import { lineageOf } from '../tasks/lineage';
 
 /** What a heartbeat carries, so a retry on another worker resumes instead of paying again. */
 interface Checkpoint {
@@ -64,6 +66,7 @@ async function iterate(llm: LlmClient, specialist: Specialist, input: RunSpecial
         purpose: 'specialist',
         agent: specialist.name,
         taskId,
+        lineage: lineageOf(taskId, task.lineage),
       },
       ctx.cancellationSignal,
     );
@@ -71,10 +74,10 @@ async function iterate(llm: LlmClient, specialist: Specialist, input: RunSpecial
     try {
       answer = await heartbeatWhile(call, () => state);
     } catch (err) {
-      // An open breaker is not this task's failure: hand the progress back so the task waits.
-      if (err instanceof PantheonError && err.type === 'breaker_open') {
-        return { ...result('paused'), retryAtMs: err.details.retryAtMs as number | undefined };
-      }
+      // An open breaker or full system windows are not this task's failure: hand the progress
+      // back so the task waits (in the workflow, holding no worker slot) and asks again.
+      const wait = err instanceof PantheonError ? budgetWaitFrom(err.type, err.message, err.details) : undefined;
+      if (wait) return { ...result('paused'), retryAtMs: wait.retryAtMs, wait };
       throw err;
     }
     state.costUsd += answer.costUsd;

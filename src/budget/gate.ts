@@ -169,7 +169,16 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
       const worst = worstCaseOf(request);
       // Calls without a specialist (the router) are attributed to their purpose.
       const agent = request.agent ?? request.purpose;
-      return reserveAmount({ key: idempotencyKey, taskId: request.taskId, agent, usd: worst.usd, tokens: worst.tokens, spawnDepth });
+      const lineage = request.lineage;
+      return reserveAmount({
+        key: idempotencyKey,
+        taskId: request.taskId,
+        agent,
+        usd: worst.usd,
+        tokens: worst.tokens,
+        spawnDepth: spawnDepth ?? lineage?.spawnDepth,
+        ...(lineage ? { rootTaskId: lineage.rootTaskId, ...(lineage.parentTaskId ? { parentTaskId: lineage.parentTaskId } : {}) } : {}),
+      });
     },
     settle: (reservationId, actual) => finish({ op: 'settle', reservationId, usd: actual.usd, tokens: actual.tokens }),
     release: (reservationId) => finish({ op: 'release', reservationId }),

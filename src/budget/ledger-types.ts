@@ -95,7 +95,7 @@ export interface Override {
 }
 
 /** system_budget_full: a system window could not afford a call and tasks are waiting (once per window). */
-export type AlertKind = 'breaker_open' | 'budget_exceeded' | 'agent_budget_exhausted' | 'reservation_expired' | 'system_budget_full' | 'ledger_recovered' | 'ledger_lost';
+export type AlertKind = 'breaker_open' | 'budget_exceeded' | 'agent_budget_exhausted' | 'reservation_expired' | 'system_budget_full' | 'ledger_recovered' | 'ledger_lost' | 'reservation_exceeded';
 
 export interface Alert extends Measure {
   seq: number;
@@ -170,6 +170,8 @@ export interface ReserveRequest {
   tokens: number;
   /** How deep in a chain of spawned tasks the caller is (0 for a task a user submitted). */
   spawnDepth?: number;
+  rootTaskId?: string;
+  parentTaskId?: string;
 }
 
 /** system_budget_full: the system windows cannot afford the call now; the task waits its turn. */

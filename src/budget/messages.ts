@@ -20,6 +20,9 @@ export const ReserveInputSchema = z
     usd,
     tokens,
     spawnDepth: z.number().int().nonnegative().optional(),
+    /** The caller's lineage: recorded with the reservation, so spend can be traced to a root task. */
+    rootTaskId: id(200).optional(),
+    parentTaskId: id(200).optional(),
   })
   .strict();
 

@@ -1,10 +1,29 @@
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { PantheonError } from '../errors';
 import type { Roster } from '../specialists/roster';
 import { describeIssues, TaskInputSchema, type Task } from '../tasks/task-input';
+import { childLineage, lineageOf, type LineageInput } from '../tasks/lineage';
 import type { agentTask } from '../workflows';
-import { TaskPriority, TaskStatus } from '../workflows/search-attributes';
+import { stateQuery } from '../workflows/agent-task-api';
+import { TaskPriority, TaskRootTask, TaskStatus } from '../workflows/search-attributes';
+
+/**
+ * The lineage of a subtask of `parentTaskId`: its root, and one level deeper. The parent's own
+ * lineage comes from its state query (a worker answers it, for running and ended tasks alike).
+ */
+export async function lineageUnder(client: Client, parentTaskId: string): Promise<LineageInput> {
+  let parent;
+  try {
+    parent = await client.workflow.getHandle(parentTaskId).query(stateQuery);
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) {
+      throw PantheonError.of('invalid_input', `--parent: no task "${parentTaskId}"`, { details: { field: '--parent' } });
+    }
+    throw err;
+  }
+  return childLineage(parentTaskId, parent.lineage ?? lineageOf(parentTaskId, undefined));
+}
 
 /**
  * Checks a task completely before anything starts: the schema, then the specialist against the
@@ -40,6 +59,7 @@ export function startTask(client: Client, taskQueue: string, task: Task, workflo
     typedSearchAttributes: [
       { key: TaskStatus, value: 'queued' },
       { key: TaskPriority, value: task.priority },
+      { key: TaskRootTask, value: task.lineage?.rootTaskId ?? workflowId },
     ],
   });
 }

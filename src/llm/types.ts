@@ -1,3 +1,5 @@
+import type { Lineage } from '../tasks/lineage';
+
 /** The one interface Pantheon speaks to every LLM provider through. */
 
 export type ProviderName = 'openai' | 'anthropic';
@@ -23,6 +25,8 @@ export interface ChatRequest {
   agent?: string;
   /** The task (workflow id) the call serves, for attribution and fault matching. */
   taskId?: string;
+  /** The task's place in its tree of spawned tasks; the ledger enforces max_spawn_depth from it. */
+  lineage?: Lineage;
 }
 
 /**
@@ -61,4 +65,7 @@ export const PANTHEON_HEADERS = {
   purpose: 'x-pantheon-purpose',
   agent: 'x-pantheon-agent',
   task: 'x-pantheon-task',
+  root: 'x-pantheon-root-task',
+  parent: 'x-pantheon-parent-task',
+  depth: 'x-pantheon-spawn-depth',
 } as const;

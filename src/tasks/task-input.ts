@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LineageSchema } from './lineage';
 
 /**
  * The task a user, the CLI, the Temporal CLI or the God workflow submits. This schema is the one
@@ -40,9 +41,13 @@ export const TaskInputSchema = z
     maxReassignments: z.number().int().min(0).max(5).default(2),
     /** How often the stale-task sweeper may restart the task before it is cancelled as poison. */
     maxRequeues: z.number().int().min(0).max(10).default(2),
-    /** While the circuit breaker is open, how often the task checks whether it has closed. */
-    breakerPollSeconds: z.number().int().min(1).max(3600).default(30),
+    /** While waiting for budget (an open breaker, full system windows), how often the task asks
+     * the ledger again at first; it backs off from there (src/budget/waiting.ts). At least 5 s:
+     * faster asking only loads the ledger. */
+    breakerPollSeconds: z.number().int().min(5).max(3600).default(30),
     retry: z.partialRecord(z.enum(RETRYABLE_ACTIVITIES), RetryOverrideSchema).default({}),
+    /** Set for a task started by another task (or by God on its behalf); absent for a submitted one. */
+    lineage: LineageSchema.optional(),
   })
   .strict();
 

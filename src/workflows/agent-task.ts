@@ -15,8 +15,10 @@ import type { ChatMessage } from '../llm/types';
 import { describeIssues, TaskInputSchema, type RetryableActivity, type Task } from '../tasks/task-input';
 import { optionsFor } from './activity-options';
 import { flagStaleSignal, requeueSignal, stateQuery, type StaleNotice } from './agent-task-api';
-import { describeFailure, failureWarning, retriesExhausted } from './failures';
-import { TaskCostUsd, TaskIterations, TaskPriority, TaskRedriveOf, TaskSpecialist, TaskStale, TaskStatus, TaskTokens } from './search-attributes';
+import { describeWait, MAX_BUDGET_WAITS, nextCheckMs, type BudgetWait } from '../budget/waiting';
+import { budgetWaitOf, describeFailure, failureWarning, retriesExhausted } from './failures';
+import { lineageOf } from '../tasks/lineage';
+import { TaskCostUsd, TaskIterations, TaskPriority, TaskRedriveOf, TaskRootTask, TaskSpecialist, TaskStale, TaskStatus, TaskTokens } from './search-attributes';
 import type { FailureRecord, TaskOutcome, TaskState, TaskStatus as Status, TerminalStatus } from './task-state';
 
 /** Ends the task as dead_lettered: retries and reassignments are spent, or no retry can help. */
@@ -25,10 +27,9 @@ class DeadLetter extends Error {}
 /** Ends the task as cancelled for a reason other than a cancel request (a poison stale task). */
 class GiveUp extends Error {}
 
-/** Ends the task as budget_exceeded: its own limit is spent; no retry or reassignment helps. */
+/** Ends the task as budget_exceeded: its own limit is spent (or its wait for budget was too
+ * long); no retry or reassignment helps. */
 class BudgetStop extends Error {}
-
-const BREAKER_OPEN = 'breaker_open';
 
 function proxies(task: Task) {
   const one = <K extends RetryableActivity | 'raiseAlert'>(name: K) =>
@@ -85,6 +86,7 @@ export async function agentTask(input: unknown): Promise<TaskOutcome> {
       { key: TaskIterations, value: state.iteration },
       { key: TaskTokens, value: state.tokens },
       ...(state.specialist ? [{ key: TaskSpecialist, value: state.specialist }] : []),
+      ...(state.lineage ? [{ key: TaskRootTask, value: state.lineage.rootTaskId }] : []),
     ]);
     setCurrentDetails(`**${status}** · ${details}\n\ncost $${state.costUsd.toFixed(6)} · ${state.iteration} iterations · ${state.tokens} tokens`);
   };
@@ -95,12 +97,28 @@ export async function agentTask(input: unknown): Promise<TaskOutcome> {
     return { ...state, status };
   };
 
-  /** Sleeps while the breaker is open: until its window ends, checking every breakerPollSeconds. */
-  const waitForBreaker = async (retryAtMs: number | undefined, pollSeconds: number) => {
-    publish('waiting_budget', retryAtMs ? `circuit breaker open until ${new Date(retryAtMs).toISOString()}` : 'circuit breaker open');
+  // Waiting for budget (src/budget/waiting.ts): every check counts toward a bound on the whole
+  // task (its history stays bounded); the back-off restarts with each wait.
+  let budgetChecks = 0;
+  let check = 0;
+  /** Sleeps until the ledger may say yes: an open breaker, or system windows that are full. */
+  const waitForBudget = async (wait: BudgetWait, pollSeconds: number) => {
+    budgetChecks += 1;
+    check += 1;
     // Date.now() here is workflow time, recorded in history: deterministic on replay.
-    const untilWindowEnds = retryAtMs ? retryAtMs - Date.now() : Infinity;
-    await sleep(Math.max(1000, Math.min(untilWindowEnds, pollSeconds * 1000)));
+    const now = Date.now();
+    const { type, message, scope, position, waiting, retryAtMs } = wait;
+    state.budgetWait = { type, reason: message, scope, position, waiting, retryAtMs, sinceMs: state.budgetWait?.sinceMs ?? now, checks: check };
+    if (budgetChecks > MAX_BUDGET_WAITS) {
+      throw new BudgetStop(`gave up waiting for budget after ${MAX_BUDGET_WAITS} checks (${Math.round((now - state.budgetWait.sinceMs) / 60_000)} min this wait): ${message}`);
+    }
+    publish('waiting_budget', describeWait(wait, check));
+    await sleep(nextCheckMs(check, pollSeconds, retryAtMs, now));
+  };
+  /** The ledger said yes again: the next wait starts its back-off afresh. */
+  const budgetAdmitted = () => {
+    check = 0;
+    state.budgetWait = undefined;
   };
 
   setHandler(stateQuery, () => state);
@@ -119,17 +137,20 @@ export async function agentTask(input: unknown): Promise<TaskOutcome> {
   const parsed = TaskInputSchema.safeParse(input);
   if (!parsed.success) return finish('rejected', describeIssues(parsed.error).map((r) => `input ${r}`));
   const task = parsed.data;
+  state.lineage = lineageOf(taskId, task.lineage);
   const acts = proxies(task);
 
-  /** Runs a call that may meet an open breaker (route, compress): waits it out, never fails on it. */
+  /** Runs a call that may be told to wait for budget (route, compress): waits, never fails on it. */
   const pastBreaker = async <T>(call: () => Promise<T>): Promise<T> => {
     for (;;) {
       try {
-        return await call();
+        const result = await call();
+        budgetAdmitted();
+        return result;
       } catch (err) {
-        const failure = describeFailure(err, activity, state.specialist);
-        if (failure.type !== BREAKER_OPEN) throw err;
-        await waitForBreaker(failure.retryAtMs, task.breakerPollSeconds);
+        const wait = budgetWaitOf(err);
+        if (!wait) throw err;
+        await waitForBudget(wait, task.breakerPollSeconds);
       }
     }
   };
@@ -151,9 +172,10 @@ export async function agentTask(input: unknown): Promise<TaskOutcome> {
       state.promptTokens.push(...run.promptTokens);
       if (run.outcome === 'paused') {
         history = run.history;
-        await waitForBreaker(run.retryAtMs, task.breakerPollSeconds);
+        await waitForBudget(run.wait ?? { type: 'breaker_open', message: 'circuit breaker open', retryAtMs: run.retryAtMs }, task.breakerPollSeconds);
         continue;
       }
+      budgetAdmitted();
       if (run.outcome !== 'needs_compression') return run;
 
       activity = 'compressContext';
@@ -184,6 +206,7 @@ export async function agentTask(input: unknown): Promise<TaskOutcome> {
         const run = await runScope.run(() => runToEnd(specialist, warnings));
         return { specialist, run };
       } catch (err) {
+        if (err instanceof BudgetStop) throw err;
         if (isCancellation(err) && requeue && !CancellationScope.current().consideredCancelled) {
           state.requeues += 1;
           log.warn('task requeued', { taskId, requeues: state.requeues, reason: requeue.reason });

@@ -17,7 +17,10 @@ export const TaskStale = defineSearchAttributeKey('PantheonStale', SearchAttribu
 /** On a redriven task: the id of the dead-lettered task it runs again. */
 export const TaskRedriveOf = defineSearchAttributeKey('PantheonRedriveOf', SearchAttributeType.KEYWORD);
 
-export const ALL_SEARCH_ATTRIBUTES = [TaskStatus, TaskSpecialist, TaskPriority, TaskCostUsd, TaskIterations, TaskTokens, TaskStale, TaskRedriveOf];
+/** The root of the task's tree of spawned tasks (its own id for a submitted task): lists a whole tree. */
+export const TaskRootTask = defineSearchAttributeKey('PantheonRootTask', SearchAttributeType.KEYWORD);
+
+export const ALL_SEARCH_ATTRIBUTES = [TaskStatus, TaskSpecialist, TaskPriority, TaskCostUsd, TaskIterations, TaskTokens, TaskStale, TaskRedriveOf, TaskRootTask];
 
 /** The server-side type names the Temporal CLI and operator service use. */
 export const SEARCH_ATTRIBUTE_CLI_TYPES: Record<SearchAttributeType, string> = {

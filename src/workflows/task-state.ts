@@ -1,8 +1,11 @@
+import type { Lineage } from '../tasks/lineage';
+
 /** The agentTask workflow's state: what its query answers and what it returns when it ends. */
 
 export const TERMINAL_STATUSES = ['completed', 'rejected', 'dead_lettered', 'cancelled', 'budget_exceeded'] as const;
 export type TerminalStatus = (typeof TERMINAL_STATUSES)[number];
-/** waiting_budget: the circuit breaker is open; the task waits for it to close, it does not fail. */
+/** waiting_budget: the circuit breaker is open, or the system windows cannot afford the next call
+ * yet; the task waits (in the admission queue), it does not fail. */
 export type ActiveStatus = 'queued' | 'validating' | 'routing' | 'running' | 'compressing' | 'storing' | 'waiting_budget';
 export type TaskStatus = ActiveStatus | TerminalStatus;
 
@@ -48,6 +51,22 @@ export interface TaskState {
   requeues: number;
   /** The dead-lettered task this one redrives. */
   redriveOf?: string;
+  /** While waiting for budget (and after, if the task ended waiting): why, and its place in line. */
+  budgetWait?: {
+    type: string;
+    /** The ledger's reason, with spend, limit and queue position. */
+    reason: string;
+    scope?: string;
+    /** In the admission queue: 1 = next. */
+    position?: number;
+    waiting?: number;
+    retryAtMs?: number;
+    sinceMs: number;
+    /** Checks of this wait so far. */
+    checks: number;
+  };
+  /** Root, parent and spawn depth; set once the input is valid. Every LLM call carries it. */
+  lineage?: Lineage;
 }
 
 export type TaskOutcome = TaskState & { status: TerminalStatus };

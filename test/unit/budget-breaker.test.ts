@@ -98,14 +98,16 @@ describe('circuit breaker', () => {
     expect(trip).toMatchObject({ type: 'breaker_open', scope: 'task:poller', unit: 'calls_per_minute', limit: 5, spent: 6 });
   });
 
-  it('opens for a call from a task spawned deeper than allowed', () => {
+  it('stops a task spawned deeper than allowed at its first call, without stopping anyone else', () => {
     const limits = limitsWith({ circuitBreaker: { maxSpawnDepth: 3 } });
     const state = initialLedgerState(T0, limits);
     granted(reserve(state, request({ spawnDepth: 3 }), T0, limits).result);
-    const trip = denied(reserve(state, request({ taskId: 'deep', spawnDepth: 4 }), T0, limits).result);
-    expect(trip).toMatchObject({ type: 'breaker_open', scope: 'task:deep', unit: 'spawn_depth', limit: 3, spent: 4 });
-    expect(trip.alerts[0].reason).toBe('spawn_depth');
-    expect(denied(reserve(state, request(), T0, limits).result).type).toBe('breaker_open');
+    const stop = denied(reserve(state, request({ taskId: 'deep', spawnDepth: 4 }), T0, limits).result);
+    expect(stop).toMatchObject({ type: 'budget_exceeded', scope: 'task:deep', unit: 'spawn_depth', limit: 3, spent: 4 });
+    expect(stop.message).toMatch(/depth 4, past max_spawn_depth 3/);
+    expect(stop.alerts).toEqual([expect.objectContaining({ kind: 'budget_exceeded', scope: 'task:deep', unit: 'spawn_depth' })]);
+    expect(state.breaker.open).toBe(false);
+    granted(reserve(state, request(), T0, limits).result);
   });
 
   it('is off when disabled: the system limit still holds call by call, and nothing opens it', () => {

@@ -5,7 +5,7 @@ import { PantheonError } from '../../errors';
 import { loadRoster } from '../../specialists/roster';
 import { connectClient, workflowUrl } from '../connection';
 import { printOutcome } from '../format';
-import { checkTask, startTask } from '../submit-task';
+import { checkTask, lineageUnder, startTask } from '../submit-task';
 
 export const SUBMIT_USAGE = `pantheon submit "<objective>" [options]
   --specialist NAME     route to this specialist (see agents/)
@@ -16,6 +16,8 @@ export const SUBMIT_USAGE = `pantheon submit "<objective>" [options]
   --requires KEY        an input the task cannot start without (repeatable)
   --json FILE|-         the whole task as JSON (fields as in the README), instead of the above
   --id ID               the workflow id (default task-<uuid>)
+  --parent TASK_ID      start it as a subtask of TASK_ID (same root, one level deeper; the budget's
+                        max_spawn_depth applies)
   --wait                wait for the end and print the result, status and cost`;
 
 function readJson(source: string): unknown {
@@ -38,7 +40,7 @@ function parseInputs(pairs: string[]): Record<string, string> {
 }
 
 /** Builds the raw task from the command line; the schema judges it, not this function. */
-export function taskFromArgs(argv: string[]): { raw: unknown; wait: boolean; id?: string } {
+export function taskFromArgs(argv: string[]): { raw: unknown; wait: boolean; id?: string; parent?: string } {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -51,12 +53,13 @@ export function taskFromArgs(argv: string[]): { raw: unknown; wait: boolean; id?
       requires: { type: 'string', multiple: true },
       json: { type: 'string' },
       id: { type: 'string' },
+      parent: { type: 'string' },
       wait: { type: 'boolean', default: false },
     },
   });
   if (values.json !== undefined) {
     if (positionals.length) throw PantheonError.of('invalid_input', 'give the objective either as an argument or in --json, not both', { details: { field: 'objective' } });
-    return { raw: readJson(values.json), wait: values.wait ?? false, id: values.id };
+    return { raw: readJson(values.json), wait: values.wait ?? false, id: values.id, parent: values.parent };
   }
   if (positionals.length !== 1) {
     throw PantheonError.of('invalid_input', `objective: expected one quoted objective, got ${positionals.length} arguments\n${SUBMIT_USAGE}`, { details: { field: 'objective' } });
@@ -68,15 +71,19 @@ export function taskFromArgs(argv: string[]): { raw: unknown; wait: boolean; id?
   if (values.constraint) raw.constraints = values.constraint;
   if (values.input) raw.inputs = parseInputs(values.input);
   if (values.requires) raw.requires = values.requires;
-  return { raw, wait: values.wait ?? false, id: values.id };
+  return { raw, wait: values.wait ?? false, id: values.id, parent: values.parent };
 }
 
 export async function submitCommand(argv: string[]): Promise<void> {
   const config = loadConfig();
-  const { raw, wait, id } = taskFromArgs(argv);
+  const { raw, wait, id, parent } = taskFromArgs(argv);
   const task = checkTask(raw, loadRoster(config.rosterDir));
+  if (parent !== undefined && task.lineage) {
+    throw PantheonError.of('invalid_input', '--parent: the task already names its lineage; give one or the other', { details: { field: '--parent' } });
+  }
   const { client, close } = await connectClient(config);
   try {
+    if (parent !== undefined) task.lineage = await lineageUnder(client, parent);
     const handle = await startTask(client, config.temporal.taskQueue, task, id);
     console.log(`started ${handle.workflowId}`);
     console.log(`web ui  ${workflowUrl(config, handle.workflowId)}`);

@@ -15,6 +15,8 @@ export interface CallRecord {
   purpose: CallPurpose;
   agent: string;
   task: string | null;
+  /** The lineage headers the call carried, if any. */
+  lineage?: { rootTaskId: string; parentTaskId: string | null; spawnDepth: number | null };
   inputTokens: number;
   outputTokens: number;
   fault?: FaultKind;

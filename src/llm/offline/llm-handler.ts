@@ -51,6 +51,14 @@ function identify(headers: IncomingHttpHeaders): Identity | { invalidPurpose: st
   };
 }
 
+/** The caller's lineage headers as sent (the provider only records them). */
+function lineageOf(headers: IncomingHttpHeaders): CallRecord['lineage'] {
+  const root = header(headers, PANTHEON_HEADERS.root);
+  if (!root) return undefined;
+  const depth = Number(header(headers, PANTHEON_HEADERS.depth));
+  return { rootTaskId: root, parentTaskId: header(headers, PANTHEON_HEADERS.parent) ?? null, spawnDepth: Number.isInteger(depth) ? depth : null };
+}
+
 function answerText(kind: FaultKind | undefined, input: AnswerInput): string {
   if (kind === 'invalid_output') return composeInvalidAnswer(input);
   const answer = composeAnswer(input);
@@ -74,6 +82,7 @@ export async function handleLlm(
     provider: wire.provider,
     model: '',
     ...identity,
+    lineage: lineageOf(req.headers),
     inputTokens: 0,
     outputTokens: 0,
     status: 0,

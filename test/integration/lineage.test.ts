@@ -1,0 +1,77 @@
+import { lineageUnder, startTask } from '../../src/client/submit-task';
+import { TaskInputSchema } from '../../src/tasks/task-input';
+import type { TaskOutcome } from '../../src/workflows/task-state';
+import { runCli } from '../support/cli';
+import { startHarness, testAddress, type Harness } from '../support/harness';
+import { limitsWith } from '../support/limits';
+
+/**
+ * Lineage end to end: a chain of tasks each started as the subtask of the one before. Every LLM
+ * call carries root, parent and depth (as the provider's own log shows), and the ledger refuses
+ * a task deeper than max_spawn_depth before it makes any call.
+ */
+
+const MAX_DEPTH = 2;
+let h: Harness;
+
+beforeAll(async () => {
+  h = await startHarness('lineage', { limits: limitsWith({ circuitBreaker: { maxSpawnDepth: MAX_DEPTH } }) });
+});
+
+afterAll(async () => {
+  await h?.stop();
+});
+
+const objective = (depth: number) => `Add a created_at column with an index to the orders table, step ${depth} of the migration.`;
+
+describe('task lineage', () => {
+  it('carries root, parent and spawn depth on every call and stops a chain one level deeper than max_spawn_depth', async () => {
+    const root = `lineage-root-${Date.now()}`;
+    const rootOutcome = (await (await startTask(h.client, h.taskQueue, TaskInputSchema.parse({ objective: objective(0), specialist: 'DatabaseAgent' }), root)).result()) as TaskOutcome;
+    expect(rootOutcome.status).toBe('completed');
+    expect(rootOutcome.lineage).toEqual({ rootTaskId: root, spawnDepth: 0 });
+
+    // Depth 1 through the CLI, as a user would; deeper ones through the same library call.
+    const child = `${root}-d1`;
+    const env = { TEMPORAL_ADDRESS: testAddress(), PANTHEON_TASK_QUEUE: h.taskQueue };
+    const cli = await runCli(['submit', objective(1), '--specialist', 'DatabaseAgent', '--parent', root, '--id', child, '--wait'], env);
+    expect(cli.stderr).toBe('');
+    expect(cli.code).toBe(0);
+    const chain = [root, child];
+    for (let depth = 2; depth <= MAX_DEPTH + 1; depth++) {
+      const parent = chain.at(-1)!;
+      const task = TaskInputSchema.parse({ objective: objective(depth), specialist: 'DatabaseAgent', lineage: await lineageUnder(h.client, parent) });
+      const id = `${root}-d${depth}`;
+      await (await startTask(h.client, h.taskQueue, task, id)).result();
+      chain.push(id);
+    }
+
+    const outcomes = await Promise.all(chain.map(async (id) => (await h.client.workflow.getHandle(id).result()) as TaskOutcome));
+    outcomes.forEach((o, depth) => {
+      expect(o.lineage).toEqual({ rootTaskId: root, spawnDepth: depth, ...(depth > 0 ? { parentTaskId: chain[depth - 1] } : {}) });
+    });
+    expect(outcomes.slice(0, MAX_DEPTH + 1).map((o) => o.status)).toEqual(Array(MAX_DEPTH + 1).fill('completed'));
+    const deepest = outcomes[MAX_DEPTH + 1];
+    expect(deepest.status).toBe('budget_exceeded');
+    expect(deepest.reasons.join(' ')).toMatch(/spawn.depth/i);
+
+    const calls = h.provider.calls();
+    // The task past the limit never reached the provider.
+    expect(calls.filter((c) => c.task === chain[MAX_DEPTH + 1])).toEqual([]);
+    for (let depth = 0; depth <= MAX_DEPTH; depth++) {
+      const own = calls.filter((c) => c.task === chain[depth]);
+      expect(own.length).toBeGreaterThan(0);
+      for (const call of own) {
+        expect(call.lineage).toEqual({ rootTaskId: root, spawnDepth: depth, parentTaskId: depth > 0 ? chain[depth - 1] : null });
+      }
+    }
+  });
+
+  it('refuses --parent naming no task, starting nothing', async () => {
+    const env = { TEMPORAL_ADDRESS: testAddress(), PANTHEON_TASK_QUEUE: h.taskQueue };
+    const result = await runCli(['submit', objective(1), '--parent', 'no-such-task-anywhere'], env);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/--parent: no task "no-such-task-anywhere"/);
+    expect(result.stdout).not.toMatch(/started/);
+  });
+});
