@@ -1,6 +1,7 @@
 import type { Limits } from './limits';
 import { advance, charge, emptyWindow, recordCall, touchTask } from './ledger-advance';
 import { checkReserve } from './ledger-checks';
+import { checkOverrun } from './ledger-overrun';
 import {
   DEFAULT_LEDGER_OPTIONS,
   type FinishResult,
@@ -110,8 +111,10 @@ function finish(
   const r = state.reservations[reservationId];
   if (!r) return { state, result: { reservationId, applied: false, status: state.finished[reservationId]?.status ?? 'unknown', alerts } };
   delete state.reservations[reservationId];
-  if (actual) charge(state, r.taskId, r.agent, actual, nowMs);
-  else touchTask(state, r.taskId, nowMs);
+  if (actual) {
+    charge(state, r.taskId, r.agent, actual, nowMs);
+    alerts.push(...checkOverrun(state, r, actual, nowMs, limits, options));
+  } else touchTask(state, r.taskId, nowMs);
   state.finished[reservationId] = { status, atMs: nowMs };
   return { state, result: { reservationId, applied: true, status, alerts } };
 }

@@ -1,0 +1,138 @@
+import type { ScopeView } from '../../src/budget';
+import { startTask } from '../../src/client/submit-task';
+import type { CallRecord } from '../../src/llm/offline';
+import { costOf } from '../../src/llm/pricing';
+import { TaskInputSchema } from '../../src/tasks/task-input';
+import { requeueSignal } from '../../src/workflows/agent-task-api';
+import type { TaskOutcome } from '../../src/workflows/task-state';
+import { limitsWith } from '../support/limits';
+import { startHarness, type Harness } from '../support/harness';
+import { startWebhookReceiver } from '../support/webhook';
+
+/**
+ * How the ledger charges calls that fail or overrun, with the whole system running: the real
+ * workers, SDKs, classifier and ledger, checked against the offline provider's own call log.
+ */
+
+const DB_TASK = 'Add a unique index on users.email in the Postgres database';
+
+/** What the provider billed, from its own call log and the pinned prices. */
+function billed(calls: CallRecord[]): number {
+  return calls.reduce((usd, c) => usd + costOf(c.model, { inputTokens: c.inputTokens, cachedInputTokens: 0, cacheWriteTokens: 0, outputTokens: c.outputTokens }), 0);
+}
+
+let seq = 0;
+const id = (name: string) => `failures-${name}-${Date.now()}-${++seq}`;
+
+async function taskScope(h: Harness, taskId: string): Promise<ScopeView | undefined> {
+  return (await h.gate.snapshot()).scopes.find((s) => s.scope === `task:${taskId}`);
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/**
+ * Starts a task whose first specialist call the provider holds (it has billed it on arrival), and
+ * returns once the ledger holds that call's reservation: the worst case the call must be charged.
+ */
+async function startHeldCall(h: Harness, taskId: string) {
+  h.provider.addFault({ kind: 'slow', delayMs: 60_000, match: { task: taskId, purpose: 'specialist' }, times: 1 });
+  const handle = await startTask(h.client, h.taskQueue, TaskInputSchema.parse({ objective: DB_TASK }), taskId);
+  const held = await until('the held call and its reservation', async () => {
+    const slow = h.provider.calls().find((c) => c.task === taskId && c.fault === 'slow');
+    const scope = await taskScope(h, taskId);
+    return slow && scope && scope.reservedUsd > 0 ? { reservedUsd: scope.reservedUsd, reservedTokens: scope.reservedTokens, slow } : undefined;
+  });
+  return { handle, ...held };
+}
+
+describe('a call cancelled in flight', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness('budget-cancelled');
+  });
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  it('by a workflow cancel is charged its worst case, which covers what the provider billed for it', async () => {
+    const taskId = id('cancel');
+    const { handle, reservedUsd, reservedTokens, slow } = await startHeldCall(h, taskId);
+    await handle.cancel();
+    expect(((await handle.result()) as TaskOutcome).status).toBe('cancelled');
+
+    // The activity learns of the cancel at its next heartbeat, aborts the request, and settles.
+    const scope = await until('the aborted call to settle', async () => {
+      const s = await taskScope(h, taskId);
+      return s && s.reservedUsd === 0 && s.settledUsd > 0 ? s : undefined;
+    });
+    expect(scope.settledUsd).toBeCloseTo(reservedUsd, 12);
+    expect(scope.settledTokens).toBe(reservedTokens);
+    const calls = h.provider.calls().filter((c) => c.task === taskId);
+    expect(calls).toEqual([slow]);
+    expect(billed(calls)).toBeGreaterThan(0);
+    expect(scope.settledUsd).toBeGreaterThanOrEqual(billed(calls));
+  });
+
+  it('by a requeue is charged its worst case; the rerun\'s calls at what the provider billed', async () => {
+    const taskId = id('requeue');
+    const { handle, reservedUsd, slow } = await startHeldCall(h, taskId);
+    await handle.signal(requeueSignal, { reason: 'test: requeued while a call is in flight' });
+    const outcome = (await handle.result()) as TaskOutcome;
+    expect(outcome).toMatchObject({ status: 'completed', requeues: 1 });
+
+    const scope = await until('every call of the task to settle', async () => {
+      const s = await taskScope(h, taskId);
+      return s && s.reservedUsd === 0 ? s : undefined;
+    });
+    const calls = h.provider.calls().filter((c) => c.task === taskId);
+    const rerun = calls.filter((c) => c.seq !== slow.seq);
+    expect(calls).toContainEqual(slow);
+    expect(rerun.length).toBeGreaterThan(0);
+    // Ledger = the aborted call's worst case + exactly what the provider billed for the others.
+    expect(scope.settledUsd).toBeCloseTo(reservedUsd + billed(rerun), 12);
+    expect(scope.settledUsd).toBeGreaterThanOrEqual(billed(calls));
+  });
+});
+
+describe('a provider billing more than the reservation', () => {
+  it('is charged the true amount, alerts reservation_exceeded through the gate, and the task\'s next call is denied', async () => {
+    const webhook = await startWebhookReceiver();
+    // DatabaseAgent (gpt-4.1-mini) reserves about $0.0012 a call; the limit affords one honest call
+    // and a half, so only an overrun can push the task past it after its first call.
+    const perTaskUsd = 0.002;
+    const h = await startHarness('budget-overrun', { limits: limitsWith({ perTaskUsd }), alertWebhookUrl: webhook.url });
+    try {
+      const taskId = id('overrun');
+      h.provider.addFault({ kind: 'usage_inflate', factor: 20, match: { task: taskId, purpose: 'specialist' }, times: 1 });
+      const handle = await startTask(h.client, h.taskQueue, TaskInputSchema.parse({ objective: DB_TASK }), taskId);
+      const outcome = (await handle.result()) as TaskOutcome;
+
+      const calls = h.provider.calls().filter((c) => c.task === taskId);
+      expect(calls).toEqual([expect.objectContaining({ fault: 'usage_inflate' })]);
+      const snapshot = await h.gate.snapshot();
+      const scope = snapshot.scopes.find((s) => s.scope === `task:${taskId}`)!;
+      // The true amount, from the provider's own log: above the limit the reservation respected.
+      expect(scope.settledUsd).toBeCloseTo(billed(calls), 12);
+      expect(scope.settledUsd).toBeGreaterThan(perTaskUsd);
+      const exceeded = snapshot.alerts.find((a) => a.kind === 'reservation_exceeded' && a.scope === `task:${taskId}`);
+      expect(exceeded).toBeDefined();
+      expect(exceeded!.spent).toBeCloseTo(billed(calls), 12);
+      expect(exceeded!.limit).toBeLessThan(exceeded!.spent);
+      // The next call was denied: the task stopped at its budget, naming its scope.
+      expect(outcome.status).toBe('budget_exceeded');
+      expect(outcome.reasons[0]).toContain(`task:${taskId}`);
+      await until('the alert at the webhook', async () => (webhook.received.some((e) => e.kind === 'budget.reservation_exceeded') ? true : undefined), 10_000);
+    } finally {
+      await h.stop();
+      await webhook.close();
+    }
+  });
+});
