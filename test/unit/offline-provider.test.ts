@@ -640,6 +640,21 @@ describe('faults as the SDKs see them', () => {
     expect(anthropicError).toBeInstanceOf(Anthropic.APIConnectionError);
     expect(anthropicError).not.toBeInstanceOf(Anthropic.APIConnectionTimeoutError);
   });
+
+  it('usage_inflate: a normal answer reporting (and logging) factor times the metered usage', async () => {
+    provider.setFaults([{ kind: 'usage_inflate', factor: 3, calls: [1] }, { kind: 'usage_inflate', calls: [2] }]);
+    const inflated = await askOpenAI(messages);
+    expect(SpecialistStep.safeParse(JSON.parse(inflated.text)).success).toBe(true);
+    expect(inflated.inputTokens).toBe(3 * meteredPromptTokens(SYSTEM, messages));
+    expect(inflated.outputTokens).toBe(3 * meteredTokens(inflated.text));
+    const byDefault = await askAnthropic(messages);
+    expect(byDefault.inputTokens).toBe(10 * meteredPromptTokens(SYSTEM, messages));
+    expect(provider.calls().map((c) => [c.fault, c.inputTokens, c.outputTokens])).toEqual([
+      ['usage_inflate', inflated.inputTokens, inflated.outputTokens],
+      ['usage_inflate', byDefault.inputTokens, byDefault.outputTokens],
+    ]);
+    expect(() => provider.setFaults([{ kind: 'usage_inflate', factor: 0.5 }])).toThrow(/factor/);
+  });
 });
 
 describe('fault selection', () => {
