@@ -14,6 +14,7 @@ const EXPECTED_NON_RETRYABLE: ErrorType[] = [
   'budget_exceeded',
   'agent_budget_exhausted',
   'breaker_open',
+  'system_budget_full',
   'task_rejected',
   'invalid_input',
   'unknown_specialist',
@@ -29,6 +30,7 @@ const EXPECTED_RETRYABLE: ErrorType[] = [
   'malformed_response',
   'invalid_output',
   'store_unavailable',
+  'ledger_unavailable',
 ];
 
 describe('the error taxonomy', () => {
