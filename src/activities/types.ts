@@ -1,3 +1,4 @@
+import type { BudgetWait } from '../budget/waiting';
 import type { ChatMessage } from '../llm/types';
 import type { Task } from '../tasks/task-input';
 
@@ -45,10 +46,13 @@ export interface RunSpecialistInput {
 }
 
 export interface RunSpecialistResult {
-  /** paused: the circuit breaker is open; the workflow waits and continues from this history. */
+  /** paused: the ledger said "not now" (an open breaker, full system windows); the workflow waits
+   * and continues from this history. */
   outcome: 'done' | 'needs_compression' | 'iteration_limit' | 'paused';
-  /** When paused: when the tripped window ends, if the breaker will close by itself. */
+  /** When paused: when room comes for sure (the breaker's or the window's end), if known. */
   retryAtMs?: number;
+  /** When paused: why, and the task's place in the admission queue. */
+  wait?: BudgetWait;
   result?: string;
   /** The last step's note: the approach, for memory. */
   lastNote: string;

@@ -5,8 +5,8 @@ import type { LedgerOptions, LedgerState, Waiter } from './ledger-types';
  * The admission queue: who gets room in the system windows when it is tight.
  *
  * A call that does not fit the system windows is denied and its task waits (it does not fail, and
- * nothing else stops). Waiting tasks are queued by age: each task's first call to the ledger, so
- * a task in progress keeps its place across its calls and the room goes to finishing tasks, not
+ * nothing else stops). Waiting tasks are queued by age (the order in which the ledger first saw
+ * each task), so a task in progress keeps its place across its calls and the room goes to finishing tasks, not
  * one call each to every task (a cap that affords ten tasks completes about ten). A waiter holds
  * the line: a younger task's call is denied while an older waiter could use the room that settling
  * calls will free, and the older waiters' requests are set aside before a younger one is measured.
@@ -26,7 +26,7 @@ export interface SystemRoom {
 
 export interface Place {
   taskId: string;
-  firstMs: number;
+  seq: number;
 }
 
 export type Admission =
@@ -44,9 +44,8 @@ export type Admission =
       onlyAfterRollover: SystemRoom[];
     };
 
-/** Older first; tasks first seen in the same instant (one batched update) by id. */
 export function isOlder(a: Place, b: Place): boolean {
-  return a.firstMs < b.firstMs || (a.firstMs === b.firstMs && a.taskId < b.taskId);
+  return a.seq < b.seq;
 }
 
 const fits = (usd: number, free: number[]) => free.every((x) => usd <= x + EPSILON_USD);

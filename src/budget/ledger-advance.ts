@@ -44,8 +44,10 @@ export function advance(state: LedgerState, nowMs: number, limits: Limits, optio
 
 /** The task's scope, created on first sight; every touch counts as activity. */
 export function touchTask(state: LedgerState, taskId: string, nowMs: number): TaskScope {
-  const task = (state.tasks[taskId] ??= { usd: 0, tokens: 0, lastMs: nowMs, calls: [], firstMs: nowMs });
-  task.firstMs ??= nowMs;
+  const task = (state.tasks[taskId] ??= { usd: 0, tokens: 0, lastMs: nowMs, calls: [] });
+  // In processing order, not by clock: tasks first seen in one batch are still ordered, and the
+  // ones granted then are older than the ones that had to wait.
+  task.seq ??= state.lastTaskSeq = (state.lastTaskSeq ?? 0) + 1;
   task.lastMs = nowMs;
   return task;
 }
@@ -106,7 +108,8 @@ function prune(state: LedgerState, nowMs: number, options: LedgerOptions): void 
   for (const [id, f] of Object.entries(state.finished)) {
     if (f.atMs <= nowMs - options.finishedRetentionMs) delete state.finished[id];
   }
-  const busy = new Set(Object.values(state.reservations).map((r) => r.taskId));
+  // A task with a call in flight, or waiting in the admission queue, keeps its scope (and its place).
+  const busy = new Set([...Object.values(state.reservations).map((r) => r.taskId), ...(state.waiters ?? []).map((w) => w.taskId)]);
   for (const [taskId, task] of Object.entries(state.tasks)) {
     if (!busy.has(taskId) && task.lastMs <= nowMs - options.taskIdleMs) delete state.tasks[taskId];
   }

@@ -98,7 +98,7 @@ function checkScopes(ctx: Ctx, task: TaskScope, out: Outstanding): Denial | unde
     const measure: Measure = { unit: 'usd', limit: never.limitUsd, spent: never.settledUsd + never.heldUsd };
     return deny(ctx, 'budget_exceeded', never.scope, measure, { limitUsd: never.limitUsd, spentUsd: measure.spent }, never.scope === scopes.systemHour ? state.hour.key : state.day.key);
   }
-  const admission = admit(state, { taskId: request.taskId, firstMs: task.firstMs ?? nowMs }, request, rooms, nowMs, ctx.options);
+  const admission = admit(state, { taskId: request.taskId, seq: task.seq ?? 0 }, request, rooms, nowMs, ctx.options);
   if (admission.admitted) return undefined;
   const { room, spentUsd, position, waiting, onlyAfterRollover } = admission;
   // Computed only here: finding a window's end costs more than the rest of a reserve.

@@ -39,16 +39,16 @@ export interface TaskScope {
   lastMs: number;
   /** Times of granted reservations in the last minute, oldest first (denials do not count). */
   calls: number[];
-  /** The task's first call: its place in the admission queue (older tasks go first). Absent in
-   * state carried from before the queue existed; set on the task's next call. */
-  firstMs?: number;
+  /** The order in which the ledger first saw the task: its place in the admission queue (older
+   * tasks go first). Absent in state carried from before the queue; set on the task's next call. */
+  seq?: number;
 }
 
 /** A task waiting for room in the system windows: one entry of the admission queue. */
 export interface Waiter {
   taskId: string;
-  /** The task's first call (its {@link TaskScope.firstMs}): the queue's order. */
-  firstMs: number;
+  /** The task's {@link TaskScope.seq}: the queue's order. */
+  seq: number;
   /** What its last denied request needed. */
   usd: number;
   tokens: number;
@@ -133,6 +133,8 @@ export interface LedgerState {
   lastPruneMs: number;
   /** The admission queue, oldest task first (absent in state carried from before it existed). */
   waiters?: Waiter[];
+  /** The last {@link TaskScope.seq} given out. */
+  lastTaskSeq?: number;
 }
 
 /** Tunables of the ledger's bookkeeping (not limits: these bound its memory). */

@@ -77,6 +77,9 @@ export async function agentTask(input: unknown): Promise<TaskOutcome> {
   let requeue: StaleNotice | undefined;
   let runScope: CancellationScope | undefined;
 
+  /** The Web UI's details: the status, what is happening, and the totals. */
+  const showDetails = (details: string) =>
+    setCurrentDetails(`**${state.status}** · ${details}\n\ncost $${state.costUsd.toFixed(6)} · ${state.iteration} iterations · ${state.tokens} tokens`);
   const publish = (status: Status, details: string) => {
     state.status = status;
     upsertSearchAttributes([
@@ -88,7 +91,7 @@ export async function agentTask(input: unknown): Promise<TaskOutcome> {
       ...(state.specialist ? [{ key: TaskSpecialist, value: state.specialist }] : []),
       ...(state.lineage ? [{ key: TaskRootTask, value: state.lineage.rootTaskId }] : []),
     ]);
-    setCurrentDetails(`**${status}** · ${details}\n\ncost $${state.costUsd.toFixed(6)} · ${state.iteration} iterations · ${state.tokens} tokens`);
+    showDetails(details);
   };
   const finish = (status: TerminalStatus, reasons: string[]): TaskOutcome => {
     state.reasons = reasons;
@@ -112,7 +115,9 @@ export async function agentTask(input: unknown): Promise<TaskOutcome> {
     if (budgetChecks > MAX_BUDGET_WAITS) {
       throw new BudgetStop(`gave up waiting for budget after ${MAX_BUDGET_WAITS} checks (${Math.round((now - state.budgetWait.sinceMs) / 60_000)} min this wait): ${message}`);
     }
-    publish('waiting_budget', describeWait(wait, check));
+    // The status is a search attribute (an event in history each time): set it when it changes.
+    if (state.status === 'waiting_budget') showDetails(describeWait(wait, check));
+    else publish('waiting_budget', describeWait(wait, check));
     await sleep(nextCheckMs(check, pollSeconds, retryAtMs, now));
   };
   /** The ledger said yes again: the next wait starts its back-off afresh. */

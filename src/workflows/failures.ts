@@ -1,5 +1,15 @@
 import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
+import { budgetWaitFrom, type BudgetWait } from '../budget/waiting';
 import type { FailureRecord } from './task-state';
+
+/** The budget denial an activity failed on, when it is one a task waits out (an open breaker,
+ * full system windows); undefined for every other failure. */
+export function budgetWaitOf(err: unknown): BudgetWait | undefined {
+  let cause: unknown = err;
+  while (cause instanceof ActivityFailure && cause.cause) cause = cause.cause;
+  if (!(cause instanceof ApplicationFailure)) return undefined;
+  return budgetWaitFrom(cause.type, cause.message, cause.details?.[0] as Record<string, unknown> | undefined);
+}
 
 /** The innermost typed cause of an activity failure, as the failure chain records it. */
 export function describeFailure(err: unknown, activity: string, specialist?: string): FailureRecord {

@@ -21,6 +21,7 @@ describe('workflow replay', () => {
         'dead-lettered-task.json',
         'requeued-stale-task.json',
         'budget-exceeded-task.json',
+        'budget-waiting-task.json',
         'budget-ledger.json',
       ]),
     );

@@ -78,12 +78,13 @@ describe('admission queue', () => {
     expect(wait).toMatchObject({ position: 1, retryAtMs: at('2024-05-01T11:00:00Z') });
     expect(wait.message).toMatch(/until the window rolls over at 2024-05-01T11:00:00.000Z/);
     // 0.3 is left in this hour and nobody else can use it later: the younger task may.
-    granted(ask(state, limits, T0 + 7 * SEC, 'small', 0.2));
-    // The big one keeps asking (a waiter that stops asking would leave the line).
-    denied(ask(state, limits, at('2024-05-01T10:59:55Z'), 'big', 0.4));
+    settle(state, granted(ask(state, limits, T0 + 7 * SEC, 'small', 0.2)), { usd: 0.2, tokens: 10 }, T0 + 8 * SEC, limits);
+    // The big one keeps asking, once a minute (a waiter that stops asking leaves the line).
+    const rollover = at('2024-05-01T11:00:00Z');
+    for (let t = T0 + 60 * SEC; t < rollover; t += 60 * SEC) expect(denied(ask(state, limits, t, 'big', 0.4)).position).toBe(1);
     // At the rollover the big one is first in line again.
-    expect(denied(ask(state, limits, at('2024-05-01T11:00:00Z'), 'small', 0.7))).toMatchObject({ position: 2 });
-    granted(ask(state, limits, at('2024-05-01T11:00:01Z'), 'big', 0.4));
+    expect(denied(ask(state, limits, rollover, 'small', 0.7))).toMatchObject({ position: 2 });
+    granted(ask(state, limits, rollover + SEC, 'big', 0.4));
   });
 
   it('lets a waiter that stops asking leave after the TTL, so a dead task never blocks the line', () => {
