@@ -29,6 +29,7 @@ export function createCompressContext({ llm, roster, models }: Pick<ActivityDeps
         agent: specialist.name,
         taskId,
         lineage: lineageOf(taskId, task.lineage),
+        taskSpent: input.spent,
       },
       Context.current().cancellationSignal,
     );

@@ -67,6 +67,7 @@ async function iterate(llm: LlmClient, specialist: Specialist, input: RunSpecial
         agent: specialist.name,
         taskId,
         lineage: lineageOf(taskId, task.lineage),
+        taskSpent: { usd: (input.spent?.usd ?? 0) + state.costUsd, tokens: (input.spent?.tokens ?? 0) + state.tokens },
       },
       ctx.cancellationSignal,
     );

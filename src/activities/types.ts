@@ -14,9 +14,17 @@ export interface ValidateTaskResult {
   reasons: string[];
 }
 
+/** What the task has spent before this activity, by its own books (the workflow's totals). The
+ * ledger holds the per-task limits against it: it forgets idle tasks, the task does not. */
+export interface SpentSoFar {
+  usd: number;
+  tokens: number;
+}
+
 export interface RouteTaskInput {
   taskId: string;
   task: Task;
+  spent?: SpentSoFar;
 }
 
 export interface RouteDecision {
@@ -43,6 +51,7 @@ export interface RunSpecialistInput {
   history: ChatMessage[];
   /** Iterations done so far, across compressions. */
   iteration: number;
+  spent?: SpentSoFar;
 }
 
 export interface RunSpecialistResult {

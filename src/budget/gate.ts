@@ -177,6 +177,7 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
         usd: worst.usd,
         tokens: worst.tokens,
         spawnDepth: spawnDepth ?? lineage?.spawnDepth,
+        ...(request.taskSpent ? { taskSpent: request.taskSpent } : {}),
         ...(lineage ? { rootTaskId: lineage.rootTaskId, ...(lineage.parentTaskId ? { parentTaskId: lineage.parentTaskId } : {}) } : {}),
       });
     },

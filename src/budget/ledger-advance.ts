@@ -34,11 +34,15 @@ export function advance(state: LedgerState, nowMs: number, limits: Limits, optio
     );
     state.breaker = { open: false };
   }
-  const alerts = expireReservations(state, nowMs, options);
+  // Abandoned reservations are looked for on the prune cadence (seconds), not on every update:
+  // their TTL is minutes, and the scan is the costliest step at volume.
+  const due = nowMs - state.lastPruneMs >= Math.min(PRUNE_EVERY_MS, options.finishedRetentionMs / 3);
+  const alerts = due ? expireReservations(state, nowMs, options) : [];
   // Settles since the last update (and the expiries above) may have brought a window to its limit.
   alerts.push(...tripOnSettledSpend(state, nowMs, limits, options));
   expireWaiters(state, nowMs, options);
-  if (nowMs - state.lastPruneMs >= PRUNE_EVERY_MS) prune(state, nowMs, options);
+  // Often enough that remembered ids stay near their retention (they are most of the state).
+  if (due) prune(state, nowMs, options);
   return alerts;
 }
 
@@ -112,6 +116,7 @@ function prune(state: LedgerState, nowMs: number, options: LedgerOptions): void 
   const busy = new Set([...Object.values(state.reservations).map((r) => r.taskId), ...(state.waiters ?? []).map((w) => w.taskId)]);
   for (const [taskId, task] of Object.entries(state.tasks)) {
     if (!busy.has(taskId) && task.lastMs <= nowMs - options.taskIdleMs) delete state.tasks[taskId];
+    else if (task.calls.length > 0 && task.calls[0] <= nowMs - MINUTE) task.calls = task.calls.filter((t) => t > nowMs - MINUTE);
   }
   state.overrides = state.overrides.filter((o) => o.untilMs > nowMs);
 }

@@ -29,6 +29,15 @@ interface Ctx {
   task: { limitUsd: number; spentUsd: number };
 }
 
+/**
+ * What the task has spent: what the ledger remembers, or what the caller says its task's own
+ * books hold, whichever is more. The ledger forgets an idle task after minutes (its state must
+ * stay small at any volume); the task's workflow knows its spend for its whole life.
+ */
+function taskSpent(task: TaskScope, request: ReserveRequest): { usd: number; tokens: number } {
+  return { usd: Math.max(task.usd, request.taskSpent?.usd ?? 0), tokens: Math.max(task.tokens, request.taskSpent?.tokens ?? 0) };
+}
+
 /** Undefined when every scope affords the request; otherwise why not (and any new alerts). */
 export function checkReserve(
   state: LedgerState,
@@ -41,7 +50,7 @@ export function checkReserve(
 ): Denial | undefined {
   const out = outstandingFor(state, request.taskId, request.agent);
   const taskScope = scopes.task(request.taskId);
-  const ctx: Ctx = { state, request, nowMs, limits, options, alerts, task: { limitUsd: limitUsdOf(taskScope, limits, state, nowMs), spentUsd: task.usd + out.task.usd } };
+  const ctx: Ctx = { state, request, nowMs, limits, options, alerts, task: { limitUsd: limitUsdOf(taskScope, limits, state, nowMs), spentUsd: taskSpent(task, request).usd + out.task.usd } };
   if (state.breaker.open) {
     // A waiter keeps its place in the queue while the breaker is open.
     keepPlace(state, request.taskId, nowMs);
@@ -59,7 +68,9 @@ function checkScopes(ctx: Ctx, task: TaskScope, out: Outstanding): Denial | unde
   if (cb.enabled) {
     const depth = request.spawnDepth ?? 0;
     if (depth > cb.maxSpawnDepth) {
-      return trip(ctx, { reason: 'spawn_depth', scope: taskScope, measure: { unit: 'spawn_depth', limit: cb.maxSpawnDepth, spent: depth }, money: ctx.task, untilMs: windowEndMs(nowMs, limits.timezone, 'hour') });
+      // The task past the limit is stopped before its first call, which cuts a runaway spawner
+      // there (it never runs, so it spawns nothing). The rest of the fleet keeps working.
+      return deny(ctx, 'budget_exceeded', taskScope, { unit: 'spawn_depth', limit: cb.maxSpawnDepth, spent: depth }, ctx.task, 'spawn_depth');
     }
     // Granted calls only: a task asking again and again while it waits is not a runaway.
     const granted = task.calls.filter((t) => t > nowMs - MINUTE).length;
@@ -72,7 +83,7 @@ function checkScopes(ctx: Ctx, task: TaskScope, out: Outstanding): Denial | unde
   if (ctx.task.spentUsd + request.usd > ctx.task.limitUsd + EPSILON_USD) {
     return deny(ctx, 'budget_exceeded', taskScope, { unit: 'usd', limit: ctx.task.limitUsd, spent: ctx.task.spentUsd }, ctx.task, 'task');
   }
-  const spentTokens = task.tokens + out.task.tokens;
+  const spentTokens = taskSpent(task, request).tokens + out.task.tokens;
   if (spentTokens + request.tokens > limits.perTaskTokens) {
     const measure: Measure = { unit: 'tokens', limit: limits.perTaskTokens, spent: spentTokens };
     return deny(ctx, 'budget_exceeded', scopes.taskTokens(request.taskId), measure, ctx.task, 'task');
@@ -128,7 +139,9 @@ function deny(
   const message =
     type === 'breaker_open'
       ? `${type}: the circuit breaker is open (${ctx.state.breaker.reason} on ${scope}: ${amount(measure.spent)} of limit ${amount(measure.limit)})`
-      : `${type}: ${scope} has spent ${amount(measure.spent)} of its limit ${amount(measure.limit)}; the request needs ${amount(requested)} more`;
+      : measure.unit === 'spawn_depth'
+        ? `${type}: ${scope} was spawned at depth ${measure.spent}, past max_spawn_depth ${measure.limit}; it makes no call`
+        : `${type}: ${scope} has spent ${amount(measure.spent)} of its limit ${amount(measure.limit)}; the request needs ${amount(requested)} more`;
   if (type !== 'breaker_open') {
     const alert = raiseAlert(ctx.state, { kind: type, scope, ...measure, at: ctx.nowMs, window, message }, ctx.options);
     if (alert) ctx.alerts.push(alert);

@@ -155,8 +155,12 @@ export interface LedgerOptions {
 
 export const DEFAULT_LEDGER_OPTIONS: LedgerOptions = {
   reservationTtlMs: 15 * 60_000,
-  finishedRetentionMs: 10 * 60_000,
-  taskIdleMs: 24 * 60 * 60_000,
+  // Long enough for a client's retried update to find its answer; short enough that 50 calls a
+  // second keep the carried state small (see test/unit/budget-state-size.test.ts).
+  finishedRetentionMs: 15_000,
+  // A task's lifetime spend is its workflow's to carry (ReserveRequest.taskSpent); the ledger
+  // only needs it while the task is busy.
+  taskIdleMs: 60_000,
   maxAlerts: 50,
   maxAudit: 100,
   waiterTtlMs: 3 * 60_000,
@@ -174,6 +178,9 @@ export interface ReserveRequest {
   spawnDepth?: number;
   rootTaskId?: string;
   parentTaskId?: string;
+  /** The task's spend before this call as its own workflow counts it (every call it paid for).
+   * The per-task limits use the larger of this and what the ledger remembers. */
+  taskSpent?: Spend;
 }
 
 /** system_budget_full: the system windows cannot afford the call now; the task waits its turn. */

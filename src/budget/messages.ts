@@ -23,6 +23,7 @@ export const ReserveInputSchema = z
     /** The caller's lineage: recorded with the reservation, so spend can be traced to a root task. */
     rootTaskId: id(200).optional(),
     parentTaskId: id(200).optional(),
+    taskSpent: z.object({ usd, tokens }).strict().optional(),
   })
   .strict();
 

@@ -42,7 +42,9 @@ const zero = (): Spend => ({ usd: 0, tokens: 0 });
  */
 export function outstandingFor(state: LedgerState, taskId: string, agent: string): Outstanding {
   const sums = { system: zero(), agent: zero(), task: zero() };
-  for (const r of Object.values(state.reservations)) {
+  // for…in: no array built per call; the ledger asks this on every reservation.
+  for (const id in state.reservations) {
+    const r = state.reservations[id];
     add(sums.system, r);
     if (r.agent === agent) add(sums.agent, r);
     if (r.taskId === taskId) add(sums.task, r);

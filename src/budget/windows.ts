@@ -32,7 +32,24 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
   return f;
 }
 
+const QUARTER = 15 * 60_000;
+const lastKeys = new Map<string, { quarter: number; keys: WindowKeys }>();
+
+/**
+ * The hour and day keys of `nowMs`. Every zone's offset is a multiple of 15 minutes, so keys only
+ * change on UTC quarter hours: the last quarter's answer is kept (the ledger asks on every update,
+ * and formatting is its costliest step). A pure memo, deterministic on replay.
+ */
 export function windowKeys(nowMs: number, timeZone: string): WindowKeys {
+  const quarter = Math.floor(nowMs / QUARTER);
+  const last = lastKeys.get(timeZone);
+  if (last?.quarter === quarter) return last.keys;
+  const keys = computeKeys(nowMs, timeZone);
+  lastKeys.set(timeZone, { quarter, keys });
+  return keys;
+}
+
+function computeKeys(nowMs: number, timeZone: string): WindowKeys {
   const parts: Record<string, string> = {};
   for (const p of formatterFor(timeZone).formatToParts(nowMs)) parts[p.type] = p.value;
   const day = `${parts.year}-${parts.month}-${parts.day}`;

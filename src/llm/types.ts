@@ -27,6 +27,8 @@ export interface ChatRequest {
   taskId?: string;
   /** The task's place in its tree of spawned tasks; the ledger enforces max_spawn_depth from it. */
   lineage?: Lineage;
+  /** The task's spend before this call by its own books; the ledger's per-task limits use it. */
+  taskSpent?: { usd: number; tokens: number };
 }
 
 /**

@@ -126,6 +126,9 @@ export async function agentTask(input: unknown): Promise<TaskOutcome> {
     state.budgetWait = undefined;
   };
 
+  /** The task's spend so far, handed to each activity so the ledger can hold its limits. */
+  const spent = () => ({ usd: state.costUsd, tokens: state.tokens });
+
   setHandler(stateQuery, () => state);
   setHandler(flagStaleSignal, ({ reason }) => {
     state.stale = reason;
@@ -170,7 +173,7 @@ export async function agentTask(input: unknown): Promise<TaskOutcome> {
     for (;;) {
       activity = 'runSpecialist';
       publish('running', `${specialist} from iteration ${state.iteration}`);
-      const run = await acts.runSpecialist({ taskId, specialist, task, warnings, summary, history, iteration: state.iteration });
+      const run = await acts.runSpecialist({ taskId, specialist, task, warnings, summary, history, iteration: state.iteration, spent: spent() });
       state.iteration = run.iteration;
       state.costUsd += run.costUsd;
       state.tokens += run.tokens;
@@ -185,7 +188,7 @@ export async function agentTask(input: unknown): Promise<TaskOutcome> {
 
       activity = 'compressContext';
       publish('compressing', `${specialist} history at iteration ${state.iteration}`);
-      const compressed = await pastBreaker(() => acts.compressContext({ taskId, specialist, task, warnings, summary, history: run.history }));
+      const compressed = await pastBreaker(() => acts.compressContext({ taskId, specialist, task, warnings, summary, history: run.history, spent: spent() }));
       summary = compressed.summary;
       history = [];
       state.costUsd += compressed.costUsd;
@@ -292,7 +295,7 @@ export async function agentTask(input: unknown): Promise<TaskOutcome> {
 
     activity = 'routeTask';
     publish('routing', 'choosing a specialist');
-    const route = await pastBreaker(() => acts.routeTask({ taskId, task }));
+    const route = await pastBreaker(() => acts.routeTask({ taskId, task, spent: spent() }));
     state.route = { method: route.method, confidence: route.confidence, reason: route.reason };
     state.costUsd += route.costUsd;
     state.tokens += route.tokens;

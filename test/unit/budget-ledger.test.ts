@@ -168,8 +168,31 @@ describe('budget ledger: reserve, settle, release', () => {
     const later = reserve(state, request({ taskId: 't2', usd: 0.01 }), T0 + 15 * MIN, limits, options).result;
     expect(later.alerts).toEqual([expect.objectContaining({ kind: 'reservation_expired', scope: 'task:t1', spent: 0.25 })]);
     expect(scopeOf(state, T0 + 15 * MIN, limits, 'task:t1')).toMatchObject({ settledUsd: 0.25, settledTokens: 700, reservedUsd: 0 });
-    // The caller settling late changes nothing: the worst case was already charged.
-    expect(settle(state, id, { usd: 0.01, tokens: 10 }, T0 + 16 * MIN, limits, options).result).toMatchObject({ applied: false, status: 'expired' });
+    // The caller settling late changes nothing: the worst case was already charged. Within the
+    // finished-id retention the ledger still says why; after it, the id is simply unknown.
+    expect(settle(state, id, { usd: 0.01, tokens: 10 }, T0 + 15 * MIN + 1000, limits, options).result).toMatchObject({ applied: false, status: 'expired' });
+    expect(settle(state, id, { usd: 0.01, tokens: 10 }, T0 + 16 * MIN, limits, options).result).toMatchObject({ applied: false, status: 'unknown' });
+    expect(scopeOf(state, T0 + 16 * MIN, limits, 'system:day')).toMatchObject({ settledUsd: 0.25, reservedUsd: 0.01 });
+  });
+
+  it("holds the per-task limit from the task's own books after it has forgotten an idle task", () => {
+    const limits = limitsWith({ perTaskUsd: 1, perTaskTokens: 1000 });
+    const state = initialLedgerState(T0, limits);
+    const id = granted(reserve(state, request({ usd: 0.8, tokens: 100 }), T0, limits).result);
+    settle(state, id, { usd: 0.8, tokens: 100 }, T0, limits);
+    // An hour waiting: the ledger forgets the task (its state must stay small)…
+    const later = T0 + 60 * MIN;
+    granted(reserve(state, request({ taskId: 'other', usd: 0.01 }), later, limits).result);
+    expect(state.tasks.t1).toBeUndefined();
+    // …but the task says what it has spent, and the limit still holds: $0.80 + $0.30 > $1.
+    const stop = denied(reserve(state, request({ usd: 0.3, tokens: 10, taskSpent: { usd: 0.8, tokens: 100 } }), later + 1, limits).result);
+    expect(stop).toMatchObject({ type: 'budget_exceeded', scope: 'task:t1', spentUsd: 0.8 });
+    const tokens = denied(reserve(state, request({ usd: 0.01, tokens: 950, taskSpent: { usd: 0.8, tokens: 100 } }), later + 2, limits).result);
+    expect(tokens).toMatchObject({ type: 'budget_exceeded', unit: 'tokens', spent: 100 });
+    // A claim below what the ledger remembers does not lower it.
+    const fresh = granted(reserve(state, request({ taskId: 't9', usd: 0.6, tokens: 10 }), later + 3, limits).result);
+    settle(state, fresh, { usd: 0.6, tokens: 10 }, later + 3, limits);
+    expect(denied(reserve(state, request({ taskId: 't9', usd: 0.5, tokens: 10, taskSpent: { usd: 0, tokens: 0 } }), later + 4, limits).result).spentUsd).toBeCloseTo(0.6, 12);
   });
 
   it('stays bounded: forgets idle tasks and old finished ids, keeps busy tasks', () => {
