@@ -1,5 +1,5 @@
 import type { Limits } from './limits';
-import type { Alert, AuditEntry, BreakerState, LedgerState, Override, Spend, Window } from './ledger-types';
+import type { Alert, AuditEntry, BreakerState, LedgerState, Override, Spend, Waiter, Window } from './ledger-types';
 import { add, emptySpend, limitUsdOf, scopes } from './scopes';
 import { windowKeys } from './windows';
 
@@ -23,6 +23,8 @@ export interface BudgetSnapshot {
   scopes: ScopeView[];
   outstanding: { count: number } & Spend;
   tasksTracked: number;
+  /** The admission queue: how many tasks wait for room in the system windows, and the first few. */
+  waiting?: { count: number; next: Waiter[] };
   overrides: Override[];
   alerts: Alert[];
   audit: AuditEntry[];
@@ -30,6 +32,8 @@ export interface BudgetSnapshot {
 
 /** Tasks listed in a snapshot: the most recently active ones (the rest are counted). */
 const MAX_TASKS_SHOWN = 50;
+/** Waiters listed: the head of the queue. */
+const MAX_WAITERS_SHOWN = 10;
 
 /**
  * A read-only view at `nowMs` (a query must not change state): a window whose key is no longer
@@ -76,6 +80,7 @@ export function budgetSnapshot(state: LedgerState, nowMs: number, limits: Limits
     ],
     outstanding: { count: reservations.length, ...reserved.system },
     tasksTracked: Object.keys(state.tasks).length,
+    waiting: { count: state.waiters?.length ?? 0, next: (state.waiters ?? []).slice(0, MAX_WAITERS_SHOWN) },
     overrides: state.overrides.filter((o) => o.untilMs > nowMs),
     alerts: state.alerts,
     audit: state.audit,

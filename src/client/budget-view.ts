@@ -170,6 +170,17 @@ function staleNote(snapshot: BudgetSnapshot, nowMs: number): string[] {
   return [`note: the ledger has been idle since then; the ${ended.join(' and ')} window(s) shown have ended, their settled spend no longer counts`];
 }
 
+/** The admission queue, when tasks wait for room in the system windows (oldest first). */
+function waitingLines(snapshot: BudgetSnapshot, now: number): string[] {
+  const w = snapshot.waiting;
+  if (!w || w.count === 0) return [];
+  return [
+    `waiting for room in the system windows: ${w.count} task(s), oldest first`,
+    ...w.next.map((x, i) => `  ${i + 1}. ${x.taskId} needs ${formatSpend(x.usd)}, waiting since ${at(x.sinceMs, now)}`),
+    ...(w.count > w.next.length ? [`  … and ${w.count - w.next.length} more`] : []),
+  ];
+}
+
 /** The whole `pantheon budget` text, ending without a newline. */
 export function renderBudget(snapshot: BudgetSnapshot, options: BudgetViewOptions): string {
   const now = options.nowMs ?? snapshot.asOfMs;
@@ -196,6 +207,7 @@ export function renderBudget(snapshot: BudgetSnapshot, options: BudgetViewOption
   if (holding.length > maxTasks) lines.push(`  … and ${holding.length - maxTasks} more task(s) holding reservations`);
   lines.push(
     `reservations outstanding: ${o.count}, holding ${formatSpend(o.usd)} (${o.tokens} tokens); tasks tracked: ${snapshot.tasksTracked}`,
+    ...waitingLines(snapshot, now),
     '',
     ...(snapshot.overrides.length ? ['overrides', ...snapshot.overrides.map((ov) => overrideLine(ov, now))] : ['overrides: none']),
     ...tail('alerts', snapshot.alerts, maxLog, (a) => `  ${iso(a.at)}  ${a.kind}  ${a.scope}  ${a.message}`),

@@ -126,7 +126,6 @@ describe('hard limits under concurrency', () => {
       const cap = spentBefore + 10 * oneTask;
       await h.gate.setOverride({ who: 'budget-tasks.test', why: 'a cap that affords about ten tasks', scope: 'system:day', limitUsd: cap, untilMs: Date.now() + 3_600_000 });
 
-      const t0 = Date.now();
       const ids = Array.from({ length: 100 }, (_, i) => id(`q${i}`));
       await Promise.all(ids.map((taskId, i) => start(h, { objective: objective(i + 1), breakerPollSeconds: 5 }, taskId)));
       await waitUntilQuiet(h, 12_000, 120_000);
@@ -134,12 +133,11 @@ describe('hard limits under concurrency', () => {
       const completed = states.filter((s) => s.status === 'completed');
       // A waiting task shows waiting_budget, or running for a moment while it asks again.
       const waiting = states.filter((s) => s.budgetWait !== undefined && (s.status === 'waiting_budget' || s.status === 'running'));
-      const partial = waiting.filter((s) => s.iteration > 0);
-      console.log(`partial: ${partial.length} (${partial.map((s) => s.iteration).join(',')}); completed iterations ${completed.map((s) => s.iteration).join(',')}; spent ${billed(h.provider.calls()).toFixed(6)}`);
-      console.log(`tight cap: ${completed.length} completed, ${waiting.length} waiting in ${((Date.now() - t0) / 1000).toFixed(1)} s; one task billed $${oneTask.toFixed(6)}; cap $${cap.toFixed(6)}`);
 
+      // About ten: the cap buys ten tasks' bill, less the end of it that cannot hold one more
+      // worst-case call (7 complete on this machine); one call each for a hundred would finish none.
       expect(completed.length).toBeGreaterThanOrEqual(6);
-      expect(completed.length).toBeLessThanOrEqual(12);
+      expect(completed.length).toBeLessThanOrEqual(11);
       expect(completed.length + waiting.length + states.filter((s) => s.status === 'budget_exceeded').length).toBe(100);
       // Each waiting task says why and where it stands in line.
       for (const s of waiting) {
@@ -152,6 +150,7 @@ describe('hard limits under concurrency', () => {
       expect(snapshot.breaker.open).toBe(false);
       expect(snapshot.alerts.filter((a) => a.kind === 'breaker_open')).toEqual([]);
       expect(snapshot.alerts).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'system_budget_full', scope: 'system:day' })]));
+      expect(snapshot.waiting?.count).toBe(waiting.length);
       // Under the cap by the provider's own bill (the probe task included).
       expect(billed(h.provider.calls())).toBeLessThanOrEqual(cap);
       expect(snapshot.scopes.find((s) => s.scope === 'system:day')!.settledUsd).toBeLessThanOrEqual(cap);

@@ -1,6 +1,8 @@
 import { initialLedgerState, release, reserve, settle } from '../../src/budget/ledger';
 import { DEFAULT_LEDGER_OPTIONS, type Denial, type LedgerState, type ReserveRequest, type ReserveResult } from '../../src/budget/ledger-types';
 import type { Limits } from '../../src/budget/limits';
+import { budgetSnapshot } from '../../src/budget/snapshot';
+import { renderBudget } from '../../src/client/budget-view';
 import { limitsWith } from '../support/limits';
 
 /**
@@ -50,6 +52,25 @@ describe('admission queue', () => {
     granted(ask(state, limits, t + 5 * SEC, 'c', 0.4));
     expect(denied(ask(state, limits, t + 6 * SEC, 'd', 0.4))).toMatchObject({ position: 1, waiting: 1 });
     expect(state.breaker.open).toBe(false);
+  });
+
+  it('shows the queue to operators: the budget snapshot and `pantheon budget` list the waiters, oldest first', () => {
+    const limits = limitsWith({ systemHourlyUsd: 1 });
+    const state = initialLedgerState(T0, limits);
+    tasksSeen(state, limits, ['a', 'b', 'c']);
+    granted(ask(state, limits, T0 + 10 * SEC, 'a', 0.9));
+    denied(ask(state, limits, T0 + 11 * SEC, 'c', 0.3));
+    denied(ask(state, limits, T0 + 12 * SEC, 'b', 0.2));
+    const snapshot = budgetSnapshot(state, T0 + 72 * SEC, limits);
+    expect(snapshot.waiting).toEqual({ count: 2, next: [expect.objectContaining({ taskId: 'b', usd: 0.2 }), expect.objectContaining({ taskId: 'c', usd: 0.3 })] });
+    const text = renderBudget(snapshot, { ledgerId: 'l', address: 'a', namespace: 'n', nowMs: T0 + 72 * SEC }).split('\n');
+    expect(text).toEqual(
+      expect.arrayContaining([
+        'waiting for room in the system windows: 2 task(s), oldest first',
+        '  1. b needs $0.2000, waiting since 2024-05-01T10:00:12.000Z (1m ago)',
+        '  2. c needs $0.3000, waiting since 2024-05-01T10:00:11.000Z (1m ago)',
+      ]),
+    );
   });
 
   it('keeps a task in progress ahead of younger tasks across its calls', () => {
