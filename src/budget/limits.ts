@@ -21,7 +21,7 @@ const timezone = z.string().min(1).refine(isTimeZone, { message: 'must be an IAN
 /** limits.yaml as written. `.strict()` everywhere: a misspelt key must not silently fall back to a default. */
 export const LimitsFileSchema = z
   .object({
-    per_task_tokens: z.number().int().positive().default(8000),
+    per_task_tokens: z.number().int().positive().default(40000),
     per_task_usd: usd.default(0.5),
     per_agent_hourly_usd: usd.default(0.5),
     per_agent_daily_usd: usd.default(2),

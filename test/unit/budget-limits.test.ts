@@ -22,7 +22,7 @@ describe('limits.yaml', () => {
     const shipped = loadLimits(path.join(repoRoot(), 'limits.yaml'));
     expect(shipped).toEqual(DEFAULT_LIMITS);
     expect(shipped).toEqual({
-      perTaskTokens: 8000,
+      perTaskTokens: 40000,
       perTaskUsd: 0.5,
       perAgentHourlyUsd: 0.5,
       perAgentDailyUsd: 2,

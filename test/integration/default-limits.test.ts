@@ -1,0 +1,38 @@
+import { loadLimits } from '../../src/budget';
+import { limitsFilePath } from '../../src/budget/load-limits';
+import { startTask } from '../../src/client/submit-task';
+import { TaskInputSchema } from '../../src/tasks/task-input';
+import type { TaskOutcome } from '../../src/workflows/task-state';
+import { startHarness, type Harness } from '../support/harness';
+
+/**
+ * The shipped defaults fit together: a task with default settings (40 iterations, compression
+ * every 10) that needs 12 iterations completes within the repository's limits.yaml.
+ */
+
+let h: Harness;
+const limits = loadLimits(limitsFilePath({}));
+
+beforeAll(async () => {
+  h = await startHarness('default-limits', { limits });
+});
+
+afterAll(async () => {
+  await h?.stop();
+});
+
+describe('default limits', () => {
+  it('let a 12-iteration task with default settings complete, compressing once on the way', async () => {
+    const tables = ['users', 'orders', 'order_items', 'invoices', 'payments', 'refunds', 'carts', 'coupons', 'shipments', 'returns', 'reviews'];
+    const objective = ['Migrate these Postgres tables to the new tenant-aware schema:', ...tables.map((t) => `- ${t}`)].join('\n');
+    const task = TaskInputSchema.parse({ objective, constraints: ['no downtime for the checkout flow'] });
+    expect(task).toMatchObject({ maxIterations: 40, compressEvery: 10 });
+    const outcome = (await (await startTask(h.client, h.taskQueue, task, `default-limits-${Date.now()}`)).result()) as TaskOutcome;
+    expect(outcome.reasons).toEqual([expect.stringMatching(/finished in 12 iterations/)]);
+    expect(outcome.status).toBe('completed');
+    expect(outcome.compressions).toHaveLength(1);
+    expect(outcome.tokens).toBeLessThanOrEqual(limits.perTaskTokens);
+    expect(outcome.costUsd).toBeLessThanOrEqual(limits.perTaskUsd);
+    console.info(`12-iteration task under the default limits: ${outcome.tokens} tokens of ${limits.perTaskTokens}, $${outcome.costUsd.toFixed(6)} of $${limits.perTaskUsd}`);
+  });
+});
