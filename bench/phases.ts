@@ -27,7 +27,8 @@ export interface PhaseResult<S> {
   wallMs: number;
 }
 
-function withDeadline<T>(work: Promise<T>, ms: number, signal: AbortSignal, what: string): Promise<T> {
+/** Resolves as `work` does, or rejects after `ms` or when `signal` aborts. */
+export function withDeadline<T>(work: Promise<T>, ms: number, signal: AbortSignal, what: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => finish(() => reject(signal.reason ?? new BenchFailure('aborted')));
     const timer = setTimeout(() => finish(() => reject(new BenchFailure(`${what} did not finish within ${ms} ms`))), ms);

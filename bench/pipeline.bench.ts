@@ -1,8 +1,12 @@
 /**
  * Pipeline benchmark: N tasks through the full agentTask workflow (validate → route →
  * run-specialist → store-memory) at concurrency C against an offline provider with a fixed
- * latency, compared with the lower bound of making the same LLM calls in a plain loop.
+ * latency, compared with the lower bound of making the same LLM calls in a plain loop, and with
+ * bare Temporal: a workflow running the same activity executions per task that only wait as long
+ * as the pipeline's waited on the provider (bench/bare/). Prints issue 11's targets next to the
+ * measured efficiency, overhead ratio and ledger share.
  *
+ *   npm run bench                      (the targets' setting: 100 tasks, concurrency 20, 1000 ms)
  *   npm run bench -- --tasks 30 --concurrency 5 --latency 50 [--json]
  *
  * Self-contained: starts an in-memory dev server (unless TEMPORAL_ADDRESS is set), an offline
@@ -13,7 +17,11 @@
 import os from 'node:os';
 import { createConfiguredLlmClient } from '../src/llm/providers';
 import { parseArgs, USAGE, UsageError, type BenchOptions } from './args';
-import { budgetSection, type BudgetPhase } from './budget';
+import { runBare, type BareRun } from './bare/phase';
+import { barePlan, type BareStep } from './bare/plan';
+import { budgetSection, LEDGER_SHARE_TARGET, ledgerMsPerTask, type BudgetPhase } from './budget';
+import { bareSection, breakdownSection, targetsSection, type TaskTrace } from './engine';
+import { fetchTimelines } from './histories';
 import { installQuietRuntime, startBenchEnvironment, type BenchEnvironment, type Progress } from './environment';
 import { BenchFailure, callsByTask, checkTasks, runLowerBound, runPipeline, type LowerBoundSample, type PhaseResult, type PipelineSample } from './phases';
 import { fmtMs, fmtNum, renderJson, renderText, summaryJson, summaryRow, SUMMARY_COLUMNS, type Report, type Section } from './report';
@@ -33,6 +41,11 @@ export interface MeasureContext {
   accounting: TaskAccounting[];
   /** The budget gate's round trips during the measured pipeline (not the warm-up). */
   budget: BudgetPhase;
+  /** The pipeline's tasks' bare twins, run after the lower bound. */
+  bare: BareRun;
+  barePlans: BareStep[][];
+  pipelineTraces: TaskTrace[];
+  bareTraces: TaskTrace[];
 }
 
 /**
@@ -108,6 +121,30 @@ async function measure(env: BenchEnvironment, options: BenchOptions, runId: stri
   }
   if (env.budget.ledgerErrors.length) throw new BenchFailure(`settles that missed the ledger: ${env.budget.ledgerErrors.length}, first: ${env.budget.ledgerErrors[0]}`);
 
+  // The activities each task actually ran, from its history, and what each waited on the provider:
+  // the plan of its bare twin.
+  progress('reading the pipeline histories');
+  const pipelineHistories = await fetchTimelines(env.client, ids, signal);
+  const barePlans = pipeline.samples.map((s, i): BareStep[] => {
+    const { timeline } = pipelineHistories[i];
+    if (timeline.overlapping) throw new BenchFailure(`task ${s.workflowId}: activities overlapped; the breakdown assumes they run one after another`);
+    try {
+      return barePlan(
+        timeline.activities.map((a) => a.type),
+        env.llm.callsOf(s.workflowId).map((c) => c.request.purpose),
+        latencyMs,
+      );
+    } catch (err) {
+      throw new BenchFailure(`task ${s.workflowId}: ${(err as Error).message}`);
+    }
+  });
+  const pipelineTraces = pipeline.samples.map((s, i): TaskTrace => ({
+    wallMs: s.ms,
+    providerMs: accounting[i].providerMs,
+    providerMsByActivity: barePlans[i].map((step) => step.waitsMs.reduce((a, b) => a + b, 0)),
+    timeline: pipelineHistories[i].timeline,
+  }));
+
   // 4. Lower bound: the same calls through a fresh client built the same way, no Temporal.
   const llm = createConfiguredLlmClient(env.config);
   if (warmup > 0) {
@@ -132,10 +169,48 @@ async function measure(env: BenchEnvironment, options: BenchOptions, runId: stri
   }
   if (env.alerts.length) throw new BenchFailure(`the activities raised ${env.alerts.length} alert(s), first: ${env.alerts[0].kind}: ${env.alerts[0].message}`);
 
-  const ctx: MeasureContext = { env, options, runId, signal, progress, pipeline, lowerBound, accounting, budget };
+  // 5. Bare Temporal: each task's twin, same server, same concurrency, its own worker and warm-up.
+  const bareIds = ids.map((_, i) => `bench-${runId}-bare-${i + 1}`);
+  const bare = await runBare(env, barePlans, bareIds, {
+    concurrency,
+    warmup,
+    warmupIds: warmIds.map((_, i) => `bench-${runId}-barewarmup-${i + 1}`),
+    taskTimeoutMs: options.taskTimeoutMs,
+    signal,
+    progress,
+  });
+  const bareHistories = await fetchTimelines(env.client, bareIds, signal);
+  const bareTraces = bare.samples.map((s, i): TaskTrace => ({
+    wallMs: s.ms,
+    providerMs: s.waitMs,
+    providerMsByActivity: barePlans[i].map((step) => step.waitsMs.reduce((a, b) => a + b, 0)),
+    timeline: bareHistories[i].timeline,
+  }));
+
+  const ctx: MeasureContext = { env, options, runId, signal, progress, pipeline, lowerBound, accounting, budget, bare, barePlans, pipelineTraces, bareTraces };
   const sections = buildSections(ctx, accounting, pipelineLog.unattributed);
   for (const extra of EXTRA_SECTIONS) sections.push(await extra(ctx));
+  sections.push(...engineSections(ctx));
   return { title: 'Pantheon pipeline benchmark', sections };
+}
+
+/** The pipeline against bare Temporal, and issue 11's targets. */
+function engineSections(ctx: MeasureContext): Section[] {
+  const { options, pipeline, lowerBound, accounting, budget, bare, pipelineTraces, bareTraces } = ctx;
+  const ledgerMs = ledgerMsPerTask(budget, accounting.length);
+  const pipelineOverheadMs = mean(accounting.map((a) => a.overheadMs));
+  return [
+    breakdownSection(pipelineTraces, bareTraces, ledgerMs),
+    targetsSection({
+      setting: { latencyMs: options.latencyMs, tasks: options.tasks, concurrency: options.concurrency },
+      pipelineThroughput: pipeline.samples.length / pipeline.wallMs,
+      plainLoopThroughput: lowerBound.samples.length / lowerBound.wallMs,
+      pipelineOverheadMs,
+      bareOverheadMs: mean(bare.samples.map((s) => s.ms - s.waitMs)),
+      ledgerShare: ledgerMs / pipelineOverheadMs,
+      ledgerShareTarget: LEDGER_SHARE_TARGET,
+    }),
+  ];
 }
 
 function machineData() {
@@ -267,24 +342,27 @@ function buildSections(ctx: MeasureContext, accounting: TaskAccounting[], unattr
   };
 
   const throughputRatio = throughput / lbThroughput;
+  const bareOverhead = mean(ctx.bare.samples.map((s) => s.ms - s.waitMs));
   const comparison: Section = {
     key: 'comparison',
-    title: 'Pipeline vs lower bound',
+    title: 'Pipeline vs lower bound and bare Temporal',
     rows: [
-      ['throughput ratio (pipeline / lower bound)', `${fmtNum(throughputRatio, 3)} (${fmtNum(throughputRatio * 100, 1)} % of the lower bound)`],
+      ['efficiency: throughput, pipeline / lower bound', `${fmtNum(throughputRatio, 3)} (${fmtNum(throughputRatio * 100, 1)} % of the lower bound)`],
+      ['overhead ratio: pipeline / bare Temporal', `${fmtNum(overhead.mean / bareOverhead, 2)} (${fmtMs(overhead.mean)} ms vs ${fmtMs(bareOverhead)} ms mean per task)`],
       ['latency ratio p50 (pipeline / lower bound)', fmtNum(latency.p50 / lbLatency.p50, 3)],
       ['latency ratio p95 (pipeline / lower bound)', fmtNum(latency.p95 / lbLatency.p95, 3)],
       ['mean latency added per task', `${fmtMs(latency.mean - lbLatency.mean)} ms`],
     ],
     data: {
       throughputRatio: round(throughputRatio, 3),
+      overheadRatioVsBare: round(overhead.mean / bareOverhead, 2),
       latencyRatioP50: round(latency.p50 / lbLatency.p50, 3),
       latencyRatioP95: round(latency.p95 / lbLatency.p95, 3),
       meanLatencyAddedMs: round(latency.mean - lbLatency.mean),
     },
   };
 
-  return [setup, machineSection, pipelineSection, lowerBoundSection, comparison];
+  return [setup, machineSection, pipelineSection, lowerBoundSection, bareSection(ctx.bare, ctx.barePlans), comparison];
 }
 
 async function main(): Promise<number> {
