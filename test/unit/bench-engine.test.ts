@@ -1,0 +1,100 @@
+import { msToTs } from '@temporalio/common/lib/time';
+import { barePlan, planWaitMs } from '../../bench/bare/plan';
+import { timelineOf, type HistoryEvent } from '../../bench/timeline';
+
+/** Event attributes as plain objects (ids as numbers, where the proto types say Long). */
+type Add = (ms: number, attrs: Record<string, unknown>) => number;
+
+/** A history built by hand: event ids in order, times in ms since 0. */
+function history(build: (add: Add) => void): HistoryEvent[] {
+  const events: HistoryEvent[] = [];
+  build((ms, attrs) => {
+    const eventId = events.length + 1;
+    events.push({ eventId, eventTime: msToTs(ms), ...attrs } as unknown as HistoryEvent);
+    return eventId;
+  });
+  return events;
+}
+
+const activity = (add: Add, type: string, scheduled: number, started: number, closed: number) => {
+  const scheduledEventId = add(scheduled, { activityTaskScheduledEventAttributes: { activityType: { name: type } } });
+  add(started, { activityTaskStartedEventAttributes: { scheduledEventId, attempt: 1 } });
+  add(closed, { activityTaskCompletedEventAttributes: { scheduledEventId } });
+};
+
+describe('bench timeline from a history', () => {
+  const events = history((add) => {
+    add(1_000, { workflowExecutionStartedEventAttributes: {} });
+    add(1_000, { workflowTaskScheduledEventAttributes: {} });
+    add(1_030, { upsertWorkflowSearchAttributesEventAttributes: {} });
+    activity(add, 'validateTask', 1_040, 1_045, 1_060);
+    add(1_060, { workflowTaskScheduledEventAttributes: {} });
+    activity(add, 'runSpecialist', 1_100, 1_110, 4_200);
+    add(4_200, { workflowTaskScheduledEventAttributes: {} });
+    add(4_250, { workflowExecutionCompletedEventAttributes: {} });
+  });
+  const timeline = timelineOf(events);
+
+  it('splits each activity into its queueing (scheduled → started) and its run (started → completed)', () => {
+    expect(timeline.activities).toEqual([
+      { type: 'validateTask', queuedMs: 5, runMs: 15, attempt: 1 },
+      { type: 'runSpecialist', queuedMs: 10, runMs: 3_090, attempt: 1 },
+    ]);
+  });
+
+  it('counts as outside activities the execution time not inside any scheduled → closed span', () => {
+    // 3,250 ms of execution; activity spans 20 + 3,100.
+    expect(timeline.executionMs).toBe(3_250);
+    expect(timeline.outsideActivitiesMs).toBe(130);
+    expect(timeline.overlapping).toBe(false);
+  });
+
+  it('counts events, workflow tasks and search attribute upserts', () => {
+    expect(timeline).toMatchObject({ events: events.length, workflowTasks: 3, searchAttributeUpserts: 1 });
+  });
+
+  it('flags activities that overlapped', () => {
+    const parallel = history((add) => {
+      add(0, { workflowExecutionStartedEventAttributes: {} });
+      const a = add(10, { activityTaskScheduledEventAttributes: { activityType: { name: 'a' } } });
+      const b = add(10, { activityTaskScheduledEventAttributes: { activityType: { name: 'b' } } });
+      add(20, { activityTaskCompletedEventAttributes: { scheduledEventId: a } });
+      add(30, { activityTaskCompletedEventAttributes: { scheduledEventId: b } });
+      add(40, { workflowExecutionCompletedEventAttributes: {} });
+    });
+    expect(timelineOf(parallel).overlapping).toBe(true);
+  });
+
+  it('refuses a history of a workflow that has not completed', () => {
+    expect(() => timelineOf(events.slice(0, -1))).toThrow(/completed/);
+  });
+});
+
+describe('bare plan from a pipeline task', () => {
+  const ran = ['validateTask', 'routeTask', 'runSpecialist', 'storeMemory'];
+
+  it('gives each activity one wait per LLM call it made, and the others none', () => {
+    const plan = barePlan(ran, ['specialist', 'specialist', 'specialist'], 1000);
+    expect(plan).toEqual([
+      { activity: 'validateTask', waitsMs: [] },
+      { activity: 'routeTask', waitsMs: [] },
+      { activity: 'runSpecialist', waitsMs: [1000, 1000, 1000] },
+      { activity: 'storeMemory', waitsMs: [] },
+    ]);
+    expect(planWaitMs(plan)).toBe(3000);
+  });
+
+  it('puts a classifier call on routeTask', () => {
+    const plan = barePlan(ran, ['router', 'specialist'], 50);
+    expect(plan.map((s) => s.waitsMs.length)).toEqual([0, 1, 1, 0]);
+  });
+
+  it('refuses calls of an activity that ran more than once (their split is unknown)', () => {
+    const compressed = ['validateTask', 'routeTask', 'runSpecialist', 'compressContext', 'runSpecialist', 'storeMemory'];
+    expect(() => barePlan(compressed, ['specialist', 'compressor', 'specialist'], 1000)).toThrow(/runSpecialist, which ran 2 time/);
+  });
+
+  it('refuses calls of an activity that never ran', () => {
+    expect(() => barePlan(ran, ['compressor'], 1000)).toThrow(/compressContext, which ran 0 time/);
+  });
+});
