@@ -45,6 +45,8 @@ export interface BudgetPhase {
 }
 
 export interface BenchBudget {
+  /** Task bills (closeTask) through the current phase's gate. */
+  bills: Pick<BudgetGate, 'closeTask'>;
   ledgerId: string;
   /** The queue the ledger workflow runs on (apart from the tasks, as in a worker). */
   taskQueue: string;
@@ -95,6 +97,7 @@ export async function startBenchBudget(options: { client: Client; taskQueue: str
     openBreaker: (action) => current.openBreaker(action),
     setOverride: (request) => current.setOverride(request),
     setLimits: (action) => current.setLimits(action),
+    closeTask: (taskId) => current.closeTask(taskId),
   };
   const ledgerErrors: string[] = [];
   const llm = createBudgetedLlmClient(inner, phased, activityCallKeys(), {
@@ -105,6 +108,7 @@ export async function startBenchBudget(options: { client: Client; taskQueue: str
     ledgerId,
     taskQueue,
     llm,
+    bills: phased,
     async newPhase() {
       current = await build();
       reset();

@@ -151,7 +151,7 @@ export async function startBenchEnvironment(options: { latencyMs: number; runId:
         .then(() => undefined),
     );
     // Built apart from the call so extra dependencies the worker does not (yet) take are no error.
-    const deps = { llm: budget.llm, roster, memory, models: DEFAULT_SYSTEM_MODELS, alerter };
+    const deps = { llm: budget.llm, roster, memory, models: DEFAULT_SYSTEM_MODELS, alerter, bills: budget.bills };
 
     const nativeConnection = await NativeConnection.connect({ address: temporal.address });
     teardown.push('close worker connection', () => nativeConnection.close());

@@ -1,5 +1,6 @@
 import type { Limits } from '../src/budget/limits';
 import { initialLedgerState, reserve, settle } from '../src/budget/ledger';
+import { closeTask } from '../src/budget/ledger-close';
 import { DEFAULT_LEDGER_OPTIONS, type LedgerOptions, type LedgerState } from '../src/budget/ledger-types';
 
 /**
@@ -55,7 +56,8 @@ export function simulateLedgerLoad(load: LoadOptions): LoadResult {
 
   const state = initialLedgerState(t0, limits);
   // Calls in flight, settled in order of their end (every call takes the same time).
-  const inFlight: Array<{ key: string; endMs: number; usd: number; tokens: number }> = [];
+  // A task's close (its workflow ending) follows its last call's settle.
+  const inFlight: Array<{ key: string; endMs: number; usd: number; tokens: number; closes?: string }> = [];
   let head = 0;
   let calls = 0;
   let denied = 0;
@@ -71,6 +73,10 @@ export function simulateLedgerLoad(load: LoadOptions): LoadResult {
     const nowMs = Math.floor(now);
     while (head < inFlight.length && inFlight[head].endMs <= nowMs) {
       const call = inFlight[head++];
+      if (call.closes) {
+        closeTask(state, call.closes, call.endMs, limits, options);
+        continue;
+      }
       // Real usage is below the worst case held: about half of it.
       settle(state, call.key, { usd: call.usd / 2, tokens: Math.floor(call.tokens / 2) }, call.endMs, limits, options);
     }
@@ -88,7 +94,10 @@ export function simulateLedgerLoad(load: LoadOptions): LoadResult {
     calls++;
     if (r.granted) inFlight.push({ key, endMs: nowMs + callMs, usd, tokens });
     else denied++;
-    if (++l.made >= callsPerTask) Object.assign(l, { task: `task-${uuid(++taskSeq)}`, run: uuid(taskSeq), made: 0 });
+    if (++l.made >= callsPerTask) {
+      inFlight.push({ key: '', endMs: nowMs + callMs, usd: 0, tokens: 0, closes: l.task });
+      Object.assign(l, { task: `task-${uuid(++taskSeq)}`, run: uuid(taskSeq), made: 0 });
+    }
 
     if (nowMs >= nextSample) {
       nextSample += sampleEveryMs;

@@ -9,6 +9,13 @@ export interface ActivityDeps {
   memory: MemoryStore;
   models: SystemModels;
   alerter: Alerter;
+  /** The budget ledger's side of a task's end: its lifetime bill (the worker's budget gate). */
+  bills: TaskBills;
+}
+
+/** Closes a task's bill in the ledger: everything charged for it, outstanding calls included. */
+export interface TaskBills {
+  closeTask(taskId: string): Promise<{ usd: number; tokens: number; known: boolean; chargedOutstanding: number }>;
 }
 
 /** Where operator alerts go (log, webhook); delivery failures are the alerter's to report. */

@@ -6,6 +6,7 @@ import { createRouteTask } from './route-task';
 import { createRunSpecialist } from './run-specialist';
 import { createStoreMemory } from './store-memory';
 import { createValidateTask } from './validate-task';
+import { createCloseTaskBill } from './close-task-bill';
 
 export type { ActivityDeps } from './deps';
 export { DEFAULT_SYSTEM_MODELS } from './deps';
@@ -30,6 +31,7 @@ export function createActivities(deps: ActivityDeps) {
     compressContext: typed(createCompressContext(deps)),
     storeMemory: typed(createStoreMemory(deps)),
     raiseAlert: typed(createRaiseAlert(deps)),
+    closeTaskBill: typed(createCloseTaskBill(deps)),
   };
 }
 

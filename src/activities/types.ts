@@ -123,3 +123,17 @@ export interface SweepReport {
   checked: number;
   stale: Array<{ taskId: string; specialist: string; ageMinutes: number; action: StalePolicy }>;
 }
+
+export interface CloseTaskBillInput {
+  taskId: string;
+}
+
+/** The ledger's lifetime bill of a task, answered when the task ends. */
+export interface TaskBillResult {
+  usd: number;
+  tokens: number;
+  /** False when the ledger no longer knew the task (already closed, or idle past its memory). */
+  known: boolean;
+  /** Calls still reserved at the end (their callers died), charged at their worst case. */
+  chargedOutstanding: number;
+}

@@ -4,6 +4,7 @@ import { PantheonError } from '../errors';
 import type { ChatRequest } from '../llm/types';
 import {
   closeBreakerUpdate,
+  closeTaskBatchUpdate,
   finishBatchUpdate,
   openBreakerUpdate,
   reserveBatchUpdate,
@@ -16,7 +17,8 @@ import { worstCaseOf } from './estimate';
 import { createLedgerClient } from './ledger-client';
 import { LimitsSchema, type Limits } from './limits';
 import type { Alert, BreakerState, Denial, FinishResult, Override, ReserveResult, Spend } from './ledger-types';
-import { FinishInputSchema, MAX_BATCH, ReserveInputSchema, type FinishInput, type OperatorInput, type OverrideInput, type ReserveInput } from './messages';
+import { CloseTaskInputSchema, FinishInputSchema, MAX_BATCH, ReserveInputSchema, type CloseTaskInput, type FinishInput, type OperatorInput, type OverrideInput, type ReserveInput } from './messages';
+import type { TaskBill } from './ledger-close';
 import type { BudgetSnapshot } from './snapshot';
 import { TimingStats, type GateOp, type GateTiming, type OpStats } from './timing';
 
@@ -76,6 +78,8 @@ export interface BudgetGate {
   openBreaker(action: OperatorInput): Promise<BreakerState>;
   setOverride(request: OverrideInput): Promise<Override[]>;
   setLimits(action: OperatorInput & { limits: Limits }): Promise<Limits>;
+  /** A task has ended: its lifetime bill from the ledger (which then forgets it). */
+  closeTask(taskId: string): Promise<TaskBill>;
 }
 
 /** A denial as the taxonomy's typed error; details name the scope, its limit and its spend. */
@@ -120,6 +124,8 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
   // Settles first when a slot frees: they hand budget back to the reserves waiting behind them.
   const finishes = new Batcher<FinishInput, FinishResult>((batch) => ledger.update(finishBatchUpdate, batch), slots, MAX_BATCH);
   const reserves = new Batcher<ReserveInput, ReserveResult>((batch) => ledger.update(reserveBatchUpdate, batch), slots, MAX_BATCH);
+  // Tasks end in bursts (a batch cancelled, a cap reached): closes share the same few slots.
+  const closes = new Batcher<CloseTaskInput, TaskBill>((batch) => ledger.update(closeTaskBatchUpdate, batch), slots, MAX_BATCH);
   const stats = new TimingStats();
   const report = (alerts: Alert[]) => alerts.forEach((a) => onAlert?.(a));
 
@@ -184,10 +190,15 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
     settle: (reservationId, actual) => finish({ op: 'settle', reservationId, usd: actual.usd, tokens: actual.tokens }),
     release: (reservationId) => finish({ op: 'release', reservationId }),
     snapshot: ledger.snapshot,
-    stats: () => ({ reserve: stats.of('reserve'), settle: stats.of('settle'), release: stats.of('release'), ledgerUpdates: reserves.sent + finishes.sent }),
+    stats: () => ({ reserve: stats.of('reserve'), settle: stats.of('settle'), release: stats.of('release'), ledgerUpdates: reserves.sent + finishes.sent + closes.sent }),
     closeBreaker: (action) => ledger.update(closeBreakerUpdate, action),
     openBreaker: (action) => ledger.update(openBreakerUpdate, action),
     setOverride: (request) => ledger.update(setOverrideUpdate, request),
     setLimits: (action) => ledger.update(setLimitsUpdate, action),
+    async closeTask(taskId) {
+      const bill = await closes.submit(checked(CloseTaskInputSchema, { taskId }));
+      report(bill.alerts);
+      return bill;
+    },
   };
 }

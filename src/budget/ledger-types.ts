@@ -158,9 +158,10 @@ export const DEFAULT_LEDGER_OPTIONS: LedgerOptions = {
   // Long enough for a client's retried update to find its answer; short enough that 50 calls a
   // second keep the carried state small (see test/unit/budget-state-size.test.ts).
   finishedRetentionMs: 15_000,
-  // A task's lifetime spend is its workflow's to carry (ReserveRequest.taskSpent); the ledger
-  // only needs it while the task is busy.
-  taskIdleMs: 60_000,
+  // A task's workflow closes its bill when it ends (closeTask), which forgets it at once; this
+  // only bounds tasks that never close (terminated). Past it, the task's own books
+  // (ReserveRequest.taskSpent) still hold its limits.
+  taskIdleMs: 30 * 60_000,
   maxAlerts: 50,
   maxAudit: 100,
   waiterTtlMs: 3 * 60_000,

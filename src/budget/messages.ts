@@ -56,6 +56,9 @@ export const OverrideInputSchema = z
   })
   .strict();
 
+export const CloseTaskInputSchema = z.object({ taskId: id(200) }).strict();
+export const CloseTaskBatchSchema = z.array(CloseTaskInputSchema).min(1).max(MAX_BATCH);
+
 export const SetLimitsInputSchema = z.object({ ...operator, limits: LimitsSchema }).strict();
 
 const spend = z.object({ usd, tokens: z.number().nonnegative() });
@@ -95,6 +98,7 @@ export type FinishInput = z.infer<typeof FinishInputSchema>;
 export type OperatorInput = z.infer<typeof OperatorInputSchema>;
 export type OverrideInput = z.infer<typeof OverrideInputSchema>;
 export type SetLimitsInput = z.infer<typeof SetLimitsInputSchema>;
+export type CloseTaskInput = z.infer<typeof CloseTaskInputSchema>;
 /** The state is checked by {@link LedgerStateSchema} at the ledger's door; inside it is the ledger's own type. */
 export type RestoreInput = OperatorInput & { state: LedgerState; limits?: z.infer<typeof LimitsSchema> };
 

@@ -47,7 +47,7 @@ export async function buildWorkerDeps(config: PantheonConfig, logger: Logger, cl
     'worker dependencies ready',
   );
   return {
-    deps: { llm, roster, memory, models: DEFAULT_SYSTEM_MODELS, alerter },
+    deps: { llm, roster, memory, models: DEFAULT_SYSTEM_MODELS, alerter, bills: gate },
     config,
     gate,
     limits,

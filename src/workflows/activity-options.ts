@@ -15,7 +15,9 @@ const backoff: RetryPolicy = {
   nonRetryableErrorTypes: [...NON_RETRYABLE_TYPES],
 };
 
-export const ACTIVITY_OPTIONS: Record<RetryableActivity | 'raiseAlert', ActivityOptions> = {
+export type PresetActivity = RetryableActivity | 'raiseAlert' | 'closeTaskBill';
+
+export const ACTIVITY_OPTIONS: Record<PresetActivity, ActivityOptions> = {
   validateTask: { startToCloseTimeout: '10s', retry: { ...backoff, maximumAttempts: 3 } },
   routeTask: { startToCloseTimeout: '2m', retry: backoff },
   // Long: many LLM calls. The heartbeat timeout lets a dead worker's run move on within seconds.
@@ -23,10 +25,11 @@ export const ACTIVITY_OPTIONS: Record<RetryableActivity | 'raiseAlert', Activity
   compressContext: { startToCloseTimeout: '3m', heartbeatTimeout: '15s', retry: backoff },
   storeMemory: { startToCloseTimeout: '30s', retry: backoff },
   raiseAlert: { startToCloseTimeout: '30s', retry: { ...backoff, maximumAttempts: 3 } },
+  closeTaskBill: { startToCloseTimeout: '30s', retry: { ...backoff, maximumAttempts: 3 } },
 };
 
 /** The preset with a task's overrides applied. */
-export function optionsFor(activity: RetryableActivity | 'raiseAlert', override?: RetryOverride): ActivityOptions {
+export function optionsFor(activity: PresetActivity, override?: RetryOverride): ActivityOptions {
   const preset = ACTIVITY_OPTIONS[activity];
   if (!override) return preset;
   return {

@@ -2,6 +2,7 @@ import {
   CancellationScope,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   sleep,
@@ -12,8 +13,8 @@ import {
 import type { Activities } from '../activities';
 import type { RouteDecision, RunSpecialistResult } from '../activities/types';
 import type { ChatMessage } from '../llm/types';
-import { describeIssues, TaskInputSchema, type RetryableActivity, type Task } from '../tasks/task-input';
-import { optionsFor } from './activity-options';
+import { describeIssues, TaskInputSchema, type RetryOverride, type Task } from '../tasks/task-input';
+import { optionsFor, type PresetActivity } from './activity-options';
 import { flagStaleSignal, requeueSignal, stateQuery, type StaleNotice } from './agent-task-api';
 import { describeWait, MAX_BUDGET_WAITS, nextCheckMs, type BudgetWait } from '../budget/waiting';
 import { budgetWaitOf, describeFailure, failureWarning, retriesExhausted } from './failures';
@@ -31,9 +32,12 @@ class GiveUp extends Error {}
  * long); no retry or reassignment helps. */
 class BudgetStop extends Error {}
 
+/** Tasks started before the ledger kept task bills end without asking for one (replay). */
+const TASK_BILL_PATCH = 'close-task-bill';
+
 function proxies(task: Task) {
-  const one = <K extends RetryableActivity | 'raiseAlert'>(name: K) =>
-    proxyActivities<Activities>(optionsFor(name, name === 'raiseAlert' ? undefined : task.retry[name as RetryableActivity]))[name];
+  const one = <K extends PresetActivity>(name: K) =>
+    proxyActivities<Activities>(optionsFor(name, (task.retry as Partial<Record<string, RetryOverride>>)[name]))[name];
   return {
     validateTask: one('validateTask'),
     routeTask: one('routeTask'),
@@ -41,6 +45,7 @@ function proxies(task: Task) {
     compressContext: one('compressContext'),
     storeMemory: one('storeMemory'),
     raiseAlert: one('raiseAlert'),
+    closeTaskBill: one('closeTaskBill'),
   };
 }
 
@@ -264,11 +269,35 @@ export async function agentTask(input: unknown): Promise<TaskOutcome> {
     }
   };
 
+  /**
+   * The ledger's bill for the task, asked once every activity is over: it holds what the task's
+   * own books can miss (iterations re-paid after a killed worker, calls that died in flight and
+   * were charged at their worst case). The task reports the larger of the two, so its cost, the
+   * ledger's spend and the provider's bill agree. A ledger that cannot answer never blocks the end.
+   */
+  const closeBill = async () => {
+    if (!patched(TASK_BILL_PATCH)) return;
+    try {
+      const bill = await acts.closeTaskBill({ taskId });
+      state.bill = bill;
+      state.costUsd = Math.max(state.costUsd, bill.usd);
+      state.tokens = Math.max(state.tokens, bill.tokens);
+    } catch (err) {
+      log.warn('task bill not closed; its own totals stand', { taskId, error: String(err) });
+    }
+  };
+
+  /** Ends a task that may have spent money: its bill first, then its terminal state. */
+  const end = async (status: TerminalStatus, reasons: string[]): Promise<TaskOutcome> => {
+    await closeBill();
+    return finish(status, reasons);
+  };
+
   /** Ends a task stopped by its own budget. The ledger has already alerted on the trip. */
   const budgetStop = async (reason: string): Promise<TaskOutcome> => {
     publish('storing', 'recording the budget stop');
     await rememberFailure(`stopped at its budget: ${reason}`, ['the task exceeded its per-task budget; split it into smaller tasks']);
-    return finish('budget_exceeded', [reason]);
+    return end('budget_exceeded', [reason]);
   };
 
   /** Ends a task whose retries and reassignments are spent: memory, an alert, the reason. */
@@ -286,7 +315,7 @@ export async function agentTask(input: unknown): Promise<TaskOutcome> {
       // The task is dead-lettered either way; a failed alert must not hide that.
       log.error('dead-letter alert failed', { taskId, error: String(err) });
     }
-    return finish('dead_lettered', [reason]);
+    return end('dead_lettered', [reason]);
   };
 
   try {
@@ -312,11 +341,11 @@ export async function agentTask(input: unknown): Promise<TaskOutcome> {
     const memory = await acts.storeMemory({ taskId, specialist, task, approach: run.lastNote, result: run.result ?? '', success: true, costUsd: state.costUsd, lessons: [] });
     state.memoryId = memory.id;
     const reassigned = state.specialistsTried.length > 1 ? ` after reassignment from ${state.specialistsTried.slice(0, -1).join(', ')}` : '';
-    return finish('completed', [`${specialist} finished in ${state.iteration} iterations${reassigned}`]);
+    return end('completed', [`${specialist} finished in ${state.iteration} iterations${reassigned}`]);
   } catch (err) {
-    if (err instanceof GiveUp) return CancellationScope.nonCancellable(async () => finish('cancelled', [err.message]));
+    if (err instanceof GiveUp) return CancellationScope.nonCancellable(() => end('cancelled', [err.message]));
     if (isCancellation(err)) {
-      return CancellationScope.nonCancellable(async () => finish('cancelled', [state.stale ? `cancelled as stale: ${state.stale}` : 'cancelled by request']));
+      return CancellationScope.nonCancellable(() => end('cancelled', [state.stale ? `cancelled as stale: ${state.stale}` : 'cancelled by request']));
     }
     if (err instanceof DeadLetter) return CancellationScope.nonCancellable(() => deadLetter(err.message));
     if (err instanceof BudgetStop) return CancellationScope.nonCancellable(() => budgetStop(err.message));

@@ -1,8 +1,9 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { Limits } from '../budget/limits';
 import type { BreakerState, FinishResult, LedgerOptions, LedgerState, Override, ReserveResult } from '../budget/ledger-types';
-import type { FinishInput, OperatorInput, OverrideInput, ReleaseInput, ReserveInput, RestoreInput, SetLimitsInput, SettleInput } from '../budget/messages';
+import type { CloseTaskInput, FinishInput, OperatorInput, OverrideInput, ReleaseInput, ReserveInput, RestoreInput, SetLimitsInput, SettleInput } from '../budget/messages';
 import type { PredecessorRun } from '../budget/ledger-recovery';
+import type { TaskBill } from '../budget/ledger-close';
 import type { BudgetSnapshot } from '../budget/snapshot';
 
 /**
@@ -43,6 +44,10 @@ export const releaseUpdate = defineUpdate<FinishResult, [ReleaseInput]>('release
 /** Many requests in one update, answered in order: how the gate sends under load. */
 export const reserveBatchUpdate = defineUpdate<ReserveResult[], [ReserveInput[]]>('reserveBatch');
 export const finishBatchUpdate = defineUpdate<FinishResult[], [FinishInput[]]>('finishBatch');
+/** A task has ended: charge what it left outstanding, answer its lifetime bill, forget it. */
+export const closeTaskUpdate = defineUpdate<TaskBill, [CloseTaskInput]>('closeTask');
+/** Many closes in one update, answered in order: how the gate sends them (tasks end in bursts). */
+export const closeTaskBatchUpdate = defineUpdate<TaskBill[], [CloseTaskInput[]]>('closeTaskBatch');
 export const closeBreakerUpdate = defineUpdate<BreakerState, [OperatorInput]>('closeBreaker');
 export const openBreakerUpdate = defineUpdate<BreakerState, [OperatorInput]>('openBreaker');
 export const setOverrideUpdate = defineUpdate<Override[], [OverrideInput]>('setOverride');

@@ -6,6 +6,8 @@ import { DEFAULT_LEDGER_OPTIONS, type LedgerOptions, type LedgerState } from '..
 import {
   FinishBatchSchema,
   OperatorInputSchema,
+  CloseTaskBatchSchema,
+  CloseTaskInputSchema,
   OverrideInputSchema,
   ReleaseInputSchema,
   RestoreInputSchema,
@@ -14,15 +16,19 @@ import {
   SetLimitsInputSchema,
   SettleInputSchema,
   validatorOf,
+  type CloseTaskInput,
   type FinishInput,
   type ReserveInput,
 } from '../budget/messages';
 import { closeBreaker, openBreaker, recordLimitsChange, setOverride } from '../budget/operator';
+import { closeTask } from '../budget/ledger-close';
 import { lostState, resetState, restoreState, resumeState } from '../budget/ledger-recovery';
 import { budgetSnapshot } from '../budget/snapshot';
 import {
   budgetQuery,
   closeBreakerUpdate,
+  closeTaskBatchUpdate,
+  closeTaskUpdate,
   ledgerStateQuery,
   resetUpdate,
   restoreUpdate,
@@ -114,6 +120,12 @@ export async function budgetLedger(input: BudgetLedgerInput): Promise<void> {
     ),
     { validator: validatorOf(FinishBatchSchema) },
   );
+  setHandler(closeTaskUpdate, counted(({ taskId }) => closeTask(state, taskId, Date.now(), limits, options).result), {
+    validator: validatorOf(CloseTaskInputSchema),
+  });
+  setHandler(closeTaskBatchUpdate, counted((items: CloseTaskInput[]) => items.map(({ taskId }) => closeTask(state, taskId, Date.now(), limits, options).result)), {
+    validator: validatorOf(CloseTaskBatchSchema),
+  });
   setHandler(closeBreakerUpdate, counted((action) => closeBreaker(state, action, Date.now(), options).breaker), {
     validator: (action) => {
       validatorOf(OperatorInputSchema)(action);

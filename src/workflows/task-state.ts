@@ -67,6 +67,9 @@ export interface TaskState {
   };
   /** Root, parent and spawn depth; set once the input is valid. Every LLM call carries it. */
   lineage?: Lineage;
+  /** What the budget ledger charged the task over its life, asked when it ended; costUsd and
+   * tokens are the larger of this and the task's own count. */
+  bill?: { usd: number; tokens: number; known: boolean; chargedOutstanding: number };
 }
 
 export type TaskOutcome = TaskState & { status: TerminalStatus };

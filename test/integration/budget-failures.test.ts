@@ -66,19 +66,23 @@ describe('a call cancelled in flight', () => {
     const taskId = id('cancel');
     const { handle, reservedUsd, reservedTokens, slow } = await startHeldCall(h, taskId);
     await handle.cancel();
-    expect(((await handle.result()) as TaskOutcome).status).toBe('cancelled');
+    const outcome = (await handle.result()) as TaskOutcome;
+    expect(outcome.status).toBe('cancelled');
 
-    // The activity learns of the cancel at its next heartbeat, aborts the request, and settles.
-    const scope = await until('the aborted call to settle', async () => {
-      const s = await taskScope(h, taskId);
-      return s && s.reservedUsd === 0 && s.settledUsd > 0 ? s : undefined;
-    });
-    expect(scope.settledUsd).toBeCloseTo(reservedUsd, 12);
-    expect(scope.settledTokens).toBe(reservedTokens);
+    // The task's bill, closed by the ledger as it ended: the aborted call at its worst case,
+    // whether the activity's own settle or the close charged it first.
+    expect(outcome.bill).toMatchObject({ known: true });
+    expect(outcome.bill!.usd).toBeCloseTo(reservedUsd, 12);
+    expect(outcome.bill!.tokens).toBe(reservedTokens);
+    // One bill: the task reports what the ledger charged, which covers what the provider billed.
+    expect(outcome.costUsd).toBeCloseTo(reservedUsd, 12);
     const calls = h.provider.calls().filter((c) => c.task === taskId);
     expect(calls).toEqual([slow]);
     expect(billed(calls)).toBeGreaterThan(0);
-    expect(scope.settledUsd).toBeGreaterThanOrEqual(billed(calls));
+    expect(outcome.bill!.usd).toBeGreaterThanOrEqual(billed(calls));
+    // Nothing of it stays reserved: the activity's late settle, if any, changed nothing.
+    await until('no reservation left', async () => ((await h.gate.snapshot()).outstanding.count === 0 ? true : undefined));
+    expect(await taskScope(h, taskId)).toBeUndefined();
   });
 
   it('by a requeue is charged its worst case; the rerun\'s calls at what the provider billed', async () => {
@@ -88,17 +92,15 @@ describe('a call cancelled in flight', () => {
     const outcome = (await handle.result()) as TaskOutcome;
     expect(outcome).toMatchObject({ status: 'completed', requeues: 1 });
 
-    const scope = await until('every call of the task to settle', async () => {
-      const s = await taskScope(h, taskId);
-      return s && s.reservedUsd === 0 ? s : undefined;
-    });
     const calls = h.provider.calls().filter((c) => c.task === taskId);
     const rerun = calls.filter((c) => c.seq !== slow.seq);
     expect(calls).toContainEqual(slow);
     expect(rerun.length).toBeGreaterThan(0);
-    // Ledger = the aborted call's worst case + exactly what the provider billed for the others.
-    expect(scope.settledUsd).toBeCloseTo(reservedUsd + billed(rerun), 12);
-    expect(scope.settledUsd).toBeGreaterThanOrEqual(billed(calls));
+    // Ledger = the aborted call's worst case + exactly what the provider billed for the others,
+    // and the task reports that same bill.
+    expect(outcome.bill!.usd).toBeCloseTo(reservedUsd + billed(rerun), 12);
+    expect(outcome.costUsd).toBeCloseTo(outcome.bill!.usd, 12);
+    expect(outcome.bill!.usd).toBeGreaterThanOrEqual(billed(calls));
   });
 });
 
@@ -118,10 +120,11 @@ describe('a provider billing more than the reservation', () => {
       const calls = h.provider.calls().filter((c) => c.task === taskId);
       expect(calls).toEqual([expect.objectContaining({ fault: 'usage_inflate' })]);
       const snapshot = await h.gate.snapshot();
-      const scope = snapshot.scopes.find((s) => s.scope === `task:${taskId}`)!;
       // The true amount, from the provider's own log: above the limit the reservation respected.
-      expect(scope.settledUsd).toBeCloseTo(billed(calls), 12);
-      expect(scope.settledUsd).toBeGreaterThan(perTaskUsd);
+      expect(outcome.bill!.usd).toBeCloseTo(billed(calls), 12);
+      expect(outcome.bill!.usd).toBeGreaterThan(perTaskUsd);
+      expect(outcome.costUsd).toBeCloseTo(billed(calls), 12);
+      expect(snapshot.scopes.find((s) => s.scope === 'system:day')!.settledUsd).toBeCloseTo(billed(calls), 12);
       const exceeded = snapshot.alerts.find((a) => a.kind === 'reservation_exceeded' && a.scope === `task:${taskId}`);
       expect(exceeded).toBeDefined();
       expect(exceeded!.spent).toBeCloseTo(billed(calls), 12);

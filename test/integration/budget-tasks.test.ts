@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_LIMITS, type Limits } from '../../src/budget';
+import type { Limits } from '../../src/budget';
 import { startTask } from '../../src/client/submit-task';
 import { repoRoot } from '../../src/config/paths';
 import type { CallRecord } from '../../src/llm/offline';
@@ -216,9 +216,11 @@ describe('runaway detection and charging', () => {
       const outcome = (await (await start(h, { objective: 'Add a unique index on users.email in the Postgres database', retry: { runSpecialist: { initialIntervalMs: 100 } } }, taskId)).result()) as TaskOutcome;
 
       expect(outcome.status).toBe('completed');
-      const taskScope = (await h.gate.snapshot()).scopes.find((s) => s.scope === `task:${taskId}`)!;
       const bill = billed(h.provider.calls().filter((c) => c.task === taskId));
-      expect(taskScope.settledUsd).toBeCloseTo(bill, 9);
+      // The ledger's bill for the task, answered when it ended (then it forgot the task).
+      expect(outcome.bill).toMatchObject({ known: true, chargedOutstanding: 0 });
+      expect(outcome.bill!.usd).toBeCloseTo(bill, 9);
+      expect((await h.gate.snapshot()).scopes.find((s) => s.scope === `task:${taskId}`)).toBeUndefined();
       // The two invalid answers were billed too, and the task's own total says so.
       expect(bill).toBeGreaterThan(billed(h.provider.calls().filter((c) => c.task === taskId && !c.fault)));
       expect(outcome.costUsd).toBeCloseTo(bill, 9);
@@ -228,7 +230,7 @@ describe('runaway detection and charging', () => {
   });
 
   it('ends a task at its per-task token limit as budget_exceeded, with the spend and the limit', async () => {
-    const h = await startHarness('budget-per-task', { limits: limits({ perTaskTokens: DEFAULT_LIMITS.perTaskTokens }) });
+    const h = await startHarness('budget-per-task', { limits: limits({ perTaskTokens: 8000 }) });
     try {
       const taskId = id('per-task');
       const items = Array.from({ length: 14 }, (_, i) => `- table_${i}`).join('\n');
@@ -237,8 +239,11 @@ describe('runaway detection and charging', () => {
       expect(outcome.status).toBe('budget_exceeded');
       expect(outcome.reasons[0]).toMatch(/task:/);
       expect(outcome.reasons[0]).toMatch(/8000/);
-      const taskScope = (await h.gate.snapshot()).scopes.find((s) => s.scope === `task:${taskId}:tokens` || s.scope === `task:${taskId}`)!;
-      expect(taskScope.settledTokens).toBeLessThanOrEqual(DEFAULT_LIMITS.perTaskTokens);
+      // One bill: the reason, the outcome and the ledger count the same tokens, within the limit.
+      const spent = Number(/has spent (\d+) tokens/.exec(outcome.reasons[0])![1]);
+      expect(outcome.tokens).toBe(spent);
+      expect(outcome.bill!.tokens).toBe(spent);
+      expect(spent).toBeLessThanOrEqual(8000);
       await maybeRecordHistory(taskId, 'budget-exceeded-task');
     } finally {
       await h.stop();

@@ -98,6 +98,7 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
       memory,
       models: DEFAULT_SYSTEM_MODELS,
       alerter,
+      bills: gate,
     },
     workflowBundle: { codePath: process.env.PANTHEON_TEST_BUNDLE! },
   });

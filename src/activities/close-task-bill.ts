@@ -1,0 +1,19 @@
+import { log } from '@temporalio/activity';
+import type { ActivityDeps } from './deps';
+import type { CloseTaskBillInput, TaskBillResult } from './types';
+
+/**
+ * Asks the budget ledger for everything it charged the task (calls the task's own books missed:
+ * iterations re-paid after a worker was killed, calls that died in flight and were charged at
+ * their worst case) and lets the ledger forget the task. Idempotent in effect: a retried close
+ * finds the task forgotten and answers `known: false`, and the workflow keeps the larger total.
+ */
+export function createCloseTaskBill({ bills }: Pick<ActivityDeps, 'bills'>) {
+  return async function closeTaskBill({ taskId }: CloseTaskBillInput): Promise<TaskBillResult> {
+    const bill = await bills.closeTask(taskId);
+    if (bill.chargedOutstanding > 0) {
+      log.warn('task ended with calls still reserved (their callers died); charged at their worst case', { taskId, calls: bill.chargedOutstanding });
+    }
+    return { usd: bill.usd, tokens: bill.tokens, known: bill.known, chargedOutstanding: bill.chargedOutstanding };
+  };
+}

@@ -1,0 +1,40 @@
+import type { Limits } from './limits';
+import { leaveQueue } from './admission';
+import { advance, charge } from './ledger-advance';
+import type { Step } from './ledger';
+import type { Alert, LedgerOptions, LedgerState } from './ledger-types';
+
+/** What the ledger charged a task over its life: every settled call and every worst case it held. */
+export interface TaskBill {
+  taskId: string;
+  usd: number;
+  tokens: number;
+  /** False when the ledger no longer knew the task (closed before, or idle past taskIdleMs). */
+  known: boolean;
+  /** Reservations still outstanding at the close, charged at their worst case. */
+  chargedOutstanding: number;
+  alerts: Alert[];
+}
+
+/**
+ * A task has ended: its bill, and the ledger forgets it. Its workflow asks once every activity is
+ * over, so a reservation of the task still outstanding belongs to a caller that died mid-call
+ * (a killed worker): it may have been billed, so it is charged its worst case now rather than at
+ * its expiry, and the bill includes it. A late settle of it is a no-op.
+ */
+export function closeTask(state: LedgerState, taskId: string, nowMs: number, limits: Limits, options: LedgerOptions): Step<TaskBill> {
+  const alerts = advance(state, nowMs, limits, options);
+  let chargedOutstanding = 0;
+  for (const id in state.reservations) {
+    const r = state.reservations[id];
+    if (r.taskId !== taskId) continue;
+    delete state.reservations[id];
+    charge(state, r.taskId, r.agent, r, nowMs);
+    state.finished[id] = { status: 'expired', atMs: nowMs };
+    chargedOutstanding++;
+  }
+  const task = state.tasks[taskId];
+  delete state.tasks[taskId];
+  leaveQueue(state, taskId);
+  return { state, result: { taskId, usd: task?.usd ?? 0, tokens: task?.tokens ?? 0, known: task !== undefined, chargedOutstanding, alerts } };
+}
