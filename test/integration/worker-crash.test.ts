@@ -6,7 +6,9 @@ import { SWEEPER_SCHEDULE_ID } from '../../src/client/sweeper-schedule';
 import { repoRoot } from '../../src/config/paths';
 import { startOfflineProvider, type OfflineProvider } from '../../src/llm/offline';
 import { openMemoryStore } from '../../src/memory/open-store';
+import { costOf } from '../../src/llm/pricing';
 import { TaskInputSchema } from '../../src/tasks/task-input';
+import { budgetQuery } from '../../src/workflows/budget-ledger-defs';
 import type { TaskOutcome } from '../../src/workflows/task-state';
 import { testAddress } from '../support/harness';
 
@@ -21,6 +23,7 @@ let connection: Connection;
 let client: Client;
 const children: ChildProcess[] = [];
 const taskQueue = `crash-${process.pid}-${Date.now()}`;
+const ledgerId = `${taskQueue}-ledger`;
 const memoryFile = path.join(process.env.PANTHEON_TEST_DIR ?? '/tmp', `${taskQueue}.sqlite`);
 
 function startWorkerProcess(): ChildProcess {
@@ -33,6 +36,8 @@ function startWorkerProcess(): ChildProcess {
       ...process.env,
       TEMPORAL_ADDRESS: testAddress(),
       PANTHEON_TASK_QUEUE: taskQueue,
+      PANTHEON_LEDGER_ID: ledgerId,
+      PANTHEON_BUDGET_TASK_QUEUE: `${taskQueue}-budget`,
       PANTHEON_LLM_MODE: 'offline',
       PANTHEON_OFFLINE_URL: provider.url,
       PANTHEON_MEMORY_FILE: memoryFile,
@@ -73,6 +78,7 @@ async function kill(child: ChildProcess): Promise<void> {
 afterAll(async () => {
   await Promise.all(children.map(kill));
   await client.schedule.getHandle(SWEEPER_SCHEDULE_ID).delete().catch(() => undefined);
+  await client.workflow.getHandle(ledgerId).terminate('test over').catch(() => undefined);
   await connection?.close();
   await provider?.close();
 });
@@ -107,4 +113,24 @@ it('survives a worker killed with SIGKILL mid-run: every task ends, none is lost
   } finally {
     await memory.close();
   }
+});
+
+it('reconciles one bill after the kill: the tasks\' costs add up to the ledger, which covers the provider\'s own log', async () => {
+  const outcomes = (await Promise.all(Array.from({ length: TASKS }, (_, i) => client.workflow.getHandle(`${taskQueue}-task-${i}`).result()))) as TaskOutcome[];
+  const snapshot = await client.workflow.getHandle(ledgerId).query(budgetQuery);
+  const ledger = snapshot.scopes.find((s) => s.scope === 'system:day')!;
+  expect(snapshot.outstanding.count).toBe(0);
+  // Every task closed its bill, so every charge the ledger holds is some task's.
+  const tasksTotal = outcomes.reduce((sum, o) => sum + o.costUsd, 0);
+  expect(tasksTotal).toBeCloseTo(ledger.settledUsd, 9);
+  expect(outcomes.reduce((sum, o) => sum + o.tokens, 0)).toBe(ledger.settledTokens);
+  for (const o of outcomes) expect(o.bill).toMatchObject({ known: true });
+  // The provider's own bill, from its call log and the pinned prices: the ledger holds all of it,
+  // plus, for each call that died with the worker, the worst case it held instead of the usage.
+  const provider_ = provider.calls().reduce((usd, c) => usd + costOf(c.model, { inputTokens: c.inputTokens, cachedInputTokens: 0, cacheWriteTokens: 0, outputTokens: c.outputTokens }), 0);
+  expect(ledger.settledUsd).toBeGreaterThanOrEqual(provider_ - 1e-9);
+  const diedInFlight = outcomes.reduce((n, o) => n + (o.bill?.chargedOutstanding ?? 0), 0);
+  // A call's worst case here is about $0.001; an unexplained excess would mean double charging.
+  expect(ledger.settledUsd - provider_).toBeLessThanOrEqual(diedInFlight * 0.005 + 1e-9);
+  console.info(`after SIGKILL: tasks $${tasksTotal.toFixed(6)}, ledger $${ledger.settledUsd.toFixed(6)}, provider $${provider_.toFixed(6)}, ${diedInFlight} calls died in flight`);
 });
