@@ -8,6 +8,7 @@ import type { TaskOutcome } from '../../src/workflows/task-state';
 import { limitsWith } from '../support/limits';
 import { startHarness, type Harness } from '../support/harness';
 import { startWebhookReceiver } from '../support/webhook';
+import { maybeRecordHistory } from '../support/history';
 
 /**
  * How the ledger charges calls that fail or overrun, with the whole system running: the real
@@ -83,6 +84,7 @@ describe('a call cancelled in flight', () => {
     // Nothing of it stays reserved: the activity's late settle, if any, changed nothing.
     await until('no reservation left', async () => ((await h.gate.snapshot()).outstanding.count === 0 ? true : undefined));
     expect(await taskScope(h, taskId)).toBeUndefined();
+    await maybeRecordHistory(taskId, 'cancelled-task-with-bill');
   });
 
   it('by a requeue is charged its worst case; the rerun\'s calls at what the provider billed', async () => {

@@ -10,6 +10,7 @@ import { ledgerStateQuery } from '../../src/workflows/budget-ledger-defs';
 import { runCli } from '../support/cli';
 import { testAddress } from '../support/harness';
 import { limitsWith } from '../support/limits';
+import { maybeRecordHistory } from '../support/history';
 
 /**
  * A ledger run that ends without continue-as-new (terminated with the Temporal CLI, or failed) is
@@ -107,6 +108,7 @@ describe('budget ledger recovery', () => {
     const late = await gate.settle('k-in-flight', { usd: 0.05, tokens: 100 });
     expect(late).toMatchObject({ applied: false, status: 'expired' });
     expect((await hourOf(gate)).settledUsd).toBeCloseTo(0.55, 9);
+    await maybeRecordHistory(ledgerId, 'budget-ledger-resumed');
   });
 
   it('refuses every call and alerts when the ended run cannot be read, until an operator resets it', async () => {

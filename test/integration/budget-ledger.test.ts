@@ -224,6 +224,10 @@ describe('budget ledger workflow on a real Temporal server', () => {
     expect(description.runId).not.toBe(firstRun);
     expect(description.status.name).toBe('RUNNING');
     expect((await client.workflow.getHandle(gate.ledgerId, firstRun).describe()).status.name).toBe('CONTINUED_AS_NEW');
+    // A run that began from a carried state and handed it on: history on both sides of continue-as-new.
+    const middle = (await collect(client.workflow.list({ query: `WorkflowId = '${gate.ledgerId}' AND ExecutionStatus = 'ContinuedAsNew'` }))).find((r) => r.runId !== firstRun);
+    expect(middle).toBeDefined();
+    await maybeRecordHistory(gate.ledgerId, 'budget-ledger-continued', middle!.runId);
     const runs = await collect(client.workflow.list({ query: `WorkflowId = '${gate.ledgerId}'` }));
     expect(runs.length).toBeGreaterThanOrEqual(3);
 

@@ -4,6 +4,7 @@ import { startTask } from '../../src/client/submit-task';
 import { TaskInputSchema } from '../../src/tasks/task-input';
 import type { TaskOutcome } from '../../src/workflows/task-state';
 import { startHarness, type Harness } from '../support/harness';
+import { maybeRecordHistory } from '../support/history';
 
 /**
  * The shipped defaults fit together: a task with default settings (40 iterations, compression
@@ -27,12 +28,17 @@ describe('default limits', () => {
     const objective = ['Migrate these Postgres tables to the new tenant-aware schema:', ...tables.map((t) => `- ${t}`)].join('\n');
     const task = TaskInputSchema.parse({ objective, constraints: ['no downtime for the checkout flow'] });
     expect(task).toMatchObject({ maxIterations: 40, compressEvery: 10 });
-    const outcome = (await (await startTask(h.client, h.taskQueue, task, `default-limits-${Date.now()}`)).result()) as TaskOutcome;
+    const taskId = `default-limits-${Date.now()}`;
+    const outcome = (await (await startTask(h.client, h.taskQueue, task, taskId)).result()) as TaskOutcome;
     expect(outcome.reasons).toEqual([expect.stringMatching(/finished in 12 iterations/)]);
     expect(outcome.status).toBe('completed');
     expect(outcome.compressions).toHaveLength(1);
     expect(outcome.tokens).toBeLessThanOrEqual(limits.perTaskTokens);
     expect(outcome.costUsd).toBeLessThanOrEqual(limits.perTaskUsd);
+    // Its history: compression and the closing bill (the ledger's view of every call it paid for).
+    expect(outcome.bill).toMatchObject({ known: true });
+    expect(outcome.costUsd).toBeCloseTo(outcome.bill!.usd, 12);
+    await maybeRecordHistory(taskId, 'completed-task-with-bill');
     console.info(`12-iteration task under the default limits: ${outcome.tokens} tokens of ${limits.perTaskTokens}, $${outcome.costUsd.toFixed(6)} of $${limits.perTaskUsd}`);
   });
 });

@@ -23,6 +23,11 @@ describe('workflow replay', () => {
         'budget-exceeded-task.json',
         'budget-waiting-task.json',
         'budget-ledger.json',
+        'budget-ledger-continued.json',
+        'budget-ledger-resumed.json',
+        'budget-waiting-task.json',
+        'completed-task-with-bill.json',
+        'cancelled-task-with-bill.json',
       ]),
     );
   });

@@ -21,11 +21,12 @@ export async function scheduledActivities(client: Client, workflowId: string): P
  * With PANTHEON_RECORD_HISTORIES=1 a test saves the history of a run as a replay fixture.
  * Fixtures are committed; the replay test guards them against non-deterministic changes.
  */
-export async function maybeRecordHistory(workflowId: string, name: string): Promise<void> {
+export async function maybeRecordHistory(workflowId: string, name: string, runId?: string): Promise<void> {
   if (process.env.PANTHEON_RECORD_HISTORIES !== '1') return;
   // The Temporal CLI writes the standard JSON history format that historyFromJSON reads back.
   const cli = await findTemporalCli({ install: false });
-  const json = execFileSync(cli, ['workflow', 'show', '--workflow-id', workflowId, '--output', 'json', '--address', testAddress()], {
+  const run = runId ? ['--run-id', runId] : [];
+  const json = execFileSync(cli, ['workflow', 'show', '--workflow-id', workflowId, ...run, '--output', 'json', '--address', testAddress()], {
     encoding: 'utf8',
   });
   fs.mkdirSync(HISTORY_FIXTURES, { recursive: true });
