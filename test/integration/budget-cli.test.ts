@@ -80,7 +80,7 @@ describe('pantheon budget', () => {
     expect(out).toMatch(/\n {2}agent ResearchAgent hour +\[\+{12}\.{8}\] {2}\$0\.0000 settled \+ \$0\.3000 reserved of \$0\.50 \(60%\)\n/);
     expect(out).toMatch(/\n {2}agent ResearchAgent day +\[\+{3}\.{17}\] {2}\$0\.0000 settled \+ \$0\.3000 reserved of \$2\.00 \(15%\)\n/);
     // Only tasks holding reservations are listed.
-    expect(out).toMatch(/\n {2}task t-held +\[\+{12}\.{8}\] {2}\$0\.0000 settled \+ \$0\.3000 reserved of \$0\.50 \(60%\); tokens 0 \+ 1500 of 8000\n/);
+    expect(out).toMatch(/\n {2}task t-held +\[\+{12}\.{8}\] {2}\$0\.0000 settled \+ \$0\.3000 reserved of \$0\.50 \(60%\); tokens 0 \+ 1500 of 40000\n/);
     expect(out).not.toContain('task t-done');
     expect(out).toContain('reservations outstanding: 1, holding $0.3000 (1500 tokens); tasks tracked: 2');
     expect(out).toContain('audit: none');
@@ -149,7 +149,7 @@ describe('pantheon budget', () => {
     { name: 'an override without --why', args: ['budget', 'override', '--scope', 'system:day', '--usd', '1', '--minutes', '5', '--who', 'ops'], message: /--why: required/ },
     { name: 'an override of no scope', args: ['budget', 'override', '--scope', 'everything', '--usd', '1', '--minutes', '5', '--who', 'ops', '--why', 'x'], message: /--scope: "everything" is not a scope/ },
     { name: 'an override of no amount', args: ['budget', 'override', '--scope', 'system:day', '--usd', 'lots', '--minutes', '5', '--who', 'ops', '--why', 'x'], message: /--usd: expected a USD amount/ },
-    { name: 'an unknown subcommand', args: ['budget', 'reset'], message: /budget: unknown subcommand "reset"/ },
+    { name: 'an unknown subcommand', args: ['budget', 'rewind'], message: /budget: unknown subcommand "rewind"/ },
   ];
 
   it.each(badInputs)('rejects $name naming the flag, exit 1, and sends nothing', async ({ args, message }) => {
