@@ -9,8 +9,6 @@ import type { BudgetGate, GrantedReservation } from './gate';
  */
 
 export interface BudgetedClientOptions {
-  /** The caller's depth in a chain of spawned tasks, for the breaker's spawn-depth rule. */
-  spawnDepthOf?: (request: ChatRequest) => number | undefined;
   /** A settle or release that could not reach the ledger (the reservation then expires and is
    * charged at its worst case). Never thrown: the call itself succeeded or failed on its own. */
   onLedgerError?: (err: unknown, reservation: GrantedReservation, op: 'settle' | 'release') => void;
@@ -32,7 +30,7 @@ export function createBudgetedLlmClient(
 
   return {
     async complete(request: ChatRequest, signal?: AbortSignal): Promise<ChatResult> {
-      const reservation = await gate.reserve(request, keyFor(request), options.spawnDepthOf?.(request));
+      const reservation = await gate.reserve(request, keyFor(request));
       let result: ChatResult;
       try {
         result = await inner.complete(request, signal);

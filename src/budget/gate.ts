@@ -66,7 +66,7 @@ export interface BudgetGate {
   ensureLedger(): Promise<void>;
   /** Reserves the worst case of `request`; throws budget_exceeded, agent_budget_exhausted,
    * breaker_open or system_budget_full. */
-  reserve(request: ChatRequest, idempotencyKey: string, spawnDepth?: number): Promise<GrantedReservation>;
+  reserve(request: ChatRequest, idempotencyKey: string): Promise<GrantedReservation>;
   /** Reserves an amount computed elsewhere (same denials as {@link reserve}). */
   reserveAmount(input: ReserveInput): Promise<GrantedReservation>;
   settle(reservationId: string, actual: Spend): Promise<FinishResult>;
@@ -168,7 +168,7 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
     ledgerId: ledger.ledgerId,
     ensureLedger: ledger.ensure,
     reserveAmount,
-    async reserve(request, idempotencyKey, spawnDepth) {
+    async reserve(request, idempotencyKey) {
       if (!request.taskId) {
         throw PantheonError.of('invalid_input', 'an LLM call must name its task (ChatRequest.taskId) to be budgeted', { details: { purpose: request.purpose } });
       }
@@ -182,7 +182,7 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
         agent,
         usd: worst.usd,
         tokens: worst.tokens,
-        spawnDepth: spawnDepth ?? lineage?.spawnDepth,
+        spawnDepth: lineage?.spawnDepth,
         ...(request.taskSpent ? { taskSpent: request.taskSpent } : {}),
         ...(lineage ? { rootTaskId: lineage.rootTaskId, ...(lineage.parentTaskId ? { parentTaskId: lineage.parentTaskId } : {}) } : {}),
       });

@@ -1,7 +1,5 @@
 import type { ScopeView } from '../../src/budget';
 import { startTask } from '../../src/client/submit-task';
-import type { CallRecord } from '../../src/llm/offline';
-import { costOf } from '../../src/llm/pricing';
 import { TaskInputSchema } from '../../src/tasks/task-input';
 import { requeueSignal } from '../../src/workflows/agent-task-api';
 import type { TaskOutcome } from '../../src/workflows/task-state';
@@ -9,6 +7,7 @@ import { limitsWith } from '../support/limits';
 import { startHarness, type Harness } from '../support/harness';
 import { startWebhookReceiver } from '../support/webhook';
 import { maybeRecordHistory } from '../support/history';
+import { billed } from '../support/billed';
 
 /**
  * How the ledger charges calls that fail or overrun, with the whole system running: the real
@@ -16,11 +15,6 @@ import { maybeRecordHistory } from '../support/history';
  */
 
 const DB_TASK = 'Add a unique index on users.email in the Postgres database';
-
-/** What the provider billed, from its own call log and the pinned prices. */
-function billed(calls: CallRecord[]): number {
-  return calls.reduce((usd, c) => usd + costOf(c.model, { inputTokens: c.inputTokens, cachedInputTokens: 0, cacheWriteTokens: 0, outputTokens: c.outputTokens }), 0);
-}
 
 let seq = 0;
 const id = (name: string) => `failures-${name}-${Date.now()}-${++seq}`;

@@ -4,19 +4,13 @@ import path from 'node:path';
 import type { Limits } from '../../src/budget';
 import { startTask } from '../../src/client/submit-task';
 import { repoRoot } from '../../src/config/paths';
-import type { CallRecord } from '../../src/llm/offline';
-import { costOf } from '../../src/llm/pricing';
 import { TaskInputSchema, type TaskInput } from '../../src/tasks/task-input';
 import { stateQuery } from '../../src/workflows/agent-task-api';
 import type { TaskOutcome, TaskState } from '../../src/workflows/task-state';
 import { maybeRecordHistory } from '../support/history';
 import { limitsWith } from '../support/limits';
 import { startHarness, testAddress, type Harness } from '../support/harness';
-
-/** What the provider actually billed, recomputed from its own call log with the pinned prices. */
-function billed(calls: CallRecord[]): number {
-  return calls.reduce((usd, c) => usd + costOf(c.model, { inputTokens: c.inputTokens, cachedInputTokens: 0, cacheWriteTokens: 0, outputTokens: c.outputTokens }), 0);
-}
+import { billed } from '../support/billed';
 
 function limits(overrides: Partial<Limits>, breaker: Partial<Limits['circuitBreaker']> = {}): Limits {
   return limitsWith({ ...overrides, circuitBreaker: breaker });

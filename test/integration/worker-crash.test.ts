@@ -6,11 +6,11 @@ import { SWEEPER_SCHEDULE_ID } from '../../src/client/sweeper-schedule';
 import { repoRoot } from '../../src/config/paths';
 import { startOfflineProvider, type OfflineProvider } from '../../src/llm/offline';
 import { openMemoryStore } from '../../src/memory/open-store';
-import { costOf } from '../../src/llm/pricing';
 import { TaskInputSchema } from '../../src/tasks/task-input';
 import { budgetQuery } from '../../src/workflows/budget-ledger-defs';
 import type { TaskOutcome } from '../../src/workflows/task-state';
 import { testAddress } from '../support/harness';
+import { billed } from '../support/billed';
 
 /**
  * A worker process is killed with SIGKILL while 30+ tasks are in flight; a new worker starts.
@@ -127,7 +127,7 @@ it('reconciles one bill after the kill: the tasks\' costs add up to the ledger, 
   for (const o of outcomes) expect(o.bill).toMatchObject({ known: true });
   // The provider's own bill, from its call log and the pinned prices: the ledger holds all of it,
   // plus, for each call that died with the worker, the worst case it held instead of the usage.
-  const provider_ = provider.calls().reduce((usd, c) => usd + costOf(c.model, { inputTokens: c.inputTokens, cachedInputTokens: 0, cacheWriteTokens: 0, outputTokens: c.outputTokens }), 0);
+  const provider_ = billed(provider.calls());
   expect(ledger.settledUsd).toBeGreaterThanOrEqual(provider_ - 1e-9);
   const diedInFlight = outcomes.reduce((n, o) => n + (o.bill?.chargedOutstanding ?? 0), 0);
   // A call's worst case here is about $0.001; an unexplained excess would mean double charging.

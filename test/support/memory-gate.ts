@@ -16,9 +16,9 @@ export function memoryGate(limits: Limits = { ...DEFAULT_LIMITS, perTaskUsd: 1 }
   const log: string[] = [];
   const alerts: Alert[] = [];
   const gate = {
-    async reserve(request: ChatRequest, key: string, spawnDepth?: number) {
+    async reserve(request: ChatRequest, key: string) {
       const worst = worstCaseOf(request);
-      const r = reserve(state, { key, taskId: request.taskId!, agent: request.agent ?? request.purpose, ...worst, spawnDepth }, T0, limits).result;
+      const r = reserve(state, { key, taskId: request.taskId!, agent: request.agent ?? request.purpose, ...worst, spawnDepth: request.lineage?.spawnDepth }, T0, limits).result;
       alerts.push(...r.alerts);
       if (!r.granted) throw denialError(r);
       log.push(`reserve ${key}`);

@@ -105,13 +105,16 @@ describe('budgeted LLM client', () => {
     expect(reported).toEqual([expect.stringMatching(/^settle key-\d+: ledger unreachable$/)]);
   });
 
-  it('passes the spawn depth and the caller key through to the ledger', async () => {
-    const { gate } = memoryGate();
+  it('hands the call with its lineage and the caller key to the ledger, which stops a call past max_spawn_depth', async () => {
+    const { gate } = memoryGate({ ...DEFAULT_LIMITS, perTaskUsd: 1, circuitBreaker: { ...DEFAULT_LIMITS.circuitBreaker, maxSpawnDepth: 1 } });
     const seen: unknown[] = [];
-    const spy = { ...gate, reserve: (r: ChatRequest, key: string, depth?: number) => (seen.push([key, depth]), gate.reserve(r, key, depth)) } as BudgetGate;
-    const llm = createBudgetedLlmClient(innerClient(async () => answer(0.0001)).client, spy, () => 'wf:run:3:1:0', { spawnDepthOf: () => 2 });
-    await llm.complete(chat());
-    expect(seen).toEqual([['wf:run:3:1:0', 2]]);
+    const spy = { ...gate, reserve: (r: ChatRequest, key: string) => (seen.push([key, r.lineage]), gate.reserve(r, key)) } as BudgetGate;
+    const inner = innerClient(async () => answer(0.0001));
+    const llm = createBudgetedLlmClient(inner.client, spy, () => 'wf:run:3:1:0');
+    const deep = { rootTaskId: 'root-1', parentTaskId: 'parent-1', spawnDepth: 2 };
+    await expect(llm.complete({ ...chat(), lineage: deep })).rejects.toMatchObject({ type: 'budget_exceeded', details: { unit: 'spawn_depth', limit: 1, spent: 2 } });
+    expect(seen).toEqual([['wf:run:3:1:0', deep]]);
+    expect(inner.calls).toEqual([]);
   });
 });
 
