@@ -11,6 +11,8 @@ import { maybeRecordHistory } from '../support/history';
 import { limitsWith } from '../support/limits';
 import { startHarness, testAddress, type Harness } from '../support/harness';
 import { billed } from '../support/billed';
+import { killWorkerProcess, spawnWorkerProcess } from '../support/worker-process';
+import { SWEEPER_SCHEDULE_ID } from '../../src/client/sweeper-schedule';
 
 function limits(overrides: Partial<Limits>, breaker: Partial<Limits['circuitBreaker']> = {}): Limits {
   return limitsWith({ ...overrides, circuitBreaker: breaker });
@@ -46,8 +48,9 @@ async function cancelAndWait(h: Harness, taskIds: string[]): Promise<void> {
   expect(outcomes.every((o) => o.status === 'cancelled')).toBe(true);
 }
 
-const SYSTEM_LIMIT_USD = 0.004;
-const TASKS = 55;
+/** About ten tasks' bill (one costs ~$0.0006 offline): a tenth of TASKS. */
+const SYSTEM_LIMIT_USD = 0.006;
+const TASKS = 100;
 
 const objective = (i: number) => `Add an index on column c${i} of the orders table in Postgres`;
 
@@ -77,9 +80,30 @@ async function stateOf(h: Harness, taskId: string): Promise<TaskState> {
   return description.status.name === 'RUNNING' ? handle.query(stateQuery) : ((await handle.result()) as TaskOutcome);
 }
 
+/** The worker identities (process id @ host) that started the tasks' activities. */
+async function activityWorkers(h: Harness, taskIds: string[]): Promise<Set<string>> {
+  const identities = new Set<string>();
+  for (const taskId of taskIds) {
+    const history = await h.client.workflow.getHandle(taskId).fetchHistory();
+    for (const e of history.events ?? []) {
+      const identity = e.activityTaskStartedEventAttributes?.identity;
+      if (identity) identities.add(identity);
+    }
+  }
+  return identities;
+}
+
 describe('hard limits under concurrency', () => {
-  it.each([1, 2, 3])('never settles past a system limit that affords a fraction of 55 tasks (run %i): breaker off, the rest wait with a reason', async () => {
+  it.each([1, 2, 3])('never settles past a system limit that affords a tenth of 100 tasks on 2 worker processes (run %i): breaker off, the rest wait with a reason', async () => {
     const h = await startHarness('budget-concurrency', { limits: limits({ systemDailyUsd: SYSTEM_LIMIT_USD }, { enabled: false }) });
+    // A second worker process on the same task queue and ledger: two gates race for one budget.
+    const second = spawnWorkerProcess({
+      PANTHEON_TASK_QUEUE: h.taskQueue,
+      PANTHEON_LEDGER_ID: h.gate.ledgerId,
+      PANTHEON_BUDGET_TASK_QUEUE: `${h.taskQueue}-budget`,
+      PANTHEON_OFFLINE_URL: h.provider.url,
+      PANTHEON_MEMORY_FILE: path.join(process.env.PANTHEON_TEST_DIR ?? '/tmp', `${h.taskQueue}-second.sqlite`),
+    });
     try {
       const ids = Array.from({ length: TASKS }, (_, i) => id(`c${i}`));
       await Promise.all(ids.map((taskId, i) => start(h, { objective: objective(i), breakerPollSeconds: 5 }, taskId)));
@@ -102,7 +126,13 @@ describe('hard limits under concurrency', () => {
       expect(providerBill).toBeGreaterThan(0);
       expect(providerBill).toBeLessThanOrEqual(SYSTEM_LIMIT_USD);
       expect(providerBill).toBeCloseTo(systemDay.settledUsd, 9);
+      // Both processes did the work: activity starts in the tasks' histories name two workers.
+      expect(second.exitCode).toBeNull();
+      expect((await activityWorkers(h, ids)).size).toBeGreaterThanOrEqual(2);
     } finally {
+      await killWorkerProcess(second);
+      // The worker process made the stale-task sweeper's Schedule for this queue; nothing else uses it.
+      await h.client.schedule.getHandle(SWEEPER_SCHEDULE_ID).delete().catch(() => undefined);
       await h.stop();
     }
   });

@@ -1,15 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { startTask } from '../../src/client/submit-task';
 import { SWEEPER_SCHEDULE_ID } from '../../src/client/sweeper-schedule';
-import { repoRoot } from '../../src/config/paths';
 import { startOfflineProvider, type OfflineProvider } from '../../src/llm/offline';
 import { openMemoryStore } from '../../src/memory/open-store';
 import { TaskInputSchema } from '../../src/tasks/task-input';
 import { budgetQuery } from '../../src/workflows/budget-ledger-defs';
 import type { TaskOutcome } from '../../src/workflows/task-state';
 import { testAddress } from '../support/harness';
+import { killWorkerProcess, spawnWorkerProcess } from '../support/worker-process';
 import { billed } from '../support/billed';
 
 /**
@@ -27,25 +27,12 @@ const ledgerId = `${taskQueue}-ledger`;
 const memoryFile = path.join(process.env.PANTHEON_TEST_DIR ?? '/tmp', `${taskQueue}.sqlite`);
 
 function startWorkerProcess(): ChildProcess {
-  // node with tsx's loader, not the tsx CLI: the CLI runs the worker in a grandchild that its
-  // SIGKILL cannot reach, so the "killed" worker lived on (orphaned, holding our stderr pipe open
-  // and keeping Jest from exiting). Here the child is the worker itself.
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot(), 'src', 'workers', 'main.ts')], {
-    cwd: repoRoot(),
-    env: {
-      ...process.env,
-      TEMPORAL_ADDRESS: testAddress(),
-      PANTHEON_TASK_QUEUE: taskQueue,
-      PANTHEON_LEDGER_ID: ledgerId,
-      PANTHEON_BUDGET_TASK_QUEUE: `${taskQueue}-budget`,
-      PANTHEON_LLM_MODE: 'offline',
-      PANTHEON_OFFLINE_URL: provider.url,
-      PANTHEON_MEMORY_FILE: memoryFile,
-      PANTHEON_WORKFLOW_BUNDLE: process.env.PANTHEON_TEST_BUNDLE,
-      LOG_LEVEL: 'warn',
-      PANTHEON_LOG_FORMAT: 'json',
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
+  const child = spawnWorkerProcess({
+    PANTHEON_TASK_QUEUE: taskQueue,
+    PANTHEON_LEDGER_ID: ledgerId,
+    PANTHEON_BUDGET_TASK_QUEUE: `${taskQueue}-budget`,
+    PANTHEON_OFFLINE_URL: provider.url,
+    PANTHEON_MEMORY_FILE: memoryFile,
   });
   children.push(child);
   return child;
@@ -65,15 +52,7 @@ beforeAll(async () => {
   client = new Client({ connection });
 });
 
-/** Kills a worker, waits until it is gone, and closes our end of its stderr pipe. */
-async function kill(child: ChildProcess): Promise<void> {
-  if (child.exitCode === null && child.signalCode === null) {
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGKILL');
-    await exited;
-  }
-  child.stderr?.destroy();
-}
+const kill = killWorkerProcess;
 
 afterAll(async () => {
   await Promise.all(children.map(kill));

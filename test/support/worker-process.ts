@@ -1,0 +1,35 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { repoRoot } from '../../src/config/paths';
+import { testAddress } from './harness';
+
+/**
+ * A real worker process (`src/workers/main.ts`, as `npm run worker` runs it) against the suite's
+ * server. Started with node and tsx's loader, not the tsx CLI: the CLI runs the worker in a
+ * grandchild that a SIGKILL cannot reach.
+ */
+export function spawnWorkerProcess(env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot(), 'src', 'workers', 'main.ts')], {
+    cwd: repoRoot(),
+    env: {
+      ...process.env,
+      TEMPORAL_ADDRESS: testAddress(),
+      PANTHEON_LLM_MODE: 'offline',
+      PANTHEON_WORKFLOW_BUNDLE: process.env.PANTHEON_TEST_BUNDLE,
+      LOG_LEVEL: 'warn',
+      PANTHEON_LOG_FORMAT: 'json',
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+}
+
+/** Stops a worker process (SIGKILL: nothing of it may linger), and closes our end of its pipe. */
+export async function killWorkerProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode === null && child.signalCode === null) {
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+  }
+  child.stderr?.destroy();
+}
