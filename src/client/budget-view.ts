@@ -119,6 +119,12 @@ export function breakerLines(breaker: BreakerState, audit: AuditEntry[], nowMs: 
     return [`breaker  closed; ${how} ${at(last.at, nowMs)} by ${last.who}: "${last.why}"`];
   }
   const lines = ['breaker  OPEN: every reservation is denied'];
+  if (breaker.reason === 'ledger_lost') {
+    const lost = latest(audit, ['recover']);
+    lines.push(`  why      ledger_lost: ${lost?.why ?? 'the last ledger state could not be read'}`);
+    lines.push('  retryAt  none: pantheon budget restore --file STATE.json | --from-run RUN_ID, or pantheon budget reset (--who NAME --why TEXT)');
+    return lines;
+  }
   if (breaker.reason === 'operator') {
     const opened = latest(audit, ['openBreaker']);
     lines.push(`  why      operator: "${opened?.why ?? '?'}"`, `  who      ${opened?.who ?? '?'}`);

@@ -90,6 +90,16 @@ describe('scope lines', () => {
 const audit = (at: number, action: AuditEntry['action'], who: string, why: string, details: Record<string, unknown> = {}): AuditEntry => ({ at, action, who, why, details });
 
 describe('breakerLines', () => {
+  it('tells an operator of a lost ledger what brings it back, and that close will not', () => {
+    const breaker: BreakerState = { open: true, reason: 'ledger_lost', scope: 'ledger', measure: { unit: 'operator', limit: 0, spent: 0 }, sinceMs: T0 };
+    const audit: AuditEntry[] = [{ at: T0, who: 'ledger', why: 'budget ledger state lost: could not read run r1 (FAILED)', action: 'recover', details: {} }];
+    const lines = breakerLines(breaker, audit, T0 + MIN);
+    expect(lines[0]).toBe('breaker  OPEN: every reservation is denied');
+    expect(lines[1]).toMatch(/ledger_lost: budget ledger state lost: could not read run r1/);
+    expect(lines[2]).toMatch(/pantheon budget restore .* or pantheon budget reset/);
+    expect(lines.join('\n')).not.toMatch(/budget close/);
+  });
+
   it('says closed, and who last closed it', () => {
     expect(breakerLines({ open: false }, [], T0)).toEqual(['breaker  closed']);
     const log = [audit(T0 - 20 * MIN, 'openBreaker', 'ops', 'incident 42'), audit(T0 - 5 * MIN, 'closeBreaker', 'ops', 'all clear', { wasOpen: true, reason: 'operator', scope: 'operator' })];
