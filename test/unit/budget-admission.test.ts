@@ -1,9 +1,10 @@
 import { initialLedgerState, release, reserve, settle } from '../../src/budget/ledger';
-import { DEFAULT_LEDGER_OPTIONS, type Denial, type LedgerState, type ReserveRequest, type ReserveResult } from '../../src/budget/ledger-types';
+import { DEFAULT_LEDGER_OPTIONS, type LedgerState, type ReserveRequest, type ReserveResult } from '../../src/budget/ledger-types';
 import type { Limits } from '../../src/budget/limits';
 import { budgetSnapshot } from '../../src/budget/snapshot';
 import { renderBudget } from '../../src/client/budget-view';
 import { limitsWith } from '../support/limits';
+import { denied, granted } from '../support/ledger-results';
 
 /**
  * The admission queue, driven by an injected clock: waiting tasks are admitted oldest first as
@@ -17,14 +18,6 @@ const SEC = 1000;
 let seq = 0;
 const ask = (state: LedgerState, limits: Limits, nowMs: number, taskId: string, usd: number, over: Partial<ReserveRequest> = {}): ReserveResult =>
   reserve(state, { key: `k${++seq}`, taskId, agent: 'DatabaseAgent', usd, tokens: 10, ...over }, nowMs, limits).result;
-const denied = (r: ReserveResult): Denial => {
-  if (r.granted) throw new Error('expected a denial');
-  return r;
-};
-const granted = (r: ReserveResult): string => {
-  if (!r.granted) throw new Error(`expected a grant, got ${r.message}`);
-  return r.reservationId;
-};
 
 /** Each task makes a first small call at its own second, which fixes its age (its place in line). */
 function tasksSeen(state: LedgerState, limits: Limits, names: string[]): void {

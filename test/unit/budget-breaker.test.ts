@@ -1,8 +1,9 @@
 import { initialLedgerState, release, reserve, settle } from '../../src/budget/ledger';
-import { DEFAULT_LEDGER_OPTIONS, type Denial, type ReserveRequest, type ReserveResult } from '../../src/budget/ledger-types';
+import { DEFAULT_LEDGER_OPTIONS, type ReserveRequest } from '../../src/budget/ledger-types';
 import { closeBreaker, openBreaker, setOverride } from '../../src/budget/operator';
 import { budgetSnapshot } from '../../src/budget/snapshot';
 import { limitsWith } from '../support/limits';
+import { denied, granted } from '../support/ledger-results';
 
 const at = (iso: string) => Date.parse(iso);
 const T0 = at('2024-05-01T10:00:00Z');
@@ -11,14 +12,6 @@ const SEC = 1000;
 
 let seq = 0;
 const request = (over: Partial<ReserveRequest> = {}): ReserveRequest => ({ key: `k${++seq}`, taskId: `t${seq}`, agent: 'ResearchAgent', usd: 0.3, tokens: 100, ...over });
-const denied = (r: ReserveResult): Denial => {
-  if (r.granted) throw new Error('expected a denial');
-  return r;
-};
-const granted = (r: ReserveResult): string => {
-  if (!r.granted) throw new Error(`expected a grant, got ${r.message}`);
-  return r.reservationId;
-};
 const operator = { who: 'alice@ops', why: 'INC-42: finish the migration batch' };
 
 describe('circuit breaker', () => {

@@ -1,8 +1,9 @@
 import type { Limits } from '../../src/budget/limits';
 import { initialLedgerState, release, reserve, settle } from '../../src/budget/ledger';
-import { DEFAULT_LEDGER_OPTIONS, type Denial, type LedgerState, type ReserveRequest, type ReserveResult } from '../../src/budget/ledger-types';
+import { DEFAULT_LEDGER_OPTIONS, type LedgerState, type ReserveRequest } from '../../src/budget/ledger-types';
 import { budgetSnapshot } from '../../src/budget/snapshot';
 import { limitsWith } from '../support/limits';
+import { denied, granted } from '../support/ledger-results';
 
 const at = (iso: string) => Date.parse(iso);
 const T0 = at('2024-05-01T10:00:00Z');
@@ -12,14 +13,6 @@ const MIN = 60_000;
 let seq = 0;
 const request = (over: Partial<ReserveRequest> = {}): ReserveRequest => ({ key: `k${++seq}`, taskId: 't1', agent: 'DatabaseAgent', usd: 0.3, tokens: 100, ...over });
 
-function denied(result: ReserveResult): Denial {
-  if (result.granted) throw new Error(`expected a denial, got ${JSON.stringify(result)}`);
-  return result;
-}
-function granted(result: ReserveResult): string {
-  if (!result.granted) throw new Error(`expected a grant, got ${result.message}`);
-  return result.reservationId;
-}
 const scopeOf = (state: LedgerState, nowMs: number, limits: Limits, scope: string) =>
   budgetSnapshot(state, nowMs, limits).scopes.find((s) => s.scope === scope);
 
