@@ -13,6 +13,7 @@ import { startHarness, testAddress, type Harness } from '../support/harness';
 import { billed } from '../support/billed';
 import { killWorkerProcess, spawnWorkerProcess } from '../support/worker-process';
 import { SWEEPER_SCHEDULE_ID } from '../../src/client/sweeper-schedule';
+import { temporal } from '@temporalio/proto';
 
 function limits(overrides: Partial<Limits>, breaker: Partial<Limits['circuitBreaker']> = {}): Limits {
   return limitsWith({ ...overrides, circuitBreaker: breaker });
@@ -80,6 +81,21 @@ async function stateOf(h: Harness, taskId: string): Promise<TaskState> {
   return description.status.name === 'RUNNING' ? handle.query(stateQuery) : ((await handle.result()) as TaskOutcome);
 }
 
+/** Waits until `count` distinct workers poll the task queue for activities (a new process is slow to start). */
+async function waitForActivityPollers(h: Harness, count: number, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { pollers } = await h.client.workflowService.describeTaskQueue({
+      namespace: 'default',
+      taskQueue: { name: h.taskQueue },
+      taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+    });
+    if (new Set((pollers ?? []).map((p) => p.identity)).size >= count) return;
+    if (Date.now() > deadline) throw new Error(`fewer than ${count} workers poll ${h.taskQueue} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
 /** The worker identities (process id @ host) that started the tasks' activities. */
 async function activityWorkers(h: Harness, taskIds: string[]): Promise<Set<string>> {
   const identities = new Set<string>();
@@ -105,6 +121,7 @@ describe('hard limits under concurrency', () => {
       PANTHEON_MEMORY_FILE: path.join(process.env.PANTHEON_TEST_DIR ?? '/tmp', `${h.taskQueue}-second.sqlite`),
     });
     try {
+      await waitForActivityPollers(h, 2);
       const ids = Array.from({ length: TASKS }, (_, i) => id(`c${i}`));
       await Promise.all(ids.map((taskId, i) => start(h, { objective: objective(i), breakerPollSeconds: 5 }, taskId)));
       await waitUntilQuiet(h, 12_000, 120_000);
