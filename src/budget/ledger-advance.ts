@@ -76,6 +76,19 @@ export function charge(state: LedgerState, taskId: string, agent: string, amount
 }
 
 /**
+ * Ends a reservation whose caller can no longer settle it (it died, or its run ended): the call
+ * may have been billed, so the worst case held is charged (failing closed). A late settle of the
+ * id is a no-op. Returns what was charged.
+ */
+export function chargeWorstCase(state: LedgerState, reservationId: string, nowMs: number): Spend {
+  const r = state.reservations[reservationId];
+  delete state.reservations[reservationId];
+  charge(state, r.taskId, r.agent, r, nowMs);
+  state.finished[reservationId] = { status: 'expired', atMs: nowMs };
+  return { usd: r.usd, tokens: r.tokens };
+}
+
+/**
  * A reservation nobody settled within the TTL belongs to a caller that died mid-call. The call
  * may well have been billed, so it is charged at its worst case (failing closed) and alerted.
  */
@@ -85,9 +98,7 @@ function expireReservations(state: LedgerState, nowMs: number, options: LedgerOp
   // integer-like keys, and outstanding reservations are few (one per call in flight).
   for (const r of Object.values(state.reservations)) {
     if (r.atMs > nowMs - options.reservationTtlMs) continue;
-    delete state.reservations[r.id];
-    charge(state, r.taskId, r.agent, r, nowMs);
-    state.finished[r.id] = { status: 'expired', atMs: nowMs };
+    chargeWorstCase(state, r.id, nowMs);
     const alert = raiseAlert(
       state,
       {

@@ -1,6 +1,6 @@
 import type { Limits } from './limits';
 import { leaveQueue } from './admission';
-import { advance, charge } from './ledger-advance';
+import { advance, chargeWorstCase } from './ledger-advance';
 import type { Step } from './ledger';
 import type { Alert, LedgerOptions, LedgerState } from './ledger-types';
 
@@ -25,12 +25,9 @@ export interface TaskBill {
 export function closeTask(state: LedgerState, taskId: string, nowMs: number, limits: Limits, options: LedgerOptions): Step<TaskBill> {
   const alerts = advance(state, nowMs, limits, options);
   let chargedOutstanding = 0;
-  for (const id in state.reservations) {
-    const r = state.reservations[id];
+  for (const r of Object.values(state.reservations)) {
     if (r.taskId !== taskId) continue;
-    delete state.reservations[id];
-    charge(state, r.taskId, r.agent, r, nowMs);
-    state.finished[id] = { status: 'expired', atMs: nowMs };
+    chargeWorstCase(state, r.id, nowMs);
     chargedOutstanding++;
   }
   const task = state.tasks[taskId];

@@ -1,5 +1,5 @@
 import type { Limits } from './limits';
-import { charge } from './ledger-advance';
+import { chargeWorstCase } from './ledger-advance';
 import { appendAudit, raiseAlert } from './ledger-log';
 import { initialLedgerState } from './ledger';
 import type { Alert, LedgerOptions, LedgerState } from './ledger-types';
@@ -31,15 +31,9 @@ export interface Recovered<R> {
  * same id is a no-op.
  */
 export function chargeOutstanding(state: LedgerState, nowMs: number): { count: number; usd: number } {
-  let usd = 0;
-  const reservations = Object.values(state.reservations);
-  for (const r of reservations) {
-    delete state.reservations[r.id];
-    charge(state, r.taskId, r.agent, r, nowMs);
-    state.finished[r.id] = { status: 'expired', atMs: nowMs };
-    usd += r.usd;
-  }
-  return { count: reservations.length, usd };
+  const ids = Object.keys(state.reservations);
+  const usd = ids.reduce((sum, id) => sum + chargeWorstCase(state, id, nowMs).usd, 0);
+  return { count: ids.length, usd };
 }
 
 /** The predecessor's state, carried on with its outstanding reservations charged, and an alert. */
