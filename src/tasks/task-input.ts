@@ -10,6 +10,10 @@ export const MAX_OBJECTIVE_CHARS = 4000;
 
 export const PRIORITIES = ['low', 'normal', 'high', 'critical'] as const;
 
+/** The budget lanes: main (about 85 % of the day) and experimental (about 15 %). */
+export const LANES = ['main', 'experimental'] as const;
+export type Lane = (typeof LANES)[number];
+
 /** The activities whose retry policy a task may tune. */
 export const RETRYABLE_ACTIVITIES = ['validateTask', 'routeTask', 'runSpecialist', 'compressContext', 'storeMemory'] as const;
 export type RetryableActivity = (typeof RETRYABLE_ACTIVITIES)[number];
@@ -48,6 +52,15 @@ export const TaskInputSchema = z
     retry: z.partialRecord(z.enum(RETRYABLE_ACTIVITIES), RetryOverrideSchema).default({}),
     /** Set for a task started by another task (or by God on its behalf); absent for a submitted one. */
     lineage: LineageSchema.optional(),
+    /** Which part of the daily budget pays for the task: the main lane, or the experimental lane
+     * (about 15 % of the day: generated exploratory tasks, spawned specialists' trials). Every LLM
+     * call carries it; the ledger never lets one lane borrow from the other. */
+    lane: z.enum(LANES).default('main'),
+    /** The workflow id (not run id) told of the task's end by a `taskFinished` signal: the God
+     * workflow for tasks it started, a taskChain for its steps. Absent for a task started directly. */
+    reportTo: z.string().min(1).max(200).optional(),
+    /** The standing goal that generated the task, if any (God sets it). */
+    goalId: z.string().min(1).max(80).optional(),
   })
   .strict();
 

@@ -1,0 +1,112 @@
+import { z } from 'zod';
+import { LANES, TaskInputSchema } from '../tasks/task-input';
+import { TERMINAL_STATUSES } from '../workflows/task-state';
+import type { GodConfig } from './types';
+
+/**
+ * What crosses God's boundary: update and signal arguments (from the CLI, the Temporal CLI, child
+ * tasks) and God's own configuration. Each is checked by an update validator, so a malformed one
+ * is refused with the field named and God's state stays as it was.
+ */
+
+const id = (max: number) => z.string().trim().min(1).max(max).regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'must be letters, digits, ".", "_", ":" or "-"');
+
+/** `submitTask`: one task, and optionally the id to give it (a resubmission with the same id is a no-op). */
+export const SubmitTaskSchema = z
+  .object({
+    task: TaskInputSchema,
+    taskId: id(200).optional(),
+  })
+  .strict();
+export type SubmitTaskInput = z.input<typeof SubmitTaskSchema>;
+export interface SubmitTaskResult {
+  taskId: string;
+  /** False when a task with this id was already known (nothing new was queued). */
+  accepted: boolean;
+  status: string;
+}
+
+/** `addGoal`, and each entry of a goals file. */
+export const GoalInputSchema = z
+  .object({
+    id: id(80),
+    objective: z.string().trim().min(10, 'must be at least 10 characters').max(1000),
+    value: z.number().min(1).max(10).default(5),
+    cadenceMinutes: z.number().int().min(1).max(7 * 24 * 60).default(60),
+    budgetShare: z.number().gt(0).max(1).default(0.25),
+    lane: z.enum(LANES).default('main'),
+    tasksPerRun: z.number().int().min(1).max(5).default(2),
+  })
+  .strict();
+export type GoalInput = z.input<typeof GoalInputSchema>;
+
+export const GoalsFileSchema = z.object({ goals: z.array(GoalInputSchema).max(20) }).strict();
+
+export const RemoveGoalSchema = z.object({ goalId: id(80) }).strict();
+
+export const PauseSchema = z.object({ reason: z.string().trim().min(1).max(300).default('paused by an operator') }).strict();
+
+export const ReviewDecisionSchema = z
+  .object({
+    taskId: id(200),
+    decision: z.enum(['approve', 'reject']),
+    reason: z.string().trim().min(1).max(500).optional(),
+    /** Who decided (free text for the audit trail; never a secret). */
+    by: z.string().trim().min(1).max(80).default('operator'),
+  })
+  .strict();
+export type ReviewDecisionInput = z.input<typeof ReviewDecisionSchema>;
+
+export const SetExperimentalShareSchema = z
+  .object({
+    share: z.number().min(0).max(0.5),
+    reason: z.string().trim().min(1).max(300),
+    by: z.string().trim().min(1).max(80).default('operator'),
+  })
+  .strict();
+export type SetExperimentalShareInput = z.input<typeof SetExperimentalShareSchema>;
+
+/** The `taskFinished` signal a task (or chain) sends its `reportTo` workflow when it ends. */
+export const TaskFinishedSchema = z
+  .object({
+    taskId: z.string().min(1).max(200),
+    status: z.enum(TERMINAL_STATUSES),
+    costUsd: z.number().nonnegative(),
+    tokens: z.number().nonnegative(),
+    durationMs: z.number().nonnegative(),
+    specialist: z.string().max(80).optional(),
+    reason: z.string().max(500),
+    summary: z.string().max(2000).optional(),
+  })
+  .strict();
+
+/** God's settings (its workflow input), with the defaults `npm start` and `npm run god` use. */
+export const GodConfigSchema = z
+  .object({
+    tickSeconds: z.number().int().min(1).max(3600).default(60),
+    pacing: z.enum(['even', 'none']).default('even'),
+    pacingBurst: z.number().min(0).max(1).default(0.1),
+    reviewTimeoutHours: z.number().gt(0).max(24 * 14).default(24),
+    reviewDefault: z.enum(['reject', 'approve']).default('reject'),
+    reviewCostShare: z.number().gt(0).max(1).default(0.1),
+    lowConfidence: z.number().min(0).max(1).default(0.5),
+    maxChainSteps: z.number().int().min(2).max(4).default(4),
+    maxLiveSpawned: z.number().int().min(0).max(10).default(3),
+    maxSpawnsPerDay: z.number().int().min(0).max(10).default(1),
+    spawnTrialRuns: z.number().int().min(0).max(20).default(3),
+    continueAsNewEvents: z.number().int().min(50).max(50_000).default(5_000),
+    maxQueue: z.number().int().min(1).max(1000).default(200),
+    maxQueueBytes: z.number().int().min(10_000).max(200_000).default(150_000),
+    taskQueue: z.string().min(1).default('pantheon-tasks'),
+  })
+  .strict();
+export const DEFAULT_GOD_CONFIG: GodConfig = GodConfigSchema.parse({});
+
+/** The God workflow's input: its settings and, after continue-as-new, the state it carries. */
+export interface GodInput {
+  config?: Partial<GodConfig>;
+  /** Carried state (any earlier version; migrated on start). */
+  state?: unknown;
+  /** Goals to add on a fresh start (a goals file, the demo set); ignored when state is carried. */
+  goals?: GoalInput[];
+}

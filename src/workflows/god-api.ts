@@ -1,0 +1,99 @@
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { GoalInput, ReviewDecisionInput, SetExperimentalShareInput, SubmitTaskInput, SubmitTaskResult } from '../god/messages';
+import type { DecisionRecord, GodCounters, GoalState, QueuedTask, SpawnedSpecialist, TaskFinished } from '../god/types';
+import type { Lane } from '../tasks/task-input';
+
+/**
+ * The God workflow's handlers, as the CLI, the Temporal CLI and child tasks call them:
+ *
+ *   temporal workflow query  --workflow-id pantheon-god --type status
+ *   temporal workflow update execute --workflow-id pantheon-god --name submitTask --input '{"task":{"objective":"..."}}'
+ *
+ * Argument shapes and their validation live in src/god/messages.ts.
+ */
+
+export const GOD_WORKFLOW_ID = 'pantheon-god';
+export const GOD_WORKFLOW_TYPE = 'god';
+
+/** A task (or chain) tells God it ended. Sent to the workflow id, so it reaches whichever run is current. */
+export const taskFinishedSignal = defineSignal<[TaskFinished]>('taskFinished');
+
+export const submitTaskUpdate = defineUpdate<SubmitTaskResult, [SubmitTaskInput]>('submitTask');
+export const addGoalUpdate = defineUpdate<GoalState, [GoalInput]>('addGoal');
+export const removeGoalUpdate = defineUpdate<{ removed: string }, [{ goalId: string }]>('removeGoal');
+export const pauseUpdate = defineUpdate<GodStatusView, [{ reason?: string }?]>('pause');
+export const resumeUpdate = defineUpdate<GodStatusView, [{ reason?: string }?]>('resume');
+export const reviewDecisionUpdate = defineUpdate<QueueItemView, [ReviewDecisionInput]>('reviewDecision');
+export const setExperimentalShareUpdate = defineUpdate<RunwayView, [SetExperimentalShareInput]>('setExperimentalShare');
+
+export const godStatusQuery = defineQuery<GodStatusView>('status');
+export const godQueueQuery = defineQuery<QueueItemView[]>('queue');
+export const godGoalsQuery = defineQuery<GoalState[]>('goals');
+export const godReviewsQuery = defineQuery<QueueItemView[]>('reviews');
+export const godRunwayQuery = defineQuery<RunwayView>('runway');
+/** Spawned specialists (every status) and the roster version: what workers merge into their roster. */
+export const godRosterQuery = defineQuery<{ version: number; specialists: SpawnedSpecialist[] }>('roster');
+/** The newest decisions, oldest first. */
+export const godDecisionsQuery = defineQuery<DecisionRecord[]>('decisions');
+
+/** One task in God's queue as the queries show it (the task's text trimmed). */
+export interface QueueItemView {
+  taskId: string;
+  objective: string;
+  priority: string;
+  status: QueuedTask['status'];
+  source: QueuedTask['source'];
+  goalId?: string;
+  lane: Lane;
+  decision?: { kind: string; reason: string; specialist?: string; plan?: string[] };
+  valueDensity?: number;
+  waitReason?: string;
+  review?: { reasons: string[]; sinceMs: number; deadlineMs: number };
+  submittedAtMs: number;
+}
+
+export interface LaneView {
+  lane: Lane;
+  /** The lane's share of the day, and its budget in USD. */
+  share: number;
+  budgetUsd: number;
+  spentUsd: number;
+  reservedUsd: number;
+  remainingUsd: number;
+}
+
+/** The daily budget as a runway: what is left, how fast it burns, when it runs out at that rate. */
+export interface RunwayView {
+  dayKey: string;
+  budgetUsd: number;
+  spentUsd: number;
+  reservedUsd: number;
+  remainingUsd: number;
+  /** What pacing allows spent by now (the whole budget when pacing is off). */
+  pacedAllowanceUsd: number;
+  /** USD per hour over the day so far. */
+  burnRateUsdPerHour: number;
+  /** Workflow-clock time at which the remaining budget runs out at the burn rate; absent if it does not today. */
+  runsOutAtMs?: number;
+  lanes: LaneView[];
+  breakerOpen: boolean;
+  /** When the ledger's numbers were read. */
+  asOfMs: number;
+}
+
+export interface GodStatusView {
+  workflowId: string;
+  runId: string;
+  stateVersion: number;
+  paused?: { reason: string; sinceMs: number };
+  queued: number;
+  awaitingReview: number;
+  inFlight: number;
+  goals: number;
+  liveSpawned: number;
+  counters: GodCounters;
+  runway?: RunwayView;
+  stateBytes: number;
+  historyLength: number;
+  lastTickMs?: number;
+}
