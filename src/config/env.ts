@@ -16,6 +16,8 @@ const Env = z.object({
   PANTHEON_BUDGET_TASK_QUEUE: z.string().min(1).default('pantheon-budget'),
   /** The budget ledger's workflow id (default pantheon-budget-ledger): workers reserve against it, `pantheon budget` reads it. */
   PANTHEON_LEDGER_ID: z.string().min(1).max(200).optional(),
+  /** The God orchestrator's workflow id (one God per namespace): `npm run god` starts it, `pantheon god` and `pantheon submit` talk to it. */
+  PANTHEON_GOD_ID: z.string().min(1).max(200).default('pantheon-god'),
   /** auto: a provider with an API key is called for real, one without goes to the offline provider. */
   PANTHEON_LLM_MODE: z.enum(['auto', 'offline', 'live']).default('auto'),
   PANTHEON_OFFLINE_URL: z.string().url().optional(),
@@ -45,6 +47,7 @@ export interface PantheonConfig {
   temporal: { address?: string; namespace: string; uiUrl: string; taskQueue: string; budgetTaskQueue: string };
   /** Undefined: the default ledger, BUDGET_LEDGER_ID. */
   budget: { ledgerId?: string };
+  god: { id: string };
   llm: {
     mode: 'auto' | 'offline' | 'live';
     offlineUrl?: string;
@@ -84,6 +87,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PantheonConfig
       budgetTaskQueue: e.PANTHEON_BUDGET_TASK_QUEUE,
     },
     budget: { ledgerId: e.PANTHEON_LEDGER_ID },
+    god: { id: e.PANTHEON_GOD_ID },
     llm: {
       mode: e.PANTHEON_LLM_MODE,
       offlineUrl: e.PANTHEON_OFFLINE_URL,
