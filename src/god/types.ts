@@ -155,6 +155,8 @@ export interface SpawnedSpecialist {
   runs: number;
   successes: number;
   retiredReason?: string;
+  /** When it was retired (its system prompt is compacted away a week later). */
+  retiredAtMs?: number;
 }
 
 /** One line of God's audit trail (the newest few are kept in state; all go to the log). */
