@@ -1,0 +1,127 @@
+import type { Lane } from '../tasks/task-input';
+import { usd } from './pacing';
+import { spawnRoom } from './spawn';
+import { expectationOf, fallbacksOf, type Expectation } from './stats';
+import type { Assessment, Decision, GodConfig, KindStats, QueuedTask, SpawnedSpecialist } from './types';
+
+/**
+ * God's decision for one assessed task, and whether a person must approve it first. The rules,
+ * in order:
+ *
+ * 1. the assessment failed → reject, with its reasons;
+ * 2. routing fell back and a live or trial spawned specialist exists for the kind → route to it;
+ * 3. the assessment proposes a plan of two or more → chain (at most `maxChainSteps` steps);
+ * 4. routing is unsure (confidence below `lowConfidence`) or the kind fell back 3+ times →
+ *    spawn a specialist if the caps allow (and none exists for the kind), else route to the
+ *    fallback and ask for review;
+ * 5. else → route to the specialist routing picked.
+ *
+ * Review (the decision stands, it runs once approved) when the task is irreversible, costs more
+ * than `reviewCostShare` of what is left today, is a trial run of a spawned specialist, or is
+ * unsure and nothing was spawned. Trial runs and spawns are paid by the experimental lane. Pure.
+ */
+
+export interface DecideContext {
+  stats: Record<string, KindStats>;
+  specialists: readonly SpawnedSpecialist[];
+  config: GodConfig;
+  /** What is left of today's budget; pass Infinity when the runway is not known yet (no cost review then). */
+  remainingUsd: number;
+  nowMs: number;
+  spawnedToday: number;
+  /** The roster's fallback specialist; when absent, the routed specialist stands in for it. */
+  fallback?: string;
+}
+
+export interface DecideResult {
+  decision: Decision;
+  /** Why a person must approve it first; absent when it may run at once. */
+  review?: string[];
+}
+
+/** Routing fell back this many times for a kind: a specialist of its own is due. */
+export const SPAWN_AFTER_FALLBACKS = 3;
+
+export function decide(item: QueuedTask & { assessment: Assessment }, ctx: DecideContext): DecideResult {
+  const a = item.assessment;
+  const { config } = ctx;
+  const base = { atMs: ctx.nowMs };
+  if (!a.ok) {
+    return { decision: { ...base, kind: 'reject', reason: `pre-flight validation: ${a.reasons.join('; ') || 'rejected'}`, lane: item.lane, expectedCostUsd: 0, expectedSuccess: 0 } };
+  }
+
+  const review: string[] = [];
+  if (a.irreversible.length > 0) review.push(`irreversible: ${a.irreversible.join('; ')}`);
+  const fellBack = a.method === 'fallback' || (ctx.fallback !== undefined && a.specialist === ctx.fallback);
+  const ofKind = ctx.specialists.filter((s) => s.kind === a.kind && s.status !== 'retired');
+  const spawned = fellBack ? bestSpawned(ofKind) : undefined;
+  let lane: Lane = item.lane;
+  let decision: Decision;
+
+  if (spawned) {
+    decision = route(spawned.name, `routing fell back; spawned ${spawned.name} v${spawned.version} (${spawned.status}) takes kind "${a.kind}"`);
+  } else if (a.plan && a.plan.length >= 2) {
+    const plan = a.plan.slice(0, config.maxChainSteps);
+    const cut = a.plan.length > plan.length ? `; the proposed ${a.plan.length} steps were cut to ${plan.length} (maxChainSteps)` : '';
+    const steps = plan.map((s) => expectFor(s));
+    decision = {
+      ...base,
+      kind: 'chain',
+      reason: `chain of ${plan.length}: ${plan.join(' → ')}${cut}`,
+      specialist: plan[0],
+      plan,
+      lane,
+      expectedCostUsd: steps.reduce((sum, e) => sum + e.costUsd, 0),
+      expectedSuccess: steps.reduce((p, e) => p * e.success, 1),
+    };
+  } else {
+    const fallbacks = fallbacksOf(ctx.stats, a.kind);
+    const unsure = a.confidence < config.lowConfidence;
+    const why = unsure ? `routing confidence ${a.confidence.toFixed(2)} is below ${config.lowConfidence}` : `routing fell back ${fallbacks} times for kind "${a.kind}"`;
+    if (unsure || (fallbacks >= SPAWN_AFTER_FALLBACKS && ofKind.length === 0)) {
+      const room = ofKind.length > 0 ? { ok: false, reason: `${ofKind[0].name} already serves kind "${a.kind}"` } : spawnRoom(ctx.specialists.filter((s) => s.status !== 'retired').length, ctx.spawnedToday, config);
+      if (room.ok) {
+        // The new specialist has no history: the prior and the task's own estimate stand in.
+        const e = expectationOf({}, a.kind, '', a.estimatedCostUsd);
+        lane = 'experimental';
+        decision = { ...base, kind: 'spawn', reason: `${why}: spawn a specialist for kind "${a.kind}" (${room.reason})`, lane, expectedCostUsd: e.costUsd, expectedSuccess: e.success };
+      } else {
+        const to = ctx.fallback ?? a.specialist;
+        decision = route(to, `${why}; no specialist spawned (${room.reason}): ${to}`);
+        if (unsure) review.push(`low confidence: ${why}, and no specialist could be spawned (${room.reason})`);
+      }
+    } else {
+      decision = route(a.specialist, `${a.method}: ${a.specialist} (confidence ${a.confidence.toFixed(2)})`);
+    }
+  }
+
+  // A trial specialist anywhere in the decision: the experimental lane pays, a person looks first.
+  const names = decision.plan ?? (decision.specialist ? [decision.specialist] : []);
+  for (const n of names) {
+    const trial = ctx.specialists.find((s) => s.name === n && s.status === 'trial');
+    if (!trial) continue;
+    decision.lane = 'experimental';
+    if (trial.runs < config.spawnTrialRuns) review.push(`trial run ${trial.runs + 1} of ${config.spawnTrialRuns} of spawned specialist ${trial.name}`);
+  }
+  const limit = config.reviewCostShare * ctx.remainingUsd;
+  if (decision.expectedCostUsd > limit) {
+    review.push(`expensive: expected ~${usd(decision.expectedCostUsd)} is over ${Math.round(config.reviewCostShare * 100)}% of the ${usd(Math.max(0, ctx.remainingUsd))} left today`);
+  }
+  return review.length > 0 ? { decision, review } : { decision };
+
+  function expectFor(specialist: string): Expectation {
+    return expectationOf(ctx.stats, a.kind, specialist, a.estimatedCostUsd);
+  }
+  function route(specialist: string, reason: string): Decision {
+    const e = expectFor(specialist);
+    return { ...base, kind: 'route', reason, specialist, lane, expectedCostUsd: e.costUsd, expectedSuccess: e.success };
+  }
+}
+
+/** Live before trial, then the better record, then the newest. */
+function bestSpawned(ofKind: readonly SpawnedSpecialist[]): SpawnedSpecialist | undefined {
+  const rate = (s: SpawnedSpecialist) => (s.successes + 1) / (s.runs + 2);
+  return ofKind
+    .slice()
+    .sort((x, y) => (x.status === y.status ? 0 : x.status === 'live' ? -1 : 1) || rate(y) - rate(x) || y.createdAtMs - x.createdAtMs)[0];
+}

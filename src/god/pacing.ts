@@ -1,0 +1,175 @@
+import type { LaneView, RunwayView } from '../workflows/god-api';
+import { LANES, type Lane } from '../tasks/task-input';
+import type { GodConfig, InFlightTask } from './types';
+
+/**
+ * The daily budget as a runway: how much pacing allows spent by now, what each lane may still
+ * commit, and the view `pantheon god status` prints. Pure; the ledger's numbers come in as data.
+ *
+ * @example
+ *   const headroom = laneHeadroom(runway, { main: 0.02, experimental: 0 }, config, nowMs);
+ *   // { main: 0.031, experimental: 0.012 }: start nothing expected to cost more than that
+ */
+
+/** One lane of the ledger's day, as the ledger reports it. */
+export interface LaneRunwayLike {
+  share?: number;
+  budgetUsd: number;
+  spentUsd: number;
+  reservedUsd: number;
+}
+
+/** The ledger's day as God reads it; structurally a subset of src/budget's `LedgerRunway`. */
+export interface LedgerRunwayLike {
+  dayKey: string;
+  dayStartMs: number;
+  dayEndMs: number;
+  /** For clock times in reasons ("by 14:00"); UTC when absent. */
+  timezone?: string;
+  budgetUsd: number;
+  spentUsd: number;
+  reservedUsd: number;
+  breakerOpen: boolean;
+  lanes: Record<Lane, LaneRunwayLike>;
+  asOfMs: number;
+}
+
+type PacingConfig = Pick<GodConfig, 'pacing' | 'pacingBurst'>;
+
+const HOUR = 3_600_000;
+
+/** The share of the day gone by at `nowMs`, 0–1. */
+export function elapsedFraction(dayStartMs: number, dayEndMs: number, nowMs: number): number {
+  if (dayEndMs <= dayStartMs) return 1;
+  return Math.min(1, Math.max(0, (nowMs - dayStartMs) / (dayEndMs - dayStartMs)));
+}
+
+/**
+ * How much of `budgetUsd` may be spent (or committed) by `nowMs`. 'even' keeps spending level with
+ * the clock plus a burst of `burst` of the day (so work can start at midnight); 'none' allows the
+ * whole budget at once.
+ */
+export function pacedAllowance(args: { budgetUsd: number; dayStartMs: number; dayEndMs: number; nowMs: number; pacing: GodConfig['pacing']; burst: number }): number {
+  if (args.pacing === 'none') return args.budgetUsd;
+  return args.budgetUsd * Math.min(1, elapsedFraction(args.dayStartMs, args.dayEndMs, args.nowMs) + Math.max(0, args.burst));
+}
+
+function lanePaced(runway: LedgerRunwayLike, lane: Lane, config: PacingConfig, nowMs: number): number {
+  return pacedAllowance({ budgetUsd: runway.lanes[lane].budgetUsd, dayStartMs: runway.dayStartMs, dayEndMs: runway.dayEndMs, nowMs, pacing: config.pacing, burst: config.pacingBurst });
+}
+
+/**
+ * What each lane may still commit now: the smaller of what is left of the lane's budget and what
+ * is left of its share of the paced allowance, less what tasks already in flight are expected to
+ * cost; never negative. A lane never borrows from the other. Conservative on purpose: an in-flight
+ * task's spend so far is in the ledger's numbers and in its expected cost both.
+ */
+export function laneHeadroom(runway: LedgerRunwayLike, inFlightExpected: Record<Lane, number>, config: PacingConfig, nowMs: number): Record<Lane, number> {
+  const out = { main: 0, experimental: 0 } as Record<Lane, number>;
+  for (const lane of LANES) {
+    const l = runway.lanes[lane];
+    const used = l.spentUsd + l.reservedUsd;
+    const room = Math.min(l.budgetUsd - used, lanePaced(runway, lane, config, nowMs) - used) - (inFlightExpected[lane] ?? 0);
+    out[lane] = Math.max(0, room);
+  }
+  return out;
+}
+
+/** Money as reasons show it: enough digits to tell small task costs apart. */
+export function usd(value: number): string {
+  const abs = Math.abs(value);
+  return `$${value.toFixed(abs >= 100 ? 0 : abs >= 1 ? 2 : abs >= 0.01 || abs === 0 ? 3 : 4)}`;
+}
+
+const clockFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** Local wall-clock time, "14:00", in the ledger's zone. */
+export function clockTime(ms: number, timeZone = 'UTC'): string {
+  let f = clockFormats.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    clockFormats.set(timeZone, f);
+  }
+  return f.format(ms);
+}
+
+/**
+ * Why each lane's headroom is what it is, for waiting reasons:
+ * "paced: $0.050 of $0.200 by 14:00; $0.046 spent or reserved; $0.010 expected in flight".
+ */
+export function headroomNotes(runway: LedgerRunwayLike, inFlightExpected: Record<Lane, number>, config: PacingConfig, nowMs: number): Record<Lane, string> {
+  const out = { main: '', experimental: '' } as Record<Lane, string>;
+  for (const lane of LANES) {
+    const l = runway.lanes[lane];
+    const parts = [
+      config.pacing === 'even' ? `paced: ${usd(lanePaced(runway, lane, config, nowMs))} of ${usd(l.budgetUsd)} by ${clockTime(nowMs, runway.timezone)}` : `lane budget ${usd(l.budgetUsd)}`,
+      `${usd(l.spentUsd + l.reservedUsd)} spent or reserved`,
+    ];
+    const flying = inFlightExpected[lane] ?? 0;
+    if (flying > 0) parts.push(`${usd(flying)} expected in flight`);
+    out[lane] = parts.join('; ');
+  }
+  return out;
+}
+
+/** What each lane's tasks in flight are expected to cost. */
+export function inFlightByLane(inFlight: readonly InFlightTask[]): Record<Lane, number> {
+  const out = { main: 0, experimental: 0 } as Record<Lane, number>;
+  for (const t of inFlight) out[t.lane] += t.expectedCostUsd;
+  return out;
+}
+
+export interface LaneDetailView extends LaneView {
+  /** What tasks already started are expected to cost, and what the lane may still commit now. */
+  inFlightExpectedUsd: number;
+  headroomUsd: number;
+}
+
+export interface RunwayDetailView extends RunwayView {
+  lanes: LaneDetailView[];
+}
+
+/**
+ * The runway as God's `runway` query answers it. The burn rate is today's spend over the hours
+ * gone by; `runsOutAtMs` is when the remaining budget would be gone at that rate, shown only if
+ * that is before the day ends (or now, when nothing is left).
+ */
+export function runwayView(runway: LedgerRunwayLike, inFlight: readonly InFlightTask[] | Record<Lane, number>, config: PacingConfig, nowMs: number): RunwayDetailView {
+  const flying = Array.isArray(inFlight) ? inFlightByLane(inFlight) : (inFlight as Record<Lane, number>);
+  const headroom = laneHeadroom(runway, flying, config, nowMs);
+  const remainingUsd = Math.max(0, runway.budgetUsd - runway.spentUsd - runway.reservedUsd);
+  const hours = Math.max(0, nowMs - runway.dayStartMs) / HOUR;
+  const burnRateUsdPerHour = hours > 0 ? runway.spentUsd / hours : 0;
+  let runsOutAtMs: number | undefined;
+  if (remainingUsd <= 0 && runway.budgetUsd > 0) runsOutAtMs = nowMs;
+  else if (burnRateUsdPerHour > 0) {
+    const at = nowMs + (remainingUsd / burnRateUsdPerHour) * HOUR;
+    if (at < runway.dayEndMs) runsOutAtMs = Math.round(at);
+  }
+  const lanes = LANES.map((lane): LaneDetailView => {
+    const l = runway.lanes[lane];
+    return {
+      lane,
+      share: l.share ?? (runway.budgetUsd > 0 ? l.budgetUsd / runway.budgetUsd : 0),
+      budgetUsd: l.budgetUsd,
+      spentUsd: l.spentUsd,
+      reservedUsd: l.reservedUsd,
+      remainingUsd: Math.max(0, l.budgetUsd - l.spentUsd - l.reservedUsd),
+      inFlightExpectedUsd: flying[lane] ?? 0,
+      headroomUsd: headroom[lane],
+    };
+  });
+  return {
+    dayKey: runway.dayKey,
+    budgetUsd: runway.budgetUsd,
+    spentUsd: runway.spentUsd,
+    reservedUsd: runway.reservedUsd,
+    remainingUsd,
+    pacedAllowanceUsd: pacedAllowance({ budgetUsd: runway.budgetUsd, dayStartMs: runway.dayStartMs, dayEndMs: runway.dayEndMs, nowMs, pacing: config.pacing, burst: config.pacingBurst }),
+    burnRateUsdPerHour,
+    ...(runsOutAtMs !== undefined && { runsOutAtMs }),
+    lanes,
+    breakerOpen: runway.breakerOpen,
+    asOfMs: runway.asOfMs,
+  };
+}

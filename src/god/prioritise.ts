@@ -1,0 +1,120 @@
+import type { Lane, Task } from '../tasks/task-input';
+import { usd } from './pacing';
+import type { DecisionKind, GoalState, InFlightTask, QueuedTask } from './types';
+
+/**
+ * The runway's order: which decided tasks start now. Tasks go by value density (what a dollar
+ * buys), each within its lane's headroom and its goal's share of the day; the rest wait, each
+ * with the reason it waits. Pure.
+ *
+ * @example
+ *   const { start, waiting } = admit({ queue, headroom, goals, budgetUsd, inFlight, breakerOpen: false });
+ */
+
+export const PRIORITY_WEIGHT: Record<Task['priority'], number> = { low: 1, normal: 2, high: 4, critical: 8 };
+
+/** A goal's value when the task has none (the middle of 1–10). */
+const NEUTRAL_VALUE = 5;
+const MIN_COST = 1e-6;
+
+/** Priority weight × goal value (relative to 5) × expected success ÷ expected cost. */
+export function valueDensity(args: { priority: Task['priority']; goalValue?: number; expectedSuccess: number; expectedCostUsd: number }): number {
+  const weight = PRIORITY_WEIGHT[args.priority] ?? PRIORITY_WEIGHT.normal;
+  return (weight * ((args.goalValue ?? NEUTRAL_VALUE) / NEUTRAL_VALUE) * args.expectedSuccess) / Math.max(args.expectedCostUsd, MIN_COST);
+}
+
+/** Decisions that start a workflow once admitted; the others never wait for runway. */
+const RUNNABLE: ReadonlySet<DecisionKind> = new Set<DecisionKind>(['route', 'chain', 'spawn']);
+
+export interface AdmitInput {
+  queue: readonly QueuedTask[];
+  /** What each lane may commit now (pacing.laneHeadroom: in-flight costs already taken off). */
+  headroom: Record<Lane, number>;
+  goals: readonly GoalState[];
+  /** The day's whole budget: goals' shares are of this. */
+  budgetUsd: number;
+  inFlight: readonly InFlightTask[];
+  /** The pause reason, when an operator paused God. */
+  paused?: string;
+  breakerOpen: boolean;
+  /** Why each lane's headroom is what it is (pacing.headroomNotes), added to runway reasons. */
+  notes?: Partial<Record<Lane, string>>;
+}
+
+export interface Admission {
+  /** Task ids to start, in admission order (densest first). */
+  start: string[];
+  /** Task id → why it waits, for every candidate not started. */
+  waiting: Record<string, string>;
+  /** Task id → value density, for every candidate. */
+  density: Record<string, number>;
+}
+
+/**
+ * Greedy by value density (ties: older first, then task id): a task starts if its expected cost
+ * fits its lane's headroom and its goal's share of the day (spent today plus what its tasks in
+ * flight and admitted now are expected to cost). A task that does not fit does not block cheaper
+ * ones behind it. Nothing starts while God is paused or the breaker is open.
+ *
+ * Candidates are tasks with status 'queued' and a route, chain or spawn decision.
+ */
+export function admit(input: AdmitInput): Admission {
+  const goals = new Map(input.goals.map((g) => [g.id, g]));
+  const candidates = input.queue.filter((q) => q.status === 'queued' && q.decision && RUNNABLE.has(q.decision.kind));
+  const density: Record<string, number> = {};
+  for (const q of candidates) {
+    density[q.taskId] = valueDensity({
+      priority: q.task.priority,
+      goalValue: q.goalId ? goals.get(q.goalId)?.value : undefined,
+      expectedSuccess: q.decision!.expectedSuccess,
+      expectedCostUsd: q.decision!.expectedCostUsd,
+    });
+  }
+  const waiting: Record<string, string> = {};
+
+  const stop = stopReason(input);
+  if (stop) {
+    for (const q of candidates) waiting[q.taskId] = stop;
+    return { start: [], waiting, density };
+  }
+
+  const order = candidates.slice().sort(
+    (a, b) => density[b.taskId] - density[a.taskId] || a.submittedAtMs - b.submittedAtMs || (a.taskId < b.taskId ? -1 : a.taskId > b.taskId ? 1 : 0),
+  );
+  const room = { ...input.headroom };
+  const goalUsed = new Map<string, number>();
+  for (const g of input.goals) goalUsed.set(g.id, g.spentTodayUsd);
+  for (const t of input.inFlight) if (t.goalId && goalUsed.has(t.goalId)) goalUsed.set(t.goalId, goalUsed.get(t.goalId)! + t.expectedCostUsd);
+
+  const start: string[] = [];
+  for (const q of order) {
+    const d = q.decision!;
+    const cost = d.expectedCostUsd;
+    const lane = d.lane;
+    if (cost > (room[lane] ?? 0)) {
+      const note = input.notes?.[lane];
+      waiting[q.taskId] = `waiting for runway: needs ~${usd(cost)}, ${lane} lane can commit ${usd(room[lane] ?? 0)} now${note ? ` (${note})` : ''}`;
+      continue;
+    }
+    const goal = q.goalId ? goals.get(q.goalId) : undefined;
+    if (goal) {
+      const cap = goal.budgetShare * input.budgetUsd;
+      const used = goalUsed.get(goal.id) ?? 0;
+      if (used + cost > cap) {
+        waiting[q.taskId] = `waiting for goal budget: goal "${goal.id}" may spend ${Math.round(goal.budgetShare * 100)}% of today's ${usd(input.budgetUsd)} (${usd(cap)}); ${usd(used)} spent or in flight, needs ~${usd(cost)}`;
+        continue;
+      }
+      goalUsed.set(goal.id, used + cost);
+    }
+    room[lane] = (room[lane] ?? 0) - cost;
+    start.push(q.taskId);
+  }
+  return { start, waiting, density };
+}
+
+function stopReason(input: AdmitInput): string | undefined {
+  const breaker = 'the budget circuit breaker is open (nothing starts until it closes)';
+  if (input.paused !== undefined) return `paused: ${input.paused} (nothing starts until resume)${input.breakerOpen ? `; ${breaker}` : ''}`;
+  if (input.breakerOpen) return `waiting: ${breaker}`;
+  return undefined;
+}

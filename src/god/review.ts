@@ -1,0 +1,94 @@
+import { PantheonError } from '../errors';
+import { describeIssues } from '../tasks/task-input';
+import { ReviewDecisionSchema, type ReviewDecisionInput } from './messages';
+import type { GodConfig, GodState, QueuedTask } from './types';
+
+/**
+ * Human review: a decided task waits in `awaiting_review` until an operator approves or rejects
+ * it, or its deadline passes and the configured default applies. Pure; counters and the audit
+ * line are the caller's.
+ *
+ * @example
+ *   state = openReview(state, taskId, ['irreversible: drops a table'], nowMs, config);
+ *   const { state: next, outcome } = applyReviewDecision(state, { taskId, decision: 'approve' }, nowMs);
+ */
+
+const HOUR = 3_600_000;
+
+/** Puts a task in review: its reasons, since when, and when the default applies. */
+export function openReview(item: QueuedTask, reasons: string[], nowMs: number, config: Pick<GodConfig, 'reviewTimeoutHours'>): QueuedTask;
+/** The same, for the task `taskId` in the state's queue (unknown ids leave the state as it is). */
+export function openReview(state: GodState, taskId: string, reasons: string[], nowMs: number, config: Pick<GodConfig, 'reviewTimeoutHours'>): GodState;
+export function openReview(...args: [QueuedTask, string[], number, Pick<GodConfig, 'reviewTimeoutHours'>] | [GodState, string, string[], number, Pick<GodConfig, 'reviewTimeoutHours'>]): QueuedTask | GodState {
+  if (args.length === 4) return inReview(...args);
+  const [state, taskId, reasons, nowMs, config] = args;
+  return { ...state, queue: state.queue.map((q) => (q.taskId === taskId ? inReview(q, reasons, nowMs, config) : q)) };
+}
+
+function inReview(item: QueuedTask, reasons: string[], nowMs: number, config: Pick<GodConfig, 'reviewTimeoutHours'>): QueuedTask {
+  const { waitReason: _wait, ...rest } = item;
+  return { ...rest, status: 'awaiting_review', review: { reasons: [...reasons], sinceMs: nowMs, deadlineMs: nowMs + Math.round(config.reviewTimeoutHours * HOUR) } };
+}
+
+/** Tasks whose review deadline has passed, oldest deadline first. */
+export function expiredReviews(queue: readonly QueuedTask[], nowMs: number): QueuedTask[] {
+  return queue
+    .filter((q) => q.status === 'awaiting_review' && q.review !== undefined && q.review.deadlineMs <= nowMs)
+    .sort((a, b) => a.review!.deadlineMs - b.review!.deadlineMs || (a.taskId < b.taskId ? -1 : 1));
+}
+
+/** The task awaiting review with this id, or `invalid_input` naming `taskId` (for update validators). */
+export function reviewableOrError(state: GodState, taskId: string): QueuedTask {
+  const item = state.queue.find((q) => q.taskId === taskId);
+  if (!item) {
+    const waiting = state.queue.filter((q) => q.status === 'awaiting_review').map((q) => q.taskId);
+    const inFlight = state.inFlight.some((t) => t.taskId === taskId);
+    throw PantheonError.of(
+      'invalid_input',
+      `taskId: "${taskId}" ${inFlight ? 'has already started' : 'is not in God\'s queue'}; awaiting review: ${waiting.slice(0, 10).join(', ') || 'none'}`,
+      { details: { field: 'taskId', taskId } },
+    );
+  }
+  if (item.status !== 'awaiting_review') {
+    throw PantheonError.of('invalid_input', `taskId: "${taskId}" is not awaiting review (it is ${item.status})`, { details: { field: 'taskId', taskId, status: item.status } });
+  }
+  return item;
+}
+
+export type ReviewOutcome = 'approved' | 'rejected';
+
+/**
+ * Applies a review decision. Approve: the task is queued again with its decision (it waits for
+ * runway like any other), the approval noted in the decision's reason. Reject: the task leaves the
+ * queue; the returned item carries a `reject` decision with who rejected it and why. Throws
+ * `invalid_input` for a malformed decision (field named) or a task not awaiting review.
+ */
+export function applyReviewDecision(state: GodState, input: ReviewDecisionInput, nowMs: number): { state: GodState; item: QueuedTask; outcome: ReviewOutcome } {
+  const parsed = ReviewDecisionSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw PantheonError.of('invalid_input', `reviewDecision: ${describeIssues(parsed.error).join('; ')}`, { details: { field: issue.path.map(String).join('.') || '(input)' } });
+  }
+  const { taskId, decision, reason, by } = parsed.data;
+  const before = reviewableOrError(state, taskId);
+  const why = `${decision === 'approve' ? 'approved' : 'rejected'} in review by ${by}${reason ? `: ${reason}` : ''}`;
+
+  if (decision === 'approve') {
+    const { review: _review, waitReason: _wait, ...rest } = before;
+    const item: QueuedTask = { ...rest, status: 'queued', ...(before.decision && { decision: { ...before.decision, reason: `${before.decision.reason}; ${why}` } }) };
+    return { state: { ...state, queue: state.queue.map((q) => (q.taskId === taskId ? item : q)) }, item, outcome: 'approved' };
+  }
+  const item: QueuedTask = {
+    ...before,
+    decision: {
+      kind: 'reject',
+      reason: why,
+      lane: before.decision?.lane ?? before.lane,
+      ...(before.decision?.specialist && { specialist: before.decision.specialist }),
+      expectedCostUsd: 0,
+      expectedSuccess: 0,
+      atMs: nowMs,
+    },
+  };
+  return { state: { ...state, queue: state.queue.filter((q) => q.taskId !== taskId) }, item, outcome: 'rejected' };
+}

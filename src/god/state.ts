@@ -1,0 +1,366 @@
+import { z } from 'zod';
+import { PantheonError } from '../errors';
+import { LANES, TaskInputSchema } from '../tasks/task-input';
+import {
+  GOD_STATE_VERSION,
+  type Assessment,
+  type Decision,
+  type DecisionRecord,
+  type GodConfig,
+  type GodState,
+  type GoalState,
+  type InFlightTask,
+  type KindStats,
+  type QueuedTask,
+  type SpawnedSpecialist,
+} from './types';
+
+/**
+ * God's carried state: its schema, a fresh state, the migration chain that brings any earlier
+ * version up to {@link GOD_STATE_VERSION}, its size, and the compaction that keeps it bounded.
+ * Pure (runs in the workflow sandbox): no I/O, no clock; times come in as arguments.
+ *
+ * @example
+ *   let state = input.state === undefined ? initialGodState({ nowMs, dayKey, dayStartMs, experimentalShare: 0.15 }) : migrateGodState(input.state);
+ *   state = compactState(state, config, nowMs);
+ */
+
+/** The experimental lane's share of the day when nobody set one. */
+export const DEFAULT_EXPERIMENTAL_SHARE = 0.15;
+
+/** Bounds {@link compactState} holds the state to (the queue is bounded at submission instead). */
+export const STATE_BOUNDS = {
+  recent: 50,
+  fingerprints: 300,
+  stats: 100,
+  retiredKept: 10,
+  /** A retired specialist's system prompt is kept this long (for the audit), then dropped. */
+  retiredPromptMs: 7 * 24 * 3_600_000,
+  recentDetailChars: 400,
+} as const;
+
+// Loose objects: a field added to types.ts later survives continue-as-new even before this schema
+// learns of it; the fields named here are checked.
+const lane = z.enum(LANES);
+const usd = z.number().nonnegative();
+const count = z.number().int().nonnegative();
+const time = z.number().nonnegative();
+const name = z.string().min(1).max(200);
+
+const AssessmentSchema = z.looseObject({
+  ok: z.boolean(),
+  reasons: z.array(z.string()),
+  kind: z.string().min(1),
+  specialist: z.string(),
+  confidence: z.number().min(0).max(1),
+  method: z.string(),
+  ranked: z.array(z.string()),
+  irreversible: z.array(z.string()),
+  plan: z.array(z.string()).optional(),
+  estimatedCostUsd: usd,
+});
+
+const DECISION_KINDS = ['route', 'chain', 'spawn', 'review', 'reject', 'drop'] as const;
+
+const DecisionSchema = z.looseObject({
+  kind: z.enum(DECISION_KINDS),
+  reason: z.string(),
+  specialist: z.string().optional(),
+  plan: z.array(z.string()).optional(),
+  lane,
+  expectedCostUsd: usd,
+  expectedSuccess: z.number().min(0).max(1),
+  atMs: time,
+});
+
+const QueuedTaskSchema = z.looseObject({
+  taskId: name,
+  task: TaskInputSchema,
+  status: z.enum(['assessing', 'awaiting_review', 'queued']),
+  submittedAtMs: time,
+  source: z.enum(['submitted', 'generated']),
+  goalId: z.string().optional(),
+  lane,
+  assessment: AssessmentSchema.optional(),
+  decision: DecisionSchema.optional(),
+  review: z.looseObject({ reasons: z.array(z.string()), sinceMs: time, deadlineMs: time }).optional(),
+  waitReason: z.string().optional(),
+  fingerprint: z.string().optional(),
+});
+
+const GoalStateSchema = z.looseObject({
+  id: name,
+  objective: z.string().min(1),
+  value: z.number().min(1).max(10),
+  cadenceMinutes: z.number().positive(),
+  budgetShare: z.number().gt(0).max(1),
+  lane,
+  tasksPerRun: z.number().int().positive(),
+  addedAtMs: time,
+  lastGeneratedAtMs: time,
+  generated: count,
+  spentTodayUsd: usd,
+  outcomes: z.array(z.looseObject({ objective: z.string(), status: z.string(), reason: z.string() })).optional(),
+});
+
+const InFlightTaskSchema = z.looseObject({
+  taskId: name,
+  workflowType: z.enum(['agentTask', 'taskChain']),
+  kind: z.string(),
+  specialist: z.string(),
+  lane,
+  goalId: z.string().optional(),
+  expectedCostUsd: usd,
+  startedAtMs: time,
+  objective: z.string().optional(),
+});
+
+const KindStatsSchema = z.looseObject({
+  runs: count,
+  successes: count,
+  meanCostUsd: usd,
+  meanDurationMs: z.number().nonnegative(),
+  fallbacks: count,
+});
+
+const SpawnedSpecialistSchema = z.looseObject({
+  name: name,
+  version: z.number().int().positive(),
+  status: z.enum(['trial', 'live', 'retired']),
+  definition: z.looseObject({
+    name: name,
+    description: z.string(),
+    provider: z.enum(['openai', 'anthropic']),
+    model: z.string().min(1),
+    keywords: z.array(z.string()),
+    // Empty once a retired specialist's prompt is compacted away.
+    system_prompt: z.string(),
+    expected_duration_minutes: z.number().positive(),
+    max_output_tokens: z.number().int().positive(),
+  }),
+  kind: z.string(),
+  createdAtMs: time,
+  runs: count,
+  successes: count,
+  retiredReason: z.string().optional(),
+  retiredAtMs: time.optional(),
+});
+
+const DecisionRecordSchema = z.looseObject({
+  atMs: time,
+  taskId: z.string().optional(),
+  kind: z.enum([...DECISION_KINDS, 'generated', 'admitted', 'finished', 'operator', 'spawned', 'retired']),
+  detail: z.string(),
+});
+
+const laneUsd = z.looseObject({ main: usd, experimental: usd });
+
+export const GodStateSchema = z.looseObject({
+  version: z.literal(GOD_STATE_VERSION),
+  paused: z.looseObject({ reason: z.string(), sinceMs: time }).optional(),
+  seq: count,
+  goals: z.array(GoalStateSchema),
+  queue: z.array(QueuedTaskSchema),
+  inFlight: z.array(InFlightTaskSchema),
+  stats: z.record(z.string(), KindStatsSchema),
+  specialists: z.array(SpawnedSpecialistSchema),
+  rosterVersion: count,
+  fingerprints: z.array(z.string()),
+  recent: z.array(DecisionRecordSchema),
+  day: z.looseObject({
+    // Empty until God first reads the ledger's day (a fresh state may not know it yet).
+    key: z.string().regex(/^(\d{4}-\d{2}-\d{2})?$/, 'must be YYYY-MM-DD'),
+    startMs: time,
+    admitted: count,
+    dropped: count,
+    finishedUsd: laneUsd,
+  }),
+  experimentalShare: z.number().min(0).max(0.5),
+  counters: z.looseObject({
+    submitted: count,
+    generated: count,
+    duplicates: count,
+    started: count,
+    finished: count,
+    rejected: count,
+    dropped: count,
+    reviewed: count,
+    spawned: count,
+    continuedAsNew: count,
+  }),
+});
+
+// Compile-time guards: the schema's output is a GodState, and every field of each carried type is
+// named in its schema (a field added to types.ts must be added here too, or this file stops compiling).
+type Assert<T extends true> = T;
+type Covers<T, S extends { shape: object }> = Exclude<keyof T, keyof S['shape']> extends never ? true : false;
+export type _SchemaGuards = [
+  Assert<z.output<typeof GodStateSchema> extends GodState ? true : false>,
+  Assert<Covers<GodState, typeof GodStateSchema>>,
+  Assert<Covers<GoalState, typeof GoalStateSchema>>,
+  Assert<Covers<QueuedTask, typeof QueuedTaskSchema>>,
+  Assert<Covers<Assessment, typeof AssessmentSchema>>,
+  Assert<Covers<Decision, typeof DecisionSchema>>,
+  Assert<Covers<InFlightTask, typeof InFlightTaskSchema>>,
+  Assert<Covers<KindStats, typeof KindStatsSchema>>,
+  Assert<Covers<SpawnedSpecialist, typeof SpawnedSpecialistSchema>>,
+  Assert<Covers<DecisionRecord, typeof DecisionRecordSchema>>,
+];
+
+/** A fresh state: nothing queued, no goals, counters at zero, the given day. */
+export function initialGodState(args: { nowMs: number; dayKey: string; dayStartMs: number; experimentalShare: number }): GodState {
+  return {
+    version: GOD_STATE_VERSION,
+    seq: 0,
+    goals: [],
+    queue: [],
+    inFlight: [],
+    stats: {},
+    specialists: [],
+    rosterVersion: 0,
+    fingerprints: [],
+    recent: [],
+    day: { key: args.dayKey, startMs: args.dayStartMs, admitted: 0, dropped: 0, finishedUsd: { main: 0, experimental: 0 } },
+    experimentalShare: args.experimentalShare,
+    counters: { submitted: 0, generated: 0, duplicates: 0, started: 0, finished: 0, rejected: 0, dropped: 0, reviewed: 0, spawned: 0, continuedAsNew: 0 },
+  };
+}
+
+type Raw = Record<string, unknown>;
+
+/**
+ * Each step takes a state of version n (as plain JSON) to version n + 1. Steps fill defaults only;
+ * the schema judges the result. Add a step here, bump GOD_STATE_VERSION, never edit an old step.
+ */
+const MIGRATIONS: Record<number, (raw: Raw) => Raw> = {
+  // 0 → 1: the first carried states had no version, no fingerprints, no experimental share and
+  // did not count continue-as-new.
+  0: (raw) => {
+    const queue = Array.isArray(raw.queue) ? (raw.queue as Raw[]) : [];
+    const known = queue.map((q) => q?.fingerprint).filter((f): f is string => typeof f === 'string');
+    const counters = isObject(raw.counters) ? raw.counters : {};
+    return {
+      ...raw,
+      version: 1,
+      fingerprints: Array.isArray(raw.fingerprints) ? raw.fingerprints : known,
+      experimentalShare: typeof raw.experimentalShare === 'number' ? raw.experimentalShare : DEFAULT_EXPERIMENTAL_SHARE,
+      counters: { ...counters, continuedAsNew: typeof counters.continuedAsNew === 'number' ? counters.continuedAsNew : 0 },
+    };
+  },
+};
+
+function isObject(value: unknown): value is Raw {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function invalid(field: string, message: string, details: Record<string, unknown> = {}): PantheonError {
+  return PantheonError.of('config_invalid', `carried God state: field "${field}" ${message}`, { details: { field, ...details } });
+}
+
+/**
+ * Brings a carried state of any known version to the current one and checks it. A state from a
+ * newer Pantheon (unknown version) or one that fails the schema throws `config_invalid` naming
+ * the field: God must not run on a state it does not understand.
+ */
+export function migrateGodState(raw: unknown): GodState {
+  if (!isObject(raw)) throw invalid('(state)', `must be an object, got ${raw === null ? 'null' : typeof raw}`);
+  let version: number;
+  if (raw.version === undefined) version = 0;
+  else if (typeof raw.version === 'number' && Number.isInteger(raw.version) && raw.version >= 0) version = raw.version;
+  else throw invalid('version', `must be a non-negative integer, got ${JSON.stringify(raw.version)}`);
+  if (version > GOD_STATE_VERSION) {
+    throw invalid('version', `is ${version}, newer than this code understands (${GOD_STATE_VERSION}); run the newer Pantheon or reset God`, { version });
+  }
+  let state: Raw = raw;
+  while (version < GOD_STATE_VERSION) {
+    const step = MIGRATIONS[version];
+    if (!step) throw invalid('version', `is ${version}, and no migration starts there`, { version });
+    state = step(state);
+    version += 1;
+  }
+  const parsed = GodStateSchema.safeParse(state);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = issue.path.map(String).join('.') || '(state)';
+    throw invalid(field, issue.message, { issues: parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`) });
+  }
+  return parsed.data as GodState;
+}
+
+/** UTF-8 bytes of the state's JSON: what continue-as-new carries (kept under 256 KB). */
+export function stateBytes(state: GodState): number {
+  return utf8Bytes(JSON.stringify(state));
+}
+
+/** Counted by hand rather than with TextEncoder so it runs the same in any sandbox. */
+export function utf8Bytes(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      bytes += 4; // a surrogate pair is one 4-byte code point
+      i += 1;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+/**
+ * Holds the state to its bounds: the newest 50 decisions (each detail trimmed), the newest 300
+ * fingerprints, the 100 most-run statistics, and at most 10 retired specialists, whose system
+ * prompts are dropped 7 days after retirement. The queue, in-flight tasks and goals are never
+ * trimmed here (that would lose work); they are bounded where they enter.
+ *
+ * `nowMs` dates the retired prompts; it defaults to the start of the state's day, which is
+ * deterministic and at most a day early.
+ */
+export function compactState(state: GodState, config: GodConfig, nowMs: number = state.day.startMs): GodState {
+  void config; // bounds that depend on config are enforced at submission; kept for callers' symmetry
+  const recent = state.recent
+    .slice(-STATE_BOUNDS.recent)
+    .map((r) => (r.detail.length > STATE_BOUNDS.recentDetailChars ? { ...r, detail: `${r.detail.slice(0, STATE_BOUNDS.recentDetailChars - 1)}…` } : r));
+  const fingerprints = state.fingerprints.length > STATE_BOUNDS.fingerprints ? state.fingerprints.slice(-STATE_BOUNDS.fingerprints) : state.fingerprints;
+  const specialists = compactSpecialists(state.specialists, nowMs);
+  const changed = specialists.length !== state.specialists.length || specialists.some((s, i) => s !== state.specialists[i]);
+  return {
+    ...state,
+    recent,
+    fingerprints,
+    stats: compactStats(state.stats),
+    specialists,
+    rosterVersion: changed ? state.rosterVersion + 1 : state.rosterVersion,
+  };
+}
+
+function compactStats(stats: GodState['stats']): GodState['stats'] {
+  const keys = Object.keys(stats);
+  if (keys.length <= STATE_BOUNDS.stats) return stats;
+  // Least-run go first; among equals the key order decides, so replays agree.
+  const kept = keys.sort((a, b) => stats[b].runs - stats[a].runs || (a < b ? -1 : a > b ? 1 : 0)).slice(0, STATE_BOUNDS.stats);
+  const out: GodState['stats'] = {};
+  for (const key of kept.sort()) out[key] = stats[key];
+  return out;
+}
+
+function retiredAt(s: SpawnedSpecialist): number {
+  return s.retiredAtMs ?? s.createdAtMs;
+}
+
+function compactSpecialists(specialists: SpawnedSpecialist[], nowMs: number): SpawnedSpecialist[] {
+  const retired = specialists.filter((s) => s.status === 'retired');
+  const keep = new Set(
+    retired
+      .slice()
+      .sort((a, b) => retiredAt(b) - retiredAt(a))
+      .slice(0, STATE_BOUNDS.retiredKept),
+  );
+  return specialists
+    .filter((s) => s.status !== 'retired' || keep.has(s))
+    .map((s) =>
+      s.status === 'retired' && s.definition.system_prompt !== '' && nowMs - retiredAt(s) >= STATE_BOUNDS.retiredPromptMs
+        ? { ...s, definition: { ...s.definition, system_prompt: '' } }
+        : s,
+    );
+}
