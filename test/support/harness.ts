@@ -36,7 +36,7 @@ export interface Harness {
 let counter = 0;
 
 /** Quiet SDK logs in tests (warnings and errors only); set PANTHEON_TEST_LOG=INFO to see more. */
-function installQuietRuntime(): void {
+export function installQuietRuntime(): void {
   try {
     Runtime.install({ logger: new DefaultLogger((process.env.PANTHEON_TEST_LOG as 'INFO' | undefined) ?? 'WARN') });
   } catch {
@@ -64,8 +64,21 @@ export interface HarnessOptions {
   alertWebhookUrl?: string;
 }
 
-export async function startHarness(name: string, options: HarnessOptions = {}): Promise<Harness> {
+/** The connections a harness's workers and gate use: the suite's dev server, or a test server. */
+export interface HarnessConnections {
+  nativeConnection: NativeConnection;
+  client: Client;
+}
+
+/**
+ * The real parts of a harness on connections the caller owns: offline provider, SQLite memory,
+ * a budget gate with a ledger of its own, the task worker and the ledger worker (same bundle).
+ * startHarness runs them on the suite's dev server; test/support/time-skipping.ts on a
+ * time-skipping test server. Its `stop` ends the workers, provider and memory, not the connections.
+ */
+export async function startPantheonWorkers(name: string, connections: HarnessConnections, options: HarnessOptions = {}): Promise<Harness> {
   installQuietRuntime();
+  const { nativeConnection, client } = connections;
   const id = `${name}-${process.pid}-${++counter}`;
   const dir = path.join(process.env.PANTHEON_TEST_DIR ?? '/tmp', id);
   fs.mkdirSync(dir, { recursive: true });
@@ -81,9 +94,6 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
   const memory = await openMemoryStore({ kind: 'sqlite', file: path.join(dir, 'memory.sqlite') });
   const alerter = createAlerter({ logger: createLogger({ level: 'silent' }), webhookUrl: options.alertWebhookUrl });
   const taskQueue = `test-${id}`;
-  const nativeConnection = await NativeConnection.connect({ address: testAddress() });
-  const connection = await Connection.connect({ address: testAddress() });
-  const client = new Client({ connection, namespace: 'default' });
   const budgetQueue = `${taskQueue}-budget`;
   const gate = createBudgetGate({ client, taskQueue: budgetQueue, limits: options.limits ?? GENEROUS_LIMITS, ledgerId: `ledger-${id}`, onAlert: budgetAlertSink(alerter) });
   await gate.ensureLedger();
@@ -100,6 +110,7 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
       alerter,
       bills: gate,
     },
+    ledger: gate,
     workflowBundle: { codePath: process.env.PANTHEON_TEST_BUNDLE! },
   });
   const ledgerWorker = await createLedgerWorker({ connection: nativeConnection, namespace: 'default', taskQueue: budgetQueue, workflowBundle: { codePath: process.env.PANTHEON_TEST_BUNDLE! } });
@@ -115,10 +126,23 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
     async stop() {
       worker.shutdown();
       await running;
-      await nativeConnection.close();
-      await connection.close();
       await memory.close();
       await provider.close();
+    },
+  };
+}
+
+export async function startHarness(name: string, options: HarnessOptions = {}): Promise<Harness> {
+  const nativeConnection = await NativeConnection.connect({ address: testAddress() });
+  const connection = await Connection.connect({ address: testAddress() });
+  const client = new Client({ connection, namespace: 'default' });
+  const workers = await startPantheonWorkers(name, { nativeConnection, client }, options);
+  return {
+    ...workers,
+    async stop() {
+      await workers.stop();
+      await nativeConnection.close();
+      await connection.close();
     },
   };
 }

@@ -1,0 +1,65 @@
+import { startTask } from '../../src/client/submit-task';
+import { TaskInputSchema } from '../../src/tasks/task-input';
+import { TaskCostUsd, TaskStatus } from '../../src/workflows/search-attributes';
+import type { TaskOutcome } from '../../src/workflows/task-state';
+import { billed } from '../support/billed';
+import { startTimeSkippingHarness, type TimeSkippingHarness } from '../support/time-skipping';
+
+/** What the God tests rely on from the time-skipping test server, checked on its own. */
+
+let h: TimeSkippingHarness;
+
+beforeAll(async () => {
+  h = await startTimeSkippingHarness('time-skipping');
+}, 120_000);
+
+afterAll(async () => {
+  await h?.stop();
+});
+
+const databaseTask = () => TaskInputSchema.parse({ objective: 'Add a created_at column with an index to the orders table in Postgres' });
+
+describe('the harness on the time-skipping test server', () => {
+  it('runs an agentTask end to end with its search attributes, and the ledger settles exactly what the provider billed', async () => {
+    const handle = await startTask(h.client, h.taskQueue, databaseTask(), `ts-task-${Date.now()}`);
+    const outcome: TaskOutcome = await handle.result();
+
+    expect(outcome.status).toBe('completed');
+    const attrs = (await handle.describe()).typedSearchAttributes;
+    expect(attrs.get(TaskStatus)).toBe('completed');
+    expect(attrs.get(TaskCostUsd)).toBeCloseTo(outcome.costUsd, 10);
+    const snapshot = await h.gate.snapshot();
+    const day = snapshot.scopes.find((s) => s.scope === 'system:day')!;
+    const bill = billed(h.provider.calls().filter((c) => c.task === outcome.taskId));
+    expect(bill).toBeGreaterThan(0);
+    expect(day.settledUsd).toBeCloseTo(bill, 10);
+    expect(outcome.costUsd).toBeCloseTo(bill, 10);
+  });
+
+  it('skips a simulated day in well under a second of wall time when nothing is in flight', async () => {
+    const before = await h.nowMs();
+    const wall = Date.now();
+    await h.sleep(24 * 3600_000);
+
+    expect((await h.nowMs()) - before).toBeGreaterThanOrEqual(24 * 3600_000);
+    expect(Date.now() - wall).toBeLessThan(5_000);
+  });
+
+  it('keeps server time at wall pace while activities are in flight, so a slow LLM call does not time out in skipped time', async () => {
+    h.provider.setLatency(300);
+    try {
+      const handle = await startTask(h.client, h.taskQueue, databaseTask(), `ts-inflight-${Date.now()}`);
+      const before = await h.nowMs();
+      await h.sleep(3600_000);
+
+      expect((await h.nowMs()) - before).toBeGreaterThanOrEqual(3600_000);
+      const described = await handle.describe();
+      expect(described.status.name).toBe('COMPLETED');
+      // The task took seconds of server time (its real run), not a skipped hour.
+      expect(described.closeTime!.getTime() - described.startTime.getTime()).toBeLessThan(60_000);
+      expect((await handle.result()).status).toBe('completed');
+    } finally {
+      h.provider.setLatency(0);
+    }
+  });
+});
