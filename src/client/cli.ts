@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 import { budgetCommand, BUDGET_USAGE } from './commands/budget';
 import { dlqCommand, DLQ_USAGE } from './commands/dlq';
+import { godCommand, GOD_USAGE } from './commands/god';
 import { listCommand } from './commands/list';
+import { reviewCommand, REVIEW_USAGE } from './commands/review';
 import { statusCommand } from './commands/status';
 import { submitCommand, SUBMIT_USAGE } from './commands/submit';
 import { exitOnError } from './exit';
@@ -15,8 +17,10 @@ usage:
   pantheon list [--status S] [--specialist NAME] [--limit N]
   ${DLQ_USAGE.split('\n').join('\n  ')}
   ${BUDGET_USAGE.split('\n').join('\n  ')}
+  ${GOD_USAGE.split('\n').join('\n  ')}
+  ${REVIEW_USAGE.split('\n').join('\n  ')}
 
-Environment: TEMPORAL_ADDRESS (default localhost:7233), TEMPORAL_NAMESPACE, PANTHEON_TASK_QUEUE, PANTHEON_LEDGER_ID; see README.`;
+Environment: TEMPORAL_ADDRESS (default localhost:7233), TEMPORAL_NAMESPACE, PANTHEON_TASK_QUEUE, PANTHEON_LEDGER_ID, PANTHEON_GOD_ID; see README.`;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   submit: submitCommand,
@@ -24,6 +28,8 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   list: listCommand,
   dlq: dlqCommand,
   budget: budgetCommand,
+  god: godCommand,
+  review: reviewCommand,
 };
 
 exitOnError(async () => {

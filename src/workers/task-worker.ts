@@ -2,6 +2,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import type { Client } from '@temporalio/client';
 import { createActivities, type ActivityDeps } from '../activities';
 import { createSweeperActivities } from '../activities/sweeper';
+import { createGodWatchdogActivities } from '../activities/ensure-god';
 
 export interface TaskWorkerOptions {
   connection: NativeConnection;
@@ -26,6 +27,7 @@ export function createTaskWorker(options: TaskWorkerOptions): Promise<Worker> {
     activities: {
       ...createActivities(options.deps),
       ...createSweeperActivities({ client: options.client, roster: options.deps.roster, alerter: options.deps.alerter }),
+      ...createGodWatchdogActivities({ client: options.client }),
     },
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     // In-flight LLM calls get this long to finish on Ctrl-C before their activities are abandoned

@@ -1,5 +1,6 @@
 /** The workflow bundle's entry point: every workflow type Pantheon registers. */
 export { agentTask } from './agent-task';
 export { staleTaskSweeper } from './stale-sweeper';
+export { godWatchdog } from './god-watchdog';
 export { stateQuery, flagStaleSignal, requeueSignal } from './agent-task-api';
 export { budgetLedger, BUDGET_LEDGER_ID, BUDGET_LEDGER_TYPE, budgetQuery, reserveUpdate, settleUpdate, releaseUpdate, reserveBatchUpdate, finishBatchUpdate, closeBreakerUpdate, openBreakerUpdate, setOverrideUpdate, setLimitsUpdate } from './budget-ledger';

@@ -5,6 +5,8 @@ import { PantheonError } from '../../errors';
 import { loadRoster } from '../../specialists/roster';
 import { connectClient, workflowUrl } from '../connection';
 import { printOutcome } from '../format';
+import { findGod } from '../god-client';
+import { submitToGod } from '../submit-god';
 import { checkTask, lineageUnder, startTask } from '../submit-task';
 
 export const SUBMIT_USAGE = `pantheon submit "<objective>" [options]
@@ -18,7 +20,9 @@ export const SUBMIT_USAGE = `pantheon submit "<objective>" [options]
   --id ID               the workflow id (default task-<uuid>)
   --parent TASK_ID      start it as a subtask of TASK_ID (same root, one level deeper; the budget's
                         max_spawn_depth applies)
-  --wait                wait for the end and print the result, status and cost`;
+  --wait                wait for the end and print the result, status and cost
+  --direct              start the agentTask directly even when God runs (default: while God runs,
+                        the task goes to God, which decides its route and when it runs)`;
 
 function readJson(source: string): unknown {
   const text = source === '-' ? fs.readFileSync(0, 'utf8') : fs.readFileSync(source, 'utf8');
@@ -40,7 +44,7 @@ function parseInputs(pairs: string[]): Record<string, string> {
 }
 
 /** Builds the raw task from the command line; the schema judges it, not this function. */
-export function taskFromArgs(argv: string[]): { raw: unknown; wait: boolean; id?: string; parent?: string } {
+export function taskFromArgs(argv: string[]): { raw: unknown; wait: boolean; id?: string; parent?: string; direct: boolean } {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -55,11 +59,13 @@ export function taskFromArgs(argv: string[]): { raw: unknown; wait: boolean; id?
       id: { type: 'string' },
       parent: { type: 'string' },
       wait: { type: 'boolean', default: false },
+      direct: { type: 'boolean', default: false },
     },
   });
+  const direct = values.direct ?? false;
   if (values.json !== undefined) {
     if (positionals.length) throw PantheonError.of('invalid_input', 'give the objective either as an argument or in --json, not both', { details: { field: 'objective' } });
-    return { raw: readJson(values.json), wait: values.wait ?? false, id: values.id, parent: values.parent };
+    return { raw: readJson(values.json), wait: values.wait ?? false, id: values.id, parent: values.parent, direct };
   }
   if (positionals.length !== 1) {
     throw PantheonError.of('invalid_input', `objective: expected one quoted objective, got ${positionals.length} arguments\n${SUBMIT_USAGE}`, { details: { field: 'objective' } });
@@ -71,12 +77,12 @@ export function taskFromArgs(argv: string[]): { raw: unknown; wait: boolean; id?
   if (values.constraint) raw.constraints = values.constraint;
   if (values.input) raw.inputs = parseInputs(values.input);
   if (values.requires) raw.requires = values.requires;
-  return { raw, wait: values.wait ?? false, id: values.id, parent: values.parent };
+  return { raw, wait: values.wait ?? false, id: values.id, parent: values.parent, direct };
 }
 
 export async function submitCommand(argv: string[]): Promise<void> {
   const config = loadConfig();
-  const { raw, wait, id, parent } = taskFromArgs(argv);
+  const { raw, wait, id, parent, direct } = taskFromArgs(argv);
   const task = checkTask(raw, loadRoster(config.rosterDir));
   if (parent !== undefined && task.lineage) {
     throw PantheonError.of('invalid_input', '--parent: the task already names its lineage; give one or the other', { details: { field: '--parent' } });
@@ -84,8 +90,13 @@ export async function submitCommand(argv: string[]): Promise<void> {
   const { client, close } = await connectClient(config);
   try {
     if (parent !== undefined) task.lineage = await lineageUnder(client, parent);
+    const { god } = direct ? { god: undefined } : await findGod(client, config);
+    if (god) {
+      await submitToGod(god, config, task, { taskId: id, wait });
+      return;
+    }
     const handle = await startTask(client, config.temporal.taskQueue, task, id);
-    console.log(`started ${handle.workflowId}`);
+    console.log(`started ${handle.workflowId}${direct ? '' : ` (God "${config.god.id}" is not running: started directly)`}`);
     console.log(`web ui  ${workflowUrl(config, handle.workflowId)}`);
     if (wait) printOutcome(await handle.result());
   } finally {

@@ -1,0 +1,187 @@
+import type { Client } from '@temporalio/client';
+import { parseArgs } from 'node:util';
+import { loadConfig, type PantheonConfig } from '../../config/env';
+import { PantheonError } from '../../errors';
+import type { GoalInput } from '../../god/messages';
+import {
+  addGoalUpdate,
+  godDecisionsQuery,
+  godGoalsQuery,
+  godQueueQuery,
+  godStatusQuery,
+  pauseUpdate,
+  removeGoalUpdate,
+  resumeUpdate,
+  setExperimentalShareUpdate,
+} from '../../workflows/god-api';
+import { DEFAULT_TEMPORAL_ADDRESS, workflowUrl } from '../connection';
+import { goalFromFlags, invalid, numberFlag, pauseFrom, removeGoalFrom, shareFrom } from '../god-args';
+import { connectOrExplain, godQuery, godUpdate, withGod } from '../god-client';
+import { startGod } from '../god-start';
+import { renderDecisions, renderGoals, renderGodStatus, renderQueue, runwayLines } from '../god-view';
+import { ensureGodWatchdogSchedule, watchdogScheduleId } from '../god-watchdog-schedule';
+import { loadGoalsFile, parseGoalOrGoals, readGoalsText } from '../goals-file';
+
+export const GOD_USAGE = `pantheon god status [--json]               the runway (budget, spent, reserved, remaining, burn rate,
+                                           when it runs out; lanes apart), queue/review/in-flight counts, paused
+pantheon god queue [--json]                every task God holds: its decision, and why it waits
+pantheon god goals [--json]                the standing goals
+pantheon god decisions [--limit N] [--json] God's newest decisions, oldest first
+pantheon god start [--goals FILE]          start God (a no-op if it runs) and its watchdog Schedule
+pantheon god pause [--reason TEXT]         stop admitting and generating (in-flight tasks go on)
+pantheon god resume [--reason TEXT]
+pantheon god add-goal --file FILE | --objective TEXT [--id ID] [--value 1-10] [--cadence MINUTES]
+                      [--share 0-1] [--lane main|experimental] [--tasks-per-run 1-5]
+pantheon god remove-goal <goal-id>
+pantheon god share <0..0.5> --reason TEXT [--by NAME]  the experimental lane's share of the day (audited)`;
+
+const json = (value: unknown) => console.log(JSON.stringify(value, null, 2));
+
+/** Are any workers polling God's task queue? God (and its tasks) do nothing without one. */
+async function workflowPollers(client: Client, namespace: string, taskQueue: string): Promise<number | undefined> {
+  try {
+    // taskQueueType 1: workflow tasks.
+    const res = await client.workflowService.describeTaskQueue({ namespace, taskQueue: { name: taskQueue }, taskQueueType: 1 });
+    return res.pollers?.length ?? 0;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `pantheon god start` and `npm run god`: God (idempotently) and its watchdog Schedule. A goals
+ * file is checked completely before anything is started.
+ */
+export async function godStartCommand(argv: string[], config: PantheonConfig = loadConfig()): Promise<void> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { goals: { type: 'string' } } });
+  if (positionals.length) throw invalid('god start', `unexpected argument "${positionals[0]}" (goals come with --goals FILE)`);
+  const goals: GoalInput[] | undefined = values.goals === undefined ? undefined : loadGoalsFile(values.goals);
+  const godId = config.god.id;
+  const taskQueue = config.temporal.taskQueue;
+  const address = config.temporal.address ?? DEFAULT_TEMPORAL_ADDRESS;
+  const { client, close } = await connectOrExplain(config);
+  try {
+    const result = await startGod(client, { godId, taskQueue, goals });
+    const scheduleId = watchdogScheduleId(godId);
+    const schedule = await ensureGodWatchdogSchedule(client, { godId, taskQueue, goals, scheduleId });
+    if (result.outcome === 'started') {
+      const from = goals ? ` with ${goals.length} goal(s) from ${values.goals}` : ' with no goals (add some: pantheon god add-goal)';
+      const previous = result.previous && result.previous !== 'none' ? ` (its last run had ${result.previous})` : '';
+      console.log(`God started: workflow ${godId}, run ${result.runId}, task queue ${taskQueue}, at ${address}${from}${previous}`);
+    } else {
+      console.log(`God is already running: workflow ${godId}, run ${result.runId}; nothing started`);
+      if (goals) console.log(`  the goals in ${values.goals} were not applied to the running God: add them with pantheon god add-goal --file ${values.goals}`);
+    }
+    console.log(`watchdog: Schedule ${scheduleId} ${schedule} (every 5m it starts God again if God is not running${goals ? `, with the goals of ${values.goals}` : ''})`);
+    console.log(`web ui    ${workflowUrl(config, godId)}`);
+    const pollers = await workflowPollers(client, config.temporal.namespace, taskQueue);
+    if (pollers === 0) console.log(`note: no worker polls task queue ${taskQueue} yet: God waits until one does (npm run worker)`);
+  } finally {
+    await close();
+  }
+}
+
+async function addGoalCommand(args: string[], config: PantheonConfig): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      file: { type: 'string' },
+      id: { type: 'string' },
+      objective: { type: 'string' },
+      value: { type: 'string' },
+      cadence: { type: 'string' },
+      share: { type: 'string' },
+      lane: { type: 'string' },
+      'tasks-per-run': { type: 'string' },
+    },
+  });
+  if (positionals.length) throw invalid('add-goal', `unexpected argument "${positionals[0]}" (give --objective TEXT or --file FILE)`);
+  const { file, ...flags } = values;
+  if (file !== undefined && Object.values(flags).some((v) => v !== undefined)) throw invalid('--file', 'give either --file or --objective and its flags, not both');
+  const goals = file === undefined ? [goalFromFlags(flags)] : parseGoalOrGoals(readGoalsText(file), file);
+  await withGod(config, async (god) => {
+    for (const goal of goals) {
+      const added = await godUpdate(god, addGoalUpdate, goal);
+      console.log(`goal added: ${added.id} (value ${added.value}, every ${added.cadenceMinutes} min, ${Math.round(added.budgetShare * 100)}% of the day at most, ${added.lane} lane)`);
+    }
+  });
+}
+
+export async function godCommand(argv: string[]): Promise<void> {
+  const [sub = 'status', ...args] = argv;
+  const config = loadConfig();
+  const viewFlags = { json: { type: 'boolean', default: false } } as const;
+
+  switch (sub) {
+    case 'status':
+    case 'queue':
+    case 'goals': {
+      const { values } = parseArgs({ args, options: viewFlags });
+      await withGod(config, async (god) => {
+        const now = Date.now();
+        if (sub === 'status') {
+          const status = await godQuery(god, godStatusQuery);
+          console.log(values.json ? JSON.stringify(status, null, 2) : renderGodStatus(status, { address: god.address, namespace: god.namespace, nowMs: now }));
+        } else if (sub === 'queue') {
+          const queue = await godQuery(god, godQueueQuery);
+          console.log(values.json ? JSON.stringify(queue, null, 2) : renderQueue(queue, now));
+        } else {
+          const goals = await godQuery(god, godGoalsQuery);
+          console.log(values.json ? JSON.stringify(goals, null, 2) : renderGoals(goals, now));
+        }
+      });
+      return;
+    }
+    case 'decisions': {
+      const { values } = parseArgs({ args, options: { ...viewFlags, limit: { type: 'string', default: '30' } } });
+      const limit = numberFlag('--limit', values.limit)!;
+      if (!Number.isInteger(limit) || limit < 1) throw invalid('--limit', `expected a positive whole number, got "${values.limit}"`);
+      await withGod(config, async (god) => {
+        const records = await godQuery(god, godDecisionsQuery);
+        if (values.json) json(records.slice(-limit));
+        else console.log(renderDecisions(records, limit));
+      });
+      return;
+    }
+    case 'start':
+      await godStartCommand(args, config);
+      return;
+    case 'pause':
+    case 'resume': {
+      const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { reason: { type: 'string' } } });
+      if (positionals.length) throw invalid('--reason', `unexpected argument "${positionals[0]}" (give the reason with --reason TEXT)`);
+      const arg = pauseFrom(values.reason);
+      await withGod(config, async (god) => {
+        const status = await godUpdate(god, sub === 'pause' ? pauseUpdate : resumeUpdate, arg);
+        console.log(status.paused ? `God paused: "${status.paused.reason}" (nothing is generated or admitted; in-flight tasks go on)` : 'God resumed: generating and admitting again');
+        console.log(`tasks: ${status.queued} queued, ${status.awaitingReview} awaiting review, ${status.inFlight} in flight`);
+      });
+      return;
+    }
+    case 'add-goal':
+      await addGoalCommand(args, config);
+      return;
+    case 'remove-goal': {
+      const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
+      const arg = removeGoalFrom(positionals);
+      await withGod(config, async (god) => {
+        const { removed } = await godUpdate(god, removeGoalUpdate, arg);
+        console.log(`goal removed: ${removed}`);
+      });
+      return;
+    }
+    case 'share': {
+      const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { reason: { type: 'string' }, by: { type: 'string' } } });
+      const arg = shareFrom(positionals, values.reason, values.by);
+      await withGod(config, async (god) => {
+        const runway = await godUpdate(god, setExperimentalShareUpdate, arg);
+        console.log(`experimental share set to ${arg.share} by ${arg.by ?? 'operator'}: "${arg.reason}"`);
+        console.log(runwayLines(runway, Date.now()).join('\n'));
+      });
+      return;
+    }
+    default:
+      throw PantheonError.of('invalid_input', `god: unknown subcommand "${sub}"\n${GOD_USAGE}`, { details: { field: 'subcommand' } });
+  }
+}

@@ -1,0 +1,37 @@
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../../config/env';
+import { PantheonError } from '../../errors';
+import { godReviewsQuery, reviewDecisionUpdate } from '../../workflows/god-api';
+import { reviewFrom } from '../god-args';
+import { godQuery, godUpdate, withGod } from '../god-client';
+import { decisionLabel, renderReviews } from '../god-view';
+
+export const REVIEW_USAGE = `pantheon review list [--json]              tasks God holds for a human decision, with why
+pantheon review approve <task-id> [--reason TEXT] [--by NAME]   run it as God decided
+pantheon review reject <task-id> [--reason TEXT] [--by NAME]    it ends rejected, with the reason`;
+
+export async function reviewCommand(argv: string[]): Promise<void> {
+  const [sub = 'list', ...args] = argv;
+  const config = loadConfig();
+  if (sub === 'list') {
+    const { values } = parseArgs({ args, options: { json: { type: 'boolean', default: false } } });
+    await withGod(config, async (god) => {
+      const reviews = await godQuery(god, godReviewsQuery);
+      console.log(values.json ? JSON.stringify(reviews, null, 2) : renderReviews(reviews, Date.now()));
+    });
+    return;
+  }
+  if (sub === 'approve' || sub === 'reject') {
+    const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { reason: { type: 'string' }, by: { type: 'string' } } });
+    const arg = reviewFrom(sub, positionals, values.reason, values.by);
+    await withGod(config, async (god) => {
+      const item = await godUpdate(god, reviewDecisionUpdate, arg);
+      const verdict = sub === 'approve' ? 'approved' : 'rejected';
+      console.log(`${arg.taskId} ${verdict} by ${arg.by ?? 'operator'}${arg.reason ? `: "${arg.reason}"` : ''}`);
+      if (sub === 'approve') console.log(`  it runs as decided${item.decision ? ` (${decisionLabel(item.decision)})` : ''} when the runway admits it; now ${item.status.replace(/_/g, ' ')}`);
+      else console.log('  it ends rejected with this reason');
+    });
+    return;
+  }
+  throw PantheonError.of('invalid_input', `review: unknown subcommand "${sub}"\n${REVIEW_USAGE}`, { details: { field: 'subcommand' } });
+}

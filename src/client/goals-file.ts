@@ -1,0 +1,84 @@
+import fs from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { PantheonError } from '../errors';
+import { GoalInputSchema, GoalsFileSchema, type GoalInput } from '../god/messages';
+
+/**
+ * Goals files: `goals:` and a list of goals (objective, value, cadenceMinutes, budgetShare, lane,
+ * tasksPerRun), in YAML or JSON (JSON is YAML). Checked completely before anything is sent, so a
+ * bad file starts nothing; the error names the file and the field.
+ *
+ * @example
+ *   const goals = loadGoalsFile('goals.example.yaml'); // GoalInput[]
+ */
+
+function invalid(file: string, field: string, message: string): PantheonError {
+  return PantheonError.of('invalid_input', `goals file ${file}: ${field ? `${field}: ` : ''}${message}`, { details: { file, field } });
+}
+
+/** The first zod issue as field and message; an unknown key names itself. */
+function firstIssue(error: z.ZodError): { field: string; message: string } {
+  const issue = error.issues[0];
+  const at = issue.path.map(String).join('.');
+  if (issue.code === 'unrecognized_keys') {
+    return { field: [at, issue.keys[0]].filter(Boolean).join('.'), message: 'unknown field (known: id, objective, value, cadenceMinutes, budgetShare, lane, tasksPerRun)' };
+  }
+  return { field: at, message: issue.message };
+}
+
+function parseText(text: string, file: string): unknown {
+  try {
+    return parseYaml(text);
+  } catch (err) {
+    throw invalid(file, '', `not valid YAML or JSON: ${(err as Error).message.split('\n')[0]}`);
+  }
+}
+
+function uniqueIds(goals: GoalInput[], file: string, prefix: string): GoalInput[] {
+  const seen = new Set<string>();
+  goals.forEach((goal, i) => {
+    if (seen.has(goal.id)) throw invalid(file, `${prefix}${i}.id`, `duplicate id "${goal.id}"`);
+    seen.add(goal.id);
+  });
+  return goals;
+}
+
+/** Parses a goals file's text (`{ goals: [...] }`); `file` names the source in errors. */
+export function parseGoalsFile(text: string, file: string): GoalInput[] {
+  const raw = parseText(text, file);
+  if (raw === null || raw === undefined) throw invalid(file, 'goals', 'the file is empty: expected "goals:" and a list of goals');
+  const parsed = GoalsFileSchema.safeParse(raw);
+  if (!parsed.success) {
+    const { field, message } = firstIssue(parsed.error);
+    throw invalid(file, field, message);
+  }
+  return uniqueIds(parsed.data.goals, file, 'goals.');
+}
+
+/**
+ * One goal or several, for `pantheon god add-goal --file`: a goals file, or a single goal object.
+ */
+export function parseGoalOrGoals(text: string, file: string): GoalInput[] {
+  const raw = parseText(text, file);
+  if (raw !== null && typeof raw === 'object' && !Array.isArray(raw) && 'goals' in raw) return parseGoalsFile(text, file);
+  const parsed = GoalInputSchema.safeParse(raw);
+  if (!parsed.success) {
+    const { field, message } = firstIssue(parsed.error);
+    throw invalid(file, field, message);
+  }
+  return [parsed.data];
+}
+
+export function readGoalsText(file: string): string {
+  try {
+    return file === '-' ? fs.readFileSync(0, 'utf8') : fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw invalid(file, '', `cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+}
+
+/** Reads and validates a goals file. */
+export function loadGoalsFile(file: string): GoalInput[] {
+  return parseGoalsFile(readGoalsText(file), file);
+}

@@ -1,0 +1,108 @@
+import { isGrpcDeadlineError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, type Client, type WorkflowHandle } from '@temporalio/client';
+import type { QueryDefinition, UpdateDefinition } from '@temporalio/common';
+import type { PantheonConfig } from '../config/env';
+import { PantheonError } from '../errors';
+import { connectClient, DEFAULT_TEMPORAL_ADDRESS } from './connection';
+import { godExecution } from './god-start';
+
+/**
+ * The CLI's way to God: connect, make sure God runs (or say how to start it), and talk to it with
+ * a deadline, so a God whose worker is down is an error that says so, not a hang.
+ */
+
+/** How long God gets to answer a query or an update: at once when a worker runs its task queue. */
+export const GOD_TIMEOUT_MS = 15_000;
+
+export interface GodSession {
+  client: Client;
+  handle: WorkflowHandle;
+  godId: string;
+  address: string;
+  namespace: string;
+  taskQueue: string;
+}
+
+export const HOW_TO_START_GOD = 'start it with `npm run god` (or `pantheon god start [--goals FILE]`)';
+
+/** God is not running: why, and how to start it. */
+export function godNotRunning(godId: string, status: string, address: string, namespace: string): PantheonError {
+  const found = status === 'NOT_FOUND' ? `no workflow "${godId}"` : `workflow "${godId}" is ${status.toLowerCase().replace(/_/g, ' ')}`;
+  return PantheonError.of('invalid_input', `God is not running (${found} in namespace "${namespace}" at ${address}): ${HOW_TO_START_GOD}`, {
+    details: { godId, status },
+  });
+}
+
+export async function connectOrExplain(config: PantheonConfig): Promise<Awaited<ReturnType<typeof connectClient>>> {
+  const address = config.temporal.address ?? DEFAULT_TEMPORAL_ADDRESS;
+  try {
+    return await connectClient(config);
+  } catch (err) {
+    throw new Error(`cannot reach Temporal at ${address}: ${(err as Error).message} (is the server up? TEMPORAL_ADDRESS names it)`);
+  }
+}
+
+/** The running God as a session, or undefined (with the status found) when it is not running. */
+export async function findGod(client: Client, config: PantheonConfig): Promise<{ god?: GodSession; status: string }> {
+  const godId = config.god.id;
+  const execution = await client.withDeadline(Date.now() + GOD_TIMEOUT_MS, () => godExecution(client, godId));
+  if (execution.status !== 'RUNNING') return { status: execution.status };
+  return {
+    status: execution.status,
+    god: {
+      client,
+      handle: client.workflow.getHandle(godId),
+      godId,
+      address: config.temporal.address ?? DEFAULT_TEMPORAL_ADDRESS,
+      namespace: config.temporal.namespace,
+      taskQueue: execution.taskQueue ?? config.temporal.taskQueue,
+    },
+  };
+}
+
+/** Runs `body` with God's deadline; a God that does not answer is an error that says why it may not. */
+export async function answered<T>(god: GodSession, body: () => Promise<T>): Promise<T> {
+  try {
+    return await god.client.withDeadline(Date.now() + GOD_TIMEOUT_MS, body);
+  } catch (err) {
+    if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || isGrpcDeadlineError(err)) {
+      throw new Error(
+        `God (workflow "${god.godId}" at ${god.address}) did not answer within ${GOD_TIMEOUT_MS / 1000} s: is a worker polling its task queue "${god.taskQueue}"? ` +
+          '(`npm run worker`). An update may still be applied when one does: check with `pantheon god status`.',
+      );
+    }
+    throw err;
+  }
+}
+
+/** Runs `body` against the running God, or fails with how to start it. */
+export async function withGod<T>(config: PantheonConfig, body: (god: GodSession) => Promise<T>): Promise<T> {
+  const { client, close } = await connectOrExplain(config);
+  try {
+    const { god, status } = await findGod(client, config);
+    if (!god) throw godNotRunning(config.god.id, status, config.temporal.address ?? DEFAULT_TEMPORAL_ADDRESS, config.temporal.namespace);
+    return await answered(god, () => body(god));
+  } finally {
+    await close();
+  }
+}
+
+/** The validator's refusal without the update's name in front (the CLI says which update). */
+export function refusalMessage(updateName: string, message: string): string {
+  return message.startsWith(`${updateName}: `) ? message.slice(updateName.length + 2) : message;
+}
+
+/** Runs an update; a refusal by God's validator becomes an `invalid_input` error with its message. */
+export async function godUpdate<Ret, Arg>(god: GodSession, def: UpdateDefinition<Ret, [Arg]> | UpdateDefinition<Ret, [Arg?]>, arg: Arg): Promise<Ret> {
+  try {
+    return await god.handle.executeUpdate<Ret, [Arg]>(def.name, { args: [arg] });
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) {
+      throw PantheonError.of('invalid_input', `God refused ${def.name}: ${refusalMessage(def.name, err.cause?.message ?? err.message)}`, { cause: err });
+    }
+    throw err;
+  }
+}
+
+export function godQuery<Ret>(god: GodSession, def: QueryDefinition<Ret, []>): Promise<Ret> {
+  return god.handle.query(def);
+}

@@ -1,0 +1,188 @@
+import type { DecisionRecord, GoalState } from '../god/types';
+import type { ChainOutcome } from '../tasks/chain';
+import type { GodStatusView, LaneView, QueueItemView, RunwayView } from '../workflows/god-api';
+import { bar, formatLimit, formatSpend, span } from './budget-view';
+
+/**
+ * `pantheon god …` and `pantheon review …` as text. Pure: views in, lines out, the reader's clock
+ * passed in, so the exact text is unit-tested without a server.
+ *
+ *   runway    day 2025-03-04: $1.2300 spent + $0.4000 reserved of $20.00, $18.37 left
+ *   burn rate $0.1200/h: runs out at 2025-03-04T22:40Z (in 12h 25m)
+ */
+
+const iso = (ms: number) => new Date(ms).toISOString().replace(/:\d\d\.\d{3}Z$/, 'Z');
+
+/** An instant with its distance from now: `2025-03-04T10:15Z (3m ago)` / `(in 2h 5m)`. */
+export function when(ms: number, nowMs: number): string {
+  return ms <= nowMs ? `${iso(ms)} (${span(nowMs - ms)} ago)` : `${iso(ms)} (in ${span(ms - nowMs)})`;
+}
+
+const pct = (share: number) => `${Math.round(share * 100)}%`;
+
+/** `route → DatabaseAgent`, `chain ResearchAgent → DatabaseAgent`, `review`. */
+export function decisionLabel(decision: { kind: string; specialist?: string; plan?: string[] }): string {
+  if (decision.plan?.length) return `${decision.kind} ${decision.plan.join(' → ')}`;
+  return decision.specialist ? `${decision.kind} → ${decision.specialist}` : decision.kind;
+}
+
+/** One lane: its share, a bar of spent (#) and reserved (+) against its budget, what is left. */
+export function laneLine(lane: LaneView, labelWidth = 12): string {
+  const money = `${formatSpend(lane.spentUsd)} spent + ${formatSpend(lane.reservedUsd)} reserved of ${formatLimit(lane.budgetUsd)}, ${formatSpend(lane.remainingUsd)} left`;
+  return `${lane.lane.padEnd(labelWidth)} ${pct(lane.share).padStart(4)}  ${bar(lane.spentUsd, lane.reservedUsd, lane.budgetUsd)}  ${money}`;
+}
+
+/**
+ * When the rest of the day's budget runs out at the current burn rate: the hour it does, or that it
+ * lasts the day.
+ */
+export function runsOutLine(runway: RunwayView, nowMs: number): string {
+  const rate = `${formatSpend(runway.burnRateUsdPerHour)}/h`;
+  if (runway.remainingUsd <= 0) return `${rate}: the day's budget is spent`;
+  if (runway.runsOutAtMs === undefined) return `${rate}: lasts the day at this rate`;
+  return `${rate}: runs out at ${when(runway.runsOutAtMs, nowMs)}`;
+}
+
+/** The runway block of `pantheon god status`. */
+export function runwayLines(runway: RunwayView | undefined, nowMs: number): string[] {
+  if (!runway) return ['runway     not read from the budget ledger yet (God reads it every tick; is the ledger running?)'];
+  const lines = [
+    `runway     day ${runway.dayKey}, as of ${when(runway.asOfMs, nowMs)}`,
+    `  budget     ${formatLimit(runway.budgetUsd)}`,
+    `  spent      ${formatSpend(runway.spentUsd)}`,
+    `  reserved   ${formatSpend(runway.reservedUsd)}`,
+    `  remaining  ${formatSpend(runway.remainingUsd)}`,
+    `  paced      ${formatSpend(runway.pacedAllowanceUsd)} may be spent by now`,
+    `  burn rate  ${runsOutLine(runway, nowMs)}`,
+    `  breaker    ${runway.breakerOpen ? 'OPEN: God admits nothing until it closes (pantheon budget)' : 'closed'}`,
+    '  lanes ([#] spent, [+] reserved, [.] free)',
+  ];
+  const width = Math.max(...runway.lanes.map((l) => l.lane.length));
+  for (const lane of runway.lanes) lines.push(`    ${laneLine(lane, width)}`);
+  return lines;
+}
+
+export interface GodStatusOptions {
+  address: string;
+  namespace: string;
+  nowMs: number;
+}
+
+/** The whole `pantheon god status` text, ending without a newline. */
+export function renderGodStatus(status: GodStatusView, options: GodStatusOptions): string {
+  const now = options.nowMs;
+  const c = status.counters;
+  const lines = [
+    `God ${status.workflowId} (run ${status.runId}) at ${options.address}, namespace ${options.namespace}`,
+    status.paused ? `state      PAUSED since ${when(status.paused.sinceMs, now)}: "${status.paused.reason}" (pantheon god resume)` : 'state      running',
+    `tasks      ${status.queued} queued, ${status.awaitingReview} awaiting review, ${status.inFlight} in flight`,
+    `goals      ${status.goals}; spawned specialists live: ${status.liveSpawned}`,
+    ...runwayLines(status.runway, now),
+    `counters   submitted ${c.submitted}, generated ${c.generated} (${c.duplicates} duplicates dropped), started ${c.started}, finished ${c.finished}, rejected ${c.rejected}, dropped ${c.dropped}, reviewed ${c.reviewed}, spawned ${c.spawned}`,
+    `workflow   state ${(status.stateBytes / 1024).toFixed(1)} KiB (v${status.stateVersion}), history ${status.historyLength} events, continued as new ${c.continuedAsNew} times${status.lastTickMs === undefined ? '' : `, last tick ${when(status.lastTickMs, now)}`}`,
+  ];
+  return lines.join('\n');
+}
+
+function objectiveOf(item: QueueItemView, max = 70): string {
+  const one = item.objective.replace(/\s+/g, ' ');
+  return one.length > max ? `${one.slice(0, max - 1)}…` : one;
+}
+
+/** One queued task and, below it, its decision and why it waits. */
+export function queueItemLines(item: QueueItemView, nowMs: number): string[] {
+  const density = item.valueDensity === undefined ? '' : `  density ${item.valueDensity.toFixed(2)}`;
+  const from = item.goalId ? `goal ${item.goalId}` : item.source;
+  const lines = [`${item.taskId}  ${item.status.padEnd(15)} ${item.priority.padEnd(8)} ${item.lane.padEnd(12)} ${from}${density}  since ${when(item.submittedAtMs, nowMs)}`, `  "${objectiveOf(item)}"`];
+  if (item.decision) lines.push(`  decision: ${decisionLabel(item.decision)}: ${item.decision.reason}`);
+  if (item.review) lines.push(`  review: ${item.review.reasons.join('; ')}; the default applies at ${when(item.review.deadlineMs, nowMs)}`);
+  if (item.waitReason) lines.push(`  waiting: ${item.waitReason}`);
+  return lines;
+}
+
+/** `pantheon god queue`: every task God holds, in its order. */
+export function renderQueue(items: QueueItemView[], nowMs: number): string {
+  if (items.length === 0) return "God's queue is empty";
+  const counts = new Map<string, number>();
+  for (const item of items) counts.set(item.status, (counts.get(item.status) ?? 0) + 1);
+  const summary = [...counts].map(([s, n]) => `${n} ${s.replace(/_/g, ' ')}`).join(', ');
+  return [`${items.length} task(s) in God's queue: ${summary}`, ...items.flatMap((item) => queueItemLines(item, nowMs))].join('\n');
+}
+
+/** `pantheon review list`: tasks waiting for a human, with why and until when. */
+export function renderReviews(items: QueueItemView[], nowMs: number): string {
+  if (items.length === 0) return 'no task awaits review';
+  return [
+    `${items.length} task(s) awaiting review (pantheon review approve|reject <task-id> [--reason TEXT])`,
+    ...items.flatMap((item) => {
+      const lines = [`${item.taskId}  ${item.priority}  ${item.lane}  ${item.goalId ? `goal ${item.goalId}` : item.source}`, `  "${objectiveOf(item, 100)}"`];
+      if (item.decision) lines.push(`  proposed: ${decisionLabel(item.decision)}: ${item.decision.reason}`);
+      if (item.review) {
+        lines.push(`  why review: ${item.review.reasons.join('; ')}`);
+        lines.push(`  waiting since ${when(item.review.sinceMs, nowMs)}; the default applies at ${when(item.review.deadlineMs, nowMs)}`);
+      }
+      return lines;
+    }),
+  ].join('\n');
+}
+
+/** `pantheon god goals`. */
+export function renderGoals(goals: GoalState[], nowMs: number): string {
+  if (goals.length === 0) return 'no goals (add one with pantheon god add-goal, or start God with --goals FILE)';
+  return [
+    `${goals.length} goal(s)`,
+    ...goals.flatMap((g) => [
+      `${g.id}  value ${g.value}, every ${g.cadenceMinutes} min, up to ${g.tasksPerRun} task(s) a run, ${pct(g.budgetShare)} of the day at most, ${g.lane} lane`,
+      `  "${g.objective.replace(/\s+/g, ' ')}"`,
+      `  generated ${g.generated} task(s); last ${g.lastGeneratedAtMs ? when(g.lastGeneratedAtMs, nowMs) : 'never'}; spent today ${formatSpend(g.spentTodayUsd)}`,
+    ]),
+  ].join('\n');
+}
+
+/** `pantheon god decisions`: the newest decisions, oldest first. */
+export function renderDecisions(records: DecisionRecord[], limit = 30): string {
+  if (records.length === 0) return 'no decisions yet';
+  const shown = records.slice(-limit);
+  const width = Math.max(...shown.map((r) => r.kind.length));
+  return [
+    `${shown.length === records.length ? 'all' : `newest ${shown.length} of`} ${records.length} decision(s), oldest first`,
+    ...shown.map((r) => `${iso(r.atMs)}  ${r.kind.padEnd(width)}  ${r.taskId ? `${r.taskId}  ` : ''}${r.detail}`),
+  ].join('\n');
+}
+
+/** The kinds of decision records that say what God decided for a task. */
+const DECIDED = new Set(['route', 'chain', 'spawn', 'review', 'reject', 'drop', 'admitted']);
+
+/**
+ * Where a submitted task is on God's decision path, from the queue and the decision log: what God
+ * decided (and why), whether it waits, whether it has started. Undefined while God is still
+ * assessing it.
+ */
+export function decisionPath(taskId: string, queue: QueueItemView[], records: DecisionRecord[]): { done: boolean; lines: string[] } | undefined {
+  const item = queue.find((q) => q.taskId === taskId);
+  const mine = records.filter((r) => r.taskId === taskId && DECIDED.has(r.kind));
+  if (item) {
+    if (!item.decision) return undefined;
+    const lines = [`decision   ${decisionLabel(item.decision)}: ${item.decision.reason}`];
+    if (item.status === 'awaiting_review') lines.push(`review     awaiting a human: ${item.review?.reasons.join('; ') ?? ''} (pantheon review approve|reject ${taskId})`);
+    else if (item.waitReason) lines.push(`queued     ${item.waitReason}`);
+    else lines.push('queued     waiting for the next admission');
+    return { done: false, lines };
+  }
+  if (mine.length === 0) return undefined;
+  const lines = mine.map((r) => `${(r.kind === 'admitted' ? 'started' : r.kind).padEnd(10)} ${r.detail}`);
+  return { done: true, lines };
+}
+
+/** A chain's end: its status, each step (who ran it, what it cost), the last step's result. */
+export function chainOutcomeLines(outcome: ChainOutcome): string[] {
+  const lines = [
+    `status      ${outcome.status}`,
+    `chain       ${outcome.plan.join(' → ')}`,
+    ...outcome.steps.map((s) => `  step ${s.step}  ${(s.ranSpecialist ?? s.specialist).padEnd(16)} ${s.status.padEnd(14)} ${formatSpend(s.costUsd)}${s.reason ? `  ${s.reason}` : ''}`),
+    `cost        ${formatSpend(outcome.costUsd)} (${outcome.tokens} tokens)`,
+  ];
+  if (outcome.reasons.length) lines.push(`reasons     ${outcome.reasons.join('\n            ')}`);
+  if (outcome.result) lines.push(`result\n${outcome.result}`);
+  return lines;
+}

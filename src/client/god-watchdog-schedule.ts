@@ -1,0 +1,58 @@
+import { ScheduleAlreadyRunning, type Client, type ScheduleOptions } from '@temporalio/client';
+import type { Duration } from '@temporalio/common';
+import type { EnsureGodInput } from '../activities/ensure-god';
+import { GOD_WORKFLOW_ID } from '../workflows/god-api';
+
+/** God's watchdog Schedule is named after God: `pantheon-god-watchdog` for the default God. */
+export const watchdogScheduleId = (godId: string) => `${godId}-watchdog`;
+export const GOD_WATCHDOG_SCHEDULE_ID = watchdogScheduleId(GOD_WORKFLOW_ID);
+export const GOD_WATCHDOG_WORKFLOW_TYPE = 'godWatchdog';
+
+export interface GodWatchdogConfig extends EnsureGodInput {
+  /** A Temporal duration; default '5m'. */
+  every?: string;
+  scheduleId?: string;
+}
+
+function options(config: GodWatchdogConfig): ScheduleOptions {
+  const { every = '5m', scheduleId = watchdogScheduleId(config.godId), ...ensure } = config;
+  return {
+    scheduleId,
+    spec: { intervals: [{ every: every as Duration }] },
+    action: {
+      type: 'startWorkflow',
+      workflowType: GOD_WATCHDOG_WORKFLOW_TYPE,
+      workflowId: scheduleId,
+      taskQueue: config.taskQueue,
+      args: [ensure],
+    },
+    // A missed look is not worth catching up: the next one does the same job.
+    policies: { overlap: 'SKIP', catchupWindow: '1m' },
+  };
+}
+
+function previousGoals(action: { type: string; args?: readonly unknown[] }): EnsureGodInput['goals'] {
+  const input = action.type === 'startWorkflow' ? (action.args?.[0] as Partial<EnsureGodInput> | undefined) : undefined;
+  return Array.isArray(input?.goals) && input.goals.length ? input.goals : undefined;
+}
+
+/**
+ * Creates God's watchdog Schedule, or brings an existing one in line (its interval, and the goals
+ * and settings it restarts God with; without goals, those it had are kept); safe at every start-up.
+ */
+export async function ensureGodWatchdogSchedule(client: Client, config: GodWatchdogConfig): Promise<'created' | 'updated'> {
+  const wanted = options(config);
+  try {
+    await client.schedule.create(wanted);
+    return 'created';
+  } catch (err) {
+    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+  }
+  await client.schedule.getHandle(wanted.scheduleId).update((previous) => {
+    // Started without a goals file: keep the goals an earlier start gave the watchdog.
+    const kept = config.goals === undefined ? previousGoals(previous.action) : undefined;
+    const action = kept ? { ...wanted.action, args: [{ ...(wanted.action.args?.[0] as EnsureGodInput), goals: kept }] } : wanted.action;
+    return { ...previous, spec: wanted.spec, action, policies: { ...previous.policies, ...wanted.policies } };
+  });
+  return 'updated';
+}

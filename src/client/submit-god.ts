@@ -1,0 +1,74 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { PantheonConfig } from '../config/env';
+import type { ChainOutcome } from '../tasks/chain';
+import type { Task } from '../tasks/task-input';
+import { godDecisionsQuery, godQueueQuery, submitTaskUpdate } from '../workflows/god-api';
+import type { TaskState } from '../workflows/task-state';
+import { workflowUrl } from './connection';
+import { printOutcome } from './format';
+import { answered, godUpdate, type GodSession } from './god-client';
+import { chainOutcomeLines, decisionPath } from './god-view';
+
+/**
+ * `pantheon submit` while God runs: the task goes to God's `submitTask` update, and the command
+ * prints the path God sends it down (assessed, decided, queued or sent to review, started).
+ */
+
+export interface SubmitToGodOptions {
+  taskId?: string;
+  /** Wait for God's decision and then for the task's end. */
+  wait: boolean;
+  /** How long to watch for God's decision without --wait (it decides within a tick). */
+  decisionWaitMs?: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Watches God's queue and decision log until the task has a decision (and, if `untilDone`, has left the queue). */
+async function watchDecision(god: GodSession, taskId: string, untilDone: boolean, deadlineMs: number): Promise<ReturnType<typeof decisionPath>> {
+  let last: ReturnType<typeof decisionPath>;
+  for (;;) {
+    const [queue, records] = await answered(god, () => Promise.all([god.handle.query(godQueueQuery), god.handle.query(godDecisionsQuery)]));
+    last = decisionPath(taskId, queue, records);
+    if (last && (!untilDone || last.done)) return last;
+    if (Date.now() >= deadlineMs) return last;
+    await sleep(500);
+  }
+}
+
+export async function submitToGod(god: GodSession, config: PantheonConfig, task: Task, options: SubmitToGodOptions): Promise<void> {
+  const result = await answered(god, () => godUpdate(god, submitTaskUpdate, { task, ...(options.taskId !== undefined && { taskId: options.taskId }) }));
+  const taskId = result.taskId;
+  console.log(`submitted to God (${god.godId}): ${taskId}`);
+  if (!result.accepted) {
+    console.log(`  God already knows ${taskId} (${result.status}); nothing new was queued`);
+    return;
+  }
+  console.log('path       God assesses it, decides (route, chain, spawn, review or reject), then admits it within the daily runway');
+  const waitMs = options.wait ? Number.POSITIVE_INFINITY : (options.decisionWaitMs ?? 5_000);
+  let path = await watchDecision(god, taskId, false, Date.now() + waitMs);
+  if (!path) {
+    console.log(`decision   pending (God decides on its next tick): pantheon god queue, pantheon god decisions`);
+    console.log(`web ui     ${workflowUrl(config, taskId)} (once started)`);
+    return;
+  }
+  if (options.wait && !path.done) {
+    for (const line of path.lines) console.log(line);
+    path = await watchDecision(god, taskId, true, Number.POSITIVE_INFINITY);
+  }
+  for (const line of path!.lines) console.log(line);
+  console.log(`web ui     ${workflowUrl(config, taskId)}${path!.done ? '' : ' (once started)'}`);
+  if (!options.wait) return;
+  let outcome: TaskState | ChainOutcome;
+  try {
+    outcome = await god.client.workflow.getHandle(taskId).result();
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) {
+      console.log('ended      without a workflow (God dropped it before starting it)');
+      return;
+    }
+    throw err;
+  }
+  if ('steps' in outcome) for (const line of chainOutcomeLines(outcome)) console.log(line);
+  else printOutcome(outcome);
+}

@@ -1,0 +1,110 @@
+import path from 'node:path';
+import { goalFromFlags, goalIdFrom, pauseFrom, removeGoalFrom, reviewFrom, shareFrom } from '../../src/client/god-args';
+import { loadGoalsFile, parseGoalOrGoals, parseGoalsFile } from '../../src/client/goals-file';
+import { repoRoot } from '../../src/config/paths';
+import { PantheonError } from '../../src/errors';
+
+/** The error `fn` throws: an invalid_input PantheonError whose message is returned. */
+function refusal(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(PantheonError);
+    expect((err as PantheonError).type).toBe('invalid_input');
+    return (err as PantheonError).message;
+  }
+  throw new Error('expected a refusal');
+}
+
+const OBJECTIVE = 'Keep the API reference in step with the code';
+
+describe('goals file', () => {
+  it('reads the shipped example with every default filled in', () => {
+    const goals = loadGoalsFile(path.join(repoRoot(), 'goals.example.yaml'));
+    expect(goals.length).toBeGreaterThanOrEqual(2);
+    for (const g of goals) expect(g).toEqual(expect.objectContaining({ id: expect.any(String), value: expect.any(Number), cadenceMinutes: expect.any(Number), budgetShare: expect.any(Number), lane: expect.stringMatching(/^(main|experimental)$/), tasksPerRun: expect.any(Number) }));
+    expect(goals.some((g) => g.lane === 'experimental')).toBe(true);
+  });
+
+  it('reads JSON as well as YAML and applies the defaults', () => {
+    expect(parseGoalsFile(JSON.stringify({ goals: [{ id: 'docs', objective: OBJECTIVE }] }), 'g.json')).toEqual([
+      { id: 'docs', objective: OBJECTIVE, value: 5, cadenceMinutes: 60, budgetShare: 0.25, lane: 'main', tasksPerRun: 2 },
+    ]);
+  });
+
+  it.each([
+    ['a short objective', 'goals:\n  - id: a\n    objective: short\n', /^goals file g\.yaml: goals\.0\.objective: must be at least 10 characters$/],
+    ['a value above 10', `goals:\n  - id: a\n    objective: ${OBJECTIVE}\n    value: 11\n`, /^goals file g\.yaml: goals\.0\.value: .*10/],
+    ['an unknown field', `goals:\n  - id: a\n    objective: ${OBJECTIVE}\n    colour: red\n`, /^goals file g\.yaml: goals\.0\.colour: unknown field/],
+    ['a bad lane', `goals:\n  - id: a\n    objective: ${OBJECTIVE}\n    lane: side\n`, /^goals file g\.yaml: goals\.0\.lane: /],
+    ['a duplicate id', `goals:\n  - id: a\n    objective: ${OBJECTIVE}\n  - id: a\n    objective: ${OBJECTIVE} twice\n`, /^goals file g\.yaml: goals\.1\.id: duplicate id "a"$/],
+    ['no goals key', 'nope: 1\n', /^goals file g\.yaml: goals: /],
+    ['an empty file', '# nothing\n', /^goals file g\.yaml: goals: the file is empty/],
+    ['broken YAML', 'goals: [\n', /^goals file g\.yaml: not valid YAML or JSON/],
+  ])('refuses %s, naming the file and the field', (_name, text, message) => {
+    expect(refusal(() => parseGoalsFile(text, 'g.yaml'))).toMatch(message);
+  });
+
+  it('names a file it cannot read', () => {
+    expect(refusal(() => loadGoalsFile('/nonexistent/goals.yaml'))).toMatch(/^goals file \/nonexistent\/goals\.yaml: cannot read it \(ENOENT\)$/);
+  });
+
+  it('takes one goal or a goals file for add-goal --file', () => {
+    expect(parseGoalOrGoals(`id: one\nobjective: ${OBJECTIVE}\n`, 'one.yaml').map((g) => g.id)).toEqual(['one']);
+    expect(parseGoalOrGoals(`goals:\n  - id: a\n    objective: ${OBJECTIVE}\n  - id: b\n    objective: ${OBJECTIVE}!\n`, 'two.yaml').map((g) => g.id)).toEqual(['a', 'b']);
+    expect(refusal(() => parseGoalOrGoals('id: one\nobjective: tiny\n', 'one.yaml'))).toBe('goals file one.yaml: objective: must be at least 10 characters');
+  });
+});
+
+describe('add-goal flags', () => {
+  it('maps each flag to its field and derives a stable id from the objective', () => {
+    const goal = goalFromFlags({ objective: OBJECTIVE, value: '8', cadence: '30', share: '0.2', lane: 'experimental', 'tasks-per-run': '3' });
+    expect(goal).toEqual({ id: goalIdFrom(OBJECTIVE), objective: OBJECTIVE, value: 8, cadenceMinutes: 30, budgetShare: 0.2, lane: 'experimental', tasksPerRun: 3 });
+    expect(goal.id).toMatch(/^keep-the-api-reference-in-step-with-the-[0-9a-f]{4}$/);
+    expect(goalIdFrom(OBJECTIVE)).toBe(goal.id);
+    expect(goalIdFrom('Something else entirely here')).not.toBe(goal.id);
+  });
+
+  it.each([
+    ['missing --objective', {}, /^--objective: required/],
+    ['short --objective', { objective: 'short' }, /^--objective: must be at least 10 characters$/],
+    ['non-numeric --value', { objective: OBJECTIVE, value: 'high' }, /^--value: expected a number, got "high"$/],
+    ['zero --value', { objective: OBJECTIVE, value: '0' }, /^--value: /],
+    ['bad --cadence', { objective: OBJECTIVE, cadence: '1.5' }, /^--cadence: /],
+    ['bad --share', { objective: OBJECTIVE, share: '2' }, /^--share: /],
+    ['bad --lane', { objective: OBJECTIVE, lane: 'side' }, /^--lane: /],
+    ['bad --tasks-per-run', { objective: OBJECTIVE, 'tasks-per-run': '9' }, /^--tasks-per-run: /],
+    ['bad --id', { objective: OBJECTIVE, id: 'has space' }, /^--id: must be letters/],
+  ])('refuses a %s, naming the flag', (_name, flags, message) => {
+    expect(refusal(() => goalFromFlags(flags))).toMatch(message);
+  });
+});
+
+describe('other God arguments', () => {
+  it('share: a number from 0 to 0.5 and a reason', () => {
+    expect(shareFrom(['0.2'], 'more exploration this week', undefined)).toEqual({ share: 0.2, reason: 'more exploration this week', by: 'operator' });
+    expect(shareFrom(['0'], 'exploration off', 'ana')).toEqual({ share: 0, reason: 'exploration off', by: 'ana' });
+    expect(refusal(() => shareFrom(['0.6'], 'too much', undefined))).toMatch(/^share: .*0\.5/);
+    expect(refusal(() => shareFrom(['lots'], 'why', undefined))).toBe('share: expected a number, got "lots"');
+    expect(refusal(() => shareFrom([], 'why', undefined))).toMatch(/^share: expected one share/);
+    expect(refusal(() => shareFrom(['0.2'], undefined, undefined))).toMatch(/^--reason: required/);
+    expect(refusal(() => shareFrom(['0.2'], '   ', undefined))).toMatch(/^--reason: /);
+  });
+
+  it('review: one task id, an optional reason and reviewer', () => {
+    expect(reviewFrom('approve', ['task-1'], undefined, undefined)).toEqual({ taskId: 'task-1', decision: 'approve', by: 'operator' });
+    expect(reviewFrom('reject', ['task-1'], 'drops a production table', 'ana')).toEqual({ taskId: 'task-1', decision: 'reject', reason: 'drops a production table', by: 'ana' });
+    expect(refusal(() => reviewFrom('approve', [], undefined, undefined))).toBe('task-id: expected one task id, got 0');
+    expect(refusal(() => reviewFrom('approve', ['a b'], undefined, undefined))).toMatch(/^task-id: must be letters/);
+    expect(refusal(() => reviewFrom('reject', ['task-1'], 'x'.repeat(501), undefined))).toMatch(/^--reason: /);
+  });
+
+  it('pause and remove-goal', () => {
+    expect(pauseFrom(undefined)).toEqual({});
+    expect(pauseFrom('deploy freeze')).toEqual({ reason: 'deploy freeze' });
+    expect(refusal(() => pauseFrom(' '))).toMatch(/^--reason: /);
+    expect(removeGoalFrom(['docs'])).toEqual({ goalId: 'docs' });
+    expect(refusal(() => removeGoalFrom([]))).toBe('goal-id: expected one goal id, got 0');
+    expect(refusal(() => removeGoalFrom(['no/slash']))).toMatch(/^goal-id: must be letters/);
+  });
+});
