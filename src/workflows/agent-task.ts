@@ -21,6 +21,8 @@ import { budgetWaitOf, describeFailure, failureWarning, retriesExhausted } from 
 import { lineageOf } from '../tasks/lineage';
 import { TaskCostUsd, TaskIterations, TaskPriority, TaskRedriveOf, TaskRootTask, TaskSpecialist, TaskStale, TaskStatus, TaskTokens } from './search-attributes';
 import type { FailureRecord, TaskOutcome, TaskState, TaskStatus as Status, TerminalStatus } from './task-state';
+import { finishedReport, reportToOf } from '../tasks/report';
+import { elapsedMs, reportFinished } from './report-finished';
 
 /** Ends the task as dead_lettered: retries and reassignments are spent, or no retry can help. */
 class DeadLetter extends Error {}
@@ -72,9 +74,17 @@ function initialState(taskId: string, input: unknown): TaskState {
  * One task, start to end: validate → route → run the specialist (compressing its context every
  * `compressEvery` iterations; reassigning to the next candidate when a specialist fails all its
  * retries) → store the outcome in memory. It always ends in exactly one terminal state with
- * reasons (completed, rejected, dead_lettered, cancelled), and returns that state.
+ * reasons (completed, rejected, dead_lettered, cancelled, budget_exceeded), tells its `reportTo`
+ * workflow (God, a chain) of that end, and returns that state.
  */
 export async function agentTask(input: unknown): Promise<TaskOutcome> {
+  const outcome = await runTask(input);
+  // Old histories have no reportTo: no signal, so they replay unchanged.
+  await reportFinished(reportToOf(input), finishedReport(outcome, elapsedMs()));
+  return outcome;
+}
+
+async function runTask(input: unknown): Promise<TaskOutcome> {
   const taskId = workflowInfo().workflowId;
   const state = initialState(taskId, input);
   state.redriveOf = workflowInfo().typedSearchAttributes.get(TaskRedriveOf);
