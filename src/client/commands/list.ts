@@ -5,7 +5,7 @@ import { connectClient } from '../connection';
 import { formatUsd } from '../format';
 import { taskRow } from '../tasks';
 
-/** Lists recent tasks, newest first, optionally by Pantheon status or specialist. */
+/** Lists recent tasks and chains, newest first, optionally by Pantheon status or specialist. */
 export async function listCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
@@ -17,7 +17,8 @@ export async function listCommand(argv: string[]): Promise<void> {
     if (!/^[A-Za-z0-9_-]+$/.test(v)) throw PantheonError.of('invalid_input', `${field}: "${v}" may hold only letters, digits, _ and -`, { details: { field } });
     return `'${v}'`;
   };
-  const clauses = ["WorkflowType = 'agentTask'"];
+  // Chains are tasks too (their steps are listed as well, as `<chain>:step-N`).
+  const clauses = ["WorkflowType IN ('agentTask', 'taskChain')"];
   if (values.status) clauses.push(`PantheonStatus = ${quote(values.status, '--status')}`);
   if (values.specialist) clauses.push(`PantheonSpecialist = ${quote(values.specialist, '--specialist')}`);
   const config = loadConfig();
