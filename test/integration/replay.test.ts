@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
-import { HISTORY_FIXTURES } from '../support/history';
+import { fixtureWorkflowId, HISTORY_FIXTURES } from '../support/history';
 
 /**
  * Replays histories recorded from real runs (PANTHEON_RECORD_HISTORIES=1 npm test) against the
@@ -28,12 +28,17 @@ describe('workflow replay', () => {
         'budget-waiting-task.json',
         'completed-task-with-bill.json',
         'cancelled-task-with-bill.json',
+        'completed-task-chain.json',
+        'failed-step-task-chain.json',
+        'cancelled-task-chain.json',
+        'reporting-chain-step.json',
+        'cancelled-reporting-step.json',
       ]),
     );
   });
 
   it.each(fixtures)('replays %s without non-determinism', async (file) => {
     const history = historyFromJSON(JSON.parse(fs.readFileSync(path.join(HISTORY_FIXTURES, file), 'utf8')));
-    await Worker.runReplayHistory({ workflowBundle: { codePath: process.env.PANTHEON_TEST_BUNDLE! } }, history, file);
+    await Worker.runReplayHistory({ workflowBundle: { codePath: process.env.PANTHEON_TEST_BUNDLE! } }, history, fixtureWorkflowId(file));
   });
 });

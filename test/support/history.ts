@@ -8,6 +8,16 @@ import { temporal } from '@temporalio/proto';
 import { repoRoot } from '../../src/config/paths';
 
 export const HISTORY_FIXTURES = path.join(repoRoot(), 'test', 'fixtures', 'histories');
+/** Fixture file → the workflow id it was recorded under, for workflows whose commands depend on
+ * their own id (a chain names its steps after it). Fixtures not listed replay under their file name. */
+const FIXTURE_WORKFLOW_IDS = path.join(repoRoot(), 'test', 'fixtures', 'history-workflow-ids.json');
+
+const fixtureWorkflowIds = (): Record<string, string> =>
+  fs.existsSync(FIXTURE_WORKFLOW_IDS) ? (JSON.parse(fs.readFileSync(FIXTURE_WORKFLOW_IDS, 'utf8')) as Record<string, string>) : {};
+
+export function fixtureWorkflowId(file: string): string {
+  return fixtureWorkflowIds()[file] ?? file;
+}
 
 /** The activity types a workflow scheduled, in order, read from its real event history. */
 export async function scheduledActivities(client: Client, workflowId: string): Promise<string[]> {
@@ -31,4 +41,7 @@ export async function maybeRecordHistory(workflowId: string, name: string, runId
   });
   fs.mkdirSync(HISTORY_FIXTURES, { recursive: true });
   fs.writeFileSync(path.join(HISTORY_FIXTURES, `${name}.json`), json);
+  const ids = { ...fixtureWorkflowIds(), [`${name}.json`]: workflowId };
+  const sorted = Object.fromEntries(Object.entries(ids).sort(([a], [b]) => a.localeCompare(b)));
+  fs.writeFileSync(FIXTURE_WORKFLOW_IDS, `${JSON.stringify(sorted, null, 2)}\n`);
 }
