@@ -133,6 +133,7 @@ export async function startPantheonWorkers(name: string, connections: HarnessCon
 }
 
 export async function startHarness(name: string, options: HarnessOptions = {}): Promise<Harness> {
+  installQuietRuntime(); // before the first connection, which would install the default runtime
   const nativeConnection = await NativeConnection.connect({ address: testAddress() });
   const connection = await Connection.connect({ address: testAddress() });
   const client = new Client({ connection, namespace: 'default' });
