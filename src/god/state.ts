@@ -36,7 +36,11 @@ export const STATE_BOUNDS = {
   retiredKept: 10,
   /** A retired specialist's system prompt is kept this long (for the audit), then dropped. */
   retiredPromptMs: 7 * 24 * 3_600_000,
-  recentDetailChars: 400,
+  recentDetailChars: 300,
+  /** A goal's newest outcomes, each field trimmed: what its generator is told of earlier work. */
+  goalOutcomes: 5,
+  outcomeObjectiveChars: 100,
+  outcomeReasonChars: 120,
 } as const;
 
 // Loose objects: a field added to types.ts later survives continue-as-new even before this schema
@@ -309,9 +313,10 @@ export function utf8Bytes(text: string): number {
 
 /**
  * Holds the state to its bounds: the newest 50 decisions (each detail trimmed), the newest 300
- * fingerprints, the 100 most-run statistics, and at most 10 retired specialists, whose system
- * prompts are dropped 7 days after retirement. The queue, in-flight tasks and goals are never
- * trimmed here (that would lose work); they are bounded where they enter.
+ * fingerprints, the 100 most-run statistics, each goal's newest 5 outcomes (trimmed), and at most
+ * 10 retired specialists, whose system prompts are dropped 7 days after retirement. At every bound
+ * this is about 100 KB; the queue and in-flight tasks are never trimmed here (that would lose
+ * work) and must be bounded where they enter, within the rest of the 256 KB.
  *
  * `nowMs` dates the retired prompts; it defaults to the start of the state's day, which is
  * deterministic and at most a day early.
@@ -320,7 +325,7 @@ export function compactState(state: GodState, config: GodConfig, nowMs: number =
   void config; // bounds that depend on config are enforced at submission; kept for callers' symmetry
   const recent = state.recent
     .slice(-STATE_BOUNDS.recent)
-    .map((r) => (r.detail.length > STATE_BOUNDS.recentDetailChars ? { ...r, detail: `${r.detail.slice(0, STATE_BOUNDS.recentDetailChars - 1)}…` } : r));
+    .map((r) => (r.detail.length > STATE_BOUNDS.recentDetailChars ? { ...r, detail: clip(r.detail, STATE_BOUNDS.recentDetailChars) } : r));
   const fingerprints = state.fingerprints.length > STATE_BOUNDS.fingerprints ? state.fingerprints.slice(-STATE_BOUNDS.fingerprints) : state.fingerprints;
   const specialists = compactSpecialists(state.specialists, nowMs);
   const changed = specialists.length !== state.specialists.length || specialists.some((s, i) => s !== state.specialists[i]);
@@ -328,9 +333,26 @@ export function compactState(state: GodState, config: GodConfig, nowMs: number =
     ...state,
     recent,
     fingerprints,
+    goals: state.goals.map(compactGoal),
     stats: compactStats(state.stats),
     specialists,
     rosterVersion: changed ? state.rosterVersion + 1 : state.rosterVersion,
+  };
+}
+
+function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+function compactGoal(goal: GoalState): GoalState {
+  const outcomes = goal.outcomes;
+  if (!outcomes) return goal;
+  const b = STATE_BOUNDS;
+  const over = outcomes.length > b.goalOutcomes || outcomes.some((o) => o.objective.length > b.outcomeObjectiveChars || o.reason.length > b.outcomeReasonChars);
+  if (!over) return goal;
+  return {
+    ...goal,
+    outcomes: outcomes.slice(-b.goalOutcomes).map((o) => ({ ...o, objective: clip(o.objective, b.outcomeObjectiveChars), reason: clip(o.reason, b.outcomeReasonChars) })),
   };
 }
 
