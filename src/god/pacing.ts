@@ -77,7 +77,8 @@ export function laneHeadroom(runway: LedgerRunwayLike, inFlightExpected: Record<
 
 /** Money as reasons show it: enough digits to tell small task costs apart. */
 export function usd(value: number): string {
-  const abs = Math.abs(value);
+  // Rounded first, so 0.00999999 (float noise) reads as $0.010, not $0.0100.
+  const abs = Math.round(Math.abs(value) * 1e6) / 1e6;
   return `$${value.toFixed(abs >= 100 ? 0 : abs >= 1 ? 2 : abs >= 0.01 || abs === 0 ? 3 : 4)}`;
 }
 

@@ -16,6 +16,8 @@ export const PRIORITY_WEIGHT: Record<Task['priority'], number> = { low: 1, norma
 /** A goal's value when the task has none (the middle of 1–10). */
 const NEUTRAL_VALUE = 5;
 const MIN_COST = 1e-6;
+/** Float noise allowed when a cost exactly fills the room (0.07 + 0.05 + 0.04 > 0.16 in binary). */
+const EPSILON = 1e-9;
 
 /** Priority weight × goal value (relative to 5) × expected success ÷ expected cost. */
 export function valueDensity(args: { priority: Task['priority']; goalValue?: number; expectedSuccess: number; expectedCostUsd: number }): number {
@@ -91,7 +93,7 @@ export function admit(input: AdmitInput): Admission {
     const d = q.decision!;
     const cost = d.expectedCostUsd;
     const lane = d.lane;
-    if (cost > (room[lane] ?? 0)) {
+    if (cost > (room[lane] ?? 0) + EPSILON) {
       const note = input.notes?.[lane];
       waiting[q.taskId] = `waiting for runway: needs ~${usd(cost)}, ${lane} lane can commit ${usd(room[lane] ?? 0)} now${note ? ` (${note})` : ''}`;
       continue;
@@ -100,7 +102,7 @@ export function admit(input: AdmitInput): Admission {
     if (goal) {
       const cap = goal.budgetShare * input.budgetUsd;
       const used = goalUsed.get(goal.id) ?? 0;
-      if (used + cost > cap) {
+      if (used + cost > cap + EPSILON) {
         waiting[q.taskId] = `waiting for goal budget: goal "${goal.id}" may spend ${Math.round(goal.budgetShare * 100)}% of today's ${usd(input.budgetUsd)} (${usd(cap)}); ${usd(used)} spent or in flight, needs ~${usd(cost)}`;
         continue;
       }

@@ -1,0 +1,104 @@
+import { admit, PRIORITY_WEIGHT, valueDensity, type AdmitInput } from '../../src/god/prioritise';
+import type { GoalState, InFlightTask } from '../../src/god/types';
+import { queued, T0 } from '../support/god-fixtures';
+
+function input(overrides: Partial<AdmitInput>): AdmitInput {
+  return { queue: [], headroom: { main: 1, experimental: 1 }, goals: [], budgetUsd: 1, inFlight: [], breakerOpen: false, ...overrides };
+}
+
+const goal = (id: string, budgetShare: number, spentTodayUsd = 0, value = 5): GoalState => ({
+  id, objective: 'Keep the runbooks current', value, cadenceMinutes: 60, budgetShare, lane: 'main', tasksPerRun: 2, addedAtMs: T0, lastGeneratedAtMs: 0, generated: 0, spentTodayUsd,
+});
+
+describe('value density', () => {
+  it('weights priority 1/2/4/8', () => {
+    expect(PRIORITY_WEIGHT).toEqual({ low: 1, normal: 2, high: 4, critical: 8 });
+  });
+
+  it.each([
+    ['normal, no goal, 80 % at $0.01', { priority: 'normal', expectedSuccess: 0.8, expectedCostUsd: 0.01 }, 160],
+    ['critical beats normal fourfold', { priority: 'critical', expectedSuccess: 0.8, expectedCostUsd: 0.01 }, 640],
+    ['a goal of value 10 doubles it', { priority: 'normal', goalValue: 10, expectedSuccess: 0.8, expectedCostUsd: 0.01 }, 320],
+    ['a goal of value 1 divides it by 5', { priority: 'normal', goalValue: 1, expectedSuccess: 0.8, expectedCostUsd: 0.01 }, 32],
+    ['half the success, half the density', { priority: 'normal', expectedSuccess: 0.4, expectedCostUsd: 0.01 }, 80],
+    ['twice the cost, half the density', { priority: 'normal', expectedSuccess: 0.8, expectedCostUsd: 0.02 }, 80],
+    ['a free task is dense, not infinite', { priority: 'low', expectedSuccess: 1, expectedCostUsd: 0 }, 1e6],
+  ] as const)('%s', (_name, args, expected) => {
+    expect(valueDensity(args)).toBeCloseTo(expected, 6);
+  });
+});
+
+describe('admit', () => {
+  it('budget for 3 of 10 queued tasks runs the 3 of highest value density; the other 7 wait with a reason', () => {
+    // Same cost; density differs by priority and expected success, listed in a scrambled order.
+    const specs: Array<[string, 'low' | 'normal' | 'high' | 'critical', number]> = [
+      ['t0', 'low', 0.9], ['t1', 'critical', 0.5], ['t2', 'normal', 0.9], ['t3', 'high', 0.9], ['t4', 'low', 0.5],
+      ['t5', 'critical', 0.9], ['t6', 'normal', 0.5], ['t7', 'high', 0.5], ['t8', 'normal', 0.7], ['t9', 'low', 0.7],
+    ];
+    const queue = specs.map(([id, priority, success]) => queued(id, { priority, success, cost: 0.01 }));
+    const result = admit(input({ queue, headroom: { main: 0.035, experimental: 1 }, notes: { main: 'paced: $0.050 of $0.200 by 14:00; $0.015 spent or reserved' } }));
+    // critical .9 = 720, critical .5 = 400, high .9 = 360, then high .5 = 200 ...
+    expect(result.start).toEqual(['t5', 't1', 't3']);
+    const waiting = Object.keys(result.waiting).sort();
+    expect(waiting).toEqual(['t0', 't2', 't4', 't6', 't7', 't8', 't9']);
+    expect(result.waiting.t7).toBe('waiting for runway: needs ~$0.010, main lane can commit $0.0050 now (paced: $0.050 of $0.200 by 14:00; $0.015 spent or reserved)');
+    expect(result.density.t5).toBeCloseTo(720, 6);
+  });
+
+  it('lets a cheaper task behind an unaffordable one start', () => {
+    const queue = [queued('big', { priority: 'critical', cost: 0.5 }), queued('small', { priority: 'low', cost: 0.01 })];
+    const r = admit(input({ queue, headroom: { main: 0.1, experimental: 0 } }));
+    expect(r.start).toEqual(['small']);
+    expect(r.waiting.big).toMatch(/^waiting for runway: needs ~\$0\.500, main lane can commit \$0\.090 now$/);
+  });
+
+  it('breaks ties by age, then by task id', () => {
+    const queue = [queued('b', { submittedAtMs: T0 + 5 }), queued('c', { submittedAtMs: T0 }), queued('a', { submittedAtMs: T0 + 5 })];
+    expect(admit(input({ queue })).start).toEqual(['c', 'a', 'b']);
+  });
+
+  it('keeps lanes apart: experimental tasks spend only the experimental headroom', () => {
+    const queue = [queued('e1', { lane: 'experimental', cost: 0.02, priority: 'critical' }), queued('e2', { lane: 'experimental', cost: 0.02 }), queued('m1', { cost: 0.02 })];
+    const r = admit(input({ queue, headroom: { main: 0.5, experimental: 0.03 } }));
+    expect(r.start).toEqual(['e1', 'm1']);
+    expect(r.waiting.e2).toMatch(/experimental lane can commit \$0\.010 now/);
+  });
+
+  it('holds each goal to its share of the day, counting spend and tasks in flight', () => {
+    const flying: InFlightTask[] = [{ taskId: 'f', workflowType: 'agentTask', kind: 'k', specialist: 's', lane: 'main', goalId: 'docs', expectedCostUsd: 0.05, startedAtMs: T0 }];
+    const queue = [queued('d1', { goalId: 'docs', cost: 0.04 }), queued('d2', { goalId: 'docs', cost: 0.04 }), queued('other', { cost: 0.04 })];
+    // docs may take 20 % of $0.80 = $0.16: $0.07 spent + $0.05 flying + $0.04 = $0.16 just fits, another $0.04 does not.
+    const r = admit(input({ queue, goals: [goal('docs', 0.2, 0.07)], budgetUsd: 0.8, inFlight: flying }));
+    expect(r.start).toEqual(['d1', 'other']);
+    expect(r.waiting.d2).toBe('waiting for goal budget: goal "docs" may spend 20% of today\'s $0.800 ($0.160); $0.160 spent or in flight, needs ~$0.040');
+  });
+
+  it('counts the goal’s value in the density', () => {
+    const queue = [queued('plain', { cost: 0.01 }), queued('valued', { goalId: 'g', cost: 0.01 })];
+    const r = admit(input({ queue, goals: [goal('g', 1, 0, 10)], headroom: { main: 0.01, experimental: 0 } }));
+    expect(r.start).toEqual(['valued']);
+  });
+
+  it('considers only queued tasks with a route, chain or spawn decision', () => {
+    const queue = [
+      queued('undecided', { decided: false }),
+      queued('review', { status: 'awaiting_review' }),
+      queued('assessing', { status: 'assessing' }),
+      { ...queued('rejected'), decision: { ...queued('x').decision!, kind: 'reject' as const } },
+      { ...queued('chain'), decision: { ...queued('x').decision!, kind: 'chain' as const, plan: ['A', 'B'] } },
+    ];
+    const r = admit(input({ queue }));
+    expect(r.start).toEqual(['chain']);
+    expect(r.waiting).toEqual({});
+  });
+
+  it.each([
+    ['paused', { paused: 'maintenance window' }, 'paused: maintenance window (nothing starts until resume)'],
+    ['the breaker is open', { breakerOpen: true }, 'waiting: the budget circuit breaker is open (nothing starts until it closes)'],
+    ['paused with the breaker open', { paused: 'ops', breakerOpen: true }, 'paused: ops (nothing starts until resume); the budget circuit breaker is open (nothing starts until it closes)'],
+  ])('starts nothing while %s, and says so', (_name, extra, reason) => {
+    const r = admit(input({ queue: [queued('a'), queued('b')], ...extra }));
+    expect(r.start).toEqual([]);
+    expect(r.waiting).toEqual({ a: reason, b: reason });
+  });
+});
