@@ -1,0 +1,143 @@
+import { decide, type DecideContext } from '../../src/god/decide';
+import { recordFallback, recordOutcome } from '../../src/god/stats';
+import type { Assessment, KindStats, QueuedTask } from '../../src/god/types';
+import { assessment, godConfig, queued, spawned, T0 } from '../support/god-fixtures';
+
+function item(a: Partial<Assessment> = {}, extra: Partial<QueuedTask> = {}): QueuedTask & { assessment: Assessment } {
+  return { ...queued('t1', { decided: false, status: 'assessing' }), ...extra, assessment: assessment(a) };
+}
+
+function ctx(overrides: Partial<DecideContext> = {}): DecideContext {
+  return { stats: {}, specialists: [], config: godConfig(), remainingUsd: 1, nowMs: T0, spawnedToday: 0, ...overrides };
+}
+
+function fallbacks(kind: string, n: number): Record<string, KindStats> {
+  let stats: Record<string, KindStats> = {};
+  for (let i = 0; i < n; i++) stats = recordFallback(stats, kind, 'Generalist');
+  return stats;
+}
+
+describe('decide', () => {
+  it('rejects a task that failed pre-flight, with its reasons and no review', () => {
+    const r = decide(item({ ok: false, reasons: ['objective is vague', 'requires "schema"'], irreversible: ['drops a table'] }), ctx());
+    expect(r.decision).toMatchObject({ kind: 'reject', reason: 'pre-flight validation: objective is vague; requires "schema"', expectedCostUsd: 0 });
+    expect(r.review).toBeUndefined();
+  });
+
+  it('routes a confident task to the routed specialist, with expectations from statistics', () => {
+    let stats: Record<string, KindStats> = {};
+    for (let i = 0; i < 3; i++) stats = recordOutcome(stats, { kind: 'research', specialist: 'ResearchAgent', finished: { taskId: 'x', status: 'completed', costUsd: 0.03, tokens: 1, durationMs: 1, reason: '' } });
+    const r = decide(item({ confidence: 0.8, estimatedCostUsd: 0.01 }), ctx({ stats }));
+    expect(r.decision).toMatchObject({ kind: 'route', specialist: 'ResearchAgent', lane: 'main', reason: 'rules: ResearchAgent (confidence 0.80)', atMs: T0 });
+    expect(r.decision.expectedCostUsd).toBeCloseTo(0.02, 10);
+    expect(r.decision.expectedSuccess).toBeCloseTo(4.4 / 5, 10);
+    expect(r.review).toBeUndefined();
+  });
+
+  it('chains a plan of two or more, cut to maxChainSteps, and says so', () => {
+    const r = decide(item({ plan: ['ResearchAgent', 'DatabaseAgent', 'CodeReviewAgent', 'Generalist'], estimatedCostUsd: 0.01 }), ctx({ config: godConfig({ maxChainSteps: 3 }) }));
+    expect(r.decision.kind).toBe('chain');
+    expect(r.decision.plan).toEqual(['ResearchAgent', 'DatabaseAgent', 'CodeReviewAgent']);
+    expect(r.decision.specialist).toBe('ResearchAgent');
+    expect(r.decision.reason).toBe('chain of 3: ResearchAgent → DatabaseAgent → CodeReviewAgent; the proposed 4 steps were cut to 3 (maxChainSteps)');
+    // Each step is a run: costs add up, successes multiply.
+    expect(r.decision.expectedCostUsd).toBeCloseTo(0.03, 10);
+    expect(r.decision.expectedSuccess).toBeCloseTo(0.7 ** 3, 10);
+  });
+
+  it('does not chain a plan of one', () => {
+    expect(decide(item({ plan: ['ResearchAgent'] }), ctx()).decision.kind).toBe('route');
+  });
+
+  it.each([
+    ['low confidence', { confidence: 0.3 }, {}, /^routing confidence 0\.30 is below 0\.5: spawn a specialist for kind "research"/],
+    ['three fallbacks for the kind', { confidence: 0.9 }, { stats: fallbacks('research', 3) }, /^routing fell back 3 times for kind "research": spawn/],
+  ])('spawns on %s when the caps allow, in the experimental lane', (_name, a, c, reason) => {
+    const r = decide(item(a), ctx(c));
+    expect(r.decision.kind).toBe('spawn');
+    expect(r.decision.lane).toBe('experimental');
+    expect(r.decision.reason).toMatch(reason);
+    expect(r.decision.expectedSuccess).toBeCloseTo(0.7, 10);
+  });
+
+  it('does not spawn on two fallbacks', () => {
+    expect(decide(item(), ctx({ stats: fallbacks('research', 2) })).decision.kind).toBe('route');
+  });
+
+  it.each([
+    ['the live cap is reached', { specialists: [spawned('AAgent', { kind: 'x' }), spawned('BAgent', { kind: 'y', status: 'live' }), spawned('CAgent', { kind: 'z' })] }, /3 of at most 3 spawned specialists are live or on trial/],
+    ['one was spawned today', { spawnedToday: 1 }, /1 of at most 1 spawned today/],
+  ])('routes an unsure task to the fallback for review when %s', (_name, c, why) => {
+    const r = decide(item({ confidence: 0.2, method: 'classifier', specialist: 'ResearchAgent' }), ctx({ ...c, fallback: 'Generalist' }));
+    expect(r.decision).toMatchObject({ kind: 'route', specialist: 'Generalist', lane: 'main' });
+    expect(r.review).toHaveLength(1);
+    expect(r.review![0]).toMatch(/^low confidence: routing confidence 0\.20 is below 0\.5, and no specialist could be spawned/);
+    expect(r.review![0]).toMatch(why);
+  });
+
+  it('without a named fallback, keeps the routed specialist for the unsure review', () => {
+    const r = decide(item({ confidence: 0.2, specialist: 'ResearchAgent' }), ctx({ spawnedToday: 1 }));
+    expect(r.decision.specialist).toBe('ResearchAgent');
+  });
+
+  it('does not spawn a second specialist for a kind that already has one; the fallbacks alone do not send it to review', () => {
+    const r = decide(item({ confidence: 0.9, kind: 'database', specialist: 'DatabaseAgent' }), ctx({ stats: fallbacks('database', 5), specialists: [spawned('MigrationAgent', { status: 'live' })] }));
+    expect(r.decision).toMatchObject({ kind: 'route', specialist: 'DatabaseAgent' });
+    expect(r.review).toBeUndefined();
+  });
+
+  it('routes a fallen-back task to the live spawned specialist of its kind', () => {
+    const specialists = [spawned('MigrationAgent', { status: 'live', runs: 9, successes: 8 }), spawned('SchemaAgent', { status: 'trial' }), spawned('OtherAgent', { status: 'live', kind: 'research' })];
+    const r = decide(item({ method: 'fallback', kind: 'database', specialist: 'Generalist', confidence: 0.3 }), ctx({ specialists }));
+    expect(r.decision).toMatchObject({ kind: 'route', specialist: 'MigrationAgent', lane: 'main' });
+    expect(r.decision.reason).toMatch(/routing fell back; spawned MigrationAgent v1 \(live\) takes kind "database"/);
+    expect(r.review).toBeUndefined();
+  });
+
+  it('routes a fallen-back task to a trial specialist in the experimental lane, reviewed while its runs are below spawnTrialRuns', () => {
+    const trial = (runs: number) => [spawned('MigrationAgent', { status: 'trial', runs, successes: runs })];
+    const first = decide(item({ method: 'fallback', kind: 'database', specialist: 'Generalist' }), ctx({ specialists: trial(0) }));
+    expect(first.decision).toMatchObject({ kind: 'route', specialist: 'MigrationAgent', lane: 'experimental' });
+    expect(first.review).toEqual(['trial run 1 of 3 of spawned specialist MigrationAgent']);
+    const fourth = decide(item({ method: 'fallback', kind: 'database', specialist: 'Generalist' }), ctx({ specialists: trial(3) }));
+    expect(fourth.decision.lane).toBe('experimental');
+    expect(fourth.review).toBeUndefined();
+  });
+
+  it('puts a retired spawned specialist out of the picture', () => {
+    const r = decide(item({ method: 'fallback', kind: 'database', specialist: 'Generalist', confidence: 0.9 }), ctx({ specialists: [spawned('MigrationAgent', { status: 'retired' })] }));
+    expect(r.decision.specialist).toBe('Generalist');
+  });
+
+  it('sends an irreversible task to review and keeps the decision', () => {
+    const r = decide(item({ irreversible: ['DROP TABLE users', 'production write'] }), ctx());
+    expect(r.decision.kind).toBe('route');
+    expect(r.review).toEqual(['irreversible: DROP TABLE users; production write']);
+  });
+
+  it('sends a task expected to cost over 10 % of what is left today to review', () => {
+    expect(decide(item({ estimatedCostUsd: 0.02 }), ctx({ remainingUsd: 0.3 })).review).toBeUndefined();
+    const r = decide(item({ estimatedCostUsd: 0.04 }), ctx({ remainingUsd: 0.3 }));
+    expect(r.review).toEqual(['expensive: expected ~$0.040 is over 10% of the $0.300 left today']);
+  });
+
+  it('does not review for cost while the runway is unknown (remaining Infinity)', () => {
+    expect(decide(item({ estimatedCostUsd: 5 }), ctx({ remainingUsd: Infinity })).review).toBeUndefined();
+  });
+
+  it('collects every review reason on one task', () => {
+    const r = decide(item({ irreversible: ['deletes files'], estimatedCostUsd: 0.5, confidence: 0.1 }), ctx({ spawnedToday: 1, remainingUsd: 1 }));
+    expect(r.review?.map((x) => x.split(':')[0])).toEqual(['irreversible', 'low confidence', 'expensive']);
+  });
+
+  it('keeps an experimental task in its lane and a main task in main', () => {
+    expect(decide(item({}, { lane: 'experimental' }), ctx()).decision.lane).toBe('experimental');
+    expect(decide(item(), ctx()).decision.lane).toBe('main');
+  });
+
+  it('marks a chain through a trial specialist experimental and reviewed', () => {
+    const r = decide(item({ plan: ['ResearchAgent', 'MigrationAgent'] }), ctx({ specialists: [spawned('MigrationAgent', { runs: 1, successes: 1 })] }));
+    expect(r.decision.lane).toBe('experimental');
+    expect(r.review).toEqual(['trial run 2 of 3 of spawned specialist MigrationAgent']);
+  });
+});

@@ -1,0 +1,98 @@
+import { PantheonError } from '../../src/errors';
+import { applyReviewDecision, expiredReviews, openReview, reviewableOrError } from '../../src/god/review';
+import type { GodState, InFlightTask, QueuedTask } from '../../src/god/types';
+import { freshState, godConfig, HOUR, queued, T0 } from '../support/god-fixtures';
+
+const config = godConfig({ reviewTimeoutHours: 24 });
+
+function refusal(fn: () => unknown): PantheonError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof PantheonError) return err;
+    throw err;
+  }
+  throw new Error('expected a refusal');
+}
+
+function withReview(): GodState {
+  const s = freshState({ queue: [{ ...queued('r1'), waitReason: 'old' }, queued('q1')] });
+  return openReview(s, 'r1', ['irreversible: DROP TABLE users'], T0, config);
+}
+
+describe('review', () => {
+  it('opens a review on an item: reasons, since, deadline after the timeout', () => {
+    const item = openReview(queued('a'), ['low confidence'], T0, config);
+    expect(item).toMatchObject({ status: 'awaiting_review', review: { reasons: ['low confidence'], sinceMs: T0, deadlineMs: T0 + 24 * HOUR } });
+  });
+
+  it('opens a review on the state by task id, clearing the wait reason and leaving the others', () => {
+    const s = withReview();
+    expect(s.queue[0].status).toBe('awaiting_review');
+    expect(s.queue[0].waitReason).toBeUndefined();
+    expect(s.queue[1].status).toBe('queued');
+  });
+
+  it('finds reviews past their deadline, oldest first', () => {
+    const a = openReview(queued('a'), ['x'], T0 + HOUR, config);
+    const b = openReview(queued('b'), ['x'], T0, config);
+    const c = openReview(queued('c'), ['x'], T0 + 10 * HOUR, config);
+    expect(expiredReviews([a, b, c, queued('d')], T0 + 25 * HOUR).map((q) => q.taskId)).toEqual(['b', 'a']);
+    expect(expiredReviews([a, b, c], T0 + 24 * HOUR - 1)).toEqual([]);
+  });
+
+  it('approve: queued again with its decision, the approval in the reason', () => {
+    const s = withReview();
+    const r = applyReviewDecision(s, { taskId: 'r1', decision: 'approve', by: 'alice', reason: 'backup taken' }, T0 + HOUR);
+    expect(r.outcome).toBe('approved');
+    expect(r.item.status).toBe('queued');
+    expect(r.item.review).toBeUndefined();
+    expect(r.item.decision?.kind).toBe('route');
+    expect(r.item.decision?.reason).toMatch(/; approved in review by alice: backup taken$/);
+    expect(r.state.queue.map((q) => [q.taskId, q.status])).toEqual([['r1', 'queued'], ['q1', 'queued']]);
+  });
+
+  it('reject: the task leaves the queue, the item carries the rejection', () => {
+    const r = applyReviewDecision(withReview(), { taskId: 'r1', decision: 'reject' }, T0 + HOUR);
+    expect(r.outcome).toBe('rejected');
+    expect(r.state.queue.map((q) => q.taskId)).toEqual(['q1']);
+    expect(r.item.decision).toMatchObject({ kind: 'reject', reason: 'rejected in review by operator', atMs: T0 + HOUR });
+    expect(r.item.review?.reasons).toEqual(['irreversible: DROP TABLE users']);
+  });
+
+  it('timeout: the default applies through the same path, with its reason', () => {
+    let s = withReview();
+    for (const item of expiredReviews(s.queue, T0 + 25 * HOUR)) {
+      s = applyReviewDecision(s, { taskId: item.taskId, decision: config.reviewDefault, reason: 'no decision within 24 h', by: 'god' }, T0 + 25 * HOUR).state;
+    }
+    expect(s.queue.map((q) => q.taskId)).toEqual(['q1']);
+  });
+
+  it.each([
+    ['an unknown task', (s: GodState) => s, 'nope', /"nope" is not in God's queue; awaiting review: r1/],
+    ['a task that is queued, not in review', (s: GodState) => s, 'q1', /"q1" is not awaiting review \(it is queued\)/],
+    ['a task that already started', (s: GodState) => ({ ...s, inFlight: [{ taskId: 'gone' } as InFlightTask] }), 'gone', /"gone" has already started/],
+  ])('refuses %s, naming taskId', (_name, shape, taskId, message) => {
+    const s = shape(withReview());
+    const err = refusal(() => reviewableOrError(s, taskId));
+    expect(err.type).toBe('invalid_input');
+    expect(err.details.field).toBe('taskId');
+    expect(err.message).toMatch(/^taskId: /);
+    expect(err.message).toMatch(message);
+    expect(refusal(() => applyReviewDecision(s, { taskId, decision: 'approve' }, T0)).details.field).toBe('taskId');
+  });
+
+  it('refuses a malformed decision naming the field, state unchanged', () => {
+    const s = withReview();
+    const before = JSON.stringify(s);
+    const err = refusal(() => applyReviewDecision(s, { taskId: 'r1', decision: 'maybe' } as never, T0));
+    expect(err.type).toBe('invalid_input');
+    expect(err.details.field).toBe('decision');
+    expect(JSON.stringify(s)).toBe(before);
+  });
+
+  it('returns the item awaiting review', () => {
+    const item: QueuedTask = reviewableOrError(withReview(), 'r1');
+    expect(item.review?.reasons).toEqual(['irreversible: DROP TABLE users']);
+  });
+});
