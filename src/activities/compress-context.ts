@@ -14,6 +14,7 @@ import { lineageOf } from '../tasks/lineage';
 export function createCompressContext({ llm, roster, models }: Pick<ActivityDeps, 'llm' | 'roster' | 'models'>) {
   return async function compressContext(input: CompressContextInput): Promise<CompressContextResult> {
     const { taskId, task, warnings, history } = input;
+    await roster.refresh?.();
     const specialist = roster.get(input.specialist);
     if (!specialist) throw PantheonError.of('unknown_specialist', `no specialist named "${input.specialist}"`, { details: { specialist: input.specialist } });
     const transcript = specialistMessages(task, warnings, input.summary, history)
@@ -29,6 +30,7 @@ export function createCompressContext({ llm, roster, models }: Pick<ActivityDeps
         agent: specialist.name,
         taskId,
         lineage: lineageOf(taskId, task.lineage),
+        lane: task.lane,
         taskSpent: input.spent,
       },
       Context.current().cancellationSignal,

@@ -27,6 +27,7 @@ function taskText(task: Task): string {
 /** Picks a specialist: the requested one, else the keyword rules, else a cheap classifier. */
 export function createRouteTask({ llm, roster, memory, models }: ActivityDeps) {
   return async function routeTask({ taskId, task, spent }: RouteTaskInput): Promise<RouteDecision> {
+    await roster.refresh?.();
     const hits = await memory.recall({ text: taskText(task), limit: RECALL_LIMIT, minScore: RECALL_MIN_SCORE });
     const warnings = formatWarnings(hits);
     const rules = decideByRules(taskText(task), roster.specialists);
@@ -51,6 +52,7 @@ export function createRouteTask({ llm, roster, memory, models }: ActivityDeps) {
         purpose: 'router',
         taskId,
         lineage: lineageOf(taskId, task.lineage),
+        lane: task.lane,
         taskSpent: spent,
       },
       Context.current().cancellationSignal,

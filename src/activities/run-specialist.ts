@@ -29,6 +29,7 @@ interface Checkpoint {
  */
 export function createRunSpecialist({ llm, roster }: Pick<ActivityDeps, 'llm' | 'roster'>) {
   return async function runSpecialist(input: RunSpecialistInput): Promise<RunSpecialistResult> {
+    await roster.refresh?.();
     const specialist = roster.get(input.specialist);
     if (!specialist) {
       throw PantheonError.of('unknown_specialist', `no specialist named "${input.specialist}"`, { details: { specialist: input.specialist } });
@@ -67,6 +68,7 @@ async function iterate(llm: LlmClient, specialist: Specialist, input: RunSpecial
         agent: specialist.name,
         taskId,
         lineage: lineageOf(taskId, task.lineage),
+        lane: task.lane,
         taskSpent: { usd: (input.spent?.usd ?? 0) + state.costUsd, tokens: (input.spent?.tokens ?? 0) + state.tokens },
       },
       ctx.cancellationSignal,

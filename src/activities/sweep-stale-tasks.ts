@@ -24,6 +24,7 @@ const RUNNING_TASKS = "WorkflowType = 'agentTask' AND ExecutionStatus = 'Running
 export function createSweepStaleTasks({ client, roster, alerter, now = Date.now }: SweeperDeps) {
   return async function sweepStaleTasks({ policy, taskQueue }: SweepStaleTasksInput): Promise<SweepReport> {
     const report: SweepReport = { checked: 0, stale: [] };
+    await roster.refresh?.();
     // Task queue names come from configuration, but a quote must still not change the query.
     const query = taskQueue ? `${RUNNING_TASKS} AND TaskQueue = '${taskQueue.replace(/'/g, '')}'` : RUNNING_TASKS;
     for await (const info of client.workflow.list({ query, pageSize: 200 })) {

@@ -29,6 +29,34 @@ export interface Roster {
   get(name: string): Specialist | undefined;
   /** The specialist that takes what nobody else fits. */
   readonly fallback: Specialist;
+  /** Brings in specialists added since the roster was built (spawned ones); cached, cheap to call
+   * before every read. Absent on a fixed roster. */
+  refresh?(): Promise<void>;
+}
+
+/** One thing wrong with a specialist definition, by field. */
+export interface DefinitionProblem {
+  field: string;
+  message: string;
+}
+
+/**
+ * What a definition that fits {@link SpecialistSchema} may still get wrong: a model without a
+ * pinned price, a provider that does not serve the model, a system prompt over
+ * {@link MAX_PROMPT_TOKENS}. Shared by roster files and spawned specialists' proposals.
+ */
+export function specialistProblems(specialist: Specialist): DefinitionProblem[] {
+  const problems: DefinitionProblem[] = [];
+  try {
+    const price = priceOf(specialist.model);
+    if (price.provider !== specialist.provider) problems.push({ field: 'provider', message: `is ${specialist.provider} but ${specialist.model} is a ${price.provider} model` });
+  } catch (err) {
+    if (!(err instanceof PantheonError && err.type === 'unknown_price')) throw err;
+    problems.push({ field: 'model', message: `"${specialist.model}" has no pinned price in src/llm/prices.json` });
+  }
+  const promptTokens = countTokens(specialist.system_prompt);
+  if (promptTokens > MAX_PROMPT_TOKENS) problems.push({ field: 'system_prompt', message: `is ${promptTokens} tokens; the limit is ${MAX_PROMPT_TOKENS}` });
+  return problems;
 }
 
 function fail(file: string, field: string, message: string): never {
@@ -52,15 +80,8 @@ export function parseSpecialistFile(file: string, text: string): Specialist {
   const specialist = parsed.data;
   const expectedName = path.basename(file).replace(/\.ya?ml$/, '');
   if (specialist.name !== expectedName) fail(file, 'name', `must match the file name (${expectedName})`);
-  try {
-    const price = priceOf(specialist.model);
-    if (price.provider !== specialist.provider) fail(file, 'provider', `is ${specialist.provider} but ${specialist.model} is a ${price.provider} model`);
-  } catch (err) {
-    if (err instanceof PantheonError && err.type === 'unknown_price') fail(file, 'model', `"${specialist.model}" has no pinned price in src/llm/prices.json`);
-    throw err;
-  }
-  const promptTokens = countTokens(specialist.system_prompt);
-  if (promptTokens > MAX_PROMPT_TOKENS) fail(file, 'system_prompt', `is ${promptTokens} tokens; the limit is ${MAX_PROMPT_TOKENS}`);
+  const [problem] = specialistProblems(specialist);
+  if (problem) fail(file, problem.field, problem.message);
   return specialist;
 }
 

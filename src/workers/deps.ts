@@ -9,6 +9,11 @@ import { loadFaultsFromEnv, startOfflineProvider, type OfflineProvider } from '.
 import { createConfiguredLlmClient } from '../llm/providers';
 import { openMemoryStore } from '../memory/open-store';
 import { loadRoster } from '../specialists/roster';
+import { createLiveRoster } from '../specialists/live-roster';
+import { godRosterFetcher } from './god-roster';
+
+/** How long a worker uses God's roster before asking again: a spawned specialist is routable within this. */
+export const ROSTER_TTL_MS = 10_000;
 
 export interface WorkerDeps {
   deps: ActivityDeps;
@@ -28,7 +33,12 @@ export interface WorkerDeps {
  * Every LLM call goes through the budget ledger: reserve the worst case, call, settle.
  */
 export async function buildWorkerDeps(config: PantheonConfig, logger: Logger, client: Client): Promise<WorkerDeps> {
-  const roster = loadRoster(config.rosterDir);
+  // The seed roster's files first: a malformed one stops the worker. Spawned specialists join from
+  // God's roster query while the worker runs.
+  const roster = createLiveRoster(loadRoster(config.rosterDir), godRosterFetcher(client, config.god.id), {
+    ttlMs: ROSTER_TTL_MS,
+    warn: (message, details) => logger.warn(details, message),
+  });
   const limits = loadLimits();
   const alerter = createAlerter({ logger, webhookUrl: config.alertWebhookUrl });
   const gate = createBudgetGate({ client, taskQueue: config.temporal.budgetTaskQueue, limits, ledgerId: config.budget.ledgerId, onAlert: budgetAlertSink(alerter) });

@@ -16,6 +16,8 @@ import type { MemoryStore } from '../../src/memory/types';
 import { loadRoster, type Roster } from '../../src/specialists/roster';
 import { createLedgerWorker, runWorkersInOrder } from '../../src/workers/ledger-worker';
 import { createTaskWorker } from '../../src/workers/task-worker';
+import { createLiveRoster, type SpawnedSnapshot } from '../../src/specialists/live-roster';
+import { godRosterFetcher } from '../../src/workers/god-roster';
 
 /**
  * Real parts for an integration test: the suite's Temporal dev server, a fresh offline provider
@@ -27,6 +29,8 @@ export interface Harness {
   provider: OfflineProvider;
   memory: MemoryStore;
   roster: Roster;
+  /** The God id the worker's live roster asks for spawned specialists. */
+  godId: string;
   taskQueue: string;
   worker: Worker;
   gate: BudgetGate;
@@ -62,6 +66,12 @@ export interface HarnessOptions {
   /** A roster folder other than the repo's agents/. */
   rosterDir?: string;
   alertWebhookUrl?: string;
+  /** The God workflow id whose `roster` query the worker's live roster reads (default: one per harness). */
+  godId?: string;
+  /** Replaces God's roster query as the source of spawned specialists (a test controls it directly). */
+  spawned?: () => Promise<SpawnedSnapshot>;
+  /** How long the live roster caches a fetch (default 200 ms: tests see a spawn almost at once). */
+  rosterTtlMs?: number;
 }
 
 /** The connections a harness's workers and gate use: the suite's dev server, or a test server. */
@@ -90,7 +100,8 @@ export async function startPantheonWorkers(name: string, connections: HarnessCon
     PANTHEON_MEMORY_FILE: path.join(dir, 'memory.sqlite'),
     PANTHEON_ROSTER_DIR: options.rosterDir ?? path.join(repoRoot(), 'agents'),
   });
-  const roster = loadRoster(config.rosterDir);
+  const godId = options.godId ?? `god-${id}`;
+  const roster = createLiveRoster(loadRoster(config.rosterDir), options.spawned ?? godRosterFetcher(client, godId), { ttlMs: options.rosterTtlMs ?? 200 });
   const memory = await openMemoryStore({ kind: 'sqlite', file: path.join(dir, 'memory.sqlite') });
   const alerter = createAlerter({ logger: createLogger({ level: 'silent' }), webhookUrl: options.alertWebhookUrl });
   const taskQueue = `test-${id}`;
@@ -120,6 +131,7 @@ export async function startPantheonWorkers(name: string, connections: HarnessCon
     provider,
     memory,
     roster,
+    godId,
     taskQueue,
     worker,
     gate,

@@ -1,0 +1,84 @@
+import { log } from '@temporalio/activity';
+import type { Assessment } from '../god/types';
+import { countPromptTokens } from '../llm/tokens';
+import { GENERAL_KIND, kindOfSpecialist } from '../routing/kinds';
+import { planFromRules } from '../routing/plan';
+import { decideByRules, ruleConfidence } from '../routing/rules';
+import type { Roster, Specialist } from '../specialists/roster';
+import { countWorkItems, typicalRun } from '../specialists/typical-run';
+import { irreversibleReasons } from '../tasks/irreversible';
+import { describeIssues, TaskInputSchema, type Task } from '../tasks/task-input';
+import type { ActivityDeps } from './deps';
+import type { AssessTaskInput } from './god-types';
+import { specialistSystemPrompt, taskMessage } from './prompts';
+import { preflightVerdict } from './validate-task';
+
+/** How sure a route to the fallback is when no keyword matched at all. */
+export const NO_MATCH_CONFIDENCE = 0.2;
+
+type Route = Pick<Assessment, 'specialist' | 'confidence' | 'method' | 'ranked' | 'kind' | 'plan'>;
+
+/** The routing facts the keyword rules give; no classifier call, so an assessment is free. */
+export function routeFacts(task: Task, roster: Roster): Route {
+  const text = `${task.objective}\n${task.context}`;
+  const rules = decideByRules(text, roster.specialists);
+  const ranked = rules.ranking.map((r) => r.specialist);
+  const plan = planFromRules(text, rules.ranking);
+  const kindOf = (name: string) => kindOfSpecialist(name, roster.fallback.name);
+  const withPlan = (route: Omit<Route, 'plan'>): Route => (plan ? { ...route, plan } : route);
+  if (task.specialist && roster.get(task.specialist)) {
+    return withPlan({ specialist: task.specialist, confidence: 1, method: 'requested', ranked, kind: kindOf(task.specialist) });
+  }
+  const [top, second] = rules.ranking;
+  if (!top) return { specialist: roster.fallback.name, confidence: NO_MATCH_CONFIDENCE, method: 'none', ranked, kind: GENERAL_KIND };
+  // Unsure rules (a tie, a thin lead) still name their best guess, with the low confidence that
+  // tells God to think about a chain, a spawn or a review.
+  const confidence = rules.choice?.confidence ?? ruleConfidence(top.score, second?.score ?? 0);
+  const specialist = rules.choice?.specialist ?? top.specialist;
+  return withPlan({ specialist, confidence: round(confidence), method: 'rules', ranked, kind: kindOf(specialist) });
+}
+
+function round(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}
+
+/** One ordinary run of `specialist` on `task`, in USD (see src/specialists/typical-run.ts). */
+export function estimateRunUsd(task: Task, specialist: Specialist): number {
+  const promptTokens = countPromptTokens(specialistSystemPrompt(specialist.system_prompt), [{ content: taskMessage(task, []) }], specialist.provider);
+  const run = typicalRun({
+    model: specialist.model,
+    promptTokens,
+    maxOutputTokens: specialist.max_output_tokens,
+    workItems: countWorkItems(`${task.objective}\n${task.context}`),
+    maxIterations: task.maxIterations,
+  });
+  return Math.round(run.usd * 1e6) / 1e6;
+}
+
+/** The whole assessment, pure: validation verdict, routing facts, irreversibility, expected cost. */
+export function assess(raw: Task, roster: Roster): Assessment {
+  // God hands over a parsed task; parsing again is cheap and keeps a malformed one from crashing the rules.
+  const parsed = TaskInputSchema.safeParse(raw);
+  if (!parsed.success) {
+    return { ok: false, reasons: describeIssues(parsed.error), kind: GENERAL_KIND, specialist: roster.fallback.name, confidence: 0, method: 'none', ranked: [], irreversible: [], estimatedCostUsd: 0 };
+  }
+  const task = parsed.data;
+  const verdict = preflightVerdict(task, roster);
+  const route = routeFacts(task, roster);
+  const specialist = roster.get(route.specialist) ?? roster.fallback;
+  return { ok: verdict.ok, reasons: verdict.reasons, ...route, irreversible: irreversibleReasons(task), estimatedCostUsd: estimateRunUsd(task, specialist) };
+}
+
+/**
+ * God's pre-flight look at a task: the same verdict validateTask gives, the routing facts of the
+ * keyword rules, whether it can be undone, a chain when it spans specialists, and what a run costs.
+ * Facts, not decisions, and no LLM call: assessing is free.
+ */
+export function createAssessTask({ roster }: Pick<ActivityDeps, 'roster'>) {
+  return async function assessTask({ taskId, task }: AssessTaskInput): Promise<Assessment> {
+    await roster.refresh?.();
+    const assessment = assess(task, roster);
+    log.info('task assessed', { taskId, ok: assessment.ok, specialist: assessment.specialist, method: assessment.method, kind: assessment.kind, irreversible: assessment.irreversible.length, plan: assessment.plan });
+    return assessment;
+  };
+}
