@@ -1,0 +1,273 @@
+import { dayOf, rollDay, type Day } from '../../src/god/day';
+import { decide } from '../../src/god/decide';
+import { addGoal, goalsDue, markGenerated, rememberFingerprint, taskFingerprint } from '../../src/god/goals';
+import { inFlightByLane, laneHeadroom, pacedAllowance, type LedgerRunwayLike } from '../../src/god/pacing';
+import { admit } from '../../src/god/prioritise';
+import { compactState, stateBytes } from '../../src/god/state';
+import { recordOutcome } from '../../src/god/stats';
+import type { Assessment, GodState, QueuedTask, TaskFinished } from '../../src/god/types';
+import { LANES, type Lane, type Task } from '../../src/tasks/task-input';
+import { DAY, freshState, godConfig, task, T0 } from '../support/god-fixtures';
+
+/**
+ * Three simulated days of God's pure decisions against a fake ledger, on an injected clock: goals
+ * generate, tasks are submitted, decided, admitted by value density within paced lane headroom,
+ * spend their (random, seeded) cost over their run, finish, and the day rolls. Both lanes always
+ * have more work than budget. What must hold: daily spend within budget, the experimental lane
+ * near 15 % of it, pacing (no more than 60 % by noon with a 10 % burst), nothing lost or started
+ * twice, and the carried state small.
+ */
+
+const BUDGET = 2;
+const SHARE = 0.15;
+const TICK = 5 * 60_000;
+const ZONE = 'UTC';
+const config = godConfig({ pacing: 'even', pacingBurst: 0.1 });
+/** A kind's typical cost: estimates run above it, real runs a little below. */
+const KINDS: Record<string, number> = { research: 0.012, database: 0.02, docs: 0.006 };
+
+/** mulberry32: a tiny seeded generator, so the simulation is the same on every run. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Running {
+  taskId: string;
+  lane: Lane;
+  actualUsd: number;
+  startMs: number;
+  endMs: number;
+  accruedUsd: number;
+  ok: boolean;
+}
+
+interface DayBook {
+  day: Day;
+  spent: Record<Lane, number>;
+  atNoon?: number;
+  started: Record<Lane, number>;
+  generatedStarted: Record<string, number>;
+}
+
+function simulate() {
+  const random = rng(7);
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)];
+  let state: GodState = freshState({ experimentalShare: SHARE });
+  state = addGoal(state, { id: 'ops', objective: 'Keep the operational runbooks current', value: 8, cadenceMinutes: 60, budgetShare: 0.3, lane: 'main', tasksPerRun: 3 }, T0);
+  state = addGoal(state, { id: 'explore', objective: 'Explore cheaper ways to answer research questions', value: 5, cadenceMinutes: 30, budgetShare: 0.5, lane: 'experimental', tasksPerRun: 5 }, T0);
+
+  const books: DayBook[] = [];
+  const newBook = (day: Day): DayBook => ({ day, spent: { main: 0, experimental: 0 }, started: { main: 0, experimental: 0 }, generatedStarted: {} });
+  let book = newBook(dayOf(T0, ZONE));
+  books.push(book);
+  const running = new Map<string, Running>();
+  const assessments = new Map<string, Assessment>();
+  const entered = new Set<string>();
+  const started = new Set<string>();
+  const finished = new Set<string>();
+  const dropped = new Set<string>();
+  const violations: string[] = [];
+  let maxBytes = 0;
+  let cut = 0;
+  let seq = 0;
+
+  const enqueue = (t: Task, source: QueuedTask['source'], goalId?: string) => {
+    const taskId = `t${++seq}`;
+    const kind = pick(Object.keys(KINDS));
+    assessments.set(taskId, {
+      ok: true, reasons: [], kind, specialist: `${kind}-agent`, confidence: 0.9, method: 'rules', ranked: [], irreversible: [],
+      estimatedCostUsd: KINDS[kind] * (1 + 0.4 * random()),
+    });
+    state = { ...state, queue: [...state.queue, { taskId, task: t, status: 'assessing', submittedAtMs: now, source, lane: t.lane, ...(goalId && { goalId }) }] };
+    entered.add(taskId);
+  };
+
+  let now = T0;
+  for (; now <= T0 + 3 * DAY; now += TICK) {
+    // The ledger: running tasks spend their cost evenly over their run, into the day it is spent
+    // on; like the real ledger, it cuts a task off when its lane is spent.
+    for (const r of running.values()) {
+      const target = r.actualUsd * Math.min(1, (now - r.startMs) / (r.endMs - r.startMs));
+      const room = BUDGET * (r.lane === 'main' ? 1 - SHARE : SHARE) - book.spent[r.lane];
+      const delta = Math.min(target - r.accruedUsd, Math.max(0, room));
+      if (delta < target - r.accruedUsd) {
+        cut += 1;
+        r.ok = false;
+        r.endMs = now;
+      }
+      book.spent[r.lane] += delta;
+      r.accruedUsd += delta;
+    }
+
+    const today = dayOf(now, ZONE);
+    if (today.key !== book.day.key) {
+      book = newBook(today);
+      books.push(book);
+    }
+    const minute = (now - today.startMs) / 60_000;
+    if (minute === 12 * 60) book.atNoon = book.spent.main + book.spent.experimental;
+
+    const runway: LedgerRunwayLike = {
+      dayKey: today.key, dayStartMs: today.startMs, dayEndMs: today.endMs, timezone: ZONE, breakerOpen: false, asOfMs: now,
+      budgetUsd: BUDGET, spentUsd: book.spent.main + book.spent.experimental, reservedUsd: 0,
+      lanes: {
+        main: { share: 1 - SHARE, budgetUsd: BUDGET * (1 - SHARE), spentUsd: book.spent.main, reservedUsd: 0 },
+        experimental: { share: SHARE, budgetUsd: BUDGET * SHARE, spentUsd: book.spent.experimental, reservedUsd: 0 },
+      },
+    };
+
+    // God's tick, in the order god.ts takes it.
+    if (runway.dayKey !== state.day.key) {
+      const rolled = rollDay(state, today);
+      state = rolled.state;
+      for (const d of rolled.dropped) {
+        if (d.source !== 'generated') violations.push(`dropped submitted task ${d.taskId}`);
+        dropped.add(d.taskId);
+      }
+    }
+    for (const r of [...running.values()]) {
+      if (now < r.endMs) continue;
+      running.delete(r.taskId);
+      const flight = state.inFlight.find((t) => t.taskId === r.taskId)!;
+      if (finished.has(r.taskId)) violations.push(`finished twice: ${r.taskId}`);
+      finished.add(r.taskId);
+      const end: TaskFinished = { taskId: r.taskId, status: r.ok ? 'completed' : 'budget_exceeded', costUsd: r.accruedUsd, tokens: 1000, durationMs: r.endMs - r.startMs, reason: 'done' };
+      state = {
+        ...state,
+        inFlight: state.inFlight.filter((t) => t.taskId !== r.taskId),
+        stats: recordOutcome(state.stats, { kind: flight.kind, specialist: flight.specialist, finished: end }),
+        goals: state.goals.map((g) => (g.id === flight.goalId ? { ...g, spentTodayUsd: g.spentTodayUsd + end.costUsd } : g)),
+      };
+    }
+    for (const goal of goalsDue(state.goals, now, runway.budgetUsd)) {
+      state = markGenerated(state, goal.id, goal.tasksPerRun, now);
+      const backlog = state.queue.filter((q) => q.goalId === goal.id).length;
+      if (backlog >= goal.tasksPerRun * 2) continue;
+      for (let i = 0; i < goal.tasksPerRun; i++) {
+        const objective = `${goal.objective}: step ${seq + 1} of the plan`;
+        const fp = taskFingerprint(objective);
+        if (state.fingerprints.includes(fp)) continue;
+        state = rememberFingerprint(state, fp);
+        enqueue(task(objective, { lane: goal.lane, goalId: goal.id, priority: 'normal' }), 'generated', goal.id);
+      }
+    }
+    while (state.queue.filter((q) => q.source === 'submitted').length < 20) {
+      enqueue(task(`Answer customer question number ${seq + 1} about invoices`, { priority: pick(['low', 'normal', 'normal', 'high', 'critical'] as const) }), 'submitted');
+    }
+    state = {
+      ...state,
+      queue: state.queue.map((q) => {
+        if (q.status !== 'assessing') return q;
+        const assessment = assessments.get(q.taskId)!;
+        const { decision, review } = decide({ ...q, assessment }, { stats: state.stats, specialists: [], config, remainingUsd: Infinity, nowMs: now, spawnedToday: 0 });
+        if (review) violations.push(`unexpected review for ${q.taskId}: ${review.join('; ')}`);
+        return { ...q, assessment, decision, status: 'queued' };
+      }),
+    };
+
+    const flying = inFlightByLane(state.inFlight);
+    const plan = admit({ queue: state.queue, headroom: laneHeadroom(runway, flying, config, now), goals: state.goals, budgetUsd: BUDGET, inFlight: state.inFlight, breakerOpen: false });
+    for (const taskId of plan.start) {
+      const item = state.queue.find((q) => q.taskId === taskId)!;
+      const d = item.decision!;
+      if (started.has(taskId)) violations.push(`started twice: ${taskId}`);
+      started.add(taskId);
+      const kindCost = KINDS[item.assessment!.kind];
+      running.set(taskId, { taskId, lane: d.lane, actualUsd: kindCost * (0.7 + 0.3 * random()), startMs: now, endMs: now + (5 + Math.floor(random() * 36)) * 60_000, accruedUsd: 0, ok: true });
+      state = {
+        ...state,
+        queue: state.queue.filter((q) => q.taskId !== taskId),
+        inFlight: [...state.inFlight, { taskId, workflowType: 'agentTask', kind: item.assessment!.kind, specialist: d.specialist!, lane: d.lane, ...(item.goalId && { goalId: item.goalId }), expectedCostUsd: d.expectedCostUsd, startedAtMs: now }],
+      };
+      book.started[d.lane] += 1;
+      if (item.goalId) book.generatedStarted[item.goalId] = (book.generatedStarted[item.goalId] ?? 0) + 1;
+    }
+    // God's own promise, checked whenever it admitted into a lane: what the lane has used plus what
+    // its tasks in flight are expected to cost stays within the lane's budget and paced allowance.
+    const after = inFlightByLane(state.inFlight);
+    for (const lane of LANES) {
+      if (!plan.start.some((id) => running.get(id)?.lane === lane)) continue;
+      const l = runway.lanes[lane];
+      const limit = Math.min(l.budgetUsd, pacedAllowance({ budgetUsd: l.budgetUsd, dayStartMs: today.startMs, dayEndMs: today.endMs, nowMs: now, pacing: config.pacing, burst: config.pacingBurst }));
+      if (l.spentUsd + after[lane] > limit + 1e-9) violations.push(`${today.key} ${minute} min: ${lane} committed ${l.spentUsd + after[lane]} over ${limit}`);
+    }
+    state = compactState(state, config, now);
+    maxBytes = Math.max(maxBytes, stateBytes(state));
+  }
+
+  const queued = new Set(state.queue.map((q) => q.taskId));
+  const lost = [...entered].filter((id) => !started.has(id) && !queued.has(id) && !dropped.has(id));
+  return { books, violations, lost, started, finished, running, dropped, maxBytes, cut };
+}
+
+describe('three simulated days of God’s runway', () => {
+  const sim = simulate();
+  // The last book is the first tick of day four; judge the three whole days.
+  const days = sim.books.slice(0, 3);
+
+  it('runs three whole days', () => {
+    expect(days.map((b) => b.day.key)).toEqual(['2024-05-01', '2024-05-02', '2024-05-03']);
+  });
+
+  it('keeps God’s own commitments within each lane’s budget and paced allowance whenever it admits', () => {
+    expect(sim.violations).toEqual([]);
+  });
+
+  it('never spends more than the day’s budget, in total or in a lane, without the ledger having to cut a task off', () => {
+    expect(sim.cut).toBe(0);
+    for (const b of days) {
+      expect(b.spent.main + b.spent.experimental).toBeLessThanOrEqual(BUDGET + 1e-9);
+      expect(b.spent.main).toBeLessThanOrEqual(BUDGET * (1 - SHARE) + 1e-9);
+      expect(b.spent.experimental).toBeLessThanOrEqual(BUDGET * SHARE + 1e-9);
+    }
+  });
+
+  it('uses most of each lane’s budget: both lanes really are saturated', () => {
+    for (const b of days) {
+      expect(b.spent.main / (BUDGET * (1 - SHARE))).toBeGreaterThan(0.85);
+      expect(b.spent.experimental / (BUDGET * SHARE)).toBeGreaterThan(0.85);
+    }
+  });
+
+  it('gives the experimental lane 15 ± 3 % of each day’s spend', () => {
+    for (const b of days) {
+      const share = b.spent.experimental / (b.spent.main + b.spent.experimental);
+      expect(share).toBeGreaterThanOrEqual(0.12);
+      expect(share).toBeLessThanOrEqual(0.18);
+    }
+  });
+
+  it('paces: by noon no more than 60 % of the day’s budget is spent (10 % burst)', () => {
+    for (const b of days) {
+      expect(b.atNoon).toBeDefined();
+      expect(b.atNoon!).toBeLessThanOrEqual(0.6 * BUDGET + 1e-9);
+      // ...and it does spend through the morning rather than hoarding.
+      expect(b.atNoon!).toBeGreaterThan(0.35 * BUDGET);
+    }
+  });
+
+  it('starts tasks of every goal every day', () => {
+    for (const b of days) {
+      expect(b.generatedStarted.ops).toBeGreaterThan(0);
+      expect(b.generatedStarted.explore).toBeGreaterThan(0);
+    }
+  });
+
+  it('loses no task and starts none twice', () => {
+    expect(sim.lost).toEqual([]);
+    for (const id of sim.finished) expect(sim.started.has(id)).toBe(true);
+    expect(sim.finished.size + sim.running.size).toBe(sim.started.size);
+    expect(sim.dropped.size).toBeGreaterThan(0);
+  });
+
+  it('keeps the carried state under 256 KB throughout', () => {
+    expect(sim.maxBytes).toBeLessThan(256 * 1024);
+  });
+});
