@@ -1,10 +1,15 @@
 import { Runtime } from '@temporalio/worker';
 import { workflowUrl } from './client/connection';
 import { exitOnError } from './client/exit';
-import { checkTask, startTask } from './client/submit-task';
+import { ensureGodWatchdogSchedule } from './client/god-watchdog-schedule';
+import { startGod } from './client/god-start';
+import { checkTask } from './client/submit-task';
 import { loadConfig } from './config/env';
+import { DEMO_GOALS, DEMO_GOD_TASKS } from './demo/goals';
+import { watchGod } from './demo/god-progress';
 import { DEMO_TASKS } from './demo/tasks';
-import { printSummary, watchTasks } from './demo/progress';
+import { printSummary } from './demo/progress';
+import { submitTaskUpdate } from './workflows/god-api';
 import { createLogger } from './logging/logger';
 import { temporalLoggerFor } from './logging/temporal-logger';
 import { ensureTemporal } from './runtime/temporal';
@@ -32,19 +37,25 @@ async function main(): Promise<void> {
     if (built.offline) console.log(`offline LLM provider at ${built.offline.url} (no API key set)`);
 
     const batch = `demo-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}`;
+    const { taskQueue } = config.temporal;
+    const godId = config.god.id;
+    const god = await startGod(client, { godId, taskQueue, goals: DEMO_GOALS });
+    await ensureGodWatchdogSchedule(client, { godId, taskQueue, goals: DEMO_GOALS });
+    console.log(god.outcome === 'started' ? `God started (${godId}) with ${DEMO_GOALS.length} demo goals` : `God already running (${godId}); its goals stay as they are`);
     console.log(`\nTemporal Web UI: ${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows`);
-    console.log(`submitting ${DEMO_TASKS.length} demo tasks (batch ${batch})…\n`);
-    const watched = await Promise.all(
-      DEMO_TASKS.map(async ({ slug, task }) => ({
-        slug,
-        handle: await startTask(client, config.temporal.taskQueue, checkTask(task, built.deps.roster), `${batch}-${slug}`),
-      })),
-    );
-    const states = await watchTasks(client, watched);
-    printSummary(states);
-    console.log(`\none task in the Web UI: ${workflowUrl(config, watched[0].handle.workflowId)}`);
-    console.log(`all demo tasks:        temporal workflow list --query "WorkflowId STARTS_WITH '${batch}'"`);
-    console.log('\nserving: submit more with `npm run pantheon -- submit "<objective>"`; Ctrl-C to stop.');
+    const demo = [...DEMO_TASKS, ...DEMO_GOD_TASKS].map(({ slug, task }) => ({ slug, taskId: `${batch}-${slug}`, task: checkTask(task, built.deps.roster) }));
+    console.log(`submitting ${demo.length} demo tasks to God (batch ${batch}); its decisions as it takes them:\n`);
+    const handle = client.workflow.getHandle(godId);
+    for (const { task, taskId } of demo) await handle.executeUpdate(submitTaskUpdate, { args: [{ task, taskId }] });
+    const result = await watchGod(client, godId, demo);
+    printSummary(result.ended);
+    for (const slug of result.awaitingReview) {
+      console.log(`\n  ${slug} awaits review: npm run pantheon -- review approve ${batch}-${slug}   (or reject … --reason "…")`);
+    }
+    console.log(`\nGod in the Web UI:      ${workflowUrl(config, godId)}`);
+    console.log('runway and queue:       npm run pantheon -- god status');
+    console.log(`all demo tasks:         temporal workflow list --query "WorkflowId STARTS_WITH '${batch}'"`);
+    console.log('\nserving: God keeps generating work for its goals; submit more with `npm run pantheon -- submit "<objective>"`; Ctrl-C to stop.');
     await running;
     await close();
   } finally {

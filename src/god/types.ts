@@ -207,6 +207,8 @@ export interface GodState {
   fingerprints: string[];
   /** Newest last, bounded. */
   recent: DecisionRecord[];
+  /** Ids of tasks that finished lately (newest last, bounded): a resubmission of one is a no-op. */
+  finishedIds?: string[];
   day: DayState;
   experimentalShare: number;
   counters: GodCounters;

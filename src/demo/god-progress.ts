@@ -1,0 +1,55 @@
+import type { Client } from '@temporalio/client';
+import { taskState } from '../client/tasks';
+import type { DecisionRecord } from '../god/types';
+import { godDecisionsQuery, godReviewsQuery } from '../workflows/god-api';
+import { isTerminal, type TaskState } from '../workflows/task-state';
+
+export interface GodWatched {
+  slug: string;
+  taskId: string;
+}
+
+/** Where a task God holds stands for the demo: ended, waiting for review, or still going. */
+export interface GodWatchResult {
+  ended: Map<string, TaskState>;
+  awaitingReview: string[];
+  refused: string[];
+}
+
+const clock = (ms: number) => new Date(ms).toISOString().slice(11, 19);
+
+function decisionLine(d: DecisionRecord, slugs: Map<string, string>): string {
+  const who = d.taskId ? (slugs.get(d.taskId) ?? d.taskId.replace(/^.*-(g\d+)-.*$/, 'generated $1')) : 'god';
+  return `  ${clock(d.atMs)} god ${d.kind.padEnd(9)} ${who.padEnd(18)} ${d.detail.slice(0, 110)}`;
+}
+
+/**
+ * Prints God's decisions as it takes them (generated, routed, chained, spawned, sent to review,
+ * admitted, finished) until every watched task has ended or waits for a person. Decisions on
+ * tasks God generated from its goals are printed too.
+ */
+export async function watchGod(client: Client, godId: string, tasks: GodWatched[], pollMs = 500): Promise<GodWatchResult> {
+  const god = client.workflow.getHandle(godId);
+  const slugs = new Map(tasks.map((t) => [t.taskId, t.slug]));
+  const printed = new Set<string>();
+  const ended = new Map<string, TaskState>();
+  for (;;) {
+    for (const d of await god.query(godDecisionsQuery)) {
+      const key = `${d.atMs}|${d.kind}|${d.taskId ?? ''}|${d.detail}`;
+      if (printed.has(key)) continue;
+      printed.add(key);
+      console.log(decisionLine(d, slugs));
+    }
+    const reviews = new Set((await god.query(godReviewsQuery)).map((r) => r.taskId));
+    const decisions = await god.query(godDecisionsQuery);
+    const refused = tasks.filter((t) => decisions.some((d) => d.taskId === t.taskId && d.kind === 'review' && /reject/.test(d.detail))).map((t) => t.slug);
+    for (const t of tasks) {
+      if (ended.has(t.slug) || reviews.has(t.taskId)) continue;
+      const found = await taskState(client, t.taskId).catch(() => undefined);
+      if (found?.state && isTerminal(found.state.status)) ended.set(t.slug, found.state);
+    }
+    const awaitingReview = tasks.filter((t) => reviews.has(t.taskId)).map((t) => t.slug);
+    if (ended.size + awaitingReview.length + refused.length >= tasks.length) return { ended, awaitingReview, refused };
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}

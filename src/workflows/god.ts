@@ -1,0 +1,562 @@
+import {
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  log,
+  ParentClosePolicy,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  startChild,
+  uuid4,
+  workflowInfo,
+  type RetryPolicy,
+} from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { createGodActivities } from '../activities/god';
+import type { createRunwayActivities } from '../activities/runway';
+import type { LedgerRunway } from '../budget/ledger-types';
+import { NON_RETRYABLE_TYPES } from '../errors';
+import { decide } from '../god/decide';
+import { rollDay } from '../god/day';
+import { addGoal, goalsDue, rememberFingerprint, removeGoal, taskFingerprint } from '../god/goals';
+import {
+  GodConfigSchema,
+  GoalInputSchema,
+  PauseSchema,
+  RemoveGoalSchema,
+  ReviewDecisionSchema,
+  SetExperimentalShareSchema,
+  SubmitTaskSchema,
+  TaskFinishedSchema,
+  type GodInput,
+  type SubmitTaskResult,
+} from '../god/messages';
+import { laneHeadroom, runwayView } from '../god/pacing';
+import { admit, valueDensity } from '../god/prioritise';
+import { applyReviewDecision, expiredReviews, openReview, reviewableOrError } from '../god/review';
+import { canSpawn, recordSpawnedRun, registerSpawned, retirements } from '../god/spawn';
+import { compactState, initialGodState, migrateGodState, stateBytes } from '../god/state';
+import { expectationOf, recordFallback, recordOutcome } from '../god/stats';
+import type { Assessment, DecisionRecord, GodState, InFlightTask, QueuedTask, TaskFinished } from '../god/types';
+import { godDetails, queueItemView } from '../god/views';
+import { describeIssues, TaskInputSchema, type Lane, type Task } from '../tasks/task-input';
+import type { z } from 'zod';
+import {
+  addGoalUpdate,
+  godDecisionsQuery,
+  godGoalsQuery,
+  godQueueQuery,
+  godReviewsQuery,
+  godRosterQuery,
+  godRunwayQuery,
+  godStatusQuery,
+  pauseUpdate,
+  removeGoalUpdate,
+  resumeUpdate,
+  reviewDecisionUpdate,
+  setExperimentalShareUpdate,
+  submitTaskUpdate,
+  taskFinishedSignal,
+  type GodStatusView,
+  type RunwayView,
+} from './god-api';
+
+type GodActivities = ReturnType<typeof createGodActivities> & ReturnType<typeof createRunwayActivities>;
+
+const retry: RetryPolicy = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: [...NON_RETRYABLE_TYPES] };
+// Short and few retries: God's loop must not stall on one activity; the next tick tries again.
+const quick = proxyActivities<GodActivities>({ startToCloseTimeout: '30s', retry: { ...retry, maximumAttempts: 3 } });
+const llm = proxyActivities<GodActivities>({ startToCloseTimeout: '2m', heartbeatTimeout: '30s', retry: { ...retry, maximumAttempts: 3 } });
+
+/** Tasks assessed per tick: a burst of submissions is spread over ticks, not one giant one. */
+const ASSESS_PER_TICK = 20;
+/** Ask visibility about in-flight tasks this often (in ticks) besides each new run's start. */
+const RECONCILE_EVERY_TICKS = 30;
+/** A goal with this many tasks per run already queued (×) waits before generating more. */
+const GOAL_BACKLOG_RUNS = 2;
+
+/** Turns a zod failure into the validator's refusal: the field named, God's state untouched. */
+function parsed<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
+  const result = schema.safeParse(input);
+  if (!result.success) throw ApplicationFailure.create({ type: 'invalid_input', message: `${what}: ${describeIssues(result.error).join('; ')}`, nonRetryable: true });
+  return result.data;
+}
+
+function refuse(message: string): never {
+  throw ApplicationFailure.create({ type: 'invalid_input', message, nonRetryable: true });
+}
+
+/**
+ * The God orchestrator: one long-lived workflow per namespace (id `pantheon-god`). On its own
+ * timer (default every minute, sooner when work arrives) it reads the runway from the budget
+ * ledger, generates tasks for due goals, assesses and decides each queued task (route, chain,
+ * spawn a specialist, human review, reject), admits tasks by value density within each lane's
+ * paced headroom, starts them as child workflows that report back by signal, and continues as
+ * new before its history grows large, carrying its compact state.
+ *
+ * Every decision is a pure function in src/god/; this file only wires them to Temporal.
+ */
+export async function god(input: GodInput = {}): Promise<void> {
+  const godId = workflowInfo().workflowId;
+  const config = parsed(GodConfigSchema, input.config ?? {}, 'god config');
+  // A carried state that cannot be migrated fails the workflow task (retried, visible in the Web
+  // UI) rather than the workflow: failing it would let the watchdog start afresh and lose the queue.
+  let state: GodState = input.state !== undefined ? migrateGodState(input.state) : initialGodState({ nowMs: Date.now(), dayKey: '', dayStartMs: 0, experimentalShare: 0.15 });
+  if (input.state === undefined) {
+    for (const goal of input.goals ?? []) state = addGoal(state, parsed(GoalInputSchema, goal, `goal ${String((goal as { id?: unknown }).id)}`), Date.now());
+  }
+  let runway: LedgerRunway | undefined;
+  let lastTickMs: number | undefined;
+  let wake = false;
+  let ticks = 0;
+  let reconcileDue = state.inFlight.length > 0;
+
+  const record = (kind: DecisionRecord['kind'], detail: string, taskId?: string) => {
+    state.recent.push({ atMs: Date.now(), kind, detail, ...(taskId && { taskId }) });
+    log.info('god decision', { kind, taskId, detail });
+  };
+  const find = (taskId: string) => state.queue.find((q) => q.taskId === taskId);
+  const known = (taskId: string) => !!find(taskId) || state.inFlight.some((t) => t.taskId === taskId) || !!state.finishedIds?.includes(taskId);
+  const dropFromQueue = (taskId: string) => {
+    state.queue = state.queue.filter((q) => q.taskId !== taskId);
+  };
+  const queueBytes = () => state.queue.reduce((n, q) => n + JSON.stringify(q.task).length, 0);
+  const inFlightExpected = (): Record<Lane, number> => {
+    const sums: Record<Lane, number> = { main: 0, experimental: 0 };
+    for (const t of state.inFlight) sums[t.lane] += t.expectedCostUsd;
+    return sums;
+  };
+  const currentRunway = (): RunwayView | undefined => (runway ? runwayView(runway, state.inFlight, config, Date.now()) : undefined);
+  const densityOf = (item: QueuedTask) => {
+    if (!item.decision) return undefined;
+    const goal = state.goals.find((g) => g.id === item.goalId);
+    return valueDensity({ priority: item.task.priority, goalValue: goal?.value, expectedSuccess: item.decision.expectedSuccess, expectedCostUsd: item.decision.expectedCostUsd });
+  };
+  const status = (): GodStatusView => ({
+    workflowId: godId,
+    runId: workflowInfo().runId,
+    stateVersion: state.version,
+    ...(state.paused && { paused: state.paused }),
+    queued: state.queue.filter((q) => q.status !== 'awaiting_review').length,
+    awaitingReview: state.queue.filter((q) => q.status === 'awaiting_review').length,
+    inFlight: state.inFlight.length,
+    goals: state.goals.length,
+    liveSpawned: state.specialists.filter((s) => s.status !== 'retired').length,
+    counters: state.counters,
+    ...(runway && { runway: currentRunway() }),
+    stateBytes: stateBytes(state),
+    historyLength: workflowInfo().historyLength,
+    ...(lastTickMs !== undefined && { lastTickMs }),
+  });
+  const showDetails = () => {
+    const s = status();
+    setCurrentDetails(godDetails({ paused: state.paused?.reason, queued: s.queued, awaitingReview: s.awaitingReview, inFlight: s.inFlight, goals: s.goals, runway: s.runway }));
+  };
+
+  /** Queues a task that passed the task schema; `assessing` until the next tick decides it. */
+  const enqueue = (taskId: string, task: Task, source: QueuedTask['source'], extra: { goalId?: string; fingerprint?: string } = {}) => {
+    state.queue.push({ taskId, task, status: 'assessing', submittedAtMs: Date.now(), source, lane: task.lane, ...extra });
+  };
+
+  /** A task ended (its signal, or reconciliation): statistics, the goal's spend, the audit line. */
+  const applyFinished = (finished: TaskFinished) => {
+    const flight = state.inFlight.find((t) => t.taskId === finished.taskId);
+    if (!flight) return; // already counted (a signal and a reconciliation can both tell it)
+    state.inFlight = state.inFlight.filter((t) => t.taskId !== finished.taskId);
+    state.finishedIds = [...(state.finishedIds ?? []), finished.taskId];
+    // A task refused before it ran says nothing about how well a specialist does.
+    if (finished.status !== 'rejected') state.stats = recordOutcome(state.stats, { kind: flight.kind, specialist: flight.specialist, finished });
+    const goal = state.goals.find((g) => g.id === flight.goalId);
+    if (goal) {
+      goal.spentTodayUsd += finished.costUsd;
+      goal.outcomes = [...(goal.outcomes ?? []), { objective: flight.objective ?? '', status: finished.status, reason: finished.reason.slice(0, 200) }].slice(-5);
+    }
+    state.day.finishedUsd[flight.lane] += finished.costUsd;
+    if (state.specialists.some((s) => s.name === flight.specialist)) state = recordSpawnedRun(state, flight.specialist, finished.status === 'completed');
+    state.counters.finished += 1;
+    record('finished', `${finished.status} $${finished.costUsd.toFixed(4)} (${flight.specialist}): ${finished.reason.slice(0, 160)}`, finished.taskId);
+    wake = true;
+  };
+
+  // ---- handlers: all registered before the first await ----
+  setHandler(taskFinishedSignal, (raw) => {
+    const result = TaskFinishedSchema.safeParse(raw);
+    if (!result.success) {
+      log.warn('taskFinished signal ignored: malformed', { issues: describeIssues(result.error) });
+      return;
+    }
+    applyFinished(result.data);
+  });
+  setHandler(
+    submitTaskUpdate,
+    (raw): SubmitTaskResult => {
+      const input = SubmitTaskSchema.parse(raw);
+      const taskId = input.taskId ?? `task-${uuid4().slice(0, 13)}`;
+      if (known(taskId)) {
+        const where = find(taskId)?.status ?? (state.inFlight.some((t) => t.taskId === taskId) ? 'in_flight' : 'finished');
+        return { taskId, accepted: false, status: where };
+      }
+      enqueue(taskId, input.task, 'submitted');
+      state.counters.submitted += 1;
+      wake = true;
+      record('generated', `submitted: ${input.task.objective.slice(0, 120)}`, taskId);
+      return { taskId, accepted: true, status: 'assessing' };
+    },
+    {
+      validator: (raw) => {
+        const input = parsed(SubmitTaskSchema, raw, 'submitTask');
+        if (input.taskId && known(input.taskId)) return; // idempotent resubmission
+        if (state.queue.length >= config.maxQueue) refuse(`submitTask: God's queue is full (${state.queue.length} tasks); wait, or start an agentTask directly`);
+        const bytes = JSON.stringify(input.task).length;
+        if (queueBytes() + bytes > config.maxQueueBytes) refuse(`submitTask: God's queue holds ${queueBytes()} bytes of tasks and this one adds ${bytes} (limit ${config.maxQueueBytes}); wait, or start an agentTask directly`);
+      },
+    },
+  );
+  setHandler(
+    addGoalUpdate,
+    (raw) => {
+      state = addGoal(state, GoalInputSchema.parse(raw), Date.now());
+      const goal = state.goals[state.goals.length - 1];
+      record('operator', `goal added: ${goal.id} (${goal.objective.slice(0, 80)})`);
+      wake = true;
+      return goal;
+    },
+    {
+      validator: (raw) => {
+        const goal = parsed(GoalInputSchema, raw, 'addGoal');
+        if (state.goals.some((g) => g.id === goal.id)) refuse(`addGoal: id: a goal "${goal.id}" already exists`);
+        if (state.goals.length >= 20) refuse('addGoal: at most 20 goals; remove one first');
+      },
+    },
+  );
+  setHandler(
+    removeGoalUpdate,
+    (raw) => {
+      const { goalId } = RemoveGoalSchema.parse(raw);
+      state = removeGoal(state, goalId);
+      record('operator', `goal removed: ${goalId}`);
+      return { removed: goalId };
+    },
+    {
+      validator: (raw) => {
+        const { goalId } = parsed(RemoveGoalSchema, raw, 'removeGoal');
+        if (!state.goals.some((g) => g.id === goalId)) refuse(`removeGoal: goalId: no goal "${goalId}" (goals: ${state.goals.map((g) => g.id).join(', ') || 'none'})`);
+      },
+    },
+  );
+  setHandler(
+    pauseUpdate,
+    (raw?: { reason?: string }) => {
+      const { reason } = PauseSchema.parse(raw ?? {});
+      state.paused = { reason, sinceMs: Date.now() };
+      record('operator', `paused: ${reason}`);
+      showDetails();
+      return status();
+    },
+    { validator: (raw?: { reason?: string }) => void parsed(PauseSchema, raw ?? {}, 'pause') },
+  );
+  setHandler(
+    resumeUpdate,
+    (raw?: { reason?: string }) => {
+      const { reason } = PauseSchema.parse(raw ?? { reason: 'resumed by an operator' });
+      state.paused = undefined;
+      record('operator', `resumed: ${reason}`);
+      wake = true;
+      showDetails();
+      return status();
+    },
+    { validator: (raw?: { reason?: string }) => void parsed(PauseSchema, raw ?? {}, 'resume') },
+  );
+  setHandler(
+    reviewDecisionUpdate,
+    (raw) => {
+      const input = ReviewDecisionSchema.parse(raw);
+      const result = applyReviewDecision(state, input, Date.now());
+      state = result.state;
+      state.counters.reviewed += 1;
+      if (input.decision === 'reject') state.counters.rejected += 1;
+      record('review', `${input.decision} by ${input.by}${input.reason ? `: ${input.reason}` : ''}`, input.taskId);
+      wake = true;
+      return queueItemView(result.item);
+    },
+    {
+      validator: (raw) => {
+        const input = parsed(ReviewDecisionSchema, raw, 'reviewDecision');
+        try {
+          reviewableOrError(state, input.taskId);
+        } catch (err) {
+          refuse(`reviewDecision: ${(err as Error).message}`);
+        }
+      },
+    },
+  );
+  setHandler(
+    setExperimentalShareUpdate,
+    async (raw) => {
+      const input = SetExperimentalShareSchema.parse(raw);
+      // The ledger holds the lanes; God only mirrors the share once the ledger has it.
+      await quick.setExperimentalShare({ share: input.share, reason: input.reason, by: input.by });
+      state.experimentalShare = input.share;
+      record('operator', `experimental share set to ${input.share} by ${input.by}: ${input.reason}`);
+      runway = await readRunway();
+      return currentRunway() ?? refuse('setExperimentalShare: the share is set, but the budget ledger could not be read back');
+    },
+    { validator: (raw) => void parsed(SetExperimentalShareSchema, raw, 'setExperimentalShare') },
+  );
+  setHandler(godStatusQuery, status);
+  setHandler(godQueueQuery, () => state.queue.map((q) => queueItemView(q, densityOf(q))));
+  setHandler(godGoalsQuery, () => state.goals);
+  setHandler(godReviewsQuery, () => state.queue.filter((q) => q.status === 'awaiting_review').map((q) => queueItemView(q)));
+  setHandler(godRunwayQuery, () => currentRunway() ?? refuse('runway: God has not read the budget ledger yet'));
+  setHandler(godRosterQuery, () => ({ version: state.rosterVersion, specialists: state.specialists }));
+  setHandler(godDecisionsQuery, () => state.recent);
+
+  // ---- the tick ----
+  async function readRunway(): Promise<LedgerRunway | undefined> {
+    try {
+      return await quick.readRunway();
+    } catch (err) {
+      log.warn('budget ledger unreadable; nothing is admitted this tick', { error: String(err) });
+      return undefined;
+    }
+  }
+
+  const reconcile = async () => {
+    const ids = state.inFlight.map((t) => t.taskId);
+    for (let i = 0; i < ids.length; i += 100) {
+      const report = await quick.reconcileTasks({ taskIds: ids.slice(i, i + 100) });
+      for (const finished of report.finished) applyFinished(finished);
+      for (const taskId of report.missing) {
+        if (!state.inFlight.some((t) => t.taskId === taskId)) continue;
+        state.inFlight = state.inFlight.filter((t) => t.taskId !== taskId);
+        record('finished', 'not found in visibility; dropped from the in-flight set', taskId);
+      }
+    }
+  };
+
+  const generate = async () => {
+    for (const due of goalsDue(state.goals, Date.now())) {
+      if (state.queue.length >= config.maxQueue) return;
+      const goal = state.goals.find((g) => g.id === due.id);
+      if (!goal) continue;
+      goal.lastGeneratedAtMs = Date.now();
+      if (runway && goal.spentTodayUsd >= goal.budgetShare * runway.budgetUsd) continue;
+      const backlog = state.queue.filter((q) => q.goalId === goal.id).length;
+      if (backlog >= goal.tasksPerRun * GOAL_BACKLOG_RUNS) continue;
+      state.seq += 1;
+      const callId = `${godId}:generate:${goal.id}:${state.seq}`;
+      let out;
+      try {
+        out = await llm.generateTasks({ godId, callId, goal, count: goal.tasksPerRun, recent: goal.outcomes ?? [] });
+      } catch (err) {
+        record('generated', `goal ${goal.id}: generation failed: ${String(err).slice(0, 200)}`);
+        continue;
+      }
+      for (const reason of out.rejected) record('reject', `goal ${goal.id}: proposed task refused: ${reason.slice(0, 200)}`);
+      for (const proposed of out.tasks) {
+        const fingerprint = taskFingerprint(proposed.objective);
+        if (state.fingerprints.includes(fingerprint) || state.queue.some((q) => q.fingerprint === fingerprint)) {
+          state.counters.duplicates += 1;
+          continue;
+        }
+        const task = TaskInputSchema.safeParse({ ...proposed, lane: goal.lane, goalId: goal.id, lineage: { rootTaskId: godId, parentTaskId: godId, spawnDepth: 1 } });
+        if (!task.success) {
+          record('reject', `goal ${goal.id}: proposed task refused: ${describeIssues(task.error).join('; ')}`);
+          continue;
+        }
+        state = rememberFingerprint(state, fingerprint);
+        state.seq += 1;
+        enqueue(`${godId}-g${state.seq}-${uuid4().slice(0, 8)}`, task.data, 'generated', { goalId: goal.id, fingerprint });
+        const target = state.goals.find((g) => g.id === goal.id);
+        if (target) target.generated += 1;
+        state.counters.generated += 1;
+        record('generated', `goal ${goal.id}: ${task.data.objective.slice(0, 120)}`, state.queue[state.queue.length - 1].taskId);
+      }
+    }
+  };
+
+  /** Starts a task God decided: a child workflow that outlives God's run and reports back. */
+  const start = async (item: QueuedTask, why: string) => {
+    const d = item.decision!;
+    const task: Task = { ...item.task, lane: d.lane, reportTo: godId, ...(item.goalId && { goalId: item.goalId }) };
+    const routed = d.kind === 'route' || d.kind === 'spawn';
+    // Force the specialist God chose when the choice is firm; a low-confidence route lets the
+    // task's own router (the classifier) choose.
+    if (routed && d.specialist && (item.assessment?.method === 'rules' || d.kind === 'spawn' || state.specialists.some((s) => s.name === d.specialist))) task.specialist = d.specialist;
+    const chain = d.kind === 'chain' && d.plan && d.plan.length >= 2;
+    const memo = { godDecision: { kind: d.kind, reason: d.reason, lane: d.lane, expectedCostUsd: d.expectedCostUsd, ...(d.plan && { plan: d.plan }), admitted: why } };
+    try {
+      if (chain) {
+        const { specialist: _ignored, ...chainTask } = task;
+        await startChild('taskChain', { workflowId: item.taskId, taskQueue: config.taskQueue, args: [{ task: chainTask, plan: d.plan, reportTo: godId, lane: d.lane, ...(item.goalId && { goalId: item.goalId }) }], parentClosePolicy: ParentClosePolicy.ABANDON, memo });
+      } else {
+        await startChild('agentTask', { workflowId: item.taskId, taskQueue: config.taskQueue, args: [task], parentClosePolicy: ParentClosePolicy.ABANDON, memo });
+      }
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      // Another workflow already has this id (a task started directly, or one God forgot): God
+      // never runs a task twice, and never counts another's end as its own.
+      dropFromQueue(item.taskId);
+      state.counters.duplicates += 1;
+      record('drop', 'a workflow with this id already exists; not started again', item.taskId);
+      return;
+    }
+    dropFromQueue(item.taskId);
+    const flight: InFlightTask = {
+      taskId: item.taskId,
+      workflowType: chain ? 'taskChain' : 'agentTask',
+      kind: item.assessment?.kind ?? 'general',
+      specialist: task.specialist ?? d.specialist ?? item.assessment?.specialist ?? 'unknown',
+      lane: d.lane,
+      ...(item.goalId && { goalId: item.goalId }),
+      expectedCostUsd: d.kind === 'reject' ? 0 : d.expectedCostUsd,
+      startedAtMs: Date.now(),
+      objective: item.task.objective.slice(0, 200),
+    };
+    state.inFlight.push(flight);
+    state.counters.started += 1;
+    if (d.kind !== 'reject') state.day.admitted += 1;
+    record(d.kind === 'reject' ? 'reject' : 'admitted', `${flight.workflowType} ${d.kind}${d.plan ? ` ${d.plan.join(' → ')}` : d.specialist ? ` → ${d.specialist}` : ''} (${d.lane}): ${why}`, item.taskId);
+  };
+
+  /** Assesses new tasks and decides each: reject, review, spawn, chain or route. */
+  const assessAndDecide = async () => {
+    const pending = state.queue.filter((q) => q.status === 'assessing').slice(0, ASSESS_PER_TICK);
+    for (const { taskId } of pending) {
+      const before = find(taskId);
+      if (!before) continue;
+      let assessment: Assessment;
+      try {
+        assessment = await quick.assessTask({ taskId, task: before.task });
+      } catch (err) {
+        log.warn('assessment failed; retried next tick', { taskId, error: String(err) });
+        continue;
+      }
+      const item = find(taskId);
+      if (!item || item.status !== 'assessing') continue;
+      item.assessment = assessment;
+      if (assessment.ok && assessment.method !== 'rules') state.stats = recordFallback(state.stats, assessment.kind, assessment.specialist);
+      const spawnedToday = state.specialists.filter((s) => s.createdAtMs >= state.day.startMs).length;
+      const remainingUsd = runway ? Math.max(0, runway.budgetUsd - runway.spentUsd - runway.reservedUsd) : 0;
+      let { decision, review } = decide({ ...item, assessment }, { stats: state.stats, specialists: state.specialists, config, remainingUsd, nowMs: Date.now(), spawnedToday });
+      if (decision.kind === 'spawn') ({ decision, review } = await spawnFor(item, assessment, decision, review));
+      const current = find(taskId);
+      if (!current) continue;
+      current.decision = decision;
+      record(decision.kind, `${decision.reason}${review?.length ? `; review: ${review.join('; ')}` : ''}`, taskId);
+      if (decision.kind === 'reject') {
+        // Rejected tasks still become a workflow that ends `rejected` with its reasons: nothing
+        // God refuses vanishes, and validation costs nothing.
+        state.counters.rejected += 1;
+        await start(current, 'rejected by pre-flight validation');
+      } else if (review?.length) {
+        state = openReview(state, taskId, review, Date.now(), config);
+      } else {
+        current.status = 'queued';
+      }
+    }
+  };
+
+  /** Asks for a new specialist for the task's kind; on any failure the task goes to the fallback, reviewed. */
+  const spawnFor = async (item: QueuedTask, assessment: Assessment, decision: ReturnType<typeof decide>['decision'], review: string[] | undefined) => {
+    const allowed = canSpawn(state.specialists, { nowMs: Date.now(), dayStartMs: state.day.startMs, config });
+    const fallback = (why: string) => ({
+      decision: { ...decision, kind: 'route' as const, specialist: assessment.specialist, reason: `${decision.reason}; ${why}` },
+      review: [...(review ?? []), `low confidence (${assessment.confidence.toFixed(2)}) and ${why}`],
+    });
+    if (!allowed.ok) return fallback(`no specialist spawned: ${allowed.reason}`);
+    state.seq += 1;
+    try {
+      const proposal = await llm.proposeSpecialist({
+        callId: `${godId}:spawn:${state.seq}`,
+        kind: assessment.kind,
+        examples: [item.task.objective.slice(0, 300)],
+        existing: [...new Set([...assessment.ranked, assessment.specialist, ...state.specialists.map((s) => s.name)])],
+      });
+      if (!proposal.ok || !proposal.definition) return fallback(`the proposed specialist was refused: ${proposal.reasons.join('; ').slice(0, 300)}`);
+      state = registerSpawned(state, proposal.definition, assessment.kind, Date.now());
+      state.counters.spawned += 1;
+      const spawned = state.specialists.filter((s) => s.name === proposal.definition!.name).at(-1)!;
+      record('spawned', `${spawned.name} v${spawned.version} for kind "${assessment.kind}" (trial)`, item.taskId);
+      const expected = expectationOf(state.stats, assessment.kind, spawned.name, assessment.estimatedCostUsd);
+      return {
+        decision: { ...decision, specialist: spawned.name, lane: 'experimental' as const, expectedCostUsd: expected.costUsd, expectedSuccess: expected.success, reason: `${decision.reason}; spawned ${spawned.name} v${spawned.version}` },
+        review: [...(review ?? []), `first runs of spawned specialist ${spawned.name}`],
+      };
+    } catch (err) {
+      return fallback(`spawning failed: ${String(err).slice(0, 200)}`);
+    }
+  };
+
+  const expireReviews = () => {
+    for (const item of expiredReviews(state.queue, Date.now())) {
+      const reason = `no review decision within ${config.reviewTimeoutHours} h; the default (${config.reviewDefault}) applies`;
+      state = applyReviewDecision(state, { taskId: item.taskId, decision: config.reviewDefault, reason, by: 'god' }, Date.now()).state;
+      state.counters.reviewed += 1;
+      if (config.reviewDefault === 'reject') state.counters.rejected += 1;
+      record('review', `timed out: ${reason}`, item.taskId);
+    }
+  };
+
+  const retire = () => {
+    for (const { name, reason } of retirements(state, config)) {
+      state.specialists = state.specialists.map((s) => (s.name === name && s.status !== 'retired' ? { ...s, status: 'retired' as const, retiredReason: reason } : s));
+      state.rosterVersion += 1;
+      record('retired', `${name}: ${reason}`);
+    }
+  };
+
+  const admitAndStart = async () => {
+    if (!runway) return;
+    const headroom = laneHeadroom(runway, inFlightExpected(), config, Date.now());
+    const plan = admit({ queue: state.queue, headroom, goals: state.goals, budgetUsd: runway.budgetUsd, inFlight: state.inFlight, paused: state.paused?.reason, breakerOpen: runway.breakerOpen });
+    for (const item of state.queue) {
+      const reason = plan.waiting[item.taskId];
+      if (reason !== undefined) item.waitReason = reason;
+    }
+    for (const taskId of plan.start) {
+      const item = find(taskId);
+      if (item?.status === 'queued' && item.decision) await start(item, `value density ${densityOf(item)?.toFixed(2)}`);
+    }
+  };
+
+  const tick = async () => {
+    ticks += 1;
+    lastTickMs = Date.now();
+    runway = (await readRunway()) ?? runway;
+    if (runway && runway.dayKey !== state.day.key) {
+      const rolled = rollDay(state, { key: runway.dayKey, startMs: runway.dayStartMs, endMs: runway.dayEndMs });
+      state = rolled.state;
+      state.counters.dropped += rolled.dropped.length;
+      for (const d of rolled.dropped) record('drop', `the day ended before it was admitted (${d.waitReason ?? 'waiting'})`, d.taskId);
+    }
+    if (reconcileDue || ticks % RECONCILE_EVERY_TICKS === 0) {
+      reconcileDue = false;
+      await reconcile();
+    }
+    expireReviews();
+    if (!state.paused) await generate();
+    await assessAndDecide();
+    retire();
+    await admitAndStart();
+    state = compactState(state, config);
+    showDetails();
+  };
+
+  showDetails();
+  for (;;) {
+    // Reset before the tick: work that arrives while it awaits an activity wakes the next one.
+    wake = false;
+    await tick();
+    const info = workflowInfo();
+    if (info.continueAsNewSuggested || info.historyLength >= config.continueAsNewEvents) {
+      await condition(allHandlersFinished);
+      state.counters.continuedAsNew += 1;
+      log.info('god continues as new', { historyLength: info.historyLength, stateBytes: stateBytes(state) });
+      await continueAsNew<typeof god>({ config, state });
+    }
+    await condition(() => wake, config.tickSeconds * 1000);
+  }
+}

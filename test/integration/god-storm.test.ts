@@ -1,0 +1,85 @@
+import type { WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { addGoalUpdate, godGoalsQuery, godReviewsQuery, reviewDecisionUpdate, submitTaskUpdate } from '../../src/workflows/god-api';
+import type { TaskOutcome } from '../../src/workflows/task-state';
+import { startHarness, type Harness } from '../support/harness';
+import { maybeRecordHistory } from '../support/history';
+import { eventually, godStatus, startTestGod } from '../support/god';
+
+/**
+ * A continue-as-new storm: God forced to continue as new every ~50 events while tasks, goals and
+ * review decisions keep arriving. Nothing may be lost: every submitted task runs exactly once and
+ * God hears its end, every goal and review decision survives the hand-over between runs.
+ */
+
+let h: Harness;
+let god: WorkflowHandle;
+const godId = `god-storm-${process.pid}-${Date.now()}`;
+
+beforeAll(async () => {
+  h = await startHarness('god-storm', { godId });
+  god = await startTestGod(h.client, { id: godId, taskQueue: h.taskQueue, config: { continueAsNewEvents: 50 } });
+});
+
+afterAll(async () => {
+  await god?.terminate('test over').catch(() => undefined);
+  await h?.stop();
+});
+
+const OBJECTIVES = [
+  'Add a created_at column with an index to the orders table in Postgres',
+  'Review the pull request that adds a retry helper to the payments module for security bugs',
+  'Research and summarize the evidence on vendor options for managed Kafka',
+  'Write an on-call runbook checklist for restarting the billing workers',
+];
+
+async function runsOf(workflowId: string): Promise<string[]> {
+  const runs: string[] = [];
+  for await (const w of h.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runs.push(w.runId);
+  return runs;
+}
+
+describe('God under a continue-as-new storm', () => {
+  it('loses no task, goal or review decision across many runs', async () => {
+    const submitted: string[] = [];
+    const reviewed: string[] = [];
+    for (let wave = 0; wave < 4; wave++) {
+      const ids = OBJECTIVES.map((_, i) => `${godId}-w${wave}-t${i}`);
+      await Promise.all(ids.map((taskId, i) => god.executeUpdate(submitTaskUpdate, { args: [{ task: { objective: `${OBJECTIVES[i]} (wave ${wave})` }, taskId }] })));
+      submitted.push(...ids);
+      const reviewId = `${godId}-w${wave}-drop`;
+      await god.executeUpdate(submitTaskUpdate, { args: [{ task: { objective: `Drop the staging_events_${wave} table from the production database` }, taskId: reviewId }] });
+      await god.executeUpdate(addGoalUpdate, { args: [{ id: `storm-goal-${wave}`, objective: `Keep the orders database indexes healthy, part ${wave}`, cadenceMinutes: 600, tasksPerRun: 1 }] });
+      const pending = await eventually(`review ${reviewId} to open`, async () => (await god.query(godReviewsQuery)).find((r) => r.taskId === reviewId));
+      await god.executeUpdate(reviewDecisionUpdate, { args: [{ taskId: pending.taskId, decision: 'approve', by: 'storm' }] });
+      reviewed.push(reviewId);
+    }
+
+    const all = [...submitted, ...reviewed];
+    const outcomes = await Promise.all(
+      all.map((id) => eventually(`${id} to end`, async () => (await h.client.workflow.getHandle(id).describe().catch(() => undefined)) && ((await h.client.workflow.getHandle(id).result()) as TaskOutcome), 180_000)),
+    );
+    expect(outcomes.map((o) => o.status)).toEqual(all.map(() => 'completed'));
+
+    // God heard every end exactly once, through the storm.
+    const status = await eventually('God to hear every end', async () => {
+      const s = await godStatus(god);
+      return s.inFlight === 0 && s.queued === 0 ? s : undefined;
+    }, 120_000);
+    expect(status.counters.submitted).toBe(all.length);
+    expect(status.counters.started).toBe(status.counters.finished);
+    expect(status.counters.continuedAsNew).toBeGreaterThanOrEqual(5);
+    expect((await god.query(godGoalsQuery)).map((g) => g.id).filter((id) => id.startsWith('storm-goal-')).sort()).toEqual(['storm-goal-0', 'storm-goal-1', 'storm-goal-2', 'storm-goal-3']);
+
+    // Each task ran as exactly one workflow run.
+    for (const id of all) expect(await runsOf(id)).toHaveLength(1);
+    const godRuns = await runsOf(godId);
+    expect(godRuns.length).toBeGreaterThanOrEqual(6);
+    const first = godRuns[godRuns.length - 1];
+    const history = await h.client.workflow.getHandle(godId, first).fetchHistory();
+    const last = history.events?.at(-1)?.eventType;
+    expect(last).toBe(temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW);
+    await maybeRecordHistory(godId, 'god-first-run-continued', first);
+    await maybeRecordHistory(godId, 'god-later-run', godRuns[1]);
+  });
+});

@@ -1,0 +1,143 @@
+import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import type { TaskOutcome } from '../../src/workflows/task-state';
+import {
+  addGoalUpdate,
+  godGoalsQuery,
+  godReviewsQuery,
+  godRosterQuery,
+  reviewDecisionUpdate,
+  submitTaskUpdate,
+} from '../../src/workflows/god-api';
+import { startHarness, type Harness } from '../support/harness';
+import { maybeRecordHistory } from '../support/history';
+import { eventually, godDecisions, godQueue, godStatus, startTestGod } from '../support/god';
+
+/**
+ * The God orchestrator end to end on the real dev server: every decision it takes (route, chain,
+ * spawn, review) carried out by real child workflows, the offline provider answering through the
+ * real SDKs, and bad input refused by the update validators with the field named.
+ */
+
+let h: Harness;
+let godId: string;
+let god: WorkflowHandle;
+
+beforeAll(async () => {
+  godId = `god-e2e-${process.pid}-${Date.now()}`;
+  h = await startHarness('god', { godId });
+  god = await startTestGod(h.client, { id: godId, taskQueue: h.taskQueue });
+});
+
+afterAll(async () => {
+  await god?.terminate('test over').catch(() => undefined);
+  await h?.stop();
+});
+
+const submit = (objective: string, taskId: string, extra: Record<string, unknown> = {}) =>
+  god.executeUpdate(submitTaskUpdate, { args: [{ task: { objective, ...extra }, taskId }] });
+
+const outcomeOf = async (taskId: string) => (await h.client.workflow.getHandle(taskId).result()) as TaskOutcome;
+
+const finishedIn = async (taskId: string) =>
+  eventually(`God to hear that ${taskId} finished`, async () => {
+    const decisions = await godDecisions(god);
+    return decisions.find((d) => d.taskId === taskId && d.kind === 'finished');
+  });
+
+describe('God orchestrator', () => {
+  it('routes a submitted task to the specialist the rules pick, starts it and hears its end', async () => {
+    const taskId = `${godId}-route`;
+    const accepted = await submit('Add a created_at column with an index to the orders table in Postgres', taskId);
+    expect(accepted).toEqual({ taskId, accepted: true, status: 'assessing' });
+    const outcome = await eventually('the routed task to end', async () => (await h.client.workflow.getHandle(taskId).describe().catch(() => undefined)) && outcomeOf(taskId));
+    expect(outcome.status).toBe('completed');
+    expect(outcome.specialist).toBe('DatabaseAgent');
+    const finished = await finishedIn(taskId);
+    expect(finished.detail).toMatch(/^completed/);
+    const decisions = await godDecisions(god);
+    expect(decisions.find((d) => d.taskId === taskId && d.kind === 'route')?.detail).toMatch(/DatabaseAgent|rules/);
+    // The decision travels with the task: the Web UI shows the child's memo.
+    const description = await h.client.workflow.getHandle(taskId).describe();
+    expect(description.memo?.godDecision).toMatchObject({ kind: 'route', lane: 'main' });
+    // A second submission with the same id changes nothing.
+    expect(await submit('Add a created_at column with an index to the orders table in Postgres', taskId)).toMatchObject({ accepted: false });
+  });
+
+  it('chains research then database work as a taskChain that ends in one terminal state', async () => {
+    const taskId = `${godId}-chain`;
+    await submit('Research and compare the vendors and the evidence for sharding options, then write the SQL migration with an index for the orders table schema', taskId);
+    const outcome = await eventually('the chain to end', async () => (await h.client.workflow.getHandle(taskId).describe().catch(() => undefined)) && outcomeOf(taskId));
+    const description = await h.client.workflow.getHandle(taskId).describe();
+    expect(description.type).toBe('taskChain');
+    expect(description.memo?.godDecision).toMatchObject({ kind: 'chain' });
+    expect((description.memo?.godDecision as { plan: string[] }).plan).toEqual(['ResearchAgent', 'DatabaseAgent']);
+    expect(outcome.status).toBe('completed');
+    await finishedIn(taskId);
+  });
+
+  it('holds an irreversible task for review and runs it once approved', async () => {
+    const taskId = `${godId}-approve`;
+    await submit('Drop the legacy_sessions table from the production Postgres database', taskId);
+    const review = await eventually('the task to await review', async () => (await god.query(godReviewsQuery)).find((r) => r.taskId === taskId));
+    expect(review.status).toBe('awaiting_review');
+    expect(review.review?.reasons.join(' ')).toMatch(/irreversible|drop/i);
+    // Nothing runs while it waits.
+    await expect(h.client.workflow.getHandle(taskId).describe()).rejects.toThrow();
+    await god.executeUpdate(reviewDecisionUpdate, { args: [{ taskId, decision: 'approve', reason: 'backed up first', by: 'test' }] });
+    const outcome = await eventually('the approved task to end', async () => (await h.client.workflow.getHandle(taskId).describe().catch(() => undefined)) && outcomeOf(taskId));
+    expect(outcome.status).toBe('completed');
+  });
+
+  it('drops a rejected review without starting anything', async () => {
+    const taskId = `${godId}-reject`;
+    await submit('Delete every row of the audit_log table in the production database', taskId);
+    await eventually('the task to await review', async () => (await god.query(godReviewsQuery)).find((r) => r.taskId === taskId));
+    await god.executeUpdate(reviewDecisionUpdate, { args: [{ taskId, decision: 'reject', reason: 'we keep audit logs', by: 'test' }] });
+    const decisions = await godDecisions(god);
+    expect(decisions.find((d) => d.taskId === taskId && d.kind === 'review')?.detail).toMatch(/reject by test: we keep audit logs/);
+    expect((await godQueue(god)).find((q) => q.taskId === taskId)).toBeUndefined();
+    await expect(h.client.workflow.getHandle(taskId).describe()).rejects.toThrow();
+  });
+
+  it('spawns a specialist when nobody fits, and a worker runs it without a restart once reviewed', async () => {
+    const taskId = `${godId}-spawn`;
+    await submit('Negotiate the renewal terms of the office lease with the landlord before it expires in March', taskId);
+    const review = await eventually('the spawned specialist trial to await review', async () => (await god.query(godReviewsQuery)).find((r) => r.taskId === taskId));
+    expect(review.decision?.kind).toBe('spawn');
+    expect(review.lane).toBe('experimental');
+    const roster = await god.query(godRosterQuery);
+    expect(roster.specialists).toHaveLength(1);
+    const spawned = roster.specialists[0];
+    expect(spawned.status).toBe('trial');
+    expect(review.decision?.specialist).toBe(spawned.name);
+    expect(h.roster.get(spawned.name)).toBeUndefined(); // not in the seed roster
+    await god.executeUpdate(reviewDecisionUpdate, { args: [{ taskId, decision: 'approve', by: 'test' }] });
+    const outcome = await eventually('the spawned specialist task to end', async () => (await h.client.workflow.getHandle(taskId).describe().catch(() => undefined)) && outcomeOf(taskId));
+    expect(outcome.status).toBe('completed');
+    expect(outcome.specialist).toBe(spawned.name);
+    // The provider saw the spawned specialist's own system prompt.
+    expect(h.provider.calls().some((c) => c.task === taskId && c.purpose === 'specialist')).toBe(true);
+  });
+
+  it('refuses malformed input in the validator, naming the field, and leaves its state unchanged', async () => {
+    const before = await godStatus(god);
+    const goalsBefore = await god.query(godGoalsQuery);
+    const refusal = async (run: () => Promise<unknown>) => {
+      const err = await run().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
+      return String((err as WorkflowUpdateFailedError).cause?.message ?? err);
+    };
+    expect(await refusal(() => god.executeUpdate(submitTaskUpdate, { args: [{ task: { objective: 'short' } }] }))).toMatch(/task\.objective/);
+    expect(await refusal(() => god.executeUpdate(addGoalUpdate, { args: [{ id: 'g-bad', objective: 'Keep the orders table indexes healthy', value: 11 }] }))).toMatch(/value/);
+    expect(await refusal(() => god.executeUpdate(reviewDecisionUpdate, { args: [{ taskId: 'no-such-task', decision: 'approve' }] }))).toMatch(/taskId/);
+    expect(await refusal(() => god.executeUpdate(reviewDecisionUpdate, { args: [{ taskId: `${godId}-route`, decision: 'maybe' } as never] }))).toMatch(/decision/);
+    const after = await godStatus(god);
+    expect(after.counters).toEqual(before.counters);
+    expect(after.queued + after.awaitingReview).toBe(before.queued + before.awaitingReview);
+    expect(await god.query(godGoalsQuery)).toEqual(goalsBefore);
+    await maybeRecordHistory(godId, 'god-decisions');
+  });
+});
