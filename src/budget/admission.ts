@@ -1,5 +1,6 @@
 import { EPSILON_USD } from './ledger-breaker';
 import type { LedgerOptions, LedgerState, Waiter } from './ledger-types';
+import { laneOf, type Lane } from './lanes';
 
 /**
  * The admission queue: who gets room in the system windows when it is tight.
@@ -13,20 +14,29 @@ import type { LedgerOptions, LedgerState, Waiter } from './ledger-types';
  * A waiter that can only fit after its window rolls over does not hold the line meanwhile (it
  * would waste the rest of the window), but goes first at the rollover, when every waiter returns.
  * A waiter that stops asking (its task ended or died) leaves after `waiterTtlMs`.
+ *
+ * The day's lanes are rooms too, each drawn on by its own lane's requests only. One queue serves
+ * both lanes: an older waiter's claim is set aside in the rooms it draws on, and it holds the
+ * line only for requests that need the room it is short of (an experimental task waiting for its
+ * lane never holds up the main lane).
  */
 
-/** One system window as admission sees it. */
+/** One system window (or one lane of the day) as admission sees it. */
 export interface SystemRoom {
   scope: string;
   limitUsd: number;
   settledUsd: number;
   /** Outstanding reservations: they count against every window until they settle. */
   heldUsd: number;
+  /** A lane's room: only that lane's requests draw on it. Absent: every request does. */
+  lane?: Lane;
 }
 
 export interface Place {
   taskId: string;
   seq: number;
+  /** Absent: main. */
+  lane?: Lane;
 }
 
 export type Admission =
@@ -48,7 +58,10 @@ export function isOlder(a: Place, b: Place): boolean {
   return a.seq < b.seq;
 }
 
-const fits = (usd: number, free: number[]) => free.every((x) => usd <= x + EPSILON_USD);
+/** Whether a request of `who`'s lane draws on the room. */
+const drawsOn = (room: SystemRoom, who: { lane?: Lane }) => room.lane === undefined || room.lane === laneOf(who);
+/** Fits every room marked in `uses`. */
+const fits = (usd: number, free: number[], uses: boolean[]) => free.every((x, i) => !uses[i] || usd <= x + EPSILON_USD);
 
 /**
  * Admits the request if the system windows afford it after every older waiter's claim, or queues
@@ -59,36 +72,42 @@ export function admit(state: LedgerState, me: Place, request: { usd: number; tok
   // Room now, and room once every outstanding call has settled (at best for nothing).
   const free = rooms.map((r) => r.limitUsd - r.settledUsd - r.heldUsd);
   const freeLater = rooms.map((r) => r.limitUsd - r.settledUsd);
-  let blockedBy: Waiter | undefined;
+  const mine = rooms.map((r) => drawsOn(r, me));
+  let blockedBy: { waiter: Waiter; uses: boolean[] } | undefined;
   for (const w of queue) {
     if (!isOlder(w, me)) break;
-    if (fits(w.usd, free)) {
+    const uses = rooms.map((r) => drawsOn(r, w));
+    if (fits(w.usd, free, uses)) {
       // Set aside for the older waiter, who takes it when it next asks.
       for (let i = 0; i < rooms.length; i++) {
+        if (!uses[i]) continue;
         free[i] -= w.usd;
         freeLater[i] -= w.usd;
       }
-    } else if (fits(w.usd, freeLater)) {
-      blockedBy = w;
+    } else if (fits(w.usd, freeLater, uses) && rooms.every((_, i) => !uses[i] || w.usd <= free[i] + EPSILON_USD || mine[i])) {
+      // Settling calls will make room for it in rooms this request needs too: it goes first.
+      blockedBy = { waiter: w, uses };
       break;
     }
   }
-  if (!blockedBy && fits(request.usd, free)) {
+  if (!blockedBy && fits(request.usd, free, mine)) {
     leaveQueue(state, me.taskId);
     return { admitted: true };
   }
 
   const previous = queue.find((w) => w.taskId === me.taskId);
   leaveQueue(state, me.taskId);
-  const entry: Waiter = { ...me, usd: request.usd, tokens: request.tokens, sinceMs: previous?.sinceMs ?? nowMs, lastMs: nowMs };
+  const { lane, ...place } = me;
+  const entry: Waiter = { ...place, usd: request.usd, tokens: request.tokens, sinceMs: previous?.sinceMs ?? nowMs, lastMs: nowMs, ...(laneOf({ lane }) === 'experimental' ? { lane: 'experimental' as const } : {}) };
   let at = queue.findIndex((w) => !isOlder(w, me));
   if (at < 0) at = queue.length;
   queue.splice(at, 0, entry);
   // Bounded: the youngest beyond the limit wait without a place (and take one when it frees).
   if (queue.length > options.maxWaiters) queue.splice(options.maxWaiters);
 
-  const short = blockedBy?.usd ?? request.usd;
-  const binding = rooms.findIndex((_, i) => short > free[i] + EPSILON_USD);
+  const short = blockedBy?.waiter.usd ?? request.usd;
+  const uses = blockedBy ? rooms.map((_, i) => mine[i] && blockedBy.uses[i]) : mine;
+  const binding = rooms.findIndex((_, i) => uses[i] && short > free[i] + EPSILON_USD);
   const room = rooms[Math.max(0, binding)];
   return {
     admitted: false,
@@ -96,7 +115,7 @@ export function admit(state: LedgerState, me: Place, request: { usd: number; tok
     spentUsd: room.limitUsd - free[Math.max(0, binding)],
     position: at + 1,
     waiting: Math.max(queue.length, at + 1),
-    onlyAfterRollover: rooms.filter((_, i) => request.usd > freeLater[i] + EPSILON_USD),
+    onlyAfterRollover: rooms.filter((_, i) => mine[i] && request.usd > freeLater[i] + EPSILON_USD),
   };
 }
 

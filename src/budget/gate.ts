@@ -8,6 +8,7 @@ import {
   finishBatchUpdate,
   openBreakerUpdate,
   reserveBatchUpdate,
+  setExperimentalShareUpdate,
   setLimitsUpdate,
   setOverrideUpdate,
   type BudgetLedgerInput,
@@ -17,9 +18,22 @@ import { worstCaseOf } from './estimate';
 import { createLedgerClient } from './ledger-client';
 import { LimitsSchema, type Limits } from './limits';
 import type { Alert, BreakerState, Denial, FinishResult, Override, ReserveResult, Spend } from './ledger-types';
-import { CloseTaskInputSchema, FinishInputSchema, MAX_BATCH, ReserveInputSchema, type CloseTaskInput, type FinishInput, type OperatorInput, type OverrideInput, type ReserveInput } from './messages';
+import {
+  CloseTaskInputSchema,
+  FinishInputSchema,
+  MAX_BATCH,
+  ReserveInputSchema,
+  SetExperimentalShareInputSchema,
+  type CloseTaskInput,
+  type FinishInput,
+  type OperatorInput,
+  type OverrideInput,
+  type ReserveInput,
+  type SetExperimentalShareInput,
+} from './messages';
+import type { Lane } from './lanes';
 import type { TaskBill } from './ledger-close';
-import type { BudgetSnapshot } from './snapshot';
+import type { BudgetSnapshot, LaneSnapshot } from './snapshot';
 import { TimingStats, type GateOp, type GateTiming, type OpStats } from './timing';
 
 /**
@@ -64,8 +78,8 @@ export interface BudgetGate {
   readonly ledgerId: string;
   /** Starts the ledger unless it runs (idempotent; every other call does it on first use). */
   ensureLedger(): Promise<void>;
-  /** Reserves the worst case of `request`; throws budget_exceeded, agent_budget_exhausted,
-   * breaker_open or system_budget_full. */
+  /** Reserves the worst case of `request` against every scope, its lane's included; throws
+   * budget_exceeded, agent_budget_exhausted, breaker_open, system_budget_full or lane_budget_full. */
   reserve(request: ChatRequest, idempotencyKey: string): Promise<GrantedReservation>;
   /** Reserves an amount computed elsewhere (same denials as {@link reserve}). */
   reserveAmount(input: ReserveInput): Promise<GrantedReservation>;
@@ -78,6 +92,9 @@ export interface BudgetGate {
   openBreaker(action: OperatorInput): Promise<BreakerState>;
   setOverride(request: OverrideInput): Promise<Override[]>;
   setLimits(action: OperatorInput & { limits: Limits }): Promise<Limits>;
+  /** Changes the experimental lane's share of the day at once (audited with `by` and `reason`);
+   * answers both lanes as they now stand. An out-of-range share is refused naming the field. */
+  setExperimentalShare(change: SetExperimentalShareInput): Promise<Record<Lane, LaneSnapshot>>;
   /** A task has ended: its lifetime bill from the ledger (which then forgets it). */
   closeTask(taskId: string): Promise<TaskBill>;
 }
@@ -184,6 +201,7 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
         tokens: worst.tokens,
         spawnDepth: lineage?.spawnDepth,
         ...(request.taskSpent ? { taskSpent: request.taskSpent } : {}),
+        ...(request.lane ? { lane: request.lane } : {}),
         ...(lineage ? { rootTaskId: lineage.rootTaskId, ...(lineage.parentTaskId ? { parentTaskId: lineage.parentTaskId } : {}) } : {}),
       });
     },
@@ -195,6 +213,8 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
     openBreaker: (action) => ledger.update(openBreakerUpdate, action),
     setOverride: (request) => ledger.update(setOverrideUpdate, request),
     setLimits: (action) => ledger.update(setLimitsUpdate, action),
+    // Checked here too, so a bad share is refused without a round trip (the ledger checks again).
+    setExperimentalShare: async (change) => ledger.update(setExperimentalShareUpdate, checked(SetExperimentalShareInputSchema, change)),
     async closeTask(taskId) {
       const bill = await closes.submit(checked(CloseTaskInputSchema, { taskId }));
       report(bill.alerts);

@@ -4,13 +4,15 @@
  */
 export { DEFAULT_LIMITS, LimitsFileSchema, LimitsSchema, type Limits } from './limits';
 export { limitsFilePath, loadLimits, parseLimits } from './load-limits';
-export { windowEndMs, windowKeys, type WindowKeys } from './windows';
+export { windowEndMs, windowKeys, windowStartMs, type WindowKeys } from './windows';
 export { worstCaseOf, type Amount } from './estimate';
 export { createBudgetGate, denialError, type BudgetGate, type BudgetGateOptions, type GateStats, type GrantedReservation } from './gate';
 export { createBudgetedLlmClient, type BudgetedClientOptions } from './budgeted-client';
 export { activityCallKeys } from './call-key';
 export { createLedgerClient, type LedgerClient } from './ledger-client';
 export { budgetAlertEvent, budgetAlertSink, createAlerter } from './alerts';
-export type { BudgetSnapshot, ScopeView } from './snapshot';
+export type { BudgetSnapshot, LaneSnapshot, ScopeView } from './snapshot';
+export { laneLimitUsd, laneScope, laneShare, type Lane } from './lanes';
+export { runwayOf } from './runway';
 export type { GateTiming, OpStats } from './timing';
 export type * from './ledger-types';

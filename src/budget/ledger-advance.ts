@@ -5,6 +5,7 @@ import { appendAudit, raiseAlert } from './ledger-log';
 import type { Alert, LedgerOptions, LedgerState, Spend, TaskScope, Window } from './ledger-types';
 import { add, emptySpend } from './scopes';
 import { windowKeys } from './windows';
+import { laneOf, type Lane } from './lanes';
 
 /**
  * Time passing in the ledger: windows roll over, a breaker whose window ended closes, abandoned
@@ -66,12 +67,14 @@ export function recordCall(task: TaskScope, nowMs: number, maxPerMinute: number)
   if (drop > 0) task.calls.splice(0, drop);
 }
 
-/** Adds spend to every scope it belongs to: both windows (system and agent) and the task. */
-export function charge(state: LedgerState, taskId: string, agent: string, amount: Spend, nowMs: number): void {
+/** Adds spend to every scope it belongs to: both windows (system and agent), the day's lane, and the task. */
+export function charge(state: LedgerState, taskId: string, agent: string, amount: Spend, nowMs: number, lane: Lane = 'main'): void {
   for (const window of [state.hour, state.day]) {
     add(window.system, amount);
     add((window.agents[agent] ??= emptySpend()), amount);
   }
+  // The main lane is the rest of the day (lanes.ts): only experimental spend is counted apart.
+  if (lane === 'experimental') add((state.day.experimental ??= emptySpend()), amount);
   add(touchTask(state, taskId, nowMs), amount);
 }
 
@@ -83,7 +86,7 @@ export function charge(state: LedgerState, taskId: string, agent: string, amount
 export function chargeWorstCase(state: LedgerState, reservationId: string, nowMs: number): Spend {
   const r = state.reservations[reservationId];
   delete state.reservations[reservationId];
-  charge(state, r.taskId, r.agent, r, nowMs);
+  charge(state, r.taskId, r.agent, r, nowMs, laneOf(r));
   state.finished[reservationId] = { status: 'expired', atMs: nowMs };
   return { usd: r.usd, tokens: r.tokens };
 }

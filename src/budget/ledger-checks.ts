@@ -5,13 +5,14 @@ import { raiseAlert } from './ledger-log';
 import type { Alert, Denial, DenialType, LedgerOptions, LedgerState, Measure, ReserveRequest, TaskScope } from './ledger-types';
 import { limitUsdOf, outstandingFor, scopes, type Outstanding } from './scopes';
 import { windowEndMs } from './windows';
+import { LANES, laneOf, laneScope, laneSettled, laneShare } from './lanes';
 
 /**
  * The admission decision for one reserve request, against every scope that applies, in order:
  * the open breaker, spawn depth and runaway detection (these open the breaker), the task (its
- * limit stops it), the agent's windows (the task is reassigned), the system's windows (the task
- * waits its turn in the admission queue). A scope's spend is its settled spend plus its
- * outstanding reservations.
+ * limit stops it), the agent's windows (the task is reassigned), the system's windows and the
+ * day's lane of the task (the task waits its turn in the admission queue; a full lane never opens
+ * the breaker). A scope's spend is its settled spend plus its outstanding reservations.
  */
 
 const MINUTE = 60_000;
@@ -57,7 +58,7 @@ export function checkReserve(
     return breakerDenial(ctx);
   }
   const denial = checkScopes(ctx, task, out);
-  if (denial?.type !== 'system_budget_full') leaveQueue(state, request.taskId);
+  if (denial?.type !== 'system_budget_full' && denial?.type !== 'lane_budget_full') leaveQueue(state, request.taskId);
   return denial;
 }
 
@@ -103,31 +104,42 @@ function checkScopes(ctx: Ctx, task: TaskScope, out: Outstanding): Denial | unde
       [scopes.systemDay, state.day],
     ] as const
   ).map(([scope, window]) => ({ scope, limitUsd: limitUsdOf(scope, limits, state, nowMs), settledUsd: window.system.usd, heldUsd: out.system.usd }));
-  // A call dearer than a whole system window can never be made: waiting would be for nothing.
-  const never = rooms.find((r) => request.usd > r.limitUsd + EPSILON_USD);
+  const systemDay = rooms[1];
+  if (ctx.options.lanes) rooms.push(...laneRooms(state, limits, systemDay.limitUsd, out));
+  const lane = laneOf(request);
+  // A call dearer than a whole system window (or its whole lane) can never be made: waiting would be for nothing.
+  const never = rooms.find((r) => (r.lane === undefined || r.lane === lane) && request.usd > r.limitUsd + EPSILON_USD);
   if (never) {
     const measure: Measure = { unit: 'usd', limit: never.limitUsd, spent: never.settledUsd + never.heldUsd };
     return deny(ctx, 'budget_exceeded', never.scope, measure, { limitUsd: never.limitUsd, spentUsd: measure.spent }, never.scope === scopes.systemHour ? state.hour.key : state.day.key);
   }
-  const admission = admit(state, { taskId: request.taskId, seq: task.seq ?? 0 }, request, rooms, nowMs, ctx.options);
+  const admission = admit(state, { taskId: request.taskId, seq: task.seq ?? 0, lane }, request, rooms, nowMs, ctx.options);
   if (admission.admitted) return undefined;
   const { room, spentUsd, position, waiting, onlyAfterRollover } = admission;
   // Computed only here: finding a window's end costs more than the rest of a reserve.
   const retryAtMs = onlyAfterRollover.length === 0 ? undefined : Math.max(...onlyAfterRollover.map((r) => windowEndMs(nowMs, limits.timezone, r.scope === scopes.systemHour ? 'hour' : 'day')));
   const measure: Measure = { unit: 'usd', limit: room.limitUsd, spent: spentUsd };
+  const type = room.lane === undefined ? 'system_budget_full' : 'lane_budget_full';
+  const what = room.lane === undefined ? room.scope : `${room.scope} (${Math.round(laneShare(room.lane, limits) * 1000) / 10}% of system:day)`;
   const message =
-    `system_budget_full: ${room.scope} has ${usd(spentUsd)} of its limit ${usd(room.limitUsd)} spent, held or set aside for older tasks; ` +
+    `${type}: ${what} has ${usd(spentUsd)} of its limit ${usd(room.limitUsd)} spent, held or set aside for older tasks; ` +
     `the request needs ${usd(request.usd)}; waiting: position ${position} of ${waiting}` +
     (retryAtMs === undefined ? ', admitted in order as running calls settle' : `, until the window rolls over at ${new Date(retryAtMs).toISOString()}`);
   const window = room.scope === scopes.systemHour ? state.hour.key : state.day.key;
-  const alert = raiseAlert(state, { kind: 'system_budget_full', scope: room.scope, ...measure, at: nowMs, window, message: `${room.scope} is full: tasks wait their turn (${message})` }, ctx.options);
+  const alert = raiseAlert(state, { kind: type, scope: room.scope, ...measure, at: nowMs, window, message: `${room.scope} is full: tasks wait their turn (${message})` }, ctx.options);
   if (alert) ctx.alerts.push(alert);
-  return { granted: false, type: 'system_budget_full', scope: room.scope, ...measure, limitUsd: room.limitUsd, spentUsd, requestedUsd: request.usd, retryAtMs, position, waiting, message, alerts: ctx.alerts };
+  return { granted: false, type, scope: room.scope, ...measure, limitUsd: room.limitUsd, spentUsd, requestedUsd: request.usd, retryAtMs, position, waiting, message, alerts: ctx.alerts };
+}
+
+/** The day's two lanes as admission rooms: each its share of system:day's limit, its settled spend and what its calls hold. */
+function laneRooms(state: LedgerState, limits: Limits, systemDayUsd: number, out: Outstanding): SystemRoom[] {
+  const heldUsd = { main: out.system.usd - out.experimental.usd, experimental: out.experimental.usd };
+  return LANES.map((lane) => ({ scope: laneScope(lane), lane, limitUsd: laneShare(lane, limits) * systemDayUsd, settledUsd: laneSettled(state.day, lane).usd, heldUsd: heldUsd[lane] }));
 }
 
 function deny(
   ctx: Ctx,
-  type: Exclude<DenialType, 'system_budget_full'>,
+  type: Exclude<DenialType, 'system_budget_full' | 'lane_budget_full'>,
   scope: string,
   measure: Measure,
   money: { limitUsd: number; spentUsd: number },

@@ -1,3 +1,5 @@
+import type { Lane } from '../tasks/task-input';
+
 /**
  * The budget ledger's state and messages. Everything here is plain JSON: the state is carried
  * through continue-as-new and answered by the `budget` query.
@@ -17,6 +19,8 @@ export interface Reservation {
   usd: number;
   tokens: number;
   atMs: number;
+  /** The lane that pays for the call; absent: main (and every reservation from before the lanes). */
+  lane?: Lane;
 }
 
 /** What happened to a reservation that is no longer outstanding (kept a while for idempotency). */
@@ -30,6 +34,9 @@ export interface Window {
   key: string;
   system: Spend;
   agents: Record<string, Spend>;
+  /** Day window only: settled spend of experimental-lane calls. The main lane's is the rest of
+   * `system`, so a window carried from before the lanes counts all its spend as main. */
+  experimental?: Spend;
 }
 
 /** One task's lifetime spend and its recent reserve requests (for the runaway detector). */
@@ -55,6 +62,8 @@ export interface Waiter {
   /** When it started waiting, and when it last asked (it leaves the queue when it stops asking). */
   sinceMs: number;
   lastMs: number;
+  /** The lane its request is paid from (absent: main). */
+  lane?: Lane;
 }
 
 /** `ledger_lost`: the ledger's last state could not be read; only restore or reset closes it. */
@@ -94,8 +103,17 @@ export interface Override {
   atMs: number;
 }
 
-/** system_budget_full: a system window could not afford a call and tasks are waiting (once per window). */
-export type AlertKind = 'breaker_open' | 'budget_exceeded' | 'agent_budget_exhausted' | 'reservation_expired' | 'system_budget_full' | 'ledger_recovered' | 'ledger_lost' | 'reservation_exceeded';
+/** system_budget_full / lane_budget_full: a system window or a lane could not afford a call and tasks are waiting (once per window). */
+export type AlertKind =
+  | 'breaker_open'
+  | 'budget_exceeded'
+  | 'agent_budget_exhausted'
+  | 'reservation_expired'
+  | 'system_budget_full'
+  | 'lane_budget_full'
+  | 'ledger_recovered'
+  | 'ledger_lost'
+  | 'reservation_exceeded';
 
 export interface Alert extends Measure {
   seq: number;
@@ -114,7 +132,7 @@ export interface AuditEntry {
   at: number;
   who: string;
   why: string;
-  action: 'closeBreaker' | 'openBreaker' | 'setOverride' | 'setLimits' | 'autoClose' | 'recover' | 'restore' | 'reset';
+  action: 'closeBreaker' | 'openBreaker' | 'setOverride' | 'setLimits' | 'setExperimentalShare' | 'autoClose' | 'recover' | 'restore' | 'reset';
   details: Record<string, unknown>;
 }
 
@@ -151,6 +169,10 @@ export interface LedgerOptions {
   waiterTtlMs: number;
   /** The admission queue's length; younger tasks beyond it wait without holding a place. */
   maxWaiters: number;
+  /** Whether the lane scopes (lane:main:day, lane:experimental:day) are enforced. The ledger
+   * workflow turns them off for a run whose history began before they existed, so replaying it
+   * takes the decisions it took then. */
+  lanes: boolean;
 }
 
 export const DEFAULT_LEDGER_OPTIONS: LedgerOptions = {
@@ -166,6 +188,7 @@ export const DEFAULT_LEDGER_OPTIONS: LedgerOptions = {
   maxAudit: 100,
   waiterTtlMs: 3 * 60_000,
   maxWaiters: 256,
+  lanes: true,
 };
 
 export interface ReserveRequest {
@@ -182,10 +205,13 @@ export interface ReserveRequest {
   /** The task's spend before this call as its own workflow counts it (every call it paid for).
    * The per-task limits use the larger of this and what the ledger remembers. */
   taskSpent?: Spend;
+  /** The task's lane; absent: main. */
+  lane?: Lane;
 }
 
-/** system_budget_full: the system windows cannot afford the call now; the task waits its turn. */
-export type DenialType = 'budget_exceeded' | 'agent_budget_exhausted' | 'breaker_open' | 'system_budget_full';
+/** system_budget_full: the system windows cannot afford the call now; lane_budget_full: the task's
+ * lane cannot (the other lane's room is not lent). Either way the task waits its turn. */
+export type DenialType = 'budget_exceeded' | 'agent_budget_exhausted' | 'breaker_open' | 'system_budget_full' | 'lane_budget_full';
 
 export interface Grant {
   granted: true;
@@ -205,10 +231,10 @@ export interface Denial extends Measure {
   limitUsd: number;
   spentUsd: number;
   requestedUsd: number;
-  /** When the breaker closes by itself, if it does; for system_budget_full, when the window
-   * rolls over if only that can make room (absent: settling calls can). */
+  /** When the breaker closes by itself, if it does; for system_budget_full and lane_budget_full,
+   * when the window rolls over if only that can make room (absent: settling calls can). */
   retryAtMs?: number;
-  /** system_budget_full: the task's place in the admission queue (1 = next) and its length. */
+  /** system_budget_full, lane_budget_full: the task's place in the admission queue (1 = next) and its length. */
   position?: number;
   waiting?: number;
   message: string;
@@ -227,4 +253,34 @@ export interface FinishResult {
   status: Finished['status'] | 'unknown';
   /** Alerts raised on the way (abandoned reservations charged), for the caller to post. */
   alerts: Alert[];
+}
+
+/** One lane of the day as the runway reads it: its share, that share in USD, and its spend. */
+export interface LaneRunway {
+  share: number;
+  budgetUsd: number;
+  /** Settled today. */
+  spentUsd: number;
+  /** Held by the lane's calls in flight. */
+  reservedUsd: number;
+}
+
+/**
+ * The day's budget as the God orchestrator reads it from the ledger (plain JSON, an activity's
+ * answer): the day's window, its budget (system:day's limit, an override included), what is
+ * spent and held, each lane, and whether the breaker is open.
+ */
+export interface LedgerRunway {
+  /** Calendar day in `timezone`, YYYY-MM-DD, and its bounds (23 or 25 hours on DST days). */
+  dayKey: string;
+  dayStartMs: number;
+  dayEndMs: number;
+  timezone: string;
+  budgetUsd: number;
+  spentUsd: number;
+  reservedUsd: number;
+  breakerOpen: boolean;
+  lanes: Record<Lane, LaneRunway>;
+  /** When the runway was read (the reader's clock). */
+  asOfMs: number;
 }

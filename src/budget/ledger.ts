@@ -12,6 +12,7 @@ import {
   type Spend,
 } from './ledger-types';
 import { windowKeys } from './windows';
+import { laneOf } from './lanes';
 
 /**
  * The ledger state machine: reserve (worst case) → settle (actual) or release. Deterministic and
@@ -68,7 +69,8 @@ export function reserve(
   recordCall(task, nowMs, limits.circuitBreaker.maxCallsPerTaskPerMinute);
 
   const { key: id, taskId, agent, usd, tokens } = request;
-  state.reservations[id] = { id, taskId, agent, usd, tokens, atMs: nowMs };
+  // Main is the default: only an experimental reservation carries its lane (the state stays small).
+  state.reservations[id] = { id, taskId, agent, usd, tokens, atMs: nowMs, ...(laneOf(request) === 'experimental' ? { lane: 'experimental' as const } : {}) };
   return { state, result: { granted: true, reservationId: id, status: 'reserved', replayed: false, alerts } };
 }
 
@@ -112,7 +114,7 @@ function finish(
   if (!r) return { state, result: { reservationId, applied: false, status: state.finished[reservationId]?.status ?? 'unknown', alerts } };
   delete state.reservations[reservationId];
   if (actual) {
-    charge(state, r.taskId, r.agent, actual, nowMs);
+    charge(state, r.taskId, r.agent, actual, nowMs, laneOf(r));
     alerts.push(...checkOverrun(state, r, actual, nowMs, limits, options));
   } else touchTask(state, r.taskId, nowMs);
   state.finished[reservationId] = { status, atMs: nowMs };

@@ -16,6 +16,14 @@ export function isTimeZone(name: string): boolean {
 }
 
 const usd = z.number().finite().nonnegative();
+/** The experimental lane's share of the daily budget: at most half, so the main lane always keeps most of the day. */
+export const DEFAULT_EXPERIMENTAL_SHARE = 0.15;
+export const MAX_EXPERIMENTAL_SHARE = 0.5;
+export const shareSchema = z
+  .number()
+  .finite()
+  .min(0, `must be between 0 and ${MAX_EXPERIMENTAL_SHARE} (a share of the daily budget)`)
+  .max(MAX_EXPERIMENTAL_SHARE, `must be between 0 and ${MAX_EXPERIMENTAL_SHARE} (a share of the daily budget)`);
 const timezone = z.string().min(1).refine(isTimeZone, { message: 'must be an IANA time zone name, e.g. UTC or America/New_York' });
 
 /** limits.yaml as written. `.strict()` everywhere: a misspelt key must not silently fall back to a default. */
@@ -27,6 +35,7 @@ export const LimitsFileSchema = z
     per_agent_daily_usd: usd.default(2),
     system_hourly_usd: usd.default(5),
     system_daily_usd: usd.default(20),
+    experimental_share: shareSchema.default(DEFAULT_EXPERIMENTAL_SHARE),
     circuit_breaker: z
       .object({
         enabled: z.boolean().default(true),
@@ -48,6 +57,8 @@ export const LimitsSchema = z
     perAgentDailyUsd: usd,
     systemHourlyUsd: usd,
     systemDailyUsd: usd,
+    /** Limits carried by a ledger from before the lanes have none: they get the default. */
+    experimentalShare: shareSchema.default(DEFAULT_EXPERIMENTAL_SHARE),
     circuitBreaker: z
       .object({
         enabled: z.boolean(),
@@ -69,6 +80,7 @@ export function fromLimitsFile(file: z.output<typeof LimitsFileSchema>): Limits 
     perAgentDailyUsd: file.per_agent_daily_usd,
     systemHourlyUsd: file.system_hourly_usd,
     systemDailyUsd: file.system_daily_usd,
+    experimentalShare: file.experimental_share,
     circuitBreaker: {
       enabled: file.circuit_breaker.enabled,
       maxCallsPerTaskPerMinute: file.circuit_breaker.max_calls_per_task_per_minute,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { LimitsSchema } from './limits';
+import { LANES } from '../tasks/task-input';
+import { LimitsSchema, shareSchema } from './limits';
 import type { LedgerState } from './ledger-types';
 import { OVERRIDABLE_SCOPE } from './scopes';
 
@@ -24,6 +25,8 @@ export const ReserveInputSchema = z
     rootTaskId: id(200).optional(),
     parentTaskId: id(200).optional(),
     taskSpent: z.object({ usd, tokens }).strict().optional(),
+    /** The lane that pays for the call (the task's); absent: main. */
+    lane: z.enum(LANES).optional(),
   })
   .strict();
 
@@ -60,6 +63,9 @@ export const CloseTaskInputSchema = z.object({ taskId: id(200) }).strict();
 export const CloseTaskBatchSchema = z.array(CloseTaskInputSchema).min(1).max(MAX_BATCH);
 
 export const SetLimitsInputSchema = z.object({ ...operator, limits: LimitsSchema }).strict();
+
+/** The operator's (or God's, on an operator's behalf) change of the experimental lane's share. */
+export const SetExperimentalShareInputSchema = z.object({ share: shareSchema, reason: id(500), by: id(100) }).strict();
 
 const spend = z.object({ usd, tokens: z.number().nonnegative() });
 const window = z.object({ key: z.string(), system: spend, agents: z.record(z.string(), spend) });
@@ -99,6 +105,7 @@ export type OperatorInput = z.infer<typeof OperatorInputSchema>;
 export type OverrideInput = z.infer<typeof OverrideInputSchema>;
 export type SetLimitsInput = z.infer<typeof SetLimitsInputSchema>;
 export type CloseTaskInput = z.infer<typeof CloseTaskInputSchema>;
+export type SetExperimentalShareInput = z.infer<typeof SetExperimentalShareInputSchema>;
 /** The state is checked by {@link LedgerStateSchema} at the ledger's door; inside it is the ledger's own type. */
 export type RestoreInput = OperatorInput & { state: LedgerState; limits?: z.infer<typeof LimitsSchema> };
 

@@ -1,4 +1,5 @@
 import type { Limits } from './limits';
+import { experimentalShareOf } from './lanes';
 import { appendAudit } from './ledger-log';
 import { DEFAULT_LEDGER_OPTIONS, type LedgerOptions, type LedgerState } from './ledger-types';
 
@@ -52,4 +53,22 @@ export function setOverride(state: LedgerState, request: OverrideRequest, nowMs:
 export function recordLimitsChange(state: LedgerState, change: LimitsChange, previous: Limits, nowMs: number, options: LedgerOptions = DEFAULT_LEDGER_OPTIONS): LedgerState {
   appendAudit(state, { at: nowMs, who: change.who, why: change.why, action: 'setLimits', details: { from: previous, to: change.limits } }, options);
   return state;
+}
+
+export interface ShareChange {
+  /** The experimental lane's new share of the daily budget (0 to 0.5). */
+  share: number;
+  reason: string;
+  by: string;
+}
+
+/**
+ * Records a change of the experimental lane's share (the holder swaps its limits for the
+ * returned ones). It applies at once, to today as well: a lane that has already spent more than
+ * its new limit waits for the next day; neither lane borrows from the other.
+ */
+export function setExperimentalShare(state: LedgerState, change: ShareChange, limits: Limits, nowMs: number, options: LedgerOptions = DEFAULT_LEDGER_OPTIONS): Limits {
+  const from = experimentalShareOf(limits);
+  appendAudit(state, { at: nowMs, who: change.by, why: change.reason, action: 'setExperimentalShare', details: { from, to: change.share } }, options);
+  return { ...limits, experimentalShare: change.share };
 }

@@ -32,6 +32,8 @@ export interface Outstanding {
   system: Spend;
   agent: Spend;
   task: Spend;
+  /** Held by experimental-lane calls (the main lane holds the rest of `system`). */
+  experimental: Spend;
 }
 
 const zero = (): Spend => ({ usd: 0, tokens: 0 });
@@ -41,11 +43,12 @@ const zero = (): Spend => ({ usd: 0, tokens: 0 });
  * settled at 11:01 is charged to 11:00, so it must already count there.
  */
 export function outstandingFor(state: LedgerState, taskId: string, agent: string): Outstanding {
-  const sums = { system: zero(), agent: zero(), task: zero() };
+  const sums = { system: zero(), agent: zero(), task: zero(), experimental: zero() };
   // for…in: no array built per call; the ledger asks this on every reservation.
   for (const id in state.reservations) {
     const r = state.reservations[id];
     add(sums.system, r);
+    if (r.lane === 'experimental') add(sums.experimental, r);
     if (r.agent === agent) add(sums.agent, r);
     if (r.taskId === taskId) add(sums.task, r);
   }

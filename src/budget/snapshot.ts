@@ -2,6 +2,7 @@ import type { Limits } from './limits';
 import type { Alert, AuditEntry, BreakerState, LedgerState, Override, Spend, Waiter, Window } from './ledger-types';
 import { add, emptySpend, limitUsdOf, scopes } from './scopes';
 import { windowKeys } from './windows';
+import { LANES, laneHeld, laneLimitUsd, laneScope, laneSettled, laneShare, type Lane } from './lanes';
 
 /** What the `budget` query answers: spend per scope (settled and reserved), limits, breaker, logs. */
 export interface ScopeView {
@@ -15,6 +16,18 @@ export interface ScopeView {
   limitTokens?: number;
 }
 
+/** One lane of the day: its share of system:day, that share in USD, and what it spent and holds today. */
+export interface LaneSnapshot {
+  /** `lane:main:day` or `lane:experimental:day`: the scope its denials and alerts name. */
+  scope: string;
+  share: number;
+  limitUsd: number;
+  /** Settled today. */
+  spentUsd: number;
+  /** Held by the lane's outstanding reservations. */
+  reservedUsd: number;
+}
+
 export interface BudgetSnapshot {
   asOfMs: number;
   windows: { hour: string; day: string };
@@ -23,6 +36,8 @@ export interface BudgetSnapshot {
   scopes: ScopeView[];
   outstanding: { count: number } & Spend;
   tasksTracked: number;
+  /** The day's lanes (absent from a ledger older than them). */
+  lanes?: Record<Lane, LaneSnapshot>;
   /** The admission queue: how many tasks wait for room in the system windows, and the first few. */
   waiting?: { count: number; next: Waiter[] };
   overrides: Override[];
@@ -34,6 +49,21 @@ export interface BudgetSnapshot {
 const MAX_TASKS_SHOWN = 50;
 /** Waiters listed: the head of the queue. */
 const MAX_WAITERS_SHOWN = 10;
+
+/** Both lanes at `nowMs` (read-only: a day that has ended shows as empty). */
+export function laneSnapshots(state: LedgerState, nowMs: number, limits: Limits): Record<Lane, LaneSnapshot> {
+  const key = windowKeys(nowMs, limits.timezone).day;
+  const day: Window = state.day.key === key ? state.day : { key, system: emptySpend(), agents: {} };
+  const held = laneHeld(state.reservations);
+  const view = (lane: Lane): LaneSnapshot => ({
+    scope: laneScope(lane),
+    share: laneShare(lane, limits),
+    limitUsd: laneLimitUsd(lane, limits, state, nowMs),
+    spentUsd: laneSettled(day, lane).usd,
+    reservedUsd: held[lane].usd,
+  });
+  return Object.fromEntries(LANES.map((lane) => [lane, view(lane)])) as Record<Lane, LaneSnapshot>;
+}
 
 /**
  * A read-only view at `nowMs` (a query must not change state): a window whose key is no longer
@@ -80,6 +110,7 @@ export function budgetSnapshot(state: LedgerState, nowMs: number, limits: Limits
     ],
     outstanding: { count: reservations.length, ...reserved.system },
     tasksTracked: Object.keys(state.tasks).length,
+    lanes: laneSnapshots(state, nowMs, limits),
     waiting: { count: state.waiters?.length ?? 0, next: (state.waiters ?? []).slice(0, MAX_WAITERS_SHOWN) },
     overrides: state.overrides.filter((o) => o.untilMs > nowMs),
     alerts: state.alerts,

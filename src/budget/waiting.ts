@@ -1,6 +1,7 @@
 /**
  * How a task waits for budget: the pure rules the agentTask workflow follows when the ledger
- * answers "not now" (an open breaker, or system windows that cannot afford the call yet). No
+ * answers "not now" (an open breaker, system windows or the task's lane that cannot afford the
+ * call yet). No
  * imports: the workflow sandbox loads this.
  *
  * A waiting task asks again no faster than every 5 s, backs off as its wait goes on, and asks at
@@ -10,7 +11,7 @@
  */
 
 /** The denials a task waits out instead of failing. */
-export const WAIT_TYPES = ['breaker_open', 'system_budget_full'] as const;
+export const WAIT_TYPES = ['breaker_open', 'system_budget_full', 'lane_budget_full'] as const;
 export type WaitType = (typeof WAIT_TYPES)[number];
 
 export function isWaitType(type: unknown): type is WaitType {
@@ -22,7 +23,7 @@ export interface BudgetWait {
   type: WaitType;
   message: string;
   scope?: string;
-  /** system_budget_full: the task's place in the admission queue (1 = next) and its length. */
+  /** system_budget_full, lane_budget_full: the task's place in the admission queue (1 = next) and its length. */
   position?: number;
   waiting?: number;
   /** When room comes for sure: the breaker's or the window's end. */

@@ -75,3 +75,13 @@ export function windowEndMs(nowMs: number, timeZone: string, kind: 'hour' | 'day
   while (key(t) === current);
   return t;
 }
+
+/** The first instant of the window of `kind` that holds `nowMs` (boundaries fall on UTC quarter hours). */
+export function windowStartMs(nowMs: number, timeZone: string, kind: 'hour' | 'day'): number {
+  const key = (t: number) => windowKeys(t, timeZone)[kind];
+  const current = key(nowMs);
+  let t = Math.floor(nowMs / QUARTER_HOUR) * QUARTER_HOUR;
+  if (kind === 'day') while (key(t - HOUR) === current) t -= HOUR;
+  while (key(t - QUARTER_HOUR) === current) t -= QUARTER_HOUR;
+  return t;
+}

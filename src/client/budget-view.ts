@@ -1,6 +1,7 @@
 import type { AuditEntry, BreakerState, Override } from '../budget/ledger-types';
 import type { BudgetSnapshot, ScopeView } from '../budget/snapshot';
 import { windowKeys } from '../budget/windows';
+import { LANES } from '../tasks/task-input';
 
 /**
  * `pantheon budget` as text: spend against every limit as bars, the breaker, the logs. Pure
@@ -143,6 +144,7 @@ export function breakerLines(breaker: BreakerState, audit: AuditEntry[], nowMs: 
 function auditDetails(entry: AuditEntry): string {
   const d = entry.details;
   if (entry.action === 'setOverride') return `  ${d.scope} → ${formatLimit(Number(d.limitUsd))} until ${iso(Number(d.untilMs))}`;
+  if (entry.action === 'setExperimentalShare') return `  experimental share ${percent(Number(d.from))} → ${percent(Number(d.to))}`;
   if (entry.action === 'closeBreaker' || entry.action === 'autoClose') {
     if (d.wasOpen === false) return '  (was already closed)';
     if (d.reason === 'operator') return '  (an operator had opened it)';
@@ -176,13 +178,35 @@ function staleNote(snapshot: BudgetSnapshot, nowMs: number): string[] {
   return [`note: the ledger has been idle since then; the ${ended.join(' and ')} window(s) shown have ended, their settled spend no longer counts`];
 }
 
+/** A share as a percentage: `15%`, `12.5%`. */
+const percent = (share: number) => `${Math.round(share * 1000) / 10}%`;
+
+/**
+ * The day's two lanes apart, as bars of their own: each its share of system:day, never lent to
+ * the other. Absent from a ledger older than the lanes.
+ */
+export function laneLines(snapshot: BudgetSnapshot): string[] {
+  const lanes = snapshot.lanes;
+  if (!lanes) return [];
+  const rows = LANES.map((lane) => ({ lane, ...lanes[lane] }));
+  const labels = rows.map((r) => `${r.lane} ${percent(r.share)}`);
+  const width = Math.max(...labels.map((l) => l.length));
+  return [
+    'lanes of the day (shares of system:day; neither lane borrows from the other)',
+    ...rows.map((r, i) => {
+      const money = `${formatSpend(r.spentUsd)} settled + ${formatSpend(r.reservedUsd)} reserved of ${formatLimit(r.limitUsd)} (${percentOf(r.spentUsd + r.reservedUsd, r.limitUsd)})`;
+      return `  ${labels[i].padEnd(width)}  ${bar(r.spentUsd, r.reservedUsd, r.limitUsd)}  ${money}  ${r.scope}`;
+    }),
+  ];
+}
+
 /** The admission queue, when tasks wait for room in the system windows (oldest first). */
 function waitingLines(snapshot: BudgetSnapshot, now: number): string[] {
   const w = snapshot.waiting;
   if (!w || w.count === 0) return [];
   return [
     `waiting for room in the system windows: ${w.count} task(s), oldest first`,
-    ...w.next.map((x, i) => `  ${i + 1}. ${x.taskId} needs ${formatSpend(x.usd)}, waiting since ${at(x.sinceMs, now)}`),
+    ...w.next.map((x, i) => `  ${i + 1}. ${x.taskId} needs ${formatSpend(x.usd)}${x.lane === 'experimental' ? ' (experimental lane)' : ''}, waiting since ${at(x.sinceMs, now)}`),
     ...(w.count > w.next.length ? [`  … and ${w.count - w.next.length} more`] : []),
   ];
 }
@@ -214,6 +238,7 @@ export function renderBudget(snapshot: BudgetSnapshot, options: BudgetViewOption
   lines.push(
     `reservations outstanding: ${o.count}, holding ${formatSpend(o.usd)} (${o.tokens} tokens); tasks tracked: ${snapshot.tasksTracked}`,
     ...waitingLines(snapshot, now),
+    ...(snapshot.lanes ? ['', ...laneLines(snapshot)] : []),
     '',
     ...(snapshot.overrides.length ? ['overrides', ...snapshot.overrides.map((ov) => overrideLine(ov, now))] : ['overrides: none']),
     ...tail('alerts', snapshot.alerts, maxLog, (a) => `  ${iso(a.at)}  ${a.kind}  ${a.scope}  ${a.message}`),

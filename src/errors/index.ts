@@ -47,6 +47,8 @@ export const ERROR_TYPES = {
   breaker_open: { category: 'system', retryable: false },
   /** The system windows cannot afford the call now: the workflow waits its turn, it does not fail. */
   system_budget_full: { category: 'system', retryable: false },
+  /** The task's lane of the day (main or experimental) cannot afford the call now: the workflow waits, it does not fail. */
+  lane_budget_full: { category: 'system', retryable: false },
   task_rejected: { category: 'user', retryable: false },
   invalid_input: { category: 'user', retryable: false },
   unknown_specialist: { category: 'user', retryable: false },

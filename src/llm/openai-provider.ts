@@ -53,6 +53,7 @@ export function pantheonHeaders(request: ChatRequest): Record<string, string> {
   const headers: Record<string, string> = { [PANTHEON_HEADERS.purpose]: request.purpose };
   if (request.agent) headers[PANTHEON_HEADERS.agent] = request.agent;
   if (request.taskId) headers[PANTHEON_HEADERS.task] = request.taskId;
+  if (request.lane) headers[PANTHEON_HEADERS.lane] = request.lane;
   if (request.lineage) {
     headers[PANTHEON_HEADERS.root] = request.lineage.rootTaskId;
     headers[PANTHEON_HEADERS.depth] = String(request.lineage.spawnDepth);

@@ -1,4 +1,5 @@
 import type { Lineage } from '../tasks/lineage';
+import type { Lane } from '../tasks/task-input';
 
 /** The one interface Pantheon speaks to every LLM provider through. */
 
@@ -29,6 +30,8 @@ export interface ChatRequest {
   lineage?: Lineage;
   /** The task's spend before this call by its own books; the ledger's per-task limits use it. */
   taskSpent?: { usd: number; tokens: number };
+  /** The part of the daily budget that pays for the call (the task's lane); absent: main. */
+  lane?: Lane;
 }
 
 /**
@@ -70,4 +73,5 @@ export const PANTHEON_HEADERS = {
   root: 'x-pantheon-root-task',
   parent: 'x-pantheon-parent-task',
   depth: 'x-pantheon-spawn-depth',
+  lane: 'x-pantheon-lane',
 } as const;

@@ -54,7 +54,7 @@ export async function startWorkers(config: PantheonConfig, logger: Logger): Prom
     await ledgerRun;
     throw err;
   }
-  const worker = await createTaskWorker({ connection, client, namespace, taskQueue, deps: built.deps, workflowBundle });
+  const worker = await createTaskWorker({ connection, client, namespace, taskQueue, deps: built.deps, ledger: built.gate, workflowBundle });
   logger.info({ address, taskQueue }, 'worker running; Ctrl-C to drain and stop');
   return {
     client,

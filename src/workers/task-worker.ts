@@ -2,6 +2,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import type { Client } from '@temporalio/client';
 import { createActivities, type ActivityDeps } from '../activities';
 import { createSweeperActivities } from '../activities/sweeper';
+import { createRunwayActivities, type RunwayDeps } from '../activities/runway';
 import { createGodWatchdogActivities } from '../activities/ensure-god';
 
 export interface TaskWorkerOptions {
@@ -11,6 +12,8 @@ export interface TaskWorkerOptions {
   deps: ActivityDeps;
   /** For the stale-task sweeper's visibility queries and signals. */
   client: Client;
+  /** The budget ledger God's runway activities read and update (the worker's budget gate). */
+  ledger: RunwayDeps['ledger'];
   /** A prebuilt bundle (tests and benchmarks build once); otherwise the workflows are bundled now. */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
@@ -27,6 +30,7 @@ export function createTaskWorker(options: TaskWorkerOptions): Promise<Worker> {
     activities: {
       ...createActivities(options.deps),
       ...createSweeperActivities({ client: options.client, roster: options.deps.roster, alerter: options.deps.alerter }),
+      ...createRunwayActivities({ ledger: options.ledger }),
       ...createGodWatchdogActivities({ client: options.client }),
     },
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),

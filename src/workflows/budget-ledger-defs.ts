@@ -1,10 +1,11 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { Limits } from '../budget/limits';
 import type { BreakerState, FinishResult, LedgerOptions, LedgerState, Override, ReserveResult } from '../budget/ledger-types';
-import type { CloseTaskInput, FinishInput, OperatorInput, OverrideInput, ReleaseInput, ReserveInput, RestoreInput, SetLimitsInput, SettleInput } from '../budget/messages';
+import type { CloseTaskInput, FinishInput, OperatorInput, OverrideInput, ReleaseInput, ReserveInput, RestoreInput, SetExperimentalShareInput, SetLimitsInput, SettleInput } from '../budget/messages';
 import type { PredecessorRun } from '../budget/ledger-recovery';
 import type { TaskBill } from '../budget/ledger-close';
-import type { BudgetSnapshot } from '../budget/snapshot';
+import type { BudgetSnapshot, LaneSnapshot } from '../budget/snapshot';
+import type { Lane } from '../tasks/task-input';
 
 /**
  * The budget ledger's names: its fixed id, its updates and its query. Importable from activities
@@ -52,6 +53,8 @@ export const closeBreakerUpdate = defineUpdate<BreakerState, [OperatorInput]>('c
 export const openBreakerUpdate = defineUpdate<BreakerState, [OperatorInput]>('openBreaker');
 export const setOverrideUpdate = defineUpdate<Override[], [OverrideInput]>('setOverride');
 export const setLimitsUpdate = defineUpdate<Limits, [SetLimitsInput]>('setLimits');
+/** The experimental lane's share of the day, changed at once (audited); answers both lanes as they now stand. */
+export const setExperimentalShareUpdate = defineUpdate<Record<Lane, LaneSnapshot>, [SetExperimentalShareInput]>('setExperimentalShare');
 /** Operator recovery: take over an exported state, or start the books over. Both audited. */
 export const restoreUpdate = defineUpdate<BudgetSnapshot, [RestoreInput]>('restore');
 export const resetUpdate = defineUpdate<BudgetSnapshot, [OperatorInput]>('reset');

@@ -1,4 +1,4 @@
-import { ApplicationFailure, allHandlersFinished, condition, continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, allHandlersFinished, condition, continueAsNew, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import { z } from 'zod';
 import { LimitsSchema, type Limits } from '../budget/limits';
 import { initialLedgerState, release, reserve, settle } from '../budget/ledger';
@@ -13,6 +13,7 @@ import {
   RestoreInputSchema,
   ReserveBatchSchema,
   ReserveInputSchema,
+  SetExperimentalShareInputSchema,
   SetLimitsInputSchema,
   SettleInputSchema,
   validatorOf,
@@ -20,10 +21,10 @@ import {
   type FinishInput,
   type ReserveInput,
 } from '../budget/messages';
-import { closeBreaker, openBreaker, recordLimitsChange, setOverride } from '../budget/operator';
+import { closeBreaker, openBreaker, recordLimitsChange, setExperimentalShare, setOverride } from '../budget/operator';
 import { closeTask } from '../budget/ledger-close';
 import { lostState, resetState, restoreState, resumeState } from '../budget/ledger-recovery';
-import { budgetSnapshot } from '../budget/snapshot';
+import { budgetSnapshot, laneSnapshots } from '../budget/snapshot';
 import {
   budgetQuery,
   closeBreakerUpdate,
@@ -37,6 +38,7 @@ import {
   releaseUpdate,
   reserveBatchUpdate,
   reserveUpdate,
+  setExperimentalShareUpdate,
   setLimitsUpdate,
   setOverrideUpdate,
   settleUpdate,
@@ -46,6 +48,9 @@ import {
 export * from './budget-ledger-defs';
 
 const DEFAULT_CONTINUE_AS_NEW_AFTER = 1000;
+
+/** Lane scopes enforced: a run whose history began before them replays (and keeps running) without. */
+export const LANES_PATCH = 'budget-ledger-lanes';
 
 const InputSchema = z.object({
   limits: LimitsSchema,
@@ -84,7 +89,8 @@ export async function budgetLedger(input: BudgetLedgerInput): Promise<void> {
     throw ApplicationFailure.nonRetryable(`budget ledger input ${issue.path.join('.')}: ${issue.message}`, 'config_invalid');
   }
   let limits: Limits = parsed.data.limits;
-  const options: LedgerOptions = { ...DEFAULT_LEDGER_OPTIONS, ...parsed.data.options };
+  // Decided once, before any handler: one run never switches rules halfway through its history.
+  const options: LedgerOptions = { ...DEFAULT_LEDGER_OPTIONS, ...parsed.data.options, lanes: patched(LANES_PATCH) };
   const continueAfter = parsed.data.options?.continueAsNewAfterUpdates ?? DEFAULT_CONTINUE_AS_NEW_AFTER;
   // Date.now() in a workflow is the activation's recorded time: deterministic on replay.
   let state: LedgerState = (input.state as LedgerState | undefined) ?? initialLedgerState(Date.now(), limits);
@@ -143,16 +149,25 @@ export async function budgetLedger(input: BudgetLedgerInput): Promise<void> {
     setLimitsUpdate,
     counted((change) => {
       state = recordLimitsChange(state, change, limits, Date.now(), options);
-      limits = change.limits;
+      // Parsed, not taken as sent: limits from a client older than a field get its default.
+      limits = LimitsSchema.parse(change.limits);
       return limits;
     }),
     { validator: validatorOf(SetLimitsInputSchema) },
   );
   setHandler(
+    setExperimentalShareUpdate,
+    counted((change) => {
+      limits = setExperimentalShare(state, change, limits, Date.now(), options);
+      return laneSnapshots(state, Date.now(), limits);
+    }),
+    { validator: validatorOf(SetExperimentalShareInputSchema) },
+  );
+  setHandler(
     restoreUpdate,
     counted(({ who, why, state: restored, limits: restoredLimits }) => {
       state = restoreState(state, restored as LedgerState, { who, why }, Date.now(), options);
-      if (restoredLimits) limits = restoredLimits;
+      if (restoredLimits) limits = LimitsSchema.parse(restoredLimits);
       return budgetSnapshot(state, Date.now(), limits);
     }),
     { validator: validatorOf(RestoreInputSchema) },

@@ -55,7 +55,8 @@ describe('circuit breaker', () => {
   });
 
   it('opens on the system day limit (settled) until local midnight', () => {
-    const limits = limitsWith({ systemDailyUsd: 2, timezone: 'America/New_York' });
+    // No experimental lane: the main lane is the whole system day, so the day's own limit binds.
+    const limits = limitsWith({ systemDailyUsd: 2, experimentalShare: 0, timezone: 'America/New_York' });
     const state = initialLedgerState(T0, limits);
     settle(state, granted(reserve(state, request({ usd: 2 }), T0, limits).result), { usd: 2, tokens: 1 }, T0, limits);
     const trip = denied(reserve(state, request({ usd: 0.2 }), T0, limits).result);

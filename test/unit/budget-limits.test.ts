@@ -28,6 +28,7 @@ describe('limits.yaml', () => {
       perAgentDailyUsd: 2,
       systemHourlyUsd: 5,
       systemDailyUsd: 20,
+      experimentalShare: 0.15,
       circuitBreaker: { enabled: true, maxCallsPerTaskPerMinute: 30, maxSpawnDepth: 3 },
       timezone: 'UTC',
     });

@@ -15,6 +15,7 @@ const EXPECTED_NON_RETRYABLE: ErrorType[] = [
   'agent_budget_exhausted',
   'breaker_open',
   'system_budget_full',
+  'lane_budget_full',
   'task_rejected',
   'invalid_input',
   'unknown_specialist',

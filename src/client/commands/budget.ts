@@ -14,6 +14,7 @@ import {
   openBreakerUpdate,
   resetUpdate,
   restoreUpdate,
+  setExperimentalShareUpdate,
   setLimitsUpdate,
   setOverrideUpdate,
   type CarriedLedger,
@@ -21,7 +22,8 @@ import {
 import { createLedgerClient } from '../../budget/ledger-client';
 import { limitsFilePath, loadLimits } from '../../budget/load-limits';
 import { readStateFile } from '../ledger-state-file';
-import { breakerLines, formatLimit, renderBudget } from '../budget-view';
+import { breakerLines, formatLimit, laneLines, renderBudget } from '../budget-view';
+import { MAX_EXPERIMENTAL_SHARE } from '../../budget/limits';
 import { connectClient, DEFAULT_TEMPORAL_ADDRESS } from '../connection';
 
 export const BUDGET_USAGE = `pantheon budget [show] [--json] [--tasks N]  spend against every limit, the breaker, alerts and audit
@@ -29,6 +31,8 @@ pantheon budget close --who NAME --why TEXT  close the circuit breaker (audited)
 pantheon budget open --who NAME --why TEXT   open it: every LLM call is denied until closed (audited)
 pantheon budget override --scope SCOPE --usd N --minutes M --who NAME --why TEXT
                                              a temporary USD limit for system:hour|day, agent:<name>:hour|day or task:<id>
+pantheon budget share --share N --who NAME --why TEXT
+                                             the experimental lane's share of the day, 0 to 0.5 (audited)
 pantheon budget limits [--file limits.yaml] --who NAME --why TEXT
                                              apply a limits file to the running ledger (audited)
 pantheon budget export [--run RUN_ID]        the ledger's whole state as JSON (of an ended run with --run)
@@ -183,6 +187,18 @@ export async function budgetCommand(argv: string[]): Promise<void> {
       console.log(`override set by ${request.who}: ${request.scope} limited to ${formatLimit(request.limitUsd)} until ${new Date(request.untilMs).toISOString()}`);
       for (const o of snapshot.overrides) console.log(`  ${o.scope}  ${formatLimit(o.limitUsd)} until ${new Date(o.untilMs).toISOString()} by ${o.who}: "${o.why}"`);
       console.log(breakerLines(snapshot.breaker, snapshot.audit, Date.now()).join('\n'));
+    });
+    return;
+  }
+
+  if (sub === 'share') {
+    const { values } = parseArgs({ args, options: { ...operatorFlags, share: { type: 'string' } } });
+    const share = numberOf('--share', values.share, (n) => n >= 0 && n <= MAX_EXPERIMENTAL_SHARE, `a share of the day from 0 to ${MAX_EXPERIMENTAL_SHARE}, e.g. 0.15`);
+    const { who, why } = operatorOf(values, 'share', "change the experimental lane's share");
+    await withLedger(loadConfig(), async (ledger) => {
+      await operate(ledger, setExperimentalShareUpdate, { share, reason: why, by: who });
+      console.log(`experimental share set to ${share} by ${who}: "${why}"`);
+      console.log(laneLines(await snapshotOf(ledger)).join('\n'));
     });
     return;
   }

@@ -17,6 +17,8 @@ export interface CallRecord {
   task: string | null;
   /** The lineage headers the call carried, if any. */
   lineage?: { rootTaskId: string; parentTaskId: string | null; spawnDepth: number | null };
+  /** The lane header the call carried, as sent (absent: none was sent). */
+  lane?: string;
   inputTokens: number;
   outputTokens: number;
   fault?: FaultKind;

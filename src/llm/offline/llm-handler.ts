@@ -59,6 +59,12 @@ function lineageOf(headers: IncomingHttpHeaders): CallRecord['lineage'] {
   return { rootTaskId: root, parentTaskId: header(headers, PANTHEON_HEADERS.parent) ?? null, spawnDepth: Number.isInteger(depth) ? depth : null };
 }
 
+/** The caller's lane header as sent (recorded only, so a test can bill each lane on its own). */
+function laneOf(headers: IncomingHttpHeaders): Pick<CallRecord, 'lane'> {
+  const lane = header(headers, PANTHEON_HEADERS.lane);
+  return lane === undefined ? {} : { lane };
+}
+
 function answerText(kind: FaultKind | undefined, input: AnswerInput): string {
   if (kind === 'invalid_output') return composeInvalidAnswer(input);
   const answer = composeAnswer(input);
@@ -83,6 +89,7 @@ export async function handleLlm(
     model: '',
     ...identity,
     lineage: lineageOf(req.headers),
+    ...laneOf(req.headers),
     inputTokens: 0,
     outputTokens: 0,
     status: 0,
