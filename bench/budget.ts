@@ -47,6 +47,8 @@ export interface BudgetPhase {
 export interface BenchBudget {
   /** Task bills (closeTask) through the current phase's gate. */
   bills: Pick<BudgetGate, 'closeTask'>;
+  /** The ledger God's runway activities read (the worker registers them; the bench runs no God). */
+  ledger: Pick<BudgetGate, 'snapshot' | 'setExperimentalShare'>;
   ledgerId: string;
   /** The queue the ledger workflow runs on (apart from the tasks, as in a worker). */
   taskQueue: string;
@@ -97,6 +99,7 @@ export async function startBenchBudget(options: { client: Client; taskQueue: str
     openBreaker: (action) => current.openBreaker(action),
     setOverride: (request) => current.setOverride(request),
     setLimits: (action) => current.setLimits(action),
+    setExperimentalShare: (change) => current.setExperimentalShare(change),
     closeTask: (taskId) => current.closeTask(taskId),
   };
   const ledgerErrors: string[] = [];
@@ -109,6 +112,7 @@ export async function startBenchBudget(options: { client: Client; taskQueue: str
     taskQueue,
     llm,
     bills: phased,
+    ledger: phased,
     async newPhase() {
       current = await build();
       reset();

@@ -161,6 +161,7 @@ export async function startBenchEnvironment(options: { latencyMs: number; runId:
       namespace: temporal.namespace,
       taskQueue,
       deps,
+      ledger: budget.ledger,
       workflowBundle: { code },
     });
     const ledgerWorker = await createLedgerWorker({ connection: nativeConnection, namespace: temporal.namespace, taskQueue: budgetQueue, workflowBundle: { code } });
