@@ -95,8 +95,13 @@ export const GodConfigSchema = z
     maxSpawnsPerDay: z.number().int().min(0).max(10).default(1),
     spawnTrialRuns: z.number().int().min(0).max(20).default(3),
     continueAsNewEvents: z.number().int().min(50).max(50_000).default(5_000),
+    /** Besides each new run's start, ask visibility about in-flight tasks every this many ticks:
+     * a task killed outright (terminated) never reports, and this is how God hears of it. */
+    reconcileEveryTicks: z.number().int().min(1).max(10_000).default(30),
     maxQueue: z.number().int().min(1).max(1000).default(200),
-    maxQueueBytes: z.number().int().min(10_000).max(200_000).default(150_000),
+    /** Bytes of queued items (tasks with their assessment and decision) God holds at most: with
+     * the rest of its state at its bounds (~110 KB) the whole stays under 256 KB. */
+    maxQueueBytes: z.number().int().min(10_000).max(140_000).default(100_000),
     taskQueue: z.string().min(1).default('pantheon-tasks'),
   })
   .strict();

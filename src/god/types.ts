@@ -236,6 +236,8 @@ export interface GodConfig {
   /** Continue-as-new after this many history events even if the server does not suggest it
    * (tests force a storm with a small number). */
   continueAsNewEvents: number;
+  /** Ask visibility about in-flight tasks every this many ticks (and at each run's start). */
+  reconcileEveryTicks: number;
   /** Bounds on state: queue length and bytes of queued task JSON. */
   maxQueue: number;
   maxQueueBytes: number;

@@ -33,10 +33,10 @@ import {
   type GodInput,
   type SubmitTaskResult,
 } from '../god/messages';
-import { laneHeadroom, runwayView } from '../god/pacing';
+import { headroomNotes, laneHeadroom, runwayView } from '../god/pacing';
 import { admit, valueDensity } from '../god/prioritise';
 import { applyReviewDecision, expiredReviews, openReview, reviewableOrError } from '../god/review';
-import { canSpawn, recordSpawnedRun, registerSpawned, retirements } from '../god/spawn';
+import { canSpawn, recordSpawnedRun, registerSpawned, retirements, retireSpecialist } from '../god/spawn';
 import { compactState, initialGodState, migrateGodState, stateBytes } from '../god/state';
 import { expectationOf, recordFallback, recordOutcome } from '../god/stats';
 import type { Assessment, DecisionRecord, GodState, InFlightTask, QueuedTask, TaskFinished } from '../god/types';
@@ -72,8 +72,6 @@ const llm = proxyActivities<GodActivities>({ startToCloseTimeout: '2m', heartbea
 
 /** Tasks assessed per tick: a burst of submissions is spread over ticks, not one giant one. */
 const ASSESS_PER_TICK = 20;
-/** Ask visibility about in-flight tasks this often (in ticks) besides each new run's start. */
-const RECONCILE_EVERY_TICKS = 30;
 /** A goal with this many tasks per run already queued (×) waits before generating more. */
 const GOAL_BACKLOG_RUNS = 2;
 
@@ -122,7 +120,8 @@ export async function god(input: GodInput = {}): Promise<void> {
   const dropFromQueue = (taskId: string) => {
     state.queue = state.queue.filter((q) => q.taskId !== taskId);
   };
-  const queueBytes = () => state.queue.reduce((n, q) => n + JSON.stringify(q.task).length, 0);
+  // Whole queue items (task, assessment, decision, review): what the state really carries.
+  const queueBytes = () => state.queue.reduce((n, q) => n + JSON.stringify(q).length, 0);
   const inFlightExpected = (): Record<Lane, number> => {
     const sums: Record<Lane, number> = { main: 0, experimental: 0 };
     for (const t of state.inFlight) sums[t.lane] += t.expectedCostUsd;
@@ -174,7 +173,7 @@ export async function god(input: GodInput = {}): Promise<void> {
       goal.outcomes = [...(goal.outcomes ?? []), { objective: flight.objective ?? '', status: finished.status, reason: finished.reason.slice(0, 200) }].slice(-5);
     }
     state.day.finishedUsd[flight.lane] += finished.costUsd;
-    if (state.specialists.some((s) => s.name === flight.specialist)) state = recordSpawnedRun(state, flight.specialist, finished.status === 'completed');
+    if (state.specialists.some((s) => s.name === flight.specialist)) state = recordSpawnedRun(state, flight.specialist, finished.status === 'completed', config, Date.now());
     state.counters.finished += 1;
     record('finished', `${finished.status} $${finished.costUsd.toFixed(4)} (${flight.specialist}): ${finished.reason.slice(0, 160)}`, finished.taskId);
     wake = true;
@@ -338,7 +337,7 @@ export async function god(input: GodInput = {}): Promise<void> {
 
   const generate = async () => {
     for (const due of goalsDue(state.goals, Date.now())) {
-      if (state.queue.length >= config.maxQueue) return;
+      if (state.queue.length >= config.maxQueue || queueBytes() >= config.maxQueueBytes) return;
       const goal = state.goals.find((g) => g.id === due.id);
       if (!goal) continue;
       goal.lastGeneratedAtMs = Date.now();
@@ -439,7 +438,8 @@ export async function god(input: GodInput = {}): Promise<void> {
       item.assessment = assessment;
       if (assessment.ok && assessment.method !== 'rules') state.stats = recordFallback(state.stats, assessment.kind, assessment.specialist);
       const spawnedToday = state.specialists.filter((s) => s.createdAtMs >= state.day.startMs).length;
-      const remainingUsd = runway ? Math.max(0, runway.budgetUsd - runway.spentUsd - runway.reservedUsd) : 0;
+      // Unknown runway (ledger not read yet): no cost review rather than reviewing everything.
+      const remainingUsd = runway ? Math.max(0, runway.budgetUsd - runway.spentUsd - runway.reservedUsd) : Infinity;
       let { decision, review } = decide({ ...item, assessment }, { stats: state.stats, specialists: state.specialists, config, remainingUsd, nowMs: Date.now(), spawnedToday });
       if (decision.kind === 'spawn') ({ decision, review } = await spawnFor(item, assessment, decision, review));
       const current = find(taskId);
@@ -502,16 +502,17 @@ export async function god(input: GodInput = {}): Promise<void> {
 
   const retire = () => {
     for (const { name, reason } of retirements(state, config)) {
-      state.specialists = state.specialists.map((s) => (s.name === name && s.status !== 'retired' ? { ...s, status: 'retired' as const, retiredReason: reason } : s));
-      state.rosterVersion += 1;
+      state = retireSpecialist(state, name, reason, Date.now());
       record('retired', `${name}: ${reason}`);
     }
   };
 
   const admitAndStart = async () => {
     if (!runway) return;
-    const headroom = laneHeadroom(runway, inFlightExpected(), config, Date.now());
-    const plan = admit({ queue: state.queue, headroom, goals: state.goals, budgetUsd: runway.budgetUsd, inFlight: state.inFlight, paused: state.paused?.reason, breakerOpen: runway.breakerOpen });
+    const flying = inFlightExpected();
+    const headroom = laneHeadroom(runway, flying, config, Date.now());
+    const notes = headroomNotes(runway, flying, config, Date.now());
+    const plan = admit({ queue: state.queue, headroom, notes, goals: state.goals, budgetUsd: runway.budgetUsd, inFlight: state.inFlight, paused: state.paused?.reason, breakerOpen: runway.breakerOpen });
     for (const item of state.queue) {
       const reason = plan.waiting[item.taskId];
       if (reason !== undefined) item.waitReason = reason;
@@ -532,7 +533,7 @@ export async function god(input: GodInput = {}): Promise<void> {
       state.counters.dropped += rolled.dropped.length;
       for (const d of rolled.dropped) record('drop', `the day ended before it was admitted (${d.waitReason ?? 'waiting'})`, d.taskId);
     }
-    if (reconcileDue || ticks % RECONCILE_EVERY_TICKS === 0) {
+    if (reconcileDue || ticks % config.reconcileEveryTicks === 0) {
       reconcileDue = false;
       await reconcile();
     }
@@ -541,7 +542,7 @@ export async function god(input: GodInput = {}): Promise<void> {
     await assessAndDecide();
     retire();
     await admitAndStart();
-    state = compactState(state, config);
+    state = compactState(state, config, Date.now());
     showDetails();
   };
 

@@ -141,3 +141,39 @@ describe('God orchestrator', () => {
     await maybeRecordHistory(godId, 'god-decisions');
   });
 });
+
+describe('God with a short review timeout and frequent reconciliation', () => {
+  let quick: WorkflowHandle;
+  const quickId = `god-quick-${process.pid}-${Date.now()}`;
+
+  beforeAll(async () => {
+    quick = await startTestGod(h.client, { id: quickId, taskQueue: h.taskQueue, config: { reviewTimeoutHours: 0.001, reconcileEveryTicks: 2 } });
+  });
+
+  afterAll(async () => {
+    await quick?.terminate('test over').catch(() => undefined);
+  });
+
+  it('applies the default (reject) when nobody reviews in time, with a reason', async () => {
+    const taskId = `${quickId}-timeout`;
+    await quick.executeUpdate(submitTaskUpdate, { args: [{ task: { objective: 'Truncate the sessions table in the production database' }, taskId }] });
+    const timedOut = await eventually('the review to time out', async () => (await godDecisions(quick)).find((d) => d.taskId === taskId && d.kind === 'review'), 30_000);
+    expect(timedOut.detail).toMatch(/timed out: no review decision within 0.001 h; the default \(reject\) applies/);
+    expect((await godQueue(quick)).find((q) => q.taskId === taskId)).toBeUndefined();
+    await expect(h.client.workflow.getHandle(taskId).describe()).rejects.toThrow();
+  });
+
+  it('hears of a task killed outright (it never reports) through reconciliation', async () => {
+    const taskId = `${quickId}-killed`;
+    // Slow answers keep the task running long enough to be killed mid-run.
+    h.provider.setLatency(300);
+    await quick.executeUpdate(submitTaskUpdate, { args: [{ task: { objective: 'Migrate all eleven Postgres tables of the orders schema to the tenant-aware layout with a backfill', maxIterations: 200 }, taskId }] });
+    await eventually('the task to start', async () => (await h.client.workflow.getHandle(taskId).describe().catch(() => undefined)) ?? undefined);
+    await h.client.workflow.getHandle(taskId).terminate('killed by the test');
+    h.provider.setLatency(0);
+    const finished = await eventually('God to reconcile the killed task', async () => (await godDecisions(quick)).find((d) => d.taskId === taskId && d.kind === 'finished'), 30_000);
+    expect(finished.detail).toMatch(/^cancelled/);
+    expect(finished.detail).toMatch(/terminated/i);
+    expect((await godStatus(quick)).inFlight).toBe(0);
+  });
+});
