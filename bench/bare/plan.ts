@@ -20,6 +20,8 @@ export const ACTIVITY_OF_PURPOSE: Record<CallPurpose, string> = {
   router: 'routeTask',
   specialist: 'runSpecialist',
   compressor: 'compressContext',
+  generator: 'generateTasks',
+  spawner: 'proposeSpecialist',
 };
 
 /**

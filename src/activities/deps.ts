@@ -27,9 +27,15 @@ export interface Alerter {
 export interface SystemModels {
   router: { provider: 'openai' | 'anthropic'; model: string; maxOutputTokens: number };
   compressor: { provider: 'openai' | 'anthropic'; model: string; maxOutputTokens: number };
+  /** God's task generator: a goal's next concrete tasks. */
+  generator: { provider: 'openai' | 'anthropic'; model: string; maxOutputTokens: number };
+  /** God's spawner: a new specialist's definition (its system prompt may be up to 1000 tokens). */
+  spawner: { provider: 'openai' | 'anthropic'; model: string; maxOutputTokens: number };
 }
 
 export const DEFAULT_SYSTEM_MODELS: SystemModels = {
   router: { provider: 'openai', model: 'gpt-4.1-nano', maxOutputTokens: 200 },
   compressor: { provider: 'openai', model: 'gpt-4.1-mini', maxOutputTokens: 600 },
+  generator: { provider: 'openai', model: 'gpt-4.1-nano', maxOutputTokens: 900 },
+  spawner: { provider: 'openai', model: 'gpt-4.1-nano', maxOutputTokens: 1400 },
 };

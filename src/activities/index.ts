@@ -12,7 +12,7 @@ export type { ActivityDeps } from './deps';
 export { DEFAULT_SYSTEM_MODELS } from './deps';
 
 /** Wraps each activity so its failures reach Temporal typed and marked retryable or not. */
-function typed<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+export function typed<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
   return (...args: A) => asActivity(() => fn(...args));
 }
 

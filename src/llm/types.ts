@@ -5,8 +5,10 @@ import type { Lane } from '../tasks/task-input';
 
 export type ProviderName = 'openai' | 'anthropic';
 
-/** Why a call is made; the offline provider answers by it, and logs and budgets group by it. */
-export type CallPurpose = 'specialist' | 'router' | 'compressor';
+/** Why a call is made; the offline provider answers by it, and logs and budgets group by it.
+ * generator: God asks for a goal's next tasks; spawner: God asks for a new specialist's definition. */
+export const CALL_PURPOSES = ['specialist', 'router', 'compressor', 'generator', 'spawner'] as const;
+export type CallPurpose = (typeof CALL_PURPOSES)[number];
 
 export interface ChatMessage {
   role: 'user' | 'assistant';

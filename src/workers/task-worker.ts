@@ -2,8 +2,9 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import type { Client } from '@temporalio/client';
 import { createActivities, type ActivityDeps } from '../activities';
 import { createSweeperActivities } from '../activities/sweeper';
-import { createRunwayActivities, type RunwayDeps } from '../activities/runway';
+import { createGodActivities } from '../activities/god';
 import { createGodWatchdogActivities } from '../activities/ensure-god';
+import { createRunwayActivities, type RunwayDeps } from '../activities/runway';
 
 export interface TaskWorkerOptions {
   connection: NativeConnection;
@@ -30,8 +31,9 @@ export function createTaskWorker(options: TaskWorkerOptions): Promise<Worker> {
     activities: {
       ...createActivities(options.deps),
       ...createSweeperActivities({ client: options.client, roster: options.deps.roster, alerter: options.deps.alerter }),
-      ...createRunwayActivities({ ledger: options.ledger }),
+      ...createGodActivities({ ...options.deps, client: options.client }),
       ...createGodWatchdogActivities({ client: options.client }),
+      ...createRunwayActivities({ ledger: options.ledger }),
     },
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     // In-flight LLM calls get this long to finish on Ctrl-C before their activities are abandoned

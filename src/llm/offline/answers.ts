@@ -1,5 +1,7 @@
 import type { CallPurpose, ChatMessage } from '../types';
 import { compressorAnswer } from './compressor-answer';
+import { generatorAnswer } from './generator-answer';
+import { spawnerAnswer } from './spawner-answer';
 import { routerAnswer } from './router-answer';
 import { specialistAnswer } from './specialist-answer';
 
@@ -25,6 +27,10 @@ export function composeAnswer(input: AnswerInput): string {
       return JSON.stringify(routerAnswer(input.system, input.messages));
     case 'compressor':
       return JSON.stringify(compressorAnswer(input.messages, input.maxTokens));
+    case 'generator':
+      return JSON.stringify(generatorAnswer(input.system, input.messages, input.maxTokens));
+    case 'spawner':
+      return JSON.stringify(spawnerAnswer(input.messages));
   }
 }
 
@@ -37,6 +43,10 @@ export function composeInvalidAnswer(input: AnswerInput): string {
       return JSON.stringify({ specialist: '', confidence: 1.7 });
     case 'compressor':
       return JSON.stringify({ text: 'The specialist made some progress.' });
+    case 'generator':
+      return JSON.stringify({ tasks: 'improve things next week' });
+    case 'spawner':
+      return JSON.stringify({ name: 'legal agent', model: 'gpt-9-ultra', keywords: [], fallback: true });
   }
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { CallPurpose, ProviderName } from '../types';
+import { CALL_PURPOSES, type CallPurpose, type ProviderName } from '../types';
 import { describeIssues } from './issues';
 import { createPrng, deriveSeed, type Prng } from './prng';
 
@@ -34,7 +34,7 @@ function isRegExp(source: string): boolean {
 
 export const FaultMatchSchema = z.strictObject({
   provider: z.enum(['openai', 'anthropic']).optional(),
-  purpose: z.enum(['specialist', 'router', 'compressor']).optional(),
+  purpose: z.enum(CALL_PURPOSES).optional(),
   agent: z.string().min(1).optional(),
   task: z.string().min(1).optional(),
   /** Tested against the system prompt and every message, joined by newlines. */

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { meteredPromptTokens, meteredTokens } from './meter';
-import { PANTHEON_HEADERS, type CallPurpose } from '../types';
+import { CALL_PURPOSES, PANTHEON_HEADERS, type CallPurpose } from '../types';
 import { composeAnswer, composeInvalidAnswer, truncateJson, type AnswerInput } from './answers';
 import type { CallLog, CallRecord } from './calls';
 import { DEFAULT_INFLATE_FACTOR, DEFAULT_RETRY_AFTER_SECONDS, DEFAULT_SLOW_DELAY_MS, type FaultBook, type FaultKind } from './faults';
@@ -20,7 +20,7 @@ export interface LlmDeps {
   sleep(ms: number): Promise<boolean>;
 }
 
-const PURPOSES: readonly CallPurpose[] = ['specialist', 'router', 'compressor'];
+const PURPOSES: readonly CallPurpose[] = CALL_PURPOSES;
 const DEFAULT_AGENT = 'Generalist';
 
 const ERROR_FAULTS: Partial<Record<FaultKind, WireErrorKind>> = {

@@ -1,0 +1,106 @@
+import { Context, log } from '@temporalio/activity';
+import { WorkflowNotFoundError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
+import { PantheonError } from '../errors';
+import type { TaskFinished } from '../god/types';
+import { finishedReport } from '../tasks/report';
+import { TERMINAL_STATUSES, type TerminalStatus } from '../workflows/task-state';
+import { MAX_RECONCILE_IDS, type ReconcileTasksInput, type ReconcileTasksResult } from './god-types';
+
+export interface ReconcileDeps {
+  client: Client;
+}
+
+/** Describes in flight at once: enough to be quick, few enough to be gentle on the frontend. */
+const CONCURRENCY = 8;
+
+function num(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : 0;
+}
+
+function str(value: unknown): string | undefined {
+  return typeof value === 'string' && value.trim() ? value : undefined;
+}
+
+/**
+ * The report a closed workflow's result amounts to. An agentTask returns its TaskOutcome, a
+ * taskChain an object of its own; both are read field by field, tolerating whatever is missing,
+ * because a result from an older or newer version must never wedge reconciliation. Pure.
+ */
+export function finishedFromResult(taskId: string, result: unknown, durationMs: number): TaskFinished {
+  const r = (typeof result === 'object' && result !== null ? result : {}) as Record<string, unknown>;
+  const known = (TERMINAL_STATUSES as readonly string[]).includes(r.status as string);
+  const reasons = Array.isArray(r.reasons) ? r.reasons.filter((x): x is string => typeof x === 'string') : [];
+  const reason = reasons[0] ?? str(r.reason) ?? (known ? '' : `the workflow completed with an unrecognised result (status ${JSON.stringify(r.status ?? null)})`);
+  const tried = Array.isArray(r.specialistsTried) ? r.specialistsTried.filter((x): x is string => typeof x === 'string') : [];
+  return finishedReport(
+    {
+      taskId,
+      status: known ? (r.status as TerminalStatus) : 'cancelled',
+      costUsd: num(r.costUsd),
+      tokens: num(r.tokens),
+      specialist: str(r.specialist) ?? tried.at(-1),
+      reasons: [reason],
+      result: str(r.result) ?? str(r.summary),
+    },
+    durationMs,
+  );
+}
+
+/** A workflow that closed without a result (failed, terminated, timed out, cancelled): cancelled, saying how. */
+export function finishedWithoutResult(taskId: string, closeStatus: string, durationMs: number): TaskFinished {
+  return finishedReport({ taskId, status: 'cancelled', costUsd: 0, tokens: 0, reasons: [`the workflow ${closeStatus.toLowerCase().replace(/_/g, ' ')} without reporting a result`] }, durationMs);
+}
+
+type Verdict = { kind: 'finished'; report: TaskFinished } | { kind: 'running' } | { kind: 'missing' };
+
+async function reconcileOne(client: Client, taskId: string): Promise<Verdict> {
+  const handle = client.workflow.getHandle(taskId);
+  let info: WorkflowExecutionDescription;
+  try {
+    info = await handle.describe();
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return { kind: 'missing' };
+    throw err;
+  }
+  const status = info.status.name;
+  if (status === 'RUNNING' || status === 'CONTINUED_AS_NEW' || status === 'PAUSED') return { kind: 'running' };
+  const durationMs = Math.max(0, (info.closeTime ?? new Date()).getTime() - info.startTime.getTime());
+  if (status !== 'COMPLETED') return { kind: 'finished', report: finishedWithoutResult(taskId, status, durationMs) };
+  // followRuns: false reads this closed run's result, never waits for a newer one.
+  const result: unknown = await client.workflow.getHandle(taskId, info.runId, { followRuns: false }).result();
+  return { kind: 'finished', report: finishedFromResult(taskId, result, durationMs) };
+}
+
+/**
+ * Asks the server what became of tasks God started: closed ones come back as the taskFinished
+ * reports they would have sent (so a signal lost across God's continue-as-new costs nothing),
+ * the rest as running or missing. Read-only, so retrying it is harmless.
+ */
+export function createReconcileTasks({ client }: ReconcileDeps) {
+  return async function reconcileTasks({ taskIds }: ReconcileTasksInput): Promise<ReconcileTasksResult> {
+    if (taskIds.length > MAX_RECONCILE_IDS) {
+      throw PantheonError.of('invalid_input', `reconcileTasks: at most ${MAX_RECONCILE_IDS} task ids per call (got ${taskIds.length})`, { details: { count: taskIds.length } });
+    }
+    const ids = [...new Set(taskIds)];
+    const out: ReconcileTasksResult = { finished: [], running: [], missing: [] };
+    const verdicts = new Map<string, Verdict>();
+    let next = 0;
+    const worker = async () => {
+      while (next < ids.length) {
+        const id = ids[next++];
+        verdicts.set(id, await reconcileOne(client, id));
+        Context.current().heartbeat(verdicts.size);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, ids.length) }, worker));
+    // In the caller's order, so a result never depends on which describe answered first.
+    for (const id of ids) {
+      const v = verdicts.get(id)!;
+      if (v.kind === 'finished') out.finished.push(v.report);
+      else if (v.kind === 'running') out.running.push(id);
+      else out.missing.push(id);
+    }
+    log.info('in-flight tasks reconciled', { asked: ids.length, finished: out.finished.length, running: out.running.length, missing: out.missing.length });
+    return out;
+  };
+}
