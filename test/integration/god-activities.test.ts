@@ -7,6 +7,7 @@ import { startTask } from '../../src/client/submit-task';
 import { loadConfig } from '../../src/config/env';
 import type { Goal, SpawnedSpecialist } from '../../src/god/types';
 import { createConfiguredLlmClient } from '../../src/llm/providers';
+import { godRosterFetcher } from '../../src/workers/god-roster';
 import type { SpawnedSnapshot } from '../../src/specialists/live-roster';
 import { TaskInputSchema, type TaskInput } from '../../src/tasks/task-input';
 import type { TaskOutcome } from '../../src/workflows/task-state';
@@ -169,6 +170,10 @@ describe('proposeSpecialist, and a spawned specialist a running worker routes to
     expect(retired.specialist).toBe('Generalist');
     const pinned = await runTask({ objective: 'Check the supplier contract for risky GDPR clause wording and liability caps', specialist: 'LegalAgent' }, 'pinned-retired');
     expect(pinned).toMatchObject({ status: 'completed', specialist: 'LegalAgent' });
+  });
+
+  it('reads no spawned specialists (the seed roster alone) while God is not running', async () => {
+    await expect(godRosterFetcher(h.client, `no-god-${Date.now()}`)()).resolves.toEqual({ version: 0, specialists: [] });
   });
 
   it('takes the kind from the examples when the tasks\' kind is "general"', async () => {
