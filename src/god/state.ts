@@ -32,6 +32,7 @@ export const DEFAULT_EXPERIMENTAL_SHARE = 0.15;
 export const STATE_BOUNDS = {
   recent: 50,
   fingerprints: 300,
+  finishedIds: 300,
   stats: 100,
   retiredKept: 10,
   /** A retired specialist's system prompt is kept this long (for the audit), then dropped. */
@@ -170,6 +171,7 @@ export const GodStateSchema = z.looseObject({
   specialists: z.array(SpawnedSpecialistSchema),
   rosterVersion: count,
   fingerprints: z.array(z.string()),
+  finishedIds: z.array(z.string()).optional(),
   recent: z.array(DecisionRecordSchema),
   day: z.looseObject({
     // Empty until God first reads the ledger's day (a fresh state may not know it yet).
@@ -333,6 +335,7 @@ export function compactState(state: GodState, config: GodConfig, nowMs: number =
     ...state,
     recent,
     fingerprints,
+    ...(state.finishedIds && { finishedIds: state.finishedIds.slice(-STATE_BOUNDS.finishedIds) }),
     goals: state.goals.map(compactGoal),
     stats: compactStats(state.stats),
     specialists,
