@@ -4,8 +4,9 @@ import { SpecialistSchema, type Roster, type Specialist } from './roster';
 /**
  * The roster a worker routes with: the seed roster (agents/*.yaml) plus the specialists God
  * spawned, fetched from God's `roster` query and cached for `ttlMs`, so a specialist spawned while
- * the worker runs becomes routable without a restart. Trial and live specialists are routable;
- * retired ones are not, but `get` still finds them, so a task already routed to one can finish.
+ * the worker runs becomes available without a restart. Only live specialists are routable by the
+ * rules: a trial one runs only the tasks God sends it by name (experimental lane, reviewed), and a
+ * retired one none; `get` finds every one, so a task already routed to one can finish.
  * A failed fetch keeps the last snapshot (logged once until a fetch succeeds again).
  *
  * @example
@@ -70,7 +71,7 @@ export function createLiveRoster(seed: Roster, fetchSpawned: () => Promise<Spawn
       byName.set(specialist.name, specialist);
       const at = routable.findIndex((s) => s.name === specialist.name);
       if (at >= 0) routable.splice(at, 1);
-      if (entry.status !== 'retired') routable.push(specialist);
+      if (entry.status === 'live') routable.push(specialist);
     }
     return { version: data.version, routable, byName };
   };

@@ -406,7 +406,8 @@ export async function god(input: GodInput = {}): Promise<void> {
     const flight: InFlightTask = {
       taskId: item.taskId,
       workflowType: chain ? 'taskChain' : 'agentTask',
-      kind: item.assessment?.kind ?? 'general',
+      // A spawned specialist's tasks count under the kind it was spawned for (its trial and retirement read them there).
+      kind: state.specialists.find((sp) => sp.name === task.specialist)?.kind ?? item.assessment?.kind ?? 'general',
       specialist: task.specialist ?? d.specialist ?? item.assessment?.specialist ?? 'unknown',
       lane: d.lane,
       ...(item.goalId && { goalId: item.goalId }),
@@ -436,7 +437,7 @@ export async function god(input: GodInput = {}): Promise<void> {
       const item = find(taskId);
       if (!item || item.status !== 'assessing') continue;
       item.assessment = assessment;
-      if (assessment.ok && assessment.method !== 'rules') state.stats = recordFallback(state.stats, assessment.kind, assessment.specialist);
+      if (assessment.ok && assessment.method === 'none') state.stats = recordFallback(state.stats, assessment.kind, assessment.specialist);
       const spawnedToday = state.specialists.filter((s) => s.createdAtMs >= state.day.startMs).length;
       // Unknown runway (ledger not read yet): no cost review rather than reviewing everything.
       const remainingUsd = runway ? Math.max(0, runway.budgetUsd - runway.spentUsd - runway.reservedUsd) : Infinity;
@@ -476,11 +477,12 @@ export async function god(input: GodInput = {}): Promise<void> {
         existing: [...new Set([...assessment.ranked, assessment.specialist, ...state.specialists.map((s) => s.name)])],
       });
       if (!proposal.ok || !proposal.definition) return fallback(`the proposed specialist was refused: ${proposal.reasons.join('; ').slice(0, 300)}`);
-      state = registerSpawned(state, proposal.definition, assessment.kind, Date.now());
+      // The proposal names the kind it serves (a "general" task's kind comes from its words).
+      state = registerSpawned(state, proposal.definition, proposal.kind ?? assessment.kind, Date.now());
       state.counters.spawned += 1;
       const spawned = state.specialists.filter((s) => s.name === proposal.definition!.name).at(-1)!;
-      record('spawned', `${spawned.name} v${spawned.version} for kind "${assessment.kind}" (trial)`, item.taskId);
-      const expected = expectationOf(state.stats, assessment.kind, spawned.name, assessment.estimatedCostUsd);
+      record('spawned', `${spawned.name} v${spawned.version} for kind "${spawned.kind}" (trial)`, item.taskId);
+      const expected = expectationOf(state.stats, spawned.kind, spawned.name, assessment.estimatedCostUsd);
       return {
         decision: { ...decision, specialist: spawned.name, lane: 'experimental' as const, expectedCostUsd: expected.costUsd, expectedSuccess: expected.success, reason: `${decision.reason}; spawned ${spawned.name} v${spawned.version}` },
         review: [...(review ?? []), `first runs of spawned specialist ${spawned.name}`],

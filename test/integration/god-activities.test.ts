@@ -151,8 +151,14 @@ describe('proposeSpecialist, and a spawned specialist a running worker routes to
     expect(call).toMatchObject({ purpose: 'spawner', lineage: { rootTaskId: 'god-test', spawnDepth: 0 } });
     if (call.lane !== undefined) expect(call.lane).toBe('experimental');
 
-    const entry: SpawnedSpecialist = { name: 'LegalAgent', version: 1, status: 'trial', definition: proposal.definition!, kind: 'legal', createdAtMs: Date.now(), runs: 0, successes: 0 };
-    spawned = { version: 1, specialists: [entry] };
+    const trial: SpawnedSpecialist = { name: 'LegalAgent', version: 1, status: 'trial', definition: proposal.definition!, kind: 'legal', createdAtMs: Date.now(), runs: 0, successes: 0 };
+    spawned = { version: 1, specialists: [trial] };
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    // On trial it runs only what God sends it by name; the rules do not pick it.
+    const onTrial = await inActivity(() => activities.assessTask({ taskId: 'assess-0', task: TaskInputSchema.parse({ objective: 'Check the supplier contract for risky GDPR clause wording and liability caps' }) }));
+    expect(onTrial).toMatchObject({ specialist: 'Generalist', method: 'none' });
+    const entry: SpawnedSpecialist = { ...trial, status: 'live' };
+    spawned = { version: 2, specialists: [entry] };
     await new Promise((resolve) => setTimeout(resolve, 150));
 
     const assessment = await inActivity(() => activities.assessTask({ taskId: 'assess-1', task: TaskInputSchema.parse({ objective: 'Check the supplier contract for risky GDPR clause wording and liability caps' }) }));
@@ -164,7 +170,7 @@ describe('proposeSpecialist, and a spawned specialist a running worker routes to
     expect(calls.every((c) => c.agent === 'LegalAgent' && c.model === 'gpt-4.1-mini')).toBe(true);
 
     // Retired: no longer routed to, but still known (a task already routed there can finish).
-    spawned = { version: 2, specialists: [{ ...entry, status: 'retired', retiredReason: 'worse than the fallback' }] };
+    spawned = { version: 3, specialists: [{ ...entry, status: 'retired', retiredReason: 'worse than the fallback' }] };
     await new Promise((resolve) => setTimeout(resolve, 150));
     const retired = await runTask({ objective: 'Check the supplier contract for risky GDPR clause wording and liability caps' }, 'after-retire');
     expect(retired.specialist).toBe('Generalist');

@@ -33,6 +33,9 @@ describe('workflow replay', () => {
         'cancelled-task-chain.json',
         'reporting-chain-step.json',
         'cancelled-reporting-step.json',
+        'god-decisions.json',
+        'god-first-run-continued.json',
+        'god-later-run.json',
       ]),
     );
   });

@@ -52,17 +52,22 @@ describe('live roster', () => {
     state.data = { version: 1, specialists: [spawned('LegalAgent', 'trial')] };
     await roster.refresh();
     expect(roster.version).toBe(1);
-    expect(roster.specialists.map((s) => s.name)).toContain('LegalAgent');
+    // On trial: found by name (God sends it tasks by name), never picked by the rules.
+    expect(roster.specialists.map((s) => s.name)).not.toContain('LegalAgent');
     expect(roster.get('LegalAgent')).toMatchObject({ name: 'LegalAgent', fallback: false, model: 'gpt-4.1-mini' });
   });
 
-  it('makes a spawned specialist routable without building a new roster', async () => {
+  it('routes to a spawned specialist once it is live (not on trial), without building a new roster', async () => {
     const { state, fetch } = source();
     let t = 0;
     const roster = createLiveRoster(seed, fetch, { ttlMs: 1000, now: () => t });
     await roster.refresh();
     expect(routeFacts(LEGAL_TASK, roster)).toMatchObject({ specialist: 'Generalist', method: 'none' });
     state.data = { version: 1, specialists: [spawned('LegalAgent', 'trial')] };
+    t += 1000;
+    await roster.refresh();
+    expect(routeFacts(LEGAL_TASK, roster)).toMatchObject({ specialist: 'Generalist', method: 'none' });
+    state.data = { version: 2, specialists: [spawned('LegalAgent', 'live')] };
     t += 1000;
     await roster.refresh();
     expect(routeFacts(LEGAL_TASK, roster)).toMatchObject({ specialist: 'LegalAgent', method: 'rules', kind: 'legal' });
