@@ -156,9 +156,17 @@ const DECIDED = new Set(['route', 'chain', 'spawn', 'review', 'reject', 'drop', 
 /**
  * Where a submitted task is on God's decision path, from the queue and the decision log: what God
  * decided (and why), whether it waits, whether it has started. Undefined while God is still
- * assessing it.
+ * assessing it. `omitKind` leaves out the log's record of a decision already shown.
  */
-export function decisionPath(taskId: string, queue: QueueItemView[], records: DecisionRecord[]): { done: boolean; lines: string[] } | undefined {
+export interface DecisionPath {
+  /** The task left God's queue (started, rejected or dropped). */
+  done: boolean;
+  /** While queued: the kind God decided. */
+  kind?: string;
+  lines: string[];
+}
+
+export function decisionPath(taskId: string, queue: QueueItemView[], records: DecisionRecord[], omitKind?: string): DecisionPath | undefined {
   const item = queue.find((q) => q.taskId === taskId);
   const mine = records.filter((r) => r.taskId === taskId && DECIDED.has(r.kind));
   if (item) {
@@ -167,10 +175,10 @@ export function decisionPath(taskId: string, queue: QueueItemView[], records: De
     if (item.status === 'awaiting_review') lines.push(`review     awaiting a human: ${item.review?.reasons.join('; ') ?? ''} (pantheon review approve|reject ${taskId})`);
     else if (item.waitReason) lines.push(`queued     ${item.waitReason}`);
     else lines.push('queued     waiting for the next admission');
-    return { done: false, lines };
+    return { done: false, kind: item.decision.kind, lines };
   }
   if (mine.length === 0) return undefined;
-  const lines = mine.map((r) => `${(r.kind === 'admitted' ? 'started' : r.kind).padEnd(10)} ${r.detail}`);
+  const lines = mine.filter((r) => r.kind !== omitKind).map((r) => `${(r.kind === 'admitted' ? 'started' : r.kind).padEnd(10)} ${r.detail}`);
   return { done: true, lines };
 }
 

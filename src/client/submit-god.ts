@@ -7,7 +7,7 @@ import type { TaskState } from '../workflows/task-state';
 import { workflowUrl } from './connection';
 import { printOutcome } from './format';
 import { answered, godUpdate, type GodSession } from './god-client';
-import { chainOutcomeLines, decisionPath } from './god-view';
+import { chainOutcomeLines, decisionPath, type DecisionPath } from './god-view';
 
 /**
  * `pantheon submit` while God runs: the task goes to God's `submitTask` update, and the command
@@ -25,11 +25,11 @@ export interface SubmitToGodOptions {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Watches God's queue and decision log until the task has a decision (and, if `untilDone`, has left the queue). */
-async function watchDecision(god: GodSession, taskId: string, untilDone: boolean, deadlineMs: number): Promise<ReturnType<typeof decisionPath>> {
-  let last: ReturnType<typeof decisionPath>;
+async function watchDecision(god: GodSession, taskId: string, untilDone: boolean, deadlineMs: number, omitKind?: string): Promise<DecisionPath | undefined> {
+  let last: DecisionPath | undefined;
   for (;;) {
     const [queue, records] = await answered(god, () => Promise.all([god.handle.query(godQueueQuery), god.handle.query(godDecisionsQuery)]));
-    last = decisionPath(taskId, queue, records);
+    last = decisionPath(taskId, queue, records, omitKind);
     if (last && (!untilDone || last.done)) return last;
     if (Date.now() >= deadlineMs) return last;
     await sleep(500);
@@ -54,7 +54,8 @@ export async function submitToGod(god: GodSession, config: PantheonConfig, task:
   }
   if (options.wait && !path.done) {
     for (const line of path.lines) console.log(line);
-    path = await watchDecision(god, taskId, true, Number.POSITIVE_INFINITY);
+    // The decision just shown is not repeated from the log once the task has started.
+    path = await watchDecision(god, taskId, true, Number.POSITIVE_INFINITY, path.kind);
   }
   for (const line of path!.lines) console.log(line);
   console.log(`web ui     ${workflowUrl(config, taskId)}${path!.done ? '' : ' (once started)'}`);

@@ -205,9 +205,9 @@ describe('decision path of a submitted task', () => {
   });
 
   it('shows the decision and why it waits while queued or held for review', () => {
-    expect(decisionPath('task-1', [item({ decision: route, waitReason: 'paused: freeze' })], [])).toEqual({ done: false, lines: ['decision   route → DatabaseAgent: rules matched (database)', 'queued     paused: freeze'] });
+    expect(decisionPath('task-1', [item({ decision: route, waitReason: 'paused: freeze' })], [])).toEqual({ done: false, kind: 'route', lines: ['decision   route → DatabaseAgent: rules matched (database)', 'queued     paused: freeze'] });
     const review = decisionPath('task-1', [item({ status: 'awaiting_review', decision: route, review: { reasons: ['irreversible: drop'], sinceMs: T0, deadlineMs: T0 + HOUR } })], []);
-    expect(review).toEqual({ done: false, lines: ['decision   route → DatabaseAgent: rules matched (database)', 'review     awaiting a human: irreversible: drop (pantheon review approve|reject task-1)'] });
+    expect(review).toEqual({ done: false, kind: 'route', lines: ['decision   route → DatabaseAgent: rules matched (database)', 'review     awaiting a human: irreversible: drop (pantheon review approve|reject task-1)'] });
   });
 
   it('is done once the task left the queue, with what God decided and when it started', () => {
@@ -218,6 +218,8 @@ describe('decision path of a submitted task', () => {
       { atMs: T0, kind: 'admitted', detail: 'agentTask route → DatabaseAgent (main): value density 41.50', taskId: 'task-1' },
     ];
     expect(decisionPath('task-1', [], records)).toEqual({ done: true, lines: ['route      rules matched (database)', 'started    agentTask route → DatabaseAgent (main): value density 41.50'] });
+    // Shown already while it waited: only what happened since.
+    expect(decisionPath('task-1', [], records, 'route')).toEqual({ done: true, lines: ['started    agentTask route → DatabaseAgent (main): value density 41.50'] });
   });
 });
 

@@ -8,7 +8,7 @@ import { decisionLabel, renderReviews } from '../god-view';
 
 export const REVIEW_USAGE = `pantheon review list [--json]              tasks God holds for a human decision, with why
 pantheon review approve <task-id> [--reason TEXT] [--by NAME]   run it as God decided
-pantheon review reject <task-id> [--reason TEXT] [--by NAME]    it ends rejected, with the reason`;
+pantheon review reject <task-id> [--reason TEXT] [--by NAME]    it does not run; God records why`;
 
 export async function reviewCommand(argv: string[]): Promise<void> {
   const [sub = 'list', ...args] = argv;
@@ -29,7 +29,7 @@ export async function reviewCommand(argv: string[]): Promise<void> {
       const verdict = sub === 'approve' ? 'approved' : 'rejected';
       console.log(`${arg.taskId} ${verdict} by ${arg.by ?? 'operator'}${arg.reason ? `: "${arg.reason}"` : ''}`);
       if (sub === 'approve') console.log(`  it runs as decided${item.decision ? ` (${decisionLabel(item.decision)})` : ''} when the runway admits it; now ${item.status.replace(/_/g, ' ')}`);
-      else console.log('  it ends rejected with this reason');
+      else console.log("  it leaves God's queue and will not run; the rejection and its reason are in pantheon god decisions");
     });
     return;
   }

@@ -1,0 +1,257 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { watchdogScheduleId } from '../../src/client/god-watchdog-schedule';
+import { godGoalsQuery, godQueueQuery, godStatusQuery, type QueueItemView } from '../../src/workflows/god-api';
+import { runCli } from '../support/cli';
+import { eventually } from '../support/god';
+import { startHarness, testAddress, type Harness } from '../support/harness';
+
+/**
+ * The `pantheon god …`, `pantheon review …` and `pantheon submit` commands against a real God: the
+ * real CLI in its own process, a real worker, the offline provider. God has its own id here, so
+ * the suite's other tests (and their Gods) are untouched.
+ */
+
+let h: Harness;
+let env: Record<string, string>;
+let godId: string;
+let dir: string;
+
+const cli = (...args: string[]) => runCli(args, env);
+const god = () => h.client.workflow.getHandle(godId);
+const DB_TASK = 'Add a unique index on users.email in the Postgres database';
+const DROP_TASK = 'Drop the legacy_sessions table from the production Postgres database';
+
+function goalsFile(name: string, text: string): string {
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, text);
+  return file;
+}
+
+async function expectNoGod(): Promise<void> {
+  await expect(god().describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+}
+
+/** A task God holds in review, once it has decided so. */
+function inReview(taskId: string): Promise<QueueItemView> {
+  return eventually(`${taskId} awaiting review`, async () => (await god().query(godQueueQuery)).find((q) => q.taskId === taskId && q.status === 'awaiting_review'));
+}
+
+beforeAll(async () => {
+  h = await startHarness('god-cli');
+  godId = `god-cli-${process.pid}-${Date.now()}`;
+  dir = path.join(process.env.PANTHEON_TEST_DIR ?? '/tmp', godId);
+  fs.mkdirSync(dir, { recursive: true });
+  env = { TEMPORAL_ADDRESS: testAddress(), PANTHEON_TASK_QUEUE: h.taskQueue, PANTHEON_GOD_ID: godId };
+});
+
+afterAll(async () => {
+  await h?.client.schedule.getHandle(watchdogScheduleId(godId)).delete().catch(() => undefined);
+  await god().terminate('test over').catch(() => undefined);
+  await h?.stop();
+});
+
+describe('before God runs', () => {
+  it('says God is not running and how to start it, exit 1', async () => {
+    for (const args of [['god', 'status'], ['review', 'list'], ['god', 'pause']]) {
+      const run = await cli(...args);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(new RegExp(`God is not running \\(no workflow "${godId}" .*\\): start it with \`npm run god\` \\(or \`pantheon god start`));
+      expect(run.stdout).toBe('');
+    }
+  });
+
+  it.each([
+    ['a goal without an objective', 'bad-1.yaml', 'goals:\n  - id: a\n', /goals file .*bad-1\.yaml: goals\.0\.objective: /],
+    ['a value above 10', 'bad-2.yaml', 'goals:\n  - id: a\n    objective: Keep the orders database fast\n    value: 11\n', /goals file .*bad-2\.yaml: goals\.0\.value: /],
+    ['an unknown field', 'bad-3.yaml', 'goals:\n  - id: a\n    objective: Keep the orders database fast\n    colour: red\n', /goals file .*bad-3\.yaml: goals\.0\.colour: unknown field/],
+  ])('refuses a goals file with %s, naming file and field, and starts nothing', async (_name, name, text, message) => {
+    const run = await cli('god', 'start', '--goals', goalsFile(name, text));
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(message);
+    expect(run.stdout).toBe('');
+    await expectNoGod();
+  });
+
+  it('submit starts the task directly while God is not running', async () => {
+    const id = `god-cli-direct-${Date.now()}`;
+    const run = await cli('submit', DB_TASK, '--id', id);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`started ${id} (God "${godId}" is not running: started directly)`);
+    await h.client.workflow.getHandle(id).result();
+  });
+});
+
+describe('God running', () => {
+  beforeAll(async () => {
+    const file = goalsFile('goals.yaml', 'goals:\n  - id: orders-db\n    objective: Keep the orders Postgres database fast and its indexes right\n    cadenceMinutes: 600\n    tasksPerRun: 1\n');
+    const run = await cli('god', 'start', '--goals', file);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(new RegExp(`^God started: workflow ${godId}, run \\S+, task queue ${h.taskQueue}, at .* with 1 goal\\(s\\) from .*goals\\.yaml`, 'm'));
+    expect(run.stdout).toContain(`watchdog: Schedule ${godId}-watchdog created`);
+  });
+
+  it('a second start is a no-op that says God is already running', async () => {
+    const { runId } = await god().describe();
+    const run = await cli('god', 'start');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`God is already running: workflow ${godId}, run ${runId}; nothing started`);
+    expect(run.stdout).toContain(`watchdog: Schedule ${godId}-watchdog updated`);
+    expect((await god().describe()).runId).toBe(runId);
+  });
+
+  it('status shows the runway with the lanes apart, the counts and whether paused', async () => {
+    await eventually('the runway', async () => (await god().query(godStatusQuery)).runway);
+    const run = await cli('god', 'status');
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    for (const label of ['budget', 'spent', 'reserved', 'remaining', 'paced', 'burn rate', 'breaker']) expect(run.stdout).toMatch(new RegExp(`^  ${label}\\s+\\S`, 'm'));
+    expect(run.stdout).toMatch(/^    main\s+85%\s+\[/m);
+    expect(run.stdout).toMatch(/^    experimental\s+15%\s+\[/m);
+    expect(run.stdout).toMatch(/^tasks\s+\d+ queued, \d+ awaiting review, \d+ in flight$/m);
+    expect(run.stdout).toMatch(/^state\s+running$/m);
+    const json = JSON.parse((await cli('god', 'status', '--json')).stdout);
+    expect(json.workflowId).toBe(godId);
+  });
+
+  it('goals, add-goal and remove-goal; God refuses a duplicate and an unknown id with its own message', async () => {
+    expect((await cli('god', 'goals')).stdout).toMatch(/^orders-db\s+value 5, every 600 min/m);
+
+    const added = await cli('god', 'add-goal', '--id', 'docs', '--objective', 'Keep the API reference in step with the code', '--value', '4', '--cadence', '720', '--lane', 'experimental');
+    expect(added.stderr).toBe('');
+    expect(added.stdout).toContain('goal added: docs (value 4, every 720 min, 25% of the day at most, experimental lane)');
+
+    const duplicate = await cli('god', 'add-goal', '--id', 'docs', '--objective', 'Keep the API reference in step with the code');
+    expect(duplicate.code).toBe(1);
+    expect(duplicate.stderr).toMatch(/God refused addGoal: id: a goal "docs" already exists/);
+
+    const unknown = await cli('god', 'remove-goal', 'nope');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/God refused removeGoal: goalId: no goal "nope"/);
+
+    const removed = await cli('god', 'remove-goal', 'docs');
+    expect(removed.stdout).toContain('goal removed: docs');
+    expect((await god().query(godGoalsQuery)).map((g) => g.id)).toEqual(['orders-db']);
+  });
+
+  it.each([
+    ['a goal value above 10', ['god', 'add-goal', '--objective', 'Keep the API reference in step with the code', '--value', '11'], /--value: /],
+    ['a short goal objective', ['god', 'add-goal', '--objective', 'short'], /--objective: must be at least 10 characters/],
+    ['a share above 0.5', ['god', 'share', '0.7', '--reason', 'more'], /share: /],
+    ['a share without a reason', ['god', 'share', '0.2'], /--reason: required/],
+    ['a review without a task id', ['review', 'approve'], /task-id: expected one task id/],
+  ])('refuses %s before sending anything, naming the field', async (_name, argv, message) => {
+    const before = await god().query(godStatusQuery);
+    const run = await cli(...argv);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(message);
+    const after = await god().query(godStatusQuery);
+    expect(after.goals).toBe(before.goals);
+    expect(after.runway?.lanes.map((l) => l.share)).toEqual(before.runway?.lanes.map((l) => l.share));
+  });
+
+  it('pause and resume', async () => {
+    const paused = await cli('god', 'pause', '--reason', 'deploy freeze');
+    expect(paused.stdout).toContain('God paused: "deploy freeze"');
+    expect((await cli('god', 'status')).stdout).toMatch(/^state\s+PAUSED since .*: "deploy freeze" \(pantheon god resume\)$/m);
+    const resumed = await cli('god', 'resume');
+    expect(resumed.stdout).toContain('God resumed');
+    expect((await god().query(godStatusQuery)).paused).toBeUndefined();
+  });
+
+  it('submit goes to God, prints its decision path, and --wait prints the outcome', async () => {
+    const id = `god-cli-sub-${Date.now()}`;
+    const run = await cli('submit', DB_TASK, '--id', id, '--wait');
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`submitted to God (${godId}): ${id}`);
+    // God's decision: seen while the task was queued, or from the log once it started.
+    expect(run.stdout).toMatch(/^(decision\s+route → DatabaseAgent: rules|route\s+rules)/m);
+    expect(run.stdout).toMatch(/^started\s+agentTask route → DatabaseAgent \(main\)/m);
+    expect(run.stdout).toMatch(/^status\s+completed$/m);
+
+    const again = await cli('submit', DB_TASK, '--id', id);
+    expect(again.stdout).toContain(`God already knows ${id}`);
+
+    const direct = `god-cli-forced-${Date.now()}`;
+    const forced = await cli('submit', DB_TASK, '--id', direct, '--direct');
+    expect(forced.stdout).toMatch(new RegExp(`^started ${direct}$`, 'm'));
+    expect((await god().query(godQueueQuery)).some((q) => q.taskId === direct)).toBe(false);
+  });
+
+  it('review list, approve and reject; an unknown id is refused by God with its message', async () => {
+    const approveId = `god-cli-review-a-${Date.now()}`;
+    const rejectId = `god-cli-review-r-${Date.now()}`;
+    for (const id of [approveId, rejectId]) {
+      const run = await cli('submit', DROP_TASK, '--id', id);
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain(`submitted to God (${godId}): ${id}`);
+      // God decides within a tick; on a slow machine the command may say it is still pending.
+      expect(run.stdout).toMatch(new RegExp(`^review\\s+awaiting a human: irreversible: .*\\(pantheon review approve\\|reject ${id}\\)$|^decision\\s+pending`, 'm'));
+    }
+    await inReview(approveId);
+    await inReview(rejectId);
+
+    const list = await cli('review', 'list');
+    expect(list.stdout).toMatch(new RegExp(`^${approveId}\\s`, 'm'));
+    expect(list.stdout).toMatch(/why review: .*irreversible/i);
+
+    const approved = await cli('review', 'approve', approveId, '--reason', 'the table is unused', '--by', 'ana');
+    expect(approved.stderr).toBe('');
+    expect(approved.stdout).toContain(`${approveId} approved by ana: "the table is unused"`);
+
+    const rejected = await cli('review', 'reject', rejectId, '--reason', 'not during the freeze');
+    expect(rejected.stdout).toContain(`${rejectId} rejected by operator: "not during the freeze"`);
+
+    const unknown = await cli('review', 'approve', 'no-such-task');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/God refused reviewDecision: .*no-such-task/);
+
+    const twice = await cli('review', 'reject', rejectId);
+    expect(twice.code).toBe(1);
+    expect(twice.stderr).toMatch(/God refused reviewDecision: /);
+
+    const queue = await god().query(godQueueQuery);
+    expect(queue.some((q) => q.taskId === rejectId)).toBe(false);
+    expect(queue.find((q) => q.taskId === approveId)?.status ?? 'started').not.toBe('awaiting_review');
+  });
+
+  it('share sets the experimental lane, audited, and shows the new runway', async () => {
+    const run = await cli('god', 'share', '0.2', '--reason', 'more exploration this week', '--by', 'ana');
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toContain('experimental share set to 0.2 by ana: "more exploration this week"');
+    expect(run.stdout).toMatch(/^    experimental\s+20%/m);
+    const decisions = await cli('god', 'decisions', '--limit', '50');
+    expect(decisions.stdout).toMatch(/operator\s+experimental share set to 0\.2 by ana: more exploration this week/);
+    await cli('god', 'share', '0.15', '--reason', 'back to the default');
+  });
+
+  it('queue and decisions show what God decided', async () => {
+    const decisions = await cli('god', 'decisions');
+    expect(decisions.code).toBe(0);
+    expect(decisions.stdout).toMatch(/decision\(s\), oldest first/);
+    expect(decisions.stdout).toMatch(/\sroute\s/);
+    const queue = await cli('god', 'queue');
+    expect(queue.code).toBe(0);
+    expect(queue.stdout).toMatch(/God's queue/);
+  });
+
+  it('the watchdog starts God again when it is not running', async () => {
+    const { runId } = await god().describe();
+    await god().terminate('the watchdog test');
+    await h.client.schedule.getHandle(watchdogScheduleId(godId)).trigger();
+    const restarted = await eventually('a new God run', async () => {
+      const d = await god().describe();
+      return d.status.name === 'RUNNING' && d.runId !== runId ? d : undefined;
+    });
+    expect(restarted.runId).not.toBe(runId);
+    // Started with the goals the Schedule was made with.
+    const goals = await eventually('goals', async () => {
+      const g = await god().query(godGoalsQuery);
+      return g.length ? g : undefined;
+    });
+    expect(goals.map((g) => g.id)).toEqual(['orders-db']);
+  });
+});
