@@ -12,6 +12,7 @@ import type { ActivityDeps } from './deps';
 import type { AssessTaskInput } from './god-types';
 import { specialistSystemPrompt, taskMessage } from './prompts';
 import { preflightVerdict } from './validate-task';
+import { createClassifier, type Classification } from './classify-task';
 
 /** How sure a route to the fallback is when no keyword matched at all. */
 export const NO_MATCH_CONFIDENCE = 0.2;
@@ -72,13 +73,32 @@ export function assess(raw: Task, roster: Roster): Assessment {
 /**
  * God's pre-flight look at a task: the same verdict validateTask gives, the routing facts of the
  * keyword rules, whether it can be undone, a chain when it spans specialists, and what a run costs.
- * Facts, not decisions, and no LLM call: assessing is free.
+ * Facts, not decisions. Free when the rules match; when no keyword matches a valid task, the same
+ * cheap classifier the task's own router would ask is asked now (billed to the task), so "nobody
+ * fits" means the rules and the classifier both found nobody.
  */
-export function createAssessTask({ roster }: Pick<ActivityDeps, 'roster'>) {
+export function createAssessTask(deps: Pick<ActivityDeps, 'roster' | 'llm' | 'models'>) {
+  const { roster } = deps;
+  const classify = createClassifier(deps);
   return async function assessTask({ taskId, task }: AssessTaskInput): Promise<Assessment> {
     await roster.refresh?.();
-    const assessment = assess(task, roster);
+    let assessment = assess(task, roster);
+    if (assessment.ok && assessment.method === 'none') assessment = withClassifier(assessment, await classify(taskId, task), task, roster);
     log.info('task assessed', { taskId, ok: assessment.ok, specialist: assessment.specialist, method: assessment.method, kind: assessment.kind, irreversible: assessment.irreversible.length, plan: assessment.plan });
     return assessment;
+  };
+}
+
+/** The classifier's pick folded into an assessment the rules could not route. */
+export function withClassifier(assessment: Assessment, pick: Classification, task: Task, roster: Roster): Assessment {
+  const specialist = roster.get(pick.specialist);
+  if (!pick.known || !specialist || specialist.fallback) return { ...assessment, confidence: Math.min(assessment.confidence, pick.confidence) };
+  return {
+    ...assessment,
+    specialist: specialist.name,
+    confidence: pick.confidence,
+    method: 'classifier',
+    kind: kindOfSpecialist(specialist.name, roster.fallback.name),
+    estimatedCostUsd: estimateRunUsd(task, specialist),
   };
 }

@@ -1,15 +1,11 @@
-import { Context, log } from '@temporalio/activity';
-import { parseStructured } from '../llm/client';
-import { totalTokens } from '../llm/usage';
+import { log } from '@temporalio/activity';
 import { formatWarnings } from '../memory/lessons';
-import { RouterAnswer } from '../specialists/protocol';
-import { describeRoster, type Roster } from '../specialists/roster';
+import type { Roster } from '../specialists/roster';
 import { decideByRules } from '../routing/rules';
 import type { Task } from '../tasks/task-input';
 import type { ActivityDeps } from './deps';
-import { ROUTER_PROMPT_HEADER, taskMessage } from './prompts';
+import { createClassifier } from './classify-task';
 import type { RouteDecision, RouteTaskInput } from './types';
-import { lineageOf } from '../tasks/lineage';
 
 const RECALL_LIMIT = 3;
 const RECALL_MIN_SCORE = 0.25;
@@ -25,7 +21,9 @@ function taskText(task: Task): string {
 }
 
 /** Picks a specialist: the requested one, else the keyword rules, else a cheap classifier. */
-export function createRouteTask({ llm, roster, memory, models }: ActivityDeps) {
+export function createRouteTask(deps: ActivityDeps) {
+  const { roster, memory } = deps;
+  const classify = createClassifier(deps);
   return async function routeTask({ taskId, task, spent }: RouteTaskInput): Promise<RouteDecision> {
     await roster.refresh?.();
     const hits = await memory.recall({ text: taskText(task), limit: RECALL_LIMIT, minScore: RECALL_MIN_SCORE });
@@ -43,30 +41,8 @@ export function createRouteTask({ llm, roster, memory, models }: ActivityDeps) {
     }
     if (rules.choice) return decide({ ...rules.choice, method: 'rules' });
 
-    const answer = await llm.complete(
-      {
-        ...models.router,
-        system: `${ROUTER_PROMPT_HEADER}\n${describeRoster(roster)}`,
-        messages: [{ role: 'user', content: taskMessage(task, []) }],
-        json: true,
-        purpose: 'router',
-        taskId,
-        lineage: lineageOf(taskId, task.lineage),
-        lane: task.lane,
-        taskSpent: spent,
-      },
-      Context.current().cancellationSignal,
-    );
-    const pick = parseStructured(answer, RouterAnswer, 'router');
-    const tokens = totalTokens(answer.usage);
-    if (!roster.get(pick.specialist)) {
-      // The classifier named nobody we have; its answer is data, so fall back rather than obey.
-      return decide(
-        { specialist: roster.fallback.name, confidence: 0.3, reason: `classifier named unknown "${pick.specialist}"; fallback`, method: 'fallback' },
-        answer.costUsd,
-        tokens,
-      );
-    }
-    return decide({ ...pick, reason: `classifier: ${pick.reason}`, method: 'classifier' }, answer.costUsd, tokens);
+    const pick = await classify(taskId, task, spent);
+    const { specialist, confidence, reason } = pick;
+    return decide({ specialist, confidence, reason, method: pick.known ? 'classifier' : 'fallback' }, pick.costUsd, pick.tokens);
   };
 }

@@ -380,10 +380,9 @@ export async function god(input: GodInput = {}): Promise<void> {
   const start = async (item: QueuedTask, why: string) => {
     const d = item.decision!;
     const task: Task = { ...item.task, lane: d.lane, reportTo: godId, ...(item.goalId && { goalId: item.goalId }) };
-    const routed = d.kind === 'route' || d.kind === 'spawn';
-    // Force the specialist God chose when the choice is firm; a low-confidence route lets the
-    // task's own router (the classifier) choose.
-    if (routed && d.specialist && (item.assessment?.method === 'rules' || d.kind === 'spawn' || state.specialists.some((s) => s.name === d.specialist))) task.specialist = d.specialist;
+    // The decision is what runs: the task gets the specialist God chose (rules and classifier were
+    // asked during assessment; the task's router does not ask again). Reassignment still applies.
+    if ((d.kind === 'route' || d.kind === 'spawn') && d.specialist) task.specialist = d.specialist;
     const chain = d.kind === 'chain' && d.plan && d.plan.length >= 2;
     const memo = { godDecision: { kind: d.kind, reason: d.reason, lane: d.lane, expectedCostUsd: d.expectedCostUsd, ...(d.plan && { plan: d.plan }), admitted: why } };
     try {
@@ -429,7 +428,8 @@ export async function god(input: GodInput = {}): Promise<void> {
       if (!before) continue;
       let assessment: Assessment;
       try {
-        assessment = await quick.assessTask({ taskId, task: before.task });
+        // It may ask the classifier (an LLM call): the longer timeout and the heartbeat.
+        assessment = await llm.assessTask({ taskId, task: before.task });
       } catch (err) {
         log.warn('assessment failed; retried next tick', { taskId, error: String(err) });
         continue;

@@ -71,6 +71,27 @@ async function runTask(input: TaskInput, id: string): Promise<TaskOutcome> {
   return handle.result();
 }
 
+describe('assessTask', () => {
+  it('asks the classifier (billed to the task, on its lane) only when no keyword matches, and routes where it points', async () => {
+    const byRules = await inActivity(() => activities.assessTask({ taskId: 'assess-rules', task: TaskInputSchema.parse({ objective: 'Add a created_at column with an index to the orders table in Postgres' }) }));
+    expect(byRules).toMatchObject({ ok: true, method: 'rules', specialist: 'DatabaseAgent' });
+    expect(h.provider.calls().filter((c) => c.task === 'assess-rules')).toEqual([]);
+
+    const objective = 'Which open questions remain about the cited durability claims of Kafka and Pulsar? Keep the writeup concise.';
+    const byClassifier = await inActivity(() => activities.assessTask({ taskId: 'assess-classifier', task: TaskInputSchema.parse({ objective, lane: 'experimental' }) }));
+    const calls = h.provider.calls().filter((c) => c.task === 'assess-classifier');
+    expect(calls.map((c) => c.purpose)).toEqual(['router']);
+    expect(calls[0].lane).toBe('experimental');
+    expect(byClassifier).toMatchObject({ ok: true, method: 'classifier' });
+    expect(byClassifier.specialist).not.toBe('Generalist');
+    expect(byClassifier.confidence).toBeGreaterThanOrEqual(0.5);
+
+    const rejected = await inActivity(() => activities.assessTask({ taskId: 'assess-vague', task: TaskInputSchema.parse({ objective: 'improve the thing from yesterday' }) }));
+    expect(rejected.ok).toBe(false);
+    expect(h.provider.calls().filter((c) => c.task === 'assess-vague')).toEqual([]);
+  });
+});
+
 describe('generateTasks', () => {
   it('asks the generator through the budget ledger under the goal\'s lane, and returns valid tasks of the goal', async () => {
     const before = await systemDaySpend();
