@@ -1,10 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { WorkflowNotFoundError } from '@temporalio/client';
+import type { StartGodResult } from '../../src/client/god-start';
 import { watchdogScheduleId } from '../../src/client/god-watchdog-schedule';
 import { godGoalsQuery, godQueueQuery, godStatusQuery, type QueueItemView } from '../../src/workflows/god-api';
 import { runCli } from '../support/cli';
 import { eventually } from '../support/god';
+import { maybeRecordHistory } from '../support/history';
 import { startHarness, testAddress, type Harness } from '../support/harness';
 
 /**
@@ -253,5 +255,17 @@ describe('God running', () => {
       return g.length ? g : undefined;
     });
     expect(goals.map((g) => g.id)).toEqual(['orders-db']);
+
+    // The watchdog run that did it: it started God (and says so), and its history is a replay fixture.
+    const schedule = await h.client.schedule.getHandle(watchdogScheduleId(godId)).describe();
+    const runs = await Promise.all(
+      schedule.info.recentActions.map(async ({ action }) => {
+        const id = action.type === 'startWorkflow' ? action.workflow.workflowId : '';
+        return { id, result: (await h.client.workflow.getHandle(id).result()) as StartGodResult };
+      }),
+    );
+    const restarter = runs.find((r) => r.result.runId === restarted.runId);
+    expect(restarter?.result).toEqual({ outcome: 'started', workflowId: godId, runId: restarted.runId, previous: 'terminated', goalsGiven: 1 });
+    await maybeRecordHistory(restarter!.id, 'god-watchdog-restart');
   });
 });
