@@ -137,6 +137,11 @@ describe('the day split into lanes', () => {
       const cli = await runCli(['budget'], { TEMPORAL_ADDRESS: testAddress(), PANTHEON_LEDGER_ID: h.gate.ledgerId });
       expect(cli.code).toBe(0);
       expect(cli.stdout).toMatch(/\nlanes of the day \(shares of system:day; neither lane borrows from the other\)\n  main 50% +\[[#+.]{20}\]  \$[\d.]+ settled \+ \$0\.0000 reserved of \$0\.0150 \(\d+%\)  lane:main:day\n  experimental 50% +\[/);
+      // ... and changes the share (audited with --who and --why).
+      const set = await runCli(['budget', 'share', '--share', '0.2', '--who', 'ops', '--why', 'the afternoon is over'], { TEMPORAL_ADDRESS: testAddress(), PANTHEON_LEDGER_ID: h.gate.ledgerId });
+      expect(set.stderr).toBe('');
+      expect(set.stdout).toMatch(/^experimental share set to 0\.2 by ops: "the afternoon is over"\nlanes of the day .*\n  main 80% .*\n  experimental 20% /);
+      expect((await h.gate.snapshot()).audit.at(-1)).toMatchObject({ action: 'setExperimentalShare', who: 'ops', details: { from: 0.5, to: 0.2 } });
     } finally {
       await h.stop();
     }
@@ -178,6 +183,10 @@ describe('the day split into lanes', () => {
       const direct = h.client.workflow.getHandle(h.gate.ledgerId).executeUpdate(setExperimentalShareUpdate, { args: [{ share: -0.1, reason: 'none', by: 'ops' }] });
       await expect(direct).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
       await expect(direct).rejects.toMatchObject({ cause: { message: expect.stringMatching(/invalid input at share: must be between 0 and 0\.5/) } });
+      // The CLI refuses it before sending anything.
+      const cli = await runCli(['budget', 'share', '--share', '0.7', '--who', 'ops', '--why', 'all in'], { TEMPORAL_ADDRESS: testAddress(), PANTHEON_LEDGER_ID: h.gate.ledgerId });
+      expect(cli.code).not.toBe(0);
+      expect(cli.stderr).toMatch(/--share: expected a share of the day from 0 to 0\.5, e\.g\. 0\.15, got "0\.7"/);
       const snapshot = await h.gate.snapshot();
       expect(snapshot.lanes!.experimental.share).toBe(0.15);
       expect(snapshot.audit.filter((a) => a.action === 'setExperimentalShare')).toEqual([]);

@@ -111,7 +111,8 @@ async function activityWorkers(h: Harness, taskIds: string[]): Promise<Set<strin
 
 describe('hard limits under concurrency', () => {
   it.each([1, 2, 3])('never settles past a system limit that affords a tenth of 100 tasks on 2 worker processes (run %i): breaker off, the rest wait with a reason', async () => {
-    const h = await startHarness('budget-concurrency', { limits: limits({ systemDailyUsd: SYSTEM_LIMIT_USD }, { enabled: false }) });
+    // No experimental lane: the main lane is the whole system day, so the day's own limit binds.
+    const h = await startHarness('budget-concurrency', { limits: limits({ systemDailyUsd: SYSTEM_LIMIT_USD, experimentalShare: 0 }, { enabled: false }) });
     // A second worker process on the same task queue and ledger: two gates race for one budget.
     const second = spawnWorkerProcess({
       PANTHEON_TASK_QUEUE: h.taskQueue,
@@ -155,7 +156,8 @@ describe('hard limits under concurrency', () => {
   });
 
   it('admits tasks in order under a cap that affords about ten of 100: about ten complete, the rest wait in line with a reason, the breaker stays closed', async () => {
-    const h = await startHarness('budget-tight-cap');
+    // No experimental lane: the cap on system:day is the main lane's whole day.
+    const h = await startHarness('budget-tight-cap', { limits: limitsWith({ experimentalShare: 0 }) });
     try {
       h.provider.setLatency(50, 50);
       // The cap comes from what the provider billed for one such task, not from the ledger's estimate.
@@ -205,7 +207,7 @@ describe('hard limits under concurrency', () => {
 
 describe('waiting for budget', () => {
   it('waits in line with its reason and place while the system day is full, then continues when room frees', async () => {
-    const h = await startHarness('budget-wait', { limits: limits({ systemDailyUsd: 0.01 }) });
+    const h = await startHarness('budget-wait', { limits: limits({ systemDailyUsd: 0.01, experimentalShare: 0 }) });
     try {
       // Another caller holds almost all of the day: the task's first call does not fit yet.
       const holder = await h.gate.reserveAmount({ key: id('hold'), taskId: id('holder'), agent: 'holder', usd: 0.0095, tokens: 1 });
