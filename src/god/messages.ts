@@ -100,8 +100,11 @@ export const GodConfigSchema = z
     reconcileEveryTicks: z.number().int().min(1).max(10_000).default(30),
     maxQueue: z.number().int().min(1).max(1000).default(200),
     /** Bytes of queued items (tasks with their assessment and decision) God holds at most: with
-     * the rest of its state at its bounds (~110 KB) the whole stays under 256 KB. */
-    maxQueueBytes: z.number().int().min(10_000).max(140_000).default(100_000),
+     * in-flight tasks (≤ 40 KB) and the rest of its state at its bounds (~110 KB) the whole stays
+     * under 256 KB. */
+    maxQueueBytes: z.number().int().min(10_000).max(120_000).default(80_000),
+    /** Tasks God keeps running at once (each is a line of its state until it reports). */
+    maxInFlight: z.number().int().min(1).max(200).default(100),
     taskQueue: z.string().min(1).default('pantheon-tasks'),
   })
   .strict();

@@ -241,6 +241,7 @@ export interface GodConfig {
   /** Bounds on state: queue length and bytes of queued task JSON. */
   maxQueue: number;
   maxQueueBytes: number;
+  maxInFlight: number;
   /** The task queue God starts tasks on. */
   taskQueue: string;
 }

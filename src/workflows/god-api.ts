@@ -21,8 +21,9 @@ export const taskFinishedSignal = defineSignal<[TaskFinished]>('taskFinished');
 export const submitTaskUpdate = defineUpdate<SubmitTaskResult, [SubmitTaskInput]>('submitTask');
 export const addGoalUpdate = defineUpdate<GoalState, [GoalInput]>('addGoal');
 export const removeGoalUpdate = defineUpdate<{ removed: string }, [{ goalId: string }]>('removeGoal');
-export const pauseUpdate = defineUpdate<GodStatusView, [{ reason?: string }?]>('pause');
-export const resumeUpdate = defineUpdate<GodStatusView, [{ reason?: string }?]>('resume');
+/** The argument may be left out (`temporal workflow update execute --name pause` with no input). */
+export const pauseUpdate = defineUpdate<GodStatusView, [{ reason?: string }]>('pause');
+export const resumeUpdate = defineUpdate<GodStatusView, [{ reason?: string }]>('resume');
 export const reviewDecisionUpdate = defineUpdate<QueueItemView, [ReviewDecisionInput]>('reviewDecision');
 export const setExperimentalShareUpdate = defineUpdate<RunwayView, [SetExperimentalShareInput]>('setExperimentalShare');
 

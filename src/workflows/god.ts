@@ -37,7 +37,7 @@ import { headroomNotes, laneHeadroom, runwayView } from '../god/pacing';
 import { admit, valueDensity } from '../god/prioritise';
 import { applyReviewDecision, expiredReviews, openReview, reviewableOrError } from '../god/review';
 import { canSpawn, recordSpawnedRun, registerSpawned, retirements, retireSpecialist } from '../god/spawn';
-import { compactState, initialGodState, migrateGodState, stateBytes } from '../god/state';
+import { compactState, DEFAULT_EXPERIMENTAL_SHARE, initialGodState, migrateGodState, stateBytes } from '../god/state';
 import { expectationOf, recordFallback, recordOutcome } from '../god/stats';
 import type { Assessment, DecisionRecord, GodState, InFlightTask, QueuedTask, TaskFinished } from '../god/types';
 import { godDetails, queueItemView } from '../god/views';
@@ -101,7 +101,7 @@ export async function god(input: GodInput = {}): Promise<void> {
   const config = parsed(GodConfigSchema, input.config ?? {}, 'god config');
   // A carried state that cannot be migrated fails the workflow task (retried, visible in the Web
   // UI) rather than the workflow: failing it would let the watchdog start afresh and lose the queue.
-  let state: GodState = input.state !== undefined ? migrateGodState(input.state) : initialGodState({ nowMs: Date.now(), dayKey: '', dayStartMs: 0, experimentalShare: 0.15 });
+  let state: GodState = input.state !== undefined ? migrateGodState(input.state) : initialGodState({ nowMs: Date.now(), dayKey: '', dayStartMs: 0, experimentalShare: DEFAULT_EXPERIMENTAL_SHARE });
   if (input.state === undefined) {
     for (const goal of input.goals ?? []) state = addGoal(state, parsed(GoalInputSchema, goal, `goal ${String((goal as { id?: unknown }).id)}`), Date.now());
   }
@@ -412,7 +412,7 @@ export async function god(input: GodInput = {}): Promise<void> {
       ...(item.goalId && { goalId: item.goalId }),
       expectedCostUsd: d.kind === 'reject' ? 0 : d.expectedCostUsd,
       startedAtMs: Date.now(),
-      objective: item.task.objective.slice(0, 200),
+      objective: item.task.objective.slice(0, 120),
     };
     state.inFlight.push(flight);
     state.counters.started += 1;
@@ -521,7 +521,9 @@ export async function god(input: GodInput = {}): Promise<void> {
     }
     for (const taskId of plan.start) {
       const item = find(taskId);
-      if (item?.status === 'queued' && item.decision) await start(item, `value density ${densityOf(item)?.toFixed(2)}`);
+      if (item?.status !== 'queued' || !item.decision) continue;
+      if (state.inFlight.length >= config.maxInFlight) item.waitReason = `${state.inFlight.length} tasks in flight (maxInFlight ${config.maxInFlight}); waits for one to finish`;
+      else await start(item, `value density ${densityOf(item)?.toFixed(2)}`);
     }
   };
 
@@ -529,6 +531,8 @@ export async function god(input: GodInput = {}): Promise<void> {
     ticks += 1;
     lastTickMs = Date.now();
     runway = (await readRunway()) ?? runway;
+    // The ledger holds the lanes; God's copy of the share only mirrors it.
+    if (runway) state.experimentalShare = runway.lanes.experimental.share;
     if (runway && runway.dayKey !== state.day.key) {
       const rolled = rollDay(state, { key: runway.dayKey, startMs: runway.dayStartMs, endMs: runway.dayEndMs });
       state = rolled.state;

@@ -5,6 +5,8 @@ import {
   godGoalsQuery,
   godReviewsQuery,
   godRosterQuery,
+  pauseUpdate,
+  resumeUpdate,
   reviewDecisionUpdate,
   submitTaskUpdate,
 } from '../../src/workflows/god-api';
@@ -175,5 +177,52 @@ describe('God with a short review timeout and frequent reconciliation', () => {
     expect(finished.detail).toMatch(/^cancelled/);
     expect(finished.detail).toMatch(/terminated/i);
     expect((await godStatus(quick)).inFlight).toBe(0);
+  });
+});
+
+describe('God within its bounds', () => {
+  let bounded: WorkflowHandle;
+  const boundedId = `god-bounded-${process.pid}-${Date.now()}`;
+
+  beforeAll(async () => {
+    bounded = await startTestGod(h.client, { id: boundedId, taskQueue: h.taskQueue, config: { maxQueue: 3, maxInFlight: 1 } });
+  });
+
+  afterAll(async () => {
+    await bounded?.terminate('test over').catch(() => undefined);
+  });
+
+  it('refuses a task past its queue bound, admits no more than maxInFlight at once, and still runs every accepted task', async () => {
+    await bounded.executeUpdate(pauseUpdate, { args: [{ reason: 'filling the queue' }] });
+    const ids = [0, 1, 2].map((i) => `${boundedId}-t${i}`);
+    for (const [i, taskId] of ids.entries()) {
+      await bounded.executeUpdate(submitTaskUpdate, { args: [{ task: { objective: `Add an index on the orders.customer_id column in Postgres, shard ${i}` }, taskId }] });
+    }
+    const refused = await bounded.executeUpdate(submitTaskUpdate, { args: [{ task: { objective: 'Add an index on the orders.region column in Postgres' } }] }).then(
+      () => undefined,
+      (e: WorkflowUpdateFailedError) => String(e.cause?.message),
+    );
+    expect(refused).toMatch(/queue is full \(3 tasks\)/);
+    // Paused: assessed and decided, but nothing starts, and each says why it waits.
+    const waiting = await eventually('the queued tasks to say they wait for the pause', async () => {
+      const queue = await godQueue(bounded);
+      return queue.length === 3 && queue.every((q) => /paused/.test(q.waitReason ?? '')) ? queue : undefined;
+    });
+    expect(waiting.map((q) => q.status)).toEqual(['queued', 'queued', 'queued']);
+
+    await bounded.executeUpdate(resumeUpdate, { args: [{ reason: 'go' }] });
+    let most = 0;
+    await eventually(
+      'every accepted task to finish',
+      async () => {
+        const s = await godStatus(bounded);
+        most = Math.max(most, s.inFlight);
+        return s.counters.finished === 3 ? s : undefined;
+      },
+      60_000,
+      100,
+    );
+    expect(most).toBeLessThanOrEqual(1);
+    for (const taskId of ids) expect((await outcomeOf(taskId)).status).toBe('completed');
   });
 });
