@@ -1,7 +1,7 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { GoalInput, GodInput } from '../god/messages';
 import type { GodConfig } from '../god/types';
-import { GOD_WORKFLOW_TYPE } from '../workflows/god-api';
+import { godCarriedStateQuery, GOD_WORKFLOW_TYPE } from '../workflows/god-api';
 
 /**
  * Starting God idempotently: one `god` workflow per namespace under a fixed id. A second start
@@ -29,8 +29,10 @@ export interface StartGodResult {
   runId: string;
   /** What the previous run's end was when this start began a new one ('none': never ran). */
   previous?: string;
-  /** Goals handed to the new run (0 when God already ran: its goals stay as they are). */
+  /** Goals handed to the new run (0 when God already ran, or resumed a killed run's goals). */
   goalsGiven: number;
+  /** After a killed run: true when the new run resumed its last state, else why it could not. */
+  resumed?: true | string;
 }
 
 /** The status of the workflow under `godId` ('NOT_FOUND' if none ever ran) and its run id. */
@@ -56,10 +58,14 @@ export async function startGod(client: Client, options: StartGodOptions): Promis
   if (before.status === 'RUNNING') {
     return { outcome: 'already_running', workflowId: options.godId, runId: before.runId!, goalsGiven: 0 };
   }
+  const carried = KILLED.includes(before.status) ? await lastState(client, options.godId, before.runId!) : undefined;
+  const input = godInput(options);
   const handle = await client.workflow.start(GOD_WORKFLOW_TYPE, {
     workflowId: options.godId,
     taskQueue: options.taskQueue,
-    args: [godInput(options)],
+    // A killed God's successor resumes its queue, goals, statistics and in-flight tasks (which it
+    // reconciles at once); goals given now apply only to a God that starts afresh.
+    args: [carried?.state ? { config: input.config, state: carried.state } : input],
     // A start racing another (two watchdogs, an operator and `npm start`) joins the running God.
     workflowIdConflictPolicy: 'USE_EXISTING',
     staticSummary: 'Pantheon God: goals → tasks, prioritised within the daily runway',
@@ -69,6 +75,28 @@ export async function startGod(client: Client, options: StartGodOptions): Promis
     workflowId: options.godId,
     runId: handle.firstExecutionRunId,
     previous: before.status === 'NOT_FOUND' ? 'none' : before.status.toLowerCase(),
-    goalsGiven: options.goals?.length ?? 0,
+    goalsGiven: carried?.state ? 0 : (options.goals?.length ?? 0),
+    ...(carried && { resumed: carried.state ? true : `no: ${carried.error}` }),
   };
+}
+
+/** Ends after which God's last state is worth reading back (it did not end by itself). */
+const KILLED = ['TERMINATED', 'FAILED', 'TIMED_OUT', 'CANCELED'];
+
+/** How long reading a killed God's last state may take (a worker replays its history to answer). */
+const LAST_STATE_TIMEOUT_MS = 15_000;
+
+/** A killed run's last state, answered by replaying its history; an error says why not. */
+async function lastState(client: Client, godId: string, runId: string): Promise<{ state?: unknown; error?: string }> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no worker answered within ${LAST_STATE_TIMEOUT_MS / 1000} s`)), LAST_STATE_TIMEOUT_MS);
+  });
+  try {
+    return { state: await Promise.race([client.workflow.getHandle(godId, runId).query(godCarriedStateQuery), timeout]) };
+  } catch (err) {
+    return { error: err instanceof Error ? err.message : String(err) };
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -1,6 +1,6 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { GoalInput, ReviewDecisionInput, SetExperimentalShareInput, SubmitTaskInput, SubmitTaskResult } from '../god/messages';
-import type { DecisionRecord, GodCounters, GoalState, QueuedTask, SpawnedSpecialist, TaskFinished } from '../god/types';
+import type { DecisionRecord, GodCounters, GodState, GoalState, QueuedTask, SpawnedSpecialist, TaskFinished } from '../god/types';
 import type { Lane } from '../tasks/task-input';
 
 /**
@@ -34,6 +34,9 @@ export const godReviewsQuery = defineQuery<QueueItemView[]>('reviews');
 export const godRunwayQuery = defineQuery<RunwayView>('runway');
 /** Spawned specialists (every status) and the roster version: what workers merge into their roster. */
 export const godRosterQuery = defineQuery<{ version: number; specialists: SpawnedSpecialist[] }>('roster');
+/** The whole state God would carry through continue-as-new. A run that was killed (terminated,
+ * failed) still answers it from its history, so its successor resumes where it stopped. */
+export const godCarriedStateQuery = defineQuery<GodState>('carriedState');
 /** The newest decisions, oldest first. */
 export const godDecisionsQuery = defineQuery<DecisionRecord[]>('decisions');
 

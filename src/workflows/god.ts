@@ -45,6 +45,7 @@ import { describeIssues, TaskInputSchema, type Lane, type Task } from '../tasks/
 import type { z } from 'zod';
 import {
   addGoalUpdate,
+  godCarriedStateQuery,
   godDecisionsQuery,
   godGoalsQuery,
   godQueueQuery,
@@ -311,6 +312,7 @@ export async function god(input: GodInput = {}): Promise<void> {
   setHandler(godRunwayQuery, () => currentRunway() ?? refuse('runway: God has not read the budget ledger yet'));
   setHandler(godRosterQuery, () => ({ version: state.rosterVersion, specialists: state.specialists }));
   setHandler(godDecisionsQuery, () => state.recent);
+  setHandler(godCarriedStateQuery, () => state);
 
   // ---- the tick ----
   async function readRunway(): Promise<LedgerRunway | undefined> {

@@ -240,8 +240,11 @@ describe('God running', () => {
     expect(queue.stdout).toMatch(/God's queue/);
   });
 
-  it('the watchdog starts God again when it is not running', async () => {
+  it('the watchdog starts God again when it is not running, resuming the killed run\'s state', async () => {
     const { runId } = await god().describe();
+    const goalsBefore = (await god().query(godGoalsQuery)).map((g) => g.id);
+    const counters = (await god().query(godStatusQuery)).counters;
+    expect(goalsBefore.length).toBeGreaterThan(0);
     await god().terminate('the watchdog test');
     await h.client.schedule.getHandle(watchdogScheduleId(godId)).trigger();
     const restarted = await eventually('a new God run', async () => {
@@ -249,12 +252,13 @@ describe('God running', () => {
       return d.status.name === 'RUNNING' && d.runId !== runId ? d : undefined;
     });
     expect(restarted.runId).not.toBe(runId);
-    // Started with the goals the Schedule was made with.
+    // Resumed from the killed run's last state (read back by replaying its history), not started afresh.
     const goals = await eventually('goals', async () => {
       const g = await god().query(godGoalsQuery);
       return g.length ? g : undefined;
     });
-    expect(goals.map((g) => g.id)).toEqual(['orders-db']);
+    expect(goals.map((g) => g.id)).toEqual(goalsBefore);
+    expect((await god().query(godStatusQuery)).counters.submitted).toBe(counters.submitted);
 
     // The watchdog run that did it: it started God (and says so), and its history is a replay fixture.
     const schedule = await h.client.schedule.getHandle(watchdogScheduleId(godId)).describe();
@@ -265,7 +269,7 @@ describe('God running', () => {
       }),
     );
     const restarter = runs.find((r) => r.result.runId === restarted.runId);
-    expect(restarter?.result).toEqual({ outcome: 'started', workflowId: godId, runId: restarted.runId, previous: 'terminated', goalsGiven: 1 });
+    expect(restarter?.result).toEqual({ outcome: 'started', workflowId: godId, runId: restarted.runId, previous: 'terminated', goalsGiven: 0, resumed: true });
     await maybeRecordHistory(restarter!.id, 'god-watchdog-restart');
   });
 });

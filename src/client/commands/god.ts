@@ -65,7 +65,13 @@ export async function godStartCommand(argv: string[], config: PantheonConfig = l
     const scheduleId = watchdogScheduleId(godId);
     const schedule = await ensureGodWatchdogSchedule(client, { godId, taskQueue, goals, scheduleId });
     if (result.outcome === 'started') {
-      const from = goals ? ` with ${goals.length} goal(s) from ${values.goals}` : ' with no goals (add some: pantheon god add-goal)';
+      const from =
+        result.resumed === true
+          ? ' resuming the killed run\'s queue, goals and statistics'
+          : goals
+            ? ` with ${goals.length} goal(s) from ${values.goals}`
+            : ' with no goals (add some: pantheon god add-goal)';
+      if (typeof result.resumed === 'string') console.log(`could not resume the last run's state (${result.resumed}); starting afresh`);
       const previous = result.previous && result.previous !== 'none' ? ` (its last run had ${result.previous})` : '';
       console.log(`God started: workflow ${godId}, run ${result.runId}, task queue ${taskQueue}, at ${address}${from}${previous}`);
     } else {
