@@ -2,6 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { PantheonError } from '../errors';
 import { repoRoot } from './paths';
+import { loadKeyring, type CodecKeyring } from '../codec/keys';
 
 /**
  * Every setting Pantheon reads from the environment, validated once. A bad value stops the
@@ -39,6 +40,15 @@ const Env = z.object({
   /** How often the stale-task sweeper runs, as a Temporal duration. */
   PANTHEON_SWEEP_EVERY: z.string().regex(/^\d+(ms|s|m|h|d)$/, 'must be a duration such as 15m or 1h').default('15m'),
   PANTHEON_STALE_POLICY: z.enum(['flag', 'requeue', 'cancel']).default('flag'),
+  /** Payload encryption keys, `id:base64key` comma-separated; the last one listed encrypts. Opt-in. */
+  PANTHEON_CODEC_KEYS: z.string().min(1).optional(),
+  /** The same list in a file (one `id:base64key` a line), instead of PANTHEON_CODEC_KEYS. */
+  PANTHEON_CODEC_KEY_FILE: z.string().min(1).optional(),
+  /** `npm run codec-server` binds here; 127.0.0.1 keeps decrypted payloads off the network. */
+  PANTHEON_CODEC_HOST: z.string().min(1).default('127.0.0.1'),
+  PANTHEON_CODEC_PORT: z.coerce.number().int().min(0).max(65535).default(8888),
+  /** Browser origins the codec server answers (comma-separated); default the Web UI's (TEMPORAL_UI_URL). */
+  PANTHEON_CODEC_CORS_ORIGINS: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   PANTHEON_LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
 });
@@ -62,6 +72,8 @@ export interface PantheonConfig {
   log: { level: string; pretty: boolean };
   alertWebhookUrl?: string;
   sweeper: { every: string; policy: 'flag' | 'requeue' | 'cancel' };
+  /** Payload encryption: `keys` undefined means payloads stay plaintext. */
+  codec: { keys?: CodecKeyring; host: string; port: number; corsOrigins: string[] };
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): PantheonConfig {
@@ -78,6 +90,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PantheonConfig
       details: { variable: 'QDRANT_URL' },
     });
   }
+  const uiUrl = (e.TEMPORAL_UI_URL ?? 'http://localhost:8233').replace(/\/$/, '');
   return {
     temporal: {
       address: e.TEMPORAL_ADDRESS,
@@ -104,6 +117,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PantheonConfig
     workflowBundlePath: e.PANTHEON_WORKFLOW_BUNDLE,
     alertWebhookUrl: e.PANTHEON_ALERT_WEBHOOK_URL,
     sweeper: { every: e.PANTHEON_SWEEP_EVERY, policy: e.PANTHEON_STALE_POLICY },
+    codec: {
+      keys: loadKeyring(e),
+      host: e.PANTHEON_CODEC_HOST,
+      port: e.PANTHEON_CODEC_PORT,
+      corsOrigins: e.PANTHEON_CODEC_CORS_ORIGINS?.split(',').map((o) => o.trim()).filter(Boolean) ?? [new URL(uiUrl).origin],
+    },
     log: { level: e.LOG_LEVEL, pretty: (e.PANTHEON_LOG_FORMAT ?? (process.stdout.isTTY ? 'pretty' : 'json')) === 'pretty' },
   };
 }

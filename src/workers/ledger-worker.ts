@@ -1,4 +1,5 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { DataConverter } from '@temporalio/common';
 import { WORKFLOWS_PATH } from './task-worker';
 
 export interface LedgerWorkerOptions {
@@ -7,6 +8,8 @@ export interface LedgerWorkerOptions {
   /** The budget queue: separate from the task queue so the ledger outlives a draining task worker. */
   taskQueue: string;
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Payload encryption; the same as the task worker's and the client's. */
+  dataConverter?: DataConverter;
 }
 
 /**
@@ -19,6 +22,7 @@ export function createLedgerWorker(options: LedgerWorkerOptions): Promise<Worker
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
   });
 }
 

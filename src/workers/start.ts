@@ -8,6 +8,7 @@ import { buildWorkerDeps, type WorkerDeps } from './deps';
 import { createLedgerWorker, runWorkersInOrder } from './ledger-worker';
 import { createTaskWorker } from './task-worker';
 import { limitsDrift } from '../budget/limits';
+import { dataConverterFor } from '../codec';
 
 /** The running ledger's limits rule; a different limits.yaml here is worth a loud line. */
 async function reportLimitsDrift(built: WorkerDeps, logger: Logger): Promise<void> {
@@ -43,7 +44,9 @@ export async function startWorkers(config: PantheonConfig, logger: Logger): Prom
   logger.info({ schedule, ...config.sweeper }, 'stale-task sweeper schedule ready');
   const { namespace, taskQueue, budgetTaskQueue } = config.temporal;
   const workflowBundle = config.workflowBundlePath ? { codePath: config.workflowBundlePath } : undefined;
-  const ledgerWorker = await createLedgerWorker({ connection, namespace, taskQueue: budgetTaskQueue, workflowBundle });
+  const dataConverter = dataConverterFor(config.codec.keys);
+  if (config.codec.keys) logger.info({ keyIds: config.codec.keys.ids, encryptsWith: config.codec.keys.currentId }, 'payloads encrypted (AES-256-GCM)');
+  const ledgerWorker = await createLedgerWorker({ connection, namespace, taskQueue: budgetTaskQueue, workflowBundle, dataConverter });
   // The ledger worker runs first: succeeding an ended ledger run reads its state through a worker.
   const ledgerRun = ledgerWorker.run();
   try {
@@ -54,7 +57,7 @@ export async function startWorkers(config: PantheonConfig, logger: Logger): Prom
     await ledgerRun;
     throw err;
   }
-  const worker = await createTaskWorker({ connection, client, namespace, taskQueue, deps: built.deps, ledger: built.gate, workflowBundle });
+  const worker = await createTaskWorker({ connection, client, namespace, taskQueue, deps: built.deps, ledger: built.gate, workflowBundle, dataConverter });
   logger.info({ address, taskQueue }, 'worker running; Ctrl-C to drain and stop');
   return {
     client,

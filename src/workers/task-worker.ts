@@ -1,4 +1,5 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { DataConverter } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
 import { createActivities, type ActivityDeps } from '../activities';
 import { createSweeperActivities } from '../activities/sweeper';
@@ -17,6 +18,8 @@ export interface TaskWorkerOptions {
   ledger: RunwayDeps['ledger'];
   /** A prebuilt bundle (tests and benchmarks build once); otherwise the workflows are bundled now. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Payload encryption (codecs run outside the workflow sandbox); the client must use the same. */
+  dataConverter?: DataConverter;
 }
 
 /** The path the workflow bundler starts from: the one export file of all workflows. */
@@ -36,6 +39,7 @@ export function createTaskWorker(options: TaskWorkerOptions): Promise<Worker> {
       ...createRunwayActivities({ ledger: options.ledger }),
     },
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
     // In-flight LLM calls get this long to finish on Ctrl-C before their activities are abandoned
     // to the retry policy (another worker picks them up).
     shutdownGraceTime: '20s',

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { DEFAULT_SYSTEM_MODELS } from '../../src/activities';
 import { createAlerter } from '../../src/alerts/alerter';
@@ -72,6 +73,8 @@ export interface HarnessOptions {
   spawned?: () => Promise<SpawnedSnapshot>;
   /** How long the live roster caches a fetch (default 200 ms: tests see a spawn almost at once). */
   rosterTtlMs?: number;
+  /** A payload codec (e.g. AesGcmCodec) for the workers and, in startHarness, the client. */
+  codec?: PayloadCodec;
 }
 
 /** The connections a harness's workers and gate use: the suite's dev server, or a test server. */
@@ -106,6 +109,7 @@ export async function startPantheonWorkers(name: string, connections: HarnessCon
   const alerter = createAlerter({ logger: createLogger({ level: 'silent' }), webhookUrl: options.alertWebhookUrl });
   const taskQueue = `test-${id}`;
   const budgetQueue = `${taskQueue}-budget`;
+  const dataConverter = options.codec ? { payloadCodecs: [options.codec] } : undefined;
   const gate = createBudgetGate({ client, taskQueue: budgetQueue, limits: options.limits ?? GENEROUS_LIMITS, ledgerId: `ledger-${id}`, onAlert: budgetAlertSink(alerter) });
   await gate.ensureLedger();
   const worker = await createTaskWorker({
@@ -123,8 +127,9 @@ export async function startPantheonWorkers(name: string, connections: HarnessCon
     },
     ledger: gate,
     workflowBundle: { codePath: process.env.PANTHEON_TEST_BUNDLE! },
+    dataConverter,
   });
-  const ledgerWorker = await createLedgerWorker({ connection: nativeConnection, namespace: 'default', taskQueue: budgetQueue, workflowBundle: { codePath: process.env.PANTHEON_TEST_BUNDLE! } });
+  const ledgerWorker = await createLedgerWorker({ connection: nativeConnection, namespace: 'default', taskQueue: budgetQueue, workflowBundle: { codePath: process.env.PANTHEON_TEST_BUNDLE! }, dataConverter });
   const running = runWorkersInOrder(worker, ledgerWorker, []);
   return {
     client,
@@ -148,7 +153,7 @@ export async function startHarness(name: string, options: HarnessOptions = {}): 
   installQuietRuntime(); // before the first connection, which would install the default runtime
   const nativeConnection = await NativeConnection.connect({ address: testAddress() });
   const connection = await Connection.connect({ address: testAddress() });
-  const client = new Client({ connection, namespace: 'default' });
+  const client = new Client({ connection, namespace: 'default', dataConverter: options.codec ? { payloadCodecs: [options.codec] } : undefined });
   const workers = await startPantheonWorkers(name, { nativeConnection, client }, options);
   return {
     ...workers,

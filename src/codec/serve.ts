@@ -1,0 +1,38 @@
+import { loadConfig } from '../config/env';
+import { createLogger } from '../logging/logger';
+import { PantheonError } from '../errors';
+import { AesGcmCodec } from './aes-gcm-codec';
+import { startCodecServer } from './server';
+
+/**
+ * `npm run codec-server`: the codec endpoint the Temporal Web UI and CLI call to show encrypted
+ * payloads decrypted, with the same keys as the workers (PANTHEON_CODEC_KEYS or _KEY_FILE).
+ */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.log);
+  const keys = config.codec.keys;
+  if (!keys) {
+    throw PantheonError.of('config_invalid', 'environment variable PANTHEON_CODEC_KEYS: the codec server needs the payload keys (or PANTHEON_CODEC_KEY_FILE)', {
+      details: { variable: 'PANTHEON_CODEC_KEYS' },
+    });
+  }
+  const server = await startCodecServer({
+    codec: new AesGcmCodec(keys),
+    host: config.codec.host,
+    port: config.codec.port,
+    corsOrigins: config.codec.corsOrigins,
+    onError: (err, path) => logger.warn({ path, err: err instanceof Error ? err.message : String(err) }, 'codec request failed'),
+  });
+  logger.info({ url: server.url, keyIds: keys.ids, encryptsWith: keys.currentId, corsOrigins: config.codec.corsOrigins }, 'codec server listening');
+  // Machine-readable on stdout: scripts (and tests) wait for this line.
+  console.log(`codec server listening on ${server.url}`);
+  const stop = () => void server.close().then(() => process.exit(0), () => process.exit(1));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

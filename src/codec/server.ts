@@ -1,0 +1,147 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Payload, PayloadCodec } from '@temporalio/common';
+import { z } from 'zod';
+
+/**
+ * The codec server protocol the Temporal Web UI and CLI (`--codec-endpoint`) speak: POST
+ * `<endpoint>/encode` or `<endpoint>/decode` with `{"payloads":[{"metadata":{k: base64}, "data": base64}]}`
+ * (protobuf JSON of Payloads), answered in the same shape.
+ */
+const JsonPayloads = z.object({
+  payloads: z.array(
+    z.object({
+      metadata: z.record(z.string(), z.string()).nullish(),
+      data: z.string().nullish(),
+    }),
+  ),
+});
+type JsonPayload = z.infer<typeof JsonPayloads>['payloads'][number];
+
+// Temporal refuses payloads over 2 MB; a batch of them fits well below this.
+const MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+function fromJson(p: JsonPayload): Payload {
+  const metadata: Record<string, Uint8Array> = {};
+  for (const [k, v] of Object.entries(p.metadata ?? {})) metadata[k] = Buffer.from(v, 'base64');
+  return { metadata, data: Buffer.from(p.data ?? '', 'base64') };
+}
+
+function toJson(p: Payload): { metadata: Record<string, string>; data: string } {
+  const metadata: Record<string, string> = {};
+  for (const [k, v] of Object.entries(p.metadata ?? {})) if (v) metadata[k] = Buffer.from(v).toString('base64');
+  return { metadata, data: Buffer.from(p.data ?? new Uint8Array()).toString('base64') };
+}
+
+export interface CodecServerOptions {
+  codec: PayloadCodec;
+  /** Default 127.0.0.1: decrypted payloads must not be offered to the network by accident. */
+  host?: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** Browser origins allowed to call (the Web UI's, e.g. http://localhost:8233). */
+  corsOrigins: string[];
+  /** Told about each failed request (never with payload contents). */
+  onError?: (err: unknown, path: string) => void;
+}
+
+export interface CodecServer {
+  /** http://host:port, what `--codec-endpoint` and the Web UI want. */
+  url: string;
+  close(): Promise<void>;
+}
+
+class HttpError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+function readBody(req: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new HttpError(413, `body over ${MAX_BODY_BYTES} bytes`));
+        req.destroy();
+      } else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function corsHeaders(req: http.IncomingMessage, allowed: ReadonlySet<string>): Record<string, string> {
+  const origin = req.headers.origin;
+  if (!origin || !allowed.has(origin)) return {};
+  return {
+    'Access-Control-Allow-Origin': origin,
+    'Access-Control-Allow-Methods': 'POST, OPTIONS',
+    'Access-Control-Allow-Headers': 'Content-Type, X-Namespace, Authorization',
+    // The Web UI's "include cross-origin credentials" setting sends cookies.
+    'Access-Control-Allow-Credentials': 'true',
+    Vary: 'Origin',
+  };
+}
+
+/** Which codec operation a path asks for; a prefix (e.g. a namespace) before it is allowed. */
+function operation(url: string | undefined): 'encode' | 'decode' | undefined {
+  const path = (url ?? '').split('?')[0].replace(/\/+$/, '');
+  if (path.endsWith('/encode')) return 'encode';
+  if (path.endsWith('/decode')) return 'decode';
+  return undefined;
+}
+
+/**
+ * Serves a PayloadCodec over HTTP for operators' tools.
+ *
+ * @example
+ *   const server = await startCodecServer({ codec, port: 8888, corsOrigins: ['http://localhost:8233'] });
+ *   // temporal workflow show -w <id> --codec-endpoint ${server.url}
+ */
+export async function startCodecServer(options: CodecServerOptions): Promise<CodecServer> {
+  const allowed = new Set(options.corsOrigins.map((o) => o.replace(/\/$/, '')));
+  const server = http.createServer((req, res) => {
+    const cors = corsHeaders(req, allowed);
+    const send = (status: number, body?: unknown) => {
+      res.writeHead(status, { ...cors, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) });
+      res.end(body === undefined ? undefined : JSON.stringify(body));
+    };
+    const op = operation(req.url);
+    if (req.method === 'OPTIONS') return send(op ? 204 : 404);
+    if (!op) return send(404, { error: 'use POST /encode or POST /decode' });
+    if (req.method !== 'POST') return send(405, { error: 'use POST' });
+    readBody(req)
+      .then(async (text) => {
+        let body: unknown;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          throw new HttpError(400, 'body is not JSON');
+        }
+        const parsed = JsonPayloads.safeParse(body);
+        if (!parsed.success) throw new HttpError(400, `body must be {"payloads":[{"metadata":{...},"data":"base64"}]}: ${parsed.error.issues[0].message}`);
+        const payloads = parsed.data.payloads.map(fromJson);
+        const result = op === 'encode' ? await options.codec.encode(payloads) : await options.codec.decode(payloads);
+        send(200, { payloads: result.map(toJson) });
+      })
+      .catch((err: unknown) => {
+        options.onError?.(err, req.url ?? '');
+        if (res.headersSent) return;
+        // A key or tamper failure is the caller's data, not this server's fault: 400 with the reason.
+        send(err instanceof HttpError ? err.status : 400, { error: err instanceof Error ? err.message : String(err) });
+      });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const { address, port } = server.address() as AddressInfo;
+  const host = address.includes(':') ? `[${address}]` : address;
+  return {
+    url: `http://${host}:${port}`,
+    close: () => new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve()))),
+  };
+}

@@ -1,0 +1,120 @@
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import { AesGcmCodec, ENCRYPTED_ENCODING, parseKeyList } from '../../src/codec';
+import { startTask } from '../../src/client/submit-task';
+import { repoRoot } from '../../src/config/paths';
+import { findTemporalCli } from '../../src/runtime/temporal-cli';
+import { TaskInputSchema } from '../../src/tasks/task-input';
+import type { TaskOutcome } from '../../src/workflows/task-state';
+import { startHarness, testAddress, type Harness } from '../support/harness';
+
+const KEYS = `k1:${randomBytes(32).toString('base64')},k2:${randomBytes(32).toString('base64')}`;
+// A phrase no other part of the history could produce by chance.
+const MARKER = 'orders_ledger_codec_probe';
+const OBJECTIVE = `Add a created_at column with an index to the ${MARKER} table in Postgres`;
+
+/**
+ * Whether the objective is readable anywhere in a history: in its text, or inside any payload
+ * `data` (raw bytes from the SDK, base64 strings in the CLI's JSON).
+ */
+function revealsObjective(history: unknown): boolean {
+  let found = false;
+  const visit = (node: unknown, key?: string): void => {
+    if (found || node === null || node === undefined) return;
+    if (node instanceof Uint8Array) found = Buffer.from(node).toString('utf8').includes(MARKER);
+    else if (typeof node === 'string') found = node.includes(MARKER) || (key === 'data' && Buffer.from(node, 'base64').toString('utf8').includes(MARKER));
+    else if (Array.isArray(node)) node.forEach((n) => visit(n));
+    else if (typeof node === 'object') for (const [k, v] of Object.entries(node)) visit(v, k);
+  };
+  visit(history);
+  return found;
+}
+
+const run = promisify(execFile);
+
+async function cliShow(workflowId: string, extra: string[] = []): Promise<unknown> {
+  const cli = await findTemporalCli({ install: false });
+  const { stdout } = await run(cli, ['workflow', 'show', '--workflow-id', workflowId, '--address', testAddress(), '--output', 'json', ...extra], { maxBuffer: 32 * 1024 * 1024 });
+  return JSON.parse(stdout);
+}
+
+/** `npm run codec-server` as an operator runs it (node + tsx loader, so a kill reaches it). */
+function startCodecServerProcess(keys: string): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot(), 'src', 'codec', 'serve.ts')], {
+    cwd: repoRoot(),
+    env: { ...process.env, PANTHEON_CODEC_KEYS: keys, PANTHEON_CODEC_PORT: '0', LOG_LEVEL: 'warn', PANTHEON_LOG_FORMAT: 'json' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = /codec server listening on (http:\/\/\S+)/.exec(out);
+      if (m) resolve({ url: m[1], child });
+    });
+    child.stderr!.on('data', (d) => (err += d));
+    child.once('exit', (code) => reject(new Error(`codec server exited ${code}: ${err}`)));
+  });
+}
+
+let h: Harness;
+let server: { url: string; child: ChildProcess } | undefined;
+let outcome: TaskOutcome;
+let taskId: string;
+
+beforeAll(async () => {
+  [h, server] = await Promise.all([startHarness('codec', { codec: new AesGcmCodec(parseKeyList(KEYS)) }), startCodecServerProcess(KEYS)]);
+  taskId = `codec-task-${Date.now()}`;
+  outcome = await (await startTask(h.client, h.taskQueue, TaskInputSchema.parse({ objective: OBJECTIVE }), taskId)).result();
+});
+
+afterAll(async () => {
+  if (server?.child.exitCode === null) {
+    const exited = new Promise((r) => server!.child.once('exit', r));
+    server.child.kill('SIGTERM');
+    await exited;
+  }
+  await h?.stop();
+});
+
+describe('encrypted payloads on a real Temporal server', () => {
+  it('runs a task end to end with the codec, and its raw history holds only ciphertext', async () => {
+    expect(outcome.status).toBe('completed');
+    expect(outcome.result).toMatch(/CREATE|ALTER/);
+
+    // A client without the codec sees what the server stores.
+    const connection = await Connection.connect({ address: testAddress() });
+    try {
+      const history = await new Client({ connection }).workflow.getHandle(taskId).fetchHistory();
+      const started = history.events![0].workflowExecutionStartedEventAttributes!;
+      const input = started.input!.payloads![0];
+      expect(Buffer.from(input.metadata!.encoding!).toString()).toBe(ENCRYPTED_ENCODING);
+      expect(Buffer.from(input.metadata!['encryption-key-id']!).toString()).toBe('k2');
+      expect(revealsObjective(history)).toBe(false);
+    } finally {
+      await connection.close();
+    }
+    expect(revealsObjective(await cliShow(taskId))).toBe(false);
+  });
+
+  it('shows the task decrypted through `npm run codec-server` with temporal workflow show --codec-endpoint', async () => {
+    expect(revealsObjective(await cliShow(taskId, ['--codec-endpoint', server!.url]))).toBe(true);
+  });
+
+  it('a client with the wrong key fails to read the result with an error naming the key id', async () => {
+    const connection = await Connection.connect({ address: testAddress() });
+    try {
+      const wrong = new AesGcmCodec(parseKeyList(`k2:${randomBytes(32).toString('base64')}`));
+      const client = new Client({ connection, dataConverter: { payloadCodecs: [wrong] } });
+      await expect(client.workflow.getHandle(taskId).result()).rejects.toThrow(/key id "k2": authentication failed/);
+      const unknown = new Client({ connection, dataConverter: { payloadCodecs: [new AesGcmCodec(parseKeyList(`k9:${randomBytes(32).toString('base64')}`))] } });
+      await expect(unknown.workflow.getHandle(taskId).result()).rejects.toThrow(/key id "k2": no key with that id is configured \(configured: k9\)/);
+    } finally {
+      await connection.close();
+    }
+  });
+});

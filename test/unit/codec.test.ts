@@ -1,0 +1,202 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { defaultPayloadConverter, type Payload } from '@temporalio/common';
+import { AesGcmCodec, ENCRYPTED_ENCODING, KEY_ID_METADATA, parseKeyList } from '../../src/codec';
+import { startCodecServer } from '../../src/codec/server';
+import { loadConfig } from '../../src/config/env';
+import { PantheonError } from '../../src/errors';
+
+const key = () => randomBytes(32).toString('base64');
+const K1 = key();
+const K2 = key();
+const text = (b: Uint8Array | null | undefined) => Buffer.from(b ?? new Uint8Array()).toString('utf8');
+const payloadOf = (value: unknown) => defaultPayloadConverter.toPayload(value);
+const valueOf = (p: Payload) => defaultPayloadConverter.fromPayload(p);
+
+function thrown(fn: () => unknown): PantheonError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(PantheonError);
+    return err as PantheonError;
+  }
+  throw new Error('nothing was thrown');
+}
+
+async function rejected(promise: Promise<unknown>): Promise<PantheonError> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(PantheonError);
+  return err as PantheonError;
+}
+
+describe('AesGcmCodec', () => {
+  const objective = { objective: 'Rotate the TLS certificates of the billing cluster', priority: 'high' };
+
+  it('round-trips payloads, and the stored bytes do not contain the plaintext', async () => {
+    const codec = new AesGcmCodec(parseKeyList(`k1:${K1}`));
+    const original = [payloadOf(objective), payloadOf(null), payloadOf('')];
+    const encoded = await codec.encode(original);
+    expect(text(encoded[0].data)).not.toContain('billing cluster');
+    const decoded = await codec.decode(encoded);
+    expect(decoded.map(valueOf)).toEqual([objective, null, '']);
+    expect(decoded.map((p) => text(p.metadata!.encoding))).toEqual(original.map((p) => text(p.metadata!.encoding)));
+  });
+
+  it('marks each encrypted payload with the binary/encrypted encoding and the id of the newest key', async () => {
+    const codec = new AesGcmCodec(parseKeyList(`old:${K1},new:${K2}`));
+    const [encoded] = await codec.encode([payloadOf(objective)]);
+    expect(text(encoded.metadata!.encoding)).toBe(ENCRYPTED_ENCODING);
+    expect(text(encoded.metadata![KEY_ID_METADATA])).toBe('new');
+    expect(Object.keys(encoded.metadata!).sort()).toEqual(['encoding', KEY_ID_METADATA].sort());
+  });
+
+  it('after a rotation still decrypts payloads written with the old key', async () => {
+    const before = new AesGcmCodec(parseKeyList(`k1:${K1}`));
+    const after = new AesGcmCodec(parseKeyList(`k1:${K1},k2:${K2}`));
+    const written = await before.encode([payloadOf(objective)]);
+    expect((await after.decode(written)).map(valueOf)).toEqual([objective]);
+    const fresh = await after.encode([payloadOf(objective)]);
+    expect(text(fresh[0].metadata![KEY_ID_METADATA])).toBe('k2');
+  });
+
+  it('fails with an error naming the key id when the payload names a key that is not configured', async () => {
+    const written = await new AesGcmCodec(parseKeyList(`retired-2025:${K1}`)).encode([payloadOf(objective)]);
+    const err = await rejected(new AesGcmCodec(parseKeyList(`k2:${K2}`)).decode(written));
+    expect(err.type).toBe('config_invalid');
+    expect(err.message).toContain('"retired-2025"');
+    expect(err.message).toMatch(/no key with that id is configured \(configured: k2\)/);
+    expect(err.details).toMatchObject({ keyId: 'retired-2025' });
+  });
+
+  it('fails authentication when the ciphertext was altered', async () => {
+    const codec = new AesGcmCodec(parseKeyList(`k1:${K1}`));
+    const [encoded] = await codec.encode([payloadOf(objective)]);
+    const data = Buffer.from(encoded.data!);
+    data[20] ^= 0x01;
+    const err = await rejected(codec.decode([{ ...encoded, data }]));
+    expect(err.message).toMatch(/"k1": authentication failed/);
+  });
+
+  it('fails authentication when the key id in the metadata was swapped for another configured one', async () => {
+    const codec = new AesGcmCodec(parseKeyList(`k1:${K1},k2:${K2}`));
+    const [encoded] = await codec.encode([payloadOf(objective)]);
+    const swapped = { ...encoded, metadata: { ...encoded.metadata, [KEY_ID_METADATA]: Buffer.from('k1') } };
+    expect((await rejected(codec.decode([swapped]))).message).toMatch(/"k1": authentication failed/);
+  });
+
+  it('fails authentication under a different key with the same id (a wrong key)', async () => {
+    const [encoded] = await new AesGcmCodec(parseKeyList(`k1:${K1}`)).encode([payloadOf(objective)]);
+    const err = await rejected(new AesGcmCodec(parseKeyList(`k1:${K2}`)).decode([encoded]));
+    expect(err.message).toMatch(/authentication failed/);
+  });
+
+  it('passes payloads that were never encrypted through decode unchanged', async () => {
+    const plain = payloadOf(objective);
+    expect(await new AesGcmCodec(parseKeyList(`k1:${K1}`)).decode([plain])).toEqual([plain]);
+  });
+});
+
+describe('codec keys', () => {
+  it('rejects a short key, naming the variable and the key id but not the key', () => {
+    const short = randomBytes(16).toString('base64');
+    const err = thrown(() => loadConfig({ PANTHEON_CODEC_KEYS: `k1:${K1},k2:${short}` }));
+    expect(err.type).toBe('config_invalid');
+    expect(err.message).toBe('environment variable PANTHEON_CODEC_KEYS: key "k2" is 16 bytes; AES-256-GCM needs 32 (generate one with: openssl rand -base64 32)');
+    expect(err.details).toEqual({ variable: 'PANTHEON_CODEC_KEYS', keyId: 'k2' });
+    expect(err.message).not.toContain(short);
+  });
+
+  it.each([
+    ['no id', `${K1}`, /entry 1 has no "id:" prefix/],
+    ['not base64', 'k1:not*base64!', /key "k1" is not base64/],
+    ['a duplicate id', `k1:${K1},k1:${K2}`, /key id "k1" is listed twice/],
+    ['a bad id', `k 1:${K1}`, /key id must be/],
+  ])('rejects a key list with %s', (_what, spec, message) => {
+    const err = thrown(() => loadConfig({ PANTHEON_CODEC_KEYS: spec }));
+    expect(err.message).toMatch(/^environment variable PANTHEON_CODEC_KEYS: /);
+    expect(err.message).toMatch(message);
+  });
+
+  it('reads keys from PANTHEON_CODEC_KEY_FILE (comments and newlines allowed); the last listed encrypts', () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'codec-')), 'keys');
+    fs.writeFileSync(file, `# rotated 2026-11\nk1:${K1}\n\nk2:${K2}  # current\n`);
+    const keys = loadConfig({ PANTHEON_CODEC_KEY_FILE: file }).codec.keys!;
+    expect(keys.ids).toEqual(['k1', 'k2']);
+    expect(keys.currentId).toBe('k2');
+    fs.writeFileSync(file, 'k1:short');
+    const err = thrown(() => loadConfig({ PANTHEON_CODEC_KEY_FILE: file }));
+    expect(err.details).toMatchObject({ variable: 'PANTHEON_CODEC_KEY_FILE' });
+    expect(err.message).toContain(`PANTHEON_CODEC_KEY_FILE (${file})`);
+    expect(thrown(() => loadConfig({ PANTHEON_CODEC_KEY_FILE: `${file}.missing` })).message).toMatch(/PANTHEON_CODEC_KEY_FILE: cannot read/);
+  });
+
+  it('refuses both PANTHEON_CODEC_KEYS and PANTHEON_CODEC_KEY_FILE at once', () => {
+    expect(thrown(() => loadConfig({ PANTHEON_CODEC_KEYS: `k1:${K1}`, PANTHEON_CODEC_KEY_FILE: '/x' })).message).toMatch(/not both/);
+  });
+
+  it('is off by default, and a serialised config shows key ids only', () => {
+    const off = loadConfig({});
+    expect(off.codec).toEqual({ keys: undefined, host: '127.0.0.1', port: 8888, corsOrigins: ['http://localhost:8233'] });
+    const on = loadConfig({ PANTHEON_CODEC_KEYS: `k1:${K1}`, TEMPORAL_UI_URL: 'https://ui.example:9443/' });
+    expect(on.codec.corsOrigins).toEqual(['https://ui.example:9443']);
+    const json = JSON.stringify(on);
+    expect(json).toContain('"currentId":"k1"');
+    expect(json).not.toContain(K1);
+  });
+});
+
+describe('codec server', () => {
+  const UI = 'http://localhost:8233';
+  const post = (url: string, body: unknown, origin = UI) =>
+    fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Namespace': 'default', Origin: origin }, body: JSON.stringify(body) });
+  const toJson = (p: Payload) => ({
+    metadata: Object.fromEntries(Object.entries(p.metadata!).map(([k, v]) => [k, Buffer.from(v!).toString('base64')])),
+    data: Buffer.from(p.data!).toString('base64'),
+  });
+
+  it('decodes and encodes the JSON payloads the Web UI sends, with CORS for the UI origin only', async () => {
+    const codec = new AesGcmCodec(parseKeyList(`k1:${K1}`));
+    const server = await startCodecServer({ codec, port: 0, corsOrigins: [UI] });
+    try {
+      expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      const [encrypted] = await codec.encode([payloadOf({ objective: 'secret plan' })]);
+      const res = await post(`${server.url}/decode`, { payloads: [toJson(encrypted)] });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('access-control-allow-origin')).toBe(UI);
+      const body = (await res.json()) as { payloads: Array<{ metadata: Record<string, string>; data: string }> };
+      expect(Buffer.from(body.payloads[0].metadata.encoding, 'base64').toString()).toBe('json/plain');
+      expect(JSON.parse(Buffer.from(body.payloads[0].data, 'base64').toString())).toEqual({ objective: 'secret plan' });
+
+      const enc = await post(`${server.url}/encode`, body, 'http://evil.example');
+      expect(enc.status).toBe(200);
+      expect(enc.headers.get('access-control-allow-origin')).toBeNull();
+      const reencoded = ((await enc.json()) as { payloads: Array<{ metadata: Record<string, string> }> }).payloads[0];
+      expect(Buffer.from(reencoded.metadata[KEY_ID_METADATA], 'base64').toString()).toBe('k1');
+
+      const preflight = await fetch(`${server.url}/decode`, { method: 'OPTIONS', headers: { Origin: UI, 'Access-Control-Request-Headers': 'content-type,x-namespace' } });
+      expect(preflight.status).toBe(204);
+      expect(preflight.headers.get('access-control-allow-headers')).toMatch(/X-Namespace/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('answers 400 with the reason for an unknown key id or a malformed body', async () => {
+    const [foreign] = await new AesGcmCodec(parseKeyList(`other:${K2}`)).encode([payloadOf('x')]);
+    const server = await startCodecServer({ codec: new AesGcmCodec(parseKeyList(`k1:${K1}`)), port: 0, corsOrigins: [] });
+    try {
+      const res = await post(`${server.url}/decode`, { payloads: [toJson(foreign)] });
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: string }).error).toMatch(/key id "other"/);
+      expect((await post(`${server.url}/decode`, { nope: 1 })).status).toBe(400);
+      expect((await post(`${server.url}/elsewhere`, { payloads: [] })).status).toBe(404);
+    } finally {
+      await server.close();
+    }
+  });
+});
