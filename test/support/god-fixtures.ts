@@ -1,3 +1,4 @@
+import { PantheonError } from '../../src/errors';
 import { DEFAULT_GOD_CONFIG } from '../../src/god/messages';
 import { initialGodState } from '../../src/god/state';
 import type { Assessment, Decision, GodConfig, GodState, QueuedTask, SpawnedSpecialist } from '../../src/god/types';
@@ -78,4 +79,15 @@ export function spawned(name: string, overrides: Partial<SpawnedSpecialist> = {}
     successes: 0,
     ...overrides,
   };
+}
+
+/** The PantheonError a call refuses with; fails the test if it does not refuse. */
+export function refusal(fn: () => unknown): PantheonError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof PantheonError) return err;
+    throw err;
+  }
+  throw new Error('expected a refusal');
 }

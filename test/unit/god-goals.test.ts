@@ -1,20 +1,10 @@
-import { PantheonError } from '../../src/errors';
 import { addGoal, goalsDue, knownFingerprint, markGenerated, MAX_GOALS, rememberFingerprint, removeGoal, taskFingerprint } from '../../src/god/goals';
 import type { GoalInput } from '../../src/god/messages';
 import type { GodState, GoalState } from '../../src/god/types';
-import { freshState, HOUR, T0 } from '../support/god-fixtures';
+import { freshState, HOUR, T0, refusal } from '../support/god-fixtures';
 
 const OBJECTIVE = 'Keep the operational runbooks current';
 
-function refusal(fn: () => unknown): PantheonError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof PantheonError) return err;
-    throw err;
-  }
-  throw new Error('expected a refusal');
-}
 
 describe('goals', () => {
   it('adds a goal with defaults filled and bookkeeping at zero', () => {

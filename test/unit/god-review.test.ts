@@ -1,19 +1,9 @@
-import { PantheonError } from '../../src/errors';
 import { applyReviewDecision, expiredReviews, openReview, reviewableOrError } from '../../src/god/review';
 import type { GodState, InFlightTask, QueuedTask } from '../../src/god/types';
-import { freshState, godConfig, HOUR, queued, T0 } from '../support/god-fixtures';
+import { freshState, godConfig, HOUR, queued, T0, refusal } from '../support/god-fixtures';
 
 const config = godConfig({ reviewTimeoutHours: 24 });
 
-function refusal(fn: () => unknown): PantheonError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof PantheonError) return err;
-    throw err;
-  }
-  throw new Error('expected a refusal');
-}
 
 function withReview(): GodState {
   const s = freshState({ queue: [{ ...queued('r1'), waitReason: 'old' }, queued('q1')] });

@@ -1,3 +1,4 @@
+import { createPrng } from '../../src/llm/offline/prng';
 import { dayOf, rollDay, type Day } from '../../src/god/day';
 import { decide } from '../../src/god/decide';
 import { addGoal, goalsDue, markGenerated, rememberFingerprint, taskFingerprint } from '../../src/god/goals';
@@ -26,17 +27,6 @@ const config = godConfig({ pacing: 'even', pacingBurst: 0.1 });
 /** A kind's typical cost: estimates run above it, real runs a little below. */
 const KINDS: Record<string, number> = { research: 0.012, database: 0.02, docs: 0.006 };
 
-/** mulberry32: a tiny seeded generator, so the simulation is the same on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Running {
   taskId: string;
@@ -57,7 +47,7 @@ interface DayBook {
 }
 
 function simulate() {
-  const random = rng(7);
+  const random = createPrng(7);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)];
   let state: GodState = freshState({ experimentalShare: SHARE });
   state = addGoal(state, { id: 'ops', objective: 'Keep the operational runbooks current', value: 8, cadenceMinutes: 60, budgetShare: 0.3, lane: 'main', tasksPerRun: 3 }, T0);
