@@ -39,3 +39,11 @@ export const DEFAULT_SYSTEM_MODELS: SystemModels = {
   generator: { provider: 'openai', model: 'gpt-4.1-nano', maxOutputTokens: 900 },
   spawner: { provider: 'openai', model: 'gpt-4.1-nano', maxOutputTokens: 1400 },
 };
+
+/** Where each system model goes when its provider has no API key but the other has one (src/llm/provider-modes.ts). */
+export const SYSTEM_MODEL_FALLBACKS: Record<keyof SystemModels, { provider: 'openai' | 'anthropic'; model: string }> = {
+  router: { provider: 'anthropic', model: 'claude-haiku-4-5' },
+  compressor: { provider: 'anthropic', model: 'claude-haiku-4-5' },
+  generator: { provider: 'anthropic', model: 'claude-haiku-4-5' },
+  spawner: { provider: 'anthropic', model: 'claude-haiku-4-5' },
+};

@@ -19,15 +19,18 @@ const Env = z.object({
   PANTHEON_LEDGER_ID: z.string().min(1).max(200).optional(),
   /** The God orchestrator's workflow id (one God per namespace): `npm run god` starts it, `pantheon god` and `pantheon submit` talk to it. */
   PANTHEON_GOD_ID: z.string().min(1).max(200).default('pantheon-god'),
-  /** auto: a provider with an API key is called for real, one without goes to the offline provider. */
+  /** offline: the offline provider answers everything. live: only providers with a key are called.
+   * auto (default): offline when no provider key is set at all, else live. See src/llm/provider-modes.ts. */
   PANTHEON_LLM_MODE: z.enum(['auto', 'offline', 'live']).default('auto'),
   PANTHEON_OFFLINE_URL: z.string().url().optional(),
   PANTHEON_LLM_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
   /** Latency of the offline provider a worker starts itself; lets progress be watched. */
   PANTHEON_OFFLINE_LATENCY_MS: z.coerce.number().int().min(0).default(0),
   OPENAI_API_KEY: z.string().min(1).optional(),
+  /** The API root of an OpenAI-compatible endpoint, with or without the trailing /v1. */
   OPENAI_BASE_URL: z.string().url().optional(),
   ANTHROPIC_API_KEY: z.string().min(1).optional(),
+  /** The API root of an Anthropic-compatible endpoint, with or without the trailing /v1. */
   ANTHROPIC_BASE_URL: z.string().url().optional(),
   PANTHEON_MEMORY: z.enum(['sqlite', 'qdrant']).default('sqlite'),
   PANTHEON_MEMORY_FILE: z.string().min(1).optional(),
@@ -127,9 +130,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PantheonConfig
   };
 }
 
-/** Whether any provider will need the offline server under this configuration. */
+/** Whether the offline server answers under this configuration: asked for, or no key set at all. */
 export function needsOfflineProvider(config: PantheonConfig): boolean {
   if (config.llm.mode === 'offline') return true;
   if (config.llm.mode === 'live') return false;
-  return !config.llm.openai.apiKey || !config.llm.anthropic.apiKey;
+  return !config.llm.openai.apiKey && !config.llm.anthropic.apiKey;
 }

@@ -2,13 +2,15 @@ import Anthropic from '@anthropic-ai/sdk';
 import type { ChatRequest, LlmProvider } from './types';
 import { classifyProviderError } from './provider-errors';
 import { fromAnthropicUsage } from './usage';
+import { apiRoot } from './base-url';
 import { pantheonHeaders, type SdkProviderOptions } from './openai-provider';
 
 /** Messages API through the official @anthropic-ai/sdk. SDK retries are off: Temporal retries. */
 export function createAnthropicProvider(options: SdkProviderOptions): LlmProvider {
   const client = new Anthropic({
     apiKey: options.apiKey,
-    baseURL: options.baseURL,
+    // The SDK appends /v1/messages itself.
+    baseURL: options.baseURL ? apiRoot(options.baseURL) : undefined,
     timeout: options.timeoutMs,
     maxRetries: 0,
     ...(options.fetch ? { fetch: options.fetch } : {}),

@@ -2,10 +2,11 @@ import OpenAI from 'openai';
 import { PANTHEON_HEADERS, type ChatRequest, type LlmProvider } from './types';
 import { classifyProviderError } from './provider-errors';
 import { fromOpenAiUsage } from './usage';
+import { apiRoot } from './base-url';
 
 export interface SdkProviderOptions {
   apiKey: string;
-  /** The offline provider's URL (without /v1) or a compatible gateway; unset means the vendor. */
+  /** The offline provider's URL or a compatible gateway, with or without /v1; unset means the vendor. */
   baseURL?: string;
   /** Per-request timeout; a hang becomes a retryable provider_timeout. */
   timeoutMs: number;
@@ -17,7 +18,7 @@ export interface SdkProviderOptions {
 export function createOpenAiProvider(options: SdkProviderOptions): LlmProvider {
   const client = new OpenAI({
     apiKey: options.apiKey,
-    baseURL: options.baseURL ? `${options.baseURL.replace(/\/$/, '')}/v1` : undefined,
+    baseURL: options.baseURL ? `${apiRoot(options.baseURL)}/v1` : undefined,
     timeout: options.timeoutMs,
     maxRetries: 0,
     ...(options.fetch ? { fetch: options.fetch } : {}),

@@ -56,6 +56,16 @@ export function billedFor(status: unknown): Billed {
   return typeof status === 'number' && status >= 400 && status <= 599 && status !== 408 ? 'no' : 'maybe';
 }
 
+/**
+ * A 404 is about the model only when the provider says so (OpenAI's `model_not_found`, or the
+ * model's name in the message). A gateway's or a wrong path's 404 names neither, and must not
+ * dead-letter every task as an unknown model.
+ */
+function namesTheModel(err: SdkLikeError, model: string): boolean {
+  const text = `${err.code ?? ''} ${JSON.stringify(err.error ?? '')} ${err.message ?? ''}`;
+  return /model_not_found/.test(text) || (model.length > 0 && text.includes(model));
+}
+
 /** The caller's AbortSignal fired: the SDKs' APIUserAbortError, or fetch's own AbortError. */
 function isAbort(className: string, err: SdkLikeError): boolean {
   return className === 'APIUserAbortError' || err.name === 'AbortError';
@@ -87,7 +97,13 @@ export function classifyProviderError(provider: ProviderName, model: string, raw
     case 402:
       return of('quota_exhausted');
     case 404:
-      return of('unknown_model');
+      return namesTheModel(err, model)
+        ? of('unknown_model')
+        : PantheonError.of('config_invalid', `${message} (a 404 that does not name the model: the base URL path looks wrong; ` +
+            `check ${provider === 'openai' ? 'OPENAI_BASE_URL' : 'ANTHROPIC_BASE_URL'}, given as the API root with or without /v1)`, {
+            details: { ...details, variable: provider === 'openai' ? 'OPENAI_BASE_URL' : 'ANTHROPIC_BASE_URL' },
+            cause: raw,
+          });
     case 408:
       return of('provider_timeout');
     case 400:

@@ -32,6 +32,7 @@ const INDEXED_FIELDS: { field: keyof MemoryRecord; schema: Schemas['PayloadSchem
   { field: 'specialist', schema: 'keyword' },
   { field: 'success', schema: 'bool' },
   { field: 'taskId', schema: 'keyword' },
+  { field: 'offline', schema: 'bool' },
 ];
 
 /** Qdrant answers 409 (older servers: 400 "... already exists!") when another process created it first. */
@@ -77,6 +78,8 @@ export class QdrantMemoryStore implements MemoryStore {
     try {
       const { exists } = await client.collectionExists(collection);
       if (!exists) await QdrantMemoryStore.create(client, collection, embedder);
+      // Collections from before records were marked offline lack that index; creating it again is a no-op.
+      else await client.createPayloadIndex(collection, { field_name: 'offline', field_schema: 'bool', wait: true });
       await QdrantMemoryStore.checkVectors(client, collection, embedder);
       return new QdrantMemoryStore(client, collection, embedder);
     } catch (err) {
@@ -142,6 +145,8 @@ export class QdrantMemoryStore implements MemoryStore {
     const must: Schemas['FieldCondition'][] = [];
     if (q.specialist !== undefined) must.push(match('specialist', q.specialist));
     if (q.success !== undefined) must.push(match('success', q.success));
+    // A point without the field (written before the mark) matches neither value, as in SQLite.
+    if (q.offline !== undefined) must.push(match('offline', q.offline));
     return this.run('recall', async () => {
       const { points } = await this.client.query(this.collection, {
         query: Array.from(probe),

@@ -19,6 +19,7 @@ export const memoryRecordSchema = z.object({
   costUsd: z.number().nonnegative(),
   lessons: z.array(z.string()),
   createdAt: z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO date-time'),
+  offline: z.boolean().optional(),
 });
 
 const recallQuerySchema = z.object({
@@ -26,6 +27,7 @@ const recallQuerySchema = z.object({
   limit: z.number().int().min(1).max(LIMIT_MAX).default(5),
   specialist: z.string().min(1).optional(),
   success: z.boolean().optional(),
+  offline: z.boolean().optional(),
   minScore: z.number().min(-1).max(1).default(0),
 });
 

@@ -32,6 +32,7 @@ interface Row {
   lessons: string;
   created_at: string;
   vector: Buffer;
+  offline: number | null;
 }
 
 const SCHEMA = `
@@ -47,11 +48,21 @@ const SCHEMA = `
     cost_usd REAL NOT NULL,
     lessons TEXT NOT NULL,
     created_at TEXT NOT NULL,
-    vector BLOB NOT NULL
+    vector BLOB NOT NULL,
+    offline INTEGER CHECK (offline IN (0, 1))
   );
   CREATE INDEX IF NOT EXISTS memories_specialist_success ON memories (specialist, success);
   CREATE INDEX IF NOT EXISTS memories_task_id ON memories (task_id);
 `;
+
+/**
+ * Files created before records were marked offline lack the column: add it, nullable, so their
+ * records read as provenance unknown (recalled by offline runs, never by live ones).
+ */
+function migrate(db: Database.Database): void {
+  const columns = db.prepare('PRAGMA table_info(memories)').all() as { name: string }[];
+  if (!columns.some((c) => c.name === 'offline')) db.exec('ALTER TABLE memories ADD COLUMN offline INTEGER CHECK (offline IN (0, 1))');
+}
 
 /** Turns driver errors (busy, disk full, corrupt file) into the taxonomy; ours pass through. */
 function storeError(action: string, file: string, err: unknown): PantheonError {
@@ -108,6 +119,7 @@ export class SqliteMemoryStore implements MemoryStore {
       // both record a different embedder.
       conn.transaction(() => {
         conn.exec(SCHEMA);
+        migrate(conn);
         const put = conn.prepare('INSERT OR IGNORE INTO memory_meta (key, value) VALUES (?, ?)');
         put.run('embedder_name', embedder.name);
         put.run('embedder_dimensions', String(embedder.dimensions));
@@ -140,12 +152,13 @@ export class SqliteMemoryStore implements MemoryStore {
       const info = this.db
         .prepare(
           `INSERT OR IGNORE INTO memories
-             (id, task_id, specialist, objective, approach, result, success, cost_usd, lessons, created_at, vector)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+             (id, task_id, specialist, objective, approach, result, success, cost_usd, lessons, created_at, vector, offline)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           valid.id, valid.taskId, valid.specialist, valid.objective, valid.approach, valid.result,
           valid.success ? 1 : 0, valid.costUsd, JSON.stringify(valid.lessons), valid.createdAt, vectorToBlob(vector),
+          valid.offline === undefined ? null : valid.offline ? 1 : 0,
         );
       return { stored: info.changes === 1 };
     });
@@ -173,6 +186,10 @@ export class SqliteMemoryStore implements MemoryStore {
       if (q.success !== undefined) {
         where.push('success = ?');
         params.push(q.success ? 1 : 0);
+      }
+      if (q.offline !== undefined) {
+        where.push('offline = ?');
+        params.push(q.offline ? 1 : 0);
       }
       const sql = `SELECT * FROM memories${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`;
       const hits: MemoryHit[] = [];
@@ -246,6 +263,7 @@ export class SqliteMemoryStore implements MemoryStore {
         costUsd: row.cost_usd,
         lessons,
         createdAt: row.created_at,
+        ...(row.offline === null || row.offline === undefined ? {} : { offline: row.offline === 1 }),
       },
       `${this.file} (id ${row.id})`,
     );

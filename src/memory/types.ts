@@ -22,6 +22,9 @@ export interface MemoryRecord {
   lessons: string[];
   /** ISO-8601 time. */
   createdAt: string;
+  /** True when the outcome came from the offline provider, false when from a live one; absent on
+   * records written before the mark (provenance unknown). Live runs recall only `false`. */
+  offline?: boolean;
 }
 
 /** A recalled record with its cosine similarity to the query, in [-1, 1]. */
@@ -39,6 +42,8 @@ export interface RecallQuery {
   specialist?: string;
   /** Only successes (true) or only failures (false). */
   success?: boolean;
+  /** Only records marked offline (true) or marked live (false); records without the mark match neither. */
+  offline?: boolean;
   /** Hits must score strictly above this; default 0. */
   minScore?: number;
 }

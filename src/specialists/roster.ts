@@ -21,6 +21,9 @@ export const SpecialistSchema = z.object({
   expected_duration_minutes: z.number().positive().max(24 * 60),
   max_output_tokens: z.number().int().min(64).max(8192).default(700),
   fallback: z.boolean().default(false),
+  /** Where this specialist goes when its provider has no API key while another has one (see
+   * src/llm/provider-modes.ts). Without it, such a worker refuses to start. */
+  fallback_model: z.strictObject({ provider: z.enum(['openai', 'anthropic']), model: z.string().min(1) }).optional(),
 });
 export type Specialist = z.infer<typeof SpecialistSchema>;
 
@@ -54,9 +57,30 @@ export function specialistProblems(specialist: Specialist): DefinitionProblem[] 
     if (!(err instanceof PantheonError && err.type === 'unknown_price')) throw err;
     problems.push({ field: 'model', message: `"${specialist.model}" has no pinned price in src/llm/prices.json` });
   }
+  if (specialist.fallback_model) problems.push(...modelProblems('fallback_model', specialist.fallback_model));
   const promptTokens = countTokens(specialist.system_prompt);
   if (promptTokens > MAX_PROMPT_TOKENS) problems.push({ field: 'system_prompt', message: `is ${promptTokens} tokens; the limit is ${MAX_PROMPT_TOKENS}` });
   return problems;
+}
+
+/** The fallback model is held to the same rules as `model`: a pinned price, served by its provider. */
+function modelProblems(field: string, ref: { provider: string; model: string }): DefinitionProblem[] {
+  try {
+    const price = priceOf(ref.model);
+    return price.provider === ref.provider ? [] : [{ field, message: `names provider ${ref.provider} but ${ref.model} is a ${price.provider} model` }];
+  } catch (err) {
+    if (!(err instanceof PantheonError && err.type === 'unknown_price')) throw err;
+    return [{ field, message: `model "${ref.model}" has no pinned price in src/llm/prices.json` }];
+  }
+}
+
+/** The same roster with each remapped specialist on its fallback model (a worker's provider plan). */
+export function remapRoster(roster: Roster, remaps: readonly { kind: string; name: string; to: { provider: 'openai' | 'anthropic'; model: string } }[]): Roster {
+  const moved = (s: Specialist): Specialist => {
+    const remap = remaps.find((r) => r.kind === 'specialist' && r.name === s.name);
+    return remap ? { ...s, provider: remap.to.provider, model: remap.to.model } : s;
+  };
+  return createRoster(roster.specialists.map(moved));
 }
 
 function fail(file: string, field: string, message: string): never {

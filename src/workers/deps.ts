@@ -1,14 +1,16 @@
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { DEFAULT_SYSTEM_MODELS, type ActivityDeps } from '../activities';
+import { SYSTEM_MODEL_FALLBACKS, type SystemModels } from '../activities/deps';
 import { createAlerter } from '../alerts/alerter';
 import { activityCallKeys, budgetAlertSink, createBudgetGate, createBudgetedLlmClient, loadLimits, type BudgetGate, type Limits } from '../budget';
 import type { PantheonConfig } from '../config/env';
-import { needsOfflineProvider } from '../config/env';
 import { loadFaultsFromEnv, startOfflineProvider, type OfflineProvider } from '../llm/offline';
 import { createConfiguredLlmClient } from '../llm/providers';
+import { describePlan, effectiveModel, planProviders, type ModelUser, type ProviderPlan } from '../llm/provider-modes';
+import { scopeMemoryToMode } from '../memory/mode-scoped';
 import { openMemoryStore } from '../memory/open-store';
-import { loadRoster } from '../specialists/roster';
+import { loadRoster, remapRoster, type Roster } from '../specialists/roster';
 import { createLiveRoster } from '../specialists/live-roster';
 import { godRosterFetcher } from './god-roster';
 
@@ -26,16 +28,55 @@ export interface WorkerDeps {
   close(): Promise<void>;
 }
 
+/** What the provider plan decided for this worker: the seed roster and system models as they will call. */
+export interface ProviderSetup {
+  plan: ProviderPlan;
+  roster: Roster;
+  models: SystemModels;
+}
+
+/**
+ * The start-up check, before the worker connects anywhere: loads the seed roster, decides each
+ * provider's mode (src/llm/provider-modes.ts) and logs it as the worker's first line. A specialist
+ * or system model whose provider has no key and no usable fallback stops the worker here, named.
+ */
+export function prepareProviders(config: PantheonConfig, logger: Logger, models: SystemModels = DEFAULT_SYSTEM_MODELS): ProviderSetup {
+  const seed = loadRoster(config.rosterDir);
+  const systemNames = Object.keys(models) as (keyof SystemModels)[];
+  const users: ModelUser[] = [
+    ...seed.specialists.map((s) => ({ kind: 'specialist' as const, name: s.name, provider: s.provider, model: s.model, fallback: s.fallback_model })),
+    ...systemNames.map((name) => ({ kind: 'system' as const, name, provider: models[name].provider, model: models[name].model, fallback: SYSTEM_MODEL_FALLBACKS[name] })),
+  ];
+  const plan = planProviders({
+    mode: config.llm.mode,
+    keys: { openai: Boolean(config.llm.openai.apiKey), anthropic: Boolean(config.llm.anthropic.apiKey) },
+    users,
+  });
+  const { fields, message } = describePlan(plan);
+  logger.info(fields, message);
+  const remapped = Object.fromEntries(
+    systemNames.map((name) => [name, { ...models[name], ...effectiveModel(plan, { kind: 'system', name, ...models[name] }) }]),
+  ) as unknown as SystemModels;
+  return { plan, roster: remapRoster(seed, plan.remaps), models: remapped };
+}
+
 /**
  * Builds what the activities need from the configuration. The roster and limits.yaml are loaded
- * first: a malformed file stops the worker before anything else starts. When some provider has no
- * API key and no PANTHEON_OFFLINE_URL is given, this process serves the offline provider itself.
+ * first: a malformed file stops the worker before anything else starts. When the offline provider
+ * answers (PANTHEON_LLM_MODE=offline, or auto with no key at all) and no PANTHEON_OFFLINE_URL is
+ * given, this process serves it itself.
  * Every LLM call goes through the budget ledger: reserve the worst case, call, settle.
  */
-export async function buildWorkerDeps(config: PantheonConfig, logger: Logger, client: Client): Promise<WorkerDeps> {
-  // The seed roster's files first: a malformed one stops the worker. Spawned specialists join from
+export async function buildWorkerDeps(
+  config: PantheonConfig,
+  logger: Logger,
+  client: Client,
+  setup: ProviderSetup = prepareProviders(config, logger),
+): Promise<WorkerDeps> {
+  const { plan, models } = setup;
+  // The seed roster (checked and remapped by prepareProviders). Spawned specialists join from
   // God's roster query while the worker runs.
-  const roster = createLiveRoster(loadRoster(config.rosterDir), godRosterFetcher(client, config.god.id), {
+  const roster = createLiveRoster(setup.roster, godRosterFetcher(client, config.god.id), {
     ttlMs: ROSTER_TTL_MS,
     warn: (message, details) => logger.warn(details, message),
   });
@@ -43,21 +84,21 @@ export async function buildWorkerDeps(config: PantheonConfig, logger: Logger, cl
   const alerter = createAlerter({ logger, webhookUrl: config.alertWebhookUrl });
   const gate = createBudgetGate({ client, taskQueue: config.temporal.budgetTaskQueue, limits, ledgerId: config.budget.ledgerId, onAlert: budgetAlertSink(alerter) });
   let offline: OfflineProvider | undefined;
-  if (needsOfflineProvider(config) && !config.llm.offlineUrl) {
+  if (plan.offline && !config.llm.offlineUrl) {
     offline = await startOfflineProvider({ port: 0, latencyMs: config.llm.offlineLatencyMs, faults: loadFaultsFromEnv() });
     config = { ...config, llm: { ...config.llm, offlineUrl: offline.url } };
-    logger.info({ url: offline.url }, 'offline LLM provider started (no API key set)');
+    logger.info({ url: offline.url }, `offline LLM provider started (PANTHEON_LLM_MODE=${config.llm.mode})`);
   }
-  const llm = createBudgetedLlmClient(createConfiguredLlmClient(config), gate, activityCallKeys(), {
+  const llm = createBudgetedLlmClient(createConfiguredLlmClient(config, plan), gate, activityCallKeys(), {
     onLedgerError: (err) => logger.error({ error: String(err) }, 'budget ledger settle failed; the reservation will expire at its worst case'),
   });
-  const memory = await openMemoryStore(config.memory);
+  const memory = scopeMemoryToMode(await openMemoryStore(config.memory), plan.offline);
   logger.info(
-    { specialists: roster.specialists.map((s) => s.name), memory: config.memory.kind, llmMode: config.llm.mode, ledger: gate.ledgerId },
+    { specialists: roster.specialists.map((s) => s.name), memory: config.memory.kind, llmMode: config.llm.mode, providers: plan.providers, ledger: gate.ledgerId },
     'worker dependencies ready',
   );
   return {
-    deps: { llm, roster, memory, models: DEFAULT_SYSTEM_MODELS, alerter, bills: gate },
+    deps: { llm, roster, memory, models, alerter, bills: gate },
     config,
     gate,
     limits,

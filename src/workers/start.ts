@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { connectClient } from '../client/connection';
 import { ensureSweeperSchedule } from '../client/sweeper-schedule';
 import type { PantheonConfig } from '../config/env';
-import { buildWorkerDeps, type WorkerDeps } from './deps';
+import { buildWorkerDeps, prepareProviders, type WorkerDeps } from './deps';
 import { createLedgerWorker, runWorkersInOrder } from './ledger-worker';
 import { createTaskWorker } from './task-worker';
 import { limitsDrift } from '../budget/limits';
@@ -36,9 +36,11 @@ export interface RunningWorkers {
  * while they run: the budget gate and the sweeper use it.
  */
 export async function startWorkers(config: PantheonConfig, logger: Logger): Promise<RunningWorkers> {
+  // First: the provider modes, logged, or a refusal before anything connects.
+  const providers = prepareProviders(config, logger);
   const address = config.temporal.address ?? 'localhost:7233';
   const { client, close: closeClient } = await connectClient(config);
-  const built = await buildWorkerDeps(config, logger, client);
+  const built = await buildWorkerDeps(config, logger, client, providers);
   const connection = await NativeConnection.connect({ address });
   const schedule = await ensureSweeperSchedule(client, { taskQueue: config.temporal.taskQueue, ...config.sweeper });
   logger.info({ schedule, ...config.sweeper }, 'stale-task sweeper schedule ready');

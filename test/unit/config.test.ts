@@ -146,27 +146,20 @@ describe('needsOfflineProvider', () => {
     expect(needsOfflineProvider(loadConfig({ PANTHEON_LLM_MODE: 'live' }))).toBe(false);
   });
 
-  it('is true in auto mode unless both keys are set', () => {
+  it('is true in auto mode only when no key is set at all', () => {
     expect(needsOfflineProvider(loadConfig({}))).toBe(true);
-    expect(needsOfflineProvider(loadConfig({ OPENAI_API_KEY: 'k' }))).toBe(true);
+    expect(needsOfflineProvider(loadConfig({ OPENAI_API_KEY: 'k' }))).toBe(false);
     expect(needsOfflineProvider(loadConfig({ OPENAI_API_KEY: 'k', ANTHROPIC_API_KEY: 'k' }))).toBe(false);
   });
 });
 
+// The full table of modes, keys and remaps is in provider-modes.test.ts; these check the targets.
 describe('resolveProviderTargets', () => {
-  it('in auto mode with only OPENAI_API_KEY, sends openai live and anthropic offline', () => {
+  it('in auto mode with only OPENAI_API_KEY, sends openai live and disables anthropic (never offline)', () => {
     const targets = resolveProviderTargets(loadConfig({ OPENAI_API_KEY: 'sk-live-openai', PANTHEON_OFFLINE_URL: OFFLINE_URL }));
     expect(targets).toEqual({
-      openai: { apiKey: 'sk-live-openai', baseURL: undefined, offline: false },
-      anthropic: { apiKey: 'offline', baseURL: OFFLINE_URL, offline: true },
-    });
-  });
-
-  it('in auto mode with only ANTHROPIC_API_KEY, sends anthropic live and openai offline', () => {
-    const targets = resolveProviderTargets(loadConfig({ ANTHROPIC_API_KEY: 'sk-ant-live', PANTHEON_OFFLINE_URL: OFFLINE_URL }));
-    expect(targets).toEqual({
-      openai: { apiKey: 'offline', baseURL: OFFLINE_URL, offline: true },
-      anthropic: { apiKey: 'sk-ant-live', baseURL: undefined, offline: false },
+      openai: { status: 'live', apiKey: 'sk-live-openai', baseURL: undefined },
+      anthropic: { status: 'disabled' },
     });
   });
 
@@ -175,46 +168,15 @@ describe('resolveProviderTargets', () => {
       loadConfig({ OPENAI_API_KEY: 'sk-o', ANTHROPIC_API_KEY: 'sk-a', ANTHROPIC_BASE_URL: 'https://anthropic.proxy.example.com' }),
     );
     expect(targets).toEqual({
-      openai: { apiKey: 'sk-o', baseURL: undefined, offline: false },
-      anthropic: { apiKey: 'sk-a', baseURL: 'https://anthropic.proxy.example.com', offline: false },
+      openai: { status: 'live', apiKey: 'sk-o', baseURL: undefined },
+      anthropic: { status: 'live', apiKey: 'sk-a', baseURL: 'https://anthropic.proxy.example.com' },
     });
   });
 
   it('in auto mode with no key, sends both offline', () => {
     expect(resolveProviderTargets(loadConfig({ PANTHEON_OFFLINE_URL: OFFLINE_URL }))).toEqual({
-      openai: { apiKey: 'offline', baseURL: OFFLINE_URL, offline: true },
-      anthropic: { apiKey: 'offline', baseURL: OFFLINE_URL, offline: true },
-    });
-  });
-
-  it('in auto mode, requires PANTHEON_OFFLINE_URL for a provider without a key', () => {
-    expectNamesVariable(
-      configError(() => resolveProviderTargets(loadConfig({ OPENAI_API_KEY: 'sk-live-openai' }))),
-      'PANTHEON_OFFLINE_URL',
-      'required when a provider has no API key',
-    );
-  });
-
-  it('in live mode, requires OPENAI_API_KEY, naming it', () => {
-    expectNamesVariable(
-      configError(() => resolveProviderTargets(loadConfig({ PANTHEON_LLM_MODE: 'live', ANTHROPIC_API_KEY: 'sk-a', PANTHEON_OFFLINE_URL: OFFLINE_URL }))),
-      'OPENAI_API_KEY',
-      'required when PANTHEON_LLM_MODE=live',
-    );
-  });
-
-  it('in live mode, requires ANTHROPIC_API_KEY, naming it', () => {
-    expectNamesVariable(
-      configError(() => resolveProviderTargets(loadConfig({ PANTHEON_LLM_MODE: 'live', OPENAI_API_KEY: 'sk-o', PANTHEON_OFFLINE_URL: OFFLINE_URL }))),
-      'ANTHROPIC_API_KEY',
-      'required when PANTHEON_LLM_MODE=live',
-    );
-  });
-
-  it('in live mode with both keys, sends both live', () => {
-    expect(resolveProviderTargets(loadConfig({ PANTHEON_LLM_MODE: 'live', OPENAI_API_KEY: 'sk-o', ANTHROPIC_API_KEY: 'sk-a' }))).toEqual({
-      openai: { apiKey: 'sk-o', baseURL: undefined, offline: false },
-      anthropic: { apiKey: 'sk-a', baseURL: undefined, offline: false },
+      openai: { status: 'offline', apiKey: 'offline', baseURL: OFFLINE_URL },
+      anthropic: { status: 'offline', apiKey: 'offline', baseURL: OFFLINE_URL },
     });
   });
 
@@ -224,8 +186,8 @@ describe('resolveProviderTargets', () => {
         loadConfig({ PANTHEON_LLM_MODE: 'offline', OPENAI_API_KEY: 'sk-o', ANTHROPIC_API_KEY: 'sk-a', PANTHEON_OFFLINE_URL: OFFLINE_URL }),
       ),
     ).toEqual({
-      openai: { apiKey: 'offline', baseURL: OFFLINE_URL, offline: true },
-      anthropic: { apiKey: 'offline', baseURL: OFFLINE_URL, offline: true },
+      openai: { status: 'offline', apiKey: 'offline', baseURL: OFFLINE_URL },
+      anthropic: { status: 'offline', apiKey: 'offline', baseURL: OFFLINE_URL },
     });
   });
 
@@ -233,7 +195,14 @@ describe('resolveProviderTargets', () => {
     expectNamesVariable(
       configError(() => resolveProviderTargets(loadConfig({ PANTHEON_LLM_MODE: 'offline', OPENAI_API_KEY: 'sk-o', ANTHROPIC_API_KEY: 'sk-a' }))),
       'PANTHEON_OFFLINE_URL',
-      'required when a provider has no API key',
+      'required when the offline provider answers',
     );
+  });
+
+  it('in live mode with both keys, sends both live', () => {
+    expect(resolveProviderTargets(loadConfig({ PANTHEON_LLM_MODE: 'live', OPENAI_API_KEY: 'sk-o', ANTHROPIC_API_KEY: 'sk-a' }))).toEqual({
+      openai: { status: 'live', apiKey: 'sk-o', baseURL: undefined },
+      anthropic: { status: 'live', apiKey: 'sk-a', baseURL: undefined },
+    });
   });
 });

@@ -96,7 +96,7 @@ describe('QdrantMemoryStore (against a fake client)', () => {
     const fake = new FakeQdrant();
     await open(fake);
     expect(fake.collection).toEqual({ size: 384, distance: 'Cosine' });
-    expect(fake.indexes).toEqual(['specialist:keyword', 'success:bool', 'taskId:keyword']);
+    expect(fake.indexes).toEqual(['specialist:keyword', 'success:bool', 'taskId:keyword', 'offline:bool']);
   });
 
   it('tolerates a concurrent creator but surfaces other creation errors', async () => {

@@ -1,0 +1,20 @@
+import type { MemoryStore } from './types';
+
+/**
+ * The memory a worker sees under its provider plan (src/llm/provider-modes.ts). An offline worker
+ * marks every record it writes `offline: true`; a live worker marks its records `offline: false`
+ * and recalls only those, so a canned answer never becomes a lesson a live run learns from.
+ * Offline workers recall everything: the demo learns from its own outcomes.
+ *
+ * @example
+ *   const memory = scopeMemoryToMode(await openMemoryStore(config.memory), plan.offline);
+ */
+export function scopeMemoryToMode(store: MemoryStore, offline: boolean): MemoryStore {
+  return {
+    put: (record) => store.put({ ...record, offline }),
+    get: (id) => store.get(id),
+    recall: (query) => store.recall(offline ? query : { ...query, offline: false }),
+    count: (filter) => store.count(filter),
+    close: () => store.close(),
+  };
+}
