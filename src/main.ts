@@ -34,7 +34,7 @@ async function main(): Promise<void> {
   };
   try {
     const { client, built, running, close } = await startWorkers(config, logger);
-    if (built.offline) console.log(`offline LLM provider at ${built.offline.url} (PANTHEON_LLM_MODE=${config.llm.mode}${config.llm.mode === "auto" ? ", no API key set" : ""})`);
+    if (built.offline) console.log(`offline LLM provider at ${built.offline.url} (PANTHEON_LLM_MODE=${config.llm.mode}${config.llm.mode === 'auto' ? ', no API key set' : ''})`);
 
     const batch = `demo-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}`;
     const { taskQueue } = config.temporal;
