@@ -85,14 +85,25 @@ async function iterate(llm: LlmClient, specialist: Specialist, input: RunSpecial
     }
     state.costUsd += answer.costUsd;
     state.tokens += totalTokens(answer.usage);
-    // Billed even if the answer is unusable: a retry resuming from this heartbeat keeps the cost.
+    let step: SpecialistStep | undefined;
+    let unusable: unknown;
+    try {
+      step = parseStructured(answer, SpecialistStep, specialist.name);
+    } catch (err) {
+      unusable = err;
+    }
+    if (step) {
+      state.iteration += 1;
+      state.promptTokens.push(countPromptTokens(system, messages));
+      state.lastNote = step.note;
+      state.history.push({ role: 'assistant', content: JSON.stringify(step) }, { role: 'user', content: CONTINUE_MESSAGE });
+    }
+    // One checkpoint per iteration, recorded before the next call is paid for: the SDK sends a
+    // heartbeat at once unless one went out within the throttle (HEARTBEAT_THROTTLE_MS), so a
+    // second heartbeat here would wait out the throttle and a crash meanwhile would lose this
+    // iteration. An unusable answer is checkpointed too: a retry keeps its cost.
     ctx.heartbeat(state);
-    const step = parseStructured(answer, SpecialistStep, specialist.name);
-    state.iteration += 1;
-    state.promptTokens.push(countPromptTokens(system, messages));
-    state.lastNote = step.note;
-    state.history.push({ role: 'assistant', content: JSON.stringify(step) }, { role: 'user', content: CONTINUE_MESSAGE });
-    ctx.heartbeat(state);
+    if (!step) throw unusable;
     log.debug('specialist iteration', { taskId, specialist: specialist.name, iteration: state.iteration, step: step.step, of: step.of });
     if (step.status === 'done') return result('done', step.result ?? step.note);
   }

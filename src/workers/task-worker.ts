@@ -6,6 +6,7 @@ import { createSweeperActivities } from '../activities/sweeper';
 import { createGodActivities } from '../activities/god';
 import { createGodWatchdogActivities } from '../activities/ensure-god';
 import { createRunwayActivities, type RunwayDeps } from '../activities/runway';
+import { HEARTBEAT_THROTTLE_MS } from '../activities/heartbeat';
 
 export interface TaskWorkerOptions {
   connection: NativeConnection;
@@ -43,5 +44,7 @@ export function createTaskWorker(options: TaskWorkerOptions): Promise<Worker> {
     // In-flight LLM calls get this long to finish on Ctrl-C before their activities are abandoned
     // to the retry policy (another worker picks them up).
     shutdownGraceTime: '20s',
+    // A specialist's per-iteration checkpoint must reach the server within a second, not 12 s.
+    maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE_MS,
   });
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { startTask } from '../../src/client/submit-task';
 import { SWEEPER_SCHEDULE_ID } from '../../src/client/sweeper-schedule';
-import { startOfflineProvider, type OfflineProvider } from '../../src/llm/offline';
+import { startOfflineProvider, type CallRecord, type OfflineProvider } from '../../src/llm/offline';
 import { openMemoryStore } from '../../src/memory/open-store';
 import { TaskInputSchema } from '../../src/tasks/task-input';
 import { budgetQuery } from '../../src/workflows/budget-ledger-defs';
@@ -15,9 +15,18 @@ import { billed } from '../support/billed';
 /**
  * A worker process is killed with SIGKILL while 30+ tasks are in flight; a new worker starts.
  * Heartbeat timeouts move the dead worker's activities to the new one: every task ends, none is
- * lost, and no memory record is written twice.
+ * lost, no memory record is written twice, and each specialist run resumes from its last
+ * checkpointed iteration instead of paying again for the ones it finished.
  */
 const TASKS = 32;
+/** Work items per task; the offline specialist takes one step per item plus a final one. */
+const ITEMS = ['created_at', 'customer_id', 'status', 'region'];
+const STEPS = ITEMS.length + 1;
+/** Iterations each run has finished (and checkpointed) before the kill, so a restart would show. */
+const DONE_BEFORE_KILL = 3;
+// Longer than the worker's heartbeat throttle (1 s): each checkpoint then leaves the worker at
+// once, so a kill at any moment finds the previous iteration on the server.
+const LATENCY_MS = 1_200;
 let provider: OfflineProvider;
 let connection: Connection;
 let client: Client;
@@ -38,6 +47,16 @@ function startWorkerProcess(): ChildProcess {
   return child;
 }
 
+/** The provider's own log of specialist calls, by the task header each call carried. */
+function specialistCallsByTask(): Map<string, CallRecord[]> {
+  const byTask = new Map<string, CallRecord[]>();
+  for (const call of provider.calls()) {
+    if (call.purpose !== 'specialist' || call.task === null) continue;
+    byTask.set(call.task, [...(byTask.get(call.task) ?? []), call]);
+  }
+  return byTask;
+}
+
 async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
@@ -47,7 +66,7 @@ async function until(check: () => boolean, timeoutMs: number, what: string): Pro
 }
 
 beforeAll(async () => {
-  provider = await startOfflineProvider({ port: 0, latencyMs: 250 });
+  provider = await startOfflineProvider({ port: 0, latencyMs: LATENCY_MS });
   connection = await Connection.connect({ address: testAddress() });
   client = new Client({ connection });
 });
@@ -63,24 +82,27 @@ afterAll(async () => {
 });
 
 it('survives a worker killed with SIGKILL mid-run: every task ends, none is lost, no memory record is duplicated', async () => {
+  const started = Date.now();
   const first = startWorkerProcess();
   const handles = await Promise.all(
     Array.from({ length: TASKS }, (_, i) =>
       startTask(
         client,
         taskQueue,
-        TaskInputSchema.parse({ objective: `Add these indexes to the Postgres table shard_${i}:\n- created_at\n- customer_id\n- status` }),
+        TaskInputSchema.parse({ objective: `Add these indexes to the Postgres table shard_${i}:\n${ITEMS.map((c) => `- ${c}`).join('\n')}` }),
         `${taskQueue}-task-${i}`,
       ),
     ),
   );
-  // Kill the worker once most tasks are mid-run: some specialist calls made, none finished.
-  await until(() => new Set(provider.calls().filter((c) => c.purpose === 'specialist').map((c) => c.task)).size >= 30, 90_000, '30 tasks in flight');
+  // Kill the worker once most tasks are mid-run, several iterations into their specialist's loop.
+  await until(() => [...specialistCallsByTask().values()].filter((calls) => calls.length > DONE_BEFORE_KILL).length >= 30, 90_000, '30 tasks mid-run');
   await kill(first);
   const callsAtKill = provider.calls().length;
+  const killedAt = Date.now();
 
   startWorkerProcess();
   const outcomes = (await Promise.all(handles.map((h) => h.result()))) as TaskOutcome[];
+  console.info(`SIGKILL ${((killedAt - started) / 1000).toFixed(1)} s after the first worker started; all tasks ended ${((Date.now() - killedAt) / 1000).toFixed(1)} s later`);
 
   expect(provider.calls().length).toBeGreaterThan(callsAtKill);
   expect(outcomes).toHaveLength(TASKS);
@@ -112,4 +134,25 @@ it('reconciles one bill after the kill: the tasks\' costs add up to the ledger, 
   // A call's worst case here is about $0.001; an unexplained excess would mean double charging.
   expect(ledger.settledUsd - provider_).toBeLessThanOrEqual(diedInFlight * 0.005 + 1e-9);
   console.info(`after SIGKILL: tasks $${tasksTotal.toFixed(6)}, ledger $${ledger.settledUsd.toFixed(6)}, provider $${provider_.toFixed(6)}, ${diedInFlight} calls died in flight`);
+});
+
+it('resumes each specialist run from its last iteration: the provider saw no iteration paid twice beyond the one in flight', async () => {
+  const outcomes = (await Promise.all(Array.from({ length: TASKS }, (_, i) => client.workflow.getHandle(`${taskQueue}-task-${i}`).result()))) as TaskOutcome[];
+  const byTask = specialistCallsByTask();
+  let repaid = 0;
+  const overpaid: string[] = [];
+  for (const o of outcomes) {
+    const calls = byTask.get(o.taskId) ?? [];
+    // An iteration's prompt is the task plus the history so far, which grows by one step each
+    // iteration (no compression within STEPS): its size, as the provider metered it, names the
+    // iteration. The same size twice is the same iteration paid twice.
+    const paid = new Map<number, number>();
+    for (const c of calls) paid.set(c.inputTokens, (paid.get(c.inputTokens) ?? 0) + 1);
+    const again = calls.length - paid.size;
+    // The kill may cost a run the one call it had in flight, never an iteration it had finished.
+    if (paid.size !== STEPS || again > 1) overpaid.push(`${o.taskId}: ${paid.size} iterations, ${calls.length} calls (${[...paid.values()].join(' ')})`);
+    repaid += again;
+  }
+  expect(overpaid).toEqual([]);
+  console.info(`after SIGKILL: ${repaid} of ${TASKS} runs paid again for the call they had in flight, none for a finished iteration`);
 });
