@@ -281,7 +281,7 @@ async function runTask(input: unknown): Promise<TaskOutcome> {
 
   /**
    * The ledger's bill for the task, asked once every activity is over: it holds what the task's
-   * own books can miss (iterations re-paid after a killed worker, calls that died in flight and
+   * own books can miss (a call re-paid after a killed worker, calls that died in flight and
    * were charged at their worst case). The task reports the larger of the two, so its cost, the
    * ledger's spend and the provider's bill agree. A ledger that cannot answer never blocks the end.
    */
