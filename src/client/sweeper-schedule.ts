@@ -3,34 +3,58 @@ import type { Duration } from '@temporalio/common';
 import type { StalePolicy } from '../activities/types';
 import type { staleTaskSweeper } from '../workflows';
 
+/** The default task queue's sweeper keeps the id it always had, so upgrading adds no Schedule. */
 export const SWEEPER_SCHEDULE_ID = 'pantheon-stale-sweeper';
+export const DEFAULT_TASK_QUEUE = 'pantheon-tasks';
+
+/**
+ * The sweeper Schedule of one task queue. Each queue has its own, so a worker only ever creates
+ * or updates the one that sweeps its own queue and never re-points another queue's sweeper.
+ *
+ * @example sweeperScheduleId('pantheon-tasks') // 'pantheon-stale-sweeper'
+ * @example sweeperScheduleId('research')       // 'pantheon-stale-sweeper-research'
+ */
+export function sweeperScheduleId(taskQueue: string): string {
+  return taskQueue === DEFAULT_TASK_QUEUE ? SWEEPER_SCHEDULE_ID : `${SWEEPER_SCHEDULE_ID}-${taskQueue}`;
+}
 
 export interface SweeperScheduleConfig {
   taskQueue: string;
   /** A Temporal duration such as '15m'. */
   every: string;
   policy: StalePolicy;
+  /** @default sweeperScheduleId(taskQueue) */
   scheduleId?: string;
+  /**
+   * How long one sweep may stay open before the server times it out; a sweep takes seconds, so
+   * this only ends runs that cannot run (no worker polls their queue).
+   * @default every
+   */
+  runTimeout?: string;
 }
 
 function options(config: SweeperScheduleConfig): ScheduleOptions {
   return {
-    scheduleId: config.scheduleId ?? SWEEPER_SCHEDULE_ID,
+    scheduleId: config.scheduleId ?? sweeperScheduleId(config.taskQueue),
     spec: { intervals: [{ every: config.every as Duration }] },
     action: {
       type: 'startWorkflow',
       workflowType: 'staleTaskSweeper' satisfies (typeof staleTaskSweeper)['name'],
       taskQueue: config.taskQueue,
       args: [{ policy: config.policy, taskQueue: config.taskQueue }],
+      // With overlap SKIP a run that never ends (no worker on its queue) would skip every later
+      // sweep; the server's timeout closes it, and the buffered start below runs right after.
+      workflowExecutionTimeout: (config.runTimeout ?? config.every) as Duration,
     },
-    // A sweep that overlaps the previous one would only repeat its work.
-    policies: { overlap: 'SKIP', catchupWindow: '1m' },
+    // One start waits behind a running sweep (a timeout that lands at the next tick still lets
+    // that tick run); more would only repeat its work.
+    policies: { overlap: 'BUFFER_ONE', catchupWindow: '1m' },
   };
 }
 
 /**
- * Creates the sweeper's Schedule, or brings an existing one in line with the configuration; safe
- * to call at every start-up, from any number of workers.
+ * Creates the task queue's sweeper Schedule, or brings it in line with the configuration; safe to
+ * call at every start-up, from any number of workers of that queue.
  */
 export async function ensureSweeperSchedule(client: Client, config: SweeperScheduleConfig): Promise<'created' | 'updated'> {
   const wanted = options(config);

@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { connectClient } from '../client/connection';
-import { ensureSweeperSchedule } from '../client/sweeper-schedule';
+import { ensureSweeperSchedule, sweeperScheduleId } from '../client/sweeper-schedule';
 import type { PantheonConfig } from '../config/env';
 import { buildWorkerDeps, prepareProviders, type WorkerDeps } from './deps';
 import { createLedgerWorker, runWorkersInOrder } from './ledger-worker';
@@ -42,8 +42,9 @@ export async function startWorkers(config: PantheonConfig, logger: Logger): Prom
   const { client, close: closeClient } = await connectClient(config);
   const built = await buildWorkerDeps(config, logger, client, providers);
   const connection = await NativeConnection.connect({ address });
+  // This queue's own sweeper: workers of other queues have theirs, and never touch this one.
   const schedule = await ensureSweeperSchedule(client, { taskQueue: config.temporal.taskQueue, ...config.sweeper });
-  logger.info({ schedule, ...config.sweeper }, 'stale-task sweeper schedule ready');
+  logger.info({ schedule, scheduleId: sweeperScheduleId(config.temporal.taskQueue), ...config.sweeper }, 'stale-task sweeper schedule ready');
   const { namespace, taskQueue, budgetTaskQueue } = config.temporal;
   const workflowBundle = config.workflowBundlePath ? { codePath: config.workflowBundlePath } : undefined;
   const dataConverter = dataConverterFor(config.codec.keys);

@@ -12,7 +12,7 @@ import { limitsWith } from '../support/limits';
 import { startHarness, testAddress, type Harness } from '../support/harness';
 import { billed } from '../support/billed';
 import { killWorkerProcess, spawnWorkerProcess } from '../support/worker-process';
-import { SWEEPER_SCHEDULE_ID } from '../../src/client/sweeper-schedule';
+import { sweeperScheduleId } from '../../src/client/sweeper-schedule';
 import { temporal } from '@temporalio/proto';
 
 function limits(overrides: Partial<Limits>, breaker: Partial<Limits['circuitBreaker']> = {}): Limits {
@@ -150,7 +150,7 @@ describe('hard limits under concurrency', () => {
     } finally {
       await killWorkerProcess(second);
       // The worker process made the stale-task sweeper's Schedule for this queue; nothing else uses it.
-      await h.client.schedule.getHandle(SWEEPER_SCHEDULE_ID).delete().catch(() => undefined);
+      await h.client.schedule.getHandle(sweeperScheduleId(h.taskQueue)).delete().catch(() => undefined);
       await h.stop();
     }
   });

@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { startTask } from '../../src/client/submit-task';
-import { SWEEPER_SCHEDULE_ID } from '../../src/client/sweeper-schedule';
+import { sweeperScheduleId } from '../../src/client/sweeper-schedule';
 import { startOfflineProvider, type CallRecord, type OfflineProvider } from '../../src/llm/offline';
 import { openMemoryStore } from '../../src/memory/open-store';
 import { TaskInputSchema } from '../../src/tasks/task-input';
@@ -75,7 +75,7 @@ const kill = killWorkerProcess;
 
 afterAll(async () => {
   await Promise.all(children.map(kill));
-  await client.schedule.getHandle(SWEEPER_SCHEDULE_ID).delete().catch(() => undefined);
+  await client.schedule.getHandle(sweeperScheduleId(taskQueue)).delete().catch(() => undefined);
   await client.workflow.getHandle(ledgerId).terminate('test over').catch(() => undefined);
   await connection?.close();
   await provider?.close();
