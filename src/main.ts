@@ -12,6 +12,7 @@ import { printSummary } from './demo/progress';
 import { submitTaskUpdate } from './workflows/god-api';
 import { createLogger } from './logging/logger';
 import { temporalLoggerFor } from './logging/temporal-logger';
+import { metricsRuntimeOptions } from './metrics/runtime';
 import { ensureTemporal } from './runtime/temporal';
 import { startWorkers } from './workers/start';
 
@@ -24,7 +25,9 @@ async function main(): Promise<void> {
   const base = loadConfig({ PANTHEON_OFFLINE_LATENCY_MS: '150', ...process.env });
   const logger = createLogger({ ...base.log, level: process.env.LOG_LEVEL ?? 'error' });
   // Shutdown order is ours (runWorkersInOrder): the task worker drains first, then the ledger.
-  Runtime.install({ logger: temporalLoggerFor(logger), shutdownSignals: [] });
+  // Opt-in (PANTHEON_METRICS_ADDRESS): the SDK's and Pantheon's metrics at http://ADDRESS/metrics.
+  Runtime.install({ logger: temporalLoggerFor(logger), shutdownSignals: [], ...metricsRuntimeOptions(base.metrics.address) });
+  if (base.metrics.address) console.log(`Prometheus metrics at http://${base.metrics.address}/metrics`);
 
   console.log(base.temporal.address ? `using Temporal at ${base.temporal.address}` : 'starting a local Temporal dev server…');
   const temporal = await ensureTemporal({ address: base.temporal.address, namespace: base.temporal.namespace });

@@ -2,6 +2,7 @@ import { provedUnbilled } from '../errors';
 import { totalTokens } from '../llm/usage';
 import type { ChatRequest, ChatResult, LlmClient } from '../llm/types';
 import type { BudgetGate, GrantedReservation } from './gate';
+import { recordLlmCall } from '../metrics/record';
 
 /**
  * An LlmClient whose every call is reserve (worst case) → call → settle (actual), invariant 2.
@@ -31,6 +32,8 @@ export function createBudgetedLlmClient(
   return {
     async complete(request: ChatRequest, signal?: AbortSignal): Promise<ChatResult> {
       const reservation = await gate.reserve(request, keyFor(request));
+      // Metrics count what the ledger is told: the actual spend, or the worst case of a call that may have been billed.
+      const sample = { specialist: request.agent ?? request.purpose, model: request.model };
       let result: ChatResult;
       try {
         result = await inner.complete(request, signal);
@@ -38,11 +41,14 @@ export function createBudgetedLlmClient(
         // Fail closed: only a failure that proves nothing was billed (an HTTP error status, or no
         // request sent) hands its reservation back. An abort, a timeout, a reset, an answer
         // without usage or anything unrecognised may have been billed: it costs the worst case held.
-        if (provedUnbilled(err)) await quietly('release', reservation, () => gate.release(reservation.id));
+        const unbilled = provedUnbilled(err);
+        if (unbilled) await quietly('release', reservation, () => gate.release(reservation.id));
         else await quietly('settle', reservation, () => gate.settle(reservation.id, { usd: reservation.usd, tokens: reservation.tokens }));
+        recordLlmCall({ ...sample, outcome: 'error', usd: unbilled ? 0 : reservation.usd, tokens: unbilled ? 0 : reservation.tokens });
         throw err;
       }
       await quietly('settle', reservation, () => gate.settle(reservation.id, { usd: result.costUsd, tokens: totalTokens(result.usage) }));
+      recordLlmCall({ ...sample, outcome: 'ok', usd: result.costUsd, tokens: totalTokens(result.usage) });
       return result;
     },
   };

@@ -35,6 +35,7 @@ import type { Lane } from './lanes';
 import type { TaskBill } from './ledger-close';
 import type { BudgetSnapshot, LaneSnapshot } from './snapshot';
 import { TimingStats, type GateOp, type GateTiming, type OpStats } from './timing';
+import { recordBreaker, recordLedgerRoundTrip } from '../metrics/record';
 
 /**
  * The budget gate: how activities talk to the one ledger. Any number of worker processes on any
@@ -144,7 +145,11 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
   // Tasks end in bursts (a batch cancelled, a cap reached): closes share the same few slots.
   const closes = new Batcher<CloseTaskInput, TaskBill>((batch) => ledger.update(closeTaskBatchUpdate, batch), slots, MAX_BATCH);
   const stats = new TimingStats();
-  const report = (alerts: Alert[]) => alerts.forEach((a) => onAlert?.(a));
+  const report = (alerts: Alert[]) =>
+    alerts.forEach((a) => {
+      if (a.kind === 'breaker_open') recordBreaker(true);
+      onAlert?.(a);
+    });
 
   async function timed<T>(op: GateOp, body: () => Promise<T>, outcomeOf: (r: T) => GateTiming['outcome']): Promise<T> {
     const t0 = performance.now();
@@ -156,6 +161,7 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
     } finally {
       const timing = { op, ms: performance.now() - t0, outcome };
       stats.record(timing);
+      recordLedgerRoundTrip(timing);
       onTiming?.(timing);
     }
   }
@@ -164,6 +170,8 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
     const input = checked(ReserveInputSchema, raw);
     const result = await timed('reserve', () => reserves.submit(input), (r) => (r.granted ? 'granted' : 'denied'));
     report(result.alerts);
+    // What this worker last heard from the ledger: a grant means the breaker let it through.
+    if (result.granted || result.type === 'breaker_open') recordBreaker(!result.granted);
     if (!result.granted) throw denialError(result);
     if (result.status !== 'reserved') {
       // Reusing a key whose call already finished would let a second call through unaccounted.

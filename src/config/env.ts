@@ -52,6 +52,8 @@ const Env = z.object({
   PANTHEON_CODEC_PORT: z.coerce.number().int().min(0).max(65535).default(8888),
   /** Browser origins the codec server answers (comma-separated); default the Web UI's (TEMPORAL_UI_URL). */
   PANTHEON_CODEC_CORS_ORIGINS: z.string().min(1).optional(),
+  /** Opt-in Prometheus endpoint of worker processes, host:port (e.g. 127.0.0.1:9464); scraped at /metrics. */
+  PANTHEON_METRICS_ADDRESS: z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^\s:/]+):\d{1,5}$/, 'must be host:port, such as 127.0.0.1:9464 or 0.0.0.0:9464').optional(),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   PANTHEON_LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
 });
@@ -77,6 +79,8 @@ export interface PantheonConfig {
   sweeper: { every: string; policy: 'flag' | 'requeue' | 'cancel' };
   /** Payload encryption: `keys` undefined means payloads stay plaintext. */
   codec: { keys?: CodecKeyring; host: string; port: number; corsOrigins: string[] };
+  /** The Runtime's Prometheus endpoint (host:port); undefined: no metrics endpoint. */
+  metrics: { address?: string };
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): PantheonConfig {
@@ -126,6 +130,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PantheonConfig
       port: e.PANTHEON_CODEC_PORT,
       corsOrigins: e.PANTHEON_CODEC_CORS_ORIGINS?.split(',').map((o) => o.trim()).filter(Boolean) ?? [new URL(uiUrl).origin],
     },
+    metrics: { address: e.PANTHEON_METRICS_ADDRESS },
     log: { level: e.LOG_LEVEL, pretty: (e.PANTHEON_LOG_FORMAT ?? (process.stdout.isTTY ? 'pretty' : 'json')) === 'pretty' },
   };
 }

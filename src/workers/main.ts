@@ -3,6 +3,7 @@ import { exitOnError } from '../client/exit';
 import { loadConfig } from '../config/env';
 import { createLogger } from '../logging/logger';
 import { temporalLoggerFor } from '../logging/temporal-logger';
+import { metricsRuntimeOptions } from '../metrics/runtime';
 import { startWorkers } from './start';
 
 /**
@@ -13,7 +14,9 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.log);
   // Shutdown order is ours (runWorkersInOrder): the task worker drains first, then the ledger.
-  Runtime.install({ logger: temporalLoggerFor(logger), shutdownSignals: [] });
+  // Opt-in (PANTHEON_METRICS_ADDRESS): the SDK's and Pantheon's metrics at http://ADDRESS/metrics.
+  Runtime.install({ logger: temporalLoggerFor(logger), shutdownSignals: [], ...metricsRuntimeOptions(config.metrics.address) });
+  if (config.metrics.address) logger.info({ address: config.metrics.address }, `Prometheus metrics at http://${config.metrics.address}/metrics`);
   const workers = await startWorkers(config, logger);
   try {
     await workers.running;

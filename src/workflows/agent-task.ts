@@ -23,6 +23,7 @@ import { TaskCostUsd, TaskIterations, TaskPriority, TaskRedriveOf, TaskRootTask,
 import type { FailureRecord, TaskOutcome, TaskState, TaskStatus as Status, TerminalStatus } from './task-state';
 import { finishedReport, reportToOf } from '../tasks/report';
 import { elapsedMs, reportFinished } from './report-finished';
+import { recordDeadLetter, recordStaleNotice, recordTaskEnd } from '../metrics/workflow';
 
 /** Ends the task as dead_lettered: retries and reassignments are spent, or no retry can help. */
 class DeadLetter extends Error {}
@@ -111,6 +112,8 @@ async function runTask(input: unknown): Promise<TaskOutcome> {
   const finish = (status: TerminalStatus, reasons: string[]): TaskOutcome => {
     state.reasons = reasons;
     publish(status, reasons.join('; '));
+    // Metrics leave through a sink, not as commands, and not while replaying: no patch needed.
+    recordTaskEnd(status, state.specialist);
     log.info('task ended', { taskId, status, reasons });
     return { ...state, status };
   };
@@ -148,11 +151,13 @@ async function runTask(input: unknown): Promise<TaskOutcome> {
   setHandler(flagStaleSignal, ({ reason }) => {
     state.stale = reason;
     upsertSearchAttributes([{ key: TaskStale, value: true }]);
+    recordStaleNotice('flag', state.specialist);
     log.warn('task flagged stale', { taskId, reason });
   });
   setHandler(requeueSignal, (notice) => {
     state.stale = notice.reason;
     upsertSearchAttributes([{ key: TaskStale, value: true }]);
+    recordStaleNotice('requeue', state.specialist);
     requeue = notice;
     runScope?.cancel();
   });
@@ -313,6 +318,7 @@ async function runTask(input: unknown): Promise<TaskOutcome> {
   /** Ends a task whose retries and reassignments are spent: memory, an alert, the reason. */
   const deadLetter = async (reason: string): Promise<TaskOutcome> => {
     publish('storing', 'recording the failure');
+    recordDeadLetter(state.specialist, state.failures.at(-1)?.type);
     await rememberFailure(reason, state.failures.map(failureWarning));
     try {
       await acts.raiseAlert({
