@@ -5,6 +5,7 @@ import { Client, Connection } from '@temporalio/client';
 import { startTask } from '../../src/client/submit-task';
 import { sweeperScheduleId } from '../../src/client/sweeper-schedule';
 import { TaskInputSchema } from '../../src/tasks/task-input';
+import { stateQuery } from '../../src/workflows/agent-task-api';
 import { budgetQuery } from '../../src/workflows/budget-ledger-defs';
 import type { TaskOutcome } from '../../src/workflows/task-state';
 import { testAddress } from '../support/harness';
@@ -24,6 +25,9 @@ let worker: ChildProcess | undefined;
 let address: string;
 let scraped: Sample[];
 let completed: TaskOutcome;
+let deadLettered: TaskOutcome;
+/** Its every specialist call answers 503; one attempt, no reassignment: dead-lettered at once. */
+const deadId = `${taskQueue}-dead`;
 
 interface Sample {
   name: string;
@@ -73,17 +77,27 @@ beforeAll(async () => {
     PANTHEON_BUDGET_TASK_QUEUE: `${taskQueue}-budget`,
     PANTHEON_MEMORY_FILE: memoryFile,
     PANTHEON_METRICS_ADDRESS: address,
+    PANTHEON_OFFLINE_FAULTS: JSON.stringify([{ kind: 'server_error', match: { task: deadId, purpose: 'specialist' } }]),
   });
   const done = startTask(client, taskQueue, TaskInputSchema.parse({ objective: 'Add an index on created_at to the Postgres table orders' }), `${taskQueue}-ok`);
   // Input the task itself rejects (no objective): a second terminal state, no LLM call.
   const rejected = client.workflow.start('agentTask', { taskQueue, workflowId: `${taskQueue}-rejected`, args: [{ priority: 'normal' }] });
+  const dead = startTask(
+    client,
+    taskQueue,
+    TaskInputSchema.parse({ objective: 'Add an index on status to the Postgres table orders', maxReassignments: 0, retry: { runSpecialist: { maximumAttempts: 1 } } }),
+    deadId,
+  );
   completed = (await (await done).result()) as TaskOutcome;
+  // Read through the state query: a dead-lettered task may close as a failed execution (issue 12).
+  await (await dead).result().catch(() => undefined);
+  deadLettered = (await client.workflow.getHandle(deadId).query(stateQuery)) as TaskOutcome;
   await (await rejected).result();
   // Workflow metrics leave through a sink after the activation: give the last one a moment.
   const deadline = Date.now() + 10_000;
   for (;;) {
     scraped = await scrape();
-    if (of('pantheon_tasks_total').length >= 2 || Date.now() > deadline) break;
+    if (of('pantheon_tasks_total').length >= 3 || Date.now() > deadline) break;
     await new Promise((r) => setTimeout(r, 200));
   }
 }, 120_000);
@@ -104,13 +118,23 @@ it('serves the Temporal Runtime\'s own metrics at http://PANTHEON_METRICS_ADDRES
 it('counts tasks by terminal status and specialist (pantheon_tasks_total)', () => {
   expect(of('pantheon_tasks_total', { status: 'completed', specialist: completed.specialist!, taskQueue }).map((s) => s.value)).toEqual([1]);
   expect(of('pantheon_tasks_total', { status: 'rejected', specialist: 'none' }).map((s) => s.value)).toEqual([1]);
+  expect(deadLettered.status).toBe('dead_lettered');
+  expect(of('pantheon_tasks_total', { status: 'dead_lettered', specialist: deadLettered.specialist! }).map((s) => s.value)).toEqual([1]);
+});
+
+it('counts dead letters by specialist and failure type (pantheon_dead_letters_total)', () => {
+  const failure = deadLettered.failures.at(-1)!.type;
+  expect(of('pantheon_dead_letters_total', { specialist: deadLettered.specialist!, failure }).map((s) => s.value)).toEqual([1]);
+  expect(sum(of('pantheon_dead_letters_total'))).toBe(1);
 });
 
 it('counts LLM calls, tokens and micro-dollars by specialist and model, matching what the ledger settled', async () => {
   const calls = of('pantheon_llm_calls_total', { specialist: completed.specialist!, outcome: 'ok' });
   expect(sum(calls)).toBeGreaterThanOrEqual(completed.iteration);
   expect(calls.every((s) => s.labels.model.length > 0)).toBe(true);
-  expect(sum(of('pantheon_llm_tokens_total'))).toBe(completed.tokens);
+  // The failed calls answered 503: proved unbilled, released, counted as errors costing nothing.
+  expect(sum(of('pantheon_llm_calls_total', { specialist: deadLettered.specialist!, outcome: 'error' }))).toBeGreaterThanOrEqual(1);
+  expect(sum(of('pantheon_llm_tokens_total'))).toBe(completed.tokens + deadLettered.tokens);
   const snapshot = await client.workflow.getHandle(ledgerId).query(budgetQuery);
   const settledUsd = snapshot.scopes.find((s) => s.scope === 'system:day')!.settledUsd;
   expect(settledUsd).toBeGreaterThan(0);
@@ -123,8 +147,10 @@ it('counts LLM calls, tokens and micro-dollars by specialist and model, matching
 it('times every ledger round trip (pantheon_ledger_round_trip_ms) and reports the breaker closed', () => {
   const reserves = of('pantheon_ledger_round_trip_ms_count', { op: 'reserve', outcome: 'granted' });
   const settles = of('pantheon_ledger_round_trip_ms_count', { op: 'settle', outcome: 'applied' });
+  const releases = of('pantheon_ledger_round_trip_ms_count', { op: 'release', outcome: 'applied' });
   expect(sum(reserves)).toBe(sum(of('pantheon_llm_calls_total')));
-  expect(sum(settles)).toBe(sum(reserves));
+  expect(sum(settles) + sum(releases)).toBe(sum(reserves));
+  expect(sum(releases)).toBe(sum(of('pantheon_llm_calls_total', { outcome: 'error' })));
   // Millisecond buckets: a local round trip lands below the exporter's default first bucket (50).
   expect(of('pantheon_ledger_round_trip_ms_bucket', { op: 'reserve', le: '5' }).length).toBeGreaterThan(0);
   expect(of('pantheon_breaker_open').map((s) => s.value)).toEqual([0]);
