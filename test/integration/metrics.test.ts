@@ -5,7 +5,7 @@ import { Client, Connection } from '@temporalio/client';
 import { startTask } from '../../src/client/submit-task';
 import { sweeperScheduleId } from '../../src/client/sweeper-schedule';
 import { TaskInputSchema } from '../../src/tasks/task-input';
-import { stateQuery } from '../../src/workflows/agent-task-api';
+import { flagStaleSignal, stateQuery } from '../../src/workflows/agent-task-api';
 import { budgetQuery } from '../../src/workflows/budget-ledger-defs';
 import type { TaskOutcome } from '../../src/workflows/task-state';
 import { testAddress } from '../support/harness';
@@ -88,7 +88,11 @@ beforeAll(async () => {
     TaskInputSchema.parse({ objective: 'Add an index on status to the Postgres table orders', maxReassignments: 0, retry: { runSpecialist: { maximumAttempts: 1 } } }),
     deadId,
   );
+  // Flagged stale as the sweeper would (the signal waits for the task's handler): it still completes.
+  const flagged = await startTask(client, taskQueue, TaskInputSchema.parse({ objective: 'Add an index on region to the Postgres table orders' }), `${taskQueue}-stale`);
+  await flagged.signal(flagStaleSignal, { reason: 'running 99 min; test' });
   completed = (await (await done).result()) as TaskOutcome;
+  await flagged.result();
   // Read through the state query: a dead-lettered task may close as a failed execution (issue 12).
   await (await dead).result().catch(() => undefined);
   deadLettered = (await client.workflow.getHandle(deadId).query(stateQuery)) as TaskOutcome;
@@ -97,7 +101,7 @@ beforeAll(async () => {
   const deadline = Date.now() + 10_000;
   for (;;) {
     scraped = await scrape();
-    if (of('pantheon_tasks_total').length >= 3 || Date.now() > deadline) break;
+    if (sum(of('pantheon_tasks_total')) >= 4 || Date.now() > deadline) break;
     await new Promise((r) => setTimeout(r, 200));
   }
 }, 120_000);
@@ -116,10 +120,15 @@ it('serves the Temporal Runtime\'s own metrics at http://PANTHEON_METRICS_ADDRES
 });
 
 it('counts tasks by terminal status and specialist (pantheon_tasks_total)', () => {
-  expect(of('pantheon_tasks_total', { status: 'completed', specialist: completed.specialist!, taskQueue }).map((s) => s.value)).toEqual([1]);
+  expect(of('pantheon_tasks_total', { status: 'completed', specialist: completed.specialist!, taskQueue }).length).toBe(1);
+  expect(sum(of('pantheon_tasks_total', { status: 'completed' }))).toBe(2);
   expect(of('pantheon_tasks_total', { status: 'rejected', specialist: 'none' }).map((s) => s.value)).toEqual([1]);
   expect(deadLettered.status).toBe('dead_lettered');
   expect(of('pantheon_tasks_total', { status: 'dead_lettered', specialist: deadLettered.specialist! }).map((s) => s.value)).toEqual([1]);
+});
+
+it('counts stale notices a task receives (pantheon_stale_notices_total)', () => {
+  expect(of('pantheon_stale_notices_total', { action: 'flag' }).map((s) => s.value)).toEqual([1]);
 });
 
 it('counts dead letters by specialist and failure type (pantheon_dead_letters_total)', () => {
@@ -134,9 +143,9 @@ it('counts LLM calls, tokens and micro-dollars by specialist and model, matching
   expect(calls.every((s) => s.labels.model.length > 0)).toBe(true);
   // The failed calls answered 503: proved unbilled, released, counted as errors costing nothing.
   expect(sum(of('pantheon_llm_calls_total', { specialist: deadLettered.specialist!, outcome: 'error' }))).toBeGreaterThanOrEqual(1);
-  expect(sum(of('pantheon_llm_tokens_total'))).toBe(completed.tokens + deadLettered.tokens);
   const snapshot = await client.workflow.getHandle(ledgerId).query(budgetQuery);
-  const settledUsd = snapshot.scopes.find((s) => s.scope === 'system:day')!.settledUsd;
+  const { settledUsd, settledTokens } = snapshot.scopes.find((s) => s.scope === 'system:day')!;
+  expect(sum(of('pantheon_llm_tokens_total'))).toBe(settledTokens);
   expect(settledUsd).toBeGreaterThan(0);
   const micros = of('pantheon_llm_microusd_total');
   // Whole micro-dollars per series; each series carries its fraction (less than one) to its next call.
