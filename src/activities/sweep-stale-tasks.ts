@@ -24,6 +24,9 @@ const RUNNING_TASKS = "WorkflowType = 'agentTask' AND ExecutionStatus = 'Running
 export function createSweepStaleTasks({ client, roster, alerter, now = Date.now }: SweeperDeps) {
   return async function sweepStaleTasks({ policy, taskQueue }: SweepStaleTasksInput): Promise<SweepReport> {
     const report: SweepReport = { checked: 0, stale: [] };
+    // One alert per task and sweep: a retry of this activity repeats its alerts under the same
+    // ids (the alerter drops the repeats), a later sweep's action is news.
+    const sweepId = Context.current().info.workflowExecution?.workflowId ?? 'direct';
     await roster.refresh?.();
     // Task queue names come from configuration, but a quote must still not change the query.
     const query = taskQueue ? `${RUNNING_TASKS} AND TaskQueue = '${taskQueue.replace(/'/g, '')}'` : RUNNING_TASKS;
@@ -40,7 +43,7 @@ export function createSweepStaleTasks({ client, roster, alerter, now = Date.now 
       await act(client, info.workflowId, policy, reason);
       report.stale.push({ taskId: info.workflowId, specialist: specialist.name, ageMinutes, action: policy });
       log.warn('stale task', { taskId: info.workflowId, action: policy, reason });
-      await alerter.alert({ id: `${info.workflowId}:stale:${policy}:${Math.floor(ageMinutes)}`, kind: 'stale_task', message: `task ${info.workflowId} is stale (${policy}): ${reason}`, details: { taskId: info.workflowId, policy, ageMinutes } });
+      await alerter.alert({ id: `${info.workflowId}:stale:${policy}:${sweepId}`, kind: 'stale_task', message: `task ${info.workflowId} is stale (${policy}): ${reason}`, details: { taskId: info.workflowId, policy, ageMinutes } });
     }
     return report;
   };

@@ -1,14 +1,36 @@
 import { isPantheonError } from '../errors';
+import { stripControl } from '../tasks/control-chars';
+
+/** The most of an error message the CLI prints: huge bad input must not flood the terminal. */
+export const MAX_ERROR_CHARS = 2048;
+
+/**
+ * An error message fit for a terminal: escape codes from the input removed, and cut at `limit`
+ * characters, saying how many were cut.
+ *
+ * @example boundedMessage('x'.repeat(5000), 2048) // 'xxx…x … [2952 more characters cut]'
+ */
+export function boundedMessage(message: string, limit = MAX_ERROR_CHARS): string {
+  const clean = stripControl(message);
+  if (clean.length <= limit) return clean;
+  return `${clean.slice(0, limit)} … [${clean.length - limit} more characters cut]`;
+}
+
+/** The line (or lines, with PANTHEON_DEBUG's stack) a failed command prints. */
+export function errorReport(err: unknown, debug = Boolean(process.env.PANTHEON_DEBUG)): string {
+  const message = isPantheonError(err) ? `${err.type}: ${err.message}` : err instanceof Error ? err.message : String(err);
+  const stack = debug && err instanceof Error && err.stack ? `\n${boundedMessage(err.stack, 4 * MAX_ERROR_CHARS)}` : '';
+  return `error: ${boundedMessage(message)}${stack}\n`;
+}
 
 /** Runs a command's main; any failure prints one clear line (the field, the cause) and exits 1. */
 export function exitOnError(main: () => Promise<void>): void {
   main().then(
     () => undefined,
     (err: unknown) => {
-      const message = isPantheonError(err) ? `${err.type}: ${err.message}` : err instanceof Error ? err.message : String(err);
-      process.stderr.write(`error: ${message}\n`);
-      if (process.env.PANTHEON_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
-      process.exit(1);
+      process.exitCode = 1;
+      // Exit only once stderr has taken the line: process.exit can drop a pending write to a pipe.
+      process.stderr.write(errorReport(err), () => process.exit(1));
     },
   );
 }

@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
+import { isWaitType } from '../budget/waiting';
 import { PantheonError, isPantheonError } from './index';
 
 /**
@@ -16,6 +17,9 @@ export function toApplicationFailure(err: unknown, context: Record<string, unkno
       nonRetryable: !err.retryable,
       details: [{ ...err.details, ...context }],
       nextRetryDelay: err.retryAfterMs === undefined ? undefined : err.retryAfterMs,
+      // "Wait for budget" is routine, not a failure: the SDK logs a benign one at debug, not a
+      // warning each time a waiting task asks again (the task logs its wait, rate-limited).
+      ...(isWaitType(err.type) && { category: ApplicationFailureCategory.BENIGN }),
     });
   }
   const message = err instanceof Error ? err.message : String(err);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { stripControl } from './control-chars';
 import { LineageSchema } from './lineage';
 
 /**
@@ -30,7 +31,18 @@ export type RetryOverride = z.infer<typeof RetryOverrideSchema>;
 
 export const TaskInputSchema = z
   .object({
-    objective: z.string().trim().min(10, 'must be at least 10 characters').max(MAX_OBJECTIVE_CHARS, `must be at most ${MAX_OBJECTIVE_CHARS} characters`),
+    // Judged after control characters go: an objective of NULs or escape codes is refused here,
+    // on every path (CLI, God, the Temporal CLI), and no task gets one.
+    objective: z
+      .string()
+      .transform(stripControl)
+      .pipe(
+        z
+          .string()
+          .trim()
+          .min(10, 'must be at least 10 characters')
+          .max(MAX_OBJECTIVE_CHARS, `must be at most ${MAX_OBJECTIVE_CHARS} characters`),
+      ),
     context: z.string().max(20_000).default(''),
     constraints: z.array(z.string().min(1).max(500)).max(20).default([]),
     priority: z.enum(PRIORITIES).default('normal'),

@@ -122,6 +122,7 @@ async function runTask(input: unknown): Promise<TaskOutcome> {
   // task (its history stays bounded); the back-off restarts with each wait.
   let budgetChecks = 0;
   let check = 0;
+  const WAIT_LOG_EVERY = 20;
   /** Sleeps until the ledger may say yes: an open breaker, or system windows that are full. */
   const waitForBudget = async (wait: BudgetWait, pollSeconds: number) => {
     budgetChecks += 1;
@@ -133,6 +134,9 @@ async function runTask(input: unknown): Promise<TaskOutcome> {
     if (budgetChecks > MAX_BUDGET_WAITS) {
       throw new BudgetStop(`gave up waiting for budget after ${MAX_BUDGET_WAITS} checks (${Math.round((now - state.budgetWait.sinceMs) / 60_000)} min this wait): ${message}`);
     }
+    // One log line when a wait starts, then one every WAIT_LOG_EVERY checks (minutes apart once
+    // backed off); the denial itself is a benign activity failure the SDK logs at debug only.
+    if (check === 1 || check % WAIT_LOG_EVERY === 0) log.info('task waiting for budget', { taskId, type, scope, check, message });
     // The status is a search attribute (an event in history each time): set it when it changes.
     if (state.status === 'waiting_budget') showDetails(describeWait(wait, check));
     else publish('waiting_budget', describeWait(wait, check));

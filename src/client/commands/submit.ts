@@ -24,8 +24,19 @@ export const SUBMIT_USAGE = `pantheon submit "<objective>" [options]
   --direct              start the agentTask directly even when God runs (default: while God runs,
                         the task goes to God, which decides its route and when it runs)`;
 
+/** The file's text; a missing file, a directory or an unreadable one is refused naming the flag. */
+function readSource(source: string): string {
+  try {
+    return source === '-' ? fs.readFileSync(0, 'utf8') : fs.readFileSync(source, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a JSON file' : code === 'EACCES' ? 'not readable (permission denied)' : (err as Error).message;
+    throw PantheonError.of('invalid_input', `--json ${source}: ${why}`, { details: { field: '--json', ...(code ? { code } : {}) } });
+  }
+}
+
 function readJson(source: string): unknown {
-  const text = source === '-' ? fs.readFileSync(0, 'utf8') : fs.readFileSync(source, 'utf8');
+  const text = readSource(source);
   try {
     return JSON.parse(text);
   } catch (err) {

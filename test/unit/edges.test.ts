@@ -1,0 +1,133 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { ApplicationFailureCategory } from '@temporalio/common';
+import { createAlerter } from '../../src/alerts/alerter';
+import { taskFromArgs } from '../../src/client/commands/submit';
+import { boundedMessage, errorReport, MAX_ERROR_CHARS } from '../../src/client/exit';
+import { checkTask } from '../../src/client/submit-task';
+import { PantheonError } from '../../src/errors';
+import { toApplicationFailure } from '../../src/errors/temporal';
+import { createLogger } from '../../src/logging/logger';
+import { loadRoster } from '../../src/specialists/roster';
+import { repoRoot } from '../../src/config/paths';
+import { stripControl } from '../../src/tasks/control-chars';
+import { describeIssues, TaskInputSchema } from '../../src/tasks/task-input';
+import { runCli } from '../support/cli';
+import { startWebhookReceiver } from '../support/webhook';
+
+const roster = loadRoster(path.join(repoRoot(), 'agents'));
+
+function refusal(body: () => unknown): PantheonError {
+  try {
+    body();
+  } catch (err) {
+    return err as PantheonError;
+  }
+  throw new Error('expected a refusal');
+}
+
+describe('objectives with control characters', () => {
+  it.each([
+    ['NULs', '\u0000'.repeat(40)],
+    ['terminal escape codes', '\u001b[2J\u001b[H\u001b[31m\u001b[0m\u0007\u0007'],
+    ['a short text padded with escape codes', '\u001b[1mfix\u001b[0m\u0000\u0000\u0000\u0000\u0000\u0000'],
+  ])('refuses an objective of %s, naming objective', (_name, objective) => {
+    const parsed = TaskInputSchema.safeParse({ objective });
+    expect(parsed.success).toBe(false);
+    expect(describeIssues(parsed.error!)).toEqual(['objective: must be at least 10 characters']);
+    const err = refusal(() => checkTask({ objective }, roster));
+    expect(err.type).toBe('invalid_input');
+    expect(err.message).toMatch(/objective: must be at least 10 characters/);
+  });
+
+  it('keeps the text of an objective and drops its control characters', () => {
+    expect(TaskInputSchema.parse({ objective: '\u001b[1mFix the flaky login test\u001b[0m\u0000' }).objective).toBe('Fix the flaky login test');
+    expect(TaskInputSchema.parse({ objective: 'Line one of the task\n\tline two' }).objective).toBe('Line one of the task\n\tline two');
+    expect(stripControl('a\u009bb\u007fc\rd')).toBe('abcd');
+  });
+});
+
+describe('submit --json', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'edges-'));
+
+  it('names the flag for a directory', () => {
+    const err = refusal(() => taskFromArgs(['--json', dir]));
+    expect(err.type).toBe('invalid_input');
+    expect(err.message).toBe(`--json ${dir}: is a directory, not a JSON file`);
+    expect(err.details).toEqual(expect.objectContaining({ field: '--json' }));
+  });
+
+  it('names the flag for a missing file', () => {
+    const missing = path.join(dir, 'nope.json');
+    const err = refusal(() => taskFromArgs(['--json', missing]));
+    expect(err.message).toBe(`--json ${missing}: no such file`);
+    expect(err.details).toEqual(expect.objectContaining({ field: '--json' }));
+  });
+
+  it('refuses through the real CLI with one line and exit code 1', async () => {
+    const run = await runCli(['submit', '--json', dir], {});
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(`error: invalid_input: --json ${dir}: is a directory, not a JSON file\n`);
+  });
+});
+
+describe('error messages for huge bad input', () => {
+  it('cuts a message at the bound and says how much was cut', () => {
+    const text = boundedMessage('x'.repeat(10_000));
+    expect(text).toBe(`${'x'.repeat(MAX_ERROR_CHARS)} … [${10_000 - MAX_ERROR_CHARS} more characters cut]`);
+    expect(boundedMessage('short')).toBe('short');
+    expect(errorReport(PantheonError.of('invalid_input', `bad \u001b[2J${'y'.repeat(3000)}`), false)).toMatch(/^error: invalid_input: bad y+ … \[\d+ more characters cut\]\n$/);
+  });
+
+  it('prints the whole bounded line before the CLI exits', async () => {
+    const run = await runCli(['submit', 'A fine objective for this task', '--input', 'k'.repeat(100_000)], {});
+    expect(run.code).toBe(1);
+    expect(run.stderr.length).toBeLessThan(MAX_ERROR_CHARS + 200);
+    expect(run.stderr).toMatch(/^error: invalid_input: --input "k+ … \[\d+ more characters cut\]\n$/);
+  });
+});
+
+describe('alerts', () => {
+  function capturedLogger() {
+    const lines: Array<Record<string, unknown>> = [];
+    const destination = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(JSON.parse(String(chunk)));
+        done();
+      },
+    });
+    return { logger: createLogger({ level: 'info', destination }), lines };
+  }
+
+  it('logs and POSTs each alert id once; other ids, id-less alerts and an expired id go out', async () => {
+    const webhook = await startWebhookReceiver();
+    let now = 0;
+    const { logger, lines } = capturedLogger();
+    const alerter = createAlerter({ logger, webhookUrl: webhook.url, dedupeMs: 60_000, now: () => now });
+    try {
+      const event = { id: 'budget-3', kind: 'budget.breaker_open', message: 'breaker open', details: {} };
+      await alerter.alert(event);
+      await alerter.alert(event);
+      await alerter.alert({ ...event, id: 'budget-4' });
+      await alerter.alert({ kind: 'note', message: 'no id', details: {} });
+      await alerter.alert({ kind: 'note', message: 'no id', details: {} });
+      now = 60_000;
+      await alerter.alert(event);
+      expect(lines.filter((l) => l.level === 50).map((l) => l.id ?? '-')).toEqual(['budget-3', 'budget-4', '-', '-', 'budget-3']);
+      expect(webhook.received.map((e) => e.id ?? '-')).toEqual(['budget-3', 'budget-4', '-', '-', 'budget-3']);
+    } finally {
+      await webhook.close();
+    }
+  });
+});
+
+describe('waiting for budget', () => {
+  it('makes a wait denial a benign failure (logged at debug by the SDK), other denials not', () => {
+    for (const type of ['breaker_open', 'system_budget_full', 'lane_budget_full'] as const) {
+      expect(toApplicationFailure(PantheonError.of(type, 'wait')).category).toBe(ApplicationFailureCategory.BENIGN);
+    }
+    expect(toApplicationFailure(PantheonError.of('budget_exceeded', 'no')).category).toBeUndefined();
+  });
+});
