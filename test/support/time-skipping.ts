@@ -3,6 +3,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import { ALL_SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
 import { findTestServer } from '../../src/runtime/temporal-cli';
+import { childStarts, RunChain } from './god-runs';
 import { installQuietRuntime, startPantheonWorkers, type Harness, type HarnessOptions } from './harness';
 
 /**
@@ -20,6 +21,12 @@ import { installQuietRuntime, startPantheonWorkers, type Harness, type HarnessOp
  *
  * Seen on temporal-test-server 1.40.0: updates (the ledger's reserve/settle) work; custom search
  * attributes must be registered with AddSearchAttributes (ListSearchAttributes is unimplemented).
+ * Two ways the server stops skipping for good (every later `sleep` runs at wall pace), both from a
+ * time-skipping lock taken for a run that then closes before it can release it:
+ *  - a child workflow that ends after the run that started it has continued as new (the child's
+ *    "notify parent" lock is released only by that run): {@link OrphanedChildLocks} hands those back;
+ *  - a query answered while its workflow continues as new (the query task's lock): do not query a
+ *    workflow that may continue as new while time is meant to skip; describe it instead.
  */
 export interface TimeSkippingHarness extends Harness {
   env: TestWorkflowEnvironment;
@@ -54,5 +61,135 @@ export async function startTimeSkippingHarness(name: string, options: HarnessOpt
   } catch (err) {
     await env.teardown();
     throw err;
+  }
+}
+
+/** One reading of both clocks: the server's time, between two readings of the wall clock. */
+interface ClockSample {
+  wallBeforeMs: number;
+  serverMs: number;
+  wallAfterMs: number;
+}
+
+/**
+ * Maps wall-clock instants (what the offline provider stamps its calls with) to server time (what
+ * the ledger's windows and God's day follow). Server time never runs slower than the wall clock
+ * and only jumps while a `skip` is under way, so between two samples with no skip in between the
+ * map is exact: server = sample + wall elapsed. Put every boundary that matters (midnight, noon)
+ * inside such a span with {@link ServerClock.crossAtWallPace}; elsewhere a call is only placed
+ * between the samples around it.
+ */
+export class ServerClock {
+  private readonly samples: Array<ClockSample & { skippedBefore: boolean }> = [];
+  private skipping = false;
+
+  constructor(private readonly h: Pick<TimeSkippingHarness, 'sleep' | 'nowMs'>) {}
+
+  async sample(): Promise<number> {
+    const wallBeforeMs = Date.now();
+    const serverMs = await this.h.nowMs();
+    this.samples.push({ wallBeforeMs, serverMs, wallAfterMs: Date.now(), skippedBefore: this.skipping });
+    this.skipping = false;
+    return serverMs;
+  }
+
+  /** Skips server time to `targetMs` (if it is still ahead) and samples. */
+  async skipTo(targetMs: number): Promise<number> {
+    const now = await this.sample();
+    if (targetMs > now) {
+      this.skipping = true;
+      await this.h.sleep(targetMs - now);
+    }
+    return this.sample();
+  }
+
+  /**
+   * Lets server time pass `boundaryMs` at wall pace (no skipping), so every call around the
+   * boundary lands on a known side of it: skips to `leadMs` before it, then waits on the wall
+   * clock until `leadMs + trailMs` has passed. Throws if the skip overshot the boundary.
+   */
+  async crossAtWallPace(boundaryMs: number, leadMs = 2_000, trailMs = 500): Promise<void> {
+    const before = await this.skipTo(boundaryMs - leadMs);
+    if (before >= boundaryMs) throw new Error(`skipping overshot ${new Date(boundaryMs).toISOString()} (server at ${new Date(before).toISOString()})`);
+    await new Promise((r) => setTimeout(r, leadMs + trailMs));
+    await this.sample();
+  }
+
+  /**
+   * The server-time span a wall instant maps to: a point inside a wall-pace span (widened by
+   * `slackMs` for the two clocks' drift), else the samples around it. Undefined after the last sample.
+   */
+  serverSpan(wallMs: number, slackMs = 25): { fromMs: number; toMs: number } | undefined {
+    const next = this.samples.findIndex((s) => s.wallBeforeMs >= wallMs);
+    if (next <= 0) return undefined;
+    const [a, b] = [this.samples[next - 1], this.samples[next]];
+    if (!b.skippedBefore) {
+      const at = a.serverMs + (wallMs - a.wallAfterMs);
+      return { fromMs: at - slackMs, toMs: Math.min(b.serverMs, at + slackMs + (a.wallAfterMs - a.wallBeforeMs)) };
+    }
+    // A call during the sample's own read may precede the time it read.
+    return { fromMs: a.serverMs - (a.wallAfterMs - a.wallBeforeMs), toMs: b.serverMs };
+  }
+}
+
+const CHILD_END_STATUSES = new Set(['COMPLETED', 'FAILED', 'CANCELED', 'TIMED_OUT']);
+
+/**
+ * Works around a test-server bug for workflows that start children and continue as new (God).
+ * When a child completes, fails, is cancelled or times out, the server takes a time-skipping lock
+ * that only the parent run releases when it records the child's end; if that run has already
+ * continued as new, the notification is dropped and the lock stays taken, so time never skips
+ * again (sdk-java TestWorkflowMutableStateImpl, "... notify parent"; 1.40.0 and current master).
+ * This watches the parent's chain of runs and, for each child that ended unrecorded by its closed
+ * run, hands exactly one lock back (UnlockTimeSkipping). It changes nothing a workflow sees.
+ */
+export class OrphanedChildLocks {
+  private readonly released = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private failure: unknown;
+
+  constructor(
+    private readonly h: Pick<TimeSkippingHarness, 'client' | 'env'>,
+    private readonly chain: RunChain,
+  ) {}
+
+  /** Children whose lock was handed back. */
+  get count(): number {
+    return this.released.size;
+  }
+
+  /** One pass: finds children ended after their run closed, and releases each one's lock once. */
+  async releaseOrphans(): Promise<void> {
+    for (const run of await this.chain.read()) {
+      if (!run.continuedAsNew) continue;
+      for (const child of childStarts(run)) {
+        if (this.released.has(child.workflowId) || run.childEndsRecorded.has(child.workflowId)) continue;
+        const status = (await this.h.client.workflow.getHandle(child.workflowId).describe()).status.name;
+        if (!CHILD_END_STATUSES.has(status)) continue;
+        this.released.add(child.workflowId);
+        await this.h.env.connection.testService!.unlockTimeSkipping({});
+      }
+    }
+  }
+
+  /** Watches in the background (every `everyMs` of wall time) until {@link stop}. */
+  start(everyMs = 250): void {
+    const tick = () => {
+      this.running = this.releaseOrphans()
+        .catch((err: unknown) => void (this.failure ??= err))
+        .finally(() => {
+          if (this.timer !== undefined) this.timer = setTimeout(tick, everyMs);
+        });
+    };
+    this.timer = setTimeout(tick, everyMs);
+  }
+
+  /** Stops watching; throws what a pass failed with, if one did. */
+  async stop(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.running;
+    if (this.failure) throw this.failure;
   }
 }
