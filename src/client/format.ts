@@ -1,11 +1,17 @@
+import type { ChainState } from '../tasks/chain';
 import type { TaskState } from '../workflows/task-state';
+import { chainOutcomeLines } from './god-view';
 
 export function formatUsd(usd: number): string {
   return `$${usd.toFixed(usd < 0.01 ? 6 : 4)}`;
 }
 
-/** A task's state as a few readable lines. */
-export function printOutcome(state: TaskState): void {
+/** A task's (or a chain's: its `state` query has the same name) state as a few readable lines. */
+export function printOutcome(state: TaskState | ChainState): void {
+  if ('steps' in state) {
+    for (const line of chainOutcomeLines(state)) console.log(line);
+    return;
+  }
   console.log(`status      ${state.status}`);
   if (state.specialist) console.log(`specialist  ${state.specialist}${state.route ? ` (${state.route.method}, confidence ${state.route.confidence.toFixed(2)})` : ''}`);
   console.log(`iterations  ${state.iteration}${state.compressions.length ? ` (${state.compressions.length} compression(s))` : ''}`);

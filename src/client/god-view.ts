@@ -1,5 +1,5 @@
 import type { DecisionRecord, GoalState } from '../god/types';
-import type { ChainOutcome } from '../tasks/chain';
+import type { ChainState } from '../tasks/chain';
 import type { GodStatusView, LaneView, QueueItemView, RunwayView } from '../workflows/god-api';
 import { bar, formatLimit, formatSpend, span } from './budget-view';
 
@@ -183,7 +183,7 @@ export function decisionPath(taskId: string, queue: QueueItemView[], records: De
 }
 
 /** A chain's end: its status, each step (who ran it, what it cost), the last step's result. */
-export function chainOutcomeLines(outcome: ChainOutcome): string[] {
+export function chainOutcomeLines(outcome: ChainState): string[] {
   const lines = [
     `status      ${outcome.status}`,
     `chain       ${outcome.plan.join(' → ')}`,

@@ -7,7 +7,7 @@ import type { TaskState } from '../workflows/task-state';
 import { workflowUrl } from './connection';
 import { printOutcome } from './format';
 import { answered, godUpdate, type GodSession } from './god-client';
-import { chainOutcomeLines, decisionPath, type DecisionPath } from './god-view';
+import { decisionPath, type DecisionPath } from './god-view';
 
 /**
  * `pantheon submit` while God runs: the task goes to God's `submitTask` update, and the command
@@ -70,6 +70,5 @@ export async function submitToGod(god: GodSession, config: PantheonConfig, task:
     }
     throw err;
   }
-  if ('steps' in outcome) for (const line of chainOutcomeLines(outcome)) console.log(line);
-  else printOutcome(outcome);
+  printOutcome(outcome);
 }

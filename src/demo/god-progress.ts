@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import { taskState } from '../client/tasks';
 import type { DecisionRecord } from '../god/types';
 import { godDecisionsQuery, godReviewsQuery } from '../workflows/god-api';
+import type { ChainState } from '../tasks/chain';
 import { isTerminal, type TaskState } from '../workflows/task-state';
 
 export interface GodWatched {
@@ -11,7 +12,7 @@ export interface GodWatched {
 
 /** Where a task God holds stands for the demo: ended, waiting for review, or still going. */
 export interface GodWatchResult {
-  ended: Map<string, TaskState>;
+  ended: Map<string, TaskState | ChainState>;
   awaitingReview: string[];
   refused: string[];
 }
@@ -32,7 +33,7 @@ export async function watchGod(client: Client, godId: string, tasks: GodWatched[
   const god = client.workflow.getHandle(godId);
   const slugs = new Map(tasks.map((t) => [t.taskId, t.slug]));
   const printed = new Set<string>();
-  const ended = new Map<string, TaskState>();
+  const ended = new Map<string, TaskState | ChainState>();
   for (;;) {
     for (const d of await god.query(godDecisionsQuery)) {
       const key = `${d.atMs}|${d.kind}|${d.taskId ?? ''}|${d.detail}`;

@@ -206,7 +206,7 @@ describe('taskChain on a real Temporal server', () => {
 });
 
 describe('taskChain for operators', () => {
-  it('shows in pantheon list with its status and current specialist', async () => {
+  it('shows in pantheon list with its status and current specialist, and pantheon status shows its steps', async () => {
     const id = newId('listed');
     await (await startChain(id, { task: { objective: OBJECTIVE }, plan: ['ResearchAgent', 'DatabaseAgent'] })).result();
     // Completed only: open tasks are listed first, and other files' tasks may still be running.
@@ -214,6 +214,10 @@ describe('taskChain for operators', () => {
     expect(list.code).toBe(0);
     expect(list.stdout).toMatch(new RegExp(`^${id} +completed +DatabaseAgent`, 'm'));
     expect(list.stdout).toMatch(new RegExp(`^${id}:step-2 +completed +DatabaseAgent`, 'm'));
+    const status = await runCli(['status', id], { TEMPORAL_ADDRESS: testAddress() });
+    expect(status.stderr).toBe('');
+    expect(status.stdout).toMatch(/^chain +ResearchAgent → DatabaseAgent$/m);
+    expect(status.stdout).toMatch(/^ +step 2 +DatabaseAgent +completed/m);
   });
 });
 
