@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { stripControl } from '../tasks/control-chars';
 import { LANES, TaskInputSchema } from '../tasks/task-input';
 import { TERMINAL_STATUSES } from '../workflows/task-state';
 import type { GodConfig } from './types';
@@ -30,7 +31,8 @@ export interface SubmitTaskResult {
 export const GoalInputSchema = z
   .object({
     id: id(80),
-    objective: z.string().trim().min(10, 'must be at least 10 characters').max(1000),
+    // Judged after control characters go, as a task's objective is (a goal's words reach prompts too).
+    objective: z.string().transform(stripControl).pipe(z.string().trim().min(10, 'must be at least 10 characters').max(1000)),
     value: z.number().min(1).max(10).default(5),
     cadenceMinutes: z.number().int().min(1).max(7 * 24 * 60).default(60),
     budgetShare: z.number().gt(0).max(1).default(0.25),

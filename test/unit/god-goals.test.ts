@@ -1,5 +1,5 @@
 import { addGoal, goalsDue, knownFingerprint, markGenerated, MAX_GOALS, rememberFingerprint, removeGoal, taskFingerprint } from '../../src/god/goals';
-import type { GoalInput } from '../../src/god/messages';
+import { GoalInputSchema, type GoalInput } from '../../src/god/messages';
 import type { GodState, GoalState } from '../../src/god/types';
 import { freshState, HOUR, T0, refusal } from '../support/god-fixtures';
 
@@ -111,5 +111,15 @@ describe('task fingerprints', () => {
     expect(s.fingerprints).toHaveLength(300);
     expect(knownFingerprint(s, 'aaaa0000')).toBe(false);
     expect(s.fingerprints.at(-1)).toBe((319).toString(16).padStart(8, '0'));
+  });
+});
+
+describe('goal input', () => {
+  it('judges an objective after control characters and escape codes are stripped', () => {
+    const junk = GoalInputSchema.safeParse({ id: 'noise', objective: '\u001b[31m\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u001b[0m' });
+    expect(junk.success).toBe(false);
+    expect(junk.error?.issues[0].path).toEqual(['objective']);
+    const coloured = GoalInputSchema.parse({ id: 'tidy', objective: '\u001b[1mKeep the orders indexes healthy\u001b[0m' });
+    expect(coloured.objective).toBe('Keep the orders indexes healthy');
   });
 });
