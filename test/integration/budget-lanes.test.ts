@@ -5,10 +5,10 @@ import type { LaneSnapshot } from '../../src/budget';
 import { startTask } from '../../src/client/submit-task';
 import type { CallRecord } from '../../src/llm/offline';
 import { TaskInputSchema, type TaskInput } from '../../src/tasks/task-input';
-import { stateQuery } from '../../src/workflows/agent-task-api';
 import { setExperimentalShareUpdate } from '../../src/workflows/budget-ledger-defs';
-import type { TaskOutcome, TaskState } from '../../src/workflows/task-state';
+import type { TaskOutcome } from '../../src/workflows/task-state';
 import { billed } from '../support/billed';
+import { stateOf, waitUntilQuiet } from '../support/task-waits';
 import { runCli } from '../support/cli';
 import { maybeRecordHistory } from '../support/history';
 import { limitsWith } from '../support/limits';
@@ -35,26 +35,7 @@ async function start(h: Harness, input: TaskInput, taskId: string) {
   return startTask(h.client, h.taskQueue, TaskInputSchema.parse(input), taskId);
 }
 
-async function stateOf(h: Harness, taskId: string): Promise<TaskState> {
-  const handle = h.client.workflow.getHandle(taskId);
-  const description = await handle.describe();
-  return description.status.name === 'RUNNING' ? handle.query(stateQuery) : ((await handle.result()) as TaskOutcome);
-}
 
-/** Until no call is in flight and the provider has seen none for `quietMs` (longer than a waiter's 5 s between checks). */
-async function waitUntilQuiet(h: Harness, quietMs: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let calls = -1;
-  let since = Date.now();
-  for (;;) {
-    const now = h.provider.calls().length;
-    const { outstanding } = await h.gate.snapshot();
-    if (now !== calls || outstanding.count > 0) [calls, since] = [now, Date.now()];
-    else if (Date.now() - since >= quietMs) return;
-    if (Date.now() > deadline) throw new Error(`still spending after ${timeoutMs} ms (${now} calls)`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
 
 /** The provider's bill per lane, from its own log: the lane header each request carried (none: main). */
 function billPerLane(calls: CallRecord[]): { main: number; experimental: number; unknown: number } {

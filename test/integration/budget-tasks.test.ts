@@ -11,6 +11,7 @@ import { maybeRecordHistory } from '../support/history';
 import { limitsWith } from '../support/limits';
 import { startHarness, testAddress, type Harness } from '../support/harness';
 import { billed } from '../support/billed';
+import { stateOf, waitUntilQuiet } from '../support/task-waits';
 import { killWorkerProcess, spawnWorkerProcess } from '../support/worker-process';
 import { sweeperScheduleId } from '../../src/client/sweeper-schedule';
 import { temporal } from '@temporalio/proto';
@@ -55,31 +56,7 @@ const TASKS = 100;
 
 const objective = (i: number) => `Add an index on column c${i} of the orders table in Postgres`;
 
-/**
- * Waits until the tasks have settled into what the budget allows: no call in flight and none
- * made for `quietMs` (longer than a waiting task's 5 s between checks). Polls the ledger's query
- * and the provider's own call log only: 100 task queries a second would load the server more
- * than the tasks themselves.
- */
-async function waitUntilQuiet(h: Harness, quietMs: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let calls = -1;
-  let since = Date.now();
-  for (;;) {
-    const now = h.provider.calls().length;
-    const { outstanding } = await h.gate.snapshot();
-    if (now !== calls || outstanding.count > 0) [calls, since] = [now, Date.now()];
-    else if (Date.now() - since >= quietMs) return;
-    if (Date.now() > deadline) throw new Error(`still spending after ${timeoutMs} ms (${now} calls)`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
 
-async function stateOf(h: Harness, taskId: string): Promise<TaskState> {
-  const handle = h.client.workflow.getHandle(taskId);
-  const description = await handle.describe();
-  return description.status.name === 'RUNNING' ? handle.query(stateQuery) : ((await handle.result()) as TaskOutcome);
-}
 
 /** Waits until `count` distinct workers poll the task queue for activities (a new process is slow to start). */
 async function waitForActivityPollers(h: Harness, count: number, timeoutMs = 90_000): Promise<void> {
