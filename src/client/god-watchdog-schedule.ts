@@ -1,4 +1,5 @@
-import { ScheduleAlreadyRunning, type Client, type ScheduleOptions } from '@temporalio/client';
+import type { Client, ScheduleOptions } from '@temporalio/client';
+import { ensureSchedule } from './ensure-schedule';
 import type { Duration } from '@temporalio/common';
 import type { EnsureGodInput } from '../activities/ensure-god';
 import { GOD_WORKFLOW_ID } from '../workflows/god-api';
@@ -42,17 +43,10 @@ function previousGoals(action: { type: string; args?: readonly unknown[] }): Ens
  */
 export async function ensureGodWatchdogSchedule(client: Client, config: GodWatchdogConfig): Promise<'created' | 'updated'> {
   const wanted = options(config);
-  try {
-    await client.schedule.create(wanted);
-    return 'created';
-  } catch (err) {
-    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-  }
-  await client.schedule.getHandle(wanted.scheduleId).update((previous) => {
+  return ensureSchedule(client, wanted, (previous) => {
     // Started without a goals file: keep the goals an earlier start gave the watchdog.
     const kept = config.goals === undefined ? previousGoals(previous.action) : undefined;
     const action = kept ? { ...wanted.action, args: [{ ...(wanted.action.args?.[0] as EnsureGodInput), goals: kept }] } : wanted.action;
     return { ...previous, spec: wanted.spec, action, policies: { ...previous.policies, ...wanted.policies } };
   });
-  return 'updated';
 }

@@ -1,4 +1,5 @@
-import { ScheduleAlreadyRunning, type Client, type ScheduleOptions } from '@temporalio/client';
+import type { Client, ScheduleOptions } from '@temporalio/client';
+import { ensureSchedule } from './ensure-schedule';
 import type { Duration } from '@temporalio/common';
 import type { StalePolicy } from '../activities/types';
 import type { staleTaskSweeper } from '../workflows';
@@ -58,12 +59,5 @@ function options(config: SweeperScheduleConfig): ScheduleOptions {
  */
 export async function ensureSweeperSchedule(client: Client, config: SweeperScheduleConfig): Promise<'created' | 'updated'> {
   const wanted = options(config);
-  try {
-    await client.schedule.create(wanted);
-    return 'created';
-  } catch (err) {
-    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-  }
-  await client.schedule.getHandle(wanted.scheduleId).update((previous) => ({ ...previous, spec: wanted.spec, action: wanted.action, policies: { ...previous.policies, ...wanted.policies } }));
-  return 'updated';
+  return ensureSchedule(client, wanted, (previous) => ({ ...previous, spec: wanted.spec, action: wanted.action, policies: { ...previous.policies, ...wanted.policies } }));
 }
