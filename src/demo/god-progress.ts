@@ -21,7 +21,7 @@ const clock = (ms: number) => new Date(ms).toISOString().slice(11, 19);
 
 function decisionLine(d: DecisionRecord, slugs: Map<string, string>): string {
   const who = d.taskId ? (slugs.get(d.taskId) ?? d.taskId.replace(/^.*-(g\d+)-.*$/, 'generated $1')) : 'god';
-  return `  ${clock(d.atMs)} god ${d.kind.padEnd(9)} ${who.padEnd(18)} ${d.detail.slice(0, 110)}`;
+  return `  ${clock(d.atMs)} god ${d.kind.padEnd(9)} ${who.padEnd(18)} ${d.detail.replace(/\s+/g, ' ').slice(0, 110)}`;
 }
 
 /**
