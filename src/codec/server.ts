@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { BodyTooLarge, readBody } from '../runtime/http-body';
 import type { AddressInfo } from 'node:net';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { z } from 'zod';
@@ -57,22 +58,6 @@ class HttpError extends Error {
   }
 }
 
-function readBody(req: http.IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new HttpError(413, `body over ${MAX_BODY_BYTES} bytes`));
-        req.destroy();
-      } else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
 function corsHeaders(req: http.IncomingMessage, allowed: ReadonlySet<string>): Record<string, string> {
   const origin = req.headers.origin;
   if (!origin || !allowed.has(origin)) return {};
@@ -113,7 +98,7 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
     if (req.method === 'OPTIONS') return send(op ? 204 : 404);
     if (!op) return send(404, { error: 'use POST /encode or POST /decode' });
     if (req.method !== 'POST') return send(405, { error: 'use POST' });
-    readBody(req)
+    readBody(req, MAX_BODY_BYTES)
       .then(async (text) => {
         let body: unknown;
         try {
@@ -131,7 +116,7 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
         options.onError?.(err, req.url ?? '');
         if (res.headersSent) return;
         // A key or tamper failure is the caller's data, not this server's fault: 400 with the reason.
-        send(err instanceof HttpError ? err.status : 400, { error: err instanceof Error ? err.message : String(err) });
+        send(err instanceof HttpError ? err.status : err instanceof BodyTooLarge ? 413 : 400, { error: err instanceof Error ? err.message : String(err) });
       });
   });
   await new Promise<void>((resolve, reject) => {

@@ -1,27 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readBody as readLimitedBody } from '../../runtime/http-body';
 
 /** The little HTTP plumbing node:http leaves to us. */
 
 const MAX_BODY_BYTES = 20 * 1024 * 1024;
 
-export class BodyTooLarge extends Error {}
+export { BodyTooLarge } from '../../runtime/http-body';
 
+/** The request body, up to 20 MiB (the largest prompt a test sends, with room to spare). */
 export function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new BodyTooLarge(`request body exceeds ${MAX_BODY_BYTES} bytes`));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
+  return readLimitedBody(req, MAX_BODY_BYTES);
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
