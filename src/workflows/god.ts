@@ -5,6 +5,7 @@ import {
   continueAsNew,
   log,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -110,6 +111,9 @@ export async function god(input: GodInput = {}): Promise<void> {
   let lastTickMs: number | undefined;
   let wake = false;
   let ticks = 0;
+  // Set when this tick made an LLM call (generation, classification, spawning): the ledger read at
+  // the tick's start does not hold its cost, so admission reads the ledger again.
+  let billedSinceRead = false;
   let reconcileDue = state.inFlight.length > 0;
 
   const record = (kind: DecisionRecord['kind'], detail: string, taskId?: string) => {
@@ -350,6 +354,7 @@ export async function god(input: GodInput = {}): Promise<void> {
       const callId = `${godId}:generate:${goal.id}:${state.seq}`;
       let out;
       try {
+        billedSinceRead = true;
         out = await llm.generateTasks({ godId, callId, goal, count: goal.tasksPerRun, recent: goal.outcomes ?? [] });
       } catch (err) {
         record('generated', `goal ${goal.id}: generation failed: ${String(err).slice(0, 200)}`);
@@ -431,6 +436,7 @@ export async function god(input: GodInput = {}): Promise<void> {
       let assessment: Assessment;
       try {
         // It may ask the classifier (an LLM call): the longer timeout and the heartbeat.
+        billedSinceRead = true;
         assessment = await llm.assessTask({ taskId, task: before.task });
       } catch (err) {
         log.warn('assessment failed; retried next tick', { taskId, error: String(err) });
@@ -472,6 +478,7 @@ export async function god(input: GodInput = {}): Promise<void> {
     if (!allowed.ok) return fallback(`no specialist spawned: ${allowed.reason}`);
     state.seq += 1;
     try {
+      billedSinceRead = true;
       const proposal = await llm.proposeSpecialist({
         callId: `${godId}:spawn:${state.seq}`,
         kind: assessment.kind,
@@ -533,6 +540,7 @@ export async function god(input: GodInput = {}): Promise<void> {
     ticks += 1;
     lastTickMs = Date.now();
     runway = (await readRunway()) ?? runway;
+    billedSinceRead = false;
     // The ledger holds the lanes; God's copy of the share only mirrors it.
     if (runway) state.experimentalShare = runway.lanes.experimental.share;
     if (runway && runway.dayKey !== state.day.key) {
@@ -549,6 +557,9 @@ export async function god(input: GodInput = {}): Promise<void> {
     if (!state.paused) await generate();
     await assessAndDecide();
     retire();
+    // Pacing must see what generation and assessment just spent, or a tick can admit past the
+    // paced allowance by their cost (histories from before this read replay without it).
+    if (billedSinceRead && patched('runway-read-before-admission')) runway = (await readRunway()) ?? runway;
     await admitAndStart();
     state = compactState(state, config, Date.now());
     showDetails();

@@ -145,8 +145,9 @@ describe('God over three simulated days', () => {
       const byNoon = spendIn(from, from + DAY / 2);
       const started = life.initiated.filter((s) => s.atMs >= from && s.atMs < to && goalOfChild(s) !== undefined);
       const startedGoals = new Set(started.map(goalOfChild));
+      const noonGeneration = placed.filter((p) => p.toMs >= from && p.fromMs < from + DAY / 2 && /:generate:/.test(p.call.task ?? '')).reduce((s, p) => s + p.usd, 0);
       say(
-        `${key}: spent $${spent.toFixed(4)} of $${BUDGET_USD} (main $${spendIn(from, to, 'main').toFixed(4)}, experimental $${spendIn(from, to, 'experimental').toFixed(4)}), by noon $${byNoon.toFixed(4)}, ${started.length} generated tasks started (${[...startedGoals].join(', ')})`,
+        `${key}: spent $${spent.toFixed(4)} of $${BUDGET_USD} (main $${spendIn(from, to, 'main').toFixed(4)}, experimental $${spendIn(from, to, 'experimental').toFixed(4)}), by noon $${byNoon.toFixed(4)} (main $${spendIn(from, from + DAY / 2, 'main').toFixed(4)}, experimental $${spendIn(from, from + DAY / 2, 'experimental').toFixed(4)}, generation $${noonGeneration.toFixed(4)}), ${started.length} generated tasks started (${[...startedGoals].join(', ')})`,
       );
 
       // Goals generate work every day, on each goal.

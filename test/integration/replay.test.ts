@@ -34,6 +34,8 @@ describe('workflow replay', () => {
         'reporting-chain-step.json',
         'cancelled-reporting-step.json',
         'god-decisions.json',
+        // God before it read the ledger again ahead of admission (the 'runway-read-before-admission' patch).
+        'god-decisions-before-runway-reread.json',
         'god-first-run-continued.json',
         'god-later-run.json',
       ]),
