@@ -8,11 +8,15 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the real `pantheon` CLI as a user would, in its own process. */
+/**
+ * Runs the real `pantheon` CLI as a user would, in its own process: the suite's compiled copy of
+ * src/client/cli.ts (test/setup/global-setup.ts), else the sources through tsx.
+ */
 export function runCli(args: string[], env: Record<string, string>, stdin?: string): Promise<CliResult> {
-  const tsx = path.join(repoRoot(), 'node_modules', '.bin', 'tsx');
+  const compiled = process.env.PANTHEON_TEST_CLI;
+  const [command, ...prefix] = compiled ? [process.execPath, compiled] : [path.join(repoRoot(), 'node_modules', '.bin', 'tsx'), path.join(repoRoot(), 'src', 'client', 'cli.ts')];
   return new Promise((resolve, reject) => {
-    const child = spawn(tsx, [path.join(repoRoot(), 'src', 'client', 'cli.ts'), ...args], {
+    const child = spawn(command, [...prefix, ...args], {
       cwd: repoRoot(),
       env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     });
