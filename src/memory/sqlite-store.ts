@@ -3,8 +3,9 @@
  * share. WAL lets readers and a writer proceed together; busy_timeout makes a writer wait for
  * another process's write lock instead of failing at once.
  *
- * Recall is an exact scan: candidates are filtered in SQL, scored by cosine in JS. That is fine for
- * the thousands of outcomes one machine accumulates; past that, use the Qdrant store.
+ * Recall is exact: every vector is held in an in-memory index (src/memory/vector-index.ts), loaded
+ * in slices when the store opens and caught up by rowid before each recall and after each put, so
+ * records other processes wrote are found too. Only the best rows are read back from SQLite.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -12,7 +13,8 @@ import Database from 'better-sqlite3';
 import { PantheonError, isPantheonError } from '../errors';
 import { decodeStoredRecord, embeddingText, validateRecallQuery, validateRecord } from './record';
 import type { Embedder, MemoryHit, MemoryRecord, MemoryStore, RecallQuery } from './types';
-import { blobToVector, cosine, norm, vectorToBlob } from './vector';
+import { blobToVector, norm, vectorToBlob } from './vector';
+import { VectorIndex } from './vector-index';
 
 export interface SqliteMemoryStoreOptions {
   /** A file path (parent directories are created) or ':memory:' for a private in-process store. */
@@ -77,14 +79,32 @@ function storeError(action: string, file: string, err: unknown): PantheonError {
 /** How often a busy open is tried before the error reaches the caller. */
 const OPEN_ATTEMPTS = 10;
 
+/** Rows read into the index per slice: a slice takes a few milliseconds, so the event loop never stalls long. */
+const INDEX_SLICE = 2_000;
+
+interface IndexRow {
+  rowid: number;
+  id: string;
+  specialist: string;
+  success: number;
+  offline: number | null;
+  created_at: string;
+  vector: Buffer;
+}
+
 export class SqliteMemoryStore implements MemoryStore {
   private closed = false;
+  private readonly index: VectorIndex;
+  /** The highest rowid in the index; rows are only ever appended, so newer rows have higher ids. */
+  private indexedRowid = 0;
 
   private constructor(
     private readonly db: Database.Database,
     private readonly file: string,
     private readonly embedder: Embedder,
-  ) {}
+  ) {
+    this.index = new VectorIndex(embedder.dimensions);
+  }
 
   /**
    * Opens (creating if needed) the store. Two processes opening a new file at the same moment can
@@ -94,7 +114,14 @@ export class SqliteMemoryStore implements MemoryStore {
   static async open(options: SqliteMemoryStoreOptions): Promise<SqliteMemoryStore> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return SqliteMemoryStore.openOnce(options);
+        const store = SqliteMemoryStore.openOnce(options);
+        try {
+          await store.loadIndex();
+        } catch (err) {
+          await store.close();
+          throw storeError('open', store.file, err);
+        }
+        return store;
       } catch (err) {
         const busy = err instanceof PantheonError && err.details.code === 'SQLITE_BUSY';
         if (!busy || attempt >= OPEN_ATTEMPTS) throw err;
@@ -160,6 +187,7 @@ export class SqliteMemoryStore implements MemoryStore {
           valid.success ? 1 : 0, valid.costUsd, JSON.stringify(valid.lessons), valid.createdAt, vectorToBlob(vector),
           valid.offline === undefined ? null : valid.offline ? 1 : 0,
         );
+      this.catchUpIndex();
       return { stored: info.changes === 1 };
     });
   }
@@ -177,36 +205,15 @@ export class SqliteMemoryStore implements MemoryStore {
     // A query with no features (only stopwords, say) has no direction to rank by.
     if (norm(probe) === 0) return [];
     return this.run('recall', () => {
-      const where: string[] = [];
-      const params: (string | number)[] = [];
-      if (q.specialist !== undefined) {
-        where.push('specialist = ?');
-        params.push(q.specialist);
-      }
-      if (q.success !== undefined) {
-        where.push('success = ?');
-        params.push(q.success ? 1 : 0);
-      }
-      if (q.offline !== undefined) {
-        where.push('offline = ?');
-        params.push(q.offline ? 1 : 0);
-      }
-      const sql = `SELECT * FROM memories${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`;
-      const hits: MemoryHit[] = [];
-      for (const row of this.db.prepare(sql).iterate(...params) as IterableIterator<Row>) {
-        const stored = blobToVector(row.vector);
-        if (stored.length !== probe.length) continue; // cannot happen under the meta check; never compare across spaces
-        const score = cosine(probe, stored);
-        if (score > q.minScore) hits.push({ record: this.decode(row), score });
-      }
-      // Ties go to the newer record, then the id, so results are deterministic.
-      hits.sort(
-        (a, b) =>
-          b.score - a.score ||
-          b.record.createdAt.localeCompare(a.record.createdAt) ||
-          a.record.id.localeCompare(b.record.id),
-      );
-      return hits.slice(0, q.limit);
+      this.catchUpIndex();
+      const ranked = this.index.search(probe, { limit: q.limit, minScore: q.minScore, specialist: q.specialist, success: q.success, offline: q.offline });
+      if (ranked.length === 0) return [];
+      const rows = this.db.prepare(`SELECT rowid, * FROM memories WHERE rowid IN (${ranked.map(() => '?').join(', ')})`).all(...ranked.map((h) => h.rowid)) as Array<Row & { rowid: number }>;
+      const byRowid = new Map(rows.map((r) => [r.rowid, r]));
+      return ranked.flatMap(({ rowid, score }) => {
+        const row = byRowid.get(rowid);
+        return row ? [{ record: this.decode(row), score }] : [];
+      });
     });
   }
 
@@ -225,6 +232,27 @@ export class SqliteMemoryStore implements MemoryStore {
     if (this.closed) return;
     this.closed = true;
     this.db.close();
+  }
+
+  /** Reads the whole file into the index in slices, yielding between them (a big store opens without stalling the worker). */
+  private async loadIndex(): Promise<void> {
+    while (this.catchUpIndex(INDEX_SLICE) === INDEX_SLICE) await new Promise((r) => setImmediate(r));
+  }
+
+  /** Adds rows written since the last catch-up (by this process or another); returns how many. */
+  private catchUpIndex(limit = Number.MAX_SAFE_INTEGER): number {
+    const rows = this.db
+      .prepare('SELECT rowid, id, specialist, success, offline, created_at, vector FROM memories WHERE rowid > ? ORDER BY rowid LIMIT ?')
+      .all(this.indexedRowid, Math.min(limit, Number.MAX_SAFE_INTEGER)) as IndexRow[];
+    for (const row of rows) {
+      const vector = blobToVector(row.vector);
+      // Cannot happen under the meta check; never compare across spaces.
+      if (vector.length === this.index.dimensions) {
+        this.index.add({ rowid: row.rowid, id: row.id, specialist: row.specialist, success: row.success === 1, offline: row.offline === null || row.offline === undefined ? null : row.offline === 1, createdAt: row.created_at }, vector);
+      }
+      this.indexedRowid = row.rowid;
+    }
+    return rows.length;
   }
 
   private async embedOne(text: string): Promise<Float32Array> {

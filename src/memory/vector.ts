@@ -33,8 +33,12 @@ export function vectorToBlob(v: Float32Array): Buffer {
   return buf;
 }
 
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 export function blobToVector(buf: Buffer): Float32Array {
   if (buf.length % 4 !== 0) throw new RangeError(`vector blob of ${buf.length} bytes is not float32`);
+  // On a little-endian host the bytes are the floats: one copy (which also aligns them), no per-float reads.
+  if (LITTLE_ENDIAN_HOST) return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length));
   const v = new Float32Array(buf.length / 4);
   for (let i = 0; i < v.length; i++) v[i] = buf.readFloatLE(i * 4);
   return v;
