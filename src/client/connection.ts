@@ -3,6 +3,7 @@ import type { PantheonConfig } from '../config/env';
 import { clientConnectionOptions, DEFAULT_TEMPORAL_ADDRESS, describeTemporalConnection, type TemporalConnection } from '../config/temporal-connection';
 import { dataConverterFor } from '../codec';
 import { PantheonError } from '../errors';
+import { tlsHandshakeFailure, tlsHint } from '../runtime/tls-check';
 
 export { DEFAULT_TEMPORAL_ADDRESS };
 
@@ -11,17 +12,23 @@ export { DEFAULT_TEMPORAL_ADDRESS };
  * source, namespace, api key set or not, TLS and certificate paths) and which settings to check.
  */
 export async function openClientConnection(target: TemporalConnection): Promise<Connection> {
+  const options = clientConnectionOptions(target);
   try {
-    return await Connection.connect(clientConnectionOptions(target));
+    return await Connection.connect(options);
   } catch (err) {
-    throw unreachable(target, err);
+    // grpc-js hides a refused handshake behind a deadline: ask the TLS layer what went wrong.
+    const handshake = options.tls ? await tlsHandshakeFailure(options.address, options.tls === true ? {} : options.tls) : undefined;
+    throw unreachable(target, err, handshake);
   }
 }
 
 /** Why a connection failed, with the settings it used (never a secret). */
-export function unreachable(target: TemporalConnection, err: unknown): PantheonError {
+export function unreachable(target: TemporalConnection, err: unknown, handshake?: string): PantheonError {
   const e = err as { message?: string; cause?: { message?: string } };
-  const why = [e.message, e.cause?.message].filter(Boolean).join(': ') || String(err);
+  const said = [e.message, e.cause?.message].filter(Boolean).join(': ') || String(err);
+  // The Rust core (workers) names the TLS alert in its message; grpc-js needs the handshake probe.
+  const hint = handshake ?? (target.summary.tls === 'on' ? tlsHint(said) : undefined);
+  const why = hint ? `${said}: ${hint}` : said;
   return PantheonError.of(
     'store_unavailable',
     `cannot reach Temporal at ${describeTemporalConnection(target)}: ${why} ` +

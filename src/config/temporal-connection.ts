@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ConnectionOptions, TLSConfig } from '@temporalio/client';
-import { loadClientConfig, loadClientConfigProfile, type ClientConfigProfile, type ConfigDataSource } from '@temporalio/envconfig';
+import { loadClientConfigProfile, type ClientConfigProfile, type ConfigDataSource } from '@temporalio/envconfig';
+import { loadFromTomlData } from '@temporalio/envconfig/lib/envconfig-toml';
 import type { NativeConnectionOptions } from '@temporalio/worker';
 import { PantheonError } from '../errors';
 
@@ -40,7 +41,7 @@ export interface TemporalConnectionSummary {
   addressFrom: string;
   profile?: string;
   configFile?: string;
-  apiKey: 'set' | 'unset';
+  apiKeyStatus: 'set' | 'unset';
   tls: 'on' | 'off';
   /** A path, or "inline (VARIABLE or field)" for PEM given as data. */
   clientCert?: string;
@@ -115,7 +116,7 @@ export function loadTemporalConnection(env: Env = process.env): TemporalConnecti
   const summary: TemporalConnectionSummary = {
     addressFrom: address === undefined ? 'default' : env.TEMPORAL_ADDRESS !== undefined ? 'TEMPORAL_ADDRESS' : profileLabel!,
     ...(file ? { configFile: file.path, profile: profileName ?? 'default' } : {}),
-    apiKey: apiKey === undefined ? 'unset' : 'set',
+    apiKeyStatus: apiKey === undefined ? 'unset' : 'set',
     tls: tlsOn ? 'on' : 'off',
   };
   let tls: false | TLSConfig = false;
@@ -159,7 +160,7 @@ export function loadTemporalConnection(env: Env = process.env): TemporalConnecti
 
 /** A plaintext connection, e.g. to a dev server Pantheon started itself. */
 export function localTemporalConnection(address: string, namespace: string, addressFrom = 'the dev server started here'): TemporalConnection {
-  return { address, namespace, tls: false, summary: { addressFrom, apiKey: 'unset', tls: 'off' } };
+  return { address, namespace, tls: false, summary: { addressFrom, apiKeyStatus: 'unset', tls: 'off' } };
 }
 
 /** Options for the client's Connection (`@temporalio/client`). */
@@ -183,7 +184,7 @@ export function describeTemporalConnection(target: TemporalConnection): string {
   const parts = [
     `${target.address ?? DEFAULT_TEMPORAL_ADDRESS} (${s.addressFrom})`,
     `namespace ${target.namespace}`,
-    `api key: ${s.apiKey}`,
+    `api key: ${s.apiKeyStatus}`,
     `tls: ${s.tls}`,
   ];
   if (s.clientCert) parts.push(`client cert ${s.clientCert}`);
@@ -223,14 +224,21 @@ function defaultConfigFile(env: Env): string | undefined {
 }
 
 function loadProfile(env: Env, file: ConfigFile | undefined, profileName: string | undefined): ClientConfigProfile {
+  let hasProfiles = false;
   if (file) {
-    let names: string[];
+    let profiles: unknown;
     try {
-      names = Object.keys(loadClientConfig({ configSource: { data: file.text } }).profiles);
+      profiles = loadFromTomlData(file.text, false).profile;
     } catch (err) {
       const line = (err as { line?: number }).line; // smol-toml's TomlError
       throw invalid(`Temporal config file ${file.path}: ${(err as Error).message.split('\n')[0]}${line ? ` (line ${line})` : ''}`, { file: file.path }, err);
     }
+    if (profiles !== undefined && (typeof profiles !== 'object' || profiles === null || Array.isArray(profiles))) {
+      throw invalid(`Temporal config file ${file.path}: "profile" must be a table of profiles ([profile.NAME])`, { file: file.path });
+    }
+    // An empty file, or one without profiles, is no error (the SDK 1.24 loader would throw a TypeError).
+    const names = Object.keys(profiles ?? {});
+    hasProfiles = names.length > 0;
     if (profileName !== undefined && !names.includes(profileName)) {
       throw invalid(
         `environment variable TEMPORAL_PROFILE: no profile "${profileName}" in ${file.path} (profiles: ${names.join(', ') || 'none'})`,
@@ -246,12 +254,12 @@ function loadProfile(env: Env, file: ConfigFile | undefined, profileName: string
   try {
     return loadClientConfigProfile({
       profile: profileName,
-      ...(file ? { configSource: { data: file.text } } : { disableFile: true }),
+      ...(file && hasProfiles ? { configSource: { data: file.text } } : { disableFile: true }),
       overrideEnvVars: env as Record<string, string>,
     });
   } catch (err) {
     // e.g. both TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_CERT_DATA set.
-    throw invalid(`Temporal connection settings: ${(err as Error).message}`, file ? { file: file.path } : {}, err);
+    throw invalid(`Temporal connection settings${file ? ` (${file.path})` : ''}: ${(err as Error).message}`, file ? { file: file.path } : {}, err);
   }
 }
 

@@ -1,6 +1,7 @@
 import { clientConnectionOptions, describeTemporalConnection, loadTemporalConnection, localTemporalConnection, type TemporalConnection } from '../config/temporal-connection';
 import { PantheonError } from '../errors';
 import { connectWhenReady } from './connect';
+import { tlsHandshakeFailure } from './tls-check';
 import { startDevServer, type DevServer, type DevServerOptions } from './dev-server';
 import { ensureSearchAttributes } from './search-attributes';
 
@@ -51,9 +52,10 @@ export async function ensureTemporal(options: EnsureTemporalOptions = {}): Promi
     try {
       connection = await connectWhenReady(clientConnectionOptions(target), namespace, { timeoutMs: options.connectTimeoutMs ?? EXISTING_SERVER_TIMEOUT_MS });
     } catch (err) {
+      const handshake = target.tls ? await tlsHandshakeFailure(address, target.tls) : undefined;
       throw PantheonError.of(
         'store_unavailable',
-        `Temporal at ${address} (namespace ${namespace}) does not answer: ${(err as Error).message}. ` +
+        `Temporal at ${address} (namespace ${namespace}) does not answer: ${(err as Error).message}${handshake ? `; ${handshake}` : ''}. ` +
           `Tried ${describeTemporalConnection(target)}. ` +
           'Start it, fix TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE (or the temporal.toml profile, TEMPORAL_API_KEY, TEMPORAL_TLS_*), ' +
           'or unset TEMPORAL_ADDRESS and TEMPORAL_PROFILE to let Pantheon run a dev server.',

@@ -30,7 +30,7 @@ describe('loadConfig', () => {
     expect(config.temporal).toEqual({
       address: undefined,
       namespace: 'default',
-      connection: { address: undefined, namespace: 'default', apiKey: undefined, tls: false, summary: { addressFrom: 'default', apiKey: 'unset', tls: 'off' } },
+      connection: { address: undefined, namespace: 'default', apiKey: undefined, tls: false, summary: { addressFrom: 'default', apiKeyStatus: 'unset', tls: 'off' } },
       uiUrl: 'http://localhost:8233',
       taskQueue: 'pantheon-tasks',
       budgetTaskQueue: 'pantheon-budget',

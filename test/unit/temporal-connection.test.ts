@@ -80,7 +80,7 @@ x-team = "agents"
 describe('loadTemporalConnection: where the settings come from', () => {
   it('with nothing set, names no server: plaintext, namespace default (npm start then runs a dev server)', () => {
     const target = loadTemporalConnection({});
-    expect(target).toEqual({ address: undefined, namespace: 'default', apiKey: undefined, tls: false, summary: { addressFrom: 'default', apiKey: 'unset', tls: 'off' } });
+    expect(target).toEqual({ address: undefined, namespace: 'default', apiKey: undefined, tls: false, summary: { addressFrom: 'default', apiKeyStatus: 'unset', tls: 'off' } });
     expect(clientConnectionOptions(target)).toEqual({ address: 'localhost:7233', tls: false, apiKey: undefined, metadata: undefined });
   });
 
@@ -154,6 +154,13 @@ describe('loadTemporalConnection: where the settings come from', () => {
     expectNoSecrets(inline);
   });
 
+  it('takes an empty temporal.toml (or one without profiles) as no profiles, not as an error', () => {
+    const empty = toml('empty.toml', '');
+    expect(loadTemporalConnection({ TEMPORAL_CONFIG_FILE: empty, TEMPORAL_ADDRESS: 'h:7233' })).toMatchObject({ address: 'h:7233', tls: false });
+    const comments = toml('comments.toml', '# profiles go here\n');
+    expect(loadTemporalConnection({ TEMPORAL_CONFIG_FILE: comments }).address).toBeUndefined();
+  });
+
   it('finds the CLI\'s default temporal.toml when TEMPORAL_CONFIG_FILE is unset', () => {
     const base = path.join(dir, 'home');
     // Linux reads XDG_CONFIG_HOME, macOS HOME/Library/Application Support, Windows APPDATA.
@@ -170,7 +177,7 @@ describe('loadTemporalConnection: where the settings come from', () => {
     const config = loadConfig({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'cloud' });
     expect(config.temporal.address).toBe('pantheon.a1b2c.tmprl.cloud:7233');
     expect(config.temporal.namespace).toBe('pantheon.a1b2c');
-    expect(config.temporal.connection.summary.apiKey).toBe('set');
+    expect(config.temporal.connection.summary.apiKeyStatus).toBe('set');
   });
 });
 
@@ -187,6 +194,12 @@ describe('loadTemporalConnection: bad settings are named, nothing connects', () 
     const err = configError(() => loadTemporalConnection({ TEMPORAL_CONFIG_FILE: file }));
     expect(err.message).toMatch(new RegExp(`^Temporal config file ${file}: `));
     expect(err.details).toEqual({ file });
+  });
+
+  it('a "profile" key that is not a table of profiles', () => {
+    const file = toml('flat.toml', 'profile = "cloud"\n');
+    const err = configError(() => loadTemporalConnection({ TEMPORAL_CONFIG_FILE: file }));
+    expect(err.message).toBe(`Temporal config file ${file}: "profile" must be a table of profiles ([profile.NAME])`);
   });
 
   it('an unknown profile, listing the ones there are', () => {
