@@ -12,6 +12,7 @@ import { startOfflineProvider, type OfflineProvider } from '../src/llm/offline';
 import { createConfiguredLlmClient } from '../src/llm/providers';
 import { openMemoryStore } from '../src/memory/open-store';
 import { ensureTemporal } from '../src/runtime/temporal';
+import { clientConnectionOptions, workerConnectionOptions } from '../src/config/temporal-connection';
 import { findTemporalCli } from '../src/runtime/temporal-cli';
 import { loadRoster, type Roster } from '../src/specialists/roster';
 import { createLedgerWorker, runWorkersInOrder } from '../src/workers/ledger-worker';
@@ -132,7 +133,7 @@ export async function startBenchEnvironment(options: { latencyMs: number; runId:
     };
 
     // The client first: the budget gate and the worker's sweeper activities use it, so it closes after the worker stops.
-    const connection = await Connection.connect({ address: temporal.address });
+    const connection = await Connection.connect(clientConnectionOptions(temporal.connection));
     teardown.push('close client connection', () => connection.close());
     const client = new Client({ connection, namespace: temporal.namespace });
     const taskQueue = `bench-${options.runId}`;
@@ -153,7 +154,7 @@ export async function startBenchEnvironment(options: { latencyMs: number; runId:
     // Built apart from the call so extra dependencies the worker does not (yet) take are no error.
     const deps = { llm: budget.llm, roster, memory, models: DEFAULT_SYSTEM_MODELS, alerter, bills: budget.bills };
 
-    const nativeConnection = await NativeConnection.connect({ address: temporal.address });
+    const nativeConnection = await NativeConnection.connect(workerConnectionOptions(temporal.connection));
     teardown.push('close worker connection', () => nativeConnection.close());
     const worker = await createTaskWorker({
       connection: nativeConnection,

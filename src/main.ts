@@ -10,6 +10,7 @@ import { watchGod } from './demo/god-progress';
 import { DEMO_TASKS } from './demo/tasks';
 import { printSummary } from './demo/progress';
 import { submitTaskUpdate } from './workflows/god-api';
+import { describeTemporalConnection } from './config/temporal-connection';
 import { createLogger } from './logging/logger';
 import { temporalLoggerFor } from './logging/temporal-logger';
 import { metricsRuntimeOptions } from './metrics/runtime';
@@ -18,7 +19,7 @@ import { startWorkers } from './workers/start';
 
 /**
  * `npm start`: everything on embedded defaults. A local Temporal dev server (unless
- * TEMPORAL_ADDRESS names one), the offline LLM provider (unless API keys are set), a worker, and a
+ * TEMPORAL_ADDRESS or a temporal.toml profile names one), the offline LLM provider (unless API keys are set), a worker, and a
  * demo batch whose progress and results are printed. Keeps serving until Ctrl-C.
  */
 async function main(): Promise<void> {
@@ -29,11 +30,13 @@ async function main(): Promise<void> {
   Runtime.install({ logger: temporalLoggerFor(logger), shutdownSignals: [], ...metricsRuntimeOptions(base.metrics.address) });
   if (base.metrics.address) console.log(`Prometheus metrics at http://${base.metrics.address}/metrics`);
 
-  console.log(base.temporal.address ? `using Temporal at ${base.temporal.address}` : 'starting a local Temporal dev server…');
-  const temporal = await ensureTemporal({ address: base.temporal.address, namespace: base.temporal.namespace });
+  // A server named by TEMPORAL_ADDRESS or a temporal.toml profile is used as it is; none: a dev server.
+  const configured = base.temporal.connection;
+  console.log(configured.address ? `using Temporal at ${describeTemporalConnection(configured)}` : 'starting a local Temporal dev server…');
+  const temporal = await ensureTemporal({ connection: configured });
   const config = {
     ...base,
-    temporal: { ...base.temporal, address: temporal.address, uiUrl: temporal.uiUrl || base.temporal.uiUrl },
+    temporal: { ...base.temporal, address: temporal.address, connection: temporal.connection, uiUrl: temporal.uiUrl || base.temporal.uiUrl },
   };
   try {
     const { client, built, running, close } = await startWorkers(config, logger);

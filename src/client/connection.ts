@@ -1,12 +1,45 @@
 import { Client, Connection } from '@temporalio/client';
 import type { PantheonConfig } from '../config/env';
+import { clientConnectionOptions, DEFAULT_TEMPORAL_ADDRESS, describeTemporalConnection, type TemporalConnection } from '../config/temporal-connection';
 import { dataConverterFor } from '../codec';
+import { PantheonError } from '../errors';
+import { tlsHandshakeFailure, tlsHint } from '../runtime/tls-check';
 
-export const DEFAULT_TEMPORAL_ADDRESS = 'localhost:7233';
+export { DEFAULT_TEMPORAL_ADDRESS };
 
-/** A Temporal client for the configured server (TEMPORAL_ADDRESS, else the local dev server). */
+/**
+ * A client Connection to `target`, or an error that says where and how it tried (address, its
+ * source, namespace, api key set or not, TLS and certificate paths) and which settings to check.
+ */
+export async function openClientConnection(target: TemporalConnection): Promise<Connection> {
+  const options = clientConnectionOptions(target);
+  try {
+    return await Connection.connect(options);
+  } catch (err) {
+    // grpc-js hides a refused handshake behind a deadline: ask the TLS layer what went wrong.
+    const handshake = options.tls ? await tlsHandshakeFailure(options.address, options.tls === true ? {} : options.tls) : undefined;
+    throw unreachable(target, err, handshake);
+  }
+}
+
+/** Why a connection failed, with the settings it used (never a secret). */
+export function unreachable(target: TemporalConnection, err: unknown, handshake?: string): PantheonError {
+  const e = err as { message?: string; cause?: { message?: string } };
+  const said = [e.message, e.cause?.message].filter(Boolean).join(': ') || String(err);
+  // The Rust core (workers) names the TLS alert in its message; grpc-js needs the handshake probe.
+  const hint = handshake ?? (target.summary.tls === 'on' ? tlsHint(said) : undefined);
+  const why = hint ? `${said}: ${hint}` : said;
+  return PantheonError.of(
+    'store_unavailable',
+    `cannot reach Temporal at ${describeTemporalConnection(target)}: ${why} ` +
+      '(is the server up? TEMPORAL_ADDRESS, TEMPORAL_PROFILE / temporal.toml, TEMPORAL_API_KEY and TEMPORAL_TLS_* name it and how to reach it)',
+    { cause: err, details: { address: target.address ?? DEFAULT_TEMPORAL_ADDRESS, namespace: target.namespace, tls: target.summary.tls } },
+  );
+}
+
+/** A Temporal client for the configured server (env / temporal.toml profile, else localhost:7233). */
 export async function connectClient(config: PantheonConfig): Promise<{ client: Client; close(): Promise<void> }> {
-  const connection = await Connection.connect({ address: config.temporal.address ?? DEFAULT_TEMPORAL_ADDRESS });
+  const connection = await openClientConnection(config.temporal.connection);
   // With PANTHEON_CODEC_KEYS set, payloads leave this process encrypted.
   const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverterFor(config.codec.keys) });
   return { client, close: () => connection.close() };

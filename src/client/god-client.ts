@@ -32,13 +32,9 @@ export function godNotRunning(godId: string, status: string, address: string, na
   });
 }
 
+/** connectClient: its failure already says where it tried and which settings name the server. */
 export async function connectOrExplain(config: PantheonConfig): Promise<Awaited<ReturnType<typeof connectClient>>> {
-  const address = config.temporal.address ?? DEFAULT_TEMPORAL_ADDRESS;
-  try {
-    return await connectClient(config);
-  } catch (err) {
-    throw new Error(`cannot reach Temporal at ${address}: ${(err as Error).message} (is the server up? TEMPORAL_ADDRESS names it)`);
-  }
+  return connectClient(config);
 }
 
 /** The running God as a session, or undefined (with the status found) when it is not running. */

@@ -3,14 +3,17 @@ import { z } from 'zod';
 import { PantheonError } from '../errors';
 import { repoRoot } from './paths';
 import { loadKeyring, type CodecKeyring } from '../codec/keys';
+import { loadTemporalConnection, type TemporalConnection } from './temporal-connection';
 
 /**
  * Every setting Pantheon reads from the environment, validated once. A bad value stops the
  * process with an error naming the variable.
  */
 const Env = z.object({
+  // The connection (these two, TEMPORAL_PROFILE, TEMPORAL_CONFIG_FILE, TEMPORAL_API_KEY,
+  // TEMPORAL_TLS*) is read the SDK's way, profile file included: ./temporal-connection.ts.
   TEMPORAL_ADDRESS: z.string().min(1).optional(),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_NAMESPACE: z.string().min(1).optional(),
   TEMPORAL_UI_URL: z.string().url().optional(),
   PANTHEON_TASK_QUEUE: z.string().min(1).default('pantheon-tasks'),
   /** Where the budget ledger workflow runs; apart from tasks so it outlives a draining worker. */
@@ -59,7 +62,16 @@ const Env = z.object({
 });
 
 export interface PantheonConfig {
-  temporal: { address?: string; namespace: string; uiUrl: string; taskQueue: string; budgetTaskQueue: string };
+  temporal: {
+    /** The server (env or profile); undefined: none configured. Mirrors `connection.address`. */
+    address?: string;
+    namespace: string;
+    /** Address, namespace, API key and TLS as every Connection/NativeConnection opens them. */
+    connection: TemporalConnection;
+    uiUrl: string;
+    taskQueue: string;
+    budgetTaskQueue: string;
+  };
   /** Undefined: the default ledger, BUDGET_LEDGER_ID. */
   budget: { ledgerId?: string };
   god: { id: string };
@@ -98,10 +110,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PantheonConfig
     });
   }
   const uiUrl = (e.TEMPORAL_UI_URL ?? 'http://localhost:8233').replace(/\/$/, '');
+  const connection = loadTemporalConnection(env);
   return {
     temporal: {
-      address: e.TEMPORAL_ADDRESS,
-      namespace: e.TEMPORAL_NAMESPACE,
+      address: connection.address,
+      namespace: connection.namespace,
+      connection,
       uiUrl: (e.TEMPORAL_UI_URL ?? 'http://localhost:8233').replace(/\/$/, ''),
       taskQueue: e.PANTHEON_TASK_QUEUE,
       budgetTaskQueue: e.PANTHEON_BUDGET_TASK_QUEUE,

@@ -24,6 +24,8 @@ export const REDACT_PATHS = [
   '*.OPENAI_API_KEY',
   '*.ANTHROPIC_API_KEY',
   '*.QDRANT_API_KEY',
+  'TEMPORAL_API_KEY',
+  '*.TEMPORAL_API_KEY',
   'password',
   '*.password',
   'token',

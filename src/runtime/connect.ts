@@ -1,4 +1,4 @@
-import { Connection } from '@temporalio/client';
+import { Connection, type ConnectionOptions } from '@temporalio/client';
 
 export interface ConnectWhenReadyOptions {
   /** Overall time to keep trying. */
@@ -17,9 +17,12 @@ export interface ConnectWhenReadyOptions {
  * deadline. A freshly spawned server first refuses connections, then answers before its namespaces
  * are registered, so both getSystemInfo (inside ensureConnected) and describeNamespace must pass.
  * Each attempt gets a fresh, short-lived connection: one long-lived channel would back off
- * exponentially between reconnects and notice readiness late.
+ * exponentially between reconnects and notice readiness late. `target` is an address, or full
+ * options (TLS, API key) from src/config/temporal-connection.ts for a server Pantheon did not start.
  */
-export async function connectWhenReady(address: string, namespace: string, options: ConnectWhenReadyOptions): Promise<Connection> {
+export async function connectWhenReady(target: string | (ConnectionOptions & { address: string }), namespace: string, options: ConnectWhenReadyOptions): Promise<Connection> {
+  const connectionOptions = typeof target === 'string' ? { address: target } : target;
+  const { address } = connectionOptions;
   const deadline = Date.now() + options.timeoutMs;
   let abandoned: string | undefined;
   const abandon = new Promise<'abandoned'>((resolve) => {
@@ -35,7 +38,7 @@ export async function connectWhenReady(address: string, namespace: string, optio
       const why = abandoned ?? `no answer from ${address} within ${options.timeoutMs} ms`;
       throw new Error(lastError ? `${why}; last error: ${describe(lastError)}` : why, { cause: lastError });
     }
-    const connection = Connection.lazy({ address, connectTimeout: Math.min(options.attemptConnectMs ?? 5_000, remaining) });
+    const connection = Connection.lazy({ ...connectionOptions, connectTimeout: Math.min(options.attemptConnectMs ?? 5_000, remaining) });
     const attempt = (async () => {
       await connection.ensureConnected();
       await connection.withDeadline(Date.now() + 5_000, () => connection.workflowService.describeNamespace({ namespace }));

@@ -11,6 +11,8 @@ export type AnySearchAttributeKey = SearchAttributeKey<SearchAttributeType>;
 
 /** gRPC status ALREADY_EXISTS: another process registered the same attributes first. */
 const ALREADY_EXISTS = 6;
+/** PERMISSION_DENIED / UNIMPLEMENTED: e.g. Temporal Cloud, where the operator API does not add attributes. */
+const NOT_ALLOWED = [7, 12];
 
 /**
  * Registers whichever of Pantheon's custom search attributes the namespace lacks, and returns
@@ -30,7 +32,9 @@ export async function ensureSearchAttributes(
   try {
     await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: missing });
   } catch (err) {
-    if ((err as { code?: number }).code !== ALREADY_EXISTS) throw err;
+    const code = (err as { code?: number }).code;
+    if (code !== undefined && NOT_ALLOWED.includes(code)) throw cannotAdd(namespace, missing, err);
+    if (code !== ALREADY_EXISTS) throw err;
     // Lost a race with a concurrent starter: fine if what it added matches what we need.
     const still = Object.keys(await missingAttributes(connection, namespace, keys));
     if (still.length > 0) throw err;
@@ -61,4 +65,17 @@ async function missingAttributes(
     }
   }
   return missing;
+}
+
+/** The server refuses to add attributes here: say which are missing and how an operator adds them. */
+function cannotAdd(namespace: string, missing: Record<string, number>, cause: unknown): PantheonError {
+  const types = Object.fromEntries(ALL_SEARCH_ATTRIBUTES.map((k) => [k.name, SEARCH_ATTRIBUTE_CLI_TYPES[k.type]]));
+  const list = Object.keys(missing).map((name) => `${name}=${types[name] ?? '?'}`);
+  return PantheonError.of(
+    'config_invalid',
+    `namespace ${namespace} lacks Pantheon's search attributes ${list.join(', ')} and this server does not let Pantheon add them ` +
+      `(${(cause as Error).message}). Add them as an operator: on Temporal Cloud with \`tcld namespace search-attributes add --namespace ${namespace} --search-attribute NAME=TYPE\` ` +
+      `(or the Cloud UI), on a cluster with \`temporal operator search-attribute create --namespace ${namespace} --name NAME --type TYPE\``,
+    { cause, details: { namespace, missing: Object.keys(missing) } },
+  );
 }

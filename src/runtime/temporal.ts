@@ -1,12 +1,20 @@
+import { clientConnectionOptions, describeTemporalConnection, loadTemporalConnection, localTemporalConnection, type TemporalConnection } from '../config/temporal-connection';
 import { PantheonError } from '../errors';
 import { connectWhenReady } from './connect';
+import { tlsHandshakeFailure } from './tls-check';
 import { startDevServer, type DevServer, type DevServerOptions } from './dev-server';
 import { ensureSearchAttributes } from './search-attributes';
 
 export interface EnsureTemporalOptions {
-  /** An existing server to use; default env TEMPORAL_ADDRESS. Without one, a dev server starts. */
+  /**
+   * How to reach an existing server (address, namespace, API key, TLS); default what the
+   * environment and its temporal.toml profile say (loadTemporalConnection). No address in it: a
+   * dev server starts.
+   */
+  connection?: TemporalConnection;
+  /** An existing plaintext server to use instead (overrides the connection's address). */
   address?: string;
-  /** Default env TEMPORAL_NAMESPACE, else 'default'. */
+  /** Overrides the connection's namespace (default 'default'). */
   namespace?: string;
   /** Options for the dev server, used only when no address is given. */
   devServer?: DevServerOptions;
@@ -17,6 +25,8 @@ export interface EnsureTemporalOptions {
 export interface TemporalRuntime {
   address: string;
   namespace: string;
+  /** How clients and workers reach it: the configured connection, or plaintext to the dev server started. */
+  connection: TemporalConnection;
   /** The Web UI; empty when a dev server was started headless. */
   uiUrl: string;
   /** The dev server this call started, if any. */
@@ -29,21 +39,26 @@ export interface TemporalRuntime {
 const EXISTING_SERVER_TIMEOUT_MS = 15_000;
 
 /**
- * A Temporal server Pantheon can use: the one at TEMPORAL_ADDRESS (checked to answer, with
- * Pantheon's search attributes registered), or else a dev server started here.
+ * A Temporal server Pantheon can use: the configured one (TEMPORAL_ADDRESS or a temporal.toml
+ * profile's address; checked to answer, with Pantheon's search attributes registered), or else a
+ * dev server started here.
  */
 export async function ensureTemporal(options: EnsureTemporalOptions = {}): Promise<TemporalRuntime> {
-  const address = options.address || process.env.TEMPORAL_ADDRESS || undefined;
-  const namespace = options.namespace || process.env.TEMPORAL_NAMESPACE || 'default';
+  const configured = options.address ? localTemporalConnection(options.address, 'default', 'given') : (options.connection ?? loadTemporalConnection(process.env));
+  const target: TemporalConnection = { ...configured, namespace: options.namespace || configured.namespace };
+  const { address, namespace } = target;
   if (address) {
     let connection;
     try {
-      connection = await connectWhenReady(address, namespace, { timeoutMs: options.connectTimeoutMs ?? EXISTING_SERVER_TIMEOUT_MS });
+      connection = await connectWhenReady(clientConnectionOptions(target), namespace, { timeoutMs: options.connectTimeoutMs ?? EXISTING_SERVER_TIMEOUT_MS });
     } catch (err) {
+      const handshake = target.tls ? await tlsHandshakeFailure(address, target.tls) : undefined;
       throw PantheonError.of(
         'store_unavailable',
-        `Temporal at ${address} (namespace ${namespace}) does not answer: ${(err as Error).message}. ` +
-          'Start it, fix TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE, or unset TEMPORAL_ADDRESS to let Pantheon run a dev server.',
+        `Temporal at ${address} (namespace ${namespace}) does not answer: ${(err as Error).message}${handshake ? `; ${handshake}` : ''}. ` +
+          `Tried ${describeTemporalConnection(target)}. ` +
+          'Start it, fix TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE (or the temporal.toml profile, TEMPORAL_API_KEY, TEMPORAL_TLS_*), ' +
+          'or unset TEMPORAL_ADDRESS and TEMPORAL_PROFILE to let Pantheon run a dev server.',
         { cause: err, details: { address, namespace } },
       );
     }
@@ -53,8 +68,15 @@ export async function ensureTemporal(options: EnsureTemporalOptions = {}): Promi
       await connection.close();
     }
     const uiUrl = (process.env.TEMPORAL_UI_URL || 'http://localhost:8233').replace(/\/$/, '');
-    return { address, namespace, uiUrl, started: undefined, stop: async () => {} };
+    return { address, namespace, connection: target, uiUrl, started: undefined, stop: async () => {} };
   }
   const started = await startDevServer({ ...options.devServer, namespace });
-  return { address: started.address, namespace, uiUrl: started.uiUrl ?? '', started, stop: () => started.stop() };
+  return {
+    address: started.address,
+    namespace,
+    connection: localTemporalConnection(started.address, namespace),
+    uiUrl: started.uiUrl ?? '',
+    started,
+    stop: () => started.stop(),
+  };
 }

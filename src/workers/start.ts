@@ -1,7 +1,8 @@
 import type { Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { Logger } from 'pino';
-import { connectClient } from '../client/connection';
+import { connectClient, unreachable } from '../client/connection';
+import { describeTemporalConnection, workerConnectionOptions } from '../config/temporal-connection';
 import { ensureSweeperSchedule, sweeperScheduleId } from '../client/sweeper-schedule';
 import type { PantheonConfig } from '../config/env';
 import { buildWorkerDeps, prepareProviders, type WorkerDeps } from './deps';
@@ -38,10 +39,14 @@ export interface RunningWorkers {
 export async function startWorkers(config: PantheonConfig, logger: Logger): Promise<RunningWorkers> {
   // First: the provider modes, logged, or a refusal before anything connects.
   const providers = prepareProviders(config, logger);
-  const address = config.temporal.address ?? 'localhost:7233';
+  const target = config.temporal.connection;
+  // Where and how, never the key: "api key: set", "tls: on, client cert <path>".
+  logger.info({ temporal: target.summary }, `connecting to Temporal at ${describeTemporalConnection(target)}`);
   const { client, close: closeClient } = await connectClient(config);
   const built = await buildWorkerDeps(config, logger, client, providers);
-  const connection = await NativeConnection.connect({ address });
+  const connection = await NativeConnection.connect(workerConnectionOptions(target)).catch((err: unknown) => {
+    throw unreachable(target, err);
+  });
   // This queue's own sweeper: workers of other queues have theirs, and never touch this one.
   const schedule = await ensureSweeperSchedule(client, { taskQueue: config.temporal.taskQueue, ...config.sweeper });
   logger.info({ schedule, scheduleId: sweeperScheduleId(config.temporal.taskQueue), ...config.sweeper }, 'stale-task sweeper schedule ready');
@@ -61,7 +66,7 @@ export async function startWorkers(config: PantheonConfig, logger: Logger): Prom
     throw err;
   }
   const worker = await createTaskWorker({ connection, client, namespace, taskQueue, deps: built.deps, ledger: built.gate, workflowBundle, dataConverter });
-  logger.info({ address, taskQueue }, 'worker running; Ctrl-C to drain and stop');
+  logger.info({ address: workerConnectionOptions(target).address, taskQueue }, 'worker running; Ctrl-C to drain and stop');
   return {
     client,
     built,

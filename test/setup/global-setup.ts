@@ -14,6 +14,7 @@ import { WORKFLOWS_PATH } from '../../src/workers/task-worker';
  */
 export default async function globalSetup(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pantheon-test-'));
+  isolateFromTemporalConfig(dir);
   const server = await startDevServer({ port: 0, dbFile: null, headless: true, logFile: path.join(dir, 'temporal.log') });
   const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
   const bundlePath = path.join(dir, 'workflow-bundle.js');
@@ -35,6 +36,22 @@ function compileCli(): string {
   const outfile = path.join(repoRoot(), 'node_modules', '.cache', `pantheon-test-${process.pid}`, 'cli.js');
   buildSync({ entryPoints: [path.join(repoRoot(), 'src', 'client', 'cli.ts')], outfile, bundle: true, platform: 'node', target: 'node20', packages: 'external', logLevel: 'warning' });
   return outfile;
+}
+
+/**
+ * The suite talks only to its own server: a developer's TEMPORAL_* variables or their
+ * ~/.config/temporalio/temporal.toml (say, a Cloud profile with an API key) must not reach the
+ * processes tests start. An empty config file stands in for theirs; tests set what they need.
+ */
+function isolateFromTemporalConfig(dir: string): void {
+  for (const name of Object.keys(process.env)) {
+    if (name === 'TEMPORAL_PROFILE' || name === 'TEMPORAL_ADDRESS' || name === 'TEMPORAL_NAMESPACE' || name === 'TEMPORAL_API_KEY' || name.startsWith('TEMPORAL_TLS') || name.startsWith('TEMPORAL_GRPC_META_')) {
+      delete process.env[name];
+    }
+  }
+  const empty = path.join(dir, 'temporal.toml');
+  fs.writeFileSync(empty, '');
+  process.env.TEMPORAL_CONFIG_FILE = empty;
 }
 
 const noop = () => undefined;

@@ -8,7 +8,7 @@ import { testAddress } from './harness';
  * server. Started with node and tsx's loader, not the tsx CLI: the CLI runs the worker in a
  * grandchild that a SIGKILL cannot reach.
  */
-export function spawnWorkerProcess(env: Record<string, string>): ChildProcess {
+export function spawnWorkerProcess(env: Record<string, string>, options: { stdout?: 'pipe' | 'ignore' } = {}): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot(), 'src', 'workers', 'main.ts')], {
     cwd: repoRoot(),
     env: {
@@ -20,7 +20,8 @@ export function spawnWorkerProcess(env: Record<string, string>): ChildProcess {
       PANTHEON_LOG_FORMAT: 'json',
       ...env,
     },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    // stdout carries the worker's JSON log lines: pipe it to read them.
+    stdio: ['ignore', options.stdout ?? 'ignore', 'pipe'],
   });
 }
 
@@ -32,4 +33,5 @@ export async function killWorkerProcess(child: ChildProcess): Promise<void> {
     await exited;
   }
   child.stderr?.destroy();
+  child.stdout?.destroy();
 }

@@ -27,7 +27,14 @@ function expectNamesVariable(err: PantheonError, variable: string, message: stri
 describe('loadConfig', () => {
   it('fills in the defaults from an empty environment', () => {
     const config = loadConfig({ PANTHEON_LOG_FORMAT: 'json' });
-    expect(config.temporal).toEqual({ address: undefined, namespace: 'default', uiUrl: 'http://localhost:8233', taskQueue: 'pantheon-tasks', budgetTaskQueue: 'pantheon-budget' });
+    expect(config.temporal).toEqual({
+      address: undefined,
+      namespace: 'default',
+      connection: { address: undefined, namespace: 'default', apiKey: undefined, tls: false, summary: { addressFrom: 'default', apiKeyStatus: 'unset', tls: 'off' } },
+      uiUrl: 'http://localhost:8233',
+      taskQueue: 'pantheon-tasks',
+      budgetTaskQueue: 'pantheon-budget',
+    });
     expect(config.llm).toEqual({
       mode: 'auto',
       offlineUrl: undefined,
@@ -68,6 +75,7 @@ describe('loadConfig', () => {
     expect(config.temporal).toEqual({
       address: 'temporal.internal:7233',
       namespace: 'pantheon-prod',
+      connection: expect.objectContaining({ address: 'temporal.internal:7233', namespace: 'pantheon-prod', tls: false }),
       uiUrl: 'https://temporal.example.com',
       taskQueue: 'agents',
       budgetTaskQueue: 'agents-budget',

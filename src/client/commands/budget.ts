@@ -87,13 +87,7 @@ interface Ledger {
 async function withLedger<T>(config: PantheonConfig, body: (ledger: Ledger) => Promise<T>): Promise<T> {
   const address = config.temporal.address ?? DEFAULT_TEMPORAL_ADDRESS;
   const ledgerId = config.budget.ledgerId ?? BUDGET_LEDGER_ID;
-  let connected: Awaited<ReturnType<typeof connectClient>>;
-  try {
-    connected = await connectClient(config);
-  } catch (err) {
-    throw new Error(`cannot reach Temporal at ${address}: ${(err as Error).message} (is the server up? TEMPORAL_ADDRESS names it)`);
-  }
-  const { client, close } = connected;
+  const { client, close } = await connectClient(config);
   const ledger = { client, ledgerId, address, namespace: config.temporal.namespace };
   const where = `workflow "${ledgerId}" in namespace "${ledger.namespace}"`;
   try {
