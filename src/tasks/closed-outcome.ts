@@ -48,12 +48,14 @@ export async function closedResult<T>(handle: { result(): Promise<T> }): Promise
 
 /**
  * The failure an agentTask throws to close as failed: non-retryable, typed by its status, the
- * first reason as the message the Web UI shows, the whole outcome as its details.
+ * first reason (led by the status) as the message the Web UI shows, the whole outcome as its details.
  */
 export function taskEndFailure(outcome: TaskOutcome & { status: FailedTaskStatus }): ApplicationFailure {
+  const reason = trimText(outcome.reasons[0] ?? '', REPORT_REASON_CHARS);
   return ApplicationFailure.create({
     type: TASK_FAILURE_TYPES[outcome.status],
-    message: `${outcome.status}: ${trimText(outcome.reasons[0] ?? '', REPORT_REASON_CHARS)}`,
+    // A budget stop's reason already starts with its status; say it once.
+    message: reason.startsWith(`${outcome.status}:`) ? reason : `${outcome.status}: ${reason}`,
     nonRetryable: true,
     details: [outcome],
   });
