@@ -68,6 +68,18 @@ async function deadLetter(id: string): Promise<TaskOutcome> {
   return closedResult(await start({ objective: DB_TASK }, id));
 }
 
+/** Runs the Temporal CLI against the suite's server; a failed workflow's result exits non-zero. */
+async function temporalCli(args: string[]): Promise<{ code: number; stdout: string }> {
+  const cli = await findTemporalCli({ install: false });
+  try {
+    const { stdout } = await promisify(execFile)(cli, [...args, '--address', testAddress()]);
+    return { code: 0, stdout };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string };
+    return { code: e.code ?? -1, stdout: e.stdout ?? '' };
+  }
+}
+
 const reconcile = (taskIds: string[]): Promise<ReconcileTasksResult> =>
   new MockActivityEnvironment({ activityId: `reconcile-${++seq}`, workflowExecution: { workflowId: 'failed-tasks-god', runId: 'run-1' } }).run(() =>
     createReconcileTasks({ client: h.client })({ taskIds }),
@@ -94,6 +106,11 @@ describe('a task that ends dead_lettered', () => {
     const failure = last.workflowExecutionFailedEventAttributes!.failure!;
     expect(failure.applicationFailureInfo).toMatchObject({ type: 'TaskDeadLettered', nonRetryable: true });
     expect(defaultPayloadConverter.fromPayload(failure.applicationFailureInfo!.details!.payloads![0])).toMatchObject({ status: 'dead_lettered', reasons: outcome.reasons });
+
+    // `temporal workflow result` names the failure and prints the outcome.
+    const shown = await temporalCli(['workflow', 'result', '--workflow-id', id, '--output', 'json']);
+    expect(shown.stdout).toContain('TaskDeadLettered');
+    expect(shown.stdout).toContain('"status": "dead_lettered"');
 
     // God's reconciliation reads it as the report the task sent.
     const report = await reconcile([id]);
@@ -139,8 +156,8 @@ describe('a task that ends dead_lettered', () => {
     const failedRun = (await h.client.workflow.getHandle(id).describe()).runId;
 
     // The fault fired once and is spent: the specialist's call succeeds now.
-    const cli = await findTemporalCli({ install: false });
-    await promisify(execFile)(cli, ['workflow', 'reset', '--workflow-id', id, '--type', 'FirstWorkflowTask', '--reason', 'test: the provider is back', '--address', testAddress()]);
+    const reset = await temporalCli(['workflow', 'reset', '--workflow-id', id, '--type', 'FirstWorkflowTask', '--reason', 'test: the provider is back']);
+    expect(reset.code).toBe(0);
 
     const current = await eventually('the reset run', async () => {
       const d = await h.client.workflow.getHandle(id).describe();
