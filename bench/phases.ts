@@ -3,6 +3,7 @@ import type { CallRecord } from '../src/llm/offline';
 import type { LlmClient } from '../src/llm/types';
 import { checkTask, startTask } from '../src/client/submit-task';
 import { SpecialistStep } from '../src/specialists/protocol';
+import { closedResult } from '../src/tasks/closed-outcome';
 import type { Task, TaskInput } from '../src/tasks/task-input';
 import type { BenchEnvironment } from './environment';
 import { runPool } from './pool';
@@ -71,7 +72,7 @@ export async function runPipeline(
       const handle = await startTask(env.client, env.taskQueue, task, workflowId);
       let outcome;
       try {
-        outcome = await withDeadline(handle.result(), opts.taskTimeoutMs, opts.signal, `task ${workflowId}`);
+        outcome = await withDeadline(closedResult(handle), opts.taskTimeoutMs, opts.signal, `task ${workflowId}`);
       } catch (err) {
         // Leave nothing running on a server we do not own.
         await handle.terminate('benchmark aborted').catch(() => undefined);

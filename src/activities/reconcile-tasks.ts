@@ -2,6 +2,7 @@ import { Context, log } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
 import { PantheonError } from '../errors';
 import type { TaskFinished } from '../god/types';
+import { closedResult } from '../tasks/closed-outcome';
 import { finishedReport } from '../tasks/report';
 import { TERMINAL_STATUSES, type TerminalStatus } from '../workflows/task-state';
 import { MAX_RECONCILE_IDS, type ReconcileTasksInput, type ReconcileTasksResult } from './god-types';
@@ -22,8 +23,8 @@ function str(value: unknown): string | undefined {
 }
 
 /**
- * The report a closed workflow's result amounts to. An agentTask returns its TaskOutcome, a
- * taskChain an object of its own; both are read field by field, tolerating whatever is missing,
+ * The report a closed workflow's result amounts to. An agentTask returns its TaskOutcome (or
+ * fails with it attached, when dead-lettered or over budget), a taskChain an object of its own; both are read field by field, tolerating whatever is missing,
  * because a result from an older or newer version must never wedge reconciliation. Pure.
  */
 export function finishedFromResult(taskId: string, result: unknown, durationMs: number): TaskFinished {
@@ -46,7 +47,7 @@ export function finishedFromResult(taskId: string, result: unknown, durationMs: 
   );
 }
 
-/** A workflow that closed without a result (failed, terminated, timed out, cancelled): cancelled, saying how. */
+/** A workflow that closed without a result (failed with no outcome attached, terminated, timed out, cancelled): cancelled, saying how. */
 export function finishedWithoutResult(taskId: string, closeStatus: string, durationMs: number): TaskFinished {
   return finishedReport({ taskId, status: 'cancelled', costUsd: 0, tokens: 0, reasons: [`the workflow ${closeStatus.toLowerCase().replace(/_/g, ' ')} without reporting a result`] }, durationMs);
 }
@@ -65,9 +66,15 @@ async function reconcileOne(client: Client, taskId: string): Promise<Verdict> {
   const status = info.status.name;
   if (status === 'RUNNING' || status === 'CONTINUED_AS_NEW' || status === 'PAUSED') return { kind: 'running' };
   const durationMs = Math.max(0, (info.closeTime ?? new Date()).getTime() - info.startTime.getTime());
-  if (status !== 'COMPLETED') return { kind: 'finished', report: finishedWithoutResult(taskId, status, durationMs) };
-  // followRuns: false reads this closed run's result, never waits for a newer one.
-  const result: unknown = await client.workflow.getHandle(taskId, info.runId, { followRuns: false }).result();
+  if (status !== 'COMPLETED' && status !== 'FAILED') return { kind: 'finished', report: finishedWithoutResult(taskId, status, durationMs) };
+  // followRuns: false reads this closed run's result, never waits for a newer one. A task that
+  // dead-lettered or ran out of budget failed with its outcome attached; other failures have none.
+  const closed = client.workflow.getHandle(taskId, info.runId, { followRuns: false });
+  const result: unknown = await closedResult<unknown>(closed).catch((err: unknown) => {
+    if (status === 'FAILED') return undefined;
+    throw err;
+  });
+  if (result === undefined) return { kind: 'finished', report: finishedWithoutResult(taskId, status, durationMs) };
   return { kind: 'finished', report: finishedFromResult(taskId, result, durationMs) };
 }
 

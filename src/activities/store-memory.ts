@@ -3,12 +3,14 @@ import type { ActivityDeps } from './deps';
 import type { StoreMemoryInput, StoreMemoryResult } from './types';
 
 /**
- * Writes a task's outcome to shared memory. Keyed by workflow id, so a retried or re-executed
- * activity never writes a second record for the same task.
+ * Writes a task's outcome to shared memory. Keyed by workflow id and success, so a retried or
+ * re-executed activity never writes a second record for the same task, while a failed task
+ * that is reset (`temporal workflow reset`) and then completes keeps its failure's lessons and
+ * adds its success instead of being ignored as a duplicate.
  */
 export function createStoreMemory({ memory }: Pick<ActivityDeps, 'memory'>) {
   return async function storeMemory(input: StoreMemoryInput): Promise<StoreMemoryResult> {
-    const id = `${input.taskId}:outcome`;
+    const id = `${input.taskId}:${input.success ? 'outcome' : 'failure'}`;
     const { stored } = await memory.put({
       id,
       taskId: input.taskId,

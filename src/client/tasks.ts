@@ -3,16 +3,24 @@ import type { agentTask } from '../workflows';
 import { stateQuery } from '../workflows/agent-task-api';
 import { TaskCostUsd, TaskSpecialist, TaskStatus } from '../workflows/search-attributes';
 import type { ChainState } from '../tasks/chain';
+import { closedResult } from '../tasks/closed-outcome';
 import type { TaskState } from '../workflows/task-state';
 
 /** The state of one task (or chain: its `state` query has the same name): its live query answer
- * while running, its outcome once ended. */
+ * while running, its outcome once ended (completed, or failed with the outcome attached). */
 export async function taskState(client: Client, workflowId: string): Promise<{ execution: string; state?: TaskState | ChainState }> {
   const handle = client.workflow.getHandle<typeof agentTask>(workflowId);
   const description = await handle.describe();
   if (description.status.name === 'RUNNING') return { execution: 'RUNNING', state: await handle.query(stateQuery) };
-  if (description.status.name === 'COMPLETED') return { execution: 'COMPLETED', state: await handle.result() };
-  return { execution: description.status.name };
+  const execution = description.status.name;
+  if (execution !== 'COMPLETED' && execution !== 'FAILED') return { execution };
+  // A dead-lettered or budget-exceeded task failed with its outcome attached; another failure has none.
+  const closed = client.workflow.getHandle<typeof agentTask>(workflowId, description.runId, { followRuns: false });
+  const state = await closedResult(closed).catch((err: unknown) => {
+    if (execution === 'FAILED') return undefined;
+    throw err;
+  });
+  return { execution, state };
 }
 
 export function taskRow(info: WorkflowExecutionInfo): { id: string; status: string; specialist: string; cost: number; started: Date } {

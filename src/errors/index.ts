@@ -61,6 +61,30 @@ export const ERROR_TYPES = {
 
 export type ErrorType = keyof typeof ERROR_TYPES;
 
+/**
+ * The failure types an agentTask workflow fails its own execution with, one per terminal state
+ * that is a failure. Never retryable; the task's full outcome (TaskOutcome) is the failure's
+ * first detail, so every reader of a closed task finds it whether the run completed or failed
+ * (src/tasks/closed-outcome.ts). rejected and cancelled tasks still complete with their outcome.
+ */
+export const TASK_FAILURE_TYPES = {
+  dead_lettered: 'TaskDeadLettered',
+  budget_exceeded: 'TaskBudgetExceeded',
+} as const;
+
+export type FailedTaskStatus = keyof typeof TASK_FAILURE_TYPES;
+export type TaskFailureType = (typeof TASK_FAILURE_TYPES)[FailedTaskStatus];
+
+/** Whether a terminal status closes its workflow as failed. */
+export function isFailedTaskStatus(status: string): status is FailedTaskStatus {
+  return Object.prototype.hasOwnProperty.call(TASK_FAILURE_TYPES, status);
+}
+
+/** Whether a failure type is one a task failed its execution with (its outcome in the details). */
+export function isTaskFailureType(type: string | undefined | null): type is TaskFailureType {
+  return (Object.values(TASK_FAILURE_TYPES) as string[]).includes(type ?? '');
+}
+
 /** Failure types whose retries are not worth the money: the activity fails at once. */
 export const NON_RETRYABLE_TYPES: readonly ErrorType[] = (Object.keys(ERROR_TYPES) as ErrorType[]).filter(
   (t) => !ERROR_TYPES[t].retryable,

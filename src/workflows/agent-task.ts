@@ -24,6 +24,8 @@ import type { FailureRecord, TaskOutcome, TaskState, TaskStatus as Status, Termi
 import { finishedReport, reportToOf } from '../tasks/report';
 import { elapsedMs, reportFinished } from './report-finished';
 import { recordDeadLetter, recordStaleNotice, recordTaskEnd } from '../metrics/workflow';
+import { isFailedTaskStatus } from '../errors';
+import { taskEndFailure } from '../tasks/closed-outcome';
 
 /** Ends the task as dead_lettered: retries and reassignments are spent, or no retry can help. */
 class DeadLetter extends Error {}
@@ -37,6 +39,10 @@ class BudgetStop extends Error {}
 
 /** Tasks started before the ledger kept task bills end without asking for one (replay). */
 const TASK_BILL_PATCH = 'close-task-bill';
+
+/** Tasks started before dead_lettered and budget_exceeded failed the execution still complete
+ * with their outcome when they replay. */
+const FAILED_END_PATCH = 'failed-terminal-states';
 
 function proxies(task: Task) {
   const one = <K extends PresetActivity>(name: K) =>
@@ -75,13 +81,18 @@ function initialState(taskId: string, input: unknown): TaskState {
  * One task, start to end: validate → route → run the specialist (compressing its context every
  * `compressEvery` iterations; reassigning to the next candidate when a specialist fails all its
  * retries) → store the outcome in memory. It always ends in exactly one terminal state with
- * reasons (completed, rejected, dead_lettered, cancelled, budget_exceeded), tells its `reportTo`
- * workflow (God, a chain) of that end, and returns that state.
+ * reasons (completed, rejected, dead_lettered, cancelled, budget_exceeded) and tells its
+ * `reportTo` workflow (God, a chain) of that end. completed, rejected and cancelled return that
+ * state; dead_lettered and budget_exceeded fail the execution with it in the failure's details
+ * (read either with closedResult, src/tasks/closed-outcome.ts), so the Web UI shows them as
+ * failures and `temporal workflow reset` can run them again.
  */
 export async function agentTask(input: unknown): Promise<TaskOutcome> {
   const outcome = await runTask(input);
   // Old histories have no reportTo: no signal, so they replay unchanged.
   await reportFinished(reportToOf(input), finishedReport(outcome, elapsedMs()));
+  // The report goes first: a failed execution cannot signal afterwards.
+  if (isFailedTaskStatus(outcome.status) && patched(FAILED_END_PATCH)) throw taskEndFailure({ ...outcome, status: outcome.status });
   return outcome;
 }
 

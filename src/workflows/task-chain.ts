@@ -12,6 +12,7 @@ import {
 } from '@temporalio/workflow';
 import { TaskFinishedSchema } from '../god/messages';
 import { chainEnd, ChainInputSchema, initialSteps, planProgress, resolveChain, stepLabel, stepTask, type ChainOutcome, type ChainState } from '../tasks/chain';
+import { outcomeOfFailure } from '../tasks/closed-outcome';
 import { lineageOf } from '../tasks/lineage';
 import { finishedReport, reportToOf, REPORT_REASON_CHARS, REPORT_SUMMARY_CHARS, trimText } from '../tasks/report';
 import { describeIssues, type Task } from '../tasks/task-input';
@@ -39,7 +40,7 @@ function initialState(chainId: string, input: unknown): ChainState {
   };
 }
 
-/** A step's child workflow that failed or was terminated instead of returning its outcome. */
+/** A step's child workflow that failed (without a task's outcome attached) or was terminated. */
 function brokenStep(err: unknown): { status: TerminalStatus; reason: string } {
   const cause = err instanceof ChildWorkflowFailure ? err.cause : undefined;
   if (cause instanceof TerminatedFailure || isCancellation(cause)) return { status: 'cancelled', reason: `its workflow was stopped: ${cause?.message ?? ''}`.trim() };
@@ -132,10 +133,14 @@ async function runChain(chainId: string, state: ChainState, input: unknown): Pro
       });
     } catch (err) {
       if (isCancellation(err)) throw err;
-      const broken = brokenStep(err);
-      step.status = broken.status;
-      step.reason = trimText(broken.reason, REPORT_REASON_CHARS);
-      return undefined;
+      // A dead-lettered or budget-exceeded step fails its execution with its outcome attached.
+      outcome = outcomeOfFailure(err);
+      if (!outcome) {
+        const broken = brokenStep(err);
+        step.status = broken.status;
+        step.reason = trimText(broken.reason, REPORT_REASON_CHARS);
+        return undefined;
+      }
     }
     step.status = outcome.status;
     step.costUsd = outcome.costUsd;

@@ -1,5 +1,6 @@
 import type { ScopeView } from '../../src/budget';
 import { startTask } from '../../src/client/submit-task';
+import { closedResult } from '../../src/tasks/closed-outcome';
 import { TaskInputSchema } from '../../src/tasks/task-input';
 import { requeueSignal } from '../../src/workflows/agent-task-api';
 import type { TaskOutcome } from '../../src/workflows/task-state';
@@ -111,7 +112,7 @@ describe('a provider billing more than the reservation', () => {
       const taskId = id('overrun');
       h.provider.addFault({ kind: 'usage_inflate', factor: 20, match: { task: taskId, purpose: 'specialist' }, times: 1 });
       const handle = await startTask(h.client, h.taskQueue, TaskInputSchema.parse({ objective: DB_TASK }), taskId);
-      const outcome = (await handle.result()) as TaskOutcome;
+      const outcome = (await closedResult(handle)) as TaskOutcome;
 
       const calls = h.provider.calls().filter((c) => c.task === taskId);
       expect(calls).toEqual([expect.objectContaining({ fault: 'usage_inflate' })]);

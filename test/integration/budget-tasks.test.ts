@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Limits } from '../../src/budget';
 import { startTask } from '../../src/client/submit-task';
 import { repoRoot } from '../../src/config/paths';
+import { closedResult } from '../../src/tasks/closed-outcome';
 import { TaskInputSchema, type TaskInput } from '../../src/tasks/task-input';
 import { stateQuery } from '../../src/workflows/agent-task-api';
 import type { TaskOutcome, TaskState } from '../../src/workflows/task-state';
@@ -32,7 +33,7 @@ async function waitFor(h: Harness, taskId: string, done: (s: TaskState) => boole
   const handle = h.client.workflow.getHandle(taskId);
   for (;;) {
     const description = await handle.describe();
-    const state = description.status.name === 'RUNNING' ? await handle.query(stateQuery) : ((await handle.result()) as TaskOutcome);
+    const state = description.status.name === 'RUNNING' ? await handle.query(stateQuery) : ((await closedResult(handle)) as TaskOutcome);
     if (done(state)) return state;
     await new Promise((r) => setTimeout(r, 150));
   }
@@ -254,7 +255,7 @@ describe('runaway detection and charging', () => {
     try {
       const taskId = id('per-task');
       const items = Array.from({ length: 14 }, (_, i) => `- table_${i}`).join('\n');
-      const outcome = (await (await start(h, { objective: `Migrate these Postgres tables to the new schema:\n${items}` }, taskId)).result()) as TaskOutcome;
+      const outcome = (await closedResult(await start(h, { objective: `Migrate these Postgres tables to the new schema:\n${items}` }, taskId))) as TaskOutcome;
 
       expect(outcome.status).toBe('budget_exceeded');
       expect(outcome.reasons[0]).toMatch(/task:/);
@@ -264,7 +265,8 @@ describe('runaway detection and charging', () => {
       expect(outcome.tokens).toBe(spent);
       expect(outcome.bill!.tokens).toBe(spent);
       expect(spent).toBeLessThanOrEqual(8000);
-      await maybeRecordHistory(taskId, 'budget-exceeded-task');
+      // The shape since budget stops fail their execution (budget-exceeded-task.json: the completed shape before).
+      await maybeRecordHistory(taskId, 'budget-exceeded-task-failed');
     } finally {
       await h.stop();
     }

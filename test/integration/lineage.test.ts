@@ -1,4 +1,5 @@
 import { lineageUnder, startTask } from '../../src/client/submit-task';
+import { closedResult } from '../../src/tasks/closed-outcome';
 import { TaskInputSchema } from '../../src/tasks/task-input';
 import type { TaskOutcome } from '../../src/workflows/task-state';
 import { runCli } from '../support/cli';
@@ -42,11 +43,11 @@ describe('task lineage', () => {
       const parent = chain.at(-1)!;
       const task = TaskInputSchema.parse({ objective: objective(depth), specialist: 'DatabaseAgent', lineage: await lineageUnder(h.client, parent) });
       const id = `${root}-d${depth}`;
-      await (await startTask(h.client, h.taskQueue, task, id)).result();
+      await closedResult(await startTask(h.client, h.taskQueue, task, id));
       chain.push(id);
     }
 
-    const outcomes = await Promise.all(chain.map(async (id) => (await h.client.workflow.getHandle(id).result()) as TaskOutcome));
+    const outcomes = await Promise.all(chain.map(async (id) => (await closedResult(h.client.workflow.getHandle(id))) as TaskOutcome));
     outcomes.forEach((o, depth) => {
       expect(o.lineage).toEqual({ rootTaskId: root, spawnDepth: depth, ...(depth > 0 ? { parentTaskId: chain[depth - 1] } : {}) });
     });

@@ -38,8 +38,24 @@ describe('workflow replay', () => {
         'god-decisions-before-runway-reread.json',
         'god-first-run-continued.json',
         'god-later-run.json',
+        // Since dead_lettered and budget_exceeded fail the execution (the 'failed-terminal-states'
+        // patch); dead-lettered-task.json and budget-exceeded-task.json keep the completed shape.
+        'dead-lettered-task-failed.json',
+        'budget-exceeded-task-failed.json',
+        'failed-step-task-chain-failed-child.json',
+        'reset-dead-lettered-task.json',
       ]),
     );
+  });
+
+  it.each([
+    ['dead-lettered-task.json', 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED'],
+    ['budget-exceeded-task.json', 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED'],
+    ['dead-lettered-task-failed.json', 'EVENT_TYPE_WORKFLOW_EXECUTION_FAILED'],
+    ['budget-exceeded-task-failed.json', 'EVENT_TYPE_WORKFLOW_EXECUTION_FAILED'],
+  ])('guards both shapes of a failed task: %s closes with %s', (file, closeEvent) => {
+    const { events } = JSON.parse(fs.readFileSync(path.join(HISTORY_FIXTURES, file), 'utf8')) as { events: Array<{ eventType: string }> };
+    expect(events.at(-1)!.eventType).toBe(closeEvent);
   });
 
   it.each(fixtures)('replays %s without non-determinism', async (file) => {

@@ -1,6 +1,7 @@
 import { temporal } from '@temporalio/proto';
 import { startTask } from '../../src/client/submit-task';
 import { redriveTask } from '../../src/client/redrive';
+import { closedResult } from '../../src/tasks/closed-outcome';
 import type { FaultKind } from '../../src/llm/offline';
 import { TaskInputSchema, type TaskInput } from '../../src/tasks/task-input';
 import { TaskRedriveOf, TaskStatus } from '../../src/workflows/search-attributes';
@@ -36,7 +37,7 @@ function taskId(name: string): string {
 
 async function run(id: string, input: TaskInput): Promise<TaskOutcome> {
   const handle = await startTask(h.client, h.taskQueue, TaskInputSchema.parse(input), id);
-  return handle.result();
+  return closedResult(handle);
 }
 
 /** The attempt number the engine recorded when an activity last started. */
@@ -133,7 +134,8 @@ describe('self-healing: reassignment and the dead-letter queue', () => {
     const described = await h.client.workflow.getHandle(id).describe();
     expect(described.typedSearchAttributes.get(TaskStatus)).toBe('dead_lettered');
     expect(webhook.received).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'dead_letter', id: `${id}:dead_letter` })]));
-    await maybeRecordHistory(id, 'dead-lettered-task');
+    // The shape since dead letters fail their execution (dead-lettered-task.json: the completed shape before).
+    await maybeRecordHistory(id, 'dead-lettered-task-failed');
 
     // The fault clears; the redrive is a new task with the same input, linked to the dead letter.
     h.provider.clearFaults();

@@ -4,6 +4,7 @@ import { temporal } from '@temporalio/proto';
 import type { TaskFinished } from '../../src/god/types';
 import type { RunSpecialistResult } from '../../src/activities/types';
 import { PREVIOUS_STEP_INPUT, type ChainInput, type ChainOutcome, type ChainState } from '../../src/tasks/chain';
+import { closedResult } from '../../src/tasks/closed-outcome';
 import type { Task, TaskInput } from '../../src/tasks/task-input';
 import { chainStateQuery } from '../../src/workflows/task-chain-api';
 import { TaskCostUsd, TaskSpecialist, TaskStatus } from '../../src/workflows/search-attributes';
@@ -175,11 +176,14 @@ describe('taskChain on a real Temporal server', () => {
     // Exactly one terminal state: the chain completed its workflow once, with this outcome.
     expect(countOf(history, E.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED)).toBe(1);
     const step1 = await h.client.workflow.getHandle<() => Promise<TaskOutcome>>(`${id}:step-1`).result();
-    const step2 = await h.client.workflow.getHandle<() => Promise<TaskOutcome>>(`${id}:step-2`).result();
+    // A dead-lettered step fails its execution, its outcome attached.
+    const step2 = await closedResult(h.client.workflow.getHandle<() => Promise<TaskOutcome>>(`${id}:step-2`));
+    expect((await h.client.workflow.getHandle(`${id}:step-2`).describe()).status.name).toBe('FAILED');
     expect(outcome.costUsd).toBeCloseTo(step1.costUsd + step2.costUsd, 10);
     expect((await receivedReports(id)).map((r) => r.status)).toEqual(['completed', 'dead_lettered']);
     expect((await h.client.workflow.getHandle(id).describe()).typedSearchAttributes.get(TaskStatus)).toBe('dead_lettered');
-    await maybeRecordHistory(id, 'failed-step-task-chain');
+    // A step that fails its execution (failed-step-task-chain.json: a step that completed dead_lettered).
+    await maybeRecordHistory(id, 'failed-step-task-chain-failed-child');
   });
 
   it('cancels its running step when cancelled, ends cancelled, and starts no later step', async () => {

@@ -1,4 +1,5 @@
 import { stateQuery } from '../../src/workflows/agent-task-api';
+import { closedResult } from '../../src/tasks/closed-outcome';
 import type { TaskOutcome, TaskState } from '../../src/workflows/task-state';
 import type { Harness } from './harness';
 
@@ -6,7 +7,7 @@ import type { Harness } from './harness';
 export async function stateOf(h: Harness, taskId: string): Promise<TaskState> {
   const handle = h.client.workflow.getHandle(taskId);
   const description = await handle.describe();
-  return description.status.name === 'RUNNING' ? handle.query(stateQuery) : ((await handle.result()) as TaskOutcome);
+  return description.status.name === 'RUNNING' ? handle.query(stateQuery) : ((await closedResult(handle)) as TaskOutcome);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../config/env';
 import { PantheonError } from '../../errors';
+import { closedResult } from '../../tasks/closed-outcome';
 import type { agentTask } from '../../workflows';
 import { connectClient, workflowUrl } from '../connection';
 import { formatUsd } from '../format';
@@ -29,7 +30,7 @@ export async function dlqCommand(argv: string[]): Promise<void> {
       const ids = await listDeadLetters(client, limit);
       if (ids.length === 0) console.log('no dead-lettered tasks');
       for (const id of ids) {
-        const outcome = await client.workflow.getHandle<typeof agentTask>(id).result();
+        const outcome = await closedResult(client.workflow.getHandle<typeof agentTask>(id));
         console.log(`${id}  ${formatUsd(outcome.costUsd)}  tried ${outcome.specialistsTried.join(' → ') || '-'}`);
         console.log(`  reason: ${outcome.reasons.join('; ')}`);
         for (const f of outcome.failures) console.log(`  - ${f.specialist ?? '-'} ${f.activity}: ${f.type} (${f.retryState}${f.attempts ? `, attempt ${f.attempts}` : ''}): ${f.message}`);

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../../config/env';
 import { PantheonError } from '../../errors';
 import { loadRoster } from '../../specialists/roster';
+import { closedResult } from '../../tasks/closed-outcome';
 import { connectClient, workflowUrl } from '../connection';
 import { printOutcome } from '../format';
 import { findGod } from '../god-client';
@@ -109,7 +110,7 @@ export async function submitCommand(argv: string[]): Promise<void> {
     const handle = await startTask(client, config.temporal.taskQueue, task, id);
     console.log(`started ${handle.workflowId}${direct ? '' : ` (God "${config.god.id}" is not running: started directly)`}`);
     console.log(`web ui  ${workflowUrl(config, handle.workflowId)}`);
-    if (wait) printOutcome(await handle.result());
+    if (wait) printOutcome(await closedResult(handle));
   } finally {
     await close();
   }
