@@ -8,6 +8,9 @@ export type TerminalStatus = (typeof TERMINAL_STATUSES)[number];
  * yet; the task waits (in the admission queue), it does not fail. */
 export type ActiveStatus = 'queued' | 'validating' | 'routing' | 'running' | 'compressing' | 'storing' | 'waiting_budget';
 export type TaskStatus = ActiveStatus | TerminalStatus;
+/** Statuses in which the task waits on something outside it (the breaker, full windows): the
+ * stale-task sweeper does not count that time, nor judge the task while it lasts. */
+export const WAITING_STATUSES: readonly string[] = ['waiting_budget'];
 
 export interface FailureRecord {
   specialist?: string;
@@ -49,6 +52,10 @@ export interface TaskState {
   /** Set by the stale-task sweeper. */
   stale?: string;
   requeues: number;
+  /** What the stale-task sweeper measures (search attribute PantheonActiveSince = startedMs +
+   * excludedMs): when the current specialist run (or the task, before one) started or was
+   * requeued, and how long it has waited for budget since. */
+  runClock?: { startedMs: number; excludedMs: number };
   /** The dead-lettered task this one redrives. */
   redriveOf?: string;
   /** While waiting for budget (and after, if the task ended waiting): why, and its place in line. */
