@@ -44,7 +44,7 @@ export function createSweepStaleTasks({ client, roster, alerter, now = Date.now 
       if (ageMinutes === undefined || ageMinutes <= specialist.expected_duration_minutes) continue;
       const alreadyFlagged = attrs.get(TaskStale) === true;
       if (policy === 'flag' && alreadyFlagged) continue;
-      const reason = `running ${ageMinutes.toFixed(1)} min this run; ${specialist.name} is expected to take ${specialist.expected_duration_minutes}`;
+      const reason = `running ${ageMinutes.toFixed(2)} min this run; ${specialist.name} is expected to take ${specialist.expected_duration_minutes}`;
       await act(client, info.workflowId, policy, reason);
       report.stale.push({ taskId: info.workflowId, specialist: specialist.name, ageMinutes, action: policy });
       log.warn('stale task', { taskId: info.workflowId, action: policy, reason });

@@ -187,9 +187,14 @@ async function runTask(input: unknown): Promise<TaskOutcome> {
   });
   setHandler(requeueSignal, (notice) => {
     state.stale = notice.reason;
-    // Judged from the requeue from now on, also while the abandoned run is still stopping.
+    // Judged from the requeue from now on; while the abandoned run stops, not judged at all.
     restartRunClock();
-    upsertSearchAttributes([{ key: TaskStale, value: true }, { key: TaskActiveSince, value: activeSince() }]);
+    const stopping = runScope !== undefined && ['running', 'compressing', 'waiting_budget'].includes(state.status);
+    if (stopping) {
+      state.status = 'requeuing';
+      showDetails(`requeued: ${notice.reason}; the new run starts once the abandoned one has stopped`);
+    }
+    upsertSearchAttributes([{ key: TaskStale, value: true }, { key: TaskActiveSince, value: activeSince() }, ...(stopping ? [{ key: TaskStatus, value: 'requeuing' }] : [])]);
     recordStaleNotice('requeue', state.specialist);
     requeue = notice;
     runScope?.cancel();

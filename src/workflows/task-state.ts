@@ -4,13 +4,16 @@ import type { Lineage } from '../tasks/lineage';
 
 export const TERMINAL_STATUSES = ['completed', 'rejected', 'dead_lettered', 'cancelled', 'budget_exceeded'] as const;
 export type TerminalStatus = (typeof TERMINAL_STATUSES)[number];
-/** waiting_budget: the circuit breaker is open, or the system windows cannot afford the next call
+/** requeuing: the sweeper requeued the task and its abandoned run is stopping; the new run starts
+ * once it has. waiting_budget: the circuit breaker is open, or the system windows cannot afford the next call
  * yet; the task waits (in the admission queue), it does not fail. */
-export type ActiveStatus = 'queued' | 'validating' | 'routing' | 'running' | 'compressing' | 'storing' | 'waiting_budget';
+export type ActiveStatus = 'queued' | 'validating' | 'routing' | 'running' | 'compressing' | 'storing' | 'waiting_budget' | 'requeuing';
 export type TaskStatus = ActiveStatus | TerminalStatus;
-/** Statuses in which the task waits on something outside it (the breaker, full windows): the
- * stale-task sweeper does not count that time, nor judge the task while it lasts. */
-export const WAITING_STATUSES: readonly string[] = ['waiting_budget'];
+/** Statuses in which no specialist run is in progress, the task waits on something else: the
+ * breaker or full windows (waiting_budget), or its abandoned run stopping after a requeue
+ * (requeuing, bounded by the activity's heartbeat timeout). The stale-task sweeper does not judge
+ * a task meanwhile, and does not count budget waits in its run's age. */
+export const WAITING_STATUSES: readonly string[] = ['waiting_budget', 'requeuing'];
 
 export interface FailureRecord {
   specialist?: string;
