@@ -17,6 +17,7 @@ import type { TaskOutcome, TaskState } from '../../src/workflows/task-state';
 import { startHarness, type Harness } from '../support/harness';
 import { startWebhookReceiver } from '../support/webhook';
 import { maybeRecordHistory } from '../support/history';
+import { billed } from '../support/billed';
 
 let h: Harness;
 let webhook: Awaited<ReturnType<typeof startWebhookReceiver>>;
@@ -84,9 +85,9 @@ async function untilListed(workflowId: string, status: string, activeSinceMs?: n
 }
 
 /** Starts a task whose specialist calls are held by a slow provider, and waits until its run is past due. */
-async function startHeldTask(input: Partial<TaskInput>, delayMs: number, times?: number) {
+async function startHeldTask(input: Partial<TaskInput>, delayMs: number, which: { times?: number; calls?: number[] } = {}) {
   const id = `stale-${Date.now()}-${++seq}`;
-  h.provider.addFault({ kind: 'slow', delayMs, match: { task: id, purpose: 'specialist' }, ...(times ? { times } : {}) });
+  h.provider.addFault({ kind: 'slow', delayMs, match: { task: id, purpose: 'specialist' }, ...which });
   const handle = await startTask(h.client, h.taskQueue, TaskInputSchema.parse({ objective: DB_TASK, ...input }), id);
   await untilRunOlderThan(handle, EXPECTED_MS + 300);
   return handle;
@@ -129,7 +130,7 @@ function expectOneRunAtATime({ runs, closedAt }: Awaited<ReturnType<typeof speci
 
 describe('stale-task sweeper', () => {
   it('flags a task held past its expected duration, and the task still completes', async () => {
-    const handle = await startHeldTask({}, 4000, 1);
+    const handle = await startHeldTask({}, 4000, { times: 1 });
     const report = await sweep('flag');
 
     expect(report.stale).toEqual([expect.objectContaining({ taskId: handle.workflowId, specialist: 'DatabaseAgent', action: 'flag' })]);
@@ -142,12 +143,18 @@ describe('stale-task sweeper', () => {
     expect((await sweep('flag')).stale).toEqual([]);
   });
 
-  it('requeues a stale task: the new run starts once the old activity has stopped, is judged from its requeue, and completes', async () => {
-    const handle = await startHeldTask({}, 6000, 1);
+  it('requeues a stale task: the new run starts once the old activity has stopped, is judged from its requeue, counts what the old run spent, and completes', async () => {
+    // The run's first call answers; its second is held until the requeue abandons the run.
+    const handle = await startHeldTask({}, 6000, { calls: [2] });
     const report = await sweep('requeue');
     expect(report.stale.map((s) => s.taskId)).toEqual([handle.workflowId]);
 
-    await untilState(handle, (s) => s.requeues === 1 && s.status === 'running');
+    const requeued = await untilState(handle, (s) => s.requeues === 1 && s.status === 'running');
+    // The abandoned run's answered call is in the running total (routing's too), not only in the final bill.
+    const [firstCall] = h.provider.calls().filter((c) => c.task === handle.workflowId && c.purpose === 'specialist');
+    const routing = h.provider.calls().filter((c) => c.task === handle.workflowId && c.purpose !== 'specialist');
+    expect(billed([firstCall])).toBeGreaterThan(0);
+    expect(requeued.costUsd).toBeGreaterThanOrEqual(billed([firstCall, ...routing]) - 1e-12);
     const { startTime, typedSearchAttributes } = await handle.describe();
     const since = typedSearchAttributes.get(TaskActiveSince)!.getTime();
     await untilListed(handle.workflowId, 'running', since);
