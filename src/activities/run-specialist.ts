@@ -55,6 +55,8 @@ async function iterate(llm: LlmClient, specialist: Specialist, input: RunSpecial
 
   while (state.iteration < task.maxIterations) {
     if (countIterations(state.history) >= task.compressEvery) return result('needs_compression');
+    // Cancelled (a requeue, a cancel) between calls: stop before reserving and paying for another.
+    if (ctx.cancellationSignal.aborted) throw PantheonError.of('cancelled', 'the run was cancelled before its next call');
     const messages = specialistMessages(task, warnings, summary, state.history);
     const call = llm.complete(
       {

@@ -3,7 +3,8 @@ import type { Client } from '@temporalio/client';
 import type { Roster } from '../specialists/roster';
 import type { agentTask } from '../workflows';
 import { flagStaleSignal, requeueSignal } from '../workflows/agent-task-api';
-import { TaskSpecialist, TaskStale } from '../workflows/search-attributes';
+import { runAgeMinutes } from '../tasks/staleness';
+import { TaskActiveSince, TaskSpecialist, TaskStale, TaskStatus } from '../workflows/search-attributes';
 import type { Alerter } from './deps';
 import type { StalePolicy, SweepReport, SweepStaleTasksInput } from './types';
 
@@ -17,9 +18,12 @@ export interface SweeperDeps {
 const RUNNING_TASKS = "WorkflowType = 'agentTask' AND ExecutionStatus = 'Running'";
 
 /**
- * Finds tasks in progress longer than their specialist's expected duration (through a visibility
- * query, so it sees every worker's tasks) and flags, requeues or cancels them per the policy.
- * Requeues are bounded by each task's maxRequeues, so a poison task ends cancelled, not looping.
+ * Finds tasks whose current specialist run has been in progress longer than the specialist's
+ * expected duration (through a visibility query, so it sees every worker's tasks) and flags,
+ * requeues or cancels them per the policy. A run is measured from its start or its requeue, not
+ * counting time waiting for budget (src/tasks/staleness.ts), so a breaker trip or a requeue does
+ * not make tasks stale. Requeues are bounded by each task's maxRequeues, so a poison task ends
+ * cancelled, not looping.
  */
 export function createSweepStaleTasks({ client, roster, alerter, now = Date.now }: SweeperDeps) {
   return async function sweepStaleTasks({ policy, taskQueue }: SweepStaleTasksInput): Promise<SweepReport> {
@@ -35,11 +39,12 @@ export function createSweepStaleTasks({ client, roster, alerter, now = Date.now 
       Context.current().heartbeat(report.checked);
       const name = info.typedSearchAttributes.get(TaskSpecialist);
       const specialist = (name && roster.get(name)) || roster.fallback;
-      const ageMinutes = (now() - info.startTime.getTime()) / 60_000;
-      if (ageMinutes <= specialist.expected_duration_minutes) continue;
-      const alreadyFlagged = info.typedSearchAttributes.get(TaskStale) === true;
+      const attrs = info.typedSearchAttributes;
+      const ageMinutes = runAgeMinutes({ startTime: info.startTime, activeSince: attrs.get(TaskActiveSince), status: attrs.get(TaskStatus) }, now());
+      if (ageMinutes === undefined || ageMinutes <= specialist.expected_duration_minutes) continue;
+      const alreadyFlagged = attrs.get(TaskStale) === true;
       if (policy === 'flag' && alreadyFlagged) continue;
-      const reason = `running ${ageMinutes.toFixed(1)} min; ${specialist.name} is expected to take ${specialist.expected_duration_minutes}`;
+      const reason = `running ${ageMinutes.toFixed(2)} min this run; ${specialist.name} is expected to take ${specialist.expected_duration_minutes}`;
       await act(client, info.workflowId, policy, reason);
       report.stale.push({ taskId: info.workflowId, specialist: specialist.name, ageMinutes, action: policy });
       log.warn('stale task', { taskId: info.workflowId, action: policy, reason });

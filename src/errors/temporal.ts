@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
+import { ApplicationFailure, ApplicationFailureCategory, CancelledFailure } from '@temporalio/common';
 import { isWaitType } from '../budget/waiting';
 import { PantheonError, isPantheonError } from './index';
 
@@ -28,16 +28,24 @@ export function toApplicationFailure(err: unknown, context: Record<string, unkno
 
 /**
  * Runs an activity body so every failure leaves it as a typed ApplicationFailure carrying the
- * attempt it failed on. A cancelled activity rethrows as is: that is not a failure to classify.
+ * attempt it failed on. A cancelled activity leaves as a CancelledFailure (the worker then reports
+ * it cancelled, not failed, and a workflow awaiting the cancellation sees it as one), carrying
+ * what the body had spent when it stopped (a PantheonError's run details) for the task's totals.
  */
 export async function asActivity<T>(body: () => Promise<T>): Promise<T> {
   try {
     return await body();
   } catch (err) {
     const ctx = Context.current();
-    if (ctx.cancellationSignal.aborted) throw err;
+    if (ctx.cancellationSignal.aborted) throw asCancelled(err);
     throw toApplicationFailure(err, { attempt: ctx.info.attempt });
   }
+}
+
+function asCancelled(err: unknown): CancelledFailure {
+  if (err instanceof CancelledFailure) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new CancelledFailure(`activity cancelled: ${message}`, isPantheonError(err) ? [err.details] : [], err instanceof Error ? err : undefined);
 }
 
 export { PantheonError };

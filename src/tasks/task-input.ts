@@ -29,6 +29,36 @@ export const RetryOverrideSchema = z
   .strict();
 export type RetryOverride = z.infer<typeof RetryOverrideSchema>;
 
+/** At most this many named inputs per task. */
+export const MAX_INPUTS = 50;
+/** At most this many bytes (UTF-8, names and values together) of inputs per task: the task rides
+ * in every activity's input, so its size is paid again in history by each activity it schedules. */
+export const MAX_INPUT_BYTES = 64 * 1024;
+
+/** UTF-8 length without Buffer or TextEncoder (this schema also runs in the workflow sandbox). */
+export function utf8Bytes(text: string): number {
+  let bytes = 0;
+  for (const ch of text) {
+    const code = ch.codePointAt(0)!;
+    bytes += code < 0x80 ? 1 : code < 0x800 ? 2 : code < 0x10000 ? 3 : 4;
+  }
+  return bytes;
+}
+
+const InputsSchema = z.record(z.string(), z.string().max(20_000));
+
+/** The bounds on `inputs`, as a check the CLI, God and the workflow all apply. */
+const BoundedInputsSchema = InputsSchema.superRefine((inputs, ctx) => {
+  const entries = Object.entries(inputs);
+  if (entries.length > MAX_INPUTS) ctx.addIssue({ code: 'custom', message: `at most ${MAX_INPUTS} inputs (got ${entries.length})` });
+  const bytes = entries.reduce((sum, [key, value]) => sum + utf8Bytes(key) + utf8Bytes(value), 0);
+  if (bytes > MAX_INPUT_BYTES) ctx.addIssue({ code: 'custom', message: `at most ${MAX_INPUT_BYTES} bytes of names and values together (got ${bytes})` });
+});
+
+/** Defaults of the history guard: well below Temporal's 50,000 events and 50 MB, and past the
+ * size Temporal starts warning about (10,000 events, 10 MB). */
+export const HISTORY_GUARD_DEFAULTS = { maxEvents: 10_000, maxBytes: 10 * 1024 * 1024 } as const;
+
 export const TaskInputSchema = z
   .object({
     // Judged after control characters go: an objective of NULs or escape codes is refused here,
@@ -49,7 +79,8 @@ export const TaskInputSchema = z
     specialist: z.string().min(1).max(80).optional(),
     /** Inputs the task cannot start without: each must be a key of `inputs` with a non-empty value. */
     requires: z.array(z.string().min(1).max(80)).max(20).default([]),
-    inputs: z.record(z.string(), z.string().max(20_000)).default({}),
+    /** Named inputs: at most MAX_INPUTS of them, MAX_INPUT_BYTES in all. */
+    inputs: BoundedInputsSchema.default({}),
     /** Run limits; the defaults suit most tasks. */
     maxIterations: z.number().int().min(1).max(200).default(40),
     compressEvery: z.number().int().min(2).max(100).default(10),
@@ -73,8 +104,23 @@ export const TaskInputSchema = z
     reportTo: z.string().min(1).max(200).optional(),
     /** The standing goal that generated the task, if any (God sets it). */
     goalId: z.string().min(1).max(80).optional(),
+    /** The task ends dead-lettered, with the reason, once its own history passes either bound:
+     * long before the server's limits would terminate it without a terminal state. */
+    historyGuard: z
+      .object({
+        maxEvents: z.number().int().min(20).max(40_000).default(HISTORY_GUARD_DEFAULTS.maxEvents),
+        maxBytes: z.number().int().min(64 * 1024).max(40 * 1024 * 1024).default(HISTORY_GUARD_DEFAULTS.maxBytes),
+      })
+      .strict()
+      .default(HISTORY_GUARD_DEFAULTS),
   })
   .strict();
+
+/**
+ * The schema as it was before `inputs` was bounded: the workflow parses a task that fails only
+ * the bound with it when replaying a history from before the bound (see agent-task.ts).
+ */
+export const UnboundedTaskInputSchema = TaskInputSchema.extend({ inputs: InputsSchema.default({}) });
 
 export type TaskInput = z.input<typeof TaskInputSchema>;
 export type Task = z.output<typeof TaskInputSchema>;

@@ -1,4 +1,5 @@
 import {
+  ActivityCancellationType,
   CancellationScope,
   isCancellation,
   log,
@@ -13,13 +14,13 @@ import {
 import type { Activities } from '../activities';
 import type { RouteDecision, RunSpecialistResult } from '../activities/types';
 import type { ChatMessage } from '../llm/types';
-import { describeIssues, TaskInputSchema, type RetryOverride, type Task } from '../tasks/task-input';
+import { describeIssues, TaskInputSchema, UnboundedTaskInputSchema, type RetryOverride, type Task } from '../tasks/task-input';
 import { optionsFor, type PresetActivity } from './activity-options';
 import { flagStaleSignal, requeueSignal, stateQuery, type StaleNotice } from './agent-task-api';
 import { describeWait, MAX_BUDGET_WAITS, nextCheckMs, type BudgetWait } from '../budget/waiting';
-import { budgetWaitOf, describeFailure, failureWarning, retriesExhausted } from './failures';
+import { abandonedRunSpend, budgetWaitOf, describeFailure, failureWarning, retriesExhausted } from './failures';
 import { lineageOf } from '../tasks/lineage';
-import { TaskCostUsd, TaskIterations, TaskPriority, TaskRedriveOf, TaskRootTask, TaskSpecialist, TaskStale, TaskStatus, TaskTokens } from './search-attributes';
+import { TaskActiveSince, TaskCostUsd, TaskIterations, TaskPriority, TaskRedriveOf, TaskRootTask, TaskSpecialist, TaskStale, TaskStatus, TaskTokens } from './search-attributes';
 import type { FailureRecord, TaskOutcome, TaskState, TaskStatus as Status, TerminalStatus } from './task-state';
 import { finishedReport, reportToOf } from '../tasks/report';
 import { elapsedMs, reportFinished } from './report-finished';
@@ -44,10 +45,25 @@ const TASK_BILL_PATCH = 'close-task-bill';
  * with their outcome when they replay. */
 const FAILED_END_PATCH = 'failed-terminal-states';
 
+/** A requeue (or a cancel) waits until the abandoned run's activity has stopped, so two runs of a
+ * task never call a provider at once. Histories from before it replay with TRY_CANCEL. */
+const REQUEUE_WAIT_PATCH = 'requeue-waits-for-cancel';
+
+/** The history guard; its marker is recorded only when it fires (old histories never had it). */
+const HISTORY_GUARD_PATCH = 'history-guard';
+
+/** The bounds on `inputs`; its marker is recorded only when a task fails them. */
+const INPUT_BOUNDS_PATCH = 'bounded-task-inputs';
+
+/** Activity options of a run the workflow may abandon: a cancel waits for the activity to stop. */
+const WAIT_FOR_CANCEL = { cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED };
+
 function proxies(task: Task) {
-  const one = <K extends PresetActivity>(name: K) =>
-    proxyActivities<Activities>(optionsFor(name, (task.retry as Partial<Record<string, RetryOverride>>)[name]))[name];
+  const one = <K extends PresetActivity>(name: K, extra = {}) =>
+    proxyActivities<Activities>({ ...optionsFor(name, (task.retry as Partial<Record<string, RetryOverride>>)[name]), ...extra })[name];
   return {
+    /** The same activities, but cancelling one waits until it has stopped (REQUEUE_WAIT_PATCH). */
+    abandonable: { runSpecialist: one('runSpecialist', WAIT_FOR_CANCEL), compressContext: one('compressContext', WAIT_FOR_CANCEL) },
     validateTask: one('validateTask'),
     routeTask: one('routeTask'),
     runSpecialist: one('runSpecialist'),
@@ -103,6 +119,13 @@ async function runTask(input: unknown): Promise<TaskOutcome> {
   let activity = 'validateTask';
   let requeue: StaleNotice | undefined;
   let runScope: CancellationScope | undefined;
+  /** Whether a cancelled run is awaited until its activity stops (REQUEUE_WAIT_PATCH). */
+  let waitForCancel = false;
+  /** The sweeper measures from here (search attribute TaskActiveSince): the task's start for now,
+   * then each specialist run's start or requeue, moved later by every wait for budget. */
+  const restartRunClock = () => (state.runClock = { startedMs: Date.now(), excludedMs: 0 });
+  const activeSince = () => new Date(state.runClock!.startedMs + state.runClock!.excludedMs);
+  restartRunClock();
 
   /** The Web UI's details: the status, what is happening, and the totals. */
   const showDetails = (details: string) =>
@@ -117,6 +140,7 @@ async function runTask(input: unknown): Promise<TaskOutcome> {
       { key: TaskTokens, value: state.tokens },
       ...(state.specialist ? [{ key: TaskSpecialist, value: state.specialist }] : []),
       ...(state.lineage ? [{ key: TaskRootTask, value: state.lineage.rootTaskId }] : []),
+      { key: TaskActiveSince, value: activeSince() },
     ]);
     showDetails(details);
   };
@@ -151,7 +175,10 @@ async function runTask(input: unknown): Promise<TaskOutcome> {
     // The status is a search attribute (an event in history each time): set it when it changes.
     if (state.status === 'waiting_budget') showDetails(describeWait(wait, check));
     else publish('waiting_budget', describeWait(wait, check));
+    guardHistory();
     await sleep(nextCheckMs(check, pollSeconds, retryAtMs, now));
+    // Waiting is not running: the sweeper does not count it (it skips a waiting task meanwhile).
+    state.runClock!.excludedMs += Date.now() - now;
   };
   /** The ledger said yes again: the next wait starts its back-off afresh. */
   const budgetAdmitted = () => {
@@ -171,15 +198,41 @@ async function runTask(input: unknown): Promise<TaskOutcome> {
   });
   setHandler(requeueSignal, (notice) => {
     state.stale = notice.reason;
-    upsertSearchAttributes([{ key: TaskStale, value: true }]);
+    // Judged from the requeue from now on; while the abandoned run stops, not judged at all.
+    restartRunClock();
+    const stopping = runScope !== undefined && ['running', 'compressing', 'waiting_budget'].includes(state.status);
+    if (stopping) {
+      state.status = 'requeuing';
+      showDetails(`requeued: ${notice.reason}; the new run starts once the abandoned one has stopped`);
+    }
+    upsertSearchAttributes([{ key: TaskStale, value: true }, { key: TaskActiveSince, value: activeSince() }, ...(stopping ? [{ key: TaskStatus, value: 'requeuing' }] : [])]);
     recordStaleNotice('requeue', state.specialist);
     requeue = notice;
     runScope?.cancel();
   });
 
-  const parsed = TaskInputSchema.safeParse(input);
+  let parsed: { success: true; data: Task } | ReturnType<typeof TaskInputSchema.safeParse> = TaskInputSchema.safeParse(input);
+  if (!parsed.success) {
+    // A task that fails only the bounds on its inputs started before they existed, if its history
+    // has no marker for them: it replays as it ran.
+    const unbounded = UnboundedTaskInputSchema.safeParse(input);
+    if (unbounded.success && !patched(INPUT_BOUNDS_PATCH)) parsed = unbounded;
+  }
   if (!parsed.success) return finish('rejected', describeIssues(parsed.error).map((r) => `input ${r}`));
   const task = parsed.data;
+
+  /**
+   * Ends the task dead-lettered, with the reason, once its history passes the task's guard: long
+   * before Temporal's limits (50,000 events, 50 MB) would terminate it with no terminal state.
+   * Checked wherever history grows: before each specialist activity and each wait for budget.
+   */
+  const guardHistory = () => {
+    const { historyLength, historySize } = workflowInfo();
+    const { maxEvents, maxBytes } = task.historyGuard;
+    if (historyLength < maxEvents && historySize < maxBytes) return;
+    if (!patched(HISTORY_GUARD_PATCH)) return;
+    throw new DeadLetter(`history guard: the task's history reached ${historyLength} events, ${historySize} bytes (guard: ${maxEvents} events, ${maxBytes} bytes) before it finished`);
+  };
   state.lineage = lineageOf(taskId, task.lineage);
   const acts = proxies(task);
 
@@ -207,8 +260,9 @@ async function runTask(input: unknown): Promise<TaskOutcome> {
     state.iteration = 0;
     for (;;) {
       activity = 'runSpecialist';
+      guardHistory();
       publish('running', `${specialist} from iteration ${state.iteration}`);
-      const run = await acts.runSpecialist({ taskId, specialist, task, warnings, summary, history, iteration: state.iteration, spent: spent() });
+      const run = await (waitForCancel ? acts.abandonable.runSpecialist : acts.runSpecialist)({ taskId, specialist, task, warnings, summary, history, iteration: state.iteration, spent: spent() });
       state.iteration = run.iteration;
       state.costUsd += run.costUsd;
       state.tokens += run.tokens;
@@ -223,7 +277,8 @@ async function runTask(input: unknown): Promise<TaskOutcome> {
 
       activity = 'compressContext';
       publish('compressing', `${specialist} history at iteration ${state.iteration}`);
-      const compressed = await pastBreaker(() => acts.compressContext({ taskId, specialist, task, warnings, summary, history: run.history, spent: spent() }));
+      const compress = waitForCancel ? acts.abandonable.compressContext : acts.compressContext;
+      const compressed = await pastBreaker(() => compress({ taskId, specialist, task, warnings, summary, history: run.history, spent: spent() }));
       summary = compressed.summary;
       history = [];
       state.costUsd += compressed.costUsd;
@@ -241,15 +296,24 @@ async function runTask(input: unknown): Promise<TaskOutcome> {
     let specialist = route.specialist;
     let warnings = route.warnings;
     let reassignments = 0;
+    waitForCancel = patched(REQUEUE_WAIT_PATCH);
     for (;;) {
       state.specialist = specialist;
+      restartRunClock();
       if (state.specialistsTried.at(-1) !== specialist) state.specialistsTried.push(specialist);
       try {
         runScope = new CancellationScope();
         const run = await runScope.run(() => runToEnd(specialist, warnings));
         return { specialist, run };
       } catch (err) {
-        if (err instanceof BudgetStop) throw err;
+        if (err instanceof BudgetStop || err instanceof DeadLetter) throw err;
+        if (isCancellation(err)) {
+          // What the abandoned run spent before it stopped: the task's running total must hold it
+          // (its in-flight call is charged at its worst case by the ledger, and the bill says so).
+          const spend = abandonedRunSpend(err);
+          state.costUsd += spend.usd;
+          state.tokens += spend.tokens;
+        }
         if (isCancellation(err) && requeue && !CancellationScope.current().consideredCancelled) {
           state.requeues += 1;
           log.warn('task requeued', { taskId, requeues: state.requeues, reason: requeue.reason });

@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, CancelledFailure } from '@temporalio/workflow';
 import { budgetWaitFrom, type BudgetWait } from '../budget/waiting';
 import type { FailureRecord } from './task-state';
 
@@ -44,4 +44,18 @@ export function retriesExhausted(failure: FailureRecord): boolean {
 /** A one-line account the next specialist reads, so it does not repeat what failed. */
 export function failureWarning(failure: FailureRecord): string {
   return `[pantheon: earlier attempt] ${failure.specialist ?? 'a specialist'} failed in ${failure.activity} with ${failure.type}: ${failure.message.slice(0, 200)}. Take a different approach.`;
+}
+
+/**
+ * What a cancelled specialist run had spent before it stopped: the activity reports it in its
+ * cancellation's details (src/errors/temporal.ts). Zero when it did not (it had not started, or the
+ * history predates the report).
+ */
+export function abandonedRunSpend(err: unknown): { usd: number; tokens: number } {
+  let cause: unknown = err;
+  while (cause instanceof ActivityFailure && cause.cause) cause = cause.cause;
+  const details = (cause instanceof CancelledFailure ? cause.details?.[0] : undefined) as { runCostUsd?: unknown; runTokens?: unknown } | undefined;
+  const usd = typeof details?.runCostUsd === 'number' ? details.runCostUsd : 0;
+  const tokens = typeof details?.runTokens === 'number' ? details.runTokens : 0;
+  return { usd, tokens };
 }

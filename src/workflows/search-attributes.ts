@@ -20,7 +20,14 @@ export const TaskRedriveOf = defineSearchAttributeKey('PantheonRedriveOf', Searc
 /** The root of the task's tree of spawned tasks (its own id for a submitted task): lists a whole tree. */
 export const TaskRootTask = defineSearchAttributeKey('PantheonRootTask', SearchAttributeType.KEYWORD);
 
-export const ALL_SEARCH_ATTRIBUTES = [TaskStatus, TaskSpecialist, TaskPriority, TaskCostUsd, TaskIterations, TaskTokens, TaskStale, TaskRedriveOf, TaskRootTask];
+/**
+ * The instant the stale-task sweeper measures the current specialist run from: the run's start (or
+ * its requeue), moved later by the time it has since spent waiting for budget. Before the first
+ * run, the task's start, moved the same way.
+ */
+export const TaskActiveSince = defineSearchAttributeKey('PantheonActiveSince', SearchAttributeType.DATETIME);
+
+export const ALL_SEARCH_ATTRIBUTES = [TaskStatus, TaskSpecialist, TaskPriority, TaskCostUsd, TaskIterations, TaskTokens, TaskStale, TaskRedriveOf, TaskRootTask, TaskActiveSince];
 
 /** The server-side type names the Temporal CLI and operator service use. */
 export const SEARCH_ATTRIBUTE_CLI_TYPES: Record<SearchAttributeType, string> = {

@@ -4,10 +4,16 @@ import type { Lineage } from '../tasks/lineage';
 
 export const TERMINAL_STATUSES = ['completed', 'rejected', 'dead_lettered', 'cancelled', 'budget_exceeded'] as const;
 export type TerminalStatus = (typeof TERMINAL_STATUSES)[number];
-/** waiting_budget: the circuit breaker is open, or the system windows cannot afford the next call
+/** requeuing: the sweeper requeued the task and its abandoned run is stopping; the new run starts
+ * once it has. waiting_budget: the circuit breaker is open, or the system windows cannot afford the next call
  * yet; the task waits (in the admission queue), it does not fail. */
-export type ActiveStatus = 'queued' | 'validating' | 'routing' | 'running' | 'compressing' | 'storing' | 'waiting_budget';
+export type ActiveStatus = 'queued' | 'validating' | 'routing' | 'running' | 'compressing' | 'storing' | 'waiting_budget' | 'requeuing';
 export type TaskStatus = ActiveStatus | TerminalStatus;
+/** Statuses in which no specialist run is in progress, the task waits on something else: the
+ * breaker or full windows (waiting_budget), or its abandoned run stopping after a requeue
+ * (requeuing, bounded by the activity's heartbeat timeout). The stale-task sweeper does not judge
+ * a task meanwhile, and does not count budget waits in its run's age. */
+export const WAITING_STATUSES: readonly string[] = ['waiting_budget', 'requeuing'];
 
 export interface FailureRecord {
   specialist?: string;
@@ -49,6 +55,10 @@ export interface TaskState {
   /** Set by the stale-task sweeper. */
   stale?: string;
   requeues: number;
+  /** What the stale-task sweeper measures (search attribute PantheonActiveSince = startedMs +
+   * excludedMs): when the current specialist run (or the task, before one) started or was
+   * requeued, and how long it has waited for budget since. */
+  runClock?: { startedMs: number; excludedMs: number };
   /** The dead-lettered task this one redrives. */
   redriveOf?: string;
   /** While waiting for budget (and after, if the task ended waiting): why, and its place in line. */

@@ -53,6 +53,7 @@ describe('pantheon CLI', () => {
     { name: 'a bad priority', args: ['submit', 'Add a unique index on users.email in Postgres', '--priority', 'urgent'], message: /priority: / },
     { name: 'a malformed --input', args: ['submit', 'Add a unique index on users.email in Postgres', '--input', 'novalue'], message: /--input "novalue": expected KEY=VALUE/ },
     { name: 'an unknown field in --json', args: ['submit', '--json', '-'], message: /colour/, stdin: '{"objective":"Add a unique index on users.email","colour":"red"}' },
+    { name: 'too many --input', args: ['submit', 'Add a unique index on users.email in Postgres', ...Array.from({ length: 51 }, (_, i) => ['--input', `t${i}=users`]).flat()], message: /inputs: at most 50 inputs \(got 51\)/ },
     { name: 'malformed JSON', args: ['submit', '--json', '-'], message: /--json -: not valid JSON/, stdin: '{"objective": ' },
   ];
 

@@ -19,7 +19,13 @@ describe('workflow replay', () => {
         'compressed-long-task.json',
         'reassigned-task.json',
         'dead-lettered-task.json',
+        // Before a requeue waited for the abandoned activity to stop (the 'requeue-waits-for-cancel' patch).
         'requeued-stale-task.json',
+        'requeued-stale-task-waits-for-cancel.json',
+        'poison-stale-task-cancelled.json',
+        // The 'bounded-task-inputs' and 'history-guard' patches, recorded only when they fire.
+        'rejected-unbounded-inputs.json',
+        'history-guarded-task.json',
         'budget-exceeded-task.json',
         'budget-waiting-task.json',
         'budget-ledger.json',

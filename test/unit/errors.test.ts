@@ -1,4 +1,4 @@
-import { ApplicationFailure, type Logger } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure, type Logger } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { ERROR_TYPES, NON_RETRYABLE_TYPES, PantheonError, isErrorType, isPantheonError, type ErrorType } from '../../src/errors';
 import { asActivity, toApplicationFailure } from '../../src/errors/temporal';
@@ -196,9 +196,9 @@ describe('asActivity', () => {
     expect((failure as ApplicationFailure).details).toEqual([{ provider: 'anthropic', attempt: 3 }]);
   });
 
-  it('rethrows the original error of a cancelled activity', async () => {
+  it('turns what a cancelled activity throws into a CancelledFailure (reported cancelled, not failed) carrying what it had spent', async () => {
     const env = environment();
-    const original = new Error('aborted by signal');
+    const original = PantheonError.of('cancelled', 'openai gpt-4o-mini: Request was aborted.', { details: { runCostUsd: 0.25, runTokens: 900 } });
     const thrown = await env
       .run(() =>
         asActivity(async () => {
@@ -207,6 +207,8 @@ describe('asActivity', () => {
         }),
       )
       .catch((err: unknown) => err);
-    expect(thrown).toBe(original);
+    expect(thrown).toBeInstanceOf(CancelledFailure);
+    expect((thrown as CancelledFailure).details).toEqual([expect.objectContaining({ runCostUsd: 0.25, runTokens: 900 })]);
+    expect((thrown as CancelledFailure).cause).toBe(original);
   });
 });
