@@ -5,6 +5,8 @@ import { repoRoot } from './paths';
 import { loadKeyring, type CodecKeyring } from '../codec/keys';
 import { tracingSettings, type TracingSettings } from '../tracing/settings';
 
+/** OpenTelemetry's rule for its own variables: set but empty is the same as unset. */
+const otel = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
 /** The OTLP exporter speaks HTTP: `localhost:4318` (no scheme) would otherwise parse as a URL. */
 const OtlpUrl = z.string().url({ protocol: /^https?$/, error: 'must be an http(s) URL, such as http://localhost:4318' });
 
@@ -59,13 +61,13 @@ const Env = z.object({
   /** Opt-in Prometheus endpoint of worker processes, host:port (e.g. 127.0.0.1:9464); scraped at /metrics. */
   PANTHEON_METRICS_ADDRESS: z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^\s:/]+):\d{1,5}$/, 'must be host:port, such as 127.0.0.1:9464 or 0.0.0.0:9464').optional(),
   /** Opt-in tracing (the OpenTelemetry names): the OTLP/HTTP traces URL, used as given. */
-  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: OtlpUrl.optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: otel(OtlpUrl),
   /** The collector's base URL; traces go to its /v1/traces. The one above wins when both are set. */
-  OTEL_EXPORTER_OTLP_ENDPOINT: OtlpUrl.optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: otel(OtlpUrl),
   /** The service.name of this process's spans; default pantheon-worker (workers) or pantheon-client. */
-  OTEL_SERVICE_NAME: z.string().min(1).optional(),
+  OTEL_SERVICE_NAME: otel(z.string()),
   /** `true` turns tracing off even with an endpoint set (one inherited from the platform, say). */
-  OTEL_SDK_DISABLED: z.string().optional(),
+  OTEL_SDK_DISABLED: otel(z.string()),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   PANTHEON_LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
 });
