@@ -9,13 +9,7 @@ import {
   type OpenTelemetrySinks,
 } from '@temporalio/interceptors-opentelemetry';
 import type { InjectedSinks, WorkerOptions } from '@temporalio/worker';
-
-/**
- * The workflow side of tracing: RunWorkflow, StartActivity, StartChildWorkflow, HandleUpdate …
- * spans made inside the sandbox. It must be bundled with the workflows (bundleWorkflowCode's
- * workflowInterceptorModules); a bundle built without it runs its workflows untraced.
- */
-export const WORKFLOW_TRACING_MODULE = require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors');
+import { WORKFLOW_TRACING_MODULE } from './bundle';
 
 /** The Temporal interceptors take their tracers and the propagator from the global API (tracing.ts registers them). */
 export function tracedClientInterceptors(): ClientInterceptors {

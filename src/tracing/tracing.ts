@@ -3,7 +3,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { envDetectorSync, Resource } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { AsyncLocalContextManager } from './context-manager';
-import { tracedClientInterceptors, tracedWorkerOptions, WORKFLOW_TRACING_MODULE } from './interceptors';
+import { tracedClientInterceptors, tracedWorkerOptions } from './interceptors';
 import { startLlmSpan } from './llm-span';
 import type { TracingSettings } from './settings';
 import type { Tracing, TracingHandle, TracingRole } from './types';
@@ -33,7 +33,6 @@ function start(settings: TracingSettings, role: TracingRole, warn?: (message: st
     endpoint: settings.endpoint,
     clientInterceptors: tracedClientInterceptors,
     workerOptions: (bundled) => tracedWorkerOptions(spanProcessor, resource, bundled),
-    workflowInterceptorModules: [WORKFLOW_TRACING_MODULE],
     startLlmSpan: (request, reserved) => startLlmSpan(tracer, request, reserved),
   };
   return { tracing, provider, holders: 0 };

@@ -16,12 +16,10 @@ export interface Tracing {
   /**
    * Worker options: a RunActivity span around every activity and the sink through which the
    * workflow sandbox hands over its spans. `bundled`: the workflows come as a prebuilt bundle,
-   * which must already hold {@link workflowInterceptorModules}; otherwise the worker bundles them in.
+   * which must already hold WORKFLOW_TRACING_MODULE (src/tracing/bundle.ts); otherwise the worker bundles it in.
    */
   workerOptions(bundled: boolean): Pick<WorkerOptions, 'interceptors' | 'sinks'>;
-  /** For bundleWorkflowCode's workflowInterceptorModules: the workflow side of tracing (RunWorkflow,
-   * StartActivity, StartChildWorkflow, HandleUpdate … spans, made in the sandbox). */
-  workflowInterceptorModules: string[];
+
   /** One span per model call, under the active span (the activity's). */
   startLlmSpan(request: ChatRequest, reserved: { usd: number; tokens: number }): LlmSpan;
 }

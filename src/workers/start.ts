@@ -1,3 +1,4 @@
+import fs from 'node:fs/promises';
 import type { Client } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import type { Logger } from 'pino';
@@ -11,6 +12,7 @@ import { limitsDrift } from '../budget/limits';
 import { dataConverterFor } from '../codec';
 import { temporalLoggerFor } from '../logging/temporal-logger';
 import { openTracing } from '../tracing/open';
+import { bundleHoldsTracing, WORKFLOW_TRACING_MODULE } from '../tracing/bundle';
 import { describeEndpoint } from '../tracing/settings';
 import type { Tracing } from '../tracing/types';
 
@@ -26,13 +28,19 @@ async function reportLimitsDrift(built: WorkerDeps, logger: Logger): Promise<voi
 }
 
 /**
- * The workflow code both workers run. Traced: bundled here once, with the tracing interceptors
- * (a prebuilt bundle has none). Else the prebuilt bundle, or undefined: each worker bundles its own.
+ * The workflow code both workers run. Untraced: the prebuilt bundle, or undefined (each worker
+ * bundles its own). Traced: the prebuilt bundle if it was built with the tracing interceptors,
+ * else bundled here once with them.
  */
 async function workflowBundleFor(config: PantheonConfig, tracing: Tracing | undefined, logger: Logger): Promise<WorkerOptions['workflowBundle']> {
-  if (!tracing) return config.workflowBundlePath ? { codePath: config.workflowBundlePath } : undefined;
-  if (config.workflowBundlePath) logger.warn({ bundle: config.workflowBundlePath }, 'PANTHEON_WORKFLOW_BUNDLE is not used while tracing is on: the workflows are bundled with the tracing interceptors');
-  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: tracing.workflowInterceptorModules, logger: temporalLoggerFor(logger) });
+  const prebuilt = config.workflowBundlePath;
+  if (!tracing) return prebuilt ? { codePath: prebuilt } : undefined;
+  if (prebuilt) {
+    const code = await fs.readFile(prebuilt, 'utf8');
+    if (bundleHoldsTracing(code)) return { code };
+    logger.warn({ bundle: prebuilt }, 'PANTHEON_WORKFLOW_BUNDLE was built without the tracing interceptors: bundling the workflows with them instead');
+  }
+  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: [WORKFLOW_TRACING_MODULE], logger: temporalLoggerFor(logger) });
   return { code };
 }
 

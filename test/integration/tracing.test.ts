@@ -1,18 +1,30 @@
 import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
+import { Resource } from '@opentelemetry/resources';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import type { WorkflowHandle } from '@temporalio/client';
+import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { connectClient } from '../../src/client/connection';
 import { startTask } from '../../src/client/submit-task';
 import { sweeperScheduleId } from '../../src/client/sweeper-schedule';
 import { loadConfig } from '../../src/config/env';
 import { TaskInputSchema } from '../../src/tasks/task-input';
+import { bundleHoldsTracing, WORKFLOW_TRACING_MODULE } from '../../src/tracing/bundle';
+import { tracedWorkerOptions } from '../../src/tracing/interceptors';
+import { WORKFLOWS_PATH } from '../../src/workers/task-worker';
 import type { TaskOutcome } from '../../src/workflows/task-state';
-import { testAddress } from '../support/harness';
+import { installQuietRuntime, testAddress } from '../support/harness';
+import { fixtureWorkflowId, HISTORY_FIXTURES } from '../support/history';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver';
 import { killWorkerProcess, spawnWorkerProcess } from '../support/worker-process';
 
 /**
  * A real worker process and a client with tracing on, both exporting to an OTLP/HTTP receiver in
- * this test: one task's client call, workflow, activities and LLM calls arrive as one trace.
+ * this test: one task's client call, workflow, activities and LLM calls arrive as one trace. The
+ * worker is given the suite's untraced bundle, so it bundles the workflows with the tracing
+ * interceptors itself; meanwhile this test bundles them too, to replay the recorded histories.
  */
 const taskQueue = `tracing-${process.pid}-${Date.now()}`;
 const ledgerId = `${taskQueue}-ledger`;
@@ -22,6 +34,11 @@ let worker: ChildProcess | undefined;
 let workerExit: number | null;
 let outcome: TaskOutcome;
 let spans: ReceivedSpan[];
+let tracedBundle: Promise<string>;
+/** The traced task's history, as the traced worker wrote it. */
+let history: Awaited<ReturnType<WorkflowHandle['fetchHistory']>>;
+const quiet = () => undefined;
+const quietLogger = { log: quiet, trace: quiet, debug: quiet, info: quiet, warn: quiet, error: quiet };
 
 function exited(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => {
@@ -31,7 +48,10 @@ function exited(child: ChildProcess): Promise<number | null> {
 }
 
 beforeAll(async () => {
+  installQuietRuntime();
   receiver = await startOtlpReceiver();
+  tracedBundle = bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: [WORKFLOW_TRACING_MODULE], logger: quietLogger }).then((b) => b.code);
+  tracedBundle.catch(() => undefined); // awaited by its tests
   worker = spawnWorkerProcess({
     PANTHEON_TASK_QUEUE: taskQueue,
     PANTHEON_LEDGER_ID: ledgerId,
@@ -46,6 +66,7 @@ beforeAll(async () => {
   try {
     const handle = await startTask(client, taskQueue, TaskInputSchema.parse({ objective: 'Add an index on created_at to the Postgres table orders' }), taskId);
     outcome = (await handle.result()) as TaskOutcome;
+    history = await handle.fetchHistory();
     await client.schedule.getHandle(sweeperScheduleId(taskQueue)).delete().catch(() => undefined);
     await client.workflow.getHandle(ledgerId).terminate('test over').catch(() => undefined);
   } finally {
@@ -144,4 +165,29 @@ it('refuses to start a worker whose OTLP endpoint is not an http(s) URL, naming 
   } finally {
     await killWorkerProcess(bad);
   }
+});
+
+describe('the tracing interceptors in the workflow bundle', () => {
+  it('are recognised in a bundle built with them, and not in the suite\'s plain bundle', async () => {
+    expect(bundleHoldsTracing(await tracedBundle)).toBe(true);
+    expect(bundleHoldsTracing(fs.readFileSync(process.env.PANTHEON_TEST_BUNDLE!, 'utf8'))).toBe(false);
+  });
+
+  // Turning tracing on for a worker with tasks in flight must not break them; replay exports nothing.
+  const fixtures = fs.readdirSync(HISTORY_FIXTURES).filter((f) => f.endsWith('.json')).sort();
+  it('replay every recorded history without non-determinism, exporting no span while replaying', async () => {
+    const exporter = new InMemorySpanExporter();
+    const { interceptors, sinks } = tracedWorkerOptions(new SimpleSpanProcessor(exporter), Resource.default(), true);
+    const code = await tracedBundle;
+    for (const file of fixtures) {
+      const history = historyFromJSON(JSON.parse(fs.readFileSync(path.join(HISTORY_FIXTURES, file), 'utf8')));
+      await Worker.runReplayHistory({ workflowBundle: { code }, interceptors, sinks }, history, fixtureWorkflowId(file));
+    }
+    expect(fixtures.length).toBeGreaterThanOrEqual(20);
+    expect(exporter.getFinishedSpans()).toEqual([]);
+  });
+
+  it("leave no mark a plain bundle trips on: the traced task's history replays untraced", async () => {
+    await Worker.runReplayHistory({ workflowBundle: { codePath: process.env.PANTHEON_TEST_BUNDLE! } }, history, taskId);
+  });
 });
