@@ -187,7 +187,7 @@ describe('the tracing interceptors in the workflow bundle', () => {
     expect(exporter.getFinishedSpans()).toEqual([]);
   });
 
-  it("leave no mark a plain bundle trips on: the traced task's history replays untraced", async () => {
+  it("leave nothing an untraced worker trips on: the traced task's history replays on the plain bundle", async () => {
     await Worker.runReplayHistory({ workflowBundle: { codePath: process.env.PANTHEON_TEST_BUNDLE! } }, history, taskId);
   });
 });
