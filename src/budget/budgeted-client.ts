@@ -3,6 +3,7 @@ import { totalTokens } from '../llm/usage';
 import type { ChatRequest, ChatResult, LlmClient } from '../llm/types';
 import type { BudgetGate, GrantedReservation } from './gate';
 import { recordLlmCall } from '../metrics/record';
+import type { LlmSpan, Tracing } from '../tracing/types';
 
 /**
  * An LlmClient whose every call is reserve (worst case) → call → settle (actual), invariant 2.
@@ -13,7 +14,11 @@ export interface BudgetedClientOptions {
   /** A settle or release that could not reach the ledger (the reservation then expires and is
    * charged at its worst case). Never thrown: the call itself succeeded or failed on its own. */
   onLedgerError?: (err: unknown, reservation: GrantedReservation, op: 'settle' | 'release') => void;
+  /** Tracing on (OTEL_EXPORTER_OTLP_*): one span per model call, under the activity's span. */
+  tracing?: Pick<Tracing, 'startLlmSpan'>;
 }
+
+const UNTRACED: LlmSpan = { succeeded: () => undefined, failed: () => undefined };
 
 export function createBudgetedLlmClient(
   inner: LlmClient,
@@ -34,6 +39,7 @@ export function createBudgetedLlmClient(
       const reservation = await gate.reserve(request, keyFor(request));
       // Metrics count what the ledger is told: the actual spend, or the worst case of a call that may have been billed.
       const sample = { specialist: request.agent ?? request.purpose, model: request.model };
+      const span = options.tracing?.startLlmSpan(request, reservation) ?? UNTRACED;
       let result: ChatResult;
       try {
         result = await inner.complete(request, signal);
@@ -42,11 +48,14 @@ export function createBudgetedLlmClient(
         // request sent) hands its reservation back. An abort, a timeout, a reset, an answer
         // without usage or anything unrecognised may have been billed: it costs the worst case held.
         const unbilled = provedUnbilled(err);
+        const charged = unbilled ? { usd: 0, tokens: 0 } : { usd: reservation.usd, tokens: reservation.tokens };
+        span.failed(err, { billed: !unbilled, ...charged });
         if (unbilled) await quietly('release', reservation, () => gate.release(reservation.id));
-        else await quietly('settle', reservation, () => gate.settle(reservation.id, { usd: reservation.usd, tokens: reservation.tokens }));
-        recordLlmCall({ ...sample, outcome: 'error', usd: unbilled ? 0 : reservation.usd, tokens: unbilled ? 0 : reservation.tokens });
+        else await quietly('settle', reservation, () => gate.settle(reservation.id, charged));
+        recordLlmCall({ ...sample, outcome: 'error', ...charged });
         throw err;
       }
+      span.succeeded(result);
       await quietly('settle', reservation, () => gate.settle(reservation.id, { usd: result.costUsd, tokens: totalTokens(result.usage) }));
       recordLlmCall({ ...sample, outcome: 'ok', usd: result.costUsd, tokens: totalTokens(result.usage) });
       return result;

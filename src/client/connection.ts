@@ -4,6 +4,7 @@ import { clientConnectionOptions, DEFAULT_TEMPORAL_ADDRESS, describeTemporalConn
 import { dataConverterFor } from '../codec';
 import { PantheonError } from '../errors';
 import { tlsHandshakeFailure, tlsHint } from '../runtime/tls-check';
+import { openTracing } from '../tracing/open';
 
 export { DEFAULT_TEMPORAL_ADDRESS };
 
@@ -37,12 +38,37 @@ export function unreachable(target: TemporalConnection, err: unknown, handshake?
   );
 }
 
-/** A Temporal client for the configured server (env / temporal.toml profile, else localhost:7233). */
+/**
+ * A Temporal client for the configured server (env / temporal.toml profile, else localhost:7233).
+ * With tracing on (OTEL_EXPORTER_OTLP_*), its workflow calls are spans the workflows continue;
+ * `close` flushes them.
+ */
 export async function connectClient(config: PantheonConfig): Promise<{ client: Client; close(): Promise<void> }> {
-  const connection = await openClientConnection(config.temporal.connection);
-  // With PANTHEON_CODEC_KEYS set, payloads leave this process encrypted.
-  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverterFor(config.codec.keys) });
-  return { client, close: () => connection.close() };
+  const traced = await openTracing(config.tracing, 'pantheon-client');
+  let connection: Connection;
+  try {
+    connection = await openClientConnection(config.temporal.connection);
+  } catch (err) {
+    await traced?.release();
+    throw err;
+  }
+  const client = new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    // With PANTHEON_CODEC_KEYS set, payloads leave this process encrypted.
+    dataConverter: dataConverterFor(config.codec.keys),
+    ...(traced ? { interceptors: traced.tracing.clientInterceptors() } : {}),
+  });
+  return {
+    client,
+    async close() {
+      try {
+        await connection.close();
+      } finally {
+        await traced?.release();
+      }
+    },
+  };
 }
 
 /** Where the Web UI shows a workflow. */

@@ -4,6 +4,12 @@ import { PantheonError } from '../errors';
 import { repoRoot } from './paths';
 import { loadKeyring, type CodecKeyring } from '../codec/keys';
 import { loadTemporalConnection, type TemporalConnection } from './temporal-connection';
+import { tracingSettings, type TracingSettings } from '../tracing/settings';
+
+/** OpenTelemetry's rule for its own variables: set but empty is the same as unset. */
+const otel = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+/** The OTLP exporter speaks HTTP: `localhost:4318` (no scheme) would otherwise parse as a URL. */
+const OtlpUrl = z.string().url({ protocol: /^https?$/, error: 'must be an http(s) URL, such as http://localhost:4318' });
 
 /**
  * Every setting Pantheon reads from the environment, validated once. A bad value stops the
@@ -57,6 +63,14 @@ const Env = z.object({
   PANTHEON_CODEC_CORS_ORIGINS: z.string().min(1).optional(),
   /** Opt-in Prometheus endpoint of worker processes, host:port (e.g. 127.0.0.1:9464); scraped at /metrics. */
   PANTHEON_METRICS_ADDRESS: z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^\s:/]+):\d{1,5}$/, 'must be host:port, such as 127.0.0.1:9464 or 0.0.0.0:9464').optional(),
+  /** Opt-in tracing (the OpenTelemetry names): the OTLP/HTTP traces URL, used as given. */
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: otel(OtlpUrl),
+  /** The collector's base URL; traces go to its /v1/traces. The one above wins when both are set. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: otel(OtlpUrl),
+  /** The service.name of this process's spans; default pantheon-worker (workers) or pantheon-client. */
+  OTEL_SERVICE_NAME: otel(z.string()),
+  /** `true` turns tracing off even with an endpoint set (one inherited from the platform, say). */
+  OTEL_SDK_DISABLED: otel(z.string()),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   PANTHEON_LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
 });
@@ -93,6 +107,8 @@ export interface PantheonConfig {
   codec: { keys?: CodecKeyring; host: string; port: number; corsOrigins: string[] };
   /** The Runtime's Prometheus endpoint (host:port); undefined: no metrics endpoint. */
   metrics: { address?: string };
+  /** Where this process sends OpenTelemetry traces; undefined: no tracing at all (no interceptors, no spans). */
+  tracing?: TracingSettings;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): PantheonConfig {
@@ -145,6 +161,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PantheonConfig
       corsOrigins: e.PANTHEON_CODEC_CORS_ORIGINS?.split(',').map((o) => o.trim()).filter(Boolean) ?? [new URL(uiUrl).origin],
     },
     metrics: { address: e.PANTHEON_METRICS_ADDRESS },
+    tracing: tracingSettings(e),
     log: { level: e.LOG_LEVEL, pretty: (e.PANTHEON_LOG_FORMAT ?? (process.stdout.isTTY ? 'pretty' : 'json')) === 'pretty' },
   };
 }

@@ -13,6 +13,7 @@ import { openMemoryStore } from '../memory/open-store';
 import { loadRoster, remapRoster, type Roster } from '../specialists/roster';
 import { createLiveRoster } from '../specialists/live-roster';
 import { godRosterFetcher } from './god-roster';
+import type { Tracing } from '../tracing/types';
 
 /** How long a worker uses God's roster before asking again: a spawned specialist is routable within this. */
 export const ROSTER_TTL_MS = 10_000;
@@ -72,6 +73,8 @@ export async function buildWorkerDeps(
   logger: Logger,
   client: Client,
   setup: ProviderSetup = prepareProviders(config, logger),
+  /** Tracing on: every LLM call is a span. */
+  tracing?: Tracing,
 ): Promise<WorkerDeps> {
   const { plan, models } = setup;
   // The seed roster (checked and remapped by prepareProviders). Spawned specialists join from
@@ -91,6 +94,7 @@ export async function buildWorkerDeps(
   }
   const llm = createBudgetedLlmClient(createConfiguredLlmClient(config, plan), gate, activityCallKeys(), {
     onLedgerError: (err) => logger.error({ error: String(err) }, 'budget ledger settle failed; the reservation will expire at its worst case'),
+    tracing,
   });
   const memory = scopeMemoryToMode(await openMemoryStore(config.memory), plan.offline);
   logger.info(

@@ -1,6 +1,7 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { DataConverter } from '@temporalio/common';
 import { WORKFLOWS_PATH } from './task-worker';
+import type { Tracing } from '../tracing/types';
 
 export interface LedgerWorkerOptions {
   connection: NativeConnection;
@@ -10,6 +11,8 @@ export interface LedgerWorkerOptions {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Payload encryption; the same as the task worker's and the client's. */
   dataConverter?: DataConverter;
+  /** Tracing on: the ledger's update handlers join the callers' traces (HandleUpdate spans). */
+  tracing?: Tracing;
 }
 
 /**
@@ -23,6 +26,7 @@ export function createLedgerWorker(options: LedgerWorkerOptions): Promise<Worker
     taskQueue: options.taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
+    ...options.tracing?.workerOptions(Boolean(options.workflowBundle)),
   });
 }
 

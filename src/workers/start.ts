@@ -1,5 +1,6 @@
+import fs from 'node:fs/promises';
 import type { Client } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { connectClient, unreachable } from '../client/connection';
 import { describeTemporalConnection, workerConnectionOptions } from '../config/temporal-connection';
@@ -7,9 +8,14 @@ import { ensureSweeperSchedule, sweeperScheduleId } from '../client/sweeper-sche
 import type { PantheonConfig } from '../config/env';
 import { buildWorkerDeps, prepareProviders, type WorkerDeps } from './deps';
 import { createLedgerWorker, runWorkersInOrder } from './ledger-worker';
-import { createTaskWorker } from './task-worker';
+import { createTaskWorker, WORKFLOWS_PATH } from './task-worker';
 import { limitsDrift } from '../budget/limits';
 import { dataConverterFor } from '../codec';
+import { temporalLoggerFor } from '../logging/temporal-logger';
+import { openTracing } from '../tracing/open';
+import { bundleHoldsTracing, WORKFLOW_TRACING_MODULE } from '../tracing/bundle';
+import { describeEndpoint } from '../tracing/settings';
+import type { Tracing } from '../tracing/types';
 
 /** The running ledger's limits rule; a different limits.yaml here is worth a loud line. */
 async function reportLimitsDrift(built: WorkerDeps, logger: Logger): Promise<void> {
@@ -20,6 +26,23 @@ async function reportLimitsDrift(built: WorkerDeps, logger: Logger): Promise<voi
     { ledger: built.gate.ledgerId, differences: drift },
     `limits.yaml differs from the running budget ledger's limits, which are the ones enforced (apply the file with \`pantheon budget limits\` or the setLimits update): ${drift.join('; ')}`,
   );
+}
+
+/**
+ * The workflow code both workers run. Untraced: the prebuilt bundle, or undefined (each worker
+ * bundles its own). Traced: the prebuilt bundle if it was built with the tracing interceptors,
+ * else bundled here once with them.
+ */
+async function workflowBundleFor(config: PantheonConfig, tracing: Tracing | undefined, logger: Logger): Promise<WorkerOptions['workflowBundle']> {
+  const prebuilt = config.workflowBundlePath;
+  if (!tracing) return prebuilt ? { codePath: prebuilt } : undefined;
+  if (prebuilt) {
+    const code = await fs.readFile(prebuilt, 'utf8');
+    if (bundleHoldsTracing(code)) return { code };
+    logger.warn({ bundle: prebuilt }, 'PANTHEON_WORKFLOW_BUNDLE was built without the tracing interceptors: bundling the workflows with them instead');
+  }
+  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: [WORKFLOW_TRACING_MODULE], logger: temporalLoggerFor(logger) });
+  return { code };
 }
 
 export interface RunningWorkers {
@@ -39,11 +62,16 @@ export interface RunningWorkers {
 export async function startWorkers(config: PantheonConfig, logger: Logger): Promise<RunningWorkers> {
   // First: the provider modes, logged, or a refusal before anything connects.
   const providers = prepareProviders(config, logger);
+  // Opt-in (OTEL_EXPORTER_OTLP_*): the tasks' workflows, activities and LLM calls as traces. Opened
+  // before the client, which joins it (one service name for the process).
+  const traced = await openTracing(config.tracing, 'pantheon-worker', (message) => logger.warn(`tracing: ${message}`));
+  const tracing = traced?.tracing;
+  if (tracing) logger.info({ endpoint: describeEndpoint(tracing.endpoint), serviceName: tracing.serviceName }, `OpenTelemetry traces to ${describeEndpoint(tracing.endpoint)} as ${tracing.serviceName}`);
   const target = config.temporal.connection;
   // Where and how, never the key: "api key: set", "tls: on, client cert <path>".
   logger.info({ temporal: target.summary }, `connecting to Temporal at ${describeTemporalConnection(target)}`);
   const { client, close: closeClient } = await connectClient(config);
-  const built = await buildWorkerDeps(config, logger, client, providers);
+  const built = await buildWorkerDeps(config, logger, client, providers, tracing);
   const connection = await NativeConnection.connect(workerConnectionOptions(target)).catch((err: unknown) => {
     throw unreachable(target, err);
   });
@@ -51,10 +79,10 @@ export async function startWorkers(config: PantheonConfig, logger: Logger): Prom
   const schedule = await ensureSweeperSchedule(client, { taskQueue: config.temporal.taskQueue, ...config.sweeper });
   logger.info({ schedule, scheduleId: sweeperScheduleId(config.temporal.taskQueue), ...config.sweeper }, 'stale-task sweeper schedule ready');
   const { namespace, taskQueue, budgetTaskQueue } = config.temporal;
-  const workflowBundle = config.workflowBundlePath ? { codePath: config.workflowBundlePath } : undefined;
+  const workflowBundle = await workflowBundleFor(config, tracing, logger);
   const dataConverter = dataConverterFor(config.codec.keys);
   if (config.codec.keys) logger.info({ keyIds: config.codec.keys.ids, encryptsWith: config.codec.keys.currentId }, 'payloads encrypted (AES-256-GCM)');
-  const ledgerWorker = await createLedgerWorker({ connection, namespace, taskQueue: budgetTaskQueue, workflowBundle, dataConverter });
+  const ledgerWorker = await createLedgerWorker({ connection, namespace, taskQueue: budgetTaskQueue, workflowBundle, dataConverter, tracing });
   // The ledger worker runs first: succeeding an ended ledger run reads its state through a worker.
   const ledgerRun = ledgerWorker.run();
   try {
@@ -65,16 +93,21 @@ export async function startWorkers(config: PantheonConfig, logger: Logger): Prom
     await ledgerRun;
     throw err;
   }
-  const worker = await createTaskWorker({ connection, client, namespace, taskQueue, deps: built.deps, ledger: built.gate, workflowBundle, dataConverter });
+  const worker = await createTaskWorker({ connection, client, namespace, taskQueue, deps: built.deps, ledger: built.gate, workflowBundle, dataConverter, tracing });
   logger.info({ address: workerConnectionOptions(target).address, taskQueue }, 'worker running; Ctrl-C to drain and stop');
   return {
     client,
     built,
     running: runWorkersInOrder(worker, ledgerWorker, undefined, ledgerRun),
     async close() {
-      await closeClient();
-      await connection.close();
-      await built.close();
+      try {
+        await closeClient();
+        await connection.close();
+        await built.close();
+      } finally {
+        // Last: flushes every span the workers ended, workflow spans included.
+        await traced?.release();
+      }
     },
   };
 }

@@ -7,6 +7,7 @@ import { createGodActivities } from '../activities/god';
 import { createGodWatchdogActivities } from '../activities/ensure-god';
 import { createRunwayActivities, type RunwayDeps } from '../activities/runway';
 import { HEARTBEAT_THROTTLE_MS } from '../activities/heartbeat';
+import type { Tracing } from '../tracing/types';
 
 export interface TaskWorkerOptions {
   connection: NativeConnection;
@@ -21,6 +22,8 @@ export interface TaskWorkerOptions {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Payload encryption (codecs run outside the workflow sandbox); the client must use the same. */
   dataConverter?: DataConverter;
+  /** Tracing on: activity spans and the workflow span sink (a prebuilt bundle must hold the workflow interceptors). */
+  tracing?: Tracing;
 }
 
 /** The path the workflow bundler starts from: the one export file of all workflows. */
@@ -41,6 +44,7 @@ export function createTaskWorker(options: TaskWorkerOptions): Promise<Worker> {
     },
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
+    ...options.tracing?.workerOptions(Boolean(options.workflowBundle)),
     // In-flight LLM calls get this long to finish on Ctrl-C before their activities are abandoned
     // to the retry policy (another worker picks them up).
     shutdownGraceTime: '20s',
