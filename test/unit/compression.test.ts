@@ -5,6 +5,7 @@ import { createCompressContext } from '../../src/activities/compress-context';
 import { DEFAULT_SYSTEM_MODELS } from '../../src/activities/deps';
 import { specialistMessages, specialistSystemPrompt, summaryText } from '../../src/activities/prompts';
 import type { CompressContextInput, CompressContextResult } from '../../src/activities/types';
+import { compressionLines } from '../../src/client/format';
 import { carryDecisions, declaredDecisions, MAX_PINNED_DECISIONS, pinnedFacts, presentFacts, promptText } from '../../src/compression/pinned';
 import { summaryOf, type ContextSummary } from '../../src/compression/summary';
 import { loadConfig } from '../../src/config/env';
@@ -188,5 +189,14 @@ describe('compressContext against the offline provider', () => {
   it('fails with malformed_response, retryable, when the compressor answers broken JSON', async () => {
     provider.setFaults([{ kind: 'malformed_json', match: { purpose: 'compressor' } }]);
     await expect(run(input)).rejects.toMatchObject({ type: 'malformed_response', retryable: true });
+  });
+});
+
+describe('pantheon status', () => {
+  it('shows each compression with the prompt tokens before and after it', () => {
+    expect(compressionLines([{ atIteration: 10, promptTokensBefore: 2400, promptTokensAfter: 600 }, { atIteration: 20, promptTokensBefore: 2500, promptTokensAfter: 700 }])).toEqual([
+      'compressed  at iteration 10: prompt 2400 → 600 tokens (25 %)',
+      '            at iteration 20: prompt 2500 → 700 tokens (28 %)',
+    ]);
   });
 });
