@@ -5,6 +5,7 @@ import { createCompressContext } from '../../src/activities/compress-context';
 import { DEFAULT_SYSTEM_MODELS } from '../../src/activities/deps';
 import { specialistMessages, specialistSystemPrompt, summaryText } from '../../src/activities/prompts';
 import type { CompressContextInput, CompressContextResult } from '../../src/activities/types';
+import { measureRetention } from '../../bench/compression/measure';
 import { compressionLines } from '../../src/client/format';
 import { carryDecisions, declaredDecisions, MAX_PINNED_DECISIONS, pinnedFacts, presentFacts, promptText } from '../../src/compression/pinned';
 import { summaryOf, type ContextSummary } from '../../src/compression/summary';
@@ -179,6 +180,20 @@ describe('compressContext against the offline provider', () => {
     expect(result).toMatchObject({ pinnedFacts: 2 + 2 + 2 + 1, pinnedKept: 7 });
     expect(result.promptTokensAfter).toBeLessThan(result.promptTokensBefore);
     expect(result.costUsd).toBeGreaterThan(0);
+  });
+
+  it('keeps every pinned fact over two compressions in the retention bench, while the terse compressor drops notes', async () => {
+    const specialist = roster.get('DatabaseAgent')!;
+    const rows = await measureRetention({ facts: 24, compressions: 2, every: 10 }, run, { name: specialist.name, system: specialistSystemPrompt(specialist.system_prompt) });
+    expect(rows.map((r) => r.atIteration)).toEqual([10, 20]);
+    for (const r of rows) {
+      expect(r.pinned.kept).toBe(r.pinned.planted);
+      expect(r.lost.every((f) => !f.pinned)).toBe(true);
+      expect(r.promptTokensAfter).toBeLessThan(r.promptTokensBefore);
+    }
+    expect(rows[1].pinned.planted).toBe(12);
+    expect(rows[1].unpinned.planted).toBe(12);
+    expect(rows[1].unpinned.kept).toBeLessThan(12);
   });
 
   it('fails with invalid_output, retryable, when the compressor answers outside the structure', async () => {
