@@ -1,4 +1,6 @@
 import { Context, log } from '@temporalio/activity';
+import { carryDecisions, declaredDecisions, pinnedFacts, presentFacts, promptText } from '../compression/pinned';
+import { pinnedDecisionsOf, summaryOf } from '../compression/summary';
 import { PantheonError } from '../errors';
 import { parseStructured } from '../llm/client';
 import { countPromptTokens } from '../llm/tokens';
@@ -10,16 +12,22 @@ import { COMPRESSOR_PROMPT, specialistMessages, specialistSystemPrompt } from '.
 import type { CompressContextInput, CompressContextResult } from './types';
 import { lineageOf } from '../tasks/lineage';
 
-/** Replaces a specialist's history with an LLM-written summary of progress and state. */
+/**
+ * Replaces a specialist's history with a summary in a fixed structure (goal, progress, current
+ * state, open questions) written by the compressor model, plus the decisions the specialist
+ * declared final, carried by this code verbatim. The compressor's answer is validated: one that
+ * does not fit is an `invalid_output` failure (retryable), one that is not JSON `malformed_response`.
+ */
 export function createCompressContext({ llm, roster, models }: Pick<ActivityDeps, 'llm' | 'roster' | 'models'>) {
   return async function compressContext(input: CompressContextInput): Promise<CompressContextResult> {
     const { taskId, task, warnings, history } = input;
     await roster.refresh?.();
     const specialist = roster.get(input.specialist);
     if (!specialist) throw PantheonError.of('unknown_specialist', `no specialist named "${input.specialist}"`, { details: { specialist: input.specialist } });
-    const transcript = specialistMessages(task, warnings, input.summary, history)
-      .map((m) => `${m.role.toUpperCase()}:\n${m.content}`)
-      .join('\n\n');
+    const { decisions, overflow } = carryDecisions(pinnedDecisionsOf(input.summary), declaredDecisions(history));
+    if (overflow.length) log.warn('final decisions over the pinned limit are summarised, not pinned', { taskId, unpinned: overflow.length });
+    const before = specialistMessages(task, warnings, input.summary, history);
+    const transcript = before.map((m) => `${m.role.toUpperCase()}:\n${m.content}`).join('\n\n');
     const call = llm.complete(
       {
         ...models.compressor,
@@ -36,11 +44,15 @@ export function createCompressContext({ llm, roster, models }: Pick<ActivityDeps
       Context.current().cancellationSignal,
     );
     const answer = await heartbeatWhile(call, () => ({ compressing: true }));
-    const { summary } = parseStructured(answer, CompressorAnswer, 'compressor');
+    const summary = summaryOf(parseStructured(answer, CompressorAnswer, 'compressor'), decisions);
     const system = specialistSystemPrompt(specialist.system_prompt);
-    const promptTokensBefore = countPromptTokens(system, specialistMessages(task, warnings, input.summary, history));
-    const promptTokensAfter = countPromptTokens(system, specialistMessages(task, warnings, summary, []));
-    log.info('context compressed', { taskId, promptTokensBefore, promptTokensAfter });
-    return { summary, costUsd: answer.costUsd, tokens: totalTokens(answer.usage), promptTokensBefore, promptTokensAfter };
+    const after = specialistMessages(task, warnings, summary, []);
+    const pinned = pinnedFacts(task, warnings, decisions);
+    const pinnedKept = presentFacts(promptText(system, after), pinned).length;
+    const promptTokensBefore = countPromptTokens(system, before);
+    const promptTokensAfter = countPromptTokens(system, after);
+    if (pinnedKept < pinned.length) log.error('a pinned fact is missing from the prompt after compression', { taskId, pinned: pinned.length, pinnedKept });
+    log.info('context compressed', { taskId, promptTokensBefore, promptTokensAfter, pinned: pinned.length, decisions: decisions.length });
+    return { summary, costUsd: answer.costUsd, tokens: totalTokens(answer.usage), promptTokensBefore, promptTokensAfter, pinnedFacts: pinned.length, pinnedKept };
   };
 }

@@ -1,4 +1,5 @@
 import type { BudgetWait } from '../budget/waiting';
+import type { CarriedSummary, ContextSummary } from '../compression/summary';
 import type { ChatMessage } from '../llm/types';
 import type { Task } from '../tasks/task-input';
 
@@ -45,8 +46,9 @@ export interface RunSpecialistInput {
   specialist: string;
   task: Task;
   warnings: string[];
-  /** The compressed account of earlier iterations, when there was a compression. */
-  summary?: string;
+  /** The compressed account of earlier iterations, when there was a compression (a plain string
+   * when an older worker wrote it). */
+  summary?: CarriedSummary;
   /** Turns since the last compression (or the start). */
   history: ChatMessage[];
   /** Iterations done so far, across compressions. */
@@ -77,12 +79,16 @@ export interface RunSpecialistResult {
 export type CompressContextInput = Omit<RunSpecialistInput, 'iteration'>;
 
 export interface CompressContextResult {
-  summary: string;
+  summary: ContextSummary;
   costUsd: number;
   tokens: number;
   /** The specialist's next prompt without and with compression. */
   promptTokensBefore: number;
   promptTokensAfter: number;
+  /** Pinned facts (constraints, inputs, final decisions, memory warnings) and how many of them the
+   * specialist's next prompt holds verbatim: all, by construction; checked, so the Web UI shows it. */
+  pinnedFacts: number;
+  pinnedKept: number;
 }
 
 export interface StoreMemoryInput {

@@ -4,6 +4,7 @@ import { dlqCommand, DLQ_USAGE } from './commands/dlq';
 import { godCommand, GOD_USAGE } from './commands/god';
 import { listCommand } from './commands/list';
 import { reviewCommand, REVIEW_USAGE } from './commands/review';
+import { rosterCommand, ROSTER_USAGE } from './commands/roster';
 import { statusCommand } from './commands/status';
 import { submitCommand, SUBMIT_USAGE } from './commands/submit';
 import { exitOnError } from './exit';
@@ -19,6 +20,7 @@ usage:
   ${BUDGET_USAGE.split('\n').join('\n  ')}
   ${GOD_USAGE.split('\n').join('\n  ')}
   ${REVIEW_USAGE.split('\n').join('\n  ')}
+  ${ROSTER_USAGE}
 
 Environment: TEMPORAL_ADDRESS (default localhost:7233), TEMPORAL_NAMESPACE, PANTHEON_TASK_QUEUE, PANTHEON_LEDGER_ID, PANTHEON_GOD_ID; see README.`;
 
@@ -30,6 +32,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   budget: budgetCommand,
   god: godCommand,
   review: reviewCommand,
+  roster: rosterCommand,
 };
 
 exitOnError(async () => {

@@ -15,7 +15,15 @@ export function printOutcome(state: TaskState | ChainState): void {
   console.log(`status      ${state.status}`);
   if (state.specialist) console.log(`specialist  ${state.specialist}${state.route ? ` (${state.route.method}, confidence ${state.route.confidence.toFixed(2)})` : ''}`);
   console.log(`iterations  ${state.iteration}${state.compressions.length ? ` (${state.compressions.length} compression(s))` : ''}`);
+  for (const line of compressionLines(state.compressions)) console.log(line);
   console.log(`cost        ${formatUsd(state.costUsd)} (${state.tokens} tokens)`);
   if (state.reasons.length) console.log(`reasons     ${state.reasons.join('\n            ')}`);
   if (state.result) console.log(`result\n${state.result}`);
+}
+
+/** One line per compression: where it happened and the specialist's prompt before and after it. */
+export function compressionLines(compressions: TaskState['compressions']): string[] {
+  return compressions.map(
+    (c, i) => `${i === 0 ? 'compressed ' : '           '} at iteration ${c.atIteration}: prompt ${c.promptTokensBefore} → ${c.promptTokensAfter} tokens (${Math.round((100 * c.promptTokensAfter) / Math.max(1, c.promptTokensBefore))} %)`,
+  );
 }

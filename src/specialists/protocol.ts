@@ -9,6 +9,9 @@ import { z } from 'zod';
  * as real providers.
  */
 
+export const MAX_DECISIONS_PER_STEP = 3;
+export const MAX_DECISION_CHARS = 300;
+
 /** One iteration of a specialist: progress on one step, or the final result. */
 export const SpecialistStep = z.object({
   step: z.number().int().min(1),
@@ -16,6 +19,9 @@ export const SpecialistStep = z.object({
   status: z.enum(['continue', 'done']),
   note: z.string().min(1).max(4000),
   result: z.string().max(20000).optional(),
+  /** Decisions this step declares final. Pantheon pins them: its own code carries them verbatim
+   * through every later compression (src/compression/pinned.ts), whatever the compressor writes. */
+  decisions: z.array(z.string().trim().min(1).max(MAX_DECISION_CHARS)).max(MAX_DECISIONS_PER_STEP).optional(),
 });
 export type SpecialistStep = z.infer<typeof SpecialistStep>;
 
@@ -27,9 +33,20 @@ export const RouterAnswer = z.object({
 });
 export type RouterAnswer = z.infer<typeof RouterAnswer>;
 
-/** The compressor's summary of a specialist's history so far. */
+/**
+ * The compressor's summary of a specialist's history so far, in a fixed structure. Pinned facts
+ * (constraints, inputs, final decisions, memory warnings) are not part of it: Pantheon carries
+ * those itself, so a compressor that drops or rewords one cannot lose it.
+ */
 export const CompressorAnswer = z.object({
-  summary: z.string().min(1).max(8000),
+  /** The task's goal, in a sentence. */
+  goal: z.string().min(1).max(1000),
+  /** What is done: starts with "Completed step N of M.", then the key outputs so far. */
+  progress: z.string().min(1).max(6000),
+  /** Where the work stands and what comes next. */
+  current_state: z.string().min(1).max(2000),
+  /** Questions still open; empty when none. */
+  open_questions: z.array(z.string().min(1).max(500)).max(20),
 });
 export type CompressorAnswer = z.infer<typeof CompressorAnswer>;
 
@@ -40,3 +57,5 @@ export type CompressorAnswer = z.infer<typeof CompressorAnswer>;
 export const TASK_HEADING = 'TASK';
 /** After compression the conversation continues from a user message that starts with this. */
 export const SUMMARY_HEADING = 'PROGRESS SUMMARY';
+/** In a summary, the decisions the specialist declared final, pinned, one per "- " line. */
+export const DECISIONS_HEADING = 'FINAL DECISIONS';

@@ -12,6 +12,7 @@ import { scopeMemoryToMode } from '../memory/mode-scoped';
 import { openMemoryStore } from '../memory/open-store';
 import { loadRoster, remapRoster, type Roster } from '../specialists/roster';
 import { createLiveRoster } from '../specialists/live-roster';
+import { rosterWarnings } from '../specialists/focus';
 import { godRosterFetcher } from './god-roster';
 import type { Tracing } from '../tracing/types';
 
@@ -40,6 +41,7 @@ export interface ProviderSetup {
  * The start-up check, before the worker connects anywhere: loads the seed roster, decides each
  * provider's mode (src/llm/provider-modes.ts) and logs it as the worker's first line. A specialist
  * or system model whose provider has no key and no usable fallback stops the worker here, named.
+ * Roster focus warnings (src/specialists/focus.ts) follow that first line; they never stop it.
  */
 export function prepareProviders(config: PantheonConfig, logger: Logger, models: SystemModels = DEFAULT_SYSTEM_MODELS): ProviderSetup {
   const seed = loadRoster(config.rosterDir);
@@ -55,6 +57,7 @@ export function prepareProviders(config: PantheonConfig, logger: Logger, models:
   });
   const { fields, message } = describePlan(plan);
   logger.info(fields, message);
+  for (const w of rosterWarnings(seed)) logger.warn({ specialist: w.specialist, field: w.field, rule: w.rule }, `roster: ${w.message}`);
   const remapped = Object.fromEntries(
     systemNames.map((name) => [name, { ...models[name], ...effectiveModel(plan, { kind: 'system', name, ...models[name] }) }]),
   ) as unknown as SystemModels;

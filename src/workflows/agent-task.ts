@@ -12,7 +12,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { RouteDecision, RunSpecialistResult } from '../activities/types';
+import type { RouteDecision, RunSpecialistInput, RunSpecialistResult } from '../activities/types';
 import type { ChatMessage } from '../llm/types';
 import { describeIssues, TaskInputSchema, UnboundedTaskInputSchema, type RetryOverride, type Task } from '../tasks/task-input';
 import { optionsFor, type PresetActivity } from './activity-options';
@@ -255,7 +255,7 @@ async function runTask(input: unknown): Promise<TaskOutcome> {
 
   /** One specialist's run to its end, compressing its context as it grows. */
   const runToEnd = async (specialist: string, warnings: string[]): Promise<RunSpecialistResult> => {
-    let summary: string | undefined;
+    let summary: RunSpecialistInput['summary'];
     let history: ChatMessage[] = [];
     state.iteration = 0;
     for (;;) {

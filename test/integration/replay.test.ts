@@ -17,6 +17,8 @@ describe('workflow replay', () => {
         'completed-database-task.json',
         'rejected-vague-task.json',
         'compressed-long-task.json',
+        // Two compressions with structured summaries and pinned final decisions (a summary object, not a string).
+        'compressed-twice-pinned-facts.json',
         'reassigned-task.json',
         'dead-lettered-task.json',
         // Before a requeue waited for the abandoned activity to stop (the 'requeue-waits-for-cancel' patch).

@@ -454,7 +454,10 @@ describe('compressor answers', () => {
     const answer = await askAnthropic(request, pantheonHeaders('compressor', 'DatabaseAgent'), {
       system: 'You compress specialist histories.',
     });
-    const { summary } = CompressorAnswer.parse(JSON.parse(answer.text));
+    const { goal, progress: summary, current_state, open_questions } = CompressorAnswer.parse(JSON.parse(answer.text));
+    expect(goal).toBe('Build the billing backend');
+    expect(current_state).toMatch(/^Next: step 13 of 13, the final result\. Last step: /);
+    expect(open_questions).toEqual([]);
 
     const lines = summary.split('\n');
     expect(lines[0]).toBe('Completed step 12 of 13.');
@@ -483,7 +486,8 @@ describe('compressor answers', () => {
     }
     const transcript = history.map((m) => `${m.role.toUpperCase()}:\n${m.content}`).join('\n\n');
     const answer = await askOpenAI([{ role: 'user', content: transcript }], pantheonHeaders('compressor'));
-    const { summary } = CompressorAnswer.parse(JSON.parse(answer.text));
+    const { progress: summary, current_state } = CompressorAnswer.parse(JSON.parse(answer.text));
+    expect(current_state).toMatch(/^Next: step 4 of 6, payments\. Last step: /);
     expect(summary.split('\n')).toEqual([
       'Completed step 3 of 6.',
       'Step 1: finished users.',
@@ -505,14 +509,14 @@ describe('compressor answers', () => {
     );
     const request: ChatMessage[] = [{ role: 'user', content: notes.map((n) => `ASSISTANT:\n${n}`).join('\n\n') }];
     const full = CompressorAnswer.parse(JSON.parse((await askOpenAI(request, pantheonHeaders('compressor'))).text));
-    expect(full.summary.split('\n')).toHaveLength(31);
+    expect(full.progress.split('\n')).toHaveLength(31);
     const completion = await openai.chat.completions.create(
       { model: 'gpt-offline', max_completion_tokens: 150, messages: request },
       { headers: pantheonHeaders('compressor') },
     );
     expect(completion.choices[0].finish_reason).toBe('stop');
-    const { summary } = CompressorAnswer.parse(JSON.parse(completion.choices[0].message.content ?? ''));
-    const lines = summary.split('\n');
+    const { progress } = CompressorAnswer.parse(JSON.parse(completion.choices[0].message.content ?? ''));
+    const lines = progress.split('\n');
     expect(lines[0]).toBe('Completed step 30 of 31.');
     expect(lines[1]).toMatch(/^Steps 1-\d+: finished earlier\.$/);
     expect(lines[lines.length - 1]).toBe('Step 30: handled shard 29 of the backfill.');
@@ -521,7 +525,7 @@ describe('compressor answers', () => {
   it('carries an earlier summary forward when compressing again', async () => {
     const text = 'PROGRESS SUMMARY\nCompleted step 2 of 5.\nStep 1: created table alpha.\nStep 2: created table beta.';
     const answer = await askOpenAI([{ role: 'user', content: text }], pantheonHeaders('compressor'));
-    expect(CompressorAnswer.parse(JSON.parse(answer.text)).summary).toBe(
+    expect(CompressorAnswer.parse(JSON.parse(answer.text)).progress).toBe(
       'Completed step 2 of 5.\nStep 1: created table alpha.\nStep 2: created table beta.',
     );
   });

@@ -11,6 +11,7 @@ import { totalTokens } from '../../src/llm/usage';
 import type { ChatMessage, ChatRequest, LlmClient } from '../../src/llm/types';
 import { CompressorAnswer, SpecialistStep } from '../../src/specialists/protocol';
 import { describeRoster, loadRoster } from '../../src/specialists/roster';
+import { summaryOf, type ContextSummary } from '../../src/compression/summary';
 import { TaskInputSchema } from '../../src/tasks/task-input';
 
 /**
@@ -65,7 +66,7 @@ async function runTask(specialistName: string, objective: string, seen: Checked[
   const base = { json: true, taskId: `t-${specialistName}`, agent: specialist.name } as const;
   await callAndCheck({ ...DEFAULT_SYSTEM_MODELS.router, ...base, system: `${ROUTER_PROMPT_HEADER}\n${describeRoster(roster)}`, messages: [{ role: 'user', content: taskMessage(task, []) }], purpose: 'router' }, seen);
   const system = specialistSystemPrompt(specialist.system_prompt);
-  let summary: string | undefined;
+  let summary: ContextSummary | undefined;
   let history: ChatMessage[] = [];
   for (let iteration = 0; iteration < task.maxIterations; iteration++) {
     if (history.length / 2 >= task.compressEvery) {
@@ -73,7 +74,7 @@ async function runTask(specialistName: string, objective: string, seen: Checked[
         .map((m) => `${m.role.toUpperCase()}:\n${m.content}`)
         .join('\n\n');
       const text = await callAndCheck({ ...DEFAULT_SYSTEM_MODELS.compressor, ...base, system: COMPRESSOR_PROMPT, messages: [{ role: 'user', content: transcript }], purpose: 'compressor' }, seen);
-      summary = CompressorAnswer.parse(JSON.parse(text)).summary;
+      summary = summaryOf(CompressorAnswer.parse(JSON.parse(text)), []);
       history = [];
     }
     const messages = specialistMessages(task, [], summary, history);

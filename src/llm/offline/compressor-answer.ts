@@ -2,25 +2,31 @@ import type { ChatMessage } from '../types';
 import type { CompressorAnswer } from '../../specialists/protocol';
 import { meteredTokens } from './meter';
 import { outlineFromText, readProgressInText, stepNotesInText, totalSteps } from './conversation';
-import { firstWords } from './words';
+import { clip, firstWords } from './words';
 
 /**
- * The compressor's summary of a specialist history: a machine-readable progress line the
- * specialist resumes from ("Completed step D of M."), then one short sentence per finished step.
- * It keeps only what resuming needs, which is why it is far shorter than the history.
+ * The compressor's summary of a specialist history, in the structure Pantheon asks for: the goal
+ * (the task's title), progress (a machine-readable line the specialist resumes from, "Completed
+ * step D of M.", then one short sentence per finished step), the current state (the next step and
+ * the first words of the last note) and no open questions. It keeps only what resuming needs, so
+ * details deep in a note are lost, as with a terse model: pinned facts never depend on it.
  */
 
 const WORDS_PER_SENTENCE = 12;
+const WORDS_OF_LAST_NOTE = 16;
 // An earlier summary quoted in the history: carry its sentences forward instead of losing them.
 const SUMMARY_SENTENCE = /^Step (\d+): (.+)$/gm;
 
-function sentence(step: number, body: string): string {
-  const words = body
+function plain(body: string): string {
+  return body
     .replace(/^Step \d+ of \d+:\s*/, '')
     .replace(/["{}[\]]/g, '')
     .replace(/[.\s]+$/, '');
+}
+
+function sentence(step: number, body: string): string {
   // "Step N:" takes two of the twelve words.
-  return `Step ${step}: ${firstWords(words, WORDS_PER_SENTENCE - 2)}.`;
+  return `Step ${step}: ${firstWords(plain(body), WORDS_PER_SENTENCE - 2)}.`;
 }
 
 export function compressorAnswer(
@@ -43,12 +49,18 @@ export function compressorAnswer(
       : (earlier.get(step) ?? notes.get(step) ?? 'finished as recorded in the history');
     sentences.push(sentence(step, body));
   }
+  const goal = clip(outline?.title || 'Finish the task as given', 160);
+  const nextItem = done < total ? outline?.items[done] : undefined;
+  const next = done >= total ? 'All steps are done.' : `Next: step ${done + 1} of ${total}${nextItem ? `, ${clip(nextItem, 80)}` : done + 1 === total ? ', the final result' : ''}.`;
+  const lastNote = notes.get(done);
+  const currentState = lastNote ? `${next} Last step: ${firstWords(plain(lastNote), WORDS_OF_LAST_NOTE)}.` : next;
   // The oldest steps matter least for resuming, so they fold into one line first when the
   // summary would not fit max_tokens; the progress line always stays.
   const render = (folded: number): CompressorAnswer => {
     const rest = sentences.slice(folded);
     const fold = folded === 0 ? [] : [folded === 1 ? 'Step 1: finished earlier.' : `Steps 1-${folded}: finished earlier.`];
-    return { summary: [`Completed step ${done} of ${total}.`, ...fold, ...rest].join('\n') };
+    const progressText = [`Completed step ${done} of ${total}.`, ...fold, ...rest].join('\n');
+    return { goal, progress: progressText, current_state: currentState, open_questions: [] };
   };
   let answer = render(0);
   for (let folded = 1; folded <= sentences.length && meteredTokens(JSON.stringify(answer)) > maxTokens; folded++) {

@@ -2,8 +2,17 @@ import type { ChatMessage } from '../types';
 import type { SpecialistStep } from '../../specialists/protocol';
 import { meteredTokens } from './meter';
 import { outlineTask, readProgress, totalSteps, type TaskOutline } from './conversation';
-import { renderDeliverable, unitsOf } from './voice';
+import { capitalise, renderDeliverable, unitsOf } from './voice';
 import { voiceFor } from './voices';
+
+// A work item such as "Decide: keys are UUID v7" makes the step declare that decision final.
+const DECIDE_ITEM = /^decide\b[\s:,-]*(?:on\s+|that\s+)?(\S.*)$/i;
+
+/** The decision a work item asks for, worded as the specialist declares it (not as the task says it). */
+export function decisionFor(item: string | undefined, step: number): string | undefined {
+  const m = item ? DECIDE_ITEM.exec(item.trim()) : null;
+  return m ? `${capitalise(m[1].replace(/[.\s]+$/, ''))} (declared final at step ${step})` : undefined;
+}
 
 /**
  * The next step of a specialist: one step per work item plus a final step that delivers the
@@ -24,7 +33,9 @@ export function specialistAnswer(
   if (step < total) {
     const units = unitsOf(outline);
     const item = units[Math.min(step, units.length) - 1];
-    return { step, of: total, status: 'continue', note: voice.note({ step, total, item, title: outline.title }) };
+    const note = voice.note({ step, total, item, title: outline.title });
+    const decision = decisionFor(item, step);
+    return decision ? { step, of: total, status: 'continue', note, decisions: [decision] } : { step, of: total, status: 'continue', note };
   }
   // A long deliverable sheds body lines until the answer fits max_tokens: a model that knows its
   // limit summarises, and a cut-off answer would fail the same way on every retry.
