@@ -13,6 +13,7 @@ import { openMemoryStore } from '../memory/open-store';
 import { loadRoster, remapRoster, type Roster } from '../specialists/roster';
 import { createLiveRoster } from '../specialists/live-roster';
 import { godRosterFetcher } from './god-roster';
+import { godConstraintBook } from './god-constraints';
 
 /** How long a worker uses God's roster before asking again: a spawned specialist is routable within this. */
 export const ROSTER_TTL_MS = 10_000;
@@ -98,7 +99,7 @@ export async function buildWorkerDeps(
     'worker dependencies ready',
   );
   return {
-    deps: { llm, roster, memory, models, alerter, bills: gate },
+    deps: { llm, roster, memory, models, alerter, bills: gate, constraints: godConstraintBook(client, config.god.id) },
     config,
     gate,
     limits,

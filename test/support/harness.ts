@@ -19,6 +19,7 @@ import { createLedgerWorker, runWorkersInOrder } from '../../src/workers/ledger-
 import { createTaskWorker } from '../../src/workers/task-worker';
 import { createLiveRoster, type SpawnedSnapshot } from '../../src/specialists/live-roster';
 import { godRosterFetcher } from '../../src/workers/god-roster';
+import { godConstraintBook } from '../../src/workers/god-constraints';
 
 /**
  * Real parts for an integration test: the suite's Temporal dev server, a fresh offline provider
@@ -124,6 +125,7 @@ export async function startPantheonWorkers(name: string, connections: HarnessCon
       models: DEFAULT_SYSTEM_MODELS,
       alerter,
       bills: gate,
+      constraints: godConstraintBook(client, godId),
     },
     ledger: gate,
     workflowBundle: { codePath: process.env.PANTHEON_TEST_BUNDLE! },
