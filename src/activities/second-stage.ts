@@ -14,8 +14,16 @@ import type { SpentSoFar } from './types';
  * failure, a budget refusal included, is an outcome (the rules' verdict then stands), never an
  * "accept all"; only a cancelled activity is thrown.
  */
-export function createSecondStage({ llm, models }: Pick<ActivityDeps, 'llm' | 'models'>) {
-  return async function secondStage(taskId: string, task: Task, first: StageOneVerdict, spent?: SpentSoFar): Promise<SecondStageOutcome & { costUsd: number }> {
+export function createSecondStage(deps: Pick<ActivityDeps, 'llm' | 'models'>) {
+  return (taskId: string, task: Task, first: StageOneVerdict, spent?: SpentSoFar) => askValidator(deps, { taskId, task, first, spent }, Context.current().cancellationSignal);
+}
+
+/** The call itself, outside any activity too (the validation bench uses it). */
+export async function askValidator(
+  { llm, models }: Pick<ActivityDeps, 'llm' | 'models'>,
+  { taskId, task, first, spent }: { taskId: string; task: Task; first: StageOneVerdict; spent?: SpentSoFar },
+  signal?: AbortSignal,
+): Promise<SecondStageOutcome & { costUsd: number }> {
     try {
       const answer = await llm.complete(
         {
@@ -29,7 +37,7 @@ export function createSecondStage({ llm, models }: Pick<ActivityDeps, 'llm' | 'm
           lane: task.lane,
           taskSpent: spent,
         },
-        Context.current().cancellationSignal,
+        signal,
       );
       return { answer: parseStructured(answer, ValidatorAnswer, 'validator'), costUsd: answer.costUsd };
     } catch (err) {
@@ -37,5 +45,4 @@ export function createSecondStage({ llm, models }: Pick<ActivityDeps, 'llm' | 'm
       const type = err instanceof PantheonError ? err.type : 'error';
       return { failed: `${type}: ${(err as Error).message?.slice(0, 200) ?? String(err)}`, costUsd: 0 };
     }
-  };
 }

@@ -32,15 +32,17 @@ function sharesWord(a: string, b: string): boolean {
   return contentWords(a).some((w) => have.some((h) => related(w, h)));
 }
 
-/** "No writes to X", "freeze X": the standing forms the task-constraint rules do not spell. */
-const STANDING_FORMS: Array<[RegExp, string]> = [
-  [/\bno (writes?|changes|modifications)\b|\b(write|change) freeze\b|\bfreeze\b/i, 'read-only'],
-];
+/** Doing words: a task that acts may break a constraint said in words no rule knows (a read or a report cannot). */
+const ACTS = /\b(add|alter|backfill|change|correct|create|delete|deploy|disable|drop|edit|email|fix|import|install|introduce|load|migrate|modify|move|notify|populate|publish|purge|reboot|release|remove|rename|replace|restart|rewrite|roll ?out|send|ship|shut|stop|switch|take|truncate|update|upgrade|write)\w*\b/i;
 
-function asRuleText(text: string): string {
-  let out = text;
-  for (const [pattern, canonical] of STANDING_FORMS) if (pattern.test(out)) out = `${out} (${canonical})`;
-  return out;
+/** "No writes to X", "freeze X": a standing form the task-constraint rules do not spell, and the
+ * writes it forbids (writing a document is not one). */
+const NO_WRITES = /\bno (writes?|changes|modifications)\b|\b(write|change|data) freeze\b|\bread[- ]only\b/i;
+const WRITES = /\b(insert|update|delete|drop|truncate|alter|migrate)\b|\bwrite (to|into)\b/i;
+
+function contradicts(text: string, objective: string): boolean {
+  if (NO_WRITES.test(text)) return WRITES.test(objective);
+  return checkContradictions({ objective, constraints: [text] }).length > 0;
 }
 
 export function checkStanding(task: Pick<Task, 'objective' | 'context'>, constraints: readonly StandingConstraint[]): StandingCheck {
@@ -50,10 +52,10 @@ export function checkStanding(task: Pick<Task, 'objective' | 'context'>, constra
   for (const c of constraints) {
     const scopeWords = c.scope ? contentWords(c.scope) : [];
     const inScope = scopeWords.length === 0 || mentions(scopeWords, taskText);
-    const hit = checkContradictions({ objective: task.objective, constraints: [asRuleText(c.text)] }).length > 0;
+    const hit = contradicts(c.text, task.objective);
     if (hit && inScope) {
       reasons.push(`standing constraint ${describeSetter(c)}: "${c.text}"${c.scope ? ` (scope: ${c.scope})` : ''} forbids what the objective asks`);
-    } else if (hit || (inScope && scopeWords.length > 0) || sharesWord(`${c.text} ${c.scope ?? ''}`, taskText)) {
+    } else if (hit || (inScope && scopeWords.length > 0) || ACTS.test(task.objective) || sharesWord(`${c.text} ${c.scope ?? ''}`, taskText)) {
       undecided.push(c);
     }
   }

@@ -2,7 +2,7 @@ import { describeSetter, type StandingConstraint } from '../constraints/schema';
 import type { ValidatorAnswer } from './validator-protocol';
 import { checkStanding } from './standing-rules';
 import type { Task } from './task-input';
-import { contentWords, validateTaskRules } from './validation';
+import { checkContradictions, checkDependencies, checkSpecificity, contentWords } from './validation';
 
 /**
  * Two-stage validation, stage one: the free rules, with a third answer besides accept and reject.
@@ -33,7 +33,7 @@ const POINTS_AT = /\b(attached|enclosed|attachment|uploaded|the (file|spreadshee
 /** A constraint form the contradiction rules know; any other is judged by the second stage. */
 const KNOWN_FORMS = /\b(no|zero|without) downtime\b|\bread[- ]only\b|\bno new dependenc(y|ies)\b|^(do not|don't|never|must not)\s/i;
 /** Actions that can break a constraint: worth a second look when a constraint is in unknown words. */
-const ACTS = /\b(add|alter|backfill|change|create|delete|deploy|disable|drop|edit|email|install|migrate|modify|move|publish|purge|reboot|release|remove|rename|replace|restart|rewrite|roll ?out|send|ship|shut|stop|switch|take|truncate|update|upgrade|write)\w*\b/i;
+const ACTS = /\b(add|alter|backfill|buy|change|contact|create|delete|deploy|email|notify|order|purchase|subscribe|disable|drop|edit|email|install|migrate|modify|move|publish|purge|reboot|release|remove|rename|replace|restart|rewrite|roll ?out|send|ship|shut|stop|switch|take|truncate|update|upgrade|write)\w*\b/i;
 
 function specificityQuestion(task: Pick<Task, 'objective' | 'context'>): string | undefined {
   const words = new Set(contentWords(`${task.objective} ${task.context}`));
@@ -63,12 +63,17 @@ function constraintQuestions(task: Pick<Task, 'objective' | 'constraints'>): str
  * constraint and who set it.
  */
 export function firstStage(task: Task, standing: readonly StandingConstraint[] = []): StageOneVerdict {
-  const rules = validateTaskRules(task);
+  const vague = checkSpecificity(task);
   const checked = checkStanding(task, standing);
-  const reasons = [...rules.reasons, ...checked.reasons];
+  const sure = [...checkDependencies(task), ...checkContradictions(task), ...checked.reasons];
+  // "Make it faster: the nightly job run_reports.py takes 40 minutes" trips a vague phrase but
+  // carries numbers and names: borderline, for the second stage, unless something else is sure.
+  const borderline = vague.length > 0 && ANCHOR.test(`${task.objective} ${task.context}`);
+  const reasons = [...(borderline ? [] : vague), ...sure];
   if (reasons.length) return { decision: 'reject', reasons, questions: [], constraints: [] };
   const questions = [
-    specificityQuestion(task),
+    ...(borderline ? vague.map((v) => `specificity: ${v}, yet it names something concrete`) : []),
+    ...(borderline ? [] : [specificityQuestion(task)]),
     materialQuestion(task),
     ...constraintQuestions(task),
     ...checked.undecided.map((c) => `standing constraint ${c.id}: "${c.text}"${c.scope ? ` (scope: ${c.scope})` : ''}: does the objective break it, in other words?`),

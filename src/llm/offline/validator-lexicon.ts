@@ -16,8 +16,8 @@ export interface ActionKind {
 export const ACTION_KINDS: ActionKind[] = [
   {
     name: 'writes',
-    acts: /\b(insert|update|upsert|delete|drop|truncate|write|alter|migrat|backfill|modif|chang|edit|correct|overwrit|purg|import|populat|renam|reindex|rewrit|bulk[- ]load|add (a |an |new )?(column|row|record|index|field)s?|set (the )?\w+ (column|field|flag)|fix (the )?(amounts|records|rows|balances|totals|entries))\w*/i,
-    forbids: /\b(no writes?|read[- ]only|freeze|frozen|no changes|no modifications|untouched|(don't|do not|must not|never) (touch|modify|change|alter|write|edit)|hands off|leave [^.]* as (it )?is|not be (altered|changed|modified|written))\b/i,
+    acts: /\b(insert|update|upsert|delete|drop|truncate|write (to|into)|alter|migrat|backfill|modif|chang|edit|correct|overwrit|purg|import|populat|renam|reindex|bulk[- ]load|add (a |an |new )?(column|row|record|index|field)s?|set (the )?\w+ (column|field|flag)|fix (the )?(amounts|records|rows|balances|totals|entries))\w*/i,
+    forbids: /\b(no writes?|read[- ]only|(write|data|schema) freeze|frozen|no changes|no modifications|untouched|(don't|do not|must not|never) (touch|modify|change|alter|write|edit)|hands off|leave [^.]* as (it )?is|not be (altered|changed|modified|written))\b/i,
   },
   {
     name: 'downtime',
@@ -27,16 +27,17 @@ export const ACTION_KINDS: ActionKind[] = [
   {
     name: 'new dependency',
     acts: /\b(npm install|pip install|yarn add|cargo add|(add|install|introduce|bring in|pull in|adopt|switch to)\b[^.]{0,40}\b(library|package|dependency|module|framework|sdk|lib))\b/i,
-    forbids: /\b(no new (dependenc|librar|package|module)|no third[- ]party|standard library only|stdlib only|only the standard library|no extra (packages|libraries)|dependency freeze|(keep|leave) (the )?dependencies as they are)\w*/i,
+    forbids: /\b(no new (dependenc|librar|package|module)|no (new )?third[- ]party|standard library only|stdlib only|only the standard library|no extra (packages|libraries)|dependency freeze|(keep|leave) (the )?dependencies as they are)\w*/i,
   },
   {
     name: 'release',
-    acts: /\b(deploy|releas|ship|roll ?out|push [^.]{0,20}\bto (prod|production)|go live|publish)\w*/i,
+    // Verbs only, at the start of a clause: "the 3.4.0 release" is a noun.
+    acts: /(^|[.;,:]\s*|\b(and|then|to|please)\s+)(deploy|release|ship|roll ?out|push [^.]{0,20}\bto (prod|production)|go live|publish)\b/i,
     forbids: /\b(no deploy\w*|code freeze|release freeze|no releases?|deploy(ment)? freeze|nothing ships|no roll ?outs?|(don't|do not|never) (deploy|release|ship))\b/i,
   },
   {
     name: 'customer contact',
-    acts: /\b(email|e-mail|message|notify|contact|text|reach out to|send (a |an )?(newsletter|announcement|survey|notice))\b[^.]{0,60}\b(customers?|users?|clients?|subscribers?|merchants?)\b/i,
+    acts: /\b(email|e-mail|message|notify|contact|text|reach out to|send (a |an )?(newsletter|announcement|survey|notice))\b[^.]{0,60}\b(customers?|users?|clients?|subscribers?|merchants?)\b|\bsend\b[^.]{0,30}\b(customers?|users?|clients?|subscribers?)\b[^.]{0,30}\b(emails?|messages?|notices?|letters?|newsletters?)\b/i,
     forbids: /\b((do not|don't|no|never)\b[^.]{0,30}\b(contact|email|message|notify|reach out to)\w*[^.]{0,30}\b(customers?|users?|clients?|subscribers?|merchants?)|no customer (contact|communication|emails?|outreach))\b/i,
   },
   {
@@ -46,7 +47,7 @@ export const ACTION_KINDS: ActionKind[] = [
   },
   {
     name: 'deleting data',
-    acts: /\b(delete|purge|wipe|erase|drop|remove (all |the |old )?(records|rows|data|logs|backups|accounts|users))\w*/i,
+    acts: /\b(delete|purge|wipe|erase|drop|remove (all |the |old )?(records|rows|data|logs|backups|accounts|users))\b/i,
     forbids: /\b(keep all|retain (all|every)|never delete|(do not|don't|must not) delete|no deletions?|must be kept|preserve (all|every))\b/i,
   },
 ];
