@@ -22,6 +22,7 @@ export const ACTIVITY_OF_PURPOSE: Record<CallPurpose, string> = {
   compressor: 'compressContext',
   generator: 'generateTasks',
   spawner: 'proposeSpecialist',
+  validator: 'validateTask',
 };
 
 /**

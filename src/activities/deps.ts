@@ -1,6 +1,7 @@
 import type { LlmClient } from '../llm/types';
 import type { MemoryStore } from '../memory/types';
 import type { Roster } from '../specialists/roster';
+import type { ConstraintBook } from '../constraints/book';
 
 /** Everything the activities touch, handed in so tests and workers choose the real parts. */
 export interface ActivityDeps {
@@ -11,6 +12,8 @@ export interface ActivityDeps {
   alerter: Alerter;
   /** The budget ledger's side of a task's end: its lifetime bill (the worker's budget gate). */
   bills: TaskBills;
+  /** The standing constraints (God's); absent: none are checked and a task's own are not registered. */
+  constraints?: ConstraintBook;
 }
 
 /** Closes a task's bill in the ledger: everything charged for it, outstanding calls included. */
@@ -31,6 +34,8 @@ export interface SystemModels {
   generator: { provider: 'openai' | 'anthropic'; model: string; maxOutputTokens: number };
   /** God's spawner: a new specialist's definition (its system prompt may be up to 1000 tokens). */
   spawner: { provider: 'openai' | 'anthropic'; model: string; maxOutputTokens: number };
+  /** Pre-flight validation's second stage: asked only what the free rules cannot decide. */
+  validator: { provider: 'openai' | 'anthropic'; model: string; maxOutputTokens: number };
 }
 
 export const DEFAULT_SYSTEM_MODELS: SystemModels = {
@@ -38,6 +43,7 @@ export const DEFAULT_SYSTEM_MODELS: SystemModels = {
   compressor: { provider: 'openai', model: 'gpt-4.1-mini', maxOutputTokens: 600 },
   generator: { provider: 'openai', model: 'gpt-4.1-nano', maxOutputTokens: 900 },
   spawner: { provider: 'openai', model: 'gpt-4.1-nano', maxOutputTokens: 1400 },
+  validator: { provider: 'openai', model: 'gpt-4.1-nano', maxOutputTokens: 300 },
 };
 
 /** Where each system model goes when its provider has no API key but the other has one (src/llm/provider-modes.ts). */
@@ -46,4 +52,5 @@ export const SYSTEM_MODEL_FALLBACKS: Record<keyof SystemModels, { provider: 'ope
   compressor: { provider: 'anthropic', model: 'claude-haiku-4-5' },
   generator: { provider: 'anthropic', model: 'claude-haiku-4-5' },
   spawner: { provider: 'anthropic', model: 'claude-haiku-4-5' },
+  validator: { provider: 'anthropic', model: 'claude-haiku-4-5' },
 };

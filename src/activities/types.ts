@@ -13,6 +13,11 @@ export interface ValidateTaskInput {
 export interface ValidateTaskResult {
   ok: boolean;
   reasons: string[];
+  /** Which stage decided (src/tasks/validation-stages.ts); absent in results from before two stages. */
+  stage?: 'rules' | 'model' | 'rules_fallback';
+  notes?: string[];
+  /** The second stage's call, when one was made (already billed to the task by the ledger). */
+  costUsd?: number;
 }
 
 /** What the task has spent before this activity, by its own books (the workflow's totals). The

@@ -1,27 +1,62 @@
 import { log } from '@temporalio/activity';
+import type { StandingConstraint } from '../constraints/schema';
 import type { Roster } from '../specialists/roster';
 import type { Task } from '../tasks/task-input';
 import { validateTaskRules, type ValidationVerdict } from '../tasks/validation';
+import { finalVerdict, firstStage, type SecondStageOutcome } from '../tasks/validation-stages';
 import type { ActivityDeps } from './deps';
+import { createSecondStage } from './second-stage';
 import type { ValidateTaskInput, ValidateTaskResult } from './types';
 
 /** The pre-flight verdict: the validation rules, and a requested specialist must exist. Pure. */
 export function preflightVerdict(task: Task, roster: Roster): ValidationVerdict {
   const verdict = validateTaskRules(task);
-  if (task.specialist && !roster.get(task.specialist)) {
-    const known = roster.specialists.map((s) => s.name).join(', ');
-    verdict.reasons.push(`specialist: unknown "${task.specialist}" (known: ${known})`);
+  const unknown = unknownSpecialist(task, roster);
+  if (unknown) {
+    verdict.reasons.push(unknown);
     verdict.ok = false;
   }
   return verdict;
 }
 
-/** Pre-flight checks: rules only, so a rejected task costs nothing. */
-export function createValidateTask({ roster }: Pick<ActivityDeps, 'roster'>) {
+function unknownSpecialist(task: Task, roster: Roster): string | undefined {
+  if (!task.specialist || roster.get(task.specialist)) return undefined;
+  return `specialist: unknown "${task.specialist}" (known: ${roster.specialists.map((s) => s.name).join(', ')})`;
+}
+
+/** The standing constraints that apply to this task: not the ones it set itself (a retried validation sees them registered). */
+function othersConstraints(list: readonly StandingConstraint[], taskId: string): StandingConstraint[] {
+  return list.filter((c) => !(c.setBy.kind === 'task' && c.setBy.id === taskId));
+}
+
+/**
+ * Pre-flight checks in two stages: the free rules (against the task and God's active standing
+ * constraints), then, only when they cannot decide, one cheap model call billed to the task. An
+ * accepted task's own `setsConstraints` are registered with God before the verdict is returned.
+ */
+export function createValidateTask(deps: Pick<ActivityDeps, 'roster' | 'llm' | 'models' | 'constraints'>) {
+  const { roster, constraints } = deps;
+  const secondStage = createSecondStage(deps);
   return async function validateTask({ taskId, task }: ValidateTaskInput): Promise<ValidateTaskResult> {
     await roster.refresh?.();
-    const verdict = preflightVerdict(task, roster);
-    log.info('task validated', { taskId, ok: verdict.ok, reasons: verdict.reasons });
-    return verdict;
+    const unknown = unknownSpecialist(task, roster);
+    const standing = othersConstraints((await constraints?.active()) ?? [], taskId);
+    const first = firstStage(task, standing);
+    if (unknown) {
+      first.decision = 'reject';
+      first.reasons.push(unknown);
+    }
+    let second: (SecondStageOutcome & { costUsd: number }) | undefined;
+    if (first.decision === 'undecided') second = await secondStage(taskId, task, first);
+    const verdict = finalVerdict(first, second);
+    if (verdict.ok && task.setsConstraints?.length && constraints) {
+      const refused = await constraints.register(taskId, task.setsConstraints);
+      if (refused) {
+        verdict.ok = false;
+        verdict.reasons.push(refused);
+      }
+    }
+    log.info('task validated', { taskId, ok: verdict.ok, stage: verdict.stage, reasons: verdict.reasons, questions: first.questions, notes: verdict.notes, standing: standing.length });
+    return { ok: verdict.ok, reasons: verdict.reasons, stage: verdict.stage, ...(verdict.notes.length && { notes: verdict.notes }), ...(second && { costUsd: second.costUsd }) };
   };
 }

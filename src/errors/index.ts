@@ -57,6 +57,8 @@ export const ERROR_TYPES = {
   store_unavailable: { category: 'system', retryable: true },
   /** The budget ledger cannot answer yet (no worker runs it, or its successor cannot read the last state yet). */
   ledger_unavailable: { category: 'system', retryable: true },
+  /** God (which holds the standing constraints) runs but does not answer: no worker, or slow. */
+  god_unavailable: { category: 'system', retryable: true },
 } as const satisfies Record<string, ErrorTypeSpec>;
 
 export type ErrorType = keyof typeof ERROR_TYPES;

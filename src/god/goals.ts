@@ -42,7 +42,8 @@ export function addGoal(state: GodState, input: GoalInput, nowMs: number): GodSt
     const issue = parsed.error.issues[0];
     throw bad(issue.path.map(String).join('.') || '(goal)', issue.message);
   }
-  const goal = parsed.data;
+  // A goal's constraints are God's standing constraints (registered by the caller), not goal fields.
+  const { constraints: _constraints, ...goal } = parsed.data;
   if (state.goals.some((g) => g.id === goal.id)) throw bad('id', `a goal "${goal.id}" already exists`);
   if (state.goals.length >= MAX_GOALS) throw PantheonError.of('invalid_input', `goals: at most ${MAX_GOALS}; remove one first`, { details: { field: 'goals' } });
   const added: GoalState = { ...goal, addedAtMs: nowMs, lastGeneratedAtMs: 0, generated: 0, spentTodayUsd: 0 };

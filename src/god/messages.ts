@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { stripControl } from '../tasks/control-chars';
 import { LANES, TaskInputSchema } from '../tasks/task-input';
 import { TERMINAL_STATUSES } from '../workflows/task-state';
+import { ConstraintSpecSchema } from '../constraints/schema';
 import type { GodConfig } from './types';
 
 /**
@@ -38,6 +39,8 @@ export const GoalInputSchema = z
     budgetShare: z.number().gt(0).max(1).default(0.25),
     lane: z.enum(LANES).default('main'),
     tasksPerRun: z.number().int().min(1).max(5).default(2),
+    /** Standing constraints the goal sets when it is added (held by God, set by "goal <id>"). */
+    constraints: z.array(ConstraintSpecSchema).max(5).optional(),
   })
   .strict();
 export type GoalInput = z.input<typeof GoalInputSchema>;

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { PantheonError } from '../errors';
 import { LANES, TaskInputSchema } from '../tasks/task-input';
+import { StandingConstraintSchema } from '../constraints/schema';
+import { pruneConstraints } from '../constraints/registry';
 import {
   GOD_STATE_VERSION,
   type Assessment,
@@ -154,7 +156,7 @@ const SpawnedSpecialistSchema = z.looseObject({
 const DecisionRecordSchema = z.looseObject({
   atMs: time,
   taskId: z.string().optional(),
-  kind: z.enum([...DECISION_KINDS, 'generated', 'admitted', 'finished', 'operator', 'spawned', 'retired']),
+  kind: z.enum([...DECISION_KINDS, 'generated', 'admitted', 'finished', 'operator', 'spawned', 'retired', 'constraint']),
   detail: z.string(),
 });
 
@@ -172,6 +174,7 @@ export const GodStateSchema = z.looseObject({
   rosterVersion: count,
   fingerprints: z.array(z.string()),
   finishedIds: z.array(z.string()).optional(),
+  constraints: z.array(StandingConstraintSchema),
   recent: z.array(DecisionRecordSchema),
   day: z.looseObject({
     // Empty until God first reads the ledger's day (a fresh state may not know it yet).
@@ -226,6 +229,7 @@ export function initialGodState(args: { nowMs: number; dayKey: string; dayStartM
     rosterVersion: 0,
     fingerprints: [],
     recent: [],
+    constraints: [],
     day: { key: args.dayKey, startMs: args.dayStartMs, admitted: 0, dropped: 0, finishedUsd: { main: 0, experimental: 0 } },
     experimentalShare: args.experimentalShare,
     counters: { submitted: 0, generated: 0, duplicates: 0, started: 0, finished: 0, rejected: 0, dropped: 0, reviewed: 0, spawned: 0, continuedAsNew: 0 },
@@ -253,6 +257,8 @@ const MIGRATIONS: Record<number, (raw: Raw) => Raw> = {
       counters: { ...counters, continuedAsNew: typeof counters.continuedAsNew === 'number' ? counters.continuedAsNew : 0 },
     };
   },
+  // 1 → 2: standing constraints (src/constraints) joined the state; none were held before.
+  1: (raw) => ({ ...raw, version: 2, constraints: Array.isArray(raw.constraints) ? raw.constraints : [] }),
 };
 
 function isObject(value: unknown): value is Raw {
@@ -340,6 +346,7 @@ export function compactState(state: GodState, config: GodConfig, nowMs: number =
     stats: compactStats(state.stats),
     specialists,
     rosterVersion: changed ? state.rosterVersion + 1 : state.rosterVersion,
+    constraints: pruneConstraints(state.constraints, nowMs),
   };
 }
 

@@ -1,5 +1,6 @@
 import type { Lane, Task } from '../tasks/task-input';
 import type { TerminalStatus } from '../workflows/task-state';
+import type { StandingConstraint } from '../constraints/schema';
 
 /**
  * The God workflow's state and the plain data its pure decisions trade in. All of it is JSON: the
@@ -7,7 +8,7 @@ import type { TerminalStatus } from '../workflows/task-state';
  * and answered by God's queries. Keep it compact: the whole state stays under 256 KB.
  */
 
-export const GOD_STATE_VERSION = 1;
+export const GOD_STATE_VERSION = 2;
 
 /** What God decided for one task. */
 export type DecisionKind = 'route' | 'chain' | 'spawn' | 'review' | 'reject' | 'drop';
@@ -163,7 +164,7 @@ export interface SpawnedSpecialist {
 export interface DecisionRecord {
   atMs: number;
   taskId?: string;
-  kind: DecisionKind | 'generated' | 'admitted' | 'finished' | 'operator' | 'spawned' | 'retired';
+  kind: DecisionKind | 'generated' | 'admitted' | 'finished' | 'operator' | 'spawned' | 'retired' | 'constraint';
   detail: string;
 }
 
@@ -209,6 +210,8 @@ export interface GodState {
   recent: DecisionRecord[];
   /** Ids of tasks that finished lately (newest last, bounded): a resubmission of one is a no-op. */
   finishedIds?: string[];
+  /** Standing constraints (at most 50 active; expired ones are pruned by compaction). */
+  constraints: StandingConstraint[];
   day: DayState;
   experimentalShare: number;
   counters: GodCounters;

@@ -6,8 +6,9 @@ import type { Lane } from '../tasks/task-input';
 export type ProviderName = 'openai' | 'anthropic';
 
 /** Why a call is made; the offline provider answers by it, and logs and budgets group by it.
- * generator: God asks for a goal's next tasks; spawner: God asks for a new specialist's definition. */
-export const CALL_PURPOSES = ['specialist', 'router', 'compressor', 'generator', 'spawner'] as const;
+ * generator: God asks for a goal's next tasks; spawner: God asks for a new specialist's definition;
+ * validator: the second stage of pre-flight validation, for what the free rules cannot decide. */
+export const CALL_PURPOSES = ['specialist', 'router', 'compressor', 'generator', 'spawner', 'validator'] as const;
 export type CallPurpose = (typeof CALL_PURPOSES)[number];
 
 export interface ChatMessage {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { stripControl } from './control-chars';
 import { LineageSchema } from './lineage';
+import { ConstraintSpecSchema } from '../constraints/schema';
 
 /**
  * The task a user, the CLI, the Temporal CLI or the God workflow submits. This schema is the one
@@ -75,6 +76,9 @@ export const TaskInputSchema = z
       ),
     context: z.string().max(20_000).default(''),
     constraints: z.array(z.string().min(1).max(500)).max(20).default([]),
+    /** Standing constraints the task sets for later tasks (held by God once the task is accepted;
+     * each later task that contradicts one is rejected naming it and this task). */
+    setsConstraints: z.array(ConstraintSpecSchema).max(5).optional(),
     priority: z.enum(PRIORITIES).default('normal'),
     specialist: z.string().min(1).max(80).optional(),
     /** Inputs the task cannot start without: each must be a key of `inputs` with a non-empty value. */

@@ -15,6 +15,7 @@ import { createLiveRoster } from '../specialists/live-roster';
 import { rosterWarnings } from '../specialists/focus';
 import { godRosterFetcher } from './god-roster';
 import type { Tracing } from '../tracing/types';
+import { godConstraintBook } from './god-constraints';
 
 /** How long a worker uses God's roster before asking again: a spawned specialist is routable within this. */
 export const ROSTER_TTL_MS = 10_000;
@@ -105,7 +106,7 @@ export async function buildWorkerDeps(
     'worker dependencies ready',
   );
   return {
-    deps: { llm, roster, memory, models, alerter, bills: gate },
+    deps: { llm, roster, memory, models, alerter, bills: gate, constraints: godConstraintBook(client, config.god.id) },
     config,
     gate,
     limits,

@@ -18,7 +18,8 @@ const backoff: RetryPolicy = {
 export type PresetActivity = RetryableActivity | 'raiseAlert' | 'closeTaskBill';
 
 export const ACTIVITY_OPTIONS: Record<PresetActivity, ActivityOptions> = {
-  validateTask: { startToCloseTimeout: '10s', retry: { ...backoff, maximumAttempts: 3 } },
+  // Room for God's constraints query and, when the rules are unsure, one cheap model call.
+  validateTask: { startToCloseTimeout: '1m', retry: { ...backoff, maximumAttempts: 3 } },
   routeTask: { startToCloseTimeout: '2m', retry: backoff },
   // Long: many LLM calls. The heartbeat timeout lets a dead worker's run move on within seconds.
   runSpecialist: { startToCloseTimeout: '30m', heartbeatTimeout: '15s', retry: backoff },

@@ -2,6 +2,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { GoalInput, ReviewDecisionInput, SetExperimentalShareInput, SubmitTaskInput, SubmitTaskResult } from '../god/messages';
 import type { DecisionRecord, GodCounters, GodState, GoalState, QueuedTask, SpawnedSpecialist, TaskFinished } from '../god/types';
 import type { Lane } from '../tasks/task-input';
+import type { AddConstraintInput, RemoveConstraintInput, StandingConstraint } from '../constraints/schema';
 
 /**
  * The God workflow's handlers, as the CLI, the Temporal CLI and child tasks call them:
@@ -26,6 +27,16 @@ export const pauseUpdate = defineUpdate<GodStatusView, [{ reason?: string }]>('p
 export const resumeUpdate = defineUpdate<GodStatusView, [{ reason?: string }]>('resume');
 export const reviewDecisionUpdate = defineUpdate<QueueItemView, [ReviewDecisionInput]>('reviewDecision');
 export const setExperimentalShareUpdate = defineUpdate<RunwayView, [SetExperimentalShareInput]>('setExperimentalShare');
+
+/** Standing constraints (src/constraints): every later task is checked against the active ones.
+ *   temporal workflow update execute --workflow-id pantheon-god --name addConstraint \
+ *     --input '{"spec":{"text":"no writes to the billing database","scope":"billing database","expiresAt":"2026-12-05"}}'
+ *   temporal workflow update execute --workflow-id pantheon-god --name removeConstraint --input '{"id":"c-12"}'
+ *   temporal workflow query --workflow-id pantheon-god --type constraints */
+export const addConstraintUpdate = defineUpdate<{ constraint: StandingConstraint; added: boolean }, [AddConstraintInput]>('addConstraint');
+export const removeConstraintUpdate = defineUpdate<{ removed: StandingConstraint }, [RemoveConstraintInput]>('removeConstraint');
+/** The active standing constraints (expired ones are not listed). */
+export const godConstraintsQuery = defineQuery<StandingConstraint[]>('constraints');
 
 export const godStatusQuery = defineQuery<GodStatusView>('status');
 export const godQueueQuery = defineQuery<QueueItemView[]>('queue');

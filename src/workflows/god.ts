@@ -64,6 +64,7 @@ import {
   type GodStatusView,
   type RunwayView,
 } from './god-api';
+import { installConstraintHandlers, registerGoalConstraints } from './god-constraints';
 
 type GodActivities = ReturnType<typeof createGodActivities> & ReturnType<typeof createRunwayActivities>;
 
@@ -221,9 +222,11 @@ export async function god(input: GodInput = {}): Promise<void> {
   setHandler(
     addGoalUpdate,
     (raw) => {
-      state = addGoal(state, GoalInputSchema.parse(raw), Date.now());
+      const input = GoalInputSchema.parse(raw);
+      state = addGoal(state, input, Date.now());
       const goal = state.goals[state.goals.length - 1];
       record('operator', `goal added: ${goal.id} (${goal.objective.slice(0, 80)})`);
+      registerGoalConstraints({ state: () => state, record }, goal.id, input.constraints);
       wake = true;
       return goal;
     },
@@ -317,6 +320,7 @@ export async function god(input: GodInput = {}): Promise<void> {
   setHandler(godRosterQuery, () => ({ version: state.rosterVersion, specialists: state.specialists }));
   setHandler(godDecisionsQuery, () => state.recent);
   setHandler(godCarriedStateQuery, () => state);
+  installConstraintHandlers({ state: () => state, record });
 
   // ---- the tick ----
   async function readRunway(): Promise<LedgerRunway | undefined> {

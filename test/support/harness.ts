@@ -19,6 +19,7 @@ import { createLedgerWorker, runWorkersInOrder } from '../../src/workers/ledger-
 import { createTaskWorker } from '../../src/workers/task-worker';
 import { createLiveRoster, type SpawnedSnapshot } from '../../src/specialists/live-roster';
 import { godRosterFetcher } from '../../src/workers/god-roster';
+import { godConstraintBook } from '../../src/workers/god-constraints';
 
 /**
  * Real parts for an integration test: the suite's Temporal dev server, a fresh offline provider
@@ -75,6 +76,8 @@ export interface HarnessOptions {
   rosterTtlMs?: number;
   /** A payload codec (e.g. AesGcmCodec) for the workers and, in startHarness, the client. */
   codec?: PayloadCodec;
+  /** The task queue (default: one per harness); another harness's queue restarts its worker. */
+  taskQueue?: string;
 }
 
 /** The connections a harness's workers and gate use: the suite's dev server, or a test server. */
@@ -107,7 +110,7 @@ export async function startPantheonWorkers(name: string, connections: HarnessCon
   const roster = createLiveRoster(loadRoster(config.rosterDir), options.spawned ?? godRosterFetcher(client, godId), { ttlMs: options.rosterTtlMs ?? 200 });
   const memory = await openMemoryStore({ kind: 'sqlite', file: path.join(dir, 'memory.sqlite') });
   const alerter = createAlerter({ logger: createLogger({ level: 'silent' }), webhookUrl: options.alertWebhookUrl });
-  const taskQueue = `test-${id}`;
+  const taskQueue = options.taskQueue ?? `test-${id}`;
   const budgetQueue = `${taskQueue}-budget`;
   const dataConverter = options.codec ? { payloadCodecs: [options.codec] } : undefined;
   const gate = createBudgetGate({ client, taskQueue: budgetQueue, limits: options.limits ?? GENEROUS_LIMITS, ledgerId: `ledger-${id}`, onAlert: budgetAlertSink(alerter) });
@@ -124,6 +127,7 @@ export async function startPantheonWorkers(name: string, connections: HarnessCon
       models: DEFAULT_SYSTEM_MODELS,
       alerter,
       bills: gate,
+      constraints: godConstraintBook(client, godId),
     },
     ledger: gate,
     workflowBundle: { codePath: process.env.PANTHEON_TEST_BUNDLE! },

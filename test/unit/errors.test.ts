@@ -32,6 +32,7 @@ const EXPECTED_RETRYABLE: ErrorType[] = [
   'invalid_output',
   'store_unavailable',
   'ledger_unavailable',
+  'god_unavailable',
 ];
 
 describe('the error taxonomy', () => {

@@ -35,7 +35,7 @@ describe('God state', () => {
 
   it('migrates a version-0 state (no version field) to version 1, filling defaults', () => {
     const migrated = migrateGodState(versionZero());
-    expect(migrated.version).toBe(1);
+    expect(migrated.version).toBe(GOD_STATE_VERSION);
     expect(migrated.experimentalShare).toBe(DEFAULT_EXPERIMENTAL_SHARE);
     expect(migrated.counters.continuedAsNew).toBe(0);
     // The queue's own fingerprints seed the list, so a task queued before the upgrade is not generated twice.

@@ -4,6 +4,7 @@ import { generatorAnswer } from './generator-answer';
 import { spawnerAnswer } from './spawner-answer';
 import { routerAnswer } from './router-answer';
 import { specialistAnswer } from './specialist-answer';
+import { validatorAnswer } from './validator-answer';
 
 /**
  * The message content the offline provider answers with, by purpose. Each is a JSON string in the
@@ -31,6 +32,8 @@ export function composeAnswer(input: AnswerInput): string {
       return JSON.stringify(generatorAnswer(input.system, input.messages, input.maxTokens));
     case 'spawner':
       return JSON.stringify(spawnerAnswer(input.messages));
+    case 'validator':
+      return JSON.stringify(validatorAnswer(input.messages));
   }
 }
 
@@ -47,6 +50,8 @@ export function composeInvalidAnswer(input: AnswerInput): string {
       return JSON.stringify({ tasks: 'improve things next week' });
     case 'spawner':
       return JSON.stringify({ name: 'legal agent', model: 'gpt-9-ultra', keywords: [], fallback: true });
+    case 'validator':
+      return JSON.stringify({ verdict: 'maybe', reasons: 'looks fine' });
   }
 }
 

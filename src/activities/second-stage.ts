@@ -1,0 +1,48 @@
+import { Context } from '@temporalio/activity';
+import { PantheonError } from '../errors';
+import { parseStructured } from '../llm/client';
+import { lineageOf } from '../tasks/lineage';
+import type { Task } from '../tasks/task-input';
+import type { SecondStageOutcome, StageOneVerdict } from '../tasks/validation-stages';
+import { VALIDATOR_PROMPT_HEADER, ValidatorAnswer, validatorMessage } from '../tasks/validator-protocol';
+import type { ActivityDeps } from './deps';
+import type { SpentSoFar } from './types';
+
+/**
+ * Validation's second stage: one cheap model call (the `validator` system model), billed to the
+ * task through the budget ledger like any call, asked only what the rules left undecided. Any
+ * failure, a budget refusal included, is an outcome (the rules' verdict then stands), never an
+ * "accept all"; only a cancelled activity is thrown.
+ */
+export function createSecondStage(deps: Pick<ActivityDeps, 'llm' | 'models'>) {
+  return (taskId: string, task: Task, first: StageOneVerdict, spent?: SpentSoFar) => askValidator(deps, { taskId, task, first, spent }, Context.current().cancellationSignal);
+}
+
+/** The call itself, outside any activity too (the validation bench uses it). */
+export async function askValidator(
+  { llm, models }: Pick<ActivityDeps, 'llm' | 'models'>,
+  { taskId, task, first, spent }: { taskId: string; task: Task; first: StageOneVerdict; spent?: SpentSoFar },
+  signal?: AbortSignal,
+): Promise<SecondStageOutcome & { costUsd: number }> {
+    try {
+      const answer = await llm.complete(
+        {
+          ...models.validator,
+          system: VALIDATOR_PROMPT_HEADER,
+          messages: [{ role: 'user', content: validatorMessage(task, first.constraints, first.questions) }],
+          json: true,
+          purpose: 'validator',
+          taskId,
+          lineage: lineageOf(taskId, task.lineage),
+          lane: task.lane,
+          taskSpent: spent,
+        },
+        signal,
+      );
+      return { answer: parseStructured(answer, ValidatorAnswer, 'validator'), costUsd: answer.costUsd };
+    } catch (err) {
+      if (err instanceof PantheonError && err.type === 'cancelled') throw err;
+      const type = err instanceof PantheonError ? err.type : 'error';
+      return { failed: `${type}: ${(err as Error).message?.slice(0, 200) ?? String(err)}`, costUsd: 0 };
+    }
+}

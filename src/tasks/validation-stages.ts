@@ -1,0 +1,113 @@
+import { describeSetter, type StandingConstraint } from '../constraints/schema';
+import type { ValidatorAnswer } from './validator-protocol';
+import { checkStanding } from './standing-rules';
+import type { Task } from './task-input';
+import { checkContradictions, checkDependencies, checkSpecificity, contentWords } from './validation';
+
+/**
+ * Two-stage validation, stage one: the free rules, with a third answer besides accept and reject.
+ * `undecided` lists what the rules cannot judge (a borderline objective, material the task points
+ * at but does not carry, a constraint in words no rule knows, a standing constraint said in other
+ * words); only then is the cheap model asked (src/activities/second-stage.ts). When the rules
+ * reject, nothing is asked: they are sure. Pure.
+ */
+
+export type StageOneDecision = 'accept' | 'reject' | 'undecided';
+
+export interface StageOneVerdict {
+  decision: StageOneDecision;
+  /** Sure rejections (decision 'reject'). */
+  reasons: string[];
+  /** What the second stage is asked to judge (decision 'undecided'). */
+  questions: string[];
+  /** The standing constraints the question is about (sent to the second stage with their ids). */
+  constraints: StandingConstraint[];
+}
+
+/** Anchors make an objective concrete: numbers, identifiers, paths, tickets, quoted names. */
+const ANCHOR = /\d|[A-Za-z]+_[A-Za-z]|[a-z][A-Z]|\/[a-z]|\.[a-z]{2,4}\b|"[^"]+"|`[^`]+`|\b[A-Z]{2,}\b/;
+/** Words that often mean "no particular goal", and sometimes do not ("improve p95 latency below 200 ms"). */
+const SOFT_VAGUE = /\b(improve|better|optimi[sz]e|clean ?up|tidy|somehow|stuff|things|etc|various|general(ly)?|nicer|properly|issues|problems|look into|work on|deal with)\b/i;
+/** Material the task points at that may or may not be in its inputs or context. */
+const POINTS_AT = /\b(attached|enclosed|attachment|uploaded|the (file|spreadsheet|document|doc|screenshot|logs?|csv|pdf|link|list|draft|notes|export|dump|figures|numbers)s? (i|we|you|they|she|he|[A-Z][a-z]+) (sent|shared|uploaded|gave|provided|forwarded|pasted|will send|posted)|(i|we)('ll| will) (send|share|provide)|once .{1,60}\b(arrives?|is ready|is in|lands|comes in)|(below|above)\b[^.]*\b(data|list|table|log|figures))/i;
+/** A constraint form the contradiction rules know; any other is judged by the second stage. */
+const KNOWN_FORMS = /\b(no|zero|without) downtime\b|\bread[- ]only\b|\bno new dependenc(y|ies)\b|^(do not|don't|never|must not)\s/i;
+/** Actions that can break a constraint: worth a second look when a constraint is in unknown words. */
+const ACTS = /\b(add|alter|backfill|buy|change|contact|create|delete|deploy|email|notify|order|purchase|subscribe|disable|drop|edit|email|install|migrate|modify|move|publish|purge|reboot|release|remove|rename|replace|restart|rewrite|roll ?out|send|ship|shut|stop|switch|take|truncate|update|upgrade|write)\w*\b/i;
+
+function specificityQuestion(task: Pick<Task, 'objective' | 'context'>): string | undefined {
+  const words = new Set(contentWords(`${task.objective} ${task.context}`));
+  const anchored = ANCHOR.test(`${task.objective} ${task.context}`);
+  if (!anchored && words.size <= 4) return `specificity: the objective names only ${words.size} concrete terms and no number, name or identifier`;
+  const soft = SOFT_VAGUE.exec(task.objective);
+  if (soft && !anchored) return `specificity: the objective says "${soft[0]}" without a number, name or identifier to measure it by`;
+  return undefined;
+}
+
+function materialQuestion(task: Pick<Task, 'objective' | 'inputs' | 'context'>): string | undefined {
+  const pointed = POINTS_AT.exec(task.objective);
+  if (!pointed || Object.keys(task.inputs).length > 0) return undefined;
+  return `dependencies: the objective points at "${pointed[0]}" and the task has no inputs`;
+}
+
+function constraintQuestions(task: Pick<Task, 'objective' | 'constraints'>): string[] {
+  return task.constraints.flatMap((c, i) => {
+    if (KNOWN_FORMS.test(c.trim())) return [];
+    const related = contentWords(c).some((w) => contentWords(task.objective).includes(w));
+    return related || ACTS.test(task.objective) ? [`constraints.${i} ("${c}"): no rule knows its form; does the objective break it?`] : [];
+  });
+}
+
+/**
+ * Stage one. `standing` are the active standing constraints (God's); each rejection names the
+ * constraint and who set it.
+ */
+export function firstStage(task: Task, standing: readonly StandingConstraint[] = []): StageOneVerdict {
+  const vague = checkSpecificity(task);
+  const checked = checkStanding(task, standing);
+  const sure = [...checkDependencies(task), ...checkContradictions(task), ...checked.reasons];
+  // "Make it faster: the nightly job run_reports.py takes 40 minutes" trips a vague phrase but
+  // carries numbers and names: borderline, for the second stage, unless something else is sure.
+  const borderline = vague.length > 0 && ANCHOR.test(`${task.objective} ${task.context}`);
+  const reasons = [...(borderline ? [] : vague), ...sure];
+  if (reasons.length) return { decision: 'reject', reasons, questions: [], constraints: [] };
+  const questions = [
+    ...(borderline ? vague.map((v) => `specificity: ${v}, yet it names something concrete`) : []),
+    ...(borderline ? [] : [specificityQuestion(task)]),
+    materialQuestion(task),
+    ...constraintQuestions(task),
+    ...checked.undecided.map((c) => `standing constraint ${c.id}: "${c.text}"${c.scope ? ` (scope: ${c.scope})` : ''}: does the objective break it, in other words?`),
+  ].filter((q): q is string => q !== undefined);
+  return { decision: questions.length ? 'undecided' : 'accept', reasons: [], questions, constraints: checked.undecided };
+}
+
+/** What the second stage gave: its checked answer, or why there is none (a failed or refused call). */
+export type SecondStageOutcome = { answer: ValidatorAnswer } | { failed: string };
+
+export interface FinalVerdict {
+  ok: boolean;
+  reasons: string[];
+  /** rules: the rules were sure; model: the second stage decided; rules_fallback: it was asked and failed, the rules' verdict stands. */
+  stage: 'rules' | 'model' | 'rules_fallback';
+  /** What the verdict rests on when it is not a rejection (e.g. why the second stage gave none). */
+  notes: string[];
+}
+
+/**
+ * The verdict from both stages. The rules' sure answers stand without a call; an undecided case
+ * takes the model's verdict; a model that failed leaves the rules' verdict (they found nothing to
+ * reject), noted. A model reason naming a constraint the task was not checked against is dropped:
+ * the answer is data and may not invent constraints.
+ */
+export function finalVerdict(first: StageOneVerdict, second?: SecondStageOutcome): FinalVerdict {
+  if (first.decision !== 'undecided' || !second) return { ok: first.decision !== 'reject', reasons: first.reasons, stage: 'rules', notes: [] };
+  if ('failed' in second) return { ok: true, reasons: [], stage: 'rules_fallback', notes: [`second stage unavailable (${second.failed}); the rules' verdict stands`] };
+  if (second.answer.verdict === 'accept') return { ok: true, reasons: [], stage: 'model', notes: [] };
+  const reasons = second.answer.reasons.flatMap((r) => {
+    if (r.constraintId === undefined) return [`${r.category} (second stage): ${r.text}`];
+    const c = first.constraints.find((k) => k.id === r.constraintId);
+    return c ? [`${r.category} (second stage): ${r.text}; standing constraint ${describeSetter(c)}`] : [];
+  });
+  if (!reasons.length) return { ok: true, reasons: [], stage: 'model', notes: ['the second stage rejected without a usable reason; accepted'] };
+  return { ok: false, reasons, stage: 'model', notes: [] };
+}

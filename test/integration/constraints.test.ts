@@ -1,0 +1,108 @@
+import { startTask } from '../../src/client/submit-task';
+import { TaskInputSchema, type TaskInput } from '../../src/tasks/task-input';
+import { addConstraintUpdate, godConstraintsQuery, godDecisionsQuery, removeConstraintUpdate } from '../../src/workflows/god-api';
+import type { TaskOutcome } from '../../src/workflows/task-state';
+import { startHarness, type Harness } from '../support/harness';
+import { eventually, startTestGod } from '../support/god';
+
+/**
+ * Standing constraints end to end: God holds them, the validate activity reads them (and
+ * registers a task's own), the second stage judges what the rules cannot.
+ */
+
+let h: Harness;
+let godId: string;
+let taskQueue: string;
+
+beforeAll(async () => {
+  h = await startHarness('constraints');
+  godId = h.godId;
+  taskQueue = h.taskQueue;
+  await startTestGod(h.client, { id: godId, taskQueue });
+});
+
+afterAll(async () => {
+  await h.client.workflow.getHandle(godId).terminate('test over').catch(() => undefined);
+  await h?.stop();
+});
+
+let n = 0;
+async function run(input: TaskInput, name: string): Promise<TaskOutcome> {
+  const handle = await startTask(h.client, h.taskQueue, TaskInputSchema.parse(input), `${name}-${Date.now()}-${++n}`);
+  return handle.result();
+}
+const god = () => h.client.workflow.getHandle(godId);
+const validatorCalls = (taskId: string) => h.provider.calls().filter((c) => c.task === taskId && c.purpose === 'validator');
+
+describe('standing constraints', () => {
+  let setter: TaskOutcome;
+
+  it('a constraint set by one task rejects a later contradicting task, naming the constraint and the task that set it', async () => {
+    setter = await run(
+      {
+        objective: 'Write a migration plan for the ledger tables of the billing database to schema version 7',
+        setsConstraints: [{ text: 'no writes to the billing database', scope: 'billing database', forHours: 24 }],
+      },
+      'setter',
+    );
+    expect(setter.status).toBe('completed');
+    const held = await god().query(godConstraintsQuery);
+    expect(held.map((c) => c.id)).toContain(`${setter.taskId}:c0`);
+
+    const later = await run({ objective: 'Delete the duplicate rows from the billing database invoices table' }, 'contradicts');
+    expect(later.status).toBe('rejected');
+    expect(later.reasons.join('\n')).toContain(`${setter.taskId}:c0 (set by task ${setter.taskId})`);
+    // The rules were sure: no model call.
+    expect(validatorCalls(later.taskId)).toHaveLength(0);
+    const audit = await god().query(godDecisionsQuery);
+    expect(audit.some((d) => d.kind === 'constraint' && d.detail.includes(`${setter.taskId}:c0`))).toBe(true);
+  });
+
+  it('a constraint in other words goes to the second stage once, and its verdict is used', async () => {
+    const paraphrase = await run({ objective: 'Backfill the missing tax amounts in the payments DB' }, 'paraphrase');
+    expect(paraphrase.status).toBe('rejected');
+    expect(paraphrase.reasons.join('\n')).toMatch(/second stage/);
+    expect(paraphrase.reasons.join('\n')).toContain(`set by task ${setter.taskId}`);
+    expect(validatorCalls(paraphrase.taskId)).toHaveLength(1);
+  });
+
+  it('a failed second stage falls back to the rules: undecided passes, what the rules reject stays rejected', async () => {
+    h.provider.addFault({ kind: 'server_error', match: { purpose: 'validator' } });
+    try {
+      const undecided = await run({ objective: 'Correct the wrong currency codes in the invoicing tables', maxIterations: 3 }, 'fallback');
+      expect(undecided.status).not.toBe('rejected');
+      expect(validatorCalls(undecided.taskId).length).toBeGreaterThanOrEqual(1);
+      const sure = await run({ objective: 'Fix it as soon as you can please' }, 'sure-vague');
+      expect(sure.status).toBe('rejected');
+      expect(validatorCalls(sure.taskId)).toHaveLength(0);
+    } finally {
+      h.provider.clearFaults();
+    }
+  });
+
+  it('a removed constraint no longer rejects', async () => {
+    await god().executeUpdate(removeConstraintUpdate, { args: [{ id: `${setter.taskId}:c0`, reason: 'migration done' }] });
+    expect((await god().query(godConstraintsQuery)).map((c) => c.id)).not.toContain(`${setter.taskId}:c0`);
+    await new Promise((r) => setTimeout(r, 2_100)); // the activity's constraint cache (2 s)
+    const after = await run({ objective: 'Delete the duplicate rows from the billing database invoices table', maxIterations: 3 }, 'after-remove');
+    expect({ status: after.status, reasons: after.status === 'rejected' ? after.reasons : [] }).toEqual({ status: expect.not.stringMatching(/^rejected$/), reasons: [] });
+  });
+
+  it('an expired constraint no longer rejects', async () => {
+    const { constraint } = await god().executeUpdate(addConstraintUpdate, { args: [{ spec: { text: 'no downtime', scope: 'checkout', forHours: 0.0006 } }] });
+    // Wait for the expiry (about 2 s) as God sees it; no timing is asserted.
+    await eventually('the constraint to expire', async () => ((await god().query(godConstraintsQuery)).some((c) => c.id === constraint.id) ? undefined : true), 20_000);
+    await new Promise((r) => setTimeout(r, 2_100)); // the activity's constraint cache (2 s)
+    const after = await run({ objective: 'Take the checkout service offline to upgrade its database', maxIterations: 3 }, 'after-expiry');
+    expect(after.status).not.toBe('rejected');
+  });
+
+  it('constraints survive a worker restart', async () => {
+    await god().executeUpdate(addConstraintUpdate, { args: [{ id: 'ops-freeze', spec: { text: 'read-only', scope: 'billing database' }, setBy: { kind: 'operator', id: 'alice' } }] });
+    await h.stop();
+    h = await startHarness('constraints-restarted', { taskQueue, godId });
+    const later = await run({ objective: 'Update the tax rates stored in the billing database to the 2027 values' }, 'after-restart');
+    expect(later.status).toBe('rejected');
+    expect(later.reasons.join('\n')).toContain('ops-freeze (set by operator alice)');
+  });
+});

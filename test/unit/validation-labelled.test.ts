@@ -1,0 +1,58 @@
+import { DEFAULT_SYSTEM_MODELS } from '../../src/activities/deps';
+import { askValidator } from '../../src/activities/second-stage';
+import { loadConfig } from '../../src/config/env';
+import { startOfflineProvider, type OfflineProvider } from '../../src/llm/offline';
+import { createConfiguredLlmClient } from '../../src/llm/providers';
+import { firstStage } from '../../src/tasks/validation-stages';
+import { evaluate, loadLabelled, type Evaluation } from '../../bench/validation/evaluate';
+
+/**
+ * The labelled set's figures (the same computation `npm run bench:validation` prints), with the
+ * second stage answered by the offline provider through the real openai SDK. Fails below the
+ * targets: precision of rejection ≥ 0.95 and recall ≥ 0.9, two-stage.
+ */
+
+const rows = loadLabelled();
+let provider: OfflineProvider;
+let result: Evaluation;
+
+beforeAll(async () => {
+  provider = await startOfflineProvider({ port: 0 });
+  const llm = createConfiguredLlmClient(loadConfig({ PANTHEON_LLM_MODE: 'offline', PANTHEON_OFFLINE_URL: provider.url }));
+  result = await evaluate(rows, (taskId, task, first) => askValidator({ llm, models: DEFAULT_SYSTEM_MODELS }, { taskId, task, first }));
+});
+
+afterAll(async () => {
+  await provider?.close();
+});
+
+describe('the labelled validation set', () => {
+  it('holds at least 200 tasks, about 30 % to reject, over all three reasons, with paraphrases and looks-vague-but-is-not', () => {
+    expect(rows.length).toBeGreaterThanOrEqual(200);
+    const rejects = rows.filter((r) => r.expected === 'reject');
+    expect(rejects.length / rows.length).toBeGreaterThanOrEqual(0.25);
+    expect(rejects.length / rows.length).toBeLessThanOrEqual(0.35);
+    for (const reason of ['vague', 'blocked', 'contradiction']) {
+      expect(rejects.filter((r) => r.reason === reason).length).toBeGreaterThanOrEqual(15);
+      expect(rejects.filter((r) => r.reason === reason && r.tags.includes('paraphrase')).length).toBeGreaterThanOrEqual(5);
+    }
+    expect(rows.filter((r) => r.tags.includes('looks-vague-but-is-not') && r.expected === 'accept').length).toBeGreaterThanOrEqual(20);
+  });
+
+  it('two-stage validation meets the targets with the offline provider: precision ≥ 0.95, recall ≥ 0.9', () => {
+    expect({ precision: result.twoStage.precision >= 0.95, recall: result.twoStage.recall >= 0.9, figures: result.twoStage }).toMatchObject({ precision: true, recall: true });
+  });
+
+  it('the second stage adds recall over the rules alone, without losing precision', () => {
+    expect(result.twoStage.recall).toBeGreaterThan(result.rulesOnly.recall);
+    expect(result.twoStage.precision).toBeGreaterThanOrEqual(result.rulesOnly.precision);
+  });
+
+  it('calls the model only for tasks the rules left undecided (the offline provider\'s call log)', () => {
+    const called = new Set(provider.calls().filter((c) => c.purpose === 'validator').map((c) => c.task));
+    const undecided = rows.filter((r) => firstStage(r.task, r.standing).decision === 'undecided').map((r) => `bench-${r.id}`);
+    expect(undecided.length).toBe(result.secondStageCalls);
+    expect([...called].sort()).toEqual([...undecided].sort());
+    expect(provider.calls().filter((c) => c.purpose === 'validator')).toHaveLength(undecided.length);
+  });
+});
