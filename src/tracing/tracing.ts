@@ -9,11 +9,10 @@ import type { TracingSettings } from './settings';
 import type { Tracing, TracingHandle, TracingRole } from './types';
 
 /**
- * The OpenTelemetry SDK for one process: every span (client, activity, workflow through its sink,
- * LLM call) goes through one batch processor to the OTLP/HTTP endpoint. Loaded by open.ts only.
+ * The OpenTelemetry SDK for one process (loaded by open.ts only): every span (client, activity,
+ * workflow through its sink, LLM call) goes through one batch processor to the OTLP/HTTP endpoint.
+ * OpenTelemetry's tracer provider, propagator and context manager are process-wide: so is this.
  */
-
-/** OpenTelemetry's tracer provider, propagator and context manager are process-wide: so is this. */
 let active: { tracing: Tracing; provider: BasicTracerProvider; holders: number; warn?: (message: string) => void } | undefined;
 
 function start(settings: TracingSettings, role: TracingRole, warn?: (message: string) => void): NonNullable<typeof active> {
