@@ -21,7 +21,7 @@ export function tracedWorkerOptions(spanProcessor: SpanProcessor, resource: Reso
   const sinks: InjectedSinks<OpenTelemetrySinks> = { exporter: makeWorkflowExporter(spanProcessor, resource) };
   return {
     interceptors: {
-      // Outbound: the activity's log lines carry its trace and span ids.
+      // Outbound: the SDK's activity log lines (Context.log) carry the trace and span ids.
       activity: [(ctx) => ({ inbound: new OpenTelemetryActivityInboundInterceptor(ctx), outbound: new OpenTelemetryActivityOutboundInterceptor(ctx) })],
       ...(bundled ? {} : { workflowModules: [WORKFLOW_TRACING_MODULE] }),
     },

@@ -4,13 +4,7 @@ import { totalTokens } from '../llm/usage';
 import type { ChatRequest } from '../llm/types';
 import type { LlmSpan } from './types';
 
-/**
- * One span per model call, inside the activity's RunActivity span: the provider's latency, and
- * what the call used and cost. Attribute names follow the OpenTelemetry GenAI conventions where
- * they exist (gen_ai.*); cost, budget and attribution are Pantheon's own (pantheon.*).
- */
-
-/** Longest error message put on a span: a provider's error body is not a log. */
+/** Longest error message put on a span's status: a provider's error can carry its whole response body. */
 const MAX_MESSAGE = 512;
 
 function requestAttributes(request: ChatRequest, reserved: { usd: number; tokens: number }): Attributes {
@@ -29,7 +23,12 @@ function requestAttributes(request: ChatRequest, reserved: { usd: number; tokens
   };
 }
 
-/** Starts the span under the active one (the activity's); it ends when the call answers or fails. */
+/**
+ * One span per model call, under the active span (the activity's RunActivity), from after the
+ * reservation to the answer or failure: the provider's latency, and what the call used and cost.
+ * Attribute names follow the OpenTelemetry GenAI conventions where they exist (gen_ai.*); cost,
+ * budget and attribution are Pantheon's own (pantheon.*). Prompts and answers are never attached.
+ */
 export function startLlmSpan(tracer: Tracer, request: ChatRequest, reserved: { usd: number; tokens: number }): LlmSpan {
   const span = tracer.startSpan(`chat ${request.model}`, { kind: SpanKind.CLIENT, attributes: requestAttributes(request, reserved) });
   return {

@@ -9,12 +9,11 @@ import type { TracingSettings } from './settings';
 import type { Tracing, TracingHandle, TracingRole } from './types';
 
 /**
- * The OpenTelemetry SDK for one process: every span (client, activity, workflow through its sink,
- * LLM call) goes through one batch processor to the OTLP/HTTP endpoint. Loaded by open.ts only.
+ * The OpenTelemetry SDK for one process (loaded by open.ts only): every span (client, activity,
+ * workflow through its sink, LLM call) goes through one batch processor to the OTLP/HTTP endpoint.
+ * OpenTelemetry's tracer provider, propagator and context manager are process-wide: so is this.
  */
-
-/** OpenTelemetry's tracer provider, propagator and context manager are process-wide: so is this. */
-let active: { tracing: Tracing; provider: BasicTracerProvider; holders: number } | undefined;
+let active: { tracing: Tracing; provider: BasicTracerProvider; holders: number; warn?: (message: string) => void } | undefined;
 
 function start(settings: TracingSettings, role: TracingRole, warn?: (message: string) => void): NonNullable<typeof active> {
   const serviceName = settings.serviceName ?? role;
@@ -35,7 +34,7 @@ function start(settings: TracingSettings, role: TracingRole, warn?: (message: st
     workerOptions: (bundled) => tracedWorkerOptions(spanProcessor, resource, bundled),
     startLlmSpan: (request, reserved) => startLlmSpan(tracer, request, reserved),
   };
-  return { tracing, provider, holders: 0 };
+  return { tracing, provider, holders: 0, warn };
 }
 
 /** This process's tracing, started by its first holder (see openTracing). */
@@ -55,6 +54,9 @@ export function acquireTracing(settings: TracingSettings, role: TracingRole, war
       try {
         // Flushes the batch processor: the spans of the last seconds reach the collector.
         await held.provider.shutdown();
+      } catch (err) {
+        // A collector that is down costs the last spans, never the command or the worker's exit.
+        held.warn?.(`spans not exported at shutdown: ${err instanceof Error ? err.message : String(err)}`);
       } finally {
         trace.disable();
         context.disable();

@@ -16,10 +16,10 @@ export interface Tracing {
   /**
    * Worker options: a RunActivity span around every activity and the sink through which the
    * workflow sandbox hands over its spans. `bundled`: the workflows come as a prebuilt bundle,
-   * which must already hold WORKFLOW_TRACING_MODULE (src/tracing/bundle.ts); otherwise the worker bundles it in.
+   * which must already hold WORKFLOW_TRACING_MODULE (src/tracing/bundle.ts); otherwise the
+   * worker bundles it in.
    */
   workerOptions(bundled: boolean): Pick<WorkerOptions, 'interceptors' | 'sinks'>;
-
   /** One span per model call, under the active span (the activity's). */
   startLlmSpan(request: ChatRequest, reserved: { usd: number; tokens: number }): LlmSpan;
 }

@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo } from 'node:net';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { createBudgetedLlmClient } from '../../src/budget/budgeted-client';
@@ -68,6 +69,23 @@ describe('tracing settings (OTEL_* variables)', () => {
 
   it('logs an endpoint without its user, password or query', () => {
     expect(describeEndpoint('https://user:s3cret@otel.example.com:4318/v1/traces?token=abc')).toBe('https://otel.example.com:4318/v1/traces');
+  });
+});
+
+describe("a process's tracing (openTracing)", () => {
+  it('never fails the caller when the collector is down: the last spans are reported lost at release', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise((resolve) => closed.close(resolve));
+    const warnings: string[] = [];
+    const traced = await openTracing({ endpoint: `http://127.0.0.1:${port}/v1/traces` }, 'pantheon-worker', (m) => warnings.push(m));
+    expect(traced?.tracing.serviceName).toBe('pantheon-worker');
+    trace.getTracer('test').startSpan('lost').end();
+    await expect(traced!.release()).resolves.toBeUndefined();
+    expect(warnings.join('\n')).toMatch(/^spans not exported at shutdown: .*ECONNREFUSED/m);
+    // Released by its last holder: the global API is back to recording nothing.
+    expect(trace.getTracer('any').startSpan('any').isRecording()).toBe(false);
   });
 });
 
