@@ -5,7 +5,7 @@ import type { TaskState } from './task-state';
 export const stateQuery = defineQuery<TaskState>('state');
 
 export interface StaleNotice {
-  /** Why the sweeper acted, e.g. "running 42 min; DatabaseAgent expects 15". */
+  /** Why the sweeper acted, e.g. "running 16.20 min this run; DatabaseAgent is expected to take 15". */
   reason: string;
 }
 
@@ -14,6 +14,8 @@ export const flagStaleSignal = defineSignal<[StaleNotice]>('flagStale');
 
 /**
  * Abandons the current specialist run and starts it again from scratch (a new attempt on any
- * worker). Bounded by the task's maxRequeues: past it, the task is cancelled as a poison task.
+ * worker) once the abandoned run's activity has stopped (status `requeuing` meanwhile); the run is
+ * judged from the requeue. Bounded by the task's maxRequeues: past it, the task is cancelled as a
+ * poison task.
  */
 export const requeueSignal = defineSignal<[StaleNotice]>('requeue');
