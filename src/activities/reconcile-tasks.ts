@@ -24,8 +24,9 @@ function str(value: unknown): string | undefined {
 
 /**
  * The report a closed workflow's result amounts to. An agentTask returns its TaskOutcome (or
- * fails with it attached, when dead-lettered or over budget), a taskChain an object of its own; both are read field by field, tolerating whatever is missing,
- * because a result from an older or newer version must never wedge reconciliation. Pure.
+ * fails with it attached, when dead-lettered or over budget), a taskChain an object of its own;
+ * both are read field by field, tolerating whatever is missing, because a result from an older
+ * or newer version must never wedge reconciliation. Pure.
  */
 export function finishedFromResult(taskId: string, result: unknown, durationMs: number): TaskFinished {
   const r = (typeof result === 'object' && result !== null ? result : {}) as Record<string, unknown>;
