@@ -21,9 +21,11 @@ export function printOutcome(state: TaskState | ChainState): void {
   if (state.result) console.log(`result\n${state.result}`);
 }
 
-/** One line per compression: where it happened and the specialist's prompt before and after it. */
+/** One line per compression: where it happened, the specialist's prompt before and after it, and its pinned facts kept. */
 export function compressionLines(compressions: TaskState['compressions']): string[] {
   return compressions.map(
-    (c, i) => `${i === 0 ? 'compressed ' : '           '} at iteration ${c.atIteration}: prompt ${c.promptTokensBefore} → ${c.promptTokensAfter} tokens (${Math.round((100 * c.promptTokensAfter) / Math.max(1, c.promptTokensBefore))} %)`,
+    (c, i) =>
+      `${i === 0 ? 'compressed ' : '           '} at iteration ${c.atIteration}: prompt ${c.promptTokensBefore} → ${c.promptTokensAfter} tokens (${Math.round((100 * c.promptTokensAfter) / Math.max(1, c.promptTokensBefore))} %)` +
+      (c.pinnedFacts === undefined ? '' : `, pinned facts kept ${c.pinnedKept ?? 0}/${c.pinnedFacts}`),
   );
 }

@@ -1,5 +1,5 @@
 import { countTokens } from '../llm/tokens';
-import type { Roster, Specialist } from './roster';
+import { MAX_PROMPT_TOKENS, type Roster, type Specialist } from './roster';
 
 /**
  * The seed's rule of thumb for a focused specialist: a system prompt over 1,000 tokens, or one
@@ -14,7 +14,8 @@ import type { Roster, Specialist } from './roster';
  *   for (const w of rosterWarnings(roster)) logger.warn({ specialist: w.specialist }, w.message);
  */
 
-export const FOCUS_PROMPT_TOKENS = 1000;
+/** The same 1,000 tokens a roster file may not exceed. */
+export const FOCUS_PROMPT_TOKENS = MAX_PROMPT_TOKENS;
 
 export interface FocusWarning {
   specialist: string;

@@ -283,7 +283,8 @@ async function runTask(input: unknown): Promise<TaskOutcome> {
       history = [];
       state.costUsd += compressed.costUsd;
       state.tokens += compressed.tokens;
-      state.compressions.push({ atIteration: state.iteration, promptTokensBefore: compressed.promptTokensBefore, promptTokensAfter: compressed.promptTokensAfter });
+      const { promptTokensBefore, promptTokensAfter, pinnedFacts, pinnedKept } = compressed;
+      state.compressions.push({ atIteration: state.iteration, promptTokensBefore, promptTokensAfter, pinnedFacts, pinnedKept });
     }
   };
 

@@ -40,7 +40,10 @@ export interface TaskState {
   specialist?: string;
   route?: { method: string; confidence: number; reason: string };
   iteration: number;
-  compressions: Array<{ atIteration: number; promptTokensBefore: number; promptTokensAfter: number }>;
+  /** Each compression: the specialist's prompt tokens without and with it, and its pinned facts
+   * (constraints, inputs, final decisions, memory warnings) and how many the next prompt kept
+   * verbatim. The pinned counts are absent for compressions made before they were recorded. */
+  compressions: Array<{ atIteration: number; promptTokensBefore: number; promptTokensAfter: number; pinnedFacts?: number; pinnedKept?: number }>;
   /** Prompt tokens of every specialist call, in order: shows compression at work. */
   promptTokens: number[];
   costUsd: number;

@@ -88,7 +88,10 @@ describe('context compression on a real Temporal server', () => {
     expect(outcome.status).toBe('completed');
     expect(outcome.iteration).toBe(25);
     expect(outcome.compressions.map((c) => c.atIteration)).toEqual([10, 20]);
-    for (const c of outcome.compressions) expect(c.promptTokensAfter).toBeLessThan(c.promptTokensBefore);
+    for (const c of outcome.compressions) {
+      expect(c.promptTokensAfter).toBeLessThan(c.promptTokensBefore);
+      expect(c.pinnedKept).toBe(c.pinnedFacts);
+    }
 
     const events = (await handle.fetchHistory()).events ?? [];
     const runs = activityIo<RunSpecialistInput, unknown>(events, 'runSpecialist');

@@ -208,10 +208,13 @@ describe('compressContext against the offline provider', () => {
 });
 
 describe('pantheon status', () => {
-  it('shows each compression with the prompt tokens before and after it', () => {
-    expect(compressionLines([{ atIteration: 10, promptTokensBefore: 2400, promptTokensAfter: 600 }, { atIteration: 20, promptTokensBefore: 2500, promptTokensAfter: 700 }])).toEqual([
-      'compressed  at iteration 10: prompt 2400 → 600 tokens (25 %)',
-      '            at iteration 20: prompt 2500 → 700 tokens (28 %)',
-    ]);
+  it('shows each compression with the prompt tokens before and after it and the pinned facts kept', () => {
+    expect(
+      compressionLines([
+        { atIteration: 10, promptTokensBefore: 2400, promptTokensAfter: 600, pinnedFacts: 9, pinnedKept: 9 },
+        // Recorded before pinned counts were: no count shown.
+        { atIteration: 20, promptTokensBefore: 2500, promptTokensAfter: 700 },
+      ]),
+    ).toEqual(['compressed  at iteration 10: prompt 2400 → 600 tokens (25 %), pinned facts kept 9/9', '            at iteration 20: prompt 2500 → 700 tokens (28 %)']);
   });
 });

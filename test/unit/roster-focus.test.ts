@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -17,10 +17,16 @@ import { runCli } from '../support/cli';
  */
 
 const SEED = join(repoRoot(), 'agents');
+const made: string[] = [];
+
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
 
 /** The seed roster plus DatabaseAgent's prompt with one more sentence. */
 function rosterWithDatabaseLine(line: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'roster-focus-'));
+  made.push(dir);
   cpSync(SEED, dir, { recursive: true });
   const file = join(dir, 'DatabaseAgent.yaml');
   writeFileSync(file, `${readFileSync(file, 'utf8').trimEnd()}\n  ${line}\n`);
