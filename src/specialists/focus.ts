@@ -7,14 +7,14 @@ import { MAX_PROMPT_TOKENS, type Roster, type Specialist } from './roster';
  * warnings, not refusals: the specialist still loads and runs; the worker logs them at start and
  * `pantheon roster` shows them, so whoever owns the file can decide.
  *
- * (Roster files are refused outright over MAX_PROMPT_TOKENS, src/specialists/roster.ts; the size
- * rule here is the same threshold for a definition judged without loading it.)
+ * (A spawned specialist's proposal is refused over MAX_PROMPT_TOKENS, src/specialists/roster.ts;
+ * a roster file over it loads, with this warning.)
  *
  * @example
  *   for (const w of rosterWarnings(roster)) logger.warn({ specialist: w.specialist }, w.message);
  */
 
-/** The same 1,000 tokens a roster file may not exceed. */
+/** The same 1,000 tokens a spawned specialist's proposal may not exceed. */
 export const FOCUS_PROMPT_TOKENS = MAX_PROMPT_TOKENS;
 
 export interface FocusWarning {

@@ -46,9 +46,11 @@ export interface DefinitionProblem {
 /**
  * What a definition that fits {@link SpecialistSchema} may still get wrong: a model without a
  * pinned price, a provider that does not serve the model, a system prompt over
- * {@link MAX_PROMPT_TOKENS}. Shared by roster files and spawned specialists' proposals.
+ * {@link MAX_PROMPT_TOKENS}. Shared by roster files and spawned specialists' proposals. A roster
+ * file's long prompt is a warning instead (`promptSize: 'warn'`, src/specialists/focus.ts): a
+ * person wrote it and decides; a model's proposal is held to the limit.
  */
-export function specialistProblems(specialist: Specialist): DefinitionProblem[] {
+export function specialistProblems(specialist: Specialist, options: { promptSize?: 'refuse' | 'warn' } = {}): DefinitionProblem[] {
   const problems: DefinitionProblem[] = [];
   try {
     const price = priceOf(specialist.model);
@@ -59,7 +61,7 @@ export function specialistProblems(specialist: Specialist): DefinitionProblem[] 
   }
   if (specialist.fallback_model) problems.push(...modelProblems('fallback_model', specialist.fallback_model));
   const promptTokens = countTokens(specialist.system_prompt);
-  if (promptTokens > MAX_PROMPT_TOKENS) problems.push({ field: 'system_prompt', message: `is ${promptTokens} tokens; the limit is ${MAX_PROMPT_TOKENS}` });
+  if (promptTokens > MAX_PROMPT_TOKENS && options.promptSize !== 'warn') problems.push({ field: 'system_prompt', message: `is ${promptTokens} tokens; the limit is ${MAX_PROMPT_TOKENS}` });
   return problems;
 }
 
@@ -104,7 +106,7 @@ export function parseSpecialistFile(file: string, text: string): Specialist {
   const specialist = parsed.data;
   const expectedName = path.basename(file).replace(/\.ya?ml$/, '');
   if (specialist.name !== expectedName) fail(file, 'name', `must match the file name (${expectedName})`);
-  const [problem] = specialistProblems(specialist);
+  const [problem] = specialistProblems(specialist, { promptSize: 'warn' });
   if (problem) fail(file, problem.field, problem.message);
   return specialist;
 }

@@ -10,8 +10,10 @@ import {
   describeRoster,
   loadRoster,
   parseSpecialistFile,
+  specialistProblems,
   type Specialist,
 } from '../../src/specialists/roster';
+import { rosterWarnings } from '../../src/specialists/focus';
 
 const AGENTS_DIR = path.join(__dirname, '..', '..', 'agents');
 
@@ -205,11 +207,14 @@ describe('loadRoster on malformed files', () => {
     expectConfigInvalid(loadError(dir), dir, 'name', '"Helper" is defined twice');
   });
 
-  it('fails on a system prompt over MAX_PROMPT_TOKENS, giving its size', () => {
+  it('loads a system prompt over MAX_PROMPT_TOKENS with a focus warning giving its size (a proposal is refused)', () => {
     const prompt = `${'word '.repeat(1001).trim()}`;
     expect(countTokens(prompt)).toBe(1001);
     const dir = withFile('Verbose.yaml', spec('Verbose', { system_prompt: prompt }));
-    expectConfigInvalid(loadError(dir), path.join(dir, 'Verbose.yaml'), 'system_prompt', 'is 1001 tokens; the limit is 1000');
+    const loaded = loadRoster(dir);
+    expect(loaded.get('Verbose')?.system_prompt).toBe(prompt);
+    expect(rosterWarnings(loaded).filter((w) => w.specialist === 'Verbose').map((w) => w.rule)).toEqual(['prompt_tokens']);
+    expect(specialistProblems(loaded.get('Verbose')!)).toEqual([{ field: 'system_prompt', message: 'is 1001 tokens; the limit is 1000' }]);
   });
 
   it('accepts a system prompt of exactly MAX_PROMPT_TOKENS', () => {
