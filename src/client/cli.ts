@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { budgetCommand, BUDGET_USAGE } from './commands/budget';
+import { constraintsCommand, CONSTRAINTS_USAGE } from './commands/constraints';
 import { dlqCommand, DLQ_USAGE } from './commands/dlq';
 import { godCommand, GOD_USAGE } from './commands/god';
 import { listCommand } from './commands/list';
@@ -19,6 +20,7 @@ usage:
   ${BUDGET_USAGE.split('\n').join('\n  ')}
   ${GOD_USAGE.split('\n').join('\n  ')}
   ${REVIEW_USAGE.split('\n').join('\n  ')}
+  ${CONSTRAINTS_USAGE.split('\n').join('\n  ')}
 
 Environment: TEMPORAL_ADDRESS (default localhost:7233), TEMPORAL_NAMESPACE, PANTHEON_TASK_QUEUE, PANTHEON_LEDGER_ID, PANTHEON_GOD_ID; see README.`;
 
@@ -30,6 +32,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   budget: budgetCommand,
   god: godCommand,
   review: reviewCommand,
+  constraints: constraintsCommand,
 };
 
 exitOnError(async () => {

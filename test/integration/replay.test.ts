@@ -38,6 +38,9 @@ describe('workflow replay', () => {
         'god-decisions-before-runway-reread.json',
         'god-first-run-continued.json',
         'god-later-run.json',
+        // God with addConstraint/removeConstraint updates; a task rejected by a standing constraint.
+        'god-constraints.json',
+        'rejected-by-standing-constraint-task.json',
       ]),
     );
   });
