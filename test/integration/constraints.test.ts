@@ -1,6 +1,6 @@
 import { startTask } from '../../src/client/submit-task';
 import { TaskInputSchema, type TaskInput } from '../../src/tasks/task-input';
-import { addConstraintUpdate, godConstraintsQuery, godDecisionsQuery, removeConstraintUpdate } from '../../src/workflows/god-api';
+import { addConstraintUpdate, addGoalUpdate, godConstraintsQuery, godDecisionsQuery, removeConstraintUpdate, removeGoalUpdate } from '../../src/workflows/god-api';
 import type { TaskOutcome } from '../../src/workflows/task-state';
 import { startHarness, testAddress, type Harness } from '../support/harness';
 import { runCli } from '../support/cli';
@@ -112,6 +112,14 @@ describe('standing constraints', () => {
     expect(missing.stderr).toContain('no constraint "deps-freeze"');
     const audit = (await god().query(godDecisionsQuery)).filter((d) => d.kind === 'constraint').map((d) => d.detail);
     expect(audit).toEqual(expect.arrayContaining([expect.stringContaining('added deps-freeze (set by operator bob)'), expect.stringContaining('removed deps-freeze (set by operator bob) by bob: sprint over')]));
+  });
+
+  it('a goal\'s constraints are held as standing constraints set by the goal', async () => {
+    await god().executeUpdate(addGoalUpdate, { args: [{ id: 'checkout-calm', objective: 'Keep the checkout service healthy this week', cadenceMinutes: 600, constraints: [{ text: 'no downtime', scope: 'checkout', forHours: 1 }] }] });
+    await god().executeUpdate(removeGoalUpdate, { args: [{ goalId: 'checkout-calm' }] });
+    const held = await god().query(godConstraintsQuery);
+    expect(held).toEqual(expect.arrayContaining([expect.objectContaining({ id: 'goal:checkout-calm:c0', setBy: { kind: 'goal', id: 'checkout-calm' } })]));
+    await god().executeUpdate(removeConstraintUpdate, { args: [{ id: 'goal:checkout-calm:c0' }] });
   });
 
   it('constraints survive a worker restart', async () => {
