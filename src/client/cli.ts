@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { budgetCommand, BUDGET_USAGE } from './commands/budget';
+import { constraintsCommand, CONSTRAINTS_USAGE } from './commands/constraints';
 import { dlqCommand, DLQ_USAGE } from './commands/dlq';
 import { godCommand, GOD_USAGE } from './commands/god';
 import { listCommand } from './commands/list';
@@ -21,8 +22,9 @@ usage:
   ${GOD_USAGE.split('\n').join('\n  ')}
   ${REVIEW_USAGE.split('\n').join('\n  ')}
   ${ROSTER_USAGE}
+  ${CONSTRAINTS_USAGE.split('\n').join('\n  ')}
 
-Environment: TEMPORAL_ADDRESS (default localhost:7233), TEMPORAL_NAMESPACE, PANTHEON_TASK_QUEUE, PANTHEON_LEDGER_ID, PANTHEON_GOD_ID; see README.`;
+Environment: TEMPORAL_ADDRESS (default localhost:7233), TEMPORAL_NAMESPACE, TEMPORAL_PROFILE and TEMPORAL_TLS_* (temporal.toml), PANTHEON_TASK_QUEUE, PANTHEON_LEDGER_ID, PANTHEON_GOD_ID; see README.`;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   submit: submitCommand,
@@ -33,6 +35,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   god: godCommand,
   review: reviewCommand,
   roster: rosterCommand,
+  constraints: constraintsCommand,
 };
 
 exitOnError(async () => {

@@ -27,7 +27,7 @@ export interface StageOneVerdict {
 /** Anchors make an objective concrete: numbers, identifiers, paths, tickets, quoted names. */
 const ANCHOR = /\d|[A-Za-z]+_[A-Za-z]|[a-z][A-Z]|\/[a-z]|\.[a-z]{2,4}\b|"[^"]+"|`[^`]+`|\b[A-Z]{2,}\b/;
 /** Words that often mean "no particular goal", and sometimes do not ("improve p95 latency below 200 ms"). */
-const SOFT_VAGUE = /\b(improve|better|optimi[sz]e|clean ?up|tidy|somehow|stuff|things|etc|various|general(ly)?|nicer|properly|issues|problems|look into|work on|deal with)\b/i;
+const SOFT_VAGUE = /\b(improve|better|optimi[sz]e|clean ?up|tidy|somehow|stuff|things|etc|various|general(ly)?|nicer|properly|issues|problems|look into|work on|deal with|whatever|something|figure out|a bit|robust|help with)\b/i;
 /** Material the task points at that may or may not be in its inputs or context. */
 const POINTS_AT = /\b(attached|enclosed|attachment|uploaded|the (file|spreadsheet|document|doc|screenshot|logs?|csv|pdf|link|list|draft|notes|export|dump|figures|numbers)s? (i|we|you|they|she|he|[A-Z][a-z]+) (sent|shared|uploaded|gave|provided|forwarded|pasted|will send|posted)|(i|we)('ll| will) (send|share|provide)|once .{1,60}\b(arrives?|is ready|is in|lands|comes in)|(below|above)\b[^.]*\b(data|list|table|log|figures))/i;
 /** A constraint form the contradiction rules know; any other is judged by the second stage. */
@@ -36,12 +36,9 @@ const KNOWN_FORMS = /\b(no|zero|without) downtime\b|\bread[- ]only\b|\bno new de
 const ACTS = /\b(add|alter|backfill|buy|change|contact|create|delete|deploy|email|notify|order|purchase|subscribe|disable|drop|edit|email|install|migrate|modify|move|publish|purge|reboot|release|remove|rename|replace|restart|rewrite|roll ?out|send|ship|shut|stop|switch|take|truncate|update|upgrade|write)\w*\b/i;
 
 function specificityQuestion(task: Pick<Task, 'objective' | 'context'>): string | undefined {
-  const words = new Set(contentWords(`${task.objective} ${task.context}`));
-  const anchored = ANCHOR.test(`${task.objective} ${task.context}`);
-  if (!anchored && words.size <= 4) return `specificity: the objective names only ${words.size} concrete terms and no number, name or identifier`;
+  if (ANCHOR.test(`${task.objective} ${task.context}`)) return undefined;
   const soft = SOFT_VAGUE.exec(task.objective);
-  if (soft && !anchored) return `specificity: the objective says "${soft[0]}" without a number, name or identifier to measure it by`;
-  return undefined;
+  return soft ? `specificity: the objective says "${soft[0]}" without a number, name or identifier to measure it by` : undefined;
 }
 
 function materialQuestion(task: Pick<Task, 'objective' | 'inputs' | 'context'>): string | undefined {
@@ -68,7 +65,8 @@ export function firstStage(task: Task, standing: readonly StandingConstraint[] =
   const sure = [...checkDependencies(task), ...checkContradictions(task), ...checked.reasons];
   // "Make it faster: the nightly job run_reports.py takes 40 minutes" trips a vague phrase but
   // carries numbers and names: borderline, for the second stage, unless something else is sure.
-  const borderline = vague.length > 0 && ANCHOR.test(`${task.objective} ${task.context}`);
+  // A too-short objective stays sure: only a vague phrase can be excused by its anchors.
+  const borderline = vague.length > 0 && vague.every((v) => !v.startsWith('objective is too vague')) && ANCHOR.test(`${task.objective} ${task.context}`);
   const reasons = [...(borderline ? [] : vague), ...sure];
   if (reasons.length) return { decision: 'reject', reasons, questions: [], constraints: [] };
   const questions = [

@@ -321,6 +321,8 @@ export async function god(input: GodInput = {}): Promise<void> {
   setHandler(godDecisionsQuery, () => state.recent);
   setHandler(godCarriedStateQuery, () => state);
   installConstraintHandlers({ state: () => state, record });
+  // Goals given at a fresh start bring their constraints too (a carried state already holds them).
+  if (input.state === undefined) for (const goal of input.goals ?? []) registerGoalConstraints({ state: () => state, record }, goal.id, goal.constraints);
 
   // ---- the tick ----
   async function readRunway(): Promise<LedgerRunway | undefined> {

@@ -1,8 +1,10 @@
 import { startTask } from '../../src/client/submit-task';
 import { TaskInputSchema, type TaskInput } from '../../src/tasks/task-input';
-import { addConstraintUpdate, godConstraintsQuery, godDecisionsQuery, removeConstraintUpdate } from '../../src/workflows/god-api';
+import { addConstraintUpdate, addGoalUpdate, godConstraintsQuery, godDecisionsQuery, removeConstraintUpdate, removeGoalUpdate } from '../../src/workflows/god-api';
 import type { TaskOutcome } from '../../src/workflows/task-state';
-import { startHarness, type Harness } from '../support/harness';
+import { startHarness, testAddress, type Harness } from '../support/harness';
+import { runCli } from '../support/cli';
+import { maybeRecordHistory } from '../support/history';
 import { eventually, startTestGod } from '../support/god';
 
 /**
@@ -97,6 +99,29 @@ describe('standing constraints', () => {
     expect(after.status).not.toBe('rejected');
   });
 
+  it('pantheon constraints add, list and remove talk to God, audited in its decisions', async () => {
+    const env = { TEMPORAL_ADDRESS: testAddress(), PANTHEON_TASK_QUEUE: taskQueue, PANTHEON_GOD_ID: godId };
+    const added = await runCli(['constraints', 'add', '--text', 'no new dependencies', '--scope', 'web app', '--until', '2099-01-01', '--id', 'deps-freeze', '--by', 'bob'], env);
+    expect(added).toMatchObject({ code: 0, stdout: expect.stringContaining('constraint added: deps-freeze  "no new dependencies"  scope: web app  until 2099-01-01T23:59:59.999Z  set by operator bob') });
+    const listed = await runCli(['constraints', 'list'], env);
+    expect(listed.stdout).toContain('deps-freeze');
+    const removed = await runCli(['constraints', 'remove', 'deps-freeze', '--reason', 'sprint over', '--by', 'bob'], env);
+    expect(removed).toMatchObject({ code: 0, stdout: expect.stringContaining('constraint removed: deps-freeze') });
+    const missing = await runCli(['constraints', 'remove', 'deps-freeze'], env);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain('no constraint "deps-freeze"');
+    const audit = (await god().query(godDecisionsQuery)).filter((d) => d.kind === 'constraint').map((d) => d.detail);
+    expect(audit).toEqual(expect.arrayContaining([expect.stringContaining('added deps-freeze (set by operator bob)'), expect.stringContaining('removed deps-freeze (set by operator bob) by bob: sprint over')]));
+  });
+
+  it('a goal\'s constraints are held as standing constraints set by the goal', async () => {
+    await god().executeUpdate(addGoalUpdate, { args: [{ id: 'checkout-calm', objective: 'Keep the checkout service healthy this week', cadenceMinutes: 600, constraints: [{ text: 'no downtime', scope: 'checkout', forHours: 1 }] }] });
+    await god().executeUpdate(removeGoalUpdate, { args: [{ goalId: 'checkout-calm' }] });
+    const held = await god().query(godConstraintsQuery);
+    expect(held).toEqual(expect.arrayContaining([expect.objectContaining({ id: 'goal:checkout-calm:c0', setBy: { kind: 'goal', id: 'checkout-calm' } })]));
+    await god().executeUpdate(removeConstraintUpdate, { args: [{ id: 'goal:checkout-calm:c0' }] });
+  });
+
   it('constraints survive a worker restart', async () => {
     await god().executeUpdate(addConstraintUpdate, { args: [{ id: 'ops-freeze', spec: { text: 'read-only', scope: 'billing database' }, setBy: { kind: 'operator', id: 'alice' } }] });
     await h.stop();
@@ -104,5 +129,7 @@ describe('standing constraints', () => {
     const later = await run({ objective: 'Update the tax rates stored in the billing database to the 2027 values' }, 'after-restart');
     expect(later.status).toBe('rejected');
     expect(later.reasons.join('\n')).toContain('ops-freeze (set by operator alice)');
+    await maybeRecordHistory(godId, 'god-constraints');
+    await maybeRecordHistory(later.taskId, 'rejected-by-standing-constraint-task');
   });
 });

@@ -52,6 +52,9 @@ describe('workflow replay', () => {
         'budget-exceeded-task-failed.json',
         'failed-step-task-chain-failed-child.json',
         'reset-dead-lettered-task.json',
+        // God with addConstraint/removeConstraint updates; a task rejected by a standing constraint.
+        'god-constraints.json',
+        'rejected-by-standing-constraint-task.json',
       ]),
     );
   });

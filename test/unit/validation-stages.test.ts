@@ -21,7 +21,7 @@ describe('first stage: the rules with an undecided answer', () => {
 
   it('leaves a constraint said in other words undecided, and accepts what has nothing to do with it', () => {
     expect(firstStage(task({ objective: 'Backfill the missing tax amounts in the payments DB' }), [billing]).decision).toBe('undecided');
-    expect(firstStage(task({ objective: 'Summarise the Postgres 17 changelog about logical replication' }), [billing]).decision).toBe('accept');
+    expect(firstStage(task({ objective: 'Summarise the Postgres 17 documentation about logical replication' }), [billing]).decision).toBe('accept');
   });
 
   it('sends a vague phrase with concrete anchors to the second stage instead of rejecting it', () => {
@@ -68,7 +68,15 @@ describe('the constraint registry', () => {
     expect(addRefusal([], AddConstraintSchema.parse({ spec: { text: 'no downtime', expiresAt: '2020-01-01' } }), T0)).toMatch(/already past/);
     let list: StandingConstraint[] = [];
     for (let i = 0; i < MAX_CONSTRAINTS; i++) list = addConstraint(list, input(), `c-${i}`, T0).list;
-    expect(addRefusal(list, input(), T0)).toMatch(/at most 50/);
+    expect(addRefusal(list, input(), T0)).toMatch(new RegExp(`at most ${MAX_CONSTRAINTS}`));
+  });
+
+  it('holds the constraints at their bound, each at its longest, in under 20 KB of God\'s state', () => {
+    let list: StandingConstraint[] = [];
+    const long = AddConstraintSchema.parse({ spec: { text: 't'.repeat(300), scope: 's'.repeat(120), expiresAt: '2099-12-31T23:59:59.999Z' }, setBy: { kind: 'task', id: 'i'.repeat(200) } });
+    for (let i = 0; i < MAX_CONSTRAINTS; i++) list = addConstraint(list, { ...long, id: taskConstraintId('x'.repeat(100), i) }, `c-${i}`, T0).list;
+    expect(list).toHaveLength(MAX_CONSTRAINTS);
+    expect(Buffer.byteLength(JSON.stringify(list), 'utf8')).toBeLessThan(20 * 1024);
   });
 
   it('reads a date alone as the end of that day, UTC, and makes stable ids for a task\'s constraints', () => {

@@ -1,0 +1,75 @@
+import { parseArgs } from 'node:util';
+import { AddConstraintSchema, RemoveConstraintSchema, type StandingConstraint } from '../../constraints/schema';
+import { loadConfig } from '../../config/env';
+import { PantheonError } from '../../errors';
+import { describeIssues } from '../../tasks/task-input';
+import { addConstraintUpdate, godConstraintsQuery, removeConstraintUpdate } from '../../workflows/god-api';
+import { godQuery, godUpdate, withGod } from '../god-client';
+
+export const CONSTRAINTS_USAGE = `pantheon constraints list [--json]         the active standing constraints (God holds them)
+pantheon constraints add --text TEXT [--scope WHAT] [--until YYYY-MM-DD | --for-hours N] [--id ID] [--by NAME]
+pantheon constraints remove <id> [--reason TEXT] [--by NAME]   (both audited in pantheon god decisions)`;
+
+function invalid(field: string, message: string): PantheonError {
+  return PantheonError.of('invalid_input', `constraints: ${field}: ${message}`, { details: { field } });
+}
+
+/** One line per constraint: id, text, scope, expiry, who set it. */
+export function renderConstraints(list: readonly StandingConstraint[]): string {
+  if (!list.length) return 'no active standing constraints';
+  return list
+    .map((c) => {
+      const until = c.expiresAtMs === undefined ? 'until removed' : `until ${new Date(c.expiresAtMs).toISOString()}`;
+      return `${c.id}  "${c.text}"${c.scope ? `  scope: ${c.scope}` : ''}  ${until}  set by ${c.setBy.kind} ${c.setBy.id}`;
+    })
+    .join('\n');
+}
+
+export async function constraintsCommand(argv: string[]): Promise<void> {
+  const [sub = 'list', ...args] = argv;
+  const config = loadConfig();
+  switch (sub) {
+    case 'list': {
+      const { values } = parseArgs({ args, options: { json: { type: 'boolean', default: false } } });
+      await withGod(config, async (god) => {
+        const list = await godQuery(god, godConstraintsQuery);
+        console.log(values.json ? JSON.stringify(list, null, 2) : renderConstraints(list));
+      });
+      return;
+    }
+    case 'add': {
+      const { values, positionals } = parseArgs({
+        args,
+        allowPositionals: true,
+        options: { text: { type: 'string' }, scope: { type: 'string' }, until: { type: 'string' }, 'for-hours': { type: 'string' }, id: { type: 'string' }, by: { type: 'string' } },
+      });
+      if (positionals.length) throw invalid('add', `unexpected argument "${positionals[0]}" (give the constraint with --text TEXT)`);
+      if (values.text === undefined) throw invalid('--text', 'required: what later tasks must not contradict');
+      const hours = values['for-hours'] === undefined ? undefined : Number(values['for-hours']);
+      const input = AddConstraintSchema.safeParse({
+        spec: { text: values.text, ...(values.scope && { scope: values.scope }), ...(values.until && { expiresAt: values.until }), ...(hours !== undefined && { forHours: hours }) },
+        setBy: { kind: 'operator', id: values.by ?? 'operator' },
+        ...(values.id && { id: values.id }),
+      });
+      if (!input.success) throw invalid('add', describeIssues(input.error).join('; '));
+      await withGod(config, async (god) => {
+        const { constraint, added } = await godUpdate(god, addConstraintUpdate, input.data);
+        console.log(`${added ? 'constraint added' : 'constraint already held'}: ${renderConstraints([constraint])}`);
+      });
+      return;
+    }
+    case 'remove': {
+      const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { reason: { type: 'string' }, by: { type: 'string' } } });
+      if (positionals.length !== 1) throw invalid('remove', 'give exactly one constraint id (see pantheon constraints list)');
+      const input = RemoveConstraintSchema.safeParse({ id: positionals[0], ...(values.reason && { reason: values.reason }), ...(values.by && { by: values.by }) });
+      if (!input.success) throw invalid('remove', describeIssues(input.error).join('; '));
+      await withGod(config, async (god) => {
+        const { removed } = await godUpdate(god, removeConstraintUpdate, input.data);
+        console.log(`constraint removed: ${removed.id} "${removed.text}" (set by ${removed.setBy.kind} ${removed.setBy.id})`);
+      });
+      return;
+    }
+    default:
+      throw PantheonError.of('invalid_input', `constraints: unknown subcommand "${sub}"\n${CONSTRAINTS_USAGE}`, { details: { field: 'subcommand' } });
+  }
+}
