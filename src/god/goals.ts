@@ -32,6 +32,15 @@ export function goalsDue(goals: readonly GoalState[], nowMs: number, budgetUsd?:
 }
 
 /**
+ * Whether a goal may generate now: the generator call is spent before any admission, so pacing
+ * must leave room for it. It runs only while the goal's lane has more headroom than the goal's
+ * last generation cost (any headroom at all before its first).
+ */
+export function generationFits(goal: Pick<GoalState, 'lastGenerationCostUsd'>, laneHeadroomUsd: number): boolean {
+  return laneHeadroomUsd > (goal.lastGenerationCostUsd ?? 0);
+}
+
+/**
  * Adds a goal (checked against GoalInputSchema, defaults filled) at the end of the list. Throws
  * `invalid_input` naming the field for a malformed goal, `id` for a duplicate, and `goals` when
  * there are already {@link MAX_GOALS}.

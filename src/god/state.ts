@@ -107,6 +107,7 @@ const GoalStateSchema = z.looseObject({
   lastGeneratedAtMs: time,
   generated: count,
   spentTodayUsd: usd,
+  lastGenerationCostUsd: usd.optional(),
   outcomes: z.array(z.looseObject({ objective: z.string(), status: z.string(), reason: z.string() })).optional(),
 });
 

@@ -36,6 +36,8 @@ export interface GoalState extends Goal {
   generated: number;
   /** Spend of its tasks today (finished ones), for budgetShare. */
   spentTodayUsd: number;
+  /** What its last generation (the generator call) cost: the room its next one needs. */
+  lastGenerationCostUsd?: number;
   /** Its newest finished tasks (at most 5): what the generator is told came of earlier work. */
   outcomes?: Array<{ objective: string; status: string; reason: string }>;
 }

@@ -21,7 +21,7 @@ import type { LedgerRunway } from '../budget/ledger-types';
 import { NON_RETRYABLE_TYPES } from '../errors';
 import { decide } from '../god/decide';
 import { rollDay } from '../god/day';
-import { addGoal, goalsDue, rememberFingerprint, removeGoal, taskFingerprint } from '../god/goals';
+import { addGoal, generationFits, goalsDue, rememberFingerprint, removeGoal, taskFingerprint } from '../god/goals';
 import {
   GodConfigSchema,
   GoalInputSchema,
@@ -348,10 +348,15 @@ export async function god(input: GodInput = {}): Promise<void> {
   };
 
   const generate = async () => {
+    // Generation is paid before admission: it runs only within its lane's paced headroom
+    // (histories from before this check replay without it).
+    const headroom = runway && patched('generation-within-headroom') ? laneHeadroom(runway, inFlightExpected(), config, Date.now()) : undefined;
     for (const due of goalsDue(state.goals, Date.now())) {
       if (state.queue.length >= config.maxQueue || queueBytes() >= config.maxQueueBytes) return;
       const goal = state.goals.find((g) => g.id === due.id);
       if (!goal) continue;
+      // No room: tried again next tick, not a cadence later.
+      if (headroom && !generationFits(goal, headroom[goal.lane])) continue;
       goal.lastGeneratedAtMs = Date.now();
       if (runway && goal.spentTodayUsd >= goal.budgetShare * runway.budgetUsd) continue;
       const backlog = state.queue.filter((q) => q.goalId === goal.id).length;
@@ -362,6 +367,10 @@ export async function god(input: GodInput = {}): Promise<void> {
       try {
         billedSinceRead = true;
         out = await llm.generateTasks({ godId, callId, goal, count: goal.tasksPerRun, recent: goal.outcomes ?? [] });
+        if (headroom) {
+          goal.lastGenerationCostUsd = out.costUsd;
+          headroom[goal.lane] -= out.costUsd;
+        }
       } catch (err) {
         record('generated', `goal ${goal.id}: generation failed: ${String(err).slice(0, 200)}`);
         continue;

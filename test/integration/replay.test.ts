@@ -46,6 +46,8 @@ describe('workflow replay', () => {
         'god-decisions-before-runway-reread.json',
         'god-first-run-continued.json',
         'god-later-run.json',
+        // God generating before generation waited for lane headroom (the 'generation-within-headroom' patch).
+        'god-later-run-before-generation-gate.json',
         // Since dead_lettered and budget_exceeded fail the execution (the 'failed-terminal-states'
         // patch); dead-lettered-task.json and budget-exceeded-task.json keep the completed shape.
         'dead-lettered-task-failed.json',

@@ -1,4 +1,4 @@
-import { addGoal, goalsDue, knownFingerprint, markGenerated, MAX_GOALS, rememberFingerprint, removeGoal, taskFingerprint } from '../../src/god/goals';
+import { addGoal, generationFits, goalsDue, knownFingerprint, markGenerated, MAX_GOALS, rememberFingerprint, removeGoal, taskFingerprint } from '../../src/god/goals';
 import { GoalInputSchema, type GoalInput } from '../../src/god/messages';
 import type { GodState, GoalState } from '../../src/god/types';
 import { freshState, HOUR, T0, refusal } from '../support/god-fixtures';
@@ -77,6 +77,15 @@ describe('goals', () => {
       expect(goalsDue(s.goals, T0 + HOUR + 29 * 60_000)).toEqual([]);
       expect(goalsDue(s.goals, T0 + HOUR + 30 * 60_000)).toHaveLength(1);
     });
+  });
+});
+
+describe('generation within the lane headroom', () => {
+  it('needs room beyond the goal\'s last generation cost, and any room at all before its first', () => {
+    expect(generationFits({}, 0)).toBe(false);
+    expect(generationFits({}, 0.0001)).toBe(true);
+    expect(generationFits({ lastGenerationCostUsd: 0.002 }, 0.002)).toBe(false);
+    expect(generationFits({ lastGenerationCostUsd: 0.002 }, 0.0021)).toBe(true);
   });
 });
 
