@@ -80,7 +80,7 @@ function storeError(action: string, file: string, err: unknown): PantheonError {
 const OPEN_ATTEMPTS = 10;
 
 /** Rows read into the index per slice: a slice takes a few milliseconds, so the event loop never stalls long. */
-const INDEX_SLICE = 2_000;
+const INDEX_SLICE = 1_000;
 
 interface IndexRow {
   rowid: number;
