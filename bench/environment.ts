@@ -12,7 +12,7 @@ import { startOfflineProvider, type OfflineProvider } from '../src/llm/offline';
 import { createConfiguredLlmClient } from '../src/llm/providers';
 import { openMemoryStore } from '../src/memory/open-store';
 import { ensureTemporal } from '../src/runtime/temporal';
-import { clientConnectionOptions, workerConnectionOptions } from '../src/config/temporal-connection';
+import { clientConnectionOptions, describeTemporalConnection, loadTemporalConnection, workerConnectionOptions, type TemporalConnection } from '../src/config/temporal-connection';
 import { findTemporalCli } from '../src/runtime/temporal-cli';
 import { loadRoster, type Roster } from '../src/specialists/roster';
 import { createLedgerWorker, runWorkersInOrder } from '../src/workers/ledger-worker';
@@ -29,6 +29,8 @@ import { recordingLlmClient, type RecordingLlmClient } from './recording-llm';
 
 export interface BenchEnvironment {
   server: { kind: 'dev-server' | 'external'; address: string; namespace: string; cli?: string; cliVersion?: string };
+  /** How to connect to it (TLS, API key from TEMPORAL_* / temporal.toml for an external server); not reported. */
+  connection: TemporalConnection;
   bundleMs: number;
   client: Client;
   provider: OfflineProvider;
@@ -92,9 +94,9 @@ export async function startBenchEnvironment(options: { latencyMs: number; runId:
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pantheon-bench-'));
     teardown.push('remove temp dir', () => fs.rmSync(dir, { recursive: true, force: true }));
 
-    const external = process.env.TEMPORAL_ADDRESS;
-    progress(external ? `connecting to Temporal at ${external}` : 'starting an in-memory Temporal dev server');
-    const temporal = await ensureTemporal({ devServer: { port: 0, dbFile: null, headless: true, logFile: path.join(dir, 'temporal.log') } });
+    const configured = loadTemporalConnection(process.env);
+    progress(configured.address ? `connecting to Temporal at ${describeTemporalConnection(configured)}` : 'starting an in-memory Temporal dev server');
+    const temporal = await ensureTemporal({ connection: configured, devServer: { port: 0, dbFile: null, headless: true, logFile: path.join(dir, 'temporal.log') } });
     teardown.push('stop Temporal dev server', () => temporal.stop());
     const cli = temporal.started ? await findTemporalCli({ install: false }) : undefined;
     const server = {
@@ -186,6 +188,7 @@ export async function startBenchEnvironment(options: { latencyMs: number; runId:
 
     return {
       server,
+      connection: temporal.connection,
       bundleMs,
       client,
       provider,

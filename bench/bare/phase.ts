@@ -5,6 +5,7 @@ import { runPool } from '../pool';
 import { bareActivities } from './activities';
 import { planWaitMs, type BareStep } from './plan';
 import type { bareTask } from './workflows';
+import { workerConnectionOptions } from '../../src/config/temporal-connection';
 
 /**
  * The bare phase: each pipeline task's bare twin (./plan.ts) as a `bareTask` workflow, on the
@@ -38,7 +39,7 @@ export async function runBare(
   const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: quietLogger });
   const bundleMs = performance.now() - bundleStarted;
   const taskQueue = `${env.taskQueue}-bare`;
-  const connection = await NativeConnection.connect({ address: env.server.address });
+  const connection = await NativeConnection.connect(workerConnectionOptions(env.connection));
   try {
     const worker = await Worker.create({ connection, namespace: env.server.namespace, taskQueue, activities: bareActivities, workflowBundle: { code } });
 

@@ -2,8 +2,9 @@ import { ensureTemporal } from './temporal';
 
 /**
  * `npm run server`: a Temporal server for Pantheon that keeps running until Ctrl-C, for when the
- * worker and the client are started separately. With TEMPORAL_ADDRESS set it only checks that
- * server and registers the search attributes, then waits like the dev-server case would.
+ * worker and the client are started separately. With a server configured (TEMPORAL_ADDRESS or a
+ * temporal.toml profile) it only checks that server and registers the search attributes, then
+ * waits like the dev-server case would.
  */
 async function main(): Promise<void> {
   const temporal = await ensureTemporal();

@@ -8,7 +8,8 @@ import { startWorkers } from './start';
 
 /**
  * `npm run worker`: one worker process. Start as many as you like, on as many machines, against
- * the same TEMPORAL_ADDRESS and task queue. Ctrl-C drains in-flight work, then exits.
+ * the same server and task queue. The server, namespace, API key and TLS come from TEMPORAL_* and
+ * temporal.toml profiles (src/config/temporal-connection.ts). Ctrl-C drains in-flight work, then exits.
  */
 async function main(): Promise<void> {
   const config = loadConfig();
