@@ -9,7 +9,7 @@ import { addConstraintUpdate, godConstraintsQuery } from '../workflows/god-api';
  * The validate activity's way to the standing constraints God holds: its `constraints` query
  * (cached for `ttlMs`, so a burst of tasks asks once) and its `addConstraint` update (a task's
  * declared constraints, registered when the task is accepted; the cache is dropped at once).
- * God never started means no constraints; God that does not answer is `god_unavailable`
+ * God never started (or closed) means no constraints; God that does not answer is `god_unavailable`
  * (retryable): a task is never validated against constraints it could not read.
  */
 
@@ -38,7 +38,10 @@ export function godConstraintBook(client: Client, godId: string, options: GodCon
       if (cached && now() - cached.at < ttlMs) return cached.list;
       let list: StandingConstraint[];
       try {
-        list = await client.withDeadline(Date.now() + timeoutMs, () => handle().query(godConstraintsQuery));
+        // A closed God holds none now (a successor resumes them), and a query to a closed workflow
+        // waits for a worker to replay it: ask the server first, God only while it runs.
+        const { status } = await client.withDeadline(Date.now() + timeoutMs, () => handle().describe());
+        list = status.name === 'RUNNING' ? await client.withDeadline(Date.now() + timeoutMs, () => handle().query(godConstraintsQuery)) : [];
       } catch (err) {
         if (err instanceof WorkflowNotFoundError) list = [];
         else throw unavailable(godId, err);

@@ -46,6 +46,9 @@ beforeAll(async () => {
     // time skipping locked for good (see test/support/time-skipping.ts). Spawning is off here, so
     // God's roster is empty throughout; the live roster has its own tests.
     spawned: async () => ({ version: 0, specialists: [] }),
+    // Nor constraint queries, for the same reason (every validateTask would ask God); no goal here
+    // sets a constraint, so there are none to read.
+    constraints: { active: async () => [], register: async () => undefined },
   });
 }, 120_000);
 

@@ -20,6 +20,7 @@ import { createTaskWorker } from '../../src/workers/task-worker';
 import { createLiveRoster, type SpawnedSnapshot } from '../../src/specialists/live-roster';
 import { godRosterFetcher } from '../../src/workers/god-roster';
 import { godConstraintBook } from '../../src/workers/god-constraints';
+import type { ConstraintBook } from '../../src/constraints/book';
 
 /**
  * Real parts for an integration test: the suite's Temporal dev server, a fresh offline provider
@@ -72,6 +73,8 @@ export interface HarnessOptions {
   godId?: string;
   /** Replaces God's roster query as the source of spawned specialists (a test controls it directly). */
   spawned?: () => Promise<SpawnedSnapshot>;
+  /** Replaces God's `constraints` query as the source of standing constraints. */
+  constraints?: ConstraintBook;
   /** How long the live roster caches a fetch (default 200 ms: tests see a spawn almost at once). */
   rosterTtlMs?: number;
   /** A payload codec (e.g. AesGcmCodec) for the workers and, in startHarness, the client. */
@@ -127,7 +130,7 @@ export async function startPantheonWorkers(name: string, connections: HarnessCon
       models: DEFAULT_SYSTEM_MODELS,
       alerter,
       bills: gate,
-      constraints: godConstraintBook(client, godId),
+      constraints: options.constraints ?? godConstraintBook(client, godId),
     },
     ledger: gate,
     workflowBundle: { codePath: process.env.PANTHEON_TEST_BUNDLE! },
