@@ -127,8 +127,11 @@ export class ServerClock {
       const at = a.serverMs + (wallMs - a.wallAfterMs);
       return { fromMs: at - slackMs, toMs: Math.min(b.serverMs, at + slackMs + (a.wallAfterMs - a.wallBeforeMs)) };
     }
-    // A call during the sample's own read may precede the time it read.
-    return { fromMs: a.serverMs - (a.wallAfterMs - a.wallBeforeMs), toMs: b.serverMs };
+    // A call during the sample's own read may precede the time it read; one after the read ended
+    // cannot (server time only moves forward). Without this, a slow read on a loaded machine put
+    // the whole next skipped hour's calls before the boundary the read followed.
+    const fromMs = wallMs >= a.wallAfterMs ? a.serverMs : a.serverMs - (a.wallAfterMs - a.wallBeforeMs);
+    return { fromMs, toMs: b.serverMs };
   }
 }
 
