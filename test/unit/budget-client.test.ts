@@ -6,20 +6,10 @@ import type { BudgetGate } from '../../src/budget/gate';
 import { DEFAULT_LIMITS } from '../../src/budget/limits';
 import { PantheonError } from '../../src/errors';
 import type { ChatRequest, ChatResult, LlmClient } from '../../src/llm/types';
+import { chatRequest } from '../support/chat-request';
 import { memoryGate } from '../support/memory-gate';
 
-const chat = (over: Partial<ChatRequest> = {}): ChatRequest => ({
-  provider: 'openai',
-  model: 'gpt-4.1-mini',
-  system: 'You are the database specialist.',
-  messages: [{ role: 'user', content: 'Add an index on orders.created_at' }],
-  maxOutputTokens: 700,
-  json: true,
-  purpose: 'specialist',
-  agent: 'DatabaseAgent',
-  taskId: 'task-1',
-  ...over,
-});
+const chat = chatRequest;
 
 function innerClient(behaviour: (request: ChatRequest) => Promise<ChatResult>) {
   const calls: ChatRequest[] = [];

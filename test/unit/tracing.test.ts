@@ -6,6 +6,7 @@ import { worstCaseOf } from '../../src/budget/estimate';
 import { loadConfig } from '../../src/config/env';
 import { PantheonError } from '../../src/errors';
 import type { ChatRequest, ChatResult, LlmClient } from '../../src/llm/types';
+import { chatRequest } from '../support/chat-request';
 import { startLlmSpan } from '../../src/tracing/llm-span';
 import { openTracing } from '../../src/tracing/open';
 import { describeEndpoint } from '../../src/tracing/settings';
@@ -90,19 +91,7 @@ describe("a process's tracing (openTracing)", () => {
 });
 
 describe('LLM call spans (budgeted client)', () => {
-  const request: ChatRequest = {
-    provider: 'openai',
-    model: 'gpt-4.1-mini',
-    system: 'You are the database specialist.',
-    messages: [{ role: 'user', content: 'Add an index on orders.created_at' }],
-    maxOutputTokens: 700,
-    json: true,
-    purpose: 'specialist',
-    agent: 'DatabaseAgent',
-    taskId: 'task-1',
-    lineage: { rootTaskId: 'root-1', parentTaskId: 'root-1', spawnDepth: 1 },
-    lane: 'experimental',
-  };
+  const request: ChatRequest = chatRequest({ lineage: { rootTaskId: 'root-1', parentTaskId: 'root-1', spawnDepth: 1 }, lane: 'experimental' });
   const answer: ChatResult = {
     text: '{}',
     model: 'gpt-4.1-mini-2025-04-14',
