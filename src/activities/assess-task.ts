@@ -6,7 +6,9 @@ import { planFromRules } from '../routing/plan';
 import { decideByRules, ruleConfidence } from '../routing/rules';
 import type { Roster, Specialist } from '../specialists/roster';
 import { countWorkItems, typicalRun } from '../specialists/typical-run';
+import { stepTask } from '../tasks/chain';
 import { irreversibleReasons } from '../tasks/irreversible';
+import { REPORT_SUMMARY_CHARS } from '../tasks/report';
 import { describeIssues, TaskInputSchema, type Task } from '../tasks/task-input';
 import type { ActivityDeps } from './deps';
 import type { AssessTaskInput } from './god-types';
@@ -43,9 +45,10 @@ function round(n: number): number {
   return Math.round(n * 1000) / 1000;
 }
 
-/** One ordinary run of `specialist` on `task`, in USD (see src/specialists/typical-run.ts). */
-export function estimateRunUsd(task: Task, specialist: Specialist): number {
-  const promptTokens = countPromptTokens(specialistSystemPrompt(specialist.system_prompt), [{ content: taskMessage(task, []) }], specialist.provider);
+/** One ordinary run of `specialist` on `task`, in USD (see src/specialists/typical-run.ts);
+ * `extraPromptTokens` for input the task will carry that is not written yet (a chain's handover). */
+export function estimateRunUsd(task: Task, specialist: Specialist, extraPromptTokens = 0): number {
+  const promptTokens = countPromptTokens(specialistSystemPrompt(specialist.system_prompt), [{ content: taskMessage(task, []) }], specialist.provider) + extraPromptTokens;
   const run = typicalRun({
     model: specialist.model,
     promptTokens,
@@ -54,6 +57,27 @@ export function estimateRunUsd(task: Task, specialist: Specialist): number {
     maxIterations: task.maxIterations,
   });
   return Math.round(run.usd * 1e6) / 1e6;
+}
+
+/** A step's handover from the step before, at its longest: a summary header plus up to
+ * REPORT_SUMMARY_CHARS characters, at ~4 characters a token (prose; code runs denser). */
+const HANDOVER_TOKENS = Math.ceil((REPORT_SUMMARY_CHARS + 80) / 4);
+
+/**
+ * One run of each step of `plan`, each priced with its own specialist's model and the step's own
+ * objective, steps after the first carrying the longest handover. A step whose specialist is not
+ * on the roster is priced as the fallback (where its run would go).
+ */
+export function estimatePlanUsd(task: Task, plan: readonly string[], roster: Roster): number[] {
+  const chain = { task, plan: [...plan], lane: task.lane };
+  const lineage = { rootTaskId: 'estimate', spawnDepth: 0 };
+  return plan.map((name, i) => estimateRunUsd(stepTask(chain, 'estimate', lineage, i), roster.get(name) ?? roster.fallback, i > 0 ? HANDOVER_TOKENS : 0));
+}
+
+/** The assessment's cost facts: one run on `specialist`, and each step of a proposed chain. */
+function costFacts(task: Task, specialist: Specialist, plan: readonly string[] | undefined, roster: Roster): Pick<Assessment, 'estimatedCostUsd' | 'planEstimatesUsd'> {
+  const estimatedCostUsd = estimateRunUsd(task, specialist);
+  return plan && plan.length >= 2 ? { estimatedCostUsd, planEstimatesUsd: estimatePlanUsd(task, plan, roster) } : { estimatedCostUsd };
 }
 
 /** The whole assessment, pure: validation verdict, routing facts, irreversibility, expected cost. */
@@ -67,7 +91,7 @@ export function assess(raw: Task, roster: Roster): Assessment {
   const verdict = preflightVerdict(task, roster);
   const route = routeFacts(task, roster);
   const specialist = roster.get(route.specialist) ?? roster.fallback;
-  return { ok: verdict.ok, reasons: verdict.reasons, ...route, irreversible: irreversibleReasons(task), estimatedCostUsd: estimateRunUsd(task, specialist) };
+  return { ok: verdict.ok, reasons: verdict.reasons, ...route, irreversible: irreversibleReasons(task), ...costFacts(task, specialist, route.plan, roster) };
 }
 
 /**
@@ -99,6 +123,6 @@ export function withClassifier(assessment: Assessment, pick: Classification, tas
     confidence: pick.confidence,
     method: 'classifier',
     kind: kindOfSpecialist(specialist.name, roster.fallback.name),
-    estimatedCostUsd: estimateRunUsd(task, specialist),
+    ...costFacts(task, specialist, assessment.plan, roster),
   };
 }

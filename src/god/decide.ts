@@ -1,7 +1,7 @@
 import type { Lane } from '../tasks/task-input';
 import { usd } from './pacing';
 import { spawnRoom } from './spawn';
-import { expectationOf, fallbacksOf, type Expectation } from './stats';
+import { chainStatsName, expectationOf, fallbacksOf, type Expectation } from './stats';
 import type { Assessment, Decision, GodConfig, KindStats, QueuedTask, SpawnedSpecialist } from './types';
 
 /**
@@ -63,7 +63,10 @@ export function decide(item: QueuedTask & { assessment: Assessment }, ctx: Decid
   } else if (a.plan && a.plan.length >= 2) {
     const plan = a.plan.slice(0, config.maxChainSteps);
     const cut = a.plan.length > plan.length ? `; the proposed ${a.plan.length} steps were cut to ${plan.length} (maxChainSteps)` : '';
-    const steps = plan.map((s) => expectFor(s));
+    const steps = plan.map((s, i) => expectationOf(ctx.stats, a.kind, s, a.planEstimatesUsd?.[i] ?? a.estimatedCostUsd));
+    // Each step priced on its own specialist; the chain's own record, once it has one, moves the
+    // sum the way a single task's record moves its estimate.
+    const whole = expectationOf(ctx.stats, a.kind, chainStatsName(plan), steps.reduce((sum, e) => sum + e.costUsd, 0));
     decision = {
       ...base,
       kind: 'chain',
@@ -71,7 +74,7 @@ export function decide(item: QueuedTask & { assessment: Assessment }, ctx: Decid
       specialist: plan[0],
       plan,
       lane,
-      expectedCostUsd: steps.reduce((sum, e) => sum + e.costUsd, 0),
+      expectedCostUsd: whole.costUsd,
       expectedSuccess: steps.reduce((p, e) => p * e.success, 1),
     };
   } else {

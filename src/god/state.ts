@@ -65,6 +65,7 @@ const AssessmentSchema = z.looseObject({
   irreversible: z.array(z.string()),
   plan: z.array(z.string()).optional(),
   estimatedCostUsd: usd,
+  planEstimatesUsd: z.array(usd).optional(),
 });
 
 const DECISION_KINDS = ['route', 'chain', 'spawn', 'review', 'reject', 'drop'] as const;
@@ -119,6 +120,7 @@ const InFlightTaskSchema = z.looseObject({
   lane,
   goalId: z.string().optional(),
   expectedCostUsd: usd,
+  plan: z.array(z.string()).optional(),
   startedAtMs: time,
   objective: z.string().optional(),
 });

@@ -22,6 +22,11 @@ export function statsKey(kind: string, specialist: string): string {
   return `${kind}|${specialist}`;
 }
 
+/** The name a chain's statistics go under: its plan, in order ("chain:ResearchAgent>DatabaseAgent"). */
+export function chainStatsName(plan: readonly string[]): string {
+  return `chain:${plan.join('>')}`;
+}
+
 function empty(): KindStats {
   return { runs: 0, successes: 0, meanCostUsd: 0, meanDurationMs: 0, fallbacks: 0 };
 }

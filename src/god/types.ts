@@ -61,6 +61,9 @@ export interface Assessment {
   plan?: string[];
   /** Estimated cost of one run, from the task's size and the specialist's model (USD). */
   estimatedCostUsd: number;
+  /** With `plan`: each step's estimated run on its own specialist (USD). Absent in assessments
+   * recorded before it existed; those price every step like `estimatedCostUsd`. */
+  planEstimatesUsd?: number[];
 }
 
 /** Where a task is inside God before it is started. */
@@ -107,6 +110,8 @@ export interface InFlightTask {
   lane: Lane;
   goalId?: string;
   expectedCostUsd: number;
+  /** A chain's plan: its statistics are kept under it (see `chainStatsName`). */
+  plan?: string[];
   startedAtMs: number;
   /** The task's objective, trimmed: what the goal's generator hears back about. */
   objective?: string;

@@ -39,7 +39,7 @@ import { admit, valueDensity } from '../god/prioritise';
 import { applyReviewDecision, expiredReviews, openReview, reviewableOrError } from '../god/review';
 import { canSpawn, recordSpawnedRun, registerSpawned, retirements, retireSpecialist } from '../god/spawn';
 import { compactState, DEFAULT_EXPERIMENTAL_SHARE, initialGodState, migrateGodState, stateBytes } from '../god/state';
-import { expectationOf, recordFallback, recordOutcome } from '../god/stats';
+import { chainStatsName, expectationOf, recordFallback, recordOutcome } from '../god/stats';
 import type { Assessment, DecisionRecord, GodState, InFlightTask, QueuedTask, TaskFinished } from '../god/types';
 import { godDetails, queueItemView } from '../god/views';
 import { describeIssues, TaskInputSchema, type Lane, type Task } from '../tasks/task-input';
@@ -165,6 +165,11 @@ export async function god(input: GodInput = {}): Promise<void> {
     state.queue.push({ taskId, task, status: 'assessing', submittedAtMs: Date.now(), source, lane: task.lane, ...extra });
   };
 
+  /** Whose statistics a finished task counts in: a chain's whole cost is its plan's, not its first
+   * step's specialist's (which once made chains look as cheap as one run, and single runs as dear as chains). */
+  const statsNameOf = (flight: InFlightTask): string =>
+    flight.workflowType === 'taskChain' && flight.plan && patched('chain-stats-by-plan') ? chainStatsName(flight.plan) : flight.specialist;
+
   /** A task ended (its signal, or reconciliation): statistics, the goal's spend, the audit line. */
   const applyFinished = (finished: TaskFinished) => {
     const flight = state.inFlight.find((t) => t.taskId === finished.taskId);
@@ -172,7 +177,7 @@ export async function god(input: GodInput = {}): Promise<void> {
     state.inFlight = state.inFlight.filter((t) => t.taskId !== finished.taskId);
     state.finishedIds = [...(state.finishedIds ?? []), finished.taskId];
     // A task refused before it ran says nothing about how well a specialist does.
-    if (finished.status !== 'rejected') state.stats = recordOutcome(state.stats, { kind: flight.kind, specialist: flight.specialist, finished });
+    if (finished.status !== 'rejected') state.stats = recordOutcome(state.stats, { kind: flight.kind, specialist: statsNameOf(flight), finished });
     const goal = state.goals.find((g) => g.id === flight.goalId);
     if (goal) {
       goal.spentTodayUsd += finished.costUsd;
@@ -433,6 +438,7 @@ export async function god(input: GodInput = {}): Promise<void> {
       lane: d.lane,
       ...(item.goalId && { goalId: item.goalId }),
       expectedCostUsd: d.kind === 'reject' ? 0 : d.expectedCostUsd,
+      ...(chain && d.plan && { plan: d.plan }),
       startedAtMs: Date.now(),
       objective: item.task.objective.slice(0, 120),
     };

@@ -140,6 +140,19 @@ describe('God over three simulated days', () => {
       // Conservative: a call counts in every window its span touches.
       placed.filter((p) => p.toMs >= from && p.fromMs < to && (!lane || p.lane === lane)).reduce((s, p) => s + p.usd, 0);
 
+    if (process.env.PANTHEON_TRACE_GOD_DAYS) {
+      // Each task God started: when (server time), lane, what God expected and what the provider billed.
+      const hhmm = (ms: number) => `d${Math.floor((ms - day1) / DAY) + 1} ${new Date(ms).toISOString().slice(11, 16)}`;
+      for (const s of life.initiated) {
+        const mine = placed.filter((p) => p.call.task === s.workflowId || p.call.task?.startsWith(`${s.workflowId}:`));
+        const usd = mine.reduce((sum, p) => sum + p.usd, 0);
+        const span = mine.length ? `${hhmm(Math.min(...mine.map((p) => p.fromMs)))}–${hhmm(Math.max(...mine.map((p) => p.toMs)))}` : '-';
+        say(`child ${hhmm(s.atMs)} ${laneOfChild(s)} ${s.workflowType} expected $${(s.expectedCostUsd ?? NaN).toFixed(5)} billed $${usd.toFixed(5)} in ${mine.length} calls ${span}`);
+      }
+      const generation = placed.filter((p) => /:generate:/.test(p.call.task ?? ''));
+      for (const p of generation) say(`generate ${hhmm(p.fromMs)}–${hhmm(p.toMs)} ${p.lane} $${p.usd.toFixed(5)}`);
+    }
+
     for (let d = 0; d < DAYS; d++) {
       const from = day1 + d * DAY;
       const to = from + DAY;

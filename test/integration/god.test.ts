@@ -1,6 +1,8 @@
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { TaskOutcome } from '../../src/workflows/task-state';
+import { chainStatsName } from '../../src/god/stats';
 import {
+  godCarriedStateQuery,
   addGoalUpdate,
   godGoalsQuery,
   godReviewsQuery,
@@ -75,6 +77,11 @@ describe('God orchestrator', () => {
     expect((description.memo?.godDecision as { plan: string[] }).plan).toEqual(['ResearchAgent', 'DatabaseAgent']);
     expect(outcome.status).toBe('completed');
     await finishedIn(taskId);
+    // Its cost is learned as the plan's, not as one run of its first specialist.
+    const stats = (await god.query(godCarriedStateQuery)).stats;
+    const chainKey = `|${chainStatsName(['ResearchAgent', 'DatabaseAgent'])}`;
+    expect(Object.entries(stats).filter(([key]) => key.endsWith(chainKey)).map(([, s]) => s)).toEqual([expect.objectContaining({ runs: 1, successes: 1, meanCostUsd: outcome.costUsd })]);
+    expect(Object.keys(stats).filter((key) => key.endsWith('|ResearchAgent'))).toEqual([]);
   });
 
   it('holds an irreversible task for review and runs it once approved', async () => {

@@ -44,6 +44,8 @@ describe('workflow replay', () => {
         'god-decisions.json',
         // God before it read the ledger again ahead of admission (the 'runway-read-before-admission' patch).
         'god-decisions-before-runway-reread.json',
+        // God before a finished chain's statistics went under its plan (the 'chain-stats-by-plan' patch).
+        'god-decisions-before-chain-stats.json',
         'god-first-run-continued.json',
         'god-later-run.json',
         // God generating before generation waited for lane headroom (the 'generation-within-headroom' patch).

@@ -21,6 +21,8 @@ export interface ChildStart {
   runId: string;
   /** The child's first argument (an agentTask's task, a taskChain's chain input). */
   input: Record<string, unknown>;
+  /** What God expected the child to cost (its decision memo), when recorded. */
+  expectedCostUsd?: number;
 }
 
 export interface GodRun {
@@ -108,6 +110,7 @@ export function childStarts(run: GodRun): ChildStart[] {
       atMs: tsToMs(e.eventTime),
       runId: run.runId,
       input: (decode(initiated.input?.payloads?.[0]) ?? {}) as Record<string, unknown>,
+      expectedCostUsd: (decode(initiated.memo?.fields?.godDecision ?? undefined) as { expectedCostUsd?: number } | undefined)?.expectedCostUsd,
     });
   }
   return out;

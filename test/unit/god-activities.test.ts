@@ -73,6 +73,19 @@ describe('assessTask (pure part)', () => {
     expect(assess(small, roster).estimatedCostUsd).toBe(estimateRunUsd(small, db));
   });
 
+  it("prices a proposed chain step by step, each on its own specialist's model, later steps with the handover", () => {
+    const t = task({ objective: 'Review the pull request code for the payment service, then write the SQL migration for the orders table schema' });
+    const a = assess(t, roster);
+    expect(a.plan).toEqual(['CodeReviewAgent', 'DatabaseAgent']);
+    const [review, db] = a.planEstimatesUsd!;
+    // The first step costs what one run on its specialist costs (its step header aside), by that specialist's model.
+    expect(review).toBeGreaterThan(estimateRunUsd(t, roster.get('DatabaseAgent')!) * 3);
+    expect(review).toBeGreaterThanOrEqual(estimateRunUsd(t, roster.get('CodeReviewAgent')!));
+    // The second step reads the first step's result: dearer than the same run without it.
+    expect(db).toBeGreaterThan(estimateRunUsd(t, roster.get('DatabaseAgent')!));
+    expect(assess(task({ objective: 'Add a unique index on users.email in the Postgres database' }), roster).planEstimatesUsd).toBeUndefined();
+  });
+
   it('answers a malformed task with the field named instead of throwing', () => {
     const a = assess({ objective: 'short' } as never, roster);
     expect(a.ok).toBe(false);

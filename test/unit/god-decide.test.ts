@@ -1,5 +1,5 @@
 import { decide, type DecideContext } from '../../src/god/decide';
-import { recordFallback, recordOutcome } from '../../src/god/stats';
+import { chainStatsName, recordFallback, recordOutcome } from '../../src/god/stats';
 import type { Assessment, KindStats, QueuedTask } from '../../src/god/types';
 import { assessment, godConfig, queued, spawned, T0 } from '../support/god-fixtures';
 
@@ -43,6 +43,18 @@ describe('decide', () => {
     // Each step is a run: costs add up, successes multiply.
     expect(r.decision.expectedCostUsd).toBeCloseTo(0.03, 10);
     expect(r.decision.expectedSuccess).toBeCloseTo(0.7 ** 3, 10);
+  });
+
+  it("prices each chain step on its own estimate, then moves toward the chain's own record", () => {
+    const plan = ['ResearchAgent', 'CodeReviewAgent'];
+    const a = { plan, estimatedCostUsd: 0.001, planEstimatesUsd: [0.001, 0.009] };
+    expect(decide(item(a), ctx()).decision.expectedCostUsd).toBeCloseTo(0.01, 10);
+    // Three chains of this plan at $0.04 each: half the weight on the record (3 / (3 + 3)).
+    let stats: Record<string, KindStats> = {};
+    for (let i = 0; i < 3; i++) stats = recordOutcome(stats, { kind: 'research', specialist: chainStatsName(plan), finished: { taskId: `c${i}`, status: 'completed', costUsd: 0.04, tokens: 1, durationMs: 1, reason: '' } });
+    expect(decide(item(a), ctx({ stats })).decision.expectedCostUsd).toBeCloseTo(0.025, 10);
+    // Another plan's record, or a single run's, does not move it.
+    expect(decide(item({ ...a, plan: ['CodeReviewAgent', 'ResearchAgent'], planEstimatesUsd: [0.009, 0.001] }), ctx({ stats })).decision.expectedCostUsd).toBeCloseTo(0.01, 10);
   });
 
   it('does not chain a plan of one', () => {
