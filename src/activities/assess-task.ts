@@ -1,4 +1,5 @@
 import { log } from '@temporalio/activity';
+import type { StandingConstraint } from '../constraints/schema';
 import type { Assessment } from '../god/types';
 import { countPromptTokens } from '../llm/tokens';
 import { GENERAL_KIND, kindOfSpecialist } from '../routing/kinds';
@@ -8,12 +9,13 @@ import type { Roster, Specialist } from '../specialists/roster';
 import { countWorkItems, typicalRun } from '../specialists/typical-run';
 import { stepTask } from '../tasks/chain';
 import { irreversibleReasons } from '../tasks/irreversible';
+import { checkStanding } from '../tasks/standing-rules';
 import { REPORT_SUMMARY_CHARS } from '../tasks/report';
 import { describeIssues, TaskInputSchema, type Task } from '../tasks/task-input';
 import type { ActivityDeps } from './deps';
 import type { AssessTaskInput } from './god-types';
 import { specialistSystemPrompt, taskMessage } from './prompts';
-import { preflightVerdict } from './validate-task';
+import { othersConstraints, preflightVerdict } from './validate-task';
 import { createClassifier, type Classification } from './classify-task';
 
 /** How sure a route to the fallback is when no keyword matched at all. */
@@ -80,8 +82,9 @@ function costFacts(task: Task, specialist: Specialist, plan: readonly string[] |
   return plan && plan.length >= 2 ? { estimatedCostUsd, planEstimatesUsd: estimatePlanUsd(task, plan, roster) } : { estimatedCostUsd };
 }
 
-/** The whole assessment, pure: validation verdict, routing facts, irreversibility, expected cost. */
-export function assess(raw: Task, roster: Roster): Assessment {
+/** The whole assessment, pure: validation verdict (with the standing constraints given),
+ * routing facts, irreversibility, expected cost. */
+export function assess(raw: Task, roster: Roster, standing: readonly StandingConstraint[] = []): Assessment {
   // God hands over a parsed task; parsing again is cheap and keeps a malformed one from crashing the rules.
   const parsed = TaskInputSchema.safeParse(raw);
   if (!parsed.success) {
@@ -89,6 +92,11 @@ export function assess(raw: Task, roster: Roster): Assessment {
   }
   const task = parsed.data;
   const verdict = preflightVerdict(task, roster);
+  // Only what the rules are sure of: a constraint broken in other words is for the task's own
+  // validation (its second stage), which God does not pay for up front.
+  const broken = checkStanding(task, standing).reasons;
+  if (broken.length) verdict.reasons.push(...broken);
+  if (broken.length) verdict.ok = false;
   const route = routeFacts(task, roster);
   const specialist = roster.get(route.specialist) ?? roster.fallback;
   return { ok: verdict.ok, reasons: verdict.reasons, ...route, irreversible: irreversibleReasons(task), ...costFacts(task, specialist, route.plan, roster) };
@@ -104,9 +112,9 @@ export function assess(raw: Task, roster: Roster): Assessment {
 export function createAssessTask(deps: Pick<ActivityDeps, 'roster' | 'llm' | 'models'>) {
   const { roster } = deps;
   const classify = createClassifier(deps);
-  return async function assessTask({ taskId, task }: AssessTaskInput): Promise<Assessment> {
+  return async function assessTask({ taskId, task, constraints }: AssessTaskInput): Promise<Assessment> {
     await roster.refresh?.();
-    let assessment = assess(task, roster);
+    let assessment = assess(task, roster, othersConstraints(constraints ?? [], taskId));
     if (assessment.ok && assessment.method === 'none') assessment = withClassifier(assessment, await classify(taskId, task), task, roster);
     log.info('task assessed', { taskId, ok: assessment.ok, specialist: assessment.specialist, method: assessment.method, kind: assessment.kind, irreversible: assessment.irreversible.length, plan: assessment.plan });
     return assessment;

@@ -1,3 +1,4 @@
+import type { StandingConstraint } from '../constraints/schema';
 import type { Goal, SpawnedSpecialist, TaskFinished } from '../god/types';
 import type { Task, TaskInput } from '../tasks/task-input';
 
@@ -6,6 +7,8 @@ import type { Task, TaskInput } from '../tasks/task-input';
 export interface AssessTaskInput {
   taskId: string;
   task: Task;
+  /** God's active standing constraints: a task that plainly breaks one is refused before it starts. */
+  constraints?: StandingConstraint[];
 }
 
 /** One recent outcome of a goal's tasks, as the generator is told it. */

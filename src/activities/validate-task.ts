@@ -25,7 +25,7 @@ function unknownSpecialist(task: Task, roster: Roster): string | undefined {
 }
 
 /** The standing constraints that apply to this task: not the ones it set itself (a retried validation sees them registered). */
-function othersConstraints(list: readonly StandingConstraint[], taskId: string): StandingConstraint[] {
+export function othersConstraints(list: readonly StandingConstraint[], taskId: string): StandingConstraint[] {
   return list.filter((c) => !(c.setBy.kind === 'task' && c.setBy.id === taskId));
 }
 

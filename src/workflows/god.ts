@@ -65,6 +65,7 @@ import {
   type RunwayView,
 } from './god-api';
 import { installConstraintHandlers, registerGoalConstraints } from './god-constraints';
+import { activeConstraints } from '../constraints/schema';
 
 type GodActivities = ReturnType<typeof createGodActivities> & ReturnType<typeof createRunwayActivities>;
 
@@ -458,7 +459,7 @@ export async function god(input: GodInput = {}): Promise<void> {
       try {
         // It may ask the classifier (an LLM call): the longer timeout and the heartbeat.
         billedSinceRead = true;
-        assessment = await llm.assessTask({ taskId, task: before.task });
+        assessment = await llm.assessTask({ taskId, task: before.task, constraints: activeConstraints(state.constraints, Date.now()) });
       } catch (err) {
         log.warn('assessment failed; retried next tick', { taskId, error: String(err) });
         continue;

@@ -1,6 +1,6 @@
 import { startTask } from '../../src/client/submit-task';
 import { TaskInputSchema, type TaskInput } from '../../src/tasks/task-input';
-import { addConstraintUpdate, addGoalUpdate, godConstraintsQuery, godDecisionsQuery, removeConstraintUpdate, removeGoalUpdate } from '../../src/workflows/god-api';
+import { addConstraintUpdate, addGoalUpdate, godConstraintsQuery, godDecisionsQuery, removeConstraintUpdate, removeGoalUpdate, submitTaskUpdate } from '../../src/workflows/god-api';
 import type { TaskOutcome } from '../../src/workflows/task-state';
 import { startHarness, testAddress, type Harness } from '../support/harness';
 import { runCli } from '../support/cli';
@@ -58,6 +58,17 @@ describe('standing constraints', () => {
     expect(validatorCalls(later.taskId)).toHaveLength(0);
     const audit = await god().query(godDecisionsQuery);
     expect(audit.some((d) => d.kind === 'constraint' && d.detail.includes(`${setter.taskId}:c0`))).toBe(true);
+  });
+
+  it('God refuses a task that plainly breaks a standing constraint before it starts, naming the constraint', async () => {
+    const taskId = `god-contradicts-${Date.now()}`;
+    await god().executeUpdate(submitTaskUpdate, { args: [{ task: { objective: 'Update the overdue invoices in the billing database to the new status codes' }, taskId }] });
+    const memo = await eventually('God to decide the task', async () => (await h.client.workflow.getHandle(taskId).describe().catch(() => undefined))?.memo?.godDecision as { kind: string; reason: string } | undefined);
+    expect(memo.kind).toBe('reject');
+    expect(memo.reason).toContain(`${setter.taskId}:c0 (set by task ${setter.taskId})`);
+    expect((await h.client.workflow.getHandle(taskId).result()) as TaskOutcome).toMatchObject({ status: 'rejected' });
+    // Refused on the rules: no specialist, no validator.
+    expect(h.provider.calls().filter((c) => c.task === taskId)).toEqual([]);
   });
 
   it('a constraint in other words goes to the second stage once, and its verdict is used', async () => {

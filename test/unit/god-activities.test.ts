@@ -86,6 +86,16 @@ describe('assessTask (pure part)', () => {
     expect(assess(task({ objective: 'Add a unique index on users.email in the Postgres database' }), roster).planEstimatesUsd).toBeUndefined();
   });
 
+  it('refuses a task that plainly breaks a standing constraint, and leaves a task in scope but not breaking it alone', () => {
+    const standing = [{ id: 'freeze', text: 'no writes to the billing database', scope: 'billing database', setBy: { kind: 'operator' as const, id: 'ops' }, addedAtMs: 0 }];
+    const breaks = assess(task({ objective: 'Delete the duplicate rows from the billing database invoices table' }), roster, standing);
+    expect(breaks.ok).toBe(false);
+    expect(breaks.reasons.join(' ')).toMatch(/standing constraint freeze.*forbids/);
+    expect(assess(task({ objective: 'Delete the duplicate rows from the billing database invoices table' }), roster).ok).toBe(true);
+    const readOnly = assess(task({ objective: 'Summarise the five slowest queries of the billing database with their plans' }), roster, standing);
+    expect(readOnly.reasons).toEqual([]);
+  });
+
   it('answers a malformed task with the field named instead of throwing', () => {
     const a = assess({ objective: 'short' } as never, roster);
     expect(a.ok).toBe(false);
