@@ -1,0 +1,89 @@
+import type { ArmStats } from './arm-stats';
+import { beta, uniform, type RandomState } from './random';
+import type { ArmChoice, RoutingPolicy } from './types';
+
+/**
+ * Choosing an arm for a task: Thompson sampling over success with a cost penalty. Each arm's
+ * success is drawn from its Beta posterior (its decayed record, plus similar past outcomes from
+ * memory as half-weight evidence); the arm with the best draw × value ÷ expected cost wins. A
+ * share of decisions (the policy's `explorationShare`) instead picks uniformly, and says so with
+ * its probability, so explored outcomes can score other policies without bias. Pure: the only
+ * randomness is the policy's own stream.
+ *
+ * @example
+ *   chooseArm(policy, book.rng, { kind: 'database', arms: ['DatabaseAgent', 'Generalist'], estimatedCostUsd: { DatabaseAgent: 0.01, Generalist: 0.004 }, value: 1 })
+ *   // { arm: 'DatabaseAgent', mode: 'exploit', scores: { DatabaseAgent: 71.2, Generalist: 55.0 }, policyVersion: 3 }
+ */
+
+export interface ChooseInput {
+  kind: string;
+  /** The arms that can take the task, in a stable order (draws are made in this order). */
+  arms: readonly string[];
+  /** What one run of each arm is estimated to cost before it has a record (USD). */
+  estimatedCostUsd: Readonly<Record<string, number>>;
+  /** What a success is worth (goal value × priority weight); 1 when nothing says otherwise. */
+  value: number;
+  /** Similar past tasks from memory, per arm: evidence for (successes) and against (failures). */
+  evidence?: Readonly<Record<string, { successes: number; failures: number }>>;
+}
+
+/** How much one similar past outcome from memory counts against one outcome of the arm itself. */
+export const EVIDENCE_WEIGHT = 0.5;
+/** Below this many (decayed) runs the task's own estimate is the expected cost; history blends in after. */
+export const COST_HISTORY_MIN_RUNS = 3;
+/** No arm is treated as cheaper than this: a free-looking arm would win every draw. */
+export const MIN_COST_USD = 1e-5;
+
+const EMPTY: ArmStats = { n: 0, successes: 0, failures: 0, costMeanUsd: 0, costM2: 0, durationMeanMs: 0 };
+
+export function armStats(policy: RoutingPolicy, kind: string, arm: string): ArmStats {
+  return policy.arms[kind]?.[arm] ?? EMPTY;
+}
+
+/** What a run of `arm` is expected to cost: its estimate, moving toward its record as runs accrue. */
+export function expectedCostUsd(policy: RoutingPolicy, input: ChooseInput, arm: string): number {
+  const s = armStats(policy, input.kind, arm);
+  const estimate = Math.max(0, input.estimatedCostUsd[arm] ?? 0);
+  const weight = s.n >= COST_HISTORY_MIN_RUNS ? s.n / (s.n + COST_HISTORY_MIN_RUNS) : 0;
+  return Math.max(MIN_COST_USD, weight * s.costMeanUsd + (1 - weight) * estimate);
+}
+
+function posterior(policy: RoutingPolicy, input: ChooseInput, arm: string): { a: number; b: number } {
+  const s = armStats(policy, input.kind, arm);
+  const e = input.evidence?.[arm];
+  return { a: 1 + s.successes + EVIDENCE_WEIGHT * (e?.successes ?? 0), b: 1 + s.failures + EVIDENCE_WEIGHT * (e?.failures ?? 0) };
+}
+
+function score(policy: RoutingPolicy, input: ChooseInput, arm: string, success: number): number {
+  return (success * input.value) / Math.pow(expectedCostUsd(policy, input, arm), policy.thresholds.costWeight);
+}
+
+/** One decision: explore with the policy's share, else the best Thompson draw. Advances `rng`. */
+export function chooseArm(policy: RoutingPolicy, rng: RandomState, input: ChooseInput): ArmChoice {
+  if (input.arms.length === 0) throw new RangeError('chooseArm needs at least one arm');
+  if (input.arms.length > 1 && uniform(rng) < policy.explorationShare) {
+    const arm = input.arms[Math.min(input.arms.length - 1, Math.floor(uniform(rng) * input.arms.length))];
+    return { arm, mode: 'explore', probability: policy.explorationShare / input.arms.length, scores: {}, policyVersion: policy.version };
+  }
+  const scores: Record<string, number> = {};
+  let best = input.arms[0];
+  for (const arm of input.arms) {
+    const { a, b } = posterior(policy, input, arm);
+    scores[arm] = score(policy, input, arm, beta(rng, a, b));
+    if (scores[arm] > scores[best]) best = arm;
+  }
+  return { arm: best, mode: 'exploit', scores, policyVersion: policy.version };
+}
+
+/** What the policy would pick on its means alone (no draw): for shadow scoring and `routing show`. */
+export function greedyArm(policy: RoutingPolicy, input: ChooseInput): string {
+  let best = input.arms[0];
+  let bestScore = -Infinity;
+  for (const arm of input.arms) {
+    const { a, b } = posterior(policy, input, arm);
+    const s = score(policy, input, arm, a / (a + b));
+    if (s > bestScore) [best, bestScore] = [arm, s];
+  }
+  return best;
+}
+

@@ -1,0 +1,241 @@
+import { observeArm, emptyArm, successMean } from '../../src/routing/policy/arm-stats';
+import { decide, observe, POLICY_RULES, rollbackTo, seedBook, type PolicyDecision } from '../../src/routing/policy/book';
+import { chooseArm, type ChooseInput } from '../../src/routing/policy/choose';
+import { diffPolicies } from '../../src/routing/policy/diff';
+import { beta, uniform } from '../../src/routing/policy/random';
+import { applyRuleEdits, proposeRuleEdits, tallyWords, MAX_WORDS_PER_SPECIALIST, type WordTallies } from '../../src/routing/policy/rule-edits';
+import type { PolicyBook } from '../../src/routing/policy/types';
+
+/**
+ * The routing policy's pure core (issue 8): sampling, learning, rewriting, promotion, probation and
+ * rollback, without Temporal. The simulated world below draws outcomes from its own seeded stream,
+ * never from the policy's.
+ */
+
+const RULES = { DatabaseAgent: ['sql', 'postgres', 'index', 'schema'], ResearchAgent: ['research', 'compare', 'sources', 'vendors'], Generalist: ['summary', 'draft', 'notes'] };
+const ARMS = ['DatabaseAgent', 'ResearchAgent', 'Generalist'];
+const T0 = Date.parse('2026-12-01T00:00:00Z');
+
+function input(estimates: Record<string, number> = { DatabaseAgent: 0.01, ResearchAgent: 0.01, Generalist: 0.01 }): ChooseInput {
+  return { kind: 'research', arms: ARMS, estimatedCostUsd: estimates, value: 1 };
+}
+
+/** A world of per-arm success rates and costs, with its own random stream. */
+function world(seed: number) {
+  const rs = { s: seed };
+  return {
+    outcome(rates: Record<string, number>, costs: Record<string, number>, arm: string) {
+      return { success: uniform(rs) < rates[arm], costUsd: costs[arm], durationMs: 1000 };
+    },
+  };
+}
+
+function run(book: PolicyBook, tasks: number, rates: Record<string, number>, costs: Record<string, number>, seed = 7, onDecision?: (d: PolicyDecision, b: PolicyBook) => void): PolicyBook {
+  const w = world(seed);
+  for (let i = 0; i < tasks; i++) {
+    const decided = decide(book, input(costs));
+    onDecision?.(decided.decision, decided.book);
+    const o = w.outcome(rates, costs, decided.decision.choice.arm);
+    book = observe(decided.book, { kind: 'research', decision: decided.decision, ...o, value: 1, words: [] }, T0 + i * 60_000);
+  }
+  return book;
+}
+
+describe('seeded random stream', () => {
+  it('gives the same draws for the same state, and Beta draws with the right mean', () => {
+    const a = { s: 99 };
+    const b = { s: 99 };
+    const xs = Array.from({ length: 5 }, () => uniform(a));
+    expect(Array.from({ length: 5 }, () => uniform(b))).toEqual(xs);
+    const rs = { s: 1 };
+    const draws = Array.from({ length: 4000 }, () => beta(rs, 8, 2));
+    expect(draws.reduce((s, x) => s + x, 0) / draws.length).toBeCloseTo(0.8, 1);
+    expect(Math.min(...draws)).toBeGreaterThan(0);
+    expect(Math.max(...draws)).toBeLessThan(1);
+  });
+});
+
+describe('arm statistics', () => {
+  it('decays old outcomes so a run of failures shows within tens of tasks', () => {
+    let s = emptyArm();
+    for (let i = 0; i < 200; i++) s = observeArm(s, { success: true, costUsd: 0.01, durationMs: 1 });
+    expect(successMean(s)).toBeGreaterThan(0.95);
+    for (let i = 0; i < 30; i++) s = observeArm(s, { success: false, costUsd: 0.01, durationMs: 1 });
+    expect(successMean(s)).toBeLessThan(0.5);
+  });
+});
+
+describe('choosing', () => {
+  it('makes the same decisions from the same state and seed, and others from another seed', () => {
+    const picks = (seed: number) => {
+      const out: string[] = [];
+      run(seedBook({ rules: RULES, nowMs: T0, seed }), 120, { DatabaseAgent: 0.5, ResearchAgent: 0.6, Generalist: 0.4 }, { DatabaseAgent: 0.01, ResearchAgent: 0.01, Generalist: 0.01 }, 3, (d) => out.push(`${d.choice.arm}/${d.choice.mode}`));
+      return out;
+    };
+    expect(picks(11)).toEqual(picks(11));
+    expect(picks(12)).not.toEqual(picks(11));
+  });
+
+  it('converges on the best arm: after 200 tasks at least 80 % of exploit picks choose it', () => {
+    const rates = { DatabaseAgent: 0.3, ResearchAgent: 0.9, Generalist: 0.6 };
+    const costs = { DatabaseAgent: 0.01, ResearchAgent: 0.01, Generalist: 0.01 };
+    const late: string[] = [];
+    let i = 0;
+    run(seedBook({ rules: RULES, nowMs: T0, seed: 5 }), 300, rates, costs, 9, (d) => {
+      if (i++ >= 200 && d.choice.mode === 'exploit') late.push(d.choice.arm);
+    });
+    expect(late.filter((a) => a === 'ResearchAgent').length / late.length).toBeGreaterThanOrEqual(0.8);
+  });
+
+  it('pays for success: of two equally good arms the cheaper wins most exploit picks', () => {
+    const rates = { DatabaseAgent: 0.8, ResearchAgent: 0.8, Generalist: 0.1 };
+    const costs = { DatabaseAgent: 0.03, ResearchAgent: 0.01, Generalist: 0.01 };
+    const picks: string[] = [];
+    let i = 0;
+    run(seedBook({ rules: RULES, nowMs: T0, seed: 8 }), 300, rates, costs, 4, (d) => {
+      if (i++ >= 150 && d.choice.mode === 'exploit') picks.push(d.choice.arm);
+    });
+    expect(picks.filter((a) => a === 'ResearchAgent').length / picks.length).toBeGreaterThanOrEqual(0.8);
+  });
+
+  it('takes traffic from a specialist that starts failing within 30 tasks', () => {
+    const costs = { DatabaseAgent: 0.01, ResearchAgent: 0.01, Generalist: 0.01 };
+    let book = run(seedBook({ rules: RULES, nowMs: T0, seed: 21 }), 200, { DatabaseAgent: 0.5, ResearchAgent: 0.9, Generalist: 0.7 }, costs, 2);
+    const after: string[] = [];
+    book = run(book, 30, { DatabaseAgent: 0.5, ResearchAgent: 0.05, Generalist: 0.7 }, costs, 6, (d) => after.push(d.choice.arm));
+    expect(after.slice(0, 5).filter((a) => a === 'ResearchAgent').length).toBeGreaterThanOrEqual(4); // it had the traffic
+    // By the second half of those 30 tasks it has lost it (what is left is exploration and doubt).
+    expect(after.slice(15).filter((a) => a === 'ResearchAgent').length).toBeLessThanOrEqual(3);
+  });
+
+  it('explores uniformly at its share and logs the probability', () => {
+    const book = seedBook({ rules: RULES, nowMs: T0, seed: 3, explorationShare: 0.3 });
+    const rng = { s: 77 };
+    const choices = Array.from({ length: 3000 }, () => chooseArm(book.active, rng, input()));
+    const explored = choices.filter((c) => c.mode === 'explore');
+    expect(explored.length / choices.length).toBeCloseTo(0.3, 1);
+    for (const c of explored) expect(c.probability).toBeCloseTo(0.1, 12);
+    for (const arm of ARMS) expect(explored.filter((c) => c.arm === arm).length / explored.length).toBeCloseTo(1 / 3, 1);
+  });
+});
+
+/** Drives a book to a candidate on trial: 50 finished tasks make a rewrite (exploration decays). */
+function withCandidate(): PolicyBook {
+  const book = run(seedBook({ rules: RULES, nowMs: T0, seed: 31 }), POLICY_RULES.rewriteEvery, { DatabaseAgent: 0.5, ResearchAgent: 0.5, Generalist: 0.5 }, { DatabaseAgent: 0.01, ResearchAgent: 0.01, Generalist: 0.01 });
+  expect(book.candidate?.policy.version).toBe(2);
+  return book;
+}
+
+function outcomeBy(book: PolicyBook, by: 'active' | 'candidate', success: boolean, costUsd = 0.01) {
+  const policy = by === 'candidate' ? book.candidate!.policy : book.active;
+  const decision: PolicyDecision = { choice: { arm: 'ResearchAgent', mode: 'exploit', scores: {}, policyVersion: policy.version }, by, shadow: { active: 'ResearchAgent' }, arms: 3 };
+  return { kind: 'research', decision, success, costUsd, durationMs: 1, value: 1, words: [] };
+}
+
+describe('rewriting, promotion, probation and rollback', () => {
+  it('derives a candidate every 50 tasks with its changes as the reason', () => {
+    const book = withCandidate();
+    expect(book.candidate!.policy.parent).toBe(1);
+    expect(book.candidate!.policy.reason).toMatch(/^rewrite after 50 tasks: .*exploration 10\.0 % → 8\.0 %/);
+    expect(book.audit.map((a) => a.kind)).toEqual(['seeded', 'derived']);
+  });
+
+  it('never promotes below 50 canary samples, and promotes at 50 with a 5 % gain', () => {
+    let book = withCandidate();
+    for (let i = 0; i < 100; i++) book = observe(book, outcomeBy(book, 'active', i % 2 === 0), T0);
+    for (let i = 0; i < POLICY_RULES.minPromotionSamples - 1; i++) book = observe(book, outcomeBy(book, 'candidate', true), T0);
+    expect(book.candidate).toBeDefined();
+    expect(book.active.version).toBe(1);
+    book = observe(book, outcomeBy(book, 'candidate', true), T0);
+    expect(book.candidate).toBeUndefined();
+    expect(book.active.version).toBe(2);
+    expect(book.audit.at(-1)).toMatchObject({ kind: 'promoted', version: 2, detail: expect.stringMatching(/^promoted over v1: 50 canary tasks/) });
+    expect(book.probation).toMatchObject({ version: 2, previous: 1, baseline: { successRate: 0.5 } });
+  });
+
+  it('discards a candidate that does not beat the active policy by 5 %', () => {
+    let book = withCandidate();
+    for (let i = 0; i < 100; i++) book = observe(book, outcomeBy(book, 'active', i % 2 === 0), T0);
+    for (let i = 0; i < 50; i++) book = observe(book, outcomeBy(book, 'candidate', i % 2 === 0, 0.0099), T0);
+    expect(book.candidate).toBeUndefined();
+    expect(book.active.version).toBe(1);
+    // The next rewrite waits for 50 more tasks, and never reuses the discarded number.
+    expect(book.sinceRewrite).toBe(0);
+    book = run(book, POLICY_RULES.rewriteEvery, { DatabaseAgent: 0.5, ResearchAgent: 0.5, Generalist: 0.5 }, { DatabaseAgent: 0.01, ResearchAgent: 0.01, Generalist: 0.01 });
+    expect(book.candidate?.policy.version).toBe(3);
+    expect(book.audit.filter((a) => a.kind === 'discarded').at(-1)).toMatchObject({ kind: 'discarded', version: 2, detail: expect.stringMatching(/^not promoted: 50 canary tasks: .*\(\+1\.0 %\); needs \+5\.0 %/) });
+  });
+
+  function promoted(): PolicyBook {
+    let book = withCandidate();
+    for (let i = 0; i < 100; i++) book = observe(book, outcomeBy(book, 'active', i % 5 !== 0), T0); // 80 %
+    for (let i = 0; i < 50; i++) book = observe(book, outcomeBy(book, 'candidate', true), T0);
+    expect(book.active.version).toBe(2);
+    return book;
+  }
+
+  it('rolls back a promoted version whose success falls more than 10 points, within 30 tasks, with an alert-worthy reason', () => {
+    let book = promoted();
+    let tasks = 0;
+    while (book.active.version === 2 && tasks < 30) {
+      book = observe(book, outcomeBy(book, 'active', tasks % 2 === 0), T0); // 50 % against a baseline of 80 %
+      tasks++;
+    }
+    expect(book.active.version).toBe(1);
+    expect(tasks).toBeLessThanOrEqual(30);
+    expect(book.audit.at(-1)).toMatchObject({ kind: 'rolled_back', version: 1, by: 'god', detail: expect.stringMatching(/^v2 rolled back to v1: automatic: success/) });
+    expect(book.active.rules).toEqual(RULES);
+    expect(book.history.map((p) => p.version)).toEqual([2]);
+  });
+
+  it('rolls back when cost per success rises more than 25 %, and keeps a version that holds up', () => {
+    let dear = promoted();
+    for (let i = 0; i < 30; i++) dear = observe(dear, outcomeBy(dear, 'active', i % 5 !== 0, 0.02), T0);
+    expect(dear.audit.at(-1)).toMatchObject({ kind: 'rolled_back', detail: expect.stringContaining('cost per success rose') });
+    let fine = promoted();
+    for (let i = 0; i < 30; i++) fine = observe(fine, outcomeBy(fine, 'active', i % 5 !== 0), T0);
+    expect(fine.active.version).toBe(2);
+    expect(fine.probation).toBeUndefined();
+  });
+
+  it('rolls back on an operator\'s word, audited, and refuses a version it does not keep', () => {
+    const book = promoted();
+    const back = rollbackTo(book, 1, 'canary looked odd', 'alice', T0 + 1);
+    expect(back.active.version).toBe(1);
+    // What was learned about the arms is kept.
+    expect(back.active.arms).toBe(book.active.arms);
+    expect(back.audit.at(-1)).toMatchObject({ kind: 'rolled_back', version: 1, by: 'alice', detail: 'v2 rolled back to v1: canary looked odd' });
+    expect(() => rollbackTo(book, 9, 'x', 'alice', T0)).toThrow('no policy v9 to roll back to (kept: v1)');
+    expect(() => rollbackTo(book, 2, 'x', 'alice', T0)).toThrow('v2 is already active');
+  });
+});
+
+describe('rule edits', () => {
+  it('adds a word a specialist keeps succeeding with, drops a keyword it keeps failing with, and diffs the versions', () => {
+    let tallies: WordTallies = {};
+    for (let i = 0; i < 9; i++) tallies = tallyWords(tallies, 'ResearchAgent', ['vector', 'databases'], true);
+    tallies = tallyWords(tallies, 'ResearchAgent', ['vector'], false);
+    for (let i = 0; i < 6; i++) tallies = tallyWords(tallies, 'ResearchAgent', ['vendors'], false);
+    // "sql" is DatabaseAgent's keyword: never handed to another specialist.
+    for (let i = 0; i < 9; i++) tallies = tallyWords(tallies, 'ResearchAgent', ['sql'], true);
+    const edits = proposeRuleEdits(RULES, tallies);
+    expect(edits).toEqual([{ specialist: 'ResearchAgent', add: ['databases', 'vector'], drop: ['vendors'], reason: 'databases: 9 of 9 succeeded; vector: 9 of 10 succeeded; vendors: 6 of 6 failed' }]);
+    const rules = applyRuleEdits(RULES, edits);
+    expect(rules.ResearchAgent).toEqual(['research', 'compare', 'sources', 'databases', 'vector']);
+    const a = seedBook({ rules: RULES, nowMs: T0, seed: 1 }).active;
+    expect(diffPolicies(a, { ...a, version: 2, rules, explorationShare: 0.08 })).toEqual({
+      from: 1,
+      to: 2,
+      rules: [{ specialist: 'ResearchAgent', added: ['databases', 'vector'], dropped: ['vendors'] }],
+      settings: [{ name: 'explorationShare', from: 0.1, to: 0.08 }],
+    });
+  });
+
+  it('keeps the tally bounded and at least three keywords per specialist', () => {
+    let tallies: WordTallies = {};
+    for (let i = 0; i < 200; i++) tallies = tallyWords(tallies, 'Generalist', [`word${i}`], true);
+    expect(Object.keys(tallies.Generalist)).toHaveLength(MAX_WORDS_PER_SPECIALIST);
+    for (let i = 0; i < 6; i++) tallies = tallyWords(tallies, 'Generalist', ['summary', 'draft', 'notes'], false);
+    expect(proposeRuleEdits(RULES, tallies).find((e) => e.specialist === 'Generalist')?.drop ?? []).toEqual([]);
+  });
+});
