@@ -103,7 +103,7 @@ describe('hard limits under concurrency', () => {
       await waitForActivityPollers(h, 2);
       const ids = Array.from({ length: TASKS }, (_, i) => id(`c${i}`));
       await Promise.all(ids.map((taskId, i) => start(h, { objective: objective(i), breakerPollSeconds: 5 }, taskId)));
-      await waitUntilQuiet(h, 12_000, 120_000);
+      await waitUntilQuiet(h, 12_000, 120_000, h.taskQueue);
       const states = await Promise.all(ids.map((taskId) => stateOf(h, taskId)));
 
       // Which tasks win the race for the budget varies; that each completes or waits does not.
@@ -149,7 +149,7 @@ describe('hard limits under concurrency', () => {
 
       const ids = Array.from({ length: 100 }, (_, i) => id(`q${i}`));
       await Promise.all(ids.map((taskId, i) => start(h, { objective: objective(i + 1), breakerPollSeconds: 5 }, taskId)));
-      await waitUntilQuiet(h, 12_000, 120_000);
+      await waitUntilQuiet(h, 12_000, 120_000, h.taskQueue);
       const states = await Promise.all(ids.map((taskId) => stateOf(h, taskId)));
       const completed = states.filter((s) => s.status === 'completed');
       // A waiting task shows waiting_budget, or running for a moment while it asks again.

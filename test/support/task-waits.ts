@@ -12,20 +12,28 @@ export async function stateOf(h: Harness, taskId: string): Promise<TaskState> {
 
 /**
  * Waits until the tasks have settled into what the budget allows: no call in flight and none
- * made for `quietMs` (longer than a waiting task's 5 s between checks). Polls the ledger's query
- * and the provider's own call log only: 100 task queries a second would load the server more
- * than the tasks themselves.
+ * made for `quietMs` (longer than a waiting task's 5 s between checks), and, given `taskQueue`,
+ * every task still running on it waiting for budget (by its PantheonStatus search attribute): on
+ * a loaded machine, quiet alone can come before the tasks have even made their first call. Polls
+ * the ledger's query, the provider's own call log and two visibility counts only: 100 task
+ * queries a second would load the server more than the tasks themselves.
  */
-export async function waitUntilQuiet(h: Harness, quietMs: number, timeoutMs: number): Promise<void> {
+export async function waitUntilQuiet(h: Harness, quietMs: number, timeoutMs: number, taskQueue?: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let calls = -1;
   let since = Date.now();
+  const notWaiting = async () => {
+    if (!taskQueue) return 0;
+    const running = `TaskQueue = "${taskQueue}" AND ExecutionStatus = "Running"`;
+    const [all, waiting] = await Promise.all([h.client.workflow.count(running), h.client.workflow.count(`${running} AND PantheonStatus = "waiting_budget"`)]);
+    return all.count - waiting.count;
+  };
   for (;;) {
     const now = h.provider.calls().length;
     const { outstanding } = await h.gate.snapshot();
     if (now !== calls || outstanding.count > 0) [calls, since] = [now, Date.now()];
-    else if (Date.now() - since >= quietMs) return;
-    if (Date.now() > deadline) throw new Error(`still spending after ${timeoutMs} ms (${now} calls)`);
+    else if (Date.now() - since >= quietMs && (await notWaiting()) === 0) return;
+    if (Date.now() > deadline) throw new Error(`still spending after ${timeoutMs} ms (${now} calls; ${await notWaiting()} tasks running and not waiting for budget)`);
     await new Promise((r) => setTimeout(r, 500));
   }
 }
