@@ -128,7 +128,8 @@ export class SqliteLessons {
     const probe = await this.embedOne(q.text);
     if (norm(probe) === 0) return [];
     const db = this.db;
-    return db.transaction((): LessonHit[] => {
+    // A read, unless hits are counted: then one write transaction, so counts from two processes add up.
+    const recall = (): LessonHit[] => {
       const where = ["status = 'active'"];
       const params: unknown[] = [];
       if (q.specialist !== undefined) (where.push('specialist = ?'), params.push(q.specialist));
@@ -147,7 +148,8 @@ export class SqliteLessons {
         }
       }
       return hits.map((h) => ({ lesson: this.decode(h.row), score: h.score }));
-    }).immediate();
+    };
+    return q.countHits ? db.transaction(recall).immediate() : recall();
   }
 
   get(id: string): Lesson | undefined {
