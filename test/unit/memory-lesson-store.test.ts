@@ -236,3 +236,20 @@ describe('lessons in the embedded store, shared by two workers', () => {
     }
   });
 });
+
+describe('lessons in Qdrant (fake client)', () => {
+  it('creates the lessons collection on first use, with gist and topic vectors and indexed payload, beside the records collection', async () => {
+    const fake = new MultiFakeQdrant();
+    const store = await QdrantMemoryStore.open({ url: 'http://unused:6333', embedder, client: fake as unknown as QdrantApi });
+    expect([...fake.collections.keys()]).toEqual(['pantheon_memory']);
+    const write = await store.recordLesson(failure('t1'));
+    expect([...fake.collections.keys()]).toEqual(['pantheon_memory', 'pantheon_memory_lessons']);
+    const lessons = fake.collections.get('pantheon_memory_lessons')!;
+    expect(lessons.vectors).toEqual({ gist: { size: 384, distance: 'Cosine' }, topic: { size: 384, distance: 'Cosine' } });
+    expect(lessons.indexes).toEqual(['specialist:keyword', 'failureType:keyword', 'status:keyword', 'offline:bool', 'evidenceKeys:keyword']);
+    const [point] = [...lessons.points.values()];
+    expect(point.payload).toEqual(expect.objectContaining({ id: write.lessonId, evidence: 1, evidenceKeys: [`${write.lessonId}|t1`] }));
+    // The records collection holds no lesson.
+    expect(await store.count()).toBe(0);
+  });
+});
