@@ -17,7 +17,12 @@ import { PantheonError } from '../errors';
 import type { Lesson, LessonInput, LessonMerge, LessonQuery } from './lesson-types';
 import type { MemoryStore } from './types';
 
-/** Gist similarity at or above which two lessons of one specialist and failure type are one. */
+/**
+ * Gist similarity at or above which two lessons of one specialist and failure type are one. With
+ * the offline hashing embedder a reworded report of one failure ("blocked by a CAPTCHA after 20
+ * requests" / "the shop blocked us with a CAPTCHA after 20 requests") scores about 0.8 and two
+ * different failures ("503 Service Unavailable" / "500 Internal Server Error") about 0.
+ */
 export const NEAR_DUPLICATE = 0.75;
 /** Active lessons kept per specialist. */
 export const MAX_ACTIVE_LESSONS = 20;
