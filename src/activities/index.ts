@@ -7,6 +7,8 @@ import { createRunSpecialist } from './run-specialist';
 import { createStoreMemory } from './store-memory';
 import { createValidateTask } from './validate-task';
 import { createCloseTaskBill } from './close-task-bill';
+import { createRecordLesson } from './record-lesson';
+import { createConsolidateLessons } from './consolidate-lessons';
 
 export type { ActivityDeps } from './deps';
 export { DEFAULT_SYSTEM_MODELS } from './deps';
@@ -32,6 +34,8 @@ export function createActivities(deps: ActivityDeps) {
     storeMemory: typed(createStoreMemory(deps)),
     raiseAlert: typed(createRaiseAlert(deps)),
     closeTaskBill: typed(createCloseTaskBill(deps)),
+    recordLesson: typed(createRecordLesson(deps)),
+    consolidateLessons: typed(createConsolidateLessons(deps)),
   };
 }
 

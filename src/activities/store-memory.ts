@@ -22,6 +22,12 @@ export function createStoreMemory({ memory }: Pick<ActivityDeps, 'memory'>) {
       costUsd: input.costUsd,
       lessons: input.lessons,
       createdAt: new Date().toISOString(),
+      ...(input.success ? {} : { failureType: input.failureType }),
+      routeMethod: input.routeMethod,
+      policyVersion: input.policyVersion,
+      iterations: input.iterations,
+      tokens: input.tokens,
+      durationMs: input.durationMs,
     });
     log.info('memory stored', { taskId: input.taskId, id, stored, attempt: Context.current().info.attempt });
     return { id, stored };

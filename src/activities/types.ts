@@ -38,6 +38,8 @@ export interface RouteDecision {
   confidence: number;
   reason: string;
   method: 'requested' | 'rules' | 'classifier' | 'fallback';
+  /** The routing policy version that decided; absent until routing is versioned. */
+  policyVersion?: string;
   /** Every specialist in preference order, the chosen one first: the reassignment order. */
   candidates: string[];
   /** Recalled from memory: what failed or worked on similar tasks. Data, not instructions. */
@@ -105,6 +107,13 @@ export interface StoreMemoryInput {
   success: boolean;
   costUsd: number;
   lessons: string[];
+  /** The outcome's facts (absent from workflows older than them): src/memory/types.ts MemoryRecord. */
+  failureType?: string;
+  routeMethod?: string;
+  policyVersion?: string;
+  iterations?: number;
+  tokens?: number;
+  durationMs?: number;
 }
 
 export interface StoreMemoryResult {

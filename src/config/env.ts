@@ -52,6 +52,8 @@ const Env = z.object({
   /** How often the stale-task sweeper runs, as a Temporal duration. */
   PANTHEON_SWEEP_EVERY: z.string().regex(/^\d+(ms|s|m|h|d)$/, 'must be a duration such as 15m or 1h').default('15m'),
   PANTHEON_STALE_POLICY: z.enum(['flag', 'requeue', 'cancel']).default('flag'),
+  /** How often the memory consolidation workflow merges and retires lessons, as a Temporal duration. */
+  PANTHEON_CONSOLIDATE_EVERY: z.string().regex(/^\d+(ms|s|m|h|d)$/, 'must be a duration such as 1d or 12h').default('1d'),
   /** Payload encryption keys, `id:base64key` comma-separated; the last one listed encrypts. Opt-in. */
   PANTHEON_CODEC_KEYS: z.string().min(1).optional(),
   /** The same list in a file (one `id:base64key` a line), instead of PANTHEON_CODEC_KEYS. */
@@ -103,6 +105,8 @@ export interface PantheonConfig {
   log: { level: string; pretty: boolean };
   alertWebhookUrl?: string;
   sweeper: { every: string; policy: 'flag' | 'requeue' | 'cancel' };
+  /** The memory consolidation Schedule (src/client/consolidation-schedule.ts). */
+  consolidation: { every: string };
   /** Payload encryption: `keys` undefined means payloads stay plaintext. */
   codec: { keys?: CodecKeyring; host: string; port: number; corsOrigins: string[] };
   /** The Runtime's Prometheus endpoint (host:port); undefined: no metrics endpoint. */
@@ -154,6 +158,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PantheonConfig
     workflowBundlePath: e.PANTHEON_WORKFLOW_BUNDLE,
     alertWebhookUrl: e.PANTHEON_ALERT_WEBHOOK_URL,
     sweeper: { every: e.PANTHEON_SWEEP_EVERY, policy: e.PANTHEON_STALE_POLICY },
+    consolidation: { every: e.PANTHEON_CONSOLIDATE_EVERY },
     codec: {
       keys: loadKeyring(e),
       host: e.PANTHEON_CODEC_HOST,

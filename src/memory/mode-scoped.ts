@@ -16,5 +16,14 @@ export function scopeMemoryToMode(store: MemoryStore, offline: boolean): MemoryS
     recall: (query) => store.recall(offline ? query : { ...query, offline: false }),
     count: (filter) => store.count(filter),
     close: () => store.close(),
+    // Lessons carry the same mark: a lesson learned from canned answers never warns a live run.
+    recordLesson: (input, options) => store.recordLesson({ ...input, offline }, options),
+    recallLessons: (query) => store.recallLessons(offline ? query : { ...query, offline: false }),
+    getLesson: (id) => store.getLesson(id),
+    listLessons: (filter) => store.listLessons(filter),
+    lessonEvidence: (id) => store.lessonEvidence(id),
+    mergeLessons: (options) => store.mergeLessons(options),
+    retireLesson: (id, reason, at) => store.retireLesson(id, reason, at),
+    markLessonsHelped: (ids) => store.markLessonsHelped(ids),
   };
 }

@@ -8,6 +8,8 @@ import { PantheonError, isPantheonError } from '../errors';
 import { decodeStoredRecord, embeddingText, validateRecallQuery, validateRecord } from './record';
 import type { Embedder, MemoryHit, MemoryRecord, MemoryStore, RecallQuery } from './types';
 import { pointIdFor } from './uuid';
+import type { Lesson, LessonEvidence, LessonHit, LessonInput, LessonMerge, LessonQuery, LessonStatus, LessonWrite, LessonWriteOptions } from './lesson-types';
+import { QdrantLessons } from './qdrant-lessons';
 import { norm } from './vector';
 
 export const DEFAULT_QDRANT_COLLECTION = 'pantheon_memory';
@@ -15,7 +17,7 @@ export const DEFAULT_QDRANT_COLLECTION = 'pantheon_memory';
 /** The part of the client this store uses; tests pass a fake. */
 export type QdrantApi = Pick<
   QdrantClient,
-  'collectionExists' | 'createCollection' | 'getCollection' | 'createPayloadIndex' | 'retrieve' | 'upsert' | 'query' | 'count'
+  'collectionExists' | 'createCollection' | 'getCollection' | 'createPayloadIndex' | 'retrieve' | 'upsert' | 'query' | 'count' | 'scroll' | 'setPayload'
 >;
 
 export interface QdrantMemoryStoreOptions {
@@ -57,12 +59,16 @@ function match(key: string, value: string | boolean): Schemas['FieldCondition'] 
 
 export class QdrantMemoryStore implements MemoryStore {
   private closed = false;
+  /** Lessons live in `<collection>_lessons`, created on first use (src/memory/qdrant-lessons.ts). */
+  private readonly lessons: QdrantLessons;
 
   private constructor(
     private readonly client: QdrantApi,
     private readonly collection: string,
     private readonly embedder: Embedder,
-  ) {}
+  ) {
+    this.lessons = new QdrantLessons(client, `${collection}_lessons`, embedder.dimensions, (text) => this.embedOne(text));
+  }
 
   static async open(options: QdrantMemoryStoreOptions): Promise<QdrantMemoryStore> {
     const collection = options.collection ?? DEFAULT_QDRANT_COLLECTION;
@@ -170,6 +176,38 @@ export class QdrantMemoryStore implements MemoryStore {
       });
       return res.count;
     });
+  }
+
+  recordLesson(input: LessonInput, options?: LessonWriteOptions): Promise<LessonWrite> {
+    return this.run('recordLesson', () => this.lessons.record(input, options));
+  }
+
+  recallLessons(query: LessonQuery): Promise<LessonHit[]> {
+    return this.run('recallLessons', () => this.lessons.recall(query));
+  }
+
+  getLesson(id: string): Promise<Lesson | undefined> {
+    return this.run('getLesson', () => this.lessons.get(id));
+  }
+
+  listLessons(filter?: { specialist?: string; status?: LessonStatus }): Promise<Lesson[]> {
+    return this.run('listLessons', () => this.lessons.list(filter));
+  }
+
+  lessonEvidence(lessonId: string): Promise<LessonEvidence[]> {
+    return this.run('lessonEvidence', () => this.lessons.evidence(lessonId));
+  }
+
+  mergeLessons(options: { minSimilarity: number; at: string }): Promise<LessonMerge[]> {
+    return this.run('mergeLessons', () => this.lessons.merge(options));
+  }
+
+  retireLesson(id: string, reason: string, at: string): Promise<boolean> {
+    return this.run('retireLesson', () => this.lessons.retire(id, reason, at));
+  }
+
+  markLessonsHelped(ids: string[]): Promise<void> {
+    return this.run('markLessonsHelped', () => this.lessons.markHelped(ids));
   }
 
   /** The REST client holds no connection that needs closing; later calls are refused. */

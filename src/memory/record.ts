@@ -20,6 +20,12 @@ export const memoryRecordSchema = z.object({
   lessons: z.array(z.string()),
   createdAt: z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO date-time'),
   offline: z.boolean().optional(),
+  failureType: z.string().min(1).max(200).optional(),
+  routeMethod: z.string().min(1).max(100).optional(),
+  policyVersion: z.string().min(1).max(100).optional(),
+  iterations: z.number().int().nonnegative().optional(),
+  tokens: z.number().int().nonnegative().optional(),
+  durationMs: z.number().nonnegative().optional(),
 });
 
 const recallQuerySchema = z.object({

@@ -13,6 +13,8 @@ import Database from 'better-sqlite3';
 import { PantheonError, isPantheonError } from '../errors';
 import { decodeStoredRecord, embeddingText, validateRecallQuery, validateRecord } from './record';
 import type { Embedder, MemoryHit, MemoryRecord, MemoryStore, RecallQuery } from './types';
+import type { Lesson, LessonEvidence, LessonHit, LessonInput, LessonMerge, LessonQuery, LessonStatus, LessonWrite, LessonWriteOptions } from './lesson-types';
+import { LESSON_SCHEMA, SqliteLessons } from './sqlite-lessons';
 import { blobToVector, norm, vectorToBlob } from './vector';
 import { VectorIndex } from './vector-index';
 
@@ -35,7 +37,23 @@ interface Row {
   created_at: string;
   vector: Buffer;
   offline: number | null;
+  failure_type?: string | null;
+  route_method?: string | null;
+  policy_version?: string | null;
+  iterations?: number | null;
+  tokens?: number | null;
+  duration_ms?: number | null;
 }
+
+/** The outcome's optional facts: columns added to older files by migrate(), NULL when absent. */
+const OUTCOME_COLUMNS = [
+  { column: 'failure_type', type: 'TEXT', field: 'failureType' },
+  { column: 'route_method', type: 'TEXT', field: 'routeMethod' },
+  { column: 'policy_version', type: 'TEXT', field: 'policyVersion' },
+  { column: 'iterations', type: 'INTEGER', field: 'iterations' },
+  { column: 'tokens', type: 'INTEGER', field: 'tokens' },
+  { column: 'duration_ms', type: 'REAL', field: 'durationMs' },
+] as const;
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS memory_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -64,6 +82,9 @@ const SCHEMA = `
 function migrate(db: Database.Database): void {
   const columns = db.prepare('PRAGMA table_info(memories)').all() as { name: string }[];
   if (!columns.some((c) => c.name === 'offline')) db.exec('ALTER TABLE memories ADD COLUMN offline INTEGER CHECK (offline IN (0, 1))');
+  for (const { column, type } of OUTCOME_COLUMNS) {
+    if (!columns.some((c) => c.name === column)) db.exec(`ALTER TABLE memories ADD COLUMN ${column} ${type}`);
+  }
 }
 
 /** Turns driver errors (busy, disk full, corrupt file) into the taxonomy; ours pass through. */
@@ -97,6 +118,7 @@ export class SqliteMemoryStore implements MemoryStore {
   private readonly index: VectorIndex;
   /** The highest rowid in the index; rows are only ever appended, so newer rows have higher ids. */
   private indexedRowid = 0;
+  private readonly lessons: SqliteLessons;
 
   private constructor(
     private readonly db: Database.Database,
@@ -104,6 +126,7 @@ export class SqliteMemoryStore implements MemoryStore {
     private readonly embedder: Embedder,
   ) {
     this.index = new VectorIndex(embedder.dimensions);
+    this.lessons = new SqliteLessons(db, (text) => this.embedOne(text));
   }
 
   /**
@@ -147,6 +170,7 @@ export class SqliteMemoryStore implements MemoryStore {
       conn.transaction(() => {
         conn.exec(SCHEMA);
         migrate(conn);
+        conn.exec(LESSON_SCHEMA);
         const put = conn.prepare('INSERT OR IGNORE INTO memory_meta (key, value) VALUES (?, ?)');
         put.run('embedder_name', embedder.name);
         put.run('embedder_dimensions', String(embedder.dimensions));
@@ -179,13 +203,15 @@ export class SqliteMemoryStore implements MemoryStore {
       const info = this.db
         .prepare(
           `INSERT OR IGNORE INTO memories
-             (id, task_id, specialist, objective, approach, result, success, cost_usd, lessons, created_at, vector, offline)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+             (id, task_id, specialist, objective, approach, result, success, cost_usd, lessons, created_at, vector, offline,
+              ${OUTCOME_COLUMNS.map((c) => c.column).join(', ')})
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?${', ?'.repeat(OUTCOME_COLUMNS.length)})`,
         )
         .run(
           valid.id, valid.taskId, valid.specialist, valid.objective, valid.approach, valid.result,
           valid.success ? 1 : 0, valid.costUsd, JSON.stringify(valid.lessons), valid.createdAt, vectorToBlob(vector),
           valid.offline === undefined ? null : valid.offline ? 1 : 0,
+          ...OUTCOME_COLUMNS.map((c) => valid[c.field] ?? null),
         );
       this.catchUpIndex();
       return { stored: info.changes === 1 };
@@ -228,6 +254,38 @@ export class SqliteMemoryStore implements MemoryStore {
     });
   }
 
+  async recordLesson(input: LessonInput, options?: LessonWriteOptions): Promise<LessonWrite> {
+    return this.runAsync('recordLesson', () => this.lessons.record(input, options));
+  }
+
+  async recallLessons(query: LessonQuery): Promise<LessonHit[]> {
+    return this.runAsync('recallLessons', () => this.lessons.recall(query));
+  }
+
+  async getLesson(id: string): Promise<Lesson | undefined> {
+    return this.run('getLesson', () => this.lessons.get(id));
+  }
+
+  async listLessons(filter?: { specialist?: string; status?: LessonStatus }): Promise<Lesson[]> {
+    return this.run('listLessons', () => this.lessons.list(filter));
+  }
+
+  async lessonEvidence(lessonId: string): Promise<LessonEvidence[]> {
+    return this.run('lessonEvidence', () => this.lessons.evidence(lessonId));
+  }
+
+  async mergeLessons(options: { minSimilarity: number; at: string }): Promise<LessonMerge[]> {
+    return this.run('mergeLessons', () => this.lessons.merge(options));
+  }
+
+  async retireLesson(id: string, reason: string, at: string): Promise<boolean> {
+    return this.run('retireLesson', () => this.lessons.retire(id, reason, at));
+  }
+
+  async markLessonsHelped(ids: string[]): Promise<void> {
+    return this.run('markLessonsHelped', () => this.lessons.markHelped(ids));
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -263,6 +321,16 @@ export class SqliteMemoryStore implements MemoryStore {
     return v;
   }
 
+  /** As run, for work that awaits the embedder before its transaction. */
+  private async runAsync<T>(action: string, fn: () => Promise<T>): Promise<T> {
+    if (this.closed) throw PantheonError.of('store_unavailable', `memory store ${this.file} is closed`);
+    try {
+      return await fn();
+    } catch (err) {
+      throw storeError(action, this.file, err);
+    }
+  }
+
   private run<T>(action: string, fn: () => T): T {
     if (this.closed) throw PantheonError.of('store_unavailable', `memory store ${this.file} is closed`);
     try {
@@ -292,6 +360,7 @@ export class SqliteMemoryStore implements MemoryStore {
         lessons,
         createdAt: row.created_at,
         ...(row.offline === null || row.offline === undefined ? {} : { offline: row.offline === 1 }),
+        ...Object.fromEntries(OUTCOME_COLUMNS.flatMap((c) => (row[c.column] === null || row[c.column] === undefined ? [] : [[c.field, row[c.column]]]))),
       },
       `${this.file} (id ${row.id})`,
     );

@@ -1,3 +1,5 @@
+import type { LessonStore } from './lesson-types';
+
 /**
  * The shared-memory port: what every specialist's past outcome looks like, and the narrow store
  * interface the rest of Pantheon depends on. Backends (SQLite embedded, Qdrant remote) implement
@@ -25,6 +27,17 @@ export interface MemoryRecord {
   /** True when the outcome came from the offline provider, false when from a live one; absent on
    * records written before the mark (provenance unknown). Live runs recall only `false`. */
   offline?: boolean;
+  /** The outcome's facts (absent on records written before they were kept). The failure type
+   * is the last failure's, on failed outcomes only. */
+  failureType?: string;
+  /** How the task was routed (rules, classifier, requested, fallback). */
+  routeMethod?: string;
+  /** The routing policy version that routed it; absent until routing is versioned. */
+  policyVersion?: string;
+  iterations?: number;
+  tokens?: number;
+  /** Workflow time from the task's start to the write. */
+  durationMs?: number;
 }
 
 /** A recalled record with its cosine similarity to the query, in [-1, 1]. */
@@ -48,7 +61,8 @@ export interface RecallQuery {
   minScore?: number;
 }
 
-export interface MemoryStore {
+/** Every store keeps lessons too (src/memory/lesson-types.ts). */
+export interface MemoryStore extends LessonStore {
   /** Idempotent: returns `{ stored: false }` when a record with this id already exists. */
   put(record: MemoryRecord): Promise<{ stored: boolean }>;
   get(id: string): Promise<MemoryRecord | undefined>;

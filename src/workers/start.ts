@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { connectClient, unreachable } from '../client/connection';
 import { describeTemporalConnection, workerConnectionOptions } from '../config/temporal-connection';
 import { ensureSweeperSchedule, sweeperScheduleId } from '../client/sweeper-schedule';
+import { consolidationScheduleId, ensureConsolidationSchedule } from '../client/consolidation-schedule';
 import type { PantheonConfig } from '../config/env';
 import { buildWorkerDeps, prepareProviders, type WorkerDeps } from './deps';
 import { createLedgerWorker, runWorkersInOrder } from './ledger-worker';
@@ -78,6 +79,8 @@ export async function startWorkers(config: PantheonConfig, logger: Logger): Prom
   // This queue's own sweeper: workers of other queues have theirs, and never touch this one.
   const schedule = await ensureSweeperSchedule(client, { taskQueue: config.temporal.taskQueue, ...config.sweeper });
   logger.info({ schedule, scheduleId: sweeperScheduleId(config.temporal.taskQueue), ...config.sweeper }, 'stale-task sweeper schedule ready');
+  const consolidation = await ensureConsolidationSchedule(client, { taskQueue: config.temporal.taskQueue, ...config.consolidation });
+  logger.info({ schedule: consolidation, scheduleId: consolidationScheduleId(config.temporal.taskQueue), ...config.consolidation }, 'memory consolidation schedule ready');
   const { namespace, taskQueue, budgetTaskQueue } = config.temporal;
   const workflowBundle = await workflowBundleFor(config, tracing, logger);
   const dataConverter = dataConverterFor(config.codec.keys);

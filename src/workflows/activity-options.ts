@@ -15,7 +15,7 @@ const backoff: RetryPolicy = {
   nonRetryableErrorTypes: [...NON_RETRYABLE_TYPES],
 };
 
-export type PresetActivity = RetryableActivity | 'raiseAlert' | 'closeTaskBill';
+export type PresetActivity = RetryableActivity | 'raiseAlert' | 'closeTaskBill' | 'recordLesson';
 
 export const ACTIVITY_OPTIONS: Record<PresetActivity, ActivityOptions> = {
   // Room for God's constraints query and, when the rules are unsure, one cheap model call.
@@ -27,6 +27,8 @@ export const ACTIVITY_OPTIONS: Record<PresetActivity, ActivityOptions> = {
   storeMemory: { startToCloseTimeout: '30s', retry: backoff },
   raiseAlert: { startToCloseTimeout: '30s', retry: { ...backoff, maximumAttempts: 3 } },
   closeTaskBill: { startToCloseTimeout: '30s', retry: { ...backoff, maximumAttempts: 3 } },
+  // A lesson is worth a few tries, never a task's end or its next specialist's start.
+  recordLesson: { startToCloseTimeout: '30s', retry: { ...backoff, maximumAttempts: 3 } },
 };
 
 /** The preset with a task's overrides applied. */

@@ -55,6 +55,13 @@ const HISTORY_GUARD_PATCH = 'history-guard';
 /** The bounds on `inputs`; its marker is recorded only when a task fails them. */
 const INPUT_BOUNDS_PATCH = 'bounded-task-inputs';
 
+/** Each reassignment and dead letter writes its failure's lesson (recordLesson); its marker is
+ * recorded only when a task has a lesson to write. */
+const LESSONS_PATCH = 'lesson-records';
+
+/** The activities whose failures are a specialist's approach failing, and so teach a lesson. */
+const LESSON_ACTIVITIES = ['runSpecialist', 'compressContext'];
+
 /** Activity options of a run the workflow may abandon: a cancel waits for the activity to stop. */
 const WAIT_FOR_CANCEL = { cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED };
 
@@ -71,6 +78,7 @@ function proxies(task: Task) {
     storeMemory: one('storeMemory'),
     raiseAlert: one('raiseAlert'),
     closeTaskBill: one('closeTaskBill'),
+    recordLesson: one('recordLesson'),
   };
 }
 
@@ -236,6 +244,36 @@ async function runTask(input: unknown): Promise<TaskOutcome> {
   state.lineage = lineageOf(taskId, task.lineage);
   const acts = proxies(task);
 
+  /** How many of state.failures have been looked at for lessons. */
+  let lessonsTaught = 0;
+  /**
+   * Writes the lessons of the failures since the last call: at a reassignment (the failed
+   * specialist's) and at a dead letter (the last one's). A lesson that cannot be written is
+   * logged; it never stops the next specialist or the task's end.
+   */
+  const teachLessons = async () => {
+    const pending = state.failures.slice(lessonsTaught).filter((f) => f.specialist && LESSON_ACTIVITIES.includes(f.activity));
+    lessonsTaught = state.failures.length;
+    if (pending.length === 0 || !patched(LESSONS_PATCH)) return;
+    for (const f of pending) {
+      try {
+        await acts.recordLesson({ taskId, specialist: f.specialist!, objective: task.objective, failure: { activity: f.activity, type: f.type, message: f.message } });
+      } catch (err) {
+        if (isCancellation(err)) throw err;
+        log.warn('lesson not recorded', { taskId, specialist: f.specialist, failure: f.type, error: String(err) });
+      }
+    }
+  };
+
+  /** The outcome's facts for its memory record. */
+  const outcomeFacts = () => ({
+    routeMethod: state.route?.method,
+    policyVersion: state.route?.policyVersion,
+    iterations: state.iteration,
+    tokens: state.tokens,
+    durationMs: elapsedMs(),
+  });
+
   /** Runs a call that may be told to wait for budget (route, compress): waits, never fails on it. */
   const pastBreaker = async <T>(call: () => Promise<T>): Promise<T> => {
     for (;;) {
@@ -339,6 +377,7 @@ async function runTask(input: unknown): Promise<TaskOutcome> {
         }
         reassignments += 1;
         log.warn('task reassigned', { taskId, from: specialist, to: next, failure: failure.type });
+        await teachLessons();
         warnings = [...warnings, failureWarning(failure)];
         specialist = next;
       }
@@ -357,6 +396,8 @@ async function runTask(input: unknown): Promise<TaskOutcome> {
         success: false,
         costUsd: state.costUsd,
         lessons,
+        ...outcomeFacts(),
+        failureType: state.failures.at(-1)?.type,
       });
       state.memoryId = memory.id;
     } catch (err) {
@@ -399,6 +440,7 @@ async function runTask(input: unknown): Promise<TaskOutcome> {
   const deadLetter = async (reason: string): Promise<TaskOutcome> => {
     publish('storing', 'recording the failure');
     recordDeadLetter(state.specialist, state.failures.at(-1)?.type);
+    await teachLessons();
     await rememberFailure(reason, state.failures.map(failureWarning));
     try {
       await acts.raiseAlert({
@@ -421,7 +463,7 @@ async function runTask(input: unknown): Promise<TaskOutcome> {
     activity = 'routeTask';
     publish('routing', 'choosing a specialist');
     const route = await pastBreaker(() => acts.routeTask({ taskId, task, spent: spent() }));
-    state.route = { method: route.method, confidence: route.confidence, reason: route.reason };
+    state.route = { method: route.method, confidence: route.confidence, reason: route.reason, ...(route.policyVersion !== undefined && { policyVersion: route.policyVersion }) };
     state.costUsd += route.costUsd;
     state.tokens += route.tokens;
 
@@ -434,7 +476,7 @@ async function runTask(input: unknown): Promise<TaskOutcome> {
     }
     activity = 'storeMemory';
     publish('storing', 'writing the outcome to memory');
-    const memory = await acts.storeMemory({ taskId, specialist, task, approach: run.lastNote, result: run.result ?? '', success: true, costUsd: state.costUsd, lessons: [] });
+    const memory = await acts.storeMemory({ taskId, specialist, task, approach: run.lastNote, result: run.result ?? '', success: true, costUsd: state.costUsd, lessons: [], ...outcomeFacts() });
     state.memoryId = memory.id;
     const reassigned = state.specialistsTried.length > 1 ? ` after reassignment from ${state.specialistsTried.slice(0, -1).join(', ')}` : '';
     return end('completed', [`${specialist} finished in ${state.iteration} iterations${reassigned}`]);

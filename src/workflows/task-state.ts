@@ -38,7 +38,8 @@ export interface TaskState {
   objective: string;
   priority: string;
   specialist?: string;
-  route?: { method: string; confidence: number; reason: string };
+  /** policyVersion: the routing policy version, once routing is versioned. */
+  route?: { method: string; confidence: number; reason: string; policyVersion?: string };
   iteration: number;
   /** Each compression: the specialist's prompt tokens without and with it, and its pinned facts
    * (constraints, inputs, final decisions, memory warnings) and how many the next prompt kept

@@ -59,6 +59,10 @@ describe('workflow replay', () => {
         // God with addConstraint/removeConstraint updates; a task rejected by a standing constraint.
         'god-constraints.json',
         'rejected-by-standing-constraint-task.json',
+        // The 'lesson-records' patch: a reassignment's and a dead letter's lessons (recordLesson).
+        'reassigned-task-with-lesson.json',
+        'dead-lettered-task-with-lessons.json',
+        'memory-consolidation.json',
       ]),
     );
   });

@@ -148,10 +148,10 @@ describe('self-healing: reassignment and the dead-letter queue', () => {
     expect((await redriveTask(h.client, h.taskQueue, id)).alreadyRedriven).toBe(true);
   });
 
-  it('keeps the order validate, route, run, store, alert when dead-lettering', async () => {
+  it('keeps the order validate, route, run, lesson, store, alert when dead-lettering', async () => {
     const id = taskId('dlq-order');
     h.provider.addFault({ kind: 'quota_exhausted', match: { task: id } });
     await run(id, { objective: DB_TASK });
-    expect(await scheduledActivities(h.client, id)).toEqual(['validateTask', 'routeTask', 'runSpecialist', 'storeMemory', 'raiseAlert', 'closeTaskBill']);
+    expect(await scheduledActivities(h.client, id)).toEqual(['validateTask', 'routeTask', 'runSpecialist', 'recordLesson', 'storeMemory', 'raiseAlert', 'closeTaskBill']);
   });
 });

@@ -81,6 +81,8 @@ export interface HarnessOptions {
   codec?: PayloadCodec;
   /** The task queue (default: one per harness); another harness's queue restarts its worker. */
   taskQueue?: string;
+  /** Wraps the memory the worker's activities use (faults at the store's boundary); `memory` stays the raw store. */
+  wrapMemory?: (memory: MemoryStore) => MemoryStore;
 }
 
 /** The connections a harness's workers and gate use: the suite's dev server, or a test server. */
@@ -126,7 +128,7 @@ export async function startPantheonWorkers(name: string, connections: HarnessCon
     deps: {
       llm: createBudgetedLlmClient(createConfiguredLlmClient(config), gate, activityCallKeys()),
       roster,
-      memory,
+      memory: options.wrapMemory ? options.wrapMemory(memory) : memory,
       models: DEFAULT_SYSTEM_MODELS,
       alerter,
       bills: gate,
