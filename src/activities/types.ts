@@ -105,6 +105,13 @@ export interface StoreMemoryInput {
   success: boolean;
   costUsd: number;
   lessons: string[];
+  /** Task history (`pantheon history`); absent in inputs from before they were kept. */
+  /** Tokens the task spent in all. */
+  tokens?: number;
+  /** From the task's start to its end (workflow time). */
+  durationMs?: number;
+  /** When the task ended (workflow time, ISO-8601): the record's time, even when it is written later by the backfill. */
+  endedAt?: string;
 }
 
 export interface StoreMemoryResult {

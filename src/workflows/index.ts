@@ -1,6 +1,7 @@
 /** The workflow bundle's entry point: every workflow type Pantheon registers. */
 export { agentTask } from './agent-task';
 export { staleTaskSweeper } from './stale-sweeper';
+export { memoryBackfill } from './memory-backfill';
 export { godWatchdog } from './god-watchdog';
 export { stateQuery, flagStaleSignal, requeueSignal } from './agent-task-api';
 export { taskChain } from './task-chain';

@@ -59,6 +59,11 @@ describe('workflow replay', () => {
         // God with addConstraint/removeConstraint updates; a task rejected by a standing constraint.
         'god-constraints.json',
         'rejected-by-standing-constraint-task.json',
+        // The store down when the task ended (the 'memory-never-costs-a-result' patch, recorded only
+        // when a write fails): completed and dead-lettered, each with its record pending; a backfill pass.
+        'completed-task-memory-pending.json',
+        'dead-lettered-task-memory-pending.json',
+        'memory-backfill.json',
       ]),
     );
   });
