@@ -11,8 +11,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { PantheonError, isPantheonError } from '../errors';
-import { decodeStoredRecord, embeddingText, validateRecallQuery, validateRecord } from './record';
-import type { Embedder, MemoryHit, MemoryRecord, MemoryStore, RecallQuery } from './types';
+import { decodeStoredRecord, embeddingText, validateListQuery, validateRecallQuery, validateRecord } from './record';
+import type { Embedder, ListQuery, MemoryHit, MemoryRecord, MemoryStore, RecallQuery } from './types';
 import { blobToVector, norm, vectorToBlob } from './vector';
 import { VectorIndex } from './vector-index';
 
@@ -35,6 +35,9 @@ interface Row {
   created_at: string;
   vector: Buffer;
   offline: number | null;
+  kind?: string | null;
+  duration_ms?: number | null;
+  tokens?: number | null;
 }
 
 const SCHEMA = `
@@ -64,6 +67,11 @@ const SCHEMA = `
 function migrate(db: Database.Database): void {
   const columns = db.prepare('PRAGMA table_info(memories)').all() as { name: string }[];
   if (!columns.some((c) => c.name === 'offline')) db.exec('ALTER TABLE memories ADD COLUMN offline INTEGER CHECK (offline IN (0, 1))');
+  // Task history's fields (`pantheon history`): nullable, absent on older records.
+  if (!columns.some((c) => c.name === 'kind')) db.exec('ALTER TABLE memories ADD COLUMN kind TEXT');
+  if (!columns.some((c) => c.name === 'duration_ms')) db.exec('ALTER TABLE memories ADD COLUMN duration_ms INTEGER');
+  if (!columns.some((c) => c.name === 'tokens')) db.exec('ALTER TABLE memories ADD COLUMN tokens INTEGER');
+  db.exec('CREATE INDEX IF NOT EXISTS memories_created_at ON memories (created_at)');
 }
 
 /** Turns driver errors (busy, disk full, corrupt file) into the taxonomy; ours pass through. */
@@ -179,13 +187,14 @@ export class SqliteMemoryStore implements MemoryStore {
       const info = this.db
         .prepare(
           `INSERT OR IGNORE INTO memories
-             (id, task_id, specialist, objective, approach, result, success, cost_usd, lessons, created_at, vector, offline)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+             (id, task_id, specialist, objective, approach, result, success, cost_usd, lessons, created_at, vector, offline, kind, duration_ms, tokens)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           valid.id, valid.taskId, valid.specialist, valid.objective, valid.approach, valid.result,
           valid.success ? 1 : 0, valid.costUsd, JSON.stringify(valid.lessons), valid.createdAt, vectorToBlob(vector),
           valid.offline === undefined ? null : valid.offline ? 1 : 0,
+          valid.kind ?? null, valid.durationMs ?? null, valid.tokens ?? null,
         );
       this.catchUpIndex();
       return { stored: info.changes === 1 };
@@ -225,6 +234,19 @@ export class SqliteMemoryStore implements MemoryStore {
           : this.db.prepare('SELECT COUNT(*) AS n FROM memories WHERE task_id = ?').get(filter.taskId)
       ) as { n: number };
       return row.n;
+    });
+  }
+
+  async list(query?: ListQuery): Promise<MemoryRecord[]> {
+    const q = validateListQuery(query);
+    return this.run('list', () => {
+      // ISO-8601 strings in one form (UTC, milliseconds) sort as their instants do.
+      const rows = (
+        q.since === undefined
+          ? this.db.prepare('SELECT * FROM memories ORDER BY created_at DESC, rowid DESC LIMIT ?').all(q.limit)
+          : this.db.prepare('SELECT * FROM memories WHERE created_at >= ? ORDER BY created_at DESC, rowid DESC LIMIT ?').all(q.since, q.limit)
+      ) as Row[];
+      return rows.map((r) => this.decode(r));
     });
   }
 
@@ -292,6 +314,9 @@ export class SqliteMemoryStore implements MemoryStore {
         lessons,
         createdAt: row.created_at,
         ...(row.offline === null || row.offline === undefined ? {} : { offline: row.offline === 1 }),
+        ...(row.kind == null ? {} : { kind: row.kind }),
+        ...(row.duration_ms == null ? {} : { durationMs: row.duration_ms }),
+        ...(row.tokens == null ? {} : { tokens: row.tokens }),
       },
       `${this.file} (id ${row.id})`,
     );

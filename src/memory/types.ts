@@ -25,6 +25,13 @@ export interface MemoryRecord {
   /** True when the outcome came from the offline provider, false when from a live one; absent on
    * records written before the mark (provenance unknown). Live runs recall only `false`. */
   offline?: boolean;
+  /** Task history (`pantheon history`); absent on records written before these were kept. */
+  /** The task's kind, read off its specialist (src/routing/kinds.ts). */
+  kind?: string;
+  /** From the task's start to its end, in milliseconds. */
+  durationMs?: number;
+  /** Tokens the task spent in all. */
+  tokens?: number;
 }
 
 /** A recalled record with its cosine similarity to the query, in [-1, 1]. */
@@ -48,6 +55,13 @@ export interface RecallQuery {
   minScore?: number;
 }
 
+export interface ListQuery {
+  /** ISO-8601 time; records created before it are left out. */
+  since?: string;
+  /** Most records to return; default 10,000, at most 100,000. */
+  limit?: number;
+}
+
 export interface MemoryStore {
   /** Idempotent: returns `{ stored: false }` when a record with this id already exists. */
   put(record: MemoryRecord): Promise<{ stored: boolean }>;
@@ -55,6 +69,8 @@ export interface MemoryStore {
   /** Most similar records first; never more than `limit`. */
   recall(query: RecallQuery): Promise<MemoryHit[]>;
   count(filter?: { taskId?: string }): Promise<number>;
+  /** Records created at or after `since`, newest first, at most `limit` (default 10,000): task history. */
+  list(query?: ListQuery): Promise<MemoryRecord[]>;
   close(): Promise<void>;
 }
 

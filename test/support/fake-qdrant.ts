@@ -2,7 +2,7 @@ import { cosine } from '../../src/memory/vector';
 import type { QdrantApi } from '../../src/memory/qdrant-store';
 
 type Point = { id: string | number; vector: number[]; payload: Record<string, unknown> };
-type Cond = { key: string; match: { value: unknown } };
+type Cond = { key: string; match?: { value: unknown }; range?: { gte?: string } };
 
 /**
  * Just enough of Qdrant's behaviour (REST semantics the adapter relies on: insert_only upserts,
@@ -19,7 +19,9 @@ export class FakeQdrant {
     return this as unknown as QdrantApi;
   }
   matches(p: Point, filter?: { must?: Cond[] }): boolean {
-    return (filter?.must ?? []).every((c) => p.payload[c.key] === c.match.value);
+    return (filter?.must ?? []).every((c) =>
+      c.range ? Date.parse(String(p.payload[c.key])) >= Date.parse(c.range.gte ?? '') : p.payload[c.key] === c.match?.value,
+    );
   }
   async collectionExists() {
     return { exists: this.collection !== undefined };
@@ -57,6 +59,16 @@ export class FakeQdrant {
       .sort((a, b) => b.score - a.score)
       .slice(0, args.limit);
     return { points };
+  }
+  async scroll(_name: string, args: { filter?: { must?: Cond[] }; order_by?: { key: string; direction?: string }; limit: number }) {
+    const key = args.order_by?.key;
+    const sign = args.order_by?.direction === 'desc' ? -1 : 1;
+    const points = [...this.points.values()]
+      .filter((p) => this.matches(p, args.filter))
+      .sort((a, b) => (key ? sign * (Date.parse(String(a.payload[key])) - Date.parse(String(b.payload[key]))) : 0))
+      .slice(0, args.limit)
+      .map((p) => ({ id: p.id, payload: p.payload }));
+    return { points, next_page_offset: null };
   }
   async count(_name: string, args: { filter?: { must?: Cond[] } }) {
     return { count: [...this.points.values()].filter((p) => this.matches(p, args.filter)).length };

@@ -126,6 +126,24 @@ export function describeMemoryStoreContract(name: string, makeBackend: () => Con
       expect(await store.recall({ text: 'the and of' })).toEqual([]);
     });
 
+    it('keeps the task history fields (kind, duration, tokens) when given, and omits them when not', async () => {
+      const rec = contractRecord('h:outcome', { success: true, kind: 'research', durationMs: 12_500, tokens: 3_400 });
+      await store.put(rec);
+      await store.put(contractRecord('old:outcome'));
+      expect(await store.get('h:outcome')).toEqual(rec);
+      expect(Object.keys((await store.get('old:outcome'))!)).not.toEqual(expect.arrayContaining(['kind']));
+    });
+
+    it('lists records newest first, from a time on, at most the limit', async () => {
+      const at = (day: number) => `2026-05-${String(day).padStart(2, '0')}T10:00:00.000Z`;
+      for (const day of [3, 1, 7, 5]) await store.put(contractRecord(`d${day}:outcome`, { createdAt: at(day) }));
+      expect((await store.list()).map((r) => r.id)).toEqual(['d7:outcome', 'd5:outcome', 'd3:outcome', 'd1:outcome']);
+      expect((await store.list({ since: at(3) })).map((r) => r.id)).toEqual(['d7:outcome', 'd5:outcome', 'd3:outcome']);
+      expect((await store.list({ since: '2026-05-04T12:00:00+02:00', limit: 1 })).map((r) => r.id)).toEqual(['d7:outcome']);
+      expect(await store.list({ since: at(8) })).toEqual([]);
+      expect((await rejection(store.list({ since: 'last week' }))).type).toBe('invalid_input');
+    });
+
     it('rejects a malformed record or query as invalid_input, writing nothing', async () => {
       expect((await rejection(store.put(contractRecord('', {})))).type).toBe('invalid_input');
       expect((await rejection(store.put(contractRecord('x:outcome', { costUsd: -1 })))).type).toBe('invalid_input');

@@ -41,7 +41,7 @@ describe('QdrantMemoryStore (against a fake client)', () => {
     const fake = new FakeQdrant();
     await open(fake);
     expect(fake.collection).toEqual({ size: 384, distance: 'Cosine' });
-    expect(fake.indexes).toEqual(['specialist:keyword', 'success:bool', 'taskId:keyword', 'offline:bool']);
+    expect(fake.indexes).toEqual(['specialist:keyword', 'success:bool', 'taskId:keyword', 'offline:bool', 'createdAt:datetime']);
   });
 
   it('tolerates a concurrent creator but surfaces other creation errors', async () => {
