@@ -25,7 +25,7 @@ usage:
   ${REVIEW_USAGE.split('\n').join('\n  ')}
   ${ROSTER_USAGE}
   ${CONSTRAINTS_USAGE.split('\n').join('\n  ')}
-  ${MEMORY_USAGE}
+  ${MEMORY_USAGE.split('\n').join('\n  ')}
   ${HISTORY_USAGE.split('\n').join('\n  ')}
 
 Environment: TEMPORAL_ADDRESS (default localhost:7233), TEMPORAL_NAMESPACE, TEMPORAL_PROFILE and TEMPORAL_TLS_* (temporal.toml), PANTHEON_TASK_QUEUE, PANTHEON_LEDGER_ID, PANTHEON_GOD_ID; history reads PANTHEON_MEMORY, PANTHEON_MEMORY_FILE, QDRANT_URL; see README.`;

@@ -11,7 +11,8 @@ import { HashingEmbedder } from '../../src/memory/hashing-embedder';
 import { OpenAIEmbedder } from '../../src/memory/openai-embedder';
 import { SqliteMemoryStore } from '../../src/memory/sqlite-store';
 import { cosine } from '../../src/memory/vector';
-import { startHarness, type Harness } from '../support/harness';
+import { runCli } from '../support/cli';
+import { startHarness, testAddress, type Harness } from '../support/harness';
 import { limitsWith } from '../support/limits';
 import { contractRecord } from '../support/memory-contract';
 
@@ -80,5 +81,39 @@ describe('OpenAIEmbedder', () => {
     expect((hashing as PantheonError).type).toBe('config_invalid');
     const shorter = await SqliteMemoryStore.open({ file, embedder: new OpenAIEmbedder({ client: openai, budget, dimensions: 512 }) }).catch((e: unknown) => e);
     expect((shorter as PantheonError).message).toMatch(/built with embedder openai-text-embedding-3-small-1536/);
+  });
+
+  it('pantheon memory reembed moves a hashing store to OpenAI embeddings (paid through the ledger) and back', async () => {
+    const file = join(dir, 'reembed.sqlite');
+    const hashing = await SqliteMemoryStore.open({ file, embedder: new HashingEmbedder() });
+    for (const [i, objective] of TEXTS.entries()) await hashing.put(contractRecord(`t${i}:outcome`, { objective }));
+    await hashing.close();
+    const env = {
+      PANTHEON_MEMORY_FILE: file,
+      PANTHEON_EMBEDDER: 'openai',
+      PANTHEON_LLM_MODE: 'offline',
+      PANTHEON_OFFLINE_URL: h.provider.url,
+      TEMPORAL_ADDRESS: testAddress(),
+      PANTHEON_LEDGER_ID: h.gate.ledgerId,
+      PANTHEON_BUDGET_TASK_QUEUE: `${h.taskQueue}-budget`,
+    };
+    const moved = await runCli(['memory', 'reembed'], env);
+    expect(moved.code).toBe(0);
+    expect(moved.stdout).toBe(`${file}: 3 records re-embedded, hashing-fnv1a-uni-bi-v1/384 → openai-text-embedding-3-small-1536/1536\n`);
+    expect(await h.gate.closeTask('memory-reembed')).toMatchObject({ known: true, tokens: TEXTS.reduce((sum, t) => sum + countTokens(t), 0) });
+
+    const budget = gateEmbeddingBudget(h.gate, { taskId: 'after-reembed' });
+    const store = await SqliteMemoryStore.open({ file, embedder: new OpenAIEmbedder({ client: openai, budget }) });
+    expect((await store.recall({ text: TEXTS[1], limit: 1 })).map((hit) => hit.record.id)).toEqual(['t1:outcome']);
+    await store.close();
+    expect(((await SqliteMemoryStore.open({ file, embedder: new HashingEmbedder() }).catch((e: unknown) => e)) as PantheonError).type).toBe('config_invalid');
+
+    // Back to the default embedder: no key, no ledger, no Temporal server needed.
+    const back = await runCli(['memory', 'reembed'], { PANTHEON_MEMORY_FILE: file });
+    expect(back.stdout).toBe(`${file}: 3 records re-embedded, openai-text-embedding-3-small-1536/1536 → hashing-fnv1a-uni-bi-v1/384\n`);
+    expect((await runCli(['memory', 'reembed'], { PANTHEON_MEMORY_FILE: file })).stdout).toBe(`${file}: already in hashing-fnv1a-uni-bi-v1/384 (3 records)\n`);
+    const again = await SqliteMemoryStore.open({ file, embedder: new HashingEmbedder() });
+    expect((await again.recall({ text: TEXTS[1], limit: 1 })).map((hit) => hit.record.id)).toEqual(['t1:outcome']);
+    await again.close();
   });
 });
