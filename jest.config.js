@@ -4,6 +4,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // The contract against a real Qdrant server runs only in `npm run test:qdrant` (jest.qdrant.config.js).
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/qdrant/'],
   globalSetup: '<rootDir>/test/setup/global-setup.ts',
   globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
   testTimeout: 120000,

@@ -1,5 +1,6 @@
 import { Context, log } from '@temporalio/activity';
 import type { ActivityDeps } from './deps';
+import { kindOfSpecialist } from '../routing/kinds';
 import type { StoreMemoryInput, StoreMemoryResult } from './types';
 
 /**
@@ -8,7 +9,7 @@ import type { StoreMemoryInput, StoreMemoryResult } from './types';
  * that is reset (`temporal workflow reset`) and then completes keeps its failure's lessons and
  * adds its success instead of being ignored as a duplicate.
  */
-export function createStoreMemory({ memory }: Pick<ActivityDeps, 'memory'>) {
+export function createStoreMemory({ memory, roster }: Pick<ActivityDeps, 'memory'> & Partial<Pick<ActivityDeps, 'roster'>>) {
   return async function storeMemory(input: StoreMemoryInput): Promise<StoreMemoryResult> {
     const id = `${input.taskId}:${input.success ? 'outcome' : 'failure'}`;
     const { stored } = await memory.put({
@@ -21,13 +22,15 @@ export function createStoreMemory({ memory }: Pick<ActivityDeps, 'memory'>) {
       success: input.success,
       costUsd: input.costUsd,
       lessons: input.lessons,
-      createdAt: new Date().toISOString(),
+      createdAt: input.endedAt ?? new Date().toISOString(),
       ...(input.success ? {} : { failureType: input.failureType }),
       routeMethod: input.routeMethod,
       policyVersion: input.policyVersion,
       iterations: input.iterations,
-      tokens: input.tokens,
-      durationMs: input.durationMs,
+      // Task history's fields: the kind as God counts it (off the specialist), the task's totals.
+      ...(input.specialist !== 'none' && { kind: kindOfSpecialist(input.specialist, roster?.fallback.name) }),
+      ...(input.durationMs !== undefined && { durationMs: Math.max(0, Math.round(input.durationMs)) }),
+      ...(input.tokens !== undefined && { tokens: input.tokens }),
     });
     log.info('memory stored', { taskId: input.taskId, id, stored, attempt: Context.current().info.attempt });
     return { id, stored };

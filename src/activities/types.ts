@@ -112,8 +112,12 @@ export interface StoreMemoryInput {
   routeMethod?: string;
   policyVersion?: string;
   iterations?: number;
+  /** Tokens the task spent in all. */
   tokens?: number;
+  /** From the task's start to its end (workflow time). */
   durationMs?: number;
+  /** When the task ended (workflow time, ISO-8601): the record's time, even when it is written later by the backfill. */
+  endedAt?: string;
 }
 
 export interface StoreMemoryResult {

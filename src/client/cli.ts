@@ -3,7 +3,9 @@ import { budgetCommand, BUDGET_USAGE } from './commands/budget';
 import { constraintsCommand, CONSTRAINTS_USAGE } from './commands/constraints';
 import { dlqCommand, DLQ_USAGE } from './commands/dlq';
 import { godCommand, GOD_USAGE } from './commands/god';
+import { historyCommand, HISTORY_USAGE } from './commands/history';
 import { listCommand } from './commands/list';
+import { memoryCommand, MEMORY_USAGE } from './commands/memory';
 import { reviewCommand, REVIEW_USAGE } from './commands/review';
 import { rosterCommand, ROSTER_USAGE } from './commands/roster';
 import { statusCommand } from './commands/status';
@@ -23,8 +25,10 @@ usage:
   ${REVIEW_USAGE.split('\n').join('\n  ')}
   ${ROSTER_USAGE}
   ${CONSTRAINTS_USAGE.split('\n').join('\n  ')}
+  ${MEMORY_USAGE.split('\n').join('\n  ')}
+  ${HISTORY_USAGE.split('\n').join('\n  ')}
 
-Environment: TEMPORAL_ADDRESS (default localhost:7233), TEMPORAL_NAMESPACE, TEMPORAL_PROFILE and TEMPORAL_TLS_* (temporal.toml), PANTHEON_TASK_QUEUE, PANTHEON_LEDGER_ID, PANTHEON_GOD_ID; see README.`;
+Environment: TEMPORAL_ADDRESS (default localhost:7233), TEMPORAL_NAMESPACE, TEMPORAL_PROFILE and TEMPORAL_TLS_* (temporal.toml), PANTHEON_TASK_QUEUE, PANTHEON_LEDGER_ID, PANTHEON_GOD_ID; history reads PANTHEON_MEMORY, PANTHEON_MEMORY_FILE, QDRANT_URL; see README.`;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   submit: submitCommand,
@@ -36,6 +40,8 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   review: reviewCommand,
   roster: rosterCommand,
   constraints: constraintsCommand,
+  memory: memoryCommand,
+  history: historyCommand,
 };
 
 exitOnError(async () => {

@@ -35,7 +35,8 @@ function options(config: ConsolidationScheduleConfig): ScheduleOptions {
       type: 'startWorkflow',
       workflowType: 'memoryConsolidation' satisfies (typeof memoryConsolidation)['name'],
       taskQueue: config.taskQueue,
-      args: [config.input ?? {}],
+      // Each queue's Schedule backfills its own queue's tasks (the memory store is per worker fleet).
+      args: [{ taskQueue: config.taskQueue, ...config.input }],
       // A run no worker picks up (none on its queue) must not skip every later one (overlap SKIP):
       // the server ends it after a period, and the next tick runs.
       workflowExecutionTimeout: config.every as Duration,

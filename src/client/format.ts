@@ -18,6 +18,7 @@ export function printOutcome(state: TaskState | ChainState): void {
   for (const line of compressionLines(state.compressions)) console.log(line);
   console.log(`cost        ${formatUsd(state.costUsd)} (${state.tokens} tokens)`);
   if (state.reasons.length) console.log(`reasons     ${state.reasons.join('\n            ')}`);
+  if (state.memoryPending) console.log(`memory      pending: the store failed (${state.memoryPending.error}); \`pantheon memory backfill\` writes it`);
   if (state.result) console.log(`result\n${state.result}`);
 }
 

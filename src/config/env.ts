@@ -45,6 +45,12 @@ const Env = z.object({
   PANTHEON_MEMORY_FILE: z.string().min(1).optional(),
   QDRANT_URL: z.string().url().optional(),
   QDRANT_API_KEY: z.string().min(1).optional(),
+  /** How memory turns text into vectors: hashing (offline, no key, the default) or openai (the
+   * OpenAI embeddings API, paid through the budget ledger). A store keeps the space it was built with. */
+  PANTHEON_EMBEDDER: z.enum(['hashing', 'openai']).default('hashing'),
+  PANTHEON_EMBEDDING_MODEL: z.string().min(1).default('text-embedding-3-small'),
+  /** Shortened OpenAI vectors (the API's `dimensions`); default the model's full size. */
+  PANTHEON_EMBEDDING_DIMENSIONS: z.coerce.number().int().min(8).max(3072).optional(),
   PANTHEON_ROSTER_DIR: z.string().min(1).optional(),
   /** A prebuilt workflow bundle (bundleWorkflowCode output); skips bundling at worker start. */
   PANTHEON_WORKFLOW_BUNDLE: z.string().min(1).optional(),
@@ -100,6 +106,8 @@ export interface PantheonConfig {
     anthropic: { apiKey?: string; baseURL?: string };
   };
   memory: { kind: 'sqlite'; file: string } | { kind: 'qdrant'; url: string; apiKey?: string };
+  /** The memory store's embedder (src/memory/open-embedder.ts). */
+  embedding: { kind: 'hashing' } | { kind: 'openai'; model: string; dimensions?: number };
   rosterDir: string;
   workflowBundlePath?: string;
   log: { level: string; pretty: boolean };
@@ -154,6 +162,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PantheonConfig
       e.PANTHEON_MEMORY === 'qdrant'
         ? { kind: 'qdrant', url: e.QDRANT_URL!, apiKey: e.QDRANT_API_KEY }
         : { kind: 'sqlite', file: e.PANTHEON_MEMORY_FILE ?? path.join(repoRoot(), '.data', 'memory.sqlite') },
+    embedding: e.PANTHEON_EMBEDDER === 'openai' ? { kind: 'openai', model: e.PANTHEON_EMBEDDING_MODEL, dimensions: e.PANTHEON_EMBEDDING_DIMENSIONS } : { kind: 'hashing' },
     rosterDir: e.PANTHEON_ROSTER_DIR ?? path.join(repoRoot(), 'agents'),
     workflowBundlePath: e.PANTHEON_WORKFLOW_BUNDLE,
     alertWebhookUrl: e.PANTHEON_ALERT_WEBHOOK_URL,

@@ -12,11 +12,16 @@ const ModelPrice = z.object({
 });
 export type ModelPrice = z.infer<typeof ModelPrice>;
 
-const PriceTable = z.object({ pricedAt: z.string(), models: z.record(z.string(), ModelPrice) });
-export type PriceTable = z.infer<typeof PriceTable>;
+/** An embedding model: input tokens only, and its native vector size (the API may shorten it). */
+const EmbeddingPrice = z.object({ provider: z.literal('openai'), input: z.number().positive(), dimensions: z.number().int().positive() });
+export type EmbeddingPrice = z.infer<typeof EmbeddingPrice>;
+
+const PriceTable = z.object({ pricedAt: z.string(), models: z.record(z.string(), ModelPrice), embeddings: z.record(z.string(), EmbeddingPrice).default({}) });
+/** Tables built in code (tests) may leave out the embeddings. */
+export type PriceTable = z.input<typeof PriceTable>;
 
 /** The pinned table shipped in prices.json, validated once at load. */
-export const PRICES: PriceTable = PriceTable.parse(pricesFile);
+export const PRICES = PriceTable.parse(pricesFile);
 
 const PER_TOKEN = 1 / 1_000_000;
 
@@ -29,6 +34,18 @@ export function priceOf(model: string, table: PriceTable = PRICES): ModelPrice {
     });
   }
   return price;
+}
+
+/** The price of an embedding model, or unknown_price: an unpriced embedding is never free either. */
+export function embeddingPriceOf(model: string, table: PriceTable = PRICES): EmbeddingPrice {
+  const price = table.embeddings?.[model];
+  if (!price) throw PantheonError.of('unknown_price', `no pinned price for embedding model "${model}" in src/llm/prices.json`, { details: { model } });
+  return price;
+}
+
+/** USD cost of embedding `tokens` input tokens. */
+export function embeddingCostOf(model: string, tokens: number, table: PriceTable = PRICES): number {
+  return tokens * embeddingPriceOf(model, table).input * PER_TOKEN;
 }
 
 /** The provider a model belongs to, as the price table says. */

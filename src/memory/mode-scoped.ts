@@ -15,6 +15,7 @@ export function scopeMemoryToMode(store: MemoryStore, offline: boolean): MemoryS
     get: (id) => store.get(id),
     recall: (query) => store.recall(offline ? query : { ...query, offline: false }),
     count: (filter) => store.count(filter),
+    list: (query) => store.list(query),
     close: () => store.close(),
     // Lessons carry the same mark: a lesson learned from canned answers never warns a live run.
     recordLesson: (input, options) => store.recordLesson({ ...input, offline }, options),

@@ -5,8 +5,8 @@
  */
 import { QdrantClient, type Schemas } from '@qdrant/js-client-rest';
 import { PantheonError, isPantheonError } from '../errors';
-import { decodeStoredRecord, embeddingText, validateRecallQuery, validateRecord } from './record';
-import type { Embedder, MemoryHit, MemoryRecord, MemoryStore, RecallQuery } from './types';
+import { decodeStoredRecord, embeddingText, validateListQuery, validateRecallQuery, validateRecord } from './record';
+import type { Embedder, ListQuery, MemoryHit, MemoryRecord, MemoryStore, RecallQuery } from './types';
 import { pointIdFor } from './uuid';
 import type { Lesson, LessonEvidence, LessonHit, LessonInput, LessonMerge, LessonQuery, LessonStatus, LessonWrite, LessonWriteOptions } from './lesson-types';
 import { QdrantLessons } from './qdrant-lessons';
@@ -35,7 +35,12 @@ const INDEXED_FIELDS: { field: keyof MemoryRecord; schema: Schemas['PayloadSchem
   { field: 'success', schema: 'bool' },
   { field: 'taskId', schema: 'keyword' },
   { field: 'offline', schema: 'bool' },
+  // Task history lists by time, newest first: order_by needs a range index.
+  { field: 'createdAt', schema: 'datetime' },
 ];
+
+/** Indexes added after the first collections were made; creating one that exists is a no-op. */
+const LATER_INDEXES = INDEXED_FIELDS.filter((f) => f.field === 'offline' || f.field === 'createdAt');
 
 /** Qdrant answers 409 (older servers: 400 "... already exists!") when another process created it first. */
 function isAlreadyExists(err: unknown): boolean {
@@ -84,8 +89,8 @@ export class QdrantMemoryStore implements MemoryStore {
     try {
       const { exists } = await client.collectionExists(collection);
       if (!exists) await QdrantMemoryStore.create(client, collection, embedder);
-      // Collections from before records were marked offline lack that index; creating it again is a no-op.
-      else await client.createPayloadIndex(collection, { field_name: 'offline', field_schema: 'bool', wait: true });
+      // Collections from before records were marked offline (or listed by time) lack those indexes.
+      else for (const { field, schema } of LATER_INDEXES) await client.createPayloadIndex(collection, { field_name: field, field_schema: schema, wait: true });
       await QdrantMemoryStore.checkVectors(client, collection, embedder);
       return new QdrantMemoryStore(client, collection, embedder);
     } catch (err) {
@@ -208,6 +213,20 @@ export class QdrantMemoryStore implements MemoryStore {
 
   markLessonsHelped(ids: string[]): Promise<void> {
     return this.run('markLessonsHelped', () => this.lessons.markHelped(ids));
+  }
+
+  async list(query?: ListQuery): Promise<MemoryRecord[]> {
+    const q = validateListQuery(query);
+    return this.run('list', async () => {
+      const { points } = await this.client.scroll(this.collection, {
+        filter: q.since === undefined ? undefined : { must: [{ key: 'createdAt', range: { gte: q.since } }] },
+        order_by: { key: 'createdAt', direction: 'desc' },
+        limit: q.limit,
+        with_payload: true,
+        with_vector: false,
+      });
+      return points.map((p) => this.decode(p.payload, p.id));
+    });
   }
 
   /** The REST client holds no connection that needs closing; later calls are refused. */

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { PantheonError } from '../errors';
-import type { MemoryRecord, RecallQuery } from './types';
+import type { ListQuery, MemoryRecord, RecallQuery } from './types';
 
 const LIMIT_MAX = 100;
 
@@ -26,6 +26,7 @@ export const memoryRecordSchema = z.object({
   iterations: z.number().int().nonnegative().optional(),
   tokens: z.number().int().nonnegative().optional(),
   durationMs: z.number().nonnegative().optional(),
+  kind: z.string().min(1).max(80).optional(),
 });
 
 const recallQuerySchema = z.object({
@@ -36,6 +37,20 @@ const recallQuerySchema = z.object({
   offline: z.boolean().optional(),
   minScore: z.number().min(-1).max(1).default(0),
 });
+
+const listQuerySchema = z.object({
+  since: z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO date-time').optional(),
+  limit: z.number().int().min(1).max(100_000).default(10_000),
+});
+
+export type NormalisedListQuery = z.output<typeof listQuerySchema>;
+
+export function validateListQuery(query: ListQuery = {}): NormalisedListQuery {
+  const parsed = listQuerySchema.safeParse(query);
+  if (!parsed.success) throw PantheonError.of('invalid_input', `invalid list query: ${z.prettifyError(parsed.error)}`);
+  // One form, so a string comparison (SQLite) and a datetime range (Qdrant) agree.
+  return { ...parsed.data, ...(parsed.data.since !== undefined && { since: new Date(parsed.data.since).toISOString() }) };
+}
 
 export type NormalisedRecallQuery = z.output<typeof recallQuerySchema>;
 

@@ -11,8 +11,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { PantheonError, isPantheonError } from '../errors';
-import { decodeStoredRecord, embeddingText, validateRecallQuery, validateRecord } from './record';
-import type { Embedder, MemoryHit, MemoryRecord, MemoryStore, RecallQuery } from './types';
+import { decodeStoredRecord, embeddingText, validateListQuery, validateRecallQuery, validateRecord } from './record';
+import type { Embedder, ListQuery, MemoryHit, MemoryRecord, MemoryStore, RecallQuery } from './types';
 import type { Lesson, LessonEvidence, LessonHit, LessonInput, LessonMerge, LessonQuery, LessonStatus, LessonWrite, LessonWriteOptions } from './lesson-types';
 import { LESSON_SCHEMA, SqliteLessons } from './sqlite-lessons';
 import { blobToVector, norm, vectorToBlob } from './vector';
@@ -43,6 +43,7 @@ interface Row {
   iterations?: number | null;
   tokens?: number | null;
   duration_ms?: number | null;
+  kind?: string | null;
 }
 
 /** The outcome's optional facts: columns added to older files by migrate(), NULL when absent. */
@@ -53,6 +54,7 @@ const OUTCOME_COLUMNS = [
   { column: 'iterations', type: 'INTEGER', field: 'iterations' },
   { column: 'tokens', type: 'INTEGER', field: 'tokens' },
   { column: 'duration_ms', type: 'REAL', field: 'durationMs' },
+  { column: 'kind', type: 'TEXT', field: 'kind' },
 ] as const;
 
 const SCHEMA = `
@@ -85,6 +87,8 @@ function migrate(db: Database.Database): void {
   for (const { column, type } of OUTCOME_COLUMNS) {
     if (!columns.some((c) => c.name === column)) db.exec(`ALTER TABLE memories ADD COLUMN ${column} ${type}`);
   }
+  // Task history (`pantheon history stats` reads by time).
+  db.exec('CREATE INDEX IF NOT EXISTS memories_created_at ON memories (created_at)');
 }
 
 /** Turns driver errors (busy, disk full, corrupt file) into the taxonomy; ours pass through. */
@@ -284,6 +288,19 @@ export class SqliteMemoryStore implements MemoryStore {
 
   async markLessonsHelped(ids: string[]): Promise<void> {
     return this.run('markLessonsHelped', () => this.lessons.markHelped(ids));
+  }
+
+  async list(query?: ListQuery): Promise<MemoryRecord[]> {
+    const q = validateListQuery(query);
+    return this.run('list', () => {
+      // ISO-8601 strings in one form (UTC, milliseconds) sort as their instants do.
+      const rows = (
+        q.since === undefined
+          ? this.db.prepare('SELECT * FROM memories ORDER BY created_at DESC, rowid DESC LIMIT ?').all(q.limit)
+          : this.db.prepare('SELECT * FROM memories WHERE created_at >= ? ORDER BY created_at DESC, rowid DESC LIMIT ?').all(q.since, q.limit)
+      ) as Row[];
+      return rows.map((r) => this.decode(r));
+    });
   }
 
   async close(): Promise<void> {

@@ -35,9 +35,12 @@ export interface MemoryRecord {
   /** The routing policy version that routed it; absent until routing is versioned. */
   policyVersion?: string;
   iterations?: number;
+  /** Tokens the task spent in all. */
   tokens?: number;
-  /** Workflow time from the task's start to the write. */
+  /** From the task's start to its end, in milliseconds (workflow time). */
   durationMs?: number;
+  /** The task's kind, read off its specialist (src/routing/kinds.ts), for `pantheon history stats --by kind`. */
+  kind?: string;
 }
 
 /** A recalled record with its cosine similarity to the query, in [-1, 1]. */
@@ -61,6 +64,13 @@ export interface RecallQuery {
   minScore?: number;
 }
 
+export interface ListQuery {
+  /** ISO-8601 time; records created before it are left out. */
+  since?: string;
+  /** Most records to return; default 10,000, at most 100,000. */
+  limit?: number;
+}
+
 /** Every store keeps lessons too (src/memory/lesson-types.ts). */
 export interface MemoryStore extends LessonStore {
   /** Idempotent: returns `{ stored: false }` when a record with this id already exists. */
@@ -69,6 +79,8 @@ export interface MemoryStore extends LessonStore {
   /** Most similar records first; never more than `limit`. */
   recall(query: RecallQuery): Promise<MemoryHit[]>;
   count(filter?: { taskId?: string }): Promise<number>;
+  /** Records created at or after `since`, newest first, at most `limit` (default 10,000): task history. */
+  list(query?: ListQuery): Promise<MemoryRecord[]>;
   close(): Promise<void>;
 }
 

@@ -10,6 +10,8 @@ import { createConfiguredLlmClient } from '../llm/providers';
 import { describePlan, effectiveModel, planProviders, type ModelUser, type ProviderPlan } from '../llm/provider-modes';
 import { scopeMemoryToMode } from '../memory/mode-scoped';
 import { openMemoryStore } from '../memory/open-store';
+import { openEmbedder } from '../memory/open-embedder';
+import { gateEmbeddingBudget } from '../memory/embedding-budget';
 import { loadRoster, remapRoster, type Roster } from '../specialists/roster';
 import { createLiveRoster } from '../specialists/live-roster';
 import { rosterWarnings } from '../specialists/focus';
@@ -100,9 +102,9 @@ export async function buildWorkerDeps(
     onLedgerError: (err) => logger.error({ error: String(err) }, 'budget ledger settle failed; the reservation will expire at its worst case'),
     tracing,
   });
-  const memory = scopeMemoryToMode(await openMemoryStore(config.memory), plan.offline);
+  const memory = scopeMemoryToMode(await openMemoryStore(config.memory, openEmbedder(config, gateEmbeddingBudget(gate))), plan.offline);
   logger.info(
-    { specialists: roster.specialists.map((s) => s.name), memory: config.memory.kind, llmMode: config.llm.mode, providers: plan.providers, ledger: gate.ledgerId },
+    { specialists: roster.specialists.map((s) => s.name), memory: config.memory.kind, embedder: config.embedding.kind, llmMode: config.llm.mode, providers: plan.providers, ledger: gate.ledgerId },
     'worker dependencies ready',
   );
   return {

@@ -3,6 +3,8 @@ import type { DataConverter } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
 import { createActivities, type ActivityDeps } from '../activities';
 import { createSweeperActivities } from '../activities/sweeper';
+import { createBackfillActivities } from '../activities/backfill-memory';
+import { createStoreMemory } from '../activities/store-memory';
 import { createGodActivities } from '../activities/god';
 import { createGodWatchdogActivities } from '../activities/ensure-god';
 import { createRunwayActivities, type RunwayDeps } from '../activities/runway';
@@ -29,7 +31,7 @@ export interface TaskWorkerOptions {
 /** The path the workflow bundler starts from: the one export file of all workflows. */
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 
-/** A worker for Pantheon's workflows (agentTask, the stale-task sweeper) and their activities. */
+/** A worker for Pantheon's workflows (agentTask, the stale-task sweeper, the memory backfill) and their activities. */
 export function createTaskWorker(options: TaskWorkerOptions): Promise<Worker> {
   return Worker.create({
     connection: options.connection,
@@ -38,6 +40,7 @@ export function createTaskWorker(options: TaskWorkerOptions): Promise<Worker> {
     activities: {
       ...createActivities(options.deps),
       ...createSweeperActivities({ client: options.client, roster: options.deps.roster, alerter: options.deps.alerter }),
+      ...createBackfillActivities({ client: options.client, storeMemory: createStoreMemory(options.deps) }),
       ...createGodActivities({ ...options.deps, client: options.client }),
       ...createGodWatchdogActivities({ client: options.client }),
       ...createRunwayActivities({ ledger: options.ledger }),

@@ -12,7 +12,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { RouteDecision, RunSpecialistInput, RunSpecialistResult } from '../activities/types';
+import type { RouteDecision, RunSpecialistInput, RunSpecialistResult, StoreMemoryInput } from '../activities/types';
 import type { ChatMessage } from '../llm/types';
 import { describeIssues, TaskInputSchema, UnboundedTaskInputSchema, type RetryOverride, type Task } from '../tasks/task-input';
 import { optionsFor, type PresetActivity } from './activity-options';
@@ -20,7 +20,7 @@ import { flagStaleSignal, requeueSignal, stateQuery, type StaleNotice } from './
 import { describeWait, MAX_BUDGET_WAITS, nextCheckMs, type BudgetWait } from '../budget/waiting';
 import { abandonedRunSpend, budgetWaitOf, describeFailure, failureWarning, retriesExhausted } from './failures';
 import { lineageOf } from '../tasks/lineage';
-import { TaskActiveSince, TaskCostUsd, TaskIterations, TaskPriority, TaskRedriveOf, TaskRootTask, TaskSpecialist, TaskStale, TaskStatus, TaskTokens } from './search-attributes';
+import { TaskActiveSince, TaskCostUsd, TaskIterations, TaskMemoryPending, TaskPriority, TaskRedriveOf, TaskRootTask, TaskSpecialist, TaskStale, TaskStatus, TaskTokens } from './search-attributes';
 import type { FailureRecord, TaskOutcome, TaskState, TaskStatus as Status, TerminalStatus } from './task-state';
 import { finishedReport, reportToOf } from '../tasks/report';
 import { elapsedMs, reportFinished } from './report-finished';
@@ -61,6 +61,10 @@ const LESSONS_PATCH = 'lesson-records';
 
 /** The activities whose failures are a specialist's approach failing, and so teach a lesson. */
 const LESSON_ACTIVITIES = ['runSpecialist', 'compressContext'];
+
+/** A store outage after the work is done defers the task's memory record (PantheonMemoryPending,
+ * an alert) instead of costing the result; its marker is recorded only when a write fails. */
+const MEMORY_PENDING_PATCH = 'memory-never-costs-a-result';
 
 /** Activity options of a run the workflow may abandon: a cancel waits for the activity to stop. */
 const WAIT_FOR_CANCEL = { cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED };
@@ -272,6 +276,8 @@ async function runTask(input: unknown): Promise<TaskOutcome> {
     iterations: state.iteration,
     tokens: state.tokens,
     durationMs: elapsedMs(),
+    // The record's time, even when the backfill writes it later.
+    endedAt: new Date().toISOString(),
   });
 
   /** Runs a call that may be told to wait for budget (route, compress): waits, never fails on it. */
@@ -384,10 +390,44 @@ async function runTask(input: unknown): Promise<TaskOutcome> {
     }
   };
 
+  /**
+   * The store stayed down through storeMemory's retries: the task ends as its work decided, its
+   * record kept in its outcome (memoryPending) and marked by PantheonMemoryPending for
+   * backfillMemory, and an operator alerted. A failed alert never hides the end either.
+   */
+  const deferMemory = async (input: StoreMemoryInput, err: unknown) => {
+    const error = String((err as Error)?.cause ?? err).slice(0, 500);
+    state.memoryPending = { input, error, failedAtMs: Date.now() };
+    upsertSearchAttributes([{ key: TaskMemoryPending, value: true }]);
+    log.error('memory record deferred: the store failed through its retries', { taskId, error });
+    try {
+      await acts.raiseAlert({
+        id: `${taskId}:memory_pending`,
+        kind: 'memory_pending',
+        message: `task ${taskId} ended without its memory record (kept for backfill): ${error}`,
+        details: { taskId, success: input.success, specialist: input.specialist },
+      });
+    } catch (alertErr) {
+      log.error('memory-pending alert failed', { taskId, error: String(alertErr) });
+    }
+  };
+
+  /** What task history reads from the record (`pantheon history`): workflow time, so replay-safe. */
+
+  /** Writes the task's record; when the store fails through the retries, defers it (MEMORY_PENDING_PATCH). */
+  const rememberOrDefer = async (input: StoreMemoryInput) => {
+    try {
+      state.memoryId = (await acts.storeMemory(input)).id;
+    } catch (err) {
+      if (isCancellation(err) || !patched(MEMORY_PENDING_PATCH)) throw err;
+      await deferMemory(input, err);
+    }
+  };
+
   /** Writes a failed task to memory, so the next similar task is warned; never masks the end. */
   const rememberFailure = async (result: string, lessons: string[]) => {
     try {
-      const memory = await acts.storeMemory({
+      await rememberOrDefer({
         taskId,
         specialist: state.specialist ?? 'none',
         task,
@@ -399,7 +439,6 @@ async function runTask(input: unknown): Promise<TaskOutcome> {
         ...outcomeFacts(),
         failureType: state.failures.at(-1)?.type,
       });
-      state.memoryId = memory.id;
     } catch (err) {
       log.error('failure record not stored', { taskId, error: String(err) });
     }
@@ -476,8 +515,7 @@ async function runTask(input: unknown): Promise<TaskOutcome> {
     }
     activity = 'storeMemory';
     publish('storing', 'writing the outcome to memory');
-    const memory = await acts.storeMemory({ taskId, specialist, task, approach: run.lastNote, result: run.result ?? '', success: true, costUsd: state.costUsd, lessons: [], ...outcomeFacts() });
-    state.memoryId = memory.id;
+    await rememberOrDefer({ taskId, specialist, task, approach: run.lastNote, result: run.result ?? '', success: true, costUsd: state.costUsd, lessons: [], ...outcomeFacts() });
     const reassigned = state.specialistsTried.length > 1 ? ` after reassignment from ${state.specialistsTried.slice(0, -1).join(', ')}` : '';
     return end('completed', [`${specialist} finished in ${state.iteration} iterations${reassigned}`]);
   } catch (err) {

@@ -2,6 +2,7 @@
 export { agentTask } from './agent-task';
 export { staleTaskSweeper } from './stale-sweeper';
 export { memoryConsolidation } from './memory-consolidation';
+export { memoryBackfill } from './memory-backfill';
 export { godWatchdog } from './god-watchdog';
 export { stateQuery, flagStaleSignal, requeueSignal } from './agent-task-api';
 export { taskChain } from './task-chain';

@@ -27,7 +27,14 @@ export const TaskRootTask = defineSearchAttributeKey('PantheonRootTask', SearchA
  */
 export const TaskActiveSince = defineSearchAttributeKey('PantheonActiveSince', SearchAttributeType.DATETIME);
 
-export const ALL_SEARCH_ATTRIBUTES = [TaskStatus, TaskSpecialist, TaskPriority, TaskCostUsd, TaskIterations, TaskTokens, TaskStale, TaskRedriveOf, TaskRootTask, TaskActiveSince];
+/**
+ * Set on a task whose memory record could not be written when it ended (the store was down after
+ * its retries): the task ended anyway, its record waits in its outcome's `memoryPending` until
+ * `backfillMemory` writes it (src/activities/backfill-memory.ts).
+ */
+export const TaskMemoryPending = defineSearchAttributeKey('PantheonMemoryPending', SearchAttributeType.BOOL);
+
+export const ALL_SEARCH_ATTRIBUTES = [TaskStatus, TaskSpecialist, TaskPriority, TaskCostUsd, TaskIterations, TaskTokens, TaskStale, TaskRedriveOf, TaskRootTask, TaskActiveSince, TaskMemoryPending];
 
 /** The server-side type names the Temporal CLI and operator service use. */
 export const SEARCH_ATTRIBUTE_CLI_TYPES: Record<SearchAttributeType, string> = {

@@ -1,3 +1,4 @@
+import type { StoreMemoryInput } from '../activities/types';
 import type { Lineage } from '../tasks/lineage';
 
 /** The agentTask workflow's state: what its query answers and what it returns when it ends. */
@@ -54,6 +55,9 @@ export interface TaskState {
   failures: FailureRecord[];
   result?: string;
   memoryId?: string;
+  /** The memory record the task could not write when it ended (the store was down through the
+   * activity's retries): what `backfillMemory` writes later. Search attribute PantheonMemoryPending. */
+  memoryPending?: MemoryPending;
   /** Specialists that ran, in order; more than one means the task was reassigned. */
   specialistsTried: string[];
   /** Set by the stale-task sweeper. */
@@ -84,6 +88,14 @@ export interface TaskState {
   /** What the budget ledger charged the task over its life, asked when it ended; costUsd and
    * tokens are the larger of this and the task's own count. */
   bill?: { usd: number; tokens: number; known: boolean; chargedOutstanding: number };
+}
+
+/** A memory write deferred past the task's end: the store-memory activity's input, and why it failed. */
+export interface MemoryPending {
+  input: StoreMemoryInput;
+  error: string;
+  /** Workflow time of the last failed attempt. */
+  failedAtMs: number;
 }
 
 export type TaskOutcome = TaskState & { status: TerminalStatus };

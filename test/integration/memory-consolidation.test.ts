@@ -69,7 +69,7 @@ describe('the memory consolidation workflow', () => {
 
     // A second run finds nothing left to do.
     const again = (await h.client.workflow.execute('memoryConsolidation', { taskQueue: h.taskQueue, workflowId: `${workflowId}-again`, args: [{}] })) as ConsolidationReport;
-    expect(again).toEqual({ merged: [], contradicted: [], activeAfter: 1 });
+    expect(again).toEqual({ merged: [], contradicted: [], activeAfter: 1, backfill: { found: 0, written: 0, alreadyStored: 0, failed: [] } });
   });
 
   it('keeps the default queue on the plain Schedule id and gives every other queue its own', () => {
@@ -97,7 +97,7 @@ describe('the memory consolidation workflow', () => {
     // The worker serves it: a triggered run completes.
     await handle.trigger();
     const runId = await until('a triggered run', async () => (await handle.describe()).info.recentActions[0]?.action.workflow.workflowId);
-    expect(await h.client.workflow.getHandle(runId).result()).toEqual({ merged: [], contradicted: [], activeAfter: 0 });
+    expect(await h.client.workflow.getHandle(runId).result()).toEqual({ merged: [], contradicted: [], activeAfter: 0, backfill: { found: 0, written: 0, alreadyStored: 0, failed: [] } });
 
     // Another start (PANTHEON_CONSOLIDATE_EVERY=12h) brings the one Schedule in line.
     expect(await ensureConsolidationSchedule(h.client, { taskQueue, every: '12h' })).toBe('updated');

@@ -63,6 +63,11 @@ describe('workflow replay', () => {
         'reassigned-task-with-lesson.json',
         'dead-lettered-task-with-lessons.json',
         'memory-consolidation.json',
+        // The store down when the task ended (the 'memory-never-costs-a-result' patch, recorded only
+        // when a write fails): completed and dead-lettered, each with its record pending; a backfill pass.
+        'completed-task-memory-pending.json',
+        'dead-lettered-task-memory-pending.json',
+        'memory-backfill.json',
       ]),
     );
   });

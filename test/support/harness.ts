@@ -31,6 +31,8 @@ export interface Harness {
   client: Client;
   provider: OfflineProvider;
   memory: MemoryStore;
+  /** The SQLite file behind `memory` (a test can lock it to take the store down for real). */
+  memoryFile: string;
   roster: Roster;
   /** The God id the worker's live roster asks for spawned specialists. */
   godId: string;
@@ -144,6 +146,7 @@ export async function startPantheonWorkers(name: string, connections: HarnessCon
     client,
     provider,
     memory,
+    memoryFile: path.join(dir, 'memory.sqlite'),
     roster,
     godId,
     taskQueue,

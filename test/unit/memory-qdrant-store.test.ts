@@ -3,7 +3,7 @@ import { HashingEmbedder } from '../../src/memory/hashing-embedder';
 import { QdrantMemoryStore, type QdrantApi } from '../../src/memory/qdrant-store';
 import type { MemoryRecord } from '../../src/memory/types';
 import { PANTHEON_MEMORY_NAMESPACE, pointIdFor, uuidV5 } from '../../src/memory/uuid';
-import { cosine } from '../../src/memory/vector';
+import { FakeQdrant } from '../support/fake-qdrant';
 
 const V5 = /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -24,61 +24,6 @@ describe('uuid derivation', () => {
   });
 });
 
-type Point = { id: string | number; vector: number[]; payload: Record<string, unknown> };
-type Cond = { key: string; match: { value: unknown } };
-
-/** Just enough of Qdrant's behaviour to exercise the store's calls. */
-class FakeQdrant {
-  points = new Map<string | number, Point>();
-  collection?: { size: number; distance: string };
-  indexes: string[] = [];
-  createError?: unknown;
-
-  matches(p: Point, filter?: { must?: Cond[] }): boolean {
-    return (filter?.must ?? []).every((c) => p.payload[c.key] === c.match.value);
-  }
-  async collectionExists() {
-    return { exists: this.collection !== undefined };
-  }
-  async createCollection(_name: string, args: { vectors: { size: number; distance: string } }) {
-    if (this.createError) throw this.createError;
-    this.collection = args.vectors;
-    return true;
-  }
-  async getCollection() {
-    return { config: { params: { vectors: this.collection } } };
-  }
-  async createPayloadIndex(_name: string, args: { field_name: string; field_schema: string }) {
-    this.indexes.push(`${args.field_name}:${args.field_schema}`);
-    return { status: 'completed' };
-  }
-  async retrieve(_name: string, args: { ids: (string | number)[]; with_payload?: boolean }) {
-    return args.ids.flatMap((id) => {
-      const p = this.points.get(id);
-      return p ? [{ id, payload: args.with_payload ? p.payload : undefined }] : [];
-    });
-  }
-  async upsert(_name: string, args: { update_mode?: string; points: Point[] }) {
-    for (const p of args.points) {
-      if (args.update_mode === 'insert_only' && this.points.has(p.id)) continue;
-      this.points.set(p.id, p);
-    }
-    return { status: 'completed' };
-  }
-  async query(_name: string, args: { query: number[]; filter?: { must?: Cond[] }; limit: number; score_threshold?: number }) {
-    const points = [...this.points.values()]
-      .filter((p) => this.matches(p, args.filter))
-      .map((p) => ({ id: p.id, version: 1, score: cosine(args.query, p.vector), payload: p.payload }))
-      .filter((p) => args.score_threshold === undefined || p.score >= args.score_threshold)
-      .sort((a, b) => b.score - a.score)
-      .slice(0, args.limit);
-    return { points };
-  }
-  async count(_name: string, args: { filter?: { must?: Cond[] } }) {
-    return { count: [...this.points.values()].filter((p) => this.matches(p, args.filter)).length };
-  }
-}
-
 function record(id: string, overrides: Partial<MemoryRecord> = {}): MemoryRecord {
   return {
     id, taskId: id.split(':')[0], specialist: 'researcher', objective: 'Scrape product prices from the Acme shop',
@@ -96,7 +41,7 @@ describe('QdrantMemoryStore (against a fake client)', () => {
     const fake = new FakeQdrant();
     await open(fake);
     expect(fake.collection).toEqual({ size: 384, distance: 'Cosine' });
-    expect(fake.indexes).toEqual(['specialist:keyword', 'success:bool', 'taskId:keyword', 'offline:bool']);
+    expect(fake.indexes).toEqual(['specialist:keyword', 'success:bool', 'taskId:keyword', 'offline:bool', 'createdAt:datetime']);
   });
 
   it('tolerates a concurrent creator but surfaces other creation errors', async () => {

@@ -262,8 +262,10 @@ describe('wire formats through the official SDKs', () => {
     const health = await http('GET', '/health');
     expect(health.status).toBe(200);
     expect(health.json).toEqual({ ok: true });
-    const missing = await http('POST', '/v1/embeddings', {});
+    const missing = await http('POST', '/v1/images/generations', {});
     expect(missing.status).toBe(404);
+    // Embeddings are served (src/llm/offline/embeddings.ts): a request without a model is refused as invalid.
+    expect((await http('POST', '/v1/embeddings', {})).status).toBe(400);
   });
 });
 

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { ADMIN_PREFIX, handleAdmin, type AdminControls } from './admin';
 import { CallLog, type CallRecord } from './calls';
 import { FaultBook, parseFaultRule, parseFaultRules, type FaultRule } from './faults';
+import { handleEmbeddings } from './embeddings';
 import { BodyTooLarge, readBody, sendJson } from './http';
 import { describeIssues } from './issues';
 import { handleLlm, type LlmDeps } from './llm-handler';
@@ -128,6 +129,7 @@ export async function startOfflineProvider(options: OfflineProviderOptions = {})
     }
     if (method === 'POST' && path === '/v1/chat/completions') return handleLlm(req, res, openaiWire, body, deps);
     if (method === 'POST' && path === '/v1/messages') return handleLlm(req, res, anthropicWire, body, deps);
+    if (method === 'POST' && path === '/v1/embeddings') return handleEmbeddings(req, res, body);
     const wire = path.includes('/chat/') ? openaiWire : anthropicWire;
     const error = wire.error('not_found', 'req_offline_404', { message: `Unknown request URL: ${method} ${path}` });
     sendJson(res, error.status, error.body, error.headers);

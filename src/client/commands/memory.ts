@@ -1,0 +1,77 @@
+import { parseArgs } from 'node:util';
+import { WorkflowIdConflictPolicy } from '@temporalio/common';
+import { loadConfig } from '../../config/env';
+import { PantheonError } from '../../errors';
+import type { memoryBackfill } from '../../workflows';
+import { connectClient } from '../connection';
+import { createBudgetGate } from '../../budget/gate';
+import { loadLimits } from '../../budget/load-limits';
+import { gateEmbeddingBudget } from '../../memory/embedding-budget';
+import { openEmbedder } from '../../memory/open-embedder';
+import { reembedSqlite } from '../../memory/reembed-sqlite';
+import type { PantheonConfig } from '../../config/env';
+
+export const MEMORY_USAGE = `pantheon memory backfill [--limit N] [--task-queue Q]   write the records of tasks that ended while the store was down
+pantheon memory reembed                                 rebuild the store's vectors with PANTHEON_EMBEDDER (workers stopped)`;
+
+/** One backfill at a time: a second command joins the pass already running. */
+export const MEMORY_BACKFILL_ID = 'pantheon-memory-backfill';
+
+/**
+ * `pantheon memory backfill`: runs one backfill pass (src/activities/backfill-memory.ts) on a
+ * worker of PANTHEON_TASK_QUEUE, which holds the memory store, and prints what it wrote. Exits 1
+ * when a record still could not be written.
+ */
+export async function memoryCommand(argv: string[]): Promise<void> {
+  const [sub, ...rest] = argv;
+  if (sub === 'reembed') return reembed(rest);
+  if (sub !== 'backfill') throw PantheonError.of('invalid_input', `memory: unknown subcommand "${sub ?? ''}"\n${MEMORY_USAGE}`, { details: { field: 'subcommand' } });
+  const { values } = parseArgs({ args: rest, options: { limit: { type: 'string', default: '500' }, 'task-queue': { type: 'string' } } });
+  const limit = Number(values.limit);
+  if (!Number.isInteger(limit) || limit < 1) throw PantheonError.of('invalid_input', `--limit: expected a positive integer, got "${values.limit}"`, { details: { field: '--limit' } });
+  const config = loadConfig();
+  const { client, close } = await connectClient(config);
+  try {
+    const report = await client.workflow.execute<typeof memoryBackfill>('memoryBackfill', {
+      workflowId: MEMORY_BACKFILL_ID,
+      taskQueue: config.temporal.taskQueue,
+      args: [{ limit, ...(values['task-queue'] ? { taskQueue: values['task-queue'] } : {}) }],
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    });
+    console.log(`pending tasks ${report.found}: ${report.written} written, ${report.alreadyStored} already stored, ${report.failed.length} failed`);
+    for (const f of report.failed) console.log(`  ${f.taskId}: ${f.error}`);
+    if (report.failed.length > 0) throw PantheonError.of('store_unavailable', `${report.failed.length} memory record(s) still not written; run again once the store is back`);
+  } finally {
+    await close();
+  }
+}
+
+/** What a re-embedding run is charged to in the budget ledger (one owner per run). */
+export const REEMBED_OWNER = 'memory-reembed';
+
+/**
+ * `pantheon memory reembed`: the embedded store's vectors rebuilt with the configured embedder
+ * (src/memory/reembed-sqlite.ts). OpenAI embeddings are paid through the budget ledger, charged to
+ * `memory-reembed`, so this needs the Temporal server the ledger runs on; the hashing embedder needs none.
+ */
+async function reembed(argv: string[]): Promise<void> {
+  parseArgs({ args: argv, options: {} });
+  const config = loadConfig();
+  if (config.memory.kind !== 'sqlite') {
+    throw PantheonError.of('invalid_input', 'memory reembed: rebuilds the embedded SQLite store only; for Qdrant, start a new collection with the new embedder', { details: { field: 'PANTHEON_MEMORY' } });
+  }
+  const file = config.memory.file;
+  const run = async (cfg: PantheonConfig, budget?: Parameters<typeof openEmbedder>[1]) => {
+    const report = await reembedSqlite(file, openEmbedder(cfg, budget), (done, total) => process.stderr.write(`\rre-embedded ${done}/${total}`));
+    if (report.embedded > 0) process.stderr.write('\n');
+    console.log(report.from === report.to ? `${file}: already in ${report.to} (${report.records} records)` : `${file}: ${report.records} records re-embedded, ${report.from} → ${report.to}`);
+  };
+  if (config.embedding.kind === 'hashing') return run(config);
+  const { client, close } = await connectClient(config);
+  try {
+    const gate = createBudgetGate({ client, taskQueue: config.temporal.budgetTaskQueue, limits: loadLimits(), ledgerId: config.budget.ledgerId });
+    await run(config, gateEmbeddingBudget(gate, { taskId: REEMBED_OWNER }));
+  } finally {
+    await close();
+  }
+}

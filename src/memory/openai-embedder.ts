@@ -1,0 +1,95 @@
+import type OpenAI from 'openai';
+import { PantheonError, provedUnbilled } from '../errors';
+import { classifyProviderError } from '../llm/provider-errors';
+import { embeddingCostOf, embeddingPriceOf } from '../llm/pricing';
+import { countTokens } from '../llm/tokens';
+import type { Embedder } from './types';
+
+/**
+ * What an embedding call is paid through: the budget ledger (src/memory/embedding-budget.ts), so
+ * embeddings are reserve (worst case) → call → settle (actual) like every other model call.
+ */
+export interface EmbeddingBudget {
+  reserve(call: { model: string; usd: number; tokens: number }): Promise<{ settle(actual: { usd: number; tokens: number }): Promise<void>; release(): Promise<void> }>;
+}
+
+export interface OpenAIEmbedderOptions {
+  /** An openai SDK client (the real API, or the offline provider through its baseURL). */
+  client: Pick<OpenAI, 'embeddings'>;
+  /** A model in prices.json's `embeddings`; default text-embedding-3-small. */
+  model?: string;
+  /** Shortened vectors (the API's `dimensions`); default the model's native size. */
+  dimensions?: number;
+  budget: EmbeddingBudget;
+}
+
+/** Texts per request: the API takes up to 2,048 inputs; smaller batches keep a worst case small. */
+const BATCH = 256;
+
+/**
+ * The worst case a batch can cost. The embedding models count tokens with another encoding than
+ * the o200k one counted here: the reservation holds 1.5 times the count plus 8 per text, and the
+ * settle charges what the API reports.
+ */
+export function worstCaseEmbeddingTokens(texts: string[]): number {
+  return texts.reduce((sum, t) => sum + Math.ceil(1.5 * countTokens(t)) + 8, 0);
+}
+
+/**
+ * OpenAI embeddings through the openai SDK. Its `name` holds the model and size, so a store built
+ * with it refuses any other vector space (and one built with another refuses it).
+ *
+ * @example
+ *   const embedder = new OpenAIEmbedder({ client: new OpenAI(), budget: gateEmbeddingBudget(gate) });
+ *   const store = await SqliteMemoryStore.open({ file, embedder });
+ */
+export class OpenAIEmbedder implements Embedder {
+  readonly name: string;
+  readonly dimensions: number;
+  readonly model: string;
+
+  constructor(private readonly options: OpenAIEmbedderOptions) {
+    this.model = options.model ?? 'text-embedding-3-small';
+    const native = embeddingPriceOf(this.model).dimensions;
+    this.dimensions = options.dimensions ?? native;
+    if (!Number.isInteger(this.dimensions) || this.dimensions < 8 || this.dimensions > native) {
+      throw PantheonError.of('config_invalid', `embedding dimensions must be an integer from 8 to ${native} for ${this.model}, got ${options.dimensions}`);
+    }
+    this.name = `openai-${this.model}-${this.dimensions}`;
+  }
+
+  async embed(texts: string[]): Promise<Float32Array[]> {
+    const out: Float32Array[] = [];
+    for (let i = 0; i < texts.length; i += BATCH) out.push(...(await this.embedBatch(texts.slice(i, i + BATCH))));
+    return out;
+  }
+
+  private async embedBatch(texts: string[]): Promise<Float32Array[]> {
+    if (texts.length === 0) return [];
+    // An empty string is refused by the API; it has no features either way.
+    const input = texts.map((t) => (t.trim() === '' ? ' ' : t));
+    const tokens = worstCaseEmbeddingTokens(input);
+    const reservation = await this.options.budget.reserve({ model: this.model, usd: embeddingCostOf(this.model, tokens), tokens });
+    let response: Awaited<ReturnType<OpenAI['embeddings']['create']>>;
+    try {
+      response = await this.options.client.embeddings.create({ model: this.model, input, ...(this.options.dimensions ? { dimensions: this.dimensions } : {}) });
+    } catch (raw) {
+      const err = classifyProviderError('openai', this.model, raw);
+      // Fail closed, as chat calls do: only a refusal proves nothing was billed.
+      if (provedUnbilled(err)) await reservation.release();
+      else await reservation.settle({ usd: embeddingCostOf(this.model, tokens), tokens });
+      throw err;
+    }
+    const used = response.usage?.prompt_tokens;
+    if (typeof used !== 'number') {
+      await reservation.settle({ usd: embeddingCostOf(this.model, tokens), tokens });
+      throw PantheonError.of('malformed_response', `openai ${this.model}: embeddings answer without usage; charged at its worst case`);
+    }
+    await reservation.settle({ usd: embeddingCostOf(this.model, used), tokens: used });
+    const vectors = [...response.data].sort((a, b) => a.index - b.index).map((d) => Float32Array.from(d.embedding as number[]));
+    if (vectors.length !== texts.length || vectors.some((v) => v.length !== this.dimensions)) {
+      throw PantheonError.of('malformed_response', `openai ${this.model}: expected ${texts.length} vectors of ${this.dimensions} dimensions`);
+    }
+    return vectors;
+  }
+}

@@ -1,0 +1,16 @@
+import { proxyActivities } from '@temporalio/workflow';
+import type { BackfillActivities, BackfillMemoryInput, BackfillMemoryReport } from '../activities/backfill-memory';
+
+const { backfillMemory } = proxyActivities<BackfillActivities>({
+  startToCloseTimeout: '10m',
+  heartbeatTimeout: '1m',
+  retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 3 },
+});
+
+/**
+ * One backfill pass on a worker (which holds the memory store and writes under its provider
+ * mode): `pantheon memory backfill` starts it; the scheduled consolidation can run the activity too.
+ */
+export async function memoryBackfill(input: BackfillMemoryInput = {}): Promise<BackfillMemoryReport> {
+  return backfillMemory(input);
+}

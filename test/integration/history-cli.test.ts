@@ -1,0 +1,96 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { HashingEmbedder } from '../../src/memory/hashing-embedder';
+import { SqliteMemoryStore } from '../../src/memory/sqlite-store';
+import type { MemoryRecord } from '../../src/memory/types';
+import { runCli } from '../support/cli';
+
+/**
+ * `pantheon history` through the real CLI, reading a real SQLite memory file: no Temporal server
+ * is involved, as after retention has dropped the tasks' workflows.
+ */
+const dir = mkdtempSync(join(tmpdir(), 'pantheon-history-'));
+const file = join(dir, 'memory.sqlite');
+const env = { PANTHEON_MEMORY_FILE: file };
+const DAY = 86_400_000;
+const ago = (days: number) => new Date(Date.now() - days * DAY).toISOString();
+
+const rec = (taskId: string, o: Partial<MemoryRecord>): MemoryRecord => ({
+  id: `${taskId}:${o.success ? 'outcome' : 'failure'}`, taskId, specialist: 'DatabaseAgent', objective: 'Add a unique index on users.email in Postgres',
+  approach: 'migration', result: 'index added', success: true, costUsd: 0.002, lessons: [], createdAt: ago(1), ...o,
+});
+
+beforeAll(async () => {
+  const store = await SqliteMemoryStore.open({ file, embedder: new HashingEmbedder() });
+  for (const r of [
+    rec('db-1', { kind: 'database', durationMs: 40_000, tokens: 1_200 }),
+    rec('db-2', { kind: 'database', durationMs: 60_000, tokens: 1_500, costUsd: 0.004, objective: 'Create an index on the orders.status column in Postgres' }),
+    rec('db-3', { kind: 'database', success: false, costUsd: 0.006, result: 'permission denied on schema public', lessons: ['ask for the migration role first'], objective: 'Add an index on orders.created_at in the Postgres database' }),
+    // Written before kind and duration were kept: its kind is read off the specialist.
+    rec('res-1', { specialist: 'ResearchAgent', objective: 'Summarise recent papers on vector search', costUsd: 0.01 }),
+    // Older than a week: out of the default window.
+    rec('db-old', { createdAt: ago(9), costUsd: 5 }),
+  ]) await store.put(r);
+  await store.close();
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('pantheon history', () => {
+  it('stats --by specialist: success rate, cost per success and median time over the last 7 days', async () => {
+    const { code, stdout, stderr } = await runCli(['history', 'stats', '--by', 'specialist', '--since', '7d'], env);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^4 tasks since /);
+    // 3 database tasks, 2 succeeded; $0.012 paid in all over 2 successes; median of 40 s and 60 s.
+    expect(stdout).toMatch(/\nDatabaseAgent +3 +2 +67 % +\$0\.006000 +50\.0 s +\$0\.0120\n/);
+    expect(stdout).toMatch(/\nResearchAgent +1 +1 +100 % +\$0\.0100 +- +\$0\.0100\n/);
+  });
+
+  it('stats --by kind, and a wider window takes in older tasks', async () => {
+    const byKind = await runCli(['history', 'stats', '--by', 'kind'], env);
+    expect(byKind.code).toBe(0);
+    expect(byKind.stdout).toMatch(/\ndatabase +3 /);
+    expect(byKind.stdout).toMatch(/\nresearch +1 /);
+    const month = await runCli(['history', 'stats', '--since', '30d'], env);
+    expect(month.stdout).toMatch(/^5 tasks since /);
+    expect(month.stdout).toMatch(/\nDatabaseAgent +4 +3 /);
+  });
+
+  it('similar: past tasks like the objective, who did them, how they ended and what they cost', async () => {
+    const { code, stdout } = await runCli(['history', 'similar', 'Add an index to the orders table in Postgres', '--limit', '3'], env);
+    expect(code).toBe(0);
+    const heads = stdout.split('\n').filter((l) => /^\d\.\d\d /.test(l));
+    expect(heads).toHaveLength(3);
+    expect(heads.every((l) => l.includes('DatabaseAgent'))).toBe(true);
+    expect(stdout).toMatch(/DatabaseAgent {2}failed {2}\$0\.006000 {2}db-3/);
+    expect(stdout).toContain('failure: permission denied on schema public');
+    expect(stdout).toContain('lessons: ask for the migration role first');
+    expect(stdout).toMatch(/DatabaseAgent {2}completed {2}\$0\.004000 \(1\.0 min, 1500 tokens\) {2}db-2/);
+    const none = await runCli(['history', 'similar', 'Write a haiku about autumn leaves'], env);
+    expect(none.stdout).toBe('no similar past tasks\n');
+  });
+
+  it.each([
+    [['history', 'stats', '--by', 'team'], /--by: expected one of specialist, kind, got "team"/],
+    [['history', 'stats', '--since', '7'], /--since: expected a span such as 12h, 7d or 2w/],
+    [['history', 'stats', '--period', '7d'], /--period/],
+    [['history', 'similar', 'index', '--limit', '0'], /--limit: expected an integer from 1 to 100, got "0"/],
+    [['history', 'similar', 'index', '--min-score', '2'], /--min-score: expected a number from 0 to below 1/],
+    [['history', 'similar'], /objective: give the objective to compare/],
+    [['history', 'recent'], /unknown history subcommand "recent"/],
+  ])('%j fails naming what is wrong, exit 1', async (args, message) => {
+    const { code, stdout, stderr } = await runCli(args, env);
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(message);
+  });
+
+  it('says there is no history yet when the memory file does not exist (and does not create it)', async () => {
+    const missing = join(dir, 'none', 'memory.sqlite');
+    const { code, stdout } = await runCli(['history', 'stats'], { PANTHEON_MEMORY_FILE: missing });
+    expect(code).toBe(0);
+    expect(stdout).toContain(`no task history yet: no memory store at ${missing}`);
+  });
+});

@@ -1,0 +1,152 @@
+import Database from 'better-sqlite3';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createBackfillMemory } from '../../src/activities/backfill-memory';
+import { memoryConsolidation } from '../../src/workflows/memory-consolidation';
+import { createStoreMemory } from '../../src/activities/store-memory';
+import { startTask } from '../../src/client/submit-task';
+import { MEMORY_BACKFILL_ID } from '../../src/client/commands/memory';
+import { closedResult } from '../../src/tasks/closed-outcome';
+import { TaskInputSchema, type TaskInput } from '../../src/tasks/task-input';
+import { TaskMemoryPending } from '../../src/workflows/search-attributes';
+import type { TaskOutcome } from '../../src/workflows/task-state';
+import { runCli } from '../support/cli';
+import { startHarness, testAddress, type Harness } from '../support/harness';
+import { maybeRecordHistory } from '../support/history';
+import { startWebhookReceiver } from '../support/webhook';
+
+/**
+ * Memory never costs a result: the store is taken down for real (another connection holds the
+ * SQLite file's write lock, so every write waits out its busy timeout and fails SQLITE_BUSY), a
+ * task ends as its work decided, marked PantheonMemoryPending with an alert, and its record is
+ * written by the backfill once the lock is gone.
+ */
+let h: Harness;
+let webhook: Awaited<ReturnType<typeof startWebhookReceiver>>;
+
+beforeAll(async () => {
+  webhook = await startWebhookReceiver();
+  h = await startHarness('memory-outage', { alertWebhookUrl: webhook.url });
+});
+
+afterAll(async () => {
+  await h?.stop();
+  await webhook?.close();
+});
+
+const DB_TASK = 'Add a unique index on users.email in the Postgres database';
+let seq = 0;
+const newId = (name: string) => `memout-${name}-${Date.now()}-${++seq}`;
+
+/** Holds the memory file's write lock until released: the worker's store cannot write meanwhile. */
+function lockStore(): { release(): void } {
+  const db = new Database(h.memoryFile);
+  db.exec('BEGIN EXCLUSIVE');
+  return {
+    release() {
+      db.exec('ROLLBACK');
+      db.close();
+    },
+  };
+}
+
+async function run(id: string, input: TaskInput): Promise<TaskOutcome> {
+  return closedResult(await startTask(h.client, h.taskQueue, TaskInputSchema.parse(input), id));
+}
+
+const pendingMark = async (id: string) => (await h.client.workflow.getHandle(id).describe()).typedSearchAttributes.get(TaskMemoryPending);
+
+/** The backfill activity on its own, as a worker would run it, against the suite's dev server. */
+const backfill = () =>
+  new MockActivityEnvironment().run(createBackfillMemory({ client: h.client, storeMemory: createStoreMemory({ memory: h.memory, roster: h.roster }) }), { taskQueue: h.taskQueue });
+
+describe('memory outage', () => {
+  let completedId: string;
+
+  it('completes a task whose store is down, marks it PantheonMemoryPending and alerts; backfill writes its record once the store is back', async () => {
+    completedId = newId('done');
+    const lock = lockStore();
+    let outcome: TaskOutcome;
+    try {
+      // Two bounded attempts (the default is five, backed off): enough to show the retry without a long test.
+      outcome = await run(completedId, { objective: DB_TASK, retry: { storeMemory: { maximumAttempts: 2, initialIntervalMs: 100 } } });
+    } finally {
+      lock.release();
+    }
+    expect(outcome.status).toBe('completed');
+    expect(outcome.result).toBeTruthy();
+    expect(outcome.memoryId).toBeUndefined();
+    expect(outcome.memoryPending).toMatchObject({ input: { taskId: completedId, success: true, result: outcome.result } });
+    expect(outcome.memoryPending!.error).toMatch(/SQLITE_BUSY|database is locked/);
+    expect(await pendingMark(completedId)).toBe(true);
+    expect(webhook.received).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'memory_pending', id: `${completedId}:memory_pending` })]));
+    expect(await h.memory.count({ taskId: completedId })).toBe(0);
+    await maybeRecordHistory(completedId, 'completed-task-memory-pending');
+
+    const first = await backfill();
+    expect(first).toEqual({ found: 1, written: 1, alreadyStored: 0, failed: [] });
+    const record = await h.memory.get(`${completedId}:outcome`);
+    expect(record).toMatchObject({ taskId: completedId, success: true, result: outcome.result, specialist: 'DatabaseAgent', kind: 'database', tokens: outcome.memoryPending!.input.tokens });
+    // Dated when the task ended, not when the backfill wrote it.
+    expect(record!.createdAt).toBe(outcome.memoryPending!.input.endedAt);
+    expect(record!.durationMs).toBeGreaterThan(0);
+    // Idempotent: a second pass finds the same task and writes nothing.
+    expect(await backfill()).toEqual({ found: 1, written: 0, alreadyStored: 1, failed: [] });
+    expect(await h.memory.count({ taskId: completedId })).toBe(1);
+  });
+
+  it('keeps a dead letter\'s record too, and `pantheon memory backfill` writes it on a worker (exit 1 while the store is still down)', async () => {
+    const id = newId('dlq');
+    h.provider.addFault({ kind: 'quota_exhausted', match: { task: id, purpose: 'specialist' }, times: 1 });
+    const lock = lockStore();
+    const env = { TEMPORAL_ADDRESS: testAddress(), PANTHEON_TASK_QUEUE: h.taskQueue };
+    try {
+      const outcome = await run(id, { objective: DB_TASK, retry: { storeMemory: { maximumAttempts: 1 } } });
+      expect(outcome.status).toBe('dead_lettered');
+      expect(outcome.memoryPending).toMatchObject({ input: { taskId: id, success: false } });
+      expect(await pendingMark(id)).toBe(true);
+      expect(webhook.received).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'memory_pending', id: `${id}:memory_pending` })]));
+      await maybeRecordHistory(id, 'dead-lettered-task-memory-pending');
+
+      const stillDown = await runCli(['memory', 'backfill', '--task-queue', h.taskQueue], env);
+      expect(stillDown.code).toBe(1);
+      expect(stillDown.stdout).toContain(`${id}:`);
+      expect(stillDown.stderr).toMatch(/still not written/);
+    } finally {
+      lock.release();
+    }
+    const cli = await runCli(['memory', 'backfill', '--task-queue', h.taskQueue], env);
+    expect(cli.stderr).toBe('');
+    expect(cli.code).toBe(0);
+    expect(cli.stdout).toContain('pending tasks 2: 1 written, 1 already stored, 0 failed');
+    expect(await h.memory.get(`${id}:failure`)).toMatchObject({ taskId: id, success: false });
+    const runs = h.client.workflow.list({ query: `WorkflowId = '${MEMORY_BACKFILL_ID}'` });
+    for await (const info of runs) {
+      if (info.status.name === 'COMPLETED') await maybeRecordHistory(MEMORY_BACKFILL_ID, 'memory-backfill', info.runId);
+      break;
+    }
+  });
+
+  it('the scheduled consolidation backfills a pending record before it looks at lessons', async () => {
+    const id = newId('consolidated');
+    const lock = lockStore();
+    try {
+      const outcome = await run(id, { objective: DB_TASK, retry: { storeMemory: { maximumAttempts: 1 } } });
+      expect(outcome.status).toBe('completed');
+      expect(outcome.memoryPending).toBeDefined();
+    } finally {
+      lock.release();
+    }
+    const report = await h.client.workflow.execute(memoryConsolidation, { taskQueue: h.taskQueue, workflowId: `${id}-consolidation`, args: [{ taskQueue: h.taskQueue }] });
+    expect(report.backfill).toMatchObject({ written: 1, failed: [] });
+    expect(await h.memory.get(`${id}:outcome`)).toMatchObject({ taskId: id, success: true });
+  });
+
+  it('names a bad flag and exits 1', async () => {
+    const bad = await runCli(['memory', 'backfill', '--limit', '0'], { TEMPORAL_ADDRESS: testAddress() });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/--limit: expected a positive integer/);
+    const unknown = await runCli(['memory', 'wipe'], { TEMPORAL_ADDRESS: testAddress() });
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/memory: unknown subcommand "wipe"/);
+  });
+});

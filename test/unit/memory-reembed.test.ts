@@ -1,0 +1,57 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PantheonError } from '../../src/errors';
+import { HashingEmbedder } from '../../src/memory/hashing-embedder';
+import { reembedSqlite } from '../../src/memory/reembed-sqlite';
+import { SqliteMemoryStore } from '../../src/memory/sqlite-store';
+import type { Embedder } from '../../src/memory/types';
+import { contractRecord } from '../support/memory-contract';
+
+const dir = mkdtempSync(join(tmpdir(), 'pantheon-reembed-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The real hashing embedder in another space (64 dimensions), whose provider goes down after `okCalls` calls. */
+function failingAfter(okCalls: number): Embedder & { texts: number } {
+  const inner = new HashingEmbedder({ dimensions: 64 });
+  let calls = 0;
+  return {
+    name: inner.name,
+    dimensions: 64,
+    texts: 0,
+    async embed(texts) {
+      if (++calls > okCalls) throw PantheonError.of('provider_unavailable', 'embeddings provider down');
+      this.texts += texts.length;
+      return inner.embed(texts);
+    },
+  };
+}
+
+describe('reembedSqlite', () => {
+  it('keeps the old space whole when interrupted, and resumes without embedding a record twice', async () => {
+    const file = join(dir, 'm.sqlite');
+    const store = await SqliteMemoryStore.open({ file, embedder: new HashingEmbedder() });
+    for (let i = 0; i < 300; i++) await store.put(contractRecord(`t${i}:outcome`, { objective: `Task number ${i} about index ${i % 7}` }));
+    await store.close();
+
+    // Batches of 128: the first is kept, the second call fails.
+    const broken = failingAfter(1);
+    expect(((await reembedSqlite(file, broken).catch((e: unknown) => e)) as PantheonError).type).toBe('provider_unavailable');
+    const old = await SqliteMemoryStore.open({ file, embedder: new HashingEmbedder() });
+    expect(await old.count()).toBe(300);
+    expect((await old.recall({ text: 'Task number 5 about index 5', limit: 1 }))[0].record.id).toBe('t5:outcome');
+    await old.close();
+
+    const resumed = failingAfter(100);
+    expect(await reembedSqlite(file, resumed)).toEqual({ records: 300, embedded: 300 - 128, from: 'hashing-fnv1a-uni-bi-v1/384', to: 'hashing-fnv1a-uni-bi-v1/64' });
+    expect(resumed.texts).toBe(300 - 128);
+    const moved = await SqliteMemoryStore.open({ file, embedder: new HashingEmbedder({ dimensions: 64 }) });
+    expect((await moved.recall({ text: 'Task number 5 about index 5', limit: 1 }))[0].record.id).toBe('t5:outcome');
+    await moved.close();
+    await expect(SqliteMemoryStore.open({ file, embedder: new HashingEmbedder() })).rejects.toMatchObject({ type: 'config_invalid' });
+  });
+
+  it('refuses a file that does not exist', async () => {
+    await expect(reembedSqlite(join(dir, 'none.sqlite'), new HashingEmbedder())).rejects.toMatchObject({ type: 'invalid_input' });
+  });
+});
