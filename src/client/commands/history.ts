@@ -10,7 +10,7 @@ import { stripControl } from '../../tasks/control-chars';
 import { formatUsd } from '../format';
 
 export const HISTORY_USAGE = `pantheon history similar "<objective>" [--limit N] [--min-score S]   similar past tasks: who did them, how they ended, what they cost
-pantheon history stats [--by specialist|kind] [--since 7d]        success rate, cost per success and duration, from memory`;
+pantheon history stats [--by specialist|kind] [--since 7d] [--limit N]   success rate, cost per success and duration, from memory`;
 
 const invalid = (field: string, message: string) => PantheonError.of('invalid_input', `${field}: ${message}`, { details: { field } });
 
