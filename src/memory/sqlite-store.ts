@@ -6,14 +6,22 @@
  * Recall is exact: every vector is held in an in-memory index (src/memory/vector-index.ts), loaded
  * in slices when the store opens and caught up by rowid before each recall and after each put, so
  * records other processes wrote are found too. Only the best rows are read back from SQLite.
+ *
+ * A hybrid recall (`hybrid: true`) also asks an FTS5 table of the records' terms (src/memory/fts.ts)
+ * and ranks the union of the best vector and keyword candidates by their fused relevance
+ * (src/memory/hybrid-rank.ts). The FTS row is written in the put's transaction; a file from before
+ * FTS is backfilled when opened, and rows written by an older worker are added as the index
+ * catches up with them.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { PantheonError, isPantheonError } from '../errors';
-import { decodeStoredRecord, embeddingText, validateRecallQuery, validateRecord } from './record';
+import { FtsIndex, keywordCoverage, termsOf } from './fts';
+import { rankHybrid, type HybridCandidate } from './hybrid-rank';
+import { decodeStoredRecord, embeddingText, validateRecallQuery, validateRecord, type NormalisedRecallQuery } from './record';
 import type { Embedder, MemoryHit, MemoryRecord, MemoryStore, RecallQuery } from './types';
-import { blobToVector, norm, vectorToBlob } from './vector';
+import { blobToVector, cosine, norm, vectorToBlob } from './vector';
 import { VectorIndex } from './vector-index';
 
 export interface SqliteMemoryStoreOptions {
@@ -82,6 +90,9 @@ const OPEN_ATTEMPTS = 10;
 /** Rows read into the index per slice: a slice takes a few milliseconds, so the event loop never stalls long. */
 const INDEX_SLICE = 1_000;
 
+/** Candidates a hybrid recall takes from each side (vector, keyword) before fusing them. */
+const HYBRID_CANDIDATES = 50;
+
 interface IndexRow {
   rowid: number;
   id: string;
@@ -90,6 +101,7 @@ interface IndexRow {
   offline: number | null;
   created_at: string;
   vector: Buffer;
+  objective: string;
 }
 
 export class SqliteMemoryStore implements MemoryStore {
@@ -97,6 +109,7 @@ export class SqliteMemoryStore implements MemoryStore {
   private readonly index: VectorIndex;
   /** The highest rowid in the index; rows are only ever appended, so newer rows have higher ids. */
   private indexedRowid = 0;
+  private readonly fts: FtsIndex;
 
   private constructor(
     private readonly db: Database.Database,
@@ -104,6 +117,7 @@ export class SqliteMemoryStore implements MemoryStore {
     private readonly embedder: Embedder,
   ) {
     this.index = new VectorIndex(embedder.dimensions);
+    this.fts = new FtsIndex(db);
   }
 
   /**
@@ -147,6 +161,7 @@ export class SqliteMemoryStore implements MemoryStore {
       conn.transaction(() => {
         conn.exec(SCHEMA);
         migrate(conn);
+        FtsIndex.createSchema(conn);
         const put = conn.prepare('INSERT OR IGNORE INTO memory_meta (key, value) VALUES (?, ?)');
         put.run('embedder_name', embedder.name);
         put.run('embedder_dimensions', String(embedder.dimensions));
@@ -176,17 +191,21 @@ export class SqliteMemoryStore implements MemoryStore {
     const valid = validateRecord(record);
     const vector = await this.embedOne(embeddingText(valid));
     return this.run('put', () => {
-      const info = this.db
-        .prepare(
-          `INSERT OR IGNORE INTO memories
-             (id, task_id, specialist, objective, approach, result, success, cost_usd, lessons, created_at, vector, offline)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          valid.id, valid.taskId, valid.specialist, valid.objective, valid.approach, valid.result,
-          valid.success ? 1 : 0, valid.costUsd, JSON.stringify(valid.lessons), valid.createdAt, vectorToBlob(vector),
-          valid.offline === undefined ? null : valid.offline ? 1 : 0,
-        );
+      const info = this.db.transaction(() => {
+        const inserted = this.db
+          .prepare(
+            `INSERT OR IGNORE INTO memories
+               (id, task_id, specialist, objective, approach, result, success, cost_usd, lessons, created_at, vector, offline)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          )
+          .run(
+            valid.id, valid.taskId, valid.specialist, valid.objective, valid.approach, valid.result,
+            valid.success ? 1 : 0, valid.costUsd, JSON.stringify(valid.lessons), valid.createdAt, vectorToBlob(vector),
+            valid.offline === undefined ? null : valid.offline ? 1 : 0,
+          );
+        if (inserted.changes === 1) this.fts.add(inserted.lastInsertRowid, embeddingText(valid));
+        return inserted;
+      })();
       this.catchUpIndex();
       return { stored: info.changes === 1 };
     });
@@ -206,6 +225,7 @@ export class SqliteMemoryStore implements MemoryStore {
     if (norm(probe) === 0) return [];
     return this.run('recall', () => {
       this.catchUpIndex();
+      if (q.hybrid) return this.recallHybrid(q, probe);
       const ranked = this.index.search(probe, { limit: q.limit, minScore: q.minScore, specialist: q.specialist, success: q.success, offline: q.offline });
       if (ranked.length === 0) return [];
       const rows = this.db.prepare(`SELECT rowid, * FROM memories WHERE rowid IN (${ranked.map(() => '?').join(', ')})`).all(...ranked.map((h) => h.rowid)) as Array<Row & { rowid: number }>;
@@ -234,6 +254,36 @@ export class SqliteMemoryStore implements MemoryStore {
     this.db.close();
   }
 
+  /**
+   * The best vector candidates and the best keyword candidates, each scored on both sides, fused,
+   * floored at `minScore` and cut to `limit`. Filters apply to both sides alike.
+   */
+  private recallHybrid(q: NormalisedRecallQuery, probe: Float32Array): MemoryHit[] {
+    const filter = { specialist: q.specialist, success: q.success, offline: q.offline };
+    const byVector = this.index.search(probe, { ...filter, limit: HYBRID_CANDIDATES, minScore: 0 });
+    const keywords = this.fts.probe(q.text, this.index.size, HYBRID_CANDIDATES);
+    const vectorOf = new Map(byVector.map((h) => [h.rowid, h.score]));
+    const rowids = [...new Set([...vectorOf.keys(), ...keywords.candidates])];
+    if (rowids.length === 0) return [];
+    const rows = this.db.prepare(`SELECT rowid, * FROM memories WHERE rowid IN (${rowids.map(() => '?').join(', ')})`).all(...rowids) as Array<Row & { rowid: number }>;
+    const byRowid = new Map<number, Row & { rowid: number }>();
+    const candidates: HybridCandidate[] = [];
+    for (const row of rows) {
+      if (q.specialist !== undefined && row.specialist !== q.specialist) continue;
+      if (q.success !== undefined && (row.success === 1) !== q.success) continue;
+      if (q.offline !== undefined && (row.offline === null || row.offline === undefined || (row.offline === 1) !== q.offline)) continue;
+      byRowid.set(row.rowid, row);
+      const vector = vectorOf.get(row.rowid) ?? cosine(probe, blobToVector(row.vector));
+      const keyword = keywordCoverage(keywords.terms, new Set(termsOf(embeddingText(row))), keywords.weights);
+      candidates.push({ rowid: row.rowid, vector, keyword, createdAt: row.created_at, id: row.id });
+    }
+    return rankHybrid(candidates, { limit: q.limit, minScore: q.minScore }).map((h) => ({
+      record: this.decode(byRowid.get(h.rowid)!),
+      score: h.score,
+      parts: { vector: h.vector, keyword: h.keyword },
+    }));
+  }
+
   /** Reads the whole file into the index in slices, yielding between them (a big store opens without stalling the worker). */
   private async loadIndex(): Promise<void> {
     while (this.catchUpIndex(INDEX_SLICE) === INDEX_SLICE) await new Promise((r) => setImmediate(r));
@@ -242,8 +292,12 @@ export class SqliteMemoryStore implements MemoryStore {
   /** Adds rows written since the last catch-up (by this process or another); returns how many. */
   private catchUpIndex(limit = Number.MAX_SAFE_INTEGER): number {
     const rows = this.db
-      .prepare('SELECT rowid, id, specialist, success, offline, created_at, vector FROM memories WHERE rowid > ? ORDER BY rowid LIMIT ?')
+      .prepare('SELECT rowid, id, specialist, success, offline, created_at, vector, objective FROM memories WHERE rowid > ? ORDER BY rowid LIMIT ?')
       .all(this.indexedRowid, Math.min(limit, Number.MAX_SAFE_INTEGER)) as IndexRow[];
+    // A put writes its row's FTS entry; a row without one comes from a file made before FTS (the
+    // whole file, once, slice by slice as it is first opened) or from an older worker, and gets it here.
+    const missing = rows.filter((r) => !this.fts.has(r.rowid));
+    if (missing.length > 0) this.db.transaction(() => missing.forEach((r) => this.fts.has(r.rowid) || this.fts.add(r.rowid, embeddingText(r)))).immediate();
     for (const row of rows) {
       const vector = blobToVector(row.vector);
       // Cannot happen under the meta check; never compare across spaces.
