@@ -2,7 +2,7 @@ import { inputLine } from '../compression/pinned';
 import type { CarriedSummary } from '../compression/summary';
 import type { ChatMessage } from '../llm/types';
 import { fitMemoryLines } from '../memory/recall-for-prompt';
-import { DECISIONS_HEADING, SUMMARY_HEADING, TASK_HEADING } from '../specialists/protocol';
+import { DECISIONS_HEADING, MEMORY_HEADING, SUMMARY_HEADING, TASK_HEADING } from '../specialists/protocol';
 import type { Task } from '../tasks/task-input';
 
 /**
@@ -29,7 +29,7 @@ export function taskMessage(task: Task, warnings: readonly string[], summary?: C
   const inputs = Object.entries(task.inputs);
   if (inputs.length) sections.push(`INPUTS\n${inputs.map(([k, v]) => inputLine(k, v)).join('\n')}`);
   if (task.constraints.length) sections.push(`CONSTRAINTS\n${task.constraints.map((c) => `- ${c}`).join('\n')}`);
-  if (memory.length) sections.push(`WARNINGS FROM MEMORY\n${memory.map((w) => `> ${w}`).join('\n')}`);
+  if (memory.length) sections.push(`${MEMORY_HEADING}\n${memory.map((w) => `> ${w}`).join('\n')}`);
   if (summary) sections.push(`${summaryText(summary)}\nContinue from the next step.`);
   return sections.join('\n\n');
 }

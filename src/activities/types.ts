@@ -1,6 +1,7 @@
 import type { BudgetWait } from '../budget/waiting';
 import type { CarriedSummary, ContextSummary } from '../compression/summary';
 import type { ChatMessage } from '../llm/types';
+import type { FailedAttempt } from '../memory/recall-for-prompt';
 import type { Task } from '../tasks/task-input';
 
 /** Payloads between the agentTask workflow and its activities. Plain data: they show in the Web UI. */
@@ -94,6 +95,20 @@ export interface CompressContextResult {
    * specialist's next prompt holds verbatim: all, by construction; checked, so the Web UI shows it. */
   pinnedFacts: number;
   pinnedKept: number;
+}
+
+export interface RecallForRunInput {
+  taskId: string;
+  task: Task;
+  /** The specialist about to run. */
+  specialist: string;
+  /** This task's failed attempts so far, oldest first (empty on the first run). */
+  attempts: FailedAttempt[];
+}
+
+export interface RecallForRunResult {
+  /** Labelled, quoted memory lines, at most 5 and 1,500 characters. Data, not instructions. */
+  warnings: string[];
 }
 
 export interface StoreMemoryInput {

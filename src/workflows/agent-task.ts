@@ -55,6 +55,10 @@ const HISTORY_GUARD_PATCH = 'history-guard';
 /** The bounds on `inputs`; its marker is recorded only when a task fails them. */
 const INPUT_BOUNDS_PATCH = 'bounded-task-inputs';
 
+/** Memory is recalled before every specialist's run (the first and each reassignment), with this
+ * task's failed attempts in it; histories from before replay with the route's warnings only. */
+const RECALL_BEFORE_RUN_PATCH = 'recall-before-run';
+
 /** Activity options of a run the workflow may abandon: a cancel waits for the activity to stop. */
 const WAIT_FOR_CANCEL = { cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED };
 
@@ -69,6 +73,7 @@ function proxies(task: Task) {
     runSpecialist: one('runSpecialist'),
     compressContext: one('compressContext'),
     storeMemory: one('storeMemory'),
+    recallForRun: one('recallForRun'),
     raiseAlert: one('raiseAlert'),
     closeTaskBill: one('closeTaskBill'),
   };
@@ -289,6 +294,22 @@ async function runTask(input: unknown): Promise<TaskOutcome> {
   };
 
   /**
+   * The memory lines for the specialist about to run (RECALL_BEFORE_RUN_PATCH). If memory cannot
+   * answer, the run goes ahead with `fallback` (the route's lines and this task's failures so far).
+   */
+  const recallBeforeRun = async (specialist: string, fallback: string[]): Promise<string[]> => {
+    if (!patched(RECALL_BEFORE_RUN_PATCH)) return fallback;
+    const attempts = state.failures.map(({ specialist: s, activity: a, type, message }) => ({ specialist: s, activity: a, type, message }));
+    try {
+      return (await acts.recallForRun({ taskId, task, specialist, attempts })).warnings;
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      log.warn('memory not recalled before the run; going ahead with the route\'s warnings', { taskId, specialist, error: String(err) });
+      return fallback;
+    }
+  };
+
+  /**
    * Runs the routed specialist; when it fails after all its retries, hands the task to the next
    * candidate with an account of what failed. A requeue by the sweeper restarts the current run.
    */
@@ -304,7 +325,7 @@ async function runTask(input: unknown): Promise<TaskOutcome> {
       if (state.specialistsTried.at(-1) !== specialist) state.specialistsTried.push(specialist);
       try {
         runScope = new CancellationScope();
-        const run = await runScope.run(() => runToEnd(specialist, warnings));
+        const run = await runScope.run(async () => runToEnd(specialist, await recallBeforeRun(specialist, warnings)));
         return { specialist, run };
       } catch (err) {
         if (err instanceof BudgetStop || err instanceof DeadLetter) throw err;

@@ -58,6 +58,11 @@ describe('workflow replay', () => {
         'reset-dead-lettered-task.json',
         // God with addConstraint/removeConstraint updates; a task rejected by a standing constraint.
         'god-constraints.json',
+        // Memory recalled before every specialist's run (the 'recall-before-run' patch): the first
+        // run, a reassignment, and a dead letter after it.
+        'recalled-before-run-task.json',
+        'recalled-at-reassignment-task.json',
+        'dead-lettered-after-recall-task.json',
         'rejected-by-standing-constraint-task.json',
       ]),
     );
