@@ -9,13 +9,14 @@
  * Keyword relevance is an absolute figure, so a floor can be applied to it: the share of the
  * query's information a record contains, each query term weighted by its inverse document
  * frequency (a rare word like an error code or a table name counts much more than "report").
+ * Document frequencies are counted in memory as the store's index reads each row (FTS5's vocab
+ * table counts them by walking a term's whole doclist: 12 ms a query at 100k records).
  */
 import type Database from 'better-sqlite3';
 import { tokenize } from './hashing-embedder';
 
 export const FTS_SCHEMA = `
   CREATE VIRTUAL TABLE IF NOT EXISTS memories_fts USING fts5(terms, tokenize = 'unicode61');
-  CREATE VIRTUAL TABLE IF NOT EXISTS memories_fts_vocab USING fts5vocab(memories_fts, 'row');
 `;
 
 /**
@@ -32,11 +33,6 @@ const RARE_MIN_DF = 200;
 /** The distinct terms of a text, in first-seen order. */
 export function termsOf(text: string): string[] {
   return [...new Set(tokenize(text))];
-}
-
-/** What the FTS row of a record holds. */
-export function ftsText(embeddingText: string): string {
-  return termsOf(embeddingText).join(' ');
 }
 
 /** Robertson–Spärck Jones IDF with the +1 inside the log (never negative), over a smoothed count. */
@@ -71,21 +67,44 @@ export interface KeywordProbe {
 
 export class FtsIndex {
   private readonly insertRow: Database.Statement;
+  private readonly mergeStep: Database.Statement;
   private readonly hasRow: Database.Statement;
+  /** Records holding each term, over the rows {@link count} was given. */
+  private readonly df = new Map<string, number>();
+  private records = 0;
 
   constructor(private readonly db: Database.Database) {
     this.insertRow = db.prepare('INSERT INTO memories_fts (rowid, terms) VALUES (?, ?)');
+    // At most 8 pages written per step (FTS5's 'merge' command).
+    this.mergeStep = db.prepare("INSERT INTO memories_fts (memories_fts, rank) VALUES ('merge', 8)");
+    // A point lookup: FTS5 serves `rowid = ?` directly but scans the whole table for a rowid range.
     this.hasRow = db.prepare('SELECT 1 FROM memories_fts WHERE rowid = ?');
   }
 
-  /** Creates the tables; run inside the store's schema transaction. */
-  static createSchema(db: Database.Database): void {
-    db.exec(FTS_SCHEMA);
+  /** Counts one record's distinct terms into the document frequencies (once per row). */
+  count(terms: readonly string[]): void {
+    this.records += 1;
+    for (const t of terms) this.df.set(t, (this.df.get(t) ?? 0) + 1);
   }
 
-  /** Adds a memory row's terms; call in the transaction that inserted the row. */
-  add(rowid: number | bigint, embeddingText: string): void {
-    this.insertRow.run(rowid, ftsText(embeddingText));
+  /**
+   * Creates the table; run inside the store's schema transaction. FTS5's automatic merging is
+   * switched off: it merges whole levels inside whichever put happens to trigger it (up to 70 ms
+   * at 100k rows, on a worker's event loop). Each put does a bounded step of merging instead
+   * ({@link add}); crisismerge is raised so a forced merge of a level is rare.
+   */
+  static createSchema(db: Database.Database): void {
+    const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'memories_fts'").get() !== undefined;
+    db.exec(FTS_SCHEMA);
+    if (exists) return;
+    db.exec("INSERT INTO memories_fts (memories_fts, rank) VALUES ('automerge', 0)");
+    db.exec("INSERT INTO memories_fts (memories_fts, rank) VALUES ('crisismerge', 64)");
+  }
+
+  /** Adds a memory row's terms, with a small step of merging; call in the transaction that inserted the row. */
+  add(rowid: number | bigint, embeddingText: string, terms = termsOf(embeddingText)): void {
+    this.insertRow.run(rowid, terms.join(' '));
+    this.mergeStep.run();
   }
 
   /** True when the row has its FTS entry. */
@@ -93,17 +112,14 @@ export class FtsIndex {
     return this.hasRow.get(rowid) !== undefined;
   }
 
-  /** Weights for the query's terms and the best keyword candidates among `records` rows. */
-  probe(text: string, records: number, limit: number): KeywordProbe {
+  /** Weights for the query's terms and the best keyword candidates. */
+  probe(text: string, limit: number): KeywordProbe {
     const terms = termsOf(text);
     if (terms.length === 0) return { terms, weights: new Map(), candidates: [] };
-    const dfRows = this.db
-      .prepare(`SELECT term, doc FROM memories_fts_vocab WHERE term IN (${terms.map(() => '?').join(', ')})`)
-      .all(...terms) as { term: string; doc: number }[];
-    const df = new Map(dfRows.map((r) => [r.term, r.doc]));
-    const weights = new Map(terms.map((t) => [t, idf(df.get(t) ?? 0, records)]));
-    const rareMax = Math.max(RARE_MIN_DF, records * RARE_SHARE);
-    const rare = terms.filter((t) => (df.get(t) ?? 0) > 0 && (df.get(t) ?? 0) <= rareMax);
+    const df = (t: string) => this.df.get(t) ?? 0;
+    const weights = new Map(terms.map((t) => [t, idf(df(t), this.records)]));
+    const rareMax = Math.max(RARE_MIN_DF, this.records * RARE_SHARE);
+    const rare = terms.filter((t) => df(t) > 0 && df(t) <= rareMax);
     if (rare.length === 0) return { terms, weights, candidates: [] };
     // Terms are letters and digits only (the tokenizer splits on everything else); quoted anyway.
     const match = rare.map((t) => `"${t.replace(/"/g, '""')}"`).join(' OR ');

@@ -90,8 +90,10 @@ const OPEN_ATTEMPTS = 10;
 /** Rows read into the index per slice: a slice takes a few milliseconds, so the event loop never stalls long. */
 const INDEX_SLICE = 1_000;
 
-/** Candidates a hybrid recall takes from each side (vector, keyword) before fusing them. */
-const HYBRID_CANDIDATES = 50;
+/** Candidates a hybrid recall takes from each side before fusing them: a deeper vector list costs
+ * the index's ranking most of a recall's time at 100k records, for hits that rarely reach the top 5. */
+const VECTOR_CANDIDATES = 20;
+const KEYWORD_CANDIDATES = 30;
 
 interface IndexRow {
   rowid: number;
@@ -260,8 +262,8 @@ export class SqliteMemoryStore implements MemoryStore {
    */
   private recallHybrid(q: NormalisedRecallQuery, probe: Float32Array): MemoryHit[] {
     const filter = { specialist: q.specialist, success: q.success, offline: q.offline };
-    const byVector = this.index.search(probe, { ...filter, limit: HYBRID_CANDIDATES, minScore: 0 });
-    const keywords = this.fts.probe(q.text, this.index.size, HYBRID_CANDIDATES);
+    const byVector = this.index.search(probe, { ...filter, limit: VECTOR_CANDIDATES, minScore: 0 });
+    const keywords = this.fts.probe(q.text, KEYWORD_CANDIDATES);
     const vectorOf = new Map(byVector.map((h) => [h.rowid, h.score]));
     const rowids = [...new Set([...vectorOf.keys(), ...keywords.candidates])];
     if (rowids.length === 0) return [];
@@ -296,8 +298,12 @@ export class SqliteMemoryStore implements MemoryStore {
       .all(this.indexedRowid, Math.min(limit, Number.MAX_SAFE_INTEGER)) as IndexRow[];
     // A put writes its row's FTS entry; a row without one comes from a file made before FTS (the
     // whole file, once, slice by slice as it is first opened) or from an older worker, and gets it here.
-    const missing = rows.filter((r) => !this.fts.has(r.rowid));
-    if (missing.length > 0) this.db.transaction(() => missing.forEach((r) => this.fts.has(r.rowid) || this.fts.add(r.rowid, embeddingText(r)))).immediate();
+    const terms = rows.map((r) => termsOf(embeddingText(r)));
+    if (rows.some((r) => !this.fts.has(r.rowid))) {
+      // Under the write lock, so two processes backfilling the same rows add each once.
+      this.db.transaction(() => rows.forEach((r, i) => this.fts.has(r.rowid) || this.fts.add(r.rowid, embeddingText(r), terms[i]))).immediate();
+    }
+    terms.forEach((t) => this.fts.count(t));
     for (const row of rows) {
       const vector = blobToVector(row.vector);
       // Cannot happen under the meta check; never compare across spaces.
