@@ -107,6 +107,14 @@ export class FtsIndex {
     this.mergeStep.run();
   }
 
+  /** Adds many rows' terms in one transaction (a backfill): one segment, one step of merging. */
+  addMany(rows: readonly { rowid: number; terms: readonly string[] }[]): void {
+    this.db.transaction(() => {
+      for (const r of rows) if (!this.has(r.rowid)) this.insertRow.run(r.rowid, r.terms.join(' '));
+      this.mergeStep.run();
+    }).immediate();
+  }
+
   /** True when the row has its FTS entry. */
   has(rowid: number): boolean {
     return this.hasRow.get(rowid) !== undefined;

@@ -87,8 +87,9 @@ function storeError(action: string, file: string, err: unknown): PantheonError {
 /** How often a busy open is tried before the error reaches the caller. */
 const OPEN_ATTEMPTS = 10;
 
-/** Rows read into the index per slice: a slice takes a few milliseconds, so the event loop never stalls long. */
-const INDEX_SLICE = 1_000;
+/** Rows read into the index per slice: a slice takes a few milliseconds, so the event loop never stalls long.
+ * 500 since each row is also tokenized for keyword statistics (and, in a file from before FTS, indexed). */
+const INDEX_SLICE = 500;
 
 /** Candidates a hybrid recall takes from each side before fusing them: a deeper vector list costs
  * the index's ranking most of a recall's time at 100k records, for hits that rarely reach the top 5. */
@@ -299,10 +300,9 @@ export class SqliteMemoryStore implements MemoryStore {
     // A put writes its row's FTS entry; a row without one comes from a file made before FTS (the
     // whole file, once, slice by slice as it is first opened) or from an older worker, and gets it here.
     const terms = rows.map((r) => termsOf(embeddingText(r)));
-    if (rows.some((r) => !this.fts.has(r.rowid))) {
-      // Under the write lock, so two processes backfilling the same rows add each once.
-      this.db.transaction(() => rows.forEach((r, i) => this.fts.has(r.rowid) || this.fts.add(r.rowid, embeddingText(r), terms[i]))).immediate();
-    }
+    // Checked again under the write lock, so two processes backfilling the same rows add each once.
+    const missing = rows.flatMap((r, i) => (this.fts.has(r.rowid) ? [] : [{ rowid: r.rowid, terms: terms[i] }]));
+    if (missing.length > 0) this.fts.addMany(missing);
     terms.forEach((t) => this.fts.count(t));
     for (const row of rows) {
       const vector = blobToVector(row.vector);
