@@ -5,6 +5,7 @@ import { SqliteMemoryStore } from '../../src/memory/sqlite-store';
 import type { MemoryRecord } from '../../src/memory/types';
 import { taskMessage } from '../../src/activities/prompts';
 import { TaskInputSchema } from '../../src/tasks/task-input';
+import { memoryLines } from '../../src/llm/offline/conversation';
 
 const line = (prefix: string, i: number, length = 100) => `${prefix} line ${i} `.padEnd(length, 'x');
 
@@ -61,5 +62,14 @@ describe('recallForPrompt', () => {
     expect(lines.slice(2).every((l) => l.startsWith(HINT_PREFIX))).toBe(true);
     expect(lines.join('\n')).not.toMatch(/Lisbon/);
     await store.close();
+  });
+});
+
+describe('what the offline provider logs as a prompt’s memory', () => {
+  it('reads back exactly the memory lines the prompt showed, and none from a prompt without them', () => {
+    const task = TaskInputSchema.parse({ objective: 'Add a unique index on users.email in Postgres', context: '- check duplicates first' });
+    const lines = [line(WARNING_PREFIX, 1), line(ATTEMPT_PREFIX, 1)];
+    expect(memoryLines([{ role: 'user', content: taskMessage(task, lines) }])).toEqual(fitMemoryLines(lines));
+    expect(memoryLines([{ role: 'user', content: taskMessage(task, []) }])).toEqual([]);
   });
 });
