@@ -7,6 +7,7 @@ import { countPromptTokens } from '../llm/tokens';
 import { totalTokens } from '../llm/usage';
 import { CompressorAnswer } from '../specialists/protocol';
 import type { ActivityDeps } from './deps';
+import { fitMemoryLines } from '../memory/recall-for-prompt';
 import { heartbeatWhile } from './heartbeat';
 import { COMPRESSOR_PROMPT, specialistMessages, specialistSystemPrompt } from './prompts';
 import type { CompressContextInput, CompressContextResult } from './types';
@@ -47,7 +48,8 @@ export function createCompressContext({ llm, roster, models }: Pick<ActivityDeps
     const summary = summaryOf(parseStructured(answer, CompressorAnswer, 'compressor'), decisions);
     const system = specialistSystemPrompt(specialist.system_prompt);
     const after = specialistMessages(task, warnings, summary, []);
-    const pinned = pinnedFacts(task, warnings, decisions);
+    // The memory lines the prompt shows (at most 5): those are what must survive compression.
+    const pinned = pinnedFacts(task, fitMemoryLines(warnings), decisions);
     const pinnedKept = presentFacts(promptText(system, after), pinned).length;
     const promptTokensBefore = countPromptTokens(system, before);
     const promptTokensAfter = countPromptTokens(system, after);

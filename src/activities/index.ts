@@ -4,6 +4,7 @@ import { createCompressContext } from './compress-context';
 import { createRaiseAlert } from './raise-alert';
 import { createRouteTask } from './route-task';
 import { createRunSpecialist } from './run-specialist';
+import { createRecallForRun } from './recall-for-run';
 import { createStoreMemory } from './store-memory';
 import { createValidateTask } from './validate-task';
 import { createCloseTaskBill } from './close-task-bill';
@@ -29,6 +30,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     validateTask: typed(createValidateTask(deps)),
     routeTask: typed(createRouteTask(deps)),
+    recallForRun: typed(createRecallForRun(deps)),
     runSpecialist: typed(createRunSpecialist(deps)),
     compressContext: typed(createCompressContext(deps)),
     storeMemory: typed(createStoreMemory(deps)),

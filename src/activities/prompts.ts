@@ -1,7 +1,8 @@
 import { inputLine } from '../compression/pinned';
 import type { CarriedSummary } from '../compression/summary';
 import type { ChatMessage } from '../llm/types';
-import { DECISIONS_HEADING, SUMMARY_HEADING, TASK_HEADING } from '../specialists/protocol';
+import { fitMemoryLines } from '../memory/recall-for-prompt';
+import { DECISIONS_HEADING, MEMORY_HEADING, SUMMARY_HEADING, TASK_HEADING } from '../specialists/protocol';
 import type { Task } from '../tasks/task-input';
 
 /**
@@ -19,13 +20,16 @@ export function specialistSystemPrompt(specialistPrompt: string): string {
   return `${specialistPrompt.trim()}\n\n${STEP_PROTOCOL}`;
 }
 
+/** `warnings` are memory lines; whatever a caller passes, at most 5 lines and 1,500 characters of
+ * them are shown (src/memory/recall-for-prompt.ts `fitMemoryLines`). */
 export function taskMessage(task: Task, warnings: readonly string[], summary?: CarriedSummary): string {
+  const memory = fitMemoryLines(warnings);
   const sections = [`${TASK_HEADING}\n${task.objective.trim()}`];
   if (task.context.trim()) sections.push(`CONTEXT\n${task.context.trim()}`);
   const inputs = Object.entries(task.inputs);
   if (inputs.length) sections.push(`INPUTS\n${inputs.map(([k, v]) => inputLine(k, v)).join('\n')}`);
   if (task.constraints.length) sections.push(`CONSTRAINTS\n${task.constraints.map((c) => `- ${c}`).join('\n')}`);
-  if (warnings.length) sections.push(`WARNINGS FROM MEMORY\n${warnings.map((w) => `> ${w}`).join('\n')}`);
+  if (memory.length) sections.push(`${MEMORY_HEADING}\n${memory.map((w) => `> ${w}`).join('\n')}`);
   if (summary) sections.push(`${summaryText(summary)}\nContinue from the next step.`);
   return sections.join('\n\n');
 }

@@ -1,5 +1,5 @@
 import { log } from '@temporalio/activity';
-import { formatWarnings } from '../memory/lessons';
+import { recallForPrompt } from '../memory/recall-for-prompt';
 import type { Roster } from '../specialists/roster';
 import { decideByRules } from '../routing/rules';
 import type { Task } from '../tasks/task-input';
@@ -7,15 +7,13 @@ import type { ActivityDeps } from './deps';
 import { createClassifier } from './classify-task';
 import type { RouteDecision, RouteTaskInput } from './types';
 
-const RECALL_LIMIT = 3;
-const RECALL_MIN_SCORE = 0.25;
-
 /** Every specialist, the chosen one first, then the rules' ranking, then the rest, fallback last. */
 function candidateOrder(roster: Roster, chosen: string, ranked: string[]): string[] {
   const order = [chosen, ...ranked, ...roster.specialists.filter((s) => !s.fallback).map((s) => s.name), roster.fallback.name];
   return [...new Set(order)].filter((name) => roster.get(name));
 }
 
+/** What the keyword rules read; memory is asked by the objective alone (src/memory/record.ts `recallText`). */
 function taskText(task: Task): string {
   return `${task.objective}\n${task.context}`;
 }
@@ -26,8 +24,7 @@ export function createRouteTask(deps: ActivityDeps) {
   const classify = createClassifier(deps);
   return async function routeTask({ taskId, task, spent }: RouteTaskInput): Promise<RouteDecision> {
     await roster.refresh?.();
-    const hits = await memory.recall({ text: taskText(task), limit: RECALL_LIMIT, minScore: RECALL_MIN_SCORE });
-    const warnings = formatWarnings(hits);
+    const { lines: warnings } = await recallForPrompt(memory, task);
     const rules = decideByRules(taskText(task), roster.specialists);
     const ranked = rules.ranking.map((r) => r.specialist);
     const decide = (d: Omit<RouteDecision, 'candidates' | 'warnings' | 'costUsd' | 'tokens'>, costUsd = 0, tokens = 0): RouteDecision => {

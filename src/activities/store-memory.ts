@@ -32,6 +32,10 @@ export function createStoreMemory({ memory, roster }: Pick<ActivityDeps, 'memory
       ...(input.durationMs !== undefined && { durationMs: Math.max(0, Math.round(input.durationMs)) }),
       ...(input.tokens !== undefined && { tokens: input.tokens }),
     });
+    // Only with the record's first write: a retried activity must not count the same help twice.
+    if (stored && input.success && input.lessonsShown?.length) {
+      await memory.markLessonsHelped(input.lessonsShown).catch((err: unknown) => log.warn('lessons not marked helped', { taskId: input.taskId, error: String(err) }));
+    }
     log.info('memory stored', { taskId: input.taskId, id, stored, attempt: Context.current().info.attempt });
     return { id, stored };
   };

@@ -1,6 +1,7 @@
 import type { BudgetWait } from '../budget/waiting';
 import type { CarriedSummary, ContextSummary } from '../compression/summary';
 import type { ChatMessage } from '../llm/types';
+import type { FailedAttempt } from '../memory/recall-for-prompt';
 import type { Task } from '../tasks/task-input';
 
 /** Payloads between the agentTask workflow and its activities. Plain data: they show in the Web UI. */
@@ -98,6 +99,22 @@ export interface CompressContextResult {
   pinnedKept: number;
 }
 
+export interface RecallForRunInput {
+  taskId: string;
+  task: Task;
+  /** The specialist about to run. */
+  specialist: string;
+  /** This task's failed attempts so far, oldest first (empty on the first run). */
+  attempts: FailedAttempt[];
+}
+
+export interface RecallForRunResult {
+  /** Labelled, quoted memory lines, at most 5 and 1,500 characters. Data, not instructions. */
+  warnings: string[];
+  /** The lessons among them (absent from results recorded before lessons were recalled). */
+  lessonIds?: string[];
+}
+
 export interface StoreMemoryInput {
   taskId: string;
   specialist: string;
@@ -118,6 +135,8 @@ export interface StoreMemoryInput {
   durationMs?: number;
   /** When the task ended (workflow time, ISO-8601): the record's time, even when it is written later by the backfill. */
   endedAt?: string;
+  /** Lessons the task was shown: a success marks them helped (once: only when the record is new). */
+  lessonsShown?: string[];
 }
 
 export interface StoreMemoryResult {

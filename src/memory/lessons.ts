@@ -18,13 +18,13 @@ function flatten(text: string): string {
 }
 
 /** A flattened, truncated, JSON-quoted excerpt: quotes inside cannot close the quotation. */
-function quote(text: string, max: number): string {
+export function quote(text: string, max: number): string {
   const flat = flatten(text);
   return JSON.stringify(flat.length > max ? `${flat.slice(0, max - 1)}…` : flat);
 }
 
 /** Specialist names are identifiers; anything else is replaced rather than echoed. */
-function name(specialist: string): string {
+export function name(specialist: string): string {
   return specialist.replace(/[^\w.-]/g, '_').slice(0, 40) || 'unknown';
 }
 

@@ -36,6 +36,7 @@ const recallQuerySchema = z.object({
   success: z.boolean().optional(),
   offline: z.boolean().optional(),
   minScore: z.number().min(-1).max(1).default(0),
+  hybrid: z.boolean().optional(),
 });
 
 const listQuerySchema = z.object({
@@ -86,9 +87,18 @@ export function decodeStoredRecord(value: unknown, where: string): MemoryRecord 
 }
 
 /**
- * The text a record is embedded by. Only the objective: recall asks "have we seen a task like this
- * one?", and the new task's objective is all a caller has when asking.
+ * The text a record is embedded (and keyword-indexed) by. Only the objective: recall asks "have we
+ * seen a task like this one?", and the objective is what every task has and every record keeps.
  */
-export function embeddingText(record: MemoryRecord): string {
+export function embeddingText(record: Pick<MemoryRecord, 'objective'>): string {
   return record.objective;
+}
+
+/**
+ * The text a new task recalls by: the same function as {@link embeddingText}, so query and records
+ * are compared like for like. A task's context is not added: records keep no context, and a long
+ * context would drown the objective's words in the query's vector and dilute its keyword coverage.
+ */
+export function recallText(task: { objective: string }): string {
+  return embeddingText(task);
 }

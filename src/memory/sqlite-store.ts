@@ -6,16 +6,24 @@
  * Recall is exact: every vector is held in an in-memory index (src/memory/vector-index.ts), loaded
  * in slices when the store opens and caught up by rowid before each recall and after each put, so
  * records other processes wrote are found too. Only the best rows are read back from SQLite.
+ *
+ * A hybrid recall (`hybrid: true`) also asks an FTS5 table of the records' terms (src/memory/fts.ts)
+ * and ranks the union of the best vector and keyword candidates by their fused relevance
+ * (src/memory/hybrid-rank.ts). The FTS row is written in the put's transaction; a file from before
+ * FTS is backfilled when opened, and rows written by an older worker are added as the index
+ * catches up with them.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { PantheonError, isPantheonError } from '../errors';
-import { decodeStoredRecord, embeddingText, validateListQuery, validateRecallQuery, validateRecord } from './record';
+import { FtsIndex, keywordCoverage, termsOf } from './fts';
+import { rankHybrid, type HybridCandidate } from './hybrid-rank';
+import { decodeStoredRecord, embeddingText, validateListQuery, validateRecallQuery, validateRecord, type NormalisedRecallQuery } from './record';
 import type { Embedder, ListQuery, MemoryHit, MemoryRecord, MemoryStore, RecallQuery } from './types';
 import type { Lesson, LessonEvidence, LessonHit, LessonInput, LessonMerge, LessonQuery, LessonStatus, LessonWrite, LessonWriteOptions } from './lesson-types';
 import { LESSON_SCHEMA, SqliteLessons } from './sqlite-lessons';
-import { blobToVector, norm, vectorToBlob } from './vector';
+import { blobToVector, cosine, norm, vectorToBlob } from './vector';
 import { VectorIndex } from './vector-index';
 
 export interface SqliteMemoryStoreOptions {
@@ -104,8 +112,14 @@ function storeError(action: string, file: string, err: unknown): PantheonError {
 /** How often a busy open is tried before the error reaches the caller. */
 const OPEN_ATTEMPTS = 10;
 
-/** Rows read into the index per slice: a slice takes a few milliseconds, so the event loop never stalls long. */
-const INDEX_SLICE = 1_000;
+/** Rows read into the index per slice: a slice takes a few milliseconds, so the event loop never stalls long.
+ * 500 since each row is also tokenized for keyword statistics (and, in a file from before FTS, indexed). */
+const INDEX_SLICE = 500;
+
+/** Candidates a hybrid recall takes from each side before fusing them: a deeper vector list costs
+ * the index's ranking most of a recall's time at 100k records, for hits that rarely reach the top 5. */
+const VECTOR_CANDIDATES = 20;
+const KEYWORD_CANDIDATES = 30;
 
 interface IndexRow {
   rowid: number;
@@ -115,6 +129,7 @@ interface IndexRow {
   offline: number | null;
   created_at: string;
   vector: Buffer;
+  objective: string;
 }
 
 export class SqliteMemoryStore implements MemoryStore {
@@ -123,6 +138,7 @@ export class SqliteMemoryStore implements MemoryStore {
   /** The highest rowid in the index; rows are only ever appended, so newer rows have higher ids. */
   private indexedRowid = 0;
   private readonly lessons: SqliteLessons;
+  private readonly fts: FtsIndex;
 
   private constructor(
     private readonly db: Database.Database,
@@ -131,6 +147,7 @@ export class SqliteMemoryStore implements MemoryStore {
   ) {
     this.index = new VectorIndex(embedder.dimensions);
     this.lessons = new SqliteLessons(db, (text) => this.embedOne(text));
+    this.fts = new FtsIndex(db);
   }
 
   /**
@@ -175,6 +192,7 @@ export class SqliteMemoryStore implements MemoryStore {
         conn.exec(SCHEMA);
         migrate(conn);
         conn.exec(LESSON_SCHEMA);
+        FtsIndex.createSchema(conn);
         const put = conn.prepare('INSERT OR IGNORE INTO memory_meta (key, value) VALUES (?, ?)');
         put.run('embedder_name', embedder.name);
         put.run('embedder_dimensions', String(embedder.dimensions));
@@ -204,19 +222,23 @@ export class SqliteMemoryStore implements MemoryStore {
     const valid = validateRecord(record);
     const vector = await this.embedOne(embeddingText(valid));
     return this.run('put', () => {
-      const info = this.db
-        .prepare(
-          `INSERT OR IGNORE INTO memories
-             (id, task_id, specialist, objective, approach, result, success, cost_usd, lessons, created_at, vector, offline,
-              ${OUTCOME_COLUMNS.map((c) => c.column).join(', ')})
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?${', ?'.repeat(OUTCOME_COLUMNS.length)})`,
-        )
-        .run(
-          valid.id, valid.taskId, valid.specialist, valid.objective, valid.approach, valid.result,
-          valid.success ? 1 : 0, valid.costUsd, JSON.stringify(valid.lessons), valid.createdAt, vectorToBlob(vector),
-          valid.offline === undefined ? null : valid.offline ? 1 : 0,
-          ...OUTCOME_COLUMNS.map((c) => valid[c.field] ?? null),
-        );
+      const info = this.db.transaction(() => {
+        const inserted = this.db
+          .prepare(
+            `INSERT OR IGNORE INTO memories
+               (id, task_id, specialist, objective, approach, result, success, cost_usd, lessons, created_at, vector, offline,
+                ${OUTCOME_COLUMNS.map((c) => c.column).join(', ')})
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?${', ?'.repeat(OUTCOME_COLUMNS.length)})`,
+          )
+          .run(
+            valid.id, valid.taskId, valid.specialist, valid.objective, valid.approach, valid.result,
+            valid.success ? 1 : 0, valid.costUsd, JSON.stringify(valid.lessons), valid.createdAt, vectorToBlob(vector),
+            valid.offline === undefined ? null : valid.offline ? 1 : 0,
+            ...OUTCOME_COLUMNS.map((c) => valid[c.field] ?? null),
+          );
+        if (inserted.changes === 1) this.fts.add(inserted.lastInsertRowid, embeddingText(valid));
+        return inserted;
+      })();
       this.catchUpIndex();
       return { stored: info.changes === 1 };
     });
@@ -236,6 +258,7 @@ export class SqliteMemoryStore implements MemoryStore {
     if (norm(probe) === 0) return [];
     return this.run('recall', () => {
       this.catchUpIndex();
+      if (q.hybrid) return this.recallHybrid(q, probe);
       const ranked = this.index.search(probe, { limit: q.limit, minScore: q.minScore, specialist: q.specialist, success: q.success, offline: q.offline });
       if (ranked.length === 0) return [];
       const rows = this.db.prepare(`SELECT rowid, * FROM memories WHERE rowid IN (${ranked.map(() => '?').join(', ')})`).all(...ranked.map((h) => h.rowid)) as Array<Row & { rowid: number }>;
@@ -309,6 +332,36 @@ export class SqliteMemoryStore implements MemoryStore {
     this.db.close();
   }
 
+  /**
+   * The best vector candidates and the best keyword candidates, each scored on both sides, fused,
+   * floored at `minScore` and cut to `limit`. Filters apply to both sides alike.
+   */
+  private recallHybrid(q: NormalisedRecallQuery, probe: Float32Array): MemoryHit[] {
+    const filter = { specialist: q.specialist, success: q.success, offline: q.offline };
+    const byVector = this.index.search(probe, { ...filter, limit: VECTOR_CANDIDATES, minScore: 0 });
+    const keywords = this.fts.probe(q.text, KEYWORD_CANDIDATES);
+    const vectorOf = new Map(byVector.map((h) => [h.rowid, h.score]));
+    const rowids = [...new Set([...vectorOf.keys(), ...keywords.candidates])];
+    if (rowids.length === 0) return [];
+    const rows = this.db.prepare(`SELECT rowid, * FROM memories WHERE rowid IN (${rowids.map(() => '?').join(', ')})`).all(...rowids) as Array<Row & { rowid: number }>;
+    const byRowid = new Map<number, Row & { rowid: number }>();
+    const candidates: HybridCandidate[] = [];
+    for (const row of rows) {
+      if (q.specialist !== undefined && row.specialist !== q.specialist) continue;
+      if (q.success !== undefined && (row.success === 1) !== q.success) continue;
+      if (q.offline !== undefined && (row.offline === null || row.offline === undefined || (row.offline === 1) !== q.offline)) continue;
+      byRowid.set(row.rowid, row);
+      const vector = vectorOf.get(row.rowid) ?? cosine(probe, blobToVector(row.vector));
+      const keyword = keywordCoverage(keywords.terms, new Set(termsOf(embeddingText(row))), keywords.weights);
+      candidates.push({ rowid: row.rowid, vector, keyword, createdAt: row.created_at, id: row.id });
+    }
+    return rankHybrid(candidates, { limit: q.limit, minScore: q.minScore }).map((h) => ({
+      record: this.decode(byRowid.get(h.rowid)!),
+      score: h.score,
+      parts: { vector: h.vector, keyword: h.keyword },
+    }));
+  }
+
   /** Reads the whole file into the index in slices, yielding between them (a big store opens without stalling the worker). */
   private async loadIndex(): Promise<void> {
     while (this.catchUpIndex(INDEX_SLICE) === INDEX_SLICE) await new Promise((r) => setImmediate(r));
@@ -317,8 +370,15 @@ export class SqliteMemoryStore implements MemoryStore {
   /** Adds rows written since the last catch-up (by this process or another); returns how many. */
   private catchUpIndex(limit = Number.MAX_SAFE_INTEGER): number {
     const rows = this.db
-      .prepare('SELECT rowid, id, specialist, success, offline, created_at, vector FROM memories WHERE rowid > ? ORDER BY rowid LIMIT ?')
+      .prepare('SELECT rowid, id, specialist, success, offline, created_at, vector, objective FROM memories WHERE rowid > ? ORDER BY rowid LIMIT ?')
       .all(this.indexedRowid, Math.min(limit, Number.MAX_SAFE_INTEGER)) as IndexRow[];
+    // A put writes its row's FTS entry; a row without one comes from a file made before FTS (the
+    // whole file, once, slice by slice as it is first opened) or from an older worker, and gets it here.
+    const terms = rows.map((r) => termsOf(embeddingText(r)));
+    // Checked again under the write lock, so two processes backfilling the same rows add each once.
+    const missing = rows.flatMap((r, i) => (this.fts.has(r.rowid) ? [] : [{ rowid: r.rowid, terms: terms[i] }]));
+    if (missing.length > 0) this.fts.addMany(missing);
+    terms.forEach((t) => this.fts.count(t));
     for (const row of rows) {
       const vector = blobToVector(row.vector);
       // Cannot happen under the meta check; never compare across spaces.

@@ -46,11 +46,15 @@ export interface MemoryRecord {
 /** A recalled record with its cosine similarity to the query, in [-1, 1]. */
 export interface MemoryHit {
   record: MemoryRecord;
+  /** Cosine similarity; with `hybrid`, the fused relevance in [0, 1] (src/memory/hybrid-rank.ts). */
   score: number;
+  /** With `hybrid` on a store that ranks by keywords too: the two figures that were fused. */
+  parts?: { vector: number; keyword: number };
 }
 
 export interface RecallQuery {
-  /** Usually the new task's objective; compared against past records' objectives. */
+  /** The new task's embedding text (src/memory/record.ts `recallText`): the same text records are
+   * embedded by, so both sides of the comparison are alike. */
   text: string;
   /** Most hits to return; default 5. */
   limit?: number;
@@ -62,6 +66,9 @@ export interface RecallQuery {
   offline?: boolean;
   /** Hits must score strictly above this; default 0. */
   minScore?: number;
+  /** Rank by vector similarity fused with keyword relevance (src/memory/hybrid-rank.ts); `score`
+   * is then the fused relevance. Stores without a keyword index (Qdrant) rank by vector alone. */
+  hybrid?: boolean;
 }
 
 export interface ListQuery {

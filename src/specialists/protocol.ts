@@ -59,3 +59,5 @@ export const TASK_HEADING = 'TASK';
 export const SUMMARY_HEADING = 'PROGRESS SUMMARY';
 /** In a summary, the decisions the specialist declared final, pinned, one per "- " line. */
 export const DECISIONS_HEADING = 'FINAL DECISIONS';
+/** In the first user message, the memory lines (src/memory/recall-for-prompt.ts), one per "> " line. */
+export const MEMORY_HEADING = 'WARNINGS FROM MEMORY';

@@ -15,7 +15,7 @@ const backoff: RetryPolicy = {
   nonRetryableErrorTypes: [...NON_RETRYABLE_TYPES],
 };
 
-export type PresetActivity = RetryableActivity | 'raiseAlert' | 'closeTaskBill' | 'recordLesson';
+export type PresetActivity = RetryableActivity | 'raiseAlert' | 'closeTaskBill' | 'recordLesson' | 'recallForRun';
 
 export const ACTIVITY_OPTIONS: Record<PresetActivity, ActivityOptions> = {
   // Room for God's constraints query and, when the rules are unsure, one cheap model call.
@@ -25,6 +25,9 @@ export const ACTIVITY_OPTIONS: Record<PresetActivity, ActivityOptions> = {
   runSpecialist: { startToCloseTimeout: '30m', heartbeatTimeout: '15s', retry: backoff },
   compressContext: { startToCloseTimeout: '3m', heartbeatTimeout: '15s', retry: backoff },
   storeMemory: { startToCloseTimeout: '30s', retry: backoff },
+  // Memory informs a run but never holds it up for long: a few quick tries, then the run goes
+  // ahead with what routing recalled.
+  recallForRun: { startToCloseTimeout: '30s', retry: { ...backoff, maximumAttempts: 3 } },
   raiseAlert: { startToCloseTimeout: '30s', retry: { ...backoff, maximumAttempts: 3 } },
   closeTaskBill: { startToCloseTimeout: '30s', retry: { ...backoff, maximumAttempts: 3 } },
   // A lesson is worth a few tries, never a task's end or its next specialist's start.

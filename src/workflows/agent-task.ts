@@ -66,6 +66,10 @@ const LESSON_ACTIVITIES = ['runSpecialist', 'compressContext'];
  * an alert) instead of costing the result; its marker is recorded only when a write fails. */
 const MEMORY_PENDING_PATCH = 'memory-never-costs-a-result';
 
+/** Memory is recalled before every specialist's run (the first and each reassignment), with this
+ * task's failed attempts in it; histories from before replay with the route's warnings only. */
+const RECALL_BEFORE_RUN_PATCH = 'recall-before-run';
+
 /** Activity options of a run the workflow may abandon: a cancel waits for the activity to stop. */
 const WAIT_FOR_CANCEL = { cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED };
 
@@ -80,6 +84,7 @@ function proxies(task: Task) {
     runSpecialist: one('runSpecialist'),
     compressContext: one('compressContext'),
     storeMemory: one('storeMemory'),
+    recallForRun: one('recallForRun'),
     raiseAlert: one('raiseAlert'),
     closeTaskBill: one('closeTaskBill'),
     recordLesson: one('recordLesson'),
@@ -270,6 +275,9 @@ async function runTask(input: unknown): Promise<TaskOutcome> {
   };
 
   /** The outcome's facts for its memory record. */
+  /** Lessons memory showed this task's specialists: a success marks them helped (storeMemory). */
+  const lessonsShown = new Set<string>();
+
   const outcomeFacts = () => ({
     routeMethod: state.route?.method,
     policyVersion: state.route?.policyVersion,
@@ -333,6 +341,24 @@ async function runTask(input: unknown): Promise<TaskOutcome> {
   };
 
   /**
+   * The memory lines for the specialist about to run (RECALL_BEFORE_RUN_PATCH). If memory cannot
+   * answer, the run goes ahead with `fallback` (the route's lines and this task's failures so far).
+   */
+  const recallBeforeRun = async (specialist: string, fallback: string[]): Promise<string[]> => {
+    if (!patched(RECALL_BEFORE_RUN_PATCH)) return fallback;
+    const attempts = state.failures.map(({ specialist: s, activity: a, type, message }) => ({ specialist: s, activity: a, type, message }));
+    try {
+      const recalled = await acts.recallForRun({ taskId, task, specialist, attempts });
+      for (const id of recalled.lessonIds ?? []) lessonsShown.add(id);
+      return recalled.warnings;
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      log.warn('memory not recalled before the run; going ahead with the route\'s warnings', { taskId, specialist, error: String(err) });
+      return fallback;
+    }
+  };
+
+  /**
    * Runs the routed specialist; when it fails after all its retries, hands the task to the next
    * candidate with an account of what failed. A requeue by the sweeper restarts the current run.
    */
@@ -348,7 +374,7 @@ async function runTask(input: unknown): Promise<TaskOutcome> {
       if (state.specialistsTried.at(-1) !== specialist) state.specialistsTried.push(specialist);
       try {
         runScope = new CancellationScope();
-        const run = await runScope.run(() => runToEnd(specialist, warnings));
+        const run = await runScope.run(async () => runToEnd(specialist, await recallBeforeRun(specialist, warnings)));
         return { specialist, run };
       } catch (err) {
         if (err instanceof BudgetStop || err instanceof DeadLetter) throw err;
@@ -515,7 +541,7 @@ async function runTask(input: unknown): Promise<TaskOutcome> {
     }
     activity = 'storeMemory';
     publish('storing', 'writing the outcome to memory');
-    await rememberOrDefer({ taskId, specialist, task, approach: run.lastNote, result: run.result ?? '', success: true, costUsd: state.costUsd, lessons: [], ...outcomeFacts() });
+    await rememberOrDefer({ taskId, specialist, task, approach: run.lastNote, result: run.result ?? '', success: true, costUsd: state.costUsd, lessons: [], ...outcomeFacts(), ...(lessonsShown.size && { lessonsShown: [...lessonsShown] }) });
     const reassigned = state.specialistsTried.length > 1 ? ` after reassignment from ${state.specialistsTried.slice(0, -1).join(', ')}` : '';
     return end('completed', [`${specialist} finished in ${state.iteration} iterations${reassigned}`]);
   } catch (err) {

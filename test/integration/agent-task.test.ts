@@ -35,7 +35,7 @@ describe('agentTask on a real Temporal server', () => {
     expect(outcome.result).toMatch(/CREATE|ALTER/);
     expect(outcome.costUsd).toBeGreaterThan(0);
     expect(outcome.iteration).toBeGreaterThanOrEqual(2);
-    expect(await scheduledActivities(h.client, outcome.taskId)).toEqual(['validateTask', 'routeTask', 'runSpecialist', 'storeMemory', 'closeTaskBill']);
+    expect(await scheduledActivities(h.client, outcome.taskId)).toEqual(['validateTask', 'routeTask', 'recallForRun', 'runSpecialist', 'storeMemory', 'closeTaskBill']);
     expect(await h.memory.count({ taskId: outcome.taskId })).toBe(1);
     const specialistCalls = callsFor(outcome.taskId).filter((c) => c.purpose === 'specialist');
     expect(specialistCalls).toHaveLength(outcome.iteration);
@@ -80,6 +80,7 @@ describe('agentTask on a real Temporal server', () => {
     expect(await scheduledActivities(h.client, outcome.taskId)).toEqual([
       'validateTask',
       'routeTask',
+      'recallForRun',
       'runSpecialist',
       'compressContext',
       'runSpecialist',

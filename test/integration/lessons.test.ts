@@ -95,10 +95,15 @@ describe('lessons from reassignments and dead letters', () => {
 
     expect(outcome.status).toBe('completed');
     expect(outcome.specialistsTried[0]).toBe('DatabaseAgent');
-    expect(await scheduledActivities(h.client, id)).toEqual(['validateTask', 'routeTask', 'runSpecialist', 'recordLesson', 'runSpecialist', 'storeMemory', 'closeTaskBill']);
+    expect(await scheduledActivities(h.client, id)).toEqual(['validateTask', 'routeTask', 'recallForRun', 'runSpecialist', 'recordLesson', 'recallForRun', 'runSpecialist', 'storeMemory', 'closeTaskBill']);
     const lessons = await h.memory.listLessons({ specialist: 'DatabaseAgent' });
     expect(lessons).toEqual([expect.objectContaining({ failureType: 'provider_unavailable', evidence: 1, status: 'active', text: expect.stringMatching(/^Avoid what ended in provider_unavailable during runSpecialist: /) })]);
     expect(await h.memory.lessonEvidence(lessons[0].id)).toEqual([expect.objectContaining({ taskId: id, objective: DB_TASK })]);
+    // The next specialist was shown the lesson (quoted, labelled), and its success marked it helped.
+    const next = h.provider.calls().filter((c) => c.task === id && c.purpose === 'specialist' && c.agent !== 'DatabaseAgent');
+    expect(next.length).toBeGreaterThan(0);
+    expect(next[0].memory ?? []).toEqual(expect.arrayContaining([expect.stringMatching(/^\[memory: lesson\] .*Learned from 1 failed task of DatabaseAgent: "Avoid what ended in provider_unavailable/)]));
+    expect(await h.memory.getLesson(lessons[0].id)).toMatchObject({ hits: 1, helped: 1 });
     // The completed outcome keeps its facts; a success has no failure type.
     const record = await h.memory.get(`${id}:outcome`);
     expect(record).toEqual(expect.objectContaining({ success: true, routeMethod: 'rules', specialist: outcome.specialist, iterations: outcome.iteration }));
@@ -114,7 +119,7 @@ describe('lessons from reassignments and dead letters', () => {
     expect(outcome.status).toBe('dead_lettered');
     expect(outcome.specialistsTried).toHaveLength(2);
     // One lesson at the reassignment, the last failure's at the dead letter, before the outcome and the alert.
-    expect(await scheduledActivities(h.client, first)).toEqual(['validateTask', 'routeTask', 'runSpecialist', 'recordLesson', 'runSpecialist', 'recordLesson', 'storeMemory', 'raiseAlert', 'closeTaskBill']);
+    expect(await scheduledActivities(h.client, first)).toEqual(['validateTask', 'routeTask', 'recallForRun', 'runSpecialist', 'recordLesson', 'recallForRun', 'runSpecialist', 'recordLesson', 'storeMemory', 'raiseAlert', 'closeTaskBill']);
     const [a, b] = outcome.specialistsTried;
     // This failure's message (the reassignment test's 503 taught DatabaseAgent another lesson).
     const lessonsOf = async (s: string) => (await h.memory.listLessons({ specialist: s })).filter((l) => l.failureType === 'provider_unavailable' && /\b500\b/.test(l.text));

@@ -58,10 +58,18 @@ describe('workflow replay', () => {
         'reset-dead-lettered-task.json',
         // God with addConstraint/removeConstraint updates; a task rejected by a standing constraint.
         'god-constraints.json',
+        // Memory recalled before every specialist's run (the 'recall-before-run' patch): the first
+        // run, a reassignment, and a dead letter after it.
+        'recalled-before-run-task.json',
+        'recalled-at-reassignment-task.json',
+        'dead-lettered-after-recall-task.json',
         'rejected-by-standing-constraint-task.json',
         // The 'lesson-records' patch: a reassignment's and a dead letter's lessons (recordLesson).
         'reassigned-task-with-lesson.json',
         'dead-lettered-task-with-lessons.json',
+        // The same before memory was recalled before each run (the 'recall-before-run' patch).
+        'reassigned-task-with-lesson-before-recall.json',
+        'dead-lettered-task-with-lessons-before-recall.json',
         'memory-consolidation.json',
         // The store down when the task ended (the 'memory-never-costs-a-result' patch, recorded only
         // when a write fails): completed and dead-lettered, each with its record pending; a backfill pass.

@@ -19,6 +19,8 @@ export interface CallRecord {
   lineage?: { rootTaskId: string; parentTaskId: string | null; spawnDepth: number | null };
   /** The lane header the call carried, as sent (absent: none was sent). */
   lane?: string;
+  /** The memory lines a specialist prompt carried (absent: none), so a test sees what memory reached it. */
+  memory?: string[];
   inputTokens: number;
   outputTokens: number;
   fault?: FaultKind;

@@ -1,5 +1,5 @@
 import type { ChatMessage } from '../types';
-import { TASK_HEADING } from '../../specialists/protocol';
+import { MEMORY_HEADING, TASK_HEADING } from '../../specialists/protocol';
 
 /**
  * Reads a specialist conversation the way the offline provider needs to: which work items the task
@@ -69,6 +69,17 @@ export function outlineTask(messages: readonly ChatMessage[]): TaskOutline | und
     if (outline) return outline;
   }
   return undefined;
+}
+
+/** The memory lines the first user message with a TASK heading carried (its "> " lines under MEMORY_HEADING). */
+export function memoryLines(messages: readonly ChatMessage[]): string[] {
+  for (const message of messages) {
+    if (message.role !== 'user') continue;
+    const lines = message.content.split(/\r?\n/);
+    if (!section(lines, TASK_HEADING)) continue;
+    return (section(lines, MEMORY_HEADING) ?? []).flatMap((line) => (line.startsWith('> ') ? [line.slice(2)] : []));
+  }
+  return [];
 }
 
 export function totalSteps(outline: TaskOutline): number {

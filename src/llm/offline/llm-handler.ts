@@ -5,6 +5,7 @@ import { composeAnswer, composeInvalidAnswer, truncateJson, type AnswerInput } f
 import type { CallLog, CallRecord } from './calls';
 import { DEFAULT_INFLATE_FACTOR, DEFAULT_RETRY_AFTER_SECONDS, DEFAULT_SLOW_DELAY_MS, type FaultBook, type FaultKind } from './faults';
 import { parseJson, sendJson, sendRaw } from './http';
+import { memoryLines } from './conversation';
 import { fitToTokens } from './truncate';
 import { offlineId, type WireErrorKind, type WireFormat, type WireRequest } from './wire';
 
@@ -112,6 +113,8 @@ export async function handleLlm(
   if (!parsed.ok) return reject(parsed.message, parsed.field);
   const request: WireRequest = parsed.request;
   record.model = request.model;
+  const memory = memoryLines(request.messages);
+  if (memory.length > 0) record.memory = memory;
   if (request.stream) return reject('stream: true is not supported by the offline provider', 'stream');
 
   // Faults are decided on arrival, before any latency, so concurrent requests are counted in the
