@@ -12,7 +12,7 @@ import type { RecallForRunInput, RecallForRunResult } from './types';
  */
 export function createRecallForRun({ memory }: Pick<ActivityDeps, 'memory'>) {
   return async function recallForRun(input: RecallForRunInput): Promise<RecallForRunResult> {
-    const { lines: warnings, lessonIds } = await recallForPrompt(memory, input.task, { specialist: input.specialist, attempts: input.attempts });
+    const { lines: warnings, lessonIds } = await recallForPrompt(memory, input.task, { specialist: input.specialist, attempts: input.attempts, countLessonHits: true });
     log.info('memory recalled for a run', { taskId: input.taskId, specialist: input.specialist, lines: warnings.length, lessons: lessonIds.length, attempts: input.attempts.length });
     return { warnings, lessonIds };
   };

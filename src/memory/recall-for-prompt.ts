@@ -106,12 +106,15 @@ function mergeHits(own: MemoryHit[], all: MemoryHit[]): MemoryHit[] {
 export async function recallForPrompt(
   memory: Pick<MemoryStore, 'recall'> & Partial<Pick<MemoryStore, 'recallLessons'>>,
   task: { objective: string },
-  options: { specialist?: string; attempts?: readonly FailedAttempt[] } = {},
+  options: { specialist?: string; attempts?: readonly FailedAttempt[]; countLessonHits?: boolean } = {},
 ): Promise<{ lines: string[]; lessonIds: string[] }> {
   const [own, all, lessons] = await Promise.all([
     options.specialist ? memory.recall(promptRecallQuery(task, { specialist: options.specialist, success: false, limit: 2 })) : Promise.resolve([]),
     memory.recall(promptRecallQuery(task)),
-    memory.recallLessons ? memory.recallLessons({ text: recallText(task), limit: PROMPT_LESSONS, minScore: LESSON_RELEVANCE_FLOOR }) : Promise.resolve([]),
+    // Counting hits writes; a store that cannot write (an outage) must still answer with records.
+    memory.recallLessons
+      ? memory.recallLessons({ text: recallText(task), limit: PROMPT_LESSONS, minScore: LESSON_RELEVANCE_FLOOR, countHits: options.countLessonHits ?? false }).catch(() => [] as LessonHit[])
+      : Promise.resolve([] as LessonHit[]),
   ]);
   const lessonLines = new Map(lessons.map((hit) => [lessonLine(hit), hit.lesson.id]));
   const lines = fitMemoryLines([...(options.attempts ?? []).map(attemptLine), ...lessonLines.keys(), ...formatWarnings(mergeHits(own, all))]);

@@ -55,7 +55,7 @@ describe('Monday to Thursday: a failure becomes another specialist’s warning',
     expect(failed.status).toBe('dead_lettered');
     expect(failed.specialist).toBe('DatabaseAgent');
     expect(await h.memory.count({ taskId: monday })).toBe(1);
-    expect(await scheduledActivities(h.client, monday)).toEqual(['validateTask', 'routeTask', 'recallForRun', 'runSpecialist', 'storeMemory', 'raiseAlert', 'closeTaskBill']);
+    expect(await scheduledActivities(h.client, monday)).toEqual(['validateTask', 'routeTask', 'recallForRun', 'runSpecialist', 'recordLesson', 'storeMemory', 'raiseAlert', 'closeTaskBill']);
     await maybeRecordHistory(monday, 'dead-lettered-after-recall-task');
 
     // Thursday: the same work in other words, given to ResearchAgent.
@@ -98,7 +98,7 @@ describe('Monday to Thursday: a failure becomes another specialist’s warning',
       expect(call.memory?.[0]).toMatch(new RegExp(`^\\${ATTEMPT_PREFIX} DatabaseAgent failed in runSpecialist with invalid_output: ".*"\\. Take a different approach\\.$`));
       withinLimits(call.memory!);
     }
-    expect(await scheduledActivities(h.client, id)).toEqual(['validateTask', 'routeTask', 'recallForRun', 'runSpecialist', 'recallForRun', 'runSpecialist', 'storeMemory', 'closeTaskBill']);
+    expect(await scheduledActivities(h.client, id)).toEqual(['validateTask', 'routeTask', 'recallForRun', 'runSpecialist', 'recordLesson', 'recallForRun', 'runSpecialist', 'storeMemory', 'closeTaskBill']);
     await maybeRecordHistory(id, 'recalled-at-reassignment-task');
   });
 });

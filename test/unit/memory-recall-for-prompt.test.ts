@@ -72,7 +72,7 @@ describe('recallForPrompt', () => {
     }
     await store.recordLesson({ taskId: 'x', specialist: 'ResearchAgent', failureType: 'invalid_output', text: 'Avoid what ended in invalid_output during runSpecialist: "no sources"', objective: 'Plan a team offsite in Lisbon', seenAt: '2026-11-30T10:00:00.000Z' });
     await store.put(rec('own', 'DatabaseAgent', 'Add a NOT NULL column to the big invoices table', false));
-    const { lines, lessonIds } = await recallForPrompt(store, { objective }, { specialist: 'GeneralistAgent', attempts: [{ specialist: 'WriterAgent', activity: 'runSpecialist', type: 'invalid_output', message: 'bad JSON' }] });
+    const { lines, lessonIds } = await recallForPrompt(store, { objective }, { specialist: 'GeneralistAgent', attempts: [{ specialist: 'WriterAgent', activity: 'runSpecialist', type: 'invalid_output', message: 'bad JSON' }], countLessonHits: true });
     expect(lines[0].startsWith(ATTEMPT_PREFIX)).toBe(true);
     expect(lines[1]).toMatch(/^\[memory: lesson\] \(similarity [\d.]+\) Learned from 3 failed tasks of DatabaseAgent: "Avoid what ended in provider_timeout/);
     expect(lines[2]).toMatch(new RegExp(`^\\${WARNING_PREFIX}`));
