@@ -137,7 +137,7 @@ describe('FTS for files from before it', () => {
     // An older worker (no FTS write) adds a row while this store is open: the next recall indexes it.
     const writer = new Database(file);
     const late = 'Rebuild the bloated GIN index on the documents table';
-    writer.prepare(`INSERT INTO memories VALUES ('late:outcome', 'late', 'DatabaseAgent', ?, 'x', 'failed', 0, 0, '[]', '2026-11-02T00:00:00Z', ?, NULL)`).run(late, vectorToBlob(embedder.embedOne(late)));
+    writer.prepare(`INSERT INTO memories (id, task_id, specialist, objective, approach, result, success, cost_usd, lessons, created_at, vector, offline) VALUES ('late:outcome', 'late', 'DatabaseAgent', ?, 'x', 'failed', 0, 0, '[]', '2026-11-02T00:00:00Z', ?, NULL)`).run(late, vectorToBlob(embedder.embedOne(late)));
     writer.close();
     expect((await store.recall(promptRecallQuery({ objective: 'The GIN index on documents is bloated; rebuild it' })))[0].record.id).toBe('late:outcome');
     expect(ftsCount()).toBe(2501);
