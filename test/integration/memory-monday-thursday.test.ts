@@ -1,5 +1,6 @@
 import { startTask } from '../../src/client/submit-task';
-import { ATTEMPT_PREFIX, PROMPT_MEMORY_CHARS, PROMPT_MEMORY_LINES } from '../../src/memory/recall-for-prompt';
+import { ATTEMPT_PREFIX, LESSON_PREFIX, PROMPT_MEMORY_CHARS, PROMPT_MEMORY_LINES } from '../../src/memory/recall-for-prompt';
+import { memoryConsolidation } from '../../src/workflows/memory-consolidation';
 import { WARNING_PREFIX } from '../../src/memory/lessons';
 import { closedResult } from '../../src/tasks/closed-outcome';
 import { TaskInputSchema, type TaskInput } from '../../src/tasks/task-input';
@@ -11,8 +12,9 @@ import { maybeRecordHistory, scheduledActivities } from '../support/history';
  * Lesson 4 of the design: a failed approach on Monday becomes a warning for another agent on
  * Thursday. Real dev server, real SQLite memory, the offline provider through the real SDKs; what
  * reached each prompt is read from the provider's call log (the memory lines it carried).
- * Recall does not weigh a record's age, so the days between are not simulated: the tasks run
- * back to back, and only what memory holds connects them.
+ * Recall does not weigh a record's age, so the days between are not simulated as time; what does
+ * happen between them, the daily consolidation, runs three times (Tuesday to Thursday) on the
+ * worker, and only what memory holds after it connects the two tasks.
  */
 
 let h: Harness;
@@ -58,6 +60,13 @@ describe('Monday to Thursday: a failure becomes another specialist’s warning',
     expect(await scheduledActivities(h.client, monday)).toEqual(['validateTask', 'routeTask', 'recallForRun', 'runSpecialist', 'recordLesson', 'storeMemory', 'raiseAlert', 'closeTaskBill']);
     await maybeRecordHistory(monday, 'dead-lettered-after-recall-task');
 
+    // Tuesday, Wednesday, Thursday: the daily consolidation passes; Monday's lesson stays active.
+    for (const day of ['tue', 'wed', 'thu']) {
+      await h.client.workflow.execute(memoryConsolidation, { taskQueue: h.taskQueue, workflowId: `${monday}-consolidation-${day}`, args: [{ taskQueue: h.taskQueue }] });
+    }
+    const lessons = await h.memory.listLessons({ specialist: 'DatabaseAgent', status: 'active' });
+    expect(lessons).toEqual([expect.objectContaining({ failureType: 'invalid_output', evidence: 1 })]);
+
     // Thursday: the same work in other words, given to ResearchAgent.
     const thursday = taskId('thursday');
     const done = await run(thursday, { objective: 'Put a mandatory status field on the big Postgres invoices table and keep it online', specialist: 'ResearchAgent' });
@@ -70,6 +79,10 @@ describe('Monday to Thursday: a failure becomes another specialist’s warning',
       const warning = (call.memory ?? []).find((l) => l.startsWith(WARNING_PREFIX));
       expect(warning).toMatch(/DatabaseAgent failed at a similar task \("Add a NOT NULL status column to the 200M-row invoices table/);
       expect(warning).toMatch(/invalid_output/);
+      // And the lesson consolidated from it, quoted, before the past failure.
+      const lesson = (call.memory ?? []).findIndex((l) => l.startsWith(LESSON_PREFIX));
+      expect(call.memory![lesson]).toMatch(/Learned from 1 failed task of DatabaseAgent: "Avoid what ended in invalid_output/);
+      expect(lesson).toBeLessThan(call.memory!.indexOf(warning!));
       withinLimits(call.memory!);
     }
     expect(await scheduledActivities(h.client, thursday)).toEqual(['validateTask', 'routeTask', 'recallForRun', 'runSpecialist', 'storeMemory', 'closeTaskBill']);
