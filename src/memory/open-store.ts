@@ -6,14 +6,14 @@ import { SqliteMemoryStore } from './sqlite-store';
 import type { Embedder, MemoryStore } from './types';
 
 export type MemoryStoreConfig =
-  | { kind: 'sqlite'; file: string }
+  | { kind: 'sqlite'; file: string; busyTimeoutMs?: number }
   | { kind: 'qdrant'; url: string; apiKey?: string; collection?: string };
 
 /** Opens the configured store; without an embedder, the offline hashing one (no model, no network). */
 export async function openMemoryStore(config: MemoryStoreConfig, embedder: Embedder = new HashingEmbedder()): Promise<MemoryStore> {
   switch (config.kind) {
     case 'sqlite':
-      return SqliteMemoryStore.open({ file: config.file, embedder });
+      return SqliteMemoryStore.open({ file: config.file, embedder, busyTimeoutMs: config.busyTimeoutMs });
     case 'qdrant':
       return QdrantMemoryStore.open({ url: config.url, apiKey: config.apiKey, collection: config.collection, embedder });
     default: {

@@ -30,6 +30,8 @@ export interface SqliteMemoryStoreOptions {
   /** A file path (parent directories are created) or ':memory:' for a private in-process store. */
   file: string;
   embedder: Embedder;
+  /** How long a write waits for another connection's lock before failing (default 5000 ms). */
+  busyTimeoutMs?: number;
 }
 
 interface Row {
@@ -182,7 +184,7 @@ export class SqliteMemoryStore implements MemoryStore {
       if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
       db = new Database(file);
       // busy_timeout first: switching to WAL itself needs a lock another process may hold.
-      db.pragma('busy_timeout = 5000');
+      db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       const conn = db;

@@ -16,7 +16,7 @@ import { startWebhookReceiver } from '../support/webhook';
 
 /**
  * Memory never costs a result: the store is taken down for real (another connection holds the
- * SQLite file's write lock, so every write waits out its busy timeout and fails SQLITE_BUSY), a
+ * SQLite file's write lock, so every write waits out its busy timeout, shortened here, and fails SQLITE_BUSY), a
  * task ends as its work decided, marked PantheonMemoryPending with an alert, and its record is
  * written by the backfill once the lock is gone.
  */
@@ -25,7 +25,8 @@ let webhook: Awaited<ReturnType<typeof startWebhookReceiver>>;
 
 beforeAll(async () => {
   webhook = await startWebhookReceiver();
-  h = await startHarness('memory-outage', { alertWebhookUrl: webhook.url });
+  // A locked write fails after 300 ms instead of the default 5 s: the same failure, sooner.
+  h = await startHarness('memory-outage', { alertWebhookUrl: webhook.url, memoryBusyTimeoutMs: 300 });
 });
 
 afterAll(async () => {

@@ -85,6 +85,8 @@ export interface HarnessOptions {
   taskQueue?: string;
   /** Wraps the memory the worker's activities use (faults at the store's boundary); `memory` stays the raw store. */
   wrapMemory?: (memory: MemoryStore) => MemoryStore;
+  /** The memory store's wait for another connection's write lock (default 5000 ms): outage tests shorten it. */
+  memoryBusyTimeoutMs?: number;
 }
 
 /** The connections a harness's workers and gate use: the suite's dev server, or a test server. */
@@ -115,7 +117,7 @@ export async function startPantheonWorkers(name: string, connections: HarnessCon
   });
   const godId = options.godId ?? `god-${id}`;
   const roster = createLiveRoster(loadRoster(config.rosterDir), options.spawned ?? godRosterFetcher(client, godId), { ttlMs: options.rosterTtlMs ?? 200 });
-  const memory = await openMemoryStore({ kind: 'sqlite', file: path.join(dir, 'memory.sqlite') });
+  const memory = await openMemoryStore({ kind: 'sqlite', file: path.join(dir, 'memory.sqlite'), busyTimeoutMs: options.memoryBusyTimeoutMs });
   const alerter = createAlerter({ logger: createLogger({ level: 'silent' }), webhookUrl: options.alertWebhookUrl });
   const taskQueue = options.taskQueue ?? `test-${id}`;
   const budgetQueue = `${taskQueue}-budget`;
