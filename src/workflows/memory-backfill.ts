@@ -1,4 +1,4 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { BackfillActivities, BackfillMemoryInput, BackfillMemoryReport } from '../activities/backfill-memory';
 
 const { backfillMemory } = proxyActivities<BackfillActivities>({
@@ -12,5 +12,6 @@ const { backfillMemory } = proxyActivities<BackfillActivities>({
  * mode): `pantheon memory backfill` starts it; the scheduled consolidation can run the activity too.
  */
 export async function memoryBackfill(input: BackfillMemoryInput = {}): Promise<BackfillMemoryReport> {
-  return backfillMemory(input);
+  // The queue this run is on unless told otherwise: a fleet writes its own tasks into its own store.
+  return backfillMemory({ ...input, taskQueue: input.taskQueue ?? workflowInfo().taskQueue });
 }

@@ -1,4 +1,4 @@
-import { log, proxyActivities } from '@temporalio/workflow';
+import { log, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { BackfillActivities, BackfillMemoryReport } from '../activities/backfill-memory';
 import type { ConsolidationReport } from '../memory/lesson-book';
@@ -18,7 +18,8 @@ export interface MemoryConsolidationInput {
   mergeSimilarity?: number;
   /** Objective similarity at which a later success contradicts a lesson; default 0.8. */
   contradictSimilarity?: number;
-  /** Backfill only this task queue's pending records; unset: every task in the namespace. */
+  /** Backfill only this task queue's pending records; default: the queue this run is on (a fleet
+   * writes its own tasks into its own store, never another fleet's). */
   taskQueue?: string;
 }
 
@@ -39,7 +40,7 @@ export async function memoryConsolidation(input: MemoryConsolidationInput = {}):
   // below see them. A backfill that fails (the store still down) does not stop the lessons pass.
   let backfill: BackfillMemoryReport | undefined;
   try {
-    backfill = await backfillMemory(input.taskQueue ? { taskQueue: input.taskQueue } : {});
+    backfill = await backfillMemory({ taskQueue: input.taskQueue ?? workflowInfo().taskQueue });
   } catch (err) {
     log.warn('memory backfill failed; lessons consolidated without it', { error: String(err) });
   }
