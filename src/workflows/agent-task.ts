@@ -274,10 +274,10 @@ async function runTask(input: unknown): Promise<TaskOutcome> {
     }
   };
 
-  /** The outcome's facts for its memory record. */
   /** Lessons memory showed this task's specialists: a success marks them helped (storeMemory). */
   const lessonsShown = new Set<string>();
 
+  /** The outcome's facts for its memory record (task history reads them): workflow time, so replay-safe. */
   const outcomeFacts = () => ({
     routeMethod: state.route?.method,
     policyVersion: state.route?.policyVersion,
@@ -437,8 +437,6 @@ async function runTask(input: unknown): Promise<TaskOutcome> {
       log.error('memory-pending alert failed', { taskId, error: String(alertErr) });
     }
   };
-
-  /** What task history reads from the record (`pantheon history`): workflow time, so replay-safe. */
 
   /** Writes the task's record; when the store fails through the retries, defers it (MEMORY_PENDING_PATCH). */
   const rememberOrDefer = async (input: StoreMemoryInput) => {
