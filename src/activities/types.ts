@@ -2,6 +2,7 @@ import type { BudgetWait } from '../budget/waiting';
 import type { CarriedSummary, ContextSummary } from '../compression/summary';
 import type { ChatMessage } from '../llm/types';
 import type { FailedAttempt } from '../memory/recall-for-prompt';
+import type { MemoryRecord } from '../memory/types';
 import type { Task } from '../tasks/task-input';
 
 /** Payloads between the agentTask workflow and its activities. Plain data: they show in the Web UI. */
@@ -115,7 +116,10 @@ export interface RecallForRunResult {
   lessonIds?: string[];
 }
 
-export interface StoreMemoryInput {
+/** The outcome's facts, as the memory record keeps them (absent from workflows older than them). */
+type OutcomeFacts = Partial<Pick<MemoryRecord, 'failureType' | 'routeMethod' | 'policyVersion' | 'iterations' | 'tokens' | 'durationMs'>>;
+
+export interface StoreMemoryInput extends OutcomeFacts {
   taskId: string;
   specialist: string;
   task: Task;
@@ -124,15 +128,6 @@ export interface StoreMemoryInput {
   success: boolean;
   costUsd: number;
   lessons: string[];
-  /** The outcome's facts (absent from workflows older than them): src/memory/types.ts MemoryRecord. */
-  failureType?: string;
-  routeMethod?: string;
-  policyVersion?: string;
-  iterations?: number;
-  /** Tokens the task spent in all. */
-  tokens?: number;
-  /** From the task's start to its end (workflow time). */
-  durationMs?: number;
   /** When the task ended (workflow time, ISO-8601): the record's time, even when it is written later by the backfill. */
   endedAt?: string;
   /** Lessons the task was shown: a success marks them helped (once: only when the record is new). */
