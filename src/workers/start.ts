@@ -68,14 +68,54 @@ export async function startWorkers(config: PantheonConfig, logger: Logger): Prom
   const traced = await openTracing(config.tracing, 'pantheon-worker', (message) => logger.warn(`tracing: ${message}`));
   const tracing = traced?.tracing;
   if (tracing) logger.info({ endpoint: describeEndpoint(tracing.endpoint), serviceName: tracing.serviceName }, `OpenTelemetry traces to ${describeEndpoint(tracing.endpoint)} as ${tracing.serviceName}`);
-  const target = config.temporal.connection;
   // Where and how, never the key: "api key: set", "tls: on, client cert <path>".
+  const { connection: target } = config.temporal;
   logger.info({ temporal: target.summary }, `connecting to Temporal at ${describeTemporalConnection(target)}`);
+  const opened = new Opened();
+  if (traced) opened.add(() => traced.release());
+  try {
+    return await startOpening(config, logger, providers, tracing, opened);
+  } catch (err) {
+    await opened.closeAll().catch((closeErr: unknown) => logger.warn({ error: String(closeErr) }, 'closing after a failed start failed too'));
+    throw err;
+  }
+}
+
+/**
+ * What start-up has opened so far (client, deps, connection, span exporter): closed newest first,
+ * on `close()` or when a later step of the start fails, so a refused start leaves nothing open.
+ */
+class Opened {
+  private readonly closers: Array<() => Promise<void>> = [];
+
+  add(close: () => Promise<void>): void {
+    this.closers.push(close);
+  }
+
+  /** Runs every closer even when one fails; throws the first failure after all have run. */
+  async closeAll(): Promise<void> {
+    const failures: unknown[] = [];
+    while (this.closers.length > 0) await this.closers.pop()!().catch((err: unknown) => failures.push(err));
+    if (failures.length > 0) throw failures[0];
+  }
+}
+
+async function startOpening(
+  config: PantheonConfig,
+  logger: Logger,
+  providers: ReturnType<typeof prepareProviders>,
+  tracing: Tracing | undefined,
+  opened: Opened,
+): Promise<RunningWorkers> {
+  const target = config.temporal.connection;
   const { client, close: closeClient } = await connectClient(config);
+  opened.add(closeClient);
   const built = await buildWorkerDeps(config, logger, client, providers, tracing);
+  opened.add(() => built.close());
   const connection = await NativeConnection.connect(workerConnectionOptions(target)).catch((err: unknown) => {
     throw unreachable(target, err);
   });
+  opened.add(() => connection.close());
   // This queue's own sweeper: workers of other queues have theirs, and never touch this one.
   const schedule = await ensureSweeperSchedule(client, { taskQueue: config.temporal.taskQueue, ...config.sweeper });
   logger.info({ schedule, scheduleId: sweeperScheduleId(config.temporal.taskQueue), ...config.sweeper }, 'stale-task sweeper schedule ready');
@@ -88,29 +128,23 @@ export async function startWorkers(config: PantheonConfig, logger: Logger): Prom
   const ledgerWorker = await createLedgerWorker({ connection, namespace, taskQueue: budgetTaskQueue, workflowBundle, dataConverter, tracing });
   // The ledger worker runs first: succeeding an ended ledger run reads its state through a worker.
   const ledgerRun = ledgerWorker.run();
+  let worker: Awaited<ReturnType<typeof createTaskWorker>>;
   try {
     await built.gate.ensureLedger();
     await reportLimitsDrift(built, logger);
+    worker = await createTaskWorker({ connection, client, namespace, taskQueue, deps: built.deps, ledger: built.gate, workflowBundle, dataConverter, tracing });
   } catch (err) {
     ledgerWorker.shutdown();
     await ledgerRun;
     throw err;
   }
-  const worker = await createTaskWorker({ connection, client, namespace, taskQueue, deps: built.deps, ledger: built.gate, workflowBundle, dataConverter, tracing });
   logger.info({ address: workerConnectionOptions(target).address, taskQueue }, 'worker running; Ctrl-C to drain and stop');
   return {
     client,
     built,
     running: runWorkersInOrder(worker, ledgerWorker, undefined, ledgerRun),
-    async close() {
-      try {
-        await closeClient();
-        await connection.close();
-        await built.close();
-      } finally {
-        // Last: flushes every span the workers ended, workflow spans included.
-        await traced?.release();
-      }
-    },
+    // Newest first: the connection, the deps, the client, and last the span exporter (it flushes
+    // every span the workers ended, workflow spans included).
+    close: () => opened.closeAll(),
   };
 }
