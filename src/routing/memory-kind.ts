@@ -27,8 +27,10 @@ import { ruleConfidence, RULE_CONFIDENCE_THRESHOLD, type RuleScore } from './rul
 
 /** Hybrid relevance a past task must exceed to count (the prompt's floor, src/memory/recall-for-prompt.ts). */
 export const MEMORY_SIMILARITY_FLOOR = 0.25;
-/** Net successes memory's leader needs before memory names the kind when the rules are unsure. */
-export const MEMORY_MIN_NET = 2;
+/** Net successes memory's leader needs to name the kind when the rules are unsure: one similar
+ * success that no similar failure of the same specialist cancels beats an unsure keyword (on the
+ * labelled routing set, requiring 2 left 85 % of tasks to the rules: `npm run bench:routing-accuracy`). */
+export const MEMORY_MIN_NET = 1;
 /** Net successes memory's leader needs to overrule confident rules… */
 export const MEMORY_STRONG_NET = 3;
 /** …and its lead over the rules' pick. */

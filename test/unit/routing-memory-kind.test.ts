@@ -42,8 +42,9 @@ describe('kindAndEvidence', () => {
 
   it('follows memory over unsure rules, the rules when memory is thin, and says general when neither speaks', () => {
     const unsure = decideByRules('Draft a note', ROSTER).ranking;
-    expect(kindAndEvidence({ ranking: unsure, fallbackName: FALLBACK, neighbours: near('ResearchAgent', true, 2) }).kind).toBe('research');
-    expect(kindAndEvidence({ ranking: unsure, fallbackName: FALLBACK, neighbours: near('ResearchAgent', true, 1) })).toMatchObject({ kind: 'general', source: 'rules' });
+    expect(kindAndEvidence({ ranking: unsure, fallbackName: FALLBACK, neighbours: near('ResearchAgent', true, 1) }).kind).toBe('research');
+    const cancelled = [...near('ResearchAgent', true, 1), ...near('ResearchAgent', false, 1)];
+    expect(kindAndEvidence({ ranking: unsure, fallbackName: FALLBACK, neighbours: cancelled })).toMatchObject({ kind: 'general', source: 'rules' });
     expect(kindAndEvidence({ ranking: [], fallbackName: FALLBACK, neighbours: [] })).toMatchObject({ kind: 'general', source: 'none', explanation: 'memory: no similar earlier task; no rule matched' });
   });
 
