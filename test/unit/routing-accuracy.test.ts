@@ -48,3 +48,11 @@ it('routes the labelled set more accurately after learning from the history than
   expect(share(learned.greedy)).toBeGreaterThan(share(today));
   expect(learned.byMemory).toBeGreaterThan(0);
 });
+
+it('owes the gain to memory: the same routing with an empty memory does worse', async () => {
+  const learned = await learnedAccuracy(rows, history, roster);
+  const blank = await learnedAccuracy(rows, [], roster);
+  expect(blank.byMemory).toBe(0);
+  expect(share(learned.greedy)).toBeGreaterThan(share(blank.greedy));
+  expect(share(learned.sampled)).toBeGreaterThan(share(blank.sampled));
+});
