@@ -5,7 +5,7 @@ import { SYSTEM_MODEL_FALLBACKS, type SystemModels } from '../activities/deps';
 import { createAlerter } from '../alerts/alerter';
 import { activityCallKeys, budgetAlertSink, createBudgetGate, createBudgetedLlmClient, loadLimits, type BudgetGate, type Limits } from '../budget';
 import type { PantheonConfig } from '../config/env';
-import { loadFaultsFromEnv, startOfflineProvider, type OfflineProvider } from '../llm/offline';
+import { loadFaultsFromEnv, loadScenarioFromEnv, startOfflineProvider, type OfflineProvider } from '../llm/offline';
 import { createConfiguredLlmClient } from '../llm/providers';
 import { describePlan, effectiveModel, planProviders, type ModelUser, type ProviderPlan } from '../llm/provider-modes';
 import { scopeMemoryToMode } from '../memory/mode-scoped';
@@ -94,7 +94,7 @@ export async function buildWorkerDeps(
   const gate = createBudgetGate({ client, taskQueue: config.temporal.budgetTaskQueue, limits, ledgerId: config.budget.ledgerId, onAlert: budgetAlertSink(alerter) });
   let offline: OfflineProvider | undefined;
   if (plan.offline && !config.llm.offlineUrl) {
-    offline = await startOfflineProvider({ port: 0, latencyMs: config.llm.offlineLatencyMs, faults: loadFaultsFromEnv() });
+    offline = await startOfflineProvider({ port: 0, latencyMs: config.llm.offlineLatencyMs, faults: loadFaultsFromEnv(), scenario: loadScenarioFromEnv() });
     config = { ...config, llm: { ...config.llm, offlineUrl: offline.url } };
     logger.info({ url: offline.url }, `offline LLM provider started (PANTHEON_LLM_MODE=${config.llm.mode})`);
   }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { CallRecord } from './calls';
 import { FaultRuleSchema, FaultRulesSchema, type FaultRule } from './faults';
 import { parseJson } from './http';
+import { ScenarioSchema, type Scenario } from './scenario';
 import { describeIssues } from './issues';
 
 /**
@@ -25,6 +26,8 @@ export interface AdminControls {
   clearFaults(): void;
   latency(): { latencyMs: number; jitterMs: number };
   setLatency(latencyMs: number, jitterMs?: number): void;
+  scenario(): Scenario | undefined;
+  setScenario(scenario: Scenario | undefined): void;
 }
 
 export interface AdminResponse {
@@ -78,6 +81,17 @@ export function handleAdmin(method: string, path: string, body: string, controls
       controls.setLatency(v.value.latencyMs, v.value.jitterMs);
       return { status: 200, body: { ok: true, ...controls.latency() } };
     }
+    case 'GET scenario':
+      return { status: 200, body: { scenario: controls.scenario() ?? null } };
+    case 'PUT scenario': {
+      const v = validate(ScenarioSchema, body, 'scenario');
+      if (!v.ok) return v.response;
+      controls.setScenario(v.value);
+      return { status: 200, body: { ok: true, rules: v.value.rules.length } };
+    }
+    case 'DELETE scenario':
+      controls.setScenario(undefined);
+      return { status: 200, body: { ok: true, rules: 0 } };
     default:
       return { status: 404, body: { error: { type: 'not_found_error', message: `no admin route ${method} ${path}` } } };
   }

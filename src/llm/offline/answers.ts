@@ -18,12 +18,14 @@ export interface AnswerInput {
   messages: readonly ChatMessage[];
   /** The request's max_tokens: long answers are shaped to fit it rather than cut off. */
   maxTokens?: number;
+  /** A scenario's failure verdict for this specialist's task: it never delivers (scenario.ts). */
+  stuck?: boolean;
 }
 
 export function composeAnswer(input: AnswerInput): string {
   switch (input.purpose) {
     case 'specialist':
-      return JSON.stringify(specialistAnswer(input.agent, input.messages, input.maxTokens));
+      return JSON.stringify(specialistAnswer(input.agent, input.messages, input.maxTokens, input.stuck));
     case 'router':
       return JSON.stringify(routerAnswer(input.system, input.messages));
     case 'compressor':

@@ -21,6 +21,8 @@ export interface CallRecord {
   lane?: string;
   /** The memory lines a specialist prompt carried (absent: none), so a test sees what memory reached it. */
   memory?: string[];
+  /** A scenario's verdict on a specialist call (scenario.ts); absent when no scenario rule applied. */
+  scenario?: { kind?: string; success: boolean; costFactor: number };
   inputTokens: number;
   outputTokens: number;
   fault?: FaultKind;

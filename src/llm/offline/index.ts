@@ -15,3 +15,12 @@ export {
 export type { CallRecord } from './calls';
 export { LatencySchema } from './admin';
 export { composeAnswer, type AnswerInput } from './answers';
+export {
+  ScenarioSchema,
+  ScenarioRuleSchema,
+  SCENARIO_ENV,
+  loadScenarioFromEnv,
+  parseScenario,
+  type Scenario,
+  type ScenarioRule,
+} from './scenario';

@@ -1,11 +1,13 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { meteredPromptTokens, meteredTokens } from './meter';
-import { CALL_PURPOSES, PANTHEON_HEADERS, type CallPurpose } from '../types';
+import { CALL_PURPOSES, PANTHEON_HEADERS, type CallPurpose, type ChatMessage } from '../types';
+import { MEMORY_HEADING, TASK_HEADING } from '../../specialists/protocol';
 import { composeAnswer, composeInvalidAnswer, truncateJson, type AnswerInput } from './answers';
 import type { CallLog, CallRecord } from './calls';
 import { DEFAULT_INFLATE_FACTOR, DEFAULT_RETRY_AFTER_SECONDS, DEFAULT_SLOW_DELAY_MS, type FaultBook, type FaultKind } from './faults';
 import { parseJson, sendJson, sendRaw } from './http';
 import { memoryLines } from './conversation';
+import { judge, taskIdentity, type ScenarioBook, type ScenarioVerdict } from './scenario';
 import { fitToTokens } from './truncate';
 import { offlineId, type WireErrorKind, type WireFormat, type WireRequest } from './wire';
 
@@ -13,6 +15,7 @@ import { offlineId, type WireErrorKind, type WireFormat, type WireRequest } from
 
 export interface LlmDeps {
   faults: FaultBook;
+  scenario: ScenarioBook;
   log: CallLog;
   /** Distinguishes this server's ids from another instance's. */
   instance: string;
@@ -64,6 +67,21 @@ function lineageOf(headers: IncomingHttpHeaders): CallRecord['lineage'] {
 function laneOf(headers: IncomingHttpHeaders): Pick<CallRecord, 'lane'> {
   const lane = header(headers, PANTHEON_HEADERS.lane);
   return lane === undefined ? {} : { lane };
+}
+
+/** The text a scenario reads a task's kind from: the specialist's TASK message, without memory lines. */
+function scenarioText(messages: readonly ChatMessage[]): string {
+  const first = messages.find((m) => m.role === 'user' && m.content.startsWith(TASK_HEADING))?.content ?? '';
+  const memory = first.indexOf(`\n${MEMORY_HEADING}\n`);
+  return memory < 0 ? first : first.slice(0, memory);
+}
+
+/** A scenario's verdict on a specialist call (none for other purposes, or with no scenario or rule). */
+function verdictFor(deps: LlmDeps, identity: Identity, messages: readonly ChatMessage[]): ScenarioVerdict | undefined {
+  const scenario = deps.scenario.get();
+  if (!scenario || identity.purpose !== 'specialist') return undefined;
+  const text = scenarioText(messages);
+  return judge(scenario, { specialist: identity.agent, task: taskIdentity(identity.task, text) }, text);
 }
 
 function answerText(kind: FaultKind | undefined, input: AnswerInput): string {
@@ -148,11 +166,13 @@ export async function handleLlm(
     return;
   }
 
-  const input: AnswerInput = { ...identity, system: request.system, messages: request.messages, maxTokens: request.maxTokens };
+  const verdict = verdictFor(deps, identity, request.messages);
+  if (verdict) record.scenario = { ...(verdict.kind !== undefined && { kind: verdict.kind }), success: verdict.success, costFactor: verdict.costFactor };
+  const input: AnswerInput = { ...identity, system: request.system, messages: request.messages, maxTokens: request.maxTokens, stuck: verdict ? !verdict.success : false };
   const answer = fitToTokens(answerText(kind, input), request.maxTokens ?? Number.POSITIVE_INFINITY);
   // usage_inflate: a provider billing more than any honest count, so a test can watch the budget
-  // meet a settle above its reservation.
-  const inflate = kind === 'usage_inflate' ? (rule?.factor ?? DEFAULT_INFLATE_FACTOR) : 1;
+  // meet a settle above its reservation. A scenario's cost factor scales the bill the same way.
+  const inflate = (kind === 'usage_inflate' ? (rule?.factor ?? DEFAULT_INFLATE_FACTOR) : 1) * (verdict?.costFactor ?? 1);
   record.inputTokens = Math.ceil(meteredPromptTokens(request.system, request.messages) * inflate);
   record.outputTokens = Math.ceil(meteredTokens(answer.text) * inflate);
   finish(200, kind);

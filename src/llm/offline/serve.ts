@@ -1,4 +1,4 @@
-import { FAULTS_ENV, loadFaultsFromEnv, startOfflineProvider } from './index';
+import { FAULTS_ENV, loadFaultsFromEnv, loadScenarioFromEnv, SCENARIO_ENV, startOfflineProvider } from './index';
 
 /**
  * `npm run provider`: runs the offline provider as its own process, configured from the
@@ -15,6 +15,7 @@ function intFromEnv(name: string, fallback: number): number {
 
 async function main(): Promise<void> {
   const faults = loadFaultsFromEnv();
+  const scenario = loadScenarioFromEnv();
   const provider = await startOfflineProvider({
     port: intFromEnv('PANTHEON_OFFLINE_PORT', 8787),
     host: process.env.PANTHEON_OFFLINE_HOST || '127.0.0.1',
@@ -22,11 +23,13 @@ async function main(): Promise<void> {
     jitterMs: intFromEnv('PANTHEON_OFFLINE_JITTER_MS', 0),
     seed: intFromEnv('PANTHEON_OFFLINE_SEED', 1),
     faults,
+    scenario,
   });
   console.log(`Pantheon offline LLM provider listening on ${provider.url}`);
   console.log(`  OpenAI base URL:    ${provider.url}/v1`);
   console.log(`  Anthropic base URL: ${provider.url}`);
   if (faults.length > 0) console.log(`  ${faults.length} fault rule(s) from ${FAULTS_ENV}`);
+  if (scenario) console.log(`  scenario with ${scenario.rules.length} rule(s) from ${SCENARIO_ENV}`);
 
   const stop = (signal: NodeJS.Signals): void => {
     console.log(`${signal} received, closing the offline provider`);

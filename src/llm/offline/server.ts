@@ -9,6 +9,7 @@ import { BodyTooLarge, readBody, sendJson } from './http';
 import { describeIssues } from './issues';
 import { handleLlm, type LlmDeps } from './llm-handler';
 import { createPrng, deriveSeed } from './prng';
+import { parseScenario, ScenarioBook, type Scenario } from './scenario';
 import { anthropicWire } from './wire-anthropic';
 import { openaiWire } from './wire-openai';
 
@@ -29,6 +30,8 @@ export interface OfflineProviderOptions {
   /** Seeds fault probabilities and jitter; the same seed replays the same run. */
   seed?: number;
   faults?: FaultRule[];
+  /** Per-specialist success rates and cost factors by task kind (scenario.ts); none by default. */
+  scenario?: Scenario;
 }
 
 export interface OfflineProvider {
@@ -43,6 +46,9 @@ export interface OfflineProvider {
   calls(): CallRecord[];
   resetCalls(): void;
   setLatency(latencyMs: number, jitterMs?: number): void;
+  scenario(): Scenario | undefined;
+  /** Replaces the scenario (undefined removes it); takes effect from the next call. */
+  setScenario(scenario: Scenario | undefined): void;
 }
 
 export const DEFAULT_SEED = 1;
@@ -55,6 +61,7 @@ const OptionsSchema = z.object({
   jitterMs: Millis.optional(),
   seed: z.number().int().optional(),
   faults: z.array(z.unknown()).optional(),
+  scenario: z.unknown().optional(),
 });
 
 function checkLatency(latencyMs: number, jitterMs: number): void {
@@ -76,6 +83,7 @@ export async function startOfflineProvider(options: OfflineProviderOptions = {})
   const faults = new FaultBook(seed);
   faults.replace(parseFaultRules(options.faults ?? [], 'faults'));
   const log = new CallLog();
+  const scenario = new ScenarioBook(options.scenario === undefined ? undefined : parseScenario(options.scenario, 'scenario'));
   let latency = { latencyMs: options.latencyMs ?? 0, jitterMs: options.jitterMs ?? 0 };
   const jitter = createPrng(deriveSeed(seed, 'latency'));
 
@@ -107,11 +115,14 @@ export async function startOfflineProvider(options: OfflineProviderOptions = {})
       checkLatency(latencyMs, jitterMs);
       latency = { latencyMs, jitterMs };
     },
+    scenario: () => scenario.get(),
+    setScenario: (next) => scenario.set(next),
   };
 
   const server = createServer();
   const deps: LlmDeps = {
     faults,
+    scenario,
     log,
     instance: '',
     nextLatencyMs: () => latency.latencyMs + Math.floor(jitter() * (latency.jitterMs + 1)),
@@ -182,5 +193,7 @@ export async function startOfflineProvider(options: OfflineProviderOptions = {})
     calls: controls.calls,
     resetCalls: controls.resetCalls,
     setLatency: controls.setLatency,
+    scenario: controls.scenario,
+    setScenario: controls.setScenario,
   };
 }

@@ -23,6 +23,7 @@ export function specialistAnswer(
   agent: string,
   messages: readonly ChatMessage[],
   maxTokens = Number.POSITIVE_INFINITY,
+  stuck = false,
 ): SpecialistStep {
   const progress = readProgress(messages);
   const found = outlineTask(messages);
@@ -37,6 +38,9 @@ export function specialistAnswer(
     const decision = decisionFor(item, step);
     return decision ? { step, of: total, status: 'continue', note, decisions: [decision] } : { step, of: total, status: 'continue', note };
   }
+  // A scenario's failure (scenario.ts): the work items go as usual, but the deliverable never
+  // comes, so Pantheon's own loop ends the run at the task's iteration limit.
+  if (stuck) return { step, of: total, status: 'continue', note: stuckNote(outline, total) };
   // A long deliverable sheds body lines until the answer fits max_tokens: a model that knows its
   // limit summarises, and a cut-off answer would fail the same way on every retry.
   const note = voice.finalNote(outline, total);
@@ -46,4 +50,10 @@ export function specialistAnswer(
     answer = { ...answer, result: renderDeliverable(deliverable, keep) };
   }
   return answer;
+}
+
+/** What a specialist that cannot deliver says each time it is asked for the result. */
+export function stuckNote(outline: TaskOutline, total: number): string {
+  const what = outline.title ? `"${outline.title.slice(0, 120)}"` : 'the task';
+  return `Step ${total} of ${total}: could not produce a usable deliverable for ${what}; the approach does not hold up, trying again.`;
 }
