@@ -1,0 +1,106 @@
+import { KINDS, REGRESSION, scenarioRate, specialistsOf, type Kind } from './mix';
+
+/**
+ * The figures `npm run bench:routing` prints, from what each task did. Pure, so the arithmetic is
+ * unit-tested apart from the run (test/unit/bench-routing.test.ts).
+ */
+
+export interface RoutedTask {
+  /** Position in the order God started the tasks (0-based). */
+  order: number;
+  kind: Kind;
+  specialist: string;
+  completed: boolean;
+  costUsd: number;
+  /** How the routing policy picked; absent when it did not (static rules, a requested specialist). */
+  mode?: 'exploit' | 'explore';
+  policyVersion?: number;
+  /** Started after the regression was injected. */
+  afterRegression: boolean;
+}
+
+export interface PhaseFigures {
+  tasks: number;
+  successRate: number;
+  costPerSuccessUsd: number;
+  totalCostUsd: number;
+  /** From task `fromTask` on: exploit picks, and the share of them that chose the kind's best arm. */
+  exploit: { fromTask: number; picks: number; bestShare: number };
+  /** Tasks per specialist, by kind. */
+  routes: Record<string, Record<string, number>>;
+  regression?: RegressionFigures;
+}
+
+export interface RegressionFigures {
+  kind: Kind;
+  specialist: string;
+  /** Tasks started after the injection until the failing specialist's last pick for its kind. */
+  lastPickAfterTasks: number | null;
+  /** Picks of it among the kind's tasks started after injection, and how many those were. */
+  picksAfter: number;
+  kindTasksAfter: number;
+}
+
+/**
+ * A specialist's mean cost per run over both phases, ignoring kind (the scenario's cost factors
+ * are 1: what differs by specialist is its model's price). A specialist never run has no figure.
+ */
+export function meanCostBySpecialist(tasks: readonly RoutedTask[]): Map<string, number> {
+  const sums = new Map<string, { usd: number; n: number }>();
+  for (const t of tasks) {
+    const s = sums.get(t.specialist) ?? { usd: 0, n: 0 };
+    s.usd += t.costUsd;
+    s.n += 1;
+    sums.set(t.specialist, s);
+  }
+  return new Map([...sums].map(([name, s]) => [name, s.usd / s.n]));
+}
+
+/**
+ * The arm with the most success per dollar for `kind`: the scenario's success rate over the
+ * specialist's measured mean cost. Specialists with no measured cost are left out.
+ */
+export function bestArm(kind: Kind, regressed: boolean, meanCost: ReadonlyMap<string, number>): string | undefined {
+  let best: string | undefined;
+  let bestValue = -Infinity;
+  for (const specialist of specialistsOf(kind)) {
+    const cost = meanCost.get(specialist);
+    if (cost === undefined || cost <= 0) continue;
+    const value = scenarioRate(kind, specialist, regressed) / cost;
+    if (value > bestValue) [best, bestValue] = [specialist, value];
+  }
+  return best;
+}
+
+export function phaseFigures(tasks: readonly RoutedTask[], meanCost: ReadonlyMap<string, number>, exploitFrom: number): PhaseFigures {
+  const completed = tasks.filter((t) => t.completed).length;
+  const totalCostUsd = tasks.reduce((sum, t) => sum + t.costUsd, 0);
+  const exploit = tasks.filter((t) => t.order >= exploitFrom && t.mode === 'exploit');
+  const best = exploit.filter((t) => t.specialist === bestArm(t.kind, t.afterRegression, meanCost)).length;
+  const routes: PhaseFigures['routes'] = {};
+  for (const kind of KINDS) routes[kind] = {};
+  for (const t of tasks) routes[t.kind][t.specialist] = (routes[t.kind][t.specialist] ?? 0) + 1;
+  return {
+    tasks: tasks.length,
+    successRate: tasks.length ? completed / tasks.length : 0,
+    costPerSuccessUsd: completed ? totalCostUsd / completed : Infinity,
+    totalCostUsd,
+    exploit: { fromTask: exploitFrom, picks: exploit.length, bestShare: exploit.length ? best / exploit.length : 0 },
+    routes,
+    ...(tasks.some((t) => t.afterRegression) && { regression: regressionFigures(tasks) }),
+  };
+}
+
+export function regressionFigures(tasks: readonly RoutedTask[]): RegressionFigures {
+  const after = [...tasks].filter((t) => t.afterRegression).sort((a, b) => a.order - b.order);
+  const ofKind = after.filter((t) => t.kind === REGRESSION.kind);
+  const picks = ofKind.filter((t) => t.specialist === REGRESSION.specialist);
+  const last = picks.at(-1);
+  return {
+    kind: REGRESSION.kind,
+    specialist: REGRESSION.specialist,
+    lastPickAfterTasks: last ? after.indexOf(last) + 1 : null,
+    picksAfter: picks.length,
+    kindTasksAfter: ofKind.length,
+  };
+}
