@@ -40,8 +40,9 @@ export interface RouteDecision {
   confidence: number;
   reason: string;
   method: 'requested' | 'rules' | 'classifier' | 'fallback';
-  /** The routing policy version that decided; absent until routing is versioned. */
-  policyVersion?: string;
+  /** The routing policy version that decided (0: the roster's rules, no God running); absent in
+   * decisions recorded before routing was versioned. */
+  policyVersion?: number;
   /** Every specialist in preference order, the chosen one first: the reassignment order. */
   candidates: string[];
   /** Recalled from memory: what failed or worked on similar tasks. Data, not instructions. */

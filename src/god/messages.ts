@@ -71,6 +71,16 @@ export const SetExperimentalShareSchema = z
   .strict();
 export type SetExperimentalShareInput = z.input<typeof SetExperimentalShareSchema>;
 
+/** `routingRollback`: make an earlier policy version active again (audited). */
+export const RoutingRollbackSchema = z
+  .object({
+    version: z.number().int().min(1),
+    reason: z.string().trim().min(1).max(300),
+    by: z.string().trim().min(1).max(80).default('operator'),
+  })
+  .strict();
+export type RoutingRollbackInput = z.input<typeof RoutingRollbackSchema>;
+
 /** The `taskFinished` signal a task (or chain) sends its `reportTo` workflow when it ends. */
 export const TaskFinishedSchema = z
   .object({
@@ -111,6 +121,9 @@ export const GodConfigSchema = z
     /** Tasks God keeps running at once (each is a line of its state until it reports). */
     maxInFlight: z.number().int().min(1).max(200).default(100),
     taskQueue: z.string().min(1).default('pantheon-tasks'),
+    /** Seed of the routing policy's random stream when it is first seeded: the same state and
+     * seed give the same routing decisions. Default: derived from God's workflow id. */
+    routingSeed: z.number().int().min(0).max(0xffffffff).optional(),
   })
   .strict();
 export const DEFAULT_GOD_CONFIG: GodConfig = GodConfigSchema.parse({});

@@ -16,6 +16,8 @@ import {
   type QueuedTask,
   type SpawnedSpecialist,
 } from './types';
+import type { PolicyDecision } from '../routing/policy/book';
+import type { PolicyBook } from '../routing/policy/types';
 
 /**
  * God's carried state: its schema, a fresh state, the migration chain that brings any earlier
@@ -66,7 +68,46 @@ const AssessmentSchema = z.looseObject({
   plan: z.array(z.string()).optional(),
   estimatedCostUsd: usd,
   planEstimatesUsd: z.array(usd).optional(),
+  armEstimatesUsd: z.record(z.string(), usd).optional(),
 });
+
+// The routing policy's data is checked for its shape only: its numbers are the pure core's to keep right.
+const PolicySchema = z.looseObject({
+  version: count,
+  createdAtMs: time,
+  reason: z.string(),
+  arms: z.record(z.string(), z.record(z.string(), z.looseObject({ n: z.number(), successes: z.number(), failures: z.number() }))),
+  rules: z.record(z.string(), z.array(z.string())),
+  thresholds: z.looseObject({ ruleConfidence: z.number(), costWeight: z.number() }),
+  explorationShare: z.number().min(0).max(1),
+});
+
+const PolicyBookSchema = z
+  .looseObject({
+    active: PolicySchema,
+    history: z.array(PolicySchema),
+    candidate: z.looseObject({ policy: PolicySchema }).optional(),
+    probation: z.looseObject({ version: count, previous: count }).optional(),
+    sinceRewrite: count,
+    lastVersion: count,
+    rng: z.looseObject({ s: z.number().int().min(0) }),
+    words: z.record(z.string(), z.record(z.string(), z.looseObject({ s: count, f: count }))),
+    audit: z.array(z.looseObject({ atMs: time, kind: z.string(), version: count, detail: z.string() })),
+  })
+  .transform((book) => book as unknown as PolicyBook);
+
+const PolicyChoiceShape = {
+  kind: z.string(),
+  value: z.number().nonnegative(),
+  decision: z
+    .looseObject({
+      choice: z.looseObject({ arm: z.string(), mode: z.enum(['exploit', 'explore']), policyVersion: count }),
+      by: z.enum(['active', 'candidate']),
+      shadow: z.looseObject({ active: z.string() }),
+      arms: count,
+    })
+    .transform((d) => d as unknown as PolicyDecision),
+};
 
 const DECISION_KINDS = ['route', 'chain', 'spawn', 'review', 'reject', 'drop'] as const;
 
@@ -79,6 +120,7 @@ const DecisionSchema = z.looseObject({
   expectedCostUsd: usd,
   expectedSuccess: z.number().min(0).max(1),
   atMs: time,
+  policy: z.looseObject(PolicyChoiceShape).optional(),
 });
 
 const QueuedTaskSchema = z.looseObject({
@@ -123,6 +165,7 @@ const InFlightTaskSchema = z.looseObject({
   plan: z.array(z.string()).optional(),
   startedAtMs: time,
   objective: z.string().optional(),
+  policy: z.looseObject({ ...PolicyChoiceShape, words: z.array(z.string()) }).optional(),
 });
 
 const KindStatsSchema = z.looseObject({
@@ -200,6 +243,7 @@ export const GodStateSchema = z.looseObject({
     spawned: count,
     continuedAsNew: count,
   }),
+  routing: PolicyBookSchema.optional(),
 });
 
 // Compile-time guards: the schema's output is a GodState, and every field of each carried type is
@@ -350,7 +394,20 @@ export function compactState(state: GodState, config: GodConfig, nowMs: number =
     specialists,
     rosterVersion: changed ? state.rosterVersion + 1 : state.rosterVersion,
     constraints: pruneConstraints(state.constraints, nowMs),
+    ...(state.routing && { routing: compactBook(state.routing) }),
   };
+}
+
+/**
+ * The routing book without what it never reads again: earlier versions' arm statistics (a
+ * rollback keeps the active record; diff reads rules and settings) and long audit details. Its
+ * history and audit are bounded by the core (src/routing/policy/book.ts POLICY_RULES).
+ */
+export function compactBook(book: PolicyBook): PolicyBook {
+  const history = book.history.some((p) => Object.keys(p.arms).length > 0) ? book.history.map((p) => ({ ...p, arms: {} })) : book.history;
+  const long = book.audit.some((a) => a.detail.length > STATE_BOUNDS.recentDetailChars);
+  const audit = long ? book.audit.map((a) => ({ ...a, detail: clip(a.detail, STATE_BOUNDS.recentDetailChars) })) : book.audit;
+  return history === book.history && audit === book.audit ? book : { ...book, history, audit };
 }
 
 function clip(text: string, max: number): string {
