@@ -14,14 +14,17 @@ import type { Assessment, Decision, GodState, InFlightTask, QueuedTask, TaskFini
  */
 
 /**
- * The policy's choice for a routed task: only a `route` decision the rules made (not a chain, a
- * spawn, a spawned specialist taking a fallback, or a specialist the submitter asked for), among
+ * The policy's choice for a routed task: only a `route` decision the rules made with the policy's
+ * confidence (not a chain, a spawn, a spawned specialist taking a fallback, or a specialist the
+ * submitter asked for), among
  * the rule-ranked specialists still routable. Returns the advanced book and the decision with
  * the chosen specialist, its expectation, and the experimental lane for an explored pick.
  */
 export function routeByPolicy(state: GodState, item: QueuedTask, assessment: Assessment, decision: Decision): { book?: PolicyBook; decision: Decision } {
   const book = state.routing;
   if (!book || decision.kind !== 'route' || item.task.specialist || assessment.method !== 'rules') return { book, decision };
+  // Unsure rules (a tie, a thin lead) are the classifier's and God's review's, as for a direct task.
+  if (assessment.confidence < book.active.thresholds.ruleConfidence) return { book, decision };
   if (state.specialists.some((s) => s.name === decision.specialist)) return { book, decision };
   // A spawned specialist is an arm only while live; a retired or trial one never is.
   const notLive = new Set(state.specialists.filter((s) => s.status !== 'live').map((s) => s.name));

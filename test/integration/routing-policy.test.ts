@@ -7,13 +7,14 @@ import { seedBook } from '../../src/routing/policy/book';
 import type { PolicyBook } from '../../src/routing/policy/types';
 import { rulesOf } from '../../src/routing/route-with-policy';
 import { loadRoster } from '../../src/specialists/roster';
-import { godDecisionsQuery, godQueueQuery, routingHistoryQuery, routingPolicyQuery, submitTaskUpdate } from '../../src/workflows/god-api';
+import { godDecisionsQuery, godQueueQuery, routingHistoryQuery, routingPolicyQuery, submitTaskUpdate, taskFinishedSignal } from '../../src/workflows/god-api';
 import { TaskPolicyVersion } from '../../src/workflows/search-attributes';
 import type { TaskOutcome } from '../../src/workflows/task-state';
 import { runCli } from '../support/cli';
 import { eventually, startTestGod } from '../support/god';
 import { startHarness, testAddress, type Harness } from '../support/harness';
 import { maybeRecordHistory } from '../support/history';
+import { startWebhookReceiver } from '../support/webhook';
 
 /**
  * The learned routing policy wired to Temporal (issue 8): God's decisions and directly started
@@ -23,6 +24,7 @@ import { maybeRecordHistory } from '../support/history';
  */
 
 let h: Harness;
+let webhook: Awaited<ReturnType<typeof startWebhookReceiver>>;
 let godId: string;
 let god: WorkflowHandle | undefined;
 
@@ -32,12 +34,14 @@ const RULES = rulesOf(loadRoster(path.join(repoRoot(), 'agents')).specialists);
 
 beforeAll(async () => {
   godId = `routing-${process.pid}-${Date.now()}`;
-  h = await startHarness('routing-policy', { godId });
+  webhook = await startWebhookReceiver();
+  h = await startHarness('routing-policy', { godId, alertWebhookUrl: webhook.url });
 });
 
 afterAll(async () => {
   await god?.terminate('test over').catch(() => undefined);
   await h?.stop();
+  await webhook?.close();
 });
 
 async function startGod(state?: GodState): Promise<WorkflowHandle> {
@@ -181,5 +185,50 @@ describe('a retired specialist', () => {
     expect(decided.detail).not.toMatch(/LegalAgent/);
     const queued = (await god!.query(godQueueQuery)).find((q) => q.taskId === taskId);
     if (queued?.decision) expect(queued.decision.specialist).not.toBe('LegalAgent');
+  });
+});
+
+describe('probation', () => {
+  it('rolls a promoted version back automatically when success falls, audited with the reason, and alerts', async () => {
+    const v1 = seedBook({ rules: RULES, nowMs: Date.now() - 60_000, seed: 2 });
+    // v2 on probation: 24 of 27 watched tasks succeeded against a baseline of all; one more failure
+    // means the 30-task window can no longer end within 10 points of the baseline.
+    const book: PolicyBook = {
+      ...v1,
+      active: { ...v1.active, version: 2, parent: 1, reason: 'promoted (test)' },
+      history: [v1.active],
+      lastVersion: 2,
+      probation: { version: 2, previous: 1, baseline: { successRate: 1, costPerSuccessUsd: 0.01 }, after: { tasks: 27, successes: 24, costUsd: 0.27, value: 48 } },
+    };
+    const taskId = `${godId}-probation`;
+    const flight = {
+      taskId,
+      workflowType: 'agentTask' as const,
+      kind: 'database',
+      specialist: 'DatabaseAgent',
+      lane: 'main' as const,
+      expectedCostUsd: 0.01,
+      startedAtMs: Date.now(),
+      objective: DB_TASK,
+      policy: { kind: 'database', value: 2, words: ['index', 'postgres'], decision: { choice: { arm: 'DatabaseAgent', mode: 'exploit' as const, scores: {}, policyVersion: 2 }, by: 'active' as const, shadow: { active: 'DatabaseAgent' }, arms: 1 } },
+    };
+    await god?.terminate('next scenario').catch(() => undefined);
+    // The task's end arrives with God's start, before its first tick could reconcile the task away.
+    god = await h.client.workflow.signalWithStart('god', {
+      workflowId: godId,
+      taskQueue: h.taskQueue,
+      args: [{ config: { tickSeconds: 1, taskQueue: h.taskQueue }, state: { ...carriedState(book), inFlight: [flight] } }],
+      signal: taskFinishedSignal,
+      signalArgs: [{ taskId, status: 'dead_lettered', costUsd: 0.01, tokens: 100, durationMs: 1000, reason: 'runSpecialist failed (test)' }],
+    });
+    const history = await eventually('the automatic rollback', async () => {
+      const view = await god!.query(routingHistoryQuery);
+      return view.active === 1 ? view : undefined;
+    });
+    expect(history.audit.at(-1)).toMatchObject({ kind: 'rolled_back', version: 1, by: 'god' });
+    expect(history.audit.at(-1)!.detail).toMatch(/^v2 rolled back to v1: automatic: success 85\.7 % over 28 tasks cannot reach 90\.0 %/);
+    expect((await god!.query(routingPolicyQuery)).probation).toBeUndefined();
+    const alert = await eventually('the rollback alert', async () => webhook.received.find((a) => JSON.stringify(a).includes('routing_rollback')));
+    expect(JSON.stringify(alert)).toMatch(/routing policy rolled back automatically: v2 rolled back to v1/);
   });
 });
