@@ -59,9 +59,9 @@ export function routingOf(decision: Decision): TaskRouting | undefined {
   return { policyVersion: d.choice.policyVersion, mode: d.choice.mode, by: d.by, ...(d.choice.probability !== undefined && { probability: d.choice.probability }) };
 }
 
-/** The in-flight record's part of the choice: the decision and the task's words. */
-export function flightPolicy(decision: Decision, objective: string): InFlightTask['policy'] {
-  return decision.policy ? { ...decision.policy, words: taskWords(objective) } : undefined;
+/** The in-flight record's part of the choice (the task's words are read off its trimmed objective when it ends). */
+export function flightPolicy(decision: Decision): InFlightTask['policy'] {
+  return decision.policy;
 }
 
 /**
@@ -72,7 +72,8 @@ export function flightPolicy(decision: Decision, objective: string): InFlightTas
 export function observeFinished(book: PolicyBook, flight: InFlightTask, finished: TaskFinished, nowMs: number): { book: PolicyBook; events: PolicyAuditEntry[] } {
   const p = flight.policy;
   if (!p || finished.status === 'rejected' || finished.status === 'cancelled') return { book, events: [] };
-  const next = observe(book, { kind: p.kind, decision: p.decision, success: finished.status === 'completed', costUsd: finished.costUsd, durationMs: finished.durationMs, value: p.value, words: p.words }, nowMs);
+  const words = taskWords(flight.objective ?? '');
+  const next = observe(book, { kind: p.kind, decision: p.decision, success: finished.status === 'completed', costUsd: finished.costUsd, durationMs: finished.durationMs, value: p.value, words }, nowMs);
   const last = book.audit.at(-1);
   const from = last ? next.audit.lastIndexOf(last) + 1 : 0;
   return { book: next, events: next.audit.slice(from) };

@@ -18,6 +18,7 @@ import {
 } from './types';
 import type { PolicyDecision } from '../routing/policy/book';
 import type { PolicyBook } from '../routing/policy/types';
+import type { ArmStats } from '../routing/policy/arm-stats';
 
 /**
  * God's carried state: its schema, a fresh state, the migration chain that brings any earlier
@@ -46,6 +47,11 @@ export const STATE_BOUNDS = {
   goalOutcomes: 5,
   outcomeObjectiveChars: 100,
   outcomeReasonChars: 120,
+  /** Earlier routing policy versions kept for rollback and diff (the newest), the routing audit
+   * entries kept (the newest), and the characters of a policy's reason or an audit detail. */
+  policyHistory: 5,
+  policyAudit: 30,
+  policyDetailChars: 160,
 } as const;
 
 // Loose objects: a field added to types.ts later survives continue-as-new even before this schema
@@ -165,7 +171,7 @@ const InFlightTaskSchema = z.looseObject({
   plan: z.array(z.string()).optional(),
   startedAtMs: time,
   objective: z.string().optional(),
-  policy: z.looseObject({ ...PolicyChoiceShape, words: z.array(z.string()) }).optional(),
+  policy: z.looseObject(PolicyChoiceShape).optional(),
 });
 
 const KindStatsSchema = z.looseObject({
@@ -399,15 +405,26 @@ export function compactState(state: GodState, config: GodConfig, nowMs: number =
 }
 
 /**
- * The routing book without what it never reads again: earlier versions' arm statistics (a
- * rollback keeps the active record; diff reads rules and settings) and long audit details. Its
- * history and audit are bounded by the core (src/routing/policy/book.ts POLICY_RULES).
+ * The routing book as God carries it: earlier versions without their arm statistics (a rollback
+ * keeps the active record; diff reads rules and settings), at most `policyHistory` of them (the
+ * rollback targets); the newest `policyAudit` audit entries (every one is also in God's log);
+ * reasons and details trimmed; arm statistics to 6 significant digits. The word tallies are
+ * bounded by the core (src/routing/policy/rule-edits.ts).
  */
 export function compactBook(book: PolicyBook): PolicyBook {
-  const history = book.history.some((p) => Object.keys(p.arms).length > 0) ? book.history.map((p) => ({ ...p, arms: {} })) : book.history;
-  const long = book.audit.some((a) => a.detail.length > STATE_BOUNDS.recentDetailChars);
-  const audit = long ? book.audit.map((a) => ({ ...a, detail: clip(a.detail, STATE_BOUNDS.recentDetailChars) })) : book.audit;
-  return history === book.history && audit === book.audit ? book : { ...book, history, audit };
+  const b = STATE_BOUNDS;
+  const chars = b.policyDetailChars;
+  const history = book.history.slice(-b.policyHistory).map((p) => ({ ...p, arms: {}, reason: clip(p.reason, chars) }));
+  const audit = book.audit.slice(-b.policyAudit).map((a) => (a.detail.length > chars ? { ...a, detail: clip(a.detail, chars) } : a));
+  const arms = Object.fromEntries(Object.entries(book.active.arms).map(([kind, byArm]) => [kind, Object.fromEntries(Object.entries(byArm).map(([arm, s]) => [arm, roundedStats(s)]))]));
+  const active = { ...book.active, arms, reason: clip(book.active.reason, chars) };
+  return { ...book, active, history, audit };
+}
+
+const sig = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(6)) : x);
+
+function roundedStats(s: ArmStats): ArmStats {
+  return { n: sig(s.n), successes: sig(s.successes), failures: sig(s.failures), costMeanUsd: sig(s.costMeanUsd), costM2: sig(s.costM2), durationMeanMs: Math.round(s.durationMeanMs) };
 }
 
 function clip(text: string, max: number): string {

@@ -130,8 +130,8 @@ export interface InFlightTask {
   startedAtMs: number;
   /** The task's objective, trimmed: what the goal's generator hears back about. */
   objective?: string;
-  /** The routing policy's choice, with the task's words (what rule rewrites tally). */
-  policy?: PolicyChoice & { words: string[] };
+  /** The routing policy's choice: what it learns from when the task ends. */
+  policy?: PolicyChoice;
 }
 
 /** What a finished task tells God (the taskFinished signal, or reconciliation). */

@@ -495,7 +495,7 @@ export async function god(input: GodInput = {}): Promise<void> {
       ...(chain && d.plan && { plan: d.plan }),
       startedAtMs: Date.now(),
       objective: item.task.objective.slice(0, 120),
-      ...(d.policy && { policy: flightPolicy(d, item.task.objective) }),
+      ...(d.policy && { policy: flightPolicy(d) }),
     };
     state.inFlight.push(flight);
     state.counters.started += 1;

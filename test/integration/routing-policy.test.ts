@@ -210,7 +210,7 @@ describe('probation', () => {
       expectedCostUsd: 0.01,
       startedAtMs: Date.now(),
       objective: DB_TASK,
-      policy: { kind: 'database', value: 2, words: ['index', 'postgres'], decision: { choice: { arm: 'DatabaseAgent', mode: 'exploit' as const, scores: {}, policyVersion: 2 }, by: 'active' as const, shadow: { active: 'DatabaseAgent' }, arms: 1 } },
+      policy: { kind: 'database', value: 2, decision: { choice: { arm: 'DatabaseAgent', mode: 'exploit' as const, scores: {}, policyVersion: 2 }, by: 'active' as const, shadow: { active: 'DatabaseAgent' }, arms: 1 } },
     };
     await god?.terminate('next scenario').catch(() => undefined);
     // The task's end arrives with God's start, before its first tick could reconcile the task away.

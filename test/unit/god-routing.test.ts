@@ -1,4 +1,4 @@
-import { compactBook, compactState, migrateGodState } from '../../src/god/state';
+import { compactBook, compactState, migrateGodState, STATE_BOUNDS } from '../../src/god/state';
 import { observeFinished, routeByPolicy, routingOf } from '../../src/god/routing';
 import type { InFlightTask, SpawnedSpecialist } from '../../src/god/types';
 import { seedBook } from '../../src/routing/policy/book';
@@ -55,7 +55,7 @@ describe('God routing with its policy', () => {
   it('learns from a finished routed task, but not from one refused or cancelled', () => {
     const state = freshState({ routing: book() });
     const d = routeByPolicy(state, queued('t1'), ranked, decision()).decision;
-    const flight: InFlightTask = { taskId: 't1', workflowType: 'agentTask', kind: 'database', specialist: d.specialist!, lane: 'main', expectedCostUsd: 0.01, startedAtMs: T0, policy: { ...d.policy!, words: ['index'] } };
+    const flight: InFlightTask = { taskId: 't1', workflowType: 'agentTask', kind: 'database', specialist: d.specialist!, lane: 'main', expectedCostUsd: 0.01, startedAtMs: T0, policy: d.policy! };
     const finished = { taskId: 't1', status: 'completed' as const, costUsd: 0.02, tokens: 10, durationMs: 1000, reason: 'ok' };
     const learned = observeFinished(state.routing!, flight, finished, T0);
     expect(learned.book.active.arms.database[d.specialist!].successes).toBe(1);
@@ -73,7 +73,29 @@ describe("the routing book in God's carried state", () => {
     const carried = migrateGodState(JSON.parse(JSON.stringify(freshState({ routing: withHistory }))));
     expect(carried.routing?.active.version).toBe(2);
     expect(compactState(carried, godConfig()).routing!.history[0].arms).toEqual({});
-    expect(compactBook(b)).toBe(b);
+    expect(compactBook(b)).toEqual(b);
     expect(() => migrateGodState({ ...JSON.parse(JSON.stringify(freshState())), routing: { active: {} } })).toThrow(/routing/);
+  });
+});
+
+describe('the routing book at its bounds', () => {
+  it('stays under 50 KB with 8 specialists of 15 keywords, 10 kinds × 8 arms, 20 earlier versions, full word tallies and a full audit', () => {
+    const names = Array.from({ length: 8 }, (_, i) => `Specialist${i}Agent`);
+    const rules = Object.fromEntries(names.map((n) => [n, Array.from({ length: 15 }, (_, j) => `keyword-${j}-abc`)]));
+    const stats = { n: 19.912345678, successes: 15.123456789, failures: 4.87654321, costMeanUsd: 0.0123456789, costM2: 0.000123456789, durationMeanMs: 12345.6789 };
+    const arms = Object.fromEntries(Array.from({ length: 10 }, (_, k) => [`kind-${k}`, Object.fromEntries(names.map((n) => [n, stats]))]));
+    const seeded = seedBook({ rules, nowMs: T0, seed: 1 });
+    const active = { ...seeded.active, arms, reason: 'r'.repeat(1000) };
+    const full = {
+      ...seeded,
+      active,
+      history: Array.from({ length: 20 }, (_, i) => ({ ...active, version: i + 2 })),
+      words: Object.fromEntries(names.map((n) => [n, Object.fromEntries(Array.from({ length: 60 }, (_, j) => [`someword${j}`, { s: 12, f: 3 }]))])),
+      audit: Array.from({ length: 50 }, (_, i) => ({ atMs: T0, kind: 'derived' as const, version: i, detail: 'd'.repeat(1000), by: 'operator' })),
+    };
+    const c = compactBook(full);
+    expect(c.history).toHaveLength(STATE_BOUNDS.policyHistory);
+    expect(c.history.every((p) => Object.keys(p.arms).length === 0)).toBe(true);
+    expect(JSON.stringify(c).length).toBeLessThan(50 * 1024);
   });
 });
