@@ -141,6 +141,8 @@ export interface GodStatusView {
   inFlight: number;
   goals: number;
   liveSpawned: number;
+  /** The routing policy's active version, and any candidate on trial or version on probation. */
+  routing?: { version: number; candidate?: number; probation?: number };
   counters: GodCounters;
   runway?: RunwayView;
   stateBytes: number;

@@ -165,6 +165,9 @@ export async function god(input: GodInput = {}): Promise<void> {
     inFlight: state.inFlight.length,
     goals: state.goals.length,
     liveSpawned: state.specialists.filter((s) => s.status !== 'retired').length,
+    ...(state.routing && {
+      routing: { version: state.routing.active.version, ...(state.routing.candidate && { candidate: state.routing.candidate.policy.version }), ...(state.routing.probation && { probation: state.routing.probation.version }) },
+    }),
     counters: state.counters,
     ...(runway && { runway: currentRunway() }),
     stateBytes: stateBytes(state),

@@ -7,7 +7,7 @@ import { seedBook } from '../../src/routing/policy/book';
 import type { PolicyBook } from '../../src/routing/policy/types';
 import { rulesOf } from '../../src/routing/route-with-policy';
 import { loadRoster } from '../../src/specialists/roster';
-import { godDecisionsQuery, godQueueQuery, routingHistoryQuery, routingPolicyQuery, submitTaskUpdate, taskFinishedSignal } from '../../src/workflows/god-api';
+import { godDecisionsQuery, godQueueQuery, godStatusQuery, routingHistoryQuery, routingPolicyQuery, submitTaskUpdate, taskFinishedSignal } from '../../src/workflows/god-api';
 import { TaskPolicyVersion } from '../../src/workflows/search-attributes';
 import type { TaskOutcome } from '../../src/workflows/task-state';
 import { runCli } from '../support/cli';
@@ -146,6 +146,7 @@ describe('pantheon routing', () => {
     expect(history.active).toBe(1);
     expect(history.audit.at(-1)).toMatchObject({ kind: 'rolled_back', version: 1, by: 'alice', detail: 'v2 rolled back to v1: v2 lost the Postgres tasks' });
     expect((await cli('routing', 'history')).stdout).toMatch(/rolled_back v1 by alice: v2 rolled back to v1/);
+    expect((await god!.query(godStatusQuery)).routing).toEqual({ version: 1 });
 
     // God's next decision, and a direct task's route within God's tick, use v1's rules.
     const routed = await routedByGod(`${godId}-after-rollback`, DB_TASK);
