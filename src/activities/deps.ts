@@ -21,6 +21,8 @@ export interface ActivityDeps {
 
 /** Where the route activity reads the routing policy from; undefined when no God holds one. */
 export interface RoutingPolicySource {
+  /** The God workflow id that owns the policy: where a directly started task reports what it taught. */
+  readonly owner: string;
   active(): Promise<RoutingPolicyView | undefined>;
 }
 

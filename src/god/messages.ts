@@ -95,6 +95,37 @@ export const TaskFinishedSchema = z
   })
   .strict();
 
+/** The `routedOutcome` signal: a task God did not start, routed by God's policy, tells God how it
+ * ended, so the policy learns from it too (src/workflows/report-finished.ts). */
+export const RoutedOutcomeSchema = z
+  .object({
+    taskId: z.string().min(1).max(200),
+    status: z.enum(TERMINAL_STATUSES),
+    costUsd: z.number().nonnegative(),
+    durationMs: z.number().nonnegative(),
+    objective: z.string().max(200),
+    kind: z.string().min(1).max(80),
+    value: z.number().nonnegative().max(1000),
+    decision: z
+      .object({
+        choice: z
+          .object({
+            arm: z.string().min(1).max(80),
+            mode: z.enum(['exploit', 'explore']),
+            probability: z.number().min(0).max(1).optional(),
+            scores: z.record(z.string(), z.number()).default({}),
+            policyVersion: z.number().int().min(0),
+          })
+          .strict(),
+        by: z.enum(['active', 'candidate']),
+        shadow: z.object({ active: z.string(), candidate: z.string().optional() }).strict(),
+        arms: z.number().int().min(1).max(100),
+      })
+      .strict(),
+  })
+  .strict();
+export type RoutedOutcome = z.output<typeof RoutedOutcomeSchema>;
+
 /** God's settings (its workflow input), with the defaults `npm start` and `npm run god` use. */
 export const GodConfigSchema = z
   .object({

@@ -43,6 +43,7 @@ export function godRoutingPolicy(client: Client, godId: string, options: GodPoli
   };
 
   return {
+    owner: godId,
     async active() {
       if (cached && now() - cached.at < cached.ttlMs) return cached.view;
       // Concurrent activities share one read.

@@ -23,7 +23,7 @@ import { lineageOf } from '../tasks/lineage';
 import { TaskActiveSince, TaskCostUsd, TaskIterations, TaskMemoryPending, TaskPolicyVersion, TaskPriority, TaskRedriveOf, TaskRootTask, TaskSpecialist, TaskStale, TaskStatus, TaskTokens } from './search-attributes';
 import type { FailureRecord, TaskOutcome, TaskState, TaskStatus as Status, TerminalStatus } from './task-state';
 import { finishedReport, reportToOf } from '../tasks/report';
-import { elapsedMs, reportFinished } from './report-finished';
+import { elapsedMs, reportFinished, reportRoutedOutcome } from './report-finished';
 import { recordDeadLetter, recordStaleNotice, recordTaskEnd } from '../metrics/workflow';
 import { isFailedTaskStatus } from '../errors';
 import { taskEndFailure } from '../tasks/closed-outcome';
@@ -125,15 +125,22 @@ function initialState(taskId: string, input: unknown): TaskState {
  * failures and `temporal workflow reset` can run them again.
  */
 export async function agentTask(input: unknown): Promise<TaskOutcome> {
-  const outcome = await runTask(input);
+  const routed: Routed = {};
+  const outcome = await runTask(input, routed);
   // Old histories have no reportTo: no signal, so they replay unchanged.
   await reportFinished(reportToOf(input), finishedReport(outcome, elapsedMs()));
+  await reportRoutedOutcome(reportToOf(input), routed.learn, outcome, elapsedMs());
   // The report goes first: a failed execution cannot signal afterwards.
   if (isFailedTaskStatus(outcome.status) && patched(FAILED_END_PATCH)) throw taskEndFailure({ ...outcome, status: outcome.status });
   return outcome;
 }
 
-async function runTask(input: unknown): Promise<TaskOutcome> {
+/** What the route learned about the policy's choice, for God when the task ends. */
+interface Routed {
+  learn?: RouteDecision['learn'];
+}
+
+async function runTask(input: unknown, routed: Routed): Promise<TaskOutcome> {
   const taskId = workflowInfo().workflowId;
   const state = initialState(taskId, input);
   state.redriveOf = workflowInfo().typedSearchAttributes.get(TaskRedriveOf);
@@ -536,6 +543,7 @@ async function runTask(input: unknown): Promise<TaskOutcome> {
     if (route.policyVersion !== undefined && patched(POLICY_VERSION_PATCH)) upsertSearchAttributes([{ key: TaskPolicyVersion, value: route.policyVersion }]);
     state.costUsd += route.costUsd;
     state.tokens += route.tokens;
+    routed.learn = route.learn;
 
     const { specialist, run } = await runWithReassignment(route);
     const done = run.outcome === 'done';

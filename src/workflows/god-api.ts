@@ -1,4 +1,5 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { RoutedOutcome as RoutedOutcomeInput } from '../god/messages';
 import type { GoalInput, ReviewDecisionInput, SetExperimentalShareInput, SubmitTaskInput, SubmitTaskResult } from '../god/messages';
 import type { DecisionRecord, GodCounters, GodState, GoalState, QueuedTask, SpawnedSpecialist, TaskFinished } from '../god/types';
 import type { Lane } from '../tasks/task-input';
@@ -19,6 +20,9 @@ export const GOD_WORKFLOW_TYPE = 'god';
 
 /** A task (or chain) tells God it ended. Sent to the workflow id, so it reaches whichever run is current. */
 export const taskFinishedSignal = defineSignal<[TaskFinished]>('taskFinished');
+
+/** A directly started task routed by God's policy tells God how it ended (God learns from it). */
+export const routedOutcomeSignal = defineSignal<[RoutedOutcomeInput]>('routedOutcome');
 
 export const submitTaskUpdate = defineUpdate<SubmitTaskResult, [SubmitTaskInput]>('submitTask');
 export const addGoalUpdate = defineUpdate<GoalState, [GoalInput]>('addGoal');

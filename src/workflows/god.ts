@@ -29,6 +29,7 @@ import {
   PauseSchema,
   RemoveGoalSchema,
   ReviewDecisionSchema,
+  RoutedOutcomeSchema,
   RoutingRollbackSchema,
   SetExperimentalShareSchema,
   SubmitTaskSchema,
@@ -66,6 +67,7 @@ import {
   routingHistoryQuery,
   routingPolicyQuery,
   routingRollbackUpdate,
+  routedOutcomeSignal,
   setExperimentalShareUpdate,
   submitTaskUpdate,
   taskFinishedSignal,
@@ -231,6 +233,18 @@ export async function god(input: GodInput = {}): Promise<void> {
       return;
     }
     applyFinished(result.data);
+  });
+  setHandler(routedOutcomeSignal, (raw) => {
+    const result = RoutedOutcomeSchema.safeParse(raw);
+    if (!result.success) {
+      log.warn('routedOutcome signal ignored: malformed', { issues: describeIssues(result.error) });
+      return;
+    }
+    const o = result.data;
+    // God counts the tasks it started itself; version 0 was the roster's rules, not God's policy.
+    if (!state.routing || known(o.taskId) || o.decision.choice.policyVersion === 0) return;
+    const flight: InFlightTask = { taskId: o.taskId, workflowType: 'agentTask', kind: o.kind, specialist: o.decision.choice.arm, lane: 'main', expectedCostUsd: 0, startedAtMs: 0, objective: o.objective, policy: { kind: o.kind, value: o.value, decision: o.decision } };
+    learnFrom(flight, { taskId: o.taskId, status: o.status, costUsd: o.costUsd, tokens: 0, durationMs: o.durationMs, reason: '' });
   });
   setHandler(
     submitTaskUpdate,

@@ -82,6 +82,8 @@ describe('workflow replay', () => {
         'god-routing-policy.json',
         'completed-god-routed-task-policy-version.json',
         'completed-task-policy-version.json',
+        // The 'routed-outcome' patch: a direct task routed by God's policy tells God how it ended.
+        'completed-task-routed-outcome.json',
       ]),
     );
   });

@@ -72,7 +72,7 @@ function carriedState(book: PolicyBook, specialists: SpawnedSpecialist[] = []): 
 }
 
 describe('the routing policy version on every decision', () => {
-  it('a directly started task records v0 without God, a God-routed task and a later direct one record God\'s version; God learns from what it routed', async () => {
+  it('a directly started task records v0 without God, a God-routed task and a later direct one record God\'s version; God learns from what it routed and from the direct task', async () => {
     const before = await runDirect(`${godId}-direct-v0`, { objective: DB_TASK });
     expect(before.outcome).toMatchObject({ status: 'completed', specialist: 'DatabaseAgent', route: { method: 'rules', policyVersion: 0 } });
     expect(before.outcome.route?.reason).toMatch(/no God running/);
@@ -95,6 +95,13 @@ describe('the routing policy version on every decision', () => {
     const after = await runDirect(`${godId}-direct-v1`, { objective: DB_TASK });
     expect(after.outcome.route).toMatchObject({ method: 'rules', policyVersion: 1 });
     expect(await policyVersionAttribute(after.handle)).toBe(1);
+    // The direct task told God its outcome (routedOutcome): the policy learned from it too.
+    const nBefore = learned.active.arms.database.DatabaseAgent.n;
+    await eventually('God to learn from the direct task', async () => {
+      const view = await god!.query(routingPolicyQuery);
+      const arm = view.active.arms.database?.[after.outcome.specialist!];
+      return arm && (after.outcome.specialist !== 'DatabaseAgent' || arm.n > nBefore) ? view : undefined;
+    });
     const visible = await eventually('the version in visibility', async () => {
       const found = [];
       for await (const wf of h.client.workflow.list({ query: `WorkflowId = '${godId}-direct-v1' AND PantheonPolicyVersion = 1` })) found.push(wf.workflowId);
@@ -102,7 +109,7 @@ describe('the routing policy version on every decision', () => {
     });
     expect(visible).toEqual([`${godId}-direct-v1`]);
 
-    await maybeRecordHistory(after.handle.workflowId, 'completed-task-policy-version');
+    await maybeRecordHistory(after.handle.workflowId, 'completed-task-routed-outcome');
     await maybeRecordHistory(routed.handle.workflowId, 'completed-god-routed-task-policy-version');
     await maybeRecordHistory(godId, 'god-routing-policy');
   });
