@@ -697,6 +697,8 @@ export async function god(input: GodInput = {}): Promise<void> {
     const info = workflowInfo();
     if (info.continueAsNewSuggested || info.historyLength >= config.continueAsNewEvents) {
       await condition(allHandlersFinished);
+      // A rollback heard since the tick is not carried: its alert goes out now.
+      await raiseRoutingAlerts();
       state.counters.continuedAsNew += 1;
       log.info('god continues as new', { historyLength: info.historyLength, stateBytes: stateBytes(state) });
       await continueAsNew<typeof god>({ config, state });
