@@ -17,6 +17,7 @@ import type { AssessTaskInput } from './god-types';
 import { specialistSystemPrompt, taskMessage } from './prompts';
 import { othersConstraints, preflightVerdict } from './validate-task';
 import { createClassifier, type Classification } from './classify-task';
+import { withPolicyRules } from '../routing/route-with-policy';
 
 /** How sure a route to the fallback is when no keyword matched at all. */
 export const NO_MATCH_CONFIDENCE = 0.2;
@@ -99,7 +100,21 @@ export function assess(raw: Task, roster: Roster, standing: readonly StandingCon
   if (broken.length) verdict.ok = false;
   const route = routeFacts(task, roster);
   const specialist = roster.get(route.specialist) ?? roster.fallback;
-  return { ok: verdict.ok, reasons: verdict.reasons, ...route, irreversible: irreversibleReasons(task), ...costFacts(task, specialist, route.plan, roster) };
+  return { ok: verdict.ok, reasons: verdict.reasons, ...route, irreversible: irreversibleReasons(task), ...costFacts(task, specialist, route.plan, roster), ...armFacts(task, route.ranked, roster) };
+}
+
+/** One run of each rule-ranked specialist: the routing policy's per-arm cost estimates. */
+export function armEstimates(task: Task, ranked: readonly string[], roster: Roster): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const name of ranked) {
+    const s = roster.get(name);
+    if (s) out[name] = estimateRunUsd(task, s);
+  }
+  return out;
+}
+
+function armFacts(task: Task, ranked: readonly string[], roster: Roster): Pick<Assessment, 'armEstimatesUsd'> {
+  return ranked.length > 0 ? { armEstimatesUsd: armEstimates(task, ranked, roster) } : {};
 }
 
 /**
@@ -112,10 +127,12 @@ export function assess(raw: Task, roster: Roster, standing: readonly StandingCon
 export function createAssessTask(deps: Pick<ActivityDeps, 'roster' | 'llm' | 'models'>) {
   const { roster } = deps;
   const classify = createClassifier(deps);
-  return async function assessTask({ taskId, task, constraints }: AssessTaskInput): Promise<Assessment> {
+  return async function assessTask({ taskId, task, constraints, rules }: AssessTaskInput): Promise<Assessment> {
     await roster.refresh?.();
-    let assessment = assess(task, roster, othersConstraints(constraints ?? [], taskId));
-    if (assessment.ok && assessment.method === 'none') assessment = withClassifier(assessment, await classify(taskId, task), task, roster);
+    // God's active policy's keyword rules, when it sent them (a rewrite or rollback changes them).
+    const routed = rules ? withPolicyRules(roster, rules) : roster;
+    let assessment = assess(task, routed, othersConstraints(constraints ?? [], taskId));
+    if (assessment.ok && assessment.method === 'none') assessment = withClassifier(assessment, await classify(taskId, task), task, routed);
     log.info('task assessed', { taskId, ok: assessment.ok, specialist: assessment.specialist, method: assessment.method, kind: assessment.kind, irreversible: assessment.irreversible.length, plan: assessment.plan });
     return assessment;
   };

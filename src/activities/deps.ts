@@ -2,6 +2,7 @@ import type { LlmClient } from '../llm/types';
 import type { MemoryStore } from '../memory/types';
 import type { Roster } from '../specialists/roster';
 import type { ConstraintBook } from '../constraints/book';
+import type { RoutingPolicyView } from '../workflows/god-api';
 
 /** Everything the activities touch, handed in so tests and workers choose the real parts. */
 export interface ActivityDeps {
@@ -14,6 +15,15 @@ export interface ActivityDeps {
   bills: TaskBills;
   /** The standing constraints (God's); absent: none are checked and a task's own are not registered. */
   constraints?: ConstraintBook;
+  /** God's active routing policy (src/workers/god-policy.ts); absent: the roster's rules as version 0. */
+  routingPolicy?: RoutingPolicySource;
+}
+
+/** Where the route activity reads the routing policy from; undefined when no God holds one. */
+export interface RoutingPolicySource {
+  /** The God workflow id that owns the policy: where a directly started task reports what it taught. */
+  readonly owner: string;
+  active(): Promise<RoutingPolicyView | undefined>;
 }
 
 /** Closes a task's bill in the ledger: everything charged for it, outstanding calls included. */

@@ -9,6 +9,8 @@ export interface AssessTaskInput {
   task: Task;
   /** God's active standing constraints: a task that plainly breaks one is refused before it starts. */
   constraints?: StandingConstraint[];
+  /** The active routing policy's keyword rules (specialist → keywords); absent: the roster's own. */
+  rules?: Record<string, string[]>;
 }
 
 /** One recent outcome of a goal's tasks, as the generator is told it. */

@@ -5,6 +5,7 @@ import { createGenerateTasks } from './generate-tasks';
 import { typed } from './index';
 import { createProposeSpecialist } from './propose-specialist';
 import { createReconcileTasks } from './reconcile-tasks';
+import { createRoutingRules } from './routing-rules';
 
 export type * from './god-types';
 
@@ -25,6 +26,7 @@ export function createGodActivities(deps: GodActivityDeps) {
     generateTasks: typed(createGenerateTasks(deps)),
     proposeSpecialist: typed(createProposeSpecialist(deps)),
     reconcileTasks: typed(createReconcileTasks(deps)),
+    routingRules: typed(createRoutingRules(deps)),
   };
 }
 

@@ -2,8 +2,13 @@ import { log } from '@temporalio/activity';
 import { recallForPrompt } from '../memory/recall-for-prompt';
 import type { Roster } from '../specialists/roster';
 import { decideByRules } from '../routing/rules';
+import type { PolicyBook } from '../routing/policy/types';
+import { policyArms, rosterPolicyBook, routeTaskWithPolicy, taskKindAndEvidence, withPolicyRules } from '../routing/route-with-policy';
+import { PRIORITY_WEIGHT } from '../god/prioritise';
 import type { Task } from '../tasks/task-input';
+import type { RoutingPolicyView } from '../workflows/god-api';
 import type { ActivityDeps } from './deps';
+import { armEstimates } from './assess-task';
 import { createClassifier } from './classify-task';
 import type { RouteDecision, RouteTaskInput } from './types';
 
@@ -18,28 +23,65 @@ function taskText(task: Task): string {
   return `${task.objective}\n${task.context}`;
 }
 
-/** Picks a specialist: the requested one, else the keyword rules, else a cheap classifier. */
+/** God's policy as a book the pure core can decide with (only the active and candidate policies are read). */
+function bookOf(view: RoutingPolicyView): PolicyBook {
+  const c = view.candidate;
+  return {
+    active: view.active,
+    history: [],
+    ...(c && { candidate: { policy: c.policy, canary: c.canary, control: c.control, shadow: c.shadow, shadowControl: c.shadowControl, startedAtMs: c.startedAtMs } }),
+    sinceRewrite: view.sinceRewrite,
+    lastVersion: view.lastVersion,
+    rng: { s: 0 },
+    words: {},
+    audit: [],
+  };
+}
+
+/**
+ * Picks a specialist: the requested one, else the routing policy among the specialists the
+ * keyword rules are sure of (God's active policy, read at most a tick old; the roster's rules as
+ * version 0 when no God runs), else a cheap classifier. The policy's PRNG is seeded from the task
+ * id, so every retry of the activity picks the same. The decision names the policy version.
+ */
 export function createRouteTask(deps: ActivityDeps) {
   const { roster, memory } = deps;
   const classify = createClassifier(deps);
   return async function routeTask({ taskId, task, spent }: RouteTaskInput): Promise<RouteDecision> {
     await roster.refresh?.();
     const { lines: warnings } = await recallForPrompt(memory, task);
-    const rules = decideByRules(taskText(task), roster.specialists);
+    const view = await deps.routingPolicy?.active();
+    const book = view ? bookOf(view) : rosterPolicyBook(roster.specialists, Date.now());
+    const policyRoster = withPolicyRules(roster, book.active.rules);
+    const rules = decideByRules(taskText(task), policyRoster.specialists);
     const ranked = rules.ranking.map((r) => r.specialist);
     const decide = (d: Omit<RouteDecision, 'candidates' | 'warnings' | 'costUsd' | 'tokens'>, costUsd = 0, tokens = 0): RouteDecision => {
       const decision = { ...d, candidates: candidateOrder(roster, d.specialist, ranked), warnings, costUsd, tokens };
-      log.info('task routed', { taskId, specialist: decision.specialist, method: decision.method, confidence: decision.confidence });
+      log.info('task routed', { taskId, specialist: decision.specialist, method: decision.method, confidence: decision.confidence, policyVersion: decision.policyVersion });
       return decision;
     };
 
     if (task.specialist) {
-      return decide({ specialist: task.specialist, confidence: 1, reason: 'requested by the submitter', method: 'requested' });
+      // God's policy chose it (its version rides on the task); else the submitter asked for it.
+      const by = task.routing ? `routing policy v${task.routing.policyVersion} (${task.routing.mode}, via God)` : 'requested by the submitter';
+      return decide({ specialist: task.specialist, confidence: 1, reason: by, method: 'requested', ...(task.routing && { policyVersion: task.routing.policyVersion }) });
     }
-    if (rules.choice) return decide({ ...rules.choice, method: 'rules' });
+    const version = { policyVersion: book.active.version };
+    const source = view ? '' : ' (no God running: the roster\'s rules as v0)';
+    if (rules.choice) {
+      const arms = policyArms(ranked, (name) => roster.specialists.some((s) => s.name === name));
+      if (arms.length > 0) {
+        const { kind, evidence } = taskKindAndEvidence(rules.ranking, roster.fallback.name);
+        const value = PRIORITY_WEIGHT[task.priority] ?? PRIORITY_WEIGHT.normal;
+        const route = routeTaskWithPolicy(book, taskId, { kind, arms, estimatedCostUsd: armEstimates(task, arms, roster), value, evidence });
+        const learn = view && deps.routingPolicy ? { learn: { godId: deps.routingPolicy.owner, kind, value, decision: route.decision } } : {};
+        return decide({ specialist: route.arm, confidence: rules.choice.confidence, reason: `${rules.choice.reason}; ${route.reason}${source}`, method: 'rules', policyVersion: route.routing.policyVersion, ...learn });
+      }
+      return decide({ ...rules.choice, method: 'rules', ...version });
+    }
 
     const pick = await classify(taskId, task, spent);
     const { specialist, confidence, reason } = pick;
-    return decide({ specialist, confidence, reason, method: pick.known ? 'classifier' : 'fallback' }, pick.costUsd, pick.tokens);
+    return decide({ specialist, confidence, reason: `${reason}${source}`, method: pick.known ? 'classifier' : 'fallback', ...version }, pick.costUsd, pick.tokens);
   };
 }

@@ -1,3 +1,4 @@
+import type { PolicyDecision } from '../routing/policy/book';
 import type { BudgetWait } from '../budget/waiting';
 import type { CarriedSummary, ContextSummary } from '../compression/summary';
 import type { ChatMessage } from '../llm/types';
@@ -40,14 +41,26 @@ export interface RouteDecision {
   confidence: number;
   reason: string;
   method: 'requested' | 'rules' | 'classifier' | 'fallback';
-  /** The routing policy version that decided; absent until routing is versioned. */
-  policyVersion?: string;
+  /** The routing policy version that decided (0: the roster's rules, no God running); absent in
+   * decisions recorded before routing was versioned. */
+  policyVersion?: number;
+  /** Set when God's policy chose among arms for a task God did not route: the task tells God its
+   * outcome when it ends (`routedOutcome`), so God learns from it too. */
+  learn?: RoutedChoice;
   /** Every specialist in preference order, the chosen one first: the reassignment order. */
   candidates: string[];
   /** Recalled from memory: what failed or worked on similar tasks. Data, not instructions. */
   warnings: string[];
   costUsd: number;
   tokens: number;
+}
+
+/** A routing policy's choice for a task, as God learns from it when the task ends. */
+export interface RoutedChoice {
+  godId: string;
+  kind: string;
+  value: number;
+  decision: PolicyDecision;
 }
 
 export interface RunSpecialistInput {

@@ -8,6 +8,7 @@ import { listCommand } from './commands/list';
 import { memoryCommand, MEMORY_USAGE } from './commands/memory';
 import { reviewCommand, REVIEW_USAGE } from './commands/review';
 import { rosterCommand, ROSTER_USAGE } from './commands/roster';
+import { routingCommand, ROUTING_USAGE } from './commands/routing';
 import { statusCommand } from './commands/status';
 import { submitCommand, SUBMIT_USAGE } from './commands/submit';
 import { exitOnError } from './exit';
@@ -24,6 +25,7 @@ usage:
   ${GOD_USAGE.split('\n').join('\n  ')}
   ${REVIEW_USAGE.split('\n').join('\n  ')}
   ${ROSTER_USAGE}
+  ${ROUTING_USAGE.split('\n').join('\n  ')}
   ${CONSTRAINTS_USAGE.split('\n').join('\n  ')}
   ${MEMORY_USAGE.split('\n').join('\n  ')}
   ${HISTORY_USAGE.split('\n').join('\n  ')}
@@ -39,6 +41,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   god: godCommand,
   review: reviewCommand,
   roster: rosterCommand,
+  routing: routingCommand,
   constraints: constraintsCommand,
   memory: memoryCommand,
   history: historyCommand,

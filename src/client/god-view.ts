@@ -77,6 +77,7 @@ export function renderGodStatus(status: GodStatusView, options: GodStatusOptions
     status.paused ? `state      PAUSED since ${when(status.paused.sinceMs, now)}: "${status.paused.reason}" (pantheon god resume)` : 'state      running',
     `tasks      ${status.queued} queued, ${status.awaitingReview} awaiting review, ${status.inFlight} in flight`,
     `goals      ${status.goals}; spawned specialists live: ${status.liveSpawned}`,
+    ...(status.routing ? [`routing    policy v${status.routing.version}${status.routing.candidate ? `, candidate v${status.routing.candidate} on trial` : ''}${status.routing.probation ? `, v${status.routing.probation} on probation` : ''} (pantheon routing show)`] : []),
     ...runwayLines(status.runway, now),
     `counters   submitted ${c.submitted}, generated ${c.generated} (${c.duplicates} duplicates dropped), started ${c.started}, finished ${c.finished}, rejected ${c.rejected}, dropped ${c.dropped}, reviewed ${c.reviewed}, spawned ${c.spawned}`,
     `workflow   state ${(status.stateBytes / 1024).toFixed(1)} KiB (v${status.stateVersion}), history ${status.historyLength} events, continued as new ${c.continuedAsNew} times${status.lastTickMs === undefined ? '' : `, last tick ${when(status.lastTickMs, now)}`}`,

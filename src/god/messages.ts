@@ -71,6 +71,16 @@ export const SetExperimentalShareSchema = z
   .strict();
 export type SetExperimentalShareInput = z.input<typeof SetExperimentalShareSchema>;
 
+/** `routingRollback`: make an earlier policy version active again (audited). */
+export const RoutingRollbackSchema = z
+  .object({
+    version: z.number().int().min(1),
+    reason: z.string().trim().min(1).max(300),
+    by: z.string().trim().min(1).max(80).default('operator'),
+  })
+  .strict();
+export type RoutingRollbackInput = z.input<typeof RoutingRollbackSchema>;
+
 /** The `taskFinished` signal a task (or chain) sends its `reportTo` workflow when it ends. */
 export const TaskFinishedSchema = z
   .object({
@@ -84,6 +94,37 @@ export const TaskFinishedSchema = z
     summary: z.string().max(2000).optional(),
   })
   .strict();
+
+/** The `routedOutcome` signal: a task God did not start, routed by God's policy, tells God how it
+ * ended, so the policy learns from it too (src/workflows/report-finished.ts). */
+export const RoutedOutcomeSchema = z
+  .object({
+    taskId: z.string().min(1).max(200),
+    status: z.enum(TERMINAL_STATUSES),
+    costUsd: z.number().nonnegative(),
+    durationMs: z.number().nonnegative(),
+    objective: z.string().max(200),
+    kind: z.string().min(1).max(80),
+    value: z.number().nonnegative().max(1000),
+    decision: z
+      .object({
+        choice: z
+          .object({
+            arm: z.string().min(1).max(80),
+            mode: z.enum(['exploit', 'explore']),
+            probability: z.number().min(0).max(1).optional(),
+            scores: z.record(z.string(), z.number()).default({}),
+            policyVersion: z.number().int().min(0),
+          })
+          .strict(),
+        by: z.enum(['active', 'candidate']),
+        shadow: z.object({ active: z.string(), candidate: z.string().optional() }).strict(),
+        arms: z.number().int().min(1).max(100),
+      })
+      .strict(),
+  })
+  .strict();
+export type RoutedOutcome = z.output<typeof RoutedOutcomeSchema>;
 
 /** God's settings (its workflow input), with the defaults `npm start` and `npm run god` use. */
 export const GodConfigSchema = z
@@ -111,6 +152,9 @@ export const GodConfigSchema = z
     /** Tasks God keeps running at once (each is a line of its state until it reports). */
     maxInFlight: z.number().int().min(1).max(200).default(100),
     taskQueue: z.string().min(1).default('pantheon-tasks'),
+    /** Seed of the routing policy's random stream when it is first seeded: the same state and
+     * seed give the same routing decisions. Default: derived from God's workflow id. */
+    routingSeed: z.number().int().min(0).max(0xffffffff).optional(),
   })
   .strict();
 export const DEFAULT_GOD_CONFIG: GodConfig = GodConfigSchema.parse({});

@@ -14,7 +14,7 @@ import type { DecisionKind, GoalState, InFlightTask, QueuedTask } from './types'
 export const PRIORITY_WEIGHT: Record<Task['priority'], number> = { low: 1, normal: 2, high: 4, critical: 8 };
 
 /** A goal's value when the task has none (the middle of 1–10). */
-const NEUTRAL_VALUE = 5;
+export const NEUTRAL_VALUE = 5;
 const MIN_COST = 1e-6;
 /** Float noise allowed when a cost exactly fills the room (0.07 + 0.05 + 0.04 > 0.16 in binary). */
 const EPSILON = 1e-9;

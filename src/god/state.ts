@@ -16,6 +16,9 @@ import {
   type QueuedTask,
   type SpawnedSpecialist,
 } from './types';
+import type { PolicyDecision } from '../routing/policy/book';
+import type { PolicyBook } from '../routing/policy/types';
+import type { ArmStats } from '../routing/policy/arm-stats';
 
 /**
  * God's carried state: its schema, a fresh state, the migration chain that brings any earlier
@@ -44,6 +47,11 @@ export const STATE_BOUNDS = {
   goalOutcomes: 5,
   outcomeObjectiveChars: 100,
   outcomeReasonChars: 120,
+  /** Earlier routing policy versions kept for rollback and diff (the newest), the routing audit
+   * entries kept (the newest), and the characters of a policy's reason or an audit detail. */
+  policyHistory: 5,
+  policyAudit: 30,
+  policyDetailChars: 160,
 } as const;
 
 // Loose objects: a field added to types.ts later survives continue-as-new even before this schema
@@ -66,7 +74,46 @@ const AssessmentSchema = z.looseObject({
   plan: z.array(z.string()).optional(),
   estimatedCostUsd: usd,
   planEstimatesUsd: z.array(usd).optional(),
+  armEstimatesUsd: z.record(z.string(), usd).optional(),
 });
+
+// The routing policy's data is checked for its shape only: its numbers are the pure core's to keep right.
+const PolicySchema = z.looseObject({
+  version: count,
+  createdAtMs: time,
+  reason: z.string(),
+  arms: z.record(z.string(), z.record(z.string(), z.looseObject({ n: z.number(), successes: z.number(), failures: z.number() }))),
+  rules: z.record(z.string(), z.array(z.string())),
+  thresholds: z.looseObject({ ruleConfidence: z.number(), costWeight: z.number() }),
+  explorationShare: z.number().min(0).max(1),
+});
+
+const PolicyBookSchema = z
+  .looseObject({
+    active: PolicySchema,
+    history: z.array(PolicySchema),
+    candidate: z.looseObject({ policy: PolicySchema }).optional(),
+    probation: z.looseObject({ version: count, previous: count }).optional(),
+    sinceRewrite: count,
+    lastVersion: count,
+    rng: z.looseObject({ s: z.number().int().min(0) }),
+    words: z.record(z.string(), z.record(z.string(), z.looseObject({ s: count, f: count }))),
+    audit: z.array(z.looseObject({ atMs: time, kind: z.string(), version: count, detail: z.string() })),
+  })
+  .transform((book) => book as unknown as PolicyBook);
+
+const PolicyChoiceShape = {
+  kind: z.string(),
+  value: z.number().nonnegative(),
+  decision: z
+    .looseObject({
+      choice: z.looseObject({ arm: z.string(), mode: z.enum(['exploit', 'explore']), policyVersion: count }),
+      by: z.enum(['active', 'candidate']),
+      shadow: z.looseObject({ active: z.string() }),
+      arms: count,
+    })
+    .transform((d) => d as unknown as PolicyDecision),
+};
 
 const DECISION_KINDS = ['route', 'chain', 'spawn', 'review', 'reject', 'drop'] as const;
 
@@ -79,6 +126,7 @@ const DecisionSchema = z.looseObject({
   expectedCostUsd: usd,
   expectedSuccess: z.number().min(0).max(1),
   atMs: time,
+  policy: z.looseObject(PolicyChoiceShape).optional(),
 });
 
 const QueuedTaskSchema = z.looseObject({
@@ -123,6 +171,7 @@ const InFlightTaskSchema = z.looseObject({
   plan: z.array(z.string()).optional(),
   startedAtMs: time,
   objective: z.string().optional(),
+  policy: z.looseObject(PolicyChoiceShape).optional(),
 });
 
 const KindStatsSchema = z.looseObject({
@@ -200,6 +249,7 @@ export const GodStateSchema = z.looseObject({
     spawned: count,
     continuedAsNew: count,
   }),
+  routing: PolicyBookSchema.optional(),
 });
 
 // Compile-time guards: the schema's output is a GodState, and every field of each carried type is
@@ -350,7 +400,31 @@ export function compactState(state: GodState, config: GodConfig, nowMs: number =
     specialists,
     rosterVersion: changed ? state.rosterVersion + 1 : state.rosterVersion,
     constraints: pruneConstraints(state.constraints, nowMs),
+    ...(state.routing && { routing: compactBook(state.routing) }),
   };
+}
+
+/**
+ * The routing book as God carries it: earlier versions without their arm statistics (a rollback
+ * keeps the active record; diff reads rules and settings), at most `policyHistory` of them (the
+ * rollback targets); the newest `policyAudit` audit entries (every one is also in God's log);
+ * reasons and details trimmed; arm statistics to 6 significant digits. The word tallies are
+ * bounded by the core (src/routing/policy/rule-edits.ts).
+ */
+export function compactBook(book: PolicyBook): PolicyBook {
+  const b = STATE_BOUNDS;
+  const chars = b.policyDetailChars;
+  const history = book.history.slice(-b.policyHistory).map((p) => ({ ...p, arms: {}, reason: clip(p.reason, chars) }));
+  const audit = book.audit.slice(-b.policyAudit).map((a) => (a.detail.length > chars ? { ...a, detail: clip(a.detail, chars) } : a));
+  const arms = Object.fromEntries(Object.entries(book.active.arms).map(([kind, byArm]) => [kind, Object.fromEntries(Object.entries(byArm).map(([arm, s]) => [arm, roundedStats(s)]))]));
+  const active = { ...book.active, arms, reason: clip(book.active.reason, chars) };
+  return { ...book, active, history, audit };
+}
+
+const sig = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(6)) : x);
+
+function roundedStats(s: ArmStats): ArmStats {
+  return { n: sig(s.n), successes: sig(s.successes), failures: sig(s.failures), costMeanUsd: sig(s.costMeanUsd), costM2: sig(s.costM2), durationMeanMs: Math.round(s.durationMeanMs) };
 }
 
 function clip(text: string, max: number): string {

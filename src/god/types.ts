@@ -1,4 +1,6 @@
 import type { Lane, Task } from '../tasks/task-input';
+import type { PolicyDecision } from '../routing/policy/book';
+import type { PolicyBook } from '../routing/policy/types';
 import type { TerminalStatus } from '../workflows/task-state';
 import type { StandingConstraint } from '../constraints/schema';
 
@@ -64,6 +66,9 @@ export interface Assessment {
   /** With `plan`: each step's estimated run on its own specialist (USD). Absent in assessments
    * recorded before it existed; those price every step like `estimatedCostUsd`. */
   planEstimatesUsd?: number[];
+  /** One run of each rule-ranked specialist (USD): the routing policy's per-arm cost estimates.
+   * Absent in assessments recorded before the policy routed. */
+  armEstimatesUsd?: Record<string, number>;
 }
 
 /** Where a task is inside God before it is started. */
@@ -99,6 +104,16 @@ export interface Decision {
   expectedCostUsd: number;
   expectedSuccess: number;
   atMs: number;
+  /** Set when the routing policy chose `specialist`: what it learns from when the task ends. */
+  policy?: PolicyChoice;
+}
+
+/** A routing policy's choice for one task, kept until the task ends (then `observe`d). */
+export interface PolicyChoice {
+  kind: string;
+  /** What a success was worth (goal value ÷ 5 × priority weight). */
+  value: number;
+  decision: PolicyDecision;
 }
 
 /** A task God started and has not yet heard the end of. */
@@ -115,6 +130,8 @@ export interface InFlightTask {
   startedAtMs: number;
   /** The task's objective, trimmed: what the goal's generator hears back about. */
   objective?: string;
+  /** The routing policy's choice: what it learns from when the task ends. */
+  policy?: PolicyChoice;
 }
 
 /** What a finished task tells God (the taskFinished signal, or reconciliation). */
@@ -222,6 +239,9 @@ export interface GodState {
   day: DayState;
   experimentalShare: number;
   counters: GodCounters;
+  /** The routing policy: active version, history, candidate, probation (src/routing/policy).
+   * Absent in states from before it; seeded from the roster on the first tick that routes. */
+  routing?: PolicyBook;
 }
 
 /** God's settings: the workflow input, carried unchanged through continue-as-new. */
@@ -254,4 +274,6 @@ export interface GodConfig {
   maxInFlight: number;
   /** The task queue God starts tasks on. */
   taskQueue: string;
+  /** Seed of the routing policy's random stream when it is first seeded (default: from God's workflow id). */
+  routingSeed?: number;
 }

@@ -60,6 +60,17 @@ const BoundedInputsSchema = InputsSchema.superRefine((inputs, ctx) => {
  * size Temporal starts warning about (10,000 events, 10 MB). */
 export const HISTORY_GUARD_DEFAULTS = { maxEvents: 10_000, maxBytes: 10 * 1024 * 1024 } as const;
 
+/** How the routing policy chose a task's specialist (God sets it with `specialist`). */
+export const TaskRoutingSchema = z
+  .object({
+    policyVersion: z.number().int().min(0),
+    mode: z.enum(['exploit', 'explore']),
+    /** An explored pick's probability (share ÷ arms): what off-policy scoring weighs it by. */
+    probability: z.number().min(0).max(1).optional(),
+    by: z.enum(['active', 'candidate']),
+  })
+  .strict();
+
 export const TaskInputSchema = z
   .object({
     // Judged after control characters go: an objective of NULs or escape codes is refused here,
@@ -108,6 +119,9 @@ export const TaskInputSchema = z
     reportTo: z.string().min(1).max(200).optional(),
     /** The standing goal that generated the task, if any (God sets it). */
     goalId: z.string().min(1).max(80).optional(),
+    /** Set by God when its routing policy chose `specialist`: the version that decided, and how
+     * (src/routing/route-with-policy.ts). The task records the version (state and search attribute). */
+    routing: TaskRoutingSchema.optional(),
     /** The task ends dead-lettered, with the reason, once its own history passes either bound:
      * long before the server's limits would terminate it without a terminal state. */
     historyGuard: z
@@ -128,6 +142,7 @@ export const UnboundedTaskInputSchema = TaskInputSchema.extend({ inputs: InputsS
 
 export type TaskInput = z.input<typeof TaskInputSchema>;
 export type Task = z.output<typeof TaskInputSchema>;
+export type TaskRouting = z.output<typeof TaskRoutingSchema>;
 
 /** Zod issues as "field: message" lines, the form every bad-input error uses. */
 export function describeIssues(error: z.ZodError): string[] {

@@ -18,6 +18,7 @@ import { rosterWarnings } from '../specialists/focus';
 import { godRosterFetcher } from './god-roster';
 import type { Tracing } from '../tracing/types';
 import { godConstraintBook } from './god-constraints';
+import { godRoutingPolicy } from './god-policy';
 
 /** How long a worker uses God's roster before asking again: a spawned specialist is routable within this. */
 export const ROSTER_TTL_MS = 10_000;
@@ -108,7 +109,7 @@ export async function buildWorkerDeps(
     'worker dependencies ready',
   );
   return {
-    deps: { llm, roster, memory, models, alerter, bills: gate, constraints: godConstraintBook(client, config.god.id) },
+    deps: { llm, roster, memory, models, alerter, bills: gate, constraints: godConstraintBook(client, config.god.id), routingPolicy: godRoutingPolicy(client, config.god.id) },
     config,
     gate,
     limits,

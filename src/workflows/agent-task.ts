@@ -20,10 +20,10 @@ import { flagStaleSignal, requeueSignal, stateQuery, type StaleNotice } from './
 import { describeWait, MAX_BUDGET_WAITS, nextCheckMs, type BudgetWait } from '../budget/waiting';
 import { abandonedRunSpend, budgetWaitOf, describeFailure, failureWarning, retriesExhausted } from './failures';
 import { lineageOf } from '../tasks/lineage';
-import { TaskActiveSince, TaskCostUsd, TaskIterations, TaskMemoryPending, TaskPriority, TaskRedriveOf, TaskRootTask, TaskSpecialist, TaskStale, TaskStatus, TaskTokens } from './search-attributes';
+import { TaskActiveSince, TaskCostUsd, TaskIterations, TaskMemoryPending, TaskPolicyVersion, TaskPriority, TaskRedriveOf, TaskRootTask, TaskSpecialist, TaskStale, TaskStatus, TaskTokens } from './search-attributes';
 import type { FailureRecord, TaskOutcome, TaskState, TaskStatus as Status, TerminalStatus } from './task-state';
 import { finishedReport, reportToOf } from '../tasks/report';
-import { elapsedMs, reportFinished } from './report-finished';
+import { elapsedMs, reportFinished, reportRoutedOutcome } from './report-finished';
 import { recordDeadLetter, recordStaleNotice, recordTaskEnd } from '../metrics/workflow';
 import { isFailedTaskStatus } from '../errors';
 import { taskEndFailure } from '../tasks/closed-outcome';
@@ -69,6 +69,10 @@ const MEMORY_PENDING_PATCH = 'memory-never-costs-a-result';
 /** Memory is recalled before every specialist's run (the first and each reassignment), with this
  * task's failed attempts in it; histories from before replay with the route's warnings only. */
 const RECALL_BEFORE_RUN_PATCH = 'recall-before-run';
+
+/** The routing policy version that chose the specialist becomes a search attribute
+ * (PantheonPolicyVersion); its marker is recorded only when the route names a version. */
+const POLICY_VERSION_PATCH = 'policy-version-attribute';
 
 /** Activity options of a run the workflow may abandon: a cancel waits for the activity to stop. */
 const WAIT_FOR_CANCEL = { cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED };
@@ -121,15 +125,22 @@ function initialState(taskId: string, input: unknown): TaskState {
  * failures and `temporal workflow reset` can run them again.
  */
 export async function agentTask(input: unknown): Promise<TaskOutcome> {
-  const outcome = await runTask(input);
+  const routed: Routed = {};
+  const outcome = await runTask(input, routed);
   // Old histories have no reportTo: no signal, so they replay unchanged.
   await reportFinished(reportToOf(input), finishedReport(outcome, elapsedMs()));
+  await reportRoutedOutcome(reportToOf(input), routed.learn, outcome, elapsedMs());
   // The report goes first: a failed execution cannot signal afterwards.
   if (isFailedTaskStatus(outcome.status) && patched(FAILED_END_PATCH)) throw taskEndFailure({ ...outcome, status: outcome.status });
   return outcome;
 }
 
-async function runTask(input: unknown): Promise<TaskOutcome> {
+/** What the route learned about the policy's choice, for God when the task ends. */
+interface Routed {
+  learn?: RouteDecision['learn'];
+}
+
+async function runTask(input: unknown, routed: Routed): Promise<TaskOutcome> {
   const taskId = workflowInfo().workflowId;
   const state = initialState(taskId, input);
   state.redriveOf = workflowInfo().typedSearchAttributes.get(TaskRedriveOf);
@@ -280,7 +291,8 @@ async function runTask(input: unknown): Promise<TaskOutcome> {
   /** The outcome's facts for its memory record (task history reads them): workflow time, so replay-safe. */
   const outcomeFacts = () => ({
     routeMethod: state.route?.method,
-    policyVersion: state.route?.policyVersion,
+    // Memory keeps the version as text ("v3"), as its records always have.
+    policyVersion: state.route?.policyVersion !== undefined ? `v${state.route.policyVersion}` : undefined,
     iterations: state.iteration,
     tokens: state.tokens,
     durationMs: elapsedMs(),
@@ -527,8 +539,11 @@ async function runTask(input: unknown): Promise<TaskOutcome> {
     publish('routing', 'choosing a specialist');
     const route = await pastBreaker(() => acts.routeTask({ taskId, task, spent: spent() }));
     state.route = { method: route.method, confidence: route.confidence, reason: route.reason, ...(route.policyVersion !== undefined && { policyVersion: route.policyVersion }) };
+    // Decisions recorded before routing was versioned carry no version, and replay without it.
+    if (route.policyVersion !== undefined && patched(POLICY_VERSION_PATCH)) upsertSearchAttributes([{ key: TaskPolicyVersion, value: route.policyVersion }]);
     state.costUsd += route.costUsd;
     state.tokens += route.tokens;
+    routed.learn = route.learn;
 
     const { specialist, run } = await runWithReassignment(route);
     const done = run.outcome === 'done';

@@ -1,7 +1,9 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { RoutedOutcome as RoutedOutcomeInput } from '../god/messages';
 import type { GoalInput, ReviewDecisionInput, SetExperimentalShareInput, SubmitTaskInput, SubmitTaskResult } from '../god/messages';
 import type { DecisionRecord, GodCounters, GodState, GoalState, QueuedTask, SpawnedSpecialist, TaskFinished } from '../god/types';
 import type { Lane } from '../tasks/task-input';
+import type { PolicyAuditEntry, Probation, RoutingPolicy, TrialTally } from '../routing/policy/types';
 import type { AddConstraintInput, RemoveConstraintInput, StandingConstraint } from '../constraints/schema';
 
 /**
@@ -18,6 +20,9 @@ export const GOD_WORKFLOW_TYPE = 'god';
 
 /** A task (or chain) tells God it ended. Sent to the workflow id, so it reaches whichever run is current. */
 export const taskFinishedSignal = defineSignal<[TaskFinished]>('taskFinished');
+
+/** A directly started task routed by God's policy tells God how it ended (God learns from it). */
+export const routedOutcomeSignal = defineSignal<[RoutedOutcomeInput]>('routedOutcome');
 
 export const submitTaskUpdate = defineUpdate<SubmitTaskResult, [SubmitTaskInput]>('submitTask');
 export const addGoalUpdate = defineUpdate<GoalState, [GoalInput]>('addGoal');
@@ -50,6 +55,40 @@ export const godRosterQuery = defineQuery<{ version: number; specialists: Spawne
 export const godCarriedStateQuery = defineQuery<GodState>('carriedState');
 /** The newest decisions, oldest first. */
 export const godDecisionsQuery = defineQuery<DecisionRecord[]>('decisions');
+
+/** The routing policy (src/routing/policy), learned and versioned:
+ *   temporal workflow query  --workflow-id pantheon-god --type routingPolicy
+ *   temporal workflow query  --workflow-id pantheon-god --type routingHistory
+ *   temporal workflow update execute --workflow-id pantheon-god --name routingRollback \
+ *     --input '{"version":1,"reason":"v2 sends SQL tasks to the generalist","by":"alice"}' */
+export const routingPolicyQuery = defineQuery<RoutingPolicyView>('routingPolicy');
+export const routingHistoryQuery = defineQuery<RoutingHistoryView>('routingHistory');
+export const routingRollbackUpdate = defineUpdate<RoutingPolicyView, [RoutingRollbackInput]>('routingRollback');
+
+export interface RoutingRollbackInput {
+  version: number;
+  reason: string;
+  by?: string;
+}
+
+/** What `pantheon routing show` prints: the active policy whole (workers route with it), the
+ * candidate on trial and the version on probation, and how long a worker may cache it. */
+export interface RoutingPolicyView {
+  active: RoutingPolicy;
+  candidate?: { version: number; reason: string; canary: TrialTally; control: TrialTally; shadow: TrialTally; shadowControl: TrialTally; startedAtMs: number; policy: RoutingPolicy };
+  probation?: Probation;
+  sinceRewrite: number;
+  lastVersion: number;
+  /** God's tick: a worker uses a read of this policy at most this long. */
+  tickSeconds: number;
+}
+
+/** Every kept version (rules and settings; arm statistics are the active one's) and the audit. */
+export interface RoutingHistoryView {
+  active: number;
+  versions: Array<Omit<RoutingPolicy, 'arms'> & { status: 'active' | 'candidate' | 'earlier' }>;
+  audit: PolicyAuditEntry[];
+}
 
 /** One task in God's queue as the queries show it (the task's text trimmed). */
 export interface QueueItemView {
@@ -106,6 +145,8 @@ export interface GodStatusView {
   inFlight: number;
   goals: number;
   liveSpawned: number;
+  /** The routing policy's active version, and any candidate on trial or version on probation. */
+  routing?: { version: number; candidate?: number; probation?: number };
   counters: GodCounters;
   runway?: RunwayView;
   stateBytes: number;

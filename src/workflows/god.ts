@@ -15,6 +15,7 @@ import {
   type RetryPolicy,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { Activities } from '../activities';
 import type { createGodActivities } from '../activities/god';
 import type { createRunwayActivities } from '../activities/runway';
 import type { LedgerRunway } from '../budget/ledger-types';
@@ -28,6 +29,8 @@ import {
   PauseSchema,
   RemoveGoalSchema,
   ReviewDecisionSchema,
+  RoutedOutcomeSchema,
+  RoutingRollbackSchema,
   SetExperimentalShareSchema,
   SubmitTaskSchema,
   TaskFinishedSchema,
@@ -42,6 +45,9 @@ import { compactState, DEFAULT_EXPERIMENTAL_SHARE, initialGodState, migrateGodSt
 import { chainStatsName, expectationOf, recordFallback, recordOutcome } from '../god/stats';
 import type { Assessment, DecisionRecord, GodState, InFlightTask, QueuedTask, TaskFinished } from '../god/types';
 import { godDetails, queueItemView } from '../god/views';
+import { flightPolicy, observeFinished, routeByPolicy, routingHistoryView, routingOf, routingPolicyView } from '../god/routing';
+import { rollbackTo, seedBook } from '../routing/policy/book';
+import { seedFromId } from '../routing/route-with-policy';
 import { describeIssues, TaskInputSchema, type Lane, type Task } from '../tasks/task-input';
 import type { z } from 'zod';
 import {
@@ -58,6 +64,10 @@ import {
   removeGoalUpdate,
   resumeUpdate,
   reviewDecisionUpdate,
+  routingHistoryQuery,
+  routingPolicyQuery,
+  routingRollbackUpdate,
+  routedOutcomeSignal,
   setExperimentalShareUpdate,
   submitTaskUpdate,
   taskFinishedSignal,
@@ -72,12 +82,17 @@ type GodActivities = ReturnType<typeof createGodActivities> & ReturnType<typeof 
 const retry: RetryPolicy = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: [...NON_RETRYABLE_TYPES] };
 // Short and few retries: God's loop must not stall on one activity; the next tick tries again.
 const quick = proxyActivities<GodActivities>({ startToCloseTimeout: '30s', retry: { ...retry, maximumAttempts: 3 } });
+const alerts = proxyActivities<Pick<Activities, 'raiseAlert'>>({ startToCloseTimeout: '30s', retry: { ...retry, maximumAttempts: 3 } });
 const llm = proxyActivities<GodActivities>({ startToCloseTimeout: '2m', heartbeatTimeout: '30s', retry: { ...retry, maximumAttempts: 3 } });
 
 /** Tasks assessed per tick: a burst of submissions is spread over ticks, not one giant one. */
 const ASSESS_PER_TICK = 20;
 /** A goal with this many tasks per run already queued (×) waits before generating more. */
 const GOAL_BACKLOG_RUNS = 2;
+
+/** God's routing policy (issue 8): seeded on the first tick that has none, it chooses among the
+ * rule-ranked specialists and learns from each task it routed. Histories from before replay without it. */
+const ROUTING_POLICY_PATCH = 'routing-policy';
 
 /** Turns a zod failure into the validator's refusal: the field named, God's state untouched. */
 function parsed<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
@@ -117,6 +132,8 @@ export async function god(input: GodInput = {}): Promise<void> {
   // the tick's start does not hold its cost, so admission reads the ledger again.
   let billedSinceRead = false;
   let reconcileDue = state.inFlight.length > 0;
+  /** Automatic rollbacks to tell operators about (raised at the next tick: a signal handler cannot await). */
+  const pendingAlerts: Array<{ id: string; message: string; details: Record<string, unknown> }> = [];
 
   const record = (kind: DecisionRecord['kind'], detail: string, taskId?: string) => {
     state.recent.push({ atMs: Date.now(), kind, detail, ...(taskId && { taskId }) });
@@ -150,6 +167,9 @@ export async function god(input: GodInput = {}): Promise<void> {
     inFlight: state.inFlight.length,
     goals: state.goals.length,
     liveSpawned: state.specialists.filter((s) => s.status !== 'retired').length,
+    ...(state.routing && {
+      routing: { version: state.routing.active.version, ...(state.routing.candidate && { candidate: state.routing.candidate.policy.version }), ...(state.routing.probation && { probation: state.routing.probation.version }) },
+    }),
     counters: state.counters,
     ...(runway && { runway: currentRunway() }),
     stateBytes: stateBytes(state),
@@ -186,9 +206,23 @@ export async function god(input: GodInput = {}): Promise<void> {
     }
     state.day.finishedUsd[flight.lane] += finished.costUsd;
     if (state.specialists.some((s) => s.name === flight.specialist)) state = recordSpawnedRun(state, flight.specialist, finished.status === 'completed', config, Date.now());
+    if (state.routing && flight.policy) learnFrom(flight, finished);
     state.counters.finished += 1;
     record('finished', `${finished.status} $${finished.costUsd.toFixed(4)} (${flight.specialist}): ${finished.reason.slice(0, 160)}`, finished.taskId);
     wake = true;
+  };
+
+  /** The policy learns from a task it routed; a derivation, promotion or rollback is audited, and
+   * an automatic rollback raises an alert. */
+  const learnFrom = (flight: InFlightTask, finished: TaskFinished) => {
+    const { book, events } = observeFinished(state.routing!, flight, finished, Date.now());
+    state.routing = book;
+    for (const e of events) {
+      record('operator', `routing policy v${e.version} ${e.kind}: ${e.detail}`, finished.taskId);
+      if (e.kind === 'rolled_back' && e.by === 'god') {
+        pendingAlerts.push({ id: `${godId}:routing-rollback:${e.version}:${e.atMs}`, message: `routing policy rolled back automatically: ${e.detail}`, details: { version: e.version, detail: e.detail, taskId: finished.taskId } });
+      }
+    }
   };
 
   // ---- handlers: all registered before the first await ----
@@ -199,6 +233,18 @@ export async function god(input: GodInput = {}): Promise<void> {
       return;
     }
     applyFinished(result.data);
+  });
+  setHandler(routedOutcomeSignal, (raw) => {
+    const result = RoutedOutcomeSchema.safeParse(raw);
+    if (!result.success) {
+      log.warn('routedOutcome signal ignored: malformed', { issues: describeIssues(result.error) });
+      return;
+    }
+    const o = result.data;
+    // God counts the tasks it started itself; version 0 was the roster's rules, not God's policy.
+    if (!state.routing || known(o.taskId) || o.decision.choice.policyVersion === 0) return;
+    const flight: InFlightTask = { taskId: o.taskId, workflowType: 'agentTask', kind: o.kind, specialist: o.decision.choice.arm, lane: 'main', expectedCostUsd: 0, startedAtMs: 0, objective: o.objective, policy: { kind: o.kind, value: o.value, decision: o.decision } };
+    learnFrom(flight, { taskId: o.taskId, status: o.status, costUsd: o.costUsd, tokens: 0, durationMs: o.durationMs, reason: '' });
   });
   setHandler(
     submitTaskUpdate,
@@ -318,6 +364,28 @@ export async function god(input: GodInput = {}): Promise<void> {
     },
     { validator: (raw) => void parsed(SetExperimentalShareSchema, raw, 'setExperimentalShare') },
   );
+  setHandler(
+    routingRollbackUpdate,
+    (raw) => {
+      const input = RoutingRollbackSchema.parse(raw);
+      const from = state.routing!.active.version;
+      state.routing = rollbackTo(state.routing!, input.version, input.reason, input.by, Date.now());
+      record('operator', `routing policy v${from} rolled back to v${input.version} by ${input.by}: ${input.reason}`);
+      return routingPolicyView(state.routing, config.tickSeconds);
+    },
+    {
+      validator: (raw) => {
+        const input = parsed(RoutingRollbackSchema, raw, 'routingRollback');
+        const book = state.routing ?? refuse('routingRollback: God has no routing policy yet (it is seeded on its first tick)');
+        if (input.version === book.active.version) refuse(`routingRollback: version: v${input.version} is already active`);
+        if (!book.history.some((p) => p.version === input.version)) {
+          refuse(`routingRollback: version: no policy v${input.version} to roll back to (kept: ${book.history.map((p) => `v${p.version}`).join(', ') || 'none'})`);
+        }
+      },
+    },
+  );
+  setHandler(routingPolicyQuery, () => routingPolicyView(state.routing ?? refuse('routingPolicy: God has no routing policy yet (it is seeded on its first tick)'), config.tickSeconds));
+  setHandler(routingHistoryQuery, () => routingHistoryView(state.routing ?? refuse('routingHistory: God has no routing policy yet (it is seeded on its first tick)')));
   setHandler(godStatusQuery, status);
   setHandler(godQueueQuery, () => state.queue.map((q) => queueItemView(q, densityOf(q))));
   setHandler(godGoalsQuery, () => state.goals);
@@ -411,6 +479,8 @@ export async function god(input: GodInput = {}): Promise<void> {
     // The decision is what runs: the task gets the specialist God chose (rules and classifier were
     // asked during assessment; the task's router does not ask again). Reassignment still applies.
     if ((d.kind === 'route' || d.kind === 'spawn') && d.specialist) task.specialist = d.specialist;
+    const routing = routingOf(d);
+    if (routing) task.routing = routing;
     const chain = d.kind === 'chain' && d.plan && d.plan.length >= 2;
     const memo = { godDecision: { kind: d.kind, reason: d.reason, lane: d.lane, expectedCostUsd: d.expectedCostUsd, ...(d.plan && { plan: d.plan }), admitted: why } };
     try {
@@ -442,6 +512,7 @@ export async function god(input: GodInput = {}): Promise<void> {
       ...(chain && d.plan && { plan: d.plan }),
       startedAtMs: Date.now(),
       objective: item.task.objective.slice(0, 120),
+      ...(d.policy && { policy: flightPolicy(d) }),
     };
     state.inFlight.push(flight);
     state.counters.started += 1;
@@ -459,7 +530,7 @@ export async function god(input: GodInput = {}): Promise<void> {
       try {
         // It may ask the classifier (an LLM call): the longer timeout and the heartbeat.
         billedSinceRead = true;
-        assessment = await llm.assessTask({ taskId, task: before.task, constraints: activeConstraints(state.constraints, Date.now()) });
+        assessment = await llm.assessTask({ taskId, task: before.task, constraints: activeConstraints(state.constraints, Date.now()), ...(state.routing && { rules: state.routing.active.rules }) });
       } catch (err) {
         log.warn('assessment failed; retried next tick', { taskId, error: String(err) });
         continue;
@@ -473,6 +544,11 @@ export async function god(input: GodInput = {}): Promise<void> {
       const remainingUsd = runway ? Math.max(0, runway.budgetUsd - runway.spentUsd - runway.reservedUsd) : Infinity;
       let { decision, review } = decide({ ...item, assessment }, { stats: state.stats, specialists: state.specialists, config, remainingUsd, nowMs: Date.now(), spawnedToday });
       if (decision.kind === 'spawn') ({ decision, review } = await spawnFor(item, assessment, decision, review));
+      else if (state.routing) {
+        const routed = routeByPolicy(state, item, assessment, decision);
+        state.routing = routed.book;
+        decision = routed.decision;
+      }
       const current = find(taskId);
       if (!current) continue;
       current.decision = decision;
@@ -558,6 +634,30 @@ export async function god(input: GodInput = {}): Promise<void> {
     }
   };
 
+  /** Seeds the routing policy from the roster's keyword rules (a state from before it has none). */
+  const seedRouting = async () => {
+    if (state.routing || !patched(ROUTING_POLICY_PATCH)) return;
+    try {
+      const { rules } = await quick.routingRules();
+      state.routing = seedBook({ rules, nowMs: Date.now(), seed: config.routingSeed ?? seedFromId(godId) });
+      record('operator', `routing policy v1 seeded from the roster (${Object.keys(rules).length} specialists)`);
+    } catch (err) {
+      log.warn('routing policy not seeded; tasks are routed by the rules alone until it is', { error: String(err) });
+    }
+  };
+
+  const raiseRoutingAlerts = async () => {
+    while (pendingAlerts.length > 0) {
+      const a = pendingAlerts[0];
+      try {
+        await alerts.raiseAlert({ id: a.id, kind: 'routing_rollback', message: a.message, details: a.details });
+      } catch (err) {
+        log.error('routing rollback alert failed', { error: String(err), message: a.message });
+      }
+      pendingAlerts.shift();
+    }
+  };
+
   const tick = async () => {
     ticks += 1;
     lastTickMs = Date.now();
@@ -576,6 +676,8 @@ export async function god(input: GodInput = {}): Promise<void> {
       await reconcile();
     }
     expireReviews();
+    await seedRouting();
+    await raiseRoutingAlerts();
     if (!state.paused) await generate();
     await assessAndDecide();
     retire();
@@ -595,6 +697,8 @@ export async function god(input: GodInput = {}): Promise<void> {
     const info = workflowInfo();
     if (info.continueAsNewSuggested || info.historyLength >= config.continueAsNewEvents) {
       await condition(allHandlersFinished);
+      // A rollback heard since the tick is not carried: its alert goes out now.
+      await raiseRoutingAlerts();
       state.counters.continuedAsNew += 1;
       log.info('god continues as new', { historyLength: info.historyLength, stateBytes: stateBytes(state) });
       await continueAsNew<typeof god>({ config, state });

@@ -34,7 +34,11 @@ export const TaskActiveSince = defineSearchAttributeKey('PantheonActiveSince', S
  */
 export const TaskMemoryPending = defineSearchAttributeKey('PantheonMemoryPending', SearchAttributeType.BOOL);
 
-export const ALL_SEARCH_ATTRIBUTES = [TaskStatus, TaskSpecialist, TaskPriority, TaskCostUsd, TaskIterations, TaskTokens, TaskStale, TaskRedriveOf, TaskRootTask, TaskActiveSince, TaskMemoryPending];
+/** The routing policy version that chose the task's specialist (0: the roster's rules, no God
+ * running): `temporal workflow list --query 'PantheonPolicyVersion = 3'`. */
+export const TaskPolicyVersion = defineSearchAttributeKey('PantheonPolicyVersion', SearchAttributeType.INT);
+
+export const ALL_SEARCH_ATTRIBUTES = [TaskStatus, TaskSpecialist, TaskPriority, TaskCostUsd, TaskIterations, TaskTokens, TaskStale, TaskRedriveOf, TaskRootTask, TaskActiveSince, TaskMemoryPending, TaskPolicyVersion];
 
 /** The server-side type names the Temporal CLI and operator service use. */
 export const SEARCH_ATTRIBUTE_CLI_TYPES: Record<SearchAttributeType, string> = {

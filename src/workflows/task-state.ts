@@ -39,8 +39,8 @@ export interface TaskState {
   objective: string;
   priority: string;
   specialist?: string;
-  /** policyVersion: the routing policy version, once routing is versioned. */
-  route?: { method: string; confidence: number; reason: string; policyVersion?: string };
+  /** policyVersion: the routing policy version that decided (0: the roster's rules, no God running). */
+  route?: { method: string; confidence: number; reason: string; policyVersion?: number };
   iteration: number;
   /** Each compression: the specialist's prompt tokens without and with it, and its pinned facts
    * (constraints, inputs, final decisions, memory warnings) and how many the next prompt kept

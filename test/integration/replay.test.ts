@@ -76,6 +76,14 @@ describe('workflow replay', () => {
         'completed-task-memory-pending.json',
         'dead-lettered-task-memory-pending.json',
         'memory-backfill.json',
+        // The learned routing policy (the 'routing-policy' patch in God, 'policy-version-attribute'
+        // in a task): God seeding, deciding with and learning from it; a God-routed task and a
+        // directly started one recording the version (PantheonPolicyVersion).
+        'god-routing-policy.json',
+        'completed-god-routed-task-policy-version.json',
+        'completed-task-policy-version.json',
+        // The 'routed-outcome' patch: a direct task routed by God's policy tells God how it ended.
+        'completed-task-routed-outcome.json',
       ]),
     );
   });

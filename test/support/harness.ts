@@ -18,6 +18,7 @@ import { loadRoster, type Roster } from '../../src/specialists/roster';
 import { createLedgerWorker, runWorkersInOrder } from '../../src/workers/ledger-worker';
 import { createTaskWorker } from '../../src/workers/task-worker';
 import { createLiveRoster, type SpawnedSnapshot } from '../../src/specialists/live-roster';
+import { godRoutingPolicy } from '../../src/workers/god-policy';
 import { godRosterFetcher } from '../../src/workers/god-roster';
 import { godConstraintBook } from '../../src/workers/god-constraints';
 import type { ConstraintBook } from '../../src/constraints/book';
@@ -137,6 +138,7 @@ export async function startPantheonWorkers(name: string, connections: HarnessCon
       alerter,
       bills: gate,
       constraints: options.constraints ?? godConstraintBook(client, godId),
+      routingPolicy: godRoutingPolicy(client, godId, { noPolicyTtlMs: 200 }),
     },
     ledger: gate,
     workflowBundle: { codePath: process.env.PANTHEON_TEST_BUNDLE! },

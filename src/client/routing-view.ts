@@ -1,0 +1,63 @@
+import { successMean } from '../routing/policy/arm-stats';
+import { diffPolicies, type PolicyDiff } from '../routing/policy/diff';
+import type { RoutingPolicy } from '../routing/policy/types';
+import type { RoutingHistoryView, RoutingPolicyView } from '../workflows/god-api';
+import { invalid } from './god-args';
+
+/** How `pantheon routing …` prints the routing policy. Pure. */
+
+const when = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+
+export function renderPolicy(view: RoutingPolicyView): string {
+  const a = view.active;
+  const lines = [
+    `active      v${a.version}${a.parent !== undefined ? ` (from v${a.parent})` : ''}, since ${when(a.createdAtMs)}: ${a.reason}`,
+    `settings    exploration ${pct(a.explorationShare)} · rule confidence ${a.thresholds.ruleConfidence} · cost weight ${a.thresholds.costWeight} · ${view.sinceRewrite} tasks since the last rewrite`,
+  ];
+  if (view.candidate) {
+    const c = view.candidate;
+    lines.push(`candidate   v${c.version} on trial since ${when(c.startedAtMs)}: ${c.canary.tasks} canary / ${c.control.tasks} control tasks — ${c.reason}`);
+  } else lines.push('candidate   none');
+  if (view.probation) {
+    const p = view.probation;
+    lines.push(`probation   v${p.version} (replaced v${p.previous}): ${p.after.tasks} tasks watched, baseline success ${pct(p.baseline.successRate)}, $${p.baseline.costPerSuccessUsd.toFixed(4)} per success`);
+  }
+  lines.push('arms (kind / specialist: decayed runs, successes, success estimate, mean cost, mean duration)');
+  const kinds = Object.keys(a.arms).sort();
+  if (kinds.length === 0) lines.push('  none yet: no routed task has finished');
+  for (const kind of kinds) {
+    for (const [arm, s] of Object.entries(a.arms[kind]).sort((x, y) => x[0].localeCompare(y[0]))) {
+      lines.push(`  ${`${kind} / ${arm}`.padEnd(36)} n=${s.n.toFixed(1)} ok=${s.successes.toFixed(1)} p=${pct(successMean(s))} $${s.costMeanUsd.toFixed(4)} ${(s.durationMeanMs / 1000).toFixed(1)}s`);
+    }
+  }
+  lines.push('rules');
+  for (const [specialist, keywords] of Object.entries(a.rules).sort((x, y) => x[0].localeCompare(y[0]))) lines.push(`  ${specialist.padEnd(20)} ${keywords.join(', ')}`);
+  return lines.join('\n');
+}
+
+export function renderHistory(view: RoutingHistoryView): string {
+  const lines = ['versions'];
+  for (const v of view.versions) lines.push(`  v${v.version}${v.status === 'earlier' ? '' : ` (${v.status})`}  ${when(v.createdAtMs)}  ${v.reason}`);
+  lines.push('audit (oldest first)');
+  for (const e of view.audit) lines.push(`  ${when(e.atMs)}  ${e.kind.padEnd(11)} v${e.version}${e.by ? ` by ${e.by}` : ''}: ${e.detail}`);
+  return lines.join('\n');
+}
+
+/** The diff of two kept versions; a version God no longer keeps is an error naming it. */
+export function diffVersions(view: RoutingHistoryView, a: number, b: number): PolicyDiff {
+  const find = (v: number, field: string) => {
+    const p = view.versions.find((x) => x.version === v);
+    if (!p) throw invalid(field, `no policy v${v} (kept: ${view.versions.map((x) => `v${x.version}`).join(', ')})`);
+    return { ...p, arms: {} } as RoutingPolicy;
+  };
+  return diffPolicies(find(a, '<a>'), find(b, '<b>'));
+}
+
+export function renderDiff(d: PolicyDiff): string {
+  const lines = [`v${d.from} → v${d.to}`];
+  if (d.rules.length === 0 && d.settings.length === 0) lines.push('  no rule or setting changed');
+  for (const r of d.rules) lines.push(`  rules ${r.specialist}: ${[...r.added.map((k) => `+${k}`), ...r.dropped.map((k) => `-${k}`)].join(' ')}`);
+  for (const s of d.settings) lines.push(`  ${s.name}: ${s.from} → ${s.to}`);
+  return lines.join('\n');
+}

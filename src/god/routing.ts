@@ -1,0 +1,98 @@
+import { GENERAL_KIND } from '../routing/kinds';
+import { observe } from '../routing/policy/book';
+import type { PolicyAuditEntry, PolicyBook } from '../routing/policy/types';
+import { policyArms, routeWithPolicy, taskKindAndEvidence, taskWords } from '../routing/route-with-policy';
+import type { TaskRouting } from '../tasks/task-input';
+import type { RoutingHistoryView, RoutingPolicyView } from '../workflows/god-api';
+import { NEUTRAL_VALUE, PRIORITY_WEIGHT } from './prioritise';
+import { expectationOf } from './stats';
+import type { Assessment, Decision, GodState, InFlightTask, QueuedTask, TaskFinished } from './types';
+
+/**
+ * God's side of the routing policy, pure: which decisions the policy makes, what a finished task
+ * teaches it, and the views its queries answer. src/workflows/god.ts wires these to Temporal.
+ */
+
+/**
+ * The policy's choice for a routed task: only a `route` decision the rules made with the policy's
+ * confidence (not a chain, a spawn, a spawned specialist taking a fallback, or a specialist the
+ * submitter asked for), among
+ * the rule-ranked specialists still routable. Returns the advanced book and the decision with
+ * the chosen specialist, its expectation, and the experimental lane for an explored pick.
+ */
+export function routeByPolicy(state: GodState, item: QueuedTask, assessment: Assessment, decision: Decision): { book?: PolicyBook; decision: Decision } {
+  const book = state.routing;
+  if (!book || decision.kind !== 'route' || item.task.specialist || assessment.method !== 'rules') return { book, decision };
+  // Unsure rules (a tie, a thin lead) are the classifier's and God's review's, as for a direct task.
+  if (assessment.confidence < book.active.thresholds.ruleConfidence) return { book, decision };
+  if (state.specialists.some((s) => s.name === decision.specialist)) return { book, decision };
+  // A spawned specialist is an arm only while live; a retired or trial one never is.
+  const notLive = new Set(state.specialists.filter((s) => s.status !== 'live').map((s) => s.name));
+  const arms = policyArms(assessment.ranked, (n) => !notLive.has(n));
+  if (arms.length === 0) return { book, decision };
+  const fallback = assessment.kind === GENERAL_KIND ? assessment.specialist : '';
+  const { kind, evidence } = taskKindAndEvidence(arms.map((specialist) => ({ specialist })), fallback);
+  const estimates = assessment.armEstimatesUsd ?? {};
+  const goalValue = item.goalId ? state.goals.find((g) => g.id === item.goalId)?.value : undefined;
+  const value = (PRIORITY_WEIGHT[item.task.priority] ?? PRIORITY_WEIGHT.normal) * ((goalValue ?? NEUTRAL_VALUE) / NEUTRAL_VALUE);
+  const costs = Object.fromEntries(arms.map((a) => [a, estimates[a] ?? assessment.estimatedCostUsd]));
+  const { book: next, route } = routeWithPolicy(book, { kind, arms, estimatedCostUsd: costs, value, evidence });
+  const e = expectationOf(state.stats, assessment.kind, route.arm, costs[route.arm]);
+  return {
+    book: next,
+    decision: {
+      ...decision,
+      specialist: route.arm,
+      reason: `${decision.reason}; ${route.reason}`,
+      expectedCostUsd: e.costUsd,
+      expectedSuccess: e.success,
+      ...(route.experimental && { lane: 'experimental' as const }),
+      policy: { kind, value, decision: route.decision },
+    },
+  };
+}
+
+/** What the task is told of the decision (task input `routing`). */
+export function routingOf(decision: Decision): TaskRouting | undefined {
+  const d = decision.policy?.decision;
+  if (!d) return undefined;
+  return { policyVersion: d.choice.policyVersion, mode: d.choice.mode, by: d.by, ...(d.choice.probability !== undefined && { probability: d.choice.probability }) };
+}
+
+/** The in-flight record's part of the choice (the task's words are read off its trimmed objective when it ends). */
+export function flightPolicy(decision: Decision): InFlightTask['policy'] {
+  return decision.policy;
+}
+
+/**
+ * A finished task the policy routed, learned from. Refused (never ran) and cancelled tasks say
+ * nothing about the specialist and are not counted. Returns the audit entries the outcome caused
+ * (a derivation, promotion, discard or automatic rollback).
+ */
+export function observeFinished(book: PolicyBook, flight: InFlightTask, finished: TaskFinished, nowMs: number): { book: PolicyBook; events: PolicyAuditEntry[] } {
+  const p = flight.policy;
+  if (!p || finished.status === 'rejected' || finished.status === 'cancelled') return { book, events: [] };
+  const words = taskWords(flight.objective ?? '');
+  const next = observe(book, { kind: p.kind, decision: p.decision, success: finished.status === 'completed', costUsd: finished.costUsd, durationMs: finished.durationMs, value: p.value, words }, nowMs);
+  const last = book.audit.at(-1);
+  const from = last ? next.audit.lastIndexOf(last) + 1 : 0;
+  return { book: next, events: next.audit.slice(from) };
+}
+
+export function routingPolicyView(book: PolicyBook, tickSeconds: number): RoutingPolicyView {
+  const c = book.candidate;
+  return {
+    active: book.active,
+    ...(c && { candidate: { version: c.policy.version, reason: c.policy.reason, canary: c.canary, control: c.control, shadow: c.shadow, shadowControl: c.shadowControl, startedAtMs: c.startedAtMs, policy: c.policy } }),
+    ...(book.probation && { probation: book.probation }),
+    sinceRewrite: book.sinceRewrite,
+    lastVersion: book.lastVersion,
+    tickSeconds,
+  };
+}
+
+export function routingHistoryView(book: PolicyBook): RoutingHistoryView {
+  const strip = ({ arms: _arms, ...rest }: PolicyBook['active'], status: 'active' | 'candidate' | 'earlier') => ({ ...rest, status });
+  const versions = [...book.history.map((p) => strip(p, 'earlier')), strip(book.active, 'active'), ...(book.candidate ? [strip(book.candidate.policy, 'candidate')] : [])];
+  return { active: book.active.version, versions: versions.sort((a, b) => a.version - b.version), audit: book.audit };
+}

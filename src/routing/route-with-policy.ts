@@ -1,0 +1,138 @@
+import { GENERAL_KIND, kindOfSpecialist } from './kinds';
+import { decide, seedBook, type PolicyDecision } from './policy/book';
+import type { PolicyBook, RoutingPolicy } from './policy/types';
+import type { RuleScore } from './rules';
+import type { TaskRouting } from '../tasks/task-input';
+import type { Roster } from '../specialists/roster';
+
+/**
+ * The learned policy applied to one task, pure: what kind of task it is and what the past says
+ * about each arm, which specialists may take it, and the choice (Thompson sampling over the
+ * arms, src/routing/policy). God calls it with its own book (its PRNG advances in the book); the
+ * routeTask activity calls it for a directly started task with a PRNG seeded from the task id,
+ * so the same task and policy give the same pick on every worker and every retry.
+ *
+ * @example
+ *   const { kind, evidence } = taskKindAndEvidence(rules.ranking, 'Generalist');
+ *   const arms = policyArms(ranked, (n) => roster.get(n) !== undefined);
+ *   const { book: next, route } = routeWithPolicy(book, { kind, arms, estimatedCostUsd, value: 2, evidence });
+ *   route.arm; route.routing; // { policyVersion: 3, mode: 'exploit', by: 'active' }
+ */
+
+/** A similar past task from memory: who ran it, whether it worked, how alike it is (0–1). */
+export interface SimilarOutcome {
+  specialist: string;
+  success: boolean;
+  similarity: number;
+}
+
+export interface KindAndEvidence {
+  kind: string;
+  /** Per arm: weighted similar successes and failures (half-weight evidence in the draw). */
+  evidence: Record<string, { successes: number; failures: number }>;
+  explanation: string;
+}
+
+/**
+ * The task's kind and the per-arm evidence the policy draws with. For now the kind is the kind of
+ * the top rule match (the fallback's "general" when nothing matched) and the evidence is the
+ * similar outcomes given, each counted by its similarity. Memory-derived kinds plug in here.
+ */
+export function taskKindAndEvidence(ranking: readonly Pick<RuleScore, 'specialist'>[], fallback: string, similar: readonly SimilarOutcome[] = []): KindAndEvidence {
+  const top = ranking[0]?.specialist;
+  const kind = top ? kindOfSpecialist(top, fallback) : GENERAL_KIND;
+  const evidence: KindAndEvidence['evidence'] = {};
+  for (const o of similar) {
+    const w = Math.max(0, Math.min(1, o.similarity));
+    if (w === 0) continue;
+    const e = (evidence[o.specialist] ??= { successes: 0, failures: 0 });
+    if (o.success) e.successes += w;
+    else e.failures += w;
+  }
+  const explanation = top ? `kind "${kind}" from the top rule match ${top}` : `kind "${kind}": no rule matched`;
+  return { kind, evidence, explanation: similar.length ? `${explanation}; ${similar.length} similar outcome(s) as evidence` : explanation };
+}
+
+/**
+ * The arms the policy may pick among: the specialists the rules ranked, in their order, that are
+ * still routable (never a retired one). The fallback is not an arm beside ranked specialists: with
+ * no record, a cheaper fallback's value per dollar would beat every specialist the task matched.
+ */
+export function policyArms(ranked: readonly string[], routable: (name: string) => boolean): string[] {
+  return [...new Set(ranked)].filter(routable);
+}
+
+export interface PolicyRouteInput {
+  kind: string;
+  arms: readonly string[];
+  estimatedCostUsd: Readonly<Record<string, number>>;
+  /** What a success is worth: goal value ÷ 5 × priority weight (1 for a direct task of normal priority ÷ 2). */
+  value: number;
+  evidence?: KindAndEvidence['evidence'];
+}
+
+/** The decision as God keeps it until the task ends: scores dropped (the state stays small). */
+export type CompactDecision = PolicyDecision;
+
+export interface PolicyRoute {
+  arm: string;
+  routing: TaskRouting;
+  decision: CompactDecision;
+  /** Explored picks are paid by the experimental lane. */
+  experimental: boolean;
+  reason: string;
+}
+
+/** One decision with `book`'s stream; returns the advanced book. */
+export function routeWithPolicy(book: PolicyBook, input: PolicyRouteInput): { book: PolicyBook; route: PolicyRoute } {
+  const { book: next, decision } = decide(book, { kind: input.kind, arms: input.arms, estimatedCostUsd: input.estimatedCostUsd, value: input.value, ...(input.evidence && { evidence: input.evidence }) });
+  const c = decision.choice;
+  const routing: TaskRouting = { policyVersion: c.policyVersion, mode: c.mode, by: decision.by, ...(c.probability !== undefined && { probability: c.probability }) };
+  const how = c.mode === 'explore' ? `explored (p=${(c.probability ?? 0).toFixed(3)}, experimental lane)` : `Thompson pick among ${input.arms.join(', ')}`;
+  const reason = `policy v${c.policyVersion} (${decision.by}): ${c.arm}, ${how}; kind "${input.kind}"`;
+  return { book: next, route: { arm: c.arm, routing, decision: { ...decision, choice: { ...c, scores: {} } }, experimental: c.mode === 'explore', reason } };
+}
+
+/** A 32-bit seed from a task id (FNV-1a): the same id always gives the same stream. */
+export function seedFromId(id: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) {
+    h ^= id.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h >>> 0;
+}
+
+/** A decision for a task routed outside God: the book's policy, a stream of the task's own. */
+export function routeTaskWithPolicy(book: PolicyBook, taskId: string, input: PolicyRouteInput): PolicyRoute {
+  return routeWithPolicy({ ...book, rng: { s: seedFromId(taskId) } }, input).route;
+}
+
+/** Keyword rules from roster entries (specialist → keywords): what a policy is seeded with. */
+export function rulesOf(specialists: readonly { name: string; keywords: readonly string[] }[]): Record<string, string[]> {
+  return Object.fromEntries(specialists.map((s) => [s.name, [...s.keywords]]));
+}
+
+/** Roster entries with the policy's keywords where it has rules for them (a spawned specialist
+ * the policy has not seen keeps its own). */
+export function withPolicyKeywords<S extends { name: string; keywords: string[] }>(specialists: readonly S[], policy: Pick<RoutingPolicy, 'rules'>): S[] {
+  return specialists.map((s) => (policy.rules[s.name] ? { ...s, keywords: policy.rules[s.name] } : s));
+}
+
+/** The roster as the policy's rules see it: same entries, the policy's keywords. */
+export function withPolicyRules(roster: Roster, rules: Readonly<Record<string, string[]>>): Roster {
+  const specialists = withPolicyKeywords(roster.specialists, { rules: rules as Record<string, string[]> });
+  return { specialists, fallback: roster.fallback, get: (name) => specialists.find((s) => s.name === name) ?? roster.get(name) };
+}
+
+/** The stand-in when no God runs: the roster's rules as version 0, which says so. */
+export function rosterPolicyBook(specialists: readonly { name: string; keywords: readonly string[] }[], nowMs: number): PolicyBook {
+  const book = seedBook({ rules: rulesOf(specialists), nowMs, seed: 0 });
+  return { ...book, active: { ...book.active, version: 0, reason: 'no God running: seeded from the roster' }, lastVersion: 0 };
+}
+
+/** Words of a task's objective the rule rewrites tally (bounded: God carries them until the task ends). */
+export function taskWords(objective: string, max = 20): string[] {
+  const words = objective.toLowerCase().match(/[a-z][a-z0-9-]{2,30}/g) ?? [];
+  return [...new Set(words)].slice(0, max);
+}

@@ -1,0 +1,242 @@
+import path from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
+import { repoRoot } from '../../src/config/paths';
+import { initialGodState } from '../../src/god/state';
+import type { GodState, SpawnedSpecialist } from '../../src/god/types';
+import { seedBook } from '../../src/routing/policy/book';
+import type { PolicyBook } from '../../src/routing/policy/types';
+import { rulesOf } from '../../src/routing/route-with-policy';
+import { loadRoster } from '../../src/specialists/roster';
+import { godDecisionsQuery, godQueueQuery, godStatusQuery, routingHistoryQuery, routingPolicyQuery, submitTaskUpdate, taskFinishedSignal } from '../../src/workflows/god-api';
+import { TaskPolicyVersion } from '../../src/workflows/search-attributes';
+import type { TaskOutcome } from '../../src/workflows/task-state';
+import { runCli } from '../support/cli';
+import { eventually, startTestGod } from '../support/god';
+import { startHarness, testAddress, type Harness } from '../support/harness';
+import { maybeRecordHistory } from '../support/history';
+import { startWebhookReceiver } from '../support/webhook';
+
+/**
+ * The learned routing policy wired to Temporal (issue 8): God's decisions and directly started
+ * tasks record the version that chose their specialist (task state and PantheonPolicyVersion),
+ * `pantheon routing rollback` is audited and the next decision uses the version it restored, and
+ * a retired specialist is never chosen while a task already sent to it still finishes.
+ */
+
+let h: Harness;
+let webhook: Awaited<ReturnType<typeof startWebhookReceiver>>;
+let godId: string;
+let god: WorkflowHandle | undefined;
+
+const DB_TASK = 'Add a unique index on users.email in the Postgres database';
+const LEGAL_TASK = 'Check the supplier contract for risky GDPR clause wording and liability caps';
+const RULES = rulesOf(loadRoster(path.join(repoRoot(), 'agents')).specialists);
+
+beforeAll(async () => {
+  godId = `routing-${process.pid}-${Date.now()}`;
+  webhook = await startWebhookReceiver();
+  h = await startHarness('routing-policy', { godId, alertWebhookUrl: webhook.url });
+});
+
+afterAll(async () => {
+  await god?.terminate('test over').catch(() => undefined);
+  await h?.stop();
+  await webhook?.close();
+});
+
+async function startGod(state?: GodState): Promise<WorkflowHandle> {
+  await god?.terminate('next scenario').catch(() => undefined);
+  god = state
+    ? await h.client.workflow.start('god', { workflowId: godId, taskQueue: h.taskQueue, args: [{ config: { tickSeconds: 1, taskQueue: h.taskQueue }, state }] })
+    : await startTestGod(h.client, { id: godId, taskQueue: h.taskQueue, config: { routingSeed: 7 } });
+  await eventually('God to seed or carry its routing policy', () => god!.query(routingPolicyQuery));
+  return god;
+}
+
+const runDirect = async (taskId: string, task: Record<string, unknown>) => {
+  const handle = await h.client.workflow.start('agentTask', { workflowId: taskId, taskQueue: h.taskQueue, args: [task] });
+  return { handle, outcome: (await handle.result()) as TaskOutcome };
+};
+
+const routedByGod = async (taskId: string, objective: string) => {
+  await god!.executeUpdate(submitTaskUpdate, { args: [{ task: { objective }, taskId }] });
+  const handle = h.client.workflow.getHandle(taskId);
+  const outcome = await eventually(`${taskId} to end`, async () => (await handle.describe().catch(() => undefined)) && ((await handle.result()) as TaskOutcome));
+  return { handle, outcome };
+};
+
+const policyVersionAttribute = async (handle: WorkflowHandle) => (await handle.describe()).typedSearchAttributes.get(TaskPolicyVersion);
+
+function carriedState(book: PolicyBook, specialists: SpawnedSpecialist[] = []): GodState {
+  return { ...initialGodState({ nowMs: Date.now(), dayKey: '', dayStartMs: 0, experimentalShare: 0.15 }), routing: book, specialists, rosterVersion: specialists.length };
+}
+
+describe('the routing policy version on every decision', () => {
+  it('a directly started task records v0 without God, a God-routed task and a later direct one record God\'s version; God learns from what it routed and from the direct task', async () => {
+    const before = await runDirect(`${godId}-direct-v0`, { objective: DB_TASK });
+    expect(before.outcome).toMatchObject({ status: 'completed', specialist: 'DatabaseAgent', route: { method: 'rules', policyVersion: 0 } });
+    expect(before.outcome.route?.reason).toMatch(/no God running/);
+    expect(await policyVersionAttribute(before.handle)).toBe(0);
+
+    await startGod();
+    const routed = await routedByGod(`${godId}-routed`, DB_TASK);
+    expect(routed.outcome).toMatchObject({ status: 'completed', specialist: 'DatabaseAgent', route: { method: 'requested', policyVersion: 1 } });
+    expect(routed.outcome.route?.reason).toMatch(/routing policy v1 \((exploit|explore), via God\)/);
+    expect(await policyVersionAttribute(routed.handle)).toBe(1);
+
+    // God observed the outcome: the arm it chose has a record in the active version.
+    const learned = await eventually('God to learn from the routed task', async () => {
+      const view = await god!.query(routingPolicyQuery);
+      return view.active.arms.database?.DatabaseAgent?.n ? view : undefined;
+    });
+    expect(learned.active.arms.database.DatabaseAgent.successes).toBeGreaterThan(0);
+    expect((await god!.query(godDecisionsQuery)).find((d) => d.taskId === `${godId}-routed` && d.kind === 'route')?.detail).toMatch(/policy v1 \(active\): DatabaseAgent/);
+
+    const after = await runDirect(`${godId}-direct-v1`, { objective: DB_TASK });
+    expect(after.outcome.route).toMatchObject({ method: 'rules', policyVersion: 1 });
+    expect(await policyVersionAttribute(after.handle)).toBe(1);
+    // The direct task told God its outcome (routedOutcome): the policy learned from it too.
+    const nBefore = learned.active.arms.database.DatabaseAgent.n;
+    await eventually('God to learn from the direct task', async () => {
+      const view = await god!.query(routingPolicyQuery);
+      const arm = view.active.arms.database?.[after.outcome.specialist!];
+      return arm && (after.outcome.specialist !== 'DatabaseAgent' || arm.n > nBefore) ? view : undefined;
+    });
+    const visible = await eventually('the version in visibility', async () => {
+      const found = [];
+      for await (const wf of h.client.workflow.list({ query: `WorkflowId = '${godId}-direct-v1' AND PantheonPolicyVersion = 1` })) found.push(wf.workflowId);
+      return found.length ? found : undefined;
+    });
+    expect(visible).toEqual([`${godId}-direct-v1`]);
+
+    await maybeRecordHistory(after.handle.workflowId, 'completed-task-routed-outcome');
+    await maybeRecordHistory(routed.handle.workflowId, 'completed-god-routed-task-policy-version');
+    await maybeRecordHistory(godId, 'god-routing-policy');
+  });
+});
+
+describe('pantheon routing', () => {
+  const env = () => ({ TEMPORAL_ADDRESS: testAddress(), PANTHEON_TASK_QUEUE: h.taskQueue, PANTHEON_GOD_ID: godId });
+  const cli = (...args: string[]) => runCli(args, env());
+
+  it('rollback through the CLI is audited and the next routing decision uses the restored version', async () => {
+    // v2 dropped DatabaseAgent's "postgres" and "index" keywords; v1 is kept for rollback.
+    const v1 = seedBook({ rules: RULES, nowMs: Date.now() - 60_000, seed: 3 });
+    const v2Rules = { ...RULES, DatabaseAgent: RULES.DatabaseAgent.filter((k) => k !== 'postgres' && k !== 'index') };
+    const book: PolicyBook = { ...v1, active: { ...v1.active, version: 2, parent: 1, createdAtMs: Date.now(), reason: 'rewrite (test): DatabaseAgent -postgres -index', rules: v2Rules }, history: [v1.active], lastVersion: 2 };
+    await startGod(carriedState(book));
+
+    const show = await cli('routing', 'show');
+    expect(show.code).toBe(0);
+    expect(show.stdout).toMatch(/active\s+v2 \(from v1\)/);
+    const diff = await cli('routing', 'diff', '1', 'v2');
+    expect(diff.code).toBe(0);
+    expect(diff.stdout).toMatch(/rules DatabaseAgent: -\S+ -\S+/);
+
+    for (const [args, field] of [
+      [['routing', 'rollback', 'one', '--reason', 'x'], '<version>'],
+      [['routing', 'rollback', '1'], '--reason'],
+      [['routing', 'diff', '1'], '<b>'],
+    ] as const) {
+      const bad = await cli(...args);
+      expect(bad.code).not.toBe(0);
+      expect(bad.stderr).toContain(field);
+    }
+    const unknown = await cli('routing', 'rollback', '7', '--reason', 'no such version');
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toMatch(/no policy v7 to roll back to \(kept: v1\)/);
+
+    const rolled = await cli('routing', 'rollback', '1', '--reason', 'v2 lost the Postgres tasks', '--by', 'alice');
+    expect(rolled.code).toBe(0);
+    expect(rolled.stdout).toMatch(/routing policy v2 rolled back to v1 by alice: v2 lost the Postgres tasks/);
+    const history = await god!.query(routingHistoryQuery);
+    expect(history.active).toBe(1);
+    expect(history.audit.at(-1)).toMatchObject({ kind: 'rolled_back', version: 1, by: 'alice', detail: 'v2 rolled back to v1: v2 lost the Postgres tasks' });
+    expect((await cli('routing', 'history')).stdout).toMatch(/rolled_back v1 by alice: v2 rolled back to v1/);
+    expect((await god!.query(godStatusQuery)).routing).toEqual({ version: 1 });
+
+    // God's next decision, and a direct task's route within God's tick, use v1's rules.
+    const routed = await routedByGod(`${godId}-after-rollback`, DB_TASK);
+    expect(routed.outcome).toMatchObject({ status: 'completed', specialist: 'DatabaseAgent', route: { policyVersion: 1 } });
+    const direct = await eventually('a direct task routed by v1', async () => {
+      const r = await runDirect(`${godId}-direct-after-rollback-${Date.now()}`, { objective: DB_TASK });
+      return r.outcome.route?.policyVersion === 1 ? r : undefined;
+    });
+    expect(direct.outcome).toMatchObject({ specialist: 'DatabaseAgent', route: { method: 'rules', policyVersion: 1 } });
+  });
+});
+
+describe('a retired specialist', () => {
+  it('is never chosen for a new task, while a task already sent to it finishes on it', async () => {
+    const definition = {
+      name: 'LegalAgent',
+      description: 'Reviews contracts and clauses for legal risk and GDPR issues.',
+      provider: 'openai' as const,
+      model: 'gpt-4.1-mini',
+      keywords: ['contract', 'clause', 'gdpr', 'liability'],
+      system_prompt: 'You review contracts for legal risk. Name each risky clause, why it is risky, and a safer wording.',
+      expected_duration_minutes: 5,
+      max_output_tokens: 800,
+    };
+    const retired: SpawnedSpecialist = { name: 'LegalAgent', version: 1, status: 'retired', definition, kind: 'legal', createdAtMs: Date.now() - 60_000, runs: 3, successes: 0, retiredReason: 'worse than the fallback (test)', retiredAtMs: Date.now() };
+    const book = seedBook({ rules: { ...RULES, LegalAgent: definition.keywords }, nowMs: Date.now(), seed: 5 });
+    await startGod(carriedState(book, [retired]));
+
+    // Sent to LegalAgent before it was retired (its specialist is on the task): it runs there and ends.
+    const running = await runDirect(`${godId}-on-retired`, { objective: LEGAL_TASK, specialist: 'LegalAgent' });
+    expect(running.outcome).toMatchObject({ status: 'completed', specialist: 'LegalAgent' });
+
+    // A new legal task: God decides it (a route, a spawn or a review), never with the retired one.
+    const taskId = `${godId}-legal-after-retire`;
+    await god!.executeUpdate(submitTaskUpdate, { args: [{ task: { objective: LEGAL_TASK }, taskId }] });
+    const decided = await eventually('God to decide the legal task', async () => (await god!.query(godDecisionsQuery)).find((d) => d.taskId === taskId && ['route', 'spawn', 'chain', 'reject'].includes(d.kind)));
+    expect(decided.detail).not.toMatch(/LegalAgent/);
+    const queued = (await god!.query(godQueueQuery)).find((q) => q.taskId === taskId);
+    if (queued?.decision) expect(queued.decision.specialist).not.toBe('LegalAgent');
+  });
+});
+
+describe('probation', () => {
+  it('rolls a promoted version back automatically when success falls, audited with the reason, and alerts', async () => {
+    const v1 = seedBook({ rules: RULES, nowMs: Date.now() - 60_000, seed: 2 });
+    // v2 on probation: 24 of 27 watched tasks succeeded against a baseline of all; one more failure
+    // means the 30-task window can no longer end within 10 points of the baseline.
+    const book: PolicyBook = {
+      ...v1,
+      active: { ...v1.active, version: 2, parent: 1, reason: 'promoted (test)' },
+      history: [v1.active],
+      lastVersion: 2,
+      probation: { version: 2, previous: 1, baseline: { successRate: 1, costPerSuccessUsd: 0.01 }, after: { tasks: 27, successes: 24, costUsd: 0.27, value: 48 } },
+    };
+    const taskId = `${godId}-probation`;
+    const flight = {
+      taskId,
+      workflowType: 'agentTask' as const,
+      kind: 'database',
+      specialist: 'DatabaseAgent',
+      lane: 'main' as const,
+      expectedCostUsd: 0.01,
+      startedAtMs: Date.now(),
+      objective: DB_TASK,
+      policy: { kind: 'database', value: 2, decision: { choice: { arm: 'DatabaseAgent', mode: 'exploit' as const, scores: {}, policyVersion: 2 }, by: 'active' as const, shadow: { active: 'DatabaseAgent' }, arms: 1 } },
+    };
+    await god?.terminate('next scenario').catch(() => undefined);
+    // The task's end arrives with God's start, before its first tick could reconcile the task away.
+    god = await h.client.workflow.signalWithStart('god', {
+      workflowId: godId,
+      taskQueue: h.taskQueue,
+      args: [{ config: { tickSeconds: 1, taskQueue: h.taskQueue }, state: { ...carriedState(book), inFlight: [flight] } }],
+      signal: taskFinishedSignal,
+      signalArgs: [{ taskId, status: 'dead_lettered', costUsd: 0.01, tokens: 100, durationMs: 1000, reason: 'runSpecialist failed (test)' }],
+    });
+    const history = await eventually('the automatic rollback', async () => {
+      const view = await god!.query(routingHistoryQuery);
+      return view.active === 1 ? view : undefined;
+    });
+    expect(history.audit.at(-1)).toMatchObject({ kind: 'rolled_back', version: 1, by: 'god' });
+    expect(history.audit.at(-1)!.detail).toMatch(/^v2 rolled back to v1: automatic: success 85\.7 % over 28 tasks cannot reach 90\.0 %/);
+    expect((await god!.query(routingPolicyQuery)).probation).toBeUndefined();
+    const alert = await eventually('the rollback alert', async () => webhook.received.find((a) => JSON.stringify(a).includes('routing_rollback')));
+    expect(JSON.stringify(alert)).toMatch(/routing policy rolled back automatically: v2 rolled back to v1/);
+  });
+});

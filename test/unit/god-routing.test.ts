@@ -1,0 +1,101 @@
+import { compactBook, compactState, migrateGodState, STATE_BOUNDS } from '../../src/god/state';
+import { observeFinished, routeByPolicy, routingOf } from '../../src/god/routing';
+import type { InFlightTask, SpawnedSpecialist } from '../../src/god/types';
+import { seedBook } from '../../src/routing/policy/book';
+import { assessment, decision, freshState, godConfig, queued, T0, task } from '../support/god-fixtures';
+
+/** God's side of the routing policy (src/god/routing.ts) and its place in God's carried state. */
+
+const RULES = { DatabaseAgent: ['sql', 'postgres', 'index'], ResearchAgent: ['research', 'compare'], LegalAgent: ['contract', 'clause'] };
+const book = (explorationShare = 0.1) => seedBook({ rules: RULES, nowMs: T0, seed: 7, explorationShare });
+const ranked = assessment({ kind: 'database', specialist: 'DatabaseAgent', ranked: ['DatabaseAgent', 'ResearchAgent', 'LegalAgent'], armEstimatesUsd: { DatabaseAgent: 0.01, ResearchAgent: 0.01, LegalAgent: 0.01 } });
+const legal = (status: SpawnedSpecialist['status']): SpawnedSpecialist => ({
+  name: 'LegalAgent',
+  version: 1,
+  status,
+  definition: { name: 'LegalAgent', description: 'Reviews contracts for risk.', provider: 'openai', model: 'gpt-4.1-mini', keywords: ['contract'], system_prompt: 'x', expected_duration_minutes: 5, max_output_tokens: 800 },
+  kind: 'legal',
+  createdAtMs: T0,
+  runs: 3,
+  successes: 0,
+});
+
+describe('God routing with its policy', () => {
+  it('chooses among the rule-ranked specialists and names the version on the decision', () => {
+    const state = freshState({ routing: book() });
+    const r = routeByPolicy(state, queued('t1'), ranked, decision({ specialist: 'DatabaseAgent' }));
+    expect(['DatabaseAgent', 'ResearchAgent', 'LegalAgent']).toContain(r.decision.specialist);
+    expect(r.decision.policy).toMatchObject({ kind: 'database', decision: { choice: { policyVersion: 1 }, by: 'active' } });
+    expect(routingOf(r.decision)).toMatchObject({ policyVersion: 1, by: 'active' });
+    expect(r.book!.rng).not.toEqual(state.routing!.rng);
+  });
+
+  it('never picks a retired (or trial) spawned specialist', () => {
+    for (const status of ['retired', 'trial'] as const) {
+      let state = freshState({ routing: book(0.5), specialists: [legal(status)] });
+      for (let i = 0; i < 100; i++) {
+        const r = routeByPolicy(state, queued(`t${i}`), ranked, decision({ specialist: 'DatabaseAgent' }));
+        expect(r.decision.specialist).not.toBe('LegalAgent');
+        state = { ...state, routing: r.book };
+      }
+    }
+  });
+
+  it('leaves requested specialists, chains and unsure rules to the rules; explored picks go to the experimental lane', () => {
+    const state = freshState({ routing: book(1) });
+    const requested = queued('t1');
+    requested.task = task('Add an index in Postgres for the users table', { specialist: 'ResearchAgent' });
+    expect(routeByPolicy(state, requested, ranked, decision()).decision.policy).toBeUndefined();
+    expect(routeByPolicy(state, queued('t2'), ranked, decision({ kind: 'chain', plan: ['ResearchAgent', 'DatabaseAgent'] })).decision.policy).toBeUndefined();
+    expect(routeByPolicy(state, queued('t3'), { ...ranked, confidence: 0.3 }, decision()).decision.policy).toBeUndefined();
+    const explored = routeByPolicy(state, queued('t4'), ranked, decision()).decision;
+    expect(explored).toMatchObject({ lane: 'experimental', policy: { decision: { choice: { mode: 'explore', probability: 1 / 3 } } } });
+  });
+
+  it('learns from a finished routed task, but not from one refused or cancelled', () => {
+    const state = freshState({ routing: book() });
+    const d = routeByPolicy(state, queued('t1'), ranked, decision()).decision;
+    const flight: InFlightTask = { taskId: 't1', workflowType: 'agentTask', kind: 'database', specialist: d.specialist!, lane: 'main', expectedCostUsd: 0.01, startedAtMs: T0, policy: d.policy! };
+    const finished = { taskId: 't1', status: 'completed' as const, costUsd: 0.02, tokens: 10, durationMs: 1000, reason: 'ok' };
+    const learned = observeFinished(state.routing!, flight, finished, T0);
+    expect(learned.book.active.arms.database[d.specialist!].successes).toBe(1);
+    expect(learned.events).toEqual([]);
+    for (const status of ['rejected', 'cancelled'] as const) expect(observeFinished(state.routing!, flight, { ...finished, status }, T0).book).toBe(state.routing);
+  });
+});
+
+describe("the routing book in God's carried state", () => {
+  it("migrates a state without it, carries one with it, and compacts away earlier versions' arm statistics", () => {
+    const old = JSON.parse(JSON.stringify(freshState()));
+    expect(migrateGodState(old).routing).toBeUndefined();
+    const b = book();
+    const withHistory = { ...b, active: { ...b.active, version: 2 }, history: [{ ...b.active, arms: { database: { DatabaseAgent: { n: 1, successes: 1, failures: 0, costMeanUsd: 0.01, costM2: 0, durationMeanMs: 1 } } } }], lastVersion: 2 };
+    const carried = migrateGodState(JSON.parse(JSON.stringify(freshState({ routing: withHistory }))));
+    expect(carried.routing?.active.version).toBe(2);
+    expect(compactState(carried, godConfig()).routing!.history[0].arms).toEqual({});
+    expect(compactBook(b)).toEqual(b);
+    expect(() => migrateGodState({ ...JSON.parse(JSON.stringify(freshState())), routing: { active: {} } })).toThrow(/routing/);
+  });
+});
+
+describe('the routing book at its bounds', () => {
+  it('stays under 50 KB with 8 specialists of 15 keywords, 10 kinds × 8 arms, 20 earlier versions, full word tallies and a full audit', () => {
+    const names = Array.from({ length: 8 }, (_, i) => `Specialist${i}Agent`);
+    const rules = Object.fromEntries(names.map((n) => [n, Array.from({ length: 15 }, (_, j) => `keyword-${j}-abc`)]));
+    const stats = { n: 19.912345678, successes: 15.123456789, failures: 4.87654321, costMeanUsd: 0.0123456789, costM2: 0.000123456789, durationMeanMs: 12345.6789 };
+    const arms = Object.fromEntries(Array.from({ length: 10 }, (_, k) => [`kind-${k}`, Object.fromEntries(names.map((n) => [n, stats]))]));
+    const seeded = seedBook({ rules, nowMs: T0, seed: 1 });
+    const active = { ...seeded.active, arms, reason: 'r'.repeat(1000) };
+    const full = {
+      ...seeded,
+      active,
+      history: Array.from({ length: 20 }, (_, i) => ({ ...active, version: i + 2 })),
+      words: Object.fromEntries(names.map((n) => [n, Object.fromEntries(Array.from({ length: 60 }, (_, j) => [`someword${j}`, { s: 12, f: 3 }]))])),
+      audit: Array.from({ length: 50 }, (_, i) => ({ atMs: T0, kind: 'derived' as const, version: i, detail: 'd'.repeat(1000), by: 'operator' })),
+    };
+    const c = compactBook(full);
+    expect(c.history).toHaveLength(STATE_BOUNDS.policyHistory);
+    expect(c.history.every((p) => Object.keys(p.arms).length === 0)).toBe(true);
+    expect(JSON.stringify(c).length).toBeLessThan(50 * 1024);
+  });
+});

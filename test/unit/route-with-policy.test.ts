@@ -1,0 +1,117 @@
+import { POLICY_RULES, seedBook } from '../../src/routing/policy/book';
+import type { PolicyBook } from '../../src/routing/policy/types';
+import { policyArms, rosterPolicyBook, routeTaskWithPolicy, routeWithPolicy, seedFromId, taskKindAndEvidence, withPolicyKeywords } from '../../src/routing/route-with-policy';
+
+/** The learned policy applied to one task (src/routing/route-with-policy.ts), without Temporal. */
+
+const RULES = { DatabaseAgent: ['sql', 'postgres', 'index'], ResearchAgent: ['research', 'compare', 'vendors'], Generalist: ['summary', 'draft'] };
+const T0 = Date.parse('2026-12-01T00:00:00Z');
+const COSTS = { DatabaseAgent: 0.01, ResearchAgent: 0.008 };
+const input = (arms = ['DatabaseAgent', 'ResearchAgent']) => ({ kind: 'database', arms, estimatedCostUsd: COSTS, value: 2 });
+
+function decisions(book: PolicyBook, n: number) {
+  const out: Array<{ arm: string; mode: string; version: number }> = [];
+  for (let i = 0; i < n; i++) {
+    const r = routeWithPolicy(book, input());
+    book = r.book;
+    out.push({ arm: r.route.arm, mode: r.route.routing.mode, version: r.route.routing.policyVersion });
+  }
+  return out;
+}
+
+describe('routing with the learned policy', () => {
+  it('gives the same decisions for the same state and seed, and different ones for another seed', () => {
+    const a = decisions(seedBook({ rules: RULES, nowMs: T0, seed: 42 }), 40);
+    const b = decisions(seedBook({ rules: RULES, nowMs: T0, seed: 42 }), 40);
+    const c = decisions(seedBook({ rules: RULES, nowMs: T0, seed: 43 }), 40);
+    expect(a).toEqual(b);
+    expect(a).not.toEqual(c);
+    expect(new Set(a.map((d) => d.version))).toEqual(new Set([1]));
+  });
+
+  it('picks the same for the same task id on every call (a directly started task, its retries)', () => {
+    const book = seedBook({ rules: RULES, nowMs: T0, seed: 1 });
+    const picks = Array.from({ length: 5 }, () => routeTaskWithPolicy(book, 'task-abc', input()));
+    expect(new Set(picks.map((p) => `${p.arm}/${p.routing.mode}`)).size).toBe(1);
+    expect(seedFromId('task-abc')).toBe(seedFromId('task-abc'));
+    expect(seedFromId('task-abc')).not.toBe(seedFromId('task-abd'));
+  });
+
+  it('never offers a retired specialist as an arm, so it is never chosen', () => {
+    const retired = new Set(['ResearchAgent']);
+    const arms = policyArms(['ResearchAgent', 'DatabaseAgent', 'ResearchAgent'], (n) => !retired.has(n));
+    expect(arms).toEqual(['DatabaseAgent']);
+    let book = seedBook({ rules: RULES, nowMs: T0, seed: 9, explorationShare: 0.5 });
+    for (let i = 0; i < 200; i++) {
+      const r = routeWithPolicy(book, input(arms));
+      book = r.book;
+      expect(r.route.arm).toBe('DatabaseAgent');
+    }
+    expect(policyArms(['ResearchAgent'], (n) => !retired.has(n))).toEqual([]);
+  });
+
+  it('flags explored picks with their probability for the experimental lane', () => {
+    let book = seedBook({ rules: RULES, nowMs: T0, seed: 5, explorationShare: 0.3 });
+    let explored = 0;
+    for (let i = 0; i < 200; i++) {
+      const r = routeWithPolicy(book, input());
+      book = r.book;
+      if (r.route.routing.mode === 'explore') {
+        explored += 1;
+        expect(r.route.experimental).toBe(true);
+        expect(r.route.routing.probability).toBeCloseTo(0.3 / 2);
+        expect(r.route.reason).toMatch(/explored \(p=0\.150, experimental lane\)/);
+      } else {
+        expect(r.route.experimental).toBe(false);
+        expect(r.route.routing.probability).toBeUndefined();
+      }
+      // The kept decision has no per-arm scores: God carries it until the task ends.
+      expect(r.route.decision.choice.scores).toEqual({});
+    }
+    expect(explored).toBeGreaterThan(30);
+    expect(explored).toBeLessThan(90);
+  });
+
+  it('reads the kind off the top rule match and counts similar outcomes by their similarity', () => {
+    const k = taskKindAndEvidence([{ specialist: 'DatabaseAgent' }, { specialist: 'ResearchAgent' }], 'Generalist', [
+      { specialist: 'DatabaseAgent', success: true, similarity: 0.9 },
+      { specialist: 'DatabaseAgent', success: false, similarity: 0.5 },
+      { specialist: 'ResearchAgent', success: true, similarity: 0 },
+    ]);
+    expect(k.kind).toBe('database');
+    expect(k.evidence).toEqual({ DatabaseAgent: { successes: 0.9, failures: 0.5 } });
+    expect(taskKindAndEvidence([], 'Generalist').kind).toBe('general');
+    expect(taskKindAndEvidence([{ specialist: 'Generalist' }], 'Generalist').kind).toBe('general');
+  });
+
+  it('routes with the policy\'s keywords, and stands in as version 0 without God', () => {
+    const specialists = [
+      { name: 'DatabaseAgent', keywords: ['sql'] },
+      { name: 'LegalAgent', keywords: ['contract'] },
+    ];
+    expect(withPolicyKeywords(specialists, { rules: { DatabaseAgent: ['postgres'] } })).toEqual([
+      { name: 'DatabaseAgent', keywords: ['postgres'] },
+      { name: 'LegalAgent', keywords: ['contract'] },
+    ]);
+    const v0 = rosterPolicyBook(specialists, T0);
+    expect(v0.active.version).toBe(0);
+    expect(v0.active.reason).toMatch(/no God running/);
+    expect(routeTaskWithPolicy(v0, 't', input()).routing.policyVersion).toBe(0);
+  });
+
+  it('lets a candidate on trial make about the canary share of decisions, named as such', () => {
+    let book = seedBook({ rules: RULES, nowMs: T0, seed: 11 });
+    book = { ...book, candidate: { policy: { ...book.active, version: 2 }, canary: { tasks: 0, successes: 0, costUsd: 0, value: 0 }, control: { tasks: 0, successes: 0, costUsd: 0, value: 0 }, shadow: { tasks: 0, successes: 0, costUsd: 0, value: 0 }, shadowControl: { tasks: 0, successes: 0, costUsd: 0, value: 0 }, startedAtMs: T0 }, lastVersion: 2 };
+    let byCandidate = 0;
+    for (let i = 0; i < 500; i++) {
+      const r = routeWithPolicy(book, input());
+      book = r.book;
+      if (r.route.routing.by === 'candidate') {
+        byCandidate += 1;
+        expect(r.route.routing.policyVersion).toBe(2);
+      } else expect(r.route.routing.policyVersion).toBe(1);
+    }
+    expect(byCandidate / 500).toBeGreaterThan(POLICY_RULES.canaryShare / 2);
+    expect(byCandidate / 500).toBeLessThan(POLICY_RULES.canaryShare * 2);
+  });
+});

@@ -1,0 +1,34 @@
+import { diffVersions, renderDiff, renderHistory, renderPolicy } from '../../src/client/routing-view';
+import { seedBook } from '../../src/routing/policy/book';
+import { routingHistoryView, routingPolicyView } from '../../src/god/routing';
+
+/** What `pantheon routing show|history|diff` print (src/client/routing-view.ts). */
+
+const T0 = Date.parse('2026-12-01T00:00:00Z');
+const v1 = seedBook({ rules: { DatabaseAgent: ['sql', 'postgres'], ResearchAgent: ['research'] }, nowMs: T0, seed: 1 });
+const book = {
+  ...v1,
+  active: { ...v1.active, version: 2, parent: 1, reason: 'rewrite after 50 tasks', rules: { DatabaseAgent: ['sql', 'index'], ResearchAgent: ['research'] }, explorationShare: 0.08, arms: { database: { DatabaseAgent: { n: 4, successes: 3, failures: 1, costMeanUsd: 0.012, costM2: 0, durationMeanMs: 4000 } } } },
+  history: [v1.active],
+  lastVersion: 2,
+};
+
+describe('pantheon routing views', () => {
+  it('shows the active version, its settings, arms with statistics and rules', () => {
+    const out = renderPolicy(routingPolicyView(book, 60));
+    expect(out).toMatch(/^active\s+v2 \(from v1\)/m);
+    expect(out).toMatch(/exploration 8\.0%/);
+    expect(out).toMatch(/database \/ DatabaseAgent\s+n=4\.0 ok=3\.0 p=66\.7% \$0\.0120 4\.0s/);
+    expect(out).toMatch(/^  DatabaseAgent\s+sql, index$/m);
+  });
+
+  it('diffs rules and settings between two kept versions, and names the argument of one not kept', () => {
+    const history = routingHistoryView(book);
+    expect(history.versions.map((v) => `${v.version}:${v.status}`)).toEqual(['1:earlier', '2:active']);
+    expect(renderHistory(history)).toMatch(/seeded\s+v1: seeded from the roster/);
+    const d = diffVersions(history, 1, 2);
+    expect(d.rules).toEqual([{ specialist: 'DatabaseAgent', added: ['index'], dropped: ['postgres'] }]);
+    expect(renderDiff(d)).toBe('v1 → v2\n  rules DatabaseAgent: +index -postgres\n  explorationShare: 0.1 → 0.08');
+    expect(() => diffVersions(history, 1, 9)).toThrow(/<b>: no policy v9 \(kept: v1, v2\)/);
+  });
+});
