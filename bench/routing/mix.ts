@@ -24,7 +24,7 @@ const WORDINGS: Record<Kind, string[]> = {
     'Why does the nightly {x} job lock rows for minutes, and how do we stop it',
     'Plan how we move the {x} records into the new storage layout without downtime',
     'Find which part of the {x} reads gets slower as the data grows',
-    'Design the retention scheme that deletes {x} rows older than two years',
+    'Design the partitioning scheme for the {x} history as it passes a billion rows',
   ],
   research: [
     'Compare three hosted options for {x} and summarize the trade-offs',

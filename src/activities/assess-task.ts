@@ -17,7 +17,9 @@ import type { AssessTaskInput } from './god-types';
 import { specialistSystemPrompt, taskMessage } from './prompts';
 import { othersConstraints, preflightVerdict } from './validate-task';
 import { createClassifier, type Classification } from './classify-task';
-import { withPolicyRules } from '../routing/route-with-policy';
+import { rememberedArms, taskKindAndEvidence, withPolicyRules } from '../routing/route-with-policy';
+import type { Neighbour } from '../routing/memory-kind';
+import { similarOutcomesOrNone } from '../routing/similar-outcomes';
 
 /** How sure a route to the fallback is when no keyword matched at all. */
 export const NO_MATCH_CONFIDENCE = 0.2;
@@ -124,8 +126,8 @@ function armFacts(task: Task, ranked: readonly string[], roster: Roster): Pick<A
  * cheap classifier the task's own router would ask is asked now (billed to the task), so "nobody
  * fits" means the rules and the classifier both found nobody.
  */
-export function createAssessTask(deps: Pick<ActivityDeps, 'roster' | 'llm' | 'models'>) {
-  const { roster } = deps;
+export function createAssessTask(deps: Pick<ActivityDeps, 'roster' | 'llm' | 'models'> & Partial<Pick<ActivityDeps, 'memory'>>) {
+  const { roster, memory } = deps;
   const classify = createClassifier(deps);
   return async function assessTask({ taskId, task, constraints, rules }: AssessTaskInput): Promise<Assessment> {
     await roster.refresh?.();
@@ -133,9 +135,23 @@ export function createAssessTask(deps: Pick<ActivityDeps, 'roster' | 'llm' | 'mo
     const routed = rules ? withPolicyRules(roster, rules) : roster;
     let assessment = assess(task, routed, othersConstraints(constraints ?? [], taskId));
     if (assessment.ok && assessment.method === 'none') assessment = withClassifier(assessment, await classify(taskId, task), task, routed);
-    log.info('task assessed', { taskId, ok: assessment.ok, specialist: assessment.specialist, method: assessment.method, kind: assessment.kind, irreversible: assessment.irreversible.length, plan: assessment.plan });
+    if (assessment.ok && memory) assessment = withRoutingKind(assessment, task, routed, await similarOutcomesOrNone(memory, task, taskId, (message, error) => log.warn(message, { taskId, error })));
+    log.info('task assessed', { taskId, ok: assessment.ok, specialist: assessment.specialist, method: assessment.method, kind: assessment.kind, routingKind: assessment.routingKind?.explanation, irreversible: assessment.irreversible.length, plan: assessment.plan });
     return assessment;
   };
+}
+
+/**
+ * The routing policy's view of the task: its kind and the evidence of similar past tasks
+ * (src/routing/memory-kind.ts), and a cost estimate for each specialist memory says succeeded
+ * with tasks like it (they are arms beside the rules' ranking).
+ */
+export function withRoutingKind(assessment: Assessment, task: Task, roster: Roster, neighbours: readonly Neighbour[]): Assessment {
+  const ranking = decideByRules(`${task.objective}\n${task.context}`, roster.specialists).ranking;
+  const routingKind = taskKindAndEvidence(ranking, roster.fallback.name, neighbours);
+  const extra = rememberedArms(routingKind.evidence).filter((name) => !(name in (assessment.armEstimatesUsd ?? {})));
+  const armEstimatesUsd = { ...assessment.armEstimatesUsd, ...armEstimates(task, [...extra, assessment.specialist], roster) };
+  return { ...assessment, routingKind, armEstimatesUsd };
 }
 
 /** The classifier's pick folded into an assessment the rules could not route. */

@@ -3,6 +3,7 @@ import { recallForPrompt } from '../memory/recall-for-prompt';
 import type { Roster } from '../specialists/roster';
 import { decideByRules } from '../routing/rules';
 import type { PolicyBook } from '../routing/policy/types';
+import { similarOutcomesOrNone } from '../routing/similar-outcomes';
 import { policyArms, rosterPolicyBook, routeTaskWithPolicy, taskKindAndEvidence, withPolicyRules } from '../routing/route-with-policy';
 import { PRIORITY_WEIGHT } from '../god/prioritise';
 import type { Task } from '../tasks/task-input';
@@ -41,12 +42,14 @@ function bookOf(view: RoutingPolicyView): PolicyBook {
 /**
  * Picks a specialist: the requested one, else the routing policy among the specialists the
  * keyword rules are sure of (God's active policy, read at most a tick old; the roster's rules as
- * version 0 when no God runs), else a cheap classifier. The policy's PRNG is seeded from the task
- * id, so every retry of the activity picks the same. The decision names the policy version.
+ * version 0 when no God runs), drawing with what similar past tasks in memory say of each, else a
+ * cheap classifier. The policy's PRNG is seeded from the task id, so every retry of the activity
+ * picks the same. The decision names the policy version.
  */
 export function createRouteTask(deps: ActivityDeps) {
   const { roster, memory } = deps;
   const classify = createClassifier(deps);
+  const neighboursOf = (taskId: string, task: Task) => similarOutcomesOrNone(memory, task, taskId, (message, error) => log.warn(message, { taskId, error }));
   return async function routeTask({ taskId, task, spent }: RouteTaskInput): Promise<RouteDecision> {
     await roster.refresh?.();
     const { lines: warnings } = await recallForPrompt(memory, task);
@@ -71,9 +74,12 @@ export function createRouteTask(deps: ActivityDeps) {
     if (rules.choice) {
       const arms = policyArms(ranked, (name) => roster.specialists.some((s) => s.name === name));
       if (arms.length > 0) {
-        const { kind, evidence } = taskKindAndEvidence(rules.ranking, roster.fallback.name);
+        const { kind, evidence } = taskKindAndEvidence(rules.ranking, roster.fallback.name, await neighboursOf(taskId, task));
         const value = PRIORITY_WEIGHT[task.priority] ?? PRIORITY_WEIGHT.normal;
-        const route = routeTaskWithPolicy(book, taskId, { kind, arms, estimatedCostUsd: armEstimates(task, arms, roster), value, evidence });
+        // Never an explored pick: exploring is God's, paid by its experimental lane; a task
+        // started directly runs on its submitter's lane and gets the policy's best guess.
+        const exploitOnly = { ...book, active: { ...book.active, explorationShare: 0 } };
+        const route = routeTaskWithPolicy(exploitOnly, taskId, { kind, arms, estimatedCostUsd: armEstimates(task, arms, roster), value, evidence });
         const learn = view && deps.routingPolicy ? { learn: { godId: deps.routingPolicy.owner, kind, value, decision: route.decision } } : {};
         return decide({ specialist: route.arm, confidence: rules.choice.confidence, reason: `${rules.choice.reason}; ${route.reason}${source}`, method: 'rules', policyVersion: route.routing.policyVersion, ...learn });
       }

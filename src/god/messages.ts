@@ -155,6 +155,9 @@ export const GodConfigSchema = z
     /** Seed of the routing policy's random stream when it is first seeded: the same state and
      * seed give the same routing decisions. Default: derived from God's workflow id. */
     routingSeed: z.number().int().min(0).max(0xffffffff).optional(),
+    /** `learned`: the routing policy chooses (src/routing/policy); `static`: the keyword rules
+     * and the classifier alone, as before the policy (a baseline; bench:routing compares them). */
+    routing: z.enum(['learned', 'static']).default('learned'),
   })
   .strict();
 export const DEFAULT_GOD_CONFIG: GodConfig = GodConfigSchema.parse({});

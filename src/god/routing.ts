@@ -1,12 +1,12 @@
-import { GENERAL_KIND } from '../routing/kinds';
+import { GENERAL_KIND, kindOfSpecialist } from '../routing/kinds';
 import { observe } from '../routing/policy/book';
 import type { PolicyAuditEntry, PolicyBook } from '../routing/policy/types';
-import { policyArms, routeWithPolicy, taskKindAndEvidence, taskWords } from '../routing/route-with-policy';
+import { policyArms, rememberedArms, routeWithPolicy, taskWords } from '../routing/route-with-policy';
 import type { TaskRouting } from '../tasks/task-input';
 import type { RoutingHistoryView, RoutingPolicyView } from '../workflows/god-api';
 import { NEUTRAL_VALUE, PRIORITY_WEIGHT } from './prioritise';
 import { expectationOf } from './stats';
-import type { Assessment, Decision, GodState, InFlightTask, QueuedTask, TaskFinished } from './types';
+import type { Assessment, Decision, GodConfig, GodState, InFlightTask, QueuedTask, TaskFinished } from './types';
 
 /**
  * God's side of the routing policy, pure: which decisions the policy makes, what a finished task
@@ -14,24 +14,30 @@ import type { Assessment, Decision, GodState, InFlightTask, QueuedTask, TaskFini
  */
 
 /**
- * The policy's choice for a routed task: only a `route` decision the rules made with the policy's
- * confidence (not a chain, a spawn, a spawned specialist taking a fallback, or a specialist the
- * submitter asked for), among
- * the rule-ranked specialists still routable. Returns the advanced book and the decision with
- * the chosen specialist, its expectation, and the experimental lane for an explored pick.
+ * The policy's choice for a routed task: a `route` decision (not a chain, a spawn, a spawned
+ * specialist taking a fallback, or a specialist the submitter asked for) that the rules made with
+ * the policy's confidence or whose kind memory names ("like 7 earlier tasks, 6 of them
+ * DatabaseAgent successes"). The arms: the rule-ranked specialists, the specialists similar past
+ * tasks succeeded with, and the classifier's pick, all still routable. Returns the advanced book
+ * and the decision with the chosen specialist, its expectation, and the experimental lane for an
+ * explored pick. With `routing: static` God routes as the rules and classifier say.
  */
-export function routeByPolicy(state: GodState, item: QueuedTask, assessment: Assessment, decision: Decision): { book?: PolicyBook; decision: Decision } {
+export function routeByPolicy(state: GodState, item: QueuedTask, assessment: Assessment, decision: Decision, config?: Pick<GodConfig, 'routing'>): { book?: PolicyBook; decision: Decision } {
   const book = state.routing;
-  if (!book || decision.kind !== 'route' || item.task.specialist || assessment.method !== 'rules') return { book, decision };
-  // Unsure rules (a tie, a thin lead) are the classifier's and God's review's, as for a direct task.
-  if (assessment.confidence < book.active.thresholds.ruleConfidence) return { book, decision };
+  if (!book || config?.routing === 'static' || decision.kind !== 'route' || item.task.specialist) return { book, decision };
+  const sure = assessment.method === 'rules' && assessment.confidence >= book.active.thresholds.ruleConfidence;
+  const known = assessment.routingKind;
+  // Unsure rules and nothing like it in memory: the classifier's and God's review's, as before.
+  if (!sure && known?.source !== 'memory') return { book, decision };
   if (state.specialists.some((s) => s.name === decision.specialist)) return { book, decision };
   // A spawned specialist is an arm only while live; a retired or trial one never is.
   const notLive = new Set(state.specialists.filter((s) => s.status !== 'live').map((s) => s.name));
-  const arms = policyArms(assessment.ranked, (n) => !notLive.has(n));
+  const candidates = [...assessment.ranked, ...(known ? rememberedArms(known.evidence) : []), ...(assessment.method === 'classifier' ? [assessment.specialist] : [])];
+  const arms = policyArms(candidates, (n) => !notLive.has(n));
   if (arms.length === 0) return { book, decision };
-  const fallback = assessment.kind === GENERAL_KIND ? assessment.specialist : '';
-  const { kind, evidence } = taskKindAndEvidence(arms.map((specialist) => ({ specialist })), fallback);
+  // Assessments from before memory kinds: the top rule match's kind, no evidence.
+  const kind = known?.kind ?? kindOfSpecialist(arms[0], assessment.kind === GENERAL_KIND ? assessment.specialist : '');
+  const evidence = known?.evidence ?? {};
   const estimates = assessment.armEstimatesUsd ?? {};
   const goalValue = item.goalId ? state.goals.find((g) => g.id === item.goalId)?.value : undefined;
   const value = (PRIORITY_WEIGHT[item.task.priority] ?? PRIORITY_WEIGHT.normal) * ((goalValue ?? NEUTRAL_VALUE) / NEUTRAL_VALUE);
@@ -43,7 +49,7 @@ export function routeByPolicy(state: GodState, item: QueuedTask, assessment: Ass
     decision: {
       ...decision,
       specialist: route.arm,
-      reason: `${decision.reason}; ${route.reason}`,
+      reason: `${decision.reason}; ${route.reason}${known ? `; ${known.explanation}` : ''}`,
       expectedCostUsd: e.costUsd,
       expectedSuccess: e.success,
       ...(route.experimental && { lane: 'experimental' as const }),
@@ -73,7 +79,10 @@ export function observeFinished(book: PolicyBook, flight: InFlightTask, finished
   const p = flight.policy;
   if (!p || finished.status === 'rejected' || finished.status === 'cancelled') return { book, events: [] };
   const words = taskWords(flight.objective ?? '');
-  const next = observe(book, { kind: p.kind, decision: p.decision, success: finished.status === 'completed', costUsd: finished.costUsd, durationMs: finished.durationMs, value: p.value, words }, nowMs);
+  // A task another specialist finished (after a reassignment) is a failure of the arm that was routed.
+  const arm = p.decision.choice.arm;
+  const success = finished.status === 'completed' && (finished.specialist === undefined || finished.specialist === arm || arm.startsWith('chain:'));
+  const next = observe(book, { kind: p.kind, decision: p.decision, success, costUsd: finished.costUsd, durationMs: finished.durationMs, value: p.value, words }, nowMs);
   const last = book.audit.at(-1);
   const from = last ? next.audit.lastIndexOf(last) + 1 : 0;
   return { book: next, events: next.audit.slice(from) };

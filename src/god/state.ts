@@ -75,6 +75,14 @@ const AssessmentSchema = z.looseObject({
   estimatedCostUsd: usd,
   planEstimatesUsd: z.array(usd).optional(),
   armEstimatesUsd: z.record(z.string(), usd).optional(),
+  routingKind: z
+    .looseObject({
+      kind: z.string(),
+      evidence: z.record(z.string(), z.object({ successes: z.number().min(0), failures: z.number().min(0) })),
+      source: z.enum(['rules', 'memory', 'none']),
+      explanation: z.string(),
+    })
+    .optional(),
 });
 
 // The routing policy's data is checked for its shape only: its numbers are the pure core's to keep right.

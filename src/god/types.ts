@@ -1,6 +1,7 @@
 import type { Lane, Task } from '../tasks/task-input';
 import type { PolicyDecision } from '../routing/policy/book';
 import type { PolicyBook } from '../routing/policy/types';
+import type { KindDecision } from '../routing/memory-kind';
 import type { TerminalStatus } from '../workflows/task-state';
 import type { StandingConstraint } from '../constraints/schema';
 
@@ -69,6 +70,10 @@ export interface Assessment {
   /** One run of each rule-ranked specialist (USD): the routing policy's per-arm cost estimates.
    * Absent in assessments recorded before the policy routed. */
   armEstimatesUsd?: Record<string, number>;
+  /** The routing policy's kind for the task and what similar past tasks in memory say of each
+   * specialist (src/routing/memory-kind.ts). Absent in assessments from before it, or when the
+   * task was refused. */
+  routingKind?: KindDecision;
 }
 
 /** Where a task is inside God before it is started. */
@@ -276,4 +281,6 @@ export interface GodConfig {
   taskQueue: string;
   /** Seed of the routing policy's random stream when it is first seeded (default: from God's workflow id). */
   routingSeed?: number;
+  /** `learned` (default): the routing policy chooses; `static`: rules and classifier alone. Absent in configs from before it (learned). */
+  routing?: 'learned' | 'static';
 }

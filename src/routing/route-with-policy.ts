@@ -1,4 +1,4 @@
-import { GENERAL_KIND, kindOfSpecialist } from './kinds';
+import { kindAndEvidence, type KindDecision, type Neighbour } from './memory-kind';
 import { decide, seedBook, type PolicyDecision } from './policy/book';
 import type { PolicyBook, RoutingPolicy } from './policy/types';
 import type { RuleScore } from './rules';
@@ -19,38 +19,23 @@ import type { Roster } from '../specialists/roster';
  *   route.arm; route.routing; // { policyVersion: 3, mode: 'exploit', by: 'active' }
  */
 
-/** A similar past task from memory: who ran it, whether it worked, how alike it is (0–1). */
-export interface SimilarOutcome {
-  specialist: string;
-  success: boolean;
-  similarity: number;
-}
-
-export interface KindAndEvidence {
-  kind: string;
-  /** Per arm: weighted similar successes and failures (half-weight evidence in the draw). */
-  evidence: Record<string, { successes: number; failures: number }>;
-  explanation: string;
-}
+export type KindAndEvidence = KindDecision;
 
 /**
- * The task's kind and the per-arm evidence the policy draws with. For now the kind is the kind of
- * the top rule match (the fallback's "general" when nothing matched) and the evidence is the
- * similar outcomes given, each counted by its similarity. Memory-derived kinds plug in here.
+ * The task's kind and the per-arm evidence the policy draws with: from its rule ranking and its
+ * nearest past tasks in memory (src/routing/memory-kind.ts: "like 7 earlier tasks, 6 of them
+ * DatabaseAgent successes"); from the rules alone when memory has nothing like it.
  */
-export function taskKindAndEvidence(ranking: readonly Pick<RuleScore, 'specialist'>[], fallback: string, similar: readonly SimilarOutcome[] = []): KindAndEvidence {
-  const top = ranking[0]?.specialist;
-  const kind = top ? kindOfSpecialist(top, fallback) : GENERAL_KIND;
-  const evidence: KindAndEvidence['evidence'] = {};
-  for (const o of similar) {
-    const w = Math.max(0, Math.min(1, o.similarity));
-    if (w === 0) continue;
-    const e = (evidence[o.specialist] ??= { successes: 0, failures: 0 });
-    if (o.success) e.successes += w;
-    else e.failures += w;
-  }
-  const explanation = top ? `kind "${kind}" from the top rule match ${top}` : `kind "${kind}": no rule matched`;
-  return { kind, evidence, explanation: similar.length ? `${explanation}; ${similar.length} similar outcome(s) as evidence` : explanation };
+export function taskKindAndEvidence(ranking: readonly RuleScore[], fallback: string, neighbours: readonly Neighbour[] = []): KindAndEvidence {
+  return kindAndEvidence({ ranking, neighbours, fallbackName: fallback });
+}
+
+/** Specialists similar past tasks succeeded with: arms beside the rules' ranking, best net first. */
+export function rememberedArms(evidence: KindAndEvidence['evidence']): string[] {
+  return Object.entries(evidence)
+    .filter(([, e]) => e.successes > 0)
+    .sort((a, b) => b[1].successes - b[1].failures - (a[1].successes - a[1].failures) || a[0].localeCompare(b[0]))
+    .map(([name]) => name);
 }
 
 /**

@@ -34,3 +34,16 @@ export async function similarOutcomes(memory: Pick<MemoryStore, 'recall'>, task:
     .slice(0, limit)
     .map((h) => ({ specialist: h.record.specialist, success: h.record.success, similarity: h.score }));
 }
+
+/**
+ * similarOutcomes, or none when memory cannot answer: routing then goes by the rules alone, and
+ * a memory outage never stops a task from being routed. `warn` hears why.
+ */
+export async function similarOutcomesOrNone(memory: Pick<MemoryStore, 'recall'>, task: { objective: string }, taskId: string, warn: (message: string, error: string) => void): Promise<Neighbour[]> {
+  try {
+    return await similarOutcomes(memory, task, { excludeTaskId: taskId });
+  } catch (err) {
+    warn('memory not asked for similar past tasks; routing by the rules alone', String(err));
+    return [];
+  }
+}

@@ -545,7 +545,7 @@ export async function god(input: GodInput = {}): Promise<void> {
       let { decision, review } = decide({ ...item, assessment }, { stats: state.stats, specialists: state.specialists, config, remainingUsd, nowMs: Date.now(), spawnedToday });
       if (decision.kind === 'spawn') ({ decision, review } = await spawnFor(item, assessment, decision, review));
       else if (state.routing) {
-        const routed = routeByPolicy(state, item, assessment, decision);
+        const routed = routeByPolicy(state, item, assessment, decision, config);
         state.routing = routed.book;
         decision = routed.decision;
       }

@@ -1,6 +1,6 @@
 import { POLICY_RULES, seedBook } from '../../src/routing/policy/book';
 import type { PolicyBook } from '../../src/routing/policy/types';
-import { policyArms, rosterPolicyBook, routeTaskWithPolicy, routeWithPolicy, seedFromId, taskKindAndEvidence, withPolicyKeywords } from '../../src/routing/route-with-policy';
+import { policyArms, rosterPolicyBook, routeTaskWithPolicy, routeWithPolicy, seedFromId, taskKindAndEvidence, rememberedArms, withPolicyKeywords } from '../../src/routing/route-with-policy';
 
 /** The learned policy applied to one task (src/routing/route-with-policy.ts), without Temporal. */
 
@@ -72,16 +72,19 @@ describe('routing with the learned policy', () => {
     expect(explored).toBeLessThan(90);
   });
 
-  it('reads the kind off the top rule match and counts similar outcomes by their similarity', () => {
-    const k = taskKindAndEvidence([{ specialist: 'DatabaseAgent' }, { specialist: 'ResearchAgent' }], 'Generalist', [
-      { specialist: 'DatabaseAgent', success: true, similarity: 0.9 },
-      { specialist: 'DatabaseAgent', success: false, similarity: 0.5 },
-      { specialist: 'ResearchAgent', success: true, similarity: 0 },
-    ]);
+  it('names the kind from the rules and the nearest past tasks, and offers the specialists those succeeded with as arms', () => {
+    const ranking = [{ specialist: 'DatabaseAgent', score: 2, matched: ['postgres', 'index'] }];
+    const like = (specialist: string, success: boolean) => ({ specialist, success, similarity: 0.8 });
+    const k = taskKindAndEvidence(ranking, 'Generalist', [like('DatabaseAgent', true), like('DatabaseAgent', false), like('Generalist', true), { specialist: 'ResearchAgent', success: true, similarity: 0.1 }]);
     expect(k.kind).toBe('database');
-    expect(k.evidence).toEqual({ DatabaseAgent: { successes: 0.9, failures: 0.5 } });
+    // Below the similarity floor a past task is no evidence.
+    expect(k.evidence).toEqual({ DatabaseAgent: { successes: 1, failures: 1 }, Generalist: { successes: 1, failures: 0 } });
+    expect(rememberedArms(k.evidence)).toEqual(['Generalist', 'DatabaseAgent']);
+    // Nothing matched, memory full of research successes: memory names the kind.
+    const fromMemory = taskKindAndEvidence([], 'Generalist', [like('ResearchAgent', true), like('ResearchAgent', true)]);
+    expect(fromMemory).toMatchObject({ kind: 'research', source: 'memory' });
+    expect(fromMemory.explanation).toMatch(/like 2 earlier tasks, all ResearchAgent successes/);
     expect(taskKindAndEvidence([], 'Generalist').kind).toBe('general');
-    expect(taskKindAndEvidence([{ specialist: 'Generalist' }], 'Generalist').kind).toBe('general');
   });
 
   it('routes with the policy\'s keywords, and stands in as version 0 without God', () => {
