@@ -5,15 +5,14 @@ import type { ChatRequest } from '../llm/types';
 import {
   closeBreakerUpdate,
   closeTaskBatchUpdate,
-  finishBatchUpdate,
+  ledgerBatchUpdate,
   openBreakerUpdate,
-  reserveBatchUpdate,
   setExperimentalShareUpdate,
   setLimitsUpdate,
   setOverrideUpdate,
   type BudgetLedgerInput,
 } from '../workflows/budget-ledger-defs';
-import { Batcher, Slots } from './batcher';
+import { Batcher, PairBatcher, Slots } from './batcher';
 import { worstCaseOf } from './estimate';
 import { createLedgerClient } from './ledger-client';
 import { LimitsSchema, type Limits } from './limits';
@@ -22,6 +21,7 @@ import {
   CloseTaskInputSchema,
   FinishInputSchema,
   MAX_BATCH,
+  MAX_SETTLING,
   ReserveInputSchema,
   SetExperimentalShareInputSchema,
   type CloseTaskInput,
@@ -59,6 +59,9 @@ export interface BudgetGateOptions {
   onAlert?: (alert: Alert) => void;
   /** Every ledger round trip (queueing included), for benchmarks and metrics. */
   onTiming?: (timing: GateTiming) => void;
+  /** How long closing a task's bill waits for settles other processes sent and the ledger has
+   * not seen yet (default 3000 ms), before it charges what is still reserved at its worst case. */
+  closeGraceMs?: number;
 }
 
 /** Round trips per operation as callers saw them, and how many ledger updates carried them. */
@@ -84,8 +87,17 @@ export interface BudgetGate {
   reserve(request: ChatRequest, idempotencyKey: string): Promise<GrantedReservation>;
   /** Reserves an amount computed elsewhere (same denials as {@link reserve}). */
   reserveAmount(input: ReserveInput): Promise<GrantedReservation>;
+  /**
+   * Ends a reservation with what the call cost. The answer comes when the ledger applied it, but
+   * a caller need not wait for it: until then this gate names the reservation as settling on
+   * its task's next reserve (the ledger does not count it twice against the task's limit), and
+   * {@link closeTask} and {@link flush} wait for it. Meanwhile the ledger holds the worst case.
+   */
   settle(reservationId: string, actual: Spend): Promise<FinishResult>;
+  /** Ends a reservation whose call was proven unbilled; waited for like {@link settle}. */
   release(reservationId: string): Promise<FinishResult>;
+  /** Waits until every settle and release this gate was given has reached the ledger (or failed). */
+  flush(): Promise<void>;
   snapshot(): Promise<BudgetSnapshot>;
   stats(): GateStats;
   /** Operator commands; each is audited in the ledger with who and why. */
@@ -118,6 +130,13 @@ export function denialError(denial: Denial): PantheonError {
   });
 }
 
+/** A call key without its last part: `${workflowId}:${runId}:${activityId}:${attempt}` (call-key.ts). */
+const attemptOf = (key: string) => key.slice(0, Math.max(0, key.lastIndexOf(':')));
+
+const DEFAULT_CLOSE_GRACE_MS = 3000;
+/** How often a close asks again while another process's settle is on its way. */
+const CLOSE_POLL_MS = 100;
+
 /** Checks an input here, so one malformed request fails alone instead of its whole batch. */
 function checked<T>(schema: z.ZodType<T>, input: unknown): T {
   const parsed = schema.safeParse(input);
@@ -139,19 +158,45 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
   const { onAlert, onTiming } = options;
   const ledger = createLedgerClient({ ...options, limits: checkedLimits(options.limits) });
   const slots = new Slots(options.maxInFlight ?? 4);
-  // Settles first when a slot frees: they hand budget back to the reserves waiting behind them.
-  const finishes = new Batcher<FinishInput, FinishResult>((batch) => ledger.update(finishBatchUpdate, batch), slots, MAX_BATCH);
-  const reserves = new Batcher<ReserveInput, ReserveResult>((batch) => ledger.update(reserveBatchUpdate, batch), slots, MAX_BATCH);
+  const closeGraceMs = options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
+  // Settles and reserves travel together, settles applied first: they hand budget back to the
+  // reserves behind them, and a settle nobody waits for costs no update of its own.
+  const ops = new PairBatcher<FinishInput, FinishResult, ReserveInput, ReserveResult>(
+    async (finishes, reserves) => {
+      const result = await ledger.update(ledgerBatchUpdate, { finishes, reserves });
+      return { first: result.finishes, second: result.reserves };
+    },
+    slots,
+    MAX_BATCH,
+  );
   // Tasks end in bursts (a batch cancelled, a cap reached): closes share the same few slots.
   const closes = new Batcher<CloseTaskInput, TaskBill>((batch) => ledger.update(closeTaskBatchUpdate, batch), slots, MAX_BATCH);
   const stats = new TimingStats();
+  /** Reservations granted here, by id: their task (settles name only the reservation). */
+  const taskOf = new Map<string, string>();
+  /** Settles and releases sent and not yet answered, by task, then by reservation id. */
+  const settling = new Map<string, Map<string, Promise<unknown>>>();
+  const settled = (taskId: string, which: (id: string) => boolean = () => true) =>
+    Promise.allSettled([...(settling.get(taskId)?.entries() ?? [])].filter(([id]) => which(id)).map(([, done]) => done));
+  /**
+   * The task's settles still on their way that the caller's own count already holds: those of
+   * calls made earlier by the same activity attempt (their keys share its prefix, and an activity
+   * adds each call's cost to the taskSpent of its next). A settle from another attempt or activity
+   * is waited for instead (it left when its call ended, so the wait is short or nothing): the
+   * caller's count may not hold it yet.
+   */
+  async function settlingFor(taskId: string, key: string): Promise<string[]> {
+    const attempt = attemptOf(key);
+    await settled(taskId, (id) => attemptOf(id) !== attempt);
+    return [...(settling.get(taskId)?.keys() ?? [])].filter((id) => attemptOf(id) === attempt).slice(-MAX_SETTLING);
+  }
   const report = (alerts: Alert[]) =>
     alerts.forEach((a) => {
       if (a.kind === 'breaker_open') recordBreaker(true);
       onAlert?.(a);
     });
 
-  async function timed<T>(op: GateOp, body: () => Promise<T>, outcomeOf: (r: T) => GateTiming['outcome']): Promise<T> {
+  async function timed<T>(op: GateOp, body: () => Promise<T>, outcomeOf: (r: T) => GateTiming['outcome'], background = false): Promise<T> {
     const t0 = performance.now();
     let outcome: GateTiming['outcome'] = 'error';
     try {
@@ -159,7 +204,7 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
       outcome = outcomeOf(result);
       return result;
     } finally {
-      const timing = { op, ms: performance.now() - t0, outcome };
+      const timing: GateTiming = { op, ms: performance.now() - t0, outcome, ...(background ? { background } : {}) };
       stats.record(timing);
       recordLedgerRoundTrip(timing);
       onTiming?.(timing);
@@ -167,8 +212,9 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
   }
 
   async function reserveAmount(raw: ReserveInput): Promise<GrantedReservation> {
-    const input = checked(ReserveInputSchema, raw);
-    const result = await timed('reserve', () => reserves.submit(input), (r) => (r.granted ? 'granted' : 'denied'));
+    const pending = raw.settling ?? (typeof raw.taskId === 'string' && typeof raw.key === 'string' ? await settlingFor(raw.taskId, raw.key) : []);
+    const input = checked(ReserveInputSchema, pending.length > 0 ? { ...raw, settling: pending } : raw);
+    const result = await timed('reserve', () => ops.submitSecond(input), (r) => (r.granted ? 'granted' : 'denied'));
     report(result.alerts);
     // What this worker last heard from the ledger: a grant means the breaker let it through.
     if (result.granted || result.type === 'breaker_open') recordBreaker(!result.granted);
@@ -179,14 +225,41 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
         details: { key: input.key, status: result.status },
       });
     }
+    taskOf.set(result.reservationId, input.taskId);
     return { id: result.reservationId, usd: input.usd, tokens: input.tokens, replayed: result.replayed };
   }
 
-  async function finish(raw: FinishInput): Promise<FinishResult> {
+  function finish(raw: FinishInput): Promise<FinishResult> {
     const input = checked(FinishInputSchema, raw);
-    const result = await timed(input.op, () => finishes.submit(input), (r) => (r.applied ? 'applied' : 'noop'));
-    report(result.alerts);
-    return result;
+    const taskId = taskOf.get(input.reservationId);
+    taskOf.delete(input.reservationId);
+    const sent = timed(input.op, () => ops.submitFirst(input), (r) => (r.applied ? 'applied' : 'noop'), true).then((result) => {
+      report(result.alerts);
+      return result;
+    });
+    if (taskId === undefined) return sent;
+    const mine = settling.get(taskId) ?? new Map<string, Promise<unknown>>();
+    settling.set(taskId, mine);
+    const done = sent.finally(() => {
+      mine.delete(input.reservationId);
+      if (mine.size === 0 && settling.get(taskId) === mine) settling.delete(taskId);
+    });
+    mine.set(input.reservationId, done.catch(() => undefined));
+    return done;
+  }
+
+  /** Closes the bill once the ledger has every settle of the task this process or another sent;
+   * past the grace, what is still reserved belongs to a caller that died and is charged. */
+  async function closeTask(taskId: string): Promise<TaskBill> {
+    await settled(taskId);
+    const deadline = performance.now() + closeGraceMs;
+    for (;;) {
+      const ifSettled = performance.now() < deadline;
+      const bill = await closes.submit(checked(CloseTaskInputSchema, ifSettled ? { taskId, ifSettled } : { taskId }));
+      report(bill.alerts);
+      if (!bill.pending) return bill;
+      await new Promise((resolve) => setTimeout(resolve, CLOSE_POLL_MS));
+    }
   }
 
   return {
@@ -216,17 +289,16 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
     settle: (reservationId, actual) => finish({ op: 'settle', reservationId, usd: actual.usd, tokens: actual.tokens }),
     release: (reservationId) => finish({ op: 'release', reservationId }),
     snapshot: ledger.snapshot,
-    stats: () => ({ reserve: stats.of('reserve'), settle: stats.of('settle'), release: stats.of('release'), ledgerUpdates: reserves.sent + finishes.sent + closes.sent }),
+    flush: async () => {
+      await Promise.allSettled([...settling.values()].flatMap((m) => [...m.values()]));
+    },
+    stats: () => ({ reserve: stats.of('reserve'), settle: stats.of('settle'), release: stats.of('release'), ledgerUpdates: ops.sent + closes.sent }),
     closeBreaker: (action) => ledger.update(closeBreakerUpdate, action),
     openBreaker: (action) => ledger.update(openBreakerUpdate, action),
     setOverride: (request) => ledger.update(setOverrideUpdate, request),
     setLimits: (action) => ledger.update(setLimitsUpdate, action),
     // Checked here too, so a bad share is refused without a round trip (the ledger checks again).
     setExperimentalShare: async (change) => ledger.update(setExperimentalShareUpdate, checked(SetExperimentalShareInputSchema, change)),
-    async closeTask(taskId) {
-      const bill = await closes.submit(checked(CloseTaskInputSchema, { taskId }));
-      report(bill.alerts);
-      return bill;
-    },
+    closeTask,
   };
 }

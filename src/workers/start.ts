@@ -104,6 +104,8 @@ export async function startWorkers(config: PantheonConfig, logger: Logger): Prom
     running: runWorkersInOrder(worker, ledgerWorker, undefined, ledgerRun),
     async close() {
       try {
+        // Settles sent off the calls' path must reach the ledger before the client closes.
+        await built.gate.flush();
         await closeClient();
         await connection.close();
         await built.close();
