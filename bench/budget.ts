@@ -83,7 +83,9 @@ export async function startBenchBudget(options: { client: Client; taskQueue: str
     outcomes[t.outcome]++;
   };
   const build = async () => {
-    const gate = createBudgetGate({ client, taskQueue, limits: BENCH_LIMITS, ledgerId, onAlert: budgetAlertSink(alerter), onTiming });
+    // BENCH_RESERVE_AHEAD=1 reserves a specialist loop's next call while the current one runs (off by default, see gate.ts).
+    const reserveAhead = process.env.BENCH_RESERVE_AHEAD === '1';
+    const gate = createBudgetGate({ client, taskQueue, limits: BENCH_LIMITS, ledgerId, onAlert: budgetAlertSink(alerter), onTiming, reserveAhead });
     await gate.ensureLedger();
     return gate;
   };

@@ -40,7 +40,7 @@ interface Ctx {
  * for its whole life. A reservation the caller names as settling is already in its books (the
  * settle is on its way): counting its worst case again would deny a call the task can afford.
  */
-function taskSpent(state: LedgerState, task: TaskScope, request: ReserveRequest, out: Spend): Spend {
+export function taskSpent(state: LedgerState, task: TaskScope, request: ReserveRequest, out: Spend): Spend {
   const settling = emptySpend();
   for (const id of request.settling ?? []) {
     const r = state.reservations[id];

@@ -34,6 +34,9 @@ export const ReserveInputSchema = z
      * sent but not yet seen answered (settles travel off the call's path). `taskSpent` already
      * counts what they cost, so the per-task check does not count their worst case a second time. */
     settling: z.array(id(300)).max(MAX_SETTLING).optional(),
+    /** A reservation made ahead of the call that will use it (the next iteration of a
+     * specialist's loop): granted only with ample room everywhere, else refused quietly. */
+    ahead: z.literal(true).optional(),
   })
   .strict();
 
