@@ -64,3 +64,64 @@ export class Batcher<I, R> {
     }
   }
 }
+
+interface Queued<I, R> {
+  input: I;
+  resolve: (r: R) => void;
+  reject: (e: unknown) => void;
+}
+
+/**
+ * Two kinds of request in one update: `first` (settles and releases) and `second` (reserves),
+ * applied by the ledger in that order. Whenever a slot is free, everything queued of both kinds
+ * (up to `maxBatch` each) goes out together, so a settle nobody waits for rides on the next
+ * reserve instead of taking an update, and a slot, of its own.
+ */
+export class PairBatcher<A, RA, B, RB> {
+  private readonly firsts: Array<Queued<A, RA>> = [];
+  private readonly seconds: Array<Queued<B, RB>> = [];
+  /** Batches sent so far (each one ledger update). */
+  sent = 0;
+
+  constructor(
+    private readonly send: (first: A[], second: B[]) => Promise<{ first: RA[]; second: RB[] }>,
+    private readonly slots: Slots,
+    private readonly maxBatch: number,
+  ) {
+    slots.onFree(() => this.pump());
+  }
+
+  submitFirst(input: A): Promise<RA> {
+    return new Promise<RA>((resolve, reject) => {
+      this.firsts.push({ input, resolve, reject });
+      this.pump();
+    });
+  }
+
+  submitSecond(input: B): Promise<RB> {
+    return new Promise<RB>((resolve, reject) => {
+      this.seconds.push({ input, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while ((this.firsts.length > 0 || this.seconds.length > 0) && this.slots.take()) {
+      const firsts = this.firsts.splice(0, this.maxBatch);
+      const seconds = this.seconds.splice(0, this.maxBatch);
+      this.sent++;
+      this.send(
+        firsts.map((q) => q.input),
+        seconds.map((q) => q.input),
+      )
+        .then(
+          (results) => {
+            firsts.forEach((q, i) => q.resolve(results.first[i]));
+            seconds.forEach((q, i) => q.resolve(results.second[i]));
+          },
+          (err) => [...firsts, ...seconds].forEach((q) => q.reject(err)),
+        )
+        .finally(() => this.slots.give());
+    }
+  }
+}

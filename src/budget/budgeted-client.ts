@@ -7,6 +7,7 @@ import type { LlmSpan, Tracing } from '../tracing/types';
 
 /**
  * An LlmClient whose every call is reserve (worst case) → call → settle (actual), invariant 2.
+ * The settle of an answered call is sent without waiting for it (see BudgetGate.settle).
  * Wrap the configured client once in the worker's deps; nothing else may hold the inner one.
  */
 
@@ -56,7 +57,10 @@ export function createBudgetedLlmClient(
         throw err;
       }
       span.succeeded(result);
-      await quietly('settle', reservation, () => gate.settle(reservation.id, { usd: result.costUsd, tokens: totalTokens(result.usage) }));
+      // Off the call's path: the ledger holds the worst case until this lands, the gate names it
+      // as settling on the task's next reserve and waits for it before the task's bill closes.
+      // A failed call's settle (above) is waited for: its cost is in no caller's count.
+      void quietly('settle', reservation, () => gate.settle(reservation.id, { usd: result.costUsd, tokens: totalTokens(result.usage) }));
       recordLlmCall({ ...sample, outcome: 'ok', usd: result.costUsd, tokens: totalTokens(result.usage) });
       return result;
     },

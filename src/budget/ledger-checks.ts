@@ -2,8 +2,8 @@ import { admit, keepPlace, leaveQueue, type SystemRoom } from './admission';
 import type { Limits } from './limits';
 import { EPSILON_USD, openBreakerFor, type Trip } from './ledger-breaker';
 import { raiseAlert } from './ledger-log';
-import type { Alert, Denial, DenialType, LedgerOptions, LedgerState, Measure, ReserveRequest, TaskScope } from './ledger-types';
-import { limitUsdOf, outstandingFor, scopes, type Outstanding } from './scopes';
+import type { Alert, Denial, DenialType, LedgerOptions, LedgerState, Measure, ReserveRequest, Spend, TaskScope } from './ledger-types';
+import { add, emptySpend, limitUsdOf, outstandingFor, scopes, type Outstanding } from './scopes';
 import { windowEndMs } from './windows';
 import { LANES, laneOf, laneScope, laneSettled, laneShare } from './lanes';
 
@@ -28,15 +28,29 @@ interface Ctx {
   alerts: Alert[];
   /** The task's USD limit and spend: the context of denials that count something else. */
   task: { limitUsd: number; spentUsd: number };
+  /** The task's tokens spent and held (the per-task token limit). */
+  spentTokens: number;
 }
 
 /**
- * What the task has spent: what the ledger remembers, or what the caller says its task's own
- * books hold, whichever is more. The ledger forgets an idle task after minutes (its state must
- * stay small at any volume); the task's workflow knows its spend for its whole life.
+ * What the task has spent, its calls in flight included: what the ledger remembers plus every
+ * reservation it holds for the task, or what the caller says its task's own books hold plus the
+ * reservations those books do not cover yet, whichever is more. The ledger forgets an idle task
+ * after minutes (its state must stay small at any volume); the task's workflow knows its spend
+ * for its whole life. A reservation the caller names as settling is already in its books (the
+ * settle is on its way): counting its worst case again would deny a call the task can afford.
  */
-function taskSpent(task: TaskScope, request: ReserveRequest): { usd: number; tokens: number } {
-  return { usd: Math.max(task.usd, request.taskSpent?.usd ?? 0), tokens: Math.max(task.tokens, request.taskSpent?.tokens ?? 0) };
+export function taskSpent(state: LedgerState, task: TaskScope, request: ReserveRequest, out: Spend): Spend {
+  const settling = emptySpend();
+  for (const id of request.settling ?? []) {
+    const r = state.reservations[id];
+    if (r?.taskId === request.taskId) add(settling, r);
+  }
+  const own = request.taskSpent ?? emptySpend();
+  return {
+    usd: Math.max(task.usd + out.usd, own.usd + out.usd - settling.usd),
+    tokens: Math.max(task.tokens + out.tokens, own.tokens + out.tokens - settling.tokens),
+  };
 }
 
 /** Undefined when every scope affords the request; otherwise why not (and any new alerts). */
@@ -51,7 +65,8 @@ export function checkReserve(
 ): Denial | undefined {
   const out = outstandingFor(state, request.taskId, request.agent);
   const taskScope = scopes.task(request.taskId);
-  const ctx: Ctx = { state, request, nowMs, limits, options, alerts, task: { limitUsd: limitUsdOf(taskScope, limits, state, nowMs), spentUsd: taskSpent(task, request).usd + out.task.usd } };
+  const spent = taskSpent(state, task, request, out.task);
+  const ctx: Ctx = { state, request, nowMs, limits, options, alerts, task: { limitUsd: limitUsdOf(taskScope, limits, state, nowMs), spentUsd: spent.usd }, spentTokens: spent.tokens };
   if (state.breaker.open) {
     // A waiter keeps its place in the queue while the breaker is open.
     keepPlace(state, request.taskId, nowMs);
@@ -84,7 +99,7 @@ function checkScopes(ctx: Ctx, task: TaskScope, out: Outstanding): Denial | unde
   if (ctx.task.spentUsd + request.usd > ctx.task.limitUsd + EPSILON_USD) {
     return deny(ctx, 'budget_exceeded', taskScope, { unit: 'usd', limit: ctx.task.limitUsd, spent: ctx.task.spentUsd }, ctx.task, 'task');
   }
-  const spentTokens = taskSpent(task, request).tokens + out.task.tokens;
+  const spentTokens = ctx.spentTokens;
   if (spentTokens + request.tokens > limits.perTaskTokens) {
     const measure: Measure = { unit: 'tokens', limit: limits.perTaskTokens, spent: spentTokens };
     return deny(ctx, 'budget_exceeded', scopes.taskTokens(request.taskId), measure, ctx.task, 'task');

@@ -207,6 +207,11 @@ export interface ReserveRequest {
   taskSpent?: Spend;
   /** The task's lane; absent: main. */
   lane?: Lane;
+  /** This task's reservations whose calls ended and whose settle is on its way (counted in
+   * `taskSpent` already, so not counted again at their worst case by the per-task check). */
+  settling?: string[];
+  /** Reserved ahead of its call (see ledger-ahead.ts): refused quietly unless room is ample. */
+  ahead?: true;
 }
 
 /** system_budget_full: the system windows cannot afford the call now; lane_budget_full: the task's

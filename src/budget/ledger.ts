@@ -1,9 +1,11 @@
 import type { Limits } from './limits';
 import { advance, charge, emptyWindow, recordCall, touchTask } from './ledger-advance';
+import { aheadRefusal } from './ledger-ahead';
 import { checkReserve } from './ledger-checks';
 import { checkOverrun } from './ledger-overrun';
 import {
   DEFAULT_LEDGER_OPTIONS,
+  type Alert,
   type FinishResult,
   type LedgerOptions,
   type LedgerState,
@@ -62,8 +64,12 @@ export function reserve(
   const known = state.reservations[request.key] ? 'reserved' : state.finished[request.key]?.status;
   if (known) return { state, result: { granted: true, reservationId: request.key, status: known, replayed: true, alerts } };
 
+  if (request.ahead) {
+    const refusal = aheadRefusal(state, request, nowMs, limits, options);
+    if (refusal) return { state, result: aheadRefused(request, refusal, alerts) };
+  }
   const task = touchTask(state, request.taskId, nowMs);
-  const denial = checkReserve(state, request, task, nowMs, limits, options, alerts);
+  const denial = request.ahead ? undefined : checkReserve(state, request, task, nowMs, limits, options, alerts);
   if (denial) return { state, result: denial };
   // Only granted calls count toward runaway detection: a waiting task's retries are not calls.
   recordCall(task, nowMs, limits.circuitBreaker.maxCallsPerTaskPerMinute);
@@ -72,6 +78,23 @@ export function reserve(
   // Main is the default: only an experimental reservation carries its lane (the state stays small).
   state.reservations[id] = { id, taskId, agent, usd, tokens, atMs: nowMs, ...(laneOf(request) === 'experimental' ? { lane: 'experimental' as const } : {}) };
   return { state, result: { granted: true, reservationId: id, status: 'reserved', replayed: false, alerts } };
+}
+
+/** A quiet refusal of an ahead request: no alert, no queue place; the call reserves as usual. */
+function aheadRefused(request: ReserveRequest, why: string, alerts: Alert[]): ReserveResult {
+  return {
+    granted: false,
+    type: 'system_budget_full',
+    scope: 'ahead',
+    unit: 'usd',
+    limit: 0,
+    spent: 0,
+    limitUsd: 0,
+    spentUsd: 0,
+    requestedUsd: request.usd,
+    message: `not reserved ahead: ${why}; the call reserves when it comes`,
+    alerts,
+  };
 }
 
 /**

@@ -13,6 +13,9 @@ const id = (max: number) => z.string().min(1).max(max);
 const usd = z.number().finite().nonnegative();
 const tokens = z.number().int().nonnegative();
 
+/** The most settling ids one reserve names (a task has one call in flight at a time; a few more after retries). */
+export const MAX_SETTLING = 32;
+
 export const ReserveInputSchema = z
   .object({
     key: id(300),
@@ -27,6 +30,13 @@ export const ReserveInputSchema = z
     taskSpent: z.object({ usd, tokens }).strict().optional(),
     /** The lane that pays for the call (the task's); absent: main. */
     lane: z.enum(LANES).optional(),
+    /** Reservations of this task whose calls ended and whose settle or release the caller has
+     * sent but not yet seen answered (settles travel off the call's path). `taskSpent` already
+     * counts what they cost, so the per-task check does not count their worst case a second time. */
+    settling: z.array(id(300)).max(MAX_SETTLING).optional(),
+    /** A reservation made ahead of the call that will use it (the next iteration of a
+     * specialist's loop): granted only with ample room everywhere, else refused quietly. */
+    ahead: z.literal(true).optional(),
   })
   .strict();
 
@@ -46,6 +56,13 @@ export const FinishInputSchema = z.discriminatedUnion('op', [
 ]);
 export const FinishBatchSchema = z.array(FinishInputSchema).min(1).max(MAX_BATCH);
 
+/** Settles, releases and reserves in one update, applied in that order: ended calls hand their
+ * room back before the new ones ask for it, and a settle rides on whatever update goes next. */
+export const LedgerBatchSchema = z
+  .object({ finishes: z.array(FinishInputSchema).max(MAX_BATCH), reserves: z.array(ReserveInputSchema).max(MAX_BATCH) })
+  .strict()
+  .refine((b) => b.finishes.length + b.reserves.length > 0, 'a batch carries at least one request');
+
 const operator = { who: id(100), why: id(500) };
 
 export const OperatorInputSchema = z.object(operator).strict();
@@ -59,7 +76,15 @@ export const OverrideInputSchema = z
   })
   .strict();
 
-export const CloseTaskInputSchema = z.object({ taskId: id(200) }).strict();
+export const CloseTaskInputSchema = z
+  .object({
+    taskId: id(200),
+    /** Close only if none of the task's calls is still reserved; otherwise answer `pending` and
+     * change nothing. The gate asks this way first: a settle another worker sent may still be
+     * on its way. Absent: charge what is outstanding at its worst case and close. */
+    ifSettled: z.boolean().optional(),
+  })
+  .strict();
 export const CloseTaskBatchSchema = z.array(CloseTaskInputSchema).min(1).max(MAX_BATCH);
 
 export const SetLimitsInputSchema = z.object({ ...operator, limits: LimitsSchema }).strict();
@@ -101,6 +126,7 @@ export type ReserveInput = z.infer<typeof ReserveInputSchema>;
 export type SettleInput = z.infer<typeof SettleInputSchema>;
 export type ReleaseInput = z.infer<typeof ReleaseInputSchema>;
 export type FinishInput = z.infer<typeof FinishInputSchema>;
+export type LedgerBatchInput = z.infer<typeof LedgerBatchSchema>;
 export type OperatorInput = z.infer<typeof OperatorInputSchema>;
 export type OverrideInput = z.infer<typeof OverrideInputSchema>;
 export type SetLimitsInput = z.infer<typeof SetLimitsInputSchema>;

@@ -9,6 +9,8 @@ export interface GateTiming {
   op: GateOp;
   ms: number;
   outcome: 'granted' | 'denied' | 'applied' | 'noop' | 'error';
+  /** Nobody waited for it: a settle or release delivered off the call's path. */
+  background?: boolean;
 }
 
 export interface OpStats {

@@ -116,6 +116,8 @@ async function startOpening(
     throw unreachable(target, err);
   });
   opened.add(() => connection.close());
+  // Settles sent off the calls' path must reach the ledger before the client closes.
+  opened.add(() => built.gate.flush());
   // This queue's own sweeper: workers of other queues have theirs, and never touch this one.
   const schedule = await ensureSweeperSchedule(client, { taskQueue: config.temporal.taskQueue, ...config.sweeper });
   logger.info({ schedule, scheduleId: sweeperScheduleId(config.temporal.taskQueue), ...config.sweeper }, 'stale-task sweeper schedule ready');
@@ -143,8 +145,8 @@ async function startOpening(
     client,
     built,
     running: runWorkersInOrder(worker, ledgerWorker, undefined, ledgerRun),
-    // Newest first: the connection, the deps, the client, and last the span exporter (it flushes
-    // every span the workers ended, workflow spans included).
+    // Newest first: pending settles, the connection, the deps, the client, and last the span
+    // exporter (it flushes every span the workers ended, workflow spans included).
     close: () => opened.closeAll(),
   };
 }

@@ -1,7 +1,7 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { Limits } from '../budget/limits';
 import type { BreakerState, FinishResult, LedgerOptions, LedgerState, Override, ReserveResult } from '../budget/ledger-types';
-import type { CloseTaskInput, FinishInput, OperatorInput, OverrideInput, ReleaseInput, ReserveInput, RestoreInput, SetExperimentalShareInput, SetLimitsInput, SettleInput } from '../budget/messages';
+import type { CloseTaskInput, FinishInput, LedgerBatchInput, OperatorInput, OverrideInput, ReleaseInput, ReserveInput, RestoreInput, SetExperimentalShareInput, SetLimitsInput, SettleInput } from '../budget/messages';
 import type { PredecessorRun } from '../budget/ledger-recovery';
 import type { TaskBill } from '../budget/ledger-close';
 import type { BudgetSnapshot, LaneSnapshot } from '../budget/snapshot';
@@ -32,6 +32,12 @@ export interface BudgetLedgerInput {
   succeeds?: { from?: PredecessorRun; lost?: string };
 }
 
+/** The answers to a {@link ledgerBatchUpdate}, each list in its request's order. */
+export interface LedgerBatchResult {
+  finishes: FinishResult[];
+  reserves: ReserveResult[];
+}
+
 /** What a run hands on: the input of its continue-as-new, readable at any time by a query. */
 export interface CarriedLedger {
   limits: Limits;
@@ -45,6 +51,9 @@ export const releaseUpdate = defineUpdate<FinishResult, [ReleaseInput]>('release
 /** Many requests in one update, answered in order: how the gate sends under load. */
 export const reserveBatchUpdate = defineUpdate<ReserveResult[], [ReserveInput[]]>('reserveBatch');
 export const finishBatchUpdate = defineUpdate<FinishResult[], [FinishInput[]]>('finishBatch');
+/** Settles and releases, then reserves, in one update: how the gate sends since settles left the
+ * call's path (a settle rides on the next update instead of costing one of its own). */
+export const ledgerBatchUpdate = defineUpdate<LedgerBatchResult, [LedgerBatchInput]>('ledgerBatch');
 /** A task has ended: charge what it left outstanding, answer its lifetime bill, forget it. */
 export const closeTaskUpdate = defineUpdate<TaskBill, [CloseTaskInput]>('closeTask');
 /** Many closes in one update, answered in order: how the gate sends them (tasks end in bursts). */

@@ -5,6 +5,7 @@ import { initialLedgerState, release, reserve, settle } from '../budget/ledger';
 import { DEFAULT_LEDGER_OPTIONS, type LedgerOptions, type LedgerState } from '../budget/ledger-types';
 import {
   FinishBatchSchema,
+  LedgerBatchSchema,
   OperatorInputSchema,
   CloseTaskBatchSchema,
   CloseTaskInputSchema,
@@ -19,6 +20,7 @@ import {
   validatorOf,
   type CloseTaskInput,
   type FinishInput,
+  type LedgerBatchInput,
   type ReserveInput,
 } from '../budget/messages';
 import { closeBreaker, openBreaker, recordLimitsChange, setExperimentalShare, setOverride } from '../budget/operator';
@@ -34,6 +36,7 @@ import {
   resetUpdate,
   restoreUpdate,
   finishBatchUpdate,
+  ledgerBatchUpdate,
   openBreakerUpdate,
   releaseUpdate,
   reserveBatchUpdate,
@@ -103,6 +106,11 @@ export async function budgetLedger(input: BudgetLedgerInput): Promise<void> {
     return handler(arg);
   };
 
+  const finishOne = (item: FinishInput) =>
+    item.op === 'settle'
+      ? settle(state, item.reservationId, { usd: item.usd, tokens: item.tokens }, Date.now(), limits, options).result
+      : release(state, item.reservationId, Date.now(), limits, options).result;
+
   setHandler(reserveUpdate, counted((req) => reserve(state, req, Date.now(), limits, options).result), { validator: validatorOf(ReserveInputSchema) });
   setHandler(
     settleUpdate,
@@ -117,19 +125,21 @@ export async function budgetLedger(input: BudgetLedgerInput): Promise<void> {
   });
   setHandler(
     finishBatchUpdate,
-    counted((items: FinishInput[]) =>
-      items.map((item) =>
-        item.op === 'settle'
-          ? settle(state, item.reservationId, { usd: item.usd, tokens: item.tokens }, Date.now(), limits, options).result
-          : release(state, item.reservationId, Date.now(), limits, options).result,
-      ),
-    ),
+    counted((items: FinishInput[]) => items.map((item) => finishOne(item))),
     { validator: validatorOf(FinishBatchSchema) },
   );
-  setHandler(closeTaskUpdate, counted(({ taskId }) => closeTask(state, taskId, Date.now(), limits, options).result), {
+  setHandler(
+    ledgerBatchUpdate,
+    counted(({ finishes, reserves }: LedgerBatchInput) => ({
+      finishes: finishes.map((item) => finishOne(item)),
+      reserves: reserves.map((req) => reserve(state, req, Date.now(), limits, options).result),
+    })),
+    { validator: validatorOf(LedgerBatchSchema) },
+  );
+  setHandler(closeTaskUpdate, counted(({ taskId, ifSettled }) => closeTask(state, taskId, Date.now(), limits, options, ifSettled).result), {
     validator: validatorOf(CloseTaskInputSchema),
   });
-  setHandler(closeTaskBatchUpdate, counted((items: CloseTaskInput[]) => items.map(({ taskId }) => closeTask(state, taskId, Date.now(), limits, options).result)), {
+  setHandler(closeTaskBatchUpdate, counted((items: CloseTaskInput[]) => items.map(({ taskId, ifSettled }) => closeTask(state, taskId, Date.now(), limits, options, ifSettled).result)), {
     validator: validatorOf(CloseTaskBatchSchema),
   });
   setHandler(closeBreakerUpdate, counted((action) => closeBreaker(state, action, Date.now(), options).breaker), {

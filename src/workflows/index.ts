@@ -7,5 +7,5 @@ export { godWatchdog } from './god-watchdog';
 export { stateQuery, flagStaleSignal, requeueSignal } from './agent-task-api';
 export { taskChain } from './task-chain';
 export { chainStateQuery, TASK_CHAIN_TYPE } from './task-chain-api';
-export { budgetLedger, BUDGET_LEDGER_ID, BUDGET_LEDGER_TYPE, budgetQuery, reserveUpdate, settleUpdate, releaseUpdate, reserveBatchUpdate, finishBatchUpdate, closeBreakerUpdate, openBreakerUpdate, setOverrideUpdate, setLimitsUpdate } from './budget-ledger';
+export { budgetLedger, BUDGET_LEDGER_ID, BUDGET_LEDGER_TYPE, budgetQuery, reserveUpdate, settleUpdate, releaseUpdate, reserveBatchUpdate, finishBatchUpdate, ledgerBatchUpdate, closeBreakerUpdate, openBreakerUpdate, setOverrideUpdate, setLimitsUpdate } from './budget-ledger';
 export { god } from './god';

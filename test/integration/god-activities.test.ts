@@ -62,6 +62,8 @@ const goal: Goal = {
 };
 
 async function systemDaySpend(): Promise<number> {
+  // An answered call's settle reaches the ledger off the call's path: wait for it before reading.
+  await h.gate.flush();
   const snapshot = await h.gate.snapshot();
   return snapshot.scopes.find((s) => s.scope === 'system:day')?.settledUsd ?? 0;
 }

@@ -31,6 +31,8 @@ describe('workflow replay', () => {
         'budget-exceeded-task.json',
         'budget-waiting-task.json',
         'budget-ledger.json',
+        // Settles riding with reserves in one ledgerBatch update; bills closed ifSettled.
+        'budget-ledger-batched.json',
         'budget-ledger-continued.json',
         'budget-ledger-resumed.json',
         'budget-waiting-task.json',

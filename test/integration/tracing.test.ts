@@ -147,11 +147,11 @@ it('makes one span per LLM call under RunActivity:runSpecialist, with model, pro
 });
 
 it("joins the budget ledger's updates to the activity that asked, through to the ledger workflow's handler", () => {
-  const reserves = childrenOf(runActivity('runSpecialist'), 'StartWorkflowUpdate:reserveBatch');
+  const reserves = childrenOf(runActivity('runSpecialist'), 'StartWorkflowUpdate:ledgerBatch');
   expect(reserves.length).toBeGreaterThanOrEqual(1);
   for (const reserve of reserves) {
     expect(reserve.attributes.temporalWorkflowId).toBe(ledgerId);
-    expect(childrenOf(reserve, 'HandleUpdate:reserveBatch')).toHaveLength(1);
+    expect(childrenOf(reserve, 'HandleUpdate:ledgerBatch')).toHaveLength(1);
   }
 });
 

@@ -159,6 +159,8 @@ export async function startPantheonWorkers(name: string, connections: HarnessCon
     async stop() {
       worker.shutdown();
       await running;
+      // Settles sent off the calls' path reach the ledger before the connection closes.
+      await gate.flush();
       await memory.close();
       await provider.close();
     },
