@@ -150,8 +150,8 @@ export function withRoutingKind(assessment: Assessment, task: Task, roster: Rost
   const ranking = decideByRules(`${task.objective}\n${task.context}`, roster.specialists).ranking;
   const routingKind = taskKindAndEvidence(ranking, roster.fallback.name, neighbours);
   const extra = rememberedArms(routingKind.evidence).filter((name) => !(name in (assessment.armEstimatesUsd ?? {})));
-  const armEstimatesUsd = { ...assessment.armEstimatesUsd, ...armEstimates(task, [...extra, assessment.specialist], roster) };
-  return { ...assessment, routingKind, armEstimatesUsd };
+  const armEstimatesUsd = { ...assessment.armEstimatesUsd, ...armEstimates(task, [...extra, assessment.specialist, roster.fallback.name], roster) };
+  return { ...assessment, routingKind, armEstimatesUsd, fallbackSpecialist: roster.fallback.name };
 }
 
 /** The classifier's pick folded into an assessment the rules could not route. */

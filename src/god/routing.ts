@@ -1,5 +1,7 @@
 import { GENERAL_KIND, kindOfSpecialist } from '../routing/kinds';
 import { observe } from '../routing/policy/book';
+import { successMean } from '../routing/policy/arm-stats';
+import { armStats } from '../routing/policy/choose';
 import type { PolicyAuditEntry, PolicyBook } from '../routing/policy/types';
 import { policyArms, rememberedArms, routeWithPolicy, taskWords } from '../routing/route-with-policy';
 import type { TaskRouting } from '../tasks/task-input';
@@ -37,6 +39,10 @@ export function routeByPolicy(state: GodState, item: QueuedTask, assessment: Ass
   if (arms.length === 0) return { book, decision };
   // Assessments from before memory kinds: the top rule match's kind, no evidence.
   const kind = known?.kind ?? kindOfSpecialist(arms[0], assessment.kind === GENERAL_KIND ? assessment.specialist : '');
+  // When every arm keeps failing this kind, the fallback competes too: a specialist that starts
+  // failing must be able to lose its traffic even where no other specialist matched.
+  const fallback = assessment.fallbackSpecialist;
+  if (fallback && !arms.includes(fallback) && !notLive.has(fallback) && arms.every((a) => failingAt(book, kind, a))) arms.push(fallback);
   const evidence = known?.evidence ?? {};
   const estimates = assessment.armEstimatesUsd ?? {};
   const goalValue = item.goalId ? state.goals.find((g) => g.id === item.goalId)?.value : undefined;
@@ -56,6 +62,14 @@ export function routeByPolicy(state: GodState, item: QueuedTask, assessment: Ass
       policy: { kind, value, decision: route.decision },
     },
   };
+}
+
+/** An arm's record for the kind says it fails more than it should: enough runs, success mean below the bar. */
+export const FALLBACK_JOINS = { minRuns: 3, belowSuccess: 0.7 } as const;
+
+function failingAt(book: PolicyBook, kind: string, arm: string): boolean {
+  const s = armStats(book.active, kind, arm);
+  return s.n >= FALLBACK_JOINS.minRuns && successMean(s) < FALLBACK_JOINS.belowSuccess;
 }
 
 /** What the task is told of the decision (task input `routing`). */

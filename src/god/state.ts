@@ -83,6 +83,7 @@ const AssessmentSchema = z.looseObject({
       explanation: z.string(),
     })
     .optional(),
+  fallbackSpecialist: z.string().optional(),
 });
 
 // The routing policy's data is checked for its shape only: its numbers are the pure core's to keep right.

@@ -74,6 +74,8 @@ export interface Assessment {
    * specialist (src/routing/memory-kind.ts). Absent in assessments from before it, or when the
    * task was refused. */
   routingKind?: KindDecision;
+  /** The roster's fallback specialist: an arm when every other arm keeps failing the kind. */
+  fallbackSpecialist?: string;
 }
 
 /** Where a task is inside God before it is started. */

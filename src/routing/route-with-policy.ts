@@ -1,4 +1,4 @@
-import { kindAndEvidence, type KindDecision, type Neighbour } from './memory-kind';
+import { kindAndEvidence, MEMORY_STRONG_NET, type KindDecision, type Neighbour } from './memory-kind';
 import { decide, seedBook, type PolicyDecision } from './policy/book';
 import type { PolicyBook, RoutingPolicy } from './policy/types';
 import type { RuleScore } from './rules';
@@ -30,10 +30,14 @@ export function taskKindAndEvidence(ranking: readonly RuleScore[], fallback: str
   return kindAndEvidence({ ranking, neighbours, fallbackName: fallback });
 }
 
-/** Specialists similar past tasks succeeded with: arms beside the rules' ranking, best net first. */
+/**
+ * Specialists similar past tasks clearly succeeded with (a net of at least MEMORY_STRONG_NET
+ * similar successes over failures): arms beside the rules' ranking, best net first. One or two
+ * lucky runs do not make a specialist a candidate for work its keywords do not name.
+ */
 export function rememberedArms(evidence: KindAndEvidence['evidence']): string[] {
   return Object.entries(evidence)
-    .filter(([, e]) => e.successes > 0)
+    .filter(([, e]) => e.successes - e.failures >= MEMORY_STRONG_NET)
     .sort((a, b) => b[1].successes - b[1].failures - (a[1].successes - a[1].failures) || a[0].localeCompare(b[0]))
     .map(([name]) => name);
 }

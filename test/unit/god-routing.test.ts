@@ -52,6 +52,28 @@ describe('God routing with its policy', () => {
     expect(explored).toMatchObject({ lane: 'experimental', policy: { decision: { choice: { mode: 'explore', probability: 1 / 3 } } } });
   });
 
+  it('lets the fallback compete once every arm keeps failing the kind, and only then', () => {
+    const only = assessment({ kind: 'database', specialist: 'DatabaseAgent', ranked: ['DatabaseAgent'], armEstimatesUsd: { DatabaseAgent: 0.01, Generalist: 0.001 }, fallbackSpecialist: 'Generalist' });
+    const picks = (b: ReturnType<typeof book>) => {
+      let state = freshState({ routing: b });
+      const seen = new Set<string>();
+      for (let i = 0; i < 60; i++) {
+        const r = routeByPolicy(state, queued(`t${i}`), only, decision({ specialist: 'DatabaseAgent' }));
+        seen.add(r.decision.specialist!);
+        state = { ...state, routing: r.book };
+      }
+      return seen;
+    };
+    // A healthy record: the one matched specialist takes every task.
+    const healthy = book();
+    healthy.active.arms = { database: { DatabaseAgent: { n: 10, successes: 9, failures: 1, costMeanUsd: 0.01, costM2: 0, durationMeanMs: 1000 } } };
+    expect([...picks(healthy)]).toEqual(['DatabaseAgent']);
+    // It starts failing: the (cheaper) fallback now gets tasks of the kind.
+    const failing = book();
+    failing.active.arms = { database: { DatabaseAgent: { n: 10, successes: 3, failures: 7, costMeanUsd: 0.01, costM2: 0, durationMeanMs: 1000 } } };
+    expect(picks(failing)).toEqual(new Set(['DatabaseAgent', 'Generalist']));
+  });
+
   it('learns from a finished routed task, but not from one refused or cancelled', () => {
     const state = freshState({ routing: book() });
     const d = routeByPolicy(state, queued('t1'), ranked, decision()).decision;

@@ -79,7 +79,10 @@ describe('routing with the learned policy', () => {
     expect(k.kind).toBe('database');
     // Below the similarity floor a past task is no evidence.
     expect(k.evidence).toEqual({ DatabaseAgent: { successes: 1, failures: 1 }, Generalist: { successes: 1, failures: 0 } });
-    expect(rememberedArms(k.evidence)).toEqual(['Generalist', 'DatabaseAgent']);
+    // One lucky run is no candidacy: an arm needs a clear record among similar tasks.
+    expect(rememberedArms(k.evidence)).toEqual([]);
+    const many = taskKindAndEvidence(ranking, 'Generalist', [...Array(4)].map(() => like('Generalist', true)).concat([like('ResearchAgent', true), like('DatabaseAgent', true)]));
+    expect(rememberedArms(many.evidence)).toEqual(['Generalist']);
     // Nothing matched, memory full of research successes: memory names the kind.
     const fromMemory = taskKindAndEvidence([], 'Generalist', [like('ResearchAgent', true), like('ResearchAgent', true)]);
     expect(fromMemory).toMatchObject({ kind: 'research', source: 'memory' });
