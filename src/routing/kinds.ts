@@ -41,7 +41,7 @@ export function specialistNameForKind(kind: string): string {
 }
 
 // Verbs and filler that say what to do, not what a task is about.
-const NOT_A_TOPIC = new Set(
+export const NOT_A_TOPIC: ReadonlySet<string> = new Set(
   'write draft review create prepare analyse analyze summarise summarize update build check list find make produce propose outline explain describe document compare research plan design improve help handle give provide tasks task short detailed concise clear each every with from into'.split(' '),
 );
 

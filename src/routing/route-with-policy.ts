@@ -1,3 +1,5 @@
+import { NOT_A_TOPIC } from './kinds';
+import { contentWords } from '../tasks/validation';
 import { kindAndEvidence, MEMORY_STRONG_NET, type KindDecision, type Neighbour } from './memory-kind';
 import { decide, seedBook, type PolicyDecision } from './policy/book';
 import type { PolicyBook, RoutingPolicy } from './policy/types';
@@ -122,6 +124,7 @@ export function rosterPolicyBook(specialists: readonly { name: string; keywords:
 
 /** Words of a task's objective the rule rewrites tally (bounded: God carries them until the task ends). */
 export function taskWords(objective: string, max = 20): string[] {
-  const words = objective.toLowerCase().match(/[a-z][a-z0-9-]{2,30}/g) ?? [];
+  // Subject words only: stop words and the verbs that say what to do ("write", "review") are no topic.
+  const words = contentWords(objective).filter((w) => w.length <= 31 && !NOT_A_TOPIC.has(w));
   return [...new Set(words)].slice(0, max);
 }

@@ -108,6 +108,20 @@ describe('choosing', () => {
     expect(after.slice(15).filter((a) => a === 'ResearchAgent').length).toBeLessThanOrEqual(3);
   });
 
+  it('lets a run of failures outweigh a long good record within a few outcomes (a single failure does not)', () => {
+    let s = emptyArm();
+    for (let i = 0; i < 100; i++) s = observeArm(s, { success: true, costUsd: 0.01, durationMs: 1000 });
+    const healthy = successMean(s);
+    expect(healthy).toBeGreaterThan(0.9);
+    const once = observeArm(s, { success: false, costUsd: 0.01, durationMs: 1000 });
+    expect(successMean(once)).toBeGreaterThan(0.85);
+    let failing = s;
+    for (let i = 0; i < 4; i++) failing = observeArm(failing, { success: false, costUsd: 0.01, durationMs: 1000 });
+    expect(failing.failStreak).toBe(4);
+    expect(successMean(failing)).toBeLessThan(0.6);
+    expect(observeArm(failing, { success: true, costUsd: 0.01, durationMs: 1000 }).failStreak).toBe(0);
+  });
+
   it('explores uniformly at its share and logs the probability', () => {
     const book = seedBook({ rules: RULES, nowMs: T0, seed: 3, explorationShare: 0.3 });
     const rng = { s: 77 };
@@ -229,6 +243,14 @@ describe('rule edits', () => {
       rules: [{ specialist: 'ResearchAgent', added: ['databases', 'vector'], dropped: ['vendors'] }],
       settings: [{ name: 'explorationShare', from: 0.1, to: 0.08 }],
     });
+  });
+
+  it('never adds a word other specialists\' tasks use as much (it routes nothing apart)', () => {
+    let tallies: WordTallies = {};
+    for (let i = 0; i < 9; i++) tallies = tallyWords(tallies, 'ResearchAgent', ['service', 'latency'], true);
+    for (let i = 0; i < 9; i++) tallies = tallyWords(tallies, 'Generalist', ['service'], true);
+    const research = proposeRuleEdits(RULES, tallies).find((e) => e.specialist === 'ResearchAgent');
+    expect(research?.add).toEqual(['latency']);
   });
 
   it('keeps the tally bounded and at least three keywords per specialist', () => {

@@ -20,6 +20,8 @@ export interface ArmStats {
   /** Decayed sum of squared deviations of cost (spread = sqrt(costM2 / n)). */
   costM2: number;
   durationMeanMs: number;
+  /** Failures in a row, newest last (0 after a success). Absent in records from before it. */
+  failStreak?: number;
 }
 
 export interface ArmOutcome {
@@ -37,12 +39,23 @@ export function emptyArm(): ArmStats {
   return { n: 0, successes: 0, failures: 0, costMeanUsd: 0, costM2: 0, durationMeanMs: 0 };
 }
 
+/**
+ * From the second failure in a row, an arm's past successes fade this much more per failure: a
+ * run of failures is news (a specialist that starts failing), not noise, and a long good record
+ * must not shield it for dozens of tasks. A success ends the run.
+ */
+export const STREAK_FORGET = 0.7;
+export const STREAK_FROM = 2;
+
 export function observeArm(s: ArmStats, o: ArmOutcome, decay = DEFAULT_DECAY): ArmStats {
   const n = s.n * decay + 1;
   const costMeanUsd = s.costMeanUsd + (o.costUsd - s.costMeanUsd) / n;
+  const failStreak = o.success ? 0 : (s.failStreak ?? 0) + 1;
+  const forget = failStreak >= STREAK_FROM ? STREAK_FORGET : 1;
   return {
     n,
-    successes: s.successes * decay + (o.success ? 1 : 0),
+    failStreak,
+    successes: s.successes * decay * forget + (o.success ? 1 : 0),
     failures: s.failures * decay + (o.success ? 0 : 1),
     costMeanUsd,
     costM2: s.costM2 * decay + (o.costUsd - s.costMeanUsd) * (o.costUsd - costMeanUsd),

@@ -63,8 +63,10 @@ export function proposeRuleEdits(rules: Readonly<Record<string, readonly string[
     const keywords = new Set(rules[specialist].map((k) => k.toLowerCase()));
     const words = Object.entries(tallies[specialist]).sort((a, b) => a[0].localeCompare(b[0]));
     const rate = ([, t]: [string, WordTally]) => t.s / (t.s + t.f);
+    // A word other specialists' tasks use as much says nothing about who should take a task.
+    const shared = (w: string) => Object.keys(tallies).some((other) => other !== specialist && (tallies[other][w]?.s ?? 0) + (tallies[other][w]?.f ?? 0) >= MIN_WORD_EVIDENCE);
     const add = words
-      .filter(([w, t]) => !owner.has(w) && t.s + t.f >= MIN_WORD_EVIDENCE && rate([w, t]) >= ADD_AT_SUCCESS_RATE)
+      .filter(([w, t]) => !owner.has(w) && !shared(w) && t.s + t.f >= MIN_WORD_EVIDENCE && rate([w, t]) >= ADD_AT_SUCCESS_RATE)
       .sort((a, b) => b[1].s - a[1].s || a[0].localeCompare(b[0]))
       .slice(0, MAX_EDITS_PER_SPECIALIST);
     const droppable = Math.max(0, keywords.size - MIN_KEYWORDS);
