@@ -20,7 +20,8 @@ import type { Assessment, Decision, GodConfig, GodState, InFlightTask, QueuedTas
  * specialist taking a fallback, or a specialist the submitter asked for) that the rules made with
  * the policy's confidence or whose kind memory names ("like 7 earlier tasks, 6 of them
  * DatabaseAgent successes"). The arms: the rule-ranked specialists, the specialists similar past
- * tasks succeeded with, and the classifier's pick, all still routable. Returns the advanced book
+ * tasks clearly succeeded with, the classifier's pick, and the fallback once every other arm
+ * keeps failing the kind; all still routable. Returns the advanced book
  * and the decision with the chosen specialist, its expectation, and the experimental lane for an
  * explored pick. With `routing: static` God routes as the rules and classifier say.
  */
