@@ -40,12 +40,12 @@ export function emptyArm(): ArmStats {
 }
 
 /**
- * From the second failure in a row, an arm's past successes fade this much more per failure: a
+ * From the third failure in a row, an arm's past successes fade this much more per failure: a
  * run of failures is news (a specialist that starts failing), not noise, and a long good record
  * must not shield it for dozens of tasks. A success ends the run.
  */
-export const STREAK_FORGET = 0.7;
-export const STREAK_FROM = 2;
+export const STREAK_FORGET = 0.6;
+export const STREAK_FROM = 3;
 
 export function observeArm(s: ArmStats, o: ArmOutcome, decay = DEFAULT_DECAY): ArmStats {
   const n = s.n * decay + 1;
