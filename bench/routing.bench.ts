@@ -20,7 +20,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import os from 'node:os';
-import type { WorkflowHandle } from '@temporalio/client';
+import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter, WorkflowNotFoundError } from '@temporalio/common';
 import { godStatusQuery, routingHistoryQuery, submitTaskUpdate } from '../src/workflows/god-api';
 import type { TaskOutcome } from '../src/workflows/task-state';
@@ -104,6 +104,21 @@ interface PhaseRun {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Submits one task to God; false when God's queue is full for now (it says so, naming its bound):
+ * the next round tries again. Any other refusal fails the run with God's own reason.
+ */
+async function submitToGod(god: WorkflowHandle, taskId: string, task: MixTask['input']): Promise<boolean> {
+  try {
+    await god.executeUpdate(submitTaskUpdate, { args: [{ taskId, task }] });
+    return true;
+  } catch (err) {
+    const reason = err instanceof WorkflowUpdateFailedError && err.cause ? err.cause.message : String(err);
+    if (/queue is full|queue holds/.test(reason)) return false;
+    throw new Error(`God refused ${taskId}: ${reason}`);
+  }
+}
+
 /** Tasks God is done with: finished, or refused before they started (rejected, dropped). */
 async function doneCount(god: WorkflowHandle): Promise<number> {
   const { counters, awaitingReview } = await god.query(godStatusQuery);
@@ -140,7 +155,7 @@ async function runPhase(env: BenchEnvironment, mode: Mode, mix: MixTask[], optio
     while (finished < mix.length) {
       // Keep a little more than God can start queued: God decides in queue order as room frees.
       while (submitted < mix.length && submitted - finished < options.concurrency * 2) {
-        await god.executeUpdate(submitTaskUpdate, { args: [{ taskId: ids[submitted], task: mix[submitted].input }] });
+        if (!(await submitToGod(god, ids[submitted], mix[submitted].input))) break;
         submitted++;
       }
       await sleep(500);
