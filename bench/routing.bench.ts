@@ -227,7 +227,7 @@ function render(options: Options, phases: Record<Mode, PhaseFigures>, runs: Reco
     const r = f.regression;
     if (!r) continue;
     lines.push(
-      `| ${name}: ${r.specialist} after it starts failing ${r.kind} tasks | ${r.lastPickAfterTasks === null ? 'never picked again' : `last picked ${r.lastPickAfterTasks} tasks later`}; ${r.picksAfter} of ${r.kindTasksAfter} ${r.kind} tasks | | within 30 tasks |`,
+      `| ${name}: ${r.specialist} after it starts failing ${r.kind} tasks | ${r.lastChosenAfterTasks === null ? 'never chosen again' : `last chosen ${r.lastChosenAfterTasks} tasks later`}${r.lastPickAfterTasks !== r.lastChosenAfterTasks && r.lastPickAfterTasks !== null ? ` (last explored ${r.lastPickAfterTasks} later)` : ''}; ${r.picksAfter} of ${r.kindTasksAfter} ${r.kind} tasks | | within 30 tasks |`,
     );
   }
   lines.push('', 'routes (kind → specialist: tasks):');

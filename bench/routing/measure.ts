@@ -36,6 +36,9 @@ export interface RegressionFigures {
   specialist: string;
   /** Tasks started after the injection until the failing specialist's last pick for its kind. */
   lastPickAfterTasks: number | null;
+  /** The same for picks the routing chose it as best (exploit, or static rules): explored picks
+   * are uniform by design, logged with their probability, and earn it no traffic. */
+  lastChosenAfterTasks: number | null;
   /** Picks of it among the kind's tasks started after injection, and how many those were. */
   picksAfter: number;
   kindTasksAfter: number;
@@ -96,10 +99,12 @@ export function regressionFigures(tasks: readonly RoutedTask[]): RegressionFigur
   const ofKind = after.filter((t) => t.kind === REGRESSION.kind);
   const picks = ofKind.filter((t) => t.specialist === REGRESSION.specialist);
   const last = picks.at(-1);
+  const lastChosen = picks.filter((t) => t.mode !== 'explore').at(-1);
   return {
     kind: REGRESSION.kind,
     specialist: REGRESSION.specialist,
     lastPickAfterTasks: last ? after.indexOf(last) + 1 : null,
+    lastChosenAfterTasks: lastChosen ? after.indexOf(lastChosen) + 1 : null,
     picksAfter: picks.length,
     kindTasksAfter: ofKind.length,
   };

@@ -43,8 +43,10 @@ describe('routing benchmark figures', () => {
       task({ order: 2, kind: 'review', specialist: 'Generalist', afterRegression: true }),
       task({ order: 3, kind: k, specialist: REGRESSION.specialist, afterRegression: true, completed: false }),
       task({ order: 4, kind: k, specialist: 'Generalist', afterRegression: true }),
+      task({ order: 5, kind: k, specialist: REGRESSION.specialist, afterRegression: true, mode: 'explore', completed: false }),
     ];
-    expect(regressionFigures(tasks)).toEqual({ kind: k, specialist: REGRESSION.specialist, lastPickAfterTasks: 3, picksAfter: 2, kindTasksAfter: 3 });
+    // The explored pick at the end is its last pick, but not the last time routing chose it.
+    expect(regressionFigures(tasks)).toEqual({ kind: k, specialist: REGRESSION.specialist, lastPickAfterTasks: 5, lastChosenAfterTasks: 3, picksAfter: 3, kindTasksAfter: 4 });
     expect(regressionFigures(tasks.slice(0, 1)).lastPickAfterTasks).toBeNull();
   });
 
