@@ -45,9 +45,10 @@ export function rememberedArms(evidence: KindAndEvidence['evidence']): string[] 
 }
 
 /**
- * The arms the policy may pick among: the specialists the rules ranked, in their order, that are
- * still routable (never a retired one). The fallback is not an arm beside ranked specialists: with
- * no record, a cheaper fallback's value per dollar would beat every specialist the task matched.
+ * The arms the policy may pick among: the candidates given, in their order, without repeats, that
+ * are still routable (never a retired one). The fallback is not a candidate by default: with no
+ * record, a cheaper fallback's value per dollar would beat every specialist the task matched, so
+ * God adds it only once every other arm keeps failing the kind (src/god/routing.ts).
  */
 export function policyArms(ranked: readonly string[], routable: (name: string) => boolean): string[] {
   return [...new Set(ranked)].filter(routable);
