@@ -76,10 +76,9 @@ export function createRouteTask(deps: ActivityDeps) {
       if (arms.length > 0) {
         const { kind, evidence } = taskKindAndEvidence(rules.ranking, roster.fallback.name, await neighboursOf(taskId, task));
         const value = PRIORITY_WEIGHT[task.priority] ?? PRIORITY_WEIGHT.normal;
-        // Never an explored pick: exploring is God's, paid by its experimental lane; a task
-        // started directly runs on its submitter's lane and gets the policy's best guess.
-        const exploitOnly = { ...book, active: { ...book.active, explorationShare: 0 } };
-        const route = routeTaskWithPolicy(exploitOnly, taskId, { kind, arms, estimatedCostUsd: armEstimates(task, arms, roster), value, evidence });
+        // Never an explored pick or a draw: exploring is God's, paid by its experimental lane; a
+        // task started directly runs on its submitter's lane and gets the policy's best guess.
+        const route = routeTaskWithPolicy(book, taskId, { kind, arms, estimatedCostUsd: armEstimates(task, arms, roster), value, evidence });
         const learn = view && deps.routingPolicy ? { learn: { godId: deps.routingPolicy.owner, kind, value, decision: route.decision } } : {};
         return decide({ specialist: route.arm, confidence: rules.choice.confidence, reason: `${rules.choice.reason}; ${route.reason}${source}`, method: 'rules', policyVersion: route.routing.policyVersion, ...learn });
       }

@@ -75,13 +75,13 @@ export interface PolicyRoute {
   reason: string;
 }
 
-/** One decision with `book`'s stream; returns the advanced book. */
-export function routeWithPolicy(book: PolicyBook, input: PolicyRouteInput): { book: PolicyBook; route: PolicyRoute } {
-  const { book: next, decision } = decide(book, { kind: input.kind, arms: input.arms, estimatedCostUsd: input.estimatedCostUsd, value: input.value, ...(input.evidence && { evidence: input.evidence }) });
+/** One decision with `book`'s stream (a Thompson draw, or the best guess); returns the advanced book. */
+export function routeWithPolicy(book: PolicyBook, input: PolicyRouteInput, how: 'draw' | 'best-guess' = 'draw'): { book: PolicyBook; route: PolicyRoute } {
+  const { book: next, decision } = decide(book, { kind: input.kind, arms: input.arms, estimatedCostUsd: input.estimatedCostUsd, value: input.value, ...(input.evidence && { evidence: input.evidence }) }, how);
   const c = decision.choice;
   const routing: TaskRouting = { policyVersion: c.policyVersion, mode: c.mode, by: decision.by, ...(c.probability !== undefined && { probability: c.probability }) };
-  const how = c.mode === 'explore' ? `explored (p=${(c.probability ?? 0).toFixed(3)}, experimental lane)` : `Thompson pick among ${input.arms.join(', ')}`;
-  const reason = `policy v${c.policyVersion} (${decision.by}): ${c.arm}, ${how}; kind "${input.kind}"`;
+  const pick = c.mode === 'explore' ? `explored (p=${(c.probability ?? 0).toFixed(3)}, experimental lane)` : `${how === 'draw' ? 'Thompson pick' : 'best guess'} among ${input.arms.join(', ')}`;
+  const reason = `policy v${c.policyVersion} (${decision.by}): ${c.arm}, ${pick}; kind "${input.kind}"`;
   return { book: next, route: { arm: c.arm, routing, decision: { ...decision, choice: { ...c, scores: {} } }, experimental: c.mode === 'explore', reason } };
 }
 
@@ -95,9 +95,15 @@ export function seedFromId(id: string): number {
   return h >>> 0;
 }
 
-/** A decision for a task routed outside God: the book's policy, a stream of the task's own. */
+/**
+ * A decision for a task routed outside God: never explored and never a draw (its submitter's
+ * lane pays, and the same task must route the same on every worker): the policy's best guess,
+ * the rules' pick until the kind has a record. Which policy decides (canary) comes from a stream
+ * seeded by the task id.
+ */
 export function routeTaskWithPolicy(book: PolicyBook, taskId: string, input: PolicyRouteInput): PolicyRoute {
-  return routeWithPolicy({ ...book, rng: { s: seedFromId(taskId) } }, input).route;
+  const exploitOnly = { ...book, active: { ...book.active, explorationShare: 0 }, rng: { s: seedFromId(taskId) } };
+  return routeWithPolicy(exploitOnly, input, 'best-guess').route;
 }
 
 /** Keyword rules from roster entries (specialist → keywords): what a policy is seeded with. */

@@ -37,6 +37,28 @@ describe('routing with the learned policy', () => {
     expect(seedFromId('task-abc')).not.toBe(seedFromId('task-abd'));
   });
 
+  it('sends a directly started task with no record for its kind to the rules\' pick, whatever its id and however cheap the other arm', () => {
+    // ResearchAgent ranked first, DatabaseAgent five times cheaper: a draw would often take the cheap one.
+    const book = seedBook({ rules: RULES, nowMs: T0, seed: 1, explorationShare: 0.5 });
+    const cheapSecond = { kind: 'research', arms: ['ResearchAgent', 'DatabaseAgent'], estimatedCostUsd: { ResearchAgent: 0.01, DatabaseAgent: 0.002 }, value: 2 };
+    const drawn = Array.from({ length: 60 }, (_, i) => routeWithPolicy({ ...book, rng: { s: i + 1 } }, cheapSecond).route.arm);
+    expect(drawn).toContain('DatabaseAgent'); // the draw God makes does gamble
+    const direct = Array.from({ length: 60 }, (_, i) => routeTaskWithPolicy(book, `task-${i}`, cheapSecond));
+    expect(new Set(direct.map((r) => r.arm))).toEqual(new Set(['ResearchAgent']));
+    expect(new Set(direct.map((r) => r.routing.mode))).toEqual(new Set(['exploit']));
+    expect(direct[0].reason).toMatch(/best guess/);
+  });
+
+  it('lets the best guess follow the record once the kind has one: the rules\' pick that keeps failing loses to the next', () => {
+    const book = seedBook({ rules: RULES, nowMs: T0, seed: 1 });
+    const research = { kind: 'research', arms: ['ResearchAgent', 'DatabaseAgent', 'Generalist'], estimatedCostUsd: { ResearchAgent: 0.01, DatabaseAgent: 0.01, Generalist: 0.01 }, value: 2 };
+    const failing = { ...book, active: { ...book.active, arms: { research: { ResearchAgent: { n: 6, successes: 0, failures: 6, costMeanUsd: 0.01, costM2: 0, durationMeanMs: 1000 } } } } };
+    // DatabaseAgent is the first arm without a record; Generalist (also without) does not stand.
+    expect(routeTaskWithPolicy(failing, 't-1', research).arm).toBe('DatabaseAgent');
+    // Similar past tasks count too: Generalist's successes in memory make it the best guess.
+    expect(routeTaskWithPolicy(failing, 't-1', { ...research, evidence: { Generalist: { successes: 6, failures: 0 } } }).arm).toBe('Generalist');
+  });
+
   it('never offers a retired specialist as an arm, so it is never chosen', () => {
     const retired = new Set(['ResearchAgent']);
     const arms = policyArms(['ResearchAgent', 'DatabaseAgent', 'ResearchAgent'], (n) => !retired.has(n));

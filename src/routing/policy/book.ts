@@ -1,5 +1,5 @@
 import { DEFAULT_DECAY, emptyArm, observeArm } from './arm-stats';
-import { chooseArm, greedyArm, MIN_COST_USD, type ChooseInput } from './choose';
+import { bestGuessArm, chooseArm, greedyArm, MIN_COST_USD, type ChooseInput } from './choose';
 import { uniform } from './random';
 import { applyRuleEdits, proposeRuleEdits, tallyWords } from './rule-edits';
 import type { ArmChoice, PolicyAuditEntry, PolicyBook, RoutingPolicy, TrialTally } from './types';
@@ -62,11 +62,15 @@ export interface PolicyDecision {
   arms: number;
 }
 
-export function decide(book: PolicyBook, input: ChooseInput): { book: PolicyBook; decision: PolicyDecision } {
+/**
+ * Which policy decides (the candidate on its canary share) and its pick: a Thompson draw, or for a
+ * task that must not gamble its best guess (choose.ts bestGuessArm). Advances the book's stream.
+ */
+export function decide(book: PolicyBook, input: ChooseInput, how: 'draw' | 'best-guess' = 'draw'): { book: PolicyBook; decision: PolicyDecision } {
   const rng = { ...book.rng };
   const byCandidate = book.candidate !== undefined && uniform(rng) < POLICY_RULES.canaryShare;
   const policy = byCandidate ? book.candidate!.policy : book.active;
-  const choice = chooseArm(policy, rng, input);
+  const choice = how === 'draw' ? chooseArm(policy, rng, input) : bestGuessArm(policy, input);
   const shadow = { active: greedyArm(book.active, input), ...(book.candidate && { candidate: greedyArm(book.candidate.policy, input) }) };
   return { book: { ...book, rng }, decision: { choice, by: byCandidate ? 'candidate' : 'active', shadow, arms: input.arms.length } };
 }

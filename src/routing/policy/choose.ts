@@ -87,3 +87,28 @@ export function greedyArm(policy: RoutingPolicy, input: ChooseInput): string {
   return best;
 }
 
+/** Whether the policy knows anything of `arm` for the kind: its own runs or similar past outcomes. */
+function hasRecord(policy: RoutingPolicy, input: ChooseInput, arm: string): boolean {
+  const e = input.evidence?.[arm];
+  return armStats(policy, input.kind, arm).n > 0 || (e?.successes ?? 0) + (e?.failures ?? 0) > 0;
+}
+
+/**
+ * The policy's best guess, no draw: for a task started directly, which must not gamble (exploring
+ * is God's, paid by its experimental lane). Arms with a record for the kind compete on their
+ * means; of the arms with none, only the first in `arms` (the rules' order) stands, so with no
+ * record anywhere the rules' pick wins, whatever the arms cost and whatever the task id.
+ */
+export function bestGuessArm(policy: RoutingPolicy, input: ChooseInput): ArmChoice {
+  if (input.arms.length === 0) throw new RangeError('bestGuessArm needs at least one arm');
+  const firstUnknown = input.arms.find((arm) => !hasRecord(policy, input, arm));
+  const contenders = input.arms.filter((arm) => arm === firstUnknown || hasRecord(policy, input, arm));
+  const scores: Record<string, number> = {};
+  let best = contenders[0];
+  for (const arm of contenders) {
+    const { a, b } = posterior(policy, input, arm);
+    scores[arm] = score(policy, input, arm, a / (a + b));
+    if (scores[arm] > scores[best]) best = arm;
+  }
+  return { arm: best, mode: 'exploit', scores, policyVersion: policy.version };
+}
