@@ -29,10 +29,10 @@ async function main(): Promise<void> {
     console.log(`labelled set: ${rows.length} tasks; the keyword rules alone do not route ${missed} (${((missed / rows.length) * 100).toFixed(0)} %) to their specialist`);
     console.log(`history: ${history.length} past tasks, ${history.reduce((n, h) => n + h.attempts.length, 0)} outcomes`);
     console.log(`(a) today, rules + offline classifier: ${pct(today)}; classifier asked for ${today.classifierCalls}`);
-    console.log(`(b) after learning, memory kinds + policy (Thompson, exploration off): ${pct(learned.sampled)}; on its means (greedy): ${pct(learned.greedy)}; kind named by memory for ${learned.byMemory}`);
-    console.log(`    the same with an empty memory (rules-only kinds, no evidence): ${pct(blank.sampled)} sampled, ${pct(blank.greedy)} greedy`);
+    console.log(`(b) after learning, memory kinds + policy (Thompson, exploration off): ${pct(learned.sampled)}; on its means (greedy): ${pct(learned.greedy)}; best guess (a directly started task): ${pct(learned.bestGuess)}; kind named by memory for ${learned.byMemory}`);
+    console.log(`    the same with an empty memory (rules-only kinds, no evidence): ${pct(blank.sampled)} sampled, ${pct(blank.greedy)} greedy, ${pct(blank.bestGuess)} best guess`);
     if (process.argv.includes('--misses')) {
-      for (const [name, a] of [['today', today], ['learned, sampled', learned.sampled], ['learned, greedy', learned.greedy]] as const) {
+      for (const [name, a] of [['today', today], ['learned, sampled', learned.sampled], ['learned, greedy', learned.greedy], ['learned, best guess', learned.bestGuess]] as const) {
         console.log(`\nmisses, ${name}:`);
         for (const m of a.misses) console.log(`  ${m.expected} → ${m.picked}: ${m.objective}`);
       }

@@ -12,7 +12,7 @@ import { SqliteMemoryStore } from '../../src/memory/sqlite-store';
 import { kindOfSpecialist } from '../../src/routing/kinds';
 import { kindAndEvidence } from '../../src/routing/memory-kind';
 import { observe, seedBook } from '../../src/routing/policy/book';
-import { chooseArm, greedyArm } from '../../src/routing/policy/choose';
+import { bestGuessArm, chooseArm, greedyArm } from '../../src/routing/policy/choose';
 import type { PolicyBook } from '../../src/routing/policy/types';
 import { decideByRules } from '../../src/routing/rules';
 import { similarOutcomes } from '../../src/routing/similar-outcomes';
@@ -154,6 +154,8 @@ export interface LearnedAccuracy {
   sampled: Accuracy;
   /** What the policy would pick on its means alone (greedyArm): the same knowledge without the draw. */
   greedy: Accuracy;
+  /** The policy's best guess (bestGuessArm), as a directly started task is routed. */
+  bestGuess: Accuracy;
   /** Tasks whose kind memory named (kindAndEvidence source "memory"). */
   byMemory: number;
 }
@@ -169,6 +171,7 @@ export async function learnedAccuracy(rows: readonly LabelledRow[], history: rea
     const estimatedCostUsd = Object.fromEntries(names.map((a) => [a, COST_USD]));
     const sampled: string[] = [];
     const greedy: string[] = [];
+    const bestGuess: string[] = [];
     let byMemory = 0;
     for (const row of rows) {
       const neighbours = await similarOutcomes(store, row);
@@ -179,8 +182,9 @@ export async function learnedAccuracy(rows: readonly LabelledRow[], history: rea
       const input = { kind: k.kind, arms: [...own, ...names.filter((n) => !own.includes(n))], estimatedCostUsd, value: 1, evidence: k.evidence };
       sampled.push(chooseArm(policy, rng, input).arm);
       greedy.push(greedyArm(policy, input));
+      bestGuess.push(bestGuessArm(policy, input).arm);
     }
-    return { sampled: tally(rows, sampled), greedy: tally(rows, greedy), byMemory };
+    return { sampled: tally(rows, sampled), greedy: tally(rows, greedy), bestGuess: tally(rows, bestGuess), byMemory };
   } finally {
     await store.close();
   }

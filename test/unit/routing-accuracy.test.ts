@@ -46,6 +46,7 @@ it('routes the labelled set more accurately after learning from the history than
   const learned = await learnedAccuracy(rows, history, roster);
   expect(share(learned.sampled)).toBeGreaterThan(share(today));
   expect(share(learned.greedy)).toBeGreaterThan(share(today));
+  expect(share(learned.bestGuess)).toBeGreaterThan(share(today)); // how a directly started task is routed
   expect(learned.byMemory).toBeGreaterThan(0);
 });
 

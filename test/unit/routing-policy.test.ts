@@ -1,6 +1,6 @@
-import { observeArm, emptyArm, successMean } from '../../src/routing/policy/arm-stats';
+import { observeArm, emptyArm, successMean, CHANGE_MIN_RUN } from '../../src/routing/policy/arm-stats';
 import { decide, observe, POLICY_RULES, rollbackTo, seedBook, type PolicyDecision } from '../../src/routing/policy/book';
-import { chooseArm, type ChooseInput } from '../../src/routing/policy/choose';
+import { chooseArm, evidenceWeight, greedyArm, EVIDENCE_WEIGHT, type ChooseInput } from '../../src/routing/policy/choose';
 import { diffPolicies } from '../../src/routing/policy/diff';
 import { beta, uniform } from '../../src/routing/policy/random';
 import { applyRuleEdits, proposeRuleEdits, tallyWords, MAX_WORDS_PER_SPECIALIST, type WordTallies } from '../../src/routing/policy/rule-edits';
@@ -120,6 +120,36 @@ describe('choosing', () => {
     expect(failing.failStreak).toBe(4);
     expect(successMean(failing)).toBeLessThan(0.6);
     expect(observeArm(failing, { success: true, costUsd: 0.01, durationMs: 1000 }).failStreak).toBe(0);
+  });
+
+  it('restarts a record a run of failures makes improbable, so a later lucky success does not restore it; a middling arm\'s short run is no change', () => {
+    const ok = { success: true, costUsd: 0.01, durationMs: 1000 };
+    const bad = { ...ok, success: false };
+    let good = emptyArm();
+    for (let i = 0; i < 100; i++) good = observeArm(good, ok);
+    let changed = good;
+    for (let i = 0; i < CHANGE_MIN_RUN; i++) changed = observeArm(changed, bad);
+    expect(changed.successes).toBe(0); // the 90 %+ record is gone after the third failure in a row
+    expect(successMean(observeArm(changed, ok))).toBeLessThan(0.5);
+    // A coin-flip arm: three failures in a row are ordinary (0.5³ = 12.5 %), its record stands.
+    let middling = emptyArm();
+    for (let i = 0; i < 100; i++) middling = observeArm(middling, i % 2 ? ok : bad);
+    let unlucky = middling;
+    for (let i = 0; i < CHANGE_MIN_RUN; i++) unlucky = observeArm(unlucky, bad);
+    expect(unlucky.successes).toBeGreaterThan(5);
+  });
+
+  it('lets an arm\'s own record outweigh memory\'s old successes once it has one', () => {
+    const book = seedBook({ rules: RULES, nowMs: T0, seed: 5 });
+    const failing = { n: 8, successes: 0, failures: 8, costMeanUsd: 0.01, costM2: 0, durationMeanMs: 1000 };
+    const policy = { ...book.active, arms: { research: { DatabaseAgent: failing } } };
+    // Ten similar past tasks in memory were DatabaseAgent successes, before it started failing.
+    const withMemory = { ...input(), arms: ['DatabaseAgent', 'Generalist'], evidence: { DatabaseAgent: { successes: 10, failures: 0 } } };
+    expect(greedyArm(policy, withMemory)).toBe('Generalist');
+    // With no record of its own, the same memory is what the policy goes by.
+    expect(greedyArm(book.active, withMemory)).toBe('DatabaseAgent');
+    expect(evidenceWeight(0)).toBe(EVIDENCE_WEIGHT);
+    expect(evidenceWeight(15)).toBeLessThan(EVIDENCE_WEIGHT / 5);
   });
 
   it('explores uniformly at its share and logs the probability', () => {

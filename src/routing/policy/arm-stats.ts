@@ -40,26 +40,36 @@ export function emptyArm(): ArmStats {
 }
 
 /**
- * From the third failure in a row, an arm's past successes fade this much more per failure: a
- * run of failures is news (a specialist that starts failing), not noise, and a long good record
- * must not shield it for dozens of tasks. A success ends the run.
+ * A change detector: a run of failures the arm's own record makes improbable (its chance under the
+ * record's success mean below CHANGE_P) means the arm has changed, not that it was unlucky: its
+ * record restarts from the run, so a long good history cannot shield a specialist that starts
+ * failing, and an occasional success afterwards cannot restore it. For a 90 % arm that is its
+ * third failure in a row (0.1³ = 0.001), for a 70 % arm the fourth, for a coin flip the seventh.
  */
-export const STREAK_FORGET = 0.6;
-export const STREAK_FROM = 3;
+export const CHANGE_P = 0.01;
+/** No shorter run counts as a change, however good the record. */
+export const CHANGE_MIN_RUN = 3;
+
+function changed(before: ArmStats, failStreak: number): boolean {
+  return failStreak >= CHANGE_MIN_RUN && Math.pow(1 - successMean(before), failStreak) < CHANGE_P;
+}
 
 export function observeArm(s: ArmStats, o: ArmOutcome, decay = DEFAULT_DECAY): ArmStats {
   const n = s.n * decay + 1;
   const costMeanUsd = s.costMeanUsd + (o.costUsd - s.costMeanUsd) / n;
   const failStreak = o.success ? 0 : (s.failStreak ?? 0) + 1;
-  const forget = failStreak >= STREAK_FROM ? STREAK_FORGET : 1;
-  return {
-    n,
-    failStreak,
-    successes: s.successes * decay * forget + (o.success ? 1 : 0),
-    failures: s.failures * decay + (o.success ? 0 : 1),
+  const costAndTime = {
     costMeanUsd,
     costM2: s.costM2 * decay + (o.costUsd - s.costMeanUsd) * (o.costUsd - costMeanUsd),
     durationMeanMs: s.durationMeanMs + (o.durationMs - s.durationMeanMs) / n,
+  };
+  if (changed(s, failStreak)) return { n: failStreak, failStreak, successes: 0, failures: failStreak, ...costAndTime };
+  return {
+    n,
+    failStreak,
+    successes: s.successes * decay + (o.success ? 1 : 0),
+    failures: s.failures * decay + (o.success ? 0 : 1),
+    ...costAndTime,
   };
 }
 
