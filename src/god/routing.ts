@@ -18,28 +18,33 @@ import type { Assessment, Decision, GodConfig, GodState, InFlightTask, QueuedTas
 /**
  * The policy's choice for a routed task: a `route` decision (not a chain, a spawn, a spawned
  * specialist taking a fallback, or a specialist the submitter asked for) that the rules made with
- * the policy's confidence or whose kind memory names ("like 7 earlier tasks, 6 of them
- * DatabaseAgent successes"). The arms: the rule-ranked specialists, the specialists similar past
+ * the policy's confidence, that memory knows, or that the classifier made, so a specialist that
+ * starts failing loses the tasks the classifier sends it too. The task's kind: what memory names ("like 7 earlier tasks, 6 of them DatabaseAgent
+ * successes") or the rules' top match, else the classifier's pick. The arms: the rule-ranked specialists, the specialists similar past
  * tasks clearly succeeded with, the classifier's pick, and the fallback once every other arm
  * keeps failing the kind; all still routable. Returns the advanced book
  * and the decision with the chosen specialist, its expectation, and the experimental lane for an
- * explored pick. With `routing: static` God routes as the rules and classifier say.
+ * explored pick. With `routing: static` God routes as the rules and classifier say;
+ * `classifierRoutes` false keeps histories from before the classifier's routes joined replaying.
  */
-export function routeByPolicy(state: GodState, item: QueuedTask, assessment: Assessment, decision: Decision, config?: Pick<GodConfig, 'routing'>): { book?: PolicyBook; decision: Decision } {
+export function routeByPolicy(state: GodState, item: QueuedTask, assessment: Assessment, decision: Decision, config?: Pick<GodConfig, 'routing'>, classifierRoutes = true): { book?: PolicyBook; decision: Decision } {
   const book = state.routing;
   if (!book || config?.routing === 'static' || decision.kind !== 'route' || item.task.specialist) return { book, decision };
   const sure = assessment.method === 'rules' && assessment.confidence >= book.active.thresholds.ruleConfidence;
   const known = assessment.routingKind;
-  // Unsure rules and nothing like it in memory: the classifier's and God's review's, as before.
-  if (!sure && known?.source !== 'memory') return { book, decision };
+  // Rules below the policy's confidence with nothing like it in memory: the rules' own, as before.
+  if (!sure && known?.source !== 'memory' && (assessment.method === 'rules' || !classifierRoutes)) return { book, decision };
   if (state.specialists.some((s) => s.name === decision.specialist)) return { book, decision };
   // A spawned specialist is an arm only while live; a retired or trial one never is.
   const notLive = new Set(state.specialists.filter((s) => s.status !== 'live').map((s) => s.name));
-  const candidates = [...assessment.ranked, ...(known ? rememberedArms(known.evidence) : []), ...(assessment.method === 'classifier' ? [assessment.specialist] : [])];
+  const candidates = [...assessment.ranked, ...(known ? rememberedArms(known.evidence) : []), ...(assessment.method !== 'rules' ? [assessment.specialist] : [])];
   const arms = policyArms(candidates, (n) => !notLive.has(n));
   if (arms.length === 0) return { book, decision };
-  // Assessments from before memory kinds: the top rule match's kind, no evidence.
-  const kind = known?.kind ?? kindOfSpecialist(arms[0], assessment.kind === GENERAL_KIND ? assessment.specialist : '');
+  // Unsure rules and nothing like it in memory: the classifier's pick names the kind (God's
+  // review already took the routes too unsure to run). Assessments from before memory kinds:
+  // the top rule match's kind, no evidence.
+  const byClassifier = !sure && known?.source !== 'memory' && assessment.method !== 'rules';
+  const kind = byClassifier ? kindOfSpecialist(assessment.specialist, assessment.fallbackSpecialist) : known?.kind ?? kindOfSpecialist(arms[0], assessment.kind === GENERAL_KIND ? assessment.specialist : '');
   // When every arm keeps failing this kind, the fallback competes too: a specialist that starts
   // failing must be able to lose its traffic even where no other specialist matched.
   const fallback = assessment.fallbackSpecialist;

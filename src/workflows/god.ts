@@ -93,6 +93,8 @@ const GOAL_BACKLOG_RUNS = 2;
 /** God's routing policy (issue 8): seeded on the first tick that has none, it chooses among the
  * rule-ranked specialists and learns from each task it routed. Histories from before replay without it. */
 const ROUTING_POLICY_PATCH = 'routing-policy';
+/** Routes the classifier picked go through the policy too (before: only sure rules and memory kinds). */
+const CLASSIFIER_ROUTES_PATCH = 'classifier-routes-by-policy';
 
 /** Turns a zod failure into the validator's refusal: the field named, God's state untouched. */
 function parsed<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
@@ -545,7 +547,8 @@ export async function god(input: GodInput = {}): Promise<void> {
       let { decision, review } = decide({ ...item, assessment }, { stats: state.stats, specialists: state.specialists, config, remainingUsd, nowMs: Date.now(), spawnedToday });
       if (decision.kind === 'spawn') ({ decision, review } = await spawnFor(item, assessment, decision, review));
       else if (state.routing) {
-        const routed = routeByPolicy(state, item, assessment, decision, config);
+        const classifierRoutes = assessment.method !== 'rules' && patched(CLASSIFIER_ROUTES_PATCH);
+        const routed = routeByPolicy(state, item, assessment, decision, config, classifierRoutes);
         state.routing = routed.book;
         decision = routed.decision;
       }

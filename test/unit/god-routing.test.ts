@@ -41,7 +41,7 @@ describe('God routing with its policy', () => {
     }
   });
 
-  it('leaves requested specialists, chains and unsure rules to the rules; explored picks go to the experimental lane', () => {
+  it('leaves requested specialists, chains and rules below its confidence to the rules; explored picks go to the experimental lane', () => {
     const state = freshState({ routing: book(1) });
     const requested = queued('t1');
     requested.task = task('Add an index in Postgres for the users table', { specialist: 'ResearchAgent' });
@@ -50,6 +50,22 @@ describe('God routing with its policy', () => {
     expect(routeByPolicy(state, queued('t3'), { ...ranked, confidence: 0.3 }, decision()).decision.policy).toBeUndefined();
     const explored = routeByPolicy(state, queued('t4'), ranked, decision()).decision;
     expect(explored).toMatchObject({ lane: 'experimental', policy: { decision: { choice: { mode: 'explore', probability: 1 / 3 } } } });
+  });
+
+  it('routes what the classifier picked with the policy too: a failing pick loses its tasks to the fallback', () => {
+    // Rules unsure, nothing like it in memory: the classifier named the DatabaseAgent.
+    const classified = assessment({ kind: 'database', specialist: 'DatabaseAgent', method: 'classifier', confidence: 0.7, ranked: [], armEstimatesUsd: { DatabaseAgent: 0.01, Generalist: 0.004 }, fallbackSpecialist: 'Generalist' });
+    const failing = book(0);
+    failing.active.arms = { database: { DatabaseAgent: { n: 8, successes: 0, failures: 8, costMeanUsd: 0.01, costM2: 0, durationMeanMs: 1000 } } };
+    let state = freshState({ routing: failing });
+    const picks: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const r = routeByPolicy(state, queued(`t${i}`), classified, decision({ specialist: 'DatabaseAgent' }));
+      expect(r.decision.policy).toMatchObject({ kind: 'database' }); // the classifier's pick names the kind
+      picks.push(r.decision.specialist!);
+      state = { ...state, routing: r.book };
+    }
+    expect(picks.filter((p) => p === 'Generalist').length).toBeGreaterThanOrEqual(18);
   });
 
   it('lets the fallback compete once every arm keeps failing the kind, and only then', () => {
