@@ -82,6 +82,8 @@ describe('workflow replay', () => {
         // in a task): God seeding, deciding with and learning from it; a God-routed task and a
         // directly started one recording the version (PantheonPolicyVersion).
         'god-routing-policy.json',
+        // …and the routes the classifier (or nothing) picked, decided by the policy too.
+        'god-routing-classifier-routes.json',
         'completed-god-routed-task-policy-version.json',
         'completed-task-policy-version.json',
         // The 'routed-outcome' patch: a direct task routed by God's policy tells God how it ended.

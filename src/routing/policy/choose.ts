@@ -27,10 +27,7 @@ export interface ChooseInput {
   evidence?: Readonly<Record<string, { successes: number; failures: number }>>;
 }
 
-/**
- * How much one similar past outcome from memory counts against one outcome of the arm itself,
- * while the arm has no record for the kind; it shrinks as the record grows (see evidenceWeight).
- */
+/** How much one similar past outcome from memory counts against one outcome of the arm itself. */
 export const EVIDENCE_WEIGHT = 0.5;
 /** Below this many (decayed) runs the task's own estimate is the expected cost; history blends in after. */
 export const COST_HISTORY_MIN_RUNS = 3;
@@ -51,20 +48,10 @@ export function expectedCostUsd(policy: RoutingPolicy, input: ChooseInput, arm: 
   return Math.max(MIN_COST_USD, weight * s.costMeanUsd + (1 - weight) * estimate);
 }
 
-/**
- * Memory's similar past outcomes are the prior, the arm's own decayed record the news: memory
- * never forgets (recall does not weigh age), so an arm's old successes there must not outvote
- * what it does now. Full weight with no record, a sixth of it once the record holds ~15 runs.
- */
-export function evidenceWeight(ownRuns: number): number {
-  return (EVIDENCE_WEIGHT * COST_HISTORY_MIN_RUNS) / (COST_HISTORY_MIN_RUNS + ownRuns);
-}
-
 function posterior(policy: RoutingPolicy, input: ChooseInput, arm: string): { a: number; b: number } {
   const s = armStats(policy, input.kind, arm);
   const e = input.evidence?.[arm];
-  const w = evidenceWeight(s.n);
-  return { a: 1 + s.successes + w * (e?.successes ?? 0), b: 1 + s.failures + w * (e?.failures ?? 0) };
+  return { a: 1 + s.successes + EVIDENCE_WEIGHT * (e?.successes ?? 0), b: 1 + s.failures + EVIDENCE_WEIGHT * (e?.failures ?? 0) };
 }
 
 function score(policy: RoutingPolicy, input: ChooseInput, arm: string, success: number): number {
