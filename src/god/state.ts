@@ -432,8 +432,18 @@ export function compactBook(book: PolicyBook): PolicyBook {
 
 const sig = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(6)) : x);
 
+/** Rounded, and whole otherwise: the failure run and the change mark are what the change detector reads. */
 function roundedStats(s: ArmStats): ArmStats {
-  return { n: sig(s.n), successes: sig(s.successes), failures: sig(s.failures), costMeanUsd: sig(s.costMeanUsd), costM2: sig(s.costM2), durationMeanMs: Math.round(s.durationMeanMs) };
+  return {
+    n: sig(s.n),
+    successes: sig(s.successes),
+    failures: sig(s.failures),
+    costMeanUsd: sig(s.costMeanUsd),
+    costM2: sig(s.costM2),
+    durationMeanMs: Math.round(s.durationMeanMs),
+    ...(s.failStreak !== undefined && { failStreak: s.failStreak }),
+    ...(s.changed && { changed: true as const }),
+  };
 }
 
 function clip(text: string, max: number): string {

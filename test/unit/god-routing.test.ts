@@ -68,6 +68,12 @@ describe('God routing with its policy', () => {
     expect(picks.filter((p) => p === 'Generalist').length).toBeGreaterThanOrEqual(18);
   });
 
+  it('keeps the failure run and the change mark through compaction (God compacts every tick)', () => {
+    const b = book();
+    b.active.arms = { database: { DatabaseAgent: { n: 3, successes: 0, failures: 3, costMeanUsd: 0.01, costM2: 0, durationMeanMs: 1000, failStreak: 3, changed: true } } };
+    expect(compactBook(b).active.arms.database.DatabaseAgent).toMatchObject({ failStreak: 3, changed: true });
+  });
+
   it('lets the fallback compete once every arm keeps failing the kind, and only then', () => {
     const only = assessment({ kind: 'database', specialist: 'DatabaseAgent', ranked: ['DatabaseAgent'], armEstimatesUsd: { DatabaseAgent: 0.01, Generalist: 0.001 }, fallbackSpecialist: 'Generalist' });
     const picks = (b: ReturnType<typeof book>) => {

@@ -131,6 +131,14 @@ describe('choosing', () => {
     for (let i = 0; i < CHANGE_MIN_RUN; i++) changed = observeArm(changed, bad);
     expect(changed.successes).toBe(0); // the 90 %+ record is gone after the third failure in a row
     expect(successMean(observeArm(changed, ok))).toBeLessThan(0.5);
+    expect(observeArm(changed, ok).changed).toBe(true);
+    // From then on memory's similar successes (from before the change) no longer speak for it.
+    const book = seedBook({ rules: RULES, nowMs: T0, seed: 5 });
+    const remembered = { ...input(), arms: ['DatabaseAgent', 'Generalist'], evidence: { DatabaseAgent: { successes: 30, failures: 0 } } };
+    const unmarked = { ...book.active, arms: { research: { DatabaseAgent: { ...changed, changed: undefined } } } };
+    const marked = { ...book.active, arms: { research: { DatabaseAgent: changed } } };
+    expect(greedyArm(unmarked, remembered)).toBe('DatabaseAgent');
+    expect(greedyArm(marked, remembered)).toBe('Generalist');
     // A coin-flip arm: three failures in a row are ordinary (0.5³ = 12.5 %), its record stands.
     let middling = emptyArm();
     for (let i = 0; i < 100; i++) middling = observeArm(middling, i % 2 ? ok : bad);

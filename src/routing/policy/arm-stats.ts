@@ -22,6 +22,9 @@ export interface ArmStats {
   durationMeanMs: number;
   /** Failures in a row, newest last (0 after a success). Absent in records from before it. */
   failStreak?: number;
+  /** The change detector restarted this record: memory's similar past outcomes (mostly from before
+   * the change; recall does not weigh age) no longer speak for the arm. */
+  changed?: true;
 }
 
 export interface ArmOutcome {
@@ -43,7 +46,8 @@ export function emptyArm(): ArmStats {
  * A change detector: a run of failures the arm's own record makes improbable (its chance under the
  * record's success mean below CHANGE_P) means the arm has changed, not that it was unlucky: its
  * record restarts from the run, so a long good history cannot shield a specialist that starts
- * failing, and an occasional success afterwards cannot restore it. For a 90 % arm that is its
+ * failing, and an occasional success afterwards cannot restore it; from then on only its own runs
+ * speak for it (memory's similar outcomes are mostly from before the change). For a 90 % arm that is its
  * third failure in a row (0.1³ = 0.001), for a 70 % arm the fourth, for a coin flip the seventh.
  */
 export const CHANGE_P = 0.01;
@@ -63,10 +67,11 @@ export function observeArm(s: ArmStats, o: ArmOutcome, decay = DEFAULT_DECAY): A
     costM2: s.costM2 * decay + (o.costUsd - s.costMeanUsd) * (o.costUsd - costMeanUsd),
     durationMeanMs: s.durationMeanMs + (o.durationMs - s.durationMeanMs) / n,
   };
-  if (changed(s, failStreak)) return { n: failStreak, failStreak, successes: 0, failures: failStreak, ...costAndTime };
+  if (changed(s, failStreak)) return { n: failStreak, failStreak, successes: 0, failures: failStreak, ...costAndTime, changed: true };
   return {
     n,
     failStreak,
+    ...(s.changed && { changed: true as const }),
     successes: s.successes * decay + (o.success ? 1 : 0),
     failures: s.failures * decay + (o.success ? 0 : 1),
     ...costAndTime,

@@ -50,7 +50,8 @@ export function expectedCostUsd(policy: RoutingPolicy, input: ChooseInput, arm: 
 
 function posterior(policy: RoutingPolicy, input: ChooseInput, arm: string): { a: number; b: number } {
   const s = armStats(policy, input.kind, arm);
-  const e = input.evidence?.[arm];
+  // Memory's outcomes of an arm that has since changed are no evidence of what it does now.
+  const e = s.changed ? undefined : input.evidence?.[arm];
   return { a: 1 + s.successes + EVIDENCE_WEIGHT * (e?.successes ?? 0), b: 1 + s.failures + EVIDENCE_WEIGHT * (e?.failures ?? 0) };
 }
 
