@@ -19,9 +19,10 @@ import type { Assessment, Decision, GodConfig, GodState, InFlightTask, QueuedTas
  * The policy's choice for a routed task: a `route` decision (not a chain, a spawn, a spawned
  * specialist taking a fallback, or a specialist the submitter asked for) that the rules made with
  * the policy's confidence, that memory knows, or that the classifier made, so a specialist that
- * starts failing loses the tasks the classifier sends it too. The task's kind: what memory names ("like 7 earlier tasks, 6 of them DatabaseAgent
- * successes") or the rules' top match, else the classifier's pick. The arms: the rule-ranked specialists, the specialists similar past
- * tasks clearly succeeded with, the classifier's pick, and the fallback once every other arm
+ * starts failing loses the tasks the classifier sends it too. The task's kind: what memory names
+ * ("like 7 earlier tasks, 6 of them DatabaseAgent successes") or the rules' top match, else the
+ * classifier's pick. The arms: the rule-ranked specialists, the specialists similar past tasks
+ * clearly succeeded with, the classifier's pick, and the fallback once every other arm
  * keeps failing the kind; all still routable. Returns the advanced book
  * and the decision with the chosen specialist, its expectation, and the experimental lane for an
  * explored pick. With `routing: static` God routes as the rules and classifier say;

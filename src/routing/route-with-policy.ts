@@ -102,8 +102,7 @@ export function seedFromId(id: string): number {
  * seeded by the task id.
  */
 export function routeTaskWithPolicy(book: PolicyBook, taskId: string, input: PolicyRouteInput): PolicyRoute {
-  const exploitOnly = { ...book, active: { ...book.active, explorationShare: 0 }, rng: { s: seedFromId(taskId) } };
-  return routeWithPolicy(exploitOnly, input, 'best-guess').route;
+  return routeWithPolicy({ ...book, rng: { s: seedFromId(taskId) } }, input, 'best-guess').route;
 }
 
 /** Keyword rules from roster entries (specialist → keywords): what a policy is seeded with. */

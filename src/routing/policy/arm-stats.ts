@@ -46,9 +46,10 @@ export function emptyArm(): ArmStats {
  * A change detector: a run of failures the arm's own record makes improbable (its chance under the
  * record's success mean below CHANGE_P) means the arm has changed, not that it was unlucky: its
  * record restarts from the run, so a long good history cannot shield a specialist that starts
- * failing, and an occasional success afterwards cannot restore it; from then on only its own runs
- * speak for it (memory's similar outcomes are mostly from before the change). For a 90 % arm that is its
- * third failure in a row (0.1³ = 0.001), for a 70 % arm the fourth, for a coin flip the seventh.
+ * failing, and an occasional success afterwards cannot restore it; from then on only its own
+ * runs speak for it (memory's similar outcomes are mostly from before the change). For a 90 % arm
+ * that is its third failure in a row (0.1³ = 0.001), for a 70 % arm the fourth, for a coin flip
+ * the seventh.
  */
 export const CHANGE_P = 0.01;
 /** No shorter run counts as a change, however good the record. */
