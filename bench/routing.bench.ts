@@ -119,9 +119,24 @@ async function submitToGod(god: WorkflowHandle, taskId: string, task: MixTask['i
   }
 }
 
+/**
+ * A query of God, asked again a few times: on 2 loaded cores God's workflow can be evicted from
+ * the worker's cache and replay for several seconds, and a query in that window times out.
+ */
+async function askGod<T>(ask: () => Promise<T>, attempts = 6): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await ask();
+    } catch (err) {
+      if (i >= attempts) throw err;
+      await sleep(2000);
+    }
+  }
+}
+
 /** Tasks God is done with: finished, or refused before they started (rejected, dropped). */
 async function doneCount(god: WorkflowHandle): Promise<number> {
-  const { counters, awaitingReview } = await god.query(godStatusQuery);
+  const { counters, awaitingReview } = await askGod(() => god.query(godStatusQuery));
   // Nothing here should need a person: a review would stall the phase for a day.
   if (awaitingReview > 0) throw new Error(`${awaitingReview} task(s) wait for review in ${god.workflowId}; the mix must hold no irreversible or dear task`);
   return counters.finished + counters.rejected + counters.dropped;
@@ -198,7 +213,7 @@ async function runPhase(env: BenchEnvironment, mode: Mode, mix: MixTask[], optio
     if (notStarted > 0) progress(`${mode}: ${notStarted} tasks refused before they started (left out of the figures)`);
     const run: PhaseRun = { mode, tasks, notStarted, regressionInjectedAfter: regressAfter, wallMs: performance.now() - phaseStarted };
     if (mode === 'learned') {
-      const history = await god.query(routingHistoryQuery);
+      const history = await askGod(() => god.query(routingHistoryQuery));
       run.policy = { active: history.active, versions: history.versions.length, audit: history.audit.map((a) => ({ kind: a.kind, version: a.version, detail: a.detail })) };
     }
     return run;
