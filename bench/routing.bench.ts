@@ -22,13 +22,13 @@ import { setMaxListeners } from 'node:events';
 import os from 'node:os';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter, WorkflowNotFoundError } from '@temporalio/common';
-import { godStatusQuery, routingHistoryQuery, submitTaskUpdate } from '../src/workflows/god-api';
+import { godDecisionsQuery, godStatusQuery, routingHistoryQuery, submitTaskUpdate } from '../src/workflows/god-api';
 import type { TaskOutcome } from '../src/workflows/task-state';
 import { closedResult } from '../src/tasks/closed-outcome';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { startBenchEnvironment, type BenchEnvironment, type Progress } from './environment';
 import { baseScenario, regressedScenario, REGRESSION, routingMix, type MixTask } from './routing/mix';
-import { meanCostBySpecialist, phaseFigures, type PhaseFigures, type RoutedTask } from './routing/measure';
+import { LOSES_TRAFFIC_WITHIN, meanCostBySpecialist, phaseFigures, type PhaseFigures, type RoutedTask } from './routing/measure';
 
 interface Options {
   tasks: number;
@@ -100,6 +100,8 @@ interface PhaseRun {
   regressionInjectedAfter: number;
   wallMs: number;
   policy?: { active: number; versions: number; audit: Array<{ kind: string; version: number; detail: string; afterTasks?: number }> };
+  /** Why God still chose the regressed specialist for its kind after the regression (its route decisions). */
+  regressedPicks?: Array<{ order: number; mode?: string; completed: boolean; why: string }>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -166,6 +168,7 @@ async function runPhase(env: BenchEnvironment, mode: Mode, mix: MixTask[], optio
   let finished = 0;
   let regressedAtMs: number | undefined;
   let lastReport = 0;
+  const routeDetails = new Map<string, string>();
   try {
     while (finished < mix.length) {
       // Keep a little more than God can start queued: God decides in queue order as room frees.
@@ -175,6 +178,8 @@ async function runPhase(env: BenchEnvironment, mode: Mode, mix: MixTask[], optio
       }
       await sleep(500);
       finished = await doneCount(god);
+      // God keeps its last 50 decisions: read them as they come to explain the picks afterwards.
+      for (const d of await askGod(() => god.query(godDecisionsQuery))) if (d.kind === 'route' && d.taskId) routeDetails.set(d.taskId, d.detail);
       if (regressedAtMs === undefined && finished >= regressAfter) {
         env.provider.setScenario(regressedScenario(options.seed));
         regressedAtMs = Date.now();
@@ -198,6 +203,7 @@ async function runPhase(env: BenchEnvironment, mode: Mode, mix: MixTask[], optio
       const startMs = description.startTime.getTime();
       const task: RoutedTask = {
         order: i,
+        taskId: id,
         kind: mix[i].kind,
         specialist: outcome.specialist ?? '(none)',
         completed: outcome.status === 'completed',
@@ -212,6 +218,8 @@ async function runPhase(env: BenchEnvironment, mode: Mode, mix: MixTask[], optio
     const tasks = started.sort((a, b) => a.startMs - b.startMs).map(({ task }, order) => ({ ...task, order }));
     if (notStarted > 0) progress(`${mode}: ${notStarted} tasks refused before they started (left out of the figures)`);
     const run: PhaseRun = { mode, tasks, notStarted, regressionInjectedAfter: regressAfter, wallMs: performance.now() - phaseStarted };
+    const regressed = tasks.filter((t) => t.afterRegression && t.kind === REGRESSION.kind && t.specialist === REGRESSION.specialist);
+    if (mode === 'learned') run.regressedPicks = regressed.map((t) => ({ order: t.order, ...(t.mode && { mode: t.mode }), completed: t.completed, why: (t.taskId && routeDetails.get(t.taskId)) ?? '(decision not seen)' }));
     if (mode === 'learned') {
       const history = await askGod(() => god.query(routingHistoryQuery));
       run.policy = { active: history.active, versions: history.versions.length, audit: history.audit.map((a) => ({ kind: a.kind, version: a.version, detail: a.detail })) };
@@ -242,7 +250,7 @@ function render(options: Options, phases: Record<Mode, PhaseFigures>, runs: Reco
     const r = f.regression;
     if (!r) continue;
     lines.push(
-      `| ${name}: ${r.specialist} after it starts failing ${r.kind} tasks | ${r.lastChosenAfterTasks === null ? 'never chosen again' : `last chosen ${r.lastChosenAfterTasks} tasks later`}${r.lastPickAfterTasks !== r.lastChosenAfterTasks && r.lastPickAfterTasks !== null ? ` (last explored ${r.lastPickAfterTasks} later)` : ''}; ${r.picksAfter} of ${r.kindTasksAfter} ${r.kind} tasks | | within 30 tasks |`,
+      `| ${name}: ${r.specialist} after it starts failing ${r.kind} tasks | ${r.lastChosenAfterTasks === null ? 'never chosen again' : `last chosen ${r.lastChosenAfterTasks} tasks later`}${r.lastPickAfterTasks !== r.lastChosenAfterTasks && r.lastPickAfterTasks !== null ? ` (last explored ${r.lastPickAfterTasks} later)` : ''}; ${r.picksAfter} of ${r.kindTasksAfter} ${r.kind} tasks; from the ${LOSES_TRAFFIC_WITHIN}th task after on chosen for ${r.chosenLater} of ${r.kindTasksLater} | | within ${LOSES_TRAFFIC_WITHIN} tasks |`,
     );
   }
   lines.push('', 'routes (kind → specialist: tasks):');
@@ -289,7 +297,7 @@ async function main(): Promise<number> {
     }
     const meanCost = meanCostBySpecialist([...runs.learned.tasks, ...runs.static.tasks]);
     const phases = { learned: phaseFigures(runs.learned.tasks, meanCost, options.exploitFrom), static: phaseFigures(runs.static.tasks, meanCost, options.exploitFrom) };
-    if (options.json) process.stdout.write(`${JSON.stringify({ ok: true, options, phases, policy: runs.learned.policy, meanCostUsd: Object.fromEntries(meanCost) }, null, 2)}\n`);
+    if (options.json) process.stdout.write(`${JSON.stringify({ ok: true, options, phases, policy: runs.learned.policy, regressedPicks: runs.learned.regressedPicks, meanCostUsd: Object.fromEntries(meanCost) }, null, 2)}\n`);
     else process.stdout.write(`${render(options, phases, runs, env)}\n`);
     return 0;
   } finally {

@@ -8,6 +8,8 @@ import { KINDS, REGRESSION, scenarioRate, specialistsOf, type Kind } from './mix
 export interface RoutedTask {
   /** Position in the order God started the tasks (0-based). */
   order: number;
+  /** The task's workflow id. */
+  taskId?: string;
   kind: Kind;
   specialist: string;
   completed: boolean;
@@ -42,7 +44,14 @@ export interface RegressionFigures {
   /** Picks of it among the kind's tasks started after injection, and how many those were. */
   picksAfter: number;
   kindTasksAfter: number;
+  /** Of the kind's tasks started from the LOSES_TRAFFIC_WITHIN-th task after injection on: how
+   * many there were and how many routing chose it for (explored picks apart, as above). */
+  kindTasksLater: number;
+  chosenLater: number;
 }
+
+/** The bench's target: a specialist that starts failing loses its traffic within this many tasks. */
+export const LOSES_TRAFFIC_WITHIN = 30;
 
 /**
  * A specialist's mean cost per run over both phases, ignoring kind (the scenario's cost factors
@@ -107,5 +116,7 @@ export function regressionFigures(tasks: readonly RoutedTask[]): RegressionFigur
     lastChosenAfterTasks: lastChosen ? after.indexOf(lastChosen) + 1 : null,
     picksAfter: picks.length,
     kindTasksAfter: ofKind.length,
+    kindTasksLater: ofKind.filter((t) => after.indexOf(t) >= LOSES_TRAFFIC_WITHIN).length,
+    chosenLater: picks.filter((t) => t.mode !== 'explore' && after.indexOf(t) >= LOSES_TRAFFIC_WITHIN).length,
   };
 }
