@@ -27,6 +27,7 @@ import { elapsedMs, reportFinished, reportRoutedOutcome } from './report-finishe
 import { recordDeadLetter, recordStaleNotice, recordTaskEnd } from '../metrics/workflow';
 import { isFailedTaskStatus } from '../errors';
 import { taskEndFailure } from '../tasks/closed-outcome';
+import { restateSpent } from '../budget/restate-spent';
 
 /** Ends the task as dead_lettered: retries and reassignments are spent, or no retry can help. */
 class DeadLetter extends Error {}
@@ -504,11 +505,13 @@ async function runTask(input: unknown, routed: Routed): Promise<TaskOutcome> {
     return finish(status, reasons);
   };
 
-  /** Ends a task stopped by its own budget. The ledger has already alerted on the trip. */
+  /** Ends a task stopped by its own budget. The ledger has already alerted on the trip. Its
+   * reason names the spend the outcome reports: a call that landed after the denial is in both. */
   const budgetStop = async (reason: string): Promise<TaskOutcome> => {
     publish('storing', 'recording the budget stop');
     await rememberFailure(`stopped at its budget: ${reason}`, ['the task exceeded its per-task budget; split it into smaller tasks']);
-    return end('budget_exceeded', [reason]);
+    await closeBill();
+    return finish('budget_exceeded', [restateSpent(reason, { usd: state.costUsd, tokens: state.tokens })]);
   };
 
   /** Ends a task whose retries and reassignments are spent: memory, an alert, the reason. */

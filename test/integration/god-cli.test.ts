@@ -170,8 +170,13 @@ describe('God running', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(`submitted to God (${godId}): ${id}`);
     // God's decision: seen while the task was queued, or from the log once it started.
-    expect(run.stdout).toMatch(/^(decision\s+route → DatabaseAgent: rules|route\s+rules)/m);
-    expect(run.stdout).toMatch(/^started\s+agentTask route → DatabaseAgent \(main\)/m);
+    expect(run.stdout).toMatch(/^(decision\s+route → \w+: rules|route\s+rules: DatabaseAgent)/m);
+    // The policy's pick is the matched DatabaseAgent, unless this was one of its explored picks
+    // (logged with its probability, run in the experimental lane).
+    const started = /^started\s+agentTask route → (\w+) \((main|experimental)\)/m.exec(run.stdout);
+    expect(started).not.toBeNull();
+    if (started![2] === 'main') expect(started![1]).toBe('DatabaseAgent');
+    else expect(run.stdout).toMatch(/explored \(p=/);
     expect(run.stdout).toMatch(/^status\s+completed$/m);
 
     const again = await cli('submit', DB_TASK, '--id', id);
