@@ -8,8 +8,6 @@ module.exports = {
   testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/qdrant/'],
   globalSetup: '<rootDir>/test/setup/global-setup.ts',
   globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
-  // Each worker's test files talk to that worker's own dev server.
-  setupFiles: ['<rootDir>/test/setup/worker-server.ts'],
   testTimeout: 120000,
   transform: { '^.+\\.ts$': 'ts-jest' },
 };

@@ -8,27 +8,22 @@ import { startDevServer, type DevServer } from '../../src/runtime/dev-server';
 import { WORKFLOWS_PATH } from '../../src/workers/task-worker';
 
 /**
- * Starts real Temporal dev servers (in memory, free ports, no UI), one per Jest worker, so test
- * files running side by side never see each other's workflows (a sweeper, a workflow list, a
- * namespace-wide query); bundles the workflows once and compiles the `pantheon` CLI once. Tests
- * find them through environment variables (test/setup/worker-server.ts picks the worker's server).
+ * Starts one real Temporal dev server (in memory, free ports, no UI) for the whole suite, bundles
+ * the workflows once, and compiles the `pantheon` CLI once; tests find them through environment
+ * variables.
  */
-export default async function globalSetup(globalConfig: { maxWorkers: number }): Promise<void> {
+export default async function globalSetup(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pantheon-test-'));
   isolateFromTemporalConfig(dir);
-  const count = Math.max(1, globalConfig.maxWorkers);
-  const servers = await Promise.all(
-    Array.from({ length: count }, (_, i) => startDevServer({ port: 0, dbFile: null, headless: true, logFile: path.join(dir, `temporal-${i + 1}.log`) })),
-  );
+  const server = await startDevServer({ port: 0, dbFile: null, headless: true, logFile: path.join(dir, 'temporal.log') });
   const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
   const bundlePath = path.join(dir, 'workflow-bundle.js');
   fs.writeFileSync(bundlePath, code);
-  process.env.PANTHEON_TEST_TEMPORAL_ADDRESSES = servers.map((s) => s.address).join(',');
-  process.env.PANTHEON_TEST_TEMPORAL_ADDRESS = servers[0].address;
+  process.env.PANTHEON_TEST_TEMPORAL_ADDRESS = server.address;
   process.env.PANTHEON_TEST_BUNDLE = bundlePath;
   process.env.PANTHEON_TEST_DIR = dir;
   process.env.PANTHEON_TEST_CLI = compileCli();
-  (globalThis as { __pantheonServers?: DevServer[] }).__pantheonServers = servers;
+  (globalThis as { __pantheonServer?: DevServer }).__pantheonServer = server;
 }
 
 /**

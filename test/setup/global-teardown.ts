@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { DevServer } from '../../src/runtime/dev-server';
 
 export default async function globalTeardown(): Promise<void> {
-  await Promise.all(((globalThis as { __pantheonServers?: DevServer[] }).__pantheonServers ?? []).map((s) => s.stop()));
+  await (globalThis as { __pantheonServer?: DevServer }).__pantheonServer?.stop();
   const dir = process.env.PANTHEON_TEST_DIR;
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
   const cli = process.env.PANTHEON_TEST_CLI;
