@@ -48,18 +48,14 @@ export function routeByPolicy(state: GodState, item: QueuedTask, assessment: Ass
   const kind = byClassifier ? kindOfSpecialist(assessment.specialist, assessment.fallbackSpecialist) : known?.kind ?? kindOfSpecialist(arms[0], assessment.kind === GENERAL_KIND ? assessment.specialist : '');
   // When every arm keeps failing this kind, the fallback competes too: a specialist that starts
   // failing must be able to lose its traffic even where no other specialist matched.
-  // Otherwise it stands by: explored now and then, it competes for the kind once it has a record
-  // there (a cheap generalist that does the kind well takes it from the dear specialist).
   const fallback = assessment.fallbackSpecialist;
-  const fallbackFree = fallback !== undefined && !arms.includes(fallback) && !notLive.has(fallback);
-  if (fallbackFree && arms.every((a) => failingAt(book, kind, a))) arms.push(fallback);
-  const standby = fallbackFree && !arms.includes(fallback) ? [fallback] : [];
+  if (fallback && !arms.includes(fallback) && !notLive.has(fallback) && arms.every((a) => failingAt(book, kind, a))) arms.push(fallback);
   const evidence = known?.evidence ?? {};
   const estimates = assessment.armEstimatesUsd ?? {};
   const goalValue = item.goalId ? state.goals.find((g) => g.id === item.goalId)?.value : undefined;
   const value = (PRIORITY_WEIGHT[item.task.priority] ?? PRIORITY_WEIGHT.normal) * ((goalValue ?? NEUTRAL_VALUE) / NEUTRAL_VALUE);
-  const costs = Object.fromEntries([...arms, ...standby].map((a) => [a, estimates[a] ?? assessment.estimatedCostUsd]));
-  const { book: next, route } = routeWithPolicy(book, { kind, arms, estimatedCostUsd: costs, value, evidence, standby });
+  const costs = Object.fromEntries(arms.map((a) => [a, estimates[a] ?? assessment.estimatedCostUsd]));
+  const { book: next, route } = routeWithPolicy(book, { kind, arms, estimatedCostUsd: costs, value, evidence });
   const e = expectationOf(state.stats, assessment.kind, route.arm, costs[route.arm]);
   return {
     book: next,

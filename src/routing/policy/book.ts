@@ -1,5 +1,5 @@
 import { DEFAULT_DECAY, emptyArm, observeArm } from './arm-stats';
-import { bestGuessArm, chooseArm, explorableArms, greedyArm, MIN_COST_USD, type ChooseInput } from './choose';
+import { bestGuessArm, chooseArm, greedyArm, MIN_COST_USD, type ChooseInput } from './choose';
 import { uniform } from './random';
 import { applyRuleEdits, proposeRuleEdits, tallyWords } from './rule-edits';
 import type { ArmChoice, PolicyAuditEntry, PolicyBook, RoutingPolicy, TrialTally } from './types';
@@ -72,7 +72,7 @@ export function decide(book: PolicyBook, input: ChooseInput, how: 'draw' | 'best
   const policy = byCandidate ? book.candidate!.policy : book.active;
   const choice = how === 'draw' ? chooseArm(policy, rng, input) : bestGuessArm(policy, input);
   const shadow = { active: greedyArm(book.active, input), ...(book.candidate && { candidate: greedyArm(book.candidate.policy, input) }) };
-  return { book: { ...book, rng }, decision: { choice, by: byCandidate ? 'candidate' : 'active', shadow, arms: explorableArms(input).length } };
+  return { book: { ...book, rng }, decision: { choice, by: byCandidate ? 'candidate' : 'active', shadow, arms: input.arms.length } };
 }
 
 /** A finished task, as the policy learns from it. */

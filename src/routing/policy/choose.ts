@@ -25,17 +25,6 @@ export interface ChooseInput {
   value: number;
   /** Similar past tasks from memory, per arm: evidence for (successes) and against (failures). */
   evidence?: Readonly<Record<string, { successes: number; failures: number }>>;
-  /**
-   * Arms tried only by the logged exploration until they have a record for the kind, then
-   * weighed like the others (God's fallback specialist: is the cheap generalist good enough for
-   * this kind?). Never the rules' pick by default.
-   */
-  standby?: readonly string[];
-}
-
-/** Every arm a decision may explore: the arms, then the standby arms not among them. */
-export function explorableArms(input: Pick<ChooseInput, 'arms' | 'standby'>): string[] {
-  return [...input.arms, ...(input.standby ?? []).filter((a) => !input.arms.includes(a))];
 }
 
 /** How much one similar past outcome from memory counts against one outcome of the arm itself. */
@@ -73,10 +62,9 @@ function score(policy: RoutingPolicy, input: ChooseInput, arm: string, success: 
 /** One decision: explore with the policy's share, else the best Thompson draw. Advances `rng`. */
 export function chooseArm(policy: RoutingPolicy, rng: RandomState, input: ChooseInput): ArmChoice {
   if (input.arms.length === 0) throw new RangeError('chooseArm needs at least one arm');
-  const explorable = explorableArms(input);
-  if (explorable.length > 1 && uniform(rng) < policy.explorationShare) {
-    const arm = explorable[Math.min(explorable.length - 1, Math.floor(uniform(rng) * explorable.length))];
-    return { arm, mode: 'explore', probability: policy.explorationShare / explorable.length, scores: {}, policyVersion: policy.version };
+  if (input.arms.length > 1 && uniform(rng) < policy.explorationShare) {
+    const arm = input.arms[Math.min(input.arms.length - 1, Math.floor(uniform(rng) * input.arms.length))];
+    return { arm, mode: 'explore', probability: policy.explorationShare / input.arms.length, scores: {}, policyVersion: policy.version };
   }
   const contenders = knownOrFirst(policy, input);
   const scores: Record<string, number> = {};
@@ -91,15 +79,13 @@ export function chooseArm(policy: RoutingPolicy, rng: RandomState, input: Choose
 
 /**
  * The arms an exploit pick weighs: those with a record for the kind (own runs or memory's similar
- * outcomes) and, of those with none, only the first in `arms` (the rules' order); standby arms
- * once they have a record. An arm nobody knows anything of is tried by the logged uniform
- * exploration, not by an optimistic draw: its flat prior would otherwise win a good share of
- * draws against arms known to do the work.
+ * outcomes) and, of those with none, only the first in `arms` (the rules' order). An arm nobody
+ * knows anything of is tried by the logged uniform exploration, not by an optimistic draw: its
+ * flat prior would otherwise win a good share of draws against arms known to do the work.
  */
 function knownOrFirst(policy: RoutingPolicy, input: ChooseInput): string[] {
   const firstUnknown = input.arms.find((arm) => !hasRecord(policy, input, arm));
-  const known = (arm: string) => hasRecord(policy, input, arm);
-  return [...input.arms.filter((arm) => arm === firstUnknown || known(arm)), ...explorableArms(input).slice(input.arms.length).filter(known)];
+  return input.arms.filter((arm) => arm === firstUnknown || hasRecord(policy, input, arm));
 }
 
 /** What the policy would pick on its means alone (no draw): for shadow scoring and `routing show`. */
