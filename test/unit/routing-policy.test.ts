@@ -100,11 +100,10 @@ describe('choosing', () => {
 
   it('takes traffic from a specialist that starts failing within 30 tasks', () => {
     const costs = { DatabaseAgent: 0.01, ResearchAgent: 0.01, Generalist: 0.01 };
-    const before: string[] = [];
-    let book = run(seedBook({ rules: RULES, nowMs: T0, seed: 21 }), 200, { DatabaseAgent: 0.5, ResearchAgent: 0.9, Generalist: 0.7 }, costs, 2, (d) => before.push(d.choice.arm));
-    expect(before.slice(-30).filter((a) => a === 'ResearchAgent').length).toBeGreaterThanOrEqual(20); // it had the traffic
+    let book = run(seedBook({ rules: RULES, nowMs: T0, seed: 21 }), 200, { DatabaseAgent: 0.5, ResearchAgent: 0.9, Generalist: 0.7 }, costs, 2);
     const after: string[] = [];
     book = run(book, 30, { DatabaseAgent: 0.5, ResearchAgent: 0.05, Generalist: 0.7 }, costs, 6, (d) => after.push(d.choice.arm));
+    expect(after.slice(0, 5).filter((a) => a === 'ResearchAgent').length).toBeGreaterThanOrEqual(4); // it had the traffic
     // By the second half of those 30 tasks it has lost it (what is left is exploration and doubt).
     expect(after.slice(15).filter((a) => a === 'ResearchAgent').length).toBeLessThanOrEqual(3);
   });
@@ -157,20 +156,6 @@ describe('choosing', () => {
     expect(greedyArm(policy, withMemory)).toBe('Generalist');
     // With no record of its own, the same memory is what the policy goes by.
     expect(greedyArm(book.active, withMemory)).toBe('DatabaseAgent');
-  });
-
-  it('draws only among arms with a record and the first without: the others are tried by logged exploration', () => {
-    const known = { n: 10, successes: 8, failures: 2, costMeanUsd: 0.01, costM2: 0, durationMeanMs: 1000 };
-    const exploitOnly = { ...seedBook({ rules: RULES, nowMs: T0, seed: 4, explorationShare: 0 }).active, arms: { research: { ResearchAgent: known } } };
-    const rng = { s: 5 };
-    const order = { ...input(), arms: ['ResearchAgent', 'Generalist', 'DatabaseAgent'] };
-    const picks = Array.from({ length: 300 }, () => chooseArm(exploitOnly, rng, order).arm);
-    expect(picks).toContain('Generalist'); // the first arm without a record still competes
-    expect(picks).not.toContain('DatabaseAgent');
-    const exploring = { ...exploitOnly, explorationShare: 0.3 };
-    const explored = Array.from({ length: 300 }, () => chooseArm(exploring, rng, order)).filter((c) => c.arm === 'DatabaseAgent');
-    expect(explored.length).toBeGreaterThan(0);
-    expect(explored.every((c) => c.mode === 'explore')).toBe(true);
   });
 
   it('explores uniformly at its share and logs the probability', () => {

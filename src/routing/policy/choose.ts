@@ -66,26 +66,14 @@ export function chooseArm(policy: RoutingPolicy, rng: RandomState, input: Choose
     const arm = input.arms[Math.min(input.arms.length - 1, Math.floor(uniform(rng) * input.arms.length))];
     return { arm, mode: 'explore', probability: policy.explorationShare / input.arms.length, scores: {}, policyVersion: policy.version };
   }
-  const contenders = knownOrFirst(policy, input);
   const scores: Record<string, number> = {};
-  let best = contenders[0];
-  for (const arm of contenders) {
+  let best = input.arms[0];
+  for (const arm of input.arms) {
     const { a, b } = posterior(policy, input, arm);
     scores[arm] = score(policy, input, arm, beta(rng, a, b));
     if (scores[arm] > scores[best]) best = arm;
   }
   return { arm: best, mode: 'exploit', scores, policyVersion: policy.version };
-}
-
-/**
- * The arms an exploit pick weighs: those with a record for the kind (own runs or memory's similar
- * outcomes) and, of those with none, only the first in `arms` (the rules' order). An arm nobody
- * knows anything of is tried by the logged uniform exploration, not by an optimistic draw: its
- * flat prior would otherwise win a good share of draws against arms known to do the work.
- */
-function knownOrFirst(policy: RoutingPolicy, input: ChooseInput): string[] {
-  const firstUnknown = input.arms.find((arm) => !hasRecord(policy, input, arm));
-  return input.arms.filter((arm) => arm === firstUnknown || hasRecord(policy, input, arm));
 }
 
 /** What the policy would pick on its means alone (no draw): for shadow scoring and `routing show`. */
@@ -114,7 +102,8 @@ function hasRecord(policy: RoutingPolicy, input: ChooseInput, arm: string): bool
  */
 export function bestGuessArm(policy: RoutingPolicy, input: ChooseInput): ArmChoice {
   if (input.arms.length === 0) throw new RangeError('bestGuessArm needs at least one arm');
-  const contenders = knownOrFirst(policy, input);
+  const firstUnknown = input.arms.find((arm) => !hasRecord(policy, input, arm));
+  const contenders = input.arms.filter((arm) => arm === firstUnknown || hasRecord(policy, input, arm));
   const scores: Record<string, number> = {};
   let best = contenders[0];
   for (const arm of contenders) {
