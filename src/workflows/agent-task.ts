@@ -506,7 +506,7 @@ async function runTask(input: unknown, routed: Routed): Promise<TaskOutcome> {
   };
 
   /** Ends a task stopped by its own budget. The ledger has already alerted on the trip. Its
-   * reason names the spend the outcome reports: a call that landed after the denial is in both. */
+   * reason leads with the spend the outcome reports (the bill), then the one the denial saw. */
   const budgetStop = async (reason: string): Promise<TaskOutcome> => {
     publish('storing', 'recording the budget stop');
     await rememberFailure(`stopped at its budget: ${reason}`, ['the task exceeded its per-task budget; split it into smaller tasks']);
