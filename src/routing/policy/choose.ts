@@ -76,16 +76,21 @@ export function chooseArm(policy: RoutingPolicy, rng: RandomState, input: Choose
   return { arm: best, mode: 'exploit', scores, policyVersion: policy.version };
 }
 
+/** The arm among `arms` with the best score on its posterior mean (the first on a tie), and every score. */
+function bestOnMeans(policy: RoutingPolicy, input: ChooseInput, arms: readonly string[]): { best: string; scores: Record<string, number> } {
+  const scores: Record<string, number> = {};
+  let best = arms[0];
+  for (const arm of arms) {
+    const { a, b } = posterior(policy, input, arm);
+    scores[arm] = score(policy, input, arm, a / (a + b));
+    if (scores[arm] > scores[best]) best = arm;
+  }
+  return { best, scores };
+}
+
 /** What the policy would pick on its means alone (no draw): for shadow scoring and `routing show`. */
 export function greedyArm(policy: RoutingPolicy, input: ChooseInput): string {
-  let best = input.arms[0];
-  let bestScore = -Infinity;
-  for (const arm of input.arms) {
-    const { a, b } = posterior(policy, input, arm);
-    const s = score(policy, input, arm, a / (a + b));
-    if (s > bestScore) [best, bestScore] = [arm, s];
-  }
-  return best;
+  return bestOnMeans(policy, input, input.arms).best;
 }
 
 /** Whether the policy knows anything of `arm` for the kind: its own runs or similar past outcomes. */
@@ -104,12 +109,6 @@ export function bestGuessArm(policy: RoutingPolicy, input: ChooseInput): ArmChoi
   if (input.arms.length === 0) throw new RangeError('bestGuessArm needs at least one arm');
   const firstUnknown = input.arms.find((arm) => !hasRecord(policy, input, arm));
   const contenders = input.arms.filter((arm) => arm === firstUnknown || hasRecord(policy, input, arm));
-  const scores: Record<string, number> = {};
-  let best = contenders[0];
-  for (const arm of contenders) {
-    const { a, b } = posterior(policy, input, arm);
-    scores[arm] = score(policy, input, arm, a / (a + b));
-    if (scores[arm] > scores[best]) best = arm;
-  }
+  const { best, scores } = bestOnMeans(policy, input, contenders);
   return { arm: best, mode: 'exploit', scores, policyVersion: policy.version };
 }
