@@ -85,7 +85,9 @@ export async function startBenchBudget(options: { client: Client; taskQueue: str
   const build = async () => {
     // BENCH_RESERVE_AHEAD=1 reserves a specialist loop's next call while the current one runs (off by default, see gate.ts).
     const reserveAhead = process.env.BENCH_RESERVE_AHEAD === '1';
-    const gate = createBudgetGate({ client, taskQueue, limits: BENCH_LIMITS, ledgerId, onAlert: budgetAlertSink(alerter), onTiming, reserveAhead });
+    // Leases as a worker takes them (PANTHEON_BUDGET_LEASES, on by default; off measures every call reserving).
+    const leases = process.env.PANTHEON_BUDGET_LEASES !== 'off';
+    const gate = createBudgetGate({ client, taskQueue, limits: BENCH_LIMITS, ledgerId, onAlert: budgetAlertSink(alerter), onTiming, reserveAhead, leases });
     await gate.ensureLedger();
     return gate;
   };

@@ -12,7 +12,9 @@ import {
   setOverrideUpdate,
   type BudgetLedgerInput,
 } from '../workflows/budget-ledger-defs';
+import { randomUUID } from 'node:crypto';
 import { Batcher, PairBatcher, Slots } from './batcher';
+import { LEASE_CALLS, LeaseBook, type HeldLease } from './gate-leases';
 import { AHEAD_IDLE_MS, AHEAD_SUFFIX, aheadAmount, covers, nextCallKey } from './ahead';
 import { worstCaseOf } from './estimate';
 import { createLedgerClient } from './ledger-client';
@@ -64,6 +66,11 @@ export interface BudgetGateOptions {
    * default: it took the reserve off the loop's path in `npm run bench` but slowed the whole
    * pipeline (every activity, not only the loop's) for reasons not yet understood. */
   reserveAhead?: boolean;
+  /** Grant calls from leases this gate holds, without a round trip per call (gate-leases.ts,
+   * ledger-lease.ts). Off by default here; workers turn it on (PANTHEON_BUDGET_LEASES). */
+  leases?: boolean;
+  /** How long the ledger holds a lease unless returned (default 30 s; the holder uses the first half). */
+  leaseTtlMs?: number;
   /** How long closing a task's bill waits for settles other processes sent and the ledger has
    * not seen yet (default 3000 ms), before it charges what is still reserved at its worst case. */
   closeGraceMs?: number;
@@ -72,6 +79,10 @@ export interface BudgetGateOptions {
 /** Round trips per operation as callers saw them, and how many ledger updates carried them. */
 export interface GateStats extends Record<GateOp, OpStats> {
   ledgerUpdates: number;
+  /** Calls granted from a lease (no round trip), of `reserve.count`. */
+  leased: number;
+  /** Leases the ledger granted this gate. */
+  leasesTaken: number;
 }
 
 export interface GrantedReservation {
@@ -149,6 +160,8 @@ interface Ahead {
 const attemptOf = (key: string) => key.slice(0, Math.max(0, key.lastIndexOf(':')));
 
 const DEFAULT_CLOSE_GRACE_MS = 3000;
+/** How long a flush waits for its leases to be handed back. */
+const LEASE_RETURN_WAIT_MS = 5000;
 /** How often a close asks again while another process's settle is on its way. */
 const CLOSE_POLL_MS = 100;
 
@@ -177,9 +190,12 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
   const reserveAhead = options.reserveAhead ?? false;
   // Settles and reserves travel together, settles applied first: they hand budget back to the
   // reserves behind them, and a settle nobody waits for costs no update of its own.
+  const book = options.leases ? new LeaseBook(options.leaseTtlMs) : undefined;
   const ops = new PairBatcher<FinishInput, FinishResult, ReserveInput, ReserveResult>(
     async (finishes, reserves) => {
+      const sentAt = performance.now();
       const result = await ledger.update(ledgerBatchUpdate, { finishes, reserves });
+      if (result.leasing) book?.confirm(result.leasing, sentAt);
       return { first: result.finishes, second: result.reserves };
     },
     slots,
@@ -257,7 +273,78 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
       });
     }
     taskOf.set(result.reservationId, input.taskId);
+    book?.granted(result.reservationId, input.taskId, input);
     return { id: result.reservationId, usd: input.usd, tokens: input.tokens, replayed: result.replayed };
+  }
+
+  /** Reports of calls granted under a lease that the ledger has not answered yet, by call key: their end waits for them. */
+  const reported = new Map<string, Promise<unknown>>();
+  /** Lease returns on their way (flush waits for them). */
+  const returning = new Set<Promise<unknown>>();
+  const holder = randomUUID().slice(0, 8);
+  let leaseSeq = 0;
+  let leased = 0;
+  let leasesTaken = 0;
+
+  /** A call granted from a lease: no wait; the ledger is told off the call's path. */
+  function grantFromLease(input: ReserveInput, lease: HeldLease, t0: number): GrantedReservation {
+    const booking = checked(ReserveInputSchema, { ...input, lease: lease.id });
+    const sent = ops.submitSecond(booking).then(
+      (r) => {
+        report(r.alerts);
+        if (!r.granted) lease.lost = true;
+      },
+      () => {
+        // Not booked: the lease must not be handed back (its end charges it in full instead).
+        lease.lost = true;
+      },
+    );
+    lease.pending.add(sent);
+    const done = sent.finally(() => {
+      lease.pending.delete(sent);
+      if (reported.get(input.key) === done) reported.delete(input.key);
+    });
+    reported.set(input.key, done);
+    taskOf.set(input.key, input.taskId);
+    book!.granted(input.key, input.taskId, input);
+    leased++;
+    record({ op: 'reserve', ms: performance.now() - t0, outcome: 'granted' });
+    return { id: input.key, usd: input.usd, tokens: input.tokens, replayed: false };
+  }
+
+  /** Hands leases that can no longer grant back (after their calls' reports), and asks for one where none is left. */
+  function tendLeases(want?: { agent: string; lane: Lane; worst: Spend }): void {
+    if (!book) return;
+    for (const lease of book.spent(want?.worst.usd)) handBack(lease);
+    if (want && book.wantsLease(want.agent, want.lane)) takeLease(want.agent, want.lane, want.worst);
+  }
+
+  function handBack(lease: HeldLease): void {
+    const done = Promise.allSettled([...lease.pending])
+      .then(() => (lease.lost ? undefined : ops.submitFirst(checked(FinishInputSchema, { op: 'release', reservationId: lease.id }))))
+      .then((r) => r && report(r.alerts))
+      .catch(() => undefined)
+      .finally(() => returning.delete(done));
+    returning.add(done);
+  }
+
+  function takeLease(agent: string, lane: Lane, worst: Spend): void {
+    if (worst.usd <= 0 && worst.tokens <= 0) return;
+    const id = `lease:${holder}:${++leaseSeq}`;
+    const size = { usd: worst.usd * LEASE_CALLS, tokens: worst.tokens * LEASE_CALLS };
+    book!.asking(agent, lane);
+    const sentAt = performance.now();
+    const request = checked(ReserveInputSchema, { key: id, taskId: id, agent, ...size, leaseTtlMs: book!.ttlMs, ...(lane === 'main' ? {} : { lane }) });
+    void ops.submitSecond(request).then(
+      (r) => {
+        report(r.alerts);
+        const lease = book!.answered(agent, lane, sentAt, r.granted && r.lease ? { id, size, terms: r.lease } : undefined);
+        if (lease) leasesTaken++;
+        // Handed back when its half is over, whether or not a call comes by then.
+        if (lease) setTimeout(() => tendLeases(), Math.max(0, lease.useUntil - performance.now()) + 1).unref?.();
+      },
+      () => book!.answered(agent, lane, sentAt),
+    );
   }
 
   /**
@@ -353,10 +440,14 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
         ahead.timer.unref?.();
       }
     }
-    const sent = timed(input.op, () => ops.submitFirst(input), (r) => (r.applied ? 'applied' : 'noop'), true).then((result) => {
-      report(result.alerts);
-      return result;
-    });
+    // A call granted under a lease ends only after its booking: a settle arriving first would find no reservation.
+    const booked = reported.get(input.reservationId);
+    const sent = timed(input.op, async () => (await booked, ops.submitFirst(input)), (r) => (r.applied ? 'applied' : 'noop'), true)
+      .then((result) => {
+        report(result.alerts);
+        return result;
+      })
+      .finally(() => book?.ended(input.reservationId));
     if (taskId !== undefined) track(taskId, input.reservationId, sent);
     return sent;
   }
@@ -365,6 +456,7 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
    * past the grace, what is still reserved belongs to a caller that died and is charged. */
   async function closeTask(taskId: string): Promise<TaskBill> {
     for (const [key, ahead] of aheads) if (ahead.taskId === taskId) dropAhead(key);
+    book?.forget(taskId);
     await settled(taskId);
     const deadline = performance.now() + closeGraceMs;
     for (;;) {
@@ -384,10 +476,29 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
       if (!request.taskId) {
         throw PantheonError.of('invalid_input', 'an LLM call must name its task (ChatRequest.taskId) to be budgeted', { details: { purpose: request.purpose } });
       }
+      const t0 = performance.now();
       const worst = worstCaseOf(request);
       // Calls without a specialist (the router) are attributed to their purpose.
       const agent = request.agent ?? request.purpose;
       const lineage = request.lineage;
+      const lane: Lane = request.lane ?? 'main';
+      const raw = {
+        key: idempotencyKey,
+        taskId: request.taskId,
+        agent,
+        usd: worst.usd,
+        tokens: worst.tokens,
+        spawnDepth: lineage?.spawnDepth,
+        ...(request.taskSpent ? { taskSpent: request.taskSpent } : {}),
+        ...(request.lane ? { lane: request.lane } : {}),
+        ...(lineage ? { rootTaskId: lineage.rootTaskId, ...(lineage.parentTaskId ? { parentTaskId: lineage.parentTaskId } : {}) } : {}),
+      };
+      const lease = book?.grant({ ...raw, lane });
+      try {
+        if (lease) return grantFromLease(checked(ReserveInputSchema, raw), lease, t0);
+      } finally {
+        tendLeases({ agent, lane, worst });
+      }
       const input = await prepared({
         key: idempotencyKey,
         taskId: request.taskId,
@@ -407,9 +518,14 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
     snapshot: ledger.snapshot,
     flush: async () => {
       for (const key of [...aheads.keys()]) dropAhead(key);
+      for (const lease of book?.all() ?? []) handBack(lease);
       await Promise.allSettled([...settling.values()].flatMap((m) => [...m.values()]));
+      // Bounded: with no ledger worker left to answer, a lease not handed back is charged at its end (failing closed).
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([Promise.allSettled([...returning]), new Promise((resolve) => (timer = setTimeout(resolve, LEASE_RETURN_WAIT_MS)))]);
+      clearTimeout(timer);
     },
-    stats: () => ({ reserve: stats.of('reserve'), settle: stats.of('settle'), release: stats.of('release'), ledgerUpdates: ops.sent + closes.sent }),
+    stats: () => ({ reserve: stats.of('reserve'), settle: stats.of('settle'), release: stats.of('release'), ledgerUpdates: ops.sent + closes.sent, leased, leasesTaken }),
     closeBreaker: (action) => ledger.update(closeBreakerUpdate, action),
     openBreaker: (action) => ledger.update(openBreakerUpdate, action),
     setOverride: (request) => ledger.update(setOverrideUpdate, request),

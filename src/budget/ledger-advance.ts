@@ -2,7 +2,7 @@ import type { Limits } from './limits';
 import { expireWaiters } from './admission';
 import { tripOnSettledSpend } from './ledger-breaker';
 import { appendAudit, raiseAlert } from './ledger-log';
-import type { Alert, LedgerOptions, LedgerState, Spend, TaskScope, Window } from './ledger-types';
+import type { Alert, LedgerOptions, LedgerState, Reservation, Spend, TaskScope, Window } from './ledger-types';
 import { add, emptySpend } from './scopes';
 import { windowKeys } from './windows';
 import { laneOf, type Lane } from './lanes';
@@ -78,6 +78,16 @@ export function charge(state: LedgerState, taskId: string, agent: string, amount
   add(touchTask(state, taskId, nowMs), amount);
 }
 
+/** An unreturned lease (ledger-lease.ts) is spend of its agent and lane, in no task's bill. */
+function chargeLease(state: LedgerState, lease: Reservation): void {
+  for (const window of [state.hour, state.day]) {
+    add(window.system, lease);
+    add((window.agents[lease.agent] ??= emptySpend()), lease);
+  }
+  if (laneOf(lease) === 'experimental') add((state.day.experimental ??= emptySpend()), lease);
+  add((state.day.leasesExpired ??= emptySpend()), lease);
+}
+
 /**
  * Ends a reservation whose caller can no longer settle it (it died, or its run ended): the call
  * may have been billed, so the worst case held is charged (failing closed). A late settle of the
@@ -86,7 +96,8 @@ export function charge(state: LedgerState, taskId: string, agent: string, amount
 export function chargeWorstCase(state: LedgerState, reservationId: string, nowMs: number): Spend {
   const r = state.reservations[reservationId];
   delete state.reservations[reservationId];
-  charge(state, r.taskId, r.agent, r, nowMs, laneOf(r));
+  if (r.untilMs !== undefined) chargeLease(state, r);
+  else charge(state, r.taskId, r.agent, r, nowMs, laneOf(r));
   state.finished[reservationId] = { status: 'expired', atMs: nowMs };
   return { usd: r.usd, tokens: r.tokens };
 }
@@ -100,19 +111,23 @@ function expireReservations(state: LedgerState, nowMs: number, options: LedgerOp
   // A full scan (not "oldest first, then stop"): object key order is not insertion order for
   // integer-like keys, and outstanding reservations are few (one per call in flight).
   for (const r of Object.values(state.reservations)) {
-    if (r.atMs > nowMs - options.reservationTtlMs) continue;
+    // A lease runs to its own end; a call's reservation for the TTL.
+    if (r.untilMs !== undefined ? nowMs < r.untilMs : r.atMs > nowMs - options.reservationTtlMs) continue;
     chargeWorstCase(state, r.id, nowMs);
     const alert = raiseAlert(
       state,
       {
         kind: 'reservation_expired',
-        scope: `task:${r.taskId}`,
+        scope: r.untilMs === undefined ? `task:${r.taskId}` : r.id,
         unit: 'usd',
         limit: r.usd,
         spent: r.usd,
         at: nowMs,
         window: r.id,
-        message: `reservation ${r.id} of ${r.agent} was not settled within ${options.reservationTtlMs} ms; charged its worst case $${r.usd.toFixed(6)}`,
+        message:
+          r.untilMs === undefined
+            ? `reservation ${r.id} of ${r.agent} was not settled within ${options.reservationTtlMs} ms; charged its worst case $${r.usd.toFixed(6)}`
+            : `lease ${r.id} of ${r.agent} was not returned by its end (its worker stopped); charged what it still held, $${r.usd.toFixed(6)}: calls granted under it may not have been reported`,
       },
       options,
     );

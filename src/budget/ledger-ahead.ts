@@ -35,6 +35,22 @@ export function aheadRefusal(state: LedgerState, request: ReserveRequest, nowMs:
   const spent = taskSpent(state, task, request, out.task);
   if (spent.usd + request.usd > limitUsdOf(scopes.task(request.taskId), limits, state, nowMs) + EPSILON_USD) return 'the task limit';
   if (spent.tokens + request.tokens > limits.perTaskTokens) return 'the task token limit';
+  return sharedRoomRefusal(state, request, nowMs, limits, options, out);
+}
+
+/**
+ * Why holding `request` more would leave a shared scope (the agent's and the system's windows,
+ * the request's lane) with less than {@link AHEAD_HEADROOM} of its limit free; undefined when
+ * none would. Reserving ahead and leases (ledger-lease.ts) both ask it: neither may claim scarce room.
+ */
+export function sharedRoomRefusal(
+  state: LedgerState,
+  request: Pick<ReserveRequest, 'taskId' | 'agent' | 'usd' | 'lane'>,
+  nowMs: number,
+  limits: Limits,
+  options: LedgerOptions,
+  out = outstandingFor(state, request.taskId, request.agent),
+): string | undefined {
   const lane = laneOf(request);
   const laneHeld = Object.values(state.reservations).reduce((sum, r) => sum + (laneOf(r) === lane ? r.usd : 0), 0);
   const shared: Array<[string, number, number]> = [

@@ -21,6 +21,9 @@ export interface Reservation {
   atMs: number;
   /** The lane that pays for the call; absent: main (and every reservation from before the lanes). */
   lane?: Lane;
+  /** Set on a lease only (ledger-lease.ts): room a worker holds for calls it grants itself, until
+   * then. Its id is also its taskId (it belongs to no task); an unreturned lease is charged then. */
+  untilMs?: number;
 }
 
 /** What happened to a reservation that is no longer outstanding (kept a while for idempotency). */
@@ -37,6 +40,9 @@ export interface Window {
   /** Day window only: settled spend of experimental-lane calls. The main lane's is the rest of
    * `system`, so a window carried from before the lanes counts all its spend as main. */
   experimental?: Spend;
+  /** Day window only: what unreturned leases were charged (their holders died); in `system` too,
+   * in no task's bill. */
+  leasesExpired?: Spend;
 }
 
 /** One task's lifetime spend and its recent reserve requests (for the runaway detector). */
@@ -153,6 +159,9 @@ export interface LedgerState {
   waiters?: Waiter[];
   /** The last {@link TaskScope.seq} given out. */
   lastTaskSeq?: number;
+  /** Bumped by every operator change (limits, overrides, breaker, lane share, restore, reset):
+   * a lease taken before it is no longer used for new calls (ledger-lease.ts). */
+  leaseEpoch?: number;
 }
 
 /** Tunables of the ledger's bookkeeping (not limits: these bound its memory). */
@@ -212,6 +221,12 @@ export interface ReserveRequest {
   settling?: string[];
   /** Reserved ahead of its call (see ledger-ahead.ts): refused quietly unless room is ample. */
   ahead?: true;
+  /** Asks for a lease of this amount for this long (ledger-lease.ts): refused quietly unless
+   * room is ample. `key` and `taskId` are the lease's id. */
+  leaseTtlMs?: number;
+  /** The call was granted by the worker under this lease: recorded without checks, its amount
+   * moved from the lease to the call's reservation. */
+  lease?: string;
 }
 
 /** system_budget_full: the system windows cannot afford the call now; lane_budget_full: the task's
@@ -225,6 +240,28 @@ export interface Grant {
   status: 'reserved' | Finished['status'];
   replayed: boolean;
   alerts: Alert[];
+  /** A granted lease: until when it holds and the limits its holder checks each call against. */
+  lease?: LeaseTerms;
+}
+
+/** What a worker holding a lease checks a call against before granting it itself. */
+export interface LeaseTerms {
+  /** The ledger's clock; the holder stops using the lease well before (it goes by its own clock). */
+  untilMs: number;
+  /** The {@link LedgerState.leaseEpoch} it was granted in. */
+  epoch: number;
+  /** The per-task USD limit, the lowest task override included (so an override never lets more through). */
+  perTaskUsd: number;
+  perTaskTokens: number;
+  /** Absent when the circuit breaker's checks are off. */
+  maxSpawnDepth?: number;
+  maxCallsPerTaskPerMinute?: number;
+}
+
+/** Whether leases may be used for new calls, as of one ledger update: sent with every batch answer. */
+export interface LeasingStatus {
+  ok: boolean;
+  epoch: number;
 }
 
 export interface Denial extends Measure {

@@ -3,6 +3,7 @@ import { advance, charge, emptyWindow, recordCall, touchTask } from './ledger-ad
 import { aheadRefusal } from './ledger-ahead';
 import { checkReserve } from './ledger-checks';
 import { checkOverrun } from './ledger-overrun';
+import { isLease, takeLease, useLease } from './ledger-lease';
 import {
   DEFAULT_LEDGER_OPTIONS,
   type Alert,
@@ -63,6 +64,8 @@ export function reserve(
   const alerts = advance(state, nowMs, limits, options);
   const known = state.reservations[request.key] ? 'reserved' : state.finished[request.key]?.status;
   if (known) return { state, result: { granted: true, reservationId: request.key, status: known, replayed: true, alerts } };
+  if (request.leaseTtlMs !== undefined) return { state, result: takeLease(state, { ...request, leaseTtlMs: request.leaseTtlMs }, nowMs, limits, options, alerts) };
+  if (request.lease !== undefined) return { state, result: useLease(state, { ...request, lease: request.lease }, nowMs, limits, alerts) };
 
   if (request.ahead) {
     const refusal = aheadRefusal(state, request, nowMs, limits, options);
@@ -139,7 +142,7 @@ function finish(
   if (actual) {
     charge(state, r.taskId, r.agent, actual, nowMs, laneOf(r));
     alerts.push(...checkOverrun(state, r, actual, nowMs, limits, options));
-  } else touchTask(state, r.taskId, nowMs);
+  } else if (!isLease(r)) touchTask(state, r.taskId, nowMs);
   state.finished[reservationId] = { status, atMs: nowMs };
   return { state, result: { reservationId, applied: true, status, alerts } };
 }

@@ -37,8 +37,13 @@ export const ReserveInputSchema = z
     /** A reservation made ahead of the call that will use it (the next iteration of a
      * specialist's loop): granted only with ample room everywhere, else refused quietly. */
     ahead: z.literal(true).optional(),
+    /** Asks for a lease (ledger-lease.ts): held this long unless returned. `key` and `taskId` are its id. */
+    leaseTtlMs: z.number().int().min(1000).max(600_000).optional(),
+    /** The caller granted this call under its lease of this id; the ledger books it without checks. */
+    lease: id(300).optional(),
   })
-  .strict();
+  .strict()
+  .refine((r) => !(r.lease !== undefined && (r.leaseTtlMs !== undefined || r.ahead)), { message: 'a call under a lease is neither a lease nor reserved ahead', path: ['lease'] });
 
 export const SettleInputSchema = z.object({ reservationId: id(300), usd, tokens }).strict();
 

@@ -2,6 +2,7 @@ import type { Limits } from './limits';
 import type { Alert, AuditEntry, BreakerState, LedgerState, Override, Spend, Waiter, Window } from './ledger-types';
 import { add, emptySpend, limitUsdOf, scopes } from './scopes';
 import { windowKeys } from './windows';
+import { isLease } from './ledger-lease';
 import { LANES, laneHeld, laneLimitUsd, laneScope, laneSettled, laneShare, type Lane } from './lanes';
 
 /** What the `budget` query answers: spend per scope (settled and reserved), limits, breaker, logs. */
@@ -34,7 +35,11 @@ export interface BudgetSnapshot {
   limits: Limits;
   breaker: BreakerState;
   scopes: ScopeView[];
+  /** Calls in flight: their reservations (leases apart). */
   outstanding: { count: number } & Spend;
+  /** Room workers hold as leases (gate-leases.ts), counted in the shared scopes' reserved amounts;
+   * `expiredToday`: what leases whose holders died were charged today (in system spend, in no task's bill). */
+  leases?: { count: number; expiredToday: Spend } & Spend;
   tasksTracked: number;
   /** The day's lanes (absent from a ledger older than them). */
   lanes?: Record<Lane, LaneSnapshot>;
@@ -78,10 +83,15 @@ export function budgetSnapshot(state: LedgerState, nowMs: number, limits: Limits
   const reserved = { system: emptySpend(), agents: new Map<string, Spend>(), tasks: new Map<string, Spend>() };
   const bucket = (m: Map<string, Spend>, k: string) => m.get(k) ?? (m.set(k, emptySpend()), m.get(k)!);
   const reservations = Object.values(state.reservations);
+  const calls = { count: 0, ...emptySpend() };
+  const leases = { count: 0, ...emptySpend(), expiredToday: { ...(day.leasesExpired ?? emptySpend()) } };
   for (const r of reservations) {
     add(reserved.system, r);
     add(bucket(reserved.agents, r.agent), r);
-    add(bucket(reserved.tasks, r.taskId), r);
+    const into = isLease(r) ? leases : calls;
+    into.count++;
+    add(into, r);
+    if (!isLease(r)) add(bucket(reserved.tasks, r.taskId), r);
   }
   const view = (scope: string, settled: Spend | undefined, held: Spend | undefined, limitTokens?: number): ScopeView => ({
     scope,
@@ -108,7 +118,8 @@ export function budgetSnapshot(state: LedgerState, nowMs: number, limits: Limits
       ...agents.flatMap((a) => [view(scopes.agentHour(a), hour.agents[a], reserved.agents.get(a)), view(scopes.agentDay(a), day.agents[a], reserved.agents.get(a))]),
       ...tasks.map(([id, t]) => view(scopes.task(id), t, reserved.tasks.get(id), limits.perTaskTokens)),
     ],
-    outstanding: { count: reservations.length, ...reserved.system },
+    outstanding: calls,
+    leases,
     tasksTracked: Object.keys(state.tasks).length,
     lanes: laneSnapshots(state, nowMs, limits),
     waiting: { count: state.waiters?.length ?? 0, next: (state.waiters ?? []).slice(0, MAX_WAITERS_SHOWN) },

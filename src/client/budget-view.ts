@@ -237,6 +237,7 @@ export function renderBudget(snapshot: BudgetSnapshot, options: BudgetViewOption
   if (holding.length > maxTasks) lines.push(`  … and ${holding.length - maxTasks} more task(s) holding reservations`);
   lines.push(
     `reservations outstanding: ${o.count}, holding ${formatSpend(o.usd)} (${o.tokens} tokens); tasks tracked: ${snapshot.tasksTracked}`,
+    ...leaseLines(snapshot),
     ...waitingLines(snapshot, now),
     ...(snapshot.lanes ? ['', ...laneLines(snapshot)] : []),
     '',
@@ -245,4 +246,12 @@ export function renderBudget(snapshot: BudgetSnapshot, options: BudgetViewOption
     ...tail('audit', snapshot.audit, maxLog, (e) => `  ${iso(e.at)}  ${e.action}  by ${e.who}: "${e.why}"${auditDetails(e)}`),
   );
   return lines.join('\n');
+}
+
+/** Leases workers hold (in the scopes' reserved amounts above), and what dead holders' leases were charged today. */
+function leaseLines(snapshot: BudgetSnapshot): string[] {
+  const l = snapshot.leases;
+  if (!l || (l.count === 0 && l.expiredToday.usd === 0)) return [];
+  const expired = l.expiredToday.usd > 0 ? `; charged today for leases not returned (their workers stopped): ${formatSpend(l.expiredToday.usd)}` : '';
+  return [`leases held by workers: ${l.count}, holding ${formatSpend(l.usd)}${expired}`];
 }

@@ -26,6 +26,9 @@ const Env = z.object({
   PANTHEON_BUDGET_TASK_QUEUE: z.string().min(1).default('pantheon-budget'),
   /** The budget ledger's workflow id (default pantheon-budget-ledger): workers reserve against it, `pantheon budget` reads it. */
   PANTHEON_LEDGER_ID: z.string().min(1).max(200).optional(),
+  /** on (default): a worker grants its calls from leases it holds in the ledger, without a round
+   * trip per call (src/budget/gate-leases.ts); off: every call reserves in the ledger. */
+  PANTHEON_BUDGET_LEASES: z.enum(['on', 'off']).default('on'),
   /** The God orchestrator's workflow id (one God per namespace): `npm run god` starts it, `pantheon god` and `pantheon submit` talk to it. */
   PANTHEON_GOD_ID: z.string().min(1).max(200).default('pantheon-god'),
   /** offline: the offline provider answers everything. live: only providers with a key are called.
@@ -95,7 +98,7 @@ export interface PantheonConfig {
     budgetTaskQueue: string;
   };
   /** Undefined: the default ledger, BUDGET_LEDGER_ID. */
-  budget: { ledgerId?: string };
+  budget: { ledgerId?: string; leases: boolean };
   god: { id: string };
   llm: {
     mode: 'auto' | 'offline' | 'live';
@@ -148,7 +151,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PantheonConfig
       taskQueue: e.PANTHEON_TASK_QUEUE,
       budgetTaskQueue: e.PANTHEON_BUDGET_TASK_QUEUE,
     },
-    budget: { ledgerId: e.PANTHEON_LEDGER_ID },
+    budget: { ledgerId: e.PANTHEON_LEDGER_ID, leases: e.PANTHEON_BUDGET_LEASES === 'on' },
     god: { id: e.PANTHEON_GOD_ID },
     llm: {
       mode: e.PANTHEON_LLM_MODE,

@@ -92,7 +92,14 @@ export async function buildWorkerDeps(
   });
   const limits = loadLimits();
   const alerter = createAlerter({ logger, webhookUrl: config.alertWebhookUrl });
-  const gate = createBudgetGate({ client, taskQueue: config.temporal.budgetTaskQueue, limits, ledgerId: config.budget.ledgerId, onAlert: budgetAlertSink(alerter) });
+  const gate = createBudgetGate({
+    client,
+    taskQueue: config.temporal.budgetTaskQueue,
+    limits,
+    ledgerId: config.budget.ledgerId,
+    onAlert: budgetAlertSink(alerter),
+    leases: config.budget.leases,
+  });
   let offline: OfflineProvider | undefined;
   if (plan.offline && !config.llm.offlineUrl) {
     offline = await startOfflineProvider({ port: 0, latencyMs: config.llm.offlineLatencyMs, faults: loadFaultsFromEnv(), scenario: loadScenarioFromEnv() });

@@ -33,13 +33,16 @@ export function createLedgerWorker(options: LedgerWorkerOptions): Promise<Worker
 /**
  * Runs the task worker and the ledger worker; stops the task worker first, then the ledger.
  * `ledgerRun` is the ledger worker's run if it was started earlier (start-up may need it to
- * answer for an ended ledger run before tasks are taken).
+ * answer for an ended ledger run before tasks are taken). `beforeLedgerStops` runs between the
+ * two: the budget gate's last settles and lease returns need a ledger worker to answer them, and
+ * this process's may be the only one.
  */
 export async function runWorkersInOrder(
   taskWorker: Worker,
   ledgerWorker: Worker,
   signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'],
   ledgerRun: Promise<void> = ledgerWorker.run(),
+  beforeLedgerStops: () => Promise<unknown> = async () => undefined,
 ): Promise<void> {
   const stop = () => taskWorker.getState() === 'RUNNING' && taskWorker.shutdown();
   for (const signal of signals) process.once(signal, stop);
@@ -47,6 +50,7 @@ export async function runWorkersInOrder(
     await taskWorker.run();
   } finally {
     for (const signal of signals) process.off(signal, stop);
+    await beforeLedgerStops().catch(() => undefined);
     ledgerWorker.shutdown();
     await ledgerRun;
   }

@@ -144,7 +144,7 @@ async function startOpening(
   return {
     client,
     built,
-    running: runWorkersInOrder(worker, ledgerWorker, undefined, ledgerRun),
+    running: runWorkersInOrder(worker, ledgerWorker, undefined, ledgerRun, () => built.gate.flush()),
     // Newest first: pending settles, the connection, the deps, the client, and last the span
     // exporter (it flushes every span the workers ended, workflow spans included).
     close: () => opened.closeAll(),

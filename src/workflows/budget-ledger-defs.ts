@@ -1,6 +1,6 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { Limits } from '../budget/limits';
-import type { BreakerState, FinishResult, LedgerOptions, LedgerState, Override, ReserveResult } from '../budget/ledger-types';
+import type { BreakerState, FinishResult, LeasingStatus, LedgerOptions, LedgerState, Override, ReserveResult } from '../budget/ledger-types';
 import type { CloseTaskInput, FinishInput, LedgerBatchInput, OperatorInput, OverrideInput, ReleaseInput, ReserveInput, RestoreInput, SetExperimentalShareInput, SetLimitsInput, SettleInput } from '../budget/messages';
 import type { PredecessorRun } from '../budget/ledger-recovery';
 import type { TaskBill } from '../budget/ledger-close';
@@ -36,6 +36,8 @@ export interface BudgetLedgerInput {
 export interface LedgerBatchResult {
   finishes: FinishResult[];
   reserves: ReserveResult[];
+  /** Whether leases may still be used (absent from a ledger older than leases). */
+  leasing?: LeasingStatus;
 }
 
 /** What a run hands on: the input of its continue-as-new, readable at any time by a query. */

@@ -23,6 +23,7 @@ import {
   type LedgerBatchInput,
   type ReserveInput,
 } from '../budget/messages';
+import { bumpLeaseEpoch, leasingStatus } from '../budget/ledger-lease';
 import { closeBreaker, openBreaker, recordLimitsChange, setExperimentalShare, setOverride } from '../budget/operator';
 import { closeTask } from '../budget/ledger-close';
 import { lostState, resetState, restoreState, resumeState } from '../budget/ledger-recovery';
@@ -100,6 +101,8 @@ export async function budgetLedger(input: BudgetLedgerInput): Promise<void> {
   const succeeds = parsed.data.succeeds;
   if (succeeds?.lost !== undefined) state = lostState(Date.now(), limits, succeeds.from, succeeds.lost, options).state;
   else if (succeeds?.from && input.state) state = resumeState(state, succeeds.from, Date.now(), options).state;
+  // A successor charged its predecessor's leases: their holders must take new ones.
+  if (succeeds) bumpLeaseEpoch(state);
   let updates = 0;
   const counted = <A, R>(handler: (arg: A) => R) => (arg: A): R => {
     updates++;
@@ -133,6 +136,8 @@ export async function budgetLedger(input: BudgetLedgerInput): Promise<void> {
     counted(({ finishes, reserves }: LedgerBatchInput) => ({
       finishes: finishes.map((item) => finishOne(item)),
       reserves: reserves.map((req) => reserve(state, req, Date.now(), limits, options).result),
+      // Every answer tells lease holders whether they may go on granting calls themselves.
+      leasing: leasingStatus(state),
     })),
     { validator: validatorOf(LedgerBatchSchema) },
   );
@@ -142,22 +147,28 @@ export async function budgetLedger(input: BudgetLedgerInput): Promise<void> {
   setHandler(closeTaskBatchUpdate, counted((items: CloseTaskInput[]) => items.map(({ taskId, ifSettled }) => closeTask(state, taskId, Date.now(), limits, options, ifSettled).result)), {
     validator: validatorOf(CloseTaskBatchSchema),
   });
-  setHandler(closeBreakerUpdate, counted((action) => closeBreaker(state, action, Date.now(), options).breaker), {
+  // An operator's change ends the leases granted before it (ledger-lease.ts): their holders stop using them.
+  const operatorChange = <A, R>(handler: (arg: A) => R) =>
+    counted((arg: A): R => {
+      bumpLeaseEpoch(state);
+      return handler(arg);
+    });
+  setHandler(closeBreakerUpdate, operatorChange((action) => closeBreaker(state, action, Date.now(), options).breaker), {
     validator: (action) => {
       validatorOf(OperatorInputSchema)(action);
       // Closing would spend against books that may be empty; the operator must decide what they hold.
       if (state.breaker.reason === 'ledger_lost') throw new Error('the ledger lost its state: run `pantheon budget restore` or `pantheon budget reset`, not close');
     },
   });
-  setHandler(openBreakerUpdate, counted((action) => openBreaker(state, action, Date.now(), options).breaker), {
+  setHandler(openBreakerUpdate, operatorChange((action) => openBreaker(state, action, Date.now(), options).breaker), {
     validator: validatorOf(OperatorInputSchema),
   });
-  setHandler(setOverrideUpdate, counted((request) => setOverride(state, request, Date.now(), options).overrides), {
+  setHandler(setOverrideUpdate, operatorChange((request) => setOverride(state, request, Date.now(), options).overrides), {
     validator: validatorOf(OverrideInputSchema),
   });
   setHandler(
     setLimitsUpdate,
-    counted((change) => {
+    operatorChange((change) => {
       state = recordLimitsChange(state, change, limits, Date.now(), options);
       // Parsed, not taken as sent: limits from a client older than a field get its default.
       limits = LimitsSchema.parse(change.limits);
@@ -167,7 +178,7 @@ export async function budgetLedger(input: BudgetLedgerInput): Promise<void> {
   );
   setHandler(
     setExperimentalShareUpdate,
-    counted((change) => {
+    operatorChange((change) => {
       limits = setExperimentalShare(state, change, limits, Date.now(), options);
       return laneSnapshots(state, Date.now(), limits);
     }),
@@ -177,6 +188,7 @@ export async function budgetLedger(input: BudgetLedgerInput): Promise<void> {
     restoreUpdate,
     counted(({ who, why, state: restored, limits: restoredLimits }) => {
       state = restoreState(state, restored as LedgerState, { who, why }, Date.now(), options);
+      bumpLeaseEpoch(state);
       if (restoredLimits) limits = LimitsSchema.parse(restoredLimits);
       return budgetSnapshot(state, Date.now(), limits);
     }),
@@ -186,6 +198,7 @@ export async function budgetLedger(input: BudgetLedgerInput): Promise<void> {
     resetUpdate,
     counted((action) => {
       state = resetState(state, action, Date.now(), limits, options);
+      bumpLeaseEpoch(state);
       return budgetSnapshot(state, Date.now(), limits);
     }),
     { validator: validatorOf(OperatorInputSchema) },

@@ -228,7 +228,7 @@ describe('a worker built under its plan runs a task on the real server', () => {
     const ledgerRun = ledgerWorker.run();
     await built.gate.ensureLedger();
     const worker = await createTaskWorker({ connection: nativeConnection, client, namespace: 'default', taskQueue: config.temporal.taskQueue, deps: built.deps, ledger: built.gate, workflowBundle: bundle });
-    const running = runWorkersInOrder(worker, ledgerWorker, [], ledgerRun);
+    const running = runWorkersInOrder(worker, ledgerWorker, [], ledgerRun, () => built.gate.flush());
     return {
       client, built, lines, taskQueue: config.temporal.taskQueue,
       async stop() {

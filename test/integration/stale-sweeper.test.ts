@@ -144,8 +144,12 @@ describe('stale-task sweeper', () => {
   });
 
   it('requeues a stale task: the new run starts once the old activity has stopped, is judged from its requeue, counts what the old run spent, and completes', async () => {
-    // The run's first call answers; its second is held until the requeue abandons the run.
+    // The run's first call answers; its second is held until the requeue abandons the run. The new
+    // run's first call is held a while too, so the run can be seen running (without a ledger
+    // round trip per call it would otherwise finish between two polls).
     const handle = await startHeldTask({}, 6000, { calls: [2] });
+    // (Counted from when the rule is added: the held call came before it.)
+    h.provider.addFault({ kind: 'slow', delayMs: 2500, match: { task: handle.workflowId, purpose: 'specialist' }, calls: [1] });
     const report = await sweep('requeue');
     expect(report.stale.map((s) => s.taskId)).toEqual([handle.workflowId]);
 

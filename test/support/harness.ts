@@ -68,6 +68,8 @@ export const GENEROUS_LIMITS: Limits = limitsWith();
 
 export interface HarnessOptions {
   limits?: Limits;
+  /** Grant calls from leases (default: as a worker, PANTHEON_BUDGET_LEASES, on). */
+  leases?: boolean;
   llmTimeoutMs?: number;
   /** A roster folder other than the repo's agents/. */
   rosterDir?: string;
@@ -123,7 +125,15 @@ export async function startPantheonWorkers(name: string, connections: HarnessCon
   const taskQueue = options.taskQueue ?? `test-${id}`;
   const budgetQueue = `${taskQueue}-budget`;
   const dataConverter = options.codec ? { payloadCodecs: [options.codec] } : undefined;
-  const gate = createBudgetGate({ client, taskQueue: budgetQueue, limits: options.limits ?? GENEROUS_LIMITS, ledgerId: `ledger-${id}`, onAlert: budgetAlertSink(alerter) });
+  const gate = createBudgetGate({
+    client,
+    taskQueue: budgetQueue,
+    limits: options.limits ?? GENEROUS_LIMITS,
+    ledgerId: `ledger-${id}`,
+    onAlert: budgetAlertSink(alerter),
+    // As a worker has it (PANTHEON_BUDGET_LEASES, on by default).
+    leases: options.leases ?? config.budget.leases,
+  });
   await gate.ensureLedger();
   const worker = await createTaskWorker({
     connection: nativeConnection,
@@ -145,7 +155,7 @@ export async function startPantheonWorkers(name: string, connections: HarnessCon
     dataConverter,
   });
   const ledgerWorker = await createLedgerWorker({ connection: nativeConnection, namespace: 'default', taskQueue: budgetQueue, workflowBundle: { codePath: process.env.PANTHEON_TEST_BUNDLE! }, dataConverter });
-  const running = runWorkersInOrder(worker, ledgerWorker, []);
+  const running = runWorkersInOrder(worker, ledgerWorker, [], undefined, () => gate.flush());
   return {
     client,
     provider,

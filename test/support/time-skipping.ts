@@ -47,7 +47,9 @@ export async function startTimeSkippingHarness(name: string, options: HarnessOpt
       searchAttributes: Object.fromEntries(ALL_SEARCH_ATTRIBUTES.map((key) => [key.name, encodeSearchAttributeIndexedValueType(key.type)!])),
     });
     const client = new Client({ connection: env.connection, namespace: 'default' });
-    const workers = await startPantheonWorkers(name, { nativeConnection: env.nativeConnection, client }, options);
+    // No leases: server time jumps hours in an instant of the workers' time, so a lease would end
+    // (and be charged in full, as a dead worker's) before its holder could hand it back.
+    const workers = await startPantheonWorkers(name, { nativeConnection: env.nativeConnection, client }, { leases: false, ...options });
     return {
       ...workers,
       env,

@@ -1,0 +1,168 @@
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { createBudgetGate, type BudgetGate, type BudgetGateOptions } from '../../src/budget/gate';
+import type { Limits } from '../../src/budget/limits';
+import { startTask } from '../../src/client/submit-task';
+import { TaskInputSchema } from '../../src/tasks/task-input';
+import { budgetQuery, ledgerBatchUpdate } from '../../src/workflows/budget-ledger-defs';
+import type { TaskOutcome } from '../../src/workflows/task-state';
+import { billed } from '../support/billed';
+import { chatRequest } from '../support/chat-request';
+import { startHarness, testAddress } from '../support/harness';
+import { limitsWith } from '../support/limits';
+
+/**
+ * Leases on the real ledger workflow (gate-leases.ts, ledger-lease.ts): a gate grants its calls
+ * from a lease without a round trip each, and still books every call to its task; a lease whose
+ * holder died is charged in full at its end; an operator's breaker stops lease grants; tight
+ * room gets no lease. Then the composition: tasks on real workers, the real SDK and the offline
+ * provider, with leases as a worker has them: the provider's own bill, the tasks' bills and the
+ * ledger agree.
+ */
+
+const taskQueue = `budget-leases-${process.pid}-${Date.now()}`;
+let connection: Connection;
+let client: Client;
+let native: NativeConnection;
+let worker: Worker;
+let running: Promise<void>;
+const ledgers: string[] = [];
+
+beforeAll(async () => {
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {
+    // Another test file in this process installed it.
+  }
+  native = await NativeConnection.connect({ address: testAddress() });
+  connection = await Connection.connect({ address: testAddress() });
+  client = new Client({ connection, namespace: 'default' });
+  worker = await Worker.create({ connection: native, namespace: 'default', taskQueue, workflowBundle: { codePath: process.env.PANTHEON_TEST_BUNDLE! } });
+  running = worker.run();
+});
+
+afterAll(async () => {
+  await Promise.all(ledgers.map((id) => client.workflow.getHandle(id).terminate('test over').catch(() => undefined)));
+  worker.shutdown();
+  await running;
+  await native?.close();
+  await connection?.close();
+});
+
+function leasingGate(name: string, limits: Limits = limitsWith({ perTaskUsd: 1 }), extra: Partial<BudgetGateOptions> = {}): { gate: BudgetGate; ledgerId: string } {
+  const ledgerId = `ledger-${name}-${process.pid}-${Date.now()}`;
+  ledgers.push(ledgerId);
+  return { gate: createBudgetGate({ client, taskQueue, limits, ledgerId, leases: true, ...extra }), ledgerId };
+}
+
+/** One call of a task as a specialist loop makes it: reserve with the task's books, then settle. */
+async function callAndSettle(gate: BudgetGate, taskId: string, n: number, spent: { usd: number; tokens: number }, cost = { usd: 0.0003, tokens: 120 }) {
+  const r = await gate.reserve(chatRequest({ taskId, taskSpent: { ...spent } }), `${taskId}:run:5:1:${n}`);
+  await gate.settle(r.id, cost);
+  spent.usd += cost.usd;
+  spent.tokens += cost.tokens;
+  return r;
+}
+
+it('grants a task\'s calls from a lease without a round trip each, books every one to its task, and hands the lease back', async () => {
+  const { gate } = leasingGate('grants');
+  const tasks = ['lease-a', 'lease-b', 'lease-c'];
+  for (const taskId of tasks) {
+    const spent = { usd: 0, tokens: 0 };
+    for (let n = 0; n < 6; n++) await callAndSettle(gate, taskId, n, spent);
+  }
+  const stats = gate.stats();
+  expect(stats.reserve.count).toBe(18);
+  expect(stats.leasesTaken).toBeGreaterThanOrEqual(1);
+  // The first call asks the ledger (no lease yet, and it asks for one); the rest come from the lease.
+  expect(stats.leased).toBeGreaterThanOrEqual(15);
+  for (const taskId of tasks) {
+    const bill = await gate.closeTask(taskId);
+    expect(bill).toMatchObject({ known: true, chargedOutstanding: 0, tokens: 720 });
+    expect(bill.usd).toBeCloseTo(0.0018, 12);
+  }
+  expect((await gate.snapshot()).leases?.count).toBeGreaterThanOrEqual(1);
+  await gate.flush();
+  const snapshot = await gate.snapshot();
+  expect(snapshot.leases).toMatchObject({ count: 0, usd: 0 });
+  expect(snapshot.outstanding.count).toBe(0);
+  const day = snapshot.scopes.find((s) => s.scope === 'system:day')!;
+  expect(day.settledUsd).toBeCloseTo(3 * 0.0018, 12);
+  expect(day.reservedUsd).toBeCloseTo(0, 12);
+});
+
+it('charges a lease whose holder died in full at its end, in no task\'s bill, with an alert', async () => {
+  // The bystander that brings the ledger's clock on takes no leases of its own.
+  const { gate, ledgerId } = leasingGate('dead-holder', undefined, { leases: false });
+  await gate.ensureLedger();
+  // What a worker sends for a lease, from a "process" that then dies without returning it.
+  const lease = { key: 'lease:dead:1', taskId: 'lease:dead:1', agent: 'DatabaseAgent', usd: 0.05, tokens: 5000, leaseTtlMs: 1000 };
+  const answer = await client.workflow.getHandle(ledgerId).executeUpdate(ledgerBatchUpdate, { args: [{ finishes: [], reserves: [lease] }] });
+  expect(answer.reserves[0]).toMatchObject({ granted: true, lease: { epoch: expect.any(Number) } });
+  expect((await gate.snapshot()).leases).toMatchObject({ count: 1, usd: 0.05 });
+  // The ledger looks for ended leases on its prune cadence (5 s here), on its next update.
+  let snapshot = await gate.snapshot();
+  const deadline = Date.now() + 30_000;
+  while (snapshot.leases?.count !== 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 500));
+    await callAndSettle(gate, 'bystander', Date.now(), { usd: 0, tokens: 0 });
+    snapshot = await gate.snapshot();
+  }
+  expect(snapshot.leases).toMatchObject({ count: 0, expiredToday: { usd: 0.05, tokens: 5000 } });
+  expect(snapshot.alerts.map((a) => [a.kind, a.scope])).toContainEqual(['reservation_expired', 'lease:dead:1']);
+  const bystander = await gate.closeTask('bystander');
+  const day = snapshot.scopes.find((s) => s.scope === 'system:day')!;
+  expect(day.settledUsd).toBeCloseTo(0.05 + bystander.usd, 12);
+});
+
+it('stops granting from leases once the ledger says an operator opened the breaker: the next call is denied', async () => {
+  const { gate } = leasingGate('breaker');
+  const spent = { usd: 0, tokens: 0 };
+  for (let n = 0; n < 3; n++) await callAndSettle(gate, 'brk', n, spent);
+  expect(gate.stats().leased).toBeGreaterThanOrEqual(1);
+  await gate.openBreaker({ who: 'ops', why: 'leases test' });
+  // The gate learns of it from the ledger's next answer (at most this call's booking, within 0.5 s).
+  await callAndSettle(gate, 'brk', 3, spent).catch(() => undefined);
+  await expect(callAndSettle(gate, 'brk', 4, spent)).rejects.toMatchObject({ type: 'breaker_open' });
+  await gate.flush();
+  expect((await gate.snapshot()).leases?.count).toBe(0);
+});
+
+it('takes no lease while room is tight: every call asks the ledger, and the limit denies as before', async () => {
+  const { gate } = leasingGate('tight', limitsWith({ perTaskUsd: 1, systemHourlyUsd: 0.02 }));
+  const spent = { usd: 0, tokens: 0 };
+  let denied: unknown;
+  for (let n = 0; n < 40 && !denied; n++) await callAndSettle(gate, 'tight', n, spent, { usd: 0.001, tokens: 100 }).catch((err) => (denied = err));
+  expect(denied).toMatchObject({ type: 'system_budget_full' });
+  expect(gate.stats()).toMatchObject({ leased: 0, leasesTaken: 0 });
+  const day = (await gate.snapshot()).scopes.find((s) => s.scope === 'system:hour')!;
+  expect(day.settledUsd + day.reservedUsd).toBeLessThanOrEqual(0.02 + 1e-9);
+});
+
+describe('tasks on real workers with leases', () => {
+  it('the provider\'s own bill, the tasks\' bills and the ledger agree, with calls granted from leases', async () => {
+    const h = await startHarness('leases', { leases: true });
+    try {
+      const handles = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          startTask(h.client, h.taskQueue, TaskInputSchema.parse({ objective: `Add an index on orders_${i}.created_at in the Postgres database` }), `${h.taskQueue}-t${i}`),
+        ),
+      );
+      const outcomes = (await Promise.all(handles.map((x) => x.result()))) as TaskOutcome[];
+      expect(outcomes.map((o) => o.status)).toEqual(Array(8).fill('completed'));
+      expect(h.gate.stats().leased).toBeGreaterThan(0);
+      await h.gate.flush();
+      const snapshot = await h.client.workflow.getHandle(h.gate.ledgerId).query(budgetQuery);
+      expect(snapshot.leases).toMatchObject({ count: 0, usd: 0 });
+      expect(snapshot.outstanding.count).toBe(0);
+      const day = snapshot.scopes.find((s) => s.scope === 'system:day')!;
+      const tasksUsd = outcomes.reduce((sum, o) => sum + o.costUsd, 0);
+      expect(tasksUsd).toBeCloseTo(day.settledUsd, 9);
+      expect(outcomes.reduce((sum, o) => sum + o.tokens, 0)).toBe(day.settledTokens);
+      // Nothing died: the ledger holds exactly what the provider billed.
+      expect(day.settledUsd).toBeCloseTo(billed(h.provider.calls()), 9);
+    } finally {
+      await h.stop();
+    }
+  });
+});

@@ -1,0 +1,228 @@
+import { initialLedgerState, release, reserve, settle } from '../../src/budget/ledger';
+import { closeTask } from '../../src/budget/ledger-close';
+import { bumpLeaseEpoch, leasingStatus } from '../../src/budget/ledger-lease';
+import { resumeState } from '../../src/budget/ledger-recovery';
+import { DEFAULT_LEDGER_OPTIONS, type LeaseTerms, type ReserveRequest } from '../../src/budget/ledger-types';
+import { budgetSnapshot } from '../../src/budget/snapshot';
+import { LEASE_FRESH_MS, LEASE_RETRY_MS, LEASE_TASK_SHARE, LeaseBook, type LeaseCall } from '../../src/budget/gate-leases';
+import { limitsWith } from '../support/limits';
+import { denied, granted } from '../support/ledger-results';
+
+/** Leases: the ledger's side (pure state machine) and the worker's book (pure, injected clock). */
+
+const T0 = Date.parse('2024-05-01T10:00:00Z');
+const lease = (over: Partial<ReserveRequest> = {}): ReserveRequest => ({ key: 'lease:w1:1', taskId: 'lease:w1:1', agent: 'DatabaseAgent', usd: 0.16, tokens: 1600, leaseTtlMs: 30_000, ...over });
+let seq = 0;
+const call = (over: Partial<ReserveRequest> = {}): ReserveRequest => ({ key: `wf:run:3:1:${++seq}`, taskId: 't1', agent: 'DatabaseAgent', usd: 0.01, tokens: 100, ...over });
+const systemDay = (state: Parameters<typeof budgetSnapshot>[0], limits: Parameters<typeof budgetSnapshot>[2]) =>
+  budgetSnapshot(state, T0 + 1, limits).scopes.find((s) => s.scope === 'system:day')!;
+
+describe('ledger: leases', () => {
+  it('grants a lease with ample room, with the terms its holder checks calls against, and holds it in every shared scope', () => {
+    const limits = limitsWith({ perTaskUsd: 0.5, perTaskTokens: 9000, systemHourlyUsd: 10 });
+    const state = initialLedgerState(T0, limits);
+    const result = reserve(state, lease(), T0, limits).result;
+    granted(result);
+    expect(result.granted && result.lease).toEqual<LeaseTerms>({
+      untilMs: T0 + 30_000,
+      epoch: 0,
+      perTaskUsd: 0.5,
+      perTaskTokens: 9000,
+      maxSpawnDepth: limits.circuitBreaker.maxSpawnDepth,
+      maxCallsPerTaskPerMinute: limits.circuitBreaker.maxCallsPerTaskPerMinute,
+    });
+    const snap = budgetSnapshot(state, T0 + 1, limits);
+    expect(snap.leases).toMatchObject({ count: 1, usd: 0.16 });
+    expect(snap.outstanding.count).toBe(0);
+    expect(systemDay(state, limits).reservedUsd).toBeCloseTo(0.16, 9);
+    expect(snap.scopes.find((s) => s.scope === 'agent:DatabaseAgent:hour')!.reservedUsd).toBeCloseTo(0.16, 9);
+    // It belongs to no task.
+    expect(Object.keys(state.tasks)).toEqual([]);
+  });
+
+  it('takes the lowest task override as the per-task limit, so an override never lets more through a lease', () => {
+    const limits = limitsWith({ perTaskUsd: 0.5 });
+    const state = initialLedgerState(T0, limits);
+    state.overrides.push({ scope: 'task:slow', limitUsd: 0.2, untilMs: T0 + 60_000, who: 'op', why: 'test', atMs: T0 });
+    const result = reserve(state, lease(), T0, limits).result;
+    expect(result.granted && result.lease?.perTaskUsd).toBe(0.2);
+  });
+
+  it('refuses quietly (no alert, no queue place) when a shared scope would keep less than half free, the breaker is open, or tasks wait', () => {
+    const limits = limitsWith({ systemHourlyUsd: 0.3 });
+    const state = initialLedgerState(T0, limits);
+    const refused = denied(reserve(state, lease(), T0, limits).result);
+    expect(refused.message).toMatch(/no lease: system:hour has less than 50 % of its limit free/);
+    expect(refused.alerts).toEqual([]);
+    expect(state.alerts).toEqual([]);
+    expect(state.waiters ?? []).toEqual([]);
+    const roomy = limitsWith({ systemHourlyUsd: 10 });
+    state.breaker = { open: true, reason: 'operator', scope: 'operator' };
+    expect(denied(reserve(state, lease({ key: 'lease:w1:2', taskId: 'lease:w1:2' }), T0, roomy).result).message).toMatch(/breaker is open or tasks wait/);
+    state.breaker = { open: false };
+    state.waiters = [{ taskId: 'x', seq: 1, usd: 1, tokens: 1, sinceMs: T0, lastMs: T0 }];
+    expect(denied(reserve(state, lease({ key: 'lease:w1:3', taskId: 'lease:w1:3' }), T0, roomy).result).message).toMatch(/breaker is open or tasks wait/);
+  });
+
+  it('books a call granted under a lease without checks: its worst case moves from the lease to the task, and settles into its bill', () => {
+    // A task limit the call breaks: the worker decided, the ledger books what happened.
+    const limits = limitsWith({ perTaskUsd: 0.005, systemHourlyUsd: 10 });
+    const state = initialLedgerState(T0, limits);
+    granted(reserve(state, lease(), T0, limits).result);
+    const id = granted(reserve(state, call({ lease: 'lease:w1:1' }), T0 + 10, limits).result);
+    expect(state.reservations['lease:w1:1'].usd).toBeCloseTo(0.15, 9);
+    expect(state.reservations[id]).toMatchObject({ taskId: 't1', usd: 0.01 });
+    expect(state.tasks.t1.calls).toEqual([T0 + 10]);
+    // Held in all: the system's books never count less than is held.
+    expect(systemDay(state, limits).reservedUsd).toBeCloseTo(0.16, 9);
+    settle(state, id, { usd: 0.004, tokens: 40 }, T0 + 20, limits);
+    expect(closeTask(state, 't1', T0 + 30, limits, DEFAULT_LEDGER_OPTIONS).result).toMatchObject({ usd: 0.004, tokens: 40, known: true, chargedOutstanding: 0 });
+  });
+
+  it('books a call whose lease is gone on top (failing closed), and a replayed booking once', () => {
+    const limits = limitsWith({ systemHourlyUsd: 10 });
+    const state = initialLedgerState(T0, limits);
+    const booking = call({ lease: 'lease:gone:9' });
+    granted(reserve(state, booking, T0, limits).result);
+    const again = reserve(state, booking, T0 + 5, limits).result;
+    expect(again.granted && again.replayed).toBe(true);
+    expect(systemDay(state, limits).reservedUsd).toBeCloseTo(0.01, 9);
+  });
+
+  it('hands a returned lease\'s rest back, and touches no task', () => {
+    const limits = limitsWith({ systemHourlyUsd: 10 });
+    const state = initialLedgerState(T0, limits);
+    granted(reserve(state, lease(), T0, limits).result);
+    expect(release(state, 'lease:w1:1', T0 + 100, limits).result).toMatchObject({ applied: true, status: 'released' });
+    expect(systemDay(state, limits)).toMatchObject({ reservedUsd: 0, settledUsd: 0 });
+    expect(Object.keys(state.tasks)).toEqual([]);
+  });
+
+  it('charges an unreturned lease in full at its end: system and agent spend, counted apart, in no task\'s bill, with an alert', () => {
+    const limits = limitsWith({ systemHourlyUsd: 10 });
+    const state = initialLedgerState(T0, limits);
+    granted(reserve(state, lease(), T0, limits).result);
+    // Before its end (even past the prune cadence) it is held, not charged.
+    granted(reserve(state, call({ taskId: 'other' }), T0 + 20_000, limits).result);
+    expect(state.reservations['lease:w1:1']).toBeDefined();
+    const later = reserve(state, call({ taskId: 'other' }), T0 + 31_000, limits).result;
+    expect(state.reservations['lease:w1:1']).toBeUndefined();
+    expect(later.alerts.map((a) => [a.kind, a.scope])).toContainEqual(['reservation_expired', 'lease:w1:1']);
+    expect(later.alerts.find((a) => a.scope === 'lease:w1:1')!.message).toMatch(/not returned by its end/);
+    expect(state.day.system.usd).toBeCloseTo(0.16, 9);
+    expect(state.day.agents.DatabaseAgent.usd).toBeCloseTo(0.16, 9);
+    expect(state.day.leasesExpired).toEqual({ usd: 0.16, tokens: 1600 });
+    expect(budgetSnapshot(state, T0 + 31_001, limits).leases?.expiredToday.usd).toBeCloseTo(0.16, 9);
+    expect(state.tasks['lease:w1:1']).toBeUndefined();
+  });
+
+  it('says leases stand only while the breaker is closed and nobody waits; an operator change moves the epoch', () => {
+    const limits = limitsWith({});
+    const state = initialLedgerState(T0, limits);
+    expect(leasingStatus(state)).toEqual({ ok: true, epoch: 0 });
+    bumpLeaseEpoch(state);
+    expect(leasingStatus(state)).toEqual({ ok: true, epoch: 1 });
+    state.breaker = { open: true, reason: 'operator' };
+    expect(leasingStatus(state).ok).toBe(false);
+  });
+
+  it('a successor ledger charges its predecessor\'s leases (their holders may have granted calls)', () => {
+    const limits = limitsWith({ systemHourlyUsd: 10 });
+    const state = initialLedgerState(T0, limits);
+    granted(reserve(state, lease(), T0, limits).result);
+    resumeState(state, { runId: 'r1', status: 'TERMINATED' }, T0 + 10, DEFAULT_LEDGER_OPTIONS);
+    expect(state.day.system.usd).toBeCloseTo(0.16, 9);
+    expect(state.reservations).toEqual({});
+  });
+});
+
+describe('LeaseBook: granting calls locally', () => {
+  const terms: LeaseTerms = { untilMs: 0, epoch: 0, perTaskUsd: 1, perTaskTokens: 10_000, maxSpawnDepth: 3, maxCallsPerTaskPerMinute: 5 };
+  let clock = 0;
+  const book = () => {
+    clock = 1_000;
+    const b = new LeaseBook(30_000, () => clock);
+    b.asking('A', 'main');
+    b.answered('A', 'main', clock, { id: 'lease:1', size: { usd: 0.1, tokens: 1000 }, terms });
+    b.confirm({ ok: true, epoch: 0 }, clock);
+    return b;
+  };
+  const c = (over: Partial<LeaseCall> = {}): LeaseCall => ({ key: `k${++seq}`, taskId: 't1', agent: 'A', lane: 'main', usd: 0.02, tokens: 200, taskSpent: { usd: 0, tokens: 0 }, ...over });
+
+  it('grants from the lease until it is short of a call, and wants a new one below half', () => {
+    const b = book();
+    expect(b.wantsLease('A', 'main')).toBe(false);
+    for (let i = 0; i < 5; i++) expect(b.grant(c({ taskId: `t${i}` }))?.id).toBe('lease:1');
+    expect(b.grant(c({ taskId: 'late' }))).toBeUndefined();
+    expect(b.wantsLease('A', 'main')).toBe(true);
+    // Another agent or lane has no lease.
+    expect(b.grant(c({ agent: 'B' }))).toBeUndefined();
+    expect(b.grant(c({ lane: 'experimental' }))).toBeUndefined();
+  });
+
+  it(`grants nothing without a fresh word from the ledger (${LEASE_FRESH_MS} ms), after an operator change, or while leases do not stand`, () => {
+    const b = book();
+    clock += LEASE_FRESH_MS + 1;
+    expect(b.grant(c())).toBeUndefined();
+    b.confirm({ ok: true, epoch: 0 }, clock);
+    expect(b.grant(c())).toBeDefined();
+    b.confirm({ ok: true, epoch: 1 }, clock);
+    expect(b.grant(c({ taskId: 't2' }))).toBeUndefined();
+    expect(b.spent().map((l) => l.id)).toEqual(['lease:1']);
+    const closed = book();
+    closed.confirm({ ok: false, epoch: 0 }, clock);
+    expect(closed.grant(c())).toBeUndefined();
+    expect(closed.wantsLease('A', 'main')).toBe(false);
+  });
+
+  it('ignores an answer older than the one it has', () => {
+    const b = book();
+    b.confirm({ ok: false, epoch: 0 }, clock - 10);
+    expect(b.grant(c())).toBeDefined();
+  });
+
+  it('stops using a lease at half its time and hands it over for return', () => {
+    const b = book();
+    clock += 15_000;
+    b.confirm({ ok: true, epoch: 0 }, clock);
+    expect(b.grant(c())).toBeUndefined();
+    expect(b.spent().map((l) => l.id)).toEqual(['lease:1']);
+    expect(b.all()).toEqual([]);
+  });
+
+  it(`sends a task to the ledger once its own books and its calls in flight would pass ${LEASE_TASK_SHARE * 100} % of a per-task limit, or when it has no books`, () => {
+    const b = book();
+    expect(b.grant(c({ taskSpent: { usd: 0.47, tokens: 0 } }))).toBeDefined();
+    b.granted('k-flight', 't1', { usd: 0.02, tokens: 200 });
+    // 0.47 + 0.02 in flight + 0.02 > 0.5
+    expect(b.grant(c({ taskSpent: { usd: 0.47, tokens: 0 } }))).toBeUndefined();
+    b.ended('k-flight');
+    expect(b.grant(c({ taskSpent: { usd: 0.47, tokens: 0 } }))).toBeDefined();
+    expect(b.grant(c({ taskSpent: { usd: 0, tokens: 4_900 } }))).toBeUndefined();
+    expect(b.grant(c({ taskSpent: undefined }))).toBeUndefined();
+  });
+
+  it('sends a call past max_spawn_depth, or one short of the runaway bound, to the ledger', () => {
+    const b = book();
+    expect(b.grant(c({ spawnDepth: 4 }))).toBeUndefined();
+    expect(b.grant(c({ spawnDepth: 3 }))).toBeDefined();
+    for (let i = 0; i < 3; i++) b.granted(`g${i}`, 'busy', { usd: 0, tokens: 0 });
+    expect(b.grant(c({ taskId: 'busy' }))).toBeDefined();
+    b.granted('g3', 'busy', { usd: 0, tokens: 0 });
+    // Four granted this minute: the fifth would reach the bound of five, so the ledger decides.
+    expect(b.grant(c({ taskId: 'busy' }))).toBeUndefined();
+  });
+
+  it(`asks no sooner than ${LEASE_RETRY_MS} ms after a refusal, and not twice at once`, () => {
+    clock = 0;
+    const b = new LeaseBook(30_000, () => clock);
+    expect(b.wantsLease('A', 'main')).toBe(true);
+    b.asking('A', 'main');
+    expect(b.wantsLease('A', 'main')).toBe(false);
+    b.answered('A', 'main', clock);
+    clock += LEASE_RETRY_MS - 1;
+    expect(b.wantsLease('A', 'main')).toBe(false);
+    clock += 1;
+    expect(b.wantsLease('A', 'main')).toBe(true);
+  });
+});
