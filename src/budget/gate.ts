@@ -499,17 +499,7 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
       } finally {
         tendLeases({ agent, lane, worst });
       }
-      const input = await prepared({
-        key: idempotencyKey,
-        taskId: request.taskId,
-        agent,
-        usd: worst.usd,
-        tokens: worst.tokens,
-        spawnDepth: lineage?.spawnDepth,
-        ...(request.taskSpent ? { taskSpent: request.taskSpent } : {}),
-        ...(request.lane ? { lane: request.lane } : {}),
-        ...(lineage ? { rootTaskId: lineage.rootTaskId, ...(lineage.parentTaskId ? { parentTaskId: lineage.parentTaskId } : {}) } : {}),
-      });
+      const input = await prepared(raw);
       // A specialist's loop calls again right after each answer: its next reservation is asked for meanwhile.
       return reserveCall(input, request.purpose === 'specialist');
     },

@@ -1,7 +1,7 @@
 import type { Limits } from './limits';
 import { EPSILON_USD } from './ledger-breaker';
 import { taskSpent } from './ledger-checks';
-import type { LedgerOptions, LedgerState, ReserveRequest } from './ledger-types';
+import type { Alert, Denial, LedgerOptions, LedgerState, ReserveRequest } from './ledger-types';
 import { laneLimitUsd, laneOf, laneScope, laneSettled } from './lanes';
 import { limitUsdOf, outstandingFor, scopes } from './scopes';
 
@@ -15,6 +15,11 @@ import { limitUsdOf, outstandingFor, scopes } from './scopes';
  * refused quietly (no alert, no queue place, no breaker trip) and the call reserves as usual when
  * it comes, which is where every denial, wait and trip happens.
  */
+
+/** A refusal of a bet on plenty (an ahead reservation, a lease): no alert, no queue place, no trip. */
+export function quietRefusal(request: Pick<ReserveRequest, 'usd'>, scope: string, message: string, alerts: Alert[]): Denial {
+  return { granted: false, type: 'system_budget_full', scope, unit: 'usd', limit: 0, spent: 0, limitUsd: 0, spentUsd: 0, requestedUsd: request.usd, message, alerts };
+}
 
 /** The share of a shared scope's limit that must stay free after an ahead reservation. */
 export const AHEAD_HEADROOM = 0.5;

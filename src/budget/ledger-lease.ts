@@ -1,6 +1,6 @@
 import type { Limits } from './limits';
 import { recordCall, touchTask } from './ledger-advance';
-import { sharedRoomRefusal } from './ledger-ahead';
+import { quietRefusal, sharedRoomRefusal } from './ledger-ahead';
 import type { Alert, LeaseTerms, LeasingStatus, LedgerOptions, LedgerState, ReserveRequest, ReserveResult, Reservation } from './ledger-types';
 import { laneOf } from './lanes';
 
@@ -34,21 +34,7 @@ export function bumpLeaseEpoch(state: LedgerState): void {
 /** Grants a lease of the request's amount for `leaseTtlMs`, or refuses quietly (no alert, no queue place). */
 export function takeLease(state: LedgerState, request: ReserveRequest & { leaseTtlMs: number }, nowMs: number, limits: Limits, options: LedgerOptions, alerts: Alert[]): ReserveResult {
   const refusal = !leasingStatus(state).ok ? 'the breaker is open or tasks wait for room' : sharedRoomRefusal(state, request, nowMs, limits, options);
-  if (refusal) {
-    return {
-      granted: false,
-      type: 'system_budget_full',
-      scope: 'lease',
-      unit: 'usd',
-      limit: 0,
-      spent: 0,
-      limitUsd: 0,
-      spentUsd: 0,
-      requestedUsd: request.usd,
-      message: `no lease: ${refusal}; calls reserve one by one`,
-      alerts,
-    };
-  }
+  if (refusal) return quietRefusal(request, 'lease', `no lease: ${refusal}; calls reserve one by one`, alerts);
   const { key: id, agent, usd, tokens } = request;
   const untilMs = nowMs + request.leaseTtlMs;
   state.reservations[id] = { id, taskId: id, agent, usd, tokens, atMs: nowMs, untilMs, ...(laneOf(request) === 'experimental' ? { lane: 'experimental' as const } : {}) };

@@ -1,6 +1,6 @@
 import type { Limits } from './limits';
 import { advance, charge, emptyWindow, recordCall, touchTask } from './ledger-advance';
-import { aheadRefusal } from './ledger-ahead';
+import { aheadRefusal, quietRefusal } from './ledger-ahead';
 import { checkReserve } from './ledger-checks';
 import { checkOverrun } from './ledger-overrun';
 import { isLease, takeLease, useLease } from './ledger-lease';
@@ -85,19 +85,7 @@ export function reserve(
 
 /** A quiet refusal of an ahead request: no alert, no queue place; the call reserves as usual. */
 function aheadRefused(request: ReserveRequest, why: string, alerts: Alert[]): ReserveResult {
-  return {
-    granted: false,
-    type: 'system_budget_full',
-    scope: 'ahead',
-    unit: 'usd',
-    limit: 0,
-    spent: 0,
-    limitUsd: 0,
-    spentUsd: 0,
-    requestedUsd: request.usd,
-    message: `not reserved ahead: ${why}; the call reserves when it comes`,
-    alerts,
-  };
+  return quietRefusal(request, 'ahead', `not reserved ahead: ${why}; the call reserves when it comes`, alerts);
 }
 
 /**

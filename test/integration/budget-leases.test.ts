@@ -1,6 +1,5 @@
-import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { createBudgetGate, type BudgetGate, type BudgetGateOptions } from '../../src/budget/gate';
+import type { Client } from '@temporalio/client';
+import type { BudgetGate, BudgetGateOptions } from '../../src/budget/gate';
 import type { Limits } from '../../src/budget/limits';
 import { startTask } from '../../src/client/submit-task';
 import { TaskInputSchema } from '../../src/tasks/task-input';
@@ -8,7 +7,8 @@ import { budgetQuery, ledgerBatchUpdate } from '../../src/workflows/budget-ledge
 import type { TaskOutcome } from '../../src/workflows/task-state';
 import { billed } from '../support/billed';
 import { chatRequest } from '../support/chat-request';
-import { startHarness, testAddress } from '../support/harness';
+import { startHarness } from '../support/harness';
+import { startLedgerTestWorker, type LedgerTestWorker } from '../support/ledger-worker';
 import { limitsWith } from '../support/limits';
 
 /**
@@ -20,39 +20,20 @@ import { limitsWith } from '../support/limits';
  * ledger agree.
  */
 
-const taskQueue = `budget-leases-${process.pid}-${Date.now()}`;
-let connection: Connection;
+let ledgers: LedgerTestWorker;
 let client: Client;
-let native: NativeConnection;
-let worker: Worker;
-let running: Promise<void>;
-const ledgers: string[] = [];
 
 beforeAll(async () => {
-  try {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
-  } catch {
-    // Another test file in this process installed it.
-  }
-  native = await NativeConnection.connect({ address: testAddress() });
-  connection = await Connection.connect({ address: testAddress() });
-  client = new Client({ connection, namespace: 'default' });
-  worker = await Worker.create({ connection: native, namespace: 'default', taskQueue, workflowBundle: { codePath: process.env.PANTHEON_TEST_BUNDLE! } });
-  running = worker.run();
+  ledgers = await startLedgerTestWorker(`budget-leases-${process.pid}-${Date.now()}`);
+  client = ledgers.client;
 });
 
 afterAll(async () => {
-  await Promise.all(ledgers.map((id) => client.workflow.getHandle(id).terminate('test over').catch(() => undefined)));
-  worker.shutdown();
-  await running;
-  await native?.close();
-  await connection?.close();
+  await ledgers?.stop();
 });
 
 function leasingGate(name: string, limits: Limits = limitsWith({ perTaskUsd: 1 }), extra: Partial<BudgetGateOptions> = {}): { gate: BudgetGate; ledgerId: string } {
-  const ledgerId = `ledger-${name}-${process.pid}-${Date.now()}`;
-  ledgers.push(ledgerId);
-  return { gate: createBudgetGate({ client, taskQueue, limits, ledgerId, leases: true, ...extra }), ledgerId };
+  return ledgers.gate(name, limits, { leases: true, ...extra });
 }
 
 /** One call of a task as a specialist loop makes it: reserve with the task's books, then settle. */

@@ -1,9 +1,7 @@
-import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createBudgetGate, type BudgetGate, type BudgetGateOptions } from '../../src/budget/gate';
 import { ledgerStateQuery } from '../../src/workflows/budget-ledger-defs';
 import { chatRequest } from '../support/chat-request';
-import { testAddress } from '../support/harness';
+import { startLedgerTestWorker, type LedgerTestWorker } from '../support/ledger-worker';
 import { limitsWith } from '../support/limits';
 
 /**
@@ -14,40 +12,21 @@ import { limitsWith } from '../support/limits';
  * loop did not use.
  */
 
-const taskQueue = `budget-off-path-${process.pid}-${Date.now()}`;
-let connection: Connection;
-let client: Client;
-let native: NativeConnection;
-let worker: Worker;
-let running: Promise<void>;
-const ledgers: string[] = [];
+let ledgers: LedgerTestWorker;
 
 beforeAll(async () => {
-  try {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
-  } catch {
-    // Another test file in this process installed it.
-  }
-  native = await NativeConnection.connect({ address: testAddress() });
-  connection = await Connection.connect({ address: testAddress() });
-  client = new Client({ connection, namespace: 'default' });
-  worker = await Worker.create({ connection: native, namespace: 'default', taskQueue, workflowBundle: { codePath: process.env.PANTHEON_TEST_BUNDLE! } });
-  running = worker.run();
+  ledgers = await startLedgerTestWorker(`budget-off-path-${process.pid}-${Date.now()}`);
 });
 
 afterAll(async () => {
-  await Promise.all(ledgers.map((id) => client.workflow.getHandle(id).terminate('test over').catch(() => undefined)));
-  worker.shutdown();
-  await running;
-  await native?.close();
-  await connection?.close();
+  await ledgers?.stop();
 });
 
 /** Two gates (two "processes") on one fresh ledger. */
 function twoGates(name: string, extra: Partial<BudgetGateOptions> = {}): [BudgetGate, BudgetGate] {
-  const ledgerId = `ledger-${name}-${process.pid}-${Date.now()}`;
-  ledgers.push(ledgerId);
+  const ledgerId = ledgers.newLedgerId(name);
   const limits = limitsWith({ perTaskUsd: 1 });
+  const { client, taskQueue } = ledgers;
   return [createBudgetGate({ client, taskQueue, limits, ledgerId, ...extra }), createBudgetGate({ client, taskQueue, limits, ledgerId, ...extra })];
 }
 
@@ -96,7 +75,7 @@ it('with reserve-ahead on, a specialist loop takes its next reservations from th
   expect(gate.stats().reserve.count).toBe(3);
   // The second and third calls were settled on reservations made ahead of them; the one made
   // for a fourth call that never came was handed back.
-  const { state } = await client.workflow.getHandle(gate.ledgerId).query(ledgerStateQuery);
+  const { state } = await ledgers.client.workflow.getHandle(gate.ledgerId).query(ledgerStateQuery);
   expect(state.finished['wf:run:2:1:1~ahead']?.status).toBe('settled');
   expect(state.finished['wf:run:2:1:2~ahead']?.status).toBe('settled');
   expect(state.finished['wf:run:2:1:3~ahead']?.status).toBe('released');
