@@ -154,7 +154,7 @@ export function budgetSection(input: {
   outstanding: number;
 }): Section {
   const { phase, ledgerId, ledgerQueue, tasks, llmCalls, meanOverheadMs, outstanding } = input;
-  const { reserve, settle, release, ledgerUpdates } = phase.stats;
+  const { reserve, settle, release, ledgerUpdates, leased, leasesTaken } = phase.stats;
   const ledgerMs = ledgerMsPerTask(phase, tasks);
   const share = ledgerMs / meanOverheadMs;
   const roundTrips = reserve.count + settle.count + release.count;
@@ -163,7 +163,7 @@ export function budgetSection(input: {
   const json = (s: GateStats['reserve']) => ({ count: s.count, meanMs: round(s.meanMs, 2), p50Ms: round(s.p50Ms, 2), p95Ms: round(s.p95Ms, 2), maxMs: round(s.maxMs, 2) });
   return {
     key: 'budgetLedger',
-    title: 'Budget ledger: reserve → LLM call → settle around every call (the pipeline above; the lower bound has none)',
+    title: 'Budget ledger: reserve (or a lease) → LLM call → settle around every call (the pipeline above; the lower bound has none)',
     columns: ['per round trip, ms', 'count', 'mean', 'p50', 'p95', 'max'],
     rows: [
       op('reserve', reserve),
@@ -171,6 +171,7 @@ export function budgetSection(input: {
       ...(release.count ? [op('release', release)] : []),
       ['ledger time per task', `${fmtMs(ledgerMs)} ms mean waited (the reserves of ${fmtNum(llmCalls / tasks)} calls per task, sequential; settles go in the background)`],
       ['share of orchestration overhead', `${fmtNum(share * 100, 1)} % (${fmtMs(ledgerMs)} ms of ${fmtMs(meanOverheadMs)} ms mean overhead per task; target ≤ ${LEDGER_SHARE_TARGET * 100} %)`],
+      ['calls granted from leases', `${leased} of ${reserve.count} (no round trip; booked in the background), from ${leasesTaken} lease(s) (PANTHEON_BUDGET_LEASES=off: none)`],
       ['ledger updates', `${ledgerUpdates} for ${roundTrips} round trips (${fmtNum(roundTrips / Math.max(1, ledgerUpdates))} per update; requests queued behind 4 in flight share one)`],
       ['denied / errors / outstanding', `${phase.outcomes.denied} / ${phase.outcomes.error} / ${outstanding} (limits generous: nothing is denied)`],
     ],
@@ -186,6 +187,8 @@ export function budgetSection(input: {
       settle: json(settle),
       release: json(release),
       ledgerUpdates,
+      leased,
+      leasesTaken,
       ledgerMsPerTask: round(ledgerMs, 2),
       meanOverheadMsPerTask: round(meanOverheadMs, 1),
       shareOfOverhead: round(share, 4),
