@@ -28,7 +28,16 @@ import type { Assessment, Decision, GodConfig, GodState, InFlightTask, QueuedTas
  * explored pick. With `routing: static` God routes as the rules and classifier say;
  * `classifierRoutes` false keeps histories from before the classifier's routes joined replaying.
  */
-export function routeByPolicy(state: GodState, item: QueuedTask, assessment: Assessment, decision: Decision, config?: Pick<GodConfig, 'routing'>, classifierRoutes = true): { book?: PolicyBook; decision: Decision } {
+export function routeByPolicy(
+  state: GodState,
+  item: QueuedTask,
+  assessment: Assessment,
+  decision: Decision,
+  config?: Pick<GodConfig, 'routing'>,
+  classifierRoutes = true,
+  /** Now (workflow time): tasks in flight past their arm's usual duration count against it. Absent: they do not (histories from before). */
+  nowMs?: number,
+): { book?: PolicyBook; decision: Decision } {
   const book = state.routing;
   if (!book || config?.routing === 'static' || decision.kind !== 'route' || item.task.specialist) return { book, decision };
   const sure = assessment.method === 'rules' && assessment.confidence >= book.active.thresholds.ruleConfidence;
@@ -48,14 +57,15 @@ export function routeByPolicy(state: GodState, item: QueuedTask, assessment: Ass
   const kind = byClassifier ? kindOfSpecialist(assessment.specialist, assessment.fallbackSpecialist) : known?.kind ?? kindOfSpecialist(arms[0], assessment.kind === GENERAL_KIND ? assessment.specialist : '');
   // When every arm keeps failing this kind, the fallback competes too: a specialist that starts
   // failing must be able to lose its traffic even where no other specialist matched.
+  const overdue = nowMs === undefined ? {} : overdueInFlight(state, book, kind, nowMs);
   const fallback = assessment.fallbackSpecialist;
-  if (fallback && !arms.includes(fallback) && !notLive.has(fallback) && arms.every((a) => failingAt(book, kind, a))) arms.push(fallback);
+  if (fallback && !arms.includes(fallback) && !notLive.has(fallback) && arms.every((a) => failingAt(book, kind, a, overdue[a]))) arms.push(fallback);
   const evidence = known?.evidence ?? {};
   const estimates = assessment.armEstimatesUsd ?? {};
   const goalValue = item.goalId ? state.goals.find((g) => g.id === item.goalId)?.value : undefined;
   const value = (PRIORITY_WEIGHT[item.task.priority] ?? PRIORITY_WEIGHT.normal) * ((goalValue ?? NEUTRAL_VALUE) / NEUTRAL_VALUE);
   const costs = Object.fromEntries(arms.map((a) => [a, estimates[a] ?? assessment.estimatedCostUsd]));
-  const { book: next, route } = routeWithPolicy(book, { kind, arms, estimatedCostUsd: costs, value, evidence });
+  const { book: next, route } = routeWithPolicy(book, { kind, arms, estimatedCostUsd: costs, value, evidence, ...(Object.keys(overdue).length > 0 && { overdue }) });
   const e = expectationOf(state.stats, assessment.kind, route.arm, costs[route.arm]);
   return {
     book: next,
@@ -74,9 +84,30 @@ export function routeByPolicy(state: GodState, item: QueuedTask, assessment: Ass
 /** An arm's record for the kind says it fails more than it should: enough runs, success mean below the bar. */
 export const FALLBACK_JOINS = { minRuns: 3, belowSuccess: 0.7 } as const;
 
-function failingAt(book: PolicyBook, kind: string, arm: string): boolean {
+/** An arm's record for the kind (its overdue runs counted as failures) says it fails more than it should. */
+function failingAt(book: PolicyBook, kind: string, arm: string, overdue = 0): boolean {
   const s = armStats(book.active, kind, arm);
-  return s.n >= FALLBACK_JOINS.minRuns && successMean(s) < FALLBACK_JOINS.belowSuccess;
+  return s.n >= FALLBACK_JOINS.minRuns && successMean({ ...s, n: s.n + overdue, failures: s.failures + overdue }) < FALLBACK_JOINS.belowSuccess;
+}
+
+/** A run this many times the arm's mean duration for the kind is overdue (a healthy arm's runs vary, under load by ~2×). */
+export const OVERDUE_FACTOR = 2.5;
+
+/**
+ * Per arm: its tasks of `kind` in flight for longer than OVERDUE_FACTOR × its mean duration there
+ * (once it has FALLBACK_JOINS.minRuns runs to know it by). A specialist that starts failing by
+ * looping to its iteration limit reports each failure only at the end; its overdue runs speak
+ * for it meanwhile, and stop counting when they report.
+ */
+export function overdueInFlight(state: GodState, book: PolicyBook, kind: string, nowMs: number): Record<string, number> {
+  const overdue: Record<string, number> = {};
+  for (const t of state.inFlight) {
+    if (t.policy?.kind !== kind) continue;
+    const s = armStats(book.active, kind, t.specialist);
+    if (s.n < FALLBACK_JOINS.minRuns || nowMs - t.startedAtMs <= OVERDUE_FACTOR * s.durationMeanMs) continue;
+    overdue[t.specialist] = (overdue[t.specialist] ?? 0) + 1;
+  }
+  return overdue;
 }
 
 /** What the task is told of the decision (task input `routing`). */

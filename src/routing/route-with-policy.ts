@@ -61,6 +61,8 @@ export interface PolicyRouteInput {
   /** What a success is worth: goal value ÷ 5 × priority weight (1 for a direct task of normal priority ÷ 2). */
   value: number;
   evidence?: KindAndEvidence['evidence'];
+  /** Per arm: its tasks of the kind running well past its usual duration (ChooseInput.overdue). */
+  overdue?: Readonly<Record<string, number>>;
 }
 
 /** The decision as God keeps it until the task ends: scores dropped (the state stays small). */
@@ -77,7 +79,8 @@ export interface PolicyRoute {
 
 /** One decision with `book`'s stream (a Thompson draw, or the best guess); returns the advanced book. */
 export function routeWithPolicy(book: PolicyBook, input: PolicyRouteInput, how: 'draw' | 'best-guess' = 'draw'): { book: PolicyBook; route: PolicyRoute } {
-  const { book: next, decision } = decide(book, { kind: input.kind, arms: input.arms, estimatedCostUsd: input.estimatedCostUsd, value: input.value, ...(input.evidence && { evidence: input.evidence }) }, how);
+  const choose = { kind: input.kind, arms: input.arms, estimatedCostUsd: input.estimatedCostUsd, value: input.value, ...(input.evidence && { evidence: input.evidence }), ...(input.overdue && { overdue: input.overdue }) };
+  const { book: next, decision } = decide(book, choose, how);
   const c = decision.choice;
   const routing: TaskRouting = { policyVersion: c.policyVersion, mode: c.mode, by: decision.by, ...(c.probability !== undefined && { probability: c.probability }) };
   const pick = c.mode === 'explore' ? `explored (p=${(c.probability ?? 0).toFixed(3)}, experimental lane)` : `${how === 'draw' ? 'Thompson pick' : 'best guess'} among ${input.arms.join(', ')}`;

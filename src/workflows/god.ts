@@ -95,6 +95,8 @@ const GOAL_BACKLOG_RUNS = 2;
 const ROUTING_POLICY_PATCH = 'routing-policy';
 /** Routes the classifier picked go through the policy too (before: only sure rules and memory kinds). */
 const CLASSIFIER_ROUTES_PATCH = 'classifier-routes-by-policy';
+/** Tasks in flight past their arm's usual duration count against it (src/god/routing.ts). */
+const OVERDUE_PATCH = 'routing-counts-overdue-runs';
 
 /** Turns a zod failure into the validator's refusal: the field named, God's state untouched. */
 function parsed<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
@@ -548,7 +550,8 @@ export async function god(input: GodInput = {}): Promise<void> {
       if (decision.kind === 'spawn') ({ decision, review } = await spawnFor(item, assessment, decision, review));
       else if (state.routing) {
         const classifierRoutes = assessment.method !== 'rules' && patched(CLASSIFIER_ROUTES_PATCH);
-        const routed = routeByPolicy(state, item, assessment, decision, config, classifierRoutes);
+        const overdueAt = patched(OVERDUE_PATCH) ? Date.now() : undefined;
+        const routed = routeByPolicy(state, item, assessment, decision, config, classifierRoutes, overdueAt);
         state.routing = routed.book;
         decision = routed.decision;
       }

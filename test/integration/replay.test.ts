@@ -84,6 +84,8 @@ describe('workflow replay', () => {
         'god-routing-policy.json',
         // …and the routes the classifier (or nothing) picked, decided by the policy too.
         'god-routing-classifier-routes.json',
+        // …counting an arm's overdue runs in flight against it (the 'routing-counts-overdue-runs' patch).
+        'god-routing-overdue.json',
         'completed-god-routed-task-policy-version.json',
         'completed-task-policy-version.json',
         // The 'routed-outcome' patch: a direct task routed by God's policy tells God how it ended.

@@ -120,6 +120,8 @@ describe('the routing policy version on every decision', () => {
     expect(detail).toMatch(/policy v1 \(active\): \w+/);
     expect(await policyVersionAttribute(classified.handle)).toBe(1);
 
+    // God's routing since the 'routing-counts-overdue-runs' patch (runs in flight past their arm's usual duration count against it).
+    await maybeRecordHistory(godId, 'god-routing-overdue');
     await maybeRecordHistory(after.handle.workflowId, 'completed-task-routed-outcome');
     await maybeRecordHistory(routed.handle.workflowId, 'completed-god-routed-task-policy-version');
     await maybeRecordHistory(godId, 'god-routing-classifier-routes');

@@ -1,5 +1,5 @@
 import { compactBook, compactState, migrateGodState, STATE_BOUNDS } from '../../src/god/state';
-import { observeFinished, routeByPolicy, routingOf } from '../../src/god/routing';
+import { observeFinished, overdueInFlight, routeByPolicy, routingOf } from '../../src/god/routing';
 import type { InFlightTask, SpawnedSpecialist } from '../../src/god/types';
 import { seedBook } from '../../src/routing/policy/book';
 import { assessment, decision, freshState, godConfig, queued, T0, task } from '../support/god-fixtures';
@@ -94,6 +94,37 @@ describe('God routing with its policy', () => {
     const failing = book();
     failing.active.arms = { database: { DatabaseAgent: { n: 10, successes: 3, failures: 7, costMeanUsd: 0.01, costM2: 0, durationMeanMs: 1000 } } };
     expect(picks(failing)).toEqual(new Set(['DatabaseAgent', 'Generalist']));
+  });
+
+  it('counts an arm\'s runs in flight well past its usual duration against it, until they report: with three overdue, the fallback takes the kind', () => {
+    const only = assessment({ kind: 'database', specialist: 'DatabaseAgent', ranked: ['DatabaseAgent'], armEstimatesUsd: { DatabaseAgent: 0.01, Generalist: 0.004 }, fallbackSpecialist: 'Generalist' });
+    const healthy = book(0);
+    healthy.active.arms = { database: { DatabaseAgent: { n: 10, successes: 9, failures: 1, costMeanUsd: 0.01, costM2: 0, durationMeanMs: 1000 } } };
+    const flight = (id: string, startedAtMs: number): InFlightTask => ({
+      taskId: id, workflowType: 'agentTask', kind: 'database', specialist: 'DatabaseAgent', lane: 'main', expectedCostUsd: 0.01, startedAtMs,
+      policy: { kind: 'database', value: 1, decision: { choice: { arm: 'DatabaseAgent', mode: 'exploit', scores: {}, policyVersion: 1 }, by: 'active', shadow: { active: 'DatabaseAgent' }, arms: 1 } },
+    });
+    const now = T0 + 60_000;
+    // Three runs at 3 × its mean duration, one young run.
+    const inFlight = [flight('a', now - 3000), flight('b', now - 3000), flight('c', now - 3000), flight('d', now - 500)];
+    expect(overdueInFlight(freshState({ routing: healthy, inFlight }), healthy, 'database', now)).toEqual({ DatabaseAgent: 3 });
+    expect(overdueInFlight(freshState({ routing: healthy, inFlight }), healthy, 'database', now - 500)).toEqual({});
+    const picks = (inFlight: InFlightTask[], at: number | undefined) => {
+      let state = freshState({ routing: healthy, inFlight });
+      const seen: string[] = [];
+      for (let i = 0; i < 40; i++) {
+        const r = routeByPolicy(state, queued(`t${i}`), only, decision({ specialist: 'DatabaseAgent' }), undefined, true, at);
+        seen.push(r.decision.specialist!);
+        state = { ...state, routing: r.book };
+      }
+      return seen;
+    };
+    // Nothing overdue (or no clock: histories from before): the healthy record takes every task.
+    expect(new Set(picks([flight('d', now - 500)], now))).toEqual(new Set(['DatabaseAgent']));
+    expect(new Set(picks(inFlight, undefined))).toEqual(new Set(['DatabaseAgent']));
+    // Three overdue: 9 of 14 is below the bar, the cheaper fallback joins and takes most tasks.
+    const overdue = picks(inFlight, now);
+    expect(overdue.filter((p) => p === 'Generalist').length).toBeGreaterThan(overdue.length / 2);
   });
 
   it('learns from a finished routed task, but not from one refused or cancelled', () => {

@@ -25,6 +25,10 @@ export interface ChooseInput {
   value: number;
   /** Similar past tasks from memory, per arm: evidence for (successes) and against (failures). */
   evidence?: Readonly<Record<string, { successes: number; failures: number }>>;
+  /** Per arm: its tasks of this kind still running well past its usual duration. Each counts as a
+   * failure until it reports (then its real outcome is in the record): a specialist that starts
+   * failing slowly is seen to fail before its runs end. */
+  overdue?: Readonly<Record<string, number>>;
 }
 
 /** How much one similar past outcome from memory counts against one outcome of the arm itself. */
@@ -52,7 +56,7 @@ function posterior(policy: RoutingPolicy, input: ChooseInput, arm: string): { a:
   const s = armStats(policy, input.kind, arm);
   // Memory's outcomes of an arm that has since changed are no evidence of what it does now.
   const e = s.changed ? undefined : input.evidence?.[arm];
-  return { a: 1 + s.successes + EVIDENCE_WEIGHT * (e?.successes ?? 0), b: 1 + s.failures + EVIDENCE_WEIGHT * (e?.failures ?? 0) };
+  return { a: 1 + s.successes + EVIDENCE_WEIGHT * (e?.successes ?? 0), b: 1 + s.failures + EVIDENCE_WEIGHT * (e?.failures ?? 0) + (input.overdue?.[arm] ?? 0) };
 }
 
 function score(policy: RoutingPolicy, input: ChooseInput, arm: string, success: number): number {
