@@ -12,9 +12,8 @@ import {
   setOverrideUpdate,
   type BudgetLedgerInput,
 } from '../workflows/budget-ledger-defs';
-import { randomUUID } from 'node:crypto';
 import { Batcher, PairBatcher, Slots } from './batcher';
-import { LEASE_CALLS, LeaseBook, type HeldLease } from './gate-leases';
+import { createLeaseClient } from './gate-lease-client';
 import { AHEAD_IDLE_MS, AHEAD_SUFFIX, aheadAmount, covers, nextCallKey } from './ahead';
 import { worstCaseOf } from './estimate';
 import { createLedgerClient } from './ledger-client';
@@ -160,8 +159,6 @@ interface Ahead {
 const attemptOf = (key: string) => key.slice(0, Math.max(0, key.lastIndexOf(':')));
 
 const DEFAULT_CLOSE_GRACE_MS = 3000;
-/** How long a flush waits for its leases to be handed back. */
-const LEASE_RETURN_WAIT_MS = 5000;
 /** How often a close asks again while another process's settle is on its way. */
 const CLOSE_POLL_MS = 100;
 
@@ -190,18 +187,21 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
   const reserveAhead = options.reserveAhead ?? false;
   // Settles and reserves travel together, settles applied first: they hand budget back to the
   // reserves behind them, and a settle nobody waits for costs no update of its own.
-  const book = options.leases ? new LeaseBook(options.leaseTtlMs) : undefined;
   const ops = new PairBatcher<FinishInput, FinishResult, ReserveInput, ReserveResult>(
     async (finishes, reserves) => {
       const sentAt = performance.now();
       const result = await ledger.update(ledgerBatchUpdate, { finishes, reserves });
-      if (result.leasing) book?.confirm(result.leasing, sentAt);
+      if (result.leasing) leases?.confirm(result.leasing, sentAt);
       return { first: result.finishes, second: result.reserves };
     },
     slots,
     MAX_BATCH,
   );
   // Tasks end in bursts (a batch cancelled, a cap reached): closes share the same few slots.
+  // Leases (gate-lease-client.ts): their requests ride in the same batches as everything else.
+  const leases = options.leases
+    ? createLeaseClient({ reserve: (input) => ops.submitSecond(checked(ReserveInputSchema, input)), finish: (input) => ops.submitFirst(checked(FinishInputSchema, input)), report: (a) => report(a), ttlMs: options.leaseTtlMs })
+    : undefined;
   const closes = new Batcher<CloseTaskInput, TaskBill>((batch) => ledger.update(closeTaskBatchUpdate, batch), slots, MAX_BATCH);
   const stats = new TimingStats();
   /** Reservations granted here, by id: their task (settles name only the reservation). */
@@ -273,78 +273,8 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
       });
     }
     taskOf.set(result.reservationId, input.taskId);
-    book?.granted(result.reservationId, input.taskId, input);
+    leases?.granted(input);
     return { id: result.reservationId, usd: input.usd, tokens: input.tokens, replayed: result.replayed };
-  }
-
-  /** Reports of calls granted under a lease that the ledger has not answered yet, by call key: their end waits for them. */
-  const reported = new Map<string, Promise<unknown>>();
-  /** Lease returns on their way (flush waits for them). */
-  const returning = new Set<Promise<unknown>>();
-  const holder = randomUUID().slice(0, 8);
-  let leaseSeq = 0;
-  let leased = 0;
-  let leasesTaken = 0;
-
-  /** A call granted from a lease: no wait; the ledger is told off the call's path. */
-  function grantFromLease(input: ReserveInput, lease: HeldLease, t0: number): GrantedReservation {
-    const booking = checked(ReserveInputSchema, { ...input, lease: lease.id });
-    const sent = ops.submitSecond(booking).then(
-      (r) => {
-        report(r.alerts);
-        if (!r.granted) lease.lost = true;
-      },
-      () => {
-        // Not booked: the lease must not be handed back (its end charges it in full instead).
-        lease.lost = true;
-      },
-    );
-    lease.pending.add(sent);
-    const done = sent.finally(() => {
-      lease.pending.delete(sent);
-      if (reported.get(input.key) === done) reported.delete(input.key);
-    });
-    reported.set(input.key, done);
-    taskOf.set(input.key, input.taskId);
-    book!.granted(input.key, input.taskId, input);
-    leased++;
-    record({ op: 'reserve', ms: performance.now() - t0, outcome: 'granted' });
-    return { id: input.key, usd: input.usd, tokens: input.tokens, replayed: false };
-  }
-
-  /** Hands leases that can no longer grant back (after their calls' reports), and asks for one where none is left. */
-  function tendLeases(want?: { agent: string; lane: Lane; worst: Spend }): void {
-    if (!book) return;
-    for (const lease of book.spent(want?.worst.usd)) handBack(lease);
-    if (want && book.wantsLease(want.agent, want.lane)) takeLease(want.agent, want.lane, want.worst);
-  }
-
-  function handBack(lease: HeldLease): void {
-    const done = Promise.allSettled([...lease.pending])
-      .then(() => (lease.lost ? undefined : ops.submitFirst(checked(FinishInputSchema, { op: 'release', reservationId: lease.id }))))
-      .then((r) => r && report(r.alerts))
-      .catch(() => undefined)
-      .finally(() => returning.delete(done));
-    returning.add(done);
-  }
-
-  function takeLease(agent: string, lane: Lane, worst: Spend): void {
-    if (worst.usd <= 0 && worst.tokens <= 0) return;
-    const id = `lease:${holder}:${++leaseSeq}`;
-    const size = { usd: worst.usd * LEASE_CALLS, tokens: worst.tokens * LEASE_CALLS };
-    book!.asking(agent, lane);
-    const sentAt = performance.now();
-    const request = checked(ReserveInputSchema, { key: id, taskId: id, agent, ...size, leaseTtlMs: book!.ttlMs, ...(lane === 'main' ? {} : { lane }) });
-    void ops.submitSecond(request).then(
-      (r) => {
-        report(r.alerts);
-        const lease = book!.answered(agent, lane, sentAt, r.granted && r.lease ? { id, size, terms: r.lease } : undefined);
-        if (lease) leasesTaken++;
-        // Handed back when its half is over, whether or not a call comes by then.
-        if (lease) setTimeout(() => tendLeases(), Math.max(0, lease.useUntil - performance.now()) + 1).unref?.();
-      },
-      () => book!.answered(agent, lane, sentAt),
-    );
   }
 
   /**
@@ -441,13 +371,12 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
       }
     }
     // A call granted under a lease ends only after its booking: a settle arriving first would find no reservation.
-    const booked = reported.get(input.reservationId);
-    const sent = timed(input.op, async () => (await booked, ops.submitFirst(input)), (r) => (r.applied ? 'applied' : 'noop'), true)
+    const sent = timed(input.op, async () => (await leases?.booked(input.reservationId), ops.submitFirst(input)), (r) => (r.applied ? 'applied' : 'noop'), true)
       .then((result) => {
         report(result.alerts);
         return result;
       })
-      .finally(() => book?.ended(input.reservationId));
+      .finally(() => leases?.ended(input.reservationId));
     if (taskId !== undefined) track(taskId, input.reservationId, sent);
     return sent;
   }
@@ -456,7 +385,7 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
    * past the grace, what is still reserved belongs to a caller that died and is charged. */
   async function closeTask(taskId: string): Promise<TaskBill> {
     for (const [key, ahead] of aheads) if (ahead.taskId === taskId) dropAhead(key);
-    book?.forget(taskId);
+    leases?.forget(taskId);
     await settled(taskId);
     const deadline = performance.now() + closeGraceMs;
     for (;;) {
@@ -481,7 +410,6 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
       // Calls without a specialist (the router) are attributed to their purpose.
       const agent = request.agent ?? request.purpose;
       const lineage = request.lineage;
-      const lane: Lane = request.lane ?? 'main';
       const raw = {
         key: idempotencyKey,
         taskId: request.taskId,
@@ -493,11 +421,11 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
         ...(request.lane ? { lane: request.lane } : {}),
         ...(lineage ? { rootTaskId: lineage.rootTaskId, ...(lineage.parentTaskId ? { parentTaskId: lineage.parentTaskId } : {}) } : {}),
       };
-      const lease = book?.grant({ ...raw, lane });
-      try {
-        if (lease) return grantFromLease(checked(ReserveInputSchema, raw), lease, t0);
-      } finally {
-        tendLeases({ agent, lane, worst });
+      if (leases?.grant(checked(ReserveInputSchema, raw))) {
+        // No round trip: the caller's wait is this call's own bookkeeping.
+        taskOf.set(raw.key, raw.taskId);
+        record({ op: 'reserve', ms: performance.now() - t0, outcome: 'granted' });
+        return { id: raw.key, usd: raw.usd, tokens: raw.tokens, replayed: false };
       }
       const input = await prepared(raw);
       // A specialist's loop calls again right after each answer: its next reservation is asked for meanwhile.
@@ -508,14 +436,11 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
     snapshot: ledger.snapshot,
     flush: async () => {
       for (const key of [...aheads.keys()]) dropAhead(key);
-      for (const lease of book?.all() ?? []) handBack(lease);
+      const returned = leases?.flush();
       await Promise.allSettled([...settling.values()].flatMap((m) => [...m.values()]));
-      // Bounded: with no ledger worker left to answer, a lease not handed back is charged at its end (failing closed).
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([Promise.allSettled([...returning]), new Promise((resolve) => (timer = setTimeout(resolve, LEASE_RETURN_WAIT_MS)))]);
-      clearTimeout(timer);
+      await returned;
     },
-    stats: () => ({ reserve: stats.of('reserve'), settle: stats.of('settle'), release: stats.of('release'), ledgerUpdates: ops.sent + closes.sent, leased, leasesTaken }),
+    stats: () => ({ reserve: stats.of('reserve'), settle: stats.of('settle'), release: stats.of('release'), ledgerUpdates: ops.sent + closes.sent, ...(leases?.stats() ?? { leased: 0, leasesTaken: 0 }) }),
     closeBreaker: (action) => ledger.update(closeBreakerUpdate, action),
     openBreaker: (action) => ledger.update(openBreakerUpdate, action),
     setOverride: (request) => ledger.update(setOverrideUpdate, request),
