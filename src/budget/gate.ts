@@ -197,11 +197,11 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
     slots,
     MAX_BATCH,
   );
-  // Tasks end in bursts (a batch cancelled, a cap reached): closes share the same few slots.
   // Leases (gate-lease-client.ts): their requests ride in the same batches as everything else.
   const leases = options.leases
     ? createLeaseClient({ reserve: (input) => ops.submitSecond(checked(ReserveInputSchema, input)), finish: (input) => ops.submitFirst(checked(FinishInputSchema, input)), report: (a) => report(a), ttlMs: options.leaseTtlMs })
     : undefined;
+  // Tasks end in bursts (a batch cancelled, a cap reached): closes share the same few slots.
   const closes = new Batcher<CloseTaskInput, TaskBill>((batch) => ledger.update(closeTaskBatchUpdate, batch), slots, MAX_BATCH);
   const stats = new TimingStats();
   /** Reservations granted here, by id: their task (settles name only the reservation). */
