@@ -49,7 +49,8 @@ export function createLeaseClient(deps: LeaseClientDeps): LeaseClient {
   let leased = 0;
   let leasesTaken = 0;
 
-  function book_(input: ReserveInput, lease: HeldLease): void {
+  /** Tells the ledger, off the call's path, which lease a call was granted from. */
+  function sendBooking(input: ReserveInput, lease: HeldLease): void {
     const sent = deps.reserve({ ...input, lease: lease.id }).then(
       (r) => {
         deps.report(r.alerts);
@@ -107,7 +108,7 @@ export function createLeaseClient(deps: LeaseClientDeps): LeaseClient {
       const lane: Lane = input.lane ?? 'main';
       const lease = book.grant({ ...input, lane });
       if (lease) {
-        book_(input, lease);
+        sendBooking(input, lease);
         book.granted(input.key, input.taskId, input);
         leased++;
       }

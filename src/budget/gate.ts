@@ -421,7 +421,8 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
         ...(request.lane ? { lane: request.lane } : {}),
         ...(lineage ? { rootTaskId: lineage.rootTaskId, ...(lineage.parentTaskId ? { parentTaskId: lineage.parentTaskId } : {}) } : {}),
       };
-      if (leases?.grant(checked(ReserveInputSchema, raw))) {
+      // Checked once, on the way to the ledger (the booking, or the reserve below).
+      if (leases?.grant(raw)) {
         // No round trip: the caller's wait is this call's own bookkeeping.
         taskOf.set(raw.key, raw.taskId);
         record({ op: 'reserve', ms: performance.now() - t0, outcome: 'granted' });

@@ -96,6 +96,7 @@ function chargeLease(state: LedgerState, lease: Reservation): void {
 export function chargeWorstCase(state: LedgerState, reservationId: string, nowMs: number): Spend {
   const r = state.reservations[reservationId];
   delete state.reservations[reservationId];
+  // A lease (ledger-lease.ts isLease; not imported: that module builds on this one).
   if (r.untilMs !== undefined) chargeLease(state, r);
   else charge(state, r.taskId, r.agent, r, nowMs, laneOf(r));
   state.finished[reservationId] = { status: 'expired', atMs: nowMs };
