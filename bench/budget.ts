@@ -4,7 +4,7 @@ import {
   budgetAlertSink,
   createBudgetGate,
   createBudgetedLlmClient,
-  DEFAULT_LIMITS,
+  defaultLimits,
   type BudgetGate,
   type GateStats,
   type GateTiming,
@@ -26,14 +26,14 @@ import { round } from './stats';
 const PLENTY = 1_000_000;
 
 export const BENCH_LIMITS: Limits = {
-  ...DEFAULT_LIMITS,
+  ...defaultLimits(),
   perTaskTokens: 1_000_000_000,
   perTaskUsd: PLENTY,
   perAgentHourlyUsd: PLENTY,
   perAgentDailyUsd: PLENTY,
   systemHourlyUsd: PLENTY,
   systemDailyUsd: PLENTY,
-  circuitBreaker: { ...DEFAULT_LIMITS.circuitBreaker, maxCallsPerTaskPerMinute: PLENTY },
+  circuitBreaker: { ...defaultLimits().circuitBreaker, maxCallsPerTaskPerMinute: PLENTY },
 };
 
 /** What one phase's gate saw: gate.stats(), and exact totals (stats keep a bounded window). */

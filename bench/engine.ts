@@ -112,6 +112,11 @@ export function breakdownSection(pipeline: TaskTrace[], bare: TaskTrace[], ledge
     const b = mean(bare.map((t) => pick(t.timeline)));
     return [label, fmtNum(p, 1), fmtNum(b, 1), fmtNum(p - b, 1)];
   };
+  const ms = (label: string, pick: (t: Timeline) => number): string[] => {
+    const p = mean(pipeline.map((t) => pick(t.timeline)));
+    const b = mean(bare.map((t) => pick(t.timeline)));
+    return [label, fmtMs(p), fmtMs(b), fmtMs(p - b)];
+  };
   const pInside = insideByType(pipeline);
   const bInside = insideByType(bare);
   const types = [...pInside.keys()];
@@ -130,6 +135,8 @@ export function breakdownSection(pipeline: TaskTrace[], bare: TaskTrace[], ledge
     bareInsideMs: round(mean([...bInside.values()])),
     ledgerMsPerTask: round(ledgerMsPerTask),
     historyEventsPerTask: { pipeline: round(mean(pipeline.map((t) => t.timeline.events))), bare: round(mean(bare.map((t) => t.timeline.events))) },
+    workflowTaskQueuedMsPerTask: { pipeline: round(mean(pipeline.map((t) => t.timeline.workflowTaskQueuedMs))), bare: round(mean(bare.map((t) => t.timeline.workflowTaskQueuedMs))) },
+    workflowTaskRunMsPerTask: { pipeline: round(mean(pipeline.map((t) => t.timeline.workflowTaskRunMs))), bare: round(mean(bare.map((t) => t.timeline.workflowTaskRunMs))) },
     workflowTasksPerTask: { pipeline: round(mean(pipeline.map((t) => t.timeline.workflowTasks))), bare: round(mean(bare.map((t) => t.timeline.workflowTasks))) },
     searchAttributeUpsertsPerTask: round(mean(pipeline.map((t) => t.timeline.searchAttributeUpserts))),
     activityRetries: pipeline.reduce((s, t) => s + t.timeline.activities.filter((a) => a.attempt > 1).length, 0),
@@ -141,6 +148,8 @@ export function breakdownSection(pipeline: TaskTrace[], bare: TaskTrace[], ledge
     rows: [
       row('client: start RPC + result (wall - execution)', (b) => b.client),
       row('workflow tasks (execution outside activities)', (b) => b.workflowTasks),
+      ms('  of which workflow tasks waiting for a poll (scheduled -> started)', (t) => t.workflowTaskQueuedMs),
+      ms('  of which workflow tasks on the worker (started -> completed)', (t) => t.workflowTaskRunMs),
       row('activity queueing (scheduled -> started)', (b) => b.queued),
       row('inside activities, beyond provider time', (b) => b.insideActivities),
       ...types.map((type): string[] => {

@@ -27,6 +27,10 @@ export interface Timeline {
   outsideActivitiesMs: number;
   events: number;
   workflowTasks: number;
+  /** Workflow tasks scheduled → started, summed: the wait for a poll (the server's or the worker's queue). */
+  workflowTaskQueuedMs: number;
+  /** Workflow tasks started → completed, summed: the worker's turn (activation, workflow code, reply). */
+  workflowTaskRunMs: number;
   searchAttributeUpserts: number;
   /** True when two activities' spans overlapped (outsideActivitiesMs would then be understated). */
   overlapping: boolean;
@@ -68,12 +72,26 @@ export function timelineOf(events: readonly HistoryEvent[]): Timeline {
     });
   }
   const executionMs = timeOf(closed) - timeOf(started);
+  let workflowTaskQueuedMs = 0;
+  let workflowTaskRunMs = 0;
+  const byId = new Map(events.map((e) => [idOf(e), e]));
+  for (const e of events) {
+    const done = e.workflowTaskCompletedEventAttributes;
+    if (!done) continue;
+    const sched = byId.get(Number(done.scheduledEventId));
+    const start = byId.get(Number(done.startedEventId));
+    if (!sched || !start) continue;
+    workflowTaskQueuedMs += timeOf(start) - timeOf(sched);
+    workflowTaskRunMs += timeOf(e) - timeOf(start);
+  }
   return {
     executionMs,
     activities,
     outsideActivitiesMs: executionMs - inActivities,
     events: events.length,
     workflowTasks: events.filter((e) => e.workflowTaskScheduledEventAttributes).length,
+    workflowTaskQueuedMs,
+    workflowTaskRunMs,
     searchAttributeUpserts: events.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes).length,
     overlapping,
   };

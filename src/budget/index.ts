@@ -2,7 +2,7 @@
  * The budget for activity and worker code. Workflows must not import this file (it pulls in the
  * Temporal client, fs and pricing); the ledger workflow imports the pure modules directly.
  */
-export { DEFAULT_LIMITS, LimitsFileSchema, LimitsSchema, type Limits } from './limits';
+export { defaultLimits, LimitsFileSchema, LimitsSchema, type Limits } from './limits';
 export { limitsFilePath, loadLimits, parseLimits } from './load-limits';
 export { windowEndMs, windowKeys, windowStartMs, type WindowKeys } from './windows';
 export { worstCaseOf, type Amount } from './estimate';

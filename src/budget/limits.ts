@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { lazySchema } from '../tasks/lazy-schema';
 
 /**
  * The budget limits: the file format (snake_case, as operators write limits.yaml) and the typed
@@ -15,60 +16,70 @@ export function isTimeZone(name: string): boolean {
   }
 }
 
-const usd = z.number().finite().nonnegative();
+const usd = lazySchema(() =>
+  z.number().finite().nonnegative()
+);
 /** The experimental lane's share of the daily budget: at most half, so the main lane always keeps most of the day. */
 export const DEFAULT_EXPERIMENTAL_SHARE = 0.15;
 export const MAX_EXPERIMENTAL_SHARE = 0.5;
-export const shareSchema = z
-  .number()
-  .finite()
-  .min(0, `must be between 0 and ${MAX_EXPERIMENTAL_SHARE} (a share of the daily budget)`)
-  .max(MAX_EXPERIMENTAL_SHARE, `must be between 0 and ${MAX_EXPERIMENTAL_SHARE} (a share of the daily budget)`);
-const timezone = z.string().min(1).refine(isTimeZone, { message: 'must be an IANA time zone name, e.g. UTC or America/New_York' });
+export const shareSchema = lazySchema(() =>
+  z
+    .number()
+    .finite()
+    .min(0, `must be between 0 and ${MAX_EXPERIMENTAL_SHARE} (a share of the daily budget)`)
+    .max(MAX_EXPERIMENTAL_SHARE, `must be between 0 and ${MAX_EXPERIMENTAL_SHARE} (a share of the daily budget)`)
+);
+const timezone = lazySchema(() =>
+  z.string().min(1).refine(isTimeZone, { message: 'must be an IANA time zone name, e.g. UTC or America/New_York' })
+);
 
 /** limits.yaml as written. `.strict()` everywhere: a misspelt key must not silently fall back to a default. */
-export const LimitsFileSchema = z
-  .object({
-    per_task_tokens: z.number().int().positive().default(40000),
-    per_task_usd: usd.default(0.5),
-    per_agent_hourly_usd: usd.default(0.5),
-    per_agent_daily_usd: usd.default(2),
-    system_hourly_usd: usd.default(5),
-    system_daily_usd: usd.default(20),
-    experimental_share: shareSchema.default(DEFAULT_EXPERIMENTAL_SHARE),
-    circuit_breaker: z
-      .object({
-        enabled: z.boolean().default(true),
-        max_calls_per_task_per_minute: z.number().int().positive().default(30),
-        max_spawn_depth: z.number().int().nonnegative().default(3),
-      })
-      .strict()
-      .default({ enabled: true, max_calls_per_task_per_minute: 30, max_spawn_depth: 3 }),
-    timezone: timezone.default('UTC'),
-  })
-  .strict();
+export const LimitsFileSchema = lazySchema(() =>
+  z
+    .object({
+      per_task_tokens: z.number().int().positive().default(40000),
+      per_task_usd: usd.default(0.5),
+      per_agent_hourly_usd: usd.default(0.5),
+      per_agent_daily_usd: usd.default(2),
+      system_hourly_usd: usd.default(5),
+      system_daily_usd: usd.default(20),
+      experimental_share: shareSchema.default(DEFAULT_EXPERIMENTAL_SHARE),
+      circuit_breaker: z
+        .object({
+          enabled: z.boolean().default(true),
+          max_calls_per_task_per_minute: z.number().int().positive().default(30),
+          max_spawn_depth: z.number().int().nonnegative().default(3),
+        })
+        .strict()
+        .default({ enabled: true, max_calls_per_task_per_minute: 30, max_spawn_depth: 3 }),
+      timezone: timezone.default('UTC'),
+    })
+    .strict()
+);
 
 /** The limits in code: what the ledger enforces. */
-export const LimitsSchema = z
-  .object({
-    perTaskTokens: z.number().int().positive(),
-    perTaskUsd: usd,
-    perAgentHourlyUsd: usd,
-    perAgentDailyUsd: usd,
-    systemHourlyUsd: usd,
-    systemDailyUsd: usd,
-    /** Limits carried by a ledger from before the lanes have none: they get the default. */
-    experimentalShare: shareSchema.default(DEFAULT_EXPERIMENTAL_SHARE),
-    circuitBreaker: z
-      .object({
-        enabled: z.boolean(),
-        maxCallsPerTaskPerMinute: z.number().int().positive(),
-        maxSpawnDepth: z.number().int().nonnegative(),
-      })
-      .strict(),
-    timezone,
-  })
-  .strict();
+export const LimitsSchema = lazySchema(() =>
+  z
+    .object({
+      perTaskTokens: z.number().int().positive(),
+      perTaskUsd: usd,
+      perAgentHourlyUsd: usd,
+      perAgentDailyUsd: usd,
+      systemHourlyUsd: usd,
+      systemDailyUsd: usd,
+      /** Limits carried by a ledger from before the lanes have none: they get the default. */
+      experimentalShare: shareSchema.default(DEFAULT_EXPERIMENTAL_SHARE),
+      circuitBreaker: z
+        .object({
+          enabled: z.boolean(),
+          maxCallsPerTaskPerMinute: z.number().int().positive(),
+          maxSpawnDepth: z.number().int().nonnegative(),
+        })
+        .strict(),
+      timezone,
+    })
+    .strict()
+);
 export type Limits = z.infer<typeof LimitsSchema>;
 
 /** The file's snake_case shape mapped to {@link Limits}. */
@@ -90,8 +101,8 @@ export function fromLimitsFile(file: z.output<typeof LimitsFileSchema>): Limits 
   };
 }
 
-/** Every default, as an empty limits.yaml yields them. */
-export const DEFAULT_LIMITS: Limits = fromLimitsFile(LimitsFileSchema.parse({}));
+/** Every default, as an empty limits.yaml yields them (a function: the schema is built on first use, see lazy-schema.ts). */
+export const defaultLimits = (): Limits => fromLimitsFile(LimitsFileSchema.parse({}));
 
 /**
  * Where two sets of limits differ, as `key: ours → theirs` lines (empty when equal). A worker

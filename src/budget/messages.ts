@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { lazySchema } from '../tasks/lazy-schema';
 import { LANES } from '../tasks/task-input';
 import { LimitsSchema, shareSchema } from './limits';
 import type { LedgerState } from './ledger-types';
@@ -10,122 +11,161 @@ import { OVERRIDABLE_SCOPE } from './scopes';
  */
 
 const id = (max: number) => z.string().min(1).max(max);
-const usd = z.number().finite().nonnegative();
-const tokens = z.number().int().nonnegative();
+const usd = lazySchema(() =>
+  z.number().finite().nonnegative()
+);
+const tokens = lazySchema(() =>
+  z.number().int().nonnegative()
+);
 
 /** The most settling ids one reserve names (a task has one call in flight at a time; a few more after retries). */
 export const MAX_SETTLING = 32;
 
-export const ReserveInputSchema = z
-  .object({
-    key: id(300),
-    taskId: id(200),
-    agent: id(100),
-    usd,
-    tokens,
-    spawnDepth: z.number().int().nonnegative().optional(),
-    /** The caller's lineage: recorded with the reservation, so spend can be traced to a root task. */
-    rootTaskId: id(200).optional(),
-    parentTaskId: id(200).optional(),
-    taskSpent: z.object({ usd, tokens }).strict().optional(),
-    /** The lane that pays for the call (the task's); absent: main. */
-    lane: z.enum(LANES).optional(),
-    /** Reservations of this task whose calls ended and whose settle or release the caller has
-     * sent but not yet seen answered (settles travel off the call's path). `taskSpent` already
-     * counts what they cost, so the per-task check does not count their worst case a second time. */
-    settling: z.array(id(300)).max(MAX_SETTLING).optional(),
-    /** A reservation made ahead of the call that will use it (the next iteration of a
-     * specialist's loop): granted only with ample room everywhere, else refused quietly. */
-    ahead: z.literal(true).optional(),
-    /** Asks for a lease (ledger-lease.ts): held this long unless returned. `key` and `taskId` are its id. */
-    leaseTtlMs: z.number().int().min(1000).max(600_000).optional(),
-    /** The caller granted this call under its lease of this id; the ledger books it without checks. */
-    lease: id(300).optional(),
-  })
-  .strict()
-  .refine((r) => !(r.lease !== undefined && (r.leaseTtlMs !== undefined || r.ahead)), { message: 'a call under a lease is neither a lease nor reserved ahead', path: ['lease'] });
+export const ReserveInputSchema = lazySchema(() =>
+  z
+    .object({
+      key: id(300),
+      taskId: id(200),
+      agent: id(100),
+      usd,
+      tokens,
+      spawnDepth: z.number().int().nonnegative().optional(),
+      /** The caller's lineage: recorded with the reservation, so spend can be traced to a root task. */
+      rootTaskId: id(200).optional(),
+      parentTaskId: id(200).optional(),
+      taskSpent: z.object({ usd, tokens }).strict().optional(),
+      /** The lane that pays for the call (the task's); absent: main. */
+      lane: z.enum(LANES).optional(),
+      /** Reservations of this task whose calls ended and whose settle or release the caller has
+       * sent but not yet seen answered (settles travel off the call's path). `taskSpent` already
+       * counts what they cost, so the per-task check does not count their worst case a second time. */
+      settling: z.array(id(300)).max(MAX_SETTLING).optional(),
+      /** A reservation made ahead of the call that will use it (the next iteration of a
+       * specialist's loop): granted only with ample room everywhere, else refused quietly. */
+      ahead: z.literal(true).optional(),
+      /** Asks for a lease (ledger-lease.ts): held this long unless returned. `key` and `taskId` are its id. */
+      leaseTtlMs: z.number().int().min(1000).max(600_000).optional(),
+      /** The caller granted this call under its lease of this id; the ledger books it without checks. */
+      lease: id(300).optional(),
+    })
+    .strict()
+    .refine((r) => !(r.lease !== undefined && (r.leaseTtlMs !== undefined || r.ahead)), { message: 'a call under a lease is neither a lease nor reserved ahead', path: ['lease'] })
+);
 
-export const SettleInputSchema = z.object({ reservationId: id(300), usd, tokens }).strict();
+export const SettleInputSchema = lazySchema(() =>
+  z.object({ reservationId: id(300), usd, tokens }).strict()
+);
 
-export const ReleaseInputSchema = z.object({ reservationId: id(300) }).strict();
+export const ReleaseInputSchema = lazySchema(() =>
+  z.object({ reservationId: id(300) }).strict()
+);
 
 /** The most requests one batched update carries (a batch stays far below payload limits). */
 export const MAX_BATCH = 100;
 
-export const ReserveBatchSchema = z.array(ReserveInputSchema).min(1).max(MAX_BATCH);
+export const ReserveBatchSchema = lazySchema(() =>
+  z.array(ReserveInputSchema).min(1).max(MAX_BATCH)
+);
 
 /** Settles and releases travel together: both end a reservation. */
-export const FinishInputSchema = z.discriminatedUnion('op', [
-  SettleInputSchema.extend({ op: z.literal('settle') }),
-  ReleaseInputSchema.extend({ op: z.literal('release') }),
-]);
-export const FinishBatchSchema = z.array(FinishInputSchema).min(1).max(MAX_BATCH);
+export const FinishInputSchema = lazySchema(() =>
+  z.discriminatedUnion('op', [
+    SettleInputSchema.extend({ op: z.literal('settle') }),
+    ReleaseInputSchema.extend({ op: z.literal('release') }),
+  ])
+);
+export const FinishBatchSchema = lazySchema(() =>
+  z.array(FinishInputSchema).min(1).max(MAX_BATCH)
+);
 
 /** Settles, releases and reserves in one update, applied in that order: ended calls hand their
  * room back before the new ones ask for it, and a settle rides on whatever update goes next. */
-export const LedgerBatchSchema = z
-  .object({ finishes: z.array(FinishInputSchema).max(MAX_BATCH), reserves: z.array(ReserveInputSchema).max(MAX_BATCH) })
-  .strict()
-  .refine((b) => b.finishes.length + b.reserves.length > 0, 'a batch carries at least one request');
+export const LedgerBatchSchema = lazySchema(() =>
+  z
+    .object({ finishes: z.array(FinishInputSchema).max(MAX_BATCH), reserves: z.array(ReserveInputSchema).max(MAX_BATCH) })
+    .strict()
+    .refine((b) => b.finishes.length + b.reserves.length > 0, 'a batch carries at least one request')
+);
 
-const operator = { who: id(100), why: id(500) };
+/** Who changed the ledger and why (a function: built inside the lazy schemas that use it). */
+const operator = () => ({ who: id(100), why: id(500) });
 
-export const OperatorInputSchema = z.object(operator).strict();
+export const OperatorInputSchema = lazySchema(() =>
+  z.object(operator()).strict()
+);
 
-export const OverrideInputSchema = z
-  .object({
-    ...operator,
-    scope: z.string().max(300).regex(OVERRIDABLE_SCOPE, 'must name a scope: system:hour, system:day, agent:<name>:hour|day or task:<id>'),
-    limitUsd: usd,
-    untilMs: z.number().int().positive(),
-  })
-  .strict();
+export const OverrideInputSchema = lazySchema(() =>
+  z
+    .object({
+      ...operator(),
+      scope: z.string().max(300).regex(OVERRIDABLE_SCOPE, 'must name a scope: system:hour, system:day, agent:<name>:hour|day or task:<id>'),
+      limitUsd: usd,
+      untilMs: z.number().int().positive(),
+    })
+    .strict()
+);
 
-export const CloseTaskInputSchema = z
-  .object({
-    taskId: id(200),
-    /** Close only if none of the task's calls is still reserved; otherwise answer `pending` and
-     * change nothing. The gate asks this way first: a settle another worker sent may still be
-     * on its way. Absent: charge what is outstanding at its worst case and close. */
-    ifSettled: z.boolean().optional(),
-  })
-  .strict();
-export const CloseTaskBatchSchema = z.array(CloseTaskInputSchema).min(1).max(MAX_BATCH);
+export const CloseTaskInputSchema = lazySchema(() =>
+  z
+    .object({
+      taskId: id(200),
+      /** Close only if none of the task's calls is still reserved; otherwise answer `pending` and
+       * change nothing. The gate asks this way first: a settle another worker sent may still be
+       * on its way. Absent: charge what is outstanding at its worst case and close. */
+      ifSettled: z.boolean().optional(),
+    })
+    .strict()
+);
+export const CloseTaskBatchSchema = lazySchema(() =>
+  z.array(CloseTaskInputSchema).min(1).max(MAX_BATCH)
+);
 
-export const SetLimitsInputSchema = z.object({ ...operator, limits: LimitsSchema }).strict();
+export const SetLimitsInputSchema = lazySchema(() =>
+  z.object({ ...operator(), limits: LimitsSchema }).strict()
+);
 
 /** The operator's (or God's, on an operator's behalf) change of the experimental lane's share. */
-export const SetExperimentalShareInputSchema = z.object({ share: shareSchema, reason: id(500), by: id(100) }).strict();
+export const SetExperimentalShareInputSchema = lazySchema(() =>
+  z.object({ share: shareSchema, reason: id(500), by: id(100) }).strict()
+);
 
-const spend = z.object({ usd, tokens: z.number().nonnegative() });
-const window = z.object({ key: z.string(), system: spend, agents: z.record(z.string(), spend) });
+const spend = lazySchema(() =>
+  z.object({ usd, tokens: z.number().nonnegative() })
+);
+const window = lazySchema(() =>
+  z.object({ key: z.string(), system: spend, agents: z.record(z.string(), spend) })
+);
 
 /**
  * A ledger state an operator hands back (`restore`): the shape is checked where it matters for
  * arithmetic (amounts, windows, reservations); bookkeeping lists pass as they are. Later fields
  * pass through, so a state exported by a newer ledger is not refused for them.
  */
-export const LedgerStateSchema = z
-  .object({
-    version: z.literal(1),
-    reservations: z.record(
-      z.string(),
-      z.object({ id: z.string(), taskId: z.string(), agent: z.string(), usd, tokens: z.number().nonnegative(), atMs: z.number() }).passthrough(),
-    ),
-    finished: z.record(z.string(), z.object({ status: z.enum(['settled', 'released', 'expired']), atMs: z.number() })),
-    hour: window,
-    day: window,
-    tasks: z.record(z.string(), z.object({ usd, tokens: z.number().nonnegative(), lastMs: z.number(), calls: z.array(z.number()) }).passthrough()),
-    breaker: z.object({ open: z.boolean() }).passthrough(),
-    overrides: z.array(z.object({ scope: z.string(), limitUsd: usd, untilMs: z.number() }).passthrough()),
-    alerts: z.array(z.object({ seq: z.number() }).passthrough()),
-    audit: z.array(z.object({ at: z.number() }).passthrough()),
-    nextAlertSeq: z.number().int().positive(),
-    lastPruneMs: z.number(),
-  })
-  .passthrough();
+export const LedgerStateSchema = lazySchema(() =>
+  z
+    .object({
+      version: z.literal(1),
+      reservations: z.record(
+        z.string(),
+        z.object({ id: z.string(), taskId: z.string(), agent: z.string(), usd, tokens: z.number().nonnegative(), atMs: z.number() }).passthrough(),
+      ),
+      finished: z.record(z.string(), z.object({ status: z.enum(['settled', 'released', 'expired']), atMs: z.number() })),
+      hour: window,
+      day: window,
+      tasks: z.record(z.string(), z.object({ usd, tokens: z.number().nonnegative(), lastMs: z.number(), calls: z.array(z.number()) }).passthrough()),
+      breaker: z.object({ open: z.boolean() }).passthrough(),
+      overrides: z.array(z.object({ scope: z.string(), limitUsd: usd, untilMs: z.number() }).passthrough()),
+      alerts: z.array(z.object({ seq: z.number() }).passthrough()),
+      audit: z.array(z.object({ at: z.number() }).passthrough()),
+      nextAlertSeq: z.number().int().positive(),
+      lastPruneMs: z.number(),
+    })
+    .passthrough()
+);
 
-export const RestoreInputSchema = z.object({ ...operator, state: LedgerStateSchema, limits: LimitsSchema.optional() }).strict();
+export const RestoreInputSchema = lazySchema(() =>
+  z.object({ ...operator(), state: LedgerStateSchema, limits: LimitsSchema.optional() }).strict()
+);
 
 export type ReserveInput = z.infer<typeof ReserveInputSchema>;
 export type SettleInput = z.infer<typeof SettleInputSchema>;

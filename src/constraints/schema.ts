@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { lazySchema } from '../tasks/lazy-schema';
 import { stripControl } from '../tasks/control-chars';
 
 /**
@@ -16,46 +17,56 @@ export const MAX_CONSTRAINTS = 20;
 const text = (max: number) => z.string().transform(stripControl).pipe(z.string().trim().min(3, 'must be at least 3 characters').max(max));
 
 /** `expiresAt` as an ISO date ("2026-12-05", the end of that day UTC) or date-time. */
-const IsoDate = z
-  .string()
-  .trim()
-  .refine((s) => /^\d{4}-\d{2}-\d{2}([T ][0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(s) && !Number.isNaN(Date.parse(s)), 'must be an ISO date (2026-12-05) or date-time');
+const IsoDate = lazySchema(() =>
+  z
+    .string()
+    .trim()
+    .refine((s) => /^\d{4}-\d{2}-\d{2}([T ][0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(s) && !Number.isNaN(Date.parse(s)), 'must be an ISO date (2026-12-05) or date-time')
+);
 
 /** What a task declares it sets (field `setsConstraints`), and the common part of every way to add one. */
-export const ConstraintSpecSchema = z
-  .object({
-    text: text(300),
-    /** What it is about ("billing database", "checkout"); absent: every task. */
-    scope: text(120).optional(),
-    /** When it stops applying; give this or `forHours`, or neither (until removed). */
-    expiresAt: IsoDate.optional(),
-    forHours: z.number().gt(0).max(24 * 366).optional(),
-  })
-  .strict()
-  .refine((c) => !(c.expiresAt && c.forHours), { message: 'give expiresAt or forHours, not both', path: ['forHours'] });
+export const ConstraintSpecSchema = lazySchema(() =>
+  z
+    .object({
+      text: text(300),
+      /** What it is about ("billing database", "checkout"); absent: every task. */
+      scope: text(120).optional(),
+      /** When it stops applying; give this or `forHours`, or neither (until removed). */
+      expiresAt: IsoDate.optional(),
+      forHours: z.number().gt(0).max(24 * 366).optional(),
+    })
+    .strict()
+    .refine((c) => !(c.expiresAt && c.forHours), { message: 'give expiresAt or forHours, not both', path: ['forHours'] })
+);
 export type ConstraintSpec = z.output<typeof ConstraintSpecSchema>;
 
-const id = z.string().trim().min(1).max(120).regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'must be letters, digits, ".", "_", ":" or "-"');
+const id = lazySchema(() =>
+  z.string().trim().min(1).max(120).regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'must be letters, digits, ".", "_", ":" or "-"')
+);
 
 export const SETTER_KINDS = ['task', 'goal', 'operator'] as const;
 
 /** God's `addConstraint` update: a spec, who sets it, and optionally its id (re-adding an id is a no-op). */
-export const AddConstraintSchema = z
-  .object({
-    spec: ConstraintSpecSchema,
-    setBy: z.object({ kind: z.enum(SETTER_KINDS), id: z.string().trim().min(1).max(200) }).strict().default({ kind: 'operator', id: 'operator' }),
-    id: id.optional(),
-  })
-  .strict();
+export const AddConstraintSchema = lazySchema(() =>
+  z
+    .object({
+      spec: ConstraintSpecSchema,
+      setBy: z.object({ kind: z.enum(SETTER_KINDS), id: z.string().trim().min(1).max(200) }).strict().default({ kind: 'operator', id: 'operator' }),
+      id: id.optional(),
+    })
+    .strict()
+);
 export type AddConstraintInput = z.input<typeof AddConstraintSchema>;
 
-export const RemoveConstraintSchema = z
-  .object({
-    id,
-    reason: z.string().trim().min(1).max(300).default('removed by an operator'),
-    by: z.string().trim().min(1).max(80).default('operator'),
-  })
-  .strict();
+export const RemoveConstraintSchema = lazySchema(() =>
+  z
+    .object({
+      id,
+      reason: z.string().trim().min(1).max(300).default('removed by an operator'),
+      by: z.string().trim().min(1).max(80).default('operator'),
+    })
+    .strict()
+);
 export type RemoveConstraintInput = z.input<typeof RemoveConstraintSchema>;
 
 /** A constraint as God holds it. */
@@ -69,14 +80,16 @@ export interface StandingConstraint {
   addedAtMs: number;
 }
 
-export const StandingConstraintSchema = z.looseObject({
-  id: z.string().min(1),
-  text: z.string().min(1),
-  scope: z.string().optional(),
-  expiresAtMs: z.number().nonnegative().optional(),
-  setBy: z.looseObject({ kind: z.enum(SETTER_KINDS), id: z.string().min(1) }),
-  addedAtMs: z.number().nonnegative(),
-});
+export const StandingConstraintSchema = lazySchema(() =>
+  z.looseObject({
+    id: z.string().min(1),
+    text: z.string().min(1),
+    scope: z.string().optional(),
+    expiresAtMs: z.number().nonnegative().optional(),
+    setBy: z.looseObject({ kind: z.enum(SETTER_KINDS), id: z.string().min(1) }),
+    addedAtMs: z.number().nonnegative(),
+  })
+);
 
 /** A date alone ends at the end of that day (UTC): "until 2026-12-05" includes the 5th. */
 export function expiryMs(spec: Pick<ConstraintSpec, 'expiresAt' | 'forHours'>, nowMs: number): number | undefined {

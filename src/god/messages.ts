@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { lazySchema } from '../tasks/lazy-schema';
 import { stripControl } from '../tasks/control-chars';
 import { LANES, TaskInputSchema } from '../tasks/task-input';
 import { TERMINAL_STATUSES } from '../workflows/task-state';
@@ -14,12 +15,14 @@ import type { GodConfig } from './types';
 const id = (max: number) => z.string().trim().min(1).max(max).regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'must be letters, digits, ".", "_", ":" or "-"');
 
 /** `submitTask`: one task, and optionally the id to give it (a resubmission with the same id is a no-op). */
-export const SubmitTaskSchema = z
-  .object({
-    task: TaskInputSchema,
-    taskId: id(200).optional(),
-  })
-  .strict();
+export const SubmitTaskSchema = lazySchema(() =>
+  z
+    .object({
+      task: TaskInputSchema,
+      taskId: id(200).optional(),
+    })
+    .strict()
+);
 export type SubmitTaskInput = z.input<typeof SubmitTaskSchema>;
 export interface SubmitTaskResult {
   taskId: string;
@@ -29,138 +32,160 @@ export interface SubmitTaskResult {
 }
 
 /** `addGoal`, and each entry of a goals file. */
-export const GoalInputSchema = z
-  .object({
-    id: id(80),
-    // Judged after control characters go, as a task's objective is (a goal's words reach prompts too).
-    objective: z.string().transform(stripControl).pipe(z.string().trim().min(10, 'must be at least 10 characters').max(1000)),
-    value: z.number().min(1).max(10).default(5),
-    cadenceMinutes: z.number().int().min(1).max(7 * 24 * 60).default(60),
-    budgetShare: z.number().gt(0).max(1).default(0.25),
-    lane: z.enum(LANES).default('main'),
-    tasksPerRun: z.number().int().min(1).max(5).default(2),
-    /** Standing constraints the goal sets when it is added (held by God, set by "goal <id>"). */
-    constraints: z.array(ConstraintSpecSchema).max(5).optional(),
-  })
-  .strict();
+export const GoalInputSchema = lazySchema(() =>
+  z
+    .object({
+      id: id(80),
+      // Judged after control characters go, as a task's objective is (a goal's words reach prompts too).
+      objective: z.string().transform(stripControl).pipe(z.string().trim().min(10, 'must be at least 10 characters').max(1000)),
+      value: z.number().min(1).max(10).default(5),
+      cadenceMinutes: z.number().int().min(1).max(7 * 24 * 60).default(60),
+      budgetShare: z.number().gt(0).max(1).default(0.25),
+      lane: z.enum(LANES).default('main'),
+      tasksPerRun: z.number().int().min(1).max(5).default(2),
+      /** Standing constraints the goal sets when it is added (held by God, set by "goal <id>"). */
+      constraints: z.array(ConstraintSpecSchema).max(5).optional(),
+    })
+    .strict()
+);
 export type GoalInput = z.input<typeof GoalInputSchema>;
 
-export const GoalsFileSchema = z.object({ goals: z.array(GoalInputSchema).max(20) }).strict();
+export const GoalsFileSchema = lazySchema(() =>
+  z.object({ goals: z.array(GoalInputSchema).max(20) }).strict()
+);
 
-export const RemoveGoalSchema = z.object({ goalId: id(80) }).strict();
+export const RemoveGoalSchema = lazySchema(() =>
+  z.object({ goalId: id(80) }).strict()
+);
 
-export const PauseSchema = z.object({ reason: z.string().trim().min(1).max(300).default('paused by an operator') }).strict();
+export const PauseSchema = lazySchema(() =>
+  z.object({ reason: z.string().trim().min(1).max(300).default('paused by an operator') }).strict()
+);
 
-export const ReviewDecisionSchema = z
-  .object({
-    taskId: id(200),
-    decision: z.enum(['approve', 'reject']),
-    reason: z.string().trim().min(1).max(500).optional(),
-    /** Who decided (free text for the audit trail; never a secret). */
-    by: z.string().trim().min(1).max(80).default('operator'),
-  })
-  .strict();
+export const ReviewDecisionSchema = lazySchema(() =>
+  z
+    .object({
+      taskId: id(200),
+      decision: z.enum(['approve', 'reject']),
+      reason: z.string().trim().min(1).max(500).optional(),
+      /** Who decided (free text for the audit trail; never a secret). */
+      by: z.string().trim().min(1).max(80).default('operator'),
+    })
+    .strict()
+);
 export type ReviewDecisionInput = z.input<typeof ReviewDecisionSchema>;
 
-export const SetExperimentalShareSchema = z
-  .object({
-    share: z.number().min(0).max(0.5),
-    reason: z.string().trim().min(1).max(300),
-    by: z.string().trim().min(1).max(80).default('operator'),
-  })
-  .strict();
+export const SetExperimentalShareSchema = lazySchema(() =>
+  z
+    .object({
+      share: z.number().min(0).max(0.5),
+      reason: z.string().trim().min(1).max(300),
+      by: z.string().trim().min(1).max(80).default('operator'),
+    })
+    .strict()
+);
 export type SetExperimentalShareInput = z.input<typeof SetExperimentalShareSchema>;
 
 /** `routingRollback`: make an earlier policy version active again (audited). */
-export const RoutingRollbackSchema = z
-  .object({
-    version: z.number().int().min(1),
-    reason: z.string().trim().min(1).max(300),
-    by: z.string().trim().min(1).max(80).default('operator'),
-  })
-  .strict();
+export const RoutingRollbackSchema = lazySchema(() =>
+  z
+    .object({
+      version: z.number().int().min(1),
+      reason: z.string().trim().min(1).max(300),
+      by: z.string().trim().min(1).max(80).default('operator'),
+    })
+    .strict()
+);
 export type RoutingRollbackInput = z.input<typeof RoutingRollbackSchema>;
 
 /** The `taskFinished` signal a task (or chain) sends its `reportTo` workflow when it ends. */
-export const TaskFinishedSchema = z
-  .object({
-    taskId: z.string().min(1).max(200),
-    status: z.enum(TERMINAL_STATUSES),
-    costUsd: z.number().nonnegative(),
-    tokens: z.number().nonnegative(),
-    durationMs: z.number().nonnegative(),
-    specialist: z.string().max(80).optional(),
-    reason: z.string().max(500),
-    summary: z.string().max(2000).optional(),
-  })
-  .strict();
+export const TaskFinishedSchema = lazySchema(() =>
+  z
+    .object({
+      taskId: z.string().min(1).max(200),
+      status: z.enum(TERMINAL_STATUSES),
+      costUsd: z.number().nonnegative(),
+      tokens: z.number().nonnegative(),
+      durationMs: z.number().nonnegative(),
+      specialist: z.string().max(80).optional(),
+      reason: z.string().max(500),
+      summary: z.string().max(2000).optional(),
+    })
+    .strict()
+);
 
 /** The `routedOutcome` signal: a task God did not start, routed by God's policy, tells God how it
  * ended, so the policy learns from it too (src/workflows/report-finished.ts). */
-export const RoutedOutcomeSchema = z
-  .object({
-    taskId: z.string().min(1).max(200),
-    status: z.enum(TERMINAL_STATUSES),
-    costUsd: z.number().nonnegative(),
-    durationMs: z.number().nonnegative(),
-    objective: z.string().max(200),
-    kind: z.string().min(1).max(80),
-    value: z.number().nonnegative().max(1000),
-    decision: z
-      .object({
-        choice: z
-          .object({
-            arm: z.string().min(1).max(80),
-            mode: z.enum(['exploit', 'explore']),
-            probability: z.number().min(0).max(1).optional(),
-            scores: z.record(z.string(), z.number()).default({}),
-            policyVersion: z.number().int().min(0),
-          })
-          .strict(),
-        by: z.enum(['active', 'candidate']),
-        shadow: z.object({ active: z.string(), candidate: z.string().optional() }).strict(),
-        arms: z.number().int().min(1).max(100),
-      })
-      .strict(),
-  })
-  .strict();
+export const RoutedOutcomeSchema = lazySchema(() =>
+  z
+    .object({
+      taskId: z.string().min(1).max(200),
+      status: z.enum(TERMINAL_STATUSES),
+      costUsd: z.number().nonnegative(),
+      durationMs: z.number().nonnegative(),
+      objective: z.string().max(200),
+      kind: z.string().min(1).max(80),
+      value: z.number().nonnegative().max(1000),
+      decision: z
+        .object({
+          choice: z
+            .object({
+              arm: z.string().min(1).max(80),
+              mode: z.enum(['exploit', 'explore']),
+              probability: z.number().min(0).max(1).optional(),
+              scores: z.record(z.string(), z.number()).default({}),
+              policyVersion: z.number().int().min(0),
+            })
+            .strict(),
+          by: z.enum(['active', 'candidate']),
+          shadow: z.object({ active: z.string(), candidate: z.string().optional() }).strict(),
+          arms: z.number().int().min(1).max(100),
+        })
+        .strict(),
+    })
+    .strict()
+);
 export type RoutedOutcome = z.output<typeof RoutedOutcomeSchema>;
 
 /** God's settings (its workflow input), with the defaults `npm start` and `npm run god` use. */
-export const GodConfigSchema = z
-  .object({
-    tickSeconds: z.number().int().min(1).max(3600).default(60),
-    pacing: z.enum(['even', 'none']).default('even'),
-    pacingBurst: z.number().min(0).max(1).default(0.1),
-    reviewTimeoutHours: z.number().gt(0).max(24 * 14).default(24),
-    reviewDefault: z.enum(['reject', 'approve']).default('reject'),
-    reviewCostShare: z.number().gt(0).max(1).default(0.1),
-    lowConfidence: z.number().min(0).max(1).default(0.5),
-    maxChainSteps: z.number().int().min(2).max(4).default(4),
-    maxLiveSpawned: z.number().int().min(0).max(10).default(3),
-    maxSpawnsPerDay: z.number().int().min(0).max(10).default(1),
-    spawnTrialRuns: z.number().int().min(0).max(20).default(3),
-    continueAsNewEvents: z.number().int().min(50).max(50_000).default(5_000),
-    /** Besides each new run's start, ask visibility about in-flight tasks every this many ticks:
-     * a task killed outright (terminated) never reports, and this is how God hears of it. */
-    reconcileEveryTicks: z.number().int().min(1).max(10_000).default(30),
-    maxQueue: z.number().int().min(1).max(1000).default(200),
-    /** Bytes of queued items (tasks with their assessment and decision) God holds at most: with
-     * in-flight tasks (≤ 40 KB) and the rest of its state at its bounds (~110 KB) the whole stays
-     * under 256 KB. */
-    maxQueueBytes: z.number().int().min(10_000).max(120_000).default(80_000),
-    /** Tasks God keeps running at once (each is a line of its state until it reports). */
-    maxInFlight: z.number().int().min(1).max(200).default(100),
-    taskQueue: z.string().min(1).default('pantheon-tasks'),
-    /** Seed of the routing policy's random stream when it is first seeded: the same state and
-     * seed give the same routing decisions. Default: derived from God's workflow id. */
-    routingSeed: z.number().int().min(0).max(0xffffffff).optional(),
-    /** `learned`: the routing policy chooses (src/routing/policy); `static`: the keyword rules
-     * and the classifier alone, as before the policy (a baseline; bench:routing compares them). */
-    routing: z.enum(['learned', 'static']).default('learned'),
-  })
-  .strict();
-export const DEFAULT_GOD_CONFIG: GodConfig = GodConfigSchema.parse({});
+export const GodConfigSchema = lazySchema(() =>
+  z
+    .object({
+      tickSeconds: z.number().int().min(1).max(3600).default(60),
+      pacing: z.enum(['even', 'none']).default('even'),
+      pacingBurst: z.number().min(0).max(1).default(0.1),
+      reviewTimeoutHours: z.number().gt(0).max(24 * 14).default(24),
+      reviewDefault: z.enum(['reject', 'approve']).default('reject'),
+      reviewCostShare: z.number().gt(0).max(1).default(0.1),
+      lowConfidence: z.number().min(0).max(1).default(0.5),
+      maxChainSteps: z.number().int().min(2).max(4).default(4),
+      maxLiveSpawned: z.number().int().min(0).max(10).default(3),
+      maxSpawnsPerDay: z.number().int().min(0).max(10).default(1),
+      spawnTrialRuns: z.number().int().min(0).max(20).default(3),
+      continueAsNewEvents: z.number().int().min(50).max(50_000).default(5_000),
+      /** Besides each new run's start, ask visibility about in-flight tasks every this many ticks:
+       * a task killed outright (terminated) never reports, and this is how God hears of it. */
+      reconcileEveryTicks: z.number().int().min(1).max(10_000).default(30),
+      maxQueue: z.number().int().min(1).max(1000).default(200),
+      /** Bytes of queued items (tasks with their assessment and decision) God holds at most: with
+       * in-flight tasks (≤ 40 KB) and the rest of its state at its bounds (~110 KB) the whole stays
+       * under 256 KB. */
+      maxQueueBytes: z.number().int().min(10_000).max(120_000).default(80_000),
+      /** Tasks God keeps running at once (each is a line of its state until it reports). */
+      maxInFlight: z.number().int().min(1).max(200).default(100),
+      taskQueue: z.string().min(1).default('pantheon-tasks'),
+      /** Seed of the routing policy's random stream when it is first seeded: the same state and
+       * seed give the same routing decisions. Default: derived from God's workflow id. */
+      routingSeed: z.number().int().min(0).max(0xffffffff).optional(),
+      /** `learned`: the routing policy chooses (src/routing/policy); `static`: the keyword rules
+       * and the classifier alone, as before the policy (a baseline; bench:routing compares them). */
+      routing: z.enum(['learned', 'static']).default('learned'),
+    })
+    .strict()
+);
+
+/** God's settings when none are given (a function: the schema is built on first use, see lazy-schema.ts). */
+export const defaultGodConfig = (): GodConfig => GodConfigSchema.parse({});
 
 /** The God workflow's input: its settings and, after continue-as-new, the state it carries. */
 export interface GodInput {

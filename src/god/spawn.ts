@@ -1,4 +1,4 @@
-import { DEFAULT_GOD_CONFIG } from './messages';
+import { defaultGodConfig } from './messages';
 import { statsKey } from './stats';
 import type { GodConfig, GodState, SpawnedSpecialist } from './types';
 
@@ -49,7 +49,7 @@ export function registerSpawned(state: GodState, definition: SpawnedSpecialist['
  * ignored). A trial specialist goes live with its `spawnTrialRuns`-th success; that promotion is
  * recorded in `recent` and bumps the roster version. Run counts alone do not bump it.
  */
-export function recordSpawnedRun(state: GodState, name: string, success: boolean, config: Pick<GodConfig, 'spawnTrialRuns'> = DEFAULT_GOD_CONFIG, nowMs?: number): GodState {
+export function recordSpawnedRun(state: GodState, name: string, success: boolean, config: Pick<GodConfig, 'spawnTrialRuns'> = defaultGodConfig(), nowMs?: number): GodState {
   const index = findActive(state.specialists, name);
   if (index < 0) return state;
   const before = state.specialists[index];

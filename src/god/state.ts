@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { lazySchema } from '../tasks/lazy-schema';
 import { PantheonError } from '../errors';
 import { LANES, TaskInputSchema } from '../tasks/task-input';
 import { StandingConstraintSchema } from '../constraints/schema';
@@ -56,62 +57,79 @@ export const STATE_BOUNDS = {
 
 // Loose objects: a field added to types.ts later survives continue-as-new even before this schema
 // learns of it; the fields named here are checked.
-const lane = z.enum(LANES);
-const usd = z.number().nonnegative();
-const count = z.number().int().nonnegative();
-const time = z.number().nonnegative();
-const name = z.string().min(1).max(200);
+const lane = lazySchema(() =>
+  z.enum(LANES)
+);
+const usd = lazySchema(() =>
+  z.number().nonnegative()
+);
+const count = lazySchema(() =>
+  z.number().int().nonnegative()
+);
+const time = lazySchema(() =>
+  z.number().nonnegative()
+);
+const name = lazySchema(() =>
+  z.string().min(1).max(200)
+);
 
-const AssessmentSchema = z.looseObject({
-  ok: z.boolean(),
-  reasons: z.array(z.string()),
-  kind: z.string().min(1),
-  specialist: z.string(),
-  confidence: z.number().min(0).max(1),
-  method: z.string(),
-  ranked: z.array(z.string()),
-  irreversible: z.array(z.string()),
-  plan: z.array(z.string()).optional(),
-  estimatedCostUsd: usd,
-  planEstimatesUsd: z.array(usd).optional(),
-  armEstimatesUsd: z.record(z.string(), usd).optional(),
-  routingKind: z
-    .looseObject({
-      kind: z.string(),
-      evidence: z.record(z.string(), z.object({ successes: z.number().min(0), failures: z.number().min(0) })),
-      source: z.enum(['rules', 'memory', 'none']),
-      explanation: z.string(),
-    })
-    .optional(),
-  fallbackSpecialist: z.string().optional(),
-});
+const AssessmentSchema = lazySchema(() =>
+  z.looseObject({
+    ok: z.boolean(),
+    reasons: z.array(z.string()),
+    kind: z.string().min(1),
+    specialist: z.string(),
+    confidence: z.number().min(0).max(1),
+    method: z.string(),
+    ranked: z.array(z.string()),
+    irreversible: z.array(z.string()),
+    plan: z.array(z.string()).optional(),
+    estimatedCostUsd: usd,
+    planEstimatesUsd: z.array(usd).optional(),
+    armEstimatesUsd: z.record(z.string(), usd).optional(),
+    routingKind: z
+      .looseObject({
+        kind: z.string(),
+        evidence: z.record(z.string(), z.object({ successes: z.number().min(0), failures: z.number().min(0) })),
+        source: z.enum(['rules', 'memory', 'none']),
+        explanation: z.string(),
+      })
+      .optional(),
+    fallbackSpecialist: z.string().optional(),
+  })
+);
 
 // The routing policy's data is checked for its shape only: its numbers are the pure core's to keep right.
-const PolicySchema = z.looseObject({
-  version: count,
-  createdAtMs: time,
-  reason: z.string(),
-  arms: z.record(z.string(), z.record(z.string(), z.looseObject({ n: z.number(), successes: z.number(), failures: z.number() }))),
-  rules: z.record(z.string(), z.array(z.string())),
-  thresholds: z.looseObject({ ruleConfidence: z.number(), costWeight: z.number() }),
-  explorationShare: z.number().min(0).max(1),
-});
-
-const PolicyBookSchema = z
-  .looseObject({
-    active: PolicySchema,
-    history: z.array(PolicySchema),
-    candidate: z.looseObject({ policy: PolicySchema }).optional(),
-    probation: z.looseObject({ version: count, previous: count }).optional(),
-    sinceRewrite: count,
-    lastVersion: count,
-    rng: z.looseObject({ s: z.number().int().min(0) }),
-    words: z.record(z.string(), z.record(z.string(), z.looseObject({ s: count, f: count }))),
-    audit: z.array(z.looseObject({ atMs: time, kind: z.string(), version: count, detail: z.string() })),
+const PolicySchema = lazySchema(() =>
+  z.looseObject({
+    version: count,
+    createdAtMs: time,
+    reason: z.string(),
+    arms: z.record(z.string(), z.record(z.string(), z.looseObject({ n: z.number(), successes: z.number(), failures: z.number() }))),
+    rules: z.record(z.string(), z.array(z.string())),
+    thresholds: z.looseObject({ ruleConfidence: z.number(), costWeight: z.number() }),
+    explorationShare: z.number().min(0).max(1),
   })
-  .transform((book) => book as unknown as PolicyBook);
+);
 
-const PolicyChoiceShape = {
+const PolicyBookSchema = lazySchema(() =>
+  z
+    .looseObject({
+      active: PolicySchema,
+      history: z.array(PolicySchema),
+      candidate: z.looseObject({ policy: PolicySchema }).optional(),
+      probation: z.looseObject({ version: count, previous: count }).optional(),
+      sinceRewrite: count,
+      lastVersion: count,
+      rng: z.looseObject({ s: z.number().int().min(0) }),
+      words: z.record(z.string(), z.record(z.string(), z.looseObject({ s: count, f: count }))),
+      audit: z.array(z.looseObject({ atMs: time, kind: z.string(), version: count, detail: z.string() })),
+    })
+    .transform((book) => book as unknown as PolicyBook)
+);
+
+/** A function, not a shared object: its schemas are built inside the lazy schemas that use it. */
+const policyChoiceShape = () => ({
   kind: z.string(),
   value: z.number().nonnegative(),
   decision: z
@@ -122,144 +140,162 @@ const PolicyChoiceShape = {
       arms: count,
     })
     .transform((d) => d as unknown as PolicyDecision),
-};
+});
 
 const DECISION_KINDS = ['route', 'chain', 'spawn', 'review', 'reject', 'drop'] as const;
 
-const DecisionSchema = z.looseObject({
-  kind: z.enum(DECISION_KINDS),
-  reason: z.string(),
-  specialist: z.string().optional(),
-  plan: z.array(z.string()).optional(),
-  lane,
-  expectedCostUsd: usd,
-  expectedSuccess: z.number().min(0).max(1),
-  atMs: time,
-  policy: z.looseObject(PolicyChoiceShape).optional(),
-});
+const DecisionSchema = lazySchema(() =>
+  z.looseObject({
+    kind: z.enum(DECISION_KINDS),
+    reason: z.string(),
+    specialist: z.string().optional(),
+    plan: z.array(z.string()).optional(),
+    lane,
+    expectedCostUsd: usd,
+    expectedSuccess: z.number().min(0).max(1),
+    atMs: time,
+    policy: z.looseObject(policyChoiceShape()).optional(),
+  })
+);
 
-const QueuedTaskSchema = z.looseObject({
-  taskId: name,
-  task: TaskInputSchema,
-  status: z.enum(['assessing', 'awaiting_review', 'queued']),
-  submittedAtMs: time,
-  source: z.enum(['submitted', 'generated']),
-  goalId: z.string().optional(),
-  lane,
-  assessment: AssessmentSchema.optional(),
-  decision: DecisionSchema.optional(),
-  review: z.looseObject({ reasons: z.array(z.string()), sinceMs: time, deadlineMs: time }).optional(),
-  waitReason: z.string().optional(),
-  fingerprint: z.string().optional(),
-});
+const QueuedTaskSchema = lazySchema(() =>
+  z.looseObject({
+    taskId: name,
+    task: TaskInputSchema,
+    status: z.enum(['assessing', 'awaiting_review', 'queued']),
+    submittedAtMs: time,
+    source: z.enum(['submitted', 'generated']),
+    goalId: z.string().optional(),
+    lane,
+    assessment: AssessmentSchema.optional(),
+    decision: DecisionSchema.optional(),
+    review: z.looseObject({ reasons: z.array(z.string()), sinceMs: time, deadlineMs: time }).optional(),
+    waitReason: z.string().optional(),
+    fingerprint: z.string().optional(),
+  })
+);
 
-const GoalStateSchema = z.looseObject({
-  id: name,
-  objective: z.string().min(1),
-  value: z.number().min(1).max(10),
-  cadenceMinutes: z.number().positive(),
-  budgetShare: z.number().gt(0).max(1),
-  lane,
-  tasksPerRun: z.number().int().positive(),
-  addedAtMs: time,
-  lastGeneratedAtMs: time,
-  generated: count,
-  spentTodayUsd: usd,
-  lastGenerationCostUsd: usd.optional(),
-  outcomes: z.array(z.looseObject({ objective: z.string(), status: z.string(), reason: z.string() })).optional(),
-});
-
-const InFlightTaskSchema = z.looseObject({
-  taskId: name,
-  workflowType: z.enum(['agentTask', 'taskChain']),
-  kind: z.string(),
-  specialist: z.string(),
-  lane,
-  goalId: z.string().optional(),
-  expectedCostUsd: usd,
-  plan: z.array(z.string()).optional(),
-  startedAtMs: time,
-  objective: z.string().optional(),
-  policy: z.looseObject(PolicyChoiceShape).optional(),
-});
-
-const KindStatsSchema = z.looseObject({
-  runs: count,
-  successes: count,
-  meanCostUsd: usd,
-  meanDurationMs: z.number().nonnegative(),
-  fallbacks: count,
-});
-
-const SpawnedSpecialistSchema = z.looseObject({
-  name: name,
-  version: z.number().int().positive(),
-  status: z.enum(['trial', 'live', 'retired']),
-  definition: z.looseObject({
-    name: name,
-    description: z.string(),
-    provider: z.enum(['openai', 'anthropic']),
-    model: z.string().min(1),
-    keywords: z.array(z.string()),
-    // Empty once a retired specialist's prompt is compacted away.
-    system_prompt: z.string(),
-    expected_duration_minutes: z.number().positive(),
-    max_output_tokens: z.number().int().positive(),
-  }),
-  kind: z.string(),
-  createdAtMs: time,
-  runs: count,
-  successes: count,
-  retiredReason: z.string().optional(),
-  retiredAtMs: time.optional(),
-});
-
-const DecisionRecordSchema = z.looseObject({
-  atMs: time,
-  taskId: z.string().optional(),
-  kind: z.enum([...DECISION_KINDS, 'generated', 'admitted', 'finished', 'operator', 'spawned', 'retired', 'constraint']),
-  detail: z.string(),
-});
-
-const laneUsd = z.looseObject({ main: usd, experimental: usd });
-
-export const GodStateSchema = z.looseObject({
-  version: z.literal(GOD_STATE_VERSION),
-  paused: z.looseObject({ reason: z.string(), sinceMs: time }).optional(),
-  seq: count,
-  goals: z.array(GoalStateSchema),
-  queue: z.array(QueuedTaskSchema),
-  inFlight: z.array(InFlightTaskSchema),
-  stats: z.record(z.string(), KindStatsSchema),
-  specialists: z.array(SpawnedSpecialistSchema),
-  rosterVersion: count,
-  fingerprints: z.array(z.string()),
-  finishedIds: z.array(z.string()).optional(),
-  constraints: z.array(StandingConstraintSchema),
-  recent: z.array(DecisionRecordSchema),
-  day: z.looseObject({
-    // Empty until God first reads the ledger's day (a fresh state may not know it yet).
-    key: z.string().regex(/^(\d{4}-\d{2}-\d{2})?$/, 'must be YYYY-MM-DD'),
-    startMs: time,
-    admitted: count,
-    dropped: count,
-    finishedUsd: laneUsd,
-  }),
-  experimentalShare: z.number().min(0).max(0.5),
-  counters: z.looseObject({
-    submitted: count,
+const GoalStateSchema = lazySchema(() =>
+  z.looseObject({
+    id: name,
+    objective: z.string().min(1),
+    value: z.number().min(1).max(10),
+    cadenceMinutes: z.number().positive(),
+    budgetShare: z.number().gt(0).max(1),
+    lane,
+    tasksPerRun: z.number().int().positive(),
+    addedAtMs: time,
+    lastGeneratedAtMs: time,
     generated: count,
-    duplicates: count,
-    started: count,
-    finished: count,
-    rejected: count,
-    dropped: count,
-    reviewed: count,
-    spawned: count,
-    continuedAsNew: count,
-  }),
-  routing: PolicyBookSchema.optional(),
-});
+    spentTodayUsd: usd,
+    lastGenerationCostUsd: usd.optional(),
+    outcomes: z.array(z.looseObject({ objective: z.string(), status: z.string(), reason: z.string() })).optional(),
+  })
+);
+
+const InFlightTaskSchema = lazySchema(() =>
+  z.looseObject({
+    taskId: name,
+    workflowType: z.enum(['agentTask', 'taskChain']),
+    kind: z.string(),
+    specialist: z.string(),
+    lane,
+    goalId: z.string().optional(),
+    expectedCostUsd: usd,
+    plan: z.array(z.string()).optional(),
+    startedAtMs: time,
+    objective: z.string().optional(),
+    policy: z.looseObject(policyChoiceShape()).optional(),
+  })
+);
+
+const KindStatsSchema = lazySchema(() =>
+  z.looseObject({
+    runs: count,
+    successes: count,
+    meanCostUsd: usd,
+    meanDurationMs: z.number().nonnegative(),
+    fallbacks: count,
+  })
+);
+
+const SpawnedSpecialistSchema = lazySchema(() =>
+  z.looseObject({
+    name: name,
+    version: z.number().int().positive(),
+    status: z.enum(['trial', 'live', 'retired']),
+    definition: z.looseObject({
+      name: name,
+      description: z.string(),
+      provider: z.enum(['openai', 'anthropic']),
+      model: z.string().min(1),
+      keywords: z.array(z.string()),
+      // Empty once a retired specialist's prompt is compacted away.
+      system_prompt: z.string(),
+      expected_duration_minutes: z.number().positive(),
+      max_output_tokens: z.number().int().positive(),
+    }),
+    kind: z.string(),
+    createdAtMs: time,
+    runs: count,
+    successes: count,
+    retiredReason: z.string().optional(),
+    retiredAtMs: time.optional(),
+  })
+);
+
+const DecisionRecordSchema = lazySchema(() =>
+  z.looseObject({
+    atMs: time,
+    taskId: z.string().optional(),
+    kind: z.enum([...DECISION_KINDS, 'generated', 'admitted', 'finished', 'operator', 'spawned', 'retired', 'constraint']),
+    detail: z.string(),
+  })
+);
+
+const laneUsd = lazySchema(() =>
+  z.looseObject({ main: usd, experimental: usd })
+);
+
+export const GodStateSchema = lazySchema(() =>
+  z.looseObject({
+    version: z.literal(GOD_STATE_VERSION),
+    paused: z.looseObject({ reason: z.string(), sinceMs: time }).optional(),
+    seq: count,
+    goals: z.array(GoalStateSchema),
+    queue: z.array(QueuedTaskSchema),
+    inFlight: z.array(InFlightTaskSchema),
+    stats: z.record(z.string(), KindStatsSchema),
+    specialists: z.array(SpawnedSpecialistSchema),
+    rosterVersion: count,
+    fingerprints: z.array(z.string()),
+    finishedIds: z.array(z.string()).optional(),
+    constraints: z.array(StandingConstraintSchema),
+    recent: z.array(DecisionRecordSchema),
+    day: z.looseObject({
+      // Empty until God first reads the ledger's day (a fresh state may not know it yet).
+      key: z.string().regex(/^(\d{4}-\d{2}-\d{2})?$/, 'must be YYYY-MM-DD'),
+      startMs: time,
+      admitted: count,
+      dropped: count,
+      finishedUsd: laneUsd,
+    }),
+    experimentalShare: z.number().min(0).max(0.5),
+    counters: z.looseObject({
+      submitted: count,
+      generated: count,
+      duplicates: count,
+      started: count,
+      finished: count,
+      rejected: count,
+      dropped: count,
+      reviewed: count,
+      spawned: count,
+      continuedAsNew: count,
+    }),
+    routing: PolicyBookSchema.optional(),
+  })
+);
 
 // Compile-time guards: the schema's output is a GodState, and every field of each carried type is
 // named in its schema (a field added to types.ts must be added here too, or this file stops compiling).

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { lazySchema } from './lazy-schema';
 import type { TerminalStatus } from '../workflows/task-state';
 import { childLineage, type Lineage } from './lineage';
 import { trimText, REPORT_SUMMARY_CHARS } from './report';
@@ -21,24 +22,28 @@ export const MAX_CHAIN_STEPS = 4;
  * fenced as data in the specialist's prompt: another agent's output informs, it never instructs. */
 export const PREVIOUS_STEP_INPUT = 'previous_step';
 
-const SpecialistName = z.string().trim().min(1).max(80);
+const SpecialistName = lazySchema(() =>
+  z.string().trim().min(1).max(80)
+);
 
-export const ChainInputSchema = z
-  .object({
-    /** The task as submitted; its `specialist` is ignored (the plan names each step's). */
-    task: TaskInputSchema,
-    plan: z
-      .array(SpecialistName)
-      .min(MIN_CHAIN_STEPS, `must name at least ${MIN_CHAIN_STEPS} specialists`)
-      .max(MAX_CHAIN_STEPS, `must name at most ${MAX_CHAIN_STEPS} specialists (a chain has ${MIN_CHAIN_STEPS}–${MAX_CHAIN_STEPS} steps)`),
-    /** Told of the chain's end by a `taskFinished` signal; defaults to the task's own `reportTo`. */
-    reportTo: z.string().min(1).max(200).optional(),
-    /** Defaults to the task's lane. */
-    lane: z.enum(LANES).optional(),
-    /** Defaults to the task's goal. */
-    goalId: z.string().min(1).max(80).optional(),
-  })
-  .strict();
+export const ChainInputSchema = lazySchema(() =>
+  z
+    .object({
+      /** The task as submitted; its `specialist` is ignored (the plan names each step's). */
+      task: TaskInputSchema,
+      plan: z
+        .array(SpecialistName)
+        .min(MIN_CHAIN_STEPS, `must name at least ${MIN_CHAIN_STEPS} specialists`)
+        .max(MAX_CHAIN_STEPS, `must name at most ${MAX_CHAIN_STEPS} specialists (a chain has ${MIN_CHAIN_STEPS}–${MAX_CHAIN_STEPS} steps)`),
+      /** Told of the chain's end by a `taskFinished` signal; defaults to the task's own `reportTo`. */
+      reportTo: z.string().min(1).max(200).optional(),
+      /** Defaults to the task's lane. */
+      lane: z.enum(LANES).optional(),
+      /** Defaults to the task's goal. */
+      goalId: z.string().min(1).max(80).optional(),
+    })
+    .strict()
+);
 
 export type ChainInput = z.input<typeof ChainInputSchema>;
 

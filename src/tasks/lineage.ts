@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { lazySchema } from './lazy-schema';
 
 /**
  * Where a task sits in a tree of tasks that started tasks: its root, its parent and its depth.
@@ -6,13 +7,15 @@ import { z } from 'zod';
  * workflow) sets it; a task submitted by a person has none and is its own root at depth 0.
  * Every LLM call carries it, so the ledger can hold `max_spawn_depth` end to end.
  */
-export const LineageSchema = z
-  .object({
-    rootTaskId: z.string().min(1).max(200),
-    parentTaskId: z.string().min(1).max(200),
-    spawnDepth: z.number().int().min(1, 'must be 1 or more for a spawned task (a submitted task has no lineage)').max(100),
-  })
-  .strict();
+export const LineageSchema = lazySchema(() =>
+  z
+    .object({
+      rootTaskId: z.string().min(1).max(200),
+      parentTaskId: z.string().min(1).max(200),
+      spawnDepth: z.number().int().min(1, 'must be 1 or more for a spawned task (a submitted task has no lineage)').max(100),
+    })
+    .strict()
+);
 
 export type LineageInput = z.infer<typeof LineageSchema>;
 

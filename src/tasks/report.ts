@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { lazySchema } from './lazy-schema';
 import type { TaskFinished } from '../god/types';
 import type { TerminalStatus } from '../workflows/task-state';
 
@@ -53,8 +54,13 @@ export function finishedReport(ended: EndedTask, durationMs: number): TaskFinish
   return report;
 }
 
-const ReportToSchema = z.string().min(1).max(200);
-const WithReportTo = z.object({ reportTo: ReportToSchema });
+const ReportToSchema = lazySchema(() =>
+  z.string().min(1).max(200)
+);
+const WithReportTo = lazySchema(() =>
+  z.object({ reportTo: ReportToSchema })
+);
+const WithNestedReportTo = lazySchema(() => z.object({ task: WithReportTo }));
 
 /**
  * The `reportTo` of raw workflow input, read even when the rest of the input is invalid (so a
@@ -63,6 +69,6 @@ const WithReportTo = z.object({ reportTo: ReportToSchema });
 export function reportToOf(input: unknown): string | undefined {
   const direct = WithReportTo.safeParse(input);
   if (direct.success) return direct.data.reportTo;
-  const nested = z.object({ task: WithReportTo }).safeParse(input);
+  const nested = WithNestedReportTo.safeParse(input);
   return nested.success ? nested.data.task.reportTo : undefined;
 }

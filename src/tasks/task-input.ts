@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { lazySchema } from './lazy-schema';
 import { stripControl } from './control-chars';
 import { LineageSchema } from './lineage';
 import { ConstraintSpecSchema } from '../constraints/schema';
@@ -21,13 +22,15 @@ export const RETRYABLE_ACTIVITIES = ['validateTask', 'routeTask', 'runSpecialist
 export type RetryableActivity = (typeof RETRYABLE_ACTIVITIES)[number];
 
 /** Overrides of an activity's retry policy; every field stays bounded. */
-export const RetryOverrideSchema = z
-  .object({
-    initialIntervalMs: z.number().int().min(10).max(600_000).optional(),
-    maximumIntervalMs: z.number().int().min(10).max(3_600_000).optional(),
-    maximumAttempts: z.number().int().min(1).max(20).optional(),
-  })
-  .strict();
+export const RetryOverrideSchema = lazySchema(() =>
+  z
+    .object({
+      initialIntervalMs: z.number().int().min(10).max(600_000).optional(),
+      maximumIntervalMs: z.number().int().min(10).max(3_600_000).optional(),
+      maximumAttempts: z.number().int().min(1).max(20).optional(),
+    })
+    .strict()
+);
 export type RetryOverride = z.infer<typeof RetryOverrideSchema>;
 
 /** At most this many named inputs per task. */
@@ -46,99 +49,109 @@ export function utf8Bytes(text: string): number {
   return bytes;
 }
 
-const InputsSchema = z.record(z.string(), z.string().max(20_000));
+const InputsSchema = lazySchema(() =>
+  z.record(z.string(), z.string().max(20_000))
+);
 
 /** The bounds on `inputs`, as a check the CLI, God and the workflow all apply. */
-const BoundedInputsSchema = InputsSchema.superRefine((inputs, ctx) => {
-  const entries = Object.entries(inputs);
-  if (entries.length > MAX_INPUTS) ctx.addIssue({ code: 'custom', message: `at most ${MAX_INPUTS} inputs (got ${entries.length})` });
-  const bytes = entries.reduce((sum, [key, value]) => sum + utf8Bytes(key) + utf8Bytes(value), 0);
-  if (bytes > MAX_INPUT_BYTES) ctx.addIssue({ code: 'custom', message: `at most ${MAX_INPUT_BYTES} bytes of names and values together (got ${bytes})` });
-});
+const BoundedInputsSchema = lazySchema(() =>
+  InputsSchema.superRefine((inputs, ctx) => {
+    const entries = Object.entries(inputs);
+    if (entries.length > MAX_INPUTS) ctx.addIssue({ code: 'custom', message: `at most ${MAX_INPUTS} inputs (got ${entries.length})` });
+    const bytes = entries.reduce((sum, [key, value]) => sum + utf8Bytes(key) + utf8Bytes(value), 0);
+    if (bytes > MAX_INPUT_BYTES) ctx.addIssue({ code: 'custom', message: `at most ${MAX_INPUT_BYTES} bytes of names and values together (got ${bytes})` });
+  })
+);
 
 /** Defaults of the history guard: well below Temporal's 50,000 events and 50 MB, and past the
  * size Temporal starts warning about (10,000 events, 10 MB). */
 export const HISTORY_GUARD_DEFAULTS = { maxEvents: 10_000, maxBytes: 10 * 1024 * 1024 } as const;
 
 /** How the routing policy chose a task's specialist (God sets it with `specialist`). */
-export const TaskRoutingSchema = z
-  .object({
-    policyVersion: z.number().int().min(0),
-    mode: z.enum(['exploit', 'explore']),
-    /** An explored pick's probability (share ÷ arms): what off-policy scoring weighs it by. */
-    probability: z.number().min(0).max(1).optional(),
-    by: z.enum(['active', 'candidate']),
-  })
-  .strict();
+export const TaskRoutingSchema = lazySchema(() =>
+  z
+    .object({
+      policyVersion: z.number().int().min(0),
+      mode: z.enum(['exploit', 'explore']),
+      /** An explored pick's probability (share ÷ arms): what off-policy scoring weighs it by. */
+      probability: z.number().min(0).max(1).optional(),
+      by: z.enum(['active', 'candidate']),
+    })
+    .strict()
+);
 
-export const TaskInputSchema = z
-  .object({
-    // Judged after control characters go: an objective of NULs or escape codes is refused here,
-    // on every path (CLI, God, the Temporal CLI), and no task gets one.
-    objective: z
-      .string()
-      .transform(stripControl)
-      .pipe(
-        z
-          .string()
-          .trim()
-          .min(10, 'must be at least 10 characters')
-          .max(MAX_OBJECTIVE_CHARS, `must be at most ${MAX_OBJECTIVE_CHARS} characters`),
-      ),
-    context: z.string().max(20_000).default(''),
-    constraints: z.array(z.string().min(1).max(500)).max(20).default([]),
-    /** Standing constraints the task sets for later tasks (held by God once the task is accepted;
-     * each later task that contradicts one is rejected naming it and this task). */
-    setsConstraints: z.array(ConstraintSpecSchema).max(5).optional(),
-    priority: z.enum(PRIORITIES).default('normal'),
-    specialist: z.string().min(1).max(80).optional(),
-    /** Inputs the task cannot start without: each must be a key of `inputs` with a non-empty value. */
-    requires: z.array(z.string().min(1).max(80)).max(20).default([]),
-    /** Named inputs: at most MAX_INPUTS of them, MAX_INPUT_BYTES in all. */
-    inputs: BoundedInputsSchema.default({}),
-    /** Run limits; the defaults suit most tasks. */
-    maxIterations: z.number().int().min(1).max(200).default(40),
-    compressEvery: z.number().int().min(2).max(100).default(10),
-    /** How many other specialists may take the task after one fails all its retries. */
-    maxReassignments: z.number().int().min(0).max(5).default(2),
-    /** How often the stale-task sweeper may restart the task before it is cancelled as poison. */
-    maxRequeues: z.number().int().min(0).max(10).default(2),
-    /** While waiting for budget (an open breaker, full system windows), how often the task asks
-     * the ledger again at first; it backs off from there (src/budget/waiting.ts). At least 5 s:
-     * faster asking only loads the ledger. */
-    breakerPollSeconds: z.number().int().min(5).max(3600).default(30),
-    retry: z.partialRecord(z.enum(RETRYABLE_ACTIVITIES), RetryOverrideSchema).default({}),
-    /** Set for a task started by another task (or by God on its behalf); absent for a submitted one. */
-    lineage: LineageSchema.optional(),
-    /** Which part of the daily budget pays for the task: the main lane, or the experimental lane
-     * (about 15 % of the day: generated exploratory tasks, spawned specialists' trials). Every LLM
-     * call carries it; the ledger never lets one lane borrow from the other. */
-    lane: z.enum(LANES).default('main'),
-    /** The workflow id (not run id) told of the task's end by a `taskFinished` signal: the God
-     * workflow for tasks it started, a taskChain for its steps. Absent for a task started directly. */
-    reportTo: z.string().min(1).max(200).optional(),
-    /** The standing goal that generated the task, if any (God sets it). */
-    goalId: z.string().min(1).max(80).optional(),
-    /** Set by God when its routing policy chose `specialist`: the version that decided, and how
-     * (src/routing/route-with-policy.ts). The task records the version (state and search attribute). */
-    routing: TaskRoutingSchema.optional(),
-    /** The task ends dead-lettered, with the reason, once its own history passes either bound:
-     * long before the server's limits would terminate it without a terminal state. */
-    historyGuard: z
-      .object({
-        maxEvents: z.number().int().min(20).max(40_000).default(HISTORY_GUARD_DEFAULTS.maxEvents),
-        maxBytes: z.number().int().min(64 * 1024).max(40 * 1024 * 1024).default(HISTORY_GUARD_DEFAULTS.maxBytes),
-      })
-      .strict()
-      .default(HISTORY_GUARD_DEFAULTS),
-  })
-  .strict();
+export const TaskInputSchema = lazySchema(() =>
+  z
+    .object({
+      // Judged after control characters go: an objective of NULs or escape codes is refused here,
+      // on every path (CLI, God, the Temporal CLI), and no task gets one.
+      objective: z
+        .string()
+        .transform(stripControl)
+        .pipe(
+          z
+            .string()
+            .trim()
+            .min(10, 'must be at least 10 characters')
+            .max(MAX_OBJECTIVE_CHARS, `must be at most ${MAX_OBJECTIVE_CHARS} characters`),
+        ),
+      context: z.string().max(20_000).default(''),
+      constraints: z.array(z.string().min(1).max(500)).max(20).default([]),
+      /** Standing constraints the task sets for later tasks (held by God once the task is accepted;
+       * each later task that contradicts one is rejected naming it and this task). */
+      setsConstraints: z.array(ConstraintSpecSchema).max(5).optional(),
+      priority: z.enum(PRIORITIES).default('normal'),
+      specialist: z.string().min(1).max(80).optional(),
+      /** Inputs the task cannot start without: each must be a key of `inputs` with a non-empty value. */
+      requires: z.array(z.string().min(1).max(80)).max(20).default([]),
+      /** Named inputs: at most MAX_INPUTS of them, MAX_INPUT_BYTES in all. */
+      inputs: BoundedInputsSchema.default({}),
+      /** Run limits; the defaults suit most tasks. */
+      maxIterations: z.number().int().min(1).max(200).default(40),
+      compressEvery: z.number().int().min(2).max(100).default(10),
+      /** How many other specialists may take the task after one fails all its retries. */
+      maxReassignments: z.number().int().min(0).max(5).default(2),
+      /** How often the stale-task sweeper may restart the task before it is cancelled as poison. */
+      maxRequeues: z.number().int().min(0).max(10).default(2),
+      /** While waiting for budget (an open breaker, full system windows), how often the task asks
+       * the ledger again at first; it backs off from there (src/budget/waiting.ts). At least 5 s:
+       * faster asking only loads the ledger. */
+      breakerPollSeconds: z.number().int().min(5).max(3600).default(30),
+      retry: z.partialRecord(z.enum(RETRYABLE_ACTIVITIES), RetryOverrideSchema).default({}),
+      /** Set for a task started by another task (or by God on its behalf); absent for a submitted one. */
+      lineage: LineageSchema.optional(),
+      /** Which part of the daily budget pays for the task: the main lane, or the experimental lane
+       * (about 15 % of the day: generated exploratory tasks, spawned specialists' trials). Every LLM
+       * call carries it; the ledger never lets one lane borrow from the other. */
+      lane: z.enum(LANES).default('main'),
+      /** The workflow id (not run id) told of the task's end by a `taskFinished` signal: the God
+       * workflow for tasks it started, a taskChain for its steps. Absent for a task started directly. */
+      reportTo: z.string().min(1).max(200).optional(),
+      /** The standing goal that generated the task, if any (God sets it). */
+      goalId: z.string().min(1).max(80).optional(),
+      /** Set by God when its routing policy chose `specialist`: the version that decided, and how
+       * (src/routing/route-with-policy.ts). The task records the version (state and search attribute). */
+      routing: TaskRoutingSchema.optional(),
+      /** The task ends dead-lettered, with the reason, once its own history passes either bound:
+       * long before the server's limits would terminate it without a terminal state. */
+      historyGuard: z
+        .object({
+          maxEvents: z.number().int().min(20).max(40_000).default(HISTORY_GUARD_DEFAULTS.maxEvents),
+          maxBytes: z.number().int().min(64 * 1024).max(40 * 1024 * 1024).default(HISTORY_GUARD_DEFAULTS.maxBytes),
+        })
+        .strict()
+        .default(HISTORY_GUARD_DEFAULTS),
+    })
+    .strict()
+);
 
 /**
  * The schema as it was before `inputs` was bounded: the workflow parses a task that fails only
  * the bound with it when replaying a history from before the bound (see agent-task.ts).
  */
-export const UnboundedTaskInputSchema = TaskInputSchema.extend({ inputs: InputsSchema.default({}) });
+export const UnboundedTaskInputSchema = lazySchema(() =>
+  TaskInputSchema.extend({ inputs: InputsSchema.default({}) })
+);
 
 export type TaskInput = z.input<typeof TaskInputSchema>;
 export type Task = z.output<typeof TaskInputSchema>;

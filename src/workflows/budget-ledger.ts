@@ -1,5 +1,6 @@
 import { ApplicationFailure, allHandlersFinished, condition, continueAsNew, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import { z } from 'zod';
+import { lazySchema } from '../tasks/lazy-schema';
 import { LimitsSchema, type Limits } from '../budget/limits';
 import { initialLedgerState, release, reserve, settle } from '../budget/ledger';
 import { DEFAULT_LEDGER_OPTIONS, type LedgerOptions, type LedgerState } from '../budget/ledger-types';
@@ -56,29 +57,31 @@ const DEFAULT_CONTINUE_AS_NEW_AFTER = 1000;
 /** Lane scopes enforced: a run whose history began before them replays (and keeps running) without. */
 export const LANES_PATCH = 'budget-ledger-lanes';
 
-const InputSchema = z.object({
-  limits: LimitsSchema,
-  state: z.object({ version: z.literal(1) }).passthrough().optional(),
-  options: z
-    .object({
-      reservationTtlMs: z.number().int().positive(),
-      finishedRetentionMs: z.number().int().positive(),
-      taskIdleMs: z.number().int().positive(),
-      maxAlerts: z.number().int().positive(),
-      maxAudit: z.number().int().positive(),
-      continueAsNewAfterUpdates: z.number().int().positive(),
-    })
-    .partial()
-    .strict()
-    .optional(),
-  succeeds: z
-    .object({
-      from: z.object({ runId: z.string(), status: z.string() }).optional(),
-      lost: z.string().max(2000).optional(),
-    })
-    .strict()
-    .optional(),
-});
+const InputSchema = lazySchema(() =>
+  z.object({
+    limits: LimitsSchema,
+    state: z.object({ version: z.literal(1) }).passthrough().optional(),
+    options: z
+      .object({
+        reservationTtlMs: z.number().int().positive(),
+        finishedRetentionMs: z.number().int().positive(),
+        taskIdleMs: z.number().int().positive(),
+        maxAlerts: z.number().int().positive(),
+        maxAudit: z.number().int().positive(),
+        continueAsNewAfterUpdates: z.number().int().positive(),
+      })
+      .partial()
+      .strict()
+      .optional(),
+    succeeds: z
+      .object({
+        from: z.object({ runId: z.string(), status: z.string() }).optional(),
+        lost: z.string().max(2000).optional(),
+      })
+      .strict()
+      .optional(),
+  })
+);
 
 /**
  * The one budget authority of a namespace: an entity workflow holding the ledger state. Every

@@ -1,4 +1,5 @@
 /** The workflow bundle's entry point: every workflow type Pantheon registers. */
+import './sandbox-zod';
 export { agentTask } from './agent-task';
 export { staleTaskSweeper } from './stale-sweeper';
 export { memoryConsolidation } from './memory-consolidation';

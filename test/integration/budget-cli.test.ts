@@ -1,7 +1,7 @@
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createBudgetGate, type BudgetGate } from '../../src/budget/gate';
-import { DEFAULT_LIMITS, type Limits } from '../../src/budget/limits';
+import { defaultLimits, type Limits } from '../../src/budget/limits';
 import type { BudgetSnapshot } from '../../src/budget/snapshot';
 import { PantheonError } from '../../src/errors';
 import { runCli } from '../support/cli';
@@ -14,7 +14,7 @@ import { runCli } from '../support/cli';
 const unique = `${process.pid}-${Date.now()}`;
 const taskQueue = `budget-cli-${unique}`;
 const ledgerId = `ledger-budget-cli-${unique}`;
-const limits: Limits = { ...DEFAULT_LIMITS, circuitBreaker: { ...DEFAULT_LIMITS.circuitBreaker, maxCallsPerTaskPerMinute: 1000 } };
+const limits: Limits = { ...defaultLimits(), circuitBreaker: { ...defaultLimits().circuitBreaker, maxCallsPerTaskPerMinute: 1000 } };
 
 let connection: Connection;
 let client: Client;

@@ -1,5 +1,5 @@
 import { PantheonError } from '../../src/errors';
-import { DEFAULT_GOD_CONFIG } from '../../src/god/messages';
+import { defaultGodConfig } from '../../src/god/messages';
 import { initialGodState } from '../../src/god/state';
 import type { Assessment, Decision, GodConfig, GodState, QueuedTask, SpawnedSpecialist } from '../../src/god/types';
 import { TaskInputSchema, type Lane, type Task } from '../../src/tasks/task-input';
@@ -11,7 +11,7 @@ export const HOUR = 3_600_000;
 export const DAY = 24 * HOUR;
 
 export function godConfig(overrides: Partial<GodConfig> = {}): GodConfig {
-  return { ...DEFAULT_GOD_CONFIG, ...overrides };
+  return { ...defaultGodConfig(), ...overrides };
 }
 
 export function freshState(overrides: Partial<GodState> = {}): GodState {

@@ -1,4 +1,4 @@
-import { DEFAULT_LIMITS, type Limits } from '../../src/budget/limits';
+import { defaultLimits, type Limits } from '../../src/budget/limits';
 
 export type LimitsOverrides = Partial<Omit<Limits, 'circuitBreaker'>> & { circuitBreaker?: Partial<Limits['circuitBreaker']> };
 
@@ -8,7 +8,7 @@ export type LimitsOverrides = Partial<Omit<Limits, 'circuitBreaker'>> & { circui
  */
 export function limitsWith(over: LimitsOverrides = {}): Limits {
   return {
-    ...DEFAULT_LIMITS,
+    ...defaultLimits(),
     perTaskTokens: 1_000_000,
     perTaskUsd: 100,
     perAgentHourlyUsd: 100,
@@ -16,6 +16,6 @@ export function limitsWith(over: LimitsOverrides = {}): Limits {
     systemHourlyUsd: 100,
     systemDailyUsd: 100,
     ...over,
-    circuitBreaker: { ...DEFAULT_LIMITS.circuitBreaker, maxCallsPerTaskPerMinute: 1000, ...over.circuitBreaker },
+    circuitBreaker: { ...defaultLimits().circuitBreaker, maxCallsPerTaskPerMinute: 1000, ...over.circuitBreaker },
   };
 }

@@ -1,6 +1,6 @@
 import { worstCaseOf } from '../../src/budget/estimate';
 import { denialError, type BudgetGate } from '../../src/budget/gate';
-import { DEFAULT_LIMITS, type Limits } from '../../src/budget/limits';
+import { defaultLimits, type Limits } from '../../src/budget/limits';
 import { initialLedgerState, release, reserve, settle } from '../../src/budget/ledger';
 import type { Alert } from '../../src/budget/ledger-types';
 import type { ChatRequest } from '../../src/llm/types';
@@ -11,7 +11,7 @@ export const T0 = Date.parse('2024-05-01T10:00:00Z');
  * A gate over the real pure ledger, in memory: what the budgeted client sees, minus Temporal.
  * `log` lists what it was asked (`reserve <key>`, `settle <key> <usd> <tokens>`, `release <key>`).
  */
-export function memoryGate(limits: Limits = { ...DEFAULT_LIMITS, perTaskUsd: 1 }) {
+export function memoryGate(limits: Limits = { ...defaultLimits(), perTaskUsd: 1 }) {
   const state = initialLedgerState(T0, limits);
   const log: string[] = [];
   const alerts: Alert[] = [];

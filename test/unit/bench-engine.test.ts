@@ -53,6 +53,21 @@ describe('bench timeline from a history', () => {
     expect(timeline).toMatchObject({ events: events.length, workflowTasks: 3, searchAttributeUpserts: 1 });
   });
 
+  it('splits workflow tasks into waiting for a poll (scheduled → started) and the worker\'s turn (started → completed)', () => {
+    const events = history((add) => {
+      add(0, { workflowExecutionStartedEventAttributes: {} });
+      const first = add(0, { workflowTaskScheduledEventAttributes: {} });
+      const firstStarted = add(4, { workflowTaskStartedEventAttributes: { scheduledEventId: first } });
+      add(30, { workflowTaskCompletedEventAttributes: { scheduledEventId: first, startedEventId: firstStarted } });
+      activity(add, 'validateTask', 30, 31, 50);
+      const second = add(50, { workflowTaskScheduledEventAttributes: {} });
+      const secondStarted = add(60, { workflowTaskStartedEventAttributes: { scheduledEventId: second } });
+      add(65, { workflowTaskCompletedEventAttributes: { scheduledEventId: second, startedEventId: secondStarted } });
+      add(65, { workflowExecutionCompletedEventAttributes: {} });
+    });
+    expect(timelineOf(events)).toMatchObject({ workflowTaskQueuedMs: 4 + 10, workflowTaskRunMs: 26 + 5, outsideActivitiesMs: 45 });
+  });
+
   it('flags activities that overlapped', () => {
     const parallel = history((add) => {
       add(0, { workflowExecutionStartedEventAttributes: {} });

@@ -3,7 +3,7 @@ import { createBudgetedLlmClient } from '../../src/budget/budgeted-client';
 import { activityCallKeys } from '../../src/budget/call-key';
 import { worstCaseOf } from '../../src/budget/estimate';
 import type { BudgetGate } from '../../src/budget/gate';
-import { DEFAULT_LIMITS } from '../../src/budget/limits';
+import { defaultLimits } from '../../src/budget/limits';
 import { PantheonError } from '../../src/errors';
 import type { ChatRequest, ChatResult, LlmClient } from '../../src/llm/types';
 import { chatRequest } from '../support/chat-request';
@@ -72,7 +72,7 @@ describe('budgeted LLM client', () => {
   });
 
   it('never calls the provider when the ledger denies, and throws the typed error', async () => {
-    const { gate } = memoryGate({ ...DEFAULT_LIMITS, perTaskUsd: 0.0001 });
+    const { gate } = memoryGate({ ...defaultLimits(), perTaskUsd: 0.0001 });
     const inner = innerClient(async () => answer(0.00005));
     const llm = createBudgetedLlmClient(inner.client, gate, keyFor);
     const err = await llm.complete(chat()).catch((e: unknown) => e);
@@ -96,7 +96,7 @@ describe('budgeted LLM client', () => {
   });
 
   it('hands the call with its lineage and the caller key to the ledger, which stops a call past max_spawn_depth', async () => {
-    const { gate } = memoryGate({ ...DEFAULT_LIMITS, perTaskUsd: 1, circuitBreaker: { ...DEFAULT_LIMITS.circuitBreaker, maxSpawnDepth: 1 } });
+    const { gate } = memoryGate({ ...defaultLimits(), perTaskUsd: 1, circuitBreaker: { ...defaultLimits().circuitBreaker, maxSpawnDepth: 1 } });
     const seen: unknown[] = [];
     const spy = { ...gate, reserve: (r: ChatRequest, key: string) => (seen.push([key, r.lineage]), gate.reserve(r, key)) } as BudgetGate;
     const inner = innerClient(async () => answer(0.0001));

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PantheonError } from '../../src/errors';
-import { DEFAULT_LIMITS } from '../../src/budget/limits';
+import { defaultLimits } from '../../src/budget/limits';
 import { limitsFilePath, loadLimits, parseLimits } from '../../src/budget/load-limits';
 import { repoRoot } from '../../src/config/paths';
 import { createBudgetGate } from '../../src/budget/gate';
@@ -20,7 +20,7 @@ function failure(text: string): PantheonError {
 describe('limits.yaml', () => {
   it('ships a file whose values are the documented defaults', () => {
     const shipped = loadLimits(path.join(repoRoot(), 'limits.yaml'));
-    expect(shipped).toEqual(DEFAULT_LIMITS);
+    expect(shipped).toEqual(defaultLimits());
     expect(shipped).toEqual({
       perTaskTokens: 40000,
       perTaskUsd: 0.5,
@@ -40,7 +40,7 @@ describe('limits.yaml', () => {
     expect(limits.systemDailyUsd).toBe(20);
     expect(limits.circuitBreaker).toEqual({ enabled: false, maxCallsPerTaskPerMinute: 30, maxSpawnDepth: 3 });
     expect(limits.timezone).toBe('America/New_York');
-    expect(parseLimits('# only a comment\n')).toEqual(DEFAULT_LIMITS);
+    expect(parseLimits('# only a comment\n')).toEqual(defaultLimits());
   });
 
   it.each([
@@ -77,7 +77,7 @@ describe('limits.yaml', () => {
   });
 
   it('stops a gate built with invalid limits before it touches Temporal', () => {
-    const limits = { ...DEFAULT_LIMITS, systemDailyUsd: -5 };
+    const limits = { ...defaultLimits(), systemDailyUsd: -5 };
     expect(() => createBudgetGate({ client: {} as Client, taskQueue: 'q', limits })).toThrow(
       expect.objectContaining({ type: 'config_invalid', message: expect.stringMatching(/systemDailyUsd/) }),
     );

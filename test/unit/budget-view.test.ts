@@ -1,4 +1,4 @@
-import { DEFAULT_LIMITS } from '../../src/budget/limits';
+import { defaultLimits } from '../../src/budget/limits';
 import type { Alert, AuditEntry, BreakerState } from '../../src/budget/ledger-types';
 import type { BudgetSnapshot, ScopeView } from '../../src/budget/snapshot';
 import { bar, breakerLines, formatLimit, formatSpend, percentOf, renderBudget, scopeLabel, scopeLine, span } from '../../src/client/budget-view';
@@ -149,7 +149,7 @@ function snapshot(): BudgetSnapshot {
   return {
     asOfMs: T0,
     windows: { hour: '2025-03-04T10+00:00', day: '2025-03-04' },
-    limits: { ...DEFAULT_LIMITS, systemDailyUsd: 20, systemHourlyUsd: 5, perAgentHourlyUsd: 0.5, perAgentDailyUsd: 2, perTaskUsd: 0.5, perTaskTokens: 8000, timezone: 'UTC' },
+    limits: { ...defaultLimits(), systemDailyUsd: 20, systemHourlyUsd: 5, perAgentHourlyUsd: 0.5, perAgentDailyUsd: 2, perTaskUsd: 0.5, perTaskTokens: 8000, timezone: 'UTC' },
     breaker: { open: false },
     scopes: [
       view('system:hour', 5, 1.23, 0.4),
