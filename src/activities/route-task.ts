@@ -49,18 +49,32 @@ function bookOf(view: RoutingPolicyView): PolicyBook {
 export function createRouteTask(deps: ActivityDeps) {
   const { roster, memory } = deps;
   const classify = createClassifier(deps);
+  /**
+   * The memory lines for the chosen specialist's first run, as recallForRun would give them: the
+   * workflow then starts the run without a recallForRun of its own (one activity and one
+   * workflow task fewer per task). Memory down: no lines and no `recalledFor`, and the workflow
+   * asks recallForRun, which has its own fallback; routing itself never waits for memory.
+   */
+  const recallFor = async (taskId: string, task: Task, specialist: string): Promise<Pick<RouteDecision, 'warnings' | 'recalledFor' | 'lessonIds'>> => {
+    try {
+      const { lines, lessonIds } = await recallForPrompt(memory, task, { specialist, attempts: [], countLessonHits: true });
+      return { warnings: lines, recalledFor: specialist, lessonIds };
+    } catch (err) {
+      log.warn('memory not recalled while routing; the run will ask again', { taskId, specialist, error: String(err) });
+      return { warnings: [] };
+    }
+  };
   const neighboursOf = (taskId: string, task: Task) => similarOutcomesOrNone(memory, task, taskId, (message, error) => log.warn(message, { taskId, error }));
   return async function routeTask({ taskId, task, spent }: RouteTaskInput): Promise<RouteDecision> {
     await roster.refresh?.();
-    const { lines: warnings } = await recallForPrompt(memory, task);
     const view = await deps.routingPolicy?.active();
     const book = view ? bookOf(view) : rosterPolicyBook(roster.specialists, Date.now());
     const policyRoster = withPolicyRules(roster, book.active.rules);
     const rules = decideByRules(taskText(task), policyRoster.specialists);
     const ranked = rules.ranking.map((r) => r.specialist);
-    const decide = (d: Omit<RouteDecision, 'candidates' | 'warnings' | 'costUsd' | 'tokens'>, costUsd = 0, tokens = 0): RouteDecision => {
-      const decision = { ...d, candidates: candidateOrder(roster, d.specialist, ranked), warnings, costUsd, tokens };
-      log.info('task routed', { taskId, specialist: decision.specialist, method: decision.method, confidence: decision.confidence, policyVersion: decision.policyVersion });
+    const decide = async (d: Omit<RouteDecision, 'candidates' | 'warnings' | 'costUsd' | 'tokens'>, costUsd = 0, tokens = 0): Promise<RouteDecision> => {
+      const decision = { ...d, candidates: candidateOrder(roster, d.specialist, ranked), ...(await recallFor(taskId, task, d.specialist)), costUsd, tokens };
+      log.info('task routed', { taskId, specialist: decision.specialist, method: decision.method, confidence: decision.confidence, policyVersion: decision.policyVersion, recalled: decision.recalledFor !== undefined });
       return decision;
     };
 

@@ -51,6 +51,12 @@ export interface RouteDecision {
   candidates: string[];
   /** Recalled from memory: what failed or worked on similar tasks. Data, not instructions. */
   warnings: string[];
+  /** The specialist `warnings` were recalled for (as recallForRun would, lesson hits counted):
+   * its first run needs no recallForRun. Absent when memory did not answer, and in decisions
+   * recorded before routing recalled for the run (their `warnings` are the task's general lines). */
+  recalledFor?: string;
+  /** The lessons among `warnings` (with `recalledFor`). */
+  lessonIds?: string[];
   costUsd: number;
   tokens: number;
 }

@@ -288,6 +288,8 @@ async function runTask(input: unknown, routed: Routed): Promise<TaskOutcome> {
 
   /** Lessons memory showed this task's specialists: a success marks them helped (storeMemory). */
   const lessonsShown = new Set<string>();
+  /** The route's memory lines for its pick, until the first run takes them (recallBeforeRun). */
+  let routeRecall: Pick<RouteDecision, 'warnings' | 'recalledFor' | 'lessonIds'> | undefined;
 
   /** The outcome's facts for its memory record (task history reads them): workflow time, so replay-safe. */
   const outcomeFacts = () => ({
@@ -359,6 +361,15 @@ async function runTask(input: unknown, routed: Routed): Promise<TaskOutcome> {
    */
   const recallBeforeRun = async (specialist: string, fallback: string[]): Promise<string[]> => {
     if (!patched(RECALL_BEFORE_RUN_PATCH)) return fallback;
+    // The route recalled for its own pick: the first run starts from those lines. No patch: the
+    // branch follows the recorded routeTask result, and results recorded before routeTask
+    // recalled for the run carry no `recalledFor`, so their replays ask recallForRun as they did.
+    const routed = routeRecall;
+    routeRecall = undefined;
+    if (routed?.recalledFor === specialist && state.failures.length === 0) {
+      for (const id of routed.lessonIds ?? []) lessonsShown.add(id);
+      return routed.warnings;
+    }
     const attempts = state.failures.map(({ specialist: s, activity: a, type, message }) => ({ specialist: s, activity: a, type, message }));
     try {
       const recalled = await acts.recallForRun({ taskId, task, specialist, attempts });
@@ -376,6 +387,7 @@ async function runTask(input: unknown, routed: Routed): Promise<TaskOutcome> {
    * candidate with an account of what failed. A requeue by the sweeper restarts the current run.
    */
   const runWithReassignment = async (route: RouteDecision): Promise<{ specialist: string; run: RunSpecialistResult }> => {
+    routeRecall = route;
     const queue = route.candidates.filter((c) => c !== route.specialist);
     let specialist = route.specialist;
     let warnings = route.warnings;

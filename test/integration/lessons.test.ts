@@ -95,7 +95,7 @@ describe('lessons from reassignments and dead letters', () => {
 
     expect(outcome.status).toBe('completed');
     expect(outcome.specialistsTried[0]).toBe('DatabaseAgent');
-    expect(await scheduledActivities(h.client, id)).toEqual(['validateTask', 'routeTask', 'recallForRun', 'runSpecialist', 'recordLesson', 'recallForRun', 'runSpecialist', 'storeMemory', 'closeTaskBill']);
+    expect(await scheduledActivities(h.client, id)).toEqual(['validateTask', 'routeTask', 'runSpecialist', 'recordLesson', 'recallForRun', 'runSpecialist', 'storeMemory', 'closeTaskBill']);
     const lessons = await h.memory.listLessons({ specialist: 'DatabaseAgent' });
     expect(lessons).toEqual([expect.objectContaining({ failureType: 'provider_unavailable', evidence: 1, status: 'active', text: expect.stringMatching(/^Avoid what ended in provider_unavailable during runSpecialist: /) })]);
     expect(await h.memory.lessonEvidence(lessons[0].id)).toEqual([expect.objectContaining({ taskId: id, objective: DB_TASK })]);
@@ -119,7 +119,7 @@ describe('lessons from reassignments and dead letters', () => {
     expect(outcome.status).toBe('dead_lettered');
     expect(outcome.specialistsTried).toHaveLength(2);
     // One lesson at the reassignment, the last failure's at the dead letter, before the outcome and the alert.
-    expect(await scheduledActivities(h.client, first)).toEqual(['validateTask', 'routeTask', 'recallForRun', 'runSpecialist', 'recordLesson', 'recallForRun', 'runSpecialist', 'recordLesson', 'storeMemory', 'raiseAlert', 'closeTaskBill']);
+    expect(await scheduledActivities(h.client, first)).toEqual(['validateTask', 'routeTask', 'runSpecialist', 'recordLesson', 'recallForRun', 'runSpecialist', 'recordLesson', 'storeMemory', 'raiseAlert', 'closeTaskBill']);
     const [a, b] = outcome.specialistsTried;
     // This failure's message (the reassignment test's 503 taught DatabaseAgent another lesson).
     const lessonsOf = async (s: string) => (await h.memory.listLessons({ specialist: s })).filter((l) => l.failureType === 'provider_unavailable' && /\b500\b/.test(l.text));

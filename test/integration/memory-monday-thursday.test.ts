@@ -57,7 +57,7 @@ describe('Monday to Thursday: a failure becomes another specialist’s warning',
     expect(failed.status).toBe('dead_lettered');
     expect(failed.specialist).toBe('DatabaseAgent');
     expect(await h.memory.count({ taskId: monday })).toBe(1);
-    expect(await scheduledActivities(h.client, monday)).toEqual(['validateTask', 'routeTask', 'recallForRun', 'runSpecialist', 'recordLesson', 'storeMemory', 'raiseAlert', 'closeTaskBill']);
+    expect(await scheduledActivities(h.client, monday)).toEqual(['validateTask', 'routeTask', 'runSpecialist', 'recordLesson', 'storeMemory', 'raiseAlert', 'closeTaskBill']);
     await maybeRecordHistory(monday, 'dead-lettered-after-recall-task');
 
     // Tuesday, Wednesday, Thursday: the daily consolidation passes; Monday's lesson stays active.
@@ -85,7 +85,7 @@ describe('Monday to Thursday: a failure becomes another specialist’s warning',
       expect(lesson).toBeLessThan(call.memory!.indexOf(warning!));
       withinLimits(call.memory!);
     }
-    expect(await scheduledActivities(h.client, thursday)).toEqual(['validateTask', 'routeTask', 'recallForRun', 'runSpecialist', 'storeMemory', 'closeTaskBill']);
+    expect(await scheduledActivities(h.client, thursday)).toEqual(['validateTask', 'routeTask', 'runSpecialist', 'storeMemory', 'closeTaskBill']);
     await maybeRecordHistory(thursday, 'recalled-before-run-task');
 
     // An unrelated task: nothing from memory reaches its prompt.
@@ -111,7 +111,7 @@ describe('Monday to Thursday: a failure becomes another specialist’s warning',
       expect(call.memory?.[0]).toMatch(new RegExp(`^\\${ATTEMPT_PREFIX} DatabaseAgent failed in runSpecialist with invalid_output: ".*"\\. Take a different approach\\.$`));
       withinLimits(call.memory!);
     }
-    expect(await scheduledActivities(h.client, id)).toEqual(['validateTask', 'routeTask', 'recallForRun', 'runSpecialist', 'recordLesson', 'recallForRun', 'runSpecialist', 'storeMemory', 'closeTaskBill']);
+    expect(await scheduledActivities(h.client, id)).toEqual(['validateTask', 'routeTask', 'runSpecialist', 'recordLesson', 'recallForRun', 'runSpecialist', 'storeMemory', 'closeTaskBill']);
     await maybeRecordHistory(id, 'recalled-at-reassignment-task');
   });
 });

@@ -15,6 +15,8 @@ describe('workflow replay', () => {
     expect(fixtures).toEqual(
       expect.arrayContaining([
         'completed-database-task.json',
+        // routeTask recalls for its pick, so the first run asks no recallForRun of its own.
+        'completed-task-route-recall.json',
         'rejected-vague-task.json',
         'compressed-long-task.json',
         // Two compressions with structured summaries and pinned final decisions (a summary object, not a string).
