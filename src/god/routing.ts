@@ -37,6 +37,8 @@ export function routeByPolicy(
   classifierRoutes = true,
   /** Now (workflow time): tasks in flight past their arm's usual duration count against it. Absent: they do not (histories from before). */
   nowMs?: number,
+  /** Keep arms the change detector flagged, still failing, out of exploit picks (choose.ts quarantined). Absent: histories from before. */
+  quarantine = false,
 ): { book?: PolicyBook; decision: Decision } {
   const book = state.routing;
   if (!book || config?.routing === 'static' || decision.kind !== 'route' || item.task.specialist) return { book, decision };
@@ -65,7 +67,7 @@ export function routeByPolicy(
   const goalValue = item.goalId ? state.goals.find((g) => g.id === item.goalId)?.value : undefined;
   const value = (PRIORITY_WEIGHT[item.task.priority] ?? PRIORITY_WEIGHT.normal) * ((goalValue ?? NEUTRAL_VALUE) / NEUTRAL_VALUE);
   const costs = Object.fromEntries(arms.map((a) => [a, estimates[a] ?? assessment.estimatedCostUsd]));
-  const { book: next, route } = routeWithPolicy(book, { kind, arms, estimatedCostUsd: costs, value, evidence, ...(Object.keys(overdue).length > 0 && { overdue }) });
+  const { book: next, route } = routeWithPolicy(book, { kind, arms, estimatedCostUsd: costs, value, evidence, ...(Object.keys(overdue).length > 0 && { overdue }), ...(quarantine && { quarantine }) });
   const e = expectationOf(state.stats, assessment.kind, route.arm, costs[route.arm]);
   return {
     book: next,

@@ -63,6 +63,8 @@ export interface PolicyRouteInput {
   evidence?: KindAndEvidence['evidence'];
   /** Per arm: its tasks of the kind running well past its usual duration (ChooseInput.overdue). */
   overdue?: Readonly<Record<string, number>>;
+  /** Keep quarantined arms out of exploit picks (ChooseInput.quarantine). */
+  quarantine?: boolean;
 }
 
 /** The decision as God keeps it until the task ends: scores dropped (the state stays small). */
@@ -79,7 +81,7 @@ export interface PolicyRoute {
 
 /** One decision with `book`'s stream (a Thompson draw, or the best guess); returns the advanced book. */
 export function routeWithPolicy(book: PolicyBook, input: PolicyRouteInput, how: 'draw' | 'best-guess' = 'draw'): { book: PolicyBook; route: PolicyRoute } {
-  const choose = { kind: input.kind, arms: input.arms, estimatedCostUsd: input.estimatedCostUsd, value: input.value, ...(input.evidence && { evidence: input.evidence }), ...(input.overdue && { overdue: input.overdue }) };
+  const choose = { kind: input.kind, arms: input.arms, estimatedCostUsd: input.estimatedCostUsd, value: input.value, ...(input.evidence && { evidence: input.evidence }), ...(input.overdue && { overdue: input.overdue }), ...(input.quarantine && { quarantine: true }) };
   const { book: next, decision } = decide(book, choose, how);
   const c = decision.choice;
   const routing: TaskRouting = { policyVersion: c.policyVersion, mode: c.mode, by: decision.by, ...(c.probability !== undefined && { probability: c.probability }) };

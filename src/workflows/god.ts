@@ -97,6 +97,8 @@ const ROUTING_POLICY_PATCH = 'routing-policy';
 const CLASSIFIER_ROUTES_PATCH = 'classifier-routes-by-policy';
 /** Tasks in flight past their arm's usual duration count against it (src/god/routing.ts). */
 const OVERDUE_PATCH = 'routing-counts-overdue-runs';
+/** Arms the change detector flagged, still failing, are not exploited (src/routing/policy/choose.ts). */
+const QUARANTINE_PATCH = 'routing-quarantines-changed-arms';
 
 /** Turns a zod failure into the validator's refusal: the field named, God's state untouched. */
 function parsed<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
@@ -551,7 +553,7 @@ export async function god(input: GodInput = {}): Promise<void> {
       else if (state.routing) {
         const classifierRoutes = assessment.method !== 'rules' && patched(CLASSIFIER_ROUTES_PATCH);
         const overdueAt = patched(OVERDUE_PATCH) ? Date.now() : undefined;
-        const routed = routeByPolicy(state, item, assessment, decision, config, classifierRoutes, overdueAt);
+        const routed = routeByPolicy(state, item, assessment, decision, config, classifierRoutes, overdueAt, patched(QUARANTINE_PATCH));
         state.routing = routed.book;
         decision = routed.decision;
       }

@@ -125,6 +125,8 @@ describe('the routing policy version on every decision', () => {
     await maybeRecordHistory(after.handle.workflowId, 'completed-task-routed-outcome');
     await maybeRecordHistory(routed.handle.workflowId, 'completed-god-routed-task-policy-version');
     await maybeRecordHistory(godId, 'god-routing-classifier-routes');
+    // Since the 'routing-quarantines-changed-arms' patch (a changed arm that still fails is not exploited).
+    await maybeRecordHistory(godId, 'god-routing-quarantine');
   });
 });
 

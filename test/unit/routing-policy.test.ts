@@ -1,6 +1,6 @@
 import { observeArm, emptyArm, successMean, CHANGE_MIN_RUN } from '../../src/routing/policy/arm-stats';
 import { decide, observe, POLICY_RULES, rollbackTo, seedBook, type PolicyDecision } from '../../src/routing/policy/book';
-import { chooseArm, greedyArm, type ChooseInput } from '../../src/routing/policy/choose';
+import { bestGuessArm, chooseArm, greedyArm, quarantined, type ChooseInput } from '../../src/routing/policy/choose';
 import { diffPolicies } from '../../src/routing/policy/diff';
 import { beta, uniform } from '../../src/routing/policy/random';
 import { applyRuleEdits, proposeRuleEdits, tallyWords, MAX_WORDS_PER_SPECIALIST, type WordTallies } from '../../src/routing/policy/rule-edits';
@@ -145,6 +145,40 @@ describe('choosing', () => {
     let unlucky = middling;
     for (let i = 0; i < CHANGE_MIN_RUN; i++) unlucky = observeArm(unlucky, bad);
     expect(unlucky.successes).toBeGreaterThan(5);
+  });
+
+  it('keeps a changed arm that still fails out of exploit picks, however draws between two poor arms fall; it is still explored', () => {
+    const ok = { success: true, costUsd: 0.01, durationMs: 1000 };
+    const bad = { ...ok, success: false };
+    let record = emptyArm();
+    for (let i = 0; i < 100; i++) record = observeArm(record, ok);
+    for (let i = 0; i < CHANGE_MIN_RUN; i++) record = observeArm(record, bad);
+    record = observeArm(record, ok); // one lucky success after the change: still failing
+    // The fallback is poor at the kind too (half its runs) and dearer: without quarantine the failing arm
+    // (a cheap one) still wins some draws.
+    let generalist = emptyArm();
+    for (let i = 0; i < 20; i++) generalist = observeArm(generalist, i % 2 === 0 ? ok : bad);
+    const book = seedBook({ rules: RULES, nowMs: T0, seed: 3 });
+    const policy = { ...book.active, explorationShare: 0.1, arms: { research: { DatabaseAgent: record, Generalist: { ...generalist, costMeanUsd: 0.03 } } } };
+    const two: ChooseInput = { ...input({ DatabaseAgent: 0.01, Generalist: 0.03 }), arms: ['DatabaseAgent', 'Generalist'] };
+    expect(quarantined(policy, two, 'DatabaseAgent')).toBe(true);
+    expect(quarantined(policy, two, 'Generalist')).toBe(false); // poor, but never flagged by the change detector
+    const picks = (quarantine: boolean) => {
+      const rng = { s: 99 };
+      return Array.from({ length: 400 }, () => chooseArm(policy, rng, { ...two, quarantine }));
+    };
+    const free = picks(false).filter((c) => c.mode === 'exploit' && c.arm === 'DatabaseAgent').length;
+    expect(free).toBeGreaterThan(0);
+    const held = picks(true);
+    expect(held.filter((c) => c.mode === 'exploit' && c.arm === 'DatabaseAgent')).toEqual([]);
+    expect(held.filter((c) => c.mode === 'explore' && c.arm === 'DatabaseAgent').length).toBeGreaterThan(0);
+    // The best guess (tasks routed outside God) holds it out the same way; alone, it still runs.
+    expect(bestGuessArm(policy, { ...two, quarantine: true }).arm).toBe('Generalist');
+    expect(chooseArm(policy, { s: 1 }, { ...two, arms: ['DatabaseAgent'], quarantine: true }).arm).toBe('DatabaseAgent');
+    // Back above the bar through its explored runs, it competes again.
+    let recovered = record;
+    for (let i = 0; i < 20; i++) recovered = observeArm(recovered, ok);
+    expect(quarantined({ ...policy, arms: { research: { ...policy.arms.research, DatabaseAgent: recovered } } }, two, 'DatabaseAgent')).toBe(false);
   });
 
   it('lets an arm\'s own record outweigh memory\'s old successes once it has one', () => {

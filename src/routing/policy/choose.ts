@@ -1,4 +1,4 @@
-import type { ArmStats } from './arm-stats';
+import { successMean, type ArmStats } from './arm-stats';
 import { beta, uniform, type RandomState } from './random';
 import type { ArmChoice, RoutingPolicy } from './types';
 
@@ -29,6 +29,34 @@ export interface ChooseInput {
    * failure until it reports (then its real outcome is in the record): a specialist that starts
    * failing slowly is seen to fail before its runs end. */
   overdue?: Readonly<Record<string, number>>;
+  /** Bar quarantined arms from exploit picks (see {@link quarantined}); God sets it from the
+   * 'routing-quarantines-changed-arms' patch on, so its older histories replay. */
+  quarantine?: boolean;
+}
+
+/** Below this success mean an arm the change detector flagged stays out of exploit picks. */
+export const QUARANTINE_BELOW_SUCCESS = 0.7;
+
+/**
+ * Whether `arm` is quarantined for the kind: the change detector flagged it (its record restarted
+ * from a failure streak its history made improbable, arm-stats.ts) and it still fails more than
+ * QUARANTINE_BELOW_SUCCESS, its overdue runs counted as failures. A quarantined arm is not
+ * exploited while another arm can take the task, however a draw between two poor arms falls:
+ * a specialist that starts failing loses its traffic. It is still explored (with its probability
+ * logged), and those runs are how it earns its way back above the bar.
+ */
+export function quarantined(policy: RoutingPolicy, input: ChooseInput, arm: string): boolean {
+  const s = armStats(policy, input.kind, arm);
+  if (!s.changed) return false;
+  const overdue = input.overdue?.[arm] ?? 0;
+  return successMean({ ...s, n: s.n + overdue, failures: s.failures + overdue }) < QUARANTINE_BELOW_SUCCESS;
+}
+
+/** The arms an exploit pick may choose: all but the quarantined ones, or all when every one is. */
+function exploitable(policy: RoutingPolicy, input: ChooseInput, arms: readonly string[]): readonly string[] {
+  if (!input.quarantine) return arms;
+  const open = arms.filter((arm) => !quarantined(policy, input, arm));
+  return open.length > 0 ? open : arms;
 }
 
 /** How much one similar past outcome from memory counts against one outcome of the arm itself. */
@@ -71,11 +99,13 @@ export function chooseArm(policy: RoutingPolicy, rng: RandomState, input: Choose
     return { arm, mode: 'explore', probability: policy.explorationShare / input.arms.length, scores: {}, policyVersion: policy.version };
   }
   const scores: Record<string, number> = {};
-  let best = input.arms[0];
+  const open = exploitable(policy, input, input.arms);
+  let best = open[0];
+  // Every arm draws, quarantined or not: the stream advances the same whichever arms may win.
   for (const arm of input.arms) {
     const { a, b } = posterior(policy, input, arm);
     scores[arm] = score(policy, input, arm, beta(rng, a, b));
-    if (scores[arm] > scores[best]) best = arm;
+    if (open.includes(arm) && scores[arm] > scores[best]) best = arm;
   }
   return { arm: best, mode: 'exploit', scores, policyVersion: policy.version };
 }
@@ -111,8 +141,9 @@ function hasRecord(policy: RoutingPolicy, input: ChooseInput, arm: string): bool
  */
 export function bestGuessArm(policy: RoutingPolicy, input: ChooseInput): ArmChoice {
   if (input.arms.length === 0) throw new RangeError('bestGuessArm needs at least one arm');
-  const firstUnknown = input.arms.find((arm) => !hasRecord(policy, input, arm));
-  const contenders = input.arms.filter((arm) => arm === firstUnknown || hasRecord(policy, input, arm));
+  const arms = exploitable(policy, input, input.arms);
+  const firstUnknown = arms.find((arm) => !hasRecord(policy, input, arm));
+  const contenders = arms.filter((arm) => arm === firstUnknown || hasRecord(policy, input, arm));
   const { best, scores } = bestOnMeans(policy, input, contenders);
   return { arm: best, mode: 'exploit', scores, policyVersion: policy.version };
 }
