@@ -60,7 +60,7 @@ export function createBudgetedLlmClient(
       // Off the call's path: the ledger holds the worst case until this lands, the gate names it
       // as settling on the task's next reserve and waits for it before the task's bill closes.
       // A failed call's settle (above) is waited for: its cost is in no caller's count.
-      void quietly('settle', reservation, () => gate.settle(reservation.id, { usd: result.costUsd, tokens: totalTokens(result.usage) }));
+      void quietly('settle', reservation, () => gate.settle(reservation.id, { usd: result.costUsd, tokens: totalTokens(result.usage) }, true));
       recordLlmCall({ ...sample, outcome: 'ok', usd: result.costUsd, tokens: totalTokens(result.usage) });
       return result;
     },

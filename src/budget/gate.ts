@@ -73,7 +73,15 @@ export interface BudgetGateOptions {
   /** How long closing a task's bill waits for settles other processes sent and the ledger has
    * not seen yet (default 3000 ms), before it charges what is still reserved at its worst case. */
   closeGraceMs?: number;
+  /** How long a settle nobody waits for may wait for a reserve to share a ledger update with
+   * (default SETTLE_LINGER_MS; 0: every settle leaves at once). */
+  settleLingerMs?: number;
 }
+
+/** Long enough for a busy worker's next reserve or lease booking to come by (tens of ms at 20
+ * tasks in flight), short beside the seconds an LLM call takes: the worst case it holds in the
+ * ledger meanwhile is held ~0.1 s longer, and a settle costs no ledger update of its own. */
+export const SETTLE_LINGER_MS = 100;
 
 /** Round trips per operation as callers saw them, and how many ledger updates carried them. */
 export interface GateStats extends Record<GateOp, OpStats> {
@@ -107,8 +115,11 @@ export interface BudgetGate {
    * a caller need not wait for it: until then this gate names the reservation as settling on
    * its task's next reserve (the ledger does not count it twice against the task's limit), and
    * {@link closeTask} and {@link flush} wait for it. Meanwhile the ledger holds the worst case.
+   * `linger`: nobody waits for the answer, so the settle may wait up to `settleLingerMs` to ride
+   * in the same ledger update as this process's next reserve (anything that waits for it first
+   * sends it at once).
    */
-  settle(reservationId: string, actual: Spend): Promise<FinishResult>;
+  settle(reservationId: string, actual: Spend, linger?: boolean): Promise<FinishResult>;
   /** Ends a reservation whose call was proven unbilled; waited for like {@link settle}. */
   release(reservationId: string): Promise<FinishResult>;
   /** Waits until every settle and release this gate was given has reached the ledger (or failed). */
@@ -196,6 +207,7 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
     },
     slots,
     MAX_BATCH,
+    options.settleLingerMs ?? SETTLE_LINGER_MS,
   );
   // Leases (gate-lease-client.ts): their requests ride in the same batches as everything else.
   const leases = options.leases
@@ -208,6 +220,8 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
   const taskOf = new Map<string, string>();
   /** Settles and releases sent and not yet answered, by task, then by reservation id. */
   const settling = new Map<string, Map<string, Promise<unknown>>>();
+  /** Tasks whose bill is being closed: their settles leave at once. */
+  const closing = new Set<string>();
   const settled = (taskId: string, which: (id: string) => boolean = () => true) =>
     Promise.allSettled([...(settling.get(taskId)?.entries() ?? [])].filter(([id]) => which(id)).map(([, done]) => done));
   /**
@@ -219,6 +233,8 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
    */
   async function settlingFor(taskId: string, key: string): Promise<string[]> {
     const attempt = attemptOf(key);
+    // The reserve that waits goes out right after, so lingering settles would ride with it anyway.
+    ops.flush();
     await settled(taskId, (id) => attemptOf(id) !== attempt);
     return [...(settling.get(taskId)?.keys() ?? [])].filter((id) => attemptOf(id) === attempt).slice(-MAX_SETTLING);
   }
@@ -356,7 +372,7 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
     mine.set(id, done);
   }
 
-  function finish(raw: FinishInput): Promise<FinishResult> {
+  function finish(raw: FinishInput, linger = false): Promise<FinishResult> {
     const input = checked(FinishInputSchema, raw);
     const taskId = taskOf.get(input.reservationId);
     taskOf.delete(input.reservationId);
@@ -371,7 +387,9 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
       }
     }
     // A call granted under a lease ends only after its booking: a settle arriving first would find no reservation.
-    const sent = timed(input.op, async () => (await leases?.booked(input.reservationId), ops.submitFirst(input)), (r) => (r.applied ? 'applied' : 'noop'), true)
+    // A settle that leaves after its booking while its task's bill is being closed must not linger.
+    const mayLinger = () => linger && !(taskId !== undefined && closing.has(taskId));
+    const sent = timed(input.op, async () => (await leases?.booked(input.reservationId), ops.submitFirst(input, mayLinger())), (r) => (r.applied ? 'applied' : 'noop'), true)
       .then((result) => {
         report(result.alerts);
         return result;
@@ -386,7 +404,13 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
   async function closeTask(taskId: string): Promise<TaskBill> {
     for (const [key, ahead] of aheads) if (ahead.taskId === taskId) dropAhead(key);
     leases?.forget(taskId);
-    await settled(taskId);
+    closing.add(taskId);
+    try {
+      ops.flush();
+      await settled(taskId);
+    } finally {
+      closing.delete(taskId);
+    }
     const deadline = performance.now() + closeGraceMs;
     for (;;) {
       const ifSettled = performance.now() < deadline;
@@ -432,12 +456,13 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
       // A specialist's loop calls again right after each answer: its next reservation is asked for meanwhile.
       return reserveCall(input, request.purpose === 'specialist');
     },
-    settle: (reservationId, actual) => finish({ op: 'settle', reservationId, usd: actual.usd, tokens: actual.tokens }),
+    settle: (reservationId, actual, linger) => finish({ op: 'settle', reservationId, usd: actual.usd, tokens: actual.tokens }, linger),
     release: (reservationId) => finish({ op: 'release', reservationId }),
     snapshot: ledger.snapshot,
     flush: async () => {
       for (const key of [...aheads.keys()]) dropAhead(key);
       const returned = leases?.flush();
+      ops.flush();
       await Promise.allSettled([...settling.values()].flatMap((m) => [...m.values()]));
       await returned;
     },

@@ -105,6 +105,55 @@ describe('pair batcher', () => {
     expect(await Promise.all([a, b, c, d])).toEqual(['Sr1', 'Fs1', 'Sr2', 'Fs2']);
     expect(batcher.sent).toBe(2);
   });
+
+  describe('a settle nobody waits for lingers for a reserve to ride with', () => {
+    function pair(lingerMs: number) {
+      const calls: Array<{ first: string[]; second: string[] }> = [];
+      const send = async (first: string[], second: string[]) => {
+        calls.push({ first, second });
+        return { first: first.map((f) => `F${f}`), second: second.map((r) => `S${r}`) };
+      };
+      return { calls, batcher: new PairBatcher(send, new Slots(4), 10, lingerMs) };
+    }
+    beforeEach(() => jest.useFakeTimers());
+    afterEach(() => jest.useRealTimers());
+
+    it('rides in the update of the next reserve: one update for both', async () => {
+      const { calls, batcher } = pair(100);
+      const settle = batcher.submitFirst('s1', true);
+      expect(calls).toEqual([]);
+      const reserve = batcher.submitSecond('r1');
+      expect(calls).toEqual([{ first: ['s1'], second: ['r1'] }]);
+      expect(await Promise.all([settle, reserve])).toEqual(['Fs1', 'Sr1']);
+      expect(batcher.sent).toBe(1);
+    });
+
+    it('leaves on its own once the linger is over', async () => {
+      const { calls, batcher } = pair(100);
+      const settle = batcher.submitFirst('s1', true);
+      jest.advanceTimersByTime(99);
+      expect(calls).toEqual([]);
+      jest.advanceTimersByTime(1);
+      expect(calls).toEqual([{ first: ['s1'], second: [] }]);
+      await expect(settle).resolves.toBe('Fs1');
+    });
+
+    it('leaves at once when flushed (a caller is about to wait for it), or with a settle that may not linger', () => {
+      const { calls, batcher } = pair(100);
+      void batcher.submitFirst('s1', true);
+      batcher.flush();
+      expect(calls).toEqual([{ first: ['s1'], second: [] }]);
+      void batcher.submitFirst('s2', true);
+      void batcher.submitFirst('s3');
+      expect(calls).toEqual([{ first: ['s1'], second: [] }, { first: ['s2', 's3'], second: [] }]);
+    });
+
+    it('never lingers without a linger time (the default)', () => {
+      const { calls, batcher } = pair(0);
+      void batcher.submitFirst('s1', true);
+      expect(calls).toEqual([{ first: ['s1'], second: [] }]);
+    });
+  });
 });
 
 const answer = (costUsd: number): ChatResult => ({
