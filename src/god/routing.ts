@@ -61,8 +61,11 @@ export function routeByPolicy(
   // failing must be able to lose its traffic even where no other specialist matched.
   const overdue = nowMs === undefined ? {} : overdueInFlight(state, book, kind, nowMs);
   const fallback = assessment.fallbackSpecialist;
-  if (fallback && !arms.includes(fallback) && !notLive.has(fallback) && arms.every((a) => failingAt(book, kind, a, overdue[a]))) arms.push(fallback);
   const evidence = known?.evidence ?? {};
+  // Since the quarantine patch memory's similar outcomes count too: an arm with no record of the
+  // kind yet that memory shows failing at tasks like this one lets the fallback compete.
+  const failing = (a: string) => failingAt(book, kind, a, overdue[a], quarantine ? evidence[a] : undefined);
+  if (fallback && !arms.includes(fallback) && !notLive.has(fallback) && arms.every(failing)) arms.push(fallback);
   const estimates = assessment.armEstimatesUsd ?? {};
   const goalValue = item.goalId ? state.goals.find((g) => g.id === item.goalId)?.value : undefined;
   const value = (PRIORITY_WEIGHT[item.task.priority] ?? PRIORITY_WEIGHT.normal) * ((goalValue ?? NEUTRAL_VALUE) / NEUTRAL_VALUE);
@@ -86,10 +89,17 @@ export function routeByPolicy(
 /** An arm's record for the kind says it fails more than it should: enough runs, success mean below the bar. */
 export const FALLBACK_JOINS = { minRuns: 3, belowSuccess: 0.7 } as const;
 
-/** An arm's record for the kind (its overdue runs counted as failures) says it fails more than it should. */
-function failingAt(book: PolicyBook, kind: string, arm: string, overdue = 0): boolean {
+/**
+ * An arm's record for the kind (its overdue runs counted as failures, and similar past outcomes
+ * from memory when given, unless the arm has changed since: choose.ts ignores them then too)
+ * says it fails more than it should.
+ */
+function failingAt(book: PolicyBook, kind: string, arm: string, overdue = 0, remembered?: { successes: number; failures: number }): boolean {
   const s = armStats(book.active, kind, arm);
-  return s.n >= FALLBACK_JOINS.minRuns && successMean({ ...s, n: s.n + overdue, failures: s.failures + overdue }) < FALLBACK_JOINS.belowSuccess;
+  const e = s.changed ? undefined : remembered;
+  const seen = (e?.successes ?? 0) + (e?.failures ?? 0);
+  const n = s.n + overdue + seen;
+  return n >= FALLBACK_JOINS.minRuns && successMean({ ...s, n, successes: s.successes + (e?.successes ?? 0), failures: s.failures + overdue + (e?.failures ?? 0) }) < FALLBACK_JOINS.belowSuccess;
 }
 
 /** A run this many times the arm's mean duration for the kind is overdue (a healthy arm's runs vary, under load by ~2×). */

@@ -96,6 +96,33 @@ describe('God routing with its policy', () => {
     expect(picks(failing)).toEqual(new Set(['DatabaseAgent', 'Generalist']));
   });
 
+  it('lets the fallback compete when memory shows the only arm failing tasks like this one before it has a record of the kind (quarantine patch on)', () => {
+    // The classifier named the DatabaseAgent; the nearest past tasks (kind "general") are its failures.
+    const classified = assessment({
+      kind: 'general',
+      specialist: 'DatabaseAgent',
+      method: 'classifier',
+      confidence: 0.6,
+      ranked: [],
+      armEstimatesUsd: { DatabaseAgent: 0.01, Generalist: 0.004 },
+      fallbackSpecialist: 'Generalist',
+      routingKind: { kind: 'general', source: 'memory', evidence: { DatabaseAgent: { successes: 0, failures: 5 } }, explanation: 'like 5 earlier tasks, all DatabaseAgent failures' },
+    });
+    const picks = (quarantine: boolean) => {
+      let state = freshState({ routing: book(0) });
+      const seen: string[] = [];
+      for (let i = 0; i < 20; i++) {
+        const r = routeByPolicy(state, queued(`t${i}`), classified, decision({ specialist: 'DatabaseAgent' }), undefined, true, undefined, quarantine);
+        seen.push(r.decision.specialist!);
+        state = { ...state, routing: r.book };
+      }
+      return seen;
+    };
+    // Before the patch the failing pick is the only arm and takes every task.
+    expect(new Set(picks(false))).toEqual(new Set(['DatabaseAgent']));
+    expect(picks(true).filter((p) => p === 'Generalist').length).toBeGreaterThanOrEqual(14);
+  });
+
   it('counts an arm\'s runs in flight well past its usual duration against it, until they report: with three overdue, the fallback takes the kind', () => {
     const only = assessment({ kind: 'database', specialist: 'DatabaseAgent', ranked: ['DatabaseAgent'], armEstimatesUsd: { DatabaseAgent: 0.01, Generalist: 0.004 }, fallbackSpecialist: 'Generalist' });
     const healthy = book(0);
