@@ -75,6 +75,11 @@ const RECALL_BEFORE_RUN_PATCH = 'recall-before-run';
  * (PantheonPolicyVersion); its marker is recorded only when the route names a version. */
 const POLICY_VERSION_PATCH = 'policy-version-attribute';
 
+/** The first run starts from the lines routeTask recalled for its pick (no recallForRun). A
+ * patch although the branch reads the recorded routeTask result: in a rolling deploy a newer
+ * activity worker can answer an older workflow that then asked recallForRun anyway. */
+const ROUTE_RECALL_PATCH = 'first-run-from-route-recall';
+
 /** Activity options of a run the workflow may abandon: a cancel waits for the activity to stop. */
 const WAIT_FOR_CANCEL = { cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED };
 
@@ -361,12 +366,11 @@ async function runTask(input: unknown, routed: Routed): Promise<TaskOutcome> {
    */
   const recallBeforeRun = async (specialist: string, fallback: string[]): Promise<string[]> => {
     if (!patched(RECALL_BEFORE_RUN_PATCH)) return fallback;
-    // The route recalled for its own pick: the first run starts from those lines. No patch: the
-    // branch follows the recorded routeTask result, and results recorded before routeTask
-    // recalled for the run carry no `recalledFor`, so their replays ask recallForRun as they did.
+    // The route recalled for its own pick: the first run starts from those lines (results from
+    // before carry no `recalledFor`; the patch covers older workflow code that got one anyway).
     const routed = routeRecall;
     routeRecall = undefined;
-    if (routed?.recalledFor === specialist && state.failures.length === 0) {
+    if (routed?.recalledFor === specialist && state.failures.length === 0 && patched(ROUTE_RECALL_PATCH)) {
       for (const id of routed.lessonIds ?? []) lessonsShown.add(id);
       return routed.warnings;
     }
