@@ -1,6 +1,6 @@
 import { GENERAL_KIND, kindOfSpecialist } from '../routing/kinds';
 import { observe } from '../routing/policy/book';
-import { successMean } from '../routing/policy/arm-stats';
+import { FAILING_BELOW_SUCCESS, recordCounting } from '../routing/policy/arm-stats';
 import { armStats } from '../routing/policy/choose';
 import type { PolicyAuditEntry, PolicyBook } from '../routing/policy/types';
 import { policyArms, rememberedArms, routeWithPolicy, taskWords } from '../routing/route-with-policy';
@@ -87,7 +87,7 @@ export function routeByPolicy(
 }
 
 /** An arm's record for the kind says it fails more than it should: enough runs, success mean below the bar. */
-export const FALLBACK_JOINS = { minRuns: 3, belowSuccess: 0.7 } as const;
+export const FALLBACK_JOINS = { minRuns: 3, belowSuccess: FAILING_BELOW_SUCCESS } as const;
 
 /**
  * An arm's record for the kind (its overdue runs counted as failures, and similar past outcomes
@@ -95,11 +95,8 @@ export const FALLBACK_JOINS = { minRuns: 3, belowSuccess: 0.7 } as const;
  * says it fails more than it should.
  */
 function failingAt(book: PolicyBook, kind: string, arm: string, overdue = 0, remembered?: { successes: number; failures: number }): boolean {
-  const s = armStats(book.active, kind, arm);
-  const e = s.changed ? undefined : remembered;
-  const seen = (e?.successes ?? 0) + (e?.failures ?? 0);
-  const n = s.n + overdue + seen;
-  return n >= FALLBACK_JOINS.minRuns && successMean({ ...s, n, successes: s.successes + (e?.successes ?? 0), failures: s.failures + overdue + (e?.failures ?? 0) }) < FALLBACK_JOINS.belowSuccess;
+  const { n, successMean } = recordCounting(armStats(book.active, kind, arm), overdue, remembered);
+  return n >= FALLBACK_JOINS.minRuns && successMean < FALLBACK_JOINS.belowSuccess;
 }
 
 /** A run this many times the arm's mean duration for the kind is overdue (a healthy arm's runs vary, under load by ~2×). */

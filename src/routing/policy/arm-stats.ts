@@ -84,6 +84,22 @@ export function successMean(s: ArmStats): number {
   return (s.successes + 1) / (s.n + 2);
 }
 
+/** Below this success mean an arm fails more than it should (the fallback joins, a changed arm stays quarantined). */
+export const FAILING_BELOW_SUCCESS = 0.7;
+
+/**
+ * An arm's record counted with what it does not hold yet: `overdue` runs still in flight as
+ * failures, and `remembered` outcomes (memory's similar tasks) as runs, unless the arm has
+ * changed since (its old outcomes are no evidence of what it does now). Runs and success mean.
+ */
+export function recordCounting(s: ArmStats, overdue = 0, remembered?: { successes: number; failures: number }): { n: number; successMean: number } {
+  const e = s.changed ? undefined : remembered;
+  const successes = s.successes + (e?.successes ?? 0);
+  const failures = s.failures + overdue + (e?.failures ?? 0);
+  const n = s.n + overdue + (e?.successes ?? 0) + (e?.failures ?? 0);
+  return { n, successMean: successMean({ ...s, n, successes, failures }) };
+}
+
 export function costSpreadUsd(s: ArmStats): number {
   return s.n > 0 ? Math.sqrt(Math.max(0, s.costM2) / s.n) : 0;
 }

@@ -1,4 +1,4 @@
-import { successMean, type ArmStats } from './arm-stats';
+import { FAILING_BELOW_SUCCESS, recordCounting, type ArmStats } from './arm-stats';
 import { beta, uniform, type RandomState } from './random';
 import type { ArmChoice, RoutingPolicy } from './types';
 
@@ -34,22 +34,17 @@ export interface ChooseInput {
   quarantine?: boolean;
 }
 
-/** Below this success mean an arm the change detector flagged stays out of exploit picks. */
-export const QUARANTINE_BELOW_SUCCESS = 0.7;
-
 /**
  * Whether `arm` is quarantined for the kind: the change detector flagged it (its record restarted
  * from a failure streak its history made improbable, arm-stats.ts) and it still fails more than
- * QUARANTINE_BELOW_SUCCESS, its overdue runs counted as failures. A quarantined arm is not
+ * FAILING_BELOW_SUCCESS, its overdue runs counted as failures. A quarantined arm is not
  * exploited while another arm can take the task, however a draw between two poor arms falls:
  * a specialist that starts failing loses its traffic. It is still explored (with its probability
  * logged), and those runs are how it earns its way back above the bar.
  */
 export function quarantined(policy: RoutingPolicy, input: ChooseInput, arm: string): boolean {
   const s = armStats(policy, input.kind, arm);
-  if (!s.changed) return false;
-  const overdue = input.overdue?.[arm] ?? 0;
-  return successMean({ ...s, n: s.n + overdue, failures: s.failures + overdue }) < QUARANTINE_BELOW_SUCCESS;
+  return s.changed === true && recordCounting(s, input.overdue?.[arm]).successMean < FAILING_BELOW_SUCCESS;
 }
 
 /** The arms an exploit pick may choose: all but the quarantined ones, or all when every one is. */
