@@ -107,16 +107,15 @@ export function breakdownSection(pipeline: TaskTrace[], bare: TaskTrace[], ledge
     const b = meanOf(bare, pick);
     return [label, fmtMs(p), fmtMs(b), fmtMs(p - b)];
   };
-  const count = (label: string, pick: (t: Timeline) => number): string[] => {
+  /** Mean per task of a timeline figure, both sides and their difference. */
+  const timelineRow = (format: (x: number) => string) => (label: string, pick: (t: Timeline) => number): string[] => {
     const p = mean(pipeline.map((t) => pick(t.timeline)));
     const b = mean(bare.map((t) => pick(t.timeline)));
-    return [label, fmtNum(p, 1), fmtNum(b, 1), fmtNum(p - b, 1)];
+    return [label, format(p), format(b), format(p - b)];
   };
-  const ms = (label: string, pick: (t: Timeline) => number): string[] => {
-    const p = mean(pipeline.map((t) => pick(t.timeline)));
-    const b = mean(bare.map((t) => pick(t.timeline)));
-    return [label, fmtMs(p), fmtMs(b), fmtMs(p - b)];
-  };
+  const count = timelineRow((x) => fmtNum(x, 1));
+  const ms = timelineRow(fmtMs);
+  const perTask = (pick: (t: Timeline) => number) => ({ pipeline: round(mean(pipeline.map((t) => pick(t.timeline)))), bare: round(mean(bare.map((t) => pick(t.timeline)))) });
   const pInside = insideByType(pipeline);
   const bInside = insideByType(bare);
   const types = [...pInside.keys()];
@@ -134,10 +133,10 @@ export function breakdownSection(pipeline: TaskTrace[], bare: TaskTrace[], ledge
     pipelineInsideByActivity: Object.fromEntries([...pInside].map(([k, v]) => [k, round(v)])),
     bareInsideMs: round(mean([...bInside.values()])),
     ledgerMsPerTask: round(ledgerMsPerTask),
-    historyEventsPerTask: { pipeline: round(mean(pipeline.map((t) => t.timeline.events))), bare: round(mean(bare.map((t) => t.timeline.events))) },
-    workflowTaskQueuedMsPerTask: { pipeline: round(mean(pipeline.map((t) => t.timeline.workflowTaskQueuedMs))), bare: round(mean(bare.map((t) => t.timeline.workflowTaskQueuedMs))) },
-    workflowTaskRunMsPerTask: { pipeline: round(mean(pipeline.map((t) => t.timeline.workflowTaskRunMs))), bare: round(mean(bare.map((t) => t.timeline.workflowTaskRunMs))) },
-    workflowTasksPerTask: { pipeline: round(mean(pipeline.map((t) => t.timeline.workflowTasks))), bare: round(mean(bare.map((t) => t.timeline.workflowTasks))) },
+    historyEventsPerTask: perTask((t) => t.events),
+    workflowTaskQueuedMsPerTask: perTask((t) => t.workflowTaskQueuedMs),
+    workflowTaskRunMsPerTask: perTask((t) => t.workflowTaskRunMs),
+    workflowTasksPerTask: perTask((t) => t.workflowTasks),
     searchAttributeUpsertsPerTask: round(mean(pipeline.map((t) => t.timeline.searchAttributeUpserts))),
     activityRetries: pipeline.reduce((s, t) => s + t.timeline.activities.filter((a) => a.attempt > 1).length, 0),
   };
