@@ -20,7 +20,8 @@
  */
 import { setMaxListeners } from 'node:events';
 import os from 'node:os';
-import { ServiceError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { updateRetryingUnaccepted } from '../src/client/update-retry';
 import { defaultPayloadConverter, WorkflowNotFoundError } from '@temporalio/common';
 import { godDecisionsQuery, godStatusQuery, routingHistoryQuery, submitTaskUpdate } from '../src/workflows/god-api';
 import type { TaskOutcome } from '../src/workflows/task-state';
@@ -111,24 +112,16 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * the next round tries again. Any other refusal fails the run with God's own reason.
  */
 async function submitToGod(god: WorkflowHandle, taskId: string, task: MixTask['input']): Promise<boolean> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await god.executeUpdate(submitTaskUpdate, { args: [{ taskId, task }] });
-      return true;
-    } catch (err) {
-      // The update did not reach God's handler (e.g. it met God's continue-as-new): ask again.
-      // Safe, as God answers a task id it already holds with accepted: false.
-      if (err instanceof ServiceError && attempt < SUBMIT_ATTEMPTS) {
-        await sleep(250 * attempt);
-        continue;
-      }
-      const reason = err instanceof WorkflowUpdateFailedError && err.cause ? err.cause.message : `${String(err)}${err instanceof Error && err.cause ? ` (${String(err.cause)})` : ''}`;
-      if (/queue is full|queue holds/.test(reason)) return false;
-      throw new Error(`God refused ${taskId}: ${reason}`);
-    }
+  try {
+    // Refused before God accepted it (a God workflow task failed under load): asked again.
+    await updateRetryingUnaccepted(() => god.executeUpdate(submitTaskUpdate, { args: [{ taskId, task }] }));
+    return true;
+  } catch (err) {
+    const reason = err instanceof WorkflowUpdateFailedError && err.cause ? err.cause.message : `${String(err)}${err instanceof Error && err.cause ? ` (${String(err.cause)})` : ''}`;
+    if (/queue is full|queue holds/.test(reason)) return false;
+    throw new Error(`God refused ${taskId}: ${reason}`);
   }
 }
-const SUBMIT_ATTEMPTS = 4;
 
 /**
  * A query of God, asked again a few times: on 2 loaded cores God's workflow can be evicted from

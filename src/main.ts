@@ -16,6 +16,7 @@ import { temporalLoggerFor } from './logging/temporal-logger';
 import { metricsRuntimeOptions } from './metrics/runtime';
 import { ensureTemporal } from './runtime/temporal';
 import { startWorkers } from './workers/start';
+import { updateRetryingUnaccepted } from './client/update-retry';
 
 /**
  * `npm start`: everything on embedded defaults. A local Temporal dev server (unless
@@ -52,7 +53,7 @@ async function main(): Promise<void> {
     const demo = [...DEMO_TASKS, ...DEMO_GOD_TASKS].map(({ slug, task }) => ({ slug, taskId: `${batch}-${slug}`, task: checkTask(task, built.deps.roster) }));
     console.log(`submitting ${demo.length} demo tasks to God (batch ${batch}); its decisions as it takes them:\n`);
     const handle = client.workflow.getHandle(godId);
-    for (const { task, taskId } of demo) await handle.executeUpdate(submitTaskUpdate, { args: [{ task, taskId }] });
+    for (const { task, taskId } of demo) await updateRetryingUnaccepted(() => handle.executeUpdate(submitTaskUpdate, { args: [{ task, taskId }] }));
     const result = await watchGod(client, godId, demo);
     printSummary(result.ended);
     for (const slug of result.awaitingReview) {

@@ -4,6 +4,7 @@ import type { PantheonConfig } from '../config/env';
 import { PantheonError } from '../errors';
 import { connectClient, DEFAULT_TEMPORAL_ADDRESS } from './connection';
 import { godExecution } from './god-start';
+import { updateRetryingUnaccepted } from './update-retry';
 
 /**
  * The CLI's way to God: connect, make sure God runs (or say how to start it), and talk to it with
@@ -90,7 +91,7 @@ export function refusalMessage(updateName: string, message: string): string {
 /** Runs an update; a refusal by God's validator becomes an `invalid_input` error with its message. */
 export async function godUpdate<Ret, Arg>(god: GodSession, def: UpdateDefinition<Ret, [Arg]> | UpdateDefinition<Ret, [Arg?]>, arg: Arg): Promise<Ret> {
   try {
-    return await god.handle.executeUpdate<Ret, [Arg]>(def.name, { args: [arg] });
+    return await updateRetryingUnaccepted(() => god.handle.executeUpdate<Ret, [Arg]>(def.name, { args: [arg] }));
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError) {
       throw PantheonError.of('invalid_input', `God refused ${def.name}: ${refusalMessage(def.name, err.cause?.message ?? err.message)}`, { cause: err });

@@ -5,6 +5,7 @@ import type { TaskOutcome } from '../../src/workflows/task-state';
 import { startHarness, type Harness } from '../support/harness';
 import { maybeRecordHistory } from '../support/history';
 import { eventually, godStatus, startTestGod } from '../support/god';
+import { updateRetryingUnaccepted } from '../../src/client/update-retry';
 
 /**
  * A continue-as-new storm: God forced to continue as new every ~50 events while tasks, goals and
@@ -45,13 +46,13 @@ describe('God under a continue-as-new storm', () => {
     const reviewed: string[] = [];
     for (let wave = 0; wave < 4; wave++) {
       const ids = OBJECTIVES.map((_, i) => `${godId}-w${wave}-t${i}`);
-      await Promise.all(ids.map((taskId, i) => god.executeUpdate(submitTaskUpdate, { args: [{ task: { objective: `${OBJECTIVES[i]} (wave ${wave})` }, taskId }] })));
+      await Promise.all(ids.map((taskId, i) => updateRetryingUnaccepted(() => god.executeUpdate(submitTaskUpdate, { args: [{ task: { objective: `${OBJECTIVES[i]} (wave ${wave})` }, taskId }] }))));
       submitted.push(...ids);
       const reviewId = `${godId}-w${wave}-drop`;
-      await god.executeUpdate(submitTaskUpdate, { args: [{ task: { objective: `Drop the staging_events_${wave} table from the production database` }, taskId: reviewId }] });
-      await god.executeUpdate(addGoalUpdate, { args: [{ id: `storm-goal-${wave}`, objective: `Keep the orders database indexes healthy, part ${wave}`, cadenceMinutes: 600, tasksPerRun: 1 }] });
+      await updateRetryingUnaccepted(() => god.executeUpdate(submitTaskUpdate, { args: [{ task: { objective: `Drop the staging_events_${wave} table from the production database` }, taskId: reviewId }] }));
+      await updateRetryingUnaccepted(() => god.executeUpdate(addGoalUpdate, { args: [{ id: `storm-goal-${wave}`, objective: `Keep the orders database indexes healthy, part ${wave}`, cadenceMinutes: 600, tasksPerRun: 1 }] }));
       const pending = await eventually(`review ${reviewId} to open`, async () => (await god.query(godReviewsQuery)).find((r) => r.taskId === reviewId));
-      await god.executeUpdate(reviewDecisionUpdate, { args: [{ taskId: pending.taskId, decision: 'approve', by: 'storm' }] });
+      await updateRetryingUnaccepted(() => god.executeUpdate(reviewDecisionUpdate, { args: [{ taskId: pending.taskId, decision: 'approve', by: 'storm' }] }));
       reviewed.push(reviewId);
     }
 
