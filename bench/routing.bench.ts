@@ -23,13 +23,14 @@ import os from 'node:os';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { updateRetryingUnaccepted } from '../src/client/update-retry';
 import { defaultPayloadConverter, WorkflowNotFoundError } from '@temporalio/common';
-import { godDecisionsQuery, godStatusQuery, routingHistoryQuery, submitTaskUpdate } from '../src/workflows/god-api';
+import { godDecisionsQuery, godStatusQuery, routingHistoryQuery, routingPolicyQuery, submitTaskUpdate } from '../src/workflows/god-api';
+import { successMean } from '../src/routing/policy/arm-stats';
 import type { TaskOutcome } from '../src/workflows/task-state';
 import { closedResult } from '../src/tasks/closed-outcome';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { startBenchEnvironment, type BenchEnvironment, type Progress } from './environment';
 import { baseScenario, regressedScenario, REGRESSION, routingMix, type MixTask } from './routing/mix';
-import { LOSES_TRAFFIC_WITHIN, meanCostBySpecialist, phaseFigures, type PhaseFigures, type RoutedTask } from './routing/measure';
+import { bestArm, LOSES_TRAFFIC_WITHIN, meanCostBySpecialist, phaseFigures, type PhaseFigures, type RoutedTask } from './routing/measure';
 
 interface Options {
   tasks: number;
@@ -100,9 +101,17 @@ interface PhaseRun {
   notStarted: number;
   regressionInjectedAfter: number;
   wallMs: number;
-  policy?: { active: number; versions: number; audit: Array<{ kind: string; version: number; detail: string; afterTasks?: number }> };
+  policy?: {
+    active: number;
+    versions: number;
+    audit: Array<{ kind: string; version: number; detail: string; afterTasks?: number }>;
+    /** The active version's record at the end, per kind and arm: runs (decayed), success mean, mean cost and duration. */
+    arms: Record<string, Record<string, { n: number; success: number; costUsd: number; durationMs: number; changed?: true }>>;
+  };
   /** Why God still chose the regressed specialist for its kind after the regression (its route decisions). */
   regressedPicks?: Array<{ order: number; mode?: string; completed: boolean; why: string }>;
+  /** God's reason for each task it routed (the decisions seen while the phase ran), by task id. */
+  routeDetails: ReadonlyMap<string, string>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -219,12 +228,19 @@ async function runPhase(env: BenchEnvironment, mode: Mode, mix: MixTask[], optio
     // In the order God started them (what the policy had learned by then).
     const tasks = started.sort((a, b) => a.startMs - b.startMs).map(({ task }, order) => ({ ...task, order }));
     if (notStarted > 0) progress(`${mode}: ${notStarted} tasks refused before they started (left out of the figures)`);
-    const run: PhaseRun = { mode, tasks, notStarted, regressionInjectedAfter: regressAfter, wallMs: performance.now() - phaseStarted };
+    const run: PhaseRun = { mode, tasks, notStarted, regressionInjectedAfter: regressAfter, wallMs: performance.now() - phaseStarted, routeDetails };
     const regressed = tasks.filter((t) => t.afterRegression && t.kind === REGRESSION.kind && t.specialist === REGRESSION.specialist);
     if (mode === 'learned') run.regressedPicks = regressed.map((t) => ({ order: t.order, ...(t.mode && { mode: t.mode }), completed: t.completed, why: (t.taskId && routeDetails.get(t.taskId)) ?? '(decision not seen)' }));
     if (mode === 'learned') {
-      const history = await askGod(() => god.query(routingHistoryQuery));
-      run.policy = { active: history.active, versions: history.versions.length, audit: history.audit.map((a) => ({ kind: a.kind, version: a.version, detail: a.detail })) };
+      const [history, view] = await Promise.all([askGod(() => god.query(routingHistoryQuery)), askGod(() => god.query(routingPolicyQuery))]);
+      const round = (x: number, digits: number) => Number(x.toFixed(digits));
+      const arms = Object.fromEntries(
+        Object.entries(view.active.arms).map(([kind, byArm]) => [
+          kind,
+          Object.fromEntries(Object.entries(byArm).map(([arm, s]) => [arm, { n: round(s.n, 1), success: round(successMean(s), 2), costUsd: round(s.costMeanUsd, 5), durationMs: Math.round(s.durationMeanMs), ...(s.changed && { changed: true as const }) }])),
+        ]),
+      );
+      run.policy = { active: history.active, versions: history.versions.length, audit: history.audit.map((a) => ({ kind: a.kind, version: a.version, detail: a.detail })), arms };
     }
     return run;
   } finally {
@@ -299,7 +315,11 @@ async function main(): Promise<number> {
     }
     const meanCost = meanCostBySpecialist([...runs.learned.tasks, ...runs.static.tasks]);
     const phases = { learned: phaseFigures(runs.learned.tasks, meanCost, options.exploitFrom), static: phaseFigures(runs.static.tasks, meanCost, options.exploitFrom) };
-    if (options.json) process.stdout.write(`${JSON.stringify({ ok: true, options, phases, policy: runs.learned.policy, regressedPicks: runs.learned.regressedPicks, meanCostUsd: Object.fromEntries(meanCost) }, null, 2)}\n`);
+    // The exploit picks the share counts as misses, with God's reason: what kept the best arm out.
+    const missedPicks = runs.learned.tasks
+      .filter((t) => t.order >= options!.exploitFrom && t.mode === 'exploit' && t.specialist !== bestArm(t.kind, t.afterRegression, meanCost))
+      .map((t) => ({ order: t.order, kind: t.kind, specialist: t.specialist, completed: t.completed, why: (t.taskId && runs.learned.routeDetails.get(t.taskId)) ?? '(decision not seen)' }));
+    if (options.json) process.stdout.write(`${JSON.stringify({ ok: true, options, phases, policy: runs.learned.policy, regressedPicks: runs.learned.regressedPicks, missedPicks, meanCostUsd: Object.fromEntries(meanCost) }, null, 2)}\n`);
     else process.stdout.write(`${render(options, phases, runs, env)}\n`);
     return 0;
   } finally {

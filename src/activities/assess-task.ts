@@ -102,7 +102,7 @@ export function assess(raw: Task, roster: Roster, standing: readonly StandingCon
   if (broken.length) verdict.ok = false;
   const route = routeFacts(task, roster);
   const specialist = roster.get(route.specialist) ?? roster.fallback;
-  return { ok: verdict.ok, reasons: verdict.reasons, ...route, irreversible: irreversibleReasons(task), ...costFacts(task, specialist, route.plan, roster), ...armFacts(task, route.ranked, roster) };
+  return { ok: verdict.ok, reasons: verdict.reasons, ...route, irreversible: irreversibleReasons(task), ...costFacts(task, specialist, route.plan, roster), ...armFacts(task, roster) };
 }
 
 /** One run of each rule-ranked specialist: the routing policy's per-arm cost estimates. */
@@ -115,8 +115,10 @@ export function armEstimates(task: Task, ranked: readonly string[], roster: Rost
   return out;
 }
 
-function armFacts(task: Task, ranked: readonly string[], roster: Roster): Pick<Assessment, 'armEstimatesUsd'> {
-  return ranked.length > 0 ? { armEstimatesUsd: armEstimates(task, ranked, roster) } : {};
+/** One run of every specialist on the roster: any of them may be an arm (the policy's record can
+ * name one the rules do not), and God routes only to those priced here, the roster as it stands. */
+function armFacts(task: Task, roster: Roster): Pick<Assessment, 'armEstimatesUsd'> {
+  return { armEstimatesUsd: armEstimates(task, roster.specialists.map((s) => s.name), roster) };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { GENERAL_KIND, kindOfSpecialist } from '../routing/kinds';
 import { observe } from '../routing/policy/book';
-import { FAILING_BELOW_SUCCESS, recordCounting } from '../routing/policy/arm-stats';
-import { armStats } from '../routing/policy/choose';
+import { FAILING_BELOW_SUCCESS, recordCounting, RECORD_MIN_RUNS } from '../routing/policy/arm-stats';
+import { armStats, provenArms } from '../routing/policy/choose';
 import type { PolicyAuditEntry, PolicyBook } from '../routing/policy/types';
 import { policyArms, rememberedArms, routeWithPolicy, taskWords } from '../routing/route-with-policy';
 import type { TaskRouting } from '../tasks/task-input';
@@ -15,6 +15,19 @@ import type { Assessment, Decision, GodConfig, GodState, InFlightTask, QueuedTas
  * teaches it, and the views its queries answer. src/workflows/god.ts wires these to Temporal.
  */
 
+/** What God's histories decided which way (each from its patch on; absent: as before it). */
+export interface RouteByPolicyOptions {
+  /** The classifier's picks are the policy's too; false keeps histories from before that replaying. Default true. */
+  classifierRoutes?: boolean;
+  /** Now (workflow time): tasks in flight past their arm's usual duration count against it. Absent: they do not. */
+  nowMs?: number;
+  /** Keep arms the change detector flagged, still failing, out of exploit picks (choose.ts quarantined). */
+  quarantine?: boolean;
+  /** Arms proven at the kind by their own record join, and the fallback is explored where it has
+   * none (choose.ts provenArms, ChooseInput.trial). */
+  provenArmsJoin?: boolean;
+}
+
 /**
  * The policy's choice for a routed task: a `route` decision (not a chain, a spawn, a spawned
  * specialist taking a fallback, or a specialist the submitter asked for) that the rules made with
@@ -22,8 +35,10 @@ import type { Assessment, Decision, GodConfig, GodState, InFlightTask, QueuedTas
  * starts failing loses the tasks the classifier sends it too. The task's kind: what memory names
  * ("like 7 earlier tasks, 6 of them DatabaseAgent successes") or the rules' top match, else the
  * classifier's pick. The arms: the rule-ranked specialists, the specialists similar past tasks
- * clearly succeeded with, the classifier's pick, and the fallback once every other arm
- * keeps failing the kind; all still routable. Returns the advanced book
+ * clearly succeeded with, the classifier's pick, the specialists the policy's own record shows
+ * doing the kind well (`provenArmsJoin`), and the fallback once every other arm keeps failing the
+ * kind; all still routable. A fallback that is none of these is on trial (`provenArmsJoin`):
+ * explored, never exploited, until its record proves it. Returns the advanced book
  * and the decision with the chosen specialist, its expectation, and the experimental lane for an
  * explored pick. With `routing: static` God routes as the rules and classifier say;
  * `classifierRoutes` false keeps histories from before the classifier's routes joined replaying.
@@ -34,12 +49,9 @@ export function routeByPolicy(
   assessment: Assessment,
   decision: Decision,
   config?: Pick<GodConfig, 'routing'>,
-  classifierRoutes = true,
-  /** Now (workflow time): tasks in flight past their arm's usual duration count against it. Absent: they do not (histories from before). */
-  nowMs?: number,
-  /** Keep arms the change detector flagged, still failing, out of exploit picks (choose.ts quarantined). Absent: histories from before. */
-  quarantine = false,
+  options: RouteByPolicyOptions = {},
 ): { book?: PolicyBook; decision: Decision } {
+  const { classifierRoutes = true, nowMs, quarantine = false, provenArmsJoin = false } = options;
   const book = state.routing;
   if (!book || config?.routing === 'static' || decision.kind !== 'route' || item.task.specialist) return { book, decision };
   const sure = assessment.method === 'rules' && assessment.confidence >= book.active.thresholds.ruleConfidence;
@@ -65,12 +77,18 @@ export function routeByPolicy(
   // Since the quarantine patch memory's similar outcomes count too: an arm with no record of the
   // kind yet that memory shows failing at tasks like this one lets the fallback compete.
   const failing = (a: string) => failingAt(book, kind, a, overdue[a], quarantine ? evidence[a] : undefined);
-  if (fallback && !arms.includes(fallback) && !notLive.has(fallback) && arms.every(failing)) arms.push(fallback);
   const estimates = assessment.armEstimatesUsd ?? {};
+  // Specialists whose own record shows them doing the kind well stand beside the named ones (a
+  // priced arm is one the worker's roster held when it assessed the task: still routable).
+  if (provenArmsJoin) for (const arm of provenArms(book.active, kind)) if (!arms.includes(arm) && arm in estimates && !notLive.has(arm)) arms.push(arm);
+  if (fallback && !arms.includes(fallback) && !notLive.has(fallback) && arms.every(failing)) arms.push(fallback);
+  // The fallback with no record of the kind is explored (never exploited) until it proves itself.
+  const trial = provenArmsJoin && fallback && !arms.includes(fallback) && !notLive.has(fallback) ? [fallback] : [];
+  arms.push(...trial);
   const goalValue = item.goalId ? state.goals.find((g) => g.id === item.goalId)?.value : undefined;
   const value = (PRIORITY_WEIGHT[item.task.priority] ?? PRIORITY_WEIGHT.normal) * ((goalValue ?? NEUTRAL_VALUE) / NEUTRAL_VALUE);
   const costs = Object.fromEntries(arms.map((a) => [a, estimates[a] ?? assessment.estimatedCostUsd]));
-  const { book: next, route } = routeWithPolicy(book, { kind, arms, estimatedCostUsd: costs, value, evidence, ...(Object.keys(overdue).length > 0 && { overdue }), ...(quarantine && { quarantine }) });
+  const { book: next, route } = routeWithPolicy(book, { kind, arms, estimatedCostUsd: costs, value, evidence, ...(Object.keys(overdue).length > 0 && { overdue }), ...(quarantine && { quarantine }), ...(trial.length > 0 && { trial }) });
   const e = expectationOf(state.stats, assessment.kind, route.arm, costs[route.arm]);
   return {
     book: next,
@@ -87,7 +105,7 @@ export function routeByPolicy(
 }
 
 /** An arm's record for the kind says it fails more than it should: enough runs, success mean below the bar. */
-export const FALLBACK_JOINS = { minRuns: 3, belowSuccess: FAILING_BELOW_SUCCESS } as const;
+export const FALLBACK_JOINS = { minRuns: RECORD_MIN_RUNS, belowSuccess: FAILING_BELOW_SUCCESS } as const;
 
 /**
  * An arm's record for the kind (its overdue runs counted as failures, and similar past outcomes

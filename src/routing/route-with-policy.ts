@@ -65,6 +65,8 @@ export interface PolicyRouteInput {
   overdue?: Readonly<Record<string, number>>;
   /** Keep quarantined arms out of exploit picks (ChooseInput.quarantine). */
   quarantine?: boolean;
+  /** Arms explored but not exploited yet (ChooseInput.trial). */
+  trial?: readonly string[];
 }
 
 /** The decision as God keeps it until the task ends: scores dropped (the state stays small). */
@@ -81,12 +83,15 @@ export interface PolicyRoute {
 
 /** One decision with `book`'s stream (a Thompson draw, or the best guess); returns the advanced book. */
 export function routeWithPolicy(book: PolicyBook, input: PolicyRouteInput, how: 'draw' | 'best-guess' = 'draw'): { book: PolicyBook; route: PolicyRoute } {
-  const choose = { kind: input.kind, arms: input.arms, estimatedCostUsd: input.estimatedCostUsd, value: input.value, ...(input.evidence && { evidence: input.evidence }), ...(input.overdue && { overdue: input.overdue }), ...(input.quarantine && { quarantine: true }) };
+  const choose = { kind: input.kind, arms: input.arms, estimatedCostUsd: input.estimatedCostUsd, value: input.value, ...(input.evidence && { evidence: input.evidence }), ...(input.overdue && { overdue: input.overdue }), ...(input.quarantine && { quarantine: true }), ...(input.trial?.length && { trial: input.trial }) };
   const { book: next, decision } = decide(book, choose, how);
   const c = decision.choice;
   const routing: TaskRouting = { policyVersion: c.policyVersion, mode: c.mode, by: decision.by, ...(c.probability !== undefined && { probability: c.probability }) };
-  const pick = c.mode === 'explore' ? `explored (p=${(c.probability ?? 0).toFixed(3)}, experimental lane)` : `${how === 'draw' ? 'Thompson pick' : 'best guess'} among ${input.arms.join(', ')}`;
-  const reason = `policy v${c.policyVersion} (${decision.by}): ${c.arm}, ${pick}; kind "${input.kind}"`;
+  const trial = input.trial?.length ? input.arms.filter((arm) => input.trial!.includes(arm)) : [];
+  const among = input.arms.filter((arm) => !trial.includes(arm)).join(', ');
+  const pick = c.mode === 'explore' ? `explored (p=${(c.probability ?? 0).toFixed(3)}, experimental lane)` : `${how === 'draw' ? 'Thompson pick' : 'best guess'} among ${among}`;
+  const trying = trial.length ? `; ${trial.join(', ')} on trial (explored only)` : '';
+  const reason = `policy v${c.policyVersion} (${decision.by}): ${c.arm}, ${pick}${trying}; kind "${input.kind}"`;
   return { book: next, route: { arm: c.arm, routing, decision: { ...decision, choice: { ...c, scores: {} } }, experimental: c.mode === 'explore', reason } };
 }
 

@@ -99,6 +99,9 @@ const CLASSIFIER_ROUTES_PATCH = 'classifier-routes-by-policy';
 const OVERDUE_PATCH = 'routing-counts-overdue-runs';
 /** Arms the change detector flagged, still failing, are not exploited (src/routing/policy/choose.ts). */
 const QUARANTINE_PATCH = 'routing-quarantines-changed-arms';
+/** Specialists proven at a kind by the policy's own record join its arms; the fallback is explored
+ * where it has no record (src/god/routing.ts). */
+const PROVEN_ARMS_PATCH = 'routing-proven-arms-join';
 
 /** Turns a zod failure into the validator's refusal: the field named, God's state untouched. */
 function parsed<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
@@ -553,7 +556,12 @@ export async function god(input: GodInput = {}): Promise<void> {
       else if (state.routing) {
         const classifierRoutes = assessment.method !== 'rules' && patched(CLASSIFIER_ROUTES_PATCH);
         const overdueAt = patched(OVERDUE_PATCH) ? Date.now() : undefined;
-        const routed = routeByPolicy(state, item, assessment, decision, config, classifierRoutes, overdueAt, patched(QUARANTINE_PATCH));
+        const routed = routeByPolicy(state, item, assessment, decision, config, {
+          classifierRoutes,
+          ...(overdueAt !== undefined && { nowMs: overdueAt }),
+          quarantine: patched(QUARANTINE_PATCH),
+          provenArmsJoin: patched(PROVEN_ARMS_PATCH),
+        });
         state.routing = routed.book;
         decision = routed.decision;
       }

@@ -78,6 +78,10 @@ describe('assessTask', () => {
     const byRules = await inActivity(() => activities.assessTask({ taskId: 'assess-rules', task: TaskInputSchema.parse({ objective: 'Add a created_at column with an index to the orders table in Postgres' }) }));
     expect(byRules).toMatchObject({ ok: true, method: 'rules', specialist: 'DatabaseAgent' });
     expect(h.provider.calls().filter((c) => c.task === 'assess-rules')).toEqual([]);
+    // Every specialist on the roster is priced, not only those the rules matched: the policy's
+    // record may make any of them an arm, and God routes only to those priced (still on the roster).
+    expect(Object.keys(byRules.armEstimatesUsd ?? {}).sort()).toEqual(h.roster.specialists.map((s) => s.name).sort());
+    expect(byRules.armEstimatesUsd!.Generalist).toBeLessThan(byRules.armEstimatesUsd!.DatabaseAgent);
 
     const objective = 'Which open questions remain about the cited durability claims of Kafka and Pulsar? Keep the writeup concise.';
     const byClassifier = await inActivity(() => activities.assessTask({ taskId: 'assess-classifier', task: TaskInputSchema.parse({ objective, lane: 'experimental' }) }));

@@ -88,6 +88,10 @@ describe('workflow replay', () => {
         'god-routing-classifier-routes.json',
         // …counting an arm's overdue runs in flight against it (the 'routing-counts-overdue-runs' patch).
         'god-routing-overdue.json',
+        // …keeping a changed arm that still fails out of exploit picks ('routing-quarantines-changed-arms').
+        'god-routing-quarantine.json',
+        // …arms proven by their own record joining, the fallback on trial ('routing-proven-arms-join').
+        'god-routing-proven-arms.json',
         'completed-god-routed-task-policy-version.json',
         'completed-task-policy-version.json',
         // The 'routed-outcome' patch: a direct task routed by God's policy tells God how it ended.

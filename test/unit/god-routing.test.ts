@@ -112,7 +112,7 @@ describe('God routing with its policy', () => {
       let state = freshState({ routing: book(0) });
       const seen: string[] = [];
       for (let i = 0; i < 20; i++) {
-        const r = routeByPolicy(state, queued(`t${i}`), classified, decision({ specialist: 'DatabaseAgent' }), undefined, true, undefined, quarantine);
+        const r = routeByPolicy(state, queued(`t${i}`), classified, decision({ specialist: 'DatabaseAgent' }), undefined, { quarantine });
         seen.push(r.decision.specialist!);
         state = { ...state, routing: r.book };
       }
@@ -140,7 +140,7 @@ describe('God routing with its policy', () => {
       let state = freshState({ routing: healthy, inFlight });
       const seen: string[] = [];
       for (let i = 0; i < 40; i++) {
-        const r = routeByPolicy(state, queued(`t${i}`), only, decision({ specialist: 'DatabaseAgent' }), undefined, true, at);
+        const r = routeByPolicy(state, queued(`t${i}`), only, decision({ specialist: 'DatabaseAgent' }), undefined, { nowMs: at });
         seen.push(r.decision.specialist!);
         state = { ...state, routing: r.book };
       }
@@ -152,6 +152,51 @@ describe('God routing with its policy', () => {
     // Three overdue: 9 of 14 is below the bar, the cheaper fallback joins and takes most tasks.
     const overdue = picks(inFlight, now);
     expect(overdue.filter((p) => p === 'Generalist').length).toBeGreaterThan(overdue.length / 2);
+  });
+
+  it('lets a specialist whose own record shows it doing the kind well join the named arms, and explores the fallback where it has none (proven-arms patch on)', () => {
+    // Sure rules name only the dear CodeReviewAgent; the cheap Generalist did 9 of 10 such tasks well
+    // (God routed them to it when the classifier or memory named it), but no rule names it.
+    const review = assessment({
+      kind: 'code-review',
+      specialist: 'CodeReviewAgent',
+      ranked: ['CodeReviewAgent'],
+      armEstimatesUsd: { CodeReviewAgent: 0.02, Generalist: 0.001, DatabaseAgent: 0.004 },
+      fallbackSpecialist: 'Generalist',
+    });
+    const arm = (successes: number, failures: number, costMeanUsd: number) => ({ n: successes + failures, successes, failures, costMeanUsd, costM2: 0, durationMeanMs: 1000 });
+    const picks = (policyBook: ReturnType<typeof book>, provenArmsJoin: boolean, specialists: SpawnedSpecialist[] = []) => {
+      let state = freshState({ routing: policyBook, specialists });
+      const seen: Array<{ specialist: string; mode?: string; lane?: string }> = [];
+      for (let i = 0; i < 60; i++) {
+        const r = routeByPolicy(state, queued(`t${i}`), review, decision({ specialist: 'CodeReviewAgent' }), undefined, { quarantine: true, provenArmsJoin });
+        seen.push({ specialist: r.decision.specialist!, mode: r.decision.policy?.decision.choice.mode, lane: r.decision.lane });
+        state = { ...state, routing: r.book };
+      }
+      return seen;
+    };
+    const proven = book(0.1);
+    proven.active.arms = { 'code-review': { CodeReviewAgent: arm(9, 1, 0.02), Generalist: arm(9, 1, 0.001), DatabaseAgent: arm(2, 6, 0.004) } };
+    // Before the patch: the rules' arm alone, every task.
+    expect(new Set(picks(proven, false).map((p) => p.specialist))).toEqual(new Set(['CodeReviewAgent']));
+    // With it the proven Generalist competes, and at a twentieth of the cost takes most exploit picks;
+    // the DatabaseAgent's failing record names it nothing.
+    const joined = picks(proven, true);
+    const exploits = joined.filter((p) => p.mode === 'exploit');
+    expect(exploits.filter((p) => p.specialist === 'Generalist').length).toBeGreaterThan(exploits.length * 0.8);
+    expect(joined.some((p) => p.specialist === 'DatabaseAgent')).toBe(false);
+    // A proven arm the assessing worker's roster no longer held (not priced) does not join.
+    const unpriced = book(0.1);
+    unpriced.active.arms = { 'code-review': { CodeReviewAgent: arm(9, 1, 0.02), LegalAgent: arm(9, 1, 0.0001) } };
+    expect(picks(unpriced, true).some((p) => p.specialist === 'LegalAgent')).toBe(false);
+    // No record of the kind: the fallback is on trial, explored (experimental lane) but never exploited.
+    const fresh = picks(book(0.3), true);
+    const tried = fresh.filter((p) => p.specialist === 'Generalist');
+    expect(tried.length).toBeGreaterThan(0);
+    for (const p of tried) expect(p).toMatchObject({ mode: 'explore', lane: 'experimental' });
+    // Unless it is a spawned specialist that is not live.
+    const retiredFallback = { ...legal('retired'), name: 'Generalist' };
+    expect(picks(book(0.3), true, [retiredFallback]).some((p) => p.specialist === 'Generalist')).toBe(false);
   });
 
   it('learns from a finished routed task, but not from one refused or cancelled', () => {

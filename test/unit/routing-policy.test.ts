@@ -1,6 +1,6 @@
 import { observeArm, emptyArm, successMean, CHANGE_MIN_RUN } from '../../src/routing/policy/arm-stats';
 import { decide, observe, POLICY_RULES, rollbackTo, seedBook, type PolicyDecision } from '../../src/routing/policy/book';
-import { bestGuessArm, chooseArm, greedyArm, quarantined, type ChooseInput } from '../../src/routing/policy/choose';
+import { bestGuessArm, chooseArm, greedyArm, provenArms, quarantined, type ChooseInput } from '../../src/routing/policy/choose';
 import { diffPolicies } from '../../src/routing/policy/diff';
 import { beta, uniform } from '../../src/routing/policy/random';
 import { applyRuleEdits, proposeRuleEdits, tallyWords, MAX_WORDS_PER_SPECIALIST, type WordTallies } from '../../src/routing/policy/rule-edits';
@@ -190,6 +190,45 @@ describe('choosing', () => {
     expect(greedyArm(policy, withMemory)).toBe('Generalist');
     // With no record of its own, the same memory is what the policy goes by.
     expect(greedyArm(book.active, withMemory)).toBe('DatabaseAgent');
+  });
+
+  it('puts an arm on trial: explored at its uniform share, never exploited, guessed or picked greedily', () => {
+    // The Generalist is the cheapest by far: were it an ordinary arm with no record, it would win most draws.
+    const book = seedBook({ rules: RULES, nowMs: T0, seed: 3, explorationShare: 0.2 });
+    const onTrial: ChooseInput = { ...input({ DatabaseAgent: 0.01, ResearchAgent: 0.01, Generalist: 0.0001 }), arms: ['ResearchAgent', 'Generalist'], trial: ['Generalist'] };
+    const rng = { s: 11 };
+    const choices = Array.from({ length: 2000 }, () => chooseArm(book.active, rng, onTrial));
+    const trialPicks = choices.filter((c) => c.arm === 'Generalist');
+    expect(trialPicks.length).toBeGreaterThan(0);
+    for (const c of trialPicks) expect(c).toMatchObject({ mode: 'explore', probability: 0.1 });
+    expect(trialPicks.length / choices.length).toBeCloseTo(0.1, 1);
+    expect(greedyArm(book.active, onTrial)).toBe('ResearchAgent');
+    expect(bestGuessArm(book.active, onTrial).arm).toBe('ResearchAgent');
+    // Not on trial, the same cheap arm with no record takes the exploit picks.
+    const free = Array.from({ length: 200 }, () => chooseArm(book.active, rng, { ...onTrial, trial: undefined }));
+    expect(free.filter((c) => c.mode === 'exploit' && c.arm === 'Generalist').length).toBeGreaterThan(free.filter((c) => c.mode === 'exploit').length / 2);
+  });
+
+  it('names as proven the arms whose own record shows them doing the kind well: enough runs, succeeding more often than not', () => {
+    const ok = { success: true, costUsd: 0.001, durationMs: 1000 };
+    const bad = { ...ok, success: false };
+    const record = (outcomes: boolean[]) => outcomes.reduce((s, success) => observeArm(s, success ? ok : bad), emptyArm());
+    const book = seedBook({ rules: RULES, nowMs: T0, seed: 3 });
+    const policy = {
+      ...book.active,
+      arms: {
+        review: {
+          Generalist: record([true, true, true, true, true, false]), // 6 runs, 5 good
+          ResearchAgent: record([true, true]), // good, but 2 runs are not a record
+          CodeReviewAgent: record([true, false, true, true, false, true, false, true]), // 5 of 8: middling, but more often than not
+          DatabaseAgent: record([true, false, true, false, false, true, false, false]), // a record that fails
+        },
+        research: { Generalist: record([true, true, true, true]) },
+      },
+    };
+    expect(provenArms(policy, 'review')).toEqual(['CodeReviewAgent', 'Generalist']);
+    expect(provenArms(policy, 'research')).toEqual(['Generalist']);
+    expect(provenArms(policy, 'database')).toEqual([]);
   });
 
   it('explores uniformly at its share and logs the probability', () => {

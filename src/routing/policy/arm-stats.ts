@@ -84,6 +84,15 @@ export function successMean(s: ArmStats): number {
   return (s.successes + 1) / (s.n + 2);
 }
 
+/** Runs (decayed) an arm's record needs before it speaks for the arm: judged failing (the fallback
+ * joins) or proven (it joins the arms, choose.ts provenArms). */
+export const RECORD_MIN_RUNS = 3;
+
+/** At or above this success mean a record proves its arm at the kind (choose.ts provenArms): it
+ * succeeds more often than not, and the draw weighs the rest against its cost. Lower than the
+ * failing bar on purpose: a 75 % arm's record of ten runs dips below 0.7 a third of the time. */
+export const PROVEN_SUCCESS = 0.5;
+
 /** Below this success mean an arm fails more than it should (the fallback joins, a changed arm stays quarantined). */
 export const FAILING_BELOW_SUCCESS = 0.7;
 

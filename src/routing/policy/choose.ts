@@ -1,4 +1,4 @@
-import { FAILING_BELOW_SUCCESS, recordCounting, type ArmStats } from './arm-stats';
+import { FAILING_BELOW_SUCCESS, PROVEN_SUCCESS, recordCounting, RECORD_MIN_RUNS, successMean, type ArmStats } from './arm-stats';
 import { beta, uniform, type RandomState } from './random';
 import type { ArmChoice, RoutingPolicy } from './types';
 
@@ -32,6 +32,11 @@ export interface ChooseInput {
   /** Bar quarantined arms from exploit picks (see {@link quarantined}); God sets it from the
    * 'routing-quarantines-changed-arms' patch on, so its older histories replay. */
   quarantine?: boolean;
+  /** Arms on trial: explored like the others (uniform picks count them), never exploited or
+   * guessed. God puts the fallback on trial where it has no record of the kind yet, so a cheap
+   * generalist earns a record where no rule or memory names it; proven, it joins the arms
+   * ({@link provenArms}). Absent: every arm may be exploited. */
+  trial?: readonly string[];
 }
 
 /**
@@ -47,11 +52,27 @@ export function quarantined(policy: RoutingPolicy, input: ChooseInput, arm: stri
   return s.changed === true && recordCounting(s, input.overdue?.[arm]).successMean < FAILING_BELOW_SUCCESS;
 }
 
-/** The arms an exploit pick may choose: all but the quarantined ones, or all when every one is. */
+/**
+ * The arms whose own record for `kind` shows them doing it well: RECORD_MIN_RUNS or more (decayed)
+ * runs at a success mean of PROVEN_SUCCESS or better, in name order. Whatever first sent
+ * them such tasks (an explored pick, the classifier, memory), what worked before routes what comes
+ * next: they stand beside the arms the rules and memory name, and the draw weighs their cost.
+ */
+export function provenArms(policy: RoutingPolicy, kind: string): string[] {
+  return Object.entries(policy.arms[kind] ?? {})
+    .filter(([, s]) => s.n >= RECORD_MIN_RUNS && successMean(s) >= PROVEN_SUCCESS)
+    .map(([arm]) => arm)
+    .sort();
+}
+
+/** The arms an exploit pick may choose: all but those on trial and the quarantined ones, or all
+ * when that leaves none. */
 function exploitable(policy: RoutingPolicy, input: ChooseInput, arms: readonly string[]): readonly string[] {
-  if (!input.quarantine) return arms;
-  const open = arms.filter((arm) => !quarantined(policy, input, arm));
-  return open.length > 0 ? open : arms;
+  const tried = input.trial?.length ? arms.filter((arm) => !input.trial!.includes(arm)) : arms;
+  const base = tried.length > 0 ? tried : arms;
+  if (!input.quarantine) return base;
+  const open = base.filter((arm) => !quarantined(policy, input, arm));
+  return open.length > 0 ? open : base;
 }
 
 /** How much one similar past outcome from memory counts against one outcome of the arm itself. */
@@ -117,9 +138,10 @@ function bestOnMeans(policy: RoutingPolicy, input: ChooseInput, arms: readonly s
   return { best, scores };
 }
 
-/** What the policy would pick on its means alone (no draw): for shadow scoring and `routing show`. */
+/** What the policy would pick on its means alone (no draw; arms on trial apart): for shadow scoring and `routing show`. */
 export function greedyArm(policy: RoutingPolicy, input: ChooseInput): string {
-  return bestOnMeans(policy, input, input.arms).best;
+  const arms = input.trial?.length ? input.arms.filter((arm) => !input.trial!.includes(arm)) : input.arms;
+  return bestOnMeans(policy, input, arms.length > 0 ? arms : input.arms).best;
 }
 
 /** Whether the policy knows anything of `arm` for the kind: its own runs or similar past outcomes. */

@@ -1,0 +1,59 @@
+import path from 'node:path';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createRouteTask } from '../../src/activities/route-task';
+import type { ActivityDeps } from '../../src/activities/deps';
+import type { RouteDecision } from '../../src/activities/types';
+import { repoRoot } from '../../src/config/paths';
+import { HashingEmbedder } from '../../src/memory/hashing-embedder';
+import { SqliteMemoryStore } from '../../src/memory/sqlite-store';
+import type { ArmStats } from '../../src/routing/policy/arm-stats';
+import { seedBook } from '../../src/routing/policy/book';
+import { rulesOf } from '../../src/routing/route-with-policy';
+import { loadRoster } from '../../src/specialists/roster';
+import { TaskInputSchema } from '../../src/tasks/task-input';
+import type { RoutingPolicyView } from '../../src/workflows/god-api';
+
+/**
+ * A task started directly takes the policy's best guess among the specialists its rules are sure
+ * of and those the policy's own record shows doing the task's kind well (as God's arms do), never
+ * one whose record fails the kind.
+ */
+const roster = loadRoster(path.join(repoRoot(), 'agents'));
+// The keyword rules are sure of this one (DatabaseAgent): no classifier call, no LLM needed.
+const task = TaskInputSchema.parse({ objective: 'Add a NOT NULL status column to the big invoices table in Postgres' });
+
+const record = (successes: number, failures: number, costMeanUsd: number): ArmStats => ({ n: successes + failures, successes, failures, costMeanUsd, costM2: 0, durationMeanMs: 1000 });
+
+function viewWith(arms: Record<string, ArmStats>): RoutingPolicyView {
+  const book = seedBook({ rules: rulesOf(roster.specialists), nowMs: Date.parse('2026-12-01T00:00:00Z'), seed: 1 });
+  return { active: { ...book.active, arms: { database: arms } }, sinceRewrite: 0, lastVersion: 1, tickSeconds: 60 };
+}
+
+const quiet = (): void => undefined;
+const silent = { log: quiet, trace: quiet, debug: quiet, info: quiet, warn: quiet, error: quiet };
+
+async function routeDirect(view: RoutingPolicyView, taskId: string): Promise<RouteDecision> {
+  const memory = await SqliteMemoryStore.open({ file: ':memory:', embedder: new HashingEmbedder() });
+  try {
+    const deps = { roster, memory, routingPolicy: { owner: 'god-proven-test', active: async () => view } } as unknown as ActivityDeps;
+    return await new MockActivityEnvironment({ workflowExecution: { workflowId: taskId, runId: 'run-1' } }, { logger: silent }).run(createRouteTask(deps), { taskId, task, spent: { usd: 0, tokens: 0 } });
+  } finally {
+    await memory.close();
+  }
+}
+
+describe('routeTask for a directly started task', () => {
+  it('weighs a specialist proven at the kind beside the rules\' pick, and takes the better value per dollar', async () => {
+    const dbRecord = record(9, 1, 0.01);
+    // The rules alone: the DatabaseAgent.
+    expect((await routeDirect(viewWith({ DatabaseAgent: dbRecord }), 'direct-rules')).specialist).toBe('DatabaseAgent');
+    // The Generalist did 9 of 10 database tasks well at a tenth of the cost: it is the best guess now.
+    const proven = await routeDirect(viewWith({ DatabaseAgent: dbRecord, Generalist: record(9, 1, 0.001) }), 'direct-proven');
+    expect(proven.specialist).toBe('Generalist');
+    expect(proven.reason).toMatch(/best guess among DatabaseAgent, Generalist/);
+    // A cheap record that fails the kind names it nothing.
+    const failing = await routeDirect(viewWith({ DatabaseAgent: dbRecord, Generalist: record(2, 8, 0.001) }), 'direct-failing');
+    expect(failing.specialist).toBe('DatabaseAgent');
+    expect(failing.reason).toMatch(/best guess among DatabaseAgent;/);
+  });
+});
