@@ -252,7 +252,7 @@ function pct(x: number): string {
   return `${(x * 100).toFixed(1)} %`;
 }
 
-function render(options: Options, phases: Record<Mode, PhaseFigures>, runs: Record<Mode, PhaseRun>, env: BenchEnvironment): string {
+function render(options: Options, phases: Record<Mode, PhaseFigures>, runs: Record<Mode, PhaseRun>, env: BenchEnvironment, missed: ReadonlyArray<{ kind: string; specialist: string }>): string {
   const { learned, static: rules } = phases;
   const saving = 1 - learned.costPerSuccessUsd / rules.costPerSuccessUsd;
   const lines = [
@@ -279,6 +279,16 @@ function render(options: Options, phases: Record<Mode, PhaseFigures>, runs: Reco
   if (policy) {
     lines.push('', `policy: v${policy.active} active, ${policy.versions} versions; audit:`);
     for (const a of policy.audit) lines.push(`  ${a.kind} v${a.version}: ${a.detail}`);
+  }
+  if (missed.length > 0) {
+    const byPick = new Map<string, number>();
+    for (const m of missed) byPick.set(`${m.kind} → ${m.specialist}`, (byPick.get(`${m.kind} → ${m.specialist}`) ?? 0) + 1);
+    lines.push('', `exploit picks not of the best arm (--json lists each with God's reason): ${[...byPick].map(([pick, n]) => `${pick} ${n}`).join(', ')}`);
+  }
+  const arms = runs.learned.policy?.arms;
+  if (arms) {
+    lines.push('', 'learned arms at the end (kind: arm runs/success/mean cost):');
+    for (const [kind, byArm] of Object.entries(arms)) lines.push(`  ${kind}: ${Object.entries(byArm).map(([arm, a]) => `${arm} ${a.n}/${pct(a.success)}/$${a.costUsd.toFixed(5)}${a.changed ? ' (changed)' : ''}`).join(', ')}`);
   }
   lines.push('', `wall time: learned ${(runs.learned.wallMs / 1000).toFixed(0)} s, static ${(runs.static.wallMs / 1000).toFixed(0)} s`);
   return lines.join('\n');
@@ -320,7 +330,7 @@ async function main(): Promise<number> {
       .filter((t) => t.order >= options!.exploitFrom && t.mode === 'exploit' && t.specialist !== bestArm(t.kind, t.afterRegression, meanCost))
       .map((t) => ({ order: t.order, kind: t.kind, specialist: t.specialist, completed: t.completed, why: (t.taskId && runs.learned.routeDetails.get(t.taskId)) ?? '(decision not seen)' }));
     if (options.json) process.stdout.write(`${JSON.stringify({ ok: true, options, phases, policy: runs.learned.policy, regressedPicks: runs.learned.regressedPicks, missedPicks, meanCostUsd: Object.fromEntries(meanCost) }, null, 2)}\n`);
-    else process.stdout.write(`${render(options, phases, runs, env)}\n`);
+    else process.stdout.write(`${render(options, phases, runs, env, missedPicks)}\n`);
     return 0;
   } finally {
     await env.close();

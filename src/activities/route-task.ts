@@ -5,7 +5,7 @@ import { decideByRules } from '../routing/rules';
 import type { PolicyBook } from '../routing/policy/types';
 import { similarOutcomesOrNone } from '../routing/similar-outcomes';
 import { policyArms, rosterPolicyBook, routeTaskWithPolicy, taskKindAndEvidence, withPolicyRules } from '../routing/route-with-policy';
-import { provenArms } from '../routing/policy/choose';
+import { recordedArms } from '../routing/policy/choose';
 import { PRIORITY_WEIGHT } from '../god/prioritise';
 import type { Task } from '../tasks/task-input';
 import type { RoutingPolicyView } from '../workflows/god-api';
@@ -91,8 +91,9 @@ export function createRouteTask(deps: ActivityDeps) {
       const named = policyArms(ranked, routable);
       if (named.length > 0) {
         const { kind, evidence } = taskKindAndEvidence(rules.ranking, roster.fallback.name, await neighboursOf(taskId, task));
-        // Specialists the policy's record shows doing the kind well stand beside the rules' (as in God).
-        const arms = policyArms([...named, ...provenArms(book.active, kind)], routable);
+        // Specialists with a record of the kind stand beside the rules' (as in God); the best guess
+        // weighs their records on their means.
+        const arms = policyArms([...named, ...recordedArms(book.active, kind)], routable);
         const value = PRIORITY_WEIGHT[task.priority] ?? PRIORITY_WEIGHT.normal;
         // Never an explored pick or a draw: exploring is God's, paid by its experimental lane; a
         // task started directly runs on its submitter's lane and gets the policy's best guess.

@@ -163,6 +163,10 @@ export const GodConfigSchema = lazySchema(() =>
       maxSpawnsPerDay: z.number().int().min(0).max(10).default(1),
       spawnTrialRuns: z.number().int().min(0).max(20).default(3),
       continueAsNewEvents: z.number().int().min(50).max(50_000).default(5_000),
+      /** Continue as new once the history holds this many bytes, whichever comes first: a God
+       * evicted from a worker's cache replays its whole run, and a run of large updates (tasks
+       * with their inputs) took seconds to replay at ~1.5 MB. */
+      continueAsNewBytes: z.number().int().min(65_536).max(50_000_000).default(1_000_000),
       /** Besides each new run's start, ask visibility about in-flight tasks every this many ticks:
        * a task killed outright (terminated) never reports, and this is how God hears of it. */
       reconcileEveryTicks: z.number().int().min(1).max(10_000).default(30),

@@ -1,7 +1,7 @@
 import { GENERAL_KIND, kindOfSpecialist } from '../routing/kinds';
 import { observe } from '../routing/policy/book';
 import { FAILING_BELOW_SUCCESS, recordCounting, RECORD_MIN_RUNS } from '../routing/policy/arm-stats';
-import { armStats, provenArms } from '../routing/policy/choose';
+import { armStats, recordedArms } from '../routing/policy/choose';
 import type { PolicyAuditEntry, PolicyBook } from '../routing/policy/types';
 import { policyArms, rememberedArms, routeWithPolicy, taskWords } from '../routing/route-with-policy';
 import type { TaskRouting } from '../tasks/task-input';
@@ -23,9 +23,9 @@ export interface RouteByPolicyOptions {
   nowMs?: number;
   /** Keep arms the change detector flagged, still failing, out of exploit picks (choose.ts quarantined). */
   quarantine?: boolean;
-  /** Arms proven at the kind by their own record join, and the fallback is explored where it has
-   * none (choose.ts provenArms, ChooseInput.trial). */
-  provenArmsJoin?: boolean;
+  /** Arms with a record of the kind join, and the fallback is explored where it has none
+   * (choose.ts recordedArms, ChooseInput.trial). */
+  recordedArmsJoin?: boolean;
 }
 
 /**
@@ -35,10 +35,10 @@ export interface RouteByPolicyOptions {
  * starts failing loses the tasks the classifier sends it too. The task's kind: what memory names
  * ("like 7 earlier tasks, 6 of them DatabaseAgent successes") or the rules' top match, else the
  * classifier's pick. The arms: the rule-ranked specialists, the specialists similar past tasks
- * clearly succeeded with, the classifier's pick, the specialists the policy's own record shows
- * doing the kind well (`provenArmsJoin`), and the fallback once every other arm keeps failing the
- * kind; all still routable. A fallback that is none of these is on trial (`provenArmsJoin`):
- * explored, never exploited, until its record proves it. Returns the advanced book
+ * clearly succeeded with, the classifier's pick, the specialists with a record of the kind in the
+ * policy (`recordedArmsJoin`), and the fallback once every other arm keeps failing the kind; all
+ * still routable. A fallback that is none of these is on trial (`recordedArmsJoin`): explored,
+ * never exploited, until it has a record. Returns the advanced book
  * and the decision with the chosen specialist, its expectation, and the experimental lane for an
  * explored pick. With `routing: static` God routes as the rules and classifier say;
  * `classifierRoutes` false keeps histories from before the classifier's routes joined replaying.
@@ -51,7 +51,7 @@ export function routeByPolicy(
   config?: Pick<GodConfig, 'routing'>,
   options: RouteByPolicyOptions = {},
 ): { book?: PolicyBook; decision: Decision } {
-  const { classifierRoutes = true, nowMs, quarantine = false, provenArmsJoin = false } = options;
+  const { classifierRoutes = true, nowMs, quarantine = false, recordedArmsJoin = false } = options;
   const book = state.routing;
   if (!book || config?.routing === 'static' || decision.kind !== 'route' || item.task.specialist) return { book, decision };
   const sure = assessment.method === 'rules' && assessment.confidence >= book.active.thresholds.ruleConfidence;
@@ -78,12 +78,12 @@ export function routeByPolicy(
   // kind yet that memory shows failing at tasks like this one lets the fallback compete.
   const failing = (a: string) => failingAt(book, kind, a, overdue[a], quarantine ? evidence[a] : undefined);
   const estimates = assessment.armEstimatesUsd ?? {};
-  // Specialists whose own record shows them doing the kind well stand beside the named ones (a
-  // priced arm is one the worker's roster held when it assessed the task: still routable).
-  if (provenArmsJoin) for (const arm of provenArms(book.active, kind)) if (!arms.includes(arm) && arm in estimates && !notLive.has(arm)) arms.push(arm);
+  // Specialists with a record of the kind stand beside the named ones (a priced arm is one the
+  // worker's roster held when it assessed the task: still routable).
+  if (recordedArmsJoin) for (const arm of recordedArms(book.active, kind)) if (!arms.includes(arm) && arm in estimates && !notLive.has(arm)) arms.push(arm);
   if (fallback && !arms.includes(fallback) && !notLive.has(fallback) && arms.every(failing)) arms.push(fallback);
-  // The fallback with no record of the kind is explored (never exploited) until it proves itself.
-  const trial = provenArmsJoin && fallback && !arms.includes(fallback) && !notLive.has(fallback) ? [fallback] : [];
+  // The fallback with no record of the kind is explored (never exploited) until it has one.
+  const trial = recordedArmsJoin && fallback && !arms.includes(fallback) && !notLive.has(fallback) ? [fallback] : [];
   arms.push(...trial);
   const goalValue = item.goalId ? state.goals.find((g) => g.id === item.goalId)?.value : undefined;
   const value = (PRIORITY_WEIGHT[item.task.priority] ?? PRIORITY_WEIGHT.normal) * ((goalValue ?? NEUTRAL_VALUE) / NEUTRAL_VALUE);

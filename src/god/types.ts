@@ -273,6 +273,8 @@ export interface GodConfig {
   /** Continue-as-new after this many history events even if the server does not suggest it
    * (tests force a storm with a small number). */
   continueAsNewEvents: number;
+  /** Absent in configs carried from before it (those runs continue by events alone). */
+  continueAsNewBytes?: number;
   /** Ask visibility about in-flight tasks every this many ticks (and at each run's start). */
   reconcileEveryTicks: number;
   /** Bounds on state: queue length and bytes of queued task JSON. */

@@ -151,5 +151,7 @@ export interface GodStatusView {
   runway?: RunwayView;
   stateBytes: number;
   historyLength: number;
+  /** The history's size in bytes (God continues as new at `continueAsNewBytes`). Absent from Gods of before. */
+  historyBytes?: number;
   lastTickMs?: number;
 }

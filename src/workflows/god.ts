@@ -99,9 +99,11 @@ const CLASSIFIER_ROUTES_PATCH = 'classifier-routes-by-policy';
 const OVERDUE_PATCH = 'routing-counts-overdue-runs';
 /** Arms the change detector flagged, still failing, are not exploited (src/routing/policy/choose.ts). */
 const QUARANTINE_PATCH = 'routing-quarantines-changed-arms';
-/** Specialists proven at a kind by the policy's own record join its arms; the fallback is explored
- * where it has no record (src/god/routing.ts). */
-const PROVEN_ARMS_PATCH = 'routing-proven-arms-join';
+/** Specialists with a record of a kind in the policy join its arms; the fallback is explored where
+ * it has none (src/god/routing.ts). */
+const RECORDED_ARMS_PATCH = 'routing-recorded-arms-join';
+/** God also continues as new when its history passes `continueAsNewBytes`. */
+const HISTORY_BYTES_PATCH = 'god-continues-by-history-size';
 
 /** Turns a zod failure into the validator's refusal: the field named, God's state untouched. */
 function parsed<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
@@ -183,6 +185,7 @@ export async function god(input: GodInput = {}): Promise<void> {
     ...(runway && { runway: currentRunway() }),
     stateBytes: stateBytes(state),
     historyLength: workflowInfo().historyLength,
+    historyBytes: workflowInfo().historySize,
     ...(lastTickMs !== undefined && { lastTickMs }),
   });
   const showDetails = () => {
@@ -560,7 +563,7 @@ export async function god(input: GodInput = {}): Promise<void> {
           classifierRoutes,
           ...(overdueAt !== undefined && { nowMs: overdueAt }),
           quarantine: patched(QUARANTINE_PATCH),
-          provenArmsJoin: patched(PROVEN_ARMS_PATCH),
+          recordedArmsJoin: patched(RECORDED_ARMS_PATCH),
         });
         state.routing = routed.book;
         decision = routed.decision;
@@ -705,18 +708,21 @@ export async function god(input: GodInput = {}): Promise<void> {
     showDetails();
   };
 
+  /** The history past `continueAsNewBytes`: runs from before the patch replay without the check. */
+  const historyTooLarge = (bytes: number): boolean => config.continueAsNewBytes !== undefined && bytes >= config.continueAsNewBytes && patched(HISTORY_BYTES_PATCH);
+
   showDetails();
   for (;;) {
     // Reset before the tick: work that arrives while it awaits an activity wakes the next one.
     wake = false;
     await tick();
     const info = workflowInfo();
-    if (info.continueAsNewSuggested || info.historyLength >= config.continueAsNewEvents) {
+    if (info.continueAsNewSuggested || info.historyLength >= config.continueAsNewEvents || historyTooLarge(info.historySize)) {
       await condition(allHandlersFinished);
       // A rollback heard since the tick is not carried: its alert goes out now.
       await raiseRoutingAlerts();
       state.counters.continuedAsNew += 1;
-      log.info('god continues as new', { historyLength: info.historyLength, stateBytes: stateBytes(state) });
+      log.info('god continues as new', { historyLength: info.historyLength, historyBytes: info.historySize, stateBytes: stateBytes(state) });
       await continueAsNew<typeof god>({ config, state });
     }
     await condition(() => wake, config.tickSeconds * 1000);

@@ -84,3 +84,38 @@ describe('God under a continue-as-new storm', () => {
     await maybeRecordHistory(godId, 'god-later-run', godRuns[1]);
   });
 });
+
+describe('God past its history size', () => {
+  it('continues as new when its history passes continueAsNewBytes, long before its event count, and carries its queue', async () => {
+    const sizedId = `${godId}-bytes`;
+    const sized = await startTestGod(h.client, { id: sizedId, taskQueue: h.taskQueue, config: { continueAsNewEvents: 50_000, continueAsNewBytes: 65_536 } });
+    try {
+      // Long objectives make large updates: the history grows by bytes much faster than by events.
+      const padding = ' Keep the migration reversible, batch the backfill, and note every lock it takes.'.repeat(12);
+      const ids = Array.from({ length: 12 }, (_, i) => `${sizedId}-t${i}`);
+      for (const [i, taskId] of ids.entries()) {
+        await updateRetryingUnaccepted(() => sized.executeUpdate(submitTaskUpdate, { args: [{ task: { objective: `${OBJECTIVES[0]} (part ${i}).${padding}` }, taskId }] }));
+      }
+      const outcomes = await Promise.all(
+        ids.map((id) => eventually(`${id} to end`, async () => (await h.client.workflow.getHandle(id).describe().catch(() => undefined)) && ((await h.client.workflow.getHandle(id).result()) as TaskOutcome), 180_000)),
+      );
+      expect(outcomes.map((o) => o.status)).toEqual(ids.map(() => 'completed'));
+      const status = await eventually('God to hear every end', async () => {
+        const s = await godStatus(sized);
+        return s.inFlight === 0 && s.queued === 0 && s.counters.finished === ids.length ? s : undefined;
+      }, 120_000);
+      expect(status.counters.continuedAsNew).toBeGreaterThanOrEqual(1);
+      expect(status.historyBytes).toBeLessThan(4 * 65_536);
+      const runs = await runsOf(sizedId);
+      const first = runs[runs.length - 1];
+      const history = await h.client.workflow.getHandle(sizedId, first).fetchHistory();
+      const events = history.events ?? [];
+      expect(events.at(-1)?.eventType).toBe(temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW);
+      // By size: far fewer events than the count that would have ended it.
+      expect(events.length).toBeLessThan(2_000);
+      await maybeRecordHistory(sizedId, 'god-continued-by-history-size', first);
+    } finally {
+      await sized.terminate('test over').catch(() => undefined);
+    }
+  });
+});

@@ -52,6 +52,8 @@ describe('workflow replay', () => {
         'god-decisions-before-chain-stats.json',
         'god-first-run-continued.json',
         'god-later-run.json',
+        // A God run that continued as new by its history's size (the 'god-continues-by-history-size' patch).
+        'god-continued-by-history-size.json',
         // God generating before generation waited for lane headroom (the 'generation-within-headroom' patch).
         'god-later-run-before-generation-gate.json',
         // Since dead_lettered and budget_exceeded fail the execution (the 'failed-terminal-states'
@@ -90,8 +92,8 @@ describe('workflow replay', () => {
         'god-routing-overdue.json',
         // …keeping a changed arm that still fails out of exploit picks ('routing-quarantines-changed-arms').
         'god-routing-quarantine.json',
-        // …arms proven by their own record joining, the fallback on trial ('routing-proven-arms-join').
-        'god-routing-proven-arms.json',
+        // …arms with a record of the kind joining, the fallback on trial ('routing-recorded-arms-join').
+        'god-routing-recorded-arms.json',
         'completed-god-routed-task-policy-version.json',
         'completed-task-policy-version.json',
         // The 'routed-outcome' patch: a direct task routed by God's policy tells God how it ended.

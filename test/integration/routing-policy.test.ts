@@ -127,8 +127,8 @@ describe('the routing policy version on every decision', () => {
     await maybeRecordHistory(godId, 'god-routing-classifier-routes');
     // Since the 'routing-quarantines-changed-arms' patch (a changed arm that still fails is not exploited).
     await maybeRecordHistory(godId, 'god-routing-quarantine');
-    // Since the 'routing-proven-arms-join' patch (proven arms join; the fallback is on trial where it has no record).
-    await maybeRecordHistory(godId, 'god-routing-proven-arms');
+    // Since the 'routing-recorded-arms-join' patch (arms with a record join; the fallback is on trial where it has none).
+    await maybeRecordHistory(godId, 'god-routing-recorded-arms');
   });
 });
 

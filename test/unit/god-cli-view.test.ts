@@ -115,6 +115,9 @@ describe('pantheon god status', () => {
     expect(lines).toEqual(expect.arrayContaining(runwayLines(runway(), T0)));
     expect(lines.at(-2)).toBe('counters   submitted 4, generated 10 (2 duplicates dropped), started 9, finished 7, rejected 1, dropped 0, reviewed 1, spawned 0');
     expect(lines.at(-1)).toBe('workflow   state 12.3 KiB (v1), history 345 events, continued as new 3 times, last tick 2025-03-04T10:14Z (30s ago)');
+    // A God that reports its history's size (it continues as new by size too) shows it.
+    const sized = renderGodStatus({ ...status(), historyBytes: 200_704 }, { address: 'localhost:7233', namespace: 'default', nowMs: T0 }).split('\n');
+    expect(sized.at(-1)).toBe('workflow   state 12.3 KiB (v1), history 345 events (196 KiB), continued as new 3 times, last tick 2025-03-04T10:14Z (30s ago)');
   });
 
   it('shows a pause with its reason and how to end it', () => {

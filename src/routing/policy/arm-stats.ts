@@ -85,13 +85,8 @@ export function successMean(s: ArmStats): number {
 }
 
 /** Runs (decayed) an arm's record needs before it speaks for the arm: judged failing (the fallback
- * joins) or proven (it joins the arms, choose.ts provenArms). */
+ * joins), or standing beside the named arms (choose.ts recordedArms). */
 export const RECORD_MIN_RUNS = 3;
-
-/** At or above this success mean a record proves its arm at the kind (choose.ts provenArms): it
- * succeeds more often than not, and the draw weighs the rest against its cost. Lower than the
- * failing bar on purpose: a 75 % arm's record of ten runs dips below 0.7 a third of the time. */
-export const PROVEN_SUCCESS = 0.5;
 
 /** Below this success mean an arm fails more than it should (the fallback joins, a changed arm stays quarantined). */
 export const FAILING_BELOW_SUCCESS = 0.7;

@@ -1,4 +1,4 @@
-import { FAILING_BELOW_SUCCESS, PROVEN_SUCCESS, recordCounting, RECORD_MIN_RUNS, successMean, type ArmStats } from './arm-stats';
+import { FAILING_BELOW_SUCCESS, recordCounting, RECORD_MIN_RUNS, type ArmStats } from './arm-stats';
 import { beta, uniform, type RandomState } from './random';
 import type { ArmChoice, RoutingPolicy } from './types';
 
@@ -34,8 +34,8 @@ export interface ChooseInput {
   quarantine?: boolean;
   /** Arms on trial: explored like the others (uniform picks count them), never exploited or
    * guessed. God puts the fallback on trial where it has no record of the kind yet, so a cheap
-   * generalist earns a record where no rule or memory names it; proven, it joins the arms
-   * ({@link provenArms}). Absent: every arm may be exploited. */
+   * generalist earns a record where no rule or memory names it; with one, it joins the arms
+   * ({@link recordedArms}). Absent: every arm may be exploited. */
   trial?: readonly string[];
 }
 
@@ -53,14 +53,17 @@ export function quarantined(policy: RoutingPolicy, input: ChooseInput, arm: stri
 }
 
 /**
- * The arms whose own record for `kind` shows them doing it well: RECORD_MIN_RUNS or more (decayed)
- * runs at a success mean of PROVEN_SUCCESS or better, in name order. Whatever first sent
- * them such tasks (an explored pick, the classifier, memory), what worked before routes what comes
- * next: they stand beside the arms the rules and memory name, and the draw weighs their cost.
+ * The arms with a record of their own for `kind`: RECORD_MIN_RUNS or more (decayed) runs, in name
+ * order. Whatever first sent them such tasks (an explored pick, the classifier, memory), what
+ * worked before routes what comes next: they stand beside the arms the rules and memory name, and
+ * the draw weighs their record against their cost, so a cheap specialist that does the work well
+ * wins it, and one whose record fails it rarely draws well enough to be chosen. (Joining on
+ * success alone would hang on luck: a 75 % arm's record of five runs is below half a fifth of
+ * the time, and once out it earns no record but its explored runs.)
  */
-export function provenArms(policy: RoutingPolicy, kind: string): string[] {
+export function recordedArms(policy: RoutingPolicy, kind: string): string[] {
   return Object.entries(policy.arms[kind] ?? {})
-    .filter(([, s]) => s.n >= RECORD_MIN_RUNS && successMean(s) >= PROVEN_SUCCESS)
+    .filter(([, s]) => s.n >= RECORD_MIN_RUNS)
     .map(([arm]) => arm)
     .sort();
 }

@@ -15,8 +15,8 @@ import type { RoutingPolicyView } from '../../src/workflows/god-api';
 
 /**
  * A task started directly takes the policy's best guess among the specialists its rules are sure
- * of and those the policy's own record shows doing the task's kind well (as God's arms do), never
- * one whose record fails the kind.
+ * of and those with a record of the task's kind in the policy (as God's arms do): the best value
+ * per dollar on their means, so never one whose record fails the kind.
  */
 const roster = loadRoster(path.join(repoRoot(), 'agents'));
 // The keyword rules are sure of this one (DatabaseAgent): no classifier call, no LLM needed.
@@ -35,7 +35,7 @@ const silent = { log: quiet, trace: quiet, debug: quiet, info: quiet, warn: quie
 async function routeDirect(view: RoutingPolicyView, taskId: string): Promise<RouteDecision> {
   const memory = await SqliteMemoryStore.open({ file: ':memory:', embedder: new HashingEmbedder() });
   try {
-    const deps = { roster, memory, routingPolicy: { owner: 'god-proven-test', active: async () => view } } as unknown as ActivityDeps;
+    const deps = { roster, memory, routingPolicy: { owner: 'god-recorded-arms-test', active: async () => view } } as unknown as ActivityDeps;
     return await new MockActivityEnvironment({ workflowExecution: { workflowId: taskId, runId: 'run-1' } }, { logger: silent }).run(createRouteTask(deps), { taskId, task, spent: { usd: 0, tokens: 0 } });
   } finally {
     await memory.close();
@@ -43,17 +43,17 @@ async function routeDirect(view: RoutingPolicyView, taskId: string): Promise<Rou
 }
 
 describe('routeTask for a directly started task', () => {
-  it('weighs a specialist proven at the kind beside the rules\' pick, and takes the better value per dollar', async () => {
+  it('weighs a specialist with a record of the kind beside the rules\' pick, and takes the better value per dollar', async () => {
     const dbRecord = record(9, 1, 0.01);
     // The rules alone: the DatabaseAgent.
     expect((await routeDirect(viewWith({ DatabaseAgent: dbRecord }), 'direct-rules')).specialist).toBe('DatabaseAgent');
     // The Generalist did 9 of 10 database tasks well at a tenth of the cost: it is the best guess now.
-    const proven = await routeDirect(viewWith({ DatabaseAgent: dbRecord, Generalist: record(9, 1, 0.001) }), 'direct-proven');
-    expect(proven.specialist).toBe('Generalist');
-    expect(proven.reason).toMatch(/best guess among DatabaseAgent, Generalist/);
-    // A cheap record that fails the kind names it nothing.
-    const failing = await routeDirect(viewWith({ DatabaseAgent: dbRecord, Generalist: record(2, 8, 0.001) }), 'direct-failing');
+    const recorded = await routeDirect(viewWith({ DatabaseAgent: dbRecord, Generalist: record(9, 1, 0.001) }), 'direct-recorded');
+    expect(recorded.specialist).toBe('Generalist');
+    expect(recorded.reason).toMatch(/best guess among DatabaseAgent, Generalist/);
+    // A cheap record that fails the kind stands beside it, and loses on its mean.
+    const failing = await routeDirect(viewWith({ DatabaseAgent: dbRecord, Generalist: record(0, 10, 0.001) }), 'direct-failing');
     expect(failing.specialist).toBe('DatabaseAgent');
-    expect(failing.reason).toMatch(/best guess among DatabaseAgent;/);
+    expect(failing.reason).toMatch(/best guess among DatabaseAgent, Generalist/);
   });
 });
