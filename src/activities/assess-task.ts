@@ -105,7 +105,7 @@ export function assess(raw: Task, roster: Roster, standing: readonly StandingCon
   return { ok: verdict.ok, reasons: verdict.reasons, ...route, irreversible: irreversibleReasons(task), ...costFacts(task, specialist, route.plan, roster), ...armFacts(task, roster) };
 }
 
-/** One run of each rule-ranked specialist: the routing policy's per-arm cost estimates. */
+/** One run of each named specialist on the roster: the routing policy's per-arm cost estimates. */
 export function armEstimates(task: Task, ranked: readonly string[], roster: Roster): Record<string, number> {
   const out: Record<string, number> = {};
   for (const name of ranked) {

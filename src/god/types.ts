@@ -67,7 +67,8 @@ export interface Assessment {
   /** With `plan`: each step's estimated run on its own specialist (USD). Absent in assessments
    * recorded before it existed; those price every step like `estimatedCostUsd`. */
   planEstimatesUsd?: number[];
-  /** One run of each rule-ranked specialist (USD): the routing policy's per-arm cost estimates.
+  /** One run of each specialist on the roster (USD; in assessments from before any specialist with
+   * a record could be an arm, the rule-ranked ones): the routing policy's per-arm cost estimates.
    * Absent in assessments recorded before the policy routed. */
   armEstimatesUsd?: Record<string, number>;
   /** The routing policy's kind for the task and what similar past tasks in memory say of each

@@ -68,11 +68,16 @@ export function recordedArms(policy: RoutingPolicy, kind: string): string[] {
     .sort();
 }
 
+/** `arms` but those on trial, or all when every one is. */
+function offTrial(input: ChooseInput, arms: readonly string[]): readonly string[] {
+  const tried = input.trial?.length ? arms.filter((arm) => !input.trial!.includes(arm)) : arms;
+  return tried.length > 0 ? tried : arms;
+}
+
 /** The arms an exploit pick may choose: all but those on trial and the quarantined ones, or all
  * when that leaves none. */
 function exploitable(policy: RoutingPolicy, input: ChooseInput, arms: readonly string[]): readonly string[] {
-  const tried = input.trial?.length ? arms.filter((arm) => !input.trial!.includes(arm)) : arms;
-  const base = tried.length > 0 ? tried : arms;
+  const base = offTrial(input, arms);
   if (!input.quarantine) return base;
   const open = base.filter((arm) => !quarantined(policy, input, arm));
   return open.length > 0 ? open : base;
@@ -143,8 +148,7 @@ function bestOnMeans(policy: RoutingPolicy, input: ChooseInput, arms: readonly s
 
 /** What the policy would pick on its means alone (no draw; arms on trial apart): for shadow scoring and `routing show`. */
 export function greedyArm(policy: RoutingPolicy, input: ChooseInput): string {
-  const arms = input.trial?.length ? input.arms.filter((arm) => !input.trial!.includes(arm)) : input.arms;
-  return bestOnMeans(policy, input, arms.length > 0 ? arms : input.arms).best;
+  return bestOnMeans(policy, input, offTrial(input, input.arms)).best;
 }
 
 /** Whether the policy knows anything of `arm` for the kind: its own runs or similar past outcomes. */
