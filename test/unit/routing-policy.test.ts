@@ -1,4 +1,4 @@
-import { observeArm, emptyArm, successMean, CHANGE_MIN_RUN } from '../../src/routing/policy/arm-stats';
+import { decayedRuns, observeArm, emptyArm, successMean, CHANGE_MIN_RUN } from '../../src/routing/policy/arm-stats';
 import { decide, observe, POLICY_RULES, rollbackTo, seedBook, type PolicyDecision } from '../../src/routing/policy/book';
 import { bestGuessArm, chooseArm, greedyArm, quarantined, recordedArms, type ChooseInput } from '../../src/routing/policy/choose';
 import { diffPolicies } from '../../src/routing/policy/diff';
@@ -219,13 +219,16 @@ describe('choosing', () => {
       arms: {
         review: {
           Generalist: record([true, true, true, true, true, false]),
-          ResearchAgent: record([true, true]), // 2 runs are not a record
+          ResearchAgent: record([true]), // 1 run is not a record
           DatabaseAgent: record([true, false, false, false, false, true, false, false]), // a record, of failing
         },
       },
     };
     expect(recordedArms(policy, 'review')).toEqual(['DatabaseAgent', 'Generalist']);
     expect(recordedArms(policy, 'research')).toEqual([]);
+    // Two runs in a row are (decayed: 1 + 0.95); three weigh 2.85.
+    expect(recordedArms({ ...policy, arms: { research: { Generalist: record([true, false]) } } }, 'research')).toEqual(['Generalist']);
+    expect(decayedRuns(3)).toBeCloseTo(2.8525, 10);
     // Beside a good arm of the same cost the failing record rarely draws well enough (the draw
     // weighs cost too: at a tenth of the cost, 30 % success would be the better value).
     const rng = { s: 9 };

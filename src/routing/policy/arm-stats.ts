@@ -84,9 +84,18 @@ export function successMean(s: ArmStats): number {
   return (s.successes + 1) / (s.n + 2);
 }
 
-/** Runs (decayed) an arm's record needs before it speaks for the arm: judged failing (the fallback
- * joins), or standing beside the named arms (choose.ts recordedArms). */
+/** Runs (decayed) an arm's record needs before it is judged failing (the fallback joins). */
 export const RECORD_MIN_RUNS = 3;
+
+/** Runs of its own an arm needs for a kind before it stands beside the named arms (choose.ts
+ * recordedArms): the draw weighs so short a record by its spread, and a cheap arm that draws well
+ * runs again and fills it in. */
+export const RECORD_JOIN_RUNS = 2;
+
+/** What `runs` outcomes in a row weigh once decayed (3 runs: 1 + 0.95 + 0.9025 = 2.85). */
+export function decayedRuns(runs: number, decay = DEFAULT_DECAY): number {
+  return (1 - Math.pow(decay, runs)) / (1 - decay);
+}
 
 /** Below this success mean an arm fails more than it should (the fallback joins, a changed arm stays quarantined). */
 export const FAILING_BELOW_SUCCESS = 0.7;

@@ -1,4 +1,4 @@
-import { FAILING_BELOW_SUCCESS, recordCounting, RECORD_MIN_RUNS, type ArmStats } from './arm-stats';
+import { decayedRuns, FAILING_BELOW_SUCCESS, recordCounting, RECORD_JOIN_RUNS, type ArmStats } from './arm-stats';
 import { beta, uniform, type RandomState } from './random';
 import type { ArmChoice, RoutingPolicy } from './types';
 
@@ -52,9 +52,12 @@ export function quarantined(policy: RoutingPolicy, input: ChooseInput, arm: stri
   return s.changed === true && recordCounting(s, input.overdue?.[arm]).successMean < FAILING_BELOW_SUCCESS;
 }
 
+/** RECORD_JOIN_RUNS runs as a decayed count (a hair under, for rounding). */
+const JOIN_AT = decayedRuns(RECORD_JOIN_RUNS) - 1e-9;
+
 /**
- * The arms with a record of their own for `kind`: RECORD_MIN_RUNS or more (decayed) runs, in name
- * order. Whatever first sent them such tasks (an explored pick, the classifier, memory), what
+ * The arms with a record of their own for `kind`: RECORD_JOIN_RUNS or more runs (decayed), in
+ * name order. Whatever first sent them such tasks (an explored pick, the classifier, memory), what
  * worked before routes what comes next: they stand beside the arms the rules and memory name, and
  * the draw weighs their record against their cost, so a cheap specialist that does the work well
  * wins it, and one whose record fails it rarely draws well enough to be chosen. (Joining on
@@ -63,7 +66,7 @@ export function quarantined(policy: RoutingPolicy, input: ChooseInput, arm: stri
  */
 export function recordedArms(policy: RoutingPolicy, kind: string): string[] {
   return Object.entries(policy.arms[kind] ?? {})
-    .filter(([, s]) => s.n >= RECORD_MIN_RUNS)
+    .filter(([, s]) => s.n >= JOIN_AT)
     .map(([arm]) => arm)
     .sort();
 }
