@@ -3,7 +3,7 @@ import path from 'node:path';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { StartGodResult } from '../../src/client/god-start';
 import { watchdogScheduleId } from '../../src/client/god-watchdog-schedule';
-import { godGoalsQuery, godQueueQuery, godStatusQuery, type QueueItemView } from '../../src/workflows/god-api';
+import { godDecisionsQuery, godGoalsQuery, godQueueQuery, godStatusQuery, routingPolicyQuery, type QueueItemView } from '../../src/workflows/god-api';
 import { runCli } from '../support/cli';
 import { eventually } from '../support/god';
 import { maybeRecordHistory } from '../support/history';
@@ -171,12 +171,21 @@ describe('God running', () => {
     expect(run.stdout).toContain(`submitted to God (${godId}): ${id}`);
     // God's decision: seen while the task was queued, or from the log once it started.
     expect(run.stdout).toMatch(/^(decision\s+route → \w+: rules|route\s+rules: DatabaseAgent)/m);
-    // The policy's pick is the matched DatabaseAgent, unless this was one of its explored picks
-    // (logged with its probability, run in the experimental lane).
+    // The policy's pick is drawn among the matched DatabaseAgent and any specialist with a record
+    // of the kind (God's goals ran database work before this), unless this was one of its
+    // explored picks (logged with its probability, run in the experimental lane).
     const started = /^started\s+agentTask route → (\w+) \((main|experimental)\)/m.exec(run.stdout);
     expect(started).not.toBeNull();
-    if (started![2] === 'main') expect(started![1]).toBe('DatabaseAgent');
-    else expect(run.stdout).toMatch(/explored \(p=/);
+    if (started![2] === 'main') {
+      const detail = (await god().query(godDecisionsQuery)).find((d) => d.taskId === id && d.kind === 'route')?.detail ?? '';
+      const among = /Thompson pick among ([^;]+);/.exec(detail)?.[1].split(', ') ?? [];
+      expect(among).toContain('DatabaseAgent');
+      expect(among).toContain(started![1]);
+      if (started![1] !== 'DatabaseAgent') {
+        const kind = /kind "([^"]+)"/.exec(detail)![1];
+        expect((await god().query(routingPolicyQuery)).active.arms[kind]?.[started![1]]).toBeDefined();
+      }
+    } else expect(run.stdout).toMatch(/explored \(p=/);
     expect(run.stdout).toMatch(/^status\s+completed$/m);
 
     const again = await cli('submit', DB_TASK, '--id', id);
