@@ -282,7 +282,10 @@ function render(options: Options, phases: Record<Mode, PhaseFigures>, runs: Reco
   }
   if (missed.length > 0) {
     const byPick = new Map<string, number>();
-    for (const m of missed) byPick.set(`${m.kind} → ${m.specialist}`, (byPick.get(`${m.kind} → ${m.specialist}`) ?? 0) + 1);
+    for (const { kind, specialist } of missed) {
+      const pick = `${kind} → ${specialist}`;
+      byPick.set(pick, (byPick.get(pick) ?? 0) + 1);
+    }
     lines.push('', `exploit picks not of the best arm (--json lists each with God's reason): ${[...byPick].map(([pick, n]) => `${pick} ${n}`).join(', ')}`);
   }
   const arms = runs.learned.policy?.arms;
