@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { PantheonError } from '../errors';
 import { parseStructured } from '../llm/client';
+import { totalTokens } from '../llm/usage';
 import { lineageOf } from '../tasks/lineage';
 import type { Task } from '../tasks/task-input';
 import type { SecondStageOutcome, StageOneVerdict } from '../tasks/validation-stages';
@@ -23,7 +24,9 @@ export async function askValidator(
   { llm, models }: Pick<ActivityDeps, 'llm' | 'models'>,
   { taskId, task, first, spent }: { taskId: string; task: Task; first: StageOneVerdict; spent?: SpentSoFar },
   signal?: AbortSignal,
-): Promise<SecondStageOutcome & { costUsd: number }> {
+): Promise<SecondStageOutcome & { costUsd: number; tokens: number }> {
+    // What an answered call cost stays on the books even when its answer cannot be used.
+    let spend = { costUsd: 0, tokens: 0 };
     try {
       const answer = await llm.complete(
         {
@@ -39,10 +42,11 @@ export async function askValidator(
         },
         signal,
       );
-      return { answer: parseStructured(answer, ValidatorAnswer, 'validator'), costUsd: answer.costUsd };
+      spend = { costUsd: answer.costUsd, tokens: totalTokens(answer.usage) };
+      return { answer: parseStructured(answer, ValidatorAnswer, 'validator'), ...spend };
     } catch (err) {
       if (err instanceof PantheonError && err.type === 'cancelled') throw err;
       const type = err instanceof PantheonError ? err.type : 'error';
-      return { failed: `${type}: ${(err as Error).message?.slice(0, 200) ?? String(err)}`, costUsd: 0 };
+      return { failed: `${type}: ${(err as Error).message?.slice(0, 200) ?? String(err)}`, ...spend };
     }
 }

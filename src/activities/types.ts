@@ -19,8 +19,10 @@ export interface ValidateTaskResult {
   /** Which stage decided (src/tasks/validation-stages.ts); absent in results from before two stages. */
   stage?: 'rules' | 'model' | 'rules_fallback';
   notes?: string[];
-  /** The second stage's call, when one was made (already billed to the task by the ledger). */
+  /** The second stage's call, when one was made (already billed to the task by the ledger); the
+   * task adds both to its own books. Results from before tokens were reported carry cost only. */
   costUsd?: number;
+  tokens?: number;
 }
 
 /** What the task has spent before this activity, by its own books (the workflow's totals). The

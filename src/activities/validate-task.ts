@@ -46,7 +46,7 @@ export function createValidateTask(deps: Pick<ActivityDeps, 'roster' | 'llm' | '
       first.decision = 'reject';
       first.reasons.push(unknown);
     }
-    let second: (SecondStageOutcome & { costUsd: number }) | undefined;
+    let second: (SecondStageOutcome & { costUsd: number; tokens: number }) | undefined;
     if (first.decision === 'undecided') second = await secondStage(taskId, task, first);
     const verdict = finalVerdict(first, second);
     if (verdict.ok && task.setsConstraints?.length && constraints) {
@@ -57,6 +57,6 @@ export function createValidateTask(deps: Pick<ActivityDeps, 'roster' | 'llm' | '
       }
     }
     log.info('task validated', { taskId, ok: verdict.ok, stage: verdict.stage, reasons: verdict.reasons, questions: first.questions, notes: verdict.notes, standing: standing.length });
-    return { ok: verdict.ok, reasons: verdict.reasons, stage: verdict.stage, ...(verdict.notes.length && { notes: verdict.notes }), ...(second && { costUsd: second.costUsd }) };
+    return { ok: verdict.ok, reasons: verdict.reasons, stage: verdict.stage, ...(verdict.notes.length && { notes: verdict.notes }), ...(second && { costUsd: second.costUsd, tokens: second.tokens }) };
   };
 }

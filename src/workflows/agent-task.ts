@@ -552,6 +552,10 @@ async function runTask(input: unknown, routed: Routed): Promise<TaskOutcome> {
 
   try {
     const verdict = await acts.validateTask({ taskId, task });
+    // The second stage's call is the task's spend like any other: its books (and so the per-task
+    // limit every later call is held to) start from it. Books only: no command, no patch.
+    state.costUsd += verdict.costUsd ?? 0;
+    state.tokens += verdict.tokens ?? 0;
     if (!verdict.ok) return finish('rejected', verdict.reasons);
 
     activity = 'routeTask';

@@ -6,6 +6,7 @@ import { startHarness, testAddress, type Harness } from '../support/harness';
 import { runCli } from '../support/cli';
 import { maybeRecordHistory } from '../support/history';
 import { eventually, startTestGod } from '../support/god';
+import { billed } from '../support/billed';
 
 /**
  * Standing constraints end to end: God holds them, the validate activity reads them (and
@@ -77,6 +78,11 @@ describe('standing constraints', () => {
     expect(paraphrase.reasons.join('\n')).toMatch(/second stage/);
     expect(paraphrase.reasons.join('\n')).toContain(`set by task ${setter.taskId}`);
     expect(validatorCalls(paraphrase.taskId)).toHaveLength(1);
+    // The validator's call is on the rejected task's books, as the provider counted and billed it.
+    const [call] = validatorCalls(paraphrase.taskId);
+    expect(paraphrase.tokens).toBe(call.inputTokens + call.outputTokens);
+    expect(paraphrase.costUsd).toBeGreaterThan(0);
+    expect(paraphrase.costUsd).toBeCloseTo(billed([call]), 12);
   });
 
   it('a failed second stage falls back to the rules: undecided passes, what the rules reject stays rejected', async () => {

@@ -1,0 +1,52 @@
+import { DEFAULT_SYSTEM_MODELS } from '../../src/activities/deps';
+import { askValidator } from '../../src/activities/second-stage';
+import { loadConfig } from '../../src/config/env';
+import { startOfflineProvider, type OfflineProvider } from '../../src/llm/offline';
+import { createConfiguredLlmClient } from '../../src/llm/providers';
+import { TaskInputSchema } from '../../src/tasks/task-input';
+import { firstStage } from '../../src/tasks/validation-stages';
+import { billed } from '../support/billed';
+
+/**
+ * The second stage's call is the task's spend whatever became of its answer: an answer that is
+ * not JSON leaves the rules' verdict standing but its cost and tokens on the task's books, as the
+ * provider counted them (its own log, through the real openai SDK).
+ */
+
+let provider: OfflineProvider;
+const llm = () => createConfiguredLlmClient(loadConfig({ PANTHEON_LLM_MODE: 'offline', PANTHEON_OFFLINE_URL: provider.url }));
+const task = TaskInputSchema.parse({ objective: 'Backfill the missing tax amounts in the payments DB' });
+
+beforeAll(async () => {
+  provider = await startOfflineProvider({ port: 0 });
+});
+
+afterAll(async () => {
+  await provider?.close();
+});
+
+describe("the validator's spend", () => {
+  it('an answered call reports the tokens and cost the provider billed', async () => {
+    const outcome = await askValidator({ llm: llm(), models: DEFAULT_SYSTEM_MODELS }, { taskId: 'v-ok', task, first: firstStage(task, []) });
+    const calls = provider.calls().filter((c) => c.task === 'v-ok');
+    expect(calls).toHaveLength(1);
+    expect('answer' in outcome).toBe(true);
+    expect(outcome.tokens).toBe(calls[0].inputTokens + calls[0].outputTokens);
+    expect(outcome.costUsd).toBeCloseTo(billed(calls), 12);
+  });
+
+  it('an answer that is not JSON fails the stage but keeps what the call cost', async () => {
+    provider.addFault({ kind: 'malformed_json', match: { purpose: 'validator' } });
+    try {
+      const outcome = await askValidator({ llm: llm(), models: DEFAULT_SYSTEM_MODELS }, { taskId: 'v-bad', task, first: firstStage(task, []) });
+      const calls = provider.calls().filter((c) => c.task === 'v-bad');
+      expect(calls).toHaveLength(1);
+      expect('failed' in outcome && outcome.failed).toMatch(/^malformed_response/);
+      expect(calls[0].outputTokens).toBeGreaterThan(0);
+      expect(outcome.tokens).toBe(calls[0].inputTokens + calls[0].outputTokens);
+      expect(outcome.costUsd).toBeCloseTo(billed(calls), 12);
+    } finally {
+      provider.clearFaults();
+    }
+  });
+});
