@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type RuntimeOptions } from '@temporalio/worker';
 import { DEFAULT_SYSTEM_MODELS } from '../src/activities';
 import { loadConfig, type PantheonConfig } from '../src/config/env';
 import { repoRoot } from '../src/config/paths';
@@ -53,9 +53,9 @@ export type Progress = (message: string) => void;
 const quiet = () => undefined;
 const quietLogger = { log: quiet, trace: quiet, debug: quiet, info: quiet, warn: quiet, error: quiet };
 
-/** Temporal's Runtime logs WARN and above; installing twice in one process is not allowed. */
-export function installQuietRuntime(): void {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+/** Temporal's Runtime logs WARN and above (and exports metrics when given telemetry); installing twice in one process is not allowed. */
+export function installQuietRuntime(telemetryOptions?: RuntimeOptions['telemetryOptions']): void {
+  Runtime.install({ logger: new DefaultLogger('WARN'), ...(telemetryOptions && { telemetryOptions }) });
 }
 
 /** LIFO cleanup steps; every step runs even when an earlier one fails. */

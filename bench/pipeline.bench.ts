@@ -18,6 +18,7 @@ import { setMaxListeners } from 'node:events';
 import os from 'node:os';
 import { createConfiguredLlmClient } from '../src/llm/providers';
 import { parseArgs, USAGE, UsageError, type BenchOptions } from './args';
+import { createSdkMetricsProbe, sdkMetricsSection, type PhaseMetrics, type SdkMetricsProbe } from './sdk-metrics';
 import { runBare, type BareRun } from './bare/phase';
 import { barePlan, type BareStep } from './bare/plan';
 import { budgetSection, LEDGER_SHARE_TARGET, ledgerMsPerTask, type BudgetPhase } from './budget';
@@ -78,7 +79,7 @@ export interface TaskAccounting {
   overheadBeyondClientMs: number;
 }
 
-async function measure(env: BenchEnvironment, options: BenchOptions, runId: string, signal: AbortSignal, progress: Progress): Promise<Report> {
+async function measure(env: BenchEnvironment, options: BenchOptions, runId: string, signal: AbortSignal, progress: Progress, probe?: SdkMetricsProbe): Promise<Report> {
   const { tasks: n, concurrency, latencyMs, warmup } = options;
   const warmTasks = checkTasks(env, benchTasks(warmup, WARMUP_TASK_OFFSET));
   const tasks = checkTasks(env, benchTasks(n));
@@ -95,7 +96,10 @@ async function measure(env: BenchEnvironment, options: BenchOptions, runId: stri
   await env.budget.newPhase();
   env.provider.resetCalls();
   progress(`pipeline: ${n} task(s) at concurrency ${concurrency}, ${latencyMs} ms per LLM call`);
+  await probe?.start();
   const pipeline = await runPipeline(env, tasks, ids, { concurrency, taskTimeoutMs: options.taskTimeoutMs, signal });
+  const sdkPhases: Record<string, PhaseMetrics> = {};
+  if (probe) sdkPhases.pipeline = await probe.stop();
   const budget = env.budget.phase();
 
   // 3. Provider time per task, from the provider's own log. The log records arrival times only,
@@ -172,6 +176,7 @@ async function measure(env: BenchEnvironment, options: BenchOptions, runId: stri
 
   // 5. Bare Temporal: each task's twin, same server, same concurrency, its own worker and warm-up.
   const bareIds = ids.map((_, i) => `bench-${runId}-bare-${i + 1}`);
+  await probe?.start();
   const bare = await runBare(env, barePlans, bareIds, {
     concurrency,
     warmup,
@@ -180,6 +185,7 @@ async function measure(env: BenchEnvironment, options: BenchOptions, runId: stri
     signal,
     progress,
   });
+  if (probe) sdkPhases.bare = await probe.stop();
   const bareHistories = await fetchTimelines(env.client, bareIds, signal);
   const bareTraces = bare.samples.map((s, i): TaskTrace => ({
     wallMs: s.ms,
@@ -192,6 +198,7 @@ async function measure(env: BenchEnvironment, options: BenchOptions, runId: stri
   const sections = buildSections(ctx, accounting, pipelineLog.unattributed);
   for (const extra of EXTRA_SECTIONS) sections.push(await extra(ctx));
   sections.push(...engineSections(ctx));
+  if (probe) sections.push(sdkMetricsSection(sdkPhases));
   return { title: 'Pantheon pipeline benchmark', sections };
 }
 
@@ -397,14 +404,15 @@ async function main(): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  installQuietRuntime();
+  const probe = opts.sdkMetrics ? await createSdkMetricsProbe() : undefined;
+  installQuietRuntime(probe?.telemetry);
   const runId = `${Date.now().toString(36)}-${process.pid}`;
   let env: BenchEnvironment | undefined;
   let report: Report | undefined;
   let failure: unknown;
   try {
     env = await startBenchEnvironment({ latencyMs: opts.latencyMs, runId, progress });
-    report = await measure(env, opts, runId, abort.signal, progress);
+    report = await measure(env, opts, runId, abort.signal, progress, probe);
   } catch (err) {
     failure = err;
   }
