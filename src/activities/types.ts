@@ -11,6 +11,10 @@ import type { Task } from '../tasks/task-input';
 export interface ValidateTaskInput {
   taskId: string;
   task: Task;
+  /** The task's books before validation (nothing, unless it was reset and validates again); absent
+   * in inputs from before it was sent, read as nothing. Its second stage's call names them to the
+   * budget gate like any call, which then may grant it from a lease. */
+  spent?: SpentSoFar;
 }
 
 export interface ValidateTaskResult {

@@ -37,7 +37,7 @@ export function othersConstraints(list: readonly StandingConstraint[], taskId: s
 export function createValidateTask(deps: Pick<ActivityDeps, 'roster' | 'llm' | 'models' | 'constraints'>) {
   const { roster, constraints } = deps;
   const secondStage = createSecondStage(deps);
-  return async function validateTask({ taskId, task }: ValidateTaskInput): Promise<ValidateTaskResult> {
+  return async function validateTask({ taskId, task, spent = { usd: 0, tokens: 0 } }: ValidateTaskInput): Promise<ValidateTaskResult> {
     await roster.refresh?.();
     const unknown = unknownSpecialist(task, roster);
     const standing = othersConstraints((await constraints?.active()) ?? [], taskId);
@@ -47,7 +47,7 @@ export function createValidateTask(deps: Pick<ActivityDeps, 'roster' | 'llm' | '
       first.reasons.push(unknown);
     }
     let second: (SecondStageOutcome & { costUsd: number; tokens: number }) | undefined;
-    if (first.decision === 'undecided') second = await secondStage(taskId, task, first);
+    if (first.decision === 'undecided') second = await secondStage(taskId, task, first, spent);
     const verdict = finalVerdict(first, second);
     if (verdict.ok && task.setsConstraints?.length && constraints) {
       const refused = await constraints.register(taskId, task.setsConstraints);

@@ -551,7 +551,7 @@ async function runTask(input: unknown, routed: Routed): Promise<TaskOutcome> {
   };
 
   try {
-    const verdict = await acts.validateTask({ taskId, task });
+    const verdict = await acts.validateTask({ taskId, task, spent: spent() });
     // The second stage's call is the task's spend like any other: its books (and so the per-task
     // limit every later call is held to) start from it. Books only: no command, no patch.
     state.costUsd += verdict.costUsd ?? 0;

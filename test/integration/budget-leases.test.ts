@@ -5,6 +5,7 @@ import { startTask } from '../../src/client/submit-task';
 import { TaskInputSchema } from '../../src/tasks/task-input';
 import { budgetQuery, ledgerBatchUpdate } from '../../src/workflows/budget-ledger-defs';
 import type { TaskOutcome } from '../../src/workflows/task-state';
+import { benchTask } from '../../bench/tasks';
 import { billed } from '../support/billed';
 import { chatRequest } from '../support/chat-request';
 import { startHarness } from '../support/harness';
@@ -142,6 +143,26 @@ describe('tasks on real workers with leases', () => {
       expect(outcomes.reduce((sum, o) => sum + o.tokens, 0)).toBe(day.settledTokens);
       // Nothing died: the ledger holds exactly what the provider billed.
       expect(day.settledUsd).toBeCloseTo(billed(h.provider.calls()), 9);
+    } finally {
+      await h.stop();
+    }
+  });
+
+  it("a task's validation call is granted from a lease like its other calls (it names the task's books)", async () => {
+    const h = await startHarness('leases-validate', { leases: true });
+    try {
+      // One after another, so the lease the first validation asks for is there for the next ones.
+      for (let i = 0; i < 5; i++) {
+        const handle = await startTask(h.client, h.taskQueue, TaskInputSchema.parse(benchTask(i)), `${h.taskQueue}-v${i}`);
+        expect(((await handle.result()) as TaskOutcome).status).toBe('completed');
+      }
+      const calls = h.provider.calls();
+      const validations = calls.filter((c) => c.purpose === 'validator').length;
+      expect(validations).toBeGreaterThanOrEqual(3);
+      // Were every other call leased, the leases would cover calls.length - validations: more
+      // means validation calls came from a lease too (a call without the task's books never does).
+      expect(h.gate.stats().reserve.count).toBe(calls.length);
+      expect(h.gate.stats().leased).toBeGreaterThan(calls.length - validations);
     } finally {
       await h.stop();
     }
