@@ -8,12 +8,17 @@ import type { CloseTaskBillInput, TaskBillResult } from './types';
  * their worst case) and lets the ledger forget the task. Idempotent in effect: a retried close
  * finds the task forgotten and answers `known: false`, and the workflow keeps the larger total.
  */
+export async function closeBillOf(bills: ActivityDeps['bills'], taskId: string): Promise<TaskBillResult> {
+  const bill = await bills.closeTask(taskId);
+  if (bill.chargedOutstanding > 0) {
+    log.warn('task ended with calls still reserved (their callers died); charged at their worst case', { taskId, calls: bill.chargedOutstanding });
+  }
+  return { usd: bill.usd, tokens: bill.tokens, known: bill.known, chargedOutstanding: bill.chargedOutstanding };
+}
+
+/** The task's bill, asked once every other activity of the task is over (see {@link closeBillOf}). */
 export function createCloseTaskBill({ bills }: Pick<ActivityDeps, 'bills'>) {
   return async function closeTaskBill({ taskId }: CloseTaskBillInput): Promise<TaskBillResult> {
-    const bill = await bills.closeTask(taskId);
-    if (bill.chargedOutstanding > 0) {
-      log.warn('task ended with calls still reserved (their callers died); charged at their worst case', { taskId, calls: bill.chargedOutstanding });
-    }
-    return { usd: bill.usd, tokens: bill.tokens, known: bill.known, chargedOutstanding: bill.chargedOutstanding };
+    return closeBillOf(bills, taskId);
   };
 }

@@ -1,7 +1,8 @@
 import { Context, log } from '@temporalio/activity';
 import type { ActivityDeps } from './deps';
 import { kindOfSpecialist } from '../routing/kinds';
-import type { StoreMemoryInput, StoreMemoryResult } from './types';
+import { closeBillOf } from './close-task-bill';
+import type { StoreOutcomeInput, StoreMemoryResult, TaskBillResult } from './types';
 
 /**
  * Writes a task's outcome to shared memory. Keyed by workflow id and success, so a retried or
@@ -9,8 +10,8 @@ import type { StoreMemoryInput, StoreMemoryResult } from './types';
  * that is reset (`temporal workflow reset`) and then completes keeps its failure's lessons and
  * adds its success instead of being ignored as a duplicate.
  */
-export function createStoreMemory({ memory, roster }: Pick<ActivityDeps, 'memory'> & Partial<Pick<ActivityDeps, 'roster'>>) {
-  return async function storeMemory(input: StoreMemoryInput): Promise<StoreMemoryResult> {
+export function createStoreMemory({ memory, roster, bills }: Pick<ActivityDeps, 'memory'> & Partial<Pick<ActivityDeps, 'roster' | 'bills'>>) {
+  return async function storeMemory(input: StoreOutcomeInput): Promise<StoreMemoryResult> {
     const id = `${input.taskId}:${input.success ? 'outcome' : 'failure'}`;
     const { stored } = await memory.put({
       id,
@@ -37,6 +38,22 @@ export function createStoreMemory({ memory, roster }: Pick<ActivityDeps, 'memory
       await memory.markLessonsHelped(input.lessonsShown).catch((err: unknown) => log.warn('lessons not marked helped', { taskId: input.taskId, error: String(err) }));
     }
     log.info('memory stored', { taskId: input.taskId, id, stored, attempt: Context.current().info.attempt });
-    return { id, stored };
+    const bill = input.closeBill && bills ? await billAfterRecord(bills, input.taskId) : undefined;
+    return { id, stored, ...(bill && { bill }) };
   };
+}
+
+/**
+ * The task's bill, closed once its record is written (the task's last activity then, one fewer
+ * for every task). A ledger that cannot answer does not fail the record: the workflow asks again
+ * with closeTaskBill, which has retries of its own.
+ */
+async function billAfterRecord(bills: ActivityDeps['bills'], taskId: string): Promise<TaskBillResult | undefined> {
+  try {
+    return await closeBillOf(bills, taskId);
+  } catch (err) {
+    if (Context.current().cancellationSignal.aborted) throw err;
+    log.warn('task bill not closed with its memory record; the workflow asks again', { taskId, error: String(err) });
+    return undefined;
+  }
 }

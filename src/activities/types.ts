@@ -159,9 +159,19 @@ export interface StoreMemoryInput extends OutcomeFacts {
   lessonsShown?: string[];
 }
 
+/** storeMemory's input: the record, and whether to close the task's bill once it is written. */
+export interface StoreOutcomeInput extends StoreMemoryInput {
+  /** The task's last activity: close its bill after the record (absent from workflows before it,
+   * and from backfills, which have their bill already). */
+  closeBill?: boolean;
+}
+
 export interface StoreMemoryResult {
   id: string;
   stored: boolean;
+  /** The task's bill when the input asked for it and the ledger answered; else the workflow asks
+   * closeTaskBill (an older worker answers without it too). */
+  bill?: TaskBillResult;
 }
 
 export interface AlertInput {

@@ -80,6 +80,11 @@ const POLICY_VERSION_PATCH = 'policy-version-attribute';
  * activity worker can answer an older workflow that then asked recallForRun anyway. */
 const ROUTE_RECALL_PATCH = 'first-run-from-route-recall';
 
+/** A completed task's bill is closed by storeMemory once the record is written, not by an activity
+ * of its own after it: one activity and one workflow task fewer per task. Histories from before
+ * close it with closeTaskBill (as does any task whose store did not bring the bill back). */
+const BILL_WITH_RECORD_PATCH = 'bill-closed-with-record';
+
 /** Activity options of a run the workflow may abandon: a cancel waits for the activity to stop. */
 const WAIT_FOR_CANCEL = { cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED };
 
@@ -467,10 +472,13 @@ async function runTask(input: unknown, routed: Routed): Promise<TaskOutcome> {
     }
   };
 
-  /** Writes the task's record; when the store fails through the retries, defers it (MEMORY_PENDING_PATCH). */
-  const rememberOrDefer = async (input: StoreMemoryInput) => {
+  /** Writes the task's record (and with `closeBill`, closes its bill after it); when the store
+   * fails through the retries, defers it (MEMORY_PENDING_PATCH). */
+  const rememberOrDefer = async (input: StoreMemoryInput, closeBill = false) => {
     try {
-      state.memoryId = (await acts.storeMemory(input)).id;
+      const stored = await acts.storeMemory(closeBill ? { ...input, closeBill } : input);
+      state.memoryId = stored.id;
+      if (stored.bill) takeBill(stored.bill);
     } catch (err) {
       if (isCancellation(err) || !patched(MEMORY_PENDING_PATCH)) throw err;
       await deferMemory(input, err);
@@ -504,15 +512,20 @@ async function runTask(input: unknown, routed: Routed): Promise<TaskOutcome> {
    * ledger's spend and the provider's bill agree. A ledger that cannot answer never blocks the end.
    */
   const closeBill = async () => {
-    if (!patched(TASK_BILL_PATCH)) return;
+    // Closed with the task's record already (BILL_WITH_RECORD_PATCH): no activity, no marker.
+    if (state.bill || !patched(TASK_BILL_PATCH)) return;
     try {
-      const bill = await acts.closeTaskBill({ taskId });
-      state.bill = bill;
-      state.costUsd = Math.max(state.costUsd, bill.usd);
-      state.tokens = Math.max(state.tokens, bill.tokens);
+      takeBill(await acts.closeTaskBill({ taskId }));
     } catch (err) {
       log.warn('task bill not closed; its own totals stand', { taskId, error: String(err) });
     }
+  };
+
+  /** The task reports the larger of its own books and the ledger's bill. */
+  const takeBill = (bill: NonNullable<TaskState['bill']>) => {
+    state.bill = bill;
+    state.costUsd = Math.max(state.costUsd, bill.usd);
+    state.tokens = Math.max(state.tokens, bill.tokens);
   };
 
   /** Ends a task that may have spent money: its bill first, then its terminal state. */
@@ -577,7 +590,10 @@ async function runTask(input: unknown, routed: Routed): Promise<TaskOutcome> {
     }
     activity = 'storeMemory';
     publish('storing', 'writing the outcome to memory');
-    await rememberOrDefer({ taskId, specialist, task, approach: run.lastNote, result: run.result ?? '', success: true, costUsd: state.costUsd, lessons: [], ...outcomeFacts(), ...(lessonsShown.size && { lessonsShown: [...lessonsShown] }) });
+    await rememberOrDefer(
+      { taskId, specialist, task, approach: run.lastNote, result: run.result ?? '', success: true, costUsd: state.costUsd, lessons: [], ...outcomeFacts(), ...(lessonsShown.size && { lessonsShown: [...lessonsShown] }) },
+      patched(BILL_WITH_RECORD_PATCH),
+    );
     const reassigned = state.specialistsTried.length > 1 ? ` after reassignment from ${state.specialistsTried.slice(0, -1).join(', ')}` : '';
     return end('completed', [`${specialist} finished in ${state.iteration} iterations${reassigned}`]);
   } catch (err) {

@@ -35,7 +35,10 @@ describe('agentTask on a real Temporal server', () => {
     expect(outcome.result).toMatch(/CREATE|ALTER/);
     expect(outcome.costUsd).toBeGreaterThan(0);
     expect(outcome.iteration).toBeGreaterThanOrEqual(2);
-    expect(await scheduledActivities(h.client, outcome.taskId)).toEqual(['validateTask', 'routeTask', 'runSpecialist', 'storeMemory', 'closeTaskBill']);
+    // The bill is closed by storeMemory once the record is written: no closeTaskBill of its own.
+    expect(await scheduledActivities(h.client, outcome.taskId)).toEqual(['validateTask', 'routeTask', 'runSpecialist', 'storeMemory']);
+    expect(outcome.bill).toMatchObject({ known: true, chargedOutstanding: 0 });
+    expect(outcome.costUsd).toBeCloseTo(outcome.bill!.usd, 12);
     expect(await h.memory.count({ taskId: outcome.taskId })).toBe(1);
     const specialistCalls = callsFor(outcome.taskId).filter((c) => c.purpose === 'specialist');
     expect(specialistCalls).toHaveLength(outcome.iteration);
@@ -46,8 +49,9 @@ describe('agentTask on a real Temporal server', () => {
     expect(attrs.get(TaskSpecialist)).toBe('DatabaseAgent');
     expect(attrs.get(TaskCostUsd)).toBeCloseTo(outcome.costUsd, 10);
     expect(attrs.get(TaskIterations)).toBe(outcome.iteration);
-    // The first run starts from the route's memory lines: no recallForRun (completed-task-policy-version.json has the shape before).
-    await maybeRecordHistory(outcome.taskId, 'completed-task-route-recall');
+    // The first run starts from the route's memory lines: no recallForRun (completed-task-policy-version.json has the shape
+    // before); the bill comes with the record (completed-task-route-recall.json has the shape before).
+    await maybeRecordHistory(outcome.taskId, 'completed-task-bill-with-record');
   });
 
   it('rejects a vague task with reasons, and no call reaches the provider', async () => {
@@ -85,7 +89,6 @@ describe('agentTask on a real Temporal server', () => {
       'compressContext',
       'runSpecialist',
       'storeMemory',
-      'closeTaskBill',
     ]);
     await maybeRecordHistory(outcome.taskId, 'compressed-long-task');
   });

@@ -95,7 +95,7 @@ describe('lessons from reassignments and dead letters', () => {
 
     expect(outcome.status).toBe('completed');
     expect(outcome.specialistsTried[0]).toBe('DatabaseAgent');
-    expect(await scheduledActivities(h.client, id)).toEqual(['validateTask', 'routeTask', 'runSpecialist', 'recordLesson', 'recallForRun', 'runSpecialist', 'storeMemory', 'closeTaskBill']);
+    expect(await scheduledActivities(h.client, id)).toEqual(['validateTask', 'routeTask', 'runSpecialist', 'recordLesson', 'recallForRun', 'runSpecialist', 'storeMemory']);
     const lessons = await h.memory.listLessons({ specialist: 'DatabaseAgent' });
     expect(lessons).toEqual([expect.objectContaining({ failureType: 'provider_unavailable', evidence: 1, status: 'active', text: expect.stringMatching(/^Avoid what ended in provider_unavailable during runSpecialist: /) })]);
     expect(await h.memory.lessonEvidence(lessons[0].id)).toEqual([expect.objectContaining({ taskId: id, objective: DB_TASK })]);

@@ -85,7 +85,7 @@ describe('Monday to Thursday: a failure becomes another specialist’s warning',
       expect(lesson).toBeLessThan(call.memory!.indexOf(warning!));
       withinLimits(call.memory!);
     }
-    expect(await scheduledActivities(h.client, thursday)).toEqual(['validateTask', 'routeTask', 'runSpecialist', 'storeMemory', 'closeTaskBill']);
+    expect(await scheduledActivities(h.client, thursday)).toEqual(['validateTask', 'routeTask', 'runSpecialist', 'storeMemory']);
     await maybeRecordHistory(thursday, 'recalled-before-run-task');
 
     // An unrelated task: nothing from memory reaches its prompt.
@@ -111,7 +111,7 @@ describe('Monday to Thursday: a failure becomes another specialist’s warning',
       expect(call.memory?.[0]).toMatch(new RegExp(`^\\${ATTEMPT_PREFIX} DatabaseAgent failed in runSpecialist with invalid_output: ".*"\\. Take a different approach\\.$`));
       withinLimits(call.memory!);
     }
-    expect(await scheduledActivities(h.client, id)).toEqual(['validateTask', 'routeTask', 'runSpecialist', 'recordLesson', 'recallForRun', 'runSpecialist', 'storeMemory', 'closeTaskBill']);
+    expect(await scheduledActivities(h.client, id)).toEqual(['validateTask', 'routeTask', 'runSpecialist', 'recordLesson', 'recallForRun', 'runSpecialist', 'storeMemory']);
     await maybeRecordHistory(id, 'recalled-at-reassignment-task');
   });
 });

@@ -17,6 +17,8 @@ describe('workflow replay', () => {
         'completed-database-task.json',
         // routeTask recalls for its pick, so the first run asks no recallForRun of its own.
         'completed-task-route-recall.json',
+        // The bill closed by storeMemory with the record (the 'bill-closed-with-record' patch).
+        'completed-task-bill-with-record.json',
         'rejected-vague-task.json',
         'compressed-long-task.json',
         // Two compressions with structured summaries and pinned final decisions (a summary object, not a string).

@@ -110,7 +110,7 @@ it("puts the client's start, the workflow and its activities in one trace, each 
   expect(root().parentSpanId).toBeUndefined();
   expect(runWorkflow().service).toBe('pantheon-worker');
   expect(runWorkflow().attributes.workflowType).toBe('agentTask');
-  for (const type of ['validateTask', 'routeTask', 'runSpecialist', 'storeMemory', 'closeTaskBill']) {
+  for (const type of ['validateTask', 'routeTask', 'runSpecialist', 'storeMemory']) {
     expect(runActivity(type).attributes.temporalWorkflowId).toBe(taskId);
   }
   const ofTask = spans.filter((s) => s.attributes.temporalWorkflowId === taskId || s.attributes.workflowId === taskId || s.attributes['pantheon.task_id'] === taskId);

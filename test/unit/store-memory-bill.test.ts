@@ -1,0 +1,81 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createStoreMemory } from '../../src/activities/store-memory';
+import type { ActivityDeps } from '../../src/activities/deps';
+import type { StoreOutcomeInput } from '../../src/activities/types';
+import { PantheonError } from '../../src/errors';
+import { openMemoryStore } from '../../src/memory/open-store';
+import type { MemoryStore } from '../../src/memory/types';
+import { TaskInputSchema } from '../../src/tasks/task-input';
+
+/**
+ * storeMemory closes a completed task's bill once its record is written (one activity fewer per
+ * task). The record never depends on the ledger: a ledger that does not answer leaves the record
+ * written and no bill, and the workflow then asks closeTaskBill. Real SQLite store; the ledger's
+ * side is the bills interface, answering or failing as the gate does.
+ */
+
+let dir: string;
+let memory: MemoryStore;
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'store-bill-'));
+  memory = await openMemoryStore({ kind: 'sqlite', file: path.join(dir, 'memory.db') });
+});
+
+afterAll(async () => {
+  await memory.close?.();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const input = (taskId: string, closeBill?: boolean): StoreOutcomeInput => ({
+  taskId,
+  specialist: 'DatabaseAgent',
+  task: TaskInputSchema.parse({ objective: 'Add an index on orders.created_at in Postgres' }),
+  approach: 'CREATE INDEX CONCURRENTLY',
+  result: 'CREATE INDEX CONCURRENTLY orders_created_at_idx ON orders (created_at);',
+  success: true,
+  costUsd: 0.001,
+  lessons: [],
+  ...(closeBill !== undefined && { closeBill }),
+});
+
+function ledger(answer: (taskId: string) => Promise<Awaited<ReturnType<ActivityDeps['bills']['closeTask']>>>) {
+  const asked: string[] = [];
+  const bills: ActivityDeps['bills'] = {
+    closeTask: (taskId) => {
+      asked.push(taskId);
+      return answer(taskId);
+    },
+  };
+  return { bills, asked };
+}
+
+describe('storeMemory and the bill', () => {
+  it('closes the bill after the record when asked, and brings it back', async () => {
+    const { bills, asked } = ledger(async () => ({ usd: 0.0012, tokens: 900, known: true, chargedOutstanding: 0 }));
+    const result = await new MockActivityEnvironment().run(createStoreMemory({ memory, bills }), input('t-bill', true));
+    expect(result).toMatchObject({ id: 't-bill:outcome', stored: true, bill: { usd: 0.0012, tokens: 900, known: true } });
+    expect(asked).toEqual(['t-bill']);
+    expect(await memory.count({ taskId: 't-bill' })).toBe(1);
+  });
+
+  it('does not touch the bill unless asked (older workflows, the backfill)', async () => {
+    const { bills, asked } = ledger(async () => ({ usd: 1, tokens: 1, known: true, chargedOutstanding: 0 }));
+    const result = await new MockActivityEnvironment().run(createStoreMemory({ memory, bills }), input('t-plain'));
+    expect(result).toEqual({ id: 't-plain:outcome', stored: true });
+    expect(asked).toEqual([]);
+  });
+
+  it('keeps the record when the ledger does not answer: no bill, no failure, the workflow asks again', async () => {
+    const { bills, asked } = ledger(async () => {
+      throw PantheonError.of('provider_unavailable', 'budget ledger unreachable');
+    });
+    const result = await new MockActivityEnvironment().run(createStoreMemory({ memory, bills }), input('t-down', true));
+    expect(result).toEqual({ id: 't-down:outcome', stored: true });
+    expect(asked).toEqual(['t-down']);
+    expect(await memory.count({ taskId: 't-down' })).toBe(1);
+  });
+});
