@@ -40,8 +40,11 @@ export const BENCH_LIMITS: Limits = {
 export interface BudgetPhase {
   stats: GateStats;
   totalMs: Record<GateTiming['op'], number>;
-  /** What callers waited for (settles and releases of answered calls go in the background). */
+  /** What callers waited for (settles and releases of answered calls go in the background), the
+   * tasks' bill closes included. */
   waitedMs: number;
+  /** The tasks' bill closes: each a ledger round trip its task waits for at its end. */
+  closes: { count: number; totalMs: number };
   /** Round trips by outcome (denied and error must stay 0). */
   outcomes: Record<GateTiming['outcome'], number>;
 }
@@ -71,10 +74,12 @@ export async function startBenchBudget(options: { client: Client; taskQueue: str
   const { client, taskQueue, ledgerId, inner, alerter } = options;
   let totals: BudgetPhase['totalMs'];
   let waited = 0;
+  let closes: BudgetPhase['closes'];
   let outcomes: BudgetPhase['outcomes'];
   const reset = () => {
     totals = { reserve: 0, settle: 0, release: 0 };
     waited = 0;
+    closes = { count: 0, totalMs: 0 };
     outcomes = { granted: 0, denied: 0, applied: 0, noop: 0, error: 0 };
   };
   const onTiming = (t: GateTiming) => {
@@ -110,7 +115,17 @@ export async function startBenchBudget(options: { client: Client; taskQueue: str
     setOverride: (request) => current.setOverride(request),
     setLimits: (action) => current.setLimits(action),
     setExperimentalShare: (change) => current.setExperimentalShare(change),
-    closeTask: (taskId) => current.closeTask(taskId),
+    closeTask: async (taskId, books) => {
+      const started = performance.now();
+      try {
+        return await current.closeTask(taskId, books);
+      } finally {
+        const ms = performance.now() - started;
+        closes.count += 1;
+        closes.totalMs += ms;
+        waited += ms;
+      }
+    },
   };
   const ledgerErrors: string[] = [];
   const llm = createBudgetedLlmClient(inner, phased, activityCallKeys(), {
@@ -128,7 +143,7 @@ export async function startBenchBudget(options: { client: Client; taskQueue: str
       current = await build();
       reset();
     },
-    phase: () => ({ stats: current.stats(), totalMs: { ...totals }, waitedMs: waited, outcomes: { ...outcomes } }),
+    phase: () => ({ stats: current.stats(), totalMs: { ...totals }, waitedMs: waited, closes: { ...closes }, outcomes: { ...outcomes } }),
     ledgerErrors,
     snapshot: () => current.snapshot(),
   };
@@ -137,8 +152,9 @@ export async function startBenchBudget(options: { client: Client; taskQueue: str
 /** Issue 11's target for the ledger's share of the pipeline's orchestration overhead. */
 export const LEDGER_SHARE_TARGET = 0.1;
 
-/** Mean time a task's calls waited for the ledger (every reserve, and the settles and releases
- * a caller waits for: those of failed calls; an answered call's settle goes in the background). */
+/** Mean time a task waited for the ledger: its calls' reserves (not those granted from a lease),
+ * the settles and releases a caller waits for (those of failed calls; an answered call's settle
+ * goes in the background), and the close of its bill at its end. */
 export function ledgerMsPerTask(phase: BudgetPhase, tasks: number): number {
   return phase.waitedMs / tasks;
 }
@@ -169,7 +185,8 @@ export function budgetSection(input: {
       op('reserve', reserve),
       op('settle', settle),
       ...(release.count ? [op('release', release)] : []),
-      ['ledger time per task', `${fmtMs(ledgerMs)} ms mean waited (the reserves of ${fmtNum(llmCalls / tasks)} calls per task, sequential; settles go in the background)`],
+      ['bill closes', `${phase.closes.count}, ${fmtMs(phase.closes.totalMs / Math.max(1, phase.closes.count))} ms mean (each task waits for its own at its end)`],
+      ['ledger time per task', `${fmtMs(ledgerMs)} ms mean waited (the reserves of ${fmtNum(llmCalls / tasks)} calls per task not granted from a lease, and the bill's close; settles go in the background)`],
       ['share of orchestration overhead', `${fmtNum(share * 100, 1)} % (${fmtMs(ledgerMs)} ms of ${fmtMs(meanOverheadMs)} ms mean overhead per task; target ≤ ${LEDGER_SHARE_TARGET * 100} %)`],
       ['calls granted from leases', `${leased} of ${reserve.count} (no round trip; booked in the background), from ${leasesTaken} lease(s) (PANTHEON_BUDGET_LEASES=off: none)`],
       ['ledger updates', `${ledgerUpdates} for ${roundTrips} round trips (${fmtNum(roundTrips / Math.max(1, ledgerUpdates))} per update; requests queued behind 4 in flight share one)`],
@@ -186,6 +203,7 @@ export function budgetSection(input: {
       reserve: json(reserve),
       settle: json(settle),
       release: json(release),
+      closes: { count: phase.closes.count, meanMs: round(phase.closes.totalMs / Math.max(1, phase.closes.count), 2) },
       ledgerUpdates,
       leased,
       leasesTaken,
