@@ -18,8 +18,7 @@ import { AHEAD_IDLE_MS, AHEAD_SUFFIX, aheadAmount, covers, nextCallKey } from '.
 import { worstCaseOf } from './estimate';
 import { createLedgerClient } from './ledger-client';
 import { LimitsSchema, type Limits } from './limits';
-import type { Alert, BreakerState, Denial, FinishResult, Override, ReserveResult, Spend, TaskTally } from './ledger-types';
-import { EPSILON_USD } from './ledger-breaker';
+import type { Alert, BreakerState, Denial, FinishResult, Override, ReserveResult, Spend } from './ledger-types';
 import {
   CloseTaskInputSchema,
   FinishInputSchema,
@@ -135,13 +134,8 @@ export interface BudgetGate {
   /** Changes the experimental lane's share of the day at once (audited with `by` and `reason`);
    * answers both lanes as they now stand. An out-of-range share is refused naming the field. */
   setExperimentalShare(change: SetExperimentalShareInput): Promise<Record<Lane, LaneSnapshot>>;
-  /**
-   * A task has ended: its lifetime bill from the ledger (which then forgets it). With `books` (the
-   * task's own count of its spend) the answer may come without a round trip: when the ledger's
-   * answer to this gate's last settle of the task held at least the books and none of its calls
-   * still reserved, that is the bill, and the close goes to the ledger in the background.
-   */
-  closeTask(taskId: string, books?: Spend): Promise<TaskBill>;
+  /** A task has ended: its lifetime bill from the ledger (which then forgets it). */
+  closeTask(taskId: string): Promise<TaskBill>;
 }
 
 /** A denial as the taxonomy's typed error; details name the scope, its limit and its spend. */
@@ -176,8 +170,6 @@ interface Ahead {
 const attemptOf = (key: string) => key.slice(0, Math.max(0, key.lastIndexOf(':')));
 
 const DEFAULT_CLOSE_GRACE_MS = 3000;
-/** Tasks whose last tally this gate keeps (the oldest go first: a task closed by another process). */
-const MAX_TALLIES = 10_000;
 /** How often a close asks again while another process's settle is on its way. */
 const CLOSE_POLL_MS = 100;
 
@@ -230,15 +222,6 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
   const settling = new Map<string, Map<string, Promise<unknown>>>();
   /** Tasks whose bill is being closed: their settles leave at once. */
   const closing = new Set<string>();
-  /** Per task, the ledger's tally in its latest answer to a settle or release this gate sent. */
-  const tallies = new Map<string, TaskTally>();
-  /** Closes sent in the background (their bill was known here); {@link flush} waits for them. */
-  const backgroundCloses = new Set<Promise<unknown>>();
-  const rememberTally = (taskId: string, tally: TaskTally) => {
-    tallies.delete(taskId);
-    tallies.set(taskId, tally);
-    if (tallies.size > MAX_TALLIES) tallies.delete(tallies.keys().next().value!);
-  };
   const settled = (taskId: string, which: (id: string) => boolean = () => true) =>
     Promise.allSettled([...(settling.get(taskId)?.entries() ?? [])].filter(([id]) => which(id)).map(([, done]) => done));
   /**
@@ -409,7 +392,6 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
     const sent = timed(input.op, async () => (await leases?.booked(input.reservationId), ops.submitFirst(input, mayLinger())), (r) => (r.applied ? 'applied' : 'noop'), true)
       .then((result) => {
         report(result.alerts);
-        if (taskId !== undefined && result.task) rememberTally(taskId, result.task);
         return result;
       })
       .finally(() => leases?.ended(input.reservationId));
@@ -419,7 +401,7 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
 
   /** Closes the bill once the ledger has every settle of the task this process or another sent;
    * past the grace, what is still reserved belongs to a caller that died and is charged. */
-  async function closeTask(taskId: string, books?: Spend): Promise<TaskBill> {
+  async function closeTask(taskId: string): Promise<TaskBill> {
     for (const [key, ahead] of aheads) if (ahead.taskId === taskId) dropAhead(key);
     leases?.forget(taskId);
     closing.add(taskId);
@@ -429,22 +411,6 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
     } finally {
       closing.delete(taskId);
     }
-    const tally = tallies.get(taskId);
-    tallies.delete(taskId);
-    // The ledger's answer to the task's last settle already is the bill when it holds everything
-    // the task counts and nothing of the task is still reserved (a call of another process in
-    // flight, or one whose caller died, keeps it pending): the ledger forgets the task later.
-    // Books the tally does not cover mean another process settled later calls: ask.
-    if (books && tally && tally.pending === 0 && tally.usd + EPSILON_USD >= books.usd && tally.tokens >= books.tokens) {
-      const sent = closeWithGrace(taskId).catch(() => undefined);
-      backgroundCloses.add(sent);
-      void sent.finally(() => backgroundCloses.delete(sent));
-      return { taskId, usd: tally.usd, tokens: tally.tokens, known: true, chargedOutstanding: 0, alerts: [] };
-    }
-    return closeWithGrace(taskId);
-  }
-
-  async function closeWithGrace(taskId: string): Promise<TaskBill> {
     const deadline = performance.now() + closeGraceMs;
     for (;;) {
       const ifSettled = performance.now() < deadline;
@@ -498,7 +464,6 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
       const returned = leases?.flush();
       ops.flush();
       await Promise.allSettled([...settling.values()].flatMap((m) => [...m.values()]));
-      await Promise.allSettled([...backgroundCloses]);
       await returned;
     },
     stats: () => ({ reserve: stats.of('reserve'), settle: stats.of('settle'), release: stats.of('release'), ledgerUpdates: ops.sent + closes.sent, ...(leases?.stats() ?? { leased: 0, leasesTaken: 0 }) }),

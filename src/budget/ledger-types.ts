@@ -295,17 +295,6 @@ export interface FinishResult {
   status: Finished['status'] | 'unknown';
   /** Alerts raised on the way (abandoned reservations charged), for the caller to post. */
   alerts: Alert[];
-  /** When it ended a call of a task: the task as the ledger holds it right after (absent in
-   * answers from before it was sent). Lets the task's last caller know its bill without asking. */
-  task?: TaskTally;
-}
-
-/** A task as the ledger holds it: what it has charged the task and how many of its calls are still reserved. */
-export interface TaskTally {
-  usd: number;
-  tokens: number;
-  /** The task's reservations still outstanding (calls in flight, or whose callers died). */
-  pending: number;
 }
 
 /** One lane of the day as the runway reads it: its share, that share in USD, and its spend. */

@@ -13,7 +13,6 @@ import {
   type ReserveRequest,
   type ReserveResult,
   type Spend,
-  type TaskTally,
 } from './ledger-types';
 import { windowKeys } from './windows';
 import { laneOf } from './lanes';
@@ -133,15 +132,5 @@ function finish(
     alerts.push(...checkOverrun(state, r, actual, nowMs, limits, options));
   } else if (!isLease(r)) touchTask(state, r.taskId, nowMs);
   state.finished[reservationId] = { status, atMs: nowMs };
-  const task = isLease(r) ? undefined : tallyOf(state, r.taskId);
-  return { state, result: { reservationId, applied: true, status, alerts, ...(task && { task }) } };
-}
-
-/** The task's tally as the ledger holds it now (undefined for a task it does not know). */
-export function tallyOf(state: LedgerState, taskId: string): TaskTally | undefined {
-  const task = state.tasks[taskId];
-  if (!task) return undefined;
-  let pending = 0;
-  for (const r of Object.values(state.reservations)) if (r.taskId === taskId) pending++;
-  return { usd: task.usd, tokens: task.tokens, pending };
+  return { state, result: { reservationId, applied: true, status, alerts } };
 }

@@ -44,8 +44,7 @@ describe('budget ledger: reserve, settle, release', () => {
     granted(reserve(state, request(), T0, limits).result);
     granted(reserve(state, request(), T0, limits).result);
     const done = settle(state, first, { usd: 0.05, tokens: 40 }, T0 + 1000, limits).result;
-    // The answer tells the caller the task as the ledger now holds it: its spend, and its two calls still reserved.
-    expect(done).toEqual({ reservationId: first, applied: true, status: 'settled', alerts: [], task: { usd: 0.05, tokens: 40, pending: 2 } });
+    expect(done).toEqual({ reservationId: first, applied: true, status: 'settled', alerts: [] });
     expect(scopeOf(state, T0 + 1000, limits, 'task:t1')).toMatchObject({ settledUsd: 0.05, reservedUsd: 0.6, settledTokens: 40, reservedTokens: 200 });
     expect(scopeOf(state, T0 + 1000, limits, 'system:hour')).toMatchObject({ settledUsd: 0.05, reservedUsd: 0.6 });
     expect(scopeOf(state, T0 + 1000, limits, 'agent:DatabaseAgent:day')).toMatchObject({ settledUsd: 0.05, reservedUsd: 0.6 });
