@@ -1,5 +1,5 @@
-import { createServer } from 'node:net';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { findFreePort } from '../src/runtime/free-port';
 import { fmtMs, type Section } from './report';
 import { round } from './stats';
 
@@ -31,18 +31,6 @@ export interface SdkMetricsProbe {
   stop(): Promise<PhaseMetrics>;
 }
 
-/** A free local port (the OS picks; released at once for the Runtime to bind). */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 async function scrape(url: string): Promise<Scrape> {
   const text = await (await fetch(url)).text();
   const values: Scrape = new Map();
@@ -72,7 +60,7 @@ function histogramBy(before: Scrape, after: Scrape, name: string, label: string,
 }
 
 export async function createSdkMetricsProbe(): Promise<SdkMetricsProbe> {
-  const port = await freePort();
+  const port = await findFreePort();
   const url = `http://127.0.0.1:${port}/metrics`;
   let before: Scrape | undefined;
   let delay: IntervalHistogram | undefined;
