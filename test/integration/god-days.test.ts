@@ -6,7 +6,7 @@ import { billed } from '../support/billed';
 import { godStatus, startTestGod } from '../support/god';
 import { godLife, goalOfChild, laneOfChild, RunChain } from '../support/god-runs';
 import { limitsWith } from '../support/limits';
-import { OrphanedChildLocks, ServerClock, startTimeSkippingHarness, type TimeSkippingHarness } from '../support/time-skipping';
+import { OrphanedChildLocks, ServerClock, StalledSkips, startTimeSkippingHarness, type TimeSkippingHarness } from '../support/time-skipping';
 
 /**
  * Three simulated days of God on the time-skipping test server: real task and ledger workers, the
@@ -72,7 +72,8 @@ interface PlacedCall {
 describe('God over three simulated days', () => {
   it('generates work every day within the daily budget, 15 % experimental, paced, over many continue-as-new runs, losing and repeating no task', async () => {
     const wallStart = Date.now();
-    const c = new ServerClock(h);
+    const stalls = new StalledSkips(h);
+    const c = new ServerClock(h, stalls);
     const day1 = nextUtcDay(await c.sample());
     // Start five minutes into the day: God's ticks then never fall on an hour boundary.
     await c.skipTo(day1 + 5 * MIN);
@@ -214,7 +215,7 @@ describe('God over three simulated days', () => {
     // Each task reports once; an end God missed by signal it reads back by reconciliation.
     expect([...life.finishedSignals.entries()].filter(([, n]) => n > 1)).toEqual([]);
     say(`God's counters: ${JSON.stringify(final.counters)}`);
-    say(`${orphans.count} time-skipping locks of children that outlived their run handed back`);
+    say(`${orphans.count} time-skipping locks of children that outlived their run handed back; ${stalls.released.length} held by nobody handed back on a stall`);
     say(`${initiatedIds.length} tasks started and heard finished (${[...life.finishedSignals.values()].reduce((a, b) => a + b, 0)} taskFinished signals); wall ${((Date.now() - wallStart) / 1000).toFixed(0)} s`);
   }, 300_000);
 });

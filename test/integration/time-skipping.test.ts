@@ -3,7 +3,7 @@ import { TaskInputSchema } from '../../src/tasks/task-input';
 import { TaskCostUsd, TaskStatus } from '../../src/workflows/search-attributes';
 import type { TaskOutcome } from '../../src/workflows/task-state';
 import { billed } from '../support/billed';
-import { startTimeSkippingHarness, type TimeSkippingHarness } from '../support/time-skipping';
+import { ServerClock, StalledSkips, startTimeSkippingHarness, type TimeSkippingHarness } from '../support/time-skipping';
 
 /** What the God tests rely on from the time-skipping test server, checked on its own. */
 
@@ -60,6 +60,36 @@ describe('the harness on the time-skipping test server', () => {
       expect((await handle.result()).status).toBe('completed');
     } finally {
       h.provider.setLatency(0);
+    }
+  });
+
+  it('hands back a time-skipping lock nobody holds when a skip stalls with nothing in flight', async () => {
+    // The leak the watch is for, made by hand: a lock taken and never released.
+    await h.env.connection.testService!.lockTimeSkipping({});
+    const stalls = new StalledSkips(h, { stallMs: 2_000, failMs: 60_000, pollMs: 250 });
+    const clock = new ServerClock(h, stalls);
+    const before = await clock.sample();
+    const wall = Date.now();
+    await clock.skipTo(before + 3600_000);
+
+    expect(await h.nowMs()).toBeGreaterThanOrEqual(before + 3600_000);
+    // An hour skipped in seconds: without the watch it would take the hour.
+    expect(Date.now() - wall).toBeLessThan(60_000);
+    expect(stalls.released).toHaveLength(1);
+  });
+
+  it('fails a stalled skip with the activity in flight named, and hands back no lock meanwhile', async () => {
+    // Long enough to outlast the watch, short enough to wait for: the task then ends as usual.
+    h.provider.setLatency(8_000);
+    const handle = await startTask(h.client, h.taskQueue, databaseTask(), `ts-stalled-${Date.now()}`);
+    try {
+      const stalls = new StalledSkips(h, { stallMs: 1_000, failMs: 4_000, pollMs: 250 });
+      const clock = new ServerClock(h, stalls);
+      await expect(clock.skipTo((await h.nowMs()) + 3600_000)).rejects.toThrow(/stalled for \d+ s with work in flight:\nagentTask ts-stalled-.*activity \w+ attempt 1/);
+      expect(stalls.released).toEqual([]);
+    } finally {
+      h.provider.setLatency(0);
+      expect((await handle.result()).status).toBe('completed');
     }
   });
 });

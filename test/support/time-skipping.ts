@@ -1,4 +1,5 @@
 import { Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import { ALL_SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
@@ -85,7 +86,11 @@ export class ServerClock {
   private readonly samples: Array<ClockSample & { skippedBefore: boolean }> = [];
   private skipping = false;
 
-  constructor(private readonly h: Pick<TimeSkippingHarness, 'sleep' | 'nowMs'>) {}
+  /** `stalls`: watches every skip (see {@link StalledSkips}); without it a skip just waits. */
+  constructor(
+    private readonly h: Pick<TimeSkippingHarness, 'sleep' | 'nowMs'>,
+    private readonly stalls?: StalledSkips,
+  ) {}
 
   async sample(): Promise<number> {
     const wallBeforeMs = Date.now();
@@ -100,7 +105,8 @@ export class ServerClock {
     const now = await this.sample();
     if (targetMs > now) {
       this.skipping = true;
-      await this.h.sleep(targetMs - now);
+      const skip = this.h.sleep(targetMs - now);
+      await (this.stalls ? this.stalls.wait(skip) : skip);
     }
     return this.sample();
   }
@@ -196,5 +202,82 @@ export class OrphanedChildLocks {
     this.timer = undefined;
     await this.running;
     if (this.failure) throw this.failure;
+  }
+}
+
+const EventType = temporal.api.enums.v1.EventType;
+/** A workflow task the server holds for a worker: time rightly waits for it. */
+const TASK_PENDING = new Set([EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED]);
+
+/**
+ * What is in flight on the test server, one line per open workflow that holds work: its pending
+ * activities (type, attempt, state, last failure), its unstarted children, a workflow task
+ * waiting for a worker; with the workflow's last few history events. Empty: nothing is in flight.
+ */
+export async function inFlight(h: Pick<TimeSkippingHarness, 'client' | 'env'>): Promise<string[]> {
+  const open = await h.env.connection.workflowService.listOpenWorkflowExecutions({ namespace: 'default', maximumPageSize: 1000 });
+  const lines: string[] = [];
+  for (const info of open.executions ?? []) {
+    const { workflowId, runId } = info.execution ?? {};
+    if (!workflowId) continue;
+    const handle = h.client.workflow.getHandle(workflowId, runId ?? undefined);
+    const raw = (await handle.describe()).raw;
+    const events = (await handle.fetchHistory()).events ?? [];
+    const last = events.at(-1);
+    const work = [
+      ...(raw.pendingActivities ?? []).map((a) => `activity ${a.activityType?.name} attempt ${a.attempt} ${temporal.api.enums.v1.PendingActivityState[a.state ?? 0]}${a.lastFailure?.message ? ` (last failure: ${a.lastFailure.message})` : ''}`),
+      ...(raw.pendingChildren ?? []).filter((c) => !c.runId).map((c) => `child ${c.workflowId} not started`),
+      ...(last?.eventType && TASK_PENDING.has(last.eventType) ? ['a workflow task waits for a worker'] : []),
+    ];
+    if (!work.length) continue;
+    const tail = events.slice(-4).map((e) => EventType[e.eventType ?? 0]?.replace('EVENT_TYPE_', '')).join(' > ');
+    lines.push(`${info.type?.name} ${workflowId}: ${work.join(', ')}; last events ${tail}`);
+  }
+  return lines;
+}
+
+/**
+ * Watches skips for a stall: a skip still under way after `stallMs` of wall time, although a
+ * skipped hour normally takes a second or two. With something in flight (see {@link inFlight})
+ * time is rightly held at wall pace: the watch waits on, and after `failMs` throws with what is in
+ * flight, so a hung activity fails the test with its name instead of a bare jest timeout. With
+ * nothing in flight, a time-skipping lock is held by no one (the test server leaks one when a lock
+ * holder's run closes before releasing it, see the header): the watch hands one back, as
+ * {@link OrphanedChildLocks} does for the leak it can name, and counts it. That changes nothing
+ * a workflow sees: with nothing in flight, no workflow is waiting for anything but time.
+ */
+export class StalledSkips {
+  /** Locks handed back, and why (for the test's report). */
+  readonly released: string[] = [];
+
+  constructor(
+    private readonly h: Pick<TimeSkippingHarness, 'client' | 'env'>,
+    private readonly options: { stallMs: number; failMs: number; pollMs: number } = { stallMs: 20_000, failMs: 150_000, pollMs: 1_000 },
+  ) {}
+
+  async wait(skip: Promise<void>): Promise<void> {
+    const { stallMs, failMs, pollMs } = this.options;
+    const done = skip.then(() => true);
+    const started = Date.now();
+    let quietSince: number | undefined;
+    let lastStall = started;
+    for (;;) {
+      if (await Promise.race([done, new Promise<false>((resolve) => setTimeout(() => resolve(false), pollMs))])) return;
+      if (Date.now() - lastStall < stallMs) continue;
+      const work = await inFlight(this.h);
+      if (work.length) {
+        quietSince = undefined;
+        if (Date.now() - started >= failMs) throw new Error(`time skipping stalled for ${Math.round((Date.now() - started) / 1000)} s with work in flight:\n${work.join('\n')}`);
+        continue;
+      }
+      // Nothing in flight on two looks a poll apart: not a task between two steps.
+      quietSince ??= Date.now();
+      if (Date.now() - quietSince < pollMs) continue;
+      this.released.push(`after ${Math.round((Date.now() - lastStall) / 1000)} s with nothing in flight`);
+      process.stderr.write(`time skipping: a lock nobody holds handed back ${this.released.at(-1)}\n`);
+      await this.h.env.connection.testService!.unlockTimeSkipping({});
+      quietSince = undefined;
+      lastStall = Date.now();
+    }
   }
 }
