@@ -52,7 +52,17 @@ import {
 
 export * from './budget-ledger-defs';
 
-const DEFAULT_CONTINUE_AS_NEW_AFTER = 1000;
+/**
+ * Updates per run before continue-as-new. A run's whole history is replayed whenever its worker
+ * lost it from cache (a restart, a workflow task failed by an update racing continue-as-new), and
+ * that replay must fit the workflow task timeout (10 s): 1000 updates made ~4,100 events that took
+ * 6 s to replay on an idle 2-core machine and 15-17 s on a loaded one, so the ledger timed out
+ * on every attempt and stopped answering. 250 keeps a run near 1,100 events.
+ */
+const CONTINUE_AS_NEW_AFTER = 250;
+/** Before the shorter runs: runs that began without this marker keep continuing after 1000. */
+const LEGACY_CONTINUE_AS_NEW_AFTER = 1000;
+export const SHORTER_RUNS_PATCH = 'budget-ledger-shorter-runs';
 
 /** Lane scopes enforced: a run whose history began before them replays (and keeps running) without. */
 export const LANES_PATCH = 'budget-ledger-lanes';
@@ -98,7 +108,7 @@ export async function budgetLedger(input: BudgetLedgerInput): Promise<void> {
   let limits: Limits = parsed.data.limits;
   // Decided once, before any handler: one run never switches rules halfway through its history.
   const options: LedgerOptions = { ...DEFAULT_LEDGER_OPTIONS, ...parsed.data.options, lanes: patched(LANES_PATCH) };
-  const continueAfter = parsed.data.options?.continueAsNewAfterUpdates ?? DEFAULT_CONTINUE_AS_NEW_AFTER;
+  const continueAfter = parsed.data.options?.continueAsNewAfterUpdates ?? (patched(SHORTER_RUNS_PATCH) ? CONTINUE_AS_NEW_AFTER : LEGACY_CONTINUE_AS_NEW_AFTER);
   // Date.now() in a workflow is the activation's recorded time: deterministic on replay.
   let state: LedgerState = (input.state as LedgerState | undefined) ?? initialLedgerState(Date.now(), limits);
   const succeeds = parsed.data.succeeds;

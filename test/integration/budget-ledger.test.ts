@@ -245,6 +245,22 @@ describe('budget ledger workflow on a real Temporal server', () => {
     });
   });
 
+  it('continues as new after 250 updates by default, so a run stays short enough to replay within a workflow task timeout', async () => {
+    const gate = gateFor('default-can', limitsWith());
+    await gate.ensureLedger();
+    const handle = client.workflow.getHandle(gate.ledgerId);
+    const firstRun = (await handle.describe()).runId;
+    // One update each (no gate batching): the count the ledger continues after.
+    for (let i = 0; i < 251; i++) await handle.executeUpdate(reserveUpdate, { args: [{ key: `k-${i}`, taskId: 'long-day', agent: 'Generalist', usd: 0.0001, tokens: 10 }] });
+
+    const first = await client.workflow.getHandle(gate.ledgerId, firstRun).describe();
+    expect(first.status.name).toBe('CONTINUED_AS_NEW');
+    expect(first.historyLength).toBeLessThanOrEqual(1300);
+    expect((await handle.describe()).runId).not.toBe(firstRun);
+    // Nothing dropped at the hand-over: every reservation is held in the next run.
+    expect((await gate.snapshot()).outstanding.count).toBe(251);
+  });
+
   it('trips the breaker on a runaway burst, alerts once, and reopens for business when an operator closes it', async () => {
     const alerts: Alert[] = [];
     const gate = gateFor('runaway', limitsWith({ circuitBreaker: { maxCallsPerTaskPerMinute: 5 } }), { onAlert: (a) => alerts.push(a) });
@@ -299,8 +315,9 @@ describe('budget ledger workflow on a real Temporal server', () => {
 
     const history = await client.workflow.getHandle(gate.ledgerId).fetchHistory();
     await Worker.runReplayHistory({ workflowBundle: { codePath: process.env.PANTHEON_TEST_BUNDLE! } }, history, gate.ledgerId);
-    // Settles and reserves in one ledgerBatch update, closes with ifSettled (budget-ledger.json:
-    // the reserveBatch/finishBatch updates from before, kept so those histories still replay).
-    await maybeRecordHistory(gate.ledgerId, 'budget-ledger-batched');
+    // Settles and reserves in one ledgerBatch update, closes with ifSettled, the shorter runs'
+    // marker (budget-ledger-batched.json: before the marker; budget-ledger.json: the
+    // reserveBatch/finishBatch updates from before; both kept so those histories still replay).
+    await maybeRecordHistory(gate.ledgerId, 'budget-ledger-shorter-runs');
   });
 });

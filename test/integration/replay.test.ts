@@ -37,6 +37,8 @@ describe('workflow replay', () => {
         'budget-ledger.json',
         // Settles riding with reserves in one ledgerBatch update; bills closed ifSettled.
         'budget-ledger-batched.json',
+        // Runs continue as new after 250 updates, not 1000 (the 'budget-ledger-shorter-runs' patch).
+        'budget-ledger-shorter-runs.json',
         'budget-ledger-continued.json',
         'budget-ledger-resumed.json',
         'budget-waiting-task.json',
