@@ -14,11 +14,6 @@ export function elapsedMs(): number {
 }
 
 /**
- * Signals `taskFinished` to the `reportTo` workflow by id (no run id, so it reaches the current
- * run after continue-as-new). Runs even in a cancelled workflow. A receiver that is not running
- * only costs a log line: it reconciles against visibility, and the task's end stands as it is.
- */
-/**
  * Tells God how a task ended that God's routing policy chose a specialist for but God did not start
  * (no `reportTo`): the policy learns from directly started tasks too. Best effort: a God that is
  * not running only costs a log line.
@@ -45,6 +40,11 @@ export async function reportRoutedOutcome(reportTo: string | undefined, learn: R
 
 type RoutedOutcomeStatus = TaskFinished['status'];
 
+/**
+ * Signals `taskFinished` to the `reportTo` workflow by id (no run id, so it reaches the current
+ * run after continue-as-new). Runs even in a cancelled workflow. A receiver that is not running
+ * only costs a log line: it reconciles against visibility, and the task's end stands as it is.
+ */
 export async function reportFinished(reportTo: string | undefined, report: TaskFinished): Promise<void> {
   if (!reportTo) return;
   await CancellationScope.nonCancellable(async () => {

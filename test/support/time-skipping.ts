@@ -1,5 +1,6 @@
 import { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import { tsToMs } from '@temporalio/common/lib/time';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import { ALL_SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
@@ -224,11 +225,14 @@ export async function inFlight(h: Pick<TimeSkippingHarness, 'client' | 'env'>): 
     const raw = (await handle.describe()).raw;
     const events = (await handle.fetchHistory()).events ?? [];
     const last = events.at(-1);
+    const count = (type: number) => events.filter((e) => e.eventType === type).length;
+    const troubled = count(EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT) + count(EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED);
     const work = [
       ...(raw.pendingActivities ?? []).map((a) => `activity ${a.activityType?.name} attempt ${a.attempt} ${temporal.api.enums.v1.PendingActivityState[a.state ?? 0]}${a.lastFailure?.message ? ` (last failure: ${a.lastFailure.message})` : ''}`),
       ...(raw.pendingChildren ?? []).filter((c) => !c.runId).map((c) => `child ${c.workflowId} not started`),
-      ...(last?.eventType && TASK_PENDING.has(last.eventType) ? ['a workflow task waits for a worker'] : []),
+      ...(last?.eventType && TASK_PENDING.has(last.eventType) ? [`a workflow task waits for a worker since ${last.eventTime ? new Date(tsToMs(last.eventTime)).toISOString() : '?'}`] : []),
     ];
+    if (work.length && troubled) work.push(`${troubled} workflow tasks timed out or failed in this run (${events.length} events)`);
     if (!work.length) continue;
     const tail = events.slice(-4).map((e) => EventType[e.eventType ?? 0]?.replace('EVENT_TYPE_', '')).join(' > ');
     lines.push(`${info.type?.name} ${workflowId}: ${work.join(', ')}; last events ${tail}`);
@@ -261,12 +265,17 @@ export class StalledSkips {
     const started = Date.now();
     let quietSince: number | undefined;
     let lastStall = started;
+    let reported = false;
     for (;;) {
       if (await Promise.race([done, new Promise<false>((resolve) => setTimeout(() => resolve(false), pollMs))])) return;
       if (Date.now() - lastStall < stallMs) continue;
       const work = await inFlight(this.h);
       if (work.length) {
         quietSince = undefined;
+        if (!reported) {
+          reported = true;
+          process.stderr.write(`time skipping: stalled ${Math.round((Date.now() - started) / 1000)} s with work in flight (server time ${new Date(await this.h.env.currentTimeMs()).toISOString()}):\n${work.join('\n')}\n`);
+        }
         if (Date.now() - started >= failMs) throw new Error(`time skipping stalled for ${Math.round((Date.now() - started) / 1000)} s with work in flight:\n${work.join('\n')}`);
         continue;
       }
