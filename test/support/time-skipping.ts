@@ -58,8 +58,18 @@ export async function startTimeSkippingHarness(name: string, options: HarnessOpt
       sleep: (ms) => env.sleep(ms),
       nowMs: () => env.currentTimeMs(),
       async stop() {
-        await workers.stop();
-        await env.teardown();
+        // Bounded: a ledger that stopped answering leaves the gate's last settles waiting for good,
+        // and the test server must go down anyway (else its process outlives the suite).
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error('the workers did not stop within 60 s')), 60_000);
+        });
+        try {
+          await Promise.race([workers.stop(), late]);
+        } finally {
+          clearTimeout(timer);
+          await env.teardown();
+        }
       },
     };
   } catch (err) {
