@@ -23,9 +23,6 @@ export interface RouteByPolicyOptions {
   nowMs?: number;
   /** Keep arms the change detector flagged, still failing, out of exploit picks (choose.ts quarantined). */
   quarantine?: boolean;
-  /** Overdue runs extend an arm's failure streak for the change detector's test (choose.ts
-   * quarantined, and the fallback joining), so the change is seen before they report. */
-  overdueStreak?: boolean;
   /** Arms with a record of the kind join, and the fallback is explored where it has none
    * (choose.ts recordedArms, ChooseInput.trial). */
   recordedArmsJoin?: boolean;
@@ -54,7 +51,7 @@ export function routeByPolicy(
   config?: Pick<GodConfig, 'routing'>,
   options: RouteByPolicyOptions = {},
 ): { book?: PolicyBook; decision: Decision } {
-  const { classifierRoutes = true, nowMs, quarantine = false, overdueStreak = false, recordedArmsJoin = false } = options;
+  const { classifierRoutes = true, nowMs, quarantine = false, recordedArmsJoin = false } = options;
   const book = state.routing;
   if (!book || config?.routing === 'static' || decision.kind !== 'route' || item.task.specialist) return { book, decision };
   const sure = assessment.method === 'rules' && assessment.confidence >= book.active.thresholds.ruleConfidence;
@@ -79,7 +76,7 @@ export function routeByPolicy(
   const evidence = known?.evidence ?? {};
   // Since the quarantine patch memory's similar outcomes count too: an arm with no record of the
   // kind yet that memory shows failing at tasks like this one lets the fallback compete.
-  const failing = (a: string) => failingAt(book, kind, a, overdue[a], quarantine ? evidence[a] : undefined, overdueStreak);
+  const failing = (a: string) => failingAt(book, kind, a, overdue[a], quarantine ? evidence[a] : undefined);
   const estimates = assessment.armEstimatesUsd ?? {};
   // Specialists with a record of the kind stand beside the named ones (a priced arm is one the
   // worker's roster held when it assessed the task: still routable).
@@ -91,7 +88,7 @@ export function routeByPolicy(
   const goalValue = item.goalId ? state.goals.find((g) => g.id === item.goalId)?.value : undefined;
   const value = (PRIORITY_WEIGHT[item.task.priority] ?? PRIORITY_WEIGHT.normal) * ((goalValue ?? NEUTRAL_VALUE) / NEUTRAL_VALUE);
   const costs = Object.fromEntries(arms.map((a) => [a, estimates[a] ?? assessment.estimatedCostUsd]));
-  const { book: next, route } = routeWithPolicy(book, { kind, arms, estimatedCostUsd: costs, value, evidence, ...(Object.keys(overdue).length > 0 && { overdue }), ...(quarantine && { quarantine }), ...(overdueStreak && { overdueStreak }), ...(trial.length > 0 && { trial }) });
+  const { book: next, route } = routeWithPolicy(book, { kind, arms, estimatedCostUsd: costs, value, evidence, ...(Object.keys(overdue).length > 0 && { overdue }), ...(quarantine && { quarantine }), ...(trial.length > 0 && { trial }) });
   const e = expectationOf(state.stats, assessment.kind, route.arm, costs[route.arm]);
   return {
     book: next,
@@ -115,8 +112,8 @@ export const FALLBACK_JOINS = { minRuns: RECORD_MIN_RUNS, belowSuccess: FAILING_
  * from memory when given, unless the arm has changed since: choose.ts ignores them then too)
  * says it fails more than it should.
  */
-function failingAt(book: PolicyBook, kind: string, arm: string, overdue = 0, remembered?: { successes: number; failures: number }, overdueStreak = false): boolean {
-  const { n, successMean } = recordCounting(armStats(book.active, kind, arm), overdue, remembered, overdueStreak);
+function failingAt(book: PolicyBook, kind: string, arm: string, overdue = 0, remembered?: { successes: number; failures: number }): boolean {
+  const { n, successMean } = recordCounting(armStats(book.active, kind, arm), overdue, remembered);
   return n >= FALLBACK_JOINS.minRuns && successMean < FALLBACK_JOINS.belowSuccess;
 }
 

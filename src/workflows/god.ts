@@ -102,8 +102,6 @@ const QUARANTINE_PATCH = 'routing-quarantines-changed-arms';
 /** Specialists with a record of a kind in the policy join its arms; the fallback is explored where
  * it has none (src/god/routing.ts). */
 const RECORDED_ARMS_PATCH = 'routing-recorded-arms-join';
-/** Overdue runs extend an arm's failure streak for the change detector's test (god/routing.ts). */
-const OVERDUE_STREAK_PATCH = 'routing-overdue-runs-extend-streak';
 /** God also continues as new when its history passes `continueAsNewBytes`. */
 const HISTORY_BYTES_PATCH = 'god-continues-by-history-size';
 
@@ -566,7 +564,6 @@ export async function god(input: GodInput = {}): Promise<void> {
           ...(overdueAt !== undefined && { nowMs: overdueAt }),
           quarantine: patched(QUARANTINE_PATCH),
           recordedArmsJoin: patched(RECORDED_ARMS_PATCH),
-          overdueStreak: patched(OVERDUE_STREAK_PATCH),
         });
         state.routing = routed.book;
         decision = routed.decision;

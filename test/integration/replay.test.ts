@@ -98,8 +98,6 @@ describe('workflow replay', () => {
         'god-routing-quarantine.json',
         // …arms with a record of the kind joining, the fallback on trial ('routing-recorded-arms-join').
         'god-routing-recorded-arms.json',
-        // …overdue runs extending an arm's failure streak for the change detector ('routing-overdue-runs-extend-streak').
-        'god-routing-overdue-streak.json',
         'completed-god-routed-task-policy-version.json',
         'completed-task-policy-version.json',
         // The 'routed-outcome' patch: a direct task routed by God's policy tells God how it ended.

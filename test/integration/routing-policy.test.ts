@@ -129,8 +129,6 @@ describe('the routing policy version on every decision', () => {
     await maybeRecordHistory(godId, 'god-routing-quarantine');
     // Since the 'routing-recorded-arms-join' patch (arms with a record join; the fallback is on trial where it has none).
     await maybeRecordHistory(godId, 'god-routing-recorded-arms');
-    // Since the 'routing-overdue-runs-extend-streak' patch (overdue runs count in the change detector's streak).
-    await maybeRecordHistory(godId, 'god-routing-overdue-streak');
   });
 });
 

@@ -154,34 +154,6 @@ describe('God routing with its policy', () => {
     expect(overdue.filter((p) => p === 'Generalist').length).toBeGreaterThan(overdue.length / 2);
   });
 
-  it('lets the fallback take the kind from a strong arm whose reported failure and two overdue runs are a change (overdue-streak patch on), not before', () => {
-    const only = assessment({ kind: 'database', specialist: 'DatabaseAgent', ranked: ['DatabaseAgent'], armEstimatesUsd: { DatabaseAgent: 0.01, Generalist: 0.004 }, fallbackSpecialist: 'Generalist' });
-    const strong = book(0);
-    // About twenty runs, one failure: the newest.
-    strong.active.arms = { database: { DatabaseAgent: { n: 20, successes: 19, failures: 1, failStreak: 1, costMeanUsd: 0.01, costM2: 0, durationMeanMs: 1000 } } };
-    const flight = (id: string, startedAtMs: number): InFlightTask => ({
-      taskId: id, workflowType: 'agentTask', kind: 'database', specialist: 'DatabaseAgent', lane: 'main', expectedCostUsd: 0.01, startedAtMs,
-      policy: { kind: 'database', value: 1, decision: { choice: { arm: 'DatabaseAgent', mode: 'exploit', scores: {}, policyVersion: 1 }, by: 'active', shadow: { active: 'DatabaseAgent' }, arms: 1 } },
-    });
-    const now = T0 + 60_000;
-    const inFlight = [flight('a', now - 3000), flight('b', now - 3000)];
-    const picks = (overdueStreak: boolean) => {
-      let state = freshState({ routing: strong, inFlight });
-      const seen: string[] = [];
-      for (let i = 0; i < 40; i++) {
-        const r = routeByPolicy(state, queued(`t${i}`), only, decision({ specialist: 'DatabaseAgent' }), undefined, { nowMs: now, quarantine: true, overdueStreak });
-        seen.push(r.decision.specialist!);
-        state = { ...state, routing: r.book };
-      }
-      return seen;
-    };
-    // Two overdue runs on a record of twenty: its mean stays above the bar, it keeps every task.
-    expect(new Set(picks(false))).toEqual(new Set(['DatabaseAgent']));
-    // Three in a row for a 90 % arm is a change: the fallback joins and the quarantined arm is only explored.
-    const streak = picks(true);
-    expect(streak.filter((p) => p === 'Generalist').length).toBeGreaterThan(streak.length * 0.8);
-  });
-
   it('lets a specialist with a record of the kind join the named arms, and explores the fallback where it has none (recorded-arms patch on)', () => {
     // Sure rules name only the dear CodeReviewAgent; the cheap Generalist did 9 of 10 such tasks well
     // (God routed them to it when the classifier or memory named it), but no rule names it.

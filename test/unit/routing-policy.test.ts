@@ -181,32 +181,6 @@ describe('choosing', () => {
     expect(quarantined({ ...policy, arms: { research: { ...policy.arms.research, DatabaseAgent: recovered } } }, two, 'DatabaseAgent')).toBe(false);
   });
 
-  it('quarantines a strong arm before its failing runs report, when its failure streak and its overdue runs are a change by the detector\'s test (overdueStreak)', () => {
-    const ok = { success: true, costUsd: 0.01, durationMs: 1000 };
-    const bad = { ...ok, success: false };
-    let strong = emptyArm();
-    for (let i = 0; i < 100; i++) strong = observeArm(strong, ok);
-    const oneFailure = observeArm(strong, bad); // reported; two more runs are in flight, overdue
-    expect(oneFailure.changed).toBeUndefined();
-    const book = seedBook({ rules: RULES, nowMs: T0, seed: 3 });
-    const policy = { ...book.active, arms: { research: { DatabaseAgent: oneFailure } } };
-    const two: ChooseInput = { ...input(), arms: ['DatabaseAgent', 'Generalist'], quarantine: true, overdue: { DatabaseAgent: 2 } };
-    // Without the streak the overdue runs only lower its mean, still above the bar: it keeps its traffic.
-    expect(quarantined(policy, two, 'DatabaseAgent')).toBe(false);
-    // With it, three failures in a row for a ~95 % arm (0.13³ ≈ 0.002 < CHANGE_P): quarantined now,
-    // as it will be once they report.
-    expect(quarantined(policy, { ...two, overdueStreak: true }, 'DatabaseAgent')).toBe(true);
-    const rng = { s: 17 };
-    const picks = Array.from({ length: 200 }, () => chooseArm(policy, rng, { ...two, overdueStreak: true }));
-    expect(picks.filter((c) => c.mode === 'exploit' && c.arm === 'DatabaseAgent')).toEqual([]);
-    // Shorter than a change, or a streak ordinary for the arm, is no change.
-    expect(quarantined(policy, { ...two, overdue: { DatabaseAgent: 1 }, overdueStreak: true }, 'DatabaseAgent')).toBe(false);
-    let coin = emptyArm();
-    for (let i = 0; i < 100; i++) coin = observeArm(coin, i % 2 ? ok : bad);
-    const coinPolicy = { ...policy, arms: { research: { DatabaseAgent: observeArm(coin, bad) } } };
-    expect(quarantined(coinPolicy, { ...two, overdue: { DatabaseAgent: 3 }, overdueStreak: true }, 'DatabaseAgent')).toBe(false);
-  });
-
   it('lets an arm\'s own record outweigh memory\'s old successes once it has one', () => {
     const book = seedBook({ rules: RULES, nowMs: T0, seed: 5 });
     const failing = { n: 8, successes: 0, failures: 8, costMeanUsd: 0.01, costM2: 0, durationMeanMs: 1000 };

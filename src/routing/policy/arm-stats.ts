@@ -103,28 +103,14 @@ export const FAILING_BELOW_SUCCESS = 0.7;
 /**
  * An arm's record counted with what it does not hold yet: `overdue` runs still in flight as
  * failures, and `remembered` outcomes (memory's similar tasks) as runs, unless the arm has
- * changed since (its old outcomes are no evidence of what it does now). Runs, success mean, and
- * whether the arm has changed.
- *
- * `overdueStreak`: the overdue runs also extend the arm's failure streak, and when that streak is
- * a change by the detector's test the record is counted as the detector will restart it once they
- * report. A specialist that starts failing by looping to its iteration limit reports each failure
- * only at the end, so without this the change is seen a few of its runs late (with ten tasks in
- * flight, a dozen tasks or more).
+ * changed since (its old outcomes are no evidence of what it does now). Runs and success mean.
  */
-export function recordCounting(
-  s: ArmStats,
-  overdue = 0,
-  remembered?: { successes: number; failures: number },
-  overdueStreak = false,
-): { n: number; successMean: number; changed: boolean } {
-  const streak = (s.failStreak ?? 0) + overdue;
-  if (overdueStreak && !s.changed && overdue > 0 && changed(s, streak)) return { n: streak, successMean: successMean({ ...s, n: streak, successes: 0, failures: streak }), changed: true };
+export function recordCounting(s: ArmStats, overdue = 0, remembered?: { successes: number; failures: number }): { n: number; successMean: number } {
   const e = s.changed ? undefined : remembered;
   const successes = s.successes + (e?.successes ?? 0);
   const failures = s.failures + overdue + (e?.failures ?? 0);
   const n = s.n + overdue + (e?.successes ?? 0) + (e?.failures ?? 0);
-  return { n, successMean: successMean({ ...s, n, successes, failures }), changed: s.changed === true };
+  return { n, successMean: successMean({ ...s, n, successes, failures }) };
 }
 
 export function costSpreadUsd(s: ArmStats): number {

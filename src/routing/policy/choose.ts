@@ -32,10 +32,6 @@ export interface ChooseInput {
   /** Bar quarantined arms from exploit picks (see {@link quarantined}); God sets it from the
    * 'routing-quarantines-changed-arms' patch on, so its older histories replay. */
   quarantine?: boolean;
-  /** Overdue runs extend the failure streak the change detector reads, so an arm is quarantined
-   * before they report (arm-stats.ts recordCounting); God sets it from the
-   * 'routing-overdue-runs-extend-streak' patch on. */
-  overdueStreak?: boolean;
   /** Arms on trial: explored like the others (uniform picks count them), never exploited or
    * guessed. God puts the fallback on trial where it has no record of the kind yet, so a cheap
    * generalist earns a record where no rule or memory names it; with one, it joins the arms
@@ -46,15 +42,14 @@ export interface ChooseInput {
 /**
  * Whether `arm` is quarantined for the kind: the change detector flagged it (its record restarted
  * from a failure streak its history made improbable, arm-stats.ts) and it still fails more than
- * FAILING_BELOW_SUCCESS, its overdue runs counted as failures (with `overdueStreak`, the
- * detector's test applied to its failure streak and its overdue runs too). A quarantined arm is not
+ * FAILING_BELOW_SUCCESS, its overdue runs counted as failures. A quarantined arm is not
  * exploited while another arm can take the task, however a draw between two poor arms falls:
  * a specialist that starts failing loses its traffic. It is still explored (with its probability
  * logged), and those runs are how it earns its way back above the bar.
  */
 export function quarantined(policy: RoutingPolicy, input: ChooseInput, arm: string): boolean {
-  const record = recordCounting(armStats(policy, input.kind, arm), input.overdue?.[arm], undefined, input.overdueStreak);
-  return record.changed && record.successMean < FAILING_BELOW_SUCCESS;
+  const s = armStats(policy, input.kind, arm);
+  return s.changed === true && recordCounting(s, input.overdue?.[arm]).successMean < FAILING_BELOW_SUCCESS;
 }
 
 /** RECORD_JOIN_RUNS runs as a decayed count (a hair under, for rounding). */
