@@ -115,10 +115,10 @@ export async function startBenchBudget(options: { client: Client; taskQueue: str
     setOverride: (request) => current.setOverride(request),
     setLimits: (action) => current.setLimits(action),
     setExperimentalShare: (change) => current.setExperimentalShare(change),
-    closeTask: async (taskId) => {
+    closeTask: async (taskId, books) => {
       const started = performance.now();
       try {
-        return await current.closeTask(taskId);
+        return await current.closeTask(taskId, books);
       } finally {
         const ms = performance.now() - started;
         closes.count += 1;

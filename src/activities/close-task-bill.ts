@@ -8,8 +8,8 @@ import type { CloseTaskBillInput, TaskBillResult } from './types';
  * their worst case) and lets the ledger forget the task. Idempotent in effect: a retried close
  * finds the task forgotten and answers `known: false`, and the workflow keeps the larger total.
  */
-export async function closeBillOf(bills: ActivityDeps['bills'], taskId: string): Promise<TaskBillResult> {
-  const bill = await bills.closeTask(taskId);
+export async function closeBillOf(bills: ActivityDeps['bills'], taskId: string, books?: { usd: number; tokens: number }): Promise<TaskBillResult> {
+  const bill = await bills.closeTask(taskId, books);
   if (bill.chargedOutstanding > 0) {
     log.warn('task ended with calls still reserved (their callers died); charged at their worst case', { taskId, calls: bill.chargedOutstanding });
   }

@@ -38,7 +38,9 @@ export function createStoreMemory({ memory, roster, bills }: Pick<ActivityDeps, 
       await memory.markLessonsHelped(input.lessonsShown).catch((err: unknown) => log.warn('lessons not marked helped', { taskId: input.taskId, error: String(err) }));
     }
     log.info('memory stored', { taskId: input.taskId, id, stored, attempt: Context.current().info.attempt });
-    const bill = input.closeBill && bills ? await billAfterRecord(bills, input.taskId) : undefined;
+    // The task's books as the workflow counts them: the gate answers from the ledger's last tally if it holds them.
+    const books = { usd: input.costUsd, tokens: input.tokens ?? 0 };
+    const bill = input.closeBill && bills ? await billAfterRecord(bills, input.taskId, books) : undefined;
     return { id, stored, ...(bill && { bill }) };
   };
 }
@@ -48,9 +50,9 @@ export function createStoreMemory({ memory, roster, bills }: Pick<ActivityDeps, 
  * for every task). A ledger that cannot answer does not fail the record: the workflow asks again
  * with closeTaskBill, which has retries of its own.
  */
-async function billAfterRecord(bills: ActivityDeps['bills'], taskId: string): Promise<TaskBillResult | undefined> {
+async function billAfterRecord(bills: ActivityDeps['bills'], taskId: string, books: { usd: number; tokens: number }): Promise<TaskBillResult | undefined> {
   try {
-    return await closeBillOf(bills, taskId);
+    return await closeBillOf(bills, taskId, books);
   } catch (err) {
     if (Context.current().cancellationSignal.aborted) throw err;
     log.warn('task bill not closed with its memory record; the workflow asks again', { taskId, error: String(err) });

@@ -18,7 +18,8 @@ import { AHEAD_IDLE_MS, AHEAD_SUFFIX, aheadAmount, covers, nextCallKey } from '.
 import { worstCaseOf } from './estimate';
 import { createLedgerClient } from './ledger-client';
 import { LimitsSchema, type Limits } from './limits';
-import type { Alert, BreakerState, Denial, FinishResult, Override, ReserveResult, Spend } from './ledger-types';
+import type { Alert, BreakerState, Denial, FinishResult, Override, ReserveResult, Spend, TaskTally } from './ledger-types';
+import { EPSILON_USD } from './ledger-breaker';
 import {
   CloseTaskInputSchema,
   FinishInputSchema,
@@ -134,8 +135,14 @@ export interface BudgetGate {
   /** Changes the experimental lane's share of the day at once (audited with `by` and `reason`);
    * answers both lanes as they now stand. An out-of-range share is refused naming the field. */
   setExperimentalShare(change: SetExperimentalShareInput): Promise<Record<Lane, LaneSnapshot>>;
-  /** A task has ended: its lifetime bill from the ledger (which then forgets it). */
-  closeTask(taskId: string): Promise<TaskBill>;
+  /**
+   * A task has ended: its lifetime bill from the ledger (which then forgets it). With `books` (the
+   * task's own count of its spend) the bill may be known without a round trip: when the ledger's
+   * answer to this gate's last settle of the task held at least the books and none of its calls
+   * still reserved, that answer is the bill, and the close rides to the ledger on the next update
+   * ({@link flush} waits for it).
+   */
+  closeTask(taskId: string, books?: Spend): Promise<TaskBill>;
 }
 
 /** A denial as the taxonomy's typed error; details name the scope, its limit and its spend. */
@@ -170,8 +177,13 @@ interface Ahead {
 const attemptOf = (key: string) => key.slice(0, Math.max(0, key.lastIndexOf(':')));
 
 const DEFAULT_CLOSE_GRACE_MS = 3000;
+/** Tasks whose latest tally this gate keeps (the oldest go first: tasks another process closed). */
+const MAX_TALLIES = 10_000;
 /** How often a close asks again while another process's settle is on its way. */
 const CLOSE_POLL_MS = 100;
+
+/** Settles and releases name an op; a close of a task's bill does not. */
+const isFinish = (x: FinishInput | CloseTaskInput): x is FinishInput => 'op' in x;
 
 /** Checks an input here, so one malformed request fails alone instead of its whole batch. */
 function checked<T>(schema: z.ZodType<T>, input: unknown): T {
@@ -198,23 +210,46 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
   const reserveAhead = options.reserveAhead ?? false;
   // Settles and reserves travel together, settles applied first: they hand budget back to the
   // reserves behind them, and a settle nobody waits for costs no update of its own.
-  const ops = new PairBatcher<FinishInput, FinishResult, ReserveInput, ReserveResult>(
-    async (finishes, reserves) => {
+  // Closes of ended tasks' bills travel with the settles, applied after them: a close that
+  // nobody waits for costs no update of its own either.
+  const ops = new PairBatcher<FinishInput | CloseTaskInput, FinishResult | TaskBill, ReserveInput, ReserveResult>(
+    async (firsts, reserves) => {
       const sentAt = performance.now();
-      const result = await ledger.update(ledgerBatchUpdate, { finishes, reserves });
+      const finishes = firsts.filter(isFinish);
+      const closes = firsts.filter((f): f is CloseTaskInput => !isFinish(f));
+      const result = await ledger.update(ledgerBatchUpdate, { finishes, reserves, ...(closes.length > 0 && { closes }) });
       if (result.leasing) leases?.confirm(result.leasing, sentAt);
-      return { first: result.finishes, second: result.reserves };
+      const bills = result.closes ?? [];
+      let [f, c] = [0, 0];
+      return { first: firsts.map((x) => (isFinish(x) ? result.finishes[f++] : bills[c++])), second: result.reserves };
     },
     slots,
     MAX_BATCH,
     options.settleLingerMs ?? SETTLE_LINGER_MS,
   );
+  // A first's answer is of its own kind (the send above keeps each in its request's place).
+  const submitFinish = (input: FinishInput, linger = false) => ops.submitFirst(input, linger) as Promise<FinishResult>;
   // Leases (gate-lease-client.ts): their requests ride in the same batches as everything else.
   const leases = options.leases
-    ? createLeaseClient({ reserve: (input) => ops.submitSecond(checked(ReserveInputSchema, input)), finish: (input) => ops.submitFirst(checked(FinishInputSchema, input)), report: (a) => report(a), ttlMs: options.leaseTtlMs })
+    ? createLeaseClient({ reserve: (input) => ops.submitSecond(checked(ReserveInputSchema, input)), finish: (input) => submitFinish(checked(FinishInputSchema, input)), report: (a) => report(a), ttlMs: options.leaseTtlMs })
     : undefined;
-  // Tasks end in bursts (a batch cancelled, a cap reached): closes share the same few slots.
+  // Tasks end in bursts (a batch cancelled, a cap reached): closes share the same few slots. They
+  // ride in the settles' updates once the ledger has shown it takes them there (its answers
+  // carry tasks' tallies): a ledger worker from before would refuse the whole batch.
   const closes = new Batcher<CloseTaskInput, TaskBill>((batch) => ledger.update(closeTaskBatchUpdate, batch), slots, MAX_BATCH);
+  let closesRide = false;
+  const submitClose = (input: CloseTaskInput, linger = false): Promise<TaskBill> =>
+    closesRide ? (ops.submitFirst(input, linger) as Promise<TaskBill>) : closes.submit(input);
+  /** Per task, the ledger's tally in its latest answer to a settle or release this gate sent. */
+  const tallies = new Map<string, TaskTally>();
+  const rememberTally = (taskId: string, tally: TaskTally) => {
+    closesRide = true;
+    tallies.delete(taskId);
+    tallies.set(taskId, tally);
+    if (tallies.size > MAX_TALLIES) tallies.delete(tallies.keys().next().value!);
+  };
+  /** Closes sent in the background (their bill was known here); {@link flush} waits for them. */
+  const backgroundCloses = new Set<Promise<unknown>>();
   const stats = new TimingStats();
   /** Reservations granted here, by id: their task (settles name only the reservation). */
   const taskOf = new Map<string, string>();
@@ -233,9 +268,13 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
    */
   async function settlingFor(taskId: string, key: string): Promise<string[]> {
     const attempt = attemptOf(key);
-    // The reserve that waits goes out right after, so lingering settles would ride with it anyway.
-    ops.flush();
-    await settled(taskId, (id) => attemptOf(id) !== attempt);
+    const others = (id: string) => attemptOf(id) !== attempt;
+    // Waiting for them sends them at once (the reserve could not carry them: it leaves after).
+    // With none to wait for, lingering settles and closes ride in the reserve's own update.
+    if ([...(settling.get(taskId)?.keys() ?? [])].some(others)) {
+      ops.flush();
+      await settled(taskId, others);
+    }
     return [...(settling.get(taskId)?.keys() ?? [])].filter((id) => attemptOf(id) === attempt).slice(-MAX_SETTLING);
   }
   const report = (alerts: Alert[]) =>
@@ -389,9 +428,10 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
     // A call granted under a lease ends only after its booking: a settle arriving first would find no reservation.
     // A settle that leaves after its booking while its task's bill is being closed must not linger.
     const mayLinger = () => linger && !(taskId !== undefined && closing.has(taskId));
-    const sent = timed(input.op, async () => (await leases?.booked(input.reservationId), ops.submitFirst(input, mayLinger())), (r) => (r.applied ? 'applied' : 'noop'), true)
+    const sent = timed(input.op, async () => (await leases?.booked(input.reservationId), submitFinish(input, mayLinger())), (r) => (r.applied ? 'applied' : 'noop'), true)
       .then((result) => {
         report(result.alerts);
+        if (taskId !== undefined && result.task) rememberTally(taskId, result.task);
         return result;
       })
       .finally(() => leases?.ended(input.reservationId));
@@ -401,7 +441,7 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
 
   /** Closes the bill once the ledger has every settle of the task this process or another sent;
    * past the grace, what is still reserved belongs to a caller that died and is charged. */
-  async function closeTask(taskId: string): Promise<TaskBill> {
+  async function closeTask(taskId: string, books?: Spend): Promise<TaskBill> {
     for (const [key, ahead] of aheads) if (ahead.taskId === taskId) dropAhead(key);
     leases?.forget(taskId);
     closing.add(taskId);
@@ -411,10 +451,28 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
     } finally {
       closing.delete(taskId);
     }
+    const tally = tallies.get(taskId);
+    tallies.delete(taskId);
+    // The ledger's answer to the task's last settle already is the bill when it holds everything
+    // the task counts and none of its calls is still reserved (a call of another process in
+    // flight, or one whose caller died, keeps it open). Books the tally does not cover mean
+    // another process settled later calls: ask.
+    if (books && tally && tally.pending === 0 && tally.usd + EPSILON_USD >= books.usd && tally.tokens >= books.tokens) {
+      const sent = closeWithGrace(taskId, true).catch(() => undefined);
+      backgroundCloses.add(sent);
+      void sent.finally(() => backgroundCloses.delete(sent));
+      return { taskId, usd: tally.usd, tokens: tally.tokens, known: true, chargedOutstanding: 0, alerts: [] };
+    }
+    return closeWithGrace(taskId);
+  }
+
+  /** Closes the bill in the ledger; past the grace, what is still reserved belongs to a caller
+   * that died and is charged. `linger`: nobody waits, it may ride on the next update. */
+  async function closeWithGrace(taskId: string, linger = false): Promise<TaskBill> {
     const deadline = performance.now() + closeGraceMs;
     for (;;) {
       const ifSettled = performance.now() < deadline;
-      const bill = await closes.submit(checked(CloseTaskInputSchema, ifSettled ? { taskId, ifSettled } : { taskId }));
+      const bill = await submitClose(checked(CloseTaskInputSchema, ifSettled ? { taskId, ifSettled } : { taskId }), linger);
       report(bill.alerts);
       if (!bill.pending) return bill;
       await new Promise((resolve) => setTimeout(resolve, CLOSE_POLL_MS));
@@ -464,6 +522,7 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
       const returned = leases?.flush();
       ops.flush();
       await Promise.allSettled([...settling.values()].flatMap((m) => [...m.values()]));
+      await Promise.allSettled([...backgroundCloses]);
       await returned;
     },
     stats: () => ({ reserve: stats.of('reserve'), settle: stats.of('settle'), release: stats.of('release'), ledgerUpdates: ops.sent + closes.sent, ...(leases?.stats() ?? { leased: 0, leasesTaken: 0 }) }),

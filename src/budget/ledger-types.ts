@@ -295,6 +295,18 @@ export interface FinishResult {
   status: Finished['status'] | 'unknown';
   /** Alerts raised on the way (abandoned reservations charged), for the caller to post. */
   alerts: Alert[];
+  /** When it ended a call of a task (the ledger workflow's answer): the task as the ledger holds
+   * it right after. The gate keeps the latest, so a task's bill can be known without asking
+   * (gate.ts closeTask). Absent in answers of ledgers from before it. */
+  task?: TaskTally;
+}
+
+/** A task as the ledger holds it: what it has charged the task and how many of its calls are still reserved. */
+export interface TaskTally {
+  usd: number;
+  tokens: number;
+  /** The task's reservations still outstanding (calls in flight, or whose callers died). */
+  pending: number;
 }
 
 /** One lane of the day as the runway reads it: its share, that share in USD, and its spend. */

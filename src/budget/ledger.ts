@@ -13,6 +13,7 @@ import {
   type ReserveRequest,
   type ReserveResult,
   type Spend,
+  type TaskTally,
 } from './ledger-types';
 import { windowKeys } from './windows';
 import { laneOf } from './lanes';
@@ -133,4 +134,15 @@ function finish(
   } else if (!isLease(r)) touchTask(state, r.taskId, nowMs);
   state.finished[reservationId] = { status, atMs: nowMs };
   return { state, result: { reservationId, applied: true, status, alerts } };
+}
+
+/** The task as the ledger holds it now (undefined for a task it does not know). A scan of the
+ * outstanding reservations (one per call in flight): the workflow adds it to a call's answer,
+ * the pure state machine does not pay for it. */
+export function tallyOf(state: LedgerState, taskId: string): TaskTally | undefined {
+  const task = state.tasks[taskId];
+  if (!task) return undefined;
+  let pending = 0;
+  for (const id in state.reservations) if (state.reservations[id].taskId === taskId) pending++;
+  return { usd: task.usd, tokens: task.tokens, pending };
 }

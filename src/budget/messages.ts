@@ -78,13 +78,18 @@ export const FinishBatchSchema = lazySchema(() =>
   z.array(FinishInputSchema).min(1).max(MAX_BATCH)
 );
 
-/** Settles, releases and reserves in one update, applied in that order: ended calls hand their
- * room back before the new ones ask for it, and a settle rides on whatever update goes next. */
+/** Settles and releases, then closes of ended tasks' bills, then reserves, in one update: ended
+ * calls hand their room back before the new ones ask for it, a task's settles reach the ledger
+ * before its close, and a settle or a close nobody waits for rides on whatever update goes next. */
 export const LedgerBatchSchema = lazySchema(() =>
   z
-    .object({ finishes: z.array(FinishInputSchema).max(MAX_BATCH), reserves: z.array(ReserveInputSchema).max(MAX_BATCH) })
+    .object({
+      finishes: z.array(FinishInputSchema).max(MAX_BATCH),
+      reserves: z.array(ReserveInputSchema).max(MAX_BATCH),
+      closes: z.array(CloseTaskInputSchema).max(MAX_BATCH).optional(),
+    })
     .strict()
-    .refine((b) => b.finishes.length + b.reserves.length > 0, 'a batch carries at least one request')
+    .refine((b) => b.finishes.length + b.reserves.length + (b.closes?.length ?? 0) > 0, 'a batch carries at least one request')
 );
 
 /** Who changed the ledger and why (a function: built inside the lazy schemas that use it). */

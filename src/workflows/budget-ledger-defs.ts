@@ -36,6 +36,8 @@ export interface BudgetLedgerInput {
 export interface LedgerBatchResult {
   finishes: FinishResult[];
   reserves: ReserveResult[];
+  /** The bills of the batch's closes (present when it carried any). */
+  closes?: TaskBill[];
   /** Whether leases may still be used (absent from a ledger older than leases). */
   leasing?: LeasingStatus;
 }

@@ -2,8 +2,9 @@ import { ApplicationFailure, allHandlersFinished, condition, continueAsNew, patc
 import { z } from 'zod';
 import { lazySchema } from '../tasks/lazy-schema';
 import { LimitsSchema, type Limits } from '../budget/limits';
-import { initialLedgerState, release, reserve, settle } from '../budget/ledger';
-import { DEFAULT_LEDGER_OPTIONS, type LedgerOptions, type LedgerState } from '../budget/ledger-types';
+import { initialLedgerState, release, reserve, settle, tallyOf } from '../budget/ledger';
+import { isLease } from '../budget/ledger-lease';
+import { DEFAULT_LEDGER_OPTIONS, type FinishResult, type LedgerOptions, type LedgerState } from '../budget/ledger-types';
 import {
   FinishBatchSchema,
   LedgerBatchSchema,
@@ -122,10 +123,18 @@ export async function budgetLedger(input: BudgetLedgerInput): Promise<void> {
     return handler(arg);
   };
 
-  const finishOne = (item: FinishInput) =>
-    item.op === 'settle'
-      ? settle(state, item.reservationId, { usd: item.usd, tokens: item.tokens }, Date.now(), limits, options).result
-      : release(state, item.reservationId, Date.now(), limits, options).result;
+  /** Ends a call; the answer tells its caller the task as the ledger now holds it (tallyOf), so
+   * the task's last caller may know its bill without asking again (gate.ts closeTask). */
+  const finishOne = (item: FinishInput): FinishResult => {
+    const held = state.reservations[item.reservationId];
+    const result =
+      item.op === 'settle'
+        ? settle(state, item.reservationId, { usd: item.usd, tokens: item.tokens }, Date.now(), limits, options).result
+        : release(state, item.reservationId, Date.now(), limits, options).result;
+    const task = held && result.applied && !isLease(held) ? tallyOf(state, held.taskId) : undefined;
+    return task ? { ...result, task } : result;
+  };
+  const closeOne = ({ taskId, ifSettled }: CloseTaskInput) => closeTask(state, taskId, Date.now(), limits, options, ifSettled).result;
 
   setHandler(reserveUpdate, counted((req) => reserve(state, req, Date.now(), limits, options).result), { validator: validatorOf(ReserveInputSchema) });
   setHandler(
@@ -146,18 +155,20 @@ export async function budgetLedger(input: BudgetLedgerInput): Promise<void> {
   );
   setHandler(
     ledgerBatchUpdate,
-    counted(({ finishes, reserves }: LedgerBatchInput) => ({
+    counted(({ finishes, reserves, closes }: LedgerBatchInput) => ({
       finishes: finishes.map((item) => finishOne(item)),
+      // After the settles (a task's settles in the batch count in its bill), before the reserves.
+      ...(closes && closes.length > 0 && { closes: closes.map(closeOne) }),
       reserves: reserves.map((req) => reserve(state, req, Date.now(), limits, options).result),
       // Every answer tells lease holders whether they may go on granting calls themselves.
       leasing: leasingStatus(state),
     })),
     { validator: validatorOf(LedgerBatchSchema) },
   );
-  setHandler(closeTaskUpdate, counted(({ taskId, ifSettled }) => closeTask(state, taskId, Date.now(), limits, options, ifSettled).result), {
+  setHandler(closeTaskUpdate, counted(closeOne), {
     validator: validatorOf(CloseTaskInputSchema),
   });
-  setHandler(closeTaskBatchUpdate, counted((items: CloseTaskInput[]) => items.map(({ taskId, ifSettled }) => closeTask(state, taskId, Date.now(), limits, options, ifSettled).result)), {
+  setHandler(closeTaskBatchUpdate, counted((items: CloseTaskInput[]) => items.map(closeOne)), {
     validator: validatorOf(CloseTaskBatchSchema),
   });
   // An operator's change ends the leases granted before it (ledger-lease.ts): their holders stop using them.

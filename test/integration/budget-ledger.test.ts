@@ -141,27 +141,25 @@ describe('budget ledger workflow on a real Temporal server', () => {
     }
   });
 
-  it.each([1, 8, 200])('measures throughput with %i concurrent callers (400 reserve/settle cycles)', async (concurrency) => {
-    const gate = gateFor(`throughput-${concurrency}`, limitsWith());
+  // How fast is the bench's to say (`npm run bench`, its budget section); here, that nothing is lost.
+  it.each([8, 200])('keeps every one of 400 reserve/settle cycles from %i concurrent callers: all granted, none outstanding, the settled sum exact, batched', async (concurrency) => {
+    const gate = gateFor(`cycles-${concurrency}`, limitsWith());
     await gate.ensureLedger();
     let next = 0;
     const results: Cycle[] = [];
-    const t0 = performance.now();
     await Promise.all(
       Array.from({ length: concurrency }, async () => {
         for (let i = next++; i < 400; i = next++) results.push(await cycle(gate, `task-${i % 40}`, `tp-${i}`, 0));
       }),
     );
-    const seconds = (performance.now() - t0) / 1000;
     expect(results.filter((r) => r.ok)).toHaveLength(400);
     const snapshot = await gate.snapshot();
     expect(snapshot.outstanding.count).toBe(0);
     expect(snapshot.scopes.find((s) => s.scope === 'system:day')!.settledUsd).toBeCloseTo(results.reduce((s, r) => s + r.settledUsd, 0), 12);
-    const { reserve, ledgerUpdates } = gate.stats();
+    // Never more than one update per operation; with many callers, requests share updates.
+    const { ledgerUpdates } = gate.stats();
     expect(ledgerUpdates).toBeLessThanOrEqual(800);
-    console.info(
-      `budget ledger, ${concurrency} concurrent: 800 operations (${ledgerUpdates} ledger updates) in ${seconds.toFixed(2)} s = ${(800 / seconds).toFixed(0)} ops/s, ${(ledgerUpdates / seconds).toFixed(0)} updates/s; reserve round trip p50 ${reserve.p50Ms.toFixed(1)} ms, p95 ${reserve.p95Ms.toFixed(1)} ms, max ${reserve.maxMs.toFixed(1)} ms`,
-    );
+    if (concurrency > 8) expect(ledgerUpdates).toBeLessThan(400);
   });
 
   it('rejects malformed updates in the validator, before they enter history', async () => {

@@ -1,5 +1,5 @@
 import { createBudgetGate, type BudgetGate, type BudgetGateOptions } from '../../src/budget/gate';
-import { ledgerStateQuery } from '../../src/workflows/budget-ledger-defs';
+import { ledgerBatchUpdate, ledgerStateQuery } from '../../src/workflows/budget-ledger-defs';
 import { chatRequest } from '../support/chat-request';
 import { startLedgerTestWorker, type LedgerTestWorker } from '../support/ledger-worker';
 import { limitsWith } from '../support/limits';
@@ -79,4 +79,76 @@ it('with reserve-ahead on, a specialist loop takes its next reservations from th
   expect(state.finished['wf:run:2:1:1~ahead']?.status).toBe('settled');
   expect(state.finished['wf:run:2:1:2~ahead']?.status).toBe('settled');
   expect(state.finished['wf:run:2:1:3~ahead']?.status).toBe('released');
+});
+
+describe("a bill known from the ledger's last answer (closeTask with the task's books)", () => {
+  it("is the ledger's tally of the task; the close still reaches the ledger, riding in one update with nothing else to send", async () => {
+    const [gate] = twoGates('tally');
+    let books = { usd: 0, tokens: 0 };
+    for (const n of [0, 1, 2]) {
+      const r = await gate.reserve(chatRequest({ taskId: 'task-tally', taskSpent: books }), `wf:run:3:1:${n}`);
+      await gate.settle(r.id, { usd: 0.0001, tokens: 40 });
+      books = { usd: books.usd + 0.0001, tokens: books.tokens + 40 };
+    }
+    const updatesBefore = gate.stats().ledgerUpdates;
+    const bill = await gate.closeTask('task-tally', books);
+    expect(bill).toMatchObject({ known: true, chargedOutstanding: 0, tokens: 120 });
+    expect(bill.usd).toBeCloseTo(0.0003, 12);
+    // The close went in the background: flush waits for it, and it is the only update after the last settle.
+    await gate.flush();
+    expect(gate.stats().ledgerUpdates).toBe(updatesBefore + 1);
+    const { state } = await ledgers.client.workflow.getHandle(gate.ledgerId).query(ledgerStateQuery);
+    expect(state.tasks['task-tally']).toBeUndefined();
+    expect((await gate.snapshot()).scopes.find((s) => s.scope === 'system:day')!.settledUsd).toBeCloseTo(bill.usd, 12);
+  });
+
+  it("lets a close nobody waits for ride on the next update: the next reserve carries it", async () => {
+    const [gate] = twoGates('ride', { settleLingerMs: 60_000 });
+    const r = await gate.reserve(chatRequest({ taskId: 'task-ride', taskSpent: { usd: 0, tokens: 0 } }), 'wf:run:6:1:0');
+    await gate.settle(r.id, { usd: 0.0002, tokens: 70 });
+    const updatesBefore = gate.stats().ledgerUpdates;
+    const bill = await gate.closeTask('task-ride', { usd: 0.0002, tokens: 70 });
+    expect(bill).toMatchObject({ known: true, chargedOutstanding: 0, usd: 0.0002, tokens: 70 });
+    // The close lingers (a minute here) for an update to ride on; another task's reserve goes at once.
+    await gate.reserve(chatRequest({ taskId: 'task-next' }), 'wf:run:7:1:0');
+    expect(gate.stats().ledgerUpdates).toBe(updatesBefore + 1);
+    const { state } = await ledgers.client.workflow.getHandle(gate.ledgerId).query(ledgerStateQuery);
+    expect(state.tasks['task-ride']).toBeUndefined();
+    expect(Object.keys(state.tasks)).toEqual(['task-next']);
+  });
+
+  it("applies a batch's settles before its closes: a settle and its task's close in one update make one bill", async () => {
+    const [gate] = twoGates('batch-order');
+    const r = await gate.reserve(chatRequest({ taskId: 'task-order' }), 'wf:run:8:1:0');
+    const answer = await ledgers.client.workflow.getHandle(gate.ledgerId).executeUpdate(ledgerBatchUpdate, {
+      args: [{ finishes: [{ op: 'settle', reservationId: r.id, usd: 0.0003, tokens: 80 }], reserves: [], closes: [{ taskId: 'task-order', ifSettled: true }] }],
+    });
+    // The settle's answer holds the task as it stood then: nothing of it still reserved.
+    expect(answer.finishes[0]).toMatchObject({ applied: true, status: 'settled', task: { usd: 0.0003, tokens: 80, pending: 0 } });
+    expect(answer.closes).toEqual([expect.objectContaining({ taskId: 'task-order', known: true, usd: 0.0003, tokens: 80, chargedOutstanding: 0 })]);
+    expect(answer.closes![0].pending).toBeUndefined();
+  });
+
+  it('is not taken while another process holds a call of the task: that call is charged at its worst case and is in the bill', async () => {
+    const [a, b] = twoGates('tally-orphan', { closeGraceMs: 500 });
+    const mine = await b.reserve(chatRequest({ taskId: 'task-orphan', taskSpent: { usd: 0, tokens: 0 } }), 'wf:run:4:1:0');
+    const orphan = await a.reserve(chatRequest({ taskId: 'task-orphan' }), 'wf:run:4:2:0');
+    await b.settle(mine.id, { usd: 0.0001, tokens: 40 });
+    // B's last answer says a call of the task is still reserved (A's, whose process "died").
+    const bill = await b.closeTask('task-orphan', { usd: 0.0001, tokens: 40 });
+    expect(bill).toMatchObject({ known: true, chargedOutstanding: 1 });
+    expect(bill.usd).toBeCloseTo(0.0001 + orphan.usd, 12);
+  });
+
+  it('is not taken when the books hold more than the tally (another process settled later calls): the ledger is asked', async () => {
+    const [a, b] = twoGates('tally-stale');
+    const first = await b.reserve(chatRequest({ taskId: 'task-moved', taskSpent: { usd: 0, tokens: 0 } }), 'wf:run:5:1:0');
+    await b.settle(first.id, { usd: 0.0001, tokens: 40 });
+    // The task's later calls ran in another process: B's tally (0.0001) is stale.
+    const later = await a.reserve(chatRequest({ taskId: 'task-moved', taskSpent: { usd: 0.0001, tokens: 40 } }), 'wf:run:5:2:0');
+    await a.settle(later.id, { usd: 0.0002, tokens: 60 });
+    const bill = await b.closeTask('task-moved', { usd: 0.0003, tokens: 100 });
+    expect(bill).toMatchObject({ known: true, chargedOutstanding: 0, tokens: 100 });
+    expect(bill.usd).toBeCloseTo(0.0003, 12);
+  });
 });
