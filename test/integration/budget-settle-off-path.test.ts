@@ -1,6 +1,7 @@
 import { createBudgetGate, type BudgetGate, type BudgetGateOptions } from '../../src/budget/gate';
 import { ledgerBatchUpdate, ledgerStateQuery } from '../../src/workflows/budget-ledger-defs';
 import { chatRequest } from '../support/chat-request';
+import { maybeRecordHistory } from '../support/history';
 import { startLedgerTestWorker, type LedgerTestWorker } from '../support/ledger-worker';
 import { limitsWith } from '../support/limits';
 
@@ -115,6 +116,8 @@ describe("a bill known from the ledger's last answer (closeTask with the task's 
     const { state } = await ledgers.client.workflow.getHandle(gate.ledgerId).query(ledgerStateQuery);
     expect(state.tasks['task-ride']).toBeUndefined();
     expect(Object.keys(state.tasks)).toEqual(['task-next']);
+    // A ledger run whose batches carry closes and answer tasks' tallies.
+    await maybeRecordHistory(gate.ledgerId, 'budget-ledger-closes-in-batches');
   });
 
   it("applies a batch's settles before its closes: a settle and its task's close in one update make one bill", async () => {

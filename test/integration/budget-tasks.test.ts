@@ -238,9 +238,11 @@ describe('runaway detection and charging', () => {
 
       expect(outcome.status).toBe('completed');
       const bill = billed(h.provider.calls().filter((c) => c.task === taskId));
-      // The ledger's bill for the task, answered when it ended (then it forgot the task).
+      // The ledger's bill for the task, known when it ended; the close that lets the ledger forget
+      // the task rides in the background (the worker's gate: flush waits for it).
       expect(outcome.bill).toMatchObject({ known: true, chargedOutstanding: 0 });
       expect(outcome.bill!.usd).toBeCloseTo(bill, 9);
+      await h.gate.flush();
       expect((await h.gate.snapshot()).scopes.find((s) => s.scope === `task:${taskId}`)).toBeUndefined();
       // The two invalid answers were billed too, and the task's own total says so.
       expect(bill).toBeGreaterThan(billed(h.provider.calls().filter((c) => c.task === taskId && !c.fault)));

@@ -39,6 +39,8 @@ describe('workflow replay', () => {
         'budget-ledger-batched.json',
         // Runs continue as new after 250 updates, not 1000 (the 'budget-ledger-shorter-runs' patch).
         'budget-ledger-shorter-runs.json',
+        // Batches that carry tasks' bill closes, answers that carry tasks' tallies.
+        'budget-ledger-closes-in-batches.json',
         'budget-ledger-continued.json',
         'budget-ledger-resumed.json',
         'budget-waiting-task.json',
