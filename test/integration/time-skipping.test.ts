@@ -85,7 +85,7 @@ describe('the harness on the time-skipping test server', () => {
     try {
       const stalls = new StalledSkips(h, { stallMs: 1_000, failMs: 4_000, pollMs: 250 });
       const clock = new ServerClock(h, stalls);
-      await expect(clock.skipTo((await h.nowMs()) + 3600_000)).rejects.toThrow(/stalled for \d+ s with work in flight:\nagentTask ts-stalled-.*activity \w+ attempt 1/);
+      await expect(clock.skipTo((await h.nowMs()) + 3600_000)).rejects.toThrow(/stalled for \d+ s with work in flight \(server time [^)]*\d+ s on in the last \d+ s of wall time\):\nagentTask ts-stalled-.*activity \w+ attempt 1/);
       expect(stalls.released).toEqual([]);
     } finally {
       h.provider.setLatency(0);

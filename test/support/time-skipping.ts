@@ -275,7 +275,7 @@ export class StalledSkips {
     const started = Date.now();
     let quietSince: number | undefined;
     let lastStall = started;
-    let reported = false;
+    let reported: { serverMs: number; wallMs: number } | undefined;
     for (;;) {
       if (await Promise.race([done, new Promise<false>((resolve) => setTimeout(() => resolve(false), pollMs))])) return;
       if (Date.now() - lastStall < stallMs) continue;
@@ -283,10 +283,15 @@ export class StalledSkips {
       if (work.length) {
         quietSince = undefined;
         if (!reported) {
-          reported = true;
-          process.stderr.write(`time skipping: stalled ${Math.round((Date.now() - started) / 1000)} s with work in flight (server time ${new Date(await this.h.env.currentTimeMs()).toISOString()}):\n${work.join('\n')}\n`);
+          reported = { serverMs: await this.h.env.currentTimeMs(), wallMs: Date.now() };
+          process.stderr.write(`time skipping: stalled ${Math.round((Date.now() - started) / 1000)} s with work in flight (server time ${new Date(reported.serverMs).toISOString()}):\n${work.join('\n')}\n`);
         }
-        if (Date.now() - started >= failMs) throw new Error(`time skipping stalled for ${Math.round((Date.now() - started) / 1000)} s with work in flight:\n${work.join('\n')}`);
+        if (Date.now() - started >= failMs) {
+          // Whether the server's clock moved meanwhile tells a frozen clock from a timeout that never fired.
+          const serverMs = await this.h.env.currentTimeMs();
+          const clock = `server time ${new Date(serverMs).toISOString()}, ${Math.round((serverMs - reported.serverMs) / 1000)} s on in the last ${Math.round((Date.now() - reported.wallMs) / 1000)} s of wall time`;
+          throw new Error(`time skipping stalled for ${Math.round((Date.now() - started) / 1000)} s with work in flight (${clock}):\n${work.join('\n')}`);
+        }
         continue;
       }
       // Nothing in flight on two looks a poll apart: not a task between two steps.
