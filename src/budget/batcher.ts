@@ -80,12 +80,11 @@ interface Queued<I, R> {
  * A first submitted to linger (a settle nobody waits for) waits up to `lingerMs` for a second to
  * ride with, unless something flushes it sooner: under load a worker's next reserve or lease
  * booking comes within tens of milliseconds, so most settles cost no update of their own. A
- * second may linger too (a lease's booking: nobody waits for it), so bookings and settles of
- * several calls share an update. A queue holding anything that may not linger goes out at once.
+ * queue holding any first that may not linger goes out as before.
  */
 export class PairBatcher<A, RA, B, RB> {
   private readonly firsts: Array<Queued<A, RA> & { linger: boolean }> = [];
-  private readonly seconds: Array<Queued<B, RB> & { linger: boolean }> = [];
+  private readonly seconds: Array<Queued<B, RB>> = [];
   private lingerTimer: ReturnType<typeof setTimeout> | undefined;
   /** Batches sent so far (each one ledger update). */
   sent = 0;
@@ -106,11 +105,10 @@ export class PairBatcher<A, RA, B, RB> {
     });
   }
 
-  /** Sends lingering requests now (a caller is about to wait for them). */
+  /** Sends lingering firsts now (a caller is about to wait for them). */
   flush(): void {
     this.stopLinger();
     for (const first of this.firsts) first.linger = false;
-    for (const second of this.seconds) second.linger = false;
     this.pump();
   }
 
@@ -119,10 +117,9 @@ export class PairBatcher<A, RA, B, RB> {
     this.lingerTimer = undefined;
   }
 
-  /** Whether everything queued may still wait for company (firsts nobody waits for, and seconds
-   * submitted to linger: a lease's booking of a call it granted). */
+  /** Whether what is queued is only firsts that may still wait for a second. */
   private lingering(): boolean {
-    if (!this.firsts.every((f) => f.linger) || !this.seconds.every((q) => q.linger)) return false;
+    if (this.seconds.length > 0 || !this.firsts.every((f) => f.linger)) return false;
     this.lingerTimer ??= setTimeout(() => {
       this.lingerTimer = undefined;
       this.flush();
@@ -130,18 +127,16 @@ export class PairBatcher<A, RA, B, RB> {
     return true;
   }
 
-  /** `linger`: nobody waits for the answer at once (a lease's booking of a call it granted, whose
-   * settle waits for it a call's length later), so it may wait like a lingering first. */
-  submitSecond(input: B, linger = false): Promise<RB> {
+  submitSecond(input: B): Promise<RB> {
     return new Promise<RB>((resolve, reject) => {
-      this.seconds.push({ input, resolve, reject, linger: linger && this.lingerMs > 0 });
+      this.seconds.push({ input, resolve, reject });
       this.pump();
     });
   }
 
   private pump(): void {
     while ((this.firsts.length > 0 || this.seconds.length > 0) && !this.lingering() && this.slots.take()) {
-      if (this.firsts.length <= this.maxBatch && this.seconds.length <= this.maxBatch) this.stopLinger();
+      if (this.firsts.length <= this.maxBatch) this.stopLinger();
       const firsts = this.firsts.splice(0, this.maxBatch);
       const seconds = this.seconds.splice(0, this.maxBatch);
       this.sent++;

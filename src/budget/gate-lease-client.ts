@@ -15,9 +15,8 @@ import type { FinishInput, ReserveInput } from './messages';
 export const LEASE_RETURN_WAIT_MS = 5000;
 
 export interface LeaseClientDeps {
-  /** The gate's batched requests (already checked against the ledger's schemas). `linger`: the
-   * request may wait a moment for others to share its update (a booking: nobody waits for it). */
-  reserve(input: ReserveInput, linger?: boolean): Promise<ReserveResult>;
+  /** The gate's batched requests (already checked against the ledger's schemas). */
+  reserve(input: ReserveInput): Promise<ReserveResult>;
   finish(input: FinishInput): Promise<FinishResult>;
   report(alerts: Alert[]): void;
   ttlMs?: number;
@@ -52,7 +51,7 @@ export function createLeaseClient(deps: LeaseClientDeps): LeaseClient {
 
   /** Tells the ledger, off the call's path, which lease a call was granted from. */
   function sendBooking(input: ReserveInput, lease: HeldLease): void {
-    const sent = deps.reserve({ ...input, lease: lease.id }, true).then(
+    const sent = deps.reserve({ ...input, lease: lease.id }).then(
       (r) => {
         deps.report(r.alerts);
         if (!r.granted) lease.lost = true;

@@ -231,7 +231,7 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
   const submitFinish = (input: FinishInput, linger = false) => ops.submitFirst(input, linger) as Promise<FinishResult>;
   // Leases (gate-lease-client.ts): their requests ride in the same batches as everything else.
   const leases = options.leases
-    ? createLeaseClient({ reserve: (input, linger) => ops.submitSecond(checked(ReserveInputSchema, input), linger), finish: (input) => submitFinish(checked(FinishInputSchema, input)), report: (a) => report(a), ttlMs: options.leaseTtlMs })
+    ? createLeaseClient({ reserve: (input) => ops.submitSecond(checked(ReserveInputSchema, input)), finish: (input) => submitFinish(checked(FinishInputSchema, input)), report: (a) => report(a), ttlMs: options.leaseTtlMs })
     : undefined;
   // Tasks end in bursts (a batch cancelled, a cap reached): closes share the same few slots. They
   // ride in the settles' updates once the ledger has shown it takes them there (its answers
@@ -428,8 +428,6 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
     // A call granted under a lease ends only after its booking: a settle arriving first would find no reservation.
     // A settle that leaves after its booking while its task's bill is being closed must not linger.
     const mayLinger = () => linger && !(taskId !== undefined && closing.has(taskId));
-    // A caller waits for this one: its call's booking, if it still lingers, goes now.
-    if (!linger) ops.flush();
     const sent = timed(input.op, async () => (await leases?.booked(input.reservationId), submitFinish(input, mayLinger())), (r) => (r.applied ? 'applied' : 'noop'), true)
       .then((result) => {
         report(result.alerts);

@@ -148,27 +148,6 @@ describe('pair batcher', () => {
       expect(calls).toEqual([{ first: ['s1'], second: [] }, { first: ['s2', 's3'], second: [] }]);
     });
 
-    it('lets a booking nobody waits for linger with the settles: one update for both, once the linger is over', async () => {
-      const { calls, batcher } = pair(100);
-      const booking = batcher.submitSecond('b1', true);
-      const settle = batcher.submitFirst('s1', true);
-      jest.advanceTimersByTime(99);
-      expect(calls).toEqual([]);
-      jest.advanceTimersByTime(1);
-      expect(calls).toEqual([{ first: ['s1'], second: ['b1'] }]);
-      expect(await Promise.all([booking, settle])).toEqual(['Sb1', 'Fs1']);
-    });
-
-    it('sends lingering bookings with a reserve somebody waits for, and on a flush', () => {
-      const { calls, batcher } = pair(100);
-      void batcher.submitSecond('b1', true);
-      void batcher.submitSecond('r1');
-      expect(calls).toEqual([{ first: [], second: ['b1', 'r1'] }]);
-      void batcher.submitSecond('b2', true);
-      batcher.flush();
-      expect(calls.at(-1)).toEqual({ first: [], second: ['b2'] });
-    });
-
     it('never lingers without a linger time (the default)', () => {
       const { calls, batcher } = pair(0);
       void batcher.submitFirst('s1', true);
