@@ -458,6 +458,8 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
     // flight, or one whose caller died, keeps it open). Books the tally does not cover mean
     // another process settled later calls: ask.
     if (books && tally && tally.pending === 0 && tally.usd + EPSILON_USD >= books.usd && tally.tokens >= books.tokens) {
+      // Nobody waits for it: a close that fails only leaves the task in the ledger until it has
+      // been idle for taskIdleMs (its bill is already answered, its spend already counted).
       const sent = closeWithGrace(taskId, true).catch(() => undefined);
       backgroundCloses.add(sent);
       void sent.finally(() => backgroundCloses.delete(sent));
