@@ -3,7 +3,6 @@ import {
   CancellationScope,
   isCancellation,
   log,
-  patched,
   proxyActivities,
   setCurrentDetails,
   sleep,
@@ -23,7 +22,8 @@ import { lineageOf } from '../tasks/lineage';
 import { TaskActiveSince, TaskCostUsd, TaskIterations, TaskMemoryPending, TaskPolicyVersion, TaskPriority, TaskRedriveOf, TaskRootTask, TaskSpecialist, TaskStale, TaskStatus, TaskTokens } from './search-attributes';
 import type { FailureRecord, TaskOutcome, TaskState, TaskStatus as Status, TerminalStatus } from './task-state';
 import { finishedReport, reportToOf } from '../tasks/report';
-import { elapsedMs, reportFinished, reportRoutedOutcome } from './report-finished';
+import { elapsedMs, reportFinished, reportRoutedOutcome, ROUTED_OUTCOME_PATCH } from './report-finished';
+import { foldPatches, type FoldedPatches } from './folded-patches';
 import { recordDeadLetter, recordStaleNotice, recordTaskEnd } from '../metrics/workflow';
 import { isFailedTaskStatus } from '../errors';
 import { taskEndFailure } from '../tasks/closed-outcome';
@@ -85,6 +85,25 @@ const ROUTE_RECALL_PATCH = 'first-run-from-route-recall';
  * close it with closeTaskBill (as does any task whose store did not bring the bill back). */
 const BILL_WITH_RECORD_PATCH = 'bill-closed-with-record';
 
+/** The patches above, and the routed outcome's, as one marker that a task started since records at its
+ * start instead of one marker (and one search attribute upsert) per patch on its path. The policy
+ * version is not folded: under the marker it rides in the next status upsert, not one of its own.
+ * A patch added after this one is asked on its own: never add it to FOLDED_PATCHES. */
+const FOLDED_PATCHES_MARKER = 'agent-task-patches-folded';
+const FOLDED_PATCHES = [
+  TASK_BILL_PATCH,
+  FAILED_END_PATCH,
+  REQUEUE_WAIT_PATCH,
+  HISTORY_GUARD_PATCH,
+  INPUT_BOUNDS_PATCH,
+  LESSONS_PATCH,
+  MEMORY_PENDING_PATCH,
+  RECALL_BEFORE_RUN_PATCH,
+  ROUTE_RECALL_PATCH,
+  BILL_WITH_RECORD_PATCH,
+  ROUTED_OUTCOME_PATCH,
+];
+
 /** Activity options of a run the workflow may abandon: a cancel waits for the activity to stop. */
 const WAIT_FOR_CANCEL = { cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED };
 
@@ -136,13 +155,15 @@ function initialState(taskId: string, input: unknown): TaskState {
  * failures and `temporal workflow reset` can run them again.
  */
 export async function agentTask(input: unknown): Promise<TaskOutcome> {
+  // Before the first command: the marker leads a new execution's history.
+  const patches = foldPatches(FOLDED_PATCHES_MARKER, FOLDED_PATCHES);
   const routed: Routed = {};
-  const outcome = await runTask(input, routed);
+  const outcome = await runTask(input, routed, patches);
   // Old histories have no reportTo: no signal, so they replay unchanged.
   await reportFinished(reportToOf(input), finishedReport(outcome, elapsedMs()));
-  await reportRoutedOutcome(reportToOf(input), routed.learn, outcome, elapsedMs());
+  await reportRoutedOutcome(reportToOf(input), routed.learn, outcome, elapsedMs(), patches.patched);
   // The report goes first: a failed execution cannot signal afterwards.
-  if (isFailedTaskStatus(outcome.status) && patched(FAILED_END_PATCH)) throw taskEndFailure({ ...outcome, status: outcome.status });
+  if (isFailedTaskStatus(outcome.status) && patches.patched(FAILED_END_PATCH)) throw taskEndFailure({ ...outcome, status: outcome.status });
   return outcome;
 }
 
@@ -151,7 +172,8 @@ interface Routed {
   learn?: RouteDecision['learn'];
 }
 
-async function runTask(input: unknown, routed: Routed): Promise<TaskOutcome> {
+async function runTask(input: unknown, routed: Routed, patches: FoldedPatches): Promise<TaskOutcome> {
+  const { patched } = patches;
   const taskId = workflowInfo().workflowId;
   const state = initialState(taskId, input);
   state.redriveOf = workflowInfo().typedSearchAttributes.get(TaskRedriveOf);
@@ -180,6 +202,8 @@ async function runTask(input: unknown, routed: Routed): Promise<TaskOutcome> {
       ...(state.specialist ? [{ key: TaskSpecialist, value: state.specialist }] : []),
       ...(state.lineage ? [{ key: TaskRootTask, value: state.lineage.rootTaskId }] : []),
       { key: TaskActiveSince, value: activeSince() },
+      // Under the folded marker the routing policy's version rides here (before it: an upsert of its own).
+      ...(patches.folded && state.route?.policyVersion !== undefined ? [{ key: TaskPolicyVersion, value: state.route.policyVersion }] : []),
     ]);
     showDetails(details);
   };
@@ -576,7 +600,7 @@ async function runTask(input: unknown, routed: Routed): Promise<TaskOutcome> {
     const route = await pastBreaker(() => acts.routeTask({ taskId, task, spent: spent() }));
     state.route = { method: route.method, confidence: route.confidence, reason: route.reason, ...(route.policyVersion !== undefined && { policyVersion: route.policyVersion }) };
     // Decisions recorded before routing was versioned carry no version, and replay without it.
-    if (route.policyVersion !== undefined && patched(POLICY_VERSION_PATCH)) upsertSearchAttributes([{ key: TaskPolicyVersion, value: route.policyVersion }]);
+    if (route.policyVersion !== undefined && !patches.folded && patched(POLICY_VERSION_PATCH)) upsertSearchAttributes([{ key: TaskPolicyVersion, value: route.policyVersion }]);
     state.costUsd += route.costUsd;
     state.tokens += route.tokens;
     routed.learn = route.learn;

@@ -6,7 +6,7 @@ import { routedOutcomeSignal, taskFinishedSignal } from './god-api';
 
 /** A task routed by God's policy but not started by God tells God how it ended; its marker is
  * recorded only for such a task. */
-const ROUTED_OUTCOME_PATCH = 'routed-outcome';
+export const ROUTED_OUTCOME_PATCH = 'routed-outcome';
 
 /** Workflow time since this execution started (recorded in history: deterministic on replay). */
 export function elapsedMs(): number {
@@ -16,10 +16,10 @@ export function elapsedMs(): number {
 /**
  * Tells God how a task ended that God's routing policy chose a specialist for but God did not start
  * (no `reportTo`): the policy learns from directly started tasks too. Best effort: a God that is
- * not running only costs a log line.
+ * not running only costs a log line. `isPatched`: the caller's `patched` (agentTask folds its patches).
  */
-export async function reportRoutedOutcome(reportTo: string | undefined, learn: RoutedChoice | undefined, outcome: TaskOutcome, durationMs: number): Promise<void> {
-  if (reportTo || !learn || !patched(ROUTED_OUTCOME_PATCH)) return;
+export async function reportRoutedOutcome(reportTo: string | undefined, learn: RoutedChoice | undefined, outcome: TaskOutcome, durationMs: number, isPatched: (id: string) => boolean = patched): Promise<void> {
+  if (reportTo || !learn || !isPatched(ROUTED_OUTCOME_PATCH)) return;
   await CancellationScope.nonCancellable(async () => {
     try {
       await getExternalWorkflowHandle(learn.godId).signal(routedOutcomeSignal, {

@@ -1,8 +1,8 @@
 import { startTask } from '../../src/client/submit-task';
-import { TaskCostUsd, TaskIterations, TaskSpecialist, TaskStatus } from '../../src/workflows/search-attributes';
+import { TaskCostUsd, TaskIterations, TaskPolicyVersion, TaskSpecialist, TaskStatus } from '../../src/workflows/search-attributes';
 import type { TaskOutcome } from '../../src/workflows/task-state';
 import { startHarness, type Harness } from '../support/harness';
-import { maybeRecordHistory, scheduledActivities } from '../support/history';
+import { maybeRecordHistory, patchMarkers, scheduledActivities } from '../support/history';
 import { TaskInputSchema, type TaskInput } from '../../src/tasks/task-input';
 
 let h: Harness;
@@ -49,9 +49,15 @@ describe('agentTask on a real Temporal server', () => {
     expect(attrs.get(TaskSpecialist)).toBe('DatabaseAgent');
     expect(attrs.get(TaskCostUsd)).toBeCloseTo(outcome.costUsd, 10);
     expect(attrs.get(TaskIterations)).toBe(outcome.iteration);
+    // Every patch on its path is folded into one marker (each marker is two events and a visibility
+    // write); the routing policy's version (v0: no God) rides in a status upsert, not one of its own.
+    expect(outcome.route?.policyVersion).toBe(0);
+    expect(attrs.get(TaskPolicyVersion)).toBe(0);
+    expect(await patchMarkers(h.client, outcome.taskId)).toEqual(['agent-task-patches-folded']);
     // The first run starts from the route's memory lines: no recallForRun (completed-task-policy-version.json has the shape
-    // before); the bill comes with the record (completed-task-route-recall.json has the shape before).
-    await maybeRecordHistory(outcome.taskId, 'completed-task-bill-with-record');
+    // before); the bill comes with the record (completed-task-route-recall.json has the shape before); one
+    // marker for the patches (completed-task-bill-with-record.json has the shape before).
+    await maybeRecordHistory(outcome.taskId, 'completed-task-folded-patches');
   });
 
   it('rejects a vague task with reasons, and no call reaches the provider', async () => {

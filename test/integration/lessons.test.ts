@@ -7,7 +7,7 @@ import { closedResult } from '../../src/tasks/closed-outcome';
 import { TaskInputSchema, type TaskInput } from '../../src/tasks/task-input';
 import type { TaskOutcome } from '../../src/workflows/task-state';
 import { startHarness, type Harness } from '../support/harness';
-import { maybeRecordHistory, scheduledActivities } from '../support/history';
+import { maybeRecordHistory, patchMarkers, scheduledActivities } from '../support/history';
 
 /** Attempts of storeMemory that write the record and then fail, as if the answer were lost. */
 const LOST_ANSWERS = 9;
@@ -126,7 +126,9 @@ describe('lessons from reassignments and dead letters', () => {
     expect(await lessonsOf(a)).toEqual([expect.objectContaining({ evidence: 1 })]);
     expect(await lessonsOf(b)).toEqual([expect.objectContaining({ evidence: 1 })]);
     expect(await h.memory.get(`${first}:failure`)).toEqual(expect.objectContaining({ success: false, failureType: 'provider_unavailable', routeMethod: 'rules' }));
-    await maybeRecordHistory(first, 'dead-lettered-task-with-lessons');
+    // One marker for the patches on its path (dead-lettered-task-with-lessons.json has the shape before).
+    expect(await patchMarkers(h.client, first)).toEqual(['agent-task-patches-folded']);
+    await maybeRecordHistory(first, 'dead-lettered-task-folded-patches');
 
     const second = taskId('dlq-again');
     h.provider.addFault({ kind: 'server_error', match: { task: second, purpose: 'specialist' } });

@@ -104,6 +104,12 @@ describe('workflow replay', () => {
         'completed-task-policy-version.json',
         // The 'routed-outcome' patch: a direct task routed by God's policy tells God how it ended.
         'completed-task-routed-outcome.json',
+        // A task's patches folded into one marker ('agent-task-patches-folded'), the policy version in
+        // a status upsert: completed, dead-lettered with lessons, a direct task's routed outcome, a God-routed task.
+        'completed-task-folded-patches.json',
+        'dead-lettered-task-folded-patches.json',
+        'completed-task-routed-outcome-folded.json',
+        'completed-god-routed-task-folded.json',
       ]),
     );
   });

@@ -122,8 +122,10 @@ describe('the routing policy version on every decision', () => {
 
     // God's routing since the 'routing-counts-overdue-runs' patch (runs in flight past their arm's usual duration count against it).
     await maybeRecordHistory(godId, 'god-routing-overdue');
-    await maybeRecordHistory(after.handle.workflowId, 'completed-task-routed-outcome');
-    await maybeRecordHistory(routed.handle.workflowId, 'completed-god-routed-task-policy-version');
+    // A direct task's routed outcome under the folded patches (completed-task-routed-outcome.json has the shape before).
+    await maybeRecordHistory(after.handle.workflowId, 'completed-task-routed-outcome-folded');
+    // A God-routed task under the folded patches (completed-god-routed-task-policy-version.json has the shape before).
+    await maybeRecordHistory(routed.handle.workflowId, 'completed-god-routed-task-folded');
     await maybeRecordHistory(godId, 'god-routing-classifier-routes');
     // Since the 'routing-quarantines-changed-arms' patch (a changed arm that still fails is not exploited).
     await maybeRecordHistory(godId, 'god-routing-quarantine');

@@ -27,6 +27,17 @@ export async function scheduledActivities(client: Client, workflowId: string): P
     .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? '?');
 }
 
+/** The patch ids of a workflow's patch markers, in history order (each from its marker's patch-data). */
+export async function patchMarkers(client: Client, workflowId: string): Promise<string[]> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  return (history.events ?? [])
+    .filter((e) => e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_MARKER_RECORDED)
+    .map((e) => {
+      const data = e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0]?.data;
+      return data ? (JSON.parse(Buffer.from(data).toString()) as { id: string }).id : '?';
+    });
+}
+
 /**
  * With PANTHEON_RECORD_HISTORIES=1 a test saves the history of a run as a replay fixture.
  * Fixtures are committed; the replay test guards them against non-deterministic changes.
