@@ -30,7 +30,7 @@ import { closedResult } from '../src/tasks/closed-outcome';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { startBenchEnvironment, type BenchEnvironment, type Progress } from './environment';
 import { baseScenario, regressedScenario, REGRESSION, routingMix, type MixTask } from './routing/mix';
-import { bestArm, LOSES_TRAFFIC_WITHIN, meanCostBySpecialist, phaseFigures, type PhaseFigures, type RoutedTask } from './routing/measure';
+import { bestArm, LOSES_TRAFFIC_WITHIN, meanCostBySpecialist, phaseFigures, startsWhileRunning, type PhaseFigures, type RoutedTask } from './routing/measure';
 
 interface Options {
   tasks: number;
@@ -109,7 +109,7 @@ interface PhaseRun {
     arms: Record<string, Record<string, { n: number; success: number; costUsd: number; durationMs: number; changed?: true }>>;
   };
   /** Why God still chose the regressed specialist for its kind after the regression (its route decisions). */
-  regressedPicks?: Array<{ order: number; mode?: string; completed: boolean; why: string }>;
+  regressedPicks?: Array<{ order: number; mode?: string; completed: boolean; why: string; reportedAfterStarts?: number }>;
   /** God's reason for each task it routed (the decisions seen while the phase ran), by task id. */
   routeDetails: ReadonlyMap<string, string>;
 }
@@ -201,7 +201,7 @@ async function runPhase(env: BenchEnvironment, mode: Mode, mix: MixTask[], optio
         progress(`${mode}: ${finished}/${mix.length} finished`);
       }
     }
-    const started: Array<{ task: RoutedTask; startMs: number }> = [];
+    const started: Array<{ task: RoutedTask; startMs: number; closeMs?: number }> = [];
     let notStarted = 0;
     for (const [i, id] of ids.entries()) {
       const handle = env.client.workflow.getHandle(id);
@@ -223,14 +223,26 @@ async function runPhase(env: BenchEnvironment, mode: Mode, mix: MixTask[], optio
         ...(routing?.policyVersion !== undefined && { policyVersion: routing.policyVersion }),
         afterRegression: regressedAtMs !== undefined && startMs >= regressedAtMs,
       };
-      started.push({ task, startMs });
+      started.push({ task, startMs, closeMs: description.closeTime?.getTime() });
     }
     // In the order God started them (what the policy had learned by then).
-    const tasks = started.sort((a, b) => a.startMs - b.startMs).map(({ task }, order) => ({ ...task, order }));
+    started.sort((a, b) => a.startMs - b.startMs);
+    const tasks = started.map(({ task }, order) => ({ ...task, order }));
+    const starts = started.map((s) => s.startMs);
+    // How many tasks God started before it heard how each one ended (its close).
+    const reportedAfter = (order: number) => {
+      const { startMs, closeMs } = started[order];
+      return closeMs === undefined ? undefined : startsWhileRunning(starts, startMs, closeMs);
+    };
     if (notStarted > 0) progress(`${mode}: ${notStarted} tasks refused before they started (left out of the figures)`);
     const run: PhaseRun = { mode, tasks, notStarted, regressionInjectedAfter: regressAfter, wallMs: performance.now() - phaseStarted, routeDetails };
     const regressed = tasks.filter((t) => t.afterRegression && t.kind === REGRESSION.kind && t.specialist === REGRESSION.specialist);
-    if (mode === 'learned') run.regressedPicks = regressed.map((t) => ({ order: t.order, ...(t.mode && { mode: t.mode }), completed: t.completed, why: (t.taskId && routeDetails.get(t.taskId)) ?? '(decision not seen)' }));
+    if (mode === 'learned') {
+      run.regressedPicks = regressed.map((t) => {
+        const after = reportedAfter(t.order);
+        return { order: t.order, ...(t.mode && { mode: t.mode }), completed: t.completed, why: (t.taskId && routeDetails.get(t.taskId)) ?? '(decision not seen)', ...(after !== undefined && { reportedAfterStarts: after }) };
+      });
+    }
     if (mode === 'learned') {
       const [history, view] = await Promise.all([askGod(() => god.query(routingHistoryQuery)), askGod(() => god.query(routingPolicyQuery))]);
       const round = (x: number, digits: number) => Number(x.toFixed(digits));
@@ -270,6 +282,10 @@ function render(options: Options, phases: Record<Mode, PhaseFigures>, runs: Reco
     lines.push(
       `| ${name}: ${r.specialist} after it starts failing ${r.kind} tasks | ${r.lastChosenAfterTasks === null ? 'never chosen again' : `last chosen ${r.lastChosenAfterTasks} tasks later`}${r.lastPickAfterTasks !== r.lastChosenAfterTasks && r.lastPickAfterTasks !== null ? ` (last explored ${r.lastPickAfterTasks} later)` : ''}; ${r.picksAfter} of ${r.kindTasksAfter} ${r.kind} tasks; from the ${LOSES_TRAFFIC_WITHIN}th task after on chosen for ${r.chosenLater} of ${r.kindTasksLater} | | within ${LOSES_TRAFFIC_WITHIN} tasks |`,
     );
+  }
+  const heard = (runs.learned.regressedPicks ?? []).flatMap((p) => (p.reportedAfterStarts === undefined ? [] : [p.reportedAfterStarts]));
+  if (heard.length > 0) {
+    lines.push(`| learned policy: how late God heard how the failing specialist's runs ended | ${heard.join(', ')} tasks started meanwhile (its ${heard.length} runs after the regression, in order) | | |`);
   }
   lines.push('', 'routes (kind → specialist: tasks):');
   for (const [name, f] of [['static', rules], ['learned', learned]] as const) {

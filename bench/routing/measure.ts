@@ -120,3 +120,12 @@ export function regressionFigures(tasks: readonly RoutedTask[]): RegressionFigur
     chosenLater: picks.filter((t) => t.mode !== 'explore' && after.indexOf(t) >= LOSES_TRAFFIC_WITHIN).length,
   };
 }
+
+/**
+ * How many tasks God started while a task ran (after its start, up to its close): how late, in
+ * task starts, God hears of its outcome. A routing policy learns a run's verdict only when it ends,
+ * so this is the least number of tasks that go by before a failing specialist can lose its traffic.
+ */
+export function startsWhileRunning(starts: readonly number[], startMs: number, closeMs: number): number {
+  return starts.filter((t) => t > startMs && t <= closeMs).length;
+}

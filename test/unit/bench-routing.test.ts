@@ -1,4 +1,4 @@
-import { bestArm, meanCostBySpecialist, phaseFigures, regressionFigures, type RoutedTask } from '../../bench/routing/measure';
+import { bestArm, meanCostBySpecialist, phaseFigures, regressionFigures, startsWhileRunning, type RoutedTask } from '../../bench/routing/measure';
 import { REGRESSION, routingMix } from '../../bench/routing/mix';
 
 /** The routing benchmark's arithmetic, on hand-made task records (the run itself is `npm run bench:routing`). */
@@ -51,6 +51,13 @@ describe('routing benchmark figures', () => {
     // Later: from the 30th task after the injection on, what routing still chose it for.
     const later = Array.from({ length: 40 }, (_, i) => task({ order: 10 + i, kind: k, specialist: i === 35 ? REGRESSION.specialist : 'Generalist', afterRegression: true, ...(i === 38 ? { specialist: REGRESSION.specialist, mode: 'explore' as const } : {}) }));
     expect(regressionFigures(later)).toMatchObject({ kindTasksLater: 10, chosenLater: 1, picksAfter: 2 });
+  });
+
+  it('counts the tasks started while a task ran: after its start, up to its close', () => {
+    const starts = [0, 100, 200, 300, 400, 500];
+    expect(startsWhileRunning(starts, 100, 400)).toBe(3); // 200, 300, 400
+    expect(startsWhileRunning(starts, 500, 900)).toBe(0);
+    expect(startsWhileRunning(starts, 0, 50)).toBe(0);
   });
 
   it('draws the same task mix for the same seed, kinds in rotation, labels only in an input', () => {
