@@ -2,6 +2,8 @@ import { NOT_A_TOPIC } from './kinds';
 import { contentWords } from '../tasks/validation';
 import { kindAndEvidence, MEMORY_STRONG_NET, type KindDecision, type Neighbour } from './memory-kind';
 import { decide, seedBook, type PolicyDecision } from './policy/book';
+import { successMean, type ArmStats } from './policy/arm-stats';
+import { armStats } from './policy/choose';
 import type { PolicyBook, RoutingPolicy } from './policy/types';
 import type { RuleScore } from './rules';
 import type { TaskRouting } from '../tasks/task-input';
@@ -91,8 +93,17 @@ export function routeWithPolicy(book: PolicyBook, input: PolicyRouteInput, how: 
   const among = input.arms.filter((arm) => !trial.includes(arm)).join(', ');
   const pick = c.mode === 'explore' ? `explored (p=${(c.probability ?? 0).toFixed(3)}, experimental lane)` : `${how === 'draw' ? 'Thompson pick' : 'best guess'} among ${among}`;
   const trying = trial.length ? `; ${trial.join(', ')} on trial (explored only)` : '';
-  const reason = `policy v${c.policyVersion} (${decision.by}): ${c.arm}, ${pick}${trying}; kind "${input.kind}"`;
+  const policy = decision.by === 'candidate' && book.candidate ? book.candidate.policy : book.active;
+  const reason = `policy v${c.policyVersion} (${decision.by}): ${c.arm}, ${pick}${trying}; kind "${input.kind}"; ${recordOf(armStats(policy, input.kind, c.arm))}`;
   return { book: next, route: { arm: c.arm, routing, decision: { ...decision, choice: { ...c, scores: {} } }, experimental: c.mode === 'explore', reason } };
+}
+
+/** What the deciding policy held of the chosen arm for the kind, for the decision's reason: what a
+ * late or surprising pick is read against (its change detector's streak and mark included). */
+function recordOf(s: ArmStats): string {
+  if (s.n === 0) return 'its record: none';
+  const streak = s.failStreak ? `, ${s.failStreak} failed in a row` : '';
+  return `its record: ${s.n.toFixed(1)} runs, success ${(successMean(s) * 100).toFixed(0)} %${streak}${s.changed ? ', changed' : ''}`;
 }
 
 /** A 32-bit seed from a task id (FNV-1a): the same id always gives the same stream. */
