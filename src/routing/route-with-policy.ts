@@ -1,7 +1,7 @@
 import { NOT_A_TOPIC } from './kinds';
 import { contentWords } from '../tasks/validation';
 import { kindAndEvidence, MEMORY_STRONG_NET, type KindDecision, type Neighbour } from './memory-kind';
-import { decide, seedBook, type PolicyDecision } from './policy/book';
+import { decide, decidingPolicy, seedBook, type PolicyDecision } from './policy/book';
 import { successMean, type ArmStats } from './policy/arm-stats';
 import { armStats } from './policy/choose';
 import type { PolicyBook, RoutingPolicy } from './policy/types';
@@ -93,8 +93,7 @@ export function routeWithPolicy(book: PolicyBook, input: PolicyRouteInput, how: 
   const among = input.arms.filter((arm) => !trial.includes(arm)).join(', ');
   const pick = c.mode === 'explore' ? `explored (p=${(c.probability ?? 0).toFixed(3)}, experimental lane)` : `${how === 'draw' ? 'Thompson pick' : 'best guess'} among ${among}`;
   const trying = trial.length ? `; ${trial.join(', ')} on trial (explored only)` : '';
-  const policy = decision.by === 'candidate' && book.candidate ? book.candidate.policy : book.active;
-  const reason = `policy v${c.policyVersion} (${decision.by}): ${c.arm}, ${pick}${trying}; kind "${input.kind}"; ${recordOf(armStats(policy, input.kind, c.arm))}`;
+  const reason = `policy v${c.policyVersion} (${decision.by}): ${c.arm}, ${pick}${trying}; kind "${input.kind}"; ${recordOf(armStats(decidingPolicy(book, decision.by), input.kind, c.arm))}`;
   return { book: next, route: { arm: c.arm, routing, decision: { ...decision, choice: { ...c, scores: {} } }, experimental: c.mode === 'explore', reason } };
 }
 

@@ -12,7 +12,7 @@ import { patched } from '@temporalio/workflow';
  * the marker did not run a later one, so a later patch is asked with `patched` as usual.
  *
  * @example
- *   const patches = foldPatches('agent-task-patches-2026-12', [REQUEUE_WAIT_PATCH, BILL_WITH_RECORD_PATCH]);
+ *   const patches = foldPatches('agent-task-patches-folded', [REQUEUE_WAIT_PATCH, BILL_WITH_RECORD_PATCH]);
  *   if (patches.patched(REQUEUE_WAIT_PATCH)) …   // true without a marker of its own in a new execution
  */
 export interface FoldedPatches {

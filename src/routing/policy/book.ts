@@ -62,6 +62,11 @@ export interface PolicyDecision {
   arms: number;
 }
 
+/** The version that makes a decision `by` the active policy or the candidate on trial. */
+export function decidingPolicy(book: PolicyBook, by: PolicyDecision['by']): RoutingPolicy {
+  return by === 'candidate' && book.candidate ? book.candidate.policy : book.active;
+}
+
 /**
  * Which policy decides (the candidate on its canary share) and its pick: a Thompson draw, or for a
  * task that must not gamble its best guess (choose.ts bestGuessArm). Advances the book's stream.
@@ -69,7 +74,7 @@ export interface PolicyDecision {
 export function decide(book: PolicyBook, input: ChooseInput, how: 'draw' | 'best-guess' = 'draw'): { book: PolicyBook; decision: PolicyDecision } {
   const rng = { ...book.rng };
   const byCandidate = book.candidate !== undefined && uniform(rng) < POLICY_RULES.canaryShare;
-  const policy = byCandidate ? book.candidate!.policy : book.active;
+  const policy = decidingPolicy(book, byCandidate ? 'candidate' : 'active');
   const choice = how === 'draw' ? chooseArm(policy, rng, input) : bestGuessArm(policy, input);
   const shadow = { active: greedyArm(book.active, input), ...(book.candidate && { candidate: greedyArm(book.candidate.policy, input) }) };
   return { book: { ...book, rng }, decision: { choice, by: byCandidate ? 'candidate' : 'active', shadow, arms: input.arms.length } };
