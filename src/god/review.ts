@@ -75,7 +75,8 @@ export function applyReviewDecision(state: GodState, input: ReviewDecisionInput,
 
   if (decision === 'approve') {
     const { review: _review, waitReason: _wait, ...rest } = before;
-    const item: QueuedTask = { ...rest, status: 'queued', ...(before.decision && { decision: { ...before.decision, reason: `${before.decision.reason}; ${why}` } }) };
+    const noted = (d: QueuedTask['decision']) => d && { ...d, reason: `${d.reason}; ${why}` };
+    const item: QueuedTask = { ...rest, status: 'queued', ...(before.decision && { decision: noted(before.decision) }), ...(before.beforePolicy && { beforePolicy: noted(before.beforePolicy) }) };
     return { state: { ...state, queue: state.queue.map((q) => (q.taskId === taskId ? item : q)) }, item, outcome: 'approved' };
   }
   const item: QueuedTask = {

@@ -50,7 +50,7 @@ export function routeByPolicy(
   decision: Decision,
   config?: Pick<GodConfig, 'routing'>,
   options: RouteByPolicyOptions = {},
-): { book?: PolicyBook; decision: Decision } {
+): { book?: PolicyBook; decision: Decision; picked?: string } {
   const { classifierRoutes = true, nowMs, quarantine = false, recordedArmsJoin = false } = options;
   const book = state.routing;
   if (!book || config?.routing === 'static' || decision.kind !== 'route' || item.task.specialist) return { book, decision };
@@ -90,18 +90,44 @@ export function routeByPolicy(
   const costs = Object.fromEntries(arms.map((a) => [a, estimates[a] ?? assessment.estimatedCostUsd]));
   const { book: next, route } = routeWithPolicy(book, { kind, arms, estimatedCostUsd: costs, value, evidence, ...(Object.keys(overdue).length > 0 && { overdue }), ...(quarantine && { quarantine }), ...(trial.length > 0 && { trial }) });
   const e = expectationOf(state.stats, assessment.kind, route.arm, costs[route.arm]);
+  const picked = `${route.reason}${known ? `; ${known.explanation}` : ''}`;
   return {
     book: next,
+    picked,
     decision: {
       ...decision,
       specialist: route.arm,
-      reason: `${decision.reason}; ${route.reason}${known ? `; ${known.explanation}` : ''}`,
+      reason: `${decision.reason}; ${picked}`,
       expectedCostUsd: e.costUsd,
       expectedSuccess: e.success,
       ...(route.experimental && { lane: 'experimental' as const }),
       policy: { kind, value, decision: route.decision },
     },
   };
+}
+
+/**
+ * The policy picks again, from the book as it stands now, for every queued task it picked for at
+ * assessment (`beforePolicy` holds the decision it picked from). A task can wait in the queue
+ * while outcomes arrive; a pick made then would read a record that no longer holds (a specialist
+ * two failures into a streak when four have been reported since), so the pick that runs, and the
+ * cost and lane admission plans with, are made when the task can start. Every pick draws anew
+ * from the book's stream; only a task's last pick runs, so its explore chance stays one draw's.
+ * Returns the advanced book, the queue with the fresh decisions, and per task what the pick says.
+ */
+export function pickAgain(state: GodState, config: Pick<GodConfig, 'routing'> | undefined, nowMs: number): { book?: PolicyBook; queue: QueuedTask[]; picked: Record<string, string> } {
+  let book = state.routing;
+  const picked: Record<string, string> = {};
+  if (!book) return { book, queue: state.queue, picked };
+  const queue = state.queue.map((item) => {
+    if (item.status !== 'queued' || !item.beforePolicy || !item.assessment) return item;
+    // Histories that store `beforePolicy` run every routing patch before it: all of them apply.
+    const routed = routeByPolicy({ ...state, routing: book }, item, item.assessment, item.beforePolicy, config, { nowMs, quarantine: true, recordedArmsJoin: true });
+    book = routed.book;
+    if (routed.picked) picked[item.taskId] = routed.picked;
+    return { ...item, decision: routed.decision };
+  });
+  return { book, queue, picked };
 }
 
 /** An arm's record for the kind says it fails more than it should: enough runs, success mean below the bar. */

@@ -169,6 +169,7 @@ const QueuedTaskSchema = lazySchema(() =>
     lane,
     assessment: AssessmentSchema.optional(),
     decision: DecisionSchema.optional(),
+    beforePolicy: DecisionSchema.optional(),
     review: z.looseObject({ reasons: z.array(z.string()), sinceMs: time, deadlineMs: time }).optional(),
     waitReason: z.string().optional(),
     fingerprint: z.string().optional(),

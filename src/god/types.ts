@@ -94,6 +94,9 @@ export interface QueuedTask {
   lane: Lane;
   assessment?: Assessment;
   decision?: Decision;
+  /** The decision before the routing policy picked a specialist for it: what the policy picks
+   * from again when the task can start (src/god/routing.ts pickAgain). */
+  beforePolicy?: Decision;
   /** While awaiting review: why, and when the default applies. */
   review?: { reasons: string[]; sinceMs: number; deadlineMs: number };
   /** Why it is still waiting (runway, pause, breaker). */

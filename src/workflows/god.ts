@@ -43,9 +43,9 @@ import { applyReviewDecision, expiredReviews, openReview, reviewableOrError } fr
 import { canSpawn, recordSpawnedRun, registerSpawned, retirements, retireSpecialist } from '../god/spawn';
 import { compactState, DEFAULT_EXPERIMENTAL_SHARE, initialGodState, migrateGodState, stateBytes } from '../god/state';
 import { chainStatsName, expectationOf, recordFallback, recordOutcome } from '../god/stats';
-import type { Assessment, DecisionRecord, GodState, InFlightTask, QueuedTask, TaskFinished } from '../god/types';
+import type { Assessment, Decision, DecisionRecord, GodState, InFlightTask, QueuedTask, TaskFinished } from '../god/types';
 import { godDetails, queueItemView } from '../god/views';
-import { flightPolicy, observeFinished, routeByPolicy, routingHistoryView, routingOf, routingPolicyView } from '../god/routing';
+import { flightPolicy, observeFinished, pickAgain, routeByPolicy, routingHistoryView, routingOf, routingPolicyView } from '../god/routing';
 import { rollbackTo, seedBook } from '../routing/policy/book';
 import { seedFromId } from '../routing/route-with-policy';
 import { describeIssues, TaskInputSchema, type Lane, type Task } from '../tasks/task-input';
@@ -104,6 +104,8 @@ const QUARANTINE_PATCH = 'routing-quarantines-changed-arms';
 const RECORDED_ARMS_PATCH = 'routing-recorded-arms-join';
 /** God also continues as new when its history passes `continueAsNewBytes`. */
 const HISTORY_BYTES_PATCH = 'god-continues-by-history-size';
+/** The policy picks again when a task can start (pickAgain), not only when it is assessed. */
+const PICKS_AT_START_PATCH = 'routing-picks-at-start';
 
 /** Turns a zod failure into the validator's refusal: the field named, God's state untouched. */
 function parsed<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
@@ -485,7 +487,7 @@ export async function god(input: GodInput = {}): Promise<void> {
   };
 
   /** Starts a task God decided: a child workflow that outlives God's run and reports back. */
-  const start = async (item: QueuedTask, why: string) => {
+  const start = async (item: QueuedTask, why: string, picked?: string) => {
     const d = item.decision!;
     const task: Task = { ...item.task, lane: d.lane, reportTo: godId, ...(item.goalId && { goalId: item.goalId }) };
     // The decision is what runs: the task gets the specialist God chose (rules and classifier were
@@ -529,7 +531,7 @@ export async function god(input: GodInput = {}): Promise<void> {
     state.inFlight.push(flight);
     state.counters.started += 1;
     if (d.kind !== 'reject') state.day.admitted += 1;
-    record(d.kind === 'reject' ? 'reject' : 'admitted', `${flight.workflowType} ${d.kind}${d.plan ? ` ${d.plan.join(' → ')}` : d.specialist ? ` → ${d.specialist}` : ''} (${d.lane}): ${why}`, item.taskId);
+    record(d.kind === 'reject' ? 'reject' : 'admitted', `${flight.workflowType} ${d.kind}${d.plan ? ` ${d.plan.join(' → ')}` : d.specialist ? ` → ${d.specialist}` : ''} (${d.lane}): ${why}${picked ? `; picked at start: ${picked}` : ''}`, item.taskId);
   };
 
   /** Assesses new tasks and decides each: reject, review, spawn, chain or route. */
@@ -554,6 +556,7 @@ export async function god(input: GodInput = {}): Promise<void> {
       const spawnedToday = state.specialists.filter((s) => s.createdAtMs >= state.day.startMs).length;
       // Unknown runway (ledger not read yet): no cost review rather than reviewing everything.
       const remainingUsd = runway ? Math.max(0, runway.budgetUsd - runway.spentUsd - runway.reservedUsd) : Infinity;
+      let beforePolicy: Decision | undefined;
       let { decision, review } = decide({ ...item, assessment }, { stats: state.stats, specialists: state.specialists, config, remainingUsd, nowMs: Date.now(), spawnedToday });
       if (decision.kind === 'spawn') ({ decision, review } = await spawnFor(item, assessment, decision, review));
       else if (state.routing) {
@@ -566,11 +569,14 @@ export async function god(input: GodInput = {}): Promise<void> {
           recordedArmsJoin: patched(RECORDED_ARMS_PATCH),
         });
         state.routing = routed.book;
+        // What the policy picked from, kept so it picks again when the task can start.
+        if (routed.decision.policy && patched(PICKS_AT_START_PATCH)) beforePolicy = decision;
         decision = routed.decision;
       }
       const current = find(taskId);
       if (!current) continue;
       current.decision = decision;
+      if (beforePolicy) current.beforePolicy = beforePolicy;
       record(decision.kind, `${decision.reason}${review?.length ? `; review: ${review.join('; ')}` : ''}`, taskId);
       if (decision.kind === 'reject') {
         // Rejected tasks still become a workflow that ends `rejected` with its reasons: nothing
@@ -637,6 +643,15 @@ export async function god(input: GodInput = {}): Promise<void> {
 
   const admitAndStart = async () => {
     if (!runway) return;
+    // The tasks the policy routed pick again from the outcomes reported while they waited: what
+    // runs, and the cost and lane admission plans with, are the book's as it stands now.
+    let picked: Record<string, string> = {};
+    if (state.inFlight.length < config.maxInFlight) {
+      const again = pickAgain(state, config, Date.now());
+      state.routing = again.book;
+      state.queue = again.queue;
+      picked = again.picked;
+    }
     const flying = inFlightExpected();
     const headroom = laneHeadroom(runway, flying, config, Date.now());
     const notes = headroomNotes(runway, flying, config, Date.now());
@@ -649,7 +664,7 @@ export async function god(input: GodInput = {}): Promise<void> {
       const item = find(taskId);
       if (item?.status !== 'queued' || !item.decision) continue;
       if (state.inFlight.length >= config.maxInFlight) item.waitReason = `${state.inFlight.length} tasks in flight (maxInFlight ${config.maxInFlight}); waits for one to finish`;
-      else await start(item, `value density ${densityOf(item)?.toFixed(2)}`);
+      else await start(item, `value density ${densityOf(item)?.toFixed(2)}`, picked[taskId]);
     }
   };
 

@@ -100,6 +100,8 @@ describe('workflow replay', () => {
         'god-routing-quarantine.json',
         // …arms with a record of the kind joining, the fallback on trial ('routing-recorded-arms-join').
         'god-routing-recorded-arms.json',
+        // …the policy picking again when a queued task can start ('routing-picks-at-start').
+        'god-routing-picks-at-start.json',
         'completed-god-routed-task-policy-version.json',
         'completed-task-policy-version.json',
         // The 'routed-outcome' patch: a direct task routed by God's policy tells God how it ended.

@@ -92,7 +92,10 @@ describe('the routing policy version on every decision', () => {
       return view.active.arms.database?.DatabaseAgent?.n ? view : undefined;
     });
     expect(learned.active.arms.database.DatabaseAgent.successes).toBeGreaterThan(0);
-    expect((await god!.query(godDecisionsQuery)).find((d) => d.taskId === `${godId}-routed` && d.kind === 'route')?.detail).toMatch(/policy v1 \(active\): DatabaseAgent/);
+    const decisions = await god!.query(godDecisionsQuery);
+    expect(decisions.find((d) => d.taskId === `${godId}-routed` && d.kind === 'route')?.detail).toMatch(/policy v1 \(active\): DatabaseAgent/);
+    // The pick that ran was made again when the task started (from the book as it stood then).
+    expect(decisions.find((d) => d.taskId === `${godId}-routed` && d.kind === 'admitted')?.detail).toMatch(/picked at start: policy v1 \(active\): DatabaseAgent/);
 
     const after = await runDirect(`${godId}-direct-v1`, { objective: DB_TASK });
     expect(after.outcome.route).toMatchObject({ method: 'rules', policyVersion: 1 });
@@ -131,6 +134,8 @@ describe('the routing policy version on every decision', () => {
     await maybeRecordHistory(godId, 'god-routing-quarantine');
     // Since the 'routing-recorded-arms-join' patch (arms with a record join; the fallback is on trial where it has none).
     await maybeRecordHistory(godId, 'god-routing-recorded-arms');
+    // Since the 'routing-picks-at-start' patch (the policy picks again when a queued task can start).
+    await maybeRecordHistory(godId, 'god-routing-picks-at-start');
   });
 });
 

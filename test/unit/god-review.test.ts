@@ -42,6 +42,14 @@ describe('review', () => {
     expect(r.state.queue.map((q) => [q.taskId, q.status])).toEqual([['r1', 'queued'], ['q1', 'queued']]);
   });
 
+  it('approve: the decision a routing policy picked from carries the approval too (it is what the task is picked from again)', () => {
+    const s = withReview();
+    s.queue[0] = { ...s.queue[0], beforePolicy: { ...s.queue[0].decision!, reason: 'rules: DatabaseAgent' } };
+    const r = applyReviewDecision(s, { taskId: 'r1', decision: 'approve', by: 'alice' }, T0 + HOUR);
+    expect(r.item.beforePolicy?.reason).toBe('rules: DatabaseAgent; approved in review by alice');
+    expect(applyReviewDecision(withReview(), { taskId: 'r1', decision: 'approve' }, T0 + HOUR).item.beforePolicy).toBeUndefined();
+  });
+
   it('reject: the task leaves the queue, the item carries the rejection', () => {
     const r = applyReviewDecision(withReview(), { taskId: 'r1', decision: 'reject' }, T0 + HOUR);
     expect(r.outcome).toBe('rejected');

@@ -1,7 +1,8 @@
 import { compactBook, compactState, migrateGodState, STATE_BOUNDS } from '../../src/god/state';
-import { observeFinished, overdueInFlight, routeByPolicy, routingOf } from '../../src/god/routing';
+import { observeFinished, overdueInFlight, pickAgain, routeByPolicy, routingOf } from '../../src/god/routing';
 import type { InFlightTask, SpawnedSpecialist } from '../../src/god/types';
 import { seedBook } from '../../src/routing/policy/book';
+import type { ArmStats } from '../../src/routing/policy/arm-stats';
 import { assessment, decision, freshState, godConfig, queued, T0, task } from '../support/god-fixtures';
 
 /** God's side of the routing policy (src/god/routing.ts) and its place in God's carried state. */
@@ -208,6 +209,64 @@ describe('God routing with its policy', () => {
     expect(learned.book.active.arms.database[d.specialist!].successes).toBe(1);
     expect(learned.events).toEqual([]);
     for (const status of ['rejected', 'cancelled'] as const) expect(observeFinished(state.routing!, flight, { ...finished, status }, T0).book).toBe(state.routing);
+  });
+});
+
+describe('God picks again when a task can start', () => {
+  // Rules unsure, the classifier named the DatabaseAgent, the Generalist is the fallback.
+  const classified = assessment({ kind: 'database', specialist: 'DatabaseAgent', method: 'classifier', confidence: 0.7, ranked: [], armEstimatesUsd: { DatabaseAgent: 0.01, Generalist: 0.004 }, fallbackSpecialist: 'Generalist' });
+  const arm = (successes: number, failures: number, failStreak?: number): ArmStats => ({ n: successes + failures, successes, failures, costMeanUsd: 0.01, costM2: 0, durationMeanMs: 1000, ...(failStreak && { failStreak, changed: true as const }) });
+  const withArm = (b: ReturnType<typeof book>, stats: ArmStats) => ({ ...b, active: { ...b.active, arms: { database: { DatabaseAgent: stats } } } });
+  /** Tasks the policy routed at assessment, while the DatabaseAgent's record was healthy. */
+  const assessedWhileHealthy = (count: number) => {
+    let state = freshState({ routing: withArm(book(0), arm(19, 1)) });
+    const queue = [];
+    for (let i = 0; i < count; i++) {
+      const base = decision({ specialist: 'DatabaseAgent' });
+      const item = { ...queued(`t${i}`), assessment: classified };
+      const r = routeByPolicy(state, item, classified, base);
+      state = { ...state, routing: r.book };
+      queue.push({ ...item, decision: r.decision, beforePolicy: base });
+    }
+    return { ...state, queue };
+  };
+
+  it('routes a waiting task by the outcomes reported since it was assessed', () => {
+    const assessed = assessedWhileHealthy(10);
+    expect(assessed.queue.every((q) => q.decision!.specialist === 'DatabaseAgent')).toBe(true);
+    // While the tasks waited, the DatabaseAgent failed eight in a row: its change detector marked it.
+    const now = { ...assessed, routing: withArm(assessed.routing!, arm(19, 9, 8)) };
+    const again = pickAgain(now, undefined, T0);
+    const picks = again.queue.map((q) => q.decision!.specialist);
+    expect(picks.filter((p) => p === 'Generalist').length).toBeGreaterThanOrEqual(9);
+    const moved = again.queue.find((q) => q.decision!.specialist === 'Generalist')!;
+    // The fresh pick's expectation and reason, and what it picked from kept for the next time.
+    expect(moved.decision!.expectedCostUsd).toBeLessThan(0.01);
+    expect(moved.decision!.reason).toMatch(/^rules: ResearchAgent; policy v1 \(active\): Generalist/);
+    expect(again.picked[moved.taskId]).toMatch(/^policy v1 \(active\): Generalist/);
+    expect(moved.beforePolicy).toEqual(decision({ specialist: 'DatabaseAgent' }));
+    expect(again.book!.rng).not.toEqual(now.routing!.rng);
+  });
+
+  it('leaves tasks the policy did not route, and tasks awaiting review, as they were; the same state picks the same', () => {
+    const assessed = assessedWhileHealthy(3);
+    const ruled = queued('ruled');
+    const reviewed = { ...assessed.queue[0], taskId: 'reviewed', status: 'awaiting_review' as const };
+    const state = { ...assessed, queue: [...assessed.queue, ruled, reviewed] };
+    const again = pickAgain(state, undefined, T0);
+    expect(again.queue.at(-2)).toBe(ruled);
+    expect(again.queue.at(-1)).toBe(reviewed);
+    expect(Object.keys(again.picked)).toEqual(['t0', 't1', 't2']);
+    expect(pickAgain(state, undefined, T0)).toEqual(again);
+    // Nothing to pick again: the book's stream does not move.
+    const none = pickAgain({ ...state, queue: [ruled] }, undefined, T0);
+    expect(none.book).toBe(state.routing);
+  });
+
+  it('with static routing, a task goes back to the decision the policy picked from', () => {
+    const assessed = assessedWhileHealthy(1);
+    const again = pickAgain(assessed, { routing: 'static' }, T0);
+    expect(again.queue[0].decision).toEqual(assessed.queue[0].beforePolicy);
   });
 });
 
