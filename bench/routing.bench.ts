@@ -155,8 +155,11 @@ async function doneCount(god: WorkflowHandle): Promise<number> {
   return counters.finished + counters.rejected + counters.dropped;
 }
 
+/** How God's `admitted` record introduces the policy's pick made when the task started. */
+const PICKED_AT_START = 'picked at start: ';
+
 /** The task's input as it was started (God's decision rides on it: `routing.mode`). */
-async function startedInput(env: BenchEnvironment, taskId: string): Promise<{ routing?: { mode?: string; policyVersion?: number } } | undefined> {
+async function startedInput(env: BenchEnvironment, taskId: string): Promise<{ specialist?: string; routing?: { mode?: string; policyVersion?: number } } | undefined> {
   const history = await env.client.workflow.getHandle(taskId).fetchHistory();
   const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
   return payload ? defaultPayloadConverter.fromPayload(payload) : undefined;
@@ -190,7 +193,13 @@ async function runPhase(env: BenchEnvironment, mode: Mode, mix: MixTask[], optio
       await sleep(500);
       finished = await doneCount(god);
       // God keeps its last 50 decisions: read them as they come to explain the picks afterwards.
-      for (const d of await askGod(() => god.query(godDecisionsQuery))) if (d.kind === 'route' && d.taskId) routeDetails.set(d.taskId, d.detail);
+      // The pick that ran is the one made at start (God's `admitted` record says so), else the assessment's.
+      for (const d of await askGod(() => god.query(godDecisionsQuery))) {
+        if (!d.taskId) continue;
+        const atStart = d.kind === 'admitted' ? d.detail.indexOf(PICKED_AT_START) : -1;
+        if (atStart >= 0) routeDetails.set(d.taskId, d.detail.slice(atStart));
+        else if (d.kind === 'route' && !routeDetails.get(d.taskId)?.startsWith(PICKED_AT_START)) routeDetails.set(d.taskId, d.detail);
+      }
       if (regressedAtMs === undefined && finished >= regressAfter) {
         env.provider.setScenario(regressedScenario(options.seed));
         regressedAtMs = Date.now();
@@ -217,6 +226,7 @@ async function runPhase(env: BenchEnvironment, mode: Mode, mix: MixTask[], optio
         taskId: id,
         kind: mix[i].kind,
         specialist: outcome.specialist ?? '(none)',
+        ...(input?.specialist && { routedTo: input.specialist }),
         completed: outcome.status === 'completed',
         costUsd: outcome.costUsd,
         ...(routing?.mode === 'exploit' || routing?.mode === 'explore' ? { mode: routing.mode } : {}),
@@ -280,7 +290,7 @@ function render(options: Options, phases: Record<Mode, PhaseFigures>, runs: Reco
     const r = f.regression;
     if (!r) continue;
     lines.push(
-      `| ${name}: ${r.specialist} after it starts failing ${r.kind} tasks | ${r.lastChosenAfterTasks === null ? 'never chosen again' : `last chosen ${r.lastChosenAfterTasks} tasks later`}${r.lastPickAfterTasks !== r.lastChosenAfterTasks && r.lastPickAfterTasks !== null ? ` (last explored ${r.lastPickAfterTasks} later)` : ''}; ${r.picksAfter} of ${r.kindTasksAfter} ${r.kind} tasks; from the ${LOSES_TRAFFIC_WITHIN}th task after on chosen for ${r.chosenLater} of ${r.kindTasksLater} | | within ${LOSES_TRAFFIC_WITHIN} tasks |`,
+      `| ${name}: ${r.specialist} after it starts failing ${r.kind} tasks | ${r.lastChosenAfterTasks === null ? 'never chosen again' : `last chosen ${r.lastChosenAfterTasks} tasks later`}${r.lastPickAfterTasks !== r.lastChosenAfterTasks && r.lastPickAfterTasks !== null ? ` (last explored ${r.lastPickAfterTasks} later)` : ''}; ${r.picksAfter} of ${r.kindTasksAfter} ${r.kind} tasks; from the ${LOSES_TRAFFIC_WITHIN}th task after on chosen for ${r.chosenLater} of ${r.kindTasksLater}${r.reassignedOnto > 0 ? `; ${r.reassignedOnto} of them reassigned onto it, routed elsewhere (the routing's last pick of it: ${r.lastRoutedAfterTasks ?? 'none'} tasks later)` : ''} | | within ${LOSES_TRAFFIC_WITHIN} tasks |`,
     );
   }
   const heard = (runs.learned.regressedPicks ?? []).flatMap((p) => (p.reportedAfterStarts === undefined ? [] : [p.reportedAfterStarts]));

@@ -11,7 +11,10 @@ export interface RoutedTask {
   /** The task's workflow id. */
   taskId?: string;
   kind: Kind;
+  /** The specialist the task ended on (after any reassignment). */
   specialist: string;
+  /** The specialist God routed it to (its input's); absent when God named none. */
+  routedTo?: string;
   completed: boolean;
   costUsd: number;
   /** How the routing policy picked; absent when it did not (static rules, a requested specialist). */
@@ -48,6 +51,12 @@ export interface RegressionFigures {
    * many there were and how many routing chose it for (explored picks apart, as above). */
   kindTasksLater: number;
   chosenLater: number;
+  /** `lastChosenAfterTasks` for the routing's own picks: tasks God routed to it (not explored);
+   * a task routed elsewhere that a reassignment (self-healing, in the rules' order) moved onto it
+   * is not one. */
+  lastRoutedAfterTasks: number | null;
+  /** Tasks of the kind after injection that ended on it after a reassignment from another. */
+  reassignedOnto: number;
 }
 
 /** The bench's target: a specialist that starts failing loses its traffic within this many tasks. */
@@ -109,6 +118,7 @@ export function regressionFigures(tasks: readonly RoutedTask[]): RegressionFigur
   const picks = ofKind.filter((t) => t.specialist === REGRESSION.specialist);
   const last = picks.at(-1);
   const lastChosen = picks.filter((t) => t.mode !== 'explore').at(-1);
+  const lastRouted = picks.filter((t) => t.mode !== 'explore' && (t.routedTo ?? t.specialist) === t.specialist).at(-1);
   return {
     kind: REGRESSION.kind,
     specialist: REGRESSION.specialist,
@@ -118,6 +128,8 @@ export function regressionFigures(tasks: readonly RoutedTask[]): RegressionFigur
     kindTasksAfter: ofKind.length,
     kindTasksLater: ofKind.filter((t) => after.indexOf(t) >= LOSES_TRAFFIC_WITHIN).length,
     chosenLater: picks.filter((t) => t.mode !== 'explore' && after.indexOf(t) >= LOSES_TRAFFIC_WITHIN).length,
+    lastRoutedAfterTasks: lastRouted ? after.indexOf(lastRouted) + 1 : null,
+    reassignedOnto: picks.filter((t) => t.routedTo !== undefined && t.routedTo !== t.specialist).length,
   };
 }
 

@@ -2,10 +2,10 @@ import { log } from '@temporalio/activity';
 import { recallForPrompt } from '../memory/recall-for-prompt';
 import type { Roster } from '../specialists/roster';
 import { decideByRules } from '../routing/rules';
-import type { PolicyBook } from '../routing/policy/types';
+import type { PolicyBook, RoutingPolicy } from '../routing/policy/types';
 import { similarOutcomesOrNone } from '../routing/similar-outcomes';
 import { policyArms, rosterPolicyBook, routeTaskWithPolicy, taskKindAndEvidence, withPolicyRules } from '../routing/route-with-policy';
-import { recordedArms } from '../routing/policy/choose';
+import { quarantined, recordedArms } from '../routing/policy/choose';
 import { PRIORITY_WEIGHT } from '../god/prioritise';
 import type { Task } from '../tasks/task-input';
 import type { RoutingPolicyView } from '../workflows/god-api';
@@ -14,10 +14,16 @@ import { armEstimates } from './assess-task';
 import { createClassifier } from './classify-task';
 import type { RouteDecision, RouteTaskInput } from './types';
 
-/** Every specialist, the chosen one first, then the rules' ranking, then the rest, fallback last. */
-function candidateOrder(roster: Roster, chosen: string, ranked: string[]): string[] {
-  const order = [chosen, ...ranked, ...roster.specialists.filter((s) => !s.fallback).map((s) => s.name), roster.fallback.name];
-  return [...new Set(order)].filter((name) => roster.get(name));
+/** Every specialist, the chosen one first, then the rules' ranking, then the rest, fallback last;
+ * with the policy and the task's kind, the specialists it holds quarantined for the kind after all. */
+function candidateOrder(roster: Roster, chosen: string, ranked: string[], held?: { policy: RoutingPolicy; kind: string }): string[] {
+  const order = [...new Set([chosen, ...ranked, ...roster.specialists.filter((s) => !s.fallback).map((s) => s.name), roster.fallback.name])].filter((name) => roster.get(name));
+  if (!held) return order;
+  // Self-healing does not hand a failed task first to a specialist the policy keeps from the
+  // task's kind (quarantined: a failure streak restarted its record and it still fails): last.
+  const input = { kind: held.kind, arms: order, estimatedCostUsd: {}, value: 1 };
+  const isHeld = (name: string) => name !== chosen && quarantined(held.policy, input, name);
+  return [...order.filter((n) => !isHeld(n)), ...order.filter(isHeld)];
 }
 
 /** What the keyword rules read; memory is asked by the objective alone (src/memory/record.ts `recallText`). */
@@ -73,8 +79,9 @@ export function createRouteTask(deps: ActivityDeps) {
     const policyRoster = withPolicyRules(roster, book.active.rules);
     const rules = decideByRules(taskText(task), policyRoster.specialists);
     const ranked = rules.ranking.map((r) => r.specialist);
-    const decide = async (d: Omit<RouteDecision, 'candidates' | 'warnings' | 'costUsd' | 'tokens'>, costUsd = 0, tokens = 0): Promise<RouteDecision> => {
-      const decision = { ...d, candidates: candidateOrder(roster, d.specialist, ranked), ...(await recallFor(taskId, task, d.specialist)), costUsd, tokens };
+    const decide = async (d: Omit<RouteDecision, 'candidates' | 'warnings' | 'costUsd' | 'tokens'>, costUsd = 0, tokens = 0, kind?: string): Promise<RouteDecision> => {
+      const held = kind && view ? { policy: book.active, kind } : undefined;
+      const decision = { ...d, candidates: candidateOrder(roster, d.specialist, ranked, held), ...(await recallFor(taskId, task, d.specialist)), costUsd, tokens };
       log.info('task routed', { taskId, specialist: decision.specialist, method: decision.method, confidence: decision.confidence, policyVersion: decision.policyVersion, recalled: decision.recalledFor !== undefined });
       return decision;
     };
@@ -82,7 +89,7 @@ export function createRouteTask(deps: ActivityDeps) {
     if (task.specialist) {
       // God's policy chose it (its version rides on the task); else the submitter asked for it.
       const by = task.routing ? `routing policy v${task.routing.policyVersion} (${task.routing.mode}, via God)` : 'requested by the submitter';
-      return decide({ specialist: task.specialist, confidence: 1, reason: by, method: 'requested', ...(task.routing && { policyVersion: task.routing.policyVersion }) });
+      return decide({ specialist: task.specialist, confidence: 1, reason: by, method: 'requested', ...(task.routing && { policyVersion: task.routing.policyVersion }) }, 0, 0, task.routing?.kind);
     }
     const version = { policyVersion: book.active.version };
     const source = view ? '' : ' (no God running: the roster\'s rules as v0)';
@@ -97,9 +104,9 @@ export function createRouteTask(deps: ActivityDeps) {
         const value = PRIORITY_WEIGHT[task.priority] ?? PRIORITY_WEIGHT.normal;
         // Never an explored pick or a draw: exploring is God's, paid by its experimental lane; a
         // task started directly runs on its submitter's lane and gets the policy's best guess.
-        const route = routeTaskWithPolicy(book, taskId, { kind, arms, estimatedCostUsd: armEstimates(task, arms, roster), value, evidence, quarantine: true });
+        const route = routeTaskWithPolicy(book, taskId, { kind, arms, estimatedCostUsd: armEstimates(task, arms, roster), value, evidence, quarantine: true, quarantineForBetter: true });
         const learn = view && deps.routingPolicy ? { learn: { godId: deps.routingPolicy.owner, kind, value, decision: route.decision } } : {};
-        return decide({ specialist: route.arm, confidence: rules.choice.confidence, reason: `${rules.choice.reason}; ${route.reason}${source}`, method: 'rules', policyVersion: route.routing.policyVersion, ...learn });
+        return decide({ specialist: route.arm, confidence: rules.choice.confidence, reason: `${rules.choice.reason}; ${route.reason}${source}`, method: 'rules', policyVersion: route.routing.policyVersion, ...learn }, 0, 0, kind);
       }
       return decide({ ...rules.choice, method: 'rules', ...version });
     }

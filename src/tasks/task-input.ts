@@ -76,6 +76,8 @@ export const TaskRoutingSchema = lazySchema(() =>
       /** An explored pick's probability (share ÷ arms): what off-policy scoring weighs it by. */
       probability: z.number().min(0).max(1).optional(),
       by: z.enum(['active', 'candidate']),
+      /** The task kind the policy decided for: a reassignment reads the policy's record of it. */
+      kind: z.string().min(1).max(100).optional(),
     })
     .strict()
 );

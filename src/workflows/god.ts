@@ -106,6 +106,8 @@ const RECORDED_ARMS_PATCH = 'routing-recorded-arms-join';
 const HISTORY_BYTES_PATCH = 'god-continues-by-history-size';
 /** The policy picks again when a task can start (pickAgain), not only when it is assessed. */
 const PICKS_AT_START_PATCH = 'routing-picks-at-start';
+/** A quarantined arm leaves the exploit picks only for an arm doing better (choose.ts exploitable). */
+const QUARANTINE_FOR_BETTER_PATCH = 'routing-quarantine-for-a-better-arm';
 
 /** Turns a zod failure into the validator's refusal: the field named, God's state untouched. */
 function parsed<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
@@ -145,6 +147,9 @@ export async function god(input: GodInput = {}): Promise<void> {
   // the tick's start does not hold its cost, so admission reads the ledger again.
   let billedSinceRead = false;
   let reconcileDue = state.inFlight.length > 0;
+  // Whether the policy learned an outcome (or was rolled back) since the queued tasks were last
+  // picked for again: with nothing new a fresh pick would draw from the same record.
+  let learnedSincePick = true;
   /** Automatic rollbacks to tell operators about (raised at the next tick: a signal handler cannot await). */
   const pendingAlerts: Array<{ id: string; message: string; details: Record<string, unknown> }> = [];
 
@@ -231,6 +236,7 @@ export async function god(input: GodInput = {}): Promise<void> {
   const learnFrom = (flight: InFlightTask, finished: TaskFinished) => {
     const { book, events } = observeFinished(state.routing!, flight, finished, Date.now());
     state.routing = book;
+    learnedSincePick = true;
     for (const e of events) {
       record('operator', `routing policy v${e.version} ${e.kind}: ${e.detail}`, finished.taskId);
       if (e.kind === 'rolled_back' && e.by === 'god') {
@@ -384,6 +390,7 @@ export async function god(input: GodInput = {}): Promise<void> {
       const input = RoutingRollbackSchema.parse(raw);
       const from = state.routing!.active.version;
       state.routing = rollbackTo(state.routing!, input.version, input.reason, input.by, Date.now());
+      learnedSincePick = true;
       record('operator', `routing policy v${from} rolled back to v${input.version} by ${input.by}: ${input.reason}`);
       return routingPolicyView(state.routing, config.tickSeconds);
     },
@@ -566,6 +573,7 @@ export async function god(input: GodInput = {}): Promise<void> {
           classifierRoutes,
           ...(overdueAt !== undefined && { nowMs: overdueAt }),
           quarantine: patched(QUARANTINE_PATCH),
+          quarantineForBetter: patched(QUARANTINE_FOR_BETTER_PATCH),
           recordedArmsJoin: patched(RECORDED_ARMS_PATCH),
         });
         state.routing = routed.book;
@@ -646,11 +654,12 @@ export async function god(input: GodInput = {}): Promise<void> {
     // The tasks the policy routed pick again from the outcomes reported while they waited: what
     // runs, and the cost and lane admission plans with, are the book's as it stands now.
     let picked: Record<string, string> = {};
-    if (state.inFlight.length < config.maxInFlight) {
-      const again = pickAgain(state, config, Date.now());
+    if (learnedSincePick && state.inFlight.length < config.maxInFlight && state.queue.some((q) => q.status === 'queued' && q.beforePolicy)) {
+      const again = pickAgain(state, config, Date.now(), { quarantineForBetter: patched(QUARANTINE_FOR_BETTER_PATCH) });
       state.routing = again.book;
       state.queue = again.queue;
       picked = again.picked;
+      learnedSincePick = false;
     }
     const flying = inFlightExpected();
     const headroom = laneHeadroom(runway, flying, config, Date.now());

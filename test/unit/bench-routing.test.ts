@@ -46,7 +46,11 @@ describe('routing benchmark figures', () => {
       task({ order: 5, kind: k, specialist: REGRESSION.specialist, afterRegression: true, mode: 'explore', completed: false }),
     ];
     // The explored pick at the end is its last pick, but not the last time routing chose it.
-    expect(regressionFigures(tasks)).toEqual({ kind: k, specialist: REGRESSION.specialist, lastPickAfterTasks: 5, lastChosenAfterTasks: 3, picksAfter: 3, kindTasksAfter: 4, kindTasksLater: 0, chosenLater: 0 });
+    expect(regressionFigures(tasks)).toEqual({ kind: k, specialist: REGRESSION.specialist, lastPickAfterTasks: 5, lastChosenAfterTasks: 3, picksAfter: 3, kindTasksAfter: 4, kindTasksLater: 0, chosenLater: 0, lastRoutedAfterTasks: 3, reassignedOnto: 0 });
+    // Routed to the Generalist, moved onto the failing specialist by a reassignment: it ended there
+    // (chosen, as the traffic it got), but the routing's last pick of it stays where it was.
+    const moved = [...tasks, task({ order: 6, kind: k, specialist: REGRESSION.specialist, routedTo: 'Generalist', afterRegression: true, completed: false })];
+    expect(regressionFigures(moved)).toMatchObject({ lastChosenAfterTasks: 6, lastRoutedAfterTasks: 3, reassignedOnto: 1 });
     expect(regressionFigures(tasks.slice(0, 1)).lastPickAfterTasks).toBeNull();
     // Later: from the 30th task after the injection on, what routing still chose it for.
     const later = Array.from({ length: 40 }, (_, i) => task({ order: 10 + i, kind: k, specialist: i === 35 ? REGRESSION.specialist : 'Generalist', afterRegression: true, ...(i === 38 ? { specialist: REGRESSION.specialist, mode: 'explore' as const } : {}) }));

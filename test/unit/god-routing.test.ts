@@ -27,7 +27,7 @@ describe('God routing with its policy', () => {
     const r = routeByPolicy(state, queued('t1'), ranked, decision({ specialist: 'DatabaseAgent' }));
     expect(['DatabaseAgent', 'ResearchAgent', 'LegalAgent']).toContain(r.decision.specialist);
     expect(r.decision.policy).toMatchObject({ kind: 'database', decision: { choice: { policyVersion: 1 }, by: 'active' } });
-    expect(routingOf(r.decision)).toMatchObject({ policyVersion: 1, by: 'active' });
+    expect(routingOf(r.decision)).toMatchObject({ policyVersion: 1, by: 'active', kind: 'database' });
     expect(r.book!.rng).not.toEqual(state.routing!.rng);
   });
 

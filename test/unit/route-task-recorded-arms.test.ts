@@ -32,11 +32,11 @@ function viewWith(arms: Record<string, ArmStats>): RoutingPolicyView {
 const quiet = (): void => undefined;
 const silent = { log: quiet, trace: quiet, debug: quiet, info: quiet, warn: quiet, error: quiet };
 
-async function routeDirect(view: RoutingPolicyView, taskId: string): Promise<RouteDecision> {
+async function routeDirect(view: RoutingPolicyView, taskId: string, input = task): Promise<RouteDecision> {
   const memory = await SqliteMemoryStore.open({ file: ':memory:', embedder: new HashingEmbedder() });
   try {
     const deps = { roster, memory, routingPolicy: { owner: 'god-recorded-arms-test', active: async () => view } } as unknown as ActivityDeps;
-    return await new MockActivityEnvironment({ workflowExecution: { workflowId: taskId, runId: 'run-1' } }, { logger: silent }).run(createRouteTask(deps), { taskId, task, spent: { usd: 0, tokens: 0 } });
+    return await new MockActivityEnvironment({ workflowExecution: { workflowId: taskId, runId: 'run-1' } }, { logger: silent }).run(createRouteTask(deps), { taskId, task: input, spent: { usd: 0, tokens: 0 } });
   } finally {
     await memory.close();
   }
@@ -55,5 +55,26 @@ describe('routeTask for a directly started task', () => {
     const failing = await routeDirect(viewWith({ DatabaseAgent: dbRecord, Generalist: record(0, 10, 0.001) }), 'direct-failing');
     expect(failing.specialist).toBe('DatabaseAgent');
     expect(failing.reason).toMatch(/best guess among DatabaseAgent, Generalist/);
+  });
+});
+
+describe('routeTask: the reassignment order', () => {
+  // The DatabaseAgent started failing database tasks: its change detector restarted its record.
+  const failing: ArmStats = { ...record(0, 4, 0.01), failStreak: 4, changed: true };
+  const godRouted = (kind?: string) =>
+    TaskInputSchema.parse({ objective: task.objective, specialist: 'Generalist', routing: { policyVersion: 1, mode: 'exploit', by: 'active', ...(kind && { kind }) } });
+
+  it('puts a specialist the policy holds quarantined for the task\'s kind last, after every other', async () => {
+    const held = await routeDirect(viewWith({ DatabaseAgent: failing }), 'god-routed-held', godRouted('database'));
+    expect(held.specialist).toBe('Generalist');
+    expect(held.candidates[0]).toBe('Generalist');
+    expect(held.candidates.at(-1)).toBe('DatabaseAgent');
+    // Without the kind (a task from before God named it), or with a healthy record: the rules' order.
+    for (const [view, input] of [
+      [viewWith({ DatabaseAgent: failing }), godRouted()],
+      [viewWith({ DatabaseAgent: record(9, 1, 0.01) }), godRouted('database')],
+    ] as const) {
+      expect((await routeDirect(view, 'god-routed-plain', input)).candidates.slice(0, 2)).toEqual(['Generalist', 'DatabaseAgent']);
+    }
   });
 });
