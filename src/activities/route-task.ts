@@ -104,7 +104,7 @@ export function createRouteTask(deps: ActivityDeps) {
         const value = PRIORITY_WEIGHT[task.priority] ?? PRIORITY_WEIGHT.normal;
         // Never an explored pick or a draw: exploring is God's, paid by its experimental lane; a
         // task started directly runs on its submitter's lane and gets the policy's best guess.
-        const route = routeTaskWithPolicy(book, taskId, { kind, arms, estimatedCostUsd: armEstimates(task, arms, roster), value, evidence, quarantine: true, quarantineForBetter: true });
+        const route = routeTaskWithPolicy(book, taskId, { kind, arms, estimatedCostUsd: armEstimates(task, arms, roster), value, evidence, quarantine: true });
         const learn = view && deps.routingPolicy ? { learn: { godId: deps.routingPolicy.owner, kind, value, decision: route.decision } } : {};
         return decide({ specialist: route.arm, confidence: rules.choice.confidence, reason: `${rules.choice.reason}; ${route.reason}${source}`, method: 'rules', policyVersion: route.routing.policyVersion, ...learn }, 0, 0, kind);
       }

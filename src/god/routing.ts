@@ -23,8 +23,6 @@ export interface RouteByPolicyOptions {
   nowMs?: number;
   /** Keep arms the change detector flagged, still failing, out of exploit picks (choose.ts quarantined). */
   quarantine?: boolean;
-  /** With `quarantine`: only for an arm doing better (choose.ts exploitable). */
-  quarantineForBetter?: boolean;
   /** Arms with a record of the kind join, and the fallback is explored where it has none
    * (choose.ts recordedArms, ChooseInput.trial). */
   recordedArmsJoin?: boolean;
@@ -53,7 +51,7 @@ export function routeByPolicy(
   config?: Pick<GodConfig, 'routing'>,
   options: RouteByPolicyOptions = {},
 ): { book?: PolicyBook; decision: Decision; picked?: string } {
-  const { classifierRoutes = true, nowMs, quarantine = false, quarantineForBetter = false, recordedArmsJoin = false } = options;
+  const { classifierRoutes = true, nowMs, quarantine = false, recordedArmsJoin = false } = options;
   const book = state.routing;
   if (!book || config?.routing === 'static' || decision.kind !== 'route' || item.task.specialist) return { book, decision };
   const sure = assessment.method === 'rules' && assessment.confidence >= book.active.thresholds.ruleConfidence;
@@ -90,7 +88,7 @@ export function routeByPolicy(
   const goalValue = item.goalId ? state.goals.find((g) => g.id === item.goalId)?.value : undefined;
   const value = (PRIORITY_WEIGHT[item.task.priority] ?? PRIORITY_WEIGHT.normal) * ((goalValue ?? NEUTRAL_VALUE) / NEUTRAL_VALUE);
   const costs = Object.fromEntries(arms.map((a) => [a, estimates[a] ?? assessment.estimatedCostUsd]));
-  const { book: next, route } = routeWithPolicy(book, { kind, arms, estimatedCostUsd: costs, value, evidence, ...(Object.keys(overdue).length > 0 && { overdue }), ...(quarantine && { quarantine }), ...(quarantineForBetter && { quarantineForBetter }), ...(trial.length > 0 && { trial }) });
+  const { book: next, route } = routeWithPolicy(book, { kind, arms, estimatedCostUsd: costs, value, evidence, ...(Object.keys(overdue).length > 0 && { overdue }), ...(quarantine && { quarantine }), ...(trial.length > 0 && { trial }) });
   const e = expectationOf(state.stats, assessment.kind, route.arm, costs[route.arm]);
   const picked = `${route.reason}${known ? `; ${known.explanation}` : ''}`;
   return {
@@ -117,19 +115,14 @@ export function routeByPolicy(
  * from the book's stream; only a task's last pick runs, so its explore chance stays one draw's.
  * Returns the advanced book, the queue with the fresh decisions, and per task what the pick says.
  */
-export function pickAgain(
-  state: GodState,
-  config: Pick<GodConfig, 'routing'> | undefined,
-  nowMs: number,
-  options: Pick<RouteByPolicyOptions, 'quarantineForBetter'> = {},
-): { book?: PolicyBook; queue: QueuedTask[]; picked: Record<string, string> } {
+export function pickAgain(state: GodState, config: Pick<GodConfig, 'routing'> | undefined, nowMs: number): { book?: PolicyBook; queue: QueuedTask[]; picked: Record<string, string> } {
   let book = state.routing;
   const picked: Record<string, string> = {};
   if (!book) return { book, queue: state.queue, picked };
   const queue = state.queue.map((item) => {
     if (item.status !== 'queued' || !item.beforePolicy || !item.assessment) return item;
     // Histories that store `beforePolicy` run every routing patch before it: all of them apply.
-    const routed = routeByPolicy({ ...state, routing: book }, item, item.assessment, item.beforePolicy, config, { ...options, nowMs, quarantine: true, recordedArmsJoin: true });
+    const routed = routeByPolicy({ ...state, routing: book }, item, item.assessment, item.beforePolicy, config, { nowMs, quarantine: true, recordedArmsJoin: true });
     book = routed.book;
     if (routed.picked) picked[item.taskId] = routed.picked;
     return { ...item, decision: routed.decision };

@@ -67,8 +67,6 @@ export interface PolicyRouteInput {
   overdue?: Readonly<Record<string, number>>;
   /** Keep quarantined arms out of exploit picks (ChooseInput.quarantine). */
   quarantine?: boolean;
-  /** Quarantine only for an arm doing better (ChooseInput.quarantineForBetter). */
-  quarantineForBetter?: boolean;
   /** Arms explored but not exploited yet (ChooseInput.trial). */
   trial?: readonly string[];
 }
@@ -87,7 +85,7 @@ export interface PolicyRoute {
 
 /** One decision with `book`'s stream (a Thompson draw, or the best guess); returns the advanced book. */
 export function routeWithPolicy(book: PolicyBook, input: PolicyRouteInput, how: 'draw' | 'best-guess' = 'draw'): { book: PolicyBook; route: PolicyRoute } {
-  const choose = { kind: input.kind, arms: input.arms, estimatedCostUsd: input.estimatedCostUsd, value: input.value, ...(input.evidence && { evidence: input.evidence }), ...(input.overdue && { overdue: input.overdue }), ...(input.quarantine && { quarantine: true }), ...(input.quarantineForBetter && { quarantineForBetter: true }), ...(input.trial?.length && { trial: input.trial }) };
+  const choose = { kind: input.kind, arms: input.arms, estimatedCostUsd: input.estimatedCostUsd, value: input.value, ...(input.evidence && { evidence: input.evidence }), ...(input.overdue && { overdue: input.overdue }), ...(input.quarantine && { quarantine: true }), ...(input.trial?.length && { trial: input.trial }) };
   const { book: next, decision } = decide(book, choose, how);
   const c = decision.choice;
   const routing: TaskRouting = { policyVersion: c.policyVersion, mode: c.mode, by: decision.by, ...(c.probability !== undefined && { probability: c.probability }) };

@@ -106,8 +106,6 @@ const RECORDED_ARMS_PATCH = 'routing-recorded-arms-join';
 const HISTORY_BYTES_PATCH = 'god-continues-by-history-size';
 /** The policy picks again when a task can start (pickAgain), not only when it is assessed. */
 const PICKS_AT_START_PATCH = 'routing-picks-at-start';
-/** A quarantined arm leaves the exploit picks only for an arm doing better (choose.ts exploitable). */
-const QUARANTINE_FOR_BETTER_PATCH = 'routing-quarantine-for-a-better-arm';
 
 /** Turns a zod failure into the validator's refusal: the field named, God's state untouched. */
 function parsed<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
@@ -573,7 +571,6 @@ export async function god(input: GodInput = {}): Promise<void> {
           classifierRoutes,
           ...(overdueAt !== undefined && { nowMs: overdueAt }),
           quarantine: patched(QUARANTINE_PATCH),
-          quarantineForBetter: patched(QUARANTINE_FOR_BETTER_PATCH),
           recordedArmsJoin: patched(RECORDED_ARMS_PATCH),
         });
         state.routing = routed.book;
@@ -655,7 +652,7 @@ export async function god(input: GodInput = {}): Promise<void> {
     // runs, and the cost and lane admission plans with, are the book's as it stands now.
     let picked: Record<string, string> = {};
     if (learnedSincePick && state.inFlight.length < config.maxInFlight && state.queue.some((q) => q.status === 'queued' && q.beforePolicy)) {
-      const again = pickAgain(state, config, Date.now(), { quarantineForBetter: patched(QUARANTINE_FOR_BETTER_PATCH) });
+      const again = pickAgain(state, config, Date.now());
       state.routing = again.book;
       state.queue = again.queue;
       picked = again.picked;

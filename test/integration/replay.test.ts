@@ -102,8 +102,6 @@ describe('workflow replay', () => {
         'god-routing-recorded-arms.json',
         // …the policy picking again when a queued task can start ('routing-picks-at-start').
         'god-routing-picks-at-start.json',
-        // …a quarantined arm leaving exploit picks only for a better one ('routing-quarantine-for-a-better-arm').
-        'god-routing-quarantine-for-better.json',
         'completed-god-routed-task-policy-version.json',
         'completed-task-policy-version.json',
         // The 'routed-outcome' patch: a direct task routed by God's policy tells God how it ended.

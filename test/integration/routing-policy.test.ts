@@ -136,8 +136,6 @@ describe('the routing policy version on every decision', () => {
     await maybeRecordHistory(godId, 'god-routing-recorded-arms');
     // Since the 'routing-picks-at-start' patch (the policy picks again when a queued task can start).
     await maybeRecordHistory(godId, 'god-routing-picks-at-start');
-    // Since the 'routing-quarantine-for-a-better-arm' patch (a quarantined arm leaves exploit picks only for a better one).
-    await maybeRecordHistory(godId, 'god-routing-quarantine-for-better');
   });
 });
 

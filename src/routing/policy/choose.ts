@@ -32,10 +32,6 @@ export interface ChooseInput {
   /** Bar quarantined arms from exploit picks (see {@link quarantined}); God sets it from the
    * 'routing-quarantines-changed-arms' patch on, so its older histories replay. */
   quarantine?: boolean;
-  /** With `quarantine`: a quarantined arm leaves the exploit picks only for an arm doing better
-   * than it (see {@link exploitable}); God sets it from the 'routing-quarantine-for-a-better-arm'
-   * patch on. */
-  quarantineForBetter?: boolean;
   /** Arms on trial: explored like the others (uniform picks count them), never exploited or
    * guessed. God puts the fallback on trial where it has no record of the kind yet, so a cheap
    * generalist earns a record where no rule or memory names it; with one, it joins the arms
@@ -81,23 +77,13 @@ function offTrial(input: ChooseInput, arms: readonly string[]): readonly string[
   return tried.length > 0 ? tried : arms;
 }
 
-/**
- * The arms an exploit pick may choose: all but those on trial and the quarantined ones, or all
- * when that leaves none. With `quarantineForBetter` a quarantined arm stays when no open arm's
- * record (its success mean, overdue runs counted; none: the prior's half) is better than its own:
- * quarantine is there to move the traffic to an arm that does the work better, and a false alarm
- * on a cheap arm (a streak among tasks every arm of the kind fails as often) moved it to a dear
- * one no better at the work.
- */
+/** The arms an exploit pick may choose: all but those on trial and the quarantined ones, or all
+ * when that leaves none. */
 function exploitable(policy: RoutingPolicy, input: ChooseInput, arms: readonly string[]): readonly string[] {
   const base = offTrial(input, arms);
   if (!input.quarantine) return base;
   const open = base.filter((arm) => !quarantined(policy, input, arm));
-  if (open.length === 0) return base;
-  if (!input.quarantineForBetter) return open;
-  const mean = (arm: string) => recordCounting(armStats(policy, input.kind, arm), input.overdue?.[arm]).successMean;
-  const bestOpen = Math.max(...open.map(mean));
-  return base.filter((arm) => open.includes(arm) || mean(arm) >= bestOpen);
+  return open.length > 0 ? open : base;
 }
 
 /** How much one similar past outcome from memory counts against one outcome of the arm itself. */
