@@ -113,14 +113,20 @@ export function routeByPolicy(
  * two failures into a streak when four have been reported since), so the pick that runs, and the
  * cost and lane admission plans with, are made when the task can start. Every pick draws anew
  * from the book's stream; only a task's last pick runs, so its explore chance stays one draw's.
- * Returns the advanced book, the queue with the fresh decisions, and per task what the pick says.
+ * `only`: just these tasks (God passes those admission ranks first). Returns the advanced book,
+ * the queue with the fresh decisions, and per task what the pick says.
  */
-export function pickAgain(state: GodState, config: Pick<GodConfig, 'routing'> | undefined, nowMs: number): { book?: PolicyBook; queue: QueuedTask[]; picked: Record<string, string> } {
+export function pickAgain(
+  state: GodState,
+  config: Pick<GodConfig, 'routing'> | undefined,
+  nowMs: number,
+  only?: ReadonlySet<string>,
+): { book?: PolicyBook; queue: QueuedTask[]; picked: Record<string, string> } {
   let book = state.routing;
   const picked: Record<string, string> = {};
   if (!book) return { book, queue: state.queue, picked };
   const queue = state.queue.map((item) => {
-    if (item.status !== 'queued' || !item.beforePolicy || !item.assessment) return item;
+    if (item.status !== 'queued' || !item.beforePolicy || !item.assessment || (only && !only.has(item.taskId))) return item;
     // Histories that store `beforePolicy` run every routing patch before it: all of them apply.
     const routed = routeByPolicy({ ...state, routing: book }, item, item.assessment, item.beforePolicy, config, { nowMs, quarantine: true, recordedArmsJoin: true });
     book = routed.book;

@@ -87,6 +87,9 @@ const llm = proxyActivities<GodActivities>({ startToCloseTimeout: '2m', heartbea
 
 /** Tasks assessed per tick: a burst of submissions is spread over ticks, not one giant one. */
 const ASSESS_PER_TICK = 20;
+/** Queued tasks the policy picks for again per tick at most: those admission ranks first (a tick's
+ * work stays bounded however long the queue; a task further back is picked for when it rises). */
+const PICKS_AGAIN_PER_TICK = 20;
 /** A goal with this many tasks per run already queued (×) waits before generating more. */
 const GOAL_BACKLOG_RUNS = 2;
 
@@ -651,8 +654,14 @@ export async function god(input: GodInput = {}): Promise<void> {
     // The tasks the policy routed pick again from the outcomes reported while they waited: what
     // runs, and the cost and lane admission plans with, are the book's as it stands now.
     let picked: Record<string, string> = {};
-    if (learnedSincePick && state.inFlight.length < config.maxInFlight && state.queue.some((q) => q.status === 'queued' && q.beforePolicy)) {
-      const again = pickAgain(state, config, Date.now());
+    const room = Math.min(config.maxInFlight - state.inFlight.length, PICKS_AGAIN_PER_TICK);
+    const waiting = state.queue.filter((q) => q.status === 'queued' && q.beforePolicy);
+    if (learnedSincePick && room > 0 && waiting.length > 0) {
+      const first = waiting
+        .map((q) => ({ taskId: q.taskId, density: densityOf(q) ?? 0, at: q.submittedAtMs }))
+        .sort((a, b) => b.density - a.density || a.at - b.at)
+        .slice(0, room);
+      const again = pickAgain(state, config, Date.now(), new Set(first.map((f) => f.taskId)));
       state.routing = again.book;
       state.queue = again.queue;
       picked = again.picked;

@@ -258,6 +258,8 @@ describe('God picks again when a task can start', () => {
     expect(again.queue.at(-1)).toBe(reviewed);
     expect(Object.keys(again.picked)).toEqual(['t0', 't1', 't2']);
     expect(pickAgain(state, undefined, T0)).toEqual(again);
+    // Just the tasks named (God names those admission ranks first).
+    expect(Object.keys(pickAgain(state, undefined, T0, new Set(['t1'])).picked)).toEqual(['t1']);
     // Nothing to pick again: the book's stream does not move.
     const none = pickAgain({ ...state, queue: [ruled] }, undefined, T0);
     expect(none.book).toBe(state.routing);
