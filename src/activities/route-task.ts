@@ -79,7 +79,8 @@ export function createRouteTask(deps: ActivityDeps) {
     const policyRoster = withPolicyRules(roster, book.active.rules);
     const rules = decideByRules(taskText(task), policyRoster.specialists);
     const ranked = rules.ranking.map((r) => r.specialist);
-    const decide = async (d: Omit<RouteDecision, 'candidates' | 'warnings' | 'costUsd' | 'tokens'>, costUsd = 0, tokens = 0, kind?: string): Promise<RouteDecision> => {
+    /** `kind`: the task's kind as the policy decided it (orders the reassignments); `costUsd`, `tokens`: what routing spent. */
+    const decide = async (d: Omit<RouteDecision, 'candidates' | 'warnings' | 'costUsd' | 'tokens'>, { costUsd = 0, tokens = 0, kind }: { costUsd?: number; tokens?: number; kind?: string } = {}): Promise<RouteDecision> => {
       const held = kind && view ? { policy: book.active, kind } : undefined;
       const decision = { ...d, candidates: candidateOrder(roster, d.specialist, ranked, held), ...(await recallFor(taskId, task, d.specialist)), costUsd, tokens };
       log.info('task routed', { taskId, specialist: decision.specialist, method: decision.method, confidence: decision.confidence, policyVersion: decision.policyVersion, recalled: decision.recalledFor !== undefined });
@@ -89,7 +90,7 @@ export function createRouteTask(deps: ActivityDeps) {
     if (task.specialist) {
       // God's policy chose it (its version rides on the task); else the submitter asked for it.
       const by = task.routing ? `routing policy v${task.routing.policyVersion} (${task.routing.mode}, via God)` : 'requested by the submitter';
-      return decide({ specialist: task.specialist, confidence: 1, reason: by, method: 'requested', ...(task.routing && { policyVersion: task.routing.policyVersion }) }, 0, 0, task.routing?.kind);
+      return decide({ specialist: task.specialist, confidence: 1, reason: by, method: 'requested', ...(task.routing && { policyVersion: task.routing.policyVersion }) }, { kind: task.routing?.kind });
     }
     const version = { policyVersion: book.active.version };
     const source = view ? '' : ' (no God running: the roster\'s rules as v0)';
@@ -106,13 +107,13 @@ export function createRouteTask(deps: ActivityDeps) {
         // task started directly runs on its submitter's lane and gets the policy's best guess.
         const route = routeTaskWithPolicy(book, taskId, { kind, arms, estimatedCostUsd: armEstimates(task, arms, roster), value, evidence, quarantine: true });
         const learn = view && deps.routingPolicy ? { learn: { godId: deps.routingPolicy.owner, kind, value, decision: route.decision } } : {};
-        return decide({ specialist: route.arm, confidence: rules.choice.confidence, reason: `${rules.choice.reason}; ${route.reason}${source}`, method: 'rules', policyVersion: route.routing.policyVersion, ...learn }, 0, 0, kind);
+        return decide({ specialist: route.arm, confidence: rules.choice.confidence, reason: `${rules.choice.reason}; ${route.reason}${source}`, method: 'rules', policyVersion: route.routing.policyVersion, ...learn }, { kind });
       }
       return decide({ ...rules.choice, method: 'rules', ...version });
     }
 
     const pick = await classify(taskId, task, spent);
     const { specialist, confidence, reason } = pick;
-    return decide({ specialist, confidence, reason: `${reason}${source}`, method: pick.known ? 'classifier' : 'fallback', ...version }, pick.costUsd, pick.tokens);
+    return decide({ specialist, confidence, reason: `${reason}${source}`, method: pick.known ? 'classifier' : 'fallback', ...version }, { costUsd: pick.costUsd, tokens: pick.tokens });
   };
 }
