@@ -1,6 +1,6 @@
 import { GENERAL_KIND, kindOfSpecialist } from '../routing/kinds';
 import { observe } from '../routing/policy/book';
-import { FAILING_BELOW_SUCCESS, recordCounting, RECORD_MIN_RUNS } from '../routing/policy/arm-stats';
+import { FAILING_BELOW_SUCCESS, recordCounting, RECORD_MIN_RUNS, type ChangeRules } from '../routing/policy/arm-stats';
 import { armStats, recordedArms } from '../routing/policy/choose';
 import type { PolicyAuditEntry, PolicyBook } from '../routing/policy/types';
 import { policyArms, rememberedArms, routeWithPolicy, taskWords } from '../routing/route-with-policy';
@@ -23,6 +23,8 @@ export interface RouteByPolicyOptions {
   nowMs?: number;
   /** Keep arms the change detector flagged, still failing, out of exploit picks (choose.ts quarantined). */
   quarantine?: boolean;
+  /** Probe quarantined arms now and then (choose.ts probeShare); needs `quarantine`. */
+  probes?: boolean;
   /** Arms with a record of the kind join, and the fallback is explored where it has none
    * (choose.ts recordedArms, ChooseInput.trial). */
   recordedArmsJoin?: boolean;
@@ -51,7 +53,7 @@ export function routeByPolicy(
   config?: Pick<GodConfig, 'routing'>,
   options: RouteByPolicyOptions = {},
 ): { book?: PolicyBook; decision: Decision; picked?: string } {
-  const { classifierRoutes = true, nowMs, quarantine = false, recordedArmsJoin = false } = options;
+  const { classifierRoutes = true, nowMs, quarantine = false, probes = false, recordedArmsJoin = false } = options;
   const book = state.routing;
   if (!book || config?.routing === 'static' || decision.kind !== 'route' || item.task.specialist) return { book, decision };
   const sure = assessment.method === 'rules' && assessment.confidence >= book.active.thresholds.ruleConfidence;
@@ -88,7 +90,7 @@ export function routeByPolicy(
   const goalValue = item.goalId ? state.goals.find((g) => g.id === item.goalId)?.value : undefined;
   const value = (PRIORITY_WEIGHT[item.task.priority] ?? PRIORITY_WEIGHT.normal) * ((goalValue ?? NEUTRAL_VALUE) / NEUTRAL_VALUE);
   const costs = Object.fromEntries(arms.map((a) => [a, estimates[a] ?? assessment.estimatedCostUsd]));
-  const { book: next, route } = routeWithPolicy(book, { kind, arms, estimatedCostUsd: costs, value, evidence, ...(Object.keys(overdue).length > 0 && { overdue }), ...(quarantine && { quarantine }), ...(trial.length > 0 && { trial }) });
+  const { book: next, route } = routeWithPolicy(book, { kind, arms, estimatedCostUsd: costs, value, evidence, ...(Object.keys(overdue).length > 0 && { overdue }), ...(quarantine && { quarantine }), ...(quarantine && probes && { probe: true }), ...(trial.length > 0 && { trial }) });
   const e = expectationOf(state.stats, assessment.kind, route.arm, costs[route.arm]);
   const picked = `${route.reason}${known ? `; ${known.explanation}` : ''}`;
   return {
@@ -113,14 +115,15 @@ export function routeByPolicy(
  * two failures into a streak when four have been reported since), so the pick that runs, and the
  * cost and lane admission plans with, are made when the task can start. Every pick draws anew
  * from the book's stream; only a task's last pick runs, so its explore chance stays one draw's.
- * `only`: just these tasks (God passes those admission ranks first). Returns the advanced book,
- * the queue with the fresh decisions, and per task what the pick says.
+ * `only`: just these tasks (God passes those admission ranks first); `probes`: as routeByPolicy's.
+ * Returns the advanced book, the queue with the fresh decisions, and per task what the pick says.
  */
 export function pickAgain(
   state: GodState,
   config: Pick<GodConfig, 'routing'> | undefined,
   nowMs: number,
   only?: ReadonlySet<string>,
+  probes = false,
 ): { book?: PolicyBook; queue: QueuedTask[]; picked: Record<string, string> } {
   let book = state.routing;
   const picked: Record<string, string> = {};
@@ -128,7 +131,7 @@ export function pickAgain(
   const queue = state.queue.map((item) => {
     if (item.status !== 'queued' || !item.beforePolicy || !item.assessment || (only && !only.has(item.taskId))) return item;
     // Histories that store `beforePolicy` run every routing patch before it: all of them apply.
-    const routed = routeByPolicy({ ...state, routing: book }, item, item.assessment, item.beforePolicy, config, { nowMs, quarantine: true, recordedArmsJoin: true });
+    const routed = routeByPolicy({ ...state, routing: book }, item, item.assessment, item.beforePolicy, config, { nowMs, quarantine: true, probes, recordedArmsJoin: true });
     book = routed.book;
     if (routed.picked) picked[item.taskId] = routed.picked;
     return { ...item, decision: routed.decision };
@@ -184,16 +187,17 @@ export function flightPolicy(decision: Decision): InFlightTask['policy'] {
 /**
  * A finished task the policy routed, learned from. Refused (never ran) and cancelled tasks say
  * nothing about the specialist and are not counted. Returns the audit entries the outcome caused
- * (a derivation, promotion, discard or automatic rollback).
+ * (a derivation, promotion, discard or automatic rollback). `rules`: how the change detector reads
+ * the records (arm-stats.ts ChangeRules).
  */
-export function observeFinished(book: PolicyBook, flight: InFlightTask, finished: TaskFinished, nowMs: number): { book: PolicyBook; events: PolicyAuditEntry[] } {
+export function observeFinished(book: PolicyBook, flight: InFlightTask, finished: TaskFinished, nowMs: number, rules: ChangeRules = {}): { book: PolicyBook; events: PolicyAuditEntry[] } {
   const p = flight.policy;
   if (!p || finished.status === 'rejected' || finished.status === 'cancelled') return { book, events: [] };
   const words = taskWords(flight.objective ?? '');
   // A task another specialist finished (after a reassignment) is a failure of the arm that was routed.
   const arm = p.decision.choice.arm;
   const success = finished.status === 'completed' && (finished.specialist === undefined || finished.specialist === arm || arm.startsWith('chain:'));
-  const next = observe(book, { kind: p.kind, decision: p.decision, success, costUsd: finished.costUsd, durationMs: finished.durationMs, value: p.value, words }, nowMs);
+  const next = observe(book, { kind: p.kind, decision: p.decision, success, costUsd: finished.costUsd, durationMs: finished.durationMs, value: p.value, words }, nowMs, rules);
   const last = book.audit.at(-1);
   const from = last ? next.audit.lastIndexOf(last) + 1 : 0;
   return { book: next, events: next.audit.slice(from) };

@@ -480,6 +480,8 @@ function roundedStats(s: ArmStats): ArmStats {
     durationMeanMs: Math.round(s.durationMeanMs),
     ...(s.failStreak !== undefined && { failStreak: s.failStreak }),
     ...(s.changed && { changed: true as const }),
+    ...(s.winStreak !== undefined && { winStreak: s.winStreak }),
+    ...(s.failedSinceChange !== undefined && { failedSinceChange: s.failedSinceChange }),
   };
 }
 

@@ -67,6 +67,8 @@ export interface PolicyRouteInput {
   overdue?: Readonly<Record<string, number>>;
   /** Keep quarantined arms out of exploit picks (ChooseInput.quarantine). */
   quarantine?: boolean;
+  /** Probe quarantined arms now and then (ChooseInput.probe). */
+  probe?: boolean;
   /** Arms explored but not exploited yet (ChooseInput.trial). */
   trial?: readonly string[];
 }
@@ -85,13 +87,17 @@ export interface PolicyRoute {
 
 /** One decision with `book`'s stream (a Thompson draw, or the best guess); returns the advanced book. */
 export function routeWithPolicy(book: PolicyBook, input: PolicyRouteInput, how: 'draw' | 'best-guess' = 'draw'): { book: PolicyBook; route: PolicyRoute } {
-  const choose = { kind: input.kind, arms: input.arms, estimatedCostUsd: input.estimatedCostUsd, value: input.value, ...(input.evidence && { evidence: input.evidence }), ...(input.overdue && { overdue: input.overdue }), ...(input.quarantine && { quarantine: true }), ...(input.trial?.length && { trial: input.trial }) };
+  const choose = { kind: input.kind, arms: input.arms, estimatedCostUsd: input.estimatedCostUsd, value: input.value, ...(input.evidence && { evidence: input.evidence }), ...(input.overdue && { overdue: input.overdue }), ...(input.quarantine && { quarantine: true }), ...(input.probe && { probe: true }), ...(input.trial?.length && { trial: input.trial }) };
   const { book: next, decision } = decide(book, choose, how);
   const c = decision.choice;
   const routing: TaskRouting = { policyVersion: c.policyVersion, mode: c.mode, by: decision.by, ...(c.probability !== undefined && { probability: c.probability }) };
   const trial = input.trial?.length ? input.arms.filter((arm) => input.trial!.includes(arm)) : [];
   const among = input.arms.filter((arm) => !trial.includes(arm)).join(', ');
-  const pick = c.mode === 'explore' ? `explored (p=${(c.probability ?? 0).toFixed(3)}, experimental lane)` : `${how === 'draw' ? 'Thompson pick' : 'best guess'} among ${among}`;
+  const pick = c.probe
+    ? `probed while quarantined (p=${(c.probability ?? 0).toFixed(3)}, experimental lane)`
+    : c.mode === 'explore'
+      ? `explored (p=${(c.probability ?? 0).toFixed(3)}, experimental lane)`
+      : `${how === 'draw' ? 'Thompson pick' : 'best guess'} among ${among}`;
   const trying = trial.length ? `; ${trial.join(', ')} on trial (explored only)` : '';
   const reason = `policy v${c.policyVersion} (${decision.by}): ${c.arm}, ${pick}${trying}; kind "${input.kind}"; ${recordOf(armStats(decidingPolicy(book, decision.by), input.kind, c.arm))}`;
   return { book: next, route: { arm: c.arm, routing, decision: { ...decision, choice: { ...c, scores: {} } }, experimental: c.mode === 'explore', reason } };

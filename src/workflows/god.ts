@@ -109,6 +109,9 @@ const RECORDED_ARMS_PATCH = 'routing-recorded-arms-join';
 const HISTORY_BYTES_PATCH = 'god-continues-by-history-size';
 /** The policy picks again when a task can start (pickAgain), not only when it is assessed. */
 const PICKS_AT_START_PATCH = 'routing-picks-at-start';
+/** Quarantined arms are probed now and then and recover after a run of successes; with every arm
+ * quarantined, the best on its means is exploited (src/routing/policy/choose.ts probeShare, arm-stats.ts ChangeRules). */
+const PROBES_PATCH = 'routing-probes-quarantined';
 
 /** Turns a zod failure into the validator's refusal: the field named, God's state untouched. */
 function parsed<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
@@ -235,7 +238,8 @@ export async function god(input: GodInput = {}): Promise<void> {
   /** The policy learns from a task it routed; a derivation, promotion or rollback is audited, and
    * an automatic rollback raises an alert. */
   const learnFrom = (flight: InFlightTask, finished: TaskFinished) => {
-    const { book, events } = observeFinished(state.routing!, flight, finished, Date.now());
+    const rules = patched(PROBES_PATCH) ? { recovers: true } : {};
+    const { book, events } = observeFinished(state.routing!, flight, finished, Date.now(), rules);
     state.routing = book;
     learnedSincePick = true;
     for (const e of events) {
@@ -574,6 +578,7 @@ export async function god(input: GodInput = {}): Promise<void> {
           classifierRoutes,
           ...(overdueAt !== undefined && { nowMs: overdueAt }),
           quarantine: patched(QUARANTINE_PATCH),
+          probes: patched(PROBES_PATCH),
           recordedArmsJoin: patched(RECORDED_ARMS_PATCH),
         });
         state.routing = routed.book;
@@ -661,7 +666,7 @@ export async function god(input: GodInput = {}): Promise<void> {
         .map((q) => ({ taskId: q.taskId, density: densityOf(q) ?? 0, at: q.submittedAtMs }))
         .sort((a, b) => b.density - a.density || a.at - b.at)
         .slice(0, room);
-      const again = pickAgain(state, config, Date.now(), new Set(first.map((f) => f.taskId)));
+      const again = pickAgain(state, config, Date.now(), new Set(first.map((f) => f.taskId)), patched(PROBES_PATCH));
       state.routing = again.book;
       state.queue = again.queue;
       picked = again.picked;

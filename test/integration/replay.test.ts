@@ -102,6 +102,8 @@ describe('workflow replay', () => {
         'god-routing-recorded-arms.json',
         // …the policy picking again when a queued task can start ('routing-picks-at-start').
         'god-routing-picks-at-start.json',
+        // …probing quarantined arms, a run of successes clearing a change ('routing-probes-quarantined').
+        'god-routing-probes.json',
         'completed-god-routed-task-policy-version.json',
         'completed-task-policy-version.json',
         // The 'routed-outcome' patch: a direct task routed by God's policy tells God how it ended.

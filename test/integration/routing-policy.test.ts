@@ -136,6 +136,8 @@ describe('the routing policy version on every decision', () => {
     await maybeRecordHistory(godId, 'god-routing-recorded-arms');
     // Since the 'routing-picks-at-start' patch (the policy picks again when a queued task can start).
     await maybeRecordHistory(godId, 'god-routing-picks-at-start');
+    // Since the 'routing-probes-quarantined' patch (quarantined arms probed, a run of successes clears a change).
+    await maybeRecordHistory(godId, 'god-routing-probes');
   });
 });
 

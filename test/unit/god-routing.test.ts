@@ -75,6 +75,38 @@ describe('God routing with its policy', () => {
     expect(compactBook(b).active.arms.database.DatabaseAgent).toMatchObject({ failStreak: 3, changed: true });
   });
 
+  it('keeps what the change detector reads since the probes patch (the run back, failures since the change) through compaction', () => {
+    const b = book();
+    b.active.arms = { database: { DatabaseAgent: { n: 3, successes: 1, failures: 2, costMeanUsd: 0.01, costM2: 0, durationMeanMs: 1000, failStreak: 0, changed: true, winStreak: 1, failedSinceChange: 2 } } };
+    expect(compactBook(b).active.arms.database.DatabaseAgent).toMatchObject({ winStreak: 1, failedSinceChange: 2, changed: true });
+  });
+
+  it('probes a quarantined arm on the experimental lane, saying so, only with the probes patch on', () => {
+    // Two arms named by the rules; the cheap DatabaseAgent changed (three failures in a row) and is quarantined.
+    const two = assessment({ kind: 'database', specialist: 'DatabaseAgent', ranked: ['DatabaseAgent', 'ResearchAgent'], armEstimatesUsd: { DatabaseAgent: 0.002, ResearchAgent: 0.01 } });
+    const held = book(0);
+    held.active.arms = { database: { DatabaseAgent: { n: 3, successes: 0, failures: 3, costMeanUsd: 0.002, costM2: 0, durationMeanMs: 1000, failStreak: 3, changed: true, winStreak: 0, failedSinceChange: 0 } } };
+    const run = (probes: boolean) => {
+      let state = freshState({ routing: held });
+      const decisions = [];
+      for (let i = 0; i < 200; i++) {
+        const r = routeByPolicy(state, queued(`t${i}`), two, decision({ specialist: 'DatabaseAgent' }), undefined, { quarantine: true, probes, recordedArmsJoin: true });
+        decisions.push(r.decision);
+        state = { ...state, routing: r.book };
+      }
+      return decisions.filter((d) => d.specialist === 'DatabaseAgent');
+    };
+    expect(run(false)).toEqual([]); // no exploration share here, and the quarantine holds it out of exploit picks
+    const probed = run(true);
+    expect(probed.length).toBeGreaterThan(20); // ~20 % of 200
+    expect(probed.length).toBeLessThan(60);
+    for (const d of probed) {
+      expect(d).toMatchObject({ lane: 'experimental', policy: { decision: { choice: { mode: 'explore', probe: true, probability: 0.2 } } } });
+      expect(d.reason).toMatch(/policy v1 \(active\): DatabaseAgent, probed while quarantined \(p=0\.200, experimental lane\)/);
+      expect(routingOf(d)).toMatchObject({ mode: 'explore', probability: 0.2 });
+    }
+  });
+
   it('lets the fallback compete once every arm keeps failing the kind, and only then', () => {
     const only = assessment({ kind: 'database', specialist: 'DatabaseAgent', ranked: ['DatabaseAgent'], armEstimatesUsd: { DatabaseAgent: 0.01, Generalist: 0.001 }, fallbackSpecialist: 'Generalist' });
     const picks = (b: ReturnType<typeof book>) => {

@@ -1,6 +1,6 @@
-import { decayedRuns, observeArm, emptyArm, successMean, CHANGE_MIN_RUN } from '../../src/routing/policy/arm-stats';
+import { decayedRuns, observeArm, emptyArm, successMean, CHANGE_MIN_RUN, DEFAULT_DECAY, RECOVERY_RUN, type ArmStats } from '../../src/routing/policy/arm-stats';
 import { decide, observe, POLICY_RULES, rollbackTo, seedBook, type PolicyDecision } from '../../src/routing/policy/book';
-import { bestGuessArm, chooseArm, greedyArm, quarantined, recordedArms, type ChooseInput } from '../../src/routing/policy/choose';
+import { bestGuessArm, chooseArm, greedyArm, probeShare, quarantined, recordedArms, PROBE_SHARE, type ChooseInput } from '../../src/routing/policy/choose';
 import { diffPolicies } from '../../src/routing/policy/diff';
 import { beta, uniform } from '../../src/routing/policy/random';
 import { applyRuleEdits, proposeRuleEdits, tallyWords, MAX_WORDS_PER_SPECIALIST, type WordTallies } from '../../src/routing/policy/rule-edits';
@@ -179,6 +179,83 @@ describe('choosing', () => {
     let recovered = record;
     for (let i = 0; i < 20; i++) recovered = observeArm(recovered, ok);
     expect(quarantined({ ...policy, arms: { research: { ...policy.arms.research, DatabaseAgent: recovered } } }, two, 'DatabaseAgent')).toBe(false);
+  });
+
+  it('lets a changed arm that then succeeds RECOVERY_RUN times in a row change back; one that keeps failing, or breaks the run, stays changed', () => {
+    const ok = { success: true, costUsd: 0.01, durationMs: 1000 };
+    const bad = { ...ok, success: false };
+    const rules = { recovers: true };
+    const feed = (s: ArmStats, outcomes: boolean[]) => outcomes.reduce((a, success) => observeArm(a, success ? ok : bad, DEFAULT_DECAY, rules), s);
+    const good = feed(emptyArm(), Array.from({ length: 100 }, () => true));
+    const changed = feed(good, [false, false, false]);
+    expect(changed).toMatchObject({ changed: true, winStreak: 0, failedSinceChange: 0 });
+    expect(RECOVERY_RUN).toBe(3);
+    const twoBack = feed(changed, [true, true]);
+    expect(twoBack).toMatchObject({ changed: true, winStreak: 2 });
+    const back = feed(twoBack, [true]);
+    expect(back.changed).toBeUndefined();
+    expect(back).toMatchObject({ n: 3, successes: 3, failures: 0, failStreak: 0 });
+    expect(back.winStreak).toBeUndefined();
+    // A failure in between starts the run again and counts against it.
+    const broken = feed(changed, [true, true, false, true, true]);
+    expect(broken).toMatchObject({ changed: true, winStreak: 2, failedSinceChange: 1 });
+    // Without the rule (God's histories from before it) three successes do not clear the change.
+    let old = changed;
+    for (let i = 0; i < 3; i++) old = observeArm(old, ok);
+    expect(old.changed).toBe(true);
+  });
+
+  it('probes a quarantined arm at PROBE_SHARE of its kind\'s decisions, halved for each run it failed since its change; probes are explored picks', () => {
+    const quarantinedArm = (failedSinceChange: number): ArmStats => ({ n: 3, successes: 0, failures: 3, costMeanUsd: 0.01, costM2: 0, durationMeanMs: 1000, failStreak: 3, changed: true, winStreak: 0, failedSinceChange });
+    let generalist = emptyArm();
+    for (let i = 0; i < 20; i++) generalist = observeArm(generalist, { success: i % 4 !== 0, costUsd: 0.03, durationMs: 1000 });
+    const book = seedBook({ rules: RULES, nowMs: T0, seed: 3, explorationShare: 0.1 });
+    const policyWith = (failed: number) => ({ ...book.active, arms: { research: { DatabaseAgent: quarantinedArm(failed), Generalist: generalist } } });
+    const two: ChooseInput = { ...input({ DatabaseAgent: 0.01, Generalist: 0.03 }), arms: ['DatabaseAgent', 'Generalist'], quarantine: true };
+    const probes = (failed: number, probe: boolean) => {
+      const rng = { s: 17 };
+      return Array.from({ length: 4000 }, () => chooseArm(policyWith(failed), rng, { ...two, probe })).filter((c) => c.probe);
+    };
+    expect(probeShare(policyWith(0), two, 'DatabaseAgent')).toBe(PROBE_SHARE);
+    expect(probeShare(policyWith(2), two, 'DatabaseAgent')).toBe(PROBE_SHARE / 4);
+    expect(probeShare(policyWith(0), two, 'Generalist')).toBe(0); // not quarantined
+    const fresh = probes(0, true);
+    expect(Math.abs(fresh.length / 4000 - PROBE_SHARE)).toBeLessThan(0.02);
+    for (const c of fresh) expect(c).toMatchObject({ arm: 'DatabaseAgent', mode: 'explore', probe: true, probability: PROBE_SHARE });
+    expect(Math.abs(probes(2, true).length / 4000 - PROBE_SHARE / 4)).toBeLessThan(0.015);
+    expect(probes(0, false)).toEqual([]); // God's histories from before the rule
+    // Alone for the task, it is simply the arm (nothing to probe it against).
+    expect(chooseArm(policyWith(0), { s: 1 }, { ...two, arms: ['DatabaseAgent'], probe: true }).probe).toBeUndefined();
+  });
+
+  it('with every arm quarantined, exploits the one best on its record\'s means and probes the others (before the probes rule: a draw between them)', () => {
+    const changedArm = (successes: number, failures: number, costMeanUsd: number): ArmStats => ({ n: successes + failures, successes, failures, costMeanUsd, costM2: 0, durationMeanMs: 1000, failStreak: 0, changed: true, winStreak: 0, failedSinceChange: 1 });
+    const book = seedBook({ rules: RULES, nowMs: T0, seed: 3, explorationShare: 0 });
+    // Both failing the kind since their change; the Generalist a little better and much cheaper.
+    const policy = { ...book.active, arms: { research: { DatabaseAgent: changedArm(1, 6, 0.002), Generalist: changedArm(3, 9, 0.0007) } } };
+    const two: ChooseInput = { ...input({ DatabaseAgent: 0.002, Generalist: 0.0007 }), arms: ['DatabaseAgent', 'Generalist'], quarantine: true };
+    expect(quarantined(policy, two, 'DatabaseAgent') && quarantined(policy, two, 'Generalist')).toBe(true);
+    const picks = (probe: boolean) => {
+      const rng = { s: 5 };
+      return Array.from({ length: 1000 }, () => chooseArm(policy, rng, { ...two, probe }));
+    };
+    const drawn = picks(false).filter((c) => c.arm === 'DatabaseAgent');
+    expect(drawn.length).toBeGreaterThan(20); // a poor arm's lucky draws win now and then
+    const settled = picks(true);
+    expect(settled.filter((c) => c.mode === 'exploit' && c.arm === 'DatabaseAgent')).toEqual([]);
+    const probed = settled.filter((c) => c.arm === 'DatabaseAgent');
+    expect(probed.length).toBeGreaterThan(50); // PROBE_SHARE halved once: ~10 %
+    for (const c of probed) expect(c).toMatchObject({ mode: 'explore', probe: true, probability: PROBE_SHARE / 2 });
+  });
+
+  it('leaves a probe out of the candidate\'s off-policy score (its arm was not drawn uniformly)', () => {
+    const book = withCandidate();
+    const explored = (probe: boolean) => {
+      const o = outcomeBy(book, 'active', true);
+      return { ...o, decision: { ...o.decision, choice: { ...o.decision.choice, mode: 'explore' as const, ...(probe && { probe: true as const }) }, shadow: { active: 'ResearchAgent', candidate: 'ResearchAgent' } } };
+    };
+    expect(observe(book, explored(false), T0).candidate!.shadow.tasks).toBe(3);
+    expect(observe(book, explored(true), T0).candidate!.shadow.tasks).toBe(0);
   });
 
   it('lets an arm\'s own record outweigh memory\'s old successes once it has one', () => {

@@ -25,6 +25,19 @@ export interface ArmStats {
   /** The change detector restarted this record: memory's similar past outcomes (mostly from before
    * the change; recall does not weigh age) no longer speak for the arm. */
   changed?: true;
+  /** While changed (ChangeRules.recovers): successes in a row, and runs failed since the change. */
+  winStreak?: number;
+  failedSinceChange?: number;
+}
+
+/**
+ * How the change detector reads a record (God's histories from before a rule replay without it).
+ * `recovers`: a changed arm that then succeeds RECOVERY_RUN times in a row has changed back (its
+ * record restarts from that run, memory speaks for it again), so a false alarm on a healthy arm
+ * (a mixed record's unlucky streak) does not hold it out for good.
+ */
+export interface ChangeRules {
+  recovers?: boolean;
 }
 
 export interface ArmOutcome {
@@ -55,11 +68,19 @@ export const CHANGE_P = 0.01;
 /** No shorter run counts as a change, however good the record. */
 export const CHANGE_MIN_RUN = 3;
 
+/**
+ * Successes in a row that clear a change (ChangeRules.recovers). The changed record's success mean
+ * is at most 1 ÷ (CHANGE_MIN_RUN + 2) = 0.2, under which three in a row have a chance of 0.008
+ * (below CHANGE_P); an arm that really fails 90 % of its runs does it once in a thousand tries,
+ * a healthy 80 % arm held out by a false alarm half the time in its first three runs back.
+ */
+export const RECOVERY_RUN = 3;
+
 function changed(before: ArmStats, failStreak: number): boolean {
   return failStreak >= CHANGE_MIN_RUN && Math.pow(1 - successMean(before), failStreak) < CHANGE_P;
 }
 
-export function observeArm(s: ArmStats, o: ArmOutcome, decay = DEFAULT_DECAY): ArmStats {
+export function observeArm(s: ArmStats, o: ArmOutcome, decay = DEFAULT_DECAY, rules: ChangeRules = {}): ArmStats {
   const n = s.n * decay + 1;
   const costMeanUsd = s.costMeanUsd + (o.costUsd - s.costMeanUsd) / n;
   const failStreak = o.success ? 0 : (s.failStreak ?? 0) + 1;
@@ -68,11 +89,16 @@ export function observeArm(s: ArmStats, o: ArmOutcome, decay = DEFAULT_DECAY): A
     costM2: s.costM2 * decay + (o.costUsd - s.costMeanUsd) * (o.costUsd - costMeanUsd),
     durationMeanMs: s.durationMeanMs + (o.durationMs - s.durationMeanMs) / n,
   };
-  if (changed(s, failStreak)) return { n: failStreak, failStreak, successes: 0, failures: failStreak, ...costAndTime, changed: true };
+  if (changed(s, failStreak)) {
+    return { n: failStreak, failStreak, successes: 0, failures: failStreak, ...costAndTime, changed: true, ...(rules.recovers && { winStreak: 0, failedSinceChange: 0 }) };
+  }
+  const winStreak = rules.recovers && s.changed ? (o.success ? (s.winStreak ?? 0) + 1 : 0) : undefined;
+  if (winStreak !== undefined && winStreak >= RECOVERY_RUN) return { n: winStreak, failStreak: 0, successes: winStreak, failures: 0, ...costAndTime };
   return {
     n,
     failStreak,
     ...(s.changed && { changed: true as const }),
+    ...(winStreak !== undefined && { winStreak, failedSinceChange: (s.failedSinceChange ?? 0) + (o.success ? 0 : 1) }),
     successes: s.successes * decay + (o.success ? 1 : 0),
     failures: s.failures * decay + (o.success ? 0 : 1),
     ...costAndTime,

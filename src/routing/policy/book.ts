@@ -1,4 +1,4 @@
-import { DEFAULT_DECAY, emptyArm, observeArm } from './arm-stats';
+import { DEFAULT_DECAY, emptyArm, observeArm, type ChangeRules } from './arm-stats';
 import { bestGuessArm, chooseArm, greedyArm, MIN_COST_USD, type ChooseInput } from './choose';
 import { uniform } from './random';
 import { applyRuleEdits, proposeRuleEdits, tallyWords } from './rule-edits';
@@ -106,10 +106,10 @@ export function valuePerDollar(t: TrialTally): number {
   return t.value / Math.max(t.costUsd, MIN_COST_USD);
 }
 
-function withArm(policy: RoutingPolicy, o: RoutedOutcome): RoutingPolicy {
+function withArm(policy: RoutingPolicy, o: RoutedOutcome, rules: ChangeRules): RoutingPolicy {
   const arm = o.decision.choice.arm;
   const kind = { ...(policy.arms[o.kind] ?? {}) };
-  kind[arm] = observeArm(kind[arm] ?? emptyArm(), o, DEFAULT_DECAY);
+  kind[arm] = observeArm(kind[arm] ?? emptyArm(), o, DEFAULT_DECAY, rules);
   return { ...policy, arms: { ...policy.arms, [o.kind]: kind } };
 }
 
@@ -119,19 +119,21 @@ function audited(book: PolicyBook, entry: PolicyAuditEntry): PolicyBook {
 
 const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
 
-/** Learns from one finished task; may promote, discard, roll back or derive a version. */
-export function observe(before: PolicyBook, o: RoutedOutcome, nowMs: number): PolicyBook {
-  let book: PolicyBook = { ...before, active: withArm(before.active, o), sinceRewrite: before.sinceRewrite + 1 };
+/** Learns from one finished task; may promote, discard, roll back or derive a version. `rules`:
+ * how the change detector reads the records (arm-stats.ts ChangeRules). */
+export function observe(before: PolicyBook, o: RoutedOutcome, nowMs: number, rules: ChangeRules = {}): PolicyBook {
+  let book: PolicyBook = { ...before, active: withArm(before.active, o, rules), sinceRewrite: before.sinceRewrite + 1 };
   const ran = o.decision.choice.arm;
   if (!ran.startsWith('chain:')) book.words = tallyWords(book.words, ran, o.words, o.success);
 
   if (book.candidate) {
     const c = book.candidate;
-    const trial = { ...c, policy: withArm(c.policy, o) };
+    const trial = { ...c, policy: withArm(c.policy, o, rules) };
     if (o.decision.by === 'candidate') trial.canary = counted(c.canary, o);
     else trial.control = counted(c.control, o);
-    if (o.decision.choice.mode === 'explore') {
-      // Inverse propensity: within exploration every arm had 1 / arms of being picked.
+    if (o.decision.choice.mode === 'explore' && !o.decision.choice.probe) {
+      // Inverse propensity: within exploration every arm had 1 / arms of being picked (a probe's
+      // arm was not drawn uniformly, so it scores nothing).
       if (ran === o.decision.shadow.candidate) trial.shadow = counted(c.shadow, o, o.decision.arms);
       if (ran === o.decision.shadow.active) trial.shadowControl = counted(c.shadowControl, o, o.decision.arms);
     }

@@ -32,6 +32,9 @@ export interface ChooseInput {
   /** Bar quarantined arms from exploit picks (see {@link quarantined}); God sets it from the
    * 'routing-quarantines-changed-arms' patch on, so its older histories replay. */
   quarantine?: boolean;
+  /** Probe quarantined arms (see {@link probeShare}), and when every arm is quarantined exploit the
+   * one best on its means; God sets it from the 'routing-probes-quarantined' patch on. Needs `quarantine`. */
+  probe?: boolean;
   /** Arms on trial: explored like the others (uniform picks count them), never exploited or
    * guessed. God puts the fallback on trial where it has no record of the kind yet, so a cheap
    * generalist earns a record where no rule or memory names it; with one, it joins the arms
@@ -50,6 +53,35 @@ export interface ChooseInput {
 export function quarantined(policy: RoutingPolicy, input: ChooseInput, arm: string): boolean {
   const s = armStats(policy, input.kind, arm);
   return s.changed === true && recordCounting(s, input.overdue?.[arm]).successMean < FAILING_BELOW_SUCCESS;
+}
+
+/** A quarantined arm's chance, per decision of its kind, of a probe run while it has failed none since its change. */
+export const PROBE_SHARE = 0.2;
+
+/**
+ * How often a quarantined arm is probed: PROBE_SHARE, halved for each run it failed since its
+ * change. A quarantined arm wins no exploit pick, and uniform exploration alone gives it a run in
+ * a hundred of its kind's tasks, too few to clear a false alarm (a healthy arm whose mixed record
+ * had an unlucky streak) within hundreds of tasks; its probes are how it shows RECOVERY_RUN
+ * successes in a row (arm-stats.ts). An arm that really fails stops being probed: after three
+ * failed probes one decision in forty, and the probes it does get, it keeps failing.
+ */
+export function probeShare(policy: RoutingPolicy, input: ChooseInput, arm: string): number {
+  if (!quarantined(policy, input, arm)) return 0;
+  return PROBE_SHARE * Math.pow(0.5, armStats(policy, input.kind, arm).failedSinceChange ?? 0);
+}
+
+/** A probe of a quarantined arm, drawn from `rng` (only while the quarantine holds it out of exploit picks). */
+function probePick(policy: RoutingPolicy, rng: RandomState, input: ChooseInput): ArmChoice | undefined {
+  const open = exploitable(policy, input, input.arms);
+  const held = input.arms.filter((arm) => !open.includes(arm)).map((arm) => ({ arm, share: probeShare(policy, input, arm) })).filter((h) => h.share > 0);
+  if (held.length === 0) return undefined;
+  let u = uniform(rng);
+  for (const { arm, share } of held) {
+    if (u < share) return { arm, mode: 'explore', probe: true, probability: share, scores: {}, policyVersion: policy.version };
+    u -= share;
+  }
+  return undefined;
 }
 
 /** RECORD_JOIN_RUNS runs as a decayed count (a hair under, for rounding). */
@@ -77,13 +109,16 @@ function offTrial(input: ChooseInput, arms: readonly string[]): readonly string[
   return tried.length > 0 ? tried : arms;
 }
 
-/** The arms an exploit pick may choose: all but those on trial and the quarantined ones, or all
- * when that leaves none. */
+/** The arms an exploit pick may choose: all but those on trial and the quarantined ones. When that
+ * leaves none, all of them; with `probe` on, the one of them doing best on its record's means
+ * (every arm changed and still failing: a draw between such records is mostly noise, and the
+ * others are probed like any quarantined arm). */
 function exploitable(policy: RoutingPolicy, input: ChooseInput, arms: readonly string[]): readonly string[] {
   const base = offTrial(input, arms);
   if (!input.quarantine) return base;
   const open = base.filter((arm) => !quarantined(policy, input, arm));
-  return open.length > 0 ? open : base;
+  if (open.length > 0) return open;
+  return input.probe && base.length > 1 ? [bestOnMeans(policy, input, base).best] : base;
 }
 
 /** How much one similar past outcome from memory counts against one outcome of the arm itself. */
@@ -121,6 +156,8 @@ function score(policy: RoutingPolicy, input: ChooseInput, arm: string, success: 
 /** One decision: explore with the policy's share, else the best Thompson draw. Advances `rng`. */
 export function chooseArm(policy: RoutingPolicy, rng: RandomState, input: ChooseInput): ArmChoice {
   if (input.arms.length === 0) throw new RangeError('chooseArm needs at least one arm');
+  const probe = input.quarantine && input.probe ? probePick(policy, rng, input) : undefined;
+  if (probe) return probe;
   if (input.arms.length > 1 && uniform(rng) < policy.explorationShare) {
     const arm = input.arms[Math.min(input.arms.length - 1, Math.floor(uniform(rng) * input.arms.length))];
     return { arm, mode: 'explore', probability: policy.explorationShare / input.arms.length, scores: {}, policyVersion: policy.version };
