@@ -269,7 +269,7 @@ describe('choosing', () => {
     expect(greedyArm(book.active, withMemory)).toBe('DatabaseAgent');
   });
 
-  it('puts an arm on trial: explored at its uniform share, never exploited, guessed or picked greedily', () => {
+  it('puts an arm on trial: explored at its uniform share (probed at PROBE_SHARE with probes on), never exploited, guessed or picked greedily', () => {
     // The Generalist is the cheapest by far: were it an ordinary arm with no record, it would win most draws.
     const book = seedBook({ rules: RULES, nowMs: T0, seed: 3, explorationShare: 0.2 });
     const onTrial: ChooseInput = { ...input({ DatabaseAgent: 0.01, ResearchAgent: 0.01, Generalist: 0.0001 }), arms: ['ResearchAgent', 'Generalist'], trial: ['Generalist'] };
@@ -281,6 +281,12 @@ describe('choosing', () => {
     expect(trialPicks.length / choices.length).toBeCloseTo(0.1, 1);
     expect(greedyArm(book.active, onTrial)).toBe('ResearchAgent');
     expect(bestGuessArm(book.active, onTrial).arm).toBe('ResearchAgent');
+    // With probes on (God since 'routing-probes-quarantined'), a trial arm is probed at PROBE_SHARE instead.
+    const probing = Array.from({ length: 2000 }, () => chooseArm(book.active, rng, { ...onTrial, quarantine: true, probe: true }));
+    const probed = probing.filter((c) => c.arm === 'Generalist');
+    expect(Math.abs(probed.filter((c) => c.probe).length / 2000 - PROBE_SHARE)).toBeLessThan(0.025);
+    expect(probed.filter((c) => !c.probe).length / 2000).toBeLessThan(0.15); // and still explored uniformly now and then
+    for (const c of probed) expect(c.mode).toBe('explore');
     // Not on trial, the same cheap arm with no record takes the exploit picks.
     const free = Array.from({ length: 200 }, () => chooseArm(book.active, rng, { ...onTrial, trial: undefined }));
     expect(free.filter((c) => c.mode === 'exploit' && c.arm === 'Generalist').length).toBeGreaterThan(free.filter((c) => c.mode === 'exploit').length / 2);

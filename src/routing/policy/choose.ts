@@ -32,8 +32,9 @@ export interface ChooseInput {
   /** Bar quarantined arms from exploit picks (see {@link quarantined}); God sets it from the
    * 'routing-quarantines-changed-arms' patch on, so its older histories replay. */
   quarantine?: boolean;
-  /** Probe quarantined arms (see {@link probeShare}), and when every arm is quarantined exploit the
-   * one best on its means; God sets it from the 'routing-probes-quarantined' patch on. Needs `quarantine`. */
+  /** Probe quarantined arms (see {@link probeShare}) and arms on trial, and when every arm is
+   * quarantined exploit the one best on its means; God sets it from the 'routing-probes-quarantined'
+   * patch on. Needs `quarantine`. */
   probe?: boolean;
   /** Arms on trial: explored like the others (uniform picks count them), never exploited or
    * guessed. God puts the fallback on trial where it has no record of the kind yet, so a cheap
@@ -71,10 +72,16 @@ export function probeShare(policy: RoutingPolicy, input: ChooseInput, arm: strin
   return PROBE_SHARE * Math.pow(0.5, armStats(policy, input.kind, arm).failedSinceChange ?? 0);
 }
 
-/** A probe of a quarantined arm, drawn from `rng` (only while the quarantine holds it out of exploit picks). */
+/**
+ * A probe, drawn from `rng`: of a quarantined arm while the quarantine holds it out of exploit picks
+ * (at its probeShare), or of an arm on trial (at PROBE_SHARE: uniform exploration alone gave a
+ * fallback on trial about one run in twenty of its kind's tasks, so in a run of 300 mixed tasks it
+ * often never earned the record that lets it join, and the dear specialist kept work the cheap
+ * fallback does as well).
+ */
 function probePick(policy: RoutingPolicy, rng: RandomState, input: ChooseInput): ArmChoice | undefined {
   const open = exploitable(policy, input, input.arms);
-  const held = input.arms.filter((arm) => !open.includes(arm)).map((arm) => ({ arm, share: probeShare(policy, input, arm) })).filter((h) => h.share > 0);
+  const held = input.arms.filter((arm) => !open.includes(arm)).map((arm) => ({ arm, share: input.trial?.includes(arm) ? PROBE_SHARE : probeShare(policy, input, arm) })).filter((h) => h.share > 0);
   if (held.length === 0) return undefined;
   let u = uniform(rng);
   for (const { arm, share } of held) {
