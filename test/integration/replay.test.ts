@@ -104,6 +104,8 @@ describe('workflow replay', () => {
         'god-routing-picks-at-start.json',
         // …probing quarantined arms, a run of successes clearing a change ('routing-probes-quarantined').
         'god-routing-probes.json',
+        // …a quarantined arm probed, its third success in a row clearing the change (carried state).
+        'god-routing-probed.json',
         'completed-god-routed-task-policy-version.json',
         'completed-task-policy-version.json',
         // The 'routed-outcome' patch: a direct task routed by God's policy tells God how it ended.

@@ -32,6 +32,8 @@ const DB_TASK = 'Add a unique index on users.email in the Postgres database';
 const UNMATCHED_TASK = 'Why does the nightly orders job hold everyone else up for minutes';
 const LEGAL_TASK = 'Check the supplier contract for risky GDPR clause wording and liability caps';
 const RULES = rulesOf(loadRoster(path.join(repoRoot(), 'agents')).specialists);
+/** A policy seed whose first database decisions include a probe of the quarantined DatabaseAgent. */
+const PROBE_SEED = 1;
 
 beforeAll(async () => {
   godId = `routing-${process.pid}-${Date.now()}`;
@@ -191,6 +193,50 @@ describe('pantheon routing', () => {
       return r.outcome.route?.policyVersion === 1 ? r : undefined;
     });
     expect(direct.outcome).toMatchObject({ specialist: 'DatabaseAgent', route: { method: 'rules', policyVersion: 1 } });
+  });
+});
+
+describe('a quarantined specialist', () => {
+  it('is probed: God sends it a database task as an explored pick on the experimental lane, and its third success in a row clears the quarantine', async () => {
+    // The DatabaseAgent's database record restarted from three failures in a row (changed, below
+    // 0.7): quarantined. Two probes since succeeded; the Generalist does database work too, cheaply.
+    // Exploration 0: the DatabaseAgent is run only by a probe.
+    const seeded = seedBook({ rules: RULES, nowMs: Date.now() - 60_000, seed: PROBE_SEED, explorationShare: 0 });
+    const changed = { n: 4.9, successes: 1.95, failures: 2.85, costMeanUsd: 0.002, costM2: 0, durationMeanMs: 1500, failStreak: 0, changed: true as const, winStreak: 2, failedSinceChange: 0 };
+    const generalist = { n: 5, successes: 4, failures: 1, costMeanUsd: 0.0005, costM2: 0, durationMeanMs: 1500 };
+    const book: PolicyBook = { ...seeded, active: { ...seeded.active, arms: { database: { DatabaseAgent: changed, Generalist: generalist } } } };
+    await startGod(carriedState(book));
+    expect((await god!.query(routingPolicyQuery)).active.arms.database.DatabaseAgent).toMatchObject({ changed: true });
+
+    let probed: string | undefined;
+    for (let i = 0; i < 10 && !probed; i++) {
+      const taskId = `${godId}-quarantined-${i}`;
+      const { outcome } = await routedByGod(taskId, DB_TASK);
+      expect(outcome.status).toBe('completed');
+      const decisions = await god!.query(godDecisionsQuery);
+      const started = decisions.find((d) => d.taskId === taskId && d.kind === 'admitted')?.detail ?? '';
+      const routed = decisions.find((d) => d.taskId === taskId && d.kind === 'route')?.detail ?? '';
+      const pick = /picked at start: /.test(started) ? started : routed;
+      if (outcome.specialist === 'DatabaseAgent') {
+        // Only a probe runs it, and says so; it runs on (and is paid by) the experimental lane.
+        expect(pick).toMatch(/DatabaseAgent, probed while quarantined \(p=0\.200, experimental lane\)/);
+        expect(started).toMatch(/→ DatabaseAgent \(experimental\)/);
+        probed = taskId;
+      } else {
+        expect(pick).not.toMatch(/probed/);
+      }
+    }
+    expect(probed).toBeDefined();
+    const input = (await h.client.workflow.getHandle(probed!).fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+    expect(JSON.parse(Buffer.from(input!.data!).toString()).routing).toMatchObject({ mode: 'explore', probability: 0.2, kind: 'database' });
+    // Its success was the third in a row since the change: the record restarts from the run, unmarked.
+    const cleared = await eventually('the quarantine to clear', async () => {
+      const arm = (await god!.query(routingPolicyQuery)).active.arms.database?.DatabaseAgent;
+      return arm && !arm.changed ? arm : undefined;
+    });
+    expect(cleared).toMatchObject({ n: 3, successes: 3, failures: 0, failStreak: 0 });
+    // Since the 'routing-probes-quarantined' patch, with a probe and a cleared change in it.
+    await maybeRecordHistory(godId, 'god-routing-probed');
   });
 });
 
