@@ -1,4 +1,5 @@
-import { successMean } from '../routing/policy/arm-stats';
+import { FAILING_BELOW_SUCCESS, RECOVERY_RUN, successMean, type ArmStats } from '../routing/policy/arm-stats';
+import { probeShareOf } from '../routing/policy/choose';
 import { diffPolicies, type PolicyDiff } from '../routing/policy/diff';
 import type { RoutingPolicy } from '../routing/policy/types';
 import type { RoutingHistoryView, RoutingPolicyView } from '../workflows/god-api';
@@ -28,12 +29,25 @@ export function renderPolicy(view: RoutingPolicyView): string {
   if (kinds.length === 0) lines.push('  none yet: no routed task has finished');
   for (const kind of kinds) {
     for (const [arm, s] of Object.entries(a.arms[kind]).sort((x, y) => x[0].localeCompare(y[0]))) {
-      lines.push(`  ${`${kind} / ${arm}`.padEnd(36)} n=${s.n.toFixed(1)} ok=${s.successes.toFixed(1)} p=${pct(successMean(s))} $${s.costMeanUsd.toFixed(4)} ${(s.durationMeanMs / 1000).toFixed(1)}s`);
+      lines.push(`  ${`${kind} / ${arm}`.padEnd(36)} n=${s.n.toFixed(1)} ok=${s.successes.toFixed(1)} p=${pct(successMean(s))} $${s.costMeanUsd.toFixed(4)} ${(s.durationMeanMs / 1000).toFixed(1)}s${armNotes(s)}`);
     }
   }
   lines.push('rules');
   for (const [specialist, keywords] of Object.entries(a.rules).sort((x, y) => x[0].localeCompare(y[0]))) lines.push(`  ${specialist.padEnd(20)} ${keywords.join(', ')}`);
   return lines.join('\n');
+}
+
+/** What the change detector holds of an arm: its failure run, a change, the quarantine and the way back. */
+function armNotes(s: ArmStats): string {
+  const notes: string[] = [];
+  if (s.failStreak) notes.push(`${s.failStreak} failed in a row`);
+  if (s.changed) {
+    notes.push('changed');
+    // Quarantined unless its runs in flight say otherwise (those are God's to count, not shown here).
+    if (successMean(s) < FAILING_BELOW_SUCCESS) notes.push('quarantined');
+    if (s.winStreak !== undefined) notes.push(`probed at ${pct(probeShareOf(s))}, ${s.winStreak} of ${RECOVERY_RUN} successes in a row back`);
+  }
+  return notes.length > 0 ? ` · ${notes.join(', ')}` : '';
 }
 
 export function renderHistory(view: RoutingHistoryView): string {

@@ -18,8 +18,16 @@ describe('pantheon routing views', () => {
     const out = renderPolicy(routingPolicyView(book, 60));
     expect(out).toMatch(/^active\s+v2 \(from v1\)/m);
     expect(out).toMatch(/exploration 8\.0%/);
-    expect(out).toMatch(/database \/ DatabaseAgent\s+n=4\.0 ok=3\.0 p=66\.7% \$0\.0120 4\.0s/);
+    expect(out).toMatch(/database \/ DatabaseAgent\s+n=4\.0 ok=3\.0 p=66\.7% \$0\.0120 4\.0s$/m); // nothing flagged: no notes
     expect(out).toMatch(/^  DatabaseAgent\s+sql, index$/m);
+  });
+
+  it('says which arms the change detector flagged: quarantined, how often probed, and how far back', () => {
+    const changed = { n: 4, successes: 1, failures: 3, costMeanUsd: 0.002, costM2: 0, durationMeanMs: 1000, failStreak: 0, changed: true as const, winStreak: 1, failedSinceChange: 1 };
+    const streak = { n: 10, successes: 8, failures: 2, costMeanUsd: 0.001, costM2: 0, durationMeanMs: 1000, failStreak: 2 };
+    const out = renderPolicy(routingPolicyView({ ...book, active: { ...book.active, arms: { database: { DatabaseAgent: changed, Generalist: streak } } } }, 60));
+    expect(out).toMatch(/database \/ DatabaseAgent .* · changed, quarantined, probed at 10\.0%, 1 of 3 successes in a row back$/m);
+    expect(out).toMatch(/database \/ Generalist .* · 2 failed in a row$/m);
   });
 
   it('diffs rules and settings between two kept versions, and names the argument of one not kept', () => {

@@ -68,8 +68,12 @@ export const PROBE_SHARE = 0.2;
  * failed probes one decision in forty, and the probes it does get, it keeps failing.
  */
 export function probeShare(policy: RoutingPolicy, input: ChooseInput, arm: string): number {
-  if (!quarantined(policy, input, arm)) return 0;
-  return PROBE_SHARE * Math.pow(0.5, armStats(policy, input.kind, arm).failedSinceChange ?? 0);
+  return quarantined(policy, input, arm) ? probeShareOf(armStats(policy, input.kind, arm)) : 0;
+}
+
+/** A quarantined record's probe share (PROBE_SHARE halved per run it failed since its change). */
+export function probeShareOf(s: ArmStats): number {
+  return PROBE_SHARE * Math.pow(0.5, s.failedSinceChange ?? 0);
 }
 
 /**
