@@ -23,7 +23,8 @@ export interface RouteByPolicyOptions {
   nowMs?: number;
   /** Keep arms the change detector flagged, still failing, out of exploit picks (choose.ts quarantined). */
   quarantine?: boolean;
-  /** Probe quarantined arms now and then (choose.ts probeShare); needs `quarantine`. */
+  /** Probe quarantined arms and arms on trial now and then, and with every arm quarantined exploit
+   * the best on its means (ChooseInput.probe); needs `quarantine`. */
   probes?: boolean;
   /** Arms with a record of the kind join, and the fallback is explored where it has none
    * (choose.ts recordedArms, ChooseInput.trial). */

@@ -67,7 +67,7 @@ export interface PolicyRouteInput {
   overdue?: Readonly<Record<string, number>>;
   /** Keep quarantined arms out of exploit picks (ChooseInput.quarantine). */
   quarantine?: boolean;
-  /** Probe quarantined arms now and then (ChooseInput.probe). */
+  /** Probe quarantined arms and arms on trial now and then (ChooseInput.probe). */
   probe?: boolean;
   /** Arms explored but not exploited yet (ChooseInput.trial). */
   trial?: readonly string[];
@@ -94,7 +94,7 @@ export function routeWithPolicy(book: PolicyBook, input: PolicyRouteInput, how: 
   const trial = input.trial?.length ? input.arms.filter((arm) => input.trial!.includes(arm)) : [];
   const among = input.arms.filter((arm) => !trial.includes(arm)).join(', ');
   const pick = c.probe
-    ? `probed while quarantined (p=${(c.probability ?? 0).toFixed(3)}, experimental lane)`
+    ? `probed while ${trial.includes(c.arm) ? 'on trial' : 'quarantined'} (p=${(c.probability ?? 0).toFixed(3)}, experimental lane)`
     : c.mode === 'explore'
       ? `explored (p=${(c.probability ?? 0).toFixed(3)}, experimental lane)`
       : `${how === 'draw' ? 'Thompson pick' : 'best guess'} among ${among}`;

@@ -198,12 +198,12 @@ describe('God routing with its policy', () => {
       fallbackSpecialist: 'Generalist',
     });
     const arm = (successes: number, failures: number, costMeanUsd: number) => ({ n: successes + failures, successes, failures, costMeanUsd, costM2: 0, durationMeanMs: 1000 });
-    const picks = (policyBook: ReturnType<typeof book>, recordedArmsJoin: boolean, specialists: SpawnedSpecialist[] = []) => {
+    const picks = (policyBook: ReturnType<typeof book>, recordedArmsJoin: boolean, specialists: SpawnedSpecialist[] = [], probes = false) => {
       let state = freshState({ routing: policyBook, specialists });
-      const seen: Array<{ specialist: string; mode?: string; lane?: string }> = [];
+      const seen: Array<{ specialist: string; mode?: string; lane?: string; reason?: string }> = [];
       for (let i = 0; i < 60; i++) {
-        const r = routeByPolicy(state, queued(`t${i}`), review, decision({ specialist: 'CodeReviewAgent' }), undefined, { quarantine: true, recordedArmsJoin });
-        seen.push({ specialist: r.decision.specialist!, mode: r.decision.policy?.decision.choice.mode, lane: r.decision.lane });
+        const r = routeByPolicy(state, queued(`t${i}`), review, decision({ specialist: 'CodeReviewAgent' }), undefined, { quarantine: true, probes, recordedArmsJoin });
+        seen.push({ specialist: r.decision.specialist!, mode: r.decision.policy?.decision.choice.mode, lane: r.decision.lane, reason: r.decision.reason });
         state = { ...state, routing: r.book };
       }
       return seen;
@@ -227,6 +227,11 @@ describe('God routing with its policy', () => {
     const tried = fresh.filter((p) => p.specialist === 'Generalist');
     expect(tried.length).toBeGreaterThan(0);
     for (const p of tried) expect(p).toMatchObject({ mode: 'explore', lane: 'experimental' });
+    // With the probes patch, also probed at 20 % of the kind's decisions, saying so (no uniform exploration here).
+    const probed = picks(book(0), true, [], true).filter((p) => p.specialist === 'Generalist');
+    expect(probed.length).toBeGreaterThan(4);
+    for (const p of probed) expect(p).toMatchObject({ mode: 'explore', lane: 'experimental', reason: expect.stringMatching(/Generalist, probed while on trial \(p=0\.200, experimental lane\)/) });
+    expect(picks(book(0), true).some((p) => p.specialist === 'Generalist')).toBe(false);
     // Unless it is a spawned specialist that is not live.
     const retiredFallback = { ...legal('retired'), name: 'Generalist' };
     expect(picks(book(0.3), true, [retiredFallback]).some((p) => p.specialist === 'Generalist')).toBe(false);

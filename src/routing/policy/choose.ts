@@ -56,7 +56,8 @@ export function quarantined(policy: RoutingPolicy, input: ChooseInput, arm: stri
   return s.changed === true && recordCounting(s, input.overdue?.[arm]).successMean < FAILING_BELOW_SUCCESS;
 }
 
-/** A quarantined arm's chance, per decision of its kind, of a probe run while it has failed none since its change. */
+/** The chance, per decision of its kind, of a probe run: of an arm on trial, and of a quarantined
+ * arm that has failed none of its runs since its change. */
 export const PROBE_SHARE = 0.2;
 
 /**

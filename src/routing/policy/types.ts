@@ -38,7 +38,8 @@ export interface ArmChoice {
   /** The probability the choice had under its mode (explore: share ÷ arms; a probe: its share;
    * exploit: not computed). */
   probability?: number;
-  /** An explored run of a quarantined arm (choose.ts probeShare): not uniform, so off-policy scoring leaves it out. */
+  /** An explored run of a quarantined arm or an arm on trial (choose.ts probePick): not uniform, so
+   * off-policy scoring leaves it out. */
   probe?: true;
   /** Each arm's sampled score (exploit) — the evidence for the log and the Web UI. */
   scores: Record<string, number>;
