@@ -25,6 +25,7 @@ import { updateRetryingUnaccepted } from '../src/client/update-retry';
 import { defaultPayloadConverter, WorkflowNotFoundError } from '@temporalio/common';
 import { godDecisionsQuery, godStatusQuery, routingHistoryQuery, routingPolicyQuery, submitTaskUpdate } from '../src/workflows/god-api';
 import { successMean } from '../src/routing/policy/arm-stats';
+import { PICKED_AT_START } from '../src/god/routing';
 import type { TaskOutcome } from '../src/workflows/task-state';
 import { closedResult } from '../src/tasks/closed-outcome';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
@@ -154,9 +155,6 @@ async function doneCount(god: WorkflowHandle): Promise<number> {
   if (awaitingReview > 0) throw new Error(`${awaitingReview} task(s) wait for review in ${god.workflowId}; the mix must hold no irreversible or dear task`);
   return counters.finished + counters.rejected + counters.dropped;
 }
-
-/** How God's `admitted` record introduces the policy's pick made when the task started. */
-const PICKED_AT_START = 'picked at start: ';
 
 /** The task's input as it was started (God's decision rides on it: `routing.mode`). */
 async function startedInput(env: BenchEnvironment, taskId: string): Promise<{ specialist?: string; routing?: { mode?: string; policyVersion?: number } } | undefined> {

@@ -140,6 +140,10 @@ export function pickAgain(
   return { book, queue, picked };
 }
 
+/** How God's `admitted` record introduces the policy's pick made when the task could start (pickAgain);
+ * bench:routing reads the pick after it. */
+export const PICKED_AT_START = 'picked at start: ';
+
 /** An arm's record for the kind says it fails more than it should: enough runs, success mean below the bar. */
 export const FALLBACK_JOINS = { minRuns: RECORD_MIN_RUNS, belowSuccess: FAILING_BELOW_SUCCESS } as const;
 

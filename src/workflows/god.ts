@@ -45,7 +45,7 @@ import { compactState, DEFAULT_EXPERIMENTAL_SHARE, initialGodState, migrateGodSt
 import { chainStatsName, expectationOf, recordFallback, recordOutcome } from '../god/stats';
 import type { Assessment, Decision, DecisionRecord, GodState, InFlightTask, QueuedTask, TaskFinished } from '../god/types';
 import { godDetails, queueItemView } from '../god/views';
-import { flightPolicy, observeFinished, pickAgain, routeByPolicy, routingHistoryView, routingOf, routingPolicyView } from '../god/routing';
+import { flightPolicy, observeFinished, pickAgain, PICKED_AT_START, routeByPolicy, routingHistoryView, routingOf, routingPolicyView } from '../god/routing';
 import { rollbackTo, seedBook } from '../routing/policy/book';
 import { seedFromId } from '../routing/route-with-policy';
 import { describeIssues, TaskInputSchema, type Lane, type Task } from '../tasks/task-input';
@@ -543,7 +543,7 @@ export async function god(input: GodInput = {}): Promise<void> {
     state.inFlight.push(flight);
     state.counters.started += 1;
     if (d.kind !== 'reject') state.day.admitted += 1;
-    record(d.kind === 'reject' ? 'reject' : 'admitted', `${flight.workflowType} ${d.kind}${d.plan ? ` ${d.plan.join(' → ')}` : d.specialist ? ` → ${d.specialist}` : ''} (${d.lane}): ${why}${picked ? `; picked at start: ${picked}` : ''}`, item.taskId);
+    record(d.kind === 'reject' ? 'reject' : 'admitted', `${flight.workflowType} ${d.kind}${d.plan ? ` ${d.plan.join(' → ')}` : d.specialist ? ` → ${d.specialist}` : ''} (${d.lane}): ${why}${picked ? `; ${PICKED_AT_START}${picked}` : ''}`, item.taskId);
   };
 
   /** Assesses new tasks and decides each: reject, review, spawn, chain or route. */
