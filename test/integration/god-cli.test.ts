@@ -3,6 +3,7 @@ import path from 'node:path';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { StartGodResult } from '../../src/client/god-start';
 import { watchdogScheduleId } from '../../src/client/god-watchdog-schedule';
+import { PICKED_AT_START } from '../../src/god/routing';
 import { godDecisionsQuery, godGoalsQuery, godQueueQuery, godStatusQuery, routingPolicyQuery, type QueueItemView } from '../../src/workflows/god-api';
 import { runCli } from '../support/cli';
 import { eventually } from '../support/god';
@@ -173,11 +174,16 @@ describe('God running', () => {
     expect(run.stdout).toMatch(/^(decision\s+route → \w+: rules|route\s+rules: DatabaseAgent)/m);
     // The policy's pick is drawn among the matched DatabaseAgent and any specialist with a record
     // of the kind (God's goals ran database work before this), unless this was one of its
-    // explored picks (logged with its probability, run in the experimental lane).
+    // explored picks (logged with its probability, run in the experimental lane). The pick that
+    // ran is the one made when the task could start, if God picked again then (its `admitted`
+    // record), else the assessment's (`route`).
     const started = /^started\s+agentTask route → (\w+) \((main|experimental)\)/m.exec(run.stdout);
     expect(started).not.toBeNull();
     if (started![2] === 'main') {
-      const detail = (await god().query(godDecisionsQuery)).find((d) => d.taskId === id && d.kind === 'route')?.detail ?? '';
+      const decisions = await god().query(godDecisionsQuery);
+      const admitted = decisions.find((d) => d.taskId === id && d.kind === 'admitted')?.detail ?? '';
+      const atStart = admitted.indexOf(PICKED_AT_START);
+      const detail = atStart >= 0 ? admitted.slice(atStart) : decisions.find((d) => d.taskId === id && d.kind === 'route')?.detail ?? '';
       const among = /Thompson pick among ([^;]+);/.exec(detail)?.[1].split(', ') ?? [];
       expect(among).toContain('DatabaseAgent');
       expect(among).toContain(started![1]);
@@ -185,7 +191,7 @@ describe('God running', () => {
         const kind = /kind "([^"]+)"/.exec(detail)![1];
         expect((await god().query(routingPolicyQuery)).active.arms[kind]?.[started![1]]).toBeDefined();
       }
-    } else expect(run.stdout).toMatch(/explored \(p=/);
+    } else expect(run.stdout).toMatch(/(explored|probed while (on trial|quarantined)) \(p=/);
     expect(run.stdout).toMatch(/^status\s+completed$/m);
 
     const again = await cli('submit', DB_TASK, '--id', id);
