@@ -171,7 +171,7 @@ async function runPhase(env: BenchEnvironment, mode: Mode, mix: MixTask[], optio
     taskQueue: env.taskQueue,
     // Routing alone is measured: no spawned specialists, no reviews for unsure routes (the
     // classifier's pick runs), no pacing against the day's budget.
-    args: [{ config: { tickSeconds: 1, pacing: 'none', maxInFlight: options.concurrency, taskQueue: env.taskQueue, routing: mode, routingSeed: options.seed, lowConfidence: 0, maxLiveSpawned: 0, maxSpawnsPerDay: 0 } }],
+    args: [{ config: { tickSeconds: 1, pacing: 'none', maxInFlight: options.concurrency, taskQueue: env.taskQueue, routing: mode, routingProbes: true, routingSeed: options.seed, lowConfidence: 0, maxLiveSpawned: 0, maxSpawnsPerDay: 0 } }],
   });
   const phaseStarted = performance.now();
   const ids = mix.map((_, i) => `${godId}-t${i}`);

@@ -184,6 +184,10 @@ export const GodConfigSchema = lazySchema(() =>
       /** `learned`: the routing policy chooses (src/routing/policy); `static`: the keyword rules
        * and the classifier alone, as before the policy (a baseline; bench:routing compares them). */
       routing: z.enum(['learned', 'static']).default('learned'),
+      /** Probe quarantined arms and arms on trial (src/routing/policy/choose.ts probePick). Off by
+       * default: probes are explored picks paid by the experimental lane, and with them God's own
+       * experimental goals can be starved of it (README, Routing that learns). */
+      routingProbes: z.boolean().default(false),
     })
     .strict()
 );

@@ -291,4 +291,6 @@ export interface GodConfig {
   routingSeed?: number;
   /** `learned` (default): the routing policy chooses; `static`: rules and classifier alone. Absent in configs from before it (learned). */
   routing?: 'learned' | 'static';
+  /** Probe quarantined arms and arms on trial (default false; absent in configs from before it). */
+  routingProbes?: boolean;
 }

@@ -235,10 +235,14 @@ export async function god(input: GodInput = {}): Promise<void> {
     wake = true;
   };
 
+  /** Probes and the way back from a change, where God's config turns them on (the patch is asked
+   * only then, so a God without them keeps the history it had). */
+  const probesOn = (): boolean => config.routingProbes === true && patched(PROBES_PATCH);
+
   /** The policy learns from a task it routed; a derivation, promotion or rollback is audited, and
    * an automatic rollback raises an alert. */
   const learnFrom = (flight: InFlightTask, finished: TaskFinished) => {
-    const rules = patched(PROBES_PATCH) ? { recovers: true } : {};
+    const rules = probesOn() ? { recovers: true } : {};
     const { book, events } = observeFinished(state.routing!, flight, finished, Date.now(), rules);
     state.routing = book;
     learnedSincePick = true;
@@ -578,7 +582,7 @@ export async function god(input: GodInput = {}): Promise<void> {
           classifierRoutes,
           ...(overdueAt !== undefined && { nowMs: overdueAt }),
           quarantine: patched(QUARANTINE_PATCH),
-          probes: patched(PROBES_PATCH),
+          probes: probesOn(),
           recordedArmsJoin: patched(RECORDED_ARMS_PATCH),
         });
         state.routing = routed.book;
@@ -666,7 +670,7 @@ export async function god(input: GodInput = {}): Promise<void> {
         .map((q) => ({ taskId: q.taskId, density: densityOf(q) ?? 0, at: q.submittedAtMs }))
         .sort((a, b) => b.density - a.density || a.at - b.at)
         .slice(0, room);
-      const again = pickAgain(state, config, Date.now(), new Set(first.map((f) => f.taskId)), patched(PROBES_PATCH));
+      const again = pickAgain(state, config, Date.now(), new Set(first.map((f) => f.taskId)), probesOn());
       state.routing = again.book;
       state.queue = again.queue;
       picked = again.picked;

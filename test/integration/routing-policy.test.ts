@@ -50,9 +50,9 @@ afterAll(async () => {
 async function startGod(state?: GodState, config: Record<string, unknown> = {}): Promise<WorkflowHandle> {
   await god?.terminate('next scenario').catch(() => undefined);
   god = state
-    ? await h.client.workflow.start('god', { workflowId: godId, taskQueue: h.taskQueue, args: [{ config: { tickSeconds: 1, taskQueue: h.taskQueue }, state }] })
+    ? await h.client.workflow.start('god', { workflowId: godId, taskQueue: h.taskQueue, args: [{ config: { tickSeconds: 1, taskQueue: h.taskQueue, routingProbes: true }, state }] })
     : // A seed whose first draws exploit (a fallback on trial is probed at 20 % of decisions): the tests read the rules' pick.
-      await startTestGod(h.client, { id: godId, taskQueue: h.taskQueue, config: { routingSeed: 5, ...config } });
+      await startTestGod(h.client, { id: godId, taskQueue: h.taskQueue, config: { routingSeed: 5, routingProbes: true, ...config } });
   await eventually('God to seed or carry its routing policy', () => god!.query(routingPolicyQuery));
   return god;
 }
