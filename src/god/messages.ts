@@ -4,6 +4,7 @@ import { stripControl } from '../tasks/control-chars';
 import { LANES, TaskInputSchema } from '../tasks/task-input';
 import { TERMINAL_STATUSES } from '../workflows/task-state';
 import { ConstraintSpecSchema } from '../constraints/schema';
+import { DEFAULT_HOLD_AFTER_MINUTES } from './prioritise';
 import type { GodConfig } from './types';
 
 /**
@@ -188,6 +189,9 @@ export const GodConfigSchema = lazySchema(() =>
        * default: probes are explored picks paid by the experimental lane, and with them God's own
        * experimental goals can be starved of it (README, Routing that learns). */
       routingProbes: z.boolean().default(false),
+      /** A task queued this long goes first and, when its lane has no room for it yet, holds the
+       * lane's room until it fits (src/god/prioritise.ts admit); 0: at once, strictly oldest first. */
+      holdAfterMinutes: z.number().int().min(0).max(24 * 60).default(DEFAULT_HOLD_AFTER_MINUTES),
     })
     .strict()
 );

@@ -75,6 +75,14 @@ export function laneHeadroom(runway: LedgerRunwayLike, inFlightExpected: Record<
   return out;
 }
 
+/**
+ * What each lane can still commit today, pacing aside: what is left of its budget less what tasks
+ * in flight are expected to cost; never negative. A task that needs more cannot start today.
+ */
+export function laneDayLeft(runway: LedgerRunwayLike, inFlightExpected: Record<Lane, number>): Record<Lane, number> {
+  return laneHeadroom(runway, inFlightExpected, { pacing: 'none', pacingBurst: 0 }, runway.dayStartMs);
+}
+
 /** Money as reasons show it: enough digits to tell small task costs apart. */
 export function usd(value: number): string {
   // Rounded first, so 0.00999999 (float noise) reads as $0.010, not $0.0100.

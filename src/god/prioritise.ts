@@ -5,7 +5,8 @@ import type { DecisionKind, GoalState, InFlightTask, QueuedTask } from './types'
 /**
  * The runway's order: which decided tasks start now. Tasks go by value density (what a dollar
  * buys), each within its lane's headroom and its goal's share of the day; the rest wait, each
- * with the reason it waits. Pure.
+ * with the reason it waits. A task that has waited too long holds its lane (see `admit`), so
+ * cheap tasks cannot starve a dear one forever. Pure.
  *
  * @example
  *   const { start, waiting } = admit({ queue, headroom, goals, budgetUsd, inFlight, breakerOpen: false });
@@ -16,6 +17,8 @@ export const PRIORITY_WEIGHT: Record<Task['priority'], number> = { low: 1, norma
 /** A goal's value when the task has none (the middle of 1–10). */
 export const NEUTRAL_VALUE = 5;
 const MIN_COST = 1e-6;
+/** God's `holdAfterMinutes` when its config has none (carried from before the setting). */
+export const DEFAULT_HOLD_AFTER_MINUTES = 120;
 /** Float noise allowed when a cost exactly fills the room (0.07 + 0.05 + 0.04 > 0.16 in binary). */
 const EPSILON = 1e-9;
 
@@ -41,6 +44,15 @@ export interface AdmitInput {
   breakerOpen: boolean;
   /** Why each lane's headroom is what it is (pacing.headroomNotes), added to runway reasons. */
   notes?: Partial<Record<Lane, string>>;
+  /** Holds (absent: none, as before them): a task queued this long goes first, and if its lane
+   * cannot take it now, the lane's room is kept for it. */
+  holds?: {
+    nowMs: number;
+    afterMs: number;
+    /** What each lane can still commit today, unpaced (pacing.laneDayLeft): a task that needs more
+     * cannot start today however long it waits, so it holds nothing. */
+    dayLeft: Record<Lane, number>;
+  };
 }
 
 export interface Admission {
@@ -50,13 +62,31 @@ export interface Admission {
   waiting: Record<string, string>;
   /** Task id → value density, for every candidate. */
   density: Record<string, number>;
+  /** Lane → the task it is held for, when one is. */
+  held: Partial<Record<Lane, string>>;
+  /** Task ids that wait because their lane has no room for them now. */
+  shortOfRoom: string[];
+}
+
+/**
+ * Whether holds would matter to this admission: some task queued for `afterMs` or longer waits
+ * for its lane's room. (God asks its holds patch only then, so histories without holds keep their shape.)
+ */
+export function overdueShortOfRoom(queue: readonly QueuedTask[], admission: Admission, holds: { nowMs: number; afterMs: number }): boolean {
+  const short = new Set(admission.shortOfRoom);
+  return queue.some((q) => short.has(q.taskId) && holds.nowMs - q.submittedAtMs >= holds.afterMs);
 }
 
 /**
  * Greedy by value density (ties: older first, then task id): a task starts if its expected cost
  * fits its lane's headroom and its goal's share of the day (spent today plus what its tasks in
  * flight and admitted now are expected to cost). A task that does not fit does not block cheaper
- * ones behind it. Nothing starts while God is paused or the breaker is open.
+ * ones behind it, with one exception, the hold: with `holds`, tasks queued for `afterMs` or
+ * longer go first, oldest first, and the first of them that its lane cannot take now (but could
+ * today) holds the lane: every task after it in that lane waits for it. Without the hold, a
+ * paced lane's room is taken by cheap tasks as fast as it accrues and a dear task (a chain) never
+ * starts; its goal's backlog then stops the goal generating, and the goal starves all day.
+ * Nothing starts while God is paused or the breaker is open.
  *
  * Candidates are tasks with status 'queued' and a route, chain or spawn decision.
  */
@@ -73,16 +103,24 @@ export function admit(input: AdmitInput): Admission {
     });
   }
   const waiting: Record<string, string> = {};
+  const held: Partial<Record<Lane, string>> = {};
+  const shortOfRoom: string[] = [];
 
   const stop = stopReason(input);
   if (stop) {
     for (const q of candidates) waiting[q.taskId] = stop;
-    return { start: [], waiting, density };
+    return { start: [], waiting, density, held, shortOfRoom };
   }
 
-  const order = candidates.slice().sort(
-    (a, b) => density[b.taskId] - density[a.taskId] || a.submittedAtMs - b.submittedAtMs || (a.taskId < b.taskId ? -1 : a.taskId > b.taskId ? 1 : 0),
-  );
+  const holds = input.holds;
+  const overdue = (q: QueuedTask) => holds !== undefined && holds.nowMs - q.submittedAtMs >= holds.afterMs;
+  const byId = (a: QueuedTask, b: QueuedTask) => (a.taskId < b.taskId ? -1 : a.taskId > b.taskId ? 1 : 0);
+  const order = candidates.slice().sort((a, b) => {
+    const oa = overdue(a);
+    if (oa !== overdue(b)) return oa ? -1 : 1;
+    if (oa) return a.submittedAtMs - b.submittedAtMs || byId(a, b);
+    return density[b.taskId] - density[a.taskId] || a.submittedAtMs - b.submittedAtMs || byId(a, b);
+  });
   const room = { ...input.headroom };
   const goalUsed = new Map<string, number>();
   for (const g of input.goals) goalUsed.set(g.id, g.spentTodayUsd);
@@ -93,9 +131,19 @@ export function admit(input: AdmitInput): Admission {
     const d = q.decision!;
     const cost = d.expectedCostUsd;
     const lane = d.lane;
+    const holder = held[lane];
+    if (holder !== undefined) {
+      waiting[q.taskId] = `waiting behind ${holder}: queued over ${minutes(holds!.afterMs)}, it holds the ${lane} lane's room until it fits`;
+      continue;
+    }
     if (cost > (room[lane] ?? 0) + EPSILON) {
       const note = input.notes?.[lane];
       waiting[q.taskId] = `waiting for runway: needs ~${usd(cost)}, ${lane} lane can commit ${usd(room[lane] ?? 0)} now${note ? ` (${note})` : ''}`;
+      shortOfRoom.push(q.taskId);
+      if (holds && overdue(q) && cost <= holds.dayLeft[lane] + EPSILON) {
+        held[lane] = q.taskId;
+        waiting[q.taskId] += `; queued ${minutes(holds.nowMs - q.submittedAtMs)}, so the lane keeps its room for it`;
+      }
       continue;
     }
     const goal = q.goalId ? goals.get(q.goalId) : undefined;
@@ -111,7 +159,12 @@ export function admit(input: AdmitInput): Admission {
     room[lane] = (room[lane] ?? 0) - cost;
     start.push(q.taskId);
   }
-  return { start, waiting, density };
+  return { start, waiting, density, held, shortOfRoom };
+}
+
+function minutes(ms: number): string {
+  const m = Math.floor(ms / 60_000);
+  return m >= 60 ? `${Math.floor(m / 60)} h ${m % 60} min` : `${m} min`;
 }
 
 function stopReason(input: AdmitInput): string | undefined {

@@ -293,4 +293,6 @@ export interface GodConfig {
   routing?: 'learned' | 'static';
   /** Probe quarantined arms and arms on trial (default false; absent in configs from before it). */
   routingProbes?: boolean;
+  /** A task queued this long holds its lane's room until it fits (default 120; absent in configs from before it). */
+  holdAfterMinutes?: number;
 }

@@ -37,8 +37,8 @@ import {
   type GodInput,
   type SubmitTaskResult,
 } from '../god/messages';
-import { headroomNotes, laneHeadroom, runwayView } from '../god/pacing';
-import { admit, valueDensity } from '../god/prioritise';
+import { headroomNotes, laneDayLeft, laneHeadroom, runwayView } from '../god/pacing';
+import { admit, DEFAULT_HOLD_AFTER_MINUTES, overdueShortOfRoom, valueDensity } from '../god/prioritise';
 import { applyReviewDecision, expiredReviews, openReview, reviewableOrError } from '../god/review';
 import { canSpawn, recordSpawnedRun, registerSpawned, retirements, retireSpecialist } from '../god/spawn';
 import { compactState, DEFAULT_EXPERIMENTAL_SHARE, initialGodState, migrateGodState, stateBytes } from '../god/state';
@@ -112,6 +112,9 @@ const PICKS_AT_START_PATCH = 'routing-picks-at-start';
 /** Quarantined arms are probed now and then and recover after a run of successes; with every arm
  * quarantined, the best on its means is exploited (src/routing/policy/choose.ts probeShare, arm-stats.ts ChangeRules). */
 const PROBES_PATCH = 'routing-probes-quarantined';
+/** A task queued past `holdAfterMinutes` holds its lane's room until it fits (src/god/prioritise.ts).
+ * Asked only when an overdue task waits for runway, so a history without one is unchanged. */
+const HOLDS_PATCH = 'admission-holds-overdue-tasks';
 
 /** Turns a zod failure into the validator's refusal: the field named, God's state untouched. */
 function parsed<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
@@ -679,7 +682,10 @@ export async function god(input: GodInput = {}): Promise<void> {
     const flying = inFlightExpected();
     const headroom = laneHeadroom(runway, flying, config, Date.now());
     const notes = headroomNotes(runway, flying, config, Date.now());
-    const plan = admit({ queue: state.queue, headroom, notes, goals: state.goals, budgetUsd: runway.budgetUsd, inFlight: state.inFlight, paused: state.paused?.reason, breakerOpen: runway.breakerOpen });
+    const admitInput = { queue: state.queue, headroom, notes, goals: state.goals, budgetUsd: runway.budgetUsd, inFlight: state.inFlight, paused: state.paused?.reason, breakerOpen: runway.breakerOpen };
+    let plan = admit(admitInput);
+    const holds = { nowMs: Date.now(), afterMs: (config.holdAfterMinutes ?? DEFAULT_HOLD_AFTER_MINUTES) * 60_000, dayLeft: laneDayLeft(runway, flying) };
+    if (overdueShortOfRoom(state.queue, plan, holds) && patched(HOLDS_PATCH)) plan = admit({ ...admitInput, holds });
     for (const item of state.queue) {
       const reason = plan.waiting[item.taskId];
       if (reason !== undefined) item.waitReason = reason;

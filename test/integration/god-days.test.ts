@@ -3,6 +3,7 @@ import type { CallRecord } from '../../src/llm/offline';
 import type { GoalInput } from '../../src/god/messages';
 import { pauseUpdate, type GodStatusView } from '../../src/workflows/god-api';
 import { billed } from '../support/billed';
+import { maybeRecordEvents, patchIdOf } from '../support/history';
 import { godStatus, startTestGod } from '../support/god';
 import { godLife, goalOfChild, laneOfChild, RunChain } from '../support/god-runs';
 import { limitsWith } from '../support/limits';
@@ -82,7 +83,7 @@ describe('God over three simulated days', () => {
       taskQueue: h.taskQueue,
       goals,
       // Review, spawning and low-confidence detours are other tests' business: here every task runs.
-      config: { tickSeconds: 1200, continueAsNewEvents: 300, pacing: 'even', pacingBurst: BURST, reviewCostShare: 1, lowConfidence: 0, maxSpawnsPerDay: 0 },
+      config: { tickSeconds: 1200, continueAsNewEvents: 300, pacing: 'even', pacingBurst: BURST, reviewCostShare: 1, lowConfidence: 0, maxSpawnsPerDay: 0, routingProbes: true },
     });
     const firstRunId = (await god.describe()).runId; // no run has ended yet: this is the first
     const chain = new RunChain(h.client, godId, firstRunId);
@@ -154,10 +155,10 @@ describe('God over three simulated days', () => {
         const mine = placed.filter((p) => p.call.task === s.workflowId || p.call.task?.startsWith(`${s.workflowId}:`));
         const usd = mine.reduce((sum, p) => sum + p.usd, 0);
         const span = mine.length ? `${hhmm(Math.min(...mine.map((p) => p.fromMs)))}–${hhmm(Math.max(...mine.map((p) => p.toMs)))}` : '-';
-        say(`child ${hhmm(s.atMs)} ${laneOfChild(s)} ${s.workflowType} expected $${(s.expectedCostUsd ?? NaN).toFixed(5)} billed $${usd.toFixed(5)} in ${mine.length} calls ${span}`);
+        say(`child ${hhmm(s.atMs)} ${laneOfChild(s)} ${goalOfChild(s) ?? '-'} ${s.workflowType} expected $${(s.expectedCostUsd ?? NaN).toFixed(5)} billed $${usd.toFixed(5)} in ${mine.length} calls ${span}`);
       }
       const generation = placed.filter((p) => /:generate:/.test(p.call.task ?? ''));
-      for (const p of generation) say(`generate ${hhmm(p.fromMs)}–${hhmm(p.toMs)} ${p.lane} $${p.usd.toFixed(5)}`);
+      for (const p of generation) say(`generate ${hhmm(p.fromMs)}–${hhmm(p.toMs)} ${/:generate:([^:]+):/.exec(p.call.task ?? '')?.[1]} $${p.usd.toFixed(5)}`);
     }
 
     for (let d = 0; d < DAYS; d++) {
@@ -194,6 +195,11 @@ describe('God over three simulated days', () => {
     // The state each run was handed (what continue-as-new carried), and God's own count at the end.
     const maxState = Math.max(...life.runs.map((r) => r.carriedStateBytes), final.stateBytes);
     say(`${life.runs.length} runs, longest ${Math.max(...lengths)} events; largest state ${maxState} bytes`);
+    // Runs whose admission kept a lane's room for a task queued past holdAfterMinutes (the holds
+    // patch is asked only then): the first is the replay fixture of that path.
+    const holding = life.runs.filter((r) => r.events.some((e) => patchIdOf(e) === 'admission-holds-overdue-tasks'));
+    say(`${holding.length} of ${life.runs.length} runs held a lane for an overdue task`);
+    if (holding[0]) maybeRecordEvents(godId, 'god-admission-holds', holding[0].events);
     expect(life.runs.length).toBeGreaterThanOrEqual(10);
     expect(life.runs.slice(0, -1).every((r) => r.continuedAsNew)).toBe(true);
     expect(Math.max(...lengths, ...hourly.map((x) => x.historyLength))).toBeLessThanOrEqual(10_000);

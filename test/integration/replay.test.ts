@@ -116,6 +116,9 @@ describe('workflow replay', () => {
         'dead-lettered-task-folded-patches.json',
         'completed-task-routed-outcome-folded.json',
         'completed-god-routed-task-folded.json',
+        // God's admission keeping a lane's room for a task queued past holdAfterMinutes
+        // ('admission-holds-overdue-tasks'; a run of god-days on the time-skipping server).
+        'god-admission-holds.json',
       ]),
     );
   });

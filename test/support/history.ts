@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { findTemporalCli } from '../../src/runtime/temporal-cli';
 import { testAddress } from './harness';
 import { temporal } from '@temporalio/proto';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { repoRoot } from '../../src/config/paths';
 
 export const HISTORY_FIXTURES = path.join(repoRoot(), 'test', 'fixtures', 'histories');
@@ -30,12 +31,14 @@ export async function scheduledActivities(client: Client, workflowId: string): P
 /** The patch ids of a workflow's patch markers, in history order (each from its marker's patch-data). */
 export async function patchMarkers(client: Client, workflowId: string): Promise<string[]> {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
-  return (history.events ?? [])
-    .filter((e) => e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_MARKER_RECORDED)
-    .map((e) => {
-      const data = e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0]?.data;
-      return data ? (JSON.parse(Buffer.from(data).toString()) as { id: string }).id : '?';
-    });
+  return (history.events ?? []).filter((e) => e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_MARKER_RECORDED).map((e) => patchIdOf(e) ?? '?');
+}
+
+/** A patch marker's patch id; undefined for any other event. */
+export function patchIdOf(e: temporal.api.history.v1.IHistoryEvent): string | undefined {
+  if (e.eventType !== temporal.api.enums.v1.EventType.EVENT_TYPE_MARKER_RECORDED) return undefined;
+  const data = e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0]?.data;
+  return data ? (JSON.parse(Buffer.from(data).toString()) as { id: string }).id : undefined;
 }
 
 /**
@@ -50,6 +53,19 @@ export async function maybeRecordHistory(workflowId: string, name: string, runId
   const json = execFileSync(cli, ['workflow', 'show', '--workflow-id', workflowId, ...run, '--output', 'json', '--address', testAddress()], {
     encoding: 'utf8',
   });
+  saveFixture(workflowId, name, json);
+}
+
+/**
+ * The same for a run's events already read through a client (a server the CLI does not know, such
+ * as the time-skipping test server): written in the format historyFromJSON reads back.
+ */
+export function maybeRecordEvents(workflowId: string, name: string, events: temporal.api.history.v1.IHistoryEvent[]): void {
+  if (process.env.PANTHEON_RECORD_HISTORIES !== '1') return;
+  saveFixture(workflowId, name, historyToJSON(temporal.api.history.v1.History.create({ events })));
+}
+
+function saveFixture(workflowId: string, name: string, json: string): void {
   fs.mkdirSync(HISTORY_FIXTURES, { recursive: true });
   fs.writeFileSync(path.join(HISTORY_FIXTURES, `${name}.json`), json);
   const ids = { ...fixtureWorkflowIds(), [`${name}.json`]: workflowId };

@@ -1,4 +1,4 @@
-import { admit, PRIORITY_WEIGHT, valueDensity, type AdmitInput } from '../../src/god/prioritise';
+import { admit, overdueShortOfRoom, PRIORITY_WEIGHT, valueDensity, type AdmitInput } from '../../src/god/prioritise';
 import type { GoalState, InFlightTask } from '../../src/god/types';
 import { queued, T0 } from '../support/god-fixtures';
 
@@ -100,5 +100,56 @@ describe('admit', () => {
     const r = admit(input({ queue: [queued('a'), queued('b')], ...extra }));
     expect(r.start).toEqual([]);
     expect(r.waiting).toEqual({ a: reason, b: reason });
+  });
+
+  describe('holds: a task queued past holdAfter', () => {
+    const HOUR = 3_600_000;
+    const now = T0 + 3 * HOUR;
+    const holds = (dayLeft = { main: 1, experimental: 1 }) => ({ nowMs: now, afterMs: 2 * HOUR, dayLeft });
+    // A dear chain queued three hours ago, cheap work queued since: denser, and each fits the room.
+    const dear = () => queued('dear', { cost: 0.05, submittedAtMs: T0 });
+    const cheap = (id: string) => queued(id, { cost: 0.01, submittedAtMs: T0 + 2.5 * HOUR });
+
+    it('keeps its lane\'s room for it: the cheaper, denser tasks behind it wait, and say for whom', () => {
+      const queue = [cheap('c1'), dear(), cheap('c2'), queued('x', { cost: 0.01, lane: 'experimental', submittedAtMs: T0 + 2.5 * HOUR })];
+      const without = admit(input({ queue, headroom: { main: 0.03, experimental: 0.03 } }));
+      // Before holds: the cheap tasks take the room the dear one waits for, every tick.
+      expect(without.start).toEqual(['c1', 'c2', 'x']);
+      const r = admit(input({ queue, headroom: { main: 0.03, experimental: 0.03 }, holds: holds() }));
+      expect(r.start).toEqual(['x']);
+      expect(r.held).toEqual({ main: 'dear' });
+      expect(r.waiting.dear).toBe('waiting for runway: needs ~$0.050, main lane can commit $0.030 now; queued 3 h 0 min, so the lane keeps its room for it');
+      expect(r.waiting.c1).toBe("waiting behind dear: queued over 2 h 0 min, it holds the main lane's room until it fits");
+      expect(r.waiting.c2).toBe(r.waiting.c1);
+      // Once the room has grown to its cost, it starts first.
+      expect(admit(input({ queue, headroom: { main: 0.06, experimental: 0.03 }, holds: holds() })).start).toEqual(['dear', 'c1', 'x']);
+    });
+
+    it('goes first, oldest first, whatever its density, when it fits', () => {
+      const queue = [queued('new', { cost: 0.01, submittedAtMs: now - 60_000 }), queued('old', { cost: 0.04, success: 0.2, submittedAtMs: T0 }), queued('older', { cost: 0.04, success: 0.2, submittedAtMs: T0 - HOUR })];
+      expect(admit(input({ queue, headroom: { main: 0.085, experimental: 0 }, holds: holds() })).start).toEqual(['older', 'old']);
+      expect(admit(input({ queue, headroom: { main: 0.085, experimental: 0 } })).start).toEqual(['new', 'older']);
+    });
+
+    it('holds nothing when it could not start today however long it waited, or when its goal\'s share stops it', () => {
+      const queue = [dear(), cheap('c1')];
+      const r = admit(input({ queue, headroom: { main: 0.03, experimental: 0.03 }, holds: holds({ main: 0.04, experimental: 1 }) }));
+      expect(r.start).toEqual(['c1']);
+      expect(r.held).toEqual({});
+      expect(r.waiting.dear).not.toMatch(/keeps its room/);
+      const capped = [queued('g', { cost: 0.05, goalId: 'docs', submittedAtMs: T0 }), cheap('c1')];
+      const byGoal = admit(input({ queue: capped, goals: [goal('docs', 0.1)], budgetUsd: 0.4, holds: holds() }));
+      expect(byGoal.start).toEqual(['c1']);
+      expect(byGoal.waiting.g).toMatch(/^waiting for goal budget/);
+    });
+
+    it('is worth asking only when an overdue task waits for room (God asks its patch only then)', () => {
+      const short = admit(input({ queue: [dear(), cheap('c1')], headroom: { main: 0.03, experimental: 0 } }));
+      expect(short.shortOfRoom).toEqual(['dear']);
+      expect(overdueShortOfRoom([dear(), cheap('c1')], short, holds())).toBe(true);
+      expect(overdueShortOfRoom([dear(), cheap('c1')], short, { nowMs: T0 + HOUR, afterMs: 2 * HOUR })).toBe(false);
+      const roomy = admit(input({ queue: [dear(), cheap('c1')], headroom: { main: 1, experimental: 0 } }));
+      expect(overdueShortOfRoom([dear(), cheap('c1')], roomy, holds())).toBe(false);
+    });
   });
 });

@@ -2,8 +2,8 @@ import { createPrng } from '../../src/llm/offline/prng';
 import { dayOf, rollDay, type Day } from '../../src/god/day';
 import { decide } from '../../src/god/decide';
 import { addGoal, goalsDue, markGenerated, rememberFingerprint, taskFingerprint } from '../../src/god/goals';
-import { inFlightByLane, laneHeadroom, pacedAllowance, type LedgerRunwayLike } from '../../src/god/pacing';
-import { admit } from '../../src/god/prioritise';
+import { inFlightByLane, laneDayLeft, laneHeadroom, pacedAllowance, type LedgerRunwayLike } from '../../src/god/pacing';
+import { admit, overdueShortOfRoom } from '../../src/god/prioritise';
 import { compactState, stateBytes } from '../../src/god/state';
 import { recordOutcome } from '../../src/god/stats';
 import type { Assessment, GodState, QueuedTask, TaskFinished } from '../../src/god/types';
@@ -26,6 +26,11 @@ const ZONE = 'UTC';
 const config = godConfig({ pacing: 'even', pacingBurst: 0.1 });
 /** A kind's typical cost: estimates run above it, real runs a little below. */
 const KINDS: Record<string, number> = { research: 0.012, database: 0.02, docs: 0.006 };
+/** With `survey`, a third goal whose one kind of task costs a fifth of the experimental lane's
+ * day, against the other experimental goal's cheap tasks that take the lane's room as fast as
+ * pacing frees it. */
+const SURVEY_USD = 0.06;
+const HOLD_AFTER_MS = 2 * 3_600_000;
 
 
 interface Running {
@@ -46,12 +51,15 @@ interface DayBook {
   generatedStarted: Record<string, number>;
 }
 
-function simulate() {
+function simulate(opts: { survey?: boolean; holds?: boolean } = {}) {
+  const holdsOn = opts.holds !== false;
   const random = createPrng(7);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)];
   let state: GodState = freshState({ experimentalShare: SHARE });
   state = addGoal(state, { id: 'ops', objective: 'Keep the operational runbooks current', value: 8, cadenceMinutes: 60, budgetShare: 0.3, lane: 'main', tasksPerRun: 3 }, T0);
   state = addGoal(state, { id: 'explore', objective: 'Explore cheaper ways to answer research questions', value: 5, cadenceMinutes: 30, budgetShare: 0.5, lane: 'experimental', tasksPerRun: 5 }, T0);
+  if (opts.survey) state = addGoal(state, { id: 'survey', objective: 'Survey the vendors of every tool we run', value: 5, cadenceMinutes: 120, budgetShare: 0.5, lane: 'experimental', tasksPerRun: 1 }, T0);
+  const kindCost = (kind: string) => (kind === 'survey' ? SURVEY_USD : KINDS[kind]);
 
   const books: DayBook[] = [];
   const newBook = (day: Day): DayBook => ({ day, spent: { main: 0, experimental: 0 }, started: { main: 0, experimental: 0 }, generatedStarted: {} });
@@ -70,10 +78,10 @@ function simulate() {
 
   const enqueue = (t: Task, source: QueuedTask['source'], goalId?: string) => {
     const taskId = `t${++seq}`;
-    const kind = pick(Object.keys(KINDS));
+    const kind = goalId === 'survey' ? 'survey' : pick(Object.keys(KINDS));
     assessments.set(taskId, {
       ok: true, reasons: [], kind, specialist: `${kind}-agent`, confidence: 0.9, method: 'rules', ranked: [], irreversible: [],
-      estimatedCostUsd: KINDS[kind] * (1 + 0.4 * random()),
+      estimatedCostUsd: kindCost(kind) * (1 + 0.4 * random()),
     });
     state = { ...state, queue: [...state.queue, { taskId, task: t, status: 'assessing', submittedAtMs: now, source, lane: t.lane, ...(goalId && { goalId }) }] };
     entered.add(taskId);
@@ -163,14 +171,17 @@ function simulate() {
     };
 
     const flying = inFlightByLane(state.inFlight);
-    const plan = admit({ queue: state.queue, headroom: laneHeadroom(runway, flying, config, now), goals: state.goals, budgetUsd: BUDGET, inFlight: state.inFlight, breakerOpen: false });
+    // As god.ts: holds only when a task queued past holdAfter waits for room.
+    const admitInput = { queue: state.queue, headroom: laneHeadroom(runway, flying, config, now), goals: state.goals, budgetUsd: BUDGET, inFlight: state.inFlight, breakerOpen: false };
+    let plan = admit(admitInput);
+    const holds = { nowMs: now, afterMs: HOLD_AFTER_MS, dayLeft: laneDayLeft(runway, flying) };
+    if (holdsOn && overdueShortOfRoom(state.queue, plan, holds)) plan = admit({ ...admitInput, holds });
     for (const taskId of plan.start) {
       const item = state.queue.find((q) => q.taskId === taskId)!;
       const d = item.decision!;
       if (started.has(taskId)) violations.push(`started twice: ${taskId}`);
       started.add(taskId);
-      const kindCost = KINDS[item.assessment!.kind];
-      running.set(taskId, { taskId, lane: d.lane, actualUsd: kindCost * (0.7 + 0.3 * random()), startMs: now, endMs: now + (5 + Math.floor(random() * 36)) * 60_000, accruedUsd: 0, ok: true });
+      running.set(taskId, { taskId, lane: d.lane, actualUsd: kindCost(item.assessment!.kind) * (0.7 + 0.3 * random()), startMs: now, endMs: now + (5 + Math.floor(random() * 36)) * 60_000, accruedUsd: 0, ok: true });
       state = {
         ...state,
         queue: state.queue.filter((q) => q.taskId !== taskId),
@@ -259,5 +270,23 @@ describe('three simulated days of God’s runway', () => {
 
   it('keeps the carried state under 256 KB throughout', () => {
     expect(sim.maxBytes).toBeLessThan(256 * 1024);
+  });
+});
+
+describe('a goal of dear tasks beside a goal of cheap ones in the same lane', () => {
+  const days = (holds: boolean) => simulate({ survey: true, holds }).books.slice(0, 3);
+
+  it('without holds, the dear tasks never start: the cheap ones take the lane\'s room as pacing frees it', () => {
+    expect(days(false).map((b) => b.generatedStarted.survey ?? 0)).toEqual([0, 0, 0]);
+  });
+
+  it('with holds (a task queued 2 h keeps its lane\'s room), every goal starts work every day, within the lane\'s budget', () => {
+    const sim = simulate({ survey: true, holds: true });
+    for (const b of sim.books.slice(0, 3)) {
+      for (const goal of ['ops', 'explore', 'survey']) expect({ day: b.day.key, goal, started: (b.generatedStarted[goal] ?? 0) > 0 }).toEqual({ day: b.day.key, goal, started: true });
+      expect(b.spent.experimental).toBeLessThanOrEqual(BUDGET * SHARE + 1e-9);
+    }
+    expect(sim.violations).toEqual([]);
+    expect(sim.lost).toEqual([]);
   });
 });
