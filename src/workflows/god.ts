@@ -157,6 +157,9 @@ export async function god(input: GodInput = {}): Promise<void> {
   // Whether the policy learned an outcome (or was rolled back) since the queued tasks were last
   // picked for again: with nothing new a fresh pick would draw from the same record.
   let learnedSincePick = true;
+  /** Lanes the last admission held for an overdue task (src/god/prioritise.ts admit). Not carried:
+   * a new run's first admission finds them again. */
+  let heldLanes: Partial<Record<Lane, string>> = {};
   /** Automatic rollbacks to tell operators about (raised at the next tick: a signal handler cannot await). */
   const pendingAlerts: Array<{ id: string; message: string; details: Record<string, unknown> }> = [];
 
@@ -464,6 +467,9 @@ export async function god(input: GodInput = {}): Promise<void> {
       if (!goal) continue;
       // No room: tried again next tick, not a cadence later.
       if (headroom && !generationFits(goal, headroom[goal.lane])) continue;
+      // A held lane keeps its room for its overdue task: a generation would spend that room on tasks
+      // that could only wait behind it (tried again once the hold is over).
+      if (heldLanes[goal.lane] !== undefined) continue;
       goal.lastGeneratedAtMs = Date.now();
       if (runway && goal.spentTodayUsd >= goal.budgetShare * runway.budgetUsd) continue;
       const backlog = state.queue.filter((q) => q.goalId === goal.id).length;
@@ -686,6 +692,7 @@ export async function god(input: GodInput = {}): Promise<void> {
     let plan = admit(admitInput);
     const holds = { nowMs: Date.now(), afterMs: (config.holdAfterMinutes ?? DEFAULT_HOLD_AFTER_MINUTES) * 60_000, dayLeft: laneDayLeft(runway, flying) };
     if (overdueShortOfRoom(state.queue, plan, holds) && patched(HOLDS_PATCH)) plan = admit({ ...admitInput, holds });
+    heldLanes = plan.held;
     for (const item of state.queue) {
       const reason = plan.waiting[item.taskId];
       if (reason !== undefined) item.waitReason = reason;

