@@ -185,10 +185,9 @@ export const GodConfigSchema = lazySchema(() =>
       /** `learned`: the routing policy chooses (src/routing/policy); `static`: the keyword rules
        * and the classifier alone, as before the policy (a baseline; bench:routing compares them). */
       routing: z.enum(['learned', 'static']).default('learned'),
-      /** Probe quarantined arms and arms on trial (src/routing/policy/choose.ts probePick). Off by
-       * default: probes are explored picks paid by the experimental lane, and with them God's own
-       * experimental goals can be starved of it (README, Routing that learns). */
-      routingProbes: z.boolean().default(false),
+      /** Probe quarantined arms and arms on trial (src/routing/policy/choose.ts probePick): explored
+       * picks paid by the experimental lane, how a false alarm ends and a fallback earns a record. */
+      routingProbes: z.boolean().default(true),
       /** A task queued this long goes first and, when its lane has no room for it yet, holds the
        * lane's room until it fits (src/god/prioritise.ts admit); 0: at once, strictly oldest first. */
       holdAfterMinutes: z.number().int().min(0).max(24 * 60).default(DEFAULT_HOLD_AFTER_MINUTES),

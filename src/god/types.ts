@@ -291,7 +291,7 @@ export interface GodConfig {
   routingSeed?: number;
   /** `learned` (default): the routing policy chooses; `static`: rules and classifier alone. Absent in configs from before it (learned). */
   routing?: 'learned' | 'static';
-  /** Probe quarantined arms and arms on trial (default false; absent in configs from before it). */
+  /** Probe quarantined arms and arms on trial (default true; absent in configs from before it: off, as they ran). */
   routingProbes?: boolean;
   /** A task queued this long holds its lane's room until it fits (default 120; absent in configs from before it). */
   holdAfterMinutes?: number;
