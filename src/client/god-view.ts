@@ -79,6 +79,7 @@ export function renderGodStatus(status: GodStatusView, options: GodStatusOptions
     `goals      ${status.goals}; spawned specialists live: ${status.liveSpawned}`,
     ...(status.routing ? [`routing    policy v${status.routing.version}${status.routing.candidate ? `, candidate v${status.routing.candidate} on trial` : ''}${status.routing.probation ? `, v${status.routing.probation} on probation` : ''} (pantheon routing show)`] : []),
     ...runwayLines(status.runway, now),
+    ...Object.entries(status.held ?? {}).map(([lane, taskId]) => `  held       the ${lane} lane for ${taskId}: queued past holdAfterMinutes, later tasks of the lane wait for it (pantheon god queue)`),
     `counters   submitted ${c.submitted}, generated ${c.generated} (${c.duplicates} duplicates dropped), started ${c.started}, finished ${c.finished}, rejected ${c.rejected}, dropped ${c.dropped}, reviewed ${c.reviewed}, spawned ${c.spawned}`,
     `workflow   state ${(status.stateBytes / 1024).toFixed(1)} KiB (v${status.stateVersion}), history ${status.historyLength} events${status.historyBytes === undefined ? '' : ` (${(status.historyBytes / 1024).toFixed(0)} KiB)`}, continued as new ${c.continuedAsNew} times${status.lastTickMs === undefined ? '' : `, last tick ${when(status.lastTickMs, now)}`}`,
   ];

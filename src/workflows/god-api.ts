@@ -149,6 +149,8 @@ export interface GodStatusView {
   routing?: { version: number; candidate?: number; probation?: number };
   counters: GodCounters;
   runway?: RunwayView;
+  /** Lanes the last admission held for a task queued past holdAfterMinutes (lane → task id). */
+  held?: Partial<Record<Lane, string>>;
   stateBytes: number;
   historyLength: number;
   /** The history's size in bytes (God continues as new at `continueAsNewBytes`). Absent from Gods of before. */

@@ -200,6 +200,7 @@ export async function god(input: GodInput = {}): Promise<void> {
     }),
     counters: state.counters,
     ...(runway && { runway: currentRunway() }),
+    ...(Object.keys(heldLanes).length > 0 && { held: { ...heldLanes } }),
     stateBytes: stateBytes(state),
     historyLength: workflowInfo().historyLength,
     historyBytes: workflowInfo().historySize,

@@ -120,6 +120,13 @@ describe('pantheon god status', () => {
     expect(sized.at(-1)).toBe('workflow   state 12.3 KiB (v1), history 345 events (196 KiB), continued as new 3 times, last tick 2025-03-04T10:14Z (30s ago)');
   });
 
+  it('names a held lane and the task it is held for, after the runway', () => {
+    const lines = renderGodStatus(status({ held: { experimental: 'god-g12-ab' } }), { address: 'a', namespace: 'n', nowMs: T0 }).split('\n');
+    const at = lines.indexOf('  held       the experimental lane for god-g12-ab: queued past holdAfterMinutes, later tasks of the lane wait for it (pantheon god queue)');
+    expect(at).toBe(lines.findIndex((l) => l.startsWith('counters')) - 1);
+    expect(renderGodStatus(status(), { address: 'a', namespace: 'n', nowMs: T0 })).not.toMatch(/held/);
+  });
+
   it('shows a pause with its reason and how to end it', () => {
     const text = renderGodStatus(status({ paused: { reason: 'deploy freeze', sinceMs: T0 - 2 * HOUR } }), { address: 'a', namespace: 'n', nowMs: T0 });
     expect(text.split('\n')[1]).toBe('state      PAUSED since 2025-03-04T08:15Z (2h 0m ago): "deploy freeze" (pantheon god resume)');
