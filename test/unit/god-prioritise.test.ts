@@ -125,6 +125,13 @@ describe('admit', () => {
       expect(admit(input({ queue, headroom: { main: 0.06, experimental: 0.03 }, holds: holds() })).start).toEqual(['dear', 'c1', 'x']);
     });
 
+    it('keeps it from more urgent tasks too (one that passed would take the room as it accrues, and the held task would starve again)', () => {
+      const urgent = queued('urgent', { cost: 0.01, priority: 'critical', submittedAtMs: now - 60_000 });
+      const r = admit(input({ queue: [dear(), urgent], headroom: { main: 0.03, experimental: 0 }, holds: holds() }));
+      expect(r.start).toEqual([]);
+      expect(r.waiting.urgent).toMatch(/^waiting behind dear/);
+    });
+
     it('goes first, oldest first, whatever its density, when it fits', () => {
       const queue = [queued('new', { cost: 0.01, submittedAtMs: now - 60_000 }), queued('old', { cost: 0.04, success: 0.2, submittedAtMs: T0 }), queued('older', { cost: 0.04, success: 0.2, submittedAtMs: T0 - HOUR })];
       expect(admit(input({ queue, headroom: { main: 0.085, experimental: 0 }, holds: holds() })).start).toEqual(['older', 'old']);
