@@ -74,7 +74,12 @@ export interface Admission {
  */
 export function overdueShortOfRoom(queue: readonly QueuedTask[], admission: Admission, holds: { nowMs: number; afterMs: number }): boolean {
   const short = new Set(admission.shortOfRoom);
-  return queue.some((q) => short.has(q.taskId) && holds.nowMs - q.submittedAtMs >= holds.afterMs);
+  return queue.some((q) => short.has(q.taskId) && queuedPast(q, holds));
+}
+
+/** Whether a task has been queued `afterMs` or longer at `nowMs`. */
+function queuedPast(q: QueuedTask, holds: { nowMs: number; afterMs: number }): boolean {
+  return holds.nowMs - q.submittedAtMs >= holds.afterMs;
 }
 
 /**
@@ -113,7 +118,7 @@ export function admit(input: AdmitInput): Admission {
   }
 
   const holds = input.holds;
-  const overdue = (q: QueuedTask) => holds !== undefined && holds.nowMs - q.submittedAtMs >= holds.afterMs;
+  const overdue = (q: QueuedTask) => holds !== undefined && queuedPast(q, holds);
   const byId = (a: QueuedTask, b: QueuedTask) => (a.taskId < b.taskId ? -1 : a.taskId > b.taskId ? 1 : 0);
   const order = candidates.slice().sort((a, b) => {
     const oa = overdue(a);

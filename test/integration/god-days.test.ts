@@ -58,6 +58,8 @@ afterAll(async () => {
   await h?.stop();
 });
 
+/** The goal a generation call was made for (its call id is `<god>:generate:<goal>:<seq>`). */
+const generatedFor = (task: string | null) => /:generate:([^:]+):/.exec(task ?? '')?.[1];
 /** The start of the UTC day after `ms` (the ledger's windows are UTC days). */
 const nextUtcDay = (ms: number) => Math.floor(ms / DAY) * DAY + DAY;
 const dayKey = (ms: number) => new Date(ms).toISOString().slice(0, 10);
@@ -126,8 +128,8 @@ describe('God over three simulated days', () => {
     const laneOfTask = new Map(life.initiated.map((s) => [s.workflowId, laneOfChild(s)]));
     const laneOfCall = (task: string | null): 'main' | 'experimental' | undefined => {
       if (!task) return undefined;
-      const generated = /:generate:([^:]+):/.exec(task);
-      if (generated) return laneOfGoal.get(generated[1]);
+      const generated = generatedFor(task);
+      if (generated) return laneOfGoal.get(generated);
       // A chain's steps are named after the chain.
       for (const [id, lane] of laneOfTask) if (task === id || task.startsWith(`${id}:`)) return lane;
       return undefined;
@@ -158,7 +160,7 @@ describe('God over three simulated days', () => {
         say(`child ${hhmm(s.atMs)} ${laneOfChild(s)} ${goalOfChild(s) ?? '-'} ${s.workflowType} expected $${(s.expectedCostUsd ?? NaN).toFixed(5)} billed $${usd.toFixed(5)} in ${mine.length} calls ${span}`);
       }
       const generation = placed.filter((p) => /:generate:/.test(p.call.task ?? ''));
-      for (const p of generation) say(`generate ${hhmm(p.fromMs)}–${hhmm(p.toMs)} ${/:generate:([^:]+):/.exec(p.call.task ?? '')?.[1]} $${p.usd.toFixed(5)}`);
+      for (const p of generation) say(`generate ${hhmm(p.fromMs)}–${hhmm(p.toMs)} ${generatedFor(p.call.task)} $${p.usd.toFixed(5)}`);
     }
 
     for (let d = 0; d < DAYS; d++) {
