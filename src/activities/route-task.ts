@@ -20,8 +20,9 @@ function candidateOrder(roster: Roster, chosen: string, ranked: string[], held?:
   const order = [...new Set([chosen, ...ranked, ...roster.specialists.filter((s) => !s.fallback).map((s) => s.name), roster.fallback.name])].filter((name) => roster.get(name));
   if (!held) return order;
   // Self-healing does not hand a failed task first to a specialist the policy keeps from the
-  // task's kind (quarantined: a failure streak restarted its record and it still fails): last.
-  const input = { kind: held.kind, arms: order, estimatedCostUsd: {}, value: 1 };
+  // task's kind (quarantined: a failure streak restarted its record and it still fails; or
+  // sidelined: a good arm on an improbably losing run): last.
+  const input = { kind: held.kind, arms: order, estimatedCostUsd: {}, value: 1, sideline: true };
   const isHeld = (name: string) => name !== chosen && quarantined(held.policy, input, name);
   return [...order.filter((n) => !isHeld(n)), ...order.filter(isHeld)];
 }
@@ -105,7 +106,7 @@ export function createRouteTask(deps: ActivityDeps) {
         const value = PRIORITY_WEIGHT[task.priority] ?? PRIORITY_WEIGHT.normal;
         // Never an explored pick or a draw: exploring is God's, paid by its experimental lane; a
         // task started directly runs on its submitter's lane and gets the policy's best guess.
-        const route = routeTaskWithPolicy(book, taskId, { kind, arms, estimatedCostUsd: armEstimates(task, arms, roster), value, evidence, quarantine: true });
+        const route = routeTaskWithPolicy(book, taskId, { kind, arms, estimatedCostUsd: armEstimates(task, arms, roster), value, evidence, quarantine: true, sideline: true });
         const learn = view && deps.routingPolicy ? { learn: { godId: deps.routingPolicy.owner, kind, value, decision: route.decision } } : {};
         return decide({ specialist: route.arm, confidence: rules.choice.confidence, reason: `${rules.choice.reason}; ${route.reason}${source}`, method: 'rules', policyVersion: route.routing.policyVersion, ...learn }, { kind });
       }

@@ -1,5 +1,6 @@
 import { FAILING_BELOW_SUCCESS, RECOVERY_RUN, successMean, type ArmStats } from '../routing/policy/arm-stats';
 import { probeShareOf } from '../routing/policy/choose';
+import { losingRun, SIDELINE_ENDS_AFTER, SIDELINED_PROBE_SHARE } from '../routing/policy/sideline';
 import { diffPolicies, type PolicyDiff } from '../routing/policy/diff';
 import type { RoutingPolicy } from '../routing/policy/types';
 import type { RoutingHistoryView, RoutingPolicyView } from '../workflows/god-api';
@@ -37,10 +38,12 @@ export function renderPolicy(view: RoutingPolicyView): string {
   return lines.join('\n');
 }
 
-/** What the change detector holds of an arm: its failure run, a change, the quarantine and the way back. */
+/** What the change detector holds of an arm: its failure run, sidelining, a change, the quarantine and the way back. */
 function armNotes(s: ArmStats): string {
   const notes: string[] = [];
   if (s.failStreak) notes.push(`${s.failStreak} failed in a row`);
+  const losing = losingRun(s);
+  if (losing) notes.push(`sidelined: ${losing.failures} of its last ${losing.runs} failed, p=${losing.p.toFixed(3)} under its ${pct(losing.before)} record before them; probed at ${pct(SIDELINED_PROBE_SHARE)} until ${SIDELINE_ENDS_AFTER} successes in a row`);
   if (s.changed) {
     notes.push('changed');
     // Quarantined unless its runs in flight say otherwise (those are God's to count, not shown here).

@@ -26,6 +26,8 @@ export interface RouteByPolicyOptions {
   /** Probe quarantined arms and arms on trial now and then, and with every arm quarantined exploit
    * the best on its means (ChooseInput.probe); needs `quarantine`. */
   probes?: boolean;
+  /** Sideline good arms on an improbably losing run (ChooseInput.sideline); needs `probes`. */
+  sideline?: boolean;
   /** Arms with a record of the kind join, and the fallback is explored where it has none
    * (choose.ts recordedArms, ChooseInput.trial). */
   recordedArmsJoin?: boolean;
@@ -54,7 +56,7 @@ export function routeByPolicy(
   config?: Pick<GodConfig, 'routing'>,
   options: RouteByPolicyOptions = {},
 ): { book?: PolicyBook; decision: Decision; picked?: string } {
-  const { classifierRoutes = true, nowMs, quarantine = false, probes = false, recordedArmsJoin = false } = options;
+  const { classifierRoutes = true, nowMs, quarantine = false, probes = false, sideline = false, recordedArmsJoin = false } = options;
   const book = state.routing;
   if (!book || config?.routing === 'static' || decision.kind !== 'route' || item.task.specialist) return { book, decision };
   const sure = assessment.method === 'rules' && assessment.confidence >= book.active.thresholds.ruleConfidence;
@@ -91,7 +93,7 @@ export function routeByPolicy(
   const goalValue = item.goalId ? state.goals.find((g) => g.id === item.goalId)?.value : undefined;
   const value = (PRIORITY_WEIGHT[item.task.priority] ?? PRIORITY_WEIGHT.normal) * ((goalValue ?? NEUTRAL_VALUE) / NEUTRAL_VALUE);
   const costs = Object.fromEntries(arms.map((a) => [a, estimates[a] ?? assessment.estimatedCostUsd]));
-  const { book: next, route } = routeWithPolicy(book, { kind, arms, estimatedCostUsd: costs, value, evidence, ...(Object.keys(overdue).length > 0 && { overdue }), ...(quarantine && { quarantine }), ...(quarantine && probes && { probe: true }), ...(trial.length > 0 && { trial }) });
+  const { book: next, route } = routeWithPolicy(book, { kind, arms, estimatedCostUsd: costs, value, evidence, ...(Object.keys(overdue).length > 0 && { overdue }), ...(quarantine && { quarantine }), ...(quarantine && probes && { probe: true }), ...(quarantine && probes && sideline && { sideline: true }), ...(trial.length > 0 && { trial }) });
   const e = expectationOf(state.stats, assessment.kind, route.arm, costs[route.arm]);
   const picked = `${route.reason}${known ? `; ${known.explanation}` : ''}`;
   return {
@@ -116,7 +118,7 @@ export function routeByPolicy(
  * two failures into a streak when four have been reported since), so the pick that runs, and the
  * cost and lane admission plans with, are made when the task can start. Every pick draws anew
  * from the book's stream; only a task's last pick runs, so its explore chance stays one draw's.
- * `only`: just these tasks (God passes those admission ranks first); `probes`: as routeByPolicy's.
+ * `only`: just these tasks (God passes those admission ranks first); `probes`, `sideline`: as routeByPolicy's.
  * Returns the advanced book, the queue with the fresh decisions, and per task what the pick says.
  */
 export function pickAgain(
@@ -125,6 +127,7 @@ export function pickAgain(
   nowMs: number,
   only?: ReadonlySet<string>,
   probes = false,
+  sideline = false,
 ): { book?: PolicyBook; queue: QueuedTask[]; picked: Record<string, string> } {
   let book = state.routing;
   const picked: Record<string, string> = {};
@@ -132,7 +135,7 @@ export function pickAgain(
   const queue = state.queue.map((item) => {
     if (item.status !== 'queued' || !item.beforePolicy || !item.assessment || (only && !only.has(item.taskId))) return item;
     // Histories that store `beforePolicy` run every routing patch before it: all of them apply.
-    const routed = routeByPolicy({ ...state, routing: book }, item, item.assessment, item.beforePolicy, config, { nowMs, quarantine: true, probes, recordedArmsJoin: true });
+    const routed = routeByPolicy({ ...state, routing: book }, item, item.assessment, item.beforePolicy, config, { nowMs, quarantine: true, probes, sideline, recordedArmsJoin: true });
     book = routed.book;
     if (routed.picked) picked[item.taskId] = routed.picked;
     return { ...item, decision: routed.decision };

@@ -482,6 +482,7 @@ function roundedStats(s: ArmStats): ArmStats {
     ...(s.changed && { changed: true as const }),
     ...(s.winStreak !== undefined && { winStreak: s.winStreak }),
     ...(s.failedSinceChange !== undefined && { failedSinceChange: s.failedSinceChange }),
+    ...(s.recentRuns !== undefined && { recentFailures: s.recentFailures ?? 0, recentRuns: s.recentRuns }),
   };
 }
 

@@ -3,7 +3,7 @@ import { contentWords } from '../tasks/validation';
 import { kindAndEvidence, MEMORY_STRONG_NET, type KindDecision, type Neighbour } from './memory-kind';
 import { decide, decidingPolicy, seedBook, type PolicyDecision } from './policy/book';
 import { successMean, type ArmStats } from './policy/arm-stats';
-import { armStats } from './policy/choose';
+import { armStats, sidelined } from './policy/choose';
 import type { PolicyBook, RoutingPolicy } from './policy/types';
 import type { RuleScore } from './rules';
 import type { TaskRouting } from '../tasks/task-input';
@@ -69,6 +69,8 @@ export interface PolicyRouteInput {
   quarantine?: boolean;
   /** Probe quarantined arms and arms on trial now and then (ChooseInput.probe). */
   probe?: boolean;
+  /** Sideline good arms on an improbably losing run (ChooseInput.sideline). */
+  sideline?: boolean;
   /** Arms explored but not exploited yet (ChooseInput.trial). */
   trial?: readonly string[];
 }
@@ -87,14 +89,14 @@ export interface PolicyRoute {
 
 /** One decision with `book`'s stream (a Thompson draw, or the best guess); returns the advanced book. */
 export function routeWithPolicy(book: PolicyBook, input: PolicyRouteInput, how: 'draw' | 'best-guess' = 'draw'): { book: PolicyBook; route: PolicyRoute } {
-  const choose = { kind: input.kind, arms: input.arms, estimatedCostUsd: input.estimatedCostUsd, value: input.value, ...(input.evidence && { evidence: input.evidence }), ...(input.overdue && { overdue: input.overdue }), ...(input.quarantine && { quarantine: true }), ...(input.probe && { probe: true }), ...(input.trial?.length && { trial: input.trial }) };
+  const choose = { kind: input.kind, arms: input.arms, estimatedCostUsd: input.estimatedCostUsd, value: input.value, ...(input.evidence && { evidence: input.evidence }), ...(input.overdue && { overdue: input.overdue }), ...(input.quarantine && { quarantine: true }), ...(input.probe && { probe: true }), ...(input.sideline && { sideline: true }), ...(input.trial?.length && { trial: input.trial }) };
   const { book: next, decision } = decide(book, choose, how);
   const c = decision.choice;
   const routing: TaskRouting = { policyVersion: c.policyVersion, mode: c.mode, by: decision.by, ...(c.probability !== undefined && { probability: c.probability }) };
   const trial = input.trial?.length ? input.arms.filter((arm) => input.trial!.includes(arm)) : [];
   const among = input.arms.filter((arm) => !trial.includes(arm)).join(', ');
   const pick = c.probe
-    ? `probed while ${trial.includes(c.arm) ? 'on trial' : 'quarantined'} (p=${(c.probability ?? 0).toFixed(3)}, experimental lane)`
+    ? `probed while ${trial.includes(c.arm) ? 'on trial' : sidelined(decidingPolicy(book, decision.by), choose, c.arm) ? 'sidelined' : 'quarantined'} (p=${(c.probability ?? 0).toFixed(3)}, experimental lane)`
     : c.mode === 'explore'
       ? `explored (p=${(c.probability ?? 0).toFixed(3)}, experimental lane)`
       : `${how === 'draw' ? 'Thompson pick' : 'best guess'} among ${among}`;

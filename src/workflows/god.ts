@@ -112,6 +112,10 @@ const PICKS_AT_START_PATCH = 'routing-picks-at-start';
 /** Quarantined arms are probed now and then and recover after a run of successes; with every arm
  * quarantined, the best on its means is exploited (src/routing/policy/choose.ts probeShare, arm-stats.ts ChangeRules). */
 const PROBES_PATCH = 'routing-probes-quarantined';
+/** With probes on: a good arm on an improbably losing run is sidelined (held from exploit picks,
+ * probed) before the change detector restarts its record; records keep their latest outcomes for
+ * it (src/routing/policy/sideline.ts). */
+const SIDELINE_PATCH = 'routing-sidelines-losing-arms';
 /** A task queued past `holdAfterMinutes` holds its lane's room until it fits (src/god/prioritise.ts).
  * Asked only when an overdue task waits for runway, so a history without one is unchanged. */
 const HOLDS_PATCH = 'admission-holds-overdue-tasks';
@@ -245,11 +249,13 @@ export async function god(input: GodInput = {}): Promise<void> {
   /** Probes and the way back from a change, where God's config turns them on (the patch is asked
    * only then, so a God without them keeps the history it had). */
   const probesOn = (): boolean => config.routingProbes === true && patched(PROBES_PATCH);
+  /** Sidelining builds on the probes (a sidelined arm is probed back), asked only where they are on. */
+  const sidelineOn = (): boolean => probesOn() && patched(SIDELINE_PATCH);
 
   /** The policy learns from a task it routed; a derivation, promotion or rollback is audited, and
    * an automatic rollback raises an alert. */
   const learnFrom = (flight: InFlightTask, finished: TaskFinished) => {
-    const rules = probesOn() ? { recovers: true } : {};
+    const rules = probesOn() ? { recovers: true, ...(sidelineOn() && { recentRuns: true }) } : {};
     const { book, events } = observeFinished(state.routing!, flight, finished, Date.now(), rules);
     state.routing = book;
     learnedSincePick = true;
@@ -593,6 +599,7 @@ export async function god(input: GodInput = {}): Promise<void> {
           ...(overdueAt !== undefined && { nowMs: overdueAt }),
           quarantine: patched(QUARANTINE_PATCH),
           probes: probesOn(),
+          sideline: sidelineOn(),
           recordedArmsJoin: patched(RECORDED_ARMS_PATCH),
         });
         state.routing = routed.book;
@@ -680,7 +687,7 @@ export async function god(input: GodInput = {}): Promise<void> {
         .map((q) => ({ taskId: q.taskId, density: densityOf(q) ?? 0, at: q.submittedAtMs }))
         .sort((a, b) => b.density - a.density || a.at - b.at)
         .slice(0, room);
-      const again = pickAgain(state, config, Date.now(), new Set(first.map((f) => f.taskId)), probesOn());
+      const again = pickAgain(state, config, Date.now(), new Set(first.map((f) => f.taskId)), probesOn(), sidelineOn());
       state.routing = again.book;
       state.queue = again.queue;
       picked = again.picked;

@@ -106,6 +106,8 @@ describe('workflow replay', () => {
         'god-routing-probes.json',
         // …a quarantined arm probed, its third success in a row clearing the change (carried state).
         'god-routing-probed.json',
+        // …a good arm on an improbably losing run sidelined, probed, and back after two successes ('routing-sidelines-losing-arms').
+        'god-routing-sidelined.json',
         'completed-god-routed-task-policy-version.json',
         'completed-task-policy-version.json',
         // The 'routed-outcome' patch: a direct task routed by God's policy tells God how it ended.

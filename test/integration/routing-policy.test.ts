@@ -3,6 +3,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { repoRoot } from '../../src/config/paths';
 import { initialGodState } from '../../src/god/state';
 import type { GodState, SpawnedSpecialist } from '../../src/god/types';
+import { emptyArm, observeArm } from '../../src/routing/policy/arm-stats';
 import { seedBook } from '../../src/routing/policy/book';
 import type { PolicyBook } from '../../src/routing/policy/types';
 import { rulesOf } from '../../src/routing/route-with-policy';
@@ -237,6 +238,59 @@ describe('a quarantined specialist', () => {
     expect(cleared).toMatchObject({ n: 3, successes: 3, failures: 0, failStreak: 0 });
     // Since the 'routing-probes-quarantined' patch, with a probe and a cleared change in it.
     await maybeRecordHistory(godId, 'god-routing-probed');
+  });
+});
+
+describe('a sidelined specialist', () => {
+  const cli = (...args: string[]) => runCli(args, { TEMPORAL_ADDRESS: testAddress(), PANTHEON_TASK_QUEUE: h.taskQueue, PANTHEON_GOD_ID: godId });
+
+  it('is held from exploit picks after two failures against a good record, probed at 40 %, and two successes in a row end it', async () => {
+    // The DatabaseAgent's database record: 19 of 20 runs good, then two failures (kept one by one,
+    // as God keeps them since the 'routing-sidelines-losing-arms' patch): not enough for the change
+    // detector, enough to sideline it. It is ten times cheaper than the Generalist, so without
+    // sidelining it wins nearly every exploit pick. Exploration 0: only a probe runs it.
+    const keep = { recovers: true, recentRuns: true };
+    let db = emptyArm();
+    for (const ok of 'SSFSSSSSSSSSSSSSSSSSFF') db = observeArm(db, { success: ok === 'S', costUsd: 0.0002, durationMs: 1500 }, undefined, keep);
+    expect(db.changed).toBeUndefined();
+    const generalist = { n: 5, successes: 4, failures: 1, costMeanUsd: 0.002, costM2: 0, durationMeanMs: 1500 };
+    const seeded = seedBook({ rules: RULES, nowMs: Date.now() - 60_000, seed: PROBE_SEED, explorationShare: 0 });
+    const book: PolicyBook = { ...seeded, active: { ...seeded.active, arms: { database: { DatabaseAgent: db, Generalist: generalist } } } };
+    await startGod(carriedState(book));
+    const show = await cli('routing', 'show');
+    expect(show.stdout).toMatch(/database \/ DatabaseAgent .*sidelined: 2 of its last 2 failed, p=0\.0\d\d under its 9\d\.\d ?% record before them; probed at 40\.0 ?% until 2 successes in a row/);
+
+    const probed: string[] = [];
+    for (let i = 0; i < 12 && probed.length < 2; i++) {
+      const taskId = `${godId}-sidelined-${i}`;
+      const { outcome } = await routedByGod(taskId, DB_TASK);
+      expect(outcome.status).toBe('completed');
+      const decisions = await god!.query(godDecisionsQuery);
+      const started = decisions.find((d) => d.taskId === taskId && d.kind === 'admitted')?.detail ?? '';
+      const routed = decisions.find((d) => d.taskId === taskId && d.kind === 'route')?.detail ?? '';
+      const pick = /picked at start: /.test(started) ? started : routed;
+      if (outcome.specialist === 'DatabaseAgent') {
+        expect(pick).toMatch(/DatabaseAgent, probed while sidelined \(p=0\.400, experimental lane\)/);
+        probed.push(taskId);
+        // The policy learns the probe's success (its run of failures ends) before the next task is routed.
+        await eventually('the probe to be learned', async () => ((await god!.query(routingPolicyQuery)).active.arms.database?.DatabaseAgent?.failStreak === 0 ? true : undefined));
+      } else {
+        expect(pick).not.toMatch(/probed/);
+      }
+    }
+    // Two probes succeeded in a row: no longer sidelined, the record never restarted.
+    expect(probed).toHaveLength(2);
+    const arm = await eventually('both probes learned', async () => {
+      const a = (await god!.query(routingPolicyQuery)).active.arms.database.DatabaseAgent;
+      return (a.recentFailures! & 3) === 0 ? a : undefined;
+    });
+    expect(arm).toMatchObject({ failStreak: 0 });
+    expect(arm.changed).toBeUndefined();
+    expect((await cli('routing', 'show')).stdout).not.toMatch(/sidelined/);
+    const next = await routedByGod(`${godId}-sidelined-after`, DB_TASK);
+    expect(next.outcome.specialist).toBe('DatabaseAgent');
+    // Since the 'routing-sidelines-losing-arms' patch, with two probes of a sidelined arm and its return.
+    await maybeRecordHistory(godId, 'god-routing-sidelined');
   });
 });
 

@@ -28,6 +28,10 @@ export interface ArmStats {
   /** While changed (ChangeRules.recovers): successes in a row, and runs failed since the change. */
   winStreak?: number;
   failedSinceChange?: number;
+  /** With ChangeRules.recentRuns: the record's latest outcomes since it (re)started, newest in bit 0,
+   * 1 = failure, and how many it keeps (RECENT_RUNS at most). */
+  recentFailures?: number;
+  recentRuns?: number;
 }
 
 /**
@@ -38,6 +42,8 @@ export interface ArmStats {
  */
 export interface ChangeRules {
   recovers?: boolean;
+  /** Keep the latest outcomes one by one, which sidelining reads (sideline.ts). */
+  recentRuns?: boolean;
 }
 
 export interface ArmOutcome {
@@ -99,9 +105,21 @@ export function observeArm(s: ArmStats, o: ArmOutcome, decay = DEFAULT_DECAY, ru
     failStreak,
     ...(s.changed && { changed: true as const }),
     ...(winStreak !== undefined && { winStreak, failedSinceChange: (s.failedSinceChange ?? 0) + (o.success ? 0 : 1) }),
+    ...(rules.recentRuns && withRecentRun(s, o.success)),
     successes: s.successes * decay + (o.success ? 1 : 0),
     failures: s.failures * decay + (o.success ? 0 : 1),
     ...costAndTime,
+  };
+}
+
+/** Outcomes a record keeps one by one (ChangeRules.recentRuns): sidelining reads a failing arm within them (sideline.ts). */
+export const RECENT_RUNS = 10;
+
+/** The outcome bits a record keeps after `success` (newest in bit 0, 1 = failure). */
+function withRecentRun(s: ArmStats, success: boolean): Pick<ArmStats, 'recentFailures' | 'recentRuns'> {
+  return {
+    recentFailures: (((s.recentFailures ?? 0) << 1) | (success ? 0 : 1)) & ((1 << RECENT_RUNS) - 1),
+    recentRuns: Math.min(RECENT_RUNS, (s.recentRuns ?? 0) + 1),
   };
 }
 

@@ -1,5 +1,6 @@
 import { decayedRuns, FAILING_BELOW_SUCCESS, recordCounting, RECORD_JOIN_RUNS, type ArmStats } from './arm-stats';
 import { beta, uniform, type RandomState } from './random';
+import { losingRun, SIDELINED_PROBE_SHARE } from './sideline';
 import type { ArmChoice, RoutingPolicy } from './types';
 
 /**
@@ -41,6 +42,10 @@ export interface ChooseInput {
    * generalist earns a record where no rule or memory names it; with one, it joins the arms
    * ({@link recordedArms}). Absent: every arm may be exploited. */
   trial?: readonly string[];
+  /** Sideline good arms on an improbably losing run (sideline.ts): held from exploit picks like a
+   * quarantined arm and probed at SIDELINED_PROBE_SHARE until two successes in a row; God sets it
+   * from the 'routing-sidelines-losing-arms' patch on. Needs `quarantine`. */
+  sideline?: boolean;
 }
 
 /**
@@ -49,11 +54,22 @@ export interface ChooseInput {
  * FAILING_BELOW_SUCCESS, its overdue runs counted as failures. A quarantined arm is not
  * exploited while another arm can take the task, however a draw between two poor arms falls:
  * a specialist that starts failing loses its traffic. It is still explored (with its probability
- * logged), and those runs are how it earns its way back above the bar.
+ * logged), and those runs are how it earns its way back above the bar. A sidelined arm (input
+ * `sideline`, sideline.ts: a good arm on an improbably losing run) is held out the same way.
  */
 export function quarantined(policy: RoutingPolicy, input: ChooseInput, arm: string): boolean {
   const s = armStats(policy, input.kind, arm);
+  if (sidelinedArm(input, s, arm)) return true;
   return s.changed === true && recordCounting(s, input.overdue?.[arm]).successMean < FAILING_BELOW_SUCCESS;
+}
+
+/** Whether `arm` is sidelined for the kind (where the input asks for sidelining): held out like a quarantined arm. */
+export function sidelined(policy: RoutingPolicy, input: ChooseInput, arm: string): boolean {
+  return sidelinedArm(input, armStats(policy, input.kind, arm), arm);
+}
+
+function sidelinedArm(input: ChooseInput, s: ArmStats, arm: string): boolean {
+  return input.sideline === true && losingRun(s, input.overdue?.[arm]) !== undefined;
 }
 
 /** The chance, per decision of its kind, of a probe run: of an arm on trial, and of a quarantined
@@ -66,10 +82,14 @@ export const PROBE_SHARE = 0.2;
  * a hundred of its kind's tasks, too few to clear a false alarm (a healthy arm whose mixed record
  * had an unlucky streak) within hundreds of tasks; its probes are how it shows RECOVERY_RUN
  * successes in a row (arm-stats.ts). An arm that really fails stops being probed: after three
- * failed probes one decision in forty, and the probes it does get, it keeps failing.
+ * failed probes one decision in forty, and the probes it does get, it keeps failing. A sidelined
+ * arm is probed at SIDELINED_PROBE_SHARE: two successes in a row end its sidelining, and until the
+ * change detector restarts its record a really failing arm's probes are what bring that about.
  */
 export function probeShare(policy: RoutingPolicy, input: ChooseInput, arm: string): number {
-  return quarantined(policy, input, arm) ? probeShareOf(armStats(policy, input.kind, arm)) : 0;
+  const s = armStats(policy, input.kind, arm);
+  if (sidelinedArm(input, s, arm)) return SIDELINED_PROBE_SHARE;
+  return quarantined(policy, input, arm) ? probeShareOf(s) : 0;
 }
 
 /** A quarantined record's probe share (PROBE_SHARE halved per run it failed since its change). */
