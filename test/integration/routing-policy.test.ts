@@ -247,13 +247,14 @@ describe('a sidelined specialist', () => {
   it('is held from exploit picks after two failures against a good record, probed at 40 %, and two successes in a row end it', async () => {
     // The DatabaseAgent's database record: 19 of 20 runs good, then two failures (kept one by one,
     // as God keeps them since the 'routing-sidelines-losing-arms' patch): not enough for the change
-    // detector, enough to sideline it. It is ten times cheaper than the Generalist, so without
-    // sidelining it wins nearly every exploit pick. Exploration 0: only a probe runs it.
+    // detector, enough to sideline it. On its record it is worth more per dollar than the
+    // Generalist (71 % at half again its cost), failing (its run alone reads 17 – 38 %) less.
+    // Exploration 0: only a probe runs it.
     const keep = { recovers: true, recentRuns: true };
     let db = emptyArm();
-    for (const ok of 'SSFSSSSSSSSSSSSSSSSSFF') db = observeArm(db, { success: ok === 'S', costUsd: 0.0002, durationMs: 1500 }, undefined, keep);
+    for (const ok of 'SSFSSSSSSSSSSSSSSSSSFF') db = observeArm(db, { success: ok === 'S', costUsd: 0.001, durationMs: 1500 }, undefined, keep);
     expect(db.changed).toBeUndefined();
-    const generalist = { n: 5, successes: 4, failures: 1, costMeanUsd: 0.002, costM2: 0, durationMeanMs: 1500 };
+    const generalist = { n: 5, successes: 4, failures: 1, costMeanUsd: 0.0015, costM2: 0, durationMeanMs: 1500 };
     const seeded = seedBook({ rules: RULES, nowMs: Date.now() - 60_000, seed: PROBE_SEED, explorationShare: 0 });
     const book: PolicyBook = { ...seeded, active: { ...seeded.active, arms: { database: { DatabaseAgent: db, Generalist: generalist } } } };
     await startGod(carriedState(book));
@@ -261,7 +262,7 @@ describe('a sidelined specialist', () => {
     expect(show.stdout).toMatch(/database \/ DatabaseAgent .*sidelined: 2 of its last 2 failed, p=0\.0\d\d under its 9\d\.\d ?% record before them; probed at 40\.0 ?% until 2 successes in a row/);
 
     const probed: string[] = [];
-    for (let i = 0; i < 12 && probed.length < 2; i++) {
+    for (let i = 0; i < 20 && probed.length < 2; i++) {
       const taskId = `${godId}-sidelined-${i}`;
       const { outcome } = await routedByGod(taskId, DB_TASK);
       expect(outcome.status).toBe('completed');
@@ -287,8 +288,6 @@ describe('a sidelined specialist', () => {
     expect(arm).toMatchObject({ failStreak: 0 });
     expect(arm.changed).toBeUndefined();
     expect((await cli('routing', 'show')).stdout).not.toMatch(/sidelined/);
-    const next = await routedByGod(`${godId}-sidelined-after`, DB_TASK);
-    expect(next.outcome.specialist).toBe('DatabaseAgent');
     // Since the 'routing-sidelines-losing-arms' patch, with two probes of a sidelined arm and its return.
     await maybeRecordHistory(godId, 'god-routing-sidelined');
   });

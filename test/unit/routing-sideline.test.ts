@@ -86,26 +86,38 @@ describe('losingRun', () => {
 
 describe('choosing with sidelining', () => {
   const book = seedBook({ rules: {}, nowMs: 0, seed: 3, explorationShare: 0 });
-  const policy = { ...book.active, arms: { database: { DatabaseAgent: record('FSF', record(GOOD)), Generalist: record('SFSSFSFSSF') } } };
-  const base: ChooseInput = { kind: 'database', arms: ['DatabaseAgent', 'Generalist'], estimatedCostUsd: { DatabaseAgent: 0.001, Generalist: 0.01 }, value: 1, quarantine: true, probe: true };
+  const policyWith = (generalistCostUsd: number) => ({ ...book.active, arms: { database: { DatabaseAgent: record('FSF', record(GOOD)), Generalist: { ...record('SFSSFSFSSF'), costMeanUsd: generalistCostUsd } } } });
+  const base: ChooseInput = { kind: 'database', arms: ['DatabaseAgent', 'Generalist'], estimatedCostUsd: { DatabaseAgent: 0.01, Generalist: 0.01 }, value: 1, quarantine: true, probe: true };
+  const on = { ...base, sideline: true };
+  const picks = (policy: ReturnType<typeof policyWith>, input: ChooseInput) => {
+    const rng = { s: 11 };
+    return Array.from({ length: 2000 }, () => chooseArm(policy, rng, input));
+  };
 
   it('holds a sidelined arm from exploit picks and probes it at SIDELINED_PROBE_SHARE; without the input it is chosen as before', () => {
-    const on = { ...base, sideline: true };
+    // As dear as the Generalist, whose record reads ~55 %: the DatabaseAgent's 90 % wins on its
+    // record, its losing run (two failures in three) reads 37.5 %.
+    const policy = policyWith(0.01);
     expect(sidelined(policy, on, 'DatabaseAgent')).toBe(true);
     expect(quarantined(policy, on, 'DatabaseAgent')).toBe(true);
     expect(probeShare(policy, on, 'DatabaseAgent')).toBe(SIDELINED_PROBE_SHARE);
     expect(sidelined(policy, base, 'DatabaseAgent')).toBe(false);
-    const picks = (input: ChooseInput) => {
-      const rng = { s: 11 };
-      return Array.from({ length: 2000 }, () => chooseArm(policy, rng, input));
-    };
-    const held = picks(on);
+    const held = picks(policy, on);
     expect(held.filter((c) => c.mode === 'exploit' && c.arm === 'DatabaseAgent')).toEqual([]);
     const probes = held.filter((c) => c.probe);
     expect(Math.abs(probes.length / 2000 - SIDELINED_PROBE_SHARE)).toBeLessThan(0.03);
     for (const c of probes) expect(c).toMatchObject({ arm: 'DatabaseAgent', mode: 'explore', probability: SIDELINED_PROBE_SHARE });
-    // Ten times cheaper on a good record: without sidelining it wins most exploit picks.
-    expect(picks(base).filter((c) => c.mode === 'exploit' && c.arm === 'DatabaseAgent').length).toBeGreaterThan(1000);
+    expect(picks(policy, base).filter((c) => c.mode === 'exploit' && c.arm === 'DatabaseAgent').length).toBeGreaterThan(1000);
+  });
+
+  it('does not hold a cheap arm out for a dear one it would still beat were it really failing', () => {
+    // The Generalist 30 times dearer: even at its losing run's 37.5 % the DatabaseAgent is worth more per dollar.
+    const policy = policyWith(0.3);
+    expect(losingRun(policy.arms.database.DatabaseAgent)).toBeDefined();
+    expect(sidelined(policy, on, 'DatabaseAgent')).toBe(false);
+    expect(probeShare(policy, on, 'DatabaseAgent')).toBe(0);
+    // Nor for an arm it alone may take: with no other arm it stays.
+    expect(sidelined(policyWith(0.01), { ...on, arms: ['DatabaseAgent'] }, 'DatabaseAgent')).toBe(false);
   });
 });
 

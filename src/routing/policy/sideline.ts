@@ -14,10 +14,10 @@ import { DEFAULT_DECAY, type ArmStats } from './arm-stats';
  * overdue runs in flight counted as failures on top), the record it had before that run (recovered
  * exactly by undoing the decay) must have SIDELINE_MIN_RUNS runs and read at least
  * SIDELINE_MIN_SUCCESS; then the chance of so many failures among so many runs under that record
- * (binomial) below SIDELINE_P sidelines it. Measured in a closed-loop simulation of the policy
- * (README, Routing that learns): with the regression of bench:routing, the failing specialist's
- * last exploit pick came within 30 tasks in 92 % of 400 seeds against 53 % without, for ~8 % more
- * cost per success (healthy arms sidelined by chance).
+ * (binomial) below SIDELINE_P sidelines it, where another arm is worth more than it would be failing
+ * (choose.ts sidelined). Measured around the pure policy (`npm run bench:routing-sim`): with
+ * bench:routing's regression the failing specialist's last exploit pick came within 30 tasks in
+ * 89 % of 400 seeded runs against 53 % without, at the same cost per success.
  */
 
 /** A run of outcomes this improbable under the arm's record before it sidelines the arm. */
