@@ -53,9 +53,13 @@ export type Progress = (message: string) => void;
 const quiet = () => undefined;
 const quietLogger = { log: quiet, trace: quiet, debug: quiet, info: quiet, warn: quiet, error: quiet };
 
-/** Temporal's Runtime logs WARN and above (and exports metrics when given telemetry); installing twice in one process is not allowed. */
-export function installQuietRuntime(telemetryOptions?: RuntimeOptions['telemetryOptions']): void {
-  Runtime.install({ logger: new DefaultLogger('WARN'), ...(telemetryOptions && { telemetryOptions }) });
+/**
+ * Temporal's Runtime logs `level` and above to stderr, the native core's lines too (left to
+ * itself core prints to stdout, where a line would break a bench's `--json` report), and exports
+ * metrics when given telemetry; installing twice in one process is not allowed.
+ */
+export function installQuietRuntime(telemetryOptions?: RuntimeOptions['telemetryOptions'], level: 'WARN' | 'ERROR' = 'WARN'): void {
+  Runtime.install({ logger: new DefaultLogger(level), telemetryOptions: { ...telemetryOptions, logging: { filter: { core: level, other: 'ERROR' }, forward: {} } } });
 }
 
 /** LIFO cleanup steps; every step runs even when an earlier one fails. */

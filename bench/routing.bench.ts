@@ -28,8 +28,7 @@ import { successMean } from '../src/routing/policy/arm-stats';
 import { PICKED_AT_START } from '../src/god/routing';
 import type { TaskOutcome } from '../src/workflows/task-state';
 import { closedResult } from '../src/tasks/closed-outcome';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { startBenchEnvironment, type BenchEnvironment, type Progress } from './environment';
+import { installQuietRuntime, startBenchEnvironment, type BenchEnvironment, type Progress } from './environment';
 import { baseScenario, regressedScenario, REGRESSION, routingMix, type MixTask } from './routing/mix';
 import { bestArm, LOSES_TRAFFIC_WITHIN, meanCostBySpecialist, phaseFigures, startsWhileRunning, type PhaseFigures, type RoutedTask } from './routing/measure';
 
@@ -339,7 +338,7 @@ async function main(): Promise<number> {
   setMaxListeners(100);
   // Dead-lettered tasks are half of what this bench is about: the SDK's warning for each failed
   // workflow would bury the progress lines.
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  installQuietRuntime(undefined, 'ERROR');
   const progress: Progress = (m) => process.stderr.write(`${m}\n`);
   const runId = Date.now().toString(36);
   const env = await startBenchEnvironment({ latencyMs: 0, runId, progress });
