@@ -1,5 +1,5 @@
 import { FAILING_BELOW_SUCCESS, RECOVERY_RUN, successMean, type ArmStats } from '../routing/policy/arm-stats';
-import { probeShareOf } from '../routing/policy/choose';
+import { probeShareOf, sidelined } from '../routing/policy/choose';
 import { losingRun, SIDELINE_ENDS_AFTER, SIDELINED_PROBE_SHARE } from '../routing/policy/sideline';
 import { diffPolicies, type PolicyDiff } from '../routing/policy/diff';
 import type { RoutingPolicy } from '../routing/policy/types';
@@ -30,7 +30,11 @@ export function renderPolicy(view: RoutingPolicyView): string {
   if (kinds.length === 0) lines.push('  none yet: no routed task has finished');
   for (const kind of kinds) {
     for (const [arm, s] of Object.entries(a.arms[kind]).sort((x, y) => x[0].localeCompare(y[0]))) {
-      lines.push(`  ${`${kind} / ${arm}`.padEnd(36)} n=${s.n.toFixed(1)} ok=${s.successes.toFixed(1)} p=${pct(successMean(s))} $${s.costMeanUsd.toFixed(4)} ${(s.durationMeanMs / 1000).toFixed(1)}s${armNotes(s)}`);
+      // Whether God holds it out also weighs the kind's other arms (choose.ts sidelined); their
+      // estimates are God's to know, so here each arm is priced by its record.
+      const priced = Object.fromEntries(Object.entries(a.arms[kind]).map(([name, r]) => [name, r.costMeanUsd]));
+      const held = sidelined(a, { kind, arms: Object.keys(priced), estimatedCostUsd: priced, value: 1, sideline: true }, arm);
+      lines.push(`  ${`${kind} / ${arm}`.padEnd(36)} n=${s.n.toFixed(1)} ok=${s.successes.toFixed(1)} p=${pct(successMean(s))} $${s.costMeanUsd.toFixed(4)} ${(s.durationMeanMs / 1000).toFixed(1)}s${armNotes(s, held)}`);
     }
   }
   lines.push('rules');
@@ -39,11 +43,13 @@ export function renderPolicy(view: RoutingPolicyView): string {
 }
 
 /** What the change detector holds of an arm: its failure run, sidelining, a change, the quarantine and the way back. */
-function armNotes(s: ArmStats): string {
+function armNotes(s: ArmStats, held: boolean): string {
   const notes: string[] = [];
   if (s.failStreak) notes.push(`${s.failStreak} failed in a row`);
   const losing = losingRun(s);
-  if (losing) notes.push(`sidelined: ${losing.failures} of its last ${losing.runs} failed, p=${losing.p.toFixed(3)} under its ${pct(losing.before)} record before them; probed at ${pct(SIDELINED_PROBE_SHARE)} until ${SIDELINE_ENDS_AFTER} successes in a row`);
+  const run = losing && `${losing.failures} of its last ${losing.runs} failed, p=${losing.p.toFixed(3)} under its ${pct(losing.before)} record before them`;
+  if (run && held) notes.push(`sidelined: ${run}; probed at ${pct(SIDELINED_PROBE_SHARE)} until ${SIDELINE_ENDS_AFTER} successes in a row`);
+  else if (run) notes.push(`losing run: ${run}; not sidelined, no other arm is worth more were it failing`);
   if (s.changed) {
     notes.push('changed');
     // Quarantined unless its runs in flight say otherwise (those are God's to count, not shown here).

@@ -1,4 +1,5 @@
 import { diffVersions, renderDiff, renderHistory, renderPolicy } from '../../src/client/routing-view';
+import { emptyArm, observeArm } from '../../src/routing/policy/arm-stats';
 import { seedBook } from '../../src/routing/policy/book';
 import { routingHistoryView, routingPolicyView } from '../../src/god/routing';
 
@@ -28,6 +29,18 @@ describe('pantheon routing views', () => {
     const out = renderPolicy(routingPolicyView({ ...book, active: { ...book.active, arms: { database: { DatabaseAgent: changed, Generalist: streak } } } }, 60));
     expect(out).toMatch(/database \/ DatabaseAgent .* · changed, quarantined, probed at 10\.0%, 1 of 3 successes in a row back$/m);
     expect(out).toMatch(/database \/ Generalist .* · 2 failed in a row$/m);
+  });
+
+  it('says which arm is sidelined, and which arm on a losing run is not because no other arm would be worth more were it failing', () => {
+    const keep = { recovers: true, recentRuns: true };
+    let losing = emptyArm();
+    for (const ok of 'SSFSSSSSSSSSSSSSSSSSFF') losing = observeArm(losing, { success: ok === 'S', costUsd: 0.001, durationMs: 1000 }, undefined, keep);
+    const other = (costMeanUsd: number) => ({ n: 10, successes: 7, failures: 3, costMeanUsd, costM2: 0, durationMeanMs: 1000 });
+    const render = (otherCostUsd: number) => renderPolicy(routingPolicyView({ ...book, active: { ...book.active, arms: { database: { DatabaseAgent: losing, Generalist: other(otherCostUsd) } } } }, 60));
+    // The Generalist as cheap: the DatabaseAgent failing (17 %) is worth less than it (68 %).
+    expect(render(0.001)).toMatch(/database \/ DatabaseAgent .* · 2 failed in a row, sidelined: 2 of its last 2 failed, p=0\.0\d\d under its 9\d\.\d% record before them; probed at 40\.0% until 2 successes in a row$/m);
+    // The Generalist ten times dearer: even failing the DatabaseAgent is worth more per dollar.
+    expect(render(0.01)).toMatch(/database \/ DatabaseAgent .* · 2 failed in a row, losing run: 2 of its last 2 failed, .*; not sidelined, no other arm is worth more were it failing$/m);
   });
 
   it('diffs rules and settings between two kept versions, and names the argument of one not kept', () => {
