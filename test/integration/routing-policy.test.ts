@@ -70,6 +70,17 @@ const routedByGod = async (taskId: string, objective: string) => {
   return { handle, outcome };
 };
 
+/** A database task God routes and runs to completion, with its `admitted` record and the policy's
+ * pick that ran (made again at start, else at assessment). */
+const routedDbTask = async (taskId: string) => {
+  const { outcome } = await routedByGod(taskId, DB_TASK);
+  expect(outcome.status).toBe('completed');
+  const decisions = await god!.query(godDecisionsQuery);
+  const started = decisions.find((d) => d.taskId === taskId && d.kind === 'admitted')?.detail ?? '';
+  const routed = decisions.find((d) => d.taskId === taskId && d.kind === 'route')?.detail ?? '';
+  return { outcome, started, pick: /picked at start: /.test(started) ? started : routed };
+};
+
 const policyVersionAttribute = async (handle: WorkflowHandle) => (await handle.describe()).typedSearchAttributes.get(TaskPolicyVersion);
 
 function carriedState(book: PolicyBook, specialists: SpawnedSpecialist[] = []): GodState {
@@ -212,12 +223,7 @@ describe('a quarantined specialist', () => {
     let probed: string | undefined;
     for (let i = 0; i < 10 && !probed; i++) {
       const taskId = `${godId}-quarantined-${i}`;
-      const { outcome } = await routedByGod(taskId, DB_TASK);
-      expect(outcome.status).toBe('completed');
-      const decisions = await god!.query(godDecisionsQuery);
-      const started = decisions.find((d) => d.taskId === taskId && d.kind === 'admitted')?.detail ?? '';
-      const routed = decisions.find((d) => d.taskId === taskId && d.kind === 'route')?.detail ?? '';
-      const pick = /picked at start: /.test(started) ? started : routed;
+      const { outcome, started, pick } = await routedDbTask(taskId);
       if (outcome.specialist === 'DatabaseAgent') {
         // Only a probe runs it, and says so; it runs on (and is paid by) the experimental lane.
         expect(pick).toMatch(/DatabaseAgent, probed while quarantined \(p=0\.200, experimental lane\)/);
@@ -264,12 +270,7 @@ describe('a sidelined specialist', () => {
     const probed: string[] = [];
     for (let i = 0; i < 20 && probed.length < 2; i++) {
       const taskId = `${godId}-sidelined-${i}`;
-      const { outcome } = await routedByGod(taskId, DB_TASK);
-      expect(outcome.status).toBe('completed');
-      const decisions = await god!.query(godDecisionsQuery);
-      const started = decisions.find((d) => d.taskId === taskId && d.kind === 'admitted')?.detail ?? '';
-      const routed = decisions.find((d) => d.taskId === taskId && d.kind === 'route')?.detail ?? '';
-      const pick = /picked at start: /.test(started) ? started : routed;
+      const { outcome, pick } = await routedDbTask(taskId);
       if (outcome.specialist === 'DatabaseAgent') {
         expect(pick).toMatch(/DatabaseAgent, probed while sidelined \(p=0\.400, experimental lane\)/);
         probed.push(taskId);
