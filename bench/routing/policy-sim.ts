@@ -1,3 +1,4 @@
+import { LOSES_TRAFFIC_WITHIN } from './measure';
 import { KINDS, REGRESSION, scenarioRate, type Kind } from './mix';
 import type { ChangeRules } from '../../src/routing/policy/arm-stats';
 import { decide, observe, seedBook, type PolicyDecision } from '../../src/routing/policy/book';
@@ -121,7 +122,7 @@ export interface SimSummary {
 }
 
 /** `runs` seeded runs (seeds 1 … runs). */
-export function summarise(runs: number, options: Omit<SimOptions, 'seed'>, within = 30): SimSummary {
+export function summarise(runs: number, options: Omit<SimOptions, 'seed'>, within = LOSES_TRAFFIC_WITHIN): SimSummary {
   let lostWithin = 0;
   let success = 0;
   let cost = 0;

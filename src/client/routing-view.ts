@@ -29,11 +29,12 @@ export function renderPolicy(view: RoutingPolicyView): string {
   const kinds = Object.keys(a.arms).sort();
   if (kinds.length === 0) lines.push('  none yet: no routed task has finished');
   for (const kind of kinds) {
+    // Whether God holds an arm out also weighs the kind's other arms (choose.ts sidelined); their
+    // estimates are God's to know, so here each arm is priced by its record.
+    const priced = Object.fromEntries(Object.entries(a.arms[kind]).map(([name, r]) => [name, r.costMeanUsd]));
+    const input = { kind, arms: Object.keys(priced), estimatedCostUsd: priced, value: 1, sideline: true };
     for (const [arm, s] of Object.entries(a.arms[kind]).sort((x, y) => x[0].localeCompare(y[0]))) {
-      // Whether God holds it out also weighs the kind's other arms (choose.ts sidelined); their
-      // estimates are God's to know, so here each arm is priced by its record.
-      const priced = Object.fromEntries(Object.entries(a.arms[kind]).map(([name, r]) => [name, r.costMeanUsd]));
-      const held = sidelined(a, { kind, arms: Object.keys(priced), estimatedCostUsd: priced, value: 1, sideline: true }, arm);
+      const held = sidelined(a, input, arm);
       lines.push(`  ${`${kind} / ${arm}`.padEnd(36)} n=${s.n.toFixed(1)} ok=${s.successes.toFixed(1)} p=${pct(successMean(s))} $${s.costMeanUsd.toFixed(4)} ${(s.durationMeanMs / 1000).toFixed(1)}s${armNotes(s, held)}`);
     }
   }
