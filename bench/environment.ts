@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type RuntimeOptions } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, type RuntimeOptions } from '@temporalio/worker';
 import { DEFAULT_SYSTEM_MODELS } from '../src/activities';
 import { loadConfig, type PantheonConfig } from '../src/config/env';
 import { repoRoot } from '../src/config/paths';
@@ -16,7 +16,8 @@ import { clientConnectionOptions, describeTemporalConnection, loadTemporalConnec
 import { findTemporalCli } from '../src/runtime/temporal-cli';
 import { loadRoster, type Roster } from '../src/specialists/roster';
 import { createLedgerWorker, runWorkersInOrder } from '../src/workers/ledger-worker';
-import { createTaskWorker, WORKFLOWS_PATH } from '../src/workers/task-worker';
+import { createTaskWorker } from '../src/workers/task-worker';
+import { bundleWorkflows } from '../src/workers/workflow-bundle';
 import { startBenchBudget, type BenchBudget } from './budget';
 import { recordingLlmClient, type RecordingLlmClient } from './recording-llm';
 
@@ -112,7 +113,7 @@ export async function startBenchEnvironment(options: { latencyMs: number; runId:
 
     progress('bundling workflows');
     const bundleStarted = performance.now();
-    const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
+    const code = await bundleWorkflows({ logger: quietLogger });
     const bundleMs = performance.now() - bundleStarted;
 
     const provider = await startOfflineProvider({ port: 0, latencyMs: options.latencyMs, jitterMs: 0 });

@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import { createBudgetGate } from '../src/budget/gate';
 import { loadLimits } from '../src/budget/load-limits';
 import type { ChatRequest } from '../src/llm/types';
@@ -23,7 +23,7 @@ import { repoRoot } from '../src/config/paths';
 import { ensureTemporal } from '../src/runtime/temporal';
 import { clientConnectionOptions, loadTemporalConnection, workerConnectionOptions } from '../src/config/temporal-connection';
 import { createLedgerWorker } from '../src/workers/ledger-worker';
-import { WORKFLOWS_PATH } from '../src/workers/task-worker';
+import { bundleWorkflows } from '../src/workers/workflow-bundle';
 import { installQuietRuntime } from './environment';
 import { round } from './stats';
 
@@ -95,7 +95,7 @@ async function main(): Promise<number> {
   const rows: Row[] = [];
   try {
     progress('bundling workflows');
-    const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } });
+    const code = await bundleWorkflows({ logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } });
     const connection = await Connection.connect(clientConnectionOptions(temporal.connection));
     const client = new Client({ connection, namespace: temporal.namespace });
     const native = await NativeConnection.connect(workerConnectionOptions(temporal.connection));

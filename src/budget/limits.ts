@@ -16,25 +16,25 @@ export function isTimeZone(name: string): boolean {
   }
 }
 
-const usd = lazySchema(() =>
+const usd = lazySchema('budget/limits.usd', () =>
   z.number().finite().nonnegative()
 );
 /** The experimental lane's share of the daily budget: at most half, so the main lane always keeps most of the day. */
 export const DEFAULT_EXPERIMENTAL_SHARE = 0.15;
 export const MAX_EXPERIMENTAL_SHARE = 0.5;
-export const shareSchema = lazySchema(() =>
+export const shareSchema = lazySchema('budget/limits.shareSchema', () =>
   z
     .number()
     .finite()
     .min(0, `must be between 0 and ${MAX_EXPERIMENTAL_SHARE} (a share of the daily budget)`)
     .max(MAX_EXPERIMENTAL_SHARE, `must be between 0 and ${MAX_EXPERIMENTAL_SHARE} (a share of the daily budget)`)
 );
-const timezone = lazySchema(() =>
+const timezone = lazySchema('budget/limits.timezone', () =>
   z.string().min(1).refine(isTimeZone, { message: 'must be an IANA time zone name, e.g. UTC or America/New_York' })
 );
 
 /** limits.yaml as written. `.strict()` everywhere: a misspelt key must not silently fall back to a default. */
-export const LimitsFileSchema = lazySchema(() =>
+export const LimitsFileSchema = lazySchema('budget/limits.LimitsFileSchema', () =>
   z
     .object({
       per_task_tokens: z.number().int().positive().default(40000),
@@ -58,7 +58,7 @@ export const LimitsFileSchema = lazySchema(() =>
 );
 
 /** The limits in code: what the ledger enforces. */
-export const LimitsSchema = lazySchema(() =>
+export const LimitsSchema = lazySchema('budget/limits.LimitsSchema', () =>
   z
     .object({
       perTaskTokens: z.number().int().positive(),

@@ -11,17 +11,17 @@ import { OVERRIDABLE_SCOPE } from './scopes';
  */
 
 const id = (max: number) => z.string().min(1).max(max);
-const usd = lazySchema(() =>
+const usd = lazySchema('budget/messages.usd', () =>
   z.number().finite().nonnegative()
 );
-const tokens = lazySchema(() =>
+const tokens = lazySchema('budget/messages.tokens', () =>
   z.number().int().nonnegative()
 );
 
 /** The most settling ids one reserve names (a task has one call in flight at a time; a few more after retries). */
 export const MAX_SETTLING = 32;
 
-export const ReserveInputSchema = lazySchema(() =>
+export const ReserveInputSchema = lazySchema('budget/messages.ReserveInputSchema', () =>
   z
     .object({
       key: id(300),
@@ -52,36 +52,36 @@ export const ReserveInputSchema = lazySchema(() =>
     .refine((r) => !(r.lease !== undefined && (r.leaseTtlMs !== undefined || r.ahead)), { message: 'a call under a lease is neither a lease nor reserved ahead', path: ['lease'] })
 );
 
-export const SettleInputSchema = lazySchema(() =>
+export const SettleInputSchema = lazySchema('budget/messages.SettleInputSchema', () =>
   z.object({ reservationId: id(300), usd, tokens }).strict()
 );
 
-export const ReleaseInputSchema = lazySchema(() =>
+export const ReleaseInputSchema = lazySchema('budget/messages.ReleaseInputSchema', () =>
   z.object({ reservationId: id(300) }).strict()
 );
 
 /** The most requests one batched update carries (a batch stays far below payload limits). */
 export const MAX_BATCH = 100;
 
-export const ReserveBatchSchema = lazySchema(() =>
+export const ReserveBatchSchema = lazySchema('budget/messages.ReserveBatchSchema', () =>
   z.array(ReserveInputSchema).min(1).max(MAX_BATCH)
 );
 
 /** Settles and releases travel together: both end a reservation. */
-export const FinishInputSchema = lazySchema(() =>
+export const FinishInputSchema = lazySchema('budget/messages.FinishInputSchema', () =>
   z.discriminatedUnion('op', [
     SettleInputSchema.extend({ op: z.literal('settle') }),
     ReleaseInputSchema.extend({ op: z.literal('release') }),
   ])
 );
-export const FinishBatchSchema = lazySchema(() =>
+export const FinishBatchSchema = lazySchema('budget/messages.FinishBatchSchema', () =>
   z.array(FinishInputSchema).min(1).max(MAX_BATCH)
 );
 
 /** Settles and releases, then closes of ended tasks' bills, then reserves, in one update: ended
  * calls hand their room back before the new ones ask for it, a task's settles reach the ledger
  * before its close, and a settle or a close nobody waits for rides on whatever update goes next. */
-export const LedgerBatchSchema = lazySchema(() =>
+export const LedgerBatchSchema = lazySchema('budget/messages.LedgerBatchSchema', () =>
   z
     .object({
       finishes: z.array(FinishInputSchema).max(MAX_BATCH),
@@ -95,11 +95,11 @@ export const LedgerBatchSchema = lazySchema(() =>
 /** Who changed the ledger and why (a function: built inside the lazy schemas that use it). */
 const operator = () => ({ who: id(100), why: id(500) });
 
-export const OperatorInputSchema = lazySchema(() =>
+export const OperatorInputSchema = lazySchema('budget/messages.OperatorInputSchema', () =>
   z.object(operator()).strict()
 );
 
-export const OverrideInputSchema = lazySchema(() =>
+export const OverrideInputSchema = lazySchema('budget/messages.OverrideInputSchema', () =>
   z
     .object({
       ...operator(),
@@ -110,7 +110,7 @@ export const OverrideInputSchema = lazySchema(() =>
     .strict()
 );
 
-export const CloseTaskInputSchema = lazySchema(() =>
+export const CloseTaskInputSchema = lazySchema('budget/messages.CloseTaskInputSchema', () =>
   z
     .object({
       taskId: id(200),
@@ -121,23 +121,23 @@ export const CloseTaskInputSchema = lazySchema(() =>
     })
     .strict()
 );
-export const CloseTaskBatchSchema = lazySchema(() =>
+export const CloseTaskBatchSchema = lazySchema('budget/messages.CloseTaskBatchSchema', () =>
   z.array(CloseTaskInputSchema).min(1).max(MAX_BATCH)
 );
 
-export const SetLimitsInputSchema = lazySchema(() =>
+export const SetLimitsInputSchema = lazySchema('budget/messages.SetLimitsInputSchema', () =>
   z.object({ ...operator(), limits: LimitsSchema }).strict()
 );
 
 /** The operator's (or God's, on an operator's behalf) change of the experimental lane's share. */
-export const SetExperimentalShareInputSchema = lazySchema(() =>
+export const SetExperimentalShareInputSchema = lazySchema('budget/messages.SetExperimentalShareInputSchema', () =>
   z.object({ share: shareSchema, reason: id(500), by: id(100) }).strict()
 );
 
-const spend = lazySchema(() =>
+const spend = lazySchema('budget/messages.spend', () =>
   z.object({ usd, tokens: z.number().nonnegative() })
 );
-const window = lazySchema(() =>
+const window = lazySchema('budget/messages.window', () =>
   z.object({ key: z.string(), system: spend, agents: z.record(z.string(), spend) })
 );
 
@@ -146,7 +146,7 @@ const window = lazySchema(() =>
  * arithmetic (amounts, windows, reservations); bookkeeping lists pass as they are. Later fields
  * pass through, so a state exported by a newer ledger is not refused for them.
  */
-export const LedgerStateSchema = lazySchema(() =>
+export const LedgerStateSchema = lazySchema('budget/messages.LedgerStateSchema', () =>
   z
     .object({
       version: z.literal(1),
@@ -168,7 +168,7 @@ export const LedgerStateSchema = lazySchema(() =>
     .passthrough()
 );
 
-export const RestoreInputSchema = lazySchema(() =>
+export const RestoreInputSchema = lazySchema('budget/messages.RestoreInputSchema', () =>
   z.object({ ...operator(), state: LedgerStateSchema, limits: LimitsSchema.optional() }).strict()
 );
 

@@ -17,7 +17,7 @@ export const MAX_CONSTRAINTS = 20;
 const text = (max: number) => z.string().transform(stripControl).pipe(z.string().trim().min(3, 'must be at least 3 characters').max(max));
 
 /** `expiresAt` as an ISO date ("2026-12-05", the end of that day UTC) or date-time. */
-const IsoDate = lazySchema(() =>
+const IsoDate = lazySchema('constraints/schema.IsoDate', () =>
   z
     .string()
     .trim()
@@ -25,7 +25,7 @@ const IsoDate = lazySchema(() =>
 );
 
 /** What a task declares it sets (field `setsConstraints`), and the common part of every way to add one. */
-export const ConstraintSpecSchema = lazySchema(() =>
+export const ConstraintSpecSchema = lazySchema('constraints/schema.ConstraintSpecSchema', () =>
   z
     .object({
       text: text(300),
@@ -40,14 +40,14 @@ export const ConstraintSpecSchema = lazySchema(() =>
 );
 export type ConstraintSpec = z.output<typeof ConstraintSpecSchema>;
 
-const id = lazySchema(() =>
+const id = lazySchema('constraints/schema.id', () =>
   z.string().trim().min(1).max(120).regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'must be letters, digits, ".", "_", ":" or "-"')
 );
 
 export const SETTER_KINDS = ['task', 'goal', 'operator'] as const;
 
 /** God's `addConstraint` update: a spec, who sets it, and optionally its id (re-adding an id is a no-op). */
-export const AddConstraintSchema = lazySchema(() =>
+export const AddConstraintSchema = lazySchema('constraints/schema.AddConstraintSchema', () =>
   z
     .object({
       spec: ConstraintSpecSchema,
@@ -58,7 +58,7 @@ export const AddConstraintSchema = lazySchema(() =>
 );
 export type AddConstraintInput = z.input<typeof AddConstraintSchema>;
 
-export const RemoveConstraintSchema = lazySchema(() =>
+export const RemoveConstraintSchema = lazySchema('constraints/schema.RemoveConstraintSchema', () =>
   z
     .object({
       id,
@@ -80,7 +80,7 @@ export interface StandingConstraint {
   addedAtMs: number;
 }
 
-export const StandingConstraintSchema = lazySchema(() =>
+export const StandingConstraintSchema = lazySchema('constraints/schema.StandingConstraintSchema', () =>
   z.looseObject({
     id: z.string().min(1),
     text: z.string().min(1),

@@ -16,7 +16,7 @@ import type { GodConfig } from './types';
 const id = (max: number) => z.string().trim().min(1).max(max).regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'must be letters, digits, ".", "_", ":" or "-"');
 
 /** `submitTask`: one task, and optionally the id to give it (a resubmission with the same id is a no-op). */
-export const SubmitTaskSchema = lazySchema(() =>
+export const SubmitTaskSchema = lazySchema('god/messages.SubmitTaskSchema', () =>
   z
     .object({
       task: TaskInputSchema,
@@ -33,7 +33,7 @@ export interface SubmitTaskResult {
 }
 
 /** `addGoal`, and each entry of a goals file. */
-export const GoalInputSchema = lazySchema(() =>
+export const GoalInputSchema = lazySchema('god/messages.GoalInputSchema', () =>
   z
     .object({
       id: id(80),
@@ -51,19 +51,19 @@ export const GoalInputSchema = lazySchema(() =>
 );
 export type GoalInput = z.input<typeof GoalInputSchema>;
 
-export const GoalsFileSchema = lazySchema(() =>
+export const GoalsFileSchema = lazySchema('god/messages.GoalsFileSchema', () =>
   z.object({ goals: z.array(GoalInputSchema).max(20) }).strict()
 );
 
-export const RemoveGoalSchema = lazySchema(() =>
+export const RemoveGoalSchema = lazySchema('god/messages.RemoveGoalSchema', () =>
   z.object({ goalId: id(80) }).strict()
 );
 
-export const PauseSchema = lazySchema(() =>
+export const PauseSchema = lazySchema('god/messages.PauseSchema', () =>
   z.object({ reason: z.string().trim().min(1).max(300).default('paused by an operator') }).strict()
 );
 
-export const ReviewDecisionSchema = lazySchema(() =>
+export const ReviewDecisionSchema = lazySchema('god/messages.ReviewDecisionSchema', () =>
   z
     .object({
       taskId: id(200),
@@ -76,7 +76,7 @@ export const ReviewDecisionSchema = lazySchema(() =>
 );
 export type ReviewDecisionInput = z.input<typeof ReviewDecisionSchema>;
 
-export const SetExperimentalShareSchema = lazySchema(() =>
+export const SetExperimentalShareSchema = lazySchema('god/messages.SetExperimentalShareSchema', () =>
   z
     .object({
       share: z.number().min(0).max(0.5),
@@ -88,7 +88,7 @@ export const SetExperimentalShareSchema = lazySchema(() =>
 export type SetExperimentalShareInput = z.input<typeof SetExperimentalShareSchema>;
 
 /** `routingRollback`: make an earlier policy version active again (audited). */
-export const RoutingRollbackSchema = lazySchema(() =>
+export const RoutingRollbackSchema = lazySchema('god/messages.RoutingRollbackSchema', () =>
   z
     .object({
       version: z.number().int().min(1),
@@ -100,7 +100,7 @@ export const RoutingRollbackSchema = lazySchema(() =>
 export type RoutingRollbackInput = z.input<typeof RoutingRollbackSchema>;
 
 /** The `taskFinished` signal a task (or chain) sends its `reportTo` workflow when it ends. */
-export const TaskFinishedSchema = lazySchema(() =>
+export const TaskFinishedSchema = lazySchema('god/messages.TaskFinishedSchema', () =>
   z
     .object({
       taskId: z.string().min(1).max(200),
@@ -117,7 +117,7 @@ export const TaskFinishedSchema = lazySchema(() =>
 
 /** The `routedOutcome` signal: a task God did not start, routed by God's policy, tells God how it
  * ended, so the policy learns from it too (src/workflows/report-finished.ts). */
-export const RoutedOutcomeSchema = lazySchema(() =>
+export const RoutedOutcomeSchema = lazySchema('god/messages.RoutedOutcomeSchema', () =>
   z
     .object({
       taskId: z.string().min(1).max(200),
@@ -149,7 +149,7 @@ export const RoutedOutcomeSchema = lazySchema(() =>
 export type RoutedOutcome = z.output<typeof RoutedOutcomeSchema>;
 
 /** God's settings (its workflow input), with the defaults `npm start` and `npm run god` use. */
-export const GodConfigSchema = lazySchema(() =>
+export const GodConfigSchema = lazySchema('god/messages.GodConfigSchema', () =>
   z
     .object({
       tickSeconds: z.number().int().min(1).max(3600).default(60),

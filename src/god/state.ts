@@ -57,23 +57,23 @@ export const STATE_BOUNDS = {
 
 // Loose objects: a field added to types.ts later survives continue-as-new even before this schema
 // learns of it; the fields named here are checked.
-const lane = lazySchema(() =>
+const lane = lazySchema('god/state.lane', () =>
   z.enum(LANES)
 );
-const usd = lazySchema(() =>
+const usd = lazySchema('god/state.usd', () =>
   z.number().nonnegative()
 );
-const count = lazySchema(() =>
+const count = lazySchema('god/state.count', () =>
   z.number().int().nonnegative()
 );
-const time = lazySchema(() =>
+const time = lazySchema('god/state.time', () =>
   z.number().nonnegative()
 );
-const name = lazySchema(() =>
+const name = lazySchema('god/state.name', () =>
   z.string().min(1).max(200)
 );
 
-const AssessmentSchema = lazySchema(() =>
+const AssessmentSchema = lazySchema('god/state.AssessmentSchema', () =>
   z.looseObject({
     ok: z.boolean(),
     reasons: z.array(z.string()),
@@ -100,7 +100,7 @@ const AssessmentSchema = lazySchema(() =>
 );
 
 // The routing policy's data is checked for its shape only: its numbers are the pure core's to keep right.
-const PolicySchema = lazySchema(() =>
+const PolicySchema = lazySchema('god/state.PolicySchema', () =>
   z.looseObject({
     version: count,
     createdAtMs: time,
@@ -112,7 +112,7 @@ const PolicySchema = lazySchema(() =>
   })
 );
 
-const PolicyBookSchema = lazySchema(() =>
+const PolicyBookSchema = lazySchema('god/state.PolicyBookSchema', () =>
   z
     .looseObject({
       active: PolicySchema,
@@ -144,7 +144,7 @@ const policyChoiceShape = () => ({
 
 const DECISION_KINDS = ['route', 'chain', 'spawn', 'review', 'reject', 'drop'] as const;
 
-const DecisionSchema = lazySchema(() =>
+const DecisionSchema = lazySchema('god/state.DecisionSchema', () =>
   z.looseObject({
     kind: z.enum(DECISION_KINDS),
     reason: z.string(),
@@ -158,7 +158,7 @@ const DecisionSchema = lazySchema(() =>
   })
 );
 
-const QueuedTaskSchema = lazySchema(() =>
+const QueuedTaskSchema = lazySchema('god/state.QueuedTaskSchema', () =>
   z.looseObject({
     taskId: name,
     task: TaskInputSchema,
@@ -176,7 +176,7 @@ const QueuedTaskSchema = lazySchema(() =>
   })
 );
 
-const GoalStateSchema = lazySchema(() =>
+const GoalStateSchema = lazySchema('god/state.GoalStateSchema', () =>
   z.looseObject({
     id: name,
     objective: z.string().min(1),
@@ -194,7 +194,7 @@ const GoalStateSchema = lazySchema(() =>
   })
 );
 
-const InFlightTaskSchema = lazySchema(() =>
+const InFlightTaskSchema = lazySchema('god/state.InFlightTaskSchema', () =>
   z.looseObject({
     taskId: name,
     workflowType: z.enum(['agentTask', 'taskChain']),
@@ -210,7 +210,7 @@ const InFlightTaskSchema = lazySchema(() =>
   })
 );
 
-const KindStatsSchema = lazySchema(() =>
+const KindStatsSchema = lazySchema('god/state.KindStatsSchema', () =>
   z.looseObject({
     runs: count,
     successes: count,
@@ -220,7 +220,7 @@ const KindStatsSchema = lazySchema(() =>
   })
 );
 
-const SpawnedSpecialistSchema = lazySchema(() =>
+const SpawnedSpecialistSchema = lazySchema('god/state.SpawnedSpecialistSchema', () =>
   z.looseObject({
     name: name,
     version: z.number().int().positive(),
@@ -245,7 +245,7 @@ const SpawnedSpecialistSchema = lazySchema(() =>
   })
 );
 
-const DecisionRecordSchema = lazySchema(() =>
+const DecisionRecordSchema = lazySchema('god/state.DecisionRecordSchema', () =>
   z.looseObject({
     atMs: time,
     taskId: z.string().optional(),
@@ -254,11 +254,11 @@ const DecisionRecordSchema = lazySchema(() =>
   })
 );
 
-const laneUsd = lazySchema(() =>
+const laneUsd = lazySchema('god/state.laneUsd', () =>
   z.looseObject({ main: usd, experimental: usd })
 );
 
-export const GodStateSchema = lazySchema(() =>
+export const GodStateSchema = lazySchema('god/state.GodStateSchema', () =>
   z.looseObject({
     version: z.literal(GOD_STATE_VERSION),
     paused: z.looseObject({ reason: z.string(), sinceMs: time }).optional(),

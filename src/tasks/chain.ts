@@ -22,11 +22,11 @@ export const MAX_CHAIN_STEPS = 4;
  * fenced as data in the specialist's prompt: another agent's output informs, it never instructs. */
 export const PREVIOUS_STEP_INPUT = 'previous_step';
 
-const SpecialistName = lazySchema(() =>
+const SpecialistName = lazySchema('tasks/chain.SpecialistName', () =>
   z.string().trim().min(1).max(80)
 );
 
-export const ChainInputSchema = lazySchema(() =>
+export const ChainInputSchema = lazySchema('tasks/chain.ChainInputSchema', () =>
   z
     .object({
       /** The task as submitted; its `specialist` is ignored (the plan names each step's). */

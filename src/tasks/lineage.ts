@@ -7,7 +7,7 @@ import { lazySchema } from './lazy-schema';
  * workflow) sets it; a task submitted by a person has none and is its own root at depth 0.
  * Every LLM call carries it, so the ledger can hold `max_spawn_depth` end to end.
  */
-export const LineageSchema = lazySchema(() =>
+export const LineageSchema = lazySchema('tasks/lineage.LineageSchema', () =>
   z
     .object({
       rootTaskId: z.string().min(1).max(200),

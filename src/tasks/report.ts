@@ -54,13 +54,13 @@ export function finishedReport(ended: EndedTask, durationMs: number): TaskFinish
   return report;
 }
 
-const ReportToSchema = lazySchema(() =>
+const ReportToSchema = lazySchema('tasks/report.ReportToSchema', () =>
   z.string().min(1).max(200)
 );
-const WithReportTo = lazySchema(() =>
+const WithReportTo = lazySchema('tasks/report.WithReportTo', () =>
   z.object({ reportTo: ReportToSchema })
 );
-const WithNestedReportTo = lazySchema(() => z.object({ task: WithReportTo }));
+const WithNestedReportTo = lazySchema('tasks/report.WithNestedReportTo', () => z.object({ task: WithReportTo }));
 
 /**
  * The `reportTo` of raw workflow input, read even when the rest of the input is invalid (so a

@@ -22,7 +22,7 @@ export const RETRYABLE_ACTIVITIES = ['validateTask', 'routeTask', 'runSpecialist
 export type RetryableActivity = (typeof RETRYABLE_ACTIVITIES)[number];
 
 /** Overrides of an activity's retry policy; every field stays bounded. */
-export const RetryOverrideSchema = lazySchema(() =>
+export const RetryOverrideSchema = lazySchema('tasks/task-input.RetryOverrideSchema', () =>
   z
     .object({
       initialIntervalMs: z.number().int().min(10).max(600_000).optional(),
@@ -49,12 +49,12 @@ export function utf8Bytes(text: string): number {
   return bytes;
 }
 
-const InputsSchema = lazySchema(() =>
+const InputsSchema = lazySchema('tasks/task-input.InputsSchema', () =>
   z.record(z.string(), z.string().max(20_000))
 );
 
 /** The bounds on `inputs`, as a check the CLI, God and the workflow all apply. */
-const BoundedInputsSchema = lazySchema(() =>
+const BoundedInputsSchema = lazySchema('tasks/task-input.BoundedInputsSchema', () =>
   InputsSchema.superRefine((inputs, ctx) => {
     const entries = Object.entries(inputs);
     if (entries.length > MAX_INPUTS) ctx.addIssue({ code: 'custom', message: `at most ${MAX_INPUTS} inputs (got ${entries.length})` });
@@ -68,7 +68,7 @@ const BoundedInputsSchema = lazySchema(() =>
 export const HISTORY_GUARD_DEFAULTS = { maxEvents: 10_000, maxBytes: 10 * 1024 * 1024 } as const;
 
 /** How the routing policy chose a task's specialist (God sets it with `specialist`). */
-export const TaskRoutingSchema = lazySchema(() =>
+export const TaskRoutingSchema = lazySchema('tasks/task-input.TaskRoutingSchema', () =>
   z
     .object({
       policyVersion: z.number().int().min(0),
@@ -82,7 +82,7 @@ export const TaskRoutingSchema = lazySchema(() =>
     .strict()
 );
 
-export const TaskInputSchema = lazySchema(() =>
+export const TaskInputSchema = lazySchema('tasks/task-input.TaskInputSchema', () =>
   z
     .object({
       // Judged after control characters go: an objective of NULs or escape codes is refused here,
@@ -151,7 +151,7 @@ export const TaskInputSchema = lazySchema(() =>
  * The schema as it was before `inputs` was bounded: the workflow parses a task that fails only
  * the bound with it when replaying a history from before the bound (see agent-task.ts).
  */
-export const UnboundedTaskInputSchema = lazySchema(() =>
+export const UnboundedTaskInputSchema = lazySchema('tasks/task-input.UnboundedTaskInputSchema', () =>
   TaskInputSchema.extend({ inputs: InputsSchema.default({}) })
 );
 

@@ -3,7 +3,7 @@
  * the workflows (bundleWorkflowCode's workflowInterceptorModules); a bundle built without it runs
  * its workflows untraced.
  *
- * @example bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: [WORKFLOW_TRACING_MODULE] })
+ * @example bundleWorkflows({ workflowInterceptorModules: [WORKFLOW_TRACING_MODULE] }) (src/workers/workflow-bundle.ts)
  */
 export const WORKFLOW_TRACING_MODULE = require.resolve('../workflows/tracing-interceptors');
 

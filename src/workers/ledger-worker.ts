@@ -1,6 +1,6 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { DataConverter } from '@temporalio/common';
-import { WORKFLOWS_PATH } from './task-worker';
+import { workflowSource } from './workflow-bundle';
 import type { Tracing } from '../tracing/types';
 
 export interface LedgerWorkerOptions {
@@ -24,7 +24,7 @@ export function createLedgerWorker(options: LedgerWorkerOptions): Promise<Worker
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    ...workflowSource(options.workflowBundle),
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
     ...options.tracing?.workerOptions(Boolean(options.workflowBundle)),
   });

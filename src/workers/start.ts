@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import type { Client } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { connectClient, unreachable } from '../client/connection';
 import { describeTemporalConnection, workerConnectionOptions } from '../config/temporal-connection';
@@ -9,7 +9,8 @@ import { consolidationScheduleId, ensureConsolidationSchedule } from '../client/
 import type { PantheonConfig } from '../config/env';
 import { buildWorkerDeps, prepareProviders, type WorkerDeps } from './deps';
 import { createLedgerWorker, runWorkersInOrder } from './ledger-worker';
-import { createTaskWorker, WORKFLOWS_PATH } from './task-worker';
+import { createTaskWorker } from './task-worker';
+import { bundleWorkflows } from './workflow-bundle';
 import { limitsDrift } from '../budget/limits';
 import { dataConverterFor } from '../codec';
 import { temporalLoggerFor } from '../logging/temporal-logger';
@@ -42,8 +43,7 @@ async function workflowBundleFor(config: PantheonConfig, tracing: Tracing | unde
     if (bundleHoldsTracing(code)) return { code };
     logger.warn({ bundle: prebuilt }, 'PANTHEON_WORKFLOW_BUNDLE was built without the tracing interceptors: bundling the workflows with them instead');
   }
-  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: [WORKFLOW_TRACING_MODULE], logger: temporalLoggerFor(logger) });
-  return { code };
+  return { code: await bundleWorkflows({ workflowInterceptorModules: [WORKFLOW_TRACING_MODULE], logger: temporalLoggerFor(logger) }) };
 }
 
 export interface RunningWorkers {

@@ -10,6 +10,7 @@ import { createGodWatchdogActivities } from '../activities/ensure-god';
 import { createRunwayActivities, type RunwayDeps } from '../activities/runway';
 import { HEARTBEAT_THROTTLE_MS } from '../activities/heartbeat';
 import type { Tracing } from '../tracing/types';
+import { workflowSource } from './workflow-bundle';
 
 export interface TaskWorkerOptions {
   connection: NativeConnection;
@@ -28,9 +29,6 @@ export interface TaskWorkerOptions {
   tracing?: Tracing;
 }
 
-/** The path the workflow bundler starts from: the one export file of all workflows. */
-export const WORKFLOWS_PATH = require.resolve('../workflows');
-
 /** A worker for Pantheon's workflows (agentTask, the stale-task sweeper, the memory backfill) and their activities. */
 export function createTaskWorker(options: TaskWorkerOptions): Promise<Worker> {
   return Worker.create({
@@ -45,7 +43,7 @@ export function createTaskWorker(options: TaskWorkerOptions): Promise<Worker> {
       ...createGodWatchdogActivities({ client: options.client }),
       ...createRunwayActivities({ ledger: options.ledger }),
     },
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    ...workflowSource(options.workflowBundle),
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
     ...options.tracing?.workerOptions(Boolean(options.workflowBundle)),
     // In-flight LLM calls get this long to finish on Ctrl-C before their activities are abandoned

@@ -68,7 +68,7 @@ export const SHORTER_RUNS_PATCH = 'budget-ledger-shorter-runs';
 /** Lane scopes enforced: a run whose history began before them replays (and keeps running) without. */
 export const LANES_PATCH = 'budget-ledger-lanes';
 
-const InputSchema = lazySchema(() =>
+const InputSchema = lazySchema('workflows/budget-ledger.InputSchema', () =>
   z.object({
     limits: LimitsSchema,
     state: z.object({ version: z.literal(1) }).passthrough().optional(),

@@ -5,7 +5,7 @@ import { Resource } from '@opentelemetry/resources';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import type { WorkflowHandle } from '@temporalio/client';
-import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import { connectClient } from '../../src/client/connection';
 import { startTask } from '../../src/client/submit-task';
 import { sweeperScheduleId } from '../../src/client/sweeper-schedule';
@@ -13,7 +13,7 @@ import { loadConfig } from '../../src/config/env';
 import { TaskInputSchema } from '../../src/tasks/task-input';
 import { bundleHoldsTracing, WORKFLOW_TRACING_MODULE } from '../../src/tracing/bundle';
 import { tracedWorkerOptions } from '../../src/tracing/interceptors';
-import { WORKFLOWS_PATH } from '../../src/workers/task-worker';
+import { bundleWorkflows } from '../../src/workers/workflow-bundle';
 import type { TaskOutcome } from '../../src/workflows/task-state';
 import { installQuietRuntime, testAddress } from '../support/harness';
 import { fixtureWorkflowId, HISTORY_FIXTURES } from '../support/history';
@@ -50,7 +50,7 @@ function exited(child: ChildProcess): Promise<number | null> {
 beforeAll(async () => {
   installQuietRuntime();
   receiver = await startOtlpReceiver();
-  tracedBundle = bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: [WORKFLOW_TRACING_MODULE], logger: quietLogger }).then((b) => b.code);
+  tracedBundle = bundleWorkflows({ workflowInterceptorModules: [WORKFLOW_TRACING_MODULE], logger: quietLogger });
   tracedBundle.catch(() => undefined); // awaited by its tests
   worker = spawnWorkerProcess({
     PANTHEON_TASK_QUEUE: taskQueue,

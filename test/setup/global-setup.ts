@@ -1,11 +1,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import { buildSync } from 'esbuild';
 import { repoRoot } from '../../src/config/paths';
 import { startDevServer, type DevServer } from '../../src/runtime/dev-server';
-import { WORKFLOWS_PATH } from '../../src/workers/task-worker';
+import { bundleWorkflows } from '../../src/workers/workflow-bundle';
 
 /**
  * Starts one real Temporal dev server (in memory, free ports, no UI) for the whole suite, bundles
@@ -16,7 +15,7 @@ export default async function globalSetup(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pantheon-test-'));
   isolateFromTemporalConfig(dir);
   const server = await startDevServer({ port: 0, dbFile: null, headless: true, logFile: path.join(dir, 'temporal.log') });
-  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
+  const code = await bundleWorkflows({ logger: quietLogger });
   const bundlePath = path.join(dir, 'workflow-bundle.js');
   fs.writeFileSync(bundlePath, code);
   process.env.PANTHEON_TEST_TEMPORAL_ADDRESS = server.address;
