@@ -1,4 +1,3 @@
-import { Runtime } from '@temporalio/worker';
 import { workflowUrl } from './client/connection';
 import { exitOnError } from './client/exit';
 import { ensureGodWatchdogSchedule } from './client/god-watchdog-schedule';
@@ -12,8 +11,7 @@ import { printSummary } from './demo/progress';
 import { submitTaskUpdate } from './workflows/god-api';
 import { describeTemporalConnection } from './config/temporal-connection';
 import { createLogger } from './logging/logger';
-import { temporalLoggerFor } from './logging/temporal-logger';
-import { metricsRuntimeOptions } from './metrics/runtime';
+import { installWorkerRuntime } from './workers/runtime';
 import { ensureTemporal } from './runtime/temporal';
 import { startWorkers } from './workers/start';
 import { updateRetryingUnaccepted } from './client/update-retry';
@@ -28,7 +26,7 @@ async function main(): Promise<void> {
   const logger = createLogger({ ...base.log, level: process.env.LOG_LEVEL ?? 'error' });
   // Shutdown order is ours (runWorkersInOrder): the task worker drains first, then the ledger.
   // Opt-in (PANTHEON_METRICS_ADDRESS): the SDK's and Pantheon's metrics at http://ADDRESS/metrics.
-  Runtime.install({ logger: temporalLoggerFor(logger), shutdownSignals: [], ...metricsRuntimeOptions(base.metrics.address) });
+  installWorkerRuntime(logger, base.metrics.address);
   if (base.metrics.address) console.log(`Prometheus metrics at http://${base.metrics.address}/metrics`);
 
   // A server named by TEMPORAL_ADDRESS or a temporal.toml profile is used as it is; none: a dev server.

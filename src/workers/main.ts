@@ -1,9 +1,7 @@
-import { Runtime } from '@temporalio/worker';
 import { exitOnError } from '../client/exit';
 import { loadConfig } from '../config/env';
 import { createLogger } from '../logging/logger';
-import { temporalLoggerFor } from '../logging/temporal-logger';
-import { metricsRuntimeOptions } from '../metrics/runtime';
+import { installWorkerRuntime } from './runtime';
 import { startWorkers } from './start';
 
 /**
@@ -16,7 +14,7 @@ async function main(): Promise<void> {
   const logger = createLogger(config.log);
   // Shutdown order is ours (runWorkersInOrder): the task worker drains first, then the ledger.
   // Opt-in (PANTHEON_METRICS_ADDRESS): the SDK's and Pantheon's metrics at http://ADDRESS/metrics.
-  Runtime.install({ logger: temporalLoggerFor(logger), shutdownSignals: [], ...metricsRuntimeOptions(config.metrics.address) });
+  installWorkerRuntime(logger, config.metrics.address);
   if (config.metrics.address) logger.info({ address: config.metrics.address }, `Prometheus metrics at http://${config.metrics.address}/metrics`);
   const workers = await startWorkers(config, logger);
   try {

@@ -1,0 +1,24 @@
+import { Runtime, type RuntimeOptions } from '@temporalio/worker';
+import type { Logger as PinoLogger } from 'pino';
+import { temporalLoggerFor } from '../logging/temporal-logger';
+import { metricsRuntimeOptions } from '../metrics/runtime';
+
+/**
+ * The one Runtime of a process that runs workers: the SDK's log lines and the native core's go
+ * through the process's pino logger. Without `logging.forward` the core (Rust) writes its own
+ * WARN/ERROR lines (poll failures, connection retries) as plain text beside pino's JSON lines,
+ * which a log shipper reading JSON drops or misparses. Metrics as metricsRuntimeOptions gives.
+ * Shutdown signals are ours (runWorkersInOrder drains the task worker first, then the ledger).
+ */
+export function workerRuntimeOptions(logger: PinoLogger, metricsAddress: string | undefined): RuntimeOptions {
+  const { telemetryOptions } = metricsRuntimeOptions(metricsAddress);
+  return {
+    logger: temporalLoggerFor(logger),
+    shutdownSignals: [],
+    telemetryOptions: { ...telemetryOptions, logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} } },
+  };
+}
+
+export function installWorkerRuntime(logger: PinoLogger, metricsAddress: string | undefined): void {
+  Runtime.install(workerRuntimeOptions(logger, metricsAddress));
+}
