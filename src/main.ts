@@ -61,8 +61,8 @@ async function main(): Promise<void> {
     console.log('runway and queue:       npm run pantheon -- god status');
     console.log(`all demo tasks:         temporal workflow list --query "WorkflowId STARTS_WITH '${batch}'"`);
     console.log('\nserving: God keeps generating work for its goals; submit more with `npm run pantheon -- submit "<objective>"`; Ctrl-C to stop.');
-    await running;
-    await close();
+    // A worker that stopped unasked rejects `running`: what start-up opened is closed all the same.
+    await running.finally(close);
   } finally {
     await temporal.stop();
   }

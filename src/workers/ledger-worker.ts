@@ -30,12 +30,18 @@ export function createLedgerWorker(options: LedgerWorkerOptions): Promise<Worker
   });
 }
 
+/** How the task worker came to stop: `signalled` when one of `signals` asked it to. */
+export interface WorkersStopped {
+  signalled: boolean;
+}
+
 /**
  * Runs the task worker and the ledger worker; stops the task worker first, then the ledger.
  * `ledgerRun` is the ledger worker's run if it was started earlier (start-up may need it to
  * answer for an ended ledger run before tasks are taken). `beforeLedgerStops` runs between the
  * two: the budget gate's last settles and lease returns need a ledger worker to answer them, and
- * this process's may be the only one.
+ * this process's may be the only one. Resolves saying whether a signal stopped the task worker:
+ * a stop nobody signalled (the SDK ended its polling) is for the caller to report.
  */
 export async function runWorkersInOrder(
   taskWorker: Worker,
@@ -43,15 +49,21 @@ export async function runWorkersInOrder(
   signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'],
   ledgerRun: Promise<void> = ledgerWorker.run(),
   beforeLedgerStops: () => Promise<unknown> = async () => undefined,
-): Promise<void> {
-  const stop = () => taskWorker.getState() === 'RUNNING' && taskWorker.shutdown();
+): Promise<WorkersStopped> {
+  let signalled = false;
+  const stop = () => {
+    signalled = true;
+    if (taskWorker.getState() === 'RUNNING') taskWorker.shutdown();
+  };
   for (const signal of signals) process.once(signal, stop);
   try {
     await taskWorker.run();
   } finally {
     for (const signal of signals) process.off(signal, stop);
     await beforeLedgerStops().catch(() => undefined);
-    ledgerWorker.shutdown();
+    // The Runtime's own shutdown signals (where a process leaves them on) may have stopped it already.
+    if (ledgerWorker.getState() === 'RUNNING') ledgerWorker.shutdown();
     await ledgerRun;
   }
+  return { signalled };
 }

@@ -12,6 +12,7 @@ import { createLedgerWorker, runWorkersInOrder } from './ledger-worker';
 import { createTaskWorker } from './task-worker';
 import { bundleWorkflows } from './workflow-bundle';
 import { limitsDrift } from '../budget/limits';
+import { PantheonError } from '../errors';
 import { dataConverterFor } from '../codec';
 import { temporalLoggerFor } from '../logging/temporal-logger';
 import { openTracing } from '../tracing/open';
@@ -46,10 +47,17 @@ async function workflowBundleFor(config: PantheonConfig, tracing: Tracing | unde
   return { code: await bundleWorkflows({ workflowInterceptorModules: [WORKFLOW_TRACING_MODULE], logger: temporalLoggerFor(logger) }) };
 }
 
+/** The task worker stopped polling and nobody signalled it (the SDK ended its run): a process
+ * that exited 0 here would look deliberate to its supervisor, and its tasks would wait unserved. */
+function unaskedStop(taskQueue: string): PantheonError {
+  return PantheonError.of('worker_stopped', `the task worker of ${taskQueue} stopped polling without a SIGINT or SIGTERM; exiting non-zero so a supervisor restarts it (its tasks wait for a worker, none is lost)`, { details: { taskQueue } });
+}
+
 export interface RunningWorkers {
   client: Client;
   built: WorkerDeps;
-  /** Settles when the workers have stopped (Ctrl-C/SIGTERM drains the task worker, then the ledger). */
+  /** Settles when the workers have stopped (Ctrl-C/SIGTERM drains the task worker, then the
+   * ledger); rejects with `worker_stopped` when the task worker stopped without a signal. */
   running: Promise<void>;
   /** Closes what start-up opened; call after `running` settles. */
   close(): Promise<void>;
@@ -144,7 +152,9 @@ async function startOpening(
   return {
     client,
     built,
-    running: runWorkersInOrder(worker, ledgerWorker, undefined, ledgerRun, () => built.gate.flush()),
+    running: runWorkersInOrder(worker, ledgerWorker, undefined, ledgerRun, () => built.gate.flush()).then(({ signalled }) => {
+      if (!signalled) throw unaskedStop(taskQueue);
+    }),
     // Newest first: pending settles, the connection, the deps, the client, and last the span
     // exporter (it flushes every span the workers ended, workflow spans included).
     close: () => opened.closeAll(),

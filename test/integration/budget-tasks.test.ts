@@ -13,7 +13,7 @@ import { limitsWith } from '../support/limits';
 import { startHarness, testAddress, type Harness } from '../support/harness';
 import { billed } from '../support/billed';
 import { stateOf, waitUntilQuiet } from '../support/task-waits';
-import { killWorkerProcess, spawnWorkerProcess } from '../support/worker-process';
+import { killWorkerProcess, spawnWorkerProcess, stderrTail } from '../support/worker-process';
 import { sweeperScheduleId } from '../../src/client/sweeper-schedule';
 import { temporal } from '@temporalio/proto';
 
@@ -104,6 +104,7 @@ describe('hard limits under concurrency', () => {
       PANTHEON_OFFLINE_URL: h.provider.url,
       PANTHEON_MEMORY_FILE: path.join(process.env.PANTHEON_TEST_DIR ?? '/tmp', `${h.taskQueue}-second.sqlite`),
     });
+    const secondStderr = stderrTail(second);
     try {
       await waitForActivityPollers(h, 2);
       const ids = Array.from({ length: TASKS }, (_, i) => id(`c${i}`));
@@ -128,7 +129,8 @@ describe('hard limits under concurrency', () => {
       expect(providerBill).toBeLessThanOrEqual(SYSTEM_LIMIT_USD);
       expect(providerBill).toBeCloseTo(systemDay.settledUsd, 9);
       // Both processes did the work: activity starts in the tasks' histories name two workers.
-      expect(second.exitCode).toBeNull();
+      // Still running; if not, how it ended and its last words.
+      expect({ exitCode: second.exitCode, signal: second.signalCode, stderr: second.exitCode === null ? '' : secondStderr() }).toEqual({ exitCode: null, signal: null, stderr: '' });
       expect((await activityWorkers(h, ids)).size).toBeGreaterThanOrEqual(2);
     } finally {
       await killWorkerProcess(second);

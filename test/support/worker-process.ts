@@ -35,3 +35,16 @@ export async function killWorkerProcess(child: ChildProcess): Promise<void> {
   child.stderr?.destroy();
   child.stdout?.destroy();
 }
+
+/**
+ * Keeps the last `limit` characters a worker process writes to stderr (where a failed worker's
+ * last line goes), for a test to show when the process ended before it should have. Call it
+ * right after spawning: output written before is not seen.
+ */
+export function stderrTail(child: ChildProcess, limit = 4000): () => string {
+  let tail = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    tail = (tail + chunk.toString('utf8')).slice(-limit);
+  });
+  return () => tail;
+}

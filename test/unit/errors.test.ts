@@ -33,6 +33,7 @@ const EXPECTED_RETRYABLE: ErrorType[] = [
   'store_unavailable',
   'ledger_unavailable',
   'god_unavailable',
+  'worker_stopped',
 ];
 
 describe('the error taxonomy', () => {
