@@ -150,7 +150,8 @@ describe('God over three simulated days', () => {
       // Conservative: a call counts in every window its span touches.
       placed.filter((p) => p.toMs >= from && p.fromMs < to && (!lane || p.lane === lane)).reduce((s, p) => s + p.usd, 0);
 
-    if (process.env.PANTHEON_TRACE_GOD_DAYS) {
+    /** Each task God started and each generation call; printed with PANTHEON_TRACE_GOD_DAYS, and when a day's check fails. */
+    const printTrace = () => {
       // Each task God started: when (server time), lane, what God expected and what the provider billed.
       const hhmm = (ms: number) => `d${Math.floor((ms - day1) / DAY) + 1} ${new Date(ms).toISOString().slice(11, 16)}`;
       for (const s of life.initiated) {
@@ -161,7 +162,8 @@ describe('God over three simulated days', () => {
       }
       const generation = placed.filter((p) => /:generate:/.test(p.call.task ?? ''));
       for (const p of generation) say(`generate ${hhmm(p.fromMs)}–${hhmm(p.toMs)} ${generatedFor(p.call.task)} $${p.usd.toFixed(5)}`);
-    }
+    };
+    if (process.env.PANTHEON_TRACE_GOD_DAYS) printTrace();
 
     for (let d = 0; d < DAYS; d++) {
       const from = day1 + d * DAY;
@@ -176,12 +178,18 @@ describe('God over three simulated days', () => {
         `${key}: spent $${spent.toFixed(4)} of $${BUDGET_USD} (main $${spendIn(from, to, 'main').toFixed(4)}, experimental $${spendIn(from, to, 'experimental').toFixed(4)}), by noon $${byNoon.toFixed(4)} (main $${spendIn(from, from + DAY / 2, 'main').toFixed(4)}, experimental $${spendIn(from, from + DAY / 2, 'experimental').toFixed(4)}, generation $${noonGeneration.toFixed(4)}), ${started.length} generated tasks started (${[...startedGoals].join(', ')})`,
       );
 
-      // Goals generate work every day, on each goal.
-      expect({ key, goals: [...startedGoals].sort() }).toEqual({ key, goals: goals.map((g) => g.id).sort() });
-      // The day's spend never exceeds the budget, by the provider's own bill.
-      expect(spent).toBeLessThanOrEqual(BUDGET_USD + 1e-9);
-      // Pacing: by noon at most half the day plus the burst.
-      expect(byNoon).toBeLessThanOrEqual(BUDGET_USD * (0.5 + BURST) + 1e-9);
+      try {
+        // Goals generate work every day, on each goal.
+        expect({ key, goals: [...startedGoals].sort() }).toEqual({ key, goals: goals.map((g) => g.id).sort() });
+        // The day's spend never exceeds the budget, by the provider's own bill.
+        expect(spent).toBeLessThanOrEqual(BUDGET_USD + 1e-9);
+        // Pacing: by noon at most half the day plus the burst.
+        expect(byNoon).toBeLessThanOrEqual(BUDGET_USD * (0.5 + BURST) + 1e-9);
+      } catch (err) {
+        // What happened that day is the diagnosis of a rare failure: show it before failing.
+        if (!process.env.PANTHEON_TRACE_GOD_DAYS) printTrace();
+        throw err;
+      }
     }
 
     // The experimental lane's share of all three days' spend.

@@ -4,11 +4,12 @@ import { installQuietRuntime, testAddress } from '../support/harness';
 
 /**
  * How a worker process learns why its workers stopped: a signal (Ctrl-C, SIGTERM) is a deliberate
- * stop and the process exits 0; a stop nobody signalled makes `pantheon worker` exit non-zero
+ * stop and the process exits 0; a stop nobody signalled makes `npm run worker` exit non-zero
  * (`worker_stopped`, src/workers/start.ts), or a supervisor would take it for a deliberate one.
  */
-// Not one of the Runtime's default shutdown signals (SIGINT, SIGTERM, SIGQUIT, SIGUSR2), which
-// the suite's Runtime leaves on: those would stop every worker of this process, not only ours.
+/** Not one of the Runtime's default shutdown signals (SIGINT, SIGTERM, SIGQUIT, SIGUSR2), which
+ * the suite's Runtime leaves on: those would stop every worker of this process, not only ours. */
+const SIGNAL: NodeJS.Signals = 'SIGHUP';
 let connection: NativeConnection;
 let queue = 0;
 
@@ -34,21 +35,21 @@ async function whenRunning(worker: Worker): Promise<void> {
 describe('runWorkersInOrder', () => {
   it('says a stop was signalled when one of its signals stopped the task worker, and stops the ledger worker after it', async () => {
     const { taskWorker, ledgerWorker } = await twoWorkers();
-    const running = runWorkersInOrder(taskWorker, ledgerWorker, ['SIGHUP']);
+    const running = runWorkersInOrder(taskWorker, ledgerWorker, [SIGNAL]);
     await whenRunning(taskWorker);
-    process.emit('SIGHUP', 'SIGHUP');
+    process.emit(SIGNAL, SIGNAL);
     await expect(running).resolves.toEqual({ signalled: true });
     expect([taskWorker.getState(), ledgerWorker.getState()]).toEqual(['STOPPED', 'STOPPED']);
-    expect(process.listenerCount('SIGHUP')).toBe(0);
+    expect(process.listenerCount(SIGNAL)).toBe(0);
   });
 
   it('says a stop was not signalled when the task worker stopped some other way', async () => {
     const { taskWorker, ledgerWorker } = await twoWorkers();
-    const running = runWorkersInOrder(taskWorker, ledgerWorker, ['SIGHUP']);
+    const running = runWorkersInOrder(taskWorker, ledgerWorker, [SIGNAL]);
     await whenRunning(taskWorker);
     taskWorker.shutdown();
     await expect(running).resolves.toEqual({ signalled: false });
     expect(ledgerWorker.getState()).toBe('STOPPED');
-    expect(process.listenerCount('SIGHUP')).toBe(0);
+    expect(process.listenerCount(SIGNAL)).toBe(0);
   });
 });
