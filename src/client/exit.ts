@@ -23,11 +23,24 @@ export function errorReport(err: unknown, debug = Boolean(process.env.PANTHEON_D
   return `error: ${boundedMessage(message)}${stack}\n`;
 }
 
-/** Runs a command's main; any failure prints one clear line (the field, the cause) and exits 1. */
+/**
+ * Runs a command's main; any failure prints one clear line (the field, the cause) and exits 1.
+ * So does a main that never settles once nothing is left to wait for: Node would exit 0 then, and
+ * a worker process would look to its supervisor as if it had been stopped on purpose.
+ */
 export function exitOnError(main: () => Promise<void>): void {
+  let settled = false;
+  process.once('beforeExit', () => {
+    if (settled) return;
+    process.exitCode = 1;
+    process.stderr.write(errorReport(new Error('stopped before finishing: the process had nothing left to wait for, yet its work never ended (a bug: please report it with the lines above)')));
+  });
   main().then(
-    () => undefined,
+    () => {
+      settled = true;
+    },
     (err: unknown) => {
+      settled = true;
       process.exitCode = 1;
       // Exit only once stderr has taken the line: process.exit can drop a pending write to a pipe.
       process.stderr.write(errorReport(err), () => process.exit(1));
