@@ -309,7 +309,7 @@ describe('limits.yaml', () => {
   it('stops the worker with an error naming the file and the key, before anything starts', async () => {
     const bad = path.join(process.env.PANTHEON_TEST_DIR ?? '/tmp', `limits-bad-${Date.now()}.yaml`);
     fs.writeFileSync(bad, 'per_task_tokens: lots\nsystem_daily_usd: 20\n');
-    const child = spawn(path.join(repoRoot(), 'node_modules', '.bin', 'tsx'), [path.join(repoRoot(), 'src', 'workers', 'main.ts')], {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot(), 'src', 'workers', 'main.ts')], {
       cwd: repoRoot(),
       env: { ...process.env, TEMPORAL_ADDRESS: testAddress(), PANTHEON_LIMITS_FILE: bad, PANTHEON_LLM_MODE: 'offline', PANTHEON_TASK_QUEUE: `never-${Date.now()}`, LOG_LEVEL: 'info', PANTHEON_LOG_FORMAT: 'json' },
     });
