@@ -6,6 +6,7 @@ import { sweeperScheduleId } from '../../src/client/sweeper-schedule';
 import { consolidationScheduleId } from '../../src/client/consolidation-schedule';
 import { Client, Connection } from '@temporalio/client';
 import { testAddress } from '../support/harness';
+import { workerProcessEnv } from '../support/worker-process';
 
 /**
  * The npm scripts start Node itself with tsx's loader (`node --import tsx file.ts`), not the tsx
@@ -46,18 +47,14 @@ it('`npm run worker` as written: SIGTERM reaches the worker process itself, whic
   const taskQueue = `npm-scripts-${process.pid}-${Date.now()}`;
   const shell = spawn('sh', ['-c', scripts.worker], {
     cwd: repoRoot(),
-    env: {
-      ...process.env,
-      TEMPORAL_ADDRESS: testAddress(),
+    env: workerProcessEnv({
       PANTHEON_TASK_QUEUE: taskQueue,
       PANTHEON_BUDGET_TASK_QUEUE: `${taskQueue}-budget`,
       PANTHEON_LEDGER_ID: `ledger-${taskQueue}`,
-      PANTHEON_LLM_MODE: 'offline',
-      PANTHEON_WORKFLOW_BUNDLE: process.env.PANTHEON_TEST_BUNDLE,
       PANTHEON_MEMORY_FILE: path.join(process.env.PANTHEON_TEST_DIR ?? '/tmp', `${taskQueue}.sqlite`),
+      // Its "worker running" and "worker stopped" lines are info.
       LOG_LEVEL: 'info',
-      PANTHEON_LOG_FORMAT: 'json',
-    },
+    }),
     stdio: ['ignore', 'pipe', 'pipe'],
     // A process group of its own: whatever runs below the shell is killed with it at the end.
     detached: true,

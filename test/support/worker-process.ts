@@ -11,18 +11,23 @@ import { testAddress } from './harness';
 export function spawnWorkerProcess(env: Record<string, string>, options: { stdout?: 'pipe' | 'ignore' } = {}): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot(), 'src', 'workers', 'main.ts')], {
     cwd: repoRoot(),
-    env: {
-      ...process.env,
-      TEMPORAL_ADDRESS: testAddress(),
-      PANTHEON_LLM_MODE: 'offline',
-      PANTHEON_WORKFLOW_BUNDLE: process.env.PANTHEON_TEST_BUNDLE,
-      LOG_LEVEL: 'warn',
-      PANTHEON_LOG_FORMAT: 'json',
-      ...env,
-    },
+    env: workerProcessEnv(env),
     // stdout carries the worker's JSON log lines: pipe it to read them.
     stdio: ['ignore', options.stdout ?? 'ignore', 'pipe'],
   });
+}
+
+/** A worker process's environment against the suite's server: offline LLM, the suite's bundle, JSON logs at warn; `env` on top. */
+export function workerProcessEnv(env: Record<string, string>): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    TEMPORAL_ADDRESS: testAddress(),
+    PANTHEON_LLM_MODE: 'offline',
+    PANTHEON_WORKFLOW_BUNDLE: process.env.PANTHEON_TEST_BUNDLE,
+    LOG_LEVEL: 'warn',
+    PANTHEON_LOG_FORMAT: 'json',
+    ...env,
+  };
 }
 
 /** Stops a worker process (SIGKILL: nothing of it may linger), and closes our end of its pipe. */
