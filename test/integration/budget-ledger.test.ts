@@ -8,8 +8,10 @@ import { PantheonError } from '../../src/errors';
 import type { ChatRequest } from '../../src/llm/types';
 import { budgetQuery, reserveBatchUpdate, reserveUpdate } from '../../src/workflows/budget-ledger-defs';
 import { testAddress } from '../support/harness';
+import { eventually } from '../support/god';
 import { maybeRecordHistory } from '../support/history';
 import { limitsWith } from '../support/limits';
+import { listedRuns } from '../support/visibility';
 
 /**
  * The budget ledger workflow on the suite's real dev server, driven through the gate exactly as
@@ -223,10 +225,11 @@ describe('budget ledger workflow on a real Temporal server', () => {
     expect(description.status.name).toBe('RUNNING');
     expect((await client.workflow.getHandle(gate.ledgerId, firstRun).describe()).status.name).toBe('CONTINUED_AS_NEW');
     // A run that began from a carried state and handed it on: history on both sides of continue-as-new.
-    const middle = (await collect(client.workflow.list({ query: `WorkflowId = '${gate.ledgerId}' AND ExecutionStatus = 'ContinuedAsNew'` }))).find((r) => r.runId !== firstRun);
-    expect(middle).toBeDefined();
-    await maybeRecordHistory(gate.ledgerId, 'budget-ledger-continued', middle!.runId);
-    const runs = await collect(client.workflow.list({ query: `WorkflowId = '${gate.ledgerId}'` }));
+    const middle = await eventually('a run between the first and the current to be listed as continued-as-new', async () =>
+      (await collect(client.workflow.list({ query: `WorkflowId = '${gate.ledgerId}' AND ExecutionStatus = 'ContinuedAsNew'` }))).find((r) => r.runId !== firstRun),
+    );
+    await maybeRecordHistory(gate.ledgerId, 'budget-ledger-continued', middle.runId);
+    const runs = await listedRuns(client, gate.ledgerId);
     expect(runs.length).toBeGreaterThanOrEqual(3);
 
     const snapshot = await gate.snapshot();
@@ -288,7 +291,7 @@ describe('budget ledger workflow on a real Temporal server', () => {
     const twin = createBudgetGate({ client, taskQueue, limits: limitsWith(), ledgerId: gate.ledgerId });
     await gate.ensureLedger();
     await Promise.all([twin.ensureLedger(), twin.ensureLedger(), gate.ensureLedger()]);
-    const runs = await collect(client.workflow.list({ query: `WorkflowId = '${gate.ledgerId}'` }));
+    const runs = await listedRuns(client, gate.ledgerId);
     expect(runs).toHaveLength(1);
     const r = await twin.reserve(chat('task-a'), 'a-1');
     await gate.settle(r.id, { usd: 0.009, tokens: 100 });

@@ -5,6 +5,7 @@ import type { TaskOutcome } from '../../src/workflows/task-state';
 import { startHarness, type Harness } from '../support/harness';
 import { maybeRecordHistory } from '../support/history';
 import { eventually, godStatus, startTestGod } from '../support/god';
+import { listedRuns } from '../support/visibility';
 import { updateRetryingUnaccepted } from '../../src/client/update-retry';
 
 /**
@@ -35,9 +36,7 @@ const OBJECTIVES = [
 ];
 
 async function runsOf(workflowId: string): Promise<string[]> {
-  const runs: string[] = [];
-  for await (const w of h.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runs.push(w.runId);
-  return runs;
+  return (await listedRuns(h.client, workflowId)).map((w) => w.runId);
 }
 
 describe('God under a continue-as-new storm', () => {
