@@ -23,9 +23,36 @@ const REPLY_PRIMING = 3;
 // Text is data here: "<|endoftext|>" in a user's message is counted as plain text, never refused.
 const AS_PLAIN_TEXT = { disallowedSpecial: new Set<string>() };
 
+/**
+ * Counts of recent long texts. A specialist's system prompt, its task message and each turn of
+ * its history are counted again for every call (once to reserve, once to report the prompt size),
+ * and BPE costs about a millisecond per kilobyte on the worker's main thread, where it delays
+ * every other task's activations. Short texts are cheaper to count than to look up.
+ */
+const MEMO_MIN_LENGTH = 256;
+const MEMO_MAX_ENTRIES = 512;
+const memo = new Map<string, number>();
+
 /** o200k_base tokens of one text. */
 export function countTokens(text: string): number {
-  return text === '' ? 0 : countO200k(text, AS_PLAIN_TEXT);
+  if (text === '') return 0;
+  if (text.length < MEMO_MIN_LENGTH) return countO200k(text, AS_PLAIN_TEXT);
+  const known = memo.get(text);
+  if (known !== undefined) {
+    // Least recently used goes first: move a hit to the end.
+    memo.delete(text);
+    memo.set(text, known);
+    return known;
+  }
+  const counted = countO200k(text, AS_PLAIN_TEXT);
+  if (memo.size >= MEMO_MAX_ENTRIES) memo.delete(memo.keys().next().value as string);
+  memo.set(text, counted);
+  return counted;
+}
+
+/** How many texts the count memo holds (for its tests). */
+export function memoizedTextCount(): number {
+  return memo.size;
 }
 
 /**

@@ -1,4 +1,5 @@
-import { ANTHROPIC_TOKEN_FACTOR, countPromptTokens, countTokens } from '../../src/llm/tokens';
+import { countTokens as countO200kDirect } from 'gpt-tokenizer';
+import { ANTHROPIC_TOKEN_FACTOR, countPromptTokens, countTokens, memoizedTextCount } from '../../src/llm/tokens';
 import { meteredPromptTokens, meteredTokens } from '../../src/llm/offline/meter';
 
 // Expected counts are o200k_base's, taken from a second implementation (js-tiktoken 1.0.21 with
@@ -23,6 +24,27 @@ describe('countTokens (o200k_base)', () => {
 
   it('counts a special-token string in user text as plain text instead of refusing it', () => {
     expect(countTokens('<|endoftext|>')).toBe(7);
+  });
+});
+
+describe('countTokens on long texts (remembered)', () => {
+  const longText = (i: number, tail = '') => `Prompt ${i}: ${'Add an index on orders.created_at and report the plan. '.repeat(8)}${tail}`;
+  const direct = (text: string) => countO200kDirect(text, { disallowedSpecial: new Set() });
+
+  it('answers a repeated text with the tokenizer\'s count, and a text that differs only at its end with its own', () => {
+    const a = longText(1);
+    const b = longText(1, ' One more sentence at the end.');
+    expect(countTokens(a)).toBe(direct(a));
+    expect(countTokens(a)).toBe(direct(a));
+    expect(countTokens(b)).toBe(direct(b));
+    expect(countTokens(b)).toBeGreaterThan(countTokens(a));
+  });
+
+  it('holds at most 512 texts, and counts an evicted text again correctly', () => {
+    for (let i = 0; i < 700; i++) countTokens(longText(i));
+    expect(memoizedTextCount()).toBe(512);
+    expect(countTokens(longText(0))).toBe(direct(longText(0)));
+    expect(memoizedTextCount()).toBe(512);
   });
 });
 
