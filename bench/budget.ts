@@ -3,6 +3,7 @@ import {
   activityCallKeys,
   budgetAlertSink,
   createBudgetGate,
+  LEDGER_UPDATES_IN_FLIGHT,
   createBudgetedLlmClient,
   defaultLimits,
   type BudgetGate,
@@ -189,12 +190,12 @@ export function budgetSection(input: {
       ['ledger time per task', `${fmtMs(ledgerMs)} ms mean waited (the reserves of ${fmtNum(llmCalls / tasks)} calls per task not granted from a lease, and the bill's close; settles go in the background)`],
       ['share of orchestration overhead', `${fmtNum(share * 100, 1)} % (${fmtMs(ledgerMs)} ms of ${fmtMs(meanOverheadMs)} ms mean overhead per task; target ≤ ${LEDGER_SHARE_TARGET * 100} %)`],
       ['calls granted from leases', `${leased} of ${reserve.count} (no round trip; booked in the background), from ${leasesTaken} lease(s) (PANTHEON_BUDGET_LEASES=off: none)`],
-      ['ledger updates', `${ledgerUpdates} for ${roundTrips} round trips (${fmtNum(roundTrips / Math.max(1, ledgerUpdates))} per update; requests queued behind 4 in flight share one)`],
+      ['ledger updates', `${ledgerUpdates} for ${roundTrips} round trips (${fmtNum(roundTrips / Math.max(1, ledgerUpdates))} per update; requests queued behind the ${LEDGER_UPDATES_IN_FLIGHT} in flight share one)`],
       ['denied / errors / outstanding', `${phase.outcomes.denied} / ${phase.outcomes.error} / ${outstanding} (limits generous: nothing is denied)`],
     ],
     notes: [
       `from gate.stats() of a gate built after the warm-up (the measured tasks only); ledger ${ledgerId} on queue ${ledgerQueue}`,
-      'a round trip is queueing in the gate\'s batcher (4 updates in flight) + the ledger update; a settle\'s is its delivery, which no caller waits for',
+      `a round trip is queueing in the gate's batcher (${LEDGER_UPDATES_IN_FLIGHT} update(s) in flight) + the ledger update; a settle's is its delivery, which no caller waits for`,
       `p50/p95 are nearest-rank (the gate's own stats)${windowed ? '; over the last 1000 samples per operation' : ''}; the per-task time sums every round trip`,
     ],
     data: {

@@ -11,6 +11,9 @@
 /** In-flight updates one process may have; shared by its batchers. */
 export class Slots {
   private readonly waiting: Array<() => void> = [];
+  /** Which batcher is offered the next freed slot first: they take turns, so a batcher whose queue
+   * is never empty under load cannot starve the others (with one slot it would otherwise win every time). */
+  private turn = 0;
 
   constructor(private free: number) {}
 
@@ -22,10 +25,14 @@ export class Slots {
 
   give(): void {
     this.free++;
-    for (const pump of this.waiting) pump();
+    const n = this.waiting.length;
+    if (n === 0) return;
+    const first = this.turn;
+    this.turn = (this.turn + 1) % n;
+    for (let i = 0; i < n; i++) this.waiting[(first + i) % n]();
   }
 
-  /** Batchers registered first are served first when a slot frees. */
+  /** The first freed slot is offered to the batcher registered first; after that they take turns. */
   onFree(pump: () => void): void {
     this.waiting.push(pump);
   }

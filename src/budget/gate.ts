@@ -54,9 +54,10 @@ export interface BudgetGateOptions {
   /** Defaults to BUDGET_LEDGER_ID; tests use their own. */
   ledgerId?: string;
   ledgerOptions?: BudgetLedgerInput['options'];
-  /** Ledger updates this process keeps in flight (default 4); requests arriving meanwhile are
-   * batched. The server admits 10 per workflow across all processes by default (beyond that it
-   * refuses and the client backs off for seconds), so keep processes × maxInFlight ≤ 10. */
+  /** Ledger updates this process keeps in flight (default LEDGER_UPDATES_IN_FLIGHT); requests
+   * arriving meanwhile are batched. The server admits 10 per workflow across all processes by
+   * default (beyond that it refuses and the client backs off for seconds), so keep processes ×
+   * maxInFlight ≤ 10. */
   maxInFlight?: number;
   /** Every alert a call raised (breaker trips, exhausted scopes), for logging and the webhook. */
   onAlert?: (alert: Alert) => void;
@@ -83,6 +84,15 @@ export interface BudgetGateOptions {
  * tasks in flight), short beside the seconds an LLM call takes: the worst case it holds in the
  * ledger meanwhile is held ~0.1 s longer, and a settle costs no ledger update of its own. */
 export const SETTLE_LINGER_MS = 100;
+
+/**
+ * One update in flight per process: whatever arrives meanwhile rides in the next one. With four,
+ * most requests left alone and the ledger applied ~25 % more updates for the same calls (each a
+ * workflow task and history events on the one ledger), for no lower latency: measured with
+ * `npm run bench:ledger` and `npm run bench` (README, Budgets and limits). It also lets ten worker
+ * processes share the server's 10 in-flight updates per workflow instead of two.
+ */
+export const LEDGER_UPDATES_IN_FLIGHT = 1;
 
 /** Round trips per operation as callers saw them, and how many ledger updates carried them. */
 export interface GateStats extends Record<GateOp, OpStats> {
@@ -205,7 +215,7 @@ function checkedLimits(limits: Limits): Limits {
 export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
   const { onAlert, onTiming } = options;
   const ledger = createLedgerClient({ ...options, limits: checkedLimits(options.limits) });
-  const slots = new Slots(options.maxInFlight ?? 4);
+  const slots = new Slots(options.maxInFlight ?? LEDGER_UPDATES_IN_FLIGHT);
   const closeGraceMs = options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
   const reserveAhead = options.reserveAhead ?? false;
   // Settles and reserves travel together, settles applied first: they hand budget back to the

@@ -6,7 +6,7 @@ export { defaultLimits, LimitsFileSchema, LimitsSchema, type Limits } from './li
 export { limitsFilePath, loadLimits, parseLimits } from './load-limits';
 export { windowEndMs, windowKeys, windowStartMs, type WindowKeys } from './windows';
 export { worstCaseOf, type Amount } from './estimate';
-export { createBudgetGate, denialError, type BudgetGate, type BudgetGateOptions, type GateStats, type GrantedReservation } from './gate';
+export { createBudgetGate, denialError, LEDGER_UPDATES_IN_FLIGHT, type BudgetGate, type BudgetGateOptions, type GateStats, type GrantedReservation } from './gate';
 export { createBudgetedLlmClient, type BudgetedClientOptions } from './budgeted-client';
 export { activityCallKeys } from './call-key';
 export { createLedgerClient, type LedgerClient } from './ledger-client';

@@ -59,4 +59,29 @@ describe('batcher', () => {
     expect(settles.calls.map((c) => c.inputs)).toEqual([[100]]);
     expect(reserves.calls).toHaveLength(1);
   });
+
+  it('lets batchers take turns at one slot, so one that always has work queued starves no other', async () => {
+    const busy = manualSend();
+    const other = manualSend();
+    const slots = new Slots(1);
+    const busyBatcher = new Batcher(busy.send, slots, 10);
+    const otherBatcher = new Batcher(other.send, slots, 10);
+    void busyBatcher.submit(1);
+    void busyBatcher.submit(2);
+    void otherBatcher.submit(100);
+    // The first batcher registered gets the first freed slot...
+    busy.calls[0].done(true);
+    await tick();
+    expect(busy.calls.map((c) => c.inputs)).toEqual([[1], [2]]);
+    expect(other.calls).toHaveLength(0);
+    // ...and though it has work queued again when the slot frees, the other batcher's turn comes.
+    void busyBatcher.submit(3);
+    busy.calls[1].done(true);
+    await tick();
+    expect(other.calls.map((c) => c.inputs)).toEqual([[100]]);
+    expect(busy.calls).toHaveLength(2);
+    other.calls[0].done(true);
+    await tick();
+    expect(busy.calls.map((c) => c.inputs)).toEqual([[1], [2], [3]]);
+  });
 });
