@@ -87,7 +87,7 @@ export const SETTLE_LINGER_MS = 100;
 
 /**
  * One update in flight per process: whatever arrives meanwhile rides in the next one. With four,
- * most requests left alone and the ledger applied ~25 % more updates for the same calls (each a
+ * most requests left alone and the ledger applied ~30 % more updates for the same calls (each a
  * workflow task and history events on the one ledger), for no lower latency: measured with
  * `npm run bench:ledger` and `npm run bench` (README, Budgets and limits). It also lets ten worker
  * processes share the server's 10 in-flight updates per workflow instead of two.
