@@ -25,9 +25,10 @@ const AS_PLAIN_TEXT = { disallowedSpecial: new Set<string>() };
 
 /**
  * Counts of recent long texts. A specialist's system prompt, its task message and each turn of
- * its history are counted again for every call (once to reserve, once to report the prompt size),
- * and BPE costs about a millisecond per kilobyte on the worker's main thread, where it delays
- * every other task's activations. Short texts are cheaper to count than to look up.
+ * its history are counted again for every call (once to reserve, once to report the prompt size);
+ * BPE was the largest item of Pantheon's own on the worker's main thread in the bench's CPU
+ * profile (~6 ms a task before this memo, ~2 after), where it delays every other task's
+ * activations. Short texts are cheaper to count than to look up.
  */
 const MEMO_MIN_LENGTH = 256;
 const MEMO_MAX_ENTRIES = 512;
