@@ -1,6 +1,7 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { runCli } from '../support/cli';
 import { startHarness, testAddress, type Harness } from '../support/harness';
+import { cliUntilListed } from '../support/visibility';
 
 let h: Harness;
 let env: Record<string, string>;
@@ -37,8 +38,7 @@ describe('pantheon CLI', () => {
     expect(status.code).toBe(0);
     expect(status.stdout).toMatch(/status\s+completed/);
 
-    const list = await runCli(['list', '--status', 'completed', '--limit', '50'], env);
-    expect(list.code).toBe(0);
+    const list = await cliUntilListed(['list', '--status', 'completed', '--limit', '50'], env, (out) => out.includes(id));
     expect(list.stdout).toContain(id);
 
     const overview = await runCli(['status'], env);

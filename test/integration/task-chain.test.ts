@@ -12,6 +12,7 @@ import type { TaskOutcome } from '../../src/workflows/task-state';
 import { runCli } from '../support/cli';
 import { startHarness, testAddress, type Harness } from '../support/harness';
 import { maybeRecordHistory } from '../support/history';
+import { cliUntilListed } from '../support/visibility';
 
 const E = temporal.api.enums.v1.EventType;
 type Event = temporal.api.history.v1.IHistoryEvent;
@@ -214,8 +215,8 @@ describe('taskChain for operators', () => {
     const id = newId('listed');
     await (await startChain(id, { task: { objective: OBJECTIVE }, plan: ['ResearchAgent', 'DatabaseAgent'] })).result();
     // Completed only: open tasks are listed first, and other files' tasks may still be running.
-    const list = await runCli(['list', '--specialist', 'DatabaseAgent', '--status', 'completed', '--limit', '50'], { TEMPORAL_ADDRESS: testAddress(), PANTHEON_TASK_QUEUE: h.taskQueue });
-    expect(list.code).toBe(0);
+    const listed = new RegExp(`^${id}:step-2 +completed`, 'm');
+    const list = await cliUntilListed(['list', '--specialist', 'DatabaseAgent', '--status', 'completed', '--limit', '50'], { TEMPORAL_ADDRESS: testAddress(), PANTHEON_TASK_QUEUE: h.taskQueue }, (out) => listed.test(out) && out.includes(`${id} `));
     expect(list.stdout).toMatch(new RegExp(`^${id} +completed +DatabaseAgent`, 'm'));
     expect(list.stdout).toMatch(new RegExp(`^${id}:step-2 +completed +DatabaseAgent`, 'm'));
     const status = await runCli(['status', id], { TEMPORAL_ADDRESS: testAddress() });

@@ -1,4 +1,5 @@
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
+import { runCli, type CliResult } from './cli';
 import { eventually } from './god';
 
 /**
@@ -14,4 +15,19 @@ export async function listedRuns(client: Client, workflowId: string): Promise<Wo
     for await (const run of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runs.push(run);
     return runs.some((r) => r.runId === current) ? runs : undefined;
   });
+}
+
+/**
+ * Runs a CLI command that lists through visibility until its output shows what `shows` looks for
+ * (a task that just ended may not be listed yet), and returns that run; fails with the last
+ * output if it never does.
+ */
+export async function cliUntilListed(args: string[], env: Record<string, string>, shows: (stdout: string) => boolean, timeoutMs = 30_000): Promise<CliResult> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const run = await runCli(args, env);
+    if (run.code === 0 && shows(run.stdout)) return run;
+    if (Date.now() > deadline) throw new Error(`pantheon ${args.join(' ')} never showed what was expected; last exit ${run.code}:\n${run.stdout}${run.stderr}`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
 }
