@@ -4,8 +4,8 @@
  * Why: Temporal admits only a few in-flight updates per workflow (server setting
  * history.maxInFlightUpdates, 10 by default; more are refused with RESOURCE_EXHAUSTED and the
  * client backs off for a second or more). One ledger serves every worker, so each process keeps
- * a few updates in flight and sends whatever queued meanwhile as one update. Unloaded, every
- * batch holds one request and costs nothing extra.
+ * few updates in flight (one by default: LEDGER_UPDATES_IN_FLIGHT in gate.ts) and sends whatever
+ * queued meanwhile as one update. Unloaded, every batch holds one request and costs nothing extra.
  */
 
 /** In-flight updates one process may have; shared by its batchers. */
