@@ -23,11 +23,15 @@ export async function listedRuns(client: Client, workflowId: string): Promise<Wo
  * output if it never does.
  */
 export async function cliUntilListed(args: string[], env: Record<string, string>, shows: (stdout: string) => boolean, timeoutMs = 30_000): Promise<CliResult> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const run = await runCli(args, env);
-    if (run.code === 0 && shows(run.stdout)) return run;
-    if (Date.now() > deadline) throw new Error(`pantheon ${args.join(' ')} never showed what was expected; last exit ${run.code}:\n${run.stdout}${run.stderr}`);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
+  return eventually(
+    `pantheon ${args.join(' ')} to show what was expected`,
+    async () => {
+      const run = await runCli(args, env);
+      if (run.code === 0 && shows(run.stdout)) return run;
+      // Thrown, not returned: eventually names the last one when it gives up.
+      throw new Error(`last exit ${run.code}:\n${run.stdout}${run.stderr}`);
+    },
+    timeoutMs,
+    500,
+  );
 }
