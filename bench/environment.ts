@@ -30,6 +30,8 @@ import { recordingLlmClient, type RecordingLlmClient } from './recording-llm';
 
 export interface BenchEnvironment {
   server: { kind: 'dev-server' | 'external'; address: string; namespace: string; cli?: string; cliVersion?: string };
+  /** The dev server's process group when this bench started it (its CPU is read from there); not reported. */
+  serverPgid?: number;
   /** How to connect to it (TLS, API key from TEMPORAL_* / temporal.toml for an external server); not reported. */
   connection: TemporalConnection;
   bundleMs: number;
@@ -193,6 +195,7 @@ export async function startBenchEnvironment(options: { latencyMs: number; runId:
 
     return {
       server,
+      ...(temporal.started && { serverPgid: temporal.started.pid }),
       connection: temporal.connection,
       bundleMs,
       client,

@@ -20,6 +20,7 @@ import { createConfiguredLlmClient } from '../src/llm/providers';
 import { parseArgs, USAGE, UsageError, type BenchOptions } from './args';
 import { createSdkMetricsProbe, sdkMetricsSection, type PhaseMetrics, type SdkMetricsProbe } from './sdk-metrics';
 import { runBare, type BareRun } from './bare/phase';
+import { cpuMark, cpuSection, phaseCpu, type CpuMark, type CpuPhases } from './cpu';
 import { barePlan, type BareStep } from './bare/plan';
 import { budgetSection, LEDGER_SHARE_TARGET, ledgerMsPerTask, type BudgetPhase } from './budget';
 import { bareSection, breakdownSection, targetsSection, type TaskTrace } from './engine';
@@ -48,6 +49,8 @@ export interface MeasureContext {
   barePlans: BareStep[][];
   pipelineTraces: TaskTrace[];
   bareTraces: TaskTrace[];
+  /** CPU per task of each measured phase (this process and, when ours, the server). */
+  cpu: CpuPhases;
 }
 
 /**
@@ -97,7 +100,9 @@ async function measure(env: BenchEnvironment, options: BenchOptions, runId: stri
   env.provider.resetCalls();
   progress(`pipeline: ${n} task(s) at concurrency ${concurrency}, ${latencyMs} ms per LLM call`);
   await probe?.start();
+  const pipelineCpuFrom = cpuMark(env.serverPgid);
   const pipeline = await runPipeline(env, tasks, ids, { concurrency, taskTimeoutMs: options.taskTimeoutMs, signal });
+  const pipelineCpu = phaseCpu(pipelineCpuFrom, cpuMark(env.serverPgid), n);
   const sdkPhases: Record<string, PhaseMetrics> = {};
   if (probe) sdkPhases.pipeline = await probe.stop();
   const budget = env.budget.phase();
@@ -162,11 +167,13 @@ async function measure(env: BenchEnvironment, options: BenchOptions, runId: stri
   }
   env.provider.resetCalls();
   progress(`lower bound: the same ${accounting.reduce((s, a) => s + a.calls, 0)} LLM calls in a plain loop at concurrency ${concurrency}`);
+  const lowerBoundCpuFrom = cpuMark(env.serverPgid);
   const lowerBound = await runLowerBound(
     llm,
     ids.map((of, i) => ({ of, taskId: `bench-${runId}-lb-${i + 1}`, calls: env.llm.callsOf(of) })),
     { concurrency, signal },
   );
+  const lowerBoundCpu = phaseCpu(lowerBoundCpuFrom, cpuMark(env.serverPgid), n);
   const lbLog = callsByTask(env.provider.calls());
   for (const s of lowerBound.samples) {
     const logged = lbLog.byTask.get(s.taskId)?.length ?? 0;
@@ -176,6 +183,7 @@ async function measure(env: BenchEnvironment, options: BenchOptions, runId: stri
 
   // 5. Bare Temporal: each task's twin, same server, same concurrency, its own worker and warm-up.
   const bareIds = ids.map((_, i) => `bench-${runId}-bare-${i + 1}`);
+  const bareCpuMarks: Partial<Record<'start' | 'end', CpuMark>> = {};
   await probe?.start();
   const bare = await runBare(env, barePlans, bareIds, {
     concurrency,
@@ -184,6 +192,7 @@ async function measure(env: BenchEnvironment, options: BenchOptions, runId: stri
     taskTimeoutMs: options.taskTimeoutMs,
     signal,
     progress,
+    onMeasured: (edge) => (bareCpuMarks[edge] = cpuMark(env.serverPgid)),
   });
   if (probe) sdkPhases.bare = await probe.stop();
   const bareHistories = await fetchTimelines(env.client, bareIds, signal);
@@ -194,10 +203,18 @@ async function measure(env: BenchEnvironment, options: BenchOptions, runId: stri
     timeline: bareHistories[i].timeline,
   }));
 
-  const ctx: MeasureContext = { env, options, runId, signal, progress, pipeline, lowerBound, accounting, budget, bare, barePlans, pipelineTraces, bareTraces };
+  if (!bareCpuMarks.start || !bareCpuMarks.end) throw new BenchFailure('the bare phase did not report when its measured tasks ran');
+  const cpu: CpuPhases = { pipeline: pipelineCpu, lowerBound: lowerBoundCpu, bare: phaseCpu(bareCpuMarks.start, bareCpuMarks.end, n) };
+  const ctx: MeasureContext = { env, options, runId, signal, progress, pipeline, lowerBound, accounting, budget, bare, barePlans, pipelineTraces, bareTraces, cpu };
   const sections = buildSections(ctx, accounting, pipelineLog.unattributed);
   for (const extra of EXTRA_SECTIONS) sections.push(await extra(ctx));
   sections.push(...engineSections(ctx));
+  sections.push(
+    cpuSection(cpu, {
+      ledgerUpdatesPerTask: budget.stats.ledgerUpdates / n,
+      workflowTasksPerTask: { pipeline: mean(pipelineTraces.map((t) => t.timeline.workflowTasks)), bare: mean(bareTraces.map((t) => t.timeline.workflowTasks)) },
+    }),
+  );
   if (probe) sections.push(sdkMetricsSection(sdkPhases));
   return { title: 'Pantheon pipeline benchmark', sections };
 }

@@ -33,7 +33,7 @@ export async function runBare(
   env: BenchEnvironment,
   plans: BareStep[][],
   ids: string[],
-  opts: { concurrency: number; warmup: number; warmupIds: string[]; taskTimeoutMs: number; signal: AbortSignal; progress: Progress },
+  opts: { concurrency: number; warmup: number; warmupIds: string[]; taskTimeoutMs: number; signal: AbortSignal; progress: Progress; onMeasured?: (edge: 'start' | 'end') => void },
 ): Promise<BareRun> {
   const bundleStarted = performance.now();
   const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: quietLogger });
@@ -74,7 +74,10 @@ export async function runBare(
         );
       }
       opts.progress(`bare Temporal: ${plans.length} task(s) with the pipeline's activities, only waiting, at concurrency ${opts.concurrency}`);
-      return runTasks(plans, ids);
+      opts.onMeasured?.('start');
+      const run = await runTasks(plans, ids);
+      opts.onMeasured?.('end');
+      return run;
     });
     return { ...measured, bundleMs, taskQueue };
   } catch (err) {
