@@ -8,7 +8,7 @@
  * operation is a ledger round trip or rides in one) from that many concurrent callers.
  *
  * Prints per concurrency: operations/s, ledger updates/s (and operations per update), reserve
- * round trip p50/p95/max. Nothing is asserted here; test/integration/budget-ledger.test.ts checks
+ * round trip p50/p95/max, and the CPU each update cost this process and the server. Nothing is asserted here; test/integration/budget-ledger.test.ts checks
  * that such runs lose nothing.
  */
 import fs from 'node:fs';
@@ -24,6 +24,7 @@ import { ensureTemporal } from '../src/runtime/temporal';
 import { clientConnectionOptions, loadTemporalConnection, workerConnectionOptions } from '../src/config/temporal-connection';
 import { createLedgerWorker } from '../src/workers/ledger-worker';
 import { bundleWorkflows } from '../src/workers/workflow-bundle';
+import { cpuMark } from './cpu';
 import { installQuietRuntime } from './environment';
 import { round } from './stats';
 
@@ -77,6 +78,8 @@ interface Row {
   ledgerUpdates: number;
   updatesPerSec: number;
   reserveMs: { p50: number; p95: number; max: number };
+  /** CPU per ledger update: this process (client, ledger worker) and the dev server when this bench started it. */
+  cpuMsPerUpdate: { process: number; server?: number };
 }
 
 async function main(): Promise<number> {
@@ -111,6 +114,7 @@ async function main(): Promise<number> {
         const gate = createBudgetGate({ client, taskQueue, limits, ledgerId });
         await gate.ensureLedger();
         let next = 0;
+        const cpuFrom = cpuMark(temporal.started?.pid);
         const t0 = performance.now();
         await Promise.all(
           Array.from({ length: concurrency }, async () => {
@@ -121,7 +125,9 @@ async function main(): Promise<number> {
           }),
         );
         const seconds = (performance.now() - t0) / 1000;
+        const cpuTo = cpuMark(temporal.started?.pid);
         const stats = gate.stats();
+        const perUpdate = (from?: number, to?: number) => (from === undefined || to === undefined ? undefined : round((to - from) / Math.max(1, stats.ledgerUpdates), 2));
         const operations = options.cycles * 2;
         rows.push({
           concurrency,
@@ -131,6 +137,7 @@ async function main(): Promise<number> {
           ledgerUpdates: stats.ledgerUpdates,
           updatesPerSec: round(stats.ledgerUpdates / seconds, 0),
           reserveMs: { p50: round(stats.reserve.p50Ms, 1), p95: round(stats.reserve.p95Ms, 1), max: round(stats.reserve.maxMs, 1) },
+          cpuMsPerUpdate: { process: perUpdate(cpuFrom.processMs, cpuTo.processMs)!, server: perUpdate(cpuFrom.serverMs, cpuTo.serverMs) },
         });
         await client.workflow.getHandle(ledgerId).terminate('benchmark over').catch(() => undefined);
       }
@@ -152,9 +159,12 @@ async function main(): Promise<number> {
   const lines = [
     `budget ledger throughput: ${options.cycles} reserve/settle cycles per row, no leases; ${machine}`,
     '',
-    '| concurrent callers | operations/s | ledger updates/s | operations per update | reserve p50 / p95 / max |',
-    '|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.concurrency} | ${r.operationsPerSec} | ${r.updatesPerSec} | ${(r.operations / Math.max(1, r.ledgerUpdates)).toFixed(1)} | ${r.reserveMs.p50} / ${r.reserveMs.p95} / ${r.reserveMs.max} ms |`),
+    '| concurrent callers | operations/s | ledger updates/s | operations per update | reserve p50 / p95 / max | CPU per update: this process / server |',
+    '|---|---|---|---|---|---|',
+    ...rows.map(
+      (r) =>
+        `| ${r.concurrency} | ${r.operationsPerSec} | ${r.updatesPerSec} | ${(r.operations / Math.max(1, r.ledgerUpdates)).toFixed(1)} | ${r.reserveMs.p50} / ${r.reserveMs.p95} / ${r.reserveMs.max} ms | ${r.cpuMsPerUpdate.process} / ${r.cpuMsPerUpdate.server ?? '-'} ms |`,
+    ),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
   return 0;
