@@ -8,7 +8,7 @@ import { PantheonError } from '../../src/errors';
 import type { ChatRequest } from '../../src/llm/types';
 import { budgetQuery, reserveBatchUpdate, reserveUpdate } from '../../src/workflows/budget-ledger-defs';
 import { testAddress } from '../support/harness';
-import { eventually } from '../support/god';
+import { eventually } from '../support/eventually';
 import { maybeRecordHistory } from '../support/history';
 import { limitsWith } from '../support/limits';
 import { listedRuns } from '../support/visibility';

@@ -5,7 +5,8 @@ import type { TaskOutcome } from '../../src/workflows/task-state';
 import { startHarness, testAddress, type Harness } from '../support/harness';
 import { runCli } from '../support/cli';
 import { maybeRecordHistory } from '../support/history';
-import { eventually, startTestGod } from '../support/god';
+import { eventually } from '../support/eventually';
+import { startTestGod } from '../support/god';
 import { billed } from '../support/billed';
 
 /**

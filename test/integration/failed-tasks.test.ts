@@ -14,7 +14,7 @@ import { TaskInputSchema, type TaskInput } from '../../src/tasks/task-input';
 import { TaskCostUsd, TaskRedriveOf, TaskSpecialist, TaskStatus } from '../../src/workflows/search-attributes';
 import type { TaskOutcome } from '../../src/workflows/task-state';
 import { runCli } from '../support/cli';
-import { eventually } from '../support/god';
+import { eventually } from '../support/eventually';
 import { startHarness, testAddress, type Harness } from '../support/harness';
 import { maybeRecordHistory } from '../support/history';
 import { limitsWith } from '../support/limits';

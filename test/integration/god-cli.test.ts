@@ -6,7 +6,7 @@ import { watchdogScheduleId } from '../../src/client/god-watchdog-schedule';
 import { PICKED_AT_START } from '../../src/god/routing';
 import { godDecisionsQuery, godGoalsQuery, godQueueQuery, godStatusQuery, routingPolicyQuery, type QueueItemView } from '../../src/workflows/god-api';
 import { runCli } from '../support/cli';
-import { eventually } from '../support/god';
+import { eventually } from '../support/eventually';
 import { maybeRecordHistory } from '../support/history';
 import { startHarness, testAddress, type Harness } from '../support/harness';
 

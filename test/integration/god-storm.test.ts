@@ -4,7 +4,8 @@ import { addGoalUpdate, godGoalsQuery, godReviewsQuery, reviewDecisionUpdate, su
 import type { TaskOutcome } from '../../src/workflows/task-state';
 import { startHarness, type Harness } from '../support/harness';
 import { maybeRecordHistory } from '../support/history';
-import { eventually, godStatus, startTestGod } from '../support/god';
+import { eventually } from '../support/eventually';
+import { godStatus, startTestGod } from '../support/god';
 import { listedRuns } from '../support/visibility';
 import { updateRetryingUnaccepted } from '../../src/client/update-retry';
 

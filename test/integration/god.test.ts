@@ -14,7 +14,8 @@ import {
 } from '../../src/workflows/god-api';
 import { startHarness, type Harness } from '../support/harness';
 import { maybeRecordHistory } from '../support/history';
-import { eventually, godDecisions, godQueue, godStatus, startTestGod } from '../support/god';
+import { eventually } from '../support/eventually';
+import { godDecisions, godQueue, godStatus, startTestGod } from '../support/god';
 
 /**
  * The God orchestrator end to end on the real dev server: every decision it takes (route, chain,

@@ -12,7 +12,8 @@ import { godDecisionsQuery, godQueueQuery, godStatusQuery, routingHistoryQuery, 
 import { TaskPolicyVersion } from '../../src/workflows/search-attributes';
 import type { TaskOutcome } from '../../src/workflows/task-state';
 import { runCli } from '../support/cli';
-import { eventually, startTestGod } from '../support/god';
+import { eventually } from '../support/eventually';
+import { startTestGod } from '../support/god';
 import { startHarness, testAddress, type Harness } from '../support/harness';
 import { maybeRecordHistory } from '../support/history';
 import { startWebhookReceiver } from '../support/webhook';

@@ -13,22 +13,6 @@ export async function startTestGod(client: Client, options: { id: string; taskQu
   });
 }
 
-/** Polls `probe` until it returns a value (not undefined), or fails naming what it waited for. */
-export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000, everyMs = 250): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
-
 export const godStatus = (handle: WorkflowHandle): Promise<GodStatusView> => handle.query(godStatusQuery);
 export const godQueue = (handle: WorkflowHandle): Promise<QueueItemView[]> => handle.query(godQueueQuery);
 export const godDecisions = (handle: WorkflowHandle): Promise<DecisionRecord[]> => handle.query(godDecisionsQuery);

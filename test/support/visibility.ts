@@ -1,6 +1,6 @@
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { runCli, type CliResult } from './cli';
-import { eventually } from './god';
+import { eventually } from './eventually';
 
 /**
  * The runs the visibility store lists for a workflow id (newest first), read once the listing has
