@@ -3,14 +3,20 @@
  * the workflows (bundleWorkflowCode's workflowInterceptorModules); a bundle built without it runs
  * its workflows untraced.
  *
- * @example bundleWorkflows({ workflowInterceptorModules: [WORKFLOW_TRACING_MODULE] }) (src/workers/workflow-bundle.ts)
+ * Resolved when asked, not when this file loads: a process that only traces as a client (the CLI)
+ * never needs it, and the CLI compiled into one file for the tests (test/setup/global-setup.ts)
+ * could not resolve it from where that file lives.
+ *
+ * @example bundleWorkflows({ workflowInterceptorModules: [workflowTracingModule()] }) (src/workers/workflow-bundle.ts)
  */
-export const WORKFLOW_TRACING_MODULE = require.resolve('../workflows/tracing-interceptors');
+export function workflowTracingModule(): string {
+  return require.resolve('../workflows/tracing-interceptors');
+}
 
 /** TRACING_RANDOM_STREAM of that module: a string only it puts into a bundle (not imported: it is workflow code). */
 const MARKER = 'pantheon.tracing.span-ids';
 
-/** Whether a prebuilt bundle holds {@link WORKFLOW_TRACING_MODULE}. */
+/** Whether a prebuilt bundle holds {@link workflowTracingModule}. */
 export function bundleHoldsTracing(code: string): boolean {
   return code.includes(MARKER);
 }

@@ -9,7 +9,7 @@ import {
   type OpenTelemetrySinks,
 } from '@temporalio/interceptors-opentelemetry';
 import type { InjectedSinks, WorkerOptions } from '@temporalio/worker';
-import { WORKFLOW_TRACING_MODULE } from './bundle';
+import { workflowTracingModule } from './bundle';
 
 /** The Temporal interceptors take their tracers and the propagator from the global API (tracing.ts registers them). */
 export function tracedClientInterceptors(): ClientInterceptors {
@@ -23,7 +23,7 @@ export function tracedWorkerOptions(spanProcessor: SpanProcessor, resource: Reso
     interceptors: {
       // Outbound: the SDK's activity log lines (Context.log) carry the trace and span ids.
       activity: [(ctx) => ({ inbound: new OpenTelemetryActivityInboundInterceptor(ctx), outbound: new OpenTelemetryActivityOutboundInterceptor(ctx) })],
-      ...(bundled ? {} : { workflowModules: [WORKFLOW_TRACING_MODULE] }),
+      ...(bundled ? {} : { workflowModules: [workflowTracingModule()] }),
     },
     sinks,
   };

@@ -16,7 +16,7 @@ export interface Tracing {
   /**
    * Worker options: a RunActivity span around every activity and the sink through which the
    * workflow sandbox hands over its spans. `bundled`: the workflows come as a prebuilt bundle,
-   * which must already hold WORKFLOW_TRACING_MODULE (src/tracing/bundle.ts); otherwise the
+   * which must already hold workflowTracingModule() (src/tracing/bundle.ts); otherwise the
    * worker bundles it in.
    */
   workerOptions(bundled: boolean): Pick<WorkerOptions, 'interceptors' | 'sinks'>;

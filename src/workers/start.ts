@@ -16,7 +16,7 @@ import { PantheonError } from '../errors';
 import { dataConverterFor } from '../codec';
 import { temporalLoggerFor } from '../logging/temporal-logger';
 import { openTracing } from '../tracing/open';
-import { bundleHoldsTracing, WORKFLOW_TRACING_MODULE } from '../tracing/bundle';
+import { bundleHoldsTracing, workflowTracingModule } from '../tracing/bundle';
 import { describeEndpoint } from '../tracing/settings';
 import type { Tracing } from '../tracing/types';
 
@@ -44,7 +44,7 @@ async function workflowBundleFor(config: PantheonConfig, tracing: Tracing | unde
     if (bundleHoldsTracing(code)) return { code };
     logger.warn({ bundle: prebuilt }, 'PANTHEON_WORKFLOW_BUNDLE was built without the tracing interceptors: bundling the workflows with them instead');
   }
-  return { code: await bundleWorkflows({ workflowInterceptorModules: [WORKFLOW_TRACING_MODULE], logger: temporalLoggerFor(logger) }) };
+  return { code: await bundleWorkflows({ workflowInterceptorModules: [workflowTracingModule()], logger: temporalLoggerFor(logger) }) };
 }
 
 /** The task worker stopped polling and nobody signalled it (the SDK ended its run): a process

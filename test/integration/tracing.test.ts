@@ -11,7 +11,7 @@ import { startTask } from '../../src/client/submit-task';
 import { sweeperScheduleId } from '../../src/client/sweeper-schedule';
 import { loadConfig } from '../../src/config/env';
 import { TaskInputSchema } from '../../src/tasks/task-input';
-import { bundleHoldsTracing, WORKFLOW_TRACING_MODULE } from '../../src/tracing/bundle';
+import { bundleHoldsTracing, workflowTracingModule } from '../../src/tracing/bundle';
 import { tracedWorkerOptions } from '../../src/tracing/interceptors';
 import { bundleWorkflows } from '../../src/workers/workflow-bundle';
 import type { TaskOutcome } from '../../src/workflows/task-state';
@@ -50,7 +50,7 @@ function exited(child: ChildProcess): Promise<number | null> {
 beforeAll(async () => {
   installQuietRuntime();
   receiver = await startOtlpReceiver();
-  tracedBundle = bundleWorkflows({ workflowInterceptorModules: [WORKFLOW_TRACING_MODULE], logger: quietLogger });
+  tracedBundle = bundleWorkflows({ workflowInterceptorModules: [workflowTracingModule()], logger: quietLogger });
   tracedBundle.catch(() => undefined); // awaited by its tests
   worker = spawnWorkerProcess({
     PANTHEON_TASK_QUEUE: taskQueue,
