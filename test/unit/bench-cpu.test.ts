@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import { cpuMark, cpuSection, groupCpuMs, phaseCpu } from '../../bench/cpu';
 
 describe('bench CPU accounting', () => {
@@ -38,14 +39,25 @@ describe('bench CPU accounting', () => {
     expect(groupCpuMs(2 ** 23)).toBeUndefined();
   });
 
-  it('counts this process\'s own CPU between two marks', () => {
+  it('counts this process\'s own CPU between two marks, as the kernel counts it', () => {
+    // The oracle is /proc/self/stat (the kernel's ticks), not the process.cpuUsage() the marks read;
+    // the loop spins until the kernel has counted 200 ms more, however long that takes on busy cores.
+    const msPerTick = 1000 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+    const kernelMs = () => {
+      const stat = fs.readFileSync('/proc/self/stat', 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(fields[11]) + Number(fields[12])) * msPerTick; // utime + stime
+    };
     const from = cpuMark();
-    const end = performance.now() + 150;
-    while (performance.now() < end) {
+    const kernelFrom = kernelMs();
+    while (kernelMs() - kernelFrom < 200) {
       // spin
     }
+    const kernelSpent = kernelMs() - kernelFrom;
     const to = cpuMark();
-    expect(to.processMs - from.processMs).toBeGreaterThan(100);
+    // A tick either side of each reading; the marks also hold the few reads outside the loop.
+    expect(to.processMs - from.processMs).toBeGreaterThanOrEqual(kernelSpent - 2 * msPerTick);
+    expect(to.processMs - from.processMs).toBeLessThan(kernelSpent + 150);
     expect(from.serverMs).toBeUndefined();
   });
 
