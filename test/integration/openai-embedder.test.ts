@@ -7,9 +7,13 @@ import { PantheonError } from '../../src/errors';
 import { embeddingCostOf } from '../../src/llm/pricing';
 import { countTokens } from '../../src/llm/tokens';
 import { gateEmbeddingBudget } from '../../src/memory/embedding-budget';
+import { withEmbeddingMemo } from '../../src/memory/embedding-memo';
 import { HashingEmbedder } from '../../src/memory/hashing-embedder';
 import { OpenAIEmbedder } from '../../src/memory/openai-embedder';
+import { recallForPrompt } from '../../src/memory/recall-for-prompt';
+import { recallText } from '../../src/memory/record';
 import { SqliteMemoryStore } from '../../src/memory/sqlite-store';
+import { similarOutcomes } from '../../src/routing/similar-outcomes';
 import { cosine } from '../../src/memory/vector';
 import { runCli } from '../support/cli';
 import { startHarness, testAddress, type Harness } from '../support/harness';
@@ -81,6 +85,37 @@ describe('OpenAIEmbedder', () => {
     expect((hashing as PantheonError).type).toBe('config_invalid');
     const shorter = await SqliteMemoryStore.open({ file, embedder: new OpenAIEmbedder({ client: openai, budget, dimensions: 512 }) }).catch((e: unknown) => e);
     expect((shorter as PantheonError).message).toMatch(/built with embedder openai-text-embedding-3-small-1536/);
+  });
+
+  it('routes a task on one paid embedding of its objective, not one per recall (the worker\'s memo)', async () => {
+    const file = join(dir, 'route-recalls.sqlite');
+    const setup = await SqliteMemoryStore.open({ file, embedder: new OpenAIEmbedder({ client: openai, budget: gateEmbeddingBudget(h.gate, { taskId: 'route-setup' }) }) });
+    for (const [i, objective] of TEXTS.entries()) await setup.put(contractRecord(`r${i}:outcome`, { objective, specialist: 'DatabaseAgent', success: i !== 1 }));
+    await setup.close();
+    const task = { objective: TEXTS[1] };
+    // What routeTask asks memory (src/activities/route-task.ts): similar past tasks, then the
+    // prompt's lines (the specialist's failures, everyone's records, lessons), all by the objective.
+    const recallAsRouting = async (owner: string, memo: boolean) => {
+      const embedder = new OpenAIEmbedder({ client: openai, budget: gateEmbeddingBudget(h.gate, { taskId: owner }) });
+      const store = await SqliteMemoryStore.open({ file, embedder: memo ? withEmbeddingMemo(embedder) : embedder });
+      try {
+        const neighbours = await similarOutcomes(store, task, { excludeTaskId: owner });
+        const { lines } = await recallForPrompt(store, task, { specialist: 'DatabaseAgent', attempts: [], countLessonHits: true });
+        return { neighbours, lines, bill: await h.gate.closeTask(owner) };
+      } finally {
+        await store.close();
+      }
+    };
+    const once = countTokens(recallText(task));
+    const plain = await recallAsRouting('route-plain', false);
+    const memoised = await recallAsRouting('route-memo', true);
+    // The ledger's bill is the count: four paid calls for the same text without the memo, one with it.
+    expect(plain.bill).toMatchObject({ known: true, tokens: 4 * once });
+    expect(memoised.bill).toMatchObject({ known: true, tokens: once });
+    // And the same answers.
+    expect(memoised.neighbours).toEqual(plain.neighbours);
+    expect(memoised.lines).toEqual(plain.lines);
+    expect(memoised.neighbours.length).toBeGreaterThan(0);
   });
 
   it('pantheon memory reembed moves a hashing store to OpenAI embeddings (paid through the ledger) and back', async () => {
