@@ -11,8 +11,6 @@ import { repoRoot } from '../src/config/paths';
 import { startOfflineProvider, type OfflineProvider } from '../src/llm/offline';
 import { createConfiguredLlmClient } from '../src/llm/providers';
 import { openMemoryStore } from '../src/memory/open-store';
-import { withEmbeddingMemo } from '../src/memory/embedding-memo';
-import { HashingEmbedder } from '../src/memory/hashing-embedder';
 import { ensureTemporal } from '../src/runtime/temporal';
 import { clientConnectionOptions, describeTemporalConnection, loadTemporalConnection, workerConnectionOptions, type TemporalConnection } from '../src/config/temporal-connection';
 import { findTemporalCli } from '../src/runtime/temporal-cli';
@@ -133,8 +131,7 @@ export async function startBenchEnvironment(options: { latencyMs: number; runId:
       TEMPORAL_NAMESPACE: temporal.namespace,
     });
     const roster = loadRoster(config.rosterDir);
-    // As a worker's (src/workers/deps.ts): the embedder behind its memo of recent vectors.
-    const memory = await openMemoryStore({ kind: 'sqlite', file: memoryFile }, withEmbeddingMemo(new HashingEmbedder()));
+    const memory = await openMemoryStore({ kind: 'sqlite', file: memoryFile });
     teardown.push('close memory store', () => memory.close());
 
     const alerts: BenchEnvironment['alerts'] = [];

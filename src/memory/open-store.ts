@@ -1,5 +1,6 @@
 /** The one place that picks a memory backend from configuration. */
 import { PantheonError } from '../errors';
+import { withEmbeddingMemo } from './embedding-memo';
 import { HashingEmbedder } from './hashing-embedder';
 import { QdrantMemoryStore } from './qdrant-store';
 import { SqliteMemoryStore } from './sqlite-store';
@@ -9,8 +10,8 @@ export type MemoryStoreConfig =
   | { kind: 'sqlite'; file: string; busyTimeoutMs?: number }
   | { kind: 'qdrant'; url: string; apiKey?: string; collection?: string };
 
-/** Opens the configured store; without an embedder, the offline hashing one (no model, no network). */
-export async function openMemoryStore(config: MemoryStoreConfig, embedder: Embedder = new HashingEmbedder()): Promise<MemoryStore> {
+/** Opens the configured store; without an embedder, the offline hashing one (no model, no network), behind the memo of recent vectors as openEmbedder's are. */
+export async function openMemoryStore(config: MemoryStoreConfig, embedder: Embedder = withEmbeddingMemo(new HashingEmbedder())): Promise<MemoryStore> {
   switch (config.kind) {
     case 'sqlite':
       return SqliteMemoryStore.open({ file: config.file, embedder, busyTimeoutMs: config.busyTimeoutMs });

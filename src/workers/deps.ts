@@ -11,7 +11,6 @@ import { describePlan, effectiveModel, planProviders, type ModelUser, type Provi
 import { scopeMemoryToMode } from '../memory/mode-scoped';
 import { openMemoryStore } from '../memory/open-store';
 import { openEmbedder } from '../memory/open-embedder';
-import { withEmbeddingMemo } from '../memory/embedding-memo';
 import { gateEmbeddingBudget } from '../memory/embedding-budget';
 import { loadRoster, remapRoster, type Roster } from '../specialists/roster';
 import { createLiveRoster } from '../specialists/live-roster';
@@ -111,8 +110,7 @@ export async function buildWorkerDeps(
     onLedgerError: (err) => logger.error({ error: String(err) }, 'budget ledger settle failed; the reservation will expire at its worst case'),
     tracing,
   });
-  // Recent vectors remembered: routing asks memory several times for the same objective.
-  const memory = scopeMemoryToMode(await openMemoryStore(config.memory, withEmbeddingMemo(openEmbedder(config, gateEmbeddingBudget(gate)))), plan.offline);
+  const memory = scopeMemoryToMode(await openMemoryStore(config.memory, openEmbedder(config, gateEmbeddingBudget(gate))), plan.offline);
   logger.info(
     { specialists: roster.specialists.map((s) => s.name), memory: config.memory.kind, embedder: config.embedding.kind, llmMode: config.llm.mode, providers: plan.providers, ledger: gate.ledgerId },
     'worker dependencies ready',

@@ -13,8 +13,6 @@ import { repoRoot } from '../../src/config/paths';
 import { startOfflineProvider, type OfflineProvider } from '../../src/llm/offline';
 import { createConfiguredLlmClient } from '../../src/llm/providers';
 import { openMemoryStore } from '../../src/memory/open-store';
-import { withEmbeddingMemo } from '../../src/memory/embedding-memo';
-import { HashingEmbedder } from '../../src/memory/hashing-embedder';
 import type { MemoryStore } from '../../src/memory/types';
 import { loadRoster, type Roster } from '../../src/specialists/roster';
 import { createLedgerWorker, runWorkersInOrder } from '../../src/workers/ledger-worker';
@@ -122,8 +120,7 @@ export async function startPantheonWorkers(name: string, connections: HarnessCon
   });
   const godId = options.godId ?? `god-${id}`;
   const roster = createLiveRoster(loadRoster(config.rosterDir), options.spawned ?? godRosterFetcher(client, godId), { ttlMs: options.rosterTtlMs ?? 200 });
-  // As a worker's (src/workers/deps.ts): the embedder behind its memo of recent vectors.
-  const memory = await openMemoryStore({ kind: 'sqlite', file: path.join(dir, 'memory.sqlite'), busyTimeoutMs: options.memoryBusyTimeoutMs }, withEmbeddingMemo(new HashingEmbedder()));
+  const memory = await openMemoryStore({ kind: 'sqlite', file: path.join(dir, 'memory.sqlite'), busyTimeoutMs: options.memoryBusyTimeoutMs });
   const alerter = createAlerter({ logger: createLogger({ level: 'silent' }), webhookUrl: options.alertWebhookUrl });
   const taskQueue = options.taskQueue ?? `test-${id}`;
   const budgetQueue = `${taskQueue}-budget`;
