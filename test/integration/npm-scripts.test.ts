@@ -9,10 +9,13 @@ import { testAddress } from '../support/harness';
 import { workerProcessEnv } from '../support/worker-process';
 
 /**
- * The npm scripts start Node itself with tsx's loader (`node --import tsx file.ts`), not the tsx
- * CLI. The CLI runs the program in a child and relays signals to it, and when the child does not
+ * The npm scripts start Node itself with tsx's loader (`exec node --import tsx file.ts`), not the
+ * tsx CLI. The CLI runs the program in a child and relays signals to it, and when the child does not
  * acknowledge a signal within ~30 ms (its event loop busy with work) it SIGKILLs it: Ctrl-C on a
  * busy `npm start` then left the dev server running and in-flight activities undrained.
+ * And `exec`, because npm runs a script as `sh -c '<script>'` and relays SIGTERM only to that shell:
+ * without it the shell died and Node ran on, orphaned (`timeout 60 npm start`, a supervisor or a
+ * container stopping `npm run worker` left a worker polling and a dev server running).
  */
 const scripts = (JSON.parse(fs.readFileSync(path.join(repoRoot(), 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
 
@@ -37,15 +40,15 @@ function descendants(pid: number): number[] {
 
 const commandLine = (pid: number) => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
 
-it('every script that runs a TypeScript file runs it with `node --import tsx`, never the tsx CLI', () => {
+it('every script that runs a TypeScript file execs `node --import tsx`, never the tsx CLI', () => {
   const typescript = Object.entries(scripts).filter(([, command]) => /\.ts\b/.test(command));
   expect(typescript.length).toBeGreaterThanOrEqual(8);
-  for (const [name, command] of typescript) expect({ name, command }).toEqual({ name, command: expect.stringMatching(/^node --import tsx \S+\.ts$/) });
+  for (const [name, command] of typescript) expect({ name, command }).toEqual({ name, command: expect.stringMatching(/^exec node --import tsx \S+\.ts$/) });
 });
 
-it('`npm run worker` as written: SIGTERM reaches the worker process itself, which drains and exits 0', async () => {
+it('`npm run worker` stopped with SIGTERM to npm (as a supervisor does): the worker drains, exits 0, and nothing runs on', async () => {
   const taskQueue = `npm-scripts-${process.pid}-${Date.now()}`;
-  const shell = spawn('sh', ['-c', scripts.worker], {
+  const npm = spawn('npm', ['run', '--silent', 'worker'], {
     cwd: repoRoot(),
     env: workerProcessEnv({
       PANTHEON_TASK_QUEUE: taskQueue,
@@ -56,31 +59,42 @@ it('`npm run worker` as written: SIGTERM reaches the worker process itself, whic
       LOG_LEVEL: 'info',
     }),
     stdio: ['ignore', 'pipe', 'pipe'],
-    // A process group of its own: whatever runs below the shell is killed with it at the end.
+    // A process group of its own: whatever runs below npm is killed with it at the end.
     detached: true,
   });
   let stdout = '';
   let stderr = '';
-  shell.stdout.on('data', (d) => (stdout += d));
-  shell.stderr.on('data', (d) => (stderr += d));
-  const exited = new Promise<number | null>((resolve) => shell.on('close', (code) => resolve(code)));
+  npm.stdout.on('data', (d) => (stdout += d));
+  npm.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => npm.on('close', (code) => resolve(code)));
   try {
     const deadline = Date.now() + 90_000;
     while (!stdout.includes('worker running')) {
-      if (Date.now() > deadline || shell.exitCode !== null) throw new Error(`the worker did not start: ${stderr.slice(-2000)}`);
+      if (Date.now() > deadline || npm.exitCode !== null) throw new Error(`the worker did not start: ${stderr.slice(-2000)}`);
       await new Promise((r) => setTimeout(r, 100));
     }
-    const below = descendants(shell.pid!).map((pid) => ({ pid, argv: commandLine(pid) }));
+    const below = descendants(npm.pid!).map((pid) => ({ pid, argv: commandLine(pid) }));
     // No tsx CLI in between: the process running the worker is the one a signal reaches.
     expect(below.filter((p) => p.argv.some((a) => /node_modules\/(\.bin\/tsx|tsx\/dist\/cli)/.test(a)))).toEqual([]);
     const worker = below.filter((p) => p.argv.some((a) => a.endsWith(path.join('src', 'workers', 'main.ts'))));
     expect(worker).toHaveLength(1);
-    process.kill(worker[0].pid, 'SIGTERM');
+    // npm relays SIGTERM to its child only; the worker must be that child (the shell exec'd it).
+    process.kill(npm.pid!, 'SIGTERM');
     expect(await exited).toBe(0);
     expect(stdout).toMatch(/"msg":"worker stopped"/);
+    // Nothing left of the group npm led: without `exec` the worker ran on here, orphaned.
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
+      } catch {
+        return false;
+      }
+    };
+    expect(below.filter((p) => alive(p.pid))).toEqual([]);
   } finally {
     try {
-      process.kill(-shell.pid!, 'SIGKILL');
+      process.kill(-npm.pid!, 'SIGKILL');
     } catch {
       // The group has exited.
     }
