@@ -3,6 +3,7 @@ import { createLogger } from '../logging/logger';
 import { PantheonError } from '../errors';
 import { AesGcmCodec } from './aes-gcm-codec';
 import { startCodecServer } from './server';
+import { onStopSignals } from '../runtime/stop-signals';
 
 /**
  * `npm run codec-server`: the codec endpoint the Temporal Web UI and CLI call to show encrypted
@@ -28,8 +29,7 @@ async function main(): Promise<void> {
   // Machine-readable on stdout: scripts (and tests) wait for this line.
   console.log(`codec server listening on ${server.url}`);
   const stop = () => void server.close().then(() => process.exit(0), () => process.exit(1));
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  onStopSignals(stop);
 }
 
 main().catch((err: unknown) => {

@@ -1,3 +1,4 @@
+import { onStopSignals } from './stop-signals';
 import { ensureTemporal } from './temporal';
 
 /**
@@ -17,7 +18,6 @@ async function main(): Promise<void> {
   const keepAlive = setInterval(() => {}, 1 << 30);
   let stopping = false;
   const shutdown = (signal: NodeJS.Signals) => {
-    if (stopping) return;
     stopping = true;
     process.stdout.write(`${signal}: stopping\n`);
     clearInterval(keepAlive);
@@ -29,8 +29,7 @@ async function main(): Promise<void> {
       },
     );
   };
-  process.on('SIGINT', shutdown);
-  process.on('SIGTERM', shutdown);
+  onStopSignals(shutdown);
   // The server dying on its own is worth knowing about, not silently waiting on.
   temporal.started?.exited.then((why) => {
     if (stopping) return;

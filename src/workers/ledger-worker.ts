@@ -2,6 +2,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import type { DataConverter } from '@temporalio/common';
 import { workflowSource } from './workflow-bundle';
 import type { Tracing } from '../tracing/types';
+import { onStopSignals } from '../runtime/stop-signals';
 
 export interface LedgerWorkerOptions {
   connection: NativeConnection;
@@ -55,15 +56,20 @@ export async function runWorkersInOrder(
     signalled = true;
     if (taskWorker.getState() === 'RUNNING') taskWorker.shutdown();
   };
-  for (const signal of signals) process.once(signal, stop);
+  // Listening until both workers have stopped: a second copy of the signal (npm's relay of a
+  // Ctrl-C) while they drain must not kill the process.
+  const dispose = onStopSignals(stop, { signals });
   try {
     await taskWorker.run();
   } finally {
-    for (const signal of signals) process.off(signal, stop);
-    await beforeLedgerStops().catch(() => undefined);
-    // The Runtime's own shutdown signals (where a process leaves them on) may have stopped it already.
-    if (ledgerWorker.getState() === 'RUNNING') ledgerWorker.shutdown();
-    await ledgerRun;
+    try {
+      await beforeLedgerStops().catch(() => undefined);
+      // The Runtime's own shutdown signals (where a process leaves them on) may have stopped it already.
+      if (ledgerWorker.getState() === 'RUNNING') ledgerWorker.shutdown();
+      await ledgerRun;
+    } finally {
+      dispose();
+    }
   }
   return { signalled };
 }

@@ -43,6 +43,30 @@ describe('runWorkersInOrder', () => {
     expect(process.listenerCount(SIGNAL)).toBe(0);
   });
 
+  it('keeps listening for its signals until the ledger worker has stopped too: a second copy of the signal mid-drain (npm relaying a Ctrl-C) finds a listener, not the default action that kills', async () => {
+    const { taskWorker, ledgerWorker } = await twoWorkers();
+    let flushed!: () => void;
+    const flushing = new Promise<void>((resolve) => (flushed = resolve));
+    let flushStarted = false;
+    const running = runWorkersInOrder(taskWorker, ledgerWorker, [SIGNAL], ledgerWorker.run(), () => {
+      flushStarted = true;
+      return flushing;
+    });
+    await whenRunning(taskWorker);
+    process.emit(SIGNAL, SIGNAL);
+    try {
+      while (!flushStarted) await new Promise((r) => setTimeout(r, 20));
+      // The task worker has stopped; the gate's last settles are under way and the ledger still runs.
+      expect([taskWorker.getState(), ledgerWorker.getState()]).toEqual(['STOPPED', 'RUNNING']);
+      expect(process.listenerCount(SIGNAL)).toBe(1);
+    } finally {
+      flushed();
+    }
+    await expect(running).resolves.toEqual({ signalled: true });
+    expect(ledgerWorker.getState()).toBe('STOPPED');
+    expect(process.listenerCount(SIGNAL)).toBe(0);
+  });
+
   it('says a stop was not signalled when the task worker stopped some other way', async () => {
     const { taskWorker, ledgerWorker } = await twoWorkers();
     const running = runWorkersInOrder(taskWorker, ledgerWorker, [SIGNAL]);

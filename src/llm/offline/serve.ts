@@ -1,4 +1,5 @@
 import { FAULTS_ENV, loadFaultsFromEnv, loadScenarioFromEnv, SCENARIO_ENV, startOfflineProvider } from './index';
+import { onStopSignals } from '../../runtime/stop-signals';
 
 /**
  * `npm run provider`: runs the offline provider as its own process, configured from the
@@ -38,8 +39,7 @@ async function main(): Promise<void> {
       () => process.exit(1),
     );
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  onStopSignals(stop);
 }
 
 main().catch((err: unknown) => {
