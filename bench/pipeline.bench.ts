@@ -30,6 +30,7 @@ import { BenchFailure, callsByTask, checkTasks, runLowerBound, runPipeline, type
 import { fmtMs, fmtNum, renderJson, renderText, summaryJson, summaryRow, SUMMARY_COLUMNS, type Report, type Section } from './report';
 import { mean, round, summarize } from './stats';
 import { benchTasks } from './tasks';
+import { onStopSignals } from '../src/runtime/stop-signals';
 
 /** What a section builder can use: the live environment and everything measured so far. */
 export interface MeasureContext {
@@ -413,13 +414,12 @@ async function main(): Promise<number> {
   const abort = new AbortController();
   // Every task in flight listens for the abort (its deadline, its lower-bound replay): 20 at the default concurrency.
   setMaxListeners(Math.max(10, opts.concurrency * 3), abort.signal);
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (abort.signal.aborted) process.exit(130); // a second signal: quit now (the dev server dies with us)
+  // A second signal a second or more later quits at once (the dev server dies with us); npm's
+  // relayed copy of a Ctrl-C is not a second one.
+  onStopSignals((signal) => {
     progress(`${signal}: stopping and cleaning up (again to quit at once)`);
     abort.abort(new BenchFailure(`interrupted by ${signal}`));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  });
 
   const probe = opts.sdkMetrics ? await createSdkMetricsProbe() : undefined;
   installQuietRuntime(probe?.telemetry);

@@ -28,7 +28,7 @@ export interface StopSignalOptions {
 }
 
 function exitAtOnce(signal: NodeJS.Signals): void {
-  process.stderr.write(`${signal} again: stopping at once, without waiting for in-flight work (it is retried elsewhere)\n`);
+  process.stderr.write(`${signal} again: stopping at once, without waiting for the work under way\n`);
   // 128 + the signal's number: how a shell reports a process that a signal ended.
   process.exit(128 + constants.signals[signal]);
 }
