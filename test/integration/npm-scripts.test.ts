@@ -46,20 +46,17 @@ it('every script that runs a TypeScript file execs `node --import tsx`, never th
   for (const [name, command] of typescript) expect({ name, command }).toEqual({ name, command: expect.stringMatching(/^exec node --import tsx \S+\.ts$/) });
 });
 
-/** What the worker wrote, whether it drained, and whether npm's process group is gone. */
-interface NpmWorker {
-  npm: ReturnType<typeof spawn>;
-  /** The worker process (below npm, found when it said it runs). */
-  worker: { pid: number; argv: string[] };
-  /** Every process below npm when the worker said it runs. */
-  below: { pid: number; argv: string[] }[];
-  output(): { stdout: string; stderr: string };
-  exited: Promise<number | null>;
-  cleanUp(): Promise<void>;
+/** Alive and not a zombie. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
+  } catch {
+    return false;
+  }
 }
 
-/** `npm run worker` as a user starts it, on a task queue of its own, in a process group of its own. */
-async function startNpmWorker(): Promise<NpmWorker> {
+it('`npm run worker` stopped with SIGTERM to npm (as a supervisor does): the worker drains, exits 0, and nothing runs on', async () => {
   const taskQueue = `npm-scripts-${process.pid}-${Date.now()}`;
   const npm = spawn('npm', ['run', '--silent', 'worker'], {
     cwd: repoRoot(),
@@ -77,17 +74,27 @@ async function startNpmWorker(): Promise<NpmWorker> {
   });
   let stdout = '';
   let stderr = '';
-  npm.stdout!.on('data', (d) => (stdout += d));
-  npm.stderr!.on('data', (d) => (stderr += d));
+  npm.stdout.on('data', (d) => (stdout += d));
+  npm.stderr.on('data', (d) => (stderr += d));
   const exited = new Promise<number | null>((resolve) => npm.on('close', (code) => resolve(code)));
-  const waitFor = async (text: RegExp, what: string) => {
+  try {
     const deadline = Date.now() + 90_000;
-    while (!text.test(stdout)) {
-      if (Date.now() > deadline || npm.exitCode !== null) throw new Error(`${what}: ${stderr.slice(-2000)}`);
-      await new Promise((r) => setTimeout(r, 50));
+    while (!stdout.includes('worker running')) {
+      if (Date.now() > deadline || npm.exitCode !== null) throw new Error(`the worker did not start: ${stderr.slice(-2000)}`);
+      await new Promise((r) => setTimeout(r, 100));
     }
-  };
-  const cleanUp = async () => {
+    const below = descendants(npm.pid!).map((pid) => ({ pid, argv: commandLine(pid) }));
+    // No tsx CLI in between: the process running the worker is the one a signal reaches.
+    expect(below.filter((p) => p.argv.some((a) => /node_modules\/(\.bin\/tsx|tsx\/dist\/cli)/.test(a)))).toEqual([]);
+    const worker = below.filter((p) => p.argv.some((a) => a.endsWith(path.join('src', 'workers', 'main.ts'))));
+    expect(worker).toHaveLength(1);
+    // npm relays SIGTERM to its child only; the worker must be that child (the shell exec'd it).
+    process.kill(npm.pid!, 'SIGTERM');
+    expect(await exited).toBe(0);
+    expect(stdout).toMatch(/"msg":"worker stopped"/);
+    // Nothing left of the group npm led: without `exec` the worker ran on here, orphaned.
+    expect(below.filter((p) => alive(p.pid))).toEqual([]);
+  } finally {
     try {
       process.kill(-npm.pid!, 'SIGKILL');
     } catch {
@@ -98,41 +105,5 @@ async function startNpmWorker(): Promise<NpmWorker> {
     for (const id of [sweeperScheduleId(taskQueue), consolidationScheduleId(taskQueue)]) await client.schedule.getHandle(id).delete().catch(() => undefined);
     await client.workflow.getHandle(`ledger-${taskQueue}`).terminate('test over').catch(() => undefined);
     await connection.close();
-  };
-  try {
-    await waitFor(/worker running/, 'the worker did not start');
-    const below = descendants(npm.pid!).map((pid) => ({ pid, argv: commandLine(pid) }));
-    const workers = below.filter((p) => p.argv.some((a) => a.endsWith(path.join('src', 'workers', 'main.ts'))));
-    expect(workers).toHaveLength(1);
-    return { npm, worker: workers[0], below, output: () => ({ stdout, stderr }), exited, cleanUp };
-  } catch (err) {
-    await cleanUp();
-    throw err;
-  }
-}
-
-/** Alive and not a zombie. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-it('`npm run worker` stopped with SIGTERM to npm (as a supervisor does): the worker drains, exits 0, and nothing runs on', async () => {
-  const run = await startNpmWorker();
-  try {
-    // No tsx CLI in between: the process running the worker is the one a signal reaches.
-    expect(run.below.filter((p) => p.argv.some((a) => /node_modules\/(\.bin\/tsx|tsx\/dist\/cli)/.test(a)))).toEqual([]);
-    // npm relays SIGTERM to its child only; the worker must be that child (the shell exec'd it).
-    process.kill(run.npm.pid!, 'SIGTERM');
-    expect(await run.exited).toBe(0);
-    expect(run.output().stdout).toMatch(/"msg":"worker stopped"/);
-    // Nothing left of the group npm led: without `exec` the worker ran on here, orphaned.
-    expect(run.below.filter((p) => alive(p.pid))).toEqual([]);
-  } finally {
-    await run.cleanUp();
   }
 }, 120_000);
