@@ -15,7 +15,7 @@ import { constants } from 'node:os';
 export const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
 
 /** Signals closer together than this are one request (a relay arrives within milliseconds). */
-export const SAME_REQUEST_MS = 1_000;
+const SAME_REQUEST_MS = 1_000;
 
 export interface StopSignalOptions {
   signals?: NodeJS.Signals[];

@@ -2,7 +2,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import type { DataConverter } from '@temporalio/common';
 import { workflowSource } from './workflow-bundle';
 import type { Tracing } from '../tracing/types';
-import { onStopSignals } from '../runtime/stop-signals';
+import { onStopSignals, STOP_SIGNALS } from '../runtime/stop-signals';
 
 export interface LedgerWorkerOptions {
   connection: NativeConnection;
@@ -47,7 +47,7 @@ export interface WorkersStopped {
 export async function runWorkersInOrder(
   taskWorker: Worker,
   ledgerWorker: Worker,
-  signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'],
+  signals: NodeJS.Signals[] = STOP_SIGNALS,
   ledgerRun: Promise<void> = ledgerWorker.run(),
   beforeLedgerStops: () => Promise<unknown> = async () => undefined,
 ): Promise<WorkersStopped> {
