@@ -25,13 +25,9 @@ export const LEASE_TTL_MS = 30_000;
 /** A lease is asked for this many times the worst case of the call that wanted it. */
 export const LEASE_CALLS = 16;
 /** Leases are used only this long after the ledger last said they stand (its answers confirm
- * them): an operator's breaker or limits change reaches lease grants within this, or sooner at
- * the worker's next ledger answer (every call's booking gets one). Longer than an LLM call of
- * about a second plus a ledger round trip: tasks started together call in waves one call apart,
- * and at 0.5 s the first calls of every wave found the last answer stale and each asked the
- * ledger (20 of 100 tasks' 400 calls in `npm run bench`, 60 – 150 ms each on the task's path).
- * A worker that calls seldom asks the ledger per call. */
-export const LEASE_FRESH_MS = 2_000;
+ * them): an operator's breaker or limits change reaches lease grants within this. Under load
+ * answers come every few tens of milliseconds; a worker that calls seldom asks the ledger per call. */
+export const LEASE_FRESH_MS = 500;
 /** The share of a task's limits its calls may reach through leases; past it, each call asks the ledger. */
 export const LEASE_TASK_SHARE = 0.5;
 /** After the ledger refused a lease for an agent and lane, how long before asking again. */

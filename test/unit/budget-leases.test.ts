@@ -175,16 +175,6 @@ describe('LeaseBook: granting calls locally', () => {
     expect(closed.wantsLease('A', 'main')).toBe(false);
   });
 
-  it('grants from the lease to calls that come in waves one LLM call (1 s) apart, the last answer a wave old', () => {
-    const b = book();
-    // A wave: each call's booking is answered about a round trip after the wave.
-    for (let wave = 0; wave < 3; wave++) {
-      for (let i = 0; i < 4; i++) expect(b.grant(c({ taskId: `w${wave}t${i}`, usd: 0.001, tokens: 10 }))?.id).toBe('lease:1');
-      b.confirm({ ok: true, epoch: 0 }, clock);
-      clock += 1_000 + 150;
-    }
-  });
-
   it('ignores an answer older than the one it has', () => {
     const b = book();
     b.confirm({ ok: false, epoch: 0 }, clock - 10);
