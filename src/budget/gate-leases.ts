@@ -26,7 +26,10 @@ export const LEASE_TTL_MS = 30_000;
 export const LEASE_CALLS = 16;
 /** Leases are used only this long after the ledger last said they stand (its answers confirm
  * them): an operator's breaker or limits change reaches lease grants within this. Under load
- * answers come every few tens of milliseconds; a worker that calls seldom asks the ledger per call. */
+ * answers come every few tens of milliseconds; a worker that calls seldom asks the ledger per call.
+ * Not longer: a task whose call outlasts this asks the ledger for its next one, so a breaker opened
+ * meanwhile stops it (2 s was tried: calls in waves a second apart were leased, but such a task's
+ * next call went through an open breaker). */
 export const LEASE_FRESH_MS = 500;
 /** The share of a task's limits its calls may reach through leases; past it, each call asks the ledger. */
 export const LEASE_TASK_SHARE = 0.5;
