@@ -175,6 +175,16 @@ describe('LeaseBook: granting calls locally', () => {
     expect(closed.wantsLease('A', 'main')).toBe(false);
   });
 
+  it('asks the ledger for the call after a one-second call when no answer came meanwhile (a breaker opened during it must stop it)', () => {
+    const b = book();
+    expect(b.grant(c())).toBeDefined();
+    clock += 1_000;
+    expect(b.grant(c())).toBeUndefined();
+    // The ledger's answer to that call says leases stand: the lease grants again.
+    b.confirm({ ok: true, epoch: 0 }, clock);
+    expect(b.grant(c())).toBeDefined();
+  });
+
   it('ignores an answer older than the one it has', () => {
     const b = book();
     b.confirm({ ok: false, epoch: 0 }, clock - 10);
