@@ -9,6 +9,8 @@
  *   --task-timeout-ms T  BENCH_TASK_TIMEOUT_MS  a task slower than this fails the run (default 120000)
  *   --json           BENCH_JSON=1        print one JSON object instead of tables
  *   --sdk-metrics    BENCH_SDK_METRICS=1 also report the SDK's own metrics per phase (sdk-metrics.ts)
+ *   --no-ledger      BENCH_LEDGER=off    the pipeline's LLM calls skip the budget ledger: a diagnostic of
+ *                                        what the ledger costs end to end (the targets are not judged)
  */
 
 export interface BenchOptions {
@@ -19,9 +21,11 @@ export interface BenchOptions {
   taskTimeoutMs: number;
   json: boolean;
   sdkMetrics: boolean;
+  /** False with --no-ledger: the pipeline's calls are not budgeted (a diagnostic run). */
+  ledger: boolean;
 }
 
-export const USAGE = `usage: npm run bench -- [--tasks N] [--concurrency C] [--latency MS] [--warmup W] [--task-timeout-ms T] [--json] [--sdk-metrics]
+export const USAGE = `usage: npm run bench -- [--tasks N] [--concurrency C] [--latency MS] [--warmup W] [--task-timeout-ms T] [--json] [--sdk-metrics] [--no-ledger]
   --tasks N            measured tasks (env BENCH_TASKS, default 100)
   --concurrency C      tasks in flight at once (env BENCH_CONCURRENCY, default 20)
   --latency MS         offline provider latency per LLM call, no jitter (env BENCH_LATENCY_MS, default 1000)
@@ -30,6 +34,8 @@ export const USAGE = `usage: npm run bench -- [--tasks N] [--concurrency C] [--l
   --json               print one JSON object (env BENCH_JSON=1)
   --sdk-metrics        also report, per phase, the Temporal SDK's metrics (workflow tasks and activities
                        in the worker, the server's answers) and the event-loop delay (env BENCH_SDK_METRICS=1)
+  --no-ledger          the pipeline's LLM calls skip the budget ledger (env BENCH_LEDGER=off): a diagnostic,
+                       run beside a normal run, of what the ledger costs end to end; the targets are not judged
 The defaults are the setting issue 11's targets are stated for; the report marks other settings.
 Set TEMPORAL_ADDRESS (and TEMPORAL_NAMESPACE) to use a running server instead of an in-memory dev server.`;
 
@@ -54,11 +60,19 @@ function toInt(text: string, what: string, min: number): number {
 
 const flagFromEnv = (value: string | undefined) => ['1', 'true', 'yes'].includes((value ?? '').toLowerCase());
 
+function ledgerFromEnv(value: string | undefined): boolean {
+  const text = (value ?? '').trim().toLowerCase();
+  if (text === '' || text === 'on') return true;
+  if (text === 'off') return false;
+  throw new UsageError(`BENCH_LEDGER: expected "on" or "off", got "${value}"`);
+}
+
 /** Returns undefined after printing usage for --help. */
 export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): BenchOptions | undefined {
   const given: Partial<Record<NumericKey, number>> = {};
   let json: boolean | undefined;
   let sdkMetrics: boolean | undefined;
+  let ledger: boolean | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--help' || arg === '-h') return undefined;
@@ -68,6 +82,10 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = proc
     }
     if (arg === '--sdk-metrics') {
       sdkMetrics = true;
+      continue;
+    }
+    if (arg === '--no-ledger') {
+      ledger = false;
       continue;
     }
     const eq = arg.indexOf('=');
@@ -93,5 +111,6 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = proc
     taskTimeoutMs: pick('--task-timeout-ms', 120_000),
     json: json ?? flagFromEnv(env.BENCH_JSON),
     sdkMetrics: sdkMetrics ?? flagFromEnv(env.BENCH_SDK_METRICS),
+    ledger: ledger ?? ledgerFromEnv(env.BENCH_LEDGER),
   };
 }

@@ -217,3 +217,20 @@ export function budgetSection(input: {
     },
   };
 }
+
+/**
+ * The section in a `--no-ledger` run: the pipeline's calls skipped the ledger, so there is nothing
+ * to time; what the ledger costs end to end is this run's overhead against a normal run's.
+ */
+export function unbudgetedSection(input: { tasks: number; llmCalls: number; meanOverheadMs: number }): Section {
+  return {
+    key: 'budgetLedger',
+    title: 'Budget ledger: off (--no-ledger), the pipeline\'s LLM calls were not reserved or settled',
+    rows: [
+      ['LLM calls not budgeted', `${input.llmCalls} (${fmtNum(input.llmCalls / input.tasks)} per task)`],
+      ['mean overhead per task', `${fmtMs(input.meanOverheadMs)} ms: a normal run's minus this is what the ledger costs end to end (its round trips and its CPU beside the tasks)`],
+    ],
+    notes: ['a diagnostic: run it beside normal runs on the same machine; no ledger figure here is comparable with the targets'],
+    data: { off: true, llmCalls: input.llmCalls, meanOverheadMsPerTask: round(input.meanOverheadMs, 1) },
+  };
+}

@@ -41,8 +41,10 @@ export interface BenchEnvironment {
   roster: Roster;
   /** Records every provider call of the worker by task id (inside the budget: the call alone). */
   llm: RecordingLlmClient;
-  /** The worker's LLM calls reserve and settle through this run's budget ledger, as in deps.ts. */
+  /** The worker's LLM calls reserve and settle through this run's budget ledger, as in deps.ts
+   * (unless `ledger` is false: then they skip it, and the ledger only serves the runway activities). */
   budget: BenchBudget;
+  ledger: boolean;
   /** Operator alerts the activities raised (expected: none). */
   alerts: Array<{ kind: string; message: string }>;
   taskQueue: string;
@@ -94,7 +96,16 @@ async function cliVersion(cli: string): Promise<string | undefined> {
   }
 }
 
-export async function startBenchEnvironment(options: { latencyMs: number; runId: string; progress: Progress }): Promise<BenchEnvironment> {
+/**
+ * The bills of a run with the ledger off (`--no-ledger`): no ledger knows the task, so each
+ * task's outcome reports its own books, as a task does whose ledger never answered.
+ */
+const UNBUDGETED_BILLS: BenchBudget['bills'] = {
+  closeTask: async (taskId) => ({ taskId, usd: 0, tokens: 0, known: false, chargedOutstanding: 0, alerts: [] }),
+};
+
+export async function startBenchEnvironment(options: { latencyMs: number; runId: string; progress: Progress; ledger?: boolean }): Promise<BenchEnvironment> {
+  const ledger = options.ledger ?? true;
   const { progress } = options;
   const teardown = new Teardown();
   try {
@@ -161,7 +172,7 @@ export async function startBenchEnvironment(options: { latencyMs: number; runId:
         .then(() => undefined),
     );
     // Built apart from the call so extra dependencies the worker does not (yet) take are no error.
-    const deps = { llm: budget.llm, roster, memory, models: DEFAULT_SYSTEM_MODELS, alerter, bills: budget.bills };
+    const deps = { llm: ledger ? budget.llm : llm, roster, memory, models: DEFAULT_SYSTEM_MODELS, alerter, bills: ledger ? budget.bills : UNBUDGETED_BILLS };
 
     const nativeConnection = await NativeConnection.connect(workerConnectionOptions(temporal.connection));
     teardown.push('close worker connection', () => nativeConnection.close());
@@ -204,6 +215,7 @@ export async function startBenchEnvironment(options: { latencyMs: number; runId:
       roster,
       llm,
       budget,
+      ledger,
       alerts,
       taskQueue,
       workerFailure,

@@ -22,7 +22,7 @@ import { createSdkMetricsProbe, sdkMetricsSection, type PhaseMetrics, type SdkMe
 import { runBare, type BareRun } from './bare/phase';
 import { cpuMark, cpuSection, phaseCpu, type CpuMark, type CpuPhases } from './cpu';
 import { barePlan, type BareStep } from './bare/plan';
-import { budgetSection, LEDGER_SHARE_TARGET, ledgerMsPerTask, type BudgetPhase } from './budget';
+import { budgetSection, LEDGER_SHARE_TARGET, ledgerMsPerTask, unbudgetedSection, type BudgetPhase } from './budget';
 import { bareSection, breakdownSection, targetsSection, type TaskTrace } from './engine';
 import { fetchTimelines } from './histories';
 import { installQuietRuntime, startBenchEnvironment, type BenchEnvironment, type Progress } from './environment';
@@ -61,7 +61,7 @@ export interface MeasureContext {
  */
 const EXTRA_SECTIONS: Array<(ctx: MeasureContext) => Promise<Section>> = [
   async ({ env, accounting, budget }) =>
-    budgetSection({
+    (env.ledger ? budgetSection : unbudgetedSection)({
       phase: budget,
       ledgerId: env.budget.ledgerId,
       ledgerQueue: env.budget.taskQueue,
@@ -126,7 +126,7 @@ async function measure(env: BenchEnvironment, options: BenchOptions, runId: stri
 
   // Every call went through the ledger, and the ledger said yes to each.
   const llmCalls = accounting.reduce((s, a) => s + a.calls, 0);
-  if (budget.stats.reserve.count !== llmCalls) throw new BenchFailure(`the budget gate saw ${budget.stats.reserve.count} reservation(s) for ${llmCalls} LLM call(s)`);
+  if (env.ledger && budget.stats.reserve.count !== llmCalls) throw new BenchFailure(`the budget gate saw ${budget.stats.reserve.count} reservation(s) for ${llmCalls} LLM call(s)`);
   if (budget.outcomes.denied || budget.outcomes.error) {
     throw new BenchFailure(`the budget ledger denied ${budget.outcomes.denied} and failed ${budget.outcomes.error} round trip(s) under generous limits`);
   }
@@ -236,6 +236,7 @@ function engineSections(ctx: MeasureContext): Section[] {
       bareOverheadMs: mean(bare.samples.map((s) => s.ms - s.waitMs)),
       ledgerShare: ledgerMs / pipelineOverheadMs,
       ledgerShareTarget: LEDGER_SHARE_TARGET,
+      judged: ctx.env.ledger,
     }),
   ];
 }
@@ -428,7 +429,7 @@ async function main(): Promise<number> {
   let report: Report | undefined;
   let failure: unknown;
   try {
-    env = await startBenchEnvironment({ latencyMs: opts.latencyMs, runId, progress });
+    env = await startBenchEnvironment({ latencyMs: opts.latencyMs, runId, progress, ledger: opts.ledger });
     report = await measure(env, opts, runId, abort.signal, progress, probe);
   } catch (err) {
     failure = err;
