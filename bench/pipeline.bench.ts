@@ -331,7 +331,9 @@ function buildSections(ctx: MeasureContext, accounting: TaskAccounting[], unattr
       'overhead = task wall time - (its LLM calls x fixed latency); a task\'s calls are sequential',
       'it covers Temporal round-trips, activity scheduling, SQLite memory recall/write, SDK/HTTP',
       '"beyond client-measured LLM time" subtracts each call\'s client-side duration instead',
-      'both include the budget ledger round trips (reserve before, settle after each call): see below',
+      env.ledger
+        ? 'both include the budget ledger round trips (reserve before, settle after each call): see below'
+        : 'no budget ledger in this run (--no-ledger): the calls were not reserved or settled',
     ],
     data: {
       throughputTasksPerSec: round(throughput, 2),
