@@ -1,6 +1,7 @@
 import { msToTs } from '@temporalio/common/lib/time';
 import { barePlan, planWaitMs } from '../../bench/bare/plan';
 import { timelineOf, type HistoryEvent } from '../../bench/timeline';
+import { targetsSection } from '../../bench/engine';
 
 /** Event attributes as plain objects (ids as numbers, where the proto types say Long). */
 type Add = (ms: number, attrs: Record<string, unknown>) => number;
@@ -111,5 +112,31 @@ describe('bare plan from a pipeline task', () => {
 
   it('refuses calls of an activity that never ran', () => {
     expect(() => barePlan(ran, ['compressor'], 1000)).toThrow(/compressContext, which ran 0 time/);
+  });
+});
+
+describe('bench targets', () => {
+  const atTarget = {
+    setting: { latencyMs: 1000, tasks: 100, concurrency: 20 },
+    pipelineThroughput: 4.2,
+    plainLoopThroughput: 4.5,
+    bareThroughput: 4.3,
+    pipelineOverheadMs: 260,
+    bareOverheadMs: 210,
+    ledgerShare: 0.05,
+    ledgerShareTarget: 0.1,
+  };
+
+  it('marks a run whose figures reach every target as met', () => {
+    const section = targetsSection(atTarget);
+    expect(section.data).toMatchObject({ efficiency: 0.933, overheadRatio: 1.24, met: true });
+    expect(section.rows.map((r) => r.at(-1))).toEqual(['met', 'met', 'met']);
+  });
+
+  it('never marks a --no-ledger run as meeting the targets, however good its figures', () => {
+    const section = targetsSection({ ...atTarget, ledgerShare: 0, judged: false });
+    expect(section.data).toMatchObject({ judged: false, met: false });
+    expect(section.rows.map((r) => r.at(-1))).toEqual(['not judged', 'not judged', 'not judged']);
+    expect(section.notes?.join('\n')).toMatch(/--no-ledger/);
   });
 });
