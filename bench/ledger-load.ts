@@ -30,7 +30,7 @@ export interface LoadResult {
   peakBytes: number;
   peakAtHour: number;
   finalBytes: number;
-  peak: { reservations: number; finished: number; tasks: number; alerts: number; audit: number };
+  peak: { reservations: number; finished: number; tasks: number; closed: number; alerts: number; audit: number };
 }
 
 const uuid = (n: number) => {
@@ -65,7 +65,7 @@ export function simulateLedgerLoad(load: LoadOptions): LoadResult {
   const concurrency = Math.max(1, Math.ceil((callsPerSecond * callMs) / 1000));
   // Each lane is one task making its calls one after another, like a specialist's iterations.
   const lanes = Array.from({ length: concurrency }, () => ({ task: `task-${uuid(++taskSeq)}`, run: uuid(taskSeq), made: 0 }));
-  const result: LoadResult = { calls: 0, denied: 0, peakBytes: 0, peakAtHour: 0, finalBytes: 0, peak: { reservations: 0, finished: 0, tasks: 0, alerts: 0, audit: 0 } };
+  const result: LoadResult = { calls: 0, denied: 0, peakBytes: 0, peakAtHour: 0, finalBytes: 0, peak: { reservations: 0, finished: 0, tasks: 0, closed: 0, alerts: 0, audit: 0 } };
   let nextSample = t0;
   let lane = 0;
 
@@ -109,6 +109,7 @@ export function simulateLedgerLoad(load: LoadOptions): LoadResult {
           reservations: Object.keys(state.reservations).length,
           finished: Object.keys(state.finished).length,
           tasks: Object.keys(state.tasks).length,
+          closed: Object.keys(state.closed ?? {}).length,
           alerts: state.alerts.length,
           audit: state.audit.length,
         };

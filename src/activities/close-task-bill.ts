@@ -5,8 +5,9 @@ import type { CloseTaskBillInput, TaskBillResult } from './types';
 /**
  * Asks the budget ledger for everything it charged the task (calls the task's own books missed:
  * iterations re-paid after a worker was killed, calls that died in flight and were charged at
- * their worst case) and lets the ledger forget the task. Idempotent in effect: a retried close
- * finds the task forgotten and answers `known: false`, and the workflow keeps the larger total.
+ * their worst case) and lets the ledger forget the task. Idempotent: a retried close (the first
+ * applied, its answer lost) is answered the same bill while the ledger remembers it (10 minutes,
+ * ledger-closed.ts); after that it answers `known: false`, and the workflow keeps the larger total.
  */
 export async function closeBillOf(bills: ActivityDeps['bills'], taskId: string, books?: { usd: number; tokens: number }): Promise<TaskBillResult> {
   const bill = await bills.closeTask(taskId, books);

@@ -6,6 +6,7 @@ import type { Alert, LedgerOptions, LedgerState, Reservation, Spend, TaskScope, 
 import { add, emptySpend } from './scopes';
 import { windowKeys } from './windows';
 import { laneOf, type Lane } from './lanes';
+import { pruneClosed, reopenClosed, runOfKey } from './ledger-closed';
 
 /**
  * Time passing in the ledger: windows roll over, a breaker whose window ended closes, abandoned
@@ -47,9 +48,17 @@ export function advance(state: LedgerState, nowMs: number, limits: Limits, optio
   return alerts;
 }
 
-/** The task's scope, created on first sight; every touch counts as activity. */
-export function touchTask(state: LedgerState, taskId: string, nowMs: number): TaskScope {
+/**
+ * The task's scope, created on first sight; every touch counts as activity. `key`, a call's key,
+ * names the run of the task's workflow making it: a task closed a moment ago by that run is
+ * reopened with its bill (ledger-closed.ts).
+ */
+export function touchTask(state: LedgerState, taskId: string, nowMs: number, key?: string): TaskScope {
+  const seen = state.tasks[taskId];
   const task = (state.tasks[taskId] ??= { usd: 0, tokens: 0, lastMs: nowMs, calls: [] });
+  const run = key === undefined ? undefined : runOfKey(taskId, key);
+  if (run !== undefined) task.run = run;
+  if (!seen) reopenClosed(state, taskId, task);
   // In processing order, not by clock: tasks first seen in one batch are still ordered, and the
   // ones granted then are older than the ones that had to wait.
   task.seq ??= state.lastTaskSeq = (state.lastTaskSeq ?? 0) + 1;
@@ -149,4 +158,5 @@ function prune(state: LedgerState, nowMs: number, options: LedgerOptions): void 
     else if (task.calls.length > 0 && task.calls[0] <= nowMs - MINUTE) task.calls = task.calls.filter((t) => t > nowMs - MINUTE);
   }
   state.overrides = state.overrides.filter((o) => o.untilMs > nowMs);
+  pruneClosed(state, nowMs, options);
 }

@@ -2,6 +2,7 @@ import type { Limits } from './limits';
 import { leaveQueue } from './admission';
 import { advance, chargeWorstCase } from './ledger-advance';
 import type { Step } from './ledger';
+import { closedBill, rememberClose } from './ledger-closed';
 import type { Alert, LedgerOptions, LedgerState } from './ledger-types';
 
 /** What the ledger charged a task over its life: every settled call and every worst case it held. */
@@ -9,8 +10,11 @@ export interface TaskBill {
   taskId: string;
   usd: number;
   tokens: number;
-  /** False when the ledger no longer knew the task (closed before, or idle past taskIdleMs). */
+  /** False when the ledger no longer knew the task (closed long before, or idle past taskIdleMs). */
   known: boolean;
+  /** The task was closed before (a close whose answer was lost, asked again): this is the bill
+   * that close closed, charged nothing new. */
+  repeated?: true;
   /** Reservations still outstanding at the close, charged at their worst case. */
   chargedOutstanding: number;
   /** Asked `ifSettled` while calls of the task were still reserved: how many. Nothing was
@@ -43,7 +47,12 @@ export function closeTask(state: LedgerState, taskId: string, nowMs: number, lim
     chargedOutstanding++;
   }
   const task = state.tasks[taskId];
+  if (!task) {
+    const bill = options.rememberCloses ? closedBill(state, taskId) : undefined;
+    if (bill) return { state, result: { taskId, usd: bill.usd, tokens: bill.tokens, known: true, repeated: true, chargedOutstanding: 0, alerts } };
+  }
   delete state.tasks[taskId];
   leaveQueue(state, taskId);
+  if (task && options.rememberCloses) rememberClose(state, taskId, task, nowMs, options);
   return { state, result: { taskId, usd: task?.usd ?? 0, tokens: task?.tokens ?? 0, known: task !== undefined, chargedOutstanding, alerts } };
 }

@@ -65,7 +65,7 @@ export function useLease(state: LedgerState, request: ReserveRequest & { lease: 
     lease.usd = Math.max(0, lease.usd - request.usd);
     lease.tokens = Math.max(0, lease.tokens - request.tokens);
   }
-  const task = touchTask(state, request.taskId, nowMs);
+  const task = touchTask(state, request.taskId, nowMs, request.key);
   recordCall(task, nowMs, limits.circuitBreaker.maxCallsPerTaskPerMinute);
   const { key: id, taskId, agent, usd, tokens } = request;
   state.reservations[id] = { id, taskId, agent, usd, tokens, atMs: nowMs, ...(laneOf(request) === 'experimental' ? { lane: 'experimental' as const } : {}) };

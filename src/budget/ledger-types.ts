@@ -55,6 +55,17 @@ export interface TaskScope {
   /** The order in which the ledger first saw the task: its place in the admission queue (older
    * tasks go first). Absent in state carried from before the queue; set on the task's next call. */
   seq?: number;
+  /** The run of the task's workflow its latest call came from (read from the call's key). */
+  run?: string;
+}
+
+/** A bill the ledger closed a moment ago (ledger-closed.ts): answered again to a repeated close. */
+export interface ClosedBill {
+  usd: number;
+  tokens: number;
+  atMs: number;
+  /** The run of the task's workflow that made the task's last call, if its keys named one. */
+  run?: string;
 }
 
 /** A task waiting for room in the system windows: one entry of the admission queue. */
@@ -162,6 +173,8 @@ export interface LedgerState {
   /** Bumped by every operator change (limits, overrides, breaker, lane share, restore, reset):
    * a lease taken before it is no longer used for new calls (ledger-lease.ts). */
   leaseEpoch?: number;
+  /** Bills closed within `closedRetentionMs`, by task (ledger-closed.ts; absent until the first). */
+  closed?: Record<string, ClosedBill>;
 }
 
 /** Tunables of the ledger's bookkeeping (not limits: these bound its memory). */
@@ -172,6 +185,13 @@ export interface LedgerOptions {
   finishedRetentionMs: number;
   /** A task with no activity for this long is forgotten (its per-task spend resets). */
   taskIdleMs: number;
+  /** How long a closed bill is remembered for a repeated close, and how many at most (the
+   * oldest go first). */
+  closedRetentionMs: number;
+  maxClosedBills: number;
+  /** Whether closed bills are remembered at all. The ledger workflow turns it off for a run whose
+   * history began before it, so replaying it answers repeated closes as it did then. */
+  rememberCloses: boolean;
   maxAlerts: number;
   maxAudit: number;
   /** A waiter that has not asked again for this long leaves the admission queue. */
@@ -193,6 +213,11 @@ export const DEFAULT_LEDGER_OPTIONS: LedgerOptions = {
   // only bounds tasks that never close (terminated). Past it, the task's own books
   // (ReserveRequest.taskSpent) still hold its limits.
   taskIdleMs: 30 * 60_000,
+  // A close repeated after a worker was killed comes once its activity timed out (30 s) and was
+  // retried; at 50 calls a second ~12 tasks close a second, so the cap is what binds then (~80 s).
+  closedRetentionMs: 10 * 60_000,
+  maxClosedBills: 1000,
+  rememberCloses: true,
   maxAlerts: 50,
   maxAudit: 100,
   waiterTtlMs: 3 * 60_000,

@@ -72,7 +72,7 @@ export function reserve(
     const refusal = aheadRefusal(state, request, nowMs, limits, options);
     if (refusal) return { state, result: aheadRefused(request, refusal, alerts) };
   }
-  const task = touchTask(state, request.taskId, nowMs);
+  const task = touchTask(state, request.taskId, nowMs, request.key);
   const denial = request.ahead ? undefined : checkReserve(state, request, task, nowMs, limits, options, alerts);
   if (denial) return { state, result: denial };
   // Only granted calls count toward runaway detection: a waiting task's retries are not calls.

@@ -68,6 +68,10 @@ export const SHORTER_RUNS_PATCH = 'budget-ledger-shorter-runs';
 /** Lane scopes enforced: a run whose history began before them replays (and keeps running) without. */
 export const LANES_PATCH = 'budget-ledger-lanes';
 
+/** Closed bills remembered for a repeated close (ledger-closed.ts): a run whose history began
+ * before replays (and keeps running) answering a repeated close with an empty bill, as it did. */
+export const REMEMBERED_CLOSES_PATCH = 'budget-ledger-remembers-closes';
+
 const InputSchema = lazySchema('workflows/budget-ledger.InputSchema', () =>
   z.object({
     limits: LimitsSchema,
@@ -108,7 +112,7 @@ export async function budgetLedger(input: BudgetLedgerInput): Promise<void> {
   }
   let limits: Limits = parsed.data.limits;
   // Decided once, before any handler: one run never switches rules halfway through its history.
-  const options: LedgerOptions = { ...DEFAULT_LEDGER_OPTIONS, ...parsed.data.options, lanes: patched(LANES_PATCH) };
+  const options: LedgerOptions = { ...DEFAULT_LEDGER_OPTIONS, ...parsed.data.options, lanes: patched(LANES_PATCH), rememberCloses: patched(REMEMBERED_CLOSES_PATCH) };
   const continueAfter = parsed.data.options?.continueAsNewAfterUpdates ?? (patched(SHORTER_RUNS_PATCH) ? CONTINUE_AS_NEW_AFTER : LEGACY_CONTINUE_AS_NEW_AFTER);
   // Date.now() in a workflow is the activation's recorded time: deterministic on replay.
   let state: LedgerState = (input.state as LedgerState | undefined) ?? initialLedgerState(Date.now(), limits);

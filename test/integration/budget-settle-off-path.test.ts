@@ -58,6 +58,27 @@ it('charges a settle that never comes (its process died) at the worst case after
   expect(day.reservedUsd).toBe(0);
 });
 
+it('answers a close asked again (its first answer lost, the activity retried on another worker) with the same bill, the dead call\'s worst case included', async () => {
+  const [a, b] = twoGates('closed-again', { closeGraceMs: 500 });
+  const answered = await a.reserve(chatRequest({ taskId: 'task-again' }), 'task-again:run-1:runSpecialist:1:0');
+  await a.settle(answered.id, { usd: 0.0001, tokens: 30 });
+  // The second call's worker dies mid-call: its reservation is never settled.
+  const dead = await a.reserve(chatRequest({ taskId: 'task-again' }), 'task-again:run-1:runSpecialist:1:1');
+  const first = await b.closeTask('task-again');
+  expect(first).toMatchObject({ known: true, chargedOutstanding: 1, tokens: 30 + dead.tokens });
+  expect(first.usd).toBeCloseTo(0.0001 + dead.usd, 12);
+  const daySpend = (await a.snapshot()).scopes.find((s) => s.scope === 'system:day')!.settledUsd;
+  // The retried activity runs in a third process, which knows nothing of the first close.
+  const retried = createBudgetGate({ client: ledgers.client, taskQueue: ledgers.taskQueue, limits: limitsWith({ perTaskUsd: 1 }), ledgerId: a.ledgerId });
+  const again = await retried.closeTask('task-again');
+  expect(again).toMatchObject({ known: true, repeated: true, chargedOutstanding: 0, tokens: first.tokens });
+  expect(again.usd).toBeCloseTo(first.usd, 12);
+  // Nothing was charged twice.
+  expect((await a.snapshot()).scopes.find((s) => s.scope === 'system:day')!.settledUsd).toBeCloseTo(daySpend, 12);
+  // A ledger run that remembers closed bills (the 'budget-ledger-remembers-closes' patch).
+  await maybeRecordHistory(a.ledgerId, 'budget-ledger-remembers-closes');
+});
+
 it('with reserve-ahead on, a specialist loop takes its next reservations from the ledger ahead of time and the unused one is handed back before the bill closes', async () => {
   const [gate] = twoGates('ahead', { reserveAhead: true });
   const keys = ['wf:run:2:1:0', 'wf:run:2:1:1', 'wf:run:2:1:2'];

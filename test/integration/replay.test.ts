@@ -41,6 +41,8 @@ describe('workflow replay', () => {
         'budget-ledger-shorter-runs.json',
         // Batches that carry tasks' bill closes, answers that carry tasks' tallies.
         'budget-ledger-closes-in-batches.json',
+        // A repeated close answered with the bill the first one closed (the 'budget-ledger-remembers-closes' patch).
+        'budget-ledger-remembers-closes.json',
         'budget-ledger-continued.json',
         'budget-ledger-resumed.json',
         'budget-waiting-task.json',

@@ -1,0 +1,59 @@
+import type { ClosedBill, LedgerOptions, LedgerState, TaskScope } from './ledger-types';
+
+/**
+ * Bills the ledger closed a short while ago. A close can be applied and its answer lost (the
+ * worker killed between the close and its activity's completion, an update's answer lost on the
+ * wire): the retried activity closes again. Without this memory the ledger would no longer know
+ * the task and answer an empty bill, and the task would report its own books, missing what only
+ * the ledger charged (calls that died in flight, charged at their worst case at the close).
+ * With it, a repeated close answers the bill the first one closed, and a call the same run of the
+ * task makes after its close (a retried activity's) adds to that bill instead of starting anew.
+ */
+
+/** The run of a task's workflow a call key names: keys are `${workflowId}:${runId}:…` (call-key.ts),
+ * and a task's id is its workflow's. Undefined for keys of another shape. */
+export function runOfKey(taskId: string, key: string): string | undefined {
+  if (!key.startsWith(`${taskId}:`)) return undefined;
+  const run = key.slice(taskId.length + 1).split(':', 1)[0];
+  return run === '' ? undefined : run;
+}
+
+/** Remembers a bill just closed; past `maxClosedBills` the oldest is forgotten. */
+export function rememberClose(state: LedgerState, taskId: string, task: TaskScope, nowMs: number, options: LedgerOptions): void {
+  const closed = (state.closed ??= {});
+  delete closed[taskId];
+  closed[taskId] = { usd: task.usd, tokens: task.tokens, atMs: nowMs, ...(task.run === undefined ? {} : { run: task.run }) };
+  const ids = Object.keys(closed);
+  if (ids.length <= options.maxClosedBills) return;
+  // Ids that look like integers are ordered first by JavaScript, not by insertion: go by age.
+  let oldest = ids[0];
+  for (const id of ids) if (closed[id].atMs < closed[oldest].atMs) oldest = id;
+  delete closed[oldest];
+}
+
+/** The bill a close already closed, if it is still remembered. */
+export function closedBill(state: LedgerState, taskId: string): ClosedBill | undefined {
+  return state.closed?.[taskId];
+}
+
+/**
+ * A task seen again after its close: when the call comes from the run that closed it, its scope
+ * starts from the closed bill (the per-task limits and the next bill count what was already
+ * charged); a call from another run (a reset, an id used again) starts afresh. Either way the
+ * memory goes: from now on the task is in the ledger again.
+ */
+export function reopenClosed(state: LedgerState, taskId: string, task: TaskScope): void {
+  const bill = state.closed?.[taskId];
+  if (!bill) return;
+  delete state.closed![taskId];
+  if (bill.run !== task.run) return;
+  task.usd += bill.usd;
+  task.tokens += bill.tokens;
+}
+
+export function pruneClosed(state: LedgerState, nowMs: number, options: LedgerOptions): void {
+  if (!state.closed) return;
+  for (const [taskId, bill] of Object.entries(state.closed)) {
+    if (bill.atMs <= nowMs - options.closedRetentionMs) delete state.closed[taskId];
+  }
+}
