@@ -18,6 +18,8 @@ import { findTemporalCli } from './temporal-cli';
 export interface DevServerOptions {
   /** gRPC port; 0 picks a free one. Undefined means 7233, except under Jest where it also picks a free one. */
   port?: number;
+  /** Where picked ports come from (default: the OS, findFreePort); tests hand out a taken one. */
+  freePort?: () => Promise<number>;
   /** Web UI port; 0 picks a free one. Undefined means port + 1000 (the CLI's rule), or a free one when port was picked. */
   uiPort?: number;
   /** SQLite file; null keeps everything in memory. Default `<repo>/.data/temporal.sqlite` (in memory under Jest). */
@@ -74,17 +76,32 @@ export function devServerArgs(o: {
   return args;
 }
 
+/** Starts with picked ports that a moment later turned out taken are tried again, with new ones. */
+const PICKED_PORT_ATTEMPTS = 3;
+
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
   // Under Jest, test files run in parallel workers: defaults that would make them share a port or
   // one SQLite file (which two servers would corrupt) become a free port, in-memory and a temp log.
   const underJest = process.env.JEST_WORKER_ID !== undefined;
   const pickPort = options.port === 0 || (options.port === undefined && underJest);
-  const port = pickPort ? await findFreePort(HOST) : (options.port ?? 7233);
-  const uiPort = options.headless
-    ? undefined
-    : options.uiPort === 0 || (options.uiPort === undefined && pickPort)
-      ? await findFreePort(HOST)
-      : (options.uiPort ?? port + 1000);
+  const pickUiPort = !options.headless && (options.uiPort === 0 || (options.uiPort === undefined && pickPort));
+  const freePort = options.freePort ?? (() => findFreePort(HOST));
+  for (let attempt = 1; ; attempt++) {
+    const port = pickPort ? await freePort() : (options.port ?? 7233);
+    const uiPort = options.headless ? undefined : pickUiPort ? await freePort() : (options.uiPort ?? port + 1000);
+    try {
+      return await startOn(port, uiPort, options, underJest);
+    } catch (err) {
+      // A port picked free can be taken before the server binds it, by anyone, the CLI's own
+      // services included (they pick theirs the same way): pick again. A port the user chose is
+      // theirs to change, as the error says.
+      const picked = pickPort || pickUiPort;
+      if (!picked || attempt >= PICKED_PORT_ATTEMPTS || !isPantheonError(err) || err.details?.portTaken !== true) throw err;
+    }
+  }
+}
+
+async function startOn(port: number, uiPort: number | undefined, options: DevServerOptions, underJest: boolean): Promise<DevServer> {
   const dataDir = underJest ? os.tmpdir() : path.join(repoRoot(), '.data');
   const dbFile = options.dbFile !== undefined ? options.dbFile : underJest ? null : path.join(dataDir, 'temporal.sqlite');
   const namespace = options.namespace ?? 'default';
@@ -146,7 +163,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     await stop();
     if (isPantheonError(err)) throw err; // e.g. a search attribute of the wrong type: already clear
     const log = tail(logFile, 20);
-    const hint = log.includes('address already in use')
+    const portTaken = log.includes('address already in use');
+    const hint = portTaken
       ? `\nPort ${[port, uiPort].filter(Boolean).join(' or ')} is taken: is a Temporal server already running? ` +
         `Use it with TEMPORAL_ADDRESS=${address}, or choose other ports.`
       : '';
@@ -154,7 +172,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       'store_unavailable',
       `Temporal dev server (${cli} ${args.join(' ')}) did not start: ${(err as Error).message}\n` +
         `--- last lines of ${logFile} ---\n${log}${hint}`,
-      { cause: err, details: { address, logFile } },
+      { cause: err, details: { address, logFile, portTaken } },
     );
   }
   const uiUrl = uiPort === undefined ? undefined : `http://localhost:${uiPort}`;

@@ -186,4 +186,26 @@ describe('local Temporal runtime', () => {
       await new Promise((r) => blocker.close(r));
     }
   });
+
+  it('picks another port when the one it picked is taken before the server binds it', async () => {
+    const blocker = net.createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const taken = (blocker.address() as net.AddressInfo).port;
+    const picked: number[] = [];
+    // The first pick is taken meanwhile (as by the CLI's own services, which pick theirs alike).
+    const freePort = async () => {
+      const port = picked.length === 0 ? taken : await findFreePort();
+      picked.push(port);
+      return port;
+    };
+    let server: Awaited<ReturnType<typeof startDevServer>> | undefined;
+    try {
+      server = await startDevServer({ port: 0, freePort, headless: true, dbFile: null, logFile: path.join(dir, 'picked-again.log') });
+      expect(picked).toHaveLength(2);
+      expect(server.address).toBe(`127.0.0.1:${picked[1]}`);
+    } finally {
+      await server?.stop();
+      await new Promise((r) => blocker.close(r));
+    }
+  });
 });
