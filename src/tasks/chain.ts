@@ -165,7 +165,12 @@ export function stepTask(chain: Chain, chainId: string, chainLineage: Lineage, i
  */
 export function chainEnd(plan: readonly string[], steps: readonly ChainStep[]): { status: TerminalStatus; reasons: string[] } | undefined {
   const first = steps.findIndex((s) => s.status !== 'completed');
-  if (first < 0) return { status: 'completed', reasons: steps.map((s, i) => `${stepLabel(plan, i)} completed: ${s.reason ?? ''}`.trim()) };
+  if (first < 0) {
+    // The first reason is the one reports and tables show: it speaks for the whole chain, not its first step.
+    const last = steps[steps.length - 1];
+    const summary = `chain completed: ${steps.length} of ${plan.length} step${plan.length === 1 ? '' : 's'} (${plan.join(' → ')}); last: ${last?.reason ?? ''}`.trim();
+    return { status: 'completed', reasons: [summary, ...steps.map((s, i) => `${stepLabel(plan, i)} completed: ${s.reason ?? ''}`.trim())] };
+  }
   const step = steps[first];
   if (step.status === 'pending' || step.status === 'running' || step.status === 'skipped') return undefined;
   return { status: step.status, reasons: [`${stepLabel(plan, first)} ended ${step.status}: ${step.reason ?? 'no reason given'}`] };

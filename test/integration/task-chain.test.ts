@@ -88,7 +88,11 @@ describe('taskChain on a real Temporal server', () => {
       [`${id}:step-1`, 'ResearchAgent', 'completed'],
       [`${id}:step-2`, 'DatabaseAgent', 'completed'],
     ]);
-    expect(outcome.reasons).toEqual([expect.stringMatching(/^step 1\/2 \(ResearchAgent\) completed: ResearchAgent finished/), expect.stringMatching(/^step 2\/2 \(DatabaseAgent\) completed: DatabaseAgent finished/)]);
+    expect(outcome.reasons).toEqual([
+      expect.stringMatching(/^chain completed: 2 of 2 steps \(ResearchAgent → DatabaseAgent\); last: DatabaseAgent finished/),
+      expect.stringMatching(/^step 1\/2 \(ResearchAgent\) completed: ResearchAgent finished/),
+      expect.stringMatching(/^step 2\/2 \(DatabaseAgent\) completed: DatabaseAgent finished/),
+    ]);
 
     const step1 = await h.client.workflow.getHandle<() => Promise<TaskOutcome>>(`${id}:step-1`).result();
     const step2 = await h.client.workflow.getHandle<() => Promise<TaskOutcome>>(`${id}:step-2`).result();

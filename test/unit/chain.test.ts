@@ -108,10 +108,15 @@ describe('chainEnd', () => {
     expect(chainEnd(plan, steps('completed', 'running', 'pending'))).toBeUndefined();
   });
 
-  it('completes when every step completed, listing each step', () => {
+  it('completes when every step completed: first a line for the whole chain (what reports show), then each step', () => {
     expect(chainEnd(plan, steps('completed', 'completed', 'completed'))).toEqual({
       status: 'completed',
-      reasons: ['step 1/3 (ResearchAgent) completed: reason 1', 'step 2/3 (DatabaseAgent) completed: reason 2', 'step 3/3 (CodeReviewAgent) completed: reason 3'],
+      reasons: [
+        'chain completed: 3 of 3 steps (ResearchAgent → DatabaseAgent → CodeReviewAgent); last: reason 3',
+        'step 1/3 (ResearchAgent) completed: reason 1',
+        'step 2/3 (DatabaseAgent) completed: reason 2',
+        'step 3/3 (CodeReviewAgent) completed: reason 3',
+      ],
     });
   });
 
