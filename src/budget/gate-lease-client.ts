@@ -20,6 +20,8 @@ export interface LeaseClientDeps {
   finish(input: FinishInput): Promise<FinishResult>;
   report(alerts: Alert[]): void;
   ttlMs?: number;
+  /** The clock leases are timed by (default performance.now); tests drive it. */
+  now?: () => number;
 }
 
 export interface LeaseClient {
@@ -40,7 +42,8 @@ export interface LeaseClient {
 }
 
 export function createLeaseClient(deps: LeaseClientDeps): LeaseClient {
-  const book = new LeaseBook(deps.ttlMs);
+  const now = deps.now ?? (() => performance.now());
+  const book = new LeaseBook(deps.ttlMs, now);
   /** Bookings of calls granted from leases that the ledger has not answered yet, by call key. */
   const bookings = new Map<string, Promise<unknown>>();
   const returning = new Set<Promise<unknown>>();
@@ -84,20 +87,36 @@ export function createLeaseClient(deps: LeaseClientDeps): LeaseClient {
     returning.add(done);
   }
 
+  /**
+   * Hands the lease back once its half is over, whether or not a call comes by then. A timer can
+   * run a few ms before the clock says its delay has passed (Node measures timers from the time it
+   * cached when the event loop's turn began, late on a busy loop): a lease not over yet is looked
+   * at again, or it would stay unreturned until the next call for its agent, if any came, and be
+   * charged in full at its end.
+   */
+  function handBackWhenOver(lease: HeldLease): void {
+    setTimeout(
+      () => {
+        tend();
+        if (book.holds(lease)) handBackWhenOver(lease);
+      },
+      Math.max(0, lease.useUntil - now()) + 1,
+    ).unref?.();
+  }
+
   function take(agent: string, lane: Lane, worst: Spend): void {
     if (worst.usd <= 0 && worst.tokens <= 0) return;
     const id = `lease:${holder}:${++seq}`;
     const size = { usd: worst.usd * LEASE_CALLS, tokens: worst.tokens * LEASE_CALLS };
     book.asking(agent, lane);
-    const sentAt = performance.now();
+    const sentAt = now();
     void deps.reserve({ key: id, taskId: id, agent, ...size, leaseTtlMs: book.ttlMs, ...(lane === 'main' ? {} : { lane }) }).then(
       (r) => {
         deps.report(r.alerts);
         const lease = book.answered(agent, lane, sentAt, r.granted && r.lease ? { id, size, terms: r.lease } : undefined);
         if (!lease) return;
         leasesTaken++;
-        // Handed back when its half is over, whether or not a call comes by then.
-        setTimeout(() => tend(), Math.max(0, lease.useUntil - performance.now()) + 1).unref?.();
+        handBackWhenOver(lease);
       },
       () => book.answered(agent, lane, sentAt),
     );

@@ -151,6 +151,11 @@ export class LeaseBook {
     return done;
   }
 
+  /** Whether the lease is still in the book (not yet handed back). */
+  holds(lease: HeldLease): boolean {
+    return (this.leases.get(scopeOf(lease.agent, lease.lane)) ?? []).includes(lease);
+  }
+
   /** Every lease, taken out of the book (the gate is flushing). */
   all(): HeldLease[] {
     const every = [...this.leases.values()].flat();
