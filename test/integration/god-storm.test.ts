@@ -78,7 +78,8 @@ describe('God under a continue-as-new storm', () => {
     // Each task ran as exactly one workflow run.
     for (const id of all) expect(await runsOf(id)).toHaveLength(1);
     const godRuns = await runsOf(godId);
-    expect(godRuns.length).toBeGreaterThanOrEqual(6);
+    // Every run God counted is listed (it may have continued again since it was asked).
+    expect(godRuns.length).toBeGreaterThanOrEqual(status.counters.continuedAsNew + 1);
     const first = godRuns[godRuns.length - 1];
     const history = await h.client.workflow.getHandle(godId, first).fetchHistory();
     const last = history.events?.at(-1)?.eventType;
