@@ -85,6 +85,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const underJest = process.env.JEST_WORKER_ID !== undefined;
   const pickPort = options.port === 0 || (options.port === undefined && underJest);
   const pickUiPort = !options.headless && (options.uiPort === 0 || (options.uiPort === undefined && pickPort));
+  // Only when every port the server gets was picked here is a taken one surely ours to pick again.
+  const allPicked = pickPort && (options.headless || pickUiPort);
   const freePort = options.freePort ?? (() => findFreePort(HOST));
   for (let attempt = 1; ; attempt++) {
     const port = pickPort ? await freePort() : (options.port ?? 7233);
@@ -93,10 +95,9 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       return await startOn(port, uiPort, options, underJest);
     } catch (err) {
       // A port picked free can be taken before the server binds it, by anyone, the CLI's own
-      // services included (they pick theirs the same way): pick again. A port the user chose is
-      // theirs to change, as the error says.
-      const picked = pickPort || pickUiPort;
-      if (!picked || attempt >= PICKED_PORT_ATTEMPTS || !isPantheonError(err) || err.details?.portTaken !== true) throw err;
+      // services included (they pick theirs the same way): pick again. With a port the user chose,
+      // the taken one may be theirs to change, as the error says.
+      if (!allPicked || attempt >= PICKED_PORT_ATTEMPTS || !isPantheonError(err) || err.details?.portTaken !== true) throw err;
     }
   }
 }
