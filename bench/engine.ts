@@ -116,6 +116,12 @@ export function breakdownSection(pipeline: TaskTrace[], bare: TaskTrace[], ledge
   const count = timelineRow((x) => fmtNum(x, 1));
   const ms = timelineRow(fmtMs);
   const perTask = (pick: (t: Timeline) => number) => ({ pipeline: round(mean(pipeline.map((t) => pick(t.timeline)))), bare: round(mean(bare.map((t) => pick(t.timeline)))) });
+  /** Mean run time of the 1st, 2nd, … workflow task of a task, both sides (the first creates the workflow). */
+  const byPosition = () => {
+    const at = (traces: TaskTrace[], i: number) => round(mean(traces.map((t) => t.timeline.workflowTaskRunMsEach[i]).filter((x): x is number => x !== undefined)));
+    const n = Math.max(0, ...pipeline.map((t) => t.timeline.workflowTaskRunMsEach.length), ...bare.map((t) => t.timeline.workflowTaskRunMsEach.length));
+    return Array.from({ length: n }, (_, i) => ({ pipeline: at(pipeline, i), bare: at(bare, i) }));
+  };
   const pInside = insideByType(pipeline);
   const bInside = insideByType(bare);
   const types = [...pInside.keys()];
@@ -137,6 +143,7 @@ export function breakdownSection(pipeline: TaskTrace[], bare: TaskTrace[], ledge
     workflowTaskQueuedMsPerTask: perTask((t) => t.workflowTaskQueuedMs),
     workflowTaskRunMsPerTask: perTask((t) => t.workflowTaskRunMs),
     workflowTasksPerTask: perTask((t) => t.workflowTasks),
+    workflowTaskRunMsByPosition: byPosition(),
     searchAttributeUpsertsPerTask: round(mean(pipeline.map((t) => t.timeline.searchAttributeUpserts))),
     activityRetries: pipeline.reduce((s, t) => s + t.timeline.activities.filter((a) => a.attempt > 1).length, 0),
   };
@@ -149,6 +156,7 @@ export function breakdownSection(pipeline: TaskTrace[], bare: TaskTrace[], ledge
       row('workflow tasks (execution outside activities)', (b) => b.workflowTasks),
       ms('  of which workflow tasks waiting for a poll (scheduled -> started)', (t) => t.workflowTaskQueuedMs),
       ms('  of which workflow tasks on the worker (started -> completed)', (t) => t.workflowTaskRunMs),
+      ['    each, in order (pipeline / bare)', data.workflowTaskRunMsByPosition.map((x) => fmtNum(x.pipeline, 0)).join(' / '), data.workflowTaskRunMsByPosition.map((x) => fmtNum(x.bare, 0)).join(' / '), ''],
       row('activity queueing (scheduled -> started)', (b) => b.queued),
       row('inside activities, beyond provider time', (b) => b.insideActivities),
       ...types.map((type): string[] => {

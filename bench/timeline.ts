@@ -31,6 +31,8 @@ export interface Timeline {
   workflowTaskQueuedMs: number;
   /** Workflow tasks started → completed, summed: the worker's turn (activation, workflow code, reply). */
   workflowTaskRunMs: number;
+  /** Each workflow task's started → completed, in history order (the first one creates the workflow). */
+  workflowTaskRunMsEach: number[];
   searchAttributeUpserts: number;
   /** True when two activities' spans overlapped (outsideActivitiesMs would then be understated). */
   overlapping: boolean;
@@ -74,6 +76,7 @@ export function timelineOf(events: readonly HistoryEvent[]): Timeline {
   const executionMs = timeOf(closed) - timeOf(started);
   let workflowTaskQueuedMs = 0;
   let workflowTaskRunMs = 0;
+  const workflowTaskRunMsEach: number[] = [];
   const byId = new Map(events.map((e) => [idOf(e), e]));
   for (const e of events) {
     const done = e.workflowTaskCompletedEventAttributes;
@@ -83,6 +86,7 @@ export function timelineOf(events: readonly HistoryEvent[]): Timeline {
     if (!sched || !start) continue;
     workflowTaskQueuedMs += timeOf(start) - timeOf(sched);
     workflowTaskRunMs += timeOf(e) - timeOf(start);
+    workflowTaskRunMsEach.push(timeOf(e) - timeOf(start));
   }
   return {
     executionMs,
@@ -92,6 +96,7 @@ export function timelineOf(events: readonly HistoryEvent[]): Timeline {
     workflowTasks: events.filter((e) => e.workflowTaskScheduledEventAttributes).length,
     workflowTaskQueuedMs,
     workflowTaskRunMs,
+    workflowTaskRunMsEach,
     searchAttributeUpserts: events.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes).length,
     overlapping,
   };

@@ -66,7 +66,7 @@ describe('bench timeline from a history', () => {
       add(65, { workflowTaskCompletedEventAttributes: { scheduledEventId: second, startedEventId: secondStarted } });
       add(65, { workflowExecutionCompletedEventAttributes: {} });
     });
-    expect(timelineOf(events)).toMatchObject({ workflowTaskQueuedMs: 4 + 10, workflowTaskRunMs: 26 + 5, outsideActivitiesMs: 45 });
+    expect(timelineOf(events)).toMatchObject({ workflowTaskQueuedMs: 4 + 10, workflowTaskRunMs: 26 + 5, workflowTaskRunMsEach: [26, 5], outsideActivitiesMs: 45 });
   });
 
   it('flags activities that overlapped', () => {
