@@ -1,4 +1,4 @@
-import { log } from '@temporalio/activity';
+import { Context, log } from '@temporalio/activity';
 import type { ActivityDeps } from './deps';
 import type { CloseTaskBillInput, TaskBillResult } from './types';
 
@@ -10,11 +10,22 @@ import type { CloseTaskBillInput, TaskBillResult } from './types';
  * ledger-closed.ts); after that it answers `known: false`, and the workflow keeps the larger total.
  */
 export async function closeBillOf(bills: ActivityDeps['bills'], taskId: string, books?: { usd: number; tokens: number }): Promise<TaskBillResult> {
-  const bill = await bills.closeTask(taskId, books);
+  const bill = await bills.closeTask(taskId, books, closingRun(taskId));
   if (bill.chargedOutstanding > 0) {
     log.warn('task ended with calls still reserved (their callers died); charged at their worst case', { taskId, calls: bill.chargedOutstanding });
   }
   return { usd: bill.usd, tokens: bill.tokens, known: bill.known, chargedOutstanding: bill.chargedOutstanding };
+}
+
+/**
+ * The run of the task's workflow asking for its bill: the activity's own workflow when that is the
+ * task's (a task's id is its workflow's). The same id can be used again for a new task once the
+ * earlier run has ended, and the ledger remembers a closed bill for a while: the run tells the
+ * earlier task's bill from this one's.
+ */
+function closingRun(taskId: string): string | undefined {
+  const { workflowExecution } = Context.current().info;
+  return workflowExecution?.workflowId === taskId ? workflowExecution.runId : undefined;
 }
 
 /** The task's bill, asked once every other activity of the task is over (see {@link closeBillOf}). */

@@ -28,8 +28,10 @@ export interface RoutingPolicySource {
 
 /** Closes a task's bill in the ledger: everything charged for it, outstanding calls included. */
 export interface TaskBills {
-  /** `books`: the task's own count of its spend; with it the gate may answer without a round trip (gate.ts). */
-  closeTask(taskId: string, books?: { usd: number; tokens: number }): Promise<{ usd: number; tokens: number; known: boolean; chargedOutstanding: number }>;
+  /** `books`: the task's own count of its spend; with it the gate may answer without a round trip
+   * (gate.ts). `run`: the run of the task's workflow that closes, so a bill the ledger remembers
+   * from another run of the same id is not answered to it. */
+  closeTask(taskId: string, books?: { usd: number; tokens: number }, run?: string): Promise<{ usd: number; tokens: number; known: boolean; chargedOutstanding: number }>;
 }
 
 /** Where operator alerts go (log, webhook); delivery failures are the alerter's to report. */

@@ -150,9 +150,10 @@ export interface BudgetGate {
    * task's own count of its spend) the bill may be known without a round trip: when the ledger's
    * answer to this gate's last settle of the task held at least the books and none of its calls
    * still reserved, that answer is the bill, and the close rides to the ledger on the next update
-   * ({@link flush} waits for it).
+   * ({@link flush} waits for it). `run`: the run of the task's workflow that closes (its id is the
+   * task's); a bill the ledger remembers closing for another run is not answered to it.
    */
-  closeTask(taskId: string, books?: Spend): Promise<TaskBill>;
+  closeTask(taskId: string, books?: Spend, run?: string): Promise<TaskBill>;
 }
 
 /** A denial as the taxonomy's typed error; details name the scope, its limit and its spend. */
@@ -451,7 +452,7 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
 
   /** Closes the bill once the ledger has every settle of the task this process or another sent;
    * past the grace, what is still reserved belongs to a caller that died and is charged. */
-  async function closeTask(taskId: string, books?: Spend): Promise<TaskBill> {
+  async function closeTask(taskId: string, books?: Spend, run?: string): Promise<TaskBill> {
     for (const [key, ahead] of aheads) if (ahead.taskId === taskId) dropAhead(key);
     leases?.forget(taskId);
     closing.add(taskId);
@@ -475,7 +476,18 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
       void sent.finally(() => backgroundCloses.delete(sent));
       return { taskId, usd: tally.usd, tokens: tally.tokens, known: true, chargedOutstanding: 0, alerts: [] };
     }
-    return closeWithGrace(taskId);
+    return ofThisRun(await closeWithGrace(taskId), run);
+  }
+
+  /**
+   * A bill the ledger remembered from a close of another run of the same workflow id is not this
+   * run's: the id was used again for a new task that ended before any call of its own reached
+   * the ledger (cancelled early, say), which must not report the earlier task's spend. Its own
+   * books stand; the earlier bill stays remembered for its own run's repeated close.
+   */
+  function ofThisRun(bill: TaskBill, run: string | undefined): TaskBill {
+    if (!bill.repeated || run === undefined || bill.run === undefined || bill.run === run) return bill;
+    return { taskId: bill.taskId, usd: 0, tokens: 0, known: false, chargedOutstanding: 0, alerts: bill.alerts };
   }
 
   /** Closes the bill in the ledger; past the grace, what is still reserved belongs to a caller

@@ -15,6 +15,10 @@ export interface TaskBill {
   /** The task was closed before (a close whose answer was lost, asked again): this is the bill
    * that close closed, charged nothing new. */
   repeated?: true;
+  /** With `repeated`: the run of the task's workflow whose bill that close closed, when its calls'
+   * keys named one. A close asks by task id only, so the caller compares: a close from another
+   * run (the id used again for a new task) is not this one repeated (gate.ts closeTask). */
+  run?: string;
   /** Reservations still outstanding at the close, charged at their worst case. */
   chargedOutstanding: number;
   /** Asked `ifSettled` while calls of the task were still reserved: how many. Nothing was
@@ -49,7 +53,7 @@ export function closeTask(state: LedgerState, taskId: string, nowMs: number, lim
   const task = state.tasks[taskId];
   if (!task) {
     const bill = options.rememberCloses ? closedBill(state, taskId) : undefined;
-    if (bill) return { state, result: { taskId, usd: bill.usd, tokens: bill.tokens, known: true, repeated: true, chargedOutstanding: 0, alerts } };
+    if (bill) return { state, result: { taskId, usd: bill.usd, tokens: bill.tokens, known: true, repeated: true, ...(bill.run === undefined ? {} : { run: bill.run }), chargedOutstanding: 0, alerts } };
   }
   delete state.tasks[taskId];
   leaveQueue(state, taskId);

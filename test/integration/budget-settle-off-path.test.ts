@@ -79,6 +79,22 @@ it('answers a close asked again (its first answer lost, the activity retried on 
   await maybeRecordHistory(a.ledgerId, 'budget-ledger-remembers-closes');
 });
 
+it("does not answer a close from a new run of the same task id with the earlier run's remembered bill, and still answers that run's repeated close", async () => {
+  const [a, b] = twoGates('id-reused');
+  const call = await a.reserve(chatRequest({ taskId: 'task-reused' }), 'task-reused:run-1:runSpecialist:1:0');
+  await a.settle(call.id, { usd: 0.0003, tokens: 40 });
+  const first = await a.closeTask('task-reused', undefined, 'run-1');
+  expect(first).toMatchObject({ known: true, usd: 0.0003, tokens: 40 });
+  // The id used again once run-1 has ended: the new run ends before any call of its own reached the ledger.
+  const reused = await b.closeTask('task-reused', undefined, 'run-2');
+  expect(reused).toMatchObject({ known: false, usd: 0, tokens: 0, chargedOutstanding: 0 });
+  expect(reused.repeated).toBeUndefined();
+  // run-1's close asked again (its answer lost) is still answered its bill.
+  await expect(b.closeTask('task-reused', undefined, 'run-1')).resolves.toMatchObject({ known: true, repeated: true, usd: 0.0003, tokens: 40 });
+  // Nothing was charged by either.
+  expect((await a.snapshot()).scopes.find((s) => s.scope === 'system:day')).toMatchObject({ settledUsd: 0.0003, settledTokens: 40 });
+});
+
 it('with reserve-ahead on, a specialist loop takes its next reservations from the ledger ahead of time and the unused one is handed back before the bill closes', async () => {
   const [gate] = twoGates('ahead', { reserveAhead: true });
   const keys = ['wf:run:2:1:0', 'wf:run:2:1:1', 'wf:run:2:1:2'];

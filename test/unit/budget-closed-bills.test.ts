@@ -39,7 +39,8 @@ describe('ledger: closed bills remembered for a repeated close', () => {
     expect(first).toMatchObject({ known: true, usd: 0.4, tokens: 120, chargedOutstanding: 1 });
     const systemSpend = state.day.system.usd;
     const again = closeTask(state, 't1', T0 + 40_000, limits, DEFAULT_LEDGER_OPTIONS).result;
-    expect(again).toMatchObject({ known: true, repeated: true, usd: 0.4, tokens: 120, chargedOutstanding: 0 });
+    // It names the run whose bill it is (the caller tells a close of another run of the same id from this one, gate.ts).
+    expect(again).toMatchObject({ known: true, repeated: true, run: 'run-1', usd: 0.4, tokens: 120, chargedOutstanding: 0 });
     expect(state.day.system.usd).toBe(systemSpend);
     // ifSettled (how the gate asks first) gets the same answer.
     expect(closeTask(state, 't1', T0 + 41_000, limits, DEFAULT_LEDGER_OPTIONS, true).result).toMatchObject({ repeated: true, usd: 0.4 });

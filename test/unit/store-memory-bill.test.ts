@@ -44,13 +44,15 @@ const input = (taskId: string, closeBill?: boolean): StoreOutcomeInput => ({
 
 function ledger(answer: (taskId: string) => Promise<Awaited<ReturnType<ActivityDeps['bills']['closeTask']>>>) {
   const asked: string[] = [];
+  const runs: Array<string | undefined> = [];
   const bills: ActivityDeps['bills'] = {
-    closeTask: (taskId) => {
+    closeTask: (taskId, _books, run) => {
       asked.push(taskId);
+      runs.push(run);
       return answer(taskId);
     },
   };
-  return { bills, asked };
+  return { bills, asked, runs };
 }
 
 describe('storeMemory and the bill', () => {
@@ -60,6 +62,14 @@ describe('storeMemory and the bill', () => {
     expect(result).toMatchObject({ id: 't-bill:outcome', stored: true, bill: { usd: 0.0012, tokens: 900, known: true } });
     expect(asked).toEqual(['t-bill']);
     expect(await memory.count({ taskId: 't-bill' })).toBe(1);
+  });
+
+  it("names its workflow's run when that workflow is the task's, so a bill remembered from another run of the id is not taken", async () => {
+    const { bills, runs } = ledger(async () => ({ usd: 0.0012, tokens: 900, known: true, chargedOutstanding: 0 }));
+    await new MockActivityEnvironment({ workflowExecution: { workflowId: 't-run', runId: 'run-7' } }).run(createStoreMemory({ memory, bills }), input('t-run', true));
+    // Another workflow closing a task's bill has no run of the task to name.
+    await new MockActivityEnvironment({ workflowExecution: { workflowId: 'someone-else', runId: 'run-8' } }).run(createStoreMemory({ memory, bills }), input('t-other', true));
+    expect(runs).toEqual(['run-7', undefined]);
   });
 
   it('does not touch the bill unless asked (older workflows, the backfill)', async () => {
