@@ -158,6 +158,8 @@ export const LedgerStateSchema = lazySchema('budget/messages.LedgerStateSchema',
       hour: window,
       day: window,
       tasks: z.record(z.string(), z.object({ usd, tokens: z.number().nonnegative(), lastMs: z.number(), calls: z.array(z.number()) }).passthrough()),
+      // Closed bills are added to a task seen again and pruned by age (ledger-closed.ts).
+      closed: z.record(z.string(), z.object({ usd, tokens: z.number().nonnegative(), atMs: z.number(), run: z.string().optional() }).passthrough()).optional(),
       breaker: z.object({ open: z.boolean() }).passthrough(),
       overrides: z.array(z.object({ scope: z.string(), limitUsd: usd, untilMs: z.number() }).passthrough()),
       alerts: z.array(z.object({ seq: z.number() }).passthrough()),

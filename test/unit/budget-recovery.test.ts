@@ -75,6 +75,16 @@ describe('budget ledger recovery (pure)', () => {
     expect(parsed.error!.issues[0].path.join('.')).toBe('hour.system.usd');
   });
 
+  it('refuses a restored state whose closed bills are malformed, naming the field (the ledger adds and prunes them)', () => {
+    const bad = JSON.parse(JSON.stringify(busyLedger()));
+    bad.closed = { t9: null };
+    const parsed = LedgerStateSchema.safeParse(bad);
+    expect(parsed.success).toBe(false);
+    expect(parsed.error!.issues[0].path.join('.')).toBe('closed.t9');
+    bad.closed = { t9: { usd: 0.1, tokens: 5, atMs: T0, run: 'run-1' } };
+    expect(LedgerStateSchema.safeParse(bad).success).toBe(true);
+  });
+
   it('names every limit where limits.yaml and the ledger differ', () => {
     expect(limitsDrift(limits, limits)).toEqual([]);
     const drift = limitsDrift(limits, { ...limits, systemDailyUsd: 7, circuitBreaker: { ...limits.circuitBreaker, maxSpawnDepth: 1 } });
