@@ -54,6 +54,9 @@ export interface HeldLease {
   pending: Set<Promise<unknown>>;
   /** A report was lost: never returned (the ledger charges it at its end, failing closed). */
   lost: boolean;
+  /** The ledger answered with another epoch since it was granted (an operator's change): it grants
+   * nothing more, even should the epoch read the same again later; it is still handed back. */
+  retired?: true;
 }
 
 /** What the book needs of a call. */
@@ -78,6 +81,7 @@ export class LeaseBook {
   private readonly open = new Map<string, { taskId: string } & Spend>();
   /** Times of calls granted by this gate in the last minute, by task. */
   private readonly calls = new Map<string, number[]>();
+  private callsSweptAt = -Infinity;
 
   constructor(
     /** How long the ledger holds a lease (its holder uses the first half). */
@@ -90,6 +94,7 @@ export class LeaseBook {
     if (sentAt < this.confirmedAt) return;
     this.status = status;
     this.confirmedAt = sentAt;
+    for (const held of this.leases.values()) for (const lease of held) if (lease.terms.epoch !== status.epoch) lease.retired = true;
   }
 
   /** The lease to grant this call from, its amount already taken off; undefined: reserve as usual. */
@@ -170,6 +175,23 @@ export class LeaseBook {
     const times = (this.calls.get(taskId) ?? []).filter((t) => t > at - MINUTE);
     times.push(at);
     this.calls.set(taskId, times);
+    this.sweepCalls(at);
+  }
+
+  /**
+   * Forgets tasks whose last call here is over a minute old, once a minute. A task's close forgets
+   * its calls only on the worker that closes it; every other worker that made calls for it would
+   * keep them as long as it runs.
+   */
+  private sweepCalls(at: number): void {
+    if (at - this.callsSweptAt < MINUTE) return;
+    this.callsSweptAt = at;
+    for (const [taskId, times] of this.calls) if (times[times.length - 1] <= at - MINUTE) this.calls.delete(taskId);
+  }
+
+  /** How many tasks' recent calls the book counts (for its tests: it must stay bounded). */
+  trackedTasks(): number {
+    return this.calls.size;
   }
 
   ended(id: string): void {
@@ -188,7 +210,7 @@ export class LeaseBook {
   }
 
   private valid(lease: HeldLease): boolean {
-    return this.status !== undefined && this.status.ok && this.status.epoch === lease.terms.epoch && !lease.lost;
+    return this.status !== undefined && this.status.ok && this.status.epoch === lease.terms.epoch && !lease.lost && !lease.retired;
   }
 
   private usable(agent: string, lane: Lane): HeldLease[] {

@@ -62,12 +62,24 @@ export function lostState(nowMs: number, limits: Limits, from: PredecessorRun | 
 }
 
 /**
+ * The lease epoch never goes back (the ledger workflow bumps it after a restore or reset): a
+ * worker's lease is valid while its epoch is the ledger's, so an epoch that returned to a value a
+ * lease was granted in would make that lease usable again, though the state taken over does not
+ * hold its room.
+ */
+function keepLeaseEpoch(next: LedgerState, ...earlier: LedgerState[]): void {
+  const epochs = earlier.map((s) => s.leaseEpoch).filter((e): e is number => e !== undefined);
+  if (epochs.length > 0) next.leaseEpoch = Math.max(...epochs);
+}
+
+/**
  * Takes over a state an operator supplied (exported from an earlier run). Outstanding
  * reservations in it are charged; the audit and alerts of the current ledger are kept, so the
  * loss and the restore both stay on record.
  */
 export function restoreState(current: LedgerState, restored: LedgerState, action: OperatorAction, nowMs: number, options: LedgerOptions): LedgerState {
   const next: LedgerState = { ...restored, audit: current.audit, alerts: current.alerts, nextAlertSeq: Math.max(current.nextAlertSeq, restored.nextAlertSeq) };
+  keepLeaseEpoch(next, current, restored);
   const charged = chargeOutstanding(next, nowMs);
   if (next.breaker.reason === 'ledger_lost') next.breaker = { open: false };
   appendAudit(next, { at: nowMs, ...action, action: 'restore', details: { hour: next.hour, day: next.day, charged, breaker: next.breaker.open ? next.breaker.reason : 'closed' } }, options);
@@ -83,6 +95,7 @@ export function resetState(current: LedgerState, action: OperatorAction, nowMs: 
   next.audit = current.audit;
   next.alerts = current.alerts;
   next.nextAlertSeq = current.nextAlertSeq;
+  keepLeaseEpoch(next, current);
   const dropped = {
     hourUsd: current.hour.system.usd,
     dayUsd: current.day.system.usd,

@@ -1,7 +1,7 @@
 import { initialLedgerState, release, reserve, settle } from '../../src/budget/ledger';
 import { closeTask } from '../../src/budget/ledger-close';
 import { bumpLeaseEpoch, leasingStatus } from '../../src/budget/ledger-lease';
-import { resumeState } from '../../src/budget/ledger-recovery';
+import { resetState, restoreState, resumeState } from '../../src/budget/ledger-recovery';
 import { DEFAULT_LEDGER_OPTIONS, type LeaseTerms, type ReserveRequest } from '../../src/budget/ledger-types';
 import { budgetSnapshot } from '../../src/budget/snapshot';
 import { LEASE_FRESH_MS, LEASE_RETRY_MS, LEASE_TASK_SHARE, LeaseBook, type LeaseCall } from '../../src/budget/gate-leases';
@@ -126,6 +126,25 @@ describe('ledger: leases', () => {
     expect(leasingStatus(state).ok).toBe(false);
   });
 
+  it('never moves the epoch back on a reset or restore, so a lease the new books do not hold is not valid again', () => {
+    const limits = limitsWith({ systemHourlyUsd: 10 });
+    const state = initialLedgerState(T0, limits);
+    bumpLeaseEpoch(state);
+    const held = reserve(state, lease(), T0, limits).result;
+    expect(held.granted && held.lease?.epoch).toBe(1);
+    const operator = { who: 'ops', why: 'test' };
+    // As the ledger workflow does: take over, then bump.
+    const reset = resetState(state, operator, T0 + 10, limits, DEFAULT_LEDGER_OPTIONS);
+    bumpLeaseEpoch(reset);
+    expect(reset.reservations).toEqual({});
+    expect(leasingStatus(reset).epoch).toBe(2);
+    // A restored export from before the lease (epoch 0) does not take the epoch back either.
+    const exported = JSON.parse(JSON.stringify(initialLedgerState(T0, limits)));
+    const restored = restoreState(reset, exported, operator, T0 + 20, DEFAULT_LEDGER_OPTIONS);
+    bumpLeaseEpoch(restored);
+    expect(leasingStatus(restored).epoch).toBe(3);
+  });
+
   it('a successor ledger charges its predecessor\'s leases (their holders may have granted calls)', () => {
     const limits = limitsWith({ systemHourlyUsd: 10 });
     const state = initialLedgerState(T0, limits);
@@ -183,6 +202,29 @@ describe('LeaseBook: granting calls locally', () => {
     // The ledger's answer to that call says leases stand: the lease grants again.
     b.confirm({ ok: true, epoch: 0 }, clock);
     expect(b.grant(c())).toBeDefined();
+  });
+
+  it('never grants again from a lease once an answer named another epoch, even should the epoch read the same later', () => {
+    const b = book();
+    b.confirm({ ok: false, epoch: 5 }, clock);
+    b.confirm({ ok: true, epoch: 0 }, clock + 1);
+    expect(b.grant(c())).toBeUndefined();
+    // Still handed back (its rest returns to the ledger).
+    expect(b.spent().map((l) => l.id)).toEqual(['lease:1']);
+  });
+
+  it('forgets the calls of tasks another worker closed once they are a minute old (the book stays bounded)', () => {
+    const b = book();
+    // As the gate counts each call it granted, then its end acknowledged.
+    for (let i = 0; i < 3; i++) {
+      b.granted(`call${i}`, `gone${i}`, { usd: 0.02, tokens: 200 });
+      b.ended(`call${i}`);
+    }
+    // Their bills were closed on another worker (no forget() here).
+    expect(b.trackedTasks()).toBe(3);
+    clock += 61_000;
+    b.granted('call-now', 'now', { usd: 0.02, tokens: 200 });
+    expect(b.trackedTasks()).toBe(1);
   });
 
   it('ignores an answer older than the one it has', () => {
