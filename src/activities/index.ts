@@ -1,4 +1,5 @@
 import { asActivity } from '../errors/temporal';
+import { withTaskLineage } from '../tasks/lineage-context';
 import type { ActivityDeps } from './deps';
 import { createCompressContext } from './compress-context';
 import { createRaiseAlert } from './raise-alert';
@@ -14,9 +15,10 @@ import { createConsolidateLessons } from './consolidate-lessons';
 export type { ActivityDeps } from './deps';
 export { DEFAULT_SYSTEM_MODELS } from './deps';
 
-/** Wraps each activity so its failures reach Temporal typed and marked retryable or not. */
+/** Wraps each activity so its failures reach Temporal typed and marked retryable or not, and
+ * calls made below it (embeddings) know the lineage of the task in its input. */
 export function typed<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
-  return (...args: A) => asActivity(() => fn(...args));
+  return (...args: A) => asActivity(() => withTaskLineage(args[0], () => fn(...args)));
 }
 
 /**

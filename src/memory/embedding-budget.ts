@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import { PantheonError } from '../errors';
 import type { BudgetGate } from '../budget/gate';
 import type { EmbeddingBudget } from './openai-embedder';
+import { currentTaskLineage } from '../tasks/lineage-context';
 
 /** The agent scope embedding calls are charged to: one line in `pantheon budget`. */
 export const EMBEDDER_AGENT = 'memory-embedder';
@@ -36,7 +37,9 @@ export function gateEmbeddingBudget(gate: Pick<BudgetGate, 'reserveAmount' | 'se
   return {
     async reserve({ usd, tokens }) {
       const { key, taskId } = attribution();
-      const granted = await gate.reserveAmount({ key, taskId, agent: EMBEDDER_AGENT, usd, tokens });
+      // A spawned task's embeddings are held to max_spawn_depth like its chat calls.
+      const lineage = currentTaskLineage();
+      const granted = await gate.reserveAmount({ key, taskId, agent: EMBEDDER_AGENT, usd, tokens, ...lineage });
       // A ledger that cannot be reached after the call leaves the reservation to expire at its
       // worst case (as for chat calls); the vectors are good either way.
       const quietly = async (finish: () => Promise<unknown>) => {

@@ -6,6 +6,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { PantheonError } from '../../src/errors';
 import { embeddingCostOf } from '../../src/llm/pricing';
 import { countTokens } from '../../src/llm/tokens';
+import { typed } from '../../src/activities';
 import { gateEmbeddingBudget } from '../../src/memory/embedding-budget';
 import { withEmbeddingMemo } from '../../src/memory/embedding-memo';
 import { HashingEmbedder } from '../../src/memory/hashing-embedder';
@@ -63,6 +64,19 @@ describe('OpenAIEmbedder', () => {
     // Outside an activity with no owner named, no call is made at all.
     const err = await embedder.embed(['unattributed']).catch((e: unknown) => e);
     expect((err as PantheonError).type).toBe('config_invalid');
+  });
+
+  it("is refused by the ledger before the call when its task is past max_spawn_depth (the activity's task lineage rides on it)", async () => {
+    const embedder = new OpenAIEmbedder({ client: openai, budget: gateEmbeddingBudget(h.gate), dimensions: 256 });
+    const embedOne = typed(async (_input: { task: object }) => embedder.embed([TEXTS[0]]));
+    const env = new MockActivityEnvironment({ workflowExecution: { workflowId: 'task-too-deep', runId: 'run-1' } });
+    const err = await env.run(embedOne, { task: { objective: TEXTS[0], lineage: { rootTaskId: 'root', parentTaskId: 'parent', spawnDepth: 4 } } }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ type: 'budget_exceeded' });
+    expect(String((err as Error).message)).toMatch(/depth 4, past max_spawn_depth 3/);
+    // Within the limit the same embedding is made; the bill holds that one call only.
+    const [v] = (await env.run(embedOne, { task: { objective: TEXTS[0], lineage: { rootTaskId: 'root', parentTaskId: 'parent', spawnDepth: 3 } } })) as Float32Array[];
+    expect(v.length).toBe(256);
+    expect(await h.gate.closeTask('task-too-deep')).toMatchObject({ known: true, tokens: countTokens(TEXTS[0]) });
   });
 
   it('is refused by the ledger before the call when its worst case passes the task limit', async () => {
