@@ -49,11 +49,15 @@ function isQuotaExhausted(err: SdkLikeError): boolean {
 /**
  * An HTTP error status is the one proof that nothing was billed: the SDKs raise a status only when
  * the provider answered with one, and 4xx (a refusal, 429 included) and 5xx come before any
- * generation. 408 is the exception: the provider timed out on a request it may have been serving.
- * No status (a timeout, an abort, a reset, an unparseable answer, an unknown throw) proves nothing.
+ * generation. Timeouts are the exception: 408 (the provider timed out on a request it may have
+ * been serving) and 504 (a gateway in front of it, OPENAI_BASE_URL's proxy say, gave up waiting
+ * while the provider may have been generating). No status (a timeout, an abort, a reset, an
+ * unparseable answer, an unknown throw) proves nothing.
  */
+const MAY_HAVE_BEEN_SERVED = new Set([408, 504]);
+
 export function billedFor(status: unknown): Billed {
-  return typeof status === 'number' && status >= 400 && status <= 599 && status !== 408 ? 'no' : 'maybe';
+  return typeof status === 'number' && status >= 400 && status <= 599 && !MAY_HAVE_BEEN_SERVED.has(status) ? 'no' : 'maybe';
 }
 
 /**

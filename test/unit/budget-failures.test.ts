@@ -148,6 +148,18 @@ describe.each(PROVIDERS)('a failed %s call, through the real SDK and classifier'
     expect(state.reservations).toEqual({});
   });
 
+  it("answered 504 by a gateway in front of the provider: charged its worst case (the provider may have generated), not released", async () => {
+    const { llm, state, log } = budgetedClient();
+    const req = request(providerName);
+    provider.addFault({ kind: 'gateway_timeout', match: { task: req.taskId! } });
+    const err = await failureOf(llm.complete(req));
+
+    expect(err).toMatchObject({ details: expect.objectContaining({ status: 504, billed: 'maybe' }) });
+    expect(log.map((l) => l.split(' ')[0])).toEqual(['reserve', 'settle']);
+    expect(state.tasks[req.taskId!].usd).toBeCloseTo(worstCaseOf(req).usd, 15);
+    expect(state.reservations).toEqual({});
+  });
+
   it('refused as a bad request (400): releases the reservation', async () => {
     const { llm, state } = budgetedClient();
     const req = request(providerName, { maxOutputTokens: 0 });

@@ -280,9 +280,18 @@ describe('classifyProviderError with other throwables', () => {
 });
 
 describe('billedFor: what a failure proves about billing', () => {
-  it('proves nothing was billed only for an HTTP error status other than 408', () => {
+  it('proves nothing was billed only for an HTTP error status other than the timeouts 408 and 504', () => {
     for (const status of [400, 401, 402, 403, 404, 409, 413, 422, 429, 500, 502, 503, 529]) expect({ status, billed: billedFor(status) }).toEqual({ status, billed: 'no' });
-    for (const status of [408, 200, 302, undefined, null, '500']) expect({ status, billed: billedFor(status) }).toEqual({ status, billed: 'maybe' });
+    for (const status of [408, 504, 200, 302, undefined, null, '500']) expect({ status, billed: billedFor(status) }).toEqual({ status, billed: 'maybe' });
+  });
+
+  it("charges a gateway's 504 from either SDK at the worst case: the provider behind it may have been generating", () => {
+    const fromAnthropic = Anthropic.APIError.generate(504, anthropicBody('api_error', 'Gateway Timeout'), undefined, new Headers());
+    const fromOpenai = OpenAI.APIError.generate(504, { error: { message: 'Gateway Timeout', type: 'server_error' } }, undefined, new Headers());
+    for (const [provider, raw] of [['anthropic', fromAnthropic], ['openai', fromOpenai]] as const) {
+      const err = classifyProviderError(provider, 'some-model', raw);
+      expect({ provider, billed: err.details.billed, retryable: err.retryable }).toEqual({ provider, billed: 'maybe', retryable: true });
+    }
   });
 });
 

@@ -13,6 +13,7 @@ export const FAULT_KINDS = [
   'quota_exhausted',
   'server_error',
   'unavailable',
+  'gateway_timeout',
   'malformed_json',
   'malformed_body',
   'invalid_output',

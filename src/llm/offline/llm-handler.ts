@@ -32,6 +32,7 @@ const ERROR_FAULTS: Partial<Record<FaultKind, WireErrorKind>> = {
   quota_exhausted: 'quota_exhausted',
   server_error: 'server_error',
   unavailable: 'unavailable',
+  gateway_timeout: 'gateway_timeout',
 };
 
 // What a proxy in front of a provider sometimes returns with a 200: not JSON at all.

@@ -87,6 +87,7 @@ const ERRORS: Record<WireErrorKind, ErrorShape> = {
   },
   server_error: { status: 500, type: 'api_error', message: 'Internal server error' },
   unavailable: { status: 503, type: 'api_error', message: 'Service temporarily unavailable' },
+  gateway_timeout: { status: 504, type: 'api_error', message: 'Gateway Timeout: the upstream did not answer in time' },
 };
 
 export const anthropicWire: WireFormat = {

@@ -115,6 +115,12 @@ const ERRORS: Record<WireErrorKind, ErrorShape> = {
     type: 'server_error',
     code: 'service_unavailable',
   },
+  gateway_timeout: {
+    status: 504,
+    message: 'Gateway Timeout: the upstream did not answer in time.',
+    type: 'server_error',
+    code: null,
+  },
 };
 
 export const openaiWire: WireFormat = {

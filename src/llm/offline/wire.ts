@@ -29,7 +29,9 @@ export type WireErrorKind =
   | 'rate_limit'
   | 'quota_exhausted'
   | 'server_error'
-  | 'unavailable';
+  | 'unavailable'
+  /** 504 from a gateway in front of the provider: it gave up waiting (the provider may have generated). */
+  | 'gateway_timeout';
 
 export interface WireError {
   status: number;
