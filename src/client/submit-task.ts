@@ -1,4 +1,4 @@
-import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { QueryNotRegisteredError, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { PantheonError } from '../errors';
 import type { Roster } from '../specialists/roster';
@@ -12,17 +12,45 @@ import { TaskPriority, TaskRootTask, TaskStatus } from '../workflows/search-attr
  * The lineage of a subtask of `parentTaskId`: its root, and one level deeper. The parent's own
  * lineage comes from its state query (a worker answers it, for running and ended tasks alike).
  */
-export async function lineageUnder(client: Client, parentTaskId: string): Promise<LineageInput> {
+export async function lineageUnder(client: Client, parentTaskId: string, field = '--parent'): Promise<LineageInput> {
   let parent;
   try {
     parent = await client.workflow.getHandle(parentTaskId).query(stateQuery);
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) {
-      throw PantheonError.of('invalid_input', `--parent: no task "${parentTaskId}"`, { details: { field: '--parent' } });
+      throw PantheonError.of('invalid_input', `${field}: no task "${parentTaskId}"`, { details: { field } });
+    }
+    if (err instanceof QueryNotRegisteredError) {
+      throw PantheonError.of('invalid_input', `${field}: "${parentTaskId}" is not a task (a God, chain or ledger workflow, say)`, { details: { field, notATask: true } });
     }
     throw err;
   }
   return childLineage(parentTaskId, parent.lineage ?? lineageOf(parentTaskId, undefined));
+}
+
+/**
+ * A lineage given with the task (`--json`) must be the one its parent gives: its root, one level
+ * deeper. Taken on trust, a copy of a parent's input would start its subtask at the parent's own
+ * depth, and a spawner doing that would never reach max_spawn_depth. A parent that is another
+ * kind of workflow (God, a chain: they start their tasks with the lineage they hold) cannot be
+ * asked here, and its lineage is taken as given.
+ */
+export async function checkedLineage(client: Client, given: LineageInput): Promise<LineageInput> {
+  let expected: LineageInput;
+  try {
+    expected = await lineageUnder(client, given.parentTaskId, 'lineage.parentTaskId');
+  } catch (err) {
+    if (err instanceof PantheonError && err.details.notATask === true) return given;
+    throw err;
+  }
+  if (expected.rootTaskId !== given.rootTaskId || expected.spawnDepth !== given.spawnDepth) {
+    throw PantheonError.of(
+      'invalid_input',
+      `lineage: a subtask of "${given.parentTaskId}" has root "${expected.rootTaskId}" and spawn depth ${expected.spawnDepth}, not root "${given.rootTaskId}" and depth ${given.spawnDepth} (or use --parent and leave lineage out)`,
+      { details: { field: 'lineage', expected } },
+    );
+  }
+  return given;
 }
 
 /**

@@ -68,6 +68,26 @@ describe('task lineage', () => {
     }
   });
 
+  it("refuses a lineage given with --json that is not its parent's (a copied depth, another root), starting nothing", async () => {
+    const env = { TEMPORAL_ADDRESS: testAddress(), PANTHEON_TASK_QUEUE: h.taskQueue };
+    const parent = `lineage-json-parent-${Date.now()}`;
+    await (await startTask(h.client, h.taskQueue, TaskInputSchema.parse({ objective: objective(1), specialist: 'DatabaseAgent' }), parent)).result();
+    const submit = async (lineage: object, id: string) =>
+      runCli(['submit', '--json', '-', '--id', id, '--direct'], env, JSON.stringify({ objective: objective(2), specialist: 'DatabaseAgent', lineage }));
+    const forged = await submit({ rootTaskId: parent, parentTaskId: parent, spawnDepth: 5 }, `${parent}-forged`);
+    expect(forged.code).not.toBe(0);
+    expect(forged.stderr).toMatch(/lineage: a subtask of "lineage-json-parent-\d+" has root "lineage-json-parent-\d+" and spawn depth 1, not root .* and depth 5/);
+    await expect(h.client.workflow.getHandle(`${parent}-forged`).describe()).rejects.toThrow();
+    const rerooted = await submit({ rootTaskId: 'elsewhere', parentTaskId: parent, spawnDepth: 1 }, `${parent}-rerooted`);
+    expect(rerooted.code).not.toBe(0);
+    expect(rerooted.stderr).toMatch(/lineage: a subtask of/);
+    // The lineage its parent gives is taken.
+    const honest = await submit({ rootTaskId: parent, parentTaskId: parent, spawnDepth: 1 }, `${parent}-honest`);
+    expect(honest.stderr).toBe('');
+    expect(honest.stdout).toMatch(/started/);
+    expect(((await closedResult(h.client.workflow.getHandle(`${parent}-honest`))) as TaskOutcome).lineage).toMatchObject({ rootTaskId: parent, spawnDepth: 1 });
+  });
+
   it('refuses --parent naming no task, starting nothing', async () => {
     const env = { TEMPORAL_ADDRESS: testAddress(), PANTHEON_TASK_QUEUE: h.taskQueue };
     const result = await runCli(['submit', objective(1), '--parent', 'no-such-task-anywhere'], env);

@@ -8,7 +8,7 @@ import { connectClient, workflowUrl } from '../connection';
 import { printOutcome } from '../format';
 import { findGod } from '../god-client';
 import { submitToGod } from '../submit-god';
-import { checkTask, lineageUnder, startTask } from '../submit-task';
+import { checkedLineage, checkTask, lineageUnder, startTask } from '../submit-task';
 
 export const SUBMIT_USAGE = `pantheon submit "<objective>" [options]
   --specialist NAME     route to this specialist (see agents/)
@@ -102,6 +102,7 @@ export async function submitCommand(argv: string[]): Promise<void> {
   const { client, close } = await connectClient(config);
   try {
     if (parent !== undefined) task.lineage = await lineageUnder(client, parent);
+    else if (task.lineage) await checkedLineage(client, task.lineage);
     const { god } = direct ? { god: undefined } : await findGod(client, config);
     if (god) {
       await submitToGod(god, config, task, { taskId: id, wait });
