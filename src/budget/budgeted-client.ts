@@ -21,6 +21,23 @@ export interface BudgetedClientOptions {
 
 const UNTRACED: LlmSpan = { succeeded: () => undefined, failed: () => undefined };
 
+/** Tracing never costs a call its settle: a span that throws (an exporter's bug) is dropped. */
+function untraceable(record: () => void): void {
+  try {
+    record();
+  } catch {
+    // The reservation's settle or release must still run.
+  }
+}
+
+function startSpan(options: BudgetedClientOptions, request: ChatRequest, reservation: GrantedReservation): LlmSpan {
+  try {
+    return options.tracing?.startLlmSpan(request, reservation) ?? UNTRACED;
+  } catch {
+    return UNTRACED;
+  }
+}
+
 export function createBudgetedLlmClient(
   inner: LlmClient,
   gate: BudgetGate,
@@ -40,7 +57,7 @@ export function createBudgetedLlmClient(
       const reservation = await gate.reserve(request, keyFor(request));
       // Metrics count what the ledger is told: the actual spend, or the worst case of a call that may have been billed.
       const sample = { specialist: request.agent ?? request.purpose, model: request.model };
-      const span = options.tracing?.startLlmSpan(request, reservation) ?? UNTRACED;
+      const span = startSpan(options, request, reservation);
       let result: ChatResult;
       try {
         result = await inner.complete(request, signal);
@@ -50,13 +67,13 @@ export function createBudgetedLlmClient(
         // without usage or anything unrecognised may have been billed: it costs the worst case held.
         const unbilled = provedUnbilled(err);
         const charged = unbilled ? { usd: 0, tokens: 0 } : { usd: reservation.usd, tokens: reservation.tokens };
-        span.failed(err, { billed: !unbilled, ...charged });
+        untraceable(() => span.failed(err, { billed: !unbilled, ...charged }));
         if (unbilled) await quietly('release', reservation, () => gate.release(reservation.id));
         else await quietly('settle', reservation, () => gate.settle(reservation.id, charged));
         recordLlmCall({ ...sample, outcome: 'error', ...charged });
         throw err;
       }
-      span.succeeded(result);
+      untraceable(() => span.succeeded(result));
       // Off the call's path: the ledger holds the worst case until this lands, the gate names it
       // as settling on the task's next reserve and waits for it before the task's bill closes.
       // A failed call's settle (above) is waited for: its cost is in no caller's count.

@@ -147,6 +147,21 @@ describe('LLM call spans (budgeted client)', () => {
     expect(span.attributes).toMatchObject({ 'error.type': 'provider_unavailable', 'pantheon.outcome': 'error', 'pantheon.billed': false, 'pantheon.cost_usd': 0, 'pantheon.tokens': 0 });
   });
 
+  it('settles every call even when the tracer throws (a span never costs a reservation its end)', async () => {
+    const broken = { startLlmSpan: () => ({ succeeded: () => { throw new Error('exporter bug'); }, failed: () => { throw new Error('exporter bug'); } }) };
+    const failing = { startLlmSpan: (): never => { throw new Error('tracer gone'); } };
+    for (const tracing of [broken, failing]) {
+      const ledger = memoryGate();
+      const llm = createBudgetedLlmClient({ complete: async (r) => (r.taskId === 'dies' ? Promise.reject(new Error('socket hang up')) : answer) }, ledger.gate, () => `key-${++n}`, { tracing });
+      await expect(llm.complete(request)).resolves.toBe(answer);
+      await expect(llm.complete({ ...request, taskId: 'dies' })).rejects.toThrow('socket hang up');
+      await new Promise((resolve) => setImmediate(resolve)); // the answered call's settle leaves off its path
+      expect(ledger.state.reservations).toEqual({});
+      expect(ledger.state.tasks['task-1'].usd).toBeCloseTo(answer.costUsd, 12);
+      expect(ledger.state.tasks.dies.usd).toBeCloseTo(worstCaseOf(request).usd, 12);
+    }
+  });
+
   it('charges a call that may have been billed (a timeout) its worst case, on the span as in the ledger', async () => {
     const timeout = PantheonError.of('provider_timeout', 'no answer within 60000 ms', { details: { billed: 'maybe' } });
     const { llm, spans } = traced({ complete: async () => Promise.reject(timeout) });
