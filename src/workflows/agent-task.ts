@@ -1,6 +1,7 @@
 import {
   ActivityCancellationType,
   CancellationScope,
+  CancelledFailure,
   isCancellation,
   log,
   proxyActivities,
@@ -17,7 +18,7 @@ import { describeIssues, TaskInputSchema, UnboundedTaskInputSchema, type RetryOv
 import { optionsFor, type PresetActivity } from './activity-options';
 import { flagStaleSignal, requeueSignal, stateQuery, type StaleNotice } from './agent-task-api';
 import { describeWait, MAX_BUDGET_WAITS, nextCheckMs, type BudgetWait } from '../budget/waiting';
-import { abandonedRunSpend, budgetWaitOf, describeFailure, failureWarning, retriesExhausted } from './failures';
+import { abandonedRunSpend, budgetWaitOf, describeFailure, failureWarning, retriesExhausted, stoppedWhileCancelling } from './failures';
 import { lineageOf } from '../tasks/lineage';
 import { TaskActiveSince, TaskCostUsd, TaskIterations, TaskMemoryPending, TaskPolicyVersion, TaskPriority, TaskRedriveOf, TaskRootTask, TaskSpecialist, TaskStale, TaskStatus, TaskTokens } from './search-attributes';
 import type { FailureRecord, TaskOutcome, TaskState, TaskStatus as Status, TerminalStatus } from './task-state';
@@ -49,6 +50,11 @@ const FAILED_END_PATCH = 'failed-terminal-states';
 /** A requeue (or a cancel) waits until the abandoned run's activity has stopped, so two runs of a
  * task never call a provider at once. Histories from before it replay with TRY_CANCEL. */
 const REQUEUE_WAIT_PATCH = 'requeue-waits-for-cancel';
+
+/** A run that stopped while its cancel was pending, though no cancellation reached it (its worker
+ * died, or it failed before the cancel arrived), is stopped by that cancel: requeued or cancelled,
+ * not dead-lettered as a failed specialist. Its marker is recorded only when a run ends so. */
+const STOPPED_WHILE_CANCELLING_PATCH = 'stopped-while-cancelling-is-cancelled';
 
 /** The history guard; its marker is recorded only when it fires (old histories never had it). */
 const HISTORY_GUARD_PATCH = 'history-guard';
@@ -436,14 +442,15 @@ async function runTask(input: unknown, routed: Routed, patches: FoldedPatches): 
         return { specialist, run };
       } catch (err) {
         if (err instanceof BudgetStop || err instanceof DeadLetter) throw err;
-        if (isCancellation(err)) {
+        const stopped = isCancellation(err) || (stoppedWhileCancelling(err) && patched(STOPPED_WHILE_CANCELLING_PATCH));
+        if (stopped) {
           // What the abandoned run spent before it stopped: the task's running total must hold it
           // (its in-flight call is charged at its worst case by the ledger, and the bill says so).
           const spend = abandonedRunSpend(err);
           state.costUsd += spend.usd;
           state.tokens += spend.tokens;
         }
-        if (isCancellation(err) && requeue && !CancellationScope.current().consideredCancelled) {
+        if (stopped && requeue && !CancellationScope.current().consideredCancelled) {
           state.requeues += 1;
           log.warn('task requeued', { taskId, requeues: state.requeues, reason: requeue.reason });
           if (state.requeues > task.maxRequeues) throw new GiveUp(`stale: requeued ${task.maxRequeues} times without finishing (${requeue.reason})`);
@@ -451,6 +458,8 @@ async function runTask(input: unknown, routed: Routed, patches: FoldedPatches): 
           continue;
         }
         if (isCancellation(err)) throw err;
+        // The task's own cancel, which the run's failure outran: the task ends cancelled.
+        if (stopped) throw new CancelledFailure('the run stopped on the task\'s cancel request', [], err as Error);
         const failure = describeFailure(err, activity, specialist);
         state.failures.push(failure);
         // A failed run still spent money and did work: the totals must say so.

@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, CancelledFailure } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, CancelledFailure, TimeoutFailure } from '@temporalio/workflow';
 import { budgetWaitFrom, type BudgetWait } from '../budget/waiting';
 import type { FailureRecord } from './task-state';
 
@@ -47,15 +47,39 @@ export function failureWarning(failure: FailureRecord): string {
 }
 
 /**
- * What a cancelled specialist run had spent before it stopped: the activity reports it in its
- * cancellation's details (src/errors/temporal.ts). Zero when it did not (it had not started, or the
- * history predates the report).
+ * Whether an activity stopped because its cancel was asked for, though no cancellation reached
+ * it: it timed out (its worker died, so the cancel could not be delivered) or failed before the
+ * cancel arrived. The engine does not retry an activity with a cancel pending, and says so
+ * (CANCEL_REQUESTED). Only activities cancelled with WAIT_CANCELLATION_COMPLETED end this way.
+ */
+export function stoppedWhileCancelling(err: unknown): boolean {
+  return err instanceof ActivityFailure && err.retryState === 'CANCEL_REQUESTED';
+}
+
+/**
+ * What an abandoned specialist run had spent before it stopped. A cancelled run reports it in its
+ * cancellation's details (src/errors/temporal.ts), a failed one in its failure's; a run whose
+ * worker died left it in its last heartbeat (the checkpoint). Zero when there is none (it had not
+ * started, or the history predates the report).
  */
 export function abandonedRunSpend(err: unknown): { usd: number; tokens: number } {
   let cause: unknown = err;
   while (cause instanceof ActivityFailure && cause.cause) cause = cause.cause;
-  const details = (cause instanceof CancelledFailure ? cause.details?.[0] : undefined) as { runCostUsd?: unknown; runTokens?: unknown } | undefined;
+  const details = (
+    cause instanceof CancelledFailure || cause instanceof ApplicationFailure
+      ? cause.details?.[0]
+      : cause instanceof TimeoutFailure
+        ? spendOfCheckpoint(cause.lastHeartbeatDetails)
+        : undefined
+  ) as { runCostUsd?: unknown; runTokens?: unknown } | undefined;
   const usd = typeof details?.runCostUsd === 'number' ? details.runCostUsd : 0;
   const tokens = typeof details?.runTokens === 'number' ? details.runTokens : 0;
   return { usd, tokens };
+}
+
+/** A run's checkpoint (src/activities/run-specialist.ts) in the shape its failures report spend. */
+function spendOfCheckpoint(checkpoint: unknown): { runCostUsd?: unknown; runTokens?: unknown } | undefined {
+  if (typeof checkpoint !== 'object' || checkpoint === null) return undefined;
+  const { costUsd, tokens } = checkpoint as { costUsd?: unknown; tokens?: unknown };
+  return { runCostUsd: costUsd, runTokens: tokens };
 }

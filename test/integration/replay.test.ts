@@ -123,6 +123,13 @@ describe('workflow replay', () => {
         // God's admission keeping a lane's room for a task queued past holdAfterMinutes
         // ('admission-holds-overdue-tasks'; a run of god-days on the time-skipping server).
         'god-admission-holds.json',
+        // A requeue and a cancel that found the run's worker dead (its activity timed out with the
+        // cancel pending): requeued and cancelled ('stopped-while-cancelling-is-cancelled'), and
+        // both dead-lettered as before it.
+        'requeue-finds-worker-dead.json',
+        'cancel-finds-worker-dead.json',
+        'requeue-finds-worker-dead-unpatched.json',
+        'cancel-finds-worker-dead-unpatched.json',
       ]),
     );
   });
