@@ -3,6 +3,7 @@ import {
   ApplicationFailure,
   condition,
   continueAsNew,
+  isCancellation,
   log,
   ParentClosePolicy,
   patched,
@@ -119,6 +120,12 @@ const SIDELINE_PATCH = 'routing-sidelines-losing-arms';
 /** A task queued past `holdAfterMinutes` holds its lane's room until it fits (src/god/prioritise.ts).
  * Asked only when an overdue task waits for runway, so a history without one is unchanged. */
 const HOLDS_PATCH = 'admission-holds-overdue-tasks';
+/** A tick whose latest runway read failed generates and admits nothing (God had gone on with the
+ * runway it read before, however old). Asked only when a read fails. */
+const FRESH_RUNWAY_PATCH = 'god-admits-on-fresh-runway';
+/** A reconcile that fails through its retries is tried again next tick; it had failed God's run
+ * (and so lost its queue until the watchdog started a fresh God). Asked only when one fails. */
+const RECONCILE_SURVIVES_PATCH = 'god-survives-failed-reconcile';
 
 /** Turns a zod failure into the validator's refusal: the field named, God's state untouched. */
 function parsed<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
@@ -737,10 +744,16 @@ export async function god(input: GodInput = {}): Promise<void> {
     }
   };
 
+  /** Whether a tick would decide on an old runway: this read failed and an earlier one stands in. */
+  const goesOnBlind = (read: LedgerRunway | undefined): boolean => read === undefined && runway !== undefined && patched(FRESH_RUNWAY_PATCH);
+
   const tick = async () => {
     ticks += 1;
     lastTickMs = Date.now();
-    runway = (await readRunway()) ?? runway;
+    // A failed read keeps the last runway for the views, but nothing is paid for or started on it.
+    const read = await readRunway();
+    let blind = goesOnBlind(read);
+    runway = read ?? runway;
     billedSinceRead = false;
     // The ledger holds the lanes; God's copy of the share only mirrors it.
     if (runway) state.experimentalShare = runway.lanes.experimental.share;
@@ -752,18 +765,28 @@ export async function god(input: GodInput = {}): Promise<void> {
     }
     if (reconcileDue || ticks % config.reconcileEveryTicks === 0) {
       reconcileDue = false;
-      await reconcile();
+      try {
+        await reconcile();
+      } catch (err) {
+        if (isCancellation(err) || !patched(RECONCILE_SURVIVES_PATCH)) throw err;
+        reconcileDue = true;
+        log.warn('in-flight tasks not reconciled (the server could not describe them); tried again next tick', { error: String(err) });
+      }
     }
     expireReviews();
     await seedRouting();
     await raiseRoutingAlerts();
-    if (!state.paused) await generate();
+    if (!state.paused && !blind) await generate();
     await assessAndDecide();
     retire();
     // Pacing must see what generation and assessment just spent, or a tick can admit past the
     // paced allowance by their cost (histories from before this read replay without it).
-    if (billedSinceRead && patched('runway-read-before-admission')) runway = (await readRunway()) ?? runway;
-    await admitAndStart();
+    if (billedSinceRead && patched('runway-read-before-admission')) {
+      const again = await readRunway();
+      blind = goesOnBlind(again);
+      runway = again ?? runway;
+    }
+    if (!blind) await admitAndStart();
     state = compactState(state, config, Date.now());
     showDetails();
   };

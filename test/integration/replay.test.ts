@@ -130,6 +130,13 @@ describe('workflow replay', () => {
         'cancel-finds-worker-dead.json',
         'requeue-finds-worker-dead-unpatched.json',
         'cancel-finds-worker-dead-unpatched.json',
+        // God through a frontend outage: a tick whose runway read failed admits nothing
+        // ('god-admits-on-fresh-runway'), a failed reconcile is tried again next tick
+        // ('god-survives-failed-reconcile'); and before them, admitting on the old runway, failing God.
+        'god-admits-on-fresh-runway.json',
+        'god-survives-failed-reconcile.json',
+        'god-admitted-on-stale-runway-unpatched.json',
+        'god-failed-on-reconcile-unpatched.json',
       ]),
     );
   });

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
+import type { Interceptor } from '@grpc/grpc-js';
 import type { PayloadCodec } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { DEFAULT_SYSTEM_MODELS } from '../../src/activities';
@@ -90,6 +91,8 @@ export interface HarnessOptions {
   wrapMemory?: (memory: MemoryStore) => MemoryStore;
   /** The memory store's wait for another connection's write lock (default 5000 ms): outage tests shorten it. */
   memoryBusyTimeoutMs?: number;
+  /** gRPC interceptors ahead of the client's retries on startHarness's client connection (e.g. a GrpcOutage's). */
+  connectionInterceptors?: Interceptor[];
 }
 
 /** The connections a harness's workers and gate use: the suite's dev server, or a test server. */
@@ -180,7 +183,8 @@ export async function startPantheonWorkers(name: string, connections: HarnessCon
 export async function startHarness(name: string, options: HarnessOptions = {}): Promise<Harness> {
   installQuietRuntime(); // before the first connection, which would install the default runtime
   const nativeConnection = await NativeConnection.connect({ address: testAddress() });
-  const connection = await Connection.connect({ address: testAddress() });
+  const interceptors = options.connectionInterceptors && [...options.connectionInterceptors, makeGrpcRetryInterceptor(defaultGrpcRetryOptions())];
+  const connection = await Connection.connect({ address: testAddress(), ...(interceptors && { interceptors }) });
   const client = new Client({ connection, namespace: 'default', dataConverter: options.codec ? { payloadCodecs: [options.codec] } : undefined });
   const workers = await startPantheonWorkers(name, { nativeConnection, client }, options);
   return {

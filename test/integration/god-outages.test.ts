@@ -1,0 +1,111 @@
+import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import type { TaskOutcome } from '../../src/workflows/task-state';
+import { submitTaskUpdate } from '../../src/workflows/god-api';
+import { startHarness, type Harness } from '../support/harness';
+import { maybeRecordHistory } from '../support/history';
+import { eventually } from '../support/eventually';
+import { GrpcOutage } from '../support/grpc-outage';
+import { godDecisions, godStatus, startTestGod } from '../support/god';
+
+/**
+ * God through outages of the Temporal frontend it leans on (the real client, its calls failing
+ * with UNAVAILABLE before they leave the process): the ledger's query it reads the runway with,
+ * and the describe calls that reconcile its in-flight tasks. God is long-lived: a read that fails
+ * must cost a tick, never a decision taken blind, and never God itself.
+ */
+const EventType = temporal.api.enums.v1.EventType;
+const DB_TASK = 'Add a created_at column with an index to the orders table in Postgres';
+
+const outage = new GrpcOutage();
+let h: Harness;
+const gods: WorkflowHandle[] = [];
+
+beforeAll(async () => {
+  h = await startHarness('god-outages', { connectionInterceptors: [outage.interceptor] });
+});
+
+afterAll(async () => {
+  await Promise.all(gods.map((g) => g.terminate('test over').catch(() => undefined)));
+  await h?.stop();
+});
+
+async function startGod(name: string): Promise<WorkflowHandle> {
+  const god = await startTestGod(h.client, { id: `${name}-${process.pid}-${Date.now()}`, taskQueue: h.taskQueue, config: { routingSeed: 1, reconcileEveryTicks: 1 } });
+  gods.push(god);
+  // God has read the runway once: it has a runway it could go on using.
+  await eventually('God to read the runway', async () => (await godStatus(god)).runway);
+  return god;
+}
+
+/** God's history (read with GetWorkflowExecutionHistory, which no outage here touches). */
+async function historyOf(god: WorkflowHandle) {
+  return (await god.fetchHistory()).events ?? [];
+}
+
+/** How many activities of this type failed (all their attempts) in God's history. */
+async function failedActivities(god: WorkflowHandle, type: string): Promise<number> {
+  const events = await historyOf(god);
+  const ofType = new Set(events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === type).map((e) => Number(e.eventId)));
+  return events.filter((e) => e.activityTaskFailedEventAttributes && ofType.has(Number(e.activityTaskFailedEventAttributes.scheduledEventId))).length;
+}
+
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 90_000): Promise<void> {
+  await eventually(what, async () => ((await check()) ? true : undefined), timeoutMs, 200);
+}
+
+async function exists(workflowId: string): Promise<boolean> {
+  try {
+    await h.client.workflow.getHandle(workflowId).describe();
+    return true;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
+  }
+}
+
+const submit = (god: WorkflowHandle, taskId: string) => god.executeUpdate(submitTaskUpdate, { args: [{ task: { objective: DB_TASK }, taskId }] });
+
+it('admits nothing while the budget ledger cannot be read (not on the runway it read before), and admits the task once it can', async () => {
+  const god = await startGod('god-runway-outage');
+  const taskId = `${god.workflowId}-task`;
+  outage.take('QueryWorkflow');
+  try {
+    const before = await failedActivities(god, 'readRunway');
+    expect((await submit(god, taskId)).accepted).toBe(true);
+    // Three ticks whose reads failed: the one that decided the task had ended before the last began.
+    await until('three failed runway reads after the submit', async () => (await failedActivities(god, 'readRunway')) >= before + 3);
+    expect(await exists(taskId)).toBe(false);
+  } finally {
+    outage.restore('QueryWorkflow');
+  }
+  expect(outage.failed.get('QueryWorkflow')).toBeGreaterThan(0);
+  await until('God to start the task once the ledger answers', () => exists(taskId));
+  expect(((await h.client.workflow.getHandle(taskId).result()) as TaskOutcome).status).toBe('completed');
+  await maybeRecordHistory(god.workflowId, 'god-admits-on-fresh-runway');
+});
+
+it('keeps running when the server cannot describe its in-flight tasks, and hears their ends after', async () => {
+  const god = await startGod('god-reconcile-outage');
+  const taskId = `${god.workflowId}-task`;
+  // The task's first specialist call is held, so the task is in flight while the outage lasts.
+  h.provider.addFault({ kind: 'slow', delayMs: 10_000, match: { task: taskId, purpose: 'specialist' }, calls: [1] });
+  expect((await submit(god, taskId)).accepted).toBe(true);
+  await until('God to start the task', () => exists(taskId));
+  outage.take('DescribeWorkflowExecution');
+  try {
+    await until('a reconcile that failed through its retries', async () => (await failedActivities(god, 'reconcileTasks')) >= 1);
+    // God ticks on after it (another runway read is scheduled), or it failed.
+    await until('God to tick on, or fail', async () => {
+      const events = await historyOf(god);
+      const failedAt = events.findIndex((e) => e.activityTaskFailedEventAttributes);
+      return events.slice(failedAt).some((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED || e.activityTaskScheduledEventAttributes?.activityType?.name === 'readRunway');
+    });
+  } finally {
+    outage.restore('DescribeWorkflowExecution');
+  }
+  await maybeRecordHistory(god.workflowId, 'god-survives-failed-reconcile');
+  expect((await god.describe()).status.name).toBe('RUNNING');
+  expect(((await h.client.workflow.getHandle(taskId).result()) as TaskOutcome).status).toBe('completed');
+  await eventually('God to hear the task finished', async () => (await godDecisions(god)).find((d) => d.taskId === taskId && d.kind === 'finished'));
+});
