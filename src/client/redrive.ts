@@ -21,9 +21,10 @@ async function originalInput(client: Client, workflowId: string): Promise<unknow
 
 /**
  * Runs a dead-lettered task again as a new workflow (`<id>-redrive`) linked to the old one by
- * the PantheonRedriveOf search attribute. Each dead letter is redriven at most once.
+ * the PantheonRedriveOf search attribute, on the dead letter's own task queue (the workers that
+ * ran it; not whichever queue the caller's shell names). Each dead letter is redriven at most once.
  */
-export async function redriveTask(client: Client, taskQueue: string, deadLetterId: string): Promise<RedriveResult> {
+export async function redriveTask(client: Client, deadLetterId: string): Promise<RedriveResult> {
   const description = await client.workflow.getHandle(deadLetterId).describe();
   const status = description.typedSearchAttributes.get(TaskStatus);
   if (status !== 'dead_lettered') {
@@ -35,7 +36,7 @@ export async function redriveTask(client: Client, taskQueue: string, deadLetterI
   const newId = `${deadLetterId}-redrive`;
   try {
     await client.workflow.start<typeof agentTask>('agentTask', {
-      taskQueue,
+      taskQueue: description.taskQueue,
       workflowId: newId,
       args: [input],
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
@@ -53,12 +54,28 @@ export async function redriveTask(client: Client, taskQueue: string, deadLetterI
   }
 }
 
-/** Every dead-lettered task id, newest first. */
-export async function listDeadLetters(client: Client, limit: number): Promise<string[]> {
-  const ids: string[] = [];
+export interface DeadLetter {
+  id: string;
+  /** The dead letter this one was a redrive of: it failed again. */
+  redriveOf?: string;
+}
+
+/** Every dead-lettered task, newest first. */
+export async function listDeadLetters(client: Client, limit: number): Promise<DeadLetter[]> {
+  const found: DeadLetter[] = [];
   for await (const info of client.workflow.list({ query: "WorkflowType = 'agentTask' AND PantheonStatus = 'dead_lettered'", pageSize: 100 })) {
-    ids.push(info.workflowId);
-    if (ids.length >= limit) break;
+    const redriveOf = info.typedSearchAttributes.get(TaskRedriveOf);
+    found.push({ id: info.workflowId, ...(redriveOf && { redriveOf }) });
+    if (found.length >= limit) break;
   }
-  return ids;
+  return found;
+}
+
+/**
+ * What `dlq redrive --all` starts: every dead letter but the redrives that dead-lettered too. Those
+ * failed twice on the same input; run after run, --all would loop such a poison task, one more
+ * paid attempt each time. They are skipped (named, so an operator can redrive one on purpose).
+ */
+export function redrivesForAll(letters: readonly DeadLetter[]): { ids: string[]; skipped: DeadLetter[] } {
+  return { ids: letters.filter((l) => !l.redriveOf).map((l) => l.id), skipped: letters.filter((l) => l.redriveOf) };
 }

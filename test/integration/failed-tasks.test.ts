@@ -141,12 +141,16 @@ describe('a task that ends dead_lettered', () => {
     expect(list.stdout).toMatch(new RegExp(`${id}  \\$[\\d.]+  tried DatabaseAgent\\n  reason: runSpecialist failed: quota_exhausted`));
     expect(list.stdout).toContain('  - DatabaseAgent runSpecialist: quota_exhausted (NON_RETRYABLE_FAILURE');
 
-    const redrive = await runCli(['dlq', 'redrive', id], env);
+    // Redriven from a shell whose PANTHEON_TASK_QUEUE names a queue no worker polls: the redrive
+    // runs where the dead letter ran.
+    const redrive = await runCli(['dlq', 'redrive', id], { ...env, PANTHEON_TASK_QUEUE: `${h.taskQueue}-nobody-polls` });
     expect(redrive.stderr).toBe('');
     expect(redrive.stdout).toContain(`${id}: redriven as ${id}-redrive`);
     const again = await closedResult(h.client.workflow.getHandle(`${id}-redrive`));
     expect(again).toMatchObject({ status: 'completed', redriveOf: id });
-    expect((await h.client.workflow.getHandle(`${id}-redrive`).describe()).typedSearchAttributes.get(TaskRedriveOf)).toBe(id);
+    const redriven = await h.client.workflow.getHandle(`${id}-redrive`).describe();
+    expect(redriven.typedSearchAttributes.get(TaskRedriveOf)).toBe(id);
+    expect(redriven.taskQueue).toBe(h.taskQueue);
   });
 
   it('runs again from its start after `temporal workflow reset --type FirstWorkflowTask`, and completes once the fault is gone', async () => {

@@ -139,13 +139,13 @@ describe('self-healing: reassignment and the dead-letter queue', () => {
 
     // The fault clears; the redrive is a new task with the same input, linked to the dead letter.
     h.provider.clearFaults();
-    const redrive = await redriveTask(h.client, h.taskQueue, id);
+    const redrive = await redriveTask(h.client, id);
     expect(redrive.alreadyRedriven).toBe(false);
     const again = await h.client.workflow.getHandle(redrive.newId).result();
     expect(again.status).toBe('completed');
     expect(again.redriveOf).toBe(id);
     expect((await h.client.workflow.getHandle(redrive.newId).describe()).typedSearchAttributes.get(TaskRedriveOf)).toBe(id);
-    expect((await redriveTask(h.client, h.taskQueue, id)).alreadyRedriven).toBe(true);
+    expect((await redriveTask(h.client, id)).alreadyRedriven).toBe(true);
   });
 
   it('keeps the order validate, route, run, lesson, store, alert when dead-lettering', async () => {

@@ -5,10 +5,10 @@ import { closedResult } from '../../tasks/closed-outcome';
 import type { agentTask } from '../../workflows';
 import { connectClient, workflowUrl } from '../connection';
 import { formatUsd } from '../format';
-import { listDeadLetters, redriveTask } from '../redrive';
+import { listDeadLetters, redriveTask, redrivesForAll } from '../redrive';
 
 export const DLQ_USAGE = `pantheon dlq list [--limit N]          dead-lettered tasks with their failure chains
-pantheon dlq redrive <task-id>... | --all   run dead letters again as new, linked tasks`;
+pantheon dlq redrive <task-id>... | --all   run dead letters again as new, linked tasks (--all skips redrives that failed again)`;
 
 export async function dlqCommand(argv: string[]): Promise<void> {
   const [sub, ...rest] = argv;
@@ -27,19 +27,24 @@ export async function dlqCommand(argv: string[]): Promise<void> {
   const { client, close } = await connectClient(config);
   try {
     if (sub === 'list') {
-      const ids = await listDeadLetters(client, limit);
-      if (ids.length === 0) console.log('no dead-lettered tasks');
-      for (const id of ids) {
+      const letters = await listDeadLetters(client, limit);
+      if (letters.length === 0) console.log('no dead-lettered tasks');
+      for (const { id, redriveOf } of letters) {
         const outcome = await closedResult(client.workflow.getHandle<typeof agentTask>(id));
-        console.log(`${id}  ${formatUsd(outcome.costUsd)}  tried ${outcome.specialistsTried.join(' → ') || '-'}`);
+        console.log(`${id}  ${formatUsd(outcome.costUsd)}  tried ${outcome.specialistsTried.join(' → ') || '-'}${redriveOf ? `  (a redrive of ${redriveOf})` : ''}`);
         console.log(`  reason: ${outcome.reasons.join('; ')}`);
         for (const f of outcome.failures) console.log(`  - ${f.specialist ?? '-'} ${f.activity}: ${f.type} (${f.retryState}${f.attempts ? `, attempt ${f.attempts}` : ''}): ${f.message}`);
       }
       return;
     }
-    const ids = values.all ? await listDeadLetters(client, limit) : positionals;
+    let ids = positionals;
+    if (values.all) {
+      const all = redrivesForAll(await listDeadLetters(client, limit));
+      for (const { id, redriveOf } of all.skipped) console.log(`${id}: skipped, a redrive of ${redriveOf} that dead-lettered again (name it to redrive it)`);
+      ids = all.ids;
+    }
     for (const id of ids) {
-      const result = await redriveTask(client, config.temporal.taskQueue, id);
+      const result = await redriveTask(client, id);
       console.log(result.alreadyRedriven ? `${id}: already redriven as ${result.newId}` : `${id}: redriven as ${result.newId}  ${workflowUrl(config, result.newId)}`);
     }
   } finally {
