@@ -22,6 +22,7 @@ import type { createRunwayActivities } from '../activities/runway';
 import type { LedgerRunway } from '../budget/ledger-types';
 import { NON_RETRYABLE_TYPES } from '../errors';
 import { decide } from '../god/decide';
+import { PendingStarts } from '../god/pending-starts';
 import { rollDay } from '../god/day';
 import { addGoal, generationFits, goalsDue, rememberFingerprint, removeGoal, taskFingerprint } from '../god/goals';
 import {
@@ -126,6 +127,9 @@ const FRESH_RUNWAY_PATCH = 'god-admits-on-fresh-runway';
 /** A reconcile that fails through its retries is tried again next tick; it had failed God's run
  * (and so lost its queue until the watchdog started a fresh God). Asked only when one fails. */
 const RECONCILE_SURVIVES_PATCH = 'god-survives-failed-reconcile';
+/** A child's finish heard before its start resolved is applied once the start is recorded; it
+ * was dropped, and the task held an in-flight slot until a reconcile. Asked only when one is. */
+const EARLY_FINISH_PATCH = 'god-keeps-early-finishes';
 
 /** Turns a zod failure into the validator's refusal: the field named, God's state untouched. */
 function parsed<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
@@ -164,6 +168,7 @@ export async function god(input: GodInput = {}): Promise<void> {
   // Set when this tick made an LLM call (generation, classification, spawning): the ledger read at
   // the tick's start does not hold its cost, so admission reads the ledger again.
   let billedSinceRead = false;
+  const pendingStarts = new PendingStarts();
   let reconcileDue = state.inFlight.length > 0;
   // Whether the policy learned an outcome (or was rolled back) since the queued tasks were last
   // picked for again: with nothing new a fresh pick would draw from the same record.
@@ -235,7 +240,11 @@ export async function god(input: GodInput = {}): Promise<void> {
   /** A task ended (its signal, or reconciliation): statistics, the goal's spend, the audit line. */
   const applyFinished = (finished: TaskFinished) => {
     const flight = state.inFlight.find((t) => t.taskId === finished.taskId);
-    if (!flight) return; // already counted (a signal and a reconciliation can both tell it)
+    if (!flight) {
+      // Ended before God heard it started (the signal came first in one activation): kept for the start.
+      if (pendingStarts.starting(finished.taskId) && patched(EARLY_FINISH_PATCH)) pendingStarts.hold(finished);
+      return; // else already counted (a signal and a reconciliation can both tell it)
+    }
     state.inFlight = state.inFlight.filter((t) => t.taskId !== finished.taskId);
     state.finishedIds = [...(state.finishedIds ?? []), finished.taskId];
     // A task refused before it ran says nothing about how well a specialist does.
@@ -535,6 +544,7 @@ export async function god(input: GodInput = {}): Promise<void> {
     const routing = routingOf(d);
     if (routing) task.routing = routing;
     const chain = d.kind === 'chain' && d.plan && d.plan.length >= 2;
+    pendingStarts.begin(item.taskId);
     const memo = { godDecision: { kind: d.kind, reason: d.reason, lane: d.lane, expectedCostUsd: d.expectedCostUsd, ...(d.plan && { plan: d.plan }), admitted: why } };
     try {
       if (chain) {
@@ -544,6 +554,7 @@ export async function god(input: GodInput = {}): Promise<void> {
         await startChild('agentTask', { workflowId: item.taskId, taskQueue: config.taskQueue, args: [task], parentClosePolicy: ParentClosePolicy.ABANDON, memo });
       }
     } catch (err) {
+      pendingStarts.end(item.taskId);
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
       // Another workflow already has this id (a task started directly, or one God forgot): God
       // never runs a task twice, and never counts another's end as its own.
@@ -571,6 +582,8 @@ export async function god(input: GodInput = {}): Promise<void> {
     state.counters.started += 1;
     if (d.kind !== 'reject') state.day.admitted += 1;
     record(d.kind === 'reject' ? 'reject' : 'admitted', `${flight.workflowType} ${d.kind}${d.plan ? ` ${d.plan.join(' → ')}` : d.specialist ? ` → ${d.specialist}` : ''} (${d.lane}): ${why}${picked ? `; ${PICKED_AT_START}${picked}` : ''}`, item.taskId);
+    const early = pendingStarts.end(item.taskId);
+    if (early) applyFinished(early);
   };
 
   /** Assesses new tasks and decides each: reject, review, spawn, chain or route. */
