@@ -56,6 +56,11 @@ const REQUEUE_WAIT_PATCH = 'requeue-waits-for-cancel';
  * not dead-lettered as a failed specialist. Its marker is recorded only when a run ends so. */
 const STOPPED_WHILE_CANCELLING_PATCH = 'stopped-while-cancelling-is-cancelled';
 
+/** A run whose specialist is not in the roster (retired since routing, or never there) hands the
+ * task to the next candidate, as a failed run does; before it, the task was dead-lettered. Its
+ * marker is recorded only when a run fails so. */
+const MISSING_SPECIALIST_PATCH = 'missing-specialist-reassigns';
+
 /** The history guard; its marker is recorded only when it fires (old histories never had it). */
 const HISTORY_GUARD_PATCH = 'history-guard';
 
@@ -313,7 +318,11 @@ async function runTask(input: unknown, routed: Routed, patches: FoldedPatches): 
    * logged; it never stops the next specialist or the task's end.
    */
   const teachLessons = async () => {
-    const pending = state.failures.slice(lessonsTaught).filter((f) => f.specialist && LESSON_ACTIVITIES.includes(f.activity));
+    // A specialist missing from the roster tried no approach: no lesson in it (histories from
+    // before MISSING_SPECIALIST_PATCH recorded one, and replay so).
+    const pending = state.failures
+      .slice(lessonsTaught)
+      .filter((f) => f.specialist && LESSON_ACTIVITIES.includes(f.activity) && !(f.type === 'unknown_specialist' && patched(MISSING_SPECIALIST_PATCH)));
     lessonsTaught = state.failures.length;
     if (pending.length === 0 || !patched(LESSONS_PATCH)) return;
     for (const f of pending) {
@@ -409,7 +418,7 @@ async function runTask(input: unknown, routed: Routed, patches: FoldedPatches): 
       for (const id of routed.lessonIds ?? []) lessonsShown.add(id);
       return routed.warnings;
     }
-    const attempts = state.failures.map(({ specialist: s, activity: a, type, message }) => ({ specialist: s, activity: a, type, message }));
+    const attempts = state.failures.filter((f) => f.type !== 'unknown_specialist').map(({ specialist: s, activity: a, type, message }) => ({ specialist: s, activity: a, type, message }));
     try {
       const recalled = await acts.recallForRun({ taskId, task, specialist, attempts });
       for (const id of recalled.lessonIds ?? []) lessonsShown.add(id);
@@ -468,7 +477,8 @@ async function runTask(input: unknown, routed: Routed, patches: FoldedPatches): 
         state.iteration = failure.runIterations ?? state.iteration;
         if (failure.type === 'budget_exceeded') throw new BudgetStop(failure.message);
         // A specialist whose own budget window is spent is as good as failed: send the work elsewhere.
-        const reassignable = retriesExhausted(failure) || failure.type === 'agent_budget_exhausted';
+        const missing = failure.type === 'unknown_specialist';
+        const reassignable = retriesExhausted(failure) || failure.type === 'agent_budget_exhausted' || (missing && patched(MISSING_SPECIALIST_PATCH));
         if (!reassignable) throw new DeadLetter(`${failure.activity} failed: ${failure.type}: ${failure.message}`);
         const next = queue.shift();
         if (!next || reassignments >= task.maxReassignments) {
@@ -477,7 +487,8 @@ async function runTask(input: unknown, routed: Routed, patches: FoldedPatches): 
         reassignments += 1;
         log.warn('task reassigned', { taskId, from: specialist, to: next, failure: failure.type });
         await teachLessons();
-        warnings = [...warnings, failureWarning(failure)];
+        // A specialist that does not exist tried no approach: nothing for the next one to avoid.
+        if (!missing) warnings = [...warnings, failureWarning(failure)];
         specialist = next;
       }
     }

@@ -12,6 +12,8 @@ import type { SpawnedSnapshot } from '../../src/specialists/live-roster';
 import { TaskInputSchema, type TaskInput } from '../../src/tasks/task-input';
 import type { TaskOutcome } from '../../src/workflows/task-state';
 import { startHarness, type Harness } from '../support/harness';
+import { maybeRecordHistory } from '../support/history';
+import { requeueSignal } from '../../src/workflows/agent-task-api';
 
 /**
  * God's activities against real parts: the suite's Temporal dev server (the budget ledger and the
@@ -223,6 +225,44 @@ describe('proposeSpecialist, and a spawned specialist a running worker routes to
       expect(refused.reasons.join('\n')).toMatch(/^name: /m);
       expect(refused.costUsd).toBeGreaterThan(0);
     } finally {
+      h.provider.clearFaults();
+    }
+  });
+});
+
+describe('a spawned specialist gone from the roster mid-task', () => {
+  it('hands the task to the next candidate when its run starts again without it (God down, its roster unread), instead of dead-lettering it', async () => {
+    const seed = h.roster.get('DatabaseAgent')!;
+    const definition = { name: 'ShardingAgent', description: 'Shards Postgres tables', provider: seed.provider, model: seed.model, keywords: ['sharding'], system_prompt: seed.system_prompt, expected_duration_minutes: 5, max_output_tokens: seed.max_output_tokens };
+    const before = spawned;
+    spawned = { version: 10, specialists: [{ name: 'ShardingAgent', version: 1, status: 'live', definition, kind: 'database', createdAtMs: Date.now(), runs: 0, successes: 0 }] };
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      const id = `gone-spawned-${process.pid}-${Date.now()}`;
+      // Its first call is held, so the task is mid-run on ShardingAgent when the roster loses it.
+      h.provider.addFault({ kind: 'slow', delayMs: 60_000, match: { task: id, purpose: 'specialist' }, calls: [1] });
+      const handle = await startTask(h.client, h.taskQueue, TaskInputSchema.parse({ objective: 'Add an index on orders.created_at in the Postgres database', specialist: 'ShardingAgent' }), id);
+      for (;;) {
+        if (h.provider.calls().some((c) => c.task === id && c.purpose === 'specialist')) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      spawned = { version: 11, specialists: [] };
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      await handle.signal(requeueSignal, { reason: 'test: start the run again' });
+      const outcome = (await handle.result()) as TaskOutcome;
+
+      expect(outcome.status).toBe('completed');
+      expect(outcome.specialistsTried[0]).toBe('ShardingAgent');
+      expect(outcome.specialist).toBe(outcome.specialistsTried[1]);
+      expect(outcome.failures).toEqual([expect.objectContaining({ type: 'unknown_specialist', specialist: 'ShardingAgent', retryState: 'NON_RETRYABLE_FAILURE' })]);
+      // It tried no approach: the next specialist is not told to avoid one, by the task or by a lesson.
+      const runs = ((await handle.fetchHistory()).events ?? []).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'runSpecialist');
+      const nextInput = Buffer.from(runs.at(-1)!.activityTaskScheduledEventAttributes!.input!.payloads![0].data!).toString();
+      expect(nextInput).not.toMatch(/earlier attempt\]/);
+      expect(nextInput).not.toMatch(/unknown_specialist/);
+      await maybeRecordHistory(id, 'reassigned-missing-specialist');
+    } finally {
+      spawned = before;
       h.provider.clearFaults();
     }
   });

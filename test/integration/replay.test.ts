@@ -137,6 +137,10 @@ describe('workflow replay', () => {
         'god-survives-failed-reconcile.json',
         'god-admitted-on-stale-runway-unpatched.json',
         'god-failed-on-reconcile-unpatched.json',
+        // A run whose specialist left the roster (a spawned one, God's roster unread) hands the task
+        // on ('missing-specialist-reassigns'); before it, the task was dead-lettered.
+        'reassigned-missing-specialist.json',
+        'dead-lettered-missing-specialist-unpatched.json',
       ]),
     );
   });
