@@ -1,5 +1,6 @@
 import { ActivityFailure, ApplicationFailure, CancelledFailure, TimeoutFailure } from '@temporalio/workflow';
 import { budgetWaitFrom, type BudgetWait } from '../budget/waiting';
+import { NON_RETRYABLE_TYPES } from '../errors';
 import type { FailureRecord } from './task-state';
 
 /** The budget denial an activity failed on, when it is one a task waits out (an open breaker,
@@ -30,7 +31,15 @@ export function describeFailure(err: unknown, activity: string, specialist?: str
       ...(details.retryAtMs !== undefined && { retryAtMs: details.retryAtMs }),
     };
   }
-  return { ...base, type: cause instanceof Error ? cause.name : 'unexpected', message: cause instanceof Error ? cause.message : String(cause) };
+  // A run that timed out (its worker died or stalled) left its spend in its last checkpoint.
+  const spend = cause instanceof TimeoutFailure ? spendOfCheckpoint(cause.lastHeartbeatDetails) : undefined;
+  return {
+    ...base,
+    type: cause instanceof Error ? cause.name : 'unexpected',
+    message: cause instanceof Error ? cause.message : String(cause),
+    ...(typeof spend?.runCostUsd === 'number' && { runCostUsd: spend.runCostUsd }),
+    ...(typeof spend?.runTokens === 'number' && { runTokens: spend.runTokens }),
+  };
 }
 
 /**
@@ -53,7 +62,11 @@ export function failureWarning(failure: FailureRecord): string {
  * (CANCEL_REQUESTED). Only activities cancelled with WAIT_CANCELLATION_COMPLETED end this way.
  */
 export function stoppedWhileCancelling(err: unknown): boolean {
-  return err instanceof ActivityFailure && err.retryState === 'CANCEL_REQUESTED';
+  if (!(err instanceof ActivityFailure) || err.retryState !== 'CANCEL_REQUESTED') return false;
+  // A failure no retry could cure (the task's budget spent, a specialist missing) is the run's own
+  // end, whatever was pending: the task handles it as that failure.
+  const cause = err.cause;
+  return !(cause instanceof ApplicationFailure && (cause.nonRetryable || (NON_RETRYABLE_TYPES as readonly string[]).includes(cause.type ?? '')));
 }
 
 /**

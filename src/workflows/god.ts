@@ -1,4 +1,5 @@
 import {
+  ActivityFailure,
   allHandlersFinished,
   ApplicationFailure,
   condition,
@@ -121,12 +122,18 @@ const SIDELINE_PATCH = 'routing-sidelines-losing-arms';
 /** A task queued past `holdAfterMinutes` holds its lane's room until it fits (src/god/prioritise.ts).
  * Asked only when an overdue task waits for runway, so a history without one is unchanged. */
 const HOLDS_PATCH = 'admission-holds-overdue-tasks';
-/** A tick whose latest runway read failed generates and admits nothing (God had gone on with the
- * runway it read before, however old). Asked only when a read fails. */
+/** A tick whose latest runway read failed generates, assesses and admits nothing (God had gone on
+ * with the runway it read before, however old, or with none). Asked only when a read fails. */
 const FRESH_RUNWAY_PATCH = 'god-admits-on-fresh-runway';
-/** A reconcile that fails through its retries is tried again next tick; it had failed God's run
- * (and so lost its queue until the watchdog started a fresh God). Asked only when one fails. */
+/** A reconcile that fails through its retries is tried again (next tick, then at its period); it
+ * had failed God's run (and so lost its queue until the watchdog started a fresh God). Asked only
+ * when one fails. */
 const RECONCILE_SURVIVES_PATCH = 'god-survives-failed-reconcile';
+/** Blind ticks in a row before an operator is alerted (god_outage); the ledger is down that long. */
+const BLIND_TICKS_ALERT = 5;
+/** Failed reconciles in a row tried again at the next tick; after them God waits for the periodic
+ * reconcile (taskFinished signals still arrive meanwhile) and alerts an operator. */
+const RECONCILE_RETRIES = 3;
 /** A child's finish heard before its start resolved is applied once the start is recorded; it
  * was dropped, and the task held an in-flight slot until a reconcile. Asked only when one is. */
 const EARLY_FINISH_PATCH = 'god-keeps-early-finishes';
@@ -417,7 +424,7 @@ export async function god(input: GodInput = {}): Promise<void> {
       await quick.setExperimentalShare({ share: input.share, reason: input.reason, by: input.by });
       state.experimentalShare = input.share;
       record('operator', `experimental share set to ${input.share} by ${input.by}: ${input.reason}`);
-      runway = await readRunway();
+      runway = (await readRunway()) ?? runway;
       return currentRunway() ?? refuse('setExperimentalShare: the share is set, but the budget ledger could not be read back');
     },
     { validator: (raw) => void parsed(SetExperimentalShareSchema, raw, 'setExperimentalShare') },
@@ -462,10 +469,54 @@ export async function god(input: GodInput = {}): Promise<void> {
     try {
       return await quick.readRunway();
     } catch (err) {
-      log.warn('budget ledger unreadable; nothing is admitted this tick', { error: String(err) });
+      log.warn('budget ledger unreadable; this tick generates, assesses and admits nothing', { error: String(err) });
       return undefined;
     }
   }
+
+  /** An outage God works around but an operator must hear of; a failed alert never stops a tick. */
+  const alertOutage = async (what: 'ledger_unreadable' | 'reconcile_failing', sinceMs: number, message: string) => {
+    try {
+      await alerts.raiseAlert({ id: `${godId}:${what}:${sinceMs}`, kind: 'god_outage', message, details: { godId, what, sinceMs } });
+    } catch (err) {
+      log.error('god outage alert failed', { what, error: String(err) });
+    }
+  };
+  let blindSinceMs: number | undefined;
+  let blindTicks = 0;
+  let failedReconcileSinceMs: number | undefined;
+  let failedReconciles = 0;
+
+  /** Counts blind ticks in a row; the BLIND_TICKS_ALERT-th alerts an operator. */
+  const noteBlind = async (blind: boolean) => {
+    if (!blind) {
+      blindTicks = 0;
+      blindSinceMs = undefined;
+      return;
+    }
+    blindTicks += 1;
+    blindSinceMs ??= Date.now();
+    if (blindTicks === BLIND_TICKS_ALERT) {
+      await alertOutage('ledger_unreadable', blindSinceMs, `God ${godId} has not read the budget ledger for ${blindTicks} ticks: nothing is generated, assessed or admitted until it can`);
+    }
+  };
+
+  const reconcileOrWait = async () => {
+    try {
+      await reconcile();
+      failedReconciles = 0;
+      failedReconcileSinceMs = undefined;
+    } catch (err) {
+      if (isCancellation(err) || !(err instanceof ActivityFailure) || !patched(RECONCILE_SURVIVES_PATCH)) throw err;
+      failedReconciles += 1;
+      failedReconcileSinceMs ??= Date.now();
+      reconcileDue = failedReconciles < RECONCILE_RETRIES;
+      log.warn('in-flight tasks not reconciled (the server could not describe them)', { failedInARow: failedReconciles, error: String(err) });
+      if (failedReconciles === RECONCILE_RETRIES) {
+        await alertOutage('reconcile_failing', failedReconcileSinceMs, `God ${godId} could not reconcile its in-flight tasks ${failedReconciles} times in a row (${String(err).slice(0, 300)}); it tries again every ${config.reconcileEveryTicks} ticks`);
+      }
+    }
+  };
 
   const reconcile = async () => {
     const ids = state.inFlight.map((t) => t.taskId);
@@ -757,8 +808,8 @@ export async function god(input: GodInput = {}): Promise<void> {
     }
   };
 
-  /** Whether a tick would decide on an old runway: this read failed and an earlier one stands in. */
-  const goesOnBlind = (read: LedgerRunway | undefined): boolean => read === undefined && runway !== undefined && patched(FRESH_RUNWAY_PATCH);
+  /** Whether a tick would decide blind: this read failed (an earlier runway, if any, is stale). */
+  const goesOnBlind = (read: LedgerRunway | undefined): boolean => read === undefined && patched(FRESH_RUNWAY_PATCH);
 
   const tick = async () => {
     ticks += 1;
@@ -778,19 +829,13 @@ export async function god(input: GodInput = {}): Promise<void> {
     }
     if (reconcileDue || ticks % config.reconcileEveryTicks === 0) {
       reconcileDue = false;
-      try {
-        await reconcile();
-      } catch (err) {
-        if (isCancellation(err) || !patched(RECONCILE_SURVIVES_PATCH)) throw err;
-        reconcileDue = true;
-        log.warn('in-flight tasks not reconciled (the server could not describe them); tried again next tick', { error: String(err) });
-      }
+      await reconcileOrWait();
     }
     expireReviews();
     await seedRouting();
     await raiseRoutingAlerts();
     if (!state.paused && !blind) await generate();
-    await assessAndDecide();
+    if (!blind) await assessAndDecide();
     retire();
     // Pacing must see what generation and assessment just spent, or a tick can admit past the
     // paced allowance by their cost (histories from before this read replay without it).
@@ -800,6 +845,7 @@ export async function god(input: GodInput = {}): Promise<void> {
       runway = again ?? runway;
     }
     if (!blind) await admitAndStart();
+    await noteBlind(blind);
     state = compactState(state, config, Date.now());
     showDetails();
   };

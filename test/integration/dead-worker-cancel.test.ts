@@ -72,6 +72,14 @@ async function workflowPollers(): Promise<number> {
   return new Set((pollers ?? []).map((p) => p.identity)).size;
 }
 
+/** How long ago the task's running activity last heartbeat, by the server's record. */
+async function lastHeartbeatAgoMs(handle: WorkflowHandle): Promise<number> {
+  const pending = (await handle.describe()).raw.pendingActivities ?? [];
+  const at = pending.find((a) => a.activityType?.name === 'runSpecialist')?.lastHeartbeatTime;
+  if (!at) return Infinity;
+  return Date.now() - (Number(at.seconds) * 1000 + Math.floor((at.nanos ?? 0) / 1e6));
+}
+
 /** How each runSpecialist activity of the task ended, with the engine's retry state. */
 async function specialistRunEnds(handle: WorkflowHandle): Promise<{ how: string; retryState?: string }[]> {
   const events = (await handle.fetchHistory()).events ?? [];
@@ -119,6 +127,9 @@ it('a requeue or a cancel that finds the run\'s worker dead: the requeued task r
   // within seconds, long before the dead run's heartbeat timeout (15 s) ends it.
   startWorkerProcess();
   await until(async () => (await workflowPollers()) >= 2, 90_000, 'the second worker polling');
+  // Killed just after both runs heartbeat (every 5 s): the requeue and the cancel then have most
+  // of the 15 s heartbeat timeout to be recorded, even on a loaded machine.
+  await until(async () => (await Promise.all([requeued, cancelled].map(lastHeartbeatAgoMs))).every((ago) => ago < 2_000), 90_000, 'both runs to have just heartbeat');
   await killWorkerProcess(first);
   for (const handle of [requeued, cancelled]) {
     // The dead worker's sticky queue would hold the next workflow task for seconds: send it to the live one.

@@ -6,6 +6,7 @@ import { startHarness, type Harness } from '../support/harness';
 import { maybeRecordHistory } from '../support/history';
 import { eventually } from '../support/eventually';
 import { GrpcOutage } from '../support/grpc-outage';
+import { startWebhookReceiver } from '../support/webhook';
 import { godDecisions, godStatus, startTestGod } from '../support/god';
 
 /**
@@ -19,15 +20,18 @@ const DB_TASK = 'Add a created_at column with an index to the orders table in Po
 
 const outage = new GrpcOutage();
 let h: Harness;
+let webhook: Awaited<ReturnType<typeof startWebhookReceiver>>;
 const gods: WorkflowHandle[] = [];
 
 beforeAll(async () => {
-  h = await startHarness('god-outages', { connectionInterceptors: [outage.interceptor] });
+  webhook = await startWebhookReceiver();
+  h = await startHarness('god-outages', { connectionInterceptors: [outage.interceptor], alertWebhookUrl: webhook.url });
 });
 
 afterAll(async () => {
   await Promise.all(gods.map((g) => g.terminate('test over').catch(() => undefined)));
   await h?.stop();
+  await webhook?.close();
 });
 
 async function startGod(name: string): Promise<WorkflowHandle> {
@@ -73,9 +77,14 @@ it('admits nothing while the budget ledger cannot be read (not on the runway it 
   try {
     const before = await failedActivities(god, 'readRunway');
     expect((await submit(god, taskId)).accepted).toBe(true);
-    // Three ticks whose reads failed: the one that decided the task had ended before the last began.
-    await until('three failed runway reads after the submit', async () => (await failedActivities(god, 'readRunway')) >= before + 3);
-    expect(await exists(taskId)).toBe(false);
+    // Five ticks in a row whose reads failed (the one that took the submit among them): God
+    // alerted an operator, and its history shows it started nothing all the while.
+    await until('five failed runway reads after the submit', async () => (await failedActivities(god, 'readRunway')) >= before + 5);
+    await until('the outage alert', async () => webhook.received.some((a) => a.kind === 'god_outage' && (a.details as { godId?: string }).godId === god.workflowId));
+    expect(webhook.received.find((a) => a.kind === 'god_outage' && (a.details as { godId?: string }).godId === god.workflowId)).toMatchObject({ details: { what: 'ledger_unreadable' } });
+    const events = await historyOf(god);
+    expect(events.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes)).toEqual([]);
+    expect(events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'assessTask')).toEqual([]);
   } finally {
     outage.restore('QueryWorkflow');
   }
@@ -88,8 +97,9 @@ it('admits nothing while the budget ledger cannot be read (not on the runway it 
 it('keeps running when the server cannot describe its in-flight tasks, and hears their ends after', async () => {
   const god = await startGod('god-reconcile-outage');
   const taskId = `${god.workflowId}-task`;
-  // The task's first specialist call is held, so the task is in flight while the outage lasts.
-  h.provider.addFault({ kind: 'slow', delayMs: 10_000, match: { task: taskId, purpose: 'specialist' }, calls: [1] });
+  // The task's first two specialist calls are held past the client's timeout (10 s), so the task
+  // is in flight for 20 s or more while the outage lasts.
+  h.provider.addFault({ kind: 'slow', delayMs: 25_000, match: { task: taskId, purpose: 'specialist' }, calls: [1, 2] });
   expect((await submit(god, taskId)).accepted).toBe(true);
   await until('God to start the task', () => exists(taskId));
   outage.take('DescribeWorkflowExecution');
@@ -98,9 +108,13 @@ it('keeps running when the server cannot describe its in-flight tasks, and hears
     // God ticks on after it (another runway read is scheduled), or it failed.
     await until('God to tick on, or fail', async () => {
       const events = await historyOf(god);
-      const failedAt = events.findIndex((e) => e.activityTaskFailedEventAttributes);
+      const reconciles = new Set(events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'reconcileTasks').map((e) => Number(e.eventId)));
+      const failedAt = events.findIndex((e) => e.activityTaskFailedEventAttributes && reconciles.has(Number(e.activityTaskFailedEventAttributes.scheduledEventId)));
       return events.slice(failedAt).some((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED || e.activityTaskScheduledEventAttributes?.activityType?.name === 'readRunway');
     });
+    // Three in a row: an operator hears of it (God now waits for its periodic reconcile).
+    await until('three failed reconciles, or God failed', async () => (await failedActivities(god, 'reconcileTasks')) >= 3 || (await historyOf(god)).some((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED));
+    await until('the outage alert', async () => webhook.received.some((a) => a.kind === 'god_outage' && (a.details as { what?: string }).what === 'reconcile_failing' && (a.details as { godId?: string }).godId === god.workflowId), 30_000);
   } finally {
     outage.restore('DescribeWorkflowExecution');
   }
