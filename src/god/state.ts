@@ -173,6 +173,8 @@ const QueuedTaskSchema = lazySchema('god/state.QueuedTaskSchema', () =>
     review: z.looseObject({ reasons: z.array(z.string()), sinceMs: time, deadlineMs: time }).optional(),
     waitReason: z.string().optional(),
     fingerprint: z.string().optional(),
+    assessFailures: count.optional(),
+    assessAfterMs: time.optional(),
   })
 );
 

@@ -99,9 +99,12 @@ export interface QueuedTask {
   beforePolicy?: Decision;
   /** While awaiting review: why, and when the default applies. */
   review?: { reasons: string[]; sinceMs: number; deadlineMs: number };
-  /** Why it is still waiting (runway, pause, breaker). */
+  /** Why it is still waiting (runway, pause, breaker, failed assessments). */
   waitReason?: string;
   fingerprint?: string;
+  /** Failed assessments in a row, and when it is assessed again (src/god/assess-backoff.ts). */
+  assessFailures?: number;
+  assessAfterMs?: number;
 }
 
 export interface Decision {

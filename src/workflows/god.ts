@@ -24,6 +24,7 @@ import type { LedgerRunway } from '../budget/ledger-types';
 import { NON_RETRYABLE_TYPES } from '../errors';
 import { decide } from '../god/decide';
 import { PendingStarts } from '../god/pending-starts';
+import { afterFailedAssessment, dueForAssessment } from '../god/assess-backoff';
 import { rollDay } from '../god/day';
 import { addGoal, generationFits, goalsDue, rememberFingerprint, removeGoal, taskFingerprint } from '../god/goals';
 import {
@@ -134,6 +135,9 @@ const BLIND_TICKS_ALERT = 5;
 /** Failed reconciles in a row tried again at the next tick; after them God waits for the periodic
  * reconcile (taskFinished signals still arrive meanwhile) and alerts an operator. */
 const RECONCILE_RETRIES = 3;
+/** A task whose assessment failed is backed off and goes behind the tasks never failed; it was
+ * retried every tick, and 20 such tasks took every tick's places. Asked only when one fails. */
+const ASSESS_BACKOFF_PATCH = 'god-backs-off-failed-assessments';
 /** A child's finish heard before its start resolved is applied once the start is recorded; it
  * was dropped, and the task held an in-flight slot until a reconcile. Asked only when one is. */
 const EARLY_FINISH_PATCH = 'god-keeps-early-finishes';
@@ -639,7 +643,7 @@ export async function god(input: GodInput = {}): Promise<void> {
 
   /** Assesses new tasks and decides each: reject, review, spawn, chain or route. */
   const assessAndDecide = async () => {
-    const pending = state.queue.filter((q) => q.status === 'assessing').slice(0, ASSESS_PER_TICK);
+    const pending = dueForAssessment(state.queue, Date.now(), ASSESS_PER_TICK);
     for (const { taskId } of pending) {
       const before = find(taskId);
       if (!before) continue;
@@ -649,12 +653,20 @@ export async function god(input: GodInput = {}): Promise<void> {
         billedSinceRead = true;
         assessment = await llm.assessTask({ taskId, task: before.task, constraints: activeConstraints(state.constraints, Date.now()), ...(state.routing && { rules: state.routing.active.rules }) });
       } catch (err) {
-        log.warn('assessment failed; retried next tick', { taskId, error: String(err) });
+        const failed = find(taskId);
+        // Backed off and moved behind the rest (histories from before retried it every tick).
+        if (failed && patched(ASSESS_BACKOFF_PATCH)) Object.assign(failed, afterFailedAssessment(failed, Date.now(), String((err as Error)?.cause ?? err)));
+        log.warn('assessment failed; tried again later', { taskId, failures: failed?.assessFailures, error: String(err) });
         continue;
       }
       const item = find(taskId);
       if (!item || item.status !== 'assessing') continue;
       item.assessment = assessment;
+      if (item.assessFailures !== undefined) {
+        delete item.assessFailures;
+        delete item.assessAfterMs;
+        delete item.waitReason;
+      }
       if (assessment.ok && assessment.method === 'none') state.stats = recordFallback(state.stats, assessment.kind, assessment.specialist);
       const spawnedToday = state.specialists.filter((s) => s.createdAtMs >= state.day.startMs).length;
       // Unknown runway (ledger not read yet): no cost review rather than reviewing everything.

@@ -7,7 +7,7 @@ import { maybeRecordHistory } from '../support/history';
 import { eventually } from '../support/eventually';
 import { GrpcOutage } from '../support/grpc-outage';
 import { startWebhookReceiver } from '../support/webhook';
-import { godDecisions, godStatus, startTestGod } from '../support/god';
+import { godDecisions, godQueue, godStatus, startTestGod } from '../support/god';
 
 /**
  * God through outages of the Temporal frontend it leans on (the real client, its calls failing
@@ -123,3 +123,26 @@ it('keeps running when the server cannot describe its in-flight tasks, and hears
   expect(((await h.client.workflow.getHandle(taskId).result()) as TaskOutcome).status).toBe('completed');
   await eventually('God to hear the task finished', async () => (await godDecisions(god)).find((d) => d.taskId === taskId && d.kind === 'finished'));
 });
+
+it('backs off a task whose assessment keeps failing and assesses the others meanwhile, saying why it waits', async () => {
+  const god = await startGod('god-assess-backoff');
+  const poisonId = `${god.workflowId}-poison`;
+  // No keyword fits, so the assessment asks the classifier, whose provider refuses it every time.
+  h.provider.addFault({ kind: 'quota_exhausted', match: { task: poisonId, purpose: 'router' } });
+  await god.executeUpdate(submitTaskUpdate, { args: [{ task: { objective: 'Which open questions remain about the cited durability claims of Kafka and Pulsar? Keep the writeup concise.' }, taskId: poisonId }] });
+  await until('the first failed assessment', async () => (await failedActivities(god, 'assessTask')) >= 1);
+  const readsAtFailure = (await historyOf(god)).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'readRunway').length;
+
+  const goodId = `${god.workflowId}-good`;
+  expect((await submit(god, goodId)).accepted).toBe(true);
+  await until('the other task to start', () => exists(goodId));
+  // Five more ticks: the failed task was not assessed again in any of them (it waits 30 s).
+  await until('five more ticks', async () => (await historyOf(god)).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'readRunway').length >= readsAtFailure + 5);
+  expect(await failedActivities(god, 'assessTask')).toBe(1);
+  const waiting = (await godQueue(god)).find((q) => q.taskId === poisonId);
+  expect(waiting).toMatchObject({ status: 'assessing' });
+  expect(waiting?.waitReason).toMatch(/^assessment failed 1 time in a row \(.*quota.*\); tried again in 30 s$/);
+  expect(((await h.client.workflow.getHandle(goodId).result()) as TaskOutcome).status).toBe('completed');
+  await maybeRecordHistory(god.workflowId, 'god-backs-off-failed-assessments');
+});
+

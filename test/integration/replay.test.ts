@@ -141,6 +141,10 @@ describe('workflow replay', () => {
         // on ('missing-specialist-reassigns'); before it, the task was dead-lettered.
         'reassigned-missing-specialist.json',
         'dead-lettered-missing-specialist-unpatched.json',
+        // God backing off a task whose assessment keeps failing ('god-backs-off-failed-assessments'),
+        // and before it, retrying it every tick.
+        'god-backs-off-failed-assessments.json',
+        'god-retried-failed-assessments-unpatched.json',
       ]),
     );
   });

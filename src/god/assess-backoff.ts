@@ -1,0 +1,38 @@
+import type { QueuedTask } from './types';
+
+/** The first wait after a failed assessment; each failure in a row doubles it, up to the cap. */
+export const ASSESS_BACKOFF_FIRST_MS = 30_000;
+export const ASSESS_BACKOFF_MAX_MS = 15 * 60_000;
+
+/** How long a task waits before its next assessment after `failures` failed ones in a row. Pure. */
+export function assessBackoffMs(failures: number): number {
+  if (failures <= 0) return 0;
+  return Math.min(ASSESS_BACKOFF_MAX_MS, ASSESS_BACKOFF_FIRST_MS * 2 ** (failures - 1));
+}
+
+/**
+ * The tasks to assess this tick, at most `limit`: those assessing and not backing off, the ones
+ * that never failed first (queue order otherwise). A task whose assessment keeps failing waits
+ * longer each time and goes behind the rest, so a handful of them can no longer take every
+ * tick's places while newer tasks wait unassessed. With no failures this is the queue's first
+ * `limit` assessing tasks, as before. Pure.
+ */
+export function dueForAssessment(queue: readonly QueuedTask[], nowMs: number, limit: number): QueuedTask[] {
+  return queue
+    .filter((q) => q.status === 'assessing' && (q.assessAfterMs ?? 0) <= nowMs)
+    .map((q, i) => ({ q, i }))
+    .sort((a, b) => (a.q.assessFailures ?? 0) - (b.q.assessFailures ?? 0) || a.i - b.i)
+    .slice(0, limit)
+    .map(({ q }) => q);
+}
+
+/** The task after one more failed assessment: when to try again, and why it waits. Pure. */
+export function afterFailedAssessment(item: QueuedTask, nowMs: number, error: string): Pick<QueuedTask, 'assessFailures' | 'assessAfterMs' | 'waitReason'> {
+  const failures = (item.assessFailures ?? 0) + 1;
+  const waitMs = assessBackoffMs(failures);
+  return {
+    assessFailures: failures,
+    assessAfterMs: nowMs + waitMs,
+    waitReason: `assessment failed ${failures} time${failures === 1 ? '' : 's'} in a row (${error.slice(0, 200)}); tried again in ${Math.round(waitMs / 1000)} s`,
+  };
+}

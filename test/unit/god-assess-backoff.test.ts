@@ -1,0 +1,40 @@
+import { afterFailedAssessment, assessBackoffMs, ASSESS_BACKOFF_MAX_MS, dueForAssessment } from '../../src/god/assess-backoff';
+import type { QueuedTask } from '../../src/god/types';
+import { TaskInputSchema } from '../../src/tasks/task-input';
+
+const NOW = Date.parse('2026-12-04T12:00:00Z');
+const queued = (taskId: string, extra: Partial<QueuedTask> = {}): QueuedTask => ({
+  taskId,
+  task: TaskInputSchema.parse({ objective: `Add an index for ${taskId} to the orders table in Postgres` }),
+  status: 'assessing',
+  submittedAtMs: NOW - 60_000,
+  source: 'submitted',
+  lane: 'main',
+  ...extra,
+});
+
+describe('God\'s assessment back-off', () => {
+  it('with no failures, assesses the queue\'s first assessing tasks in order, as before', () => {
+    const queue = [queued('a'), queued('b', { status: 'queued' }), queued('c'), queued('d')];
+    expect(dueForAssessment(queue, NOW, 2).map((q) => q.taskId)).toEqual(['a', 'c']);
+  });
+
+  it('does not let tasks whose assessment keeps failing take every place: they wait, then go behind the rest', () => {
+    const poison = Array.from({ length: 20 }, (_, i) => queued(`poison-${i}`));
+    const failedOnce = poison.map((q) => ({ ...q, ...afterFailedAssessment(q, NOW, 'ApplicationFailure: classifier answer did not parse') }));
+    const queue = [...failedOnce, queued('fresh')];
+    // Backing off: only the fresh task is due at the next tick.
+    expect(dueForAssessment(queue, NOW + 1_000, 20).map((q) => q.taskId)).toEqual(['fresh']);
+    // Due again later, they come after the task that never failed.
+    const due = dueForAssessment(queue, NOW + assessBackoffMs(1), 20);
+    expect(due[0].taskId).toBe('fresh');
+    expect(due).toHaveLength(20);
+  });
+
+  it('doubles the wait with each failure in a row, up to its cap, and says why the task waits', () => {
+    expect([1, 2, 3].map(assessBackoffMs)).toEqual([30_000, 60_000, 120_000]);
+    expect(assessBackoffMs(30)).toBe(ASSESS_BACKOFF_MAX_MS);
+    const twice = afterFailedAssessment({ ...queued('x'), assessFailures: 1 }, NOW, 'boom');
+    expect(twice).toEqual({ assessFailures: 2, assessAfterMs: NOW + 60_000, waitReason: 'assessment failed 2 times in a row (boom); tried again in 60 s' });
+  });
+});
