@@ -1,15 +1,13 @@
 import type { ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { startTask } from '../../src/client/submit-task';
-import { sweeperScheduleId } from '../../src/client/sweeper-schedule';
 import { startOfflineProvider, type OfflineProvider } from '../../src/llm/offline';
 import { TaskInputSchema } from '../../src/tasks/task-input';
 import { requeueSignal, stateQuery } from '../../src/workflows/agent-task-api';
 import type { TaskOutcome, TaskState } from '../../src/workflows/task-state';
 import { testAddress } from '../support/harness';
-import { killWorkerProcess, spawnWorkerProcess } from '../support/worker-process';
+import { killWorkerProcess, workerFleet } from '../support/worker-process';
 import { maybeRecordHistory } from '../support/history';
 import { billed } from '../support/billed';
 
@@ -28,21 +26,9 @@ const DB_TASK = 'Add a unique index on users.email in the Postgres database';
 let provider: OfflineProvider;
 let connection: Connection;
 let client: Client;
-const children: ChildProcess[] = [];
-const taskQueue = `deadcancel-${process.pid}-${Date.now()}`;
-const ledgerId = `${taskQueue}-ledger`;
-
-function startWorkerProcess(): ChildProcess {
-  const child = spawnWorkerProcess({
-    PANTHEON_TASK_QUEUE: taskQueue,
-    PANTHEON_LEDGER_ID: ledgerId,
-    PANTHEON_BUDGET_TASK_QUEUE: `${taskQueue}-budget`,
-    PANTHEON_OFFLINE_URL: provider.url,
-    PANTHEON_MEMORY_FILE: path.join(process.env.PANTHEON_TEST_DIR ?? '/tmp', `${taskQueue}.sqlite`),
-  });
-  children.push(child);
-  return child;
-}
+const fleet = workerFleet('deadcancel');
+const { taskQueue } = fleet;
+const startWorkerProcess = (): ChildProcess => fleet.start(provider.url);
 
 async function untilState(handle: WorkflowHandle, ready: (state: TaskState) => boolean): Promise<TaskState> {
   const deadline = Date.now() + 90_000;
@@ -101,9 +87,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(children.map(killWorkerProcess));
-  await client.schedule.getHandle(sweeperScheduleId(taskQueue)).delete().catch(() => undefined);
-  await client.workflow.getHandle(ledgerId).terminate('test over').catch(() => undefined);
+  await fleet.stop(client);
   await connection?.close();
   await provider?.close();
 });

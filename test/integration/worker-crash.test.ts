@@ -1,15 +1,13 @@
 import type { ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { startTask } from '../../src/client/submit-task';
-import { sweeperScheduleId } from '../../src/client/sweeper-schedule';
 import { startOfflineProvider, type CallRecord, type OfflineProvider } from '../../src/llm/offline';
 import { openMemoryStore } from '../../src/memory/open-store';
 import { TaskInputSchema } from '../../src/tasks/task-input';
 import { budgetQuery } from '../../src/workflows/budget-ledger-defs';
 import type { TaskOutcome } from '../../src/workflows/task-state';
 import { testAddress } from '../support/harness';
-import { killWorkerProcess, spawnWorkerProcess } from '../support/worker-process';
+import { killWorkerProcess, workerFleet } from '../support/worker-process';
 import { billed } from '../support/billed';
 
 /**
@@ -30,22 +28,9 @@ const LATENCY_MS = 1_200;
 let provider: OfflineProvider;
 let connection: Connection;
 let client: Client;
-const children: ChildProcess[] = [];
-const taskQueue = `crash-${process.pid}-${Date.now()}`;
-const ledgerId = `${taskQueue}-ledger`;
-const memoryFile = path.join(process.env.PANTHEON_TEST_DIR ?? '/tmp', `${taskQueue}.sqlite`);
-
-function startWorkerProcess(): ChildProcess {
-  const child = spawnWorkerProcess({
-    PANTHEON_TASK_QUEUE: taskQueue,
-    PANTHEON_LEDGER_ID: ledgerId,
-    PANTHEON_BUDGET_TASK_QUEUE: `${taskQueue}-budget`,
-    PANTHEON_OFFLINE_URL: provider.url,
-    PANTHEON_MEMORY_FILE: memoryFile,
-  });
-  children.push(child);
-  return child;
-}
+const fleet = workerFleet('crash');
+const { taskQueue, ledgerId, memoryFile } = fleet;
+const startWorkerProcess = (): ChildProcess => fleet.start(provider.url);
 
 /** The provider's own log of specialist calls, by the task header each call carried. */
 function specialistCallsByTask(): Map<string, CallRecord[]> {
@@ -74,9 +59,7 @@ beforeAll(async () => {
 const kill = killWorkerProcess;
 
 afterAll(async () => {
-  await Promise.all(children.map(kill));
-  await client.schedule.getHandle(sweeperScheduleId(taskQueue)).delete().catch(() => undefined);
-  await client.workflow.getHandle(ledgerId).terminate('test over').catch(() => undefined);
+  await fleet.stop(client);
   await connection?.close();
   await provider?.close();
 });

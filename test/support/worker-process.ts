@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import type { Client } from '@temporalio/client';
 import { repoRoot } from '../../src/config/paths';
+import { sweeperScheduleId } from '../../src/client/sweeper-schedule';
 import { testAddress } from './harness';
 
 /**
@@ -52,4 +54,37 @@ export function stderrTail(child: ChildProcess, limit = 4000): () => string {
     tail = (tail + chunk.toString('utf8')).slice(-limit);
   });
   return () => tail;
+}
+
+/**
+ * Worker processes of one test file, all on a task queue of its own with one ledger and one memory
+ * file: `start` spawns another against the offline provider at `providerUrl`; `stop` kills every
+ * one and removes what they left on the server (the sweeper's Schedule, the ledger).
+ */
+export function workerFleet(prefix: string) {
+  const taskQueue = `${prefix}-${process.pid}-${Date.now()}`;
+  const ledgerId = `${taskQueue}-ledger`;
+  const memoryFile = path.join(process.env.PANTHEON_TEST_DIR ?? '/tmp', `${taskQueue}.sqlite`);
+  const children: ChildProcess[] = [];
+  return {
+    taskQueue,
+    ledgerId,
+    memoryFile,
+    start(providerUrl: string): ChildProcess {
+      const child = spawnWorkerProcess({
+        PANTHEON_TASK_QUEUE: taskQueue,
+        PANTHEON_LEDGER_ID: ledgerId,
+        PANTHEON_BUDGET_TASK_QUEUE: `${taskQueue}-budget`,
+        PANTHEON_OFFLINE_URL: providerUrl,
+        PANTHEON_MEMORY_FILE: memoryFile,
+      });
+      children.push(child);
+      return child;
+    },
+    async stop(client: Client | undefined): Promise<void> {
+      await Promise.all(children.map(killWorkerProcess));
+      await client?.schedule.getHandle(sweeperScheduleId(taskQueue)).delete().catch(() => undefined);
+      await client?.workflow.getHandle(ledgerId).terminate('test over').catch(() => undefined);
+    },
+  };
 }
