@@ -16,7 +16,7 @@ import {
   workflowInfo,
   type RetryPolicy,
 } from '@temporalio/workflow';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { createGodActivities } from '../activities/god';
 import type { createRunwayActivities } from '../activities/runway';
@@ -141,6 +141,10 @@ const ASSESS_BACKOFF_PATCH = 'god-backs-off-failed-assessments';
 /** A child's finish heard before its start resolved is applied once the start is recorded; it
  * was dropped, and the task held an in-flight slot until a reconcile. Asked only when one is. */
 const EARLY_FINISH_PATCH = 'god-keeps-early-finishes';
+/** God's children refuse an id a closed workflow already had (REJECT_DUPLICATE): a task id
+ * resubmitted after it left finishedIds, or one a direct run already used, is dropped as a
+ * duplicate, not run and paid for again (the server's default lets a closed id start again). */
+const REJECT_CLOSED_IDS_PATCH = 'god-children-reject-closed-ids';
 
 /** Turns a zod failure into the validator's refusal: the field named, God's state untouched. */
 function parsed<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
@@ -601,12 +605,13 @@ export async function god(input: GodInput = {}): Promise<void> {
     const chain = d.kind === 'chain' && d.plan && d.plan.length >= 2;
     pendingStarts.begin(item.taskId);
     const memo = { godDecision: { kind: d.kind, reason: d.reason, lane: d.lane, expectedCostUsd: d.expectedCostUsd, ...(d.plan && { plan: d.plan }), admitted: why } };
+    const once = patched(REJECT_CLOSED_IDS_PATCH) ? { workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE } : {};
     try {
       if (chain) {
         const { specialist: _ignored, ...chainTask } = task;
-        await startChild('taskChain', { workflowId: item.taskId, taskQueue: config.taskQueue, args: [{ task: chainTask, plan: d.plan, reportTo: godId, lane: d.lane, ...(item.goalId && { goalId: item.goalId }) }], parentClosePolicy: ParentClosePolicy.ABANDON, memo });
+        await startChild('taskChain', { workflowId: item.taskId, taskQueue: config.taskQueue, args: [{ task: chainTask, plan: d.plan, reportTo: godId, lane: d.lane, ...(item.goalId && { goalId: item.goalId }) }], parentClosePolicy: ParentClosePolicy.ABANDON, memo, ...once });
       } else {
-        await startChild('agentTask', { workflowId: item.taskId, taskQueue: config.taskQueue, args: [task], parentClosePolicy: ParentClosePolicy.ABANDON, memo });
+        await startChild('agentTask', { workflowId: item.taskId, taskQueue: config.taskQueue, args: [task], parentClosePolicy: ParentClosePolicy.ABANDON, memo, ...once });
       }
     } catch (err) {
       pendingStarts.end(item.taskId);

@@ -13,6 +13,8 @@ import {
   submitTaskUpdate,
 } from '../../src/workflows/god-api';
 import { startHarness, type Harness } from '../support/harness';
+import { startTask } from '../../src/client/submit-task';
+import { TaskInputSchema } from '../../src/tasks/task-input';
 import { maybeRecordHistory } from '../support/history';
 import { eventually } from '../support/eventually';
 import { godDecisions, godQueue, godStatus, startTestGod } from '../support/god';
@@ -69,6 +71,23 @@ describe('God orchestrator', () => {
     expect(description.memo?.godDecision).toMatchObject({ kind: 'route', lane: 'main' });
     // A second submission with the same id changes nothing.
     expect(await submit('Add a created_at column with an index to the orders table in Postgres', taskId)).toMatchObject({ accepted: false });
+  });
+
+  it('does not run again a task id a closed workflow already had: it is dropped as a duplicate, not paid for twice', async () => {
+    const taskId = `${godId}-closed-${Date.now()}`;
+    // Run directly to its end (or, as well, by God long enough ago that it left God's finished ids).
+    const direct = await startTask(h.client, h.taskQueue, TaskInputSchema.parse({ objective: 'Add a created_at column with an index to the orders table in Postgres' }), taskId);
+    expect((await direct.result()).status).toBe('completed');
+    const callsBefore = h.provider.calls().filter((c) => c.task === taskId).length;
+
+    expect(await submit('Add a created_at column with an index to the orders table in Postgres', taskId)).toMatchObject({ accepted: true });
+    const dropped = await eventually(`God to drop ${taskId}`, async () => (await godDecisions(god)).find((d) => d.taskId === taskId && d.kind === 'drop'));
+    expect(dropped.detail).toMatch(/already exists; not started again/);
+    const runs: string[] = [];
+    for await (const info of h.client.workflow.list({ query: `WorkflowId = '${taskId}'` })) runs.push(info.runId);
+    expect(runs).toHaveLength(1);
+    expect(h.provider.calls().filter((c) => c.task === taskId)).toHaveLength(callsBefore);
+    await maybeRecordHistory(godId, 'god-children-reject-closed-ids');
   });
 
   it('chains research then database work as a taskChain that ends in one terminal state', async () => {

@@ -145,6 +145,9 @@ describe('workflow replay', () => {
         // and before it, retrying it every tick.
         'god-backs-off-failed-assessments.json',
         'god-retried-failed-assessments-unpatched.json',
+        // God's children refusing an id a closed workflow had ('god-children-reject-closed-ids');
+        // every God fixture above starts its children without it.
+        'god-children-reject-closed-ids.json',
       ]),
     );
   });
