@@ -20,6 +20,7 @@ import { createClassifier, type Classification } from './classify-task';
 import { rememberedArms, taskKindAndEvidence, withPolicyRules } from '../routing/route-with-policy';
 import type { Neighbour } from '../routing/memory-kind';
 import { similarOutcomesOrNone } from '../routing/similar-outcomes';
+import { heartbeatWhile } from './heartbeat';
 
 /** How sure a route to the fallback is when no keyword matched at all. */
 export const NO_MATCH_CONFIDENCE = 0.2;
@@ -131,7 +132,13 @@ function armFacts(task: Task, roster: Roster): Pick<Assessment, 'armEstimatesUsd
 export function createAssessTask(deps: Pick<ActivityDeps, 'roster' | 'llm' | 'models'> & Partial<Pick<ActivityDeps, 'memory'>>) {
   const { roster, memory } = deps;
   const classify = createClassifier(deps);
-  return async function assessTask({ taskId, task, constraints, rules }: AssessTaskInput): Promise<Assessment> {
+  return async function assessTask(input: AssessTaskInput): Promise<Assessment> {
+    // The classifier and memory calls can outlast God's 30 s heartbeat timeout (the LLM's own is
+    // 60 s): without heartbeats a slow but healthy answer would time the attempt out and pay again.
+    return heartbeatWhile(assessOnce(input), () => ({ taskId: input.taskId, phase: 'assessing' }));
+  };
+
+  async function assessOnce({ taskId, task, constraints, rules }: AssessTaskInput): Promise<Assessment> {
     await roster.refresh?.();
     // God's active policy's keyword rules, when it sent them (a rewrite or rollback changes them).
     const routed = rules ? withPolicyRules(roster, rules) : roster;
@@ -140,7 +147,7 @@ export function createAssessTask(deps: Pick<ActivityDeps, 'roster' | 'llm' | 'mo
     if (assessment.ok && memory) assessment = withRoutingKind(assessment, task, routed, await similarOutcomesOrNone(memory, task, taskId, (message, error) => log.warn(message, { taskId, error })));
     log.info('task assessed', { taskId, ok: assessment.ok, specialist: assessment.specialist, method: assessment.method, kind: assessment.kind, routingKind: assessment.routingKind?.explanation, irreversible: assessment.irreversible.length, plan: assessment.plan });
     return assessment;
-  };
+  }
 }
 
 /**

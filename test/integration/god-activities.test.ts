@@ -2,6 +2,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createGodActivities } from '../../src/activities/god';
 import type { GenerateTasksResult, ProposeSpecialistResult } from '../../src/activities/god-types';
 import { DEFAULT_SYSTEM_MODELS } from '../../src/activities/deps';
+import { HEARTBEAT_EVERY_MS } from '../../src/activities/heartbeat';
 import { activityCallKeys, createBudgetedLlmClient } from '../../src/budget';
 import { startTask } from '../../src/client/submit-task';
 import { loadConfig } from '../../src/config/env';
@@ -98,6 +99,24 @@ describe('assessTask', () => {
     expect(rejected.ok).toBe(false);
     expect(h.provider.calls().filter((c) => c.task === 'assess-vague')).toEqual([]);
   });
+
+  it('heartbeats while the classifier is slow, so a slow but healthy answer does not time the attempt out', async () => {
+    // God's assessTask runs under a 30 s heartbeat timeout, the LLM call under 60 s: a classifier
+    // answer slower than one heartbeat interval must be covered by heartbeats.
+    const beats: unknown[] = [];
+    const env = environment(`god-activity-${++runs}`);
+    env.on('heartbeat', (details: unknown) => beats.push(details));
+    h.provider.setLatency(HEARTBEAT_EVERY_MS + 1_000);
+    try {
+      const objective = 'Which open questions remain about the cited durability claims of Kafka and Pulsar? Summarise briefly.';
+      const slow = await env.run(() => activities.assessTask({ taskId: 'assess-slow', task: TaskInputSchema.parse({ objective }) }));
+      expect(slow).toMatchObject({ ok: true, method: 'classifier' });
+    } finally {
+      h.provider.setLatency(0);
+    }
+    expect(h.provider.calls().filter((c) => c.task === 'assess-slow').map((c) => c.purpose)).toEqual(['router']);
+    expect(beats).toContainEqual({ taskId: 'assess-slow', phase: 'assessing' });
+  }, 30_000);
 });
 
 describe('generateTasks', () => {
