@@ -136,7 +136,7 @@ export function renderGoals(goals: GoalState[], nowMs: number): string {
     ...goals.flatMap((g) => [
       `${g.id}  value ${g.value}, every ${g.cadenceMinutes} min, up to ${g.tasksPerRun} task(s) a run, ${pct(g.budgetShare)} of the day at most, ${g.lane} lane`,
       `  "${g.objective.replace(/\s+/g, ' ')}"`,
-      `  generated ${g.generated} task(s); last ${g.lastGeneratedAtMs ? when(g.lastGeneratedAtMs, nowMs) : 'never'}; spent today ${formatSpend(g.spentTodayUsd)}`,
+      `  generated ${g.generated} task(s); last ${g.lastGeneratedAtMs ? when(g.lastGeneratedAtMs, nowMs) : 'never'}; started today ${g.startedToday ?? 0}; spent today ${formatSpend(g.spentTodayUsd)}`,
     ]),
   ].join('\n');
 }

@@ -31,7 +31,7 @@ export function dayOf(nowMs: number, timeZone: string): Day {
 
 /**
  * Turns the state to `day` if it is a different day: the day's counters start again, every goal's
- * spend for today returns to zero, and generated tasks still queued from earlier days are dropped
+ * spend and starts for today return to zero, and generated tasks still queued from earlier days are dropped
  * (they were made for a day that is over; the goal generates fresh ones). Submitted tasks, tasks
  * awaiting review and tasks being assessed stay. The same day returns the state unchanged.
  *
@@ -47,7 +47,7 @@ export function rollDay(state: GodState, day: Day): { state: GodState; dropped: 
     state: {
       ...state,
       queue: state.queue.filter((q) => !stale(q)),
-      goals: state.goals.map((g) => (g.spentTodayUsd === 0 ? g : { ...g, spentTodayUsd: 0 })),
+      goals: state.goals.map((g) => (g.spentTodayUsd === 0 && !g.startedToday ? g : { ...g, spentTodayUsd: 0, ...(g.startedToday !== undefined && { startedToday: 0 }) })),
       day: { key: day.key, startMs: day.startMs, admitted: 0, dropped: dropped.length, finishedUsd: { main: 0, experimental: 0 } },
     },
     dropped,

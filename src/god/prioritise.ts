@@ -52,6 +52,9 @@ export interface AdmitInput {
     /** What each lane can still commit today, unpaced (pacing.laneDayLeft): a task that needs more
      * cannot start today however long it waits, so it holds nothing. */
     dayLeft: Record<Lane, number>;
+    /** Goals that have started no task today (absent: none pass, as before passes): the first
+     * task of each that fits its lane's room now starts past the lane's hold. */
+    unstartedGoals?: readonly string[];
   };
 }
 
@@ -66,6 +69,8 @@ export interface Admission {
   held: Partial<Record<Lane, string>>;
   /** Task ids that wait because their lane has no room for them now. */
   shortOfRoom: string[];
+  /** Task ids started past a hold: each its goal's first of the day. */
+  passedHold: string[];
 }
 
 /**
@@ -91,6 +96,10 @@ function queuedPast(q: QueuedTask, holds: { nowMs: number; afterMs: number }): b
  * today) holds the lane: every task after it in that lane waits for it. Without the hold, a
  * paced lane's room is taken by cheap tasks as fast as it accrues and a dear task (a chain) never
  * starts; its goal's backlog then stops the goal generating, and the goal starves all day.
+ * A hold has one exception of its own: a goal that has started nothing today (`unstartedGoals`)
+ * may start one task past it, if that fits the lane's room now. A task worth half a lane's day
+ * holds the lane for half a day, and a second one can follow it; without the pass, another goal
+ * of that lane then starts nothing all day. The holder waits at most one task per goal per day.
  * Nothing starts while God is paused or the breaker is open.
  *
  * Candidates are tasks with status 'queued' and a route, chain or spawn decision.
@@ -110,11 +119,12 @@ export function admit(input: AdmitInput): Admission {
   const waiting: Record<string, string> = {};
   const held: Partial<Record<Lane, string>> = {};
   const shortOfRoom: string[] = [];
+  const passedHold: string[] = [];
 
   const stop = stopReason(input);
   if (stop) {
     for (const q of candidates) waiting[q.taskId] = stop;
-    return { start: [], waiting, density, held, shortOfRoom };
+    return { start: [], waiting, density, held, shortOfRoom, passedHold };
   }
 
   const holds = input.holds;
@@ -131,21 +141,30 @@ export function admit(input: AdmitInput): Admission {
   for (const g of input.goals) goalUsed.set(g.id, g.spentTodayUsd);
   for (const t of input.inFlight) if (t.goalId && goalUsed.has(t.goalId)) goalUsed.set(t.goalId, goalUsed.get(t.goalId)! + t.expectedCostUsd);
 
+  const unstarted = new Set(holds?.unstartedGoals ?? []);
+  const holderGoal: Partial<Record<Lane, string | undefined>> = {};
   const start: string[] = [];
   for (const q of order) {
     const d = q.decision!;
     const cost = d.expectedCostUsd;
     const lane = d.lane;
     const holder = held[lane];
-    if (holder !== undefined) {
-      waiting[q.taskId] = `waiting behind ${holder}: queued over ${minutes(holds!.afterMs)}, it holds the ${lane} lane's room until it fits`;
+    const behind = `waiting behind ${holder}: queued over ${minutes(holds?.afterMs ?? 0)}, it holds the ${lane} lane's room until it fits`;
+    const passes = holder !== undefined && q.goalId !== undefined && unstarted.has(q.goalId) && q.goalId !== holderGoal[lane];
+    if (holder !== undefined && !passes) {
+      waiting[q.taskId] = behind;
       continue;
     }
     if (cost > (room[lane] ?? 0) + EPSILON) {
       const note = input.notes?.[lane];
+      if (holder !== undefined) {
+        waiting[q.taskId] = `${behind}; as its goal's first task today it may pass the hold once the room fits it`;
+        continue;
+      }
       waiting[q.taskId] = `waiting for runway: needs ~${usd(cost)}, ${lane} lane can commit ${usd(room[lane] ?? 0)} now${note ? ` (${note})` : ''}`;
       shortOfRoom.push(q.taskId);
       if (holds && overdue(q) && cost <= holds.dayLeft[lane] + EPSILON) {
+        holderGoal[lane] = q.goalId;
         held[lane] = q.taskId;
         waiting[q.taskId] += `; queued ${minutes(holds.nowMs - q.submittedAtMs)}, so the lane keeps its room for it`;
       }
@@ -163,8 +182,10 @@ export function admit(input: AdmitInput): Admission {
     }
     room[lane] = (room[lane] ?? 0) - cost;
     start.push(q.taskId);
+    if (q.goalId !== undefined) unstarted.delete(q.goalId);
+    if (passes) passedHold.push(q.taskId);
   }
-  return { start, waiting, density, held, shortOfRoom };
+  return { start, waiting, density, held, shortOfRoom, passedHold };
 }
 
 function minutes(ms: number): string {

@@ -191,6 +191,7 @@ const GoalStateSchema = lazySchema('god/state.GoalStateSchema', () =>
     lastGeneratedAtMs: time,
     generated: count,
     spentTodayUsd: usd,
+    startedToday: count.optional(),
     lastGenerationCostUsd: usd.optional(),
     outcomes: z.array(z.looseObject({ objective: z.string(), status: z.string(), reason: z.string() })).optional(),
   })

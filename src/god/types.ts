@@ -39,6 +39,9 @@ export interface GoalState extends Goal {
   generated: number;
   /** Spend of its tasks today (finished ones), for budgetShare. */
   spentTodayUsd: number;
+  /** Its tasks God started today (absent in states from before: none yet). A goal at 0 may start
+   * one task past a lane's hold (src/god/prioritise.ts). */
+  startedToday?: number;
   /** What its last generation (the generator call) cost: the room its next one needs. */
   lastGenerationCostUsd?: number;
   /** Its newest finished tasks (at most 5): what the generator is told came of earlier work. */

@@ -47,7 +47,7 @@ import { applyReviewDecision, expiredReviews, openReview, reviewableOrError } fr
 import { canSpawn, recordSpawnedRun, registerSpawned, retirements, retireSpecialist } from '../god/spawn';
 import { compactState, DEFAULT_EXPERIMENTAL_SHARE, initialGodState, migrateGodState, stateBytes } from '../god/state';
 import { chainStatsName, expectationOf, recordFallback, recordOutcome } from '../god/stats';
-import type { Assessment, Decision, DecisionRecord, GodState, InFlightTask, QueuedTask, TaskFinished } from '../god/types';
+import type { Assessment, Decision, DecisionRecord, GodState, GoalState, InFlightTask, QueuedTask, TaskFinished } from '../god/types';
 import { godDetails, queueItemView } from '../god/views';
 import { flightPolicy, observeFinished, pickAgain, PICKED_AT_START, routeByPolicy, routingHistoryView, routingOf, routingPolicyView } from '../god/routing';
 import { rollbackTo, seedBook } from '../routing/policy/book';
@@ -123,6 +123,11 @@ const SIDELINE_PATCH = 'routing-sidelines-losing-arms';
 /** A task queued past `holdAfterMinutes` holds its lane's room until it fits (src/god/prioritise.ts).
  * Asked only when an overdue task waits for runway, so a history without one is unchanged. */
 const HOLDS_PATCH = 'admission-holds-overdue-tasks';
+/** A goal that has started nothing today starts one task past a lane's hold if it fits the room
+ * now, and generates during the hold when it has nothing queued (a hold could last all day, and
+ * another goal of the lane start nothing). Asked only when a goal's task passes a hold, or such a
+ * goal would generate during one, so a history without either is unchanged. */
+const GOALS_PASS_HOLDS_PATCH = 'goals-first-task-passes-hold';
 /** A tick whose latest runway read failed generates, assesses and admits nothing (God had gone on
  * with the runway it read before, however old, or with none). Asked only when a read fails. */
 const FRESH_RUNWAY_PATCH = 'god-admits-on-fresh-runway';
@@ -205,6 +210,10 @@ export async function god(input: GodInput = {}): Promise<void> {
   };
   // Whole queue items (task, assessment, decision, review): what the state really carries.
   const queueBytes = () => state.queue.reduce((n, q) => n + JSON.stringify(q).length, 0);
+  /** Goals that have started no task today: each may start one task past a lane's hold. */
+  const unstartedGoalIds = () => state.goals.filter((g) => !g.startedToday).map((g) => g.id);
+  /** Whether a goal generates during its lane's hold: it has started nothing today and has nothing queued. */
+  const firstOfDayGenerates = (goal: GoalState) => !goal.startedToday && !state.queue.some((q) => q.goalId === goal.id);
   const inFlightExpected = (): Record<Lane, number> => {
     const sums: Record<Lane, number> = { main: 0, experimental: 0 };
     for (const t of state.inFlight) sums[t.lane] += t.expectedCostUsd;
@@ -550,8 +559,9 @@ export async function god(input: GodInput = {}): Promise<void> {
       // No room: tried again next tick, not a cadence later.
       if (headroom && !generationFits(goal, headroom[goal.lane])) continue;
       // A held lane keeps its room for its overdue task: a generation would spend that room on tasks
-      // that could only wait behind it (tried again once the hold is over).
-      if (heldLanes[goal.lane] !== undefined) continue;
+      // that could only wait behind it (tried again once the hold is over). Except for a goal that
+      // has started nothing today and has nothing queued: its first task may pass the hold.
+      if (heldLanes[goal.lane] !== undefined && !(firstOfDayGenerates(goal) && patched(GOALS_PASS_HOLDS_PATCH))) continue;
       goal.lastGeneratedAtMs = Date.now();
       if (runway && goal.spentTodayUsd >= goal.budgetShare * runway.budgetUsd) continue;
       const backlog = state.queue.filter((q) => q.goalId === goal.id).length;
@@ -640,6 +650,8 @@ export async function god(input: GodInput = {}): Promise<void> {
     };
     state.inFlight.push(flight);
     state.counters.started += 1;
+    const startedFor = item.goalId ? state.goals.find((g) => g.id === item.goalId) : undefined;
+    if (startedFor) startedFor.startedToday = (startedFor.startedToday ?? 0) + 1;
     if (d.kind !== 'reject') state.day.admitted += 1;
     record(d.kind === 'reject' ? 'reject' : 'admitted', `${flight.workflowType} ${d.kind}${d.plan ? ` ${d.plan.join(' → ')}` : d.specialist ? ` → ${d.specialist}` : ''} (${d.lane}): ${why}${picked ? `; ${PICKED_AT_START}${picked}` : ''}`, item.taskId);
     const early = pendingStarts.end(item.taskId);
@@ -787,7 +799,14 @@ export async function god(input: GodInput = {}): Promise<void> {
     const admitInput = { queue: state.queue, headroom, notes, goals: state.goals, budgetUsd: runway.budgetUsd, inFlight: state.inFlight, paused: state.paused?.reason, breakerOpen: runway.breakerOpen };
     let plan = admit(admitInput);
     const holds = { nowMs: Date.now(), afterMs: (config.holdAfterMinutes ?? DEFAULT_HOLD_AFTER_MINUTES) * 60_000, dayLeft: laneDayLeft(runway, flying) };
-    if (overdueShortOfRoom(state.queue, plan, holds) && patched(HOLDS_PATCH)) plan = admit({ ...admitInput, holds });
+    if (overdueShortOfRoom(state.queue, plan, holds) && patched(HOLDS_PATCH)) {
+      plan = admit({ ...admitInput, holds });
+      const unstartedGoals = unstartedGoalIds();
+      if (Object.keys(plan.held).length > 0 && unstartedGoals.length > 0) {
+        const passing = admit({ ...admitInput, holds: { ...holds, unstartedGoals } });
+        if (passing.passedHold.length > 0 && patched(GOALS_PASS_HOLDS_PATCH)) plan = passing;
+      }
+    }
     heldLanes = plan.held;
     for (const item of state.queue) {
       const reason = plan.waiting[item.taskId];
@@ -797,7 +816,10 @@ export async function god(input: GodInput = {}): Promise<void> {
       const item = find(taskId);
       if (item?.status !== 'queued' || !item.decision) continue;
       if (state.inFlight.length >= config.maxInFlight) item.waitReason = `${state.inFlight.length} tasks in flight (maxInFlight ${config.maxInFlight}); waits for one to finish`;
-      else await start(item, `value density ${densityOf(item)?.toFixed(2)}`, picked[taskId]);
+      else {
+        const passed = plan.passedHold.includes(taskId) ? `; its goal's first task today, started past the hold on the ${item.decision.lane} lane` : '';
+        await start(item, `value density ${densityOf(item)?.toFixed(2)}${passed}`, picked[taskId]);
+      }
     }
   };
 

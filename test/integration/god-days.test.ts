@@ -211,6 +211,11 @@ describe('God over three simulated days', () => {
     const holding = life.runs.filter((r) => r.events.some((e) => patchIdOf(e) === 'admission-holds-overdue-tasks'));
     say(`${holding.length} of ${life.runs.length} runs held a lane for an overdue task`);
     if (holding.length) maybeRecordEvents(godId, 'god-admission-holds', (holding[1] ?? holding[0]).events);
+    // Runs where a goal that had started nothing that day started a task past a hold (that patch
+    // too is asked only then): the replay fixture of that path.
+    const passing = life.runs.filter((r) => r.events.some((e) => patchIdOf(e) === 'goals-first-task-passes-hold'));
+    say(`${passing.length} of ${life.runs.length} runs let a goal's first task of the day pass a hold`);
+    if (passing.length) maybeRecordEvents(godId, 'god-goal-passes-hold', passing[0].events);
     expect(life.runs.length).toBeGreaterThanOrEqual(10);
     expect(life.runs.slice(0, -1).every((r) => r.continuedAsNew)).toBe(true);
     expect(Math.max(...lengths, ...hourly.map((x) => x.historyLength))).toBeLessThanOrEqual(10_000);

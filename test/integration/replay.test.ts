@@ -123,6 +123,8 @@ describe('workflow replay', () => {
         // God's admission keeping a lane's room for a task queued past holdAfterMinutes
         // ('admission-holds-overdue-tasks'; a run of god-days on the time-skipping server).
         'god-admission-holds.json',
+        // A goal that started nothing that day starts a task past a hold (the 'goals-first-task-passes-hold' patch).
+        'god-goal-passes-hold.json',
         // A requeue and a cancel that found the run's worker dead (its activity timed out with the
         // cancel pending): requeued and cancelled ('stopped-while-cancelling-is-cancelled'), and
         // both dead-lettered as before it.

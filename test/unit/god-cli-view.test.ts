@@ -176,16 +176,16 @@ describe('queue, reviews, goals, decisions', () => {
     expect(renderReviews([], T0)).toBe('no task awaits review');
   });
 
-  it('lists goals with cadence, share, lane and what they generated', () => {
-    const goal: GoalState = { id: 'docs', objective: 'Keep the docs current', value: 6, cadenceMinutes: 60, budgetShare: 0.25, lane: 'main', tasksPerRun: 2, addedAtMs: T0 - HOUR, lastGeneratedAtMs: T0 - 10 * MIN, generated: 4, spentTodayUsd: 0.05 };
-    expect(renderGoals([goal, { ...goal, id: 'new', lastGeneratedAtMs: 0, generated: 0, spentTodayUsd: 0 }], T0).split('\n')).toEqual([
+  it('lists goals with cadence, share, lane, what they generated and started today', () => {
+    const goal: GoalState = { id: 'docs', objective: 'Keep the docs current', value: 6, cadenceMinutes: 60, budgetShare: 0.25, lane: 'main', tasksPerRun: 2, addedAtMs: T0 - HOUR, lastGeneratedAtMs: T0 - 10 * MIN, generated: 4, spentTodayUsd: 0.05, startedToday: 3 };
+    expect(renderGoals([goal, { ...goal, id: 'new', lastGeneratedAtMs: 0, generated: 0, spentTodayUsd: 0, startedToday: undefined }], T0).split('\n')).toEqual([
       '2 goal(s)',
       'docs  value 6, every 60 min, up to 2 task(s) a run, 25% of the day at most, main lane',
       '  "Keep the docs current"',
-      '  generated 4 task(s); last 2025-03-04T10:05Z (10m ago); spent today $0.0500',
+      '  generated 4 task(s); last 2025-03-04T10:05Z (10m ago); started today 3; spent today $0.0500',
       'new  value 6, every 60 min, up to 2 task(s) a run, 25% of the day at most, main lane',
       '  "Keep the docs current"',
-      '  generated 0 task(s); last never; spent today $0.0000',
+      '  generated 0 task(s); last never; started today 0; spent today $0.0000',
     ]);
     expect(renderGoals([], T0)).toMatch(/^no goals/);
   });

@@ -46,6 +46,9 @@ describe('rollDay', () => {
     expect(r.state.queue.map((q) => q.taskId)).toEqual(['sub-old', 'gen-review', 'gen-assessing', 'gen-new']);
     expect(r.state.day).toEqual({ key: '2024-05-02', startMs: next.startMs, admitted: 0, dropped: 1, finishedUsd: { main: 0, experimental: 0 } });
     expect(r.state.goals[0]).toEqual({ ...goal, spentTodayUsd: 0 });
+    // A goal's starts today return to zero too: its first task of the new day may pass a hold.
+    const started = rollDay({ ...s, goals: [{ ...goal, startedToday: 4 }] }, next);
+    expect(started.state.goals[0]).toEqual({ ...goal, spentTodayUsd: 0, startedToday: 0 });
     // Pure: the input is untouched.
     expect(s.queue).toHaveLength(5);
     expect(s.goals[0].spentTodayUsd).toBe(0.4);

@@ -150,6 +150,39 @@ describe('admit', () => {
       expect(byGoal.waiting.g).toMatch(/^waiting for goal budget/);
     });
 
+    describe('a goal that has started nothing today', () => {
+      // The dear task is the orders goal's; vendors and docs wait behind it, docs has started a task today.
+      const held = () => [
+        queued('dear', { cost: 0.05, goalId: 'orders', submittedAtMs: T0 }),
+        queued('v1', { cost: 0.01, goalId: 'vendors', submittedAtMs: T0 + 2.5 * HOUR }),
+        queued('v2', { cost: 0.01, goalId: 'vendors', submittedAtMs: T0 + 2.5 * HOUR }),
+        queued('o2', { cost: 0.01, goalId: 'orders', submittedAtMs: T0 + 2.5 * HOUR }),
+        queued('d1', { cost: 0.01, goalId: 'docs', submittedAtMs: T0 + 2.5 * HOUR }),
+        cheap('c1'),
+      ];
+      const goals = [goal('orders', 1), goal('vendors', 1), goal('docs', 1)];
+
+      it('starts its first task past the hold when it fits the room now; the hold stays, and everything else waits behind it', () => {
+        const r = admit(input({ queue: held(), goals, headroom: { main: 0.03, experimental: 0 }, holds: { ...holds(), unstartedGoals: ['orders', 'vendors'] } }));
+        expect(r.start).toEqual(['v1']);
+        expect(r.passedHold).toEqual(['v1']);
+        expect(r.held).toEqual({ main: 'dear' });
+        // Its second task, the holder's own goal, a goal that started a task today, and a task of no goal all wait.
+        for (const id of ['v2', 'o2', 'd1', 'c1']) expect({ id, reason: r.waiting[id] }).toEqual({ id, reason: expect.stringMatching(/^waiting behind dear/) });
+        // Without the goals' passes, as before them: nothing starts.
+        expect(admit(input({ queue: held(), goals, headroom: { main: 0.03, experimental: 0 }, holds: holds() })).start).toEqual([]);
+      });
+
+      it('waits behind the hold, holding nothing itself, when its task does not fit the room', () => {
+        const queue = [queued('dear', { cost: 0.05, goalId: 'orders', submittedAtMs: T0 }), queued('v1', { cost: 0.04, goalId: 'vendors', submittedAtMs: T0 })];
+        const r = admit(input({ queue, goals, headroom: { main: 0.03, experimental: 0 }, holds: { ...holds(), unstartedGoals: ['vendors'] } }));
+        expect(r.start).toEqual([]);
+        expect(r.held).toEqual({ main: 'dear' });
+        expect(r.waiting.v1).toBe("waiting behind dear: queued over 2 h 0 min, it holds the main lane's room until it fits; as its goal's first task today it may pass the hold once the room fits it");
+        expect(r.passedHold).toEqual([]);
+      });
+    });
+
     it('is worth asking only when an overdue task waits for room (God asks its patch only then)', () => {
       const short = admit(input({ queue: [dear(), cheap('c1')], headroom: { main: 0.03, experimental: 0 } }));
       expect(short.shortOfRoom).toEqual(['dear']);
