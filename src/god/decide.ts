@@ -9,7 +9,10 @@ import type { Assessment, Decision, GodConfig, KindStats, QueuedTask, SpawnedSpe
  * in order:
  *
  * 1. the assessment failed → reject, with its reasons;
- * 2. routing fell back and a live or trial spawned specialist exists for the kind → route to it;
+ * 2. routing fell back and a live or trial spawned specialist exists for the kind → route to it
+ *    (with `memoryKinds`, a task no rule matched counts as fallen back, and the kind memory gives
+ *    it counts too: such a task is "general" to the rules, while the spawned specialist serves
+ *    the kind its words named);
  * 3. the assessment proposes a plan of two or more → chain (at most `maxChainSteps` steps);
  * 4. routing is unsure (confidence below `lowConfidence`) or the kind fell back 3+ times →
  *    spawn a specialist if the caps allow (and none exists for the kind), else route to the
@@ -31,6 +34,11 @@ export interface DecideContext {
   spawnedToday: number;
   /** The roster's fallback specialist; when absent, the routed specialist stands in for it. */
   fallback?: string;
+  /** A task no rule matched (or routed to the assessment's fallback) has fallen back, and goes to a
+   * spawned specialist of the kind memory gives it too (absent: only `fallback` or method
+   * 'fallback' said so, which God's assessments never did, and the rules' kind only: a trial
+   * specialist never got a task after the one it was spawned for). */
+  memoryKinds?: boolean;
 }
 
 export interface DecideResult {
@@ -52,9 +60,15 @@ export function decide(item: QueuedTask & { assessment: Assessment }, ctx: Decid
 
   const review: string[] = [];
   if (a.irreversible.length > 0) review.push(`irreversible: ${a.irreversible.join('; ')}`);
-  const fellBack = a.method === 'fallback' || (ctx.fallback !== undefined && a.specialist === ctx.fallback);
+  const fellBack =
+    a.method === 'fallback' ||
+    (ctx.fallback !== undefined && a.specialist === ctx.fallback) ||
+    (ctx.memoryKinds === true && (a.method === 'none' || (a.fallbackSpecialist !== undefined && a.specialist === a.fallbackSpecialist)));
   const ofKind = ctx.specialists.filter((s) => s.kind === a.kind && s.status !== 'retired');
-  const spawned = fellBack ? bestSpawned(ofKind) : undefined;
+  // Memory's kind for the task: similar tasks a spawned specialist did (its own first run included).
+  const memoryKind = ctx.memoryKinds && a.routingKind?.source === 'memory' ? a.routingKind.kind : undefined;
+  const ofMemoryKind = memoryKind === undefined ? [] : ctx.specialists.filter((s) => s.kind === memoryKind && s.status !== 'retired');
+  const spawned = fellBack ? (bestSpawned(ofKind) ?? bestSpawned(ofMemoryKind)) : undefined;
   let lane: Lane = item.lane;
   let decision: Decision;
 

@@ -98,6 +98,14 @@ export function knownFingerprint(state: GodState, fingerprint: string): boolean 
   return state.fingerprints.includes(fingerprint);
 }
 
+/** Forgets fingerprints of generated tasks that never ran (dropped when their day ended): the
+ * goal may propose them again. */
+export function forgetFingerprints(state: GodState, fingerprints: readonly string[]): GodState {
+  const forget = new Set(fingerprints);
+  if (!state.fingerprints.some((f) => forget.has(f))) return state;
+  return { ...state, fingerprints: state.fingerprints.filter((f) => !forget.has(f)) };
+}
+
 /** Remembers a generated task's fingerprint (newest last; the oldest fall off past the bound). */
 export function rememberFingerprint(state: GodState, fingerprint: string): GodState {
   if (state.fingerprints.includes(fingerprint)) return state;

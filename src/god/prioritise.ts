@@ -55,8 +55,14 @@ export interface AdmitInput {
     /** Goals that have started no task today (absent: none pass, as before passes): the first
      * task of each that fits its lane's room now starts past the lane's hold. */
     unstartedGoals?: readonly string[];
+    /** A task its goal's share of the day cannot take now holds nothing (absent: it held the lane
+     * all the same, and every task behind it waited for a start its goal would refuse). */
+    onlyFundable?: boolean;
   };
 }
+
+/** The hold rules of an admission (see `admit`). */
+export type AdmitHolds = NonNullable<AdmitInput['holds']>;
 
 export interface Admission {
   /** Task ids to start, in admission order (densest first). */
@@ -80,6 +86,13 @@ export interface Admission {
 export function overdueShortOfRoom(queue: readonly QueuedTask[], admission: Admission, holds: { nowMs: number; afterMs: number }): boolean {
   const short = new Set(admission.shortOfRoom);
   return queue.some((q) => short.has(q.taskId) && queuedPast(q, holds));
+}
+
+/** Whether two admissions start the same tasks in the same order and hold the same lanes (what God
+ * does with them; their waiting reasons may differ). */
+export function samePlan(a: Admission, b: Admission): boolean {
+  const held = (x: Admission) => JSON.stringify(Object.entries(x.held).sort(([l], [r]) => l.localeCompare(r)));
+  return a.start.length === b.start.length && a.start.every((id, i) => b.start[i] === id) && held(a) === held(b);
 }
 
 /** Whether a task has been queued `afterMs` or longer at `nowMs`. */
@@ -143,6 +156,10 @@ export function admit(input: AdmitInput): Admission {
 
   const unstarted = new Set(holds?.unstartedGoals ?? []);
   const holderGoal: Partial<Record<Lane, string | undefined>> = {};
+  const goalCanTake = (q: QueuedTask, cost: number): boolean => {
+    const goal = q.goalId ? goals.get(q.goalId) : undefined;
+    return !goal || (goalUsed.get(goal.id) ?? 0) + cost <= goal.budgetShare * input.budgetUsd + EPSILON;
+  };
   const start: string[] = [];
   for (const q of order) {
     const d = q.decision!;
@@ -164,6 +181,10 @@ export function admit(input: AdmitInput): Admission {
       waiting[q.taskId] = `waiting for runway: needs ~${usd(cost)}, ${lane} lane can commit ${usd(room[lane] ?? 0)} now${note ? ` (${note})` : ''}`;
       shortOfRoom.push(q.taskId);
       if (holds && overdue(q) && cost <= holds.dayLeft[lane] + EPSILON) {
+        if (holds.onlyFundable && !goalCanTake(q, cost)) {
+          waiting[q.taskId] += `; its goal's share of the day cannot take it now, so it holds nothing`;
+          continue;
+        }
         holderGoal[lane] = q.goalId;
         held[lane] = q.taskId;
         waiting[q.taskId] += `; queued ${minutes(holds.nowMs - q.submittedAtMs)}, so the lane keeps its room for it`;

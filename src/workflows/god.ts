@@ -26,7 +26,7 @@ import { decide } from '../god/decide';
 import { PendingStarts } from '../god/pending-starts';
 import { afterFailedAssessment, dueForAssessment } from '../god/assess-backoff';
 import { rollDay } from '../god/day';
-import { addGoal, generationFits, goalsDue, rememberFingerprint, removeGoal, taskFingerprint } from '../god/goals';
+import { addGoal, forgetFingerprints, generationFits, goalsDue, rememberFingerprint, removeGoal, taskFingerprint } from '../god/goals';
 import {
   GodConfigSchema,
   GoalInputSchema,
@@ -42,7 +42,7 @@ import {
   type SubmitTaskResult,
 } from '../god/messages';
 import { headroomNotes, laneDayLeft, laneHeadroom, runwayView } from '../god/pacing';
-import { admit, DEFAULT_HOLD_AFTER_MINUTES, overdueShortOfRoom, valueDensity } from '../god/prioritise';
+import { admit, DEFAULT_HOLD_AFTER_MINUTES, overdueShortOfRoom, samePlan, valueDensity, type AdmitHolds } from '../god/prioritise';
 import { applyReviewDecision, expiredReviews, openReview, reviewableOrError } from '../god/review';
 import { canSpawn, recordSpawnedRun, registerSpawned, retirements, retireSpecialist } from '../god/spawn';
 import { compactState, DEFAULT_EXPERIMENTAL_SHARE, initialGodState, migrateGodState, stateBytes } from '../god/state';
@@ -128,6 +128,20 @@ const HOLDS_PATCH = 'admission-holds-overdue-tasks';
  * another goal of the lane start nothing). Asked only when a goal's task passes a hold, or such a
  * goal would generate during one, so a history without either is unchanged. */
 const GOALS_PASS_HOLDS_PATCH = 'goals-first-task-passes-hold';
+/** A task its goal's share of the day cannot take now holds no lane (it held one, and every task
+ * behind it waited for a start its goal refused). Asked only when that changes the admission. */
+const FUNDABLE_HOLDS_PATCH = 'holds-only-fundable-tasks';
+/** A rejected or cancelled task counts in neither a spawned specialist's trial nor the per-kind
+ * statistics (it did: a trial specialist could be retired for operators' cancels). Asked only
+ * when such a task ends. */
+const UNJUDGED_ENDS_PATCH = 'rejected-and-cancelled-judge-no-specialist';
+/** Generated tasks dropped when their day ended leave the fingerprints (they never ran; their goal
+ * may propose them again). Asked only when a day ends with such tasks. */
+const RELEASE_DROPPED_FINGERPRINTS_PATCH = 'day-end-releases-dropped-fingerprints';
+/** A fell-back task goes to a spawned specialist of the kind memory gives it (similar tasks it
+ * did), so a trial specialist gets more than the one task it was spawned for. Asked only when
+ * that changes the decision. */
+const SPAWNED_BY_MEMORY_KIND_PATCH = 'spawned-found-by-memory-kind';
 /** A tick whose latest runway read failed generates, assesses and admits nothing (God had gone on
  * with the runway it read before, however old, or with none). Asked only when a read fails. */
 const FRESH_RUNWAY_PATCH = 'god-admits-on-fresh-runway';
@@ -271,15 +285,19 @@ export async function god(input: GodInput = {}): Promise<void> {
     }
     state.inFlight = state.inFlight.filter((t) => t.taskId !== finished.taskId);
     state.finishedIds = [...(state.finishedIds ?? []), finished.taskId];
-    // A task refused before it ran says nothing about how well a specialist does.
-    if (finished.status !== 'rejected') state.stats = recordOutcome(state.stats, { kind: flight.kind, specialist: statsNameOf(flight), finished });
+    const spawnedRun = state.specialists.some((s) => s.name === flight.specialist);
+    // A task refused before it ran, or cancelled, says nothing about how well a specialist does
+    // (as the routing policy has it). Histories from before counted both in a spawned specialist's
+    // trial, and cancelled ones in the statistics.
+    const unjudged = (finished.status === 'cancelled' || (finished.status === 'rejected' && spawnedRun)) && patched(UNJUDGED_ENDS_PATCH);
+    if (finished.status !== 'rejected' && !unjudged) state.stats = recordOutcome(state.stats, { kind: flight.kind, specialist: statsNameOf(flight), finished });
     const goal = state.goals.find((g) => g.id === flight.goalId);
     if (goal) {
       goal.spentTodayUsd += finished.costUsd;
       goal.outcomes = [...(goal.outcomes ?? []), { objective: flight.objective ?? '', status: finished.status, reason: finished.reason.slice(0, 200) }].slice(-5);
     }
     state.day.finishedUsd[flight.lane] += finished.costUsd;
-    if (state.specialists.some((s) => s.name === flight.specialist)) state = recordSpawnedRun(state, flight.specialist, finished.status === 'completed', config, Date.now());
+    if (spawnedRun && !unjudged) state = recordSpawnedRun(state, flight.specialist, finished.status === 'completed', config, Date.now());
     if (state.routing && flight.policy) learnFrom(flight, finished);
     state.counters.finished += 1;
     record('finished', `${finished.status} $${finished.costUsd.toFixed(4)} (${flight.specialist}): ${finished.reason.slice(0, 160)}`, finished.taskId);
@@ -689,7 +707,13 @@ export async function god(input: GodInput = {}): Promise<void> {
       // Unknown runway (ledger not read yet): no cost review rather than reviewing everything.
       const remainingUsd = runway ? Math.max(0, runway.budgetUsd - runway.spentUsd - runway.reservedUsd) : Infinity;
       let beforePolicy: Decision | undefined;
-      let { decision, review } = decide({ ...item, assessment }, { stats: state.stats, specialists: state.specialists, config, remainingUsd, nowMs: Date.now(), spawnedToday });
+      const decideContext = { stats: state.stats, specialists: state.specialists, config, remainingUsd, nowMs: Date.now(), spawnedToday };
+      const byRulesKind = decide({ ...item, assessment }, decideContext);
+      // A trial specialist's later tasks: memory's kind finds it (histories from before never sent
+      // it a second task). Asked only when that changes the decision.
+      const byMemoryKind = decide({ ...item, assessment }, { ...decideContext, memoryKinds: true });
+      const changed = JSON.stringify(byMemoryKind) !== JSON.stringify(byRulesKind);
+      let { decision, review } = changed && patched(SPAWNED_BY_MEMORY_KIND_PATCH) ? byMemoryKind : byRulesKind;
       if (decision.kind === 'spawn') ({ decision, review } = await spawnFor(item, assessment, decision, review));
       else if (state.routing) {
         const classifierRoutes = assessment.method !== 'rules' && patched(CLASSIFIER_ROUTES_PATCH);
@@ -800,10 +824,16 @@ export async function god(input: GodInput = {}): Promise<void> {
     let plan = admit(admitInput);
     const holds = { nowMs: Date.now(), afterMs: (config.holdAfterMinutes ?? DEFAULT_HOLD_AFTER_MINUTES) * 60_000, dayLeft: laneDayLeft(runway, flying) };
     if (overdueShortOfRoom(state.queue, plan, holds) && patched(HOLDS_PATCH)) {
-      plan = admit({ ...admitInput, holds });
+      let rules: AdmitHolds = holds;
+      plan = admit({ ...admitInput, holds: rules });
+      const fundable = admit({ ...admitInput, holds: { ...rules, onlyFundable: true } });
+      if (!samePlan(plan, fundable) && patched(FUNDABLE_HOLDS_PATCH)) {
+        rules = { ...rules, onlyFundable: true };
+        plan = fundable;
+      }
       const unstartedGoals = unstartedGoalIds();
       if (Object.keys(plan.held).length > 0 && unstartedGoals.length > 0) {
-        const passing = admit({ ...admitInput, holds: { ...holds, unstartedGoals } });
+        const passing = admit({ ...admitInput, holds: { ...rules, unstartedGoals } });
         if (passing.passedHold.length > 0 && patched(GOALS_PASS_HOLDS_PATCH)) plan = passing;
       }
     }
@@ -865,6 +895,10 @@ export async function god(input: GodInput = {}): Promise<void> {
       state = rolled.state;
       state.counters.dropped += rolled.dropped.length;
       for (const d of rolled.dropped) record('drop', `the day ended before it was admitted (${d.waitReason ?? 'waiting'})`, d.taskId);
+      // They never ran: their goals may propose them again (histories from before kept them as
+      // duplicates, and a goal's bounded set of tasks ran out a third faster).
+      const unrun = rolled.dropped.flatMap((d) => (d.fingerprint ? [d.fingerprint] : []));
+      if (unrun.length > 0 && patched(RELEASE_DROPPED_FINGERPRINTS_PATCH)) state = forgetFingerprints(state, unrun);
     }
     if (reconcileDue || ticks % config.reconcileEveryTicks === 0) {
       reconcileDue = false;

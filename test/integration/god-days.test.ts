@@ -26,7 +26,9 @@ const BURST = 0.1;
 
 const goals: GoalInput[] = [
   { id: 'orders-db', objective: 'Keep the orders database schema, indexes and slow queries healthy', value: 6, cadenceMinutes: 120, budgetShare: 1, lane: 'main', tasksPerRun: 3 },
-  { id: 'vendor-research', objective: 'Research and compare vendor options for the observability tools', value: 4, cadenceMinutes: 180, budgetShare: 1, lane: 'main', tasksPerRun: 2 },
+  // A share of 30 %: its chains (about a fifth of the day each) meet its cap some days, and a task
+  // its share cannot take then holds no lane.
+  { id: 'vendor-research', objective: 'Research and compare vendor options for the observability tools', value: 4, cadenceMinutes: 180, budgetShare: 0.3, lane: 'main', tasksPerRun: 2 },
   // Two exploratory goals: each goal's generator has a bounded set of distinct tasks (templates ×
   // angles per specialist), and the experimental lane must stay full for three days.
   { id: 'explore-runbooks', objective: 'Explore whether the onboarding runbook documentation needs a new checklist', value: 5, cadenceMinutes: 60, budgetShare: 1, lane: 'experimental', tasksPerRun: 3 },
@@ -216,6 +218,13 @@ describe('God over three simulated days', () => {
     const passing = life.runs.filter((r) => r.events.some((e) => patchIdOf(e) === 'goals-first-task-passes-hold'));
     say(`${passing.length} of ${life.runs.length} runs let a goal's first task of the day pass a hold`);
     if (passing.length) maybeRecordEvents(godId, 'god-goal-passes-hold', passing[0].events);
+    // Runs where a task its goal's share could not take held no lane (asked only then).
+    const unfunded = life.runs.filter((r) => r.events.some((e) => patchIdOf(e) === 'holds-only-fundable-tasks'));
+    say(`${unfunded.length} of ${life.runs.length} runs kept a task its goal could not fund from holding a lane`);
+    if (unfunded.length) maybeRecordEvents(godId, 'god-holds-only-fundable', unfunded[0].events);
+    // Runs where a day ended with generated tasks dropped unrun, their fingerprints released.
+    const released = life.runs.filter((r) => r.events.some((e) => patchIdOf(e) === 'day-end-releases-dropped-fingerprints'));
+    if (released.length) maybeRecordEvents(godId, 'god-day-end-releases-fingerprints', released[0].events);
     expect(life.runs.length).toBeGreaterThanOrEqual(10);
     expect(life.runs.slice(0, -1).every((r) => r.continuedAsNew)).toBe(true);
     expect(Math.max(...lengths, ...hourly.map((x) => x.historyLength))).toBeLessThanOrEqual(10_000);

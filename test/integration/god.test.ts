@@ -151,6 +151,31 @@ describe('God orchestrator', () => {
     expect(h.provider.calls().some((c) => c.task === taskId && c.purpose === 'specialist')).toBe(true);
   });
 
+  it('sends a trial specialist a task like the one it was spawned for, and counts it cancelled in neither its trial nor the statistics', async () => {
+    const before = (await god.query(godRosterQuery)).specialists[0];
+    const taskId = `${godId}-spawned-cancelled`;
+    await submit('Negotiate the renewal terms of the parking lease with the landlord before it expires in June', taskId);
+    const review = await eventually('the trial run to await review', async () => (await god.query(godReviewsQuery)).find((r) => r.taskId === taskId));
+    // The rules cannot place it ("general" to them); memory knows the spawned specialist did one like it.
+    expect(review.decision).toMatchObject({ kind: 'route', specialist: before.name });
+    expect(review.lane).toBe('experimental');
+    expect(review.review?.reasons).toContain(`trial run ${before.runs + 1} of 3 of spawned specialist ${before.name}`);
+    // Slow answers: the run is still under way when the operator cancels it.
+    h.provider.setLatency(2_000);
+    try {
+      await god.executeUpdate(reviewDecisionUpdate, { args: [{ taskId, decision: 'approve', by: 'test' }] });
+      await eventually('the trial run to call its specialist', async () => h.provider.calls().some((c) => c.task === taskId && c.purpose === 'specialist') || undefined);
+      await h.client.workflow.getHandle(taskId).cancel();
+      expect((await outcomeOf(taskId)).status).toBe('cancelled');
+    } finally {
+      h.provider.setLatency(0);
+    }
+    await finishedIn(taskId);
+    const after = (await god.query(godRosterQuery)).specialists.find((sp) => sp.name === before.name)!;
+    expect({ runs: after.runs, successes: after.successes, status: after.status }).toEqual({ runs: before.runs, successes: before.successes, status: before.status });
+    await maybeRecordHistory(godId, 'god-cancelled-trial-run');
+  });
+
   it('refuses malformed input in the validator, naming the field, and leaves its state unchanged', async () => {
     const before = await godStatus(god);
     const goalsBefore = await god.query(godGoalsQuery);

@@ -125,6 +125,14 @@ describe('workflow replay', () => {
         'god-admission-holds.json',
         // A goal that started nothing that day starts a task past a hold (the 'goals-first-task-passes-hold' patch).
         'god-goal-passes-hold.json',
+        // A task its goal's share could not take held no lane ('holds-only-fundable-tasks'), and a
+        // day's end gave its unrun tasks' fingerprints back ('day-end-releases-dropped-fingerprints').
+        'god-holds-only-fundable.json',
+        'god-day-end-releases-fingerprints.json',
+        // A trial specialist found by memory's kind for a second task, which was cancelled and
+        // counted in neither its trial nor the statistics ('spawned-found-by-memory-kind',
+        // 'rejected-and-cancelled-judge-no-specialist').
+        'god-cancelled-trial-run.json',
         // A requeue and a cancel that found the run's worker dead (its activity timed out with the
         // cancel pending): requeued and cancelled ('stopped-while-cancelling-is-cancelled'), and
         // both dead-lettered as before it.

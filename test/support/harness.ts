@@ -1,3 +1,4 @@
+import type { BudgetLedgerInput } from '../../src/workflows/budget-ledger-defs';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
@@ -69,6 +70,8 @@ export const GENEROUS_LIMITS: Limits = limitsWith();
 
 export interface HarnessOptions {
   limits?: Limits;
+  /** The harness's ledger's own options (when to continue as new). */
+  ledgerOptions?: BudgetLedgerInput['options'];
   /** Grant calls from leases (default: as a worker, PANTHEON_BUDGET_LEASES, on). */
   leases?: boolean;
   llmTimeoutMs?: number;
@@ -133,6 +136,7 @@ export async function startPantheonWorkers(name: string, connections: HarnessCon
     taskQueue: budgetQueue,
     limits: options.limits ?? GENEROUS_LIMITS,
     ledgerId: `ledger-${id}`,
+    ...(options.ledgerOptions && { ledgerOptions: options.ledgerOptions }),
     onAlert: budgetAlertSink(alerter),
     // As a worker has it (PANTHEON_BUDGET_LEASES, on by default).
     leases: options.leases ?? config.budget.leases,

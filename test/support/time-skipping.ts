@@ -28,7 +28,8 @@ import { installQuietRuntime, startPantheonWorkers, type Harness, type HarnessOp
  *  - a child workflow that ends after the run that started it has continued as new (the child's
  *    "notify parent" lock is released only by that run): {@link OrphanedChildLocks} hands those back;
  *  - a query answered while its workflow continues as new (the query task's lock): do not query a
- *    workflow that may continue as new while time is meant to skip; describe it instead.
+ *    workflow that may continue as new while time is meant to skip; describe it instead. (God
+ *    queries the ledger every tick, so the harness's ledger never continues as new here.)
  */
 export interface TimeSkippingHarness extends Harness {
   env: TestWorkflowEnvironment;
@@ -51,7 +52,11 @@ export async function startTimeSkippingHarness(name: string, options: HarnessOpt
     const client = new Client({ connection: env.connection, namespace: 'default' });
     // No leases: server time jumps hours in an instant of the workers' time, so a lease would end
     // (and be charged in full, as a dead worker's) before its holder could hand it back.
-    const workers = await startPantheonWorkers(name, { nativeConnection: env.nativeConnection, client }, { leases: false, ...options });
+    // Nor a ledger that continues as new: every God tick queries it (readRunway), and a query
+    // answered while its workflow continues as new hangs the test server (see the header; seen in
+    // god-days: the ledger's next run kept a workflow task started and never completed).
+    const ledgerOptions = { continueAsNewAfterUpdates: 1_000_000, ...options.ledgerOptions };
+    const workers = await startPantheonWorkers(name, { nativeConnection: env.nativeConnection, client }, { leases: false, ...options, ledgerOptions });
     return {
       ...workers,
       env,

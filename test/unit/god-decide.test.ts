@@ -34,6 +34,24 @@ describe('decide', () => {
     expect(r.review).toBeUndefined();
   });
 
+  it('with memoryKinds, sends a task no rule matched to the trial specialist of the kind memory gives it, in review', () => {
+    // The rules cannot place it: "general" to them, the fallback picked; memory knows a NegotiateAgent success like it.
+    const unplaced = item({
+      kind: 'general', specialist: 'Generalist', method: 'none', confidence: 0.2, ranked: [], fallbackSpecialist: 'Generalist',
+      routingKind: { kind: 'negotiate', source: 'memory', evidence: { NegotiateAgent: { successes: 1, failures: 0 } }, explanation: 'memory: like 1 earlier task, all NegotiateAgent success; no rule matched' },
+    });
+    const negotiator = spawned('NegotiateAgent', { kind: 'negotiate', runs: 1, successes: 1 });
+    const before = decide(unplaced, ctx({ specialists: [negotiator], spawnedToday: 1 }));
+    expect(before.decision.specialist).toBe('Generalist');
+    const r = decide(unplaced, ctx({ specialists: [negotiator], spawnedToday: 1, memoryKinds: true }));
+    expect(r.decision).toMatchObject({ kind: 'route', specialist: 'NegotiateAgent', lane: 'experimental' });
+    expect(r.review).toEqual(['trial run 2 of 3 of spawned specialist NegotiateAgent']);
+    // A retired one is not found; nor is one when memory's kind comes from the rules, not memory.
+    expect(decide(unplaced, ctx({ specialists: [{ ...negotiator, status: 'retired' }], spawnedToday: 1, memoryKinds: true })).decision.specialist).toBe('Generalist');
+    const byRules = item({ ...unplaced.assessment, routingKind: { ...unplaced.assessment.routingKind!, source: 'rules' } });
+    expect(decide(byRules, ctx({ specialists: [negotiator], spawnedToday: 1, memoryKinds: true })).decision.specialist).toBe('Generalist');
+  });
+
   it('chains a plan of two or more, cut to maxChainSteps, and says so', () => {
     const r = decide(item({ plan: ['ResearchAgent', 'DatabaseAgent', 'CodeReviewAgent', 'Generalist'], estimatedCostUsd: 0.01 }), ctx({ config: godConfig({ maxChainSteps: 3 }) }));
     expect(r.decision.kind).toBe('chain');

@@ -1,4 +1,4 @@
-import { addGoal, generationFits, goalsDue, knownFingerprint, markGenerated, MAX_GOALS, rememberFingerprint, removeGoal, taskFingerprint } from '../../src/god/goals';
+import { addGoal, forgetFingerprints, generationFits, goalsDue, knownFingerprint, markGenerated, MAX_GOALS, rememberFingerprint, removeGoal, taskFingerprint } from '../../src/god/goals';
 import { GoalInputSchema, type GoalInput } from '../../src/god/messages';
 import type { GodState, GoalState } from '../../src/god/types';
 import { freshState, HOUR, T0, refusal } from '../support/god-fixtures';
@@ -120,6 +120,16 @@ describe('task fingerprints', () => {
     expect(s.fingerprints).toHaveLength(300);
     expect(knownFingerprint(s, 'aaaa0000')).toBe(false);
     expect(s.fingerprints.at(-1)).toBe((319).toString(16).padStart(8, '0'));
+  });
+
+  it('are forgotten for tasks that never ran (dropped at the day\'s end), the rest kept in order', () => {
+    let s: GodState = freshState();
+    for (const f of ['aaaa0000', 'bbbb0000', 'cccc0000']) s = rememberFingerprint(s, f);
+    const after = forgetFingerprints(s, ['bbbb0000', 'dddd0000']);
+    expect(after.fingerprints).toEqual(['aaaa0000', 'cccc0000']);
+    expect(knownFingerprint(after, 'bbbb0000')).toBe(false);
+    expect(s.fingerprints).toHaveLength(3); // pure
+    expect(forgetFingerprints(s, ['dddd0000'])).toBe(s);
   });
 });
 

@@ -1,4 +1,4 @@
-import { admit, overdueShortOfRoom, PRIORITY_WEIGHT, valueDensity, type AdmitInput } from '../../src/god/prioritise';
+import { admit, overdueShortOfRoom, PRIORITY_WEIGHT, samePlan, valueDensity, type AdmitInput } from '../../src/god/prioritise';
 import type { GoalState, InFlightTask } from '../../src/god/types';
 import { queued, T0 } from '../support/god-fixtures';
 
@@ -148,6 +148,24 @@ describe('admit', () => {
       const byGoal = admit(input({ queue: capped, goals: [goal('docs', 0.1)], budgetUsd: 0.4, holds: holds() }));
       expect(byGoal.start).toEqual(['c1']);
       expect(byGoal.waiting.g).toMatch(/^waiting for goal budget/);
+    });
+
+    it('holds nothing for a task its goal\'s share cannot take now, even short of room (with onlyFundable)', () => {
+      // The docs goal may spend 10 % of $0.4 today ($0.04) and the task needs $0.05: a start its goal would refuse.
+      const queue = [queued('g', { cost: 0.05, goalId: 'docs', submittedAtMs: T0 }), cheap('c1')];
+      const args = { queue, goals: [goal('docs', 0.1)], budgetUsd: 0.4, headroom: { main: 0.03, experimental: 0 } };
+      const before = admit(input({ ...args, holds: holds() }));
+      expect(before.held).toEqual({ main: 'g' });
+      expect(before.start).toEqual([]);
+      const r = admit(input({ ...args, holds: { ...holds(), onlyFundable: true } }));
+      expect(r.held).toEqual({});
+      expect(r.start).toEqual(['c1']);
+      expect(r.waiting.g).toBe("waiting for runway: needs ~$0.050, main lane can commit $0.030 now; its goal's share of the day cannot take it now, so it holds nothing");
+      expect(samePlan(before, r)).toBe(false);
+      // A task its goal can fund still holds.
+      const funded = admit(input({ ...args, goals: [goal('docs', 0.5)], holds: { ...holds(), onlyFundable: true } }));
+      expect(funded.held).toEqual({ main: 'g' });
+      expect(samePlan(funded, admit(input({ ...args, goals: [goal('docs', 0.5)], holds: holds() })))).toBe(true);
     });
 
     describe('a goal that has started nothing today', () => {
