@@ -246,7 +246,7 @@ describe('God over three simulated days', () => {
     // Each task reports once; an end God missed by signal it reads back by reconciliation.
     expect([...life.finishedSignals.entries()].filter(([, n]) => n > 1)).toEqual([]);
     say(`God's counters: ${JSON.stringify(final.counters)}`);
-    say(`${orphans.count} time-skipping locks of children that outlived their run handed back; ${stalls.released.length} held by nobody handed back on a stall`);
+    say(`${orphans.count} time-skipping locks of children that outlived their run handed back; ${stalls.released.length} held by nobody handed back on a stall; ${stalls.kicked.length} stuck workflow tasks kicked${stalls.kicked.length ? ` (${stalls.kicked.join('; ')})` : ''}`);
     say(`${initiatedIds.length} tasks started and heard finished (${[...life.finishedSignals.values()].reduce((a, b) => a + b, 0)} taskFinished signals); wall ${((Date.now() - wallStart) / 1000).toFixed(0)} s`);
   }, 300_000);
 });
