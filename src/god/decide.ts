@@ -1,4 +1,5 @@
 import type { Lane } from '../tasks/task-input';
+import { kindOfSpecialist } from '../routing/kinds';
 import { usd } from './pacing';
 import { spawnRoom } from './spawn';
 import { chainStatsName, expectationOf, fallbacksOf, type Expectation } from './stats';
@@ -67,7 +68,9 @@ export function decide(item: QueuedTask & { assessment: Assessment }, ctx: Decid
   const ofKind = ctx.specialists.filter((s) => s.kind === a.kind && s.status !== 'retired');
   // Memory's kind for the task: similar tasks a spawned specialist did (its own first run included).
   const memoryKind = ctx.memoryKinds && a.routingKind?.source === 'memory' ? a.routingKind.kind : undefined;
-  const ofMemoryKind = memoryKind === undefined ? [] : ctx.specialists.filter((s) => s.kind === memoryKind && s.status !== 'retired');
+  // Memory names its kind after the specialist that did those tasks: a spawned one is found by its
+  // name as well as by the kind it was registered for (a spawner names it freely).
+  const ofMemoryKind = memoryKind === undefined ? [] : ctx.specialists.filter((s) => s.status !== 'retired' && (s.kind === memoryKind || kindOfSpecialist(s.name) === memoryKind));
   const spawned = fellBack ? (bestSpawned(ofKind) ?? bestSpawned(ofMemoryKind)) : undefined;
   let lane: Lane = item.lane;
   let decision: Decision;

@@ -93,3 +93,13 @@ export function expectationOf(stats: Record<string, KindStats>, kind: string, sp
     runs: s.runs,
   };
 }
+
+/**
+ * Whether a task ended cancelled by an operator (a task's or a chain's first reason then starts
+ * "cancelled by request"): that says nothing of how well its specialist does. Other cancels do:
+ * the sweeper's of a stale run, a poison task's after its requeues, an end reconcile found
+ * without a result.
+ */
+export function cancelledByOperator(finished: Pick<TaskFinished, 'status' | 'reason'>): boolean {
+  return finished.status === 'cancelled' && finished.reason.startsWith('cancelled by request');
+}

@@ -46,7 +46,7 @@ import { admit, DEFAULT_HOLD_AFTER_MINUTES, overdueShortOfRoom, samePlan, valueD
 import { applyReviewDecision, expiredReviews, openReview, reviewableOrError } from '../god/review';
 import { canSpawn, recordSpawnedRun, registerSpawned, retirements, retireSpecialist } from '../god/spawn';
 import { compactState, DEFAULT_EXPERIMENTAL_SHARE, initialGodState, migrateGodState, stateBytes } from '../god/state';
-import { chainStatsName, expectationOf, recordFallback, recordOutcome } from '../god/stats';
+import { cancelledByOperator, chainStatsName, expectationOf, recordFallback, recordOutcome } from '../god/stats';
 import type { Assessment, Decision, DecisionRecord, GodState, GoalState, InFlightTask, QueuedTask, TaskFinished } from '../god/types';
 import { godDetails, queueItemView } from '../god/views';
 import { flightPolicy, observeFinished, pickAgain, PICKED_AT_START, routeByPolicy, routingHistoryView, routingOf, routingPolicyView } from '../god/routing';
@@ -128,12 +128,15 @@ const HOLDS_PATCH = 'admission-holds-overdue-tasks';
  * another goal of the lane start nothing). Asked only when a goal's task passes a hold, or such a
  * goal would generate during one, so a history without either is unchanged. */
 const GOALS_PASS_HOLDS_PATCH = 'goals-first-task-passes-hold';
+/** A goal's rejected task (started as a workflow that ends `rejected`) is no start of the goal's
+ * day: it keeps its pass. Asked only when a goal's rejected task starts. */
+const REJECTS_START_NOTHING_PATCH = 'goal-rejects-start-nothing';
 /** A task its goal's share of the day cannot take now holds no lane (it held one, and every task
  * behind it waited for a start its goal refused). Asked only when that changes the admission. */
 const FUNDABLE_HOLDS_PATCH = 'holds-only-fundable-tasks';
-/** A rejected or cancelled task counts in neither a spawned specialist's trial nor the per-kind
- * statistics (it did: a trial specialist could be retired for operators' cancels). Asked only
- * when such a task ends. */
+/** A rejected task, or one an operator cancelled, counts in neither a spawned specialist's trial
+ * nor the per-kind statistics (it did: a trial specialist could be retired for operators'
+ * cancels). Asked only when such a task ends. */
 const UNJUDGED_ENDS_PATCH = 'rejected-and-cancelled-judge-no-specialist';
 /** Generated tasks dropped when their day ended leave the fingerprints (they never ran; their goal
  * may propose them again). Asked only when a day ends with such tasks. */
@@ -286,10 +289,10 @@ export async function god(input: GodInput = {}): Promise<void> {
     state.inFlight = state.inFlight.filter((t) => t.taskId !== finished.taskId);
     state.finishedIds = [...(state.finishedIds ?? []), finished.taskId];
     const spawnedRun = state.specialists.some((s) => s.name === flight.specialist);
-    // A task refused before it ran, or cancelled, says nothing about how well a specialist does
-    // (as the routing policy has it). Histories from before counted both in a spawned specialist's
-    // trial, and cancelled ones in the statistics.
-    const unjudged = (finished.status === 'cancelled' || (finished.status === 'rejected' && spawnedRun)) && patched(UNJUDGED_ENDS_PATCH);
+    // A task refused before it ran, or cancelled by an operator, says nothing about how well a
+    // specialist does. Histories from before counted both in a spawned specialist's trial, and
+    // cancelled ones in the statistics.
+    const unjudged = (cancelledByOperator(finished) || (finished.status === 'rejected' && spawnedRun)) && patched(UNJUDGED_ENDS_PATCH);
     if (finished.status !== 'rejected' && !unjudged) state.stats = recordOutcome(state.stats, { kind: flight.kind, specialist: statsNameOf(flight), finished });
     const goal = state.goals.find((g) => g.id === flight.goalId);
     if (goal) {
@@ -668,8 +671,9 @@ export async function god(input: GodInput = {}): Promise<void> {
     };
     state.inFlight.push(flight);
     state.counters.started += 1;
+    // A rejected task never ran: its goal has still started nothing (histories from before counted it).
     const startedFor = item.goalId ? state.goals.find((g) => g.id === item.goalId) : undefined;
-    if (startedFor) startedFor.startedToday = (startedFor.startedToday ?? 0) + 1;
+    if (startedFor && (d.kind !== 'reject' || !patched(REJECTS_START_NOTHING_PATCH))) startedFor.startedToday = (startedFor.startedToday ?? 0) + 1;
     if (d.kind !== 'reject') state.day.admitted += 1;
     record(d.kind === 'reject' ? 'reject' : 'admitted', `${flight.workflowType} ${d.kind}${d.plan ? ` ${d.plan.join(' → ')}` : d.specialist ? ` → ${d.specialist}` : ''} (${d.lane}): ${why}${picked ? `; ${PICKED_AT_START}${picked}` : ''}`, item.taskId);
     const early = pendingStarts.end(item.taskId);

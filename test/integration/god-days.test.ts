@@ -5,7 +5,7 @@ import { pauseUpdate, type GodStatusView } from '../../src/workflows/god-api';
 import { billed } from '../support/billed';
 import { maybeRecordEvents, patchIdOf } from '../support/history';
 import { godStatus, startTestGod } from '../support/god';
-import { godLife, goalOfChild, laneOfChild, RunChain } from '../support/god-runs';
+import { childStarts, godLife, goalOfChild, laneOfChild, RunChain } from '../support/god-runs';
 import { limitsWith } from '../support/limits';
 import { OrphanedChildLocks, ServerClock, StalledSkips, startTimeSkippingHarness, type TimeSkippingHarness } from '../support/time-skipping';
 
@@ -173,7 +173,8 @@ describe('God over three simulated days', () => {
       const key = dayKey(from);
       const spent = spendIn(from, to);
       const byNoon = spendIn(from, from + DAY / 2);
-      const started = life.initiated.filter((s) => s.atMs >= from && s.atMs < to && goalOfChild(s) !== undefined);
+      // A task pre-flight refused is started too (as a workflow that ends rejected): it is no work.
+      const started = life.initiated.filter((s) => s.atMs >= from && s.atMs < to && goalOfChild(s) !== undefined && s.decisionKind !== 'reject');
       const startedGoals = new Set(started.map(goalOfChild));
       const noonGeneration = placed.filter((p) => p.toMs >= from && p.fromMs < from + DAY / 2 && /:generate:/.test(p.call.task ?? '')).reduce((s, p) => s + p.usd, 0);
       say(
@@ -215,7 +216,7 @@ describe('God over three simulated days', () => {
     if (holding.length) maybeRecordEvents(godId, 'god-admission-holds', (holding[1] ?? holding[0]).events);
     // Runs where a goal that had started nothing that day started a task past a hold (that patch
     // too is asked only then): the replay fixture of that path.
-    const passing = life.runs.filter((r) => r.events.some((e) => patchIdOf(e) === 'goals-first-task-passes-hold'));
+    const passing = life.runs.filter((r) => childStarts(r).some((s) => s.admitted?.includes('started past the hold')));
     say(`${passing.length} of ${life.runs.length} runs let a goal's first task of the day pass a hold`);
     if (passing.length) maybeRecordEvents(godId, 'god-goal-passes-hold', passing[0].events);
     // Runs where a task its goal's share could not take held no lane (asked only then).

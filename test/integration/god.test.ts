@@ -153,6 +153,10 @@ describe('God orchestrator', () => {
 
   it('sends a trial specialist a task like the one it was spawned for, and counts it cancelled in neither its trial nor the statistics', async () => {
     const before = (await god.query(godRosterQuery)).specialists[0];
+    // God's statistics of the spawned specialist (any kind).
+    const statsOfSpawned = async () => Object.entries((await god.query(godCarriedStateQuery)).stats).filter(([key]) => key.includes(before.name));
+    const statsBefore = await statsOfSpawned();
+    expect(statsBefore).not.toEqual([]);
     const taskId = `${godId}-spawned-cancelled`;
     await submit('Negotiate the renewal terms of the parking lease with the landlord before it expires in June', taskId);
     const review = await eventually('the trial run to await review', async () => (await god.query(godReviewsQuery)).find((r) => r.taskId === taskId));
@@ -173,6 +177,7 @@ describe('God orchestrator', () => {
     await finishedIn(taskId);
     const after = (await god.query(godRosterQuery)).specialists.find((sp) => sp.name === before.name)!;
     expect({ runs: after.runs, successes: after.successes, status: after.status }).toEqual({ runs: before.runs, successes: before.successes, status: before.status });
+    expect(await statsOfSpawned()).toEqual(statsBefore);
     await maybeRecordHistory(godId, 'god-cancelled-trial-run');
   });
 

@@ -23,6 +23,9 @@ export interface ChildStart {
   input: Record<string, unknown>;
   /** What God expected the child to cost (its decision memo), when recorded. */
   expectedCostUsd?: number;
+  /** God's decision (memo): its kind (`reject` for a task pre-flight refused) and why it was admitted. */
+  decisionKind?: string;
+  admitted?: string;
 }
 
 export interface GodRun {
@@ -98,6 +101,10 @@ export class RunChain {
   }
 }
 
+function decisionOf(memo: { expectedCostUsd?: number; kind?: string; admitted?: string } | undefined): Pick<ChildStart, 'expectedCostUsd' | 'decisionKind' | 'admitted'> {
+  return { expectedCostUsd: memo?.expectedCostUsd, decisionKind: memo?.kind, admitted: memo?.admitted };
+}
+
 /** Every child start a run commanded. */
 export function childStarts(run: GodRun): ChildStart[] {
   const out: ChildStart[] = [];
@@ -110,7 +117,7 @@ export function childStarts(run: GodRun): ChildStart[] {
       atMs: tsToMs(e.eventTime),
       runId: run.runId,
       input: (decode(initiated.input?.payloads?.[0]) ?? {}) as Record<string, unknown>,
-      expectedCostUsd: (decode(initiated.memo?.fields?.godDecision ?? undefined) as { expectedCostUsd?: number } | undefined)?.expectedCostUsd,
+      ...decisionOf(decode(initiated.memo?.fields?.godDecision ?? undefined) as { expectedCostUsd?: number; kind?: string; admitted?: string } | undefined),
     });
   }
   return out;

@@ -48,6 +48,10 @@ describe('decide', () => {
     expect(r.review).toEqual(['trial run 2 of 3 of spawned specialist NegotiateAgent']);
     // A retired one is not found; nor is one when memory's kind comes from the rules, not memory.
     expect(decide(unplaced, ctx({ specialists: [{ ...negotiator, status: 'retired' }], spawnedToday: 1, memoryKinds: true })).decision.specialist).toBe('Generalist');
+    // A spawner names its specialist freely: memory's kind comes from that name, whatever kind it was registered for.
+    const freely = item({ ...unplaced.assessment, routingKind: { ...unplaced.assessment.routingKind!, kind: 'lease-negotiation', evidence: { LeaseNegotiationAgent: { successes: 1, failures: 0 } } } });
+    const named = spawned('LeaseNegotiationAgent', { kind: 'negotiate', runs: 1, successes: 1 });
+    expect(decide(freely, ctx({ specialists: [named], spawnedToday: 1, memoryKinds: true })).decision.specialist).toBe('LeaseNegotiationAgent');
     const byRules = item({ ...unplaced.assessment, routingKind: { ...unplaced.assessment.routingKind!, source: 'rules' } });
     expect(decide(byRules, ctx({ specialists: [negotiator], spawnedToday: 1, memoryKinds: true })).decision.specialist).toBe('Generalist');
   });

@@ -1,4 +1,4 @@
-import { EWMA_ALPHA, expectationOf, fallbacksOf, recordFallback, recordOutcome, statsKey } from '../../src/god/stats';
+import { cancelledByOperator, EWMA_ALPHA, expectationOf, fallbacksOf, recordFallback, recordOutcome, statsKey } from '../../src/god/stats';
 import type { KindStats, TaskFinished } from '../../src/god/types';
 
 function finished(status: TaskFinished['status'], costUsd: number, durationMs = 1000): TaskFinished {
@@ -71,5 +71,17 @@ describe('God statistics', () => {
       expect(expectationOf(stats, 'database', 'Generalist', 0.01)).toEqual({ success: 0.7, costUsd: 0.01, durationMs: 0, runs: 0 });
       expect(expectationOf(stats, 'research', 'DatabaseAgent', 0.01).success).toBe(0.7);
     });
+  });
+});
+
+describe('cancelledByOperator', () => {
+  const end = (status: TaskFinished['status'], reason: string) => ({ status, reason });
+  it('is an operator\'s cancel of a task or a chain, not the sweeper\'s, a poison task\'s or an end found without a result', () => {
+    expect(cancelledByOperator(end('cancelled', 'cancelled by request'))).toBe(true);
+    expect(cancelledByOperator(end('cancelled', 'cancelled by request at step 2 (DatabaseAgent)'))).toBe(true);
+    expect(cancelledByOperator(end('cancelled', 'cancelled as stale: running 12 min this run'))).toBe(false);
+    expect(cancelledByOperator(end('cancelled', 'stale: requeued 3 times without finishing (no heartbeat)'))).toBe(false);
+    expect(cancelledByOperator(end('cancelled', 'the workflow terminated without reporting a result'))).toBe(false);
+    expect(cancelledByOperator(end('dead_lettered', 'cancelled by request'))).toBe(false);
   });
 });
