@@ -193,10 +193,9 @@ export function admit(input: AdmitInput): Admission {
     }
     const goal = q.goalId ? goals.get(q.goalId) : undefined;
     if (goal) {
-      const cap = goal.budgetShare * input.budgetUsd;
       const used = goalUsed.get(goal.id) ?? 0;
-      if (used + cost > cap + EPSILON) {
-        waiting[q.taskId] = `waiting for goal budget: goal "${goal.id}" may spend ${Math.round(goal.budgetShare * 100)}% of today's ${usd(input.budgetUsd)} (${usd(cap)}); ${usd(used)} spent or in flight, needs ~${usd(cost)}`;
+      if (!goalCanTake(q, cost)) {
+        waiting[q.taskId] = `waiting for goal budget: goal "${goal.id}" may spend ${Math.round(goal.budgetShare * 100)}% of today's ${usd(input.budgetUsd)} (${usd(goal.budgetShare * input.budgetUsd)}); ${usd(used)} spent or in flight, needs ~${usd(cost)}`;
         continue;
       }
       goalUsed.set(goal.id, used + cost);
