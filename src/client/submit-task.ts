@@ -1,4 +1,5 @@
 import { QueryNotRegisteredError, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowIdReusePolicy } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import { PantheonError } from '../errors';
 import type { Roster } from '../specialists/roster';
@@ -77,11 +78,17 @@ export function newTaskId(): string {
   return `task-${randomUUID()}`;
 }
 
-/** Starts an agentTask workflow for a checked task. */
+/**
+ * Starts an agentTask workflow for a checked task. A task id is used once: an id that already has
+ * a workflow, running or ended, is refused (WorkflowExecutionAlreadyStartedError), so a submit
+ * retried after a lost answer never runs, and bills, the task a second time. God starts its tasks
+ * the same way; a dead letter runs again through `pantheon dlq redrive`, under a new id.
+ */
 export function startTask(client: Client, taskQueue: string, task: Task, workflowId = newTaskId()): Promise<WorkflowHandle<typeof agentTask>> {
   return client.workflow.start<typeof agentTask>('agentTask', {
     taskQueue,
     workflowId,
+    workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
     args: [task],
     staticSummary: task.objective.slice(0, 200),
     typedSearchAttributes: [

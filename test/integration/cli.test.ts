@@ -46,6 +46,38 @@ describe('pantheon CLI', () => {
     expect(overview.stdout).toMatch(/completed\s+\d+/);
   });
 
+  it('runs a task id once: a second submit of an ended task starts nothing and waits for the first', async () => {
+    const id = unique('once');
+    const first = await runCli(['submit', 'Add an index on orders.created_at in the Postgres database', '--wait', '--id', id], env);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/status\s+completed/);
+    const { runId } = await h.client.workflow.getHandle(id).describe();
+
+    const again = await runCli(['submit', 'Add an index on orders.created_at in the Postgres database', '--wait', '--id', id], env);
+
+    expect(again.stderr).toBe('');
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain(`task ${id} already exists (completed`);
+    expect(again.stdout).toContain('nothing new was started');
+    expect(again.stdout).not.toContain(`started ${id}`);
+    // --wait still answers with the task the id names.
+    expect(again.stdout).toMatch(/status\s+completed/);
+    // The id's latest run is still the first: no second run was started.
+    expect((await h.client.workflow.getHandle(id).describe()).runId).toBe(runId);
+  });
+
+  it('refuses an id that names a workflow other than a task, naming --id', async () => {
+    const id = unique('not-a-task');
+    await h.client.workflow.start('memoryBackfill', { taskQueue: `${h.taskQueue}-nobody`, workflowId: id, args: [{ taskQueue: h.taskQueue }] });
+    try {
+      const run = await runCli(['submit', 'Add an index on orders.created_at in the Postgres database', '--id', id, '--direct'], env);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(new RegExp(`--id ${id}: already names a memoryBackfill workflow, not a task`));
+    } finally {
+      await h.client.workflow.getHandle(id).terminate('test over');
+    }
+  });
+
   const badInputs: Array<{ name: string; args: string[]; message: RegExp; stdin?: string }> = [
     { name: 'an empty objective', args: ['submit', ''], message: /objective: must be at least 10 characters/ },
     { name: 'an oversized objective', args: ['submit', 'x'.repeat(4001)], message: /objective: must be at most 4000 characters/ },

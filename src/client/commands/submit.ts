@@ -1,3 +1,4 @@
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../config/env';
@@ -9,6 +10,7 @@ import { printOutcome } from '../format';
 import { findGod } from '../god-client';
 import { submitToGod } from '../submit-god';
 import { checkedLineage, checkTask, lineageUnder, startTask } from '../submit-task';
+import { TaskStatus } from '../../workflows/search-attributes';
 
 export const SUBMIT_USAGE = `pantheon submit "<objective>" [options]
   --specialist NAME     route to this specialist (see agents/)
@@ -18,7 +20,8 @@ export const SUBMIT_USAGE = `pantheon submit "<objective>" [options]
   --input KEY=VALUE     a named input (repeatable); --requires KEY makes it mandatory
   --requires KEY        an input the task cannot start without (repeatable)
   --json FILE|-         the whole task as JSON (fields as in the README), instead of the above
-  --id ID               the workflow id (default task-<uuid>)
+  --id ID               the workflow id (default task-<uuid>); an id is used once: submitting it
+                        again starts nothing and (with --wait) waits for the task it names
   --parent TASK_ID      start it as a subtask of TASK_ID (same root, one level deeper; the budget's
                         max_spawn_depth applies)
   --wait                wait for the end and print the result, status and cost
@@ -108,11 +111,35 @@ export async function submitCommand(argv: string[]): Promise<void> {
       await submitToGod(god, config, task, { taskId: id, wait });
       return;
     }
-    const handle = await startTask(client, config.temporal.taskQueue, task, id);
+    let handle;
+    try {
+      handle = await startTask(client, config.temporal.taskQueue, task, id);
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError) || id === undefined) throw err;
+      await reportExisting(client, config, id, wait);
+      return;
+    }
     console.log(`started ${handle.workflowId}${direct ? '' : ` (God "${config.god.id}" is not running: started directly)`}`);
     console.log(`web ui  ${workflowUrl(config, handle.workflowId)}`);
     if (wait) printOutcome(await closedResult(handle));
   } finally {
     await close();
   }
+}
+
+/**
+ * The id was used before (a retried submit, say): nothing new starts, the command says what the
+ * id names and, with --wait, waits for that task as if it had started it.
+ */
+async function reportExisting(client: Client, config: ReturnType<typeof loadConfig>, id: string, wait: boolean): Promise<void> {
+  const handle = client.workflow.getHandle(id);
+  const description = await handle.describe();
+  if (description.type !== 'agentTask' && description.type !== 'taskChain') {
+    throw PantheonError.of('invalid_input', `--id ${id}: already names a ${description.type} workflow, not a task; give another id`, { details: { field: '--id' } });
+  }
+  const status = description.typedSearchAttributes.get(TaskStatus) ?? description.status.name.toLowerCase();
+  console.log(`task ${id} already exists (${status}, started ${description.startTime.toISOString()}); nothing new was started`);
+  console.log(`  an id runs once: give another --id to run the task again${status === 'dead_lettered' ? ` (or: pantheon dlq redrive ${id})` : ''}`);
+  console.log(`web ui  ${workflowUrl(config, id)}`);
+  if (wait) printOutcome(await closedResult(handle));
 }
