@@ -1,5 +1,6 @@
 import type { Limits } from './limits';
 import { EPSILON_USD, tripOnSettledSpend } from './ledger-breaker';
+import { bumpLeaseEpoch } from './ledger-lease';
 import { raiseAlert } from './ledger-log';
 import type { Alert, AlertKind, LedgerOptions, LedgerState, Reservation, Spend } from './ledger-types';
 import { limitUsdOf, scopes } from './scopes';
@@ -10,7 +11,9 @@ import { limitUsdOf, scopes } from './scopes';
  * the true amount; this raises `reservation_exceeded` and re-checks every scope the call was
  * charged to. A scope now at its limit is alerted as a denial would alert it, and the system's
  * windows follow the breaker's rule for settled spend (ledger-breaker.ts). The next call of a
- * scope at its limit is then denied by the ordinary checks: no call fits in no room.
+ * scope at its limit is then denied by the ordinary checks: no call fits in no room. Every lease
+ * is retired (its holders stop granting from it at the ledger's next answer): a worker grants
+ * from a lease without asking whether a scope is full, and the overrun may have filled one.
  */
 export function checkOverrun(state: LedgerState, r: Reservation, actual: Spend, nowMs: number, limits: Limits, options: LedgerOptions): Alert[] {
   const overUsd = actual.usd > r.usd + EPSILON_USD;
@@ -21,6 +24,7 @@ export function checkOverrun(state: LedgerState, r: Reservation, actual: Spend, 
     if (alert) alerts.push(alert);
   };
   const usd = (n: number) => `$${n.toFixed(6)}`;
+  if (options.overrunRetiresLeases) bumpLeaseEpoch(state);
 
   raise(
     'reservation_exceeded',

@@ -202,6 +202,10 @@ export interface LedgerOptions {
    * workflow turns them off for a run whose history began before they existed, so replaying it
    * takes the decisions it took then. */
   lanes: boolean;
+  /** Whether a settle above its reservation retires every lease (moves the lease epoch): the
+   * room leases were granted in is gone, and a full scope must deny the next call, not a worker's
+   * lease. Off for a run whose history began before it, as it replays. */
+  overrunRetiresLeases: boolean;
 }
 
 export const DEFAULT_LEDGER_OPTIONS: LedgerOptions = {
@@ -223,6 +227,7 @@ export const DEFAULT_LEDGER_OPTIONS: LedgerOptions = {
   waiterTtlMs: 3 * 60_000,
   maxWaiters: 256,
   lanes: true,
+  overrunRetiresLeases: true,
 };
 
 export interface ReserveRequest {

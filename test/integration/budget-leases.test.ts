@@ -11,6 +11,7 @@ import { chatRequest } from '../support/chat-request';
 import { startHarness } from '../support/harness';
 import { startLedgerTestWorker, type LedgerTestWorker } from '../support/ledger-worker';
 import { limitsWith } from '../support/limits';
+import { maybeRecordHistory } from '../support/history';
 
 /**
  * Leases on the real ledger workflow (gate-leases.ts, ledger-lease.ts): a gate grants its calls
@@ -108,6 +109,25 @@ it('stops granting from leases once the ledger says an operator opened the break
   await expect(callAndSettle(gate, 'brk', 4, spent)).rejects.toMatchObject({ type: 'breaker_open' });
   await gate.flush();
   expect((await gate.snapshot()).leases?.count).toBe(0);
+});
+
+it('stops granting from leases once a call settles above its worst case and fills its agent\'s hour: the next call is denied', async () => {
+  const { gate, ledgerId } = leasingGate('overrun', limitsWith({ perTaskUsd: 10, perAgentHourlyUsd: 1 }));
+  const spent = { usd: 0, tokens: 0 };
+  for (let n = 0; n < 3; n++) await callAndSettle(gate, 'ovr', n, spent);
+  expect(gate.stats().leased).toBeGreaterThanOrEqual(1);
+  // The provider bills more than the agent's whole hour for one call (usage far above the estimate).
+  await callAndSettle(gate, 'ovr', 3, spent, { usd: 1.2, tokens: 150 });
+  // The gate learns of it from the ledger's next answer (at most this call's booking, within 0.5 s).
+  await callAndSettle(gate, 'ovr', 4, spent).catch(() => undefined);
+  await expect(callAndSettle(gate, 'ovr', 5, spent)).rejects.toMatchObject({ type: 'agent_budget_exhausted' });
+  const snapshot = await gate.snapshot();
+  expect(snapshot.alerts.map((a) => a.kind)).toContain('reservation_exceeded');
+  // What the agent's hour settled is what was billed: no call went through after the overrun's answer.
+  const hour = snapshot.scopes.find((s) => s.scope === 'agent:DatabaseAgent:hour')!;
+  expect(hour.settledUsd).toBeLessThanOrEqual(spent.usd + 1e-9);
+  // A ledger run whose leases an overrun retired (the 'budget-ledger-overrun-retires-leases' patch).
+  await maybeRecordHistory(ledgerId, 'budget-ledger-overrun-retires-leases');
 });
 
 it('takes no lease while room is tight: every call asks the ledger, and the limit denies as before', async () => {

@@ -43,6 +43,8 @@ describe('workflow replay', () => {
         'budget-ledger-closes-in-batches.json',
         // A repeated close answered with the bill the first one closed (the 'budget-ledger-remembers-closes' patch).
         'budget-ledger-remembers-closes.json',
+        // A settle above its worst case retires every lease (the 'budget-ledger-overrun-retires-leases' patch).
+        'budget-ledger-overrun-retires-leases.json',
         'budget-ledger-continued.json',
         'budget-ledger-resumed.json',
         'budget-waiting-task.json',

@@ -126,6 +126,30 @@ describe('ledger: leases', () => {
     expect(leasingStatus(state).ok).toBe(false);
   });
 
+  it('retires every lease when a call settles above its worst case: a scope the overrun filled denies the next call, not a lease', () => {
+    const limits = limitsWith({ perTaskUsd: 10, perAgentHourlyUsd: 1, systemHourlyUsd: 10 });
+    const state = initialLedgerState(T0, limits);
+    granted(reserve(state, lease(), T0, limits).result);
+    const booked = call({ lease: 'lease:w1:1' });
+    granted(reserve(state, booked, T0 + 10, limits).result);
+    // An ordinary settle within the worst case leaves the leases standing.
+    const fine = call({ lease: 'lease:w1:1' });
+    granted(reserve(state, fine, T0 + 20, limits).result);
+    settle(state, fine.key, { usd: 0.005, tokens: 50 }, T0 + 30, limits);
+    expect(leasingStatus(state)).toEqual({ ok: true, epoch: 0 });
+    // The provider billed far more than the call's worst case: the agent's hour is now over its limit.
+    settle(state, booked.key, { usd: 1.2, tokens: 100 }, T0 + 40, limits);
+    expect(leasingStatus(state).epoch).toBe(1);
+    expect(denied(reserve(state, call(), T0 + 50, limits).result).type).toBe('agent_budget_exhausted');
+    // Before the change (a ledger run whose history began without it) the leases stood.
+    const old = initialLedgerState(T0, limits);
+    const legacy = { ...DEFAULT_LEDGER_OPTIONS, overrunRetiresLeases: false };
+    granted(reserve(old, lease(), T0, limits, legacy).result);
+    granted(reserve(old, booked, T0 + 10, limits, legacy).result);
+    settle(old, booked.key, { usd: 1.2, tokens: 100 }, T0 + 40, limits, legacy);
+    expect(leasingStatus(old).epoch).toBe(0);
+  });
+
   it('never moves the epoch back on a reset or restore, so a lease the new books do not hold is not valid again', () => {
     const limits = limitsWith({ systemHourlyUsd: 10 });
     const state = initialLedgerState(T0, limits);
