@@ -115,6 +115,11 @@ const FOLDED_PATCHES = [
   ROUTED_OUTCOME_PATCH,
 ];
 
+/** A task its validation rejected after a model call (the second stage) closes its bill: the
+ * ledger holds that call, and any attempt a killed worker paid for, which the task's books miss.
+ * Asked only for such a task (histories from before ended it without a bill). Not folded. */
+const REJECTED_BILL_PATCH = 'rejected-task-closes-bill';
+
 /** Activity options of a run the workflow may abandon: a cancel waits for the activity to stop. */
 const WAIT_FOR_CANCEL = { cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED };
 
@@ -613,7 +618,7 @@ async function runTask(input: unknown, routed: Routed, patches: FoldedPatches): 
     // limit every later call is held to) start from it. Books only: no command, no patch.
     state.costUsd += verdict.costUsd ?? 0;
     state.tokens += verdict.tokens ?? 0;
-    if (!verdict.ok) return finish('rejected', verdict.reasons);
+    if (!verdict.ok) return (verdict.costUsd ?? 0) > 0 && patched(REJECTED_BILL_PATCH) ? end('rejected', verdict.reasons) : finish('rejected', verdict.reasons);
 
     activity = 'routeTask';
     publish('routing', 'choosing a specialist');

@@ -4,7 +4,7 @@ import { addConstraintUpdate, addGoalUpdate, godConstraintsQuery, godDecisionsQu
 import type { TaskOutcome } from '../../src/workflows/task-state';
 import { startHarness, testAddress, type Harness } from '../support/harness';
 import { runCli } from '../support/cli';
-import { maybeRecordHistory } from '../support/history';
+import { maybeRecordHistory, scheduledActivities } from '../support/history';
 import { eventually } from '../support/eventually';
 import { startTestGod } from '../support/god';
 import { billed } from '../support/billed';
@@ -84,6 +84,11 @@ describe('standing constraints', () => {
     expect(paraphrase.tokens).toBe(call.inputTokens + call.outputTokens);
     expect(paraphrase.costUsd).toBeGreaterThan(0);
     expect(paraphrase.costUsd).toBeCloseTo(billed([call]), 12);
+    // A rejection that cost a call closes its bill like any other end: the ledger's side agrees.
+    expect(paraphrase.bill).toMatchObject({ known: true, chargedOutstanding: 0 });
+    expect(paraphrase.bill!.usd).toBeCloseTo(billed([call]), 12);
+    expect(await scheduledActivities(h.client, paraphrase.taskId)).toEqual(['validateTask', 'closeTaskBill']);
+    await maybeRecordHistory(paraphrase.taskId, 'rejected-task-closes-bill');
   });
 
   it('a failed second stage falls back to the rules: undecided passes, what the rules reject stays rejected', async () => {

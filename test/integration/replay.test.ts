@@ -34,6 +34,8 @@ describe('workflow replay', () => {
         'history-guarded-task.json',
         'budget-exceeded-task.json',
         'budget-waiting-task.json',
+        // A task the second stage rejected closes its bill (the 'rejected-task-closes-bill' patch).
+        'rejected-task-closes-bill.json',
         'budget-ledger.json',
         // Settles riding with reserves in one ledgerBatch update; bills closed ifSettled.
         'budget-ledger-batched.json',
