@@ -259,6 +259,12 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
     tallies.set(taskId, tally);
     if (tallies.size > MAX_TALLIES) tallies.delete(tallies.keys().next().value!);
   };
+  /** A call's request with the task's books raised to the ledger's last tally of it, when that is more. */
+  const withTally = <T extends { taskId: string; taskSpent?: { usd: number; tokens: number } }>(raw: T): T => {
+    const tally = tallies.get(raw.taskId);
+    if (!tally || !raw.taskSpent || (tally.usd <= raw.taskSpent.usd && tally.tokens <= raw.taskSpent.tokens)) return raw;
+    return { ...raw, taskSpent: { usd: Math.max(raw.taskSpent.usd, tally.usd), tokens: Math.max(raw.taskSpent.tokens, tally.tokens) } };
+  };
   /** Closes sent in the background (their bill was known here); {@link flush} waits for them. */
   const backgroundCloses = new Set<Promise<unknown>>();
   const stats = new TimingStats();
@@ -527,8 +533,10 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
         ...(request.lane ? { lane: request.lane } : {}),
         ...(lineage ? { rootTaskId: lineage.rootTaskId, ...(lineage.parentTaskId ? { parentTaskId: lineage.parentTaskId } : {}) } : {}),
       };
-      // Checked once, on the way to the ledger (the booking, or the reserve below).
-      if (leases?.grant(raw)) {
+      // Checked once, on the way to the ledger (the booking, or the reserve below). A lease holds
+      // the task to its books, which miss calls that failed and were charged at their worst case;
+      // the ledger's last tally of the task, heard here, has them (raw goes to the ledger as is).
+      if (leases?.grant(withTally(raw))) {
         // No round trip: the caller's wait is this call's own bookkeeping.
         taskOf.set(raw.key, raw.taskId);
         record({ op: 'reserve', ms: performance.now() - t0, outcome: 'granted' });

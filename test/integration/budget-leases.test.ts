@@ -130,6 +130,23 @@ it('stops granting from leases once a call settles above its worst case and fill
   await maybeRecordHistory(ledgerId, 'budget-ledger-overrun-retires-leases');
 });
 
+it('grants a task no call from a lease once the ledger\'s tally of it passes half its limit, though its books miss the failed calls charged at their worst case', async () => {
+  const worst = await ledgers.gate('worst-probe', limitsWith({ perTaskUsd: 1 }), { leases: false }).gate.reserve(chatRequest({ taskId: 'probe', taskSpent: { usd: 0, tokens: 0 } }), 'probe:run:5:1:0');
+  // Room for three worst cases: a lease grants while the task's books plus the call stay within one and a half.
+  const { gate } = leasingGate('hidden', limitsWith({ perTaskUsd: 1, perTaskTokens: 3 * worst.tokens }));
+  await callAndSettle(gate, 'warm', 0, { usd: 0, tokens: 0 });
+  const books = { usd: 0, tokens: 0 };
+  const first = await gate.reserve(chatRequest({ taskId: 'hidden', taskSpent: { ...books } }), 'hidden:run:5:1:0');
+  expect(gate.stats().leased).toBe(1);
+  // The call fails in a way that may have been billed: charged its worst case, its books unchanged.
+  await gate.settle(first.id, { usd: first.usd, tokens: first.tokens });
+  // Books of 0 plus one worst case fit the lease's share; the ledger's tally of one more does not.
+  const second = await gate.reserve(chatRequest({ taskId: 'hidden', taskSpent: { ...books } }), 'hidden:run:5:1:1');
+  expect(gate.stats().leased).toBe(1);
+  await gate.settle(second.id, { usd: second.usd, tokens: second.tokens });
+  expect((await gate.closeTask('hidden')).tokens).toBe(2 * worst.tokens);
+});
+
 it('takes no lease while room is tight: every call asks the ledger, and the limit denies as before', async () => {
   const { gate } = leasingGate('tight', limitsWith({ perTaskUsd: 1, systemHourlyUsd: 0.02 }));
   const spent = { usd: 0, tokens: 0 };
