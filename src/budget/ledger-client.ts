@@ -91,6 +91,14 @@ export function createLedgerClient(options: LedgerClientOptions): LedgerClient {
   /** Opens the successor of a run that ended without continue-as-new. */
   async function succeed(from: PredecessorRun): Promise<void> {
     const carried = await readCarried(from);
+    // Reading replays the ended run and can take seconds: meanwhile another worker may have opened
+    // a successor, and that one may have ended too. Only the newest run's state is the books; a
+    // successor of an older one would forget everything charged since.
+    const latest = await handle.describe();
+    if (latest.runId !== from.runId) {
+      if (latest.status.name !== 'RUNNING') await succeed({ runId: latest.runId, status: latest.status.name });
+      return;
+    }
     if (typeof carried === 'string') {
       await start({ limits, succeeds: { from, lost: carried } });
       alert('ledger_lost', `budget ledger run ${from.runId} ended ${from.status} and its state cannot be read (${carried}); every LLM call is refused until an operator runs pantheon budget restore or reset`, from.runId);

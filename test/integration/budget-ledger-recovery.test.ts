@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createBudgetGate, type BudgetGate } from '../../src/budget/gate';
+import { createLedgerClient } from '../../src/budget/ledger-client';
 import type { Alert } from '../../src/budget/ledger-types';
 import { PantheonError } from '../../src/errors';
 import { findTemporalCli } from '../../src/runtime/temporal-cli';
@@ -109,6 +110,35 @@ describe('budget ledger recovery', () => {
     expect(late).toMatchObject({ applied: false, status: 'expired' });
     expect((await hourOf(gate)).settledUsd).toBeCloseTo(0.55, 9);
     await maybeRecordHistory(ledgerId, 'budget-ledger-resumed');
+  });
+
+  it('a worker still reading an ended run when another worker\'s successor has ended too succeeds the newest run, not the one it read', async () => {
+    const { gate, ledgerId } = gateFor('two-terminations');
+    const first = await gate.reserveAmount({ key: 'k-first', taskId: 't-1', agent: 'DatabaseAgent', usd: 0.2, tokens: 1000 });
+    await gate.settle(first.id, { usd: 0.1, tokens: 500 });
+    await temporal('workflow', 'terminate', '--workflow-id', ledgerId, '--reason', 'first termination');
+
+    // A slow worker: its read of the ended run's state is held until the test lets it go.
+    let letGo!: () => void;
+    const held = new Promise<void>((resolve) => (letGo = resolve));
+    const slowClient = Object.create(client) as Client;
+    slowClient.withDeadline = (async (_deadline: number, fn: () => Promise<unknown>) => {
+      await held;
+      return client.withDeadline(Date.now() + 15_000, fn);
+    }) as Client['withDeadline'];
+    const slow = createLedgerClient({ client: slowClient, taskQueue, limits, ledgerId });
+    const slowEnsure = slow.ensure();
+
+    // Meanwhile the other worker opens a successor, spends in it, and that run is terminated too.
+    const second = await gate.reserveAmount({ key: 'k-second', taskId: 't-2', agent: 'DatabaseAgent', usd: 0.2, tokens: 1000 });
+    await gate.settle(second.id, { usd: 0.15, tokens: 600 });
+    await temporal('workflow', 'terminate', '--workflow-id', ledgerId, '--reason', 'second termination');
+    letGo();
+    await slowEnsure;
+
+    // The run now open holds both runs' spend: it succeeded the second run, not the first.
+    const snapshot = await gate.snapshot();
+    expect(snapshot.scopes.find((s) => s.scope === 'system:hour')!.settledUsd).toBeCloseTo(0.25, 9);
   });
 
   it('refuses every call and alerts when the ended run cannot be read, until an operator resets it', async () => {
