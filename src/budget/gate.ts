@@ -470,11 +470,13 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
     }
     const tally = tallies.get(taskId);
     tallies.delete(taskId);
-    // The ledger's answer to the task's last settle already is the bill when it holds everything
-    // the task counts and none of its calls is still reserved (a call of another process in
+    // The ledger's answer to the task's last settle already is the bill when it holds exactly
+    // what the task counts and none of its calls is still reserved (a call of another process in
     // flight, or one whose caller died, keeps it open). Books the tally does not cover mean
-    // another process settled later calls: ask.
-    if (books && tally && tally.pending === 0 && tally.usd + EPSILON_USD >= books.usd && tally.tokens >= books.tokens) {
+    // another process settled later calls; a tally above the books holds charges the books miss
+    // (calls that failed, charged at their worst case) and may be an old answer from before the
+    // task's later calls, settled elsewhere, that it no longer covers: ask, in both cases.
+    if (books && tally && tally.pending === 0 && Math.abs(tally.usd - books.usd) <= EPSILON_USD && tally.tokens === books.tokens) {
       // Nobody waits for it: a close that fails only leaves the task in the ledger until it has
       // been idle for taskIdleMs (its bill is already answered, its spend already counted).
       const sent = closeWithGrace(taskId, true).catch(() => undefined);

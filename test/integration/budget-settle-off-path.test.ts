@@ -191,4 +191,18 @@ describe("a bill known from the ledger's last answer (closeTask with the task's 
     expect(bill).toMatchObject({ known: true, chargedOutstanding: 0, tokens: 100 });
     expect(bill.usd).toBeCloseTo(0.0003, 12);
   });
+
+  it('is not taken when the tally holds more than the books (calls charged at their worst case the books miss): an old tally is not the bill', async () => {
+    const [a, b] = twoGates('tally-above');
+    // An attempt in B: its call fails in a way that may have been billed, charged its worst case; the books stay empty.
+    const failed = await b.reserve(chatRequest({ taskId: 'task-above', taskSpent: { usd: 0, tokens: 0 } }), 'wf:run:9:1:0');
+    await b.settle(failed.id, { usd: failed.usd, tokens: failed.tokens });
+    // The retry runs in A and succeeds with a call that costs less than that worst case.
+    const retry = await a.reserve(chatRequest({ taskId: 'task-above', taskSpent: { usd: 0, tokens: 0 } }), 'wf:run:9:2:0');
+    await a.settle(retry.id, { usd: 0.0001, tokens: 40 });
+    // The task's record is stored in B, whose last answer (the worst case alone) is above the books.
+    const bill = await b.closeTask('task-above', { usd: 0.0001, tokens: 40 });
+    expect(bill).toMatchObject({ known: true, chargedOutstanding: 0, tokens: failed.tokens + 40 });
+    expect(bill.usd).toBeCloseTo(failed.usd + 0.0001, 12);
+  });
 });
