@@ -19,3 +19,10 @@ export function activityCallKeys(): (request: ChatRequest) => string {
     return `${owner}:${activityId}:${attempt}:${n}`;
   };
 }
+
+/** Whether a call key (see {@link activityCallKeys}) names an activity attempt after the first; false for any other key. */
+export function retriedAttempt(key: string): boolean {
+  const parts = key.split(':');
+  const [attempt, n] = parts.slice(-2).map((p) => (/^\d+$/.test(p) ? Number(p) : NaN));
+  return parts.length >= 5 && Number.isInteger(n) && attempt > 1;
+}

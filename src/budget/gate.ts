@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { z } from 'zod';
 import { PantheonError } from '../errors';
+import { retriedAttempt } from './call-key';
 import type { ChatRequest } from '../llm/types';
 import {
   closeBreakerUpdate,
@@ -538,7 +539,9 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
       // Checked once, on the way to the ledger (the booking, or the reserve below). A lease holds
       // the task to its books, which miss calls that failed and were charged at their worst case;
       // the ledger's last tally of the task, heard here, has them (raw goes to the ledger as is).
-      if (leases?.grant(withTally(raw))) {
+      // A retried attempt's first call here asks the ledger: an earlier attempt, on another
+      // worker, may have been charged calls its books miss, and this gate has no tally to know.
+      if (!(retriedAttempt(raw.key) && !tallies.has(raw.taskId)) && leases?.grant(withTally(raw))) {
         // No round trip: the caller's wait is this call's own bookkeeping.
         taskOf.set(raw.key, raw.taskId);
         record({ op: 'reserve', ms: performance.now() - t0, outcome: 'granted' });

@@ -147,6 +147,19 @@ it('grants a task no call from a lease once the ledger\'s tally of it passes hal
   expect((await gate.closeTask('hidden')).tokens).toBe(2 * worst.tokens);
 });
 
+it("asks the ledger for a retried attempt's first call on a worker that has no tally of the task, then grants from the lease", async () => {
+  const { gate } = leasingGate('retried');
+  await callAndSettle(gate, 'warm-r', 0, { usd: 0, tokens: 0 });
+  const leased = gate.stats().leased;
+  // Attempt 2 of an activity whose attempt 1 ran elsewhere: its books may miss what that attempt was charged.
+  const first = await gate.reserve(chatRequest({ taskId: 'retried', taskSpent: { usd: 0, tokens: 0 } }), 'wf:run:5:2:0');
+  expect(gate.stats().leased).toBe(leased);
+  await gate.settle(first.id, { usd: 0.0001, tokens: 40 });
+  // The settle's answer brought the ledger's tally of the task: its next call comes from the lease.
+  await gate.reserve(chatRequest({ taskId: 'retried', taskSpent: { usd: 0.0001, tokens: 40 } }), 'wf:run:5:2:1');
+  expect(gate.stats().leased).toBe(leased + 1);
+});
+
 it('takes no lease while room is tight: every call asks the ledger, and the limit denies as before', async () => {
   const { gate } = leasingGate('tight', limitsWith({ perTaskUsd: 1, systemHourlyUsd: 0.02 }));
   const spent = { usd: 0, tokens: 0 };
