@@ -261,6 +261,15 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
     if (tallies.size > MAX_TALLIES) tallies.delete(tallies.keys().next().value!);
   };
   /** A call's request with the task's books raised to the ledger's last tally of it, when that is more. */
+  /** Tasks this gate has had a call of (bounded like the tallies). */
+  const seen = new Set<string>();
+  /** Whether this is the first call of a task here (it is then remembered). */
+  const firstHere = (taskId: string): boolean => {
+    if (seen.has(taskId)) return false;
+    seen.add(taskId);
+    if (seen.size > MAX_TALLIES) seen.delete(seen.values().next().value!);
+    return true;
+  };
   const withTally = <T extends { taskId: string; taskSpent?: { usd: number; tokens: number } }>(raw: T): T => {
     const tally = tallies.get(raw.taskId);
     if (!tally || !raw.taskSpent || (tally.usd <= raw.taskSpent.usd && tally.tokens <= raw.taskSpent.tokens)) return raw;
@@ -471,6 +480,7 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
     }
     const tally = tallies.get(taskId);
     tallies.delete(taskId);
+    seen.delete(taskId);
     // The ledger's answer to the task's last settle already is the bill when it holds exactly
     // what the task counts and none of its calls is still reserved (a call of another process in
     // flight, or one whose caller died, keeps it open). Books the tally does not cover mean
@@ -539,9 +549,14 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
       // Checked once, on the way to the ledger (the booking, or the reserve below). A lease holds
       // the task to its books, which miss calls that failed and were charged at their worst case;
       // the ledger's last tally of the task, heard here, has them (raw goes to the ledger as is).
-      // A retried attempt's first call here asks the ledger: an earlier attempt, on another
-      // worker, may have been charged calls its books miss, and this gate has no tally to know.
-      if (!(retriedAttempt(raw.key) && !tallies.has(raw.taskId)) && leases?.grant(withTally(raw))) {
+      // With no tally of the task here, the ledger is asked by a retried attempt's call, and by the
+      // first call here of a task that has spent before (its run was handed on from another
+      // worker, or its activity runs where the last did not): calls made elsewhere may have been
+      // charged at their worst case, which its books miss and this gate cannot know.
+      const first = firstHere(raw.taskId);
+      const spentBefore = !!raw.taskSpent && (raw.taskSpent.usd > 0 || raw.taskSpent.tokens > 0);
+      const askLedger = !tallies.has(raw.taskId) && (retriedAttempt(raw.key) || (first && spentBefore));
+      if (!askLedger && leases?.grant(withTally(raw))) {
         // No round trip: the caller's wait is this call's own bookkeeping.
         taskOf.set(raw.key, raw.taskId);
         record({ op: 'reserve', ms: performance.now() - t0, outcome: 'granted' });

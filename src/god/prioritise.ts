@@ -151,14 +151,13 @@ export function admit(input: AdmitInput): Admission {
   });
   const room = { ...input.headroom };
   const goalUsed = new Map<string, number>();
-  for (const g of input.goals) goalUsed.set(g.id, g.spentTodayUsd);
-  for (const t of input.inFlight) if (t.goalId && goalUsed.has(t.goalId)) goalUsed.set(t.goalId, goalUsed.get(t.goalId)! + t.expectedCostUsd);
+  for (const g of input.goals) goalUsed.set(g.id, goalCommittedUsd(g, input.inFlight));
 
   const unstarted = new Set(holds?.unstartedGoals ?? []);
   const holderGoal: Partial<Record<Lane, string | undefined>> = {};
   const goalCanTake = (q: QueuedTask, cost: number): boolean => {
     const goal = q.goalId ? goals.get(q.goalId) : undefined;
-    return !goal || (goalUsed.get(goal.id) ?? 0) + cost <= goal.budgetShare * input.budgetUsd + EPSILON;
+    return !goal || goalShareTakes(goal, goalUsed.get(goal.id) ?? 0, cost, input.budgetUsd);
   };
   const start: string[] = [];
   for (const q of order) {
@@ -218,4 +217,33 @@ function stopReason(input: AdmitInput): string | undefined {
   if (input.paused !== undefined) return `paused: ${input.paused} (nothing starts until resume)${input.breakerOpen ? `; ${breaker}` : ''}`;
   if (input.breakerOpen) return `waiting: ${breaker}`;
   return undefined;
+}
+
+/** What a goal has spent today plus what its tasks in flight are expected to cost. */
+export function goalCommittedUsd(goal: GoalState, inFlight: readonly InFlightTask[]): number {
+  return inFlight.reduce((sum, t) => (t.goalId === goal.id ? sum + t.expectedCostUsd : sum), goal.spentTodayUsd);
+}
+
+/** Whether a goal's share of the day takes a task of `costUsd` on top of what it has committed. */
+function goalShareTakes(goal: GoalState, committedUsd: number, costUsd: number, budgetUsd: number): boolean {
+  return committedUsd + costUsd <= goal.budgetShare * budgetUsd + EPSILON;
+}
+
+/**
+ * Whether a goal has tasks queued and none of them can start now: each is decided, and either its
+ * goal's share of the day cannot take it (after what the goal spent today and has in flight) or
+ * its lane cannot take it today (`dayLeft`, as `admit`'s holds). Such a task neither passes a hold
+ * nor holds a lane (`admit`), so it must not stop its goal from making one that can. A task still
+ * being assessed may be cheap, and one awaiting review is not the runway's to judge: either counts
+ * as one that can start.
+ */
+export function noQueuedTaskCanStart(goal: GoalState, args: { queue: readonly QueuedTask[]; inFlight: readonly InFlightTask[]; budgetUsd: number; dayLeft: Record<Lane, number> }): boolean {
+  const own = args.queue.filter((q) => q.goalId === goal.id);
+  const committed = goalCommittedUsd(goal, args.inFlight);
+  const cannotStart = (q: QueuedTask) => {
+    const d = q.decision;
+    if (q.status !== 'queued' || !d || !RUNNABLE.has(d.kind)) return false;
+    return !goalShareTakes(goal, committed, d.expectedCostUsd, args.budgetUsd) || d.expectedCostUsd > (args.dayLeft[d.lane] ?? 0) + EPSILON;
+  };
+  return own.length > 0 && own.every(cannotStart);
 }

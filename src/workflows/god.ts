@@ -42,7 +42,7 @@ import {
   type SubmitTaskResult,
 } from '../god/messages';
 import { headroomNotes, laneDayLeft, laneHeadroom, runwayView } from '../god/pacing';
-import { admit, DEFAULT_HOLD_AFTER_MINUTES, overdueShortOfRoom, samePlan, valueDensity, type AdmitHolds } from '../god/prioritise';
+import { admit, DEFAULT_HOLD_AFTER_MINUTES, noQueuedTaskCanStart, overdueShortOfRoom, samePlan, valueDensity, type AdmitHolds } from '../god/prioritise';
 import { applyReviewDecision, expiredReviews, openReview, reviewableOrError } from '../god/review';
 import { canSpawn, recordSpawnedRun, registerSpawned, retirements, retireSpecialist } from '../god/spawn';
 import { compactState, DEFAULT_EXPERIMENTAL_SHARE, initialGodState, migrateGodState, stateBytes } from '../god/state';
@@ -134,6 +134,11 @@ const REJECTS_START_NOTHING_PATCH = 'goal-rejects-start-nothing';
 /** A task its goal's share of the day cannot take now holds no lane (it held one, and every task
  * behind it waited for a start its goal refused). Asked only when that changes the admission. */
 const FUNDABLE_HOLDS_PATCH = 'holds-only-fundable-tasks';
+/** A goal that has started nothing today generates during a hold when none of its queued tasks can
+ * start now: its share of the day or its lane's cannot take them (it did not: those tasks pass no
+ * hold, and the goal started nothing while the hold lasted, once all day). Asked only when such a
+ * goal would generate. */
+const STUCK_BACKLOG_PATCH = 'goal-generates-past-stuck-backlog';
 /** A rejected task, or one an operator cancelled, counts in neither a spawned specialist's trial
  * nor the per-kind statistics (it did: a trial specialist could be retired for operators'
  * cancels). Asked only when such a task ends. */
@@ -229,8 +234,20 @@ export async function god(input: GodInput = {}): Promise<void> {
   const queueBytes = () => state.queue.reduce((n, q) => n + JSON.stringify(q).length, 0);
   /** Goals that have started no task today: each may start one task past a lane's hold. */
   const unstartedGoalIds = () => state.goals.filter((g) => !g.startedToday).map((g) => g.id);
-  /** Whether a goal generates during its lane's hold: it has started nothing today and has nothing queued. */
-  const firstOfDayGenerates = (goal: GoalState) => !goal.startedToday && !state.queue.some((q) => q.goalId === goal.id);
+  /** Whether a goal generates during its lane's hold: it has started nothing today, and has nothing
+   * queued, or nothing queued that can start now (such a task cannot pass the hold) and room in its
+   * backlog and its share (else it would not generate anyway: the patch is not asked). */
+  const generatesDuringHold = (goal: GoalState): boolean => {
+    if (goal.startedToday) return false;
+    const nothingQueued = !state.queue.some((q) => q.goalId === goal.id);
+    const stuck = () =>
+      !!runway &&
+      goalBacklog(goal) < goal.tasksPerRun * GOAL_BACKLOG_RUNS &&
+      goal.spentTodayUsd < goal.budgetShare * runway.budgetUsd &&
+      noQueuedTaskCanStart(goal, { queue: state.queue, inFlight: state.inFlight, budgetUsd: runway.budgetUsd, dayLeft: laneDayLeft(runway, inFlightExpected()) });
+    return (nothingQueued || (stuck() && patched(STUCK_BACKLOG_PATCH))) && patched(GOALS_PASS_HOLDS_PATCH);
+  };
+  const goalBacklog = (goal: GoalState) => state.queue.filter((q) => q.goalId === goal.id).length;
   const inFlightExpected = (): Record<Lane, number> => {
     const sums: Record<Lane, number> = { main: 0, experimental: 0 };
     for (const t of state.inFlight) sums[t.lane] += t.expectedCostUsd;
@@ -581,12 +598,11 @@ export async function god(input: GodInput = {}): Promise<void> {
       if (headroom && !generationFits(goal, headroom[goal.lane])) continue;
       // A held lane keeps its room for its overdue task: a generation would spend that room on tasks
       // that could only wait behind it (tried again once the hold is over). Except for a goal that
-      // has started nothing today and has nothing queued: its first task may pass the hold.
-      if (heldLanes[goal.lane] !== undefined && !(firstOfDayGenerates(goal) && patched(GOALS_PASS_HOLDS_PATCH))) continue;
+      // has started nothing today and has nothing queued that could start: its first task may pass the hold.
+      if (heldLanes[goal.lane] !== undefined && !generatesDuringHold(goal)) continue;
       goal.lastGeneratedAtMs = Date.now();
       if (runway && goal.spentTodayUsd >= goal.budgetShare * runway.budgetUsd) continue;
-      const backlog = state.queue.filter((q) => q.goalId === goal.id).length;
-      if (backlog >= goal.tasksPerRun * GOAL_BACKLOG_RUNS) continue;
+      if (goalBacklog(goal) >= goal.tasksPerRun * GOAL_BACKLOG_RUNS) continue;
       state.seq += 1;
       const callId = `${godId}:generate:${goal.id}:${state.seq}`;
       let out;

@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import type { BudgetGate, BudgetGateOptions } from '../../src/budget/gate';
+import { createBudgetGate, type BudgetGate, type BudgetGateOptions } from '../../src/budget/gate';
 import type { Limits } from '../../src/budget/limits';
 import { startTask } from '../../src/client/submit-task';
 import { TaskInputSchema } from '../../src/tasks/task-input';
@@ -33,6 +33,13 @@ beforeAll(async () => {
 afterAll(async () => {
   await ledgers?.stop();
 });
+
+/** Two gates on one ledger, as two workers have them. */
+function twoGates(name: string, limits: Limits = limitsWith({ perTaskUsd: 1 })): [BudgetGate, BudgetGate] {
+  const ledgerId = ledgers.newLedgerId(name);
+  const gate = () => createBudgetGate({ client, taskQueue: ledgers.taskQueue, limits, ledgerId, leases: true });
+  return [gate(), gate()];
+}
 
 function leasingGate(name: string, limits: Limits = limitsWith({ perTaskUsd: 1 }), extra: Partial<BudgetGateOptions> = {}): { gate: BudgetGate; ledgerId: string } {
   return ledgers.gate(name, limits, { leases: true, ...extra });
@@ -158,6 +165,37 @@ it("asks the ledger for a retried attempt's first call on a worker that has no t
   // The settle's answer brought the ledger's tally of the task: its next call comes from the lease.
   await gate.reserve(chatRequest({ taskId: 'retried', taskSpent: { usd: 0.0001, tokens: 40 } }), 'wf:run:5:2:1');
   expect(gate.stats().leased).toBe(leased + 1);
+});
+
+it("asks the ledger for the first call on a worker of a task that spent elsewhere (its run handed on), and for no other task's first call", async () => {
+  // Two workers' gates on one ledger; each has taken a lease.
+  const [a, b] = twoGates('handed-on');
+  await callAndSettle(a, 'warm-a', 0, { usd: 0, tokens: 0 });
+  await callAndSettle(b, 'warm-b', 0, { usd: 0, tokens: 0 });
+  // The task's run on worker A: a call, then one that failed in a way that may have been billed
+  // (charged its worst case, which the task's books miss).
+  const books = { usd: 0, tokens: 0 };
+  await callAndSettle(a, 'moved', 1, books);
+  const failed = await a.reserve(chatRequest({ taskId: 'moved', taskSpent: { ...books } }), 'moved:run:5:1:2');
+  await a.settle(failed.id, { usd: failed.usd, tokens: failed.tokens });
+  // The task is handed to a specialist on worker B: a new activity, its first attempt.
+  const leasedB = b.stats().leased;
+  const handed = await b.reserve(chatRequest({ taskId: 'moved', taskSpent: { ...books } }), 'moved:run:9:1:0');
+  expect(b.stats().leased).toBe(leasedB);
+  await b.settle(handed.id, { usd: 0.0001, tokens: 40 });
+  // The settle's answer brought the ledger's tally: the next call comes from B's lease.
+  const next = await b.reserve(chatRequest({ taskId: 'moved', taskSpent: { usd: books.usd + 0.0001, tokens: books.tokens + 40 } }), 'moved:run:9:1:1');
+  expect(b.stats().leased).toBe(leasedB + 1);
+  await b.settle(next.id, { usd: 0.0001, tokens: 40 });
+  // A task's first call anywhere (nothing spent) and a task's later calls on its own worker, before
+  // any settle has answered, are granted from the lease as before.
+  const fresh = await b.reserve(chatRequest({ taskId: 'fresh', taskSpent: { usd: 0, tokens: 0 } }), 'fresh:run:5:1:0');
+  expect(b.stats().leased).toBe(leasedB + 2);
+  await b.reserve(chatRequest({ taskId: 'fresh', taskSpent: { usd: 0.0002, tokens: 80 } }), 'fresh:run:5:1:1');
+  expect(b.stats().leased).toBe(leasedB + 3);
+  await b.settle(fresh.id, { usd: 0.0002, tokens: 80 });
+  // The ledger holds the failed call's worst case in the task's bill.
+  expect((await b.closeTask('moved')).tokens).toBe(120 + failed.tokens + 2 * 40);
 });
 
 it('takes no lease while room is tight: every call asks the ledger, and the limit denies as before', async () => {

@@ -223,6 +223,10 @@ describe('God over three simulated days', () => {
     const unfunded = life.runs.filter((r) => r.events.some((e) => patchIdOf(e) === 'holds-only-fundable-tasks'));
     say(`${unfunded.length} of ${life.runs.length} runs kept a task its goal could not fund from holding a lane`);
     if (unfunded.length) maybeRecordEvents(godId, 'god-holds-only-fundable', unfunded[0].events);
+    // Runs where a goal that had started nothing that day generated during a hold because none of
+    // its queued tasks could start (asked only then; its fixture comes from god-stuck-backlog.test.ts).
+    const unstuck = life.runs.filter((r) => r.events.some((e) => patchIdOf(e) === 'goal-generates-past-stuck-backlog'));
+    say(`${unstuck.length} of ${life.runs.length} runs let a goal whose queued tasks could not start generate during a hold`);
     // Runs where a day ended with generated tasks dropped unrun, their fingerprints released.
     const released = life.runs.filter((r) => r.events.some((e) => patchIdOf(e) === 'day-end-releases-dropped-fingerprints'));
     if (released.length) maybeRecordEvents(godId, 'god-day-end-releases-fingerprints', released[0].events);

@@ -133,6 +133,9 @@ describe('workflow replay', () => {
         // day's end gave its unrun tasks' fingerprints back ('day-end-releases-dropped-fingerprints').
         'god-holds-only-fundable.json',
         'god-day-end-releases-fingerprints.json',
+        // A goal that started nothing that day, none of whose queued tasks could start, generated
+        // during another goal's hold ('goal-generates-past-stuck-backlog').
+        'god-goal-generates-past-stuck-backlog.json',
         // A trial specialist found by memory's kind for a second task, which was cancelled and
         // counted in neither its trial nor the statistics ('spawned-found-by-memory-kind',
         // 'rejected-and-cancelled-judge-no-specialist').

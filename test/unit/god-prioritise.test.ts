@@ -1,4 +1,4 @@
-import { admit, overdueShortOfRoom, PRIORITY_WEIGHT, samePlan, valueDensity, type AdmitInput } from '../../src/god/prioritise';
+import { admit, noQueuedTaskCanStart, overdueShortOfRoom, PRIORITY_WEIGHT, samePlan, valueDensity, type AdmitInput } from '../../src/god/prioritise';
 import type { GoalState, InFlightTask } from '../../src/god/types';
 import { queued, T0 } from '../support/god-fixtures';
 
@@ -198,6 +198,50 @@ describe('admit', () => {
         expect(r.held).toEqual({ main: 'dear' });
         expect(r.waiting.v1).toBe("waiting behind dear: queued over 2 h 0 min, it holds the main lane's room until it fits; as its goal's first task today it may pass the hold once the room fits it");
         expect(r.passedHold).toEqual([]);
+      });
+    });
+
+    describe('whether none of a goal\'s queued tasks can start now (such a goal generates during a hold)', () => {
+      const vendors = goal('vendors', 0.3, 0.05);
+      const dayLeft = { main: 0.5, experimental: 0.1 };
+      const ask = (queue: ReturnType<typeof queued>[], inFlight: InFlightTask[] = [], left = dayLeft) => noQueuedTaskCanStart(vendors, { queue, inFlight, budgetUsd: 1, dayLeft: left });
+      const flight = (cost: number): InFlightTask => ({ taskId: 'f', workflowType: 'taskChain', kind: 'k', specialist: 's', lane: 'main', goalId: 'vendors', expectedCostUsd: cost, startedAtMs: T0 });
+
+      it('is false with nothing queued (that case generates as before)', () => {
+        expect(ask([queued('o1', { goalId: 'orders', cost: 0.9 })])).toBe(false);
+      });
+
+      it('is true when its share of the day cannot take any of them, after what it spent and has in flight', () => {
+        // Share $0.30: $0.05 spent; $0.24 fits, but not beside a $0.10 chain in flight.
+        expect(ask([queued('v1', { goalId: 'vendors', cost: 0.24 })])).toBe(false);
+        expect(ask([queued('v1', { goalId: 'vendors', cost: 0.24 })], [flight(0.1)])).toBe(true);
+        expect(ask([queued('v1', { goalId: 'vendors', cost: 0.24 }), queued('v2', { goalId: 'vendors', cost: 0.3 })], [flight(0.1)])).toBe(true);
+      });
+
+      it('is true when its lane cannot take them today, whatever the goal\'s share', () => {
+        const rich = goal('vendors', 1);
+        expect(noQueuedTaskCanStart(rich, { queue: [queued('v1', { goalId: 'vendors', cost: 0.2 })], inFlight: [], budgetUsd: 1, dayLeft: { main: 0.1, experimental: 1 } })).toBe(true);
+        expect(noQueuedTaskCanStart(rich, { queue: [queued('v1', { goalId: 'vendors', cost: 0.2, lane: 'experimental' })], inFlight: [], budgetUsd: 1, dayLeft: { main: 0.1, experimental: 1 } })).toBe(false);
+      });
+
+      it('is false when one of them could still start, is being assessed, or awaits review', () => {
+        const stuck = queued('v1', { goalId: 'vendors', cost: 0.9 });
+        expect(ask([stuck])).toBe(true);
+        expect(ask([stuck, queued('v2', { goalId: 'vendors', cost: 0.01 })])).toBe(false);
+        expect(ask([stuck, queued('v2', { goalId: 'vendors', status: 'assessing', decided: false })])).toBe(false);
+        expect(ask([stuck, queued('v2', { goalId: 'vendors', status: 'awaiting_review', cost: 0.9 })])).toBe(false);
+      });
+
+      it('agrees with admit: a task it calls stuck neither passes the hold nor holds the lane, however much room there is', () => {
+        const queue = [queued('dear', { cost: 0.05, goalId: 'orders', submittedAtMs: T0 }), queued('v1', { goalId: 'vendors', cost: 0.3, submittedAtMs: T0 })];
+        const goals = [goal('orders', 1), vendors];
+        expect(ask(queue)).toBe(true);
+        const r = admit(input({ queue, goals, headroom: { main: 0.04, experimental: 0 }, holds: { ...holds(), unstartedGoals: ['vendors'], onlyFundable: true } }));
+        expect(r.held).toEqual({ main: 'dear' });
+        expect(r.start).toEqual([]);
+        const roomy = admit(input({ queue, goals, headroom: { main: 0.5, experimental: 0 }, holds: { ...holds(), unstartedGoals: ['vendors'], onlyFundable: true } }));
+        expect(roomy.start).toEqual(['dear']);
+        expect(roomy.waiting.v1).toMatch(/^waiting for goal budget/);
       });
     });
 

@@ -3,7 +3,7 @@ import { dayOf, rollDay, type Day } from '../../src/god/day';
 import { decide } from '../../src/god/decide';
 import { addGoal, goalsDue, markGenerated, rememberFingerprint, taskFingerprint } from '../../src/god/goals';
 import { inFlightByLane, laneDayLeft, laneHeadroom, pacedAllowance, type LedgerRunwayLike } from '../../src/god/pacing';
-import { admit, overdueShortOfRoom } from '../../src/god/prioritise';
+import { admit, noQueuedTaskCanStart, overdueShortOfRoom } from '../../src/god/prioritise';
 import { compactState, stateBytes } from '../../src/god/state';
 import { recordOutcome } from '../../src/god/stats';
 import type { Assessment, GodState, QueuedTask, TaskFinished } from '../../src/god/types';
@@ -54,7 +54,11 @@ interface DayBook {
   generatedStarted: Record<string, number>;
 }
 
-function simulate(opts: { survey?: boolean; dear?: boolean; holds?: boolean; passes?: boolean; seed?: number } = {}) {
+/** With `capped`, the lesser main goal has a share of 30 % and a third of its tasks cost 18 % of
+ * the day: one of them in flight or finished takes most of the share, and another cannot start. */
+const CAPPED_USD = 0.18 * BUDGET;
+
+function simulate(opts: { survey?: boolean; dear?: boolean; capped?: boolean; holds?: boolean; passes?: boolean; stuckBacklogGenerates?: boolean; seed?: number } = {}) {
   const holdsOn = opts.holds !== false;
   const passesOn = opts.passes !== false;
   const seed = opts.seed ?? 7;
@@ -68,8 +72,8 @@ function simulate(opts: { survey?: boolean; dear?: boolean; holds?: boolean; pas
   state = addGoal(state, { id: 'ops', objective: 'Keep the operational runbooks current', value: 8, cadenceMinutes: 60, budgetShare: opts.dear ? 1 : 0.3, lane: 'main', tasksPerRun: 3 }, T0);
   state = addGoal(state, { id: 'explore', objective: 'Explore cheaper ways to answer research questions', value: 5, cadenceMinutes: 30, budgetShare: 0.5, lane: 'experimental', tasksPerRun: 5 }, T0);
   if (opts.survey) state = addGoal(state, { id: 'survey', objective: 'Survey the vendors of every tool we run', value: 5, cadenceMinutes: 120, budgetShare: 0.5, lane: 'experimental', tasksPerRun: 1 }, T0);
-  if (opts.dear) state = addGoal(state, { id: 'vendors', objective: 'Compare the vendors of our observability tools', value: 3, cadenceMinutes: 180, budgetShare: 1, lane: 'main', tasksPerRun: 2 }, T0);
-  const kindCost = (kind: string) => (kind === 'survey' ? SURVEY_USD : kind === 'dear' ? DEAR_USD : KINDS[kind]);
+  if (opts.dear) state = addGoal(state, { id: 'vendors', objective: 'Compare the vendors of our observability tools', value: 3, cadenceMinutes: 180, budgetShare: opts.capped ? 0.3 : 1, lane: 'main', tasksPerRun: 2 }, T0);
+  const kindCost = (kind: string) => (kind === 'survey' ? SURVEY_USD : kind === 'dear' ? DEAR_USD : kind === 'capped' ? CAPPED_USD : KINDS[kind]);
 
   const books: DayBook[] = [];
   const newBook = (day: Day): DayBook => ({ day, spent: { main: 0, experimental: 0 }, started: { main: 0, experimental: 0 }, generatedStarted: {} });
@@ -90,7 +94,11 @@ function simulate(opts: { survey?: boolean; dear?: boolean; holds?: boolean; pas
     const taskId = `t${++seq}`;
     const draw = createPrng(seed * 1_000_003 + seq);
     draws.set(taskId, draw);
-    const kind = goalId === 'survey' ? 'survey' : opts.dear && goalId === 'ops' && draw() < 0.5 ? 'dear' : pick(Object.keys(KINDS), draw);
+    const kind =
+      goalId === 'survey' ? 'survey'
+      : opts.dear && goalId === 'ops' && draw() < 0.5 ? 'dear'
+      : opts.capped && goalId === 'vendors' && draw() < 1 / 3 ? 'capped'
+      : pick(Object.keys(KINDS), draw);
     assessments.set(taskId, {
       ok: true, reasons: [], kind, specialist: `${kind}-agent`, confidence: 0.9, method: 'rules', ranked: [], irreversible: [],
       estimatedCostUsd: kindCost(kind) * (1 + 0.4 * draw()),
@@ -158,7 +166,10 @@ function simulate(opts: { survey?: boolean; dear?: boolean; holds?: boolean; pas
       };
     }
     for (const goal of goalsDue(state.goals, now, runway.budgetUsd)) {
-      const firstOfDay = passesOn && !goal.startedToday && !state.queue.some((q) => q.goalId === goal.id);
+      // As god.ts: a goal that has started nothing today generates during a hold if it has nothing
+      // queued, or none that can start now.
+      const backlogAllows = !state.queue.some((q) => q.goalId === goal.id) || (opts.stuckBacklogGenerates !== false && noQueuedTaskCanStart(goal, { queue: state.queue, inFlight: state.inFlight, budgetUsd: BUDGET, dayLeft: laneDayLeft(runway, inFlightByLane(state.inFlight)) }));
+      const firstOfDay = passesOn && !goal.startedToday && backlogAllows;
       if (held[goal.lane] !== undefined && !firstOfDay) continue;
       state = markGenerated(state, goal.id, goal.tasksPerRun, now);
       const backlog = state.queue.filter((q) => q.goalId === goal.id).length;
@@ -329,6 +340,29 @@ describe('a goal that sometimes needs half its lane\'s day beside a lesser goal 
   it('with each goal\'s first task of the day passing a hold, every goal starts work every day, within the lane\'s budget and pacing', () => {
     for (const seed of SEEDS) {
       const sim = simulate({ dear: true, seed });
+      for (const goal of ['ops', 'vendors']) {
+        for (const d of startsByDay(sim, goal)) expect({ seed, goal, ...d, started: d.started > 0 }).toEqual({ seed, goal, day: d.day, started: true });
+      }
+      for (const b of sim.books.slice(0, 3)) expect(b.spent.main).toBeLessThanOrEqual(BUDGET * (1 - SHARE) + 1e-9);
+      expect(sim.violations).toEqual([]);
+      expect(sim.lost).toEqual([]);
+    }
+  });
+});
+
+describe('a goal whose queued tasks cannot start today, while its lane is held', () => {
+  // Both main goals capped or dear: on some days every task a goal queued is more than its lane can
+  // still take that day, and another goal's overdue task holds the lane all day.
+  const startsByDay = (sim: ReturnType<typeof simulate>, goal: string) => sim.books.slice(0, 3).map((b) => ({ day: b.day.key, started: b.generatedStarted[goal] ?? 0 }));
+
+  it('when only a goal with nothing queued generates during a hold, a goal stuck with such tasks starts nothing that day', () => {
+    const sim = simulate({ dear: true, capped: true, seed: 13, stuckBacklogGenerates: false });
+    expect(startsByDay(sim, 'ops').filter((d) => d.started === 0).map((d) => d.day)).toEqual(['2024-05-03']);
+  });
+
+  it('a goal none of whose queued tasks can start now generates during the hold, and every goal starts work every day', () => {
+    for (let seed = 1; seed <= 20; seed++) {
+      const sim = simulate({ dear: true, capped: true, seed });
       for (const goal of ['ops', 'vendors']) {
         for (const d of startsByDay(sim, goal)) expect({ seed, goal, ...d, started: d.started > 0 }).toEqual({ seed, goal, day: d.day, started: true });
       }

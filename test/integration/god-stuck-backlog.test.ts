@@ -1,0 +1,102 @@
+import type { WorkflowHandle } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
+import type { GoalInput } from '../../src/god/messages';
+import { pauseUpdate, type GodStatusView } from '../../src/workflows/god-api';
+import { maybeRecordEvents, patchIdOf } from '../support/history';
+import { startTestGod } from '../support/god';
+import { godLife, goalOfChild, RunChain } from '../support/god-runs';
+import { limitsWith } from '../support/limits';
+import { OrphanedChildLocks, ServerClock, StalledSkips, startTimeSkippingHarness, type TimeSkippingHarness } from '../support/time-skipping';
+
+/**
+ * A goal stuck with tasks that cannot start, beside another goal's hold (god.ts, patch
+ * `goal-generates-past-stuck-backlog`), on the time-skipping test server with real workers. The
+ * main goal's chains wait for the paced room and hold the main lane; the lesser goal's share of
+ * the day ($0.0003) is less than any task costs, so every task it queues is stuck. It has started
+ * nothing today, so when it comes due during the hold it generates again (before the patch it
+ * waited for the hold to end). What is checked comes from God's histories on the server.
+ */
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+const DAY = 24 * HOUR;
+const HOURS = 10;
+
+const goals: GoalInput[] = [
+  { id: 'orders-db', objective: 'Keep the orders database schema, indexes and slow queries healthy', value: 6, cadenceMinutes: 60, budgetShare: 1, lane: 'main', tasksPerRun: 3 },
+  { id: 'vendor-research', objective: 'Research and compare vendor options for the observability tools', value: 4, cadenceMinutes: 120, budgetShare: 0.005, lane: 'main', tasksPerRun: 2 },
+];
+
+let h: TimeSkippingHarness;
+let god: WorkflowHandle;
+let godId: string;
+
+beforeAll(async () => {
+  godId = `god-stuck-${process.pid}-${Date.now()}`;
+  h = await startTimeSkippingHarness('god-stuck', {
+    godId,
+    limits: limitsWith({ systemDailyUsd: 0.06, systemHourlyUsd: 0.06, experimentalShare: 0.15 }),
+    // No roster or constraint queries to God on the test server (see god-days.test.ts).
+    spawned: async () => ({ version: 0, specialists: [] }),
+    constraints: { active: async () => [], register: async () => undefined },
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await god?.terminate('test over').catch(() => undefined);
+  await h?.stop();
+});
+
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+const EventType = temporal.api.enums.v1.EventType;
+
+/** The goal ids of the generateTasks activities a run scheduled, each with its event id. */
+function generations(events: HistoryEvent[]): Array<{ eventId: number; goalId: string }> {
+  return events
+    .filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && e.activityTaskScheduledEventAttributes?.activityType?.name === 'generateTasks')
+    .map((e) => {
+      const input = defaultPayloadConverter.fromPayload(e.activityTaskScheduledEventAttributes!.input!.payloads![0]) as { goal: { id: string } };
+      return { eventId: Number(e.eventId), goalId: input.goal.id };
+    });
+}
+
+describe('a goal none of whose queued tasks can start, during another goal\'s hold', () => {
+  it('generates when it comes due (its first start of the day may still pass the hold), and its stuck tasks start nothing', async () => {
+    const stalls = new StalledSkips(h);
+    const c = new ServerClock(h, stalls);
+    const day = Math.floor((await c.sample()) / DAY) * DAY + DAY;
+    await c.skipTo(day + 5 * MIN);
+    god = await startTestGod(h.client, {
+      id: godId,
+      taskQueue: h.taskQueue,
+      goals,
+      config: { tickSeconds: 1200, continueAsNewEvents: 300, pacing: 'even', pacingBurst: 0.1, holdAfterMinutes: 40, reviewCostShare: 1, lowConfidence: 0, maxSpawnsPerDay: 0 },
+    });
+    const firstRunId = (await god.describe()).runId;
+    const chain = new RunChain(h.client, godId, firstRunId);
+    const orphans = new OrphanedChildLocks(h, chain);
+    orphans.start();
+    for (let hour = 1; hour <= HOURS; hour++) await c.skipTo(day + hour * HOUR);
+    await god.executeUpdate<GodStatusView, [{ reason: string }]>(pauseUpdate.name, { args: [{ reason: 'the test is over' }] });
+    await orphans.stop();
+    const life = await godLife(h.client, godId, firstRunId, chain);
+
+    // Runs where the stuck goal was let generate during a hold: the patch's marker, then, in the
+    // same workflow task, a generation for that goal.
+    const unstuck = life.runs.filter((r) => r.events.some((e) => patchIdOf(e) === 'goal-generates-past-stuck-backlog'));
+    expect(unstuck.length).toBeGreaterThan(0);
+    for (const run of unstuck) {
+      const marker = run.events.find((e) => patchIdOf(e) === 'goal-generates-past-stuck-backlog')!;
+      const next = generations(run.events).find((g) => g.eventId > Number(marker.eventId));
+      expect(next?.goalId).toBe('vendor-research');
+    }
+    // Its tasks were stuck indeed: none of them started (its share takes none), the main goal's did.
+    const started = life.initiated.map(goalOfChild);
+    expect(started).toContain('orders-db');
+    expect(started.filter((g) => g === 'vendor-research')).toEqual([]);
+    // Holds happened (the path is asked only during one).
+    expect(life.runs.some((r) => r.events.some((e) => patchIdOf(e) === 'admission-holds-overdue-tasks'))).toBe(true);
+    maybeRecordEvents(godId, 'god-goal-generates-past-stuck-backlog', unstuck[0].events);
+  }, 300_000);
+});
