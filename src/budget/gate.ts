@@ -260,7 +260,6 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
     tallies.set(taskId, tally);
     if (tallies.size > MAX_TALLIES) tallies.delete(tallies.keys().next().value!);
   };
-  /** A call's request with the task's books raised to the ledger's last tally of it, when that is more. */
   /** Tasks this gate has had a call of (bounded like the tallies). */
   const seen = new Set<string>();
   /** Whether this is the first call of a task here (it is then remembered). */
@@ -270,6 +269,7 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
     if (seen.size > MAX_TALLIES) seen.delete(seen.values().next().value!);
     return true;
   };
+  /** A call's request with the task's books raised to the ledger's last tally of it, when that is more. */
   const withTally = <T extends { taskId: string; taskSpent?: { usd: number; tokens: number } }>(raw: T): T => {
     const tally = tallies.get(raw.taskId);
     if (!tally || !raw.taskSpent || (tally.usd <= raw.taskSpent.usd && tally.tokens <= raw.taskSpent.tokens)) return raw;

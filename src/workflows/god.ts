@@ -234,6 +234,8 @@ export async function god(input: GodInput = {}): Promise<void> {
   const queueBytes = () => state.queue.reduce((n, q) => n + JSON.stringify(q).length, 0);
   /** Goals that have started no task today: each may start one task past a lane's hold. */
   const unstartedGoalIds = () => state.goals.filter((g) => !g.startedToday).map((g) => g.id);
+  /** A goal's tasks in the queue (with this many runs' worth, it waits before generating more). */
+  const goalBacklog = (goal: GoalState) => state.queue.filter((q) => q.goalId === goal.id).length;
   /** Whether a goal generates during its lane's hold: it has started nothing today, and has nothing
    * queued, or nothing queued that can start now (such a task cannot pass the hold) and room in its
    * backlog and its share (else it would not generate anyway: the patch is not asked). */
@@ -247,7 +249,6 @@ export async function god(input: GodInput = {}): Promise<void> {
       noQueuedTaskCanStart(goal, { queue: state.queue, inFlight: state.inFlight, budgetUsd: runway.budgetUsd, dayLeft: laneDayLeft(runway, inFlightExpected()) });
     return (nothingQueued || (stuck() && patched(STUCK_BACKLOG_PATCH))) && patched(GOALS_PASS_HOLDS_PATCH);
   };
-  const goalBacklog = (goal: GoalState) => state.queue.filter((q) => q.goalId === goal.id).length;
   const inFlightExpected = (): Record<Lane, number> => {
     const sums: Record<Lane, number> = { main: 0, experimental: 0 };
     for (const t of state.inFlight) sums[t.lane] += t.expectedCostUsd;
