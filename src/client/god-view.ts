@@ -137,6 +137,7 @@ export function renderGoals(goals: GoalState[], nowMs: number): string {
       `${g.id}  value ${g.value}, every ${g.cadenceMinutes} min, up to ${g.tasksPerRun} task(s) a run, ${pct(g.budgetShare)} of the day at most, ${g.lane} lane`,
       `  "${g.objective.replace(/\s+/g, ' ')}"`,
       `  generated ${g.generated} task(s); last ${g.lastGeneratedAtMs ? when(g.lastGeneratedAtMs, nowMs) : 'never'}; started today ${g.startedToday ?? 0}; spent today ${formatSpend(g.spentTodayUsd)}`,
+      ...(g.notGenerated ? [`  did not generate ${when(g.notGenerated.atMs, nowMs)}: ${g.notGenerated.reason}`] : []),
     ]),
   ].join('\n');
 }

@@ -194,6 +194,7 @@ const GoalStateSchema = lazySchema('god/state.GoalStateSchema', () =>
     startedToday: count.optional(),
     lastGenerationCostUsd: usd.optional(),
     outcomes: z.array(z.looseObject({ objective: z.string(), status: z.string(), reason: z.string() })).optional(),
+    notGenerated: z.looseObject({ atMs: time, reason: z.string() }).optional(),
   })
 );
 

@@ -46,6 +46,8 @@ export interface GoalState extends Goal {
   lastGenerationCostUsd?: number;
   /** Its newest finished tasks (at most 5): what the generator is told came of earlier work. */
   outcomes?: Array<{ objective: string; status: string; reason: string }>;
+  /** Why it did not generate when it last came due (absent once it generates). */
+  notGenerated?: { atMs: number; reason: string };
 }
 
 /** The pre-flight assessment of a task (the assessTask activity): facts, not decisions. */

@@ -41,7 +41,7 @@ import {
   type GodInput,
   type SubmitTaskResult,
 } from '../god/messages';
-import { headroomNotes, laneDayLeft, laneHeadroom, runwayView } from '../god/pacing';
+import { headroomNotes, laneDayLeft, laneHeadroom, runwayView, usd } from '../god/pacing';
 import { admit, DEFAULT_HOLD_AFTER_MINUTES, noQueuedTaskCanStart, overdueShortOfRoom, samePlan, valueDensity, type AdmitHolds } from '../god/prioritise';
 import { applyReviewDecision, expiredReviews, openReview, reviewableOrError } from '../god/review';
 import { canSpawn, recordSpawnedRun, registerSpawned, retirements, retireSpecialist } from '../god/spawn';
@@ -591,19 +591,47 @@ export async function god(input: GodInput = {}): Promise<void> {
     // Generation is paid before admission: it runs only within its lane's paced headroom
     // (histories from before this check replay without it).
     const headroom = runway && patched('generation-within-headroom') ? laneHeadroom(runway, inFlightExpected(), config, Date.now()) : undefined;
+    // Why a goal that came due did not generate, for `pantheon god goals` (cleared when it does).
+    const skip = (goal: GoalState, reason: string) => {
+      goal.notGenerated = { atMs: Date.now(), reason };
+    };
     for (const due of goalsDue(state.goals, Date.now())) {
-      if (state.queue.length >= config.maxQueue || queueBytes() >= config.maxQueueBytes) return;
       const goal = state.goals.find((g) => g.id === due.id);
       if (!goal) continue;
+      if (state.queue.length >= config.maxQueue || queueBytes() >= config.maxQueueBytes) {
+        skip(goal, `God's queue is full (${state.queue.length} tasks, at most ${config.maxQueue} or ${config.maxQueueBytes} bytes); tried again next tick`);
+        return;
+      }
       // No room: tried again next tick, not a cadence later.
-      if (headroom && !generationFits(goal, headroom[goal.lane])) continue;
+      if (headroom && !generationFits(goal, headroom[goal.lane])) {
+        skip(goal, `the ${goal.lane} lane can commit ${usd(Math.max(0, headroom[goal.lane]))} now, not more than its last generation cost (${usd(goal.lastGenerationCostUsd ?? 0)}); tried again next tick`);
+        continue;
+      }
       // A held lane keeps its room for its overdue task: a generation would spend that room on tasks
       // that could only wait behind it (tried again once the hold is over). Except for a goal that
       // has started nothing today and has nothing queued that could start: its first task may pass the hold.
-      if (heldLanes[goal.lane] !== undefined && !generatesDuringHold(goal)) continue;
+      if (heldLanes[goal.lane] !== undefined && !generatesDuringHold(goal)) {
+        const cap = goal.tasksPerRun * GOAL_BACKLOG_RUNS;
+        const why = goal.startedToday
+          ? 'it has started a task today'
+          : goalBacklog(goal) >= cap
+            ? `${goalBacklog(goal)} of its tasks are queued (at most ${cap})`
+            : runway && goal.spentTodayUsd >= goal.budgetShare * runway.budgetUsd
+              ? 'its share of today is spent'
+              : 'a task it queued may still start';
+        skip(goal, `the ${goal.lane} lane is held for ${heldLanes[goal.lane]} (queued past holdAfterMinutes) and ${why}; tried again next tick`);
+        continue;
+      }
       goal.lastGeneratedAtMs = Date.now();
-      if (runway && goal.spentTodayUsd >= goal.budgetShare * runway.budgetUsd) continue;
-      if (goalBacklog(goal) >= goal.tasksPerRun * GOAL_BACKLOG_RUNS) continue;
+      if (runway && goal.spentTodayUsd >= goal.budgetShare * runway.budgetUsd) {
+        skip(goal, `its share of today is spent (${usd(goal.spentTodayUsd)} of ${usd(goal.budgetShare * runway.budgetUsd)}); tried again when it is next due`);
+        continue;
+      }
+      const backlog = goalBacklog(goal);
+      if (backlog >= goal.tasksPerRun * GOAL_BACKLOG_RUNS) {
+        skip(goal, `${backlog} of its tasks are queued (it generates again below ${goal.tasksPerRun * GOAL_BACKLOG_RUNS}); tried again when it is next due`);
+        continue;
+      }
       state.seq += 1;
       const callId = `${godId}:generate:${goal.id}:${state.seq}`;
       let out;
@@ -616,8 +644,10 @@ export async function god(input: GodInput = {}): Promise<void> {
         }
       } catch (err) {
         record('generated', `goal ${goal.id}: generation failed: ${String(err).slice(0, 200)}`);
+        skip(goal, `its generation failed (${String(err).slice(0, 200)}); tried again when it is next due`);
         continue;
       }
+      delete goal.notGenerated;
       for (const reason of out.rejected) record('reject', `goal ${goal.id}: proposed task refused: ${reason.slice(0, 200)}`);
       for (const proposed of out.tasks) {
         const fingerprint = taskFingerprint(proposed.objective);

@@ -2,7 +2,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import type { GoalInput } from '../../src/god/messages';
-import { pauseUpdate, type GodStatusView } from '../../src/workflows/god-api';
+import { godGoalsQuery, pauseUpdate, type GodStatusView } from '../../src/workflows/god-api';
 import { maybeRecordEvents, patchIdOf } from '../support/history';
 import { startTestGod } from '../support/god';
 import { godLife, goalOfChild, RunChain } from '../support/god-runs';
@@ -97,6 +97,9 @@ describe('a goal none of whose queued tasks can start, during another goal\'s ho
     expect(started.filter((g) => g === 'vendor-research')).toEqual([]);
     // Holds happened (the path is asked only during one).
     expect(life.runs.some((r) => r.events.some((e) => patchIdOf(e) === 'admission-holds-overdue-tasks'))).toBe(true);
+    // `pantheon god goals` says why the stuck goal stopped generating: its backlog is full now.
+    const vendor = (await god.query(godGoalsQuery)).find((g) => g.id === 'vendor-research')!;
+    expect(vendor.notGenerated?.reason).toMatch(/\d+ of its tasks are queued/);
     maybeRecordEvents(godId, 'god-goal-generates-past-stuck-backlog', unstuck[0].events);
   }, 300_000);
 });

@@ -190,6 +190,16 @@ describe('queue, reviews, goals, decisions', () => {
     expect(renderGoals([], T0)).toMatch(/^no goals/);
   });
 
+  it('says why a goal did not generate when it last came due', () => {
+    const goal: GoalState = {
+      id: 'vendors', objective: 'Compare vendors', value: 4, cadenceMinutes: 180, budgetShare: 0.3, lane: 'main', tasksPerRun: 2, addedAtMs: T0 - HOUR, lastGeneratedAtMs: T0 - HOUR, generated: 2, spentTodayUsd: 0, startedToday: 0,
+      notGenerated: { atMs: T0 - 5 * MIN, reason: 'the main lane is held for god-g7-ab (queued past holdAfterMinutes) and a task it queued may still start; tried again next tick' },
+    };
+    expect(renderGoals([goal], T0).split('\n').at(-1)).toBe(
+      '  did not generate 2025-03-04T10:10Z (5m ago): the main lane is held for god-g7-ab (queued past holdAfterMinutes) and a task it queued may still start; tried again next tick',
+    );
+  });
+
   it('shows the newest decisions, oldest first', () => {
     const records: DecisionRecord[] = [
       { atMs: T0 - 2 * MIN, kind: 'generated', detail: 'goal docs: write the intro', taskId: 'g1' },
