@@ -7,7 +7,7 @@ import { maybeRecordEvents, patchIdOf } from '../support/history';
 import { godStatus, startTestGod } from '../support/god';
 import { childStarts, godLife, goalOfChild, laneOfChild, RunChain } from '../support/god-runs';
 import { limitsWith } from '../support/limits';
-import { OrphanedChildLocks, ServerClock, StalledSkips, startTimeSkippingHarness, type TimeSkippingHarness } from '../support/time-skipping';
+import { NO_GOD_QUERIES, OrphanedChildLocks, ServerClock, StalledSkips, startTimeSkippingHarness, type TimeSkippingHarness } from '../support/time-skipping';
 
 /**
  * Three simulated days of God on the time-skipping test server: real task and ledger workers, the
@@ -45,13 +45,9 @@ beforeAll(async () => {
   h = await startTimeSkippingHarness('god-days', {
     godId,
     limits: limitsWith({ systemDailyUsd: BUDGET_USD, systemHourlyUsd: BUDGET_USD, experimentalShare: SHARE }),
-    // No roster queries to God: on the test server a query that races God's continue-as-new leaves
-    // time skipping locked for good (see test/support/time-skipping.ts). Spawning is off here, so
-    // God's roster is empty throughout; the live roster has its own tests.
-    spawned: async () => ({ version: 0, specialists: [] }),
-    // Nor constraint queries, for the same reason (every validateTask would ask God); no goal here
-    // sets a constraint, so there are none to read.
-    constraints: { active: async () => [], register: async () => undefined },
+    // No roster or constraint queries to God (spawning is off here and no goal sets a constraint;
+    // the live roster and constraints have their own tests).
+    ...NO_GOD_QUERIES,
   });
 }, 120_000);
 

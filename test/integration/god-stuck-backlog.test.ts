@@ -7,7 +7,7 @@ import { maybeRecordEvents, patchIdOf } from '../support/history';
 import { startTestGod } from '../support/god';
 import { godLife, goalOfChild, RunChain } from '../support/god-runs';
 import { limitsWith } from '../support/limits';
-import { OrphanedChildLocks, ServerClock, StalledSkips, startTimeSkippingHarness, type TimeSkippingHarness } from '../support/time-skipping';
+import { NO_GOD_QUERIES, OrphanedChildLocks, ServerClock, StalledSkips, startTimeSkippingHarness, type TimeSkippingHarness } from '../support/time-skipping';
 
 /**
  * A goal stuck with tasks that cannot start, beside another goal's hold (god.ts, patch
@@ -37,9 +37,7 @@ beforeAll(async () => {
   h = await startTimeSkippingHarness('god-stuck', {
     godId,
     limits: limitsWith({ systemDailyUsd: 0.06, systemHourlyUsd: 0.06, experimentalShare: 0.15 }),
-    // No roster or constraint queries to God on the test server (see god-days.test.ts).
-    spawned: async () => ({ version: 0, specialists: [] }),
-    constraints: { active: async () => [], register: async () => undefined },
+    ...NO_GOD_QUERIES,
   });
 }, 120_000);
 

@@ -39,6 +39,16 @@ export interface TimeSkippingHarness extends Harness {
   nowMs(): Promise<number>;
 }
 
+/**
+ * Harness options for God on the test server: no roster or constraint queries to God. A query
+ * that races God's continue-as-new there leaves time skipping locked for good (see below), so
+ * God's roster reads as empty (spawning is off in such tests) and no constraint is active.
+ */
+export const NO_GOD_QUERIES: Pick<HarnessOptions, 'spawned' | 'constraints'> = {
+  spawned: async () => ({ version: 0, specialists: [] }),
+  constraints: { active: async () => [], register: async () => undefined },
+};
+
 export async function startTimeSkippingHarness(name: string, options: HarnessOptions = {}): Promise<TimeSkippingHarness> {
   installQuietRuntime(); // before the environment, which would install the default (chatty) runtime
   const path = await findTestServer({ install: false });
