@@ -1,6 +1,6 @@
 import { Context, log } from '@temporalio/activity';
 import { budgetWaitFrom } from '../budget/waiting';
-import { PantheonError } from '../errors';
+import { chargedFor, PantheonError } from '../errors';
 import { parseStructured } from '../llm/client';
 import { countPromptTokens } from '../llm/tokens';
 import { totalTokens } from '../llm/usage';
@@ -40,8 +40,10 @@ export function createRunSpecialist({ llm, roster }: Pick<ActivityDeps, 'llm' | 
     try {
       return await iterate(llm, specialist, input, state);
     } catch (err) {
-      // What the failed run spent and did goes into the failure chain (and the task's totals).
-      if (err instanceof PantheonError) Object.assign(err.details, { runCostUsd: state.costUsd, runTokens: state.tokens, runIterations: state.iteration });
+      // What the failed run spent and did goes into the failure chain (and the task's totals),
+      // the failed call's worst case included when the ledger charged it.
+      const charged = chargedFor(err);
+      if (err instanceof PantheonError) Object.assign(err.details, { runCostUsd: state.costUsd + charged.usd, runTokens: state.tokens + charged.tokens, runIterations: state.iteration });
       throw err;
     }
   };

@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import { PantheonError } from '../errors';
+import { chargedFor, PantheonError } from '../errors';
 import { parseStructured } from '../llm/client';
 import { totalTokens } from '../llm/usage';
 import { lineageOf } from '../tasks/lineage';
@@ -47,6 +47,9 @@ export async function askValidator(
     } catch (err) {
       if (err instanceof PantheonError && err.type === 'cancelled') throw err;
       const type = err instanceof PantheonError ? err.type : 'error';
+      // A call that failed after it may have been billed: the ledger charged its worst case.
+      const charged = chargedFor(err);
+      if (charged.usd > 0 || charged.tokens > 0) spend = { costUsd: spend.costUsd + charged.usd, tokens: spend.tokens + charged.tokens };
       return { failed: `${type}: ${(err as Error).message?.slice(0, 200) ?? String(err)}`, ...spend };
     }
 }

@@ -1,4 +1,4 @@
-import { provedUnbilled } from '../errors';
+import { PantheonError, provedUnbilled } from '../errors';
 import { totalTokens } from '../llm/usage';
 import type { ChatRequest, ChatResult, LlmClient } from '../llm/types';
 import type { BudgetGate, GrantedReservation } from './gate';
@@ -70,6 +70,9 @@ export function createBudgetedLlmClient(
         untraceable(() => span.failed(err, { billed: !unbilled, ...charged }));
         if (unbilled) await quietly('release', reservation, () => gate.release(reservation.id));
         else await quietly('settle', reservation, () => gate.settle(reservation.id, charged));
+        // What the ledger charged rides with the error, so the caller's books can count it too
+        // (the task's limits are checked against those books: charges they miss stay hidden).
+        if (!unbilled && err instanceof PantheonError) Object.assign(err.details, { charged });
         recordLlmCall({ ...sample, outcome: 'error', ...charged });
         throw err;
       }

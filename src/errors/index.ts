@@ -141,6 +141,15 @@ export function provedUnbilled(err: unknown): boolean {
   return err instanceof PantheonError && err.details.billed === 'no';
 }
 
+/** What the budget ledger charged for a failed call that may have been billed (its worst case),
+ * from `details.charged` of the error the budgeted client raised; zero for any other error. */
+export function chargedFor(err: unknown): { usd: number; tokens: number } {
+  const charged = err instanceof PantheonError ? (err.details.charged as { usd?: unknown; tokens?: unknown } | undefined) : undefined;
+  const usd = typeof charged?.usd === 'number' ? charged.usd : 0;
+  const tokens = typeof charged?.tokens === 'number' ? charged.tokens : 0;
+  return { usd, tokens };
+}
+
 export function isPantheonError(err: unknown): err is PantheonError {
   return err instanceof PantheonError;
 }

@@ -1,6 +1,6 @@
 import { createBudgetedLlmClient } from '../../src/budget/budgeted-client';
 import { worstCaseOf } from '../../src/budget/estimate';
-import { ERROR_TYPES, PantheonError } from '../../src/errors';
+import { chargedFor, ERROR_TYPES, PantheonError } from '../../src/errors';
 import { createAnthropicProvider } from '../../src/llm/anthropic-provider';
 import { createLlmClient } from '../../src/llm/client';
 import { startOfflineProvider, type CallRecord, type FaultRule, type OfflineProvider } from '../../src/llm/offline';
@@ -119,6 +119,8 @@ describe.each(PROVIDERS)('a failed %s call, through the real SDK and classifier'
 
     expect(err).toMatchObject({ type: 'connection_reset', details: expect.objectContaining({ error: 'APIConnectionError', billed: 'maybe' }) });
     expect(state.tasks[req.taskId!].usd).toBeCloseTo(worstCaseOf(req).usd, 15);
+    // The error says what the ledger charged, for the caller's books.
+    expect(chargedFor(err)).toEqual({ usd: state.tasks[req.taskId!].usd, tokens: state.tasks[req.taskId!].tokens });
   });
 
   it('answered 200 with a body that is not JSON: charged its worst case (the answer may have been billed)', async () => {
@@ -167,6 +169,7 @@ describe.each(PROVIDERS)('a failed %s call, through the real SDK and classifier'
 
     expect(err).toMatchObject({ type: 'provider_rejected', details: expect.objectContaining({ status: 400, billed: 'no' }) });
     expect(state.tasks[req.taskId!].usd).toBe(0);
+    expect(chargedFor(err)).toEqual({ usd: 0, tokens: 0 });
   });
 });
 

@@ -2,13 +2,16 @@ import path from 'node:path';
 import type { Logger } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createRunSpecialist } from '../../src/activities/run-specialist';
+import { createBudgetedLlmClient } from '../../src/budget/budgeted-client';
 import type { RunSpecialistInput, RunSpecialistResult } from '../../src/activities/types';
 import { loadConfig } from '../../src/config/env';
+import { PantheonError } from '../../src/errors';
 import { repoRoot } from '../../src/config/paths';
 import { startOfflineProvider, type OfflineProvider } from '../../src/llm/offline';
 import { createConfiguredLlmClient } from '../../src/llm/providers';
 import { loadRoster } from '../../src/specialists/roster';
 import { TaskInputSchema } from '../../src/tasks/task-input';
+import { memoryGate } from '../support/memory-gate';
 
 /**
  * runSpecialist's checkpoints, run against the offline provider through the real SDK clients: one
@@ -87,4 +90,29 @@ it('checkpoints the cost of an unusable answer before the run fails, so a retry 
   expect(beats).toHaveLength(1);
   expect(beats[0].checkpoint).toMatchObject({ iteration: 0, history: [] });
   expect(beats[0].checkpoint.costUsd).toBeGreaterThan(0);
+});
+
+it('a run that fails on a call the ledger charged at its worst case reports that charge with what it spent', async () => {
+  const { gate, state } = memoryGate();
+  const config = loadConfig({ PANTHEON_LLM_MODE: 'offline', PANTHEON_OFFLINE_URL: provider.url, PANTHEON_ROSTER_DIR: path.join(repoRoot(), 'agents') });
+  let n = 0;
+  const budgeted = createRunSpecialist({ llm: createBudgetedLlmClient(createConfiguredLlmClient(config), gate, () => `charged-${++n}`), roster: loadRoster(config.rosterDir) });
+  // The third call's connection is reset after the provider had it: it may have been billed.
+  provider.addFault({ kind: 'reset', match: { task: 'charged-task', purpose: 'specialist' }, calls: [3] });
+  const { env } = environment();
+  const err = await env.run(budgeted, { ...input, taskId: 'charged-task' }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(PantheonError);
+  const details = (err as PantheonError).details as { runCostUsd: number; runTokens: number; runIterations: number };
+  expect(details.runIterations).toBe(2);
+  // The ledger's own count of the task: two answered calls and the third at its worst case.
+  const ledger = state.tasks['charged-task'];
+  expect(details.runCostUsd).toBeCloseTo(ledger.usd, 12);
+  expect(details.runTokens).toBe(ledger.tokens);
+  // More than the two answered calls the provider billed: the worst case is in.
+  const answered = provider.calls().filter((c) => c.task === 'charged-task' && c.fault === undefined);
+  expect(answered).toHaveLength(2);
+  expect(details.runTokens).toBeGreaterThan(answered.reduce((t, c) => t + c.inputTokens + c.outputTokens, 0));
 });
