@@ -256,18 +256,19 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
   const tallies = new Map<string, TaskTally>();
   const rememberTally = (taskId: string, tally: TaskTally) => {
     closesRide = true;
+    suspect.delete(taskId);
     tallies.delete(taskId);
     tallies.set(taskId, tally);
     if (tallies.size > MAX_TALLIES) tallies.delete(tallies.keys().next().value!);
   };
-  /** Tasks this gate has had a call of (bounded like the tallies). */
+  /** Tasks this gate has had a call of, and those whose first call here came with spend made
+   * elsewhere: until a tally of such a task is heard, its calls ask the ledger (both bounded like
+   * the tallies; a task dropped from them asks the ledger once more, the safe side). */
   const seen = new Set<string>();
-  /** Whether this is the first call of a task here (it is then remembered). */
-  const firstHere = (taskId: string): boolean => {
-    if (seen.has(taskId)) return false;
-    seen.add(taskId);
-    if (seen.size > MAX_TALLIES) seen.delete(seen.values().next().value!);
-    return true;
+  const suspect = new Set<string>();
+  const remember = (set: Set<string>, taskId: string) => {
+    set.add(taskId);
+    if (set.size > MAX_TALLIES) set.delete(set.values().next().value!);
   };
   /** A call's request with the task's books raised to the ledger's last tally of it, when that is more. */
   const withTally = <T extends { taskId: string; taskSpent?: { usd: number; tokens: number } }>(raw: T): T => {
@@ -481,6 +482,7 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
     const tally = tallies.get(taskId);
     tallies.delete(taskId);
     seen.delete(taskId);
+    suspect.delete(taskId);
     // The ledger's answer to the task's last settle already is the bill when it holds exactly
     // what the task counts and none of its calls is still reserved (a call of another process in
     // flight, or one whose caller died, keeps it open). Books the tally does not cover mean
@@ -549,13 +551,17 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
       // Checked once, on the way to the ledger (the booking, or the reserve below). A lease holds
       // the task to its books, which miss calls that failed and were charged at their worst case;
       // the ledger's last tally of the task, heard here, has them (raw goes to the ledger as is).
-      // With no tally of the task here, the ledger is asked by a retried attempt's call, and by the
-      // first call here of a task that has spent before (its run was handed on from another
-      // worker, or its activity runs where the last did not): calls made elsewhere may have been
-      // charged at their worst case, which its books miss and this gate cannot know.
-      const first = firstHere(raw.taskId);
-      const spentBefore = !!raw.taskSpent && (raw.taskSpent.usd > 0 || raw.taskSpent.tokens > 0);
-      const askLedger = !tallies.has(raw.taskId) && (retriedAttempt(raw.key) || (first && spentBefore));
+      // With no tally of the task here, the ledger is asked by a retried attempt's calls, and by
+      // the calls of a task whose first call here came with spend on its books (its run was handed
+      // on from another worker, or its activity runs where the last did not): calls made elsewhere
+      // may have been charged at their worst case, which its books miss and this gate cannot know.
+      // (A tally heard earlier counts: one from before the task left and came back may be behind.)
+      if (!seen.has(raw.taskId)) {
+        remember(seen, raw.taskId);
+        const spentBefore = !!raw.taskSpent && (raw.taskSpent.usd > 0 || raw.taskSpent.tokens > 0);
+        if (spentBefore && !tallies.has(raw.taskId)) remember(suspect, raw.taskId);
+      }
+      const askLedger = !tallies.has(raw.taskId) && (retriedAttempt(raw.key) || suspect.has(raw.taskId));
       if (!askLedger && leases?.grant(withTally(raw))) {
         // No round trip: the caller's wait is this call's own bookkeeping.
         taskOf.set(raw.key, raw.taskId);

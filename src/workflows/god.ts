@@ -42,7 +42,7 @@ import {
   type SubmitTaskResult,
 } from '../god/messages';
 import { headroomNotes, laneDayLeft, laneHeadroom, runwayView, usd } from '../god/pacing';
-import { admit, DEFAULT_HOLD_AFTER_MINUTES, noQueuedTaskCanStart, overdueShortOfRoom, samePlan, valueDensity, type AdmitHolds } from '../god/prioritise';
+import { admit, DEFAULT_HOLD_AFTER_MINUTES, goalCommittedUsd, noQueuedTaskCanStart, overdueShortOfRoom, samePlan, valueDensity, type AdmitHolds } from '../god/prioritise';
 import { applyReviewDecision, expiredReviews, openReview, reviewableOrError } from '../god/review';
 import { canSpawn, recordSpawnedRun, registerSpawned, retirements, retireSpecialist } from '../god/spawn';
 import { compactState, DEFAULT_EXPERIMENTAL_SHARE, initialGodState, migrateGodState, stateBytes } from '../god/state';
@@ -238,14 +238,17 @@ export async function god(input: GodInput = {}): Promise<void> {
   const goalBacklog = (goal: GoalState) => state.queue.filter((q) => q.goalId === goal.id).length;
   /** Whether a goal generates during its lane's hold: it has started nothing today, and has nothing
    * queued, or nothing queued that can start now (such a task cannot pass the hold) and room in its
-   * backlog and its share (else it would not generate anyway: the patch is not asked). */
+   * backlog and its share (else it would not generate anyway, or only tasks that cannot start
+   * either: the patch is not asked). */
   const generatesDuringHold = (goal: GoalState): boolean => {
     if (goal.startedToday) return false;
     const nothingQueued = !state.queue.some((q) => q.goalId === goal.id);
+    // Only with room in its backlog and its share: a goal whose spend and tasks in flight fill its
+    // share would generate only more tasks that cannot start, paid from the held lane's room.
     const stuck = () =>
       !!runway &&
       goalBacklog(goal) < goal.tasksPerRun * GOAL_BACKLOG_RUNS &&
-      goal.spentTodayUsd < goal.budgetShare * runway.budgetUsd &&
+      goalCommittedUsd(goal, state.inFlight) < goal.budgetShare * runway.budgetUsd &&
       noQueuedTaskCanStart(goal, { queue: state.queue, inFlight: state.inFlight, budgetUsd: runway.budgetUsd, dayLeft: laneDayLeft(runway, inFlightExpected()) });
     return (nothingQueued || (stuck() && patched(STUCK_BACKLOG_PATCH))) && patched(GOALS_PASS_HOLDS_PATCH);
   };
@@ -595,11 +598,16 @@ export async function god(input: GodInput = {}): Promise<void> {
     const skip = (goal: GoalState, reason: string) => {
       goal.notGenerated = { atMs: Date.now(), reason };
     };
-    for (const due of goalsDue(state.goals, Date.now())) {
+    const dueGoals = goalsDue(state.goals, Date.now());
+    for (const due of dueGoals) {
       const goal = state.goals.find((g) => g.id === due.id);
       if (!goal) continue;
       if (state.queue.length >= config.maxQueue || queueBytes() >= config.maxQueueBytes) {
-        skip(goal, `God's queue is full (${state.queue.length} tasks, at most ${config.maxQueue} or ${config.maxQueueBytes} bytes); tried again next tick`);
+        const full = `God's queue is full (${state.queue.length} tasks, at most ${config.maxQueue} or ${config.maxQueueBytes} bytes); tried again next tick`;
+        for (const waiting of dueGoals.slice(dueGoals.indexOf(due))) {
+          const g = state.goals.find((x) => x.id === waiting.id);
+          if (g) skip(g, full);
+        }
         return;
       }
       // No room: tried again next tick, not a cadence later.
@@ -637,7 +645,9 @@ export async function god(input: GodInput = {}): Promise<void> {
       let out;
       try {
         billedSinceRead = true;
-        out = await llm.generateTasks({ godId, callId, goal, count: goal.tasksPerRun, recent: goal.outcomes ?? [] });
+        // The generator is not told why the goal last did not generate (nor does history need it).
+        const { notGenerated: _notGenerated, ...described } = goal;
+        out = await llm.generateTasks({ godId, callId, goal: described, count: goal.tasksPerRun, recent: goal.outcomes ?? [] });
         if (headroom) {
           goal.lastGenerationCostUsd = out.costUsd;
           headroom[goal.lane] -= out.costUsd;

@@ -182,9 +182,13 @@ it("asks the ledger for the first call on a worker of a task that spent elsewher
   const leasedB = b.stats().leased;
   const handed = await b.reserve(chatRequest({ taskId: 'moved', taskSpent: { ...books } }), 'moved:run:9:1:0');
   expect(b.stats().leased).toBe(leasedB);
+  // Its next call, made before the first call's settle has answered: still no tally, the ledger again.
+  const second = await b.reserve(chatRequest({ taskId: 'moved', taskSpent: { usd: books.usd + 0.0001, tokens: books.tokens + 40 } }), 'moved:run:9:1:1');
+  expect(b.stats().leased).toBe(leasedB);
   await b.settle(handed.id, { usd: 0.0001, tokens: 40 });
-  // The settle's answer brought the ledger's tally: the next call comes from B's lease.
-  const next = await b.reserve(chatRequest({ taskId: 'moved', taskSpent: { usd: books.usd + 0.0001, tokens: books.tokens + 40 } }), 'moved:run:9:1:1');
+  await b.settle(second.id, { usd: 0.0001, tokens: 40 });
+  // The settles' answers brought the ledger's tally: the next call comes from B's lease.
+  const next = await b.reserve(chatRequest({ taskId: 'moved', taskSpent: { usd: books.usd + 0.0002, tokens: books.tokens + 80 } }), 'moved:run:9:1:2');
   expect(b.stats().leased).toBe(leasedB + 1);
   await b.settle(next.id, { usd: 0.0001, tokens: 40 });
   // A task's first call anywhere (nothing spent) and a task's later calls on its own worker, before
@@ -195,7 +199,7 @@ it("asks the ledger for the first call on a worker of a task that spent elsewher
   expect(b.stats().leased).toBe(leasedB + 3);
   await b.settle(fresh.id, { usd: 0.0002, tokens: 80 });
   // The ledger holds the failed call's worst case in the task's bill.
-  expect((await b.closeTask('moved')).tokens).toBe(120 + failed.tokens + 2 * 40);
+  expect((await b.closeTask('moved')).tokens).toBe(120 + failed.tokens + 3 * 40);
 });
 
 it('takes no lease while room is tight: every call asks the ledger, and the limit denies as before', async () => {

@@ -232,16 +232,24 @@ describe('admit', () => {
         expect(ask([stuck, queued('v2', { goalId: 'vendors', status: 'awaiting_review', cost: 0.9 })])).toBe(false);
       });
 
-      it('agrees with admit: a task it calls stuck neither passes the hold nor holds the lane, however much room there is', () => {
-        const queue = [queued('dear', { cost: 0.05, goalId: 'orders', submittedAtMs: T0 }), queued('v1', { goalId: 'vendors', cost: 0.3, submittedAtMs: T0 })];
+      it('agrees with admit: a task it calls stuck neither passes the hold though it fits the room, nor holds the lane', () => {
+        // v1 ($0.30) fits the room ($0.35) but not its goal's share ($0.25 left); dear ($0.40), older, holds the lane.
+        const queue = [queued('dear', { cost: 0.4, goalId: 'orders', submittedAtMs: T0 }), queued('v1', { goalId: 'vendors', cost: 0.3, submittedAtMs: T0 + HOUR })];
         const goals = [goal('orders', 1), vendors];
+        const rules = { ...holds(), unstartedGoals: ['vendors'], onlyFundable: true };
         expect(ask(queue)).toBe(true);
-        const r = admit(input({ queue, goals, headroom: { main: 0.04, experimental: 0 }, holds: { ...holds(), unstartedGoals: ['vendors'], onlyFundable: true } }));
+        const r = admit(input({ queue, goals, headroom: { main: 0.35, experimental: 0 }, holds: rules }));
         expect(r.held).toEqual({ main: 'dear' });
         expect(r.start).toEqual([]);
-        const roomy = admit(input({ queue, goals, headroom: { main: 0.5, experimental: 0 }, holds: { ...holds(), unstartedGoals: ['vendors'], onlyFundable: true } }));
-        expect(roomy.start).toEqual(['dear']);
-        expect(roomy.waiting.v1).toMatch(/^waiting for goal budget/);
+        expect(r.passedHold).toEqual([]);
+        expect(r.waiting.v1).toMatch(/^waiting for goal budget/);
+        // Alone and overdue, short of room: it holds nothing.
+        const alone = admit(input({ queue: [queue[1]], goals, headroom: { main: 0.2, experimental: 0 }, holds: rules }));
+        expect(alone.held).toEqual({});
+        expect(alone.waiting.v1).toMatch(/its goal's share of the day cannot take it now, so it holds nothing/);
+        // A share that takes it: it passes the hold (what the goal's generation during a hold is for).
+        const funded = admit(input({ queue, goals: [goal('orders', 1), goal('vendors', 1)], headroom: { main: 0.35, experimental: 0 }, holds: rules }));
+        expect(funded.passedHold).toEqual(['v1']);
       });
     });
 

@@ -3,7 +3,7 @@ import { dayOf, rollDay, type Day } from '../../src/god/day';
 import { decide } from '../../src/god/decide';
 import { addGoal, goalsDue, markGenerated, rememberFingerprint, taskFingerprint } from '../../src/god/goals';
 import { inFlightByLane, laneDayLeft, laneHeadroom, pacedAllowance, type LedgerRunwayLike } from '../../src/god/pacing';
-import { admit, noQueuedTaskCanStart, overdueShortOfRoom } from '../../src/god/prioritise';
+import { admit, goalCommittedUsd, noQueuedTaskCanStart, overdueShortOfRoom } from '../../src/god/prioritise';
 import { compactState, stateBytes } from '../../src/god/state';
 import { recordOutcome } from '../../src/god/stats';
 import type { Assessment, GodState, QueuedTask, TaskFinished } from '../../src/god/types';
@@ -168,7 +168,10 @@ function simulate(opts: { survey?: boolean; dear?: boolean; capped?: boolean; ho
     for (const goal of goalsDue(state.goals, now, runway.budgetUsd)) {
       // As god.ts: a goal that has started nothing today generates during a hold if it has nothing
       // queued, or none that can start now.
-      const backlogAllows = !state.queue.some((q) => q.goalId === goal.id) || (opts.stuckBacklogGenerates !== false && noQueuedTaskCanStart(goal, { queue: state.queue, inFlight: state.inFlight, budgetUsd: BUDGET, dayLeft: laneDayLeft(runway, inFlightByLane(state.inFlight)) }));
+      const stuck = () =>
+        goalCommittedUsd(goal, state.inFlight) < goal.budgetShare * BUDGET &&
+        noQueuedTaskCanStart(goal, { queue: state.queue, inFlight: state.inFlight, budgetUsd: BUDGET, dayLeft: laneDayLeft(runway, inFlightByLane(state.inFlight)) });
+      const backlogAllows = !state.queue.some((q) => q.goalId === goal.id) || (opts.stuckBacklogGenerates !== false && stuck());
       const firstOfDay = passesOn && !goal.startedToday && backlogAllows;
       if (held[goal.lane] !== undefined && !firstOfDay) continue;
       state = markGenerated(state, goal.id, goal.tasksPerRun, now);
