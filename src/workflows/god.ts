@@ -624,8 +624,8 @@ export async function god(input: GodInput = {}): Promise<void> {
           ? 'it has started a task today'
           : goalBacklog(goal) >= cap
             ? `${goalBacklog(goal)} of its tasks are queued (at most ${cap})`
-            : runway && goal.spentTodayUsd >= goal.budgetShare * runway.budgetUsd
-              ? 'its share of today is spent'
+            : runway && goalCommittedUsd(goal, state.inFlight) >= goal.budgetShare * runway.budgetUsd
+              ? 'its share of today is spent or held by its tasks in flight'
               : 'a task it queued may still start';
         skip(goal, `the ${goal.lane} lane is held for ${heldLanes[goal.lane]} (queued past holdAfterMinutes) and ${why}; tried again next tick`);
         continue;
