@@ -1,7 +1,7 @@
 import { Context, log } from '@temporalio/activity';
 import { carryDecisions, declaredDecisions, pinnedFacts, presentFacts, promptText } from '../compression/pinned';
 import { pinnedDecisionsOf, summaryOf } from '../compression/summary';
-import { PantheonError } from '../errors';
+import { chargedFor, PantheonError } from '../errors';
 import { parseStructured } from '../llm/client';
 import { countPromptTokens } from '../llm/tokens';
 import { totalTokens } from '../llm/usage';
@@ -44,8 +44,18 @@ export function createCompressContext({ llm, roster, models }: Pick<ActivityDeps
       },
       Context.current().cancellationSignal,
     );
-    const answer = await heartbeatWhile(call, () => ({ compressing: true }));
-    const summary = summaryOf(parseStructured(answer, CompressorAnswer, 'compressor'), decisions);
+    // A failed compression still spent: what the ledger charged for a failed call, or what an
+    // unusable answer cost, rides in the failure's details as a failed run's spend does, and the
+    // task's books count it.
+    const answer = await heartbeatWhile(call, () => ({ compressing: true })).catch((err: unknown) => {
+      throw withSpend(err, chargedFor(err));
+    });
+    let summary;
+    try {
+      summary = summaryOf(parseStructured(answer, CompressorAnswer, 'compressor'), decisions);
+    } catch (err) {
+      throw withSpend(err, { usd: answer.costUsd, tokens: totalTokens(answer.usage) });
+    }
     const system = specialistSystemPrompt(specialist.system_prompt);
     const after = specialistMessages(task, warnings, summary, []);
     // The memory lines the prompt shows (at most 5): those are what must survive compression.
@@ -57,4 +67,10 @@ export function createCompressContext({ llm, roster, models }: Pick<ActivityDeps
     log.info('context compressed', { taskId, promptTokensBefore, promptTokensAfter, pinned: pinned.length, decisions: decisions.length });
     return { summary, costUsd: answer.costUsd, tokens: totalTokens(answer.usage), promptTokensBefore, promptTokensAfter, pinnedFacts: pinned.length, pinnedKept };
   };
+}
+
+/** The error, with what the failed compression spent in its details (`runCostUsd`, `runTokens`). */
+function withSpend(err: unknown, spent: { usd: number; tokens: number }): unknown {
+  if (err instanceof PantheonError && (spent.usd > 0 || spent.tokens > 0)) Object.assign(err.details, { runCostUsd: spent.usd, runTokens: spent.tokens });
+  return err;
 }

@@ -3,6 +3,7 @@ import type { Logger } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createCompressContext } from '../../src/activities/compress-context';
 import { DEFAULT_SYSTEM_MODELS } from '../../src/activities/deps';
+import { createBudgetedLlmClient } from '../../src/budget/budgeted-client';
 import { specialistMessages, specialistSystemPrompt, summaryText } from '../../src/activities/prompts';
 import type { CompressContextInput, CompressContextResult } from '../../src/activities/types';
 import { measureRetention } from '../../bench/compression/measure';
@@ -21,6 +22,8 @@ import type { ChatMessage, ChatResult } from '../../src/llm/types';
 import { CompressorAnswer, MAX_DECISIONS_PER_STEP, SpecialistStep } from '../../src/specialists/protocol';
 import { loadRoster } from '../../src/specialists/roster';
 import { TaskInputSchema } from '../../src/tasks/task-input';
+import { billed } from '../support/billed';
+import { memoryGate } from '../support/memory-gate';
 
 /**
  * The compression's parts: the summary's fixed structure (validated compressor JSON, typed errors
@@ -201,9 +204,34 @@ describe('compressContext against the offline provider', () => {
     await expect(run(input)).rejects.toMatchObject({ type: 'invalid_output', retryable: true });
   });
 
-  it('fails with malformed_response, retryable, when the compressor answers broken JSON', async () => {
-    provider.setFaults([{ kind: 'malformed_json', match: { purpose: 'compressor' } }]);
-    await expect(run(input)).rejects.toMatchObject({ type: 'malformed_response', retryable: true });
+  it('fails with malformed_response, retryable, when the compressor answers broken JSON, and reports what the answer cost', async () => {
+    provider.setFaults([{ kind: 'malformed_json', match: { purpose: 'compressor', task: 'compress-bad-json' } }]);
+    provider.resetCalls();
+    const err = await run({ ...input, taskId: 'compress-bad-json' }).then(
+      () => undefined,
+      (e: unknown) => e as PantheonError,
+    );
+    expect(err).toMatchObject({ type: 'malformed_response', retryable: true });
+    // The provider's own log: what it billed for the unusable answer is in the failure's details.
+    const calls = provider.calls().filter((c) => c.task === 'compress-bad-json');
+    expect(calls).toHaveLength(1);
+    expect(err!.details).toMatchObject({ runTokens: calls[0].inputTokens + calls[0].outputTokens });
+    expect((err!.details as { runCostUsd: number }).runCostUsd).toBeCloseTo(billed(calls), 12);
+  });
+
+  it('a compressor call that failed after it may have been billed reports the worst case the ledger charged', async () => {
+    provider.setFaults([{ kind: 'reset', match: { purpose: 'compressor', task: 'compress-reset' } }]);
+    const { gate, state } = memoryGate();
+    const config = loadConfig({ PANTHEON_LLM_MODE: 'offline', PANTHEON_OFFLINE_URL: provider.url, PANTHEON_ROSTER_DIR: path.join(repoRoot(), 'agents') });
+    let n = 0;
+    const budgeted = createCompressContext({ llm: createBudgetedLlmClient(createConfiguredLlmClient(config), gate, () => `compress-${++n}`), roster, models: DEFAULT_SYSTEM_MODELS });
+    const err = await new MockActivityEnvironment({ heartbeatTimeoutMs: 15_000 }, { logger: silent }).run(budgeted, { ...input, taskId: 'compress-reset' }).then(
+      () => undefined,
+      (e: unknown) => e as PantheonError,
+    );
+    expect(err).toMatchObject({ type: 'connection_reset' });
+    expect(state.tasks['compress-reset'].usd).toBeGreaterThan(0);
+    expect(err!.details).toMatchObject({ runCostUsd: state.tasks['compress-reset'].usd, runTokens: state.tasks['compress-reset'].tokens });
   });
 });
 
