@@ -44,11 +44,14 @@ export function createBudgetedLlmClient(
   keyFor: (request: ChatRequest) => string,
   options: BudgetedClientOptions = {},
 ): LlmClient {
-  const quietly = async (op: 'settle' | 'release', reservation: GrantedReservation, run: () => Promise<unknown>) => {
+  /** Whether the ledger took it; a failure is reported, never thrown over the call's own outcome. */
+  const quietly = async (op: 'settle' | 'release', reservation: GrantedReservation, run: () => Promise<unknown>): Promise<boolean> => {
     try {
       await run();
+      return true;
     } catch (err) {
       options.onLedgerError?.(err, reservation, op);
+      return false;
     }
   };
 
@@ -69,10 +72,14 @@ export function createBudgetedLlmClient(
         const charged = unbilled ? { usd: 0, tokens: 0 } : { usd: reservation.usd, tokens: reservation.tokens };
         untraceable(() => span.failed(err, { billed: !unbilled, ...charged }));
         if (unbilled) await quietly('release', reservation, () => gate.release(reservation.id));
-        else await quietly('settle', reservation, () => gate.settle(reservation.id, charged));
-        // What the ledger charged rides with the error, so the caller's books can count it too
-        // (the task's limits are checked against those books: charges they miss stay hidden).
-        if (!unbilled && err instanceof PantheonError) Object.assign(err.details, { charged });
+        else {
+          const settled = await quietly('settle', reservation, () => gate.settle(reservation.id, charged));
+          // What the ledger charged rides with the error, so the caller's books can count it too
+          // (the task's limits are checked against those books: charges they miss stay hidden).
+          // Only once settled: a reservation the ledger still holds counts there as outstanding,
+          // and the books counting it as well would count it twice.
+          if (settled && err instanceof PantheonError) Object.assign(err.details, { charged });
+        }
         recordLlmCall({ ...sample, outcome: 'error', ...charged });
         throw err;
       }

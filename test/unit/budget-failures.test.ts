@@ -173,6 +173,26 @@ describe.each(PROVIDERS)('a failed %s call, through the real SDK and classifier'
   });
 });
 
+describe('a failed call whose worst-case settle does not reach the ledger', () => {
+  it('says nothing was charged (the ledger still holds it as reserved, and counts it there once)', async () => {
+    const { gate, state } = memoryGate();
+    const options = { apiKey: 'offline', baseURL: provider.url, timeoutMs: SDK_TIMEOUT_MS, fetch: sandboxFetch };
+    const inner = createLlmClient({ openai: createOpenAiProvider(options), anthropic: createAnthropicProvider(options) });
+    const ledgerErrors: string[] = [];
+    const down = { ...gate, settle: async () => Promise.reject(new Error('ledger unreachable')) };
+    const llm = createBudgetedLlmClient(inner, down, () => 'key-unsettled', { onLedgerError: (_err, _r, op) => ledgerErrors.push(op) });
+    const req = request('openai');
+    provider.addFault({ kind: 'reset', match: { task: req.taskId! } });
+    const err = await failureOf(llm.complete(req));
+
+    expect(err).toMatchObject({ type: 'connection_reset' });
+    expect(ledgerErrors).toEqual(['settle']);
+    expect(chargedFor(err)).toEqual({ usd: 0, tokens: 0 });
+    // The reservation stands in the ledger at its worst case.
+    expect(Object.keys(state.reservations)).toHaveLength(1);
+  });
+});
+
 describe('failures outside the SDKs', () => {
   it('charges the worst case for an answer without usage (nothing proves it unbilled)', async () => {
     const { gate, state } = memoryGate();
