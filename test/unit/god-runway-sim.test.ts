@@ -247,6 +247,9 @@ function simulate(opts: { survey?: boolean; dear?: boolean; capped?: boolean; ho
   return { books, violations, lost, started, finished, running, dropped, maxBytes, cut };
 }
 
+/** Per whole day, how many generated tasks of `goal` started. */
+const startsByDay = (sim: ReturnType<typeof simulate>, goal: string) => sim.books.slice(0, 3).map((b) => ({ day: b.day.key, started: b.generatedStarted[goal] ?? 0 }));
+
 describe('three simulated days of God’s runway', () => {
   const sim = simulate();
   // The last book is the first tick of day four; judge the three whole days.
@@ -333,7 +336,6 @@ describe('a goal of dear tasks beside a goal of cheap ones in the same lane', ()
 describe('a goal that sometimes needs half its lane\'s day beside a lesser goal in the same lane', () => {
   // Ten seeds: which days a dear task holds the lane, and for how long, is the draws' doing.
   const SEEDS = Array.from({ length: 10 }, (_, i) => i + 1);
-  const startsByDay = (sim: ReturnType<typeof simulate>, goal: string) => sim.books.slice(0, 3).map((b) => ({ day: b.day.key, started: b.generatedStarted[goal] ?? 0 }));
 
   it('with holds alone, the lesser goal starts nothing on some days: a dear task held the lane all day', () => {
     const starved = SEEDS.flatMap((seed) => startsByDay(simulate({ dear: true, passes: false, seed }), 'vendors').filter((d) => d.started === 0).map((d) => `seed ${seed} ${d.day}`));
@@ -356,7 +358,6 @@ describe('a goal that sometimes needs half its lane\'s day beside a lesser goal 
 describe('a goal whose queued tasks cannot start today, while its lane is held', () => {
   // Both main goals capped or dear: on some days every task a goal queued is more than its lane can
   // still take that day, and another goal's overdue task holds the lane all day.
-  const startsByDay = (sim: ReturnType<typeof simulate>, goal: string) => sim.books.slice(0, 3).map((b) => ({ day: b.day.key, started: b.generatedStarted[goal] ?? 0 }));
 
   it('when only a goal with nothing queued generates during a hold, a goal stuck with such tasks starts nothing that day', () => {
     const sim = simulate({ dear: true, capped: true, seed: 13, stuckBacklogGenerates: false });
