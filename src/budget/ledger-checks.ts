@@ -92,7 +92,8 @@ function checkScopes(ctx: Ctx, task: TaskScope, out: Outstanding): Denial | unde
     const granted = task.calls.filter((t) => t > nowMs - MINUTE).length;
     if (granted >= cb.maxCallsPerTaskPerMinute) {
       const measure: Measure = { unit: 'calls_per_minute', limit: cb.maxCallsPerTaskPerMinute, spent: granted + 1 };
-      return trip(ctx, { reason: 'runaway_calls', scope: taskScope, measure, money: ctx.task, untilMs: windowEndMs(nowMs, limits.timezone, 'hour') });
+      const runaway: Trip = { reason: 'runaway_calls', scope: taskScope, measure, money: ctx.task, untilMs: windowEndMs(nowMs, limits.timezone, 'hour') };
+      return ctx.options.runawayStopsTask ? stopRunaway(ctx, task, runaway) : trip(ctx, runaway);
     }
   }
 
@@ -168,12 +169,27 @@ function deny(
       ? `${type}: the circuit breaker is open (${ctx.state.breaker.reason} on ${scope}: ${amount(measure.spent)} of limit ${amount(measure.limit)})`
       : measure.unit === 'spawn_depth'
         ? `${type}: ${scope} was spawned at depth ${measure.spent}, past max_spawn_depth ${measure.limit}; it makes no call`
+        : measure.unit === 'calls_per_minute'
+          ? `${type}: ${scope} asked for its call ${measure.spent} within a minute, past max_calls_per_task_per_minute ${measure.limit}: a runaway loop, stopped (the circuit breaker is open until ${new Date(ctx.state.breaker.untilMs ?? ctx.nowMs).toISOString()} or an operator closes it)`
         : `${type}: ${scope} has spent ${amount(measure.spent)} of its limit ${amount(measure.limit)}; the request needs ${amount(requested)} more`;
   if (type !== 'breaker_open') {
     const alert = raiseAlert(ctx.state, { kind: type, scope, ...measure, at: ctx.nowMs, window, message }, ctx.options);
     if (alert) ctx.alerts.push(alert);
   }
   return { granted: false, type, scope, ...measure, ...money, requestedUsd: ctx.request.usd, retryAtMs, message, alerts: ctx.alerts };
+}
+
+/**
+ * A runaway task: the breaker opens (the loop may be the fleet's, not this task's alone) and the
+ * task that tripped it is stopped, not left to wait the breaker out and loop again once it closes.
+ * Its minute of calls is counted once: its calls still on their way (its activity's last settle,
+ * a record's embedding) do not open the breaker again after an operator closes it.
+ */
+function stopRunaway(ctx: Ctx, task: TaskScope, t: Trip): Denial {
+  const alert = openBreakerFor(ctx.state, t, ctx.nowMs, ctx.options);
+  if (alert) ctx.alerts.push(alert);
+  task.calls = [];
+  return deny(ctx, 'budget_exceeded', t.scope, t.measure, ctx.task, `runaway@${ctx.nowMs}`);
 }
 
 /** Opens the breaker (one alert), then denies the request that tripped it. */

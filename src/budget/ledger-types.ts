@@ -206,6 +206,10 @@ export interface LedgerOptions {
    * room leases were granted in is gone, and a full scope must deny the next call, not a worker's
    * lease. Off for a run whose history began before it, as it replays. */
   overrunRetiresLeases: boolean;
+  /** Whether a runaway trip also stops the task that tripped it (budget_exceeded) and counts its
+   * minute of calls once: otherwise it waits out the breaker and, closed within the minute, trips
+   * it again at its next call. Off for a run whose history began before it, as it replays. */
+  runawayStopsTask: boolean;
 }
 
 export const DEFAULT_LEDGER_OPTIONS: LedgerOptions = {
@@ -228,6 +232,7 @@ export const DEFAULT_LEDGER_OPTIONS: LedgerOptions = {
   maxWaiters: 256,
   lanes: true,
   overrunRetiresLeases: true,
+  runawayStopsTask: true,
 };
 
 export interface ReserveRequest {

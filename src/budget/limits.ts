@@ -33,6 +33,15 @@ const timezone = lazySchema('budget/limits.timezone', () =>
   z.string().min(1).refine(isTimeZone, { message: 'must be an IANA time zone name, e.g. UTC or America/New_York' })
 );
 
+/**
+ * The runaway bound: calls one task may be granted in a sliding minute. A task with the default
+ * settings (40 iterations, compression every 10) makes at most 46 calls with one specialist (its
+ * iterations, up to 4 compressions, the validator's and the router's), so it does not reach this
+ * however fast the provider answers; a loop that does not end does. At 30, a task of 30-odd
+ * iterations on a provider answering within 2 s stopped every call everywhere until the hour ended.
+ */
+export const DEFAULT_MAX_CALLS_PER_TASK_PER_MINUTE = 60;
+
 /** limits.yaml as written. `.strict()` everywhere: a misspelt key must not silently fall back to a default. */
 export const LimitsFileSchema = lazySchema('budget/limits.LimitsFileSchema', () =>
   z
@@ -47,11 +56,11 @@ export const LimitsFileSchema = lazySchema('budget/limits.LimitsFileSchema', () 
       circuit_breaker: z
         .object({
           enabled: z.boolean().default(true),
-          max_calls_per_task_per_minute: z.number().int().positive().default(30),
+          max_calls_per_task_per_minute: z.number().int().positive().default(DEFAULT_MAX_CALLS_PER_TASK_PER_MINUTE),
           max_spawn_depth: z.number().int().nonnegative().default(3),
         })
         .strict()
-        .default({ enabled: true, max_calls_per_task_per_minute: 30, max_spawn_depth: 3 }),
+        .default({ enabled: true, max_calls_per_task_per_minute: DEFAULT_MAX_CALLS_PER_TASK_PER_MINUTE, max_spawn_depth: 3 }),
       timezone: timezone.default('UTC'),
     })
     .strict()

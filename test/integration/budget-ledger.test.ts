@@ -262,15 +262,20 @@ describe('budget ledger workflow on a real Temporal server', () => {
     expect((await gate.snapshot()).outstanding.count).toBe(251);
   });
 
-  it('trips the breaker on a runaway burst, alerts once, and reopens for business when an operator closes it', async () => {
+  it('trips the breaker on a runaway burst, stops the runaway, alerts once each, and reopens for business when an operator closes it', async () => {
     const alerts: Alert[] = [];
     const gate = gateFor('runaway', limitsWith({ circuitBreaker: { maxCallsPerTaskPerMinute: 5 } }), { onAlert: (a) => alerts.push(a) });
     const burst = await Promise.all(Array.from({ length: 10 }, (_, i) => cycle(gate, 'looping-task', `loop-${i}`)));
     expect(burst.filter((r) => r.ok)).toHaveLength(5);
     const denied = burst.filter((r) => !r.ok).map((r) => r.error!);
     expect(denied).toHaveLength(5);
-    expect(denied.every((e) => e.type === 'breaker_open' && e.details.scope === 'task:looping-task')).toBe(true);
-    expect(alerts).toEqual([expect.objectContaining({ kind: 'breaker_open', reason: 'runaway_calls', scope: 'task:looping-task', limit: 5, spent: 6 })]);
+    // The call that tripped it stops its task; the rest of the burst meets the open breaker.
+    expect(denied.filter((e) => e.type === 'budget_exceeded').map((e) => e.details)).toEqual([expect.objectContaining({ scope: 'task:looping-task', unit: 'calls_per_minute', limit: 5, spent: 6 })]);
+    expect(denied.filter((e) => e.type === 'breaker_open' && e.details.scope === 'task:looping-task')).toHaveLength(4);
+    expect(alerts).toEqual([
+      expect.objectContaining({ kind: 'breaker_open', reason: 'runaway_calls', scope: 'task:looping-task', limit: 5, spent: 6 }),
+      expect.objectContaining({ kind: 'budget_exceeded', scope: 'task:looping-task', unit: 'calls_per_minute' }),
+    ]);
 
     // Everyone is stopped, not just the runaway.
     await expect(cycle(gate, 'innocent-task', 'innocent-1')).resolves.toMatchObject({ ok: false, error: expect.objectContaining({ type: 'breaker_open' }) });
@@ -283,7 +288,7 @@ describe('budget ledger workflow on a real Temporal server', () => {
     const closed = await gate.snapshot();
     expect(closed.breaker.open).toBe(false);
     expect(closed.audit.at(-1)).toMatchObject({ action: 'closeBreaker', who: 'alice@ops', why: 'loop fixed in agent prompt' });
-    expect(closed.alerts).toHaveLength(1);
+    expect(closed.alerts).toHaveLength(2);
   });
 
   it('starts one ledger however many gates ensure it, and its history replays deterministically', async () => {

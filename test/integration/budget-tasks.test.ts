@@ -217,20 +217,31 @@ describe('waiting for budget', () => {
 });
 
 describe('runaway detection and charging', () => {
-  it('opens the breaker for a task looping past its calls-per-minute bound', async () => {
+  it('stops a task looping past its calls-per-minute bound and opens the breaker; closed by an operator, the breaker stays closed', async () => {
     const h = await startHarness('budget-runaway', { limits: limits({}, { maxCallsPerTaskPerMinute: 5 }) });
     try {
       const taskId = id('runaway');
       const items = Array.from({ length: 30 }, (_, i) => `- table_${i}`).join('\n');
-      await start(h, { objective: `Migrate these Postgres tables to the new schema:\n${items}`, breakerPollSeconds: 5 }, taskId);
-      const state = await waitFor(h, taskId, (s) => s.status === 'waiting_budget');
+      const handle = await start(h, { objective: `Migrate these Postgres tables to the new schema:\n${items}`, breakerPollSeconds: 5 }, taskId);
+      const outcome = (await closedResult(handle)) as TaskOutcome;
 
-      expect(state.iteration).toBeLessThanOrEqual(5);
-      expect(h.provider.calls().filter((c) => c.task === taskId).length).toBeLessThanOrEqual(5);
+      expect(outcome.status).toBe('budget_exceeded');
+      expect(outcome.reasons.join(' ')).toMatch(/asked for its call 6 within a minute, past max_calls_per_task_per_minute 5: a runaway loop, stopped/);
+      expect(outcome.iteration).toBeLessThanOrEqual(5);
+      const calls = h.provider.calls().filter((c) => c.task === taskId);
+      expect(calls.length).toBeLessThanOrEqual(5);
+      // The task's bill is what the provider billed for the calls it made before it was stopped.
+      expect(outcome.costUsd).toBeCloseTo(billed(calls), 9);
       const snapshot = await h.gate.snapshot();
       expect(snapshot.breaker).toEqual(expect.objectContaining({ open: true, reason: 'runaway_calls', scope: `task:${taskId}` }));
-      expect(snapshot.alerts).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'breaker_open' })]));
-      await cancelAndWait(h, [taskId]);
+      expect(snapshot.alerts).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'breaker_open', reason: 'runaway_calls' })]));
+
+      // Closed within the runaway's minute: the fleet goes on, and nothing of the stopped task opens it again.
+      await h.gate.closeBreaker({ who: 'budget-tasks.test', why: 'the loop is stopped' });
+      const next = (await (await start(h, { objective: objective(1) }, id('after-runaway'))).result()) as TaskOutcome;
+      expect(next.status).toBe('completed');
+      expect((await h.gate.snapshot()).breaker.open).toBe(false);
+      await maybeRecordHistory(h.gate.ledgerId, 'budget-ledger-runaway-stops-task');
     } finally {
       await h.stop();
     }

@@ -47,6 +47,8 @@ describe('workflow replay', () => {
         'budget-ledger-remembers-closes.json',
         // A settle above its worst case retires every lease (the 'budget-ledger-overrun-retires-leases' patch).
         'budget-ledger-overrun-retires-leases.json',
+        // A runaway trip stops the task that tripped it (the 'budget-ledger-runaway-stops-task' patch).
+        'budget-ledger-runaway-stops-task.json',
         'budget-ledger-continued.json',
         'budget-ledger-resumed.json',
         'budget-waiting-task.json',

@@ -66,17 +66,45 @@ describe('circuit breaker', () => {
     granted(reserve(state, request({ usd: 0.01 }), at('2024-05-02T04:00:00Z'), limits).result);
   });
 
-  it('opens for a runaway task: more reservations than allowed within a sliding minute', () => {
+  it('opens for a runaway task (more calls granted than allowed within a sliding minute) and stops that task', () => {
     const limits = limitsWith({ circuitBreaker: { maxCallsPerTaskPerMinute: 5 } });
     const state = initialLedgerState(T0, limits);
     // Calls 15 s apart never put more than 4 into one minute.
     for (let i = 0; i < 12; i++) granted(reserve(state, request({ taskId: 'steady', usd: 0.001 }), T0 + i * 15 * SEC, limits).result);
     const start = T0 + 200 * SEC;
     for (let i = 0; i < 5; i++) granted(reserve(state, request({ taskId: 'loop', usd: 0.001 }), start + i * SEC, limits).result);
-    const trip = denied(reserve(state, request({ taskId: 'loop', usd: 0.001 }), start + 5 * SEC, limits).result);
-    expect(trip).toMatchObject({ type: 'breaker_open', scope: 'task:loop', unit: 'calls_per_minute', limit: 5, spent: 6 });
-    expect(trip.alerts[0]).toMatchObject({ kind: 'breaker_open', reason: 'runaway_calls', scope: 'task:loop' });
+    const stop = denied(reserve(state, request({ taskId: 'loop', usd: 0.001 }), start + 5 * SEC, limits).result);
+    // The runaway ends (budget_exceeded is not waited out); everyone else waits for the breaker.
+    expect(stop).toMatchObject({ type: 'budget_exceeded', scope: 'task:loop', unit: 'calls_per_minute', limit: 5, spent: 6 });
+    expect(stop.message).toMatch(/task:loop asked for its call 6 within a minute, past max_calls_per_task_per_minute 5: a runaway loop, stopped \(the circuit breaker is open until 2024-05-01T11:00:00\.000Z/);
+    expect(stop.alerts).toEqual([
+      expect.objectContaining({ kind: 'breaker_open', reason: 'runaway_calls', scope: 'task:loop' }),
+      expect.objectContaining({ kind: 'budget_exceeded', scope: 'task:loop', unit: 'calls_per_minute' }),
+    ]);
+    expect(state.breaker).toMatchObject({ open: true, reason: 'runaway_calls', untilMs: at('2024-05-01T11:00:00Z') });
     expect(denied(reserve(state, request({ taskId: 'steady', usd: 0.001 }), start + 6 * SEC, limits).result).type).toBe('breaker_open');
+  });
+
+  it("counts a runaway's minute of calls once: closed by an operator within that minute, the breaker is not opened again by its calls still on their way", () => {
+    const limits = limitsWith({ circuitBreaker: { maxCallsPerTaskPerMinute: 5 } });
+    const state = initialLedgerState(T0, limits);
+    for (let i = 0; i < 5; i++) granted(reserve(state, request({ taskId: 'loop', usd: 0.001 }), T0 + i * SEC, limits).result);
+    expect(denied(reserve(state, request({ taskId: 'loop', usd: 0.001 }), T0 + 5 * SEC, limits).result).type).toBe('budget_exceeded');
+    closeBreaker(state, operator, T0 + 10 * SEC);
+    // Its failure record's embedding, say: 15 s after the trip, well within the minute.
+    granted(reserve(state, request({ taskId: 'loop', usd: 0.001 }), T0 + 20 * SEC, limits).result);
+    granted(reserve(state, request({ taskId: 'other', usd: 0.001 }), T0 + 21 * SEC, limits).result);
+    expect(state.breaker.open).toBe(false);
+  });
+
+  it('leaves a runaway task waiting out the breaker in a ledger run from before runaways were stopped (its replay)', () => {
+    const limits = limitsWith({ circuitBreaker: { maxCallsPerTaskPerMinute: 5 } });
+    const options = { ...DEFAULT_LEDGER_OPTIONS, runawayStopsTask: false };
+    const state = initialLedgerState(T0, limits);
+    for (let i = 0; i < 5; i++) granted(reserve(state, request({ taskId: 'loop', usd: 0.001 }), T0 + i * SEC, limits, options).result);
+    const trip = denied(reserve(state, request({ taskId: 'loop', usd: 0.001 }), T0 + 5 * SEC, limits, options).result);
+    expect(trip).toMatchObject({ type: 'breaker_open', scope: 'task:loop', unit: 'calls_per_minute', limit: 5, spent: 6 });
+    expect(trip.alerts).toEqual([expect.objectContaining({ kind: 'breaker_open', reason: 'runaway_calls' })]);
   });
 
   it('counts only granted calls toward runaway detection: a task asking while it waits is no runaway', () => {
@@ -89,7 +117,8 @@ describe('circuit breaker', () => {
     for (let i = 0; i < 5; i++) granted(reserve(state, request({ taskId: 'poller', usd: 0.01 }), T0 + (32 + i) * SEC, limits).result);
     expect(state.breaker.open).toBe(false);
     const trip = denied(reserve(state, request({ taskId: 'poller', usd: 0.01 }), T0 + 40 * SEC, limits).result);
-    expect(trip).toMatchObject({ type: 'breaker_open', scope: 'task:poller', unit: 'calls_per_minute', limit: 5, spent: 6 });
+    expect(trip).toMatchObject({ type: 'budget_exceeded', scope: 'task:poller', unit: 'calls_per_minute', limit: 5, spent: 6 });
+    expect(state.breaker).toMatchObject({ open: true, reason: 'runaway_calls' });
   });
 
   it('stops a task spawned deeper than allowed at its first call, without stopping anyone else', () => {

@@ -29,7 +29,7 @@ describe('limits.yaml', () => {
       systemHourlyUsd: 5,
       systemDailyUsd: 20,
       experimentalShare: 0.15,
-      circuitBreaker: { enabled: true, maxCallsPerTaskPerMinute: 30, maxSpawnDepth: 3 },
+      circuitBreaker: { enabled: true, maxCallsPerTaskPerMinute: 60, maxSpawnDepth: 3 },
       timezone: 'UTC',
     });
   });
@@ -38,7 +38,7 @@ describe('limits.yaml', () => {
     const limits = parseLimits('per_task_usd: 1.25\ncircuit_breaker:\n  enabled: false\ntimezone: America/New_York\n');
     expect(limits.perTaskUsd).toBe(1.25);
     expect(limits.systemDailyUsd).toBe(20);
-    expect(limits.circuitBreaker).toEqual({ enabled: false, maxCallsPerTaskPerMinute: 30, maxSpawnDepth: 3 });
+    expect(limits.circuitBreaker).toEqual({ enabled: false, maxCallsPerTaskPerMinute: 60, maxSpawnDepth: 3 });
     expect(limits.timezone).toBe('America/New_York');
     expect(parseLimits('# only a comment\n')).toEqual(defaultLimits());
   });
