@@ -40,7 +40,8 @@ export function openBreakerFor(state: LedgerState, trip: Trip, nowMs: number, op
  * Opens the breaker when a system window's SETTLED spend has reached its limit: money actually
  * spent (a settle above its reservation, or abandoned reservations charged at their worst case),
  * never money merely held. Open until that window ends, so the next window starts closed. Once
- * per window: an operator who closes it has decided; the limit still holds, call by call.
+ * per window (remembered in the state, since the alert log keeps only the newest alerts): an
+ * operator who closes it has decided; the limit still holds, call by call.
  */
 export function tripOnSettledSpend(state: LedgerState, nowMs: number, limits: Limits, options: LedgerOptions): Alert[] {
   if (!limits.circuitBreaker.enabled || state.breaker.open) return [];
@@ -49,9 +50,15 @@ export function tripOnSettledSpend(state: LedgerState, nowMs: number, limits: Li
     const settled = window.system.usd;
     // A zero limit spends nothing and is no trouble; an empty window has nothing to trip on.
     if (settled <= 0 || settled + EPSILON_USD < limitUsd) continue;
+    const tripped = `${scope}@${window.key}`;
+    if (state.trippedWindows?.includes(tripped)) continue;
     if (state.alerts.some((a) => a.kind === 'breaker_open' && a.scope === scope && a.window === window.key)) continue;
     const measure: Measure = { unit: 'usd', limit: limitUsd, spent: settled };
     const alert = openBreakerFor(state, { reason: 'system_limit', scope, measure, money: { limitUsd, spentUsd: settled }, untilMs: windowEndMs(nowMs, limits.timezone, kind), alertWindow: window.key }, nowMs, options);
+    if (options.remembersTrips) {
+      const current = [`${scopes.systemHour}@${state.hour.key}`, `${scopes.systemDay}@${state.day.key}`];
+      state.trippedWindows = [...(state.trippedWindows ?? []).filter((k) => current.includes(k)), tripped];
+    }
     return alert ? [alert] : [];
   }
   return [];

@@ -175,6 +175,10 @@ export interface LedgerState {
   leaseEpoch?: number;
   /** Bills closed within `closedRetentionMs`, by task (ledger-closed.ts; absent until the first). */
   closed?: Record<string, ClosedBill>;
+  /** The system windows (`system:hour@<window key>`) whose settled spend has opened the breaker
+   * (ledger-breaker.ts): once per window, however many alerts come after its own. Only the
+   * current hour's and day's are kept. */
+  trippedWindows?: string[];
 }
 
 /** Tunables of the ledger's bookkeeping (not limits: these bound its memory). */
@@ -210,6 +214,10 @@ export interface LedgerOptions {
    * minute of calls once: otherwise it waits out the breaker and, closed within the minute, trips
    * it again at its next call. Off for a run whose history began before it, as it replays. */
   runawayStopsTask: boolean;
+  /** Whether a settled-spend trip is remembered for its window in the state, not only by its alert
+   * (which newer alerts push out of the bounded log, after which the next update opened the
+   * breaker again, an operator's close overruled). Off for a run whose history began before it. */
+  remembersTrips: boolean;
 }
 
 export const DEFAULT_LEDGER_OPTIONS: LedgerOptions = {
@@ -233,6 +241,7 @@ export const DEFAULT_LEDGER_OPTIONS: LedgerOptions = {
   lanes: true,
   overrunRetiresLeases: true,
   runawayStopsTask: true,
+  remembersTrips: true,
 };
 
 export interface ReserveRequest {

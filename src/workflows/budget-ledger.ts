@@ -80,6 +80,10 @@ export const OVERRUN_RETIRES_LEASES_PATCH = 'budget-ledger-overrun-retires-lease
  * before replays (and keeps running) with the task waiting out the breaker, as it did. */
 export const RUNAWAY_STOPS_TASK_PATCH = 'budget-ledger-runaway-stops-task';
 
+/** A settled-spend trip remembered for its window in the state (ledger-breaker.ts): a run whose
+ * history began before replays (and keeps running) knowing it by its alert only, as it did. */
+export const REMEMBERS_TRIPS_PATCH = 'budget-ledger-remembers-trips';
+
 const InputSchema = lazySchema('workflows/budget-ledger.InputSchema', () =>
   z.object({
     limits: LimitsSchema,
@@ -120,7 +124,7 @@ export async function budgetLedger(input: BudgetLedgerInput): Promise<void> {
   }
   let limits: Limits = parsed.data.limits;
   // Decided once, before any handler: one run never switches rules halfway through its history.
-  const options: LedgerOptions = { ...DEFAULT_LEDGER_OPTIONS, ...parsed.data.options, lanes: patched(LANES_PATCH), rememberCloses: patched(REMEMBERED_CLOSES_PATCH), overrunRetiresLeases: patched(OVERRUN_RETIRES_LEASES_PATCH), runawayStopsTask: patched(RUNAWAY_STOPS_TASK_PATCH) };
+  const options: LedgerOptions = { ...DEFAULT_LEDGER_OPTIONS, ...parsed.data.options, lanes: patched(LANES_PATCH), rememberCloses: patched(REMEMBERED_CLOSES_PATCH), overrunRetiresLeases: patched(OVERRUN_RETIRES_LEASES_PATCH), runawayStopsTask: patched(RUNAWAY_STOPS_TASK_PATCH), remembersTrips: patched(REMEMBERS_TRIPS_PATCH) };
   const continueAfter = parsed.data.options?.continueAsNewAfterUpdates ?? (patched(SHORTER_RUNS_PATCH) ? CONTINUE_AS_NEW_AFTER : LEGACY_CONTINUE_AS_NEW_AFTER);
   // Date.now() in a workflow is the activation's recorded time: deterministic on replay.
   let state: LedgerState = (input.state as LedgerState | undefined) ?? initialLedgerState(Date.now(), limits);
