@@ -30,7 +30,8 @@ export const ReserveInputSchema = lazySchema('budget/messages.ReserveInputSchema
       usd,
       tokens,
       spawnDepth: z.number().int().nonnegative().optional(),
-      /** The caller's lineage: recorded with the reservation, so spend can be traced to a root task. */
+      /** The caller's lineage: in the ledger's history with the request (the update's input), so
+       * spend can be traced to a root task; the ledger itself acts on `spawnDepth` only. */
       rootTaskId: id(200).optional(),
       parentTaskId: id(200).optional(),
       taskSpent: z.object({ usd, tokens }).strict().optional(),

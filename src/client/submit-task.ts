@@ -22,7 +22,7 @@ export async function lineageUnder(client: Client, parentTaskId: string, field =
       throw PantheonError.of('invalid_input', `${field}: no task "${parentTaskId}"`, { details: { field } });
     }
     if (err instanceof QueryNotRegisteredError) {
-      throw PantheonError.of('invalid_input', `${field}: "${parentTaskId}" is not a task (a God, chain or ledger workflow, say)`, { details: { field, notATask: true } });
+      throw PantheonError.of('invalid_input', `${field}: "${parentTaskId}" is not a task (a God, chain or ledger workflow, say: those start their own tasks); name a task, or leave the lineage out`, { details: { field } });
     }
     throw err;
   }
@@ -32,18 +32,12 @@ export async function lineageUnder(client: Client, parentTaskId: string, field =
 /**
  * A lineage given with the task (`--json`) must be the one its parent gives: its root, one level
  * deeper. Taken on trust, a copy of a parent's input would start its subtask at the parent's own
- * depth, and a spawner doing that would never reach max_spawn_depth. A parent that is another
- * kind of workflow (God, a chain: they start their tasks with the lineage they hold) cannot be
- * asked here, and its lineage is taken as given.
+ * depth, and a spawner doing that would never reach max_spawn_depth. The parent must be a task:
+ * God and a chain start their own tasks, with the lineage they hold, and a lineage naming one
+ * cannot be checked here (a copy of a God-started task's input would stay at depth 1 forever).
  */
 export async function checkedLineage(client: Client, given: LineageInput): Promise<LineageInput> {
-  let expected: LineageInput;
-  try {
-    expected = await lineageUnder(client, given.parentTaskId, 'lineage.parentTaskId');
-  } catch (err) {
-    if (err instanceof PantheonError && err.details.notATask === true) return given;
-    throw err;
-  }
+  const expected = await lineageUnder(client, given.parentTaskId, 'lineage.parentTaskId');
   if (expected.rootTaskId !== given.rootTaskId || expected.spawnDepth !== given.spawnDepth) {
     throw PantheonError.of(
       'invalid_input',

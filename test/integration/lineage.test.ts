@@ -81,6 +81,11 @@ describe('task lineage', () => {
     const rerooted = await submit({ rootTaskId: 'elsewhere', parentTaskId: parent, spawnDepth: 1 }, `${parent}-rerooted`);
     expect(rerooted.code).not.toBe(0);
     expect(rerooted.stderr).toMatch(/lineage: a subtask of/);
+    // A parent that is no task (God, a chain, here the ledger) cannot vouch for a lineage: only it starts its own tasks.
+    const impostor = await submit({ rootTaskId: h.gate.ledgerId, parentTaskId: h.gate.ledgerId, spawnDepth: 1 }, `${parent}-impostor`);
+    expect(impostor.code).not.toBe(0);
+    expect(impostor.stderr).toMatch(/lineage\.parentTaskId: ".*" is not a task \(a God, chain or ledger workflow, say: those start their own tasks\)/);
+    await expect(h.client.workflow.getHandle(`${parent}-impostor`).describe()).rejects.toThrow();
     // The lineage its parent gives is taken.
     const honest = await submit({ rootTaskId: parent, parentTaskId: parent, spawnDepth: 1 }, `${parent}-honest`);
     expect(honest.stderr).toBe('');
