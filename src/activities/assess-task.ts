@@ -1,4 +1,4 @@
-import { log } from '@temporalio/activity';
+import { Context, log } from '@temporalio/activity';
 import type { StandingConstraint } from '../constraints/schema';
 import type { Assessment } from '../god/types';
 import { countPromptTokens } from '../llm/tokens';
@@ -126,8 +126,10 @@ function armFacts(task: Task, roster: Roster): Pick<Assessment, 'armEstimatesUsd
  * God's pre-flight look at a task: the same verdict validateTask gives, the routing facts of the
  * keyword rules, whether it can be undone, a chain when it spans specialists, and what a run costs.
  * Facts, not decisions. Free when the rules match; when no keyword matches a valid task, the same
- * cheap classifier the task's own router would ask is asked now (billed to the task), so "nobody
- * fits" means the rules and the classifier both found nobody.
+ * cheap classifier the task's own router would ask is asked now, so "nobody fits" means the rules
+ * and the classifier both found nobody. That call is God's, billed to {@link assessmentBillingId}:
+ * the task may start hours later or never, and its bill then could not hold it reliably (the
+ * ledger forgets a task idle for 30 minutes).
  */
 export function createAssessTask(deps: Pick<ActivityDeps, 'roster' | 'llm' | 'models'> & Partial<Pick<ActivityDeps, 'memory'>>) {
   const { roster, memory } = deps;
@@ -143,11 +145,17 @@ export function createAssessTask(deps: Pick<ActivityDeps, 'roster' | 'llm' | 'mo
     // God's active policy's keyword rules, when it sent them (a rewrite or rollback changes them).
     const routed = rules ? withPolicyRules(roster, rules) : roster;
     let assessment = assess(task, routed, othersConstraints(constraints ?? [], taskId));
-    if (assessment.ok && assessment.method === 'none') assessment = withClassifier(assessment, await classify(taskId, task), task, routed);
+    if (assessment.ok && assessment.method === 'none') assessment = withClassifier(assessment, await classify(taskId, task, undefined, assessmentBillingId(taskId)), task, routed);
     if (assessment.ok && memory) assessment = withRoutingKind(assessment, task, routed, await similarOutcomesOrNone(memory, task, taskId, (message, error) => log.warn(message, { taskId, error })));
     log.info('task assessed', { taskId, ok: assessment.ok, specialist: assessment.specialist, method: assessment.method, kind: assessment.kind, routingKind: assessment.routingKind?.explanation, irreversible: assessment.irreversible.length, plan: assessment.plan });
     return assessment;
   }
+}
+
+/** The id God's assessment of a task is billed under: `<godId>:assess:<taskId>`, within the ledger's 200 characters. */
+export function assessmentBillingId(taskId: string): string {
+  const godId = Context.current().info.workflowExecution?.workflowId ?? 'god';
+  return `${godId}:assess:${taskId}`.slice(0, 200);
 }
 
 /**

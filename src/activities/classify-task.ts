@@ -21,10 +21,11 @@ export interface Classification {
 
 /**
  * The cheap classifier both routers use when the keyword rules are unsure: the task's route
- * activity, and God's assessment. Billed to the task (reserve → call → settle) on its lane.
+ * activity, and God's assessment. Billed (reserve → call → settle) on the task's lane, to the task
+ * or to `billTo` (God's assessment bills its own id), with the task's lineage either way.
  */
 export function createClassifier({ llm, roster, models }: Pick<ActivityDeps, 'llm' | 'roster' | 'models'>) {
-  return async function classify(taskId: string, task: Task, spent?: SpentSoFar): Promise<Classification> {
+  return async function classify(taskId: string, task: Task, spent?: SpentSoFar, billTo?: string): Promise<Classification> {
     const answer = await llm.complete(
       {
         ...models.router,
@@ -32,7 +33,7 @@ export function createClassifier({ llm, roster, models }: Pick<ActivityDeps, 'll
         messages: [{ role: 'user', content: taskMessage(task, []) }],
         json: true,
         purpose: 'router',
-        taskId,
+        taskId: billTo ?? taskId,
         lineage: lineageOf(taskId, task.lineage),
         lane: task.lane,
         taskSpent: spent,

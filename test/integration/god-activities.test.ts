@@ -77,10 +77,10 @@ async function runTask(input: TaskInput, id: string): Promise<TaskOutcome> {
 }
 
 describe('assessTask', () => {
-  it('asks the classifier (billed to the task, on its lane) only when no keyword matches, and routes where it points', async () => {
+  it("asks the classifier (billed to God's assessment of the task, on the task's lane, with its lineage) only when no keyword matches, and routes where it points", async () => {
     const byRules = await inActivity(() => activities.assessTask({ taskId: 'assess-rules', task: TaskInputSchema.parse({ objective: 'Add a created_at column with an index to the orders table in Postgres' }) }));
     expect(byRules).toMatchObject({ ok: true, method: 'rules', specialist: 'DatabaseAgent' });
-    expect(h.provider.calls().filter((c) => c.task === 'assess-rules')).toEqual([]);
+    expect(h.provider.calls().filter((c) => c.task?.endsWith('assess-rules'))).toEqual([]);
     // Every specialist on the roster is priced, not only those the rules matched: the policy's
     // record may make any of them an arm, and God routes only to those priced (still on the roster).
     expect(Object.keys(byRules.armEstimatesUsd ?? {}).sort()).toEqual(h.roster.specialists.map((s) => s.name).sort());
@@ -88,16 +88,19 @@ describe('assessTask', () => {
 
     const objective = 'Which open questions remain about the cited durability claims of Kafka and Pulsar? Keep the writeup concise.';
     const byClassifier = await inActivity(() => activities.assessTask({ taskId: 'assess-classifier', task: TaskInputSchema.parse({ objective, lane: 'experimental' }) }));
-    const calls = h.provider.calls().filter((c) => c.task === 'assess-classifier');
+    const calls = h.provider.calls().filter((c) => c.task === `god-activities-${process.pid}:assess:assess-classifier`);
     expect(calls.map((c) => c.purpose)).toEqual(['router']);
     expect(calls[0].lane).toBe('experimental');
+    expect(calls[0].lineage).toMatchObject({ rootTaskId: 'assess-classifier', spawnDepth: 0 });
+    // Not the task's: its bill, whenever it starts, holds only the calls it makes itself.
+    expect(h.provider.calls().filter((c) => c.task === 'assess-classifier')).toEqual([]);
     expect(byClassifier).toMatchObject({ ok: true, method: 'classifier' });
     expect(byClassifier.specialist).not.toBe('Generalist');
     expect(byClassifier.confidence).toBeGreaterThanOrEqual(0.5);
 
     const rejected = await inActivity(() => activities.assessTask({ taskId: 'assess-vague', task: TaskInputSchema.parse({ objective: 'improve the thing from yesterday' }) }));
     expect(rejected.ok).toBe(false);
-    expect(h.provider.calls().filter((c) => c.task === 'assess-vague')).toEqual([]);
+    expect(h.provider.calls().filter((c) => c.task?.endsWith('assess-vague'))).toEqual([]);
   });
 
   it('heartbeats while the classifier is slow, so a slow but healthy answer does not time the attempt out', async () => {
@@ -114,7 +117,7 @@ describe('assessTask', () => {
     } finally {
       h.provider.setLatency(0);
     }
-    expect(h.provider.calls().filter((c) => c.task === 'assess-slow').map((c) => c.purpose)).toEqual(['router']);
+    expect(h.provider.calls().filter((c) => c.task?.endsWith(':assess:assess-slow')).map((c) => c.purpose)).toEqual(['router']);
     expect(beats).toContainEqual({ taskId: 'assess-slow', phase: 'assessing' });
   }, 30_000);
 });

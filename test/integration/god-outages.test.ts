@@ -1,6 +1,7 @@
 import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { TaskOutcome } from '../../src/workflows/task-state';
+import { stateQuery } from '../../src/workflows/agent-task-api';
 import { submitTaskUpdate } from '../../src/workflows/god-api';
 import { startHarness, type Harness } from '../support/harness';
 import { maybeRecordHistory } from '../support/history';
@@ -102,6 +103,9 @@ it('keeps running when the server cannot describe its in-flight tasks, and hears
   h.provider.addFault({ kind: 'slow', delayMs: 25_000, match: { task: taskId, purpose: 'specialist' }, calls: [1, 2] });
   expect((await submit(god, taskId)).accepted).toBe(true);
   await until('God to start the task', () => exists(taskId));
+  // Past its validation, which reads God's constraints with a describe too (an outage then would
+  // dead-letter the task, leaving God nothing in flight to reconcile): its specialist is running.
+  await until('the task to run its specialist', async () => (await h.client.workflow.getHandle(taskId).query(stateQuery)).status === 'running');
   outage.take('DescribeWorkflowExecution');
   try {
     await until('a reconcile that failed through its retries', async () => (await failedActivities(god, 'reconcileTasks')) >= 1);
@@ -127,8 +131,9 @@ it('keeps running when the server cannot describe its in-flight tasks, and hears
 it('backs off a task whose assessment keeps failing and assesses the others meanwhile, saying why it waits', async () => {
   const god = await startGod('god-assess-backoff');
   const poisonId = `${god.workflowId}-poison`;
-  // No keyword fits, so the assessment asks the classifier, whose provider refuses it every time.
-  h.provider.addFault({ kind: 'quota_exhausted', match: { task: poisonId, purpose: 'router' } });
+  // No keyword fits, so the assessment asks the classifier (billed to God's assessment of the
+  // task), whose provider refuses it every time.
+  h.provider.addFault({ kind: 'quota_exhausted', match: { task: `${god.workflowId}:assess:${poisonId}`, purpose: 'router' } });
   await god.executeUpdate(submitTaskUpdate, { args: [{ task: { objective: 'Which open questions remain about the cited durability claims of Kafka and Pulsar? Keep the writeup concise.' }, taskId: poisonId }] });
   await until('the first failed assessment', async () => (await failedActivities(god, 'assessTask')) >= 1);
   const readsAtFailure = (await historyOf(god)).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'readRunway').length;
