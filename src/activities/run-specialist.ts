@@ -43,7 +43,10 @@ export function createRunSpecialist({ llm, roster }: Pick<ActivityDeps, 'llm' | 
       // What the failed run spent and did goes into the failure chain (and the task's totals),
       // the failed call's worst case included when the ledger charged it.
       const charged = chargedFor(err);
-      if (err instanceof PantheonError) Object.assign(err.details, { runCostUsd: state.costUsd + charged.usd, runTokens: state.tokens + charged.tokens, runIterations: state.iteration });
+      // Where it got to, too: a run that advanced through its retries is resumed from there.
+      if (err instanceof PantheonError) {
+        Object.assign(err.details, { runCostUsd: state.costUsd + charged.usd, runTokens: state.tokens + charged.tokens, runIterations: state.iteration, runHistory: state.history, runPromptTokens: state.promptTokens });
+      }
       throw err;
     }
   };

@@ -18,7 +18,7 @@ import { describeIssues, TaskInputSchema, UnboundedTaskInputSchema, type RetryOv
 import { optionsFor, type PresetActivity } from './activity-options';
 import { flagStaleSignal, requeueSignal, stateQuery, type StaleNotice } from './agent-task-api';
 import { describeWait, MAX_BUDGET_WAITS, nextCheckMs, type BudgetWait } from '../budget/waiting';
-import { abandonedRunSpend, budgetWaitOf, describeFailure, failureWarning, retriesExhausted, stoppedWhileCancelling } from './failures';
+import { abandonedRunSpend, budgetWaitOf, describeFailure, failureWarning, progressOf, retriesExhausted, stoppedWhileCancelling } from './failures';
 import { lineageOf } from '../tasks/lineage';
 import { TaskActiveSince, TaskCostUsd, TaskIterations, TaskMemoryPending, TaskPolicyVersion, TaskPriority, TaskRedriveOf, TaskRootTask, TaskSpecialist, TaskStale, TaskStatus, TaskTokens } from './search-attributes';
 import type { FailureRecord, TaskOutcome, TaskState, TaskStatus as Status, TerminalStatus } from './task-state';
@@ -119,6 +119,11 @@ const FOLDED_PATCHES = [
  * ledger holds that call, and any attempt a killed worker paid for, which the task's books miss.
  * Asked only for such a task (histories from before ended it without a bill). Not folded. */
 const REJECTED_BILL_PATCH = 'rejected-task-closes-bill';
+
+/** A specialist run whose retries ran out while it still advanced goes on from its checkpoint (a
+ * new activity, the same specialist) instead of failing over to the next one. Asked only then
+ * (histories from before reassigned such a run). Not folded. */
+const RESUME_AFTER_PROGRESS_PATCH = 'run-resumes-after-progress';
 
 /** Activity options of a run the workflow may abandon: a cancel waits for the activity to stop. */
 const WAIT_FOR_CANCEL = { cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED };
@@ -383,7 +388,26 @@ async function runTask(input: unknown, routed: Routed, patches: FoldedPatches): 
       activity = 'runSpecialist';
       guardHistory();
       publish('running', `${specialist} from iteration ${state.iteration}`);
-      const run = await (waitForCancel ? acts.abandonable.runSpecialist : acts.runSpecialist)({ taskId, specialist, task, warnings, summary, history, iteration: state.iteration, spent: spent() });
+      const startedAt = state.iteration;
+      let run: RunSpecialistResult;
+      try {
+        run = await (waitForCancel ? acts.abandonable.runSpecialist : acts.runSpecialist)({ taskId, specialist, task, warnings, summary, history, iteration: startedAt, spent: spent() });
+      } catch (err) {
+        // Its retries used up while it still advanced (a storm of provider errors between good
+        // answers): the same specialist goes on from where it got to, in a new activity, rather
+        // than the task being handed on and starting over. Each such resume needs progress, so
+        // there are fewer than maxIterations of them.
+        const progress = progressOf(err, startedAt);
+        if (!progress || !patched(RESUME_AFTER_PROGRESS_PATCH)) throw err;
+        state.failures.push({ ...describeFailure(err, 'runSpecialist', specialist), resumedFrom: progress.iteration });
+        state.costUsd += progress.usd;
+        state.tokens += progress.tokens;
+        state.promptTokens.push(...progress.promptTokens);
+        state.iteration = progress.iteration;
+        history = progress.history;
+        log.warn('specialist run resumed after its retries: it had advanced', { taskId, specialist, from: startedAt, to: progress.iteration });
+        continue;
+      }
       state.iteration = run.iteration;
       state.costUsd += run.costUsd;
       state.tokens += run.tokens;

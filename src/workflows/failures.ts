@@ -1,6 +1,7 @@
 import { ActivityFailure, ApplicationFailure, CancelledFailure, TimeoutFailure } from '@temporalio/workflow';
 import { budgetWaitFrom, type BudgetWait } from '../budget/waiting';
 import { NON_RETRYABLE_TYPES } from '../errors';
+import type { ChatMessage } from '../llm/types';
 import type { FailureRecord } from './task-state';
 
 /** The budget denial an activity failed on, when it is one a task waits out (an open breaker,
@@ -95,4 +96,42 @@ function spendOfCheckpoint(checkpoint: unknown): { runCostUsd?: unknown; runToke
   if (typeof checkpoint !== 'object' || checkpoint === null) return undefined;
   const { costUsd, tokens } = checkpoint as { costUsd?: unknown; tokens?: unknown };
   return { runCostUsd: costUsd, runTokens: tokens };
+}
+
+/** Where a failed specialist run had got to: its checkpoint, and what it spent getting there. */
+export interface RunProgress {
+  iteration: number;
+  history: ChatMessage[];
+  promptTokens: number[];
+  usd: number;
+  tokens: number;
+}
+
+/**
+ * The progress of a specialist run that failed after all its retries yet advanced past
+ * `startedAt` meanwhile (each retry resumes from the last checkpoint, and a storm of provider
+ * errors can use up the attempts while the run still moves): its last attempt's checkpoint, from
+ * its failure's details or, when that attempt's worker died, its last heartbeat. Undefined for
+ * any other failure: one no retry cures, a cancel, a run that made no progress, or a checkpoint
+ * that does not have the shape the activity writes.
+ */
+export function progressOf(err: unknown, startedAt: number): RunProgress | undefined {
+  if (!(err instanceof ActivityFailure) || err.retryState !== 'MAXIMUM_ATTEMPTS_REACHED') return undefined;
+  const cause = err.cause;
+  let raw: Record<string, unknown> | undefined;
+  if (cause instanceof ApplicationFailure) {
+    if (cause.nonRetryable || (NON_RETRYABLE_TYPES as readonly string[]).includes(cause.type ?? '')) return undefined;
+    const d = (cause.details?.[0] ?? {}) as Record<string, unknown>;
+    raw = { iteration: d.runIterations, history: d.runHistory, promptTokens: d.runPromptTokens, usd: d.runCostUsd, tokens: d.runTokens };
+  } else if (cause instanceof TimeoutFailure && typeof cause.lastHeartbeatDetails === 'object' && cause.lastHeartbeatDetails !== null) {
+    const c = cause.lastHeartbeatDetails as Record<string, unknown>;
+    raw = { iteration: c.iteration, history: c.history, promptTokens: c.promptTokens, usd: c.costUsd, tokens: c.tokens };
+  }
+  if (!raw) return undefined;
+  const { iteration, history, promptTokens, usd, tokens } = raw;
+  const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+  const isMessage = (m: unknown) => typeof m === 'object' && m !== null && typeof (m as ChatMessage).role === 'string' && typeof (m as ChatMessage).content === 'string';
+  if (!isNumber(iteration) || iteration <= startedAt || !isNumber(usd) || !isNumber(tokens)) return undefined;
+  if (!Array.isArray(history) || !history.every(isMessage)) return undefined;
+  return { iteration, history: history as ChatMessage[], promptTokens: Array.isArray(promptTokens) ? promptTokens.filter(isNumber) : [], usd, tokens };
 }

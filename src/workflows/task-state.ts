@@ -31,6 +31,9 @@ export interface FailureRecord {
   runIterations?: number;
   /** For breaker_open: when the tripped window ends. */
   retryAtMs?: number;
+  /** The run had advanced through its retries and went on from this iteration, the same
+   * specialist in a new activity (RESUME_AFTER_PROGRESS_PATCH). */
+  resumedFrom?: number;
 }
 
 export interface TaskState {

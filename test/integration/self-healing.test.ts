@@ -9,6 +9,7 @@ import type { TaskOutcome } from '../../src/workflows/task-state';
 import { startHarness, type Harness } from '../support/harness';
 import { maybeRecordHistory, scheduledActivities } from '../support/history';
 import { startWebhookReceiver } from '../support/webhook';
+import { billed } from '../support/billed';
 
 let h: Harness;
 let webhook: Awaited<ReturnType<typeof startWebhookReceiver>>;
@@ -29,6 +30,8 @@ afterEach(() => h.provider.clearFaults());
 /** Fast retries so the suite stays short; the policy shape (bounded, backoff) is the default one. */
 const FAST_RETRY = { initialIntervalMs: 100, maximumIntervalMs: 400 };
 const DB_TASK = 'Add a unique index on users.email in the Postgres database';
+/** DatabaseAgent offline: one iteration per table, then its summary. */
+const TWELVE_STEP_TASK = ['Migrate these Postgres tables to the new tenant-aware schema:', ...['users', 'orders', 'order_items', 'invoices', 'payments', 'refunds', 'carts', 'coupons', 'shipments', 'returns', 'reviews'].map((t) => `- ${t}`)].join('\n');
 
 let seq = 0;
 function taskId(name: string): string {
@@ -69,6 +72,26 @@ describe('self-healing: retryable faults', () => {
     expect(callsFor(id).filter((c) => c.fault === kind)).toHaveLength(2);
     expect(await lastAttempt(id, 'runSpecialist')).toBe(3);
     expect(outcome.specialistsTried).toEqual(['DatabaseAgent']);
+  });
+
+  it('resumes a run whose retries ran out while it still advanced (errors between good answers) with the same specialist, from where it got to', async () => {
+    const id = taskId('storm');
+    // Every second specialist call fails: each attempt makes one iteration and then fails, so
+    // three attempts are used up at iteration 3 of the 12 the task needs.
+    h.provider.addFault({ kind: 'server_error', match: { task: id, purpose: 'specialist' }, calls: [2, 4, 6] });
+    const outcome = await run(id, { objective: TWELVE_STEP_TASK, retry: { runSpecialist: { ...FAST_RETRY, maximumAttempts: 3 } } });
+
+    expect(outcome.status).toBe('completed');
+    expect(outcome.reasons).toEqual([expect.stringMatching(/finished in 12 iterations/)]);
+    // Not handed on (a new specialist would have started over): the failure is on record, resumed from iteration 3.
+    expect(outcome.specialistsTried).toEqual(['DatabaseAgent']);
+    expect(outcome.failures).toEqual([expect.objectContaining({ type: 'provider_unavailable', retryState: 'MAXIMUM_ATTEMPTS_REACHED', attempts: 3, resumedFrom: 3 })]);
+    // No iteration paid for twice, by the provider's own log, and the task's cost is what it billed.
+    const specialistCalls = callsFor(id).filter((c) => c.purpose === 'specialist');
+    expect(specialistCalls.filter((c) => !c.fault)).toHaveLength(12);
+    expect(specialistCalls.filter((c) => c.fault === 'server_error')).toHaveLength(3);
+    expect(outcome.costUsd).toBeCloseTo(billed(callsFor(id)), 9);
+    await maybeRecordHistory(id, 'resumed-run-after-progress');
   });
 
   it('honours a 429 retry-after as the next retry delay', async () => {

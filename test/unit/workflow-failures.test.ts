@@ -1,5 +1,5 @@
 import { ActivityFailure, ApplicationFailure, CancelledFailure, TimeoutFailure } from '@temporalio/common';
-import { abandonedRunSpend, describeFailure, stoppedWhileCancelling } from '../../src/workflows/failures';
+import { abandonedRunSpend, describeFailure, progressOf, stoppedWhileCancelling } from '../../src/workflows/failures';
 
 /** The failure a workflow sees for an activity, as the SDK decodes it from history. */
 const activityFailure = (retryState: ActivityFailure['retryState'], cause: Error) => new ActivityFailure('activity failed', 'runSpecialist', '7', retryState, 'worker-1', cause);
@@ -37,5 +37,31 @@ describe('what an abandoned or failed run spent', () => {
     expect(abandonedRunSpend(activityFailure('CANCEL_REQUESTED', new CancelledFailure('cancelled', [{ runCostUsd: 0.5, runTokens: 10 }])))).toEqual({ usd: 0.5, tokens: 10 });
     expect(abandonedRunSpend(activityFailure('CANCEL_REQUESTED', new TimeoutFailure('start-to-close', undefined, 'START_TO_CLOSE')))).toEqual({ usd: 0, tokens: 0 });
     expect(describeFailure(activityFailure('TIMEOUT', new TimeoutFailure('start-to-close', undefined, 'START_TO_CLOSE')), 'runSpecialist').runCostUsd).toBeUndefined();
+  });
+});
+
+describe('where a run that used up its retries had got to (progressOf)', () => {
+  const history = [
+    { role: 'assistant' as const, content: '{"step":1}' },
+    { role: 'user' as const, content: 'continue' },
+  ];
+  const failedWith = (details: object, type = 'provider_unavailable') => ApplicationFailure.create({ message: '500', type, details: [details] });
+  const reported = { runIterations: 3, runHistory: history, runPromptTokens: [100, 120], runCostUsd: 0.002, runTokens: 900 };
+
+  it('is its last checkpoint when it advanced past where it started, from the failure or, if its worker died, the heartbeat', () => {
+    expect(progressOf(activityFailure('MAXIMUM_ATTEMPTS_REACHED', failedWith(reported)), 1)).toEqual({ iteration: 3, history, promptTokens: [100, 120], usd: 0.002, tokens: 900 });
+    expect(progressOf(activityFailure('MAXIMUM_ATTEMPTS_REACHED', heartbeatTimeout()), 2)).toEqual({ iteration: 3, history: [], promptTokens: [], usd: 0.0123, tokens: 4567 });
+  });
+
+  it('is nothing when it did not advance, could not be cured by a retry, was cancelled, or has no usable checkpoint', () => {
+    expect(progressOf(activityFailure('MAXIMUM_ATTEMPTS_REACHED', failedWith(reported)), 3)).toBeUndefined();
+    expect(progressOf(activityFailure('NON_RETRYABLE_FAILURE', failedWith(reported, 'quota_exhausted')), 0)).toBeUndefined();
+    expect(progressOf(activityFailure('MAXIMUM_ATTEMPTS_REACHED', failedWith(reported, 'budget_exceeded')), 0)).toBeUndefined();
+    expect(progressOf(activityFailure('CANCEL_REQUESTED', failedWith(reported)), 0)).toBeUndefined();
+    expect(progressOf(activityFailure('TIMEOUT', heartbeatTimeout()), 0)).toBeUndefined();
+    expect(progressOf(new CancelledFailure('cancelled'), 0)).toBeUndefined();
+    // A failure from before runs reported their history, or a malformed one.
+    expect(progressOf(activityFailure('MAXIMUM_ATTEMPTS_REACHED', failedWith({ runIterations: 3, runCostUsd: 0.002, runTokens: 900 })), 0)).toBeUndefined();
+    expect(progressOf(activityFailure('MAXIMUM_ATTEMPTS_REACHED', failedWith({ ...reported, runHistory: [{ role: 'assistant' }] })), 0)).toBeUndefined();
   });
 });
