@@ -47,3 +47,11 @@ export function exitOnError(main: () => Promise<void>): void {
     },
   );
 }
+
+/** The exit code of `submit --wait` for a task that ended but did not complete (bad input or an error is 1). */
+export const NOT_COMPLETED_EXIT_CODE = 2;
+
+/** After a waited-for task's outcome is printed: a script can tell a completed task from one that ended otherwise. */
+export function exitForOutcome(status: string): void {
+  if (status !== 'completed') process.exitCode = NOT_COMPLETED_EXIT_CODE;
+}

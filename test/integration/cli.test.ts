@@ -66,6 +66,15 @@ describe('pantheon CLI', () => {
     expect((await h.client.workflow.getHandle(id).describe()).runId).toBe(runId);
   });
 
+  it('exits 2 with --wait when the task ends without completing, after printing its outcome and why', async () => {
+    const id = unique('vague');
+    const run = await runCli(['submit', 'improve the thing from yesterday', '--wait', '--id', id, '--direct'], env);
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toMatch(/status\s+rejected/);
+    expect(run.stdout).toMatch(/reasons\s+\S/);
+    expect(run.code).toBe(2);
+  });
+
   it('refuses an id that names a workflow other than a task, naming --id', async () => {
     const id = unique('not-a-task');
     await h.client.workflow.start('memoryBackfill', { taskQueue: `${h.taskQueue}-nobody`, workflowId: id, args: [{ taskQueue: h.taskQueue }] });

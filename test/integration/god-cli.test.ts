@@ -203,6 +203,24 @@ describe('God running', () => {
     expect((await god().query(godQueueQuery)).some((q) => q.taskId === direct)).toBe(false);
   });
 
+  it("submit refuses an --id naming God itself (or any workflow that is not a task), exit 1, and God records nothing", async () => {
+    const decisionsBefore = (await god().query(godDecisionsQuery)).length;
+    const run = await cli('submit', DB_TASK, '--id', godId);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(new RegExp(`--id ${godId}: already names a god workflow, not a task; give another id`));
+    expect(run.stdout).not.toContain('submitted to God');
+    expect((await god().query(godDecisionsQuery)).filter((d) => d.taskId === godId)).toEqual([]);
+    expect((await god().query(godDecisionsQuery)).length).toBeGreaterThanOrEqual(decisionsBefore);
+  });
+
+  it('submit --wait exits 2 when the task ends without completing (God rejected it), after printing why', async () => {
+    const id = `god-cli-vague-${Date.now()}`;
+    const run = await cli('submit', 'improve the thing from yesterday', '--id', id, '--wait');
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toContain(`submitted to God (${godId}): ${id}`);
+    expect(run.code).toBe(2);
+  });
+
   it('review list, approve and reject; an unknown id is refused by God with its message', async () => {
     const approveId = `god-cli-review-a-${Date.now()}`;
     const rejectId = `god-cli-review-r-${Date.now()}`;

@@ -1,4 +1,4 @@
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../config/env';
@@ -7,10 +7,13 @@ import { loadRoster } from '../../specialists/roster';
 import { closedResult } from '../../tasks/closed-outcome';
 import { connectClient, workflowUrl } from '../connection';
 import { printOutcome } from '../format';
+import { exitForOutcome } from '../exit';
 import { findGod } from '../god-client';
 import { submitToGod } from '../submit-god';
 import { checkedLineage, checkTask, lineageUnder, startTask } from '../submit-task';
 import { TaskStatus } from '../../workflows/search-attributes';
+import type { TaskState } from '../../workflows/task-state';
+import type { ChainState } from '../../tasks/chain';
 
 export const SUBMIT_USAGE = `pantheon submit "<objective>" [options]
   --specialist NAME     route to this specialist (see agents/)
@@ -106,6 +109,8 @@ export async function submitCommand(argv: string[]): Promise<void> {
   try {
     if (parent !== undefined) task.lineage = await lineageUnder(client, parent);
     else if (task.lineage) await checkedLineage(client, task.lineage);
+    // An id that names another kind of workflow is refused here too: God would only drop it.
+    if (id !== undefined && !direct) await refuseNonTaskId(client, id);
     const { god } = direct ? { god: undefined } : await findGod(client, config);
     if (god) {
       await submitToGod(god, config, task, { taskId: id, wait });
@@ -121,10 +126,34 @@ export async function submitCommand(argv: string[]): Promise<void> {
     }
     console.log(`started ${handle.workflowId}${direct ? '' : ` (God "${config.god.id}" is not running: started directly)`}`);
     console.log(`web ui  ${workflowUrl(config, handle.workflowId)}`);
-    if (wait) printOutcome(await closedResult(handle));
+    if (wait) printWaited((await closedResult(handle)) as TaskState | ChainState);
   } finally {
     await close();
   }
+}
+
+/** A waited-for task's outcome, and the exit code that says whether it completed. */
+function printWaited(outcome: TaskState | ChainState): void {
+  printOutcome(outcome);
+  exitForOutcome(outcome.status);
+}
+
+/** Refuses an --id that names a workflow other than a task or a chain (God, the ledger), naming --id. */
+async function refuseNonTaskId(client: Client, id: string): Promise<void> {
+  const description = await client.workflow
+    .getHandle(id)
+    .describe()
+    .catch((err: unknown) => {
+      if (err instanceof WorkflowNotFoundError) return undefined;
+      throw err;
+    });
+  if (description && !namesATask(description.type)) throw notATask(id, description.type);
+}
+
+const namesATask = (type: string) => type === 'agentTask' || type === 'taskChain';
+
+function notATask(id: string, type: string): PantheonError {
+  return PantheonError.of('invalid_input', `--id ${id}: already names a ${type} workflow, not a task; give another id`, { details: { field: '--id' } });
 }
 
 /**
@@ -134,12 +163,10 @@ export async function submitCommand(argv: string[]): Promise<void> {
 async function reportExisting(client: Client, config: ReturnType<typeof loadConfig>, id: string, wait: boolean): Promise<void> {
   const handle = client.workflow.getHandle(id);
   const description = await handle.describe();
-  if (description.type !== 'agentTask' && description.type !== 'taskChain') {
-    throw PantheonError.of('invalid_input', `--id ${id}: already names a ${description.type} workflow, not a task; give another id`, { details: { field: '--id' } });
-  }
+  if (!namesATask(description.type)) throw notATask(id, description.type);
   const status = description.typedSearchAttributes.get(TaskStatus) ?? description.status.name.toLowerCase();
   console.log(`task ${id} already exists (${status}, started ${description.startTime.toISOString()}); nothing new was started`);
   console.log(`  an id runs once: give another --id to run the task again${status === 'dead_lettered' ? ` (or: pantheon dlq redrive ${id})` : ''}`);
   console.log(`web ui  ${workflowUrl(config, id)}`);
-  if (wait) printOutcome(await closedResult(handle));
+  if (wait) printWaited((await closedResult(handle)) as TaskState | ChainState);
 }
