@@ -11,6 +11,24 @@ const otel = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ?
 /** The OTLP exporter speaks HTTP: `localhost:4318` (no scheme) would otherwise parse as a URL. */
 const OtlpUrl = z.string().url({ protocol: /^https?$/, error: 'must be an http(s) URL, such as http://localhost:4318' });
 
+/** A name (a task queue, a workflow id): blank or padded with spaces is a typo, never a name. */
+const Name = z
+  .string()
+  .min(1)
+  .refine((v) => v.trim().length > 0 && v.trim() === v, 'must not be blank or start or end with spaces');
+
+const DURATION_UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+/** A Temporal duration such as 15m or 1d, at least `minMs` (a Schedule's interval must be). */
+const Duration = (example: string, minMs: number) =>
+  z
+    .string()
+    .regex(/^\d+(ms|s|m|h|d)$/, `must be a duration such as ${example}`)
+    .refine((v) => {
+      // Not a duration at all: the format's own message says so.
+      const m = /^(\d+)(ms|s|m|h|d)$/.exec(v);
+      return !m || Number(m[1]) * DURATION_UNIT_MS[m[2]] >= minMs;
+    }, `must be at least ${minMs / 1000} s`);
+
 /**
  * Every setting Pantheon reads from the environment, validated once. A bad value stops the
  * process with an error naming the variable.
@@ -19,23 +37,24 @@ const Env = z.object({
   // The connection (these two, TEMPORAL_PROFILE, TEMPORAL_CONFIG_FILE, TEMPORAL_API_KEY,
   // TEMPORAL_TLS*) is read the SDK's way, profile file included: ./temporal-connection.ts.
   TEMPORAL_ADDRESS: z.string().min(1).optional(),
-  TEMPORAL_NAMESPACE: z.string().min(1).optional(),
+  TEMPORAL_NAMESPACE: Name.optional(),
   TEMPORAL_UI_URL: z.string().url().optional(),
-  PANTHEON_TASK_QUEUE: z.string().min(1).default('pantheon-tasks'),
+  PANTHEON_TASK_QUEUE: Name.default('pantheon-tasks'),
   /** Where the budget ledger workflow runs; apart from tasks so it outlives a draining worker. */
-  PANTHEON_BUDGET_TASK_QUEUE: z.string().min(1).default('pantheon-budget'),
+  PANTHEON_BUDGET_TASK_QUEUE: Name.default('pantheon-budget'),
   /** The budget ledger's workflow id (default pantheon-budget-ledger): workers reserve against it, `pantheon budget` reads it. */
-  PANTHEON_LEDGER_ID: z.string().min(1).max(200).optional(),
+  PANTHEON_LEDGER_ID: Name.pipe(z.string().max(200)).optional(),
   /** on (default): a worker grants its calls from leases it holds in the ledger, without a round
    * trip per call (src/budget/gate-leases.ts); off: every call reserves in the ledger. */
   PANTHEON_BUDGET_LEASES: z.enum(['on', 'off']).default('on'),
   /** The God orchestrator's workflow id (one God per namespace): `npm run god` starts it, `pantheon god` and `pantheon submit` talk to it. */
-  PANTHEON_GOD_ID: z.string().min(1).max(200).default('pantheon-god'),
+  PANTHEON_GOD_ID: Name.pipe(z.string().max(200)).default('pantheon-god'),
   /** offline: the offline provider answers everything. live: only providers with a key are called.
    * auto (default): offline when no provider key is set at all, else live. See src/llm/provider-modes.ts. */
   PANTHEON_LLM_MODE: z.enum(['auto', 'offline', 'live']).default('auto'),
   PANTHEON_OFFLINE_URL: z.string().url().optional(),
-  PANTHEON_LLM_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
+  // At most an hour: Node's timers overflow past ~24.8 days and then fire at once.
+  PANTHEON_LLM_TIMEOUT_MS: z.coerce.number().int().positive().max(3_600_000, 'must be at most 3600000 (an hour)').default(60_000),
   /** Latency of the offline provider a worker starts itself; lets progress be watched. */
   PANTHEON_OFFLINE_LATENCY_MS: z.coerce.number().int().min(0).default(0),
   OPENAI_API_KEY: z.string().min(1).optional(),
@@ -59,10 +78,10 @@ const Env = z.object({
   PANTHEON_WORKFLOW_BUNDLE: z.string().min(1).optional(),
   PANTHEON_ALERT_WEBHOOK_URL: z.string().url().optional(),
   /** How often the stale-task sweeper runs, as a Temporal duration. */
-  PANTHEON_SWEEP_EVERY: z.string().regex(/^\d+(ms|s|m|h|d)$/, 'must be a duration such as 15m or 1h').default('15m'),
+  PANTHEON_SWEEP_EVERY: Duration('15m or 1h', 1000).default('15m'),
   PANTHEON_STALE_POLICY: z.enum(['flag', 'requeue', 'cancel']).default('flag'),
   /** How often the memory consolidation workflow merges and retires lessons, as a Temporal duration. */
-  PANTHEON_CONSOLIDATE_EVERY: z.string().regex(/^\d+(ms|s|m|h|d)$/, 'must be a duration such as 1d or 12h').default('1d'),
+  PANTHEON_CONSOLIDATE_EVERY: Duration('1d or 12h', 1000).default('1d'),
   /** Payload encryption keys, `id:base64key` comma-separated; the last one listed encrypts. Opt-in. */
   PANTHEON_CODEC_KEYS: z.string().min(1).optional(),
   /** The same list in a file (one `id:base64key` a line), instead of PANTHEON_CODEC_KEYS. */

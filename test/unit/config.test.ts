@@ -115,6 +115,27 @@ describe('loadConfig', () => {
     );
   });
 
+  it('rejects a PANTHEON_LLM_TIMEOUT_MS past an hour (a timer that long overflows and fires at once), naming the variable', () => {
+    expectNamesVariable(configError(() => loadConfig({ PANTHEON_LLM_TIMEOUT_MS: '9999999999' })), 'PANTHEON_LLM_TIMEOUT_MS', 'must be at most 3600000 (an hour)');
+    expect(loadConfig({ PANTHEON_LLM_TIMEOUT_MS: '3600000' }).llm.timeoutMs).toBe(3_600_000);
+  });
+
+  it('rejects a blank or space-padded queue or workflow id (a typo that would start work nobody polls, or bypass God), naming the variable', () => {
+    for (const variable of ['PANTHEON_TASK_QUEUE', 'PANTHEON_BUDGET_TASK_QUEUE', 'PANTHEON_GOD_ID', 'PANTHEON_LEDGER_ID', 'TEMPORAL_NAMESPACE']) {
+      for (const value of [' ', '   ', ' pantheon', 'pantheon ']) {
+        expectNamesVariable(configError(() => loadConfig({ [variable]: value })), variable, 'must not be blank or start or end with spaces');
+      }
+    }
+    expect(loadConfig({ PANTHEON_GOD_ID: 'god-2' }).god.id).toBe('god-2');
+  });
+
+  it('rejects a sweep or consolidation interval under a second (a Schedule refuses it later, naming nothing), naming the variable', () => {
+    expectNamesVariable(configError(() => loadConfig({ PANTHEON_SWEEP_EVERY: '0s' })), 'PANTHEON_SWEEP_EVERY', 'must be at least 1 s');
+    expectNamesVariable(configError(() => loadConfig({ PANTHEON_CONSOLIDATE_EVERY: '500ms' })), 'PANTHEON_CONSOLIDATE_EVERY', 'must be at least 1 s');
+    expectNamesVariable(configError(() => loadConfig({ PANTHEON_SWEEP_EVERY: 'soon' })), 'PANTHEON_SWEEP_EVERY', 'must be a duration such as 15m or 1h');
+    expect(loadConfig({ PANTHEON_SWEEP_EVERY: '1s' }).sweeper.every).toBe('1s');
+  });
+
   it('rejects a bad PANTHEON_LLM_MODE, naming the variable', () => {
     expectNamesVariable(
       configError(() => loadConfig({ PANTHEON_LLM_MODE: 'sometimes' })),
