@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { lazySchema } from '../tasks/lazy-schema';
 import { stripControl } from '../tasks/control-chars';
+import { realCalendarDate } from '../tasks/calendar-date';
 
 /**
  * Standing constraints: a rule a task, a goal or an operator sets for later work ("no writes to
@@ -21,7 +22,7 @@ const IsoDate = lazySchema('constraints/schema.IsoDate', () =>
   z
     .string()
     .trim()
-    .refine((s) => /^\d{4}-\d{2}-\d{2}([T ][0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(s) && !Number.isNaN(Date.parse(s)), 'must be an ISO date (2026-12-05) or date-time')
+    .refine((s) => /^\d{4}-\d{2}-\d{2}([T ][0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(s) && !Number.isNaN(Date.parse(s)) && realCalendarDate(s), 'must be an ISO date (2026-12-05) or date-time, of a day that exists')
 );
 
 /** What a task declares it sets (field `setsConstraints`), and the common part of every way to add one. */

@@ -9,6 +9,7 @@
 import { PantheonError } from '../errors';
 import { kindOfSpecialist } from '../routing/kinds';
 import type { MemoryRecord } from './types';
+import { realCalendarDate } from '../tasks/calendar-date';
 
 export const HISTORY_GROUPINGS = ['specialist', 'kind'] as const;
 export type HistoryGrouping = (typeof HISTORY_GROUPINGS)[number];
@@ -23,7 +24,7 @@ const UNIT_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000
 export function sinceTime(text: string, nowMs: number): string {
   const span = /^(\d{1,6})([mhdw])$/.exec(text.trim());
   if (span) return new Date(nowMs - Number(span[1]) * UNIT_MS[span[2]]).toISOString();
-  if (/^\d{4}-\d{2}-\d{2}/.test(text) && !Number.isNaN(Date.parse(text))) return new Date(text).toISOString();
+  if (/^\d{4}-\d{2}-\d{2}/.test(text) && !Number.isNaN(Date.parse(text)) && realCalendarDate(text)) return new Date(text).toISOString();
   throw PantheonError.of('invalid_input', `--since: expected a span such as 12h, 7d or 2w, or an ISO date, got "${text}"`, { details: { field: '--since' } });
 }
 

@@ -15,7 +15,8 @@ describe('task history (pure)', () => {
     expect(sinceTime('2w', now)).toBe('2026-11-24T00:00:00.000Z');
     expect(sinceTime('30m', now)).toBe('2026-12-07T23:30:00.000Z');
     expect(sinceTime('2026-11-01', now)).toBe('2026-11-01T00:00:00.000Z');
-    for (const bad of ['7', 'week', '7y', '-1d', '']) {
+    // A day that does not exist is refused, not rolled over to the next month.
+    for (const bad of ['7', 'week', '7y', '-1d', '', '2026-02-30', '2026-13-01', '2026-04-31T10:00:00Z']) {
       const err = (() => { try { sinceTime(bad, now); } catch (e) { return e; } })() as PantheonError;
       expect(err).toBeInstanceOf(PantheonError);
       expect(err.message).toMatch(/^--since: /);
