@@ -8,7 +8,8 @@ export type TerminalStatus = (typeof TERMINAL_STATUSES)[number];
 /** requeuing: the sweeper requeued the task and its abandoned run is stopping; the new run starts
  * once it has. waiting_budget: the circuit breaker is open, or the system windows cannot afford the next call
  * yet; the task waits (in the admission queue), it does not fail. */
-export type ActiveStatus = 'queued' | 'validating' | 'routing' | 'running' | 'compressing' | 'storing' | 'waiting_budget' | 'requeuing';
+export const ACTIVE_STATUSES = ['queued', 'validating', 'routing', 'running', 'compressing', 'storing', 'waiting_budget', 'requeuing'] as const;
+export type ActiveStatus = (typeof ACTIVE_STATUSES)[number];
 export type TaskStatus = ActiveStatus | TerminalStatus;
 /** Statuses in which no specialist run is in progress, the task waits on something else: the
  * breaker or full windows (waiting_budget), or its abandoned run stopping after a requeue

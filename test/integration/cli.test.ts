@@ -108,6 +108,13 @@ describe('pantheon CLI', () => {
     await expectNotStarted(id);
   });
 
+  it('refuses a list --status that is no task status, naming the field and the statuses there are (not "no tasks match")', async () => {
+    const run = await runCli(['list', '--status', 'bogus'], env);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/--status: "bogus" is no task status; one of queued, .*waiting_budget.*, completed, rejected, dead_lettered, cancelled, budget_exceeded/);
+    expect(run.stdout).toBe('');
+  });
+
   it('rejects an unknown command with the usage', async () => {
     const run = await runCli(['launch'], env);
     expect(run.code).toBe(1);

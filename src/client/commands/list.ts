@@ -4,6 +4,9 @@ import { PantheonError } from '../../errors';
 import { connectClient } from '../connection';
 import { formatUsd } from '../format';
 import { taskRow } from '../tasks';
+import { ACTIVE_STATUSES, TERMINAL_STATUSES } from '../../workflows/task-state';
+
+const STATUSES: readonly string[] = [...ACTIVE_STATUSES, ...TERMINAL_STATUSES];
 
 /** Lists recent tasks and chains, newest first, optionally by Pantheon status or specialist. */
 export async function listCommand(argv: string[]): Promise<void> {
@@ -19,6 +22,9 @@ export async function listCommand(argv: string[]): Promise<void> {
   };
   // Chains are tasks too (their steps are listed as well, as `<chain>:step-N`).
   const clauses = ["WorkflowType IN ('agentTask', 'taskChain')"];
+  if (values.status !== undefined && !STATUSES.includes(values.status)) {
+    throw PantheonError.of('invalid_input', `--status: "${values.status}" is no task status; one of ${STATUSES.join(', ')}`, { details: { field: '--status' } });
+  }
   if (values.status) clauses.push(`PantheonStatus = ${quote(values.status, '--status')}`);
   if (values.specialist) clauses.push(`PantheonSpecialist = ${quote(values.specialist, '--specialist')}`);
   const config = loadConfig();
