@@ -29,24 +29,32 @@ function describeIssue(issue: z.core.$ZodIssue): { key: string; message: string 
  * Reads and validates the limits file. A missing file is an error too: a deployment that lost its
  * limits must not silently run on defaults it never chose.
  */
-export function loadLimits(file: string = limitsFilePath()): Limits {
+export function loadLimits(file: string = limitsFilePath(), options: LimitsFileOptions = {}): Limits {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
     throw invalid(file, '', `cannot read the limits file (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
-  return parseLimits(text, file);
+  return parseLimits(text, file, options);
+}
+
+export interface LimitsFileOptions {
+  /** Refuse a file that sets no key: applied to a running ledger (`pantheon budget limits`), an
+   * empty file would put every limit back to its default, which nobody meant. */
+  requireKeys?: boolean;
 }
 
 /** Parses limits.yaml text; `file` names the source in errors. */
-export function parseLimits(text: string, file = 'limits.yaml'): Limits {
+export function parseLimits(text: string, file = 'limits.yaml', options: LimitsFileOptions = {}): Limits {
   let raw: unknown;
   try {
     raw = parseYaml(text);
   } catch (err) {
     throw invalid(file, '', `not valid YAML: ${(err as Error).message.split('\n')[0]}`);
   }
+  const empty = raw === null || raw === undefined || (typeof raw === 'object' && !Array.isArray(raw) && Object.keys(raw).length === 0);
+  if (empty && options.requireKeys) throw invalid(file, '', 'sets no limit (empty, or comments only); nothing applied: write the keys to change, e.g. system_daily_usd: 20');
   // An empty file (or one of comments only) means "all defaults".
   const parsed = LimitsFileSchema.safeParse(raw ?? {});
   if (!parsed.success) {

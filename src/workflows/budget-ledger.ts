@@ -204,7 +204,13 @@ export async function budgetLedger(input: BudgetLedgerInput): Promise<void> {
     validator: validatorOf(OperatorInputSchema),
   });
   setHandler(setOverrideUpdate, operatorChange((request) => setOverride(state, request, Date.now(), options).overrides), {
-    validator: validatorOf(OverrideInputSchema),
+    // An override that has already ended would replace the scope's live one and then lapse: refused
+    // (validators run only when an update arrives, never on replay, so workflow time is safe here).
+    validator: (input) => {
+      validatorOf(OverrideInputSchema)(input);
+      const { untilMs } = input as { untilMs: number };
+      if (untilMs <= Date.now()) throw new Error(`invalid input at untilMs: ${new Date(untilMs).toISOString()} has passed (the ledger's time is ${new Date(Date.now()).toISOString()})`);
+    },
   });
   setHandler(
     setLimitsUpdate,

@@ -1,10 +1,14 @@
-import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection, WorkflowNotFoundError, type WorkflowUpdateFailedError } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createBudgetGate, type BudgetGate } from '../../src/budget/gate';
 import { defaultLimits, type Limits } from '../../src/budget/limits';
 import type { BudgetSnapshot } from '../../src/budget/snapshot';
 import { PantheonError } from '../../src/errors';
 import { runCli } from '../support/cli';
+import { setOverrideUpdate } from '../../src/workflows/budget-ledger-defs';
 
 /**
  * `pantheon budget` run as a user runs it (its own process) against a ledger this test starts on
@@ -15,6 +19,9 @@ const unique = `${process.pid}-${Date.now()}`;
 const taskQueue = `budget-cli-${unique}`;
 const ledgerId = `ledger-budget-cli-${unique}`;
 const limits: Limits = { ...defaultLimits(), circuitBreaker: { ...defaultLimits().circuitBreaker, maxCallsPerTaskPerMinute: 1000 } };
+/** A limits file of comments only: fine for a worker's start (all defaults), refused by `budget limits`. */
+const EMPTY_LIMITS = path.join(os.tmpdir(), `empty-limits-${unique}.yaml`);
+fs.writeFileSync(EMPTY_LIMITS, '# nothing set yet\n');
 
 let connection: Connection;
 let client: Client;
@@ -149,6 +156,9 @@ describe('pantheon budget', () => {
     { name: 'an override without --why', args: ['budget', 'override', '--scope', 'system:day', '--usd', '1', '--minutes', '5', '--who', 'ops'], message: /--why: required/ },
     { name: 'an override of no scope', args: ['budget', 'override', '--scope', 'everything', '--usd', '1', '--minutes', '5', '--who', 'ops', '--why', 'x'], message: /--scope: "everything" is not a scope/ },
     { name: 'an override of no amount', args: ['budget', 'override', '--scope', 'system:day', '--usd', 'lots', '--minutes', '5', '--who', 'ops', '--why', 'x'], message: /--usd: expected a USD amount/ },
+    { name: 'an override in hex', args: ['budget', 'override', '--scope', 'system:day', '--usd', '0x10', '--minutes', '5', '--who', 'ops', '--why', 'x'], message: /--usd: expected a USD amount of 0 or more, got "0x10"/ },
+    { name: 'an override in exponent notation', args: ['budget', 'override', '--scope', 'system:day', '--usd', '1e308', '--minutes', '5', '--who', 'ops', '--why', 'x'], message: /--usd: expected a USD amount of 0 or more, got "1e308"/ },
+    { name: 'limits from a file that sets none (it would reset every limit)', args: ['budget', 'limits', '--file', EMPTY_LIMITS, '--who', 'ops', '--why', 'x'], message: /sets no limit \(empty, or comments only\); nothing applied/ },
     { name: 'an unknown subcommand', args: ['budget', 'rewind'], message: /budget: unknown subcommand "rewind"/ },
   ];
 
@@ -162,6 +172,17 @@ describe('pantheon budget', () => {
     const after = await gate.snapshot();
     expect(after.audit).toEqual(before.audit);
     expect(after.breaker).toEqual(before.breaker);
+  });
+
+  it('refuses, through the Temporal CLI path (a raw update), an override that has already ended, keeping the live one', async () => {
+    const before = (await gate.snapshot()).overrides;
+    const past = { who: 'ops', why: 'typo in the expiry', scope: 'system:day', limitUsd: 1, untilMs: 1000 };
+    const refused = await client.workflow.getHandle(ledgerId).executeUpdate(setOverrideUpdate, { args: [past] }).then(
+      () => undefined,
+      (e: WorkflowUpdateFailedError) => e.cause?.message,
+    );
+    expect(refused).toMatch(/invalid input at untilMs: 1970-01-01T00:00:01\.000Z has passed/);
+    expect((await gate.snapshot()).overrides).toEqual(before);
   });
 
   it('says clearly that no ledger runs, and starts none', async () => {

@@ -60,8 +60,9 @@ function operatorOf(values: { who?: string; why?: string }, sub: string, purpose
 
 function numberOf(flag: string, value: string | undefined, check: (n: number) => boolean, expected: string): number {
   if (value === undefined) throw invalid(flag, `required (${expected})`);
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || !check(n)) throw invalid(flag, `expected ${expected}, got "${value}"`);
+  // Plain decimals only: Number() would also take 0x10 (16), 1e308 or Infinity without a word.
+  const n = /^\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : NaN;
+  if (!Number.isFinite(n) || !check(n)) throw invalid(flag, `expected ${expected}, got "${value}"`);
   return n;
 }
 
@@ -201,7 +202,7 @@ export async function budgetCommand(argv: string[]): Promise<void> {
     const { values } = parseArgs({ args, options: { ...operatorFlags, file: { type: 'string' } } });
     const action = operatorOf(values, 'limits', 'change the limits');
     const file = values.file ?? limitsFilePath();
-    const limits = loadLimits(file);
+    const limits = loadLimits(file, { requireKeys: true });
     await withLedger(loadConfig(), async (ledger) => {
       await operate(ledger, setLimitsUpdate, { ...action, limits });
       console.log(`limits from ${file} applied by ${action.who}: "${action.why}"`);
