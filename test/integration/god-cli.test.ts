@@ -134,6 +134,20 @@ describe('God running', () => {
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/God refused removeGoal: goalId: no goal "nope"/);
 
+    // A file whose second goal God has already is refused whole: its first is not added either.
+    const mixed = goalsFile('mixed-goals.yaml', [
+      'goals:',
+      '  - id: release-notes',
+      '    objective: Keep the release notes in step with what shipped',
+      '  - id: docs',
+      '    objective: Keep the API reference in step with the code',
+    ].join('\n'));
+    const refused = await cli('god', 'add-goal', '--file', mixed);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/goals\.1\.id: God already has a goal "docs"; nothing was added/);
+    expect(refused.stdout).not.toContain('goal added');
+    expect((await god().query(godGoalsQuery)).map((g) => g.id)).toEqual(['orders-db', 'docs']);
+
     const removed = await cli('god', 'remove-goal', 'docs');
     expect(removed.stdout).toContain('goal removed: docs');
     expect((await god().query(godGoalsQuery)).map((g) => g.id)).toEqual(['orders-db']);

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig, type PantheonConfig } from '../../config/env';
 import { PantheonError } from '../../errors';
 import type { GoalInput } from '../../god/messages';
+import { MAX_GOALS } from '../../god/goals';
 import {
   addGoalUpdate,
   godDecisionsQuery,
@@ -107,11 +108,28 @@ async function addGoalCommand(args: string[], config: PantheonConfig): Promise<v
   if (file !== undefined && Object.values(flags).some((v) => v !== undefined)) throw invalid('--file', 'give either --file or --objective and its flags, not both');
   const goals = file === undefined ? [goalFromFlags(flags)] : parseGoalOrGoals(readGoalsText(file), file);
   await withGod(config, async (god) => {
+    // A file is refused whole: checked against God's goals before the first is added, so a later
+    // goal God would refuse (an id it has, one past its limit) does not leave the earlier ones added.
+    if (goals.length > 1) checkGoalsFit(goals, await godQuery(god, godGoalsQuery), file!);
     for (const goal of goals) {
       const added = await godUpdate(god, addGoalUpdate, goal);
       console.log(`goal added: ${added.id} (value ${added.value}, every ${added.cadenceMinutes} min, ${Math.round(added.budgetShare * 100)}% of the day at most, ${added.lane} lane)`);
     }
   });
+}
+
+/** Every goal of a file can be added to God's current ones, or nothing is: names the first that cannot. */
+function checkGoalsFit(goals: readonly GoalInput[], current: ReadonlyArray<{ id: string }>, file: string): void {
+  const godHas = new Set(current.map((g) => g.id));
+  const inFile = new Set<string>();
+  for (const [i, goal] of goals.entries()) {
+    if (godHas.has(goal.id)) throw invalid(`${file}: goals.${i}.id`, `God already has a goal "${goal.id}"; nothing was added`);
+    if (inFile.has(goal.id)) throw invalid(`${file}: goals.${i}.id`, `"${goal.id}" is in the file twice; nothing was added`);
+    inFile.add(goal.id);
+  }
+  if (current.length + goals.length > MAX_GOALS) {
+    throw invalid(`${file}: goals`, `God has ${current.length} goals and holds at most ${MAX_GOALS}: ${goals.length} more do not fit; nothing was added`);
+  }
 }
 
 export async function godCommand(argv: string[]): Promise<void> {
