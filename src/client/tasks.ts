@@ -1,4 +1,5 @@
-import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
+import { PantheonError } from '../errors';
 import type { agentTask } from '../workflows';
 import { stateQuery } from '../workflows/agent-task-api';
 import { TaskCostUsd, TaskSpecialist, TaskStatus } from '../workflows/search-attributes';
@@ -10,7 +11,13 @@ import type { TaskState } from '../workflows/task-state';
  * while running, its outcome once ended (completed, or failed with the outcome attached). */
 export async function taskState(client: Client, workflowId: string): Promise<{ execution: string; state?: TaskState | ChainState }> {
   const handle = client.workflow.getHandle<typeof agentTask>(workflowId);
-  const description = await handle.describe();
+  const description = await handle.describe().catch((err: unknown) => {
+    if (err instanceof WorkflowNotFoundError) throw PantheonError.of('invalid_input', `task-id: no task "${workflowId}"`, { details: { field: 'task-id' } });
+    throw err;
+  });
+  if (description.type !== 'agentTask' && description.type !== 'taskChain') {
+    throw PantheonError.of('invalid_input', `task-id: "${workflowId}" is a ${description.type} workflow, not a task`, { details: { field: 'task-id' } });
+  }
   if (description.status.name === 'RUNNING') return { execution: 'RUNNING', state: await handle.query(stateQuery) };
   const execution = description.status.name;
   if (execution !== 'COMPLETED' && execution !== 'FAILED') return { execution };

@@ -115,6 +115,30 @@ describe('pantheon CLI', () => {
     expect(run.stdout).toBe('');
   });
 
+  it('status names the task id it cannot show: none by that id, a workflow that is no task, or more than one id', async () => {
+    const other = unique('backfill');
+    await h.client.workflow.start('memoryBackfill', { taskQueue: `${h.taskQueue}-nobody`, workflowId: other, args: [{ taskQueue: h.taskQueue }] });
+    try {
+      const notATask = await runCli(['status', other], env);
+      expect(notATask.code).toBe(1);
+      expect(notATask.stderr).toMatch(new RegExp(`task-id: "${other}" is a memoryBackfill workflow, not a task`));
+    } finally {
+      await h.client.workflow.getHandle(other).terminate('test over');
+    }
+    const none = await runCli(['status', 'no-such-task-here'], env);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/task-id: no task "no-such-task-here"/);
+    const two = await runCli(['status', 'a', 'b'], env);
+    expect(two.code).toBe(1);
+    expect(two.stderr).toMatch(/task-id: one task at a time, got 2/);
+  });
+
+  it('dlq redrive refuses task ids given with --all (it ignored them), naming the field', async () => {
+    const run = await runCli(['dlq', 'redrive', '--all', 'some-task'], env);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/dlq redrive: give task ids or --all, not both \("some-task" with --all\)/);
+  });
+
   it('rejects an unknown command with the usage', async () => {
     const run = await runCli(['launch'], env);
     expect(run.code).toBe(1);

@@ -23,6 +23,9 @@ export async function dlqCommand(argv: string[]): Promise<void> {
   if (sub === 'redrive' && !values.all && positionals.length === 0) {
     throw PantheonError.of('invalid_input', `dlq redrive: give task ids or --all\n${DLQ_USAGE}`, { details: { field: 'task-id' } });
   }
+  if (sub === 'redrive' && values.all && positionals.length > 0) {
+    throw PantheonError.of('invalid_input', `dlq redrive: give task ids or --all, not both ("${positionals[0]}" with --all)`, { details: { field: 'task-id' } });
+  }
   const config = loadConfig();
   const { client, close } = await connectClient(config);
   try {
@@ -42,6 +45,7 @@ export async function dlqCommand(argv: string[]): Promise<void> {
       const all = redrivesForAll(await listDeadLetters(client, limit));
       for (const { id, redriveOf } of all.skipped) console.log(`${id}: skipped, a redrive of ${redriveOf} that dead-lettered again (name it to redrive it)`);
       ids = all.ids;
+      if (ids.length === 0) console.log(`no dead letters to redrive${all.skipped.length ? ' (the ones above dead-lettered again)' : ''}`);
     }
     for (const id of ids) {
       const result = await redriveTask(client, id);

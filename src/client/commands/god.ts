@@ -107,6 +107,7 @@ async function addGoalCommand(args: string[], config: PantheonConfig): Promise<v
   const { file, ...flags } = values;
   if (file !== undefined && Object.values(flags).some((v) => v !== undefined)) throw invalid('--file', 'give either --file or --objective and its flags, not both');
   const goals = file === undefined ? [goalFromFlags(flags)] : parseGoalOrGoals(readGoalsText(file), file);
+  if (goals.length === 0) throw invalid('--file', `${file} holds no goals; nothing was added`);
   await withGod(config, async (god) => {
     // A file is refused whole: checked against God's goals before the first is added, so a later
     // goal God would refuse (an id it has, one past its limit) does not leave the earlier ones added.

@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import { taskRow, taskState } from '../tasks';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../config/env';
+import { PantheonError } from '../../errors';
 import { connectClient, workflowUrl } from '../connection';
 import { formatUsd, printOutcome } from '../format';
 
@@ -21,6 +22,7 @@ export async function overview(client: Client, limit: number) {
 
 export async function statusCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { limit: { type: 'string', default: '1000' } } });
+  if (positionals.length > 1) throw PantheonError.of('invalid_input', `task-id: one task at a time, got ${positionals.length} ("${positionals[1]}" and more)`, { details: { field: 'task-id' } });
   const config = loadConfig();
   const { client, close } = await connectClient(config);
   try {
