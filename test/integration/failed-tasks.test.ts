@@ -122,7 +122,8 @@ describe('a task that ends dead_lettered', () => {
     h.provider.addFault({ kind: 'quota_exhausted', match: { task: id, purpose: 'specialist' }, times: 1 });
     const submitted = await runCli(['submit', DB_TASK, '--direct', '--wait', '--id', id], env);
     expect(submitted.stderr).toBe('');
-    expect(submitted.code).toBe(0);
+    // Waited for, a task that did not complete exits 2 (its outcome printed first).
+    expect(submitted.code).toBe(2);
     expect(submitted.stdout).toMatch(/\nstatus +dead_lettered\n/);
     expect(submitted.stdout).toMatch(/reasons +runSpecialist failed: quota_exhausted/);
 
