@@ -28,6 +28,7 @@ export const SUBMIT_USAGE = `pantheon submit "<objective>" [options]
   --parent TASK_ID      start it as a subtask of TASK_ID (same root, one level deeper; the budget's
                         max_spawn_depth applies)
   --wait                wait for the end and print the result, status and cost
+                        (exit 2 if the task ended without completing)
   --direct              start the agentTask directly even when God runs (default: while God runs,
                         the task goes to God, which decides its route and when it runs)`;
 
