@@ -7,7 +7,7 @@ import { godDecisionsQuery, godQueueQuery, submitTaskUpdate } from '../workflows
 import type { TaskState } from '../workflows/task-state';
 import { workflowUrl } from './connection';
 import { printOutcome } from './format';
-import { exitForOutcome } from './exit';
+import { exitForOutcome, NOT_COMPLETED_EXIT_CODE } from './exit';
 import { answered, godUpdate, type GodSession } from './god-client';
 import { decisionPath, type DecisionPath } from './god-view';
 
@@ -68,7 +68,7 @@ export async function submitToGod(god: GodSession, config: PantheonConfig, task:
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) {
       console.log('ended      without a workflow (God dropped it before starting it)');
-      exitForOutcome('dropped');
+      process.exitCode = NOT_COMPLETED_EXIT_CODE;
       return;
     }
     throw err;

@@ -146,18 +146,23 @@ describe('circuit breaker', () => {
 });
 
 describe('operator actions', () => {
-  /** A hundred other tasks each stopped at their own limit: a budget_exceeded alert apiece, far more than the alert log keeps. */
-  function alertStorm(state: ReturnType<typeof initialLedgerState>, limits: ReturnType<typeof limitsWith>, atMs: number, options = DEFAULT_LEDGER_OPTIONS) {
-    for (let i = 0; i < 100; i++) reserve(state, request({ taskId: `over-${i}`, usd: 0.01, taskSpent: { usd: limits.perTaskUsd, tokens: 0 } }), atMs, limits, options);
+  /**
+   * The hour's settled spend reaches its limit and opens the breaker, an operator closes it, then a
+   * hundred other tasks are each stopped at their own limit: a budget_exceeded alert apiece, far
+   * more than the alert log keeps.
+   */
+  function closedThenAlertStorm(options = DEFAULT_LEDGER_OPTIONS) {
+    const limits = limitsWith({ systemHourlyUsd: 1 });
+    const state = initialLedgerState(T0, limits);
+    settle(state, granted(reserve(state, request({ usd: 0.9 }), T0, limits, options).result), { usd: 1, tokens: 1 }, T0, limits, options);
+    expect(denied(reserve(state, request(), T0, limits, options).result).type).toBe('breaker_open');
+    closeBreaker(state, operator, T0 + SEC);
+    for (let i = 0; i < 100; i++) reserve(state, request({ taskId: `over-${i}`, usd: 0.01, taskSpent: { usd: limits.perTaskUsd, tokens: 0 } }), T0 + 2 * SEC, limits, options);
+    return { state, limits };
   }
 
   it('keeps the breaker closed for the window once an operator closed it, however many alerts come after its own', () => {
-    const limits = limitsWith({ systemHourlyUsd: 1 });
-    const state = initialLedgerState(T0, limits);
-    settle(state, granted(reserve(state, request({ usd: 0.9 }), T0, limits).result), { usd: 1, tokens: 1 }, T0, limits);
-    expect(denied(reserve(state, request(), T0, limits).result).type).toBe('breaker_open');
-    closeBreaker(state, operator, T0 + SEC);
-    alertStorm(state, limits, T0 + 2 * SEC);
+    const { state, limits } = closedThenAlertStorm();
     // The trip's alert has left the log (and no second one came).
     expect(state.alerts.filter((a) => a.kind === 'breaker_open')).toEqual([]);
     // The next update (any task's) finds the hour's spend still at its limit: the trip is remembered, not repeated.
@@ -169,13 +174,8 @@ describe('operator actions', () => {
   });
 
   it('re-opened the breaker an operator had closed once its alert left the log, in a ledger run from before trips were remembered (its replay)', () => {
-    const limits = limitsWith({ systemHourlyUsd: 1 });
     const options = { ...DEFAULT_LEDGER_OPTIONS, remembersTrips: false };
-    const state = initialLedgerState(T0, limits);
-    settle(state, granted(reserve(state, request({ usd: 0.9 }), T0, limits, options).result), { usd: 1, tokens: 1 }, T0, limits, options);
-    expect(denied(reserve(state, request(), T0, limits, options).result).type).toBe('breaker_open');
-    closeBreaker(state, operator, T0 + SEC);
-    alertStorm(state, limits, T0 + 2 * SEC, options);
+    const { state, limits } = closedThenAlertStorm(options);
     expect(state.breaker).toMatchObject({ open: true, reason: 'system_limit' });
     expect(denied(reserve(state, request({ usd: 0.05 }), T0 + 3 * SEC, limits, options).result).type).toBe('breaker_open');
   });
