@@ -15,11 +15,17 @@ const backoff: RetryPolicy = {
   nonRetryableErrorTypes: [...NON_RETRYABLE_TYPES],
 };
 
+/** validateTask's attempts: see its preset. */
+export const VALIDATE_ATTEMPTS = 12;
+
 export type PresetActivity = RetryableActivity | 'raiseAlert' | 'closeTaskBill' | 'recordLesson' | 'recallForRun';
 
 export const ACTIVITY_OPTIONS: Record<PresetActivity, ActivityOptions> = {
-  // Room for God's constraints query and, when the rules are unsure, one cheap model call.
-  validateTask: { startToCloseTimeout: '1m', retry: { ...backoff, maximumAttempts: 3 } },
+  // Room for God's constraints query and, when the rules are unsure, one cheap model call. Its
+  // retryable failures are God not answering for the constraints (the model call's failures are
+  // outcomes): 12 attempts wait out a God worker's restart of about 7 minutes (1 s, 2 s … 60 s
+  // apart, 5 s of query deadline each) instead of dead-lettering every task validated meanwhile.
+  validateTask: { startToCloseTimeout: '1m', retry: { ...backoff, maximumAttempts: VALIDATE_ATTEMPTS } },
   routeTask: { startToCloseTimeout: '2m', retry: backoff },
   // Long: many LLM calls. The heartbeat timeout lets a dead worker's run move on within seconds.
   runSpecialist: { startToCloseTimeout: '30m', heartbeatTimeout: '15s', retry: backoff },

@@ -5,6 +5,7 @@ import { loadConfig } from '../../config/env';
 import { PantheonError } from '../../errors';
 import { connectClient, workflowUrl } from '../connection';
 import { formatUsd, printOutcome } from '../format';
+import { retryingLines } from '../retrying-activities';
 
 /** Counts per Pantheon status over the most recent tasks, and the ones still in progress. */
 export async function overview(client: Client, limit: number) {
@@ -27,10 +28,11 @@ export async function statusCommand(argv: string[]): Promise<void> {
   const { client, close } = await connectClient(config);
   try {
     if (positionals[0]) {
-      const { execution, state } = await taskState(client, positionals[0]);
+      const { execution, state, retrying } = await taskState(client, positionals[0]);
       console.log(`task        ${positionals[0]}  (${execution.toLowerCase()})`);
       console.log(`web ui      ${workflowUrl(config, positionals[0])}`);
       if (state) printOutcome(state);
+      for (const line of retryingLines(retrying ?? [])) console.log(line);
       return;
     }
     const { counts, inProgress, seen } = await overview(client, Number(values.limit));
