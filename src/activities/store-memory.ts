@@ -13,6 +13,12 @@ import type { StoreOutcomeInput, StoreMemoryResult, TaskBillResult } from './typ
 export function createStoreMemory({ memory, roster, bills }: Pick<ActivityDeps, 'memory'> & Partial<Pick<ActivityDeps, 'roster' | 'bills'>>) {
   return async function storeMemory(input: StoreOutcomeInput): Promise<StoreMemoryResult> {
     const id = `${input.taskId}:${input.success ? 'outcome' : 'failure'}`;
+    // The bill before the record, so the record carries what the task cost: the workflow's books
+    // miss calls re-paid after a killed worker and calls charged at their worst case.
+    const books = { usd: input.costUsd, tokens: input.tokens ?? 0 };
+    const bill = input.closeBill && bills ? await closedBill(bills, input.taskId, books) : undefined;
+    const costUsd = Math.max(input.costUsd, bill?.usd ?? 0);
+    const tokens = input.tokens === undefined && !bill ? undefined : Math.max(books.tokens, bill?.tokens ?? 0);
     const { stored } = await memory.put({
       id,
       taskId: input.taskId,
@@ -21,7 +27,7 @@ export function createStoreMemory({ memory, roster, bills }: Pick<ActivityDeps, 
       approach: input.approach,
       result: input.result,
       success: input.success,
-      costUsd: input.costUsd,
+      costUsd,
       lessons: input.lessons,
       createdAt: input.endedAt ?? new Date().toISOString(),
       ...(input.success ? {} : { failureType: input.failureType }),
@@ -31,26 +37,25 @@ export function createStoreMemory({ memory, roster, bills }: Pick<ActivityDeps, 
       // Task history's fields: the kind as God counts it (off the specialist), the task's totals.
       ...(input.specialist !== 'none' && { kind: kindOfSpecialist(input.specialist, roster?.fallback.name) }),
       ...(input.durationMs !== undefined && { durationMs: Math.max(0, Math.round(input.durationMs)) }),
-      ...(input.tokens !== undefined && { tokens: input.tokens }),
+      ...(tokens !== undefined && { tokens }),
     });
     // Only with the record's first write: a retried activity must not count the same help twice.
     if (stored && input.success && input.lessonsShown?.length) {
       await memory.markLessonsHelped(input.lessonsShown).catch((err: unknown) => log.warn('lessons not marked helped', { taskId: input.taskId, error: String(err) }));
     }
     log.info('memory stored', { taskId: input.taskId, id, stored, attempt: Context.current().info.attempt });
-    // The task's books as the workflow counts them: the gate answers from the ledger's last tally if it holds them.
-    const books = { usd: input.costUsd, tokens: input.tokens ?? 0 };
-    const bill = input.closeBill && bills ? await billAfterRecord(bills, input.taskId, books) : undefined;
     return { id, stored, ...(bill && { bill }) };
   };
 }
 
 /**
- * The task's bill, closed once its record is written (the task's last activity then, one fewer
- * for every task). A ledger that cannot answer does not fail the record: the workflow asks again
- * with closeTaskBill, which has retries of its own.
+ * The task's bill, closed with its record (the task's last activity then, one fewer for every
+ * task), from its books as the workflow counts them (the gate answers from the ledger's last tally
+ * when it holds them). Idempotent, so a retried activity gets the same bill. A ledger that cannot
+ * answer does not fail the record: the workflow asks again with closeTaskBill, which has retries
+ * of its own.
  */
-async function billAfterRecord(bills: ActivityDeps['bills'], taskId: string, books: { usd: number; tokens: number }): Promise<TaskBillResult | undefined> {
+async function closedBill(bills: ActivityDeps['bills'], taskId: string, books: { usd: number; tokens: number }): Promise<TaskBillResult | undefined> {
   try {
     return await closeBillOf(bills, taskId, books);
   } catch (err) {

@@ -159,10 +159,10 @@ export interface StoreMemoryInput extends OutcomeFacts {
   lessonsShown?: string[];
 }
 
-/** storeMemory's input: the record, and whether to close the task's bill once it is written. */
+/** storeMemory's input: the record, and whether to close the task's bill with it. */
 export interface StoreOutcomeInput extends StoreMemoryInput {
-  /** The task's last activity: close its bill after the record (absent from workflows before it,
-   * and from backfills, which have their bill already). */
+  /** The task's last activity: close its bill and write the record with it (absent from workflows
+   * before it, and from backfills, which have their bill already). */
   closeBill?: boolean;
 }
 

@@ -125,6 +125,12 @@ const REJECTED_BILL_PATCH = 'rejected-task-closes-bill';
  * (histories from before reassigned such a run). Not folded. */
 const RESUME_AFTER_PROGRESS_PATCH = 'run-resumes-after-progress';
 
+/** A task that ends without completing (dead-lettered, stopped at its budget) closes its bill with
+ * its failure record, as a completed task does with its outcome, so the record (what `pantheon
+ * history` shows) carries the bill, not the books before it. Asked only on those ends (histories
+ * from before wrote the record, then closed the bill with closeTaskBill). Not folded. */
+const FAILURE_BILL_WITH_RECORD_PATCH = 'failure-bill-closed-with-record';
+
 /** Activity options of a run the workflow may abandon: a cancel waits for the activity to stop. */
 const WAIT_FOR_CANCEL = { cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED };
 
@@ -572,7 +578,7 @@ async function runTask(input: unknown, routed: Routed, patches: FoldedPatches): 
         lessons,
         ...outcomeFacts(),
         failureType: state.failures.at(-1)?.type,
-      });
+      }, patched(FAILURE_BILL_WITH_RECORD_PATCH));
     } catch (err) {
       log.error('failure record not stored', { taskId, error: String(err) });
     }

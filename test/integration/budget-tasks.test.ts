@@ -285,8 +285,9 @@ describe('runaway detection and charging', () => {
       expect(outcome.tokens).toBe(spent);
       expect(outcome.bill!.tokens).toBe(spent);
       expect(spent).toBeLessThanOrEqual(8000);
-      // The shape since budget stops fail their execution (budget-exceeded-task.json: the completed shape before).
-      await maybeRecordHistory(taskId, 'budget-exceeded-task-failed');
+      // The shape since the failure record closes the bill (budget-exceeded-task-failed.json: the shape
+      // before it, since budget stops fail their execution; budget-exceeded-task.json: the completed shape before).
+      await maybeRecordHistory(taskId, 'budget-exceeded-task-failure-bill');
     } finally {
       await h.stop();
     }

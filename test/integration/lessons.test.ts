@@ -118,17 +118,19 @@ describe('lessons from reassignments and dead letters', () => {
 
     expect(outcome.status).toBe('dead_lettered');
     expect(outcome.specialistsTried).toHaveLength(2);
-    // One lesson at the reassignment, the last failure's at the dead letter, before the outcome and the alert.
-    expect(await scheduledActivities(h.client, first)).toEqual(['validateTask', 'routeTask', 'runSpecialist', 'recordLesson', 'recallForRun', 'runSpecialist', 'recordLesson', 'storeMemory', 'raiseAlert', 'closeTaskBill']);
+    // One lesson at the reassignment, the last failure's at the dead letter, before the outcome
+    // (its bill closed with it) and the alert.
+    expect(await scheduledActivities(h.client, first)).toEqual(['validateTask', 'routeTask', 'runSpecialist', 'recordLesson', 'recallForRun', 'runSpecialist', 'recordLesson', 'storeMemory', 'raiseAlert']);
     const [a, b] = outcome.specialistsTried;
     // This failure's message (the reassignment test's 503 taught DatabaseAgent another lesson).
     const lessonsOf = async (s: string) => (await h.memory.listLessons({ specialist: s })).filter((l) => l.failureType === 'provider_unavailable' && /\b500\b/.test(l.text));
     expect(await lessonsOf(a)).toEqual([expect.objectContaining({ evidence: 1 })]);
     expect(await lessonsOf(b)).toEqual([expect.objectContaining({ evidence: 1 })]);
     expect(await h.memory.get(`${first}:failure`)).toEqual(expect.objectContaining({ success: false, failureType: 'provider_unavailable', routeMethod: 'rules' }));
-    // One marker for the patches on its path (dead-lettered-task-with-lessons.json has the shape before).
-    expect(await patchMarkers(h.client, first)).toEqual(['agent-task-patches-folded']);
-    await maybeRecordHistory(first, 'dead-lettered-task-folded-patches');
+    // One marker for the patches folded, one for the failure record's bill (dead-lettered-task-with-lessons.json
+    // has the shape before the fold, dead-lettered-task-folded-patches.json before the failure's bill).
+    expect(await patchMarkers(h.client, first)).toEqual(['agent-task-patches-folded', 'failure-bill-closed-with-record']);
+    await maybeRecordHistory(first, 'dead-lettered-task-failure-bill');
 
     const second = taskId('dlq-again');
     h.provider.addFault({ kind: 'server_error', match: { task: second, purpose: 'specialist' } });

@@ -57,7 +57,7 @@ describe('Monday to Thursday: a failure becomes another specialist’s warning',
     expect(failed.status).toBe('dead_lettered');
     expect(failed.specialist).toBe('DatabaseAgent');
     expect(await h.memory.count({ taskId: monday })).toBe(1);
-    expect(await scheduledActivities(h.client, monday)).toEqual(['validateTask', 'routeTask', 'runSpecialist', 'recordLesson', 'storeMemory', 'raiseAlert', 'closeTaskBill']);
+    expect(await scheduledActivities(h.client, monday)).toEqual(['validateTask', 'routeTask', 'runSpecialist', 'recordLesson', 'storeMemory', 'raiseAlert']);
     await maybeRecordHistory(monday, 'dead-lettered-after-recall-task');
 
     // Tuesday, Wednesday, Thursday: the daily consolidation passes; Monday's lesson stays active.

@@ -128,6 +128,9 @@ describe('workflow replay', () => {
         'dead-lettered-task-folded-patches.json',
         'completed-task-routed-outcome-folded.json',
         'completed-god-routed-task-folded.json',
+        // A dead letter's and a budget stop's failure record closing the bill ('failure-bill-closed-with-record').
+        'dead-lettered-task-failure-bill.json',
+        'budget-exceeded-task-failure-bill.json',
         // God's admission keeping a lane's room for a task queued past holdAfterMinutes
         // ('admission-holds-overdue-tasks'; a run of god-days on the time-skipping server).
         'god-admission-holds.json',

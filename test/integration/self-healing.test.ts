@@ -175,6 +175,6 @@ describe('self-healing: reassignment and the dead-letter queue', () => {
     const id = taskId('dlq-order');
     h.provider.addFault({ kind: 'quota_exhausted', match: { task: id } });
     await run(id, { objective: DB_TASK });
-    expect(await scheduledActivities(h.client, id)).toEqual(['validateTask', 'routeTask', 'runSpecialist', 'recordLesson', 'storeMemory', 'raiseAlert', 'closeTaskBill']);
+    expect(await scheduledActivities(h.client, id)).toEqual(['validateTask', 'routeTask', 'runSpecialist', 'recordLesson', 'storeMemory', 'raiseAlert']);
   });
 });

@@ -3,6 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { startTask } from '../../src/client/submit-task';
 import { startOfflineProvider, type CallRecord, type OfflineProvider } from '../../src/llm/offline';
 import { openMemoryStore } from '../../src/memory/open-store';
+import { closedResult } from '../../src/tasks/closed-outcome';
 import { TaskInputSchema } from '../../src/tasks/task-input';
 import { budgetQuery } from '../../src/workflows/budget-ledger-defs';
 import type { TaskOutcome } from '../../src/workflows/task-state';
@@ -14,12 +15,21 @@ import { billed } from '../support/billed';
  * A worker process is killed with SIGKILL while 30+ tasks are in flight; a new worker starts.
  * Heartbeat timeouts move the dead worker's activities to the new one: every task ends, none is
  * lost, no memory record is written twice, and each specialist run resumes from its last
- * checkpointed iteration instead of paying again for the ones it finished.
+ * checkpointed iteration instead of paying again for the ones it finished. A few of the tasks
+ * cannot finish within their iteration limit and are dead-lettered after the kill.
  */
 const TASKS = 32;
 /** Work items per task; the offline specialist takes one step per item plus a final one. */
 const ITEMS = ['created_at', 'customer_id', 'status', 'region'];
 const STEPS = ITEMS.length + 1;
+/** The last few tasks have more items than their iteration limit allows: killed mid-run like the
+ * others, they go on and are dead-lettered at the limit, so the kill's bill reaches failure records too. */
+const FAILING = 4;
+const LONG_ITEMS = [...ITEMS, 'tenant_id', 'updated_at'];
+const FAILING_LIMIT = LONG_ITEMS.length;
+const failing = (i: number) => i >= TASKS - FAILING;
+/** Iterations a task's run pays for (each once): all its steps, or its limit. */
+const iterationsOf = (taskId: string) => (failing(Number(taskId.split('-').at(-1))) ? FAILING_LIMIT : STEPS);
 /** Iterations each run has finished (and checkpointed) before the kill, so a restart would show. */
 const DONE_BEFORE_KILL = 3;
 // Longer than the worker's heartbeat throttle (1 s): each checkpoint then leaves the worker at
@@ -72,7 +82,10 @@ it('survives a worker killed with SIGKILL mid-run: every task ends, none is lost
       startTask(
         client,
         taskQueue,
-        TaskInputSchema.parse({ objective: `Add these indexes to the Postgres table shard_${i}:\n${ITEMS.map((c) => `- ${c}`).join('\n')}` }),
+        TaskInputSchema.parse({
+          objective: `Add these indexes to the Postgres table shard_${i}:\n${(failing(i) ? LONG_ITEMS : ITEMS).map((c) => `- ${c}`).join('\n')}`,
+          ...(failing(i) && { maxIterations: FAILING_LIMIT }),
+        }),
         `${taskQueue}-task-${i}`,
       ),
     ),
@@ -84,12 +97,12 @@ it('survives a worker killed with SIGKILL mid-run: every task ends, none is lost
   const killedAt = Date.now();
 
   startWorkerProcess();
-  const outcomes = (await Promise.all(handles.map((h) => h.result()))) as TaskOutcome[];
+  const outcomes = (await Promise.all(handles.map((h) => closedResult(h)))) as TaskOutcome[];
   console.info(`SIGKILL ${((killedAt - started) / 1000).toFixed(1)} s after the first worker started; all tasks ended ${((Date.now() - killedAt) / 1000).toFixed(1)} s later`);
 
   expect(provider.calls().length).toBeGreaterThan(callsAtKill);
   expect(outcomes).toHaveLength(TASKS);
-  expect(outcomes.map((o) => o.status)).toEqual(Array(TASKS).fill('completed'));
+  expect(outcomes.map((o) => o.status)).toEqual(Array.from({ length: TASKS }, (_, i) => (failing(i) ? 'dead_lettered' : 'completed')));
   const memory = await openMemoryStore({ kind: 'sqlite', file: memoryFile });
   try {
     expect(await memory.count()).toBe(TASKS);
@@ -100,7 +113,7 @@ it('survives a worker killed with SIGKILL mid-run: every task ends, none is lost
 });
 
 it('reconciles one bill after the kill: the tasks\' costs add up to the ledger, which covers the provider\'s own log', async () => {
-  const outcomes = (await Promise.all(Array.from({ length: TASKS }, (_, i) => client.workflow.getHandle(`${taskQueue}-task-${i}`).result()))) as TaskOutcome[];
+  const outcomes = (await Promise.all(Array.from({ length: TASKS }, (_, i) => closedResult(client.workflow.getHandle(`${taskQueue}-task-${i}`))))) as TaskOutcome[];
   const snapshot = await client.workflow.getHandle(ledgerId).query(budgetQuery);
   const ledger = snapshot.scopes.find((s) => s.scope === 'system:day')!;
   expect(snapshot.outstanding.count).toBe(0);
@@ -118,6 +131,18 @@ it('reconciles one bill after the kill: the tasks\' costs add up to the ledger, 
   const diedInFlight = outcomes.reduce((n, o) => n + (o.bill?.chargedOutstanding ?? 0), 0);
   // A call's worst case here is about $0.001; an unexplained excess would mean double charging.
   expect(ledger.settledUsd - provider_).toBeLessThanOrEqual(diedInFlight * 0.005 + leasesCharged.usd + 1e-9);
+  // What `pantheon history` shows is the same bill: each task's memory record, its outcome's or
+  // its failure's, carries its cost and tokens as the outcome reports them, the calls that died in
+  // flight with the killed worker included.
+  expect(outcomes.filter((o) => o.status === 'completed' && (o.bill?.chargedOutstanding ?? 0) > 0)).not.toEqual([]);
+  expect(outcomes.filter((o) => o.status === 'dead_lettered' && (o.bill?.chargedOutstanding ?? 0) > 0)).not.toEqual([]);
+  const memory = await openMemoryStore({ kind: 'sqlite', file: memoryFile });
+  try {
+    const recorded = await Promise.all(outcomes.map(async (o) => memory.get(`${o.taskId}:${o.status === 'completed' ? 'outcome' : 'failure'}`)));
+    expect(recorded.map((r) => ({ task: r?.taskId, usd: r?.costUsd, tokens: r?.tokens }))).toEqual(outcomes.map((o) => ({ task: o.taskId, usd: o.costUsd, tokens: o.tokens })));
+  } finally {
+    await memory.close();
+  }
   console.info(
     `after SIGKILL: tasks $${tasksTotal.toFixed(6)}, ledger $${ledger.settledUsd.toFixed(6)} ($${leasesCharged.usd.toFixed(6)} of it the dead worker's leases), ` +
       `provider $${provider_.toFixed(6)}, ${diedInFlight} calls died in flight`,
@@ -125,7 +150,7 @@ it('reconciles one bill after the kill: the tasks\' costs add up to the ledger, 
 });
 
 it('resumes each specialist run from its last iteration: the provider saw no iteration paid twice beyond the one in flight', async () => {
-  const outcomes = (await Promise.all(Array.from({ length: TASKS }, (_, i) => client.workflow.getHandle(`${taskQueue}-task-${i}`).result()))) as TaskOutcome[];
+  const outcomes = (await Promise.all(Array.from({ length: TASKS }, (_, i) => closedResult(client.workflow.getHandle(`${taskQueue}-task-${i}`))))) as TaskOutcome[];
   const byTask = specialistCallsByTask();
   let repaid = 0;
   const overpaid: string[] = [];
@@ -138,7 +163,7 @@ it('resumes each specialist run from its last iteration: the provider saw no ite
     for (const c of calls) paid.set(c.inputTokens, (paid.get(c.inputTokens) ?? 0) + 1);
     const again = calls.length - paid.size;
     // The kill may cost a run the one call it had in flight, never an iteration it had finished.
-    if (paid.size !== STEPS || again > 1) overpaid.push(`${o.taskId}: ${paid.size} iterations, ${calls.length} calls (${[...paid.values()].join(' ')})`);
+    if (paid.size !== iterationsOf(o.taskId) || again > 1) overpaid.push(`${o.taskId}: ${paid.size} iterations, ${calls.length} calls (${[...paid.values()].join(' ')})`);
     repaid += again;
   }
   expect(overpaid).toEqual([]);

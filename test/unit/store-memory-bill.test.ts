@@ -11,9 +11,10 @@ import type { MemoryStore } from '../../src/memory/types';
 import { TaskInputSchema } from '../../src/tasks/task-input';
 
 /**
- * storeMemory closes a completed task's bill once its record is written (one activity fewer per
- * task). The record never depends on the ledger: a ledger that does not answer leaves the record
- * written and no bill, and the workflow then asks closeTaskBill. Real SQLite store; the ledger's
+ * storeMemory closes a task's bill with its record (one activity fewer per task), and the record
+ * carries the bill: the larger of the task's books and what the ledger charged it. The record
+ * never depends on the ledger: a ledger that does not answer leaves the record written from the
+ * books and no bill, and the workflow then asks closeTaskBill. Real SQLite store; the ledger's
  * side is the bills interface, answering or failing as the gate does.
  */
 
@@ -30,7 +31,7 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-const input = (taskId: string, closeBill?: boolean): StoreOutcomeInput => ({
+const input = (taskId: string, closeBill?: boolean, tokens?: number): StoreOutcomeInput => ({
   taskId,
   specialist: 'DatabaseAgent',
   task: TaskInputSchema.parse({ objective: 'Add an index on orders.created_at in Postgres' }),
@@ -40,6 +41,7 @@ const input = (taskId: string, closeBill?: boolean): StoreOutcomeInput => ({
   costUsd: 0.001,
   lessons: [],
   ...(closeBill !== undefined && { closeBill }),
+  ...(tokens !== undefined && { tokens }),
 });
 
 function ledger(answer: (taskId: string) => Promise<Awaited<ReturnType<ActivityDeps['bills']['closeTask']>>>) {
@@ -56,12 +58,19 @@ function ledger(answer: (taskId: string) => Promise<Awaited<ReturnType<ActivityD
 }
 
 describe('storeMemory and the bill', () => {
-  it('closes the bill after the record when asked, and brings it back', async () => {
-    const { bills, asked } = ledger(async () => ({ usd: 0.0012, tokens: 900, known: true, chargedOutstanding: 0 }));
-    const result = await new MockActivityEnvironment().run(createStoreMemory({ memory, bills }), input('t-bill', true));
+  it('closes the bill when asked, writes the record with it, and brings it back', async () => {
+    // The ledger charged more than the books hold (a call that died with a killed worker).
+    const { bills, asked } = ledger(async () => ({ usd: 0.0012, tokens: 900, known: true, chargedOutstanding: 1 }));
+    const result = await new MockActivityEnvironment().run(createStoreMemory({ memory, bills }), input('t-bill', true, 700));
     expect(result).toMatchObject({ id: 't-bill:outcome', stored: true, bill: { usd: 0.0012, tokens: 900, known: true } });
     expect(asked).toEqual(['t-bill']);
-    expect(await memory.count({ taskId: 't-bill' })).toBe(1);
+    expect(await memory.get('t-bill:outcome')).toMatchObject({ costUsd: 0.0012, tokens: 900 });
+  });
+
+  it('keeps the books in the record when they are larger than the bill (a bill the ledger no longer knew)', async () => {
+    const { bills } = ledger(async () => ({ usd: 0, tokens: 0, known: false, chargedOutstanding: 0 }));
+    await new MockActivityEnvironment().run(createStoreMemory({ memory, bills }), input('t-unknown', true, 700));
+    expect(await memory.get('t-unknown:outcome')).toMatchObject({ costUsd: 0.001, tokens: 700 });
   });
 
   it("names its workflow's run when that workflow is the task's, so a bill remembered from another run of the id is not taken", async () => {
@@ -86,6 +95,6 @@ describe('storeMemory and the bill', () => {
     const result = await new MockActivityEnvironment().run(createStoreMemory({ memory, bills }), input('t-down', true));
     expect(result).toEqual({ id: 't-down:outcome', stored: true });
     expect(asked).toEqual(['t-down']);
-    expect(await memory.count({ taskId: 't-down' })).toBe(1);
+    expect(await memory.get('t-down:outcome')).toMatchObject({ costUsd: 0.001 });
   });
 });
