@@ -185,6 +185,21 @@ describe('pantheon budget', () => {
     expect((await gate.snapshot()).overrides).toEqual(before);
   });
 
+  it('names --run and --from-run when they name no run of the ledger (not a run id, or no such run), and restores nothing', async () => {
+    const before = await gate.snapshot();
+    for (const [args, flag, run] of [
+      [['budget', 'export', '--run', 'yesterday'], '--run', 'yesterday'],
+      [['budget', 'export', '--run', '00000000-0000-4000-8000-000000000000'], '--run', '00000000-0000-4000-8000-000000000000'],
+      [['budget', 'restore', '--from-run', 'last-good', '--who', 'ops', '--why', 'undo'], '--from-run', 'last-good'],
+    ] as const) {
+      const result = await runCli([...args], env);
+      expect(result.code).toBe(1);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toContain(`error: invalid_input: ${flag}: no run "${run}" of the budget ledger "${ledgerId}"`);
+    }
+    expect((await gate.snapshot()).audit).toEqual(before.audit);
+  });
+
   it('says clearly that no ledger runs, and starts none', async () => {
     const missing = `ledger-missing-${unique}`;
     for (const args of [['budget'], ['budget', 'open', '--who', 'ops', '--why', 'test']]) {

@@ -131,8 +131,24 @@ async function withLedger<T>(config: PantheonConfig, body: (ledger: Ledger) => P
 
 const snapshotOf = (ledger: Ledger): Promise<BudgetSnapshot> => ledger.client.workflow.getHandle(ledger.ledgerId).query(budgetQuery);
 
-/** The carried state of the running ledger, or of one of its runs (ended ones included). */
-const carriedOf = (ledger: Ledger, runId?: string): Promise<CarriedLedger> => ledger.client.workflow.getHandle(ledger.ledgerId, runId).query(ledgerStateQuery);
+/** gRPC's status code for a malformed argument. */
+const GRPC_INVALID_ARGUMENT = 3;
+/** The server's answer to a run id that is no UUID ("Invalid RunId."; the SDK raises it from a
+ * query as QueryNotRegisteredError, which carries the gRPC code). */
+const isMalformedRunId = (err: unknown) => (err as { code?: unknown })?.code === GRPC_INVALID_ARGUMENT && /\brun ?id\b/i.test((err as Error).message ?? '');
+
+/** The carried state of the running ledger, or of one of its runs (ended ones included), named by `flag`. */
+async function carriedOf(ledger: Ledger, runId?: string, flag = '--run'): Promise<CarriedLedger> {
+  try {
+    return await ledger.client.workflow.getHandle(ledger.ledgerId, runId).query(ledgerStateQuery);
+  } catch (err) {
+    // A run id that is no run of the ledger, or no run id at all.
+    if (runId !== undefined && (err instanceof WorkflowNotFoundError || isMalformedRunId(err))) {
+      throw invalid(flag, `no run "${runId}" of the budget ledger "${ledger.ledgerId}" (its runs: temporal workflow list --query 'WorkflowId="${ledger.ledgerId}"')`);
+    }
+    throw err;
+  }
+}
 
 async function operate<Ret, Arg>(ledger: Ledger, def: UpdateDefinition<Ret, [Arg]>, arg: Arg): Promise<Ret> {
   try {
@@ -225,7 +241,7 @@ export async function budgetCommand(argv: string[]): Promise<void> {
     const action = operatorOf(values, 'restore', 'restore the ledger');
     const carried = values.file === undefined ? undefined : readStateFile(values.file);
     await withLedger(loadConfig(), async (ledger) => {
-      const source = carried ?? (await carriedOf(ledger, from));
+      const source = carried ?? (await carriedOf(ledger, from, '--from-run'));
       const snapshot = await operate(ledger, restoreUpdate, { ...action, state: source.state, limits: source.limits });
       console.log(`ledger restored by ${action.who} from ${from ? `run ${from}` : values.file}: "${action.why}"`);
       console.log(breakerLines(snapshot.breaker, snapshot.audit, Date.now()).join('\n'));
