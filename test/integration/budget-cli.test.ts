@@ -51,7 +51,7 @@ beforeAll(async () => {
   const done = await gate.reserveAmount({ key: 'k-done', taskId: 't-done', agent: 'DatabaseAgent', usd: 0.4, tokens: 2000 });
   await gate.settle(done.id, { usd: 0.23, tokens: 1200 });
   await gate.reserveAmount({ key: 'k-held', taskId: 't-held', agent: 'ResearchAgent', usd: 0.3, tokens: 1500 });
-  env = { TEMPORAL_ADDRESS: address, PANTHEON_LEDGER_ID: ledgerId };
+  env = { TEMPORAL_ADDRESS: address, PANTHEON_LEDGER_ID: ledgerId, PANTHEON_GOD_ID: `god-budget-cli-${unique}` };
 });
 
 afterAll(async () => {
@@ -149,12 +149,22 @@ describe('pantheon budget', () => {
     expect(left).toBeLessThanOrEqual(30 * 60_000);
   });
 
+  it("sets an agent's limit for a specialist of the roster and for a system purpose", async () => {
+    for (const agent of ['DatabaseAgent', 'router']) {
+      const run = await runCli(['budget', 'override', '--scope', `agent:${agent}:hour`, '--usd', '2', '--minutes', '30', '--who', 'ops', '--why', 'launch day'], env);
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+    }
+    expect((await gate.snapshot()).overrides.map((o) => o.scope)).toEqual(expect.arrayContaining(['agent:DatabaseAgent:hour', 'agent:router:hour']));
+  });
+
   const badInputs: Array<{ name: string; args: string[]; message: RegExp }> = [
     { name: 'close without --why', args: ['budget', 'close', '--who', 'ops'], message: /^error: invalid_input: --why: required/ },
     { name: 'open without --who', args: ['budget', 'open', '--why', 'test'], message: /^error: invalid_input: --who: required/ },
     { name: 'open with a blank --why', args: ['budget', 'open', '--who', 'ops', '--why', '  '], message: /^error: invalid_input: --why: must not be blank/ },
     { name: 'an override without --why', args: ['budget', 'override', '--scope', 'system:day', '--usd', '1', '--minutes', '5', '--who', 'ops'], message: /--why: required/ },
     { name: 'an override of no scope', args: ['budget', 'override', '--scope', 'everything', '--usd', '1', '--minutes', '5', '--who', 'ops', '--why', 'x'], message: /--scope: "everything" is not a scope/ },
+    { name: 'an override of an agent no call is billed to (a typo)', args: ['budget', 'override', '--scope', 'agent:DatabseAgent:hour', '--usd', '1', '--minutes', '5', '--who', 'ops', '--why', 'x'], message: /^error: invalid_input: --scope: no agent "DatabseAgent": calls are billed to .*DatabaseAgent.*validator/ },
     { name: 'an override of no amount', args: ['budget', 'override', '--scope', 'system:day', '--usd', 'lots', '--minutes', '5', '--who', 'ops', '--why', 'x'], message: /--usd: expected a USD amount/ },
     { name: 'an override in hex', args: ['budget', 'override', '--scope', 'system:day', '--usd', '0x10', '--minutes', '5', '--who', 'ops', '--why', 'x'], message: /--usd: expected a USD amount of 0 or more, got "0x10"/ },
     { name: 'an override in exponent notation', args: ['budget', 'override', '--scope', 'system:day', '--usd', '1e308', '--minutes', '5', '--who', 'ops', '--why', 'x'], message: /--usd: expected a USD amount of 0 or more, got "1e308"/ },

@@ -22,6 +22,9 @@ import {
 import { createLedgerClient } from '../../budget/ledger-client';
 import { limitsFilePath, loadLimits } from '../../budget/load-limits';
 import { readStateFile } from '../ledger-state-file';
+import { loadRoster } from '../../specialists/roster';
+import { CALL_PURPOSES } from '../../llm/types';
+import { godRosterFetcher } from '../../workers/god-roster';
 import { breakerLines, formatLimit, laneLines, renderBudget } from '../budget-view';
 import { MAX_EXPERIMENTAL_SHARE } from '../../budget/limits';
 import { connectClient, DEFAULT_TEMPORAL_ADDRESS } from '../connection';
@@ -75,6 +78,27 @@ function overrideOf(values: Record<string, string | undefined>, nowMs: number): 
   const usd = numberOf('--usd', values.usd, (n) => n >= 0, 'a USD amount of 0 or more');
   const minutes = numberOf('--minutes', values.minutes, (n) => n > 0 && n <= 366 * 24 * 60, 'minutes above 0 (at most a year)');
   return { ...operatorOf(values, 'override', 'override a limit'), scope, limitUsd: usd, untilMs: Math.round(nowMs + minutes * 60_000) };
+}
+
+/**
+ * An agent scope names an agent calls are billed to: a specialist of the roster folder, one God
+ * spawned, or a system purpose (router, validator, …). A typo would otherwise be an override that
+ * limits nothing, accepted without a word.
+ */
+async function checkAgentScope(client: Client, config: PantheonConfig, scope: string): Promise<void> {
+  const agent = /^agent:([^:\s]+):(hour|day)$/.exec(scope)?.[1];
+  if (agent === undefined) return;
+  const known = new Set<string>([...loadRoster(config.rosterDir).specialists.map((s) => s.name), ...CALL_PURPOSES]);
+  if (known.has(agent)) return;
+  let spawned: string[] = [];
+  let godNote = '';
+  try {
+    spawned = (await godRosterFetcher(client, config.god.id)()).specialists.map((s) => s.name);
+  } catch {
+    godNote = `; God ("${config.god.id}") did not answer for the specialists it spawned`;
+  }
+  if (spawned.includes(agent)) return;
+  throw invalid('--scope', `no agent "${agent}": calls are billed to ${[...known, ...spawned].join(', ')}${godNote}`);
 }
 
 interface Ledger {
@@ -192,7 +216,9 @@ export async function budgetCommand(argv: string[]): Promise<void> {
   if (sub === 'override') {
     const { values } = parseArgs({ args, options: { ...operatorFlags, scope: { type: 'string' }, usd: { type: 'string' }, minutes: { type: 'string' } } });
     const request = overrideOf(values, Date.now());
-    await withLedger(loadConfig(), async (ledger) => {
+    const config = loadConfig();
+    await withLedger(config, async (ledger) => {
+      await checkAgentScope(ledger.client, config, request.scope);
       await operate(ledger, setOverrideUpdate, request);
       const snapshot = await snapshotOf(ledger);
       console.log(`override set by ${request.who}: ${request.scope} limited to ${formatLimit(request.limitUsd)} until ${new Date(request.untilMs).toISOString()}`);
