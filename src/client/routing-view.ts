@@ -72,7 +72,7 @@ export function renderHistory(view: RoutingHistoryView): string {
 export function diffVersions(view: RoutingHistoryView, a: number, b: number): PolicyDiff {
   const find = (v: number, field: string) => {
     const p = view.versions.find((x) => x.version === v);
-    if (!p) throw invalid(field, `no policy v${v} (kept: ${view.versions.map((x) => `v${x.version}`).join(', ')})`);
+    if (!p) throw invalid(field, `no policy v${v} (kept: ${view.versions.map((x) => `v${x.version}${x.status === 'earlier' ? '' : ` (${x.status})`}`).join(', ')})`);
     return { ...p, arms: {} } as RoutingPolicy;
   };
   return diffPolicies(find(a, '<a>'), find(b, '<b>'));

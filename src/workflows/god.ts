@@ -50,7 +50,7 @@ import { cancelledByOperator, chainStatsName, expectationOf, recordFallback, rec
 import type { Assessment, Decision, DecisionRecord, GodState, GoalState, InFlightTask, QueuedTask, TaskFinished } from '../god/types';
 import { godDetails, queueItemView } from '../god/views';
 import { flightPolicy, observeFinished, pickAgain, PICKED_AT_START, routeByPolicy, routingHistoryView, routingOf, routingPolicyView } from '../god/routing';
-import { rollbackTo, seedBook } from '../routing/policy/book';
+import { rollbackTargetsText, rollbackTo, seedBook } from '../routing/policy/book';
 import { seedFromId } from '../routing/route-with-policy';
 import { describeIssues, TaskInputSchema, type Lane, type Task } from '../tasks/task-input';
 import type { z } from 'zod';
@@ -504,7 +504,7 @@ export async function god(input: GodInput = {}): Promise<void> {
         const book = state.routing ?? refuse('routingRollback: God has no routing policy yet (it is seeded on its first tick)');
         if (input.version === book.active.version) refuse(`routingRollback: version: v${input.version} is already active`);
         if (!book.history.some((p) => p.version === input.version)) {
-          refuse(`routingRollback: version: no policy v${input.version} to roll back to (kept: ${book.history.map((p) => `v${p.version}`).join(', ') || 'none'})`);
+          refuse(`routingRollback: version: no policy v${input.version} to roll back to (${rollbackTargetsText(book)})`);
         }
       },
     },

@@ -187,7 +187,7 @@ describe('pantheon routing', () => {
     }
     const unknown = await cli('routing', 'rollback', '7', '--reason', 'no such version');
     expect(unknown.code).not.toBe(0);
-    expect(unknown.stderr).toMatch(/no policy v7 to roll back to \(kept: v1\)/);
+    expect(unknown.stderr).toMatch(/no policy v7 to roll back to \(earlier versions kept: v1; v2 is active\)/);
 
     const rolled = await cli('routing', 'rollback', '1', '--reason', 'v2 lost the Postgres tasks', '--by', 'alice');
     expect(rolled.code).toBe(0);

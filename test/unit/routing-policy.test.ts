@@ -418,7 +418,7 @@ describe('rewriting, promotion, probation and rollback', () => {
     // What was learned about the arms is kept.
     expect(back.active.arms).toBe(book.active.arms);
     expect(back.audit.at(-1)).toMatchObject({ kind: 'rolled_back', version: 1, by: 'alice', detail: 'v2 rolled back to v1: canary looked odd' });
-    expect(() => rollbackTo(book, 9, 'x', 'alice', T0)).toThrow('no policy v9 to roll back to (kept: v1)');
+    expect(() => rollbackTo(book, 9, 'x', 'alice', T0)).toThrow('no policy v9 to roll back to (earlier versions kept: v1; v2 is active)');
     expect(() => rollbackTo(book, 2, 'x', 'alice', T0)).toThrow('v2 is already active');
   });
 });

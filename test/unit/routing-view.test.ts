@@ -50,6 +50,6 @@ describe('pantheon routing views', () => {
     const d = diffVersions(history, 1, 2);
     expect(d.rules).toEqual([{ specialist: 'DatabaseAgent', added: ['index'], dropped: ['postgres'] }]);
     expect(renderDiff(d)).toBe('v1 → v2\n  rules DatabaseAgent: +index -postgres\n  explorationShare: 0.1 → 0.08');
-    expect(() => diffVersions(history, 1, 9)).toThrow(/<b>: no policy v9 \(kept: v1, v2\)/);
+    expect(() => diffVersions(history, 1, 9)).toThrow(/<b>: no policy v9 \(kept: v1, v2 \(active\)\)/);
   });
 });

@@ -214,10 +214,15 @@ function derive(book: PolicyBook, nowMs: number): PolicyBook {
  * exploration share come back; what has been learned about the arms stays (it is evidence about
  * the specialists, not a choice of the version). Any candidate and probation end.
  */
+/** What a rollback may name, said the same way everywhere: the earlier versions kept, and the active one it cannot. */
+export function rollbackTargetsText(book: Pick<PolicyBook, 'history' | 'active'>): string {
+  return `earlier versions kept: ${book.history.map((p) => `v${p.version}`).join(', ') || 'none'}; v${book.active.version} is active`;
+}
+
 export function rollbackTo(book: PolicyBook, version: number, reason: string, by: string, nowMs: number): PolicyBook {
   if (version === book.active.version) throw new RangeError(`v${version} is already active`);
   const target = book.history.find((p) => p.version === version);
-  if (!target) throw new RangeError(`no policy v${version} to roll back to (kept: ${book.history.map((p) => `v${p.version}`).join(', ') || 'none'})`);
+  if (!target) throw new RangeError(`no policy v${version} to roll back to (${rollbackTargetsText(book)})`);
   const active: RoutingPolicy = { ...target, arms: book.active.arms };
   const history = [...book.history.filter((p) => p.version !== version), book.active].slice(-POLICY_RULES.maxHistory);
   const next: PolicyBook = { ...book, active, history, candidate: undefined, probation: undefined, sinceRewrite: 0 };
