@@ -16,6 +16,9 @@ import { ensureTemporal } from './runtime/temporal';
 import { startWorkers } from './workers/start';
 import { updateRetryingUnaccepted } from './client/update-retry';
 
+/** How far behind ours the server's clock (God's decisions carry workflow time) may be. */
+const DECISION_CLOCK_SLACK_MS = 2_000;
+
 /**
  * `npm start`: everything on embedded defaults. A local Temporal dev server (unless
  * TEMPORAL_ADDRESS or a temporal.toml profile names one), the offline LLM provider (unless API keys are set), a worker, and a
@@ -51,8 +54,11 @@ async function main(): Promise<void> {
     const demo = [...DEMO_TASKS, ...DEMO_GOD_TASKS].map(({ slug, task }) => ({ slug, taskId: `${batch}-${slug}`, task: checkTask(task, built.deps.roster) }));
     console.log(`submitting ${demo.length} demo tasks to God (batch ${batch}); its decisions as it takes them:\n`);
     const handle = client.workflow.getHandle(godId);
+    // God's decisions from here on (a little earlier, for a server clock slightly behind ours): a
+    // God still running from an earlier start holds that run's decisions too.
+    const since = Date.now() - DECISION_CLOCK_SLACK_MS;
     for (const { task, taskId } of demo) await updateRetryingUnaccepted(() => handle.executeUpdate(submitTaskUpdate, { args: [{ task, taskId }] }));
-    const result = await watchGod(client, godId, demo);
+    const result = await watchGod(client, godId, demo, since);
     printSummary(result.ended);
     for (const slug of result.awaitingReview) {
       console.log(`\n  ${slug} awaits review: npm run pantheon -- review approve ${batch}-${slug}   (or reject … --reason "…")`);

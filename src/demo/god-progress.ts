@@ -25,22 +25,34 @@ function decisionLine(d: DecisionRecord, slugs: Map<string, string>): string {
 }
 
 /**
- * Prints God's decisions as it takes them (generated, routed, chained, spawned, sent to review,
- * admitted, finished) until every watched task has ended or waits for a person. Decisions on
- * tasks God generated from its goals are printed too.
+ * The lines of decisions not printed yet (and marks them printed), leaving out those taken before
+ * `sinceMs`: a God still running from an earlier `npm start` holds that run's decisions, which
+ * are not this run's news.
  */
-export async function watchGod(client: Client, godId: string, tasks: GodWatched[], pollMs = 500): Promise<GodWatchResult> {
+export function newDecisionLines(decisions: readonly DecisionRecord[], printed: Set<string>, slugs: Map<string, string>, sinceMs: number): string[] {
+  const lines: string[] = [];
+  for (const d of decisions) {
+    if (d.atMs < sinceMs) continue;
+    const key = `${d.atMs}|${d.kind}|${d.taskId ?? ''}|${d.detail}`;
+    if (printed.has(key)) continue;
+    printed.add(key);
+    lines.push(decisionLine(d, slugs));
+  }
+  return lines;
+}
+
+/**
+ * Prints God's decisions as it takes them (generated, routed, chained, spawned, sent to review,
+ * admitted, finished), from `sinceMs` on, until every watched task has ended or waits for a
+ * person. Decisions on tasks God generated from its goals are printed too.
+ */
+export async function watchGod(client: Client, godId: string, tasks: GodWatched[], sinceMs: number, pollMs = 500): Promise<GodWatchResult> {
   const god = client.workflow.getHandle(godId);
   const slugs = new Map(tasks.map((t) => [t.taskId, t.slug]));
   const printed = new Set<string>();
   const ended = new Map<string, TaskState | ChainState>();
   for (;;) {
-    for (const d of await god.query(godDecisionsQuery)) {
-      const key = `${d.atMs}|${d.kind}|${d.taskId ?? ''}|${d.detail}`;
-      if (printed.has(key)) continue;
-      printed.add(key);
-      console.log(decisionLine(d, slugs));
-    }
+    for (const line of newDecisionLines(await god.query(godDecisionsQuery), printed, slugs, sinceMs)) console.log(line);
     const reviews = new Set((await god.query(godReviewsQuery)).map((r) => r.taskId));
     const decisions = await god.query(godDecisionsQuery);
     const refused = tasks.filter((t) => decisions.some((d) => d.taskId === t.taskId && d.kind === 'review' && /reject/.test(d.detail))).map((t) => t.slug);
