@@ -2,6 +2,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import type { PantheonConfig } from '../config/env';
 import type { ChainOutcome } from '../tasks/chain';
 import { closedResult } from '../tasks/closed-outcome';
+import { waitShowingRetries } from './retry-progress';
 import type { Task } from '../tasks/task-input';
 import { godDecisionsQuery, godQueueQuery, submitTaskUpdate } from '../workflows/god-api';
 import type { TaskState } from '../workflows/task-state';
@@ -64,7 +65,7 @@ export async function submitToGod(god: GodSession, config: PantheonConfig, task:
   if (!options.wait) return;
   let outcome: TaskState | ChainOutcome;
   try {
-    outcome = await closedResult(god.client.workflow.getHandle(taskId));
+    outcome = await waitShowingRetries(god.client, taskId, closedResult(god.client.workflow.getHandle(taskId)));
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) {
       console.log('ended      without a workflow (God dropped it before starting it)');

@@ -1,9 +1,7 @@
-import { startTask } from '../../src/client/submit-task';
 import type { ConstraintBook } from '../../src/constraints/book';
-import { TaskInputSchema } from '../../src/tasks/task-input';
 import { godConstraintBook } from '../../src/workers/god-constraints';
 import type { TaskOutcome } from '../../src/workflows/task-state';
-import { runCli } from '../support/cli';
+import { runCli, startCli } from '../support/cli';
 import { eventually } from '../support/eventually';
 import { startTestGod } from '../support/god';
 import { startHarness, testAddress, type Harness } from '../support/harness';
@@ -45,14 +43,17 @@ async function pendingValidation(taskId: string) {
   return description.raw.pendingActivities?.find((p) => p.activityType?.name === 'validateTask');
 }
 
-it('a task validated while God does not answer waits past three attempts, says why in status, and completes once God answers', async () => {
+it('a task validated while God does not answer waits past three attempts, says why in status and to submit --wait, and completes once God answers', async () => {
   const taskId = `god-down-task-${Date.now()}`;
-  const input = TaskInputSchema.parse({
+  const input = {
     objective: 'Add a created_at column with an index to the orders table in Postgres',
     // Shorter waits between attempts, so the test sees many of them; the number of attempts is the preset's.
     retry: { validateTask: { initialIntervalMs: 200, maximumIntervalMs: 1_000 } },
-  });
-  const handle = await startTask(tasks.client, tasks.taskQueue, input, taskId);
+  };
+  const env = { TEMPORAL_ADDRESS: testAddress(), PANTHEON_TASK_QUEUE: tasks.taskQueue, PANTHEON_GOD_ID: godId };
+  // Submitted as a user would, waiting for the end (directly: God is not answering its updates either).
+  const submitted = startCli(['submit', '--json', '-', '--direct', '--wait', '--id', taskId], env, JSON.stringify(input));
+  const handle = tasks.client.workflow.getHandle(taskId);
 
   // Three attempts were all the preset allowed before: the fourth is the task still waiting.
   const pending = await eventually('validateTask to reach its fifth attempt', async () => {
@@ -62,13 +63,20 @@ it('a task validated while God does not answer waits past three attempts, says w
   expect(pending.lastFailure?.applicationFailureInfo?.type).toBe('god_unavailable');
   expect((await handle.describe()).status.name).toBe('RUNNING');
 
-  const status = await runCli(['status', taskId], { TEMPORAL_ADDRESS: testAddress(), PANTHEON_TASK_QUEUE: tasks.taskQueue, PANTHEON_GOD_ID: godId });
+  const status = await runCli(['status', taskId], env);
   expect(status.code).toBe(0);
   expect(status.stdout).toMatch(/^retrying {4}validateTask: attempt \d+ of 12 .*; the last failed with god_unavailable: God \(".*"\) did not answer for the standing constraints/m);
+
+  // The waiting submit says so too, on stderr, while it waits.
+  const retrying = /^retrying {4}validateTask: attempt \d+ of 12 .*; the last failed with god_unavailable: /m;
+  await eventually('submit --wait to tell of the retries', async () => (retrying.test(submitted.output().stderr) ? true : undefined), 30_000);
 
   // God's worker comes back: the next attempt reads the constraints and the task goes on.
   godBack = await startHarness('god-back', { taskQueue: godQueue, godId });
   const outcome: TaskOutcome = await handle.result();
   expect(outcome.status).toBe('completed');
   expect(outcome.failures).toEqual([]);
+  const waited = await submitted.done;
+  expect(waited.code).toBe(0);
+  expect(waited.stdout).toMatch(/^status {6}completed$/m);
 }, 120_000);

@@ -13,19 +13,30 @@ export interface CliResult {
  * src/client/cli.ts (test/setup/global-setup.ts), else the sources through tsx.
  */
 export function runCli(args: string[], env: Record<string, string>, stdin?: string): Promise<CliResult> {
+  return startCli(args, env, stdin).done;
+}
+
+/** The CLI started, for a test that watches its output while it runs (a `--wait`). */
+export interface RunningCli {
+  output(): { stdout: string; stderr: string };
+  done: Promise<CliResult>;
+}
+
+export function startCli(args: string[], env: Record<string, string>, stdin?: string): RunningCli {
   const compiled = process.env.PANTHEON_TEST_CLI;
   const [command, ...prefix] = compiled ? [process.execPath, compiled] : [path.join(repoRoot(), 'node_modules', '.bin', 'tsx'), path.join(repoRoot(), 'src', 'client', 'cli.ts')];
-  return new Promise((resolve, reject) => {
+  let stdout = '';
+  let stderr = '';
+  const done = new Promise<CliResult>((resolve, reject) => {
     const child = spawn(command, [...prefix, ...args], {
       cwd: repoRoot(),
       env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     });
-    let stdout = '';
-    let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
     child.stdin.end(stdin ?? '');
   });
+  return { output: () => ({ stdout, stderr }), done };
 }

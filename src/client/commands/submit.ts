@@ -10,6 +10,7 @@ import { printOutcome } from '../format';
 import { exitForOutcome } from '../exit';
 import { findGod } from '../god-client';
 import { submitToGod } from '../submit-god';
+import { waitShowingRetries } from '../retry-progress';
 import { checkedLineage, checkTask, lineageUnder, startTask } from '../submit-task';
 import { TaskStatus } from '../../workflows/search-attributes';
 import type { TaskState } from '../../workflows/task-state';
@@ -127,7 +128,7 @@ export async function submitCommand(argv: string[]): Promise<void> {
     }
     console.log(`started ${handle.workflowId}${direct ? '' : ` (God "${config.god.id}" is not running: started directly)`}`);
     console.log(`web ui  ${workflowUrl(config, handle.workflowId)}`);
-    if (wait) printWaited((await closedResult(handle)) as TaskState | ChainState);
+    if (wait) printWaited((await waitShowingRetries(client, handle.workflowId, closedResult(handle))) as TaskState | ChainState);
   } finally {
     await close();
   }
@@ -169,5 +170,5 @@ async function reportExisting(client: Client, config: ReturnType<typeof loadConf
   console.log(`task ${id} already exists (${status}, started ${description.startTime.toISOString()}); nothing new was started`);
   console.log(`  an id runs once: give another --id to run the task again${status === 'dead_lettered' ? ` (or: pantheon dlq redrive ${id})` : ''}`);
   console.log(`web ui  ${workflowUrl(config, id)}`);
-  if (wait) printWaited((await closedResult(handle)) as TaskState | ChainState);
+  if (wait) printWaited((await waitShowingRetries(client, id, closedResult(handle))) as TaskState | ChainState);
 }
