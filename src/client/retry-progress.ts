@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import { retryingActivities, retryingLines } from './retrying-activities';
+import { retryingActivities, retryingLines, type RetryingActivity } from './retrying-activities';
 
 /** How often a waiting command looks at the task's activities. */
 export const RETRY_PROGRESS_EVERY_MS = 2_000;
@@ -17,8 +17,9 @@ export async function waitShowingRetries<T>(client: Client, workflowId: string, 
   const look = async () => {
     try {
       const description = await client.workflow.getHandle(workflowId).describe();
-      const fresh = retryingActivities(description.raw.pendingActivities, Date.now()).filter((r) => !shown.has(`${r.activity}#${r.attempt}`));
-      for (const r of fresh) shown.add(`${r.activity}#${r.attempt}`);
+      const key = (r: RetryingActivity) => `${r.activityId}#${r.attempt}`;
+      const fresh = retryingActivities(description.raw.pendingActivities, Date.now()).filter((r) => !shown.has(key(r)));
+      for (const r of fresh) shown.add(key(r));
       if (!done) for (const line of retryingLines(fresh)) console.error(line);
     } catch {
       // The next look may do better; the wait itself is what matters.

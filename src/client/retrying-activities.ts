@@ -5,6 +5,8 @@ type PendingActivity = temporal.api.workflow.v1.IPendingActivityInfo;
 /** An activity of a running task that has failed at least once and is being retried. */
 export interface RetryingActivity {
   activity: string;
+  /** The activity's id in its workflow: a later run of the same type (a reassignment) has another. */
+  activityId: string;
   /** The attempt scheduled or running now (the server counts from 1). */
   attempt: number;
   /** 0: no limit. */
@@ -40,6 +42,7 @@ export function retryingActivities(pending: readonly PendingActivity[] | null | 
       const next = millis(p.nextAttemptScheduleTime);
       return {
         activity: p.activityType?.name ?? 'activity',
+        activityId: p.activityId ?? '',
         attempt: p.attempt ?? 1,
         maximumAttempts: p.maximumAttempts ?? 0,
         lastFailure: type ? `${type}: ${message}` : message,

@@ -12,8 +12,8 @@ describe('the activities a running task is retrying', () => {
   });
 
   test('a failed attempt waiting for its next: the attempt, the limit, when, and why the last failed', () => {
-    const [r] = retryingActivities([{ activityType: { name: 'validateTask' }, attempt: 4, maximumAttempts: 12, state: 1, lastFailure: godDown, nextAttemptScheduleTime: at(NOW + 7_400) }], NOW);
-    expect(r).toEqual({ activity: 'validateTask', attempt: 4, maximumAttempts: 12, running: false, nextInMs: 7_400, lastFailure: `god_unavailable: ${godDown.message}` });
+    const [r] = retryingActivities([{ activityType: { name: 'validateTask' }, activityId: '1', attempt: 4, maximumAttempts: 12, state: 1, lastFailure: godDown, nextAttemptScheduleTime: at(NOW + 7_400) }], NOW);
+    expect(r).toEqual({ activity: 'validateTask', activityId: '1', attempt: 4, maximumAttempts: 12, running: false, nextInMs: 7_400, lastFailure: `god_unavailable: ${godDown.message}` });
     expect(retryingLines([r])).toEqual([`retrying    validateTask: attempt 4 of 12 in 8 s; the last failed with god_unavailable: ${godDown.message}`]);
   });
 
