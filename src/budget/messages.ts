@@ -138,8 +138,11 @@ export const SetExperimentalShareInputSchema = lazySchema('budget/messages.SetEx
 const spend = lazySchema('budget/messages.spend', () =>
   z.object({ usd, tokens: z.number().nonnegative() })
 );
+// Passthrough like the state: a restored window keeps what it counts beside system and agents.
 const window = lazySchema('budget/messages.window', () =>
-  z.object({ key: z.string(), system: spend, agents: z.record(z.string(), spend) })
+  z
+    .object({ key: z.string(), system: spend, agents: z.record(z.string(), spend), experimental: spend.optional(), leasesExpired: spend.optional() })
+    .passthrough()
 );
 
 /**
