@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { PantheonError } from '../errors';
 import { repoRoot } from '../config/paths';
 import { fromLimitsFile, LimitsFileSchema, type Limits } from './limits';
+import { overLimits } from './limits-patch';
 
 /** The limits file: PANTHEON_LIMITS_FILE, else limits.yaml at the repository root. */
 export function limitsFilePath(env: NodeJS.ProcessEnv = process.env): string {
@@ -43,6 +44,8 @@ export interface LimitsFileOptions {
   /** Refuse a file that sets no key: applied to a running ledger (`pantheon budget limits`), an
    * empty file would put every limit back to its default, which nobody meant. */
   requireKeys?: boolean;
+  /** The limits the keys the file does not name keep (a running ledger's); absent: the defaults. */
+  over?: Limits;
 }
 
 /** Parses limits.yaml text; `file` names the source in errors. */
@@ -56,7 +59,7 @@ export function parseLimits(text: string, file = 'limits.yaml', options: LimitsF
   const empty = raw === null || raw === undefined || (typeof raw === 'object' && !Array.isArray(raw) && Object.keys(raw).length === 0);
   if (empty && options.requireKeys) throw invalid(file, '', 'sets no limit (empty, or comments only); nothing applied: write the keys to change, e.g. system_daily_usd: 20');
   // An empty file (or one of comments only) means "all defaults".
-  const parsed = LimitsFileSchema.safeParse(raw ?? {});
+  const parsed = LimitsFileSchema.safeParse(options.over ? overLimits(raw ?? {}, options.over) : (raw ?? {}));
   if (!parsed.success) {
     const { key, message } = describeIssue(parsed.error.issues[0]);
     throw invalid(file, key, message);

@@ -184,6 +184,27 @@ describe('pantheon budget', () => {
     expect(after.breaker).toEqual(before.breaker);
   });
 
+  it('applies only the limits a file sets, keeping the others the ledger has, and prints each change', async () => {
+    const file = path.join(os.tmpdir(), `one-limit-${unique}.yaml`);
+    fs.writeFileSync(file, 'system_daily_usd: 3\n');
+    const before = await gate.snapshot();
+    const run = await runCli(['budget', 'limits', '--file', file, '--who', 'ops', '--why', 'tighten the day'], env);
+
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe(`limits from ${file} applied by ops: "tighten the day"\n  system_daily_usd: 20 → 3\n`);
+    // Set with the hourly limit at 5, the day's 3 binds first: said, not refused.
+    expect(run.stderr).toBe('warning: system_hourly_usd 5 is above system_daily_usd 3: the daily limit binds first, the hourly one never does\n');
+    const after = await gate.snapshot();
+    // The ledger's runaway bound (1000, not the default 60) is not a key of the file: it stays.
+    expect(after.limits).toEqual({ ...before.limits, systemDailyUsd: 3 });
+    expect(after.audit.slice(before.audit.length).map((a) => a.action)).toEqual(['setLimits']);
+
+    const again = await runCli(['budget', 'limits', '--file', file, '--who', 'ops', '--why', 'tighten the day'], env);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toBe(`no change: the ledger already has every limit ${file} sets (nothing applied)\n`);
+    expect((await gate.snapshot()).audit).toEqual(after.audit);
+  });
+
   it('refuses, through the Temporal CLI path (a raw update), an override that has already ended, keeping the live one', async () => {
     const before = (await gate.snapshot()).overrides;
     const past = { who: 'ops', why: 'typo in the expiry', scope: 'system:day', limitUsd: 1, untilMs: 1000 };

@@ -27,6 +27,7 @@ import { CALL_PURPOSES } from '../../llm/types';
 import { godRosterFetcher } from '../../workers/god-roster';
 import { breakerLines, formatLimit, laneLines, renderBudget } from '../budget-view';
 import { MAX_EXPERIMENTAL_SHARE } from '../../budget/limits';
+import { limitsChanges, limitsWarnings } from '../../budget/limits-patch';
 import { connectClient, DEFAULT_TEMPORAL_ADDRESS } from '../connection';
 
 export const BUDGET_USAGE = `pantheon budget [show] [--json] [--tasks N]  spend against every limit, the breaker, alerts and audit
@@ -37,7 +38,8 @@ pantheon budget override --scope SCOPE --usd N --minutes M --who NAME --why TEXT
 pantheon budget share --share N --who NAME --why TEXT
                                              the experimental lane's share of the day, 0 to 0.5 (audited)
 pantheon budget limits [--file limits.yaml] --who NAME --why TEXT
-                                             apply a limits file to the running ledger (audited)
+                                             apply the keys a limits file sets to the running ledger;
+                                             the others keep their values; prints each change (audited)
 pantheon budget export [--run RUN_ID]        the ledger's whole state as JSON (of an ended run with --run)
 pantheon budget restore (--from-run RUN_ID | --file STATE.json) --who NAME --why TEXT
                                              take over a state (an ended run's, or one exported); audited
@@ -244,10 +246,19 @@ export async function budgetCommand(argv: string[]): Promise<void> {
     const { values } = parseArgs({ args, options: { ...operatorFlags, file: { type: 'string' } } });
     const action = operatorOf(values, 'limits', 'change the limits');
     const file = values.file ?? limitsFilePath();
-    const limits = loadLimits(file, { requireKeys: true });
+    loadLimits(file, { requireKeys: true }); // a bad file is refused before anything is asked of the ledger
     await withLedger(loadConfig(), async (ledger) => {
+      const before = (await carriedOf(ledger)).limits;
+      const limits = loadLimits(file, { requireKeys: true, over: before });
+      for (const warning of limitsWarnings(limits)) console.error(`warning: ${warning}`);
+      const changes = limitsChanges(before, limits);
+      if (changes.length === 0) {
+        console.log(`no change: the ledger already has every limit ${file} sets (nothing applied)`);
+        return;
+      }
       await operate(ledger, setLimitsUpdate, { ...action, limits });
       console.log(`limits from ${file} applied by ${action.who}: "${action.why}"`);
+      for (const change of changes) console.log(`  ${change}`);
     });
     return;
   }

@@ -1,0 +1,75 @@
+import type { Limits } from './limits';
+
+/**
+ * Applying a limits file to a running ledger (`pantheon budget limits`): the keys the file names
+ * change, the rest keep the ledger's values. A file that names one limit must not put every
+ * other limit an operator raised back to its default. Pure: the CLI reads and sends.
+ */
+
+type FileShape = Record<string, unknown>;
+
+/** {@link Limits} in the file's snake_case shape (the keys operators write and read). */
+export function toLimitsFile(limits: Limits): FileShape {
+  return {
+    per_task_tokens: limits.perTaskTokens,
+    per_task_usd: limits.perTaskUsd,
+    per_agent_hourly_usd: limits.perAgentHourlyUsd,
+    per_agent_daily_usd: limits.perAgentDailyUsd,
+    system_hourly_usd: limits.systemHourlyUsd,
+    system_daily_usd: limits.systemDailyUsd,
+    experimental_share: limits.experimentalShare,
+    circuit_breaker: {
+      enabled: limits.circuitBreaker.enabled,
+      max_calls_per_task_per_minute: limits.circuitBreaker.maxCallsPerTaskPerMinute,
+      max_spawn_depth: limits.circuitBreaker.maxSpawnDepth,
+    },
+    timezone: limits.timezone,
+  };
+}
+
+const isPlainObject = (value: unknown): value is FileShape => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * The file's keys laid over the ledger's limits (in file shape), one level into nested sections.
+ * Anything that is not an object is returned as it is, so the schema reports it where it is.
+ */
+export function overLimits(raw: unknown, base: Limits): unknown {
+  if (!isPlainObject(raw)) return raw;
+  const merged: FileShape = { ...toLimitsFile(base) };
+  for (const [key, value] of Object.entries(raw)) {
+    const under = merged[key];
+    merged[key] = isPlainObject(value) && isPlainObject(under) ? { ...under, ...value } : value;
+  }
+  return merged;
+}
+
+/** What changes, as `key: before → after` lines in the file's key names (empty: nothing). */
+export function limitsChanges(before: Limits, after: Limits): string[] {
+  const lines: string[] = [];
+  const walk = (a: FileShape, b: FileShape, prefix: string) => {
+    for (const key of Object.keys({ ...a, ...b })) {
+      const [x, y] = [a[key], b[key]];
+      if (isPlainObject(x) && isPlainObject(y)) walk(x, y, `${prefix}${key}.`);
+      else if (x !== y) lines.push(`${prefix}${key}: ${String(x)} → ${String(y)}`);
+    }
+  };
+  walk(toLimitsFile(before), toLimitsFile(after), '');
+  return lines;
+}
+
+/**
+ * Limits that are valid one by one but cannot bind as written: an hourly limit above the daily
+ * one of the same scope, or an agent's above the system's. Told, not refused: an operator may
+ * mean it for a while (e.g. lifting the hourly cap for a burst).
+ */
+export function limitsWarnings(limits: Limits): string[] {
+  const f = toLimitsFile(limits) as Record<string, number>;
+  const above = (high: string, low: string, what: string) =>
+    f[high] > f[low] ? [`${high} ${f[high]} is above ${low} ${f[low]}: ${what}`] : [];
+  return [
+    ...above('system_hourly_usd', 'system_daily_usd', 'the daily limit binds first, the hourly one never does'),
+    ...above('per_agent_hourly_usd', 'per_agent_daily_usd', "an agent's daily limit binds first, its hourly one never does"),
+    ...above('per_agent_daily_usd', 'system_daily_usd', "the system's daily limit binds before any agent's"),
+    ...above('per_agent_hourly_usd', 'system_hourly_usd', "the system's hourly limit binds before any agent's"),
+  ];
+}
