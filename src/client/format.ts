@@ -1,5 +1,5 @@
 import type { ChainState } from '../tasks/chain';
-import type { TaskState } from '../workflows/task-state';
+import { isTerminal, type TaskState } from '../workflows/task-state';
 import { chainOutcomeLines } from './god-view';
 
 export function formatUsd(usd: number): string {
@@ -18,6 +18,7 @@ export function printOutcome(state: TaskState | ChainState): void {
   for (const line of compressionLines(state.compressions)) console.log(line);
   console.log(`cost        ${formatUsd(state.costUsd)} (${state.tokens} tokens)`);
   if (state.reasons.length) console.log(`reasons     ${state.reasons.join('\n            ')}`);
+  for (const line of budgetWaitLines(state, Date.now())) console.log(line);
   if (state.memoryPending) console.log(`memory      pending: the store failed (${state.memoryPending.error}); \`pantheon memory backfill\` writes it`);
   if (state.result) console.log(`result\n${state.result}`);
 }
@@ -29,4 +30,19 @@ export function compressionLines(compressions: TaskState['compressions']): strin
       `${i === 0 ? 'compressed ' : '           '} at iteration ${c.atIteration}: prompt ${c.promptTokensBefore} → ${c.promptTokensAfter} tokens (${Math.round((100 * c.promptTokensAfter) / Math.max(1, c.promptTokensBefore))} %)` +
       (c.pinnedFacts === undefined ? '' : `, pinned facts kept ${c.pinnedKept ?? 0}/${c.pinnedFacts}`),
   );
+}
+
+/**
+ * A task waiting for budget: how long, its place in the admission queue, when room is due, and the
+ * ledger's reason. Kept after a task that ended waiting (it gave up, or was cancelled) as why.
+ */
+export function budgetWaitLines(state: Pick<TaskState, 'status' | 'budgetWait'>, nowMs: number): string[] {
+  const wait = state.budgetWait;
+  if (!wait) return [];
+  const minutes = Math.max(0, Math.round((nowMs - wait.sinceMs) / 60_000));
+  const checks = `${wait.checks} check${wait.checks === 1 ? '' : 's'}`;
+  const head = isTerminal(state.status) ? `ended waiting for budget after ${minutes} min (${checks})` : `waiting for budget ${minutes} min (${checks} so far)`;
+  const place = wait.position === undefined ? [] : [`position ${wait.position} of ${wait.waiting ?? wait.position} in the admission queue`];
+  const room = wait.retryAtMs === undefined ? [] : [`room by ${new Date(wait.retryAtMs).toISOString()}`];
+  return [`budget      ${head}${wait.scope ? ` on ${wait.scope}` : ''}`, ...[...place, ...room, wait.reason].map((line) => `            ${line}`)];
 }

@@ -70,6 +70,10 @@ describe('the day split into lanes', () => {
         expect(s.budgetWait).toMatchObject({ type: 'lane_budget_full', scope: 'lane:experimental:day', position: expect.any(Number) });
         expect(s.budgetWait!.reason).toMatch(/^lane_budget_full: lane:experimental:day \(15% of system:day\) has \$[\d.]+ of its limit \$0\.004500 .*waiting: position \d+ of \d+/);
       }
+      // `pantheon status` tells a user why a task waits and where it stands in line.
+      const shown = await runCli(['status', waiting[0].taskId], { TEMPORAL_ADDRESS: testAddress() });
+      expect(shown.code).toBe(0);
+      expect(shown.stdout).toMatch(/\nbudget {6}waiting for budget \d+ min \(\d+ checks? so far\) on lane:experimental:day\n {12}position \d+ of \d+ in the admission queue\n {12}room by \S+Z\n {12}lane_budget_full: lane:experimental:day/);
 
       // The ledger's lanes against the provider's own bill, lane by lane.
       const held = await h.gate.snapshot();
