@@ -43,7 +43,7 @@ export function unreachable(target: TemporalConnection, err: unknown, handshake?
  * With tracing on (OTEL_EXPORTER_OTLP_*), its workflow calls are spans the workflows continue;
  * `close` flushes them.
  */
-export async function connectClient(config: PantheonConfig): Promise<{ client: Client; close(): Promise<void> }> {
+export async function connectClient(config: PantheonConfig): Promise<{ client: Client; connection: Connection; close(): Promise<void> }> {
   const traced = await openTracing(config.tracing, 'pantheon-client');
   let connection: Connection;
   try {
@@ -61,6 +61,7 @@ export async function connectClient(config: PantheonConfig): Promise<{ client: C
   });
   return {
     client,
+    connection,
     async close() {
       try {
         await connection.close();

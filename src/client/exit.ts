@@ -16,9 +16,30 @@ export function boundedMessage(message: string, limit = MAX_ERROR_CHARS): string
   return `${clean.slice(0, limit)} … [${clean.length - limit} more characters cut]`;
 }
 
+/**
+ * An SDK error's message with its causes': the SDK's own ("Failed to start Workflow") says what
+ * failed, the server's below it why ("Namespace default has no mapping defined for search attribute ...").
+ */
+function withCauses(err: Error): string {
+  const parts = [err.message];
+  for (let cause = err.cause, depth = 0; cause instanceof Error && depth < 4; cause = cause.cause, depth += 1) {
+    if (cause.message && !parts.some((part) => part.includes(cause.message))) parts.push(cause.message);
+  }
+  return parts.join(': ');
+}
+
+/** What a user can do about a server error they cannot fix by reading it. */
+function hintFor(message: string): string {
+  if (/no mapping defined for search attribute/i.test(message)) {
+    return " (this namespace lacks Pantheon's search attributes: start a worker, `npm run worker`, once against it; it registers them)";
+  }
+  return '';
+}
+
 /** The line (or lines, with PANTHEON_DEBUG's stack) a failed command prints. */
 export function errorReport(err: unknown, debug = Boolean(process.env.PANTHEON_DEBUG)): string {
-  const message = isPantheonError(err) ? `${err.type}: ${err.message}` : err instanceof Error ? err.message : String(err);
+  const text = isPantheonError(err) ? `${err.type}: ${err.message}` : err instanceof Error ? withCauses(err) : String(err);
+  const message = `${text}${hintFor(text)}`;
   const stack = debug && err instanceof Error && err.stack ? `\n${boundedMessage(err.stack, 4 * MAX_ERROR_CHARS)}` : '';
   return `error: ${boundedMessage(message)}${stack}\n`;
 }

@@ -14,6 +14,12 @@ const ALREADY_EXISTS = 6;
 /** PERMISSION_DENIED / UNIMPLEMENTED: e.g. Temporal Cloud, where the operator API does not add attributes. */
 const NOT_ALLOWED = [7, 12];
 
+/** The server refused the operator call itself (not a conflict, not an outage). */
+export function isNotAllowed(err: unknown): boolean {
+  const code = (err as { code?: number } | null)?.code;
+  return code !== undefined && NOT_ALLOWED.includes(code);
+}
+
 /**
  * Registers whichever of Pantheon's custom search attributes the namespace lacks, and returns
  * their names (empty when all were there). Idempotent, so it runs on every start: a server Pantheon
@@ -32,9 +38,8 @@ export async function ensureSearchAttributes(
   try {
     await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: missing });
   } catch (err) {
-    const code = (err as { code?: number }).code;
-    if (code !== undefined && NOT_ALLOWED.includes(code)) throw cannotAdd(namespace, missing, err);
-    if (code !== ALREADY_EXISTS) throw err;
+    if (isNotAllowed(err)) throw cannotAdd(namespace, missing, err);
+    if ((err as { code?: number }).code !== ALREADY_EXISTS) throw err;
     // Lost a race with a concurrent starter: fine if what it added matches what we need.
     const still = Object.keys(await missingAttributes(connection, namespace, keys));
     if (still.length > 0) throw err;

@@ -12,7 +12,8 @@ import { createLedgerWorker, runWorkersInOrder } from './ledger-worker';
 import { createTaskWorker } from './task-worker';
 import { bundleWorkflows } from './workflow-bundle';
 import { limitsDrift } from '../budget/limits';
-import { PantheonError } from '../errors';
+import { ensureSearchAttributes, isNotAllowed } from '../runtime/search-attributes';
+import { isPantheonError, PantheonError } from '../errors';
 import { dataConverterFor } from '../codec';
 import { temporalLoggerFor } from '../logging/temporal-logger';
 import { openTracing } from '../tracing/open';
@@ -116,8 +117,18 @@ async function startOpening(
   opened: Opened,
 ): Promise<RunningWorkers> {
   const target = config.temporal.connection;
-  const { client, close: closeClient } = await connectClient(config);
+  const { client, connection: clientConnection, close: closeClient } = await connectClient(config);
   opened.add(closeClient);
+  // A server Pantheon did not start has none of its search attributes, and without them every
+  // task start fails: register what is missing (idempotent; one list call when all are there).
+  const registered = await ensureSearchAttributes(clientConnection, config.temporal.namespace).catch((err: unknown) => {
+    // A server that does not let this key list them (a narrow Cloud role): the namespace's operator
+    // set them up, or task starts will say which is missing.
+    if (isPantheonError(err) || !isNotAllowed(err)) throw err;
+    logger.warn({ error: (err as Error).message }, 'cannot list the namespace\'s search attributes; assuming an operator registered Pantheon\'s');
+    return [];
+  });
+  if (registered.length > 0) logger.info({ namespace: config.temporal.namespace, registered }, `registered Pantheon's search attributes in namespace ${config.temporal.namespace}`);
   const built = await buildWorkerDeps(config, logger, client, providers, tracing);
   opened.add(() => built.close());
   const connection = await NativeConnection.connect(workerConnectionOptions(target)).catch((err: unknown) => {
