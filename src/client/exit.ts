@@ -50,6 +50,7 @@ export function errorReport(err: unknown, debug = Boolean(process.env.PANTHEON_D
  * a worker process would look to its supervisor as if it had been stopped on purpose.
  */
 export function exitOnError(main: () => Promise<void>): void {
+  quietWhenReaderLeaves();
   let settled = false;
   process.once('beforeExit', () => {
     if (settled) return;
@@ -67,6 +68,17 @@ export function exitOnError(main: () => Promise<void>): void {
       process.stderr.write(errorReport(err), () => process.exit(1));
     },
   );
+}
+
+/**
+ * `pantheon roster | head -1`: the reader has what it wanted and closed the pipe. Stop writing and
+ * exit as the command would have, instead of a stack trace of an unhandled EPIPE.
+ */
+function quietWhenReaderLeaves(): void {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit();
+  });
 }
 
 /** The exit code of `submit --wait` for a task that ended but did not complete (bad input or an error is 1). */
