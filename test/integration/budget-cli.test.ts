@@ -158,6 +158,22 @@ describe('pantheon budget', () => {
     expect((await gate.snapshot()).overrides.map((o) => o.scope)).toEqual(expect.arrayContaining(['agent:DatabaseAgent:hour', 'agent:router:hour']));
   });
 
+  it('sets a task override for a task not started yet, saying so (a typo would limit nothing), and quietly for one that has', async () => {
+    const ahead = await runCli(['budget', 'override', '--scope', 'task:not-started-yet', '--usd', '1', '--minutes', '30', '--who', 'ops', '--why', 'big task coming'], env);
+    expect(ahead.code).toBe(0);
+    expect(ahead.stderr).toMatch(/^warning: no task "not-started-yet" has been started; the override applies to one started by that id before \S+Z\n$/);
+
+    const started = `started-${unique}`;
+    await client.workflow.start('memoryBackfill', { taskQueue: `${taskQueue}-nobody`, workflowId: started, args: [{ taskQueue }] });
+    try {
+      const run = await runCli(['budget', 'override', '--scope', `task:${started}`, '--usd', '1', '--minutes', '30', '--who', 'ops', '--why', 'x'], env);
+      expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+    } finally {
+      await client.workflow.getHandle(started).terminate('test over');
+    }
+    expect((await gate.snapshot()).overrides.map((o) => o.scope)).toEqual(expect.arrayContaining(['task:not-started-yet', `task:${started}`]));
+  });
+
   const badInputs: Array<{ name: string; args: string[]; message: RegExp }> = [
     { name: 'close without --why', args: ['budget', 'close', '--who', 'ops'], message: /^error: invalid_input: --why: required/ },
     { name: 'open without --who', args: ['budget', 'open', '--why', 'test'], message: /^error: invalid_input: --who: required/ },

@@ -103,6 +103,22 @@ async function checkAgentScope(client: Client, config: PantheonConfig, scope: st
   throw invalid('--scope', `no agent "${agent}": calls are billed to ${[...known, ...spawned].join(', ')}${godNote}`);
 }
 
+/**
+ * A task scope may name a task not yet submitted (an operator raising its limit ahead of
+ * `submit --id`), so it is not refused; but a typo would limit nothing, so it is said.
+ */
+async function taskScopeWarning(client: Client, request: OverrideInput): Promise<string | undefined> {
+  const taskId = /^task:(.+)$/.exec(request.scope)?.[1];
+  if (taskId === undefined) return undefined;
+  try {
+    await client.workflow.getHandle(taskId).describe();
+    return undefined;
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+    return `no task "${taskId}" has been started; the override applies to one started by that id before ${new Date(request.untilMs).toISOString()}`;
+  }
+}
+
 interface Ledger {
   client: Client;
   ledgerId: string;
@@ -221,7 +237,9 @@ export async function budgetCommand(argv: string[]): Promise<void> {
     const config = loadConfig();
     await withLedger(config, async (ledger) => {
       await checkAgentScope(ledger.client, config, request.scope);
+      const taskWarning = await taskScopeWarning(ledger.client, request);
       await operate(ledger, setOverrideUpdate, request);
+      if (taskWarning) console.error(`warning: ${taskWarning}`);
       const snapshot = await snapshotOf(ledger);
       console.log(`override set by ${request.who}: ${request.scope} limited to ${formatLimit(request.limitUsd)} until ${new Date(request.untilMs).toISOString()}`);
       for (const o of snapshot.overrides) console.log(`  ${o.scope}  ${formatLimit(o.limitUsd)} until ${new Date(o.untilMs).toISOString()} by ${o.who}: "${o.why}"`);
