@@ -51,6 +51,22 @@ export function pendingMemoryQuery(taskQueue?: string): string {
   return taskQueue ? `${base} AND TaskQueue = '${taskQueue.replace(/'/g, '')}'` : base;
 }
 
+/**
+ * The record a task kept when its store was down, with the cost and tokens its outcome reports:
+ * the record was put aside before the task's bill was closed, and the bill (what the ledger
+ * charged, re-paid and in-flight calls included) can be larger than the task's own books.
+ */
+export function pendingRecord(outcome: Pick<TaskOutcome, 'memoryPending' | 'costUsd' | 'tokens'>): StoreMemoryInput {
+  const pending = outcome.memoryPending;
+  if (!pending) throw new Error('marked PantheonMemoryPending, but its outcome holds no pending record');
+  const { input } = pending;
+  return {
+    ...input,
+    costUsd: Math.max(input.costUsd, outcome.costUsd),
+    ...((input.tokens !== undefined || outcome.tokens > 0) && { tokens: Math.max(input.tokens ?? 0, outcome.tokens) }),
+  };
+}
+
 /** A store still down ends the pass at its first failed write: the rest would fail the same way (and each wait out the store's timeout); the next pass takes them. */
 const STORE_DOWN_STOPS_AFTER = 1;
 
@@ -66,9 +82,7 @@ export function createBackfillMemory({ client, storeMemory }: BackfillMemoryDeps
       const taskId = info.workflowId;
       try {
         const outcome = await closedResult<TaskOutcome>(client.workflow.getHandle(taskId, info.runId));
-        const pending = outcome.memoryPending;
-        if (!pending) throw new Error('marked PantheonMemoryPending, but its outcome holds no pending record');
-        const { stored } = await storeMemory(pending.input);
+        const { stored } = await storeMemory(pendingRecord(outcome));
         if (stored) report.written += 1;
         else report.alreadyStored += 1;
       } catch (err) {
