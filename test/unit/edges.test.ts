@@ -81,6 +81,17 @@ describe('error messages for huge bad input', () => {
     expect(errorReport(PantheonError.of('invalid_input', `bad \u001b[2J${'y'.repeat(3000)}`), false)).toMatch(/^error: invalid_input: bad y+ … \[\d+ more characters cut\]\n$/);
   });
 
+  it("says an SDK error's server cause, and what to do about a task queue no worker polls", () => {
+    const server = Object.assign(new Error('9 FAILED_PRECONDITION: no poller seen for task queue recently, worker may be down'), { code: 9 });
+    const report = errorReport(new Error('Failed to query Workflow', { cause: server }), false);
+    expect(report).toBe(
+      'error: Failed to query Workflow: 9 FAILED_PRECONDITION: no poller seen for task queue recently, worker may be down' +
+        ' (no worker polls the workflow\'s task queue: start one, `npm run worker`, with the same TEMPORAL_* and PANTHEON_*_TASK_QUEUE settings)\n',
+    );
+    // A cause that repeats its error's message is not printed twice.
+    expect(errorReport(new Error('boom: disk full', { cause: new Error('disk full') }), false)).toBe('error: boom: disk full\n');
+  });
+
   it('prints the whole bounded line before the CLI exits', async () => {
     const run = await runCli(['submit', 'A fine objective for this task', '--input', 'k'.repeat(100_000)], {});
     expect(run.code).toBe(1);
