@@ -43,18 +43,19 @@ export function overLimits(raw: unknown, base: Limits): unknown {
   return merged;
 }
 
+/** Every leaf where two nested records differ, by its dotted key, in the order of `a`'s keys. */
+export function differences(a: object, b: object, prefix = ''): Array<{ key: string; from: unknown; to: unknown }> {
+  const [x, y] = [a as FileShape, b as FileShape];
+  return Object.keys({ ...x, ...y }).flatMap((key) => {
+    const [from, to] = [x[key], y[key]];
+    if (isPlainObject(from) && isPlainObject(to)) return differences(from, to, `${prefix}${key}.`);
+    return from === to ? [] : [{ key: `${prefix}${key}`, from, to }];
+  });
+}
+
 /** What changes, as `key: before → after` lines in the file's key names (empty: nothing). */
 export function limitsChanges(before: Limits, after: Limits): string[] {
-  const lines: string[] = [];
-  const walk = (a: FileShape, b: FileShape, prefix: string) => {
-    for (const key of Object.keys({ ...a, ...b })) {
-      const [x, y] = [a[key], b[key]];
-      if (isPlainObject(x) && isPlainObject(y)) walk(x, y, `${prefix}${key}.`);
-      else if (x !== y) lines.push(`${prefix}${key}: ${String(x)} → ${String(y)}`);
-    }
-  };
-  walk(toLimitsFile(before), toLimitsFile(after), '');
-  return lines;
+  return differences(toLimitsFile(before), toLimitsFile(after)).map(({ key, from, to }) => `${key}: ${String(from)} → ${String(to)}`);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { lazySchema } from '../tasks/lazy-schema';
+import { differences } from './limits-patch';
 
 /**
  * The budget limits: the file format (snake_case, as operators write limits.yaml) and the typed
@@ -119,14 +120,5 @@ export const defaultLimits = (): Limits => fromLimitsFile(LimitsFileSchema.parse
  * and only the audited setLimits update changes them.
  */
 export function limitsDrift(local: Limits, ledger: Limits): string[] {
-  const lines: string[] = [];
-  const walk = (a: Record<string, unknown>, b: Record<string, unknown>, prefix: string) => {
-    for (const key of Object.keys({ ...a, ...b })) {
-      const [x, y] = [a[key], b[key]];
-      if (x && y && typeof x === 'object' && typeof y === 'object') walk(x as Record<string, unknown>, y as Record<string, unknown>, `${prefix}${key}.`);
-      else if (x !== y) lines.push(`${prefix}${key}: ${String(x)} (limits.yaml) → ${String(y)} (ledger)`);
-    }
-  };
-  walk(local, ledger, '');
-  return lines;
+  return differences(local, ledger).map(({ key, from, to }) => `${key}: ${String(from)} (limits.yaml) → ${String(to)} (ledger)`);
 }
