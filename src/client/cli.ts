@@ -14,21 +14,31 @@ import { submitCommand, SUBMIT_USAGE } from './commands/submit';
 import { exitOnError } from './exit';
 import { PantheonError } from '../errors';
 
+const STATUS_USAGE = "pantheon status [<task-id>]       one task's state, or counts per state and the tasks in progress";
+const LIST_USAGE = 'pantheon list [--status S] [--specialist NAME] [--limit N]';
+
+/** Each command's usage: `pantheon <command> --help` prints its own. */
+const COMMAND_USAGE: Record<string, string> = {
+  submit: SUBMIT_USAGE,
+  status: STATUS_USAGE,
+  list: LIST_USAGE,
+  dlq: DLQ_USAGE,
+  budget: BUDGET_USAGE,
+  god: GOD_USAGE,
+  review: REVIEW_USAGE,
+  roster: ROSTER_USAGE,
+  routing: ROUTING_USAGE,
+  constraints: CONSTRAINTS_USAGE,
+  memory: MEMORY_USAGE,
+  history: HISTORY_USAGE,
+};
+
 const USAGE = `pantheon — run AI agent tasks as durable Temporal workflows
 
 usage:
-  ${SUBMIT_USAGE.split('\n').join('\n  ')}
-  pantheon status [<task-id>]       one task's state, or counts per state and the tasks in progress
-  pantheon list [--status S] [--specialist NAME] [--limit N]
-  ${DLQ_USAGE.split('\n').join('\n  ')}
-  ${BUDGET_USAGE.split('\n').join('\n  ')}
-  ${GOD_USAGE.split('\n').join('\n  ')}
-  ${REVIEW_USAGE.split('\n').join('\n  ')}
-  ${ROSTER_USAGE}
-  ${ROUTING_USAGE.split('\n').join('\n  ')}
-  ${CONSTRAINTS_USAGE.split('\n').join('\n  ')}
-  ${MEMORY_USAGE.split('\n').join('\n  ')}
-  ${HISTORY_USAGE.split('\n').join('\n  ')}
+  ${Object.values(COMMAND_USAGE)
+    .map((usage) => usage.split('\n').join('\n  '))
+    .join('\n  ')}
 
 Environment: TEMPORAL_ADDRESS (default localhost:7233), TEMPORAL_NAMESPACE, TEMPORAL_PROFILE and TEMPORAL_TLS_* (temporal.toml), PANTHEON_TASK_QUEUE, PANTHEON_LEDGER_ID, PANTHEON_GOD_ID; history reads PANTHEON_MEMORY, PANTHEON_MEMORY_FILE, QDRANT_URL; see README.`;
 
@@ -55,5 +65,11 @@ exitOnError(async () => {
   }
   const command = COMMANDS[name];
   if (!command) throw PantheonError.of('invalid_input', `unknown command "${name}"\n${USAGE}`, { details: { field: 'command' } });
+  // `--help` or `-h` anywhere before a `--`: the command's usage, and nothing is run.
+  const flags = argv.includes('--') ? argv.slice(0, argv.indexOf('--')) : argv;
+  if (flags.includes('--help') || flags.includes('-h')) {
+    console.log(COMMAND_USAGE[name]);
+    return;
+  }
   await command(argv);
 });

@@ -1,0 +1,28 @@
+import { spawnSync } from 'node:child_process';
+import { repoRoot } from '../../src/config/paths';
+import { runCli } from '../support/cli';
+
+/** The CLI where it needs no server: its help and its manners on a pipe. */
+
+/**
+ * `npm run pantheon -- roster | head -1`: the reader closes the pipe before the CLI has written it
+ * all. Run as the npm script runs the CLI (`node --import tsx`), where the unhandled EPIPE showed.
+ */
+it('a reader that closes the pipe early (`| head`, here `| true`) gets no EPIPE stack trace and the CLI exits 0', () => {
+  // `true` exits before the CLI has started, so every line the CLI writes meets a closed pipe.
+  const run = spawnSync('bash', ['-c', 'node --import tsx src/client/cli.ts roster | true; exit ${PIPESTATUS[0]}'], { cwd: repoRoot(), encoding: 'utf8' });
+  expect({ code: run.status, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+});
+
+const COMMANDS = ['submit', 'status', 'list', 'dlq', 'budget', 'god', 'review', 'roster', 'routing', 'constraints', 'memory', 'history'];
+
+it.each(COMMANDS)('`pantheon %s --help` prints that command\'s usage and runs nothing', async (command) => {
+  // An address nothing answers on: a command that ran instead of helping would fail.
+  const run = await runCli([command, ...(command === 'submit' ? ['An objective of enough length'] : []), '--help'], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
+  expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+  expect(run.stdout.startsWith(`pantheon ${command}`)).toBe(true);
+  const whole = await runCli(['--help'], {});
+  // The same lines as in the whole usage (indented there).
+  const wholeLines = whole.stdout.split('\n').map((line) => line.trim());
+  for (const line of run.stdout.trim().split('\n')) expect(wholeLines).toContain(line.trim());
+});
