@@ -1,6 +1,6 @@
 import { isGrpcDeadlineError, WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, type Client } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
-import { parseArgs } from 'node:util';
+import { parseArgs } from '../parse-args';
 import type { OperatorInput, OverrideInput } from '../../budget/messages';
 import { OVERRIDABLE_SCOPE } from '../../budget/scopes';
 import type { BudgetSnapshot } from '../../budget/snapshot';

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseArgs } from '../parse-args';
 import { loadConfig } from '../../config/env';
 import { PantheonError } from '../../errors';
 import { closedResult } from '../../tasks/closed-outcome';

@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import { parseArgs } from 'node:util';
+import { parseArgs } from '../parse-args';
 import { loadConfig, type PantheonConfig } from '../../config/env';
 import { PantheonError } from '../../errors';
 import type { GoalInput } from '../../god/messages';

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseArgs } from '../parse-args';
 import { loadConfig } from '../../config/env';
 import { PantheonError } from '../../errors';
 import { formatDuration, HISTORY_GROUPINGS, historyStats, latestPerTask, sinceTime, type HistoryGrouping } from '../../memory/history';

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseArgs } from '../parse-args';
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
 import { loadConfig } from '../../config/env';
 import { PantheonError } from '../../errors';

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseArgs } from '../parse-args';
 import { loadConfig } from '../../config/env';
 import { countTokens } from '../../llm/tokens';
 import { rosterWarnings } from '../../specialists/focus';

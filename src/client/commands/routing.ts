@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseArgs } from '../parse-args';
 import { z } from 'zod';
 import { loadConfig } from '../../config/env';
 import { RoutingRollbackSchema } from '../../god/messages';

@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { taskRow, taskState } from '../tasks';
-import { parseArgs } from 'node:util';
+import { parseArgs } from '../parse-args';
 import { loadConfig } from '../../config/env';
 import { PantheonError } from '../../errors';
 import { connectClient, workflowUrl } from '../connection';

@@ -1,6 +1,6 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import fs from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseArgs } from '../parse-args';
 import { loadConfig } from '../../config/env';
 import { PantheonError } from '../../errors';
 import { loadRoster } from '../../specialists/roster';

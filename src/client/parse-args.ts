@@ -1,0 +1,33 @@
+import { parseArgs as nodeParseArgs, type ParseArgsConfig } from 'node:util';
+
+/** A value that is a negative number (`-1`, `-0.5`, `-.5`), not a flag. */
+const NEGATIVE_NUMBER = /^-(\d|\.\d)/;
+
+/**
+ * `--usd -1` as `--usd=-1`: node's parseArgs refuses a value that starts with a dash as
+ * "ambiguous", so a negative number never reached the command's own check, which names the flag
+ * and the range it takes. Only for options that take a value; `--` ends the options.
+ */
+export function joinNegativeValues(args: readonly string[], options: NonNullable<ParseArgsConfig['options']>): string[] {
+  const byShort = new Map<string, string>(Object.entries(options).flatMap(([name, option]) => (option.short ? [[`-${option.short}`, name] as [string, string]] : [])));
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i += 1) {
+    const arg = args[i];
+    if (arg === '--') return [...out, ...args.slice(i)];
+    const name = arg.startsWith('--') ? arg.slice(2) : byShort.get(arg);
+    const next = args[i + 1];
+    if (name !== undefined && options[name]?.type === 'string' && next !== undefined && NEGATIVE_NUMBER.test(next)) {
+      out.push(`--${name}=${next}`);
+      i += 1;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
+}
+
+/** node's parseArgs, with negative numbers taken as the values they are (see {@link joinNegativeValues}). */
+export function parseArgs<T extends ParseArgsConfig>(config: T): ReturnType<typeof nodeParseArgs<T>> {
+  const args = joinNegativeValues(config.args ?? process.argv.slice(2), config.options ?? {});
+  return nodeParseArgs({ ...config, args } as T);
+}
