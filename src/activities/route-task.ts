@@ -1,4 +1,5 @@
-import { log } from '@temporalio/activity';
+import { Context, log } from '@temporalio/activity';
+import { ERROR_TYPES, isPantheonError } from '../errors';
 import { recallForPrompt } from '../memory/recall-for-prompt';
 import type { Roster } from '../specialists/roster';
 import { decideByRules } from '../routing/rules';
@@ -11,7 +12,8 @@ import type { Task } from '../tasks/task-input';
 import type { RoutingPolicyView } from '../workflows/god-api';
 import type { ActivityDeps } from './deps';
 import { armEstimates } from './assess-task';
-import { createClassifier } from './classify-task';
+import { createClassifier, type Classification } from './classify-task';
+import { optionsFor } from '../workflows/activity-options';
 import type { RouteDecision, RouteTaskInput } from './types';
 
 /** Every specialist, the chosen one first, then the rules' ranking, then the rest, fallback last;
@@ -25,6 +27,35 @@ function candidateOrder(roster: Roster, chosen: string, ranked: string[], held?:
   const input = { kind: held.kind, arms: order, estimatedCostUsd: {}, value: 1, sideline: true };
   const isHeld = (name: string) => name !== chosen && quarantined(held.policy, input, name);
   return [...order.filter((n) => !isHeld(n)), ...order.filter(isHeld)];
+}
+
+/** Attempts of routeTask whose classifier call fails at the provider before the task is routed without it. */
+export const CLASSIFIER_ATTEMPTS = 3;
+
+/**
+ * The classifier's pick, or, once its provider has failed {@link CLASSIFIER_ATTEMPTS} attempts
+ * in a row (at once when it refuses for good, e.g. quota_exhausted), the rules' best guess or the
+ * fallback specialist: a router model that is down costs the task a worse pick, not its end (the
+ * specialist's own model may well be up). Budget denials and Pantheon's own errors still fail the
+ * attempt: the task waits for budget, or the failure is what it says. (routeTask's "task routed"
+ * log line names the fallback.)
+ */
+export async function classifyOrFallBack(
+  classify: () => Promise<Classification>,
+  attempt: number,
+  guess: string,
+  fromRules: boolean,
+  lastAttempt = CLASSIFIER_ATTEMPTS,
+): Promise<Classification> {
+  try {
+    return await classify();
+  } catch (err) {
+    const type = isPantheonError(err) ? err.type : undefined;
+    const provider = type !== undefined && ERROR_TYPES[type].category === 'third_party';
+    if (!provider || (ERROR_TYPES[type].retryable && attempt < lastAttempt)) throw err;
+    const why = `the classifier's provider failed (${type} on attempt ${attempt}: ${(err as Error).message.slice(0, 200)})`;
+    return { specialist: guess, confidence: 0.2, reason: `${why}; ${fromRules ? "the rules' best guess" : 'the fallback specialist'}`, known: false, costUsd: 0, tokens: 0 };
+  }
 }
 
 /** What the keyword rules read; memory is asked by the objective alone (src/memory/record.ts `recallText`). */
@@ -113,7 +144,9 @@ export function createRouteTask(deps: ActivityDeps) {
       return decide({ ...rules.choice, method: 'rules', ...version });
     }
 
-    const pick = await classify(taskId, task, spent);
+    // A task whose own policy allows fewer attempts falls back on its last one.
+    const lastAttempt = Math.min(CLASSIFIER_ATTEMPTS, optionsFor('routeTask', task.retry?.routeTask).retry?.maximumAttempts ?? CLASSIFIER_ATTEMPTS);
+    const pick = await classifyOrFallBack(() => classify(taskId, task, spent), Context.current().info.attempt, ranked[0] ?? roster.fallback.name, ranked.length > 0, lastAttempt);
     const { specialist, confidence, reason } = pick;
     return decide({ specialist, confidence, reason: `${reason}${source}`, method: pick.known ? 'classifier' : 'fallback', ...version }, { costUsd: pick.costUsd, tokens: pick.tokens });
   };

@@ -109,6 +109,33 @@ describe('self-healing: retryable faults', () => {
   });
 });
 
+describe('self-healing: routing when the classifier is down', () => {
+  /** No keyword fits: routing asks the classifier (purpose router). */
+  const UNSURE_TASK = 'Which open questions remain about the cited durability claims of Kafka and Pulsar? Keep the writeup concise.';
+
+  it("routes without the classifier after its provider failed 3 attempts, and the task completes", async () => {
+    const id = taskId('router-down');
+    h.provider.addFault({ kind: 'server_error', match: { task: id, purpose: 'router' } });
+    const outcome = await run(id, { objective: UNSURE_TASK, retry: { routeTask: FAST_RETRY } });
+
+    expect(outcome.status).toBe('completed');
+    expect(outcome.route).toMatchObject({ method: 'fallback', confidence: 0.2 });
+    expect(outcome.route!.reason).toMatch(/^the classifier's provider failed \(provider_unavailable on attempt 3: .*\); the (rules' best guess|fallback specialist)/);
+    expect(callsFor(id).filter((c) => c.purpose === 'router' && c.fault === 'server_error')).toHaveLength(3);
+    expect(await lastAttempt(id, 'routeTask')).toBe(3);
+  });
+
+  it('routes without the classifier at once when its provider refuses for good (quota exhausted)', async () => {
+    const id = taskId('router-quota');
+    h.provider.addFault({ kind: 'quota_exhausted', match: { task: id, purpose: 'router' } });
+    const outcome = await run(id, { objective: UNSURE_TASK, retry: { routeTask: FAST_RETRY } });
+
+    expect(outcome.status).toBe('completed');
+    expect(outcome.route!.reason).toMatch(/^the classifier's provider failed \(quota_exhausted on attempt 1: /);
+    expect(callsFor(id).filter((c) => c.purpose === 'router')).toHaveLength(1);
+  });
+});
+
 describe('self-healing: failures no retry can cure', () => {
   it('attempts an exhausted quota exactly once and dead-letters the task', async () => {
     const id = taskId('quota');
