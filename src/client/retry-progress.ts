@@ -1,4 +1,7 @@
 import type { Client } from '@temporalio/client';
+import { stateQuery } from '../workflows/agent-task-api';
+import { TaskStatus } from '../workflows/search-attributes';
+import { budgetWaitLines } from './format';
 import { retryingActivities, retryingLines, type RetryingActivity } from './retrying-activities';
 
 /** How often a waiting command looks at the task's activities. */
@@ -6,9 +9,10 @@ export const RETRY_PROGRESS_EVERY_MS = 2_000;
 
 /**
  * Waits for `result` while telling the user, on stderr, when the task's activities start failing
- * and retrying (God not answering for validation, a provider failing every call): a `--wait`
- * that would otherwise sit silent for minutes. A line is printed when an activity's attempt
- * changes, not on every look. Looking never fails the wait.
+ * and retrying (God not answering for validation, a provider failing every call), and when it
+ * waits for budget (why, and its place in line): a `--wait` that would otherwise sit silent for
+ * minutes. A line is printed when an activity's attempt changes, and once per wait for budget, not
+ * on every look. Looking never fails the wait.
  */
 export async function waitShowingRetries<T>(client: Client, workflowId: string, result: Promise<T>, everyMs = RETRY_PROGRESS_EVERY_MS): Promise<T> {
   const shown = new Set<string>();
@@ -21,6 +25,16 @@ export async function waitShowingRetries<T>(client: Client, workflowId: string, 
       const fresh = retryingActivities(description.raw.pendingActivities, Date.now()).filter((r) => !shown.has(key(r)));
       for (const r of fresh) shown.add(key(r));
       if (!done) for (const line of retryingLines(fresh)) console.error(line);
+      // Waiting for budget shows in the status search attribute; the state says why (a query,
+      // asked only then). One wait is told once, however often its checks flip the status.
+      if (description.typedSearchAttributes.get(TaskStatus) === 'waiting_budget') {
+        const state = await client.workflow.getHandle(workflowId).query(stateQuery);
+        const wait = state.budgetWait;
+        if (wait && !shown.has(`budget#${wait.sinceMs}`) && !done) {
+          shown.add(`budget#${wait.sinceMs}`);
+          for (const line of budgetWaitLines(state, Date.now())) console.error(line);
+        }
+      }
     } catch {
       // The next look may do better; the wait itself is what matters.
     }

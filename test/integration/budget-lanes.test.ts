@@ -9,7 +9,7 @@ import { setExperimentalShareUpdate } from '../../src/workflows/budget-ledger-de
 import type { TaskOutcome } from '../../src/workflows/task-state';
 import { billed } from '../support/billed';
 import { stateOf, waitUntilQuiet } from '../support/task-waits';
-import { runCli } from '../support/cli';
+import { runCli, startCli } from '../support/cli';
 import { maybeRecordHistory } from '../support/history';
 import { limitsWith } from '../support/limits';
 import { startHarness, testAddress, type Harness } from '../support/harness';
@@ -101,12 +101,26 @@ describe('the day split into lanes', () => {
       expect(runway.spentUsd).toBeCloseTo(bill.main + bill.experimental, 12);
       expect(runway).toMatchObject({ budgetUsd: SYSTEM_DAY_USD, breakerOpen: false, timezone: 'UTC' });
 
+      // `submit --wait` on one more experimental task says on stderr that it waits, and why.
+      const waitedId = id('x-waited');
+      const waited = startCli(['submit', '--json', '-', '--direct', '--wait', '--id', waitedId], { TEMPORAL_ADDRESS: testAddress(), PANTHEON_TASK_QUEUE: h.taskQueue }, JSON.stringify({ objective: objective(200), lane: 'experimental', breakerPollSeconds: 5 }));
+      for (const deadline = Date.now() + 60_000; !/waiting for budget/.test(waited.output().stderr); ) {
+        if (Date.now() > deadline) throw new Error(`submit --wait told nothing of the wait: ${JSON.stringify(waited.output())}`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+
       // An operator gives exploration half of the day: the waiting tasks go on and complete.
       const share = createSetExperimentalShare({ ledger: h.gate });
       const after: Record<string, LaneSnapshot> = await share({ share: 0.5, reason: 'a research afternoon', by: 'budget-lanes.test' });
       expect(after.experimental.limitUsd).toBeCloseTo(0.015, 12);
       const outcomes = (await Promise.all(waiting.map((s) => h.client.workflow.getHandle(s.taskId).result()))) as TaskOutcome[];
       expect(outcomes.map((o) => o.status)).toEqual(waiting.map(() => 'completed'));
+      const waitedRun = await waited.done;
+      expect(waitedRun.code).toBe(0);
+      expect(waitedRun.stdout).toContain('status      completed');
+      // Told once for its wait, however many checks it made.
+      expect(waitedRun.stderr.match(/^budget {6}waiting for budget \d+ min \(\d+ checks? so far\) on lane:experimental:day$/gm)).toHaveLength(1);
+      expect(waitedRun.stderr).toMatch(/\n {12}lane_budget_full: lane:experimental:day/);
       await waitUntilQuiet(h, 2_000, 60_000);
 
       const final = await h.gate.snapshot();
