@@ -12,6 +12,7 @@ import { routingCommand, ROUTING_USAGE } from './commands/routing';
 import { statusCommand } from './commands/status';
 import { submitCommand, SUBMIT_USAGE } from './commands/submit';
 import { exitOnError } from './exit';
+import { HelpRequested } from './parse-args';
 import { PantheonError } from '../errors';
 
 const STATUS_USAGE = "pantheon status [<task-id>]       one task's state, or counts per state and the tasks in progress";
@@ -65,11 +66,16 @@ exitOnError(async () => {
   }
   const command = COMMANDS[name];
   if (!command) throw PantheonError.of('invalid_input', `unknown command "${name}"\n${USAGE}`, { details: { field: 'command' } });
-  // `--help` or `-h` anywhere before a `--`: the command's usage, and nothing is run.
-  const flags = argv.includes('--') ? argv.slice(0, argv.indexOf('--')) : argv;
-  if (flags.includes('--help') || flags.includes('-h')) {
+  // Right after the command (where a subcommand would go) it cannot be a flag's value.
+  if (argv[0] === '--help' || argv[0] === '-h') {
     console.log(COMMAND_USAGE[name]);
     return;
   }
-  await command(argv);
+  try {
+    await command(argv);
+  } catch (err) {
+    // `--help` or `-h` as a flag of the command (src/client/parse-args.ts): its usage, nothing run.
+    if (!(err instanceof HelpRequested)) throw err;
+    console.log(COMMAND_USAGE[name]);
+  }
 });

@@ -26,8 +26,23 @@ export function joinNegativeValues(args: readonly string[], options: NonNullable
   return out;
 }
 
-/** node's parseArgs, with negative numbers taken as the values they are (see {@link joinNegativeValues}). */
+/** `--help` or `-h` given to a command: the CLI prints the command's usage and runs nothing. */
+export class HelpRequested extends Error {
+  constructor() {
+    super('help requested');
+  }
+}
+
+/**
+ * node's parseArgs, with negative numbers taken as the values they are (see
+ * {@link joinNegativeValues}), and `--help`/`-h` known to every command: it throws
+ * {@link HelpRequested} before the command does anything. Parsed as a flag, so a value that
+ * reads "-h" (`--context -h`) is not taken for it.
+ */
 export function parseArgs<T extends ParseArgsConfig>(config: T): ReturnType<typeof nodeParseArgs<T>> {
-  const args = joinNegativeValues(config.args ?? process.argv.slice(2), config.options ?? {});
-  return nodeParseArgs({ ...config, args } as T);
+  const options = { ...config.options, help: { type: 'boolean', short: 'h' } } as NonNullable<ParseArgsConfig['options']>;
+  const args = joinNegativeValues(config.args ?? process.argv.slice(2), options);
+  const parsed = nodeParseArgs({ ...config, options, args } as T);
+  if ((parsed.values as Record<string, unknown>).help === true) throw new HelpRequested();
+  return parsed;
 }

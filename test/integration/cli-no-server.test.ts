@@ -26,3 +26,15 @@ it.each(COMMANDS)('`pantheon %s --help` prints that command\'s usage and runs no
   const wholeLines = whole.stdout.split('\n').map((line) => line.trim());
   for (const line of run.stdout.trim().split('\n')) expect(wholeLines).toContain(line.trim());
 });
+
+it('`--help` after a subcommand or other flags prints the usage too; a value that reads -h is not taken for it', async () => {
+  const env = { TEMPORAL_ADDRESS: '127.0.0.1:1' };
+  for (const args of [['god', 'status', '--help'], ['budget', 'open', '--who', 'ops', '-h'], ['submit', 'An objective of enough length', '--wait', '--help']]) {
+    const run = await runCli(args, env);
+    expect({ args, code: run.code, stderr: run.stderr, head: run.stdout.split(' ').slice(0, 2).join(' ') }).toEqual({ args, code: 0, stderr: '', head: `pantheon ${args[0]}` });
+  }
+  const value = await runCli(['submit', 'An objective of enough length', '--context', '-h'], env);
+  expect(value.code).toBe(1);
+  expect(value.stdout).toBe('');
+  expect(value.stderr).toMatch(/--context/);
+});
