@@ -17,7 +17,7 @@ const LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = 
 const EXPECTED_SDK_WARNINGS = [/^No activities registered, not polling for activity tasks$/];
 
 /** The level an SDK line is logged at: its own, but an expected warning at info. */
-export function levelFor(level: LogLevel, message: string): LogLevel {
+function levelFor(level: LogLevel, message: string): LogLevel {
   return level === 'WARN' && EXPECTED_SDK_WARNINGS.some((pattern) => pattern.test(message)) ? 'INFO' : level;
 }
 
