@@ -10,15 +10,19 @@ import { bundleWorkflows } from '../../src/workers/workflow-bundle';
  * Starts one real Temporal dev server (in memory, free ports, no UI) for the whole suite, bundles
  * the workflows once, and compiles the `pantheon` CLI once; tests find them through environment
  * variables.
+ *
+ * `PANTHEON_TEST_TEMPORAL_ADDRESS=host:port npm test` runs the suite against a server you run
+ * instead (its `default` namespace, no TLS), such as Temporal on PostgreSQL; none is started.
  */
 export default async function globalSetup(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pantheon-test-'));
+  const external = process.env.PANTHEON_TEST_TEMPORAL_ADDRESS?.trim();
   isolateFromTemporalConfig(dir);
-  const server = await startDevServer({ port: 0, dbFile: null, headless: true, logFile: path.join(dir, 'temporal.log') });
+  const server = external ? undefined : await startDevServer({ port: 0, dbFile: null, headless: true, logFile: path.join(dir, 'temporal.log') });
   const code = await bundleWorkflows({ logger: quietLogger });
   const bundlePath = path.join(dir, 'workflow-bundle.js');
   fs.writeFileSync(bundlePath, code);
-  process.env.PANTHEON_TEST_TEMPORAL_ADDRESS = server.address;
+  process.env.PANTHEON_TEST_TEMPORAL_ADDRESS = server?.address ?? external;
   process.env.PANTHEON_TEST_BUNDLE = bundlePath;
   process.env.PANTHEON_TEST_DIR = dir;
   process.env.PANTHEON_TEST_CLI = compileCli();
