@@ -229,21 +229,35 @@ function goalShareTakes(goal: GoalState, committedUsd: number, costUsd: number, 
   return committedUsd + costUsd <= goal.budgetShare * budgetUsd + EPSILON;
 }
 
+/** What `noQueuedTaskCanStart` and `queuedTasksThatCannotStart` read. */
+export interface GoalBacklogArgs {
+  queue: readonly QueuedTask[];
+  inFlight: readonly InFlightTask[];
+  budgetUsd: number;
+  dayLeft: Record<Lane, number>;
+}
+
 /**
- * Whether a goal has tasks queued and none of them can start now: each is decided, and either its
- * goal's share of the day cannot take it (after what the goal spent today and has in flight) or
- * its lane cannot take it today (`dayLeft`, as `admit`'s holds). Such a task neither passes a hold
- * nor holds a lane (`admit`), so it must not stop its goal from making one that can. A task still
- * being assessed may be cheap, and one awaiting review is not the runway's to judge: either counts
- * as one that can start.
+ * A goal's queued tasks that cannot start today: each is decided, and either its goal's share of
+ * the day cannot take it (after what the goal spent today and has in flight) or its lane cannot
+ * take it today (`dayLeft`, as `admit`'s holds). A task still being assessed may be cheap, and one
+ * awaiting review is not the runway's to judge: neither is listed.
  */
-export function noQueuedTaskCanStart(goal: GoalState, args: { queue: readonly QueuedTask[]; inFlight: readonly InFlightTask[]; budgetUsd: number; dayLeft: Record<Lane, number> }): boolean {
-  const own = args.queue.filter((q) => q.goalId === goal.id);
+export function queuedTasksThatCannotStart(goal: GoalState, args: GoalBacklogArgs): QueuedTask[] {
   const committed = goalCommittedUsd(goal, args.inFlight);
-  const cannotStart = (q: QueuedTask) => {
+  return args.queue.filter((q) => {
     const d = q.decision;
-    if (q.status !== 'queued' || !d || !RUNNABLE.has(d.kind)) return false;
+    if (q.goalId !== goal.id || q.status !== 'queued' || !d || !RUNNABLE.has(d.kind)) return false;
     return !goalShareTakes(goal, committed, d.expectedCostUsd, args.budgetUsd) || d.expectedCostUsd > (args.dayLeft[d.lane] ?? 0) + EPSILON;
-  };
-  return own.length > 0 && own.every(cannotStart);
+  });
+}
+
+/**
+ * Whether a goal has tasks queued and none of them can start now (`queuedTasksThatCannotStart`).
+ * Such a task neither passes a hold nor holds a lane (`admit`), so it must not stop its goal from
+ * making one that can.
+ */
+export function noQueuedTaskCanStart(goal: GoalState, args: GoalBacklogArgs): boolean {
+  const own = args.queue.filter((q) => q.goalId === goal.id).length;
+  return own > 0 && queuedTasksThatCannotStart(goal, args).length === own;
 }

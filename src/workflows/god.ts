@@ -19,6 +19,7 @@ import {
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { createGodActivities } from '../activities/god';
+import type { RecentOutcome } from '../activities/god-types';
 import type { createRunwayActivities } from '../activities/runway';
 import type { LedgerRunway } from '../budget/ledger-types';
 import { NON_RETRYABLE_TYPES } from '../errors';
@@ -42,7 +43,7 @@ import {
   type SubmitTaskResult,
 } from '../god/messages';
 import { headroomNotes, laneDayLeft, laneHeadroom, runwayView, usd } from '../god/pacing';
-import { admit, DEFAULT_HOLD_AFTER_MINUTES, goalCommittedUsd, noQueuedTaskCanStart, overdueShortOfRoom, samePlan, valueDensity, type AdmitHolds } from '../god/prioritise';
+import { admit, DEFAULT_HOLD_AFTER_MINUTES, goalCommittedUsd, noQueuedTaskCanStart, overdueShortOfRoom, queuedTasksThatCannotStart, samePlan, valueDensity, type AdmitHolds } from '../god/prioritise';
 import { applyReviewDecision, expiredReviews, openReview, reviewableOrError } from '../god/review';
 import { canSpawn, recordSpawnedRun, registerSpawned, retirements, retireSpecialist } from '../god/spawn';
 import { compactState, DEFAULT_EXPERIMENTAL_SHARE, initialGodState, migrateGodState, stateBytes } from '../god/state';
@@ -172,6 +173,17 @@ const EARLY_FINISH_PATCH = 'god-keeps-early-finishes';
  * resubmitted after it left finishedIds, or one a direct run already used, is dropped as a
  * duplicate, not run and paid for again (the server's default lets a closed id start again). */
 const REJECT_CLOSED_IDS_PATCH = 'god-children-reject-closed-ids';
+/** A generation whose every proposal repeats a task God already has is asked once more, those
+ * objectives named (the goal waited a whole cadence, and a goal whose generator kept repeating
+ * itself could start nothing all day). Asked only when a generation added nothing new. */
+const ASKS_AGAIN_AFTER_REPEATS_PATCH = 'generation-asks-again-after-repeats';
+/** A due goal that has started nothing today and whose backlog is full drops its generated tasks
+ * that cannot start today (its share or its lane's day cannot take them), then generates: a
+ * backlog of dear tasks the day could no longer take kept it from generating, and it started
+ * nothing all day. Asked only when it has some. */
+const DROPS_BACKLOG_THAT_CANNOT_START_PATCH = 'goal-drops-backlog-that-cannot-start';
+/** Generator calls per due goal at most: the first, and one more when it only repeated itself. */
+const GENERATION_ASKS = 2;
 
 /** Turns a zod failure into the validator's refusal: the field named, God's state untouched. */
 function parsed<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
@@ -251,6 +263,21 @@ export async function god(input: GodInput = {}): Promise<void> {
       goalCommittedUsd(goal, state.inFlight) < goal.budgetShare * runway.budgetUsd &&
       noQueuedTaskCanStart(goal, { queue: state.queue, inFlight: state.inFlight, budgetUsd: runway.budgetUsd, dayLeft: laneDayLeft(runway, inFlightExpected()) });
     return (nothingQueued || (stuck() && patched(STUCK_BACKLOG_PATCH))) && patched(GOALS_PASS_HOLDS_PATCH);
+  };
+  /** Drops a goal's generated tasks that cannot start today (asked only when there are some). */
+  const dropBacklogThatCannotStart = (goal: GoalState, read: LedgerRunway) => {
+    const dead = queuedTasksThatCannotStart(goal, { queue: state.queue, inFlight: state.inFlight, budgetUsd: read.budgetUsd, dayLeft: laneDayLeft(read, inFlightExpected()) }).filter(
+      (q) => q.source === 'generated',
+    );
+    if (dead.length === 0 || !patched(DROPS_BACKLOG_THAT_CANNOT_START_PATCH)) return;
+    for (const q of dead) {
+      dropFromQueue(q.taskId);
+      record('drop', `goal ${goal.id}: its backlog is full and this task cannot start today (needs ~${usd(q.decision!.expectedCostUsd)}: more than its goal's share or its lane's day has left); dropped so the goal can generate`, q.taskId);
+    }
+    state.counters.dropped += dead.length;
+    state.day.dropped += dead.length;
+    // They never ran: the goal may propose them again another day.
+    state = forgetFingerprints(state, dead.flatMap((q) => (q.fingerprint ? [q.fingerprint] : [])));
   };
   const inFlightExpected = (): Record<Lane, number> => {
     const sums: Record<Lane, number> = { main: 0, experimental: 0 };
@@ -615,6 +642,11 @@ export async function god(input: GodInput = {}): Promise<void> {
         skip(goal, `the ${goal.lane} lane can commit ${usd(Math.max(0, headroom[goal.lane]))} now, not more than its last generation cost (${usd(goal.lastGenerationCostUsd ?? 0)}); tried again next tick`);
         continue;
       }
+      // A backlog full of generated tasks that cannot start today (dear tasks the lane's day or the
+      // goal's share can no longer take) kept a goal that had started nothing from generating, all
+      // day. They are dropped as the day's end would drop them, and the goal generates again. (A
+      // goal that has started work today keeps them: it is not starving, and the lane is full.)
+      if (runway && !goal.startedToday && goalBacklog(goal) >= goal.tasksPerRun * GOAL_BACKLOG_RUNS) dropBacklogThatCannotStart(goal, runway);
       // A held lane keeps its room for its overdue task: a generation would spend that room on tasks
       // that could only wait behind it (tried again once the hold is over). Except for a goal that
       // has started nothing today and has nothing queued that could start: its first task may pass the hold.
@@ -640,43 +672,58 @@ export async function god(input: GodInput = {}): Promise<void> {
         skip(goal, `${backlog} of its tasks are queued (it generates again below ${goal.tasksPerRun * GOAL_BACKLOG_RUNS}); tried again when it is next due`);
         continue;
       }
-      state.seq += 1;
-      const callId = `${godId}:generate:${goal.id}:${state.seq}`;
-      let out;
-      try {
-        billedSinceRead = true;
-        // The generator is not told why the goal last did not generate (nor does history need it).
-        const { notGenerated: _notGenerated, ...described } = goal;
-        out = await llm.generateTasks({ godId, callId, goal: described, count: goal.tasksPerRun, recent: goal.outcomes ?? [] });
-        if (headroom) {
-          goal.lastGenerationCostUsd = out.costUsd;
-          headroom[goal.lane] -= out.costUsd;
-        }
-      } catch (err) {
-        record('generated', `goal ${goal.id}: generation failed: ${String(err).slice(0, 200)}`);
-        skip(goal, `its generation failed (${String(err).slice(0, 200)}); tried again when it is next due`);
-        continue;
-      }
-      delete goal.notGenerated;
-      for (const reason of out.rejected) record('reject', `goal ${goal.id}: proposed task refused: ${reason.slice(0, 200)}`);
-      for (const proposed of out.tasks) {
-        const fingerprint = taskFingerprint(proposed.objective);
-        if (state.fingerprints.includes(fingerprint) || state.queue.some((q) => q.fingerprint === fingerprint)) {
-          state.counters.duplicates += 1;
-          continue;
-        }
-        const task = TaskInputSchema.safeParse({ ...proposed, lane: goal.lane, goalId: goal.id, lineage: { rootTaskId: godId, parentTaskId: godId, spawnDepth: 1 } });
-        if (!task.success) {
-          record('reject', `goal ${goal.id}: proposed task refused: ${describeIssues(task.error).join('; ')}`);
-          continue;
-        }
-        state = rememberFingerprint(state, fingerprint);
+      let recent: RecentOutcome[] = goal.outcomes ?? [];
+      for (let ask = 1; ask <= GENERATION_ASKS; ask++) {
         state.seq += 1;
-        enqueue(`${godId}-g${state.seq}-${uuid4().slice(0, 8)}`, task.data, 'generated', { goalId: goal.id, fingerprint });
-        const target = state.goals.find((g) => g.id === goal.id);
-        if (target) target.generated += 1;
-        state.counters.generated += 1;
-        record('generated', `goal ${goal.id}: ${task.data.objective.slice(0, 120)}`, state.queue[state.queue.length - 1].taskId);
+        const callId = `${godId}:generate:${goal.id}:${state.seq}`;
+        let out;
+        try {
+          billedSinceRead = true;
+          // The generator is not told why the goal last did not generate (nor does history need it).
+          const { notGenerated: _notGenerated, ...described } = goal;
+          out = await llm.generateTasks({ godId, callId, goal: described, count: goal.tasksPerRun, recent });
+          if (headroom) {
+            goal.lastGenerationCostUsd = out.costUsd;
+            headroom[goal.lane] -= out.costUsd;
+          }
+        } catch (err) {
+          record('generated', `goal ${goal.id}: generation failed: ${String(err).slice(0, 200)}`);
+          skip(goal, `its generation failed (${String(err).slice(0, 200)}); tried again when it is next due`);
+          break;
+        }
+        delete goal.notGenerated;
+        for (const reason of out.rejected) record('reject', `goal ${goal.id}: proposed task refused: ${reason.slice(0, 200)}`);
+        const repeated: string[] = [];
+        let added = 0;
+        for (const proposed of out.tasks) {
+          const fingerprint = taskFingerprint(proposed.objective);
+          if (state.fingerprints.includes(fingerprint) || state.queue.some((q) => q.fingerprint === fingerprint)) {
+            state.counters.duplicates += 1;
+            repeated.push(proposed.objective);
+            continue;
+          }
+          const task = TaskInputSchema.safeParse({ ...proposed, lane: goal.lane, goalId: goal.id, lineage: { rootTaskId: godId, parentTaskId: godId, spawnDepth: 1 } });
+          if (!task.success) {
+            record('reject', `goal ${goal.id}: proposed task refused: ${describeIssues(task.error).join('; ')}`);
+            continue;
+          }
+          state = rememberFingerprint(state, fingerprint);
+          state.seq += 1;
+          enqueue(`${godId}-g${state.seq}-${uuid4().slice(0, 8)}`, task.data, 'generated', { goalId: goal.id, fingerprint });
+          const target = state.goals.find((g) => g.id === goal.id);
+          if (target) target.generated += 1;
+          state.counters.generated += 1;
+          added += 1;
+          record('generated', `goal ${goal.id}: ${task.data.objective.slice(0, 120)}`, state.queue[state.queue.length - 1].taskId);
+        }
+        // Every proposal was a task God already has: the generator is shown only the goal's newest
+        // outcomes and repeats older work. Asked once more with those objectives named, the goal
+        // gets new work now rather than a cadence later (it could wait a day).
+        const askAgain =
+          added === 0 && repeated.length > 0 && ask < GENERATION_ASKS && (!headroom || generationFits(goal, headroom[goal.lane])) && patched(ASKS_AGAIN_AFTER_REPEATS_PATCH);
+        if (!askAgain) break;
+        record('generated', `goal ${goal.id}: every proposal repeated a task God already has; asked once more, naming them`);
+        recent = [...recent, ...repeated.map((objective) => ({ objective, status: 'already_proposed', reason: 'God already has this task; propose a different one' }))];
       }
     }
   };

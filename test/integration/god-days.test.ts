@@ -1,7 +1,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import type { CallRecord } from '../../src/llm/offline';
 import type { GoalInput } from '../../src/god/messages';
-import { pauseUpdate, type GodStatusView } from '../../src/workflows/god-api';
+import { godGoalsQuery, pauseUpdate, type GodStatusView } from '../../src/workflows/god-api';
 import { billed } from '../support/billed';
 import { maybeRecordEvents, patchIdOf } from '../support/history';
 import { godStatus, startTestGod } from '../support/god';
@@ -187,6 +187,9 @@ describe('God over three simulated days', () => {
       } catch (err) {
         // What happened that day is the diagnosis of a rare failure: show it before failing.
         if (!process.env.PANTHEON_TRACE_GOD_DAYS) printTrace();
+        // And why each goal last did not generate, as `pantheon god goals` says it (God is paused now).
+        for (const g of await god.query(godGoalsQuery)) say(`goal ${g.id}: generated ${g.generated}, started today ${g.startedToday ?? 0}, last not generated: ${g.notGenerated?.reason ?? '-'}`);
+        say(`God's counters: ${JSON.stringify(final.counters)}`);
         throw err;
       }
     }
@@ -223,6 +226,11 @@ describe('God over three simulated days', () => {
     // its queued tasks could start (asked only then; its fixture comes from god-stuck-backlog.test.ts).
     const unstuck = life.runs.filter((r) => r.events.some((e) => patchIdOf(e) === 'goal-generates-past-stuck-backlog'));
     say(`${unstuck.length} of ${life.runs.length} runs let a goal whose queued tasks could not start generate during a hold`);
+    // Runs where a generation that only repeated tasks God had was asked once more, and runs where a
+    // goal that had started nothing dropped a full backlog of tasks that could not start that day.
+    const reasked = life.runs.filter((r) => r.events.some((e) => patchIdOf(e) === 'generation-asks-again-after-repeats'));
+    const deadBacklogs = life.runs.filter((r) => r.events.some((e) => patchIdOf(e) === 'goal-drops-backlog-that-cannot-start'));
+    say(`${reasked.length} of ${life.runs.length} runs asked a generator again after it only repeated tasks; ${deadBacklogs.length} dropped a starving goal's backlog that could not start`);
     // Runs where a day ended with generated tasks dropped unrun, their fingerprints released.
     const released = life.runs.filter((r) => r.events.some((e) => patchIdOf(e) === 'day-end-releases-dropped-fingerprints'));
     if (released.length) maybeRecordEvents(godId, 'god-day-end-releases-fingerprints', released[0].events);

@@ -15,7 +15,9 @@ import { NO_GOD_QUERIES, OrphanedChildLocks, ServerClock, StalledSkips, startTim
  * main goal's chains wait for the paced room and hold the main lane; the lesser goal's share of
  * the day ($0.0003) is less than any task costs, so every task it queues is stuck. It has started
  * nothing today, so when it comes due during the hold it generates again (before the patch it
- * waited for the hold to end). What is checked comes from God's histories on the server.
+ * waited for the hold to end), and once its backlog is full of such tasks it drops them and
+ * generates again (before, the full backlog stopped it for the day). What is checked comes from
+ * God's histories on the server.
  */
 
 const MIN = 60_000;
@@ -60,7 +62,7 @@ function generations(events: HistoryEvent[]): Array<{ eventId: number; goalId: s
 }
 
 describe('a goal none of whose queued tasks can start, during another goal\'s hold', () => {
-  it('generates when it comes due (its first start of the day may still pass the hold), and its stuck tasks start nothing', async () => {
+  it('generates when it comes due (its first start of the day may still pass the hold), drops a full backlog of them to generate again, and its stuck tasks start nothing', async () => {
     const stalls = new StalledSkips(h);
     const c = new ServerClock(h, stalls);
     const day = Math.floor((await c.sample()) / DAY) * DAY + DAY;
@@ -95,9 +97,19 @@ describe('a goal none of whose queued tasks can start, during another goal\'s ho
     expect(started.filter((g) => g === 'vendor-research')).toEqual([]);
     // Holds happened (the path is asked only during one).
     expect(life.runs.some((r) => r.events.some((e) => patchIdOf(e) === 'admission-holds-overdue-tasks'))).toBe(true);
-    // `pantheon god goals` says why the stuck goal stopped generating: its backlog is full now.
+    // Once its backlog is full of such tasks, it drops them when it next comes due and generates
+    // again (patch goal-drops-backlog-that-cannot-start): before, a full backlog stopped it for the day.
+    const dropping = life.runs.filter((r) => r.events.some((e) => patchIdOf(e) === 'goal-drops-backlog-that-cannot-start'));
+    expect(dropping.length).toBeGreaterThan(0);
+    for (const run of dropping) {
+      const marker = run.events.find((e) => patchIdOf(e) === 'goal-drops-backlog-that-cannot-start')!;
+      const next = generations(run.events).find((g) => g.eventId > Number(marker.eventId));
+      expect(next?.goalId).toBe('vendor-research');
+    }
+    // `pantheon god goals` says nothing stops it now: none of its reasons is a full backlog.
     const vendor = (await god.query(godGoalsQuery)).find((g) => g.id === 'vendor-research')!;
-    expect(vendor.notGenerated?.reason).toMatch(/\d+ of its tasks are queued/);
+    expect(vendor.notGenerated?.reason ?? '').not.toMatch(/\d+ of its tasks are queued/);
+    maybeRecordEvents(godId, 'god-goal-drops-backlog-that-cannot-start', dropping[0].events);
     maybeRecordEvents(godId, 'god-goal-generates-past-stuck-backlog', unstuck[0].events);
   }, 300_000);
 });

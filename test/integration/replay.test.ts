@@ -143,6 +143,12 @@ describe('workflow replay', () => {
         // A goal that started nothing that day, none of whose queued tasks could start, generated
         // during another goal's hold ('goal-generates-past-stuck-backlog').
         'god-goal-generates-past-stuck-backlog.json',
+        // A generation that proposed only tasks God already had, asked once more with them named
+        // ('generation-asks-again-after-repeats').
+        'god-generation-asks-again.json',
+        // A goal that had started nothing that day dropped its full backlog of tasks that could not
+        // start that day, then generated ('goal-drops-backlog-that-cannot-start').
+        'god-goal-drops-backlog-that-cannot-start.json',
         // A trial specialist found by memory's kind for a second task, which was cancelled and
         // counted in neither its trial nor the statistics ('spawned-found-by-memory-kind',
         // 'rejected-and-cancelled-judge-no-specialist').

@@ -79,6 +79,9 @@ function readRun(runId: string, events: HistoryEvent[]): GodRun {
  */
 export class RunChain {
   private readonly closed: GodRun[] = [];
+  /** The read in progress: reads go one at a time. Two at once (a test's and the orphaned-lock
+   * watcher's) could both see the open run close and both keep it, and the chain counted a run twice. */
+  private reading: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly client: Client,
@@ -86,7 +89,13 @@ export class RunChain {
     private readonly firstRunId: string,
   ) {}
 
-  async read(): Promise<GodRun[]> {
+  read(): Promise<GodRun[]> {
+    const next = this.reading.then(() => this.readOnce());
+    this.reading = next.catch(() => undefined);
+    return next;
+  }
+
+  private async readOnce(): Promise<GodRun[]> {
     const runs = [...this.closed];
     let runId: string | undefined = this.closed.at(-1)?.events.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? (this.closed.length ? undefined : this.firstRunId);
     while (runId) {

@@ -3,7 +3,7 @@ import { dayOf, rollDay, type Day } from '../../src/god/day';
 import { decide } from '../../src/god/decide';
 import { addGoal, goalsDue, markGenerated, rememberFingerprint, taskFingerprint } from '../../src/god/goals';
 import { inFlightByLane, laneDayLeft, laneHeadroom, pacedAllowance, type LedgerRunwayLike } from '../../src/god/pacing';
-import { admit, goalCommittedUsd, noQueuedTaskCanStart, overdueShortOfRoom } from '../../src/god/prioritise';
+import { admit, goalCommittedUsd, noQueuedTaskCanStart, overdueShortOfRoom, queuedTasksThatCannotStart } from '../../src/god/prioritise';
 import { compactState, stateBytes } from '../../src/god/state';
 import { recordOutcome } from '../../src/god/stats';
 import type { Assessment, GodState, QueuedTask, TaskFinished } from '../../src/god/types';
@@ -58,7 +58,7 @@ interface DayBook {
  * the day: one of them in flight or finished takes most of the share, and another cannot start. */
 const CAPPED_USD = 0.18 * BUDGET;
 
-function simulate(opts: { survey?: boolean; dear?: boolean; capped?: boolean; holds?: boolean; passes?: boolean; stuckBacklogGenerates?: boolean; seed?: number } = {}) {
+function simulate(opts: { survey?: boolean; dear?: boolean; capped?: boolean; holds?: boolean; passes?: boolean; stuckBacklogGenerates?: boolean; dropsDeadBacklog?: boolean; seed?: number } = {}) {
   const holdsOn = opts.holds !== false;
   const passesOn = opts.passes !== false;
   const seed = opts.seed ?? 7;
@@ -166,6 +166,17 @@ function simulate(opts: { survey?: boolean; dear?: boolean; capped?: boolean; ho
       };
     }
     for (const goal of goalsDue(state.goals, now, runway.budgetUsd)) {
+      // As god.ts: a goal that has started nothing today and whose backlog is full drops its
+      // generated tasks that cannot start today, then generates.
+      if (opts.dropsDeadBacklog !== false && !goal.startedToday && state.queue.filter((q) => q.goalId === goal.id).length >= goal.tasksPerRun * 2) {
+        const dead = new Set(
+          queuedTasksThatCannotStart(goal, { queue: state.queue, inFlight: state.inFlight, budgetUsd: BUDGET, dayLeft: laneDayLeft(runway, inFlightByLane(state.inFlight)) })
+            .filter((q) => q.source === 'generated')
+            .map((q) => q.taskId),
+        );
+        for (const id of dead) dropped.add(id);
+        state = { ...state, queue: state.queue.filter((q) => !dead.has(q.taskId)) };
+      }
       // As god.ts: a goal that has started nothing today generates during a hold if it has nothing
       // queued, or none that can start now.
       const stuck = () =>
@@ -360,13 +371,35 @@ describe('a goal whose queued tasks cannot start today, while its lane is held',
   // still take that day, and another goal's overdue task holds the lane all day.
 
   it('when only a goal with nothing queued generates during a hold, a goal stuck with such tasks starts nothing that day', () => {
-    const sim = simulate({ dear: true, capped: true, seed: 13, stuckBacklogGenerates: false });
+    const sim = simulate({ dear: true, capped: true, seed: 13, stuckBacklogGenerates: false, dropsDeadBacklog: false });
     expect(startsByDay(sim, 'ops').filter((d) => d.started === 0).map((d) => d.day)).toEqual(['2024-05-03']);
   });
 
   it('a goal none of whose queued tasks can start now generates during the hold, and every goal starts work every day', () => {
     for (let seed = 1; seed <= 20; seed++) {
       const sim = simulate({ dear: true, capped: true, seed });
+      for (const goal of ['ops', 'vendors']) {
+        for (const d of startsByDay(sim, goal)) expect({ seed, goal, ...d, started: d.started > 0 }).toEqual({ seed, goal, day: d.day, started: true });
+      }
+      for (const b of sim.books.slice(0, 3)) expect(b.spent.main).toBeLessThanOrEqual(BUDGET * (1 - SHARE) + 1e-9);
+      expect(sim.violations).toEqual([]);
+      expect(sim.lost).toEqual([]);
+    }
+  });
+});
+
+describe('a goal that has started nothing today, whose backlog fills with tasks the day can no longer take', () => {
+  // Seed 70: the main goal's backlog fills with dear tasks while older tasks hold the lane; by the
+  // time they are overdue the lane's day has less left than any of them costs.
+
+  it('without dropping them, the goal stops generating and starts nothing that day', () => {
+    const sim = simulate({ dear: true, seed: 70, dropsDeadBacklog: false });
+    expect(startsByDay(sim, 'ops').filter((d) => d.started === 0).map((d) => d.day)).toEqual(['2024-05-03']);
+  });
+
+  it('dropping them when it comes due, it generates again and every goal starts work every day', () => {
+    for (let seed = 61; seed <= 80; seed++) {
+      const sim = simulate({ dear: true, seed });
       for (const goal of ['ops', 'vendors']) {
         for (const d of startsByDay(sim, goal)) expect({ seed, goal, ...d, started: d.started > 0 }).toEqual({ seed, goal, day: d.day, started: true });
       }
