@@ -261,6 +261,16 @@ function simulate(opts: { survey?: boolean; dear?: boolean; capped?: boolean; ho
 /** Per whole day, how many generated tasks of `goal` started. */
 const startsByDay = (sim: ReturnType<typeof simulate>, goal: string) => sim.books.slice(0, 3).map((b) => ({ day: b.day.key, started: b.generatedStarted[goal] ?? 0 }));
 
+/** Both main goals start work every whole day, within the main lane's budget, nothing lost. */
+function expectMainGoalsStartDaily(sim: ReturnType<typeof simulate>, seed: number): void {
+  for (const goal of ['ops', 'vendors']) {
+    for (const d of startsByDay(sim, goal)) expect({ seed, goal, ...d, started: d.started > 0 }).toEqual({ seed, goal, day: d.day, started: true });
+  }
+  for (const b of sim.books.slice(0, 3)) expect(b.spent.main).toBeLessThanOrEqual(BUDGET * (1 - SHARE) + 1e-9);
+  expect(sim.violations).toEqual([]);
+  expect(sim.lost).toEqual([]);
+}
+
 describe('three simulated days of God’s runway', () => {
   const sim = simulate();
   // The last book is the first tick of day four; judge the three whole days.
@@ -356,12 +366,7 @@ describe('a goal that sometimes needs half its lane\'s day beside a lesser goal 
   it('with each goal\'s first task of the day passing a hold, every goal starts work every day, within the lane\'s budget and pacing', () => {
     for (const seed of SEEDS) {
       const sim = simulate({ dear: true, seed });
-      for (const goal of ['ops', 'vendors']) {
-        for (const d of startsByDay(sim, goal)) expect({ seed, goal, ...d, started: d.started > 0 }).toEqual({ seed, goal, day: d.day, started: true });
-      }
-      for (const b of sim.books.slice(0, 3)) expect(b.spent.main).toBeLessThanOrEqual(BUDGET * (1 - SHARE) + 1e-9);
-      expect(sim.violations).toEqual([]);
-      expect(sim.lost).toEqual([]);
+      expectMainGoalsStartDaily(sim, seed);
     }
   });
 });
@@ -378,12 +383,7 @@ describe('a goal whose queued tasks cannot start today, while its lane is held',
   it('a goal none of whose queued tasks can start now generates during the hold, and every goal starts work every day', () => {
     for (let seed = 1; seed <= 20; seed++) {
       const sim = simulate({ dear: true, capped: true, seed });
-      for (const goal of ['ops', 'vendors']) {
-        for (const d of startsByDay(sim, goal)) expect({ seed, goal, ...d, started: d.started > 0 }).toEqual({ seed, goal, day: d.day, started: true });
-      }
-      for (const b of sim.books.slice(0, 3)) expect(b.spent.main).toBeLessThanOrEqual(BUDGET * (1 - SHARE) + 1e-9);
-      expect(sim.violations).toEqual([]);
-      expect(sim.lost).toEqual([]);
+      expectMainGoalsStartDaily(sim, seed);
     }
   });
 });
@@ -400,12 +400,7 @@ describe('a goal that has started nothing today, whose backlog fills with tasks 
   it('dropping them when it comes due, it generates again and every goal starts work every day', () => {
     for (let seed = 61; seed <= 80; seed++) {
       const sim = simulate({ dear: true, seed });
-      for (const goal of ['ops', 'vendors']) {
-        for (const d of startsByDay(sim, goal)) expect({ seed, goal, ...d, started: d.started > 0 }).toEqual({ seed, goal, day: d.day, started: true });
-      }
-      for (const b of sim.books.slice(0, 3)) expect(b.spent.main).toBeLessThanOrEqual(BUDGET * (1 - SHARE) + 1e-9);
-      expect(sim.violations).toEqual([]);
-      expect(sim.lost).toEqual([]);
+      expectMainGoalsStartDaily(sim, seed);
     }
   });
 });
