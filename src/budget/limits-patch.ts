@@ -74,3 +74,12 @@ export function limitsWarnings(limits: Limits): string[] {
     ...above('per_agent_hourly_usd', 'system_hourly_usd', "the system's hourly limit binds before any agent's"),
   ];
 }
+
+/**
+ * Why a change computed over `read` may not be applied to a ledger whose limits are now `current`:
+ * the keys someone changed meanwhile, as `key: read → now` (undefined: they still stand).
+ */
+export function changedSinceRead(read: Limits, current: Limits): string | undefined {
+  const changed = differences(toLimitsFile(read), toLimitsFile(current)).map(({ key, from, to }) => `${key}: ${String(from)} → ${String(to)}`);
+  return changed.length === 0 ? undefined : changed.join(', ');
+}

@@ -127,7 +127,16 @@ export const CloseTaskBatchSchema = lazySchema('budget/messages.CloseTaskBatchSc
 );
 
 export const SetLimitsInputSchema = lazySchema('budget/messages.SetLimitsInputSchema', () =>
-  z.object({ ...operator(), limits: LimitsSchema }).strict()
+  z
+    .object({
+      ...operator(),
+      limits: LimitsSchema,
+      /** The ledger's limits the change was computed over (`pantheon budget limits` lays a file
+       * over them): applied only if they still stand, else refused as limits_changed, so a change
+       * made meanwhile by someone else is never silently undone. Absent: applied as sent. */
+      ifLimits: LimitsSchema.optional(),
+    })
+    .strict()
 );
 
 /** The operator's (or God's, on an operator's behalf) change of the experimental lane's share. */

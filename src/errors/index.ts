@@ -53,6 +53,9 @@ export const ERROR_TYPES = {
   invalid_input: { category: 'user', retryable: false },
   unknown_specialist: { category: 'user', retryable: false },
   config_invalid: { category: 'system', retryable: false },
+  /** A limits change computed over limits read earlier, refused because the ledger's limits changed
+   * since (another operator's change): read them again and apply it over those. */
+  limits_changed: { category: 'user', retryable: true },
   iteration_limit: { category: 'system', retryable: false },
   store_unavailable: { category: 'system', retryable: true },
   /** The budget ledger cannot answer yet (no worker runs it, or its successor cannot read the last state yet). */

@@ -2,6 +2,7 @@ import { ApplicationFailure, allHandlersFinished, condition, continueAsNew, patc
 import { z } from 'zod';
 import { lazySchema } from '../tasks/lazy-schema';
 import { LimitsSchema, type Limits } from '../budget/limits';
+import { changedSinceRead } from '../budget/limits-patch';
 import { initialLedgerState, release, reserve, settle, tallyOf } from '../budget/ledger';
 import { isLease } from '../budget/ledger-lease';
 import { DEFAULT_LEDGER_OPTIONS, type FinishResult, type LedgerOptions, type LedgerState } from '../budget/ledger-types';
@@ -24,6 +25,7 @@ import {
   type FinishInput,
   type LedgerBatchInput,
   type ReserveInput,
+  type SetLimitsInput,
 } from '../budget/messages';
 import { bumpLeaseEpoch, leasingStatus } from '../budget/ledger-lease';
 import { closeBreaker, openBreaker, recordLimitsChange, setExperimentalShare, setOverride } from '../budget/operator';
@@ -212,15 +214,37 @@ export async function budgetLedger(input: BudgetLedgerInput): Promise<void> {
       if (untilMs <= Date.now()) throw new Error(`invalid input at untilMs: ${new Date(untilMs).toISOString()} has passed (the ledger's time is ${new Date(Date.now()).toISOString()})`);
     },
   });
+  /** A change computed over limits that no longer stand is refused (compare-and-set), by its
+   * validator on arrival and again by its handler: two changes validated in the same workflow task
+   * would both pass the first check. */
+  const refuseIfChanged = ({ ifLimits }: Pick<SetLimitsInput, 'ifLimits'>) => {
+    const changed = ifLimits && changedSinceRead(LimitsSchema.parse(ifLimits), limits);
+    if (changed) {
+      throw ApplicationFailure.create({
+        type: 'limits_changed',
+        message: `the ledger's limits changed after they were read (${changed}): read them again and apply the change over them`,
+        nonRetryable: true,
+      });
+    }
+  };
+  const applyLimits = operatorChange(({ ifLimits: _read, ...change }: SetLimitsInput) => {
+    state = recordLimitsChange(state, change, limits, Date.now(), options);
+    // Parsed, not taken as sent: limits from a client older than a field get its default.
+    limits = LimitsSchema.parse(change.limits);
+    return limits;
+  });
   setHandler(
     setLimitsUpdate,
-    operatorChange((change) => {
-      state = recordLimitsChange(state, change, limits, Date.now(), options);
-      // Parsed, not taken as sent: limits from a client older than a field get its default.
-      limits = LimitsSchema.parse(change.limits);
-      return limits;
-    }),
-    { validator: validatorOf(SetLimitsInputSchema) },
+    (change) => {
+      refuseIfChanged(change);
+      return applyLimits(change);
+    },
+    {
+      validator: (input) => {
+        validatorOf(SetLimitsInputSchema)(input);
+        refuseIfChanged(input as SetLimitsInput);
+      },
+    },
   );
   setHandler(
     setExperimentalShareUpdate,

@@ -8,7 +8,9 @@ import { defaultLimits, type Limits } from '../../src/budget/limits';
 import type { BudgetSnapshot } from '../../src/budget/snapshot';
 import { PantheonError } from '../../src/errors';
 import { runCli } from '../support/cli';
-import { setOverrideUpdate } from '../../src/workflows/budget-ledger-defs';
+import { ledgerStateQuery, setLimitsUpdate, setOverrideUpdate } from '../../src/workflows/budget-ledger-defs';
+import { operate } from '../../src/client/commands/budget';
+import { applyLimitsOver } from '../../src/client/limits-apply';
 
 /**
  * `pantheon budget` run as a user runs it (its own process) against a ledger this test starts on
@@ -257,5 +259,74 @@ describe('pantheon budget', () => {
       expect(run.stderr).toBe(`error: no budget ledger at ${address}: start a worker first (no workflow "${missing}" in namespace "default")\n`);
     }
     await expectNotStarted(missing);
+  });
+
+  describe('a limits change applied over limits that changed after it was read (compare-and-set)', () => {
+    const readLimits = async () => (await client.workflow.getHandle(ledgerId).query(ledgerStateQuery)).limits;
+    const ledger = () => ({ client, ledgerId, address, namespace: 'default' });
+    let original: Limits;
+    beforeAll(async () => {
+      original = await readLimits();
+    });
+    afterAll(async () => {
+      await operate(ledger(), setLimitsUpdate, { who: 'test', why: 'put the limits back', limits: original });
+    });
+
+    it('is refused as limits_changed, naming what changed, and changes nothing (the Temporal CLI path: a raw update)', async () => {
+      const read = await readLimits();
+      await operate(ledger(), setLimitsUpdate, { who: 'other', why: 'raise the hour', limits: { ...read, systemHourlyUsd: read.systemHourlyUsd + 1 } });
+      const before = await gate.snapshot();
+      const refused = await client.workflow
+        .getHandle(ledgerId)
+        .executeUpdate(setLimitsUpdate, { args: [{ who: 'ops', why: 'lower the day', limits: { ...read, systemDailyUsd: 2 }, ifLimits: read }] })
+        .then(
+          () => undefined,
+          (e: WorkflowUpdateFailedError) => e.cause,
+        );
+      expect(refused).toMatchObject({ type: 'limits_changed' });
+      expect(refused?.message).toContain(`system_hourly_usd: ${read.systemHourlyUsd} → ${read.systemHourlyUsd + 1}`);
+      const after = await gate.snapshot();
+      expect(after.limits).toEqual(before.limits);
+      expect(after.audit).toEqual(before.audit);
+    });
+
+    it('of two changes sent together over the same read, applies one and refuses the other', async () => {
+      const read = await readLimits();
+      const send = (limits: Limits) =>
+        operate(ledger(), setLimitsUpdate, { who: 'ops', why: 'race', limits, ifLimits: read }).then(
+          () => 'applied',
+          (e: PantheonError) => e.type,
+        );
+      const outcomes = await Promise.all([send({ ...read, perTaskUsd: read.perTaskUsd + 1 }), send({ ...read, perAgentDailyUsd: read.perAgentDailyUsd + 1 })]);
+      expect(outcomes.sort()).toEqual(['applied', 'limits_changed']);
+      const after = await readLimits();
+      const applied = [after.perTaskUsd !== read.perTaskUsd, after.perAgentDailyUsd !== read.perAgentDailyUsd];
+      expect(applied.filter(Boolean)).toHaveLength(1);
+    });
+
+    it('`pantheon budget limits` reads again and applies its file over another operator\'s change made meanwhile, undoing nothing', async () => {
+      let raced = false;
+      let theirs = 0;
+      let dayBefore = 0;
+      const outcome = await applyLimitsOver({
+        read: async () => {
+          const read = await readLimits();
+          dayBefore = read.systemDailyUsd;
+          if (!raced) {
+            // Another operator's change lands between this read and the apply.
+            raced = true;
+            theirs = read.perAgentHourlyUsd + 0.5;
+            await operate(ledger(), setLimitsUpdate, { who: 'other', why: 'more per agent', limits: { ...read, perAgentHourlyUsd: theirs } });
+          }
+          return read;
+        },
+        lay: (base) => ({ ...base, systemDailyUsd: 7 }),
+        apply: (limits, ifLimits) => operate(ledger(), setLimitsUpdate, { who: 'ops', why: 'the day at 7', limits, ifLimits }).then(() => undefined),
+      });
+      expect(outcome).toMatchObject({ applied: true, tries: 2, changes: [`system_daily_usd: ${dayBefore} → 7`] });
+      const after = await readLimits();
+      expect(after.perAgentHourlyUsd).toBe(theirs);
+      expect(after.systemDailyUsd).toBe(7);
+    });
   });
 });

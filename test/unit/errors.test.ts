@@ -34,6 +34,7 @@ const EXPECTED_RETRYABLE: ErrorType[] = [
   'ledger_unavailable',
   'god_unavailable',
   'worker_stopped',
+  'limits_changed',
 ];
 
 describe('the error taxonomy', () => {

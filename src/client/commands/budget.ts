@@ -1,5 +1,5 @@
 import { isGrpcDeadlineError, WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, type Client } from '@temporalio/client';
-import type { UpdateDefinition } from '@temporalio/common';
+import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
 import { parseArgs } from '../parse-args';
 import type { OperatorInput, OverrideInput } from '../../budget/messages';
 import { OVERRIDABLE_SCOPE } from '../../budget/scopes';
@@ -27,7 +27,8 @@ import { CALL_PURPOSES } from '../../llm/types';
 import { godRosterFetcher } from '../../workers/god-roster';
 import { breakerLines, formatLimit, laneLines, renderBudget } from '../budget-view';
 import { MAX_EXPERIMENTAL_SHARE } from '../../budget/limits';
-import { limitsChanges, limitsWarnings } from '../../budget/limits-patch';
+import { limitsWarnings } from '../../budget/limits-patch';
+import { applyLimitsOver } from '../limits-apply';
 import { connectClient, DEFAULT_TEMPORAL_ADDRESS } from '../connection';
 
 export const BUDGET_USAGE = `pantheon budget [show] [--json] [--tasks N]  spend against every limit, the breaker, alerts and audit
@@ -119,7 +120,7 @@ async function taskScopeWarning(client: Client, request: OverrideInput): Promise
   }
 }
 
-interface Ledger {
+export interface Ledger {
   client: Client;
   ledgerId: string;
   address: string;
@@ -192,12 +193,15 @@ async function carriedOf(ledger: Ledger, runId?: string, flag = '--run'): Promis
   }
 }
 
-async function operate<Ret, Arg>(ledger: Ledger, def: UpdateDefinition<Ret, [Arg]>, arg: Arg): Promise<Ret> {
+/** An operator's update of the ledger; a refusal names why (exported for the compare-and-set test). */
+export async function operate<Ret, Arg>(ledger: Ledger, def: UpdateDefinition<Ret, [Arg]>, arg: Arg): Promise<Ret> {
   try {
     return await ledger.client.workflow.getHandle(ledger.ledgerId).executeUpdate(def, { args: [arg] });
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError) {
-      throw PantheonError.of('invalid_input', `the budget ledger refused ${def.name}: ${err.cause?.message ?? err.message}`, { cause: err });
+      // A change over limits that no longer stand keeps its type: the caller may read and try again.
+      const type = err.cause instanceof ApplicationFailure && err.cause.type === 'limits_changed' ? 'limits_changed' : 'invalid_input';
+      throw PantheonError.of(type, `the budget ledger refused ${def.name}: ${err.cause?.message ?? err.message}`, { cause: err });
     }
     throw err;
   }
@@ -266,17 +270,28 @@ export async function budgetCommand(argv: string[]): Promise<void> {
     const file = values.file ?? limitsFilePath();
     loadLimits(file, { requireKeys: true }); // a bad file is refused before anything is asked of the ledger
     await withLedger(loadConfig(), async (ledger) => {
-      const before = (await carriedOf(ledger)).limits;
-      const limits = loadLimits(file, { requireKeys: true, over: before });
-      for (const warning of limitsWarnings(limits)) console.error(`warning: ${warning}`);
-      const changes = limitsChanges(before, limits);
-      if (changes.length === 0) {
+      const outcome = await applyLimitsOver({
+        read: async () => (await carriedOf(ledger)).limits,
+        lay: (base) => loadLimits(file, { requireKeys: true, over: base }),
+        apply: async (limits, ifLimits) => {
+          try {
+            await operate(ledger, setLimitsUpdate, { ...action, limits, ifLimits });
+          } catch (err) {
+            // A ledger worker from before the check refuses the field: the change goes as it used to.
+            if (!(err instanceof PantheonError && /Unrecognized key.*ifLimits/.test(err.message))) throw err;
+            console.error("warning: the ledger's worker predates the check that a change is applied over the limits it was read from; applied without it");
+            await operate(ledger, setLimitsUpdate, { ...action, limits });
+          }
+        },
+      });
+      for (const warning of limitsWarnings(outcome.limits)) console.error(`warning: ${warning}`);
+      if (!outcome.applied) {
         console.log(`no change: the ledger already has every limit ${file} sets (nothing applied)`);
         return;
       }
-      await operate(ledger, setLimitsUpdate, { ...action, limits });
+      if (outcome.tries > 1) console.error(`note: the ledger's limits changed while this change was on its way; applied over them (try ${outcome.tries})`);
       console.log(`limits from ${file} applied by ${action.who}: "${action.why}"`);
-      for (const change of changes) console.log(`  ${change}`);
+      for (const change of outcome.changes) console.log(`  ${change}`);
     });
     return;
   }
