@@ -123,7 +123,11 @@ function expireReservations(state: LedgerState, nowMs: number, options: LedgerOp
   for (const r of Object.values(state.reservations)) {
     // A lease runs to its own end; a call's reservation for the TTL.
     if (r.untilMs !== undefined ? nowMs < r.untilMs : r.atMs > nowMs - options.reservationTtlMs) continue;
-    chargeWorstCase(state, r.id, nowMs);
+    const charged = chargeWorstCase(state, r.id, nowMs);
+    // Its holder may still return it late (ledger-lease.ts refundExpiredLease): what to hand back, and where.
+    if (r.untilMs !== undefined && options.refundsLateLeaseReturns) {
+      state.finished[r.id].lease = { agent: r.agent, ...charged, ...(laneOf(r) === 'experimental' ? { lane: 'experimental' as const } : {}), hour: state.hour.key, day: state.day.key };
+    }
     const alert = raiseAlert(
       state,
       {
@@ -137,7 +141,7 @@ function expireReservations(state: LedgerState, nowMs: number, options: LedgerOp
         message:
           r.untilMs === undefined
             ? `reservation ${r.id} of ${r.agent} was not settled within ${options.reservationTtlMs} ms; charged its worst case $${r.usd.toFixed(6)}`
-            : `lease ${r.id} of ${r.agent} was not returned by its end (its worker stopped); charged what it still held, $${r.usd.toFixed(6)}: calls granted under it may not have been reported`,
+            : `lease ${r.id} of ${r.agent} was not returned by its end (its worker stopped, or the ledger answered late); charged what it still held, $${r.usd.toFixed(6)}: calls granted under it may not have been reported${options.refundsLateLeaseReturns ? ' (handed back if its holder still returns it, every call under it booked)' : ''}`,
       },
       options,
     );

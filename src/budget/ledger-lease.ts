@@ -1,7 +1,8 @@
 import type { Limits } from './limits';
 import { recordCall, touchTask } from './ledger-advance';
 import { quietRefusal, sharedRoomRefusal } from './ledger-ahead';
-import type { Alert, LeaseTerms, LeasingStatus, LedgerOptions, LedgerState, ReserveRequest, ReserveResult, Reservation } from './ledger-types';
+import { appendAudit } from './ledger-log';
+import type { Alert, LeaseTerms, LeasingStatus, LedgerOptions, LedgerState, ReserveRequest, ReserveResult, Reservation, Spend } from './ledger-types';
 import { laneOf } from './lanes';
 
 /**
@@ -17,6 +18,9 @@ import { laneOf } from './lanes';
  * returns its leases when they run low, go stale or are no longer valid. One it does not return
  * (its process died) is charged in full when it expires: the calls its holder granted and could
  * not report may have been billed, so a dead holder can never cause overspend (fail closed).
+ * A holder returns a lease only once the ledger has answered the booking of every call granted
+ * under it: a return that comes after the lease's end (the ledger stalled longer than the lease's
+ * second half) hands back what its end charged, so a stall does not eat the day's budget.
  */
 
 export const isLease = (r: Reservation): boolean => r.untilMs !== undefined;
@@ -70,4 +74,44 @@ export function useLease(state: LedgerState, request: ReserveRequest & { lease: 
   const { key: id, taskId, agent, usd, tokens } = request;
   state.reservations[id] = { id, taskId, agent, usd, tokens, atMs: nowMs, ...(laneOf(request) === 'experimental' ? { lane: 'experimental' as const } : {}) };
   return { granted: true, reservationId: id, status: 'reserved', replayed: false, alerts };
+}
+
+/**
+ * The return of a lease that was charged at its end, arriving after it. Its holder sends it only
+ * once every booking under the lease was answered (gate-lease-client.ts), each call then held or
+ * spent on its own reservation (one booked after the end was booked on top of the charge), so
+ * what the end charged was room no call used: it is handed back to the windows it was charged to
+ * (a window since rolled over is left alone) and audited. Returns what was handed back.
+ */
+export function refundExpiredLease(state: LedgerState, id: string, nowMs: number, options: LedgerOptions): Spend | undefined {
+  const ended = state.finished[id];
+  const lease = ended?.status === 'expired' && options.refundsLateLeaseReturns ? ended.lease : undefined;
+  if (!lease) return undefined;
+  const takeFrom = (spend: Spend | undefined) => {
+    if (!spend) return;
+    spend.usd = Math.max(0, spend.usd - lease.usd);
+    spend.tokens = Math.max(0, spend.tokens - lease.tokens);
+  };
+  for (const [window, key] of [[state.hour, lease.hour], [state.day, lease.day]] as const) {
+    if (window.key !== key) continue;
+    takeFrom(window.system);
+    takeFrom(window.agents[lease.agent]);
+  }
+  if (state.day.key === lease.day) {
+    if (lease.lane === 'experimental') takeFrom(state.day.experimental);
+    takeFrom(state.day.leasesExpired);
+  }
+  state.finished[id] = { status: 'released', atMs: nowMs };
+  appendAudit(
+    state,
+    {
+      at: nowMs,
+      who: 'ledger',
+      why: `lease ${id} of ${lease.agent} came back after its end, every call under it booked: the $${lease.usd.toFixed(6)} its end charged is handed back`,
+      action: 'refundLease',
+      details: { lease: id, agent: lease.agent, usd: lease.usd, tokens: lease.tokens, expiredHour: lease.hour, expiredDay: lease.day },
+    },
+    options,
+  );
+  return { usd: lease.usd, tokens: lease.tokens };
 }

@@ -30,6 +30,17 @@ export interface Reservation {
 export interface Finished {
   status: 'settled' | 'released' | 'expired';
   atMs: number;
+  /** A lease charged at its end (ledger-lease.ts): what it still held and the windows charged, so
+   * its holder's return arriving late (the ledger stalled past the lease's end) hands it back. */
+  lease?: ExpiredLease;
+}
+
+export interface ExpiredLease extends Spend {
+  agent: string;
+  lane?: 'experimental';
+  /** The keys of the hour and day windows it was charged to (a window since rolled over keeps it). */
+  hour: string;
+  day: string;
 }
 
 /** Settled spend of one calendar window (local hour or day), system-wide and per agent. */
@@ -149,7 +160,7 @@ export interface AuditEntry {
   at: number;
   who: string;
   why: string;
-  action: 'closeBreaker' | 'openBreaker' | 'setOverride' | 'setLimits' | 'setExperimentalShare' | 'autoClose' | 'recover' | 'restore' | 'reset';
+  action: 'closeBreaker' | 'openBreaker' | 'setOverride' | 'setLimits' | 'setExperimentalShare' | 'autoClose' | 'recover' | 'restore' | 'reset' | 'refundLease';
   details: Record<string, unknown>;
 }
 
@@ -218,6 +229,10 @@ export interface LedgerOptions {
    * (which newer alerts push out of the bounded log, after which the next update opened the
    * breaker again, an operator's close overruled). Off for a run whose history began before it. */
   remembersTrips: boolean;
+  /** Whether a lease charged at its end is handed back when its holder's return comes after it (the
+   * holder returns a lease only once every call granted under it is booked, each on its own). Off
+   * for a run whose history began before it, as it replays. */
+  refundsLateLeaseReturns: boolean;
 }
 
 export const DEFAULT_LEDGER_OPTIONS: LedgerOptions = {
@@ -242,6 +257,7 @@ export const DEFAULT_LEDGER_OPTIONS: LedgerOptions = {
   overrunRetiresLeases: true,
   runawayStopsTask: true,
   remembersTrips: true,
+  refundsLateLeaseReturns: true,
 };
 
 export interface ReserveRequest {

@@ -3,7 +3,7 @@ import { advance, charge, emptyWindow, recordCall, touchTask } from './ledger-ad
 import { aheadRefusal, quietRefusal } from './ledger-ahead';
 import { checkReserve } from './ledger-checks';
 import { checkOverrun } from './ledger-overrun';
-import { isLease, takeLease, useLease } from './ledger-lease';
+import { isLease, refundExpiredLease, takeLease, useLease } from './ledger-lease';
 import {
   DEFAULT_LEDGER_OPTIONS,
   type Alert,
@@ -126,7 +126,11 @@ function finish(
 ): Step<FinishResult> {
   const alerts = advance(state, nowMs, limits, options);
   const r = state.reservations[reservationId];
-  if (!r) return { state, result: { reservationId, applied: false, status: state.finished[reservationId]?.status ?? 'unknown', alerts } };
+  if (!r) {
+    // A lease handed back after its end charged it: the charge is handed back too.
+    if (status === 'released' && refundExpiredLease(state, reservationId, nowMs, options)) return { state, result: { reservationId, applied: true, status, alerts } };
+    return { state, result: { reservationId, applied: false, status: state.finished[reservationId]?.status ?? 'unknown', alerts } };
+  }
   delete state.reservations[reservationId];
   if (actual) {
     charge(state, r.taskId, r.agent, actual, nowMs, laneOf(r));

@@ -86,6 +86,11 @@ export const RUNAWAY_STOPS_TASK_PATCH = 'budget-ledger-runaway-stops-task';
  * history began before replays (and keeps running) knowing it by its alert only, as it did. */
 export const REMEMBERS_TRIPS_PATCH = 'budget-ledger-remembers-trips';
 
+/** A lease charged at its end is handed back when its holder's return comes after it
+ * (ledger-lease.ts refundExpiredLease): a run whose history began before replays (and keeps
+ * running) leaving such a lease charged, as it did. */
+export const REFUNDS_LATE_LEASES_PATCH = 'budget-ledger-refunds-late-leases';
+
 const InputSchema = lazySchema('workflows/budget-ledger.InputSchema', () =>
   z.object({
     limits: LimitsSchema,
@@ -126,7 +131,7 @@ export async function budgetLedger(input: BudgetLedgerInput): Promise<void> {
   }
   let limits: Limits = parsed.data.limits;
   // Decided once, before any handler: one run never switches rules halfway through its history.
-  const options: LedgerOptions = { ...DEFAULT_LEDGER_OPTIONS, ...parsed.data.options, lanes: patched(LANES_PATCH), rememberCloses: patched(REMEMBERED_CLOSES_PATCH), overrunRetiresLeases: patched(OVERRUN_RETIRES_LEASES_PATCH), runawayStopsTask: patched(RUNAWAY_STOPS_TASK_PATCH), remembersTrips: patched(REMEMBERS_TRIPS_PATCH) };
+  const options: LedgerOptions = { ...DEFAULT_LEDGER_OPTIONS, ...parsed.data.options, lanes: patched(LANES_PATCH), rememberCloses: patched(REMEMBERED_CLOSES_PATCH), overrunRetiresLeases: patched(OVERRUN_RETIRES_LEASES_PATCH), runawayStopsTask: patched(RUNAWAY_STOPS_TASK_PATCH), remembersTrips: patched(REMEMBERS_TRIPS_PATCH), refundsLateLeaseReturns: patched(REFUNDS_LATE_LEASES_PATCH) };
   const continueAfter = parsed.data.options?.continueAsNewAfterUpdates ?? (patched(SHORTER_RUNS_PATCH) ? CONTINUE_AS_NEW_AFTER : LEGACY_CONTINUE_AS_NEW_AFTER);
   // Date.now() in a workflow is the activation's recorded time: deterministic on replay.
   let state: LedgerState = (input.state as LedgerState | undefined) ?? initialLedgerState(Date.now(), limits);

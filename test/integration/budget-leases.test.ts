@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
 import { createBudgetGate, type BudgetGate, type BudgetGateOptions } from '../../src/budget/gate';
 import type { Limits } from '../../src/budget/limits';
 import { startTask } from '../../src/client/submit-task';
@@ -12,6 +13,7 @@ import { startHarness } from '../support/harness';
 import { startLedgerTestWorker, type LedgerTestWorker } from '../support/ledger-worker';
 import { limitsWith } from '../support/limits';
 import { maybeRecordHistory } from '../support/history';
+import { testAddress } from '../support/harness';
 
 /**
  * Leases on the real ledger workflow (gate-leases.ts, ledger-lease.ts): a gate grants its calls
@@ -103,6 +105,71 @@ it('charges a lease whose holder died in full at its end, in no task\'s bill, wi
   const bystander = await gate.closeTask('bystander');
   const day = snapshot.scopes.find((s) => s.scope === 'system:day')!;
   expect(day.settledUsd).toBeCloseTo(0.05 + bystander.usd, 12);
+});
+
+it('hands back what a lease\'s end charged when its holder returns it after the end (through the Temporal CLI path: raw updates)', async () => {
+  const { gate, ledgerId } = leasingGate('late-return', undefined, { leases: false });
+  await gate.ensureLedger();
+  const handle = client.workflow.getHandle(ledgerId);
+  const lease = { key: 'lease:late:1', taskId: 'lease:late:1', agent: 'DatabaseAgent', usd: 0.05, tokens: 5000, leaseTtlMs: 1000 };
+  expect((await handle.executeUpdate(ledgerBatchUpdate, { args: [{ finishes: [], reserves: [lease] }] })).reserves[0]).toMatchObject({ granted: true });
+  let snapshot = await gate.snapshot();
+  const deadline = Date.now() + 30_000;
+  while (snapshot.leases?.count !== 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 500));
+    await callAndSettle(gate, 'bystander', Date.now(), { usd: 0, tokens: 0 });
+    snapshot = await gate.snapshot();
+  }
+  expect(snapshot.leases?.expiredToday).toEqual({ usd: 0.05, tokens: 5000 });
+  const returned = await handle.executeUpdate(ledgerBatchUpdate, { args: [{ finishes: [{ op: 'release', reservationId: 'lease:late:1' }], reserves: [] }] });
+  expect(returned.finishes[0]).toMatchObject({ applied: true, status: 'released' });
+  snapshot = await gate.snapshot();
+  expect(snapshot.leases?.expiredToday.usd).toBeCloseTo(0, 12);
+  expect(snapshot.audit.at(-1)).toMatchObject({ who: 'ledger', action: 'refundLease' });
+  const bystander = await gate.closeTask('bystander');
+  expect(snapshot.scopes.find((s) => s.scope === 'system:day')!.settledUsd).toBeCloseTo(bystander.usd, 12);
+  // A ledger run that handed a late-returned lease back (the 'budget-ledger-refunds-late-leases' patch).
+  await maybeRecordHistory(ledgerId, 'budget-ledger-refunds-late-leases');
+});
+
+it('charges nothing for a lease its holder returned through a ledger stall longer than the lease (the ledger\'s worker down)', async () => {
+  // A ledger of its own on a queue of its own, so its worker can stop and start again.
+  const queue = `late-lease-${process.pid}-${Date.now()}`;
+  const ledgerId = ledgers.newLedgerId('stall');
+  const startWorker = async () => {
+    const worker = await Worker.create({ connection: native, namespace: 'default', taskQueue: queue, workflowBundle: { codePath: process.env.PANTHEON_TEST_BUNDLE! } });
+    return { worker, running: worker.run() };
+  };
+  const native = await NativeConnection.connect({ address: testAddress() });
+  let ledgerWorker = await startWorker();
+  try {
+    // Leases of 4 s: the holder grants from one for 2 s, then hands it back.
+    const gate = createBudgetGate({ client, taskQueue: queue, limits: limitsWith({ perTaskUsd: 1 }), ledgerId, leases: true, leaseTtlMs: 4000 });
+    const spent = { usd: 0, tokens: 0 };
+    for (let n = 0; n < 4; n++) await callAndSettle(gate, 'stalled', n, spent);
+    expect(gate.stats().leased).toBeGreaterThanOrEqual(2);
+    await gate.closeTask('stalled', spent);
+    const held = (await gate.snapshot()).leases!;
+    expect(held.count).toBe(1);
+
+    // The ledger stops answering before the holder hands the lease back, for longer than the lease lasts.
+    ledgerWorker.worker.shutdown();
+    await ledgerWorker.running;
+    await new Promise((r) => setTimeout(r, 6000));
+    ledgerWorker = await startWorker();
+    // The return waited for the ledger: it comes after the lease's end, which charged it.
+    await gate.flush();
+    const snapshot = await gate.snapshot();
+    expect(snapshot.leases).toMatchObject({ count: 0, usd: 0 });
+    expect(snapshot.leases?.expiredToday.usd).toBeCloseTo(0, 12);
+    expect(snapshot.audit.map((a) => a.action)).toContain('refundLease');
+    // The day holds what the calls cost, nothing of the lease.
+    expect(snapshot.scopes.find((s) => s.scope === 'system:day')!.settledUsd).toBeCloseTo(spent.usd, 12);
+  } finally {
+    ledgerWorker.worker.shutdown();
+    await ledgerWorker.running.catch(() => undefined);
+    await native.close();
+  }
 });
 
 it('stops granting from leases once the ledger says an operator opened the breaker: the next call is denied', async () => {

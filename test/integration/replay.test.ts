@@ -51,6 +51,8 @@ describe('workflow replay', () => {
         'budget-ledger-overrun-retires-leases.json',
         // A runaway trip stops the task that tripped it (the 'budget-ledger-runaway-stops-task' patch).
         'budget-ledger-runaway-stops-task.json',
+        // A lease returned after its end charged it is handed back (the 'budget-ledger-refunds-late-leases' patch).
+        'budget-ledger-refunds-late-leases.json',
         'budget-ledger-continued.json',
         'budget-ledger-resumed.json',
         'budget-waiting-task.json',

@@ -116,6 +116,84 @@ describe('ledger: leases', () => {
     expect(state.tasks['lease:w1:1']).toBeUndefined();
   });
 
+  describe('a lease whose holder returns it after its end charged it (the ledger stalled past its second half)', () => {
+    const limits = limitsWith({ systemHourlyUsd: 10 });
+    /** A lease of 0.16, one call booked under it (0.01), its end charged at T0 + 31 s. */
+    function expiredWithOneBooking(options = DEFAULT_LEDGER_OPTIONS) {
+      const state = initialLedgerState(T0, limits);
+      granted(reserve(state, lease(), T0, limits, options).result);
+      granted(reserve(state, call({ key: 'wf:run:3:1:booked', lease: 'lease:w1:1' }), T0 + 1_000, limits, options).result);
+      settle(state, 'wf:run:3:1:booked', { usd: 0.004, tokens: 40 }, T0 + 2_000, limits, options);
+      reserve(state, call({ taskId: 'other', usd: 0.02 }), T0 + 31_000, limits, options);
+      expect(state.reservations['lease:w1:1']).toBeUndefined();
+      // What its end charged: the 0.15 it still held.
+      expect(state.day.leasesExpired?.usd).toBeCloseTo(0.15, 9);
+      return state;
+    }
+
+    it('hands back what its end charged, from every window it was charged to, and audits it', () => {
+      const state = expiredWithOneBooking();
+      const answer = release(state, 'lease:w1:1', T0 + 32_000, limits).result;
+      expect(answer).toMatchObject({ applied: true, status: 'released' });
+      // Left: the booked call's settle (0.004) and the other task's call held (0.02).
+      expect(state.day.system.usd).toBeCloseTo(0.004, 9);
+      expect(state.hour.system.usd).toBeCloseTo(0.004, 9);
+      expect(state.day.agents.DatabaseAgent.usd).toBeCloseTo(0.004, 9);
+      expect(state.day.leasesExpired?.usd).toBeCloseTo(0, 9);
+      expect(systemDay(state, limits).reservedUsd).toBeCloseTo(0.02, 9);
+      expect(state.audit.at(-1)).toMatchObject({ who: 'ledger', action: 'refundLease', details: { lease: 'lease:w1:1', agent: 'DatabaseAgent' } });
+      // A repeated return hands back nothing more.
+      expect(release(state, 'lease:w1:1', T0 + 32_500, limits).result).toMatchObject({ applied: false, status: 'released' });
+      expect(state.day.system.usd).toBeCloseTo(0.004, 9);
+    });
+
+    it('keeps a call booked after the end charged (on top) charged: only the end\'s own charge goes back', () => {
+      const state = expiredWithOneBooking();
+      granted(reserve(state, call({ key: 'wf:run:3:1:late', lease: 'lease:w1:1' }), T0 + 31_500, limits).result);
+      release(state, 'lease:w1:1', T0 + 32_000, limits);
+      expect(state.day.system.usd).toBeCloseTo(0.004, 9);
+      // The late booking still holds its worst case (0.01) besides the other task's call.
+      expect(systemDay(state, limits).reservedUsd).toBeCloseTo(0.03, 9);
+    });
+
+    it('leaves an hour that has rolled over since alone, and hands back the day', () => {
+      // T0 is 10:00 UTC: a lease that ends at 10:59:50, charged then, returned at 11:00:02.
+      const state = initialLedgerState(T0, limits);
+      const hourEnd = T0 + 60 * 60_000;
+      granted(reserve(state, lease(), hourEnd - 40_000, limits).result);
+      reserve(state, call({ taskId: 'other', usd: 0.02 }), hourEnd - 5_000, limits);
+      expect(state.hour.system.usd).toBeCloseTo(0.16, 9);
+      // A call of the new hour, settled before the return comes.
+      granted(reserve(state, call({ key: 'wf:run:3:1:new-hour', usd: 0.2 }), hourEnd + 1_000, limits).result);
+      settle(state, 'wf:run:3:1:new-hour', { usd: 0.2, tokens: 100 }, hourEnd + 1_500, limits);
+      release(state, 'lease:w1:1', hourEnd + 2_000, limits);
+      // The new hour never held the lease: nothing is taken from it. The day gives the 0.16 back.
+      expect(state.hour.system.usd).toBeCloseTo(0.2, 9);
+      expect(state.day.system.usd).toBeCloseTo(0.2, 9);
+      expect(state.finished['lease:w1:1']).toMatchObject({ status: 'released' });
+    });
+
+    it('hands back nothing once the ledger has forgotten the lease\'s end (a return later than its finished ids are kept)', () => {
+      const state = expiredWithOneBooking();
+      release(state, 'lease:w1:1', T0 + 31_000 + DEFAULT_LEDGER_OPTIONS.finishedRetentionMs + 5_000, limits);
+      expect(state.day.leasesExpired?.usd).toBeCloseTo(0.15, 9);
+    });
+
+    it('hands back nothing for a lease a successor ledger charged (its predecessor\'s bookings may be lost), nor on a run from before', () => {
+      const state = initialLedgerState(T0, limits);
+      granted(reserve(state, lease(), T0, limits).result);
+      resumeState(state, { runId: 'r1', status: 'TERMINATED' }, T0 + 5_000, DEFAULT_LEDGER_OPTIONS);
+      expect(state.day.system.usd).toBeCloseTo(0.16, 9);
+      expect(release(state, 'lease:w1:1', T0 + 6_000, limits).result).toMatchObject({ applied: false, status: 'expired' });
+      expect(state.day.system.usd).toBeCloseTo(0.16, 9);
+
+      const legacy = { ...DEFAULT_LEDGER_OPTIONS, refundsLateLeaseReturns: false };
+      const old = expiredWithOneBooking(legacy);
+      expect(release(old, 'lease:w1:1', T0 + 32_000, limits, legacy).result).toMatchObject({ applied: false, status: 'expired' });
+      expect(old.day.system.usd).toBeCloseTo(0.154, 9);
+    });
+  });
+
   it('says leases stand only while the breaker is closed and nobody waits; an operator change moves the epoch', () => {
     const limits = limitsWith({});
     const state = initialLedgerState(T0, limits);
