@@ -273,16 +273,7 @@ export async function budgetCommand(argv: string[]): Promise<void> {
       const outcome = await applyLimitsOver({
         read: async () => (await carriedOf(ledger)).limits,
         lay: (base) => loadLimits(file, { requireKeys: true, over: base }),
-        apply: async (limits, ifLimits) => {
-          try {
-            await operate(ledger, setLimitsUpdate, { ...action, limits, ifLimits });
-          } catch (err) {
-            // A ledger worker from before the check refuses the field: the change goes as it used to.
-            if (!(err instanceof PantheonError && /Unrecognized key.*ifLimits/.test(err.message))) throw err;
-            console.error("warning: the ledger's worker predates the check that a change is applied over the limits it was read from; applied without it");
-            await operate(ledger, setLimitsUpdate, { ...action, limits });
-          }
-        },
+        apply: (limits, ifLimits) => operate(ledger, setLimitsUpdate, { ...action, limits, ifLimits }).then(() => undefined),
       });
       for (const warning of limitsWarnings(outcome.limits)) console.error(`warning: ${warning}`);
       if (!outcome.applied) {
