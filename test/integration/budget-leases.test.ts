@@ -56,6 +56,19 @@ async function callAndSettle(gate: BudgetGate, taskId: string, n: number, spent:
   return r;
 }
 
+/** The ledger's snapshot once it holds no lease: it looks for ended leases on its prune cadence
+ * (5 s here), on its next update, so a bystander task's calls bring its clock on meanwhile. */
+async function untilLeasesEnded(gate: BudgetGate) {
+  let snapshot = await gate.snapshot();
+  const deadline = Date.now() + 30_000;
+  while (snapshot.leases?.count !== 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 500));
+    await callAndSettle(gate, 'bystander', Date.now(), { usd: 0, tokens: 0 });
+    snapshot = await gate.snapshot();
+  }
+  return snapshot;
+}
+
 it('grants a task\'s calls from a lease without a round trip each, books every one to its task, and hands the lease back', async () => {
   const { gate } = leasingGate('grants');
   const tasks = ['lease-a', 'lease-b', 'lease-c'];
@@ -92,14 +105,7 @@ it('charges a lease whose holder died in full at its end, in no task\'s bill, wi
   const answer = await client.workflow.getHandle(ledgerId).executeUpdate(ledgerBatchUpdate, { args: [{ finishes: [], reserves: [lease] }] });
   expect(answer.reserves[0]).toMatchObject({ granted: true, lease: { epoch: expect.any(Number) } });
   expect((await gate.snapshot()).leases).toMatchObject({ count: 1, usd: 0.05 });
-  // The ledger looks for ended leases on its prune cadence (5 s here), on its next update.
-  let snapshot = await gate.snapshot();
-  const deadline = Date.now() + 30_000;
-  while (snapshot.leases?.count !== 0 && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 500));
-    await callAndSettle(gate, 'bystander', Date.now(), { usd: 0, tokens: 0 });
-    snapshot = await gate.snapshot();
-  }
+  const snapshot = await untilLeasesEnded(gate);
   expect(snapshot.leases).toMatchObject({ count: 0, expiredToday: { usd: 0.05, tokens: 5000 } });
   expect(snapshot.alerts.map((a) => [a.kind, a.scope])).toContainEqual(['reservation_expired', 'lease:dead:1']);
   const bystander = await gate.closeTask('bystander');
@@ -113,13 +119,7 @@ it('hands back what a lease\'s end charged when its holder returns it after the 
   const handle = client.workflow.getHandle(ledgerId);
   const lease = { key: 'lease:late:1', taskId: 'lease:late:1', agent: 'DatabaseAgent', usd: 0.05, tokens: 5000, leaseTtlMs: 1000 };
   expect((await handle.executeUpdate(ledgerBatchUpdate, { args: [{ finishes: [], reserves: [lease] }] })).reserves[0]).toMatchObject({ granted: true });
-  let snapshot = await gate.snapshot();
-  const deadline = Date.now() + 30_000;
-  while (snapshot.leases?.count !== 0 && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 500));
-    await callAndSettle(gate, 'bystander', Date.now(), { usd: 0, tokens: 0 });
-    snapshot = await gate.snapshot();
-  }
+  let snapshot = await untilLeasesEnded(gate);
   expect(snapshot.leases?.expiredToday).toEqual({ usd: 0.05, tokens: 5000 });
   const returned = await handle.executeUpdate(ledgerBatchUpdate, { args: [{ finishes: [{ op: 'release', reservationId: 'lease:late:1' }], reserves: [] }] });
   expect(returned.finishes[0]).toMatchObject({ applied: true, status: 'released' });
