@@ -24,6 +24,8 @@ const limits: Limits = { ...defaultLimits(), circuitBreaker: { ...defaultLimits(
 /** A limits file of comments only: fine for a worker's start (all defaults), refused by `budget limits`. */
 const EMPTY_LIMITS = path.join(os.tmpdir(), `empty-limits-${unique}.yaml`);
 fs.writeFileSync(EMPTY_LIMITS, '# nothing set yet\n');
+/** A limits file of one key, written by the test that applies it. */
+const ONE_LIMIT = path.join(os.tmpdir(), `one-limit-${unique}.yaml`);
 
 let connection: Connection;
 let client: Client;
@@ -57,6 +59,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  for (const file of [EMPTY_LIMITS, ONE_LIMIT]) fs.rmSync(file, { force: true });
   await client?.workflow.getHandle(ledgerId).terminate('test over').catch(() => undefined);
   if (worker) {
     worker.shutdown();
@@ -204,7 +207,7 @@ describe('pantheon budget', () => {
   });
 
   it('applies only the limits a file sets, keeping the others the ledger has, and prints each change', async () => {
-    const file = path.join(os.tmpdir(), `one-limit-${unique}.yaml`);
+    const file = ONE_LIMIT;
     fs.writeFileSync(file, 'system_daily_usd: 3\n');
     const before = await gate.snapshot();
     const run = await runCli(['budget', 'limits', '--file', file, '--who', 'ops', '--why', 'tighten the day'], env);
