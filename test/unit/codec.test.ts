@@ -123,16 +123,21 @@ describe('codec keys', () => {
   });
 
   it('reads keys from PANTHEON_CODEC_KEY_FILE (comments and newlines allowed); the last listed encrypts', () => {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'codec-')), 'keys');
-    fs.writeFileSync(file, `# rotated 2026-11\nk1:${K1}\n\nk2:${K2}  # current\n`);
-    const keys = loadConfig({ PANTHEON_CODEC_KEY_FILE: file }).codec.keys!;
-    expect(keys.ids).toEqual(['k1', 'k2']);
-    expect(keys.currentId).toBe('k2');
-    fs.writeFileSync(file, 'k1:short');
-    const err = thrown(() => loadConfig({ PANTHEON_CODEC_KEY_FILE: file }));
-    expect(err.details).toMatchObject({ variable: 'PANTHEON_CODEC_KEY_FILE' });
-    expect(err.message).toContain(`PANTHEON_CODEC_KEY_FILE (${file})`);
-    expect(thrown(() => loadConfig({ PANTHEON_CODEC_KEY_FILE: `${file}.missing` })).message).toMatch(/PANTHEON_CODEC_KEY_FILE: cannot read/);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'codec-'));
+    const file = path.join(dir, 'keys');
+    try {
+      fs.writeFileSync(file, `# rotated 2026-11\nk1:${K1}\n\nk2:${K2}  # current\n`);
+      const keys = loadConfig({ PANTHEON_CODEC_KEY_FILE: file }).codec.keys!;
+      expect(keys.ids).toEqual(['k1', 'k2']);
+      expect(keys.currentId).toBe('k2');
+      fs.writeFileSync(file, 'k1:short');
+      const err = thrown(() => loadConfig({ PANTHEON_CODEC_KEY_FILE: file }));
+      expect(err.details).toMatchObject({ variable: 'PANTHEON_CODEC_KEY_FILE' });
+      expect(err.message).toContain(`PANTHEON_CODEC_KEY_FILE (${file})`);
+      expect(thrown(() => loadConfig({ PANTHEON_CODEC_KEY_FILE: `${file}.missing` })).message).toMatch(/PANTHEON_CODEC_KEY_FILE: cannot read/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses both PANTHEON_CODEC_KEYS and PANTHEON_CODEC_KEY_FILE at once', () => {

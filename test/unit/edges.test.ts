@@ -51,6 +51,7 @@ describe('objectives with control characters', () => {
 
 describe('submit --json', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'edges-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('names the flag for a directory', () => {
     const err = refusal(() => taskFromArgs(['--json', dir]));

@@ -8,8 +8,13 @@ import { limitsWith } from '../support/limits';
 const T0 = Date.parse('2024-05-01T10:00:00Z');
 const limits = limitsWith({ systemHourlyUsd: 5 });
 
+/** Temp dirs of the files written here, removed once the file's tests are done. */
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+
 function writeTemp(content: unknown): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pantheon-state-'));
+  dirs.push(dir);
   const file = path.join(dir, 'state.json');
   fs.writeFileSync(file, JSON.stringify(content));
   return file;
