@@ -4,7 +4,8 @@ import { chargedFor, PantheonError } from '../errors';
 import { parseStructured } from '../llm/client';
 import { countPromptTokens } from '../llm/tokens';
 import { totalTokens } from '../llm/usage';
-import type { ChatMessage, LlmClient } from '../llm/types';
+import type { CallHooks, ChatMessage, LlmClient } from '../llm/types';
+import { budgetAdmittedSignal } from '../workflows/agent-task-api';
 import { SpecialistStep } from '../specialists/protocol';
 import type { Specialist } from '../specialists/roster';
 import type { ActivityDeps } from './deps';
@@ -57,6 +58,7 @@ async function iterate(llm: LlmClient, specialist: Specialist, input: RunSpecial
   const ctx = Context.current();
   const system = specialistSystemPrompt(specialist.system_prompt);
   const result = (outcome: RunSpecialistResult['outcome'], final?: string): RunSpecialistResult => ({ outcome, result: final, ...state });
+  let admission = admissionHooks(input);
 
   while (state.iteration < task.maxIterations) {
     if (countIterations(state.history) >= task.compressEvery) return result('needs_compression');
@@ -79,7 +81,10 @@ async function iterate(llm: LlmClient, specialist: Specialist, input: RunSpecial
         taskSpent: { usd: (input.spent?.usd ?? 0) + state.costUsd, tokens: (input.spent?.tokens ?? 0) + state.tokens },
       },
       ctx.cancellationSignal,
+      admission,
     );
+    // Told once, on the run's first call the ledger lets through.
+    admission = undefined;
     let answer;
     try {
       answer = await heartbeatWhile(call, () => state);
@@ -115,6 +120,28 @@ async function iterate(llm: LlmClient, specialist: Specialist, input: RunSpecial
     if (step.status === 'done') return result('done', step.result ?? step.note);
   }
   return result('iteration_limit');
+}
+
+/**
+ * For a run that checks for budget after a wait: on its first call the ledger lets through, its
+ * workflow is told it is running again (budgetAdmittedSignal), while the call goes on. A signal
+ * that does not arrive only leaves the task shown waiting until the run ends.
+ */
+function admissionHooks(input: RunSpecialistInput): CallHooks | undefined {
+  const check = input.announceAdmission;
+  if (check === undefined) return undefined;
+  const { info, client } = Context.current();
+  const run = info.workflowExecution;
+  if (!run) return undefined;
+  return {
+    onAdmitted: () => {
+      const { workflowId, runId } = run;
+      client.workflow
+        .getHandle(workflowId, runId)
+        .signal(budgetAdmittedSignal, { check })
+        .catch((err: unknown) => log.warn('budget admission not announced; the task shows running once its run ends', { taskId: input.taskId, check, error: String(err) }));
+    },
+  };
 }
 
 /** Each iteration leaves one assistant turn in the history. */

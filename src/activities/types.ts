@@ -88,6 +88,9 @@ export interface RunSpecialistInput {
   /** Iterations done so far, across compressions. */
   iteration: number;
   spent?: SpentSoFar;
+  /** The run checks for budget after a wait (the task shows waiting_budget): once the ledger lets its
+   * first call through, it signals its workflow budgetAdmitted with this check's number. */
+  announceAdmission?: number;
 }
 
 export interface RunSpecialistResult {

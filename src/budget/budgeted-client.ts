@@ -1,6 +1,6 @@
 import { PantheonError, provedUnbilled } from '../errors';
 import { totalTokens } from '../llm/usage';
-import type { ChatRequest, ChatResult, LlmClient } from '../llm/types';
+import type { CallHooks, ChatRequest, ChatResult, LlmClient } from '../llm/types';
 import type { BudgetGate, GrantedReservation } from './gate';
 import { recordLlmCall } from '../metrics/record';
 import type { LlmSpan, Tracing } from '../tracing/types';
@@ -56,8 +56,10 @@ export function createBudgetedLlmClient(
   };
 
   return {
-    async complete(request: ChatRequest, signal?: AbortSignal): Promise<ChatResult> {
+    async complete(request: ChatRequest, signal?: AbortSignal, hooks?: CallHooks): Promise<ChatResult> {
       const reservation = await gate.reserve(request, keyFor(request));
+      // A hook is the caller's business: it never costs the call its settle.
+      untraceable(() => hooks?.onAdmitted?.());
       // Metrics count what the ledger is told: the actual spend, or the worst case of a call that may have been billed.
       const sample = { specialist: request.agent ?? request.purpose, model: request.model };
       const span = startSpan(options, request, reservation);

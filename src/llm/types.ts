@@ -63,9 +63,15 @@ export interface LlmProvider {
   complete(request: ChatRequest, signal?: AbortSignal): Promise<Omit<ChatResult, 'costUsd'>>;
 }
 
+/** What a caller may learn about its call before the answer comes. */
+export interface CallHooks {
+  /** The budget let the call through (its worst case is reserved) and it goes to the provider. */
+  onAdmitted?: () => void;
+}
+
 /** Calls any model by provider name, prices the usage, and fails closed on unknown prices. */
 export interface LlmClient {
-  complete(request: ChatRequest, signal?: AbortSignal): Promise<ChatResult>;
+  complete(request: ChatRequest, signal?: AbortSignal, hooks?: CallHooks): Promise<ChatResult>;
 }
 
 /** HTTP headers Pantheon sends with every call; the offline provider answers by them. */

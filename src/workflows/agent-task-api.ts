@@ -19,3 +19,12 @@ export const flagStaleSignal = defineSignal<[StaleNotice]>('flagStale');
  * poison task.
  */
 export const requeueSignal = defineSignal<[StaleNotice]>('requeue');
+
+export interface BudgetAdmission {
+  /** The check for budget it answers (RunSpecialistInput.announceAdmission): a late one is ignored. */
+  check: number;
+}
+
+/** Sent by a specialist run that checks for budget after a wait, once the ledger let its first call
+ * through: the task is running again (it showed waiting_budget while it asked). */
+export const budgetAdmittedSignal = defineSignal<[BudgetAdmission]>('budgetAdmitted');

@@ -16,7 +16,7 @@ import type { RouteDecision, RunSpecialistInput, RunSpecialistResult, StoreMemor
 import type { ChatMessage } from '../llm/types';
 import { describeIssues, TaskInputSchema, UnboundedTaskInputSchema, type RetryOverride, type Task } from '../tasks/task-input';
 import { optionsFor, type PresetActivity } from './activity-options';
-import { flagStaleSignal, requeueSignal, stateQuery, type StaleNotice } from './agent-task-api';
+import { budgetAdmittedSignal, flagStaleSignal, requeueSignal, stateQuery, type StaleNotice } from './agent-task-api';
 import { describeWait, MAX_BUDGET_WAITS, nextCheckMs, type BudgetWait } from '../budget/waiting';
 import { abandonedRunSpend, budgetWaitOf, describeFailure, failureWarning, progressOf, retriesExhausted, stoppedWhileCancelling } from './failures';
 import { lineageOf } from '../tasks/lineage';
@@ -130,6 +130,12 @@ const RESUME_AFTER_PROGRESS_PATCH = 'run-resumes-after-progress';
  * history` shows) carries the bill, not the books before it. Asked only on those ends (histories
  * from before wrote the record, then closed the bill with closeTaskBill). Not folded. */
 const FAILURE_BILL_WITH_RECORD_PATCH = 'failure-bill-closed-with-record';
+
+/** After a wait for budget the task stays waiting_budget while its next run asks again, and shows
+ * running once that run's first call is let through (budgetAdmittedSignal from the activity):
+ * before, every check published running and then waiting_budget again. Asked only after a wait
+ * (histories from before published running for each check). Not folded. */
+const CHECK_KEEPS_WAITING_PATCH = 'budget-check-keeps-waiting';
 
 /** Activity options of a run the workflow may abandon: a cancel waits for the activity to stop. */
 const WAIT_FOR_CANCEL = { cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED };
@@ -300,6 +306,16 @@ async function runTask(input: unknown, routed: Routed, patches: FoldedPatches): 
     requeue = notice;
     runScope?.cancel();
   });
+  /** The run checking for budget after a wait (CHECK_KEEPS_WAITING_PATCH), by its check number. */
+  let checking: { check: number; specialist: string } | undefined;
+  let checkRuns = 0;
+  setHandler(budgetAdmittedSignal, ({ check }) => {
+    // A late signal (its run has ended, or another check is under way) changes nothing.
+    if (checking?.check !== check || state.status !== 'waiting_budget') return;
+    budgetAdmitted();
+    publish('running', `${checking.specialist} from iteration ${state.iteration}, let through by the budget`);
+    checking = undefined;
+  });
 
   let parsed: { success: true; data: Task } | ReturnType<typeof TaskInputSchema.safeParse> = TaskInputSchema.safeParse(input);
   if (!parsed.success) {
@@ -390,15 +406,31 @@ async function runTask(input: unknown, routed: Routed, patches: FoldedPatches): 
     let summary: RunSpecialistInput['summary'];
     let history: ChatMessage[] = [];
     state.iteration = 0;
+    /** The ledger said "not now" to the last run: the next one asks again as a check. */
+    let afterWait = false;
     for (;;) {
       activity = 'runSpecialist';
       guardHistory();
-      publish('running', `${specialist} from iteration ${state.iteration}`);
+      checking = afterWait && patched(CHECK_KEEPS_WAITING_PATCH) ? { check: ++checkRuns, specialist } : undefined;
+      if (checking) showDetails(`asking for budget again: ${specialist} from iteration ${state.iteration}`);
+      else publish('running', `${specialist} from iteration ${state.iteration}`);
       const startedAt = state.iteration;
       let run: RunSpecialistResult;
       try {
-        run = await (waitForCancel ? acts.abandonable.runSpecialist : acts.runSpecialist)({ taskId, specialist, task, warnings, summary, history, iteration: startedAt, spent: spent() });
+        run = await (waitForCancel ? acts.abandonable.runSpecialist : acts.runSpecialist)({
+          taskId,
+          specialist,
+          task,
+          warnings,
+          summary,
+          history,
+          iteration: startedAt,
+          spent: spent(),
+          ...(checking && { announceAdmission: checking.check }),
+        });
+        checking = undefined;
       } catch (err) {
+        checking = undefined;
         // Its retries used up while it still advanced (a storm of provider errors between good
         // answers): the same specialist goes on from where it got to, in a new activity, rather
         // than the task being handed on and starting over. Each such resume needs progress, so
@@ -421,9 +453,11 @@ async function runTask(input: unknown, routed: Routed, patches: FoldedPatches): 
       if (run.outcome === 'paused') {
         history = run.history;
         await waitForBudget(run.wait ?? { type: 'breaker_open', message: 'circuit breaker open', retryAtMs: run.retryAtMs }, task.breakerPollSeconds);
+        afterWait = true;
         continue;
       }
       budgetAdmitted();
+      afterWait = false;
       if (run.outcome !== 'needs_compression') return run;
 
       activity = 'compressContext';

@@ -87,6 +87,15 @@ async function activityWorkers(h: Harness, taskIds: string[]): Promise<Set<strin
   return identities;
 }
 
+/** The statuses a task published, in order, from its history's search attribute upserts. */
+async function publishedStatuses(h: Harness, taskId: string): Promise<string[]> {
+  const history = await h.client.workflow.getHandle(taskId).fetchHistory();
+  return (history.events ?? []).flatMap((e) => {
+    const field = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.PantheonStatus;
+    return field?.data ? [JSON.parse(Buffer.from(field.data).toString()) as string] : [];
+  });
+}
+
 /** 100 tasks on two worker processes take ~1 min on a quiet machine; on the shared 2 cores they
  * took over 2 (the suite's 120 s default) on a day a CPU-only unit test ran 2× its usual time. A
  * safety net, not a speed check. */
@@ -113,7 +122,9 @@ describe('hard limits under concurrency', () => {
       const states = await Promise.all(ids.map((taskId) => stateOf(h, taskId)));
 
       // Which tasks win the race for the budget varies; that each completes or waits does not.
-      const waiting = states.filter((s) => s.budgetWait !== undefined && (s.status === 'waiting_budget' || s.status === 'running'));
+      // A waiting task shows waiting_budget, also while it asks again.
+      const waiting = states.filter((s) => s.budgetWait !== undefined);
+      expect(new Set(waiting.map((s) => s.status))).toEqual(new Set(['waiting_budget']));
       expect(states.filter((s) => s.status === 'completed').length + waiting.length).toBe(TASKS);
       expect(waiting.length).toBeGreaterThan(TASKS / 2);
       for (const s of waiting) expect(s.budgetWait).toMatchObject({ type: 'system_budget_full', scope: 'system:day', reason: expect.stringMatching(/waiting: position \d+ of \d+/) });
@@ -159,8 +170,9 @@ describe('hard limits under concurrency', () => {
       await waitUntilQuiet(h, 12_000, HUNDRED_TASKS_TIMEOUT_MS - 60_000, h.taskQueue);
       const states = await Promise.all(ids.map((taskId) => stateOf(h, taskId)));
       const completed = states.filter((s) => s.status === 'completed');
-      // A waiting task shows waiting_budget, or running for a moment while it asks again.
-      const waiting = states.filter((s) => s.budgetWait !== undefined && (s.status === 'waiting_budget' || s.status === 'running'));
+      // A waiting task shows waiting_budget, also while it asks again.
+      const waiting = states.filter((s) => s.budgetWait !== undefined);
+      expect(new Set(waiting.map((s) => s.status))).toEqual(new Set(['waiting_budget']));
 
       // About ten: the cap buys ten tasks' bill, less the end of it that cannot hold one more
       // worst-case call (7 complete on this machine); one call each for a hundred would finish none.
@@ -198,7 +210,8 @@ describe('waiting for budget', () => {
       const holder = await h.gate.reserveAmount({ key: id('hold'), taskId: id('holder'), agent: 'holder', usd: 0.0095, tokens: 1 });
       const taskId = id('waiter');
       const handle = await start(h, { objective: objective(1), breakerPollSeconds: 5 }, taskId);
-      const waiting = await waitFor(h, taskId, (s) => s.status === 'waiting_budget');
+      // Two checks at least (5 s apart): it asked again, still shown as waiting.
+      const waiting = await waitFor(h, taskId, (s) => s.status === 'waiting_budget' && (s.budgetWait?.checks ?? 0) >= 2);
 
       expect(waiting.budgetWait).toMatchObject({ type: 'system_budget_full', scope: 'system:day', position: 1, waiting: 1, checks: expect.any(Number) });
       expect(waiting.budgetWait!.reason).toMatch(/system:day has \$0\.009500 of its limit \$0\.010000 .* waiting: position 1 of 1, admitted in order as running calls settle/);
@@ -209,7 +222,11 @@ describe('waiting for budget', () => {
       const outcome = (await handle.result()) as TaskOutcome;
       expect(outcome.status).toBe('completed');
       expect(outcome.budgetWait).toBeUndefined();
-      await maybeRecordHistory(taskId, 'budget-waiting-task');
+      // Waiting from its first call until let through: running once before the wait (the run the
+      // ledger stopped) and once after, never while it asked again.
+      const statuses = await publishedStatuses(h, taskId);
+      expect(statuses.slice(statuses.indexOf('waiting_budget'))).toEqual(['waiting_budget', 'running', 'storing', 'completed']);
+      await maybeRecordHistory(taskId, 'budget-check-keeps-waiting');
     } finally {
       await h.stop();
     }

@@ -36,6 +36,8 @@ describe('workflow replay', () => {
         'history-guarded-task.json',
         'budget-exceeded-task.json',
         'budget-waiting-task.json',
+        // After a wait for budget the task stays waiting_budget while it asks again, running once let through (the 'budget-check-keeps-waiting' patch).
+        'budget-check-keeps-waiting.json',
         // A task the second stage rejected closes its bill (the 'rejected-task-closes-bill' patch).
         'rejected-task-closes-bill.json',
         'budget-ledger.json',

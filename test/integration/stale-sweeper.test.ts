@@ -182,6 +182,8 @@ describe('stale-task sweeper', () => {
     const handle = await startHeldTask({ maxRequeues: 1 }, 600_000);
     const first = await sweep('requeue');
     expect(first.stale).toEqual([expect.objectContaining({ taskId: handle.workflowId, action: 'requeue' })]);
+    // The signal was accepted when the sweep returned; the task marks itself once it has handled it.
+    await untilState(handle, (s) => s.stale !== undefined);
     expect((await handle.describe()).typedSearchAttributes.get(TaskStale)).toBe(true);
 
     await untilState(handle, (s) => s.requeues === 1 && s.status === 'running');
