@@ -81,6 +81,21 @@ describe('budgeted LLM client', () => {
     expect(inner.calls).toHaveLength(0);
   });
 
+  it('tells the caller a call was let through once its worst case is reserved, before the provider answers; never a denied one', async () => {
+    const { gate } = memoryGate();
+    const order: string[] = [];
+    const inner = innerClient(async () => (order.push('provider'), answer(0.0001)));
+    const llm = createBudgetedLlmClient(inner.client, gate, keyFor);
+    await llm.complete(chat(), undefined, { onAdmitted: () => order.push('admitted') });
+    expect(order).toEqual(['admitted', 'provider']);
+
+    const tight = memoryGate({ ...defaultLimits(), perTaskUsd: 0.0001 });
+    let told = false;
+    const denied = createBudgetedLlmClient(inner.client, tight.gate, keyFor);
+    await expect(denied.complete(chat(), undefined, { onAdmitted: () => (told = true) })).rejects.toMatchObject({ type: 'budget_exceeded' });
+    expect(told).toBe(false);
+  });
+
   // How a failed call is charged (released or worst case) is decided by the classifier's evidence,
   // so it is tested with the real SDKs' errors: test/unit/budget-failures.test.ts.
 
