@@ -428,9 +428,7 @@ async function runTask(input: unknown, routed: Routed, patches: FoldedPatches): 
           spent: spent(),
           ...(checking && { announceAdmission: checking.check }),
         });
-        checking = undefined;
       } catch (err) {
-        checking = undefined;
         // Its retries used up while it still advanced (a storm of provider errors between good
         // answers): the same specialist goes on from where it got to, in a new activity, rather
         // than the task being handed on and starting over. Each such resume needs progress, so
@@ -445,6 +443,9 @@ async function runTask(input: unknown, routed: Routed, patches: FoldedPatches): 
         history = progress.history;
         log.warn('specialist run resumed after its retries: it had advanced', { taskId, specialist, from: startedAt, to: progress.iteration });
         continue;
+      } finally {
+        // The check is over however the run ended: a signal from it that comes later changes nothing.
+        checking = undefined;
       }
       state.iteration = run.iteration;
       state.costUsd += run.costUsd;
