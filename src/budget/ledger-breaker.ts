@@ -1,5 +1,5 @@
 import type { Limits } from './limits';
-import { raiseAlert } from './ledger-log';
+import { appendAudit, raiseAlert } from './ledger-log';
 import type { Alert, BreakerReason, LedgerOptions, LedgerState, Measure } from './ledger-types';
 import { limitUsdOf, scopes } from './scopes';
 import { windowEndMs } from './windows';
@@ -52,14 +52,54 @@ export function tripOnSettledSpend(state: LedgerState, nowMs: number, limits: Li
     if (settled <= 0 || settled + EPSILON_USD < limitUsd) continue;
     const tripped = `${scope}@${window.key}`;
     if (state.trippedWindows?.includes(tripped)) continue;
-    if (state.alerts.some((a) => a.kind === 'breaker_open' && a.scope === scope && a.window === window.key)) continue;
+    // A trip a refund undid (undoRefundedTrip) leaves its alert in the log; it no longer stands.
+    const undone = state.undoneTrips?.includes(tripped) ?? false;
+    if (!undone && state.alerts.some((a) => a.kind === 'breaker_open' && a.scope === scope && a.window === window.key)) continue;
     const measure: Measure = { unit: 'usd', limit: limitUsd, spent: settled };
-    const alert = openBreakerFor(state, { reason: 'system_limit', scope, measure, money: { limitUsd, spentUsd: settled }, untilMs: windowEndMs(nowMs, limits.timezone, kind), alertWindow: window.key }, nowMs, options);
-    if (options.remembersTrips) {
-      const current = [`${scopes.systemHour}@${state.hour.key}`, `${scopes.systemDay}@${state.day.key}`];
-      state.trippedWindows = [...(state.trippedWindows ?? []).filter((k) => current.includes(k)), tripped];
-    }
+    const alertWindow = undone ? `${window.key}@${nowMs}` : window.key;
+    const alert = openBreakerFor(state, { reason: 'system_limit', scope, measure, money: { limitUsd, spentUsd: settled }, untilMs: windowEndMs(nowMs, limits.timezone, kind), alertWindow }, nowMs, options);
+    if (options.remembersTrips) state.trippedWindows = [...currentOnly(state, state.trippedWindows), tripped];
     return alert ? [alert] : [];
   }
   return [];
+}
+
+/** The keys of `kept` that name the current hour's or day's system window. */
+function currentOnly(state: LedgerState, kept: string[] | undefined): string[] {
+  const current = [`${scopes.systemHour}@${state.hour.key}`, `${scopes.systemDay}@${state.day.key}`];
+  return (kept ?? []).filter((k) => current.includes(k));
+}
+
+/**
+ * Closes a settled-spend trip that a late lease return has undone. A lease's end charges what it
+ * still held; when that charge brought a system window to its limit the breaker opened, and when
+ * the lease then comes back (every call under it booked, ledger-lease.ts refundExpiredLease) the
+ * charge is handed back. With the window's settled spend under its limit again the trip's reason
+ * no longer stands, and held open it would stop every task until the window ends (the whole day,
+ * for system:day) over money that was never spent. The window may trip again on real spend.
+ */
+export function undoRefundedTrip(state: LedgerState, nowMs: number, limits: Limits, options: LedgerOptions): void {
+  const breaker = state.breaker;
+  if (!options.refundUndoesTrip || !breaker.open || breaker.reason !== 'system_limit') return;
+  const window = breaker.scope === scopes.systemHour ? state.hour : breaker.scope === scopes.systemDay ? state.day : undefined;
+  if (!window) return;
+  const tripped = `${breaker.scope}@${window.key}`;
+  // Only this window's trip: one from a window that has since rolled over closed with it.
+  if (!(state.trippedWindows ?? [tripped]).includes(tripped)) return;
+  const limitUsd = limitUsdOf(breaker.scope!, limits, state, nowMs);
+  if (window.system.usd + EPSILON_USD >= limitUsd) return;
+  appendAudit(
+    state,
+    {
+      at: nowMs,
+      who: 'ledger',
+      why: `a lease charged at its end came back: ${breaker.scope} has $${window.system.usd.toFixed(6)} settled of its $${limitUsd.toFixed(6)} limit again, so the trip no longer stands`,
+      action: 'autoClose',
+      details: { reason: breaker.reason, scope: breaker.scope, settledUsd: window.system.usd, limitUsd },
+    },
+    options,
+  );
+  state.breaker = { open: false };
+  state.trippedWindows = (state.trippedWindows ?? []).filter((k) => k !== tripped);
+  state.undoneTrips = [...currentOnly(state, state.undoneTrips).filter((k) => k !== tripped), tripped];
 }

@@ -190,6 +190,9 @@ export interface LedgerState {
    * (ledger-breaker.ts): once per window, however many alerts come after its own. Only the
    * current hour's and day's are kept. */
   trippedWindows?: string[];
+  /** Of those, the trips a late lease return undid (ledger-breaker.ts undoRefundedTrip): their
+   * alerts no longer stand for the window, which may trip again on real spend. Current windows only. */
+  undoneTrips?: string[];
 }
 
 /** Tunables of the ledger's bookkeeping (not limits: these bound its memory). */
@@ -233,6 +236,9 @@ export interface LedgerOptions {
    * holder returns a lease only once every call granted under it is booked, each on its own). Off
    * for a run whose history began before it, as it replays. */
   refundsLateLeaseReturns: boolean;
+  /** Whether such a hand-back also closes the breaker its charge opened, when the window's settled
+   * spend is under its limit again. Off for a run whose history began before it, as it replays. */
+  refundUndoesTrip: boolean;
 }
 
 export const DEFAULT_LEDGER_OPTIONS: LedgerOptions = {
@@ -258,6 +264,7 @@ export const DEFAULT_LEDGER_OPTIONS: LedgerOptions = {
   runawayStopsTask: true,
   remembersTrips: true,
   refundsLateLeaseReturns: true,
+  refundUndoesTrip: true,
 };
 
 export interface ReserveRequest {

@@ -3,6 +3,7 @@ import { advance, charge, emptyWindow, recordCall, touchTask } from './ledger-ad
 import { aheadRefusal, quietRefusal } from './ledger-ahead';
 import { checkReserve } from './ledger-checks';
 import { checkOverrun } from './ledger-overrun';
+import { undoRefundedTrip } from './ledger-breaker';
 import { isLease, refundExpiredLease, takeLease, useLease } from './ledger-lease';
 import {
   DEFAULT_LEDGER_OPTIONS,
@@ -128,7 +129,10 @@ function finish(
   const r = state.reservations[reservationId];
   if (!r) {
     // A lease handed back after its end charged it: the charge is handed back too.
-    if (status === 'released' && refundExpiredLease(state, reservationId, nowMs, options)) return { state, result: { reservationId, applied: true, status, alerts } };
+    if (status === 'released' && refundExpiredLease(state, reservationId, nowMs, options)) {
+      undoRefundedTrip(state, nowMs, limits, options);
+      return { state, result: { reservationId, applied: true, status, alerts } };
+    }
     return { state, result: { reservationId, applied: false, status: state.finished[reservationId]?.status ?? 'unknown', alerts } };
   }
   delete state.reservations[reservationId];

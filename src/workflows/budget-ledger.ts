@@ -91,6 +91,11 @@ export const REMEMBERS_TRIPS_PATCH = 'budget-ledger-remembers-trips';
  * running) leaving such a lease charged, as it did. */
 export const REFUNDS_LATE_LEASES_PATCH = 'budget-ledger-refunds-late-leases';
 
+/** Such a hand-back closes the breaker its charge opened when the window is under its limit again
+ * (ledger-breaker.ts undoRefundedTrip): a run whose history began before replays (and keeps
+ * running) leaving it open until the window ends, as it did. */
+export const REFUND_UNDOES_TRIP_PATCH = 'budget-ledger-refund-undoes-trip';
+
 const InputSchema = lazySchema('workflows/budget-ledger.InputSchema', () =>
   z.object({
     limits: LimitsSchema,
@@ -131,7 +136,7 @@ export async function budgetLedger(input: BudgetLedgerInput): Promise<void> {
   }
   let limits: Limits = parsed.data.limits;
   // Decided once, before any handler: one run never switches rules halfway through its history.
-  const options: LedgerOptions = { ...DEFAULT_LEDGER_OPTIONS, ...parsed.data.options, lanes: patched(LANES_PATCH), rememberCloses: patched(REMEMBERED_CLOSES_PATCH), overrunRetiresLeases: patched(OVERRUN_RETIRES_LEASES_PATCH), runawayStopsTask: patched(RUNAWAY_STOPS_TASK_PATCH), remembersTrips: patched(REMEMBERS_TRIPS_PATCH), refundsLateLeaseReturns: patched(REFUNDS_LATE_LEASES_PATCH) };
+  const options: LedgerOptions = { ...DEFAULT_LEDGER_OPTIONS, ...parsed.data.options, lanes: patched(LANES_PATCH), rememberCloses: patched(REMEMBERED_CLOSES_PATCH), overrunRetiresLeases: patched(OVERRUN_RETIRES_LEASES_PATCH), runawayStopsTask: patched(RUNAWAY_STOPS_TASK_PATCH), remembersTrips: patched(REMEMBERS_TRIPS_PATCH), refundsLateLeaseReturns: patched(REFUNDS_LATE_LEASES_PATCH), refundUndoesTrip: patched(REFUND_UNDOES_TRIP_PATCH) };
   const continueAfter = parsed.data.options?.continueAsNewAfterUpdates ?? (patched(SHORTER_RUNS_PATCH) ? CONTINUE_AS_NEW_AFTER : LEGACY_CONTINUE_AS_NEW_AFTER);
   // Date.now() in a workflow is the activation's recorded time: deterministic on replay.
   let state: LedgerState = (input.state as LedgerState | undefined) ?? initialLedgerState(Date.now(), limits);

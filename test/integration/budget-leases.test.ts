@@ -132,6 +132,43 @@ it('hands back what a lease\'s end charged when its holder returns it after the 
   await maybeRecordHistory(ledgerId, 'budget-ledger-refunds-late-leases');
 });
 
+it('closes the breaker a lease\'s end opened when the late return hands the charge back and the hour is under its limit again', async () => {
+  const { gate, ledgerId } = leasingGate('late-return-trip', limitsWith({ systemHourlyUsd: 0.12, perTaskUsd: 1 }), { leases: false });
+  await gate.ensureLedger();
+  const handle = client.workflow.getHandle(ledgerId);
+  const send = (update: { finishes: { op: 'settle' | 'release'; reservationId: string; usd?: number; tokens?: number }[]; reserves: object[] }) =>
+    handle.executeUpdate(ledgerBatchUpdate, { args: [update as never] });
+  // A lease of 0.05, then a task's call that settles 0.07: the hour holds 0.12 of its 0.12.
+  const lease = { key: 'lease:trip:1', taskId: 'lease:trip:1', agent: 'DatabaseAgent', usd: 0.05, tokens: 5000, leaseTtlMs: 1000 };
+  expect((await send({ finishes: [], reserves: [lease] })).reserves[0]).toMatchObject({ granted: true });
+  const spend = { key: 'spender:run:5:1:1', taskId: 'spender', agent: 'DatabaseAgent', usd: 0.07, tokens: 700 };
+  expect((await send({ finishes: [], reserves: [spend] })).reserves[0]).toMatchObject({ granted: true });
+  await send({ finishes: [{ op: 'settle', reservationId: spend.key, usd: 0.07, tokens: 700 }], reserves: [] });
+  // The holder stalls past the lease's end: the end charges its 0.05, the hour's settled spend
+  // reaches the limit and the breaker opens. (Each update brings the ledger's clock on; the poke
+  // itself is denied, there is no room.)
+  let snapshot = await gate.snapshot();
+  for (let n = 0; !snapshot.breaker.open && n < 60; n++) {
+    await new Promise((r) => setTimeout(r, 500));
+    await send({ finishes: [], reserves: [{ key: `poker:run:5:1:${n}`, taskId: 'poker', agent: 'DatabaseAgent', usd: 0.001, tokens: 10 }] });
+    snapshot = await gate.snapshot();
+  }
+  expect(snapshot.leases?.expiredToday.usd).toBeCloseTo(0.05, 12);
+  expect(snapshot.breaker).toMatchObject({ open: true, reason: 'system_limit', scope: 'system:hour' });
+  // Its return: every call under it booked (none here), so the charge goes back, and the trip with it.
+  const returned = await send({ finishes: [{ op: 'release', reservationId: lease.key }], reserves: [] });
+  expect(returned.finishes[0]).toMatchObject({ applied: true, status: 'released' });
+  snapshot = await gate.snapshot();
+  expect(snapshot.breaker).toEqual({ open: false });
+  expect(snapshot.audit.slice(-2).map((a) => a.action)).toEqual(['refundLease', 'autoClose']);
+  expect(snapshot.scopes.find((s) => s.scope === 'system:hour')!.settledUsd).toBeCloseTo(0.07, 12);
+  // The hour has room again: a call is granted.
+  const after = await send({ finishes: [], reserves: [{ key: 'spender:run:5:1:2', taskId: 'spender', agent: 'DatabaseAgent', usd: 0.01, tokens: 100 }] });
+  expect(after.reserves[0]).toMatchObject({ granted: true });
+  // A ledger run that closed a trip its late-returned lease undid (the 'budget-ledger-refund-undoes-trip' patch).
+  await maybeRecordHistory(ledgerId, 'budget-ledger-refund-undoes-trip');
+});
+
 it('charges nothing for a lease its holder returned through a ledger stall longer than the lease (the ledger\'s worker down)', async () => {
   // A ledger of its own on a queue of its own, so its worker can stop and start again.
   const queue = `late-lease-${process.pid}-${Date.now()}`;

@@ -55,6 +55,8 @@ describe('workflow replay', () => {
         'budget-ledger-runaway-stops-task.json',
         // A lease returned after its end charged it is handed back (the 'budget-ledger-refunds-late-leases' patch).
         'budget-ledger-refunds-late-leases.json',
+        // A late return's hand-back closes the breaker its lease's end opened (the 'budget-ledger-refund-undoes-trip' patch).
+        'budget-ledger-refund-undoes-trip.json',
         'budget-ledger-continued.json',
         'budget-ledger-resumed.json',
         'budget-waiting-task.json',

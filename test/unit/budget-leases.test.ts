@@ -173,6 +173,73 @@ describe('ledger: leases', () => {
       expect(state.finished['lease:w1:1']).toMatchObject({ status: 'released' });
     });
 
+    describe('when the end\'s charge is what brought a system window to its limit', () => {
+      const tight = limitsWith({ systemHourlyUsd: 0.3, perTaskUsd: 1 });
+      /** A lease of 0.1 and a task's settled 0.2 under an hourly 0.3: the lease's end (T0 + 31 s)
+       * charges 0.1, which brings the hour to 0.3 and opens the breaker. */
+      function trippedByTheEnd(options = DEFAULT_LEDGER_OPTIONS) {
+        const state = initialLedgerState(T0, tight);
+        granted(reserve(state, lease({ usd: 0.1, tokens: 1000 }), T0, tight, options).result);
+        granted(reserve(state, call({ key: 'wf:run:3:1:real', usd: 0.2 }), T0 + 1_000, tight, options).result);
+        settle(state, 'wf:run:3:1:real', { usd: 0.2, tokens: 100 }, T0 + 2_000, tight, options);
+        expect(state.breaker.open).toBe(false);
+        const tripped = reserve(state, call({ taskId: 'other', usd: 0.01 }), T0 + 31_000, tight, options).result;
+        expect(tripped.alerts.map((a) => [a.kind, a.scope])).toContainEqual(['breaker_open', 'system:hour']);
+        expect(state.breaker).toMatchObject({ open: true, reason: 'system_limit', scope: 'system:hour' });
+        return state;
+      }
+
+      it('closes the breaker once the return hands the charge back and the window is under its limit again, and audits it', () => {
+        const state = trippedByTheEnd();
+        release(state, 'lease:w1:1', T0 + 32_000, tight);
+        expect(state.hour.system.usd).toBeCloseTo(0.2, 9);
+        expect(state.breaker).toEqual({ open: false });
+        expect(state.audit.at(-1)).toMatchObject({ who: 'ledger', action: 'autoClose', details: { reason: 'system_limit', scope: 'system:hour' } });
+        expect(state.audit.at(-1)!.why).toMatch(/came back: system:hour has \$0\.200000 settled of its \$0\.300000 limit again/);
+        // Calls are granted again, and leases with them.
+        granted(reserve(state, call({ key: 'wf:run:3:1:after', usd: 0.05 }), T0 + 33_000, tight).result);
+        expect(leasingStatus(state).ok).toBe(true);
+      });
+
+      it('opens it again, with an alert of its own, when real spend then reaches the limit in the same window', () => {
+        const state = trippedByTheEnd();
+        release(state, 'lease:w1:1', T0 + 32_000, tight);
+        const alertsBefore = state.alerts.filter((a) => a.kind === 'breaker_open').length;
+        granted(reserve(state, call({ key: 'wf:run:3:1:more', usd: 0.1 }), T0 + 33_000, tight).result);
+        settle(state, 'wf:run:3:1:more', { usd: 0.1, tokens: 100 }, T0 + 34_000, tight);
+        const next = reserve(state, call({ taskId: 'other', usd: 0.01 }), T0 + 35_000, tight).result;
+        expect(state.breaker).toMatchObject({ open: true, reason: 'system_limit', scope: 'system:hour' });
+        expect(next.alerts.map((a) => a.kind)).toContain('breaker_open');
+        expect(state.alerts.filter((a) => a.kind === 'breaker_open')).toHaveLength(alertsBefore + 1);
+        // Once open for real it is remembered: an operator's close is not overruled in the window.
+        state.breaker = { open: false };
+        reserve(state, call({ taskId: 'other', usd: 0.01 }), T0 + 36_000, tight);
+        expect(state.breaker.open).toBe(false);
+      });
+
+      it('leaves it open when the window stays at its limit without the charge (real spend tripped it too)', () => {
+        const state = trippedByTheEnd();
+        // More real spend lands before the return: 0.2 + 0.1 settled is the limit on its own.
+        state.hour.system.usd += 0.1;
+        release(state, 'lease:w1:1', T0 + 32_000, tight);
+        expect(state.hour.system.usd).toBeCloseTo(0.3, 9);
+        expect(state.breaker).toMatchObject({ open: true, reason: 'system_limit' });
+      });
+
+      it('leaves it open on a run from before (it replays as it ran), and never closes an operator\'s breaker', () => {
+        const legacy = { ...DEFAULT_LEDGER_OPTIONS, refundUndoesTrip: false };
+        const old = trippedByTheEnd(legacy);
+        release(old, 'lease:w1:1', T0 + 32_000, tight, legacy);
+        expect(old.hour.system.usd).toBeCloseTo(0.2, 9);
+        expect(old.breaker).toMatchObject({ open: true, reason: 'system_limit' });
+
+        const state = trippedByTheEnd();
+        state.breaker = { open: true, reason: 'operator', scope: 'operator' };
+        release(state, 'lease:w1:1', T0 + 32_000, tight);
+        expect(state.breaker).toMatchObject({ open: true, reason: 'operator' });
+      });
+    });
+
     it('hands back nothing once the ledger has forgotten the lease\'s end (a return later than its finished ids are kept)', () => {
       const state = expiredWithOneBooking();
       release(state, 'lease:w1:1', T0 + 31_000 + DEFAULT_LEDGER_OPTIONS.finishedRetentionMs + 5_000, limits);
