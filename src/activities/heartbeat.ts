@@ -8,7 +8,9 @@ export const HEARTBEAT_EVERY_MS = 5_000;
  * own default is 80 % of the heartbeat timeout (12 s for a 15 s timeout): a specialist's
  * checkpoint would sit in the worker that long, and a crash meanwhile would make the retry pay
  * again for every iteration of those seconds. At 1 s a checkpoint reaches the server before the
- * next LLM call returns, so a crash costs at most the iteration in flight. Only activities that
+ * next LLM call returns, so a crash costs at most the iteration in flight (and, in the moment a
+ * checkpoint is still on its way to the server as the next call leaves, the one before it: the
+ * SDK does not acknowledge a heartbeat to the activity). Only activities that
  * heartbeat often feel the throttle; Pantheon's heartbeat once per iteration or every 5 s.
  */
 export const HEARTBEAT_THROTTLE_MS = 1_000;

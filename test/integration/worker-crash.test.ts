@@ -35,7 +35,19 @@ const DONE_BEFORE_KILL = 3;
 // Longer than the worker's heartbeat throttle (1 s): each checkpoint then leaves the worker at
 // once, so a kill at any moment finds the previous iteration on the server.
 const LATENCY_MS = 1_200;
+/**
+ * How soon before the kill a call may have left for its iteration's predecessor still to be
+ * repaid. A checkpoint goes out asynchronously (the SDK encodes it on the event loop, core sends
+ * it to the server) while the activity already sends its next call, and nothing tells the
+ * activity it arrived; a kill in that moment finds the one before it on the server. A kill right
+ * after the test saw a call arrive landed in that moment now and then on loaded cores (1 run in
+ * ~10). Well under one iteration (1.2 s): a checkpoint held back a whole iteration, as the SDK's
+ * default throttle would, still fails the test.
+ */
+const CHECKPOINT_IN_TRANSIT_MS = 500;
 let provider: OfflineProvider;
+/** When the SIGKILL was sent (this process's clock, as the provider's call log). */
+let killSentAt = 0;
 let connection: Connection;
 let client: Client;
 const fleet = workerFleet('crash');
@@ -92,6 +104,10 @@ it('survives a worker killed with SIGKILL mid-run: every task ends, none is lost
   );
   // Kill the worker once most tasks are mid-run, several iterations into their specialist's loop.
   await until(() => [...specialistCallsByTask().values()].filter((calls) => calls.length > DONE_BEFORE_KILL).length >= 30, 90_000, '30 tasks mid-run');
+  // Tasks started together call in step: the kill comes halfway through their calls, not just as
+  // one leaves (when the checkpoint before it may still be in transit: CHECKPOINT_IN_TRANSIT_MS).
+  await new Promise((r) => setTimeout(r, LATENCY_MS / 2));
+  killSentAt = Date.now();
   await kill(first);
   const callsAtKill = provider.calls().length;
   const killedAt = Date.now();
@@ -162,10 +178,20 @@ it('resumes each specialist run from its last iteration: the provider saw no ite
     const paid = new Map<number, number>();
     for (const c of calls) paid.set(c.inputTokens, (paid.get(c.inputTokens) ?? 0) + 1);
     const again = calls.length - paid.size;
-    // The kill may cost a run the one call it had in flight, never an iteration it had finished.
-    if (paid.size !== iterationsOf(o.taskId) || again > 1) overpaid.push(`${o.taskId}: ${paid.size} iterations, ${calls.length} calls (${[...paid.values()].join(' ')})`);
+    // The kill may cost a run the one call it had in flight, never an iteration it had finished,
+    // but the one whose checkpoint was still on its way when the kill came (just after its
+    // successor's call left: CHECKPOINT_IN_TRANSIT_MS).
+    const before = calls.filter((c) => Date.parse(c.at) < killSentAt);
+    const inFlight = before.at(-1);
+    const mayRepay = new Set([inFlight?.inputTokens]);
+    if (inFlight && killSentAt - Date.parse(inFlight.at) <= CHECKPOINT_IN_TRANSIT_MS) mayRepay.add(before.at(-2)?.inputTokens);
+    const repaidIterations = [...paid].filter(([, n]) => n > 1).map(([size]) => size);
+    if (paid.size !== iterationsOf(o.taskId) || repaidIterations.some((size) => !mayRepay.has(size)) || [...paid.values()].some((n) => n > 2)) {
+      const when = calls.map((c) => `${c.inputTokens}@${Date.parse(c.at) - killSentAt}ms`).join(' ');
+      overpaid.push(`${o.taskId}: ${paid.size} iterations, ${calls.length} calls (${[...paid.values()].join(' ')}; prompt size@arrival from the kill: ${when})`);
+    }
     repaid += again;
   }
   expect(overpaid).toEqual([]);
-  console.info(`after SIGKILL: ${repaid} of ${TASKS} runs paid again for the call they had in flight, none for a finished iteration`);
+  console.info(`after SIGKILL: ${repaid} calls paid again over ${TASKS} runs (the calls in flight, and checkpoints in transit), none for an iteration checkpointed before`);
 });
