@@ -190,8 +190,8 @@ export interface LedgerState {
    * (ledger-breaker.ts): once per window, however many alerts come after its own. Only the
    * current hour's and day's are kept. */
   trippedWindows?: string[];
-  /** Of those, the trips a late lease return undid (ledger-breaker.ts undoRefundedTrip): their
-   * alerts no longer stand for the window, which may trip again on real spend. Current windows only. */
+  /** The settled-spend trips a late lease return undid (ledger-breaker.ts undoRefundedTrip): their
+   * alerts no longer stand for their window, which may trip again on real spend. Current windows only. */
   undoneTrips?: string[];
 }
 
