@@ -12,7 +12,7 @@ import { maybeRecordHistory } from '../support/history';
 import { limitsWith } from '../support/limits';
 import { startHarness, testAddress, type Harness } from '../support/harness';
 import { billed } from '../support/billed';
-import { stateOf, waitUntilQuiet } from '../support/task-waits';
+import { publishedStatuses, stateOf, waitUntilQuiet } from '../support/task-waits';
 import { killWorkerProcess, spawnWorkerProcess, stderrTail } from '../support/worker-process';
 import { sweeperScheduleId } from '../../src/client/sweeper-schedule';
 import { temporal } from '@temporalio/proto';
@@ -85,15 +85,6 @@ async function activityWorkers(h: Harness, taskIds: string[]): Promise<Set<strin
     }
   }
   return identities;
-}
-
-/** The statuses a task published, in order, from its history's search attribute upserts. */
-async function publishedStatuses(h: Harness, taskId: string): Promise<string[]> {
-  const history = await h.client.workflow.getHandle(taskId).fetchHistory();
-  return (history.events ?? []).flatMap((e) => {
-    const field = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.PantheonStatus;
-    return field?.data ? [JSON.parse(Buffer.from(field.data).toString()) as string] : [];
-  });
 }
 
 /** 100 tasks on two worker processes take ~1 min on a quiet machine; on the shared 2 cores they

@@ -10,6 +10,15 @@ export async function stateOf(h: Harness, taskId: string): Promise<TaskState> {
   return description.status.name === 'RUNNING' ? handle.query(stateQuery) : ((await closedResult(handle)) as TaskOutcome);
 }
 
+/** The statuses a task published, in order, from its history's search attribute upserts. */
+export async function publishedStatuses(h: Harness, taskId: string): Promise<string[]> {
+  const history = await h.client.workflow.getHandle(taskId).fetchHistory();
+  return (history.events ?? []).flatMap((e) => {
+    const field = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.PantheonStatus;
+    return field?.data ? [JSON.parse(Buffer.from(field.data).toString()) as string] : [];
+  });
+}
+
 /**
  * Waits until the tasks have settled into what the budget allows: no call in flight and none
  * made for `quietMs` (longer than a waiting task's 5 s between checks), and, given `taskQueue`,
