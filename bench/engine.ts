@@ -101,7 +101,11 @@ export function bareSection(run: BareRun, plans: BareStep[][]): Section {
   };
 }
 
-export function breakdownSection(pipeline: TaskTrace[], bare: TaskTrace[], ledgerMsPerTask: number): Section {
+/**
+ * `startedTogether`: how many tasks the phases start at once (the concurrency); traces are in
+ * start order, so the first that many are the wave that queues on the worker together.
+ */
+export function breakdownSection(pipeline: TaskTrace[], bare: TaskTrace[], ledgerMsPerTask: number, startedTogether: number): Section {
   const row = (label: string, pick: (b: Breakdown) => number): string[] => {
     const p = meanOf(pipeline, pick);
     const b = meanOf(bare, pick);
@@ -132,6 +136,16 @@ export function breakdownSection(pipeline: TaskTrace[], bare: TaskTrace[], ledge
     if (i < 0) return Number.NaN;
     return mean(bare.map((t) => (t.timeline.activities[i]?.runMs ?? Number.NaN) - (t.providerMsByActivity[i] ?? 0)));
   };
+  /** Total overhead of the first wave and of the rest, both sides and the ratio of each. */
+  const wave = Math.min(startedTogether, pipeline.length, bare.length);
+  const overheadOf = (p: TaskTrace[], b: TaskTrace[]) => {
+    const pipelineMs = meanOf(p, (x) => x.total);
+    const bareMs = meanOf(b, (x) => x.total);
+    return { tasks: p.length, pipelineMs: round(pipelineMs), bareMs: round(bareMs), ratio: round(pipelineMs / bareMs, 2) };
+  };
+  const byStart = { startedTogether: wave, first: overheadOf(pipeline.slice(0, wave), bare.slice(0, wave)), rest: overheadOf(pipeline.slice(wave), bare.slice(wave)) };
+  const byStartRow = (label: string, x: typeof byStart.first): string[] =>
+    x.tasks ? [label, fmtMs(x.pipelineMs), fmtMs(x.bareMs), `${fmtMs(x.pipelineMs - x.bareMs)} (ratio ${fmtNum(x.ratio, 2)})`] : [label, '-', '-', ''];
   const sameShape = pipeline.every((t) => t.timeline.activities.map((a) => a.type).join() === pipeline[0].timeline.activities.map((a) => a.type).join());
   const data = {
     pipeline: Object.fromEntries(Object.entries(avgBreakdown(pipeline)).map(([k, v]) => [k, round(v)])),
@@ -146,6 +160,7 @@ export function breakdownSection(pipeline: TaskTrace[], bare: TaskTrace[], ledge
     workflowTaskRunMsByPosition: byPosition(),
     searchAttributeUpsertsPerTask: round(mean(pipeline.map((t) => t.timeline.searchAttributeUpserts))),
     activityRetries: pipeline.reduce((s, t) => s + t.timeline.activities.filter((a) => a.attempt > 1).length, 0),
+    overheadByStart: byStart,
   };
   return {
     key: 'overheadBreakdown',
@@ -166,6 +181,8 @@ export function breakdownSection(pipeline: TaskTrace[], bare: TaskTrace[], ledge
       }),
       ['  of which budget ledger round trips', fmtMs(ledgerMsPerTask), fmtMs(0), fmtMs(ledgerMsPerTask)],
       row('total overhead (wall - provider time)', (b) => b.total),
+      byStartRow(`  the first ${wave} tasks (started together)`, byStart.first),
+      byStartRow(`  the other ${byStart.rest.tasks} (each started as one ended)`, byStart.rest),
       count('history events', (t) => t.events),
       count('workflow tasks', (t) => t.workflowTasks),
       count('search attribute upserts', (t) => t.searchAttributeUpserts),

@@ -226,7 +226,7 @@ function engineSections(ctx: MeasureContext): Section[] {
   const ledgerMs = ledgerMsPerTask(budget, accounting.length);
   const pipelineOverheadMs = mean(accounting.map((a) => a.overheadMs));
   return [
-    breakdownSection(pipelineTraces, bareTraces, ledgerMs),
+    breakdownSection(pipelineTraces, bareTraces, ledgerMs, options.concurrency),
     targetsSection({
       setting: { latencyMs: options.latencyMs, tasks: options.tasks, concurrency: options.concurrency },
       pipelineThroughput: pipeline.samples.length / pipeline.wallMs,

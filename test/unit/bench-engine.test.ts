@@ -1,7 +1,7 @@
 import { msToTs } from '@temporalio/common/lib/time';
 import { barePlan, planWaitMs } from '../../bench/bare/plan';
 import { timelineOf, type HistoryEvent } from '../../bench/timeline';
-import { targetsSection } from '../../bench/engine';
+import { breakdownSection, targetsSection, type TaskTrace } from '../../bench/engine';
 
 /** Event attributes as plain objects (ids as numbers, where the proto types say Long). */
 type Add = (ms: number, attrs: Record<string, unknown>) => number;
@@ -138,5 +138,36 @@ describe('bench targets', () => {
     expect(section.data).toMatchObject({ judged: false, met: false });
     expect(section.rows.map((r) => r.at(-1))).toEqual(['not judged', 'not judged', 'not judged']);
     expect(section.notes?.join('\n')).toMatch(/--no-ledger/);
+  });
+});
+
+describe('bench breakdown: the first wave against the rest', () => {
+  const timeline = timelineOf(
+    history((add) => {
+      add(0, { workflowExecutionStartedEventAttributes: {} });
+      add(0, { workflowTaskScheduledEventAttributes: {} });
+      activity(add, 'runSpecialist', 10, 12, 1_100);
+      add(1_100, { workflowTaskScheduledEventAttributes: {} });
+      add(1_120, { workflowExecutionCompletedEventAttributes: {} });
+    }),
+  );
+  /** A task in start order whose overhead (wall − provider time) is `overheadMs`. */
+  const trace = (overheadMs: number): TaskTrace => ({ wallMs: 1_000 + overheadMs, providerMs: 1_000, providerMsByActivity: [1_000], timeline });
+
+  it('splits the overhead into the tasks started together (the first `concurrency`) and the rest, each side with its ratio', () => {
+    const pipeline = [600, 400, 300, 200, 250].map(trace);
+    const bare = [300, 200, 200, 100, 150].map(trace);
+    const data = breakdownSection(pipeline, bare, 0, 2).data as { overheadByStart: unknown };
+    expect(data.overheadByStart).toEqual({
+      startedTogether: 2,
+      first: { tasks: 2, pipelineMs: 500, bareMs: 250, ratio: 2 },
+      rest: { tasks: 3, pipelineMs: 250, bareMs: 150, ratio: 1.67 },
+    });
+  });
+
+  it('has no rest when every task started together', () => {
+    const data = breakdownSection([trace(300)], [trace(200)], 0, 20).data as { overheadByStart: { startedTogether: number; rest: { tasks: number } } };
+    expect(data.overheadByStart.startedTogether).toBe(1);
+    expect(data.overheadByStart.rest.tasks).toBe(0);
   });
 });
