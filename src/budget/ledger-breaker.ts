@@ -83,9 +83,8 @@ export function undoRefundedTrip(state: LedgerState, nowMs: number, limits: Limi
   if (!options.refundUndoesTrip || !breaker.open || breaker.reason !== 'system_limit') return;
   const window = breaker.scope === scopes.systemHour ? state.hour : breaker.scope === scopes.systemDay ? state.day : undefined;
   if (!window) return;
+  // Open on system_limit means this window's trip: one from a window that rolled over has closed.
   const tripped = `${breaker.scope}@${window.key}`;
-  // Only this window's trip: one from a window that has since rolled over closed with it.
-  if (!(state.trippedWindows ?? [tripped]).includes(tripped)) return;
   const limitUsd = limitUsdOf(breaker.scope!, limits, state, nowMs);
   if (window.system.usd + EPSILON_USD >= limitUsd) return;
   appendAudit(
