@@ -84,7 +84,9 @@ export function charge(state: LedgerState, taskId: string, agent: string, amount
   }
   // The main lane is the rest of the day (lanes.ts): only experimental spend is counted apart.
   if (lane === 'experimental') add((state.day.experimental ??= emptySpend()), amount);
-  add(touchTask(state, taskId, nowMs), amount);
+  const task = touchTask(state, taskId, nowMs);
+  add(task, amount);
+  if (task.billClosedAtMs !== undefined) add((state.day.chargedAfterClose ??= emptySpend()), amount);
 }
 
 /** An unreturned lease (ledger-lease.ts) is spend of its agent and lane, in no task's bill. */

@@ -1,4 +1,5 @@
-import type { ClosedBill, LedgerOptions, LedgerState, TaskScope } from './ledger-types';
+import { raiseAlert } from './ledger-log';
+import type { Alert, ClosedBill, LedgerOptions, LedgerState, TaskScope } from './ledger-types';
 
 /**
  * Bills the ledger closed a short while ago. A close can be applied and its answer lost (the
@@ -49,6 +50,35 @@ export function reopenClosed(state: LedgerState, taskId: string, task: TaskScope
   if (bill.run !== task.run) return;
   task.usd += bill.usd;
   task.tokens += bill.tokens;
+  task.billClosedAtMs = bill.atMs;
+}
+
+/**
+ * A call granted to a task whose bill was closed (its scope reopened above): the task has already
+ * reported its cost, so what this call costs is in the windows but in no task's report. Its
+ * workflow closes the bill once every activity is over, so such a call comes from a run the
+ * workflow no longer waits for: a stalled worker's booking of a call it granted under a lease, an
+ * abandoned activity still calling, a retried write after the close. One alert per reopened bill
+ * (each charge is counted in the day's `chargedAfterClose`); undefined when nothing is raised.
+ */
+export function alertCallAfterClose(state: LedgerState, taskId: string, task: TaskScope, call: { key: string; agent: string; usd: number }, nowMs: number, options: LedgerOptions): Alert | undefined {
+  if (task.billClosedAtMs === undefined) return undefined;
+  const closedAt = new Date(task.billClosedAtMs).toISOString();
+  return raiseAlert(
+    state,
+    {
+      kind: 'charged_after_close',
+      scope: `task:${taskId}`,
+      unit: 'usd',
+      // What the closed bill reported, and that plus this call's worst case.
+      limit: task.usd,
+      spent: task.usd + call.usd,
+      at: nowMs,
+      window: `${task.run ?? ''}@${task.billClosedAtMs}`,
+      message: `call ${call.key} of ${call.agent} for task ${taskId} reached the ledger after the task's bill closed (${closedAt}, $${task.usd.toFixed(6)}): up to $${call.usd.toFixed(6)} more is charged to the windows and counted in the day's chargedAfterClose, but missing from the cost the task reported`,
+    },
+    options,
+  );
 }
 
 export function pruneClosed(state: LedgerState, nowMs: number, options: LedgerOptions): void {

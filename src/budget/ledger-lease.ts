@@ -1,6 +1,7 @@
 import type { Limits } from './limits';
 import { recordCall, touchTask } from './ledger-advance';
 import { quietRefusal, sharedRoomRefusal } from './ledger-ahead';
+import { alertCallAfterClose } from './ledger-closed';
 import { appendAudit } from './ledger-log';
 import type { Alert, LeaseTerms, LeasingStatus, LedgerOptions, LedgerState, ReserveRequest, ReserveResult, Reservation, Spend } from './ledger-types';
 import { laneOf } from './lanes';
@@ -63,7 +64,7 @@ function leaseTerms(state: LedgerState, untilMs: number, nowMs: number, limits: 
  * on top, failing closed) and the call becomes a reservation of its task, counted by the runaway
  * detector like any granted call.
  */
-export function useLease(state: LedgerState, request: ReserveRequest & { lease: string }, nowMs: number, limits: Limits, alerts: Alert[]): ReserveResult {
+export function useLease(state: LedgerState, request: ReserveRequest & { lease: string }, nowMs: number, limits: Limits, options: LedgerOptions, alerts: Alert[]): ReserveResult {
   const lease = state.reservations[request.lease];
   if (lease && isLease(lease)) {
     lease.usd = Math.max(0, lease.usd - request.usd);
@@ -73,6 +74,8 @@ export function useLease(state: LedgerState, request: ReserveRequest & { lease: 
   recordCall(task, nowMs, limits.circuitBreaker.maxCallsPerTaskPerMinute);
   const { key: id, taskId, agent, usd, tokens } = request;
   state.reservations[id] = { id, taskId, agent, usd, tokens, atMs: nowMs, ...(laneOf(request) === 'experimental' ? { lane: 'experimental' as const } : {}) };
+  const late = alertCallAfterClose(state, taskId, task, request, nowMs, options);
+  if (late) alerts.push(late);
   return { granted: true, reservationId: id, status: 'reserved', replayed: false, alerts };
 }
 

@@ -54,6 +54,10 @@ export interface Window {
   /** Day window only: what unreturned leases were charged (their holders died); in `system` too,
    * in no task's bill. */
   leasesExpired?: Spend;
+  /** Day window only: what was charged to tasks after their bills closed (a stalled worker's late
+   * booking, an abandoned activity's call); in `system` and the task's scope too, but in no cost a
+   * task reported. */
+  chargedAfterClose?: Spend;
 }
 
 /** One task's lifetime spend and its recent reserve requests (for the runaway detector). */
@@ -68,6 +72,9 @@ export interface TaskScope {
   seq?: number;
   /** The run of the task's workflow its latest call came from (read from the call's key). */
   run?: string;
+  /** When the bill this scope was reopened from was closed (ledger-closed.ts): what is charged to
+   * the scope since is missing from the cost the task reported. Absent for a task never closed. */
+  billClosedAtMs?: number;
 }
 
 /** A bill the ledger closed a moment ago (ledger-closed.ts): answered again to a repeated close. */
@@ -141,7 +148,8 @@ export type AlertKind =
   | 'lane_budget_full'
   | 'ledger_recovered'
   | 'ledger_lost'
-  | 'reservation_exceeded';
+  | 'reservation_exceeded'
+  | 'charged_after_close';
 
 export interface Alert extends Measure {
   seq: number;

@@ -1,5 +1,6 @@
 import type { Limits } from './limits';
 import { advance, charge, emptyWindow, recordCall, touchTask } from './ledger-advance';
+import { alertCallAfterClose } from './ledger-closed';
 import { aheadRefusal, quietRefusal } from './ledger-ahead';
 import { checkReserve } from './ledger-checks';
 import { checkOverrun } from './ledger-overrun';
@@ -67,7 +68,7 @@ export function reserve(
   const known = state.reservations[request.key] ? 'reserved' : state.finished[request.key]?.status;
   if (known) return { state, result: { granted: true, reservationId: request.key, status: known, replayed: true, alerts } };
   if (request.leaseTtlMs !== undefined) return { state, result: takeLease(state, { ...request, leaseTtlMs: request.leaseTtlMs }, nowMs, limits, options, alerts) };
-  if (request.lease !== undefined) return { state, result: useLease(state, { ...request, lease: request.lease }, nowMs, limits, alerts) };
+  if (request.lease !== undefined) return { state, result: useLease(state, { ...request, lease: request.lease }, nowMs, limits, options, alerts) };
 
   if (request.ahead) {
     const refusal = aheadRefusal(state, request, nowMs, limits, options);
@@ -82,6 +83,8 @@ export function reserve(
   const { key: id, taskId, agent, usd, tokens } = request;
   // Main is the default: only an experimental reservation carries its lane (the state stays small).
   state.reservations[id] = { id, taskId, agent, usd, tokens, atMs: nowMs, ...(laneOf(request) === 'experimental' ? { lane: 'experimental' as const } : {}) };
+  const late = alertCallAfterClose(state, taskId, task, request, nowMs, options);
+  if (late) alerts.push(late);
   return { state, result: { granted: true, reservationId: id, status: 'reserved', replayed: false, alerts } };
 }
 

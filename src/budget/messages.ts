@@ -150,7 +150,7 @@ const spend = lazySchema('budget/messages.spend', () =>
 // Passthrough like the state: a restored window keeps what it counts beside system and agents.
 const window = lazySchema('budget/messages.window', () =>
   z
-    .object({ key: z.string(), system: spend, agents: z.record(z.string(), spend), experimental: spend.optional(), leasesExpired: spend.optional() })
+    .object({ key: z.string(), system: spend, agents: z.record(z.string(), spend), experimental: spend.optional(), leasesExpired: spend.optional(), chargedAfterClose: spend.optional() })
     .passthrough()
 );
 

@@ -41,6 +41,9 @@ export interface BudgetSnapshot {
    * `expiredToday`: what leases whose holders died were charged today (in system spend, in no task's bill). */
   leases?: { count: number; expiredToday: Spend } & Spend;
   tasksTracked: number;
+  /** Charged today to tasks after their bills closed: in system spend, in no cost a task reported
+   * (each raised a `charged_after_close` alert). Absent while nothing was. */
+  chargedAfterCloseToday?: Spend;
   /** The day's lanes (absent from a ledger older than them). */
   lanes?: Record<Lane, LaneSnapshot>;
   /** The admission queue: how many tasks wait for room in the system windows, and the first few. */
@@ -121,6 +124,7 @@ export function budgetSnapshot(state: LedgerState, nowMs: number, limits: Limits
     outstanding: calls,
     leases,
     tasksTracked: Object.keys(state.tasks).length,
+    ...(day.chargedAfterClose ? { chargedAfterCloseToday: { ...day.chargedAfterClose } } : {}),
     lanes: laneSnapshots(state, nowMs, limits),
     waiting: { count: state.waiters?.length ?? 0, next: (state.waiters ?? []).slice(0, MAX_WAITERS_SHOWN) },
     overrides: state.overrides.filter((o) => o.untilMs > nowMs),

@@ -238,6 +238,7 @@ export function renderBudget(snapshot: BudgetSnapshot, options: BudgetViewOption
   lines.push(
     `reservations outstanding: ${o.count}, holding ${formatSpend(o.usd)} (${o.tokens} tokens); tasks tracked: ${snapshot.tasksTracked}`,
     ...leaseLines(snapshot),
+    ...lateChargeLines(snapshot),
     ...waitingLines(snapshot, now),
     ...(snapshot.lanes ? ['', ...laneLines(snapshot)] : []),
     '',
@@ -246,6 +247,13 @@ export function renderBudget(snapshot: BudgetSnapshot, options: BudgetViewOption
     ...tail('audit', snapshot.audit, maxLog, (e) => `  ${iso(e.at)}  ${e.action}  by ${e.who}: "${e.why}"${auditDetails(e)}`),
   );
   return lines.join('\n');
+}
+
+/** Spend that reached tasks after their bills closed: in the windows, missing from tasks' reported costs. */
+function lateChargeLines(snapshot: BudgetSnapshot): string[] {
+  const late = snapshot.chargedAfterCloseToday;
+  if (!late || (late.usd === 0 && late.tokens === 0)) return [];
+  return [`charged today after tasks' bills closed (late calls; in no task's reported cost, see the charged_after_close alerts): ${formatSpend(late.usd)} (${late.tokens} tokens)`];
 }
 
 /** Leases workers hold (in the scopes' reserved amounts above), and what dead holders' leases were charged today. */

@@ -14,6 +14,7 @@ import { startLedgerTestWorker, type LedgerTestWorker } from '../support/ledger-
 import { limitsWith } from '../support/limits';
 import { maybeRecordHistory } from '../support/history';
 import { testAddress } from '../support/harness';
+import { renderBudget } from '../../src/client/budget-view';
 
 /**
  * Leases on the real ledger workflow (gate-leases.ts, ledger-lease.ts): a gate grants its calls
@@ -167,6 +168,32 @@ it('closes the breaker a lease\'s end opened when the late return hands the char
   expect(after.reserves[0]).toMatchObject({ granted: true });
   // A ledger run that closed a trip its late-returned lease undid (the 'budget-ledger-refund-undoes-trip' patch).
   await maybeRecordHistory(ledgerId, 'budget-ledger-refund-undoes-trip');
+});
+
+it("alerts and counts a call a stalled worker books under its lease after the task's bill closed (raw updates, as that worker sends them)", async () => {
+  const { gate, ledgerId } = leasingGate('charged-after-close', undefined, { leases: false });
+  await gate.ensureLedger();
+  const handle = client.workflow.getHandle(ledgerId);
+  const send = (update: { finishes: { op: 'settle' | 'release'; reservationId: string; usd?: number; tokens?: number }[]; reserves: object[] }) =>
+    handle.executeUpdate(ledgerBatchUpdate, { args: [update as never] });
+  const lease = { key: 'lease:stalled:1', taskId: 'lease:stalled:1', agent: 'DatabaseAgent', usd: 0.05, tokens: 5000, leaseTtlMs: 60_000 };
+  expect((await send({ finishes: [], reserves: [lease] })).reserves[0]).toMatchObject({ granted: true });
+  // The task's own call through a gate, then its bill closes: the cost it reports.
+  await callAndSettle(gate, 'closed-task', 1, { usd: 0, tokens: 0 });
+  const bill = await gate.closeTask('closed-task');
+  expect(bill).toMatchObject({ known: true, usd: 0.0003, tokens: 120 });
+  // The stalled worker comes back with a call of the same run it granted under its lease.
+  const late = { key: 'closed-task:run:5:2:1', taskId: 'closed-task', agent: 'DatabaseAgent', usd: 0.002, tokens: 400, lease: lease.key };
+  const booked = (await send({ finishes: [], reserves: [late] })).reserves[0];
+  expect(booked).toMatchObject({ granted: true });
+  expect(booked.alerts.map((a) => [a.kind, a.scope])).toContainEqual(['charged_after_close', 'task:closed-task']);
+  await send({ finishes: [{ op: 'settle', reservationId: late.key, usd: 0.0011, tokens: 300 }], reserves: [] });
+  const snapshot = await gate.snapshot();
+  expect(snapshot.chargedAfterCloseToday).toEqual({ usd: 0.0011, tokens: 300 });
+  expect(snapshot.alerts.filter((a) => a.kind === 'charged_after_close')).toHaveLength(1);
+  // The bill the task reported plus what came after it is what the system settled.
+  expect(snapshot.scopes.find((s) => s.scope === 'system:day')!.settledUsd).toBeCloseTo(bill.usd + 0.0011, 12);
+  expect(renderBudget(snapshot, { ledgerId, address: testAddress(), namespace: 'default' })).toMatch(/charged today after tasks' bills closed .*\(300 tokens\)/);
 });
 
 it('charges nothing for a lease its holder returned through a ledger stall longer than the lease (the ledger\'s worker down)', async () => {
