@@ -33,6 +33,22 @@ async function reportLimitsDrift(built: WorkerDeps, logger: Logger): Promise<voi
 }
 
 /**
+ * The limits comparison, off start-up's path: it asks the ledger (a query), and a ledger whose
+ * worker is stalled (a paused process whose polls the server still holds) answers no query until
+ * the server gives up on that worker. A worker that waited for the answer, or failed without it,
+ * would not take over the stalled worker's tasks meanwhile. Advisory either way: the ledger's own
+ * limits are the ones enforced.
+ */
+function compareLimitsInBackground(built: WorkerDeps, logger: Logger): void {
+  reportLimitsDrift(built, logger).catch((err: unknown) =>
+    logger.warn(
+      { ledger: built.gate.ledgerId, err: err instanceof Error ? err.message : String(err) },
+      "could not compare limits.yaml with the running budget ledger's limits (the ledger did not answer); its own limits are the ones enforced",
+    ),
+  );
+}
+
+/**
  * The workflow code both workers run. Untraced: the prebuilt bundle, or undefined (each worker
  * bundles its own). Traced: the prebuilt bundle if it was built with the tracing interceptors,
  * else bundled here once with them.
@@ -152,7 +168,7 @@ async function startOpening(
   let worker: Awaited<ReturnType<typeof createTaskWorker>>;
   try {
     await built.gate.ensureLedger();
-    await reportLimitsDrift(built, logger);
+    compareLimitsInBackground(built, logger);
     worker = await createTaskWorker({ connection, client, namespace, taskQueue, deps: built.deps, ledger: built.gate, workflowBundle, dataConverter, tracing });
   } catch (err) {
     ledgerWorker.shutdown();
