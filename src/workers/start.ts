@@ -43,7 +43,7 @@ function compareLimitsInBackground(built: WorkerDeps, logger: Logger): void {
   reportLimitsDrift(built, logger).catch((err: unknown) =>
     logger.warn(
       { ledger: built.gate.ledgerId, err: err instanceof Error ? err.message : String(err) },
-      "could not compare limits.yaml with the running budget ledger's limits (the ledger did not answer); its own limits are the ones enforced",
+      "could not compare limits.yaml with the running budget ledger's limits (see err); the ledger's own limits are the ones enforced",
     ),
   );
 }

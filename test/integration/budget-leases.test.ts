@@ -57,6 +57,13 @@ async function callAndSettle(gate: BudgetGate, taskId: string, n: number, spent:
   return r;
 }
 
+/** Sends raw batch updates to a ledger, as a worker's gate (or the Temporal CLI) sends them. */
+function rawUpdates(ledgerId: string) {
+  const handle = client.workflow.getHandle(ledgerId);
+  return (update: { finishes: { op: 'settle' | 'release'; reservationId: string; usd?: number; tokens?: number }[]; reserves: object[] }) =>
+    handle.executeUpdate(ledgerBatchUpdate, { args: [update as never] });
+}
+
 /** The ledger's snapshot once it holds no lease: it looks for ended leases on its prune cadence
  * (5 s here), on its next update, so a bystander task's calls bring its clock on meanwhile. */
 async function untilLeasesEnded(gate: BudgetGate) {
@@ -136,9 +143,7 @@ it('hands back what a lease\'s end charged when its holder returns it after the 
 it('closes the breaker a lease\'s end opened when the late return hands the charge back and the hour is under its limit again', async () => {
   const { gate, ledgerId } = leasingGate('late-return-trip', limitsWith({ systemHourlyUsd: 0.12, perTaskUsd: 1 }), { leases: false });
   await gate.ensureLedger();
-  const handle = client.workflow.getHandle(ledgerId);
-  const send = (update: { finishes: { op: 'settle' | 'release'; reservationId: string; usd?: number; tokens?: number }[]; reserves: object[] }) =>
-    handle.executeUpdate(ledgerBatchUpdate, { args: [update as never] });
+  const send = rawUpdates(ledgerId);
   // A lease of 0.05, then a task's call that settles 0.07: the hour holds 0.12 of its 0.12.
   const lease = { key: 'lease:trip:1', taskId: 'lease:trip:1', agent: 'DatabaseAgent', usd: 0.05, tokens: 5000, leaseTtlMs: 1000 };
   expect((await send({ finishes: [], reserves: [lease] })).reserves[0]).toMatchObject({ granted: true });
@@ -173,9 +178,7 @@ it('closes the breaker a lease\'s end opened when the late return hands the char
 it("alerts and counts a call a stalled worker books under its lease after the task's bill closed (raw updates, as that worker sends them)", async () => {
   const { gate, ledgerId } = leasingGate('charged-after-close', undefined, { leases: false });
   await gate.ensureLedger();
-  const handle = client.workflow.getHandle(ledgerId);
-  const send = (update: { finishes: { op: 'settle' | 'release'; reservationId: string; usd?: number; tokens?: number }[]; reserves: object[] }) =>
-    handle.executeUpdate(ledgerBatchUpdate, { args: [update as never] });
+  const send = rawUpdates(ledgerId);
   const lease = { key: 'lease:stalled:1', taskId: 'lease:stalled:1', agent: 'DatabaseAgent', usd: 0.05, tokens: 5000, leaseTtlMs: 60_000 };
   expect((await send({ finishes: [], reserves: [lease] })).reserves[0]).toMatchObject({ granted: true });
   // The task's own call through a gate, then its bill closes: the cost it reports.
