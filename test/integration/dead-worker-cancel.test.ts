@@ -1,13 +1,11 @@
 import type { ChildProcess } from 'node:child_process';
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { startTask } from '../../src/client/submit-task';
-import { startOfflineProvider, type OfflineProvider } from '../../src/llm/offline';
 import { TaskInputSchema } from '../../src/tasks/task-input';
 import { requeueSignal, stateQuery } from '../../src/workflows/agent-task-api';
 import type { TaskOutcome, TaskState } from '../../src/workflows/task-state';
-import { testAddress } from '../support/harness';
-import { killWorkerProcess, workerFleet } from '../support/worker-process';
+import { killWorkerProcess, workerFleetSuite } from '../support/worker-process';
 import { maybeRecordHistory } from '../support/history';
 import { billed } from '../support/billed';
 
@@ -23,12 +21,10 @@ const EventType = temporal.api.enums.v1.EventType;
 const RetryState = temporal.api.enums.v1.RetryState;
 const DB_TASK = 'Add a unique index on users.email in the Postgres database';
 
-let provider: OfflineProvider;
-let connection: Connection;
-let client: Client;
-const fleet = workerFleet('deadcancel');
+const suite = workerFleetSuite('deadcancel');
+const { fleet } = suite;
 const { taskQueue } = fleet;
-const startWorkerProcess = (): ChildProcess => fleet.start(provider.url);
+const startWorkerProcess = (): ChildProcess => fleet.start(suite.provider.url);
 
 async function untilState(handle: WorkflowHandle, ready: (state: TaskState) => boolean): Promise<TaskState> {
   const deadline = Date.now() + 90_000;
@@ -50,7 +46,7 @@ async function until(check: () => Promise<boolean> | boolean, timeoutMs: number,
 
 /** How many distinct workers poll the task queue for workflow tasks. */
 async function workflowPollers(): Promise<number> {
-  const { pollers } = await client.workflowService.describeTaskQueue({
+  const { pollers } = await suite.client.workflowService.describeTaskQueue({
     namespace: 'default',
     taskQueue: { name: taskQueue },
     taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
@@ -80,32 +76,20 @@ async function specialistRunEnds(handle: WorkflowHandle): Promise<{ how: string;
   return ends;
 }
 
-beforeAll(async () => {
-  provider = await startOfflineProvider({ port: 0 });
-  connection = await Connection.connect({ address: testAddress() });
-  client = new Client({ connection });
-});
-
-afterAll(async () => {
-  await fleet.stop(client);
-  await connection?.close();
-  await provider?.close();
-});
-
 it('a requeue or a cancel that finds the run\'s worker dead: the requeued task runs again and completes, the cancelled one ends cancelled; neither is dead-lettered', async () => {
   const first = startWorkerProcess();
   const ids = { requeued: `${taskQueue}-requeued`, cancelled: `${taskQueue}-cancelled` };
   // The run to be requeued finishes one iteration (checkpointed), then its next call never
   // answers; the one to be cancelled hangs on its first. Each is mid-call when its worker dies.
-  provider.addFault({ kind: 'hang', match: { task: ids.requeued, purpose: 'specialist' }, calls: [2] });
-  provider.addFault({ kind: 'hang', match: { task: ids.cancelled, purpose: 'specialist' }, calls: [1] });
-  const requeued = await startTask(client, taskQueue, TaskInputSchema.parse({ objective: DB_TASK }), ids.requeued);
-  const cancelled = await startTask(client, taskQueue, TaskInputSchema.parse({ objective: DB_TASK }), ids.cancelled);
-  const callsOf = (id: string) => provider.calls().filter((c) => c.task === id);
+  suite.provider.addFault({ kind: 'hang', match: { task: ids.requeued, purpose: 'specialist' }, calls: [2] });
+  suite.provider.addFault({ kind: 'hang', match: { task: ids.cancelled, purpose: 'specialist' }, calls: [1] });
+  const requeued = await startTask(suite.client, taskQueue, TaskInputSchema.parse({ objective: DB_TASK }), ids.requeued);
+  const cancelled = await startTask(suite.client, taskQueue, TaskInputSchema.parse({ objective: DB_TASK }), ids.cancelled);
+  const callsOf = (id: string) => suite.provider.calls().filter((c) => c.task === id);
   const specialistCalls = (id: string) => callsOf(id).filter((c) => c.purpose === 'specialist').length;
   await until(() => specialistCalls(ids.requeued) === 2 && specialistCalls(ids.cancelled) === 1, 90_000, 'both runs mid-call');
   // The new run's first call is held a while, so the requeued task can be seen running it.
-  provider.addFault({ kind: 'slow', delayMs: 4000, match: { task: ids.requeued, purpose: 'specialist' }, calls: [1] });
+  suite.provider.addFault({ kind: 'slow', delayMs: 4000, match: { task: ids.requeued, purpose: 'specialist' }, calls: [1] });
 
   // A second worker is polling before the first dies, so the requeue and the cancel are handled
   // within seconds, long before the dead run's heartbeat timeout (15 s) ends it.
@@ -117,7 +101,7 @@ it('a requeue or a cancel that finds the run\'s worker dead: the requeued task r
   await killWorkerProcess(first);
   for (const handle of [requeued, cancelled]) {
     // The dead worker's sticky queue would hold the next workflow task for seconds: send it to the live one.
-    await client.workflowService.resetStickyTaskQueue({ namespace: 'default', execution: { workflowId: handle.workflowId } });
+    await suite.client.workflowService.resetStickyTaskQueue({ namespace: 'default', execution: { workflowId: handle.workflowId } });
   }
   await requeued.signal(requeueSignal, { reason: 'test: the run is stuck' });
   await cancelled.cancel();

@@ -1,14 +1,12 @@
 import type { ChildProcess } from 'node:child_process';
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandle } from '@temporalio/client';
 import { startTask } from '../../src/client/submit-task';
-import { startOfflineProvider, type OfflineProvider } from '../../src/llm/offline';
 import { openMemoryStore } from '../../src/memory/open-store';
 import { closedResult } from '../../src/tasks/closed-outcome';
 import { TaskInputSchema } from '../../src/tasks/task-input';
 import { budgetQuery, ledgerBatchUpdate } from '../../src/workflows/budget-ledger-defs';
 import type { TaskOutcome } from '../../src/workflows/task-state';
-import { testAddress } from '../support/harness';
-import { workerFleet } from '../support/worker-process';
+import { workerFleetSuite } from '../support/worker-process';
 import { billed } from '../support/billed';
 
 /**
@@ -24,11 +22,8 @@ import { billed } from '../support/billed';
 const TASKS = 6;
 const ITEMS = ['created_at', 'customer_id', 'status', 'region'];
 const LATENCY_MS = 1_000;
-let provider: OfflineProvider;
-let connection: Connection;
-let client: Client;
-const fleet = workerFleet('stall');
-const { taskQueue, ledgerId, memoryFile } = fleet;
+const suite = workerFleetSuite('stall', { latencyMs: LATENCY_MS });
+const { taskQueue, ledgerId, memoryFile } = suite.fleet;
 
 async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -54,32 +49,20 @@ async function endOf(handle: WorkflowHandle, ms: number): Promise<TaskOutcome> {
   }
 }
 
-beforeAll(async () => {
-  provider = await startOfflineProvider({ port: 0, latencyMs: LATENCY_MS });
-  connection = await Connection.connect({ address: testAddress() });
-  client = new Client({ connection });
-});
-
-afterAll(async () => {
-  await fleet.stop(client);
-  await connection?.close();
-  await provider?.close();
-});
-
 it('a worker started while another is stalled (SIGSTOP) takes its tasks over, and the books close once the stalled one resumes', async () => {
-  const stalled: ChildProcess = fleet.start(provider.url);
+  const stalled: ChildProcess = suite.fleet.start(suite.provider.url);
   const handles = await Promise.all(
     Array.from({ length: TASKS }, (_, i) =>
-      startTask(client, taskQueue, TaskInputSchema.parse({ objective: `Add these indexes to the Postgres table shard_${i}:\n${ITEMS.map((c) => `- ${c}`).join('\n')}` }), `${taskQueue}-task-${i}`),
+      startTask(suite.client, taskQueue, TaskInputSchema.parse({ objective: `Add these indexes to the Postgres table shard_${i}:\n${ITEMS.map((c) => `- ${c}`).join('\n')}` }), `${taskQueue}-task-${i}`),
     ),
   );
   // Every task two iterations into its specialist's loop, the ledger busy with their calls.
-  const specialistCalls = () => provider.calls().filter((c) => c.purpose === 'specialist');
+  const specialistCalls = () => suite.provider.calls().filter((c) => c.purpose === 'specialist');
   await until(() => new Set(specialistCalls().map((c) => c.task)).size >= TASKS && specialistCalls().length >= TASKS * 2, 60_000, 'every task mid-run');
   await new Promise((r) => setTimeout(r, LATENCY_MS / 2));
   stalled.kill('SIGSTOP');
   try {
-    fleet.start(provider.url);
+    suite.fleet.start(suite.provider.url);
     // Heartbeat timeouts (15 s) move the runs; attempts the stalled worker's held polls took time out too.
     const outcomes = await Promise.all(handles.map((h) => endOf(h, 150_000)));
     expect(outcomes.map((o) => o.status)).toEqual(Array(TASKS).fill('completed'));
@@ -91,7 +74,7 @@ it('a worker started while another is stalled (SIGSTOP) takes its tasks over, an
   await new Promise((r) => setTimeout(r, 5_000));
 
   // The ledger looks for ended leases on its own updates: a bystander's reserve, released at once, brings its clock on.
-  const ledger = client.workflow.getHandle(ledgerId);
+  const ledger = suite.client.workflow.getHandle(ledgerId);
   let poke = 0;
   await until(
     async () => {
@@ -112,7 +95,7 @@ it('a worker started while another is stalled (SIGSTOP) takes its tasks over, an
   const tasks = outcomes.reduce((sum, o) => ({ usd: sum.usd + o.costUsd, tokens: sum.tokens + o.tokens }), { usd: 0, tokens: 0 });
   expect(tasks.usd + expired.usd + late.usd).toBeCloseTo(day.settledUsd, 9);
   expect(tasks.tokens + expired.tokens + late.tokens).toBe(day.settledTokens);
-  expect(day.settledUsd).toBeGreaterThanOrEqual(billed(provider.calls()) - 1e-9);
+  expect(day.settledUsd).toBeGreaterThanOrEqual(billed(suite.provider.calls()) - 1e-9);
   // Each charge after a close named its task in an alert.
   if (late.usd > 0) expect(snapshot.alerts.some((a) => a.kind === 'charged_after_close')).toBe(true);
   const memory = await openMemoryStore({ kind: 'sqlite', file: memoryFile });
@@ -122,6 +105,6 @@ it('a worker started while another is stalled (SIGSTOP) takes its tasks over, an
     await memory.close();
   }
   console.info(
-    `after a stall: tasks $${tasks.usd.toFixed(6)}, leases expired in the stall $${expired.usd.toFixed(6)}, charged after a close $${late.usd.toFixed(6)}, ledger $${day.settledUsd.toFixed(6)}, provider $${billed(provider.calls()).toFixed(6)}`,
+    `after a stall: tasks $${tasks.usd.toFixed(6)}, leases expired in the stall $${expired.usd.toFixed(6)}, charged after a close $${late.usd.toFixed(6)}, ledger $${day.settledUsd.toFixed(6)}, provider $${billed(suite.provider.calls()).toFixed(6)}`,
   );
 }, 300_000);

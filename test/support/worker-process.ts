@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import type { Client } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
+import { startOfflineProvider, type OfflineProvider, type OfflineProviderOptions } from '../../src/llm/offline';
 import { repoRoot } from '../../src/config/paths';
 import { sweeperScheduleId } from '../../src/client/sweeper-schedule';
 import { testAddress } from './harness';
@@ -85,6 +86,42 @@ export function workerFleet(prefix: string) {
       await Promise.all(children.map(killWorkerProcess));
       await client?.schedule.getHandle(sweeperScheduleId(taskQueue)).delete().catch(() => undefined);
       await client?.workflow.getHandle(ledgerId).terminate('test over').catch(() => undefined);
+    },
+  };
+}
+
+/**
+ * A test file's worker processes with what they need: the offline provider they call, a client of
+ * the suite's server and a {@link workerFleet}. Started in beforeAll, stopped in afterAll (the
+ * workers and what they left first, then the connection and the provider). `provider` and
+ * `client` are there once beforeAll has run: read them inside tests and hooks.
+ */
+export function workerFleetSuite(prefix: string, providerOptions: Omit<OfflineProviderOptions, 'port'> = {}) {
+  const fleet = workerFleet(prefix);
+  let provider: OfflineProvider | undefined;
+  let connection: Connection | undefined;
+  let client: Client | undefined;
+  beforeAll(async () => {
+    provider = await startOfflineProvider({ ...providerOptions, port: 0 });
+    connection = await Connection.connect({ address: testAddress() });
+    client = new Client({ connection });
+  });
+  afterAll(async () => {
+    await fleet.stop(client);
+    await connection?.close();
+    await provider?.close();
+  });
+  const started = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`${what} starts in beforeAll: read it inside a test or hook`);
+    return value;
+  };
+  return {
+    fleet,
+    get provider(): OfflineProvider {
+      return started(provider, 'the offline provider');
+    },
+    get client(): Client {
+      return started(client, 'the client');
     },
   };
 }
