@@ -1,14 +1,12 @@
 import type { ChildProcess } from 'node:child_process';
-import { Client, Connection } from '@temporalio/client';
 import { startTask } from '../../src/client/submit-task';
-import { startOfflineProvider, type CallRecord, type OfflineProvider } from '../../src/llm/offline';
+import type { CallRecord } from '../../src/llm/offline';
 import { openMemoryStore } from '../../src/memory/open-store';
 import { closedResult } from '../../src/tasks/closed-outcome';
 import { TaskInputSchema } from '../../src/tasks/task-input';
 import { budgetQuery } from '../../src/workflows/budget-ledger-defs';
 import type { TaskOutcome } from '../../src/workflows/task-state';
-import { testAddress } from '../support/harness';
-import { killWorkerProcess, workerFleet } from '../support/worker-process';
+import { killWorkerProcess, workerFleetSuite } from '../support/worker-process';
 import { billed } from '../support/billed';
 
 /**
@@ -45,19 +43,17 @@ const LATENCY_MS = 1_200;
  * default throttle would, still fails the test.
  */
 const CHECKPOINT_IN_TRANSIT_MS = 500;
-let provider: OfflineProvider;
 /** When the SIGKILL was sent (this process's clock, as the provider's call log). */
 let killSentAt = 0;
-let connection: Connection;
-let client: Client;
-const fleet = workerFleet('crash');
+const suite = workerFleetSuite('crash', { latencyMs: LATENCY_MS });
+const { fleet } = suite;
 const { taskQueue, ledgerId, memoryFile } = fleet;
-const startWorkerProcess = (): ChildProcess => fleet.start(provider.url);
+const startWorkerProcess = (): ChildProcess => fleet.start(suite.provider.url);
 
 /** The provider's own log of specialist calls, by the task header each call carried. */
 function specialistCallsByTask(): Map<string, CallRecord[]> {
   const byTask = new Map<string, CallRecord[]>();
-  for (const call of provider.calls()) {
+  for (const call of suite.provider.calls()) {
     if (call.purpose !== 'specialist' || call.task === null) continue;
     byTask.set(call.task, [...(byTask.get(call.task) ?? []), call]);
   }
@@ -72,19 +68,7 @@ async function until(check: () => boolean, timeoutMs: number, what: string): Pro
   }
 }
 
-beforeAll(async () => {
-  provider = await startOfflineProvider({ port: 0, latencyMs: LATENCY_MS });
-  connection = await Connection.connect({ address: testAddress() });
-  client = new Client({ connection });
-});
-
 const kill = killWorkerProcess;
-
-afterAll(async () => {
-  await fleet.stop(client);
-  await connection?.close();
-  await provider?.close();
-});
 
 it('survives a worker killed with SIGKILL mid-run: every task ends, none is lost, no memory record is duplicated', async () => {
   const started = Date.now();
@@ -92,7 +76,7 @@ it('survives a worker killed with SIGKILL mid-run: every task ends, none is lost
   const handles = await Promise.all(
     Array.from({ length: TASKS }, (_, i) =>
       startTask(
-        client,
+        suite.client,
         taskQueue,
         TaskInputSchema.parse({
           objective: `Add these indexes to the Postgres table shard_${i}:\n${(failing(i) ? LONG_ITEMS : ITEMS).map((c) => `- ${c}`).join('\n')}`,
@@ -109,14 +93,14 @@ it('survives a worker killed with SIGKILL mid-run: every task ends, none is lost
   await new Promise((r) => setTimeout(r, LATENCY_MS / 2));
   killSentAt = Date.now();
   await kill(first);
-  const callsAtKill = provider.calls().length;
+  const callsAtKill = suite.provider.calls().length;
   const killedAt = Date.now();
 
   startWorkerProcess();
   const outcomes = (await Promise.all(handles.map((h) => closedResult(h)))) as TaskOutcome[];
   console.info(`SIGKILL ${((killedAt - started) / 1000).toFixed(1)} s after the first worker started; all tasks ended ${((Date.now() - killedAt) / 1000).toFixed(1)} s later`);
 
-  expect(provider.calls().length).toBeGreaterThan(callsAtKill);
+  expect(suite.provider.calls().length).toBeGreaterThan(callsAtKill);
   expect(outcomes).toHaveLength(TASKS);
   expect(outcomes.map((o) => o.status)).toEqual(Array.from({ length: TASKS }, (_, i) => (failing(i) ? 'dead_lettered' : 'completed')));
   const memory = await openMemoryStore({ kind: 'sqlite', file: memoryFile });
@@ -129,8 +113,8 @@ it('survives a worker killed with SIGKILL mid-run: every task ends, none is lost
 });
 
 it('reconciles one bill after the kill: the tasks\' costs add up to the ledger, which covers the provider\'s own log', async () => {
-  const outcomes = (await Promise.all(Array.from({ length: TASKS }, (_, i) => closedResult(client.workflow.getHandle(`${taskQueue}-task-${i}`))))) as TaskOutcome[];
-  const snapshot = await client.workflow.getHandle(ledgerId).query(budgetQuery);
+  const outcomes = (await Promise.all(Array.from({ length: TASKS }, (_, i) => closedResult(suite.client.workflow.getHandle(`${taskQueue}-task-${i}`))))) as TaskOutcome[];
+  const snapshot = await suite.client.workflow.getHandle(ledgerId).query(budgetQuery);
   const ledger = snapshot.scopes.find((s) => s.scope === 'system:day')!;
   expect(snapshot.outstanding.count).toBe(0);
   // Every task closed its bill, so every charge the ledger holds is some task's, but for the
@@ -142,11 +126,11 @@ it('reconciles one bill after the kill: the tasks\' costs add up to the ledger, 
   for (const o of outcomes) expect(o.bill).toMatchObject({ known: true });
   // The provider's own bill, from its call log and the pinned prices: the ledger holds all of it,
   // plus, for each call that died with the worker, the worst case it held instead of the usage.
-  const provider_ = billed(provider.calls());
-  expect(ledger.settledUsd).toBeGreaterThanOrEqual(provider_ - 1e-9);
+  const providerUsd = billed(suite.provider.calls());
+  expect(ledger.settledUsd).toBeGreaterThanOrEqual(providerUsd - 1e-9);
   const diedInFlight = outcomes.reduce((n, o) => n + (o.bill?.chargedOutstanding ?? 0), 0);
   // A call's worst case here is about $0.001; an unexplained excess would mean double charging.
-  expect(ledger.settledUsd - provider_).toBeLessThanOrEqual(diedInFlight * 0.005 + leasesCharged.usd + 1e-9);
+  expect(ledger.settledUsd - providerUsd).toBeLessThanOrEqual(diedInFlight * 0.005 + leasesCharged.usd + 1e-9);
   // What `pantheon history` shows is the same bill: each task's memory record, its outcome's or
   // its failure's, carries its cost and tokens as the outcome reports them, the calls that died in
   // flight with the killed worker included.
@@ -161,12 +145,12 @@ it('reconciles one bill after the kill: the tasks\' costs add up to the ledger, 
   }
   console.info(
     `after SIGKILL: tasks $${tasksTotal.toFixed(6)}, ledger $${ledger.settledUsd.toFixed(6)} ($${leasesCharged.usd.toFixed(6)} of it the dead worker's leases), ` +
-      `provider $${provider_.toFixed(6)}, ${diedInFlight} calls died in flight`,
+      `provider $${providerUsd.toFixed(6)}, ${diedInFlight} calls died in flight`,
   );
 });
 
 it('resumes each specialist run from its last iteration: the provider saw no iteration paid twice beyond the one in flight', async () => {
-  const outcomes = (await Promise.all(Array.from({ length: TASKS }, (_, i) => closedResult(client.workflow.getHandle(`${taskQueue}-task-${i}`))))) as TaskOutcome[];
+  const outcomes = (await Promise.all(Array.from({ length: TASKS }, (_, i) => closedResult(suite.client.workflow.getHandle(`${taskQueue}-task-${i}`))))) as TaskOutcome[];
   const byTask = specialistCallsByTask();
   let repaid = 0;
   const overpaid: string[] = [];
