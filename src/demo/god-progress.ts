@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { taskState } from '../client/tasks';
+import { STATE_BOUNDS } from '../god/state';
 import type { DecisionRecord } from '../god/types';
 import { godDecisionsQuery, godReviewsQuery } from '../workflows/god-api';
 import type { ChainState } from '../tasks/chain';
@@ -17,6 +18,11 @@ export interface GodWatchResult {
   refused: string[];
 }
 
+/** How much of a decision's detail tells it apart: less than God keeps of a detail once it
+ * compacts its state (STATE_BOUNDS.recentDetailChars), so a long detail clipped between two polls
+ * is still the decision already printed, not a new one. */
+const DETAIL_KEY_CHARS = STATE_BOUNDS.recentDetailChars - 1;
+
 const clock = (ms: number) => new Date(ms).toISOString().slice(11, 19);
 
 function decisionLine(d: DecisionRecord, slugs: Map<string, string>): string {
@@ -33,7 +39,7 @@ export function newDecisionLines(decisions: readonly DecisionRecord[], printed: 
   const lines: string[] = [];
   for (const d of decisions) {
     if (d.atMs < sinceMs) continue;
-    const key = `${d.atMs}|${d.kind}|${d.taskId ?? ''}|${d.detail}`;
+    const key = `${d.atMs}|${d.kind}|${d.taskId ?? ''}|${d.detail.slice(0, DETAIL_KEY_CHARS)}`;
     if (printed.has(key)) continue;
     printed.add(key);
     lines.push(decisionLine(d, slugs));

@@ -1,5 +1,7 @@
 import { newDecisionLines } from '../../src/demo/god-progress';
+import { compactState } from '../../src/god/state';
 import type { DecisionRecord } from '../../src/god/types';
+import { freshState, godConfig } from '../support/god-fixtures';
 
 /** What the demo prints of God's decision log while it watches its batch. */
 describe("the demo's decision lines", () => {
@@ -19,5 +21,15 @@ describe("the demo's decision lines", () => {
     ]);
     // The next poll returns the whole log again, with one decision more.
     expect(newDecisionLines(log, printed, slugs, START)).toEqual(['  02:07:36 god finished  orders-index       completed $0.0007 (DatabaseAgent)']);
+  });
+
+  it('does not print a decision again when God clips its long detail between two polls', () => {
+    const long: DecisionRecord = { atMs: START + 900, kind: 'route', taskId: 'demo-20261205T020735-orders-index', detail: `rules: DatabaseAgent (confidence 0.95); ${'policy v1 (active): DatabaseAgent, Thompson pick; '.repeat(10)}` };
+    const printed = new Set<string>();
+    expect(newDecisionLines([long], printed, slugs, START)).toHaveLength(1);
+    // God's state compaction (each loop, and before continue-as-new) trims every detail it keeps.
+    const compacted = compactState(freshState({ recent: [long] }), godConfig()).recent;
+    expect(compacted[0].detail).not.toBe(long.detail);
+    expect(newDecisionLines(compacted, printed, slugs, START)).toEqual([]);
   });
 });
