@@ -48,6 +48,26 @@ export function newDecisionLines(decisions: readonly DecisionRecord[], printed: 
 }
 
 /**
+ * A line for each watched task that has begun waiting for budget since the last poll (one per
+ * wait: a task's place in line changes at every check, its wait does not), so a tight limit shows
+ * why the batch stopped moving instead of leaving the demo silent until the window rolls over.
+ */
+export function newWaitLines(states: ReadonlyMap<string, TaskState | ChainState>, announced: Set<string>, slugs: Map<string, string>): string[] {
+  const lines: string[] = [];
+  for (const [taskId, state] of states) {
+    if (state.status !== 'waiting_budget' || !('budgetWait' in state) || !state.budgetWait) continue;
+    const wait = state.budgetWait;
+    const key = `${taskId}|${wait.sinceMs}`;
+    if (announced.has(key)) continue;
+    announced.add(key);
+    const until = wait.retryAtMs === undefined ? '' : ` (room by ${clock(wait.retryAtMs)} UTC)`;
+    const who = slugs.get(taskId) ?? taskId;
+    lines.push(`  ${clock(wait.sinceMs)} task ${'waiting'.padEnd(9)} ${who.padEnd(18)} for budget${until}: ${wait.reason.replace(/\s+/g, ' ').slice(0, 110)}`);
+  }
+  return lines;
+}
+
+/**
  * Prints God's decisions as it takes them (generated, routed, chained, spawned, sent to review,
  * admitted, finished), from `sinceMs` on, until every watched task has ended or waits for a
  * person. Decisions on tasks God generated from its goals are printed too.
@@ -56,16 +76,26 @@ export async function watchGod(client: Client, godId: string, tasks: GodWatched[
   const god = client.workflow.getHandle(godId);
   const slugs = new Map(tasks.map((t) => [t.taskId, t.slug]));
   const printed = new Set<string>();
+  const announcedWaits = new Set<string>();
+  let waitHintShown = false;
   const ended = new Map<string, TaskState | ChainState>();
   for (;;) {
     for (const line of newDecisionLines(await god.query(godDecisionsQuery), printed, slugs, sinceMs)) console.log(line);
     const reviews = new Set((await god.query(godReviewsQuery)).map((r) => r.taskId));
     const decisions = await god.query(godDecisionsQuery);
     const refused = tasks.filter((t) => decisions.some((d) => d.taskId === t.taskId && d.kind === 'review' && /reject/.test(d.detail))).map((t) => t.slug);
+    const live = new Map<string, TaskState | ChainState>();
     for (const t of tasks) {
       if (ended.has(t.slug) || reviews.has(t.taskId)) continue;
       const found = await taskState(client, t.taskId).catch(() => undefined);
       if (found?.state && isTerminal(found.state.status)) ended.set(t.slug, found.state);
+      else if (found?.state) live.set(t.taskId, found.state);
+    }
+    const waits = newWaitLines(live, announcedWaits, slugs);
+    for (const line of waits) console.log(line);
+    if (waits.length > 0 && !waitHintShown) {
+      waitHintShown = true;
+      console.log('  (a budget limit is full: waiting tasks go on as room frees, in order; see `npm run pantheon -- budget`)');
     }
     const awaitingReview = tasks.filter((t) => reviews.has(t.taskId)).map((t) => t.slug);
     if (ended.size + awaitingReview.length + refused.length >= tasks.length) return { ended, awaitingReview, refused };

@@ -1,6 +1,7 @@
-import { newDecisionLines } from '../../src/demo/god-progress';
+import { newDecisionLines, newWaitLines } from '../../src/demo/god-progress';
 import { compactState } from '../../src/god/state';
 import type { DecisionRecord } from '../../src/god/types';
+import type { TaskState } from '../../src/workflows/task-state';
 import { freshState, godConfig } from '../support/god-fixtures';
 
 /** What the demo prints of God's decision log while it watches its batch. */
@@ -31,5 +32,25 @@ describe("the demo's decision lines", () => {
     const compacted = compactState(freshState({ recent: [long] }), godConfig()).recent;
     expect(compacted[0].detail).not.toBe(long.detail);
     expect(newDecisionLines(compacted, printed, slugs, START)).toEqual([]);
+  });
+
+  it('prints a line when a watched task starts waiting for budget, once per wait', () => {
+    const id = 'demo-20261205T020735-orders-index';
+    const base: TaskState = { taskId: id, status: 'running', objective: 'x', priority: 'normal', iteration: 1, compressions: [], promptTokens: [], costUsd: 0, tokens: 0, reasons: [], failures: [], specialistsTried: [], requeues: 0 };
+    const wait = (checks: number, position: number): TaskState => ({
+      ...base,
+      status: 'waiting_budget',
+      budgetWait: { type: 'system_budget_full', reason: `system:hour has no room: position ${position} of 5`, position, waiting: 5, retryAtMs: Date.parse('2026-12-05T03:00:00Z'), sinceMs: START + 5_000, checks },
+    });
+    const announced = new Set<string>();
+    expect(newWaitLines(new Map([[id, base]]), announced, slugs)).toEqual([]);
+    expect(newWaitLines(new Map([[id, wait(1, 3)]]), announced, slugs)).toEqual([
+      '  02:07:40 task waiting   orders-index       for budget (room by 03:00:00 UTC): system:hour has no room: position 3 of 5',
+    ]);
+    // Later checks of the same wait move it up the line: nothing new to say.
+    expect(newWaitLines(new Map([[id, wait(2, 1)]]), announced, slugs)).toEqual([]);
+    // A new wait (after a run that was let through) is news again.
+    const again: TaskState = { ...wait(1, 2), budgetWait: { ...wait(1, 2).budgetWait!, sinceMs: START + 65_000 } };
+    expect(newWaitLines(new Map([[id, again]]), announced, slugs)).toHaveLength(1);
   });
 });
