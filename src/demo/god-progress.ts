@@ -67,6 +67,14 @@ export function newWaitLines(states: ReadonlyMap<string, TaskState | ChainState>
   return lines;
 }
 
+/** A chain waits when its current step does: that step's state, told under the chain's name. */
+async function runningStep(client: Client, state: TaskState | ChainState): Promise<TaskState | ChainState> {
+  if (!('steps' in state)) return state;
+  const step = state.steps[state.current];
+  if (state.status !== 'running' || !step) return state;
+  return (await taskState(client, step.taskId).catch(() => undefined))?.state ?? state;
+}
+
 /**
  * Prints God's decisions as it takes them (generated, routed, chained, spawned, sent to review,
  * admitted, finished), from `sinceMs` on, until every watched task has ended or waits for a
@@ -89,7 +97,7 @@ export async function watchGod(client: Client, godId: string, tasks: GodWatched[
       if (ended.has(t.slug) || reviews.has(t.taskId)) continue;
       const found = await taskState(client, t.taskId).catch(() => undefined);
       if (found?.state && isTerminal(found.state.status)) ended.set(t.slug, found.state);
-      else if (found?.state) live.set(t.taskId, found.state);
+      else if (found?.state) live.set(t.taskId, await runningStep(client, found.state));
     }
     const waits = newWaitLines(live, announcedWaits, slugs);
     for (const line of waits) console.log(line);
