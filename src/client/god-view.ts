@@ -1,5 +1,6 @@
 import type { DecisionRecord, GoalState } from '../god/types';
 import type { ChainState } from '../tasks/chain';
+import type { BudgetSnapshot } from '../budget/snapshot';
 import type { GodStatusView, LaneView, QueueItemView, RunwayView } from '../workflows/god-api';
 import { bar, formatLimit, formatSpend, span } from './budget-view';
 
@@ -66,6 +67,23 @@ export interface GodStatusOptions {
   address: string;
   namespace: string;
   nowMs: number;
+  /** The budget ledger's snapshot, when it answered: tasks God started may wait on its hour window,
+   * which the day's runway does not show. */
+  ledger?: BudgetSnapshot;
+}
+
+/**
+ * Tasks waiting for room in the system windows (the ledger's admission queue), with the fullest
+ * system window: God's runway is the day's, so under a tight hourly cap it reads "lasts the day"
+ * while every task it started waits for the hour to roll over.
+ */
+export function budgetWaitLines(ledger: BudgetSnapshot | undefined): string[] {
+  const count = ledger?.waiting?.count ?? 0;
+  if (!ledger || count === 0) return [];
+  const used = (v: { settledUsd: number; reservedUsd: number; limitUsd: number }) => (v.limitUsd > 0 ? (v.settledUsd + v.reservedUsd) / v.limitUsd : 0);
+  const fullest = ledger.scopes.filter((v) => v.scope.startsWith('system:')).sort((a, b) => used(b) - used(a))[0];
+  const where = fullest ? ` in ${fullest.scope} (${formatSpend(fullest.settledUsd)} settled + ${formatSpend(fullest.reservedUsd)} reserved of ${formatLimit(fullest.limitUsd)})` : ' in the system windows';
+  return [`  waiting    ${count} task(s) wait for room${where}, in order (pantheon budget)`];
 }
 
 /** The whole `pantheon god status` text, ending without a newline. */
@@ -79,6 +97,7 @@ export function renderGodStatus(status: GodStatusView, options: GodStatusOptions
     `goals      ${status.goals}; spawned specialists live: ${status.liveSpawned}`,
     ...(status.routing ? [`routing    policy v${status.routing.version}${status.routing.candidate ? `, candidate v${status.routing.candidate} on trial` : ''}${status.routing.probation ? `, v${status.routing.probation} on probation` : ''} (pantheon routing show)`] : []),
     ...runwayLines(status.runway, now),
+    ...budgetWaitLines(options.ledger),
     ...Object.entries(status.held ?? {}).map(([lane, taskId]) => `  held       the ${lane} lane for ${taskId}: queued past holdAfterMinutes, later tasks of the lane wait for it (pantheon god queue)`),
     `counters   submitted ${c.submitted}, generated ${c.generated} (${c.duplicates} duplicates dropped), started ${c.started}, finished ${c.finished}, rejected ${c.rejected}, dropped ${c.dropped}, reviewed ${c.reviewed}, spawned ${c.spawned}`,
     `workflow   state ${(status.stateBytes / 1024).toFixed(1)} KiB (v${status.stateVersion}), history ${status.historyLength} events${status.historyBytes === undefined ? '' : ` (${(status.historyBytes / 1024).toFixed(0)} KiB)`}, continued as new ${c.continuedAsNew} times${status.lastTickMs === undefined ? '' : `, last tick ${when(status.lastTickMs, now)}`}`,

@@ -3,6 +3,7 @@ import { DEFAULT_LEDGER_OPTIONS, type LedgerState, type ReserveRequest, type Res
 import type { Limits } from '../../src/budget/limits';
 import { budgetSnapshot } from '../../src/budget/snapshot';
 import { renderBudget } from '../../src/client/budget-view';
+import { budgetWaitLines } from '../../src/client/god-view';
 import { limitsWith } from '../support/limits';
 import { denied, granted } from '../support/ledger-results';
 
@@ -64,6 +65,21 @@ describe('admission queue', () => {
         '  2. c needs $0.3000, waiting since 2024-05-01T10:00:11.000Z (1m ago)',
       ]),
     );
+  });
+
+  it("shows the queue in `pantheon god status` too, with the system window that is full: God's runway is the day's", () => {
+    const limits = limitsWith({ systemHourlyUsd: 1 });
+    const state = initialLedgerState(T0, limits);
+    tasksSeen(state, limits, ['a', 'b', 'c']);
+    settle(state, granted(ask(state, limits, T0 + 10 * SEC, 'a', 0.9)), { usd: 0.7, tokens: 10 }, T0 + 11 * SEC, limits);
+    granted(ask(state, limits, T0 + 12 * SEC, 'a', 0.2));
+    expect(budgetWaitLines(budgetSnapshot(state, T0 + 13 * SEC, limits))).toEqual([]);
+    denied(ask(state, limits, T0 + 14 * SEC, 'c', 0.3));
+    denied(ask(state, limits, T0 + 15 * SEC, 'b', 0.2));
+    expect(budgetWaitLines(budgetSnapshot(state, T0 + 16 * SEC, limits))).toEqual([
+      '  waiting    2 task(s) wait for room in system:hour ($0.7000 settled + $0.2000 reserved of $1.00), in order (pantheon budget)',
+    ]);
+    expect(budgetWaitLines(undefined)).toEqual([]);
   });
 
   it('keeps a task in progress ahead of younger tasks across its calls', () => {

@@ -1,5 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { parseArgs } from '../parse-args';
+import type { BudgetSnapshot } from '../../budget/snapshot';
+import { BUDGET_LEDGER_ID, budgetQuery } from '../../workflows/budget-ledger-defs';
 import { loadConfig, type PantheonConfig } from '../../config/env';
 import { PantheonError } from '../../errors';
 import type { GoalInput } from '../../god/messages';
@@ -47,6 +49,15 @@ async function workflowPollers(client: Client, namespace: string, taskQueue: str
   } catch {
     return undefined;
   }
+}
+
+/** How long `god status` waits for the ledger's snapshot before printing without it. */
+const LEDGER_SNAPSHOT_WAIT_MS = 3_000;
+
+/** The budget ledger's snapshot, or undefined when it does not answer in time (status still prints). */
+async function ledgerSnapshot(client: Client, config: PantheonConfig): Promise<BudgetSnapshot | undefined> {
+  const ledgerId = config.budget.ledgerId ?? BUDGET_LEDGER_ID;
+  return client.withDeadline(Date.now() + LEDGER_SNAPSHOT_WAIT_MS, () => client.workflow.getHandle(ledgerId).query(budgetQuery)).catch(() => undefined);
 }
 
 /**
@@ -147,7 +158,8 @@ export async function godCommand(argv: string[]): Promise<void> {
         const now = Date.now();
         if (sub === 'status') {
           const status = await godQuery(god, godStatusQuery);
-          console.log(values.json ? JSON.stringify(status, null, 2) : renderGodStatus(status, { address: god.address, namespace: god.namespace, nowMs: now }));
+          const ledger = values.json ? undefined : await ledgerSnapshot(god.client, config);
+          console.log(values.json ? JSON.stringify(status, null, 2) : renderGodStatus(status, { address: god.address, namespace: god.namespace, nowMs: now, ledger }));
         } else if (sub === 'queue') {
           const queue = await godQuery(god, godQueueQuery);
           console.log(values.json ? JSON.stringify(queue, null, 2) : renderQueue(queue, now));
