@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { lazySchema } from '../tasks/lazy-schema';
-import { differences } from './limits-patch';
+import { differences, toLimitsFile } from './limits-patch';
 
 /**
  * The budget limits: the file format (snake_case, as operators write limits.yaml) and the typed
@@ -115,10 +115,11 @@ export function fromLimitsFile(file: z.output<typeof LimitsFileSchema>): Limits 
 export const defaultLimits = (): Limits => fromLimitsFile(LimitsFileSchema.parse({}));
 
 /**
- * Where two sets of limits differ, as `key: ours → theirs` lines (empty when equal). A worker
+ * Where two sets of limits differ, as `key: ours → theirs` lines in the file's key names (empty
+ * when equal), so an operator finds each in limits.yaml as written. A worker
  * whose limits.yaml differs from the running ledger's says so at start: the ledger's limits rule,
  * and only the audited setLimits update changes them.
  */
 export function limitsDrift(local: Limits, ledger: Limits): string[] {
-  return differences(local, ledger).map(({ key, from, to }) => `${key}: ${String(from)} (limits.yaml) → ${String(to)} (ledger)`);
+  return differences(toLimitsFile(local), toLimitsFile(ledger)).map(({ key, from, to }) => `${key}: ${String(from)} (limits.yaml) → ${String(to)} (ledger)`);
 }

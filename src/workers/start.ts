@@ -21,15 +21,18 @@ import { bundleHoldsTracing, workflowTracingModule } from '../tracing/bundle';
 import { describeEndpoint } from '../tracing/settings';
 import type { Tracing } from '../tracing/types';
 
+/** The sentence both the log and `npm start` say when limits.yaml and the running ledger differ. */
+export function limitsDriftMessage(drift: readonly string[]): string {
+  return `limits.yaml differs from the running budget ledger's limits, which are the ones enforced (apply the file with \`pantheon budget limits --who NAME --why TEXT\` or the setLimits update): ${drift.join('; ')}`;
+}
+
 /** The running ledger's limits rule; a different limits.yaml here is worth a loud line. */
-async function reportLimitsDrift(built: WorkerDeps, logger: Logger): Promise<void> {
+async function reportLimitsDrift(built: WorkerDeps, logger: Logger, onDrift?: (drift: string[]) => void): Promise<void> {
   const ledger = (await built.gate.snapshot()).limits;
   const drift = limitsDrift(built.limits, ledger);
   if (drift.length === 0) return;
-  logger.warn(
-    { ledger: built.gate.ledgerId, differences: drift },
-    `limits.yaml differs from the running budget ledger's limits, which are the ones enforced (apply the file with \`pantheon budget limits\` or the setLimits update): ${drift.join('; ')}`,
-  );
+  logger.warn({ ledger: built.gate.ledgerId, differences: drift }, limitsDriftMessage(drift));
+  onDrift?.(drift);
 }
 
 /**
@@ -39,8 +42,8 @@ async function reportLimitsDrift(built: WorkerDeps, logger: Logger): Promise<voi
  * would not take over the stalled worker's tasks meanwhile. Advisory either way: the ledger's own
  * limits are the ones enforced.
  */
-function compareLimitsInBackground(built: WorkerDeps, logger: Logger): void {
-  reportLimitsDrift(built, logger).catch((err: unknown) =>
+function compareLimitsInBackground(built: WorkerDeps, logger: Logger, onDrift?: (drift: string[]) => void): void {
+  reportLimitsDrift(built, logger, onDrift).catch((err: unknown) =>
     logger.warn(
       { ledger: built.gate.ledgerId, err: err instanceof Error ? err.message : String(err) },
       "could not compare limits.yaml with the running budget ledger's limits (see err); the ledger's own limits are the ones enforced",
@@ -85,7 +88,13 @@ export interface RunningWorkers {
  * ledger), the sweeper's Schedule, the ledger worker and the task worker. The client stays open
  * while they run: the budget gate and the sweeper use it.
  */
-export async function startWorkers(config: PantheonConfig, logger: Logger): Promise<RunningWorkers> {
+export interface StartOptions {
+  /** Told, besides the log's warning, when limits.yaml differs from the running ledger's limits
+   * (in the background, after start-up): `npm start` logs only errors, so it prints its own line. */
+  onLimitsDrift?: (drift: string[]) => void;
+}
+
+export async function startWorkers(config: PantheonConfig, logger: Logger, options: StartOptions = {}): Promise<RunningWorkers> {
   // First: the provider modes, logged, or a refusal before anything connects.
   const providers = prepareProviders(config, logger);
   // Opt-in (OTEL_EXPORTER_OTLP_*): the tasks' workflows, activities and LLM calls as traces. Opened
@@ -99,7 +108,7 @@ export async function startWorkers(config: PantheonConfig, logger: Logger): Prom
   const opened = new Opened();
   if (traced) opened.add(() => traced.release());
   try {
-    return await startOpening(config, logger, providers, tracing, opened);
+    return await startOpening(config, logger, providers, tracing, opened, options);
   } catch (err) {
     await opened.closeAll().catch((closeErr: unknown) => logger.warn({ error: String(closeErr) }, 'closing after a failed start failed too'));
     throw err;
@@ -131,6 +140,7 @@ async function startOpening(
   providers: ReturnType<typeof prepareProviders>,
   tracing: Tracing | undefined,
   opened: Opened,
+  options: StartOptions,
 ): Promise<RunningWorkers> {
   const target = config.temporal.connection;
   const { client, connection: clientConnection, close: closeClient } = await connectClient(config);
@@ -168,7 +178,7 @@ async function startOpening(
   let worker: Awaited<ReturnType<typeof createTaskWorker>>;
   try {
     await built.gate.ensureLedger();
-    compareLimitsInBackground(built, logger);
+    compareLimitsInBackground(built, logger, options.onLimitsDrift);
     worker = await createTaskWorker({ connection, client, namespace, taskQueue, deps: built.deps, ledger: built.gate, workflowBundle, dataConverter, tracing });
   } catch (err) {
     ledgerWorker.shutdown();

@@ -85,9 +85,9 @@ describe('budget ledger recovery (pure)', () => {
     expect(LedgerStateSchema.safeParse(bad).success).toBe(true);
   });
 
-  it('names every limit where limits.yaml and the ledger differ', () => {
+  it('names every limit where limits.yaml and the ledger differ, by its key in the file', () => {
     expect(limitsDrift(limits, limits)).toEqual([]);
     const drift = limitsDrift(limits, { ...limits, systemDailyUsd: 7, circuitBreaker: { ...limits.circuitBreaker, maxSpawnDepth: 1 } });
-    expect(drift).toEqual([expect.stringMatching(/^systemDailyUsd: 100 .* 7 /), expect.stringMatching(/^circuitBreaker\.maxSpawnDepth: 3 .* 1 /)]);
+    expect(drift).toEqual([expect.stringMatching(/^system_daily_usd: 100 .* 7 /), expect.stringMatching(/^circuit_breaker\.max_spawn_depth: 3 .* 1 /)]);
   });
 });
