@@ -36,6 +36,8 @@ async function main(): Promise<void> {
   const configured = base.temporal.connection;
   console.log(configured.address ? `using Temporal at ${describeTemporalConnection(configured)}` : 'starting a local Temporal dev server…');
   const temporal = await ensureTemporal({ connection: configured });
+  const orphan = temporal.started?.stoppedOrphan;
+  if (orphan !== undefined) console.log(`stopped the Temporal dev server an earlier run left running on the same data (pid ${orphan}), and started it again`);
   const config = {
     ...base,
     temporal: { ...base.temporal, address: temporal.address, connection: temporal.connection, uiUrl: temporal.uiUrl || base.temporal.uiUrl },

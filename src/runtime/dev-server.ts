@@ -9,6 +9,7 @@ import { findFreePort } from './free-port';
 import { connectWhenReady } from './connect';
 import { ensureSearchAttributes, type AnySearchAttributeKey } from './search-attributes';
 import { findTemporalCli } from './temporal-cli';
+import { forgetServer, recordServer, stopOrphanedServer } from './orphan-server';
 
 /**
  * Runs `temporal server start-dev` as a child process: Temporal with SQLite persistence and the
@@ -48,6 +49,9 @@ export interface DevServer {
   logFile: string;
   /** Settles with how the process ended (e.g. 'signal SIGTERM'), whoever ended it. */
   exited: Promise<string>;
+  /** The pid of a dev server an earlier run left running on the same SQLite file when it died,
+   * stopped before this one started (see orphan-server.ts). */
+  stoppedOrphan?: number;
   stop(): Promise<void>;
 }
 
@@ -110,6 +114,8 @@ async function startOn(port: number, uiPort: number | undefined, options: DevSer
   const logFile = options.logFile ?? path.join(dataDir, `temporal-server-${port}.log`);
   if (dbFile !== null) fs.mkdirSync(path.dirname(dbFile), { recursive: true });
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
+  // A server an earlier run left on this file holds its ports and would share the SQLite file.
+  const stoppedOrphan = dbFile === null ? undefined : await stopOrphanedServer(dbFile);
 
   const cli = await findTemporalCli();
   const args = devServerArgs({ port, uiPort, dbFile, namespace, searchAttributes });
@@ -127,15 +133,23 @@ async function startOn(port: number, uiPort: number | undefined, options: DevSer
     child.once('error', (err) => resolve(`spawn error: ${err.message}`));
   });
   const pid = child.pid;
-  // An orphaned server would keep the port and the SQLite file; take it down if we exit abruptly.
-  const killOnExit = () => signalGroup(pid, 'SIGKILL');
+  // An orphaned server would keep the port and the SQLite file; take it down if we exit abruptly,
+  // and, for an exit nothing can catch (SIGKILL), leave word for the next start to do it.
+  if (dbFile !== null && pid !== undefined) recordServer(dbFile, pid, `${HOST}:${port}`);
+  const forget = () => {
+    if (dbFile !== null && pid !== undefined) forgetServer(dbFile, pid);
+  };
+  const killOnExit = () => {
+    signalGroup(pid, 'SIGKILL');
+    forget();
+  };
   process.once('exit', killOnExit);
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       process.removeListener('exit', killOnExit);
-      if (child.exitCode !== null || child.signalCode !== null || pid === undefined) return;
+      if (child.exitCode !== null || child.signalCode !== null || pid === undefined) return forget();
       signalGroup(pid, 'SIGTERM');
       let timer: NodeJS.Timeout | undefined;
       const grace = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), options.stopGraceMs ?? 10_000)));
@@ -145,6 +159,7 @@ async function startOn(port: number, uiPort: number | undefined, options: DevSer
         signalGroup(pid, 'SIGKILL');
         await exited;
       }
+      forget();
     })());
 
   const address = `${HOST}:${port}`;
@@ -177,7 +192,7 @@ async function startOn(port: number, uiPort: number | undefined, options: DevSer
     );
   }
   const uiUrl = uiPort === undefined ? undefined : `http://localhost:${uiPort}`;
-  return { address, uiUrl, namespace, pid: pid!, logFile, exited, stop };
+  return { address, uiUrl, namespace, pid: pid!, logFile, exited, ...(stoppedOrphan !== undefined && { stoppedOrphan }), stop };
 }
 
 function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {

@@ -9,6 +9,8 @@ import { ensureTemporal } from './temporal';
  */
 async function main(): Promise<void> {
   const temporal = await ensureTemporal();
+  const orphan = temporal.started?.stoppedOrphan;
+  if (orphan !== undefined) process.stdout.write(`stopped the Temporal dev server an earlier run left running on the same data (pid ${orphan})\n`);
   const what = temporal.started ? `Temporal dev server (pid ${temporal.started.pid}, log ${temporal.started.logFile})` : 'Temporal (existing server)';
   process.stdout.write(`${what} at ${temporal.address}, namespace ${temporal.namespace}\n`);
   process.stdout.write(temporal.uiUrl ? `Web UI: ${temporal.uiUrl}\n` : 'Web UI: disabled (headless)\n');

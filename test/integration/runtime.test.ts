@@ -1,3 +1,4 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -5,6 +6,7 @@ import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import { msToTs } from '@temporalio/common/lib/time';
+import { repoRoot } from '../../src/config/paths';
 import { startDevServer, type DevServer } from '../../src/runtime/dev-server';
 import { findFreePort } from '../../src/runtime/free-port';
 import { ensureSearchAttributes } from '../../src/runtime/search-attributes';
@@ -46,6 +48,73 @@ describe('local Temporal runtime', () => {
     else process.env.TEMPORAL_ADDRESS = savedAddress;
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  /** Servers the orphan test left behind should it fail: killed after it either way. */
+  const orphans: number[] = [];
+  const owners: ChildProcess[] = [];
+  afterAll(() => {
+    for (const child of owners) child.kill('SIGKILL');
+    for (const pid of orphans) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        // Already gone: stopped as an orphan should be.
+      }
+    }
+  });
+
+  /** A process that starts a dev server on `dbFile` (as `npm start` does); resolves once it answers. */
+  async function serverOwner(dbFile: string, name: string) {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot(), 'test', 'support', 'dev-server-child.ts'), dbFile, path.join(dir, `${name}.log`)], {
+      cwd: repoRoot(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    const line = await new Promise<string>((resolve, reject) => {
+      child.stdout.once('data', (d: Buffer) => resolve(d.toString('utf8').trim()));
+      child.once('exit', (code) => reject(new Error(`the owner exited (${code}): ${err}`)));
+    });
+    const [pid, address] = line.split(' ');
+    return { child, serverPid: Number(pid), address };
+  }
+
+  const answers = (address: string) =>
+    Connection.connect({ address, connectTimeout: 2_000 }).then(
+      async (c) => {
+        const ok = await c.workflowService.getSystemInfo({}).then(() => true, () => false);
+        await c.close();
+        return ok;
+      },
+      () => false,
+    );
+
+  it('stops a dev server a killed run left on the same SQLite file before starting again, and refuses one a live run owns', async () => {
+    const dbFile = path.join(dir, 'orphaned.sqlite');
+    const owner = await serverOwner(dbFile, 'orphan-1');
+    orphans.push(owner.serverPid);
+    owners.push(owner.child);
+    // Its owner is alive: a second server on the file would share it. Refused, naming the first.
+    const second = await startDevServer({ port: 0, headless: true, dbFile, logFile: path.join(dir, 'refused.log') }).then(
+      async (started) => {
+        await started.stop();
+        return 'started a second server on the file';
+      },
+      (err: unknown) => err,
+    );
+    expect(second).toMatchObject({ type: 'store_unavailable', message: expect.stringContaining(`in use by the Temporal dev server at ${owner.address} (pid ${owner.serverPid})`) });
+    expect(await answers(owner.address)).toBe(true);
+
+    // The owner dies outright (SIGKILL: no exit handler runs); its server lives on, orphaned.
+    owner.child.kill('SIGKILL');
+    await new Promise((r) => owner.child.once('exit', r));
+    expect(await answers(owner.address)).toBe(true);
+
+    server = await startDevServer({ port: 0, headless: true, dbFile, logFile: path.join(dir, 'orphan-2.log') });
+    expect(server.stoppedOrphan).toBe(owner.serverPid);
+    expect(await answers(owner.address)).toBe(false);
+    expect(await answers(server.address)).toBe(true);
+  });
 
   it('starts a dev server on free ports that answers, has the search attributes and a Web UI', async () => {
     const dbFile = path.join(dir, 'nested', 'first.sqlite');
