@@ -55,7 +55,8 @@ function processInfo(pid: number): { ppid: number; command: string } | undefined
   }
 }
 
-const alive = (pid: number) => processInfo(pid) !== undefined;
+/** Still a running dev server (a killed one can linger as a zombie until reaped: that is not running). */
+const stillRuns = (pid: number) => processInfo(pid)?.command.includes('start-dev') === true;
 
 /**
  * Stops the dev server an earlier run started on `dbFile` and left running when it died, and
@@ -80,9 +81,9 @@ export async function stopOrphanedServer(dbFile: string, graceMs = 10_000): Prom
     );
   }
   signalGroup(record.server, 'SIGTERM');
-  for (const deadline = Date.now() + graceMs; alive(record.server) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 100));
-  if (alive(record.server)) signalGroup(record.server, 'SIGKILL');
-  for (const deadline = Date.now() + 2_000; alive(record.server) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 50));
+  for (const deadline = Date.now() + graceMs; stillRuns(record.server) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 100));
+  if (stillRuns(record.server)) signalGroup(record.server, 'SIGKILL');
+  for (const deadline = Date.now() + 2_000; stillRuns(record.server) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 50));
   fs.rmSync(pidFileOf(dbFile), { force: true });
   return record.server;
 }
