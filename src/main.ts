@@ -13,6 +13,7 @@ import { describeTemporalConnection } from './config/temporal-connection';
 import { createLogger } from './logging/logger';
 import { installWorkerRuntime } from './workers/runtime';
 import { ensureTemporal } from './runtime/temporal';
+import { stoppedOrphanNotice } from './runtime/orphan-server';
 import { limitsDriftMessage, startWorkers } from './workers/start';
 import { updateRetryingUnaccepted } from './client/update-retry';
 
@@ -37,7 +38,7 @@ async function main(): Promise<void> {
   console.log(configured.address ? `using Temporal at ${describeTemporalConnection(configured)}` : 'starting a local Temporal dev server…');
   const temporal = await ensureTemporal({ connection: configured });
   const orphan = temporal.started?.stoppedOrphan;
-  if (orphan !== undefined) console.log(`stopped the Temporal dev server an earlier run left running on the same data (pid ${orphan}), and started it again`);
+  if (orphan !== undefined) console.log(stoppedOrphanNotice(orphan));
   const config = {
     ...base,
     temporal: { ...base.temporal, address: temporal.address, connection: temporal.connection, uiUrl: temporal.uiUrl || base.temporal.uiUrl },

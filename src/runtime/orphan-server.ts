@@ -22,6 +22,9 @@ interface PidRecord {
   address: string;
 }
 
+/** What a start that stopped such a server tells its user. */
+export const stoppedOrphanNotice = (pid: number) => `stopped the Temporal dev server an earlier run left running on the same data (pid ${pid}), and started it again`;
+
 const pidFileOf = (dbFile: string) => `${dbFile}.server.json`;
 
 /** Remembers the server this process started on `dbFile`. */

@@ -1,5 +1,6 @@
 import { onStopSignals } from './stop-signals';
 import { ensureTemporal } from './temporal';
+import { stoppedOrphanNotice } from './orphan-server';
 
 /**
  * `npm run server`: a Temporal server for Pantheon that keeps running until Ctrl-C, for when the
@@ -10,7 +11,7 @@ import { ensureTemporal } from './temporal';
 async function main(): Promise<void> {
   const temporal = await ensureTemporal();
   const orphan = temporal.started?.stoppedOrphan;
-  if (orphan !== undefined) process.stdout.write(`stopped the Temporal dev server an earlier run left running on the same data (pid ${orphan})\n`);
+  if (orphan !== undefined) process.stdout.write(`${stoppedOrphanNotice(orphan)}\n`);
   const what = temporal.started ? `Temporal dev server (pid ${temporal.started.pid}, log ${temporal.started.logFile})` : 'Temporal (existing server)';
   process.stdout.write(`${what} at ${temporal.address}, namespace ${temporal.namespace}\n`);
   process.stdout.write(temporal.uiUrl ? `Web UI: ${temporal.uiUrl}\n` : 'Web UI: disabled (headless)\n');
