@@ -1,3 +1,4 @@
+import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import { lazySchema } from '../tasks/lazy-schema';
 import { LANES } from '../tasks/task-input';
@@ -206,7 +207,14 @@ export function validatorOf<T>(schema: z.ZodType<T>): (input: unknown) => void {
     const parsed = schema.safeParse(input);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw new Error(`invalid input${issue.path.length ? ` at ${issue.path.join('.')}` : ''}: ${issue.message}`);
+      refuseInput(`invalid input${issue.path.length ? ` at ${issue.path.join('.')}` : ''}: ${issue.message}`);
     }
   };
+}
+
+/** An update's refusal, typed as the error module's `invalid_input` and marked final: the
+ * Temporal CLI prints its type and "retryable: false" (a plain Error read "type: Error,
+ * retryable: true", though sending the same input again cannot help). */
+export function refuseInput(message: string): never {
+  throw ApplicationFailure.create({ type: 'invalid_input', message, nonRetryable: true });
 }

@@ -20,6 +20,7 @@ import {
   SetExperimentalShareInputSchema,
   SetLimitsInputSchema,
   SettleInputSchema,
+  refuseInput,
   validatorOf,
   type CloseTaskInput,
   type FinishInput,
@@ -209,7 +210,7 @@ export async function budgetLedger(input: BudgetLedgerInput): Promise<void> {
     validator: (action) => {
       validatorOf(OperatorInputSchema)(action);
       // Closing would spend against books that may be empty; the operator must decide what they hold.
-      if (state.breaker.reason === 'ledger_lost') throw new Error('the ledger lost its state: run `pantheon budget restore` or `pantheon budget reset`, not close');
+      if (state.breaker.reason === 'ledger_lost') refuseInput('the ledger lost its state: run `pantheon budget restore` or `pantheon budget reset`, not close');
     },
   });
   setHandler(openBreakerUpdate, operatorChange((action) => openBreaker(state, action, Date.now(), options).breaker), {
@@ -221,7 +222,7 @@ export async function budgetLedger(input: BudgetLedgerInput): Promise<void> {
     validator: (input) => {
       validatorOf(OverrideInputSchema)(input);
       const { untilMs } = input as { untilMs: number };
-      if (untilMs <= Date.now()) throw new Error(`invalid input at untilMs: ${new Date(untilMs).toISOString()} has passed (the ledger's time is ${new Date(Date.now()).toISOString()})`);
+      if (untilMs <= Date.now()) refuseInput(`invalid input at untilMs: ${new Date(untilMs).toISOString()} has passed (the ledger's time is ${new Date(Date.now()).toISOString()})`);
     },
   });
   /** A change computed over limits that no longer stand is refused (compare-and-set), by its

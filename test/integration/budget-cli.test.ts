@@ -232,9 +232,9 @@ describe('pantheon budget', () => {
     const past = { who: 'ops', why: 'typo in the expiry', scope: 'system:day', limitUsd: 1, untilMs: 1000 };
     const refused = await client.workflow.getHandle(ledgerId).executeUpdate(setOverrideUpdate, { args: [past] }).then(
       () => undefined,
-      (e: WorkflowUpdateFailedError) => e.cause?.message,
+      (e: WorkflowUpdateFailedError) => e.cause,
     );
-    expect(refused).toMatch(/invalid input at untilMs: 1970-01-01T00:00:01\.000Z has passed/);
+    expect(refused).toMatchObject({ type: 'invalid_input', nonRetryable: true, message: expect.stringMatching(/invalid input at untilMs: 1970-01-01T00:00:01\.000Z has passed/) });
     expect((await gate.snapshot()).overrides).toEqual(before);
   });
 

@@ -173,6 +173,8 @@ describe('budget ledger workflow on a real Temporal server', () => {
     const raw = await handle.executeUpdate(reserveUpdate, { args: [{ key: 'bad', taskId: 't', agent: 'a', usd: -1, tokens: 10 }] }).catch((e: unknown) => e);
     expect(raw).toBeInstanceOf(WorkflowUpdateFailedError);
     expect(String((raw as WorkflowUpdateFailedError).cause?.message)).toMatch(/invalid input at usd/);
+    // Typed and final, so the Temporal CLI prints "type: invalid_input, retryable: false".
+    expect((raw as WorkflowUpdateFailedError).cause).toMatchObject({ type: 'invalid_input', nonRetryable: true });
     const batch = [{ key: 'ok', taskId: 't', agent: 'a', usd: 0.01, tokens: 10 }, { key: 'x', taskId: 't', agent: 'a', usd: 0.01, tokens: 1.5 }];
     const rawBatch = await handle.executeUpdate(reserveBatchUpdate, { args: [batch] }).catch((e: unknown) => e);
     expect(String((rawBatch as WorkflowUpdateFailedError).cause?.message)).toMatch(/invalid input at 1\.tokens/);
