@@ -153,6 +153,9 @@ function laneRooms(state: LedgerState, limits: Limits, systemDayUsd: number, out
   return LANES.map((lane) => ({ scope: laneScope(lane), lane, limitUsd: laneShare(lane, limits) * systemDayUsd, settledUsd: laneSettled(state.day, lane).usd, heldUsd: heldUsd[lane] }));
 }
 
+/** Said when one call's worst case is more than the whole limit: no wait, retry or fresh window helps. */
+const NEVER_FITS = ' (one call held at its worst case is more than the whole limit, so no call of this size can fit: raise the limit, or lower the specialist\'s max_output_tokens or the task\'s context)';
+
 function deny(
   ctx: Ctx,
   type: Exclude<DenialType, 'system_budget_full' | 'lane_budget_full'>,
@@ -171,7 +174,7 @@ function deny(
         ? `${type}: ${scope} was spawned at depth ${measure.spent}, past max_spawn_depth ${measure.limit}; it makes no call`
         : measure.unit === 'calls_per_minute'
           ? `${type}: ${scope} asked for its call ${measure.spent} within a minute, past max_calls_per_task_per_minute ${measure.limit}: a runaway loop, stopped (the circuit breaker is open until ${new Date(ctx.state.breaker.untilMs ?? ctx.nowMs).toISOString()} or an operator closes it)`
-        : `${type}: ${scope} has spent ${amount(measure.spent)} of its limit ${amount(measure.limit)}; the request needs ${amount(requested)} more`;
+        : `${type}: ${scope} has spent ${amount(measure.spent)} of its limit ${amount(measure.limit)}; the request needs ${amount(requested)} more${requested > measure.limit ? NEVER_FITS : ''}`;
   if (type !== 'breaker_open') {
     const alert = raiseAlert(ctx.state, { kind: type, scope, ...measure, at: ctx.nowMs, window, message }, ctx.options);
     if (alert) ctx.alerts.push(alert);

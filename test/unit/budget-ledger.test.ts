@@ -37,6 +37,18 @@ describe('budget ledger: reserve, settle, release', () => {
     granted(reserve(state, request({ taskId: 't2' }), T0, limits).result);
   });
 
+  it('says so when one call is more than the whole limit, and not when the task has merely spent its limit', () => {
+    const limits = limitsWith({ perTaskUsd: 1, perTaskTokens: 1000 });
+    const state = initialLedgerState(T0, limits);
+    const tooDear = denied(reserve(state, request({ usd: 1.2 }), T0, limits).result);
+    expect(tooDear.message).toMatch(/task:t1 has spent \$0\.000000 of its limit \$1\.000000; the request needs \$1\.200000 more \(one call held at its worst case is more than the whole limit/);
+    const tooLong = denied(reserve(state, request({ usd: 0.01, tokens: 1500 }), T0, limits).result);
+    expect(tooLong.message).toMatch(/task:t1:tokens has spent 0 tokens of its limit 1000 tokens; the request needs 1500 tokens more \(one call held/);
+    granted(reserve(state, request({ usd: 0.9 }), T0, limits).result);
+    const full = denied(reserve(state, request({ usd: 0.2 }), T0, limits).result);
+    expect(full.message).toMatch(/the request needs \$0\.200000 more$/);
+  });
+
   it('settles a reservation to the actual cost, freeing the difference', () => {
     const limits = limitsWith({ perTaskUsd: 1 });
     const state = initialLedgerState(T0, limits);

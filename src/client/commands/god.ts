@@ -6,6 +6,7 @@ import { loadConfig, type PantheonConfig } from '../../config/env';
 import { PantheonError } from '../../errors';
 import type { GoalInput } from '../../god/messages';
 import { MAX_GOALS } from '../../god/goals';
+import { STATE_BOUNDS } from '../../god/state';
 import {
   addGoalUpdate,
   godDecisionsQuery,
@@ -29,7 +30,8 @@ export const GOD_USAGE = `pantheon god status [--json]               the runway 
                                            when it runs out; lanes apart), queue/review/in-flight counts, paused
 pantheon god queue [--json]                every task God holds: its decision, and why it waits
 pantheon god goals [--json]                the standing goals
-pantheon god decisions [--limit N] [--json] God's newest decisions, oldest first
+pantheon god decisions [--limit N] [--json] God's newest decisions, oldest first (default 30; God keeps its
+                                           newest ${STATE_BOUNDS.recent}, older ones are in its history in the Web UI)
 pantheon god start [--goals FILE]          start God (a no-op if it runs) and its watchdog Schedule
 pantheon god pause [--reason TEXT]         stop admitting and generating (in-flight tasks go on)
 pantheon god resume [--reason TEXT]
