@@ -6,12 +6,13 @@ import { TaskCostUsd, TaskSpecialist, TaskStatus } from '../workflows/search-att
 import type { ChainState } from '../tasks/chain';
 import { closedResult } from '../tasks/closed-outcome';
 import type { TaskState } from '../workflows/task-state';
+import { liveRuns, type LiveRun } from './live-run';
 import { retryingActivities, type RetryingActivity } from './retrying-activities';
 
-/** The state of one task (or chain: its `state` query has the same name): its live query answer
- * and the activities it is retrying while running, its outcome once ended (completed, or failed
- * with the outcome attached). */
-export async function taskState(client: Client, workflowId: string): Promise<{ execution: string; state?: TaskState | ChainState; retrying?: RetryingActivity[] }> {
+/** The state of one task (or chain: its `state` query has the same name): its live query answer,
+ * the activities it is retrying and its specialist run's last checkpoint while running, its
+ * outcome once ended (completed, or failed with the outcome attached). */
+export async function taskState(client: Client, workflowId: string): Promise<{ execution: string; state?: TaskState | ChainState; retrying?: RetryingActivity[]; live?: LiveRun[] }> {
   const handle = client.workflow.getHandle<typeof agentTask>(workflowId);
   const description = await handle.describe().catch((err: unknown) => {
     if (err instanceof WorkflowNotFoundError) throw PantheonError.of('invalid_input', `task-id: no task "${workflowId}"`, { details: { field: 'task-id' } });
@@ -21,7 +22,9 @@ export async function taskState(client: Client, workflowId: string): Promise<{ e
     throw PantheonError.of('invalid_input', `task-id: "${workflowId}" is a ${description.type} workflow, not a task`, { details: { field: 'task-id' } });
   }
   if (description.status.name === 'RUNNING') {
-    return { execution: 'RUNNING', state: await handle.query(stateQuery), retrying: retryingActivities(description.raw.pendingActivities, Date.now()) };
+    const pending = description.raw.pendingActivities;
+    const live = await liveRuns(client.workflow.options.loadedDataConverter, pending, Date.now());
+    return { execution: 'RUNNING', state: await handle.query(stateQuery), retrying: retryingActivities(pending, Date.now()), live };
   }
   const execution = description.status.name;
   if (execution !== 'COMPLETED' && execution !== 'FAILED') return { execution };

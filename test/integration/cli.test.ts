@@ -133,6 +133,40 @@ describe('pantheon CLI', () => {
     expect(two.stderr).toMatch(/task-id: one task at a time, got 2/);
   });
 
+  it("status of a running task shows its specialist run's progress from the run's last checkpoint, before the task's own state has it", async () => {
+    const id = unique('live');
+    // The task's 3rd and 4th specialist calls take 9 s each (inside the harness's 10 s LLM timeout):
+    // the run is mid-way, its checkpoint on the server, its activity not yet returned.
+    h.provider.setFaults([{ kind: 'slow', delayMs: 9_000, match: { task: id, purpose: 'specialist' }, calls: [3, 4] }]);
+    try {
+      const objective = ['Add the tenant columns to the orders table in Postgres', ...[1, 2, 3, 4, 5, 6].map((n) => `- add column c${n} to orders`)].join('\n');
+      const started = await runCli(['submit', objective, '--direct', '--specialist', 'DatabaseAgent', '--id', id], env);
+      expect(started.code).toBe(0);
+      let status = '';
+      for (let deadline = Date.now() + 30_000; Date.now() < deadline; ) {
+        status = (await runCli(['status', id], env)).stdout;
+        if (/live\s+runSpecialist: [2-9] iterations done/.test(status)) break;
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+      const live = /live\s+runSpecialist: (\d+) iterations done \(checkpointed \d+ s ago\); this run has spent \$(\S+) \((\d+) tokens\), not yet in the cost above/.exec(status);
+      expect(live).not.toBeNull();
+      const [, iterations, , tokens] = live!;
+      // The task's own state has not heard of the run yet: that is why the line is there.
+      expect(status).toMatch(/iterations\s+0\n/);
+      expect(status).toMatch(/last note: Step \d/);
+      // The checkpoint's tokens are the provider's own usage of the run's first calls.
+      const billed = h.provider
+        .calls()
+        .filter((c) => c.task === id && c.purpose === 'specialist')
+        .slice(0, Number(iterations))
+        .reduce((sum, c) => sum + c.inputTokens + c.outputTokens, 0);
+      expect(Number(tokens)).toBe(billed);
+    } finally {
+      h.provider.setFaults([]);
+      await h.client.workflow.getHandle(id).cancel().catch(() => undefined);
+    }
+  });
+
   it('dlq redrive refuses task ids given with --all (it ignored them), naming the field', async () => {
     const run = await runCli(['dlq', 'redrive', '--all', 'some-task'], env);
     expect(run.code).toBe(1);

@@ -5,6 +5,7 @@ import { loadConfig } from '../../config/env';
 import { PantheonError } from '../../errors';
 import { connectClient, workflowUrl } from '../connection';
 import { formatUsd, printOutcome } from '../format';
+import { liveRunLines } from '../live-run';
 import { retryingLines } from '../retrying-activities';
 
 /** Counts per Pantheon status over the most recent tasks, and the ones still in progress. */
@@ -28,10 +29,11 @@ export async function statusCommand(argv: string[]): Promise<void> {
   const { client, close } = await connectClient(config);
   try {
     if (positionals[0]) {
-      const { execution, state, retrying } = await taskState(client, positionals[0]);
+      const { execution, state, retrying, live } = await taskState(client, positionals[0]);
       console.log(`task        ${positionals[0]}  (${execution.toLowerCase()})`);
       console.log(`web ui      ${workflowUrl(config, positionals[0])}`);
       if (state) printOutcome(state);
+      for (const line of liveRunLines(live ?? [], formatUsd)) console.log(line);
       for (const line of retryingLines(retrying ?? [])) console.log(line);
       return;
     }
