@@ -30,13 +30,19 @@ export async function listCommand(argv: string[]): Promise<void> {
   const config = loadConfig();
   const { client, close } = await connectClient(config);
   try {
-    let n = 0;
+    const rows: ReturnType<typeof taskRow>[] = [];
     for await (const info of client.workflow.list({ query: clauses.join(' AND '), pageSize: limit })) {
-      const row = taskRow(info);
-      console.log(`${row.id}  ${row.status.padEnd(14)} ${row.specialist.padEnd(16)} ${formatUsd(row.cost).padStart(10)}  ${row.started.toISOString()}`);
-      if (++n >= limit) break;
+      rows.push(taskRow(info));
+      if (rows.length >= limit) break;
     }
-    if (n === 0) console.log('no tasks match');
+    // Columns as wide as their longest entry: ids (a God task's, a chain's step) and statuses
+    // (budget_exceeded) run longer than any fixed width.
+    const width = (pick: (row: (typeof rows)[number]) => string, least: number) => Math.max(least, ...rows.map((row) => pick(row).length));
+    const [idW, statusW, specialistW] = [width((r) => r.id, 0), width((r) => r.status, 14), width((r) => r.specialist, 16)];
+    for (const row of rows) {
+      console.log(`${row.id.padEnd(idW)}  ${row.status.padEnd(statusW)} ${row.specialist.padEnd(specialistW)} ${formatUsd(row.cost).padStart(10)}  ${row.started.toISOString()}`);
+    }
+    if (rows.length === 0) console.log('no tasks match');
   } finally {
     await close();
   }

@@ -41,7 +41,8 @@ export async function statusCommand(argv: string[]): Promise<void> {
     console.log(`tasks (most recent ${seen})`);
     for (const [status, n] of Object.entries(counts).sort()) console.log(`  ${status.padEnd(16)} ${n}`);
     console.log(`in progress: ${inProgress.length}`);
-    for (const row of inProgress) console.log(`  ${row.id}  ${row.status.padEnd(12)} ${row.specialist.padEnd(16)} ${formatUsd(row.cost)}  since ${row.started.toISOString()}`);
+    const idW = Math.max(0, ...inProgress.map((row) => row.id.length));
+    for (const row of inProgress) console.log(`  ${row.id.padEnd(idW)}  ${row.status.padEnd(14)} ${row.specialist.padEnd(16)} ${formatUsd(row.cost)}  since ${row.started.toISOString()}`);
   } finally {
     await close();
   }
