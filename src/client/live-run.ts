@@ -73,3 +73,8 @@ export function liveRunLines(runs: readonly LiveRun[], formatUsd: (usd: number) 
     return note ? [head, `            last note: ${note.length > 160 ? `${note.slice(0, 157)}...` : note}`] : [head];
   });
 }
+
+/** `progress    runSpecialist: 12 iterations done; this run has spent $0.004100 (9000 tokens)`: one line per advance, for a waiting `submit`. */
+export function runProgressLines(runs: readonly LiveRun[], formatUsd: (usd: number) => string): string[] {
+  return runs.map((r) => `progress    ${r.activity}${r.attempt > 1 ? `, attempt ${r.attempt}` : ''}: ${r.iteration} iteration${r.iteration === 1 ? '' : 's'} done; this run has spent ${formatUsd(r.costUsd)} (${r.tokens} tokens)`);
+}

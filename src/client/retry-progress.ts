@@ -1,21 +1,29 @@
 import type { Client } from '@temporalio/client';
 import { stateQuery } from '../workflows/agent-task-api';
 import { TaskStatus } from '../workflows/search-attributes';
-import { budgetWaitLines } from './format';
+import { budgetWaitLines, formatUsd } from './format';
+import { liveRuns, runProgressLines } from './live-run';
 import { retryingActivities, retryingLines, type RetryingActivity } from './retrying-activities';
 
 /** How often a waiting command looks at the task's activities. */
 export const RETRY_PROGRESS_EVERY_MS = 2_000;
+
+/** A specialist run's progress is told only once the wait is this long: a task that ends within
+ * seconds keeps a quiet stderr. */
+export const RUN_PROGRESS_AFTER_MS = 10_000;
 
 /**
  * Waits for `result` while telling the user, on stderr, when the task's activities start failing
  * and retrying (God not answering for validation, a provider failing every call), and when it
  * waits for budget (why, and its place in line): a `--wait` that would otherwise sit silent for
  * minutes. A line is printed when an activity's attempt changes, and once per wait for budget, not
- * on every look. Looking never fails the wait.
+ * on every look. Once the wait has lasted {@link RUN_PROGRESS_AFTER_MS}, the specialist run's
+ * progress too, each time its checkpoint has more iterations (live-run.ts). Looking never fails
+ * the wait.
  */
 export async function waitShowingRetries<T>(client: Client, workflowId: string, result: Promise<T>, everyMs = RETRY_PROGRESS_EVERY_MS): Promise<T> {
   const shown = new Set<string>();
+  const startedMs = Date.now();
   let timer: NodeJS.Timeout | undefined;
   let done = false;
   const look = async () => {
@@ -25,6 +33,12 @@ export async function waitShowingRetries<T>(client: Client, workflowId: string, 
       const fresh = retryingActivities(description.raw.pendingActivities, Date.now()).filter((r) => !shown.has(key(r)));
       for (const r of fresh) shown.add(key(r));
       if (!done) for (const line of retryingLines(fresh)) console.error(line);
+      if (Date.now() - startedMs >= RUN_PROGRESS_AFTER_MS) {
+        const runs = await liveRuns(client.workflow.options.loadedDataConverter, description.raw.pendingActivities, Date.now());
+        const advanced = runs.filter((r) => !shown.has(`run#${r.iteration}`));
+        for (const r of advanced) shown.add(`run#${r.iteration}`);
+        if (!done) for (const line of runProgressLines(advanced, formatUsd)) console.error(line);
+      }
       // Waiting for budget shows in the status search attribute; the state says why (a query,
       // asked only then). One wait is told once, however often its checks flip the status.
       if (description.typedSearchAttributes.get(TaskStatus) === 'waiting_budget') {

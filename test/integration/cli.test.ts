@@ -167,6 +167,24 @@ describe('pantheon CLI', () => {
     }
   });
 
+  it("submit --wait tells a long task's specialist progress on stderr, each advance once", async () => {
+    const id = unique('wait-progress');
+    h.provider.setFaults([{ kind: 'slow', delayMs: 5_000, match: { task: id, purpose: 'specialist' }, calls: [2, 3, 4] }]);
+    try {
+      const objective = ['Add the region columns to the orders table in Postgres', ...[1, 2, 3, 4, 5].map((n) => `- add column r${n} to orders`)].join('\n');
+      const run = await runCli(['submit', objective, '--direct', '--specialist', 'DatabaseAgent', '--id', id, '--wait'], env);
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(/status\s+completed/);
+      const lines = run.stderr.split('\n').filter((line) => line.startsWith('progress'));
+      expect(lines.length).toBeGreaterThan(0);
+      for (const line of lines) expect(line).toMatch(/^progress    runSpecialist: \d+ iterations? done; this run has spent \$0\.\d+ \(\d+ tokens\)$/);
+      // Each advance is told once.
+      expect(new Set(lines).size).toBe(lines.length);
+    } finally {
+      h.provider.setFaults([]);
+    }
+  }, 60_000);
+
   it('dlq redrive refuses task ids given with --all (it ignored them), naming the field', async () => {
     const run = await runCli(['dlq', 'redrive', '--all', 'some-task'], env);
     expect(run.code).toBe(1);
