@@ -63,12 +63,16 @@ export async function liveRuns(converter: LoadedDataConverter, pending: readonly
   return runs;
 }
 
+/** `runSpecialist, attempt 2: 7 iterations done`: which run, and how far it got. */
+function runAndIterations(r: LiveRun): string {
+  return `${r.activity}${r.attempt > 1 ? `, attempt ${r.attempt}` : ''}: ${r.iteration} iteration${r.iteration === 1 ? '' : 's'} done`;
+}
+
 /** `live        runSpecialist: 7 iterations done (checkpointed 2 s ago); this run has spent $0.002100 (4100 tokens), not yet in the cost above`, then the last note. */
 export function liveRunLines(runs: readonly LiveRun[], formatUsd: (usd: number) => string): string[] {
   return runs.flatMap((r, i) => {
     const ago = r.heartbeatAgoMs === undefined ? '' : ` (checkpointed ${Math.round(r.heartbeatAgoMs / 1000)} s ago)`;
-    const attempt = r.attempt > 1 ? `, attempt ${r.attempt}` : '';
-    const head = `${i === 0 ? 'live       ' : '           '} ${r.activity}${attempt}: ${r.iteration} iteration${r.iteration === 1 ? '' : 's'} done${ago}; this run has spent ${formatUsd(r.costUsd)} (${r.tokens} tokens), not yet in the cost above`;
+    const head = `${i === 0 ? 'live       ' : '           '} ${runAndIterations(r)}${ago}; this run has spent ${formatUsd(r.costUsd)} (${r.tokens} tokens), not yet in the cost above`;
     const note = r.lastNote.trim().replace(/\s+/g, ' ');
     return note ? [head, `            last note: ${note.length > 160 ? `${note.slice(0, 157)}...` : note}`] : [head];
   });
@@ -76,5 +80,5 @@ export function liveRunLines(runs: readonly LiveRun[], formatUsd: (usd: number) 
 
 /** `progress    runSpecialist: 12 iterations done; this run has spent $0.004100 (9000 tokens)`: one line per advance, for a waiting `submit`. */
 export function runProgressLines(runs: readonly LiveRun[], formatUsd: (usd: number) => string): string[] {
-  return runs.map((r) => `progress    ${r.activity}${r.attempt > 1 ? `, attempt ${r.attempt}` : ''}: ${r.iteration} iteration${r.iteration === 1 ? '' : 's'} done; this run has spent ${formatUsd(r.costUsd)} (${r.tokens} tokens)`);
+  return runs.map((r) => `progress    ${runAndIterations(r)}; this run has spent ${formatUsd(r.costUsd)} (${r.tokens} tokens)`);
 }
