@@ -5,6 +5,8 @@ import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { AesGcmCodec, ENCRYPTED_ENCODING, parseKeyList } from '../../src/codec';
 import { startTask } from '../../src/client/submit-task';
+import { liveRuns } from '../../src/client/live-run';
+import { taskState } from '../../src/client/tasks';
 import { repoRoot } from '../../src/config/paths';
 import { findTemporalCli } from '../../src/runtime/temporal-cli';
 import { TaskInputSchema } from '../../src/tasks/task-input';
@@ -103,6 +105,35 @@ describe('encrypted payloads on a real Temporal server', () => {
 
   it('shows the task decrypted through `npm run codec-server` with temporal workflow show --codec-endpoint', async () => {
     expect(revealsObjective(await cliShow(taskId, ['--codec-endpoint', server!.url]))).toBe(true);
+  });
+
+  it("reads a running task's specialist checkpoint through the codec; on the server it is ciphertext, and a client without the key shows none", async () => {
+    const id = `codec-live-${Date.now()}`;
+    // The task's 2nd specialist call takes 6 s: the run waits there, its first iteration checkpointed.
+    h.provider.setFaults([{ kind: 'slow', delayMs: 6_000, match: { task: id, purpose: 'specialist' }, calls: [2] }]);
+    const connection = await Connection.connect({ address: testAddress() });
+    try {
+      const objective = [OBJECTIVE, '- add the column', '- add the index', '- backfill it'].join('\n');
+      await startTask(h.client, h.taskQueue, TaskInputSchema.parse({ objective, specialist: 'DatabaseAgent' }), id);
+      let live: Awaited<ReturnType<typeof taskState>>['live'];
+      for (let deadline = Date.now() + 20_000; Date.now() < deadline && !live?.length; ) {
+        ({ live } = await taskState(h.client, id));
+        if (!live?.length) await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(live).toEqual([expect.objectContaining({ activity: 'runSpecialist', iteration: 1, tokens: expect.any(Number) })]);
+      expect(live![0].tokens).toBeGreaterThan(0);
+
+      const bare = new Client({ connection });
+      const { raw } = await bare.workflow.getHandle(id).describe();
+      const details = raw.pendingActivities?.find((p) => p.activityType?.name === 'runSpecialist')?.heartbeatDetails?.payloads?.[0];
+      expect(Buffer.from(details!.metadata!.encoding!).toString()).toBe(ENCRYPTED_ENCODING);
+      // Without the key the checkpoint cannot be read: no live line, and no failure (the state query fails on its own).
+      expect(await liveRuns(bare.workflow.options.loadedDataConverter, raw.pendingActivities, Date.now())).toEqual([]);
+    } finally {
+      h.provider.setFaults([]);
+      await h.client.workflow.getHandle(id).cancel().catch(() => undefined);
+      await connection.close();
+    }
   });
 
   it('a client with the wrong key fails to read the result with an error naming the key id', async () => {
