@@ -21,6 +21,8 @@ export interface LiveRun {
   lastNote: string;
   /** Since the server last heard the checkpoint; undefined when it did not say. */
   heartbeatAgoMs?: number;
+  /** A chain's run: the step (1-based) whose task it is. */
+  step?: number;
 }
 
 // The checkpoint run-specialist.ts heartbeats; a field it does not know leaves the line out.
@@ -63,9 +65,9 @@ export async function liveRuns(converter: LoadedDataConverter, pending: readonly
   return runs;
 }
 
-/** `runSpecialist, attempt 2: 7 iterations done`: which run, and how far it got. */
+/** `runSpecialist, attempt 2: 7 iterations done` (`step 2 runSpecialist: …` in a chain): which run, and how far it got. */
 function runAndIterations(r: LiveRun): string {
-  return `${r.activity}${r.attempt > 1 ? `, attempt ${r.attempt}` : ''}: ${r.iteration} iteration${r.iteration === 1 ? '' : 's'} done`;
+  return `${r.step === undefined ? '' : `step ${r.step} `}${r.activity}${r.attempt > 1 ? `, attempt ${r.attempt}` : ''}: ${r.iteration} iteration${r.iteration === 1 ? '' : 's'} done`;
 }
 
 /** `live        runSpecialist: 7 iterations done (checkpointed 2 s ago); this run has spent $0.002100 (4100 tokens), not yet in the cost above`, then the last note. */

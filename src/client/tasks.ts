@@ -23,8 +23,9 @@ export async function taskState(client: Client, workflowId: string): Promise<{ e
   }
   if (description.status.name === 'RUNNING') {
     const pending = description.raw.pendingActivities;
-    const live = await liveRuns(client.workflow.options.loadedDataConverter, pending, Date.now());
-    return { execution: 'RUNNING', state: await handle.query(stateQuery), retrying: retryingActivities(pending, Date.now()), live };
+    const state = (await handle.query(stateQuery)) as TaskState | ChainState;
+    const live = 'steps' in state ? await runningStepRuns(client, state) : await liveRuns(client.workflow.options.loadedDataConverter, pending, Date.now());
+    return { execution: 'RUNNING', state, retrying: retryingActivities(pending, Date.now()), live };
   }
   const execution = description.status.name;
   if (execution !== 'COMPLETED' && execution !== 'FAILED') return { execution };
@@ -35,6 +36,19 @@ export async function taskState(client: Client, workflowId: string): Promise<{ e
     throw err;
   });
   return { execution, state };
+}
+
+/** A chain's specialist runs are its running step's (a child task): that step's checkpoint, named by its step. */
+async function runningStepRuns(client: Client, chain: ChainState): Promise<LiveRun[]> {
+  const step = chain.steps[chain.current];
+  if (!step || step.status !== 'running') return [];
+  try {
+    const { raw } = await client.workflow.getHandle(step.taskId).describe();
+    const runs = await liveRuns(client.workflow.options.loadedDataConverter, raw.pendingActivities, Date.now());
+    return runs.map((run) => ({ ...run, step: step.step }));
+  } catch {
+    return []; // the step ended or is not started yet: the chain's own lines say where it is
+  }
 }
 
 export function taskRow(info: WorkflowExecutionInfo): { id: string; status: string; specialist: string; cost: number; started: Date } {

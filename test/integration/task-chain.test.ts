@@ -230,6 +230,28 @@ describe('taskChain for operators', () => {
   });
 });
 
+describe('taskChain progress', () => {
+  it("pantheon status of a running chain shows its running step's specialist progress, named by its step", async () => {
+    const id = newId('live');
+    const step2 = `${id}:step-2`;
+    // Step 2's second specialist call takes 8 s: the step waits there with its first iteration checkpointed.
+    h.provider.setFaults([{ kind: 'slow', delayMs: 8_000, match: { task: step2, purpose: 'specialist' }, calls: [2] }]);
+    const objective = `${OBJECTIVE}\n- create the index concurrently\n- check the query plan uses it\n- document the change`;
+    await startChain(id, { task: { objective }, plan: ['ResearchAgent', 'DatabaseAgent'] });
+    try {
+      let status = '';
+      for (let deadline = Date.now() + 40_000; Date.now() < deadline; ) {
+        status = (await runCli(['status', id], { TEMPORAL_ADDRESS: testAddress() })).stdout;
+        if (/^live +step 2 runSpecialist: [1-9]\d* iterations? done/m.test(status)) break;
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+      expect(status).toMatch(/^live +step 2 runSpecialist: 1 iteration done \(checkpointed \d+ s ago\); this run has spent \$0\.\d+ \(\d+ tokens\), not yet in the cost above$/m);
+    } finally {
+      await h.client.workflow.getHandle(id).cancel().catch(() => undefined);
+    }
+  });
+});
+
 describe('agentTask outcome report', () => {
   it('signals its end to reportTo; a receiver that is not running never changes the task end', async () => {
     const id = newId('task-report');
