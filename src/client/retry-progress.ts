@@ -2,7 +2,9 @@ import type { Client } from '@temporalio/client';
 import { stateQuery } from '../workflows/agent-task-api';
 import { TaskStatus } from '../workflows/search-attributes';
 import { budgetWaitLines, formatUsd } from './format';
+import type { ChainState } from '../tasks/chain';
 import { liveRuns, runProgressLines } from './live-run';
+import { runningStepRuns } from './tasks';
 import { retryingActivities, retryingLines, type RetryingActivity } from './retrying-activities';
 
 /** How often a waiting command looks at the task's activities. */
@@ -34,9 +36,12 @@ export async function waitShowingRetries<T>(client: Client, workflowId: string, 
       for (const r of fresh) shown.add(key(r));
       if (!done) for (const line of retryingLines(fresh)) console.error(line);
       if (Date.now() - startedMs >= RUN_PROGRESS_AFTER_MS) {
-        const runs = await liveRuns(client.workflow.options.loadedDataConverter, description.raw.pendingActivities, Date.now());
-        const advanced = runs.filter((r) => !shown.has(`run#${r.iteration}`));
-        for (const r of advanced) shown.add(`run#${r.iteration}`);
+        const runs =
+          description.type === 'taskChain'
+            ? await runningStepRuns(client, (await client.workflow.getHandle(workflowId).query(stateQuery)) as unknown as ChainState)
+            : await liveRuns(client.workflow.options.loadedDataConverter, description.raw.pendingActivities, Date.now());
+        const advanced = runs.filter((r) => !shown.has(`run#${r.step ?? 0}#${r.iteration}`));
+        for (const r of advanced) shown.add(`run#${r.step ?? 0}#${r.iteration}`);
         if (!done) for (const line of runProgressLines(advanced, formatUsd)) console.error(line);
       }
       // Waiting for budget shows in the status search attribute; the state says why (a query,

@@ -39,7 +39,7 @@ export async function taskState(client: Client, workflowId: string): Promise<{ e
 }
 
 /** A chain's specialist runs are its running step's (a child task): that step's checkpoint, named by its step. */
-async function runningStepRuns(client: Client, chain: ChainState): Promise<LiveRun[]> {
+export async function runningStepRuns(client: Client, chain: ChainState): Promise<LiveRun[]> {
   const step = chain.steps[chain.current];
   if (!step || step.status !== 'running') return [];
   try {

@@ -178,6 +178,22 @@ describe('God running', () => {
     expect((await god().query(godStatusQuery)).paused).toBeUndefined();
   });
 
+  it("submit --wait of a task God runs as a chain tells the running step's specialist progress on stderr", async () => {
+    const id = `god-cli-chain-${Date.now()}`;
+    // Step 2's first two specialist calls take 6 s each: the wait passes 10 s inside that step.
+    h.provider.setFaults([{ kind: 'slow', delayMs: 6_000, match: { task: `${id}:step-2`, purpose: 'specialist' }, calls: [1, 2] }]);
+    try {
+      const objective = 'Research and compare the vendors and the evidence for sharding options, then write the SQL migration with an index for the orders table schema';
+      const run = await cli('submit', objective, '--id', id, '--wait');
+      expect(run.stdout).toMatch(/chain/);
+      const lines = run.stderr.split('\n').filter((line) => line.startsWith('progress'));
+      expect(lines.length).toBeGreaterThan(0);
+      for (const line of lines) expect(line).toMatch(/^progress    step 2 runSpecialist: \d+ iterations? done; this run has spent \$0\.\d+ \(\d+ tokens\)$/);
+    } finally {
+      h.provider.setFaults([]);
+    }
+  }, 90_000);
+
   it('submit goes to God, prints its decision path, and --wait prints the outcome', async () => {
     const id = `god-cli-sub-${Date.now()}`;
     const run = await cli('submit', DB_TASK, '--id', id, '--wait');
