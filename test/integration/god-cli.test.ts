@@ -188,7 +188,9 @@ describe('God running', () => {
       expect(run.stdout).toMatch(/chain/);
       const lines = run.stderr.split('\n').filter((line) => line.startsWith('progress'));
       expect(lines.length).toBeGreaterThan(0);
-      for (const line of lines) expect(line).toMatch(/^progress    step 2 runSpecialist: \d+ iterations? done; this run has spent \$0\.\d+ \(\d+ tokens\)$/);
+      for (const line of lines) expect(line).toMatch(/^progress    step [12] runSpecialist: \d+ iterations? done; this run has spent \$0\.\d+ \(\d+ tokens\)$/);
+      // Step 2 runs for 12 s or more, so the looks after the first 10 s see it (step 1 too, on a slow machine).
+      expect(lines.some((line) => line.startsWith('progress    step 2 '))).toBe(true);
     } finally {
       h.provider.setFaults([]);
     }
