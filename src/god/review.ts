@@ -59,11 +59,19 @@ export type ReviewOutcome = 'approved' | 'rejected';
 
 /**
  * Applies a review decision. Approve: the task is queued again with its decision (it waits for
- * runway like any other), the approval noted in the decision's reason. Reject: the task leaves the
- * queue; the returned item carries a `reject` decision with who rejected it and why. Throws
+ * runway like any other), the approval noted in the decision's reason. With `keepRoute` the
+ * approved decision is the one that runs: the policy does not pick again for it when it can start
+ * (routing.ts pickAgain), so the specialist the reviewer approved is the one that runs (without
+ * it, an approved "drop the table" could start on another specialist). Reject: the task leaves
+ * the queue; the returned item carries a `reject` decision with who rejected it and why. Throws
  * `invalid_input` for a malformed decision (field named) or a task not awaiting review.
  */
-export function applyReviewDecision(state: GodState, input: ReviewDecisionInput, nowMs: number): { state: GodState; item: QueuedTask; outcome: ReviewOutcome } {
+export function applyReviewDecision(
+  state: GodState,
+  input: ReviewDecisionInput,
+  nowMs: number,
+  { keepRoute = false }: { keepRoute?: boolean } = {},
+): { state: GodState; item: QueuedTask; outcome: ReviewOutcome } {
   const parsed = ReviewDecisionSchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -74,9 +82,9 @@ export function applyReviewDecision(state: GodState, input: ReviewDecisionInput,
   const why = `${decision === 'approve' ? 'approved' : 'rejected'} in review by ${by}${reason ? `: ${reason}` : ''}`;
 
   if (decision === 'approve') {
-    const { review: _review, waitReason: _wait, ...rest } = before;
+    const { review: _review, waitReason: _wait, beforePolicy, ...rest } = before;
     const noted = (d: QueuedTask['decision']) => d && { ...d, reason: `${d.reason}; ${why}` };
-    const item: QueuedTask = { ...rest, status: 'queued', ...(before.decision && { decision: noted(before.decision) }), ...(before.beforePolicy && { beforePolicy: noted(before.beforePolicy) }) };
+    const item: QueuedTask = { ...rest, status: 'queued', ...(before.decision && { decision: noted(before.decision) }), ...(beforePolicy && !keepRoute && { beforePolicy: noted(beforePolicy) }) };
     return { state: { ...state, queue: state.queue.map((q) => (q.taskId === taskId ? item : q)) }, item, outcome: 'approved' };
   }
   const item: QueuedTask = {

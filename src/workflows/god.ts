@@ -182,6 +182,10 @@ const ASKS_AGAIN_AFTER_REPEATS_PATCH = 'generation-asks-again-after-repeats';
  * backlog of dear tasks the day could no longer take kept it from generating, and it started
  * nothing all day. Asked only when it has some. */
 const DROPS_BACKLOG_THAT_CANNOT_START_PATCH = 'goal-drops-backlog-that-cannot-start';
+/** An approved task runs the decision the reviewer approved: the policy does not pick again for
+ * it at start (review.ts applyReviewDecision keepRoute). Asked only when an approval would
+ * otherwise be picked again (the task's route came from the policy). */
+const APPROVED_KEEPS_ROUTE_PATCH = 'approved-review-keeps-its-route';
 /** Generator calls per due goal at most: the first, and one more when it only repeated itself. */
 const GENERATION_ASKS = 2;
 
@@ -360,6 +364,9 @@ export async function god(input: GodInput = {}): Promise<void> {
   const probesOn = (): boolean => config.routingProbes === true && patched(PROBES_PATCH);
   /** Sidelining builds on the probes (a sidelined arm is probed back), asked only where they are on. */
   const sidelineOn = (): boolean => probesOn() && patched(SIDELINE_PATCH);
+  /** Whether an approval keeps the route the reviewer approved: asked only where the policy would pick again. */
+  const keepsRoute = (taskId: string, decision: 'approve' | 'reject'): boolean =>
+    decision === 'approve' && state.queue.some((q) => q.taskId === taskId && q.beforePolicy !== undefined) && patched(APPROVED_KEEPS_ROUTE_PATCH);
 
   /** The policy learns from a task it routed; a derivation, promotion or rollback is audited, and
    * an automatic rollback raises an alert. */
@@ -483,7 +490,7 @@ export async function god(input: GodInput = {}): Promise<void> {
     reviewDecisionUpdate,
     (raw) => {
       const input = ReviewDecisionSchema.parse(raw);
-      const result = applyReviewDecision(state, input, Date.now());
+      const result = applyReviewDecision(state, input, Date.now(), { keepRoute: keepsRoute(input.taskId, input.decision) });
       state = result.state;
       state.counters.reviewed += 1;
       if (input.decision === 'reject') state.counters.rejected += 1;
@@ -893,7 +900,7 @@ export async function god(input: GodInput = {}): Promise<void> {
   const expireReviews = () => {
     for (const item of expiredReviews(state.queue, Date.now())) {
       const reason = `no review decision within ${config.reviewTimeoutHours} h; the default (${config.reviewDefault}) applies`;
-      state = applyReviewDecision(state, { taskId: item.taskId, decision: config.reviewDefault, reason, by: 'god' }, Date.now()).state;
+      state = applyReviewDecision(state, { taskId: item.taskId, decision: config.reviewDefault, reason, by: 'god' }, Date.now(), { keepRoute: keepsRoute(item.taskId, config.reviewDefault) }).state;
       state.counters.reviewed += 1;
       if (config.reviewDefault === 'reject') state.counters.rejected += 1;
       record('review', `timed out: ${reason}`, item.taskId);

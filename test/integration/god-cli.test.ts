@@ -273,6 +273,13 @@ describe('God running', () => {
     const approved = await cli('review', 'approve', approveId, '--reason', 'the table is unused', '--by', 'ana');
     expect(approved.stderr).toBe('');
     expect(approved.stdout).toContain(`${approveId} approved by ana: "the table is unused"`);
+    // The approved task starts on the specialist the reviewer approved, not on a fresh pick.
+    const approvedRoute = /it runs as decided \(route → (\w+)\)/.exec(approved.stdout)?.[1];
+    expect(approvedRoute).toBeDefined();
+    const admitted = await eventually(`${approveId} admitted`, async () => (await god().query(godDecisionsQuery)).find((d) => d.taskId === approveId && d.kind === 'admitted'));
+    expect(admitted.detail).toContain(`route → ${approvedRoute} (`);
+    expect(admitted.detail).not.toContain(PICKED_AT_START);
+    await maybeRecordHistory(godId, 'god-approved-review-keeps-route');
 
     const rejected = await cli('review', 'reject', rejectId, '--reason', 'not during the freeze');
     expect(rejected.stdout).toContain(`${rejectId} rejected by operator: "not during the freeze"`);

@@ -1,4 +1,5 @@
 import { compactBook, compactState, migrateGodState, STATE_BOUNDS } from '../../src/god/state';
+import { applyReviewDecision } from '../../src/god/review';
 import { observeFinished, overdueInFlight, pickAgain, routeByPolicy, routingOf } from '../../src/god/routing';
 import type { InFlightTask, SpawnedSpecialist } from '../../src/god/types';
 import { seedBook } from '../../src/routing/policy/book';
@@ -300,6 +301,22 @@ describe('God picks again when a task can start', () => {
     // Nothing to pick again: the book's stream does not move.
     const none = pickAgain({ ...state, queue: [ruled] }, undefined, T0);
     expect(none.book).toBe(state.routing);
+  });
+
+  it('runs an approved task on the specialist the reviewer approved (keepRoute); without it the policy picks again', () => {
+    const assessed = assessedWhileHealthy(10);
+    const held = { ...assessed, queue: assessed.queue.map((q) => (q.taskId === 't3' ? { ...q, status: 'awaiting_review' as const } : q)) };
+    const approve = (keepRoute: boolean) => applyReviewDecision(held, { taskId: 't3', decision: 'approve', reason: 'the table is unused', by: 'ana' }, T0, { keepRoute }).state;
+    // While it waited, the DatabaseAgent failed eight in a row: the policy moves the others off it.
+    const failing = (state: ReturnType<typeof approve>) => pickAgain({ ...state, routing: withArm(state.routing!, arm(19, 9, 8)) }, undefined, T0);
+    const kept = failing(approve(true));
+    const t3 = kept.queue.find((q) => q.taskId === 't3')!;
+    expect(t3.decision!.specialist).toBe('DatabaseAgent');
+    expect(t3.decision!.reason).toMatch(/approved in review by ana: the table is unused$/);
+    expect(kept.picked.t3).toBeUndefined();
+    expect(kept.queue.filter((q) => q.decision!.specialist === 'Generalist').length).toBeGreaterThanOrEqual(8);
+    // Without keepRoute (histories from before the patch) the approved task is picked again like the rest.
+    expect(failing(approve(false)).picked.t3).toBeDefined();
   });
 
   it('with static routing, a task goes back to the decision the policy picked from', () => {
