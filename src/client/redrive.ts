@@ -1,4 +1,4 @@
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { PantheonError } from '../errors';
 import type { agentTask } from '../workflows';
@@ -25,7 +25,17 @@ async function originalInput(client: Client, workflowId: string): Promise<unknow
  * ran it; not whichever queue the caller's shell names). Each dead letter is redriven at most once.
  */
 export async function redriveTask(client: Client, deadLetterId: string): Promise<RedriveResult> {
-  const description = await client.workflow.getHandle(deadLetterId).describe();
+  const description = await client.workflow.getHandle(deadLetterId).describe().catch((err: unknown) => {
+    if (err instanceof WorkflowNotFoundError) throw PantheonError.of('invalid_input', `task-id: no task "${deadLetterId}"`, { details: { field: 'task-id' } });
+    throw err;
+  });
+  if (description.type === 'taskChain') {
+    // A chain is dead-lettered by its step; its own input is a plan, which an agentTask would refuse.
+    throw PantheonError.of('invalid_input', `task-id: "${deadLetterId}" is a chain; redrive its dead-lettered step (\`pantheon dlq list\` names it: ${deadLetterId}:step-N)`, { details: { field: 'task-id' } });
+  }
+  if (description.type !== 'agentTask') {
+    throw PantheonError.of('invalid_input', `task-id: "${deadLetterId}" is a ${description.type} workflow, not a task`, { details: { field: 'task-id' } });
+  }
   const status = description.typedSearchAttributes.get(TaskStatus);
   if (status !== 'dead_lettered') {
     throw PantheonError.of('invalid_input', `task ${deadLetterId} is ${status ?? description.status.name.toLowerCase()}, not dead_lettered`, {
@@ -60,15 +70,58 @@ export interface DeadLetter {
   redriveOf?: string;
 }
 
+const DEAD_LETTERS = "WorkflowType = 'agentTask' AND PantheonStatus = 'dead_lettered'";
+
 /** Every dead-lettered task, newest first. */
 export async function listDeadLetters(client: Client, limit: number): Promise<DeadLetter[]> {
   const found: DeadLetter[] = [];
-  for await (const info of client.workflow.list({ query: "WorkflowType = 'agentTask' AND PantheonStatus = 'dead_lettered'", pageSize: 100 })) {
-    const redriveOf = info.typedSearchAttributes.get(TaskRedriveOf);
-    found.push({ id: info.workflowId, ...(redriveOf && { redriveOf }) });
+  for await (const letter of deadLetters(client)) {
+    found.push(letter);
     if (found.length >= limit) break;
   }
   return found;
+}
+
+async function* deadLetters(client: Client): AsyncGenerator<DeadLetter> {
+  for await (const info of client.workflow.list({ query: DEAD_LETTERS, pageSize: 100 })) {
+    const redriveOf = info.typedSearchAttributes.get(TaskRedriveOf);
+    yield { id: info.workflowId, ...(redriveOf && { redriveOf }) };
+  }
+}
+
+/** The redrive a dead letter already has (`<id>-redrive`), with its status; undefined when none. */
+export async function redriveOfLetter(client: Client, deadLetterId: string): Promise<{ id: string; status: string } | undefined> {
+  const id = `${deadLetterId}-redrive`;
+  try {
+    const d = await client.workflow.getHandle(id).describe();
+    return { id, status: d.typedSearchAttributes.get(TaskStatus) ?? d.status.name.toLowerCase() };
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * What `dlq redrive --all` works through: the newest `limit` dead letters not redriven yet, looking
+ * past those that were (they would otherwise fill the window run after run, and older dead letters
+ * would never be reached), and the redrives that dead-lettered again (see {@link redrivesForAll}).
+ */
+export async function lettersToRedrive(client: Client, limit: number): Promise<{ ids: string[]; skipped: DeadLetter[]; alreadyRedriven: number }> {
+  const ids: string[] = [];
+  const skipped: DeadLetter[] = [];
+  let alreadyRedriven = 0;
+  for await (const letter of deadLetters(client)) {
+    const { ids: fresh, skipped: again } = redrivesForAll([letter]);
+    skipped.push(...again);
+    if (fresh.length === 0) continue;
+    if (await redriveOfLetter(client, letter.id)) {
+      alreadyRedriven += 1;
+      continue;
+    }
+    ids.push(letter.id);
+    if (ids.length >= limit) break;
+  }
+  return { ids, skipped, alreadyRedriven };
 }
 
 /**

@@ -185,6 +185,31 @@ describe('pantheon CLI', () => {
     }
   }, 60_000);
 
+  it('dlq redrive names the task id it cannot redrive (none by that id, a chain, another workflow) and starts nothing; dlq list takes no ids', async () => {
+    const chain = unique('chain');
+    const other = unique('backfill');
+    await h.client.workflow.start('taskChain', { taskQueue: `${h.taskQueue}-nobody`, workflowId: chain, args: [{ task: { objective: 'Add an index on orders.created_at in Postgres' }, plan: ['ResearchAgent', 'DatabaseAgent'] }] });
+    await h.client.workflow.start('memoryBackfill', { taskQueue: `${h.taskQueue}-nobody`, workflowId: other, args: [{ taskQueue: h.taskQueue }] });
+    try {
+      const cases: Array<[string, RegExp]> = [
+        ['no-such-task-here', /task-id: no task "no-such-task-here"/],
+        [chain, new RegExp(`task-id: "${chain}" is a chain; redrive its dead-lettered step`)],
+        [other, new RegExp(`task-id: "${other}" is a memoryBackfill workflow, not a task`)],
+      ];
+      for (const [id, message] of cases) {
+        const run = await runCli(['dlq', 'redrive', id], env);
+        expect(run.code).toBe(1);
+        expect(run.stderr).toMatch(message);
+        await expectNotStarted(`${id}-redrive`);
+      }
+    } finally {
+      for (const id of [chain, other]) await h.client.workflow.getHandle(id).terminate('test over');
+    }
+    const list = await runCli(['dlq', 'list', 'extra'], env);
+    expect(list.code).toBe(1);
+    expect(list.stderr).toMatch(/dlq list: takes no task ids \(got "extra"\)/);
+  });
+
   it('dlq redrive refuses task ids given with --all (it ignored them), naming the field', async () => {
     const run = await runCli(['dlq', 'redrive', '--all', 'some-task'], env);
     expect(run.code).toBe(1);

@@ -6,6 +6,7 @@ import { temporal } from '@temporalio/proto';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { ReconcileTasksResult } from '../../src/activities/god-types';
 import { createReconcileTasks } from '../../src/activities/reconcile-tasks';
+import { lettersToRedrive } from '../../src/client/redrive';
 import { startTask } from '../../src/client/submit-task';
 import { taskState } from '../../src/client/tasks';
 import { findTemporalCli } from '../../src/runtime/temporal-cli';
@@ -117,7 +118,7 @@ describe('a task that ends dead_lettered', () => {
     expect(report.finished).toEqual([expect.objectContaining({ taskId: id, status: 'dead_lettered', costUsd: outcome.costUsd, specialist: 'DatabaseAgent', reason: outcome.reasons[0] })]);
   });
 
-  it('is shown by pantheon status and submit --wait, listed by dlq list, and redriven by dlq redrive', async () => {
+  it('is shown by pantheon status and submit --wait, listed by dlq list, redriven by dlq redrive, then listed as redriven and passed over by --all', async () => {
     const id = newId('cli');
     h.provider.addFault({ kind: 'quota_exhausted', match: { task: id, purpose: 'specialist' }, times: 1 });
     const submitted = await runCli(['submit', DB_TASK, '--direct', '--wait', '--id', id], env);
@@ -152,6 +153,24 @@ describe('a task that ends dead_lettered', () => {
     const redriven = await h.client.workflow.getHandle(`${id}-redrive`).describe();
     expect(redriven.typedSearchAttributes.get(TaskRedriveOf)).toBe(id);
     expect(redriven.taskQueue).toBe(h.taskQueue);
+    // The list says it was redriven, and how that went; --all passes it over (and does not count it).
+    await eventually('the redrive to be visible', async () => {
+      for await (const info of h.client.workflow.list({ query: `WorkflowId = '${id}-redrive' AND PantheonStatus = 'completed'` })) return info;
+      return undefined;
+    });
+    const listed = await runCli(['dlq', 'list', '--limit', '1000'], env);
+    expect(listed.stdout).toContain(`${id}  `);
+    expect(listed.stdout).toMatch(new RegExp(`^${id} .*\\(redriven as ${id}-redrive: completed\\)$`, 'm'));
+    const other = newId('not-redriven');
+    await deadLetter(other);
+    await eventually('the second dead letter to be visible', async () => {
+      for await (const info of h.client.workflow.list({ query: `WorkflowId = '${other}' AND PantheonStatus = 'dead_lettered'` })) return info;
+      return undefined;
+    });
+    const all = await lettersToRedrive(h.client, 1000);
+    expect(all.ids).toContain(other);
+    expect(all.ids).not.toContain(id);
+    expect(all.alreadyRedriven).toBeGreaterThanOrEqual(1);
   });
 
   it('runs again from its start after `temporal workflow reset --type FirstWorkflowTask`, and completes once the fault is gone', async () => {

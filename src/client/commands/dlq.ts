@@ -5,10 +5,12 @@ import { closedResult } from '../../tasks/closed-outcome';
 import type { agentTask } from '../../workflows';
 import { connectClient, workflowUrl } from '../connection';
 import { formatUsd } from '../format';
-import { listDeadLetters, redriveTask, redrivesForAll } from '../redrive';
+import { lettersToRedrive, listDeadLetters, redriveOfLetter, redriveTask } from '../redrive';
 
-export const DLQ_USAGE = `pantheon dlq list [--limit N]          dead-lettered tasks with their failure chains
-pantheon dlq redrive <task-id>... | --all   run dead letters again as new, linked tasks (--all skips redrives that failed again)`;
+export const DLQ_USAGE = `pantheon dlq list [--limit N]          dead-lettered tasks with their failure chains (newest N, default 50)
+pantheon dlq redrive <task-id>... | --all [--limit N]
+                                       run dead letters again as new, linked tasks (--all: the newest N
+                                       not redriven yet, default 50; it skips redrives that failed again)`;
 
 export async function dlqCommand(argv: string[]): Promise<void> {
   const [sub, ...rest] = argv;
@@ -23,6 +25,9 @@ export async function dlqCommand(argv: string[]): Promise<void> {
   if (sub === 'redrive' && !values.all && positionals.length === 0) {
     throw PantheonError.of('invalid_input', `dlq redrive: give task ids or --all\n${DLQ_USAGE}`, { details: { field: 'task-id' } });
   }
+  if (sub === 'list' && positionals.length > 0) {
+    throw PantheonError.of('invalid_input', `dlq list: takes no task ids (got "${positionals[0]}"); \`pantheon status <task-id>\` shows one task`, { details: { field: 'task-id' } });
+  }
   if (sub === 'redrive' && values.all && positionals.length > 0) {
     throw PantheonError.of('invalid_input', `dlq redrive: give task ids or --all, not both ("${positionals[0]}" with --all)`, { details: { field: 'task-id' } });
   }
@@ -34,7 +39,11 @@ export async function dlqCommand(argv: string[]): Promise<void> {
       if (letters.length === 0) console.log('no dead-lettered tasks');
       for (const { id, redriveOf } of letters) {
         const outcome = await closedResult(client.workflow.getHandle<typeof agentTask>(id));
-        console.log(`${id}  ${formatUsd(outcome.costUsd)}  tried ${outcome.specialistsTried.join(' → ') || '-'}${redriveOf ? `  (a redrive of ${redriveOf})` : ''}`);
+        const redriven = await redriveOfLetter(client, id);
+        console.log(
+          `${id}  ${formatUsd(outcome.costUsd)}  tried ${outcome.specialistsTried.join(' → ') || '-'}${redriveOf ? `  (a redrive of ${redriveOf})` : ''}` +
+            (redriven ? `  (redriven as ${redriven.id}: ${redriven.status})` : ''),
+        );
         console.log(`  reason: ${outcome.reasons.join('; ')}`);
         for (const f of outcome.failures) console.log(`  - ${f.specialist ?? '-'} ${f.activity}: ${f.type} (${f.retryState}${f.attempts ? `, attempt ${f.attempts}` : ''}): ${f.message}`);
       }
@@ -42,8 +51,9 @@ export async function dlqCommand(argv: string[]): Promise<void> {
     }
     let ids = positionals;
     if (values.all) {
-      const all = redrivesForAll(await listDeadLetters(client, limit));
+      const all = await lettersToRedrive(client, limit);
       for (const { id, redriveOf } of all.skipped) console.log(`${id}: skipped, a redrive of ${redriveOf} that dead-lettered again (name it to redrive it)`);
+      if (all.alreadyRedriven > 0) console.log(`${all.alreadyRedriven} dead letter(s) already redriven, passed over (\`pantheon dlq list\` shows their redrives)`);
       ids = all.ids;
       if (ids.length === 0) console.log(`no dead letters to redrive${all.skipped.length ? ' (the ones above dead-lettered again)' : ''}`);
     }
