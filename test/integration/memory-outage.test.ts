@@ -144,6 +144,27 @@ describe('memory outage', () => {
     expect(await h.memory.get(`${id}:outcome`)).toMatchObject({ taskId: id, success: true });
   });
 
+  it('memory backfill refuses, naming PANTHEON_TASK_QUEUE, a queue no worker polls and a pass still running on another queue, instead of waiting for ever', async () => {
+    const nobody = `${h.taskQueue}-nobody-${Date.now()}`;
+    const env = { TEMPORAL_ADDRESS: testAddress(), PANTHEON_TASK_QUEUE: nobody };
+    const none = await runCli(['memory', 'backfill'], env);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(new RegExp(`PANTHEON_TASK_QUEUE: no worker polls task queue ${nobody}`));
+    // Nothing started: no pass runs (the earlier tests' passes have ended).
+    const after = await h.client.workflow.getHandle(MEMORY_BACKFILL_ID).describe().catch(() => undefined);
+    expect(after?.status.name).not.toBe('RUNNING');
+
+    // A pass an earlier command left on a queue nobody polls: the next command says where it runs.
+    const stuck = await h.client.workflow.start('memoryBackfill', { taskQueue: nobody, workflowId: MEMORY_BACKFILL_ID, args: [{}] });
+    try {
+      const joined = await runCli(['memory', 'backfill'], { ...env, PANTHEON_TASK_QUEUE: h.taskQueue });
+      expect(joined.code).toBe(1);
+      expect(joined.stderr).toMatch(new RegExp(`PANTHEON_TASK_QUEUE: a backfill pass started .* is running on task queue ${nobody}, not ${h.taskQueue}; wait for it, or end it: temporal workflow terminate --workflow-id ${MEMORY_BACKFILL_ID}`));
+    } finally {
+      await stuck.terminate('test over');
+    }
+  });
+
   it('names a bad flag and exits 1', async () => {
     const bad = await runCli(['memory', 'backfill', '--limit', '0'], { TEMPORAL_ADDRESS: testAddress() });
     expect(bad.code).toBe(1);

@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { parseArgs } from '../parse-args';
+import { workflowPollers } from '../pollers';
 import type { BudgetSnapshot } from '../../budget/snapshot';
 import { BUDGET_LEDGER_ID, budgetQuery } from '../../workflows/budget-ledger-defs';
 import { loadConfig, type PantheonConfig } from '../../config/env';
@@ -41,17 +42,6 @@ pantheon god remove-goal <goal-id>
 pantheon god share <0..0.5> --reason TEXT [--by NAME]  the experimental lane's share of the day (audited)`;
 
 const json = (value: unknown) => console.log(JSON.stringify(value, null, 2));
-
-/** Are any workers polling God's task queue? God (and its tasks) do nothing without one. */
-async function workflowPollers(client: Client, namespace: string, taskQueue: string): Promise<number | undefined> {
-  try {
-    // taskQueueType 1: workflow tasks.
-    const res = await client.workflowService.describeTaskQueue({ namespace, taskQueue: { name: taskQueue }, taskQueueType: 1 });
-    return res.pollers?.length ?? 0;
-  } catch {
-    return undefined;
-  }
-}
 
 /** How long `god status` waits for the ledger's snapshot before printing without it. */
 const LEDGER_SNAPSHOT_WAIT_MS = 3_000;

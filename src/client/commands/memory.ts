@@ -1,5 +1,7 @@
-import { parseArgs } from '../parse-args';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
+import { parseArgs } from '../parse-args';
+import { workflowPollers } from '../pollers';
 import { loadConfig } from '../../config/env';
 import { PantheonError } from '../../errors';
 import type { memoryBackfill } from '../../workflows';
@@ -32,17 +34,52 @@ export async function memoryCommand(argv: string[]): Promise<void> {
   const config = loadConfig();
   const { client, close } = await connectClient(config);
   try {
+    const taskQueue = config.temporal.taskQueue;
+    await ensureBackfillCanRun(client, config.temporal.namespace, taskQueue);
     const report = await client.workflow.execute<typeof memoryBackfill>('memoryBackfill', {
       workflowId: MEMORY_BACKFILL_ID,
-      taskQueue: config.temporal.taskQueue,
+      taskQueue,
       args: [{ limit, ...(values['task-queue'] ? { taskQueue: values['task-queue'] } : {}) }],
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      // A pass whose worker went away ends instead of holding the id (and every later command) for ever.
+      workflowExecutionTimeout: BACKFILL_TIMEOUT,
     });
     console.log(`pending tasks ${report.found}: ${report.written} written, ${report.alreadyStored} already stored, ${report.failed.length} failed`);
     for (const f of report.failed) console.log(`  ${f.taskId}: ${f.error}`);
     if (report.failed.length > 0) throw PantheonError.of('store_unavailable', `${report.failed.length} memory record(s) still not written; run again once the store is back`);
   } finally {
     await close();
+  }
+}
+
+/** The longest a backfill pass may take: its activity's own attempts (3 × 10 min) and their waits. */
+export const BACKFILL_TIMEOUT = '45m';
+
+/**
+ * A pass runs on a worker of the queue: with none polling it, the command would wait for ever, so
+ * it refuses, naming PANTHEON_TASK_QUEUE. A pass already running on another queue (an earlier
+ * command's) is not joined from here: the command says where it runs and how to end it.
+ */
+async function ensureBackfillCanRun(client: Client, namespace: string, taskQueue: string): Promise<void> {
+  const running = await client.workflow
+    .getHandle(MEMORY_BACKFILL_ID)
+    .describe()
+    .then((d) => (d.status.name === 'RUNNING' ? d : undefined))
+    .catch((err: unknown) => {
+      if (err instanceof WorkflowNotFoundError) return undefined;
+      throw err;
+    });
+  if (running && running.taskQueue !== taskQueue) {
+    throw PantheonError.of(
+      'invalid_input',
+      `PANTHEON_TASK_QUEUE: a backfill pass started ${running.startTime.toISOString()} is running on task queue ${running.taskQueue}, not ${taskQueue}; wait for it, or end it: temporal workflow terminate --workflow-id ${MEMORY_BACKFILL_ID}`,
+      { details: { field: 'PANTHEON_TASK_QUEUE' } },
+    );
+  }
+  if (!running && (await workflowPollers(client, namespace, taskQueue)) === 0) {
+    throw PantheonError.of('invalid_input', `PANTHEON_TASK_QUEUE: no worker polls task queue ${taskQueue}; start one there (npm run worker) or name the queue your workers poll`, {
+      details: { field: 'PANTHEON_TASK_QUEUE' },
+    });
   }
 }
 
