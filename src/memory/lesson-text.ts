@@ -35,7 +35,10 @@ export function lessonLine(failure: FailureFacts): string {
   const head = `Avoid what ended in ${flat(failure.type) || 'a failure'} during ${flat(failure.activity) || 'the task'}: `;
   const message = flat(failure.message) || 'no message';
   const room = MAX_LESSON_CHARS - head.length - 2;
-  return `${head}${JSON.stringify(message.length > room ? `${message.slice(0, room - 1)}…` : message).slice(1, -1)}.`;
+  // Escaped as inside a JSON string (quotes and backslashes), so the line stays one piece of data
+  // when lessons.ts quotes it into a prompt; a message that ends a sentence gets no second stop.
+  const body = JSON.stringify(message.length > room ? `${message.slice(0, room - 1)}…` : message).slice(1, -1);
+  return `${head}${body}${/[.!?…]$/.test(body) ? '' : '.'}`;
 }
 
 const LINE_HEAD = /^Avoid what ended in .+? during .+?: /;

@@ -59,6 +59,14 @@ describe('lesson text', () => {
     expect(a).toMatch(/^Avoid what ended in provider_error during runSpecialist: /);
   });
 
+  it('ends a lesson with one stop, and keeps quotes in its message escaped', () => {
+    expect(lessonLine({ activity: 'runSpecialist', type: 'provider_unavailable', message: '503 Service Unavailable' })).toBe('Avoid what ended in provider_unavailable during runSpecialist: 503 Service Unavailable.');
+    expect(lessonLine({ activity: 'runSpecialist', type: 'provider_unavailable', message: 'The server had an error. Sorry about that!' })).toBe(
+      'Avoid what ended in provider_unavailable during runSpecialist: The server had an error. Sorry about that!',
+    );
+    expect(lessonLine({ activity: 'runSpecialist', type: 'provider_rejected', message: '400 {"type":"error"}' })).toBe('Avoid what ended in provider_rejected during runSpecialist: 400 {\\"type\\":\\"error\\"}.');
+  });
+
   it('orders the cap by least evidence, then oldest last-seen', () => {
     const l = (id: string, evidence: number, lastSeenAt: string): Lesson => ({ id, specialist: 's', failureType: 't', text: id, status: 'active', evidence, hits: 0, helped: 0, createdAt: lastSeenAt, lastSeenAt });
     const active = [l('a', 3, '2026-01-03'), l('b', 1, '2026-01-05'), l('c', 1, '2026-01-01'), l('d', 2, '2026-01-01')];
