@@ -137,6 +137,25 @@ describe('standing constraints', () => {
     expect(audit).toEqual(expect.arrayContaining([expect.stringContaining('added deps-freeze (set by operator bob)'), expect.stringContaining('removed deps-freeze (set by operator bob) by bob: sprint over')]));
   });
 
+  it('pantheon constraints refuses a bad flag before sending anything, naming the flag the user typed (an empty one too)', async () => {
+    const env = { TEMPORAL_ADDRESS: testAddress(), PANTHEON_TASK_QUEUE: taskQueue, PANTHEON_GOD_ID: godId };
+    const before = (await god().query(godDecisionsQuery)).length;
+    const cases: Array<[string[], RegExp]> = [
+      [['add', '--text', 'no new dependencies', '--until', '2026-13-01'], /^error: invalid_input: constraints: --until: /m],
+      [['add', '--text', 'no new dependencies', '--for-hours', 'abc'], /^error: invalid_input: constraints: --for-hours: /m],
+      [['add', '--text', 'no new dependencies', '--by', ''], /^error: invalid_input: constraints: --by: /m],
+      [['add', '--text', 'no new dependencies', '--id', ''], /^error: invalid_input: constraints: --id: /m],
+      [['add', '--text', 'no new dependencies', '--scope', ''], /^error: invalid_input: constraints: --scope: /m],
+      [['remove', 'deps-freeze', '--reason', ''], /^error: invalid_input: constraints: --reason: /m],
+    ];
+    for (const [args, message] of cases) {
+      const run = await runCli(['constraints', ...args], env);
+      expect({ args, code: run.code }).toEqual({ args, code: 1 });
+      expect(run.stderr).toMatch(message);
+    }
+    expect((await god().query(godDecisionsQuery)).length).toBe(before);
+  });
+
   it('a goal\'s constraints are held as standing constraints set by the goal', async () => {
     await god().executeUpdate(addGoalUpdate, { args: [{ id: 'checkout-calm', objective: 'Keep the checkout service healthy this week', cadenceMinutes: 600, constraints: [{ text: 'no downtime', scope: 'checkout', forHours: 1 }] }] });
     await god().executeUpdate(removeGoalUpdate, { args: [{ goalId: 'checkout-calm' }] });

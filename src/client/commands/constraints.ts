@@ -1,8 +1,8 @@
+import type { z } from 'zod';
 import { parseArgs } from '../parse-args';
 import { AddConstraintSchema, RemoveConstraintSchema, type StandingConstraint } from '../../constraints/schema';
 import { loadConfig } from '../../config/env';
 import { PantheonError } from '../../errors';
-import { describeIssues } from '../../tasks/task-input';
 import { addConstraintUpdate, godConstraintsQuery, removeConstraintUpdate } from '../../workflows/god-api';
 import { godQuery, godUpdate, withGod } from '../god-client';
 
@@ -12,6 +12,17 @@ pantheon constraints remove <id> [--reason TEXT] [--by NAME]   (both audited in 
 
 function invalid(field: string, message: string): PantheonError {
   return PantheonError.of('invalid_input', `constraints: ${field}: ${message}`, { details: { field } });
+}
+
+/** The flag each field of God's update input comes from, so a refusal names what the user typed. */
+const FLAG_OF: Record<string, string> = { 'spec.text': '--text', 'spec.scope': '--scope', 'spec.expiresAt': '--until', 'spec.forHours': '--for-hours', 'setBy.id': '--by', id: '--id', reason: '--reason', by: '--by' };
+
+/** The first issue of a refused input, named by its flag (`<id>` for remove's positional id). */
+function invalidFlag(error: z.ZodError, idFlag = '--id'): PantheonError {
+  const issue = error.issues[0];
+  const path = issue.path.join('.');
+  const flag = path === 'id' ? idFlag : FLAG_OF[path] ?? (path || '(input)');
+  return invalid(flag, issue.message);
 }
 
 /** One line per constraint: id, text, scope, expiry, who set it. */
@@ -47,11 +58,12 @@ export async function constraintsCommand(argv: string[]): Promise<void> {
       if (values.text === undefined) throw invalid('--text', 'required: what later tasks must not contradict');
       const hours = values['for-hours'] === undefined ? undefined : Number(values['for-hours']);
       const input = AddConstraintSchema.safeParse({
-        spec: { text: values.text, ...(values.scope && { scope: values.scope }), ...(values.until && { expiresAt: values.until }), ...(hours !== undefined && { forHours: hours }) },
+        // A flag given empty reaches the schema (and is refused, named), rather than being dropped.
+        spec: { text: values.text, ...(values.scope !== undefined && { scope: values.scope }), ...(values.until !== undefined && { expiresAt: values.until }), ...(hours !== undefined && { forHours: hours }) },
         setBy: { kind: 'operator', id: values.by ?? 'operator' },
-        ...(values.id && { id: values.id }),
+        ...(values.id !== undefined && { id: values.id }),
       });
-      if (!input.success) throw invalid('add', describeIssues(input.error).join('; '));
+      if (!input.success) throw invalidFlag(input.error);
       await withGod(config, async (god) => {
         const { constraint, added } = await godUpdate(god, addConstraintUpdate, input.data);
         console.log(`${added ? 'constraint added' : 'constraint already held'}: ${renderConstraints([constraint])}`);
@@ -61,8 +73,8 @@ export async function constraintsCommand(argv: string[]): Promise<void> {
     case 'remove': {
       const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { reason: { type: 'string' }, by: { type: 'string' } } });
       if (positionals.length !== 1) throw invalid('remove', 'give exactly one constraint id (see pantheon constraints list)');
-      const input = RemoveConstraintSchema.safeParse({ id: positionals[0], ...(values.reason && { reason: values.reason }), ...(values.by && { by: values.by }) });
-      if (!input.success) throw invalid('remove', describeIssues(input.error).join('; '));
+      const input = RemoveConstraintSchema.safeParse({ id: positionals[0], ...(values.reason !== undefined && { reason: values.reason }), ...(values.by !== undefined && { by: values.by }) });
+      if (!input.success) throw invalidFlag(input.error, '<id>');
       await withGod(config, async (god) => {
         const { removed } = await godUpdate(god, removeConstraintUpdate, input.data);
         console.log(`constraint removed: ${removed.id} "${removed.text}" (set by ${removed.setBy.kind} ${removed.setBy.id})`);
