@@ -185,7 +185,7 @@ describe('pantheon CLI', () => {
     }
   }, 60_000);
 
-  it('dlq redrive names the task id it cannot redrive (none by that id, a chain, another workflow) and starts nothing; dlq list takes no ids', async () => {
+  it('dlq redrive names the task id it cannot redrive (none by that id, a chain, another workflow) and starts nothing; dlq list takes no ids, and dlq alone lists', async () => {
     const chain = unique('chain');
     const other = unique('backfill');
     await h.client.workflow.start('taskChain', { taskQueue: `${h.taskQueue}-nobody`, workflowId: chain, args: [{ task: { objective: 'Add an index on orders.created_at in Postgres' }, plan: ['ResearchAgent', 'DatabaseAgent'] }] });
@@ -208,6 +208,10 @@ describe('pantheon CLI', () => {
     const list = await runCli(['dlq', 'list', 'extra'], env);
     expect(list.code).toBe(1);
     expect(list.stderr).toMatch(/dlq list: takes no task ids \(got "extra"\)/);
+    // No subcommand lists, as budget, review and routing show.
+    const bare = await runCli(['dlq', '--limit', '1'], env);
+    expect({ code: bare.code, stderr: bare.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(bare.stdout).toMatch(/^(no dead-lettered tasks|\S+  \$[\d.]+  tried )/);
   });
 
   it('dlq redrive refuses task ids given with --all (it ignored them), naming the field', async () => {

@@ -172,5 +172,8 @@ describe('memory outage', () => {
     const unknown = await runCli(['memory', 'wipe'], { TEMPORAL_ADDRESS: testAddress() });
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/memory: unknown subcommand "wipe"/);
+    const none = await runCli(['memory'], { TEMPORAL_ADDRESS: testAddress() });
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/memory: give a subcommand, backfill or reembed/);
   });
 });

@@ -13,7 +13,8 @@ pantheon dlq redrive <task-id>... | --all [--limit N]
                                        not redriven yet, default 50; it skips redrives that failed again)`;
 
 export async function dlqCommand(argv: string[]): Promise<void> {
-  const [sub, ...rest] = argv;
+  // Like `budget`, `review` and `routing`: no subcommand (or a flag first) shows; here, the list.
+  const [sub, ...rest] = argv[0] === undefined || argv[0].startsWith('-') ? ['list', ...argv] : argv;
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,

@@ -33,7 +33,7 @@ const oneLine = (text: string, max: number) => {
  */
 export async function historyCommand(argv: string[]): Promise<void> {
   const [sub, ...rest] = argv;
-  if (sub !== 'similar' && sub !== 'stats') throw invalid('subcommand', `unknown history subcommand "${sub ?? ''}"\n${HISTORY_USAGE}`);
+  if (sub !== 'similar' && sub !== 'stats') throw invalid('subcommand', `${sub === undefined ? 'give a history subcommand, similar or stats' : `unknown history subcommand "${sub}"`}\n${HISTORY_USAGE}`);
   const config = loadConfig();
   const run = sub === 'similar' ? similar(rest) : stats(rest);
   if (config.memory.kind === 'sqlite' && !existsSync(config.memory.file)) {

@@ -27,7 +27,11 @@ export const MEMORY_BACKFILL_ID = 'pantheon-memory-backfill';
 export async function memoryCommand(argv: string[]): Promise<void> {
   const [sub, ...rest] = argv;
   if (sub === 'reembed') return reembed(rest);
-  if (sub !== 'backfill') throw PantheonError.of('invalid_input', `memory: unknown subcommand "${sub ?? ''}"\n${MEMORY_USAGE}`, { details: { field: 'subcommand' } });
+  if (sub !== 'backfill') {
+    // No default: both subcommands write.
+    const what = sub === undefined ? 'give a subcommand, backfill or reembed' : `unknown subcommand "${sub}"`;
+    throw PantheonError.of('invalid_input', `memory: ${what}\n${MEMORY_USAGE}`, { details: { field: 'subcommand' } });
+  }
   const { values } = parseArgs({ args: rest, options: { limit: { type: 'string', default: '500' }, 'task-queue': { type: 'string' } } });
   const limit = Number(values.limit);
   if (!Number.isInteger(limit) || limit < 1) throw PantheonError.of('invalid_input', `--limit: expected a positive integer, got "${values.limit}"`, { details: { field: '--limit' } });
