@@ -27,6 +27,11 @@ export const SpecialistSchema = z.object({
 });
 export type Specialist = z.infer<typeof SpecialistSchema>;
 
+/** A roster file: a person wrote it, so a key the schema does not know is a typo to name, not to
+ * ignore (`max_output_token: 300` would otherwise leave the default in force without a word). A
+ * model's proposal (propose-specialist.ts) is parsed with the lenient schema. */
+const SpecialistFileSchema = SpecialistSchema.strict();
+
 export interface Roster {
   readonly specialists: readonly Specialist[];
   get(name: string): Specialist | undefined;
@@ -98,9 +103,14 @@ export function parseSpecialistFile(file: string, text: string): Specialist {
   } catch (err) {
     fail(file, '(file)', `is not valid YAML: ${(err as Error).message}`);
   }
-  const parsed = SpecialistSchema.safeParse(raw);
+  const parsed = SpecialistFileSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
+    if (issue.code === 'unrecognized_keys') {
+      // At the top level, or inside fallback_model (the one nested object).
+      const [where, fields] = issue.path.length ? [`${issue.path.join('.')}.`, 'provider, model'] : ['', Object.keys(SpecialistSchema.shape).join(', ')];
+      fail(file, `${where}${issue.keys[0]}`, `is not a specialist field (a typo?); the fields are ${fields}`);
+    }
     fail(file, issue.path.join('.') || '(root)', issue.message);
   }
   const specialist = parsed.data;

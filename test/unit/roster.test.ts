@@ -167,6 +167,15 @@ describe('loadRoster on malformed files', () => {
     expectConfigInvalid(loadError(dir), path.join(dir, 'NoModel.yaml'), 'model', 'Invalid input: expected string, received undefined');
   });
 
+  it('fails on a key that is no specialist field (a typo), naming it, at the top level and in fallback_model', () => {
+    const typo = withFile('Typo.yaml', spec('Typo', { max_output_token: 300 }));
+    const err = loadError(typo);
+    expect(err.details).toEqual({ file: path.join(typo, 'Typo.yaml'), field: 'max_output_token' });
+    expect(err.message).toMatch(/field "max_output_token" is not a specialist field \(a typo\?\); the fields are name, description, provider, model, keywords, .*max_output_tokens/);
+    const nested = withFile('Nested.yaml', spec('Nested', { fallback_model: { provider: 'anthropic', model: 'claude-haiku-4-5', modle: 'x' } }));
+    expect(loadError(nested).details).toEqual({ file: path.join(nested, 'Nested.yaml'), field: 'fallback_model.modle' });
+  });
+
   it('fails on a model without a pinned price', () => {
     const dir = withFile('Pricey.yaml', spec('Pricey', { model: 'gpt-9-ultra' }));
     expectConfigInvalid(loadError(dir), path.join(dir, 'Pricey.yaml'), 'model', '"gpt-9-ultra" has no pinned price in src/llm/prices.json');
