@@ -106,11 +106,18 @@ export async function redriveOfLetter(client: Client, deadLetterId: string): Pro
  * past those that were (they would otherwise fill the window run after run, and older dead letters
  * would never be reached), and the redrives that dead-lettered again (see {@link redrivesForAll}).
  */
-export async function lettersToRedrive(client: Client, limit: number): Promise<{ ids: string[]; skipped: DeadLetter[]; alreadyRedriven: number }> {
+export async function lettersToRedrive(
+  client: Client,
+  limit: number,
+  maxExamined = MAX_EXAMINED,
+): Promise<{ ids: string[]; skipped: DeadLetter[]; alreadyRedriven: number; examinedAll: boolean }> {
   const ids: string[] = [];
   const skipped: DeadLetter[] = [];
   let alreadyRedriven = 0;
+  let examined = 0;
   for await (const letter of deadLetters(client)) {
+    // Each one already redriven costs a look: a fleet with years of them stops somewhere.
+    if (++examined > maxExamined) return { ids, skipped, alreadyRedriven, examinedAll: false };
     const { ids: fresh, skipped: again } = redrivesForAll([letter]);
     skipped.push(...again);
     if (fresh.length === 0) continue;
@@ -121,8 +128,11 @@ export async function lettersToRedrive(client: Client, limit: number): Promise<{
     ids.push(letter.id);
     if (ids.length >= limit) break;
   }
-  return { ids, skipped, alreadyRedriven };
+  return { ids, skipped, alreadyRedriven, examinedAll: true };
 }
+
+/** The most dead letters one `--all` looks at, newest first. */
+export const MAX_EXAMINED = 2000;
 
 /**
  * What `dlq redrive --all` starts: every dead letter but the redrives that dead-lettered too. Those

@@ -171,6 +171,10 @@ describe('a task that ends dead_lettered', () => {
     expect(all.ids).toContain(other);
     expect(all.ids).not.toContain(id);
     expect(all.alreadyRedriven).toBeGreaterThanOrEqual(1);
+    // The look stops after its cap, and says so: with a cap of one, the newest letter only.
+    const capped = await lettersToRedrive(h.client, 1000, 1);
+    expect(capped.examinedAll).toBe(false);
+    expect(capped.ids.length + capped.skipped.length + capped.alreadyRedriven).toBe(1);
   });
 
   it('runs again from its start after `temporal workflow reset --type FirstWorkflowTask`, and completes once the fault is gone', async () => {

@@ -5,7 +5,7 @@ import { closedResult } from '../../tasks/closed-outcome';
 import type { agentTask } from '../../workflows';
 import { connectClient, workflowUrl } from '../connection';
 import { formatUsd } from '../format';
-import { lettersToRedrive, listDeadLetters, redriveOfLetter, redriveTask } from '../redrive';
+import { lettersToRedrive, listDeadLetters, MAX_EXAMINED, redriveOfLetter, redriveTask } from '../redrive';
 
 export const DLQ_USAGE = `pantheon dlq list [--limit N]          dead-lettered tasks with their failure chains (newest N, default 50)
 pantheon dlq redrive <task-id>... | --all [--limit N]
@@ -55,6 +55,7 @@ export async function dlqCommand(argv: string[]): Promise<void> {
       const all = await lettersToRedrive(client, limit);
       for (const { id, redriveOf } of all.skipped) console.log(`${id}: skipped, a redrive of ${redriveOf} that dead-lettered again (name it to redrive it)`);
       if (all.alreadyRedriven > 0) console.log(`${all.alreadyRedriven} dead letter(s) already redriven, passed over (\`pantheon dlq list\` shows their redrives)`);
+      if (!all.examinedAll) console.log(`looked at the newest ${MAX_EXAMINED} dead letters only; redrive older ones by id`);
       ids = all.ids;
       if (ids.length === 0) console.log(`no dead letters to redrive${all.skipped.length ? ' (the ones above dead-lettered again)' : ''}`);
     }
