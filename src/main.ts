@@ -6,6 +6,7 @@ import { checkTask } from './client/submit-task';
 import { loadConfig } from './config/env';
 import { DEMO_GOALS, DEMO_GOD_TASKS } from './demo/goals';
 import { watchGod } from './demo/god-progress';
+import { onStopSignals } from './runtime/stop-signals';
 import { DEMO_TASKS } from './demo/tasks';
 import { printSummary } from './demo/progress';
 import { submitTaskUpdate } from './workflows/god-api';
@@ -62,15 +63,23 @@ async function main(): Promise<void> {
     // God still running from an earlier start holds that run's decisions too.
     const since = Date.now() - DECISION_CLOCK_SLACK_MS;
     for (const { task, taskId } of demo) await updateRetryingUnaccepted(() => handle.executeUpdate(submitTaskUpdate, { args: [{ task, taskId }] }));
-    const result = await watchGod(client, godId, demo, since);
-    printSummary(result.ended);
-    for (const slug of result.awaitingReview) {
-      console.log(`\n  ${slug} awaits review: npm run pantheon -- review approve ${batch}-${slug}   (or reject … --reason "…")`);
+    // Ctrl-C before the batch is done: the watch ends quietly and the workers drain (the workers
+    // hear the signal themselves; a second one a second later still stops at once through theirs).
+    const stopping = new AbortController();
+    const stopListening = onStopSignals(() => stopping.abort(), { force: () => undefined });
+    const result = await watchGod(client, godId, demo, since, { signal: stopping.signal }).finally(stopListening);
+    if (result) {
+      printSummary(result.ended);
+      for (const slug of result.awaitingReview) {
+        console.log(`\n  ${slug} awaits review: npm run pantheon -- review approve ${batch}-${slug}   (or reject … --reason "…")`);
+      }
+      console.log(`\nGod in the Web UI:      ${workflowUrl(config, godId)}`);
+      console.log('runway and queue:       npm run pantheon -- god status');
+      console.log(`all demo tasks:         temporal workflow list --query "WorkflowId STARTS_WITH '${batch}'"`);
+      console.log('\nserving: God keeps generating work for its goals; submit more with `npm run pantheon -- submit "<objective>"`; Ctrl-C to stop.');
+    } else {
+      console.log(`\nstopping before the demo batch ended: its tasks are durable and go on when a worker runs (npm start, or npm run worker); see them with temporal workflow list --query "WorkflowId STARTS_WITH '${batch}'"`);
     }
-    console.log(`\nGod in the Web UI:      ${workflowUrl(config, godId)}`);
-    console.log('runway and queue:       npm run pantheon -- god status');
-    console.log(`all demo tasks:         temporal workflow list --query "WorkflowId STARTS_WITH '${batch}'"`);
-    console.log('\nserving: God keeps generating work for its goals; submit more with `npm run pantheon -- submit "<objective>"`; Ctrl-C to stop.');
     // A worker that stopped unasked rejects `running`: what start-up opened is closed all the same.
     await running.finally(close);
   } finally {

@@ -80,7 +80,39 @@ async function runningStep(client: Client, state: TaskState | ChainState): Promi
  * admitted, finished), from `sinceMs` on, until every watched task has ended or waits for a
  * person. Decisions on tasks God generated from its goals are printed too.
  */
-export async function watchGod(client: Client, godId: string, tasks: GodWatched[], sinceMs: number, pollMs = 500): Promise<GodWatchResult> {
+/** Resolves with `work`, or with undefined as soon as `signal` aborts (the work is left to settle unseen). */
+function unlessAborted<T>(work: Promise<T>, signal?: AbortSignal): Promise<T | undefined> {
+  if (!signal) return work;
+  if (signal.aborted) return Promise.resolve(undefined);
+  return new Promise<T | undefined>((resolve, reject) => {
+    const onAbort = () => resolve(undefined);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        // Once stopping, a query that fails because the worker is going is no error of the watch.
+        if (signal.aborted) resolve(undefined);
+        else reject(err);
+      },
+    );
+  });
+}
+
+/**
+ * Watches God's decisions and the demo tasks until every task has ended or waits for a review.
+ * Resolves undefined at once when `signal` aborts (Ctrl-C while the batch runs: the workers are
+ * draining, so God stops answering queries, and the watch must not turn that into an error).
+ */
+export async function watchGod(client: Client, godId: string, tasks: GodWatched[], sinceMs: number, { pollMs = 500, signal }: { pollMs?: number; signal?: AbortSignal } = {}): Promise<GodWatchResult | undefined> {
+  const result = await unlessAborted(watch(client, godId, tasks, sinceMs, pollMs, signal), signal);
+  return signal?.aborted ? undefined : result;
+}
+
+async function watch(client: Client, godId: string, tasks: GodWatched[], sinceMs: number, pollMs: number, signal?: AbortSignal): Promise<GodWatchResult | undefined> {
   const god = client.workflow.getHandle(godId);
   const slugs = new Map(tasks.map((t) => [t.taskId, t.slug]));
   const printed = new Set<string>();
@@ -108,5 +140,6 @@ export async function watchGod(client: Client, godId: string, tasks: GodWatched[
     const awaitingReview = tasks.filter((t) => reviews.has(t.taskId)).map((t) => t.slug);
     if (ended.size + awaitingReview.length + refused.length >= tasks.length) return { ended, awaitingReview, refused };
     await new Promise((r) => setTimeout(r, pollMs));
+    if (signal?.aborted) return undefined;
   }
 }
