@@ -15,7 +15,7 @@ import { retryingActivities, type RetryingActivity } from './retrying-activities
 export async function taskState(client: Client, workflowId: string): Promise<{ execution: string; state?: TaskState | ChainState; retrying?: RetryingActivity[]; live?: LiveRun[] }> {
   const handle = client.workflow.getHandle<typeof agentTask>(workflowId);
   const description = await handle.describe().catch((err: unknown) => {
-    if (err instanceof WorkflowNotFoundError) throw PantheonError.of('invalid_input', `task-id: no task "${workflowId}"`, { details: { field: 'task-id' } });
+    if (err instanceof WorkflowNotFoundError) throw PantheonError.of('invalid_input', `task-id: no task "${workflowId}"`, { details: { field: 'task-id', notFound: true } });
     throw err;
   });
   if (description.type !== 'agentTask' && description.type !== 'taskChain') {

@@ -169,10 +169,22 @@ describe('God running', () => {
     expect(after.runway?.lanes.map((l) => l.share)).toEqual(before.runway?.lanes.map((l) => l.share));
   });
 
-  it('pause and resume', async () => {
+  it('pause and resume; status of a task God holds (not started: no workflow yet) says what God decided and why it waits', async () => {
     const paused = await cli('god', 'pause', '--reason', 'deploy freeze');
     expect(paused.stdout).toContain('God paused: "deploy freeze"');
     expect((await cli('god', 'status')).stdout).toMatch(/^state\s+PAUSED since .*: "deploy freeze" \(pantheon god resume\)$/m);
+    const held = `god-cli-held-${Date.now()}`;
+    expect((await cli('submit', DB_TASK, '--id', held)).code).toBe(0);
+    await eventually(`${held} decided`, async () => (await god().query(godQueueQuery)).find((q) => q.taskId === held && q.decision));
+    const status = await cli('status', held);
+    expect({ code: status.code, stderr: status.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(status.stdout).toContain(`task        ${held}  (held by God ${godId}, not started yet)`);
+    expect(status.stdout).toMatch(/^status      queued$/m);
+    expect(status.stdout).toMatch(/^decision   route → \w+: /m);
+    expect(status.stdout).toMatch(/^queued     .*paused/m);
+    const none = await cli('status', `${held}-unknown`);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/task-id: no task/);
     const resumed = await cli('god', 'resume');
     expect(resumed.stdout).toContain('God resumed');
     expect((await god().query(godStatusQuery)).paused).toBeUndefined();

@@ -6,7 +6,26 @@ import { PantheonError } from '../../errors';
 import { connectClient, workflowUrl } from '../connection';
 import { formatUsd, printOutcome } from '../format';
 import { liveRunLines } from '../live-run';
+import { decisionPath } from '../god-view';
+import { godDecisionsQuery, godQueueQuery } from '../../workflows/god-api';
 import { retryingLines } from '../retrying-activities';
+
+/**
+ * What God says of a task it holds or held without starting it (its queue, then its decision log:
+ * dropped, rejected), as `pantheon god queue` shows it; undefined when God does not answer or
+ * knows no such task.
+ */
+async function heldByGod(client: Client, godId: string, taskId: string): Promise<string[] | undefined> {
+  const god = client.workflow.getHandle(godId);
+  const asked = await Promise.all([god.query(godQueueQuery), god.query(godDecisionsQuery)]).catch(() => undefined);
+  if (!asked) return undefined;
+  const [queue, records] = asked;
+  const item = queue.find((q) => q.taskId === taskId);
+  if (item && !item.decision) return [`status      ${item.status} (God decides on its next tick)`, 'see         npm run pantheon -- god queue'];
+  const path = decisionPath(taskId, queue, records);
+  if (!path) return undefined;
+  return [...(item ? [`status      ${item.status.replace(/_/g, ' ')}`] : []), ...path.lines, 'see         npm run pantheon -- god queue, god decisions'];
+}
 
 /** Counts per Pantheon status over the most recent tasks, and the ones still in progress. */
 export async function overview(client: Client, limit: number) {
@@ -29,7 +48,16 @@ export async function statusCommand(argv: string[]): Promise<void> {
   const { client, close } = await connectClient(config);
   try {
     if (positionals[0]) {
-      const { execution, state, retrying, live } = await taskState(client, positionals[0]);
+      const found = await taskState(client, positionals[0]).catch(async (err: unknown) => {
+        // Submitted through God and not started yet: no workflow, but God holds it.
+        const held = err instanceof PantheonError && err.details.notFound === true ? await heldByGod(client, config.god.id, positionals[0]) : undefined;
+        if (!held) throw err;
+        console.log(`task        ${positionals[0]}  (held by God ${config.god.id}, not started yet)`);
+        for (const line of held) console.log(line);
+        return undefined;
+      });
+      if (!found) return;
+      const { execution, state, retrying, live } = found;
       console.log(`task        ${positionals[0]}  (${execution.toLowerCase()})`);
       console.log(`web ui      ${workflowUrl(config, positionals[0])}`);
       if (state) printOutcome(state);
