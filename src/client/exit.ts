@@ -33,6 +33,9 @@ function hintFor(message: string): string {
   if (/no mapping defined for search attribute/i.test(message)) {
     return " (this namespace lacks Pantheon's search attributes: start a worker, `npm run worker`, once against it; it registers them)";
   }
+  if (/Unknown encoding: binary\/encrypted/i.test(message)) {
+    return ' (the payloads are encrypted: set PANTHEON_CODEC_KEYS or PANTHEON_CODEC_KEY_FILE to the keys the workers use)';
+  }
   if (/no poller seen for task queue/i.test(message)) {
     return ' (no worker polls the workflow\'s task queue: start one, `npm run worker`, with the same TEMPORAL_* and PANTHEON_*_TASK_QUEUE settings)';
   }

@@ -11,6 +11,7 @@ import { repoRoot } from '../../src/config/paths';
 import { findTemporalCli } from '../../src/runtime/temporal-cli';
 import { TaskInputSchema } from '../../src/tasks/task-input';
 import type { TaskOutcome } from '../../src/workflows/task-state';
+import { runCli } from '../support/cli';
 import { startHarness, testAddress, type Harness } from '../support/harness';
 
 const KEYS = `k1:${randomBytes(32).toString('base64')},k2:${randomBytes(32).toString('base64')}`;
@@ -134,6 +135,12 @@ describe('encrypted payloads on a real Temporal server', () => {
       await h.client.workflow.getHandle(id).cancel().catch(() => undefined);
       await connection.close();
     }
+  });
+
+  it('pantheon status without the keys says the payloads are encrypted and which variable holds the keys', async () => {
+    const run = await runCli(['status', taskId], { TEMPORAL_ADDRESS: testAddress() });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/Unknown encoding: binary\/encrypted \(the payloads are encrypted: set PANTHEON_CODEC_KEYS or PANTHEON_CODEC_KEY_FILE to the keys the workers use\)/);
   });
 
   it('a client with the wrong key fails to read the result with an error naming the key id', async () => {
