@@ -15,7 +15,7 @@ import { createLogger } from './logging/logger';
 import { installWorkerRuntime } from './workers/runtime';
 import { ensureTemporal } from './runtime/temporal';
 import { stoppedOrphanNotice } from './runtime/orphan-server';
-import { limitsDriftMessage, startWorkers } from './workers/start';
+import { startWorkers } from './workers/start';
 import { updateRetryingUnaccepted } from './client/update-retry';
 
 /** How far behind ours the server's clock (God's decisions carry workflow time) may be. */
@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   };
   try {
     // The demo logs only errors: a limits.yaml the running ledger does not follow gets a line of its own.
-    const { client, built, running, close } = await startWorkers(config, logger, { onLimitsDrift: (drift) => console.log(`\nnote: ${limitsDriftMessage(drift)}\n`) });
+    const { client, built, running, close } = await startWorkers(config, logger, { onLimitsDrift: (message) => console.log(`\nnote: ${message}\n`) });
     if (built.offline) console.log(`offline LLM provider at ${built.offline.url} (PANTHEON_LLM_MODE=${config.llm.mode}${config.llm.mode === 'auto' ? ', no API key set' : ''})`);
 
     const batch = `demo-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}`;

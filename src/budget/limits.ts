@@ -120,6 +120,6 @@ export const defaultLimits = (): Limits => fromLimitsFile(LimitsFileSchema.parse
  * whose limits.yaml differs from the running ledger's says so at start: the ledger's limits rule,
  * and only the audited setLimits update changes them.
  */
-export function limitsDrift(local: Limits, ledger: Limits): string[] {
-  return differences(toLimitsFile(local), toLimitsFile(ledger)).map(({ key, from, to }) => `${key}: ${String(from)} (limits.yaml) → ${String(to)} (ledger)`);
+export function limitsDrift(local: Limits, ledger: Limits, file = 'limits.yaml'): string[] {
+  return differences(toLimitsFile(local), toLimitsFile(ledger)).map(({ key, from, to }) => `${key}: ${String(from)} (${file}) → ${String(to)} (ledger)`);
 }

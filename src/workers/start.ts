@@ -1,3 +1,4 @@
+import path from 'node:path';
 import fs from 'node:fs/promises';
 import type { Client } from '@temporalio/client';
 import { NativeConnection, type WorkerOptions } from '@temporalio/worker';
@@ -21,18 +22,26 @@ import { bundleHoldsTracing, workflowTracingModule } from '../tracing/bundle';
 import { describeEndpoint } from '../tracing/settings';
 import type { Tracing } from '../tracing/types';
 
-/** The sentence both the log and `npm start` say when limits.yaml and the running ledger differ. */
-export function limitsDriftMessage(drift: readonly string[]): string {
-  return `limits.yaml differs from the running budget ledger's limits, which are the ones enforced (apply the file with \`pantheon budget limits --who NAME --why TEXT\` or the setLimits update): ${drift.join('; ')}`;
+/** The sentence both the log and `npm start` say when the limits file and the running ledger differ. */
+export function limitsDriftMessage(drift: readonly string[], file = 'limits.yaml'): string {
+  const apply = file === 'limits.yaml' ? '' : ` --file ${file}`;
+  return `${file} differs from the running budget ledger's limits, which are the ones enforced (apply the file with \`pantheon budget limits${apply} --who NAME --why TEXT\` or the setLimits update): ${drift.join('; ')}`;
 }
 
-/** The running ledger's limits rule; a different limits.yaml here is worth a loud line. */
-async function reportLimitsDrift(built: WorkerDeps, logger: Logger, onDrift?: (drift: string[]) => void): Promise<void> {
+/** The file the worker's limits came from, as the user named it (PANTHEON_LIMITS_FILE), else limits.yaml. */
+function limitsFileName(): string {
+  return process.env.PANTHEON_LIMITS_FILE || 'limits.yaml';
+}
+
+/** The running ledger's limits rule; a different limits file here is worth a loud line. */
+async function reportLimitsDrift(built: WorkerDeps, logger: Logger, onDrift?: (message: string) => void): Promise<void> {
   const ledger = (await built.gate.snapshot()).limits;
-  const drift = limitsDrift(built.limits, ledger);
+  const file = limitsFileName();
+  const drift = limitsDrift(built.limits, ledger, path.basename(file));
   if (drift.length === 0) return;
-  logger.warn({ ledger: built.gate.ledgerId, differences: drift }, limitsDriftMessage(drift));
-  onDrift?.(drift);
+  const message = limitsDriftMessage(drift, file);
+  logger.warn({ ledger: built.gate.ledgerId, differences: drift }, message);
+  onDrift?.(message);
 }
 
 /**
@@ -42,7 +51,7 @@ async function reportLimitsDrift(built: WorkerDeps, logger: Logger, onDrift?: (d
  * would not take over the stalled worker's tasks meanwhile. Advisory either way: the ledger's own
  * limits are the ones enforced.
  */
-function compareLimitsInBackground(built: WorkerDeps, logger: Logger, onDrift?: (drift: string[]) => void): void {
+function compareLimitsInBackground(built: WorkerDeps, logger: Logger, onDrift?: (message: string) => void): void {
   reportLimitsDrift(built, logger, onDrift).catch((err: unknown) =>
     logger.warn(
       { ledger: built.gate.ledgerId, err: err instanceof Error ? err.message : String(err) },
@@ -91,7 +100,7 @@ export interface RunningWorkers {
 export interface StartOptions {
   /** Told, besides the log's warning, when limits.yaml differs from the running ledger's limits
    * (in the background, after start-up): `npm start` logs only errors, so it prints its own line. */
-  onLimitsDrift?: (drift: string[]) => void;
+  onLimitsDrift?: (message: string) => void;
 }
 
 export async function startWorkers(config: PantheonConfig, logger: Logger, options: StartOptions = {}): Promise<RunningWorkers> {

@@ -24,8 +24,10 @@ const godId = `${unique}-god`;
 const dir = process.env.PANTHEON_TEST_DIR ?? '/tmp';
 const ledgerLimits = path.join(dir, `${unique}-ledger-limits.yaml`);
 const editedLimits = path.join(dir, `${unique}-edited-limits.yaml`);
-/** The two limits the edited file changes, as the file names them: its value → the ledger's. */
-const DRIFT = ['system_hourly_usd: 3 (limits.yaml) → 5 (ledger)', 'circuit_breaker.max_spawn_depth: 2 (limits.yaml) → 3 (ledger)'];
+/** The two limits the edited file changes, as the file names them: its value → the ledger's (the
+ * file named as PANTHEON_LIMITS_FILE names it, not as "limits.yaml"). */
+const EDITED = path.basename(editedLimits);
+const DRIFT = [`system_hourly_usd: 3 (${EDITED}) → 5 (ledger)`, `circuit_breaker.max_spawn_depth: 2 (${EDITED}) → 3 (ledger)`];
 
 let provider: OfflineProvider;
 let connection: Connection;
@@ -95,7 +97,7 @@ afterAll(async () => {
 it('a worker started with an edited limits.yaml logs a warning naming each limit that differs; the ledger keeps its own', async () => {
   const worker = spawnWorkerProcess(env(editedLimits), { stdout: 'pipe' });
   children.push(worker);
-  const line = await lineOf(worker, (l) => l.includes('limits.yaml differs'), 'the drift warning');
+  const line = await lineOf(worker, (l) => l.includes(`${editedLimits} differs`), 'the drift warning');
   const logged = JSON.parse(line) as { level: number; differences: string[]; msg: string };
   expect(logged.level).toBe(40);
   expect(logged.differences).toEqual(DRIFT);
@@ -111,7 +113,7 @@ it('npm start, which logs only errors, prints the same as a note of its own', as
   delete processEnv.PANTHEON_LOG_FORMAT;
   const start = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot(), 'src', 'main.ts')], { cwd: repoRoot(), env: processEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(start);
-  const note = await lineOf(start, (l) => l.startsWith('note: limits.yaml differs'), 'the drift note');
+  const note = await lineOf(start, (l) => l.startsWith(`note: ${editedLimits} differs`), 'the drift note');
   expect(note).toContain(DRIFT.join('; '));
-  expect(note).toContain('pantheon budget limits');
+  expect(note).toContain(`pantheon budget limits --file ${editedLimits}`);
 });
