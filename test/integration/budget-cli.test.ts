@@ -253,6 +253,15 @@ describe('pantheon budget', () => {
     expect((await gate.snapshot()).audit).toEqual(before.audit);
   });
 
+  it('refuses to restore the running run from itself (an ended run is meant), naming --from-run, and restores nothing', async () => {
+    const before = await gate.snapshot();
+    const { runId } = await client.workflow.getHandle(ledgerId).describe();
+    const result = await runCli(['budget', 'restore', '--from-run', runId, '--who', 'ops', '--why', 'undo'], env);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`error: invalid_input: --from-run: "${runId}" is the running ledger run; name an ended run`);
+    expect((await gate.snapshot()).audit).toEqual(before.audit);
+  });
+
   it('says clearly that no ledger runs, and starts none', async () => {
     const missing = `ledger-missing-${unique}`;
     for (const args of [['budget'], ['budget', 'open', '--who', 'ops', '--why', 'test']]) {

@@ -302,6 +302,11 @@ export async function budgetCommand(argv: string[]): Promise<void> {
     const action = operatorOf(values, 'restore', 'restore the ledger');
     const carried = values.file === undefined ? undefined : readStateFile(values.file);
     await withLedger(loadConfig(), async (ledger) => {
+      if (from !== undefined) {
+        // The running run's own state taken over by itself changes nothing but the audit: a mistaken id.
+        const { runId } = await ledger.client.workflow.getHandle(ledger.ledgerId).describe();
+        if (runId === from) throw invalid('--from-run', `"${from}" is the running ledger run; name an ended run (temporal workflow list --query 'WorkflowId="${ledger.ledgerId}"')`);
+      }
       const source = carried ?? (await carriedOf(ledger, from, '--from-run'));
       const snapshot = await operate(ledger, restoreUpdate, { ...action, state: source.state, limits: source.limits });
       console.log(`ledger restored by ${action.who} from ${from ? `run ${from}` : values.file}: "${action.why}"`);
