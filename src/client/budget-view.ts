@@ -205,7 +205,7 @@ function waitingLines(snapshot: BudgetSnapshot, now: number): string[] {
   const w = snapshot.waiting;
   if (!w || w.count === 0) return [];
   return [
-    `waiting for room in the system windows: ${w.count} task(s), oldest first`,
+    `waiting for room in the system windows: ${w.count} task(s), in the order they are admitted (the oldest task first, however long each has waited)`,
     ...w.next.map((x, i) => `  ${i + 1}. ${x.taskId} needs ${formatSpend(x.usd)}${x.lane === 'experimental' ? ' (experimental lane)' : ''}, waiting since ${at(x.sinceMs, now)}`),
     ...(w.count > w.next.length ? [`  … and ${w.count - w.next.length} more`] : []),
   ];

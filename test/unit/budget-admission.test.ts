@@ -60,7 +60,7 @@ describe('admission queue', () => {
     const text = renderBudget(snapshot, { ledgerId: 'l', address: 'a', namespace: 'n', nowMs: T0 + 72 * SEC }).split('\n');
     expect(text).toEqual(
       expect.arrayContaining([
-        'waiting for room in the system windows: 2 task(s), oldest first',
+        'waiting for room in the system windows: 2 task(s), in the order they are admitted (the oldest task first, however long each has waited)',
         '  1. b needs $0.2000, waiting since 2024-05-01T10:00:12.000Z (1m ago)',
         '  2. c needs $0.3000, waiting since 2024-05-01T10:00:11.000Z (1m ago)',
       ]),
