@@ -12,7 +12,10 @@ import { retryingActivities, type RetryingActivity } from './retrying-activities
 /** The state of one task (or chain: its `state` query has the same name): its live query answer,
  * the activities it is retrying and its specialist run's last checkpoint while running, its
  * outcome once ended (completed, or failed with the outcome attached). */
-export async function taskState(client: Client, workflowId: string): Promise<{ execution: string; state?: TaskState | ChainState; retrying?: RetryingActivity[]; live?: LiveRun[] }> {
+export async function taskState(
+  client: Client,
+  workflowId: string,
+): Promise<{ execution: string; state?: TaskState | ChainState; retrying?: RetryingActivity[]; live?: LiveRun[]; runningStep?: { step: number; state: TaskState } }> {
   const handle = client.workflow.getHandle<typeof agentTask>(workflowId);
   const description = await handle.describe().catch((err: unknown) => {
     if (err instanceof WorkflowNotFoundError) throw PantheonError.of('invalid_input', `task-id: no task "${workflowId}"`, { details: { field: 'task-id', notFound: true } });
@@ -25,7 +28,8 @@ export async function taskState(client: Client, workflowId: string): Promise<{ e
     const pending = description.raw.pendingActivities;
     const state = (await handle.query(stateQuery)) as TaskState | ChainState;
     const live = 'steps' in state ? await runningStepRuns(client, state) : await liveRuns(client.workflow.options.loadedDataConverter, pending, Date.now());
-    return { execution: 'RUNNING', state, retrying: retryingActivities(pending, Date.now()), live };
+    const runningStep = 'steps' in state ? await runningStepState(client, state) : undefined;
+    return { execution: 'RUNNING', state, retrying: retryingActivities(pending, Date.now()), live, ...(runningStep && { runningStep }) };
   }
   const execution = description.status.name;
   if (execution !== 'COMPLETED' && execution !== 'FAILED') return { execution };
@@ -49,6 +53,14 @@ export async function runningStepRuns(client: Client, chain: ChainState): Promis
   } catch {
     return []; // the step ended or is not started yet: the chain's own lines say where it is
   }
+}
+
+/** A running chain's running step's own state (its wait for budget is there, not in the chain's). */
+async function runningStepState(client: Client, chain: ChainState): Promise<{ step: number; state: TaskState } | undefined> {
+  const step = chain.steps[chain.current];
+  if (!step || step.status !== 'running') return undefined;
+  const state = await client.workflow.getHandle(step.taskId).query(stateQuery).catch(() => undefined);
+  return state ? { step: step.step, state: state as TaskState } : undefined;
 }
 
 export function taskRow(info: WorkflowExecutionInfo): { id: string; status: string; specialist: string; cost: number; started: Date } {

@@ -230,6 +230,27 @@ describe('taskChain for operators', () => {
   });
 });
 
+describe('taskChain waiting for budget', () => {
+  it("pantheon status of a running chain shows its running step's wait for budget (the chain itself says only running)", async () => {
+    const id = newId('budget-wait');
+    await h.gate.openBreaker({ who: 'test', why: 'a chain waits' });
+    try {
+      await startChain(id, { task: { objective: OBJECTIVE }, plan: ['ResearchAgent', 'DatabaseAgent'] });
+      let status = '';
+      for (let deadline = Date.now() + 40_000; Date.now() < deadline; ) {
+        status = (await runCli(['status', id], { TEMPORAL_ADDRESS: testAddress() })).stdout;
+        if (/^budget {6}step 1: waiting for budget/m.test(status)) break;
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+      expect(status).toMatch(/^budget {6}step 1: waiting for budget \d+ min \(\d+ checks? so far\)/m);
+      expect(status).toMatch(/breaker_open/);
+    } finally {
+      await h.gate.closeBreaker({ who: 'test', why: 'done' });
+      await h.client.workflow.getHandle(id).cancel().catch(() => undefined);
+    }
+  });
+});
+
 describe('taskChain progress', () => {
   it("pantheon status of a running chain shows its running step's specialist progress, named by its step", async () => {
     const id = newId('live');

@@ -4,7 +4,7 @@ import { parseArgs } from '../parse-args';
 import { loadConfig } from '../../config/env';
 import { PantheonError } from '../../errors';
 import { connectClient, workflowUrl } from '../connection';
-import { formatUsd, printOutcome } from '../format';
+import { budgetWaitLines, formatUsd, printOutcome } from '../format';
 import { liveRunLines } from '../live-run';
 import { decisionPath } from '../god-view';
 import { godDecisionsQuery, godQueueQuery } from '../../workflows/god-api';
@@ -57,10 +57,12 @@ export async function statusCommand(argv: string[]): Promise<void> {
         return undefined;
       });
       if (!found) return;
-      const { execution, state, retrying, live } = found;
+      const { execution, state, retrying, live, runningStep } = found;
       console.log(`task        ${positionals[0]}  (${execution.toLowerCase()})`);
       console.log(`web ui      ${workflowUrl(config, positionals[0])}`);
       if (state) printOutcome(state);
+      // A chain's running step waiting for budget: the chain itself shows only "running".
+      if (runningStep) for (const line of budgetWaitLines(runningStep.state, Date.now())) console.log(line.replace(/^budget {6}/, `budget      step ${runningStep.step}: `));
       for (const line of liveRunLines(live ?? [], formatUsd)) console.log(line);
       for (const line of retryingLines(retrying ?? [])) console.log(line);
       return;
