@@ -91,7 +91,8 @@ function overrideOf(values: Record<string, string | undefined>, nowMs: number): 
 async function checkAgentScope(client: Client, config: PantheonConfig, scope: string): Promise<void> {
   const agent = /^agent:([^:\s]+):(hour|day)$/.exec(scope)?.[1];
   if (agent === undefined) return;
-  const known = new Set<string>([...loadRoster(config.rosterDir).specialists.map((s) => s.name), ...CALL_PURPOSES]);
+  // A specialist's calls are billed to its name: `specialist` is a purpose, never an agent.
+  const known = new Set<string>([...loadRoster(config.rosterDir).specialists.map((s) => s.name), ...CALL_PURPOSES.filter((p) => p !== 'specialist')]);
   if (known.has(agent)) return;
   let spawned: string[] = [];
   let godNote = '';
