@@ -42,10 +42,16 @@ export async function taskState(
   return { execution, state };
 }
 
+/** The step a chain is running now, if any. */
+function runningStepOf(chain: ChainState): ChainState['steps'][number] | undefined {
+  const step = chain.steps[chain.current];
+  return step?.status === 'running' ? step : undefined;
+}
+
 /** A chain's specialist runs are its running step's (a child task): that step's checkpoint, named by its step. */
 export async function runningStepRuns(client: Client, chain: ChainState): Promise<LiveRun[]> {
-  const step = chain.steps[chain.current];
-  if (!step || step.status !== 'running') return [];
+  const step = runningStepOf(chain);
+  if (!step) return [];
   try {
     const { raw } = await client.workflow.getHandle(step.taskId).describe();
     const runs = await liveRuns(client.workflow.options.loadedDataConverter, raw.pendingActivities, Date.now());
@@ -57,8 +63,8 @@ export async function runningStepRuns(client: Client, chain: ChainState): Promis
 
 /** A running chain's running step's own state (its wait for budget is there, not in the chain's). */
 async function runningStepState(client: Client, chain: ChainState): Promise<{ step: number; state: TaskState } | undefined> {
-  const step = chain.steps[chain.current];
-  if (!step || step.status !== 'running') return undefined;
+  const step = runningStepOf(chain);
+  if (!step) return undefined;
   const state = await client.workflow.getHandle(step.taskId).query(stateQuery).catch(() => undefined);
   return state ? { step: step.step, state: state as TaskState } : undefined;
 }

@@ -75,11 +75,6 @@ async function runningStep(client: Client, state: TaskState | ChainState): Promi
   return (await taskState(client, step.taskId).catch(() => undefined))?.state ?? state;
 }
 
-/**
- * Prints God's decisions as it takes them (generated, routed, chained, spawned, sent to review,
- * admitted, finished), from `sinceMs` on, until every watched task has ended or waits for a
- * person. Decisions on tasks God generated from its goals are printed too.
- */
 /** Resolves with `work`, or with undefined as soon as `signal` aborts (the work is left to settle unseen). */
 function unlessAborted<T>(work: Promise<T>, signal?: AbortSignal): Promise<T | undefined> {
   if (!signal) return work;
@@ -103,9 +98,11 @@ function unlessAborted<T>(work: Promise<T>, signal?: AbortSignal): Promise<T | u
 }
 
 /**
- * Watches God's decisions and the demo tasks until every task has ended or waits for a review.
- * Resolves undefined at once when `signal` aborts (Ctrl-C while the batch runs: the workers are
- * draining, so God stops answering queries, and the watch must not turn that into an error).
+ * Prints God's decisions as it takes them (generated, routed, chained, spawned, sent to review,
+ * admitted, finished), from `sinceMs` on, until every watched task has ended or waits for a
+ * person. Decisions on tasks God generated from its goals are printed too. Resolves undefined at
+ * once when `signal` aborts (Ctrl-C while the batch runs: the workers are draining, so God stops
+ * answering queries, and the watch must not turn that into an error).
  */
 export async function watchGod(client: Client, godId: string, tasks: GodWatched[], sinceMs: number, { pollMs = 500, signal }: { pollMs?: number; signal?: AbortSignal } = {}): Promise<GodWatchResult | undefined> {
   const result = await unlessAborted(watch(client, godId, tasks, sinceMs, pollMs, signal), signal);
