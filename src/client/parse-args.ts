@@ -1,4 +1,5 @@
 import { parseArgs as nodeParseArgs, type ParseArgsConfig } from 'node:util';
+import { PantheonError } from '../errors';
 
 /** A value that is a negative number (`-1`, `-0.5`, `-.5`), not a flag. */
 const NEGATIVE_NUMBER = /^-(\d|\.\d)/;
@@ -42,7 +43,31 @@ export class HelpRequested extends Error {
 export function parseArgs<T extends ParseArgsConfig>(config: T): ReturnType<typeof nodeParseArgs<T>> {
   const options = { ...config.options, help: { type: 'boolean', short: 'h' } } as NonNullable<ParseArgsConfig['options']>;
   const args = joinNegativeValues(config.args ?? process.argv.slice(2), options);
-  const parsed = nodeParseArgs({ ...config, options, args } as T);
+  let parsed: ReturnType<typeof nodeParseArgs<T>>;
+  try {
+    parsed = nodeParseArgs({ ...config, options, args } as T);
+  } catch (err) {
+    throw asInvalidInput(err);
+  }
   if ((parsed.values as Record<string, unknown>).help === true) throw new HelpRequested();
   return parsed;
+}
+
+/**
+ * node's refusal of the arguments as the CLI's own: `invalid_input`, naming the flag or argument
+ * ("--bogus: unknown option") and pointing at --help, like every other refusal of bad input.
+ */
+function asInvalidInput(err: unknown): unknown {
+  const code = (err as { code?: string }).code;
+  const message = (err as Error).message ?? String(err);
+  const quoted = /'([^']+)'/.exec(message)?.[1];
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && quoted) return PantheonError.of('invalid_input', `${quoted}: unknown option (see --help)`, { details: { field: quoted } });
+  if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL' && quoted) {
+    return PantheonError.of('invalid_input', `"${quoted}": unexpected argument; this command takes none (see --help)`, { details: { field: 'argument' } });
+  }
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    const flag = quoted?.split(' ')[0] ?? 'option';
+    return PantheonError.of('invalid_input', `${flag}: ${message.replace(/^Option '[^']+' /, '')}`, { details: { field: flag } });
+  }
+  return err;
 }

@@ -16,3 +16,22 @@ describe('CLI flags with negative numbers', () => {
     expect(() => parseArgs({ args: ['--usd', '--json'], options })).toThrow(/--usd/);
   });
 });
+
+describe("node's refusals as the CLI's own", () => {
+  const options = { limit: { type: 'string' }, wait: { type: 'boolean' } } as const;
+  const refusal = (args: string[], allowPositionals = false) => {
+    try {
+      parseArgs({ args, options, allowPositionals });
+    } catch (err) {
+      return err;
+    }
+    throw new Error('expected a refusal');
+  };
+
+  it('names an unknown option, a missing value and an unexpected argument, as invalid_input', () => {
+    expect(refusal(['--bogus'])).toMatchObject({ type: 'invalid_input', message: '--bogus: unknown option (see --help)', details: { field: '--bogus' } });
+    expect(refusal(['--limit'])).toMatchObject({ type: 'invalid_input', message: '--limit: argument missing', details: { field: '--limit' } });
+    expect(refusal(['--wait=yes'])).toMatchObject({ type: 'invalid_input', details: { field: '--wait' } });
+    expect(refusal(['extra'])).toMatchObject({ type: 'invalid_input', message: '"extra": unexpected argument; this command takes none (see --help)', details: { field: 'argument' } });
+  });
+});
