@@ -12,6 +12,11 @@ export function limitsFilePath(env: NodeJS.ProcessEnv = process.env): string {
   return env.PANTHEON_LIMITS_FILE || path.join(repoRoot(), 'limits.yaml');
 }
 
+/** How a message names the limits file: as PANTHEON_LIMITS_FILE names it, else `limits.yaml`. */
+export function limitsFileLabel(env: NodeJS.ProcessEnv = process.env): string {
+  return env.PANTHEON_LIMITS_FILE || 'limits.yaml';
+}
+
 function invalid(file: string, key: string, message: string): PantheonError {
   return PantheonError.of('config_invalid', `${file}: ${key ? `${key}: ` : ''}${message}`, { details: { file, key } });
 }

@@ -36,7 +36,7 @@ export function compressionLines(compressions: TaskState['compressions']): strin
  * A task waiting for budget: how long, its place in the admission queue, when room is due, and the
  * ledger's reason. Kept after a task that ended waiting (it gave up, or was cancelled) as why.
  */
-export function budgetWaitLines(state: Pick<TaskState, 'status' | 'budgetWait'>, nowMs: number): string[] {
+export function budgetWaitLines(state: Pick<TaskState, 'status' | 'budgetWait'>, nowMs: number, whose = ''): string[] {
   const wait = state.budgetWait;
   if (!wait) return [];
   const minutes = Math.max(0, Math.round((nowMs - wait.sinceMs) / 60_000));
@@ -44,5 +44,5 @@ export function budgetWaitLines(state: Pick<TaskState, 'status' | 'budgetWait'>,
   const head = isTerminal(state.status) ? `ended waiting for budget after ${minutes} min (${checks})` : `waiting for budget ${minutes} min (${checks} so far)`;
   const place = wait.position === undefined ? [] : [`position ${wait.position} of ${wait.waiting ?? wait.position} in the admission queue`];
   const room = wait.retryAtMs === undefined ? [] : [`room by ${new Date(wait.retryAtMs).toISOString()}`];
-  return [`budget      ${head}${wait.scope ? ` on ${wait.scope}` : ''}`, ...[...place, ...room, wait.reason].map((line) => `            ${line}`)];
+  return [`budget      ${whose}${head}${wait.scope ? ` on ${wait.scope}` : ''}`, ...[...place, ...room, wait.reason].map((line) => `            ${line}`)];
 }

@@ -4,7 +4,7 @@ import { TaskStatus } from '../workflows/search-attributes';
 import { budgetWaitLines, formatUsd } from './format';
 import type { ChainState } from '../tasks/chain';
 import { liveRuns, runProgressLines } from './live-run';
-import { runningStepRuns } from './tasks';
+import { runningStepOf } from './tasks';
 import { retryingActivities, retryingLines, type RetryingActivity } from './retrying-activities';
 
 /** How often a waiting command looks at the task's activities. */
@@ -38,7 +38,7 @@ export async function waitShowingRetries<T>(client: Client, workflowId: string, 
       if (Date.now() - startedMs >= RUN_PROGRESS_AFTER_MS) {
         const runs =
           description.type === 'taskChain'
-            ? await runningStepRuns(client, (await client.workflow.getHandle(workflowId).query(stateQuery)) as unknown as ChainState)
+            ? ((await runningStepOf(client, (await client.workflow.getHandle(workflowId).query(stateQuery)) as unknown as ChainState))?.live ?? [])
             : await liveRuns(client.workflow.options.loadedDataConverter, description.raw.pendingActivities, Date.now());
         const advanced = runs.filter((r) => !shown.has(`run#${r.step ?? 0}#${r.iteration}`));
         for (const r of advanced) shown.add(`run#${r.step ?? 0}#${r.iteration}`);

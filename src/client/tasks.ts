@@ -15,7 +15,7 @@ import { retryingActivities, type RetryingActivity } from './retrying-activities
 export async function taskState(
   client: Client,
   workflowId: string,
-): Promise<{ execution: string; state?: TaskState | ChainState; retrying?: RetryingActivity[]; live?: LiveRun[]; runningStep?: { step: number; state: TaskState } }> {
+): Promise<{ execution: string; state?: TaskState | ChainState; retrying?: RetryingActivity[]; live?: LiveRun[]; runningStep?: RunningStep }> {
   const handle = client.workflow.getHandle<typeof agentTask>(workflowId);
   const description = await handle.describe().catch((err: unknown) => {
     if (err instanceof WorkflowNotFoundError) throw PantheonError.of('invalid_input', `task-id: no task "${workflowId}"`, { details: { field: 'task-id', notFound: true } });
@@ -27,9 +27,13 @@ export async function taskState(
   if (description.status.name === 'RUNNING') {
     const pending = description.raw.pendingActivities;
     const state = (await handle.query(stateQuery)) as TaskState | ChainState;
-    const live = 'steps' in state ? await runningStepRuns(client, state) : await liveRuns(client.workflow.options.loadedDataConverter, pending, Date.now());
-    const runningStep = 'steps' in state ? await runningStepState(client, state) : undefined;
-    return { execution: 'RUNNING', state, retrying: retryingActivities(pending, Date.now()), live, ...(runningStep && { runningStep }) };
+    if ('steps' in state) {
+      // A chain runs nothing itself: its progress and its waits are its running step's.
+      const runningStep = await runningStepOf(client, state);
+      return { execution: 'RUNNING', state, retrying: retryingActivities(pending, Date.now()), live: runningStep?.live ?? [], ...(runningStep && { runningStep }) };
+    }
+    const live = await liveRuns(client.workflow.options.loadedDataConverter, pending, Date.now());
+    return { execution: 'RUNNING', state, retrying: retryingActivities(pending, Date.now()), live };
   }
   const execution = description.status.name;
   if (execution !== 'COMPLETED' && execution !== 'FAILED') return { execution };
@@ -42,31 +46,20 @@ export async function taskState(
   return { execution, state };
 }
 
-/** The step a chain is running now, if any. */
-function runningStepOf(chain: ChainState): ChainState['steps'][number] | undefined {
+/** A chain's running step as `taskState` reads it: its own state and its specialist runs, named by the step. */
+export interface RunningStep {
+  step: number;
+  state: TaskState;
+  live: LiveRun[];
+}
+
+/** The step a running chain is running now (a child task); undefined when none runs or it cannot be read. */
+export async function runningStepOf(client: Client, chain: ChainState): Promise<RunningStep | undefined> {
   const step = chain.steps[chain.current];
-  return step?.status === 'running' ? step : undefined;
-}
-
-/** A chain's specialist runs are its running step's (a child task): that step's checkpoint, named by its step. */
-export async function runningStepRuns(client: Client, chain: ChainState): Promise<LiveRun[]> {
-  const step = runningStepOf(chain);
-  if (!step) return [];
-  try {
-    const { raw } = await client.workflow.getHandle(step.taskId).describe();
-    const runs = await liveRuns(client.workflow.options.loadedDataConverter, raw.pendingActivities, Date.now());
-    return runs.map((run) => ({ ...run, step: step.step }));
-  } catch {
-    return []; // the step ended or is not started yet: the chain's own lines say where it is
-  }
-}
-
-/** A running chain's running step's own state (its wait for budget is there, not in the chain's). */
-async function runningStepState(client: Client, chain: ChainState): Promise<{ step: number; state: TaskState } | undefined> {
-  const step = runningStepOf(chain);
-  if (!step) return undefined;
-  const state = await client.workflow.getHandle(step.taskId).query(stateQuery).catch(() => undefined);
-  return state ? { step: step.step, state: state as TaskState } : undefined;
+  if (step?.status !== 'running') return undefined;
+  const inner = await taskState(client, step.taskId).catch(() => undefined);
+  if (!inner?.state || 'steps' in inner.state) return undefined;
+  return { step: step.step, state: inner.state, live: (inner.live ?? []).map((run) => ({ ...run, step: step.step })) };
 }
 
 export function taskRow(info: WorkflowExecutionInfo): { id: string; status: string; specialist: string; cost: number; started: Date } {

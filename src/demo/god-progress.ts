@@ -67,14 +67,6 @@ export function newWaitLines(states: ReadonlyMap<string, TaskState | ChainState>
   return lines;
 }
 
-/** A chain waits when its current step does: that step's state, told under the chain's name. */
-async function runningStep(client: Client, state: TaskState | ChainState): Promise<TaskState | ChainState> {
-  if (!('steps' in state)) return state;
-  const step = state.steps[state.current];
-  if (state.status !== 'running' || !step) return state;
-  return (await taskState(client, step.taskId).catch(() => undefined))?.state ?? state;
-}
-
 /** Resolves with `work`, or with undefined as soon as `signal` aborts (the work is left to settle unseen). */
 function unlessAborted<T>(work: Promise<T>, signal?: AbortSignal): Promise<T | undefined> {
   if (!signal) return work;
@@ -126,7 +118,8 @@ async function watch(client: Client, godId: string, tasks: GodWatched[], sinceMs
       if (ended.has(t.slug) || reviews.has(t.taskId)) continue;
       const found = await taskState(client, t.taskId).catch(() => undefined);
       if (found?.state && isTerminal(found.state.status)) ended.set(t.slug, found.state);
-      else if (found?.state) live.set(t.taskId, await runningStep(client, found.state));
+      // A chain waits when its running step does: that step's state, told under the chain's name.
+      else if (found?.state) live.set(t.taskId, found.runningStep?.state ?? found.state);
     }
     const waits = newWaitLines(live, announcedWaits, slugs);
     for (const line of waits) console.log(line);

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { limitsFileLabel } from '../budget/load-limits';
 import fs from 'node:fs/promises';
 import type { Client } from '@temporalio/client';
 import { NativeConnection, type WorkerOptions } from '@temporalio/worker';
@@ -28,15 +29,10 @@ export function limitsDriftMessage(drift: readonly string[], file = 'limits.yaml
   return `${file} differs from the running budget ledger's limits, which are the ones enforced (apply the file with \`pantheon budget limits${apply} --who NAME --why TEXT\` or the setLimits update): ${drift.join('; ')}`;
 }
 
-/** The file the worker's limits came from, as the user named it (PANTHEON_LIMITS_FILE), else limits.yaml. */
-function limitsFileName(): string {
-  return process.env.PANTHEON_LIMITS_FILE || 'limits.yaml';
-}
-
 /** The running ledger's limits rule; a different limits file here is worth a loud line. */
 async function reportLimitsDrift(built: WorkerDeps, logger: Logger, onDrift?: (message: string) => void): Promise<void> {
   const ledger = (await built.gate.snapshot()).limits;
-  const file = limitsFileName();
+  const file = limitsFileLabel();
   const drift = limitsDrift(built.limits, ledger, path.basename(file));
   if (drift.length === 0) return;
   const message = limitsDriftMessage(drift, file);

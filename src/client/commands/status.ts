@@ -62,7 +62,7 @@ export async function statusCommand(argv: string[]): Promise<void> {
       console.log(`web ui      ${workflowUrl(config, positionals[0])}`);
       if (state) printOutcome(state);
       // A chain's running step waiting for budget: the chain itself shows only "running".
-      if (runningStep) for (const line of budgetWaitLines(runningStep.state, Date.now())) console.log(line.replace(/^budget {6}/, `budget      step ${runningStep.step}: `));
+      if (runningStep) for (const line of budgetWaitLines(runningStep.state, Date.now(), `step ${runningStep.step}: `)) console.log(line);
       for (const line of liveRunLines(live ?? [], formatUsd)) console.log(line);
       for (const line of retryingLines(retrying ?? [])) console.log(line);
       return;
