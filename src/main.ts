@@ -1,4 +1,4 @@
-import { workflowUrl } from './client/connection';
+import { connectClient, workflowUrl } from './client/connection';
 import { exitOnError } from './client/exit';
 import { ensureGodWatchdogSchedule } from './client/god-watchdog-schedule';
 import { startGod } from './client/god-start';
@@ -67,7 +67,12 @@ async function main(): Promise<void> {
     // hear the signal themselves; a second one a second later still stops at once through theirs).
     const stopping = new AbortController();
     const stopListening = onStopSignals(() => stopping.abort(), { force: () => undefined });
-    const result = await watchGod(client, godId, demo, since, { signal: stopping.signal }).finally(stopListening);
+    // The watch has a connection of its own, without the SDK's retries, so Ctrl-C cancels its call
+    // at once: the SDK's retry timer outlives a cancel and throws once the connection has closed.
+    const watcher = await connectClient(config, { sdkRetries: false, traced: false });
+    const watch = watchGod(watcher.client, godId, demo, since, { signal: stopping.signal });
+    const watcherClosed = watch.settled.then(() => watcher.close());
+    const result = await watch.outcome.finally(stopListening);
     if (result) {
       printSummary(result.ended);
       for (const slug of result.awaitingReview) {
@@ -80,6 +85,7 @@ async function main(): Promise<void> {
     } else {
       console.log(`\nstopping before the demo batch ended: its tasks are durable and go on when a worker runs (npm start, or npm run worker); see them with temporal workflow list --query "WorkflowId STARTS_WITH '${batch}'"`);
     }
+    await watcherClosed;
     // A worker that stopped unasked rejects `running`: what start-up opened is closed all the same.
     await running.finally(close);
   } finally {

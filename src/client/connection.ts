@@ -8,12 +8,22 @@ import { openTracing } from '../tracing/open';
 
 export { DEFAULT_TEMPORAL_ADDRESS };
 
+export interface ClientConnectionChoices {
+  /**
+   * False: calls are not retried by the SDK. Its retry runs from a timer that a cancelled call does
+   * not stop and that throws once the connection has closed, so a caller that must be able to stop
+   * at once (the demo's watch on Ctrl-C) retries itself.
+   */
+  sdkRetries?: boolean;
+}
+
 /**
  * A client Connection to `target`, or an error that says where and how it tried (address, its
  * source, namespace, api key set or not, TLS and certificate paths) and which settings to check.
  */
-export async function openClientConnection(target: TemporalConnection): Promise<Connection> {
-  const options = clientConnectionOptions(target);
+export async function openClientConnection(target: TemporalConnection, { sdkRetries = true }: ClientConnectionChoices = {}): Promise<Connection> {
+  // An empty interceptor list replaces the SDK's default one, its retry of failed calls.
+  const options = { ...clientConnectionOptions(target), ...(sdkRetries ? {} : { interceptors: [] }) };
   try {
     return await Connection.connect(options);
   } catch (err) {
@@ -41,13 +51,13 @@ export function unreachable(target: TemporalConnection, err: unknown, handshake?
 /**
  * A Temporal client for the configured server (env / temporal.toml profile, else localhost:7233).
  * With tracing on (OTEL_EXPORTER_OTLP_*), its workflow calls are spans the workflows continue;
- * `close` flushes them.
+ * `close` flushes them. `traced: false` for a client whose calls start no workflow (a watch).
  */
-export async function connectClient(config: PantheonConfig): Promise<{ client: Client; connection: Connection; close(): Promise<void> }> {
-  const traced = await openTracing(config.tracing, 'pantheon-client');
+export async function connectClient(config: PantheonConfig, choices: ClientConnectionChoices & { traced?: boolean } = {}): Promise<{ client: Client; connection: Connection; close(): Promise<void> }> {
+  const traced = choices.traced === false ? undefined : await openTracing(config.tracing, 'pantheon-client');
   let connection: Connection;
   try {
-    connection = await openClientConnection(config.temporal.connection);
+    connection = await openClientConnection(config.temporal.connection, choices);
   } catch (err) {
     await traced?.release();
     throw err;

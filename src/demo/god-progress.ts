@@ -1,4 +1,5 @@
-import type { Client } from '@temporalio/client';
+import { setMaxListeners } from 'node:events';
+import { isRetryableError, type Client } from '@temporalio/client';
 import { taskState } from '../client/tasks';
 import { STATE_BOUNDS } from '../god/state';
 import type { DecisionRecord } from '../god/types';
@@ -89,32 +90,79 @@ function unlessAborted<T>(work: Promise<T>, signal?: AbortSignal): Promise<T | u
   });
 }
 
+/** A watch of God's decisions: what it came to, and when its last call to the server has ended. */
+export interface GodWatch {
+  /** The batch's outcome, or undefined as soon as the signal aborts. */
+  outcome: Promise<GodWatchResult | undefined>;
+  /**
+   * Resolves once no call of the watch is still under way. Close the connection only after it: the
+   * SDK retries a failed call from a timer, and a retry on a closed connection throws out of that
+   * timer and kills the process.
+   */
+  settled: Promise<void>;
+}
+
 /**
  * Prints God's decisions as it takes them (generated, routed, chained, spawned, sent to review,
  * admitted, finished), from `sinceMs` on, until every watched task has ended or waits for a
- * person. Decisions on tasks God generated from its goals are printed too. Resolves undefined at
- * once when `signal` aborts (Ctrl-C while the batch runs: the workers are draining, so God stops
- * answering queries, and the watch must not turn that into an error).
+ * person. Decisions on tasks God generated from its goals are printed too. The outcome is
+ * undefined at once when `signal` aborts (Ctrl-C while the batch runs: the workers are draining,
+ * so God stops answering queries, and the watch must not turn that into an error); the call under
+ * way then is cancelled.
  */
-export async function watchGod(client: Client, godId: string, tasks: GodWatched[], sinceMs: number, { pollMs = 500, signal }: { pollMs?: number; signal?: AbortSignal } = {}): Promise<GodWatchResult | undefined> {
-  const result = await unlessAborted(watch(client, godId, tasks, sinceMs, pollMs, signal), signal);
-  return signal?.aborted ? undefined : result;
+export function watchGod(client: Client, godId: string, tasks: GodWatched[], sinceMs: number, options: WatchOptions = {}): GodWatch {
+  const work = watch(client, godId, tasks, sinceMs, { pollMs: 500, retryForMs: 30_000, ...options });
+  const { signal } = options;
+  const outcome = unlessAborted(work, signal).then((result) => (signal?.aborted ? undefined : result));
+  return { outcome, settled: work.then(() => undefined, () => undefined) };
 }
 
-async function watch(client: Client, godId: string, tasks: GodWatched[], sinceMs: number, pollMs: number, signal?: AbortSignal): Promise<GodWatchResult | undefined> {
+/**
+ * Runs one poll's calls so that `signal` aborting cancels the one under way (on a connection
+ * without the SDK's retries: one it has scheduled outlives a cancel). Each poll has a signal of its own: the
+ * SDK adds a listener per call and never removes it, so one signal for the whole watch would
+ * gather thousands.
+ */
+async function cancelledBy<T>(client: Client, signal: AbortSignal | undefined, poll: () => Promise<T>): Promise<T> {
+  if (!signal) return poll();
+  const round = new AbortController();
+  setMaxListeners(0, round.signal);
+  const abortRound = () => round.abort();
+  signal.addEventListener('abort', abortRound, { once: true });
+  try {
+    return await client.connection.withAbortSignal(round.signal, poll);
+  } finally {
+    signal.removeEventListener('abort', abortRound);
+  }
+}
+
+export interface WatchOptions {
+  pollMs?: number;
+  /**
+   * How long the watch asks again after calls that failed for a reason a retry can help (its
+   * client has no SDK retries): as long as the SDK would have kept trying.
+   */
+  retryForMs?: number;
+  signal?: AbortSignal;
+}
+
+async function watch(client: Client, godId: string, tasks: GodWatched[], sinceMs: number, { pollMs, retryForMs, signal }: Required<Omit<WatchOptions, 'signal'>> & WatchOptions): Promise<GodWatchResult | undefined> {
   const god = client.workflow.getHandle(godId);
   const slugs = new Map(tasks.map((t) => [t.taskId, t.slug]));
   const printed = new Set<string>();
   const announcedWaits = new Set<string>();
   let waitHintShown = false;
   const ended = new Map<string, TaskState | ChainState>();
-  for (;;) {
+  // One poll: undefined while the batch goes on (or once the signal aborts).
+  const poll = async (): Promise<GodWatchResult | undefined> => {
     for (const line of newDecisionLines(await god.query(godDecisionsQuery), printed, slugs, sinceMs)) console.log(line);
     const reviews = new Set((await god.query(godReviewsQuery)).map((r) => r.taskId));
     const decisions = await god.query(godDecisionsQuery);
     const refused = tasks.filter((t) => decisions.some((d) => d.taskId === t.taskId && d.kind === 'review' && /reject/.test(d.detail))).map((t) => t.slug);
     const live = new Map<string, TaskState | ChainState>();
     for (const t of tasks) {
+      // A call begun after the abort would not be cancelled by it.
+      if (signal?.aborted) return undefined;
       if (ended.has(t.slug) || reviews.has(t.taskId)) continue;
       const found = await taskState(client, t.taskId).catch(() => undefined);
       if (found?.state && isTerminal(found.state.status)) ended.set(t.slug, found.state);
@@ -128,8 +176,35 @@ async function watch(client: Client, godId: string, tasks: GodWatched[], sinceMs
       console.log('  (a budget limit is full: waiting tasks go on as room frees, in order; see `npm run pantheon -- budget`)');
     }
     const awaitingReview = tasks.filter((t) => reviews.has(t.taskId)).map((t) => t.slug);
-    if (ended.size + awaitingReview.length + refused.length >= tasks.length) return { ended, awaitingReview, refused };
+    return ended.size + awaitingReview.length + refused.length >= tasks.length ? { ended, awaitingReview, refused } : undefined;
+  };
+  let failingSinceMs: number | undefined;
+  for (;;) {
+    try {
+      const result = await cancelledBy(client, signal, poll);
+      if (result || signal?.aborted) return signal?.aborted ? undefined : result;
+      failingSinceMs = undefined;
+    } catch (err) {
+      if (signal?.aborted) return undefined;
+      // What the SDK would have retried (the server restarting, a dropped stream), the next poll asks again.
+      failingSinceMs ??= Date.now();
+      if (!sdkWouldRetry(err) || Date.now() - failingSinceMs > retryForMs) throw err;
+    }
     await new Promise((r) => setTimeout(r, pollMs));
     if (signal?.aborted) return undefined;
   }
+}
+
+type GrpcStatus = Parameters<typeof isRetryableError>[0];
+
+/**
+ * Whether the SDK would have retried the call `err` ended: by its gRPC status (the SDK wraps it as
+ * the cause). An error without one (workflow not found, a failed query handler) is no outage.
+ */
+function sdkWouldRetry(err: unknown): boolean {
+  const e = err as { code?: unknown; details?: unknown; cause?: { code?: unknown; details?: unknown } };
+  const grpc = typeof e.code === 'number' ? e : e.cause;
+  if (typeof grpc?.code !== 'number') return false;
+  // The rule reads the code and the details only.
+  return isRetryableError({ code: grpc.code, details: String(grpc.details ?? '') } as GrpcStatus);
 }
