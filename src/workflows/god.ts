@@ -355,7 +355,9 @@ export async function god(input: GodInput = {}): Promise<void> {
     if (spawnedRun && !unjudged) state = recordSpawnedRun(state, flight.specialist, finished.status === 'completed', config, Date.now());
     if (state.routing && flight.policy) learnFrom(flight, finished);
     state.counters.finished += 1;
-    record('finished', `${finished.status} $${finished.costUsd.toFixed(4)} (${flight.specialist}): ${finished.reason.slice(0, 160)}`, finished.taskId);
+    // A rejected task was refused by validation before its specialist ran (the demo's summary shows `-`).
+    const ranOn = finished.status === 'rejected' ? `not run; routed to ${flight.specialist}` : flight.specialist;
+    record('finished', `${finished.status} $${finished.costUsd.toFixed(4)} (${ranOn}): ${finished.reason.slice(0, 160)}`, finished.taskId);
     wake = true;
   };
 

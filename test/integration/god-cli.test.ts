@@ -263,6 +263,9 @@ describe('God running', () => {
     expect(run.stderr).toBe('');
     expect(run.stdout).toContain(`submitted to God (${godId}): ${id}`);
     expect(run.code).toBe(2);
+    // Refused before it ran: God's record says so instead of naming a specialist as if it had.
+    const finished = await eventually(`${id} finished`, async () => (await god().query(godDecisionsQuery)).find((d) => d.taskId === id && d.kind === 'finished'));
+    expect(finished.detail).toMatch(/^rejected \$\d+\.\d{4} \(not run; routed to \w+\): /);
   });
 
   it('review list, approve and reject; an unknown id is refused by God with its message', async () => {
