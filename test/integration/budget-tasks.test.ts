@@ -11,10 +11,10 @@ import type { TaskOutcome, TaskState } from '../../src/workflows/task-state';
 import { maybeRecordHistory } from '../support/history';
 import { limitsWith } from '../support/limits';
 import { startHarness, testAddress, type Harness } from '../support/harness';
+import { removeWorkerLeftovers } from '../support/leftovers';
 import { billed } from '../support/billed';
 import { publishedStatuses, stateOf, waitUntilQuiet } from '../support/task-waits';
 import { killWorkerProcess, spawnWorkerProcess, stderrTail } from '../support/worker-process';
-import { sweeperScheduleId } from '../../src/client/sweeper-schedule';
 import { temporal } from '@temporalio/proto';
 
 function limits(overrides: Partial<Limits>, breaker: Partial<Limits['circuitBreaker']> = {}): Limits {
@@ -136,8 +136,8 @@ describe('hard limits under concurrency', () => {
       expect((await activityWorkers(h, ids)).size).toBeGreaterThanOrEqual(2);
     } finally {
       await killWorkerProcess(second);
-      // The worker process made the stale-task sweeper's Schedule for this queue; nothing else uses it.
-      await h.client.schedule.getHandle(sweeperScheduleId(h.taskQueue)).delete().catch(() => undefined);
+      // The worker process made the Schedules for this queue; nothing else uses them.
+      await removeWorkerLeftovers(h.client, { taskQueue: h.taskQueue });
       await h.stop();
     }
   }, HUNDRED_TASKS_TIMEOUT_MS);

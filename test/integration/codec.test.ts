@@ -132,7 +132,7 @@ describe('encrypted payloads on a real Temporal server', () => {
       expect(await liveRuns(bare.workflow.options.loadedDataConverter, raw.pendingActivities, Date.now())).toEqual([]);
     } finally {
       h.provider.setFaults([]);
-      await h.client.workflow.getHandle(id).cancel().catch(() => undefined);
+      await h.client.workflow.getHandle(id).terminate('test over').catch(() => undefined);
       await connection.close();
     }
   });

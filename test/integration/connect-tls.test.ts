@@ -7,6 +7,7 @@ import { loadTemporalConnection, workerConnectionOptions } from '../../src/confi
 import { ensureTemporal } from '../../src/runtime/temporal';
 import { runCli } from '../support/cli';
 import { installQuietRuntime, testAddress } from '../support/harness';
+import { removeWorkerLeftovers } from '../support/leftovers';
 import { generateTestPki, type TestPki } from '../support/tls-certs';
 import { startTlsTerminator, type TlsTerminator } from '../support/tls-terminator';
 import { killWorkerProcess, spawnWorkerProcess } from '../support/worker-process';
@@ -48,6 +49,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (worker) await killWorkerProcess(worker);
+  if (plain) await removeWorkerLeftovers(new Client({ connection: plain }), { taskQueue: `${run}-tasks`, ledgerId: `${run}-ledger` });
   await plain?.close();
   await proxy?.close();
   if (dir) fs.rmSync(dir, { recursive: true, force: true });

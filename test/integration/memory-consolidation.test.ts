@@ -7,11 +7,13 @@ import type { LessonInput } from '../../src/memory/lesson-types';
 import type { ConsolidationReport } from '../../src/memory/lesson-book';
 import type { MemoryRecord } from '../../src/memory/types';
 import { startHarness, type Harness } from '../support/harness';
+import { removeLedger } from '../support/leftovers';
 import { maybeRecordHistory } from '../support/history';
 import { killWorkerProcess, spawnWorkerProcess } from '../support/worker-process';
 
 let h: Harness;
 const schedules: string[] = [];
+const ledgers: string[] = [];
 const children: ChildProcess[] = [];
 
 beforeAll(async () => {
@@ -21,6 +23,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const child of children) await killWorkerProcess(child);
   for (const id of schedules) await h.client.schedule.getHandle(id).delete().catch(() => undefined);
+  for (const id of ledgers) await removeLedger(h.client, id);
   await h?.stop();
 });
 
@@ -81,6 +84,7 @@ describe('the memory consolidation workflow', () => {
     const taskQueue = `consolidation-worker-${process.pid}-${Date.now()}`;
     const scheduleId = consolidationScheduleId(taskQueue);
     schedules.push(scheduleId, sweeperScheduleId(taskQueue));
+    ledgers.push(`ledger-${taskQueue}`);
     const child = spawnWorkerProcess({
       PANTHEON_TASK_QUEUE: taskQueue,
       PANTHEON_LEDGER_ID: `ledger-${taskQueue}`,

@@ -3,12 +3,12 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { startTask } from '../../src/client/submit-task';
-import { sweeperScheduleId } from '../../src/client/sweeper-schedule';
 import { TaskInputSchema } from '../../src/tasks/task-input';
 import { flagStaleSignal, stateQuery } from '../../src/workflows/agent-task-api';
 import { budgetQuery } from '../../src/workflows/budget-ledger-defs';
 import type { TaskOutcome } from '../../src/workflows/task-state';
 import { testAddress } from '../support/harness';
+import { removeWorkerLeftovers } from '../support/leftovers';
 import { killWorkerProcess, spawnWorkerProcess } from '../support/worker-process';
 
 /**
@@ -108,8 +108,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (worker) await killWorkerProcess(worker);
-  await client?.schedule.getHandle(sweeperScheduleId(taskQueue)).delete().catch(() => undefined);
-  await client?.workflow.getHandle(ledgerId).terminate('test over').catch(() => undefined);
+  await removeWorkerLeftovers(client, { taskQueue, ledgerId });
   await connection?.close();
 });
 

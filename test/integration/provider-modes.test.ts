@@ -20,6 +20,7 @@ import { buildWorkerDeps, prepareProviders } from '../../src/workers/deps';
 import { createLedgerWorker, runWorkersInOrder } from '../../src/workers/ledger-worker';
 import { createTaskWorker } from '../../src/workers/task-worker';
 import { installQuietRuntime, testAddress } from '../support/harness';
+import { removeWorkerLeftovers } from '../support/leftovers';
 
 /**
  * Provider modes with the real openai and Anthropic SDKs. One offline provider stands in for the
@@ -235,6 +236,7 @@ describe('a worker built under its plan runs a task on the real server', () => {
         worker.shutdown();
         await running;
         await built.close();
+        await removeWorkerLeftovers(client, { taskQueue: config.temporal.taskQueue, ledgerId: config.budget.ledgerId });
         await nativeConnection.close();
         await connection.close();
       },

@@ -246,7 +246,7 @@ describe('taskChain waiting for budget', () => {
       expect(status).toMatch(/breaker_open/);
     } finally {
       await h.gate.closeBreaker({ who: 'test', why: 'done' });
-      await h.client.workflow.getHandle(id).cancel().catch(() => undefined);
+      await h.client.workflow.getHandle(id).terminate('test over').catch(() => undefined);
     }
   });
 });
@@ -268,7 +268,7 @@ describe('taskChain progress', () => {
       }
       expect(status).toMatch(/^live +step 2 runSpecialist: 1 iteration done \(checkpointed \d+ s ago\); this run has spent \$0\.\d+ \(\d+ tokens\), not yet in the cost above$/m);
     } finally {
-      await h.client.workflow.getHandle(id).cancel().catch(() => undefined);
+      await h.client.workflow.getHandle(id).terminate('test over').catch(() => undefined);
     }
   });
 });

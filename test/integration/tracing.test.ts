@@ -4,11 +4,10 @@ import path from 'node:path';
 import { Resource } from '@opentelemetry/resources';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
-import type { WorkflowHandle } from '@temporalio/client';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { connectClient } from '../../src/client/connection';
 import { startTask } from '../../src/client/submit-task';
-import { sweeperScheduleId } from '../../src/client/sweeper-schedule';
 import { loadConfig } from '../../src/config/env';
 import { TaskInputSchema } from '../../src/tasks/task-input';
 import { bundleHoldsTracing, workflowTracingModule } from '../../src/tracing/bundle';
@@ -16,6 +15,7 @@ import { tracedWorkerOptions } from '../../src/tracing/interceptors';
 import { bundleWorkflows } from '../../src/workers/workflow-bundle';
 import type { TaskOutcome } from '../../src/workflows/task-state';
 import { installQuietRuntime, testAddress } from '../support/harness';
+import { removeWorkerLeftovers } from '../support/leftovers';
 import { fixtureWorkflowId, HISTORY_FIXTURES } from '../support/history';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver';
 import { killWorkerProcess, spawnWorkerProcess } from '../support/worker-process';
@@ -67,8 +67,6 @@ beforeAll(async () => {
     const handle = await startTask(client, taskQueue, TaskInputSchema.parse({ objective: 'Add an index on created_at to the Postgres table orders' }), taskId);
     outcome = (await handle.result()) as TaskOutcome;
     history = await handle.fetchHistory();
-    await client.schedule.getHandle(sweeperScheduleId(taskQueue)).delete().catch(() => undefined);
-    await client.workflow.getHandle(ledgerId).terminate('test over').catch(() => undefined);
   } finally {
     await close();
   }
@@ -80,6 +78,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (worker) await killWorkerProcess(worker);
+  // Once the worker is gone: a live worker's gate starts a successor to a ledger ended under it.
+  const connection = await Connection.connect({ address: testAddress() });
+  await removeWorkerLeftovers(new Client({ connection }), { taskQueue, ledgerId });
+  await connection.close();
   await receiver?.close();
 });
 

@@ -1,9 +1,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Connection } from '@temporalio/client';
 import { buildSync } from 'esbuild';
 import { repoRoot } from '../../src/config/paths';
 import { startDevServer, type DevServer } from '../../src/runtime/dev-server';
+import { ensureSearchAttributes } from '../../src/runtime/search-attributes';
 import { bundleWorkflows } from '../../src/workers/workflow-bundle';
 
 /**
@@ -12,13 +14,16 @@ import { bundleWorkflows } from '../../src/workers/workflow-bundle';
  * variables.
  *
  * `PANTHEON_TEST_TEMPORAL_ADDRESS=host:port npm test` runs the suite against a server you run
- * instead (its `default` namespace, no TLS), such as Temporal on PostgreSQL; none is started.
+ * instead (its `default` namespace, no TLS), such as Temporal on PostgreSQL; none is started, and
+ * Pantheon's search attributes are added to that namespace as a worker's start adds them (a fresh
+ * server has none, and every task's first upsert would fail).
  */
 export default async function globalSetup(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pantheon-test-'));
   const external = process.env.PANTHEON_TEST_TEMPORAL_ADDRESS?.trim();
   isolateFromTemporalConfig(dir);
   const server = external ? undefined : await startDevServer({ port: 0, dbFile: null, headless: true, logFile: path.join(dir, 'temporal.log') });
+  if (external) await registerSearchAttributes(external);
   const code = await bundleWorkflows({ logger: quietLogger });
   const bundlePath = path.join(dir, 'workflow-bundle.js');
   fs.writeFileSync(bundlePath, code);
@@ -27,6 +32,15 @@ export default async function globalSetup(): Promise<void> {
   process.env.PANTHEON_TEST_DIR = dir;
   process.env.PANTHEON_TEST_CLI = compileCli();
   (globalThis as { __pantheonServer?: DevServer }).__pantheonServer = server;
+}
+
+async function registerSearchAttributes(address: string): Promise<void> {
+  const connection = await Connection.connect({ address });
+  try {
+    await ensureSearchAttributes(connection, 'default');
+  } finally {
+    await connection.close();
+  }
 }
 
 /**

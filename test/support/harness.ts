@@ -11,6 +11,7 @@ import { activityCallKeys, budgetAlertSink, createBudgetGate, createBudgetedLlmC
 import { loadConfig } from '../../src/config/env';
 import { createLogger } from '../../src/logging/logger';
 import { limitsWith } from './limits';
+import { removeLedger } from './leftovers';
 import { repoRoot } from '../../src/config/paths';
 import { startOfflineProvider, type OfflineProvider } from '../../src/llm/offline';
 import { createConfiguredLlmClient } from '../../src/llm/providers';
@@ -178,6 +179,9 @@ export async function startPantheonWorkers(name: string, connections: HarnessCon
       await running;
       // Settles sent off the calls' path reach the ledger before the connection closes.
       await gate.flush();
+      // The ledger would run on (on a server the suite does not own, for good). A harness started
+      // later on the same task queue has a ledger of its own.
+      await removeLedger(client, gate.ledgerId);
       await memory.close();
       await provider.close();
     },

@@ -3,8 +3,8 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { startOfflineProvider, type OfflineProvider, type OfflineProviderOptions } from '../../src/llm/offline';
 import { repoRoot } from '../../src/config/paths';
-import { sweeperScheduleId } from '../../src/client/sweeper-schedule';
 import { testAddress } from './harness';
+import { removeWorkerLeftovers } from './leftovers';
 
 /**
  * A real worker process (`src/workers/main.ts`, as `npm run worker` runs it) against the suite's
@@ -60,7 +60,7 @@ export function stderrTail(child: ChildProcess, limit = 4000): () => string {
 /**
  * Worker processes of one test file, all on a task queue of its own with one ledger and one memory
  * file: `start` spawns another against the offline provider at `providerUrl`; `stop` kills every
- * one and removes what they left on the server (the sweeper's Schedule, the ledger).
+ * one and removes what they left on the server (the Schedules, the ledger).
  */
 export function workerFleet(prefix: string) {
   const taskQueue = `${prefix}-${process.pid}-${Date.now()}`;
@@ -84,8 +84,7 @@ export function workerFleet(prefix: string) {
     },
     async stop(client: Client | undefined): Promise<void> {
       await Promise.all(children.map(killWorkerProcess));
-      await client?.schedule.getHandle(sweeperScheduleId(taskQueue)).delete().catch(() => undefined);
-      await client?.workflow.getHandle(ledgerId).terminate('test over').catch(() => undefined);
+      await removeWorkerLeftovers(client, { taskQueue, ledgerId });
     },
   };
 }
