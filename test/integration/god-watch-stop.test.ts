@@ -73,62 +73,49 @@ afterAll(async () => {
   await control?.close();
 });
 
-it('stopped while its query waits on a God no worker serves, the watch cancels that query instead of waiting it out', async () => {
-  const asker = await connectClient(loadConfig({ TEMPORAL_ADDRESS: testAddress() }), { sdkRetries: false, traced: false });
-  const watcher = await connectClient(loadConfig({ TEMPORAL_ADDRESS: testAddress() }), { sdkRetries: false, traced: false });
-  // The same query to another such God, asked first: it waits as long as the server holds it
-  // (cancelled at the end).
+/**
+ * Asks God `heldOn` a query the server holds, then, half a second later, starts a watch of
+ * `watchedGod` and stops it 300 ms in. Says whether the held query had ended by the time the
+ * watch settled (the held one is cancelled afterwards).
+ */
+async function heldEndedBeforeTheStoppedWatchSettled(heldOn: string, watchedGod: string): Promise<boolean> {
+  const config = loadConfig({ TEMPORAL_ADDRESS: testAddress() });
+  const asker = await connectClient(config, { sdkRetries: false, traced: false });
+  const watcher = await connectClient(config, { sdkRetries: false, traced: false });
   const done = new AbortController();
   let heldEnded = false;
-  const held = asker.connection.withAbortSignal(done.signal, () => asker.client.workflow.getHandle(alsoUnserved.workflowId).query(godDecisionsQuery)).then(
+  const held = asker.connection.withAbortSignal(done.signal, () => asker.client.workflow.getHandle(heldOn).query(godDecisionsQuery)).then(
     () => (heldEnded = true),
     () => (heldEnded = true),
   );
   try {
     await new Promise((r) => setTimeout(r, 500));
     const stopping = new AbortController();
-    const watch = watchGod(watcher.client, unserved.workflowId, watched, 0, { signal: stopping.signal });
+    const watch = watchGod(watcher.client, watchedGod, watched, 0, { signal: stopping.signal });
     await new Promise((r) => setTimeout(r, 300));
     stopping.abort();
     await expect(watch.outcome).resolves.toBeUndefined();
     await watch.settled;
-    // Waited out, the watch's query would have ended after the one asked before it.
-    expect(heldEnded).toBe(false);
+    return heldEnded;
   } finally {
     done.abort();
     await held;
     await watcher.close();
     await asker.close();
   }
+}
+
+it('stopped while its query waits on a God no worker serves, the watch cancels that query instead of waiting it out', async () => {
+  // The same query to another such God, asked first: waited out, the watch's query would have
+  // ended after that one.
+  expect(await heldEndedBeforeTheStoppedWatchSettled(alsoUnserved.workflowId, unserved.workflowId)).toBe(false);
 }, 90_000);
 
 it('stopped while the server refuses its query for now (which the SDK would retry from a timer), the watch settles at once', async () => {
-  const asker = await connectClient(loadConfig({ TEMPORAL_ADDRESS: testAddress() }), { sdkRetries: false, traced: false });
-  const watcher = await connectClient(loadConfig({ TEMPORAL_ADDRESS: testAddress() }), { sdkRetries: false, traced: false });
   // A query to the same God, asked first and held: the server answers the watch's with
-  // RESOURCE_EXHAUSTED ("query buffer is full") until this one ends (cancelled at the end).
-  const done = new AbortController();
-  let heldEnded = false;
-  const held = asker.connection.withAbortSignal(done.signal, () => asker.client.workflow.getHandle(refusing.workflowId).query(godDecisionsQuery)).then(
-    () => (heldEnded = true),
-    () => (heldEnded = true),
-  );
-  try {
-    await new Promise((r) => setTimeout(r, 500));
-    const stopping = new AbortController();
-    const watch = watchGod(watcher.client, refusing.workflowId, watched, 0, { signal: stopping.signal });
-    await new Promise((r) => setTimeout(r, 300));
-    stopping.abort();
-    await expect(watch.outcome).resolves.toBeUndefined();
-    await watch.settled;
-    // With the SDK's retries the refused query would still be retried, until the held one ends.
-    expect(heldEnded).toBe(false);
-  } finally {
-    done.abort();
-    await held;
-    await watcher.close();
-    await asker.close();
-  }
+  // RESOURCE_EXHAUSTED ("query buffer is full") until that one ends. With the SDK's retries the
+  // refused query would still be retried until then.
+  expect(await heldEndedBeforeTheStoppedWatchSettled(refusing.workflowId, refusing.workflowId)).toBe(false);
 }, 90_000);
 
 it('a God query that fails with UNAVAILABLE is asked again on the next poll; stopped then, the watch leaves no call under way', async () => {
