@@ -36,6 +36,9 @@ function hintFor(message: string): string {
   if (/Unknown encoding: binary\/encrypted/i.test(message)) {
     return ' (the payloads are encrypted: set PANTHEON_CODEC_KEYS or PANTHEON_CODEC_KEY_FILE to the keys the workers use)';
   }
+  if (/Received HTTP status code \d+/i.test(message)) {
+    return " (what answers at the address speaks HTTP/2 but is not Temporal's frontend: a proxy, a load balancer or another service? TEMPORAL_ADDRESS, or TEMPORAL_PROFILE / temporal.toml, names the frontend's gRPC address, port 7233 by default)";
+  }
   if (/no poller seen for task queue/i.test(message)) {
     return ' (no worker polls the workflow\'s task queue: start one, `npm run worker`, with the same TEMPORAL_* and PANTHEON_*_TASK_QUEUE settings)';
   }
