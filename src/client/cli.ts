@@ -15,7 +15,7 @@ import { exitOnError } from './exit';
 import { HelpRequested } from './parse-args';
 import { PantheonError } from '../errors';
 
-const STATUS_USAGE = "pantheon status [<task-id>]       one task's state, or counts per state and the tasks in progress";
+const STATUS_USAGE = "pantheon status [<task-id>] [--json]   one task's state, or counts per state and the tasks in progress";
 const LIST_USAGE = 'pantheon list [--status S] [--specialist NAME] [--limit N]';
 
 /** Each command's usage: `pantheon <command> --help` prints its own. */

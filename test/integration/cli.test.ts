@@ -37,6 +37,10 @@ describe('pantheon CLI', () => {
     const status = await runCli(['status', id], env);
     expect(status.code).toBe(0);
     expect(status.stdout).toMatch(/status\s+completed/);
+    // The same facts for a script.
+    const asJson = await runCli(['status', id, '--json'], env);
+    expect(asJson.code).toBe(0);
+    expect(JSON.parse(asJson.stdout)).toMatchObject({ taskId: id, execution: 'completed', state: { status: 'completed', specialist: 'DatabaseAgent', costUsd: expect.any(Number) } });
 
     const list = await cliUntilListed(['list', '--status', 'completed', '--limit', '50'], env, (out) => out.includes(id));
     expect(list.stdout).toContain(id);
@@ -44,6 +48,9 @@ describe('pantheon CLI', () => {
     const overview = await runCli(['status'], env);
     expect(overview.code).toBe(0);
     expect(overview.stdout).toMatch(/completed\s+\d+/);
+    const overviewJson = JSON.parse((await runCli(['status', '--json'], env)).stdout);
+    expect(overviewJson.counts.completed).toBeGreaterThanOrEqual(1);
+    expect(overviewJson.seen).toBeGreaterThanOrEqual(overviewJson.counts.completed);
   });
 
   it('runs a task id once: a second submit of an ended task starts nothing and waits for the first', async () => {

@@ -182,6 +182,12 @@ describe('God running', () => {
     expect(status.stdout).toMatch(/^status      queued$/m);
     expect(status.stdout).toMatch(/^decision   route → \w+: /m);
     expect(status.stdout).toMatch(/^queued     .*paused/m);
+    expect(JSON.parse((await cli('status', held, '--json')).stdout)).toEqual({
+      taskId: held,
+      execution: 'held_by_god',
+      god: godId,
+      decision: expect.arrayContaining([expect.stringMatching(/^decision   route → \w+: /)]),
+    });
     const none = await cli('status', `${held}-unknown`);
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/task-id: no task/);

@@ -42,24 +42,31 @@ export async function overview(client: Client, limit: number) {
 }
 
 export async function statusCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { limit: { type: 'string', default: '1000' } } });
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { limit: { type: 'string', default: '1000' }, json: { type: 'boolean', default: false } } });
   if (positionals.length > 1) throw PantheonError.of('invalid_input', `task-id: one task at a time, got ${positionals.length} ("${positionals[1]}" and more)`, { details: { field: 'task-id' } });
   const config = loadConfig();
   const { client, close } = await connectClient(config);
+  // --json: one object on stdout for a script, the same facts as the lines.
+  const printJson = (value: unknown) => console.log(JSON.stringify(value, null, 2));
   try {
     if (positionals[0]) {
-      const found = await taskState(client, positionals[0]).catch(async (err: unknown) => {
+      const taskId = positionals[0];
+      const found = await taskState(client, taskId).catch(async (err: unknown) => {
         // Submitted through God and not started yet: no workflow, but God holds it.
-        const held = err instanceof PantheonError && err.details.notFound === true ? await heldByGod(client, config.god.id, positionals[0]) : undefined;
+        const held = err instanceof PantheonError && err.details.notFound === true ? await heldByGod(client, config.god.id, taskId) : undefined;
         if (!held) throw err;
-        console.log(`task        ${positionals[0]}  (held by God ${config.god.id}, not started yet)`);
-        for (const line of held) console.log(line);
+        if (values.json) printJson({ taskId, execution: 'held_by_god', god: config.god.id, decision: held });
+        else {
+          console.log(`task        ${taskId}  (held by God ${config.god.id}, not started yet)`);
+          for (const line of held) console.log(line);
+        }
         return undefined;
       });
       if (!found) return;
+      if (values.json) return printJson({ taskId, ...found, execution: found.execution.toLowerCase(), webUi: workflowUrl(config, taskId) });
       const { execution, state, retrying, live, runningStep } = found;
-      console.log(`task        ${positionals[0]}  (${execution.toLowerCase()})`);
-      console.log(`web ui      ${workflowUrl(config, positionals[0])}`);
+      console.log(`task        ${taskId}  (${execution.toLowerCase()})`);
+      console.log(`web ui      ${workflowUrl(config, taskId)}`);
       if (state) printOutcome(state);
       // A chain's running step waiting for budget: the chain itself shows only "running".
       if (runningStep) for (const line of budgetWaitLines(runningStep.state, Date.now(), `step ${runningStep.step}: `)) console.log(line);
@@ -68,6 +75,7 @@ export async function statusCommand(argv: string[]): Promise<void> {
       return;
     }
     const { counts, inProgress, seen } = await overview(client, Number(values.limit));
+    if (values.json) return printJson({ seen, counts, inProgress });
     console.log(`tasks (most recent ${seen})`);
     for (const [status, n] of Object.entries(counts).sort()) console.log(`  ${status.padEnd(16)} ${n}`);
     console.log(`in progress: ${inProgress.length}`);
