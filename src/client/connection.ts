@@ -10,9 +10,9 @@ export { DEFAULT_TEMPORAL_ADDRESS };
 
 export interface ClientConnectionChoices {
   /**
-   * False: calls are not retried by the SDK. Its retry runs from a timer that a cancelled call does
-   * not stop and that throws once the connection has closed, so a caller that must be able to stop
-   * at once (the demo's watch on Ctrl-C) retries itself.
+   * False: calls are not retried by the SDK. A retry it has scheduled runs from a timer that a
+   * cancel does not stop and that throws once the connection has closed, so a caller that must be
+   * able to stop at once (the demo's watch on Ctrl-C) retries itself.
    */
   sdkRetries?: boolean;
 }

@@ -119,9 +119,9 @@ export function watchGod(client: Client, godId: string, tasks: GodWatched[], sin
 
 /**
  * Runs one poll's calls so that `signal` aborting cancels the one under way (on a connection
- * without the SDK's retries: one it has scheduled outlives a cancel). Each poll has a signal of its own: the
- * SDK adds a listener per call and never removes it, so one signal for the whole watch would
- * gather thousands.
+ * without the SDK's retries: a retry it has scheduled outlives a cancel). Each poll has a signal
+ * of its own: the SDK adds a listener per call and never removes it, so one signal for the whole
+ * watch would gather thousands.
  */
 async function cancelledBy<T>(client: Client, signal: AbortSignal | undefined, poll: () => Promise<T>): Promise<T> {
   if (!signal) return poll();
