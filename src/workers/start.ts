@@ -1,6 +1,5 @@
-import path from 'node:path';
-import { limitsFileLabel } from '../budget/load-limits';
 import fs from 'node:fs/promises';
+import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import type { Logger } from 'pino';
@@ -9,6 +8,7 @@ import { describeTemporalConnection, workerConnectionOptions } from '../config/t
 import { ensureSweeperSchedule, sweeperScheduleId } from '../client/sweeper-schedule';
 import { consolidationScheduleId, ensureConsolidationSchedule } from '../client/consolidation-schedule';
 import type { PantheonConfig } from '../config/env';
+import { limitsFileLabel } from '../budget/load-limits';
 import { buildWorkerDeps, prepareProviders, type WorkerDeps } from './deps';
 import { createLedgerWorker, runWorkersInOrder } from './ledger-worker';
 import { createTaskWorker } from './task-worker';
