@@ -93,6 +93,8 @@ export class PairBatcher<A, RA, B, RB> {
   private readonly firsts: Array<Queued<A, RA> & { linger: boolean }> = [];
   private readonly seconds: Array<Queued<B, RB>> = [];
   private lingerTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The update sent last, until it is answered or fails. */
+  private latest: Promise<void> | undefined;
   /** Batches sent so far (each one ledger update). */
   sent = 0;
 
@@ -134,6 +136,11 @@ export class PairBatcher<A, RA, B, RB> {
     return true;
   }
 
+  /** Settles once the update sent last is answered (or has failed); undefined when none is in flight. */
+  answerInFlight(): Promise<void> | undefined {
+    return this.latest;
+  }
+
   submitSecond(input: B): Promise<RB> {
     return new Promise<RB>((resolve, reject) => {
       this.seconds.push({ input, resolve, reject });
@@ -147,7 +154,7 @@ export class PairBatcher<A, RA, B, RB> {
       const firsts = this.firsts.splice(0, this.maxBatch);
       const seconds = this.seconds.splice(0, this.maxBatch);
       this.sent++;
-      this.send(
+      const answered: Promise<void> = this.send(
         firsts.map((q) => q.input),
         seconds.map((q) => q.input),
       )
@@ -158,7 +165,11 @@ export class PairBatcher<A, RA, B, RB> {
           },
           (err) => [...firsts, ...seconds].forEach((q) => q.reject(err)),
         )
-        .finally(() => this.slots.give());
+        .finally(() => {
+          if (this.latest === answered) this.latest = undefined;
+          this.slots.give();
+        });
+      this.latest = answered;
     }
   }
 }

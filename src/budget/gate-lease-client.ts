@@ -27,6 +27,10 @@ export interface LeaseClientDeps {
 export interface LeaseClient {
   /** The call granted from a lease (its booking sent in the background), or false: reserve as usual. */
   grant(input: ReserveInput): boolean;
+  /** Whether the call would be granted from a lease once an answer from the ledger confirms leases stand. */
+  grantableWhenConfirmed(input: ReserveInput): boolean;
+  /** Settles once the ledger answered the lease asked for the call's agent and lane; undefined when none is asked. */
+  leaseAnswer(input: ReserveInput): Promise<void> | undefined;
   /** A ledger answer to an update sent at `sentAt`. */
   confirm(status: LeasingStatus, sentAt: number): void;
   /** A call this gate granted the usual way: counted for its task's local checks. */
@@ -47,6 +51,8 @@ export function createLeaseClient(deps: LeaseClientDeps): LeaseClient {
   /** Bookings of calls granted from leases that the ledger has not answered yet, by call key. */
   const bookings = new Map<string, Promise<unknown>>();
   const returning = new Set<Promise<unknown>>();
+  /** Lease requests the ledger has not answered yet, by agent and lane: calls may wait for them. */
+  const asked = new Map<string, Promise<void>>();
   const holder = randomUUID().slice(0, 8);
   let seq = 0;
   let leased = 0;
@@ -110,7 +116,7 @@ export function createLeaseClient(deps: LeaseClientDeps): LeaseClient {
     const size = { usd: worst.usd * LEASE_CALLS, tokens: worst.tokens * LEASE_CALLS };
     book.asking(agent, lane);
     const sentAt = now();
-    void deps.reserve({ key: id, taskId: id, agent, ...size, leaseTtlMs: book.ttlMs, ...(lane === 'main' ? {} : { lane }) }).then(
+    const answered = deps.reserve({ key: id, taskId: id, agent, ...size, leaseTtlMs: book.ttlMs, ...(lane === 'main' ? {} : { lane }) }).then(
       (r) => {
         deps.report(r.alerts);
         const lease = book.answered(agent, lane, sentAt, r.granted && r.lease ? { id, size, terms: r.lease } : undefined);
@@ -118,8 +124,11 @@ export function createLeaseClient(deps: LeaseClientDeps): LeaseClient {
         leasesTaken++;
         handBackWhenOver(lease);
       },
-      () => book.answered(agent, lane, sentAt),
+      () => void book.answered(agent, lane, sentAt),
     );
+    const scope = scopeKey(agent, lane);
+    const done = answered.finally(() => asked.get(scope) === done && asked.delete(scope));
+    asked.set(scope, done);
   }
 
   return {
@@ -134,6 +143,8 @@ export function createLeaseClient(deps: LeaseClientDeps): LeaseClient {
       tend({ agent: input.agent, lane, worst: input });
       return lease !== undefined;
     },
+    leaseAnswer: (input) => asked.get(scopeKey(input.agent, input.lane ?? 'main')),
+    grantableWhenConfirmed: (input) => book.grantableWhenConfirmed({ ...input, lane: input.lane ?? 'main' }),
     confirm: (status, sentAt) => book.confirm(status, sentAt),
     granted: (input) => book.granted(input.key, input.taskId, input),
     booked: async (id) => bookings.get(id),
@@ -148,3 +159,5 @@ export function createLeaseClient(deps: LeaseClientDeps): LeaseClient {
     stats: () => ({ leased, leasesTaken }),
   };
 }
+
+const scopeKey = (agent: string, lane: Lane) => `${agent}|${lane}`;

@@ -99,19 +99,31 @@ export class LeaseBook {
 
   /** The lease to grant this call from, its amount already taken off; undefined: reserve as usual. */
   grant(call: LeaseCall): HeldLease | undefined {
-    const lease = this.usable(call.agent, call.lane).find((l) => l.usd + EPSILON_USD >= call.usd && l.tokens >= call.tokens);
-    if (!lease || !this.taskAllows(call, lease.terms)) return undefined;
+    if (!this.fresh()) return undefined;
+    const lease = this.fitting(call);
+    if (!lease) return undefined;
     lease.usd -= call.usd;
     lease.tokens -= call.tokens;
     return lease;
   }
 
-  /** Whether a lease should be asked for now for this agent and lane (none usable holds half a lease, none asked for). */
+  /**
+   * Whether the call would be granted but for the ledger's last word being too old: an answer to
+   * an update already in flight would let it through without an exact reserve of its own (calls
+   * that come back together after a quiet second find the word stale, and all but the first can
+   * wait for the answer the first one's update brings).
+   */
+  grantableWhenConfirmed(call: LeaseCall): boolean {
+    return !this.fresh() && this.fitting(call) !== undefined;
+  }
+
+  /** Whether a lease should be asked for now for this agent and lane (none held holds half a lease, none asked for). */
   wantsLease(agent: string, lane: Lane): boolean {
     const scope = scopeOf(agent, lane);
     if (this.taking.has(scope) || this.now() - (this.refusedAt.get(scope) ?? -Infinity) < LEASE_RETRY_MS) return false;
     if (this.status && !this.status.ok) return false;
-    return !this.usable(agent, lane).some((l) => l.usd >= l.size.usd / 2 && l.tokens >= l.size.tokens / 2);
+    // A stale word from the ledger is no reason for another lease: the next answer refreshes it.
+    return !this.held(agent, lane).some((l) => l.usd >= l.size.usd / 2 && l.tokens >= l.size.tokens / 2);
   }
 
   asking(agent: string, lane: Lane): void {
@@ -213,10 +225,21 @@ export class LeaseBook {
     return this.status !== undefined && this.status.ok && this.status.epoch === lease.terms.epoch && !lease.lost && !lease.retired;
   }
 
-  private usable(agent: string, lane: Lane): HeldLease[] {
+  /** Whether the ledger said leases stand recently enough to grant from them. */
+  private fresh(): boolean {
+    return this.now() - this.confirmedAt <= LEASE_FRESH_MS;
+  }
+
+  /** Leases that may grant once the ledger's word is fresh: valid and within their first half. */
+  private held(agent: string, lane: Lane): HeldLease[] {
     const at = this.now();
-    if (at - this.confirmedAt > LEASE_FRESH_MS) return [];
     return (this.leases.get(scopeOf(agent, lane)) ?? []).filter((l) => this.valid(l) && at < l.useUntil);
+  }
+
+  /** The held lease that holds the call, when the task's own checks let it through one. */
+  private fitting(call: LeaseCall): HeldLease | undefined {
+    const lease = this.held(call.agent, call.lane).find((l) => l.usd + EPSILON_USD >= call.usd && l.tokens >= call.tokens);
+    return lease && this.taskAllows(call, lease.terms) ? lease : undefined;
   }
 
   private taskAllows(call: LeaseCall, terms: LeaseTerms): boolean {

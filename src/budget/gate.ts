@@ -15,6 +15,7 @@ import {
 } from '../workflows/budget-ledger-defs';
 import { Batcher, PairBatcher, Slots } from './batcher';
 import { createLeaseClient } from './gate-lease-client';
+import { LEASE_FRESH_MS } from './gate-leases';
 import { AHEAD_IDLE_MS, AHEAD_SUFFIX, aheadAmount, covers, nextCallKey } from './ahead';
 import { worstCaseOf } from './estimate';
 import { createLedgerClient } from './ledger-client';
@@ -220,6 +221,8 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
   const slots = new Slots(options.maxInFlight ?? LEDGER_UPDATES_IN_FLIGHT);
   const closeGraceMs = options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
   const reserveAhead = options.reserveAhead ?? false;
+  /** When the latest ledger update left (its answer is as fresh as this for the leases). */
+  let lastSentAt = -Infinity;
   // Settles and reserves travel together, settles applied first: they hand budget back to the
   // reserves behind them, and a settle nobody waits for costs no update of its own.
   // Closes of ended tasks' bills travel with the settles, applied after them: a close that
@@ -227,6 +230,7 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
   const ops = new PairBatcher<FinishInput | CloseTaskInput, FinishResult | TaskBill, ReserveInput, ReserveResult>(
     async (firsts, reserves) => {
       const sentAt = performance.now();
+      lastSentAt = sentAt;
       const finishes = firsts.filter(isFinish);
       const closes = firsts.filter((f): f is CloseTaskInput => !isFinish(f));
       const result = await ledger.update(ledgerBatchUpdate, { finishes, reserves, ...(closes.length > 0 && { closes }) });
@@ -524,6 +528,25 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
     }
   }
 
+  /**
+   * A call that finds no lease to grant it only for want of an answer on its way waits for that
+   * answer, then tries the lease again, instead of reserving behind it (an exact reserve waits for
+   * the update in flight, then for a round trip of its own): the lease asked for its agent (the
+   * first calls of a phase, a lease run short), or, when the ledger's last word is stale (calls
+   * that come back together after a quiet second), the update in flight, which confirms leases
+   * stand or not. Whatever the answer, a call not granted then reserves as usual.
+   */
+  async function leasedOnceAnswered(raw: ReserveInput): Promise<boolean> {
+    const call = withTally(raw);
+    const inFlight = ops.answerInFlight();
+    // An update sent too long ago would answer with a word already stale.
+    const confirming = inFlight && performance.now() - lastSentAt <= LEASE_FRESH_MS && leases!.grantableWhenConfirmed(call) ? inFlight : undefined;
+    const answer = leases!.leaseAnswer(call) ?? confirming;
+    if (!answer) return false;
+    await answer;
+    return leases!.grant(withTally(raw));
+  }
+
   return {
     ledgerId: ledger.ledgerId,
     ensureLedger: ledger.ensure,
@@ -562,8 +585,8 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
         if (spentBefore && !tallies.has(raw.taskId)) remember(suspect, raw.taskId);
       }
       const askLedger = !tallies.has(raw.taskId) && (retriedAttempt(raw.key) || suspect.has(raw.taskId));
-      if (!askLedger && leases?.grant(withTally(raw))) {
-        // No round trip: the caller's wait is this call's own bookkeeping.
+      if (!askLedger && leases && (leases.grant(withTally(raw)) || (await leasedOnceAnswered(raw)))) {
+        // No round trip of its own: the caller's wait is this call's bookkeeping, at most an answer already on its way.
         taskOf.set(raw.key, raw.taskId);
         record({ op: 'reserve', ms: performance.now() - t0, outcome: 'granted' });
         return { id: raw.key, usd: raw.usd, tokens: raw.tokens, replayed: false };

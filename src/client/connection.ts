@@ -41,8 +41,9 @@ export function unreachable(target: TemporalConnection, err: unknown, handshake?
   const hint = handshake ?? (target.summary.tls === 'on' ? tlsHint(said) : undefined);
   const why = hint ? `${said}: ${hint}` : said;
   return PantheonError.of(
-    'store_unavailable',
-    `cannot reach Temporal at ${describeTemporalConnection(target)}: ${why} ` +
+    'temporal_unavailable',
+    // A full stop, not a colon: the description ends in "tls: off".
+    `cannot reach Temporal at ${describeTemporalConnection(target)}. ${why} ` +
       '(is the server up? TEMPORAL_ADDRESS, TEMPORAL_PROFILE / temporal.toml, TEMPORAL_API_KEY and TEMPORAL_TLS_* name it and how to reach it)',
     { cause: err, details: { address: target.address ?? DEFAULT_TEMPORAL_ADDRESS, namespace: target.namespace, tls: target.summary.tls } },
   );

@@ -58,6 +58,9 @@ export const ERROR_TYPES = {
   limits_changed: { category: 'user', retryable: true },
   iteration_limit: { category: 'system', retryable: false },
   store_unavailable: { category: 'system', retryable: true },
+  /** The Temporal server does not answer (down, a wrong address, TLS or credentials refused), or a
+   * dev server Pantheon starts cannot start: a retry helps once it is up or reachable. */
+  temporal_unavailable: { category: 'system', retryable: true },
   /** The budget ledger cannot answer yet (no worker runs it, or its successor cannot read the last state yet). */
   ledger_unavailable: { category: 'system', retryable: true },
   /** God (which holds the standing constraints) runs but does not answer: no worker, or slow. */

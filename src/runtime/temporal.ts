@@ -54,7 +54,7 @@ export async function ensureTemporal(options: EnsureTemporalOptions = {}): Promi
     } catch (err) {
       const handshake = target.tls ? await tlsHandshakeFailure(address, target.tls) : undefined;
       throw PantheonError.of(
-        'store_unavailable',
+        'temporal_unavailable',
         `Temporal at ${address} (namespace ${namespace}) does not answer: ${(err as Error).message}${handshake ? `; ${handshake}` : ''}. ` +
           `Tried ${describeTemporalConnection(target)}. ` +
           'Start it, fix TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE (or the temporal.toml profile, TEMPORAL_API_KEY, TEMPORAL_TLS_*), ' +

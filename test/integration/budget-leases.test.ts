@@ -15,6 +15,7 @@ import { limitsWith } from '../support/limits';
 import { maybeRecordHistory } from '../support/history';
 import { testAddress } from '../support/harness';
 import { renderBudget } from '../../src/client/budget-view';
+import { LEASE_FRESH_MS } from '../../src/budget/gate-leases';
 
 /**
  * Leases on the real ledger workflow (gate-leases.ts, ledger-lease.ts): a gate grants its calls
@@ -239,6 +240,71 @@ it('charges nothing for a lease its holder returned through a ledger stall longe
   }
 });
 
+it('grants the first calls of a fresh gate, made together, from the lease the first one asked for: none reserves on its own', async () => {
+  const { gate } = leasingGate('first-wave');
+  const tasks = ['wave-a', 'wave-b', 'wave-c', 'wave-d', 'wave-e'];
+  const calls = await Promise.all(tasks.map((taskId) => gate.reserve(chatRequest({ taskId, taskSpent: { usd: 0, tokens: 0 } }), `${taskId}:run:5:1:0`)));
+  expect(gate.stats()).toMatchObject({ leased: 5, leasesTaken: 1 });
+  for (const [i, taskId] of tasks.entries()) {
+    await gate.settle(calls[i].id, { usd: 0.0003, tokens: 120 });
+    expect(await gate.closeTask(taskId)).toMatchObject({ known: true, chargedOutstanding: 0, tokens: 120 });
+  }
+  await gate.flush();
+  expect((await gate.snapshot()).leases).toMatchObject({ count: 0, usd: 0 });
+});
+
+it('reserves the first calls one by one when the ledger refuses the lease they waited for (room too tight for one)', async () => {
+  // 16 worst cases do not fit in half the hour: the lease is refused quietly.
+  const { gate } = leasingGate('first-wave-refused', limitsWith({ perTaskUsd: 1, systemHourlyUsd: 0.02 }));
+  const tasks = ['tight-a', 'tight-b', 'tight-c'];
+  const calls = await Promise.all(tasks.map((taskId) => gate.reserve(chatRequest({ taskId, taskSpent: { usd: 0, tokens: 0 } }), `${taskId}:run:5:1:0`)));
+  expect(gate.stats()).toMatchObject({ leased: 0, leasesTaken: 0 });
+  expect((await gate.snapshot()).outstanding.count).toBe(3);
+  for (const [i, taskId] of tasks.entries()) {
+    await gate.settle(calls[i].id, { usd: 0.0003, tokens: 120 });
+    await gate.closeTask(taskId);
+  }
+  await gate.flush();
+});
+
+describe('a call that finds the ledger\'s last word stale (a quiet second) while an update is in flight', () => {
+  /** A gate with a lease, a call granted from it, and the ledger's last word made stale. */
+  async function staleWithCallOpen(name: string) {
+    const { gate } = leasingGate(name);
+    const spent = { usd: 0, tokens: 0 };
+    for (let n = 0; n < 3; n++) await callAndSettle(gate, `${name}-warm`, n, spent);
+    const open = await gate.reserve(chatRequest({ taskId: `${name}-a`, taskSpent: { usd: 0, tokens: 0 } }), `${name}-a:run:5:1:0`);
+    await new Promise((r) => setTimeout(r, LEASE_FRESH_MS + 100));
+    return { gate, open };
+  }
+
+  it('is granted from the lease once that update\'s answer confirms leases stand: no exact reserve of its own', async () => {
+    const { gate, open } = await staleWithCallOpen('stale-wait');
+    const leasedBefore = gate.stats().leased;
+    // The open call's settle goes out at once (not lingering): the update in flight.
+    const settled = gate.settle(open.id, { usd: 0.0003, tokens: 120 });
+    await new Promise((r) => setImmediate(r));
+    const next = await gate.reserve(chatRequest({ taskId: 'stale-wait-b', taskSpent: { usd: 0, tokens: 0 } }), 'stale-wait-b:run:5:1:0');
+    await settled;
+    expect(gate.stats().leased).toBe(leasedBefore + 1);
+    await gate.settle(next.id, { usd: 0.0003, tokens: 120 });
+    expect(await gate.closeTask('stale-wait-b')).toMatchObject({ known: true, chargedOutstanding: 0, tokens: 120 });
+    await gate.flush();
+  });
+
+  it('is not granted from it when that answer says an operator opened the breaker: it is denied', async () => {
+    const { gate, open } = await staleWithCallOpen('stale-breaker');
+    await gate.openBreaker({ who: 'ops', why: 'stale lease test' });
+    const leasedBefore = gate.stats().leased;
+    const settled = gate.settle(open.id, { usd: 0.0003, tokens: 120 });
+    await new Promise((r) => setImmediate(r));
+    await expect(gate.reserve(chatRequest({ taskId: 'stale-breaker-b', taskSpent: { usd: 0, tokens: 0 } }), 'stale-breaker-b:run:5:1:0')).rejects.toMatchObject({ type: 'breaker_open' });
+    await settled;
+    expect(gate.stats().leased).toBe(leasedBefore);
+    await gate.flush();
+  });
+});
+
 it('stops granting from leases once the ledger says an operator opened the breaker: the next call is denied', async () => {
   const { gate } = leasingGate('breaker');
   const spent = { usd: 0, tokens: 0 };
@@ -276,14 +342,15 @@ it('grants a task no call from a lease once the ledger\'s tally of it passes hal
   // Room for three worst cases: a lease grants while the task's books plus the call stay within one and a half.
   const { gate } = leasingGate('hidden', limitsWith({ perTaskUsd: 1, perTaskTokens: 3 * worst.tokens }));
   await callAndSettle(gate, 'warm', 0, { usd: 0, tokens: 0 });
+  const leasedBefore = gate.stats().leased;
   const books = { usd: 0, tokens: 0 };
   const first = await gate.reserve(chatRequest({ taskId: 'hidden', taskSpent: { ...books } }), 'hidden:run:5:1:0');
-  expect(gate.stats().leased).toBe(1);
+  expect(gate.stats().leased).toBe(leasedBefore + 1);
   // The call fails in a way that may have been billed: charged its worst case, its books unchanged.
   await gate.settle(first.id, { usd: first.usd, tokens: first.tokens });
   // Books of 0 plus one worst case fit the lease's share; the ledger's tally of one more does not.
   const second = await gate.reserve(chatRequest({ taskId: 'hidden', taskSpent: { ...books } }), 'hidden:run:5:1:1');
-  expect(gate.stats().leased).toBe(1);
+  expect(gate.stats().leased).toBe(leasedBefore + 1);
   await gate.settle(second.id, { usd: second.usd, tokens: second.tokens });
   expect((await gate.closeTask('hidden')).tokens).toBe(2 * worst.tokens);
 });

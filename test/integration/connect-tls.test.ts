@@ -117,7 +117,8 @@ describe('connecting over mutual TLS with the SDK environment configuration', ()
     const cli = await runCli(['status'], { TEMPORAL_CONFIG_FILE: configFile, TEMPORAL_PROFILE: 'no-cert' });
     expect(cli.code).toBe(1);
     expect(cli.stdout).toBe('');
-    expect(cli.stderr).toContain(`cannot reach Temporal at ${proxy.address} (profile "no-cert" in ${configFile}), namespace default, api key: unset, tls: on, server CA ${pki.caCert}`);
+    // Its own type (not a memory store's), and the settings set apart from the cause by a full stop.
+    expect(cli.stderr).toContain(`error: temporal_unavailable: cannot reach Temporal at ${proxy.address} (profile "no-cert" in ${configFile}), namespace default, api key: unset, tls: on, server CA ${pki.caCert}, server name localhost. Failed to connect`);
     expect(cli.stderr).toMatch(/TLS handshake failed \(ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED\): the server requires a client certificate: set TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH/);
     expect(proxy.refusals.slice(refusedBefore).join('\n')).toMatch(/peer did not return a certificate/);
   });

@@ -102,7 +102,7 @@ describe('local Temporal runtime', () => {
       },
       (err: unknown) => err,
     );
-    expect(second).toMatchObject({ type: 'store_unavailable', message: expect.stringContaining(`in use by the Temporal dev server at ${owner.address} (pid ${owner.serverPid})`) });
+    expect(second).toMatchObject({ type: 'temporal_unavailable', message: expect.stringContaining(`in use by the Temporal dev server at ${owner.address} (pid ${owner.serverPid})`) });
     expect(await answers(owner.address)).toBe(true);
 
     // The owner dies outright (SIGKILL: no exit handler runs); its server lives on, orphaned.
@@ -235,7 +235,7 @@ describe('local Temporal runtime', () => {
     const address = `127.0.0.1:${await findFreePort()}`;
     const started = Date.now();
     await expect(ensureTemporal({ address, connectTimeoutMs: 3_000 })).rejects.toMatchObject({
-      type: 'store_unavailable',
+      type: 'temporal_unavailable',
       message: expect.stringContaining(`Temporal at ${address} (namespace default) does not answer: no answer from ${address} within 3000 ms`),
     });
     expect(Date.now() - started).toBeLessThan(10_000);

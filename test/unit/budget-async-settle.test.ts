@@ -106,6 +106,37 @@ describe('pair batcher', () => {
     expect(batcher.sent).toBe(2);
   });
 
+  it('hands out the answer of the update in flight, settled once its requests are answered (or it failed), and none when idle', async () => {
+    const calls: Array<{ ok: () => void; fail: () => void }> = [];
+    const send = (first: string[], second: string[]) =>
+      new Promise<{ first: string[]; second: string[] }>((resolve, reject) => calls.push({ ok: () => resolve({ first, second }), fail: () => reject(new Error('down')) }));
+    const batcher = new PairBatcher(send, new Slots(1), 10);
+    expect(batcher.answerInFlight()).toBeUndefined();
+    const reserve = batcher.submitSecond('r1');
+    const answer = batcher.answerInFlight();
+    expect(answer).toBeDefined();
+    let answered = false;
+    void answer!.then(() => (answered = true));
+    // Queued behind it: still the same update's answer until that one is back.
+    const queued = batcher.submitSecond('r2');
+    expect(batcher.answerInFlight()).toBe(answer);
+    await new Promise((r) => setImmediate(r));
+    expect(answered).toBe(false);
+    calls[0].ok();
+    await reserve;
+    await answer;
+    expect(answered).toBe(true);
+    // The queued reserve left as the slot came free: its update is the one in flight now.
+    expect(calls).toHaveLength(2);
+    const next = batcher.answerInFlight();
+    expect(next).toBeDefined();
+    expect(next).not.toBe(answer);
+    calls[1].fail();
+    await expect(queued).rejects.toThrow('down');
+    await expect(next).resolves.toBeUndefined();
+    expect(batcher.answerInFlight()).toBeUndefined();
+  });
+
   describe('a settle nobody waits for lingers for a reserve to ride with', () => {
     function pair(lingerMs: number) {
       const calls: Array<{ first: string[]; second: string[] }> = [];

@@ -73,3 +73,35 @@ describe('lease client: an idle worker hands its lease back', () => {
     expect(jest.getTimerCount()).toBe(0);
   });
 });
+
+describe('lease client: the answer to a lease asked for', () => {
+  it('is there to wait for while the ledger has not answered, for that agent and lane only, and gone once answered', async () => {
+    let answer: (() => void) | undefined;
+    const client = createLeaseClient({
+      now: () => T0,
+      report: () => undefined,
+      reserve: (input: ReserveInput) =>
+        new Promise<ReserveResult>((resolve) => {
+          const granted: ReserveResult = { granted: true, reservationId: input.key, status: 'reserved', replayed: false, alerts: [] };
+          // Bookings are answered at once; the lease when the test says so.
+          if (input.leaseTtlMs === undefined) resolve(granted);
+          else answer = () => resolve({ ...granted, lease: { untilMs: T0 + TTL_MS, epoch: 0, perTaskUsd: 1, perTaskTokens: 1_000_000 } });
+        }),
+      finish: async (input: FinishInput): Promise<FinishResult> => ({ reservationId: input.reservationId, applied: true, status: 'released', alerts: [] }),
+    });
+    expect(client.leaseAnswer(call(0))).toBeUndefined();
+    // The first call finds no lease and asks for one.
+    expect(client.grant(call(0))).toBe(false);
+    const pending = client.leaseAnswer(call(1));
+    expect(pending).toBeDefined();
+    expect(client.leaseAnswer({ ...call(1), agent: 'ResearchAgent' })).toBeUndefined();
+    expect(client.leaseAnswer({ ...call(1), lane: 'experimental' })).toBeUndefined();
+    // The answer carries the ledger's word, as the gate's batch answer does.
+    client.confirm({ ok: true, epoch: 0 }, T0);
+    answer!();
+    await pending;
+    expect(client.leaseAnswer(call(1))).toBeUndefined();
+    expect(client.grant(call(1))).toBe(true);
+    await client.flush();
+  });
+});

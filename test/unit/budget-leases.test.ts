@@ -373,6 +373,31 @@ describe('LeaseBook: granting calls locally', () => {
     expect(b.grant(c())).toBeDefined();
   });
 
+  it('says which calls only a fresh word from the ledger keeps from a lease, and asks for no second lease while the word is stale', () => {
+    const b = book();
+    // Fresh: grant() decides; nothing to wait for.
+    expect(b.grantableWhenConfirmed(c())).toBe(false);
+    clock += LEASE_FRESH_MS + 1;
+    expect(b.grant(c())).toBeUndefined();
+    expect(b.grantableWhenConfirmed(c())).toBe(true);
+    // The lease holds most of its size: staleness is no reason to ask for another.
+    expect(b.wantsLease('A', 'main')).toBe(false);
+    // Calls a lease would not take even with a fresh word go the exact way at once.
+    expect(b.grantableWhenConfirmed(c({ agent: 'B' }))).toBe(false);
+    expect(b.grantableWhenConfirmed(c({ usd: 0.5 }))).toBe(false);
+    expect(b.grantableWhenConfirmed(c({ taskSpent: { usd: 0.49, tokens: 0 } }))).toBe(false);
+    expect(b.grantableWhenConfirmed(c({ spawnDepth: 4 }))).toBe(false);
+    // The answer to an update in flight refreshes it: the call is granted.
+    b.confirm({ ok: true, epoch: 0 }, clock);
+    expect(b.grant(c())?.id).toBe('lease:1');
+    // An answer saying leases no longer stand grants nothing, then or after.
+    clock += LEASE_FRESH_MS + 1;
+    expect(b.grantableWhenConfirmed(c())).toBe(true);
+    b.confirm({ ok: false, epoch: 0 }, clock);
+    expect(b.grant(c())).toBeUndefined();
+    expect(b.grantableWhenConfirmed(c())).toBe(false);
+  });
+
   it('never grants again from a lease once an answer named another epoch, even should the epoch read the same later', () => {
     const b = book();
     b.confirm({ ok: false, epoch: 5 }, clock);

@@ -31,6 +31,7 @@ const EXPECTED_RETRYABLE: ErrorType[] = [
   'malformed_response',
   'invalid_output',
   'store_unavailable',
+  'temporal_unavailable',
   'ledger_unavailable',
   'god_unavailable',
   'worker_stopped',
@@ -61,6 +62,7 @@ describe('the error taxonomy', () => {
     expect(ERROR_TYPES.budget_exceeded.category).toBe('user');
     expect(ERROR_TYPES.task_rejected.category).toBe('user');
     expect(ERROR_TYPES.store_unavailable.category).toBe('system');
+    expect(ERROR_TYPES.temporal_unavailable.category).toBe('system');
     expect(ERROR_TYPES.cancelled.category).toBe('system');
   });
 
