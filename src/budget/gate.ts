@@ -234,7 +234,12 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
       const finishes = firsts.filter(isFinish);
       const closes = firsts.filter((f): f is CloseTaskInput => !isFinish(f));
       const result = await ledger.update(ledgerBatchUpdate, { finishes, reserves, ...(closes.length > 0 && { closes }) });
-      if (result.leasing) leases?.confirm(result.leasing, sentAt);
+      if (result.leasing) {
+        leases?.confirm(result.leasing, sentAt);
+        // Leases stand only while the breaker is closed: said so, it is closed as this worker last heard
+        // (calls granted from leases ask nothing else, so the gauge would otherwise wait for an exact reserve).
+        if (result.leasing.ok) recordBreaker(false);
+      }
       const bills = result.closes ?? [];
       let [f, c] = [0, 0];
       return { first: firsts.map((x) => (isFinish(x) ? result.finishes[f++] : bills[c++])), second: result.reserves };
