@@ -53,10 +53,25 @@ export function errorReport(err: unknown, debug = Boolean(process.env.PANTHEON_D
   return `error: ${boundedMessage(message)}${stack}\n`;
 }
 
+/** The exit code when what the command needs does not answer yet (sysexits' EX_TEMPFAIL): running it again later may work. */
+export const TEMPORARY_FAILURE_EXIT_CODE = 75;
+
+/** Failures a later try may not meet: a service that is down or not reachable, not bad input. */
+const TEMPORARY_TYPES: ReadonlySet<string> = new Set(['temporal_unavailable', 'ledger_unavailable', 'god_unavailable', 'store_unavailable']);
+
 /**
- * Runs a command's main; any failure prints one clear line (the field, the cause) and exits 1.
- * So does a main that never settles once nothing is left to wait for: Node would exit 0 then, and
- * a worker process would look to its supervisor as if it had been stopped on purpose.
+ * 75 when Temporal, the budget ledger, God or the memory store does not answer (a script may try
+ * again later), else 1 (bad input, a refusal, a bug: the same command fails the same way again).
+ */
+export function exitCodeFor(err: unknown): number {
+  return isPantheonError(err) && TEMPORARY_TYPES.has(err.type) ? TEMPORARY_FAILURE_EXIT_CODE : 1;
+}
+
+/**
+ * Runs a command's main; any failure prints one clear line (the field, the cause) and exits
+ * non-zero ({@link exitCodeFor}). So does a main that never settles once nothing is left to wait
+ * for (exit 1): Node would exit 0 then, and a worker process would look to its supervisor as if
+ * it had been stopped on purpose.
  */
 export function exitOnError(main: () => Promise<void>): void {
   quietWhenReaderLeaves();
@@ -72,9 +87,10 @@ export function exitOnError(main: () => Promise<void>): void {
     },
     (err: unknown) => {
       settled = true;
-      process.exitCode = 1;
+      const code = exitCodeFor(err);
+      process.exitCode = code;
       // Exit only once stderr has taken the line: process.exit can drop a pending write to a pipe.
-      process.stderr.write(errorReport(err), () => process.exit(1));
+      process.stderr.write(errorReport(err), () => process.exit(code));
     },
   );
 }

@@ -115,7 +115,8 @@ describe('connecting over mutual TLS with the SDK environment configuration', ()
   it('refuses a CLI client without a client certificate, saying the server requires one', async () => {
     const refusedBefore = proxy.refusals.length;
     const cli = await runCli(['status'], { TEMPORAL_CONFIG_FILE: configFile, TEMPORAL_PROFILE: 'no-cert' });
-    expect(cli.code).toBe(1);
+    // Temporal not reachable (as configured): EX_TEMPFAIL, not the 1 of bad input.
+    expect(cli.code).toBe(75);
     expect(cli.stdout).toBe('');
     // Its own type (not a memory store's), and the settings set apart from the cause by a full stop.
     expect(cli.stderr).toContain(`error: temporal_unavailable: cannot reach Temporal at ${proxy.address} (profile "no-cert" in ${configFile}), namespace default, api key: unset, tls: on, server CA ${pki.caCert}, server name localhost. Failed to connect`);
