@@ -58,9 +58,12 @@ export const ERROR_TYPES = {
   limits_changed: { category: 'user', retryable: true },
   iteration_limit: { category: 'system', retryable: false },
   store_unavailable: { category: 'system', retryable: true },
-  /** The Temporal server does not answer (down, a wrong address, TLS or credentials refused), or a
-   * dev server Pantheon starts cannot start: a retry helps once it is up or reachable. */
+  /** The Temporal server does not answer (down, a wrong address, TLS or credentials refused): a
+   * retry helps once it is up or reachable. */
   temporal_unavailable: { category: 'system', retryable: true },
+  /** The dev server Pantheon starts itself could not start (its CLI missing, a port taken, its
+   * database file in use by another run): something on this machine must change first. */
+  temporal_not_started: { category: 'system', retryable: false },
   /** The budget ledger cannot answer yet (no worker runs it, or its successor cannot read the last state yet). */
   ledger_unavailable: { category: 'system', retryable: true },
   /** God (which holds the standing constraints) runs but does not answer: no worker, or slow. */

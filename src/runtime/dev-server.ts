@@ -185,7 +185,7 @@ async function startOn(port: number, uiPort: number | undefined, options: DevSer
         `Use it with TEMPORAL_ADDRESS=${address}, or choose other ports.`
       : '';
     throw PantheonError.of(
-      'temporal_unavailable',
+      'temporal_not_started',
       `Temporal dev server (${cli} ${args.join(' ')}) did not start: ${(err as Error).message}\n` +
         `--- last lines of ${logFile} ---\n${log}${hint}`,
       { cause: err, details: { address, logFile, portTaken } },

@@ -77,7 +77,7 @@ export async function stopOrphanedServer(dbFile: string, graceMs = 10_000): Prom
   }
   if (server.ppid === record.owner) {
     throw PantheonError.of(
-      'temporal_unavailable',
+      'temporal_not_started',
       `${dbFile} is in use by the Temporal dev server at ${record.address} (pid ${record.server}), which process ${record.owner} started and still runs: ` +
         `a second server on one SQLite file would corrupt it. Use that server (TEMPORAL_ADDRESS=${record.address}) or stop that run first.`,
       { details: { dbFile, address: record.address, serverPid: record.server, ownerPid: record.owner } },

@@ -102,7 +102,7 @@ describe('local Temporal runtime', () => {
       },
       (err: unknown) => err,
     );
-    expect(second).toMatchObject({ type: 'temporal_unavailable', message: expect.stringContaining(`in use by the Temporal dev server at ${owner.address} (pid ${owner.serverPid})`) });
+    expect(second).toMatchObject({ type: 'temporal_not_started', message: expect.stringContaining(`in use by the Temporal dev server at ${owner.address} (pid ${owner.serverPid})`) });
     expect(await answers(owner.address)).toBe(true);
 
     // The owner dies outright (SIGKILL: no exit handler runs); its server lives on, orphaned.
@@ -247,9 +247,10 @@ describe('local Temporal runtime', () => {
     const port = (blocker.address() as net.AddressInfo).port;
     const started = Date.now();
     try {
-      await expect(startDevServer({ port, headless: true, dbFile: null, logFile: path.join(dir, 'taken.log') })).rejects.toThrow(
-        new RegExp(`did not start: the server exited \\(exit code 1\\)[\\s\\S]*address already in use[\\s\\S]*Port ${port} is taken`),
-      );
+      const failed = startDevServer({ port, headless: true, dbFile: null, logFile: path.join(dir, 'taken.log') });
+      await expect(failed).rejects.toThrow(new RegExp(`did not start: the server exited \\(exit code 1\\)[\\s\\S]*address already in use[\\s\\S]*Port ${port} is taken`));
+      // Not "try again later" (exit 75): the port stays taken until someone acts.
+      await expect(failed).rejects.toMatchObject({ type: 'temporal_not_started' });
       expect(Date.now() - started).toBeLessThan(20_000);
     } finally {
       await new Promise((r) => blocker.close(r));
