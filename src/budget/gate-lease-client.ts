@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { LEASE_CALLS, LeaseBook, type HeldLease } from './gate-leases';
+import { LEASE_CALLS, LeaseBook, scopeOf, type HeldLease } from './gate-leases';
 import type { Lane } from './lanes';
 import type { Alert, FinishResult, LeasingStatus, ReserveResult, Spend } from './ledger-types';
 import type { FinishInput, ReserveInput } from './messages';
@@ -126,7 +126,7 @@ export function createLeaseClient(deps: LeaseClientDeps): LeaseClient {
       },
       () => void book.answered(agent, lane, sentAt),
     );
-    const scope = scopeKey(agent, lane);
+    const scope = scopeOf(agent, lane);
     const done = answered.finally(() => asked.get(scope) === done && asked.delete(scope));
     asked.set(scope, done);
   }
@@ -143,7 +143,7 @@ export function createLeaseClient(deps: LeaseClientDeps): LeaseClient {
       tend({ agent: input.agent, lane, worst: input });
       return lease !== undefined;
     },
-    leaseAnswer: (input) => asked.get(scopeKey(input.agent, input.lane ?? 'main')),
+    leaseAnswer: (input) => asked.get(scopeOf(input.agent, input.lane ?? 'main')),
     grantableWhenConfirmed: (input) => book.grantableWhenConfirmed({ ...input, lane: input.lane ?? 'main' }),
     confirm: (status, sentAt) => book.confirm(status, sentAt),
     granted: (input) => book.granted(input.key, input.taskId, input),
@@ -159,5 +159,3 @@ export function createLeaseClient(deps: LeaseClientDeps): LeaseClient {
     stats: () => ({ leased, leasesTaken }),
   };
 }
-
-const scopeKey = (agent: string, lane: Lane) => `${agent}|${lane}`;

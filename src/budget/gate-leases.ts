@@ -259,4 +259,5 @@ export class LeaseBook {
   }
 }
 
-const scopeOf = (agent: string, lane: Lane) => `${agent}|${lane}`;
+/** The key of one agent and lane's leases. */
+export const scopeOf = (agent: string, lane: Lane) => `${agent}|${lane}`;
