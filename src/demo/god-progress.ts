@@ -26,6 +26,20 @@ const DETAIL_KEY_CHARS = STATE_BOUNDS.recentDetailChars - 1;
 
 const clock = (ms: number) => new Date(ms).toISOString().slice(11, 19);
 
+/** A line the watch prints, with the time it tells of: lines found in one poll print in that order. */
+export interface TimedLine {
+  atMs: number;
+  text: string;
+}
+
+/** One poll's lines of every kind, earliest first (a wait that began before a decision prints before it). */
+export function inTimeOrder(...lists: TimedLine[][]): string[] {
+  return lists
+    .flat()
+    .sort((a, b) => a.atMs - b.atMs)
+    .map((line) => line.text);
+}
+
 function decisionLine(d: DecisionRecord, slugs: Map<string, string>): string {
   const who = d.taskId ? (slugs.get(d.taskId) ?? d.taskId.replace(/^.*-(g\d+)-.*$/, 'generated $1')) : 'god';
   return `  ${clock(d.atMs)} god ${d.kind.padEnd(9)} ${who.padEnd(18)} ${d.detail.replace(/\s+/g, ' ').slice(0, 110)}`;
@@ -36,14 +50,14 @@ function decisionLine(d: DecisionRecord, slugs: Map<string, string>): string {
  * `sinceMs`: a God still running from an earlier `npm start` holds that run's decisions, which
  * are not this run's news.
  */
-export function newDecisionLines(decisions: readonly DecisionRecord[], printed: Set<string>, slugs: Map<string, string>, sinceMs: number): string[] {
-  const lines: string[] = [];
+export function newDecisionLines(decisions: readonly DecisionRecord[], printed: Set<string>, slugs: Map<string, string>, sinceMs: number): TimedLine[] {
+  const lines: TimedLine[] = [];
   for (const d of decisions) {
     if (d.atMs < sinceMs) continue;
     const key = `${d.atMs}|${d.kind}|${d.taskId ?? ''}|${d.detail.slice(0, DETAIL_KEY_CHARS)}`;
     if (printed.has(key)) continue;
     printed.add(key);
-    lines.push(decisionLine(d, slugs));
+    lines.push({ atMs: d.atMs, text: decisionLine(d, slugs) });
   }
   return lines;
 }
@@ -53,8 +67,8 @@ export function newDecisionLines(decisions: readonly DecisionRecord[], printed: 
  * wait: a task's place in line changes at every check, its wait does not), so a tight limit shows
  * why the batch stopped moving instead of leaving the demo silent until the window rolls over.
  */
-export function newWaitLines(states: ReadonlyMap<string, TaskState | ChainState>, announced: Set<string>, slugs: Map<string, string>): string[] {
-  const lines: string[] = [];
+export function newWaitLines(states: ReadonlyMap<string, TaskState | ChainState>, announced: Set<string>, slugs: Map<string, string>): TimedLine[] {
+  const lines: TimedLine[] = [];
   for (const [taskId, state] of states) {
     if (state.status !== 'waiting_budget' || !('budgetWait' in state) || !state.budgetWait) continue;
     const wait = state.budgetWait;
@@ -63,7 +77,7 @@ export function newWaitLines(states: ReadonlyMap<string, TaskState | ChainState>
     announced.add(key);
     const until = wait.retryAtMs === undefined ? '' : ` (room by ${clock(wait.retryAtMs)} UTC)`;
     const who = slugs.get(taskId) ?? taskId;
-    lines.push(`  ${clock(wait.sinceMs)} task ${'waiting'.padEnd(9)} ${who.padEnd(18)} for budget${until}: ${wait.reason.replace(/\s+/g, ' ').slice(0, 110)}`);
+    lines.push({ atMs: wait.sinceMs, text: `  ${clock(wait.sinceMs)} task ${'waiting'.padEnd(9)} ${who.padEnd(18)} for budget${until}: ${wait.reason.replace(/\s+/g, ' ').slice(0, 110)}` });
   }
   return lines;
 }
@@ -155,9 +169,10 @@ async function watch(client: Client, godId: string, tasks: GodWatched[], sinceMs
   const ended = new Map<string, TaskState | ChainState>();
   // One poll: undefined while the batch goes on (or once the signal aborts).
   const poll = async (): Promise<GodWatchResult | undefined> => {
-    for (const line of newDecisionLines(await god.query(godDecisionsQuery), printed, slugs, sinceMs)) console.log(line);
-    const reviews = new Set((await god.query(godReviewsQuery)).map((r) => r.taskId));
     const decisions = await god.query(godDecisionsQuery);
+    const reviews = new Set((await god.query(godReviewsQuery)).map((r) => r.taskId));
+    // Marked printed only once both reads are in: a failed read retries the whole poll.
+    const decided = newDecisionLines(decisions, printed, slugs, sinceMs);
     const refused = tasks.filter((t) => decisions.some((d) => d.taskId === t.taskId && d.kind === 'review' && /reject/.test(d.detail))).map((t) => t.slug);
     const live = new Map<string, TaskState | ChainState>();
     for (const t of tasks) {
@@ -170,7 +185,7 @@ async function watch(client: Client, godId: string, tasks: GodWatched[], sinceMs
       else if (found?.state) live.set(t.taskId, found.runningStep?.state ?? found.state);
     }
     const waits = newWaitLines(live, announcedWaits, slugs);
-    for (const line of waits) console.log(line);
+    for (const line of inTimeOrder(decided, waits)) console.log(line);
     if (waits.length > 0 && !waitHintShown) {
       waitHintShown = true;
       console.log('  (a budget limit is full: waiting tasks go on as room frees, in order; see `npm run pantheon -- budget`)');

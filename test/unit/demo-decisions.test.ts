@@ -1,4 +1,6 @@
-import { newDecisionLines, newWaitLines } from '../../src/demo/god-progress';
+import { inTimeOrder, newDecisionLines, newWaitLines, type TimedLine } from '../../src/demo/god-progress';
+
+const texts = (lines: TimedLine[]) => lines.map((line) => line.text);
 import { compactState } from '../../src/god/state';
 import type { DecisionRecord } from '../../src/god/types';
 import type { TaskState } from '../../src/workflows/task-state';
@@ -17,11 +19,11 @@ describe("the demo's decision lines", () => {
 
   it("prints only this run's decisions, each once, named by the demo's slug", () => {
     const printed = new Set<string>();
-    expect(newDecisionLines(log.slice(0, 2), printed, slugs, START)).toEqual([
+    expect(texts(newDecisionLines(log.slice(0, 2), printed, slugs, START))).toEqual([
       '  02:07:35 god route     orders-index       rules: DatabaseAgent (confidence 0.95)',
     ]);
     // The next poll returns the whole log again, with one decision more.
-    expect(newDecisionLines(log, printed, slugs, START)).toEqual(['  02:07:36 god finished  orders-index       completed $0.0007 (DatabaseAgent)']);
+    expect(texts(newDecisionLines(log, printed, slugs, START))).toEqual(['  02:07:36 god finished  orders-index       completed $0.0007 (DatabaseAgent)']);
   });
 
   it('does not print a decision again when God clips its long detail between two polls', () => {
@@ -44,7 +46,7 @@ describe("the demo's decision lines", () => {
     });
     const announced = new Set<string>();
     expect(newWaitLines(new Map([[id, base]]), announced, slugs)).toEqual([]);
-    expect(newWaitLines(new Map([[id, wait(1, 3)]]), announced, slugs)).toEqual([
+    expect(texts(newWaitLines(new Map([[id, wait(1, 3)]]), announced, slugs))).toEqual([
       '  02:07:40 task waiting   orders-index       for budget (room by 03:00:00 UTC): system:hour has no room: position 3 of 5',
     ]);
     // Later checks of the same wait move it up the line: nothing new to say.
@@ -52,5 +54,20 @@ describe("the demo's decision lines", () => {
     // A new wait (after a run that was let through) is news again.
     const again: TaskState = { ...wait(1, 2), budgetWait: { ...wait(1, 2).budgetWait!, sinceMs: START + 65_000 } };
     expect(newWaitLines(new Map([[id, again]]), announced, slugs)).toHaveLength(1);
+  });
+
+  it("prints one poll's decisions and waits in the order they happened, not decisions first", () => {
+    const id = 'demo-20261205T020735-orders-index';
+    const waiting: TaskState = {
+      taskId: id, status: 'waiting_budget', objective: 'x', priority: 'normal', iteration: 1, compressions: [], promptTokens: [], costUsd: 0, tokens: 0, reasons: [], failures: [], specialistsTried: [], requeues: 0,
+      budgetWait: { type: 'system_budget_full', reason: 'system:hour has no room', position: 1, waiting: 1, sinceMs: START + 1_000, checks: 1 },
+    };
+    const decided = newDecisionLines(log, new Set(), slugs, START);
+    const waits = newWaitLines(new Map([[id, waiting]]), new Set(), slugs);
+    expect(inTimeOrder(decided, waits).map((line) => line.slice(2, 23))).toEqual([
+      '02:07:35 god route   ',
+      '02:07:36 task waiting',
+      '02:07:36 god finished',
+    ]);
   });
 });
