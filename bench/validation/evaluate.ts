@@ -12,6 +12,8 @@ import { REJECTION_CATEGORIES } from '../../src/tasks/validator-protocol';
  */
 
 export const LABELLED_FILE = 'test/fixtures/validation-labelled.jsonl';
+/** Sets written after the lexicons, each measured blind before its misses were used (README, *Measured*). */
+export const BLIND_FILE = 'test/fixtures/validation-blind.jsonl';
 
 export const LabelledRow = z.object({
   id: z.string(),
@@ -27,11 +29,26 @@ export function loadLabelled(file = LABELLED_FILE): LabelledRow[] {
   return fs
     .readFileSync(file, 'utf8')
     .split('\n')
-    .filter((l) => l.trim())
-    .map((line, i) => {
-      const row = LabelledRow.parse(JSON.parse(line));
+    .map((line, i) => ({ line, i }))
+    .filter(({ line }) => line.trim())
+    .map(({ line, i }) => {
+      let json: unknown;
+      try {
+        json = JSON.parse(line);
+      } catch (err) {
+        throw new Error(`${file}:${i + 1}: not JSON: ${(err as Error).message}`);
+      }
+      const parsed = LabelledRow.safeParse(json);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new Error(`${file}:${i + 1}: ${issue.path.join('.') || 'row'}: ${issue.message}`);
+      }
+      const row = parsed.data;
       const task = TaskInputSchema.safeParse(row.task);
-      if (!task.success) throw new Error(`${file}:${i + 1} (${row.id}): task does not parse: ${task.error.message}`);
+      if (!task.success) {
+        const issue = task.error.issues[0];
+        throw new Error(`${file}:${i + 1} (${row.id}): task.${issue.path.join('.')}: ${issue.message}`);
+      }
       return { ...row, task: task.data, standing: row.standing as StandingConstraint[] };
     });
 }

@@ -1,5 +1,6 @@
 import { describeSetter, type StandingConstraint } from '../constraints/schema';
 import type { Task } from './task-input';
+import { DOING_WORDS } from './doing-words';
 import { checkContradictions, contentWords } from './validation';
 
 /**
@@ -32,8 +33,6 @@ function sharesWord(a: string, b: string): boolean {
   return contentWords(a).some((w) => have.some((h) => related(w, h)));
 }
 
-/** Doing words: a task that acts may break a constraint said in words no rule knows (a read or a report cannot). */
-const ACTS = /\b(add|alter|backfill|change|correct|create|delete|deploy|disable|drop|edit|email|fix|import|install|introduce|load|migrate|modify|move|notify|populate|publish|purge|reboot|release|remove|rename|replace|restart|rewrite|roll ?out|send|ship|shut|stop|switch|take|truncate|update|upgrade|write)\w*\b/i;
 
 /** "No writes to X", "freeze X": a standing form the task-constraint rules do not spell, and the
  * writes it forbids (writing a document is not one). */
@@ -55,7 +54,7 @@ export function checkStanding(task: Pick<Task, 'objective' | 'context'>, constra
     const hit = contradicts(c.text, task.objective);
     if (hit && inScope) {
       reasons.push(`standing constraint ${describeSetter(c)}: "${c.text}"${c.scope ? ` (scope: ${c.scope})` : ''} forbids what the objective asks`);
-    } else if (hit || (inScope && scopeWords.length > 0) || ACTS.test(task.objective) || sharesWord(`${c.text} ${c.scope ?? ''}`, taskText)) {
+    } else if (hit || (inScope && scopeWords.length > 0) || DOING_WORDS.test(task.objective) || sharesWord(`${c.text} ${c.scope ?? ''}`, taskText)) {
       undecided.push(c);
     }
   }

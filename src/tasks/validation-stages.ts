@@ -1,5 +1,6 @@
 import { describeSetter, type StandingConstraint } from '../constraints/schema';
 import type { ValidatorAnswer } from './validator-protocol';
+import { DOING_WORDS } from './doing-words';
 import { checkStanding } from './standing-rules';
 import type { Task } from './task-input';
 import { checkContradictions, checkDependencies, checkSpecificity, contentWords } from './validation';
@@ -27,13 +28,9 @@ export interface StageOneVerdict {
 /** Anchors make an objective concrete: numbers, identifiers, paths, tickets, quoted names. */
 const ANCHOR = /\d|[A-Za-z]+_[A-Za-z]|[a-z][A-Z]|\/[a-z]|\.[a-z]{2,4}\b|"[^"]+"|`[^`]+`|\b[A-Z]{2,}\b/;
 /** Words that often mean "no particular goal", and sometimes do not ("improve p95 latency below 200 ms"). */
-const SOFT_VAGUE = /\b(improve|better|optimi[sz]e|clean ?up|tidy|somehow|stuff|things|etc|various|general(ly)?|nicer|properly|issues|problems|look into|work on|deal with|whatever|something|figure out|a bit|robust|help with)\b/i;
+const SOFT_VAGUE = /\b(improve|better|optimi[sz]e|clean ?up|tidy|somehow|stuff|things|etc|various|general(ly)?|nicer|properly|issues|problems|look into|work on|deal with|whatever|something|figure out|a bit|robust|help with|user[- ]friendly|easier|simpler|smoother|intuitive|moderni[sz]e|polish|more (usable|reliable|efficient|scalable|secure|maintainable|modern))\b/i;
 /** Material the task points at that may or may not be in its inputs or context. */
-const POINTS_AT = /\b(attached|enclosed|attachment|uploaded|the (file|spreadsheet|document|doc|screenshot|logs?|csv|pdf|link|list|draft|notes|export|dump|figures|numbers)s? (i|we|you|they|she|he|[A-Z][a-z]+) (sent|shared|uploaded|gave|provided|forwarded|pasted|will send|posted)|(i|we)('ll| will) (send|share|provide)|once .{1,60}\b(arrives?|is ready|is in|lands|comes in)|(below|above)\b[^.]*\b(data|list|table|log|figures))/i;
-/** A constraint form the contradiction rules know; any other is judged by the second stage. */
-const KNOWN_FORMS = /\b(no|zero|without) downtime\b|\bread[- ]only\b|\bno new dependenc(y|ies)\b|^(do not|don't|never|must not)\s/i;
-/** Actions that can break a constraint: worth a second look when a constraint is in unknown words. */
-const ACTS = /\b(add|alter|backfill|buy|change|contact|create|delete|deploy|email|notify|order|purchase|subscribe|disable|drop|edit|email|install|migrate|modify|move|publish|purge|reboot|release|remove|rename|replace|restart|rewrite|roll ?out|send|ship|shut|stop|switch|take|truncate|update|upgrade|write)\w*\b/i;
+const POINTS_AT = /\b(attached|enclosed|attachment|uploaded|the (file|spreadsheet|document|doc|screenshot|logs?|csv|pdf|link|list|draft|notes|export|dump|figures|numbers)s?\b[^.]{0,30}?\b(i|we|you|they|she|he|[A-Z][a-z]+) (sent|shared|uploaded|gave|provided|forwarded|pasted|will send|posted)|(i|we)('ll| will) (send|share|provide)|once .{1,60}\b(arrives?|is ready|is in|lands|comes in)|(below|above)\b[^.]*\b(data|list|table|log|figures))/i;
 
 function specificityQuestion(task: Pick<Task, 'objective' | 'context'>): string | undefined {
   if (ANCHOR.test(`${task.objective} ${task.context}`)) return undefined;
@@ -47,11 +44,16 @@ function materialQuestion(task: Pick<Task, 'objective' | 'inputs' | 'context'>):
   return `dependencies: the objective points at "${pointed[0]}" and the task has no inputs`;
 }
 
+/**
+ * A task constraint the rules did not find broken (a sure break rejects before this is asked) gets
+ * a second look when the objective acts or shares its words. That holds for the forms the rules
+ * know too: "read-only" says nothing about "add an index", "do not add any packages" nothing about
+ * "install lodash", though both break it; the rules' silence is not an acceptance.
+ */
 function constraintQuestions(task: Pick<Task, 'objective' | 'constraints'>): string[] {
   return task.constraints.flatMap((c, i) => {
-    if (KNOWN_FORMS.test(c.trim())) return [];
     const related = contentWords(c).some((w) => contentWords(task.objective).includes(w));
-    return related || ACTS.test(task.objective) ? [`constraints.${i} ("${c}"): no rule knows its form; does the objective break it?`] : [];
+    return related || DOING_WORDS.test(task.objective) ? [`constraints.${i} ("${c}"): does the objective break it in words no rule knows?`] : [];
   });
 }
 

@@ -29,6 +29,50 @@ describe('first stage: the rules with an undecided answer', () => {
     expect(v.decision).toBe('undecided');
     expect(firstStage(task({ objective: 'Make it faster please, thanks' })).decision).toBe('reject');
   });
+
+  it('asks about a constraint in a form the rules know when the objective acts and no rule fires (the silence is not an acceptance)', () => {
+    const index = firstStage(task({ objective: 'Add an index to speed up the orders query', constraints: ['read-only access to production'] }));
+    expect(index).toMatchObject({ decision: 'undecided', questions: [expect.stringContaining('constraints.0')] });
+    const install = firstStage(task({ objective: 'Install lodash to simplify the array helpers in utils.js', constraints: ['do not add any packages'] }));
+    expect(install.decision).toBe('undecided');
+    // A sure break still rejects without a question, and a report that neither acts nor shares a word is accepted.
+    expect(firstStage(task({ objective: 'Delete the expired rows from the sessions table', constraints: ['read-only'] })).decision).toBe('reject');
+    expect(firstStage(task({ objective: 'Summarise the Q3 churn numbers for the board', constraints: ['no downtime'] })).decision).toBe('accept');
+  });
+
+  it('asks about a soft goal with nothing to measure it by, and about material pointed at a few words away', () => {
+    expect(firstStage(task({ objective: 'Make the product more user friendly' })).questions).toEqual([expect.stringMatching(/^specificity: .*user friendly/)]);
+    expect(firstStage(task({ objective: 'Turn the notes from the call I forwarded into action items' })).questions).toEqual([expect.stringMatching(/^dependencies: .*I forwarded/)]);
+  });
+});
+
+describe('the offline second stage reads what a constraint protects', () => {
+  const judge = (objective: string, constraints: string[], standing: StandingConstraint[] = []) => {
+    const t = task({ objective, constraints });
+    const first = firstStage(t, standing);
+    expect(first.decision).toBe('undecided');
+    return validatorAnswer([{ role: 'user', content: validatorMessage(t, first.constraints, first.questions) }]).verdict;
+  };
+
+  it('rejects a constraint broken in words the rules do not know', () => {
+    expect(judge('Add an index to speed up the orders query', ['read-only access to production'])).toBe('reject');
+    expect(judge('Pull in the moment.js library to format the dates', ['no third-party libraries'])).toBe('reject');
+    expect(judge('Stop the Kafka brokers one by one for the upgrade', ['the event stream may not be interrupted'])).toBe('reject');
+    expect(judge('Unsubscribe every user from the weekly digest and delete the mailing list', ['keep the mailing list'])).toBe('reject');
+    const checkout: StandingConstraint = { id: 'c-2', text: 'checkout must stay up during the sale', scope: 'checkout', setBy: { kind: 'operator', id: 'ops' }, addedAtMs: T0 };
+    expect(judge('Bounce the checkout API pods to clear the memory leak', [], [checkout])).toBe('reject');
+  });
+
+  it('accepts a prohibition that protects something the objective does not touch, and downtime that is only a topic', () => {
+    expect(judge('Purge user sessions older than 30 days from Redis', ['never delete audit logs'])).toBe('accept');
+    expect(judge('Rename getUsr to getUser across the codebase', ['do not change public API signatures'])).toBe('accept');
+    // The rules do not ask about this one; asked anyway, the offline validator does not mistake the topic for the act.
+    const reading = task({ objective: 'Prepare a reading list on zero-downtime Postgres migrations with five articles', constraints: ['no downtime for checkout'] });
+    expect(firstStage(reading).decision).toBe('accept');
+    expect(validatorAnswer([{ role: 'user', content: validatorMessage(reading, [], ['constraints.0 ("no downtime for checkout"): does the objective break it?']) }]).verdict).toBe('accept');
+    expect(validatorAnswer([{ role: 'user', content: validatorMessage(task({ ...reading, objective: 'Schedule two hours of downtime for the checkout database' }), [], ['constraints.0 ("no downtime for checkout"): does the objective break it?']) }]).verdict).toBe('reject');
+    expect(judge('Replace the hand-written JSON parser with the standard library\'s json module', ['standard library only'])).toBe('accept');
+  });
 });
 
 describe('final verdict', () => {

@@ -53,8 +53,45 @@ function inScope(scope: string | undefined, taskText: string): boolean {
   return words.every((w) => groupOf(w).some((syn) => new RegExp(`\\b${syn}`).test(text)));
 }
 
+/** "do not change public API signatures", "never delete audit logs": a prohibition that protects one thing, not everything. */
+const PROHIBITION = /\b(?:don't|do not|must not|never)\s+(?:touch|modify|change|alter|write|edit|delete|remove|drop|purge|erase|wipe)\w*\s+(?:(?:to|the|any|our|its|their)\s+)*([a-z][\w-]*(?:\s+[a-z][\w-]*){0,3})/i;
+const NOT_AN_OBJECT = new Set(['the', 'any', 'our', 'its', 'their', 'until', 'before', 'after', 'during', 'while', 'without', 'unless', 'from', 'this', 'that', 'week', 'month', 'today', 'tonight']);
+
+/** The words that name what a prohibition protects, cut at the first that cannot name it. */
+function protectedWords(constraint: string): string[] | undefined {
+  const m = PROHIBITION.exec(constraint);
+  if (!m) return undefined;
+  const words: string[] = [];
+  for (const w of m[1].toLowerCase().split(/\s+/)) {
+    if (NOT_AN_OBJECT.has(w)) break;
+    if (w.length >= 2) words.push(w);
+  }
+  return words.length ? words : undefined;
+}
+
+function mentionsAny(words: readonly string[], text: string): boolean {
+  const lower = text.toLowerCase();
+  return words.some((w) => groupOf(w.replace(/s$/, '')).concat(groupOf(w)).some((syn) => new RegExp(`\\b${syn}`).test(lower)));
+}
+
+/** "keep the mailing list": what a constraint says must stay. */
+const KEEP = /\b(?:keep|retain|preserve)\s+(?:(?:the|our|its|their)\s+)?([a-z][\w-]*(?:\s+[a-z][\w-]*){0,2})/i;
+
+/** Deleting what the constraint says to keep: "delete the mailing list" against "keep the mailing list". */
+function deletesWhatIsKept(constraint: string, objective: string): boolean {
+  const kept = KEEP.exec(constraint)?.[1].toLowerCase().split(/\s+/).filter((w) => !NOT_AN_OBJECT.has(w) && w.length >= 3);
+  const deleting = ACTION_KINDS.find((k) => k.name === 'deleting data');
+  return !!kept?.length && !!deleting?.acts.test(objective) && new RegExp(`\\b(delete|purge|wipe|erase|drop|remove)\\w*\\b[^.]{0,30}\\b${kept.join('\\s+')}`, 'i').test(objective);
+}
+
 function broken(constraint: string, objective: string): string | undefined {
-  return ACTION_KINDS.find((k) => k.forbids.test(constraint) && k.acts.test(objective))?.name;
+  if (deletesWhatIsKept(constraint, objective)) return 'deleting data';
+  return ACTION_KINDS.find((k) => {
+    if (!k.forbids.test(constraint) || !k.acts.test(objective)) return false;
+    // A change or deletion forbidden to one thing is broken only by a task that touches that thing.
+    const guarded = k.name === 'writes' || k.name === 'deleting data' ? protectedWords(constraint) : undefined;
+    return guarded === undefined || mentionsAny(guarded, objective);
+  })?.name;
 }
 
 function vagueness(objective: string, context: string): string | undefined {
