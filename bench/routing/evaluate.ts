@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -18,6 +17,7 @@ import { decideByRules } from '../../src/routing/rules';
 import { similarOutcomes } from '../../src/routing/similar-outcomes';
 import type { Roster } from '../../src/specialists/roster';
 import { TaskInputSchema } from '../../src/tasks/task-input';
+import { readJsonl } from '../jsonl';
 
 /**
  * Routing accuracy on the labelled set (test/fixtures/routing-labelled.jsonl), two ways:
@@ -43,20 +43,8 @@ const HistoryRow = z.strictObject({
 });
 export type HistoryRow = z.infer<typeof HistoryRow>;
 
-function readJsonl<T>(file: string, schema: z.ZodType<T>): T[] {
-  return fs
-    .readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((line, i) => {
-      const parsed = schema.safeParse(JSON.parse(line));
-      if (!parsed.success) throw new Error(`${file}:${i + 1}: ${parsed.error.message}`);
-      return parsed.data;
-    });
-}
-
-export const loadLabelled = (file = LABELLED_FILE) => readJsonl(file, LabelledRow);
-export const loadHistory = (file = HISTORY_FILE) => readJsonl(file, HistoryRow);
+export const loadLabelled = (file = LABELLED_FILE) => readJsonl(file, LabelledRow).map(({ row }) => row);
+export const loadHistory = (file = HISTORY_FILE) => readJsonl(file, HistoryRow).map(({ row }) => row);
 
 /** What the keyword rules read (the route activity's text: objective and context). */
 const ruleText = (row: { objective: string; context?: string }) => `${row.objective}\n${row.context ?? ''}`;

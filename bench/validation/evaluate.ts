@@ -1,9 +1,9 @@
-import fs from 'node:fs';
 import { z } from 'zod';
 import { StandingConstraintSchema, type StandingConstraint } from '../../src/constraints/schema';
 import { TaskInputSchema, type Task } from '../../src/tasks/task-input';
 import { finalVerdict, firstStage, type SecondStageOutcome, type StageOneVerdict } from '../../src/tasks/validation-stages';
 import { REJECTION_CATEGORIES } from '../../src/tasks/validator-protocol';
+import { describeFirstIssue, readJsonl } from '../jsonl';
 
 /**
  * The labelled validation set and its figures: precision and recall of rejection, for the rules
@@ -26,31 +26,11 @@ export const LabelledRow = z.object({
 export type LabelledRow = Omit<z.infer<typeof LabelledRow>, 'task' | 'standing'> & { task: Task; standing: StandingConstraint[] };
 
 export function loadLabelled(file = LABELLED_FILE): LabelledRow[] {
-  return fs
-    .readFileSync(file, 'utf8')
-    .split('\n')
-    .map((line, i) => ({ line, i }))
-    .filter(({ line }) => line.trim())
-    .map(({ line, i }) => {
-      let json: unknown;
-      try {
-        json = JSON.parse(line);
-      } catch (err) {
-        throw new Error(`${file}:${i + 1}: not JSON: ${(err as Error).message}`);
-      }
-      const parsed = LabelledRow.safeParse(json);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        throw new Error(`${file}:${i + 1}: ${issue.path.join('.') || 'row'}: ${issue.message}`);
-      }
-      const row = parsed.data;
-      const task = TaskInputSchema.safeParse(row.task);
-      if (!task.success) {
-        const issue = task.error.issues[0];
-        throw new Error(`${file}:${i + 1} (${row.id}): task.${issue.path.join('.')}: ${issue.message}`);
-      }
-      return { ...row, task: task.data, standing: row.standing as StandingConstraint[] };
-    });
+  return readJsonl(file, LabelledRow).map(({ row, line }) => {
+    const task = TaskInputSchema.safeParse(row.task);
+    if (!task.success) throw new Error(`${file}:${line} (${row.id}): ${describeFirstIssue(task.error, 'task')}`);
+    return { ...row, task: task.data, standing: row.standing as StandingConstraint[] };
+  });
 }
 
 export interface Figures {

@@ -57,3 +57,17 @@ it('owes the gain to memory: the same routing with an empty memory does worse', 
   expect(share(learned.greedy)).toBeGreaterThan(share(blank.greedy));
   expect(share(learned.sampled)).toBeGreaterThan(share(blank.sampled));
 });
+
+it('holds on the blind set (written after the rest, in new words): learning beats today, and owes it to memory', async () => {
+  const blind = loadLabelled(path.join(repoRoot(), 'test/fixtures/routing-blind.jsonl'));
+  expect(blind.length).toBeGreaterThanOrEqual(40);
+  const past = new Set(history.map((h) => h.objective));
+  expect(blind.filter((r) => past.has(r.objective) || rows.some((l) => l.objective === r.objective))).toEqual([]);
+  const config = loadConfig({ PANTHEON_LLM_MODE: 'offline', PANTHEON_OFFLINE_URL: provider.url });
+  const today = await todaysAccuracy(blind, { llm: createConfiguredLlmClient(config), roster });
+  const learned = await learnedAccuracy(blind, history, roster);
+  const blank = await learnedAccuracy(blind, [], roster);
+  expect(share(learned.greedy)).toBeGreaterThan(share(today));
+  expect(share(learned.bestGuess)).toBeGreaterThan(share(today));
+  expect(share(learned.greedy)).toBeGreaterThan(share(blank.greedy));
+});

@@ -76,6 +76,8 @@ describe('the blind sets (written after the lexicons, each measured before its m
     for (const set of ['blind-1', 'blind-2', 'blind-3', 'blind-4']) expect(blind.filter((r) => r.tags.includes(set)).length).toBeGreaterThanOrEqual(40);
     for (const reason of ['vague', 'blocked', 'contradiction']) expect(blind.filter((r) => r.reason === reason).length).toBeGreaterThanOrEqual(10);
     expect(blind.filter((r) => r.expected === 'accept' && (r.tags.includes('constraint-ok') || r.tags.includes('respected'))).length).toBeGreaterThanOrEqual(20);
+    const labelled = new Set(rows.map((r) => r.task.objective));
+    expect(blind.filter((r) => labelled.has(r.task.objective)).map((r) => r.id)).toEqual([]);
   });
 
   it('two-stage validation keeps the same targets on them: precision ≥ 0.95, recall ≥ 0.9', () => {
