@@ -107,7 +107,7 @@ const lessonSchema = z.object({
 /** A lesson read back from a shared store: checked, not trusted (as records are). */
 export function decodeStoredLesson(value: unknown, where: string): Lesson {
   const parsed = lessonSchema.safeParse(value);
-  if (!parsed.success) throw PantheonError.of('store_unavailable', `malformed lesson in ${where}: ${z.prettifyError(parsed.error)}`);
+  if (!parsed.success) throw PantheonError.of('store_corrupt', `malformed lesson in ${where}: ${z.prettifyError(parsed.error)}`);
   return parsed.data;
 }
 

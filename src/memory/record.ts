@@ -81,7 +81,7 @@ export function validateRecallQuery(query: RecallQuery): NormalisedRecallQuery {
 export function decodeStoredRecord(value: unknown, where: string): MemoryRecord {
   const parsed = memoryRecordSchema.safeParse(value);
   if (!parsed.success) {
-    throw PantheonError.of('store_unavailable', `malformed memory record in ${where}: ${z.prettifyError(parsed.error)}`);
+    throw PantheonError.of('store_corrupt', `malformed memory record in ${where}: ${z.prettifyError(parsed.error)}`);
   }
   return parsed.data;
 }

@@ -21,6 +21,7 @@ const EXPECTED_NON_RETRYABLE: ErrorType[] = [
   'unknown_specialist',
   'config_invalid',
   'iteration_limit',
+  'store_corrupt',
   'temporal_not_started',
 ];
 
@@ -63,6 +64,7 @@ describe('the error taxonomy', () => {
     expect(ERROR_TYPES.budget_exceeded.category).toBe('user');
     expect(ERROR_TYPES.task_rejected.category).toBe('user');
     expect(ERROR_TYPES.store_unavailable.category).toBe('system');
+    expect(ERROR_TYPES.store_corrupt.category).toBe('system');
     expect(ERROR_TYPES.temporal_unavailable.category).toBe('system');
     expect(ERROR_TYPES.temporal_not_started.category).toBe('system');
     expect(ERROR_TYPES.cancelled.category).toBe('system');

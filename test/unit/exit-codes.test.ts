@@ -14,7 +14,7 @@ describe('exit codes', () => {
   });
 
   it('is 1 for bad input, refusals, budget stops and anything that is not a Pantheon error', () => {
-    for (const type of ['invalid_input', 'config_invalid', 'temporal_not_started', 'budget_exceeded', 'task_rejected', 'limits_changed', 'worker_stopped'] as const) {
+    for (const type of ['invalid_input', 'config_invalid', 'temporal_not_started', 'store_corrupt', 'budget_exceeded', 'task_rejected', 'limits_changed', 'worker_stopped'] as const) {
       expect({ type, code: exitCodeFor(PantheonError.of(type, 'no')) }).toEqual({ type, code: 1 });
     }
     expect(exitCodeFor(new Error('12 UNIMPLEMENTED: Received HTTP status code 404'))).toBe(1);

@@ -241,6 +241,28 @@ describe('SqliteMemoryStore (on disk)', () => {
     expect((await caught(SqliteMemoryStore.open({ file, embedder: renamed }))).message).toContain('other-model/384');
   });
 
+  it('reports a record not in the shape Pantheon writes as store_corrupt, naming it, not as a store to try again', async () => {
+    const file = join(dir, 'memory.db');
+    const store = await SqliteMemoryStore.open({ file, embedder });
+    await store.put(record('wf-bad:outcome'));
+    await store.close();
+    // Another process (an older version, a hand edit) left a row the schema does not accept.
+    const db = new Database(file);
+    db.prepare("UPDATE memories SET created_at = 'last tuesday' WHERE id = ?").run('wf-bad:outcome');
+    db.close();
+
+    const reopened = await SqliteMemoryStore.open({ file, embedder });
+    try {
+      const err = await caught(reopened.get('wf-bad:outcome'));
+      expect(err.type).toBe('store_corrupt');
+      expect(err.retryable).toBe(false);
+      expect(err.message).toContain('(id wf-bad:outcome)');
+      expect(err.message).toContain('createdAt');
+    } finally {
+      await reopened.close();
+    }
+  });
+
   it('reports an unusable file as store_unavailable', async () => {
     const err = await caught(SqliteMemoryStore.open({ file: dir, embedder })); // a directory, not a file
     expect(err.type).toBe('store_unavailable');
