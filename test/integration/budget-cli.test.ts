@@ -139,6 +139,20 @@ describe('pantheon budget', () => {
     expect(after.stdout).toMatch(/\naudit \(all of 2\)\n {2}\S+Z {2}openBreaker {2}by ops: "test"\n {2}\S+Z {2}closeBreaker {2}by ops: "all clear" {2}\(an operator had opened it\)/);
   });
 
+  it('takes --reason for --why and --by for --who, as the other commands name them, and records the login name when no one is named', async () => {
+    const login = os.userInfo().username;
+    const opened = await runCli(['budget', 'open', '--reason', 'fire drill'], env);
+    expect(opened.stderr).toBe('');
+    expect(opened.code).toBe(0);
+    expect(opened.stdout).toContain(`breaker opened by ${login}: "fire drill"`);
+    const closed = await runCli(['budget', 'close', '--by', 'ops', '--reason', 'drill over'], env);
+    expect(closed.code).toBe(0);
+    expect((await gate.snapshot()).audit.slice(-2).map(({ action, who, why }) => ({ action, who, why }))).toEqual([
+      { action: 'openBreaker', who: login, why: 'fire drill' },
+      { action: 'closeBreaker', who: 'ops', why: 'drill over' },
+    ]);
+  });
+
   it('sets a temporary limit for one scope', async () => {
     const run = await runCli(['budget', 'override', '--scope', 'system:day', '--usd', '50', '--minutes', '30', '--who', 'ops', '--why', 'launch day'], env);
 
@@ -181,7 +195,8 @@ describe('pantheon budget', () => {
 
   const badInputs: Array<{ name: string; args: string[]; message: RegExp }> = [
     { name: 'close without --why', args: ['budget', 'close', '--who', 'ops'], message: /^error: invalid_input: --why: required/ },
-    { name: 'open without --who', args: ['budget', 'open', '--why', 'test'], message: /^error: invalid_input: --who: required/ },
+    { name: 'open with --who and another --by', args: ['budget', 'open', '--who', 'ops', '--by', 'alice', '--why', 'test'], message: /^error: invalid_input: --by: --who is given too, with another value: give one of them/ },
+    { name: 'close with --why and another --reason', args: ['budget', 'close', '--who', 'ops', '--why', 'a', '--reason', 'b'], message: /^error: invalid_input: --reason: --why is given too/ },
     { name: 'open with a blank --why', args: ['budget', 'open', '--who', 'ops', '--why', '  '], message: /^error: invalid_input: --why: must not be blank/ },
     { name: 'an override without --why', args: ['budget', 'override', '--scope', 'system:day', '--usd', '1', '--minutes', '5', '--who', 'ops'], message: /--why: required/ },
     { name: 'an override of no scope', args: ['budget', 'override', '--scope', 'everything', '--usd', '1', '--minutes', '5', '--who', 'ops', '--why', 'x'], message: /--scope: "everything" is not a scope/ },

@@ -1,5 +1,6 @@
 import { isGrpcDeadlineError, WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, type Client } from '@temporalio/client';
 import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
+import { userInfo } from 'node:os';
 import { parseArgs } from '../parse-args';
 import type { OperatorInput, OverrideInput } from '../../budget/messages';
 import { OVERRIDABLE_SCOPE } from '../../budget/scopes';
@@ -32,28 +33,37 @@ import { applyLimitsOver } from '../limits-apply';
 import { connectClient, DEFAULT_TEMPORAL_ADDRESS } from '../connection';
 
 export const BUDGET_USAGE = `pantheon budget [show] [--json] [--tasks N]  spend against every limit, the breaker, alerts and audit
-pantheon budget close --who NAME --why TEXT  close the circuit breaker (audited)
-pantheon budget open --who NAME --why TEXT   open it: every LLM call is denied until closed (audited)
-pantheon budget override --scope SCOPE --usd N --minutes M --who NAME --why TEXT
+pantheon budget close [--who NAME] --why TEXT  close the circuit breaker (audited)
+pantheon budget open [--who NAME] --why TEXT   open it: every LLM call is denied until closed (audited)
+pantheon budget override --scope SCOPE --usd N --minutes M [--who NAME] --why TEXT
                                              a temporary USD limit for system:hour|day, agent:<name>:hour|day or task:<id>
-pantheon budget share --share N --who NAME --why TEXT
+pantheon budget share --share N [--who NAME] --why TEXT
                                              the experimental lane's share of the day, 0 to 0.5 (audited)
-pantheon budget limits [--file limits.yaml] --who NAME --why TEXT
+pantheon budget limits [--file limits.yaml] [--who NAME] --why TEXT
                                              apply the keys a limits file sets to the running ledger;
                                              the others keep their values; prints each change (audited)
 pantheon budget export [--run RUN_ID]        the ledger's whole state as JSON (of an ended run with --run)
-pantheon budget restore (--from-run RUN_ID | --file STATE.json) --who NAME --why TEXT
+pantheon budget restore (--from-run RUN_ID | --file STATE.json) [--who NAME] --why TEXT
                                              take over a state (an ended run's, or one exported); audited
-pantheon budget reset --who NAME --why TEXT  start the books over: no spend, breaker closed (audited)`;
+pantheon budget reset [--who NAME] --why TEXT  start the books over: no spend, breaker closed (audited)
+--who (or --by) is recorded in the ledger's audit log, by default your login name; --reason is --why`;
 
 /** How long the ledger gets to answer: it answers at once when a worker runs its task queue. */
 const LEDGER_TIMEOUT_MS = 15_000;
 
 const invalid = (field: string, message: string) => PantheonError.of('invalid_input', `${field}: ${message}`, { details: { field } });
 
-/** --who and --why: required, non-blank, within the ledger's limits (checked here, so nothing is sent). */
-function operatorOf(values: { who?: string; why?: string }, sub: string, purpose: string): OperatorInput {
+/**
+ * Who changes the ledger and why, for its audit log: `--who` (or `--by`, as the other commands
+ * name it; default: this machine's login name) and `--why` (or `--reason`), required, non-blank,
+ * within the ledger's limits (checked here, so nothing is sent).
+ */
+function operatorOf(values: { who?: string; why?: string; by?: string; reason?: string }, sub: string, purpose: string): OperatorInput {
   const usage = BUDGET_USAGE.split('\n').find((line) => line.startsWith(`pantheon budget ${sub} `));
+  const one = (a: '--who' | '--why', b: '--by' | '--reason', x: string | undefined, y: string | undefined) => {
+    if (x !== undefined && y !== undefined && x.trim() !== y.trim()) throw invalid(b, `${a} is given too, with another value: give one of them`);
+    return x ?? y;
+  };
   const text = (flag: '--who' | '--why', value: string | undefined, max: number, help: string) => {
     if (value === undefined) throw invalid(flag, `required: ${help}, for the ledger's audit log${usage ? `\nusage: ${usage}` : ''}`);
     const trimmed = value.trim();
@@ -61,7 +71,21 @@ function operatorOf(values: { who?: string; why?: string }, sub: string, purpose
     if (trimmed.length > max) throw invalid(flag, `at most ${max} characters, got ${trimmed.length}`);
     return trimmed;
   };
-  return { who: text('--who', values.who, 100, 'your name'), why: text('--why', values.why, 500, `why you ${purpose}`) };
+  const who = one('--who', '--by', values.who, values.by) ?? loginName();
+  const why = one('--why', '--reason', values.why, values.reason);
+  return { who: text('--who', who, 100, 'your name'), why: text('--why', why, 500, `why you ${purpose}`) };
+}
+
+/** The login name the audit log records when no --who is given (undefined when the system has none). */
+function loginName(): string | undefined {
+  try {
+    const name = userInfo().username.trim();
+    if (name) return name;
+  } catch {
+    // No passwd entry for this uid (some containers): fall back to the environment.
+  }
+  const env = (process.env.USER ?? process.env.LOGNAME ?? '').trim();
+  return env || undefined;
 }
 
 function numberOf(flag: string, value: string | undefined, check: (n: number) => boolean, expected: string): number {
@@ -212,7 +236,7 @@ export async function budgetCommand(argv: string[]): Promise<void> {
   const first = argv[0];
   const sub = first === undefined || first.startsWith('-') ? 'show' : first;
   const args = sub === first ? argv.slice(1) : argv;
-  const operatorFlags = { who: { type: 'string' }, why: { type: 'string' } } as const;
+  const operatorFlags = { who: { type: 'string' }, why: { type: 'string' }, by: { type: 'string' }, reason: { type: 'string' } } as const;
 
   if (sub === 'show') {
     const { values } = parseArgs({ args, options: { json: { type: 'boolean', default: false }, tasks: { type: 'string', default: '5' } } });
