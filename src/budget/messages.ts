@@ -202,6 +202,38 @@ export type SetExperimentalShareInput = z.infer<typeof SetExperimentalShareInput
 export type RestoreInput = OperatorInput & { state: LedgerState; limits?: z.infer<typeof LimitsSchema> };
 
 /** A validator for Temporal: throws (rejecting the update) with the first issue, by path. */
+/**
+ * An operator's input as the Temporal CLI may send it: `reason` for `why` and `by` for `who`, the
+ * names `pantheon budget` also takes. Returns the input itself when it uses neither, so a history
+ * recorded before replays with the same objects; a name given both ways with different values is
+ * left for the validator to refuse (operatorValidatorOf).
+ */
+export function operatorAliases<T>(input: T): T {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return input;
+  const record = input as Record<string, unknown>;
+  if (!('reason' in record) && !('by' in record)) return input;
+  const out: Record<string, unknown> = { ...record };
+  for (const [alias, name] of [['reason', 'why'], ['by', 'who']] as const) {
+    if (!(alias in out)) continue;
+    if (out[name] === undefined || out[name] === out[alias]) {
+      out[name] = out[alias];
+      delete out[alias];
+    }
+  }
+  return out as T;
+}
+
+/** validatorOf for an operator's change, taking `reason` and `by` (operatorAliases). */
+export function operatorValidatorOf<T>(schema: z.ZodType<T>): (input: unknown) => void {
+  return (input) => {
+    const named = operatorAliases(input) as Record<string, unknown> | null;
+    for (const [alias, name] of [['reason', 'why'], ['by', 'who']] as const) {
+      if (named && typeof named === 'object' && alias in named) refuseInput(`invalid input at ${alias}: ${name} is given too, with another value: give one of them`);
+    }
+    validatorOf(schema)(named);
+  };
+}
+
 export function validatorOf<T>(schema: z.ZodType<T>): (input: unknown) => void {
   return (input) => {
     const parsed = schema.safeParse(input);

@@ -22,6 +22,8 @@ import {
   SettleInputSchema,
   refuseInput,
   validatorOf,
+  operatorAliases,
+  operatorValidatorOf,
   type CloseTaskInput,
   type FinishInput,
   type LedgerBatchInput,
@@ -204,23 +206,23 @@ export async function budgetLedger(input: BudgetLedgerInput): Promise<void> {
   const operatorChange = <A, R>(handler: (arg: A) => R) =>
     counted((arg: A): R => {
       bumpLeaseEpoch(state);
-      return handler(arg);
+      return handler(operatorAliases(arg));
     });
   setHandler(closeBreakerUpdate, operatorChange((action) => closeBreaker(state, action, Date.now(), options).breaker), {
     validator: (action) => {
-      validatorOf(OperatorInputSchema)(action);
+      operatorValidatorOf(OperatorInputSchema)(action);
       // Closing would spend against books that may be empty; the operator must decide what they hold.
       if (state.breaker.reason === 'ledger_lost') refuseInput('the ledger lost its state: run `pantheon budget restore` or `pantheon budget reset`, not close');
     },
   });
   setHandler(openBreakerUpdate, operatorChange((action) => openBreaker(state, action, Date.now(), options).breaker), {
-    validator: validatorOf(OperatorInputSchema),
+    validator: operatorValidatorOf(OperatorInputSchema),
   });
   setHandler(setOverrideUpdate, operatorChange((request) => setOverride(state, request, Date.now(), options).overrides), {
     // An override that has already ended would replace the scope's live one and then lapse: refused
     // (validators run only when an update arrives, never on replay, so workflow time is safe here).
     validator: (input) => {
-      validatorOf(OverrideInputSchema)(input);
+      operatorValidatorOf(OverrideInputSchema)(input);
       const { untilMs } = input as { untilMs: number };
       if (untilMs <= Date.now()) refuseInput(`invalid input at untilMs: ${new Date(untilMs).toISOString()} has passed (the ledger's time is ${new Date(Date.now()).toISOString()})`);
     },
@@ -252,7 +254,7 @@ export async function budgetLedger(input: BudgetLedgerInput): Promise<void> {
     },
     {
       validator: (input) => {
-        validatorOf(SetLimitsInputSchema)(input);
+        operatorValidatorOf(SetLimitsInputSchema)(input);
         refuseIfChanged(input as SetLimitsInput);
       },
     },
@@ -263,26 +265,27 @@ export async function budgetLedger(input: BudgetLedgerInput): Promise<void> {
       limits = setExperimentalShare(state, change, limits, Date.now(), options);
       return laneSnapshots(state, Date.now(), limits);
     }),
-    { validator: validatorOf(SetExperimentalShareInputSchema) },
+    { validator: operatorValidatorOf(SetExperimentalShareInputSchema) },
   );
   setHandler(
     restoreUpdate,
-    counted(({ who, why, state: restored, limits: restoredLimits }) => {
+    counted((input) => {
+      const { who, why, state: restored, limits: restoredLimits } = operatorAliases(input);
       state = restoreState(state, restored as LedgerState, { who, why }, Date.now(), options);
       bumpLeaseEpoch(state);
       if (restoredLimits) limits = LimitsSchema.parse(restoredLimits);
       return budgetSnapshot(state, Date.now(), limits);
     }),
-    { validator: validatorOf(RestoreInputSchema) },
+    { validator: operatorValidatorOf(RestoreInputSchema) },
   );
   setHandler(
     resetUpdate,
-    counted((action) => {
-      state = resetState(state, action, Date.now(), limits, options);
+    counted((input) => {
+      state = resetState(state, operatorAliases(input), Date.now(), limits, options);
       bumpLeaseEpoch(state);
       return budgetSnapshot(state, Date.now(), limits);
     }),
-    { validator: validatorOf(OperatorInputSchema) },
+    { validator: operatorValidatorOf(OperatorInputSchema) },
   );
   setHandler(budgetQuery, () => budgetSnapshot(state, Date.now(), limits));
   setHandler(ledgerStateQuery, () => ({ limits, state, options: parsed.data.options }));

@@ -253,6 +253,19 @@ describe('pantheon budget', () => {
     expect((await gate.snapshot()).overrides).toEqual(before);
   });
 
+  it('takes `by` and `reason` in an operator update sent as the Temporal CLI sends it, and refuses the same name given two ways', async () => {
+    const ledger = client.workflow.getHandle(ledgerId);
+    await ledger.executeUpdate(setOverrideUpdate, { args: [{ by: 'alice', reason: 'a raw update', scope: 'system:hour', limitUsd: 3, untilMs: Date.now() + 600_000 } as never] });
+    const audit = (await gate.snapshot()).audit.at(-1);
+    expect(audit).toMatchObject({ action: 'setOverride', who: 'alice', why: 'a raw update' });
+    const refused = await ledger.executeUpdate(setOverrideUpdate, { args: [{ who: 'ops', why: 'one', reason: 'two', scope: 'system:hour', limitUsd: 3, untilMs: Date.now() + 600_000 } as never] }).then(
+      () => undefined,
+      (e: WorkflowUpdateFailedError) => e.cause,
+    );
+    expect(refused).toMatchObject({ type: 'invalid_input', message: expect.stringContaining('invalid input at reason: why is given too') });
+    expect((await gate.snapshot()).audit.at(-1)).toEqual(audit);
+  });
+
   it('names --run and --from-run when they name no run of the ledger (not a run id, or no such run), and restores nothing', async () => {
     const before = await gate.snapshot();
     for (const [args, flag, run] of [
