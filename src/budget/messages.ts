@@ -201,7 +201,6 @@ export type SetExperimentalShareInput = z.infer<typeof SetExperimentalShareInput
 /** The state is checked by {@link LedgerStateSchema} at the ledger's door; inside it is the ledger's own type. */
 export type RestoreInput = OperatorInput & { state: LedgerState; limits?: z.infer<typeof LimitsSchema> };
 
-/** A validator for Temporal: throws (rejecting the update) with the first issue, by path. */
 /**
  * An operator's input as the Temporal CLI may send it: `reason` for `why` and `by` for `who`, the
  * names `pantheon budget` also takes. Returns the input itself when it uses neither, so a history
@@ -234,6 +233,7 @@ export function operatorValidatorOf<T>(schema: z.ZodType<T>): (input: unknown) =
   };
 }
 
+/** A validator for Temporal: throws (rejecting the update) with the first issue, by path. */
 export function validatorOf<T>(schema: z.ZodType<T>): (input: unknown) => void {
   return (input) => {
     const parsed = schema.safeParse(input);

@@ -33,7 +33,6 @@ function sharesWord(a: string, b: string): boolean {
   return contentWords(a).some((w) => have.some((h) => related(w, h)));
 }
 
-
 /** "No writes to X", "freeze X": a standing form the task-constraint rules do not spell, and the
  * writes it forbids (writing a document is not one). */
 const NO_WRITES = /\bno (writes?|changes|modifications)\b|\b(write|change|data) freeze\b|\bread[- ]only\b/i;
