@@ -206,19 +206,19 @@ export async function budgetLedger(input: BudgetLedgerInput): Promise<void> {
   const operatorChange = <A, R>(handler: (arg: A) => R) =>
     counted((arg: A): R => {
       bumpLeaseEpoch(state);
-      return handler(operatorAliases(arg));
+      return handler(arg);
     });
-  setHandler(closeBreakerUpdate, operatorChange((action) => closeBreaker(state, action, Date.now(), options).breaker), {
+  setHandler(closeBreakerUpdate, operatorChange((action) => closeBreaker(state, operatorAliases(action), Date.now(), options).breaker), {
     validator: (action) => {
       operatorValidatorOf(OperatorInputSchema)(action);
       // Closing would spend against books that may be empty; the operator must decide what they hold.
       if (state.breaker.reason === 'ledger_lost') refuseInput('the ledger lost its state: run `pantheon budget restore` or `pantheon budget reset`, not close');
     },
   });
-  setHandler(openBreakerUpdate, operatorChange((action) => openBreaker(state, action, Date.now(), options).breaker), {
+  setHandler(openBreakerUpdate, operatorChange((action) => openBreaker(state, operatorAliases(action), Date.now(), options).breaker), {
     validator: operatorValidatorOf(OperatorInputSchema),
   });
-  setHandler(setOverrideUpdate, operatorChange((request) => setOverride(state, request, Date.now(), options).overrides), {
+  setHandler(setOverrideUpdate, operatorChange((request) => setOverride(state, operatorAliases(request), Date.now(), options).overrides), {
     // An override that has already ended would replace the scope's live one and then lapse: refused
     // (validators run only when an update arrives, never on replay, so workflow time is safe here).
     validator: (input) => {
@@ -240,7 +240,8 @@ export async function budgetLedger(input: BudgetLedgerInput): Promise<void> {
       });
     }
   };
-  const applyLimits = operatorChange(({ ifLimits: _read, ...change }: SetLimitsInput) => {
+  const applyLimits = operatorChange((input: SetLimitsInput) => {
+    const { ifLimits: _read, ...change } = operatorAliases(input);
     state = recordLimitsChange(state, change, limits, Date.now(), options);
     // Parsed, not taken as sent: limits from a client older than a field get its default.
     limits = LimitsSchema.parse(change.limits);
@@ -265,7 +266,8 @@ export async function budgetLedger(input: BudgetLedgerInput): Promise<void> {
       limits = setExperimentalShare(state, change, limits, Date.now(), options);
       return laneSnapshots(state, Date.now(), limits);
     }),
-    { validator: operatorValidatorOf(SetExperimentalShareInputSchema) },
+    // Its input names `reason` and `by` itself (God sends it as it came): no who/why aliases here.
+    { validator: validatorOf(SetExperimentalShareInputSchema) },
   );
   setHandler(
     restoreUpdate,
