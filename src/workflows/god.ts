@@ -237,9 +237,13 @@ export async function god(input: GodInput = {}): Promise<void> {
   /** Automatic rollbacks to tell operators about (raised at the next tick: a signal handler cannot await). */
   const pendingAlerts: Array<{ id: string; message: string; details: Record<string, unknown> }> = [];
 
+  /** The last reason each goal did not generate, figures aside (logged only when it changes; this run only). */
+  const skipGists = new Map<string, string>();
   const record = (kind: DecisionRecord['kind'], detail: string, taskId?: string) => {
     state.recent.push({ atMs: Date.now(), kind, detail, ...(taskId && { taskId }) });
-    log.info('god decision', { kind, taskId, detail });
+    // Workflow time in the line too: the log outlives the bounded `recent` list, and under a
+    // time-skipping server the wall clock of the line says nothing of when God decided.
+    log.info('god decision', { kind, taskId, detail, at: new Date(Date.now()).toISOString() });
   };
   const find = (taskId: string) => state.queue.find((q) => q.taskId === taskId);
   const known = (taskId: string) => !!find(taskId) || state.inFlight.some((t) => t.taskId === taskId) || !!state.finishedIds?.includes(taskId);
@@ -630,9 +634,15 @@ export async function god(input: GodInput = {}): Promise<void> {
     // Generation is paid before admission: it runs only within its lane's paced headroom
     // (histories from before this check replay without it).
     const headroom = runway && patched('generation-within-headroom') ? laneHeadroom(runway, inFlightExpected(), config, Date.now()) : undefined;
-    // Why a goal that came due did not generate, for `pantheon god goals` (cleared when it does).
+    // Why a goal that came due did not generate, for `pantheon god goals` (cleared when it does),
+    // and logged when the reason changes (its figures aside): a goal that starts nothing for a day
+    // is explained by the log, where `god goals` shows only the last reason.
     const skip = (goal: GoalState, reason: string) => {
       goal.notGenerated = { atMs: Date.now(), reason };
+      const gist = reason.replace(/\$?\d[\d.,:TZ-]*/g, '#');
+      if (skipGists.get(goal.id) === gist) return;
+      skipGists.set(goal.id, gist);
+      log.info('god goal not generated', { goal: goal.id, reason, at: new Date(Date.now()).toISOString() });
     };
     const dueGoals = goalsDue(state.goals, Date.now());
     for (const due of dueGoals) {

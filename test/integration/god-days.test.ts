@@ -8,6 +8,7 @@ import { godStatus, startTestGod } from '../support/god';
 import { childStarts, godLife, goalOfChild, laneOfChild, RunChain } from '../support/god-runs';
 import { limitsWith } from '../support/limits';
 import { NO_GOD_QUERIES, OrphanedChildLocks, ServerClock, StalledSkips, startTimeSkippingHarness, type TimeSkippingHarness } from '../support/time-skipping';
+import { onRuntimeLog } from '../support/harness';
 
 /**
  * Three simulated days of God on the time-skipping test server: real task and ledger workers, the
@@ -40,8 +41,17 @@ let h: TimeSkippingHarness;
 let god: WorkflowHandle;
 let godId: string;
 
+/** God's decisions as it logged them (kind, task, detail, workflow time): printed for a goal a day's check finds missing. */
+const decisions: Array<{ at: string; kind: string; taskId?: string; detail: string }> = [];
+let stopHearing: (() => void) | undefined;
+
 beforeAll(async () => {
   godId = `god-days-${process.pid}-${Date.now()}`;
+  stopHearing = onRuntimeLog(({ message, meta }) => {
+    if (meta?.workflowId !== godId) return;
+    if (message === 'god decision') decisions.push({ at: String(meta.at), kind: String(meta.kind), ...(typeof meta.taskId === 'string' && { taskId: meta.taskId }), detail: String(meta.detail) });
+    if (message === 'god goal not generated') decisions.push({ at: String(meta.at), kind: 'not generated', detail: `goal ${String(meta.goal)}: ${String(meta.reason)}` });
+  });
   h = await startTimeSkippingHarness('god-days', {
     godId,
     limits: limitsWith({ systemDailyUsd: BUDGET_USD, systemHourlyUsd: BUDGET_USD, experimentalShare: SHARE }),
@@ -52,6 +62,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  stopHearing?.();
   await god?.terminate('test over').catch(() => undefined);
   await h?.stop();
 });
@@ -189,6 +200,16 @@ describe('God over three simulated days', () => {
         if (!process.env.PANTHEON_TRACE_GOD_DAYS) printTrace();
         // And why each goal last did not generate, as `pantheon god goals` says it (God is paused now).
         for (const g of await god.query(godGoalsQuery)) say(`goal ${g.id}: generated ${g.generated}, started today ${g.startedToday ?? 0}, last not generated: ${g.notGenerated?.reason ?? '-'}`);
+        // And what God decided about each missing goal from the evening before to the day's end.
+        const missing = goals.map((g) => g.id).filter((id) => !startedGoals.has(id));
+        const dayBefore = new Date(from - DAY / 4).toISOString();
+        const dayEnd = new Date(to).toISOString();
+        for (const id of missing) {
+          const tasksOfGoal = new Set(decisions.filter((x) => x.detail.includes(id) && x.taskId).map((x) => x.taskId));
+          const about = decisions.filter((x) => x.at >= dayBefore && x.at < dayEnd && (x.detail.includes(id) || (x.taskId !== undefined && tasksOfGoal.has(x.taskId))));
+          say(`decisions about ${id} from ${dayBefore} (${about.length}):`);
+          for (const x of about.slice(-120)) say(`  ${x.at} ${x.kind} ${x.taskId ?? ''} ${x.detail}`);
+        }
         say(`God's counters: ${JSON.stringify(final.counters)}`);
         throw err;
       }

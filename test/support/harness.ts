@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
 import type { Interceptor } from '@grpc/grpc-js';
 import type { PayloadCodec } from '@temporalio/common';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type LogEntry } from '@temporalio/worker';
 import { DEFAULT_SYSTEM_MODELS } from '../../src/activities';
 import { createAlerter } from '../../src/alerts/alerter';
 import { activityCallKeys, budgetAlertSink, createBudgetGate, createBudgetedLlmClient, type BudgetGate, type Limits } from '../../src/budget';
@@ -49,9 +49,28 @@ export interface Harness {
 let counter = 0;
 
 /** Quiet SDK logs in tests (warnings and errors only); set PANTHEON_TEST_LOG=INFO to see more. */
+/** Who hears every log entry of the Runtime (workflow logs included), whatever level is printed. */
+const logListeners = new Set<(entry: LogEntry) => void>();
+
+/**
+ * Hears the Runtime's log entries from INFO up (a workflow's `log.info` included) until the
+ * returned function is called: a test keeps what explains a rare failure (God's decisions) without
+ * printing it on every run. Needs {@link installQuietRuntime} to have installed the Runtime.
+ */
+export function onRuntimeLog(listener: (entry: LogEntry) => void): () => void {
+  logListeners.add(listener);
+  return () => logListeners.delete(listener);
+}
+
 export function installQuietRuntime(): void {
+  const printed = new DefaultLogger((process.env.PANTHEON_TEST_LOG as 'INFO' | undefined) ?? 'WARN');
   try {
-    Runtime.install({ logger: new DefaultLogger((process.env.PANTHEON_TEST_LOG as 'INFO' | undefined) ?? 'WARN') });
+    Runtime.install({
+      logger: new DefaultLogger('INFO', (entry) => {
+        for (const listener of logListeners) listener(entry);
+        printed.log(entry.level, entry.message, entry.meta);
+      }),
+    });
   } catch {
     // Already installed by an earlier test file in this process.
   }
