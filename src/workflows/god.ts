@@ -140,6 +140,11 @@ const FUNDABLE_HOLDS_PATCH = 'holds-only-fundable-tasks';
  * hold, and the goal started nothing while the hold lasted, once all day). Asked only when such a
  * goal would generate. */
 const STUCK_BACKLOG_PATCH = 'goal-generates-past-stuck-backlog';
+/** A goal's tasks awaiting a person's review count in no backlog: they start only once approved.
+ * They counted, and tasks a goal made late in the day, sent to review as dearer than what was left
+ * of it, kept the goal from generating all the next day until their reviews timed out (24 h).
+ * Asked only when a goal has a task awaiting review. */
+const REVIEWS_OUTSIDE_BACKLOG_PATCH = 'goal-backlog-leaves-out-reviews';
 /** A rejected task, or one an operator cancelled, counts in neither a spawned specialist's trial
  * nor the per-kind statistics (it did: a trial specialist could be retired for operators'
  * cancels). Asked only when such a task ends. */
@@ -255,14 +260,19 @@ export async function god(input: GodInput = {}): Promise<void> {
   /** Goals that have started no task today: each may start one task past a lane's hold. */
   const unstartedGoalIds = () => state.goals.filter((g) => !g.startedToday).map((g) => g.id);
   /** A goal's tasks in the queue (with this many runs' worth, it waits before generating more). */
-  const goalBacklog = (goal: GoalState) => state.queue.filter((q) => q.goalId === goal.id).length;
+  /** A goal's queued tasks that may still start without a person (REVIEWS_OUTSIDE_BACKLOG_PATCH). */
+  const goalBacklog = (goal: GoalState) => {
+    const queued = state.queue.filter((q) => q.goalId === goal.id);
+    const reviews = queued.filter((q) => q.status === 'awaiting_review').length;
+    return reviews > 0 && patched(REVIEWS_OUTSIDE_BACKLOG_PATCH) ? queued.length - reviews : queued.length;
+  };
   /** Whether a goal generates during its lane's hold: it has started nothing today, and has nothing
    * queued, or nothing queued that can start now (such a task cannot pass the hold) and room in its
    * backlog and its share (else it would not generate anyway, or only tasks that cannot start
    * either: the patch is not asked). */
   const generatesDuringHold = (goal: GoalState): boolean => {
     if (goal.startedToday) return false;
-    const nothingQueued = !state.queue.some((q) => q.goalId === goal.id);
+    const nothingQueued = goalBacklog(goal) === 0;
     // Only with room in its backlog and its share: a goal whose spend and tasks in flight fill its
     // share would generate only more tasks that cannot start, paid from the held lane's room.
     const stuck = () =>
