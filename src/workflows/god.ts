@@ -259,8 +259,8 @@ export async function god(input: GodInput = {}): Promise<void> {
   const queueBytes = () => state.queue.reduce((n, q) => n + JSON.stringify(q).length, 0);
   /** Goals that have started no task today: each may start one task past a lane's hold. */
   const unstartedGoalIds = () => state.goals.filter((g) => !g.startedToday).map((g) => g.id);
-  /** A goal's tasks in the queue (with this many runs' worth, it waits before generating more). */
-  /** A goal's queued tasks that may still start without a person (REVIEWS_OUTSIDE_BACKLOG_PATCH). */
+  /** A goal's queued tasks that may start without a person (with this many runs' worth, it waits
+   * before generating more); tasks awaiting review are left out (REVIEWS_OUTSIDE_BACKLOG_PATCH). */
   const goalBacklog = (goal: GoalState) => {
     const queued = state.queue.filter((q) => q.goalId === goal.id);
     const reviews = queued.filter((q) => q.status === 'awaiting_review').length;
