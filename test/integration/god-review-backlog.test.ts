@@ -1,11 +1,9 @@
 import type { WorkflowHandle } from '@temporalio/client';
-import { defaultPayloadConverter } from '@temporalio/common';
-import { temporal } from '@temporalio/proto';
 import type { GoalInput } from '../../src/god/messages';
 import { godGoalsQuery, godQueueQuery, pauseUpdate, type GodStatusView } from '../../src/workflows/god-api';
 import { maybeRecordEvents, patchIdOf } from '../support/history';
 import { startTestGod } from '../support/god';
-import { godLife, RunChain } from '../support/god-runs';
+import { generationsOf, godLife, RunChain } from '../support/god-runs';
 import { limitsWith } from '../support/limits';
 import { NO_GOD_QUERIES, OrphanedChildLocks, ServerClock, StalledSkips, startTimeSkippingHarness, type TimeSkippingHarness } from '../support/time-skipping';
 
@@ -44,16 +42,6 @@ afterAll(async () => {
   await h?.stop();
 });
 
-type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
-const EventType = temporal.api.enums.v1.EventType;
-
-/** The goal ids of the generateTasks activities a run scheduled. */
-function generations(events: HistoryEvent[]): string[] {
-  return events
-    .filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && e.activityTaskScheduledEventAttributes?.activityType?.name === 'generateTasks')
-    .map((e) => (defaultPayloadConverter.fromPayload(e.activityTaskScheduledEventAttributes!.input!.payloads![0]) as { goal: { id: string } }).goal.id);
-}
-
 describe('a goal whose tasks wait for review', () => {
   it('generates at every cadence: tasks awaiting review fill no backlog', async () => {
     const stalls = new StalledSkips(h);
@@ -82,7 +70,7 @@ describe('a goal whose tasks wait for review', () => {
     expect(reviews.length).toBeGreaterThan(4);
     expect(life.initiated).toEqual([]);
     // It generated at (nearly) every hour, past a backlog's worth of reviews (2 runs of 2 tasks).
-    const made = life.runs.flatMap((r) => generations(r.events)).filter((g) => g === goal.id);
+    const made = life.runs.flatMap((r) => generationsOf(r.events)).filter((g) => g.goalId === goal.id);
     expect(made.length).toBeGreaterThanOrEqual(HOURS - 1);
     // The path was asked (the marker), and nothing says a full backlog stopped it.
     const marked = life.runs.filter((r) => r.events.some((e) => patchIdOf(e) === 'goal-backlog-leaves-out-reviews'));

@@ -1,11 +1,9 @@
 import type { WorkflowHandle } from '@temporalio/client';
-import { defaultPayloadConverter } from '@temporalio/common';
-import { temporal } from '@temporalio/proto';
 import type { GoalInput } from '../../src/god/messages';
 import { godGoalsQuery, pauseUpdate, type GodStatusView } from '../../src/workflows/god-api';
 import { maybeRecordEvents, patchIdOf } from '../support/history';
 import { startTestGod } from '../support/god';
-import { godLife, goalOfChild, RunChain } from '../support/god-runs';
+import { generationsOf, godLife, goalOfChild, RunChain } from '../support/god-runs';
 import { limitsWith } from '../support/limits';
 import { NO_GOD_QUERIES, OrphanedChildLocks, ServerClock, StalledSkips, startTimeSkippingHarness, type TimeSkippingHarness } from '../support/time-skipping';
 
@@ -48,19 +46,6 @@ afterAll(async () => {
   await h?.stop();
 });
 
-type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
-const EventType = temporal.api.enums.v1.EventType;
-
-/** The goal ids of the generateTasks activities a run scheduled, each with its event id. */
-function generations(events: HistoryEvent[]): Array<{ eventId: number; goalId: string }> {
-  return events
-    .filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && e.activityTaskScheduledEventAttributes?.activityType?.name === 'generateTasks')
-    .map((e) => {
-      const input = defaultPayloadConverter.fromPayload(e.activityTaskScheduledEventAttributes!.input!.payloads![0]) as { goal: { id: string } };
-      return { eventId: Number(e.eventId), goalId: input.goal.id };
-    });
-}
-
 describe('a goal none of whose queued tasks can start, during another goal\'s hold', () => {
   it('generates when it comes due (its first start of the day may still pass the hold), drops a full backlog of them to generate again, and its stuck tasks start nothing', async () => {
     const stalls = new StalledSkips(h);
@@ -88,7 +73,7 @@ describe('a goal none of whose queued tasks can start, during another goal\'s ho
     expect(unstuck.length).toBeGreaterThan(0);
     for (const run of unstuck) {
       const marker = run.events.find((e) => patchIdOf(e) === 'goal-generates-past-stuck-backlog')!;
-      const next = generations(run.events).find((g) => g.eventId > Number(marker.eventId));
+      const next = generationsOf(run.events).find((g) => g.eventId > Number(marker.eventId));
       expect(next?.goalId).toBe('vendor-research');
     }
     // Its tasks were stuck indeed: none of them started (its share takes none), the main goal's did.
@@ -103,7 +88,7 @@ describe('a goal none of whose queued tasks can start, during another goal\'s ho
     expect(dropping.length).toBeGreaterThan(0);
     for (const run of dropping) {
       const marker = run.events.find((e) => patchIdOf(e) === 'goal-drops-backlog-that-cannot-start')!;
-      const next = generations(run.events).find((g) => g.eventId > Number(marker.eventId));
+      const next = generationsOf(run.events).find((g) => g.eventId > Number(marker.eventId));
       expect(next?.goalId).toBe('vendor-research');
     }
     // `pantheon god goals` says nothing stops it now: none of its reasons is a full backlog.

@@ -166,3 +166,13 @@ export function goalOfChild(start: ChildStart): string | undefined {
   const goalId = input.goalId ?? input.task?.goalId;
   return typeof goalId === 'string' ? goalId : undefined;
 }
+
+/** The generateTasks activities a run's history scheduled: each one's event id and goal. */
+export function generationsOf(events: HistoryEvent[]): Array<{ eventId: number; goalId: string }> {
+  return events
+    .filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && e.activityTaskScheduledEventAttributes?.activityType?.name === 'generateTasks')
+    .map((e) => {
+      const input = defaultPayloadConverter.fromPayload(e.activityTaskScheduledEventAttributes!.input!.payloads![0]) as { goal: { id: string } };
+      return { eventId: Number(e.eventId), goalId: input.goal.id };
+    });
+}
