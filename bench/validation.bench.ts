@@ -1,9 +1,5 @@
-import { DEFAULT_SYSTEM_MODELS } from '../src/activities/deps';
-import { askValidator } from '../src/activities/second-stage';
-import { loadConfig } from '../src/config/env';
 import { startOfflineProvider } from '../src/llm/offline';
-import { createConfiguredLlmClient } from '../src/llm/providers';
-import { BLIND_FILE, LABELLED_FILE, evaluate, loadLabelled, report } from './validation/evaluate';
+import { BLIND_FILE, LABELLED_FILE, evaluate, loadLabelled, offlineJudge, report } from './validation/evaluate';
 
 /**
  * `npm run bench:validation [-- --file F.jsonl ...]`: precision and recall of rejection, rules alone
@@ -35,11 +31,10 @@ async function main(): Promise<void> {
   const sets = filesFrom(process.argv.slice(2)).map((file) => ({ file, rows: loadLabelled(file) }));
   const provider = await startOfflineProvider({ port: 0 });
   try {
-    const config = loadConfig({ PANTHEON_LLM_MODE: 'offline', PANTHEON_OFFLINE_URL: provider.url });
-    const llm = createConfiguredLlmClient(config);
+    const judge = offlineJudge(provider.url);
     for (const { file, rows } of sets) {
       provider.resetCalls();
-      const result = await evaluate(rows, (taskId, task, first) => askValidator({ llm, models: DEFAULT_SYSTEM_MODELS }, { taskId, task, first }));
+      const result = await evaluate(rows, judge);
       console.log(report(`${file}, offline provider`, result));
       const calls = provider.calls().filter((c) => c.purpose === 'validator').length;
       console.log(`  offline provider's call log: ${calls} validator calls`);

@@ -1,4 +1,8 @@
 import { z } from 'zod';
+import { DEFAULT_SYSTEM_MODELS } from '../../src/activities/deps';
+import { askValidator } from '../../src/activities/second-stage';
+import { loadConfig } from '../../src/config/env';
+import { createConfiguredLlmClient } from '../../src/llm/providers';
 import { StandingConstraintSchema, type StandingConstraint } from '../../src/constraints/schema';
 import { TaskInputSchema, type Task } from '../../src/tasks/task-input';
 import { finalVerdict, firstStage, type SecondStageOutcome, type StageOneVerdict } from '../../src/tasks/validation-stages';
@@ -56,6 +60,12 @@ export interface Evaluation {
 }
 
 export type Judge = (taskId: string, task: Task, first: StageOneVerdict) => Promise<SecondStageOutcome>;
+
+/** The second stage as Pantheon asks it (the real SDK over HTTP), answered by the offline provider at `url`. */
+export function offlineJudge(url: string): Judge {
+  const llm = createConfiguredLlmClient(loadConfig({ PANTHEON_LLM_MODE: 'offline', PANTHEON_OFFLINE_URL: url }));
+  return (taskId, task, first) => askValidator({ llm, models: DEFAULT_SYSTEM_MODELS }, { taskId, task, first });
+}
 
 function figures(pairs: Array<{ expected: boolean; predicted: boolean }>): Figures {
   const tp = pairs.filter((p) => p.expected && p.predicted).length;

@@ -1,10 +1,6 @@
-import { DEFAULT_SYSTEM_MODELS } from '../../src/activities/deps';
-import { askValidator } from '../../src/activities/second-stage';
-import { loadConfig } from '../../src/config/env';
 import { startOfflineProvider, type OfflineProvider } from '../../src/llm/offline';
-import { createConfiguredLlmClient } from '../../src/llm/providers';
 import { firstStage } from '../../src/tasks/validation-stages';
-import { BLIND_FILE, evaluate, loadLabelled, type Evaluation } from '../../bench/validation/evaluate';
+import { BLIND_FILE, evaluate, loadLabelled, offlineJudge, type Evaluation } from '../../bench/validation/evaluate';
 
 /**
  * The labelled set's figures (the same computation `npm run bench:validation` prints), with the
@@ -18,8 +14,7 @@ let result: Evaluation;
 
 beforeAll(async () => {
   provider = await startOfflineProvider({ port: 0 });
-  const llm = createConfiguredLlmClient(loadConfig({ PANTHEON_LLM_MODE: 'offline', PANTHEON_OFFLINE_URL: provider.url }));
-  result = await evaluate(rows, (taskId, task, first) => askValidator({ llm, models: DEFAULT_SYSTEM_MODELS }, { taskId, task, first }));
+  result = await evaluate(rows, offlineJudge(provider.url));
 });
 
 afterAll(async () => {
@@ -64,8 +59,7 @@ describe('the blind sets (written after the lexicons, each measured before its m
 
   beforeAll(async () => {
     own = await startOfflineProvider({ port: 0 });
-    const llm = createConfiguredLlmClient(loadConfig({ PANTHEON_LLM_MODE: 'offline', PANTHEON_OFFLINE_URL: own.url }));
-    figures = await evaluate(blind, (taskId, task, first) => askValidator({ llm, models: DEFAULT_SYSTEM_MODELS }, { taskId, task, first }));
+    figures = await evaluate(blind, offlineJudge(own.url));
   });
 
   afterAll(async () => {
