@@ -46,6 +46,9 @@ export interface DecideResult {
   decision: Decision;
   /** Why a person must approve it first; absent when it may run at once. */
   review?: string[];
+  /** The review's reason that is about cost against what is left today, when it is one of them
+   * (the only one that can stop holding: a new day, a raised limit). */
+  costReview?: string;
 }
 
 /** Routing fell back this many times for a kind: a specialist of its own is due. */
@@ -123,11 +126,9 @@ export function decide(item: QueuedTask & { assessment: Assessment }, ctx: Decid
     decision.lane = 'experimental';
     if (trial.runs < config.spawnTrialRuns) review.push(`trial run ${trial.runs + 1} of ${config.spawnTrialRuns} of spawned specialist ${trial.name}`);
   }
-  const limit = config.reviewCostShare * ctx.remainingUsd;
-  if (decision.expectedCostUsd > limit) {
-    review.push(`expensive: expected ~${usd(decision.expectedCostUsd)} is over ${Math.round(config.reviewCostShare * 100)}% of the ${usd(Math.max(0, ctx.remainingUsd))} left today`);
-  }
-  return review.length > 0 ? { decision, review } : { decision };
+  const costReview = expensive(decision.expectedCostUsd, ctx.remainingUsd, config);
+  if (costReview) review.push(costReview);
+  return review.length > 0 ? { decision, review, ...(costReview && { costReview }) } : { decision };
 
   function expectFor(specialist: string): Expectation {
     return expectationOf(ctx.stats, a.kind, specialist, a.estimatedCostUsd);
@@ -136,6 +137,16 @@ export function decide(item: QueuedTask & { assessment: Assessment }, ctx: Decid
     const e = expectFor(specialist);
     return { ...base, kind: 'route', reason, specialist, lane, expectedCostUsd: e.costUsd, expectedSuccess: e.success };
   }
+}
+
+/**
+ * Why a task expected to cost `expectedCostUsd` needs a person's approval with `remainingUsd` left
+ * of the day, or undefined when it does not (over `reviewCostShare` of what is left).
+ */
+export function expensive(expectedCostUsd: number, remainingUsd: number, config: Pick<GodConfig, 'reviewCostShare'>): string | undefined {
+  // Not `<=`: with the runway unknown (Infinity) and a share of 0 the limit is NaN, and no review.
+  if (!(expectedCostUsd > config.reviewCostShare * remainingUsd)) return undefined;
+  return `expensive: expected ~${usd(expectedCostUsd)} is over ${Math.round(config.reviewCostShare * 100)}% of the ${usd(Math.max(0, remainingUsd))} left today`;
 }
 
 /** Live before trial, then the better record, then the newest. */

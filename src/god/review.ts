@@ -1,6 +1,8 @@
 import { PantheonError } from '../errors';
 import { describeIssues } from '../tasks/task-input';
 import { ReviewDecisionSchema, type ReviewDecisionInput } from './messages';
+import { expensive } from './decide';
+import { usd } from './pacing';
 import type { GodConfig, GodState, QueuedTask } from './types';
 
 /**
@@ -15,19 +17,58 @@ import type { GodConfig, GodState, QueuedTask } from './types';
 
 const HOUR = 3_600_000;
 
-/** Puts a task in review: its reasons, since when, and when the default applies. */
-export function openReview(item: QueuedTask, reasons: string[], nowMs: number, config: Pick<GodConfig, 'reviewTimeoutHours'>): QueuedTask;
-/** The same, for the task `taskId` in the state's queue (unknown ids leave the state as it is). */
-export function openReview(state: GodState, taskId: string, reasons: string[], nowMs: number, config: Pick<GodConfig, 'reviewTimeoutHours'>): GodState;
-export function openReview(...args: [QueuedTask, string[], number, Pick<GodConfig, 'reviewTimeoutHours'>] | [GodState, string, string[], number, Pick<GodConfig, 'reviewTimeoutHours'>]): QueuedTask | GodState {
-  if (args.length === 4) return inReview(...args);
-  const [state, taskId, reasons, nowMs, config] = args;
-  return { ...state, queue: state.queue.map((q) => (q.taskId === taskId ? inReview(q, reasons, nowMs, config) : q)) };
+/** How a task goes to review: `costReview` is the reason of `decide`'s that is about its cost
+ * against what is left today, when it gave one. */
+export interface ReviewOpening {
+  costReview?: string;
 }
 
-function inReview(item: QueuedTask, reasons: string[], nowMs: number, config: Pick<GodConfig, 'reviewTimeoutHours'>): QueuedTask {
+/** Puts a task in review: its reasons, since when, and when the default applies. */
+export function openReview(item: QueuedTask, reasons: string[], nowMs: number, config: Pick<GodConfig, 'reviewTimeoutHours'>, opening?: ReviewOpening): QueuedTask;
+/** The same, for the task `taskId` in the state's queue (unknown ids leave the state as it is). */
+export function openReview(state: GodState, taskId: string, reasons: string[], nowMs: number, config: Pick<GodConfig, 'reviewTimeoutHours'>, opening?: ReviewOpening): GodState;
+export function openReview(
+  ...args: [QueuedTask, string[], number, Pick<GodConfig, 'reviewTimeoutHours'>, ReviewOpening?] | [GodState, string, string[], number, Pick<GodConfig, 'reviewTimeoutHours'>, ReviewOpening?]
+): QueuedTask | GodState {
+  if (typeof args[1] !== 'string') {
+    const [item, reasons, nowMs, config, opening] = args as [QueuedTask, string[], number, Pick<GodConfig, 'reviewTimeoutHours'>, ReviewOpening?];
+    return inReview(item, reasons, nowMs, config, opening);
+  }
+  const [state, taskId, reasons, nowMs, config, opening] = args as [GodState, string, string[], number, Pick<GodConfig, 'reviewTimeoutHours'>, ReviewOpening?];
+  return { ...state, queue: state.queue.map((q) => (q.taskId === taskId ? inReview(q, reasons, nowMs, config, opening) : q)) };
+}
+
+function inReview(item: QueuedTask, reasons: string[], nowMs: number, config: Pick<GodConfig, 'reviewTimeoutHours'>, opening: ReviewOpening = {}): QueuedTask {
   const { waitReason: _wait, ...rest } = item;
-  return { ...rest, status: 'awaiting_review', review: { reasons: [...reasons], sinceMs: nowMs, deadlineMs: nowMs + Math.round(config.reviewTimeoutHours * HOUR) } };
+  const costOnly = opening.costReview !== undefined && reasons.length === 1 && reasons[0] === opening.costReview;
+  return {
+    ...rest,
+    status: 'awaiting_review',
+    review: { reasons: [...reasons], sinceMs: nowMs, deadlineMs: nowMs + Math.round(config.reviewTimeoutHours * HOUR), ...(costOnly && { costOnly: true as const }) },
+  };
+}
+
+/**
+ * Tasks in review for their cost alone that are no longer expensive with `remainingUsd` left of
+ * the day (a new day began, or a limit was raised): back in the queue with their decision, which
+ * says why, to wait for runway like any other. A task a goal made late in the day, dearer than
+ * the little left of it, otherwise waited for a person until its review timed out (24 h) and the
+ * default (reject) applied, though the next day could pay for it. A review with any other reason
+ * (irreversible, a trial run, low confidence) stays. Pure; the audit lines are the caller's.
+ */
+export function releaseAffordable(state: GodState, remainingUsd: number, config: Pick<GodConfig, 'reviewCostShare'>): { state: GodState; released: Array<{ item: QueuedTask; why: string }> } {
+  const released: Array<{ item: QueuedTask; why: string }> = [];
+  const queue = state.queue.map((q) => {
+    if (q.status !== 'awaiting_review' || !q.review?.costOnly || !q.decision) return q;
+    if (expensive(q.decision.expectedCostUsd, remainingUsd, config) !== undefined) return q;
+    const { review: _review, ...rest } = q;
+    const why = `no longer expensive: expected ~${usd(q.decision.expectedCostUsd)} is within ${Math.round(config.reviewCostShare * 100)}% of the ${usd(remainingUsd)} left today; released from review`;
+    const item: QueuedTask = { ...rest, status: 'queued', decision: { ...q.decision, reason: `${q.decision.reason}; ${why}` } };
+    released.push({ item, why });
+    return item;
+  });
+  if (released.length === 0) return { state, released };
+  return { state: { ...state, queue }, released };
 }
 
 /** Tasks whose review deadline has passed, oldest deadline first. */

@@ -170,7 +170,7 @@ const QueuedTaskSchema = lazySchema('god/state.QueuedTaskSchema', () =>
     assessment: AssessmentSchema.optional(),
     decision: DecisionSchema.optional(),
     beforePolicy: DecisionSchema.optional(),
-    review: z.looseObject({ reasons: z.array(z.string()), sinceMs: time, deadlineMs: time }).optional(),
+    review: z.looseObject({ reasons: z.array(z.string()), sinceMs: time, deadlineMs: time, costOnly: z.literal(true).optional() }).optional(),
     waitReason: z.string().optional(),
     fingerprint: z.string().optional(),
     assessFailures: count.optional(),

@@ -102,8 +102,10 @@ export interface QueuedTask {
   /** The decision before the routing policy picked a specialist for it: what the policy picks
    * from again when the task can start (src/god/routing.ts pickAgain). */
   beforePolicy?: Decision;
-  /** While awaiting review: why, and when the default applies. */
-  review?: { reasons: string[]; sinceMs: number; deadlineMs: number };
+  /** While awaiting review: why, and when the default applies. `costOnly`: its one reason is its
+   * cost against what was left of the day, so it leaves review once that no longer holds
+   * (review.ts releaseAffordable). */
+  review?: { reasons: string[]; sinceMs: number; deadlineMs: number; costOnly?: true };
   /** Why it is still waiting (runway, pause, breaker, failed assessments). */
   waitReason?: string;
   fingerprint?: string;

@@ -44,7 +44,7 @@ import {
 } from '../god/messages';
 import { headroomNotes, laneDayLeft, laneHeadroom, runwayView, usd } from '../god/pacing';
 import { admit, DEFAULT_HOLD_AFTER_MINUTES, goalCommittedUsd, noQueuedTaskCanStart, overdueShortOfRoom, queuedTasksThatCannotStart, samePlan, valueDensity, type AdmitHolds } from '../god/prioritise';
-import { applyReviewDecision, expiredReviews, openReview, reviewableOrError } from '../god/review';
+import { applyReviewDecision, expiredReviews, openReview, releaseAffordable, reviewableOrError } from '../god/review';
 import { canSpawn, recordSpawnedRun, registerSpawned, retirements, retireSpecialist } from '../god/spawn';
 import { compactState, DEFAULT_EXPERIMENTAL_SHARE, initialGodState, migrateGodState, stateBytes } from '../god/state';
 import { cancelledByOperator, chainStatsName, expectationOf, recordFallback, recordOutcome } from '../god/stats';
@@ -191,6 +191,10 @@ const DROPS_BACKLOG_THAT_CANNOT_START_PATCH = 'goal-drops-backlog-that-cannot-st
  * it at start (review.ts applyReviewDecision keepRoute). Asked only when an approval would
  * otherwise be picked again (the task's route came from the policy). */
 const APPROVED_KEEPS_ROUTE_PATCH = 'approved-review-keeps-its-route';
+/** A task in review only as dearer than what was left of the day leaves review once it no longer
+ * is (a new day, a raised limit): it waited for its review to time out (24 h) and was rejected by
+ * default, though the next day could pay for it. Asked only when such a task would leave. */
+const COST_REVIEWS_RELEASED_PATCH = 'cost-reviews-released-when-affordable';
 /** Generator calls per due goal at most: the first, and one more when it only repeated itself. */
 const GENERATION_ASKS = 2;
 
@@ -850,7 +854,7 @@ export async function god(input: GodInput = {}): Promise<void> {
       // it a second task). Asked only when that changes the decision.
       const byMemoryKind = decide({ ...item, assessment }, { ...decideContext, memoryKinds: true });
       const changed = JSON.stringify(byMemoryKind) !== JSON.stringify(byRulesKind);
-      let { decision, review } = changed && patched(SPAWNED_BY_MEMORY_KIND_PATCH) ? byMemoryKind : byRulesKind;
+      let { decision, review, costReview } = changed && patched(SPAWNED_BY_MEMORY_KIND_PATCH) ? byMemoryKind : byRulesKind;
       if (decision.kind === 'spawn') ({ decision, review } = await spawnFor(item, assessment, decision, review));
       else if (state.routing) {
         const classifierRoutes = assessment.method !== 'rules' && patched(CLASSIFIER_ROUTES_PATCH);
@@ -879,7 +883,7 @@ export async function god(input: GodInput = {}): Promise<void> {
         state.counters.rejected += 1;
         await start(current, 'rejected by pre-flight validation');
       } else if (review?.length) {
-        state = openReview(state, taskId, review, Date.now(), config);
+        state = openReview(state, taskId, review, Date.now(), config, { ...(costReview !== undefined && { costReview }) });
       } else {
         current.status = 'queued';
       }
@@ -927,6 +931,16 @@ export async function god(input: GodInput = {}): Promise<void> {
       if (config.reviewDefault === 'reject') state.counters.rejected += 1;
       record('review', `timed out: ${reason}`, item.taskId);
     }
+  };
+
+  /** Tasks reviewed for their cost alone that what is left of the day can pay for now. */
+  const releaseCostReviews = () => {
+    if (!runway) return;
+    const remainingUsd = Math.max(0, runway.budgetUsd - runway.spentUsd - runway.reservedUsd);
+    const { state: next, released } = releaseAffordable(state, remainingUsd, config);
+    if (released.length === 0 || !patched(COST_REVIEWS_RELEASED_PATCH)) return;
+    state = next;
+    for (const { item, why } of released) record('review', why, item.taskId);
   };
 
   const retire = () => {
@@ -1042,6 +1056,7 @@ export async function god(input: GodInput = {}): Promise<void> {
       await reconcileOrWait();
     }
     expireReviews();
+    if (!blind) releaseCostReviews();
     await seedRouting();
     await raiseRoutingAlerts();
     if (!state.paused && !blind) await generate();

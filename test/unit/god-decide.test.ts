@@ -153,6 +153,8 @@ describe('decide', () => {
     expect(decide(item({ estimatedCostUsd: 0.02 }), ctx({ remainingUsd: 0.3 })).review).toBeUndefined();
     const r = decide(item({ estimatedCostUsd: 0.04 }), ctx({ remainingUsd: 0.3 }));
     expect(r.review).toEqual(['expensive: expected ~$0.040 is over 10% of the $0.300 left today']);
+    // Named apart, so a review for the cost alone can be released once the day can pay for it.
+    expect(r.costReview).toBe(r.review?.[0]);
   });
 
   it('does not review for cost while the runway is unknown (remaining Infinity)', () => {
@@ -162,6 +164,8 @@ describe('decide', () => {
   it('collects every review reason on one task', () => {
     const r = decide(item({ irreversible: ['deletes files'], estimatedCostUsd: 0.5, confidence: 0.1 }), ctx({ spawnedToday: 1, remainingUsd: 1 }));
     expect(r.review?.map((x) => x.split(':')[0])).toEqual(['irreversible', 'low confidence', 'expensive']);
+    expect(r.costReview).toBe(r.review?.[2]);
+    expect(decide(item({ irreversible: ['deletes files'] }), ctx()).costReview).toBeUndefined();
   });
 
   it('keeps an experimental task in its lane and a main task in main', () => {

@@ -1,4 +1,4 @@
-import { applyReviewDecision, expiredReviews, openReview, reviewableOrError } from '../../src/god/review';
+import { applyReviewDecision, expiredReviews, openReview, releaseAffordable, reviewableOrError } from '../../src/god/review';
 import type { GodState, InFlightTask, QueuedTask } from '../../src/god/types';
 import { freshState, godConfig, HOUR, queued, T0, refusal } from '../support/god-fixtures';
 
@@ -21,6 +21,45 @@ describe('review', () => {
     expect(s.queue[0].status).toBe('awaiting_review');
     expect(s.queue[0].waitReason).toBeUndefined();
     expect(s.queue[1].status).toBe('queued');
+  });
+
+  it('marks a review whose one reason is the cost against what is left today', () => {
+    const cost = 'expensive: expected ~$0.040 is over 10% of the $0.030 left today';
+    expect(openReview(queued('a'), [cost], T0, config, { costReview: cost }).review?.costOnly).toBe(true);
+    expect(openReview(queued('a'), ['irreversible: drops a table', cost], T0, config, { costReview: cost }).review?.costOnly).toBeUndefined();
+    expect(openReview(queued('a'), ['low confidence'], T0, config).review?.costOnly).toBeUndefined();
+    const s = openReview(freshState({ queue: [queued('a')] }), 'a', [cost], T0, config, { costReview: cost });
+    expect(s.queue[0].review?.costOnly).toBe(true);
+  });
+
+  it('releases a review for cost alone once what is left of the day pays for the task; other reviews stay', () => {
+    const share = godConfig({ reviewCostShare: 0.1 });
+    const cost = (id: string) => `expensive: expected ~$0.040 is over 10% of the $0.030 left today (${id})`;
+    const dear = (id: string, usd: number) => queued(id, { cost: usd });
+    let s = freshState({ queue: [dear('late', 0.04), dear('dearer', 0.5), dear('irreversible', 0.04), queued('q1')] });
+    s = openReview(s, 'late', [cost('late')], T0, config, { costReview: cost('late') });
+    s = openReview(s, 'dearer', [cost('dearer')], T0, config, { costReview: cost('dearer') });
+    s = openReview(s, 'irreversible', ['irreversible: drops a table', cost('irreversible')], T0, config, { costReview: cost('irreversible') });
+
+    // Still the day's last $0.03: nothing changes.
+    const same = releaseAffordable(s, 0.03, share);
+    expect(same.released).toEqual([]);
+    expect(same.state).toBe(s);
+
+    // A new day with $1 left: 10 % of it pays for $0.04, not for $0.50.
+    const { state, released } = releaseAffordable(s, 1, share);
+    expect(released.map((r) => r.item.taskId)).toEqual(['late']);
+    expect(released[0].why).toBe('no longer expensive: expected ~$0.040 is within 10% of the $1.00 left today; released from review');
+    const late = state.queue.find((q) => q.taskId === 'late')!;
+    expect(late).toMatchObject({ status: 'queued', decision: { kind: 'route' } });
+    expect(late.review).toBeUndefined();
+    expect(late.decision?.reason).toMatch(/; no longer expensive: .*released from review$/);
+    expect(state.queue.map((q) => [q.taskId, q.status])).toEqual([
+      ['late', 'queued'],
+      ['dearer', 'awaiting_review'],
+      ['irreversible', 'awaiting_review'],
+      ['q1', 'queued'],
+    ]);
   });
 
   it('finds reviews past their deadline, oldest first', () => {

@@ -1,0 +1,101 @@
+import type { WorkflowHandle } from '@temporalio/client';
+import { reserveUpdate, settleUpdate } from '../../src/workflows/budget-ledger-defs';
+import { godDecisionsQuery, godQueueQuery, pauseUpdate, submitTaskUpdate, type GodStatusView } from '../../src/workflows/god-api';
+import { maybeRecordEvents, patchIdOf } from '../support/history';
+import { startTestGod } from '../support/god';
+import { godLife, RunChain } from '../support/god-runs';
+import { limitsWith } from '../support/limits';
+import { NO_GOD_QUERIES, OrphanedChildLocks, ServerClock, StalledSkips, startTimeSkippingHarness, type TimeSkippingHarness } from '../support/time-skipping';
+
+/**
+ * A task sent to review late in the day only because it costs more than the review share of what
+ * is left of the day leaves review once a new day can pay for it (god.ts, patch
+ * `cost-reviews-released-when-affordable`), on the time-skipping test server with real workers.
+ * Before, it waited for a person until its review timed out (24 h) and the default (reject)
+ * applied, though the next morning had the whole day's budget for it. A review with another
+ * reason (here: irreversible) still waits for a person.
+ */
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+const DAY = 24 * HOUR;
+
+const RESEARCH = 'Research and compare vendor options for the observability tools';
+const DROP = 'Drop the legacy_sessions table from the production database';
+
+let h: TimeSkippingHarness;
+let god: WorkflowHandle;
+let godId: string;
+
+beforeAll(async () => {
+  godId = `god-cost-review-${process.pid}-${Date.now()}`;
+  h = await startTimeSkippingHarness('god-cost-review', {
+    godId,
+    limits: limitsWith({ systemDailyUsd: 1, systemHourlyUsd: 1, experimentalShare: 0.15 }),
+    ...NO_GOD_QUERIES,
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await god?.terminate('test over').catch(() => undefined);
+  await h?.stop();
+});
+
+/** Someone else's spend today, through the ledger itself: settled, so it is what is gone. */
+async function spendElsewhere(usd: number, lane: 'main' | 'experimental'): Promise<void> {
+  const ledger = h.client.workflow.getHandle(h.gate.ledgerId);
+  const grant = await ledger.executeUpdate(reserveUpdate, { args: [{ key: `elsewhere-${lane}`, taskId: `elsewhere-${lane}`, agent: 'Generalist', usd, tokens: 1000, lane }] });
+  if (!grant.granted) throw new Error(`the ledger refused the test's own spend: ${JSON.stringify(grant)}`);
+  await ledger.executeUpdate(settleUpdate, { args: [{ reservationId: grant.reservationId, usd, tokens: 1000 }] });
+}
+
+describe('a task reviewed as dearer than what was left of the day', () => {
+  it('leaves review and runs the next day; an irreversible one still waits for a person', async () => {
+    const stalls = new StalledSkips(h);
+    const c = new ServerClock(h, stalls);
+    const day = Math.floor((await c.sample()) / DAY) * DAY + DAY;
+    await c.skipTo(day + 20 * HOUR);
+    // $0.99 of the day's $1 gone by the evening: 10 % of what is left is $0.001, less than any task.
+    await spendElsewhere(0.84, 'main');
+    await spendElsewhere(0.15, 'experimental');
+    god = await startTestGod(h.client, {
+      id: godId,
+      taskQueue: h.taskQueue,
+      config: { tickSeconds: 600, pacing: 'none', reviewCostShare: 0.1, lowConfidence: 0, maxSpawnsPerDay: 0 },
+    });
+    const firstRunId = (await god.describe()).runId;
+    const chain = new RunChain(h.client, godId, firstRunId);
+    const orphans = new OrphanedChildLocks(h, chain);
+    orphans.start();
+    await god.executeUpdate(submitTaskUpdate, { args: [{ task: { objective: RESEARCH }, taskId: 'late-research' }] });
+    await god.executeUpdate(submitTaskUpdate, { args: [{ task: { objective: DROP }, taskId: 'late-drop' }] });
+    await c.skipTo(day + 21 * HOUR);
+
+    const evening = await god.query(godQueueQuery);
+    const research = evening.find((q) => q.taskId === 'late-research');
+    expect(research?.status).toBe('awaiting_review');
+    expect(research?.review?.reasons).toEqual([expect.stringMatching(/^expensive: .* left today$/)]);
+    const drop = evening.find((q) => q.taskId === 'late-drop');
+    expect(drop?.status).toBe('awaiting_review');
+    expect(drop?.review?.reasons.some((r) => r.startsWith('irreversible'))).toBe(true);
+
+    // Past midnight, well before either review's 24 h are up.
+    await c.skipTo(day + DAY + 2 * HOUR);
+    await god.executeUpdate<GodStatusView, [{ reason: string }]>(pauseUpdate.name, { args: [{ reason: 'the test is over' }] });
+    await orphans.stop();
+    const life = await godLife(h.client, godId, firstRunId, chain);
+
+    const started = life.initiated.map((s) => s.workflowId);
+    expect(started.some((id) => id.includes('late-research'))).toBe(true);
+    expect(started.some((id) => id.includes('late-drop'))).toBe(false);
+    const morning = await god.query(godQueueQuery);
+    expect(morning.find((q) => q.taskId === 'late-research')).toBeUndefined();
+    expect(morning.find((q) => q.taskId === 'late-drop')?.status).toBe('awaiting_review');
+    const released = (await god.query(godDecisionsQuery)).filter((d) => d.taskId === 'late-research' && d.kind === 'review');
+    expect(released.map((d) => d.detail)).toEqual([expect.stringMatching(/^no longer expensive: expected ~\$\S+ is within 10% of the \$\S+ left today; released from review$/)]);
+
+    const marked = life.runs.filter((r) => r.events.some((e) => patchIdOf(e) === 'cost-reviews-released-when-affordable'));
+    expect(marked.length).toBeGreaterThan(0);
+    maybeRecordEvents(godId, 'god-cost-reviews-released-when-affordable', marked[0].events);
+  }, 300_000);
+});
