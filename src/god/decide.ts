@@ -149,6 +149,23 @@ export function expensive(expectedCostUsd: number, remainingUsd: number, config:
   return `expensive: expected ~${usd(expectedCostUsd)} is over ${Math.round(config.reviewCostShare * 100)}% of the ${usd(Math.max(0, remainingUsd))} left today`;
 }
 
+/**
+ * The review `decide` gave, its cost reason judged again on what a later pick expects to cost
+ * (the routing policy's, which may be cheaper or dearer than the specialist `decide` priced): the
+ * review is of what would run. The other reasons stand; a review left with none is no review.
+ */
+export function repriceReview(
+  given: Pick<DecideResult, 'review' | 'costReview'>,
+  expectedCostUsd: number,
+  remainingUsd: number,
+  config: Pick<GodConfig, 'reviewCostShare'>,
+): Pick<DecideResult, 'review' | 'costReview'> {
+  const others = (given.review ?? []).filter((r) => r !== given.costReview);
+  const costReview = expensive(expectedCostUsd, remainingUsd, config);
+  const review = costReview ? [...others, costReview] : others;
+  return { ...(review.length > 0 && { review }), ...(costReview && { costReview }) };
+}
+
 /** Live before trial, then the better record, then the newest. */
 function bestSpawned(ofKind: readonly SpawnedSpecialist[]): SpawnedSpecialist | undefined {
   const rate = (s: SpawnedSpecialist) => (s.successes + 1) / (s.runs + 2);

@@ -23,7 +23,7 @@ import type { RecentOutcome } from '../activities/god-types';
 import type { createRunwayActivities } from '../activities/runway';
 import type { LedgerRunway } from '../budget/ledger-types';
 import { NON_RETRYABLE_TYPES } from '../errors';
-import { decide } from '../god/decide';
+import { decide, repriceReview } from '../god/decide';
 import { PendingStarts } from '../god/pending-starts';
 import { afterFailedAssessment, dueForAssessment } from '../god/assess-backoff';
 import { rollDay } from '../god/day';
@@ -195,6 +195,10 @@ const APPROVED_KEEPS_ROUTE_PATCH = 'approved-review-keeps-its-route';
  * is (a new day, a raised limit): it waited for its review to time out (24 h) and was rejected by
  * default, though the next day could pay for it. Asked only when such a task would leave. */
 const COST_REVIEWS_RELEASED_PATCH = 'cost-reviews-released-when-affordable';
+/** The cost review is of the routing policy's pick (what would run), not of the specialist the
+ * rules priced: an explored Generalist at a tenth of ResearchAgent's cost went to review as
+ * expensive (and a dearer pick could skip it). Asked only when that changes the review. */
+const COST_REVIEW_OF_PICK_PATCH = 'cost-review-prices-the-policy-pick';
 /** Generator calls per due goal at most: the first, and one more when it only repeated itself. */
 const GENERATION_ASKS = 2;
 
@@ -871,6 +875,8 @@ export async function god(input: GodInput = {}): Promise<void> {
         // What the policy picked from, kept so it picks again when the task can start.
         if (routed.decision.policy && patched(PICKS_AT_START_PATCH)) beforePolicy = decision;
         decision = routed.decision;
+        const repriced = repriceReview({ review, costReview }, decision.expectedCostUsd, remainingUsd, config);
+        if (JSON.stringify(repriced.review ?? []) !== JSON.stringify(review ?? []) && patched(COST_REVIEW_OF_PICK_PATCH)) ({ review, costReview } = repriced);
       }
       const current = find(taskId);
       if (!current) continue;

@@ -55,13 +55,17 @@ describe('a task reviewed as dearer than what was left of the day', () => {
     const c = new ServerClock(h, stalls);
     const day = Math.floor((await c.sample()) / DAY) * DAY + DAY;
     await c.skipTo(day + 20 * HOUR);
-    // $0.99 of the day's $1 gone by the evening: 10 % of what is left is $0.001, less than any task.
-    await spendElsewhere(0.84, 'main');
+    // $0.999 of the day's $1 gone by the evening: 10 % of what is left is $0.0001, less than any
+    // specialist's run, the routing policy's explored picks included.
+    await spendElsewhere(0.849, 'main');
     await spendElsewhere(0.15, 'experimental');
     god = await startTestGod(h.client, {
       id: godId,
       taskQueue: h.taskQueue,
-      config: { tickSeconds: 600, pacing: 'none', reviewCostShare: 0.1, lowConfidence: 0, maxSpawnsPerDay: 0 },
+      // Seed 1: the routing policy explores the research task on Generalist, at about a tenth of
+      // ResearchAgent's price, so the review is priced on the policy's pick (patch
+      // `cost-review-prices-the-policy-pick`), not on the rules' ResearchAgent.
+      config: { tickSeconds: 600, pacing: 'none', reviewCostShare: 0.1, lowConfidence: 0, maxSpawnsPerDay: 0, routingSeed: 1 },
     });
     const firstRunId = (await god.describe()).runId;
     const chain = new RunChain(h.client, godId, firstRunId);
@@ -73,7 +77,7 @@ describe('a task reviewed as dearer than what was left of the day', () => {
 
     const evening = await god.query(godQueueQuery);
     const research = evening.find((q) => q.taskId === 'late-research');
-    expect(research?.status).toBe('awaiting_review');
+    if (research?.status !== 'awaiting_review') throw new Error(`late-research is ${research?.status}; God's decisions: ${JSON.stringify(await god.query(godDecisionsQuery), null, 1)}`);
     expect(research?.review?.reasons).toEqual([expect.stringMatching(/^expensive: .* left today$/)]);
     const drop = evening.find((q) => q.taskId === 'late-drop');
     expect(drop?.status).toBe('awaiting_review');
@@ -93,9 +97,13 @@ describe('a task reviewed as dearer than what was left of the day', () => {
     expect(morning.find((q) => q.taskId === 'late-drop')?.status).toBe('awaiting_review');
     const released = (await god.query(godDecisionsQuery)).filter((d) => d.taskId === 'late-research' && d.kind === 'review');
     expect(released.map((d) => d.detail)).toEqual([expect.stringMatching(/^no longer expensive: expected ~\$\S+ is within 10% of the \$\S+ left today; released from review$/)]);
+    // The evening's review and the morning's release priced the same decision: the one that runs.
+    const price = (text: string) => /expected ~(\$\S+)/.exec(text)?.[1];
+    expect(price(research!.review!.reasons[0])).toBe(price(released[0].detail));
 
     const marked = life.runs.filter((r) => r.events.some((e) => patchIdOf(e) === 'cost-reviews-released-when-affordable'));
     expect(marked.length).toBeGreaterThan(0);
+    expect(marked[0].events.some((e) => patchIdOf(e) === 'cost-review-prices-the-policy-pick')).toBe(true);
     maybeRecordEvents(godId, 'god-cost-reviews-released-when-affordable', marked[0].events);
   }, 300_000);
 });

@@ -1,4 +1,4 @@
-import { decide, type DecideContext } from '../../src/god/decide';
+import { decide, repriceReview, type DecideContext } from '../../src/god/decide';
 import { chainStatsName, recordFallback, recordOutcome } from '../../src/god/stats';
 import type { Assessment, KindStats, QueuedTask } from '../../src/god/types';
 import { assessment, godConfig, queued, spawned, T0 } from '../support/god-fixtures';
@@ -155,6 +155,21 @@ describe('decide', () => {
     expect(r.review).toEqual(['expensive: expected ~$0.040 is over 10% of the $0.300 left today']);
     // Named apart, so a review for the cost alone can be released once the day can pay for it.
     expect(r.costReview).toBe(r.review?.[0]);
+  });
+
+  it('prices the cost review again on a later pick: cheaper drops it, dearer adds it, other reasons stay', () => {
+    const config = godConfig({ reviewCostShare: 0.1 });
+    const dear = decide(item({ estimatedCostUsd: 0.04 }), ctx({ remainingUsd: 0.3 }));
+    // The policy picked a specialist at $0.005: within 10 % of $0.30.
+    expect(repriceReview(dear, 0.005, 0.3, config)).toEqual({});
+    const cheap = decide(item({ estimatedCostUsd: 0.02 }), ctx({ remainingUsd: 0.3 }));
+    expect(repriceReview(cheap, 0.05, 0.3, config)).toEqual({
+      review: ['expensive: expected ~$0.050 is over 10% of the $0.300 left today'],
+      costReview: 'expensive: expected ~$0.050 is over 10% of the $0.300 left today',
+    });
+    const both = decide(item({ irreversible: ['deletes files'], estimatedCostUsd: 0.04 }), ctx({ remainingUsd: 0.3 }));
+    expect(repriceReview(both, 0.005, 0.3, config)).toEqual({ review: ['irreversible: deletes files'] });
+    expect(repriceReview(both, 0.04, 0.3, config)).toEqual({ review: both.review, costReview: both.costReview });
   });
 
   it('does not review for cost while the runway is unknown (remaining Infinity)', () => {
