@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import fs from 'node:fs';
 import path from 'node:path';
 import { WorkflowNotFoundError } from '@temporalio/client';
@@ -302,8 +303,11 @@ describe('God running', () => {
     expect(admitted.detail).not.toContain(PICKED_AT_START);
     await maybeRecordHistory(godId, 'god-approved-review-keeps-route');
 
+    // Without --by the decision is the shell's login name's, as `pantheon budget` records it.
     const rejected = await cli('review', 'reject', rejectId, '--reason', 'not during the freeze');
-    expect(rejected.stdout).toContain(`${rejectId} rejected by operator: "not during the freeze"`);
+    expect(rejected.stdout).toContain(`${rejectId} rejected by ${userInfo().username}: "not during the freeze"`);
+    const audit = await eventually(`${rejectId} rejected`, async () => (await god().query(godDecisionsQuery)).find((d) => d.taskId === rejectId && d.kind === 'review'));
+    expect(audit.detail).toBe(`reject by ${userInfo().username}: not during the freeze`);
 
     const unknown = await cli('review', 'approve', 'no-such-task');
     expect(unknown.code).toBe(1);

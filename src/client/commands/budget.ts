@@ -1,6 +1,6 @@
 import { isGrpcDeadlineError, WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, type Client } from '@temporalio/client';
 import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
-import { userInfo } from 'node:os';
+import { loginName } from '../login-name';
 import { parseArgs } from '../parse-args';
 import type { OperatorInput, OverrideInput } from '../../budget/messages';
 import { OVERRIDABLE_SCOPE } from '../../budget/scopes';
@@ -74,18 +74,6 @@ function operatorOf(values: { who?: string; why?: string; by?: string; reason?: 
   const who = one('--who', '--by', values.who, values.by) ?? loginName();
   const why = one('--why', '--reason', values.why, values.reason);
   return { who: text('--who', who, 100, 'your name'), why: text('--why', why, 500, `why you ${purpose}`) };
-}
-
-/** The login name the audit log records when no --who is given (undefined when the system has none). */
-function loginName(): string | undefined {
-  try {
-    const name = userInfo().username.trim();
-    if (name) return name;
-  } catch {
-    // No passwd entry for this uid (some containers): fall back to the environment.
-  }
-  const env = (process.env.USER ?? process.env.LOGNAME ?? '').trim();
-  return env || undefined;
 }
 
 function numberOf(flag: string, value: string | undefined, check: (n: number) => boolean, expected: string): number {

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { operatorName } from '../login-name';
 import { parseArgs } from '../parse-args';
 import { AddConstraintSchema, RemoveConstraintSchema, type StandingConstraint } from '../../constraints/schema';
 import { loadConfig } from '../../config/env';
@@ -60,7 +61,7 @@ export async function constraintsCommand(argv: string[]): Promise<void> {
       const input = AddConstraintSchema.safeParse({
         // A flag given empty reaches the schema (and is refused, named), rather than being dropped.
         spec: { text: values.text, ...(values.scope !== undefined && { scope: values.scope }), ...(values.until !== undefined && { expiresAt: values.until }), ...(hours !== undefined && { forHours: hours }) },
-        setBy: { kind: 'operator', id: values.by ?? 'operator' },
+        setBy: { kind: 'operator', id: values.by ?? operatorName() },
         ...(values.id !== undefined && { id: values.id }),
       });
       if (!input.success) throw invalidFlag(input.error);
@@ -73,7 +74,7 @@ export async function constraintsCommand(argv: string[]): Promise<void> {
     case 'remove': {
       const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { reason: { type: 'string' }, by: { type: 'string' } } });
       if (positionals.length !== 1) throw invalid('remove', 'give exactly one constraint id (see pantheon constraints list)');
-      const input = RemoveConstraintSchema.safeParse({ id: positionals[0], ...(values.reason !== undefined && { reason: values.reason }), ...(values.by !== undefined && { by: values.by }) });
+      const input = RemoveConstraintSchema.safeParse({ id: positionals[0], ...(values.reason !== undefined && { reason: values.reason }), by: values.by ?? operatorName() });
       if (!input.success) throw invalidFlag(input.error, '<id>');
       await withGod(config, async (god) => {
         const { removed } = await godUpdate(god, removeConstraintUpdate, input.data);

@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import { operatorName } from '../login-name';
 import { parseArgs } from '../parse-args';
 import { workflowPollers } from '../pollers';
 import type { BudgetSnapshot } from '../../budget/snapshot';
@@ -202,10 +203,10 @@ export async function godCommand(argv: string[]): Promise<void> {
     }
     case 'share': {
       const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { reason: { type: 'string' }, by: { type: 'string' } } });
-      const arg = shareFrom(positionals, values.reason, values.by);
+      const arg = shareFrom(positionals, values.reason, values.by ?? operatorName());
       await withGod(config, async (god) => {
         const runway = await godUpdate(god, setExperimentalShareUpdate, arg);
-        console.log(`experimental share set to ${arg.share} by ${arg.by ?? 'operator'}: "${arg.reason}"`);
+        console.log(`experimental share set to ${arg.share} by ${arg.by}: "${arg.reason}"`);
         console.log(runwayLines(runway, Date.now()).join('\n'));
       });
       return;

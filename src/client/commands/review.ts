@@ -1,3 +1,4 @@
+import { operatorName } from '../login-name';
 import { parseArgs } from '../parse-args';
 import { loadConfig } from '../../config/env';
 import { PantheonError } from '../../errors';
@@ -23,11 +24,11 @@ export async function reviewCommand(argv: string[]): Promise<void> {
   }
   if (sub === 'approve' || sub === 'reject') {
     const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { reason: { type: 'string' }, by: { type: 'string' } } });
-    const arg = reviewFrom(sub, positionals, values.reason, values.by);
+    const arg = reviewFrom(sub, positionals, values.reason, values.by ?? operatorName());
     await withGod(config, async (god) => {
       const item = await godUpdate(god, reviewDecisionUpdate, arg);
       const verdict = sub === 'approve' ? 'approved' : 'rejected';
-      console.log(`${arg.taskId} ${verdict} by ${arg.by ?? 'operator'}${arg.reason ? `: "${arg.reason}"` : ''}`);
+      console.log(`${arg.taskId} ${verdict} by ${arg.by}${arg.reason ? `: "${arg.reason}"` : ''}`);
       if (sub === 'approve') console.log(`  it runs as decided${item.decision ? ` (${decisionLabel(item.decision)})` : ''} when the runway admits it; now ${item.status.replace(/_/g, ' ')}`);
       else console.log("  it leaves God's queue and will not run; the rejection and its reason are in pantheon god decisions");
     });

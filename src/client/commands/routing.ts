@@ -1,3 +1,4 @@
+import { operatorName } from '../login-name';
 import { parseArgs } from '../parse-args';
 import { z } from 'zod';
 import { loadConfig } from '../../config/env';
@@ -58,7 +59,7 @@ export async function routingCommand(argv: string[]): Promise<void> {
       if (positionals.length > 1) throw invalid('rollback', `unexpected argument "${positionals[1]}"`);
       const v = version('<version>', positionals[0]);
       if (values.reason === undefined) throw invalid('--reason', 'required: say why the version is rolled back (it is audited)');
-      const input = RoutingRollbackSchema.safeParse({ version: v, reason: values.reason, ...(values.by !== undefined && { by: values.by }) });
+      const input = RoutingRollbackSchema.safeParse({ version: v, reason: values.reason, by: values.by ?? operatorName() });
       if (!input.success) {
         const issue = input.error.issues[0];
         throw invalid(issue.path[0] === 'by' ? '--by' : issue.path[0] === 'reason' ? '--reason' : '<version>', issue.message);
