@@ -116,7 +116,7 @@ export function queueItemLines(item: QueueItemView, nowMs: number): string[] {
   const from = item.goalId ? `goal ${item.goalId}` : item.source;
   const lines = [`${item.taskId}  ${item.status.padEnd(15)} ${item.priority.padEnd(8)} ${item.lane.padEnd(12)} ${from}${density}  since ${when(item.submittedAtMs, nowMs)}`, `  "${objectiveOf(item)}"`];
   if (item.decision) lines.push(`  decision: ${decisionLabel(item.decision)}: ${item.decision.reason}`);
-  if (item.review) lines.push(`  review: ${item.review.reasons.join('; ')}; the default applies at ${when(item.review.deadlineMs, nowMs)}`);
+  if (item.review) lines.push(`  review: ${item.review.reasons.join('; ')}; ${reviewEnd(item.review, nowMs)}`);
   if (item.waitReason) lines.push(`  waiting: ${item.waitReason}`);
   return lines;
 }
@@ -130,6 +130,12 @@ export function renderQueue(items: QueueItemView[], nowMs: number): string {
   return [`${items.length} task(s) in God's queue: ${summary}`, ...items.flatMap((item) => queueItemLines(item, nowMs))].join('\n');
 }
 
+/** How a review ends without a person: its default at the deadline, or, reviewed for its cost alone, sooner once the day can pay. */
+function reviewEnd(review: NonNullable<QueueItemView['review']>, nowMs: number): string {
+  const deadline = `the default applies at ${when(review.deadlineMs, nowMs)}`;
+  return review.costOnly ? `it runs without review once what is left of the day pays for it (a new day, a raised limit), else ${deadline}` : deadline;
+}
+
 /** `pantheon review list`: tasks waiting for a human, with why and until when. */
 export function renderReviews(items: QueueItemView[], nowMs: number): string {
   if (items.length === 0) return 'no task awaits review';
@@ -140,7 +146,7 @@ export function renderReviews(items: QueueItemView[], nowMs: number): string {
       if (item.decision) lines.push(`  proposed: ${decisionLabel(item.decision)}: ${item.decision.reason}`);
       if (item.review) {
         lines.push(`  why review: ${item.review.reasons.join('; ')}`);
-        lines.push(`  waiting since ${when(item.review.sinceMs, nowMs)}; the default applies at ${when(item.review.deadlineMs, nowMs)}`);
+        lines.push(`  waiting since ${when(item.review.sinceMs, nowMs)}; ${reviewEnd(item.review, nowMs)}`);
       }
       return lines;
     }),

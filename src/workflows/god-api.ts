@@ -102,7 +102,8 @@ export interface QueueItemView {
   decision?: { kind: string; reason: string; specialist?: string; plan?: string[] };
   valueDensity?: number;
   waitReason?: string;
-  review?: { reasons: string[]; sinceMs: number; deadlineMs: number };
+  /** `costOnly`: reviewed for its cost alone, it leaves review by itself once what is left of the day pays for it. */
+  review?: { reasons: string[]; sinceMs: number; deadlineMs: number; costOnly?: true };
   submittedAtMs: number;
 }
 

@@ -176,6 +176,15 @@ describe('queue, reviews, goals, decisions', () => {
     expect(renderReviews([], T0)).toBe('no task awaits review');
   });
 
+  it('says a review for the cost alone ends by itself once the day can pay', () => {
+    const cost = 'expensive: expected ~$0.0077 is over 10% of the $0.0073 left today';
+    const text = renderReviews([item({ status: 'awaiting_review', review: { reasons: [cost], sinceMs: T0 - HOUR, deadlineMs: T0 + 23 * HOUR, costOnly: true } })], T0);
+    expect(text.split('\n').slice(-2)).toEqual([
+      `  why review: ${cost}`,
+      '  waiting since 2025-03-04T09:15Z (1h 0m ago); it runs without review once what is left of the day pays for it (a new day, a raised limit), else the default applies at 2025-03-05T09:15Z (in 23h 0m)',
+    ]);
+  });
+
   it('lists goals with cadence, share, lane, what they generated and started today', () => {
     const goal: GoalState = { id: 'docs', objective: 'Keep the docs current', value: 6, cadenceMinutes: 60, budgetShare: 0.25, lane: 'main', tasksPerRun: 2, addedAtMs: T0 - HOUR, lastGeneratedAtMs: T0 - 10 * MIN, generated: 4, spentTodayUsd: 0.05, startedToday: 3 };
     expect(renderGoals([goal, { ...goal, id: 'new', lastGeneratedAtMs: 0, generated: 0, spentTodayUsd: 0, startedToday: undefined }], T0).split('\n')).toEqual([
