@@ -1,11 +1,8 @@
-import type { WorkflowHandle } from '@temporalio/client';
 import { reserveUpdate, settleUpdate } from '../../src/workflows/budget-ledger-defs';
-import { godDecisionsQuery, godQueueQuery, pauseUpdate, submitTaskUpdate, type GodStatusView } from '../../src/workflows/god-api';
+import { godDecisionsQuery, godQueueQuery, submitTaskUpdate } from '../../src/workflows/god-api';
 import { maybeRecordEvents, patchIdOf } from '../support/history';
-import { startTestGod } from '../support/god';
-import { godLife, RunChain } from '../support/god-runs';
+import { GodOnTestServer } from '../support/god-on-test-server';
 import { limitsWith } from '../support/limits';
-import { NO_GOD_QUERIES, OrphanedChildLocks, ServerClock, StalledSkips, startTimeSkippingHarness, type TimeSkippingHarness } from '../support/time-skipping';
 
 /**
  * A task sent to review late in the day only because it costs more than the review share of what
@@ -23,27 +20,11 @@ const DAY = 24 * HOUR;
 const RESEARCH = 'Research and compare vendor options for the observability tools';
 const DROP = 'Drop the legacy_sessions table from the production database';
 
-let h: TimeSkippingHarness;
-let god: WorkflowHandle;
-let godId: string;
-
-beforeAll(async () => {
-  godId = `god-cost-review-${process.pid}-${Date.now()}`;
-  h = await startTimeSkippingHarness('god-cost-review', {
-    godId,
-    limits: limitsWith({ systemDailyUsd: 1, systemHourlyUsd: 1, experimentalShare: 0.15 }),
-    ...NO_GOD_QUERIES,
-  });
-}, 120_000);
-
-afterAll(async () => {
-  await god?.terminate('test over').catch(() => undefined);
-  await h?.stop();
-});
+const s = new GodOnTestServer('god-cost-review', limitsWith({ systemDailyUsd: 1, systemHourlyUsd: 1, experimentalShare: 0.15 }));
 
 /** Someone else's spend today, through the ledger itself: settled, so it is what is gone. */
 async function spendElsewhere(usd: number, lane: 'main' | 'experimental'): Promise<void> {
-  const ledger = h.client.workflow.getHandle(h.gate.ledgerId);
+  const ledger = s.h.client.workflow.getHandle(s.h.gate.ledgerId);
   const grant = await ledger.executeUpdate(reserveUpdate, { args: [{ key: `elsewhere-${lane}`, taskId: `elsewhere-${lane}`, agent: 'Generalist', usd, tokens: 1000, lane }] });
   if (!grant.granted) throw new Error(`the ledger refused the test's own spend: ${JSON.stringify(grant)}`);
   await ledger.executeUpdate(settleUpdate, { args: [{ reservationId: grant.reservationId, usd, tokens: 1000 }] });
@@ -51,29 +32,20 @@ async function spendElsewhere(usd: number, lane: 'main' | 'experimental'): Promi
 
 describe('a task reviewed as dearer than what was left of the day', () => {
   it('leaves review and runs the next day; an irreversible one still waits for a person', async () => {
-    const stalls = new StalledSkips(h);
-    const c = new ServerClock(h, stalls);
-    const day = Math.floor((await c.sample()) / DAY) * DAY + DAY;
-    await c.skipTo(day + 20 * HOUR);
+    const day = await s.nextDayAt(20 * HOUR);
     // $0.999 of the day's $1 gone by the evening: 10 % of what is left is $0.0001, less than any
     // specialist's run, the routing policy's explored picks included.
     await spendElsewhere(0.849, 'main');
     await spendElsewhere(0.15, 'experimental');
-    god = await startTestGod(h.client, {
-      id: godId,
-      taskQueue: h.taskQueue,
+    const god = await s.startGod({
       // Seed 1: the routing policy explores the research task on Generalist, at about a tenth of
       // ResearchAgent's price, so the review is priced on the policy's pick (patch
       // `cost-review-prices-the-policy-pick`), not on the rules' ResearchAgent.
       config: { tickSeconds: 600, pacing: 'none', reviewCostShare: 0.1, lowConfidence: 0, maxSpawnsPerDay: 0, routingSeed: 1 },
     });
-    const firstRunId = (await god.describe()).runId;
-    const chain = new RunChain(h.client, godId, firstRunId);
-    const orphans = new OrphanedChildLocks(h, chain);
-    orphans.start();
     await god.executeUpdate(submitTaskUpdate, { args: [{ task: { objective: RESEARCH }, taskId: 'late-research' }] });
     await god.executeUpdate(submitTaskUpdate, { args: [{ task: { objective: DROP }, taskId: 'late-drop' }] });
-    await c.skipTo(day + 21 * HOUR);
+    await s.clock.skipTo(day + 21 * HOUR);
 
     const evening = await god.query(godQueueQuery);
     const research = evening.find((q) => q.taskId === 'late-research');
@@ -84,10 +56,8 @@ describe('a task reviewed as dearer than what was left of the day', () => {
     expect(drop?.review?.reasons.some((r) => r.startsWith('irreversible'))).toBe(true);
 
     // Past midnight, well before either review's 24 h are up.
-    await c.skipTo(day + DAY + 2 * HOUR);
-    await god.executeUpdate<GodStatusView, [{ reason: string }]>(pauseUpdate.name, { args: [{ reason: 'the test is over' }] });
-    await orphans.stop();
-    const life = await godLife(h.client, godId, firstRunId, chain);
+    await s.clock.skipTo(day + DAY + 2 * HOUR);
+    const life = await s.finish();
 
     const started = life.initiated.map((s) => s.workflowId);
     expect(started.some((id) => id.includes('late-research'))).toBe(true);
@@ -104,6 +74,6 @@ describe('a task reviewed as dearer than what was left of the day', () => {
     const marked = life.runs.filter((r) => r.events.some((e) => patchIdOf(e) === 'cost-reviews-released-when-affordable'));
     expect(marked.length).toBeGreaterThan(0);
     expect(marked[0].events.some((e) => patchIdOf(e) === 'cost-review-prices-the-policy-pick')).toBe(true);
-    maybeRecordEvents(godId, 'god-cost-reviews-released-when-affordable', marked[0].events);
+    maybeRecordEvents(s.godId, 'god-cost-reviews-released-when-affordable', marked[0].events);
   }, 300_000);
 });

@@ -1,11 +1,9 @@
-import type { WorkflowHandle } from '@temporalio/client';
 import type { GoalInput } from '../../src/god/messages';
-import { godGoalsQuery, godQueueQuery, pauseUpdate, type GodStatusView } from '../../src/workflows/god-api';
+import { godGoalsQuery, godQueueQuery } from '../../src/workflows/god-api';
 import { maybeRecordEvents, patchIdOf } from '../support/history';
-import { startTestGod } from '../support/god';
-import { generationsOf, godLife, RunChain } from '../support/god-runs';
+import { GodOnTestServer } from '../support/god-on-test-server';
+import { generationsOf } from '../support/god-runs';
 import { limitsWith } from '../support/limits';
-import { NO_GOD_QUERIES, OrphanedChildLocks, ServerClock, StalledSkips, startTimeSkippingHarness, type TimeSkippingHarness } from '../support/time-skipping';
 
 /**
  * A goal whose tasks all wait for a person's review (god.ts, patch `goal-backlog-leaves-out-reviews`),
@@ -19,50 +17,22 @@ import { NO_GOD_QUERIES, OrphanedChildLocks, ServerClock, StalledSkips, startTim
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
-const DAY = 24 * HOUR;
 const HOURS = 6;
 
 const goal: GoalInput = { id: 'vendor-research', objective: 'Research and compare vendor options for the observability tools', value: 4, cadenceMinutes: 60, budgetShare: 1, lane: 'main', tasksPerRun: 2 };
 
-let h: TimeSkippingHarness;
-let god: WorkflowHandle;
-let godId: string;
-
-beforeAll(async () => {
-  godId = `god-review-backlog-${process.pid}-${Date.now()}`;
-  h = await startTimeSkippingHarness('god-review-backlog', {
-    godId,
-    limits: limitsWith({ systemDailyUsd: 0.06, systemHourlyUsd: 0.06, experimentalShare: 0.15 }),
-    ...NO_GOD_QUERIES,
-  });
-}, 120_000);
-
-afterAll(async () => {
-  await god?.terminate('test over').catch(() => undefined);
-  await h?.stop();
-});
+const s = new GodOnTestServer('god-review-backlog', limitsWith({ systemDailyUsd: 0.06, systemHourlyUsd: 0.06, experimentalShare: 0.15 }));
 
 describe('a goal whose tasks wait for review', () => {
   it('generates at every cadence: tasks awaiting review fill no backlog', async () => {
-    const stalls = new StalledSkips(h);
-    const c = new ServerClock(h, stalls);
-    const day = Math.floor((await c.sample()) / DAY) * DAY + DAY;
-    await c.skipTo(day + 5 * MIN);
-    god = await startTestGod(h.client, {
-      id: godId,
-      taskQueue: h.taskQueue,
+    const day = await s.nextDayAt(5 * MIN);
+    const god = await s.startGod({
       goals: [goal],
       // A task dearer than 1 % of what is left of the day goes to review: every task here.
       config: { tickSeconds: 1200, continueAsNewEvents: 300, pacing: 'even', pacingBurst: 0.1, reviewCostShare: 0.01, lowConfidence: 0, maxSpawnsPerDay: 0 },
     });
-    const firstRunId = (await god.describe()).runId;
-    const chain = new RunChain(h.client, godId, firstRunId);
-    const orphans = new OrphanedChildLocks(h, chain);
-    orphans.start();
-    for (let hour = 1; hour <= HOURS; hour++) await c.skipTo(day + hour * HOUR);
-    await god.executeUpdate<GodStatusView, [{ reason: string }]>(pauseUpdate.name, { args: [{ reason: 'the test is over' }] });
-    await orphans.stop();
-    const life = await godLife(h.client, godId, firstRunId, chain);
+    for (let hour = 1; hour <= HOURS; hour++) await s.clock.skipTo(day + hour * HOUR);
+    const life = await s.finish();
 
     // Every task it made waits for review, none started.
     const queue = await god.query(godQueueQuery);
@@ -77,6 +47,6 @@ describe('a goal whose tasks wait for review', () => {
     expect(marked.length).toBeGreaterThan(0);
     const vendor = (await god.query(godGoalsQuery)).find((g) => g.id === goal.id)!;
     expect(vendor.notGenerated?.reason ?? '').not.toMatch(/of its tasks are queued/);
-    maybeRecordEvents(godId, 'god-goal-backlog-leaves-out-reviews', marked[0].events);
+    maybeRecordEvents(s.godId, 'god-goal-backlog-leaves-out-reviews', marked[0].events);
   }, 300_000);
 });

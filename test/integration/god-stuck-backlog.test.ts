@@ -1,11 +1,9 @@
-import type { WorkflowHandle } from '@temporalio/client';
 import type { GoalInput } from '../../src/god/messages';
-import { godGoalsQuery, pauseUpdate, type GodStatusView } from '../../src/workflows/god-api';
+import { godGoalsQuery } from '../../src/workflows/god-api';
 import { maybeRecordEvents, patchIdOf } from '../support/history';
-import { startTestGod } from '../support/god';
-import { generationsOf, godLife, goalOfChild, RunChain } from '../support/god-runs';
+import { GodOnTestServer } from '../support/god-on-test-server';
+import { generationsOf, goalOfChild } from '../support/god-runs';
 import { limitsWith } from '../support/limits';
-import { NO_GOD_QUERIES, OrphanedChildLocks, ServerClock, StalledSkips, startTimeSkippingHarness, type TimeSkippingHarness } from '../support/time-skipping';
 
 /**
  * A goal stuck with tasks that cannot start, beside another goal's hold (god.ts, patch
@@ -20,7 +18,6 @@ import { NO_GOD_QUERIES, OrphanedChildLocks, ServerClock, StalledSkips, startTim
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
-const DAY = 24 * HOUR;
 const HOURS = 10;
 
 const goals: GoalInput[] = [
@@ -28,44 +25,17 @@ const goals: GoalInput[] = [
   { id: 'vendor-research', objective: 'Research and compare vendor options for the observability tools', value: 4, cadenceMinutes: 120, budgetShare: 0.005, lane: 'main', tasksPerRun: 2 },
 ];
 
-let h: TimeSkippingHarness;
-let god: WorkflowHandle;
-let godId: string;
-
-beforeAll(async () => {
-  godId = `god-stuck-${process.pid}-${Date.now()}`;
-  h = await startTimeSkippingHarness('god-stuck', {
-    godId,
-    limits: limitsWith({ systemDailyUsd: 0.06, systemHourlyUsd: 0.06, experimentalShare: 0.15 }),
-    ...NO_GOD_QUERIES,
-  });
-}, 120_000);
-
-afterAll(async () => {
-  await god?.terminate('test over').catch(() => undefined);
-  await h?.stop();
-});
+const s = new GodOnTestServer('god-stuck', limitsWith({ systemDailyUsd: 0.06, systemHourlyUsd: 0.06, experimentalShare: 0.15 }));
 
 describe('a goal none of whose queued tasks can start, during another goal\'s hold', () => {
   it('generates when it comes due (its first start of the day may still pass the hold), drops a full backlog of them to generate again, and its stuck tasks start nothing', async () => {
-    const stalls = new StalledSkips(h);
-    const c = new ServerClock(h, stalls);
-    const day = Math.floor((await c.sample()) / DAY) * DAY + DAY;
-    await c.skipTo(day + 5 * MIN);
-    god = await startTestGod(h.client, {
-      id: godId,
-      taskQueue: h.taskQueue,
+    const day = await s.nextDayAt(5 * MIN);
+    const god = await s.startGod({
       goals,
       config: { tickSeconds: 1200, continueAsNewEvents: 300, pacing: 'even', pacingBurst: 0.1, holdAfterMinutes: 40, reviewCostShare: 1, lowConfidence: 0, maxSpawnsPerDay: 0 },
     });
-    const firstRunId = (await god.describe()).runId;
-    const chain = new RunChain(h.client, godId, firstRunId);
-    const orphans = new OrphanedChildLocks(h, chain);
-    orphans.start();
-    for (let hour = 1; hour <= HOURS; hour++) await c.skipTo(day + hour * HOUR);
-    await god.executeUpdate<GodStatusView, [{ reason: string }]>(pauseUpdate.name, { args: [{ reason: 'the test is over' }] });
-    await orphans.stop();
-    const life = await godLife(h.client, godId, firstRunId, chain);
+    for (let hour = 1; hour <= HOURS; hour++) await s.clock.skipTo(day + hour * HOUR);
+    const life = await s.finish();
 
     // Runs where the stuck goal was let generate during a hold: the patch's marker, then, in the
     // same workflow task, a generation for that goal.
@@ -94,7 +64,7 @@ describe('a goal none of whose queued tasks can start, during another goal\'s ho
     // `pantheon god goals` says nothing stops it now: none of its reasons is a full backlog.
     const vendor = (await god.query(godGoalsQuery)).find((g) => g.id === 'vendor-research')!;
     expect(vendor.notGenerated?.reason ?? '').not.toMatch(/\d+ of its tasks are queued/);
-    maybeRecordEvents(godId, 'god-goal-drops-backlog-that-cannot-start', dropping[0].events);
-    maybeRecordEvents(godId, 'god-goal-generates-past-stuck-backlog', unstuck[0].events);
+    maybeRecordEvents(s.godId, 'god-goal-drops-backlog-that-cannot-start', dropping[0].events);
+    maybeRecordEvents(s.godId, 'god-goal-generates-past-stuck-backlog', unstuck[0].events);
   }, 300_000);
 });
