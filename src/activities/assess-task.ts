@@ -9,13 +9,14 @@ import type { Roster, Specialist } from '../specialists/roster';
 import { countWorkItems, typicalRun } from '../specialists/typical-run';
 import { stepTask } from '../tasks/chain';
 import { irreversibleReasons } from '../tasks/irreversible';
-import { checkStanding } from '../tasks/standing-rules';
 import { REPORT_SUMMARY_CHARS } from '../tasks/report';
 import { describeIssues, TaskInputSchema, type Task } from '../tasks/task-input';
 import type { ActivityDeps } from './deps';
 import type { AssessTaskInput } from './god-types';
 import { specialistSystemPrompt, taskMessage } from './prompts';
-import { othersConstraints, preflightVerdict } from './validate-task';
+import { othersConstraints, unknownSpecialist } from './validate-task';
+import { askValidator } from './second-stage';
+import { finalVerdict, firstStage } from '../tasks/validation-stages';
 import { createClassifier, type Classification } from './classify-task';
 import { rememberedArms, taskKindAndEvidence, withPolicyRules } from '../routing/route-with-policy';
 import type { Neighbour } from '../routing/memory-kind';
@@ -87,7 +88,10 @@ function costFacts(task: Task, specialist: Specialist, plan: readonly string[] |
 }
 
 /** The whole assessment, pure: validation verdict (with the standing constraints given),
- * routing facts, irreversibility, expected cost. */
+ * routing facts, irreversibility, expected cost. The verdict is validation's first stage, the one
+ * the task's own validateTask runs: its sure rejections only. What it leaves undecided (a
+ * borderline-vague objective, a constraint broken in other words) is for the second stage: the
+ * task's own when it starts, or God's now for a task no keyword routes (createAssessTask). */
 export function assess(raw: Task, roster: Roster, standing: readonly StandingConstraint[] = []): Assessment {
   // God hands over a parsed task; parsing again is cheap and keeps a malformed one from crashing the rules.
   const parsed = TaskInputSchema.safeParse(raw);
@@ -95,15 +99,14 @@ export function assess(raw: Task, roster: Roster, standing: readonly StandingCon
     return { ok: false, reasons: describeIssues(parsed.error), kind: GENERAL_KIND, specialist: roster.fallback.name, confidence: 0, method: 'none', ranked: [], irreversible: [], estimatedCostUsd: 0 };
   }
   const task = parsed.data;
-  const verdict = preflightVerdict(task, roster);
-  // Only what the rules are sure of: a constraint broken in other words is for the task's own
-  // validation (its second stage), which God does not pay for up front.
-  const broken = checkStanding(task, standing).reasons;
-  if (broken.length) verdict.reasons.push(...broken);
-  if (broken.length) verdict.ok = false;
+  // The stricter one-stage rules rejected what validateTask passes to its second stage ("Make it
+  // faster: the nightly job run_reports.py takes 40 minutes…"): God refused tasks that, started
+  // directly, run.
+  const unknown = unknownSpecialist(task, roster);
+  const reasons = [...firstStage(task, standing).reasons, ...(unknown ? [unknown] : [])];
   const route = routeFacts(task, roster);
   const specialist = roster.get(route.specialist) ?? roster.fallback;
-  return { ok: verdict.ok, reasons: verdict.reasons, ...route, irreversible: irreversibleReasons(task), ...costFacts(task, specialist, route.plan, roster), ...armFacts(task, roster) };
+  return { ok: reasons.length === 0, reasons, ...route, irreversible: irreversibleReasons(task), ...costFacts(task, specialist, route.plan, roster), ...armFacts(task, roster) };
 }
 
 /** One run of each named specialist on the roster: the routing policy's per-arm cost estimates. */
@@ -144,11 +147,30 @@ export function createAssessTask(deps: Pick<ActivityDeps, 'roster' | 'llm' | 'mo
     await roster.refresh?.();
     // God's active policy's keyword rules, when it sent them (a rewrite or rollback changes them).
     const routed = rules ? withPolicyRules(roster, rules) : roster;
-    let assessment = assess(task, routed, othersConstraints(constraints ?? [], taskId));
-    if (assessment.ok && assessment.method === 'none') assessment = withClassifier(assessment, await classify(taskId, task, undefined, assessmentBillingId(taskId)), task, routed);
+    const standing = othersConstraints(constraints ?? [], taskId);
+    let assessment = assess(task, routed, standing);
+    if (assessment.ok && assessment.method === 'none') {
+      const doubts = await validationDoubts(taskId, task, standing);
+      assessment = doubts ? { ...assessment, ok: false, reasons: doubts } : withClassifier(assessment, await classify(taskId, task, undefined, assessmentBillingId(taskId)), task, routed);
+    }
     if (assessment.ok && memory) assessment = withRoutingKind(assessment, task, routed, await similarOutcomesOrNone(memory, task, taskId, (message, error) => log.warn(message, { taskId, error })));
     log.info('task assessed', { taskId, ok: assessment.ok, specialist: assessment.specialist, method: assessment.method, kind: assessment.kind, routingKind: assessment.routingKind?.explanation, irreversible: assessment.irreversible.length, plan: assessment.plan });
     return assessment;
+  }
+
+  /**
+   * Why validation's second stage rejects a task the rules left undecided ("make the product more
+   * user friendly"), asked only for a task no keyword routes: God would otherwise spend a
+   * specialist spawn or a person's review on it, and its own validation would reject it once
+   * started. Billed to God's assessment, like the classifier. Undefined when it passes, when the
+   * rules decided, or when the model could not answer (the rules' verdict then stands).
+   */
+  async function validationDoubts(taskId: string, task: Task, standing: readonly StandingConstraint[]): Promise<string[] | undefined> {
+    const first = firstStage(task, standing);
+    if (first.decision !== 'undecided') return undefined;
+    const second = await askValidator(deps, { taskId, task, first, billTo: assessmentBillingId(taskId) }, Context.current().cancellationSignal);
+    const verdict = finalVerdict(first, second);
+    return verdict.ok ? undefined : verdict.reasons;
   }
 }
 

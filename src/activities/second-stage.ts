@@ -19,10 +19,11 @@ export function createSecondStage(deps: Pick<ActivityDeps, 'llm' | 'models'>) {
   return (taskId: string, task: Task, first: StageOneVerdict, spent?: SpentSoFar) => askValidator(deps, { taskId, task, first, spent }, Context.current().cancellationSignal);
 }
 
-/** The call itself, outside any activity too (the validation bench uses it). */
+/** The call itself, outside any activity too (the validation bench uses it). Billed to the task,
+ * or to `billTo` (God's assessment bills its own id), with the task's lineage either way. */
 export async function askValidator(
   { llm, models }: Pick<ActivityDeps, 'llm' | 'models'>,
-  { taskId, task, first, spent }: { taskId: string; task: Task; first: StageOneVerdict; spent?: SpentSoFar },
+  { taskId, task, first, spent, billTo }: { taskId: string; task: Task; first: StageOneVerdict; spent?: SpentSoFar; billTo?: string },
   signal?: AbortSignal,
 ): Promise<SecondStageOutcome & { costUsd: number; tokens: number }> {
     // What an answered call cost stays on the books even when its answer cannot be used.
@@ -35,7 +36,7 @@ export async function askValidator(
           messages: [{ role: 'user', content: validatorMessage(task, first.constraints, first.questions) }],
           json: true,
           purpose: 'validator',
-          taskId,
+          taskId: billTo ?? taskId,
           lineage: lineageOf(taskId, task.lineage),
           lane: task.lane,
           taskSpent: spent,

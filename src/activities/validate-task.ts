@@ -2,24 +2,13 @@ import { log } from '@temporalio/activity';
 import type { StandingConstraint } from '../constraints/schema';
 import type { Roster } from '../specialists/roster';
 import type { Task } from '../tasks/task-input';
-import { validateTaskRules, type ValidationVerdict } from '../tasks/validation';
 import { finalVerdict, firstStage, type SecondStageOutcome } from '../tasks/validation-stages';
 import type { ActivityDeps } from './deps';
 import { createSecondStage } from './second-stage';
 import type { ValidateTaskInput, ValidateTaskResult } from './types';
 
-/** The pre-flight verdict: the validation rules, and a requested specialist must exist. Pure. */
-export function preflightVerdict(task: Task, roster: Roster): ValidationVerdict {
-  const verdict = validateTaskRules(task);
-  const unknown = unknownSpecialist(task, roster);
-  if (unknown) {
-    verdict.reasons.push(unknown);
-    verdict.ok = false;
-  }
-  return verdict;
-}
-
-function unknownSpecialist(task: Task, roster: Roster): string | undefined {
+/** Why a task cannot run as asked: the specialist it requests is not on the roster (undefined when it is, or it requests none). */
+export function unknownSpecialist(task: Task, roster: Roster): string | undefined {
   if (!task.specialist || roster.get(task.specialist)) return undefined;
   return `specialist: unknown "${task.specialist}" (known: ${roster.specialists.map((s) => s.name).join(', ')})`;
 }

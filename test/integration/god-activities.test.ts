@@ -103,6 +103,23 @@ describe('assessTask', () => {
     expect(h.provider.calls().filter((c) => c.task?.endsWith('assess-vague'))).toEqual([]);
   });
 
+  it("asks validation's second stage (billed to God's assessment) about an unroutable task the rules leave undecided, and rejects it before any classifier or spawn", async () => {
+    const vague = await inActivity(() => activities.assessTask({ taskId: 'assess-undecided', task: TaskInputSchema.parse({ objective: 'Make the product more user friendly' }) }));
+    expect(vague.ok).toBe(false);
+    expect(vague.reasons.join('\n')).toMatch(/\(second stage\)/);
+    const calls = h.provider.calls().filter((c) => c.task === `god-activities-${process.pid}:assess:assess-undecided`);
+    expect(calls.map((c) => c.purpose)).toEqual(['validator']);
+    expect(calls[0].lineage).toMatchObject({ rootTaskId: 'assess-undecided', spawnDepth: 0 });
+    expect(h.provider.calls().filter((c) => c.task === 'assess-undecided')).toEqual([]);
+
+    // One the model lets through goes on to the classifier, as every unroutable task does.
+    const anchored = await inActivity(() =>
+      activities.assessTask({ taskId: 'assess-anchored', task: TaskInputSchema.parse({ objective: 'Make it faster: the nightly job run_reports.py takes 40 minutes and should finish in 10' }) }),
+    );
+    expect(anchored).toMatchObject({ ok: true, reasons: [] });
+    expect(h.provider.calls().filter((c) => c.task === `god-activities-${process.pid}:assess:assess-anchored`).map((c) => c.purpose)).toEqual(['validator', 'router']);
+  });
+
   it('heartbeats while the classifier is slow, so a slow but healthy answer does not time the attempt out', async () => {
     // God's assessTask runs under a 30 s heartbeat timeout, the LLM call under 60 s: a classifier
     // answer slower than one heartbeat interval must be covered by heartbeats.

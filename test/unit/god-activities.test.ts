@@ -3,7 +3,6 @@ import { assess, estimateRunUsd, NO_MATCH_CONFIDENCE, routeFacts } from '../../s
 import { acceptProposals } from '../../src/activities/generate-tasks';
 import { checkProposal } from '../../src/activities/propose-specialist';
 import { finishedFromResult, finishedWithoutResult } from '../../src/activities/reconcile-tasks';
-import { preflightVerdict } from '../../src/activities/validate-task';
 import { repoRoot } from '../../src/config/paths';
 import { GENERAL_KIND, kindOfSpecialist, normaliseKind, spawnKind, specialistNameForKind } from '../../src/routing/kinds';
 import { firstMention, planFromRules } from '../../src/routing/plan';
@@ -11,22 +10,30 @@ import { scoreSpecialists } from '../../src/routing/rules';
 import { loadRoster } from '../../src/specialists/roster';
 import { countWorkItems, typicalRun } from '../../src/specialists/typical-run';
 import { TaskInputSchema, type TaskInput } from '../../src/tasks/task-input';
+import { firstStage } from '../../src/tasks/validation-stages';
 
 const roster = loadRoster(path.join(repoRoot(), 'agents'));
 const task = (input: TaskInput) => TaskInputSchema.parse(input);
 
 describe('assessTask (pure part)', () => {
-  it('gives the same verdict validateTask gives', () => {
+  it("rejects what validation's first stage is sure of, as validateTask does, and nothing it leaves to the second stage", () => {
     for (const input of [
       { objective: 'Fix the thing from yesterday' },
       { objective: 'Add a unique index on users.email in the Postgres database' },
-      { objective: 'Research vendors for log storage', specialist: 'NoSuchAgent' },
       { objective: 'Migrate the orders table to the new schema', constraints: ['read-only access'] },
+      // Vague words, but anchored: the first stage leaves it to the model (the old one-stage rules
+      // refused it, so God rejected a task that, started directly, runs).
+      { objective: 'Make it faster: the nightly job run_reports.py takes 40 minutes and should finish in 10' },
     ]) {
       const t = task(input);
+      const first = firstStage(t);
       const { ok, reasons } = assess(t, roster);
-      expect({ ok, reasons }).toEqual(preflightVerdict(t, roster));
+      expect({ ok, reasons }).toEqual({ ok: first.decision !== 'reject', reasons: first.reasons });
     }
+    expect(assess(task({ objective: 'Make it faster: the nightly job run_reports.py takes 40 minutes and should finish in 10' }), roster).ok).toBe(true);
+    expect(assess(task({ objective: 'Fix the thing from yesterday' }), roster).ok).toBe(false);
+    const unknown = assess(task({ objective: 'Research vendors for log storage', specialist: 'NoSuchAgent' }), roster);
+    expect(unknown).toMatchObject({ ok: false, reasons: [expect.stringMatching(/^specialist: unknown "NoSuchAgent"/)] });
   });
 
   it('routes by the keyword rules, naming the kind of the specialist they pick', () => {
