@@ -48,6 +48,15 @@ describe('God state', () => {
     expect((migrateGodState(JSON.parse(JSON.stringify(s))) as unknown as { futureField: unknown }).futureField).toEqual({ a: 1 });
   });
 
+  it('carries a review for the cost alone as such through continue-as-new (it is what lets the task leave review by itself)', () => {
+    const review = { reasons: ['expensive: expected ~$0.040 is over 10% of the $0.030 left today'], sinceMs: T0, deadlineMs: T0 + DAY, costOnly: true as const };
+    const s = freshState({ queue: [{ ...queued('t1'), status: 'awaiting_review', review }] });
+    expect(migrateGodState(JSON.parse(JSON.stringify(s))).queue[0].review).toEqual(review);
+    const bad = JSON.parse(JSON.stringify(s));
+    bad.queue[0].review.costOnly = 'yes';
+    expect(thrown(() => migrateGodState(bad)).details.field).toBe('queue.0.review.costOnly');
+  });
+
   it.each([
     ['a newer version', (s: Record<string, unknown>) => ({ ...s, version: GOD_STATE_VERSION + 1 }), 'version', /newer than this code understands/],
     ['a non-integer version', (s: Record<string, unknown>) => ({ ...s, version: '1' }), 'version', /non-negative integer/],
