@@ -131,6 +131,11 @@ export const TaskInputSchema = lazySchema('tasks/task-input.TaskInputSchema', ()
       reportTo: z.string().min(1).max(200).optional(),
       /** The standing goal that generated the task, if any (God sets it). */
       goalId: z.string().min(1).max(80).optional(),
+      /** Set by God when its own pre-flight assessment rejected the task: the task ends `rejected`
+       * with these reasons without being validated again (a model asked twice may answer
+       * differently, and the task would then run outside God's admission). It can only stop a
+       * task, so anyone may set it. */
+      rejected: z.array(z.string().min(1).max(2000)).min(1).max(20).optional(),
       /** Set by God when its routing policy chose `specialist`: the version that decided, and how
        * (src/routing/route-with-policy.ts). The task records the version (state and search attribute). */
       routing: TaskRoutingSchema.optional(),

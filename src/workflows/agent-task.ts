@@ -678,6 +678,8 @@ async function runTask(input: unknown, routed: Routed, patches: FoldedPatches): 
   };
 
   try {
+    // God's assessment already rejected it (its reasons travel in the input): not asked again.
+    if (task.rejected) return finish('rejected', task.rejected);
     const verdict = await acts.validateTask({ taskId, task, spent: spent() });
     // The second stage's call is the task's spend like any other: its books (and so the per-task
     // limit every later call is held to) start from it. Books only: no command, no patch.

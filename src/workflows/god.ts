@@ -178,6 +178,11 @@ const EARLY_FINISH_PATCH = 'god-keeps-early-finishes';
  * resubmitted after it left finishedIds, or one a direct run already used, is dropped as a
  * duplicate, not run and paid for again (the server's default lets a closed id start again). */
 const REJECT_CLOSED_IDS_PATCH = 'god-children-reject-closed-ids';
+/** A task God's assessment rejected carries the reasons in its input and ends rejected with them,
+ * not validated again: its own validation asked the model a second time, and a model that answered
+ * otherwise would have run a task God had rejected (outside its admission). Asked only for a
+ * rejected task's start. */
+const REJECTION_TRAVELS_PATCH = 'god-rejection-travels-with-task';
 /** A generation whose every proposal repeats a task God already has is asked once more, those
  * objectives named (the goal waited a whole cadence, and a goal whose generator kept repeating
  * itself could start nothing all day). Asked only when a generation added nothing new. */
@@ -772,6 +777,7 @@ export async function god(input: GodInput = {}): Promise<void> {
     // The decision is what runs: the task gets the specialist God chose (rules and classifier were
     // asked during assessment; the task's router does not ask again). Reassignment still applies.
     if ((d.kind === 'route' || d.kind === 'spawn') && d.specialist) task.specialist = d.specialist;
+    if (d.kind === 'reject' && patched(REJECTION_TRAVELS_PATCH)) task.rejected = (item.assessment?.reasons.length ? item.assessment.reasons.slice(0, 20) : [d.reason]).map((r) => r.slice(0, 2000));
     const routing = routingOf(d);
     if (routing) task.routing = routing;
     const chain = d.kind === 'chain' && d.plan && d.plan.length >= 2;

@@ -15,7 +15,7 @@ import {
 import { startHarness, type Harness } from '../support/harness';
 import { startTask } from '../../src/client/submit-task';
 import { TaskInputSchema } from '../../src/tasks/task-input';
-import { maybeRecordHistory } from '../support/history';
+import { maybeRecordHistory, scheduledActivities } from '../support/history';
 import { eventually } from '../support/eventually';
 import { godDecisions, godQueue, godStatus, startTestGod } from '../support/god';
 
@@ -179,6 +179,26 @@ describe('God orchestrator', () => {
     expect({ runs: after.runs, successes: after.successes, status: after.status }).toEqual({ runs: before.runs, successes: before.successes, status: before.status });
     expect(await statsOfSpawned()).toEqual(statsBefore);
     await maybeRecordHistory(godId, 'god-cancelled-trial-run');
+  });
+
+  it("starts a task its assessment rejects as a workflow that ends rejected with God's reasons, not validated again", async () => {
+    // No keyword routes it and the rules leave it undecided: God asks the model at once (billed to
+    // its assessment), which rejects it; the task ends on God's reasons without asking again.
+    const taskId = `${godId}-vague`;
+    await submit('Make the product more user friendly', taskId);
+    await eventually(`God to start ${taskId}`, () => h.client.workflow.getHandle(taskId).describe().catch(() => undefined));
+    const outcome = await outcomeOf(taskId);
+    expect(outcome).toMatchObject({ status: 'rejected', costUsd: 0 });
+    expect(outcome.reasons.join('\n')).toMatch(/\(second stage\)/);
+    const input = (await h.client.workflow.getHandle(taskId).fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+    expect(JSON.parse(Buffer.from(input!.data!).toString()).rejected).toEqual(outcome.reasons);
+    expect(await scheduledActivities(h.client, taskId)).toEqual([]);
+    // One model call for it in all, God's: the task's own validation did not ask again.
+    const calls = h.provider.calls().filter((c) => c.task === taskId || c.task === `${godId}:assess:${taskId}`);
+    expect(calls.map((c) => [c.task, c.purpose])).toEqual([[`${godId}:assess:${taskId}`, 'validator']]);
+    await finishedIn(taskId);
+    await maybeRecordHistory(taskId, 'agent-task-rejected-by-god');
+    await maybeRecordHistory(godId, 'god-rejection-travels-with-task');
   });
 
   it('refuses malformed input in the validator, naming the field, and leaves its state unchanged', async () => {
