@@ -6,7 +6,7 @@ import { totalTokens } from '../llm/usage';
 import { formatWarnings } from '../memory/lessons';
 import { describeRoster } from '../specialists/roster';
 import { describeIssues, TaskInputSchema, type TaskInput } from '../tasks/task-input';
-import { validateTaskRules } from '../tasks/validation';
+import { firstStage } from '../tasks/validation-stages';
 import type { ActivityDeps } from './deps';
 import { GENERATOR_PROMPT, generatorMessage } from './god-prompts';
 import type { GenerateTasksInput, GenerateTasksResult } from './god-types';
@@ -24,8 +24,11 @@ function sameObjective(text: string): string {
 /**
  * Judges the generator's proposals: only objective, context, priority and constraints are taken
  * from the model (lane and goal come from the goal, so a proposal cannot buy itself the main
- * lane); each must fit the task schema and pass pre-flight validation, and must not repeat a
- * recent or sibling objective. At most `count` are kept. Pure.
+ * lane); each must fit the task schema, must not be one validation's first stage is sure to reject,
+ * and must not repeat a recent or sibling objective. What the rules cannot decide (a borderline
+ * objective, a constraint in other words) is kept: God's assessment validates every task before it
+ * runs, with the second stage and the standing constraints, as validateTask would. At most `count`
+ * are kept. Pure.
  */
 export function acceptProposals(proposals: readonly unknown[], goal: Pick<Goal, 'id' | 'lane'>, count: number, recentObjectives: readonly string[] = []): { tasks: TaskInput[]; rejected: string[]; ignoredFields: string[] } {
   const tasks: TaskInput[] = [];
@@ -49,8 +52,8 @@ export function acceptProposals(proposals: readonly unknown[], goal: Pick<Goal, 
       rejected.push(...describeIssues(parsed.error).map((issue) => `${at}.${issue}`));
       return;
     }
-    const verdict = validateTaskRules(parsed.data);
-    if (!verdict.ok) {
+    const verdict = firstStage(parsed.data);
+    if (verdict.decision === 'reject') {
       rejected.push(...verdict.reasons.map((reason) => `${at}.${reason}`));
       return;
     }

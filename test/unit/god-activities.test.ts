@@ -204,6 +204,15 @@ describe('generateTasks: judging proposals', () => {
     expect(rejected.slice(4).every((r) => r.startsWith('tasks.3.'))).toBe(true);
   });
 
+  it('keeps a proposal the rules cannot decide, for God’s assessment, and refuses what they are sure of', () => {
+    // A vague phrase with a script and a number: borderline, which validateTask would ask the second stage about.
+    const borderline = 'Make it faster: the nightly job run_reports.py takes 40 minutes';
+    const contradiction = { objective: 'Delete the expired rows from the sessions table', constraints: ['read-only'] };
+    const { tasks, rejected } = acceptProposals([{ objective: borderline }, contradiction], goal, 2);
+    expect(tasks.map((t) => t.objective)).toEqual([borderline]);
+    expect(rejected).toEqual([expect.stringMatching(/^tasks\.1\.constraints\.0 \("read-only"\) is read-only but the objective writes/)]);
+  });
+
   it('refuses repeats of recent objectives and of each other, and anything beyond the count', () => {
     const a = 'Research and compare three log storage vendors with sources';
     const b = 'Review the payments module code for security bugs';
