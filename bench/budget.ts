@@ -11,7 +11,7 @@ import {
   type GateTiming,
   type Limits,
 } from '../src/budget';
-import type { Alerter } from '../src/activities/deps';
+import type { Alerter } from '../src/alerts/alerter';
 import type { LlmClient } from '../src/llm/types';
 import { fmtMs, fmtNum, type Section } from './report';
 import { round } from './stats';

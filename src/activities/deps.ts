@@ -1,3 +1,4 @@
+import type { Alerter } from '../alerts/alerter';
 import type { LlmClient } from '../llm/types';
 import type { MemoryStore } from '../memory/types';
 import type { Roster } from '../specialists/roster';
@@ -32,11 +33,6 @@ export interface TaskBills {
    * (gate.ts). `run`: the run of the task's workflow that closes, so a bill the ledger remembers
    * from another run of the same id is not answered to it. */
   closeTask(taskId: string, books?: { usd: number; tokens: number }, run?: string): Promise<{ usd: number; tokens: number; known: boolean; chargedOutstanding: number }>;
-}
-
-/** Where operator alerts go (log, webhook); delivery failures are the alerter's to report. */
-export interface Alerter {
-  alert(event: { id?: string; kind: string; message: string; details: Record<string, unknown> }): Promise<void>;
 }
 
 /** The cheap models Pantheon's own bookkeeping calls use. */

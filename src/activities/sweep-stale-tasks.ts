@@ -1,11 +1,10 @@
 import { Context, log } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { Roster } from '../specialists/roster';
-import type { agentTask } from '../workflows';
 import { flagStaleSignal, requeueSignal } from '../workflows/agent-task-api';
 import { runAgeMinutes } from '../tasks/staleness';
 import { TaskActiveSince, TaskSpecialist, TaskStale, TaskStatus } from '../workflows/search-attributes';
-import type { Alerter } from './deps';
+import type { Alerter } from '../alerts/alerter';
 import type { StalePolicy, SweepReport, SweepStaleTasksInput } from './types';
 
 export interface SweeperDeps {
@@ -55,7 +54,7 @@ export function createSweepStaleTasks({ client, roster, alerter, now = Date.now 
 }
 
 async function act(client: Client, workflowId: string, policy: StalePolicy, reason: string): Promise<void> {
-  const handle = client.workflow.getHandle<typeof agentTask>(workflowId);
+  const handle = client.workflow.getHandle(workflowId);
   switch (policy) {
     case 'flag':
       return handle.signal(flagStaleSignal, { reason });

@@ -1,5 +1,9 @@
 import type { Logger } from 'pino';
-import type { Alerter } from '../activities/deps';
+
+/** Where operator alerts go (log, webhook); delivery failures are the alerter's to report. */
+export interface Alerter {
+  alert(event: { id?: string; kind: string; message: string; details: Record<string, unknown> }): Promise<void>;
+}
 
 export interface AlerterOptions {
   logger: Logger;

@@ -1,4 +1,4 @@
-import type { Alerter } from '../activities/deps';
+import type { Alerter } from '../alerts/alerter';
 import type { Alert } from './ledger-types';
 
 /**

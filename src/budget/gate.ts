@@ -12,7 +12,7 @@ import {
   setLimitsUpdate,
   setOverrideUpdate,
   type BudgetLedgerInput,
-} from '../workflows/budget-ledger-defs';
+} from './ledger-defs';
 import { Batcher, PairBatcher, Slots } from './batcher';
 import { createLeaseClient } from './gate-lease-client';
 import { LEASE_FRESH_MS } from './gate-leases';

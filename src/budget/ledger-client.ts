@@ -1,7 +1,7 @@
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { WorkflowNotFoundError, type UpdateDefinition } from '@temporalio/common';
 import { PantheonError } from '../errors';
-import { BUDGET_LEDGER_ID, BUDGET_LEDGER_TYPE, budgetQuery, ledgerStateQuery, type BudgetLedgerInput, type CarriedLedger } from '../workflows/budget-ledger-defs';
+import { BUDGET_LEDGER_ID, BUDGET_LEDGER_TYPE, budgetQuery, ledgerStateQuery, type BudgetLedgerInput, type CarriedLedger } from './ledger-defs';
 import type { PredecessorRun } from './ledger-recovery';
 import type { Alert } from './ledger-types';
 import type { Limits } from './limits';

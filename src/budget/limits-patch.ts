@@ -59,6 +59,16 @@ export function limitsChanges(before: Limits, after: Limits): string[] {
 }
 
 /**
+ * Where two sets of limits differ, as `key: ours → theirs` lines in the file's key names (empty
+ * when equal), so an operator finds each in limits.yaml as written. A worker
+ * whose limits.yaml differs from the running ledger's says so at start: the ledger's limits rule,
+ * and only the audited setLimits update changes them.
+ */
+export function limitsDrift(local: Limits, ledger: Limits, file = 'limits.yaml'): string[] {
+  return differences(toLimitsFile(local), toLimitsFile(ledger)).map(({ key, from, to }) => `${key}: ${String(from)} (${file}) → ${String(to)} (ledger)`);
+}
+
+/**
  * Limits that are valid one by one but cannot bind as written: an hourly limit above the daily
  * one of the same scope, or an agent's above the system's. Told, not refused: an operator may
  * mean it for a while (e.g. lifting the hourly cap for a burst).

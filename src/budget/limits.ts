@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { lazySchema } from '../tasks/lazy-schema';
-import { differences, toLimitsFile } from './limits-patch';
 
 /**
  * The budget limits: the file format (snake_case, as operators write limits.yaml) and the typed
@@ -113,13 +112,3 @@ export function fromLimitsFile(file: z.output<typeof LimitsFileSchema>): Limits 
 
 /** Every default, as an empty limits.yaml yields them (a function: the schema is built on first use, see lazy-schema.ts). */
 export const defaultLimits = (): Limits => fromLimitsFile(LimitsFileSchema.parse({}));
-
-/**
- * Where two sets of limits differ, as `key: ours → theirs` lines in the file's key names (empty
- * when equal), so an operator finds each in limits.yaml as written. A worker
- * whose limits.yaml differs from the running ledger's says so at start: the ledger's limits rule,
- * and only the audited setLimits update changes them.
- */
-export function limitsDrift(local: Limits, ledger: Limits, file = 'limits.yaml'): string[] {
-  return differences(toLimitsFile(local), toLimitsFile(ledger)).map(({ key, from, to }) => `${key}: ${String(from)} (${file}) → ${String(to)} (ledger)`);
-}

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { LimitsSchema } from '../budget/limits';
 import { LedgerStateSchema } from '../budget/messages';
 import { PantheonError } from '../errors';
-import type { CarriedLedger } from '../workflows/budget-ledger-defs';
+import type { CarriedLedger } from '../budget/ledger-defs';
 
 /** What `pantheon budget export` prints and `restore --file` reads. */
 const CarriedLedgerSchema = z.object({ limits: LimitsSchema, state: LedgerStateSchema, options: z.record(z.string(), z.unknown()).optional() });

@@ -1,4 +1,4 @@
-import type { LaneView, RunwayView } from '../workflows/god-api';
+import type { LaneView, RunwayView } from './views';
 import { LANES, type Lane } from '../tasks/task-input';
 import type { GodConfig, InFlightTask } from './types';
 

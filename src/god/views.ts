@@ -1,5 +1,51 @@
-import type { QueueItemView } from '../workflows/god-api';
+import type { Lane } from '../tasks/task-input';
 import type { QueuedTask } from './types';
+
+/** One task in God's queue as the queries show it (the task's text trimmed). */
+export interface QueueItemView {
+  taskId: string;
+  objective: string;
+  priority: string;
+  status: QueuedTask['status'];
+  source: QueuedTask['source'];
+  goalId?: string;
+  lane: Lane;
+  decision?: { kind: string; reason: string; specialist?: string; plan?: string[] };
+  valueDensity?: number;
+  waitReason?: string;
+  /** `costOnly`: reviewed for its cost alone, it leaves review by itself once what is left of the day pays for it. */
+  review?: { reasons: string[]; sinceMs: number; deadlineMs: number; costOnly?: true };
+  submittedAtMs: number;
+}
+
+export interface LaneView {
+  lane: Lane;
+  /** The lane's share of the day, and its budget in USD. */
+  share: number;
+  budgetUsd: number;
+  spentUsd: number;
+  reservedUsd: number;
+  remainingUsd: number;
+}
+
+/** The daily budget as a runway: what is left, how fast it burns, when it runs out at that rate. */
+export interface RunwayView {
+  dayKey: string;
+  budgetUsd: number;
+  spentUsd: number;
+  reservedUsd: number;
+  remainingUsd: number;
+  /** What pacing allows spent by now (the whole budget when pacing is off). */
+  pacedAllowanceUsd: number;
+  /** USD per hour over the day so far. */
+  burnRateUsdPerHour: number;
+  /** Workflow-clock time at which the remaining budget runs out at the burn rate; absent if it does not today. */
+  runsOutAtMs?: number;
+  lanes: LaneView[];
+  breakerOpen: boolean;
+  /** When the ledger's numbers were read. */
+  asOfMs: number;
+}
 
 /** How a queued task shows in God's queries: its text trimmed, the decision without internals. */
 export function queueItemView(item: QueuedTask, valueDensity?: number): QueueItemView {

@@ -15,7 +15,7 @@ import type { Schemas } from '@qdrant/js-client-rest';
 import { MAX_ACTIVE_LESSONS, NEAR_DUPLICATE, decodeStoredLesson, overCap, strongestFirst, validateLessonInput, validateLessonQuery } from './lesson-book';
 import { lessonGist, lessonId } from './lesson-text';
 import type { Lesson, LessonEvidence, LessonHit, LessonInput, LessonMerge, LessonQuery, LessonStatus, LessonWrite, LessonWriteOptions } from './lesson-types';
-import type { QdrantApi } from './qdrant-store';
+import type { QdrantApi } from './qdrant-api';
 import { pointIdFor } from './uuid';
 import { cosine, norm } from './vector';
 

@@ -9,16 +9,11 @@ import { decodeStoredRecord, embeddingText, validateListQuery, validateRecallQue
 import type { Embedder, ListQuery, MemoryHit, MemoryRecord, MemoryStore, RecallQuery } from './types';
 import { pointIdFor } from './uuid';
 import type { Lesson, LessonEvidence, LessonHit, LessonInput, LessonMerge, LessonQuery, LessonStatus, LessonWrite, LessonWriteOptions } from './lesson-types';
+import type { QdrantApi } from './qdrant-api';
 import { QdrantLessons } from './qdrant-lessons';
 import { norm } from './vector';
 
 export const DEFAULT_QDRANT_COLLECTION = 'pantheon_memory';
-
-/** The part of the client this store uses; tests pass a fake. */
-export type QdrantApi = Pick<
-  QdrantClient,
-  'collectionExists' | 'createCollection' | 'getCollection' | 'createPayloadIndex' | 'retrieve' | 'upsert' | 'query' | 'count' | 'scroll' | 'setPayload'
->;
 
 export interface QdrantMemoryStoreOptions {
   url: string;

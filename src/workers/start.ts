@@ -13,7 +13,7 @@ import { buildWorkerDeps, prepareProviders, type WorkerDeps } from './deps';
 import { createLedgerWorker, runWorkersInOrder } from './ledger-worker';
 import { createTaskWorker } from './task-worker';
 import { bundleWorkflows } from './workflow-bundle';
-import { limitsDrift } from '../budget/limits';
+import { limitsDrift } from '../budget/limits-patch';
 import { ensureSearchAttributes, isNotAllowed } from '../runtime/search-attributes';
 import { isPantheonError, PantheonError } from '../errors';
 import { dataConverterFor } from '../codec';

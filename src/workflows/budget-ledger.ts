@@ -54,9 +54,9 @@ import {
   setOverrideUpdate,
   settleUpdate,
   type BudgetLedgerInput,
-} from './budget-ledger-defs';
+} from '../budget/ledger-defs';
 
-export * from './budget-ledger-defs';
+export * from '../budget/ledger-defs';
 
 /**
  * Updates per run before continue-as-new. A run's whole history is replayed whenever its worker

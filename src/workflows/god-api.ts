@@ -1,10 +1,14 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { RoutedOutcome as RoutedOutcomeInput } from '../god/messages';
 import type { GoalInput, ReviewDecisionInput, SetExperimentalShareInput, SubmitTaskInput, SubmitTaskResult } from '../god/messages';
-import type { DecisionRecord, GodCounters, GodState, GoalState, QueuedTask, SpawnedSpecialist, TaskFinished } from '../god/types';
+import type { DecisionRecord, GodCounters, GodState, GoalState, SpawnedSpecialist, TaskFinished } from '../god/types';
 import type { Lane } from '../tasks/task-input';
+import type { LaneView, QueueItemView, RunwayView } from '../god/views';
 import type { PolicyAuditEntry, Probation, RoutingPolicy, TrialTally } from '../routing/policy/types';
 import type { AddConstraintInput, RemoveConstraintInput, StandingConstraint } from '../constraints/schema';
+
+/** God's views are defined with the logic that computes them (src/god/views.ts); clients read them here. */
+export type { LaneView, QueueItemView, RunwayView };
 
 /**
  * The God workflow's handlers, as the CLI, the Temporal CLI and child tasks call them:
@@ -88,52 +92,6 @@ export interface RoutingHistoryView {
   active: number;
   versions: Array<Omit<RoutingPolicy, 'arms'> & { status: 'active' | 'candidate' | 'earlier' }>;
   audit: PolicyAuditEntry[];
-}
-
-/** One task in God's queue as the queries show it (the task's text trimmed). */
-export interface QueueItemView {
-  taskId: string;
-  objective: string;
-  priority: string;
-  status: QueuedTask['status'];
-  source: QueuedTask['source'];
-  goalId?: string;
-  lane: Lane;
-  decision?: { kind: string; reason: string; specialist?: string; plan?: string[] };
-  valueDensity?: number;
-  waitReason?: string;
-  /** `costOnly`: reviewed for its cost alone, it leaves review by itself once what is left of the day pays for it. */
-  review?: { reasons: string[]; sinceMs: number; deadlineMs: number; costOnly?: true };
-  submittedAtMs: number;
-}
-
-export interface LaneView {
-  lane: Lane;
-  /** The lane's share of the day, and its budget in USD. */
-  share: number;
-  budgetUsd: number;
-  spentUsd: number;
-  reservedUsd: number;
-  remainingUsd: number;
-}
-
-/** The daily budget as a runway: what is left, how fast it burns, when it runs out at that rate. */
-export interface RunwayView {
-  dayKey: string;
-  budgetUsd: number;
-  spentUsd: number;
-  reservedUsd: number;
-  remainingUsd: number;
-  /** What pacing allows spent by now (the whole budget when pacing is off). */
-  pacedAllowanceUsd: number;
-  /** USD per hour over the day so far. */
-  burnRateUsdPerHour: number;
-  /** Workflow-clock time at which the remaining budget runs out at the burn rate; absent if it does not today. */
-  runsOutAtMs?: number;
-  lanes: LaneView[];
-  breakerOpen: boolean;
-  /** When the ledger's numbers were read. */
-  asOfMs: number;
 }
 
 export interface GodStatusView {

@@ -8,7 +8,7 @@ import { defaultLimits, type Limits } from '../../src/budget/limits';
 import type { BudgetSnapshot } from '../../src/budget/snapshot';
 import { PantheonError } from '../../src/errors';
 import { runCli } from '../support/cli';
-import { ledgerStateQuery, setLimitsUpdate, setOverrideUpdate } from '../../src/workflows/budget-ledger-defs';
+import { ledgerStateQuery, setLimitsUpdate, setOverrideUpdate } from '../../src/budget/ledger-defs';
 import { operate } from '../../src/client/commands/budget';
 import { applyLimitsOver } from '../../src/client/limits-apply';
 

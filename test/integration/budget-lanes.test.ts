@@ -5,7 +5,7 @@ import type { LaneSnapshot } from '../../src/budget';
 import { startTask } from '../../src/client/submit-task';
 import type { CallRecord } from '../../src/llm/offline';
 import { TaskInputSchema, type TaskInput } from '../../src/tasks/task-input';
-import { setExperimentalShareUpdate } from '../../src/workflows/budget-ledger-defs';
+import { setExperimentalShareUpdate } from '../../src/budget/ledger-defs';
 import type { TaskOutcome } from '../../src/workflows/task-state';
 import { billed } from '../support/billed';
 import { publishedStatuses, stateOf, waitUntilQuiet } from '../support/task-waits';

@@ -4,7 +4,7 @@ import { createBudgetGate, type BudgetGate, type BudgetGateOptions } from '../..
 import type { Limits } from '../../src/budget/limits';
 import { startTask } from '../../src/client/submit-task';
 import { TaskInputSchema } from '../../src/tasks/task-input';
-import { budgetQuery, ledgerBatchUpdate } from '../../src/workflows/budget-ledger-defs';
+import { budgetQuery, ledgerBatchUpdate } from '../../src/budget/ledger-defs';
 import type { TaskOutcome } from '../../src/workflows/task-state';
 import { benchTask } from '../../bench/tasks';
 import { billed } from '../support/billed';

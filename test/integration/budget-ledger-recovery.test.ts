@@ -7,7 +7,7 @@ import { createLedgerClient } from '../../src/budget/ledger-client';
 import type { Alert } from '../../src/budget/ledger-types';
 import { PantheonError } from '../../src/errors';
 import { findTemporalCli } from '../../src/runtime/temporal-cli';
-import { ledgerStateQuery } from '../../src/workflows/budget-ledger-defs';
+import { ledgerStateQuery } from '../../src/budget/ledger-defs';
 import { runCli } from '../support/cli';
 import { testAddress } from '../support/harness';
 import { limitsWith } from '../support/limits';

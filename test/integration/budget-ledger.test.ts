@@ -6,7 +6,7 @@ import type { Limits } from '../../src/budget/limits';
 import type { Alert } from '../../src/budget/ledger-types';
 import { PantheonError } from '../../src/errors';
 import type { ChatRequest } from '../../src/llm/types';
-import { budgetQuery, reserveBatchUpdate, reserveUpdate } from '../../src/workflows/budget-ledger-defs';
+import { budgetQuery, reserveBatchUpdate, reserveUpdate } from '../../src/budget/ledger-defs';
 import { testAddress } from '../support/harness';
 import { eventually } from '../support/eventually';
 import { maybeRecordHistory } from '../support/history';

@@ -1,5 +1,5 @@
 import { createBudgetGate, type BudgetGate, type BudgetGateOptions } from '../../src/budget/gate';
-import { ledgerBatchUpdate, ledgerStateQuery } from '../../src/workflows/budget-ledger-defs';
+import { ledgerBatchUpdate, ledgerStateQuery } from '../../src/budget/ledger-defs';
 import { chatRequest } from '../support/chat-request';
 import { maybeRecordHistory } from '../support/history';
 import { startLedgerTestWorker, type LedgerTestWorker } from '../support/ledger-worker';

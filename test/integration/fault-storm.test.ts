@@ -2,7 +2,7 @@ import { startTask } from '../../src/client/submit-task';
 import type { FaultKind } from '../../src/llm/offline';
 import { closedResult } from '../../src/tasks/closed-outcome';
 import { TaskInputSchema } from '../../src/tasks/task-input';
-import { budgetQuery } from '../../src/workflows/budget-ledger-defs';
+import { budgetQuery } from '../../src/budget/ledger-defs';
 import { TERMINAL_STATUSES, type TaskOutcome } from '../../src/workflows/task-state';
 import { billed } from '../support/billed';
 import { startHarness, type Harness } from '../support/harness';

@@ -1,4 +1,4 @@
-import { reserveUpdate, settleUpdate } from '../../src/workflows/budget-ledger-defs';
+import { reserveUpdate, settleUpdate } from '../../src/budget/ledger-defs';
 import { godDecisionsQuery, godQueueQuery, submitTaskUpdate } from '../../src/workflows/god-api';
 import { maybeRecordEvents, patchIdOf } from '../support/history';
 import { GodOnTestServer } from '../support/god-on-test-server';

@@ -7,7 +7,7 @@ import { watchdogScheduleId } from '../../src/client/god-watchdog-schedule';
 import { sweeperScheduleId } from '../../src/client/sweeper-schedule';
 import { repoRoot } from '../../src/config/paths';
 import { startOfflineProvider, type OfflineProvider } from '../../src/llm/offline';
-import { budgetQuery } from '../../src/workflows/budget-ledger-defs';
+import { budgetQuery } from '../../src/budget/ledger-defs';
 import { testAddress } from '../support/harness';
 import { killWorkerProcess, spawnWorkerProcess, stderrTail, workerProcessEnv } from '../support/worker-process';
 

@@ -5,7 +5,7 @@ import { Client, Connection } from '@temporalio/client';
 import { startTask } from '../../src/client/submit-task';
 import { TaskInputSchema } from '../../src/tasks/task-input';
 import { flagStaleSignal, stateQuery } from '../../src/workflows/agent-task-api';
-import { budgetQuery } from '../../src/workflows/budget-ledger-defs';
+import { budgetQuery } from '../../src/budget/ledger-defs';
 import type { TaskOutcome } from '../../src/workflows/task-state';
 import { testAddress } from '../support/harness';
 import { removeWorkerLeftovers } from '../support/leftovers';

@@ -4,7 +4,7 @@ import type { CallRecord } from '../../src/llm/offline';
 import { openMemoryStore } from '../../src/memory/open-store';
 import { closedResult } from '../../src/tasks/closed-outcome';
 import { TaskInputSchema } from '../../src/tasks/task-input';
-import { budgetQuery } from '../../src/workflows/budget-ledger-defs';
+import { budgetQuery } from '../../src/budget/ledger-defs';
 import type { TaskOutcome } from '../../src/workflows/task-state';
 import { killWorkerProcess, workerFleetSuite } from '../support/worker-process';
 import { billed } from '../support/billed';

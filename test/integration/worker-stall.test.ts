@@ -4,7 +4,7 @@ import { startTask } from '../../src/client/submit-task';
 import { openMemoryStore } from '../../src/memory/open-store';
 import { closedResult } from '../../src/tasks/closed-outcome';
 import { TaskInputSchema } from '../../src/tasks/task-input';
-import { budgetQuery, ledgerBatchUpdate } from '../../src/workflows/budget-ledger-defs';
+import { budgetQuery, ledgerBatchUpdate } from '../../src/budget/ledger-defs';
 import type { TaskOutcome } from '../../src/workflows/task-state';
 import { workerFleetSuite } from '../support/worker-process';
 import { billed } from '../support/billed';

@@ -1,5 +1,5 @@
 import { cosine } from '../../src/memory/vector';
-import type { QdrantApi } from '../../src/memory/qdrant-store';
+import type { QdrantApi } from '../../src/memory/qdrant-api';
 
 type Vector = number[] | Record<string, number[]>;
 type Point = { id: string | number; vector: Vector; payload: Record<string, unknown> };

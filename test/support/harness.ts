@@ -1,4 +1,4 @@
-import type { BudgetLedgerInput } from '../../src/workflows/budget-ledger-defs';
+import type { BudgetLedgerInput } from '../../src/budget/ledger-defs';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';

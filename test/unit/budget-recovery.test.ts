@@ -1,4 +1,4 @@
-import { limitsDrift } from '../../src/budget/limits';
+import { limitsDrift } from '../../src/budget/limits-patch';
 import { initialLedgerState, reserve, settle } from '../../src/budget/ledger';
 import { chargeOutstanding, lostState, resetState, restoreState, resumeState } from '../../src/budget/ledger-recovery';
 import { DEFAULT_LEDGER_OPTIONS as OPTIONS } from '../../src/budget/ledger-types';

@@ -7,7 +7,8 @@ import { consolidateLessons, MAX_ACTIVE_LESSONS, overCap } from '../../src/memor
 import { lessonId, lessonLine, normaliseLesson } from '../../src/memory/lesson-text';
 import type { Lesson, LessonInput } from '../../src/memory/lesson-types';
 import { scopeMemoryToMode } from '../../src/memory/mode-scoped';
-import { QdrantMemoryStore, type QdrantApi } from '../../src/memory/qdrant-store';
+import type { QdrantApi } from '../../src/memory/qdrant-api';
+import { QdrantMemoryStore } from '../../src/memory/qdrant-store';
 import { SqliteMemoryStore } from '../../src/memory/sqlite-store';
 import type { MemoryRecord, MemoryStore } from '../../src/memory/types';
 import { MultiFakeQdrant } from '../support/fake-qdrant';

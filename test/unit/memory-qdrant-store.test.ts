@@ -1,6 +1,7 @@
 import { PantheonError } from '../../src/errors';
 import { HashingEmbedder } from '../../src/memory/hashing-embedder';
-import { QdrantMemoryStore, type QdrantApi } from '../../src/memory/qdrant-store';
+import type { QdrantApi } from '../../src/memory/qdrant-api';
+import { QdrantMemoryStore } from '../../src/memory/qdrant-store';
 import type { MemoryRecord } from '../../src/memory/types';
 import { PANTHEON_MEMORY_NAMESPACE, pointIdFor, uuidV5 } from '../../src/memory/uuid';
 import { FakeQdrant } from '../support/fake-qdrant';

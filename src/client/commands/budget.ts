@@ -19,7 +19,7 @@ import {
   setLimitsUpdate,
   setOverrideUpdate,
   type CarriedLedger,
-} from '../../workflows/budget-ledger-defs';
+} from '../../budget/ledger-defs';
 import { createLedgerClient } from '../../budget/ledger-client';
 import { limitsFilePath, loadLimits } from '../../budget/load-limits';
 import { readStateFile } from '../ledger-state-file';

@@ -3,7 +3,7 @@ import { operatorName } from '../login-name';
 import { parseArgs } from '../parse-args';
 import { workflowPollers } from '../pollers';
 import type { BudgetSnapshot } from '../../budget/snapshot';
-import { BUDGET_LEDGER_ID, budgetQuery } from '../../workflows/budget-ledger-defs';
+import { BUDGET_LEDGER_ID, budgetQuery } from '../../budget/ledger-defs';
 import { loadConfig, type PantheonConfig } from '../../config/env';
 import { PantheonError } from '../../errors';
 import type { GoalInput } from '../../god/messages';

@@ -1,10 +1,10 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import type { Limits } from '../budget/limits';
-import type { BreakerState, FinishResult, LeasingStatus, LedgerOptions, LedgerState, Override, ReserveResult } from '../budget/ledger-types';
-import type { CloseTaskInput, FinishInput, LedgerBatchInput, OperatorInput, OverrideInput, ReleaseInput, ReserveInput, RestoreInput, SetExperimentalShareInput, SetLimitsInput, SettleInput } from '../budget/messages';
-import type { PredecessorRun } from '../budget/ledger-recovery';
-import type { TaskBill } from '../budget/ledger-close';
-import type { BudgetSnapshot, LaneSnapshot } from '../budget/snapshot';
+import type { Limits } from './limits';
+import type { BreakerState, FinishResult, LeasingStatus, LedgerOptions, LedgerState, Override, ReserveResult } from './ledger-types';
+import type { CloseTaskInput, FinishInput, LedgerBatchInput, OperatorInput, OverrideInput, ReleaseInput, ReserveInput, RestoreInput, SetExperimentalShareInput, SetLimitsInput, SettleInput } from './messages';
+import type { PredecessorRun } from './ledger-recovery';
+import type { TaskBill } from './ledger-close';
+import type { BudgetSnapshot, LaneSnapshot } from './snapshot';
 import type { Lane } from '../tasks/task-input';
 
 /**
