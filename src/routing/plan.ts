@@ -1,4 +1,5 @@
 import type { RuleScore } from './rules';
+import { containsPhrase, stems } from './stem';
 
 /**
  * A chain proposal read off the keyword rules: a task that clearly spans several specialists
@@ -11,17 +12,18 @@ import type { RuleScore } from './rules';
 export const MIN_PLAN_HITS = 2;
 export const MAX_PLAN_STEPS = 4;
 
-function escape(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-/** Where in `text` the first of `keywords` appears (as a whole word, case-insensitive); Infinity if none. */
+/** Where in `text` the first of `keywords` appears (its word's place, words compared in stem form as the rules match them); Infinity if none. */
 export function firstMention(text: string, keywords: readonly string[]): number {
-  const haystack = text.toLowerCase();
+  const words = stems(text);
   let first = Number.POSITIVE_INFINITY;
   for (const keyword of keywords) {
-    const m = new RegExp(`\\b${escape(keyword.toLowerCase())}\\b`).exec(haystack);
-    if (m && m.index < first) first = m.index;
+    const phrase = stems(keyword);
+    for (let i = 0; i < Math.min(first, words.length); i++) {
+      if (containsPhrase(words.slice(i, i + phrase.length), phrase)) {
+        first = i;
+        break;
+      }
+    }
   }
   return first;
 }

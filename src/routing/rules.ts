@@ -1,5 +1,8 @@
+import { containsPhrase, stems } from './stem';
+
 /**
- * Rule-based routing: score each specialist by the keywords of its roster file found in the task.
+ * Rule-based routing: score each specialist by the keywords of its roster file found in the task
+ * (compared word by word in stem form, src/routing/stem.ts).
  * When the rules are sure, no LLM is asked; when they are not, the route activity asks a cheap
  * classifier. Pure functions.
  */
@@ -25,15 +28,19 @@ export interface RuleDecision {
 /** Below this the rules defer to the classifier. */
 export const RULE_CONFIDENCE_THRESHOLD = 0.6;
 
-function escape(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
 export function scoreSpecialists(text: string, specialists: readonly RoutableSpecialist[]): RuleScore[] {
-  const haystack = text.toLowerCase();
+  const words = stems(text);
   return specialists
     .map((s) => {
-      const matched = s.keywords.filter((k) => new RegExp(`\\b${escape(k.toLowerCase())}\\b`).test(haystack));
+      // "table" and "tables" are one keyword in stem form: counted once, as the first listed.
+      const seen = new Set<string>();
+      const matched = s.keywords.filter((k) => {
+        const form = stems(k);
+        const key = form.join(' ');
+        if (seen.has(key) || !containsPhrase(words, form)) return false;
+        seen.add(key);
+        return true;
+      });
       return { specialist: s.name, score: matched.length, matched };
     })
     .filter((s) => s.score > 0)

@@ -143,5 +143,5 @@ export function loadRoster(dir: string): Roster {
 
 /** What the router and the CLI need to know of a specialist, small enough for a payload. */
 export function describeRoster(roster: Roster): string {
-  return roster.specialists.map((s) => `- ${s.name}: ${s.description.replace(/\s+/g, ' ').trim()}`).join('\n');
+  return roster.specialists.map((s) => `- ${s.name}: ${s.description.replace(/\s+/g, ' ').trim()}${s.keywords.length ? ` Keywords: ${s.keywords.join(', ')}.` : ''}`).join('\n');
 }

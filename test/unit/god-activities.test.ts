@@ -49,7 +49,7 @@ describe('assessTask (pure part)', () => {
   });
 
   it('keeps unsure rules as a low-confidence guess (a tie), which God may chain, spawn or review', () => {
-    const facts = routeFacts(task({ objective: 'Compare postgres with the current reporting setup' }), roster);
+    const facts = routeFacts(task({ objective: 'Compare postgres with the setup we run today' }), roster);
     expect(facts.method).toBe('rules');
     expect(facts.confidence).toBeLessThan(0.6);
     expect(facts.ranked).toEqual(expect.arrayContaining(['DatabaseAgent', 'ResearchAgent']));
@@ -147,7 +147,10 @@ describe('routing kinds and plans', () => {
     expect(planFromRules(text, ranking)).toEqual(['CodeReviewAgent', 'ResearchAgent', 'DatabaseAgent']);
     expect(planFromRules(text, ranking, 2, 2)).toHaveLength(2);
     expect(planFromRules('research the sql options', scoreSpecialists('research the sql options', roster.specialists))).toBeUndefined();
-    expect(firstMention('alpha beta', ['beta', 'gamma'])).toBe(6);
+    // The place of the first word, as the rules match keywords: in stem form.
+    expect(firstMention('alpha beta', ['beta', 'gamma'])).toBe(1);
+    expect(firstMention('compare the vendors, then open pull requests', ['pull request', 'vendor'])).toBe(2);
+    expect(firstMention('alpha beta', ['gamma'])).toBe(Number.POSITIVE_INFINITY);
   });
 });
 
