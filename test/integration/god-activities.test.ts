@@ -114,7 +114,7 @@ describe('assessTask', () => {
 
     // One the model lets through goes on to the classifier, as every unroutable task does.
     const anchored = await inActivity(() =>
-      activities.assessTask({ taskId: 'assess-anchored', task: TaskInputSchema.parse({ objective: 'Make it faster: the nightly job run_reports.py takes 40 minutes and should finish in 10' }) }),
+      activities.assessTask({ taskId: 'assess-anchored', task: TaskInputSchema.parse({ objective: 'Make it faster: the nightly job sync_ledger.py takes 40 minutes and should finish in 10' }) }),
     );
     expect(anchored).toMatchObject({ ok: true, reasons: [] });
     expect(h.provider.calls().filter((c) => c.task === `god-activities-${process.pid}:assess:assess-anchored`).map((c) => c.purpose)).toEqual(['validator', 'router']);
