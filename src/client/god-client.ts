@@ -1,9 +1,10 @@
-import { isGrpcDeadlineError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { QueryDefinition, UpdateDefinition } from '@temporalio/common';
 import type { PantheonConfig } from '../config/env';
 import { PantheonError } from '../errors';
 import { connectClient, DEFAULT_TEMPORAL_ADDRESS } from './connection';
 import { godExecution } from './god-start';
+import { noAnswer } from './no-answer';
 import { updateRetryingUnaccepted } from './update-retry';
 
 /**
@@ -56,15 +57,21 @@ export async function findGod(client: Client, config: PantheonConfig): Promise<{
   };
 }
 
-/** Runs `body` with God's deadline; a God that does not answer is an error that says why it may not. */
-export async function answered<T>(god: GodSession, body: () => Promise<T>): Promise<T> {
+/**
+ * Runs `body` with God's deadline; a God that does not answer is `god_unavailable` (exit 75: the
+ * same command works once a worker runs God's task queue), saying why it may not. `pending` says
+ * what an update sent meanwhile may still do (default: check with `pantheon god status`).
+ */
+export async function answered<T>(god: GodSession, body: () => Promise<T>, pending = 'An update may still be applied when one does: check with `pantheon god status`.'): Promise<T> {
+  const deadlineMs = Date.now() + GOD_TIMEOUT_MS;
   try {
-    return await god.client.withDeadline(Date.now() + GOD_TIMEOUT_MS, body);
+    return await god.client.withDeadline(deadlineMs, body);
   } catch (err) {
-    if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || isGrpcDeadlineError(err)) {
-      throw new Error(
-        `God (workflow "${god.godId}" at ${god.address}) did not answer within ${GOD_TIMEOUT_MS / 1000} s: is a worker polling its task queue "${god.taskQueue}"? ` +
-          '(`npm run worker`). An update may still be applied when one does: check with `pantheon god status`.',
+    if (noAnswer(err, deadlineMs)) {
+      throw PantheonError.of(
+        'god_unavailable',
+        `God (workflow "${god.godId}" at ${god.address}) did not answer within ${GOD_TIMEOUT_MS / 1000} s: is a worker polling its task queue "${god.taskQueue}"? (\`npm run worker\`). ${pending}`,
+        { cause: err, details: { godId: god.godId } },
       );
     }
     throw err;

@@ -11,6 +11,7 @@ import { printOutcome } from './format';
 import { exitForOutcome, NOT_COMPLETED_EXIT_CODE } from './exit';
 import { answered, godUpdate, type GodSession } from './god-client';
 import { decisionPath, type DecisionPath } from './god-view';
+import { newTaskId } from './submit-task';
 
 /**
  * `pantheon submit` while God runs: the task goes to God's `submitTask` update, and the command
@@ -40,8 +41,11 @@ async function watchDecision(god: GodSession, taskId: string, untilDone: boolean
 }
 
 export async function submitToGod(god: GodSession, config: PantheonConfig, task: Task, options: SubmitToGodOptions): Promise<void> {
-  const result = await answered(god, () => godUpdate(god, submitTaskUpdate, { task, ...(options.taskId !== undefined && { taskId: options.taskId }) }));
-  const taskId = result.taskId;
+  // The id is chosen here, not by God, so a God that does not answer in time can still be told
+  // about: the update may be applied once a worker runs God's task queue.
+  const taskId = options.taskId ?? newTaskId();
+  const pending = `The task's id is ${taskId}: once God answers, \`pantheon status ${taskId}\` shows it if it was queued; submitting it again with \`--id ${taskId}\` is safe (God queues an id once).`;
+  const result = await answered(god, () => godUpdate(god, submitTaskUpdate, { task, taskId }), pending);
   console.log(`submitted to God (${god.godId}): ${taskId}`);
   if (!result.accepted) {
     console.log(`  God already knows ${taskId} (${result.status}); nothing new was queued`);

@@ -1,4 +1,4 @@
-import { isGrpcDeadlineError, WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
 import { loginName } from '../login-name';
 import { parseArgs } from '../parse-args';
@@ -30,6 +30,7 @@ import { breakerLines, formatLimit, laneLines, renderBudget } from '../budget-vi
 import { MAX_EXPERIMENTAL_SHARE } from '../../budget/limits';
 import { limitsWarnings } from '../../budget/limits-patch';
 import { applyLimitsOver } from '../limits-apply';
+import { noAnswer } from '../no-answer';
 import { connectClient, DEFAULT_TEMPORAL_ADDRESS } from '../connection';
 
 export const BUDGET_USAGE = `pantheon budget [show] [--json] [--tasks N]  spend against every limit, the breaker, alerts and audit
@@ -169,13 +170,16 @@ async function withLedger<T>(config: PantheonConfig, body: (ledger: Ledger) => P
       const found = status === 'NOT_FOUND' ? `no ${where}` : `${where} is ${status.toLowerCase()}`;
       throw new Error(`no budget ledger at ${address}: start a worker first (${found})`);
     }
+    const deadlineMs = Date.now() + LEDGER_TIMEOUT_MS;
     try {
-      return await client.withDeadline(Date.now() + LEDGER_TIMEOUT_MS, () => body(ledger));
+      return await client.withDeadline(deadlineMs, () => body(ledger));
     } catch (err) {
-      if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || isGrpcDeadlineError(err)) {
-        throw new Error(
+      if (noAnswer(err, deadlineMs)) {
+        throw PantheonError.of(
+          'ledger_unavailable',
           `the budget ledger at ${address} (${where}) did not answer within ${LEDGER_TIMEOUT_MS / 1000} s: is a worker polling its task queue "${taskQueue}"? ` +
             'An operator action may still be applied when one does: check with `pantheon budget`.',
+          { cause: err, details: { ledgerId } },
         );
       }
       throw err;

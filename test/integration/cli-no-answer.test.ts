@@ -1,0 +1,54 @@
+import { Client, Connection } from '@temporalio/client';
+import { BUDGET_LEDGER_TYPE } from '../../src/budget/ledger-defs';
+import { GOD_WORKFLOW_TYPE } from '../../src/workflows/god-api';
+import { runCli } from '../support/cli';
+
+/**
+ * God and the budget ledger running, but no worker polling their task queue (a worker down, or not
+ * started yet): the CLI says who did not answer and exits 75 (try again later), and a submit names
+ * the id the task will have if God takes the update once a worker runs.
+ */
+
+const unique = `${process.pid}-${Date.now()}`;
+const taskQueue = `nobody-polls-${unique}`;
+const godId = `god-no-answer-${unique}`;
+const ledgerId = `ledger-no-answer-${unique}`;
+let connection: Connection;
+let client: Client;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  const address = process.env.PANTHEON_TEST_TEMPORAL_ADDRESS;
+  if (!address) throw new Error('PANTHEON_TEST_TEMPORAL_ADDRESS is unset: run with jest (globalSetup starts the server)');
+  connection = await Connection.connect({ address });
+  client = new Client({ connection, namespace: 'default' });
+  // Started on a queue no worker polls: running, and never answering.
+  await client.workflow.start(GOD_WORKFLOW_TYPE, { workflowId: godId, taskQueue, args: [{}] });
+  await client.workflow.start(BUDGET_LEDGER_TYPE, { workflowId: ledgerId, taskQueue, args: [{}] });
+  env = { TEMPORAL_ADDRESS: address, PANTHEON_GOD_ID: godId, PANTHEON_LEDGER_ID: ledgerId };
+});
+
+afterAll(async () => {
+  for (const id of [godId, ledgerId]) await client?.workflow.getHandle(id).terminate('test over').catch(() => undefined);
+  await connection?.close();
+});
+
+it('exits 75 naming God or the ledger when they do not answer, and a submit names its id', async () => {
+  // All three at once: each waits out the CLI's 15 s deadline.
+  const [status, submit, budget] = await Promise.all([
+    runCli(['god', 'status'], env),
+    runCli(['submit', 'Add a unique index on users.email in the Postgres database'], env),
+    runCli(['budget'], env),
+  ]);
+
+  expect(status.stderr).toMatch(new RegExp(`^error: god_unavailable: God \\(workflow "${godId}" at .*\\) did not answer within 15 s: is a worker polling its task queue "${taskQueue}"\\?`));
+  expect(status.code).toBe(75);
+
+  expect(submit.stderr).toMatch(/^error: god_unavailable: God .* did not answer within 15 s/);
+  const id = /The task's id is (task-[0-9a-f-]{36}): once God answers, `pantheon status \1` shows it if it was queued; submitting it again with `--id \1` is safe/.exec(submit.stderr);
+  expect(id).not.toBeNull();
+  expect(submit.code).toBe(75);
+
+  expect(budget.stderr).toMatch(new RegExp(`^error: ledger_unavailable: the budget ledger at .* \\(workflow "${ledgerId}" in namespace "default"\\) did not answer within 15 s`));
+  expect(budget.code).toBe(75);
+}, 90_000);
