@@ -16,6 +16,7 @@ import { installWorkerRuntime } from './workers/runtime';
 import { ensureTemporal } from './runtime/temporal';
 import { stoppedOrphanNotice } from './runtime/orphan-server';
 import { startWorkers } from './workers/start';
+import { prepareProviders } from './workers/deps';
 import { updateRetryingUnaccepted } from './client/update-retry';
 
 /** How far behind ours the server's clock (God's decisions carry workflow time) may be. */
@@ -34,6 +35,9 @@ async function main(): Promise<void> {
   installWorkerRuntime(logger, base.metrics.address);
   if (base.metrics.address) console.log(`Prometheus metrics at http://${base.metrics.address}/metrics`);
 
+  // Settings files first (the roster, limits.yaml, the offline provider's faults and scenario): a
+  // malformed one stops here, before a dev server is started for nothing.
+  const providers = prepareProviders(base, logger);
   // A server named by TEMPORAL_ADDRESS or a temporal.toml profile is used as it is; none: a dev server.
   const configured = base.temporal.connection;
   console.log(configured.address ? `using Temporal at ${describeTemporalConnection(configured)}` : 'starting a local Temporal dev server…');
@@ -46,7 +50,7 @@ async function main(): Promise<void> {
   };
   try {
     // The demo logs only errors: a limits.yaml the running ledger does not follow gets a line of its own.
-    const { client, built, running, close } = await startWorkers(config, logger, { onLimitsDrift: (message) => console.log(`\nnote: ${message}\n`) });
+    const { client, built, running, close } = await startWorkers(config, logger, { providers, onLimitsDrift: (message) => console.log(`\nnote: ${message}\n`) });
     if (built.offline) console.log(`offline LLM provider at ${built.offline.url} (PANTHEON_LLM_MODE=${config.llm.mode}${config.llm.mode === 'auto' ? ', no API key set' : ''})`);
 
     const batch = `demo-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}`;

@@ -5,7 +5,7 @@ import { SYSTEM_MODEL_FALLBACKS, type SystemModels } from '../activities/deps';
 import { createAlerter } from '../alerts/alerter';
 import { activityCallKeys, budgetAlertSink, createBudgetGate, createBudgetedLlmClient, loadLimits, type BudgetGate, type Limits } from '../budget';
 import type { PantheonConfig } from '../config/env';
-import { loadFaultsFromEnv, loadScenarioFromEnv, startOfflineProvider, type OfflineProvider } from '../llm/offline';
+import { loadFaultsFromEnv, loadScenarioFromEnv, startOfflineProvider, type FaultRule, type OfflineProvider, type Scenario } from '../llm/offline';
 import { createConfiguredLlmClient } from '../llm/providers';
 import { describePlan, effectiveModel, planProviders, type ModelUser, type ProviderPlan } from '../llm/provider-modes';
 import { scopeMemoryToMode } from '../memory/mode-scoped';
@@ -39,12 +39,18 @@ export interface ProviderSetup {
   plan: ProviderPlan;
   roster: Roster;
   models: SystemModels;
+  /** limits.yaml (PANTHEON_LIMITS_FILE), read and checked before anything starts. */
+  limits: Limits;
+  /** The offline provider's settings, when this process will serve it (checked before anything starts). */
+  offline?: { faults: FaultRule[]; scenario?: Scenario };
 }
 
 /**
- * The start-up check, before the worker connects anywhere: loads the seed roster, decides each
- * provider's mode (src/llm/provider-modes.ts) and logs it as the worker's first line. A specialist
- * or system model whose provider has no key and no usable fallback stops the worker here, named.
+ * The start-up check, before the worker connects anywhere (and before `npm start` starts a dev
+ * server): loads the seed roster, decides each provider's mode (src/llm/provider-modes.ts) and
+ * logs it as the worker's first line. A specialist or system model whose provider has no key and
+ * no usable fallback stops the worker here, named; so do a malformed limits.yaml and, when this
+ * process will serve the offline provider, malformed PANTHEON_OFFLINE_FAULTS or _SCENARIO.
  * Roster focus warnings (src/specialists/focus.ts) follow that first line; they never stop it.
  */
 export function prepareProviders(config: PantheonConfig, logger: Logger, models: SystemModels = DEFAULT_SYSTEM_MODELS): ProviderSetup {
@@ -65,7 +71,9 @@ export function prepareProviders(config: PantheonConfig, logger: Logger, models:
   const remapped = Object.fromEntries(
     systemNames.map((name) => [name, { ...models[name], ...effectiveModel(plan, { kind: 'system', name, ...models[name] }) }]),
   ) as unknown as SystemModels;
-  return { plan, roster: remapRoster(seed, plan.remaps), models: remapped };
+  const limits = loadLimits();
+  const offline = plan.offline && !config.llm.offlineUrl ? { faults: loadFaultsFromEnv(), scenario: loadScenarioFromEnv() } : undefined;
+  return { plan, roster: remapRoster(seed, plan.remaps), models: remapped, limits, ...(offline && { offline }) };
 }
 
 /**
@@ -90,7 +98,7 @@ export async function buildWorkerDeps(
     ttlMs: ROSTER_TTL_MS,
     warn: (message, details) => logger.warn(details, message),
   });
-  const limits = loadLimits();
+  const { limits } = setup;
   const alerter = createAlerter({ logger, webhookUrl: config.alertWebhookUrl });
   const gate = createBudgetGate({
     client,
@@ -101,8 +109,8 @@ export async function buildWorkerDeps(
     leases: config.budget.leases,
   });
   let offline: OfflineProvider | undefined;
-  if (plan.offline && !config.llm.offlineUrl) {
-    offline = await startOfflineProvider({ port: 0, latencyMs: config.llm.offlineLatencyMs, faults: loadFaultsFromEnv(), scenario: loadScenarioFromEnv() });
+  if (setup.offline) {
+    offline = await startOfflineProvider({ port: 0, latencyMs: config.llm.offlineLatencyMs, faults: setup.offline.faults, scenario: setup.offline.scenario });
     config = { ...config, llm: { ...config.llm, offlineUrl: offline.url } };
     logger.info({ url: offline.url }, `offline LLM provider started (PANTHEON_LLM_MODE=${config.llm.mode})`);
   }

@@ -9,7 +9,7 @@ import { ensureSweeperSchedule, sweeperScheduleId } from '../client/sweeper-sche
 import { consolidationScheduleId, ensureConsolidationSchedule } from '../client/consolidation-schedule';
 import type { PantheonConfig } from '../config/env';
 import { limitsFileLabel } from '../budget/load-limits';
-import { buildWorkerDeps, prepareProviders, type WorkerDeps } from './deps';
+import { buildWorkerDeps, prepareProviders, type ProviderSetup, type WorkerDeps } from './deps';
 import { createLedgerWorker, runWorkersInOrder } from './ledger-worker';
 import { createTaskWorker } from './task-worker';
 import { bundleWorkflows } from './workflow-bundle';
@@ -97,11 +97,13 @@ export interface StartOptions {
   /** Told, besides the log's warning, when limits.yaml differs from the running ledger's limits
    * (in the background, after start-up): `npm start` logs only errors, so it prints its own line. */
   onLimitsDrift?: (message: string) => void;
+  /** The start-up check's result, when the caller ran it first (`npm start`, before it starts a dev server). */
+  providers?: ProviderSetup;
 }
 
 export async function startWorkers(config: PantheonConfig, logger: Logger, options: StartOptions = {}): Promise<RunningWorkers> {
   // First: the provider modes, logged, or a refusal before anything connects.
-  const providers = prepareProviders(config, logger);
+  const providers = options.providers ?? prepareProviders(config, logger);
   // Opt-in (OTEL_EXPORTER_OTLP_*): the tasks' workflows, activities and LLM calls as traces. Opened
   // before the client, which joins it (one service name for the process).
   const traced = await openTracing(config.tracing, 'pantheon-worker', (message) => logger.warn(`tracing: ${message}`));
@@ -142,7 +144,7 @@ class Opened {
 async function startOpening(
   config: PantheonConfig,
   logger: Logger,
-  providers: ReturnType<typeof prepareProviders>,
+  providers: ProviderSetup,
   tracing: Tracing | undefined,
   opened: Opened,
   options: StartOptions,

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CALL_PURPOSES, type CallPurpose, type ProviderName } from '../types';
 import { describeIssues } from './issues';
 import { createPrng, deriveSeed, type Prng } from './prng';
+import { PantheonError } from '../../errors';
 
 /**
  * Fault injection: rules that make the offline provider misbehave the way real providers do, so
@@ -72,13 +73,13 @@ export const DEFAULT_INFLATE_FACTOR = 10;
 /** Validates rules from any source; the error names `source` and the offending field. */
 export function parseFaultRules(value: unknown, source: string): FaultRule[] {
   const parsed = FaultRulesSchema.safeParse(value);
-  if (!parsed.success) throw new Error(`${source} is invalid: ${describeIssues(parsed.error, source)}`);
+  if (!parsed.success) throw PantheonError.of('config_invalid', `${source} is invalid: ${describeIssues(parsed.error, source)}`, { details: { field: source } });
   return parsed.data;
 }
 
 export function parseFaultRule(value: unknown, source: string): FaultRule {
   const parsed = FaultRuleSchema.safeParse(value);
-  if (!parsed.success) throw new Error(`${source} is invalid: ${describeIssues(parsed.error, source)}`);
+  if (!parsed.success) throw PantheonError.of('config_invalid', `${source} is invalid: ${describeIssues(parsed.error, source)}`, { details: { field: source } });
   return parsed.data;
 }
 
@@ -92,7 +93,7 @@ export function loadFaultsFromEnv(env: NodeJS.ProcessEnv = process.env): FaultRu
   try {
     value = JSON.parse(raw);
   } catch (err) {
-    throw new Error(`${FAULTS_ENV} is not valid JSON: ${(err as Error).message}`);
+    throw PantheonError.of('config_invalid', `${FAULTS_ENV} is not valid JSON: ${(err as Error).message}`, { details: { field: FAULTS_ENV } });
   }
   return parseFaultRules(value, FAULTS_ENV);
 }

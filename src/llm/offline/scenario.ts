@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { describeIssues } from './issues';
 import { deriveSeed, hashString } from './prng';
+import { PantheonError } from '../../errors';
 
 /**
  * A routing scenario: how well and how dearly each specialist does each kind of task, so a bench
@@ -53,7 +54,7 @@ export const DEFAULT_SCENARIO_SEED = 1;
 
 export function parseScenario(value: unknown, source: string): Scenario {
   const parsed = ScenarioSchema.safeParse(value);
-  if (!parsed.success) throw new Error(`${source} is invalid: ${describeIssues(parsed.error, source)}`);
+  if (!parsed.success) throw PantheonError.of('config_invalid', `${source} is invalid: ${describeIssues(parsed.error, source)}`, { details: { field: source } });
   return parsed.data;
 }
 
@@ -66,14 +67,14 @@ export function loadScenarioFromEnv(env: NodeJS.ProcessEnv = process.env): Scena
     try {
       text = readFileSync(raw, 'utf8');
     } catch (err) {
-      throw new Error(`${SCENARIO_ENV} names a file that cannot be read: ${(err as Error).message}`);
+      throw PantheonError.of('config_invalid', `${SCENARIO_ENV} names a file that cannot be read: ${(err as Error).message}`, { details: { field: SCENARIO_ENV } });
     }
   }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new Error(`${SCENARIO_ENV} is not valid JSON: ${(err as Error).message}`);
+    throw PantheonError.of('config_invalid', `${SCENARIO_ENV} is not valid JSON: ${(err as Error).message}`, { details: { field: SCENARIO_ENV } });
   }
   return parseScenario(value, SCENARIO_ENV);
 }

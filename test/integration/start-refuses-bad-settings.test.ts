@@ -1,0 +1,40 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { repoRoot } from '../../src/config/paths';
+
+/**
+ * `npm start` with a malformed settings file or variable the worker reads (limits.yaml, the offline
+ * provider's faults): refused with the field named, exit 1, before a dev server is started for
+ * nothing (until 2026-12-06 it started one, then failed and stopped it).
+ */
+const badLimits = path.join(os.tmpdir(), `bad-limits-${process.pid}-${Date.now()}.yaml`);
+fs.writeFileSync(badLimits, 'system_hourly_usd: -1\n');
+
+afterAll(() => fs.rmSync(badLimits, { force: true }));
+
+function start(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  // No TEMPORAL_ADDRESS: npm start would start its own dev server.
+  const { TEMPORAL_ADDRESS: _unused, PANTHEON_OFFLINE_URL: _none, ...inherited } = process.env;
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot(), 'src', 'main.ts')], {
+    cwd: repoRoot(),
+    env: { ...inherited, PANTHEON_LLM_MODE: 'offline', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+it('refuses a malformed limits.yaml or PANTHEON_OFFLINE_FAULTS before it starts anything', async () => {
+  const [limits, faults] = await Promise.all([start({ PANTHEON_LIMITS_FILE: badLimits }), start({ PANTHEON_OFFLINE_FAULTS: '[{"kind":"nope"}]' })]);
+  expect(limits.stderr).toMatch(new RegExp(`^error: config_invalid: ${badLimits.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: system_hourly_usd: `));
+  expect(faults.stderr).toMatch(/^error: config_invalid: PANTHEON_OFFLINE_FAULTS is invalid: PANTHEON_OFFLINE_FAULTS\[0\]\.kind: /);
+  for (const run of [limits, faults]) {
+    expect(run.code).toBe(1);
+    expect(run.stdout).not.toContain('Temporal');
+  }
+}, 60_000);
