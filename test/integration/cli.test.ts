@@ -80,6 +80,10 @@ describe('pantheon CLI', () => {
     expect(run.stdout).toMatch(/status\s+rejected/);
     expect(run.stdout).toMatch(/reasons\s+\S/);
     expect(run.code).toBe(2);
+    // Its workflow completed (a rejection is an outcome, not a failure): the header says whose state it shows.
+    const status = await runCli(['status', id], env);
+    expect(status.stdout).toContain(`task        ${id}  (workflow completed)`);
+    expect(status.stdout).toMatch(/status\s+rejected/);
   });
 
   it('refuses an id that names a workflow other than a task, naming --id', async () => {

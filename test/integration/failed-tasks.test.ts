@@ -130,7 +130,7 @@ describe('a task that ends dead_lettered', () => {
 
     const status = await runCli(['status', id], env);
     expect(status.stderr).toBe('');
-    expect(status.stdout).toContain(`task        ${id}  (failed)`);
+    expect(status.stdout).toContain(`task        ${id}  (workflow failed)`);
     expect(status.stdout).toMatch(/\nstatus +dead_lettered\n/);
     expect(status.stdout).toMatch(/specialist +DatabaseAgent/);
 

@@ -65,7 +65,8 @@ export async function statusCommand(argv: string[]): Promise<void> {
       if (!found) return;
       if (values.json) return printJson({ taskId, ...found, execution: found.execution.toLowerCase(), webUi: workflowUrl(config, taskId) });
       const { execution, state, retrying, live, runningStep } = found;
-      console.log(`task        ${taskId}  (${execution.toLowerCase()})`);
+      // The workflow's own state, named so: a rejected task's workflow completed, and "status" below is the task's.
+      console.log(`task        ${taskId}  (workflow ${execution.toLowerCase().replace(/_/g, ' ')})`);
       console.log(`web ui      ${workflowUrl(config, taskId)}`);
       if (state) printOutcome(state);
       // A chain's running step waiting for budget: the chain itself shows only "running".
