@@ -187,7 +187,10 @@ describe('God running', () => {
       taskId: held,
       execution: 'held_by_god',
       god: godId,
-      decision: expect.arrayContaining([expect.stringMatching(/^decision   route → \w+: /)]),
+      // The same facts as fields a script can read, and the lines as printed.
+      queued: expect.objectContaining({ taskId: held, status: 'queued', decision: expect.objectContaining({ kind: 'route', specialist: expect.any(String) }) }),
+      decisions: expect.arrayContaining([expect.objectContaining({ taskId: held, kind: 'route' })]),
+      lines: expect.arrayContaining([expect.stringMatching(/^decision   route → \w+: /)]),
     });
     const none = await cli('status', `${held}-unknown`);
     expect(none.code).toBe(1);

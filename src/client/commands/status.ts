@@ -7,7 +7,8 @@ import { connectClient, workflowUrl } from '../connection';
 import { budgetWaitLines, formatUsd, printOutcome } from '../format';
 import { liveRunLines } from '../live-run';
 import { decisionPath } from '../god-view';
-import { godDecisionsQuery, godQueueQuery } from '../../workflows/god-api';
+import { godDecisionsQuery, godQueueQuery, type QueueItemView } from '../../workflows/god-api';
+import type { DecisionRecord } from '../../god/types';
 import { retryingLines } from '../retrying-activities';
 
 /**
@@ -15,16 +16,25 @@ import { retryingLines } from '../retrying-activities';
  * dropped, rejected), as `pantheon god queue` shows it; undefined when God does not answer or
  * knows no such task.
  */
-async function heldByGod(client: Client, godId: string, taskId: string): Promise<string[] | undefined> {
+/** What God holds of a task it has not started: its queue entry, its decisions, and the lines `status` prints. */
+interface HeldByGod {
+  lines: string[];
+  queued?: QueueItemView;
+  decisions: DecisionRecord[];
+}
+
+async function heldByGod(client: Client, godId: string, taskId: string): Promise<HeldByGod | undefined> {
   const god = client.workflow.getHandle(godId);
   const asked = await Promise.all([god.query(godQueueQuery), god.query(godDecisionsQuery)]).catch(() => undefined);
   if (!asked) return undefined;
   const [queue, records] = asked;
   const item = queue.find((q) => q.taskId === taskId);
-  if (item && !item.decision) return [`status      ${item.status} (God decides on its next tick)`, 'see         npm run pantheon -- god queue'];
+  const decisions = records.filter((r) => r.taskId === taskId);
+  const held = (lines: string[]): HeldByGod => ({ lines, ...(item && { queued: item }), decisions });
+  if (item && !item.decision) return held([`status      ${item.status} (God decides on its next tick)`, 'see         npm run pantheon -- god queue']);
   const path = decisionPath(taskId, queue, records);
   if (!path) return undefined;
-  return [...(item ? [`status      ${item.status.replace(/_/g, ' ')}`] : []), ...path.lines, 'see         npm run pantheon -- god queue, god decisions'];
+  return held([...(item ? [`status      ${item.status.replace(/_/g, ' ')}`] : []), ...path.lines, 'see         npm run pantheon -- god queue, god decisions']);
 }
 
 /** Counts per Pantheon status over the most recent tasks, and the ones still in progress. */
@@ -55,10 +65,10 @@ export async function statusCommand(argv: string[]): Promise<void> {
         // Submitted through God and not started yet: no workflow, but God holds it.
         const held = err instanceof PantheonError && err.details.notFound === true ? await heldByGod(client, config.god.id, taskId) : undefined;
         if (!held) throw err;
-        if (values.json) printJson({ taskId, execution: 'held_by_god', god: config.god.id, decision: held });
+        if (values.json) printJson({ taskId, execution: 'held_by_god', god: config.god.id, ...held });
         else {
           console.log(`task        ${taskId}  (held by God ${config.god.id}, not started yet)`);
-          for (const line of held) console.log(line);
+          for (const line of held.lines) console.log(line);
         }
         return undefined;
       });
