@@ -75,6 +75,24 @@ describe('the offline second stage reads what a constraint protects', () => {
   });
 });
 
+describe('the offline second stage on specificity', () => {
+  const judge = (objective: string) => {
+    const t = task({ objective });
+    const first = firstStage(t);
+    expect(first.decision).toBe('undecided');
+    return validatorAnswer([{ role: 'user', content: validatorMessage(t, first.constraints, first.questions) }]).verdict;
+  };
+
+  it('takes the parts of a program a review names for concrete (a user\'s task, rejected as vague until 2026-12-06)', () => {
+    expect(judge('Review the refactoring of the payment retry loop for idempotency problems')).toBe('accept');
+    expect(judge('Look into the problems with the webhook handler timeouts')).toBe('accept');
+  });
+
+  it('still rejects a soft goal that names nothing', () => {
+    expect(judge('Look into the problems we keep having')).toBe('reject');
+  });
+});
+
 describe('final verdict', () => {
   const undecided = firstStage(task({ objective: 'Backfill the missing tax amounts in the payments DB' }), [billing]);
 
