@@ -4,7 +4,7 @@ import type { Assessment } from '../god/types';
 import { countPromptTokens } from '../llm/tokens';
 import { GENERAL_KIND, kindOfSpecialist } from '../routing/kinds';
 import { planFromRules } from '../routing/plan';
-import { decideByRules, ruleConfidence } from '../routing/rules';
+import { contenders, decideByRules, ruleConfidence } from '../routing/rules';
 import type { Roster, Specialist } from '../specialists/roster';
 import { countWorkItems, typicalRun } from '../specialists/typical-run';
 import { stepTask } from '../tasks/chain';
@@ -32,7 +32,7 @@ type Route = Pick<Assessment, 'specialist' | 'confidence' | 'method' | 'ranked' 
 export function routeFacts(task: Task, roster: Roster): Route {
   const text = `${task.objective}\n${task.context}`;
   const rules = decideByRules(text, roster.specialists);
-  const ranked = rules.ranking.map((r) => r.specialist);
+  const ranked = contenders(rules.ranking).map((r) => r.specialist);
   const plan = planFromRules(text, rules.ranking);
   const kindOf = (name: string) => kindOfSpecialist(name, roster.fallback.name);
   const withPlan = (route: Omit<Route, 'plan'>): Route => (plan ? { ...route, plan } : route);

@@ -2,7 +2,7 @@ import { Context, log } from '@temporalio/activity';
 import { ERROR_TYPES, isPantheonError } from '../errors';
 import { recallForPrompt } from '../memory/recall-for-prompt';
 import type { Roster } from '../specialists/roster';
-import { decideByRules } from '../routing/rules';
+import { contenders, decideByRules } from '../routing/rules';
 import type { PolicyBook, RoutingPolicy } from '../routing/policy/types';
 import { similarOutcomesOrNone } from '../routing/similar-outcomes';
 import { policyArms, rosterPolicyBook, routeTaskWithPolicy, taskKindAndEvidence, withPolicyRules } from '../routing/route-with-policy';
@@ -110,7 +110,7 @@ export function createRouteTask(deps: ActivityDeps) {
     const book = view ? bookOf(view) : rosterPolicyBook(roster.specialists, Date.now());
     const policyRoster = withPolicyRules(roster, book.active.rules);
     const rules = decideByRules(taskText(task), policyRoster.specialists);
-    const ranked = rules.ranking.map((r) => r.specialist);
+    const ranked = contenders(rules.ranking).map((r) => r.specialist);
     /** `kind`: the task's kind as the policy decided it (orders the reassignments); `costUsd`, `tokens`: what routing spent. */
     const decide = async (d: Omit<RouteDecision, 'candidates' | 'warnings' | 'costUsd' | 'tokens'>, { costUsd = 0, tokens = 0, kind }: { costUsd?: number; tokens?: number; kind?: string } = {}): Promise<RouteDecision> => {
       const held = kind && view ? { policy: book.active, kind } : undefined;

@@ -47,6 +47,17 @@ export function scoreSpecialists(text: string, specialists: readonly RoutableSpe
     .sort((a, b) => b.score - a.score || a.specialist.localeCompare(b.specialist));
 }
 
+/**
+ * The specialists the rules put in the running: the top scorer and whoever matched at least half
+ * as many keywords. A word a task shares with another field in passing ("writes" in a database
+ * task is the Generalist's "write") does not make that specialist a candidate the routing policy
+ * may pick, or a cheap one would win tasks on price that it was never asked to do.
+ */
+export function contenders(ranking: readonly RuleScore[]): RuleScore[] {
+  const top = ranking[0]?.score ?? 0;
+  return ranking.filter((r) => 2 * r.score >= top);
+}
+
 /** Confidence grows with the winner's lead over the runner-up, and a little with its own score. */
 export function ruleConfidence(top: number, second: number): number {
   if (top === 0) return 0;

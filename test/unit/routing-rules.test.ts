@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { RULE_CONFIDENCE_THRESHOLD, decideByRules, ruleConfidence, scoreSpecialists, type RoutableSpecialist } from '../../src/routing/rules';
+import { RULE_CONFIDENCE_THRESHOLD, contenders, decideByRules, ruleConfidence, scoreSpecialists, type RoutableSpecialist } from '../../src/routing/rules';
 import { loadRoster } from '../../src/specialists/roster';
 
 const roster = loadRoster(path.join(__dirname, '..', '..', 'agents'));
@@ -222,5 +222,23 @@ describe('ruleConfidence', () => {
 
   it('stays below the threshold for a single matched keyword', () => {
     expect(ruleConfidence(1, 0)).toBeLessThan(RULE_CONFIDENCE_THRESHOLD);
+  });
+});
+
+describe('contenders', () => {
+  it('keeps the top scorer and whoever matched at least half as many keywords', () => {
+    const ranking = [
+      { specialist: 'A', score: 4, matched: [] },
+      { specialist: 'B', score: 2, matched: [] },
+      { specialist: 'C', score: 1, matched: [] },
+    ];
+    expect(contenders(ranking).map((r) => r.specialist)).toEqual(['A', 'B']);
+    expect(contenders([])).toEqual([]);
+  });
+
+  it('leaves out a word shared in passing: "writes" in a database task does not make the Generalist a candidate', () => {
+    const ranking = decide('Add a created_at column with an index to the orders table in Postgres, without locking writes').ranking;
+    expect(ranking.map((r) => r.specialist)).toEqual(['DatabaseAgent', 'Generalist']);
+    expect(contenders(ranking).map((r) => r.specialist)).toEqual(['DatabaseAgent']);
   });
 });

@@ -5,8 +5,9 @@ import { keywords } from './words';
 
 /**
  * The router's pick: the roster entry whose keywords and description the task shares most with,
- * compared in stem form ("reviewing" meets "review"). A keyword the task names counts twice, a
- * description word once. A plain count keeps the choice explainable and lets tests predict it.
+ * compared in stem form ("reviewing" meets "review"). For the choice a keyword the task names
+ * counts twice, a description word once; the confidence is 0.4 + 0.1 a shared word. A plain
+ * count keeps the choice explainable and lets tests predict it.
  */
 
 export const FALLBACK_SPECIALIST = 'Generalist';
@@ -59,7 +60,8 @@ export function routerAnswer(system: string, messages: readonly ChatMessage[]): 
   }
   return {
     specialist: best.entry.name,
-    confidence: Math.round(Math.min(0.95, 0.4 + 0.05 * best.score) * 100) / 100,
+    // 0.1 a shared word, as before keywords counted double for the choice: the confidence scale God's thresholds were set on.
+    confidence: Math.round(Math.min(0.95, 0.4 + 0.1 * best.shared.length) * 100) / 100,
     reason: `The task shares ${best.shared.length} word(s) with ${best.entry.name}'s keywords and description: ${best.shared.slice(0, 8).join(', ')}.`,
   };
 }
