@@ -31,6 +31,10 @@ export interface RouteByPolicyOptions {
   /** Arms with a record of the kind join, and the fallback is explored where it has none
    * (choose.ts recordedArms, ChooseInput.trial). */
   recordedArmsJoin?: boolean;
+  /** Rules below the policy's confidence route as they say unless their pick is failing the kind
+   * (src/god/routing.ts failingAt): then the policy chooses, so a failing specialist does not keep
+   * the tasks that name one of its keywords in passing. */
+  unsureAvoidsFailing?: boolean;
 }
 
 /**
@@ -56,13 +60,18 @@ export function routeByPolicy(
   config?: Pick<GodConfig, 'routing'>,
   options: RouteByPolicyOptions = {},
 ): { book?: PolicyBook; decision: Decision; picked?: string } {
-  const { classifierRoutes = true, nowMs, quarantine = false, probes = false, sideline = false, recordedArmsJoin = false } = options;
+  const { classifierRoutes = true, nowMs, quarantine = false, probes = false, sideline = false, recordedArmsJoin = false, unsureAvoidsFailing = false } = options;
   const book = state.routing;
   if (!book || config?.routing === 'static' || decision.kind !== 'route' || item.task.specialist) return { book, decision };
   const sure = assessment.method === 'rules' && assessment.confidence >= book.active.thresholds.ruleConfidence;
   const known = assessment.routingKind;
-  // Rules below the policy's confidence with nothing like it in memory: the rules' own, as before.
-  if (!sure && known?.source !== 'memory' && (assessment.method === 'rules' || !classifierRoutes)) return { book, decision };
+  // Rules below the policy's confidence with nothing like it in memory: the rules' own, as before,
+  // unless (since the patch that asks for it) their pick is failing the kind.
+  if (!sure && known?.source !== 'memory' && (assessment.method === 'rules' || !classifierRoutes)) {
+    const pick = decision.specialist;
+    const failingPick = unsureAvoidsFailing && pick !== undefined && failingAt(book, known?.kind ?? kindOfSpecialist(pick, assessment.fallbackSpecialist), pick);
+    if (!failingPick) return { book, decision };
+  }
   if (state.specialists.some((s) => s.name === decision.specialist)) return { book, decision };
   // A spawned specialist is an arm only while live; a retired or trial one never is.
   const notLive = new Set(state.specialists.filter((s) => s.status !== 'live').map((s) => s.name));

@@ -110,6 +110,8 @@ const QUARANTINE_PATCH = 'routing-quarantines-changed-arms';
 /** Specialists with a record of a kind in the policy join its arms; the fallback is explored where
  * it has none (src/god/routing.ts). */
 const RECORDED_ARMS_PATCH = 'routing-recorded-arms-join';
+/** Unsure rules whose pick is failing the kind go to the policy (asked only when that changes the route). */
+const UNSURE_AVOIDS_FAILING_PATCH = 'routing-unsure-rules-avoid-failing';
 /** God also continues as new when its history passes `continueAsNewBytes`. */
 const HISTORY_BYTES_PATCH = 'god-continues-by-history-size';
 /** The policy picks again when a task can start (pickAgain), not only when it is assessed. */
@@ -869,14 +871,19 @@ export async function god(input: GodInput = {}): Promise<void> {
       else if (state.routing) {
         const classifierRoutes = assessment.method !== 'rules' && patched(CLASSIFIER_ROUTES_PATCH);
         const overdueAt = patched(OVERDUE_PATCH) ? Date.now() : undefined;
-        const routed = routeByPolicy(state, item, assessment, decision, config, {
+        const options = {
           classifierRoutes,
           ...(overdueAt !== undefined && { nowMs: overdueAt }),
           quarantine: patched(QUARANTINE_PATCH),
           probes: probesOn(),
           sideline: sidelineOn(),
           recordedArmsJoin: patched(RECORDED_ARMS_PATCH),
-        });
+        };
+        let routed = routeByPolicy(state, item, assessment, decision, config, options);
+        if (!routed.decision.policy) {
+          const avoiding = routeByPolicy(state, item, assessment, decision, config, { ...options, unsureAvoidsFailing: true });
+          if (avoiding.decision.policy && patched(UNSURE_AVOIDS_FAILING_PATCH)) routed = avoiding;
+        }
         state.routing = routed.book;
         // What the policy picked from, kept so it picks again when the task can start.
         if (routed.decision.policy && patched(PICKS_AT_START_PATCH)) beforePolicy = decision;

@@ -116,6 +116,8 @@ describe('workflow replay', () => {
         'god-routing-quarantine.json',
         // …arms with a record of the kind joining, the fallback on trial ('routing-recorded-arms-join').
         'god-routing-recorded-arms.json',
+        // …unsure rules whose pick is failing the kind going to the policy ('routing-unsure-rules-avoid-failing').
+        'god-routing-unsure-avoids-failing.json',
         // …the policy picking again when a queued task can start ('routing-picks-at-start').
         'god-routing-picks-at-start.json',
         // …probing quarantined arms, a run of successes clearing a change ('routing-probes-quarantined').

@@ -32,6 +32,8 @@ let god: WorkflowHandle | undefined;
 
 const DB_TASK = 'Add a unique index on users.email in the Postgres database';
 const UNMATCHED_TASK = 'Why does the nightly orders job hold everyone else up for minutes';
+/** One database keyword ("replica"), named in passing: the rules are unsure. */
+const UNSURE_DB_TASK = 'Work out why the replica falls behind every Monday morning';
 const LEGAL_TASK = 'Check the supplier contract for risky GDPR clause wording and liability caps';
 const RULES = rulesOf(loadRoster(path.join(repoRoot(), 'agents')).specialists);
 /** A policy seed whose first database decisions include a probe of the quarantined DatabaseAgent. */
@@ -292,6 +294,22 @@ describe('a sidelined specialist', () => {
     expect((await cli('routing', 'show')).stdout).not.toMatch(/sidelined/);
     // Since the 'routing-sidelines-losing-arms' patch, with two probes of a sidelined arm and its return.
     await maybeRecordHistory(godId, 'god-routing-sidelined');
+  });
+});
+
+describe('unsure rules and a failing specialist', () => {
+  it('a task that names one database keyword in passing goes to the policy, not to the DatabaseAgent failing database work', async () => {
+    // Eight failures in eight runs: failing the kind. Exploration 0: the policy exploits.
+    const failing = { n: 8, successes: 0, failures: 8, costMeanUsd: 0.001, costM2: 0, durationMeanMs: 1500 };
+    const seeded = seedBook({ rules: RULES, nowMs: Date.now() - 60_000, seed: 3, explorationShare: 0 });
+    await startGod(carriedState({ ...seeded, active: { ...seeded.active, arms: { database: { DatabaseAgent: failing } } } }));
+    // "replica" is the one keyword it names: the rules are unsure (0.55) and would send it to the DatabaseAgent.
+    const taskId = `${godId}-unsure-failing`;
+    await god!.executeUpdate(submitTaskUpdate, { args: [{ task: { objective: UNSURE_DB_TASK }, taskId }] });
+    const route = await eventually(`${taskId} routed`, async () => (await god!.query(godDecisionsQuery)).find((d) => d.taskId === taskId && d.kind === 'route'));
+    expect(route.detail).toMatch(/^rules: DatabaseAgent \(confidence 0\.55\); policy v1 \(active\): Generalist/);
+    // Since the 'routing-unsure-rules-avoid-failing' patch.
+    await maybeRecordHistory(godId, 'god-routing-unsure-avoids-failing');
   });
 });
 

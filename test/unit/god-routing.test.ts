@@ -108,6 +108,28 @@ describe('God routing with its policy', () => {
     }
   });
 
+  it('leaves unsure rules their pick, unless (patch on) that pick is failing the kind: then the policy chooses, and the fallback competes', () => {
+    // One keyword named in passing: rules unsure (0.55), nothing like it in memory.
+    const unsure = assessment({ kind: 'database', specialist: 'DatabaseAgent', confidence: 0.55, ranked: ['DatabaseAgent'], armEstimatesUsd: { DatabaseAgent: 0.01, Generalist: 0.004 }, fallbackSpecialist: 'Generalist' });
+    const failing = book(0);
+    failing.active.arms = { database: { DatabaseAgent: { n: 8, successes: 0, failures: 8, costMeanUsd: 0.01, costM2: 0, durationMeanMs: 1000 } } };
+    const state = freshState({ routing: failing });
+    expect(routeByPolicy(state, queued('t0'), unsure, decision({ specialist: 'DatabaseAgent' }), undefined, { quarantine: true }).decision.policy).toBeUndefined();
+    let current = state;
+    const picks: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const r = routeByPolicy(current, queued(`t${i}`), unsure, decision({ specialist: 'DatabaseAgent' }), undefined, { quarantine: true, unsureAvoidsFailing: true });
+      expect(r.decision.policy).toMatchObject({ kind: 'database' });
+      picks.push(r.decision.specialist!);
+      current = { ...current, routing: r.book };
+    }
+    expect(picks.filter((p) => p === 'Generalist').length).toBeGreaterThanOrEqual(18);
+    // A healthy pick keeps its task as the rules say, patch or not.
+    const healthy = book(0);
+    healthy.active.arms = { database: { DatabaseAgent: { n: 8, successes: 8, failures: 0, costMeanUsd: 0.01, costM2: 0, durationMeanMs: 1000 } } };
+    expect(routeByPolicy(freshState({ routing: healthy }), queued('t1'), unsure, decision({ specialist: 'DatabaseAgent' }), undefined, { unsureAvoidsFailing: true }).decision.policy).toBeUndefined();
+  });
+
   it('lets the fallback compete once every arm keeps failing the kind, and only then', () => {
     const only = assessment({ kind: 'database', specialist: 'DatabaseAgent', ranked: ['DatabaseAgent'], armEstimatesUsd: { DatabaseAgent: 0.01, Generalist: 0.001 }, fallbackSpecialist: 'Generalist' });
     const picks = (b: ReturnType<typeof book>) => {
