@@ -60,7 +60,7 @@ export function routerAnswer(system: string, messages: readonly ChatMessage[]): 
   }
   return {
     specialist: best.entry.name,
-    // 0.1 a shared word, as before keywords counted double for the choice: the confidence scale God's thresholds were set on.
+    // Each shared keyword or word counts 0.1 here (the scale God's thresholds were set on); only the choice weighs keywords double.
     confidence: Math.round(Math.min(0.95, 0.4 + 0.1 * best.shared.length) * 100) / 100,
     reason: `The task shares ${best.shared.length} word(s) with ${best.entry.name}'s keywords and description: ${best.shared.slice(0, 8).join(', ')}.`,
   };
