@@ -2,7 +2,7 @@ import { admit, keepPlace, leaveQueue, type SystemRoom } from './admission';
 import type { Limits } from './limits';
 import { EPSILON_USD, openBreakerFor, type Trip } from './ledger-breaker';
 import { raiseAlert } from './ledger-log';
-import type { Alert, Denial, DenialType, LedgerOptions, LedgerState, Measure, ReserveRequest, Spend, TaskScope } from './ledger-types';
+import type { Alert, BreakerState, Denial, DenialType, LedgerOptions, LedgerState, Measure, ReserveRequest, Spend, TaskScope } from './ledger-types';
 import { add, emptySpend, limitUsdOf, outstandingFor, scopes, type Outstanding } from './scopes';
 import { windowEndMs } from './windows';
 import { LANES, laneOf, laneScope, laneSettled, laneShare } from './lanes';
@@ -169,7 +169,7 @@ function deny(
   const requested = measure.unit === 'tokens' ? ctx.request.tokens : ctx.request.usd;
   const message =
     type === 'breaker_open'
-      ? `${type}: the circuit breaker is open (${ctx.state.breaker.reason} on ${scope}: ${amount(measure.spent)} of limit ${amount(measure.limit)})`
+      ? `${type}: the circuit breaker is open (${breakerCause(ctx.state.breaker, scope, amount(measure.spent), amount(measure.limit))})`
       : measure.unit === 'spawn_depth'
         ? `${type}: ${scope} was spawned at depth ${measure.spent}, past max_spawn_depth ${measure.limit}; it makes no call`
         : measure.unit === 'calls_per_minute'
@@ -207,4 +207,14 @@ function breakerDenial(ctx: Ctx): Denial {
   const measure = b.measure ?? { unit: 'operator', limit: 0, spent: 0 };
   const money = { limitUsd: b.limitUsd ?? ctx.task.limitUsd, spentUsd: b.spentUsd ?? ctx.task.spentUsd };
   return deny(ctx, 'breaker_open', b.scope ?? 'operator', measure, money, '', b.untilMs);
+}
+
+/** Why the breaker is open, in words: an operator's action (no spend to show), a lost ledger, or a limit crossed. */
+function breakerCause(breaker: BreakerState, scope: string, spent: string, limit: string): string {
+  if (breaker.reason === 'operator') {
+    const by = breaker.openedBy ? `${breaker.openedBy.who}: "${breaker.openedBy.why}"` : 'an operator';
+    return `opened by ${by}; only an operator closes it (pantheon budget close)`;
+  }
+  if (breaker.reason === 'ledger_lost') return "ledger_lost: the ledger's state could not be read; an operator restores or resets it (pantheon budget restore|reset)";
+  return `${breaker.reason} on ${scope}: ${spent} of limit ${limit}`;
 }

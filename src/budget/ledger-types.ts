@@ -126,6 +126,8 @@ export interface BreakerState {
   sinceMs?: number;
   /** When it closes by itself (the tripped window's end); absent: only an operator closes it. */
   untilMs?: number;
+  /** Who opened it and why, when an operator did (absent from breakers opened before 2026-12-06). */
+  openedBy?: { who: string; why: string };
 }
 
 /** A temporarily raised (or lowered) USD limit for one scope, set by an operator. */

@@ -36,7 +36,7 @@ export function closeBreaker(state: LedgerState, action: OperatorAction, nowMs: 
 
 /** Stops all spending until an operator closes the breaker again. */
 export function openBreaker(state: LedgerState, action: OperatorAction, nowMs: number, options: LedgerOptions = DEFAULT_LEDGER_OPTIONS): LedgerState {
-  state.breaker = { open: true, reason: 'operator', scope: 'operator', measure: { unit: 'operator', limit: 0, spent: 0 }, sinceMs: nowMs };
+  state.breaker = { open: true, reason: 'operator', scope: 'operator', measure: { unit: 'operator', limit: 0, spent: 0 }, sinceMs: nowMs, openedBy: { who: action.who, why: action.why } };
   appendAudit(state, { at: nowMs, ...action, action: 'openBreaker', details: {} }, options);
   return state;
 }

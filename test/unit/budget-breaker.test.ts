@@ -225,6 +225,8 @@ describe('operator actions', () => {
     openBreaker(state, { who: 'bob', why: 'provider incident' }, T0);
     const denial = denied(reserve(state, request({ usd: 0.0001 }), T0 + 3 * 3_600_000, limits).result);
     expect(denial).toMatchObject({ type: 'breaker_open', scope: 'operator', unit: 'operator' });
+    // Who opened it and why, not an operator's "spend" of 0 of limit 0.
+    expect(denial.message).toBe('breaker_open: the circuit breaker is open (opened by bob: "provider incident"; only an operator closes it (pantheon budget close))');
     expect(denial.retryAtMs).toBeUndefined();
     closeBreaker(state, { who: 'bob', why: 'provider recovered' }, T0 + 3 * 3_600_000);
     granted(reserve(state, request(), T0 + 3 * 3_600_000, limits).result);
