@@ -206,6 +206,9 @@ const COST_REVIEWS_RELEASED_PATCH = 'cost-reviews-released-when-affordable';
  * rules priced: an explored Generalist at a tenth of ResearchAgent's cost went to review as
  * expensive (and a dearer pick could skip it). Asked only when that changes the review. */
 const COST_REVIEW_OF_PICK_PATCH = 'cost-review-prices-the-policy-pick';
+/** A task that leaves the queue unstarted (rejected in review, dropped) keeps its id known, so a
+ * resubmission of the id is told so instead of queued again. */
+const UNSTARTED_IDS_KNOWN_PATCH = 'unstarted-ids-stay-known';
 /** Generator calls per due goal at most: the first, and one more when it only repeated itself. */
 const GENERATION_ASKS = 2;
 
@@ -267,6 +270,10 @@ export async function god(input: GodInput = {}): Promise<void> {
   };
   const find = (taskId: string) => state.queue.find((q) => q.taskId === taskId);
   const known = (taskId: string) => !!find(taskId) || state.inFlight.some((t) => t.taskId === taskId) || !!state.finishedIds?.includes(taskId);
+  /** A task that left the queue without starting: its id stays known, like a finished task's. */
+  const rememberUnstarted = (taskId: string) => {
+    if (patched(UNSTARTED_IDS_KNOWN_PATCH)) state.finishedIds = [...(state.finishedIds ?? []), taskId];
+  };
   const dropFromQueue = (taskId: string) => {
     state.queue = state.queue.filter((q) => q.taskId !== taskId);
   };
@@ -305,6 +312,7 @@ export async function god(input: GodInput = {}): Promise<void> {
     if (dead.length === 0 || !patched(DROPS_BACKLOG_THAT_CANNOT_START_PATCH)) return;
     for (const q of dead) {
       dropFromQueue(q.taskId);
+      rememberUnstarted(q.taskId);
       record('drop', `goal ${goal.id}: its backlog is full and this task cannot start today (needs ~${usd(q.decision!.expectedCostUsd)}: more than its goal's share or its lane's day has left); dropped so the goal can generate`, q.taskId);
     }
     state.counters.dropped += dead.length;
@@ -524,7 +532,10 @@ export async function god(input: GodInput = {}): Promise<void> {
       const result = applyReviewDecision(state, input, Date.now(), { keepRoute: keepsRoute(input.taskId, input.decision) });
       state = result.state;
       state.counters.reviewed += 1;
-      if (input.decision === 'reject') state.counters.rejected += 1;
+      if (input.decision === 'reject') {
+        state.counters.rejected += 1;
+        rememberUnstarted(input.taskId);
+      }
       record('review', `${input.decision} by ${input.by}${input.reason ? `: ${input.reason}` : ''}`, input.taskId);
       wake = true;
       return queueItemView(result.item);
@@ -947,7 +958,10 @@ export async function god(input: GodInput = {}): Promise<void> {
       const reason = `no review decision within ${config.reviewTimeoutHours} h; the default (${config.reviewDefault}) applies`;
       state = applyReviewDecision(state, { taskId: item.taskId, decision: config.reviewDefault, reason, by: 'god' }, Date.now(), { keepRoute: keepsRoute(item.taskId, config.reviewDefault) }).state;
       state.counters.reviewed += 1;
-      if (config.reviewDefault === 'reject') state.counters.rejected += 1;
+      if (config.reviewDefault === 'reject') {
+        state.counters.rejected += 1;
+        rememberUnstarted(item.taskId);
+      }
       record('review', `timed out: ${reason}`, item.taskId);
     }
   };
@@ -1064,7 +1078,10 @@ export async function god(input: GodInput = {}): Promise<void> {
       const rolled = rollDay(state, { key: runway.dayKey, startMs: runway.dayStartMs, endMs: runway.dayEndMs });
       state = rolled.state;
       state.counters.dropped += rolled.dropped.length;
-      for (const d of rolled.dropped) record('drop', `the day ended before it was admitted (${d.waitReason ?? 'waiting'})`, d.taskId);
+      for (const d of rolled.dropped) {
+        record('drop', `the day ended before it was admitted (${d.waitReason ?? 'waiting'})`, d.taskId);
+        rememberUnstarted(d.taskId);
+      }
       // They never ran: their goals may propose them again (histories from before kept them as
       // duplicates, and a goal's bounded set of tasks ran out a third faster).
       const unrun = rolled.dropped.flatMap((d) => (d.fingerprint ? [d.fingerprint] : []));

@@ -323,6 +323,18 @@ describe('God running', () => {
     const queue = await god().query(godQueueQuery);
     expect(queue.some((q) => q.taskId === rejectId)).toBe(false);
     expect(queue.find((q) => q.taskId === approveId)?.status ?? 'started').not.toBe('awaiting_review');
+
+    // Rejected in review, it will not run: status says so (not "held by God"), and its id stays
+    // God's: a resubmission of it is told so, not queued again.
+    const status = await cli('status', rejectId);
+    expect(status.stdout).toContain(`task        ${rejectId}  (rejected in review: it will not run)`);
+    expect(JSON.parse((await cli('status', rejectId, '--json')).stdout)).toMatchObject({ taskId: rejectId, execution: 'not_run', notRun: 'rejected in review' });
+    const again = await cli('submit', 'Archive the audit_archive rows older than five years to cold storage', '--id', rejectId);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain(`God already knows ${rejectId}`);
+    expect((await god().query(godQueueQuery)).some((q) => q.taskId === rejectId)).toBe(false);
+    // Since the 'unstarted-ids-stay-known' patch.
+    await maybeRecordHistory(godId, 'god-unstarted-ids-stay-known');
   });
 
   it('share sets the experimental lane, audited, and shows the new runway', async () => {

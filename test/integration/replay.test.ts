@@ -118,6 +118,8 @@ describe('workflow replay', () => {
         'god-routing-recorded-arms.json',
         // …unsure rules whose pick is failing the kind going to the policy ('routing-unsure-rules-avoid-failing').
         'god-routing-unsure-avoids-failing.json',
+        // …a task rejected in review keeping its id known ('unstarted-ids-stay-known').
+        'god-unstarted-ids-stay-known.json',
         // …the policy picking again when a queued task can start ('routing-picks-at-start').
         'god-routing-picks-at-start.json',
         // …probing quarantined arms, a run of successes clearing a change ('routing-probes-quarantined').

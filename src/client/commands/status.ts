@@ -21,6 +21,16 @@ interface HeldByGod {
   lines: string[];
   queued?: QueueItemView;
   decisions: DecisionRecord[];
+  /** Set when the task left God's queue without starting (rejected in review, dropped): it will not run. */
+  notRun?: string;
+}
+
+/** Why a task God no longer queues never started, read off its last decision; undefined if it may still start. */
+function whyNotRun(decisions: readonly DecisionRecord[]): string | undefined {
+  const last = decisions[decisions.length - 1];
+  if (last?.kind === 'drop') return 'dropped by God';
+  if (last?.kind === 'review' && /^(reject|timed out: .*\(reject\))/.test(last.detail)) return 'rejected in review';
+  return undefined;
 }
 
 async function heldByGod(client: Client, godId: string, taskId: string): Promise<HeldByGod | undefined> {
@@ -30,7 +40,8 @@ async function heldByGod(client: Client, godId: string, taskId: string): Promise
   const [queue, records] = asked;
   const item = queue.find((q) => q.taskId === taskId);
   const decisions = records.filter((r) => r.taskId === taskId);
-  const held = (lines: string[]): HeldByGod => ({ lines, ...(item && { queued: item }), decisions });
+  const notRun = item ? undefined : whyNotRun(decisions);
+  const held = (lines: string[]): HeldByGod => ({ lines, ...(item && { queued: item }), decisions, ...(notRun && { notRun }) });
   if (item && !item.decision) return held([`status      ${item.status} (God decides on its next tick)`, 'see         npm run pantheon -- god queue']);
   const path = decisionPath(taskId, queue, records);
   if (!path) return undefined;
@@ -65,9 +76,9 @@ export async function statusCommand(argv: string[]): Promise<void> {
         // Submitted through God and not started yet: no workflow, but God holds it.
         const held = err instanceof PantheonError && err.details.notFound === true ? await heldByGod(client, config.god.id, taskId) : undefined;
         if (!held) throw err;
-        if (values.json) printJson({ taskId, execution: 'held_by_god', god: config.god.id, ...held });
+        if (values.json) printJson({ taskId, execution: held.notRun ? 'not_run' : 'held_by_god', god: config.god.id, ...held });
         else {
-          console.log(`task        ${taskId}  (held by God ${config.god.id}, not started yet)`);
+          console.log(`task        ${taskId}  (${held.notRun ? `${held.notRun}: it will not run` : `held by God ${config.god.id}, not started yet`})`);
           for (const line of held.lines) console.log(line);
         }
         return undefined;
