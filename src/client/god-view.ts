@@ -94,7 +94,7 @@ export function renderGodStatus(status: GodStatusView, options: GodStatusOptions
     `God ${status.workflowId} (run ${status.runId}) at ${options.address}, namespace ${options.namespace}`,
     status.paused ? `state      PAUSED since ${when(status.paused.sinceMs, now)}: "${status.paused.reason}" (pantheon god resume)` : 'state      running',
     `tasks      ${status.queued} queued, ${status.awaitingReview} awaiting review, ${status.inFlight} in flight`,
-    `goals      ${status.goals}; spawned specialists live: ${status.liveSpawned}`,
+    `goals      ${status.goals}; spawned specialists live or on trial: ${status.liveSpawned}`,
     ...(status.routing ? [`routing    policy v${status.routing.version}${status.routing.candidate ? `, candidate v${status.routing.candidate} on trial` : ''}${status.routing.probation ? `, v${status.routing.probation} on probation` : ''} (pantheon routing show)`] : []),
     ...runwayLines(status.runway, now),
     ...budgetWaitLines(options.ledger),
@@ -117,7 +117,8 @@ export function queueItemLines(item: QueueItemView, nowMs: number): string[] {
   const lines = [`${item.taskId}  ${item.status.padEnd(15)} ${item.priority.padEnd(8)} ${item.lane.padEnd(12)} ${from}${density}  since ${when(item.submittedAtMs, nowMs)}`, `  "${objectiveOf(item)}"`];
   if (item.decision) lines.push(`  decision: ${decisionLabel(item.decision)}: ${item.decision.reason}`);
   if (item.review) lines.push(`  review: ${item.review.reasons.join('; ')}; ${reviewEnd(item.review, nowMs)}`);
-  if (item.waitReason) lines.push(`  waiting: ${item.waitReason}`);
+  // God's own reason may already say "waiting: " (an open breaker); said once.
+  if (item.waitReason) lines.push(`  waiting: ${item.waitReason.replace(/^waiting:\s*/, '')}`);
   return lines;
 }
 

@@ -75,9 +75,13 @@ const QUOTE_CHARS = 60;
 /** The clause around a match, for a reason a reviewer can read at a glance. */
 function excerpt(text: string, index: number, length: number): string {
   const from = Math.max(0, text.lastIndexOf('\n', index) + 1, index - 20);
-  const end = Math.min(text.length, index + Math.max(length, 30));
+  let end = Math.min(text.length, index + Math.max(length, 30));
+  // Whole words: the cut moves on to the word's end (at most 15 characters); a cut says so with "…".
+  const toSpace = text.slice(end).search(/\s/);
+  end = toSpace < 0 ? (text.length - end <= 15 ? text.length : end) : toSpace <= 15 ? end + toSpace : end;
   const raw = text.slice(from, end).replace(/\s+/g, ' ').trim();
-  return raw.length > QUOTE_CHARS ? `${raw.slice(0, QUOTE_CHARS - 1)}…` : raw;
+  if (raw.length > QUOTE_CHARS) return `${raw.slice(0, QUOTE_CHARS - 1)}…`;
+  return end < text.trimEnd().length ? `${raw}…` : raw;
 }
 
 /** Why `text` cannot be undone if wrong, one reason per finding (deduplicated); empty when none. */

@@ -110,7 +110,7 @@ describe('pantheon god status', () => {
       'God pantheon-god (run run-1) at localhost:7233, namespace default',
       'state      running',
       'tasks      3 queued, 1 awaiting review, 2 in flight',
-      'goals      2; spawned specialists live: 0',
+      'goals      2; spawned specialists live or on trial: 0',
     ]);
     expect(lines).toEqual(expect.arrayContaining(runwayLines(runway(), T0)));
     expect(lines.at(-2)).toBe('counters   submitted 4, generated 10 (2 duplicates dropped), started 9, finished 7, rejected 1, dropped 0, reviewed 1, spawned 0');
@@ -158,6 +158,9 @@ describe('queue, reviews, goals, decisions', () => {
       `  "${'x'.repeat(69)}…"`,
     ]);
     expect(renderQueue([], T0)).toBe("God's queue is empty");
+    // God's reason for an open breaker says "waiting:" itself: said once.
+    const breaker = renderQueue([item({ decision: { kind: 'route', reason: 'rules matched', specialist: 'DatabaseAgent' }, waitReason: 'waiting: the budget circuit breaker is open (nothing starts until it closes)' })], T0);
+    expect(breaker.split('\n')).toContain('  waiting: the budget circuit breaker is open (nothing starts until it closes)');
   });
 
   it('lists reviews with why, since when, and when the default applies', () => {

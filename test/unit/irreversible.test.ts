@@ -98,3 +98,8 @@ describe('irreversible actions', () => {
     });
   });
 });
+
+it('quotes whole words, and says "…" where it cut the task short', () => {
+  expect(irreversibleIn('Delete the stale rows of the sessions table in staging')).toEqual(['destroys data: "Delete the stale rows of the sessions…"']);
+  expect(irreversibleIn('drop the users table')).toEqual(['destroys data: "drop the users table"']);
+});
