@@ -184,8 +184,27 @@ export const LedgerStateSchema = lazySchema('budget/messages.LedgerStateSchema',
     .passthrough()
 );
 
+/** The ledger state's lists (top level, and each task's `calls`). */
+const STATE_LISTS = ['overrides', 'alerts', 'audit', 'waiters', 'trippedWindows', 'undoneTrips'] as const;
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * A ledger state with its empty lists as lists: the Temporal CLI prints an empty list as `null`, so
+ * a state taken from its `ledgerState` query output and handed back to `restore` has nulls where
+ * the ledger keeps `[]`. Anything else is returned as it is.
+ */
+export function nullListsAsEmpty<T>(state: T): T {
+  if (!isRecord(state)) return state;
+  const out: Record<string, unknown> = { ...state };
+  for (const key of STATE_LISTS) if (out[key] === null) out[key] = [];
+  if (isRecord(out.tasks)) {
+    out.tasks = Object.fromEntries(Object.entries(out.tasks).map(([id, task]) => [id, isRecord(task) && task.calls === null ? { ...task, calls: [] } : task]));
+  }
+  return out as T;
+}
+
 export const RestoreInputSchema = lazySchema('budget/messages.RestoreInputSchema', () =>
-  z.object({ ...operator(), state: LedgerStateSchema, limits: LimitsSchema.optional() }).strict()
+  z.object({ ...operator(), state: z.preprocess(nullListsAsEmpty, LedgerStateSchema), limits: LimitsSchema.optional() }).strict()
 );
 
 export type ReserveInput = z.infer<typeof ReserveInputSchema>;

@@ -15,6 +15,7 @@ import {
   OverrideInputSchema,
   ReleaseInputSchema,
   RestoreInputSchema,
+  nullListsAsEmpty,
   ReserveBatchSchema,
   ReserveInputSchema,
   SetExperimentalShareInputSchema,
@@ -273,7 +274,7 @@ export async function budgetLedger(input: BudgetLedgerInput): Promise<void> {
     restoreUpdate,
     counted((input) => {
       const { who, why, state: restored, limits: restoredLimits } = operatorAliases(input);
-      state = restoreState(state, restored as LedgerState, { who, why }, Date.now(), options);
+      state = restoreState(state, nullListsAsEmpty(restored) as LedgerState, { who, why }, Date.now(), options);
       bumpLeaseEpoch(state);
       if (restoredLimits) limits = LimitsSchema.parse(restoredLimits);
       return budgetSnapshot(state, Date.now(), limits);

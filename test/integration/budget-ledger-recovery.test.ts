@@ -216,4 +216,24 @@ describe('budget ledger recovery', () => {
     expect(fromRun.code).toBe(0);
     expect((await hourOf(gate)).settledUsd).toBeCloseTo(0.5, 9);
   });
+  it('restore through the Temporal CLI takes the state its own ledgerState query printed (empty lists as null)', async () => {
+    const { gate, ledgerId } = gateFor('cli-restore');
+    const r = await gate.reserveAmount({ key: 'k-1', taskId: 't-1', agent: 'DatabaseAgent', usd: 0.5, tokens: 100 });
+    await gate.settle(r.id, { usd: 0.5, tokens: 100 });
+    const printed = JSON.parse((await temporal('workflow', 'query', '--workflow-id', ledgerId, '--name', 'ledgerState', '--output', 'json')).stdout);
+    const carried = Array.isArray(printed.queryResult) ? printed.queryResult[0] : printed.queryResult ?? printed;
+    // What this test is about: the CLI prints the task's empty list of calls as null.
+    expect(JSON.stringify(carried.state)).toContain('null');
+
+    const env = { TEMPORAL_ADDRESS: testAddress(), PANTHEON_LEDGER_ID: ledgerId, PANTHEON_BUDGET_TASK_QUEUE: taskQueue };
+    expect((await runCli(['budget', 'reset', '--who', 'bob', '--why', 'oops'], env)).code).toBe(0);
+    expect((await hourOf(gate)).settledUsd).toBe(0);
+    const input = JSON.stringify({ who: 'bob', why: 'undo the reset', state: carried.state, limits: carried.limits });
+    const restored = await temporal('workflow', 'update', 'execute', '--workflow-id', ledgerId, '--name', 'restore', '--input', input);
+    expect(restored.stderr).toBe('');
+    expect((await hourOf(gate)).settledUsd).toBeCloseTo(0.5, 9);
+    // The restored state's lists are lists again: the ledger keeps serving.
+    const next = await gate.reserveAmount({ key: 'k-2', taskId: 't-1', agent: 'DatabaseAgent', usd: 0.01, tokens: 10 });
+    expect(next.id).toBe('k-2');
+  });
 });
