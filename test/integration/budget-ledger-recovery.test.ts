@@ -199,10 +199,13 @@ describe('budget ledger recovery', () => {
     const os = await import('node:os');
     const path = await import('node:path');
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ledger-')), 'state.json');
-    fs.writeFileSync(file, JSON.stringify(exported));
+    // The file's limits differ from the ledger's in one key: restore puts them back, and says so.
+    const daily = exported.limits.systemDailyUsd;
+    fs.writeFileSync(file, JSON.stringify({ ...exported, limits: { ...exported.limits, systemDailyUsd: daily + 5 } }));
     const restored = await runCli(['budget', 'restore', '--file', file, '--who', 'bob', '--why', 'undo the mistaken reset'], env);
     expect(restored.stderr).toBe('');
     expect(restored.code).toBe(0);
+    expect(restored.stdout).toContain(`limits     back to the source's: system_daily_usd: ${daily} → ${daily + 5}`);
     expect((await hourOf(gate)).settledUsd).toBeCloseTo(0.5, 9);
     expect((await gate.snapshot()).audit.map((a) => a.action)).toEqual(expect.arrayContaining(['reset', 'restore']));
 
@@ -214,6 +217,7 @@ describe('budget ledger recovery', () => {
     const fromRun = await runCli(['budget', 'restore', '--from-run', beforeTerminate, '--who', 'bob', '--why', 'from the terminated run'], env);
     expect(fromRun.stderr).toBe('');
     expect(fromRun.code).toBe(0);
+    expect(fromRun.stdout).toContain('limits     unchanged');
     expect((await hourOf(gate)).settledUsd).toBeCloseTo(0.5, 9);
   });
   it('restore through the Temporal CLI takes the state its own ledgerState query printed (empty lists as null)', async () => {

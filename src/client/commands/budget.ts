@@ -28,7 +28,7 @@ import { CALL_PURPOSES } from '../../llm/types';
 import { godRosterFetcher } from '../../workers/god-roster';
 import { breakerLines, formatLimit, laneLines, renderBudget } from '../budget-view';
 import { MAX_EXPERIMENTAL_SHARE } from '../../budget/limits';
-import { limitsWarnings } from '../../budget/limits-patch';
+import { limitsChanges, limitsWarnings } from '../../budget/limits-patch';
 import { applyLimitsOver } from '../limits-apply';
 import { noAnswer } from '../no-answer';
 import { connectClient, DEFAULT_TEMPORAL_ADDRESS } from '../connection';
@@ -325,8 +325,12 @@ export async function budgetCommand(argv: string[]): Promise<void> {
         if (runId === from) throw invalid('--from-run', `"${from}" is the running ledger run; name an ended run (temporal workflow list --query 'WorkflowId="${ledger.ledgerId}"')`);
       }
       const source = carried ?? (await carriedOf(ledger, from, '--from-run'));
+      const before = (await snapshotOf(ledger)).limits;
       const snapshot = await operate(ledger, restoreUpdate, { ...action, state: source.state, limits: source.limits });
       console.log(`ledger restored by ${action.who} from ${from ? `run ${from}` : values.file}: "${action.why}"`);
+      // The source's limits come back with its state: said, as \`budget limits\` says what it changes.
+      const changed = limitsChanges(before, snapshot.limits);
+      console.log(changed.length ? `limits     back to the source's: ${changed.join('; ')}` : 'limits     unchanged');
       console.log(breakerLines(snapshot.breaker, snapshot.audit, Date.now()).join('\n'));
     });
     return;
