@@ -119,7 +119,11 @@ export async function lettersToRedrive(
     // Each one already redriven costs a look: a fleet with years of them stops somewhere.
     if (++examined > maxExamined) return { ids, skipped, alreadyRedriven, examinedAll: false };
     const { ids: fresh, skipped: again } = redrivesForAll([letter]);
-    skipped.push(...again);
+    // A redrive that dead-lettered again is skipped unless an operator already redrove it on purpose.
+    for (const redrive of again) {
+      if (await redriveOfLetter(client, redrive.id)) alreadyRedriven += 1;
+      else skipped.push(redrive);
+    }
     if (fresh.length === 0) continue;
     if (await redriveOfLetter(client, letter.id)) {
       alreadyRedriven += 1;

@@ -177,6 +177,27 @@ describe('a task that ends dead_lettered', () => {
     expect(capped.ids.length + capped.skipped.length + capped.alreadyRedriven).toBe(1);
   });
 
+  it('--all skips a redrive that dead-lettered again, and passes it over once an operator redrove it on purpose', async () => {
+    const id = newId('twice');
+    await deadLetter(id);
+    // Its redrive fails the same way: a poison task --all must not loop.
+    h.provider.addFault({ kind: 'quota_exhausted', match: { task: `${id}-redrive`, purpose: 'specialist' }, times: 1 });
+    expect((await runCli(['dlq', 'redrive', id], env)).code).toBe(0);
+    expect(await closedResult(h.client.workflow.getHandle(`${id}-redrive`))).toMatchObject({ status: 'dead_lettered', redriveOf: id });
+    await eventually('the failed redrive to be visible', async () => {
+      for await (const info of h.client.workflow.list({ query: `WorkflowId = '${id}-redrive' AND PantheonStatus = 'dead_lettered'` })) return info;
+      return undefined;
+    });
+    expect((await lettersToRedrive(h.client, 1000)).skipped.map((l) => l.id)).toContain(`${id}-redrive`);
+
+    // Named, it is redriven on purpose; from then on --all counts it as redriven, not as one to name.
+    expect((await runCli(['dlq', 'redrive', `${id}-redrive`], env)).code).toBe(0);
+    expect(await closedResult(h.client.workflow.getHandle(`${id}-redrive-redrive`))).toMatchObject({ status: 'completed' });
+    const all = await lettersToRedrive(h.client, 1000);
+    expect(all.skipped.map((l) => l.id)).not.toContain(`${id}-redrive`);
+    expect(all.ids).not.toContain(`${id}-redrive`);
+  });
+
   it('runs again from its start after `temporal workflow reset --type FirstWorkflowTask`, and completes once the fault is gone', async () => {
     const id = newId('reset');
     const dead = await deadLetter(id);
