@@ -328,6 +328,12 @@ describe('a retired specialist', () => {
     const retired: SpawnedSpecialist = { name: 'LegalAgent', version: 1, status: 'retired', definition, kind: 'legal', createdAtMs: Date.now() - 60_000, runs: 3, successes: 0, retiredReason: 'worse than the fallback (test)', retiredAtMs: Date.now() };
     const book = seedBook({ rules: { ...RULES, LegalAgent: definition.keywords }, nowMs: Date.now(), seed: 5 });
     await startGod(carriedState(book, [retired]));
+    // The worker reads God's roster through a cache (200 ms here): wait until it has read this God's,
+    // or the task below could be validated against the previous scenario's God (no LegalAgent).
+    await eventually('the worker to read the LegalAgent from God', async () => {
+      await h.roster.refresh?.();
+      return h.roster.get('LegalAgent') ? true : undefined;
+    });
 
     // Sent to LegalAgent before it was retired (its specialist is on the task): it runs there and ends.
     const running = await runDirect(`${godId}-on-retired`, { objective: LEGAL_TASK, specialist: 'LegalAgent' });
