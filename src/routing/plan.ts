@@ -1,5 +1,5 @@
 import type { RuleScore } from './rules';
-import { containsPhrase, stems } from './stem';
+import { indexOfPhrase, stems } from './stem';
 
 /**
  * A chain proposal read off the keyword rules: a task that clearly spans several specialists
@@ -17,13 +17,8 @@ export function firstMention(text: string, keywords: readonly string[]): number 
   const words = stems(text);
   let first = Number.POSITIVE_INFINITY;
   for (const keyword of keywords) {
-    const phrase = stems(keyword);
-    for (let i = 0; i < Math.min(first, words.length); i++) {
-      if (containsPhrase(words.slice(i, i + phrase.length), phrase)) {
-        first = i;
-        break;
-      }
-    }
+    const at = indexOfPhrase(words, stems(keyword));
+    if (at >= 0 && at < first) first = at;
   }
   return first;
 }

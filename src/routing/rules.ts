@@ -1,4 +1,4 @@
-import { containsPhrase, stems } from './stem';
+import { keywordsNamed, stems } from './stem';
 
 /**
  * Rule-based routing: score each specialist by the keywords of its roster file found in the task
@@ -32,15 +32,7 @@ export function scoreSpecialists(text: string, specialists: readonly RoutableSpe
   const words = stems(text);
   return specialists
     .map((s) => {
-      // "table" and "tables" are one keyword in stem form: counted once, as the first listed.
-      const seen = new Set<string>();
-      const matched = s.keywords.filter((k) => {
-        const form = stems(k);
-        const key = form.join(' ');
-        if (seen.has(key) || !containsPhrase(words, form)) return false;
-        seen.add(key);
-        return true;
-      });
+      const matched = keywordsNamed(words, s.keywords);
       return { specialist: s.name, score: matched.length, matched };
     })
     .filter((s) => s.score > 0)

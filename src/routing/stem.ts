@@ -22,11 +22,30 @@ export function stems(text: string): string[] {
   return (text.toLowerCase().match(/[a-z0-9]+/g) ?? []).map(stem);
 }
 
-/** Whether `phrase` (words in stem form) stands, word after word, in `words` (in stem form too). */
-export function containsPhrase(words: readonly string[], phrase: readonly string[]): boolean {
-  if (phrase.length === 0) return false;
+/** Where `phrase` (words in stem form) first stands, word after word, in `words` (in stem form too); -1 if nowhere. */
+export function indexOfPhrase(words: readonly string[], phrase: readonly string[]): number {
+  if (phrase.length === 0) return -1;
   for (let i = 0; i + phrase.length <= words.length; i++) {
-    if (phrase.every((w, j) => words[i + j] === w)) return true;
+    if (phrase.every((w, j) => words[i + j] === w)) return i;
   }
-  return false;
+  return -1;
+}
+
+export function containsPhrase(words: readonly string[], phrase: readonly string[]): boolean {
+  return indexOfPhrase(words, phrase) >= 0;
+}
+
+/**
+ * The keywords `words` (a text in stem form) names, in the keywords' order; keywords of one stem
+ * form ("table" and "tables") count once, as the first listed.
+ */
+export function keywordsNamed(words: readonly string[], keywords: readonly string[]): string[] {
+  const seen = new Set<string>();
+  return keywords.filter((keyword) => {
+    const form = stems(keyword);
+    const key = form.join(' ');
+    if (seen.has(key) || !containsPhrase(words, form)) return false;
+    seen.add(key);
+    return true;
+  });
 }

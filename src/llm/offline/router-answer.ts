@@ -1,6 +1,6 @@
 import type { ChatMessage } from '../types';
 import type { RouterAnswer } from '../../specialists/protocol';
-import { containsPhrase, stem, stems } from '../../routing/stem';
+import { keywordsNamed, stem, stems } from '../../routing/stem';
 import { keywords } from './words';
 
 /**
@@ -44,10 +44,10 @@ export function routerAnswer(system: string, messages: readonly ChatMessage[]): 
   for (const w of keywords(text)) if (!taskWords.has(stem(w))) taskWords.set(stem(w), w);
   let best: { entry: RosterEntry; shared: string[]; score: number } | undefined;
   for (const entry of parseRoster(system)) {
-    const named = entry.keywords.filter((k) => containsPhrase(words, stems(k)));
+    const named = keywordsNamed(words, entry.keywords);
     const namedStems = new Set(named.flatMap(stems));
     const described = [...new Set(keywords(entry.description).map(stem))].filter((w) => taskWords.has(w) && !namedStems.has(w)).map((w) => taskWords.get(w)!);
-    const score = 2 * new Set(named.map((k) => stems(k).join(' '))).size + described.length;
+    const score = 2 * named.length + described.length;
     // Strictly greater: on a tie the entry listed first keeps the task.
     if (score > 0 && score > (best?.score ?? 0)) best = { entry, shared: [...named, ...described], score };
   }
