@@ -141,11 +141,26 @@ export function breakdownSection(pipeline: TaskTrace[], bare: TaskTrace[], ledge
   const overheadOf = (p: TaskTrace[], b: TaskTrace[]) => {
     const pipelineMs = meanOf(p, (x) => x.total);
     const bareMs = meanOf(b, (x) => x.total);
-    return { tasks: p.length, pipelineMs: round(pipelineMs), bareMs: round(bareMs), ratio: round(pipelineMs / bareMs, 2) };
+    // Where each side's overhead went in this wave: tasks started together queue on the same threads.
+    const parts = (t: TaskTrace[]) => ({
+      client: round(meanOf(t, (x) => x.client)),
+      workflowTasksQueued: round(mean(t.map((x) => x.timeline.workflowTaskQueuedMs))),
+      workflowTasksRun: round(mean(t.map((x) => x.timeline.workflowTaskRunMs))),
+      workflowTasksOther: round(meanOf(t, (x) => x.workflowTasks) - mean(t.map((x) => x.timeline.workflowTaskQueuedMs + x.timeline.workflowTaskRunMs))),
+      insideActivities: round(meanOf(t, (x) => x.insideActivities)),
+    });
+    return { tasks: p.length, pipelineMs: round(pipelineMs), bareMs: round(bareMs), ratio: round(pipelineMs / bareMs, 2), pipeline: parts(p), bare: parts(b) };
   };
   const byStart = { startedTogether: wave, first: overheadOf(pipeline.slice(0, wave), bare.slice(0, wave)), rest: overheadOf(pipeline.slice(wave), bare.slice(wave)) };
-  const byStartRow = (label: string, x: typeof byStart.first): string[] =>
-    x.tasks ? [label, fmtMs(x.pipelineMs), fmtMs(x.bareMs), `${fmtMs(x.pipelineMs - x.bareMs)} (ratio ${fmtNum(x.ratio, 2)})`] : [label, '-', '-', ''];
+  const partsOf = (x: ReturnType<typeof overheadOf>['pipeline']) =>
+    `${fmtMs(x.workflowTasksQueued)} / ${fmtMs(x.workflowTasksRun)} / ${fmtMs(x.insideActivities)}`;
+  const byStartRows = (label: string, x: typeof byStart.first): string[][] =>
+    x.tasks
+      ? [
+          [label, fmtMs(x.pipelineMs), fmtMs(x.bareMs), `${fmtMs(x.pipelineMs - x.bareMs)} (ratio ${fmtNum(x.ratio, 2)})`],
+          ['    workflow tasks waiting / running, inside activities', partsOf(x.pipeline), partsOf(x.bare), ''],
+        ]
+      : [[label, '-', '-', '']];
   const sameShape = pipeline.every((t) => t.timeline.activities.map((a) => a.type).join() === pipeline[0].timeline.activities.map((a) => a.type).join());
   const data = {
     pipeline: Object.fromEntries(Object.entries(avgBreakdown(pipeline)).map(([k, v]) => [k, round(v)])),
@@ -181,8 +196,8 @@ export function breakdownSection(pipeline: TaskTrace[], bare: TaskTrace[], ledge
       }),
       ['  of which budget ledger round trips', fmtMs(ledgerMsPerTask), fmtMs(0), fmtMs(ledgerMsPerTask)],
       row('total overhead (wall - provider time)', (b) => b.total),
-      byStartRow(`  the first ${wave} tasks (started together)`, byStart.first),
-      byStartRow(`  the other ${byStart.rest.tasks} (each started as one ended)`, byStart.rest),
+      ...byStartRows(`  the first ${wave} tasks (started together)`, byStart.first),
+      ...byStartRows(`  the other ${byStart.rest.tasks} (each started as one ended)`, byStart.rest),
       count('history events', (t) => t.events),
       count('workflow tasks', (t) => t.workflowTasks),
       count('search attribute upserts', (t) => t.searchAttributeUpserts),

@@ -143,6 +143,7 @@ describe('standing constraints', () => {
     const cases: Array<[string[], RegExp]> = [
       [['add', '--text', 'no new dependencies', '--until', '2026-13-01'], /^error: invalid_input: constraints: --until: /m],
       [['add', '--text', 'no new dependencies', '--for-hours', 'abc'], /^error: invalid_input: constraints: --for-hours: /m],
+      [['add', '--text', 'no new dependencies', '--until', '2027-01-01', '--for-hours', '2'], /^error: invalid_input: constraints: --for-hours: give --until or --for-hours, not both$/m],
       [['add', '--text', 'no new dependencies', '--by', ''], /^error: invalid_input: constraints: --by: /m],
       [['add', '--text', 'no new dependencies', '--id', ''], /^error: invalid_input: constraints: --id: /m],
       [['add', '--text', 'no new dependencies', '--scope', ''], /^error: invalid_input: constraints: --scope: /m],

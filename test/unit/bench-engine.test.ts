@@ -158,11 +158,30 @@ describe('bench breakdown: the first wave against the rest', () => {
     const pipeline = [600, 400, 300, 200, 250].map(trace);
     const bare = [300, 200, 200, 100, 150].map(trace);
     const data = breakdownSection(pipeline, bare, 0, 2).data as { overheadByStart: unknown };
-    expect(data.overheadByStart).toEqual({
+    expect(data.overheadByStart).toMatchObject({
       startedTogether: 2,
       first: { tasks: 2, pipelineMs: 500, bareMs: 250, ratio: 2 },
       rest: { tasks: 3, pipelineMs: 250, bareMs: 150, ratio: 1.67 },
     });
+  });
+
+  it("shows where each wave's overhead went from that wave's own histories", () => {
+    // The first wave's activity ran 300 ms beyond its provider time, the rest's 100.
+    const timelineWith = (insideMs: number) =>
+      timelineOf(
+        history((add) => {
+          add(0, { workflowExecutionStartedEventAttributes: {} });
+          add(0, { workflowTaskScheduledEventAttributes: {} });
+          activity(add, 'runSpecialist', 10, 12, 12 + 1_000 + insideMs);
+          add(1_100 + insideMs, { workflowTaskScheduledEventAttributes: {} });
+          add(1_120 + insideMs, { workflowExecutionCompletedEventAttributes: {} });
+        }),
+      );
+    const at = (insideMs: number): TaskTrace => ({ wallMs: 1_200 + insideMs, providerMs: 1_000, providerMsByActivity: [1_000], timeline: timelineWith(insideMs) });
+    const pipeline = [at(300), at(300), at(100), at(100)];
+    const data = breakdownSection(pipeline, pipeline, 0, 2).data as { overheadByStart: { first: { pipeline: { insideActivities: number } }; rest: { bare: { insideActivities: number } } } };
+    expect(data.overheadByStart.first.pipeline.insideActivities).toBe(300);
+    expect(data.overheadByStart.rest.bare.insideActivities).toBe(100);
   });
 
   it('has no rest when every task started together', () => {

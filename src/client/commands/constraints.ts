@@ -57,6 +57,8 @@ export async function constraintsCommand(argv: string[]): Promise<void> {
       });
       if (positionals.length) throw invalid('add', `unexpected argument "${positionals[0]}" (give the constraint with --text TEXT)`);
       if (values.text === undefined) throw invalid('--text', 'required: what later tasks must not contradict');
+      // Named by the flags here: the schema's own message speaks of its fields (expiresAt, forHours).
+      if (values.until !== undefined && values['for-hours'] !== undefined) throw invalid('--for-hours', 'give --until or --for-hours, not both');
       const hours = values['for-hours'] === undefined ? undefined : Number(values['for-hours']);
       const input = AddConstraintSchema.safeParse({
         // A flag given empty reaches the schema (and is refused, named), rather than being dropped.
