@@ -209,6 +209,10 @@ const COST_REVIEW_OF_PICK_PATCH = 'cost-review-prices-the-policy-pick';
 /** A task that leaves the queue unstarted (rejected in review, dropped) keeps its id known, so a
  * resubmission of the id is told so instead of queued again. */
 const UNSTARTED_IDS_KNOWN_PATCH = 'unstarted-ids-stay-known';
+/** A task dropped because another workflow already has its id keeps that id known too: each
+ * resubmission of it was assessed (and paid for, when the rules were unsure) and dropped again.
+ * Asked only at such a drop. */
+const DUPLICATE_IDS_KNOWN_PATCH = 'duplicate-ids-stay-known';
 /** Generator calls per due goal at most: the first, and one more when it only repeated itself. */
 const GENERATION_ASKS = 2;
 
@@ -810,6 +814,7 @@ export async function god(input: GodInput = {}): Promise<void> {
       // Another workflow already has this id (a task started directly, or one God forgot): God
       // never runs a task twice, and never counts another's end as its own.
       dropFromQueue(item.taskId);
+      if (patched(DUPLICATE_IDS_KNOWN_PATCH)) state.finishedIds = [...(state.finishedIds ?? []), item.taskId];
       state.counters.duplicates += 1;
       record('drop', 'a workflow with this id already exists; not started again', item.taskId);
       return;

@@ -88,6 +88,12 @@ describe('God orchestrator', () => {
     expect(runs).toHaveLength(1);
     expect(h.provider.calls().filter((c) => c.task === taskId)).toHaveLength(callsBefore);
     await maybeRecordHistory(godId, 'god-children-reject-closed-ids');
+
+    // Once dropped, the id stays God's: submitted again, it is told so, not assessed and dropped again.
+    expect(await submit('Add a created_at column with an index to the orders table in Postgres', taskId)).toEqual({ taskId, accepted: false, status: 'finished' });
+    expect((await godDecisions(god)).filter((d) => d.taskId === taskId && d.kind === 'drop')).toHaveLength(1);
+    // Since the 'duplicate-ids-stay-known' patch.
+    await maybeRecordHistory(godId, 'god-duplicate-ids-stay-known');
   });
 
   it('chains research then database work as a taskChain that ends in one terminal state', async () => {

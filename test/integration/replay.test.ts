@@ -188,6 +188,8 @@ describe('workflow replay', () => {
         // God's children refusing an id a closed workflow had ('god-children-reject-closed-ids');
         // every God fixture above starts its children without it.
         'god-children-reject-closed-ids.json',
+        // …and keeping that id known once dropped, so a resubmission is told so ('duplicate-ids-stay-known').
+        'god-duplicate-ids-stay-known.json',
         // An approved review keeping the route the reviewer approved ('approved-review-keeps-its-route').
         'god-approved-review-keeps-route.json',
       ]),
