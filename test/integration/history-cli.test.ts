@@ -67,6 +67,8 @@ describe('pantheon history', () => {
     expect(stdout).toMatch(/DatabaseAgent {2}failed {2}\$0\.006000 {2}db-3/);
     expect(stdout).toContain('failure: permission denied on schema public');
     expect(stdout).toContain('lessons: ask for the migration role first');
+    // The recall routing and prompts use: vector similarity fused with keyword relevance.
+    expect(stdout).toMatch(/\n {6}relevance: vector \d\.\d\d, keywords \d\.\d\d\n/);
     expect(stdout).toMatch(/DatabaseAgent {2}completed {2}\$0\.004000 \(1\.0 min, 1500 tokens\) {2}db-2/);
     const none = await runCli(['history', 'similar', 'Write a haiku about autumn leaves'], env);
     expect(none.stdout).toBe('no similar past tasks\n');
@@ -85,6 +87,23 @@ describe('pantheon history', () => {
     expect(code).toBe(1);
     expect(stdout).toBe('');
     expect(stderr).toMatch(message);
+  });
+
+  it('stats says it reached --limit when the records read reach it, though a task holding two counts once', async () => {
+    const twice = join(dir, 'twice.sqlite');
+    const store = await SqliteMemoryStore.open({ file: twice, embedder: new HashingEmbedder() });
+    // The newest two records are one task's: it failed, was reset and then completed.
+    await store.put(rec('db-9', { success: false, createdAt: ago(0.2) }));
+    await store.put(rec('db-9', { success: true, createdAt: ago(0.1) }));
+    await store.put(rec('db-8', { createdAt: ago(2) }));
+    await store.close();
+    const limited = await runCli(['history', 'stats', '--limit', '2'], { PANTHEON_MEMORY_FILE: twice });
+    expect(limited.code).toBe(0);
+    expect(limited.stdout).toMatch(/^1 tasks since \S+ \(from the newest 2 records; raise --limit for more\)\n/);
+    const all = await runCli(['history', 'stats', '--limit', '3'], { PANTHEON_MEMORY_FILE: twice });
+    expect(all.stdout).toMatch(/^2 tasks since \S+ \(from the newest 3 records; raise --limit for more\)\n/);
+    const under = await runCli(['history', 'stats', '--limit', '4'], { PANTHEON_MEMORY_FILE: twice });
+    expect(under.stdout).toMatch(/^2 tasks since \S+\n/);
   });
 
   it('says there is no history yet when the memory file does not exist (and does not create it)', async () => {

@@ -151,6 +151,16 @@ describe('OpenAIEmbedder', () => {
     expect(moved.stdout).toBe(`${file}: 3 records re-embedded, hashing-fnv1a-uni-bi-v1/384 → openai-text-embedding-3-small-1536/1536\n`);
     expect(await h.gate.closeTask('memory-reembed')).toMatchObject({ known: true, tokens: TEXTS.reduce((sum, t) => sum + countTokens(t), 0) });
 
+    // pantheon history opens the store with the embedder it was built with: stats embeds nothing
+    // (no Temporal server needed), similar pays for its objective's embedding through the ledger.
+    const stats = await runCli(['history', 'stats', '--since', '2000-01-01'], { PANTHEON_MEMORY_FILE: file, PANTHEON_EMBEDDER: 'openai', PANTHEON_LLM_MODE: 'offline', PANTHEON_OFFLINE_URL: h.provider.url, TEMPORAL_ADDRESS: '127.0.0.1:1' });
+    expect({ code: stats.code, stderr: stats.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(stats.stdout).toMatch(/^3 tasks since /);
+    const similar = await runCli(['history', 'similar', TEXTS[1], '--limit', '1'], env);
+    expect({ code: similar.code, stderr: similar.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(similar.stdout).toMatch(/ t1\n/);
+    expect(await h.gate.closeTask('memory-history')).toMatchObject({ known: true, tokens: countTokens(TEXTS[1]) });
+
     const budget = gateEmbeddingBudget(h.gate, { taskId: 'after-reembed' });
     const store = await SqliteMemoryStore.open({ file, embedder: new OpenAIEmbedder({ client: openai, budget }) });
     expect((await store.recall({ text: TEXTS[1], limit: 1 })).map((hit) => hit.record.id)).toEqual(['t1:outcome']);

@@ -6,12 +6,8 @@ import { loadConfig } from '../../config/env';
 import { PantheonError } from '../../errors';
 import type { memoryBackfill } from '../../workflows';
 import { connectClient } from '../connection';
-import { createBudgetGate } from '../../budget/gate';
-import { loadLimits } from '../../budget/load-limits';
-import { gateEmbeddingBudget } from '../../memory/embedding-budget';
-import { openEmbedder } from '../../memory/open-embedder';
+import { openCliEmbedder } from '../cli-embedder';
 import { reembedSqlite } from '../../memory/reembed-sqlite';
-import type { PantheonConfig } from '../../config/env';
 
 export const MEMORY_USAGE = `pantheon memory backfill [--limit N] [--task-queue Q]   write the records of tasks that ended while the store was down
 pantheon memory reembed                                 rebuild the store's vectors with PANTHEON_EMBEDDER (workers stopped)`;
@@ -102,16 +98,11 @@ async function reembed(argv: string[]): Promise<void> {
     throw PantheonError.of('invalid_input', 'memory reembed: rebuilds the embedded SQLite store only; for Qdrant, start a new collection with the new embedder', { details: { field: 'PANTHEON_MEMORY' } });
   }
   const file = config.memory.file;
-  const run = async (cfg: PantheonConfig, budget?: Parameters<typeof openEmbedder>[1]) => {
-    const report = await reembedSqlite(file, openEmbedder(cfg, budget), (done, total) => process.stderr.write(`\rre-embedded ${done}/${total}`));
+  const { embedder, close } = await openCliEmbedder(config, REEMBED_OWNER, { embeds: true });
+  try {
+    const report = await reembedSqlite(file, embedder, (done, total) => process.stderr.write(`\rre-embedded ${done}/${total}`));
     if (report.embedded > 0) process.stderr.write('\n');
     console.log(report.from === report.to ? `${file}: already in ${report.to} (${report.records} records)` : `${file}: ${report.records} records re-embedded, ${report.from} → ${report.to}`);
-  };
-  if (config.embedding.kind === 'hashing') return run(config);
-  const { client, close } = await connectClient(config);
-  try {
-    const gate = createBudgetGate({ client, taskQueue: config.temporal.budgetTaskQueue, limits: loadLimits(), ledgerId: config.budget.ledgerId });
-    await run(config, gateEmbeddingBudget(gate, { taskId: REEMBED_OWNER }));
   } finally {
     await close();
   }
