@@ -34,6 +34,9 @@ export interface BackfillMemoryReport {
   alreadyStored: number;
   /** Records that still could not be written; the store is likely still down. */
   failed: Array<{ taskId: string; error: string }>;
+  /** Set when the pass ended with pending tasks it did not look at: at the store's first failed
+   * write ('store_down'), or at its limit ('limit'). The next pass takes them. */
+  stoppedEarly?: 'store_down' | 'limit';
 }
 
 export interface BackfillMemoryDeps {
@@ -76,7 +79,11 @@ export function createBackfillMemory({ client, storeMemory }: BackfillMemoryDeps
     const report: BackfillMemoryReport = { found: 0, written: 0, alreadyStored: 0, failed: [] };
     let storeDown = 0;
     for await (const info of client.workflow.list({ query: pendingMemoryQuery(input.taskQueue), pageSize: Math.min(limit, 200) })) {
-      if (report.found >= limit || storeDown >= STORE_DOWN_STOPS_AFTER) break;
+      // Another pending task is here, and this pass will not look at it: say so.
+      if (storeDown >= STORE_DOWN_STOPS_AFTER || report.found >= limit) {
+        report.stoppedEarly = storeDown >= STORE_DOWN_STOPS_AFTER ? 'store_down' : 'limit';
+        break;
+      }
       report.found += 1;
       Context.current().heartbeat(report.found);
       const taskId = info.workflowId;
@@ -90,7 +97,7 @@ export function createBackfillMemory({ client, storeMemory }: BackfillMemoryDeps
         report.failed.push({ taskId, error: String((err as Error)?.message ?? err).slice(0, 300) });
       }
     }
-    log.info('memory backfill', { found: report.found, written: report.written, alreadyStored: report.alreadyStored, failed: report.failed.length });
+    log.info('memory backfill', { found: report.found, written: report.written, alreadyStored: report.alreadyStored, failed: report.failed.length, stoppedEarly: report.stoppedEarly });
     return report;
   };
 }

@@ -95,7 +95,7 @@ describe('memory outage', () => {
     expect(await h.memory.count({ taskId: completedId })).toBe(1);
   });
 
-  it('keeps a dead letter\'s record too, and `pantheon memory backfill` writes it on a worker (exit 1 while the store is still down)', async () => {
+  it('keeps a dead letter\'s record too, and `pantheon memory backfill` writes it on a worker (exit 75 while the store is still down)', async () => {
     const id = newId('dlq');
     h.provider.addFault({ kind: 'quota_exhausted', match: { task: id, purpose: 'specialist' }, times: 1 });
     const lock = lockStore();
@@ -114,14 +114,24 @@ describe('memory outage', () => {
       expect(stillDown.code).toBe(75);
       expect(stillDown.stdout).toContain(`${id}:`);
       expect(stillDown.stderr).toMatch(/still not written/);
+      // The newest pending task (this one) failed first; the other test's, still marked, was not
+      // looked at, and the command says more are pending rather than "1 pending".
+      expect(stillDown.stdout).toMatch(/^pending tasks 1: 0 written, 0 already stored, 1 failed\n/);
+      expect(stillDown.stdout).toContain("the pass stopped at the store's first failed write: more tasks are pending");
     } finally {
       lock.release();
     }
+    // A pass at its limit with more pending says so too.
+    const limited = await runCli(['memory', 'backfill', '--task-queue', h.taskQueue, '--limit', '1'], env);
+    expect(limited.code).toBe(0);
+    // This task's record, the newest, is written; the other test's task (already backfilled) is left.
+    expect(limited.stdout).toMatch(/^pending tasks 1: 1 written, 0 already stored, 0 failed\n/);
+    expect(limited.stdout).toContain('the pass stopped at --limit 1: more tasks are pending');
     const cli = await runCli(['memory', 'backfill', '--task-queue', h.taskQueue], env);
     expect(cli.stderr).toBe('');
     expect(cli.code).toBe(0);
-    // This task's record is written; the other test's task (already backfilled) counts as stored.
-    expect(cli.stdout).toMatch(/^pending tasks \d+: 1 written, \d+ already stored, 0 failed\n/);
+    // A whole pass: both tasks' records are in the store already, and nothing is left behind.
+    expect(cli.stdout).toBe('pending tasks 2: 0 written, 2 already stored, 0 failed\n');
     expect(await h.memory.get(`${id}:failure`)).toMatchObject({ taskId: id, success: false });
     const runs = h.client.workflow.list({ query: `WorkflowId = '${MEMORY_BACKFILL_ID}'` });
     for await (const info of runs) {

@@ -17,8 +17,8 @@ export const MEMORY_BACKFILL_ID = 'pantheon-memory-backfill';
 
 /**
  * `pantheon memory backfill`: runs one backfill pass (src/activities/backfill-memory.ts) on a
- * worker of PANTHEON_TASK_QUEUE, which holds the memory store, and prints what it wrote. Exits 1
- * when a record still could not be written.
+ * worker of PANTHEON_TASK_QUEUE, which holds the memory store, and prints what it wrote. Exits 75
+ * (store_unavailable) when a record still could not be written.
  */
 export async function memoryCommand(argv: string[]): Promise<void> {
   const [sub, ...rest] = argv;
@@ -46,6 +46,9 @@ export async function memoryCommand(argv: string[]): Promise<void> {
     });
     console.log(`pending tasks ${report.found}: ${report.written} written, ${report.alreadyStored} already stored, ${report.failed.length} failed`);
     for (const f of report.failed) console.log(`  ${f.taskId}: ${f.error}`);
+    if (report.stoppedEarly === 'store_down') console.log('  the pass stopped at the store\'s first failed write: more tasks are pending (PantheonMemoryPending = true); they wait for the next pass');
+    if (report.stoppedEarly === 'limit') console.log(`  the pass stopped at --limit ${limit}: more tasks are pending; run it again for the next ones`);
+    // Exit 75 (EX_TEMPFAIL), as for every store_unavailable: the store is down, not the input wrong.
     if (report.failed.length > 0) throw PantheonError.of('store_unavailable', `${report.failed.length} memory record(s) still not written; run again once the store is back`);
   } finally {
     await close();
