@@ -18,7 +18,7 @@ import { describeIssues, TaskInputSchema, UnboundedTaskInputSchema, type RetryOv
 import { optionsFor, type PresetActivity } from './activity-options';
 import { budgetAdmittedSignal, flagStaleSignal, requeueSignal, stateQuery, type StaleNotice } from './agent-task-api';
 import { describeWait, MAX_BUDGET_WAITS, nextCheckMs, type BudgetWait } from '../budget/waiting';
-import { abandonedRunSpend, budgetWaitOf, describeFailure, failureWarning, progressOf, retriesExhausted, stoppedWhileCancelling } from './failures';
+import { abandonedRunSpend, budgetWaitOf, describeFailure, failureLesson, failureWarning, progressOf, retriesExhausted, stoppedWhileCancelling } from './failures';
 import { lineageOf } from '../tasks/lineage';
 import { TaskActiveSince, TaskCostUsd, TaskIterations, TaskMemoryPending, TaskPolicyVersion, TaskPriority, TaskRedriveOf, TaskRootTask, TaskSpecialist, TaskStale, TaskStatus, TaskTokens } from './search-attributes';
 import type { FailureRecord, TaskOutcome, TaskState, TaskStatus as Status, TerminalStatus } from './task-state';
@@ -662,7 +662,7 @@ async function runTask(input: unknown, routed: Routed, patches: FoldedPatches): 
     publish('storing', 'recording the failure');
     recordDeadLetter(state.specialist, state.failures.at(-1)?.type);
     await teachLessons();
-    await rememberFailure(reason, state.failures.map(failureWarning));
+    await rememberFailure(reason, state.failures.map(failureLesson));
     try {
       await acts.raiseAlert({
         id: `${taskId}:dead_letter`,

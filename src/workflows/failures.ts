@@ -51,6 +51,13 @@ export function retriesExhausted(failure: FailureRecord): boolean {
   return failure.retryState === 'MAXIMUM_ATTEMPTS_REACHED' || failure.retryState === 'TIMEOUT';
 }
 
+/** What a failed attempt teaches, as a failure record's lesson: unlabelled, since a later prompt
+ * quotes it under its own label (a past failure's "Lessons: …"), where this task's attempt label
+ * would say the wrong thing. */
+export function failureLesson(failure: FailureRecord): string {
+  return `${failure.specialist ?? 'a specialist'} failed in ${failure.activity} with ${failure.type}: ${failure.message.slice(0, 200)}`;
+}
+
 /** A one-line account the next specialist reads, so it does not repeat what failed. */
 export function failureWarning(failure: FailureRecord): string {
   return `[pantheon: earlier attempt] ${failure.specialist ?? 'a specialist'} failed in ${failure.activity} with ${failure.type}: ${failure.message.slice(0, 200)}. Take a different approach.`;

@@ -126,7 +126,11 @@ describe('lessons from reassignments and dead letters', () => {
     const lessonsOf = async (s: string) => (await h.memory.listLessons({ specialist: s })).filter((l) => l.failureType === 'provider_unavailable' && /\b500\b/.test(l.text));
     expect(await lessonsOf(a)).toEqual([expect.objectContaining({ evidence: 1 })]);
     expect(await lessonsOf(b)).toEqual([expect.objectContaining({ evidence: 1 })]);
-    expect(await h.memory.get(`${first}:failure`)).toEqual(expect.objectContaining({ success: false, failureType: 'provider_unavailable', routeMethod: 'rules' }));
+    const record = await h.memory.get(`${first}:failure`);
+    expect(record).toEqual(expect.objectContaining({ success: false, failureType: 'provider_unavailable', routeMethod: 'rules' }));
+    // Each failure as a plain lesson: no attempt label (a later task's prompt quotes the record's
+    // lessons under its own "past failure" label, where "earlier attempt" would mislead).
+    expect(record!.lessons).toEqual([a, b].map((s) => expect.stringMatching(new RegExp(`^${s} failed in runSpecialist with provider_unavailable: .*\\b500\\b`))));
     // One marker for the patches folded, one for the failure record's bill (dead-lettered-task-with-lessons.json
     // has the shape before the fold, dead-lettered-task-folded-patches.json before the failure's bill).
     expect(await patchMarkers(h.client, first)).toEqual(['agent-task-patches-folded', 'failure-bill-closed-with-record']);
