@@ -120,9 +120,13 @@ export function createRouteTask(deps: ActivityDeps) {
     };
 
     if (task.specialist) {
-      // God's policy chose it (its version rides on the task); else the submitter asked for it.
-      const by = task.routing ? `routing policy v${task.routing.policyVersion} (${task.routing.mode}, via God)` : 'requested by the submitter';
-      return decide({ specialist: task.specialist, confidence: 1, reason: by, method: 'requested', ...(task.routing && { policyVersion: task.routing.policyVersion }) }, { kind: task.routing?.kind });
+      // God chose it (how rides on the task, and its policy's version when the policy picked),
+      // or the workflow that started it (a chain's step), or else the submitter asked for it.
+      const chooser = task.reportTo ? `requested by ${task.reportTo}` : 'requested by the submitter';
+      const policy = task.routing ? `routing policy v${task.routing.policyVersion} (${task.routing.mode}, via God)` : undefined;
+      const reason = task.pick ? [`God: ${task.pick.reason}`, policy].filter(Boolean).join('; ') : (policy ?? chooser);
+      const how = task.pick ? { method: task.pick.method, confidence: task.pick.confidence } : { method: 'requested' as const, confidence: 1 };
+      return decide({ specialist: task.specialist, ...how, reason, ...(task.routing && { policyVersion: task.routing.policyVersion }) }, { kind: task.routing?.kind });
     }
     const version = { policyVersion: book.active.version };
     const source = view ? '' : ' (no God running: the roster\'s rules as v0)';

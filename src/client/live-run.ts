@@ -1,4 +1,5 @@
-import type { LoadedDataConverter, Payload } from '@temporalio/common';
+import type { LoadedDataConverter } from '@temporalio/common';
+import { decodeFirstPayload } from './decode-payloads';
 import type { temporal } from '@temporalio/proto';
 import { z } from 'zod';
 
@@ -42,13 +43,6 @@ function millis(ts: PendingActivity['lastHeartbeatTime']): number | undefined {
 
 /** Decodes a pending activity's heartbeat details with the client's converter (its codec too, so
  * encrypted payloads read as they do in the Web UI through the codec server). */
-async function firstDetail(converter: LoadedDataConverter, details: PendingActivity['heartbeatDetails']): Promise<unknown> {
-  let payloads = (details?.payloads ?? []) as Payload[];
-  if (payloads.length === 0) return undefined;
-  for (const codec of [...converter.payloadCodecs].reverse()) payloads = await codec.decode(payloads);
-  return converter.payloadConverter.fromPayload(payloads[0]);
-}
-
 /** The task's specialist runs in flight with a checkpoint the server holds. Never throws: a detail
  * that cannot be read (another version's shape, a key this client lacks) is left out. */
 export async function liveRuns(converter: LoadedDataConverter, pending: readonly PendingActivity[] | null | undefined, nowMs: number): Promise<LiveRun[]> {
@@ -56,7 +50,7 @@ export async function liveRuns(converter: LoadedDataConverter, pending: readonly
   for (const p of pending ?? []) {
     const activity = p.activityType?.name ?? '';
     if (!RUNS_WITH_CHECKPOINTS.has(activity)) continue;
-    const detail = await firstDetail(converter, p.heartbeatDetails).catch(() => undefined);
+    const detail = await decodeFirstPayload(converter, p.heartbeatDetails?.payloads).catch(() => undefined);
     const checkpoint = Checkpoint.safeParse(detail);
     if (!checkpoint.success) continue;
     const heard = millis(p.lastHeartbeatTime);

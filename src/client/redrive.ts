@@ -1,6 +1,6 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { defaultPayloadConverter } from '@temporalio/common';
 import { PantheonError } from '../errors';
+import { decodeFirstPayload } from './decode-payloads';
 import type { agentTask } from '../workflows';
 import { TaskPriority, TaskRedriveOf, TaskStatus } from '../workflows/search-attributes';
 
@@ -11,12 +11,13 @@ export interface RedriveResult {
   alreadyRedriven: boolean;
 }
 
-/** The task a workflow was started with, read from its first history event. */
+/** The task a workflow was started with, read from its first history event and decoded as the
+ * client decodes (encrypted payloads with its keys). */
 async function originalInput(client: Client, workflowId: string): Promise<unknown> {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
-  const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
-  if (!payload) throw PantheonError.of('invalid_input', `task ${workflowId} has no recorded input`, { details: { workflowId } });
-  return defaultPayloadConverter.fromPayload(payload);
+  const payloads = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads;
+  if (!payloads?.length) throw PantheonError.of('invalid_input', `task ${workflowId} has no recorded input`, { details: { workflowId } });
+  return decodeFirstPayload(client.workflow.options.loadedDataConverter, payloads);
 }
 
 /**
@@ -82,8 +83,18 @@ export async function listDeadLetters(client: Client, limit: number): Promise<De
   return found;
 }
 
+/**
+ * The visibility query matches runs, not tasks: a dead letter reset since (`temporal workflow
+ * reset`) keeps its dead-lettered run beside the new one, which may have completed. A task is a
+ * dead letter when its latest run is; each id is yielded once.
+ */
 async function* deadLetters(client: Client): AsyncGenerator<DeadLetter> {
+  const seen = new Set<string>();
   for await (const info of client.workflow.list({ query: DEAD_LETTERS, pageSize: 100 })) {
+    if (seen.has(info.workflowId)) continue;
+    seen.add(info.workflowId);
+    const latest = await client.workflow.getHandle(info.workflowId).describe().catch(() => undefined);
+    if (latest && latest.runId !== info.runId && latest.typedSearchAttributes.get(TaskStatus) !== 'dead_lettered') continue;
     const redriveOf = info.typedSearchAttributes.get(TaskRedriveOf);
     yield { id: info.workflowId, ...(redriveOf && { redriveOf }) };
   }

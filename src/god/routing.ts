@@ -4,7 +4,7 @@ import { FAILING_BELOW_SUCCESS, recordCounting, RECORD_MIN_RUNS, type ChangeRule
 import { armStats, recordedArms } from '../routing/policy/choose';
 import type { PolicyAuditEntry, PolicyBook } from '../routing/policy/types';
 import { policyArms, rememberedArms, routeWithPolicy, taskWords } from '../routing/route-with-policy';
-import type { TaskRouting } from '../tasks/task-input';
+import type { Task, TaskRouting } from '../tasks/task-input';
 import type { RoutingHistoryView, RoutingPolicyView } from '../workflows/god-api';
 import { NEUTRAL_VALUE, PRIORITY_WEIGHT } from './prioritise';
 import { expectationOf } from './stats';
@@ -194,6 +194,17 @@ export function routingOf(decision: Decision): TaskRouting | undefined {
   const d = decision.policy?.decision;
   if (!d) return undefined;
   return { policyVersion: d.choice.policyVersion, mode: d.choice.mode, by: d.by, ...(d.choice.probability !== undefined && { probability: d.choice.probability }), kind: decision.policy!.kind };
+}
+
+/**
+ * How God chose the specialist it starts a task with, for the task's route (`task.pick`): its
+ * assessment's method (rules, the classifier, or the fallback when neither found anyone) and
+ * confidence, and its decision's reason. Undefined for an assessment from before methods were kept.
+ */
+export function pickOf(decision: Pick<Decision, 'reason'>, assessment: Pick<Assessment, 'method' | 'confidence'> | undefined): Task['pick'] {
+  if (!assessment) return undefined;
+  const method = assessment.method === 'requested' || assessment.method === 'rules' || assessment.method === 'classifier' ? assessment.method : 'fallback';
+  return { method, confidence: Math.min(1, Math.max(0, assessment.confidence)), reason: decision.reason.slice(0, 500) || 'chosen by God' };
 }
 
 /** The in-flight record's part of the choice (the task's words are read off its trimmed objective when it ends). */

@@ -139,6 +139,16 @@ export const TaskInputSchema = lazySchema('tasks/task-input.TaskInputSchema', ()
       /** Set by God when its routing policy chose `specialist`: the version that decided, and how
        * (src/routing/route-with-policy.ts). The task records the version (state and search attribute). */
       routing: TaskRoutingSchema.optional(),
+      /** Set by God with `specialist`: how it chose (its assessment's method and confidence, its
+       * decision's reason). The task's route reports these instead of "requested, confidence 1". */
+      pick: z
+        .object({
+          method: z.enum(['requested', 'rules', 'classifier', 'fallback']),
+          confidence: z.number().min(0).max(1),
+          reason: z.string().min(1).max(500),
+        })
+        .strict()
+        .optional(),
       /** The task ends dead-lettered, with the reason, once its own history passes either bound:
        * long before the server's limits would terminate it without a terminal state. */
       historyGuard: z

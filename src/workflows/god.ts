@@ -50,7 +50,7 @@ import { compactState, DEFAULT_EXPERIMENTAL_SHARE, initialGodState, migrateGodSt
 import { cancelledByOperator, chainStatsName, expectationOf, recordFallback, recordOutcome } from '../god/stats';
 import type { Assessment, Decision, DecisionRecord, GodState, GoalState, InFlightTask, QueuedTask, TaskFinished } from '../god/types';
 import { godDetails, queueItemView } from '../god/views';
-import { flightPolicy, observeFinished, pickAgain, PICKED_AT_START, routeByPolicy, routingHistoryView, routingOf, routingPolicyView } from '../god/routing';
+import { flightPolicy, observeFinished, pickAgain, pickOf, PICKED_AT_START, routeByPolicy, routingHistoryView, routingOf, routingPolicyView } from '../god/routing';
 import { rollbackTargetsText, rollbackTo, seedBook } from '../routing/policy/book';
 import { seedFromId } from '../routing/route-with-policy';
 import { describeIssues, TaskInputSchema, type Lane, type Task } from '../tasks/task-input';
@@ -793,7 +793,12 @@ export async function god(input: GodInput = {}): Promise<void> {
     const task: Task = { ...item.task, lane: d.lane, reportTo: godId, ...(item.goalId && { goalId: item.goalId }) };
     // The decision is what runs: the task gets the specialist God chose (rules and classifier were
     // asked during assessment; the task's router does not ask again). Reassignment still applies.
-    if ((d.kind === 'route' || d.kind === 'spawn') && d.specialist) task.specialist = d.specialist;
+    if ((d.kind === 'route' || d.kind === 'spawn') && d.specialist) {
+      task.specialist = d.specialist;
+      // How God chose, for the task's route (else it reads "requested, confidence 1"). Input only: no command changes.
+      const pick = pickOf(d, item.assessment);
+      if (pick) task.pick = pick;
+    }
     if (d.kind === 'reject' && patched(REJECTION_TRAVELS_PATCH)) task.rejected = (item.assessment?.reasons.length ? item.assessment.reasons.slice(0, 20) : [d.reason]).map((r) => r.slice(0, 2000));
     const routing = routingOf(d);
     if (routing) task.routing = routing;

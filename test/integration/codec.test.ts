@@ -143,6 +143,18 @@ describe('encrypted payloads on a real Temporal server', () => {
     expect(run.stderr).toMatch(/Unknown encoding: binary\/encrypted \(the payloads are encrypted: set PANTHEON_CODEC_KEYS or PANTHEON_CODEC_KEY_FILE to the keys the workers use\)/);
   });
 
+  it('pantheon dlq redrive reads the dead letter\'s encrypted input with the keys and starts it again', async () => {
+    const id = `codec-dlq-${Date.now()}`;
+    h.provider.addFault({ kind: 'quota_exhausted', match: { task: id, purpose: 'specialist' }, times: 1 });
+    const ended = await startTask(h.client, h.taskQueue, TaskInputSchema.parse({ objective: OBJECTIVE }), id);
+    await expect(ended.result()).rejects.toThrow();
+    const run = await runCli(['dlq', 'redrive', id], { TEMPORAL_ADDRESS: testAddress(), PANTHEON_CODEC_KEYS: KEYS });
+    expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(run.stdout).toContain(`${id}: redriven as ${id}-redrive`);
+    const redriven = await h.client.workflow.getHandle<() => Promise<TaskOutcome>>(`${id}-redrive`).result();
+    expect(redriven).toMatchObject({ status: 'completed', objective: OBJECTIVE.slice(0, 200) });
+  });
+
   it('a client with the wrong key fails to read the result with an error naming the key id', async () => {
     const connection = await Connection.connect({ address: testAddress() });
     try {

@@ -224,6 +224,17 @@ describe('a task that ends dead_lettered', () => {
     expect((await h.memory.get(`${id}:failure`))?.success).toBe(false);
     expect((await h.memory.get(`${id}:outcome`))?.success).toBe(true);
     await maybeRecordHistory(id, 'reset-dead-lettered-task', current.runId);
+
+    // No longer a dead letter, though its failed run still matches the query for them: dlq list
+    // leaves it out and --all passes it by (it stopped at it with "is completed, not dead_lettered").
+    await eventually('the completed run to be visible', async () => {
+      for await (const info of h.client.workflow.list({ query: `WorkflowId = '${id}' AND PantheonStatus = 'completed'` })) return info;
+      return undefined;
+    });
+    const list = await runCli(['dlq', 'list', '--limit', '1000'], env);
+    expect(list.code).toBe(0);
+    expect(list.stdout).not.toContain(id);
+    expect((await lettersToRedrive(h.client, 1000)).ids).not.toContain(id);
   });
 });
 

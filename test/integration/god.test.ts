@@ -1,5 +1,6 @@
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { TaskOutcome } from '../../src/workflows/task-state';
+import { stateQuery } from '../../src/workflows/agent-task-api';
 import { chainStatsName } from '../../src/god/stats';
 import {
   godCarriedStateQuery,
@@ -66,6 +67,11 @@ describe('God orchestrator', () => {
     expect(finished.detail).toMatch(/^completed/);
     const decisions = await godDecisions(god);
     expect(decisions.find((d) => d.taskId === taskId && d.kind === 'route')?.detail).toMatch(/DatabaseAgent|rules/);
+    // The task's route says how God chose (its rules, their confidence), not "requested, confidence 1".
+    const route = (await h.client.workflow.getHandle(taskId).query(stateQuery)).route;
+    expect(route).toMatchObject({ method: 'rules', reason: expect.stringMatching(/^God: /) });
+    expect(route!.confidence).toBeLessThan(1);
+    expect(await h.memory.get(`${taskId}:outcome`)).toMatchObject({ routeMethod: 'rules' });
     // The decision travels with the task: the Web UI shows the child's memo.
     const description = await h.client.workflow.getHandle(taskId).describe();
     expect(description.memo?.godDecision).toMatchObject({ kind: 'route', lane: 'main' });
