@@ -100,8 +100,9 @@ describe('the routing policy version on every decision', () => {
     // No review for unsure routes: the classifier's pick runs (and the policy decides it).
     await startGod(undefined, { lowConfidence: 0 });
     const routed = await routedByGod(`${godId}-routed`, DB_TASK);
-    expect(routed.outcome).toMatchObject({ status: 'completed', specialist: 'DatabaseAgent', route: { method: 'requested', policyVersion: 1 } });
-    expect(routed.outcome.route?.reason).toMatch(/routing policy v1 \((exploit|explore), via God\)/);
+    // How God chose (its rules) and the policy version that picked, not "requested".
+    expect(routed.outcome).toMatchObject({ status: 'completed', specialist: 'DatabaseAgent', route: { method: 'rules', policyVersion: 1 } });
+    expect(routed.outcome.route?.reason).toMatch(/^God: .*; routing policy v1 \((exploit|explore), via God\)$/);
     expect(await policyVersionAttribute(routed.handle)).toBe(1);
 
     // God observed the outcome: the arm it chose has a record in the active version.
