@@ -11,6 +11,10 @@ const otel = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ?
 /** The OTLP exporter speaks HTTP: `localhost:4318` (no scheme) would otherwise parse as a URL. */
 const OtlpUrl = z.string().url({ protocol: /^https?$/, error: 'must be an http(s) URL, such as http://localhost:4318' });
 
+/** An http(s) URL. A bare `host:port` parses as a URL whose scheme is the host ("localhost:"), and
+ * every call to it would then fail far from here (after paid retries, for a provider). */
+const HttpUrl = (example: string) => z.string().url({ protocol: /^https?$/, error: `must be an http(s) URL, such as ${example}` });
+
 /** A name (a task queue, a workflow id): blank or padded with spaces is a typo, never a name. */
 const Name = z
   .string()
@@ -38,7 +42,7 @@ const Env = z.object({
   // TEMPORAL_TLS*) is read the SDK's way, profile file included: ./temporal-connection.ts.
   TEMPORAL_ADDRESS: z.string().min(1).optional(),
   TEMPORAL_NAMESPACE: Name.optional(),
-  TEMPORAL_UI_URL: z.string().url().optional(),
+  TEMPORAL_UI_URL: HttpUrl('http://localhost:8233').optional(),
   PANTHEON_TASK_QUEUE: Name.default('pantheon-tasks'),
   /** Where the budget ledger workflow runs; apart from tasks so it outlives a draining worker. */
   PANTHEON_BUDGET_TASK_QUEUE: Name.default('pantheon-budget'),
@@ -52,20 +56,20 @@ const Env = z.object({
   /** offline: the offline provider answers everything. live: only providers with a key are called.
    * auto (default): offline when no provider key is set at all, else live. See src/llm/provider-modes.ts. */
   PANTHEON_LLM_MODE: z.enum(['auto', 'offline', 'live']).default('auto'),
-  PANTHEON_OFFLINE_URL: z.string().url().optional(),
+  PANTHEON_OFFLINE_URL: HttpUrl('http://127.0.0.1:8787').optional(),
   // At most an hour: Node's timers overflow past ~24.8 days and then fire at once.
   PANTHEON_LLM_TIMEOUT_MS: z.coerce.number().int().positive().max(3_600_000, 'must be at most 3600000 (an hour)').default(60_000),
   /** Latency of the offline provider a worker starts itself; lets progress be watched. */
   PANTHEON_OFFLINE_LATENCY_MS: z.coerce.number().int().min(0).default(0),
   OPENAI_API_KEY: z.string().min(1).optional(),
   /** The API root of an OpenAI-compatible endpoint, with or without the trailing /v1. */
-  OPENAI_BASE_URL: z.string().url().optional(),
+  OPENAI_BASE_URL: HttpUrl('https://gateway.example.com/v1').optional(),
   ANTHROPIC_API_KEY: z.string().min(1).optional(),
   /** The API root of an Anthropic-compatible endpoint, with or without the trailing /v1. */
-  ANTHROPIC_BASE_URL: z.string().url().optional(),
+  ANTHROPIC_BASE_URL: HttpUrl('https://gateway.example.com').optional(),
   PANTHEON_MEMORY: z.enum(['sqlite', 'qdrant']).default('sqlite'),
   PANTHEON_MEMORY_FILE: z.string().min(1).optional(),
-  QDRANT_URL: z.string().url().optional(),
+  QDRANT_URL: HttpUrl('http://localhost:6333').optional(),
   QDRANT_API_KEY: z.string().min(1).optional(),
   /** How memory turns text into vectors: hashing (offline, no key, the default) or openai (the
    * OpenAI embeddings API, paid through the budget ledger). A store keeps the space it was built with. */
@@ -76,7 +80,7 @@ const Env = z.object({
   PANTHEON_ROSTER_DIR: z.string().min(1).optional(),
   /** A prebuilt workflow bundle (bundleWorkflowCode output); skips bundling at worker start. */
   PANTHEON_WORKFLOW_BUNDLE: z.string().min(1).optional(),
-  PANTHEON_ALERT_WEBHOOK_URL: z.string().url().optional(),
+  PANTHEON_ALERT_WEBHOOK_URL: HttpUrl('https://hooks.example.com/pantheon').optional(),
   /** How often the stale-task sweeper runs, as a Temporal duration. */
   PANTHEON_SWEEP_EVERY: Duration('15m or 1h', 1000).default('15m'),
   PANTHEON_STALE_POLICY: z.enum(['flag', 'requeue', 'cancel']).default('flag'),
@@ -90,7 +94,11 @@ const Env = z.object({
   PANTHEON_CODEC_HOST: z.string().min(1).default('127.0.0.1'),
   PANTHEON_CODEC_PORT: z.coerce.number().int().min(0).max(65535).default(8888),
   /** Browser origins the codec server answers (comma-separated); default the Web UI's (TEMPORAL_UI_URL). */
-  PANTHEON_CODEC_CORS_ORIGINS: z.string().min(1).optional(),
+  PANTHEON_CODEC_CORS_ORIGINS: z
+    .string()
+    .min(1)
+    .refine((v) => v.split(',').map((o) => o.trim()).filter(Boolean).every((o) => /^https?:\/\/[^/\s]+\/?$/.test(o)), 'must be comma-separated origins, each scheme://host[:port], such as http://localhost:8233')
+    .optional(),
   /** Opt-in Prometheus endpoint of worker processes, host:port (e.g. 127.0.0.1:9464); scraped at /metrics. */
   PANTHEON_METRICS_ADDRESS: z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^\s:/]+):\d{1,5}$/, 'must be host:port, such as 127.0.0.1:9464 or 0.0.0.0:9464').optional(),
   /** Opt-in tracing (the OpenTelemetry names): the OTLP/HTTP traces URL, used as given. */

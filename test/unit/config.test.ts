@@ -145,7 +145,22 @@ describe('loadConfig', () => {
   });
 
   it('rejects a URL variable that is not a URL, naming it', () => {
-    expectNamesVariable(configError(() => loadConfig({ PANTHEON_OFFLINE_URL: 'localhost 4010' })), 'PANTHEON_OFFLINE_URL', 'Invalid URL');
+    expectNamesVariable(configError(() => loadConfig({ PANTHEON_OFFLINE_URL: 'localhost 4010' })), 'PANTHEON_OFFLINE_URL', 'must be an http(s) URL, such as http://127.0.0.1:8787');
+  });
+
+  it.each(['TEMPORAL_UI_URL', 'PANTHEON_OFFLINE_URL', 'OPENAI_BASE_URL', 'ANTHROPIC_BASE_URL', 'QDRANT_URL', 'PANTHEON_ALERT_WEBHOOK_URL'])(
+    'rejects %s given as host:port without a scheme (it parses as a URL whose scheme is the host), naming it',
+    (name) => {
+      const err = configError(() => loadConfig({ [name]: 'localhost:9999' }));
+      expect({ type: err.type, details: err.details }).toEqual({ type: 'config_invalid', details: { variable: name } });
+      expect(err.message).toMatch(new RegExp(`^environment variable ${name}: must be an http\\(s\\) URL, such as https?://`));
+      expect(() => loadConfig({ [name]: 'http://localhost:9999' })).not.toThrow();
+    },
+  );
+
+  it('rejects a codec CORS origin without a scheme (a browser never sends one), naming the variable', () => {
+    expectNamesVariable(configError(() => loadConfig({ PANTHEON_CODEC_CORS_ORIGINS: 'localhost:8233' })), 'PANTHEON_CODEC_CORS_ORIGINS', 'must be comma-separated origins, each scheme://host[:port], such as http://localhost:8233');
+    expect(loadConfig({ PANTHEON_CODEC_CORS_ORIGINS: 'http://localhost:8233, https://ui.example.com/' }).codec.corsOrigins).toEqual(['http://localhost:8233', 'https://ui.example.com/']);
   });
 
   it('rejects an empty API key rather than treating it as set', () => {
