@@ -100,7 +100,17 @@ const Env = z.object({
     .refine((v) => v.split(',').map((o) => o.trim()).filter(Boolean).every((o) => /^https?:\/\/[^/\s]+\/?$/.test(o)), 'must be comma-separated origins, each scheme://host[:port], such as http://localhost:8233')
     .optional(),
   /** Opt-in Prometheus endpoint of worker processes, host:port (e.g. 127.0.0.1:9464); scraped at /metrics. */
-  PANTHEON_METRICS_ADDRESS: z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^\s:/]+):\d{1,5}$/, 'must be host:port, such as 127.0.0.1:9464 or 0.0.0.0:9464').optional(),
+  PANTHEON_METRICS_ADDRESS: z
+    .string()
+    .refine(
+      (v) => {
+        const m = /^(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-fA-F:]+\]|localhost):(\d{1,5})$/i.exec(v);
+        return !!m && Number(m[1]) >= 1 && Number(m[1]) <= 65535 && v.split(':')[0].split('.').every((part) => !/^\d+$/.test(part) || Number(part) <= 255);
+      },
+      // The exporter binds a socket address: a host name other than localhost is not resolved.
+      'must be ip:port (or localhost:port) with a port from 1 to 65535, such as 127.0.0.1:9464 or 0.0.0.0:9464',
+    )
+    .optional(),
   /** Opt-in tracing (the OpenTelemetry names): the OTLP/HTTP traces URL, used as given. */
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: otel(OtlpUrl),
   /** The collector's base URL; traces go to its /v1/traces. The one above wins when both are set. */

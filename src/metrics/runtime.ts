@@ -13,8 +13,13 @@ export function metricsRuntimeOptions(address: string | undefined): Pick<Runtime
   return {
     telemetryOptions: {
       metrics: {
-        prometheus: { bindAddress: address, histogramBucketOverrides: { [METRICS.ledgerRoundTrip.name]: LEDGER_BUCKETS_MS } },
+        prometheus: { bindAddress: bindAddressOf(address), histogramBucketOverrides: { [METRICS.ledgerRoundTrip.name]: LEDGER_BUCKETS_MS } },
       },
     },
   };
+}
+
+/** The exporter binds a socket address and resolves no names: `localhost` is the loopback's. */
+export function bindAddressOf(address: string): string {
+  return address.replace(/^localhost:/i, '127.0.0.1:');
 }

@@ -1,5 +1,6 @@
 import { Runtime, type RuntimeOptions } from '@temporalio/worker';
 import type { Logger as PinoLogger } from 'pino';
+import { PantheonError } from '../errors';
 import { temporalLoggerFor } from '../logging/temporal-logger';
 import { metricsRuntimeOptions } from '../metrics/runtime';
 
@@ -20,5 +21,13 @@ export function workerRuntimeOptions(logger: PinoLogger, metricsAddress: string 
 }
 
 export function installWorkerRuntime(logger: PinoLogger, metricsAddress: string | undefined): void {
-  Runtime.install(workerRuntimeOptions(logger, metricsAddress));
+  try {
+    Runtime.install(workerRuntimeOptions(logger, metricsAddress));
+  } catch (err) {
+    // The native exporter's own words name neither the variable nor the address ("Address already in use").
+    if (!metricsAddress) throw err;
+    throw PantheonError.of('config_invalid', `environment variable PANTHEON_METRICS_ADDRESS: cannot serve metrics at ${metricsAddress}: ${err instanceof Error ? err.message : String(err)}`, {
+      details: { variable: 'PANTHEON_METRICS_ADDRESS' },
+    });
+  }
 }

@@ -9,7 +9,7 @@ import { budgetQuery } from '../../src/budget/ledger-defs';
 import type { TaskOutcome } from '../../src/workflows/task-state';
 import { testAddress } from '../support/harness';
 import { removeWorkerLeftovers } from '../support/leftovers';
-import { killWorkerProcess, spawnWorkerProcess } from '../support/worker-process';
+import { killWorkerProcess, spawnWorkerProcess, stderrTail } from '../support/worker-process';
 
 /**
  * A real worker process (`npm run worker`) with PANTHEON_METRICS_ADDRESS set serves the Temporal
@@ -110,6 +110,14 @@ afterAll(async () => {
   if (worker) await killWorkerProcess(worker);
   await removeWorkerLeftovers(client, { taskQueue, ledgerId });
   await connection?.close();
+});
+
+it('a second worker on the same address stops at once, naming PANTHEON_METRICS_ADDRESS and the address', async () => {
+  const second = spawnWorkerProcess({ PANTHEON_TASK_QUEUE: `${taskQueue}-second`, PANTHEON_METRICS_ADDRESS: address });
+  const tail = stderrTail(second);
+  const code = await new Promise<number | null>((resolve) => second.once('exit', (c) => resolve(c)));
+  expect(code).toBe(1);
+  expect(tail()).toContain(`environment variable PANTHEON_METRICS_ADDRESS: cannot serve metrics at ${address}: `);
 });
 
 it('serves the Temporal Runtime\'s own metrics at http://PANTHEON_METRICS_ADDRESS/metrics', () => {

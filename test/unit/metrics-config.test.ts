@@ -17,8 +17,13 @@ describe('PANTHEON_METRICS_ADDRESS', () => {
     expect(prometheus.histogramBucketOverrides).toEqual({ [METRICS.ledgerRoundTrip.name]: LEDGER_BUCKETS_MS });
   });
 
-  it('refuses an address without a port, or a URL, naming the variable', () => {
-    for (const bad of ['127.0.0.1', 'http://127.0.0.1:9464', ':9464']) {
+  it('binds localhost as the loopback address (the exporter resolves no names)', () => {
+    const prometheus = (metricsRuntimeOptions('localhost:9464').telemetryOptions?.metrics as { prometheus: Record<string, unknown> }).prometheus;
+    expect(prometheus.bindAddress).toBe('127.0.0.1:9464');
+  });
+
+  it('refuses an address without a port, a URL, a host name it would not resolve, or a port past 65535, naming the variable', () => {
+    for (const bad of ['127.0.0.1', 'http://127.0.0.1:9464', ':9464', 'metrics.internal:9464', '127.0.0.1:99999', '127.0.0.1:0', '300.1.1.1:9464']) {
       expect(() => loadConfig({ PANTHEON_METRICS_ADDRESS: bad })).toThrow(/PANTHEON_METRICS_ADDRESS/);
     }
   });
