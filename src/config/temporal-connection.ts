@@ -47,6 +47,8 @@ export interface TemporalConnectionSummary {
   clientCert?: string;
   serverCa?: string;
   serverName?: string;
+  /** TLS settings given while TLS is off (TEMPORAL_TLS=false, tls.disabled): not used. */
+  tlsIgnored?: string[];
 }
 
 /** Environment variables this module reads (beyond TEMPORAL_GRPC_META_*), as the SDK and CLI name them. */
@@ -109,6 +111,11 @@ export function loadTemporalConnection(env: Env = process.env): TemporalConnecti
   if (address !== undefined && /^[a-z][a-z0-9+.-]*:\/\//i.test(address)) {
     throw invalid(`${origin('TEMPORAL_ADDRESS', 'address')}: give host:port without a scheme (got "${address}")`, { field: 'address' });
   }
+  // Without a port the SDK waits out its connect deadline and names nothing.
+  const port = address === undefined ? undefined : /:(\d{1,5})$/.exec(address)?.[1];
+  if (address !== undefined && (port === undefined || Number(port) < 1 || Number(port) > 65535 || /^:/.test(address))) {
+    throw invalid(`${origin('TEMPORAL_ADDRESS', 'address')}: give host:port, such as localhost:7233 (got "${address}")`, { field: 'address' });
+  }
   const apiKey = profile.apiKey;
   // As the SDK decides (envconfig toClientOptions): a tls section or TEMPORAL_TLS* switches TLS on
   // unless disabled; with none, an API key implies TLS.
@@ -139,6 +146,12 @@ export function loadTemporalConnection(env: Env = process.env): TemporalConnecti
     if (crt) summary.clientCert = crt.label;
     if (ca) summary.serverCa = ca.label;
     if (t.serverName) summary.serverName = t.serverName;
+  }
+  if (!tlsOn && profile.tls) {
+    // Certificates with TLS switched off (TEMPORAL_TLS=false, tls.disabled) are not read: say so where the connection is described.
+    const t = profile.tls;
+    const unused = [t.clientCert && 'client certificate', t.clientKey && 'client key', t.serverCACert && 'server CA certificate', t.serverName && 'server name'].filter((x): x is string => !!x);
+    if (unused.length > 0) summary.tlsIgnored = unused;
   }
   if (address === undefined && (tlsOn || apiKey !== undefined)) {
     // Without this, npm start would run a plaintext dev server and then talk TLS to it.
@@ -190,6 +203,7 @@ export function describeTemporalConnection(target: TemporalConnection): string {
   if (s.clientCert) parts.push(`client cert ${s.clientCert}`);
   if (s.serverCa) parts.push(`server CA ${s.serverCa}`);
   if (s.serverName) parts.push(`server name ${s.serverName}`);
+  if (s.tlsIgnored?.length) parts.push(`TLS is off, so its ${s.tlsIgnored.join(', ')} set ${s.tlsIgnored.length === 1 ? 'is' : 'are'} not used`);
   return parts.join(', ');
 }
 

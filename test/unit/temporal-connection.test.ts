@@ -245,6 +245,9 @@ describe('loadTemporalConnection: bad settings are named, nothing connects', () 
     ['TEMPORAL_TLS', { TEMPORAL_ADDRESS: 'h:7233', TEMPORAL_TLS: 'yes' }, /must be true or false \(got "yes"\)/],
     ['TEMPORAL_API_KEY', { TEMPORAL_ADDRESS: 'h:7233', TEMPORAL_API_KEY: '' }, /must not be empty/],
     ['TEMPORAL_ADDRESS', { TEMPORAL_ADDRESS: 'https://h:7233' }, /give host:port without a scheme/],
+    ['TEMPORAL_ADDRESS', { TEMPORAL_ADDRESS: '127.0.0.1' }, /give host:port, such as localhost:7233 \(got "127\.0\.0\.1"\)/],
+    ['TEMPORAL_ADDRESS', { TEMPORAL_ADDRESS: 'temporal.internal:99999' }, /give host:port/],
+    ['TEMPORAL_ADDRESS', { TEMPORAL_ADDRESS: ':7233' }, /give host:port/],
     ['TEMPORAL_ADDRESS', { TEMPORAL_API_KEY: API_KEY }, /an API key is configured \(environment variables\) but no server address: set TEMPORAL_ADDRESS/],
     ['TEMPORAL_TLS_DISABLE_HOST_VERIFICATION', { TEMPORAL_ADDRESS: 'h:7233', TEMPORAL_TLS_DISABLE_HOST_VERIFICATION: 'true' }, /cannot skip host verification/],
   ])('%s: %j', (variable, env, message) => {
@@ -252,6 +255,17 @@ describe('loadTemporalConnection: bad settings are named, nothing connects', () 
     expect(err.message).toMatch(message);
     expect(err.message).toContain(variable);
     expect(err.message).not.toContain(API_KEY);
+  });
+
+  it('accepts host:port, an IPv6 literal included', () => {
+    for (const address of ['localhost:7233', '10.0.0.5:7233', '[::1]:7233', 'ns.acct.tmprl.cloud:7233']) expect(loadTemporalConnection({ TEMPORAL_ADDRESS: address }).address).toBe(address);
+  });
+
+  it('says where the connection is described that certificates given with TLS switched off are not used', () => {
+    const target = loadTemporalConnection({ TEMPORAL_ADDRESS: 'h:7233', TEMPORAL_TLS: 'false', TEMPORAL_TLS_CLIENT_CERT_PATH: '/nonexistent.pem', TEMPORAL_TLS_CLIENT_KEY_PATH: '/nonexistent.key' });
+    expect(target.tls).toBe(false);
+    expect(describeTemporalConnection(target)).toContain('tls: off, TLS is off, so its client certificate, client key set are not used');
+    expect(describeTemporalConnection(loadTemporalConnection({ TEMPORAL_ADDRESS: 'h:7233' }))).not.toContain('not used');
   });
 
   it('stops loadConfig too (npm start, npm run worker and the CLI exit 1 before connecting)', () => {
