@@ -1,3 +1,5 @@
+import { exitOnError } from '../client/exit';
+import { loadConfig } from '../config/env';
 import { onStopSignals } from './stop-signals';
 import { ensureTemporal } from './temporal';
 import { stoppedOrphanNotice } from './orphan-server';
@@ -9,7 +11,10 @@ import { stoppedOrphanNotice } from './orphan-server';
  * waits like the dev-server case would.
  */
 async function main(): Promise<void> {
-  const temporal = await ensureTemporal();
+  // The same checks as npm start and the workers (a padded namespace, a bad profile), before a
+  // server is started for settings the worker will then refuse.
+  const config = loadConfig();
+  const temporal = await ensureTemporal({ connection: config.temporal.connection });
   const orphan = temporal.started?.stoppedOrphan;
   if (orphan !== undefined) process.stdout.write(`${stoppedOrphanNotice(orphan)}\n`);
   const what = temporal.started ? `Temporal dev server (pid ${temporal.started.pid}, log ${temporal.started.logFile})` : 'Temporal (existing server)';
@@ -41,7 +46,5 @@ async function main(): Promise<void> {
   });
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-});
+// One error line with its type, and exit 75 when the server named does not answer (as npm start).
+exitOnError(main);

@@ -19,6 +19,7 @@ import { godRosterFetcher } from './god-roster';
 import type { Tracing } from '../tracing/types';
 import { godConstraintBook } from './god-constraints';
 import { godRoutingPolicy } from './god-policy';
+import { checkLocalPaths } from './local-paths';
 
 /** How long a worker uses God's roster before asking again: a spawned specialist is routable within this. */
 export const ROSTER_TTL_MS = 10_000;
@@ -54,6 +55,8 @@ export interface ProviderSetup {
  * Roster focus warnings (src/specialists/focus.ts) follow that first line; they never stop it.
  */
 export function prepareProviders(config: PantheonConfig, logger: Logger, models: SystemModels = DEFAULT_SYSTEM_MODELS): ProviderSetup {
+  // The local files opened only after connecting: a typo in their paths stops the start here.
+  checkLocalPaths(config);
   const seed = loadRoster(config.rosterDir);
   const systemNames = Object.keys(models) as (keyof SystemModels)[];
   const users: ModelUser[] = [

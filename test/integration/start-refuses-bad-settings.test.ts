@@ -38,3 +38,31 @@ it('refuses a malformed limits.yaml or PANTHEON_OFFLINE_FAULTS before it starts 
     expect(run.stdout).not.toContain('Temporal');
   }
 }, 60_000);
+
+it('refuses a workflow bundle it cannot read, or a memory file it cannot create, naming the variable, before it starts anything', async () => {
+  const underAFile = path.join(badLimits, 'memory.sqlite');
+  const [bundle, memory] = await Promise.all([start({ PANTHEON_WORKFLOW_BUNDLE: '/nonexistent/bundle.js' }), start({ PANTHEON_MEMORY_FILE: underAFile })]);
+  expect(bundle.stderr).toMatch(/^error: config_invalid: environment variable PANTHEON_WORKFLOW_BUNDLE: cannot read \/nonexistent\/bundle\.js \(ENOENT\)/);
+  expect(memory.stderr).toContain(`error: config_invalid: environment variable PANTHEON_MEMORY_FILE: cannot create ${underAFile}: ${badLimits} is not a folder`);
+  for (const run of [bundle, memory]) {
+    expect(run.code).toBe(1);
+    expect(run.stdout).not.toContain('Temporal');
+  }
+}, 60_000);
+
+it('npm run server refuses a padded TEMPORAL_NAMESPACE, naming it, and starts no server', async () => {
+  const { TEMPORAL_ADDRESS: _unused, ...inherited } = process.env;
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot(), 'src', 'runtime', 'serve-temporal.ts')], {
+    cwd: repoRoot(),
+    env: { ...inherited, TEMPORAL_NAMESPACE: ' ns' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const code = await new Promise((resolve) => child.once('close', resolve));
+  expect(code).toBe(1);
+  expect(stderr).toMatch(/^error: config_invalid: environment variable TEMPORAL_NAMESPACE: /);
+  expect(stdout).not.toContain('Temporal');
+}, 60_000);
