@@ -5,6 +5,8 @@ import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { AesGcmCodec, ENCRYPTED_ENCODING, parseKeyList } from '../../src/codec';
 import { startTask } from '../../src/client/submit-task';
+import { ensureSweeperSchedule, sweeperScheduleId } from '../../src/client/sweeper-schedule';
+import type { PantheonError } from '../../src/errors';
 import { liveRuns } from '../../src/client/live-run';
 import { taskState } from '../../src/client/tasks';
 import { repoRoot } from '../../src/config/paths';
@@ -153,6 +155,21 @@ describe('encrypted payloads on a real Temporal server', () => {
     expect(run.stdout).toContain(`${id}: redriven as ${id}-redrive`);
     const redriven = await h.client.workflow.getHandle<() => Promise<TaskOutcome>>(`${id}-redrive`).result();
     expect(redriven).toMatchObject({ status: 'completed', objective: OBJECTIVE.slice(0, 200) });
+  });
+
+  it('a worker without the keys that wrote its sweeper Schedule is told which Schedule and the ways out', async () => {
+    const taskQueue = `codec-schedule-${Date.now()}`;
+    expect(await ensureSweeperSchedule(h.client, { taskQueue, every: '15m', policy: 'flag' })).toBe('created');
+    const connection = await Connection.connect({ address: testAddress() });
+    try {
+      const err = (await ensureSweeperSchedule(new Client({ connection }), { taskQueue, every: '15m', policy: 'flag' }).catch((e: unknown) => e)) as PantheonError;
+      expect(err.type).toBe('config_invalid');
+      expect(err.message).toContain(`Schedule ${sweeperScheduleId(taskQueue)} was written with encrypted payloads this process cannot read`);
+      expect(err.message).toContain(`temporal schedule delete --schedule-id ${sweeperScheduleId(taskQueue)}`);
+    } finally {
+      await connection.close();
+      await h.client.schedule.getHandle(sweeperScheduleId(taskQueue)).delete();
+    }
   });
 
   it('a client with the wrong key fails to read the result with an error naming the key id', async () => {
