@@ -259,6 +259,16 @@ function loadProfile(env: Env, file: ConfigFile | undefined, profileName: string
         { variable: 'TEMPORAL_PROFILE', file: file.path },
       );
     }
+    const chosen = profileName ?? 'default';
+    const unknown = unknownProfileKeys((profiles as Record<string, unknown> | undefined)?.[chosen]);
+    if (unknown.length > 0) {
+      // A misspelt key ("adress") is ignored by the SDK's loader and the Temporal CLI: npm start
+      // would then run a local dev server for a profile meant for a cluster.
+      throw invalid(`Temporal config file ${file.path}: profile "${chosen}": unknown key${unknown.length === 1 ? '' : 's'} ${unknown.join(', ')} (a profile knows ${[...PROFILE_KEYS].join(', ')}; its tls table ${[...TLS_KEYS].join(', ')})`, {
+        file: file.path,
+        field: unknown[0],
+      });
+    }
   } else if (profileName !== undefined) {
     throw invalid(
       `environment variable TEMPORAL_PROFILE: profile "${profileName}" asked for, but there is no config file (set TEMPORAL_CONFIG_FILE)`,
@@ -275,6 +285,19 @@ function loadProfile(env: Env, file: ConfigFile | undefined, profileName: string
     // e.g. both TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_CERT_DATA set.
     throw invalid(`Temporal connection settings${file ? ` (${file.path})` : ''}: ${(err as Error).message}`, file ? { file: file.path } : {}, err);
   }
+}
+
+/** The keys a profile may hold, as the SDK's strict loader (envconfig-toml.ts) and the Temporal CLI know them. */
+const PROFILE_KEYS = new Set(['address', 'namespace', 'api_key', 'tls', 'codec', 'grpc_meta']);
+const TLS_KEYS = new Set(['disabled', 'client_cert_path', 'client_key_path', 'client_cert_data', 'client_key_data', 'server_ca_cert_path', 'server_ca_cert_data', 'server_name']);
+
+/** The keys of the profile in use neither knows (`tls.` before one in its tls table). */
+function unknownProfileKeys(profile: unknown): string[] {
+  if (typeof profile !== 'object' || profile === null || Array.isArray(profile)) return [];
+  const table = profile as Record<string, unknown>;
+  const tls = table.tls;
+  const tlsKeys = typeof tls === 'object' && tls !== null && !Array.isArray(tls) ? Object.keys(tls).filter((k) => !TLS_KEYS.has(k)).map((k) => `tls.${k}`) : [];
+  return [...Object.keys(table).filter((k) => !PROFILE_KEYS.has(k)), ...tlsKeys];
 }
 
 /** PEM from a path or inline data, with the variable or field it came from named on failure. */

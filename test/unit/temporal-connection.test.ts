@@ -208,6 +208,14 @@ describe('loadTemporalConnection: bad settings are named, nothing connects', () 
     expect(err.message).toBe(`environment variable TEMPORAL_PROFILE: no profile "prod" in ${file} (profiles: default, cloud, mtls)`);
   });
 
+  it('a misspelt key in the profile in use (ignored by the SDK and the CLI, so npm start would run a dev server instead), naming file, profile and key', () => {
+    const file = toml('typo.toml', `${PROFILES()}\n[profile.typo]\nadress = "10.0.0.5:7233"\nnamespace = "prod"\n[profile.typo.tls]\nserver_nam = "x"\n`);
+    const err = configError(() => loadTemporalConnection({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'typo' }));
+    expect(err.message).toMatch(new RegExp(`^Temporal config file ${file.replace(/[.*+?^$()|[\]\\]/g, '\\$&')}: profile "typo": unknown keys adress, tls\\.server_nam \\(a profile knows address, namespace, `));
+    // Another profile's keys are that profile's business.
+    expect(loadTemporalConnection({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'cloud' }).address).toBe('pantheon.a1b2c.tmprl.cloud:7233');
+  });
+
   it('a profile asked for with no config file at all', () => {
     const err = configError(() => loadTemporalConnection({ TEMPORAL_PROFILE: 'cloud' }));
     expect(err.details).toEqual({ variable: 'TEMPORAL_PROFILE' });
