@@ -75,6 +75,20 @@ function isAbort(className: string, err: SdkLikeError): boolean {
   return className === 'APIUserAbortError' || err.name === 'AbortError';
 }
 
+/** Socket errors raised before a connection existed: a request cannot have reached anyone. */
+const NEVER_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/** The code, when the error (or one of its causes: the SDK's wraps fetch's, which wraps the socket's) says no connection was ever made. */
+function neverConnected(raw: unknown): string | undefined {
+  let at: unknown = raw;
+  for (let depth = 0; at && depth < 6; depth += 1) {
+    const code = (at as { code?: unknown }).code;
+    if (typeof code === 'string' && NEVER_CONNECTED.has(code)) return code;
+    at = (at as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
 export function classifyProviderError(provider: ProviderName, model: string, raw: unknown): PantheonError {
   if (raw instanceof PantheonError) return raw;
   const err = (raw ?? {}) as SdkLikeError;
@@ -85,6 +99,12 @@ export function classifyProviderError(provider: ProviderName, model: string, raw
     PantheonError.of(type, message, { details, cause: raw, ...extra });
 
   if (isAbort(className, err)) return of('cancelled');
+  const unsent = neverConnected(raw);
+  if (unsent) {
+    // Nothing listened at the address (or it did not resolve): no request left this host, so
+    // nothing was billed, whatever the SDK calls it ("Connection error.").
+    return PantheonError.of('provider_unavailable', `${message} (${unsent}: no request was sent)`, { details: { ...details, billed: 'no', code: unsent }, cause: raw });
+  }
   if (/Timeout/i.test(className)) return of('provider_timeout');
   if (/ConnectionError/.test(className) || /ECONNRESET|socket hang up|terminated/i.test(err.message ?? '')) {
     return of('connection_reset');

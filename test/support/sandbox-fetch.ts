@@ -9,7 +9,8 @@ export const sandboxFetch: typeof fetch = async (input, init) => {
     return await fetch(input, init);
   } catch (err) {
     if (err instanceof Error) throw err;
-    const { name, message } = err as { name?: string; message?: string };
-    throw Object.assign(new Error(message), { name: name ?? 'Error' });
+    // Its cause too (the socket's error, whose code says whether a connection was ever made).
+    const { name, message, cause } = err as { name?: string; message?: string; cause?: unknown };
+    throw Object.assign(new Error(message), { name: name ?? 'Error', ...(cause !== undefined && { cause }) });
   }
 };

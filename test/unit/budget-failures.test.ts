@@ -53,8 +53,8 @@ function request(providerName: ProviderName, over: Partial<ChatRequest> = {}): C
   };
 }
 
-function budgetedClient() {
-  const options = { apiKey: 'offline', baseURL: provider.url, timeoutMs: SDK_TIMEOUT_MS, fetch: sandboxFetch };
+function budgetedClient(baseURL = provider.url) {
+  const options = { apiKey: 'offline', baseURL, timeoutMs: SDK_TIMEOUT_MS, fetch: sandboxFetch };
   const inner = createLlmClient({ openai: createOpenAiProvider(options), anthropic: createAnthropicProvider(options) });
   const ledger = memoryGate();
   let n = 0;
@@ -109,6 +109,22 @@ describe.each(PROVIDERS)('a failed %s call, through the real SDK and classifier'
     expect(err).toMatchObject({ type: 'provider_timeout', retryable: true, details: expect.objectContaining({ error: 'APIConnectionTimeoutError', billed: 'maybe' }) });
     expect(state.tasks[req.taskId!].usd).toBeCloseTo(worstCaseOf(req).usd, 15);
     expect(state.reservations).toEqual({});
+  });
+
+  it('to an address where nothing listens: provider_unavailable, proved unbilled (no connection was made), released', async () => {
+    // A port nothing listens on: the one the offline provider had, once closed.
+    const closed = await startOfflineProvider({});
+    const url = closed.url;
+    await closed.close();
+    const { llm, state } = budgetedClient(url);
+    const req = request(providerName);
+    const err = await failureOf(llm.complete(req));
+
+    expect(err).toMatchObject({ type: 'provider_unavailable', retryable: true, details: expect.objectContaining({ billed: 'no', code: 'ECONNREFUSED' }) });
+    expect(err.message).toMatch(/ECONNREFUSED: no request was sent/);
+    expect(state.tasks[req.taskId!]?.usd ?? 0).toBe(0);
+    expect(state.reservations).toEqual({});
+    expect(chargedFor(err)).toEqual({ usd: 0, tokens: 0 });
   });
 
   it('with its connection reset: classified connection_reset, charged its worst case', async () => {
