@@ -1,3 +1,4 @@
+import { exitOnError } from '../client/exit';
 import { loadConfig } from '../config/env';
 import { createLogger } from '../logging/logger';
 import { PantheonError } from '../errors';
@@ -24,6 +25,12 @@ async function main(): Promise<void> {
     port: config.codec.port,
     corsOrigins: config.codec.corsOrigins,
     onError: (err, path) => logger.warn({ path, err: err instanceof Error ? err.message : String(err) }, 'codec request failed'),
+  }).catch((err: unknown) => {
+    // Node's words ("listen EADDRINUSE …", "getaddrinfo ENOTFOUND …") name neither setting.
+    const variable = /ENOTFOUND|EAI_AGAIN|EADDRNOTAVAIL/.test(String(err)) ? 'PANTHEON_CODEC_HOST' : 'PANTHEON_CODEC_PORT';
+    throw PantheonError.of('config_invalid', `environment variable ${variable}: cannot listen on ${config.codec.host}:${config.codec.port}: ${err instanceof Error ? err.message : String(err)}`, {
+      details: { variable },
+    });
   });
   logger.info({ url: server.url, keyIds: keys.ids, encryptsWith: keys.currentId, corsOrigins: config.codec.corsOrigins }, 'codec server listening');
   // Machine-readable on stdout: scripts (and tests) wait for this line.
@@ -32,7 +39,4 @@ async function main(): Promise<void> {
   onStopSignals(stop);
 }
 
-main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+exitOnError(main);

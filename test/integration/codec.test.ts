@@ -139,6 +139,20 @@ describe('encrypted payloads on a real Temporal server', () => {
     }
   });
 
+  it('a second codec server on a port in use stops, naming PANTHEON_CODEC_PORT and the address', async () => {
+    const port = new URL(server!.url).port;
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot(), 'src', 'codec', 'serve.ts')], {
+      cwd: repoRoot(),
+      env: { ...process.env, PANTHEON_CODEC_KEYS: KEYS, PANTHEON_CODEC_PORT: port, LOG_LEVEL: 'warn', PANTHEON_LOG_FORMAT: 'json' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr!.on('data', (d) => (stderr += d));
+    const code = await new Promise((resolve) => child.once('close', resolve));
+    expect(code).toBe(1);
+    expect(stderr).toMatch(new RegExp(`^error: config_invalid: environment variable PANTHEON_CODEC_PORT: cannot listen on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE`));
+  });
+
   it('pantheon status without the keys says the payloads are encrypted and which variable holds the keys', async () => {
     const run = await runCli(['status', taskId], { TEMPORAL_ADDRESS: testAddress() });
     expect(run.code).toBe(1);
