@@ -25,7 +25,10 @@ function start(settings: TracingSettings, role: TracingRole, warn?: (message: st
   // Global: the Temporal interceptors take the tracer and the W3C propagator from the API.
   provider.register({ contextManager: new AsyncLocalContextManager() });
   // A collector that refuses or is down is reported, never thrown into the traced work.
-  if (warn) diag.setLogger({ error: warn, warn, info: () => undefined, debug: () => undefined, verbose: () => undefined }, DiagLogLevel.WARN);
+  if (warn) {
+    const line = (message: string, ...args: unknown[]) => warn(diagLine(message, args));
+    diag.setLogger({ error: line, warn: line, info: () => undefined, debug: () => undefined, verbose: () => undefined }, DiagLogLevel.WARN);
+  }
   const tracer = provider.getTracer('pantheon');
   const tracing: Tracing = {
     serviceName,
@@ -65,4 +68,27 @@ export function acquireTracing(settings: TracingSettings, role: TracingRole, war
       }
     },
   };
+}
+
+/**
+ * One line of an OpenTelemetry diagnostic: the SDK's error handler hands over an error as JSON,
+ * stack and all (`{"stack":"Error: connect ECONNREFUSED …\n    at …","message":…}`); a log line
+ * wants its message (and code).
+ */
+export function diagLine(message: string, args: readonly unknown[] = []): string {
+  const part = (p: unknown): string => {
+    if (p instanceof Error) return p.message;
+    if (typeof p !== 'string') return '';
+    const text = p.trim();
+    if (!text.startsWith('{')) return p;
+    try {
+      const o = JSON.parse(text) as { message?: unknown; stack?: unknown; code?: unknown };
+      const said = typeof o.message === 'string' && o.message ? o.message : typeof o.stack === 'string' ? o.stack.split('\n')[0] : undefined;
+      if (said) return typeof o.code === 'string' && !said.includes(o.code) ? `${said} (${o.code})` : said;
+    } catch {
+      // Not JSON after all: as given.
+    }
+    return p;
+  };
+  return [message, ...args].map(part).filter(Boolean).join(' ');
 }

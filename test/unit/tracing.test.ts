@@ -10,6 +10,7 @@ import { chatRequest } from '../support/chat-request';
 import { startLlmSpan } from '../../src/tracing/llm-span';
 import { openTracing } from '../../src/tracing/open';
 import { describeEndpoint } from '../../src/tracing/settings';
+import { diagLine } from '../../src/tracing/tracing';
 import { memoryGate } from '../support/memory-gate';
 
 describe('tracing settings (OTEL_* variables)', () => {
@@ -168,5 +169,16 @@ describe('LLM call spans (budgeted client)', () => {
     await expect(llm.complete(request)).rejects.toBe(timeout);
     const worst = worstCaseOf(request);
     expect(spans()[0].attributes).toMatchObject({ 'error.type': 'provider_timeout', 'pantheon.billed': true, 'pantheon.cost_usd': worst.usd, 'pantheon.tokens': worst.tokens });
+  });
+});
+
+describe('diagLine', () => {
+  it("gives an exporter failure's message, not its JSON with the stack", () => {
+    const err = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:4318'), { code: 'ECONNREFUSED' });
+    const json = JSON.stringify({ stack: err.stack, message: err.message, code: 'ECONNREFUSED' });
+    expect(diagLine(json)).toBe('connect ECONNREFUSED 127.0.0.1:4318');
+    expect(diagLine(JSON.stringify({ stack: 'Error: timeout\n    at x (y.js:1:1)', code: 'ETIMEDOUT' }))).toBe('Error: timeout (ETIMEDOUT)');
+    expect(diagLine('export failed', [err])).toBe('export failed connect ECONNREFUSED 127.0.0.1:4318');
+    expect(diagLine('{not json')).toBe('{not json');
   });
 });
