@@ -106,7 +106,10 @@ export function finalVerdict(first: StageOneVerdict, second?: SecondStageOutcome
   const reasons = second.answer.reasons.flatMap((r) => {
     if (r.constraintId === undefined) return [`${r.category} (second stage): ${r.text}`];
     const c = first.constraints.find((k) => k.id === r.constraintId);
-    return c ? [`${r.category} (second stage): ${r.text}; standing constraint ${describeSetter(c)}`] : [];
+    if (!c) return [];
+    // The model's words may name the constraint already: then only who set it is added.
+    const setBy = r.text.includes(c.id) ? ` (${c.id} set by ${c.setBy.kind} ${c.setBy.id})` : `; standing constraint ${describeSetter(c)}`;
+    return [`${r.category} (second stage): ${r.text}${setBy}`];
   });
   if (!reasons.length) return { ok: true, reasons: [], stage: 'model', notes: ['the second stage rejected without a usable reason; accepted'] };
   return { ok: false, reasons, stage: 'model', notes: [] };

@@ -100,7 +100,14 @@ describe('final verdict', () => {
     const answer = validatorAnswer([{ role: 'user', content: validatorMessage(undecided.constraints.length ? task({ objective: 'Backfill the missing tax amounts in the payments DB' }) : task({ objective: 'x'.repeat(10) }), undecided.constraints, undecided.questions) }]);
     const v = finalVerdict(undecided, { answer });
     expect(v).toMatchObject({ ok: false, stage: 'model' });
-    expect(v.reasons.join()).toContain('c-1 (set by task task-a)');
+    expect(v.reasons.join()).toContain('(c-1 set by task task-a)');
+  });
+
+  it('names the constraint once: a reason that names it already gets only who set it', () => {
+    const said = finalVerdict(undecided, { answer: { verdict: 'reject', reasons: [{ category: 'contradiction', text: 'standing constraint c-1 ("no writes to billing") rules out writes', constraintId: 'c-1' }] } });
+    expect(said.reasons).toEqual(['contradiction (second stage): standing constraint c-1 ("no writes to billing") rules out writes (c-1 set by task task-a)']);
+    const unsaid = finalVerdict(undecided, { answer: { verdict: 'reject', reasons: [{ category: 'contradiction', text: 'writes to the billing data', constraintId: 'c-1' }] } });
+    expect(unsaid.reasons).toEqual(['contradiction (second stage): writes to the billing data; standing constraint c-1 (set by task task-a)']);
   });
 
   it('falls back to the rules when the second stage failed: undecided is accepted with a note, a sure rejection stays', () => {
