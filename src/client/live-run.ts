@@ -41,8 +41,6 @@ function millis(ts: PendingActivity['lastHeartbeatTime']): number | undefined {
   return Number(ts.seconds) * 1000 + Math.floor((ts.nanos ?? 0) / 1e6);
 }
 
-/** Decodes a pending activity's heartbeat details with the client's converter (its codec too, so
- * encrypted payloads read as they do in the Web UI through the codec server). */
 /** The task's specialist runs in flight with a checkpoint the server holds. Never throws: a detail
  * that cannot be read (another version's shape, a key this client lacks) is left out. */
 export async function liveRuns(converter: LoadedDataConverter, pending: readonly PendingActivity[] | null | undefined, nowMs: number): Promise<LiveRun[]> {
@@ -50,6 +48,7 @@ export async function liveRuns(converter: LoadedDataConverter, pending: readonly
   for (const p of pending ?? []) {
     const activity = p.activityType?.name ?? '';
     if (!RUNS_WITH_CHECKPOINTS.has(activity)) continue;
+    // Through the client's codec too: encrypted checkpoints read as the Web UI shows them through the codec server.
     const detail = await decodeFirstPayload(converter, p.heartbeatDetails?.payloads).catch(() => undefined);
     const checkpoint = Checkpoint.safeParse(detail);
     if (!checkpoint.success) continue;

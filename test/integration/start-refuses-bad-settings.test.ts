@@ -14,10 +14,11 @@ fs.writeFileSync(badLimits, 'system_hourly_usd: -1\n');
 
 afterAll(() => fs.rmSync(badLimits, { force: true }));
 
-function start(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** `npm start` (src/main.ts), or another script of src/ as npm runs it, to its end. */
+function start(env: Record<string, string>, script = 'main.ts'): Promise<{ code: number | null; stdout: string; stderr: string }> {
   // No TEMPORAL_ADDRESS: npm start would start its own dev server.
   const { TEMPORAL_ADDRESS: _unused, PANTHEON_OFFLINE_URL: _none, ...inherited } = process.env;
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot(), 'src', 'main.ts')], {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot(), 'src', script)], {
     cwd: repoRoot(),
     env: { ...inherited, PANTHEON_LLM_MODE: 'offline', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -51,17 +52,7 @@ it('refuses a workflow bundle it cannot read, or a memory file it cannot create,
 }, 60_000);
 
 it('npm run server refuses a padded TEMPORAL_NAMESPACE, naming it, and starts no server', async () => {
-  const { TEMPORAL_ADDRESS: _unused, ...inherited } = process.env;
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot(), 'src', 'runtime', 'serve-temporal.ts')], {
-    cwd: repoRoot(),
-    env: { ...inherited, TEMPORAL_NAMESPACE: ' ns' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const code = await new Promise((resolve) => child.once('close', resolve));
+  const { code, stdout, stderr } = await start({ TEMPORAL_NAMESPACE: ' ns' }, path.join('runtime', 'serve-temporal.ts'));
   expect(code).toBe(1);
   expect(stderr).toMatch(/^error: config_invalid: environment variable TEMPORAL_NAMESPACE: /);
   expect(stdout).not.toContain('Temporal');
