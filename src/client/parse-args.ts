@@ -42,7 +42,10 @@ export class HelpRequested extends Error {
  */
 export function parseArgs<T extends ParseArgsConfig>(config: T): ReturnType<typeof nodeParseArgs<T>> {
   const options = { ...config.options, help: { type: 'boolean', short: 'h' } } as NonNullable<ParseArgsConfig['options']>;
-  const args = joinNegativeValues(config.args ?? process.argv.slice(2), options);
+  const joined = joinNegativeValues(config.args ?? process.argv.slice(2), options);
+  // A negative number standing alone (`god share -0.1`) is an argument, not an unknown flag "-0":
+  // hidden from node's parser and restored among the positionals, for the command's own range check.
+  const args = config.allowPositionals ? hideNegativeArguments(joined) : joined;
   let parsed: ReturnType<typeof nodeParseArgs<T>>;
   try {
     parsed = nodeParseArgs({ ...config, options, args } as T);
@@ -50,7 +53,16 @@ export function parseArgs<T extends ParseArgsConfig>(config: T): ReturnType<type
     throw asInvalidInput(err);
   }
   if ((parsed.values as Record<string, unknown>).help === true) throw new HelpRequested();
+  if (config.allowPositionals) parsed.positionals = parsed.positionals.map((p) => (p.startsWith(HIDDEN) ? p.slice(HIDDEN.length) : p));
   return parsed;
+}
+
+/** Marks a negative number as a positional for node's parser (no flag starts with it). */
+const HIDDEN = '\u0000negative:';
+
+function hideNegativeArguments(args: readonly string[]): string[] {
+  const end = args.indexOf('--');
+  return args.map((arg, i) => ((end < 0 || i < end) && NEGATIVE_NUMBER.test(arg) ? `${HIDDEN}${arg}` : arg));
 }
 
 /**

@@ -49,9 +49,14 @@ export async function submitToGod(god: GodSession, config: PantheonConfig, task:
   console.log(`submitted to God (${god.godId}): ${taskId}`);
   if (!result.accepted) {
     console.log(`  God already knows ${taskId} (${result.status}); nothing new was queued`);
-    return;
+    if (!options.wait) return;
+    // A retried `submit --id X --wait` waits for X as the first one would have: a task that has
+    // started or ended is waited for (its decision may have left God's log); one still in God's
+    // hands is watched below like a new one.
+    if (result.status === 'finished' || result.status === 'in_flight') return waitForEnd(god, taskId);
+  } else {
+    console.log('path       God assesses it, decides (route, chain, spawn, review or reject), then admits it within the daily runway');
   }
-  console.log('path       God assesses it, decides (route, chain, spawn, review or reject), then admits it within the daily runway');
   const waitMs = options.wait ? Number.POSITIVE_INFINITY : (options.decisionWaitMs ?? 5_000);
   let path = await watchDecision(god, taskId, false, Date.now() + waitMs);
   if (!path) {
@@ -67,12 +72,17 @@ export async function submitToGod(god: GodSession, config: PantheonConfig, task:
   for (const line of path!.lines) console.log(line);
   console.log(`web ui     ${workflowUrl(config, taskId)}${path!.done ? '' : ' (once started)'}`);
   if (!options.wait) return;
+  await waitForEnd(god, taskId);
+}
+
+/** Waits for the task's workflow to end and prints its outcome; exit 2 unless it completed. */
+async function waitForEnd(god: GodSession, taskId: string): Promise<void> {
   let outcome: TaskState | ChainOutcome;
   try {
     outcome = await waitShowingRetries(god.client, taskId, closedResult(god.client.workflow.getHandle(taskId)));
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) {
-      console.log('ended      without a workflow (God dropped it before starting it)');
+      console.log('ended      without a workflow (God did not start it: rejected in review, or dropped)');
       process.exitCode = NOT_COMPLETED_EXIT_CODE;
       return;
     }

@@ -63,6 +63,11 @@ export const PauseSchema = lazySchema('god/messages.PauseSchema', () =>
   z.object({ reason: z.string().trim().min(1).max(300).default('paused by an operator') }).strict()
 );
 
+/** resume's input: the same shape as pause's, with its own default (an empty input read "paused by an operator"). */
+export const ResumeSchema = lazySchema('god/messages.ResumeSchema', () =>
+  z.object({ reason: z.string().trim().min(1).max(300).default('resumed by an operator') }).strict()
+);
+
 export const ReviewDecisionSchema = lazySchema('god/messages.ReviewDecisionSchema', () =>
   z
     .object({

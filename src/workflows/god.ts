@@ -32,6 +32,7 @@ import {
   GodConfigSchema,
   GoalInputSchema,
   PauseSchema,
+  ResumeSchema,
   RemoveGoalSchema,
   ReviewDecisionSchema,
   RoutedOutcomeSchema,
@@ -520,14 +521,14 @@ export async function god(input: GodInput = {}): Promise<void> {
   setHandler(
     resumeUpdate,
     (raw?: { reason?: string }) => {
-      const { reason } = PauseSchema.parse(raw ?? { reason: 'resumed by an operator' });
+      const { reason } = ResumeSchema.parse(raw ?? {});
       state.paused = undefined;
       record('operator', `resumed: ${reason}`);
       wake = true;
       showDetails();
       return status();
     },
-    { validator: (raw?: { reason?: string }) => void parsed(PauseSchema, raw ?? {}, 'resume') },
+    { validator: (raw?: { reason?: string }) => void parsed(ResumeSchema, raw ?? {}, 'resume') },
   );
   setHandler(
     reviewDecisionUpdate,

@@ -158,6 +158,7 @@ describe('God running', () => {
     ['a goal value above 10', ['god', 'add-goal', '--objective', 'Keep the API reference in step with the code', '--value', '11'], /--value: /],
     ['a short goal objective', ['god', 'add-goal', '--objective', 'short'], /--objective: must be at least 10 characters/],
     ['a share above 0.5', ['god', 'share', '0.7', '--reason', 'more'], /share: /],
+    ['a negative share', ['god', 'share', '-0.1', '--reason', 'less'], /^error: invalid_input: share: /],
     ['a share without a reason', ['god', 'share', '0.2'], /--reason: required/],
     ['a review without a task id', ['review', 'approve'], /task-id: expected one task id/],
   ])('refuses %s before sending anything, naming the field', async (_name, argv, message) => {
@@ -198,6 +199,8 @@ describe('God running', () => {
     const resumed = await cli('god', 'resume');
     expect(resumed.stdout).toContain('God resumed');
     expect((await god().query(godStatusQuery)).paused).toBeUndefined();
+    // Without --reason the log says it was resumed, not the pause's default reason.
+    expect((await god().query(godDecisionsQuery)).filter((d) => d.kind === 'operator').at(-1)?.detail).toBe('resumed: resumed by an operator');
   });
 
   it("submit --wait of a task God runs as a chain tells the running step's specialist progress on stderr", async () => {
@@ -333,6 +336,10 @@ describe('God running', () => {
     expect(again.code).toBe(0);
     expect(again.stdout).toContain(`God already knows ${rejectId}`);
     expect((await god().query(godQueueQuery)).some((q) => q.taskId === rejectId)).toBe(false);
+    // Retried with --wait (a script's retry after a lost answer): told how it ended, exit 2, not 0.
+    const waited = await cli('submit', 'Archive the audit_archive rows older than five years to cold storage', '--id', rejectId, '--wait');
+    expect(waited.code).toBe(2);
+    expect(waited.stdout).toContain('ended      without a workflow (God did not start it: rejected in review, or dropped)');
     // Since the 'unstarted-ids-stay-known' patch.
     await maybeRecordHistory(godId, 'god-unstarted-ids-stay-known');
   });

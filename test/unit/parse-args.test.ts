@@ -17,6 +17,17 @@ describe('CLI flags with negative numbers', () => {
   });
 });
 
+describe('a negative number as an argument', () => {
+  it('is a positional, in its place among the others, for the command to range-check (not the unknown flag "-0")', () => {
+    expect(parseArgs({ args: ['-0.1', '--usd', '-1', 'x', '-.5'], options, allowPositionals: true })).toMatchObject({ values: { usd: '-1' }, positionals: ['-0.1', 'x', '-.5'] });
+    expect(parseArgs({ args: ['--', '-2'], options, allowPositionals: true }).positionals).toEqual(['-2']);
+  });
+
+  it('is still refused by a command that takes no arguments', () => {
+    expect(() => parseArgs({ args: ['-1'], options })).toThrow(/-1/);
+  });
+});
+
 describe("node's refusals as the CLI's own", () => {
   const options = { limit: { type: 'string' }, wait: { type: 'boolean' } } as const;
   const refusal = (args: string[], allowPositionals = false) => {
