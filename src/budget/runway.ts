@@ -30,6 +30,7 @@ export function runwayOf(snapshot: BudgetSnapshot, nowMs: number): LedgerRunway 
     return { share, budgetUsd: share * budgetUsd, spentUsd: sameDay ? spent : 0, reservedUsd: reserved };
   };
 
+  const lanes = Object.fromEntries(LANES.map((name) => [name, lane(name)])) as Record<Lane, LaneRunway>;
   return {
     dayKey,
     dayStartMs: windowStartMs(nowMs, timezone, 'day'),
@@ -37,9 +38,11 @@ export function runwayOf(snapshot: BudgetSnapshot, nowMs: number): LedgerRunway 
     timezone,
     budgetUsd,
     spentUsd,
-    reservedUsd: snapshot.outstanding.usd,
+    // What the lanes hold, workers' leases included (outstanding counts per-call reservations
+    // only): the day's total must agree with its lanes, and what is left today is read from it.
+    reservedUsd: snapshot.lanes ? LANES.reduce((sum, name) => sum + lanes[name].reservedUsd, 0) : snapshot.outstanding.usd,
     breakerOpen: breaker.open && !(breaker.untilMs !== undefined && nowMs >= breaker.untilMs),
-    lanes: Object.fromEntries(LANES.map((name) => [name, lane(name)])) as Record<Lane, LaneRunway>,
+    lanes,
     asOfMs: nowMs,
   };
 }

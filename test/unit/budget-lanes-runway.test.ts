@@ -45,6 +45,17 @@ describe('the runway God reads', () => {
     expect(runway.lanes.experimental).toEqual({ share: 0.15, budgetUsd: 1.5, spentUsd: 0.25, reservedUsd: 0 });
   });
 
+  it("counts what workers' leases hold in the day's reserved total, as the lanes do", () => {
+    const { limits, state } = spentDay();
+    granted(reserve(state, { key: 'lease:w1:1', taskId: 'lease:w1:1', agent: 'a', usd: 0.3, tokens: 1, leaseTtlMs: 30_000 }, T0, limits).result);
+    const snapshot = budgetSnapshot(state, T0, limits);
+    // The per-call reservations alone: the lease is not among them.
+    expect(snapshot.outstanding.usd).toBeCloseTo(0.4, 10);
+    const runway = runwayOf(snapshot, T0 + 60_000);
+    expect(runway.lanes.main.reservedUsd).toBeCloseTo(0.7, 10);
+    expect(runway.reservedUsd).toBeCloseTo(runway.lanes.main.reservedUsd + runway.lanes.experimental.reservedUsd, 10);
+  });
+
   it('reads a day the idle ledger has not rolled yet as a fresh day, and a breaker past its end as closed', () => {
     const { limits, state } = spentDay();
     state.breaker = { open: true, reason: 'system_limit', scope: 'system:day', sinceMs: T0, untilMs: at('2024-05-02T00:00:00Z') };
