@@ -13,7 +13,7 @@ export function printOutcome(state: TaskState | ChainState): void {
     return;
   }
   console.log(`status      ${state.status}`);
-  if (state.specialist) console.log(`specialist  ${state.specialist}${state.route ? ` (${state.route.method}, confidence ${state.route.confidence.toFixed(2)})` : ''}`);
+  if (state.specialist) console.log(`specialist  ${state.specialist}${state.route ? ` (${routeHeadline(state.route)})` : ''}`);
   console.log(`iterations  ${state.iteration}${state.compressions.length ? ` (${state.compressions.length} compression(s))` : ''}`);
   for (const line of compressionLines(state.compressions)) console.log(line);
   console.log(`cost        ${formatUsd(state.costUsd)} (${state.tokens} tokens)`);
@@ -45,4 +45,14 @@ export function budgetWaitLines(state: Pick<TaskState, 'status' | 'budgetWait'>,
   const place = wait.position === undefined ? [] : [`position ${wait.position} of ${wait.waiting ?? wait.position} in the admission queue`];
   const room = wait.retryAtMs === undefined ? [] : [`room by ${new Date(wait.retryAtMs).toISOString()}`];
   return [`budget      ${whose}${head}${wait.scope ? ` on ${wait.scope}` : ''}`, ...[...place, ...room, wait.reason].map((line) => `            ${line}`)];
+}
+
+/**
+ * `rules, confidence 0.95, picked by routing policy v3`: the method and its confidence are the
+ * rules' (or the classifier's), the pick the policy's when a version chose among them, which may
+ * be another specialist than the rules' best: the headline must not credit the rules with it.
+ */
+export function routeHeadline(route: { method: string; confidence: number; policyVersion?: number }): string {
+  const policy = route.policyVersion !== undefined && route.policyVersion > 0 ? `, picked by routing policy v${route.policyVersion}` : '';
+  return `${route.method}, confidence ${route.confidence.toFixed(2)}${policy}`;
 }
