@@ -8,6 +8,7 @@ import { PICKED_AT_START } from '../../src/god/routing';
 import { godDecisionsQuery, godGoalsQuery, godQueueQuery, godStatusQuery, routingPolicyQuery, type QueueItemView } from '../../src/workflows/god-api';
 import { runCli } from '../support/cli';
 import { eventually } from '../support/eventually';
+import { freshState } from '../support/god-fixtures';
 import { maybeRecordHistory } from '../support/history';
 import { startHarness, testAddress, type Harness } from '../support/harness';
 
@@ -395,5 +396,35 @@ describe('God running', () => {
     const restarter = runs.find((r) => r.result.runId === restarted.runId);
     expect(restarter?.result).toEqual({ outcome: 'started', workflowId: godId, runId: restarted.runId, previous: 'terminated', goalsGiven: 0, resumed: true });
     await maybeRecordHistory(restarter!.id, 'god-watchdog-restart');
+  });
+});
+
+describe('a specialist God spawned', () => {
+  it('submit --specialist names it (not in agents/) and God takes the task; a name neither knows is refused listing both', async () => {
+    const spawnGod = `${godId}-spawned`;
+    const definition = {
+      name: 'LegalAgent',
+      description: 'Reviews contracts and their clauses',
+      provider: 'openai' as const,
+      model: 'gpt-4.1-mini',
+      keywords: ['contract', 'clause', 'gdpr'],
+      system_prompt: 'You review contracts: clauses, obligations and risks, and say what to change.',
+      expected_duration_minutes: 5,
+      max_output_tokens: 700,
+    };
+    const state = freshState({ specialists: [{ name: 'LegalAgent', version: 1, status: 'live', definition, kind: 'legal', createdAtMs: Date.now(), runs: 3, successes: 3 }] });
+    const handle = await h.client.workflow.start('god', { workflowId: spawnGod, taskQueue: h.taskQueue, args: [{ config: { tickSeconds: 1, taskQueue: h.taskQueue }, state }] });
+    try {
+      const withSpawned = { ...env, PANTHEON_GOD_ID: spawnGod };
+      const id = `${spawnGod}-task`;
+      const run = await runCli(['submit', 'Check the supplier contract for a risky GDPR clause', '--specialist', 'LegalAgent', '--id', id], withSpawned);
+      expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+      expect(run.stdout).toContain(`submitted to God (${spawnGod}): ${id}`);
+      const unknown = await runCli(['submit', 'Check the supplier contract for a risky GDPR clause', '--specialist', 'OracleAgent'], withSpawned);
+      expect(unknown.code).toBe(1);
+      expect(unknown.stderr).toMatch(/specialist: unknown "OracleAgent" \(known: .*DatabaseAgent.*, LegalAgent \(spawned\)\)/);
+    } finally {
+      await handle.terminate('test over');
+    }
   });
 });

@@ -3,12 +3,13 @@ import fs from 'node:fs';
 import { parseArgs } from '../parse-args';
 import { loadConfig } from '../../config/env';
 import { PantheonError } from '../../errors';
-import { loadRoster } from '../../specialists/roster';
+import { loadRoster, type Roster } from '../../specialists/roster';
 import { closedResult } from '../../tasks/closed-outcome';
 import { connectClient, workflowUrl } from '../connection';
 import { printOutcome } from '../format';
 import { exitForOutcome } from '../exit';
-import { findGod } from '../god-client';
+import { findGod, godQuery, type GodSession } from '../god-client';
+import { godRosterQuery } from '../../workflows/god-api';
 import { submitToGod } from '../submit-god';
 import { waitShowingRetries } from '../retry-progress';
 import { checkedLineage, checkTask, lineageUnder, startTask } from '../submit-task';
@@ -103,17 +104,26 @@ export function taskFromArgs(argv: string[]): { raw: unknown; wait: boolean; id?
 export async function submitCommand(argv: string[]): Promise<void> {
   const config = loadConfig();
   const { raw, wait, id, parent, direct } = taskFromArgs(argv);
-  const task = checkTask(raw, loadRoster(config.rosterDir));
+  const roster = loadRoster(config.rosterDir);
+  // A specialist God spawned is not in agents/: it is checked against God's roster below.
+  const spawnedName = direct ? undefined : notOnRoster(raw, roster);
+  const task = checkTask(spawnedName === undefined ? raw : { ...(raw as object), specialist: undefined }, roster);
+  if (spawnedName !== undefined) task.specialist = spawnedName;
   if (parent !== undefined && task.lineage) {
     throw PantheonError.of('invalid_input', '--parent: the task already names its lineage; give one or the other', { details: { field: '--parent' } });
   }
-  const { client, close } = await connectClient(config);
+  const { client, close } = await connectClient(config).catch((err: unknown) => {
+    // Without Temporal, God's roster cannot be asked: the name is as unknown as agents/ says.
+    if (spawnedName !== undefined) throw unknownSpecialist(spawnedName, roster.specialists.map((s) => s.name), `God's spawned specialists could not be read: ${err instanceof Error ? err.message : String(err)}`);
+    throw err;
+  });
   try {
     if (parent !== undefined) task.lineage = await lineageUnder(client, parent);
     else if (task.lineage) await checkedLineage(client, task.lineage);
     // An id that names another kind of workflow is refused here too: God would only drop it.
     if (id !== undefined && !direct) await refuseNonTaskId(client, id);
     const { god } = direct ? { god: undefined } : await findGod(client, config);
+    if (spawnedName !== undefined) await checkSpawned(god, spawnedName, roster);
     if (god) {
       await submitToGod(god, config, task, { taskId: id, wait });
       return;
@@ -132,6 +142,24 @@ export async function submitCommand(argv: string[]): Promise<void> {
   } finally {
     await close();
   }
+}
+
+/** The specialist the raw task names when agents/ does not hold it (a name God may have spawned). */
+function notOnRoster(raw: unknown, roster: Roster): string | undefined {
+  const name = typeof raw === 'object' && raw !== null ? (raw as { specialist?: unknown }).specialist : undefined;
+  return typeof name === 'string' && name.length > 0 && !roster.get(name) ? name : undefined;
+}
+
+/** A specialist named that agents/ does not hold must be one God spawned and has not retired. */
+async function checkSpawned(god: GodSession | undefined, name: string, roster: Roster): Promise<void> {
+  const spawned = god ? (await godQuery(god, godRosterQuery)).specialists.filter((s) => s.status !== 'retired') : [];
+  if (spawned.some((s) => s.name === name)) return;
+  throw unknownSpecialist(name, [...roster.specialists.map((s) => s.name), ...spawned.map((s) => `${s.name} (spawned)`)]);
+}
+
+function unknownSpecialist(name: string, knownNames: string[], note?: string): PantheonError {
+  const known = knownNames.join(', ');
+  return PantheonError.of('unknown_specialist', `invalid task: specialist: unknown "${name}" (known: ${known})${note ? `; ${note}` : ''}`, { details: { field: 'specialist', known } });
 }
 
 /** A waited-for task's outcome, and the exit code that says whether it completed. */
