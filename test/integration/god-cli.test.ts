@@ -194,6 +194,10 @@ describe('God running', () => {
       decisions: expect.arrayContaining([expect.objectContaining({ taskId: held, kind: 'route' })]),
       lines: expect.arrayContaining([expect.stringMatching(/^decision   route → \w+: /)]),
     });
+    // The overview counts what God holds: no workflow yet, so visibility alone would say nothing pends.
+    const overview = await cli('status');
+    expect(overview.stdout).toMatch(/^held by God \(not started yet\): [1-9]\d* queued, \d+ awaiting review \(npm run pantheon -- god queue\)$/m);
+    expect(JSON.parse((await cli('status', '--json')).stdout).heldByGod).toEqual({ god: godId, queued: expect.any(Number), awaitingReview: expect.any(Number) });
     const none = await cli('status', `${held}-unknown`);
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/task-id: no task/);

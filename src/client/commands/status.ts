@@ -7,7 +7,7 @@ import { connectClient, workflowUrl } from '../connection';
 import { budgetWaitLines, formatUsd, printOutcome } from '../format';
 import { liveRunLines } from '../live-run';
 import { decisionPath } from '../god-view';
-import { godDecisionsQuery, godQueueQuery, type QueueItemView } from '../../workflows/god-api';
+import { godDecisionsQuery, godQueueQuery, godStatusQuery, type QueueItemView } from '../../workflows/god-api';
 import type { DecisionRecord } from '../../god/types';
 import { retryingLines } from '../retrying-activities';
 
@@ -46,6 +46,17 @@ async function heldByGod(client: Client, godId: string, taskId: string): Promise
   const path = decisionPath(taskId, queue, records);
   if (!path) return undefined;
   return held([...(item ? [`status      ${item.status.replace(/_/g, ' ')}`] : []), ...path.lines, 'see         npm run pantheon -- god queue, god decisions']);
+}
+
+/** How long the overview waits for God's counts: a God without a worker must not hold it up. */
+const GOD_COUNTS_TIMEOUT_MS = 3_000;
+
+/** The tasks God holds and has not started (no workflow yet, so visibility has none of them). */
+async function heldCounts(client: Client, godId: string): Promise<{ god: string; queued: number; awaitingReview: number } | undefined> {
+  const status = await client
+    .withDeadline(Date.now() + GOD_COUNTS_TIMEOUT_MS, () => client.workflow.getHandle(godId).query(godStatusQuery))
+    .catch(() => undefined);
+  return status ? { god: godId, queued: status.queued, awaitingReview: status.awaitingReview } : undefined;
 }
 
 /** Counts per Pantheon status over the most recent tasks, and the ones still in progress. */
@@ -96,11 +107,13 @@ export async function statusCommand(argv: string[]): Promise<void> {
       for (const line of retryingLines(retrying ?? [])) console.log(line);
       return;
     }
-    const { counts, inProgress, seen } = await overview(client, Number(values.limit));
-    if (values.json) return printJson({ seen, counts, inProgress });
+    const [{ counts, inProgress, seen }, held] = await Promise.all([overview(client, Number(values.limit)), heldCounts(client, config.god.id)]);
+    if (values.json) return printJson({ seen, counts, inProgress, ...(held && { heldByGod: held }) });
     console.log(`tasks (most recent ${seen})`);
     for (const [status, n] of Object.entries(counts).sort()) console.log(`  ${status.padEnd(16)} ${n}`);
     console.log(`in progress: ${inProgress.length}`);
+    // Tasks God holds have no workflow yet: without this line the view reads "nothing pending".
+    if (held && held.queued + held.awaitingReview > 0) console.log(`held by God (not started yet): ${held.queued} queued, ${held.awaitingReview} awaiting review (npm run pantheon -- god queue)`);
     const idW = Math.max(0, ...inProgress.map((row) => row.id.length));
     for (const row of inProgress) console.log(`  ${row.id.padEnd(idW)}  ${row.status.padEnd(14)} ${row.specialist.padEnd(16)} ${formatUsd(row.cost)}  since ${row.started.toISOString()}`);
   } finally {
