@@ -1,4 +1,4 @@
-import type { DecisionRecord, GoalState } from '../god/types';
+import type { DecisionRecord, GoalState, SpawnedSpecialist } from '../god/types';
 import type { ChainState } from '../tasks/chain';
 import type { BudgetSnapshot } from '../budget/snapshot';
 import type { GodStatusView, LaneView, QueueItemView, RunwayView } from '../workflows/god-api';
@@ -164,6 +164,19 @@ export function renderGoals(goals: GoalState[], nowMs: number): string {
       `  "${g.objective.replace(/\s+/g, ' ')}"`,
       `  generated ${g.generated} task(s); last ${g.lastGeneratedAtMs ? when(g.lastGeneratedAtMs, nowMs) : 'never'}; started today ${g.startedToday ?? 0}; spent today ${formatSpend(g.spentTodayUsd)}`,
       ...(g.notGenerated ? [`  did not generate ${when(g.notGenerated.atMs, nowMs)}: ${g.notGenerated.reason}`] : []),
+    ]),
+  ].join('\n');
+}
+
+/** `pantheon god specialists`: the specialists God spawned, on trial, live or retired. */
+export function renderSpecialists(roster: { version: number; specialists: SpawnedSpecialist[] }, nowMs: number): string {
+  if (roster.specialists.length === 0) return 'no spawned specialists (God spawns one for a kind of task that keeps falling back; see pantheon god decisions)';
+  return [
+    `${roster.specialists.length} spawned specialist(s), roster version ${roster.version}`,
+    ...roster.specialists.flatMap((s) => [
+      `${s.name} v${s.version}  ${s.status}  kind ${s.kind}  ${s.definition.provider}/${s.definition.model}  ${s.successes} of ${s.runs} run(s) succeeded  spawned ${when(s.createdAtMs, nowMs)}`,
+      `  "${s.definition.description.replace(/\s+/g, ' ')}"`,
+      ...(s.status === 'retired' ? [`  retired${s.retiredAtMs ? ` ${when(s.retiredAtMs, nowMs)}` : ''}: ${s.retiredReason ?? 'no reason recorded'}`] : []),
     ]),
   ].join('\n');
 }

@@ -404,7 +404,7 @@ describe('God running', () => {
 });
 
 describe('a specialist God spawned', () => {
-  it('submit --specialist names it (not in agents/) and God takes the task; a name neither knows is refused listing both', async () => {
+  it('submit --specialist names it (not in agents/) and God takes the task; a name neither knows is refused listing both; god specialists lists it', async () => {
     const spawnGod = `${godId}-spawned`;
     const definition = {
       name: 'LegalAgent',
@@ -427,6 +427,10 @@ describe('a specialist God spawned', () => {
       const unknown = await runCli(['submit', 'Check the supplier contract for a risky GDPR clause', '--specialist', 'OracleAgent'], withSpawned);
       expect(unknown.code).toBe(1);
       expect(unknown.stderr).toMatch(/specialist: unknown "OracleAgent" \(known: .*DatabaseAgent.*, LegalAgent \(spawned\)\)/);
+      // And the CLI lists them: status, kind, model and record.
+      const listed = await runCli(['god', 'specialists'], withSpawned);
+      expect(listed.stdout).toMatch(/^LegalAgent v1 {2}live {2}kind legal {2}openai\/gpt-4\.1-mini {2}3 of 3 run\(s\) succeeded/m);
+      expect(JSON.parse((await runCli(['god', 'specialists', '--json'], withSpawned)).stdout).specialists).toEqual([expect.objectContaining({ name: 'LegalAgent', status: 'live' })]);
     } finally {
       await handle.terminate('test over');
     }

@@ -13,6 +13,7 @@ import {
   addGoalUpdate,
   godDecisionsQuery,
   godGoalsQuery,
+  godRosterQuery,
   godQueueQuery,
   godStatusQuery,
   pauseUpdate,
@@ -24,7 +25,7 @@ import { DEFAULT_TEMPORAL_ADDRESS, workflowUrl } from '../connection';
 import { goalFromFlags, invalid, numberFlag, pauseFrom, removeGoalFrom, shareFrom } from '../god-args';
 import { connectOrExplain, godQuery, godUpdate, withGod } from '../god-client';
 import { startGod } from '../god-start';
-import { renderDecisions, renderGoals, renderGodStatus, renderQueue, runwayLines } from '../god-view';
+import { renderDecisions, renderGoals, renderGodStatus, renderQueue, renderSpecialists, runwayLines } from '../god-view';
 import { ensureGodWatchdogSchedule, watchdogScheduleId } from '../god-watchdog-schedule';
 import { loadGoalsFile, parseGoalOrGoals, readGoalsText } from '../goals-file';
 
@@ -32,6 +33,7 @@ export const GOD_USAGE = `pantheon god status [--json]               the runway 
                                            when it runs out; lanes apart), queue/review/in-flight counts, paused
 pantheon god queue [--json]                every task God holds: its decision, and why it waits
 pantheon god goals [--json]                the standing goals
+pantheon god specialists [--json]          the specialists God spawned: on trial, live or retired, their runs
 pantheon god decisions [--limit N] [--json] God's newest decisions, oldest first (default 30; God keeps its
                                            newest ${STATE_BOUNDS.recent}, older ones are in its history in the Web UI)
 pantheon god start [--goals FILE]          start God (a no-op if it runs) and its watchdog Schedule
@@ -145,7 +147,8 @@ export async function godCommand(argv: string[]): Promise<void> {
   switch (sub) {
     case 'status':
     case 'queue':
-    case 'goals': {
+    case 'goals':
+    case 'specialists': {
       const { values } = parseArgs({ args, options: viewFlags });
       await withGod(config, async (god) => {
         const now = Date.now();
@@ -156,6 +159,9 @@ export async function godCommand(argv: string[]): Promise<void> {
         } else if (sub === 'queue') {
           const queue = await godQuery(god, godQueueQuery);
           console.log(values.json ? JSON.stringify(queue, null, 2) : renderQueue(queue, now));
+        } else if (sub === 'specialists') {
+          const roster = await godQuery(god, godRosterQuery);
+          console.log(values.json ? JSON.stringify(roster, null, 2) : renderSpecialists(roster, now));
         } else {
           const goals = await godQuery(god, godGoalsQuery);
           console.log(values.json ? JSON.stringify(goals, null, 2) : renderGoals(goals, now));
