@@ -45,11 +45,18 @@ export function openBreakerFor(state: LedgerState, trip: Trip, nowMs: number, op
  */
 export function tripOnSettledSpend(state: LedgerState, nowMs: number, limits: Limits, options: LedgerOptions): Alert[] {
   if (!limits.circuitBreaker.enabled || state.breaker.open) return [];
+  // What each window had settled when the breaker last looked, then what it has now.
+  const before = state.tripChecked;
+  if (options.tripsOnNewSpendOnly) state.tripChecked = { hour: { key: state.hour.key, usd: state.hour.system.usd }, day: { key: state.day.key, usd: state.day.system.usd } };
   for (const [scope, window, kind] of [[scopes.systemHour, state.hour, 'hour'], [scopes.systemDay, state.day, 'day']] as const) {
     const limitUsd = limitUsdOf(scope, limits, state, nowMs);
     const settled = window.system.usd;
     // A zero limit spends nothing and is no trouble; an empty window has nothing to trip on.
     if (settled <= 0 || settled + EPSILON_USD < limitUsd) continue;
+    // Spend that has not grown since the last look was made under the limit then in force: over
+    // the limit now only because an override lapsed (or a limit was lowered), it waits for room.
+    const seen = before?.[kind];
+    if (options.tripsOnNewSpendOnly && seen?.key === window.key && settled <= seen.usd + EPSILON_USD) continue;
     const tripped = `${scope}@${window.key}`;
     if (state.trippedWindows?.includes(tripped)) continue;
     // A trip a refund undid (undoRefundedTrip) leaves its alert in the log; it no longer stands.

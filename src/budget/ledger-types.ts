@@ -203,6 +203,10 @@ export interface LedgerState {
   /** The settled-spend trips a late lease return undid (ledger-breaker.ts undoRefundedTrip): their
    * alerts no longer stand for their window, which may trip again on real spend. Current windows only. */
   undoneTrips?: string[];
+  /** Each system window's settled spend when the breaker last looked (ledger-breaker.ts): spend
+   * that has not moved since is not new trouble, whatever the limit is now (an override lapsed,
+   * a limit lowered). Current windows only. */
+  tripChecked?: { hour?: { key: string; usd: number }; day?: { key: string; usd: number } };
 }
 
 /** Tunables of the ledger's bookkeeping (not limits: these bound its memory). */
@@ -249,6 +253,11 @@ export interface LedgerOptions {
   /** Whether such a hand-back also closes the breaker its charge opened, when the window's settled
    * spend is under its limit again. Off for a run whose history began before it, as it replays. */
   refundUndoesTrip: boolean;
+  /** Whether the breaker opens on settled spend only when that spend has grown since it last
+   * looked: spend made under an override that has since lapsed (or a limit since lowered) leaves
+   * tasks waiting for room, not the breaker open for the rest of the window. Off for a run whose
+   * history began before it, as it replays. */
+  tripsOnNewSpendOnly: boolean;
 }
 
 export const DEFAULT_LEDGER_OPTIONS: LedgerOptions = {
@@ -275,6 +284,7 @@ export const DEFAULT_LEDGER_OPTIONS: LedgerOptions = {
   remembersTrips: true,
   refundsLateLeaseReturns: true,
   refundUndoesTrip: true,
+  tripsOnNewSpendOnly: true,
 };
 
 export interface ReserveRequest {

@@ -173,6 +173,8 @@ describe('the day split into lanes', () => {
       expect((await h.gate.snapshot()).breaker.open).toBe(false);
       // A small history of a ledger with lanes: the replay test guards it.
       await maybeRecordHistory(h.gate.ledgerId, 'budget-ledger-lanes');
+      // …and of one started since the 'budget-ledger-trips-on-new-spend' patch (its marker at the start).
+      await maybeRecordHistory(h.gate.ledgerId, 'budget-ledger-trips-on-new-spend');
     } finally {
       await h.stop();
     }

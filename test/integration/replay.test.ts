@@ -57,6 +57,8 @@ describe('workflow replay', () => {
         'budget-ledger-refunds-late-leases.json',
         // A late return's hand-back closes the breaker its lease's end opened (the 'budget-ledger-refund-undoes-trip' patch).
         'budget-ledger-refund-undoes-trip.json',
+        // Spend an override allowed does not trip the breaker when it lapses (the 'budget-ledger-trips-on-new-spend' patch).
+        'budget-ledger-trips-on-new-spend.json',
         'budget-ledger-continued.json',
         'budget-ledger-resumed.json',
         'budget-waiting-task.json',

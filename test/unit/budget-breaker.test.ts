@@ -174,7 +174,8 @@ describe('operator actions', () => {
   });
 
   it('re-opened the breaker an operator had closed once its alert left the log, in a ledger run from before trips were remembered (its replay)', () => {
-    const options = { ...DEFAULT_LEDGER_OPTIONS, remembersTrips: false };
+    // A run from before trips were remembered is from before they needed new spend too.
+    const options = { ...DEFAULT_LEDGER_OPTIONS, remembersTrips: false, tripsOnNewSpendOnly: false };
     const { state, limits } = closedThenAlertStorm(options);
     expect(state.breaker).toMatchObject({ open: true, reason: 'system_limit' });
     expect(denied(reserve(state, request({ usd: 0.05 }), T0 + 3 * SEC, limits, options).result).type).toBe('breaker_open');
