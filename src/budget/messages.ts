@@ -203,8 +203,20 @@ export function nullListsAsEmpty<T>(state: T): T {
   return out as T;
 }
 
+/**
+ * A restore whose `state` is the `ledgerState` query's whole answer, as the Temporal CLI prints it
+ * (`{limits, state, options?}`): its state is the inner one, and its limits the restore's unless
+ * the input gives its own. Anything else is returned as it is.
+ */
+export function unwrapCarriedLedger<T>(input: T): T {
+  if (!isRecord(input) || !isRecord(input.state)) return input;
+  const carried = input.state;
+  if (!isRecord(carried.state) || !isRecord(carried.limits) || 'version' in carried) return input;
+  return { ...input, state: carried.state, limits: input.limits ?? carried.limits } as T;
+}
+
 export const RestoreInputSchema = lazySchema('budget/messages.RestoreInputSchema', () =>
-  z.object({ ...operator(), state: z.preprocess(nullListsAsEmpty, LedgerStateSchema), limits: LimitsSchema.optional() }).strict()
+  z.preprocess(unwrapCarriedLedger, z.object({ ...operator(), state: z.preprocess(nullListsAsEmpty, LedgerStateSchema), limits: LimitsSchema.optional() }).strict())
 );
 
 export type ReserveInput = z.infer<typeof ReserveInputSchema>;

@@ -16,6 +16,7 @@ import {
   ReleaseInputSchema,
   RestoreInputSchema,
   nullListsAsEmpty,
+  unwrapCarriedLedger,
   ReserveBatchSchema,
   ReserveInputSchema,
   SetExperimentalShareInputSchema,
@@ -278,7 +279,8 @@ export async function budgetLedger(input: BudgetLedgerInput): Promise<void> {
   setHandler(
     restoreUpdate,
     counted((input) => {
-      const { who, why, state: restored, limits: restoredLimits } = operatorAliases(input);
+      // The query's whole answer may come as the state (the Temporal CLI recipe): its inner state and limits.
+      const { who, why, state: restored, limits: restoredLimits } = operatorAliases(unwrapCarriedLedger(input));
       state = restoreState(state, nullListsAsEmpty(restored) as LedgerState, { who, why }, Date.now(), options);
       bumpLeaseEpoch(state);
       if (restoredLimits) limits = LimitsSchema.parse(restoredLimits);

@@ -220,7 +220,7 @@ describe('budget ledger recovery', () => {
     expect(fromRun.stdout).toContain('limits     unchanged');
     expect((await hourOf(gate)).settledUsd).toBeCloseTo(0.5, 9);
   });
-  it('restore through the Temporal CLI takes the state its own ledgerState query printed (empty lists as null)', async () => {
+  it('restore through the Temporal CLI takes the ledgerState query\'s answer as it printed it (the whole answer; empty lists as null)', async () => {
     const { gate, ledgerId } = gateFor('cli-restore');
     const r = await gate.reserveAmount({ key: 'k-1', taskId: 't-1', agent: 'DatabaseAgent', usd: 0.5, tokens: 100 });
     await gate.settle(r.id, { usd: 0.5, tokens: 100 });
@@ -232,7 +232,8 @@ describe('budget ledger recovery', () => {
     const env = { TEMPORAL_ADDRESS: testAddress(), PANTHEON_LEDGER_ID: ledgerId, PANTHEON_BUDGET_TASK_QUEUE: taskQueue };
     expect((await runCli(['budget', 'reset', '--who', 'bob', '--why', 'oops'], env)).code).toBe(0);
     expect((await hourOf(gate)).settledUsd).toBe(0);
-    const input = JSON.stringify({ who: 'bob', why: 'undo the reset', state: carried.state, limits: carried.limits });
+    // As the README has it: the query's answer handed back whole as the restore's state.
+    const input = JSON.stringify({ who: 'bob', why: 'undo the reset', state: carried });
     const restored = await temporal('workflow', 'update', 'execute', '--workflow-id', ledgerId, '--name', 'restore', '--input', input);
     expect(restored.stderr).toBe('');
     expect((await hourOf(gate)).settledUsd).toBeCloseTo(0.5, 9);
