@@ -13,7 +13,7 @@ export function printOutcome(state: TaskState | ChainState): void {
     return;
   }
   console.log(`status      ${state.status}`);
-  if (state.specialist) console.log(`specialist  ${state.specialist}${state.route ? ` (${routeHeadline(state.route)})` : ''}`);
+  if (state.specialist) console.log(`specialist  ${specialistLine(state)}`);
   console.log(`iterations  ${state.iteration}${state.compressions.length ? ` (${state.compressions.length} compression(s))` : ''}`);
   for (const line of compressionLines(state.compressions)) console.log(line);
   console.log(`cost        ${formatUsd(state.costUsd)} (${state.tokens} tokens)`);
@@ -45,6 +45,16 @@ export function budgetWaitLines(state: Pick<TaskState, 'status' | 'budgetWait'>,
   const place = wait.position === undefined ? [] : [`position ${wait.position} of ${wait.waiting ?? wait.position} in the admission queue`];
   const room = wait.retryAtMs === undefined ? [] : [`room by ${new Date(wait.retryAtMs).toISOString()}`];
   return [`budget      ${whose}${head}${wait.scope ? ` on ${wait.scope}` : ''}`, ...[...place, ...room, wait.reason].map((line) => `            ${line}`)];
+}
+
+/**
+ * The specialist now on the task, how it was first routed, and the ones before it: a reassignment
+ * moves the task on while its route still tells the first pick.
+ */
+export function specialistLine(state: Pick<TaskState, 'specialist' | 'route' | 'specialistsTried'>): string {
+  const route = state.route ? ` (${routeHeadline(state.route)})` : '';
+  const before = state.specialistsTried.filter((s) => s !== state.specialist);
+  return before.length > 0 ? `${state.specialist}, reassigned from ${before.join(', ')}; first routed${route}` : `${state.specialist}${route}`;
 }
 
 /**

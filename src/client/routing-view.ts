@@ -82,6 +82,8 @@ export function renderDiff(d: PolicyDiff): string {
   const lines = [`v${d.from} → v${d.to}`];
   if (d.rules.length === 0 && d.settings.length === 0) lines.push('  no rule or setting changed');
   for (const r of d.rules) lines.push(`  rules ${r.specialist}: ${[...r.added.map((k) => `+${k}`), ...r.dropped.map((k) => `-${k}`)].join(' ')}`);
-  for (const s of d.settings) lines.push(`  ${s.name}: ${s.from} → ${s.to}`);
+  // Settings are derived by arithmetic (0.1 × 0.8): shown rounded, not as 0.08000000000000002.
+  const shown = (x: number) => String(Number(x.toPrecision(6)));
+  for (const s of d.settings) lines.push(`  ${s.name}: ${shown(s.from)} → ${shown(s.to)}`);
   return lines.join('\n');
 }
