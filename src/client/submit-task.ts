@@ -59,13 +59,14 @@ export function checkTask(input: unknown, roster: Roster): Task {
     throw PantheonError.of('invalid_input', `invalid task: ${issues.join('; ')}`, { details: { issues } });
   }
   const task = parsed.data;
-  if (task.specialist && !roster.get(task.specialist)) {
-    const known = roster.specialists.map((s) => s.name).join(', ');
-    throw PantheonError.of('unknown_specialist', `invalid task: specialist: unknown "${task.specialist}" (known: ${known})`, {
-      details: { field: 'specialist', known },
-    });
-  }
+  if (task.specialist && !roster.get(task.specialist)) throw unknownSpecialistError(task.specialist, roster.specialists.map((s) => s.name));
   return task;
+}
+
+/** A task naming a specialist nobody knows: the names that are known, and why the list may be short. */
+export function unknownSpecialistError(name: string, knownNames: readonly string[], note?: string): PantheonError {
+  const known = knownNames.join(', ');
+  return PantheonError.of('unknown_specialist', `invalid task: specialist: unknown "${name}" (known: ${known})${note ? `; ${note}` : ''}`, { details: { field: 'specialist', known } });
 }
 
 export function newTaskId(): string {

@@ -12,7 +12,7 @@ import { findGod, godQuery, type GodSession } from '../god-client';
 import { godRosterQuery } from '../../workflows/god-api';
 import { submitToGod } from '../submit-god';
 import { waitShowingRetries } from '../retry-progress';
-import { checkedLineage, checkTask, lineageUnder, startTask } from '../submit-task';
+import { checkedLineage, checkTask, lineageUnder, startTask, unknownSpecialistError } from '../submit-task';
 import { TaskStatus } from '../../workflows/search-attributes';
 import type { TaskState } from '../../workflows/task-state';
 import type { ChainState } from '../../tasks/chain';
@@ -114,7 +114,7 @@ export async function submitCommand(argv: string[]): Promise<void> {
   }
   const { client, close } = await connectClient(config).catch((err: unknown) => {
     // Without Temporal, God's roster cannot be asked: the name is as unknown as agents/ says.
-    if (spawnedName !== undefined) throw unknownSpecialist(spawnedName, roster.specialists.map((s) => s.name), `God's spawned specialists could not be read: ${err instanceof Error ? err.message : String(err)}`);
+    if (spawnedName !== undefined) throw unknownSpecialistError(spawnedName, roster.specialists.map((s) => s.name), `God's spawned specialists could not be read: ${err instanceof Error ? err.message : String(err)}`);
     throw err;
   });
   try {
@@ -154,12 +154,7 @@ function notOnRoster(raw: unknown, roster: Roster): string | undefined {
 async function checkSpawned(god: GodSession | undefined, name: string, roster: Roster): Promise<void> {
   const spawned = god ? (await godQuery(god, godRosterQuery)).specialists.filter((s) => s.status !== 'retired') : [];
   if (spawned.some((s) => s.name === name)) return;
-  throw unknownSpecialist(name, [...roster.specialists.map((s) => s.name), ...spawned.map((s) => `${s.name} (spawned)`)]);
-}
-
-function unknownSpecialist(name: string, knownNames: string[], note?: string): PantheonError {
-  const known = knownNames.join(', ');
-  return PantheonError.of('unknown_specialist', `invalid task: specialist: unknown "${name}" (known: ${known})${note ? `; ${note}` : ''}`, { details: { field: 'specialist', known } });
+  throw unknownSpecialistError(name, [...roster.specialists.map((s) => s.name), ...spawned.map((s) => `${s.name} (spawned)`)]);
 }
 
 /** A waited-for task's outcome, and the exit code that says whether it completed. */
