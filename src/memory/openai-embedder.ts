@@ -35,6 +35,16 @@ export function worstCaseEmbeddingTokens(texts: string[]): number {
   return texts.reduce((sum, t) => sum + Math.ceil(1.5 * countTokens(t)) + 8, 0);
 }
 
+/** The vector space an OpenAI embedder of this model and size writes (its name and size), checked. */
+export function openaiEmbeddingSpace(model = 'text-embedding-3-small', dimensions?: number): { model: string; name: string; dimensions: number } {
+  const native = embeddingPriceOf(model).dimensions;
+  const size = dimensions ?? native;
+  if (!Number.isInteger(size) || size < 8 || size > native) {
+    throw PantheonError.of('config_invalid', `embedding dimensions must be an integer from 8 to ${native} for ${model}, got ${dimensions}`);
+  }
+  return { model, name: `openai-${model}-${size}`, dimensions: size };
+}
+
 /**
  * OpenAI embeddings through the openai SDK. Its `name` holds the model and size, so a store built
  * with it refuses any other vector space (and one built with another refuses it).
@@ -49,13 +59,7 @@ export class OpenAIEmbedder implements Embedder {
   readonly model: string;
 
   constructor(private readonly options: OpenAIEmbedderOptions) {
-    this.model = options.model ?? 'text-embedding-3-small';
-    const native = embeddingPriceOf(this.model).dimensions;
-    this.dimensions = options.dimensions ?? native;
-    if (!Number.isInteger(this.dimensions) || this.dimensions < 8 || this.dimensions > native) {
-      throw PantheonError.of('config_invalid', `embedding dimensions must be an integer from 8 to ${native} for ${this.model}, got ${options.dimensions}`);
-    }
-    this.name = `openai-${this.model}-${this.dimensions}`;
+    ({ model: this.model, name: this.name, dimensions: this.dimensions } = openaiEmbeddingSpace(options.model, options.dimensions));
   }
 
   async embed(texts: string[]): Promise<Float32Array[]> {

@@ -11,6 +11,7 @@ import { describePlan, effectiveModel, planProviders, type ModelUser, type Provi
 import { scopeMemoryToMode } from '../memory/mode-scoped';
 import { openMemoryStore } from '../memory/open-store';
 import { openEmbedder } from '../memory/open-embedder';
+import { checkStoredEmbedder } from '../memory/stored-space';
 import { gateEmbeddingBudget } from '../memory/embedding-budget';
 import { loadRoster, remapRoster, type Roster } from '../specialists/roster';
 import { createLiveRoster } from '../specialists/live-roster';
@@ -57,6 +58,8 @@ export interface ProviderSetup {
 export function prepareProviders(config: PantheonConfig, logger: Logger, models: SystemModels = DEFAULT_SYSTEM_MODELS): ProviderSetup {
   // The local files opened only after connecting: a typo in their paths stops the start here.
   checkLocalPaths(config);
+  // And an embedder of another space than the embedded store's, which its open would refuse later.
+  checkStoredEmbedder(config);
   const seed = loadRoster(config.rosterDir);
   const systemNames = Object.keys(models) as (keyof SystemModels)[];
   const users: ModelUser[] = [

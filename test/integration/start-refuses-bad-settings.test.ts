@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { repoRoot } from '../../src/config/paths';
+import { HashingEmbedder } from '../../src/memory/hashing-embedder';
+import { SqliteMemoryStore } from '../../src/memory/sqlite-store';
 
 /**
  * `npm start` with a malformed settings file or variable the worker reads (limits.yaml, the offline
@@ -48,6 +50,19 @@ it('refuses a workflow bundle it cannot read, or a memory file it cannot create,
   for (const run of [bundle, memory]) {
     expect(run.code).toBe(1);
     expect(run.stdout).not.toContain('Temporal');
+  }
+}, 60_000);
+
+it('refuses PANTHEON_EMBEDDER of another space than the memory store was built with, naming it, before it starts anything', async () => {
+  const file = path.join(os.tmpdir(), `hashing-store-${process.pid}-${Date.now()}.sqlite`);
+  await (await SqliteMemoryStore.open({ file, embedder: new HashingEmbedder() })).close();
+  try {
+    const run = await start({ PANTHEON_MEMORY_FILE: file, PANTHEON_EMBEDDER: 'openai' });
+    expect(run.stderr).toMatch(/^error: config_invalid: environment variable PANTHEON_EMBEDDER: memory store .* was built with embedder hashing-fnv1a-uni-bi-v1\/384 dimensions, but openai-text-embedding-3-small-1536\/1536 was given/);
+    expect(run.code).toBe(1);
+    expect(run.stdout).not.toContain('Temporal');
+  } finally {
+    for (const f of [file, `${file}-wal`, `${file}-shm`]) fs.rmSync(f, { force: true });
   }
 }, 60_000);
 
