@@ -176,6 +176,11 @@ describe('God running', () => {
     const paused = await cli('god', 'pause', '--reason', 'deploy freeze');
     expect(paused.stdout).toContain('God paused: "deploy freeze"');
     expect((await cli('god', 'status')).stdout).toMatch(/^state\s+PAUSED since .*: "deploy freeze" \(pantheon god resume\)$/m);
+    // Already paused: said so, nothing changed (not the reason, not since when).
+    const sinceMs = (await god().query(godStatusQuery)).paused?.sinceMs;
+    const again = await cli('god', 'pause', '--reason', 'another');
+    expect({ code: again.code, stdout: again.stdout.split('\n')[0] }).toEqual({ code: 0, stdout: expect.stringMatching(/^God is already paused since \S+: "deploy freeze"; nothing changed/) });
+    expect((await god().query(godStatusQuery)).paused).toEqual({ reason: 'deploy freeze', sinceMs });
     const held = `god-cli-held-${Date.now()}`;
     expect((await cli('submit', DB_TASK, '--id', held)).code).toBe(0);
     await eventually(`${held} decided`, async () => (await god().query(godQueueQuery)).find((q) => q.taskId === held && q.decision));
@@ -206,6 +211,11 @@ describe('God running', () => {
     expect((await god().query(godStatusQuery)).paused).toBeUndefined();
     // Without --reason the log says it was resumed, not the pause's default reason.
     expect((await god().query(godDecisionsQuery)).filter((d) => d.kind === 'operator').at(-1)?.detail).toBe('resumed: resumed by an operator');
+    // Not paused: said so, and no decision recorded for it.
+    const operatorDecisions = (await god().query(godDecisionsQuery)).filter((d) => d.kind === 'operator').length;
+    const resumedAgain = await cli('god', 'resume');
+    expect({ code: resumedAgain.code, first: resumedAgain.stdout.split('\n')[0] }).toEqual({ code: 0, first: 'God is not paused: nothing to resume' });
+    expect((await god().query(godDecisionsQuery)).filter((d) => d.kind === 'operator')).toHaveLength(operatorDecisions);
   });
 
   it("submit --wait of a task God runs as a chain tells the running step's specialist progress on stderr", async () => {

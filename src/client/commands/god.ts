@@ -189,8 +189,12 @@ export async function godCommand(argv: string[]): Promise<void> {
       if (positionals.length) throw invalid('--reason', `unexpected argument "${positionals[0]}" (give the reason with --reason TEXT)`);
       const arg = pauseFrom(values.reason);
       await withGod(config, async (god) => {
-        const status = await godUpdate(god, sub === 'pause' ? pauseUpdate : resumeUpdate, arg);
-        console.log(status.paused ? `God paused: "${status.paused.reason}" (nothing is generated or admitted; in-flight tasks go on)` : 'God resumed: generating and admitting again');
+        // Already so: say it, and change nothing (a second pause would restart its "since").
+        const before = await godQuery(god, godStatusQuery);
+        const noop = sub === 'pause' ? before.paused && `God is already paused since ${new Date(before.paused.sinceMs).toISOString()}: "${before.paused.reason}"; nothing changed (resume first to pause for another reason)` : !before.paused && 'God is not paused: nothing to resume';
+        const status = noop ? before : await godUpdate(god, sub === 'pause' ? pauseUpdate : resumeUpdate, arg);
+        if (noop) console.log(noop);
+        else console.log(status.paused ? `God paused: "${status.paused.reason}" (nothing is generated or admitted; in-flight tasks go on)` : 'God resumed: generating and admitting again');
         console.log(`tasks: ${status.queued} queued, ${status.awaitingReview} awaiting review, ${status.inFlight} in flight`);
       });
       return;
