@@ -122,12 +122,19 @@ describe('pantheon budget', () => {
 
     const shown = await runCli(['budget'], env);
     expect(shown.stdout).toMatch(/\nbreaker {2}OPEN: every reservation is denied\n {2}why {6}operator: "test"\n {2}who {6}ops\n {2}since {4}\S+Z \(\d+s ago\)\n/);
+    // Already held open: said so, nothing changed and nothing audited (below: two entries, not three).
+    const openedAgain = await runCli(['budget', 'open', '--who', 'ops', '--why', 'again'], env);
+    expect(openedAgain.code).toBe(0);
+    expect(openedAgain.stdout).toMatch(/^breaker already open, held by an operator: nothing changed .*\nbreaker {2}OPEN: every reservation is denied\n {2}why {6}operator: "test"\n/);
 
     const closed = await runCli(['budget', 'close', '--who', 'ops', '--why', 'all clear'], env);
     expect(closed.stderr).toBe('');
     expect(closed.code).toBe(0);
     expect(closed.stdout).toMatch(/^breaker closed by ops: "all clear"\nbreaker {2}closed; last closed \S+Z \(\d+s ago\) by ops: "all clear"\n$/);
     await expect(reserveOnce('k-after-close')).resolves.toMatchObject({ id: 'k-after-close' });
+    const closedAgain = await runCli(['budget', 'close', '--who', 'ops', '--why', 'again'], env);
+    expect(closedAgain.code).toBe(0);
+    expect(closedAgain.stdout).toMatch(/^breaker already closed: nothing changed\nbreaker {2}closed; last closed \S+Z \(\d+s ago\) by ops: "all clear"\n$/);
 
     const snapshot = await gate.snapshot();
     expect(snapshot.breaker).toEqual({ open: false });

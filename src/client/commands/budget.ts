@@ -244,9 +244,16 @@ export async function budgetCommand(argv: string[]): Promise<void> {
     const { values } = parseArgs({ args, options: operatorFlags });
     const action = operatorOf(values, sub, `${sub} the breaker`);
     await withLedger(loadConfig(), async (ledger) => {
-      await operate(ledger, sub === 'close' ? closeBreakerUpdate : openBreakerUpdate, action);
+      // Already so: say it and change nothing (no audit entry for it). A breaker a trip opened is
+      // not "already open" for an operator: opening it holds it open past its own retry time.
+      const { breaker } = await snapshotOf(ledger);
+      const noop =
+        sub === 'close'
+          ? !breaker.open && 'breaker already closed: nothing changed'
+          : breaker.open && breaker.reason === 'operator' && `breaker already open, held by an operator: nothing changed (close it first to open it for another reason)`;
+      if (!noop) await operate(ledger, sub === 'close' ? closeBreakerUpdate : openBreakerUpdate, action);
       const snapshot = await snapshotOf(ledger);
-      console.log(`breaker ${sub === 'close' ? 'closed' : 'opened'} by ${action.who}: "${action.why}"`);
+      console.log(noop || `breaker ${sub === 'close' ? 'closed' : 'opened'} by ${action.who}: "${action.why}"`);
       console.log(breakerLines(snapshot.breaker, snapshot.audit, Date.now()).join('\n'));
     });
     return;
