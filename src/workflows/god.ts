@@ -398,7 +398,9 @@ export async function god(input: GodInput = {}): Promise<void> {
     if (state.routing && flight.policy) learnFrom(flight, finished);
     state.counters.finished += 1;
     // A rejected task was refused by validation before its specialist ran (the demo's summary shows `-`).
-    const ranOn = finished.status === 'rejected' ? `not run; routed to ${flight.specialist}` : flight.specialist;
+    // A task its first specialist failed ended on another (reassigned): name the one it ended on.
+    const reassigned = flight.workflowType === 'agentTask' && finished.specialist !== undefined && finished.specialist !== flight.specialist;
+    const ranOn = finished.status === 'rejected' ? `not run; routed to ${flight.specialist}` : reassigned ? `${finished.specialist}, reassigned from ${flight.specialist}` : flight.specialist;
     record('finished', `${finished.status} $${finished.costUsd.toFixed(4)} (${ranOn}): ${finished.reason.slice(0, 160)}`, finished.taskId);
     wake = true;
   };

@@ -79,6 +79,19 @@ describe('God orchestrator', () => {
     expect(await submit('Add a created_at column with an index to the orders table in Postgres', taskId)).toMatchObject({ accepted: false });
   });
 
+  it("names the specialist a reassigned task ended on in God's finished decision, not only the one it was routed to", async () => {
+    const taskId = `${godId}-reassigned-${Date.now()}`;
+    h.provider.addFault({ kind: 'unavailable', match: { task: taskId, agent: 'DatabaseAgent' } });
+    const retry = { runSpecialist: { initialIntervalMs: 100, maximumIntervalMs: 400, maximumAttempts: 2 } };
+    expect(await submit('Add a created_at column with an index to the orders table in Postgres', taskId, { retry })).toMatchObject({ accepted: true });
+    const outcome = await eventually('the reassigned task to end', async () => (await h.client.workflow.getHandle(taskId).describe().catch(() => undefined)) && outcomeOf(taskId));
+    expect(outcome.status).toBe('completed');
+    expect(outcome.specialistsTried[0]).toBe('DatabaseAgent');
+    expect(outcome.specialist).not.toBe('DatabaseAgent');
+    const finished = await finishedIn(taskId);
+    expect(finished.detail).toMatch(new RegExp(`^completed \\$\\d+\\.\\d+ \\(${outcome.specialist}, reassigned from DatabaseAgent\\): `));
+  });
+
   it('does not run again a task id a closed workflow already had: it is dropped as a duplicate, not paid for twice', async () => {
     const taskId = `${godId}-closed-${Date.now()}`;
     // Run directly to its end (or, as well, by God long enough ago that it left God's finished ids).
