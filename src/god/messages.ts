@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { lazySchema } from '../tasks/lazy-schema';
 import { stripControl } from '../tasks/control-chars';
+import { TASK_ID_PATTERN } from '../tasks/task-id';
 import { LANES, TaskInputSchema } from '../tasks/task-input';
 import { TERMINAL_STATUSES } from '../workflows/task-state';
 import { ConstraintSpecSchema } from '../constraints/schema';
@@ -13,7 +14,7 @@ import type { GodConfig } from './types';
  * is refused with the field named and God's state stays as it was.
  */
 
-const id = (max: number) => z.string().trim().min(1).max(max).regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'must be letters, digits, ".", "_", ":" or "-"');
+const id = (max: number) => z.string().trim().min(1).max(max).regex(TASK_ID_PATTERN, 'must be letters, digits, ".", "_", ":" or "-"');
 
 /** `submitTask`: one task, and optionally the id to give it (a resubmission with the same id is a no-op). */
 export const SubmitTaskSchema = lazySchema('god/messages.SubmitTaskSchema', () =>

@@ -67,6 +67,36 @@ describe('submit --json', () => {
     expect(err.details).toEqual(expect.objectContaining({ field: '--json' }));
   });
 
+  it.each([
+    [['--priority', 'critical'], '--priority: the task comes from --json; set its priority there, not as a flag'],
+    [['--specialist', 'CodeReviewAgent'], '--specialist: the task comes from --json; set its specialist there, not as a flag'],
+    [['--constraint', 'no locks longer than 1s'], '--constraint: the task comes from --json; set its constraints there, not as a flag'],
+    [['--input', 'ticket=OPS-1'], '--input: the task comes from --json; set its inputs there, not as a flag'],
+    [['--context', 'prod db'], '--context: the task comes from --json; set its context there, not as a flag'],
+    [['--requires', 'diff'], '--requires: the task comes from --json; set its requires there, not as a flag'],
+  ])('refuses %j with --json, naming the flag, instead of dropping it', (flags, message) => {
+    const file = path.join(dir, 'task.json');
+    fs.writeFileSync(file, JSON.stringify({ objective: 'Add an index on shipments.tracking_code in Postgres' }));
+    const err = refusal(() => taskFromArgs(['--json', file, ...flags]));
+    expect(err.message).toBe(message);
+    expect(err.details).toEqual(expect.objectContaining({ field: flags[0] }));
+    // The lineage and the id are not the task's fields: they go with --json.
+    expect(taskFromArgs(['--json', file, '--id', 'ship-1', '--wait'])).toMatchObject({ id: 'ship-1', wait: true, raw: { objective: expect.any(String) } });
+  });
+
+  it.each([
+    ['', 'must not be empty'],
+    [' padded ', 'must not start or end with spaces'],
+    ['a/b', 'must be letters, digits, ".", "_", ":" or "-", starting with a letter or digit'],
+    ['_x', 'must be letters, digits, ".", "_", ":" or "-", starting with a letter or digit'],
+    ['x'.repeat(201), 'must be at most 200 characters, got 201'],
+  ])('refuses --id %j before anything is sent, as God would on either path: %s', (id, problem) => {
+    const err = refusal(() => taskFromArgs(['An objective long enough to pass', '--id', id, '--direct']));
+    expect(err.type).toBe('invalid_input');
+    expect(err.message).toMatch(new RegExp(`^--id ".*": ${problem.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
+    expect(err.details).toEqual(expect.objectContaining({ field: '--id' }));
+  });
+
   it('refuses through the real CLI with one line and exit code 1', async () => {
     const run = await runCli(['submit', '--json', dir], {});
     expect(run.code).toBe(1);

@@ -5,6 +5,7 @@ import { loadConfig } from '../../config/env';
 import { PantheonError } from '../../errors';
 import { loadRoster, type Roster } from '../../specialists/roster';
 import { closedResult } from '../../tasks/closed-outcome';
+import { taskIdProblem } from '../../tasks/task-id';
 import { connectClient, workflowUrl } from '../connection';
 import { printOutcome } from '../format';
 import { exitForOutcome } from '../exit';
@@ -64,6 +65,17 @@ function parseInputs(pairs: string[]): Record<string, string> {
   return inputs;
 }
 
+/** The flags that set a field of the task (with --json, the file sets them), and the field each sets. */
+const TASK_FLAGS = ['specialist', 'priority', 'context', 'constraint', 'input', 'requires'] as const;
+const FIELD_OF_FLAG: Record<(typeof TASK_FLAGS)[number], string> = {
+  specialist: 'specialist',
+  priority: 'priority',
+  context: 'context',
+  constraint: 'constraints',
+  input: 'inputs',
+  requires: 'requires',
+};
+
 /** Builds the raw task from the command line; the schema judges it, not this function. */
 export function taskFromArgs(argv: string[]): { raw: unknown; wait: boolean; id?: string; parent?: string; direct: boolean } {
   const { values, positionals } = parseArgs({
@@ -84,8 +96,15 @@ export function taskFromArgs(argv: string[]): { raw: unknown; wait: boolean; id?
     },
   });
   const direct = values.direct ?? false;
+  if (values.id !== undefined) {
+    const problem = taskIdProblem(values.id);
+    if (problem) throw PantheonError.of('invalid_input', `--id ${JSON.stringify(values.id.length > 60 ? `${values.id.slice(0, 60)}…` : values.id)}: ${problem}`, { details: { field: '--id' } });
+  }
   if (values.json !== undefined) {
     if (positionals.length) throw PantheonError.of('invalid_input', 'give the objective either as an argument or in --json, not both', { details: { field: 'objective' } });
+    // The task is the file's: a flag that would set one of its fields is refused, not dropped.
+    const field = TASK_FLAGS.find((flag) => values[flag] !== undefined);
+    if (field) throw PantheonError.of('invalid_input', `--${field}: the task comes from --json; set its ${FIELD_OF_FLAG[field]} there, not as a flag`, { details: { field: `--${field}` } });
     return { raw: readJson(values.json), wait: values.wait ?? false, id: values.id, parent: values.parent, direct };
   }
   if (positionals.length !== 1) {
