@@ -3,7 +3,7 @@ import { WorkflowIdReusePolicy } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import { PantheonError } from '../errors';
 import type { Roster } from '../specialists/roster';
-import { describeIssues, TaskInputSchema, type Task } from '../tasks/task-input';
+import { describeIssues, retryOrderIssues, TaskInputSchema, type Task } from '../tasks/task-input';
 import { childLineage, lineageOf, type LineageInput } from '../tasks/lineage';
 import type { agentTask } from '../workflows';
 import { stateQuery } from '../workflows/agent-task-api';
@@ -59,6 +59,8 @@ export function checkTask(input: unknown, roster: Roster): Task {
     throw PantheonError.of('invalid_input', `invalid task: ${issues.join('; ')}`, { details: { issues } });
   }
   const task = parsed.data;
+  const order = retryOrderIssues(task.retry);
+  if (order.length) throw PantheonError.of('invalid_input', `invalid task: ${order.join('; ')}`, { details: { issues: order } });
   if (task.specialist && !roster.get(task.specialist)) throw unknownSpecialistError(task.specialist, roster.specialists.map((s) => s.name));
   return task;
 }

@@ -33,6 +33,30 @@ export const RetryOverrideSchema = lazySchema('tasks/task-input.RetryOverrideSch
 );
 export type RetryOverride = z.infer<typeof RetryOverrideSchema>;
 
+/** The retry presets' intervals the overrides replace (src/workflows/activity-options.ts uses these). */
+export const PRESET_INITIAL_INTERVAL_MS = 1000;
+export const PRESET_MAXIMUM_INTERVAL_MS = 60_000;
+
+/**
+ * Overrides whose intervals Temporal would refuse (a maximum below the initial interval, either
+ * given or the preset's): each field is bounded on its own, so the schema lets them through, and
+ * the task failed at its first activity instead (dead-lettered, validation already paid). Checked
+ * at every boundary a task comes in by: `pantheon submit`, God's submitTask and the workflow.
+ */
+export function retryOrderIssues(retry: Partial<Record<RetryableActivity, RetryOverride>>): string[] {
+  return RETRYABLE_ACTIVITIES.flatMap((activity) => {
+    const override = retry[activity];
+    if (!override || (override.initialIntervalMs === undefined && override.maximumIntervalMs === undefined)) return [];
+    const initial = override.initialIntervalMs ?? PRESET_INITIAL_INTERVAL_MS;
+    const maximum = override.maximumIntervalMs ?? PRESET_MAXIMUM_INTERVAL_MS;
+    if (maximum >= initial) return [];
+    const said = (ms: number, given: boolean, name: string) => (given ? `${name} ${ms}` : `the preset ${name} ${ms}`);
+    return [
+      `retry.${activity}.maximumIntervalMs: ${said(maximum, override.maximumIntervalMs !== undefined, 'maximumIntervalMs')} is below ${said(initial, override.initialIntervalMs !== undefined, 'initialIntervalMs')}; the maximum must be at least the initial interval`,
+    ];
+  });
+}
+
 /** At most this many named inputs per task. */
 export const MAX_INPUTS = 50;
 /** At most this many bytes (UTF-8, names and values together) of inputs per task: the task rides

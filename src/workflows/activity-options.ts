@@ -1,6 +1,6 @@
 import type { ActivityOptions, RetryPolicy } from '@temporalio/workflow';
 import { NON_RETRYABLE_TYPES } from '../errors';
-import type { RetryableActivity, RetryOverride } from '../tasks/task-input';
+import { PRESET_INITIAL_INTERVAL_MS, PRESET_MAXIMUM_INTERVAL_MS, type RetryableActivity, type RetryOverride } from '../tasks/task-input';
 
 /**
  * Timeout and retry presets, one per activity. Every policy is bounded (default: 1 s initial,
@@ -8,9 +8,9 @@ import type { RetryableActivity, RetryOverride } from '../tasks/task-input';
  * untyped throw of one cannot loop. A task may tune them per activity (its `retry` field).
  */
 const backoff: RetryPolicy = {
-  initialInterval: '1s',
+  initialInterval: PRESET_INITIAL_INTERVAL_MS,
   backoffCoefficient: 2,
-  maximumInterval: '60s',
+  maximumInterval: PRESET_MAXIMUM_INTERVAL_MS,
   maximumAttempts: 5,
   nonRetryableErrorTypes: [...NON_RETRYABLE_TYPES],
 };

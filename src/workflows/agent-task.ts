@@ -14,7 +14,7 @@ import {
 import type { Activities } from '../activities';
 import type { RouteDecision, RunSpecialistInput, RunSpecialistResult, StoreMemoryInput } from '../activities/types';
 import type { ChatMessage } from '../llm/types';
-import { describeIssues, TaskInputSchema, UnboundedTaskInputSchema, type RetryOverride, type Task } from '../tasks/task-input';
+import { describeIssues, retryOrderIssues, TaskInputSchema, UnboundedTaskInputSchema, type RetryOverride, type Task } from '../tasks/task-input';
 import { optionsFor, type PresetActivity } from './activity-options';
 import { budgetAdmittedSignal, flagStaleSignal, requeueSignal, stateQuery, type StaleNotice } from './agent-task-api';
 import { describeWait, MAX_BUDGET_WAITS, nextCheckMs, type BudgetWait } from '../budget/waiting';
@@ -136,6 +136,11 @@ const FAILURE_BILL_WITH_RECORD_PATCH = 'failure-bill-closed-with-record';
  * before, every check published running and then waiting_budget again. Asked only after a wait
  * (histories from before published running for each check). Not folded. */
 const CHECK_KEEPS_WAITING_PATCH = 'budget-check-keeps-waiting';
+
+/** A task whose retry overrides Temporal would refuse (a maximum interval below the initial one)
+ * is rejected naming the field, before any activity; before it, such a task failed at its first
+ * activity and was dead-lettered. Asked only for such a task (histories from before ran on). Not folded. */
+const RETRY_ORDER_PATCH = 'retry-intervals-in-order';
 
 /** Activity options of a run the workflow may abandon: a cancel waits for the activity to stop. */
 const WAIT_FOR_CANCEL = { cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED };
@@ -326,6 +331,8 @@ async function runTask(input: unknown, routed: Routed, patches: FoldedPatches): 
   }
   if (!parsed.success) return finish('rejected', describeIssues(parsed.error).map((r) => `input ${r}`));
   const task = parsed.data;
+  const retryOrder = retryOrderIssues(task.retry);
+  if (retryOrder.length > 0 && patched(RETRY_ORDER_PATCH)) return finish('rejected', retryOrder.map((r) => `input ${r}`));
 
   /**
    * Ends the task dead-lettered, with the reason, once its history passes the task's guard: long

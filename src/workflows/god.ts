@@ -54,7 +54,7 @@ import { godDetails, queueItemView } from '../god/views';
 import { flightPolicy, observeFinished, pickAgain, pickOf, PICKED_AT_START, routeByPolicy, routingHistoryView, routingOf, routingPolicyView } from '../god/routing';
 import { rollbackTargetsText, rollbackTo, seedBook } from '../routing/policy/book';
 import { seedFromId } from '../routing/route-with-policy';
-import { describeIssues, TaskInputSchema, type Lane, type Task } from '../tasks/task-input';
+import { describeIssues, retryOrderIssues, TaskInputSchema, type Lane, type Task } from '../tasks/task-input';
 import type { z } from 'zod';
 import {
   addGoalUpdate,
@@ -468,6 +468,8 @@ export async function god(input: GodInput = {}): Promise<void> {
     {
       validator: (raw) => {
         const input = parsed(SubmitTaskSchema, raw, 'submitTask');
+        const order = retryOrderIssues(input.task.retry);
+        if (order.length) refuse(`submitTask: task.${order.join('; task.')}`);
         if (input.taskId && known(input.taskId)) return; // idempotent resubmission
         if (state.queue.length >= config.maxQueue) refuse(`submitTask: God's queue is full (${state.queue.length} tasks); wait, or start an agentTask directly`);
         const bytes = JSON.stringify(input.task).length;

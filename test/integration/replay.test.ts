@@ -31,8 +31,9 @@ describe('workflow replay', () => {
         'requeued-stale-task.json',
         'requeued-stale-task-waits-for-cancel.json',
         'poison-stale-task-cancelled.json',
-        // The 'bounded-task-inputs' and 'history-guard' patches, recorded only when they fire.
+        // The 'bounded-task-inputs', 'retry-intervals-in-order' and 'history-guard' patches, recorded only when they fire.
         'rejected-unbounded-inputs.json',
+        'rejected-retry-out-of-order.json',
         'history-guarded-task.json',
         'budget-exceeded-task.json',
         'budget-waiting-task.json',

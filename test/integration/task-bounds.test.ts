@@ -40,6 +40,27 @@ describe('task bounds', () => {
     await maybeRecordHistory(id, 'rejected-unbounded-inputs');
   });
 
+  it('rejects a task started around the CLI whose retry overrides Temporal would refuse (maximum below initial), naming the field, before any activity', async () => {
+    const id = `bounds-retry-${Date.now()}`;
+    const handle = await h.client.workflow.start('agentTask', {
+      taskQueue: h.taskQueue,
+      workflowId: id,
+      args: [{ objective: 'Rebuild the search index for the product catalogue', retry: { runSpecialist: { initialIntervalMs: 10_000, maximumIntervalMs: 100 }, validateTask: { maximumIntervalMs: 10 } } }],
+    });
+    const state = await endState(handle);
+
+    expect(state.status).toBe('rejected');
+    expect(state.reasons).toEqual([
+      'input retry.validateTask.maximumIntervalMs: maximumIntervalMs 10 is below the preset initialIntervalMs 1000; the maximum must be at least the initial interval',
+      'input retry.runSpecialist.maximumIntervalMs: maximumIntervalMs 100 is below initialIntervalMs 10000; the maximum must be at least the initial interval',
+    ]);
+    // Nothing ran, nothing was paid: before, validation and routing ran and the first run failed on the policy.
+    const scheduled = ((await handle.fetchHistory()).events ?? []).filter((e) => e.activityTaskScheduledEventAttributes);
+    expect(scheduled).toEqual([]);
+    expect(h.provider.calls().filter((c) => c.task === id)).toEqual([]);
+    await maybeRecordHistory(id, 'rejected-retry-out-of-order');
+  });
+
   // One step per table, compressing every 2: many activities, far more history than either guard allows.
   const items = Array.from({ length: 30 }, (_, i) => `- table_${i}`).join('\n');
 

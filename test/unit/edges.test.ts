@@ -173,3 +173,18 @@ describe('waiting for budget', () => {
     expect(toApplicationFailure(PantheonError.of('budget_exceeded', 'no')).category).toBeUndefined();
   });
 });
+
+describe('retry overrides whose intervals Temporal would refuse', () => {
+  it('are refused by the CLI check naming the field, against the preset interval where one side is not given', () => {
+    const refused = (retry: unknown) => refusal(() => checkTask({ objective: 'Rebuild the search index for the product catalogue', retry }, roster));
+    expect(refused({ runSpecialist: { initialIntervalMs: 10_000, maximumIntervalMs: 100 } }).message).toBe(
+      'invalid task: retry.runSpecialist.maximumIntervalMs: maximumIntervalMs 100 is below initialIntervalMs 10000; the maximum must be at least the initial interval',
+    );
+    expect(refused({ storeMemory: { maximumIntervalMs: 500 } }).message).toMatch(/retry\.storeMemory\.maximumIntervalMs: maximumIntervalMs 500 is below the preset initialIntervalMs 1000/);
+    expect(refused({ routeTask: { initialIntervalMs: 120_000 } }).message).toMatch(/retry\.routeTask\.maximumIntervalMs: the preset maximumIntervalMs 60000 is below initialIntervalMs 120000/);
+    // In order, or equal, or only attempts: accepted.
+    for (const retry of [{ runSpecialist: { initialIntervalMs: 100, maximumIntervalMs: 100 } }, { routeTask: { initialIntervalMs: 60_000 } }, { storeMemory: { maximumIntervalMs: 1000, maximumAttempts: 2 } }, { validateTask: { maximumAttempts: 3 } }]) {
+      expect(checkTask({ objective: 'Rebuild the search index for the product catalogue', retry }, roster).retry).toEqual(retry);
+    }
+  });
+});
