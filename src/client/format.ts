@@ -19,6 +19,8 @@ export function printOutcome(state: TaskState | ChainState): void {
   console.log(`cost        ${formatUsd(state.costUsd)} (${state.tokens} tokens)`);
   if (state.reasons.length) console.log(`reasons     ${state.reasons.join('\n            ')}`);
   for (const line of budgetWaitLines(state, Date.now())) console.log(line);
+  // Flagged (or requeued) by the sweeper or an operator: PantheonStale in the Web UI, said here too.
+  if (state.stale) console.log(`stale       ${state.stale}${state.requeues ? ` (requeued ${state.requeues} time(s))` : ''}`);
   if (state.memoryPending) console.log(`memory      pending: the store failed (${state.memoryPending.error}); \`pantheon memory backfill\` writes it`);
   if (state.result) console.log(`result\n${state.result}`);
 }

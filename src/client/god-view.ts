@@ -188,9 +188,12 @@ export function renderDecisions(records: DecisionRecord[], limit = 30): string {
   const width = Math.max(...shown.map((r) => r.kind.length));
   return [
     `${shown.length === records.length ? 'all' : `newest ${shown.length} of`} ${records.length} decision(s), oldest first`,
-    ...shown.map((r) => `${iso(r.atMs)}  ${r.kind.padEnd(width)}  ${r.taskId ? `${r.taskId}  ` : ''}${r.detail}`),
+    // One line per decision: a multi-line objective in a detail is shown on one line.
+    ...shown.map((r) => `${iso(r.atMs)}  ${r.kind.padEnd(width)}  ${r.taskId ? `${r.taskId}  ` : ''}${oneLine(r.detail)}`),
   ].join('\n');
 }
+
+const oneLine = (text: string) => text.replace(/\s*[\r\n]+\s*/g, ' ⏎ ');
 
 /** The kinds of decision records that say what God decided for a task. */
 const DECIDED = new Set(['route', 'chain', 'spawn', 'review', 'reject', 'drop', 'admitted']);

@@ -200,5 +200,11 @@ export type TaskRouting = z.output<typeof TaskRoutingSchema>;
 
 /** Zod issues as "field: message" lines, the form every bad-input error uses. */
 export function describeIssues(error: z.ZodError): string[] {
-  return error.issues.map((issue) => `${issue.path.join('.') || '(input)'}: ${issue.message}`);
+  return error.issues.flatMap((issue) =>
+    // An unknown field is named by its own path (`colour: unknown field`), not its parent's
+    // (`(input): Unrecognized key: "colour"`): the field to fix is the unknown one.
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => `${[...issue.path, key].join('.')}: unknown field`)
+      : [`${issue.path.join('.') || '(input)'}: ${issue.message}`],
+  );
 }

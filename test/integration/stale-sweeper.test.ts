@@ -14,7 +14,8 @@ import { TaskInputSchema, type TaskInput } from '../../src/tasks/task-input';
 import { stateQuery } from '../../src/workflows/agent-task-api';
 import { TaskActiveSince, TaskStale, TaskStatus } from '../../src/workflows/search-attributes';
 import type { TaskOutcome, TaskState } from '../../src/workflows/task-state';
-import { startHarness, type Harness } from '../support/harness';
+import { startHarness, testAddress, type Harness } from '../support/harness';
+import { runCli } from '../support/cli';
 import { startWebhookReceiver } from '../support/webhook';
 import { maybeRecordHistory } from '../support/history';
 import { billed } from '../support/billed';
@@ -139,6 +140,9 @@ describe('stale-task sweeper', () => {
     expect(outcome.stale).toMatch(/DatabaseAgent is expected to take 0.02/);
     expect((await handle.describe()).typedSearchAttributes.get(TaskStale)).toBe(true);
     expect(webhook.received).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'stale_task' })]));
+    // `pantheon status` says so in text too, not only in --json and the search attribute.
+    const status = await runCli(['status', handle.workflowId], { TEMPORAL_ADDRESS: testAddress(), PANTHEON_TASK_QUEUE: h.taskQueue });
+    expect(status.stdout).toMatch(/^stale {7}running [\d.]+ min this run; DatabaseAgent is expected to take 0\.02/m);
     // A second sweep does not flag it again (it has ended; and flags are not repeated).
     expect((await sweep('flag')).stale).toEqual([]);
   });

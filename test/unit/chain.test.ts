@@ -42,7 +42,7 @@ describe('ChainInputSchema', () => {
   });
 
   it('refuses unknown top-level fields', () => {
-    expect(issues({ task: { objective: OBJECTIVE }, plan: ['ResearchAgent', 'DatabaseAgent'], steps: 3 })).toEqual([expect.stringMatching(/unrecognized key.*steps/i)]);
+    expect(issues({ task: { objective: OBJECTIVE }, plan: ['ResearchAgent', 'DatabaseAgent'], steps: 3 })).toEqual(['steps: unknown field']);
   });
 
   it('takes lane, goal and reportTo from the task unless the chain sets its own', () => {

@@ -226,6 +226,11 @@ describe('queue, reviews, goals, decisions', () => {
     expect(renderDecisions(records).split('\n')[0]).toBe('all 3 decision(s), oldest first');
     expect(renderDecisions([])).toBe('no decisions yet');
   });
+
+  it('keeps a decision whose detail holds a multi-line objective on one line', () => {
+    const records: DecisionRecord[] = [{ atMs: T0, kind: 'generated', detail: 'submitted: Migrate these tables:\n- users\r\n  - orders', taskId: 't1' }];
+    expect(renderDecisions(records).split('\n')).toEqual(['all 1 decision(s), oldest first', '2025-03-04T10:15Z  generated  t1  submitted: Migrate these tables: ⏎ - users ⏎ - orders']);
+  });
 });
 
 describe('decision path of a submitted task', () => {

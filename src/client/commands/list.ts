@@ -40,7 +40,7 @@ export async function listCommand(argv: string[]): Promise<void> {
     const width = (pick: (row: (typeof rows)[number]) => string, least: number) => Math.max(least, ...rows.map((row) => pick(row).length));
     const [idW, statusW, specialistW] = [width((r) => r.id, 0), width((r) => r.status, 14), width((r) => r.specialist, 16)];
     for (const row of rows) {
-      console.log(`${row.id.padEnd(idW)}  ${row.status.padEnd(statusW)} ${row.specialist.padEnd(specialistW)} ${formatUsd(row.cost).padStart(10)}  ${row.started.toISOString()}`);
+      console.log(`${row.id.padEnd(idW)}  ${row.status.padEnd(statusW)}  ${row.specialist.padEnd(specialistW)} ${formatUsd(row.cost).padStart(10)}  ${row.started.toISOString()}`);
     }
     if (rows.length === 0) console.log('no tasks match');
   } finally {
