@@ -78,8 +78,8 @@ export function expiredReviews(queue: readonly QueuedTask[], nowMs: number): Que
     .sort((a, b) => a.review!.deadlineMs - b.review!.deadlineMs || (a.taskId < b.taskId ? -1 : 1));
 }
 
-/** The task awaiting review with this id, or `invalid_input` naming `taskId` (for update validators). */
-export function reviewableOrError(state: GodState, taskId: string): QueuedTask {
+/** The task awaiting review with this id (for a reject, also one queued), or `invalid_input` naming `taskId` (for update validators). */
+export function reviewableOrError(state: GodState, taskId: string, decision: ReviewDecisionInput['decision'] = 'approve'): QueuedTask {
   const item = state.queue.find((q) => q.taskId === taskId);
   if (!item) {
     const waiting = state.queue.filter((q) => q.status === 'awaiting_review').map((q) => q.taskId);
@@ -90,8 +90,13 @@ export function reviewableOrError(state: GodState, taskId: string): QueuedTask {
       { details: { field: 'taskId', taskId } },
     );
   }
-  if (item.status !== 'awaiting_review') {
-    throw PantheonError.of('invalid_input', `taskId: "${taskId}" is not awaiting review (it is ${item.status})`, { details: { field: 'taskId', taskId, status: item.status } });
+  // A task queued (assessed, waiting to be admitted) may be rejected too: it is how an operator
+  // withdraws a task God holds, as there is no workflow yet to cancel. One still being assessed
+  // may not: its assessment would come back to a task no longer there.
+  const rejectable = decision === 'reject' && item.status === 'queued';
+  if (item.status !== 'awaiting_review' && !rejectable) {
+    const hint = decision === 'reject' ? '; reject it once assessed (pantheon god queue shows it)' : '';
+    throw PantheonError.of('invalid_input', `taskId: "${taskId}" is not awaiting review (it is ${item.status})${hint}`, { details: { field: 'taskId', taskId, status: item.status } });
   }
   return item;
 }
@@ -119,8 +124,10 @@ export function applyReviewDecision(
     throw PantheonError.of('invalid_input', `reviewDecision: ${describeIssues(parsed.error).join('; ')}`, { details: { field: issue.path.map(String).join('.') || '(input)' } });
   }
   const { taskId, decision, reason, by } = parsed.data;
-  const before = reviewableOrError(state, taskId);
-  const why = `${decision === 'approve' ? 'approved' : 'rejected'} in review by ${by}${reason ? `: ${reason}` : ''}`;
+  const before = reviewableOrError(state, taskId, decision);
+  // A queued task rejected was not in review: it was withdrawn before it started.
+  const how = decision === 'approve' ? 'approved in review' : before.status === 'queued' ? 'withdrawn before it started' : 'rejected in review';
+  const why = `${how} by ${by}${reason ? `: ${reason}` : ''}`;
 
   if (decision === 'approve') {
     const { review: _review, waitReason: _wait, beforePolicy, ...rest } = before;

@@ -553,7 +553,7 @@ export async function god(input: GodInput = {}): Promise<void> {
       validator: (raw) => {
         const input = parsed(ReviewDecisionSchema, raw, 'reviewDecision');
         try {
-          reviewableOrError(state, input.taskId);
+          reviewableOrError(state, input.taskId, input.decision);
         } catch (err) {
           refuse(`reviewDecision: ${(err as Error).message}`);
         }

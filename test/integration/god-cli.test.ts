@@ -206,6 +206,12 @@ describe('God running', () => {
     const none = await cli('status', `${held}-unknown`);
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/task-id: no task/);
+    // A task God holds has no workflow to cancel: `review reject` withdraws it while it is queued.
+    const withdrawn = await cli('review', 'reject', held, '--reason', 'not during the freeze', '--by', 'alice');
+    expect({ code: withdrawn.code, stderr: withdrawn.stderr }).toEqual({ code: 0, stderr: '' });
+    expect((await god().query(godQueueQuery)).some((q) => q.taskId === held)).toBe(false);
+    expect((await god().query(godDecisionsQuery)).filter((d) => d.taskId === held && d.kind === 'review').at(-1)?.detail).toBe('reject by alice: not during the freeze');
+    expect((await cli('status', held)).stdout).toMatch(/rejected in review: it will not run/);
     const resumed = await cli('god', 'resume');
     expect(resumed.stdout).toContain('God resumed');
     expect((await god().query(godStatusQuery)).paused).toBeUndefined();

@@ -119,6 +119,17 @@ describe('review', () => {
     expect(refusal(() => applyReviewDecision(s, { taskId, decision: 'approve' }, T0)).details.field).toBe('taskId');
   });
 
+  it('reject withdraws a queued task (not in review), saying so; approve of it and reject of one being assessed are refused', () => {
+    const s = withReview();
+    const r = applyReviewDecision(s, { taskId: 'q1', decision: 'reject', reason: 'not during the freeze', by: 'alice' }, T0);
+    expect(r.outcome).toBe('rejected');
+    expect(r.state.queue.map((q) => q.taskId)).toEqual(['r1']);
+    expect(r.item.decision).toMatchObject({ kind: 'reject', reason: 'withdrawn before it started by alice: not during the freeze', expectedCostUsd: 0 });
+    expect(refusal(() => applyReviewDecision(s, { taskId: 'q1', decision: 'approve' }, T0)).message).toMatch(/"q1" is not awaiting review \(it is queued\)$/);
+    const assessing = { ...s, queue: s.queue.map((q) => (q.taskId === 'q1' ? { ...q, status: 'assessing' as const } : q)) };
+    expect(refusal(() => reviewableOrError(assessing, 'q1', 'reject')).message).toBe('taskId: "q1" is not awaiting review (it is assessing); reject it once assessed (pantheon god queue shows it)');
+  });
+
   it('refuses a malformed decision naming the field, state unchanged', () => {
     const s = withReview();
     const before = JSON.stringify(s);
