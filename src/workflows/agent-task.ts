@@ -142,6 +142,11 @@ const CHECK_KEEPS_WAITING_PATCH = 'budget-check-keeps-waiting';
  * activity and was dead-lettered. Asked only for such a task (histories from before ran on). Not folded. */
 const RETRY_ORDER_PATCH = 'retry-intervals-in-order';
 
+/** A task cancelled during a specialist run counts the iterations that run had done, as its cost
+ * already counts what the run spent (before, its iterations stopped at the last compression).
+ * Asked only when the run reports more (histories from before ended with the lower count). Not folded. */
+const CANCEL_COUNTS_RUN_PATCH = 'cancel-counts-run-iterations';
+
 /** Activity options of a run the workflow may abandon: a cancel waits for the activity to stop. */
 const WAIT_FOR_CANCEL = { cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED };
 
@@ -529,10 +534,10 @@ async function runTask(input: unknown, routed: Routed, patches: FoldedPatches): 
       } catch (err) {
         if (err instanceof BudgetStop || err instanceof DeadLetter) throw err;
         const stopped = isCancellation(err) || (stoppedWhileCancelling(err) && patched(STOPPED_WHILE_CANCELLING_PATCH));
-        if (stopped) {
-          // What the abandoned run spent before it stopped: the task's running total must hold it
-          // (its in-flight call is charged at its worst case by the ledger, and the bill says so).
-          const spend = abandonedRunSpend(err);
+        // What the abandoned run spent before it stopped: the task's running total must hold it
+        // (its in-flight call is charged at its worst case by the ledger, and the bill says so).
+        const spend = stopped ? abandonedRunSpend(err) : undefined;
+        if (spend) {
           state.costUsd += spend.usd;
           state.tokens += spend.tokens;
         }
@@ -543,6 +548,8 @@ async function runTask(input: unknown, routed: Routed, patches: FoldedPatches): 
           requeue = undefined;
           continue;
         }
+        // The task ends cancelled here: its iterations count the stopped run's, as its cost does.
+        if (spend?.iterations !== undefined && spend.iterations > state.iteration && patched(CANCEL_COUNTS_RUN_PATCH)) state.iteration = spend.iterations;
         if (isCancellation(err)) throw err;
         // The task's own cancel, which the run's failure outran: the task ends cancelled.
         if (stopped) throw new CancelledFailure('the run stopped on the task\'s cancel request', [], err as Error);

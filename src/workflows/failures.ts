@@ -83,7 +83,7 @@ export function stoppedWhileCancelling(err: unknown): boolean {
  * worker died left it in its last heartbeat (the checkpoint). Zero when there is none (it had not
  * started, or the history predates the report).
  */
-export function abandonedRunSpend(err: unknown): { usd: number; tokens: number } {
+export function abandonedRunSpend(err: unknown): { usd: number; tokens: number; iterations?: number } {
   let cause: unknown = err;
   while (cause instanceof ActivityFailure && cause.cause) cause = cause.cause;
   const details = (
@@ -92,17 +92,19 @@ export function abandonedRunSpend(err: unknown): { usd: number; tokens: number }
       : cause instanceof TimeoutFailure
         ? spendOfCheckpoint(cause.lastHeartbeatDetails)
         : undefined
-  ) as { runCostUsd?: unknown; runTokens?: unknown } | undefined;
+  ) as { runCostUsd?: unknown; runTokens?: unknown; runIterations?: unknown } | undefined;
   const usd = typeof details?.runCostUsd === 'number' ? details.runCostUsd : 0;
   const tokens = typeof details?.runTokens === 'number' ? details.runTokens : 0;
-  return { usd, tokens };
+  // The task's iteration the run had reached (absolute, as a failed run's runIterations).
+  const iterations = typeof details?.runIterations === 'number' ? details.runIterations : undefined;
+  return { usd, tokens, ...(iterations !== undefined && { iterations }) };
 }
 
 /** A run's checkpoint (src/activities/run-specialist.ts) in the shape its failures report spend. */
-function spendOfCheckpoint(checkpoint: unknown): { runCostUsd?: unknown; runTokens?: unknown } | undefined {
+function spendOfCheckpoint(checkpoint: unknown): { runCostUsd?: unknown; runTokens?: unknown; runIterations?: unknown } | undefined {
   if (typeof checkpoint !== 'object' || checkpoint === null) return undefined;
-  const { costUsd, tokens } = checkpoint as { costUsd?: unknown; tokens?: unknown };
-  return { runCostUsd: costUsd, runTokens: tokens };
+  const { costUsd, tokens, iteration } = checkpoint as { costUsd?: unknown; tokens?: unknown; iteration?: unknown };
+  return { runCostUsd: costUsd, runTokens: tokens, runIterations: iteration };
 }
 
 /** Where a failed specialist run had got to: its checkpoint, and what it spent getting there. */

@@ -82,6 +82,23 @@ describe('a call cancelled in flight', () => {
     await maybeRecordHistory(taskId, 'cancelled-task-with-bill');
   });
 
+  it('by a workflow cancel mid-run: the task counts the iterations its run had done, as its cost counts what the run spent', async () => {
+    const taskId = id('cancel-mid-run');
+    const tables = ['users', 'orders', 'order_items', 'invoices', 'payments', 'refunds', 'carts', 'coupons'];
+    // The fifth specialist call is held: four iterations are done, none compressed (every 10).
+    h.provider.addFault({ kind: 'slow', delayMs: 60_000, match: { task: taskId, purpose: 'specialist' }, calls: [5] });
+    const handle = await startTask(h.client, h.taskQueue, TaskInputSchema.parse({ objective: ['Migrate these Postgres tables to the new tenant-aware schema:', ...tables.map((t) => `- ${t}`)].join('\n') }), taskId);
+    await until('the fifth specialist call', async () => h.provider.calls().find((c) => c.task === taskId && c.fault === 'slow'));
+    await handle.cancel();
+    const outcome = (await handle.result()) as TaskOutcome;
+    expect(outcome.status).toBe('cancelled');
+    expect(outcome.compressions).toEqual([]);
+    // Before: 0, the iterations known at the last compression, while the cost held all five calls.
+    expect(outcome.iteration).toBe(4);
+    expect(h.provider.calls().filter((c) => c.task === taskId && c.purpose === 'specialist')).toHaveLength(5);
+    await maybeRecordHistory(taskId, 'cancelled-mid-run-counts-iterations');
+  });
+
   it('by a requeue is charged its worst case; the rerun\'s calls at what the provider billed', async () => {
     const taskId = id('requeue');
     const { handle, reservedUsd, slow } = await startHeldCall(h, taskId);

@@ -65,6 +65,8 @@ describe('workflow replay', () => {
         'budget-waiting-task.json',
         'completed-task-with-bill.json',
         'cancelled-task-with-bill.json',
+        // A cancel mid-run counts the run's iterations (the 'cancel-counts-run-iterations' patch).
+        'cancelled-mid-run-counts-iterations.json',
         'completed-task-chain.json',
         'failed-step-task-chain.json',
         'cancelled-task-chain.json',
