@@ -113,3 +113,23 @@ export const NOT_COMPLETED_EXIT_CODE = 2;
 export function exitForOutcome(status: string): void {
   if (status !== 'completed') process.exitCode = NOT_COMPLETED_EXIT_CODE;
 }
+
+/** The exit code of a wait stopped by Ctrl-C (128 + SIGINT, as a shell reports it). */
+export const INTERRUPTED_EXIT_CODE = 130;
+
+/**
+ * While `submit --wait` waits: Ctrl-C (or SIGTERM) stops the wait, not the task, and says so
+ * before exiting 130 (it exited silently, as if the task had been stopped too). Returns the
+ * function that takes the handlers off again.
+ */
+export function sayTaskGoesOnWhenInterrupted(taskId: string): () => void {
+  const stop = (signal: NodeJS.Signals) => {
+    process.stderr.write(`\nstopped waiting (${signal}): task ${taskId} goes on; see it with: npm run pantheon -- status ${taskId}\n`, () => process.exit(INTERRUPTED_EXIT_CODE));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return () => {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  };
+}

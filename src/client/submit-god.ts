@@ -8,7 +8,7 @@ import { godDecisionsQuery, godQueueQuery, submitTaskUpdate } from '../workflows
 import type { TaskState } from '../workflows/task-state';
 import { workflowUrl } from './connection';
 import { printOutcome } from './format';
-import { exitForOutcome, NOT_COMPLETED_EXIT_CODE } from './exit';
+import { exitForOutcome, NOT_COMPLETED_EXIT_CODE, sayTaskGoesOnWhenInterrupted } from './exit';
 import { answered, godUpdate, type GodSession } from './god-client';
 import { decisionPath, type DecisionPath } from './god-view';
 import { newTaskId } from './submit-task';
@@ -47,6 +47,7 @@ export async function submitToGod(god: GodSession, config: PantheonConfig, task:
   const pending = `The task's id is ${taskId}: once God answers, \`pantheon status ${taskId}\` shows it if it was queued; submitting it again with \`--id ${taskId}\` is safe (God queues an id once).`;
   const result = await answered(god, () => godUpdate(god, submitTaskUpdate, { task, taskId }), pending);
   console.log(`submitted to God (${god.godId}): ${taskId}`);
+  if (options.wait) sayTaskGoesOnWhenInterrupted(taskId);
   if (!result.accepted) {
     console.log(`  God already knows ${taskId} (${result.status}); nothing new was queued`);
     if (!options.wait) return;

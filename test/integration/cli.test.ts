@@ -1,5 +1,5 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { runCli } from '../support/cli';
+import { runCli, startCli } from '../support/cli';
 import { startHarness, testAddress, type Harness } from '../support/harness';
 import { cliUntilListed } from '../support/visibility';
 
@@ -51,6 +51,19 @@ describe('pantheon CLI', () => {
     const overviewJson = JSON.parse((await runCli(['status', '--json'], env)).stdout);
     expect(overviewJson.counts.completed).toBeGreaterThanOrEqual(1);
     expect(overviewJson.seen).toBeGreaterThanOrEqual(overviewJson.counts.completed);
+  });
+
+  it('Ctrl-C during submit --wait stops the wait, not the task, and says so (exit 130)', async () => {
+    const id = unique('interrupted');
+    h.provider.addFault({ kind: 'slow', delayMs: 3000, match: { task: id, purpose: 'specialist' }, times: 1 });
+    const waiting = startCli(['submit', 'Add an index on orders.customer_id in the Postgres database', '--direct', '--wait', '--id', id], env);
+    for (let i = 0; i < 300 && !waiting.output().stdout.includes(`started ${id}`); i++) await new Promise((r) => setTimeout(r, 100));
+    waiting.kill('SIGINT');
+    const run = await waiting.done;
+    expect(run.code).toBe(130);
+    expect(run.stderr).toContain(`stopped waiting (SIGINT): task ${id} goes on; see it with: npm run pantheon -- status ${id}`);
+    // It did go on.
+    expect(((await h.client.workflow.getHandle(id).result()) as { status: string }).status).toBe('completed');
   });
 
   it('runs a task id once: a second submit of an ended task starts nothing and waits for the first', async () => {

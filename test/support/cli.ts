@@ -19,6 +19,8 @@ export function runCli(args: string[], env: Record<string, string>, stdin?: stri
 /** The CLI started, for a test that watches its output while it runs (a `--wait`). */
 export interface RunningCli {
   output(): { stdout: string; stderr: string };
+  /** Sends the CLI's process a signal, as a terminal's Ctrl-C would (SIGINT). */
+  kill(signal: NodeJS.Signals): void;
   done: Promise<CliResult>;
 }
 
@@ -27,6 +29,7 @@ export function startCli(args: string[], env: Record<string, string>, stdin?: st
   const [command, ...prefix] = compiled ? [process.execPath, compiled] : [path.join(repoRoot(), 'node_modules', '.bin', 'tsx'), path.join(repoRoot(), 'src', 'client', 'cli.ts')];
   let stdout = '';
   let stderr = '';
+  let running: ReturnType<typeof spawn> | undefined;
   const done = new Promise<CliResult>((resolve, reject) => {
     const child = spawn(command, [...prefix, ...args], {
       cwd: repoRoot(),
@@ -34,9 +37,10 @@ export function startCli(args: string[], env: Record<string, string>, stdin?: st
     });
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
+    running = child;
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
     child.stdin.end(stdin ?? '');
   });
-  return { output: () => ({ stdout, stderr }), done };
+  return { output: () => ({ stdout, stderr }), kill: (signal) => void running?.kill(signal), done };
 }

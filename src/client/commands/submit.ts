@@ -8,7 +8,7 @@ import { closedResult } from '../../tasks/closed-outcome';
 import { taskIdProblem } from '../../tasks/task-id';
 import { connectClient, workflowUrl } from '../connection';
 import { printOutcome } from '../format';
-import { exitForOutcome } from '../exit';
+import { exitForOutcome, sayTaskGoesOnWhenInterrupted } from '../exit';
 import { findGod, godQuery, type GodSession } from '../god-client';
 import { godRosterQuery } from '../../workflows/god-api';
 import { submitToGod } from '../submit-god';
@@ -157,6 +157,7 @@ export async function submitCommand(argv: string[]): Promise<void> {
     }
     console.log(`started ${handle.workflowId}${direct ? '' : ` (God "${config.god.id}" is not running: started directly)`}`);
     console.log(`web ui  ${workflowUrl(config, handle.workflowId)}`);
+    if (wait) sayTaskGoesOnWhenInterrupted(handle.workflowId);
     if (wait) printWaited((await waitShowingRetries(client, handle.workflowId, closedResult(handle))) as TaskState | ChainState);
   } finally {
     await close();
@@ -212,5 +213,6 @@ async function reportExisting(client: Client, config: ReturnType<typeof loadConf
   console.log(`task ${id} already exists (${status}, started ${description.startTime.toISOString()}); nothing new was started`);
   console.log(`  an id runs once: give another --id to run the task again${status === 'dead_lettered' ? ` (or: pantheon dlq redrive ${id})` : ''}`);
   console.log(`web ui  ${workflowUrl(config, id)}`);
+  if (wait) sayTaskGoesOnWhenInterrupted(id);
   if (wait) printWaited((await waitShowingRetries(client, id, closedResult(handle))) as TaskState | ChainState);
 }
