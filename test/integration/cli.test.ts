@@ -139,6 +139,12 @@ describe('pantheon CLI', () => {
     expect(run.stdout).toBe('');
   });
 
+  it('list --specialist of a name not in agents/ that matches nothing says it may be a typo (exit 0: God may have spawned it)', async () => {
+    const run = await runCli(['list', '--specialist', 'DatabseAgent'], env);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^no tasks match \(no specialist "DatabseAgent" in .*agents: a typo, or one God spawned: pantheon god specialists\)\n$/);
+  });
+
   it('status names the task id it cannot show: none by that id, a workflow that is no task, or more than one id', async () => {
     const other = unique('backfill');
     await h.client.workflow.start('memoryBackfill', { taskQueue: `${h.taskQueue}-nobody`, workflowId: other, args: [{ taskQueue: h.taskQueue }] });

@@ -3,6 +3,7 @@ import { loadConfig } from '../../config/env';
 import { PantheonError } from '../../errors';
 import { connectClient } from '../connection';
 import { formatUsd } from '../format';
+import { loadRoster } from '../../specialists/roster';
 import { taskRow } from '../tasks';
 import { ACTIVE_STATUSES, TERMINAL_STATUSES } from '../../workflows/task-state';
 
@@ -42,7 +43,11 @@ export async function listCommand(argv: string[]): Promise<void> {
     for (const row of rows) {
       console.log(`${row.id.padEnd(idW)}  ${row.status.padEnd(statusW)}  ${row.specialist.padEnd(specialistW)} ${formatUsd(row.cost).padStart(10)}  ${row.started.toISOString()}`);
     }
-    if (rows.length === 0) console.log('no tasks match');
+    if (rows.length === 0) {
+      // A typo finds nothing, as a name no task ran on does: say which it may be.
+      const unknown = values.specialist !== undefined && !loadRoster(config.rosterDir).get(values.specialist);
+      console.log(unknown ? `no tasks match (no specialist "${values.specialist}" in ${config.rosterDir}: a typo, or one God spawned: pantheon god specialists)` : 'no tasks match');
+    }
   } finally {
     await close();
   }
