@@ -1,3 +1,4 @@
+import type { Override } from './ledger-types';
 import type { Limits } from './limits';
 
 /**
@@ -92,4 +93,29 @@ export function limitsWarnings(limits: Limits): string[] {
 export function changedSinceRead(read: Limits, current: Limits): string | undefined {
   const changed = differences(toLimitsFile(read), toLimitsFile(current)).map(({ key, from, to }) => `${key}: ${String(from)} → ${String(to)}`);
   return changed.length === 0 ? undefined : changed.join(', ');
+}
+
+/** Which overrides' scopes a limits file key sets the limit of (the key's scopes). */
+const SCOPES_OF_KEY: Record<string, RegExp> = {
+  system_hourly_usd: /^system:hour$/,
+  system_daily_usd: /^system:day$/,
+  per_agent_hourly_usd: /^agent:[^:]+:hour$/,
+  per_agent_daily_usd: /^agent:[^:]+:day$/,
+  per_task_usd: /^task:(?!.*:tokens$)/,
+};
+
+/**
+ * A changed limit whose scope an unexpired override covers does not apply there until the
+ * override ends: one line per such override, so an operator who raised a limit is not misled by
+ * an override that still holds it lower (or higher). `changes` as {@link limitsChanges} writes them.
+ */
+export function overriddenChanges(changes: readonly string[], overrides: readonly Override[], nowMs: number): string[] {
+  const keys = changes.map((line) => line.slice(0, line.indexOf(':')));
+  return keys.flatMap((key) => {
+    const scope = SCOPES_OF_KEY[key];
+    if (!scope) return [];
+    return overrides
+      .filter((o) => o.untilMs > nowMs && scope.test(o.scope))
+      .map((o) => `${o.scope} has an override of $${o.limitUsd} until ${new Date(o.untilMs).toISOString()} (by ${o.who}): it, not the new ${key}, applies there until then`);
+  });
 }

@@ -1,5 +1,5 @@
 import { defaultLimits } from '../../src/budget/limits';
-import { limitsChanges, limitsWarnings } from '../../src/budget/limits-patch';
+import { limitsChanges, limitsWarnings, overriddenChanges } from '../../src/budget/limits-patch';
 import { parseLimits } from '../../src/budget/load-limits';
 
 const ledger = { ...defaultLimits(), perAgentDailyUsd: 4, circuitBreaker: { ...defaultLimits().circuitBreaker, maxCallsPerTaskPerMinute: 200, maxSpawnDepth: 5 } };
@@ -32,5 +32,21 @@ describe('a limits file applied over a running ledger', () => {
     expect(limitsWarnings({ ...defaultLimits(), perAgentHourlyUsd: 3 })).toEqual([
       "per_agent_hourly_usd 3 is above per_agent_daily_usd 2: an agent's daily limit binds first, its hourly one never does",
     ]);
+  });
+});
+
+describe('a changed limit an override covers', () => {
+  const T = Date.parse('2026-12-06T12:00:00Z');
+  const override = (scope: string, untilMs = T + 60_000) => ({ scope, limitUsd: 50, untilMs, who: 'ops', why: 'launch', atMs: T - 1000 });
+
+  it('is noted per override of its scope; other scopes, ended overrides and token scopes are not', () => {
+    const changes = ['system_daily_usd: 20 → 3', 'per_agent_hourly_usd: 0.5 → 1', 'per_task_usd: 0.25 → 1'];
+    const overrides = [override('system:day'), override('system:hour'), override('agent:DatabaseAgent:hour'), override('agent:Generalist:day'), override('task:t1', T - 1), override('task:t2')];
+    expect(overriddenChanges(changes, overrides, T)).toEqual([
+      'system:day has an override of $50 until 2026-12-06T12:01:00.000Z (by ops): it, not the new system_daily_usd, applies there until then',
+      'agent:DatabaseAgent:hour has an override of $50 until 2026-12-06T12:01:00.000Z (by ops): it, not the new per_agent_hourly_usd, applies there until then',
+      'task:t2 has an override of $50 until 2026-12-06T12:01:00.000Z (by ops): it, not the new per_task_usd, applies there until then',
+    ]);
+    expect(overriddenChanges(['per_task_tokens: 40000 → 50000'], overrides, T)).toEqual([]);
   });
 });

@@ -28,7 +28,7 @@ import { CALL_PURPOSES } from '../../llm/types';
 import { godRosterFetcher } from '../../workers/god-roster';
 import { breakerLines, formatLimit, laneLines, renderBudget } from '../budget-view';
 import { MAX_EXPERIMENTAL_SHARE } from '../../budget/limits';
-import { limitsChanges, limitsWarnings } from '../../budget/limits-patch';
+import { limitsChanges, limitsWarnings, overriddenChanges } from '../../budget/limits-patch';
 import { applyLimitsOver } from '../limits-apply';
 import { noAnswer } from '../no-answer';
 import { connectClient, DEFAULT_TEMPORAL_ADDRESS } from '../connection';
@@ -307,6 +307,7 @@ export async function budgetCommand(argv: string[]): Promise<void> {
       if (outcome.tries > 1) console.error(`note: the ledger's limits changed while this change was on its way; applied over them (try ${outcome.tries})`);
       console.log(`limits from ${file} applied by ${action.who}: "${action.why}"`);
       for (const change of outcome.changes) console.log(`  ${change}`);
+      for (const note of overriddenChanges(outcome.changes, (await snapshotOf(ledger)).overrides, Date.now())) console.error(`note: ${note}`);
     });
     return;
   }
