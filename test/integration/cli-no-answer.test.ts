@@ -35,11 +35,20 @@ afterAll(async () => {
 
 it('exits 75 naming God or the ledger when they do not answer, and a submit names its id', async () => {
   // All three at once: each waits out the CLI's 15 s deadline.
-  const [status, submit, budget] = await Promise.all([
+  const [status, submit, budget, taskStatus, overview] = await Promise.all([
     runCli(['god', 'status'], env),
     runCli(['submit', 'Add a unique index on users.email in the Postgres database'], env),
     runCli(['budget'], env),
+    runCli(['status', `held-maybe-${unique}`], env),
+    runCli(['status'], env),
   ]);
+
+  // A task with no workflow may be one God holds: not "no such task" (exit 1) while God cannot say.
+  expect(taskStatus.stderr).toMatch(new RegExp(`^error: god_unavailable: God \\(workflow "${godId}" .*\\) did not answer within 15 s: .*Task held-maybe-${unique} has no workflow, and God may hold it`));
+  expect(taskStatus.code).toBe(75);
+  // The overview says what it cannot count, instead of leaving the line out.
+  expect(overview.code).toBe(0);
+  expect(overview.stdout).toContain(`held by God (not started yet): not known, God (${godId}) did not answer within 3 s`);
 
   expect(status.stderr).toMatch(new RegExp(`^error: god_unavailable: God \\(workflow "${godId}" at .*\\) did not answer within 15 s: is a worker polling its task queue "${taskQueue}"\\?`));
   expect(status.code).toBe(75);

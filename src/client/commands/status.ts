@@ -1,7 +1,8 @@
 import type { Client } from '@temporalio/client';
 import { taskRow, taskState } from '../tasks';
 import { parseArgs } from '../parse-args';
-import { loadConfig } from '../../config/env';
+import { loadConfig, type PantheonConfig } from '../../config/env';
+import { answered, findGod, godQuery } from '../god-client';
 import { PantheonError } from '../../errors';
 import { connectClient, workflowUrl } from '../connection';
 import { budgetWaitLines, formatUsd, printOutcome } from '../format';
@@ -33,11 +34,19 @@ function whyNotRun(decisions: readonly DecisionRecord[]): string | undefined {
   return undefined;
 }
 
-async function heldByGod(client: Client, godId: string, taskId: string): Promise<HeldByGod | undefined> {
-  const god = client.workflow.getHandle(godId);
-  const asked = await Promise.all([god.query(godQueueQuery), god.query(godDecisionsQuery)]).catch(() => undefined);
-  if (!asked) return undefined;
-  const [queue, records] = asked;
+/**
+ * Asks God (when it runs) about a task with no workflow. A God that runs and does not answer is
+ * `god_unavailable` (exit 75): it may hold the task, so "no such task" (exit 1) would be wrong
+ * until it answers (until 2026-12-06 it said so, after a 30 s wait).
+ */
+async function heldByGod(client: Client, config: PantheonConfig, taskId: string): Promise<HeldByGod | undefined> {
+  const { god } = await findGod(client, config);
+  if (!god) return undefined;
+  const [queue, records] = await answered(
+    god,
+    () => Promise.all([godQuery(god, godQueueQuery), godQuery(god, godDecisionsQuery)]),
+    `Task ${taskId} has no workflow, and God may hold it: \`pantheon status ${taskId}\` says so once God answers.`,
+  );
   const item = queue.find((q) => q.taskId === taskId);
   const decisions = records.filter((r) => r.taskId === taskId);
   const notRun = item ? undefined : whyNotRun(decisions);
@@ -51,12 +60,17 @@ async function heldByGod(client: Client, godId: string, taskId: string): Promise
 /** How long the overview waits for God's counts: a God without a worker must not hold it up. */
 const GOD_COUNTS_TIMEOUT_MS = 3_000;
 
-/** The tasks God holds and has not started (no workflow yet, so visibility has none of them). */
-async function heldCounts(client: Client, godId: string): Promise<{ god: string; queued: number; awaitingReview: number } | undefined> {
-  const status = await client
-    .withDeadline(Date.now() + GOD_COUNTS_TIMEOUT_MS, () => client.workflow.getHandle(godId).query(godStatusQuery))
-    .catch(() => undefined);
-  return status ? { god: godId, queued: status.queued, awaitingReview: status.awaitingReview } : undefined;
+/** The tasks God holds and has not started (no workflow yet, so visibility has none of them);
+ * `unanswered` when God runs and did not answer in time (its worker down): they are not known. */
+async function heldCounts(client: Client, godId: string): Promise<{ god: string; queued: number; awaitingReview: number } | { god: string; unanswered: true } | undefined> {
+  const god = client.workflow.getHandle(godId);
+  const running = await client.withDeadline(Date.now() + GOD_COUNTS_TIMEOUT_MS, () => god.describe()).then(
+    (d) => d.status.name === 'RUNNING',
+    () => false,
+  );
+  if (!running) return undefined;
+  const status = await client.withDeadline(Date.now() + GOD_COUNTS_TIMEOUT_MS, () => god.query(godStatusQuery)).catch(() => undefined);
+  return status ? { god: godId, queued: status.queued, awaitingReview: status.awaitingReview } : { god: godId, unanswered: true };
 }
 
 /** Counts per Pantheon status over the most recent tasks, and the ones still in progress. */
@@ -85,7 +99,7 @@ export async function statusCommand(argv: string[]): Promise<void> {
       const taskId = positionals[0];
       const found = await taskState(client, taskId).catch(async (err: unknown) => {
         // Submitted through God and not started yet: no workflow, but God holds it.
-        const held = err instanceof PantheonError && err.details.notFound === true ? await heldByGod(client, config.god.id, taskId) : undefined;
+        const held = err instanceof PantheonError && err.details.notFound === true ? await heldByGod(client, config, taskId) : undefined;
         if (!held) throw err;
         if (values.json) printJson({ taskId, execution: held.notRun ? 'not_run' : 'held_by_god', god: config.god.id, ...held });
         else {
@@ -113,7 +127,8 @@ export async function statusCommand(argv: string[]): Promise<void> {
     for (const [status, n] of Object.entries(counts).sort()) console.log(`  ${status.padEnd(16)} ${n}`);
     console.log(`in progress: ${inProgress.length}`);
     // Tasks God holds have no workflow yet: without this line the view reads "nothing pending".
-    if (held && held.queued + held.awaitingReview > 0) console.log(`held by God (not started yet): ${held.queued} queued, ${held.awaitingReview} awaiting review (npm run pantheon -- god queue)`);
+    if (held && 'unanswered' in held) console.log(`held by God (not started yet): not known, God (${held.god}) did not answer within ${GOD_COUNTS_TIMEOUT_MS / 1000} s (is a worker polling its task queue? npm run worker)`);
+    else if (held && held.queued + held.awaitingReview > 0) console.log(`held by God (not started yet): ${held.queued} queued, ${held.awaitingReview} awaiting review (npm run pantheon -- god queue)`);
     const idW = Math.max(0, ...inProgress.map((row) => row.id.length));
     for (const row of inProgress) console.log(`  ${row.id.padEnd(idW)}  ${row.status.padEnd(14)} ${row.specialist.padEnd(16)} ${formatUsd(row.cost)}  since ${row.started.toISOString()}`);
   } finally {
