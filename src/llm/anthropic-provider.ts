@@ -4,6 +4,7 @@ import { classifyProviderError } from './provider-errors';
 import { fromAnthropicUsage } from './usage';
 import { apiRoot } from './base-url';
 import { pantheonHeaders, type SdkProviderOptions } from './openai-provider';
+import { callSignal } from './call-signal';
 
 /** Messages API through the official @anthropic-ai/sdk. SDK retries are off: Temporal retries. */
 export function createAnthropicProvider(options: SdkProviderOptions): LlmProvider {
@@ -19,6 +20,7 @@ export function createAnthropicProvider(options: SdkProviderOptions): LlmProvide
     name: 'anthropic',
     async complete(request: ChatRequest, signal?: AbortSignal) {
       const started = performance.now();
+      const call = callSignal(signal);
       try {
         // Anthropic has no JSON mode; the prompts ask for one JSON object and zod checks it.
         const message = await client.messages.create(
@@ -28,7 +30,7 @@ export function createAnthropicProvider(options: SdkProviderOptions): LlmProvide
             system: request.system,
             messages: request.messages,
           },
-          { signal, headers: pantheonHeaders(request) },
+          { signal: call.signal, headers: pantheonHeaders(request) },
         );
         const text = message.content.map((block) => (block.type === 'text' ? block.text : '')).join('');
         return {
@@ -39,6 +41,8 @@ export function createAnthropicProvider(options: SdkProviderOptions): LlmProvide
         };
       } catch (err) {
         throw classifyProviderError('anthropic', request.model, err);
+      } finally {
+        call.done();
       }
     },
   };

@@ -3,6 +3,7 @@ import { PANTHEON_HEADERS, type ChatRequest, type LlmProvider } from './types';
 import { classifyProviderError } from './provider-errors';
 import { fromOpenAiUsage } from './usage';
 import { apiRoot } from './base-url';
+import { callSignal } from './call-signal';
 
 export interface SdkProviderOptions {
   apiKey: string;
@@ -27,6 +28,7 @@ export function createOpenAiProvider(options: SdkProviderOptions): LlmProvider {
     name: 'openai',
     async complete(request: ChatRequest, signal?: AbortSignal) {
       const started = performance.now();
+      const call = callSignal(signal);
       try {
         const completion = await client.chat.completions.create(
           {
@@ -35,7 +37,7 @@ export function createOpenAiProvider(options: SdkProviderOptions): LlmProvider {
             messages: [{ role: 'system', content: request.system }, ...request.messages],
             ...(request.json ? { response_format: { type: 'json_object' as const } } : {}),
           },
-          { signal, headers: pantheonHeaders(request) },
+          { signal: call.signal, headers: pantheonHeaders(request) },
         );
         return {
           text: completion.choices[0]?.message?.content ?? '',
@@ -45,6 +47,8 @@ export function createOpenAiProvider(options: SdkProviderOptions): LlmProvider {
         };
       } catch (err) {
         throw classifyProviderError('openai', request.model, err);
+      } finally {
+        call.done();
       }
     },
   };

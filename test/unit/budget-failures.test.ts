@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { createBudgetedLlmClient } from '../../src/budget/budgeted-client';
 import { worstCaseOf } from '../../src/budget/estimate';
 import { chargedFor, ERROR_TYPES, PantheonError } from '../../src/errors';
@@ -98,6 +99,13 @@ describe.each(PROVIDERS)('a failed %s call, through the real SDK and classifier'
     const bill = billed(provider.calls(), req.model);
     expect(bill).toBeGreaterThan(0);
     expect(state.tasks[req.taskId!].usd).toBeGreaterThanOrEqual(bill);
+  });
+
+  it('leaves no abort listener on the run\'s signal once its calls end (the SDK never removes its own)', async () => {
+    const { llm } = budgetedClient();
+    const run = new AbortController();
+    for (let i = 0; i < 12; i++) await llm.complete(request(providerName), run.signal);
+    expect(getEventListeners(run.signal, 'abort')).toHaveLength(0);
   });
 
   it('hanging past the SDK timeout: classified provider_timeout, charged its worst case', async () => {
