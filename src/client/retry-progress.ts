@@ -40,7 +40,8 @@ export async function waitShowingRetries<T>(client: Client, workflowId: string, 
           description.type === 'taskChain'
             ? ((await runningStepOf(client, (await client.workflow.getHandle(workflowId).query(stateQuery)) as unknown as ChainState))?.live ?? [])
             : await liveRuns(client.workflow.options.loadedDataConverter, description.raw.pendingActivities, Date.now());
-        const advanced = runs.filter((r) => !shown.has(`run#${r.step ?? 0}#${r.iteration}`));
+        // A run that has done nothing yet (its first call hangs, say) is no progress to tell.
+        const advanced = runs.filter((r) => r.iteration > 0 && !shown.has(`run#${r.step ?? 0}#${r.iteration}`));
         for (const r of advanced) shown.add(`run#${r.step ?? 0}#${r.iteration}`);
         if (!done) for (const line of runProgressLines(advanced, formatUsd)) console.error(line);
       }

@@ -544,7 +544,7 @@ async function runTask(input: unknown, routed: Routed, patches: FoldedPatches): 
         if (stopped && requeue && !CancellationScope.current().consideredCancelled) {
           state.requeues += 1;
           log.warn('task requeued', { taskId, requeues: state.requeues, reason: requeue.reason });
-          if (state.requeues > task.maxRequeues) throw new GiveUp(`stale: requeued ${task.maxRequeues} times without finishing (${requeue.reason})`);
+          if (state.requeues > task.maxRequeues) throw new GiveUp(`stale: requeued ${task.maxRequeues} time${task.maxRequeues === 1 ? '' : 's'} without finishing (${requeue.reason})`);
           requeue = undefined;
           continue;
         }

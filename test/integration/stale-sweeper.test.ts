@@ -197,7 +197,7 @@ describe('stale-task sweeper', () => {
     const outcome = (await handle.result()) as TaskOutcome;
 
     expect(outcome.status).toBe('cancelled');
-    expect(outcome.reasons[0]).toMatch(/^stale: requeued 1 times without finishing/);
+    expect(outcome.reasons[0]).toMatch(/^stale: requeued 1 time without finishing/);
     expect(outcome.requeues).toBe(2);
     // Both abandoned runs stopped (cancelled, not left running) before the next began or the task ended.
     const history = await specialistRuns(handle);
