@@ -5,7 +5,7 @@ import { SYSTEM_MODEL_FALLBACKS, type SystemModels } from '../activities/deps';
 import { createAlerter } from '../alerts/alerter';
 import { activityCallKeys, budgetAlertSink, createBudgetGate, createBudgetedLlmClient, loadLimits, type BudgetGate, type Limits } from '../budget';
 import type { PantheonConfig } from '../config/env';
-import { loadFaultsFromEnv, loadScenarioFromEnv, startOfflineProvider, type FaultRule, type OfflineProvider, type Scenario } from '../llm/offline';
+import { FAULTS_ENV, loadFaultsFromEnv, loadScenarioFromEnv, SCENARIO_ENV, startOfflineProvider, type FaultRule, type OfflineProvider, type Scenario } from '../llm/offline';
 import { createConfiguredLlmClient } from '../llm/providers';
 import { describePlan, effectiveModel, planProviders, type ModelUser, type ProviderPlan } from '../llm/provider-modes';
 import { scopeMemoryToMode } from '../memory/mode-scoped';
@@ -79,6 +79,13 @@ export function prepareProviders(config: PantheonConfig, logger: Logger, models:
   ) as unknown as SystemModels;
   const limits = loadLimits();
   const offline = plan.offline && !config.llm.offlineUrl ? { faults: loadFaultsFromEnv(), scenario: loadScenarioFromEnv() } : undefined;
+  // The offline provider's own settings do nothing in a process that serves none: said, so a fault
+  // meant for the shared provider (`npm run provider`) is not thought injected.
+  if (!offline) {
+    const unused = [FAULTS_ENV, SCENARIO_ENV, 'PANTHEON_OFFLINE_LATENCY_MS'].filter((name) => process.env[name]?.trim());
+    const where = config.llm.offlineUrl ? `the offline provider at PANTHEON_OFFLINE_URL (${config.llm.offlineUrl}) is another process: set them there` : 'this process serves no offline provider (live providers)';
+    if (unused.length > 0) logger.warn({ variables: unused }, `${unused.join(', ')} ignored: ${where}`);
+  }
   return { plan, roster: remapRoster(seed, plan.remaps), models: remapped, limits, ...(offline && { offline }) };
 }
 
