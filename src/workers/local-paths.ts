@@ -49,6 +49,7 @@ function checkWritableFile(file: string, variable: string): void {
       if (!stat.isDirectory()) throw refused(variable, `cannot create ${file}: ${dir} is not a folder`);
       try {
         fs.accessSync(dir, fs.constants.W_OK);
+        probeCreate(dir);
       } catch {
         throw refused(variable, `cannot create ${file}: the folder ${dir} is not writable`);
       }
@@ -58,6 +59,17 @@ function checkWritableFile(file: string, variable: string): void {
     if (parent === dir) return;
     dir = parent;
   }
+}
+
+/**
+ * Creates and removes a file in `dir`: permission bits say yes to root everywhere, but a folder of
+ * a special file system (/sys, /proc) still refuses a new file, which SQLite found only after the
+ * worker had connected (or, under /proc, hung on).
+ */
+function probeCreate(dir: string): void {
+  const probe = path.join(dir, `.pantheon-write-check-${process.pid}`);
+  fs.closeSync(fs.openSync(probe, 'wx'));
+  fs.rmSync(probe, { force: true });
 }
 
 /** A path's stat, or undefined when nothing is there (a part of it missing, or a file where a folder would be). */

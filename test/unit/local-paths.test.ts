@@ -1,0 +1,35 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PantheonError } from '../../src/errors';
+import { checkLocalPaths } from '../../src/workers/local-paths';
+
+/** The local files a worker opens only after connecting, checked at its start (src/workers/local-paths.ts). */
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'local-paths-'));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const memoryAt = (file: string) => () => checkLocalPaths({ memory: { kind: 'sqlite', file } });
+
+it('takes a memory file to create under folders still to be made, and leaves no trace of its check', () => {
+  expect(memoryAt(path.join(dir, 'a', 'b', 'memory.sqlite'))).not.toThrow();
+  expect(fs.readdirSync(dir)).toEqual([]);
+});
+
+it('refuses a memory file under a folder that takes no new file though its permissions say yes (/proc), naming the variable', () => {
+  let caught: unknown;
+  try {
+    memoryAt('/proc/nope/memory.sqlite')();
+  } catch (err) {
+    caught = err;
+  }
+  expect(caught).toBeInstanceOf(PantheonError);
+  expect((caught as PantheonError).type).toBe('config_invalid');
+  expect((caught as Error).message).toBe('environment variable PANTHEON_MEMORY_FILE: cannot create /proc/nope/memory.sqlite: the folder /proc is not writable');
+});
+
+it('refuses a memory file under a file, naming the variable', () => {
+  const file = path.join(dir, 'plain');
+  fs.writeFileSync(file, '');
+  expect(memoryAt(path.join(file, 'memory.sqlite'))).toThrow(`environment variable PANTHEON_MEMORY_FILE: cannot create ${path.join(file, 'memory.sqlite')}: ${file} is not a folder`);
+  fs.rmSync(file);
+});
