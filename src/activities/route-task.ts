@@ -19,7 +19,10 @@ import type { RouteDecision, RouteTaskInput } from './types';
 /** Every specialist, the chosen one first, then the rules' ranking, then the rest, fallback last;
  * with the policy and the task's kind, the specialists it holds quarantined for the kind after all. */
 function candidateOrder(roster: Roster, chosen: string, ranked: string[], held?: { policy: RoutingPolicy; kind: string }): string[] {
-  const order = [...new Set([chosen, ...ranked, ...roster.specialists.filter((s) => !s.fallback).map((s) => s.name), roster.fallback.name])].filter((name) => roster.get(name));
+  // After the ones the rules rank for the task, the fallback (made for tasks no specialist fits)
+  // before specialists whose rules do not match it at all: a code reviewer is a worse taker of a
+  // failed database task than the generalist (until 2026-12-06 the roster came before the fallback).
+  const order = [...new Set([chosen, ...ranked, roster.fallback.name, ...roster.specialists.filter((s) => !s.fallback).map((s) => s.name)])].filter((name) => roster.get(name));
   if (!held) return order;
   // Self-healing does not hand a failed task first to a specialist the policy keeps from the
   // task's kind (quarantined: a failure streak restarted its record and it still fails; or

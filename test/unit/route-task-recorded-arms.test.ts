@@ -77,4 +77,11 @@ describe('routeTask: the reassignment order', () => {
       expect((await routeDirect(view, 'god-routed-plain', input)).candidates.slice(0, 2)).toEqual(['Generalist', 'DatabaseAgent']);
     }
   });
+
+  it('after the ones the rules rank, the fallback before specialists whose rules match nothing in the task', async () => {
+    const requested = TaskInputSchema.parse({ objective: task.objective, specialist: 'DatabaseAgent' });
+    const { candidates } = await routeDirect(viewWith({}), 'requested-db', requested);
+    expect(candidates.slice(0, 2)).toEqual(['DatabaseAgent', 'Generalist']);
+    expect(new Set(candidates)).toEqual(new Set(roster.specialists.map((s) => s.name)));
+  });
 });
