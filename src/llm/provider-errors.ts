@@ -129,6 +129,9 @@ export function classifyProviderError(provider: ProviderName, model: string, raw
             cause: raw,
           });
     case 408:
+    // A gateway that gave up waiting on the provider: a timeout from either SDK (Anthropic's names
+    // its class GatewayTimeoutError; openai's called it provider_unavailable until 2026-12-06).
+    case 504:
       return of('provider_timeout');
     case 400:
     case 413:

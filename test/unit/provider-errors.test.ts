@@ -290,7 +290,8 @@ describe('billedFor: what a failure proves about billing', () => {
     const fromOpenai = OpenAI.APIError.generate(504, { error: { message: 'Gateway Timeout', type: 'server_error' } }, undefined, new Headers());
     for (const [provider, raw] of [['anthropic', fromAnthropic], ['openai', fromOpenai]] as const) {
       const err = classifyProviderError(provider, 'some-model', raw);
-      expect({ provider, billed: err.details.billed, retryable: err.retryable }).toEqual({ provider, billed: 'maybe', retryable: true });
+      // One label from either SDK: a timeout (of the gateway's), not an outage.
+      expect({ provider, type: err.type, billed: err.details.billed, retryable: err.retryable }).toEqual({ provider, type: 'provider_timeout', billed: 'maybe', retryable: true });
     }
   });
 });
