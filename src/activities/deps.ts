@@ -18,6 +18,8 @@ export interface ActivityDeps {
   constraints?: ConstraintBook;
   /** God's active routing policy (src/workers/god-policy.ts); absent: the roster's rules as version 0. */
   routingPolicy?: RoutingPolicySource;
+  /** True once this worker was asked to stop (src/workers/drain.ts); absent: never. */
+  draining?: () => boolean;
 }
 
 /** Where the route activity reads the routing policy from; undefined when no God holds one. */

@@ -28,7 +28,7 @@ interface Checkpoint {
  * The specialist's loop: one LLM call per iteration until it reports done, the history holds
  * `compressEvery` iterations (the workflow then compresses), or the iteration limit is reached.
  */
-export function createRunSpecialist({ llm, roster }: Pick<ActivityDeps, 'llm' | 'roster'>) {
+export function createRunSpecialist({ llm, roster, draining = () => false }: Pick<ActivityDeps, 'llm' | 'roster' | 'draining'>) {
   return async function runSpecialist(input: RunSpecialistInput): Promise<RunSpecialistResult> {
     await roster.refresh?.();
     const specialist = roster.get(input.specialist);
@@ -39,7 +39,7 @@ export function createRunSpecialist({ llm, roster }: Pick<ActivityDeps, 'llm' | 
     if (resumed) log.info('resuming specialist from heartbeat', { taskId: input.taskId, iteration: resumed.iteration });
     const state: Checkpoint = resumed ?? { history: [...input.history], iteration: input.iteration, costUsd: 0, tokens: 0, promptTokens: [], lastNote: '' };
     try {
-      return await iterate(llm, specialist, input, state);
+      return await iterate(llm, specialist, input, state, draining);
     } catch (err) {
       // What the failed run spent and did goes into the failure chain (and the task's totals),
       // the failed call's worst case included when the ledger charged it.
@@ -53,7 +53,7 @@ export function createRunSpecialist({ llm, roster }: Pick<ActivityDeps, 'llm' | 
   };
 }
 
-async function iterate(llm: LlmClient, specialist: Specialist, input: RunSpecialistInput, state: Checkpoint): Promise<RunSpecialistResult> {
+async function iterate(llm: LlmClient, specialist: Specialist, input: RunSpecialistInput, state: Checkpoint, draining: () => boolean): Promise<RunSpecialistResult> {
   const { taskId, task, warnings, summary } = input;
   const ctx = Context.current();
   const system = specialistSystemPrompt(specialist.system_prompt);
@@ -64,6 +64,12 @@ async function iterate(llm: LlmClient, specialist: Specialist, input: RunSpecial
     if (countIterations(state.history) >= task.compressEvery) return result('needs_compression');
     // Cancelled (a requeue, a cancel) between calls: stop before reserving and paying for another.
     if (ctx.cancellationSignal.aborted) throw PantheonError.of('cancelled', 'the run was cancelled before its next call');
+    // This worker drains (asked to stop): no call the drain's end would cut and another worker pay
+    // for again. The attempt fails retryable at its checkpoint; the next worker goes on from there.
+    if (draining()) {
+      ctx.heartbeat(state);
+      throw PantheonError.of('worker_draining', `the worker is stopping: the run stopped before its next call, at iteration ${state.iteration}; another worker goes on from there`);
+    }
     const messages = specialistMessages(task, warnings, summary, state.history);
     const call = llm.complete(
       {

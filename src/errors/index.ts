@@ -75,6 +75,9 @@ export const ERROR_TYPES = {
   /** A worker process's task worker stopped polling without a SIGINT/SIGTERM: the process exits
    * non-zero so its supervisor restarts it (a clean exit would look like a deliberate stop). */
   worker_stopped: { category: 'system', retryable: true },
+  /** This worker was asked to stop (SIGTERM, Ctrl-C): a specialist run stops between calls, at its
+   * checkpoint, instead of starting calls the end of the drain would cut (and pay for again). */
+  worker_draining: { category: 'system', retryable: true },
 } as const satisfies Record<string, ErrorTypeSpec>;
 
 export type ErrorType = keyof typeof ERROR_TYPES;

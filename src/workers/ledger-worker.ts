@@ -50,10 +50,13 @@ export async function runWorkersInOrder(
   signals: NodeJS.Signals[] = STOP_SIGNALS,
   ledgerRun: Promise<void> = ledgerWorker.run(),
   beforeLedgerStops: () => Promise<unknown> = async () => undefined,
+  /** Told first when a stop signal comes, before the task worker starts to drain (drain.ts). */
+  onStopRequested: () => void = () => undefined,
 ): Promise<WorkersStopped> {
   let signalled = false;
   const stop = () => {
     signalled = true;
+    onStopRequested();
     if (taskWorker.getState() === 'RUNNING') taskWorker.shutdown();
   };
   // Listening until both workers have stopped: a second copy of the signal (npm's relay of a

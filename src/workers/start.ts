@@ -10,6 +10,7 @@ import { consolidationScheduleId, ensureConsolidationSchedule } from '../client/
 import type { PantheonConfig } from '../config/env';
 import { limitsFileLabel } from '../budget/load-limits';
 import { buildWorkerDeps, prepareProviders, type ProviderSetup, type WorkerDeps } from './deps';
+import { createDrain } from './drain';
 import { createLedgerWorker, runWorkersInOrder } from './ledger-worker';
 import { createTaskWorker } from './task-worker';
 import { bundleWorkflows } from './workflow-bundle';
@@ -164,6 +165,9 @@ async function startOpening(
   if (registered.length > 0) logger.info({ namespace: config.temporal.namespace, registered }, `registered Pantheon's search attributes in namespace ${config.temporal.namespace}`);
   const built = await buildWorkerDeps(config, logger, client, providers, tracing);
   opened.add(() => built.close());
+  // Asked to stop, a specialist run ends at its next call's boundary instead of calling on until the drain cuts it.
+  const drain = createDrain();
+  built.deps.draining = drain.requested;
   const connection = await NativeConnection.connect(workerConnectionOptions(target)).catch((err: unknown) => {
     throw unreachable(target, err);
   });
@@ -196,7 +200,7 @@ async function startOpening(
   return {
     client,
     built,
-    running: runWorkersInOrder(worker, ledgerWorker, undefined, ledgerRun, () => built.gate.flush()).then(({ signalled }) => {
+    running: runWorkersInOrder(worker, ledgerWorker, undefined, ledgerRun, () => built.gate.flush(), drain.request).then(({ signalled }) => {
       if (!signalled) throw unaskedStop(taskQueue);
     }),
     // Newest first: pending settles, the connection, the deps, the client, and last the span
