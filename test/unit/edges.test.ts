@@ -97,6 +97,13 @@ describe('submit --json', () => {
     expect(err.details).toEqual(expect.objectContaining({ field: '--id' }));
   });
 
+  it('refuses, through the real CLI, the fields God and chains set on the tasks they start, naming the field, before connecting', async () => {
+    for (const field of ['reportTo', 'goalId']) {
+      const run = await runCli(['submit', '--json', '-'], { TEMPORAL_ADDRESS: '127.0.0.1:1' }, JSON.stringify({ objective: 'Add an index on shipments.tracking_code in Postgres', [field]: 'pantheon-god' }));
+      expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 1, stderr: `error: invalid_input: invalid task: ${field}: set by God (and chains) on the tasks they start, not by a submit\n` });
+    }
+  });
+
   it('refuses through the real CLI with one line and exit code 1', async () => {
     const run = await runCli(['submit', '--json', dir], {});
     expect(run.code).toBe(1);

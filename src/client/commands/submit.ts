@@ -120,9 +120,14 @@ export function taskFromArgs(argv: string[]): { raw: unknown; wait: boolean; id?
   return { raw, wait: values.wait ?? false, id: values.id, parent: values.parent, direct };
 }
 
+/** Task fields God and chains set on the tasks they start: a submitter who sets them pretends to be one. */
+const STARTER_FIELDS = ['reportTo', 'goalId', 'routing', 'pick'] as const;
+
 export async function submitCommand(argv: string[]): Promise<void> {
   const config = loadConfig();
   const { raw, wait, id, parent, direct } = taskFromArgs(argv);
+  const set = typeof raw === 'object' && raw !== null ? STARTER_FIELDS.find((field) => field in raw) : undefined;
+  if (set) throw PantheonError.of('invalid_input', `invalid task: ${set}: set by God (and chains) on the tasks they start, not by a submit`, { details: { field: set } });
   const roster = loadRoster(config.rosterDir);
   // A specialist God spawned is not in agents/: it is checked against God's roster below.
   const spawnedName = direct ? undefined : notOnRoster(raw, roster);
