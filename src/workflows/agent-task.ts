@@ -147,6 +147,10 @@ const RETRY_ORDER_PATCH = 'retry-intervals-in-order';
  * Asked only when the run reports more (histories from before ended with the lower count). Not folded. */
 const CANCEL_COUNTS_RUN_PATCH = 'cancel-counts-run-iterations';
 
+/** A task started with more than one argument is rejected, naming it; before, the others were
+ * ignored. Asked only for such a start (histories from before ran the first). Not folded. */
+const ONE_ARGUMENT_PATCH = 'task-is-one-argument';
+
 /** Activity options of a run the workflow may abandon: a cancel waits for the activity to stop. */
 const WAIT_FOR_CANCEL = { cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED };
 
@@ -197,11 +201,11 @@ function initialState(taskId: string, input: unknown): TaskState {
  * (read either with closedResult, src/tasks/closed-outcome.ts), so the Web UI shows them as
  * failures and `temporal workflow reset` can run them again.
  */
-export async function agentTask(input: unknown): Promise<TaskOutcome> {
+export async function agentTask(input: unknown, ...extra: unknown[]): Promise<TaskOutcome> {
   // Before the first command: the marker leads a new execution's history.
   const patches = foldPatches(FOLDED_PATCHES_MARKER, FOLDED_PATCHES);
   const routed: Routed = {};
-  const outcome = await runTask(input, routed, patches);
+  const outcome = await runTask(input, routed, patches, extra.length);
   // Old histories have no reportTo: no signal, so they replay unchanged.
   await reportFinished(reportToOf(input), finishedReport(outcome, elapsedMs()));
   await reportRoutedOutcome(reportToOf(input), routed.learn, outcome, elapsedMs(), patches.patched);
@@ -215,7 +219,7 @@ interface Routed {
   learn?: RouteDecision['learn'];
 }
 
-async function runTask(input: unknown, routed: Routed, patches: FoldedPatches): Promise<TaskOutcome> {
+async function runTask(input: unknown, routed: Routed, patches: FoldedPatches, extraArgs = 0): Promise<TaskOutcome> {
   const { patched } = patches;
   const taskId = workflowInfo().workflowId;
   const state = initialState(taskId, input);
@@ -327,6 +331,9 @@ async function runTask(input: unknown, routed: Routed, patches: FoldedPatches): 
     checking = undefined;
   });
 
+  // Started with more than the task (the Temporal CLI given --input twice): the others were dropped
+  // without a word before; the task is rejected saying so, and nothing runs.
+  if (extraArgs > 0 && patched(ONE_ARGUMENT_PATCH)) return finish('rejected', [`input: a task is one argument (the task object), got ${1 + extraArgs}: give --input once`]);
   let parsed: { success: true; data: Task } | ReturnType<typeof TaskInputSchema.safeParse> = TaskInputSchema.safeParse(input);
   if (!parsed.success) {
     // A task that fails only the bounds on its inputs started before they existed, if its history

@@ -31,9 +31,10 @@ describe('workflow replay', () => {
         'requeued-stale-task.json',
         'requeued-stale-task-waits-for-cancel.json',
         'poison-stale-task-cancelled.json',
-        // The 'bounded-task-inputs', 'retry-intervals-in-order' and 'history-guard' patches, recorded only when they fire.
+        // The 'bounded-task-inputs', 'retry-intervals-in-order', 'task-is-one-argument' and 'history-guard' patches, recorded only when they fire.
         'rejected-unbounded-inputs.json',
         'rejected-retry-out-of-order.json',
+        'rejected-two-arguments.json',
         'history-guarded-task.json',
         'budget-exceeded-task.json',
         'budget-waiting-task.json',

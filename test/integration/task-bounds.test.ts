@@ -61,6 +61,20 @@ describe('task bounds', () => {
     await maybeRecordHistory(id, 'rejected-retry-out-of-order');
   });
 
+  it('rejects a task started with two arguments (the Temporal CLI given --input twice), saying so, before any activity', async () => {
+    const id = `bounds-two-args-${Date.now()}`;
+    const handle = await h.client.workflow.start('agentTask', {
+      taskQueue: h.taskQueue,
+      workflowId: id,
+      args: [{ objective: 'Rebuild the search index for the product catalogue' }, { objective: 'Rebuild the search index for the orders catalogue' }],
+    });
+    const state = await endState(handle);
+    expect(state.status).toBe('rejected');
+    expect(state.reasons).toEqual(['input: a task is one argument (the task object), got 2: give --input once']);
+    expect(((await handle.fetchHistory()).events ?? []).filter((e) => e.activityTaskScheduledEventAttributes)).toEqual([]);
+    await maybeRecordHistory(id, 'rejected-two-arguments');
+  });
+
   // One step per table, compressing every 2: many activities, far more history than either guard allows.
   const items = Array.from({ length: 30 }, (_, i) => `- table_${i}`).join('\n');
 
