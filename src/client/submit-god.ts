@@ -46,8 +46,8 @@ export async function submitToGod(god: GodSession, config: PantheonConfig, task:
   const taskId = options.taskId ?? newTaskId();
   const pending = `The task's id is ${taskId}: once God answers, \`pantheon status ${taskId}\` shows it if it was queued; submitting it again with \`--id ${taskId}\` is safe (God queues an id once).`;
   const result = await answered(god, () => godUpdate(god, submitTaskUpdate, { task, taskId }), pending);
-  console.log(`submitted to God (${god.godId}): ${taskId}`);
   if (options.wait) sayTaskGoesOnWhenInterrupted(taskId);
+  console.log(`submitted to God (${god.godId}): ${taskId}`);
   if (!result.accepted) {
     console.log(`  God already knows ${taskId} (${result.status}); nothing new was queued`);
     if (!options.wait) return;

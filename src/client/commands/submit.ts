@@ -160,9 +160,10 @@ export async function submitCommand(argv: string[]): Promise<void> {
       await reportExisting(client, config, id, wait);
       return;
     }
+    // Before the first line: a Ctrl-C that follows what it says finds the handler there.
+    if (wait) sayTaskGoesOnWhenInterrupted(handle.workflowId);
     console.log(`started ${handle.workflowId}${direct ? '' : ` (God "${config.god.id}" is not running: started directly)`}`);
     console.log(`web ui  ${workflowUrl(config, handle.workflowId)}`);
-    if (wait) sayTaskGoesOnWhenInterrupted(handle.workflowId);
     if (wait) printWaited((await waitShowingRetries(client, handle.workflowId, closedResult(handle))) as TaskState | ChainState);
   } finally {
     await close();
@@ -214,10 +215,10 @@ async function reportExisting(client: Client, config: ReturnType<typeof loadConf
   const handle = client.workflow.getHandle(id);
   const description = await handle.describe();
   if (!namesATask(description.type)) throw notATask(id, description.type);
+  if (wait) sayTaskGoesOnWhenInterrupted(id);
   const status = description.typedSearchAttributes.get(TaskStatus) ?? description.status.name.toLowerCase();
   console.log(`task ${id} already exists (${status}, started ${description.startTime.toISOString()}); nothing new was started`);
   console.log(`  an id runs once: give another --id to run the task again${status === 'dead_lettered' ? ` (or: pantheon dlq redrive ${id})` : ''}`);
   console.log(`web ui  ${workflowUrl(config, id)}`);
-  if (wait) sayTaskGoesOnWhenInterrupted(id);
   if (wait) printWaited((await waitShowingRetries(client, id, closedResult(handle))) as TaskState | ChainState);
 }
