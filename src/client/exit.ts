@@ -123,11 +123,16 @@ export const INTERRUPTED_EXIT_CODE = 130;
  * function that takes the handlers off again.
  */
 export function sayTaskGoesOnWhenInterrupted(taskId: string): () => void {
+  let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
+    // Under npm a Ctrl-C comes twice (the terminal's and npm's relay): the second finds the
+    // listener still there, not the default action that would kill before the line is out.
+    if (stopping) return;
+    stopping = true;
     process.stderr.write(`\nstopped waiting (${signal}): task ${taskId} goes on; see it with: npm run pantheon -- status ${taskId}\n`, () => process.exit(INTERRUPTED_EXIT_CODE));
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
   return () => {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
