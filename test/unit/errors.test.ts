@@ -37,6 +37,7 @@ const EXPECTED_RETRYABLE: ErrorType[] = [
   'ledger_unavailable',
   'god_unavailable',
   'worker_stopped',
+  'worker_draining',
   'limits_changed',
 ];
 

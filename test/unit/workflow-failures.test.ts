@@ -29,12 +29,14 @@ describe('a run that ended with its cancel pending (CANCEL_REQUESTED)', () => {
 describe('what an abandoned or failed run spent', () => {
   it('a run whose worker died: its last checkpoint, as the cancel path and the failure chain read it', () => {
     const err = activityFailure('CANCEL_REQUESTED', heartbeatTimeout());
-    expect(abandonedRunSpend(err)).toEqual({ usd: 0.0123, tokens: 4567 });
+    // And how far it got: the iteration of its checkpoint (a task cancelled there counts it).
+    expect(abandonedRunSpend(err)).toEqual({ usd: 0.0123, tokens: 4567, iterations: 3 });
     expect(describeFailure(activityFailure('TIMEOUT', heartbeatTimeout()), 'runSpecialist')).toMatchObject({ runCostUsd: 0.0123, runTokens: 4567, retryState: 'TIMEOUT' });
   });
 
   it('a cancelled run: what its cancellation reported; a timeout with no heartbeat: nothing', () => {
     expect(abandonedRunSpend(activityFailure('CANCEL_REQUESTED', new CancelledFailure('cancelled', [{ runCostUsd: 0.5, runTokens: 10 }])))).toEqual({ usd: 0.5, tokens: 10 });
+    expect(abandonedRunSpend(activityFailure('CANCEL_REQUESTED', new CancelledFailure('cancelled', [{ runCostUsd: 0.5, runTokens: 10, runIterations: 7 }])))).toEqual({ usd: 0.5, tokens: 10, iterations: 7 });
     expect(abandonedRunSpend(activityFailure('CANCEL_REQUESTED', new TimeoutFailure('start-to-close', undefined, 'START_TO_CLOSE')))).toEqual({ usd: 0, tokens: 0 });
     expect(describeFailure(activityFailure('TIMEOUT', new TimeoutFailure('start-to-close', undefined, 'START_TO_CLOSE')), 'runSpecialist').runCostUsd).toBeUndefined();
   });
