@@ -104,3 +104,21 @@ export function loadKeyring(env: { PANTHEON_CODEC_KEYS?: string; PANTHEON_CODEC_
   }
   return parseKeyList(text, { variable: 'PANTHEON_CODEC_KEY_FILE', label: `PANTHEON_CODEC_KEY_FILE (${file})` });
 }
+
+/**
+ * Why the key file PANTHEON_CODEC_KEY_FILE names is readable by others than its owner (group or
+ * world bits set), or undefined: the keys decrypt every payload, as an ssh key opens a host. Told,
+ * not refused: an operator may mean a group-readable file for a service account.
+ */
+export function keyFileExposure(env: { PANTHEON_CODEC_KEY_FILE?: string }): string | undefined {
+  const file = env.PANTHEON_CODEC_KEY_FILE;
+  if (!file) return undefined;
+  let mode: number;
+  try {
+    mode = fs.statSync(file).mode & 0o777;
+  } catch {
+    return undefined; // loadKeyring says what is wrong with it
+  }
+  if ((mode & 0o077) === 0) return undefined;
+  return `PANTHEON_CODEC_KEY_FILE ${file} is readable by others than its owner (mode ${mode.toString(8).padStart(3, '0')}): the keys decrypt every payload; chmod 600 ${file}`;
+}

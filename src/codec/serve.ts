@@ -3,6 +3,7 @@ import { loadConfig } from '../config/env';
 import { createLogger } from '../logging/logger';
 import { PantheonError } from '../errors';
 import { AesGcmCodec } from './aes-gcm-codec';
+import { keyFileExposure } from './keys';
 import { startCodecServer } from './server';
 import { onStopSignals } from '../runtime/stop-signals';
 
@@ -33,6 +34,8 @@ async function main(): Promise<void> {
     });
   });
   logger.info({ url: server.url, keyIds: keys.ids, encryptsWith: keys.currentId, corsOrigins: config.codec.corsOrigins }, 'codec server listening');
+  const exposed = keyFileExposure(process.env);
+  if (exposed) logger.warn({ variable: 'PANTHEON_CODEC_KEY_FILE' }, exposed);
   // Machine-readable on stdout: scripts (and tests) wait for this line.
   console.log(`codec server listening on ${server.url}`);
   const stop = () => void server.close().then(() => process.exit(0), () => process.exit(1));

@@ -18,6 +18,7 @@ import { limitsDrift } from '../budget/limits-patch';
 import { ensureSearchAttributes, isNotAllowed } from '../runtime/search-attributes';
 import { isPantheonError, PantheonError } from '../errors';
 import { dataConverterFor } from '../codec';
+import { keyFileExposure } from '../codec/keys';
 import { temporalLoggerFor } from '../logging/temporal-logger';
 import { openTracing } from '../tracing/open';
 import { bundleHoldsTracing, workflowTracingModule } from '../tracing/bundle';
@@ -183,6 +184,8 @@ async function startOpening(
   const workflowBundle = await workflowBundleFor(config, tracing, logger);
   const dataConverter = dataConverterFor(config.codec.keys);
   if (config.codec.keys) logger.info({ keyIds: config.codec.keys.ids, encryptsWith: config.codec.keys.currentId }, 'payloads encrypted (AES-256-GCM)');
+  const exposed = keyFileExposure(process.env);
+  if (exposed) logger.warn({ variable: 'PANTHEON_CODEC_KEY_FILE' }, exposed);
   const ledgerWorker = await createLedgerWorker({ connection, namespace, taskQueue: budgetTaskQueue, workflowBundle, dataConverter, tracing });
   // The ledger worker runs first: succeeding an ended ledger run reads its state through a worker.
   const ledgerRun = ledgerWorker.run();

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { AesGcmCodec, ENCRYPTED_ENCODING, KEY_ID_METADATA, parseKeyList } from '../../src/codec';
 import { startCodecServer } from '../../src/codec/server';
+import { keyFileExposure } from '../../src/codec/keys';
 import { loadConfig } from '../../src/config/env';
 import { PantheonError } from '../../src/errors';
 
@@ -203,5 +204,23 @@ describe('codec server', () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe('a key file others can read', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'codec-key-mode-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('is told (mode and the chmod that fixes it); one only its owner reads, or none, is not', () => {
+    const file = path.join(dir, 'keys');
+    fs.writeFileSync(file, `k1:${randomBytes(32).toString('base64')}\n`);
+    fs.chmodSync(file, 0o644);
+    expect(keyFileExposure({ PANTHEON_CODEC_KEY_FILE: file })).toBe(
+      `PANTHEON_CODEC_KEY_FILE ${file} is readable by others than its owner (mode 644): the keys decrypt every payload; chmod 600 ${file}`,
+    );
+    fs.chmodSync(file, 0o600);
+    expect(keyFileExposure({ PANTHEON_CODEC_KEY_FILE: file })).toBeUndefined();
+    expect(keyFileExposure({})).toBeUndefined();
+    expect(keyFileExposure({ PANTHEON_CODEC_KEY_FILE: path.join(dir, 'missing') })).toBeUndefined();
   });
 });
