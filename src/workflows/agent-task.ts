@@ -151,6 +151,11 @@ const CANCEL_COUNTS_RUN_PATCH = 'cancel-counts-run-iterations';
  * ignored. Asked only for such a start (histories from before ran the first). Not folded. */
 const ONE_ARGUMENT_PATCH = 'task-is-one-argument';
 
+/** A run that reaches its iteration limit hands the task to the next candidate, as a failed run
+ * does; before, the task was dead-lettered. Asked only when a run ends so with a candidate and a
+ * reassignment left (histories from before dead-lettered). Not folded. */
+const ITERATION_LIMIT_REASSIGNS_PATCH = 'iteration-limit-reassigns';
+
 /** Activity options of a run the workflow may abandon: a cancel waits for the activity to stop. */
 const WAIT_FOR_CANCEL = { cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED };
 
@@ -537,6 +542,20 @@ async function runTask(input: unknown, routed: Routed, patches: FoldedPatches, e
       try {
         runScope = new CancellationScope();
         const run = await runScope.run(async () => runToEnd(specialist, await recallBeforeRun(specialist, warnings)));
+        // A specialist that never finished (its iteration limit) failed the task as much as one
+        // whose calls failed: the next candidate takes it, within maxReassignments (the task's
+        // budget bounds what that costs). Before, the task was dead-lettered on the first such run.
+        if (run.outcome === 'iteration_limit' && queue.length > 0 && reassignments < task.maxReassignments && patched(ITERATION_LIMIT_REASSIGNS_PATCH)) {
+          const failure: FailureRecord = { activity: 'runSpecialist', specialist, type: 'iteration_limit', message: `no result within ${task.maxIterations} iterations`, retryState: 'NON_RETRYABLE_FAILURE' };
+          state.failures.push(failure);
+          const next = queue.shift()!;
+          reassignments += 1;
+          log.warn('task reassigned', { taskId, from: specialist, to: next, failure: failure.type });
+          await teachLessons();
+          warnings = [...warnings, failureWarning(failure)];
+          specialist = next;
+          continue;
+        }
         return { specialist, run };
       } catch (err) {
         if (err instanceof BudgetStop || err instanceof DeadLetter) throw err;

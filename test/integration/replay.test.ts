@@ -24,6 +24,8 @@ describe('workflow replay', () => {
         // Two compressions with structured summaries and pinned final decisions (a summary object, not a string).
         'compressed-twice-pinned-facts.json',
         'reassigned-task.json',
+        // A run at its iteration limit hands the task on (the 'iteration-limit-reassigns' patch).
+        'reassigned-after-iteration-limit.json',
         // A run whose retries ran out while it advanced goes on from its checkpoint (the 'run-resumes-after-progress' patch).
         'resumed-run-after-progress.json',
         'dead-lettered-task.json',

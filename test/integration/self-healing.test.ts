@@ -170,6 +170,24 @@ describe('self-healing: reassignment and the dead-letter queue', () => {
     await maybeRecordHistory(id, 'reassigned-task');
   });
 
+  it('reassigns a task whose specialist runs to its iteration limit without finishing, and it completes on another', async () => {
+    const id = taskId('iteration-limit');
+    // DatabaseAgent never delivers on this task (its kind, by a word only it has): each run ends at its limit.
+    h.provider.setScenario({ seed: 1, kinds: { stuck: 'flibbertigibbet' }, rules: [{ specialist: 'DatabaseAgent', kind: 'stuck', successRate: 0, costFactor: 1 }] });
+    try {
+      const outcome = await run(id, { objective: 'Add a unique index on the flibbertigibbet column of the Postgres users table', maxIterations: 3 });
+      expect(outcome.status).toBe('completed');
+      expect(outcome.specialistsTried).toEqual(['DatabaseAgent', 'Generalist']);
+      expect(outcome.failures).toEqual([expect.objectContaining({ specialist: 'DatabaseAgent', type: 'iteration_limit', message: 'no result within 3 iterations' })]);
+      expect(outcome.reasons[0]).toMatch(/^Generalist finished in \d+ iterations after reassignment from DatabaseAgent$/);
+      // Both runs are in the task's bill.
+      expect(callsFor(id).filter((c) => c.agent === 'DatabaseAgent' && c.purpose === 'specialist')).toHaveLength(3);
+      await maybeRecordHistory(id, 'reassigned-after-iteration-limit');
+    } finally {
+      h.provider.setScenario(undefined);
+    }
+  });
+
   it('dead-letters a task when every candidate fails, with the chain and an alert; a redrive after the fault clears completes it', async () => {
     const id = taskId('dlq');
     h.provider.addFault({ kind: 'server_error', match: { task: id, purpose: 'specialist' } });
