@@ -21,6 +21,20 @@ async function originalInput(client: Client, workflowId: string): Promise<unknow
 }
 
 /**
+ * The dead letter's input as its redrive runs it: the same task, but a specialist God's routing
+ * picked (the task carries God's `pick` or its policy's `routing`) is routed afresh, so the redrive
+ * meets the routing as it is now, not the pick that failed (God's policy may have quarantined it
+ * since). A specialist the submitter named stays.
+ */
+export function redriveInput(input: unknown): unknown {
+  if (typeof input !== 'object' || input === null) return input;
+  const task = input as Record<string, unknown>;
+  if (task.pick === undefined && task.routing === undefined) return input;
+  const { specialist: _picked, pick: _pick, routing: _routing, ...rest } = task;
+  return rest;
+}
+
+/**
  * Runs a dead-lettered task again as a new workflow (`<id>-redrive`) linked to the old one by
  * the PantheonRedriveOf search attribute, on the dead letter's own task queue (the workers that
  * ran it; not whichever queue the caller's shell names). Each dead letter is redriven at most once.
@@ -43,7 +57,7 @@ export async function redriveTask(client: Client, deadLetterId: string): Promise
       details: { workflowId: deadLetterId },
     });
   }
-  const input = await originalInput(client, deadLetterId);
+  const input = redriveInput(await originalInput(client, deadLetterId));
   const newId = `${deadLetterId}-redrive`;
   try {
     await client.workflow.start<typeof agentTask>('agentTask', {
