@@ -18,11 +18,13 @@ import type { RouteDecision, RouteTaskInput } from './types';
 
 /** Every specialist, the chosen one first, then the rules' ranking, then the rest, fallback last;
  * with the policy and the task's kind, the specialists it holds quarantined for the kind after all. */
-function candidateOrder(roster: Roster, chosen: string, ranked: string[], held?: { policy: RoutingPolicy; kind: string }): string[] {
+function candidateOrder(roster: Roster, chosen: string, ranked: string[], held?: { policy: RoutingPolicy; kind: string }, matched: string[] = []): string[] {
   // After the ones the rules rank for the task, the fallback (made for tasks no specialist fits)
   // before specialists whose rules do not match it at all: a code reviewer is a worse taker of a
   // failed database task than the generalist (until 2026-12-06 the roster came before the fallback).
-  const order = [...new Set([chosen, ...ranked, roster.fallback.name, ...roster.specialists.filter((s) => !s.fallback).map((s) => s.name)])].filter((name) => roster.get(name));
+  // The rest go by what their rules matched in it (`matched`: every specialist that matched, best
+  // first), then in roster order.
+  const order = [...new Set([chosen, ...ranked, roster.fallback.name, ...matched, ...roster.specialists.filter((s) => !s.fallback).map((s) => s.name)])].filter((name) => roster.get(name));
   if (!held) return order;
   // Self-healing does not hand a failed task first to a specialist the policy keeps from the
   // task's kind (quarantined: a failure streak restarted its record and it still fails; or
@@ -117,7 +119,8 @@ export function createRouteTask(deps: ActivityDeps) {
     /** `kind`: the task's kind as the policy decided it (orders the reassignments); `costUsd`, `tokens`: what routing spent. */
     const decide = async (d: Omit<RouteDecision, 'candidates' | 'warnings' | 'costUsd' | 'tokens'>, { costUsd = 0, tokens = 0, kind }: { costUsd?: number; tokens?: number; kind?: string } = {}): Promise<RouteDecision> => {
       const held = kind && view ? { policy: book.active, kind } : undefined;
-      const decision = { ...d, candidates: candidateOrder(roster, d.specialist, ranked, held), ...(await recallFor(taskId, task, d.specialist)), costUsd, tokens };
+      const matched = rules.ranking.filter((r) => r.score > 0).map((r) => r.specialist);
+      const decision = { ...d, candidates: candidateOrder(roster, d.specialist, ranked, held, matched), ...(await recallFor(taskId, task, d.specialist)), costUsd, tokens };
       log.info('task routed', { taskId, specialist: decision.specialist, method: decision.method, confidence: decision.confidence, policyVersion: decision.policyVersion, recalled: decision.recalledFor !== undefined });
       return decision;
     };

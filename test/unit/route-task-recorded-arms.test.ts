@@ -83,5 +83,8 @@ describe('routeTask: the reassignment order', () => {
     const { candidates } = await routeDirect(viewWith({}), 'requested-db', requested);
     expect(candidates.slice(0, 2)).toEqual(['DatabaseAgent', 'Generalist']);
     expect(new Set(candidates)).toEqual(new Set(roster.specialists.map((s) => s.name)));
+    // The rest: one whose rules matched something in the task ("report": ResearchAgent) before one whose matched nothing.
+    const weak = TaskInputSchema.parse({ objective: 'Add a covering index for the monthly revenue report query on the sales table in Postgres', specialist: 'DatabaseAgent' });
+    expect((await routeDirect(viewWith({}), 'requested-db-weak', weak)).candidates).toEqual(['DatabaseAgent', 'Generalist', 'ResearchAgent', 'CodeReviewAgent']);
   });
 });
