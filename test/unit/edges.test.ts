@@ -195,3 +195,10 @@ describe('retry overrides whose intervals Temporal would refuse', () => {
     }
   });
 });
+
+describe('memory backfill --task-queue', () => {
+  it.each([[' pantheon-tasks'], [' '], ['pantheon-tasks ']])('refuses %j, naming the flag, before connecting (it would find no task and say 0 pending)', async (queue) => {
+    const run = await runCli(['memory', 'backfill', '--task-queue', queue], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
+    expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 1, stderr: `error: invalid_input: --task-queue: "${queue}" must not be blank or start or end with spaces\n` });
+  });
+});

@@ -31,15 +31,23 @@ export async function memoryCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: rest, options: { limit: { type: 'string', default: '500' }, 'task-queue': { type: 'string' } } });
   const limit = Number(values.limit);
   if (!Number.isInteger(limit) || limit < 1) throw PantheonError.of('invalid_input', `--limit: expected a positive integer, got "${values.limit}"`, { details: { field: '--limit' } });
+  const tasksOf = values['task-queue'];
+  // As PANTHEON_TASK_QUEUE: blank or padded is a typo, which would find no task and say "0 pending".
+  if (tasksOf !== undefined && (tasksOf.trim() === '' || tasksOf.trim() !== tasksOf)) {
+    throw PantheonError.of('invalid_input', `--task-queue: "${tasksOf}" must not be blank or start or end with spaces`, { details: { field: '--task-queue' } });
+  }
   const config = loadConfig();
   const { client, close } = await connectClient(config);
   try {
     const taskQueue = config.temporal.taskQueue;
     await ensureBackfillCanRun(client, config.temporal.namespace, taskQueue);
+    if (tasksOf !== undefined && tasksOf !== taskQueue && (await workflowPollers(client, config.temporal.namespace, tasksOf)) === 0) {
+      console.error(`note: no worker polls task queue ${tasksOf} (a typo?); its tasks that ended while the store was down are looked for all the same`);
+    }
     const report = await client.workflow.execute<typeof memoryBackfill>('memoryBackfill', {
       workflowId: MEMORY_BACKFILL_ID,
       taskQueue,
-      args: [{ limit, ...(values['task-queue'] ? { taskQueue: values['task-queue'] } : {}) }],
+      args: [{ limit, ...(tasksOf ? { taskQueue: tasksOf } : {}) }],
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
       // A pass whose worker went away ends instead of holding the id (and every later command) for ever.
       workflowExecutionTimeout: BACKFILL_TIMEOUT,
