@@ -34,8 +34,10 @@ export function createStoreMemory({ memory, roster, bills }: Pick<ActivityDeps, 
       routeMethod: input.routeMethod,
       policyVersion: input.policyVersion,
       iterations: input.iterations,
-      // Task history's fields: the kind as God counts it (off the specialist), the task's totals.
-      ...(input.specialist !== 'none' && { kind: kindOfSpecialist(input.specialist, roster?.fallback.name) }),
+      // Task history's fields: the task's kind as God's routing policy decided it (a database task
+      // the Generalist failed is a database failure, as `pantheon routing` counts it), else read
+      // off the specialist as God's statistics count it; the task's totals.
+      ...(input.kind !== undefined ? { kind: input.kind } : input.specialist !== 'none' && { kind: kindOfSpecialist(input.specialist, roster?.fallback.name) }),
       ...(input.durationMs !== undefined && { durationMs: Math.max(0, Math.round(input.durationMs)) }),
       ...(tokens !== undefined && { tokens }),
     });

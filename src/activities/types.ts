@@ -145,7 +145,7 @@ export interface RecallForRunResult {
 }
 
 /** The outcome's facts, as the memory record keeps them (absent from workflows older than them). */
-type OutcomeFacts = Partial<Pick<MemoryRecord, 'failureType' | 'routeMethod' | 'policyVersion' | 'iterations' | 'tokens' | 'durationMs'>>;
+type OutcomeFacts = Partial<Pick<MemoryRecord, 'failureType' | 'routeMethod' | 'policyVersion' | 'iterations' | 'tokens' | 'durationMs' | 'kind'>>;
 
 export interface StoreMemoryInput extends OutcomeFacts {
   taskId: string;

@@ -398,6 +398,8 @@ async function runTask(input: unknown, routed: Routed, patches: FoldedPatches, e
 
   /** The outcome's facts for its memory record (task history reads them): workflow time, so replay-safe. */
   const outcomeFacts = () => ({
+    // The task's kind as the routing policy decided it (God's pick, or the route's policy), if any.
+    kind: routed.learn?.kind ?? task.routing?.kind,
     routeMethod: state.route?.method,
     // Memory keeps the version as text ("v3"), as its records always have.
     policyVersion: state.route?.policyVersion !== undefined ? `v${state.route.policyVersion}` : undefined,

@@ -98,3 +98,15 @@ describe('storeMemory and the bill', () => {
     expect(await memory.get('t-down:outcome')).toMatchObject({ costUsd: 0.001 });
   });
 });
+
+describe("the record's kind", () => {
+  it("is the task's kind as God's routing decided it when the task carries one, else read off the specialist", async () => {
+    const { bills } = ledger(async () => ({ usd: 0.001, tokens: 700, known: true, chargedOutstanding: 0 }));
+    const store = createStoreMemory({ memory, bills });
+    // A database task the Generalist (the fallback: kind "general" off its name) failed counts as a database failure.
+    await new MockActivityEnvironment().run(store, { ...input('t-kind-routed'), specialist: 'Generalist', success: false, kind: 'database' });
+    expect(await memory.get('t-kind-routed:failure')).toMatchObject({ specialist: 'Generalist', kind: 'database' });
+    await new MockActivityEnvironment().run(store, input('t-kind-plain'));
+    expect(await memory.get('t-kind-plain:outcome')).toMatchObject({ specialist: 'DatabaseAgent', kind: 'database' });
+  });
+});
