@@ -132,7 +132,7 @@ export function createRouteTask(deps: ActivityDeps) {
       const policy = task.routing ? `routing policy v${task.routing.policyVersion} (${task.routing.mode}, via God)` : undefined;
       const reason = task.pick ? [`God: ${task.pick.reason}`, policy].filter(Boolean).join('; ') : (policy ?? chooser);
       const how = task.pick ? { method: task.pick.method, confidence: task.pick.confidence } : { method: 'requested' as const, confidence: 1 };
-      return decide({ specialist: task.specialist, ...how, reason, ...(task.routing && { policyVersion: task.routing.policyVersion }) }, { kind: task.routing?.kind });
+      return decide({ specialist: task.specialist, ...how, reason, ...(task.routing && { policyVersion: task.routing.policyVersion }), ...(task.routing?.mode === 'explore' && { policyMode: 'explore' as const }) }, { kind: task.routing?.kind });
     }
     const version = { policyVersion: book.active.version };
     const source = view ? '' : ' (no God running: the roster\'s rules as v0)';

@@ -50,6 +50,9 @@ export interface RouteDecision {
   /** The routing policy version that decided (0: the roster's rules, no God running); absent in
    * decisions recorded before routing was versioned. */
   policyVersion?: number;
+  /** 'explore' when the policy's pick was an exploration (or a probe of a sidelined arm), not its
+   * best guess: the status headline says so (absent: a best guess, or no policy). */
+  policyMode?: 'explore';
   /** Set when God's policy chose among arms for a task God did not route: the task tells God its
    * outcome when it ends (`routedOutcome`), so God learns from it too. */
   learn?: RoutedChoice;

@@ -64,7 +64,9 @@ export function specialistLine(state: Pick<TaskState, 'specialist' | 'route' | '
  * rules' (or the classifier's), the pick the policy's when a version chose among them, which may
  * be another specialist than the rules' best: the headline must not credit the rules with it.
  */
-export function routeHeadline(route: { method: string; confidence: number; policyVersion?: number }): string {
-  const policy = route.policyVersion !== undefined && route.policyVersion > 0 ? `, picked by routing policy v${route.policyVersion}` : '';
+export function routeHeadline(route: { method: string; confidence: number; policyVersion?: number; policyMode?: 'explore' }): string {
+  // An explored pick (or a probe) is not the policy's best guess: not "picked", which reads as one.
+  const how = route.policyMode === 'explore' ? 'explored' : 'picked';
+  const policy = route.policyVersion !== undefined && route.policyVersion > 0 ? `, ${how} by routing policy v${route.policyVersion}` : '';
   return `${route.method}, confidence ${route.confidence.toFixed(2)}${policy}`;
 }

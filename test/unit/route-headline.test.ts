@@ -4,6 +4,7 @@ import { renderDiff } from '../../src/client/routing-view';
 describe("status's route headline", () => {
   it('credits the routing policy with a pick it made among the rules\' candidates', () => {
     expect(routeHeadline({ method: 'rules', confidence: 0.95, policyVersion: 3 })).toBe('rules, confidence 0.95, picked by routing policy v3');
+    expect(routeHeadline({ method: 'rules', confidence: 0.95, policyVersion: 3, policyMode: 'explore' })).toBe('rules, confidence 0.95, explored by routing policy v3');
   });
 
   it('says only the method without a policy (or with v0, the roster\'s rules as they are)', () => {

@@ -78,6 +78,12 @@ describe('routeTask: the reassignment order', () => {
     }
   });
 
+  it("marks a pick God's policy explored (not its best guess), for status to say so", async () => {
+    const explored = TaskInputSchema.parse({ objective: task.objective, specialist: 'Generalist', routing: { policyVersion: 1, mode: 'explore', probability: 0.4, by: 'active', kind: 'database' } });
+    expect((await routeDirect(viewWith({}), 'god-explored', explored)).policyMode).toBe('explore');
+    expect((await routeDirect(viewWith({}), 'god-exploited', godRouted('database'))).policyMode).toBeUndefined();
+  });
+
   it('after the ones the rules rank, the fallback before specialists whose rules match nothing in the task', async () => {
     const requested = TaskInputSchema.parse({ objective: task.objective, specialist: 'DatabaseAgent' });
     const { candidates } = await routeDirect(viewWith({}), 'requested-db', requested);
