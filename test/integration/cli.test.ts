@@ -160,7 +160,7 @@ describe('pantheon CLI', () => {
     expect(none.stderr).toMatch(/task-id: no task "no-such-task-here"/);
     const two = await runCli(['status', 'a', 'b'], env);
     expect(two.code).toBe(1);
-    expect(two.stderr).toMatch(/task-id: one task at a time, got 2/);
+    expect(two.stderr).toMatch(/task-id: one task at a time, got 2 \("[^"]+" after the first\)\n$/);
   });
 
   it("status of a running task shows its specialist run's progress from the run's last checkpoint, before the task's own state has it", async () => {

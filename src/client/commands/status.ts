@@ -89,7 +89,7 @@ export async function overview(client: Client, limit: number) {
 
 export async function statusCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { limit: { type: 'string', default: '1000' }, json: { type: 'boolean', default: false } } });
-  if (positionals.length > 1) throw PantheonError.of('invalid_input', `task-id: one task at a time, got ${positionals.length} ("${positionals[1]}" and more)`, { details: { field: 'task-id' } });
+  if (positionals.length > 1) throw PantheonError.of('invalid_input', `task-id: one task at a time, got ${positionals.length} ("${positionals[1]}"${positionals.length > 2 ? ' and more' : ''} after the first)`, { details: { field: 'task-id' } });
   const config = loadConfig();
   const { client, close } = await connectClient(config);
   // --json: one object on stdout for a script, the same facts as the lines.
