@@ -71,7 +71,13 @@ const lessonQuerySchema = z.object({
   minScore: z.number().min(-1).max(1).default(0),
   offline: z.boolean().optional(),
   countHits: z.boolean().default(true),
+  ownFailures: z.array(z.object({ specialist: z.string(), failureType: z.string() })).max(100).default([]),
 });
+
+/** Whether a lesson is the asking task's own (see LessonQuery.ownFailures). */
+export function isOwnLesson(lesson: { specialist: string; failureType: string; evidence: number }, own: readonly { specialist: string; failureType: string }[]): boolean {
+  return lesson.evidence <= 1 && own.some((f) => f.specialist === lesson.specialist && f.failureType === lesson.failureType);
+}
 
 export type NormalisedLessonQuery = z.output<typeof lessonQuerySchema>;
 

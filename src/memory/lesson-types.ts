@@ -79,6 +79,9 @@ export interface LessonQuery {
   offline?: boolean;
   /** Count the returned lessons as hits (default true). */
   countHits?: boolean;
+  /** Failures the asking task has had itself: a lesson taught by one task only, of one of these
+   * (specialist and failure type), is that task's own, and is not returned (nor counted). */
+  ownFailures?: Array<{ specialist: string; failureType: string }>;
 }
 
 export interface LessonHit {

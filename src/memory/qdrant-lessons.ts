@@ -12,7 +12,7 @@
  * one, never double counted; the embedded store is exact.
  */
 import type { Schemas } from '@qdrant/js-client-rest';
-import { MAX_ACTIVE_LESSONS, NEAR_DUPLICATE, decodeStoredLesson, overCap, strongestFirst, validateLessonInput, validateLessonQuery } from './lesson-book';
+import { MAX_ACTIVE_LESSONS, NEAR_DUPLICATE, decodeStoredLesson, isOwnLesson, overCap, strongestFirst, validateLessonInput, validateLessonQuery } from './lesson-book';
 import { lessonGist, lessonId } from './lesson-text';
 import type { Lesson, LessonEvidence, LessonHit, LessonInput, LessonMerge, LessonQuery, LessonStatus, LessonWrite, LessonWriteOptions } from './lesson-types';
 import type { QdrantApi } from './qdrant-api';
@@ -122,8 +122,13 @@ export class QdrantLessons {
     const must = [match('status', 'active')];
     if (q.specialist !== undefined) must.push(match('specialist', q.specialist));
     if (q.offline !== undefined) must.push(match('offline', q.offline));
-    const { points } = await this.client.query(this.collection, { query: Array.from(probe), using: 'topic', filter: { must }, limit: q.limit, with_payload: true, score_threshold: q.minScore });
-    const hits = points.filter((p) => p.score > q.minScore).map((p) => ({ payload: this.decode(p.payload, p.id), score: Math.max(-1, Math.min(1, p.score)) }));
+    // The asking task's own lessons are left out after the query: ask for as many more as there could be.
+    const { points } = await this.client.query(this.collection, { query: Array.from(probe), using: 'topic', filter: { must }, limit: q.limit + q.ownFailures.length, with_payload: true, score_threshold: q.minScore });
+    const hits = points
+      .filter((p) => p.score > q.minScore)
+      .map((p) => ({ payload: this.decode(p.payload, p.id), score: Math.max(-1, Math.min(1, p.score)) }))
+      .filter((h) => !isOwnLesson(h.payload, q.ownFailures))
+      .slice(0, q.limit);
     if (q.countHits) {
       for (const h of hits) {
         h.payload.hits += 1;

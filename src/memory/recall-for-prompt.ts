@@ -108,12 +108,18 @@ export async function recallForPrompt(
   task: { objective: string },
   options: { specialist?: string; attempts?: readonly FailedAttempt[]; countLessonHits?: boolean } = {},
 ): Promise<{ lines: string[]; lessonIds: string[] }> {
+  // A lesson taught by one task only, of a specialist and failure this task's attempts already
+  // name, is this task's own (its reassignment just wrote it): the attempt's line says it, so it
+  // would take a second of the few lines to say the same, and count the task's success as its help.
+  const ownFailures = (options.attempts ?? []).flatMap((a) => (a.specialist ? [{ specialist: a.specialist, failureType: a.type }] : []));
   const [own, all, lessons] = await Promise.all([
     options.specialist ? memory.recall(promptRecallQuery(task, { specialist: options.specialist, success: false, limit: 2 })) : Promise.resolve([]),
     memory.recall(promptRecallQuery(task)),
     // Counting hits writes; a store that cannot write (an outage) must still answer with records.
     memory.recallLessons
-      ? memory.recallLessons({ text: recallText(task), limit: PROMPT_LESSONS, minScore: LESSON_RELEVANCE_FLOOR, countHits: options.countLessonHits ?? false }).catch(() => [] as LessonHit[])
+      ? memory
+          .recallLessons({ text: recallText(task), limit: PROMPT_LESSONS, minScore: LESSON_RELEVANCE_FLOOR, countHits: options.countLessonHits ?? false, ownFailures })
+          .catch(() => [] as LessonHit[])
       : Promise.resolve([] as LessonHit[]),
   ]);
   const lessonLines = new Map(lessons.map((hit) => [lessonLine(hit), hit.lesson.id]));

@@ -7,7 +7,7 @@
  * The rules are src/memory/lesson-book.ts's.
  */
 import type Database from 'better-sqlite3';
-import { MAX_ACTIVE_LESSONS, NEAR_DUPLICATE, decodeStoredLesson, overCap, strongestFirst, validateLessonInput, validateLessonQuery } from './lesson-book';
+import { MAX_ACTIVE_LESSONS, NEAR_DUPLICATE, decodeStoredLesson, isOwnLesson, overCap, strongestFirst, validateLessonInput, validateLessonQuery } from './lesson-book';
 import { lessonGist, lessonId } from './lesson-text';
 import type { Lesson, LessonEvidence, LessonHit, LessonInput, LessonMerge, LessonQuery, LessonStatus, LessonWrite, LessonWriteOptions } from './lesson-types';
 import { blobToVector, cosine, norm, vectorToBlob } from './vector';
@@ -136,6 +136,7 @@ export class SqliteLessons {
       if (q.offline !== undefined) (where.push('offline = ?'), params.push(q.offline ? 1 : 0));
       const rows = db.prepare(`SELECT * FROM lessons WHERE ${where.join(' AND ')}`).all(...params) as LessonRow[];
       const hits = rows
+        .filter((r) => !isOwnLesson({ specialist: r.specialist, failureType: r.failure_type, evidence: r.evidence }, q.ownFailures))
         .map((r) => ({ row: r, score: cosine(probe, blobToVector(r.topic_vector)) }))
         .filter((h) => h.score > q.minScore)
         .sort((a, b) => b.score - a.score || (a.row.last_seen_at < b.row.last_seen_at ? 1 : a.row.last_seen_at > b.row.last_seen_at ? -1 : a.row.id < b.row.id ? -1 : 1))

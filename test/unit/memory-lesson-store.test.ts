@@ -140,6 +140,19 @@ describe.each(backends)('lessons in %s', (_name, open) => {
     expect(await store.listLessons({ specialist: 'researcher', status: 'active' })).toHaveLength(20);
   });
 
+  it("leaves out, and does not count, a lesson the asking task alone taught (one of its own failures)", async () => {
+    await store.recordLesson(failure('t-own'));
+    const own = [{ specialist: 'researcher', failureType: 'provider_error' }];
+    const text = 'Scrape prices of products in the Acme online shop';
+    expect(await store.recallLessons({ text, limit: 5, minScore: 0.3, ownFailures: own })).toEqual([]);
+    const [hit] = await store.recallLessons({ text, limit: 5, minScore: 0.3, countHits: false });
+    expect(hit.lesson).toEqual(expect.objectContaining({ evidence: 1, hits: 0 }));
+    // Of another failure type, or taught by a second task too: returned.
+    expect(await store.recallLessons({ text, limit: 5, minScore: 0.3, countHits: false, ownFailures: [{ specialist: 'researcher', failureType: 'invalid_output' }] })).toHaveLength(1);
+    await store.recordLesson(failure('t-other', { objective: 'Collect product prices from the Acme shop catalogue' }));
+    expect(await store.recallLessons({ text, limit: 5, minScore: 0.3, countHits: false, ownFailures: own })).toHaveLength(1);
+  });
+
   it('recalls active lessons by task similarity with their evidence counts, counting hits', async () => {
     await store.recordLesson(failure('t1'));
     await store.recordLesson(failure('t2', { objective: 'Collect product prices from the Acme shop catalogue' }));

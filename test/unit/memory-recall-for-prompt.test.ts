@@ -81,6 +81,21 @@ describe('recallForPrompt', () => {
     expect((await store.getLesson(lessonIds[0]))?.hits).toBe(1);
     await store.close();
   });
+
+  it("leaves out this task's own lesson (one task taught it, of a failure its attempts name): the attempt's line says it", async () => {
+    const store = await SqliteMemoryStore.open({ file: ':memory:', embedder: new HashingEmbedder() });
+    const objective = 'Add a covering index for the monthly revenue report query on the sales table in Postgres';
+    // Written at this task's reassignment, just before the next specialist's recall.
+    await store.recordLesson({ taskId: 'q-1', specialist: 'DatabaseAgent', failureType: 'provider_unavailable', text: 'Avoid what ended in provider_unavailable during runSpecialist: "503"', objective, seenAt: '2026-11-30T10:00:00.000Z' });
+    const attempts = [{ specialist: 'DatabaseAgent', activity: 'runSpecialist', type: 'provider_unavailable', message: '503 The server is overloaded' }];
+    const { lines, lessonIds } = await recallForPrompt(store, { objective }, { specialist: 'Generalist', attempts });
+    expect(lines.filter((l) => l.startsWith('[memory: lesson]'))).toEqual([]);
+    expect(lessonIds).toEqual([]);
+    // Taught by another task too, it is more than this task's attempt: it stays.
+    await store.recordLesson({ taskId: 'q-0', specialist: 'DatabaseAgent', failureType: 'provider_unavailable', text: 'Avoid what ended in provider_unavailable during runSpecialist: "503"', objective: `${objective} (yesterday)`, seenAt: '2026-11-29T10:00:00.000Z' });
+    expect((await recallForPrompt(store, { objective }, { specialist: 'Generalist', attempts })).lines.filter((l) => l.startsWith('[memory: lesson]'))).toHaveLength(1);
+    await store.close();
+  });
 });
 
 describe('what the offline provider logs as a prompt’s memory', () => {
