@@ -114,9 +114,11 @@ function tripReason(b: BreakerState): string {
  */
 export function breakerLines(breaker: BreakerState, audit: AuditEntry[], nowMs: number): string[] {
   if (!breaker.open) {
-    const last = latest(audit, ['closeBreaker', 'autoClose']);
+    // A reset starts closed books, and a restore brings the source's breaker: the latest of these
+    // is what the breaker's state comes from (a close from before them is not).
+    const last = latest(audit, ['closeBreaker', 'autoClose', 'reset', 'restore']);
     if (!last) return ['breaker  closed'];
-    const how = last.action === 'autoClose' ? 'closed by itself' : 'last closed';
+    const how = { autoClose: 'closed by itself', reset: 'closed by a reset', restore: 'closed as restored' }[last.action as string] ?? 'last closed';
     return [`breaker  closed; ${how} ${at(last.at, nowMs)} by ${last.who}: "${last.why}"`];
   }
   const lines = ['breaker  OPEN: every reservation is denied'];

@@ -104,6 +104,11 @@ describe('breakerLines', () => {
     expect(breakerLines({ open: false }, [], T0)).toEqual(['breaker  closed']);
     const log = [audit(T0 - 20 * MIN, 'openBreaker', 'ops', 'incident 42'), audit(T0 - 5 * MIN, 'closeBreaker', 'ops', 'all clear', { wasOpen: true, reason: 'operator', scope: 'operator' })];
     expect(breakerLines({ open: false }, log, T0)).toEqual(['breaker  closed; last closed 2025-03-04T10:10:00.000Z (5m ago) by ops: "all clear"']);
+    // A trip after that close, then a reset: the reset closed it, not the close before the trip.
+    const reset = [...log, audit(T0 - 3 * MIN, 'reset', 'tester', 'clean books')];
+    expect(breakerLines({ open: false }, reset, T0)).toEqual(['breaker  closed; closed by a reset 2025-03-04T10:12:00.000Z (3m ago) by tester: "clean books"']);
+    const restored = [...reset, audit(T0 - MIN, 'restore', 'tester', 'books of run r1')];
+    expect(breakerLines({ open: false }, restored, T0)).toEqual(['breaker  closed; closed as restored 2025-03-04T10:14:00.000Z (1m ago) by tester: "books of run r1"']);
   });
 
   it('says an operator opened it, who, why, since when, and that only an operator closes it', () => {
