@@ -16,8 +16,8 @@ import { createClassifier, type Classification } from './classify-task';
 import { optionsFor } from '../workflows/activity-options';
 import type { RouteDecision, RouteTaskInput } from './types';
 
-/** Every specialist, the chosen one first, then the rules' ranking, then the rest, fallback last;
- * with the policy and the task's kind, the specialists it holds quarantined for the kind after all. */
+/** Every specialist, the chosen one first, then the rules' ranking, then the fallback, then the
+ * rest; with the policy and the task's kind, the specialists it holds quarantined for the kind after all. */
 function candidateOrder(roster: Roster, chosen: string, ranked: string[], held?: { policy: RoutingPolicy; kind: string }, matched: string[] = []): string[] {
   // After the ones the rules rank for the task, the fallback (made for tasks no specialist fits)
   // before specialists whose rules do not match it at all: a code reviewer is a worse taker of a
