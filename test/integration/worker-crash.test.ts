@@ -80,7 +80,9 @@ it('survives a worker killed with SIGKILL mid-run: every task ends, none is lost
         taskQueue,
         TaskInputSchema.parse({
           objective: `Add these indexes to the Postgres table shard_${i}:\n${(failing(i) ? LONG_ITEMS : ITEMS).map((c) => `- ${c}`).join('\n')}`,
-          ...(failing(i) && { maxIterations: FAILING_LIMIT }),
+          // No reassignment: a run at its limit would hand the task on (each other specialist then
+          // runs to the limit too); here the task is to end dead-lettered after the one run.
+          ...(failing(i) && { maxIterations: FAILING_LIMIT, maxReassignments: 0 }),
         }),
         `${taskQueue}-task-${i}`,
       ),
