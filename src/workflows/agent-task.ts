@@ -396,6 +396,9 @@ async function runTask(input: unknown, routed: Routed, patches: FoldedPatches, e
   /** The route's memory lines for its pick, until the first run takes them (recallBeforeRun). */
   let routeRecall: Pick<RouteDecision, 'warnings' | 'recalledFor' | 'lessonIds'> | undefined;
 
+  /** A specialist's run that reached the task's iteration limit without finishing, as a failure. */
+  const iterationLimit = (specialist: string): FailureRecord => ({ activity: 'runSpecialist', specialist, type: 'iteration_limit', message: `no result within ${task.maxIterations} iterations`, retryState: 'NON_RETRYABLE_FAILURE' });
+
   /** The outcome's facts for its memory record (task history reads them): workflow time, so replay-safe. */
   const outcomeFacts = () => ({
     // The task's kind as the routing policy decided it (God's pick, or the route's policy), if any.
@@ -537,6 +540,14 @@ async function runTask(input: unknown, routed: Routed, patches: FoldedPatches, e
     let warnings = route.warnings;
     let reassignments = 0;
     waitForCancel = patched(REQUEUE_WAIT_PATCH);
+    /** The next candidate takes the task after `failure`: its lesson written, and (`warn`) the next one told of it. */
+    const handOn = async (next: string, failure: FailureRecord, warn = true) => {
+      reassignments += 1;
+      log.warn('task reassigned', { taskId, from: specialist, to: next, failure: failure.type });
+      await teachLessons();
+      if (warn) warnings = [...warnings, failureWarning(failure)];
+      specialist = next;
+    };
     for (;;) {
       state.specialist = specialist;
       restartRunClock();
@@ -548,14 +559,9 @@ async function runTask(input: unknown, routed: Routed, patches: FoldedPatches, e
         // whose calls failed: the next candidate takes it, within maxReassignments (the task's
         // budget bounds what that costs). Before, the task was dead-lettered on the first such run.
         if (run.outcome === 'iteration_limit' && queue.length > 0 && reassignments < task.maxReassignments && patched(ITERATION_LIMIT_REASSIGNS_PATCH)) {
-          const failure: FailureRecord = { activity: 'runSpecialist', specialist, type: 'iteration_limit', message: `no result within ${task.maxIterations} iterations`, retryState: 'NON_RETRYABLE_FAILURE' };
+          const failure = iterationLimit(specialist);
           state.failures.push(failure);
-          const next = queue.shift()!;
-          reassignments += 1;
-          log.warn('task reassigned', { taskId, from: specialist, to: next, failure: failure.type });
-          await teachLessons();
-          warnings = [...warnings, failureWarning(failure)];
-          specialist = next;
+          await handOn(queue.shift()!, failure);
           continue;
         }
         return { specialist, run };
@@ -596,12 +602,8 @@ async function runTask(input: unknown, routed: Routed, patches: FoldedPatches, e
         if (!next || reassignments >= task.maxReassignments) {
           throw new DeadLetter(`${state.specialistsTried.join(', ')} failed after their retries; last: ${failure.type}: ${failure.message}`);
         }
-        reassignments += 1;
-        log.warn('task reassigned', { taskId, from: specialist, to: next, failure: failure.type });
-        await teachLessons();
         // A specialist that does not exist tried no approach: nothing for the next one to avoid.
-        if (!missing) warnings = [...warnings, failureWarning(failure)];
-        specialist = next;
+        await handOn(next, failure, !missing);
       }
     }
   };
@@ -743,7 +745,7 @@ async function runTask(input: unknown, routed: Routed, patches: FoldedPatches, e
     const done = run.outcome === 'done';
     state.result = run.result;
     if (!done) {
-      state.failures.push({ activity: 'runSpecialist', specialist, type: 'iteration_limit', message: `no result within ${task.maxIterations} iterations`, retryState: 'NON_RETRYABLE_FAILURE' });
+      state.failures.push(iterationLimit(specialist));
       return await deadLetter(`iteration_limit: ${specialist} did not finish within ${task.maxIterations} iterations`);
     }
     activity = 'storeMemory';

@@ -66,15 +66,14 @@ function parseInputs(pairs: string[]): Record<string, string> {
 }
 
 /** The flags that set a field of the task (with --json, the file sets them), and the field each sets. */
-const TASK_FLAGS = ['specialist', 'priority', 'context', 'constraint', 'input', 'requires'] as const;
-const FIELD_OF_FLAG: Record<(typeof TASK_FLAGS)[number], string> = {
+const FIELD_OF_FLAG = {
   specialist: 'specialist',
   priority: 'priority',
   context: 'context',
   constraint: 'constraints',
   input: 'inputs',
   requires: 'requires',
-};
+} as const;
 
 /** Builds the raw task from the command line; the schema judges it, not this function. */
 export function taskFromArgs(argv: string[]): { raw: unknown; wait: boolean; id?: string; parent?: string; direct: boolean } {
@@ -103,7 +102,7 @@ export function taskFromArgs(argv: string[]): { raw: unknown; wait: boolean; id?
   if (values.json !== undefined) {
     if (positionals.length) throw PantheonError.of('invalid_input', 'give the objective either as an argument or in --json, not both', { details: { field: 'objective' } });
     // The task is the file's: a flag that would set one of its fields is refused, not dropped.
-    const field = TASK_FLAGS.find((flag) => values[flag] !== undefined);
+    const field = (Object.keys(FIELD_OF_FLAG) as (keyof typeof FIELD_OF_FLAG)[]).find((flag) => values[flag] !== undefined);
     if (field) throw PantheonError.of('invalid_input', `--${field}: the task comes from --json; set its ${FIELD_OF_FLAG[field]} there, not as a flag`, { details: { field: `--${field}` } });
     return { raw: readJson(values.json), wait: values.wait ?? false, id: values.id, parent: values.parent, direct };
   }
