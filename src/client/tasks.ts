@@ -6,6 +6,7 @@ import { TaskCostUsd, TaskSpecialist, TaskStatus } from '../workflows/search-att
 import type { ChainState } from '../tasks/chain';
 import { closedResult } from '../tasks/closed-outcome';
 import type { TaskState } from '../workflows/task-state';
+import { cancelRequestOf, type CancelRequest } from './cancel-request';
 import { liveRuns, type LiveRun } from './live-run';
 import { retryingActivities, type RetryingActivity } from './retrying-activities';
 
@@ -15,7 +16,7 @@ import { retryingActivities, type RetryingActivity } from './retrying-activities
 export async function taskState(
   client: Client,
   workflowId: string,
-): Promise<{ execution: string; state?: TaskState | ChainState; retrying?: RetryingActivity[]; live?: LiveRun[]; runningStep?: RunningStep }> {
+): Promise<{ execution: string; state?: TaskState | ChainState; retrying?: RetryingActivity[]; live?: LiveRun[]; runningStep?: RunningStep; cancelRequest?: CancelRequest }> {
   const handle = client.workflow.getHandle<typeof agentTask>(workflowId);
   const description = await handle.describe().catch((err: unknown) => {
     if (err instanceof WorkflowNotFoundError) throw PantheonError.of('invalid_input', `task-id: no task "${workflowId}"`, { details: { field: 'task-id', notFound: true } });
@@ -43,7 +44,9 @@ export async function taskState(
     if (execution === 'FAILED') return undefined;
     throw err;
   });
-  return { execution, state };
+  // A cancelled task's outcome says only "cancelled by request": who asked and why is in its history.
+  const cancelRequest = state?.status === 'cancelled' ? await cancelRequestOf(client, workflowId, description.runId) : undefined;
+  return { execution, state, ...(cancelRequest && { cancelRequest }) };
 }
 
 /** A chain's running step as `taskState` reads it: its own state and its specialist runs, named by the step. */

@@ -1,4 +1,7 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { findTemporalCli } from '../../src/runtime/temporal-cli';
 import { runCli, startCli } from '../support/cli';
 import { startHarness, testAddress, type Harness } from '../support/harness';
 import { cliUntilListed } from '../support/visibility';
@@ -161,6 +164,39 @@ describe('pantheon CLI', () => {
     const two = await runCli(['status', 'a', 'b'], env);
     expect(two.code).toBe(1);
     expect(two.stderr).toMatch(/task-id: one task at a time, got 2 \("[^"]+" after the first\)\n$/);
+  });
+
+  it('status of a cancelled task names who asked for the cancel, and the reason when the request carried one', async () => {
+    // The workflow is told only that it was cancelled; the requester and the reason are in its history.
+    const cancelRunning = async (id: string, cancel: () => Promise<unknown>) => {
+      h.provider.addFault({ kind: 'slow', delayMs: 5_000, match: { task: id, purpose: 'specialist' }, times: 1 });
+      expect((await runCli(['submit', 'Add an index on orders.customer_id in the Postgres database', '--direct', '--id', id], env)).code).toBe(0);
+      for (let i = 0; i < 200 && !h.provider.calls().some((c) => c.task === id && c.purpose === 'specialist'); i++) await new Promise((r) => setTimeout(r, 100));
+      await cancel();
+      await h.client.workflow.getHandle(id).result();
+      return runCli(['status', id], env);
+    };
+
+    const byCli = unique('cancel-cli');
+    const cli = await findTemporalCli({ install: false });
+    const viaCli = await cancelRunning(byCli, () => promisify(execFile)(cli, ['workflow', 'cancel', '--workflow-id', byCli, '--address', testAddress()]));
+    expect(viaCli.code).toBe(0);
+    expect(viaCli.stdout).toMatch(/status\s+cancelled/);
+    // The Temporal CLI sends no reason with a single workflow's cancel (its --reason is for batches).
+    expect(viaCli.stdout).toMatch(/\ncancel\s+requested by temporal-cli:\S+ \(no reason given\)\n/);
+
+    // What the Web UI and API clients send: a reason with the request.
+    const byApi = unique('cancel-api');
+    const viaApi = await cancelRunning(byApi, () =>
+      h.client.workflowService.requestCancelWorkflowExecution({ namespace: 'default', workflowExecution: { workflowId: byApi }, identity: 'ops-console', reason: 'maintenance\nwindow' }),
+    );
+    expect(viaApi.stdout).toMatch(/\ncancel\s+requested by ops-console: "maintenance window"\n/);
+    const asJson = JSON.parse((await runCli(['status', byApi, '--json'], env)).stdout);
+    expect(asJson).toMatchObject({ state: { status: 'cancelled' }, cancelRequest: { by: 'ops-console', reason: 'maintenance window' } });
+
+    // A task that ended otherwise has no such line (and its status reads no history for one).
+    const done = unique('cancel-none');
+    expect((await runCli(['submit', 'Add an index on orders.created_at in the Postgres database', '--direct', '--wait', '--id', done], env)).stdout).not.toMatch(/\ncancel\s/);
   });
 
   it("status of a running task shows its specialist run's progress from the run's last checkpoint, before the task's own state has it", async () => {

@@ -11,6 +11,7 @@ import { decisionPath } from '../god-view';
 import { godDecisionsQuery, godQueueQuery, godStatusQuery, type QueueItemView } from '../../workflows/god-api';
 import type { DecisionRecord } from '../../god/types';
 import { retryingLines } from '../retrying-activities';
+import { cancelRequestLine } from '../cancel-request';
 
 /**
  * What God says of a task it holds or held without starting it (its queue, then its decision log:
@@ -110,11 +111,12 @@ export async function statusCommand(argv: string[]): Promise<void> {
       });
       if (!found) return;
       if (values.json) return printJson({ taskId, ...found, execution: found.execution.toLowerCase(), webUi: workflowUrl(config, taskId) });
-      const { execution, state, retrying, live, runningStep } = found;
+      const { execution, state, retrying, live, runningStep, cancelRequest } = found;
       // The workflow's own state, named so: a rejected task's workflow completed, and "status" below is the task's.
       console.log(`task        ${taskId}  (workflow ${execution.toLowerCase().replace(/_/g, ' ')})`);
       console.log(`web ui      ${workflowUrl(config, taskId)}`);
       if (state) printOutcome(state);
+      if (cancelRequest) console.log(`cancel      ${cancelRequestLine(cancelRequest)}`);
       // A chain's running step waiting for budget: the chain itself shows only "running".
       if (runningStep) for (const line of budgetWaitLines(runningStep.state, Date.now(), `step ${runningStep.step}: `)) console.log(line);
       for (const line of liveRunLines(live ?? [], formatUsd)) console.log(line);
