@@ -14,6 +14,9 @@ import { bundleHoldsTracing, workflowTracingModule } from '../../src/tracing/bun
 import { tracedWorkerOptions } from '../../src/tracing/interceptors';
 import { bundleWorkflows } from '../../src/workers/workflow-bundle';
 import type { TaskOutcome } from '../../src/workflows/task-state';
+import { submitTaskUpdate } from '../../src/workflows/god-api';
+import { eventually } from '../support/eventually';
+import { godDecisions, startTestGod } from '../support/god';
 import { installQuietRuntime, testAddress } from '../support/harness';
 import { removeWorkerLeftovers } from '../support/leftovers';
 import { fixtureWorkflowId, HISTORY_FIXTURES } from '../support/history';
@@ -37,6 +40,11 @@ let spans: ReceivedSpan[];
 let tracedBundle: Promise<string>;
 /** The traced task's history, as the traced worker wrote it. */
 let history: Awaited<ReturnType<WorkflowHandle['fetchHistory']>>;
+/** God's history on the traced worker: a task submitted by update, started and heard to finish. */
+let godHistory: Awaited<ReturnType<WorkflowHandle['fetchHistory']>>;
+const godId = `${taskQueue}-god`;
+/** The budget ledger's history on the traced worker: its updates answered to both tasks' calls. */
+let ledgerHistory: Awaited<ReturnType<WorkflowHandle['fetchHistory']>>;
 const quiet = () => undefined;
 const quietLogger = { log: quiet, trace: quiet, debug: quiet, info: quiet, warn: quiet, error: quiet };
 
@@ -67,6 +75,17 @@ beforeAll(async () => {
     const handle = await startTask(client, taskQueue, TaskInputSchema.parse({ objective: 'Add an index on created_at to the Postgres table orders' }), taskId);
     outcome = (await handle.result()) as TaskOutcome;
     history = await handle.fetchHistory();
+    // God's updates: a submitted task wakes God's loop (its timer cancelled, an activity scheduled)
+    // in the same workflow task that answers the update; the order must not depend on tracing.
+    const god = await startTestGod(client, { id: godId, taskQueue });
+    const godTask = `${godId}-task`;
+    // Sent while God sleeps on its tick timer, as an operator's submit usually is.
+    await eventually('God to sleep on its timer', async () => ((await god.fetchHistory()).events?.some((e) => e.timerStartedEventAttributes) ? true : undefined));
+    await god.executeUpdate(submitTaskUpdate, { args: [{ task: { objective: 'Add an index on updated_at to the Postgres table orders' }, taskId: godTask }] });
+    await eventually('God to hear its task finish', async () => ((await godDecisions(god)).some((d) => d.taskId === godTask && d.kind === 'finished') ? true : undefined));
+    await god.terminate('test over');
+    godHistory = await god.fetchHistory();
+    ledgerHistory = await client.workflow.getHandle(ledgerId).fetchHistory();
   } finally {
     await close();
   }
@@ -191,5 +210,12 @@ describe('the tracing interceptors in the workflow bundle', () => {
 
   it("leave nothing an untraced worker trips on: the traced task's history replays on the plain bundle", async () => {
     await Worker.runReplayHistory({ workflowBundle: { codePath: process.env.PANTHEON_TEST_BUNDLE! } }, history, taskId);
+  });
+
+  it("leave updates answered where untraced code answers them: God's and the ledger's traced histories replay on the plain bundle", async () => {
+    expect(godHistory.events?.some((e) => e.workflowExecutionUpdateCompletedEventAttributes)).toBe(true);
+    await Worker.runReplayHistory({ workflowBundle: { codePath: process.env.PANTHEON_TEST_BUNDLE! } }, godHistory, godId);
+    expect(ledgerHistory.events?.filter((e) => e.workflowExecutionUpdateCompletedEventAttributes).length).toBeGreaterThan(2);
+    await Worker.runReplayHistory({ workflowBundle: { codePath: process.env.PANTHEON_TEST_BUNDLE! } }, ledgerHistory, ledgerId);
   });
 });
