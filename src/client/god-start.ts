@@ -1,7 +1,9 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import type { GoalInput, GodInput } from '../god/messages';
+import { PantheonError } from '../errors';
+import { GodConfigSchema, type GoalInput, type GodInput } from '../god/messages';
 import type { GodConfig } from '../god/types';
 import { godCarriedStateQuery, GOD_WORKFLOW_TYPE } from '../workflows/god-api';
+import { decodeFirstPayload } from './decode-payloads';
 
 /**
  * Starting God idempotently: one `god` workflow per namespace under a fixed id. A second start
@@ -36,10 +38,10 @@ export interface StartGodResult {
 }
 
 /** The status of the workflow under `godId` ('NOT_FOUND' if none ever ran) and its run id. */
-export async function godExecution(client: Client, godId: string): Promise<{ status: string; runId?: string; taskQueue?: string }> {
+export async function godExecution(client: Client, godId: string): Promise<{ status: string; runId?: string; taskQueue?: string; type?: string }> {
   try {
     const d = await client.workflow.getHandle(godId).describe();
-    return { status: d.status.name, runId: d.runId, taskQueue: d.taskQueue };
+    return { status: d.status.name, runId: d.runId, taskQueue: d.taskQueue, type: d.type };
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return { status: 'NOT_FOUND' };
     throw err;
@@ -55,11 +57,21 @@ export function godInput(options: StartGodOptions): GodInput {
 
 export async function startGod(client: Client, options: StartGodOptions): Promise<StartGodResult> {
   const before = await godExecution(client, options.godId);
+  // A task's or the ledger's id: a God started under it would hide the task's outcome from
+  // `pantheon status`, and its watchdog would start a God in the ledger's place once it ends.
+  if (before.type !== undefined && before.type !== GOD_WORKFLOW_TYPE) {
+    throw PantheonError.of('invalid_input', `PANTHEON_GOD_ID: "${options.godId}" is the id of a workflow of type ${before.type}, not God; give God an id of its own`, {
+      details: { field: 'PANTHEON_GOD_ID', workflowType: before.type },
+    });
+  }
   if (before.status === 'RUNNING') {
     return { outcome: 'already_running', workflowId: options.godId, runId: before.runId!, goalsGiven: 0 };
   }
   const carried = KILLED.includes(before.status) ? await lastState(client, options.godId, before.runId!) : undefined;
-  const input = godInput(options);
+  // A resumed run keeps the killed run's settings (tick, pacing, review timeout …): the caller
+  // names only where God runs, unless it gives settings of its own.
+  const settings = carried?.state ? await killedRunConfig(client, options.godId, before.runId!) : undefined;
+  const input = godInput(settings ? { ...options, config: { ...settings, ...options.config } } : options);
   const handle = await client.workflow.start(GOD_WORKFLOW_TYPE, {
     workflowId: options.godId,
     taskQueue: options.taskQueue,
@@ -81,7 +93,7 @@ export async function startGod(client: Client, options: StartGodOptions): Promis
 }
 
 /** Ends after which God's last state is worth reading back (it did not end by itself). */
-const KILLED = ['TERMINATED', 'FAILED', 'TIMED_OUT', 'CANCELED'];
+const KILLED = ['TERMINATED', 'FAILED', 'TIMED_OUT', 'CANCELLED'];
 
 /** How long reading a killed God's last state may take (a worker replays its history to answer). */
 const LAST_STATE_TIMEOUT_MS = 15_000;
@@ -98,5 +110,25 @@ async function lastState(client: Client, godId: string, runId: string): Promise<
     return { error: err instanceof Error ? err.message : String(err) };
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/**
+ * The settings a killed run ran with: its start input's (God does not change them while it runs;
+ * a continue-as-new carries them on). Undefined when they cannot be read or are no longer valid
+ * settings, and the caller's then apply. Where God runs (taskQueue) is always the caller's.
+ */
+async function killedRunConfig(client: Client, godId: string, runId: string): Promise<Partial<GodConfig> | undefined> {
+  try {
+    const first = await client.workflowService.getWorkflowExecutionHistory({ namespace: client.options.namespace, execution: { workflowId: godId, runId }, maximumPageSize: 1 });
+    const input = (await decodeFirstPayload(client.workflow.options.loadedDataConverter, first.history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads)) as
+      | GodInput
+      | undefined;
+    const parsed = GodConfigSchema.safeParse(input?.config ?? {});
+    if (!parsed.success) return undefined;
+    const { taskQueue: _where, ...settings } = parsed.data;
+    return settings;
+  } catch {
+    return undefined;
   }
 }

@@ -6,6 +6,7 @@ import type { StartGodResult } from '../../src/client/god-start';
 import { watchdogScheduleId } from '../../src/client/god-watchdog-schedule';
 import { PICKED_AT_START } from '../../src/god/routing';
 import { godDecisionsQuery, godGoalsQuery, godQueueQuery, godStatusQuery, routingPolicyQuery, type QueueItemView } from '../../src/workflows/god-api';
+import { decodeFirstPayload } from '../../src/client/decode-payloads';
 import { runCli } from '../support/cli';
 import { eventually } from '../support/eventually';
 import { freshState } from '../support/god-fixtures';
@@ -416,6 +417,37 @@ describe('God running', () => {
     const restarter = runs.find((r) => r.result.runId === restarted.runId);
     expect(restarter?.result).toEqual({ outcome: 'started', workflowId: godId, runId: restarted.runId, previous: 'terminated', goalsGiven: 0, resumed: true });
     await maybeRecordHistory(restarter!.id, 'god-watchdog-restart');
+  });
+});
+
+describe('God ended by an operator', () => {
+  it('a cancelled God is resumed like a terminated one, with the settings it ran with', async () => {
+    // Started with settings of its own, as with `temporal workflow start --type god --input '{"config":…}'`.
+    await god().terminate('restart with settings');
+    await h.client.workflow.start('god', { workflowId: godId, taskQueue: h.taskQueue, args: [{ config: { taskQueue: h.taskQueue, tickSeconds: 7, reviewTimeoutHours: 5 } }] });
+    expect((await cli('god', 'add-goal', '--id', 'kept-goal', '--objective', 'Keep the orders table indexes healthy in Postgres', '--value', '3')).code).toBe(0);
+    // The Web UI's Cancel, or `temporal workflow cancel --workflow-id`.
+    await god().cancel();
+    await eventually('God cancelled', async () => ((await god().describe()).status.name === 'CANCELLED' ? true : undefined));
+
+    const started = await cli('god', 'start');
+    expect(started.code).toBe(0);
+    expect(started.stdout).toMatch(/^God started: .* resuming the killed run's queue, goals, statistics and settings \(its last run had cancelled\)$/m);
+    expect((await god().query(godGoalsQuery)).map((g) => g.id)).toContain('kept-goal');
+    const first = (await god().fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads ?? [];
+    const input = (await decodeFirstPayload(h.client.workflow.options.loadedDataConverter, first)) as { config: Record<string, unknown> };
+    expect(input.config).toMatchObject({ tickSeconds: 7, reviewTimeoutHours: 5, taskQueue: h.taskQueue });
+  });
+
+  it('god start refuses an id that names a task (or any workflow that is not God), naming PANTHEON_GOD_ID, and starts nothing', async () => {
+    const taskId = `${godId}-a-task`;
+    expect((await cli('submit', DB_TASK, '--direct', '--wait', '--id', taskId)).code).toBe(0);
+    const run = await runCli(['god', 'start'], { ...env, PANTHEON_GOD_ID: taskId });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/PANTHEON_GOD_ID: "[^"]+" is the id of a workflow of type agentTask, not God; give God an id of its own/);
+    expect((await h.client.workflow.getHandle(taskId).describe()).type).toBe('agentTask');
+    await expect(h.client.schedule.getHandle(watchdogScheduleId(taskId)).describe()).rejects.toThrow();
+    expect((await cli('status', taskId)).stdout).toMatch(/status\s+completed/);
   });
 });
 

@@ -169,7 +169,7 @@ export class ServerClock {
   }
 }
 
-const CHILD_END_STATUSES = new Set(['COMPLETED', 'FAILED', 'CANCELED', 'TIMED_OUT']);
+const CHILD_END_STATUSES = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT']);
 
 /**
  * Works around a test-server bug for workflows that start children and continue as new (God).

@@ -74,7 +74,7 @@ export async function godStartCommand(argv: string[], config: PantheonConfig = l
     if (result.outcome === 'started') {
       const from =
         result.resumed === true
-          ? ' resuming the killed run\'s queue, goals and statistics'
+          ? ' resuming the killed run\'s queue, goals, statistics and settings'
           : goals
             ? ` with ${goals.length} goal(s) from ${values.goals}`
             : ' with no goals (add some: pantheon god add-goal)';
