@@ -57,10 +57,10 @@ export function errorReport(err: unknown, debug = Boolean(process.env.PANTHEON_D
 export const TEMPORARY_FAILURE_EXIT_CODE = 75;
 
 /** Failures a later try may not meet: a service that is down or not reachable, not bad input. */
-const TEMPORARY_TYPES: ReadonlySet<string> = new Set(['temporal_unavailable', 'ledger_unavailable', 'god_unavailable', 'store_unavailable']);
+const TEMPORARY_TYPES: ReadonlySet<string> = new Set(['temporal_unavailable', 'ledger_unavailable', 'god_unavailable', 'worker_unavailable', 'store_unavailable']);
 
 /**
- * 75 when Temporal, the budget ledger, God or the memory store does not answer (a script may try
+ * 75 when Temporal, the budget ledger, God, a task's worker or the memory store does not answer (a script may try
  * again later), else 1 (bad input, a refusal, a bug: the same command fails the same way again).
  */
 export function exitCodeFor(err: unknown): number {

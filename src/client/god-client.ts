@@ -62,7 +62,7 @@ export async function findGod(client: Client, config: PantheonConfig): Promise<{
  * same command works once a worker runs God's task queue), saying why it may not. `pending` says
  * what an update sent meanwhile may still do (default: check with `pantheon god status`).
  */
-export async function answered<T>(god: GodSession, body: () => Promise<T>, pending = 'An update may still be applied when one does: check with `pantheon god status`.'): Promise<T> {
+export async function answered<T>(god: GodSession, body: () => Promise<T>, pending = 'A change this command sent (if it sends one) may still be applied when God answers.'): Promise<T> {
   const deadlineMs = Date.now() + GOD_TIMEOUT_MS;
   try {
     return await god.client.withDeadline(deadlineMs, body);

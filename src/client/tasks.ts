@@ -2,12 +2,13 @@ import { WorkflowNotFoundError, type Client, type WorkflowExecutionInfo } from '
 import { PantheonError } from '../errors';
 import type { agentTask } from '../workflows';
 import { stateQuery } from '../workflows/agent-task-api';
-import { TaskCostUsd, TaskSpecialist, TaskStatus } from '../workflows/search-attributes';
+import { TaskCostUsd, TaskIterations, TaskSpecialist, TaskStatus } from '../workflows/search-attributes';
 import type { ChainState } from '../tasks/chain';
 import { closedResult } from '../tasks/closed-outcome';
 import type { TaskState } from '../workflows/task-state';
 import { cancelRequestOf, type CancelRequest } from './cancel-request';
 import { liveRuns, type LiveRun } from './live-run';
+import { noAnswer } from './no-answer';
 import { retryingActivities, type RetryingActivity } from './retrying-activities';
 
 /** The state of one task (or chain: its `state` query has the same name): its live query answer,
@@ -16,7 +17,15 @@ import { retryingActivities, type RetryingActivity } from './retrying-activities
 export async function taskState(
   client: Client,
   workflowId: string,
-): Promise<{ execution: string; state?: TaskState | ChainState; retrying?: RetryingActivity[]; live?: LiveRun[]; runningStep?: RunningStep; cancelRequest?: CancelRequest }> {
+): Promise<{
+  execution: string;
+  state?: TaskState | ChainState;
+  retrying?: RetryingActivity[];
+  live?: LiveRun[];
+  runningStep?: RunningStep;
+  cancelRequest?: CancelRequest;
+  unanswered?: UnansweredTask;
+}> {
   const handle = client.workflow.getHandle<typeof agentTask>(workflowId);
   const description = await handle.describe().catch((err: unknown) => {
     if (err instanceof WorkflowNotFoundError) throw PantheonError.of('invalid_input', `task-id: no task "${workflowId}"`, { details: { field: 'task-id', notFound: true } });
@@ -27,7 +36,25 @@ export async function taskState(
   }
   if (description.status.name === 'RUNNING') {
     const pending = description.raw.pendingActivities;
-    const state = (await handle.query(stateQuery)) as TaskState | ChainState;
+    // A worker replays the task to answer; with none polling, the query would wait out the
+    // server's own deadline and fail bare. The server still knows the task's search attributes.
+    const deadlineMs = Date.now() + STATE_QUERY_TIMEOUT_MS;
+    const state = (await client.withDeadline(deadlineMs, () => handle.query(stateQuery)).catch((err: unknown) => {
+      if (noAnswer(err, deadlineMs)) return undefined;
+      throw err;
+    })) as TaskState | ChainState | undefined;
+    if (!state) {
+      const attrs = description.typedSearchAttributes;
+      const unanswered: UnansweredTask = {
+        taskQueue: description.taskQueue,
+        status: attrs.get(TaskStatus),
+        specialist: attrs.get(TaskSpecialist),
+        costUsd: attrs.get(TaskCostUsd),
+        iterations: attrs.get(TaskIterations),
+      };
+      const live = await liveRuns(client.workflow.options.loadedDataConverter, pending, Date.now());
+      return { execution: 'RUNNING', unanswered, retrying: retryingActivities(pending, Date.now()), live };
+    }
     if ('steps' in state) {
       // A chain runs nothing itself: its progress and its waits are its running step's.
       const runningStep = await runningStepOf(client, state);
@@ -47,6 +74,19 @@ export async function taskState(
   // A cancelled task's outcome says only "cancelled by request": who asked and why is in its history.
   const cancelRequest = state?.status === 'cancelled' ? await cancelRequestOf(client, workflowId, description.runId) : undefined;
   return { execution, state, ...(cancelRequest && { cancelRequest }) };
+}
+
+/** How long a running task's state query may wait for a worker to answer it. */
+export const STATE_QUERY_TIMEOUT_MS = 10_000;
+
+/** A running task whose state query no worker answered: what the server records of it. */
+export interface UnansweredTask {
+  taskQueue: string;
+  /** PantheonStatus and the rest: the task's search attributes, as of its last upsert. */
+  status?: string;
+  specialist?: string;
+  costUsd?: number;
+  iterations?: number;
 }
 
 /** A chain's running step as `taskState` reads it: its own state and its specialist runs, named by the step. */

@@ -72,6 +72,9 @@ export const ERROR_TYPES = {
   ledger_unavailable: { category: 'system', retryable: true },
   /** God (which holds the standing constraints) runs but does not answer: no worker, or slow. */
   god_unavailable: { category: 'system', retryable: true },
+  /** A running task's state query found no worker to answer it (none polls its task queue, or
+   * all are stuck): the same command works once one runs. */
+  worker_unavailable: { category: 'system', retryable: true },
   /** A worker process's task worker stopped polling without a SIGINT/SIGTERM: the process exits
    * non-zero so its supervisor restarts it (a clean exit would look like a deliberate stop). */
   worker_stopped: { category: 'system', retryable: true },

@@ -2,6 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { BUDGET_LEDGER_TYPE } from '../../src/budget/ledger-defs';
 import { GOD_WORKFLOW_TYPE } from '../../src/workflows/god-api';
 import { runCli } from '../support/cli';
+import { TaskCostUsd, TaskIterations, TaskSpecialist, TaskStatus } from '../../src/workflows/search-attributes';
 
 /**
  * God and the budget ledger running, but no worker polling their task queue (a worker down, or not
@@ -61,3 +62,32 @@ it('exits 75 naming God or the ledger when they do not answer, and a submit name
   expect(budget.stderr).toMatch(new RegExp(`^error: ledger_unavailable: the budget ledger at .* \\(workflow "${ledgerId}" in namespace "default"\\) did not answer within 15 s`));
   expect(budget.code).toBe(75);
 }, 90_000);
+
+it("status of a running task no worker answers for shows what the server records of it, names the queue, and exits 75", async () => {
+  // A task whose worker is gone: its search attributes as its last workflow task upserted them.
+  const taskId = `task-no-answer-${unique}`;
+  await client.workflow.start('agentTask', {
+    workflowId: taskId,
+    taskQueue,
+    args: [{ objective: 'Add a unique index on users.email in the Postgres database' }],
+    typedSearchAttributes: [
+      { key: TaskStatus, value: 'running' },
+      { key: TaskSpecialist, value: 'DatabaseAgent' },
+      { key: TaskIterations, value: 7 },
+      { key: TaskCostUsd, value: 0.0123 },
+    ],
+  });
+  try {
+    const [text, json] = await Promise.all([runCli(['status', taskId], env), runCli(['status', taskId, '--json'], env)]);
+    expect(text.stdout).toMatch(/^task {8}\S+ {2}\(workflow running; no worker answered for it, so this is what the server records\)\n/);
+    expect(text.stdout).toMatch(/\nstatus {6}running \(as of its last search-attribute upsert\)\nspecialist {2}DatabaseAgent\niterations {2}7\ncost {8}\$0\.0123/);
+    expect(text.stderr).toBe(
+      `error: worker_unavailable: no worker answered task ${taskId}'s state query within 10 s: is a worker polling its task queue "${taskQueue}"? (npm run worker). The task itself waits for one; nothing is lost.\n`,
+    );
+    expect(text.code).toBe(75);
+    expect(JSON.parse(json.stdout)).toMatchObject({ taskId, execution: 'running', answered: false, recorded: { status: 'running', specialist: 'DatabaseAgent', iterations: 7, costUsd: 0.0123, taskQueue } });
+    expect(json.code).toBe(75);
+  } finally {
+    await client.workflow.getHandle(taskId).terminate('test over').catch(() => undefined);
+  }
+}, 60_000);

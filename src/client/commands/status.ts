@@ -1,5 +1,7 @@
 import type { Client } from '@temporalio/client';
-import { taskRow, taskState } from '../tasks';
+import { STATE_QUERY_TIMEOUT_MS, taskRow, taskState, type UnansweredTask } from '../tasks';
+import type { LiveRun } from '../live-run';
+import type { RetryingActivity } from '../retrying-activities';
 import { parseArgs } from '../parse-args';
 import { loadConfig, type PantheonConfig } from '../../config/env';
 import { answered, findGod, godQuery } from '../god-client';
@@ -110,6 +112,7 @@ export async function statusCommand(argv: string[]): Promise<void> {
         return undefined;
       });
       if (!found) return;
+      if (found.unanswered) return unansweredStatus(config, taskId, found.unanswered, found, values.json);
       if (values.json) return printJson({ taskId, ...found, execution: found.execution.toLowerCase(), webUi: workflowUrl(config, taskId) });
       const { execution, state, retrying, live, runningStep, cancelRequest } = found;
       // The workflow's own state, named so: a rejected task's workflow completed, and "status" below is the task's.
@@ -136,4 +139,35 @@ export async function statusCommand(argv: string[]): Promise<void> {
   } finally {
     await close();
   }
+}
+
+/**
+ * A running task no worker answers for (all stopped, or none polls its queue): what the server
+ * records of it (its search attributes as of their last upsert, its pending activities and their
+ * last checkpoints), then worker_unavailable (exit 75: the same command answers once a worker runs).
+ */
+function unansweredStatus(
+  config: PantheonConfig,
+  taskId: string,
+  known: UnansweredTask,
+  found: { retrying?: RetryingActivity[]; live?: LiveRun[] },
+  json: boolean,
+): never {
+  if (json) {
+    console.log(JSON.stringify({ taskId, execution: 'running', answered: false, recorded: known, retrying: found.retrying ?? [], live: found.live ?? [], webUi: workflowUrl(config, taskId) }, null, 2));
+  } else {
+    console.log(`task        ${taskId}  (workflow running; no worker answered for it, so this is what the server records)`);
+    console.log(`web ui      ${workflowUrl(config, taskId)}`);
+    console.log(`status      ${known.status ?? 'unknown'} (as of its last search-attribute upsert)`);
+    if (known.specialist) console.log(`specialist  ${known.specialist}`);
+    if (known.iterations !== undefined) console.log(`iterations  ${known.iterations}`);
+    if (known.costUsd !== undefined) console.log(`cost        ${formatUsd(known.costUsd)}`);
+    for (const line of liveRunLines(found.live ?? [], formatUsd)) console.log(line);
+    for (const line of retryingLines(found.retrying ?? [])) console.log(line);
+  }
+  throw PantheonError.of(
+    'worker_unavailable',
+    `no worker answered task ${taskId}'s state query within ${STATE_QUERY_TIMEOUT_MS / 1000} s: is a worker polling its task queue "${known.taskQueue}"? (npm run worker). The task itself waits for one; nothing is lost.`,
+    { details: { taskId, taskQueue: known.taskQueue } },
+  );
 }
