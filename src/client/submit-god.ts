@@ -1,4 +1,5 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
+import { isPantheonError } from '../errors';
 import type { PantheonConfig } from '../config/env';
 import type { ChainOutcome } from '../tasks/chain';
 import { closedResult } from '../tasks/closed-outcome';
@@ -45,7 +46,14 @@ export async function submitToGod(god: GodSession, config: PantheonConfig, task:
   // about: the update may be applied once a worker runs God's task queue.
   const taskId = options.taskId ?? newTaskId();
   const pending = `The task's id is ${taskId}: once God answers, \`pantheon status ${taskId}\` shows it if it was queued; submitting it again with \`--id ${taskId}\` is safe (God queues an id once).`;
-  const result = await answered(god, () => godUpdate(god, submitTaskUpdate, { task, taskId }), pending);
+  const result = await answered(god, () => godUpdate(god, submitTaskUpdate, { task, taskId }), pending).catch((err: unknown) => {
+    // Refusals and a God that did not answer say what they must. Anything else (God's answer
+    // unreadable, e.g. encrypted for a client without the keys; the connection lost) may come after
+    // God queued the task: the id must not be lost, or a second submit pays for it twice.
+    if (isPantheonError(err)) throw err;
+    const message = err instanceof Error ? err.message : String(err);
+    throw new Error(`${message}\n  God may have queued the task before this failed: its id is ${taskId}; \`pantheon status ${taskId}\` shows it, and submitting it again with \`--id ${taskId}\` is safe (God queues an id once).`, { cause: err });
+  });
   if (options.wait) sayTaskGoesOnWhenInterrupted(taskId);
   console.log(`submitted to God (${god.godId}): ${taskId}`);
   if (!result.accepted) {

@@ -2,7 +2,7 @@ import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { AesGcmCodec, ENCRYPTED_ENCODING, parseKeyList } from '../../src/codec';
 import { startTask } from '../../src/client/submit-task';
 import { ensureSweeperSchedule, sweeperScheduleId } from '../../src/client/sweeper-schedule';
@@ -14,6 +14,8 @@ import { findTemporalCli } from '../../src/runtime/temporal-cli';
 import { TaskInputSchema } from '../../src/tasks/task-input';
 import type { TaskOutcome } from '../../src/workflows/task-state';
 import { runCli } from '../support/cli';
+import { eventually } from '../support/eventually';
+import { startTestGod } from '../support/god';
 import { startHarness, testAddress, type Harness } from '../support/harness';
 
 const KEYS = `k1:${randomBytes(32).toString('base64')},k2:${randomBytes(32).toString('base64')}`;
@@ -157,6 +159,30 @@ describe('encrypted payloads on a real Temporal server', () => {
     const run = await runCli(['status', taskId], { TEMPORAL_ADDRESS: testAddress() });
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/Unknown encoding: binary\/encrypted \(the payloads are encrypted: set PANTHEON_CODEC_KEYS or PANTHEON_CODEC_KEY_FILE to the keys the workers use\)/);
+  });
+
+  it("submit through God without the keys: God's answer cannot be read, and the error names the id God may have queued (it did)", async () => {
+    const godId = `codec-god-${Date.now()}`;
+    const god = await startTestGod(h.client, { id: godId, taskQueue: h.taskQueue });
+    try {
+      const id = `codec-via-god-${Date.now()}`;
+      const run = await runCli(['submit', OBJECTIVE, '--id', id], { TEMPORAL_ADDRESS: testAddress(), PANTHEON_TASK_QUEUE: h.taskQueue, PANTHEON_GOD_ID: godId });
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/Unknown encoding: binary\/encrypted/);
+      expect(run.stderr).toContain(`God may have queued the task before this failed: its id is ${id}; \`pantheon status ${id}\` shows it, and submitting it again with \`--id ${id}\` is safe`);
+      // It had: the task runs under that id.
+      const outcome = await eventually(`${id} to end`, async () => {
+        try {
+          return (await h.client.workflow.getHandle(id).result()) as TaskOutcome;
+        } catch (err) {
+          if (err instanceof WorkflowNotFoundError) return undefined;
+          throw err;
+        }
+      });
+      expect(outcome.status).toBe('completed');
+    } finally {
+      await god.terminate('test over').catch(() => undefined);
+    }
   });
 
   it('pantheon dlq redrive reads the dead letter\'s encrypted input with the keys and starts it again', async () => {
