@@ -9,6 +9,8 @@ import { ensureSweeperSchedule, sweeperScheduleId } from '../client/sweeper-sche
 import { consolidationScheduleId, ensureConsolidationSchedule } from '../client/consolidation-schedule';
 import type { PantheonConfig } from '../config/env';
 import { limitsFileLabel } from '../budget/load-limits';
+import { BUDGET_LEDGER_ID } from '../budget/ledger-defs';
+import { checkEntitiesReadable } from './readable-entities';
 import { buildWorkerDeps, prepareProviders, type ProviderSetup, type WorkerDeps } from './deps';
 import { createDrain } from './drain';
 import { createLedgerWorker, runWorkersInOrder } from './ledger-worker';
@@ -164,6 +166,10 @@ async function startOpening(
     return [];
   });
   if (registered.length > 0) logger.info({ namespace: config.temporal.namespace, registered }, `registered Pantheon's search attributes in namespace ${config.temporal.namespace}`);
+  await checkEntitiesReadable(client, [
+    { workflowId: config.budget.ledgerId ?? BUDGET_LEDGER_ID, name: 'the budget ledger' },
+    { workflowId: config.god.id, name: 'God' },
+  ]);
   const built = await buildWorkerDeps(config, logger, client, providers, tracing);
   opened.add(() => built.close());
   // Asked to stop, a specialist run ends at its next call's boundary instead of calling on until the drain cuts it.

@@ -13,7 +13,9 @@ import { repoRoot } from '../../src/config/paths';
 import { findTemporalCli } from '../../src/runtime/temporal-cli';
 import { TaskInputSchema } from '../../src/tasks/task-input';
 import type { TaskOutcome } from '../../src/workflows/task-state';
+import { checkEntitiesReadable } from '../../src/workers/readable-entities';
 import { runCli } from '../support/cli';
+import { killWorkerProcess, spawnWorkerProcess } from '../support/worker-process';
 import { eventually } from '../support/eventually';
 import { startTestGod } from '../support/god';
 import { startHarness, testAddress, type Harness } from '../support/harness';
@@ -209,6 +211,35 @@ describe('encrypted payloads on a real Temporal server', () => {
     } finally {
       await connection.close();
       await h.client.schedule.getHandle(sweeperScheduleId(taskQueue)).delete();
+    }
+  });
+
+  it("a worker whose keys lack the one the running ledger was written with refuses to start, naming the ledger and the keys' variables", async () => {
+    const connection = await Connection.connect({ address: testAddress() });
+    try {
+      // Only the newer key: the ledger's run was started under k2 too, so drop k2 and keep a new one.
+      const without = new Client({ connection, dataConverter: { payloadCodecs: [new AesGcmCodec(parseKeyList(`k3:${randomBytes(32).toString('base64')}`))] } });
+      const err = (await checkEntitiesReadable(without, [{ workflowId: h.gate.ledgerId, name: 'the budget ledger' }]).catch((e: unknown) => e)) as PantheonError;
+      expect(err.type).toBe('config_invalid');
+      expect(err.message).toMatch(new RegExp(`^the budget ledger \\(workflow ${h.gate.ledgerId}\\) runs with payloads this process cannot read \\(.*key id "k2": no key with that id is configured \\(configured: k3\\).*\\): list the key that wrote them in PANTHEON_CODEC_KEYS or PANTHEON_CODEC_KEY_FILE`));
+      // With no keys at all, the same.
+      await expect(checkEntitiesReadable(new Client({ connection }), [{ workflowId: h.gate.ledgerId, name: 'the budget ledger' }])).rejects.toThrow(/Unknown encoding: binary\/encrypted/);
+      // With the keys, and for ids no workflow has, nothing to say.
+      await checkEntitiesReadable(h.client, [{ workflowId: h.gate.ledgerId, name: 'the budget ledger' }, { workflowId: `no-god-${Date.now()}`, name: 'God' }]);
+
+      // A worker process so configured stops before it serves anything.
+      const worker = spawnWorkerProcess({ PANTHEON_TASK_QUEUE: `codec-nokey-${Date.now()}`, PANTHEON_LEDGER_ID: h.gate.ledgerId, PANTHEON_CODEC_KEYS: `k3:${randomBytes(32).toString('base64')}` });
+      let stderr = '';
+      worker.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      try {
+        const code = await new Promise((resolve) => worker.once('exit', resolve));
+        expect(code).toBe(1);
+        expect(stderr).toContain(`config_invalid: the budget ledger (workflow ${h.gate.ledgerId}) runs with payloads this process cannot read`);
+      } finally {
+        await killWorkerProcess(worker);
+      }
+    } finally {
+      await connection.close();
     }
   });
 

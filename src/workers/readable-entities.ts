@@ -1,0 +1,51 @@
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { decodeFirstPayload } from '../client/decode-payloads';
+import { PantheonError } from '../errors';
+
+/** A long-lived workflow every worker serves: the budget ledger, God. */
+export interface Entity {
+  workflowId: string;
+  /** How the error names it: "the budget ledger", "God". */
+  name: string;
+}
+
+/** What the codec says when this process lacks the key a payload names (src/codec/). */
+const UNREADABLE = /Unknown encoding: binary\/encrypted|cannot decrypt a payload/i;
+
+/**
+ * Refuses to start a worker that cannot read the running ledger's or God's payloads: encrypted with
+ * a key this process does not list (the key dropped from PANTHEON_CODEC_KEYS too early, or no keys
+ * at all). Started anyway, it fails every workflow task of theirs it picks up, and every task's LLM
+ * call fails after its retries on every specialist as an unexplained update failure. Their current
+ * run's start input is the test: one history event, read without a worker.
+ */
+export async function checkEntitiesReadable(client: Client, entities: readonly Entity[]): Promise<void> {
+  for (const { workflowId, name } of entities) {
+    let payloads: unknown[] | null | undefined;
+    try {
+      const description = await client.workflow.getHandle(workflowId).describe();
+      if (description.status.name !== 'RUNNING') continue;
+      const first = await client.workflowService.getWorkflowExecutionHistory({
+        namespace: client.options.namespace,
+        execution: { workflowId, runId: description.runId },
+        maximumPageSize: 1,
+      });
+      payloads = first.history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) continue;
+      throw err;
+    }
+    try {
+      await decodeFirstPayload(client.workflow.options.loadedDataConverter, payloads);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      if (!UNREADABLE.test(message)) throw err;
+      throw PantheonError.of(
+        'config_invalid',
+        `${name} (workflow ${workflowId}) runs with payloads this process cannot read (${message}): list the key that wrote them in PANTHEON_CODEC_KEYS or PANTHEON_CODEC_KEY_FILE ` +
+          `(every listed key decrypts; the last one encrypts) and keep it until no running workflow was written with it`,
+        { details: { workflowId } },
+      );
+    }
+  }
+}
