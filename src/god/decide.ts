@@ -173,3 +173,30 @@ function bestSpawned(ofKind: readonly SpawnedSpecialist[]): SpawnedSpecialist | 
     .slice()
     .sort((x, y) => (x.status === y.status ? 0 : x.status === 'live' ? -1 : 1) || rate(y) - rate(x) || y.createdAtMs - x.createdAtMs)[0];
 }
+
+/** What is left of the day, as the cost review judges it: the budget less what is spent or reserved
+ * (unknown, with no runway read yet: Infinity, and nothing is expensive). */
+export function dayLeftUsd(runway: { budgetUsd: number; spentUsd: number; reservedUsd: number } | undefined): number {
+  return runway ? Math.max(0, runway.budgetUsd - runway.spentUsd - runway.reservedUsd) : Infinity;
+}
+
+/**
+ * The tasks the routing policy just picked again for as they can start (routing.ts pickAgain's
+ * `picked`) whose new pick is dearer than the review share of the day left: as with a pick that
+ * dear at assessment, they go to review instead of starting (a cheap explored pick passed at
+ * assessment is no approval of the dearer specialist picked at start). Still-queued tasks only.
+ */
+export function repicksToReview(
+  queue: readonly QueuedTask[],
+  picked: Readonly<Record<string, string>>,
+  remainingUsd: number,
+  config: Pick<GodConfig, 'reviewCostShare'>,
+): Array<{ taskId: string; costReview: string }> {
+  const found: Array<{ taskId: string; costReview: string }> = [];
+  for (const item of queue) {
+    if (picked[item.taskId] === undefined || item.status !== 'queued' || !item.decision) continue;
+    const costReview = expensive(item.decision.expectedCostUsd, remainingUsd, config);
+    if (costReview) found.push({ taskId: item.taskId, costReview });
+  }
+  return found;
+}

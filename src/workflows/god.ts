@@ -23,7 +23,7 @@ import type { RecentOutcome } from '../activities/god-types';
 import type { createRunwayActivities } from '../activities/runway';
 import type { LedgerRunway } from '../budget/ledger-types';
 import { NON_RETRYABLE_TYPES } from '../errors';
-import { decide, repriceReview } from '../god/decide';
+import { dayLeftUsd, decide, repicksToReview, repriceReview } from '../god/decide';
 import { PendingStarts } from '../god/pending-starts';
 import { afterFailedAssessment, dueForAssessment } from '../god/assess-backoff';
 import { rollDay } from '../god/day';
@@ -207,6 +207,11 @@ const COST_REVIEWS_RELEASED_PATCH = 'cost-reviews-released-when-affordable';
  * rules priced: an explored Generalist at a tenth of ResearchAgent's cost went to review as
  * expensive (and a dearer pick could skip it). Asked only when that changes the review. */
 const COST_REVIEW_OF_PICK_PATCH = 'cost-review-prices-the-policy-pick';
+/** The policy's pick made when a task can start (pickAgain) is judged for cost as the pick at
+ * assessment is: an explored Generalist passed the review, and the ResearchAgent picked at start,
+ * dearer than the review share of the day left, started unreviewed. Asked only when such a pick
+ * goes to review. */
+const REPICK_COST_REVIEW_PATCH = 'cost-review-of-the-pick-at-start';
 /** A task that leaves the queue unstarted (rejected in review, dropped) keeps its id known, so a
  * resubmission of the id is told so instead of queued again. */
 const UNSTARTED_IDS_KNOWN_PATCH = 'unstarted-ids-stay-known';
@@ -884,7 +889,7 @@ export async function god(input: GodInput = {}): Promise<void> {
       if (assessment.ok && assessment.method === 'none') state.stats = recordFallback(state.stats, assessment.kind, assessment.specialist);
       const spawnedToday = state.specialists.filter((s) => s.createdAtMs >= state.day.startMs).length;
       // Unknown runway (ledger not read yet): no cost review rather than reviewing everything.
-      const remainingUsd = runway ? Math.max(0, runway.budgetUsd - runway.spentUsd - runway.reservedUsd) : Infinity;
+      const remainingUsd = dayLeftUsd(runway);
       let beforePolicy: Decision | undefined;
       const decideContext = { stats: state.stats, specialists: state.specialists, config, remainingUsd, nowMs: Date.now(), spawnedToday };
       const byRulesKind = decide({ ...item, assessment }, decideContext);
@@ -984,7 +989,7 @@ export async function god(input: GodInput = {}): Promise<void> {
   /** Tasks reviewed for their cost alone that what is left of the day can pay for now. */
   const releaseCostReviews = () => {
     if (!runway) return;
-    const remainingUsd = Math.max(0, runway.budgetUsd - runway.spentUsd - runway.reservedUsd);
+    const remainingUsd = dayLeftUsd(runway);
     const { state: next, released } = releaseAffordable(state, remainingUsd, config);
     if (released.length === 0 || !patched(COST_REVIEWS_RELEASED_PATCH)) return;
     state = next;
@@ -1015,6 +1020,12 @@ export async function god(input: GodInput = {}): Promise<void> {
       state.queue = again.queue;
       picked = again.picked;
       learnedSincePick = false;
+      for (const { taskId, costReview } of repicksToReview(state.queue, picked, dayLeftUsd(runway), config)) {
+        if (!patched(REPICK_COST_REVIEW_PATCH)) break;
+        state = openReview(state, taskId, [costReview], Date.now(), config, { costReview });
+        record('review', `picked again at start: ${costReview}`, taskId);
+        delete picked[taskId];
+      }
     }
     const flying = inFlightExpected();
     const headroom = laneHeadroom(runway, flying, config, Date.now());

@@ -130,6 +130,8 @@ describe('workflow replay', () => {
         'god-unstarted-ids-stay-known.json',
         // …the policy picking again when a queued task can start ('routing-picks-at-start').
         'god-routing-picks-at-start.json',
+        // …and that pick judged for cost, to review when dearer than the day's share ('cost-review-of-the-pick-at-start').
+        'god-cost-review-of-the-pick-at-start.json',
         // …probing quarantined arms, a run of successes clearing a change ('routing-probes-quarantined').
         'god-routing-probes.json',
         // …a quarantined arm probed, its third success in a row clearing the change (carried state).
