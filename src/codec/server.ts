@@ -9,13 +9,19 @@ import { z } from 'zod';
  * `<endpoint>/encode` or `<endpoint>/decode` with `{"payloads":[{"metadata":{k: base64}, "data": base64}]}`
  * (protobuf JSON of Payloads), answered in the same shape.
  */
-const JsonPayloads = z.object({
-  payloads: z.array(
-    z.object({
-      metadata: z.record(z.string(), z.string()).nullish(),
-      data: z.string().nullish(),
-    }),
-  ),
+// As protobuf's JSON parser, unknown fields are refused: `{"payload":[…]}` is a typo, not an empty list.
+const JsonPayloads = z.strictObject({
+  // proto3 JSON leaves an empty list out: `{}` is an empty Payloads (a query or signal without
+  // arguments), which the CLI sends and must get `{"payloads":[]}` back.
+  payloads: z
+    .array(
+      z.object({
+        metadata: z.record(z.string(), z.string()).nullish(),
+        data: z.string().nullish(),
+      }),
+    )
+    .nullish()
+    .transform((list) => list ?? []),
 });
 type JsonPayload = z.infer<typeof JsonPayloads>['payloads'][number];
 

@@ -192,6 +192,21 @@ describe('codec server', () => {
     }
   });
 
+  it('answers an empty Payloads, which proto3 JSON sends as {}, with {"payloads":[]}', async () => {
+    const server = await startCodecServer({ codec: new AesGcmCodec(parseKeyList(`k1:${K1}`)), port: 0, corsOrigins: [] });
+    try {
+      for (const op of ['encode', 'decode']) {
+        for (const body of [{}, { payloads: [] }]) {
+          const res = await post(`${server.url}/${op}`, body);
+          expect(res.status).toBe(200);
+          expect(await res.json()).toEqual({ payloads: [] });
+        }
+      }
+    } finally {
+      await server.close();
+    }
+  });
+
   it('answers 400 with the reason for an unknown key id or a malformed body', async () => {
     const [foreign] = await new AesGcmCodec(parseKeyList(`other:${K2}`)).encode([payloadOf('x')]);
     const server = await startCodecServer({ codec: new AesGcmCodec(parseKeyList(`k1:${K1}`)), port: 0, corsOrigins: [] });
