@@ -4,7 +4,7 @@ import { PantheonError } from '../errors';
 import { repoRoot } from './paths';
 import { loadKeyring, type CodecKeyring } from '../codec/keys';
 import { loadTemporalConnection, type TemporalConnection } from './temporal-connection';
-import { tracingSettings, type TracingSettings } from '../tracing/settings';
+import { tracingDisabled, tracingSettings, type TracingSettings } from '../tracing/settings';
 
 /** OpenTelemetry's rule for its own variables: set but empty is the same as unset. */
 const otel = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
@@ -163,8 +163,17 @@ export interface PantheonConfig {
   tracing?: TracingSettings;
 }
 
+/**
+ * The environment as Env should judge it: with tracing disabled the OTLP endpoints are never used,
+ * so one inherited from the platform, however malformed, must not stop the process.
+ */
+function judged(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  if (!tracingDisabled(env)) return env;
+  return { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: undefined, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: undefined };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): PantheonConfig {
-  const parsed = Env.safeParse(env);
+  const parsed = Env.safeParse(judged(env));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw PantheonError.of('config_invalid', `environment variable ${issue.path.join('.')}: ${issue.message}`, {

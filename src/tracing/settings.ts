@@ -17,6 +17,11 @@ export interface TracingEnv {
   OTEL_SDK_DISABLED?: string;
 }
 
+/** OTEL_SDK_DISABLED=true (any case, padded or not): no tracing, whatever else is set. */
+export function tracingDisabled(env: Pick<TracingEnv, 'OTEL_SDK_DISABLED'>): boolean {
+  return env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true';
+}
+
 /**
  * The traces URL as the OpenTelemetry specification resolves it: the signal-specific variable as
  * given, else the base endpoint with `/v1/traces` appended to its path.
@@ -24,7 +29,7 @@ export interface TracingEnv {
  * @example tracingSettings({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }) // { endpoint: 'http://collector:4318/v1/traces' }
  */
 export function tracingSettings(env: TracingEnv): TracingSettings | undefined {
-  if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return undefined;
+  if (tracingDisabled(env)) return undefined;
   const base = env.OTEL_EXPORTER_OTLP_ENDPOINT;
   const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (base ? `${base.replace(/\/+$/, '')}/v1/traces` : undefined);
   if (!endpoint) return undefined;

@@ -69,6 +69,13 @@ describe('tracing settings (OTEL_* variables)', () => {
     }
   });
 
+  it('with OTEL_SDK_DISABLED=true, does not stop for a malformed endpoint it will never use', () => {
+    for (const variable of ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']) {
+      expect(loadConfig({ [variable]: 'localhost:4318', OTEL_SDK_DISABLED: 'true' }).tracing).toBeUndefined();
+    }
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'localhost:4318', OTEL_SDK_DISABLED: 'false' })).toThrow(/OTEL_EXPORTER_OTLP_ENDPOINT/);
+  });
+
   it('logs an endpoint without its user, password or query', () => {
     expect(describeEndpoint('https://user:s3cret@otel.example.com:4318/v1/traces?token=abc')).toBe('https://otel.example.com:4318/v1/traces');
   });
