@@ -6,6 +6,7 @@ import { loadClientConfigProfile, type ClientConfigProfile, type ConfigDataSourc
 import { loadFromTomlData } from '@temporalio/envconfig/lib/envconfig-toml';
 import type { NativeConnectionOptions } from '@temporalio/worker';
 import { PantheonError } from '../errors';
+import { checkClientCertPair, type PemSource } from './client-cert-pair';
 
 /**
  * Where Pantheon's client and workers connect: the Temporal SDK's own environment configuration
@@ -138,6 +139,7 @@ export function loadTemporalConnection(env: Env = process.env): TemporalConnecti
       const [have, missing] = crt ? ['client certificate', 'TEMPORAL_TLS_CLIENT_KEY_PATH (or tls.client_key_path)'] : ['client key', 'TEMPORAL_TLS_CLIENT_CERT_PATH (or tls.client_cert_path)'];
       throw invalid(`a TLS ${have} is set without its pair: set ${missing} too`, { field: crt ? 'tls.client_key' : 'tls.client_cert' });
     }
+    if (crt && key) checkClientCertPair(crt, key);
     tls = {
       ...(t.serverName ? { serverNameOverride: t.serverName } : {}),
       ...(ca ? { serverRootCACertificate: ca.data } : {}),
@@ -307,8 +309,9 @@ function readPem(
   variable: string,
   field: string,
   origin: (variable: string, field: string) => string,
-): { data: Buffer; label: string } {
-  const from = origin(variable, 'path' in source ? field : field.replace(/_path$/, '_data'));
+): PemSource {
+  const fieldUsed = 'path' in source ? field : field.replace(/_path$/, '_data');
+  const from = origin(variable, fieldUsed);
   let data: Buffer;
   let label: string;
   if ('path' in source) {
@@ -326,5 +329,5 @@ function readPem(
   if (!data.toString('latin1').includes('-----BEGIN ')) {
     throw invalid(`${from}: the ${what}${'path' in source ? ` ${source.path}` : ''} is not PEM (no "-----BEGIN" line)`, { variable, field });
   }
-  return { data, label };
+  return { data, label, from, variable, field: fieldUsed };
 }

@@ -10,10 +10,13 @@ import {
   type TemporalConnection,
 } from '../../src/config/temporal-connection';
 import { PantheonError } from '../../src/errors';
+import { generateTestPki, type TestPki } from '../support/tls-certs';
 
-// Stand-ins: option building only needs PEM-shaped files; test/integration/connect-tls.test.ts uses real certificates.
-const CERT = '-----BEGIN CERTIFICATE-----\nY2VydA==\n-----END CERTIFICATE-----\n';
-const KEY = '-----BEGIN PRIVATE KEY-----\nc2VjcmV0LWtleS1tYXRlcmlhbA==\n-----END PRIVATE KEY-----\n';
+// A real client certificate and key (the pair is checked at load); the CA is a stand-in, only read.
+// test/integration/connect-tls.test.ts connects with the same kind of PKI.
+let pki: TestPki;
+let CERT: string;
+let KEY: string;
 const CA = '-----BEGIN CERTIFICATE-----\nY2E=\n-----END CERTIFICATE-----\n';
 const API_KEY = 'tmprl-api-key-do-not-log-123';
 
@@ -22,6 +25,9 @@ let files: { cert: string; key: string; ca: string; notPem: string };
 
 beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pantheon-envconfig-'));
+  pki = generateTestPki(path.join(dir, 'pki'));
+  CERT = fs.readFileSync(pki.clientCert, 'utf8');
+  KEY = fs.readFileSync(pki.clientKey, 'utf8');
   files = { cert: path.join(dir, 'client.pem'), key: path.join(dir, 'client.key'), ca: path.join(dir, 'ca.pem'), notPem: path.join(dir, 'client.der') };
   fs.writeFileSync(files.cert, CERT);
   fs.writeFileSync(files.key, KEY);
@@ -52,7 +58,7 @@ function configError(fn: () => unknown): PantheonError {
 function expectNoSecrets(target: TemporalConnection): void {
   const shown = describeTemporalConnection(target) + JSON.stringify(target.summary);
   expect(shown).not.toContain(API_KEY);
-  expect(shown).not.toContain('c2VjcmV0LWtleS1tYXRlcmlhbA');
+  expect(shown).not.toContain(KEY.split('\n')[1]);
 }
 
 const PROFILES = () => `
@@ -242,6 +248,37 @@ describe('loadTemporalConnection: bad settings are named, nothing connects', () 
   it('a client certificate without its key', () => {
     const err = configError(() => loadTemporalConnection({ TEMPORAL_ADDRESS: 'h:7233', TEMPORAL_TLS_CLIENT_CERT_PATH: files.cert }));
     expect(err.message).toMatch(/client certificate is set without its pair: set TEMPORAL_TLS_CLIENT_KEY_PATH/);
+  });
+
+  it('a client key that is not the certificate\'s, naming both variables (OpenSSL\'s words alone name neither)', () => {
+    const err = configError(() =>
+      loadTemporalConnection({ TEMPORAL_ADDRESS: 'h:7233', TEMPORAL_TLS_CLIENT_CERT_PATH: pki.clientCert, TEMPORAL_TLS_CLIENT_KEY_PATH: pki.strangerKey }),
+    );
+    expect(err.message).toBe(
+      `environment variable TEMPORAL_TLS_CLIENT_CERT_PATH and environment variable TEMPORAL_TLS_CLIENT_KEY_PATH: the client key ${pki.strangerKey} ` +
+        `is not the private key of the certificate ${pki.clientCert} (error:05800074:x509 certificate routines::key values mismatch)`,
+    );
+    expect(err.details).toEqual({
+      variables: ['TEMPORAL_TLS_CLIENT_CERT_PATH', 'TEMPORAL_TLS_CLIENT_KEY_PATH'],
+      fields: ['tls.client_cert_path', 'tls.client_key_path'],
+    });
+    expect(err.message).not.toContain(KEY.split('\n')[1]);
+  });
+
+  it('a swapped client certificate and key in a profile, naming the file, the profile and both fields', () => {
+    const file = toml('swapped.toml', `[profile.default]\naddress = "h:7233"\n[profile.default.tls]\nclient_cert_path = "${pki.clientKey}"\nclient_key_path = "${pki.clientCert}"\n`);
+    const err = configError(() => loadTemporalConnection({ TEMPORAL_CONFIG_FILE: file }));
+    expect(err.message).toBe(
+      `profile "default" in ${file} field tls.client_cert_path and profile "default" in ${file} field tls.client_key_path: ` +
+        `the client certificate and key are swapped (${pki.clientKey} holds a private key, ${pki.clientCert} a certificate)`,
+    );
+  });
+
+  it('inline PEM that is not a certificate, naming both variables', () => {
+    const err = configError(() => loadTemporalConnection({ TEMPORAL_ADDRESS: 'h:7233', TEMPORAL_TLS_CLIENT_CERT_DATA: CA, TEMPORAL_TLS_CLIENT_KEY_DATA: KEY }));
+    expect(err.message).toMatch(
+      /^environment variable TEMPORAL_TLS_CLIENT_CERT_DATA and environment variable TEMPORAL_TLS_CLIENT_KEY_DATA: the client certificate inline \(TEMPORAL_TLS_CLIENT_CERT_DATA\) is not a usable certificate \(error:/,
+    );
   });
 
   it('both a path and inline data for the same certificate', () => {
