@@ -7,6 +7,7 @@ import { loadFromTomlData } from '@temporalio/envconfig/lib/envconfig-toml';
 import type { NativeConnectionOptions } from '@temporalio/worker';
 import { PantheonError } from '../errors';
 import { checkClientCertPair, type PemSource } from './client-cert-pair';
+import { badGrpcMetaVariable } from './grpc-meta';
 
 /**
  * Where Pantheon's client and workers connect: the Temporal SDK's own environment configuration
@@ -100,6 +101,9 @@ export function loadTemporalConnection(env: Env = process.env): TemporalConnecti
       { variable: 'TEMPORAL_TLS_DISABLE_HOST_VERIFICATION' },
     );
   }
+
+  const badMeta = badGrpcMetaVariable(env);
+  if (badMeta) throw invalid(`environment variable ${badMeta.variable}: ${badMeta.problem}`, { variable: badMeta.variable });
 
   const file = readConfigFile(env);
   const profileName = env.TEMPORAL_PROFILE;

@@ -302,6 +302,24 @@ describe('loadTemporalConnection: bad settings are named, nothing connects', () 
     expect(err.message).not.toContain(API_KEY);
   });
 
+  it.each([
+    ['TEMPORAL_GRPC_META_X_TEAM', 'agents\nx-injected: 1', /^environment variable TEMPORAL_GRPC_META_X_TEAM: the value may hold only printable ASCII/],
+    ['TEMPORAL_GRPC_META_', 'x', /^environment variable TEMPORAL_GRPC_META_: the header name is empty$/],
+    ['TEMPORAL_GRPC_META_X TEAM', 'agents', /^environment variable TEMPORAL_GRPC_META_X TEAM: the header name "x team" may hold only/],
+    ['TEMPORAL_GRPC_META_TRACE_BIN', 'abc', /binary header/],
+  ])('a bad gRPC header %s is config_invalid naming the variable, before connecting (not temporal_unavailable)', (variable, value, message) => {
+    const err = configError(() => loadTemporalConnection({ TEMPORAL_ADDRESS: 'h:7233', [variable]: value }));
+    expect(err.message).toMatch(message);
+    expect(err.message).not.toContain('agents');
+    expect(err.details).toEqual({ variable });
+  });
+
+  it('takes good gRPC headers from TEMPORAL_GRPC_META_*, an empty one removing the profile\'s', () => {
+    const file = toml('meta.toml', PROFILES());
+    const target = loadTemporalConnection({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'mtls', TEMPORAL_GRPC_META_X_TEAM: '', TEMPORAL_GRPC_META_X_REGION: 'eu-west 1' });
+    expect(target.metadata).toEqual({ 'x-region': 'eu-west 1' });
+  });
+
   it('accepts host:port, an IPv6 literal included', () => {
     for (const address of ['localhost:7233', '10.0.0.5:7233', '[::1]:7233', 'ns.acct.tmprl.cloud:7233']) expect(loadTemporalConnection({ TEMPORAL_ADDRESS: address }).address).toBe(address);
   });
