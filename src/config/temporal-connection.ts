@@ -8,6 +8,7 @@ import type { NativeConnectionOptions } from '@temporalio/worker';
 import { PantheonError } from '../errors';
 import { checkClientCertPair, type PemSource } from './client-cert-pair';
 import { badGrpcMetaVariable } from './grpc-meta';
+import { badProfileField } from './temporal-profile';
 
 /**
  * Where Pantheon's client and workers connect: the Temporal SDK's own environment configuration
@@ -273,6 +274,15 @@ function loadProfile(env: Env, file: ConfigFile | undefined, profileName: string
       throw invalid(`Temporal config file ${file.path}: profile "${chosen}": unknown key${unknown.length === 1 ? '' : 's'} ${unknown.join(', ')} (a profile knows ${[...PROFILE_KEYS].join(', ')}; its tls table ${[...TLS_KEYS].join(', ')})`, {
         file: file.path,
         field: unknown[0],
+      });
+    }
+    const chosenProfile = (profiles as Record<string, unknown> | undefined)?.[chosen];
+    const bad = chosenProfile === undefined ? undefined : badProfileField(chosenProfile);
+    if (bad) {
+      throw invalid(`Temporal config file ${file.path}: profile "${chosen}"${bad.field ? ` field ${bad.field}` : ''}: ${bad.problem}`, {
+        file: file.path,
+        profile: chosen,
+        ...(bad.field ? { field: bad.field } : {}),
       });
     }
   } else if (profileName !== undefined) {

@@ -222,6 +222,28 @@ describe('loadTemporalConnection: bad settings are named, nothing connects', () 
     expect(loadTemporalConnection({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'cloud' }).address).toBe('pantheon.a1b2c.tmprl.cloud:7233');
   });
 
+  it.each([
+    ['tls.disabled', '[profile.default]\naddress = "h:7233"\n[profile.default.tls]\ndisabled = "true"\n', 'must be true or false, without quotes (got a string)'],
+    ['namespace', '[profile.default]\naddress = "h:7233"\nnamespace = 5\n', 'must be a string in quotes (got a number)'],
+    ['address', '[profile.default]\naddress = ["h:7233"]\n', 'must be a string in quotes (got an array)'],
+    ['api_key', '[profile.default]\naddress = "h:7233"\napi_key = 12345\n', 'must be a string in quotes (got a number)'],
+    ['tls', '[profile.default]\naddress = "h:7233"\ntls = true\n', 'must be a table (got true)'],
+    ['tls.client_cert_path', '[profile.default]\naddress = "h:7233"\n[profile.default.tls]\nclient_cert_path = 1\n', 'must be a string in quotes (got a number)'],
+    ['grpc_meta.x-team', '[profile.default]\naddress = "h:7233"\n[profile.default.grpc_meta]\nx-team = 7\n', 'must be a string in quotes (got a number)'],
+    ['grpc_meta.x-team', '[profile.default]\naddress = "h:7233"\n[profile.default.grpc_meta]\nx-team = "a\\nb"\n', 'the value may hold only printable ASCII (no newline, tab or other control character)'],
+  ])('a profile field of the wrong type (%s), naming the file, the profile and the field, never the value', (field, text, problem) => {
+    const file = toml('types.toml', text);
+    const err = configError(() => loadTemporalConnection({ TEMPORAL_CONFIG_FILE: file }));
+    expect(err.message).toBe(`Temporal config file ${file}: profile "default" field ${field}: ${problem}`);
+    expect(err.details).toEqual({ file, profile: 'default', field });
+    expect(err.message).not.toContain('12345');
+  });
+
+  it('checks the types of the profile in use only', () => {
+    const file = toml('types-other.toml', '[profile.default]\naddress = "h:7233"\n[profile.other]\nnamespace = 5\n');
+    expect(loadTemporalConnection({ TEMPORAL_CONFIG_FILE: file }).address).toBe('h:7233');
+  });
+
   it('a profile asked for with no config file at all', () => {
     const err = configError(() => loadTemporalConnection({ TEMPORAL_PROFILE: 'cloud' }));
     expect(err.details).toEqual({ variable: 'TEMPORAL_PROFILE' });
