@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
@@ -976,6 +977,26 @@ describe('lifecycle', () => {
       expect(await exited).toBe(0);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  }, 30000);
+
+  it('serve.ts on a port already taken exits 1 naming PANTHEON_OFFLINE_PORT (Node says only "listen EADDRINUSE")', async () => {
+    const root = path.resolve(__dirname, '../..');
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    try {
+      const child = spawn(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), 'src/llm/offline/serve.ts'], {
+        cwd: root,
+        env: { ...process.env, PANTHEON_OFFLINE_HOST: '127.0.0.1', PANTHEON_OFFLINE_PORT: String((busy.address() as AddressInfo).port) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let err = '';
+      child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+      const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+      expect(code).toBe(1);
+      expect(err).toMatch(/^error: config_invalid: environment variable PANTHEON_OFFLINE_PORT: cannot listen on 127\.0\.0\.1:\d+ \(the port is taken/);
+    } finally {
+      await new Promise((resolve) => busy.close(resolve));
     }
   }, 30000);
 

@@ -1,30 +1,30 @@
-import { FAULTS_ENV, loadFaultsFromEnv, loadScenarioFromEnv, SCENARIO_ENV, startOfflineProvider } from './index';
+import { exitOnError } from '../../client/exit';
+import { listenFailure } from '../../runtime/listen-error';
 import { onStopSignals } from '../../runtime/stop-signals';
+import { FAULTS_ENV, loadFaultsFromEnv, loadScenarioFromEnv, SCENARIO_ENV, startOfflineProvider } from './index';
+import { intFromEnv } from './serve-env';
 
 /**
  * `npm run provider`: runs the offline provider as its own process, configured from the
  * environment, so workers and the CLI can point at it like at a real provider.
  */
 
-function intFromEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer; got "${raw}"`);
-  return value;
-}
-
 async function main(): Promise<void> {
+  const env = process.env;
   const faults = loadFaultsFromEnv();
   const scenario = loadScenarioFromEnv();
+  const host = env.PANTHEON_OFFLINE_HOST || '127.0.0.1';
+  const port = intFromEnv(env, 'PANTHEON_OFFLINE_PORT', 8787, 65535);
   const provider = await startOfflineProvider({
-    port: intFromEnv('PANTHEON_OFFLINE_PORT', 8787),
-    host: process.env.PANTHEON_OFFLINE_HOST || '127.0.0.1',
-    latencyMs: intFromEnv('PANTHEON_OFFLINE_LATENCY_MS', 0),
-    jitterMs: intFromEnv('PANTHEON_OFFLINE_JITTER_MS', 0),
-    seed: intFromEnv('PANTHEON_OFFLINE_SEED', 1),
+    port,
+    host,
+    latencyMs: intFromEnv(env, 'PANTHEON_OFFLINE_LATENCY_MS', 0),
+    jitterMs: intFromEnv(env, 'PANTHEON_OFFLINE_JITTER_MS', 0),
+    seed: intFromEnv(env, 'PANTHEON_OFFLINE_SEED', 1),
     faults,
     scenario,
+  }).catch((err: unknown) => {
+    throw listenFailure(err, { host, port, hostVariable: 'PANTHEON_OFFLINE_HOST', portVariable: 'PANTHEON_OFFLINE_PORT' }) ?? err;
   });
   console.log(`Pantheon offline LLM provider listening on ${provider.url}`);
   console.log(`  OpenAI base URL:    ${provider.url}/v1`);
@@ -42,7 +42,4 @@ async function main(): Promise<void> {
   onStopSignals(stop);
 }
 
-main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+exitOnError(main);
