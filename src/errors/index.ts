@@ -59,8 +59,9 @@ export const ERROR_TYPES = {
   iteration_limit: { category: 'system', retryable: false },
   store_unavailable: { category: 'system', retryable: true },
   /** A record or lesson in the memory store is not in the shape Pantheon writes (a shared store
-   * written by another, older or broken process; a hand edit): reading it again fails the same
-   * way, so it is not retried; the message names it, for repair or deletion. */
+   * written by another, older or broken process; a hand edit), or the embedded store's file is not
+   * a SQLite database or is damaged: reading it again fails the same way, so it is not retried;
+   * the message names it, for repair or deletion. */
   store_corrupt: { category: 'system', retryable: false },
   /** The Temporal server does not answer (down, a wrong address, TLS or credentials refused): a
    * retry helps once it is up or reachable. */

@@ -16,13 +16,14 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { PantheonError, isPantheonError } from '../errors';
+import { PantheonError } from '../errors';
 import { FtsIndex, keywordCoverage, termsOf } from './fts';
 import { rankHybrid, type HybridCandidate } from './hybrid-rank';
 import { decodeStoredRecord, embeddingText, validateListQuery, validateRecallQuery, validateRecord, type NormalisedRecallQuery } from './record';
 import type { Embedder, ListQuery, MemoryHit, MemoryRecord, MemoryStore, RecallQuery } from './types';
 import type { Lesson, LessonEvidence, LessonHit, LessonInput, LessonMerge, LessonQuery, LessonStatus, LessonWrite, LessonWriteOptions } from './lesson-types';
 import { LESSON_SCHEMA, SqliteLessons } from './sqlite-lessons';
+import { storeError } from './sqlite-file';
 import { blobToVector, cosine, norm, vectorToBlob } from './vector';
 import { VectorIndex } from './vector-index';
 
@@ -99,16 +100,6 @@ function migrate(db: Database.Database): void {
   }
   // Task history (`pantheon history stats` reads by time).
   db.exec('CREATE INDEX IF NOT EXISTS memories_created_at ON memories (created_at)');
-}
-
-/** Turns driver errors (busy, disk full, corrupt file) into the taxonomy; ours pass through. */
-function storeError(action: string, file: string, err: unknown): PantheonError {
-  if (isPantheonError(err)) return err;
-  const code = (err as { code?: unknown })?.code;
-  return PantheonError.of('store_unavailable', `memory store ${file}: ${action} failed: ${String((err as Error)?.message ?? err)}`, {
-    details: { file, code: typeof code === 'string' ? code : undefined },
-    cause: err,
-  });
 }
 
 /** How often a busy open is tried before the error reaches the caller. */

@@ -4,6 +4,7 @@ import type { PantheonConfig } from '../config/env';
 import { PantheonError } from '../errors';
 import { HashingEmbedder } from './hashing-embedder';
 import { openaiEmbeddingSpace } from './openai-embedder';
+import { isBrokenFile, storeError } from './sqlite-file';
 
 /** The vector space (embedder name and size) the configured PANTHEON_EMBEDDER writes, without building it. */
 export function configuredEmbeddingSpace(embedding: PantheonConfig['embedding']): { name: string; dimensions: number } {
@@ -17,8 +18,9 @@ export function configuredEmbeddingSpace(embedding: PantheonConfig['embedding'])
 /**
  * Refuses a PANTHEON_EMBEDDER whose space is not the one the existing embedded store was built
  * with, naming the variable, before `npm start` starts a dev server or a worker connects (the
- * store's own open refuses the same, but only once everything else has started). A file that is
- * new, or that cannot be read as a store yet, is left to the store's open.
+ * store's own open refuses the same, but only once everything else has started). So is a file
+ * that is not a SQLite database, or a damaged one (`store_corrupt`). A file that is new, or that
+ * cannot be read as a store yet, is left to the store's open.
  */
 export function checkStoredEmbedder(config: Pick<PantheonConfig, 'memory' | 'embedding'>): void {
   if (config.memory.kind !== 'sqlite' || !fs.existsSync(config.memory.file)) return;
@@ -43,7 +45,9 @@ function readStoredSpace(file: string): { name: string; dimensions: number } | u
     const name = meta.get('embedder_name');
     const dimensions = Number(meta.get('embedder_dimensions'));
     return name !== undefined && Number.isInteger(dimensions) ? { name, dimensions } : undefined;
-  } catch {
+  } catch (err) {
+    // Not a database at all, or a damaged one: no worker could use it, so the start stops here.
+    if (isBrokenFile(err)) throw storeError('open', file, err);
     // No memory_meta yet, or not a store: the store's open says what is wrong.
     return undefined;
   } finally {

@@ -72,3 +72,17 @@ it('npm run server refuses a padded TEMPORAL_NAMESPACE, naming it, and starts no
   expect(stderr).toMatch(/^error: config_invalid: environment variable TEMPORAL_NAMESPACE: /);
   expect(stdout).not.toContain('Temporal');
 }, 60_000);
+
+it('refuses a PANTHEON_MEMORY_FILE that is not a database, naming it, exit 1, before it starts anything', async () => {
+  const file = path.join(os.tmpdir(), `notes-${process.pid}-${Date.now()}.sqlite`);
+  fs.writeFileSync(file, 'these are notes, not a database\n'.repeat(40));
+  try {
+    // Until 2026-12-07 a dev server started first, then the worker's store failed as store_unavailable, exit 75.
+    const run = await start({ PANTHEON_MEMORY_FILE: file });
+    expect(run.stderr).toContain(`error: store_corrupt: memory store ${file} (PANTHEON_MEMORY_FILE): open failed: file is not a database`);
+    expect(run.code).toBe(1);
+    expect(run.stdout).not.toContain('Temporal');
+  } finally {
+    fs.rmSync(file, { force: true });
+  }
+}, 60_000);

@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { exitCodeFor } from '../../src/client/exit';
 import { PantheonError } from '../../src/errors';
 import { HashingEmbedder } from '../../src/memory/hashing-embedder';
 import { openMemoryStore } from '../../src/memory/open-store';
@@ -267,5 +268,17 @@ describe('SqliteMemoryStore (on disk)', () => {
     const err = await caught(SqliteMemoryStore.open({ file: dir, embedder })); // a directory, not a file
     expect(err.type).toBe('store_unavailable');
     expect(err.retryable).toBe(true);
+  });
+
+  it('reports a file that is not a database as store_corrupt, naming PANTHEON_MEMORY_FILE (exit 1: no wait cures it), and leaves it as it was', async () => {
+    const file = join(dir, 'notdb.sqlite');
+    const text = 'these are notes, not a database\n'.repeat(40);
+    writeFileSync(file, text);
+    const err = await caught(SqliteMemoryStore.open({ file, embedder }));
+    expect(err.type).toBe('store_corrupt');
+    expect(err.retryable).toBe(false);
+    expect(err.message).toMatch(new RegExp(`^memory store ${file} \\(PANTHEON_MEMORY_FILE\\): open failed: file is not a database: it is not a SQLite database`));
+    expect(exitCodeFor(err)).toBe(1);
+    expect(readFileSync(file, 'utf8')).toBe(text);
   });
 });

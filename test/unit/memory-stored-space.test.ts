@@ -47,3 +47,17 @@ it('names the space an OpenAI embedder writes as the embedder itself does', () =
   expect(configuredEmbeddingSpace({ kind: 'openai', model: 'text-embedding-3-small' })).toEqual({ model: 'text-embedding-3-small', name: 'openai-text-embedding-3-small-1536', dimensions: 1536 });
   expect(() => configuredEmbeddingSpace({ kind: 'openai', model: 'text-embedding-3-small', dimensions: 4 })).toThrow(/embedding dimensions must be an integer from 8 to 1536/);
 });
+
+it('refuses a PANTHEON_MEMORY_FILE that is not a database at start-up, as store_corrupt naming it (exit 1, not "try again later")', () => {
+  const file = path.join(dir, 'notes.sqlite');
+  fs.writeFileSync(file, 'these are notes, not a database\n'.repeat(40));
+  let caught: unknown;
+  try {
+    checkStoredEmbedder({ memory: { kind: 'sqlite', file }, embedding: { kind: 'hashing' } });
+  } catch (err) {
+    caught = err;
+  }
+  expect(caught).toBeInstanceOf(PantheonError);
+  expect((caught as PantheonError).type).toBe('store_corrupt');
+  expect((caught as Error).message).toContain(`memory store ${file} (PANTHEON_MEMORY_FILE): open failed: file is not a database`);
+});
