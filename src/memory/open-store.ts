@@ -10,11 +10,19 @@ export type MemoryStoreConfig =
   | { kind: 'sqlite'; file: string; busyTimeoutMs?: number }
   | { kind: 'qdrant'; url: string; apiKey?: string; collection?: string };
 
-/** Opens the configured store; without an embedder, the offline hashing one (no model, no network), behind the memo of recent vectors as openEmbedder's are. */
-export async function openMemoryStore(config: MemoryStoreConfig, embedder: Embedder = withEmbeddingMemo(new HashingEmbedder())): Promise<MemoryStore> {
+/**
+ * Opens the configured store; without an embedder, the offline hashing one (no model, no network),
+ * behind the memo of recent vectors as openEmbedder's are. `readOnly` opens an embedded file for
+ * reading only (see SqliteMemoryStore's `readOnly`); Qdrant is opened as always.
+ */
+export async function openMemoryStore(
+  config: MemoryStoreConfig,
+  embedder: Embedder = withEmbeddingMemo(new HashingEmbedder()),
+  { readOnly = false }: { readOnly?: boolean } = {},
+): Promise<MemoryStore> {
   switch (config.kind) {
     case 'sqlite':
-      return SqliteMemoryStore.open({ file: config.file, embedder, busyTimeoutMs: config.busyTimeoutMs });
+      return SqliteMemoryStore.open({ file: config.file, embedder, busyTimeoutMs: config.busyTimeoutMs, readOnly });
     case 'qdrant':
       return QdrantMemoryStore.open({ url: config.url, apiKey: config.apiKey, collection: config.collection, embedder });
     default: {

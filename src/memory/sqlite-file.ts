@@ -1,14 +1,59 @@
 /**
- * What an embedded memory file is, for everything that opens one: what the SQLite driver's
- * failures on it mean.
+ * What an embedded memory file is, for everything that opens one: whether it is a Pantheon memory
+ * store at all, whether a reader that must not migrate it can read it as it is, and what the
+ * SQLite driver's failures on it mean.
  *
  * @example
- *   try { db.prepare('SELECT 1 FROM memories').get(); } catch (err) { throw storeError('read', file, err); }
+ *   const db = new Database(file, { readonly: true, fileMustExist: true });
+ *   refuseUnreadable(db, file, { asIs: true }); // another program's database: config_invalid naming PANTHEON_MEMORY_FILE
  */
+import type Database from 'better-sqlite3';
 import { PantheonError, isPantheonError } from '../errors';
 
 /** The setting every embedded memory file comes from; errors about the file name it. */
 const VARIABLE = 'PANTHEON_MEMORY_FILE';
+
+/** The tables without which a file is not a memory store (another program's database, an empty file). */
+const STORE_TABLES = ['memory_meta', 'memories'] as const;
+
+/**
+ * What a reader that must not migrate needs beyond them: the index reads `offline`, a hybrid
+ * recall the FTS table. The later outcome columns may be missing: their facts read as absent,
+ * as for records written before they existed.
+ */
+const READ_TABLES = ['memories_fts'] as const;
+const READ_COLUMNS = ['offline'] as const;
+
+export type MemoryFileGap = { kind: 'not_a_store' | 'older'; missing: string[] };
+
+/**
+ * What a file with these tables (and these `memories` columns) lacks: `not_a_store` when it has
+ * no memory tables, `older` when a worker's migration would add what a reader needs. Pure.
+ *
+ * @example memoryFileGap(new Set(['t']), new Set()) // { kind: 'not_a_store', missing: ['memory_meta', 'memories'] }
+ */
+export function memoryFileGap(tables: ReadonlySet<string>, memoryColumns: ReadonlySet<string>): MemoryFileGap | undefined {
+  const noStore = STORE_TABLES.filter((t) => !tables.has(t));
+  if (noStore.length > 0) return { kind: 'not_a_store', missing: noStore };
+  const older = [...READ_TABLES.filter((t) => !tables.has(t)), ...READ_COLUMNS.filter((c) => !memoryColumns.has(c)).map((c) => `memories.${c}`)];
+  return older.length > 0 ? { kind: 'older', missing: older } : undefined;
+}
+
+/**
+ * Refuses a file that is not a memory store; with `asIs`, also one a worker must migrate before
+ * it can be read without writing to it (`pantheon history` opens the file read-only). Only reads.
+ */
+export function refuseUnreadable(db: Database.Database, file: string, { asIs }: { asIs: boolean }): void {
+  const tables = new Set((db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name));
+  const columns = new Set((db.prepare('PRAGMA table_info(memories)').all() as { name: string }[]).map((r) => r.name));
+  const gap = memoryFileGap(tables, columns);
+  if (!gap || (gap.kind === 'older' && !asIs)) return;
+  const message =
+    gap.kind === 'not_a_store'
+      ? `${file} is not a Pantheon memory store (it has no ${gap.missing.join(' or ')} table); point ${VARIABLE} at the file the workers use`
+      : `memory store ${file} is of an older layout (no ${gap.missing.join(', ')}); a worker migrates it when it next starts (npm run worker), then run this again`;
+  throw PantheonError.of('config_invalid', `environment variable ${VARIABLE}: ${message}`, { details: { variable: VARIABLE, file, gap: gap.kind, missing: gap.missing } });
+}
 
 /** Driver codes of a file that is not a SQLite database, or a damaged one: no wait cures them. */
 const BROKEN_FILE = /^SQLITE_(NOTADB|CORRUPT)/;

@@ -23,7 +23,7 @@ import { decodeStoredRecord, embeddingText, validateListQuery, validateRecallQue
 import type { Embedder, ListQuery, MemoryHit, MemoryRecord, MemoryStore, RecallQuery } from './types';
 import type { Lesson, LessonEvidence, LessonHit, LessonInput, LessonMerge, LessonQuery, LessonStatus, LessonWrite, LessonWriteOptions } from './lesson-types';
 import { LESSON_SCHEMA, SqliteLessons } from './sqlite-lessons';
-import { storeError } from './sqlite-file';
+import { refuseUnreadable, storeError } from './sqlite-file';
 import { blobToVector, cosine, norm, vectorToBlob } from './vector';
 import { VectorIndex } from './vector-index';
 
@@ -33,6 +33,12 @@ export interface SqliteMemoryStoreOptions {
   embedder: Embedder;
   /** How long a write waits for another connection's lock before failing (default 5000 ms). */
   busyTimeoutMs?: number;
+  /**
+   * Opens an existing file for reading only (`pantheon history`): nothing is created or migrated,
+   * so it neither waits for another connection's write lock nor adds tables to a file that is not
+   * a store (refused, as is one a worker must migrate first). Writes fail.
+   */
+  readOnly?: boolean;
 }
 
 interface Row {
@@ -137,6 +143,7 @@ export class SqliteMemoryStore implements MemoryStore {
     private readonly db: Database.Database,
     private readonly file: string,
     private readonly embedder: Embedder,
+    private readonly readOnly = false,
   ) {
     this.index = new VectorIndex(embedder.dimensions);
     this.lessons = new SqliteLessons(db, (text) => this.embedOne(text));
@@ -172,24 +179,30 @@ export class SqliteMemoryStore implements MemoryStore {
     const file = options.file === ':memory:' ? ':memory:' : resolve(options.file);
     let db: Database.Database | undefined;
     try {
-      if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-      db = new Database(file);
+      const readOnly = options.readOnly === true;
+      if (file !== ':memory:' && !readOnly) mkdirSync(dirname(file), { recursive: true });
+      db = new Database(file, readOnly ? { readonly: true, fileMustExist: true } : {});
       // busy_timeout first: switching to WAL itself needs a lock another process may hold.
       db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
       const conn = db;
-      // IMMEDIATE takes the write lock up front, so two processes creating the file at once cannot
-      // both record a different embedder.
-      conn.transaction(() => {
-        conn.exec(SCHEMA);
-        migrate(conn);
-        conn.exec(LESSON_SCHEMA);
-        FtsIndex.createSchema(conn);
-        const put = conn.prepare('INSERT OR IGNORE INTO memory_meta (key, value) VALUES (?, ?)');
-        put.run('embedder_name', embedder.name);
-        put.run('embedder_dimensions', String(embedder.dimensions));
-      }).immediate();
+      if (readOnly) {
+        // A WAL file's readers never wait for its writer: the file is read as the workers left it.
+        refuseUnreadable(conn, file, { asIs: true });
+      } else {
+        conn.pragma('journal_mode = WAL');
+        conn.pragma('synchronous = NORMAL');
+        // IMMEDIATE takes the write lock up front, so two processes creating the file at once cannot
+        // both record a different embedder.
+        conn.transaction(() => {
+          conn.exec(SCHEMA);
+          migrate(conn);
+          conn.exec(LESSON_SCHEMA);
+          FtsIndex.createSchema(conn);
+          const put = conn.prepare('INSERT OR IGNORE INTO memory_meta (key, value) VALUES (?, ?)');
+          put.run('embedder_name', embedder.name);
+          put.run('embedder_dimensions', String(embedder.dimensions));
+        }).immediate();
+      }
       const meta = new Map(
         (conn.prepare('SELECT key, value FROM memory_meta').all() as { key: string; value: string }[]).map((r) => [r.key, r.value]),
       );
@@ -204,7 +217,7 @@ export class SqliteMemoryStore implements MemoryStore {
           { details: { file, storedEmbedder: storedName, storedDimensions: storedDims, embedder: embedder.name, dimensions: embedder.dimensions } },
         );
       }
-      return new SqliteMemoryStore(conn, file, embedder);
+      return new SqliteMemoryStore(conn, file, embedder, readOnly);
     } catch (err) {
       db?.close();
       throw storeError('open', file, err);
@@ -369,7 +382,8 @@ export class SqliteMemoryStore implements MemoryStore {
     // whole file, once, slice by slice as it is first opened) or from an older worker, and gets it here.
     const terms = rows.map((r) => termsOf(embeddingText(r)));
     // Checked again under the write lock, so two processes backfilling the same rows add each once.
-    const missing = rows.flatMap((r, i) => (this.fts.has(r.rowid) ? [] : [{ rowid: r.rowid, terms: terms[i] }]));
+    // A read-only store leaves that to the workers: until then such a row is found by its vector alone.
+    const missing = this.readOnly ? [] : rows.flatMap((r, i) => (this.fts.has(r.rowid) ? [] : [{ rowid: r.rowid, terms: terms[i] }]));
     if (missing.length > 0) this.fts.addMany(missing);
     terms.forEach((t) => this.fts.count(t));
     for (const row of rows) {

@@ -1,6 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { HashingEmbedder } from '../../src/memory/hashing-embedder';
 import { SqliteMemoryStore } from '../../src/memory/sqlite-store';
 import type { MemoryRecord } from '../../src/memory/types';
@@ -36,6 +37,19 @@ beforeAll(async () => {
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const tablesOf = (path: string) => {
+  const db = new Database(path, { readonly: true });
+  try {
+    return (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
+  } finally {
+    db.close();
+  }
+};
+
+/** Fails a CLI run that outlasts `ms` (one that waits out a lock would take about a minute). */
+const withTimeout = <T>(run: Promise<T>, ms: number) =>
+  Promise.race([run, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms).unref())]);
 
 describe('pantheon history', () => {
   it('stats --by specialist: success rate, cost per success and median time over the last 7 days', async () => {
@@ -104,6 +118,57 @@ describe('pantheon history', () => {
     expect(all.stdout).toMatch(/^2 tasks since \S+ \(from the newest 3 records; raise --limit for more\)\n/);
     const under = await runCli(['history', 'stats', '--limit', '4'], { PANTHEON_MEMORY_FILE: twice });
     expect(under.stdout).toMatch(/^2 tasks since \S+\n/);
+  });
+
+  it('reads the store while another connection holds its write lock (a worker writing, a consolidation, an outage), without waiting for it', async () => {
+    const writer = new Database(file);
+    writer.pragma('busy_timeout = 100');
+    writer.exec('BEGIN IMMEDIATE');
+    try {
+      // Until 2026-12-07 it opened the file for writing: it waited out the lock (~53 s), then failed with exit 75.
+      const { code, stdout, stderr } = await withTimeout(runCli(['history', 'stats'], env), 20_000);
+      expect(stderr).toBe('');
+      expect(code).toBe(0);
+      expect(stdout).toMatch(/^4 tasks since /);
+    } finally {
+      writer.exec('ROLLBACK');
+      writer.close();
+    }
+  });
+
+  it("refuses another program's SQLite file as not a memory store, naming PANTHEON_MEMORY_FILE, exit 1, and adds nothing to it", async () => {
+    const other = join(dir, 'other.sqlite');
+    const db = new Database(other);
+    db.exec('CREATE TABLE t (x); INSERT INTO t VALUES (1)');
+    db.close();
+    const { code, stdout, stderr } = await runCli(['history', 'stats'], { PANTHEON_MEMORY_FILE: other });
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toBe(
+      `error: config_invalid: environment variable PANTHEON_MEMORY_FILE: ${other} is not a Pantheon memory store (it has no memory_meta or memories table); point PANTHEON_MEMORY_FILE at the file the workers use\n`,
+    );
+    expect(tablesOf(other)).toEqual(['t']);
+  });
+
+  it('says a store of an older layout is migrated by a worker on its next start, exit 1, and leaves it as it is', async () => {
+    const old = join(dir, 'old.sqlite');
+    const db = new Database(old);
+    db.exec(`CREATE TABLE memory_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE memories (id TEXT PRIMARY KEY, task_id TEXT NOT NULL, specialist TEXT NOT NULL, objective TEXT NOT NULL, approach TEXT NOT NULL,
+        result TEXT NOT NULL, success INTEGER NOT NULL, cost_usd REAL NOT NULL, lessons TEXT NOT NULL, created_at TEXT NOT NULL, vector BLOB NOT NULL);`);
+    db.close();
+    const { code, stderr } = await runCli(['history', 'stats'], { PANTHEON_MEMORY_FILE: old });
+    expect(code).toBe(1);
+    expect(stderr).toContain(`environment variable PANTHEON_MEMORY_FILE: memory store ${old} is of an older layout (no memories_fts, memories.offline); a worker migrates it when it next starts`);
+    expect(tablesOf(old)).toEqual(['memories', 'memory_meta']);
+  });
+
+  it('refuses a file that is not a database as store_corrupt naming PANTHEON_MEMORY_FILE, exit 1 (not 75: no wait cures it)', async () => {
+    const notes = join(dir, 'notdb.sqlite');
+    writeFileSync(notes, 'these are notes, not a database\n'.repeat(40));
+    const { code, stderr } = await runCli(['history', 'stats'], { PANTHEON_MEMORY_FILE: notes });
+    expect(code).toBe(1);
+    expect(stderr).toContain(`error: store_corrupt: memory store ${notes} (PANTHEON_MEMORY_FILE): open failed: file is not a database`);
   });
 
   it('says there is no history yet when the memory file does not exist (and does not create it)', async () => {

@@ -270,6 +270,43 @@ describe('SqliteMemoryStore (on disk)', () => {
     expect(err.retryable).toBe(true);
   });
 
+  it('opened readOnly, reads a file whose write lock another connection holds at once, and writes nothing', async () => {
+    const file = join(dir, 'memory.db');
+    const store = await SqliteMemoryStore.open({ file, embedder });
+    await store.put(record('wf-1:outcome'));
+    await store.close();
+    const writer = new Database(file);
+    writer.exec('BEGIN IMMEDIATE');
+    try {
+      const started = Date.now();
+      const reader = await SqliteMemoryStore.open({ file, embedder, readOnly: true, busyTimeoutMs: 3000 });
+      try {
+        expect((await reader.list()).map((r) => r.id)).toEqual(['wf-1:outcome']);
+        expect((await reader.recall({ text: 'Scrape product prices from Acme', limit: 1, hybrid: true }))[0]?.record.id).toBe('wf-1:outcome');
+        expect(Date.now() - started).toBeLessThan(2000);
+        expect((await caught(reader.put(record('wf-2:outcome')))).type).toBe('store_unavailable');
+      } finally {
+        await reader.close();
+      }
+    } finally {
+      writer.exec('ROLLBACK');
+      writer.close();
+    }
+  });
+
+  it("opened readOnly, refuses another program's database naming PANTHEON_MEMORY_FILE, and creates no table in it", async () => {
+    const file = join(dir, 'other.db');
+    const other = new Database(file);
+    other.exec('CREATE TABLE t (x)');
+    other.close();
+    const err = await caught(SqliteMemoryStore.open({ file, embedder, readOnly: true }));
+    expect(err.type).toBe('config_invalid');
+    expect(err.message).toContain(`environment variable PANTHEON_MEMORY_FILE: ${file} is not a Pantheon memory store`);
+    const check = new Database(file, { readonly: true });
+    expect(check.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all()).toEqual([{ name: 't' }]);
+    check.close();
+  });
+
   it('reports a file that is not a database as store_corrupt, naming PANTHEON_MEMORY_FILE (exit 1: no wait cures it), and leaves it as it was', async () => {
     const file = join(dir, 'notdb.sqlite');
     const text = 'these are notes, not a database\n'.repeat(40);

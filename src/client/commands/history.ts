@@ -47,7 +47,8 @@ export async function historyCommand(argv: string[]): Promise<void> {
   // objective), paid through the ledger like every embedding when it is OpenAI's.
   const { embedder, close } = await openCliEmbedder(config, HISTORY_OWNER, { embeds: sub === 'similar' });
   try {
-    const store = await openMemoryStore(config.memory, embedder);
+    // Read-only: a reader never waits for a worker's write lock, nor migrates (or adds tables to) the file.
+    const store = await openMemoryStore(config.memory, embedder, { readOnly: true });
     try {
       await run(store, config.rosterDir);
     } finally {
