@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { PantheonError } from '../errors';
 import { embeddingText } from './record';
+import { isSqliteError, refuseUnreadable, storeError } from './sqlite-file';
 import type { Embedder, MemoryRecord } from './types';
 import { vectorToBlob } from './vector';
 
@@ -43,9 +44,8 @@ const space = (name: string, dimensions: number | string) => `${name}/${dimensio
 
 export async function reembedSqlite(file: string, embedder: Embedder, progress?: (done: number, total: number) => void): Promise<ReembedReport> {
   if (!existsSync(file)) throw PantheonError.of('invalid_input', `no memory store at ${file} (PANTHEON_MEMORY_FILE)`, { details: { field: 'PANTHEON_MEMORY_FILE' } });
-  const db = new Database(file);
+  const db = openStoreFile(file);
   try {
-    db.pragma('busy_timeout = 5000');
     const meta = (key: string) => (db.prepare('SELECT value FROM memory_meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
     const from = space(meta('embedder_name') ?? '?', meta('embedder_dimensions') ?? '?');
     const to = space(embedder.name, embedder.dimensions);
@@ -92,10 +92,29 @@ export async function reembedSqlite(file: string, embedder: Embedder, progress?:
       if (switched) return { records: total(), embedded, from, to };
     }
     throw PantheonError.of('store_unavailable', `memory store ${file}: records kept arriving while re-embedding; stop the workers and run it again (it resumes)`);
+  } catch (err) {
+    throw named(file, err);
   } finally {
     db.close();
   }
 }
+
+/** The file, refused unless it is a memory store (another program's database, an empty file) before anything is read or written. */
+function openStoreFile(file: string): Database.Database {
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(file);
+    db.pragma('busy_timeout = 5000');
+    refuseUnreadable(db, file, { asIs: false });
+    return db;
+  } catch (err) {
+    db?.close();
+    throw named(file, err);
+  }
+}
+
+/** The driver's own failures (a file that is not a database, a lock held past the timeout), named as the store's are. */
+const named = (file: string, err: unknown) => (isSqliteError(err) ? storeError('reembed', file, err) : err);
 
 /** The record as far as its embedding text needs (src/memory/record.ts `embeddingText`). */
 function recordOf(r: Row): MemoryRecord {

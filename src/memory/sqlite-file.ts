@@ -87,3 +87,8 @@ function codeOf(err: unknown): string | undefined {
   const code = (err as { code?: unknown })?.code;
   return typeof code === 'string' ? code : undefined;
 }
+
+/** Whether an error came from the SQLite driver (its code names a SQLite result), not from Pantheon or a bug. */
+export function isSqliteError(err: unknown): boolean {
+  return codeOf(err)?.startsWith('SQLITE_') ?? false;
+}

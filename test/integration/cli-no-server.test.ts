@@ -1,4 +1,8 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { repoRoot } from '../../src/config/paths';
 import { runCli } from '../support/cli';
 
@@ -37,4 +41,20 @@ it('`--help` after a subcommand or other flags prints the usage too; a value tha
   expect(value.code).toBe(1);
   expect(value.stdout).toBe('');
   expect(value.stderr).toMatch(/--context/);
+});
+
+it('`pantheon memory reembed` on a SQLite file without the memory tables names the file and PANTHEON_MEMORY_FILE, exit 1', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pantheon-reembed-cli-'));
+  try {
+    const file = join(dir, 'empty.sqlite');
+    new Database(file).close();
+    // The hashing embedder needs no server; until 2026-12-07 this printed `error: no such table: memory_meta`.
+    const run = await runCli(['memory', 'reembed'], { PANTHEON_MEMORY_FILE: file, PANTHEON_EMBEDDER: 'hashing', TEMPORAL_ADDRESS: '127.0.0.1:1' });
+    expect({ code: run.code, stdout: run.stdout }).toEqual({ code: 1, stdout: '' });
+    expect(run.stderr).toBe(
+      `error: config_invalid: environment variable PANTHEON_MEMORY_FILE: ${file} is not a Pantheon memory store (it has no memory_meta or memories table); point PANTHEON_MEMORY_FILE at the file the workers use\n`,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

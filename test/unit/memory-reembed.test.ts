@@ -1,6 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { PantheonError } from '../../src/errors';
 import { HashingEmbedder } from '../../src/memory/hashing-embedder';
 import { reembedSqlite } from '../../src/memory/reembed-sqlite';
@@ -53,5 +54,28 @@ describe('reembedSqlite', () => {
 
   it('refuses a file that does not exist', async () => {
     await expect(reembedSqlite(join(dir, 'none.sqlite'), new HashingEmbedder())).rejects.toMatchObject({ type: 'invalid_input' });
+  });
+
+  it('refuses a file without the memory tables, naming it and PANTHEON_MEMORY_FILE, and adds nothing to it', async () => {
+    const file = join(dir, 'empty.sqlite');
+    const other = new Database(file);
+    other.exec('CREATE TABLE t (x)');
+    other.close();
+    const err = (await reembedSqlite(file, failingAfter(5)).catch((e: unknown) => e)) as PantheonError;
+    expect(err.type).toBe('config_invalid');
+    expect(err.message).toBe(
+      `environment variable PANTHEON_MEMORY_FILE: ${file} is not a Pantheon memory store (it has no memory_meta or memories table); point PANTHEON_MEMORY_FILE at the file the workers use`,
+    );
+    const db = new Database(file, { readonly: true });
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all()).toEqual([{ name: 't' }]);
+    db.close();
+  });
+
+  it('reports a file that is not a database as store_corrupt, naming PANTHEON_MEMORY_FILE', async () => {
+    const file = join(dir, 'notes.sqlite');
+    writeFileSync(file, 'these are notes, not a database\n'.repeat(40));
+    const err = (await reembedSqlite(file, failingAfter(5)).catch((e: unknown) => e)) as PantheonError;
+    expect(err.type).toBe('store_corrupt');
+    expect(err.message).toContain(`memory store ${file} (PANTHEON_MEMORY_FILE): reembed failed: file is not a database`);
   });
 });
