@@ -173,7 +173,9 @@ export function chainEnd(plan: readonly string[], steps: readonly ChainStep[]): 
   }
   const step = steps[first];
   if (step.status === 'pending' || step.status === 'running' || step.status === 'skipped') return undefined;
-  return { status: step.status, reasons: [`${stepLabel(plan, first)} ended ${step.status}: ${step.reason ?? 'no reason given'}`] };
+  // A budget stop's reason already starts with its status (`budget_exceeded: …`): say it once.
+  const reason = step.reason?.startsWith(`${step.status}: `) ? step.reason.slice(step.status.length + 2) : step.reason;
+  return { status: step.status, reasons: [`${stepLabel(plan, first)} ended ${step.status}: ${reason || 'no reason given'}`] };
 }
 
 /** The Web UI's one-line view of the plan: done steps ticked, the running one marked. */

@@ -128,4 +128,9 @@ describe('chainEnd', () => {
     expect(chainEnd(plan, steps('budget_exceeded'))?.status).toBe('budget_exceeded');
     expect(chainEnd(plan, steps('rejected'))?.reasons[0]).toMatch(/^step 1\/3 \(ResearchAgent\) ended rejected/);
   });
+
+  it('names the status once when the step\'s reason already starts with it (a budget stop)', () => {
+    const stopped = steps('budget_exceeded').map((s, i) => (i === 0 ? { ...s, reason: 'budget_exceeded: task:c:step-1 was spawned at depth 2' } : s));
+    expect(chainEnd(plan, stopped)?.reasons).toEqual(['step 1/3 (ResearchAgent) ended budget_exceeded: task:c:step-1 was spawned at depth 2']);
+  });
 });
