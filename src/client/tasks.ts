@@ -10,6 +10,7 @@ import { cancelRequestOf, type CancelRequest } from './cancel-request';
 import { liveRuns, type LiveRun } from './live-run';
 import { noAnswer } from './no-answer';
 import { retryingActivities, type RetryingActivity } from './retrying-activities';
+import { listedStatus } from './listed-status';
 
 /** The state of one task (or chain: its `state` query has the same name): its live query answer,
  * the activities it is retrying and its specialist run's last checkpoint while running, its
@@ -109,7 +110,7 @@ export function taskRow(info: WorkflowExecutionInfo): { id: string; status: stri
   const attrs = info.typedSearchAttributes;
   return {
     id: info.workflowId,
-    status: attrs.get(TaskStatus) ?? info.status.name.toLowerCase(),
+    status: listedStatus(attrs.get(TaskStatus), info.status.name),
     specialist: attrs.get(TaskSpecialist) ?? '-',
     cost: attrs.get(TaskCostUsd) ?? 0,
     started: info.startTime,

@@ -5,6 +5,7 @@ import { findTemporalCli } from '../../src/runtime/temporal-cli';
 import { runCli, startCli } from '../support/cli';
 import { startHarness, testAddress, type Harness } from '../support/harness';
 import { cliUntilListed } from '../support/visibility';
+import { TaskStatus } from '../../src/workflows/search-attributes';
 
 let h: Harness;
 let env: Record<string, string>;
@@ -140,6 +141,28 @@ describe('pantheon CLI', () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/--status: "bogus" is no task status; one of queued, .*waiting_budget.*, completed, rejected, dead_lettered, cancelled, budget_exceeded/);
     expect(run.stdout).toBe('');
+  });
+
+  it('lists and counts a task whose workflow was terminated as terminated, not as the running status it last upserted', async () => {
+    const id = unique('terminated');
+    // What a terminate leaves: PantheonStatus as the task last set it (no worker polls this queue).
+    await h.client.workflow.start('agentTask', {
+      taskQueue: `${h.taskQueue}-nobody`,
+      workflowId: id,
+      args: [{ objective: 'Add an index on orders.customer_id in the Postgres database' }],
+      typedSearchAttributes: [{ key: TaskStatus, value: 'running' }],
+    });
+    await cliUntilListed(['list', '--status', 'running', '--limit', '50'], env, (out) => out.includes(id));
+    await h.client.workflow.getHandle(id).terminate('test: stopped from outside');
+
+    const shownAsTerminated = (out: string) => new RegExp(`^${id}\\s+terminated\\s`, 'm').test(out);
+    await cliUntilListed(['list', '--limit', '50'], env, shownAsTerminated);
+    expect(shownAsTerminated((await runCli(['list', '--status', 'terminated', '--limit', '50'], env)).stdout)).toBe(true);
+    expect((await runCli(['list', '--status', 'running', '--limit', '50'], env)).stdout).not.toContain(id);
+    const overview = JSON.parse((await runCli(['status', '--json'], env)).stdout) as { counts: Record<string, number>; inProgress: Array<{ id: string; status: string }> };
+    expect(overview.counts.terminated).toBeGreaterThanOrEqual(1);
+    // Every task counted as running is one in progress.
+    expect(overview.counts.running ?? 0).toBe(overview.inProgress.filter((row) => row.status === 'running').length);
   });
 
   it('list --specialist of a name not in agents/ that matches nothing says it may be a typo (exit 0: God may have spawned it)', async () => {

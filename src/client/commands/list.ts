@@ -5,9 +5,7 @@ import { connectClient } from '../connection';
 import { formatUsd } from '../format';
 import { loadRoster } from '../../specialists/roster';
 import { taskRow } from '../tasks';
-import { ACTIVE_STATUSES, TERMINAL_STATUSES } from '../../workflows/task-state';
-
-const STATUSES: readonly string[] = [...ACTIVE_STATUSES, ...TERMINAL_STATUSES];
+import { LISTABLE_STATUSES as STATUSES, statusClause } from '../listed-status';
 
 /** Lists recent tasks and chains, newest first, optionally by Pantheon status or specialist. */
 export async function listCommand(argv: string[]): Promise<void> {
@@ -26,7 +24,8 @@ export async function listCommand(argv: string[]): Promise<void> {
   if (values.status !== undefined && !STATUSES.includes(values.status)) {
     throw PantheonError.of('invalid_input', `--status: "${values.status}" is no task status; one of ${STATUSES.join(', ')}`, { details: { field: '--status' } });
   }
-  if (values.status) clauses.push(`PantheonStatus = ${quote(values.status, '--status')}`);
+  // PantheonStatus keeps its last value when a task's workflow is terminated: `running` alone would list it.
+  if (values.status) clauses.push(statusClause(values.status));
   if (values.specialist) clauses.push(`PantheonSpecialist = ${quote(values.specialist, '--specialist')}`);
   const config = loadConfig();
   const { client, close } = await connectClient(config);
