@@ -108,11 +108,17 @@ function tripReason(b: BreakerState): string {
   return `${head}: ${m.spent} ${m.unit.replace(/_/g, ' ')} (limit ${m.limit})`;
 }
 
+/** What `circuit_breaker.enabled: false` turns off (an operator's open and the spend limits stay). */
+const DISABLED = 'disabled (circuit_breaker.enabled: false): nothing trips it, and the runaway bound (max_calls_per_task_per_minute) and max_spawn_depth are not checked; the spend limits still hold';
+
 /**
  * The breaker as a few lines: open or closed, and for an open one why, who, since and when it
- * closes by itself. Who and why of an operator's action come from the audit log.
+ * closes by itself. Who and why of an operator's action come from the audit log. `enabled` is the
+ * limits' `circuit_breaker.enabled`: a disabled breaker reads "closed" only in the sense that
+ * nothing will open it, so it is said instead.
  */
-export function breakerLines(breaker: BreakerState, audit: AuditEntry[], nowMs: number): string[] {
+export function breakerLines(breaker: BreakerState, audit: AuditEntry[], nowMs: number, enabled = true): string[] {
+  if (!breaker.open && !enabled) return [`breaker  ${DISABLED}`];
   if (!breaker.open) {
     // A reset starts closed books, and a restore brings the source's breaker: the latest of these
     // is what the breaker's state comes from (a close from before them is not).
@@ -121,7 +127,7 @@ export function breakerLines(breaker: BreakerState, audit: AuditEntry[], nowMs: 
     const how = { autoClose: 'closed by itself', reset: 'closed by a reset', restore: 'closed as restored' }[last.action as string] ?? 'last closed';
     return [`breaker  closed; ${how} ${at(last.at, nowMs)} by ${last.who}: "${last.why}"`];
   }
-  const lines = ['breaker  OPEN: every reservation is denied'];
+  const lines = ['breaker  OPEN: every reservation is denied', ...(enabled ? [] : [`  checks   ${DISABLED}`])];
   if (breaker.reason === 'ledger_lost') {
     const lost = latest(audit, ['recover']);
     lines.push(`  why      ledger_lost: ${lost?.why ?? 'the last ledger state could not be read'}`);
@@ -231,7 +237,7 @@ export function renderBudget(snapshot: BudgetSnapshot, options: BudgetViewOption
     `state as of the ledger's last update, ${at(snapshot.asOfMs, now)}; windows: hour ${snapshot.windows.hour}, day ${snapshot.windows.day} (${snapshot.limits.timezone})`,
     ...staleNote(snapshot, now),
     '',
-    ...breakerLines(snapshot.breaker, snapshot.audit, now),
+    ...breakerLines(snapshot.breaker, snapshot.audit, now, snapshot.limits.circuitBreaker.enabled),
     '',
     'spend ([#] settled, [+] reserved, [.] free)',
     ...rows.map((v) => `  ${scopeLine(v, width)}`),

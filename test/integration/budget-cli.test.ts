@@ -98,6 +98,20 @@ describe('pantheon budget', () => {
     expect(out).toContain('audit: none');
   });
 
+  it('says a breaker turned off in the limits is disabled, and what that leaves unchecked, instead of "closed"', async () => {
+    const offId = `${ledgerId}-breaker-off`;
+    const off = createBudgetGate({ client, taskQueue, limits: { ...limits, circuitBreaker: { ...limits.circuitBreaker, enabled: false } }, ledgerId: offId });
+    try {
+      await off.reserveAmount({ key: 'k-off', taskId: 't-off', agent: 'DatabaseAgent', usd: 0.01, tokens: 10 });
+      const run = await runCli(['budget'], { ...env, PANTHEON_LEDGER_ID: offId });
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(/\nbreaker {2}disabled \(circuit_breaker\.enabled: false\): nothing trips it, and the runaway bound \(max_calls_per_task_per_minute\) and max_spawn_depth are not checked; the spend limits still hold\n/);
+      expect(run.stdout).not.toMatch(/\nbreaker {2}closed/);
+    } finally {
+      await client.workflow.getHandle(offId).terminate('test over').catch(() => undefined);
+    }
+  });
+
   it('prints the raw snapshot with --json', async () => {
     const run = await runCli(['budget', 'show', '--json'], env);
 

@@ -111,6 +111,13 @@ describe('breakerLines', () => {
     expect(breakerLines({ open: false }, restored, T0)).toEqual(['breaker  closed; closed as restored 2025-03-04T10:14:00.000Z (1m ago) by tester: "books of run r1"']);
   });
 
+  it('says a breaker the limits disable is disabled, and what is then not checked; open by an operator, it says both', () => {
+    const disabled = 'disabled (circuit_breaker.enabled: false): nothing trips it, and the runaway bound (max_calls_per_task_per_minute) and max_spawn_depth are not checked; the spend limits still hold';
+    expect(breakerLines({ open: false }, [], T0, false)).toEqual([`breaker  ${disabled}`]);
+    const opened: BreakerState = { open: true, reason: 'operator', scope: 'operator', measure: { unit: 'operator', limit: 0, spent: 0 }, sinceMs: T0 };
+    expect(breakerLines(opened, [audit(T0, 'openBreaker', 'bob', 'drill')], T0, false).slice(0, 2)).toEqual(['breaker  OPEN: every reservation is denied', `  checks   ${disabled}`]);
+  });
+
   it('says an operator opened it, who, why, since when, and that only an operator closes it', () => {
     const breaker: BreakerState = { open: true, reason: 'operator', scope: 'operator', measure: { unit: 'operator', limit: 0, spent: 0 }, sinceMs: T0 - 3 * MIN };
     const log = [audit(T0 - 60 * MIN, 'openBreaker', 'alice', 'old'), audit(T0 - 3 * MIN, 'openBreaker', 'bob', 'provider incident')];

@@ -254,7 +254,7 @@ export async function budgetCommand(argv: string[]): Promise<void> {
       if (!noop) await operate(ledger, sub === 'close' ? closeBreakerUpdate : openBreakerUpdate, action);
       const snapshot = await snapshotOf(ledger);
       console.log(noop || `breaker ${sub === 'close' ? 'closed' : 'opened'} by ${action.who}: "${action.why}"`);
-      console.log(breakerLines(snapshot.breaker, snapshot.audit, Date.now()).join('\n'));
+      console.log(breakerLines(snapshot.breaker, snapshot.audit, Date.now(), snapshot.limits.circuitBreaker.enabled).join('\n'));
     });
     return;
   }
@@ -271,7 +271,7 @@ export async function budgetCommand(argv: string[]): Promise<void> {
       const snapshot = await snapshotOf(ledger);
       console.log(`override set by ${request.who}: ${request.scope} limited to ${formatLimit(request.limitUsd)} until ${new Date(request.untilMs).toISOString()}`);
       for (const o of snapshot.overrides) console.log(`  ${o.scope}  ${formatLimit(o.limitUsd)} until ${new Date(o.untilMs).toISOString()} by ${o.who}: "${o.why}"`);
-      console.log(breakerLines(snapshot.breaker, snapshot.audit, Date.now()).join('\n'));
+      console.log(breakerLines(snapshot.breaker, snapshot.audit, Date.now(), snapshot.limits.circuitBreaker.enabled).join('\n'));
     });
     return;
   }
@@ -339,7 +339,7 @@ export async function budgetCommand(argv: string[]): Promise<void> {
       // The source's limits come back with its state: said, as \`budget limits\` says what it changes.
       const changed = limitsChanges(before, snapshot.limits);
       console.log(changed.length ? `limits     back to the source's: ${changed.join('; ')}` : 'limits     unchanged');
-      console.log(breakerLines(snapshot.breaker, snapshot.audit, Date.now()).join('\n'));
+      console.log(breakerLines(snapshot.breaker, snapshot.audit, Date.now(), snapshot.limits.circuitBreaker.enabled).join('\n'));
     });
     return;
   }
@@ -350,7 +350,7 @@ export async function budgetCommand(argv: string[]): Promise<void> {
     await withLedger(loadConfig(), async (ledger) => {
       const snapshot = await operate(ledger, resetUpdate, action);
       console.log(`ledger reset by ${action.who}: "${action.why}" (spend, reservations, overrides and the breaker start over)`);
-      console.log(breakerLines(snapshot.breaker, snapshot.audit, Date.now()).join('\n'));
+      console.log(breakerLines(snapshot.breaker, snapshot.audit, Date.now(), snapshot.limits.circuitBreaker.enabled).join('\n'));
     });
     return;
   }
