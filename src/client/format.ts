@@ -1,9 +1,12 @@
 import type { ChainState } from '../tasks/chain';
 import { isTerminal, type TaskState } from '../workflows/task-state';
+import { formatSpend } from './budget-view';
 import { chainOutcomeLines } from './god-view';
 
+/** A cost as the CLI prints it: $0.0123, six decimals below a cent (so $0.000051 is not $0.0001 or
+ * $0.0000), and $0.000000 for none. */
 export function formatUsd(usd: number): string {
-  return `$${usd.toFixed(usd < 0.01 ? 6 : 4)}`;
+  return usd === 0 ? '$0.000000' : formatSpend(usd);
 }
 
 /** A task's (or a chain's: its `state` query has the same name) state as a few readable lines. */

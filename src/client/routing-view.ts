@@ -4,6 +4,7 @@ import { losingRun, SIDELINE_ENDS_AFTER, SIDELINED_PROBE_SHARE } from '../routin
 import { diffPolicies, type PolicyDiff } from '../routing/policy/diff';
 import type { RoutingPolicy } from '../routing/policy/types';
 import type { RoutingHistoryView, RoutingPolicyView } from '../workflows/god-api';
+import { formatSpend } from './budget-view';
 import { invalid } from './god-args';
 
 /** How `pantheon routing …` prints the routing policy. Pure. */
@@ -23,7 +24,7 @@ export function renderPolicy(view: RoutingPolicyView): string {
   } else lines.push('candidate   none');
   if (view.probation) {
     const p = view.probation;
-    lines.push(`probation   v${p.version} (replaced v${p.previous}): ${p.after.tasks} tasks watched, baseline success ${pct(p.baseline.successRate)}, $${p.baseline.costPerSuccessUsd.toFixed(4)} per success`);
+    lines.push(`probation   v${p.version} (replaced v${p.previous}): ${p.after.tasks} tasks watched, baseline success ${pct(p.baseline.successRate)}, ${formatSpend(p.baseline.costPerSuccessUsd)} per success`);
   }
   lines.push('arms (kind / specialist: decayed runs, successes, success estimate, mean cost, mean duration)');
   const kinds = Object.keys(a.arms).sort();
@@ -35,7 +36,7 @@ export function renderPolicy(view: RoutingPolicyView): string {
     const input = { kind, arms: Object.keys(priced), estimatedCostUsd: priced, value: 1, sideline: true };
     for (const [arm, s] of Object.entries(a.arms[kind]).sort((x, y) => x[0].localeCompare(y[0]))) {
       const held = sidelined(a, input, arm);
-      lines.push(`  ${`${kind} / ${arm}`.padEnd(36)} n=${s.n.toFixed(1)} ok=${s.successes.toFixed(1)} p=${pct(successMean(s))} $${s.costMeanUsd.toFixed(4)} ${(s.durationMeanMs / 1000).toFixed(1)}s${armNotes(s, held)}`);
+      lines.push(`  ${`${kind} / ${arm}`.padEnd(36)} n=${s.n.toFixed(1)} ok=${s.successes.toFixed(1)} p=${pct(successMean(s))} ${formatSpend(s.costMeanUsd)} ${(s.durationMeanMs / 1000).toFixed(1)}s${armNotes(s, held)}`);
     }
   }
   lines.push('rules');

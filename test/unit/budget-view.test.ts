@@ -51,6 +51,11 @@ describe('numbers', () => {
     expect(formatLimit(0.005)).toBe('$0.005000');
   });
 
+  it('never shows a spend there was as none, however small', () => {
+    expect(formatSpend(0.0000004)).toBe('<$0.000001');
+    expect(formatSpend(0.0000006)).toBe('$0.000001');
+  });
+
   it('gives settled plus reserved as a share of the limit', () => {
     expect(percentOf(1.63, 20)).toBe('8%');
     expect(percentOf(0, 20)).toBe('0%');

@@ -23,6 +23,14 @@ describe('pantheon routing views', () => {
     expect(out).toMatch(/^  DatabaseAgent\s+sql, index$/m);
   });
 
+  it("prices a cheap arm and a cheap baseline to the millionth of a dollar, not as $0.0001 or $0.0000", () => {
+    const cheap = { n: 3, successes: 3, failures: 0, costMeanUsd: 0.000051, costM2: 0, durationMeanMs: 1000 };
+    const probation = { version: 2, previous: 1, after: { tasks: 4 }, baseline: { successRate: 0.9, costPerSuccessUsd: 0.000042 } };
+    const out = renderPolicy({ ...routingPolicyView({ ...book, active: { ...book.active, arms: { database: { DatabaseAgent: cheap } } } }, 60), probation } as Parameters<typeof renderPolicy>[0]);
+    expect(out).toMatch(/database \/ DatabaseAgent\s+n=3\.0 ok=3\.0 p=\S+ \$0\.000051 1\.0s/);
+    expect(out).toContain('$0.000042 per success');
+  });
+
   it('says which arms the change detector flagged: quarantined, how often probed, and how far back', () => {
     const changed = { n: 4, successes: 1, failures: 3, costMeanUsd: 0.002, costM2: 0, durationMeanMs: 1000, failStreak: 0, changed: true as const, winStreak: 1, failedSinceChange: 1 };
     const streak = { n: 10, successes: 8, failures: 2, costMeanUsd: 0.001, costM2: 0, durationMeanMs: 1000, failStreak: 2 };
