@@ -3,7 +3,7 @@ import type { QueryDefinition, UpdateDefinition } from '@temporalio/common';
 import type { PantheonConfig } from '../config/env';
 import { PantheonError } from '../errors';
 import { connectClient, DEFAULT_TEMPORAL_ADDRESS } from './connection';
-import { godExecution } from './god-start';
+import { godExecution, refuseNotGod } from './god-start';
 import { noAnswer } from './no-answer';
 import { updateRetryingUnaccepted } from './update-retry';
 
@@ -43,6 +43,8 @@ export async function connectOrExplain(config: PantheonConfig): Promise<Awaited<
 export async function findGod(client: Client, config: PantheonConfig): Promise<{ god?: GodSession; status: string }> {
   const godId = config.god.id;
   const execution = await client.withDeadline(Date.now() + GOD_TIMEOUT_MS, () => godExecution(client, godId));
+  // Asked of a task or the ledger, God's queries and updates meet "no handler" errors.
+  refuseNotGod(godId, execution.type);
   if (execution.status !== 'RUNNING') return { status: execution.status };
   return {
     status: execution.status,

@@ -37,6 +37,14 @@ export interface StartGodResult {
   resumed?: true | string;
 }
 
+/** Refuses a God id that another workflow type holds (a task's, the budget ledger's). */
+export function refuseNotGod(godId: string, type: string | undefined): void {
+  if (type === undefined || type === GOD_WORKFLOW_TYPE) return;
+  throw PantheonError.of('invalid_input', `PANTHEON_GOD_ID: "${godId}" is the id of a workflow of type ${type}, not God; give God an id of its own`, {
+    details: { field: 'PANTHEON_GOD_ID', workflowType: type },
+  });
+}
+
 /** The status of the workflow under `godId` ('NOT_FOUND' if none ever ran) and its run id. */
 export async function godExecution(client: Client, godId: string): Promise<{ status: string; runId?: string; taskQueue?: string; type?: string }> {
   try {
@@ -59,11 +67,7 @@ export async function startGod(client: Client, options: StartGodOptions): Promis
   const before = await godExecution(client, options.godId);
   // A task's or the ledger's id: a God started under it would hide the task's outcome from
   // `pantheon status`, and its watchdog would start a God in the ledger's place once it ends.
-  if (before.type !== undefined && before.type !== GOD_WORKFLOW_TYPE) {
-    throw PantheonError.of('invalid_input', `PANTHEON_GOD_ID: "${options.godId}" is the id of a workflow of type ${before.type}, not God; give God an id of its own`, {
-      details: { field: 'PANTHEON_GOD_ID', workflowType: before.type },
-    });
-  }
+  refuseNotGod(options.godId, before.type);
   if (before.status === 'RUNNING') {
     return { outcome: 'already_running', workflowId: options.godId, runId: before.runId!, goalsGiven: 0 };
   }

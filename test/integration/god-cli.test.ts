@@ -439,7 +439,7 @@ describe('God ended by an operator', () => {
     expect(input.config).toMatchObject({ tickSeconds: 7, reviewTimeoutHours: 5, taskQueue: h.taskQueue });
   });
 
-  it('god start refuses an id that names a task (or any workflow that is not God), naming PANTHEON_GOD_ID, and starts nothing', async () => {
+  it('god start (and every god command) refuses an id that names a task (or any workflow that is not God), naming PANTHEON_GOD_ID, and starts nothing', async () => {
     const taskId = `${godId}-a-task`;
     expect((await cli('submit', DB_TASK, '--direct', '--wait', '--id', taskId)).code).toBe(0);
     const run = await runCli(['god', 'start'], { ...env, PANTHEON_GOD_ID: taskId });
@@ -448,6 +448,9 @@ describe('God ended by an operator', () => {
     expect((await h.client.workflow.getHandle(taskId).describe()).type).toBe('agentTask');
     await expect(h.client.schedule.getHandle(watchdogScheduleId(taskId)).describe()).rejects.toThrow();
     expect((await cli('status', taskId)).stdout).toMatch(/status\s+completed/);
+    // Every command that talks to God says the same, instead of a "no handler" error from the task.
+    const asked = await runCli(['god', 'status'], { ...env, PANTHEON_GOD_ID: taskId });
+    expect({ code: asked.code, stderr: asked.stderr }).toEqual({ code: 1, stderr: expect.stringMatching(/PANTHEON_GOD_ID: "[^"]+" is the id of a workflow of type agentTask, not God/) });
   });
 });
 
