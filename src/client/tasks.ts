@@ -61,8 +61,13 @@ export async function taskState(
       const runningStep = await runningStepOf(client, state);
       return { execution: 'RUNNING', state, retrying: retryingActivities(pending, Date.now()), live: runningStep?.live ?? [], ...(runningStep && { runningStep }) };
     }
-    const live = await liveRuns(client.workflow.options.loadedDataConverter, pending, Date.now());
-    return { execution: 'RUNNING', state, retrying: retryingActivities(pending, Date.now()), live };
+    // The runs still pending once the state was read: one that returned between the first read and
+    // the query would be in the state's cost and in a live line too, counted twice.
+    const after = await handle.describe().catch(() => undefined);
+    if (after && after.status.name !== 'RUNNING') return taskState(client, workflowId);
+    const stillPending = after?.raw.pendingActivities ?? pending;
+    const live = await liveRuns(client.workflow.options.loadedDataConverter, stillPending, Date.now());
+    return { execution: 'RUNNING', state, retrying: retryingActivities(stillPending, Date.now()), live };
   }
   const execution = description.status.name;
   if (execution !== 'COMPLETED' && execution !== 'FAILED') return { execution };
