@@ -1,9 +1,12 @@
 import {
+  CancellationScope,
   ChildWorkflowFailure,
   executeChild,
   isCancellation,
   log,
   ParentClosePolicy,
+  patched,
+  proxyActivities,
   setCurrentDetails,
   setHandler,
   TerminatedFailure,
@@ -21,6 +24,16 @@ import { taskFinishedSignal } from './god-api';
 import { elapsedMs, reportFinished } from './report-finished';
 import { TaskCostUsd, TaskIterations, TaskPriority, TaskRootTask, TaskSpecialist, TaskStatus, TaskTokens } from './search-attributes';
 import { chainStateQuery } from './task-chain-api';
+import type { Activities } from '../activities';
+import { optionsFor } from './activity-options';
+
+/** A step whose workflow was stopped from outside (terminated) or failed without its outcome
+ * closes no bill of its own: the chain closes it, so the step's spend counts in the chain's cost
+ * and the ledger forgets the task. Before, such a step counted $0 and its spend was in no task's
+ * total. Asked only for such a step (histories from before recorded it at $0). */
+const BROKEN_STEP_BILL_PATCH = 'chain-bills-a-broken-step';
+
+const { closeTaskBill } = proxyActivities<Pick<Activities, 'closeTaskBill'>>(optionsFor('closeTaskBill'));
 import type { TaskOutcome, TerminalStatus } from './task-state';
 
 function initialState(chainId: string, input: unknown): ChainState {
@@ -139,6 +152,7 @@ async function runChain(chainId: string, state: ChainState, input: unknown): Pro
         const broken = brokenStep(err);
         step.status = broken.status;
         step.reason = trimText(broken.reason, REPORT_REASON_CHARS);
+        if (patched(BROKEN_STEP_BILL_PATCH)) await billBrokenStep(step);
         return undefined;
       }
     }
@@ -152,6 +166,19 @@ async function runChain(chainId: string, state: ChainState, input: unknown): Pro
     state.costUsd += outcome.costUsd;
     state.tokens += outcome.tokens;
     return outcome;
+  };
+
+  /** What the ledger charged a broken step, counted in the chain; a ledger that cannot answer never blocks the chain's end. */
+  const billBrokenStep = async (step: ChainState['steps'][number]) => {
+    try {
+      const bill = await CancellationScope.nonCancellable(() => closeTaskBill({ taskId: step.taskId }));
+      step.costUsd = bill.usd;
+      step.tokens = bill.tokens;
+      state.costUsd += bill.usd;
+      state.tokens += bill.tokens;
+    } catch (err) {
+      log.warn('a broken step\'s bill not closed; it counts $0 in the chain', { chainId, taskId: step.taskId, error: String(err) });
+    }
   };
 
   let previousResult: string | undefined;

@@ -73,6 +73,8 @@ describe('workflow replay', () => {
         'completed-task-chain.json',
         'failed-step-task-chain.json',
         'cancelled-task-chain.json',
+        // A step terminated from outside, its bill closed by the chain ('chain-bills-a-broken-step').
+        'task-chain-billed-broken-step.json',
         'reporting-chain-step.json',
         'cancelled-reporting-step.json',
         'god-decisions.json',

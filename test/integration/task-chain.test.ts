@@ -214,6 +214,33 @@ describe('taskChain on a real Temporal server', () => {
   });
 });
 
+describe('a chain whose step is stopped from outside', () => {
+  it("counts what the terminated step spent (the ledger's bill for it) in the step and the chain", async () => {
+    const id = newId('terminated-step');
+    const stepId = `${id}:step-1`;
+    // Step 1's second call takes long enough to terminate the step while it is in flight.
+    h.provider.addFault({ kind: 'slow', match: { task: stepId, purpose: 'specialist' }, delayMs: 8000, calls: [2] });
+    const handle = await startChain(id, { task: { objective: OBJECTIVE }, plan: ['ResearchAgent', 'DatabaseAgent'] });
+    await waitFor(async () => h.provider.calls().some((c) => c.task === stepId && c.purpose === 'specialist'));
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await h.client.workflow.getHandle(stepId).terminate('operator stopped the step');
+    const outcome: ChainOutcome = await handle.result();
+
+    expect(outcome.status).toBe('cancelled');
+    expect(outcome.steps.map((s) => s.status)).toEqual(['cancelled', 'skipped']);
+    // The provider answered the step's validation and first specialist call before the stop: the
+    // step's bill holds them (and what the call in flight was charged), by the provider's own counts.
+    const answered = h.provider.calls().filter((c) => c.task === stepId && c.status === 200);
+    const billedTokens = answered.reduce((sum, c) => sum + c.inputTokens + c.outputTokens, 0);
+    expect(answered.filter((c) => c.purpose === 'specialist').length).toBeGreaterThanOrEqual(1);
+    expect(outcome.steps[0].tokens).toBeGreaterThanOrEqual(billedTokens);
+    expect(outcome.steps[0].costUsd).toBeGreaterThan(0);
+    expect(outcome.costUsd).toBe(outcome.steps[0].costUsd);
+    expect(outcome.tokens).toBe(outcome.steps[0].tokens);
+    await maybeRecordHistory(id, 'task-chain-billed-broken-step');
+  });
+});
+
 describe('taskChain for operators', () => {
   it('shows in pantheon list with its status and current specialist, and pantheon status shows its steps', async () => {
     const id = newId('listed');
