@@ -239,3 +239,17 @@ export function chainOutcomeLines(outcome: ChainState): string[] {
   if (outcome.result) lines.push(`result\n${outcome.result}`);
   return lines;
 }
+
+/**
+ * What removing a goal leaves: it stops the goal's generating, and the tasks it already made
+ * (queued, or in review) are tasks like any other, which run unless withdrawn. Said, so an
+ * operator who meant to stop the work knows what is still to run.
+ */
+export function goalLeftoverLines(goalId: string, queue: readonly QueueItemView[]): string[] {
+  const left = queue.filter((q) => q.goalId === goalId);
+  if (left.length === 0) return [];
+  return [
+    `  ${left.length} task(s) it generated are still queued or in review and run unless withdrawn (pantheon review reject <task-id> --reason "…"):`,
+    ...left.map((q) => `    ${q.taskId}  ${q.status.replace(/_/g, ' ')}`),
+  ];
+}

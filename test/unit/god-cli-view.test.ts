@@ -1,4 +1,4 @@
-import { chainOutcomeLines, decisionLabel, decisionPath, laneLine, renderDecisions, renderGodStatus, renderGoals, renderQueue, renderReviews, runsOutLine, runwayLines, when } from '../../src/client/god-view';
+import { chainOutcomeLines, decisionLabel, goalLeftoverLines, decisionPath, laneLine, renderDecisions, renderGodStatus, renderGoals, renderQueue, renderReviews, runsOutLine, runwayLines, when } from '../../src/client/god-view';
 import type { DecisionRecord, GodCounters, GoalState } from '../../src/god/types';
 import type { ChainOutcome } from '../../src/tasks/chain';
 import type { GodStatusView, QueueItemView, RunwayView } from '../../src/workflows/god-api';
@@ -291,4 +291,30 @@ it('prints a chain outcome step by step', () => {
 it('writes instants as minutes with their distance from now', () => {
   expect(when(T0 - 90_000, T0)).toBe('2025-03-04T10:13Z (1m ago)');
   expect(when(T0 + 3 * 24 * HOUR, T0)).toBe('2025-03-07T10:15Z (in 3d 0h)');
+});
+
+describe('goalLeftoverLines (pantheon god remove-goal)', () => {
+  const item = (taskId: string, status: QueueItemView['status'], goalId?: string): QueueItemView => ({
+    taskId,
+    objective: 'Find the slowest queries behind the orders table',
+    priority: 'normal',
+    status,
+    source: goalId ? 'generated' : 'submitted',
+    ...(goalId && { goalId }),
+    lane: 'main',
+    submittedAtMs: T0,
+  });
+
+  it("names the removed goal's tasks still queued or in review, and how to withdraw them", () => {
+    const queue = [item('g1', 'queued', 'orders-db'), item('s1', 'queued'), item('g2', 'awaiting_review', 'orders-db'), item('d1', 'queued', 'docs')];
+    expect(goalLeftoverLines('orders-db', queue)).toEqual([
+      '  2 task(s) it generated are still queued or in review and run unless withdrawn (pantheon review reject <task-id> --reason "…"):',
+      '    g1  queued',
+      '    g2  awaiting review',
+    ]);
+  });
+
+  it('says nothing when the goal left no task', () => {
+    expect(goalLeftoverLines('orders-db', [item('d1', 'queued', 'docs')])).toEqual([]);
+  });
 });

@@ -25,7 +25,7 @@ import { DEFAULT_TEMPORAL_ADDRESS, workflowUrl } from '../connection';
 import { goalFromFlags, invalid, numberFlag, pauseFrom, removeGoalFrom, shareFrom } from '../god-args';
 import { connectOrExplain, godQuery, godUpdate, withGod } from '../god-client';
 import { startGod } from '../god-start';
-import { renderDecisions, renderGoals, renderGodStatus, renderQueue, renderSpecialists, runwayLines } from '../god-view';
+import { goalLeftoverLines, renderDecisions, renderGoals, renderGodStatus, renderQueue, renderSpecialists, runwayLines } from '../god-view';
 import { ensureGodWatchdogSchedule, watchdogScheduleId } from '../god-watchdog-schedule';
 import { loadGoalsFile, parseGoalOrGoals, readGoalsText } from '../goals-file';
 
@@ -208,6 +208,7 @@ export async function godCommand(argv: string[]): Promise<void> {
       await withGod(config, async (god) => {
         const { removed } = await godUpdate(god, removeGoalUpdate, arg);
         console.log(`goal removed: ${removed}`);
+        for (const line of goalLeftoverLines(removed, await godQuery(god, godQueueQuery))) console.log(line);
       });
       return;
     }
