@@ -253,3 +253,11 @@ export function goalLeftoverLines(goalId: string, queue: readonly QueueItemView[
     ...left.map((q) => `    ${q.taskId}  ${q.status.replace(/_/g, ' ')}`),
   ];
 }
+
+/** Why a task God no longer queues never started, read off its last decision; undefined if it may still start. */
+export function whyNotRun(decisions: readonly DecisionRecord[]): string | undefined {
+  const last = decisions[decisions.length - 1];
+  if (last?.kind === 'drop') return 'dropped by God';
+  if (last?.kind === 'review' && /^(reject|timed out: .*\(reject\))/.test(last.detail)) return 'rejected in review';
+  return undefined;
+}

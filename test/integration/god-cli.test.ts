@@ -362,6 +362,13 @@ describe('God running', () => {
     const waited = await cli('submit', 'Archive the audit_archive rows older than five years to cold storage', '--id', rejectId, '--wait');
     expect(waited.code).toBe(2);
     expect(waited.stdout).toContain('ended      without a workflow (God did not start it: rejected in review, or dropped)');
+    // Nor does --direct run what God refused: it would go around the review.
+    const direct = await cli('submit', 'Archive the audit_archive rows older than five years to cold storage', '--id', rejectId, '--direct');
+    expect({ code: direct.code, stderr: direct.stderr }).toEqual({
+      code: 1,
+      stderr: expect.stringMatching(new RegExp(`--id: God did not run "${rejectId}": rejected in review; a direct start would run it anyway\\. Give the task another id to run it directly`)),
+    });
+    await expect(h.client.workflow.getHandle(rejectId).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
     // Since the 'unstarted-ids-stay-known' patch.
     await maybeRecordHistory(godId, 'god-unstarted-ids-stay-known');
   });

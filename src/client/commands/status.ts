@@ -9,7 +9,7 @@ import { PantheonError } from '../../errors';
 import { connectClient, workflowUrl } from '../connection';
 import { budgetWaitLines, formatUsd, printOutcome } from '../format';
 import { liveRunLines } from '../live-run';
-import { decisionPath } from '../god-view';
+import { decisionPath, whyNotRun } from '../god-view';
 import { godDecisionsQuery, godQueueQuery, godStatusQuery, type QueueItemView } from '../../workflows/god-api';
 import type { DecisionRecord } from '../../god/types';
 import { retryingLines } from '../retrying-activities';
@@ -29,13 +29,6 @@ interface HeldByGod {
   notRun?: string;
 }
 
-/** Why a task God no longer queues never started, read off its last decision; undefined if it may still start. */
-function whyNotRun(decisions: readonly DecisionRecord[]): string | undefined {
-  const last = decisions[decisions.length - 1];
-  if (last?.kind === 'drop') return 'dropped by God';
-  if (last?.kind === 'review' && /^(reject|timed out: .*\(reject\))/.test(last.detail)) return 'rejected in review';
-  return undefined;
-}
 
 /**
  * Asks God (when it runs) about a task with no workflow. A God that runs and does not answer is

@@ -1,7 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import fs from 'node:fs';
 import { parseArgs } from '../parse-args';
-import { loadConfig } from '../../config/env';
+import { loadConfig, type PantheonConfig } from '../../config/env';
 import { PantheonError } from '../../errors';
 import { loadRoster, type Roster } from '../../specialists/roster';
 import { closedResult } from '../../tasks/closed-outcome';
@@ -10,7 +10,8 @@ import { connectClient, workflowUrl } from '../connection';
 import { printOutcome } from '../format';
 import { exitForOutcome, sayTaskGoesOnWhenInterrupted } from '../exit';
 import { findGod, godQuery, type GodSession } from '../god-client';
-import { godRosterQuery } from '../../workflows/god-api';
+import { godDecisionsQuery, godQueueQuery, godRosterQuery } from '../../workflows/god-api';
+import { whyNotRun } from '../god-view';
 import { submitToGod } from '../submit-god';
 import { waitShowingRetries } from '../retry-progress';
 import { checkedLineage, checkTask, lineageUnder, startTask, unknownSpecialistError } from '../submit-task';
@@ -145,6 +146,7 @@ export async function submitCommand(argv: string[]): Promise<void> {
     else if (task.lineage) await checkedLineage(client, task.lineage);
     // An id that names another kind of workflow is refused here too: God would only drop it.
     if (id !== undefined && !direct) await refuseNonTaskId(client, id);
+    if (id !== undefined && direct) await refuseIdGodHolds(client, config, id);
     const { god } = direct ? { god: undefined } : await findGod(client, config);
     if (spawnedName !== undefined) await checkSpawned(god, spawnedName, roster);
     if (god) {
@@ -167,6 +169,33 @@ export async function submitCommand(argv: string[]): Promise<void> {
   } finally {
     await close();
   }
+}
+
+/** How long a --direct start waits for God to say whether it holds the id: it goes around God. */
+const DIRECT_GOD_CHECK_MS = 3_000;
+
+/**
+ * `--direct --id X` where God holds X without having started it (queued, in review) or refused it
+ * without a workflow (rejected in review, dropped): the start would run what God has not let run,
+ * beside God's own start of it later. Refused naming --id. A God that is not running or does not
+ * answer at once is no reason to hold a direct start back.
+ */
+async function refuseIdGodHolds(client: Client, config: PantheonConfig, id: string): Promise<void> {
+  const found = await findGod(client, config).catch(() => undefined);
+  const god = found?.god;
+  if (!god) return;
+  const answer = await client
+    .withDeadline(Date.now() + DIRECT_GOD_CHECK_MS, () => Promise.all([godQuery(god, godQueueQuery), godQuery(god, godDecisionsQuery)]))
+    .catch(() => undefined);
+  if (!answer) return;
+  const [queue, decisions] = answer;
+  const held = queue.find((q) => q.taskId === id);
+  const notRun = held ? undefined : whyNotRun(decisions.filter((d) => d.taskId === id));
+  const why = held ? `God holds "${id}" (${held.status.replace(/_/g, ' ')}) and has not started it` : notRun && `God did not run "${id}": ${notRun}`;
+  if (!why) return;
+  throw PantheonError.of('invalid_input', `--id: ${why}; a direct start would run it anyway. ${held ? `Withdraw it from God first (pantheon review reject ${id}), or give` : 'Give'} the task another id to run it directly`, {
+    details: { field: '--id', taskId: id },
+  });
 }
 
 /** The specialist the raw task names when agents/ does not hold it (a name God may have spawned). */
