@@ -5,7 +5,7 @@ import { findTemporalCli } from '../../src/runtime/temporal-cli';
 import { runCli, startCli } from '../support/cli';
 import { startHarness, testAddress, type Harness } from '../support/harness';
 import { cliUntilListed } from '../support/visibility';
-import { TaskStatus } from '../../src/workflows/search-attributes';
+import { TaskSpecialist, TaskStatus } from '../../src/workflows/search-attributes';
 
 let h: Harness;
 let env: Record<string, string>;
@@ -145,20 +145,22 @@ describe('pantheon CLI', () => {
 
   it('lists and counts a task whose workflow was terminated as terminated, not as the running status it last upserted', async () => {
     const id = unique('terminated');
+    const mine = `Terminated${Date.now()}`;
     // What a terminate leaves: PantheonStatus as the task last set it (no worker polls this queue).
     await h.client.workflow.start('agentTask', {
       taskQueue: `${h.taskQueue}-nobody`,
       workflowId: id,
       args: [{ objective: 'Add an index on orders.customer_id in the Postgres database' }],
-      typedSearchAttributes: [{ key: TaskStatus, value: 'running' }],
+      // A specialist name of its own: the lists below find it among other files' hundreds of tasks.
+      typedSearchAttributes: [{ key: TaskStatus, value: 'running' }, { key: TaskSpecialist, value: mine }],
     });
-    await cliUntilListed(['list', '--status', 'running', '--limit', '50'], env, (out) => out.includes(id));
+    await cliUntilListed(['list', '--status', 'running', '--specialist', mine], env, (out) => out.includes(id));
     await h.client.workflow.getHandle(id).terminate('test: stopped from outside');
 
     const shownAsTerminated = (out: string) => new RegExp(`^${id}\\s+terminated\\s`, 'm').test(out);
-    await cliUntilListed(['list', '--limit', '50'], env, shownAsTerminated);
-    expect(shownAsTerminated((await runCli(['list', '--status', 'terminated', '--limit', '50'], env)).stdout)).toBe(true);
-    expect((await runCli(['list', '--status', 'running', '--limit', '50'], env)).stdout).not.toContain(id);
+    await cliUntilListed(['list', '--specialist', mine], env, shownAsTerminated);
+    expect(shownAsTerminated((await runCli(['list', '--status', 'terminated', '--specialist', mine], env)).stdout)).toBe(true);
+    expect((await runCli(['list', '--status', 'running', '--specialist', mine], env)).stdout).not.toContain(id);
     const overview = JSON.parse((await runCli(['status', '--json'], env)).stdout) as { counts: Record<string, number>; inProgress: Array<{ id: string; status: string }> };
     expect(overview.counts.terminated).toBeGreaterThanOrEqual(1);
     // Every task counted as running is one in progress.
