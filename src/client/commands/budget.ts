@@ -178,7 +178,7 @@ async function withLedger<T>(config: PantheonConfig, body: (ledger: Ledger) => P
         throw PantheonError.of(
           'ledger_unavailable',
           `the budget ledger at ${address} (${where}) did not answer within ${LEDGER_TIMEOUT_MS / 1000} s: is a worker polling its task queue "${taskQueue}"? ` +
-            'An operator action may still be applied when one does: check with `pantheon budget`.',
+            'A change this command sent (if it sends one) may still be applied when the ledger answers.',
           { cause: err, details: { ledgerId } },
         );
       }
