@@ -55,8 +55,8 @@ export interface Evaluation {
   secondStageFailures: number;
   /** Rows each mode got wrong: id, expected, tags. */
   misses: { rulesOnly: string[]; twoStage: string[] };
-  /** Recall of each rejection reason, two-stage. */
-  recallByReason: Record<string, number>;
+  /** Recall of each rejection reason, two-stage; null for a reason no row should be rejected for (no recall to measure). */
+  recallByReason: Record<string, number | null>;
 }
 
 export type Judge = (taskId: string, task: Task, first: StageOneVerdict) => Promise<SecondStageOutcome>;
@@ -97,8 +97,11 @@ export async function evaluate(rows: LabelledRow[], judge: Judge): Promise<Evalu
     if (rulesReject !== expected) misses.rulesOnly.push(tag);
     if (!verdict.ok !== expected) misses.twoStage.push(tag);
   }
-  const recallByReason: Record<string, number> = {};
-  for (const reason of REJECTION_CATEGORIES) recallByReason[reason] = figures(both.filter((b) => b.reason === reason)).recall;
+  const recallByReason: Record<string, number | null> = {};
+  for (const reason of REJECTION_CATEGORIES) {
+    const ofReason = both.filter((b) => b.reason === reason);
+    recallByReason[reason] = ofReason.some((b) => b.expected) ? figures(ofReason).recall : null;
+  }
   return {
     rows: rows.length,
     rejectsExpected: rows.filter((r) => r.expected === 'reject').length,
@@ -118,7 +121,7 @@ export function report(title: string, e: Evaluation): string {
     `  rules only   ${f(e.rulesOnly)}`,
     `  two-stage    ${f(e.twoStage)}`,
     `  second stage asked for ${e.secondStageCalls} of ${e.rows} tasks (${e.secondStageFailures} failed)`,
-    `  two-stage recall by reason: ${Object.entries(e.recallByReason).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')}`,
+    `  two-stage recall by reason: ${Object.entries(e.recallByReason).map(([k, v]) => `${k} ${v === null ? 'n/a (no such row)' : v.toFixed(3)}`).join(', ')}`,
     ...(e.misses.twoStage.length ? [`  two-stage misses: ${e.misses.twoStage.join('; ')}`] : []),
   ].join('\n');
 }

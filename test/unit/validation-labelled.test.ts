@@ -1,6 +1,6 @@
 import { startOfflineProvider, type OfflineProvider } from '../../src/llm/offline';
 import { firstStage } from '../../src/tasks/validation-stages';
-import { BLIND_FILE, evaluate, loadLabelled, offlineJudge, type Evaluation } from '../../bench/validation/evaluate';
+import { BLIND_FILE, evaluate, loadLabelled, offlineJudge, report, type Evaluation } from '../../bench/validation/evaluate';
 
 /**
  * The labelled set's figures (the same computation `npm run bench:validation` prints), with the
@@ -41,6 +41,20 @@ describe('the labelled validation set', () => {
   it('the second stage adds recall over the rules alone, without losing precision', () => {
     expect(result.twoStage.recall).toBeGreaterThan(result.rulesOnly.recall);
     expect(result.twoStage.precision).toBeGreaterThanOrEqual(result.rulesOnly.precision);
+  });
+
+  it('reports no recall for a reason no row is to be rejected for (n/a), not a perfect 1.000', async () => {
+    // A provider of its own: the call-log test below counts the shared one's calls.
+    const own = await startOfflineProvider({ port: 0 });
+    let e: Evaluation;
+    try {
+      e = await evaluate(rows.filter((r) => r.reason !== 'blocked'), offlineJudge(own.url));
+    } finally {
+      await own.close();
+    }
+    expect(e.recallByReason.blocked).toBeNull();
+    expect(e.recallByReason.vague).not.toBeNull();
+    expect(report('subset', e)).toMatch(/recall by reason: .*blocked n\/a \(no such row\)/);
   });
 
   it('calls the model only for tasks the rules left undecided (the offline provider\'s call log)', () => {
