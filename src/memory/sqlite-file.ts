@@ -55,6 +55,22 @@ export function refuseUnreadable(db: Database.Database, file: string, { asIs }: 
   throw PantheonError.of('config_invalid', `environment variable ${VARIABLE}: ${message}`, { details: { variable: VARIABLE, file, gap: gap.kind, missing: gap.missing } });
 }
 
+/**
+ * Refuses to make a memory store of another program's database: a file with tables of its own and
+ * none of the store's (PANTHEON_MEMORY_FILE pointed at the wrong file). A new file, or an empty
+ * database, becomes a store; before, the worker added its tables to any database it was given.
+ */
+export function refuseForeignDatabase(db: Database.Database, file: string): void {
+  const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as { name: string }[]).map((r) => r.name);
+  if (tables.length === 0 || tables.some((t) => (STORE_TABLES as readonly string[]).includes(t))) return;
+  const shown = tables.slice(0, 5).join(', ') + (tables.length > 5 ? ', …' : '');
+  throw PantheonError.of(
+    'config_invalid',
+    `environment variable ${VARIABLE}: ${file} is another program's database (tables ${shown}), not a Pantheon memory store; point ${VARIABLE} at the store's file, or at a new one`,
+    { details: { variable: VARIABLE, file, tables } },
+  );
+}
+
 /** Driver codes of a file that is not a SQLite database, or a damaged one: no wait cures them. */
 const BROKEN_FILE = /^SQLITE_(NOTADB|CORRUPT)/;
 

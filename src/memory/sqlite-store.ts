@@ -23,7 +23,7 @@ import { decodeStoredRecord, embeddingText, validateListQuery, validateRecallQue
 import type { Embedder, ListQuery, MemoryHit, MemoryRecord, MemoryStore, RecallQuery } from './types';
 import type { Lesson, LessonEvidence, LessonHit, LessonInput, LessonMerge, LessonQuery, LessonStatus, LessonWrite, LessonWriteOptions } from './lesson-types';
 import { LESSON_SCHEMA, SqliteLessons } from './sqlite-lessons';
-import { refuseUnreadable, storeError } from './sqlite-file';
+import { refuseForeignDatabase, refuseUnreadable, storeError } from './sqlite-file';
 import { blobToVector, cosine, norm, vectorToBlob } from './vector';
 import { VectorIndex } from './vector-index';
 
@@ -194,6 +194,7 @@ export class SqliteMemoryStore implements MemoryStore {
         // IMMEDIATE takes the write lock up front, so two processes creating the file at once cannot
         // both record a different embedder.
         conn.transaction(() => {
+          refuseForeignDatabase(conn, file);
           conn.exec(SCHEMA);
           migrate(conn);
           conn.exec(LESSON_SCHEMA);

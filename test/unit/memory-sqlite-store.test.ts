@@ -319,3 +319,31 @@ describe('SqliteMemoryStore (on disk)', () => {
     expect(readFileSync(file, 'utf8')).toBe(text);
   });
 });
+
+describe("a worker's store on another program's database", () => {
+  it('is refused naming PANTHEON_MEMORY_FILE and the tables it found, and the file gets none of the store\'s tables', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pantheon-foreign-'));
+    try {
+      const file = join(dir, 'app.sqlite');
+      const other = new Database(file);
+      other.exec('CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL)');
+      other.close();
+      const err = (await SqliteMemoryStore.open({ file, embedder }).catch((e: unknown) => e)) as PantheonError;
+      expect(err).toBeInstanceOf(PantheonError);
+      expect(err.type).toBe('config_invalid');
+      expect(err.message).toBe(`environment variable PANTHEON_MEMORY_FILE: ${file} is another program's database (tables invoices), not a Pantheon memory store; point PANTHEON_MEMORY_FILE at the store's file, or at a new one`);
+      expect(exitCodeFor(err)).toBe(1);
+      const after = new Database(file, { readonly: true });
+      expect((after.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name)).toEqual(['invoices']);
+      after.close();
+
+      // An empty database (no tables yet) becomes a store.
+      const empty = join(dir, 'empty.sqlite');
+      new Database(empty).close();
+      const store = await SqliteMemoryStore.open({ file: empty, embedder });
+      await store.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
