@@ -24,6 +24,7 @@ import { taskFinishedSignal } from './god-api';
 import { elapsedMs, reportFinished } from './report-finished';
 import { TaskCostUsd, TaskIterations, TaskPriority, TaskRootTask, TaskSpecialist, TaskStatus, TaskTokens } from './search-attributes';
 import { chainStateQuery } from './task-chain-api';
+import type { TaskOutcome, TerminalStatus } from './task-state';
 import type { Activities } from '../activities';
 import { optionsFor } from './activity-options';
 
@@ -34,7 +35,6 @@ import { optionsFor } from './activity-options';
 const BROKEN_STEP_BILL_PATCH = 'chain-bills-a-broken-step';
 
 const { closeTaskBill } = proxyActivities<Pick<Activities, 'closeTaskBill'>>(optionsFor('closeTaskBill'));
-import type { TaskOutcome, TerminalStatus } from './task-state';
 
 function initialState(chainId: string, input: unknown): ChainState {
   const raw = ((input ?? {}) as { task?: Partial<Task> }).task ?? {};
