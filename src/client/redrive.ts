@@ -1,6 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { PantheonError } from '../errors';
 import { decodeFirstPayload } from './decode-payloads';
+import { listWithoutMemos } from './list-workflows';
 import type { agentTask } from '../workflows';
 import { TaskPriority, TaskRedriveOf, TaskStatus } from '../workflows/search-attributes';
 
@@ -104,7 +105,7 @@ export async function listDeadLetters(client: Client, limit: number): Promise<De
  */
 async function* deadLetters(client: Client): AsyncGenerator<DeadLetter> {
   const seen = new Set<string>();
-  for await (const info of client.workflow.list({ query: DEAD_LETTERS, pageSize: 100 })) {
+  for await (const info of listWithoutMemos(client, DEAD_LETTERS, 100)) {
     if (seen.has(info.workflowId)) continue;
     seen.add(info.workflowId);
     const latest = await client.workflow.getHandle(info.workflowId).describe().catch(() => undefined);

@@ -16,6 +16,8 @@ import type { TaskOutcome } from '../../src/workflows/task-state';
 import { checkEntitiesReadable } from '../../src/workers/readable-entities';
 import { godQueueQuery, pauseUpdate } from '../../src/workflows/god-api';
 import { runCli } from '../support/cli';
+import { cliUntilListed } from '../support/visibility';
+import { TaskSpecialist, TaskStatus } from '../../src/workflows/search-attributes';
 import { killWorkerProcess, spawnWorkerProcess } from '../support/worker-process';
 import { startTestGod } from '../support/god';
 import { startHarness, testAddress, type Harness } from '../support/harness';
@@ -179,6 +181,32 @@ describe('encrypted payloads on a real Temporal server', () => {
       expect((await god.query(godQueueQuery)).map((q) => q.taskId)).toContain(id);
     } finally {
       await god.terminate('test over').catch(() => undefined);
+    }
+  });
+
+  it('pantheon list and the status overview work without the keys, though a task carries an encrypted memo', async () => {
+    const id = `codec-memo-${Date.now()}`;
+    const mine = `CodecMemo${Date.now()}`;
+    // As God starts a task: its decision in the memo, encrypted; the search attributes plaintext.
+    await h.client.workflow.start('agentTask', {
+      workflowId: id,
+      taskQueue: `${h.taskQueue}-nobody`,
+      args: [{ objective: OBJECTIVE }],
+      memo: { godDecision: 'route → DatabaseAgent (main)' },
+      typedSearchAttributes: [
+        { key: TaskStatus, value: 'queued' },
+        { key: TaskSpecialist, value: mine },
+      ],
+    });
+    try {
+      const env = { TEMPORAL_ADDRESS: testAddress() };
+      const listed = await cliUntilListed(['list', '--specialist', mine], env, (out) => out.includes(id));
+      expect(listed.stdout).toMatch(new RegExp(`^${id}\\s+queued\\s+${mine}`, 'm'));
+      const overview = await runCli(['status', '--json'], env);
+      expect({ code: overview.code, stderr: overview.stderr }).toEqual({ code: 0, stderr: '' });
+      expect(JSON.parse(overview.stdout).inProgress.map((row: { id: string }) => row.id)).toContain(id);
+    } finally {
+      await h.client.workflow.getHandle(id).terminate('test over').catch(() => undefined);
     }
   });
 

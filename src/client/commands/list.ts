@@ -5,6 +5,7 @@ import { connectClient } from '../connection';
 import { formatUsd } from '../format';
 import { loadRoster } from '../../specialists/roster';
 import { taskRow } from '../tasks';
+import { listWithoutMemos } from '../list-workflows';
 import { LISTABLE_STATUSES as STATUSES, statusClause } from '../listed-status';
 
 /** Lists recent tasks and chains, newest first, optionally by Pantheon status or specialist. */
@@ -31,7 +32,7 @@ export async function listCommand(argv: string[]): Promise<void> {
   const { client, close } = await connectClient(config);
   try {
     const rows: ReturnType<typeof taskRow>[] = [];
-    for await (const info of client.workflow.list({ query: clauses.join(' AND '), pageSize: limit })) {
+    for await (const info of listWithoutMemos(client, clauses.join(' AND '), limit)) {
       rows.push(taskRow(info));
       if (rows.length >= limit) break;
     }

@@ -9,6 +9,7 @@ import { PantheonError } from '../../errors';
 import { connectClient, workflowUrl } from '../connection';
 import { budgetWaitLines, formatUsd, printOutcome } from '../format';
 import { liveRunLines } from '../live-run';
+import { listWithoutMemos } from '../list-workflows';
 import { decisionPath, whyNotRun } from '../god-view';
 import { godDecisionsQuery, godQueueQuery, godStatusQuery, type QueueItemView } from '../../workflows/god-api';
 import type { DecisionRecord } from '../../god/types';
@@ -74,7 +75,7 @@ export async function overview(client: Client, limit: number) {
   const counts: Record<string, number> = {};
   const inProgress: ReturnType<typeof taskRow>[] = [];
   let seen = 0;
-  for await (const info of client.workflow.list({ query: "WorkflowType = 'agentTask'", pageSize: 200 })) {
+  for await (const info of listWithoutMemos(client, "WorkflowType = 'agentTask'", 200)) {
     const row = taskRow(info);
     counts[row.status] = (counts[row.status] ?? 0) + 1;
     if (info.status.name === 'RUNNING') inProgress.push(row);
