@@ -1,4 +1,3 @@
-import { reserveUpdate, settleUpdate } from '../../src/budget/ledger-defs';
 import { godDecisionsQuery, godQueueQuery, submitTaskUpdate } from '../../src/workflows/god-api';
 import { maybeRecordEvents, patchIdOf } from '../support/history';
 import { GodOnTestServer } from '../support/god-on-test-server';
@@ -22,21 +21,13 @@ const DROP = 'Drop the legacy_sessions table from the production database';
 
 const s = new GodOnTestServer('god-cost-review', limitsWith({ systemDailyUsd: 1, systemHourlyUsd: 1, experimentalShare: 0.15 }));
 
-/** Someone else's spend today, through the ledger itself: settled, so it is what is gone. */
-async function spendElsewhere(usd: number, lane: 'main' | 'experimental'): Promise<void> {
-  const ledger = s.h.client.workflow.getHandle(s.h.gate.ledgerId);
-  const grant = await ledger.executeUpdate(reserveUpdate, { args: [{ key: `elsewhere-${lane}`, taskId: `elsewhere-${lane}`, agent: 'Generalist', usd, tokens: 1000, lane }] });
-  if (!grant.granted) throw new Error(`the ledger refused the test's own spend: ${JSON.stringify(grant)}`);
-  await ledger.executeUpdate(settleUpdate, { args: [{ reservationId: grant.reservationId, usd, tokens: 1000 }] });
-}
-
 describe('a task reviewed as dearer than what was left of the day', () => {
   it('leaves review and runs the next day; an irreversible one still waits for a person', async () => {
     const day = await s.nextDayAt(20 * HOUR);
     // $0.999 of the day's $1 gone by the evening: 10 % of what is left is $0.0001, less than any
     // specialist's run, the routing policy's explored picks included.
-    await spendElsewhere(0.849, 'main');
-    await spendElsewhere(0.15, 'experimental');
+    await s.spendElsewhere(0.849, 'main');
+    await s.spendElsewhere(0.15, 'experimental');
     const god = await s.startGod({
       // Seed 1: the routing policy explores the research task on Generalist, at about a tenth of
       // ResearchAgent's price, so the review is priced on the policy's pick (patch

@@ -1,4 +1,3 @@
-import { reserveUpdate, settleUpdate } from '../../src/budget/ledger-defs';
 import { godDecisionsQuery, godQueueQuery, submitTaskUpdate } from '../../src/workflows/god-api';
 import { maybeRecordEvents, patchIdOf } from '../support/history';
 import { GodOnTestServer } from '../support/god-on-test-server';
@@ -18,21 +17,13 @@ const RESEARCH = 'Research and compare vendor options for the observability tool
 
 const s = new GodOnTestServer('god-repick-review', limitsWith({ systemDailyUsd: 1, systemHourlyUsd: 1, experimentalShare: 0.15 }));
 
-/** Someone else's spend today, through the ledger itself: settled, so it is what is gone. */
-async function spendElsewhere(usd: number, lane: 'main' | 'experimental'): Promise<void> {
-  const ledger = s.h.client.workflow.getHandle(s.h.gate.ledgerId);
-  const grant = await ledger.executeUpdate(reserveUpdate, { args: [{ key: `elsewhere-${lane}`, taskId: `elsewhere-${lane}`, agent: 'Generalist', usd, tokens: 1000, lane }] });
-  if (!grant.granted) throw new Error(`the ledger refused the test's own spend: ${JSON.stringify(grant)}`);
-  await ledger.executeUpdate(settleUpdate, { args: [{ reservationId: grant.reservationId, usd, tokens: 1000 }] });
-}
-
 describe('the pick made when a task can start', () => {
   it('goes to review when it is dearer than the review share of the day left, though the pick at assessment was not', async () => {
     const day = await s.nextDayAt(20 * HOUR);
     // $0.01 of the day left, all of it on the main lane: 10 % is $0.001, above the explored
     // Generalist's price and well below ResearchAgent's, which the main lane could still pay.
-    await spendElsewhere(0.84, 'main');
-    await spendElsewhere(0.15, 'experimental');
+    await s.spendElsewhere(0.84, 'main');
+    await s.spendElsewhere(0.15, 'experimental');
     const god = await s.startGod({ config: { tickSeconds: 600, pacing: 'none', reviewCostShare: 0.1, lowConfidence: 0, maxSpawnsPerDay: 0, routingSeed: 1 } });
     await god.executeUpdate(submitTaskUpdate, { args: [{ task: { objective: RESEARCH }, taskId: 'repick-research' }] });
     await s.clock.skipTo(day + 21 * HOUR);

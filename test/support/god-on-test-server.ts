@@ -1,5 +1,6 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import type { Limits } from '../../src/budget/limits';
+import { reserveUpdate, settleUpdate } from '../../src/budget/ledger-defs';
 import type { GoalInput } from '../../src/god/messages';
 import type { GodConfig } from '../../src/god/types';
 import { pauseUpdate, type GodStatusView } from '../../src/workflows/god-api';
@@ -51,6 +52,14 @@ export class GodOnTestServer {
     const day = Math.floor((await this.clock.sample()) / DAY) * DAY + DAY;
     await this.clock.skipTo(day + offsetMs);
     return day;
+  }
+
+  /** Someone else's spend today on a lane, through the ledger itself: settled, so it is what is gone. */
+  async spendElsewhere(usd: number, lane: 'main' | 'experimental'): Promise<void> {
+    const ledger = this.h.client.workflow.getHandle(this.h.gate.ledgerId);
+    const grant = await ledger.executeUpdate(reserveUpdate, { args: [{ key: `elsewhere-${lane}`, taskId: `elsewhere-${lane}`, agent: 'Generalist', usd, tokens: 1000, lane }] });
+    if (!grant.granted) throw new Error(`the ledger refused the test's own spend: ${JSON.stringify(grant)}`);
+    await ledger.executeUpdate(settleUpdate, { args: [{ reservationId: grant.reservationId, usd, tokens: 1000 }] });
   }
 
   /** Starts God with these goals and settings on the harness's queue, and watches its runs. */
