@@ -39,12 +39,17 @@ export function memoryFileGap(tables: ReadonlySet<string>, memoryColumns: Readon
   return older.length > 0 ? { kind: 'older', missing: older } : undefined;
 }
 
+/** The file's own tables (not SQLite's internal ones). */
+function tableNames(db: Database.Database): string[] {
+  return (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as { name: string }[]).map((r) => r.name);
+}
+
 /**
  * Refuses a file that is not a memory store; with `asIs`, also one a worker must migrate before
  * it can be read without writing to it (`pantheon history` opens the file read-only). Only reads.
  */
 export function refuseUnreadable(db: Database.Database, file: string, { asIs }: { asIs: boolean }): void {
-  const tables = new Set((db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name));
+  const tables = new Set(tableNames(db));
   const columns = new Set((db.prepare('PRAGMA table_info(memories)').all() as { name: string }[]).map((r) => r.name));
   const gap = memoryFileGap(tables, columns);
   if (!gap || (gap.kind === 'older' && !asIs)) return;
@@ -61,7 +66,7 @@ export function refuseUnreadable(db: Database.Database, file: string, { asIs }: 
  * database, becomes a store; before, the worker added its tables to any database it was given.
  */
 export function refuseForeignDatabase(db: Database.Database, file: string): void {
-  const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as { name: string }[]).map((r) => r.name);
+  const tables = tableNames(db);
   if (tables.length === 0 || tables.some((t) => (STORE_TABLES as readonly string[]).includes(t))) return;
   const shown = tables.slice(0, 5).join(', ') + (tables.length > 5 ? ', …' : '');
   throw PantheonError.of(
