@@ -3,7 +3,7 @@ import { PantheonError } from '../errors';
 import { GodConfigSchema, type GoalInput, type GodInput } from '../god/messages';
 import type { GodConfig } from '../god/types';
 import { godCarriedStateQuery, GOD_WORKFLOW_TYPE } from '../workflows/god-api';
-import { decodeFirstPayload } from './decode-payloads';
+import { runStartInput } from './decode-payloads';
 
 /**
  * Starting God idempotently: one `god` workflow per namespace under a fixed id. A second start
@@ -124,10 +124,7 @@ async function lastState(client: Client, godId: string, runId: string): Promise<
  */
 async function killedRunConfig(client: Client, godId: string, runId: string): Promise<Partial<GodConfig> | undefined> {
   try {
-    const first = await client.workflowService.getWorkflowExecutionHistory({ namespace: client.options.namespace, execution: { workflowId: godId, runId }, maximumPageSize: 1 });
-    const input = (await decodeFirstPayload(client.workflow.options.loadedDataConverter, first.history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads)) as
-      | GodInput
-      | undefined;
+    const input = (await runStartInput(client, godId, runId)) as GodInput | undefined;
     const parsed = GodConfigSchema.safeParse(input?.config ?? {});
     if (!parsed.success) return undefined;
     const { taskQueue: _where, ...settings } = parsed.data;

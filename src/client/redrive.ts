@@ -1,6 +1,6 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { PantheonError } from '../errors';
-import { decodeFirstPayload } from './decode-payloads';
+import { runStartInput } from './decode-payloads';
 import { listWithoutMemos } from './list-workflows';
 import type { agentTask } from '../workflows';
 import { TaskPriority, TaskRedriveOf, TaskStatus } from '../workflows/search-attributes';
@@ -15,10 +15,9 @@ export interface RedriveResult {
 /** The task a workflow was started with, read from its first history event and decoded as the
  * client decodes (encrypted payloads with its keys). */
 async function originalInput(client: Client, workflowId: string): Promise<unknown> {
-  const history = await client.workflow.getHandle(workflowId).fetchHistory();
-  const payloads = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads;
-  if (!payloads?.length) throw PantheonError.of('invalid_input', `task ${workflowId} has no recorded input`, { details: { workflowId } });
-  return decodeFirstPayload(client.workflow.options.loadedDataConverter, payloads);
+  const input = await runStartInput(client, workflowId);
+  if (input === undefined) throw PantheonError.of('invalid_input', `task ${workflowId} has no recorded input`, { details: { workflowId } });
+  return input;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { decodeFirstPayload } from '../client/decode-payloads';
+import { runStartInput } from '../client/decode-payloads';
 import { PantheonError } from '../errors';
 
 /** A long-lived workflow every worker serves: the budget ledger, God. */
@@ -21,22 +21,17 @@ const UNREADABLE = /Unknown encoding: binary\/encrypted|cannot decrypt a payload
  */
 export async function checkEntitiesReadable(client: Client, entities: readonly Entity[]): Promise<void> {
   for (const { workflowId, name } of entities) {
-    let payloads: unknown[] | null | undefined;
+    let runId: string;
     try {
       const description = await client.workflow.getHandle(workflowId).describe();
       if (description.status.name !== 'RUNNING') continue;
-      const first = await client.workflowService.getWorkflowExecutionHistory({
-        namespace: client.options.namespace,
-        execution: { workflowId, runId: description.runId },
-        maximumPageSize: 1,
-      });
-      payloads = first.history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads;
+      runId = description.runId;
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) continue;
       throw err;
     }
     try {
-      await decodeFirstPayload(client.workflow.options.loadedDataConverter, payloads);
+      await runStartInput(client, workflowId, runId);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       if (!UNREADABLE.test(message)) throw err;
