@@ -1,3 +1,4 @@
+import { isUnreadablePayload } from '../codec/unreadable';
 import { PantheonError } from '../errors';
 import { ScheduleAlreadyRunning, type Client, type ScheduleDescription, type ScheduleOptions, type ScheduleUpdateOptions } from '@temporalio/client';
 
@@ -26,8 +27,8 @@ export async function ensureSchedule(client: Client, wanted: ScheduleOptions, me
  * words name neither the Schedule nor the ways out.
  */
 function undecryptable(scheduleId: string, err: unknown): PantheonError | undefined {
+  if (!isUnreadablePayload(err)) return undefined;
   const message = err instanceof Error ? err.message : String(err);
-  if (!/Unknown encoding: binary\/encrypted|cannot decrypt a payload/i.test(message)) return undefined;
   return PantheonError.of(
     'config_invalid',
     `Schedule ${scheduleId} was written with encrypted payloads this process cannot read (${message}): ` +

@@ -1,5 +1,6 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { runStartInput } from '../client/decode-payloads';
+import { isUnreadablePayload } from '../codec/unreadable';
 import { PantheonError } from '../errors';
 
 /** A long-lived workflow every worker serves: the budget ledger, God. */
@@ -8,9 +9,6 @@ export interface Entity {
   /** How the error names it: "the budget ledger", "God". */
   name: string;
 }
-
-/** What the codec says when this process lacks the key a payload names (src/codec/). */
-const UNREADABLE = /Unknown encoding: binary\/encrypted|cannot decrypt a payload/i;
 
 /**
  * Refuses to start a worker that cannot read the running ledger's or God's payloads: encrypted with
@@ -33,8 +31,8 @@ export async function checkEntitiesReadable(client: Client, entities: readonly E
     try {
       await runStartInput(client, workflowId, runId);
     } catch (err) {
+      if (!isUnreadablePayload(err)) throw err;
       const message = err instanceof Error ? err.message : String(err);
-      if (!UNREADABLE.test(message)) throw err;
       throw PantheonError.of(
         'config_invalid',
         `${name} (workflow ${workflowId}) runs with payloads this process cannot read (${message}): list the key that wrote them in PANTHEON_CODEC_KEYS or PANTHEON_CODEC_KEY_FILE ` +

@@ -222,6 +222,22 @@ describe('encrypted payloads on a real Temporal server', () => {
     expect(redriven).toMatchObject({ status: 'completed', objective: OBJECTIVE.slice(0, 200) });
   });
 
+  it('without the keys, dlq list still lists every dead letter, naming the encrypted one, and dlq redrive starts nothing and says why', async () => {
+    const id = `codec-dlq-nokey-${Date.now()}`;
+    h.provider.addFault({ kind: 'quota_exhausted', match: { task: id, purpose: 'specialist' }, times: 1 });
+    const ended = await startTask(h.client, h.taskQueue, TaskInputSchema.parse({ objective: OBJECTIVE }), id);
+    await expect(ended.result()).rejects.toThrow();
+    const env = { TEMPORAL_ADDRESS: testAddress() };
+    const list = await runCli(['dlq', 'list', '--limit', '1000'], env);
+    expect({ code: list.code, stderr: list.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(list.stdout).toContain(`${id}  (its outcome is encrypted with a key this shell lacks: set PANTHEON_CODEC_KEYS or PANTHEON_CODEC_KEY_FILE`);
+    const redrive = await runCli(['dlq', 'redrive', id], env);
+    expect(redrive.code).toBe(1);
+    expect(redrive.stdout).toContain(`${id}: not redriven, its input is encrypted`);
+    expect(redrive.stderr).toMatch(new RegExp(`^error: config_invalid: 1 dead letter\\(s\\) not redriven \\(${id}\\): .*PANTHEON_CODEC_KEYS`));
+    await expect(h.client.workflow.getHandle(`${id}-redrive`).describe()).rejects.toThrow(/not found/i);
+  });
+
   it('a worker without the keys that wrote its sweeper Schedule is told which Schedule and the ways out', async () => {
     const taskQueue = `codec-schedule-${Date.now()}`;
     expect(await ensureSweeperSchedule(h.client, { taskQueue, every: '15m', policy: 'flag' })).toBe('created');

@@ -1,3 +1,4 @@
+import { isUnreadablePayload } from '../../codec/unreadable';
 import { parseArgs } from '../parse-args';
 import { loadConfig } from '../../config/env';
 import { PantheonError } from '../../errors';
@@ -39,12 +40,18 @@ export async function dlqCommand(argv: string[]): Promise<void> {
       const letters = await listDeadLetters(client, limit);
       if (letters.length === 0) console.log('no dead-lettered tasks');
       for (const { id, redriveOf } of letters) {
-        const outcome = await closedResult(client.workflow.getHandle<typeof agentTask>(id));
         const redriven = await redriveOfLetter(client, id);
-        console.log(
-          `${id}  ${formatUsd(outcome.costUsd)}  tried ${outcome.specialistsTried.join(' → ') || '-'}${redriveOf ? `  (a redrive of ${redriveOf})` : ''}` +
-            (redriven ? `  (redriven as ${redriven.id}: ${redriven.status})` : ''),
-        );
+        const links = `${redriveOf ? `  (a redrive of ${redriveOf})` : ''}${redriven ? `  (redriven as ${redriven.id}: ${redriven.status})` : ''}`;
+        const outcome = await closedResult(client.workflow.getHandle<typeof agentTask>(id)).catch((err: unknown) => {
+          // One task written with keys this shell lacks must not hide the other dead letters.
+          if (isUnreadablePayload(err)) return undefined;
+          throw err;
+        });
+        if (outcome === undefined) {
+          console.log(`${id}  (its outcome is encrypted with a key this shell lacks: set PANTHEON_CODEC_KEYS or PANTHEON_CODEC_KEY_FILE to the keys the workers use)${links}`);
+          continue;
+        }
+        console.log(`${id}  ${formatUsd(outcome.costUsd)}  tried ${outcome.specialistsTried.join(' → ') || '-'}${links}`);
         console.log(`  reason: ${outcome.reasons.join('; ')}`);
         for (const f of outcome.failures) console.log(`  - ${f.specialist ?? '-'} ${f.activity}: ${f.type} (${f.retryState}${f.attempts ? `, attempt ${f.attempts}` : ''}): ${f.message}`);
       }
@@ -59,9 +66,24 @@ export async function dlqCommand(argv: string[]): Promise<void> {
       ids = all.ids;
       if (ids.length === 0) console.log(`no dead letters to redrive${all.skipped.length ? ' (the ones above dead-lettered again)' : ''}`);
     }
+    const unreadable: string[] = [];
     for (const id of ids) {
-      const result = await redriveTask(client, id);
-      console.log(result.alreadyRedriven ? `${id}: already redriven as ${result.newId}` : `${id}: redriven as ${result.newId}  ${workflowUrl(config, result.newId)}`);
+      const result = await redriveTask(client, id).catch((err: unknown) => {
+        // A redrive runs the letter's own input; written with a key this shell lacks, it cannot be
+        // read here. The other letters still go; the command fails at the end, naming these.
+        if (!isUnreadablePayload(err)) throw err;
+        unreadable.push(id);
+        console.log(`${id}: not redriven, its input is encrypted with a key this shell lacks`);
+        return undefined;
+      });
+      if (result) console.log(result.alreadyRedriven ? `${id}: already redriven as ${result.newId}` : `${id}: redriven as ${result.newId}  ${workflowUrl(config, result.newId)}`);
+    }
+    if (unreadable.length > 0) {
+      throw PantheonError.of(
+        'config_invalid',
+        `${unreadable.length} dead letter(s) not redriven (${unreadable.join(', ')}): their input is encrypted; set PANTHEON_CODEC_KEYS or PANTHEON_CODEC_KEY_FILE to the keys the workers use and redrive them again`,
+        { details: { taskIds: unreadable } },
+      );
     }
   } finally {
     await close();
