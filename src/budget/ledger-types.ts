@@ -218,12 +218,16 @@ export interface LedgerOptions {
   /** A task with no activity for this long is forgotten (its per-task spend resets). */
   taskIdleMs: number;
   /** How long a closed bill is remembered for a repeated close, and how many at most (the
-   * oldest go first). */
+   * oldest go first; see capsClosedAtPrune for when the count is enforced). */
   closedRetentionMs: number;
   maxClosedBills: number;
   /** Whether closed bills are remembered at all. The ledger workflow turns it off for a run whose
    * history began before it, so replaying it answers repeated closes as it did then. */
   rememberCloses: boolean;
+  /** Whether `maxClosedBills` is enforced at each prune (every few seconds) rather than at every
+   * close, which costs a sort of every remembered id (ledger-closed.ts). Off for a run whose
+   * history began before it, as it replays. */
+  capsClosedAtPrune: boolean;
   maxAlerts: number;
   maxAudit: number;
   /** A waiter that has not asked again for this long leaves the admission queue. */
@@ -274,6 +278,7 @@ export const DEFAULT_LEDGER_OPTIONS: LedgerOptions = {
   closedRetentionMs: 10 * 60_000,
   maxClosedBills: 1000,
   rememberCloses: true,
+  capsClosedAtPrune: true,
   maxAlerts: 50,
   maxAudit: 100,
   waiterTtlMs: 3 * 60_000,

@@ -106,6 +106,11 @@ export const REFUND_UNDOES_TRIP_PATCH = 'budget-ledger-refund-undoes-trip';
  * spend an override allowed once it lapses, as it did. */
 export const TRIPS_ON_NEW_SPEND_PATCH = 'budget-ledger-trips-on-new-spend';
 
+/** The cap on remembered closed bills is enforced at each prune, not at every close
+ * (ledger-closed.ts): a run whose history began before replays (and keeps running) enforcing it at
+ * every close, as it did. */
+export const CAPS_CLOSED_AT_PRUNE_PATCH = 'budget-ledger-caps-closed-at-prune';
+
 const InputSchema = lazySchema('workflows/budget-ledger.InputSchema', () =>
   z.object({
     limits: LimitsSchema,
@@ -146,7 +151,7 @@ export async function budgetLedger(input: BudgetLedgerInput): Promise<void> {
   }
   let limits: Limits = parsed.data.limits;
   // Decided once, before any handler: one run never switches rules halfway through its history.
-  const options: LedgerOptions = { ...DEFAULT_LEDGER_OPTIONS, ...parsed.data.options, lanes: patched(LANES_PATCH), rememberCloses: patched(REMEMBERED_CLOSES_PATCH), overrunRetiresLeases: patched(OVERRUN_RETIRES_LEASES_PATCH), runawayStopsTask: patched(RUNAWAY_STOPS_TASK_PATCH), remembersTrips: patched(REMEMBERS_TRIPS_PATCH), refundsLateLeaseReturns: patched(REFUNDS_LATE_LEASES_PATCH), refundUndoesTrip: patched(REFUND_UNDOES_TRIP_PATCH), tripsOnNewSpendOnly: patched(TRIPS_ON_NEW_SPEND_PATCH) };
+  const options: LedgerOptions = { ...DEFAULT_LEDGER_OPTIONS, ...parsed.data.options, lanes: patched(LANES_PATCH), rememberCloses: patched(REMEMBERED_CLOSES_PATCH), capsClosedAtPrune: patched(CAPS_CLOSED_AT_PRUNE_PATCH), overrunRetiresLeases: patched(OVERRUN_RETIRES_LEASES_PATCH), runawayStopsTask: patched(RUNAWAY_STOPS_TASK_PATCH), remembersTrips: patched(REMEMBERS_TRIPS_PATCH), refundsLateLeaseReturns: patched(REFUNDS_LATE_LEASES_PATCH), refundUndoesTrip: patched(REFUND_UNDOES_TRIP_PATCH), tripsOnNewSpendOnly: patched(TRIPS_ON_NEW_SPEND_PATCH) };
   const continueAfter = parsed.data.options?.continueAsNewAfterUpdates ?? (patched(SHORTER_RUNS_PATCH) ? CONTINUE_AS_NEW_AFTER : LEGACY_CONTINUE_AS_NEW_AFTER);
   // Date.now() in a workflow is the activation's recorded time: deterministic on replay.
   let state: LedgerState = (input.state as LedgerState | undefined) ?? initialLedgerState(Date.now(), limits);

@@ -175,6 +175,8 @@ describe('the day split into lanes', () => {
       await maybeRecordHistory(h.gate.ledgerId, 'budget-ledger-lanes');
       // …and of one started since the 'budget-ledger-trips-on-new-spend' patch (its marker at the start).
       await maybeRecordHistory(h.gate.ledgerId, 'budget-ledger-trips-on-new-spend');
+      // …and since the 'budget-ledger-caps-closed-at-prune' patch.
+      await maybeRecordHistory(h.gate.ledgerId, 'budget-ledger-caps-closed-at-prune');
     } finally {
       await h.stop();
     }

@@ -63,6 +63,8 @@ describe('workflow replay', () => {
         'budget-ledger-refund-undoes-trip.json',
         // Spend an override allowed does not trip the breaker when it lapses (the 'budget-ledger-trips-on-new-spend' patch).
         'budget-ledger-trips-on-new-spend.json',
+        // The cap on remembered closed bills enforced at each prune (the 'budget-ledger-caps-closed-at-prune' patch).
+        'budget-ledger-caps-closed-at-prune.json',
         'budget-ledger-continued.json',
         'budget-ledger-resumed.json',
         'budget-waiting-task.json',

@@ -66,7 +66,7 @@ describe('ledger: closed bills remembered for a repeated close', () => {
     expect(closeTask(state, 't1', T0 + DEFAULT_LEDGER_OPTIONS.closedRetentionMs + MIN, limits, DEFAULT_LEDGER_OPTIONS).result).toMatchObject({ known: false, usd: 0 });
   });
 
-  it('keeps at most maxClosedBills, forgetting the oldest first', () => {
+  it('keeps at most maxClosedBills after each prune, forgetting the oldest first', () => {
     const options = { ...DEFAULT_LEDGER_OPTIONS, maxClosedBills: 3 };
     const state = initialLedgerState(T0, limits);
     for (const [i, taskId] of ['10', 'b', 'c', 'd'].entries()) {
@@ -74,7 +74,22 @@ describe('ledger: closed bills remembered for a repeated close', () => {
       settle(state, id, { usd: 0.01, tokens: 1 }, T0 + i, limits, options);
       closeTask(state, taskId, T0 + i, limits, options);
     }
+    // Between prunes the closes of the last few seconds are all kept.
+    expect(Object.keys(state.closed ?? {}).sort()).toEqual(['10', 'b', 'c', 'd']);
+    // Any update once a prune is due (every finishedRetentionMs / 3) enforces the cap.
+    reserve(state, call({ taskId: 'other' }), T0 + DEFAULT_LEDGER_OPTIONS.finishedRetentionMs, limits, options);
     // '10' looks like an integer (JavaScript lists it first whatever the order): it is still the oldest.
+    expect(Object.keys(state.closed ?? {}).sort()).toEqual(['b', 'c', 'd']);
+  });
+
+  it('keeps at most maxClosedBills at every close in a ledger run from before (capsClosedAtPrune off, as such a run replays)', () => {
+    const options = { ...DEFAULT_LEDGER_OPTIONS, maxClosedBills: 3, capsClosedAtPrune: false };
+    const state = initialLedgerState(T0, limits);
+    for (const [i, taskId] of ['10', 'b', 'c', 'd'].entries()) {
+      const id = granted(reserve(state, call({ taskId }), T0 + i, limits, options).result);
+      settle(state, id, { usd: 0.01, tokens: 1 }, T0 + i, limits, options);
+      closeTask(state, taskId, T0 + i, limits, options);
+    }
     expect(Object.keys(state.closed ?? {}).sort()).toEqual(['b', 'c', 'd']);
   });
 
