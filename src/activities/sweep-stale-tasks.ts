@@ -62,7 +62,7 @@ async function act(client: Client, workflowId: string, policy: StalePolicy, reas
       return handle.signal(requeueSignal, { reason });
     case 'cancel':
       // The flag first, so the task's cancelled reason says why.
-      await handle.signal(flagStaleSignal, { reason });
+      await handle.signal(flagStaleSignal, { reason, cancelling: true });
       await handle.cancel();
   }
 }

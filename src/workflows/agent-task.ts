@@ -11,12 +11,13 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { z } from 'zod';
 import type { Activities } from '../activities';
 import type { RouteDecision, RunSpecialistInput, RunSpecialistResult, StoreMemoryInput } from '../activities/types';
 import type { ChatMessage } from '../llm/types';
 import { describeIssues, retryOrderIssues, TaskInputSchema, UnboundedTaskInputSchema, type RetryOverride, type Task } from '../tasks/task-input';
 import { optionsFor, type PresetActivity } from './activity-options';
-import { budgetAdmittedSignal, flagStaleSignal, requeueSignal, stateQuery, type StaleNotice } from './agent-task-api';
+import { BudgetAdmissionSchema, budgetAdmittedSignal, flagStaleSignal, requeueSignal, StaleNoticeSchema, stateQuery, type StaleNotice } from './agent-task-api';
 import { describeWait, MAX_BUDGET_WAITS, nextCheckMs, type BudgetWait } from '../budget/waiting';
 import { abandonedRunSpend, budgetWaitOf, describeFailure, failureLesson, failureWarning, progressOf, retriesExhausted, stoppedWhileCancelling } from './failures';
 import { lineageOf } from '../tasks/lineage';
@@ -305,13 +306,28 @@ async function runTask(input: unknown, routed: Routed, patches: FoldedPatches, e
   const spent = () => ({ usd: state.costUsd, tokens: state.tokens });
 
   setHandler(stateQuery, () => state);
-  setHandler(flagStaleSignal, ({ reason }) => {
+  /** A signal's input, or undefined (with a warning) when malformed: see StaleNoticeSchema. */
+  const signalInput = <T>(name: string, schema: z.ZodType<T>, raw: unknown): T | undefined => {
+    const result = schema.safeParse(raw);
+    if (result.success) return result.data;
+    log.warn(`${name} signal ignored: malformed`, { taskId, issues: describeIssues(result.error) });
+    return undefined;
+  };
+  /** Set by the sweeper's cancel policy (its flag says a cancel follows): the cancel is the sweeper's. */
+  let cancelledAsStale: string | undefined;
+  setHandler(flagStaleSignal, (raw) => {
+    const notice = signalInput('flagStale', StaleNoticeSchema, raw);
+    if (!notice) return;
+    const { reason } = notice;
+    if (notice.cancelling) cancelledAsStale = reason;
     state.stale = reason;
     upsertSearchAttributes([{ key: TaskStale, value: true }]);
     recordStaleNotice('flag', state.specialist);
     log.warn('task flagged stale', { taskId, reason });
   });
-  setHandler(requeueSignal, (notice) => {
+  setHandler(requeueSignal, (raw) => {
+    const notice = signalInput('requeue', StaleNoticeSchema, raw);
+    if (!notice) return;
     state.stale = notice.reason;
     // Judged from the requeue from now on; while the abandoned run stops, not judged at all.
     restartRunClock();
@@ -328,7 +344,10 @@ async function runTask(input: unknown, routed: Routed, patches: FoldedPatches, e
   /** The run checking for budget after a wait (CHECK_KEEPS_WAITING_PATCH), by its check number. */
   let checking: { check: number; specialist: string } | undefined;
   let checkRuns = 0;
-  setHandler(budgetAdmittedSignal, ({ check }) => {
+  setHandler(budgetAdmittedSignal, (raw) => {
+    const admission = signalInput('budgetAdmitted', BudgetAdmissionSchema, raw);
+    if (!admission) return;
+    const { check } = admission;
     // A late signal (its run has ended, or another check is under way) changes nothing.
     if (checking?.check !== check || state.status !== 'waiting_budget') return;
     budgetAdmitted();
@@ -734,7 +753,7 @@ async function runTask(input: unknown, routed: Routed, patches: FoldedPatches, e
     activity = 'routeTask';
     publish('routing', 'choosing a specialist');
     const route = await pastBreaker(() => acts.routeTask({ taskId, task, spent: spent() }));
-    state.route = { method: route.method, confidence: route.confidence, reason: route.reason, ...(route.policyVersion !== undefined && { policyVersion: route.policyVersion }) };
+    state.route = { method: route.method, confidence: route.confidence, reason: route.reason, ...(route.policyVersion !== undefined && { policyVersion: route.policyVersion }), ...(route.policyMode && { policyMode: route.policyMode }) };
     // Decisions recorded before routing was versioned carry no version, and replay without it.
     if (route.policyVersion !== undefined && !patches.folded && patched(POLICY_VERSION_PATCH)) upsertSearchAttributes([{ key: TaskPolicyVersion, value: route.policyVersion }]);
     state.costUsd += route.costUsd;
@@ -759,7 +778,10 @@ async function runTask(input: unknown, routed: Routed, patches: FoldedPatches, e
   } catch (err) {
     if (err instanceof GiveUp) return CancellationScope.nonCancellable(() => end('cancelled', [err.message]));
     if (isCancellation(err)) {
-      return CancellationScope.nonCancellable(() => end('cancelled', [state.stale ? `cancelled as stale: ${state.stale}` : 'cancelled by request']));
+      // A cancel the sweeper sent is its verdict; any other is an operator's, flagged stale or not
+      // (God counts that as no run of its specialist: src/god/stats.ts cancelledByOperator).
+      const reason = cancelledAsStale ? `cancelled as stale: ${cancelledAsStale}` : state.stale ? `cancelled by request (it was flagged stale: ${state.stale})` : 'cancelled by request';
+      return CancellationScope.nonCancellable(() => end('cancelled', [reason]));
     }
     if (err instanceof DeadLetter) return CancellationScope.nonCancellable(() => deadLetter(err.message));
     if (err instanceof BudgetStop) return CancellationScope.nonCancellable(() => budgetStop(err.message));

@@ -44,7 +44,7 @@ export interface TaskState {
   priority: string;
   specialist?: string;
   /** policyVersion: the routing policy version that decided (0: the roster's rules, no God running). */
-  route?: { method: string; confidence: number; reason: string; policyVersion?: number };
+  route?: { method: string; confidence: number; reason: string; policyVersion?: number; policyMode?: 'explore' };
   iteration: number;
   /** Each compression: the specialist's prompt tokens without and with it, and its pinned facts
    * (constraints, inputs, final decisions, memory warnings) and how many the next prompt kept

@@ -240,6 +240,9 @@ describe('a quarantined specialist', () => {
     expect(probed).toBeDefined();
     const input = (await h.client.workflow.getHandle(probed!).fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
     expect(JSON.parse(Buffer.from(input!.data!).toString()).routing).toMatchObject({ mode: 'explore', probability: 0.2, kind: 'database' });
+    // `pantheon status` says the pick was explored, not the policy's best guess.
+    const status = await runCli(['status', probed!], { TEMPORAL_ADDRESS: testAddress(), PANTHEON_TASK_QUEUE: h.taskQueue });
+    expect(status.stdout).toMatch(/^specialist +DatabaseAgent \(.*explored by routing policy v\d+\)/m);
     // Its success was the third in a row since the change: the record restarts from the run, unmarked.
     const cleared = await eventually('the quarantine to clear', async () => {
       const arm = (await god!.query(routingPolicyQuery)).active.arms.database?.DatabaseAgent;

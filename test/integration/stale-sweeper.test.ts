@@ -19,6 +19,7 @@ import { runCli } from '../support/cli';
 import { startWebhookReceiver } from '../support/webhook';
 import { maybeRecordHistory } from '../support/history';
 import { billed } from '../support/billed';
+import { cancelledByOperator } from '../../src/god/stats';
 
 let h: Harness;
 let webhook: Awaited<ReturnType<typeof startWebhookReceiver>>;
@@ -253,6 +254,40 @@ describe('stale-task sweeper', () => {
 
     expect(outcome.status).toBe('cancelled');
     expect(outcome.reasons[0]).toMatch(/^cancelled as stale: running/);
+  });
+
+  it("an operator's cancel of a task the sweeper flagged is a cancel by request, which God does not count against its specialist", async () => {
+    const handle = await startHeldTask({}, 8000);
+    await sweep('flag');
+    await untilState(handle, (state) => state.stale !== undefined);
+    await handle.cancel();
+    const outcome = (await handle.result()) as TaskOutcome;
+    expect(outcome.status).toBe('cancelled');
+    expect(outcome.reasons[0]).toMatch(/^cancelled by request \(it was flagged stale: running [\d.]+ min this run/);
+    expect(cancelledByOperator({ status: outcome.status, reason: outcome.reasons[0] })).toBe(true);
+  });
+
+  it('ignores a flagStale, requeue or budgetAdmitted signal without input or with a malformed one, and the task runs on to completion', async () => {
+    const id = `stale-malformed-${Date.now()}`;
+    h.provider.addFault({ kind: 'slow', delayMs: 1500, match: { task: id, purpose: 'specialist' }, times: 1 });
+    const handle = await startTask(h.client, h.taskQueue, TaskInputSchema.parse({ objective: DB_TASK }), id);
+    await untilState(handle, (state) => state.status === 'running');
+    // As `temporal workflow signal --name flagStale` sends it without --input, and other shapes.
+    await handle.signal('flagStale');
+    await handle.signal('flagStale', { reason: 5 });
+    await handle.signal('flagStale', 'x');
+    await handle.signal('requeue', null);
+    await handle.signal('requeue', { action: 'nuke' });
+    await handle.signal('budgetAdmitted');
+    await handle.signal('budgetAdmitted', { check: 'one' });
+    const state = await handle.query(stateQuery);
+    expect(state.stale).toBeUndefined();
+    const outcome = (await handle.result()) as TaskOutcome;
+    expect(outcome.status).toBe('completed');
+    expect(outcome.stale).toBeUndefined();
+    // Not one workflow task failed on them.
+    const failedTasks = ((await handle.fetchHistory()).events ?? []).filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED);
+    expect(failedTasks).toEqual([]);
   });
 
   it('creates its Schedule idempotently and brings it in line with the configuration', async () => {
