@@ -1,6 +1,7 @@
 import type { Client, ScheduleOptions } from '@temporalio/client';
 import { ensureSchedule } from './ensure-schedule';
 import type { Duration } from '@temporalio/common';
+import { msToNumber } from '@temporalio/common/lib/time';
 import type { StalePolicy } from '../activities/types';
 import type { staleTaskSweeper } from '../workflows';
 
@@ -53,11 +54,32 @@ function options(config: SweeperScheduleConfig): ScheduleOptions {
   };
 }
 
+export interface SweeperScheduleResult {
+  schedule: 'created' | 'updated';
+  /** What this call changed in a Schedule another worker of the queue had set otherwise, e.g.
+   * `policy requeue → flag`; empty when it was already in line (or created). */
+  overrode: string[];
+}
+
 /**
  * Creates the task queue's sweeper Schedule, or brings it in line with the configuration; safe to
- * call at every start-up, from any number of workers of that queue.
+ * call at every start-up, from any number of workers of that queue. The last worker to start sets
+ * it: what it changed is returned, so the worker can say it overrode another's settings.
  */
-export async function ensureSweeperSchedule(client: Client, config: SweeperScheduleConfig): Promise<'created' | 'updated'> {
+export async function ensureSweeperSchedule(client: Client, config: SweeperScheduleConfig): Promise<SweeperScheduleResult> {
   const wanted = options(config);
-  return ensureSchedule(client, wanted, (previous) => ({ ...previous, spec: wanted.spec, action: wanted.action, policies: { ...previous.policies, ...wanted.policies } }));
+  const overrode: string[] = [];
+  const schedule = await ensureSchedule(client, wanted, (previous) => {
+    const was = previous.action.type === 'startWorkflow' ? (previous.action.args?.[0] as { policy?: string } | undefined)?.policy : undefined;
+    if (was !== undefined && was !== config.policy) overrode.push(`policy ${was} → ${config.policy}`);
+    const wasEvery = previous.spec.intervals?.[0]?.every;
+    const every = wanted.spec.intervals![0].every;
+    if (wasEvery !== undefined && msOf(wasEvery) !== msOf(every)) overrode.push(`every ${msOf(wasEvery) / 1000}s → ${msOf(every) / 1000}s`);
+    return { ...previous, spec: wanted.spec, action: wanted.action, policies: { ...previous.policies, ...wanted.policies } };
+  });
+  return { schedule, overrode };
+}
+
+function msOf(duration: Duration | number): number {
+  return typeof duration === 'number' ? duration : msToNumber(duration);
 }

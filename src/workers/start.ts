@@ -182,8 +182,16 @@ async function startOpening(
   // Settles sent off the calls' path must reach the ledger before the client closes.
   opened.add(() => built.gate.flush());
   // This queue's own sweeper: workers of other queues have theirs, and never touch this one.
-  const schedule = await ensureSweeperSchedule(client, { taskQueue: config.temporal.taskQueue, ...config.sweeper });
-  logger.info({ schedule, scheduleId: sweeperScheduleId(config.temporal.taskQueue), ...config.sweeper }, 'stale-task sweeper schedule ready');
+  const sweeper = await ensureSweeperSchedule(client, { taskQueue: config.temporal.taskQueue, ...config.sweeper });
+  const sweeperId = sweeperScheduleId(config.temporal.taskQueue);
+  logger.info({ schedule: sweeper.schedule, scheduleId: sweeperId, ...config.sweeper }, 'stale-task sweeper schedule ready');
+  if (sweeper.overrode.length > 0) {
+    // One Schedule per queue, set by whichever worker started last: a fleet with mixed settings flips it.
+    logger.warn(
+      { scheduleId: sweeperId, overrode: sweeper.overrode },
+      `this worker changed the stale-task sweeper another worker of the queue had set (${sweeper.overrode.join(', ')}): start every worker of ${config.temporal.taskQueue} with the same PANTHEON_STALE_POLICY and PANTHEON_SWEEP_EVERY`,
+    );
+  }
   const consolidation = await ensureConsolidationSchedule(client, { taskQueue: config.temporal.taskQueue, ...config.consolidation });
   logger.info({ schedule: consolidation, scheduleId: consolidationScheduleId(config.temporal.taskQueue), ...config.consolidation }, 'memory consolidation schedule ready');
   const { namespace, taskQueue, budgetTaskQueue } = config.temporal;

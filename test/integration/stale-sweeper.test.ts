@@ -293,8 +293,10 @@ describe('stale-task sweeper', () => {
   it('creates its Schedule idempotently and brings it in line with the configuration', async () => {
     const scheduleId = `sweeper-test-${Date.now()}`;
     try {
-      expect(await ensureSweeperSchedule(h.client, { taskQueue: h.taskQueue, every: '15m', policy: 'flag', scheduleId })).toBe('created');
-      expect(await ensureSweeperSchedule(h.client, { taskQueue: h.taskQueue, every: '5m', policy: 'requeue', scheduleId })).toBe('updated');
+      expect(await ensureSweeperSchedule(h.client, { taskQueue: h.taskQueue, every: '15m', policy: 'flag', scheduleId })).toEqual({ schedule: 'created', overrode: [] });
+      // Another worker's settings: what it changed is said, so the worker can warn.
+      expect(await ensureSweeperSchedule(h.client, { taskQueue: h.taskQueue, every: '5m', policy: 'requeue', scheduleId })).toEqual({ schedule: 'updated', overrode: ['policy flag → requeue', 'every 900s → 300s'] });
+      expect(await ensureSweeperSchedule(h.client, { taskQueue: h.taskQueue, every: '300s', policy: 'requeue', scheduleId })).toEqual({ schedule: 'updated', overrode: [] });
       const description = await h.client.schedule.getHandle(scheduleId).describe();
       expect(description.spec.intervals).toEqual([expect.objectContaining({ every: 5 * 60_000 })]);
       expect(description.action).toEqual(expect.objectContaining({ workflowType: 'staleTaskSweeper', args: [{ policy: 'requeue', taskQueue: h.taskQueue }] }));

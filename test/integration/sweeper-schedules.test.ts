@@ -49,10 +49,10 @@ describe('sweeper schedules', () => {
   it('gives two workers on different task queues each a working sweeper, neither re-pointing the other', async () => {
     for (const h of [a, b]) {
       made.push(sweeperScheduleId(h.taskQueue));
-      expect(await ensureSweeperSchedule(h.client, { taskQueue: h.taskQueue, every: '1h', policy: 'flag' })).toBe('created');
+      expect(await ensureSweeperSchedule(h.client, { taskQueue: h.taskQueue, every: '1h', policy: 'flag' })).toMatchObject({ schedule: 'created' });
     }
     // A second start of worker b's queue updates b's Schedule only.
-    expect(await ensureSweeperSchedule(b.client, { taskQueue: b.taskQueue, every: '30m', policy: 'flag' })).toBe('updated');
+    expect(await ensureSweeperSchedule(b.client, { taskQueue: b.taskQueue, every: '30m', policy: 'flag' })).toMatchObject({ schedule: 'updated' });
 
     for (const h of [a, b]) {
       const handle = h.client.schedule.getHandle(sweeperScheduleId(h.taskQueue));
