@@ -45,10 +45,13 @@ function hintFor(message: string): string {
   return '';
 }
 
+const SERVER_CANNOT_SERVE_HINT = ' (Temporal is reachable but cannot serve the request now: its database or a service behind it down, or overloaded? try again later; exit 75)';
+
 /** The line (or lines, with PANTHEON_DEBUG's stack) a failed command prints. */
 export function errorReport(err: unknown, debug = Boolean(process.env.PANTHEON_DEBUG)): string {
   const text = isPantheonError(err) ? `${err.type}: ${err.message}` : err instanceof Error ? withCauses(err) : String(err);
-  const message = `${text}${hintFor(text)}`;
+  const hint = hintFor(text) || (!isPantheonError(err) && serverCannotServe(err) ? SERVER_CANNOT_SERVE_HINT : '');
+  const message = `${text}${hint}`;
   const stack = debug && err instanceof Error && err.stack ? `\n${boundedMessage(err.stack, 4 * MAX_ERROR_CHARS)}` : '';
   return `error: ${boundedMessage(message)}${stack}\n`;
 }
@@ -59,12 +62,29 @@ export const TEMPORARY_FAILURE_EXIT_CODE = 75;
 /** Failures a later try may not meet: a service that is down or not reachable, not bad input. */
 const TEMPORARY_TYPES: ReadonlySet<string> = new Set(['temporal_unavailable', 'ledger_unavailable', 'god_unavailable', 'worker_unavailable', 'store_unavailable']);
 
+/** gRPC status codes a reachable Temporal server answers with while it cannot serve: UNAVAILABLE
+ * (its database down, a shard moving), DEADLINE_EXCEEDED (it did not answer in time). */
+const SERVER_CANNOT_SERVE = new Set([4, 14]);
+
+/** Whether the server (or the way to it) answered a call with such a status, anywhere in the cause chain. */
+export function serverCannotServe(err: unknown): boolean {
+  let cause: unknown = err;
+  for (let depth = 0; cause instanceof Error && depth < 5; depth += 1, cause = cause.cause) {
+    const { code, metadata } = cause as { code?: unknown; metadata?: unknown };
+    // grpc-js's errors carry the status code and the answer's metadata; other errors' `code` is no status.
+    if (typeof code === 'number' && metadata !== undefined && SERVER_CANNOT_SERVE.has(code)) return true;
+  }
+  return false;
+}
+
 /**
- * 75 when Temporal, the budget ledger, God, a task's worker or the memory store does not answer (a script may try
- * again later), else 1 (bad input, a refusal, a bug: the same command fails the same way again).
+ * 75 when Temporal, the budget ledger, God, a task's worker or the memory store does not answer,
+ * or Temporal answers that it cannot serve now (a script may try again later), else 1 (bad input,
+ * a refusal, a bug: the same command fails the same way again).
  */
 export function exitCodeFor(err: unknown): number {
-  return isPantheonError(err) && TEMPORARY_TYPES.has(err.type) ? TEMPORARY_FAILURE_EXIT_CODE : 1;
+  if (isPantheonError(err)) return TEMPORARY_TYPES.has(err.type) ? TEMPORARY_FAILURE_EXIT_CODE : 1;
+  return serverCannotServe(err) ? TEMPORARY_FAILURE_EXIT_CODE : 1;
 }
 
 /**
