@@ -39,6 +39,8 @@ export async function ensureSearchAttributes(
     await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: missing });
   } catch (err) {
     if (isNotAllowed(err)) throw cannotAdd(namespace, missing, err);
+    const full = fullType(err);
+    if (full) throw await noRoom(connection, namespace, full, err);
     if ((err as { code?: number }).code !== ALREADY_EXISTS) throw err;
     // Lost a race with a concurrent starter: fine if what it added matches what we need.
     const still = Object.keys(await missingAttributes(connection, namespace, keys));
@@ -82,5 +84,32 @@ function cannotAdd(namespace: string, missing: Record<string, number>, cause: un
       `(${(cause as Error).message}). Add them as an operator: on Temporal Cloud with \`tcld namespace search-attributes add --namespace ${namespace} --search-attribute NAME=TYPE\` ` +
       `(or the Cloud UI), on a cluster with \`temporal operator search-attribute create --namespace ${namespace} --name NAME --type TYPE\``,
     { cause, details: { namespace, missing: Object.keys(missing) } },
+  );
+}
+
+/** The server's refusal when a namespace has no slot left for a type (SQL visibility stores, the
+ * dev server's included: 3 Int, 3 Double, 10 Keyword …), as `{ type: 'Int', max: 3 }`. */
+function fullType(err: unknown): { type: string; max: number } | undefined {
+  const match = /cannot have more than (\d+) search attributes? of type (\w+)/i.exec((err as Error | null)?.message ?? '');
+  return match ? { type: match[2], max: Number(match[1]) } : undefined;
+}
+
+/** Says which attributes hold the slots Pantheon needs, and the ways out. */
+async function noRoom(connection: Connection, namespace: string, full: { type: string; max: number }, cause: unknown): Promise<PantheonError> {
+  const ours = new Set(ALL_SEARCH_ATTRIBUTES.map((k) => k.name));
+  const needed = ALL_SEARCH_ATTRIBUTES.filter((k) => SEARCH_ATTRIBUTE_CLI_TYPES[k.type] === full.type).map((k) => k.name);
+  const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace }).catch(() => ({ customAttributes: {} }));
+  const wanted = encodeSearchAttributeIndexedValueType(ALL_SEARCH_ATTRIBUTES.find((k) => SEARCH_ATTRIBUTE_CLI_TYPES[k.type] === full.type)?.type ?? 'KEYWORD');
+  const others = Object.entries(customAttributes ?? {})
+    .filter(([name, type]) => !ours.has(name) && type === wanted)
+    .map(([name]) => name)
+    .sort();
+  return PantheonError.of(
+    'config_invalid',
+    `namespace ${namespace} has no room for Pantheon's search attributes of type ${full.type}: this server allows ${full.max} per namespace, ` +
+      `Pantheon needs ${needed.length} (${needed.join(', ')})${others.length ? ` and ${others.join(', ')} already take${others.length === 1 ? 's' : ''} ${others.length === 1 ? 'one' : others.length}` : ''}. ` +
+      `Run Pantheon in a namespace of its own (TEMPORAL_NAMESPACE), or remove an attribute you no longer use ` +
+      `(temporal operator search-attribute remove --namespace ${namespace} --name NAME)`,
+    { cause, details: { namespace, type: full.type, max: full.max, needed, taken: others } },
   );
 }

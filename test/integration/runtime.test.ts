@@ -195,6 +195,17 @@ describe('local Temporal runtime', () => {
       type: 'config_invalid',
       message: expect.stringContaining('search attribute PantheonStatus exists in namespace pantheon-clash with another type'),
     });
+
+    // A namespace whose Int slots (3 on SQL visibility, the dev server's too) another attribute takes one of.
+    const crowded = 'pantheon-crowded';
+    await connection.workflowService.registerNamespace({ namespace: crowded, workflowExecutionRetentionPeriod: msToTs('1 day') });
+    await connection.operatorService.addSearchAttributes({ namespace: crowded, searchAttributes: { TeamPriority: encodeSearchAttributeIndexedValueType('INT')! } });
+    await expect(ensureSearchAttributes(connection, crowded)).rejects.toMatchObject({
+      type: 'config_invalid',
+      message: expect.stringMatching(
+        /^namespace pantheon-crowded has no room for Pantheon's search attributes of type Int: this server allows 3 per namespace, Pantheon needs 3 \(PantheonIterations, PantheonTokens, PantheonPolicyVersion\) and TeamPriority already takes one\. Run Pantheon in a namespace of its own \(TEMPORAL_NAMESPACE\)/,
+      ),
+    });
   });
 
   it('under Jest, startDevServer() without options uses a free port, memory and no UI port clash', async () => {
