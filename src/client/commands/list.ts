@@ -8,7 +8,8 @@ import { taskRow } from '../tasks';
 import { listWithoutMemos } from '../list-workflows';
 import { LISTABLE_STATUSES as STATUSES, statusClause } from '../listed-status';
 
-/** Lists recent tasks and chains, newest first, optionally by Pantheon status or specialist. */
+/** Lists recent tasks and chains in visibility's order (running first, then the most recently
+ * closed), optionally by Pantheon status or specialist. */
 export async function listCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
