@@ -9,13 +9,14 @@ import { memoryCommand, MEMORY_USAGE } from './commands/memory';
 import { reviewCommand, REVIEW_USAGE } from './commands/review';
 import { rosterCommand, ROSTER_USAGE } from './commands/roster';
 import { routingCommand, ROUTING_USAGE } from './commands/routing';
-import { statusCommand } from './commands/status';
+import { OVERVIEW_LIMIT, statusCommand } from './commands/status';
 import { submitCommand, SUBMIT_USAGE } from './commands/submit';
 import { exitOnError } from './exit';
 import { HelpRequested } from './parse-args';
 import { PantheonError } from '../errors';
 
-const STATUS_USAGE = "pantheon status [<task-id>] [--json]   one task's state, or counts per state and the tasks in progress";
+const STATUS_USAGE = `pantheon status <task-id> [--json]     one task's state
+pantheon status [--limit N] [--json]   counts per state over the most recent N tasks (default ${OVERVIEW_LIMIT}), and the tasks in progress`;
 const LIST_USAGE = 'pantheon list [--status S] [--specialist NAME] [--limit N]';
 
 /** Each command's usage: `pantheon <command> --help` prints its own. */

@@ -83,3 +83,15 @@ function asInvalidInput(err: unknown): unknown {
   }
   return err;
 }
+
+/**
+ * A flag's value as a positive integer (`--limit 20`), else `invalid_input` naming the flag: "abc"
+ * is not all, nor are 0 and -5 one.
+ *
+ * @example positiveInteger('20', '--limit') // 20
+ */
+export function positiveInteger(text: string, field: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw PantheonError.of('invalid_input', `${field}: expected a positive integer, got "${text}"`, { details: { field } });
+  return n;
+}

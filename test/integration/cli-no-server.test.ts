@@ -58,3 +58,15 @@ it('`pantheon memory reembed` on a SQLite file without the memory tables names t
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+it('`pantheon status --limit` takes a positive integer only, and only for the overview: refused naming --limit, exit 1, before connecting', async () => {
+  // An address nothing answers on: a command that connected would fail with 75, not 1.
+  const env = { TEMPORAL_ADDRESS: '127.0.0.1:1' };
+  for (const limit of ['abc', '0', '-5']) {
+    const run = await runCli(['status', '--limit', limit], env);
+    expect({ limit, code: run.code, stderr: run.stderr }).toEqual({ limit, code: 1, stderr: `error: invalid_input: --limit: expected a positive integer, got "${limit}"\n` });
+  }
+  const withId = await runCli(['status', 'some-task', '--limit', '5'], env);
+  expect({ code: withId.code, stderr: withId.stderr }).toMatchObject({ code: 1, stderr: expect.stringMatching(/^error: invalid_input: --limit: /) });
+  expect((await runCli(['status', '--help'], env)).stdout).toMatch(/pantheon status \[--limit N\]/);
+});

@@ -1,4 +1,4 @@
-import { joinNegativeValues, parseArgs } from '../../src/client/parse-args';
+import { joinNegativeValues, parseArgs, positiveInteger } from '../../src/client/parse-args';
 
 const options = { usd: { type: 'string' }, limit: { type: 'string', short: 'n' }, json: { type: 'boolean' } } as const;
 
@@ -44,5 +44,14 @@ describe("node's refusals as the CLI's own", () => {
     expect(refusal(['--limit'])).toMatchObject({ type: 'invalid_input', message: '--limit: argument missing', details: { field: '--limit' } });
     expect(refusal(['--wait=yes'])).toMatchObject({ type: 'invalid_input', details: { field: '--wait' } });
     expect(refusal(['extra'])).toMatchObject({ type: 'invalid_input', message: '"extra": unexpected argument; this command takes none (see --help)', details: { field: 'argument' } });
+  });
+});
+
+describe('positiveInteger', () => {
+  it('takes a positive integer and refuses anything else naming the flag (abc is not "all", 0 and -5 are not 1)', () => {
+    expect(positiveInteger('20', '--limit')).toBe(20);
+    for (const text of ['abc', '0', '-5', '1.5', '']) {
+      expect(() => positiveInteger(text, '--limit')).toThrow(expect.objectContaining({ type: 'invalid_input', message: `--limit: expected a positive integer, got "${text}"`, details: { field: '--limit' } }));
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { isUnreadablePayload } from '../../codec/unreadable';
-import { parseArgs } from '../parse-args';
+import { parseArgs, positiveInteger } from '../parse-args';
 import { loadConfig } from '../../config/env';
 import { PantheonError } from '../../errors';
 import { closedResult } from '../../tasks/closed-outcome';
@@ -21,8 +21,7 @@ export async function dlqCommand(argv: string[]): Promise<void> {
     allowPositionals: true,
     options: { limit: { type: 'string', default: '50' }, all: { type: 'boolean', default: false } },
   });
-  const limit = Number(values.limit);
-  if (!Number.isInteger(limit) || limit < 1) throw PantheonError.of('invalid_input', `--limit: expected a positive integer, got "${values.limit}"`, { details: { field: '--limit' } });
+  const limit = positiveInteger(values.limit, '--limit');
   if (sub !== 'list' && sub !== 'redrive') throw PantheonError.of('invalid_input', `dlq: unknown subcommand "${sub ?? ''}"\n${DLQ_USAGE}`, { details: { field: 'subcommand' } });
   if (sub === 'redrive' && !values.all && positionals.length === 0) {
     throw PantheonError.of('invalid_input', `dlq redrive: give task ids or --all\n${DLQ_USAGE}`, { details: { field: 'task-id' } });

@@ -1,4 +1,4 @@
-import { parseArgs } from '../parse-args';
+import { parseArgs, positiveInteger } from '../parse-args';
 import { loadConfig } from '../../config/env';
 import { PantheonError } from '../../errors';
 import { connectClient } from '../connection';
@@ -15,8 +15,7 @@ export async function listCommand(argv: string[]): Promise<void> {
     args: argv,
     options: { status: { type: 'string' }, specialist: { type: 'string' }, limit: { type: 'string', default: '20' } },
   });
-  const limit = Number(values.limit);
-  if (!Number.isInteger(limit) || limit < 1) throw PantheonError.of('invalid_input', `--limit: expected a positive integer, got "${values.limit}"`, { details: { field: '--limit' } });
+  const limit = positiveInteger(values.limit, '--limit');
   const quote = (v: string, field: string) => {
     if (!/^[A-Za-z0-9_-]+$/.test(v)) throw PantheonError.of('invalid_input', `${field}: "${v}" may hold only letters, digits, _ and -`, { details: { field } });
     return `'${v}'`;

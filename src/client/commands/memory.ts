@@ -1,6 +1,6 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
-import { parseArgs } from '../parse-args';
+import { parseArgs, positiveInteger } from '../parse-args';
 import { workflowPollers } from '../pollers';
 import { loadConfig } from '../../config/env';
 import { PantheonError } from '../../errors';
@@ -29,8 +29,7 @@ export async function memoryCommand(argv: string[]): Promise<void> {
     throw PantheonError.of('invalid_input', `memory: ${what}\n${MEMORY_USAGE}`, { details: { field: 'subcommand' } });
   }
   const { values } = parseArgs({ args: rest, options: { limit: { type: 'string', default: '500' }, 'task-queue': { type: 'string' } } });
-  const limit = Number(values.limit);
-  if (!Number.isInteger(limit) || limit < 1) throw PantheonError.of('invalid_input', `--limit: expected a positive integer, got "${values.limit}"`, { details: { field: '--limit' } });
+  const limit = positiveInteger(values.limit, '--limit');
   const tasksOf = values['task-queue'];
   // As PANTHEON_TASK_QUEUE: blank or padded is a typo, which would find no task and say "0 pending".
   if (tasksOf !== undefined && (tasksOf.trim() === '' || tasksOf.trim() !== tasksOf)) {

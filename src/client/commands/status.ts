@@ -2,7 +2,8 @@ import type { Client } from '@temporalio/client';
 import { STATE_QUERY_TIMEOUT_MS, taskRow, taskState, type UnansweredTask } from '../tasks';
 import type { LiveRun } from '../live-run';
 import type { RetryingActivity } from '../retrying-activities';
-import { parseArgs } from '../parse-args';
+import { parseArgs, positiveInteger } from '../parse-args';
+import { LatestRuns } from '../latest-runs';
 import { loadConfig, type PantheonConfig } from '../../config/env';
 import { answered, findGod, godQuery } from '../god-client';
 import { PantheonError } from '../../errors';
@@ -70,22 +71,24 @@ async function heldCounts(client: Client, godId: string): Promise<{ god: string;
   return status ? { god: godId, queued: status.queued, awaitingReview: status.awaitingReview } : { god: godId, unanswered: true };
 }
 
-/** Counts per Pantheon status over the most recent tasks, and the ones still in progress. */
+/** How many of the most recent tasks the overview counts without --limit. */
+export const OVERVIEW_LIMIT = 1000;
+
+/** Counts per Pantheon status over the most recent tasks (each by its latest run), and the ones still in progress. */
 export async function overview(client: Client, limit: number) {
-  const counts: Record<string, number> = {};
-  const inProgress: ReturnType<typeof taskRow>[] = [];
-  let seen = 0;
+  const tasks = new LatestRuns();
   for await (const info of listWithoutMemos(client, "WorkflowType = 'agentTask'", 200)) {
-    const row = taskRow(info);
-    counts[row.status] = (counts[row.status] ?? 0) + 1;
-    if (info.status.name === 'RUNNING') inProgress.push(row);
-    if (++seen >= limit) break;
+    tasks.add({ row: taskRow(info), running: info.status.name === 'RUNNING' });
+    // Runs come newest first: a task's older runs, past the last task counted, change nothing.
+    if (tasks.size >= limit) break;
   }
-  return { counts, inProgress, seen };
+  return { ...tasks.summary(), seen: tasks.size };
 }
 
 export async function statusCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { limit: { type: 'string', default: '1000' }, json: { type: 'boolean', default: false } } });
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { limit: { type: 'string' }, json: { type: 'boolean', default: false } } });
+  const limit = values.limit === undefined ? OVERVIEW_LIMIT : positiveInteger(values.limit, '--limit');
+  if (values.limit !== undefined && positionals.length > 0) throw PantheonError.of('invalid_input', '--limit: sets how many tasks the overview counts; a task id shows one task', { details: { field: '--limit' } });
   if (positionals.length > 1) throw PantheonError.of('invalid_input', `task-id: one task at a time, got ${positionals.length} ("${positionals[1]}"${positionals.length > 2 ? ' and more' : ''} after the first)`, { details: { field: 'task-id' } });
   const config = loadConfig();
   const { client, close } = await connectClient(config);
@@ -120,7 +123,7 @@ export async function statusCommand(argv: string[]): Promise<void> {
       for (const line of retryingLines(retrying ?? [])) console.log(line);
       return;
     }
-    const [{ counts, inProgress, seen }, held] = await Promise.all([overview(client, Number(values.limit)), heldCounts(client, config.god.id)]);
+    const [{ counts, inProgress, seen }, held] = await Promise.all([overview(client, limit), heldCounts(client, config.god.id)]);
     if (values.json) return printJson({ seen, counts, inProgress, ...(held && { heldByGod: held }) });
     console.log(`tasks (most recent ${seen})`);
     for (const [status, n] of Object.entries(counts).sort()) console.log(`  ${status.padEnd(16)} ${n}`);
