@@ -12,8 +12,23 @@ import { PantheonError } from '../errors';
  */
 export function checkLocalPaths(config: Pick<PantheonConfig, 'workflowBundlePath' | 'memory'>): void {
   if (config.workflowBundlePath !== undefined) checkReadableFile(config.workflowBundlePath, 'PANTHEON_WORKFLOW_BUNDLE');
-  if (config.memory.kind === 'sqlite') checkWritableFile(config.memory.file, 'PANTHEON_MEMORY_FILE');
+  checkMemoryFile(config.memory, 'write');
 }
+
+/**
+ * The embedded memory store's file (PANTHEON_MEMORY_FILE) as a command that reads it (`history`:
+ * a missing file is no history yet, not an error) or writes it (a worker, `memory reembed`) needs
+ * it: a folder, or a file it cannot read (or write), is `config_invalid` naming the variable
+ * (exit 1), not the `store_unavailable` (exit 75, "try again later") SQLite's open failure was.
+ * Nothing to check for Qdrant.
+ */
+export function checkMemoryFile(memory: PantheonConfig['memory'], access: 'read' | 'write'): void {
+  if (memory.kind !== 'sqlite') return;
+  if (access === 'write') checkWritableFile(memory.file, MEMORY_FILE_VARIABLE);
+  else if (statOrNone(path.resolve(memory.file))) checkReadableFile(memory.file, MEMORY_FILE_VARIABLE);
+}
+
+const MEMORY_FILE_VARIABLE = 'PANTHEON_MEMORY_FILE';
 
 function refused(variable: string, message: string): PantheonError {
   return PantheonError.of('config_invalid', `environment variable ${variable}: ${message}`, { details: { variable } });

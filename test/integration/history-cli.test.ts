@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -169,6 +169,15 @@ describe('pantheon history', () => {
     const { code, stderr } = await runCli(['history', 'stats'], { PANTHEON_MEMORY_FILE: notes });
     expect(code).toBe(1);
     expect(stderr).toContain(`error: store_corrupt: memory store ${notes} (PANTHEON_MEMORY_FILE): open failed: file is not a database`);
+  });
+
+  it('refuses a memory file that is a folder as config_invalid naming PANTHEON_MEMORY_FILE, exit 1, as the worker does (history stats, history similar, memory reembed)', async () => {
+    const folder = `${join(dir, 'a-folder')}/`;
+    mkdirSync(folder);
+    for (const args of [['history', 'stats'], ['history', 'similar', 'Add an index on orders.created_at'], ['memory', 'reembed']]) {
+      const { code, stderr } = await runCli(args, { PANTHEON_MEMORY_FILE: folder, TEMPORAL_ADDRESS: '127.0.0.1:1' });
+      expect({ args, code, stderr }).toEqual({ args, code: 1, stderr: `error: config_invalid: environment variable PANTHEON_MEMORY_FILE: ${folder} is not a file\n` });
+    }
   });
 
   it('says there is no history yet when the memory file does not exist (and does not create it)', async () => {

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PantheonError } from '../../src/errors';
-import { checkLocalPaths } from '../../src/workers/local-paths';
+import { checkLocalPaths, checkMemoryFile } from '../../src/workers/local-paths';
 
 /** The local files a worker opens only after connecting, checked at its start (src/workers/local-paths.ts). */
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'local-paths-'));
@@ -32,4 +32,11 @@ it('refuses a memory file under a file, naming the variable', () => {
   fs.writeFileSync(file, '');
   expect(memoryAt(path.join(file, 'memory.sqlite'))).toThrow(`environment variable PANTHEON_MEMORY_FILE: cannot create ${path.join(file, 'memory.sqlite')}: ${file} is not a folder`);
   fs.rmSync(file);
+});
+
+it('checks the memory file for a reader too: a folder is refused naming the variable, a missing file is no error (no history yet)', () => {
+  const read = (file: string) => () => checkMemoryFile({ kind: 'sqlite', file }, 'read');
+  expect(read(`${dir}/`)).toThrow(`environment variable PANTHEON_MEMORY_FILE: ${dir}/ is not a file`);
+  expect(read(path.join(dir, 'none', 'memory.sqlite'))).not.toThrow();
+  expect(() => checkMemoryFile({ kind: 'sqlite', file: `${dir}/` }, 'write')).toThrow(`environment variable PANTHEON_MEMORY_FILE: ${dir}/ is not a file`);
 });

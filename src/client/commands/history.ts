@@ -10,6 +10,7 @@ import type { MemoryStore } from '../../memory/types';
 import { loadRoster } from '../../specialists/roster';
 import { stripControl } from '../../tasks/control-chars';
 import { formatUsd } from '../format';
+import { checkMemoryFile } from '../../workers/local-paths';
 
 export const HISTORY_USAGE = `pantheon history similar "<objective>" [--limit N] [--min-score S]   similar past tasks: who did them, how they ended, what they cost
 pantheon history stats [--by specialist|kind] [--since 7d] [--limit N]   success rate, cost per success and duration, from memory`;
@@ -39,6 +40,7 @@ export async function historyCommand(argv: string[]): Promise<void> {
   if (sub !== 'similar' && sub !== 'stats') throw invalid('subcommand', `${sub === undefined ? 'give a history subcommand, similar or stats' : `unknown history subcommand "${sub}"`}\n${HISTORY_USAGE}`);
   const config = loadConfig();
   const run = sub === 'similar' ? similar(rest) : stats(rest);
+  checkMemoryFile(config.memory, 'read');
   if (config.memory.kind === 'sqlite' && !existsSync(config.memory.file)) {
     console.log(`no task history yet: no memory store at ${config.memory.file} (PANTHEON_MEMORY_FILE)`);
     return;

@@ -8,6 +8,7 @@ import type { memoryBackfill } from '../../workflows';
 import { connectClient } from '../connection';
 import { openCliEmbedder } from '../cli-embedder';
 import { reembedSqlite } from '../../memory/reembed-sqlite';
+import { checkMemoryFile } from '../../workers/local-paths';
 
 export const MEMORY_USAGE = `pantheon memory backfill [--limit N] [--task-queue Q]   write the records of tasks that ended while the store was down
 pantheon memory reembed                                 rebuild the store's vectors with PANTHEON_EMBEDDER (workers stopped)`;
@@ -107,6 +108,7 @@ async function reembed(argv: string[]): Promise<void> {
   if (config.memory.kind !== 'sqlite') {
     throw PantheonError.of('invalid_input', 'memory reembed: rebuilds the embedded SQLite store only; for Qdrant, start a new collection with the new embedder', { details: { field: 'PANTHEON_MEMORY' } });
   }
+  checkMemoryFile(config.memory, 'write');
   const file = config.memory.file;
   const { embedder, close } = await openCliEmbedder(config, REEMBED_OWNER, { embeds: true });
   try {
