@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { lazySchema } from '../tasks/lazy-schema';
 import { stripControl } from '../tasks/control-chars';
-import { TASK_ID_PATTERN } from '../tasks/task-id';
+import { TASK_ID_PATTERN, taskIdProblem } from '../tasks/task-id';
+import { BUDGET_LEDGER_ID } from '../budget/ledger-defs';
+import { GOD_WORKFLOW_ID } from '../workflows/god-api';
 import { LANES, TaskInputSchema } from '../tasks/task-input';
 import { TERMINAL_STATUSES } from '../workflows/task-state';
 import { ConstraintSpecSchema } from '../constraints/schema';
@@ -26,6 +28,23 @@ export const SubmitTaskSchema = lazySchema('god/messages.SubmitTaskSchema', () =
     .strict()
 );
 export type SubmitTaskInput = z.input<typeof SubmitTaskSchema>;
+
+/**
+ * Why God refuses a submitted task id as it was sent (the schema above trims it, and parses old
+ * histories' updates so), or undefined: a padded id (`pantheon submit --id` refuses it, and trimmed
+ * it would name another task than the one sent), or the id of God's own workflow or the budget
+ * ledger's (defaults included: the ledger's id is the workers' setting, which God does not know),
+ * which God accepted and then dropped at the start ("a workflow with this id already exists").
+ *
+ * @example submittedTaskIdProblem('pantheon-budget-ledger', 'pantheon-god') // '"pantheon-budget-ledger" is the budget ledger\'s workflow id; give another id'
+ */
+export function submittedTaskIdProblem(taskId: string, godId: string): string | undefined {
+  const problem = taskIdProblem(taskId);
+  if (problem) return problem;
+  if (taskId === godId || taskId === GOD_WORKFLOW_ID) return `"${taskId}" is God's own workflow id; give another id`;
+  if (taskId === BUDGET_LEDGER_ID) return `"${taskId}" is the budget ledger's workflow id; give another id`;
+  return undefined;
+}
 export interface SubmitTaskResult {
   taskId: string;
   /** False when a task with this id was already known (nothing new was queued). */

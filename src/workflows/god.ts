@@ -41,6 +41,7 @@ import {
   SubmitTaskSchema,
   TaskFinishedSchema,
   type GodInput,
+  submittedTaskIdProblem,
   type SubmitTaskResult,
 } from '../god/messages';
 import { headroomNotes, laneDayLeft, laneHeadroom, runwayView, usd } from '../god/pacing';
@@ -473,6 +474,10 @@ export async function god(input: GodInput = {}): Promise<void> {
     {
       validator: (raw) => {
         const input = parsed(SubmitTaskSchema, raw, 'submitTask');
+        // The id as sent: the schema trims it. Refused here only, so updates accepted before replay as they ran.
+        const sentId = (raw as { taskId?: unknown }).taskId;
+        const idProblem = typeof sentId === 'string' ? submittedTaskIdProblem(sentId, godId) : undefined;
+        if (idProblem) refuse(`submitTask: taskId: ${idProblem}`);
         const order = retryOrderIssues(input.task.retry);
         if (order.length) refuse(`submitTask: task.${order.join('; task.')}`);
         if (input.taskId && known(input.taskId)) return; // idempotent resubmission

@@ -241,6 +241,11 @@ describe('God orchestrator', () => {
     // Each retry field within its bounds, but a maximum below the initial interval: Temporal would refuse the policy at the first activity.
     const badRetry = { objective: 'Rebuild the search index for the product catalogue', retry: { runSpecialist: { initialIntervalMs: 10_000, maximumIntervalMs: 100 } } };
     expect(await refusal(() => god.executeUpdate(submitTaskUpdate, { args: [{ task: badRetry }] }))).toMatch(/^submitTask: task\.retry\.runSpecialist\.maximumIntervalMs: maximumIntervalMs 100 is below initialIntervalMs 10000/);
+    // God's own id and the ledger's were accepted, then dropped at the start ("already exists"); a padded id was trimmed.
+    const objective = 'Rebuild the search index for the product catalogue';
+    for (const taskId of [godId, 'pantheon-god', 'pantheon-budget-ledger', ' padded ']) {
+      expect(await refusal(() => god.executeUpdate(submitTaskUpdate, { args: [{ task: { objective }, taskId }] }))).toMatch(/^submitTask: taskId: /);
+    }
     expect(await refusal(() => god.executeUpdate(addGoalUpdate, { args: [{ id: 'g-bad', objective: 'Keep the orders table indexes healthy', value: 11 }] }))).toMatch(/value/);
     expect(await refusal(() => god.executeUpdate(reviewDecisionUpdate, { args: [{ taskId: 'no-such-task', decision: 'approve' }] }))).toMatch(/taskId/);
     expect(await refusal(() => god.executeUpdate(reviewDecisionUpdate, { args: [{ taskId: `${godId}-route`, decision: 'maybe' } as never] }))).toMatch(/decision/);
