@@ -30,8 +30,7 @@ export async function cancelRequestOf(client: Client, workflowId: string, runId:
     for (const event of answer.history?.events ?? []) {
       const request = event.workflowExecutionCancelRequestedEventAttributes;
       if (!request) continue;
-      const oneLine = (text: string | null | undefined) => (text ? stripControl(text).replace(/\s+/g, ' ').trim() || undefined : undefined);
-      return { by: oneLine(request.identity), reason: oneLine(request.cause) };
+      return { by: historyText(request.identity), reason: historyText(request.cause) };
     }
     if (!answer.nextPageToken?.length) return undefined;
     nextPageToken = answer.nextPageToken;
@@ -39,7 +38,17 @@ export async function cancelRequestOf(client: Client, workflowId: string, runId:
   return undefined;
 }
 
-/** The status line for a request: `by temporal-cli:alice@host: "maintenance window"`. */
+/** Free text from a history event (an identity, a reason: anyone's input) as one terminal-safe line; undefined when blank. */
+export function historyText(text: string | null | undefined): string | undefined {
+  return text ? stripControl(text).replace(/\s+/g, ' ').trim() || undefined : undefined;
+}
+
+/** What was done, by whom and why: `requested by temporal-cli:alice@host: "maintenance window"`. */
+export function requestLine(done: string, request: CancelRequest): string {
+  return `${done}${request.by ? ` by ${request.by}` : ''}${request.reason ? `: "${request.reason}"` : ' (no reason given)'}`;
+}
+
+/** The status line for a cancel request: `requested by temporal-cli:alice@host: "maintenance window"`. */
 export function cancelRequestLine(request: CancelRequest): string {
-  return `requested${request.by ? ` by ${request.by}` : ''}${request.reason ? `: "${request.reason}"` : ' (no reason given)'}`;
+  return requestLine('requested', request);
 }

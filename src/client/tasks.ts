@@ -1,4 +1,4 @@
-import { WorkflowNotFoundError, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client, type WorkflowExecutionDescription, type WorkflowExecutionInfo } from '@temporalio/client';
 import { PantheonError } from '../errors';
 import type { agentTask } from '../workflows';
 import { stateQuery } from '../workflows/agent-task-api';
@@ -11,6 +11,7 @@ import { liveRuns, type LiveRun } from './live-run';
 import { noAnswer } from './no-answer';
 import { retryingActivities, type RetryingActivity } from './retrying-activities';
 import { listedStatus } from './listed-status';
+import { stoppedFromOutside, type Stopped } from './stopped-from-outside';
 
 /** The state of one task (or chain: its `state` query has the same name): its live query answer,
  * the activities it is retrying and its specialist run's last checkpoint while running, its
@@ -26,6 +27,9 @@ export async function taskState(
   runningStep?: RunningStep;
   cancelRequest?: CancelRequest;
   unanswered?: UnansweredTask;
+  /** A closed task with no outcome of its own (terminated, timed out): its search attributes. */
+  recorded?: RecordedAttributes;
+  stopped?: Stopped;
 }> {
   const handle = client.workflow.getHandle<typeof agentTask>(workflowId);
   const description = await handle.describe().catch((err: unknown) => {
@@ -45,14 +49,7 @@ export async function taskState(
       throw err;
     })) as TaskState | ChainState | undefined;
     if (!state) {
-      const attrs = description.typedSearchAttributes;
-      const unanswered: UnansweredTask = {
-        taskQueue: description.taskQueue,
-        status: attrs.get(TaskStatus),
-        specialist: attrs.get(TaskSpecialist),
-        costUsd: attrs.get(TaskCostUsd),
-        iterations: attrs.get(TaskIterations),
-      };
+      const unanswered: UnansweredTask = { taskQueue: description.taskQueue, ...recordedAttributes(description) };
       const live = await liveRuns(client.workflow.options.loadedDataConverter, pending, Date.now());
       return { execution: 'RUNNING', unanswered, retrying: retryingActivities(pending, Date.now()), live };
     }
@@ -70,7 +67,11 @@ export async function taskState(
     return { execution: 'RUNNING', state, retrying: retryingActivities(stillPending, Date.now()), live };
   }
   const execution = description.status.name;
-  if (execution !== 'COMPLETED' && execution !== 'FAILED') return { execution };
+  if (execution !== 'COMPLETED' && execution !== 'FAILED') {
+    // Stopped from outside (terminated, timed out): no outcome of its own; what the server records of it, and how it was stopped.
+    const stopped = await stoppedFromOutside(client, description);
+    return { execution, recorded: recordedAttributes(description), ...(stopped && { stopped }) };
+  }
   // A dead-lettered or budget-exceeded task failed with its outcome attached; another failure has none.
   const closed = client.workflow.getHandle<typeof agentTask>(workflowId, description.runId, { followRuns: false });
   const state = await closedResult(closed).catch((err: unknown) => {
@@ -79,20 +80,30 @@ export async function taskState(
   });
   // A cancelled task's outcome says only "cancelled by request": who asked and why is in its history.
   const cancelRequest = state?.status === 'cancelled' ? await cancelRequestOf(client, workflowId, description.runId) : undefined;
-  return { execution, state, ...(cancelRequest && { cancelRequest }) };
+  // A failure without an outcome attached: what the server records is all there is.
+  return { execution, state, ...(cancelRequest && { cancelRequest }), ...(!state && { recorded: recordedAttributes(description) }) };
 }
 
 /** How long a running task's state query may wait for a worker to answer it. */
 export const STATE_QUERY_TIMEOUT_MS = 10_000;
 
-/** A running task whose state query no worker answered: what the server records of it. */
-export interface UnansweredTask {
-  taskQueue: string;
-  /** PantheonStatus and the rest: the task's search attributes, as of its last upsert. */
+/** What the server records of a task whose own state cannot be read: its search attributes, as of their last upsert. */
+export interface RecordedAttributes {
+  /** PantheonStatus: what the task last said it was doing (`running` for one terminated mid-run). */
   status?: string;
   specialist?: string;
   costUsd?: number;
   iterations?: number;
+}
+
+function recordedAttributes(description: WorkflowExecutionDescription): RecordedAttributes {
+  const attrs = description.typedSearchAttributes;
+  return { status: attrs.get(TaskStatus), specialist: attrs.get(TaskSpecialist), costUsd: attrs.get(TaskCostUsd), iterations: attrs.get(TaskIterations) };
+}
+
+/** A running task whose state query no worker answered: what the server records of it. */
+export interface UnansweredTask extends RecordedAttributes {
+  taskQueue: string;
 }
 
 /** A chain's running step as `taskState` reads it: its own state and its specialist runs, named by the step. */

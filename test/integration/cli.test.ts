@@ -5,7 +5,7 @@ import { findTemporalCli } from '../../src/runtime/temporal-cli';
 import { runCli, startCli } from '../support/cli';
 import { startHarness, testAddress, type Harness } from '../support/harness';
 import { cliUntilListed } from '../support/visibility';
-import { TaskSpecialist, TaskStatus } from '../../src/workflows/search-attributes';
+import { TaskCostUsd, TaskIterations, TaskSpecialist, TaskStatus } from '../../src/workflows/search-attributes';
 
 let h: Harness;
 let env: Record<string, string>;
@@ -152,10 +152,23 @@ describe('pantheon CLI', () => {
       workflowId: id,
       args: [{ objective: 'Add an index on orders.customer_id in the Postgres database' }],
       // A specialist name of its own: the lists below find it among other files' hundreds of tasks.
-      typedSearchAttributes: [{ key: TaskStatus, value: 'running' }, { key: TaskSpecialist, value: mine }],
+      typedSearchAttributes: [{ key: TaskStatus, value: 'running' }, { key: TaskSpecialist, value: mine }, { key: TaskCostUsd, value: 0.006485 }, { key: TaskIterations, value: 3 }],
     });
     await cliUntilListed(['list', '--status', 'running', '--specialist', mine], env, (out) => out.includes(id));
-    await h.client.workflow.getHandle(id).terminate('test: stopped from outside');
+    await h.client.workflow.getHandle(id).terminate('test: stopped\nfrom outside');
+
+    // status <id>: what list shows of it, and who terminated it and why (the terminate event's identity and reason).
+    const status = await runCli(['status', id], env);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(new RegExp(`^task\\s+${id}  \\(workflow terminated\\)\nweb ui .*\nstatus\\s+terminated \\(last recorded: running\\)\nspecialist\\s+${mine}\niterations\\s+3\ncost\\s+\\$0\\.006485\nstopped\\s+terminated by \\S+: "test: stopped from outside"\n$`));
+    const asJson = JSON.parse((await runCli(['status', id, '--json'], env)).stdout);
+    expect(asJson).toMatchObject({
+      taskId: id,
+      execution: 'terminated',
+      status: 'terminated',
+      recorded: { status: 'running', specialist: mine, costUsd: 0.006485, iterations: 3 },
+      stopped: { how: 'terminated', by: expect.any(String), reason: 'test: stopped from outside' },
+    });
 
     const shownAsTerminated = (out: string) => new RegExp(`^${id}\\s+terminated\\s`, 'm').test(out);
     await cliUntilListed(['list', '--specialist', mine], env, shownAsTerminated);
@@ -165,6 +178,21 @@ describe('pantheon CLI', () => {
     expect(overview.counts.terminated).toBeGreaterThanOrEqual(1);
     // Every task counted as running is one in progress.
     expect(overview.counts.running ?? 0).toBe(overview.inProgress.filter((row) => row.status === 'running').length);
+  });
+
+  it('status of a task whose workflow timed out shows its recorded attributes and the timeout that passed', async () => {
+    const id = unique('timed-out');
+    const handle = await h.client.workflow.start('agentTask', {
+      taskQueue: `${h.taskQueue}-nobody`,
+      workflowId: id,
+      args: [{ objective: 'Add an index on orders.customer_id in the Postgres database' }],
+      workflowExecutionTimeout: '1s',
+      typedSearchAttributes: [{ key: TaskStatus, value: 'queued' }],
+    });
+    await handle.result().catch(() => undefined);
+    const status = await runCli(['status', id], env);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/\nstatus\s+timed_out \(last recorded: queued\)\nstopped\s+timed out: its execution timeout 1 s, set at its start, passed\n$/);
   });
 
   it('list --specialist of a name not in agents/ that matches nothing says it may be a typo (exit 0: God may have spawned it)', async () => {

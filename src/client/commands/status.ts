@@ -1,5 +1,8 @@
 import type { Client } from '@temporalio/client';
-import { STATE_QUERY_TIMEOUT_MS, taskRow, taskState, type UnansweredTask } from '../tasks';
+import type { WorkflowExecutionStatusName } from '@temporalio/client';
+import { STATE_QUERY_TIMEOUT_MS, taskRow, taskState, type RecordedAttributes, type UnansweredTask } from '../tasks';
+import { listedStatus } from '../listed-status';
+import { stoppedLine } from '../stopped-from-outside';
 import type { LiveRun } from '../live-run';
 import type { RetryingActivity } from '../retrying-activities';
 import { parseArgs, positiveInteger } from '../parse-args';
@@ -110,13 +113,21 @@ export async function statusCommand(argv: string[]): Promise<void> {
       });
       if (!found) return;
       if (found.unanswered) return unansweredStatus(config, taskId, found.unanswered, found, values.json);
-      if (values.json) return printJson({ taskId, ...found, execution: found.execution.toLowerCase(), webUi: workflowUrl(config, taskId) });
-      const { execution, state, retrying, live, runningStep, cancelRequest } = found;
+      // A task with no outcome of its own (terminated, timed out) is shown by its search attributes, as `list` shows it.
+      const listed = found.recorded && listedStatus(found.recorded.status, found.execution as WorkflowExecutionStatusName);
+      if (values.json) return printJson({ taskId, ...found, execution: found.execution.toLowerCase(), ...(listed && { status: listed }), webUi: workflowUrl(config, taskId) });
+      const { execution, state, retrying, live, runningStep, cancelRequest, recorded, stopped } = found;
       // The workflow's own state, named so: a rejected task's workflow completed, and "status" below is the task's.
       console.log(`task        ${taskId}  (workflow ${execution.toLowerCase().replace(/_/g, ' ')})`);
       console.log(`web ui      ${workflowUrl(config, taskId)}`);
       if (state) printOutcome(state);
+      else if (recorded && listed) {
+        // What it was doing when stopped, and how far it got: its search attributes as of their last upsert.
+        const last = recorded.status && recorded.status !== listed ? ` (last recorded: ${recorded.status})` : '';
+        for (const line of recordedLines(`${listed}${last}`, recorded)) console.log(line);
+      }
       if (cancelRequest) console.log(`cancel      ${cancelRequestLine(cancelRequest)}`);
+      if (stopped) console.log(`stopped     ${stoppedLine(stopped)}`);
       // A chain's running step waiting for budget: the chain itself shows only "running".
       if (runningStep) for (const line of budgetWaitLines(runningStep.state, Date.now(), `step ${runningStep.step}: `)) console.log(line);
       for (const line of liveRunLines(live ?? [], formatUsd)) console.log(line);
@@ -138,6 +149,16 @@ export async function statusCommand(argv: string[]): Promise<void> {
   }
 }
 
+/** What the server records of a task (its search attributes) as status lines, under the `status` given. */
+function recordedLines(status: string, known: RecordedAttributes): string[] {
+  return [
+    `status      ${status}`,
+    ...(known.specialist ? [`specialist  ${known.specialist}`] : []),
+    ...(known.iterations !== undefined ? [`iterations  ${known.iterations}`] : []),
+    ...(known.costUsd !== undefined ? [`cost        ${formatUsd(known.costUsd)}`] : []),
+  ];
+}
+
 /**
  * A running task no worker answers for (all stopped, or none polls its queue): what the server
  * records of it (its search attributes as of their last upsert, its pending activities and their
@@ -155,10 +176,7 @@ function unansweredStatus(
   } else {
     console.log(`task        ${taskId}  (workflow running; no worker answered for it, so this is what the server records)`);
     console.log(`web ui      ${workflowUrl(config, taskId)}`);
-    console.log(`status      ${known.status ?? 'unknown'} (as of its last search-attribute upsert)`);
-    if (known.specialist) console.log(`specialist  ${known.specialist}`);
-    if (known.iterations !== undefined) console.log(`iterations  ${known.iterations}`);
-    if (known.costUsd !== undefined) console.log(`cost        ${formatUsd(known.costUsd)}`);
+    for (const line of recordedLines(`${known.status ?? 'unknown'} (as of its last search-attribute upsert)`, known)) console.log(line);
     for (const line of liveRunLines(found.live ?? [], formatUsd)) console.log(line);
     for (const line of retryingLines(found.retrying ?? [])) console.log(line);
   }
