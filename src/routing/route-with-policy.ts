@@ -106,11 +106,14 @@ export function routeWithPolicy(book: PolicyBook, input: PolicyRouteInput, how: 
 }
 
 /** What the deciding policy held of the chosen arm for the kind, for the decision's reason: what a
- * late or surprising pick is read against (its change detector's streak and mark included). */
-function recordOf(s: ArmStats): string {
+ * late or surprising pick is read against (its change detector's streak and mark included). The
+ * success is the posterior estimate (one success and one failure assumed before any run), not a
+ * measured rate, so it is named an estimate beside the decayed count it comes from: one good run
+ * reads "1.0 succeeded, success estimated at 67 %" (it read "success 67 %" until 2026-12-07). */
+export function recordOf(s: ArmStats): string {
   if (s.n === 0) return 'its record: none';
   const streak = s.failStreak ? `, ${s.failStreak} failed in a row` : '';
-  return `its record: ${s.n.toFixed(1)} runs, success ${(successMean(s) * 100).toFixed(0)} %${streak}${s.changed ? ', changed' : ''}`;
+  return `its record: ${s.n.toFixed(1)} runs, ${s.successes.toFixed(1)} succeeded, success estimated at ${(successMean(s) * 100).toFixed(0)} %${streak}${s.changed ? ', changed' : ''}`;
 }
 
 /** A 32-bit seed from a task id (FNV-1a): the same id always gives the same stream. */

@@ -143,3 +143,14 @@ describe('routing with the learned policy', () => {
     expect(byCandidate / 500).toBeLessThan(POLICY_RULES.canaryShare * 2);
   });
 });
+
+describe('the record a decision reason shows', () => {
+  it('names its success an estimate beside the runs that succeeded, not a measured rate (one good run: 1.0 succeeded, estimated 67 %)', () => {
+    const seeded = seedBook({ rules: RULES, nowMs: T0, seed: 1, explorationShare: 0 });
+    const one = { n: 1, successes: 1, failures: 0, costMeanUsd: 0.01, costM2: 0, durationMeanMs: 1000 };
+    const book: PolicyBook = { ...seeded, active: { ...seeded.active, arms: { database: { DatabaseAgent: one, ResearchAgent: one } } } };
+    const { route } = routeWithPolicy(book, input());
+    expect(route.reason).toMatch(/its record: 1\.0 runs, 1\.0 succeeded, success estimated at 67 %$/);
+    expect(route.reason).not.toMatch(/runs, success 67 %/);
+  });
+});
