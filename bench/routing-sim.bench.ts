@@ -26,6 +26,10 @@ const row = (name: string, regressed: SimSummary, healthy: SimSummary) =>
 console.log(`${runs} seeded runs of 300 tasks, concurrency 10 (cost per success in thousandths of a dollar)\n`);
 console.log('| policy | failing specialist loses its exploit picks within 30 tasks | success | cost / success | success, no regression | cost / success, no regression |');
 console.log('|---|---|---|---|---|---|');
-for (const sideline of [false, true]) {
-  console.log(row(sideline ? 'with sidelining' : 'without', summarise(runs, { sideline, regressionAt: 0.6 }), summarise(runs, { sideline })));
+for (const [name, options] of [
+  ['without', { sideline: false }],
+  ['with sidelining', { sideline: true }],
+  ['with sidelining, runs judged by the record before them', { sideline: true, recordBeforeRun: true }],
+] as const) {
+  console.log(row(name, summarise(runs, { ...options, regressionAt: 0.6 }), summarise(runs, options)));
 }

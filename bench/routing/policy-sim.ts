@@ -30,6 +30,8 @@ export interface SimOptions {
   regressionAt?: number;
   /** Sideline good arms on an improbably losing run (and keep the records' latest outcomes for it). */
   sideline: boolean;
+  /** Judge failure runs against the record before them too (arm-stats.ts ChangeRules recordBeforeRun). */
+  recordBeforeRun?: boolean;
 }
 
 export interface SimRun {
@@ -52,7 +54,7 @@ export function simulateRouting(o: SimOptions): SimRun {
   const tasks = o.tasks ?? 300;
   const concurrency = o.concurrency ?? 10;
   const world: RandomState = { s: (o.seed * 7919 + 1) >>> 0 };
-  const rules: ChangeRules = { recovers: true, ...(o.sideline && { recentRuns: true }) };
+  const rules: ChangeRules = { recovers: true, ...(o.sideline && { recentRuns: true }), ...(o.recordBeforeRun && { recordBeforeRun: true }) };
   let book = seedBook({ rules: {}, nowMs: 0, seed: o.seed, explorationShare: 0.1 });
   const past: Record<Kind, { arm: string; success: boolean }[]> = { database: [], research: [], review: [], general: [] };
   const flights: Flight[] = [];

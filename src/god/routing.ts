@@ -1,6 +1,6 @@
 import { GENERAL_KIND, kindOfSpecialist } from '../routing/kinds';
 import { observe } from '../routing/policy/book';
-import { FAILING_BELOW_SUCCESS, recordCounting, RECORD_MIN_RUNS, type ChangeRules } from '../routing/policy/arm-stats';
+import { DEFAULT_DECAY, FAILING_BELOW_SUCCESS, observeArm, recordCounting, RECORD_MIN_RUNS, type ChangeRules } from '../routing/policy/arm-stats';
 import { armStats, recordedArms } from '../routing/policy/choose';
 import type { PolicyAuditEntry, PolicyBook } from '../routing/policy/types';
 import { policyArms, rememberedArms, routeWithPolicy, taskWords } from '../routing/route-with-policy';
@@ -222,13 +222,33 @@ export function observeFinished(book: PolicyBook, flight: InFlightTask, finished
   const p = flight.policy;
   if (!p || finished.status === 'rejected' || finished.status === 'cancelled') return { book, events: [] };
   const words = taskWords(flight.objective ?? '');
-  // A task another specialist finished (after a reassignment) is a failure of the arm that was routed.
-  const arm = p.decision.choice.arm;
-  const success = finished.status === 'completed' && (finished.specialist === undefined || finished.specialist === arm || arm.startsWith('chain:'));
+  const success = routedSuccess(p.decision.choice.arm, finished);
   const next = observe(book, { kind: p.kind, decision: p.decision, success, costUsd: finished.costUsd, durationMs: finished.durationMs, value: p.value, words }, nowMs, rules);
   const last = book.audit.at(-1);
   const from = last ? next.audit.lastIndexOf(last) + 1 : 0;
   return { book: next, events: next.audit.slice(from) };
+}
+
+/** Whether the routed arm succeeded: a task another specialist finished (after a reassignment) is a failure of the arm that was routed. */
+function routedSuccess(arm: string, finished: TaskFinished): boolean {
+  return finished.status === 'completed' && (finished.specialist === undefined || finished.specialist === arm || arm.startsWith('chain:'));
+}
+
+/**
+ * Whether judging failure runs by the record before them (arm-stats.ts ChangeRules recordBeforeRun)
+ * flags the routed arm on this outcome where `rules` alone would not, in the active version or the
+ * candidate: the one place that rule changes what the policy learns, so God asks its patch here only.
+ */
+export function flaggedOnlyByRecordBefore(book: PolicyBook, flight: InFlightTask, finished: TaskFinished, rules: ChangeRules = {}): boolean {
+  const p = flight.policy;
+  if (!p || finished.status === 'rejected' || finished.status === 'cancelled') return false;
+  const arm = p.decision.choice.arm;
+  if (routedSuccess(arm, finished)) return false;
+  const o = { success: false, costUsd: finished.costUsd, durationMs: finished.durationMs };
+  return [book.active, book.candidate?.policy].some((policy) => {
+    const s = policy?.arms[p.kind]?.[arm];
+    return s !== undefined && observeArm(s, o, DEFAULT_DECAY, { ...rules, recordBeforeRun: true }).changed !== observeArm(s, o, DEFAULT_DECAY, rules).changed;
+  });
 }
 
 export function routingPolicyView(book: PolicyBook, tickSeconds: number): RoutingPolicyView {

@@ -52,8 +52,9 @@ import { compactState, DEFAULT_EXPERIMENTAL_SHARE, initialGodState, migrateGodSt
 import { cancelledByOperator, chainStatsName, expectationOf, recordFallback, recordOutcome } from '../god/stats';
 import type { Assessment, Decision, DecisionRecord, GodState, GoalState, InFlightTask, QueuedTask, TaskFinished } from '../god/types';
 import { godDetails, queueItemView } from '../god/views';
-import { flightPolicy, observeFinished, pickAgain, pickOf, PICKED_AT_START, routeByPolicy, routingHistoryView, routingOf, routingPolicyView } from '../god/routing';
+import { flaggedOnlyByRecordBefore, flightPolicy, observeFinished, pickAgain, pickOf, PICKED_AT_START, routeByPolicy, routingHistoryView, routingOf, routingPolicyView } from '../god/routing';
 import { rollbackTargetsText, rollbackTo, seedBook } from '../routing/policy/book';
+import type { ChangeRules } from '../routing/policy/arm-stats';
 import { seedFromId } from '../routing/route-with-policy';
 import { describeIssues, retryOrderIssues, TaskInputSchema, type Lane, type Task } from '../tasks/task-input';
 import type { z } from 'zod';
@@ -125,6 +126,9 @@ const PROBES_PATCH = 'routing-probes-quarantined';
  * probed) before the change detector restarts its record; records keep their latest outcomes for
  * it (src/routing/policy/sideline.ts). */
 const SIDELINE_PATCH = 'routing-sidelines-losing-arms';
+/** A failure run is also judged against the arm's record before the run began (arm-stats.ts
+ * ChangeRules recordBeforeRun); asked only on an outcome that rule flags and the older one does not. */
+const RECORD_BEFORE_RUN_PATCH = 'routing-judges-runs-by-record-before';
 /** A task queued past `holdAfterMinutes` holds its lane's room until it fits (src/god/prioritise.ts).
  * Asked only when an overdue task waits for runway, so a history without one is unchanged. */
 const HOLDS_PATCH = 'admission-holds-overdue-tasks';
@@ -423,7 +427,8 @@ export async function god(input: GodInput = {}): Promise<void> {
   /** The policy learns from a task it routed; a derivation, promotion or rollback is audited, and
    * an automatic rollback raises an alert. */
   const learnFrom = (flight: InFlightTask, finished: TaskFinished) => {
-    const rules = probesOn() ? { recovers: true, ...(sidelineOn() && { recentRuns: true }) } : {};
+    const kept: ChangeRules = probesOn() ? { recovers: true, ...(sidelineOn() && { recentRuns: true }) } : {};
+    const rules = flaggedOnlyByRecordBefore(state.routing!, flight, finished, kept) && patched(RECORD_BEFORE_RUN_PATCH) ? { ...kept, recordBeforeRun: true } : kept;
     const { book, events } = observeFinished(state.routing!, flight, finished, Date.now(), rules);
     state.routing = book;
     learnedSincePick = true;

@@ -142,6 +142,8 @@ describe('workflow replay', () => {
         'god-routing-probed.json',
         // …a good arm on an improbably losing run sidelined, probed, and back after two successes ('routing-sidelines-losing-arms').
         'god-routing-sidelined.json',
+        // …a failure run judged by the record before it: a 74 % arm of 8 runs flagged at its sixth failure in a row ('routing-judges-runs-by-record-before').
+        'god-routing-record-before-run.json',
         'completed-god-routed-task-policy-version.json',
         'completed-task-policy-version.json',
         // The 'routed-outcome' patch: a direct task routed by God's policy tells God how it ended.

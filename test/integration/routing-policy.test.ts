@@ -8,7 +8,7 @@ import { seedBook } from '../../src/routing/policy/book';
 import type { PolicyBook } from '../../src/routing/policy/types';
 import { rulesOf } from '../../src/routing/route-with-policy';
 import { loadRoster } from '../../src/specialists/roster';
-import { godDecisionsQuery, godQueueQuery, godStatusQuery, routingHistoryQuery, routingPolicyQuery, submitTaskUpdate, taskFinishedSignal } from '../../src/workflows/god-api';
+import { godDecisionsQuery, godQueueQuery, godStatusQuery, routedOutcomeSignal, routingHistoryQuery, routingPolicyQuery, submitTaskUpdate, taskFinishedSignal } from '../../src/workflows/god-api';
 import { TaskPolicyVersion } from '../../src/workflows/search-attributes';
 import type { TaskOutcome } from '../../src/workflows/task-state';
 import { runCli } from '../support/cli';
@@ -298,6 +298,33 @@ describe('a sidelined specialist', () => {
     expect((await cli('routing', 'show')).stdout).not.toMatch(/sidelined/);
     // Since the 'routing-sidelines-losing-arms' patch, with two probes of a sidelined arm and its return.
     await maybeRecordHistory(godId, 'god-routing-sidelined');
+  });
+});
+
+describe('a failing specialist with a short record', () => {
+  it('is flagged by the failure run its record before the run makes improbable, and loses its exploit picks', async () => {
+    // The Generalist's database record read 74 % over 8 runs, then it failed five in a row: the
+    // older rule (the run against the mean it pulled down) never flags such a record.
+    const keep = { recovers: true, recentRuns: true };
+    let generalist = { n: 8, successes: 6.4, failures: 1.6, costMeanUsd: 0.0005, costM2: 0, durationMeanMs: 1500 };
+    for (let i = 0; i < 5; i++) generalist = observeArm(generalist, { success: false, costUsd: 0.0005, durationMs: 1500 }, undefined, keep);
+    expect(generalist).not.toHaveProperty('changed');
+    const seeded = seedBook({ rules: RULES, nowMs: Date.now() - 60_000, seed: 3, explorationShare: 0 });
+    await startGod(carriedState({ ...seeded, active: { ...seeded.active, arms: { database: { Generalist: generalist } } } }));
+    // A direct task the policy routed to the Generalist failed (God hears it as routedOutcome): the sixth in a row.
+    const decision = { choice: { arm: 'Generalist', mode: 'exploit' as const, scores: {}, policyVersion: 1 }, by: 'active' as const, shadow: { active: 'Generalist' }, arms: 2 };
+    await god!.signal(routedOutcomeSignal, { taskId: `${godId}-direct-failed`, status: 'dead_lettered', costUsd: 0.0005, durationMs: 1500, objective: DB_TASK, kind: 'database', value: 1, decision });
+    const flagged = await eventually('the Generalist flagged', async () => {
+      const arm = (await god!.query(routingPolicyQuery)).active.arms.database?.Generalist;
+      return arm?.changed ? arm : undefined;
+    });
+    expect(flagged).toMatchObject({ changed: true, failStreak: 6, successes: 0, winStreak: 0, failedSinceChange: 0 });
+    // Quarantined: God's next database task goes elsewhere (exploration 0; seed 3 draws no probe first).
+    const { outcome, pick } = await routedDbTask(`${godId}-after-flag`);
+    expect(outcome.specialist).not.toBe('Generalist');
+    expect(pick).not.toMatch(/: Generalist, Thompson pick/);
+    // Since the 'routing-judges-runs-by-record-before' patch.
+    await maybeRecordHistory(godId, 'god-routing-record-before-run');
   });
 });
 

@@ -1,6 +1,6 @@
 import { compactBook, compactState, migrateGodState, STATE_BOUNDS } from '../../src/god/state';
 import { applyReviewDecision } from '../../src/god/review';
-import { observeFinished, overdueInFlight, pickAgain, routeByPolicy, routingOf } from '../../src/god/routing';
+import { flaggedOnlyByRecordBefore, observeFinished, overdueInFlight, pickAgain, routeByPolicy, routingOf } from '../../src/god/routing';
 import type { InFlightTask, SpawnedSpecialist } from '../../src/god/types';
 import { seedBook } from '../../src/routing/policy/book';
 import type { ArmStats } from '../../src/routing/policy/arm-stats';
@@ -269,6 +269,31 @@ describe('God routing with its policy', () => {
     expect(learned.book.active.arms.database[d.specialist!].successes).toBe(1);
     expect(learned.events).toEqual([]);
     for (const status of ['rejected', 'cancelled'] as const) expect(observeFinished(state.routing!, flight, { ...finished, status }, T0).book).toBe(state.routing);
+  });
+
+  it('asks for judging failure runs by the record before them only on the failure that rule alone flags (where God asks its patch)', () => {
+    // A 74 % record of 8 runs, then failures in a row: the sixth is improbable under the record before the run.
+    const state = freshState({ routing: book() });
+    const d = routeByPolicy(state, queued('t1'), ranked, decision()).decision;
+    const arm = d.specialist!;
+    const flight: InFlightTask = { taskId: 't1', workflowType: 'agentTask', kind: 'database', specialist: arm, lane: 'main', expectedCostUsd: 0.01, startedAtMs: T0, policy: d.policy! };
+    const failed = { taskId: 't1', status: 'dead_lettered' as const, costUsd: 0.01, tokens: 10, durationMs: 1000, reason: 'no' };
+    // Another specialist finished it after a reassignment: a failure of the routed arm all the same.
+    const rescued = { ...failed, status: 'completed' as const, specialist: arm === 'ResearchAgent' ? 'DatabaseAgent' : 'ResearchAgent' };
+    const rules = { recovers: true, recentRuns: true };
+    let record: ArmStats = { n: 8, successes: 6.4, failures: 1.6, costMeanUsd: 0.01, costM2: 0, durationMeanMs: 1000 };
+    const asks: boolean[] = [];
+    for (let i = 0; i < 6; i++) {
+      const b = { ...state.routing!, active: { ...state.routing!.active, arms: { database: { [arm]: record } } } };
+      asks.push(flaggedOnlyByRecordBefore(b, flight, failed, rules));
+      expect(flaggedOnlyByRecordBefore(b, flight, rescued, rules)).toBe(asks[i]);
+      expect(flaggedOnlyByRecordBefore(b, flight, { ...failed, status: 'completed' }, rules)).toBe(false);
+      // Where it asks, the rule flags the arm (the older rule does not, below).
+      if (asks[i]) expect(observeFinished(b, flight, failed, T0, { ...rules, recordBeforeRun: true }).book.active.arms.database[arm].changed).toBe(true);
+      record = observeFinished(b, flight, failed, T0, rules).book.active.arms.database[arm];
+    }
+    expect(asks).toEqual([false, false, false, false, false, true]);
+    expect(record.changed).toBeUndefined(); // without the rule
   });
 });
 

@@ -44,6 +44,9 @@ export interface ChangeRules {
   recovers?: boolean;
   /** Keep the latest outcomes one by one, which sidelining reads (sideline.ts). */
   recentRuns?: boolean;
+  /** Also judge a failure run against the record as it stood before the run began
+   * ({@link unlikelyAfterRecordBefore}), not only against the mean the run has pulled down. */
+  recordBeforeRun?: boolean;
 }
 
 export interface ArmOutcome {
@@ -62,17 +65,39 @@ export function emptyArm(): ArmStats {
 }
 
 /**
- * A change detector: a run of failures the arm's own record makes improbable (its chance under the
- * record's success mean below CHANGE_P) means the arm has changed, not that it was unlucky: its
- * record restarts from the run, so a long good history cannot shield a specialist that starts
- * failing, and an occasional success afterwards cannot restore it; from then on only its own
- * runs speak for it (memory's similar outcomes are mostly from before the change). For a 90 % arm
- * that is its third failure in a row (0.1³ = 0.001), for a 70 % arm the fourth, for a coin flip
- * the seventh.
+ * A change detector: a run of failures the arm's own record makes improbable (its chance below
+ * CHANGE_P) means the arm has changed, not that it was unlucky: its record restarts from the run,
+ * so a long good history cannot shield a specialist that starts failing, and an occasional success
+ * afterwards cannot restore it; from then on only its own runs speak for it (memory's similar
+ * outcomes are mostly from before the change).
+ *
+ * The run is judged against the record as it stood before the run began (ChangeRules
+ * recordBeforeRun, {@link unlikelyAfterRecordBefore}), where that record has RECORD_MIN_RUNS runs
+ * and reads at least CHANGE_BEFORE_MIN_SUCCESS: the run's chance under that record, its
+ * uncertainty included (a short record is a loose bar, so a lucky start does not make an ordinary
+ * run look improbable). A 92 % record of 20 runs is flagged at its third failure in a row, an 86 %
+ * one at the fourth, a 70 % one at the sixth; short records a little later: 74 % of 8 runs and
+ * 68 % of 15 at the sixth, 67 % of 10 at the seventh. Beside it, and alone in God's histories from
+ * before the rule, the run is judged against the record's success mean after it (below CHANGE_P),
+ * which the run's own failures have pulled down: with the decay a short or middling record's mean
+ * never falls far enough, and those three short records were flagged at the 94th, 93rd and 8th
+ * failure (a coin flip's record of 20 runs at the fifteenth).
  */
 export const CHANGE_P = 0.01;
 /** No shorter run counts as a change, however good the record. */
 export const CHANGE_MIN_RUN = 3;
+/**
+ * How improbable a failure run must be under the record before it (ChangeRules recordBeforeRun).
+ * Stricter than CHANGE_P: every run of a middling arm is tested at each of its failures, and at 1 %
+ * the cheap Generalist's 70 – 75 % research and review records were flagged often enough that
+ * bench:routing-sim's healthy runs cost 3 % more per success (their work went to dearer arms
+ * while quarantined); at 0.5 % 1.5 %, and flagged stationary 30 – 90 % arms in 3 – 8 % of 65-run
+ * records (the older rule alone: 0 – 3.5 %).
+ */
+export const CHANGE_BEFORE_P = 0.005;
+/** Only a record that read at least this well before a failure run is judged by it (ChangeRules
+ * recordBeforeRun): a poor arm failing again is no news, and its long runs of failures are ordinary. */
+export const CHANGE_BEFORE_MIN_SUCCESS = 0.6;
 
 /**
  * Successes in a row that clear a change (ChangeRules.recovers). The changed record's success mean
@@ -82,8 +107,37 @@ export const CHANGE_MIN_RUN = 3;
  */
 export const RECOVERY_RUN = 3;
 
-function changed(before: ArmStats, failStreak: number): boolean {
-  return failStreak >= CHANGE_MIN_RUN && Math.pow(1 - successMean(before), failStreak) < CHANGE_P;
+function changed(before: ArmStats, failStreak: number, decay: number, rules: ChangeRules): boolean {
+  if (failStreak < CHANGE_MIN_RUN) return false;
+  if (Math.pow(1 - successMean(before), failStreak) < CHANGE_P) return true;
+  return rules.recordBeforeRun === true && unlikelyAfterRecordBefore(before, decay);
+}
+
+/**
+ * Whether the failure that extends `s`'s run (s.failStreak + 1 in a row) is improbable under the
+ * record `s` had before the run began: that record is recovered exactly by undoing the decay (as
+ * sideline.ts does), and the run's chance is its Beta-binomial predictive, ∏ (b + i) ÷ (a + b + i)
+ * over the run's failures, with a = successes + 1 and b = failures + 1 before it. A changed
+ * record (restarted from a run) is not judged this way: its run is the change itself.
+ */
+export function unlikelyAfterRecordBefore(s: ArmStats, decay = DEFAULT_DECAY): boolean {
+  const before = recordBeforeRun(s, decay);
+  const run = (s.failStreak ?? 0) + 1;
+  if (s.changed || before.n < RECORD_MIN_RUNS - 1e-9 || successMean(before) < CHANGE_BEFORE_MIN_SUCCESS) return false;
+  const a = before.successes + 1;
+  const b = before.n - before.successes + 1;
+  let chance = 1;
+  for (let i = 0; i < run; i++) chance *= (b + i) / (a + b + i);
+  return chance < CHANGE_BEFORE_P;
+}
+
+/** `s`'s counts as they stood before its current failure run (the run's failures undone; cost and duration as they are). */
+export function recordBeforeRun(s: ArmStats, decay = DEFAULT_DECAY): ArmStats {
+  const run = s.failStreak ?? 0;
+  const kept = Math.pow(decay, run);
+  const n = Math.max(0, (s.n - decayedRuns(run, decay)) / kept);
+  const successes = Math.min(n, Math.max(0, s.successes / kept));
+  return { ...s, n, successes, failures: n - successes, failStreak: 0 };
 }
 
 export function observeArm(s: ArmStats, o: ArmOutcome, decay = DEFAULT_DECAY, rules: ChangeRules = {}): ArmStats {
@@ -95,7 +149,7 @@ export function observeArm(s: ArmStats, o: ArmOutcome, decay = DEFAULT_DECAY, ru
     costM2: s.costM2 * decay + (o.costUsd - s.costMeanUsd) * (o.costUsd - costMeanUsd),
     durationMeanMs: s.durationMeanMs + (o.durationMs - s.durationMeanMs) / n,
   };
-  if (changed(s, failStreak)) {
+  if (changed(s, failStreak, decay, rules)) {
     return { n: failStreak, failStreak, successes: 0, failures: failStreak, ...costAndTime, changed: true, ...(rules.recovers && { winStreak: 0, failedSinceChange: 0 }) };
   }
   const winStreak = rules.recovers && s.changed ? (o.success ? (s.winStreak ?? 0) + 1 : 0) : undefined;
