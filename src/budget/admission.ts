@@ -50,9 +50,18 @@ export type Admission =
       position: number;
       waiting: number;
       /** The windows whose rollover alone can make room for this request (empty: settling
-       * calls can). */
-      onlyAfterRollover: SystemRoom[];
+       * calls can), or the lapse of an override that lowers their limit. */
+      onlyAfterRollover: FullRoom[];
     };
+
+/** A window that settling calls cannot make room in for the request. */
+export interface FullRoom {
+  room: SystemRoom;
+  /** Spent, held or set aside for older waiters, as in {@link Admission}. */
+  spentUsd: number;
+  /** What is left once every outstanding call has settled (at best for nothing): less than the request. */
+  freeLaterUsd: number;
+}
 
 export function isOlder(a: Place, b: Place): boolean {
   return a.seq < b.seq;
@@ -115,7 +124,7 @@ export function admit(state: LedgerState, me: Place, request: { usd: number; tok
     spentUsd: room.limitUsd - free[Math.max(0, binding)],
     position: at + 1,
     waiting: Math.max(queue.length, at + 1),
-    onlyAfterRollover: rooms.filter((_, i) => mine[i] && request.usd > freeLater[i] + EPSILON_USD),
+    onlyAfterRollover: rooms.flatMap((r, i) => (mine[i] && request.usd > freeLater[i] + EPSILON_USD ? [{ room: r, spentUsd: r.limitUsd - free[i], freeLaterUsd: freeLater[i] }] : [])),
   };
 }
 

@@ -5,6 +5,7 @@ import { raiseAlert } from './ledger-log';
 import type { Alert, BreakerState, Denial, DenialType, LedgerOptions, LedgerState, Measure, ReserveRequest, Spend, TaskScope } from './ledger-types';
 import { add, emptySpend, limitUsdOf, outstandingFor, scopes, type Outstanding } from './scopes';
 import { windowEndMs } from './windows';
+import { bindingRoom, describeDue, roomDue } from './room-due';
 import { LANES, laneOf, laneScope, laneSettled, laneShare } from './lanes';
 
 /**
@@ -131,16 +132,22 @@ function checkScopes(ctx: Ctx, task: TaskScope, out: Outstanding): Denial | unde
   }
   const admission = admit(state, { taskId: request.taskId, seq: task.seq ?? 0, lane }, request, rooms, nowMs, ctx.options);
   if (admission.admitted) return undefined;
-  const { room, spentUsd, position, waiting, onlyAfterRollover } = admission;
-  // Computed only here: finding a window's end costs more than the rest of a reserve.
-  const retryAtMs = onlyAfterRollover.length === 0 ? undefined : Math.max(...onlyAfterRollover.map((r) => windowEndMs(nowMs, limits.timezone, r.scope === scopes.systemHour ? 'hour' : 'day')));
+  const { position, waiting, onlyAfterRollover } = admission;
+  // Computed only here: finding a window's end costs more than the rest of a reserve. The wait is
+  // named by the window whose room comes last (the others full too are said), so the scope, the
+  // sums and the time in the answer are one window's.
+  const due = onlyAfterRollover.map((full) => roomDue(full, request.usd, state, limits, nowMs));
+  const { binding, others } = due.length === 0 ? { binding: undefined, others: [] } : bindingRoom(due);
+  const { room, spentUsd } = binding ?? admission;
+  const retryAtMs = binding?.atMs;
   const measure: Measure = { unit: 'usd', limit: room.limitUsd, spent: spentUsd };
   const type = room.lane === undefined ? 'system_budget_full' : 'lane_budget_full';
   const what = room.lane === undefined ? room.scope : `${room.scope} (${Math.round(laneShare(room.lane, limits) * 1000) / 10}% of system:day)`;
+  const alsoFull = others.map((d) => `${d.room.scope} is full too, until ${describeDue(d)}`).join('; ');
   const message =
     `${type}: ${what} has ${usd(spentUsd)} of its limit ${usd(room.limitUsd)} spent, held or set aside for older tasks; ` +
     `the request needs ${usd(request.usd)}; waiting: position ${position} of ${waiting}` +
-    (retryAtMs === undefined ? ', admitted in order as running calls settle' : `, until the window rolls over at ${new Date(retryAtMs).toISOString()}`);
+    (binding === undefined ? ', admitted in order as running calls settle' : `, until ${describeDue(binding)}${alsoFull ? ` (${alsoFull})` : ''}`);
   const window = room.scope === scopes.systemHour ? state.hour.key : state.day.key;
   const alert = raiseAlert(state, { kind: type, scope: room.scope, ...measure, at: nowMs, window, message: `${room.scope} is full: tasks wait their turn (${message})` }, ctx.options);
   if (alert) ctx.alerts.push(alert);

@@ -2,6 +2,7 @@ import { initialLedgerState, release, reserve, settle } from '../../src/budget/l
 import { DEFAULT_LEDGER_OPTIONS, type LedgerState, type ReserveRequest, type ReserveResult } from '../../src/budget/ledger-types';
 import type { Limits } from '../../src/budget/limits';
 import { budgetSnapshot } from '../../src/budget/snapshot';
+import { setOverride } from '../../src/budget/operator';
 import { renderBudget } from '../../src/client/budget-view';
 import { budgetWaitLines } from '../../src/client/god-view';
 import { limitsWith } from '../support/limits';
@@ -186,5 +187,49 @@ describe('admission queue', () => {
     expect(denied(ask(state, limits, rollover + 2 * SEC, 't03', 0.3)).position).toBe(1);
     expect(state.breaker.open).toBe(false);
     expect(state.alerts.filter((a) => a.kind === 'breaker_open')).toEqual([]);
+  });
+});
+
+describe('when room comes for a task that waits on full system windows', () => {
+  const MIN = 60 * SEC;
+  const who = { who: 'op', why: 'test' };
+  /** Spend settled far above its reservation fills both windows (the breaker, off here, is another test's). */
+  function overBoth(limits: Limits): LedgerState {
+    const state = initialLedgerState(T0, limits);
+    settle(state, granted(ask(state, limits, T0, 'spender', 0.001)), { usd: 0.085, tokens: 10 }, T0 + SEC, limits);
+    return state;
+  }
+  const noBreaker = { circuitBreaker: { enabled: false } };
+
+  it('names the window whose rollover it gives: the day when both are full, the hour said full too', () => {
+    const limits = limitsWith({ systemHourlyUsd: 0.02, systemDailyUsd: 0.05, ...noBreaker });
+    const wait = denied(ask(overBoth(limits), limits, T0 + 2 * SEC, 'waiter', 0.001));
+    expect(wait).toMatchObject({ type: 'system_budget_full', scope: 'system:day', limit: 0.05, limitUsd: 0.05, retryAtMs: at('2024-05-02T00:00:00Z') });
+    expect(wait.message).toMatch(/^system_budget_full: system:day has \$0\.085000 of its limit \$0\.050000 /);
+    expect(wait.message).toMatch(/until the window rolls over at 2024-05-02T00:00:00.000Z \(system:hour is full too, until the window rolls over at 2024-05-01T11:00:00.000Z\)/);
+  });
+
+  it('gives the lapse of overrides that lower the limits when the configured limits afford the call then', () => {
+    const limits = limitsWith({ systemHourlyUsd: 5, systemDailyUsd: 20, ...noBreaker });
+    const state = overBoth(limits);
+    const lapse = T0 + 20 * MIN;
+    setOverride(state, { ...who, scope: 'system:hour', limitUsd: 0.003, untilMs: lapse }, T0 + 2 * SEC);
+    setOverride(state, { ...who, scope: 'system:day', limitUsd: 0.003, untilMs: lapse }, T0 + 2 * SEC);
+    const wait = denied(ask(state, limits, T0 + 3 * SEC, 'waiter', 0.001));
+    expect(wait).toMatchObject({ type: 'system_budget_full', scope: 'system:hour', retryAtMs: lapse });
+    expect(wait.message).toMatch(/until the override of system:hour \(to \$0\.003000\) lapses at 2024-05-01T10:20:00.000Z \(system:day is full too, until the override of system:day \(to \$0\.003000\) lapses at 2024-05-01T10:20:00.000Z\)/);
+    // At the lapse the configured limits apply again, and the call fits.
+    granted(ask(state, limits, lapse, 'waiter', 0.001));
+  });
+
+  it('gives the rollover of a window still full under its configured limit, whatever override lapses sooner', () => {
+    const limits = limitsWith({ systemHourlyUsd: 5, systemDailyUsd: 0.05, ...noBreaker });
+    const state = overBoth(limits);
+    setOverride(state, { ...who, scope: 'system:hour', limitUsd: 0.003, untilMs: T0 + 20 * MIN }, T0 + 2 * SEC);
+    expect(denied(ask(state, limits, T0 + 3 * SEC, 'waiter', 0.001))).toMatchObject({ scope: 'system:day', retryAtMs: at('2024-05-02T00:00:00Z') });
+    // An override that RAISES a limit gives no room when it lapses: the rollover does.
+    const raised = overBoth(limitsWith({ systemHourlyUsd: 0.02, ...noBreaker }));
+    setOverride(raised, { ...who, scope: 'system:hour', limitUsd: 0.05, untilMs: T0 + 20 * MIN }, T0 + 2 * SEC);
+    expect(denied(ask(raised, limitsWith({ systemHourlyUsd: 0.02, ...noBreaker }), T0 + 3 * SEC, 'waiter', 0.001))).toMatchObject({ scope: 'system:hour', retryAtMs: at('2024-05-01T11:00:00Z') });
   });
 });
