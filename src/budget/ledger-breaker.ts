@@ -25,13 +25,15 @@ export interface Trip {
   untilMs: number;
   /** What its alert is deduplicated on (default: this opening). */
   alertWindow?: string;
+  /** Other scopes over their limits at the same look, said in the alert. */
+  also?: string[];
 }
 
 /** Opens the breaker and raises its alert (one per opening). */
 export function openBreakerFor(state: LedgerState, trip: Trip, nowMs: number, options: LedgerOptions): Alert | undefined {
-  const { reason, scope, measure, money, untilMs, alertWindow = `${scope}@${nowMs}` } = trip;
+  const { reason, scope, measure, money, untilMs, alertWindow = `${scope}@${nowMs}`, also = [] } = trip;
   state.breaker = { open: true, reason, scope, measure, ...money, sinceMs: nowMs, untilMs };
-  const what = measure.unit === 'usd' ? `$${measure.spent.toFixed(6)} settled of limit $${measure.limit.toFixed(6)}` : `${measure.spent} of limit ${measure.limit} ${measure.unit}`;
+  const what = [measure.unit === 'usd' ? `$${measure.spent.toFixed(6)} settled of limit $${measure.limit.toFixed(6)}` : `${measure.spent} of limit ${measure.limit} ${measure.unit}`, ...also].join('; ');
   const message = `circuit breaker opened: ${reason} on ${scope} (${what}); every reservation is denied until ${new Date(untilMs).toISOString()} or an operator closes it`;
   return raiseAlert(state, { kind: 'breaker_open', reason, scope, ...measure, at: nowMs, window: alertWindow, message }, options);
 }
@@ -42,12 +44,17 @@ export function openBreakerFor(state: LedgerState, trip: Trip, nowMs: number, op
  * never money merely held. Open until that window ends, so the next window starts closed. Once
  * per window (remembered in the state, since the alert log keeps only the newest alerts): an
  * operator who closes it has decided; the limit still holds, call by call.
+ *
+ * When one look finds both windows over, it opens until the LATER end (the day's), naming the day
+ * and saying the hour too, and both count as tripped. Opened on the hour alone it closed at the
+ * hour's end with the day still over, and the day never tripped: its spend had been looked at.
  */
 export function tripOnSettledSpend(state: LedgerState, nowMs: number, limits: Limits, options: LedgerOptions): Alert[] {
   if (!limits.circuitBreaker.enabled || state.breaker.open) return [];
   // What each window had settled when the breaker last looked, then what it has now.
   const before = state.tripChecked;
   if (options.tripsOnNewSpendOnly) state.tripChecked = { hour: { key: state.hour.key, usd: state.hour.system.usd }, day: { key: state.day.key, usd: state.day.system.usd } };
+  const over: { scope: string; kind: 'hour' | 'day'; key: string; tripped: string; undone: boolean; measure: Measure }[] = [];
   for (const [scope, window, kind] of [[scopes.systemHour, state.hour, 'hour'], [scopes.systemDay, state.day, 'day']] as const) {
     const limitUsd = limitUsdOf(scope, limits, state, nowMs);
     const settled = window.system.usd;
@@ -62,13 +69,18 @@ export function tripOnSettledSpend(state: LedgerState, nowMs: number, limits: Li
     // A trip a refund undid (undoRefundedTrip) leaves its alert in the log; it no longer stands.
     const undone = state.undoneTrips?.includes(tripped) ?? false;
     if (!undone && state.alerts.some((a) => a.kind === 'breaker_open' && a.scope === scope && a.window === window.key)) continue;
-    const measure: Measure = { unit: 'usd', limit: limitUsd, spent: settled };
-    const alertWindow = undone ? `${window.key}@${nowMs}` : window.key;
-    const alert = openBreakerFor(state, { reason: 'system_limit', scope, measure, money: { limitUsd, spentUsd: settled }, untilMs: windowEndMs(nowMs, limits.timezone, kind), alertWindow }, nowMs, options);
-    if (options.remembersTrips) state.trippedWindows = [...currentOnly(state, state.trippedWindows), tripped];
-    return alert ? [alert] : [];
+    over.push({ scope, kind, key: window.key, tripped, undone, measure: { unit: 'usd', limit: limitUsd, spent: settled } });
   }
-  return [];
+  if (over.length === 0) return [];
+  // The day ends no sooner than the hour: the last one over is the one that holds the breaker longest.
+  const last = over[over.length - 1];
+  const { scope, kind, measure, undone } = last;
+  const also = over.slice(0, -1).map((o) => `${o.scope} too: $${o.measure.spent.toFixed(6)} settled of limit $${o.measure.limit.toFixed(6)}`);
+  const alertWindow = undone ? `${last.key}@${nowMs}` : last.key;
+  const trip: Trip = { reason: 'system_limit', scope, measure, money: { limitUsd: measure.limit, spentUsd: measure.spent }, untilMs: windowEndMs(nowMs, limits.timezone, kind), alertWindow, also };
+  const alert = openBreakerFor(state, trip, nowMs, options);
+  if (options.remembersTrips) state.trippedWindows = [...currentOnly(state, state.trippedWindows), ...over.map((o) => o.tripped)];
+  return alert ? [alert] : [];
 }
 
 /** The keys of `kept` that name the current hour's or day's system window. */

@@ -66,6 +66,30 @@ describe('circuit breaker', () => {
     granted(reserve(state, request({ usd: 0.01 }), at('2024-05-02T04:00:00Z'), limits).result);
   });
 
+  it('opens until the day ends when one settle takes both windows over, and an operator who closes it is not overruled at the hour', () => {
+    const limits = limitsWith({ systemHourlyUsd: 1, systemDailyUsd: 2, experimentalShare: 0 });
+    const state = initialLedgerState(T0, limits);
+    settle(state, granted(reserve(state, request({ usd: 0.01 }), T0, limits).result), { usd: 3.44, tokens: 1 }, T0 + SEC, limits);
+    const trip = denied(reserve(state, request({ usd: 0.01 }), T0 + 2 * SEC, limits).result);
+    expect(trip).toMatchObject({ type: 'breaker_open', scope: 'system:day', limitUsd: 2, spentUsd: 3.44, retryAtMs: at('2024-05-02T00:00:00Z') });
+    // The settle tripped it: one alert, the day's.
+    const opened = state.alerts.filter((a) => a.kind === 'breaker_open');
+    expect(opened).toEqual([expect.objectContaining({ reason: 'system_limit', scope: 'system:day', limit: 2, spent: 3.44 })]);
+    expect(opened[0].message).toMatch(/system:day \(\$3\.440000 settled of limit \$2\.000000; system:hour too: \$3\.440000 settled of limit \$1\.000000\); every reservation is denied until 2024-05-02T00:00:00\.000Z/);
+    // The hour rolls over; the day is still 172 % spent: the breaker stays open.
+    expect(denied(reserve(state, request({ usd: 0.01 }), at('2024-05-01T11:00:00Z'), limits).result)).toMatchObject({ type: 'breaker_open', scope: 'system:day' });
+    expect(state.trippedWindows).toEqual(['system:hour@2024-05-01T10+00:00', 'system:day@2024-05-01']);
+
+    // Closed by an operator in the first hour: neither window trips it again.
+    const closed = initialLedgerState(T0, limits);
+    settle(closed, granted(reserve(closed, request({ usd: 0.01 }), T0, limits).result), { usd: 3.44, tokens: 1 }, T0 + SEC, limits);
+    denied(reserve(closed, request({ usd: 0.01 }), T0 + 2 * SEC, limits).result);
+    closeBreaker(closed, operator, T0 + 3 * SEC);
+    expect(denied(reserve(closed, request({ usd: 0.01 }), T0 + 4 * SEC, limits).result)).toMatchObject({ type: 'system_budget_full', scope: 'system:day' });
+    expect(denied(reserve(closed, request({ usd: 0.01 }), at('2024-05-01T11:00:00Z'), limits).result)).toMatchObject({ type: 'system_budget_full', scope: 'system:day' });
+    expect(closed.breaker.open).toBe(false);
+  });
+
   it('opens for a runaway task (more calls granted than allowed within a sliding minute) and stops that task', () => {
     const limits = limitsWith({ circuitBreaker: { maxCallsPerTaskPerMinute: 5 } });
     const state = initialLedgerState(T0, limits);
