@@ -17,8 +17,8 @@ export function limitsFileLabel(env: NodeJS.ProcessEnv = process.env): string {
   return env.PANTHEON_LIMITS_FILE || 'limits.yaml';
 }
 
-function invalid(file: string, key: string, message: string): PantheonError {
-  return PantheonError.of('config_invalid', `${file}: ${key ? `${key}: ` : ''}${message}`, { details: { file, key } });
+function invalid(file: string, key: string, message: string, named = file): PantheonError {
+  return PantheonError.of('config_invalid', `${named}: ${key ? `${key}: ` : ''}${message}`, { details: { file, key } });
 }
 
 /** Describes zod's first issue by the dotted key it concerns (an unknown key names itself). */
@@ -32,42 +32,52 @@ function describeIssue(issue: z.core.$ZodIssue): { key: string; message: string 
 }
 
 /**
- * Reads and validates the limits file. A missing file is an error too: a deployment that lost its
- * limits must not silently run on defaults it never chose.
+ * Reads and validates the limits file: by default the one this process is configured with
+ * (PANTHEON_LIMITS_FILE, named as such in errors, else limits.yaml). A missing file is an error
+ * too: a deployment that lost its limits must not silently run on defaults it never chose. So is
+ * a file that sets no key (empty, or comments only), unless `requireKeys: false`: a truncated file
+ * would seed a new ledger with the defaults, up to hundreds of times the limits meant.
  */
-export function loadLimits(file: string = limitsFilePath(), options: LimitsFileOptions = {}): Limits {
+export function loadLimits(file?: string, options: LimitsFileOptions = {}): Limits {
+  const fromEnv = file === undefined && Boolean(process.env.PANTHEON_LIMITS_FILE);
+  const source = file ?? limitsFilePath();
+  const named = options.named ?? (fromEnv ? `environment variable PANTHEON_LIMITS_FILE: ${source}` : source);
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = fs.readFileSync(source, 'utf8');
   } catch (err) {
-    throw invalid(file, '', `cannot read the limits file (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    throw invalid(source, '', `cannot read the limits file (${(err as NodeJS.ErrnoException).code ?? String(err)})`, named);
   }
-  return parseLimits(text, file, options);
+  return parseLimits(text, source, { requireKeys: true, ...options, named });
 }
 
 export interface LimitsFileOptions {
-  /** Refuse a file that sets no key: applied to a running ledger (`pantheon budget limits`), an
-   * empty file would put every limit back to its default, which nobody meant. */
+  /** Refuse a file that sets no key (loadLimits: by default): applied to a running ledger
+   * (`pantheon budget limits`), an empty file would put every limit back to its default, and
+   * seeding a new one it would set the defaults, which nobody meant. */
   requireKeys?: boolean;
   /** The limits the keys the file does not name keep (a running ledger's); absent: the defaults. */
   over?: Limits;
+  /** How errors name the file (default: `file`), e.g. by the variable that points at it. */
+  named?: string;
 }
 
 /** Parses limits.yaml text; `file` names the source in errors. */
 export function parseLimits(text: string, file = 'limits.yaml', options: LimitsFileOptions = {}): Limits {
+  const { named = file } = options;
   let raw: unknown;
   try {
     raw = parseYaml(text);
   } catch (err) {
-    throw invalid(file, '', `not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+    throw invalid(file, '', `not valid YAML: ${(err as Error).message.split('\n')[0]}`, named);
   }
   const empty = raw === null || raw === undefined || (typeof raw === 'object' && !Array.isArray(raw) && Object.keys(raw).length === 0);
-  if (empty && options.requireKeys) throw invalid(file, '', 'sets no limit (empty, or comments only); nothing applied: write the keys to change, e.g. system_daily_usd: 20');
+  if (empty && options.requireKeys) throw invalid(file, '', 'sets no limit (empty, or comments only); nothing applied: write the keys to change, e.g. system_daily_usd: 20', named);
   // An empty file (or one of comments only) means "all defaults".
   const parsed = LimitsFileSchema.safeParse(options.over ? overLimits(raw ?? {}, options.over) : (raw ?? {}));
   if (!parsed.success) {
     const { key, message } = describeIssue(parsed.error.issues[0]);
-    throw invalid(file, key, message);
+    throw invalid(file, key, message, named);
   }
   return fromLimitsFile(parsed.data);
 }

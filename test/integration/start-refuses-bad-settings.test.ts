@@ -34,11 +34,27 @@ function start(env: Record<string, string>, script = 'main.ts'): Promise<{ code:
 
 it('refuses a malformed limits.yaml or PANTHEON_OFFLINE_FAULTS before it starts anything', async () => {
   const [limits, faults] = await Promise.all([start({ PANTHEON_LIMITS_FILE: badLimits }), start({ PANTHEON_OFFLINE_FAULTS: '[{"kind":"nope"}]' })]);
-  expect(limits.stderr).toMatch(new RegExp(`^error: config_invalid: ${badLimits.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: system_hourly_usd: `));
+  expect(limits.stderr).toMatch(new RegExp(`^error: config_invalid: environment variable PANTHEON_LIMITS_FILE: ${badLimits.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: system_hourly_usd: `));
   expect(faults.stderr).toMatch(/^error: config_invalid: PANTHEON_OFFLINE_FAULTS is invalid: PANTHEON_OFFLINE_FAULTS\[0\]\.kind: /);
   for (const run of [limits, faults]) {
     expect(run.code).toBe(1);
     expect(run.stdout).not.toContain('Temporal');
+  }
+}, 60_000);
+
+it('refuses an empty PANTHEON_LIMITS_FILE (npm start and npm run worker), naming the variable and the file, before it starts anything: it seeded the default limits', async () => {
+  const empty = path.join(os.tmpdir(), `empty-limits-${process.pid}-${Date.now()}.yaml`);
+  fs.writeFileSync(empty, '');
+  try {
+    const runs = await Promise.all([start({ PANTHEON_LIMITS_FILE: empty }), start({ PANTHEON_LIMITS_FILE: empty }, 'workers/main.ts')]);
+    for (const run of runs) {
+      expect(run.stderr).toContain(`config_invalid: environment variable PANTHEON_LIMITS_FILE: ${empty}: sets no limit (empty, or comments only)`);
+      expect(run.code).toBe(1);
+      expect(run.stdout).not.toContain('Temporal');
+      expect(run.stdout + run.stderr).not.toMatch(/worker running/);
+    }
+  } finally {
+    fs.rmSync(empty, { force: true });
   }
 }, 60_000);
 

@@ -76,6 +76,28 @@ describe('limits.yaml', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  it('refuses a limits file that sets no limit, naming PANTHEON_LIMITS_FILE when that points at it: a truncated file must not seed the defaults', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'limits-'));
+    const empty = path.join(dir, 'empty.yaml');
+    fs.writeFileSync(empty, '');
+    const before = process.env.PANTHEON_LIMITS_FILE;
+    process.env.PANTHEON_LIMITS_FILE = empty;
+    try {
+      expect(() => loadLimits()).toThrow(
+        expect.objectContaining({ type: 'config_invalid', message: `environment variable PANTHEON_LIMITS_FILE: ${empty}: sets no limit (empty, or comments only); nothing applied: write the keys to change, e.g. system_daily_usd: 20` }),
+      );
+      fs.writeFileSync(empty, '# only a comment\n');
+      expect(() => loadLimits(empty)).toThrow(`${empty}: sets no limit`);
+      // Errors of every kind name the variable.
+      fs.writeFileSync(empty, 'system_hourly_usd: -1\n');
+      expect(() => loadLimits()).toThrow(`environment variable PANTHEON_LIMITS_FILE: ${empty}: system_hourly_usd: `);
+    } finally {
+      if (before === undefined) delete process.env.PANTHEON_LIMITS_FILE;
+      else process.env.PANTHEON_LIMITS_FILE = before;
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('stops a gate built with invalid limits before it touches Temporal', () => {
     const limits = { ...defaultLimits(), systemDailyUsd: -5 };
     expect(() => createBudgetGate({ client: {} as Client, taskQueue: 'q', limits })).toThrow(
