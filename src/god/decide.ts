@@ -15,9 +15,9 @@ import type { Assessment, Decision, GodConfig, KindStats, QueuedTask, SpawnedSpe
  *    it counts too: such a task is "general" to the rules, while the spawned specialist serves
  *    the kind its words named);
  * 3. the assessment proposes a plan of two or more → chain (at most `maxChainSteps` steps);
- * 4. routing is unsure (confidence below `lowConfidence`) or the kind fell back 3+ times →
- *    spawn a specialist if the caps allow (and none exists for the kind), else route to the
- *    fallback and ask for review;
+ * 4. routing is unsure (confidence below `lowConfidence`; with `keywordMatchRoutes`, only when
+ *    no keyword matched) or the kind fell back 3+ times → spawn a specialist if the caps allow
+ *    (and none exists for the kind), else route to the fallback and ask for review;
  * 5. else → route to the specialist routing picked.
  *
  * Review (the decision stands, it runs once approved) when the task is irreversible, costs more
@@ -40,6 +40,14 @@ export interface DecideContext {
    * 'fallback' said so, which God's assessments never did, and the rules' kind only: a trial
    * specialist never got a task after the one it was spawned for). */
   memoryKinds?: boolean;
+  /** A task a keyword matched is never unsure: the rules' low confidence is a tie between roster
+   * specialists that matched (a "write" of the Generalist's beside DatabaseAgent's "stored
+   * procedure"), and a roster specialist serves the kind, so it goes to the rules' pick (the
+   * routing policy may choose among the tied) rather than to a spawn or a low-confidence review.
+   * Unsure is then what README says: no keyword matched and the classifier found no specialist
+   * sure enough. Absent: any confidence under `lowConfidence` was unsure, as in God's histories
+   * from before patch `keyword-match-never-spawns`. */
+  keywordMatchRoutes?: boolean;
 }
 
 export interface DecideResult {
@@ -99,7 +107,7 @@ export function decide(item: QueuedTask & { assessment: Assessment }, ctx: Decid
     };
   } else {
     const fallbacks = fallbacksOf(ctx.stats, a.kind);
-    const unsure = a.confidence < config.lowConfidence;
+    const unsure = a.confidence < config.lowConfidence && !(ctx.keywordMatchRoutes === true && a.method === 'rules');
     const why = unsure ? `routing confidence ${a.confidence.toFixed(2)} is below ${config.lowConfidence}` : `routing fell back ${fallbacks} times for kind "${a.kind}"`;
     if (unsure || (fallbacks >= SPAWN_AFTER_FALLBACKS && ofKind.length === 0)) {
       const room = ofKind.length > 0 ? { ok: false, reason: `${ofKind[0].name} already serves kind "${a.kind}"` } : spawnRoom(ctx.specialists.filter((s) => s.status !== 'retired').length, ctx.spawnedToday, config);

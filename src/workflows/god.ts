@@ -164,6 +164,10 @@ const RELEASE_DROPPED_FINGERPRINTS_PATCH = 'day-end-releases-dropped-fingerprint
  * did), so a trial specialist gets more than the one task it was spawned for. Asked only when
  * that changes the decision. */
 const SPAWNED_BY_MEMORY_KIND_PATCH = 'spawned-found-by-memory-kind';
+/** A task a keyword matched is never unsure (decide.ts keywordMatchRoutes): a tie between roster
+ * specialists routed to the rules' pick; it had spawned a specialist in a kind a roster specialist
+ * serves, or gone to a low-confidence review. Asked only when that changes the decision. */
+const KEYWORD_MATCH_ROUTES_PATCH = 'keyword-match-never-spawns';
 /** A tick whose latest runway read failed generates, assesses and admits nothing (God had gone on
  * with the runway it read before, however old, or with none). Asked only when a read fails. */
 const FRESH_RUNWAY_PATCH = 'god-admits-on-fresh-runway';
@@ -905,9 +909,16 @@ export async function god(input: GodInput = {}): Promise<void> {
       const byRulesKind = decide({ ...item, assessment }, decideContext);
       // A trial specialist's later tasks: memory's kind finds it (histories from before never sent
       // it a second task). Asked only when that changes the decision.
-      const byMemoryKind = decide({ ...item, assessment }, { ...decideContext, memoryKinds: true });
+      const memoryContext = { ...decideContext, memoryKinds: true };
+      const byMemoryKind = decide({ ...item, assessment }, memoryContext);
       const changed = JSON.stringify(byMemoryKind) !== JSON.stringify(byRulesKind);
-      let { decision, review, costReview } = changed && patched(SPAWNED_BY_MEMORY_KIND_PATCH) ? byMemoryKind : byRulesKind;
+      const byMemory = changed && patched(SPAWNED_BY_MEMORY_KIND_PATCH);
+      const decided = byMemory ? byMemoryKind : byRulesKind;
+      // A keyword tie between roster specialists routes (histories from before spawned or reviewed
+      // for it). Asked only when that changes the decision.
+      const byKeywordMatch = decide({ ...item, assessment }, { ...(byMemory ? memoryContext : decideContext), keywordMatchRoutes: true });
+      const keywordChanged = JSON.stringify(byKeywordMatch) !== JSON.stringify(decided);
+      let { decision, review, costReview } = keywordChanged && patched(KEYWORD_MATCH_ROUTES_PATCH) ? byKeywordMatch : decided;
       if (decision.kind === 'spawn') ({ decision, review } = await spawnFor(item, assessment, decision, review));
       else if (state.routing) {
         const classifierRoutes = assessment.method !== 'rules' && patched(CLASSIFIER_ROUTES_PATCH);

@@ -132,6 +132,28 @@ describe('God orchestrator', () => {
     expect(Object.keys(stats).filter((key) => key.endsWith('|ResearchAgent'))).toEqual([]);
   });
 
+  it("routes a task whose keywords tie two roster specialists to the rules' pick: no spawn in a kind DatabaseAgent serves, no review", async () => {
+    // "write" is the Generalist's keyword, "stored procedure" DatabaseAgent's: a tie, confidence
+    // 0.40. God spawned a Database2Agent for it (and sent the next such task to review).
+    const tieGodId = `${godId}-tie`;
+    const tieGod = await startTestGod(h.client, { id: tieGodId, taskQueue: h.taskQueue, config: { routingSeed: 1 } });
+    try {
+      const taskId = `${tieGodId}-stored-procedure`;
+      await tieGod.executeUpdate(submitTaskUpdate, { args: [{ task: { objective: 'Write a stored procedure that archives closed tickets older than a year' }, taskId }] });
+      const decided = await eventually('God to decide the tied task', async () => (await godDecisions(tieGod)).find((d) => d.taskId === taskId && ['route', 'spawn', 'chain', 'reject'].includes(d.kind)));
+      expect(decided.kind).toBe('route');
+      expect(decided.detail).toMatch(/^rules: DatabaseAgent \(confidence 0\.40\)/);
+      expect(decided.detail).not.toMatch(/review/);
+      const outcome = await eventually('the tied task to end', async () => (await h.client.workflow.getHandle(taskId).describe().catch(() => undefined)) && outcomeOf(taskId));
+      expect({ status: outcome.status, specialist: outcome.specialist }).toEqual({ status: 'completed', specialist: 'DatabaseAgent' });
+      expect((await tieGod.query(godRosterQuery)).specialists).toEqual([]);
+      await eventually('God to hear the tied task finished', async () => (await godDecisions(tieGod)).find((d) => d.taskId === taskId && d.kind === 'finished'));
+      await maybeRecordHistory(tieGodId, 'god-keyword-tie-routes');
+    } finally {
+      await tieGod.terminate('test over').catch(() => undefined);
+    }
+  });
+
   it('holds an irreversible task for review and runs it once approved', async () => {
     const taskId = `${godId}-approve`;
     await submit('Drop the legacy_sessions table from the production Postgres database', taskId);

@@ -208,6 +208,9 @@ describe('workflow replay', () => {
         'god-duplicate-ids-stay-known.json',
         // An approved review keeping the route the reviewer approved ('approved-review-keeps-its-route').
         'god-approved-review-keeps-route.json',
+        // A task whose keywords tie two roster specialists routed to the rules' pick, not a spawn
+        // ('keyword-match-never-spawns'); the spawn test's fixtures above spawn for a task no keyword matched.
+        'god-keyword-tie-routes.json',
       ]),
     );
   });

@@ -94,6 +94,26 @@ describe('decide', () => {
     expect(r.decision.expectedSuccess).toBeCloseTo(0.7, 10);
   });
 
+  it("with keywordMatchRoutes, routes a keyword tie between roster specialists to the rules' pick: no spawn, no low-confidence review", () => {
+    // "Write a stored procedure…": the Generalist's "write" ties DatabaseAgent's "stored procedure".
+    const tie = item({ confidence: 0.4, kind: 'database', specialist: 'DatabaseAgent', method: 'rules', ranked: ['DatabaseAgent', 'Generalist'] });
+    const r = decide(tie, ctx({ keywordMatchRoutes: true }));
+    expect(r.decision).toMatchObject({ kind: 'route', specialist: 'DatabaseAgent', lane: 'main', reason: 'rules: DatabaseAgent (confidence 0.40)' });
+    expect(r.review).toBeUndefined();
+    // Nothing left to spawn with: still no review.
+    expect(decide(tie, ctx({ keywordMatchRoutes: true, spawnedToday: 1 })).review).toBeUndefined();
+    // Histories from before spawned for it.
+    expect(decide(tie, ctx()).decision.kind).toBe('spawn');
+  });
+
+  it.each([
+    ['no keyword matched and the classifier found nobody', { method: 'none', confidence: 0.2, kind: 'general', specialist: 'Generalist', ranked: [] }, {}],
+    ["the classifier's pick is unsure", { method: 'classifier', confidence: 0.3 }, {}],
+    ['a keyword tie in a kind that fell back 3 times', { method: 'rules', confidence: 0.4 }, { stats: fallbacks('research', 3) }],
+  ])('with keywordMatchRoutes, still spawns when %s', (_name, a, c) => {
+    expect(decide(item(a), ctx({ ...c, keywordMatchRoutes: true })).decision.kind).toBe('spawn');
+  });
+
   it('does not spawn on two fallbacks', () => {
     expect(decide(item(), ctx({ stats: fallbacks('research', 2) })).decision.kind).toBe('route');
   });
