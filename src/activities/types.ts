@@ -46,7 +46,8 @@ export interface RouteDecision {
   specialist: string;
   confidence: number;
   reason: string;
-  method: 'requested' | 'rules' | 'classifier' | 'fallback';
+  /** 'spawned': God started the task on a specialist it spawned (the task's `pick`). */
+  method: 'requested' | 'rules' | 'classifier' | 'fallback' | 'spawned';
   /** The routing policy version that decided (0: the roster's rules, no God running); absent in
    * decisions recorded before routing was versioned. */
   policyVersion?: number;

@@ -199,11 +199,21 @@ export function routingOf(decision: Decision): TaskRouting | undefined {
 /**
  * How God chose the specialist it starts a task with, for the task's route (`task.pick`): its
  * assessment's method (rules, the classifier, or the fallback when neither found anyone) and
- * confidence, and its decision's reason. Undefined for an assessment from before methods were kept.
+ * confidence, and its decision's reason. `spawned` when God spawned the specialist for the task, or
+ * sent it to a specialist it spawned that the assessment did not name (routing fell back and the
+ * spawned one serves the kind): the rules never picked it, and said so ("rules, confidence 0.40")
+ * for a task they had been unsure of. `spawnedNames`: the specialists God spawned. Undefined for an
+ * assessment from before methods were kept.
  */
-export function pickOf(decision: Pick<Decision, 'reason'>, assessment: Pick<Assessment, 'method' | 'confidence'> | undefined): Task['pick'] {
+export function pickOf(
+  decision: Pick<Decision, 'reason' | 'kind' | 'specialist'>,
+  assessment: Pick<Assessment, 'method' | 'confidence' | 'specialist'> | undefined,
+  spawnedNames: readonly string[] = [],
+): Task['pick'] {
   if (!assessment) return undefined;
-  const method = assessment.method === 'requested' || assessment.method === 'rules' || assessment.method === 'classifier' ? assessment.method : 'fallback';
+  const bySpawning = decision.kind === 'spawn' || (decision.specialist !== undefined && decision.specialist !== assessment.specialist && spawnedNames.includes(decision.specialist));
+  const named = assessment.method === 'requested' || assessment.method === 'rules' || assessment.method === 'classifier' ? assessment.method : 'fallback';
+  const method = bySpawning ? 'spawned' : named;
   return { method, confidence: Math.min(1, Math.max(0, assessment.confidence)), reason: decision.reason.slice(0, 500) || 'chosen by God' };
 }
 

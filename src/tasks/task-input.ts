@@ -164,10 +164,11 @@ export const TaskInputSchema = lazySchema('tasks/task-input.TaskInputSchema', ()
        * (src/routing/route-with-policy.ts). The task records the version (state and search attribute). */
       routing: TaskRoutingSchema.optional(),
       /** Set by God with `specialist`: how it chose (its assessment's method and confidence, its
-       * decision's reason). The task's route reports these instead of "requested, confidence 1". */
+       * decision's reason; `spawned`: a specialist God spawned, src/god/routing.ts pickOf). The
+       * task's route reports these instead of "requested, confidence 1". */
       pick: z
         .object({
-          method: z.enum(['requested', 'rules', 'classifier', 'fallback']),
+          method: z.enum(['requested', 'rules', 'classifier', 'fallback', 'spawned']),
           confidence: z.number().min(0).max(1),
           reason: z.string().min(1).max(500),
         })

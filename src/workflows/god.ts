@@ -820,7 +820,7 @@ export async function god(input: GodInput = {}): Promise<void> {
     if ((d.kind === 'route' || d.kind === 'spawn') && d.specialist) {
       task.specialist = d.specialist;
       // How God chose, for the task's route (else it reads "requested, confidence 1"). Input only: no command changes.
-      const pick = pickOf(d, item.assessment);
+      const pick = pickOf(d, item.assessment, state.specialists.map((s) => s.name));
       if (pick) task.pick = pick;
     }
     if (d.kind === 'reject' && patched(REJECTION_TRAVELS_PATCH)) task.rejected = (item.assessment?.reasons.length ? item.assessment.reasons.slice(0, 20) : [d.reason]).map((r) => r.slice(0, 2000));

@@ -194,6 +194,8 @@ describe('God orchestrator', () => {
     const outcome = await eventually('the spawned specialist task to end', async () => (await h.client.workflow.getHandle(taskId).describe().catch(() => undefined)) && outcomeOf(taskId));
     expect(outcome.status).toBe('completed');
     expect(outcome.specialist).toBe(spawned.name);
+    // `pantheon status` says God spawned it, not that the rules picked it.
+    expect(outcome.route?.method).toBe('spawned');
     // The provider saw the spawned specialist's own system prompt.
     expect(h.provider.calls().some((c) => c.task === taskId && c.purpose === 'specialist')).toBe(true);
   });

@@ -1,6 +1,6 @@
 import { compactBook, compactState, migrateGodState, STATE_BOUNDS } from '../../src/god/state';
 import { applyReviewDecision } from '../../src/god/review';
-import { flaggedOnlyByRecordBefore, observeFinished, overdueInFlight, pickAgain, routeByPolicy, routingOf } from '../../src/god/routing';
+import { flaggedOnlyByRecordBefore, observeFinished, overdueInFlight, pickAgain, pickOf, routeByPolicy, routingOf } from '../../src/god/routing';
 import type { InFlightTask, SpawnedSpecialist } from '../../src/god/types';
 import { seedBook } from '../../src/routing/policy/book';
 import type { ArmStats } from '../../src/routing/policy/arm-stats';
@@ -406,5 +406,25 @@ describe('the routing book at its bounds', () => {
     expect(c.history).toHaveLength(STATE_BOUNDS.policyHistory);
     expect(c.history.every((p) => Object.keys(p.arms).length === 0)).toBe(true);
     expect(JSON.stringify(c).length).toBeLessThan(50 * 1024);
+  });
+});
+
+describe('pickOf', () => {
+  it('says a task God spawned a specialist for was spawned, not picked by the rules it was unsure of', () => {
+    const unsure = assessment({ kind: 'database', specialist: 'DatabaseAgent', method: 'rules', confidence: 0.4 });
+    const spawn = decision({ kind: 'spawn', specialist: 'Database2Agent', reason: 'routing confidence 0.40 is below 0.5: spawn a specialist; spawned Database2Agent v1' });
+    expect(pickOf(spawn, unsure, ['Database2Agent'])).toEqual({ method: 'spawned', confidence: 0.4, reason: spawn.reason });
+  });
+
+  it('says a fallen-back task sent to a spawned specialist of its kind was sent there by spawning', () => {
+    const fellBack = assessment({ kind: 'general', specialist: 'Generalist', method: 'none', confidence: 0.2 });
+    const toSpawned = decision({ kind: 'route', specialist: 'LegalAgent', reason: 'routing fell back; spawned LegalAgent v1 (trial) takes kind "legal"' });
+    expect(pickOf(toSpawned, fellBack, ['LegalAgent'])?.method).toBe('spawned');
+  });
+
+  it('keeps the rules as the method when they named a live spawned specialist themselves, and for a roster one', () => {
+    const named = assessment({ kind: 'legal', specialist: 'LegalAgent', method: 'rules', confidence: 0.9 });
+    expect(pickOf(decision({ kind: 'route', specialist: 'LegalAgent' }), named, ['LegalAgent'])?.method).toBe('rules');
+    expect(pickOf(decision({ kind: 'route', specialist: 'DatabaseAgent' }), assessment({ specialist: 'DatabaseAgent' }), ['LegalAgent'])?.method).toBe('rules');
   });
 });
