@@ -493,4 +493,40 @@ describe('a specialist God spawned', () => {
       await handle.terminate('test over');
     }
   });
+
+  it('submit --direct --specialist starts a live one directly, refuses one on trial saying why, and names God when it does not run', async () => {
+    const spawnGod = `${godId}-spawned-direct`;
+    const definition = (name: string) => ({
+      name,
+      description: 'Reviews contracts and their clauses',
+      provider: 'openai' as const,
+      model: 'gpt-4.1-mini',
+      keywords: ['contract', 'clause', 'gdpr'],
+      system_prompt: 'You review contracts: clauses, obligations and risks, and say what to change.',
+      expected_duration_minutes: 5,
+      max_output_tokens: 700,
+    });
+    const specialists = [
+      { name: 'LegalAgent', version: 1, status: 'live' as const, definition: definition('LegalAgent'), kind: 'legal', createdAtMs: Date.now(), runs: 3, successes: 3 },
+      { name: 'Legal2Agent', version: 1, status: 'trial' as const, definition: definition('Legal2Agent'), kind: 'contracts', createdAtMs: Date.now(), runs: 0, successes: 0 },
+    ];
+    const handle = await h.client.workflow.start('god', { workflowId: spawnGod, taskQueue: h.taskQueue, args: [{ config: { tickSeconds: 1, taskQueue: h.taskQueue }, state: freshState({ specialists }) }] });
+    const withSpawned = { ...env, PANTHEON_GOD_ID: spawnGod };
+    const objective = 'Check the supplier contract for a risky GDPR clause';
+    try {
+      const id = `${spawnGod}-direct`;
+      const live = await runCli(['submit', objective, '--specialist', 'LegalAgent', '--direct', '--id', id], withSpawned);
+      expect({ code: live.code, stderr: live.stderr }).toEqual({ code: 0, stderr: '' });
+      expect(live.stdout).toContain(`started ${id}`);
+      expect((await h.client.workflow.getHandle(id).describe()).type).toBe('agentTask');
+      const trial = await runCli(['submit', objective, '--specialist', 'Legal2Agent', '--direct'], withSpawned);
+      expect(trial.code).toBe(1);
+      expect(trial.stderr).toMatch(/--specialist Legal2Agent: on trial \(God spawned it\); .*submit without --direct/);
+    } finally {
+      await handle.terminate('test over');
+    }
+    const noGod = await runCli(['submit', objective, '--specialist', 'LegalAgent', '--direct'], withSpawned);
+    expect(noGod.code).toBe(1);
+    expect(noGod.stderr).toMatch(new RegExp(`specialist: unknown "LegalAgent" \\(known: [^)]*\\); God "${spawnGod}" is not running to say which specialists it spawned`));
+  });
 });

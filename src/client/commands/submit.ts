@@ -20,7 +20,8 @@ import type { TaskState } from '../../workflows/task-state';
 import type { ChainState } from '../../tasks/chain';
 
 export const SUBMIT_USAGE = `pantheon submit "<objective>" [options]
-  --specialist NAME     route to this specialist (see agents/)
+  --specialist NAME     route to this specialist (see agents/, or one God spawned: pantheon god
+                        specialists; with --direct, a live one)
   --priority P          low | normal | high | critical (default normal)
   --context TEXT        background the specialist needs
   --constraint TEXT     a constraint (repeatable)
@@ -129,8 +130,9 @@ export async function submitCommand(argv: string[]): Promise<void> {
   const set = typeof raw === 'object' && raw !== null ? STARTER_FIELDS.find((field) => field in raw) : undefined;
   if (set) throw PantheonError.of('invalid_input', `invalid task: ${set}: set by God (and chains) on the tasks they start, not by a submit`, { details: { field: set } });
   const roster = loadRoster(config.rosterDir);
-  // A specialist God spawned is not in agents/: it is checked against God's roster below.
-  const spawnedName = direct ? undefined : notOnRoster(raw, roster);
+  // A specialist God spawned is not in agents/: it is checked against God's roster below (with
+  // --direct too: a live one runs a direct task as any worker's router would pick it).
+  const spawnedName = notOnRoster(raw, roster);
   const task = checkTask(spawnedName === undefined ? raw : { ...(raw as object), specialist: undefined }, roster);
   if (spawnedName !== undefined) task.specialist = spawnedName;
   if (parent !== undefined && task.lineage) {
@@ -148,7 +150,7 @@ export async function submitCommand(argv: string[]): Promise<void> {
     if (id !== undefined && !direct) await refuseNonTaskId(client, id);
     if (id !== undefined && direct) await refuseIdGodHolds(client, config, id);
     const { god } = direct ? { god: undefined } : await findGod(client, config);
-    if (spawnedName !== undefined) await checkSpawned(god, spawnedName, roster);
+    if (spawnedName !== undefined) await checkSpawned(direct ? await godIfRunning(client, config) : god, spawnedName, roster, { direct, godId: config.god.id });
     if (god) {
       await submitToGod(god, config, task, { taskId: id, wait });
       return;
@@ -204,11 +206,29 @@ function notOnRoster(raw: unknown, roster: Roster): string | undefined {
   return typeof name === 'string' && name.length > 0 && !roster.get(name) ? name : undefined;
 }
 
-/** A specialist named that agents/ does not hold must be one God spawned and has not retired. */
-async function checkSpawned(god: GodSession | undefined, name: string, roster: Roster): Promise<void> {
+/**
+ * A specialist named that agents/ does not hold must be one God spawned and has not retired. With
+ * `direct`, a live one: a specialist on trial runs only the tasks God sends it (reviewed, paid by
+ * the experimental lane, counted in its trial), so a direct start of one is refused saying so.
+ */
+async function checkSpawned(god: GodSession | undefined, name: string, roster: Roster, { direct, godId }: { direct: boolean; godId: string }): Promise<void> {
   const spawned = god ? (await godQuery(god, godRosterQuery)).specialists.filter((s) => s.status !== 'retired') : [];
-  if (spawned.some((s) => s.name === name)) return;
-  throw unknownSpecialistError(name, [...roster.specialists.map((s) => s.name), ...spawned.map((s) => `${s.name} (spawned)`)]);
+  const found = spawned.find((s) => s.name === name);
+  if (found && direct && found.status === 'trial') {
+    throw PantheonError.of(
+      'invalid_input',
+      `--specialist ${name}: on trial (God spawned it); its runs go through God, reviewed and paid by the experimental lane, so --direct cannot start one: submit without --direct, or wait until it is live (pantheon god specialists)`,
+      { details: { field: 'specialist', status: found.status } },
+    );
+  }
+  if (found) return;
+  const note = god ? undefined : `God "${godId}" is not running to say which specialists it spawned`;
+  throw unknownSpecialistError(name, [...roster.specialists.map((s) => s.name), ...spawned.map((s) => `${s.name} (spawned)`)], note);
+}
+
+/** God's session when it runs; a direct start does not need God, so one that cannot be found is none. */
+async function godIfRunning(client: Client, config: PantheonConfig): Promise<GodSession | undefined> {
+  return (await findGod(client, config).catch(() => undefined))?.god;
 }
 
 /** A waited-for task's outcome, and the exit code that says whether it completed. */
