@@ -53,7 +53,7 @@ import { cancelledByOperator, chainStatsName, expectationOf, recordFallback, rec
 import type { Assessment, Decision, DecisionRecord, GodState, GoalState, InFlightTask, QueuedTask, TaskFinished } from '../god/types';
 import { godDetails, queueItemView } from '../god/views';
 import { flaggedOnlyByRecordBefore, flightPolicy, observeFinished, pickAgain, pickOf, PICKED_AT_START, routeByPolicy, routingHistoryView, routingOf, routingPolicyView } from '../god/routing';
-import { rollbackTargetsText, rollbackTo, seedBook } from '../routing/policy/book';
+import { rollbackRefusal, rollbackTo, seedBook } from '../routing/policy/book';
 import type { ChangeRules } from '../routing/policy/arm-stats';
 import { seedFromId } from '../routing/route-with-policy';
 import { describeIssues, retryOrderIssues, TaskInputSchema, type Lane, type Task } from '../tasks/task-input';
@@ -606,10 +606,8 @@ export async function god(input: GodInput = {}): Promise<void> {
       validator: (raw) => {
         const input = parsed(RoutingRollbackSchema, raw, 'routingRollback');
         const book = state.routing ?? refuse('routingRollback: God has no routing policy yet (it is seeded on its first tick)');
-        if (input.version === book.active.version) refuse(`routingRollback: version: v${input.version} is already active`);
-        if (!book.history.some((p) => p.version === input.version)) {
-          refuse(`routingRollback: version: no policy v${input.version} to roll back to (${rollbackTargetsText(book)})`);
-        }
+        const refusal = rollbackRefusal(book, input.version);
+        if (refusal) refuse(`routingRollback: version: ${refusal}`);
       },
     },
   );

@@ -421,6 +421,15 @@ describe('rewriting, promotion, probation and rollback', () => {
     expect(() => rollbackTo(book, 9, 'x', 'alice', T0)).toThrow('no policy v9 to roll back to (earlier versions kept: v1; v2 is active)');
     expect(() => rollbackTo(book, 2, 'x', 'alice', T0)).toThrow('v2 is already active');
   });
+
+  it('refuses a rollback to the candidate on trial saying it is the candidate and what becomes of it, not that no such version exists', () => {
+    const book = withCandidate();
+    expect(() => rollbackTo(book, 2, 'x', 'alice', T0)).toThrow(
+      'v2 is the candidate on trial (never active, so no rollback target): it is promoted once 50 canary tasks show 5 % more value per dollar than v1, else discarded; no command ends its trial early (its canary so far: pantheon routing show; earlier versions kept: none; v1 is active)',
+    );
+    const kept = { ...book, history: [{ ...book.active, version: 0 }] };
+    expect(() => rollbackTo(kept, 2, 'x', 'alice', T0)).toThrow(/a rollback to an earlier version ends its trial \(.*earlier versions kept: v0; v1 is active\)$/);
+  });
 });
 
 describe('rule edits', () => {

@@ -209,20 +209,39 @@ function derive(book: PolicyBook, nowMs: number): PolicyBook {
   return audited({ ...book, candidate: trial, sinceRewrite: 0, lastVersion: version }, { atMs: nowMs, kind: 'derived', version, detail: policy.reason });
 }
 
-/**
- * Makes `version` active again (an operator's rollback, or probation's): its rules, thresholds and
- * exploration share come back; what has been learned about the arms stays (it is evidence about
- * the specialists, not a choice of the version). Any candidate and probation end.
- */
 /** What a rollback may name, said the same way everywhere: the earlier versions kept, and the active one it cannot. */
 export function rollbackTargetsText(book: Pick<PolicyBook, 'history' | 'active'>): string {
   return `earlier versions kept: ${book.history.map((p) => `v${p.version}`).join(', ') || 'none'}; v${book.active.version} is active`;
 }
 
+/**
+ * Why `version` is no rollback target (already active, the candidate on trial, not kept), said the
+ * same way by God's update validator and here; undefined when it is one. The candidate is listed
+ * by `routing history`, so naming it is told what becomes of it rather than that it does not exist.
+ */
+export function rollbackRefusal(book: Pick<PolicyBook, 'history' | 'active' | 'candidate'>, version: number): string | undefined {
+  if (version === book.active.version) return `v${version} is already active`;
+  if (book.history.some((p) => p.version === version)) return undefined;
+  if (book.candidate?.policy.version === version) {
+    const early = book.history.length > 0 ? 'a rollback to an earlier version ends its trial' : 'no command ends its trial early';
+    return (
+      `v${version} is the candidate on trial (never active, so no rollback target): it is promoted once ` +
+      `${POLICY_RULES.minPromotionSamples} canary tasks show ${Math.round(POLICY_RULES.minGain * 100)} % more value per dollar than v${book.active.version}, ` +
+      `else discarded; ${early} (its canary so far: pantheon routing show; ${rollbackTargetsText(book)})`
+    );
+  }
+  return `no policy v${version} to roll back to (${rollbackTargetsText(book)})`;
+}
+
+/**
+ * Makes `version` active again (an operator's rollback, or probation's): its rules, thresholds and
+ * exploration share come back; what has been learned about the arms stays (it is evidence about
+ * the specialists, not a choice of the version). Any candidate and probation end.
+ */
 export function rollbackTo(book: PolicyBook, version: number, reason: string, by: string, nowMs: number): PolicyBook {
-  if (version === book.active.version) throw new RangeError(`v${version} is already active`);
-  const target = book.history.find((p) => p.version === version);
-  if (!target) throw new RangeError(`no policy v${version} to roll back to (${rollbackTargetsText(book)})`);
+  const refusal = rollbackRefusal(book, version);
+  if (refusal) throw new RangeError(refusal);
+  const target = book.history.find((p) => p.version === version)!;
   const active: RoutingPolicy = { ...target, arms: book.active.arms };
   const history = [...book.history.filter((p) => p.version !== version), book.active].slice(-POLICY_RULES.maxHistory);
   const next: PolicyBook = { ...book, active, history, candidate: undefined, probation: undefined, sinceRewrite: 0 };
