@@ -299,6 +299,7 @@ export const GodStateSchema = lazySchema('god/state.GodStateSchema', () =>
       continuedAsNew: count,
     }),
     routing: PolicyBookSchema.optional(),
+    learnedSincePick: z.boolean().optional(),
   })
 );
 

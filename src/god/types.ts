@@ -263,6 +263,10 @@ export interface GodState {
   /** The routing policy: active version, history, candidate, probation (src/routing/policy).
    * Absent in states from before it; seeded from the roster on the first tick that routes. */
   routing?: PolicyBook;
+  /** Whether the routing policy learned an outcome (or was rolled back) since the queued tasks were
+   * last picked for again, carried so a new run does not draw again from the same record. Absent
+   * in states from before it: read as learned (a new run picked again, as those runs did). */
+  learnedSincePick?: boolean;
 }
 
 /** God's settings: the workflow input, carried unchanged through continue-as-new. */

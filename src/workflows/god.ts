@@ -228,6 +228,13 @@ const UNSTARTED_IDS_KNOWN_PATCH = 'unstarted-ids-stay-known';
  * resubmission of it was assessed (and paid for, when the rules were unsure) and dropped again.
  * Asked only at such a drop. */
 const DUPLICATE_IDS_KNOWN_PATCH = 'duplicate-ids-stay-known';
+/** The policy picks again for queued tasks only when they can start and it has learned something
+ * since the last pick: not while God is paused (it picked at each tick's admission, though nothing
+ * could start), and not in a new run that learned nothing since the last run's pick (whether it
+ * had was not carried: each continue-as-new drew again from the same record, and a paused task
+ * flipped between specialists, `god queue` disagreeing with the decision log). Asked only when a
+ * pick would otherwise be made. */
+const KEEPS_PICKS_PATCH = 'routing-keeps-picks-while-paused-or-unlearned';
 /** Generator calls per due goal at most: the first, and one more when it only repeated itself. */
 const GENERATION_ASKS = 2;
 
@@ -273,6 +280,9 @@ export async function god(input: GodInput = {}): Promise<void> {
   // Whether the policy learned an outcome (or was rolled back) since the queued tasks were last
   // picked for again: with nothing new a fresh pick would draw from the same record.
   let learnedSincePick = true;
+  // The run before said it had learned nothing since its last pick (carried; absent before
+  // KEEPS_PICKS_PATCH): this run does not pick again until it learns something.
+  let carriedUnlearned = state.learnedSincePick === false;
   /** Lanes the last admission held for an overdue task (src/god/prioritise.ts admit). Not carried:
    * a new run's first admission finds them again. */
   let heldLanes: Partial<Record<Lane, string>> = {};
@@ -436,6 +446,7 @@ export async function god(input: GodInput = {}): Promise<void> {
     const { book, events } = observeFinished(state.routing!, flight, finished, Date.now(), rules);
     state.routing = book;
     learnedSincePick = true;
+    carriedUnlearned = false;
     for (const e of events) {
       record('operator', `routing policy v${e.version} ${e.kind}: ${e.detail}`, finished.taskId);
       if (e.kind === 'rolled_back' && e.by === 'god') {
@@ -1029,7 +1040,11 @@ export async function god(input: GodInput = {}): Promise<void> {
     let picked: Record<string, string> = {};
     const room = Math.min(config.maxInFlight - state.inFlight.length, PICKS_AGAIN_PER_TICK);
     const waiting = state.queue.filter((q) => q.status === 'queued' && q.beforePolicy);
-    if (learnedSincePick && room > 0 && waiting.length > 0) {
+    let picksAgain = learnedSincePick && room > 0 && waiting.length > 0;
+    // Nothing starts while paused, and nothing learned since the last run's pick: keep the picks
+    // (learnedSincePick stays as it is, so a resume picks again from what was learned meanwhile).
+    if (picksAgain && (state.paused !== undefined || carriedUnlearned) && patched(KEEPS_PICKS_PATCH)) picksAgain = false;
+    if (picksAgain) {
       const first = waiting
         .map((q) => ({ taskId: q.taskId, density: densityOf(q) ?? 0, at: q.submittedAtMs }))
         .sort((a, b) => b.density - a.density || a.at - b.at)
@@ -1039,6 +1054,7 @@ export async function god(input: GodInput = {}): Promise<void> {
       state.queue = again.queue;
       picked = again.picked;
       learnedSincePick = false;
+      carriedUnlearned = false;
       for (const { taskId, costReview } of repicksToReview(state.queue, picked, dayLeftUsd(runway), config)) {
         if (!patched(REPICK_COST_REVIEW_PATCH)) break;
         state = openReview(state, taskId, [costReview], Date.now(), config, { costReview });
@@ -1170,6 +1186,8 @@ export async function god(input: GodInput = {}): Promise<void> {
       // A rollback heard since the tick is not carried: its alert goes out now.
       await raiseRoutingAlerts();
       state.counters.continuedAsNew += 1;
+      // Carried so the next run picks again only once it has learned something (KEEPS_PICKS_PATCH).
+      state.learnedSincePick = learnedSincePick && !carriedUnlearned;
       log.info('god continues as new', { historyLength: info.historyLength, historyBytes: info.historySize, stateBytes: stateBytes(state) });
       await continueAsNew<typeof god>({ config, state });
     }

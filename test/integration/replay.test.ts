@@ -136,6 +136,8 @@ describe('workflow replay', () => {
         'god-routing-picks-at-start.json',
         // …and that pick judged for cost, to review when dearer than the day's share ('cost-review-of-the-pick-at-start').
         'god-cost-review-of-the-pick-at-start.json',
+        // …and no pick made again while God is paused, nor in a new run that learned nothing since ('routing-keeps-picks-while-paused-or-unlearned').
+        'god-routing-keeps-picks-while-paused.json',
         // …probing quarantined arms, a run of successes clearing a change ('routing-probes-quarantined').
         'god-routing-probes.json',
         // …a quarantined arm probed, its third success in a row clearing the change (carried state).
