@@ -429,4 +429,7 @@ export interface LedgerRunway {
   lanes: Record<Lane, LaneRunway>;
   /** When the runway was read (the reader's clock). */
   asOfMs: number;
+  /** The per-task limit (`per_task_usd`): the ledger stops a task there, so none costs more.
+   * Absent from runways read before it was reported. */
+  perTaskUsd?: number;
 }

@@ -44,5 +44,6 @@ export function runwayOf(snapshot: BudgetSnapshot, nowMs: number): LedgerRunway 
     breakerOpen: breaker.open && !(breaker.untilMs !== undefined && nowMs >= breaker.untilMs),
     lanes,
     asOfMs: nowMs,
+    perTaskUsd: limits.perTaskUsd,
   };
 }

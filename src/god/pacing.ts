@@ -32,6 +32,8 @@ export interface LedgerRunwayLike {
   breakerOpen: boolean;
   lanes: Record<Lane, LaneRunwayLike>;
   asOfMs: number;
+  /** The ledger's per-task limit: no task costs more (absent from ledgers' answers before it). */
+  perTaskUsd?: number;
 }
 
 type PacingConfig = Pick<GodConfig, 'pacing' | 'pacingBurst'>;

@@ -42,6 +42,9 @@ export interface AdmitInput {
   /** The pause reason, when an operator paused God. */
   paused?: string;
   breakerOpen: boolean;
+  /** Each lane's whole day (its budget, nothing spent): a task dearer than that can never start
+   * on the lane as the limits stand, and its reason says so (absent: the runway wait alone). */
+  laneDayBudget?: Record<Lane, number>;
   /** Why each lane's headroom is what it is (pacing.headroomNotes), added to runway reasons. */
   notes?: Partial<Record<Lane, string>>;
   /** Holds (absent: none, as before them): a task queued this long goes first, and if its lane
@@ -177,8 +180,14 @@ export function admit(input: AdmitInput): Admission {
         waiting[q.taskId] = `${behind}; as its goal's first task today it may pass the hold once the room fits it`;
         continue;
       }
-      waiting[q.taskId] = `waiting for runway: needs ~${usd(cost)}, ${lane} lane can commit ${usd(room[lane] ?? 0)} now${note ? ` (${note})` : ''}`;
+      const wholeDay = input.laneDayBudget?.[lane];
       shortOfRoom.push(q.taskId);
+      if (wholeDay !== undefined && cost > wholeDay + EPSILON) {
+        // Not a wait: no runway ever comes (it holds nothing either: it cannot fit the day left).
+        waiting[q.taskId] = `cannot start on the ${lane} lane: needs ~${usd(cost)}, more than the lane's whole day (${usd(wholeDay)}); it stays queued until the limits (system_daily_usd, the lane's share) are raised`;
+        continue;
+      }
+      waiting[q.taskId] = `waiting for runway: needs ~${usd(cost)}, ${lane} lane can commit ${usd(room[lane] ?? 0)} now${note ? ` (${note})` : ''}`;
       if (holds && overdue(q) && cost <= holds.dayLeft[lane] + EPSILON) {
         if (holds.onlyFundable && !goalCanTake(q, cost)) {
           waiting[q.taskId] += `; its goal's share of the day cannot take it now, so it holds nothing`;

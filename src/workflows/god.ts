@@ -25,6 +25,7 @@ import type { LedgerRunway } from '../budget/ledger-types';
 import { NON_RETRYABLE_TYPES } from '../errors';
 import { dayLeftUsd, decide, repicksToReview, repriceReview } from '../god/decide';
 import { PendingStarts } from '../god/pending-starts';
+import { capAtTaskLimit } from '../god/task-limit';
 import { afterFailedAssessment, dueForAssessment } from '../god/assess-backoff';
 import { rollDay } from '../god/day';
 import { addGoal, forgetFingerprints, generationFits, goalsDue, rememberFingerprint, removeGoal, taskFingerprint } from '../god/goals';
@@ -235,6 +236,10 @@ const DUPLICATE_IDS_KNOWN_PATCH = 'duplicate-ids-stay-known';
  * flipped between specialists, `god queue` disagreeing with the decision log). Asked only when a
  * pick would otherwise be made. */
 const KEEPS_PICKS_PATCH = 'routing-keeps-picks-while-paused-or-unlearned';
+/** A decided task's estimate above the ledger's per-task limit is capped there: the ledger stops a
+ * task at the limit, and God held a task priced above its lane's whole day queued for good,
+ * "waiting for runway" it could never need. Asked only when an estimate is capped. */
+const CAPS_AT_TASK_LIMIT_PATCH = 'estimates-capped-at-task-limit';
 /** Generator calls per due goal at most: the first, and one more when it only repeated itself. */
 const GENERATION_ASKS = 2;
 
@@ -1062,10 +1067,15 @@ export async function god(input: GodInput = {}): Promise<void> {
         delete picked[taskId];
       }
     }
+    if (runway.perTaskUsd !== undefined) {
+      const { queue, capped } = capAtTaskLimit(state.queue, runway.perTaskUsd);
+      if (capped.length > 0 && patched(CAPS_AT_TASK_LIMIT_PATCH)) state.queue = queue;
+    }
     const flying = inFlightExpected();
     const headroom = laneHeadroom(runway, flying, config, Date.now());
     const notes = headroomNotes(runway, flying, config, Date.now());
-    const admitInput = { queue: state.queue, headroom, notes, goals: state.goals, budgetUsd: runway.budgetUsd, inFlight: state.inFlight, paused: state.paused?.reason, breakerOpen: runway.breakerOpen };
+    const laneDayBudget = { main: runway.lanes.main.budgetUsd, experimental: runway.lanes.experimental.budgetUsd };
+    const admitInput = { queue: state.queue, headroom, notes, laneDayBudget, goals: state.goals, budgetUsd: runway.budgetUsd, inFlight: state.inFlight, paused: state.paused?.reason, breakerOpen: runway.breakerOpen };
     let plan = admit(admitInput);
     const holds = { nowMs: Date.now(), afterMs: (config.holdAfterMinutes ?? DEFAULT_HOLD_AFTER_MINUTES) * 60_000, dayLeft: laneDayLeft(runway, flying) };
     if (overdueShortOfRoom(state.queue, plan, holds) && patched(HOLDS_PATCH)) {

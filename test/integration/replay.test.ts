@@ -138,6 +138,8 @@ describe('workflow replay', () => {
         'god-cost-review-of-the-pick-at-start.json',
         // …and no pick made again while God is paused, nor in a new run that learned nothing since ('routing-keeps-picks-while-paused-or-unlearned').
         'god-routing-keeps-picks-while-paused.json',
+        // …and an estimate above the ledger's per-task limit capped there for admission ('estimates-capped-at-task-limit').
+        'god-estimates-capped-at-task-limit.json',
         // …probing quarantined arms, a run of successes clearing a change ('routing-probes-quarantined').
         'god-routing-probes.json',
         // …a quarantined arm probed, its third success in a row clearing the change (carried state).
