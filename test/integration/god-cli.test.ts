@@ -462,19 +462,21 @@ describe('God ended by an operator', () => {
 });
 
 describe('a specialist God spawned', () => {
+  /** A contract reviewer's definition, as God's spawn writes one. */
+  const legalDefinition = (name: string) => ({
+    name,
+    description: 'Reviews contracts and their clauses',
+    provider: 'openai' as const,
+    model: 'gpt-4.1-mini',
+    keywords: ['contract', 'clause', 'gdpr'],
+    system_prompt: 'You review contracts: clauses, obligations and risks, and say what to change.',
+    expected_duration_minutes: 5,
+    max_output_tokens: 700,
+  });
+
   it('submit --specialist names it (not in agents/) and God takes the task; a name neither knows is refused listing both; god specialists lists it', async () => {
     const spawnGod = `${godId}-spawned`;
-    const definition = {
-      name: 'LegalAgent',
-      description: 'Reviews contracts and their clauses',
-      provider: 'openai' as const,
-      model: 'gpt-4.1-mini',
-      keywords: ['contract', 'clause', 'gdpr'],
-      system_prompt: 'You review contracts: clauses, obligations and risks, and say what to change.',
-      expected_duration_minutes: 5,
-      max_output_tokens: 700,
-    };
-    const state = freshState({ specialists: [{ name: 'LegalAgent', version: 1, status: 'live', definition, kind: 'legal', createdAtMs: Date.now(), runs: 3, successes: 3 }] });
+    const state = freshState({ specialists: [{ name: 'LegalAgent', version: 1, status: 'live', definition: legalDefinition('LegalAgent'), kind: 'legal', createdAtMs: Date.now(), runs: 3, successes: 3 }] });
     const handle = await h.client.workflow.start('god', { workflowId: spawnGod, taskQueue: h.taskQueue, args: [{ config: { tickSeconds: 1, taskQueue: h.taskQueue }, state }] });
     try {
       const withSpawned = { ...env, PANTHEON_GOD_ID: spawnGod };
@@ -496,16 +498,7 @@ describe('a specialist God spawned', () => {
 
   it('submit --direct --specialist starts a live one directly, refuses one on trial saying why, and names God when it does not run', async () => {
     const spawnGod = `${godId}-spawned-direct`;
-    const definition = (name: string) => ({
-      name,
-      description: 'Reviews contracts and their clauses',
-      provider: 'openai' as const,
-      model: 'gpt-4.1-mini',
-      keywords: ['contract', 'clause', 'gdpr'],
-      system_prompt: 'You review contracts: clauses, obligations and risks, and say what to change.',
-      expected_duration_minutes: 5,
-      max_output_tokens: 700,
-    });
+    const definition = legalDefinition;
     const specialists = [
       { name: 'LegalAgent', version: 1, status: 'live' as const, definition: definition('LegalAgent'), kind: 'legal', createdAtMs: Date.now(), runs: 3, successes: 3 },
       { name: 'Legal2Agent', version: 1, status: 'trial' as const, definition: definition('Legal2Agent'), kind: 'contracts', createdAtMs: Date.now(), runs: 0, successes: 0 },
