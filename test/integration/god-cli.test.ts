@@ -498,10 +498,9 @@ describe('a specialist God spawned', () => {
 
   it('submit --direct --specialist starts a live one directly, refuses one on trial saying why, and names God when it does not run', async () => {
     const spawnGod = `${godId}-spawned-direct`;
-    const definition = legalDefinition;
     const specialists = [
-      { name: 'LegalAgent', version: 1, status: 'live' as const, definition: definition('LegalAgent'), kind: 'legal', createdAtMs: Date.now(), runs: 3, successes: 3 },
-      { name: 'Legal2Agent', version: 1, status: 'trial' as const, definition: definition('Legal2Agent'), kind: 'contracts', createdAtMs: Date.now(), runs: 0, successes: 0 },
+      { name: 'LegalAgent', version: 1, status: 'live' as const, definition: legalDefinition('LegalAgent'), kind: 'legal', createdAtMs: Date.now(), runs: 3, successes: 3 },
+      { name: 'Legal2Agent', version: 1, status: 'trial' as const, definition: legalDefinition('Legal2Agent'), kind: 'contracts', createdAtMs: Date.now(), runs: 0, successes: 0 },
     ];
     const handle = await h.client.workflow.start('god', { workflowId: spawnGod, taskQueue: h.taskQueue, args: [{ config: { tickSeconds: 1, taskQueue: h.taskQueue }, state: freshState({ specialists }) }] });
     const withSpawned = { ...env, PANTHEON_GOD_ID: spawnGod };
