@@ -40,6 +40,9 @@ async function startGod(name: string): Promise<WorkflowHandle> {
   gods.push(god);
   // God has read the runway once: it has a runway it could go on using.
   await eventually('God to read the runway', async () => (await godStatus(god)).runway);
+  // And has finished that first tick (it sleeps on its tick timer): a submit that lands while the
+  // tick still runs is assessed on the runway that tick read, before any outage a test takes.
+  await until('God to finish its first tick', async () => (await historyOf(god)).some((e) => e.eventType === EventType.EVENT_TYPE_TIMER_STARTED));
   return god;
 }
 
