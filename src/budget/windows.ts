@@ -33,19 +33,27 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
 }
 
 const QUARTER = 15 * 60_000;
-const lastKeys = new Map<string, { quarter: number; keys: WindowKeys }>();
+/** Quarters remembered per zone: two days' worth, so finding a day's start or end (which steps
+ * hour by hour through it) is answered from memory after the first time. */
+const REMEMBERED_QUARTERS = 2 * 96;
+const rememberedKeys = new Map<string, Map<number, WindowKeys>>();
 
 /**
  * The hour and day keys of `nowMs`. Every zone's offset is a multiple of 15 minutes, so keys only
- * change on UTC quarter hours: the last quarter's answer is kept (the ledger asks on every update,
- * and formatting is its costliest step). A pure memo, deterministic on replay.
+ * change on UTC quarter hours: each quarter's answer is remembered (the ledger asks on every
+ * update and God on every tick, often stepping through a whole day; formatting is the costliest
+ * step). A pure memo, bounded, deterministic on replay.
  */
 export function windowKeys(nowMs: number, timeZone: string): WindowKeys {
   const quarter = Math.floor(nowMs / QUARTER);
-  const last = lastKeys.get(timeZone);
-  if (last?.quarter === quarter) return last.keys;
+  let zone = rememberedKeys.get(timeZone);
+  if (!zone) rememberedKeys.set(timeZone, (zone = new Map()));
+  const known = zone.get(quarter);
+  if (known) return known;
   const keys = computeKeys(nowMs, timeZone);
-  lastKeys.set(timeZone, { quarter, keys });
+  // Past the bound, start afresh: a clock moves forward, so old quarters are rarely asked again.
+  if (zone.size >= REMEMBERED_QUARTERS) zone.clear();
+  zone.set(quarter, keys);
   return keys;
 }
 

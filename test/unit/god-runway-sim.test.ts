@@ -4,7 +4,7 @@ import { decide } from '../../src/god/decide';
 import { addGoal, goalsDue, markGenerated, rememberFingerprint, taskFingerprint } from '../../src/god/goals';
 import { inFlightByLane, laneDayLeft, laneHeadroom, pacedAllowance, type LedgerRunwayLike } from '../../src/god/pacing';
 import { admit, goalCommittedUsd, noQueuedTaskCanStart, overdueShortOfRoom, queuedTasksThatCannotStart } from '../../src/god/prioritise';
-import { compactState, stateBytes } from '../../src/god/state';
+import { compactState } from '../../src/god/state';
 import { recordOutcome } from '../../src/god/stats';
 import type { Assessment, GodState, QueuedTask, TaskFinished } from '../../src/god/types';
 import { LANES, type Lane, type Task } from '../../src/tasks/task-input';
@@ -58,7 +58,7 @@ interface DayBook {
  * the day: one of them in flight or finished takes most of the share, and another cannot start. */
 const CAPPED_USD = 0.18 * BUDGET;
 
-function simulate(opts: { survey?: boolean; dear?: boolean; capped?: boolean; holds?: boolean; passes?: boolean; stuckBacklogGenerates?: boolean; dropsDeadBacklog?: boolean; seed?: number } = {}) {
+function simulate(opts: { survey?: boolean; dear?: boolean; capped?: boolean; holds?: boolean; passes?: boolean; stuckBacklogGenerates?: boolean; dropsDeadBacklog?: boolean; seed?: number; measureBytes?: boolean } = {}) {
   const holdsOn = opts.holds !== false;
   const passesOn = opts.passes !== false;
   const seed = opts.seed ?? 7;
@@ -250,7 +250,8 @@ function simulate(opts: { survey?: boolean; dear?: boolean; capped?: boolean; ho
       if (l.spentUsd + after[lane] > limit + 1e-9) violations.push(`${today.key} ${minute} min: ${lane} committed ${l.spentUsd + after[lane]} over ${limit}`);
     }
     state = compactState(state, config, now);
-    maxBytes = Math.max(maxBytes, stateBytes(state));
+    // What continue-as-new would carry, counted by Node (not God's own counter); only where a test reads it.
+    if (opts.measureBytes) maxBytes = Math.max(maxBytes, Buffer.byteLength(JSON.stringify(state)));
   }
 
   const queued = new Set(state.queue.map((q) => q.taskId));
@@ -272,7 +273,7 @@ function expectMainGoalsStartDaily(sim: ReturnType<typeof simulate>, seed: numbe
 }
 
 describe('three simulated days of God’s runway', () => {
-  const sim = simulate();
+  const sim = simulate({ measureBytes: true });
   // The last book is the first tick of day four; judge the three whole days.
   const days = sim.books.slice(0, 3);
 
@@ -332,6 +333,7 @@ describe('three simulated days of God’s runway', () => {
   });
 
   it('keeps the carried state under 256 KB throughout', () => {
+    expect(sim.maxBytes).toBeGreaterThan(0); // it was measured
     expect(sim.maxBytes).toBeLessThan(256 * 1024);
   });
 });
