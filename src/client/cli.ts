@@ -1,82 +1,64 @@
 #!/usr/bin/env node
-import { budgetCommand, BUDGET_USAGE } from './commands/budget';
-import { constraintsCommand, CONSTRAINTS_USAGE } from './commands/constraints';
-import { dlqCommand, DLQ_USAGE } from './commands/dlq';
-import { godCommand, GOD_USAGE } from './commands/god';
-import { historyCommand, HISTORY_USAGE } from './commands/history';
-import { listCommand } from './commands/list';
-import { memoryCommand, MEMORY_USAGE } from './commands/memory';
-import { reviewCommand, REVIEW_USAGE } from './commands/review';
-import { rosterCommand, ROSTER_USAGE } from './commands/roster';
-import { routingCommand, ROUTING_USAGE } from './commands/routing';
-import { OVERVIEW_LIMIT, statusCommand } from './commands/status';
-import { submitCommand, SUBMIT_USAGE } from './commands/submit';
 import { exitOnError } from './exit';
 import { HelpRequested } from './parse-args';
 import { PantheonError } from '../errors';
 
-const STATUS_USAGE = `pantheon status <task-id> [--json]     one task's state
-pantheon status [--limit N] [--json]   counts per state over the most recent N tasks (default ${OVERVIEW_LIMIT}), and the tasks in progress`;
-const LIST_USAGE = 'pantheon list [--status S] [--specialist NAME] [--limit N]';
+/** A command as the CLI runs it: what it does, and its usage (`pantheon <command> --help`). */
+interface Command {
+  run: (argv: string[]) => Promise<void>;
+  usage: string;
+}
 
-/** Each command's usage: `pantheon <command> --help` prints its own. */
-const COMMAND_USAGE: Record<string, string> = {
-  submit: SUBMIT_USAGE,
-  status: STATUS_USAGE,
-  list: LIST_USAGE,
-  dlq: DLQ_USAGE,
-  budget: BUDGET_USAGE,
-  god: GOD_USAGE,
-  review: REVIEW_USAGE,
-  roster: ROSTER_USAGE,
-  routing: ROUTING_USAGE,
-  constraints: CONSTRAINTS_USAGE,
-  memory: MEMORY_USAGE,
-  history: HISTORY_USAGE,
+/**
+ * Each command's module is loaded only when it runs: one command needs a fraction of what all of
+ * them import (the worker SDK, both LLM SDKs, SQLite, the tokenizer), and loading everything made
+ * every `pantheon status` spend about a second of CPU before it connected.
+ */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  submit: async () => import('./commands/submit').then((m) => ({ run: m.submitCommand, usage: m.SUBMIT_USAGE })),
+  status: async () => import('./commands/status').then((m) => ({ run: m.statusCommand, usage: m.STATUS_USAGE })),
+  list: async () => import('./commands/list').then((m) => ({ run: m.listCommand, usage: m.LIST_USAGE })),
+  dlq: async () => import('./commands/dlq').then((m) => ({ run: m.dlqCommand, usage: m.DLQ_USAGE })),
+  budget: async () => import('./commands/budget').then((m) => ({ run: m.budgetCommand, usage: m.BUDGET_USAGE })),
+  god: async () => import('./commands/god').then((m) => ({ run: m.godCommand, usage: m.GOD_USAGE })),
+  review: async () => import('./commands/review').then((m) => ({ run: m.reviewCommand, usage: m.REVIEW_USAGE })),
+  roster: async () => import('./commands/roster').then((m) => ({ run: m.rosterCommand, usage: m.ROSTER_USAGE })),
+  routing: async () => import('./commands/routing').then((m) => ({ run: m.routingCommand, usage: m.ROUTING_USAGE })),
+  constraints: async () => import('./commands/constraints').then((m) => ({ run: m.constraintsCommand, usage: m.CONSTRAINTS_USAGE })),
+  memory: async () => import('./commands/memory').then((m) => ({ run: m.memoryCommand, usage: m.MEMORY_USAGE })),
+  history: async () => import('./commands/history').then((m) => ({ run: m.historyCommand, usage: m.HISTORY_USAGE })),
 };
 
-const USAGE = `pantheon — run AI agent tasks as durable Temporal workflows
+/** Every command's usage, in the order above (this loads them all: only for help and mistakes). */
+async function usage(): Promise<string> {
+  const commands = await Promise.all(Object.values(COMMANDS).map((load) => load()));
+  return `pantheon — run AI agent tasks as durable Temporal workflows
 
 usage:
-  ${Object.values(COMMAND_USAGE)
-    .map((usage) => usage.split('\n').join('\n  '))
-    .join('\n  ')}
+  ${commands.map((c) => c.usage.split('\n').join('\n  ')).join('\n  ')}
 
 Environment: TEMPORAL_ADDRESS (default localhost:7233), TEMPORAL_NAMESPACE, TEMPORAL_PROFILE and TEMPORAL_TLS_* (temporal.toml), PANTHEON_TASK_QUEUE, PANTHEON_LEDGER_ID, PANTHEON_GOD_ID; history reads PANTHEON_MEMORY, PANTHEON_MEMORY_FILE, QDRANT_URL; see README.`;
-
-const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
-  submit: submitCommand,
-  status: statusCommand,
-  list: listCommand,
-  dlq: dlqCommand,
-  budget: budgetCommand,
-  god: godCommand,
-  review: reviewCommand,
-  roster: rosterCommand,
-  routing: routingCommand,
-  constraints: constraintsCommand,
-  memory: memoryCommand,
-  history: historyCommand,
-};
+}
 
 exitOnError(async () => {
   const [name, ...argv] = process.argv.slice(2);
   if (!name || name === 'help' || name === '--help' || name === '-h') {
-    console.log(USAGE);
+    console.log(await usage());
     return;
   }
-  const command = COMMANDS[name];
-  if (!command) throw PantheonError.of('invalid_input', `unknown command "${name}"\n${USAGE}`, { details: { field: 'command' } });
+  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!load) throw PantheonError.of('invalid_input', `unknown command "${name}"\n${await usage()}`, { details: { field: 'command' } });
+  const command = await load();
   // Right after the command (where a subcommand would go) it cannot be a flag's value.
   if (argv[0] === '--help' || argv[0] === '-h') {
-    console.log(COMMAND_USAGE[name]);
+    console.log(command.usage);
     return;
   }
   try {
-    await command(argv);
+    await command.run(argv);
   } catch (err) {
     // `--help` or `-h` as a flag of the command (src/client/parse-args.ts): its usage, nothing run.
     if (!(err instanceof HelpRequested)) throw err;
-    console.log(COMMAND_USAGE[name]);
+    console.log(command.usage);
   }
 });

@@ -8,6 +8,8 @@ import { taskRow } from '../tasks';
 import { listWithoutMemos } from '../list-workflows';
 import { LISTABLE_STATUSES as STATUSES, statusClause } from '../listed-status';
 
+export const LIST_USAGE = 'pantheon list [--status S] [--specialist NAME] [--limit N]';
+
 /** Lists recent tasks and chains in visibility's order (running first, then the most recently
  * closed), optionally by Pantheon status or specialist. */
 export async function listCommand(argv: string[]): Promise<void> {

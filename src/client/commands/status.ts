@@ -77,6 +77,9 @@ async function heldCounts(client: Client, godId: string): Promise<{ god: string;
 /** How many of the most recent tasks the overview counts without --limit. */
 export const OVERVIEW_LIMIT = 1000;
 
+export const STATUS_USAGE = `pantheon status <task-id> [--json]     one task's state
+pantheon status [--limit N] [--json]   counts per state over the most recent N tasks (default ${OVERVIEW_LIMIT}), and the tasks in progress`;
+
 /** Counts per Pantheon status over the most recent tasks (each by its latest run), and the ones still in progress. */
 export async function overview(client: Client, limit: number) {
   const tasks = new LatestRuns();
