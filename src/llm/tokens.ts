@@ -1,4 +1,4 @@
-import { countTokens as countO200k } from 'gpt-tokenizer';
+import type { countTokens as CountO200k } from 'gpt-tokenizer';
 import type { ProviderName } from './types';
 
 /**
@@ -33,6 +33,16 @@ const AS_PLAIN_TEXT = { disallowedSpecial: new Set<string>() };
 const MEMO_MIN_LENGTH = 256;
 const MEMO_MAX_ENTRIES = 512;
 const memo = new Map<string, number>();
+
+/**
+ * The tokenizer, loaded on the first count: its ranks take ~0.3 s of CPU to load, which every
+ * `pantheon submit` (it imports the task schema, not the counting) paid before it connected.
+ */
+let o200k: typeof CountO200k | undefined;
+function countO200k(text: string, options: Parameters<typeof CountO200k>[1]): number {
+  o200k ??= (require('gpt-tokenizer') as typeof import('gpt-tokenizer')).countTokens;
+  return o200k(text, options);
+}
 
 /** o200k_base tokens of one text. */
 export function countTokens(text: string): number {
