@@ -60,8 +60,8 @@ afterAll(async () => {
 
 describe('before God runs', () => {
   it('says God is not running and how to start it, exit 1', async () => {
-    for (const args of [['god', 'status'], ['review', 'list'], ['god', 'pause']]) {
-      const run = await cli(...args);
+    // Three commands at once: each is refused on its own.
+    for (const run of await Promise.all([['god', 'status'], ['review', 'list'], ['god', 'pause']].map((args) => cli(...args)))) {
       expect(run.code).toBe(1);
       expect(run.stderr).toMatch(new RegExp(`God is not running \\(no workflow "${godId}" .*\\): start it with \`npm run god\` \\(or \`pantheon god start`));
       expect(run.stdout).toBe('');
@@ -110,7 +110,7 @@ describe('God running', () => {
 
   it('status shows the runway with the lanes apart, the counts and whether paused', async () => {
     await eventually('the runway', async () => (await god().query(godStatusQuery)).runway);
-    const run = await cli('god', 'status');
+    const [run, asJson] = await Promise.all([cli('god', 'status'), cli('god', 'status', '--json')]);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     for (const label of ['budget', 'spent', 'reserved', 'remaining', 'paced', 'burn rate', 'breaker']) expect(run.stdout).toMatch(new RegExp(`^  ${label}\\s+\\S`, 'm'));
@@ -118,7 +118,7 @@ describe('God running', () => {
     expect(run.stdout).toMatch(/^    experimental\s+15%\s+\[/m);
     expect(run.stdout).toMatch(/^tasks\s+\d+ queued, \d+ awaiting review, \d+ in flight$/m);
     expect(run.stdout).toMatch(/^state\s+running$/m);
-    const json = JSON.parse((await cli('god', 'status', '--json')).stdout);
+    const json = JSON.parse(asJson.stdout);
     expect(json.workflowId).toBe(godId);
   });
 
@@ -129,15 +129,7 @@ describe('God running', () => {
     expect(added.stderr).toBe('');
     expect(added.stdout).toContain('goal added: docs (value 4, every 720 min, 25% of the day at most, experimental lane)');
 
-    const duplicate = await cli('god', 'add-goal', '--id', 'docs', '--objective', 'Keep the API reference in step with the code');
-    expect(duplicate.code).toBe(1);
-    expect(duplicate.stderr).toMatch(/God refused addGoal: id: a goal "docs" already exists/);
-
-    const unknown = await cli('god', 'remove-goal', 'nope');
-    expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toMatch(/God refused removeGoal: goalId: no goal "nope"/);
-
-    // A file whose second goal God has already is refused whole: its first is not added either.
+    // Three refusals at once (none changes anything; the goals read after them shows it).
     const mixed = goalsFile('mixed-goals.yaml', [
       'goals:',
       '  - id: release-notes',
@@ -145,7 +137,18 @@ describe('God running', () => {
       '  - id: docs',
       '    objective: Keep the API reference in step with the code',
     ].join('\n'));
-    const refused = await cli('god', 'add-goal', '--file', mixed);
+    const [duplicate, unknown, refused] = await Promise.all([
+      cli('god', 'add-goal', '--id', 'docs', '--objective', 'Keep the API reference in step with the code'),
+      cli('god', 'remove-goal', 'nope'),
+      // A file whose second goal God has already is refused whole: its first is not added either.
+      cli('god', 'add-goal', '--file', mixed),
+    ]);
+    expect(duplicate.code).toBe(1);
+    expect(duplicate.stderr).toMatch(/God refused addGoal: id: a goal "docs" already exists/);
+
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/God refused removeGoal: goalId: no goal "nope"/);
+
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/goals\.1\.id: God already has a goal "docs"; nothing was added/);
     expect(refused.stdout).not.toContain('goal added');
@@ -176,22 +179,30 @@ describe('God running', () => {
   it('pause and resume; status of a task God holds (not started: no workflow yet) says what God decided and why it waits', async () => {
     const paused = await cli('god', 'pause', '--reason', 'deploy freeze');
     expect(paused.stdout).toContain('God paused: "deploy freeze"');
-    expect((await cli('god', 'status')).stdout).toMatch(/^state\s+PAUSED since .*: "deploy freeze" \(pantheon god resume\)$/m);
-    // Already paused: said so, nothing changed (not the reason, not since when).
+    // Already paused: said so, nothing changed (not the reason, not since when). The status printed
+    // at the same time shows the first pause either way.
     const sinceMs = (await god().query(godStatusQuery)).paused?.sinceMs;
-    const again = await cli('god', 'pause', '--reason', 'another');
+    const [pausedStatus, again] = await Promise.all([cli('god', 'status'), cli('god', 'pause', '--reason', 'another')]);
+    expect(pausedStatus.stdout).toMatch(/^state\s+PAUSED since .*: "deploy freeze" \(pantheon god resume\)$/m);
     expect({ code: again.code, stdout: again.stdout.split('\n')[0] }).toEqual({ code: 0, stdout: expect.stringMatching(/^God is already paused since \S+: "deploy freeze"; nothing changed/) });
     expect((await god().query(godStatusQuery)).paused).toEqual({ reason: 'deploy freeze', sinceMs });
     const held = `god-cli-held-${Date.now()}`;
     expect((await cli('submit', DB_TASK, '--id', held)).code).toBe(0);
     await eventually(`${held} decided`, async () => (await god().query(godQueueQuery)).find((q) => q.taskId === held && q.decision));
-    const status = await cli('status', held);
+    // What can be asked of a held task, asked at once (all of it reads).
+    const [status, heldJson, overview, overviewJson, none] = await Promise.all([
+      cli('status', held),
+      cli('status', held, '--json'),
+      cli('status'),
+      cli('status', '--json'),
+      cli('status', `${held}-unknown`),
+    ]);
     expect({ code: status.code, stderr: status.stderr }).toEqual({ code: 0, stderr: '' });
     expect(status.stdout).toContain(`task        ${held}  (held by God ${godId}, not started yet)`);
     expect(status.stdout).toMatch(/^status      queued$/m);
     expect(status.stdout).toMatch(/^decision   route → \w+: /m);
     expect(status.stdout).toMatch(/^queued     .*paused/m);
-    expect(JSON.parse((await cli('status', held, '--json')).stdout)).toEqual({
+    expect(JSON.parse(heldJson.stdout)).toEqual({
       taskId: held,
       execution: 'held_by_god',
       god: godId,
@@ -201,10 +212,8 @@ describe('God running', () => {
       lines: expect.arrayContaining([expect.stringMatching(/^decision   route → \w+: /)]),
     });
     // The overview counts what God holds: no workflow yet, so visibility alone would say nothing pends.
-    const overview = await cli('status');
     expect(overview.stdout).toMatch(/^held by God \(not started yet\): [1-9]\d* queued, \d+ awaiting review \(npm run pantheon -- god queue\)$/m);
-    expect(JSON.parse((await cli('status', '--json')).stdout).heldByGod).toEqual({ god: godId, queued: expect.any(Number), awaitingReview: expect.any(Number) });
-    const none = await cli('status', `${held}-unknown`);
+    expect(JSON.parse(overviewJson.stdout).heldByGod).toEqual({ god: godId, queued: expect.any(Number), awaitingReview: expect.any(Number) });
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/task-id: no task/);
     // A task God holds has no workflow to cancel: `review reject` withdraws it while it is queued.
@@ -212,8 +221,9 @@ describe('God running', () => {
     expect({ code: withdrawn.code, stderr: withdrawn.stderr }).toEqual({ code: 0, stderr: '' });
     expect((await god().query(godQueueQuery)).some((q) => q.taskId === held)).toBe(false);
     expect((await god().query(godDecisionsQuery)).filter((d) => d.taskId === held && d.kind === 'review').at(-1)?.detail).toBe('reject by alice: not during the freeze');
-    expect((await cli('status', held)).stdout).toMatch(/rejected in review: it will not run/);
-    const resumed = await cli('god', 'resume');
+    // Its status, read while God resumes (whether God is paused does not change it).
+    const [rejectedStatus, resumed] = await Promise.all([cli('status', held), cli('god', 'resume')]);
+    expect(rejectedStatus.stdout).toMatch(/rejected in review: it will not run/);
     expect(resumed.stdout).toContain('God resumed');
     expect((await god().query(godStatusQuery)).paused).toBeUndefined();
     // Without --reason the log says it was resumed, not the pause's default reason.
@@ -273,11 +283,10 @@ describe('God running', () => {
     } else expect(run.stdout).toMatch(/(explored|probed while (on trial|quarantined)) \(p=/);
     expect(run.stdout).toMatch(/^status\s+completed$/m);
 
-    const again = await cli('submit', DB_TASK, '--id', id);
+    const direct = `god-cli-forced-${Date.now()}`;
+    const [again, forced] = await Promise.all([cli('submit', DB_TASK, '--id', id), cli('submit', DB_TASK, '--id', direct, '--direct')]);
     expect(again.stdout).toContain(`God already knows ${id}`);
 
-    const direct = `god-cli-forced-${Date.now()}`;
-    const forced = await cli('submit', DB_TASK, '--id', direct, '--direct');
     expect(forced.stdout).toMatch(new RegExp(`^started ${direct}$`, 'm'));
     expect((await god().query(godQueueQuery)).some((q) => q.taskId === direct)).toBe(false);
   });
@@ -306,8 +315,9 @@ describe('God running', () => {
   it('review list, approve and reject; an unknown id is refused by God with its message', async () => {
     const approveId = `god-cli-review-a-${Date.now()}`;
     const rejectId = `god-cli-review-r-${Date.now()}`;
-    for (const id of [approveId, rejectId]) {
-      const run = await cli('submit', DROP_TASK, '--id', id);
+    // Both submitted at once.
+    const submitted = await Promise.all([approveId, rejectId].map(async (id) => ({ id, run: await cli('submit', DROP_TASK, '--id', id) })));
+    for (const { id, run } of submitted) {
       expect(run.code).toBe(0);
       expect(run.stdout).toContain(`submitted to God (${godId}): ${id}`);
       // God decides within a tick; on a slow machine the command may say it is still pending.
@@ -320,7 +330,10 @@ describe('God running', () => {
     expect(list.stdout).toMatch(new RegExp(`^${approveId}\\s`, 'm'));
     expect(list.stdout).toMatch(/why review: .*irreversible/i);
 
-    const approved = await cli('review', 'approve', approveId, '--reason', 'the table is unused', '--by', 'ana');
+    // An approval, and one God refuses for an id it does not hold, at once.
+    const [approved, unknown] = await Promise.all([cli('review', 'approve', approveId, '--reason', 'the table is unused', '--by', 'ana'), cli('review', 'approve', 'no-such-task')]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/God refused reviewDecision: .*no-such-task/);
     expect(approved.stderr).toBe('');
     expect(approved.stdout).toContain(`${approveId} approved by ana: "the table is unused"`);
     // The approved task starts on the specialist the reviewer approved, not on a fresh pick.
@@ -337,11 +350,16 @@ describe('God running', () => {
     const audit = await eventually(`${rejectId} rejected`, async () => (await god().query(godDecisionsQuery)).find((d) => d.taskId === rejectId && d.kind === 'review'));
     expect(audit.detail).toBe(`reject by ${userInfo().username}: not during the freeze`);
 
-    const unknown = await cli('review', 'approve', 'no-such-task');
-    expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toMatch(/God refused reviewDecision: .*no-such-task/);
-
-    const twice = await cli('review', 'reject', rejectId);
+    // Once rejected, all that follows is asked at once: none of it changes what God holds.
+    const archive = 'Archive the audit_archive rows older than five years to cold storage';
+    const [twice, status, statusJson, again, waited, direct] = await Promise.all([
+      cli('review', 'reject', rejectId),
+      cli('status', rejectId),
+      cli('status', rejectId, '--json'),
+      cli('submit', archive, '--id', rejectId),
+      cli('submit', archive, '--id', rejectId, '--wait'),
+      cli('submit', archive, '--id', rejectId, '--direct'),
+    ]);
     expect(twice.code).toBe(1);
     expect(twice.stderr).toMatch(/God refused reviewDecision: /);
 
@@ -351,19 +369,15 @@ describe('God running', () => {
 
     // Rejected in review, it will not run: status says so (not "held by God"), and its id stays
     // God's: a resubmission of it is told so, not queued again.
-    const status = await cli('status', rejectId);
     expect(status.stdout).toContain(`task        ${rejectId}  (rejected in review: it will not run)`);
-    expect(JSON.parse((await cli('status', rejectId, '--json')).stdout)).toMatchObject({ taskId: rejectId, execution: 'not_run', notRun: 'rejected in review' });
-    const again = await cli('submit', 'Archive the audit_archive rows older than five years to cold storage', '--id', rejectId);
+    expect(JSON.parse(statusJson.stdout)).toMatchObject({ taskId: rejectId, execution: 'not_run', notRun: 'rejected in review' });
     expect(again.code).toBe(0);
     expect(again.stdout).toContain(`God already knows ${rejectId}`);
     expect((await god().query(godQueueQuery)).some((q) => q.taskId === rejectId)).toBe(false);
     // Retried with --wait (a script's retry after a lost answer): told how it ended, exit 2, not 0.
-    const waited = await cli('submit', 'Archive the audit_archive rows older than five years to cold storage', '--id', rejectId, '--wait');
     expect(waited.code).toBe(2);
     expect(waited.stdout).toContain('ended      without a workflow (God did not start it: rejected in review, or dropped)');
     // Nor does --direct run what God refused: it would go around the review.
-    const direct = await cli('submit', 'Archive the audit_archive rows older than five years to cold storage', '--id', rejectId, '--direct');
     expect({ code: direct.code, stderr: direct.stderr }).toEqual({
       code: 1,
       stderr: expect.stringMatching(new RegExp(`--id: God did not run "${rejectId}": rejected in review; a direct start would run it anyway\\. Give the task another id to run it directly`)),
@@ -378,17 +392,16 @@ describe('God running', () => {
     expect(run.stderr).toBe('');
     expect(run.stdout).toContain('experimental share set to 0.2 by ana: "more exploration this week"');
     expect(run.stdout).toMatch(/^    experimental\s+20%/m);
-    const decisions = await cli('god', 'decisions', '--limit', '50');
+    // The log read while the share goes back to the default (one decision more in the last 50).
+    const [decisions] = await Promise.all([cli('god', 'decisions', '--limit', '50'), cli('god', 'share', '0.15', '--reason', 'back to the default')]);
     expect(decisions.stdout).toMatch(/operator\s+experimental share set to 0\.2 by ana: more exploration this week/);
-    await cli('god', 'share', '0.15', '--reason', 'back to the default');
   });
 
   it('queue and decisions show what God decided', async () => {
-    const decisions = await cli('god', 'decisions');
+    const [decisions, queue] = await Promise.all([cli('god', 'decisions'), cli('god', 'queue')]);
     expect(decisions.code).toBe(0);
     expect(decisions.stdout).toMatch(/decision\(s\), oldest first/);
     expect(decisions.stdout).toMatch(/\sroute\s/);
-    const queue = await cli('god', 'queue');
     expect(queue.code).toBe(0);
     expect(queue.stdout).toMatch(/God's queue/);
   });
@@ -449,14 +462,18 @@ describe('God ended by an operator', () => {
   it('god start (and every god command) refuses an id that names a task (or any workflow that is not God), naming PANTHEON_GOD_ID, and starts nothing', async () => {
     const taskId = `${godId}-a-task`;
     expect((await cli('submit', DB_TASK, '--direct', '--wait', '--id', taskId)).code).toBe(0);
-    const run = await runCli(['god', 'start'], { ...env, PANTHEON_GOD_ID: taskId });
+    // Asked at once: god start, the task's status, and another god command.
+    const [run, taskStatus, asked] = await Promise.all([
+      runCli(['god', 'start'], { ...env, PANTHEON_GOD_ID: taskId }),
+      cli('status', taskId),
+      runCli(['god', 'status'], { ...env, PANTHEON_GOD_ID: taskId }),
+    ]);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/PANTHEON_GOD_ID: "[^"]+" is the id of a workflow of type agentTask, not God; give God an id of its own/);
     expect((await h.client.workflow.getHandle(taskId).describe()).type).toBe('agentTask');
     await expect(h.client.schedule.getHandle(watchdogScheduleId(taskId)).describe()).rejects.toThrow();
-    expect((await cli('status', taskId)).stdout).toMatch(/status\s+completed/);
+    expect(taskStatus.stdout).toMatch(/status\s+completed/);
     // Every command that talks to God says the same, instead of a "no handler" error from the task.
-    const asked = await runCli(['god', 'status'], { ...env, PANTHEON_GOD_ID: taskId });
     expect({ code: asked.code, stderr: asked.stderr }).toEqual({ code: 1, stderr: expect.stringMatching(/PANTHEON_GOD_ID: "[^"]+" is the id of a workflow of type agentTask, not God/) });
   });
 });
@@ -481,16 +498,20 @@ describe('a specialist God spawned', () => {
     try {
       const withSpawned = { ...env, PANTHEON_GOD_ID: spawnGod };
       const id = `${spawnGod}-task`;
-      const run = await runCli(['submit', 'Check the supplier contract for a risky GDPR clause', '--specialist', 'LegalAgent', '--id', id], withSpawned);
+      // The four commands at once: the refused submit and the lists do not depend on the accepted one.
+      const [run, unknown, listed, listedJson] = await Promise.all([
+        runCli(['submit', 'Check the supplier contract for a risky GDPR clause', '--specialist', 'LegalAgent', '--id', id], withSpawned),
+        runCli(['submit', 'Check the supplier contract for a risky GDPR clause', '--specialist', 'OracleAgent'], withSpawned),
+        runCli(['god', 'specialists'], withSpawned),
+        runCli(['god', 'specialists', '--json'], withSpawned),
+      ]);
       expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
       expect(run.stdout).toContain(`submitted to God (${spawnGod}): ${id}`);
-      const unknown = await runCli(['submit', 'Check the supplier contract for a risky GDPR clause', '--specialist', 'OracleAgent'], withSpawned);
       expect(unknown.code).toBe(1);
       expect(unknown.stderr).toMatch(/specialist: unknown "OracleAgent" \(known: .*DatabaseAgent.*, LegalAgent \(spawned\)\)/);
       // And the CLI lists them: status, kind, model and record.
-      const listed = await runCli(['god', 'specialists'], withSpawned);
       expect(listed.stdout).toMatch(/^LegalAgent v1 {2}live {2}kind legal {2}openai\/gpt-4\.1-mini {2}3 of 3 run\(s\) succeeded/m);
-      expect(JSON.parse((await runCli(['god', 'specialists', '--json'], withSpawned)).stdout).specialists).toEqual([expect.objectContaining({ name: 'LegalAgent', status: 'live' })]);
+      expect(JSON.parse(listedJson.stdout).specialists).toEqual([expect.objectContaining({ name: 'LegalAgent', status: 'live' })]);
     } finally {
       await handle.terminate('test over');
     }
@@ -507,11 +528,13 @@ describe('a specialist God spawned', () => {
     const objective = 'Check the supplier contract for a risky GDPR clause';
     try {
       const id = `${spawnGod}-direct`;
-      const live = await runCli(['submit', objective, '--specialist', 'LegalAgent', '--direct', '--id', id], withSpawned);
+      const [live, trial] = await Promise.all([
+        runCli(['submit', objective, '--specialist', 'LegalAgent', '--direct', '--id', id], withSpawned),
+        runCli(['submit', objective, '--specialist', 'Legal2Agent', '--direct'], withSpawned),
+      ]);
       expect({ code: live.code, stderr: live.stderr }).toEqual({ code: 0, stderr: '' });
       expect(live.stdout).toContain(`started ${id}`);
       expect((await h.client.workflow.getHandle(id).describe()).type).toBe('agentTask');
-      const trial = await runCli(['submit', objective, '--specialist', 'Legal2Agent', '--direct'], withSpawned);
       expect(trial.code).toBe(1);
       expect(trial.stderr).toMatch(/--specialist Legal2Agent: on trial \(God spawned it\); .*submit without --direct/);
     } finally {
