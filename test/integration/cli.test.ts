@@ -2,7 +2,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { findTemporalCli } from '../../src/runtime/temporal-cli';
-import { runCli, startCli } from '../support/cli';
+import { runCli, startCli, type CliResult } from '../support/cli';
 import { startHarness, testAddress, type Harness } from '../support/harness';
 import { cliUntilListed } from '../support/visibility';
 import { TaskCostUsd, TaskIterations, TaskSpecialist, TaskStatus } from '../../src/workflows/search-attributes';
@@ -38,21 +38,24 @@ describe('pantheon CLI', () => {
     expect(run.stdout).toMatch(/specialist\s+DatabaseAgent/);
     expect(run.stdout).toMatch(/cost\s+\$0\.\d+ \(\d+ tokens\)/);
 
-    const status = await runCli(['status', id], env);
+    // Independent reads, run side by side.
+    const [status, asJson, list] = await Promise.all([
+      runCli(['status', id], env),
+      // The same facts for a script.
+      runCli(['status', id, '--json'], env),
+      cliUntilListed(['list', '--status', 'completed', '--limit', '50'], env, (out) => out.includes(id)),
+    ]);
     expect(status.code).toBe(0);
     expect(status.stdout).toMatch(/status\s+completed/);
-    // The same facts for a script.
-    const asJson = await runCli(['status', id, '--json'], env);
     expect(asJson.code).toBe(0);
     expect(JSON.parse(asJson.stdout)).toMatchObject({ taskId: id, execution: 'completed', state: { status: 'completed', specialist: 'DatabaseAgent', costUsd: expect.any(Number) } });
-
-    const list = await cliUntilListed(['list', '--status', 'completed', '--limit', '50'], env, (out) => out.includes(id));
     expect(list.stdout).toContain(id);
 
-    const overview = await runCli(['status'], env);
+    // Once visibility lists the task: the overview counts it.
+    const [overview, overviewJsonRun] = await Promise.all([runCli(['status'], env), runCli(['status', '--json'], env)]);
     expect(overview.code).toBe(0);
     expect(overview.stdout).toMatch(/completed\s+\d+/);
-    const overviewJson = JSON.parse((await runCli(['status', '--json'], env)).stdout);
+    const overviewJson = JSON.parse(overviewJsonRun.stdout);
     expect(overviewJson.counts.completed).toBeGreaterThanOrEqual(1);
     expect(overviewJson.seen).toBeGreaterThanOrEqual(overviewJson.counts.completed);
   });
@@ -126,9 +129,23 @@ describe('pantheon CLI', () => {
     { name: 'malformed JSON', args: ['submit', '--json', '-'], message: /--json -: not valid JSON/, stdin: '{"objective": ' },
   ];
 
-  it.each(badInputs)('rejects $name with a message naming the field, exit 1, and starts nothing', async ({ args, message, stdin }) => {
-    const id = unique('bad');
-    const run = await runCli([...args, '--id', id], env, stdin);
+  // Every case's CLI run starts on the first case's turn, side by side (each its own process and
+  // id); each case awaits and checks its own.
+  const badRuns = new Map<string, Promise<{ id: string; run: CliResult }>>();
+  const badRun = (name: string) => {
+    if (badRuns.size === 0) {
+      badInputs.forEach(({ name: each, args, stdin }, i) => {
+        const id = unique(`bad${i}`);
+        const running = runCli([...args, '--id', id], env, stdin).then((run) => ({ id, run }));
+        running.catch(() => undefined); // awaited by its case; not an unhandled rejection meanwhile
+        badRuns.set(each, running);
+      });
+    }
+    return badRuns.get(name)!;
+  };
+
+  it.each(badInputs)('rejects $name with a message naming the field, exit 1, and starts nothing', async ({ name, message }) => {
+    const { id, run } = await badRun(name);
 
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(message);
@@ -157,11 +174,17 @@ describe('pantheon CLI', () => {
     await cliUntilListed(['list', '--status', 'running', '--specialist', mine], env, (out) => out.includes(id));
     await h.client.workflow.getHandle(id).terminate('test: stopped\nfrom outside');
 
+    // Independent reads, run side by side: status <id> (text and JSON), and list until visibility has the terminate.
+    const shownAsTerminated = (out: string) => new RegExp(`^${id}\\s+terminated\\s`, 'm').test(out);
+    const [status, statusJson] = await Promise.all([
+      runCli(['status', id], env),
+      runCli(['status', id, '--json'], env),
+      cliUntilListed(['list', '--specialist', mine], env, shownAsTerminated),
+    ]);
     // status <id>: what list shows of it, and who terminated it and why (the terminate event's identity and reason).
-    const status = await runCli(['status', id], env);
     expect(status.code).toBe(0);
     expect(status.stdout).toMatch(new RegExp(`^task\\s+${id}  \\(workflow terminated\\)\nweb ui .*\nstatus\\s+terminated \\(last recorded: running\\)\nspecialist\\s+${mine}\niterations\\s+3\ncost\\s+\\$0\\.006485\nstopped\\s+terminated by \\S+: "test: stopped from outside"\n$`));
-    const asJson = JSON.parse((await runCli(['status', id, '--json'], env)).stdout);
+    const asJson = JSON.parse(statusJson.stdout);
     expect(asJson).toMatchObject({
       taskId: id,
       execution: 'terminated',
@@ -170,11 +193,15 @@ describe('pantheon CLI', () => {
       stopped: { how: 'terminated', by: expect.any(String), reason: 'test: stopped from outside' },
     });
 
-    const shownAsTerminated = (out: string) => new RegExp(`^${id}\\s+terminated\\s`, 'm').test(out);
-    await cliUntilListed(['list', '--specialist', mine], env, shownAsTerminated);
-    expect(shownAsTerminated((await runCli(['list', '--status', 'terminated', '--specialist', mine], env)).stdout)).toBe(true);
-    expect((await runCli(['list', '--status', 'running', '--specialist', mine], env)).stdout).not.toContain(id);
-    const overview = JSON.parse((await runCli(['status', '--json'], env)).stdout) as { counts: Record<string, number>; inProgress: Array<{ id: string; status: string }> };
+    // Once visibility has it: the filtered lists and the overview, side by side.
+    const [asTerminated, asRunning, overviewRun] = await Promise.all([
+      runCli(['list', '--status', 'terminated', '--specialist', mine], env),
+      runCli(['list', '--status', 'running', '--specialist', mine], env),
+      runCli(['status', '--json'], env),
+    ]);
+    expect(shownAsTerminated(asTerminated.stdout)).toBe(true);
+    expect(asRunning.stdout).not.toContain(id);
+    const overview = JSON.parse(overviewRun.stdout) as { counts: Record<string, number>; inProgress: Array<{ id: string; status: string }> };
     expect(overview.counts.terminated).toBeGreaterThanOrEqual(1);
     // Every task counted as running is one in progress.
     expect(overview.counts.running ?? 0).toBe(overview.inProgress.filter((row) => row.status === 'running').length);
@@ -204,17 +231,18 @@ describe('pantheon CLI', () => {
   it('status names the task id it cannot show: none by that id, a workflow that is no task, or more than one id', async () => {
     const other = unique('backfill');
     await h.client.workflow.start('memoryBackfill', { taskQueue: `${h.taskQueue}-nobody`, workflowId: other, args: [{ taskQueue: h.taskQueue }] });
+    // The three cases side by side.
+    let runs: CliResult[];
     try {
-      const notATask = await runCli(['status', other], env);
-      expect(notATask.code).toBe(1);
-      expect(notATask.stderr).toMatch(new RegExp(`task-id: "${other}" is a memoryBackfill workflow, not a task`));
+      runs = await Promise.all([runCli(['status', other], env), runCli(['status', 'no-such-task-here'], env), runCli(['status', 'a', 'b'], env)]);
     } finally {
       await h.client.workflow.getHandle(other).terminate('test over');
     }
-    const none = await runCli(['status', 'no-such-task-here'], env);
+    const [notATask, none, two] = runs;
+    expect(notATask.code).toBe(1);
+    expect(notATask.stderr).toMatch(new RegExp(`task-id: "${other}" is a memoryBackfill workflow, not a task`));
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/task-id: no task "no-such-task-here"/);
-    const two = await runCli(['status', 'a', 'b'], env);
     expect(two.code).toBe(1);
     expect(two.stderr).toMatch(/task-id: one task at a time, got 2 \("[^"]+" after the first\)\n$/);
   });
@@ -231,25 +259,31 @@ describe('pantheon CLI', () => {
     };
 
     const byCli = unique('cancel-cli');
+    const byApi = unique('cancel-api');
+    const done = unique('cancel-none');
     const cli = await findTemporalCli({ install: false });
-    const viaCli = await cancelRunning(byCli, () => promisify(execFile)(cli, ['workflow', 'cancel', '--workflow-id', byCli, '--address', testAddress()]));
+    // Three tasks of their own ids, side by side.
+    const [viaCli, viaApi, ended] = await Promise.all([
+      cancelRunning(byCli, () => promisify(execFile)(cli, ['workflow', 'cancel', '--workflow-id', byCli, '--address', testAddress()])),
+      // What the Web UI and API clients send: a reason with the request.
+      cancelRunning(byApi, () =>
+        h.client.workflowService.requestCancelWorkflowExecution({ namespace: 'default', workflowExecution: { workflowId: byApi }, identity: 'ops-console', reason: 'maintenance\nwindow' }),
+      ),
+      // A task that ended otherwise.
+      runCli(['submit', 'Add an index on orders.created_at in the Postgres database', '--direct', '--wait', '--id', done], env),
+    ]);
     expect(viaCli.code).toBe(0);
     expect(viaCli.stdout).toMatch(/status\s+cancelled/);
     // The Temporal CLI sends no reason with a single workflow's cancel (its --reason is for batches).
     expect(viaCli.stdout).toMatch(/\ncancel\s+requested by temporal-cli:\S+ \(no reason given\)\n/);
 
-    // What the Web UI and API clients send: a reason with the request.
-    const byApi = unique('cancel-api');
-    const viaApi = await cancelRunning(byApi, () =>
-      h.client.workflowService.requestCancelWorkflowExecution({ namespace: 'default', workflowExecution: { workflowId: byApi }, identity: 'ops-console', reason: 'maintenance\nwindow' }),
-    );
+    // The API client's request carried a reason.
     expect(viaApi.stdout).toMatch(/\ncancel\s+requested by ops-console: "maintenance window"\n/);
     const asJson = JSON.parse((await runCli(['status', byApi, '--json'], env)).stdout);
     expect(asJson).toMatchObject({ state: { status: 'cancelled' }, cancelRequest: { by: 'ops-console', reason: 'maintenance window' } });
 
     // A task that ended otherwise has no such line (and its status reads no history for one).
-    const done = unique('cancel-none');
-    expect((await runCli(['submit', 'Add an index on orders.created_at in the Postgres database', '--direct', '--wait', '--id', done], env)).stdout).not.toMatch(/\ncancel\s/);
+    expect(ended.stdout).not.toMatch(/\ncancel\s/);
   });
 
   it("status of a running task shows its specialist run's progress from the run's last checkpoint, before the task's own state has it", async () => {
@@ -322,20 +356,20 @@ describe('pantheon CLI', () => {
         [chain, new RegExp(`task-id: "${chain}" is a chain; redrive its dead-lettered step`)],
         [other, new RegExp(`task-id: "${other}" is a memoryBackfill workflow, not a task`)],
       ];
-      for (const [id, message] of cases) {
-        const run = await runCli(['dlq', 'redrive', id], env);
-        expect(run.code).toBe(1);
-        expect(run.stderr).toMatch(message);
+      // The cases side by side, each its own process.
+      const runs = await Promise.all(cases.map(([id]) => runCli(['dlq', 'redrive', id], env)));
+      for (const [i, [id, message]] of cases.entries()) {
+        expect(runs[i].code).toBe(1);
+        expect(runs[i].stderr).toMatch(message);
         await expectNotStarted(`${id}-redrive`);
       }
     } finally {
       for (const id of [chain, other]) await h.client.workflow.getHandle(id).terminate('test over');
     }
-    const list = await runCli(['dlq', 'list', 'extra'], env);
+    const [list, bare] = await Promise.all([runCli(['dlq', 'list', 'extra'], env), runCli(['dlq', '--limit', '1'], env)]);
     expect(list.code).toBe(1);
     expect(list.stderr).toMatch(/dlq list: takes no task ids \(got "extra"\)/);
     // No subcommand lists, as budget, review and routing show.
-    const bare = await runCli(['dlq', '--limit', '1'], env);
     expect({ code: bare.code, stderr: bare.stderr }).toEqual({ code: 0, stderr: '' });
     expect(bare.stdout).toMatch(/^(no dead-lettered tasks|\S+  \$[\d.]+  tried )/);
   });
