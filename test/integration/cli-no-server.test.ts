@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { repoRoot } from '../../src/config/paths';
-import { runCli } from '../support/cli';
+import { runCli, type CliResult } from '../support/cli';
 
 /** The CLI where it needs no server: its help and its manners on a pipe. */
 
@@ -20,12 +20,18 @@ it('a reader that closes the pipe early (`| head`, here `| true`) gets no EPIPE 
 
 const COMMANDS = ['submit', 'status', 'list', 'dlq', 'budget', 'god', 'review', 'roster', 'routing', 'constraints', 'memory', 'history'];
 
-it.each(COMMANDS)('`pantheon %s --help` prints that command\'s usage and runs nothing', async (command) => {
+/** `pantheon --help`: the same for every command's case below, so run once for all of them. */
+let wholeUsage: Promise<CliResult> | undefined;
+
+// Concurrent: each case is its own process, with nothing to share but the whole usage.
+it.concurrent.each(COMMANDS)('`pantheon %s --help` prints that command\'s usage and runs nothing', async (command) => {
   // An address nothing answers on: a command that ran instead of helping would fail.
-  const run = await runCli([command, ...(command === 'submit' ? ['An objective of enough length'] : []), '--help'], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
+  const [run, whole] = await Promise.all([
+    runCli([command, ...(command === 'submit' ? ['An objective of enough length'] : []), '--help'], { TEMPORAL_ADDRESS: '127.0.0.1:1' }),
+    (wholeUsage ??= runCli(['--help'], {})),
+  ]);
   expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
   expect(run.stdout.startsWith(`pantheon ${command}`)).toBe(true);
-  const whole = await runCli(['--help'], {});
   // The same lines as in the whole usage (indented there).
   const wholeLines = whole.stdout.split('\n').map((line) => line.trim());
   for (const line of run.stdout.trim().split('\n')) expect(wholeLines).toContain(line.trim());
@@ -33,11 +39,13 @@ it.each(COMMANDS)('`pantheon %s --help` prints that command\'s usage and runs no
 
 it('`--help` after a subcommand or other flags prints the usage too; a value that reads -h is not taken for it', async () => {
   const env = { TEMPORAL_ADDRESS: '127.0.0.1:1' };
-  for (const args of [['god', 'status', '--help'], ['budget', 'open', '--who', 'ops', '-h'], ['submit', 'An objective of enough length', '--wait', '--help']]) {
-    const run = await runCli(args, env);
+  const cases = [['god', 'status', '--help'], ['budget', 'open', '--who', 'ops', '-h'], ['submit', 'An objective of enough length', '--wait', '--help']];
+  // Each its own process, side by side.
+  const [value, ...runs] = await Promise.all([runCli(['submit', 'An objective of enough length', '--context', '-h'], env), ...cases.map((args) => runCli(args, env))]);
+  for (const [i, args] of cases.entries()) {
+    const run = runs[i];
     expect({ args, code: run.code, stderr: run.stderr, head: run.stdout.split(' ').slice(0, 2).join(' ') }).toEqual({ args, code: 0, stderr: '', head: `pantheon ${args[0]}` });
   }
-  const value = await runCli(['submit', 'An objective of enough length', '--context', '-h'], env);
   expect(value.code).toBe(1);
   expect(value.stdout).toBe('');
   expect(value.stderr).toMatch(/--context/);
@@ -62,11 +70,17 @@ it('`pantheon memory reembed` on a SQLite file without the memory tables names t
 it('`pantheon status --limit` takes a positive integer only, and only for the overview: refused naming --limit, exit 1, before connecting', async () => {
   // An address nothing answers on: a command that connected would fail with 75, not 1.
   const env = { TEMPORAL_ADDRESS: '127.0.0.1:1' };
-  for (const limit of ['abc', '0', '-5']) {
-    const run = await runCli(['status', '--limit', limit], env);
+  const limits = ['abc', '0', '-5'];
+  // Each its own process, side by side.
+  const [withId, help, ...runs] = await Promise.all([
+    runCli(['status', 'some-task', '--limit', '5'], env),
+    runCli(['status', '--help'], env),
+    ...limits.map((limit) => runCli(['status', '--limit', limit], env)),
+  ]);
+  for (const [i, limit] of limits.entries()) {
+    const run = runs[i];
     expect({ limit, code: run.code, stderr: run.stderr }).toEqual({ limit, code: 1, stderr: `error: invalid_input: --limit: expected a positive integer, got "${limit}"\n` });
   }
-  const withId = await runCli(['status', 'some-task', '--limit', '5'], env);
   expect({ code: withId.code, stderr: withId.stderr }).toMatchObject({ code: 1, stderr: expect.stringMatching(/^error: invalid_input: --limit: /) });
-  expect((await runCli(['status', '--help'], env)).stdout).toMatch(/pantheon status \[--limit N\]/);
+  expect(help.stdout).toMatch(/pantheon status \[--limit N\]/);
 });
