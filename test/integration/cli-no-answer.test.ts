@@ -34,7 +34,10 @@ afterAll(async () => {
   await connection?.close();
 });
 
-it('exits 75 naming God or the ledger when they do not answer, and a submit names its id', async () => {
+// The two tests run concurrently: each waits out the CLI's own deadlines (15 s for God and the
+// ledger, 10 s for a task's state query), and they share only the God, ledger and queue nobody
+// polls; the beforeAll above has run before they start.
+it.concurrent('exits 75 naming God or the ledger when they do not answer, and a submit names its id', async () => {
   // All three at once: each waits out the CLI's 15 s deadline.
   const [status, submit, budget, taskStatus, overview] = await Promise.all([
     runCli(['god', 'status'], env),
@@ -63,7 +66,7 @@ it('exits 75 naming God or the ledger when they do not answer, and a submit name
   expect(budget.code).toBe(75);
 }, 90_000);
 
-it("status of a running task no worker answers for shows what the server records of it, names the queue, and exits 75", async () => {
+it.concurrent("status of a running task no worker answers for shows what the server records of it, names the queue, and exits 75", async () => {
   // A task whose worker is gone: its search attributes as its last workflow task upserted them.
   const taskId = `task-no-answer-${unique}`;
   await client.workflow.start('agentTask', {
