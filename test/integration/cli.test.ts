@@ -129,23 +129,11 @@ describe('pantheon CLI', () => {
     { name: 'malformed JSON', args: ['submit', '--json', '-'], message: /--json -: not valid JSON/, stdin: '{"objective": ' },
   ];
 
-  // Every case's CLI run starts on the first case's turn, side by side (each its own process and
-  // id); each case awaits and checks its own.
-  const badRuns = new Map<string, Promise<{ id: string; run: CliResult }>>();
-  const badRun = (name: string) => {
-    if (badRuns.size === 0) {
-      badInputs.forEach(({ name: each, args, stdin }, i) => {
-        const id = unique(`bad${i}`);
-        const running = runCli([...args, '--id', id], env, stdin).then((run) => ({ id, run }));
-        running.catch(() => undefined); // awaited by its case; not an unhandled rejection meanwhile
-        badRuns.set(each, running);
-      });
-    }
-    return badRuns.get(name)!;
-  };
-
-  it.each(badInputs)('rejects $name with a message naming the field, exit 1, and starts nothing', async ({ name, message }) => {
-    const { id, run } = await badRun(name);
+  // Concurrent: each case is its own process and id (named by the case: the cases start together),
+  // and needs nothing from the others; the file's beforeAll has run before they start.
+  it.concurrent.each(badInputs)('rejects $name with a message naming the field, exit 1, and starts nothing', async ({ name, args, message, stdin }) => {
+    const id = unique(`bad-${name.replace(/\W+/g, '-')}`);
+    const run = await runCli([...args, '--id', id], env, stdin);
 
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(message);
