@@ -134,10 +134,10 @@ describe('pantheon budget', () => {
     expect(denied).toBeInstanceOf(PantheonError);
     expect((denied as PantheonError).type).toBe('breaker_open');
 
-    const shown = await runCli(['budget'], env);
+    // Shown while open, and opened again (nothing changes: the audit below has two entries), at once.
+    const [shown, openedAgain] = await Promise.all([runCli(['budget'], env), runCli(['budget', 'open', '--who', 'ops', '--why', 'again'], env)]);
     expect(shown.stdout).toMatch(/\nbreaker {2}OPEN: every reservation is denied\n {2}why {6}operator: "test"\n {2}who {6}ops\n {2}since {4}\S+Z \(\d+s ago\)\n/);
     // Already held open: said so, nothing changed and nothing audited (below: two entries, not three).
-    const openedAgain = await runCli(['budget', 'open', '--who', 'ops', '--why', 'again'], env);
     expect(openedAgain.code).toBe(0);
     expect(openedAgain.stdout).toMatch(/^breaker already open, held by an operator: nothing changed .*\nbreaker {2}OPEN: every reservation is denied\n {2}why {6}operator: "test"\n/);
 
@@ -146,7 +146,8 @@ describe('pantheon budget', () => {
     expect(closed.code).toBe(0);
     expect(closed.stdout).toMatch(/^breaker closed by ops: "all clear"\nbreaker {2}closed; last closed \S+Z \(\d+s ago\) by ops: "all clear"\n$/);
     await expect(reserveOnce('k-after-close')).resolves.toMatchObject({ id: 'k-after-close' });
-    const closedAgain = await runCli(['budget', 'close', '--who', 'ops', '--why', 'again'], env);
+    // Closed again (nothing changes) and shown with its audit, at once: the snapshot below holds the audit to two entries.
+    const [closedAgain, after] = await Promise.all([runCli(['budget', 'close', '--who', 'ops', '--why', 'again'], env), runCli(['budget'], env)]);
     expect(closedAgain.code).toBe(0);
     expect(closedAgain.stdout).toMatch(/^breaker already closed: nothing changed\nbreaker {2}closed; last closed \S+Z \(\d+s ago\) by ops: "all clear"\n$/);
 
@@ -156,7 +157,6 @@ describe('pantheon budget', () => {
       { action: 'openBreaker', who: 'ops', why: 'test' },
       { action: 'closeBreaker', who: 'ops', why: 'all clear' },
     ]);
-    const after = await runCli(['budget'], env);
     expect(after.stdout).toMatch(/\naudit \(all of 2\)\n {2}\S+Z {2}openBreaker {2}by ops: "test"\n {2}\S+Z {2}closeBreaker {2}by ops: "all clear" {2}\(an operator had opened it\)/);
   });
 
@@ -190,8 +190,10 @@ describe('pantheon budget', () => {
   });
 
   it("sets an agent's limit for a specialist of the roster and for a system purpose", async () => {
-    for (const agent of ['DatabaseAgent', 'router']) {
-      const run = await runCli(['budget', 'override', '--scope', `agent:${agent}:hour`, '--usd', '2', '--minutes', '30', '--who', 'ops', '--why', 'launch day'], env);
+    const runs = await Promise.all(
+      ['DatabaseAgent', 'router'].map((agent) => runCli(['budget', 'override', '--scope', `agent:${agent}:hour`, '--usd', '2', '--minutes', '30', '--who', 'ops', '--why', 'launch day'], env)),
+    );
+    for (const run of runs) {
       expect(run.stderr).toBe('');
       expect(run.code).toBe(0);
     }
@@ -292,12 +294,15 @@ describe('pantheon budget', () => {
 
   it('names --run and --from-run when they name no run of the ledger (not a run id, or no such run), and restores nothing', async () => {
     const before = await gate.snapshot();
-    for (const [args, flag, run] of [
+    const cases = [
       [['budget', 'export', '--run', 'yesterday'], '--run', 'yesterday'],
       [['budget', 'export', '--run', '00000000-0000-4000-8000-000000000000'], '--run', '00000000-0000-4000-8000-000000000000'],
       [['budget', 'restore', '--from-run', 'last-good', '--who', 'ops', '--why', 'undo'], '--from-run', 'last-good'],
-    ] as const) {
-      const result = await runCli([...args], env);
+    ] as const;
+    // Independent runs, at once.
+    const results = await Promise.all(cases.map(([args]) => runCli([...args], env)));
+    for (const [i, [, flag, run]] of cases.entries()) {
+      const result = results[i];
       expect(result.code).toBe(1);
       expect(result.stdout).toBe('');
       expect(result.stderr).toContain(`error: invalid_input: ${flag}: no run "${run}" of the budget ledger "${ledgerId}"`);
@@ -316,8 +321,8 @@ describe('pantheon budget', () => {
 
   it('says clearly that no ledger runs, and starts none', async () => {
     const missing = `ledger-missing-${unique}`;
-    for (const args of [['budget'], ['budget', 'open', '--who', 'ops', '--why', 'test']]) {
-      const run = await runCli(args, { ...env, PANTHEON_LEDGER_ID: missing });
+    const runs = await Promise.all([['budget'], ['budget', 'open', '--who', 'ops', '--why', 'test']].map((args) => runCli(args, { ...env, PANTHEON_LEDGER_ID: missing })));
+    for (const run of runs) {
       expect(run.code).toBe(1);
       expect(run.stdout).toBe('');
       expect(run.stderr).toBe(`error: no budget ledger at ${address}: start a worker first (no workflow "${missing}" in namespace "default")\n`);
