@@ -7,7 +7,7 @@ import { createBudgetGate, type BudgetGate } from '../../src/budget/gate';
 import { defaultLimits, type Limits } from '../../src/budget/limits';
 import type { BudgetSnapshot } from '../../src/budget/snapshot';
 import { PantheonError } from '../../src/errors';
-import { runCli } from '../support/cli';
+import { runCli, type CliResult } from '../support/cli';
 import { ledgerStateQuery, setLimitsUpdate, setOverrideUpdate } from '../../src/budget/ledger-defs';
 import { operate } from '../../src/client/commands/budget';
 import { applyLimitsOver } from '../../src/client/limits-apply';
@@ -232,14 +232,27 @@ describe('pantheon budget', () => {
     { name: 'an unknown subcommand', args: ['budget', 'rewind'], message: /budget: unknown subcommand "rewind"/ },
   ];
 
-  it.each(badInputs)('rejects $name naming the flag, exit 1, and sends nothing', async ({ args, message }) => {
-    const before = await gate.snapshot();
-    const run = await runCli(args, env);
+  /**
+   * The bad inputs' runs, started together by the first of their tests (13 process starts one after
+   * another were a quarter of this file's time): each test reads its own run, and the ledger's
+   * audit and breaker before the first run starts and after the last one ends, which every run
+   * that sends nothing leaves as they were.
+   */
+  let badInputRuns: Promise<{ before: BudgetSnapshot; runs: CliResult[]; after: BudgetSnapshot }> | undefined;
+  const runBadInputs = () =>
+    (badInputRuns ??= (async () => {
+      const before = await gate.snapshot();
+      const runs = await Promise.all(badInputs.map(({ args }) => runCli(args, env)));
+      return { before, runs, after: await gate.snapshot() };
+    })());
+
+  it.each(badInputs.map((input, index) => ({ ...input, index })))('rejects $name naming the flag, exit 1, and sends nothing', async ({ index, message }) => {
+    const { before, runs, after } = await runBadInputs();
+    const run = runs[index];
 
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(message);
     expect(run.stdout).toBe('');
-    const after = await gate.snapshot();
     expect(after.audit).toEqual(before.audit);
     expect(after.breaker).toEqual(before.breaker);
   });
