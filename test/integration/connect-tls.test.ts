@@ -5,7 +5,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { loadTemporalConnection, workerConnectionOptions } from '../../src/config/temporal-connection';
 import { ensureTemporal } from '../../src/runtime/temporal';
-import { runCli } from '../support/cli';
+import { runCli, stderrBeyondProgress } from '../support/cli';
 import { installQuietRuntime, testAddress } from '../support/harness';
 import { removeWorkerLeftovers } from '../support/leftovers';
 import { generateTestPki, type TestPki } from '../support/tls-certs';
@@ -86,7 +86,7 @@ describe('connecting over mutual TLS with the SDK environment configuration', ()
       TEMPORAL_PROFILE: 'mtls',
       PANTHEON_TASK_QUEUE: taskQueue,
     });
-    expect({ code: cli.code, stderr: cli.stderr, logs: cli.code === 0 ? '' : logs }).toEqual({ code: 0, stderr: '', logs: '' });
+    expect({ code: cli.code, stderr: stderrBeyondProgress(cli.stderr), logs: cli.code === 0 ? '' : logs }).toEqual({ code: 0, stderr: '', logs: '' });
     expect(cli.stdout).toMatch(/status\s+completed/);
 
     // The suite's own plaintext view: the task ran on the TLS worker's queue.

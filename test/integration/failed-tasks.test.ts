@@ -14,7 +14,7 @@ import { closedResult } from '../../src/tasks/closed-outcome';
 import { TaskInputSchema, type TaskInput } from '../../src/tasks/task-input';
 import { TaskCostUsd, TaskRedriveOf, TaskSpecialist, TaskStatus } from '../../src/workflows/search-attributes';
 import type { TaskOutcome } from '../../src/workflows/task-state';
-import { runCli } from '../support/cli';
+import { runCli, stderrBeyondProgress } from '../support/cli';
 import { eventually } from '../support/eventually';
 import { startHarness, testAddress, type Harness } from '../support/harness';
 import { maybeRecordHistory } from '../support/history';
@@ -122,7 +122,7 @@ describe('a task that ends dead_lettered', () => {
     const id = newId('cli');
     h.provider.addFault({ kind: 'quota_exhausted', match: { task: id, purpose: 'specialist' }, times: 1 });
     const submitted = await runCli(['submit', DB_TASK, '--direct', '--wait', '--id', id], env);
-    expect(submitted.stderr).toBe('');
+    expect(stderrBeyondProgress(submitted.stderr)).toBe('');
     // Waited for, a task that did not complete exits 2 (its outcome printed first).
     expect(submitted.code).toBe(2);
     expect(submitted.stdout).toMatch(/\nstatus +dead_lettered\n/);

@@ -3,7 +3,7 @@ import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { ALL_SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
 import { testAddress } from '../support/harness';
-import { runCli, type CliResult } from '../support/cli';
+import { runCli, stderrBeyondProgress, type CliResult } from '../support/cli';
 import { killWorkerProcess, spawnWorkerProcess, stderrTail } from '../support/worker-process';
 
 /**
@@ -63,7 +63,7 @@ it('a namespace without the search attributes: submit names them and the fix; a 
       await new Promise((r) => setTimeout(r, 500));
     }
     const done = await runCli(['submit', objective, '--direct', '--wait', '--id', `fresh-done-${unique}`], env);
-    expect({ code: done.code, stderr: done.stderr, worker: worker.exitCode === null ? 'running' : tail() }).toEqual({ code: 0, stderr: '', worker: 'running' });
+    expect({ code: done.code, stderr: stderrBeyondProgress(done.stderr), worker: worker.exitCode === null ? 'running' : tail() }).toEqual({ code: 0, stderr: '', worker: 'running' });
     expect(done.stdout).toContain('status      completed');
   } finally {
     await killWorkerProcess(worker);

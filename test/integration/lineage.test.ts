@@ -2,7 +2,7 @@ import { lineageUnder, startTask } from '../../src/client/submit-task';
 import { closedResult } from '../../src/tasks/closed-outcome';
 import { TaskInputSchema } from '../../src/tasks/task-input';
 import type { TaskOutcome } from '../../src/workflows/task-state';
-import { runCli } from '../support/cli';
+import { runCli, stderrBeyondProgress } from '../support/cli';
 import { startHarness, testAddress, type Harness } from '../support/harness';
 import { limitsWith } from '../support/limits';
 
@@ -36,7 +36,7 @@ describe('task lineage', () => {
     const child = `${root}-d1`;
     const env = { TEMPORAL_ADDRESS: testAddress(), PANTHEON_TASK_QUEUE: h.taskQueue };
     const cli = await runCli(['submit', objective(1), '--specialist', 'DatabaseAgent', '--parent', root, '--id', child, '--wait'], env);
-    expect(cli.stderr).toBe('');
+    expect(stderrBeyondProgress(cli.stderr)).toBe('');
     expect(cli.code).toBe(0);
     const chain = [root, child];
     for (let depth = 2; depth <= MAX_DEPTH + 1; depth++) {

@@ -44,3 +44,14 @@ export function startCli(args: string[], env: Record<string, string>, stdin?: st
   });
   return { output: () => ({ stdout, stderr }), kill: (signal) => void running?.kill(signal), done };
 }
+
+/**
+ * A `submit --wait`'s stderr less its progress lines, which it prints once the task has run 10 s
+ * (on a slow moment of the shared cores, any task may): what is left is what went wrong.
+ */
+export function stderrBeyondProgress(stderr: string): string {
+  return stderr
+    .split('\n')
+    .filter((line) => !line.startsWith('progress    '))
+    .join('\n');
+}
