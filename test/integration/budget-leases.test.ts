@@ -9,7 +9,7 @@ import type { TaskOutcome } from '../../src/workflows/task-state';
 import { benchTask } from '../../bench/tasks';
 import { billed } from '../support/billed';
 import { chatRequest } from '../support/chat-request';
-import { startHarness } from '../support/harness';
+import { startHarness, type Harness } from '../support/harness';
 import { startLedgerTestWorker, type LedgerTestWorker } from '../support/ledger-worker';
 import { limitsWith } from '../support/limits';
 import { maybeRecordHistory } from '../support/history';
@@ -66,7 +66,11 @@ function rawUpdates(ledgerId: string) {
 }
 
 /** The ledger's snapshot once it holds no lease: it looks for ended leases on its prune cadence
- * (5 s here), on its next update, so a bystander task's calls bring its clock on meanwhile. */
+ * (5 s here), on its next update, so a bystander task's calls bring its clock on meanwhile.
+ *
+ * The tests that wait out a lease's end or a ledger's stall (seconds of the ledger's clock, not
+ * of work) run concurrently with the others (it.concurrent): each has a ledger of its own (the
+ * stall test a queue and worker of its own too), and no test reads another's. */
 async function untilLeasesEnded(gate: BudgetGate) {
   let snapshot = await gate.snapshot();
   const deadline = Date.now() + 30_000;
@@ -105,7 +109,7 @@ it('grants a task\'s calls from a lease without a round trip each, books every o
   expect(day.reservedUsd).toBeCloseTo(0, 12);
 });
 
-it('charges a lease whose holder died in full at its end, in no task\'s bill, with an alert', async () => {
+it.concurrent('charges a lease whose holder died in full at its end, in no task\'s bill, with an alert', async () => {
   // The bystander that brings the ledger's clock on takes no leases of its own.
   const { gate, ledgerId } = leasingGate('dead-holder', undefined, { leases: false });
   await gate.ensureLedger();
@@ -122,7 +126,7 @@ it('charges a lease whose holder died in full at its end, in no task\'s bill, wi
   expect(day.settledUsd).toBeCloseTo(0.05 + bystander.usd, 12);
 });
 
-it('hands back what a lease\'s end charged when its holder returns it after the end (through the Temporal CLI path: raw updates)', async () => {
+it.concurrent('hands back what a lease\'s end charged when its holder returns it after the end (through the Temporal CLI path: raw updates)', async () => {
   const { gate, ledgerId } = leasingGate('late-return', undefined, { leases: false });
   await gate.ensureLedger();
   const handle = client.workflow.getHandle(ledgerId);
@@ -141,7 +145,7 @@ it('hands back what a lease\'s end charged when its holder returns it after the 
   await maybeRecordHistory(ledgerId, 'budget-ledger-refunds-late-leases');
 });
 
-it('closes the breaker a lease\'s end opened when the late return hands the charge back and the hour is under its limit again', async () => {
+it.concurrent('closes the breaker a lease\'s end opened when the late return hands the charge back and the hour is under its limit again', async () => {
   const { gate, ledgerId } = leasingGate('late-return-trip', limitsWith({ systemHourlyUsd: 0.12, perTaskUsd: 1 }), { leases: false });
   await gate.ensureLedger();
   const send = rawUpdates(ledgerId);
@@ -200,7 +204,7 @@ it("alerts and counts a call a stalled worker books under its lease after the ta
   expect(renderBudget(snapshot, { ledgerId, address: testAddress(), namespace: 'default' })).toMatch(/charged today after tasks' bills closed .*\(300 tokens\)/);
 });
 
-it('charges nothing for a lease its holder returned through a ledger stall longer than the lease (the ledger\'s worker down)', async () => {
+it.concurrent('charges nothing for a lease its holder returned through a ledger stall longer than the lease (the ledger\'s worker down)', async () => {
   // A ledger of its own on a queue of its own, so its worker can stop and start again.
   const queue = `late-lease-${process.pid}-${Date.now()}`;
   const ledgerId = ledgers.newLedgerId('stall');
@@ -415,49 +419,50 @@ it('takes no lease while room is tight: every call asks the ledger, and the limi
 });
 
 describe('tasks on real workers with leases', () => {
+  // One harness (worker, gate, provider) for both: each test's tasks have ids of their own, and the
+  // second counts only its own calls and grants (the first's leases are handed back at its flush).
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness('leases', { leases: true });
+  });
+  afterAll(async () => {
+    await h?.stop();
+  });
+
   it('the provider\'s own bill, the tasks\' bills and the ledger agree, with calls granted from leases', async () => {
-    const h = await startHarness('leases', { leases: true });
-    try {
-      const handles = await Promise.all(
-        Array.from({ length: 8 }, (_, i) =>
-          startTask(h.client, h.taskQueue, TaskInputSchema.parse({ objective: `Add an index on orders_${i}.created_at in the Postgres database` }), `${h.taskQueue}-t${i}`),
-        ),
-      );
-      const outcomes = (await Promise.all(handles.map((x) => x.result()))) as TaskOutcome[];
-      expect(outcomes.map((o) => o.status)).toEqual(Array(8).fill('completed'));
-      expect(h.gate.stats().leased).toBeGreaterThan(0);
-      await h.gate.flush();
-      const snapshot = await h.client.workflow.getHandle(h.gate.ledgerId).query(budgetQuery);
-      expect(snapshot.leases).toMatchObject({ count: 0, usd: 0 });
-      expect(snapshot.outstanding.count).toBe(0);
-      const day = snapshot.scopes.find((s) => s.scope === 'system:day')!;
-      const tasksUsd = outcomes.reduce((sum, o) => sum + o.costUsd, 0);
-      expect(tasksUsd).toBeCloseTo(day.settledUsd, 9);
-      expect(outcomes.reduce((sum, o) => sum + o.tokens, 0)).toBe(day.settledTokens);
-      // Nothing died: the ledger holds exactly what the provider billed.
-      expect(day.settledUsd).toBeCloseTo(billed(h.provider.calls()), 9);
-    } finally {
-      await h.stop();
-    }
+    const handles = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        startTask(h.client, h.taskQueue, TaskInputSchema.parse({ objective: `Add an index on orders_${i}.created_at in the Postgres database` }), `${h.taskQueue}-t${i}`),
+      ),
+    );
+    const outcomes = (await Promise.all(handles.map((x) => x.result()))) as TaskOutcome[];
+    expect(outcomes.map((o) => o.status)).toEqual(Array(8).fill('completed'));
+    expect(h.gate.stats().leased).toBeGreaterThan(0);
+    await h.gate.flush();
+    const snapshot = await h.client.workflow.getHandle(h.gate.ledgerId).query(budgetQuery);
+    expect(snapshot.leases).toMatchObject({ count: 0, usd: 0 });
+    expect(snapshot.outstanding.count).toBe(0);
+    const day = snapshot.scopes.find((s) => s.scope === 'system:day')!;
+    const tasksUsd = outcomes.reduce((sum, o) => sum + o.costUsd, 0);
+    expect(tasksUsd).toBeCloseTo(day.settledUsd, 9);
+    expect(outcomes.reduce((sum, o) => sum + o.tokens, 0)).toBe(day.settledTokens);
+    // Nothing died: the ledger holds exactly what the provider billed.
+    expect(day.settledUsd).toBeCloseTo(billed(h.provider.calls()), 9);
   });
 
   it("a task's validation call is granted from a lease like its other calls (it names the task's books)", async () => {
-    const h = await startHarness('leases-validate', { leases: true });
-    try {
-      // One after another, so the lease the first validation asks for is there for the next ones.
-      for (let i = 0; i < 5; i++) {
-        const handle = await startTask(h.client, h.taskQueue, TaskInputSchema.parse(benchTask(i)), `${h.taskQueue}-v${i}`);
-        expect(((await handle.result()) as TaskOutcome).status).toBe('completed');
-      }
-      const calls = h.provider.calls();
-      const validations = calls.filter((c) => c.purpose === 'validator').length;
-      expect(validations).toBeGreaterThanOrEqual(3);
-      // Were every other call leased, the leases would cover calls.length - validations: more
-      // means validation calls came from a lease too (a call without the task's books never does).
-      expect(h.gate.stats().reserve.count).toBe(calls.length);
-      expect(h.gate.stats().leased).toBeGreaterThan(calls.length - validations);
-    } finally {
-      await h.stop();
+    const before = { reserves: h.gate.stats().reserve.count, leased: h.gate.stats().leased, calls: h.provider.calls().length };
+    // One after another, so the lease the first validation asks for is there for the next ones.
+    for (let i = 0; i < 5; i++) {
+      const handle = await startTask(h.client, h.taskQueue, TaskInputSchema.parse(benchTask(i)), `${h.taskQueue}-v${i}`);
+      expect(((await handle.result()) as TaskOutcome).status).toBe('completed');
     }
+    const calls = h.provider.calls().slice(before.calls);
+    const validations = calls.filter((c) => c.purpose === 'validator').length;
+    expect(validations).toBeGreaterThanOrEqual(3);
+    // Were every other call leased, the leases would cover calls.length - validations: more
+    // means validation calls came from a lease too (a call without the task's books never does).
+    expect(h.gate.stats().reserve.count - before.reserves).toBe(calls.length);
+    expect(h.gate.stats().leased - before.leased).toBeGreaterThan(calls.length - validations);
   });
 });
