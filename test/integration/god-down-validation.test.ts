@@ -47,8 +47,10 @@ it('a task validated while God does not answer waits past three attempts, says w
   const taskId = `god-down-task-${Date.now()}`;
   const input = {
     objective: 'Add a created_at column with an index to the orders table in Postgres',
-    // Shorter waits between attempts, so the test sees many of them; the number of attempts is the preset's.
-    retry: { validateTask: { initialIntervalMs: 200, maximumIntervalMs: 1_000 } },
+    // Shorter waits between attempts, so the test sees many of them; the number of attempts is the
+    // preset's. Up to 4 s apart: the 7 attempts after the fifth outlast the status read and God's
+    // worker starting on loaded cores (at 1 s apart they ran out first, and the task was dead-lettered).
+    retry: { validateTask: { initialIntervalMs: 200, maximumIntervalMs: 4_000 } },
   };
   const env = { TEMPORAL_ADDRESS: testAddress(), PANTHEON_TASK_QUEUE: tasks.taskQueue, PANTHEON_GOD_ID: godId };
   // Submitted as a user would, waiting for the end (directly: God is not answering its updates either).
