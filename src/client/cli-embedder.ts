@@ -1,12 +1,9 @@
 import type { PantheonConfig } from '../config/env';
-import { createBudgetGate } from '../budget/gate';
-import { loadLimits } from '../budget/load-limits';
 import { PantheonError } from '../errors';
-import { gateEmbeddingBudget } from '../memory/embedding-budget';
-import { openEmbedder } from '../memory/open-embedder';
+import { withEmbeddingMemo } from '../memory/embedding-memo';
+import { HashingEmbedder } from '../memory/hashing-embedder';
 import type { EmbeddingBudget } from '../memory/openai-embedder';
 import type { Embedder } from '../memory/types';
-import { connectClient } from './connection';
 
 /**
  * The embedder PANTHEON_EMBEDDER names, for a CLI command that opens the memory store: a store
@@ -17,10 +14,22 @@ import { connectClient } from './connection';
  * server, and an embedding it asked for by mistake is refused. Otherwise OpenAI's embeddings are
  * paid through the budget ledger, charged to `owner`, so the command needs the Temporal server the
  * ledger runs on (the hashing embedder needs nothing).
+ *
+ * What only OpenAI's embedder needs (its SDK, the Temporal client and the ledger's gate, about
+ * 0.8 s of CPU to load) is loaded only when it is named: `pantheon history` with the hashing
+ * embedder loads none of it.
  */
 export async function openCliEmbedder(config: PantheonConfig, owner: string, options: { embeds: boolean }): Promise<{ embedder: Embedder; close(): Promise<void> }> {
-  if (config.embedding.kind === 'hashing') return { embedder: openEmbedder(config), close: async () => undefined };
+  // What openEmbedder gives for hashing, without loading the OpenAI side it imports.
+  if (config.embedding.kind === 'hashing') return { embedder: withEmbeddingMemo(new HashingEmbedder()), close: async () => undefined };
+  const { openEmbedder } = await import('../memory/open-embedder');
   if (!options.embeds) return { embedder: openEmbedder(config, refusingBudget(owner)), close: async () => undefined };
+  const [{ connectClient }, { createBudgetGate }, { loadLimits }, { gateEmbeddingBudget }] = await Promise.all([
+    import('./connection'),
+    import('../budget/gate'),
+    import('../budget/load-limits'),
+    import('../memory/embedding-budget'),
+  ]);
   const { client, close } = await connectClient(config);
   try {
     const gate = createBudgetGate({ client, taskQueue: config.temporal.budgetTaskQueue, limits: loadLimits(), ledgerId: config.budget.ledgerId });

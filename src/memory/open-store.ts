@@ -2,7 +2,6 @@
 import { PantheonError } from '../errors';
 import { withEmbeddingMemo } from './embedding-memo';
 import { HashingEmbedder } from './hashing-embedder';
-import { QdrantMemoryStore } from './qdrant-store';
 import { SqliteMemoryStore } from './sqlite-store';
 import type { Embedder, MemoryStore } from './types';
 
@@ -13,7 +12,8 @@ export type MemoryStoreConfig =
 /**
  * Opens the configured store; without an embedder, the offline hashing one (no model, no network),
  * behind the memo of recent vectors as openEmbedder's are. `readOnly` opens an embedded file for
- * reading only (see SqliteMemoryStore's `readOnly`); Qdrant is opened as always.
+ * reading only (see SqliteMemoryStore's `readOnly`); Qdrant is opened as always. Qdrant's client is
+ * loaded only for a Qdrant store: a process on the SQLite file (`pantheon history`) never loads it.
  */
 export async function openMemoryStore(
   config: MemoryStoreConfig,
@@ -23,8 +23,10 @@ export async function openMemoryStore(
   switch (config.kind) {
     case 'sqlite':
       return SqliteMemoryStore.open({ file: config.file, embedder, busyTimeoutMs: config.busyTimeoutMs, readOnly });
-    case 'qdrant':
+    case 'qdrant': {
+      const { QdrantMemoryStore } = await import('./qdrant-store');
       return QdrantMemoryStore.open({ url: config.url, apiKey: config.apiKey, collection: config.collection, embedder });
+    }
     default: {
       // Configuration can come from untyped YAML/env; fail loudly rather than return undefined.
       const kind: never = config;
