@@ -63,17 +63,20 @@ describe('pantheon history', () => {
   });
 
   it('stats --by kind, and a wider window takes in older tasks', async () => {
-    const byKind = await runCli(['history', 'stats', '--by', 'kind'], env);
+    // Two readers of one file, independent: run at once.
+    const [byKind, month] = await Promise.all([runCli(['history', 'stats', '--by', 'kind'], env), runCli(['history', 'stats', '--since', '30d'], env)]);
     expect(byKind.code).toBe(0);
     expect(byKind.stdout).toMatch(/\ndatabase +3 /);
     expect(byKind.stdout).toMatch(/\nresearch +1 /);
-    const month = await runCli(['history', 'stats', '--since', '30d'], env);
     expect(month.stdout).toMatch(/^5 tasks since /);
     expect(month.stdout).toMatch(/\nDatabaseAgent +4 +3 /);
   });
 
   it('similar: past tasks like the objective, who did them, how they ended and what they cost', async () => {
-    const { code, stdout } = await runCli(['history', 'similar', 'Add an index to the orders table in Postgres', '--limit', '3'], env);
+    const [{ code, stdout }, none] = await Promise.all([
+      runCli(['history', 'similar', 'Add an index to the orders table in Postgres', '--limit', '3'], env),
+      runCli(['history', 'similar', 'Write a haiku about autumn leaves'], env),
+    ]);
     expect(code).toBe(0);
     const heads = stdout.split('\n').filter((l) => /^\d\.\d\d /.test(l));
     expect(heads).toHaveLength(3);
@@ -84,7 +87,6 @@ describe('pantheon history', () => {
     // The recall routing and prompts use: vector similarity fused with keyword relevance.
     expect(stdout).toMatch(/\n {6}relevance: vector \d\.\d\d, keywords \d\.\d\d\n/);
     expect(stdout).toMatch(/DatabaseAgent {2}completed {2}\$0\.004000 \(1\.0 min, 1500 tokens\) {2}db-2/);
-    const none = await runCli(['history', 'similar', 'Write a haiku about autumn leaves'], env);
     expect(none.stdout).toBe('no similar past tasks\n');
   });
 
@@ -111,12 +113,10 @@ describe('pantheon history', () => {
     await store.put(rec('db-9', { success: true, createdAt: ago(0.1) }));
     await store.put(rec('db-8', { createdAt: ago(2) }));
     await store.close();
-    const limited = await runCli(['history', 'stats', '--limit', '2'], { PANTHEON_MEMORY_FILE: twice });
+    const [limited, all, under] = await Promise.all(['2', '3', '4'].map((limit) => runCli(['history', 'stats', '--limit', limit], { PANTHEON_MEMORY_FILE: twice })));
     expect(limited.code).toBe(0);
     expect(limited.stdout).toMatch(/^1 tasks since \S+ \(from the newest 2 records; raise --limit for more\)\n/);
-    const all = await runCli(['history', 'stats', '--limit', '3'], { PANTHEON_MEMORY_FILE: twice });
     expect(all.stdout).toMatch(/^2 tasks since \S+ \(from the newest 3 records; raise --limit for more\)\n/);
-    const under = await runCli(['history', 'stats', '--limit', '4'], { PANTHEON_MEMORY_FILE: twice });
     expect(under.stdout).toMatch(/^2 tasks since \S+\n/);
   });
 
@@ -174,10 +174,12 @@ describe('pantheon history', () => {
   it('refuses a memory file that is a folder as config_invalid naming PANTHEON_MEMORY_FILE, exit 1, as the worker does (history stats, history similar, memory reembed)', async () => {
     const folder = `${join(dir, 'a-folder')}/`;
     mkdirSync(folder);
-    for (const args of [['history', 'stats'], ['history', 'similar', 'Add an index on orders.created_at'], ['memory', 'reembed']]) {
-      const { code, stderr } = await runCli(args, { PANTHEON_MEMORY_FILE: folder, TEMPORAL_ADDRESS: '127.0.0.1:1' });
+    const commands = [['history', 'stats'], ['history', 'similar', 'Add an index on orders.created_at'], ['memory', 'reembed']];
+    const runs = await Promise.all(commands.map((args) => runCli(args, { PANTHEON_MEMORY_FILE: folder, TEMPORAL_ADDRESS: '127.0.0.1:1' })));
+    commands.forEach((args, i) => {
+      const { code, stderr } = runs[i];
       expect({ args, code, stderr }).toEqual({ args, code: 1, stderr: `error: config_invalid: environment variable PANTHEON_MEMORY_FILE: ${folder} is not a file\n` });
-    }
+    });
   });
 
   it('says there is no history yet when the memory file does not exist (and does not create it)', async () => {
