@@ -159,10 +159,13 @@ describe('budget ledger recovery', () => {
     await expect(gate.closeBreaker({ who: 'bob', why: 'try' })).rejects.toThrow(/restore.*reset/);
 
     const env = { TEMPORAL_ADDRESS: testAddress(), PANTHEON_LEDGER_ID: ledgerId, PANTHEON_BUDGET_TASK_QUEUE: taskQueue };
-    const missingWhy = await runCli(['budget', 'reset', '--who', 'bob'], env);
+    // The refusal (a flag missing: nothing sent) and the reset are independent: run at once.
+    const [missingWhy, reset] = await Promise.all([
+      runCli(['budget', 'reset', '--who', 'bob'], env),
+      runCli(['budget', 'reset', '--who', 'bob', '--why', 'state unrecoverable; provider dashboard shows $0 today'], env),
+    ]);
     expect(missingWhy.code).not.toBe(0);
     expect(missingWhy.stderr).toMatch(/--why/);
-    const reset = await runCli(['budget', 'reset', '--who', 'bob', '--why', 'state unrecoverable; provider dashboard shows $0 today'], env);
     expect(reset.stderr).toBe('');
     expect(reset.code).toBe(0);
     expect(reset.stdout).toMatch(/reset by bob/);
@@ -183,9 +186,13 @@ describe('budget ledger recovery', () => {
 
     // The operator resets by mistake, then restores what the earlier run held.
     const env = { TEMPORAL_ADDRESS: testAddress(), PANTHEON_LEDGER_ID: ledgerId, PANTHEON_BUDGET_TASK_QUEUE: taskQueue };
-    expect((await runCli(['budget', 'reset', '--who', 'bob', '--why', 'oops'], env)).code).toBe(0);
+    // The refusal of two sources (nothing sent) runs alongside the reset.
+    const [mistake, both] = await Promise.all([
+      runCli(['budget', 'reset', '--who', 'bob', '--why', 'oops'], env),
+      runCli(['budget', 'restore', '--from-run', oldRun, '--file', 'x.json', '--who', 'bob', '--why', 'undo'], env),
+    ]);
+    expect(mistake.code).toBe(0);
     expect((await hourOf(gate)).settledUsd).toBe(0);
-    const both = await runCli(['budget', 'restore', '--from-run', oldRun, '--file', 'x.json', '--who', 'bob', '--why', 'undo'], env);
     expect(both.code).not.toBe(0);
     expect(both.stderr).toMatch(/exactly one source/);
 
