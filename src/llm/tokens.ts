@@ -35,8 +35,9 @@ const MEMO_MAX_ENTRIES = 512;
 const memo = new Map<string, number>();
 
 /**
- * The tokenizer, loaded on the first count: its ranks take ~0.3 s of CPU to load, which every
- * `pantheon submit` (it imports the task schema, not the counting) paid before it connected.
+ * The tokenizer, loaded on the first count: its ranks take ~0.3 s of CPU to load, which every CLI
+ * start that imports the roster paid whether it counted or not (`pantheon list`, most of
+ * `pantheon budget`, a `submit` refused on its flags).
  */
 let o200k: typeof CountO200k | undefined;
 function countO200k(text: string, options: Parameters<typeof CountO200k>[1]): number {
