@@ -1,7 +1,6 @@
 import type { PantheonConfig } from '../config/env';
 import { PantheonError } from '../errors';
-import { withEmbeddingMemo } from '../memory/embedding-memo';
-import { HashingEmbedder } from '../memory/hashing-embedder';
+import { offlineEmbedder } from '../memory/offline-embedder';
 import type { EmbeddingBudget } from '../memory/openai-embedder';
 import type { Embedder } from '../memory/types';
 
@@ -21,7 +20,7 @@ import type { Embedder } from '../memory/types';
  */
 export async function openCliEmbedder(config: PantheonConfig, owner: string, options: { embeds: boolean }): Promise<{ embedder: Embedder; close(): Promise<void> }> {
   // What openEmbedder gives for hashing, without loading the OpenAI side it imports.
-  if (config.embedding.kind === 'hashing') return { embedder: withEmbeddingMemo(new HashingEmbedder()), close: async () => undefined };
+  if (config.embedding.kind === 'hashing') return { embedder: offlineEmbedder(), close: async () => undefined };
   const { openEmbedder } = await import('../memory/open-embedder');
   if (!options.embeds) return { embedder: openEmbedder(config, refusingBudget(owner)), close: async () => undefined };
   const [{ connectClient }, { createBudgetGate }, { loadLimits }, { gateEmbeddingBudget }] = await Promise.all([

@@ -4,7 +4,7 @@ import { apiRoot } from '../llm/base-url';
 import { resolveProviderTargets } from '../llm/providers';
 import { PantheonError } from '../errors';
 import { withEmbeddingMemo } from './embedding-memo';
-import { HashingEmbedder } from './hashing-embedder';
+import { offlineEmbedder } from './offline-embedder';
 import { OpenAIEmbedder, type EmbeddingBudget } from './openai-embedder';
 import type { Embedder } from './types';
 
@@ -19,7 +19,7 @@ import type { Embedder } from './types';
  *   const store = await openMemoryStore(config.memory, embedder);
  */
 export function openEmbedder(config: PantheonConfig, budget?: EmbeddingBudget): Embedder {
-  if (config.embedding.kind === 'hashing') return withEmbeddingMemo(new HashingEmbedder());
+  if (config.embedding.kind === 'hashing') return offlineEmbedder();
   const target = resolveProviderTargets(config).openai;
   if (target.status === 'disabled') {
     throw PantheonError.of('config_invalid', 'environment variable OPENAI_API_KEY: required for PANTHEON_EMBEDDER=openai (or run offline)', { details: { variable: 'OPENAI_API_KEY' } });

@@ -1,7 +1,6 @@
 /** The one place that picks a memory backend from configuration. */
 import { PantheonError } from '../errors';
-import { withEmbeddingMemo } from './embedding-memo';
-import { HashingEmbedder } from './hashing-embedder';
+import { offlineEmbedder } from './offline-embedder';
 import { SqliteMemoryStore } from './sqlite-store';
 import type { Embedder, MemoryStore } from './types';
 
@@ -17,7 +16,7 @@ export type MemoryStoreConfig =
  */
 export async function openMemoryStore(
   config: MemoryStoreConfig,
-  embedder: Embedder = withEmbeddingMemo(new HashingEmbedder()),
+  embedder: Embedder = offlineEmbedder(),
   { readOnly = false }: { readOnly?: boolean } = {},
 ): Promise<MemoryStore> {
   switch (config.kind) {
