@@ -11,6 +11,7 @@ import { createValidateTask } from './validate-task';
 import { createCloseTaskBill } from './close-task-bill';
 import { createRecordLesson } from './record-lesson';
 import { createConsolidateLessons } from './consolidate-lessons';
+import { createCheckChainPlan } from './check-chain-plan';
 
 export type { ActivityDeps } from './deps';
 export { DEFAULT_SYSTEM_MODELS } from './deps';
@@ -40,6 +41,7 @@ export function createActivities(deps: ActivityDeps) {
     closeTaskBill: typed(createCloseTaskBill(deps)),
     recordLesson: typed(createRecordLesson(deps)),
     consolidateLessons: typed(createConsolidateLessons(deps)),
+    checkChainPlan: typed(createCheckChainPlan(deps)),
   };
 }
 

@@ -7,10 +7,15 @@ import type { ActivityDeps } from './deps';
 import { createSecondStage } from './second-stage';
 import type { ValidateTaskInput, ValidateTaskResult } from './types';
 
+/** `field: unknown "Name" (known: …)`, or undefined when the roster has `name`. */
+export function notOnRoster(field: string, name: string, roster: Roster): string | undefined {
+  if (roster.get(name)) return undefined;
+  return `${field}: unknown "${name}" (known: ${roster.specialists.map((s) => s.name).join(', ')})`;
+}
+
 /** Why a task cannot run as asked: the specialist it requests is not on the roster (undefined when it is, or it requests none). */
 export function unknownSpecialist(task: Task, roster: Roster): string | undefined {
-  if (!task.specialist || roster.get(task.specialist)) return undefined;
-  return `specialist: unknown "${task.specialist}" (known: ${roster.specialists.map((s) => s.name).join(', ')})`;
+  return task.specialist ? notOnRoster('specialist', task.specialist, roster) : undefined;
 }
 
 /** The standing constraints that apply to this task: not the ones it set itself (a retried validation sees them registered). */

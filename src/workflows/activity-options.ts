@@ -18,7 +18,7 @@ const backoff: RetryPolicy = {
 /** validateTask's attempts: see its preset. */
 export const VALIDATE_ATTEMPTS = 12;
 
-export type PresetActivity = RetryableActivity | 'raiseAlert' | 'closeTaskBill' | 'recordLesson' | 'recallForRun';
+export type PresetActivity = RetryableActivity | 'raiseAlert' | 'closeTaskBill' | 'recordLesson' | 'recallForRun' | 'checkChainPlan';
 
 export const ACTIVITY_OPTIONS: Record<PresetActivity, ActivityOptions> = {
   // Room for God's constraints query and, when the rules are unsure, one cheap model call. Its
@@ -38,6 +38,8 @@ export const ACTIVITY_OPTIONS: Record<PresetActivity, ActivityOptions> = {
   closeTaskBill: { startToCloseTimeout: '30s', retry: { ...backoff, maximumAttempts: 3 } },
   // A lesson is worth a few tries, never a task's end or its next specialist's start.
   recordLesson: { startToCloseTimeout: '30s', retry: { ...backoff, maximumAttempts: 3 } },
+  // A roster look-up; its only retryable failure is a roster that cannot be refreshed for now.
+  checkChainPlan: { startToCloseTimeout: '30s', retry: backoff },
 };
 
 /** The preset with a task's overrides applied. */

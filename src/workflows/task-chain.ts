@@ -34,7 +34,13 @@ import { optionsFor } from './activity-options';
  * total. Asked only for such a step (histories from before recorded it at $0). */
 const BROKEN_STEP_BILL_PATCH = 'chain-bills-a-broken-step';
 
+/** The plan is checked against the roster before step 1, so a plan naming an unknown specialist
+ * spends nothing; before, its earlier steps ran (and were paid for) and the unknown step was
+ * rejected when it came. */
+const PLAN_CHECK_PATCH = 'chain-plan-checked-first';
+
 const { closeTaskBill } = proxyActivities<Pick<Activities, 'closeTaskBill'>>(optionsFor('closeTaskBill'));
+const { checkChainPlan } = proxyActivities<Pick<Activities, 'checkChainPlan'>>(optionsFor('checkChainPlan'));
 
 function initialState(chainId: string, input: unknown): ChainState {
   const raw = ((input ?? {}) as { task?: Partial<Task> }).task ?? {};
@@ -51,6 +57,18 @@ function initialState(chainId: string, input: unknown): ChainState {
     reasons: [],
     lane: 'main',
   };
+}
+
+/** The plan's steps whose specialist is not on the roster. A check that cannot be made lets the
+ * chain go on: each step's own validation still refuses an unknown specialist before it spends. */
+async function unknownPlanSteps(chainId: string, plan: string[]): Promise<string[] | 'cancelled'> {
+  try {
+    return (await checkChainPlan({ chainId, plan })).unknown;
+  } catch (err) {
+    if (isCancellation(err)) return 'cancelled';
+    log.warn('chain plan not checked against the roster; each step checks its own', { chainId, error: String(err) });
+    return [];
+  }
 }
 
 /** A step's child workflow that failed (without a task's outcome attached) or was terminated. */
@@ -121,6 +139,11 @@ async function runChain(chainId: string, state: ChainState, input: unknown): Pro
   Object.assign(state, { plan: chain.plan, steps: initialSteps(chainId, chain.plan), lineage, lane: chain.lane, priority: chain.task.priority });
   if (chain.goalId) state.goalId = chain.goalId;
   if (chain.reportTo) state.reportTo = chain.reportTo;
+  if (patched(PLAN_CHECK_PATCH)) {
+    const unknown = await unknownPlanSteps(chainId, chain.plan);
+    if (unknown === 'cancelled') return finish('cancelled', ['cancelled by request before step 1']);
+    if (unknown.length) return finish('rejected', unknown.map((reason) => `input ${reason}`));
+  }
 
   /** Runs step `i` to its end and records it; a broken child workflow still ends the step. */
   const runStep = async (i: number, previousResult?: string): Promise<TaskOutcome | undefined> => {

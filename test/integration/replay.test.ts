@@ -77,6 +77,9 @@ describe('workflow replay', () => {
         'cancelled-task-chain.json',
         // A step terminated from outside, its bill closed by the chain ('chain-bills-a-broken-step').
         'task-chain-billed-broken-step.json',
+        // The plan checked against the roster before step 1 ('chain-plan-checked-first'): a full run and a refused plan.
+        'completed-task-chain-plan-checked.json',
+        'task-chain-unknown-plan-step.json',
         'reporting-chain-step.json',
         'cancelled-reporting-step.json',
         'god-decisions.json',

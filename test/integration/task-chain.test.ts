@@ -149,7 +149,8 @@ describe('taskChain on a real Temporal server', () => {
     const state: ChainState = await handle.query(chainStateQuery);
     expect(state.steps.map((s) => s.status)).toEqual(['completed', 'completed']);
 
-    await maybeRecordHistory(id, 'completed-task-chain');
+    // completed-task-chain.json is a chain from before its plan was checked first ('chain-plan-checked-first').
+    await maybeRecordHistory(id, 'completed-task-chain-plan-checked');
     await maybeRecordHistory(`${id}:step-1`, 'reporting-chain-step');
   });
 
@@ -163,6 +164,24 @@ describe('taskChain on a real Temporal server', () => {
     expect(countOf(await events(id), E.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED)).toBe(0);
     // Even a refused chain tells its receiver.
     expect((await sentReports(id)).map((s) => [s.to, s.report.status])).toEqual([[`${id}-receiver`, 'rejected']]);
+  });
+
+  it('refuses a plan whose later step names a specialist not on the roster before step 1 spends anything, naming plan.N', async () => {
+    const id = newId('unknown-step');
+    const plan = ['ResearchAgent', 'DatabaseAgent', 'NoSuchAgent'];
+    const outcome: ChainOutcome = await (await startChain(id, { task: { objective: OBJECTIVE }, plan, reportTo: `${id}-receiver` })).result();
+
+    expect(outcome.status).toBe('rejected');
+    expect(outcome.reasons).toEqual([expect.stringMatching(/^input plan\.2: unknown "NoSuchAgent" \(known: .*DatabaseAgent.*\)$/)]);
+    expect(outcome.steps.map((s) => s.status)).toEqual(['skipped', 'skipped', 'skipped']);
+    expect(outcome.costUsd).toBe(0);
+    const history = await events(id);
+    expect(countOf(history, E.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED)).toBe(0);
+    await expect(h.client.workflow.getHandle(`${id}:step-1`).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+    expect(h.provider.calls().filter((c) => c.task?.startsWith(`${id}:`))).toHaveLength(0);
+    expect((await h.client.workflow.getHandle(id).describe()).typedSearchAttributes.get(TaskStatus)).toBe('rejected');
+    expect((await sentReports(id)).map((s) => [s.to, s.report.status])).toEqual([[`${id}-receiver`, 'rejected']]);
+    await maybeRecordHistory(id, 'task-chain-unknown-plan-step');
   });
 
   it('ends dead_lettered when step 2 of 3 fails, naming the step, and never starts step 3', async () => {

@@ -1,5 +1,7 @@
 import path from 'node:path';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { routeFacts } from '../../src/activities/assess-task';
+import { createCheckChainPlan, type CheckChainPlanResult } from '../../src/activities/check-chain-plan';
 import { repoRoot } from '../../src/config/paths';
 import type { SpawnedSpecialist } from '../../src/god/types';
 import { createLiveRoster, type SpawnedSnapshot } from '../../src/specialists/live-roster';
@@ -149,5 +151,20 @@ describe('live roster', () => {
     t += 1;
     await roster.refresh();
     expect(roster.specialists.map((s) => s.name)).toEqual(seed.specialists.map((s) => s.name));
+  });
+});
+
+describe('checkChainPlan (a chain plan against the live roster)', () => {
+  it('knows a specialist God spawned since the worker started, and names each unknown step by plan.N', async () => {
+    const { state, fetch } = source();
+    const check = createCheckChainPlan({ roster: createLiveRoster(seed, fetch, { ttlMs: 0 }) });
+    const env = new MockActivityEnvironment();
+    const plan = ['ResearchAgent', 'LegalAgent', 'NoSuchAgent'];
+    const before: CheckChainPlanResult = await env.run(check, { chainId: 'c1', plan });
+    expect(before.unknown).toEqual([expect.stringMatching(/^plan\.1: unknown "LegalAgent" \(known: /), expect.stringMatching(/^plan\.2: unknown "NoSuchAgent"/)]);
+    state.data = { version: 1, specialists: [spawned('LegalAgent', 'trial')] };
+    const after: CheckChainPlanResult = await env.run(check, { chainId: 'c1', plan });
+    expect(after.unknown).toEqual([expect.stringMatching(/^plan\.2: unknown "NoSuchAgent"/)]);
+    expect(await env.run(check, { chainId: 'c1', plan: ['ResearchAgent', 'LegalAgent'] })).toEqual({ unknown: [] });
   });
 });
