@@ -234,6 +234,14 @@ describe('a task that ends dead_lettered', () => {
     const list = await runCli(['dlq', 'list', '--limit', '1000'], env);
     expect(list.code).toBe(0);
     expect(list.stdout).not.toContain(id);
+    // pantheon list shows the task once, by its latest run: not under the status its old run had.
+    const [deadListed, completedListed] = await Promise.all([
+      runCli(['list', '--status', 'dead_lettered', '--limit', '1000'], env),
+      runCli(['list', '--status', 'completed', '--limit', '1000'], env),
+    ]);
+    expect(deadListed.code).toBe(0);
+    expect(deadListed.stdout.split('\n').filter((line) => line.startsWith(`${id} `))).toEqual([]);
+    expect(completedListed.stdout.split('\n').filter((line) => line.startsWith(`${id} `))).toEqual([expect.stringMatching(/ completed /)]);
     expect((await lettersToRedrive(h.client, 1000)).ids).not.toContain(id);
   });
 });

@@ -6,12 +6,13 @@ import { formatUsd } from '../format';
 import { loadRoster } from '../../specialists/roster';
 import { taskRow } from '../tasks';
 import { listWithoutMemos } from '../list-workflows';
+import { latestRunsOf } from '../latest-runs';
 import { LISTABLE_STATUSES as STATUSES, statusClause } from '../listed-status';
 
 export const LIST_USAGE = 'pantheon list [--status S] [--specialist NAME] [--limit N]';
 
 /** Lists recent tasks and chains in visibility's order (running first, then the most recently
- * closed), optionally by Pantheon status or specialist. */
+ * closed), each once by its latest run, optionally by Pantheon status or specialist. */
 export async function listCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
@@ -33,11 +34,8 @@ export async function listCommand(argv: string[]): Promise<void> {
   const config = loadConfig();
   const { client, close } = await connectClient(config);
   try {
-    const rows: ReturnType<typeof taskRow>[] = [];
-    for await (const info of listWithoutMemos(client, clauses.join(' AND '), limit)) {
-      rows.push(taskRow(info));
-      if (rows.length >= limit) break;
-    }
+    // One row per task, by its latest run (a reset task's old run is not the task any more).
+    const rows = (await latestRunsOf(client, listWithoutMemos(client, clauses.join(' AND '), limit), limit)).map(taskRow);
     // Columns as wide as their longest entry: ids (a God task's, a chain's step) and statuses
     // (budget_exceeded) run longer than any fixed width.
     const width = (pick: (row: (typeof rows)[number]) => string, least: number) => Math.max(least, ...rows.map((row) => pick(row).length));
