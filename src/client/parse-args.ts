@@ -48,13 +48,37 @@ export function parseArgs<T extends ParseArgsConfig>(config: T): ReturnType<type
   const args = config.allowPositionals ? hideNegativeArguments(joined) : joined;
   let parsed: ReturnType<typeof nodeParseArgs<T>>;
   try {
-    parsed = nodeParseArgs({ ...config, options, args } as T);
+    parsed = nodeParseArgs({ ...config, options, args, tokens: true } as T);
   } catch (err) {
     throw asInvalidInput(err);
   }
   if ((parsed.values as Record<string, unknown>).help === true) throw new HelpRequested();
+  const repeated = repeatedValueOption((parsed as { tokens?: ParseToken[] }).tokens ?? [], options);
+  if (repeated) {
+    throw PantheonError.of('invalid_input', `--${repeated}: given more than once; it takes one value (see --help)`, { details: { field: `--${repeated}` } });
+  }
+  delete (parsed as { tokens?: unknown }).tokens;
   if (config.allowPositionals) parsed.positionals = parsed.positionals.map((p) => (p.startsWith(HIDDEN) ? p.slice(HIDDEN.length) : p));
   return parsed;
+}
+
+type ParseToken = { kind: string; name?: string };
+
+/**
+ * The first option that takes one value and was given more than once. node's parser keeps the
+ * last silently, so `--specialist A … --specialist B` ran on B with nothing said; a repeated
+ * switch (`--wait --wait`) says the same thing twice and passes.
+ */
+function repeatedValueOption(tokens: readonly ParseToken[], options: NonNullable<ParseArgsConfig['options']>): string | undefined {
+  const seen = new Set<string>();
+  for (const token of tokens) {
+    if (token.kind !== 'option' || token.name === undefined) continue;
+    const option = options[token.name];
+    if (option?.type !== 'string' || option.multiple) continue;
+    if (seen.has(token.name)) return token.name;
+    seen.add(token.name);
+  }
+  return undefined;
 }
 
 /** Marks a negative number as a positional for node's parser (no flag starts with it). */

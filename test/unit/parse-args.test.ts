@@ -47,6 +47,22 @@ describe("node's refusals as the CLI's own", () => {
   });
 });
 
+describe('a flag given twice', () => {
+  const options = { limit: { type: 'string', short: 'n' }, tag: { type: 'string', multiple: true }, wait: { type: 'boolean' } } as const;
+
+  it('is refused naming the flag when it takes one value (long, short or --flag=value), instead of the last silently winning', () => {
+    for (const args of [['--limit', '1', '--limit', '2'], ['-n', '1', '--limit=2'], ['--limit=1', '--limit=1']]) {
+      expect(() => parseArgs({ args, options })).toThrow(expect.objectContaining({ type: 'invalid_input', message: '--limit: given more than once; it takes one value (see --help)', details: { field: '--limit' } }));
+    }
+  });
+
+  it('is taken as given for a flag that takes many values, a switch, or a value after --', () => {
+    expect(parseArgs({ args: ['--tag', 'a', '--tag', 'b', '--wait', '--wait'], options }).values).toEqual({ tag: ['a', 'b'], wait: true });
+    expect(parseArgs({ args: ['--limit', '1', '--', '--limit', '2'], options, allowPositionals: true })).toMatchObject({ values: { limit: '1' }, positionals: ['--limit', '2'] });
+    expect(parseArgs({ args: ['--limit', '1'], options })).not.toHaveProperty('tokens');
+  });
+});
+
 describe('positiveInteger', () => {
   it('takes a positive integer and refuses anything else naming the flag (abc is not "all", 0 and -5 are not 1)', () => {
     expect(positiveInteger('20', '--limit')).toBe(20);
