@@ -78,15 +78,30 @@ export function expiredReviews(queue: readonly QueuedTask[], nowMs: number): Que
     .sort((a, b) => a.review!.deadlineMs - b.review!.deadlineMs || (a.taskId < b.taskId ? -1 : 1));
 }
 
+/** A review record that is a decision (a person's, or the default at the deadline), not a note on the review. */
+const REVIEW_DECISION = /^(approve by |reject by |timed out)/;
+
+/** The newest review decision God still keeps for the task (`approve by alice: …`), if any. */
+function lastReviewOf(state: GodState, taskId: string): string | undefined {
+  for (let i = state.recent.length - 1; i >= 0; i -= 1) {
+    const d = state.recent[i];
+    if (d.kind === 'review' && d.taskId === taskId && REVIEW_DECISION.test(d.detail)) return d.detail;
+  }
+  return undefined;
+}
+
 /** The task awaiting review with this id (for a reject, also one queued), or `invalid_input` naming `taskId` (for update validators). */
 export function reviewableOrError(state: GodState, taskId: string, decision: ReviewDecisionInput['decision'] = 'approve'): QueuedTask {
   const item = state.queue.find((q) => q.taskId === taskId);
+  // A second approve (or a reject after an approve) says what was decided, not only where the task is now.
+  const reviewed = lastReviewOf(state, taskId);
+  const already = reviewed ? `; reviewed already: ${reviewed}` : '';
   if (!item) {
     const waiting = state.queue.filter((q) => q.status === 'awaiting_review').map((q) => q.taskId);
     const inFlight = state.inFlight.some((t) => t.taskId === taskId);
     throw PantheonError.of(
       'invalid_input',
-      `taskId: "${taskId}" ${inFlight ? 'has already started' : 'is not in God\'s queue'}; awaiting review: ${waiting.slice(0, 10).join(', ') || 'none'}`,
+      `taskId: "${taskId}" ${inFlight ? 'has already started' : 'is not in God\'s queue'}${already}; awaiting review: ${waiting.slice(0, 10).join(', ') || 'none'}`,
       { details: { field: 'taskId', taskId } },
     );
   }
@@ -96,7 +111,7 @@ export function reviewableOrError(state: GodState, taskId: string, decision: Rev
   const rejectable = decision === 'reject' && item.status === 'queued';
   if (item.status !== 'awaiting_review' && !rejectable) {
     const hint = decision === 'reject' ? '; reject it once assessed (pantheon god queue shows it)' : '';
-    throw PantheonError.of('invalid_input', `taskId: "${taskId}" is not awaiting review (it is ${item.status})${hint}`, { details: { field: 'taskId', taskId, status: item.status } });
+    throw PantheonError.of('invalid_input', `taskId: "${taskId}" is not awaiting review (it is ${item.status}${already})${hint}`, { details: { field: 'taskId', taskId, status: item.status } });
   }
   return item;
 }

@@ -119,6 +119,27 @@ describe('review', () => {
     expect(refusal(() => applyReviewDecision(s, { taskId, decision: 'approve' }, T0)).details.field).toBe('taskId');
   });
 
+  it('says what was decided when a task is reviewed again: approved and queued, started, or gone from the queue', () => {
+    const s = withReview();
+    const approved = { ...applyReviewDecision(s, { taskId: 'r1', decision: 'approve', reason: 'checked the backup', by: 'alice' }, T0).state };
+    // God's record of the decision, as the workflow writes it; a note on the review is not a decision.
+    const recorded = (state: GodState): GodState => ({
+      ...state,
+      recent: [
+        ...state.recent,
+        { atMs: T0, taskId: 'r1', kind: 'review', detail: 'approve by alice: checked the backup' },
+        { atMs: T0 + 1, taskId: 'r1', kind: 'review', detail: 'picked again at start: expensive' },
+      ],
+    });
+    expect(refusal(() => reviewableOrError(recorded(approved), 'r1')).message).toBe('taskId: "r1" is not awaiting review (it is queued; reviewed already: approve by alice: checked the backup)');
+    const started = { ...recorded(approved), queue: approved.queue.filter((q) => q.taskId !== 'r1'), inFlight: [{ taskId: 'r1' } as InFlightTask] };
+    expect(refusal(() => reviewableOrError(started, 'r1', 'reject')).message).toBe('taskId: "r1" has already started; reviewed already: approve by alice: checked the backup; awaiting review: none');
+    const gone = { ...started, inFlight: [] };
+    expect(refusal(() => reviewableOrError(gone, 'r1')).message).toMatch(/^taskId: "r1" is not in God's queue; reviewed already: approve by alice/);
+    // Without a record (older than God keeps), the refusal is as before.
+    expect(refusal(() => reviewableOrError(approved, 'r1')).message).toBe('taskId: "r1" is not awaiting review (it is queued)');
+  });
+
   it('reject withdraws a queued task (not in review), saying so; approve of it and reject of one being assessed are refused', () => {
     const s = withReview();
     const r = applyReviewDecision(s, { taskId: 'q1', decision: 'reject', reason: 'not during the freeze', by: 'alice' }, T0);
