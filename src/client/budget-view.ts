@@ -25,13 +25,9 @@ export interface BudgetViewOptions {
   log?: number;
 }
 
-/** Spend as in the rest of the CLI ($0.0123; six decimals below a cent), and $0.0000 for none. */
-export function formatSpend(usd: number): string {
-  if (usd === 0) return '$0.0000';
-  const text = usd.toFixed(Math.abs(usd) < 0.01 ? 6 : 4);
-  // Six decimals round a spend under half a millionth to 0.000000: a cost there was must not read as none.
-  return usd > 0 && Number(text) === 0 ? '<$0.000001' : `$${text}`;
-}
+import { formatSpend } from '../budget/spend-text';
+
+export { formatSpend };
 
 /** A limit in whole cents as $20.00; an odd one (an override of $0.005) with full precision. */
 export function formatLimit(usd: number): string {

@@ -48,6 +48,7 @@ import {
 import { headroomNotes, laneDayLeft, laneHeadroom, runwayView, usd } from '../god/pacing';
 import { admit, DEFAULT_HOLD_AFTER_MINUTES, goalCommittedUsd, noQueuedTaskCanStart, overdueShortOfRoom, queuedTasksThatCannotStart, samePlan, valueDensity, type AdmitHolds } from '../god/prioritise';
 import { applyReviewDecision, expiredReviews, openReview, releaseAffordable, reviewableOrError } from '../god/review';
+import { formatSpend } from '../budget/spend-text';
 import { canSpawn, recordSpawnedRun, registerSpawned, retirements, retireSpecialist } from '../god/spawn';
 import { compactState, DEFAULT_EXPERIMENTAL_SHARE, initialGodState, migrateGodState, stateBytes } from '../god/state';
 import { cancelledByOperator, chainStatsName, expectationOf, recordFallback, recordOutcome } from '../god/stats';
@@ -430,7 +431,7 @@ export async function god(input: GodInput = {}): Promise<void> {
     // A task its first specialist failed ended on another (reassigned): name the one it ended on.
     const reassigned = flight.workflowType === 'agentTask' && finished.specialist !== undefined && finished.specialist !== flight.specialist;
     const ranOn = finished.status === 'rejected' ? `not run; routed to ${flight.specialist}` : reassigned ? `${finished.specialist}, reassigned from ${flight.specialist}` : flight.specialist;
-    record('finished', `${finished.status} $${finished.costUsd.toFixed(4)} (${ranOn}): ${finished.reason.slice(0, 160)}`, finished.taskId);
+    record('finished', `${finished.status} ${formatSpend(finished.costUsd)} (${ranOn}): ${finished.reason.slice(0, 160)}`, finished.taskId);
     wake = true;
   };
 

@@ -1,3 +1,4 @@
+import { formatSpend } from '../../src/budget/spend-text';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { TaskOutcome } from '../../src/workflows/task-state';
 import { stateQuery } from '../../src/workflows/agent-task-api';
@@ -147,7 +148,10 @@ describe('God orchestrator', () => {
       const outcome = await eventually('the tied task to end', async () => (await h.client.workflow.getHandle(taskId).describe().catch(() => undefined)) && outcomeOf(taskId));
       expect({ status: outcome.status, specialist: outcome.specialist }).toEqual({ status: 'completed', specialist: 'DatabaseAgent' });
       expect((await tieGod.query(godRosterQuery)).specialists).toEqual([]);
-      await eventually('God to hear the tied task finished', async () => (await godDecisions(tieGod)).find((d) => d.taskId === taskId && d.kind === 'finished'));
+      const finished = await eventually('God to hear the tied task finished', async () => (await godDecisions(tieGod)).find((d) => d.taskId === taskId && d.kind === 'finished'));
+      // Its cost as the CLI prints it: six decimals below a cent (toFixed(4) once made many such costs $0.0000 or $0.0006 alike).
+      expect(outcome.costUsd).toBeLessThan(0.01);
+      expect(finished.detail.startsWith(`completed ${formatSpend(outcome.costUsd)} (`)).toBe(true);
       await maybeRecordHistory(tieGodId, 'god-keyword-tie-routes');
     } finally {
       await tieGod.terminate('test over').catch(() => undefined);
