@@ -10,7 +10,7 @@ import { createRoutingRules } from './routing-rules';
 export type * from './god-types';
 
 /** What God's activities need: the task activities' parts, and a client for visibility. */
-export type GodActivityDeps = Pick<ActivityDeps, 'llm' | 'roster' | 'memory' | 'models'> & { client: Client };
+export type GodActivityDeps = Pick<ActivityDeps, 'llm' | 'roster' | 'memory' | 'models'> & Partial<Pick<ActivityDeps, 'bills'>> & { client: Client };
 
 /**
  * The God workflow's activities: assess a task (free), generate a goal's tasks and propose a

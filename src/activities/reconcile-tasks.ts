@@ -5,10 +5,13 @@ import type { TaskFinished } from '../god/types';
 import { closedResult } from '../tasks/closed-outcome';
 import { finishedReport } from '../tasks/report';
 import { TERMINAL_STATUSES, type TerminalStatus } from '../workflows/task-state';
+import type { TaskBills } from './deps';
 import { MAX_RECONCILE_IDS, type ReconcileTasksInput, type ReconcileTasksResult } from './god-types';
 
 export interface ReconcileDeps {
   client: Client;
+  /** The ledger's bills: what a task that closed without its outcome was charged (absent: reported at $0). */
+  bills?: TaskBills;
 }
 
 /** Describes in flight at once: enough to be quick, few enough to be gentle on the frontend. */
@@ -48,14 +51,32 @@ export function finishedFromResult(taskId: string, result: unknown, durationMs: 
   );
 }
 
-/** A workflow that closed without a result (failed with no outcome attached, terminated, timed out, cancelled): cancelled, saying how. */
-export function finishedWithoutResult(taskId: string, closeStatus: string, durationMs: number): TaskFinished {
-  return finishedReport({ taskId, status: 'cancelled', costUsd: 0, tokens: 0, reasons: [`the workflow ${closeStatus.toLowerCase().replace(/_/g, ' ')} without reporting a result`] }, durationMs);
+/** A workflow that closed without a result (failed with no outcome attached, terminated, timed out, cancelled): cancelled, saying how, at what the ledger charged it. */
+export function finishedWithoutResult(taskId: string, closeStatus: string, durationMs: number, bill: { usd: number; tokens: number } = { usd: 0, tokens: 0 }): TaskFinished {
+  return finishedReport({ taskId, status: 'cancelled', costUsd: bill.usd, tokens: bill.tokens, reasons: [`the workflow ${closeStatus.toLowerCase().replace(/_/g, ' ')} without reporting a result`] }, durationMs);
+}
+
+/**
+ * What the ledger charged a task that closed without its outcome, closing its bill there (no run
+ * of the task will: it was stopped from outside). Before, God counted such a task at $0 in its
+ * statistics and the day's finished spend, though its calls (an in-flight one at its worst case)
+ * were paid. A ledger that cannot answer leaves it at $0, as before: reconciling never waits on it.
+ * Closing again is harmless: the ledger answers a bill it closed lately the same, later `known: false`.
+ */
+async function billOf(bills: TaskBills | undefined, taskId: string): Promise<{ usd: number; tokens: number } | undefined> {
+  if (!bills) return undefined;
+  try {
+    const bill = await bills.closeTask(taskId);
+    return bill.known ? { usd: bill.usd, tokens: bill.tokens } : undefined;
+  } catch (err) {
+    log.warn('the bill of a task that closed without its outcome not read; reported at $0', { taskId, error: String(err) });
+    return undefined;
+  }
 }
 
 type Verdict = { kind: 'finished'; report: TaskFinished } | { kind: 'running' } | { kind: 'missing' };
 
-async function reconcileOne(client: Client, taskId: string): Promise<Verdict> {
+async function reconcileOne({ client, bills }: ReconcileDeps, taskId: string): Promise<Verdict> {
   const handle = client.workflow.getHandle(taskId);
   let info: WorkflowExecutionDescription;
   try {
@@ -67,7 +88,7 @@ async function reconcileOne(client: Client, taskId: string): Promise<Verdict> {
   const status = info.status.name;
   if (status === 'RUNNING' || status === 'CONTINUED_AS_NEW' || status === 'PAUSED') return { kind: 'running' };
   const durationMs = Math.max(0, (info.closeTime ?? new Date()).getTime() - info.startTime.getTime());
-  if (status !== 'COMPLETED' && status !== 'FAILED') return { kind: 'finished', report: finishedWithoutResult(taskId, status, durationMs) };
+  if (status !== 'COMPLETED' && status !== 'FAILED') return { kind: 'finished', report: finishedWithoutResult(taskId, status, durationMs, await billOf(bills, taskId)) };
   // followRuns: false reads this closed run's result, never waits for a newer one. A task that
   // dead-lettered or ran out of budget failed with its outcome attached; other failures have none.
   const closed = client.workflow.getHandle(taskId, info.runId, { followRuns: false });
@@ -75,16 +96,17 @@ async function reconcileOne(client: Client, taskId: string): Promise<Verdict> {
     if (status === 'FAILED') return undefined;
     throw err;
   });
-  if (result === undefined) return { kind: 'finished', report: finishedWithoutResult(taskId, status, durationMs) };
+  if (result === undefined) return { kind: 'finished', report: finishedWithoutResult(taskId, status, durationMs, await billOf(bills, taskId)) };
   return { kind: 'finished', report: finishedFromResult(taskId, result, durationMs) };
 }
 
 /**
  * Asks the server what became of tasks God started: closed ones come back as the taskFinished
  * reports they would have sent (so a signal lost across God's continue-as-new costs nothing),
- * the rest as running or missing. Read-only, so retrying it is harmless.
+ * the rest as running or missing. It writes only to close the bill of a task stopped from outside
+ * (idempotent, see billOf), so retrying it is harmless.
  */
-export function createReconcileTasks({ client }: ReconcileDeps) {
+export function createReconcileTasks(deps: ReconcileDeps) {
   return async function reconcileTasks({ taskIds }: ReconcileTasksInput): Promise<ReconcileTasksResult> {
     if (taskIds.length > MAX_RECONCILE_IDS) {
       throw PantheonError.of('invalid_input', `reconcileTasks: at most ${MAX_RECONCILE_IDS} task ids per call (got ${taskIds.length})`, { details: { count: taskIds.length } });
@@ -96,7 +118,7 @@ export function createReconcileTasks({ client }: ReconcileDeps) {
     const worker = async () => {
       while (next < ids.length) {
         const id = ids[next++];
-        verdicts.set(id, await reconcileOne(client, id));
+        verdicts.set(id, await reconcileOne(deps, id));
         Context.current().heartbeat(verdicts.size);
       }
     };

@@ -19,6 +19,7 @@ import { startTask } from '../../src/client/submit-task';
 import { TaskInputSchema } from '../../src/tasks/task-input';
 import { maybeRecordHistory, scheduledActivities } from '../support/history';
 import { eventually } from '../support/eventually';
+import { billed } from '../support/billed';
 import { godDecisions, godQueue, godStatus, startTestGod } from '../support/god';
 
 /**
@@ -312,11 +313,20 @@ describe('God with a short review timeout and frequent reconciliation', () => {
     h.provider.setLatency(300);
     await quick.executeUpdate(submitTaskUpdate, { args: [{ task: { objective: 'Migrate all eleven Postgres tables of the orders schema to the tenant-aware layout with a backfill', maxIterations: 200 }, taskId }] });
     await eventually('the task to start', async () => (await h.client.workflow.getHandle(taskId).describe().catch(() => undefined)) ?? undefined);
+    // Killed mid-run, once its specialist has been answered at least once: it has spent.
+    await eventually('a specialist call answered', async () => h.provider.calls().some((c) => c.task === taskId && c.purpose === 'specialist') || undefined, 30_000);
     await h.client.workflow.getHandle(taskId).terminate('killed by the test');
     h.provider.setLatency(0);
     const finished = await eventually('God to reconcile the killed task', async () => (await godDecisions(quick)).find((d) => d.taskId === taskId && d.kind === 'finished'), 30_000);
     expect(finished.detail).toMatch(/^cancelled/);
     expect(finished.detail).toMatch(/terminated/i);
+    // At what the ledger charged it (its bill closed by the reconciliation): at least what the
+    // provider billed for it, by the provider's own log; until 2026-12-07 such a task counted $0.
+    const charged = Number(/^cancelled \$([0-9.]+) /.exec(finished.detail)?.[1]);
+    const providerBill = billed(h.provider.calls().filter((c) => c.task === taskId));
+    expect(providerBill).toBeGreaterThan(0);
+    expect(charged).toBeGreaterThanOrEqual(Number(providerBill.toFixed(6)));
+    expect((await h.gate.snapshot()).scopes.some((s) => s.scope === `task:${taskId}`)).toBe(false);
     expect((await godStatus(quick)).inFlight).toBe(0);
   });
 });
