@@ -1,7 +1,11 @@
 import type { AuditEntry, BreakerState, Override } from '../budget/ledger-types';
 import type { BudgetSnapshot, ScopeView } from '../budget/snapshot';
+import { formatSpend } from '../budget/spend-text';
 import { windowKeys } from '../budget/windows';
 import { LANES } from '../tasks/task-input';
+
+/** Spend as the rest of the CLI prints it (src/budget/spend-text.ts). */
+export { formatSpend };
 
 /**
  * `pantheon budget` as text: spend against every limit as bars, the breaker, the logs. Pure
@@ -24,10 +28,6 @@ export interface BudgetViewOptions {
   /** Alerts and audit entries shown (the newest); default 5 each. */
   log?: number;
 }
-
-import { formatSpend } from '../budget/spend-text';
-
-export { formatSpend };
 
 /** A limit in whole cents as $20.00; an odd one (an override of $0.005) with full precision. */
 export function formatLimit(usd: number): string {

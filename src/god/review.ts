@@ -94,14 +94,16 @@ function lastReviewOf(state: GodState, taskId: string): string | undefined {
 export function reviewableOrError(state: GodState, taskId: string, decision: ReviewDecisionInput['decision'] = 'approve'): QueuedTask {
   const item = state.queue.find((q) => q.taskId === taskId);
   // A second approve (or a reject after an approve) says what was decided, not only where the task is now.
-  const reviewed = lastReviewOf(state, taskId);
-  const already = reviewed ? `; reviewed already: ${reviewed}` : '';
+  const already = () => {
+    const reviewed = lastReviewOf(state, taskId);
+    return reviewed ? `; reviewed already: ${reviewed}` : '';
+  };
   if (!item) {
     const waiting = state.queue.filter((q) => q.status === 'awaiting_review').map((q) => q.taskId);
     const inFlight = state.inFlight.some((t) => t.taskId === taskId);
     throw PantheonError.of(
       'invalid_input',
-      `taskId: "${taskId}" ${inFlight ? 'has already started' : 'is not in God\'s queue'}${already}; awaiting review: ${waiting.slice(0, 10).join(', ') || 'none'}`,
+      `taskId: "${taskId}" ${inFlight ? 'has already started' : 'is not in God\'s queue'}${already()}; awaiting review: ${waiting.slice(0, 10).join(', ') || 'none'}`,
       { details: { field: 'taskId', taskId } },
     );
   }
@@ -111,7 +113,7 @@ export function reviewableOrError(state: GodState, taskId: string, decision: Rev
   const rejectable = decision === 'reject' && item.status === 'queued';
   if (item.status !== 'awaiting_review' && !rejectable) {
     const hint = decision === 'reject' ? '; reject it once assessed (pantheon god queue shows it)' : '';
-    throw PantheonError.of('invalid_input', `taskId: "${taskId}" is not awaiting review (it is ${item.status}${already})${hint}`, { details: { field: 'taskId', taskId, status: item.status } });
+    throw PantheonError.of('invalid_input', `taskId: "${taskId}" is not awaiting review (it is ${item.status}${already()})${hint}`, { details: { field: 'taskId', taskId, status: item.status } });
   }
   return item;
 }
