@@ -1,6 +1,20 @@
 import type { temporal } from '@temporalio/proto';
 
 type PendingActivity = temporal.api.workflow.v1.IPendingActivityInfo;
+type Failure = temporal.api.failure.v1.IFailure;
+
+/** The server's stand-in for a retried attempt's failure over its size limit (4 KiB by default). */
+const OVER_SIZE_LIMIT = 'Failure exceeds size limit.';
+
+/**
+ * The failure to tell of a failed attempt. The server keeps a retried attempt's failure only up to
+ * a size limit, and in its place keeps one of its own saying so, with the original (details cut) as
+ * its cause: a specialist run's failure carries the run's history in its details (the workflow
+ * resumes from it), so a run that failed a few iterations in is over that limit.
+ */
+function attemptFailure(failure: Failure): Failure {
+  return failure.serverFailureInfo && failure.message === OVER_SIZE_LIMIT && failure.cause ? failure.cause : failure;
+}
 
 /** An activity of a running task that has failed at least once and is being retried. */
 export interface RetryingActivity {
@@ -37,8 +51,9 @@ export function retryingActivities(pending: readonly PendingActivity[] | null | 
   return (pending ?? [])
     .filter((p) => (p.attempt ?? 1) > 1 && p.lastFailure)
     .map((p) => {
-      const type = p.lastFailure?.applicationFailureInfo?.type;
-      const message = (p.lastFailure?.message ?? '').slice(0, 300);
+      const failure = attemptFailure(p.lastFailure!);
+      const type = failure.applicationFailureInfo?.type;
+      const message = (failure.message ?? '').slice(0, 300);
       const next = millis(p.nextAttemptScheduleTime);
       return {
         activity: p.activityType?.name ?? 'activity',

@@ -308,6 +308,39 @@ describe('pantheon CLI', () => {
     }
   });
 
+  it("status of a task whose specialist run is retried names the provider's error, not the server's stand-in for a failure over its size limit", async () => {
+    const id = unique('retry-big');
+    // The 15th specialist call answers 500: the run's failure carries its 14 iterations' history
+    // (the workflow resumes from it), over the 4 KiB the server keeps of a retried attempt's failure.
+    h.provider.setFaults([{ kind: 'server_error', match: { task: id, purpose: 'specialist' }, calls: [15] }]);
+    try {
+      const objective = ['Add the audit columns to the orders table in Postgres', ...Array.from({ length: 20 }, (_, n) => `- add column audit_${n + 1} to orders, backfill it from the events table in batches of 10,000 rows, and index it concurrently`)].join('\n');
+      // The next attempt waits 60 s, so the test reads the task between them.
+      const input = { objective, specialist: 'DatabaseAgent', compressEvery: 20, retry: { runSpecialist: { initialIntervalMs: 60_000, maximumIntervalMs: 60_000 } } };
+      const started = await runCli(['submit', '--json', '-', '--direct', '--id', id], env, JSON.stringify(input));
+      expect(started.code).toBe(0);
+      const handle = h.client.workflow.getHandle(id);
+      const pending = await (async () => {
+        for (let deadline = Date.now() + 60_000; Date.now() < deadline; ) {
+          const p = (await handle.describe()).raw.pendingActivities?.find((a) => a.activityType?.name === 'runSpecialist' && (a.attempt ?? 1) > 1);
+          if (p?.lastFailure) return p;
+          await new Promise((resolve) => setTimeout(resolve, 300));
+        }
+        throw new Error('runSpecialist never reached its second attempt');
+      })();
+      // What the server keeps: its stand-in, the provider's error as its cause.
+      expect(pending.lastFailure?.message).toBe('Failure exceeds size limit.');
+      expect(pending.lastFailure?.cause?.applicationFailureInfo?.type).toBe('provider_unavailable');
+      const status = await runCli(['status', id], env);
+      expect(status.code).toBe(0);
+      expect(status.stdout).toMatch(/^retrying {4}runSpecialist: attempt 2 of \d+ in \d+ s; the last failed with provider_unavailable: \S.*500/m);
+      expect(status.stdout).not.toContain('size limit');
+    } finally {
+      h.provider.setFaults([]);
+      await h.client.workflow.getHandle(id).terminate('test over').catch(() => undefined);
+    }
+  });
+
   it("submit --wait tells a long task's specialist progress on stderr, each advance once", async () => {
     const id = unique('wait-progress');
     // The first call outlasts the 10 s before progress is told (a run at 0 iterations then: nothing to tell), the next two advance it.

@@ -30,4 +30,14 @@ describe('the activities a running task is retrying', () => {
       '            storeMemory: attempt 3 waiting for a worker; the last failed with database is locked',
     ]);
   });
+
+  test("a failure the server kept only as its size-limit stand-in is told by the original it keeps as the cause", () => {
+    const original = { message: 'openai gpt-4.1-mini: 500 the offline provider failed', applicationFailureInfo: { type: 'provider_unavailable' } };
+    const standIn = { message: 'Failure exceeds size limit.', source: 'History Service', serverFailureInfo: { nonRetryable: false }, cause: original };
+    const [r] = retryingActivities([{ activityType: { name: 'runSpecialist' }, activityId: '5', attempt: 2, maximumAttempts: 5, state: 1, lastFailure: standIn }], NOW);
+    expect(r.lastFailure).toBe(`provider_unavailable: ${original.message}`);
+    // A failure of the same words that is not the server's own stand-in is told as it is.
+    const [own] = retryingActivities([{ activityType: { name: 'storeMemory' }, attempt: 2, state: 1, lastFailure: { message: 'Failure exceeds size limit.', cause: original } }], NOW);
+    expect(own.lastFailure).toBe('Failure exceeds size limit.');
+  });
 });
