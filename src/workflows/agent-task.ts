@@ -148,6 +148,13 @@ const RETRY_ORDER_PATCH = 'retry-intervals-in-order';
  * Asked only when the run reports more (histories from before ended with the lower count). Not folded. */
 const CANCEL_COUNTS_RUN_PATCH = 'cancel-counts-run-iterations';
 
+/** A requeue signal that reaches a task waiting for budget, with no run asking (the sweeper does not
+ * judge such a task; an operator's signal, or a sweep that read visibility before the wait), is
+ * ignored with a warning: there is no run to restart. Before, it restarted the wait from iteration
+ * 0, counted a requeue, and past maxRequeues cancelled a task that had only waited. Asked only for
+ * such a signal (histories from before requeued). Not folded. */
+const REQUEUE_SPARES_WAIT_PATCH = 'requeue-spares-budget-wait';
+
 /** A task started with more than one argument is rejected, naming it; before, the others were
  * ignored. Asked only for such a start (histories from before ran the first). Not folded. */
 const ONE_ARGUMENT_PATCH = 'task-is-one-argument';
@@ -325,9 +332,17 @@ async function runTask(input: unknown, routed: Routed, patches: FoldedPatches, e
     recordStaleNotice('flag', state.specialist);
     log.warn('task flagged stale', { taskId, reason });
   });
+  /** The run checking for budget after a wait (CHECK_KEEPS_WAITING_PATCH), by its check number. */
+  let checking: { check: number; specialist: string } | undefined;
   setHandler(requeueSignal, (raw) => {
     const notice = signalInput('requeue', StaleNoticeSchema, raw);
     if (!notice) return;
+    // Waiting for budget, no run asking: nothing is stuck, and the wait keeps the run's progress.
+    if (state.status === 'waiting_budget' && !checking && patched(REQUEUE_SPARES_WAIT_PATCH)) {
+      log.warn('requeue ignored: the task waits for budget, no run to restart', { taskId, reason: notice.reason });
+      showDetails(`requeue ignored (${notice.reason}): the task waits for budget, no run to restart${state.budgetWait ? `; ${state.budgetWait.reason}` : ''}`);
+      return;
+    }
     state.stale = notice.reason;
     // Judged from the requeue from now on; while the abandoned run stops, not judged at all.
     restartRunClock();
@@ -341,8 +356,6 @@ async function runTask(input: unknown, routed: Routed, patches: FoldedPatches, e
     requeue = notice;
     runScope?.cancel();
   });
-  /** The run checking for budget after a wait (CHECK_KEEPS_WAITING_PATCH), by its check number. */
-  let checking: { check: number; specialist: string } | undefined;
   let checkRuns = 0;
   setHandler(budgetAdmittedSignal, (raw) => {
     const admission = signalInput('budgetAdmitted', BudgetAdmissionSchema, raw);

@@ -247,6 +247,36 @@ describe('stale-task sweeper', () => {
     }
   });
 
+  it("ignores a requeue signal while the task waits for budget: no requeue counted, no run restarted, and it completes once the breaker closes", async () => {
+    const id = `stale-wait-requeue-${Date.now()}`;
+    // The first call is held while the breaker opens: the run's next call is denied and the task waits.
+    h.provider.addFault({ kind: 'slow', delayMs: 1500, match: { task: id, purpose: 'specialist' }, calls: [1] });
+    // No requeue allowed: before, the first requeue of the waiting task cancelled it as poison.
+    const handle = await startTask(h.client, h.taskQueue, TaskInputSchema.parse({ objective: DB_TASK, breakerPollSeconds: 5, maxRequeues: 0 }), id);
+    let reopened = false;
+    try {
+      await untilState(handle, (s) => s.status === 'running');
+      await h.gate.openBreaker({ who: 'stale-sweeper test', why: 'a requeue during a wait' });
+      const waiting = await untilState(handle, (s) => s.status === 'waiting_budget');
+      await handle.signal('requeue', { reason: 'ops: nudge' });
+      await handle.signal('requeue', { reason: 'ops: nudge again' });
+      // Both signals handled (a query answers after them), and the task still waits where it was.
+      const after = await handle.query(stateQuery);
+      expect(after).toMatchObject({ status: 'waiting_budget', requeues: 0, iteration: waiting.iteration });
+      expect(after.stale).toBeUndefined();
+      expect((await handle.describe()).status.name).toBe('RUNNING');
+      await h.gate.closeBreaker({ who: 'stale-sweeper test', why: 'the trip is over' });
+      reopened = true;
+      const outcome = await handle.result();
+      expect(outcome).toMatchObject({ status: 'completed', requeues: 0 });
+      // The run went on from where it waited: one specialist run for the whole task.
+      expect((await specialistRuns(handle)).runs.filter((r) => r.how === 'EVENT_TYPE_ACTIVITY_TASK_CANCELED')).toEqual([]);
+      await maybeRecordHistory(handle.workflowId, 'requeue-ignored-while-waiting-budget');
+    } finally {
+      if (!reopened) await h.gate.closeBreaker({ who: 'stale-sweeper test', why: 'cleanup' });
+    }
+  });
+
   it('cancels a stale task when the policy is cancel, with the reason', async () => {
     const handle = await startHeldTask({}, 8000);
     await sweep('cancel');
