@@ -155,6 +155,11 @@ const CANCEL_COUNTS_RUN_PATCH = 'cancel-counts-run-iterations';
  * such a signal (histories from before requeued). Not folded. */
 const REQUEUE_SPARES_WAIT_PATCH = 'requeue-spares-budget-wait';
 
+/** A task cancelled as poison (requeued past its maxRequeues) counts the iterations the stopped run
+ * had done, as CANCEL_COUNTS_RUN_PATCH does for a cancel. Asked only when the run reports more
+ * (histories from before ended with the lower count). Not folded. */
+const GIVE_UP_COUNTS_RUN_PATCH = 'give-up-counts-run-iterations';
+
 /** A task started with more than one argument is rejected, naming it; before, the others were
  * ignored. Asked only for such a start (histories from before ran the first). Not folded. */
 const ONE_ARGUMENT_PATCH = 'task-is-one-argument';
@@ -610,7 +615,11 @@ async function runTask(input: unknown, routed: Routed, patches: FoldedPatches, e
         if (stopped && requeue && !CancellationScope.current().consideredCancelled) {
           state.requeues += 1;
           log.warn('task requeued', { taskId, requeues: state.requeues, reason: requeue.reason });
-          if (state.requeues > task.maxRequeues) throw new GiveUp(`stale: requeued ${task.maxRequeues} time${task.maxRequeues === 1 ? '' : 's'} without finishing (${requeue.reason})`);
+          if (state.requeues > task.maxRequeues) {
+            // Cancelled as poison: its iterations count the stopped run's, as a cancel's do.
+            if (spend?.iterations !== undefined && spend.iterations > state.iteration && patched(GIVE_UP_COUNTS_RUN_PATCH)) state.iteration = spend.iterations;
+            throw new GiveUp(`stale: requeued ${task.maxRequeues} time${task.maxRequeues === 1 ? '' : 's'} without finishing (${requeue.reason})`);
+          }
           requeue = undefined;
           continue;
         }

@@ -33,6 +33,8 @@ describe('workflow replay', () => {
         'requeued-stale-task.json',
         'requeued-stale-task-waits-for-cancel.json',
         'poison-stale-task-cancelled.json',
+        // Cancelled as poison, counting the stopped run's iterations (the 'give-up-counts-run-iterations' patch).
+        'poison-stale-task-counts-run-iterations.json',
         // A requeue of a task waiting for budget is ignored (the 'requeue-spares-budget-wait' patch).
         'requeue-ignored-while-waiting-budget.json',
         // The 'bounded-task-inputs', 'retry-intervals-in-order', 'task-is-one-argument' and 'history-guard' patches, recorded only when they fire.

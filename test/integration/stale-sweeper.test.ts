@@ -214,6 +214,23 @@ describe('stale-task sweeper', () => {
     await maybeRecordHistory(handle.workflowId, 'poison-stale-task-cancelled');
   });
 
+  it("a task cancelled as poison counts the iterations its stopped run had done, as the provider answered them", async () => {
+    // Seven steps; the run's 4th call hangs, so the run stops after 3 answered iterations.
+    const objective = [DB_TASK, ...[1, 2, 3, 4, 5, 6].map((n) => `- check the index on shard ${n}`)].join('\n');
+    const handle = await startHeldTask({ objective, maxRequeues: 0 }, 600_000, { calls: [4] });
+    await untilState(handle, (s) => s.status === 'running');
+    const report = await sweep('requeue');
+    expect(report.stale.map((s) => s.taskId)).toEqual([handle.workflowId]);
+    const outcome = (await handle.result()) as TaskOutcome;
+    expect(outcome.status).toBe('cancelled');
+    expect(outcome.reasons[0]).toMatch(/^stale: requeued 0 times without finishing/);
+    const calls = h.provider.calls().filter((c) => c.task === handle.workflowId && c.purpose === 'specialist');
+    expect(calls).toHaveLength(4);
+    // Before, the task said 0 iterations beside the cost of three.
+    expect(outcome.iteration).toBe(3);
+    await maybeRecordHistory(handle.workflowId, 'poison-stale-task-counts-run-iterations');
+  });
+
   it('does not flag a task that waited twice its expected duration on an open breaker mid-run, then ran on', async () => {
     const id = `stale-breaker-${Date.now()}`;
     // The first call is held while the breaker opens; the call after the wait is held so the sweep finds it running.
