@@ -19,7 +19,7 @@ import { describeIssues, retryOrderIssues, TaskInputSchema, UnboundedTaskInputSc
 import { optionsFor, type PresetActivity } from './activity-options';
 import { BudgetAdmissionSchema, budgetAdmittedSignal, flagStaleSignal, requeueSignal, StaleNoticeSchema, stateQuery, type StaleNotice } from './agent-task-api';
 import { describeWait, MAX_BUDGET_WAITS, nextCheckMs, type BudgetWait } from '../budget/waiting';
-import { abandonedRunSpend, budgetWaitOf, describeFailure, failureLesson, failureWarning, progressOf, retriesExhausted, stoppedWhileCancelling } from './failures';
+import { abandonedRunSpend, budgetWaitOf, describeFailure, failureLesson, failureText, failureWarning, progressOf, retriesExhausted, stoppedWhileCancelling } from './failures';
 import { lineageOf } from '../tasks/lineage';
 import { TaskActiveSince, TaskCostUsd, TaskIterations, TaskMemoryPending, TaskPolicyVersion, TaskPriority, TaskRedriveOf, TaskRootTask, TaskSpecialist, TaskStale, TaskStatus, TaskTokens } from './search-attributes';
 import type { FailureRecord, TaskOutcome, TaskState, TaskStatus as Status, TerminalStatus } from './task-state';
@@ -638,10 +638,11 @@ async function runTask(input: unknown, routed: Routed, patches: FoldedPatches, e
         // A specialist whose own budget window is spent is as good as failed: send the work elsewhere.
         const missing = failure.type === 'unknown_specialist';
         const reassignable = retriesExhausted(failure) || failure.type === 'agent_budget_exhausted' || (missing && patched(MISSING_SPECIALIST_PATCH));
-        if (!reassignable) throw new DeadLetter(`${failure.activity} failed: ${failure.type}: ${failure.message}`);
+        if (!reassignable) throw new DeadLetter(`${failure.activity} failed: ${failureText(failure)}`);
         const next = queue.shift();
         if (!next || reassignments >= task.maxReassignments) {
-          throw new DeadLetter(`${state.specialistsTried.join(', ')} failed after their retries; last: ${failure.type}: ${failure.message}`);
+          // "After their retries" only when the last one's were used up (a budget denial makes none).
+          throw new DeadLetter(`${state.specialistsTried.join(', ')} failed${retriesExhausted(failure) ? ' after their retries' : ''}; last: ${failureText(failure)}`);
         }
         // A specialist that does not exist tried no approach: nothing for the next one to avoid.
         await handOn(next, failure, !missing);
@@ -810,6 +811,6 @@ async function runTask(input: unknown, routed: Routed, patches: FoldedPatches, e
     const failure: FailureRecord = describeFailure(err, activity, state.specialist);
     state.failures.push(failure);
     if (failure.type === 'budget_exceeded') return CancellationScope.nonCancellable(() => budgetStop(failure.message));
-    return CancellationScope.nonCancellable(() => deadLetter(`${failure.activity} failed: ${failure.type}: ${failure.message}`));
+    return CancellationScope.nonCancellable(() => deadLetter(`${failure.activity} failed: ${failureText(failure)}`));
   }
 }

@@ -51,16 +51,23 @@ export function retriesExhausted(failure: FailureRecord): boolean {
   return failure.retryState === 'MAXIMUM_ATTEMPTS_REACHED' || failure.retryState === 'TIMEOUT';
 }
 
+/** The failure as `type: message`, its type once: a budget denial's message starts with its type already.
+ *
+ * @example failureText({ type: 'agent_budget_exhausted', message: 'agent_budget_exhausted: agent:X:hour …' }) // 'agent_budget_exhausted: agent:X:hour …' */
+export function failureText({ type, message }: Pick<FailureRecord, 'type' | 'message'>): string {
+  return message.startsWith(`${type}:`) ? message : `${type}: ${message}`;
+}
+
 /** What a failed attempt teaches, as a failure record's lesson: unlabelled, since a later prompt
  * quotes it under its own label (a past failure's "Lessons: …"), where this task's attempt label
  * would say the wrong thing. */
 export function failureLesson(failure: FailureRecord): string {
-  return `${failure.specialist ?? 'a specialist'} failed in ${failure.activity} with ${failure.type}: ${failure.message.slice(0, 200)}`;
+  return `${failure.specialist ?? 'a specialist'} failed in ${failure.activity} with ${failureText(failure).slice(0, 200)}`;
 }
 
 /** A one-line account the next specialist reads, so it does not repeat what failed. */
 export function failureWarning(failure: FailureRecord): string {
-  return `[pantheon: earlier attempt] ${failure.specialist ?? 'a specialist'} failed in ${failure.activity} with ${failure.type}: ${failure.message.slice(0, 200)}. Take a different approach.`;
+  return `[pantheon: earlier attempt] ${failure.specialist ?? 'a specialist'} failed in ${failure.activity} with ${failureText(failure).slice(0, 200)}. Take a different approach.`;
 }
 
 /**

@@ -328,6 +328,20 @@ describe('per-agent limits', () => {
       await h.stop();
     }
   });
+  it("dead-letters a task whose only specialist cannot afford a call, naming the ledger's reason once and no retries it did not make", async () => {
+    // $0.0001 an hour per agent: DatabaseAgent's first call (worst case ~$0.00122) does not fit.
+    const h = await startHarness('budget-agent-none', { limits: limits({ perAgentHourlyUsd: 0.0001 }) });
+    try {
+      const taskId = id('agent-none');
+      const outcome = (await closedResult(await start(h, { objective: 'Add a unique index on users.email in the Postgres database', specialist: 'DatabaseAgent', maxReassignments: 0 }, taskId))) as TaskOutcome;
+      expect(outcome.status).toBe('dead_lettered');
+      expect(outcome.failures).toEqual([expect.objectContaining({ type: 'agent_budget_exhausted', retryState: 'NON_RETRYABLE_FAILURE' })]);
+      expect(outcome.reasons[0]).toMatch(/^DatabaseAgent failed; last: agent_budget_exhausted: agent:DatabaseAgent:hour /);
+      expect(outcome.reasons[0]).not.toMatch(/agent_budget_exhausted: agent_budget_exhausted/);
+    } finally {
+      await h.stop();
+    }
+  });
 });
 
 describe('limits.yaml', () => {
