@@ -119,3 +119,15 @@ export function positiveInteger(text: string, field: string): number {
   if (!Number.isInteger(n) || n < 1) throw PantheonError.of('invalid_input', `${field}: expected a positive integer, got "${text}"`, { details: { field } });
   return n;
 }
+
+/**
+ * Task ids given as arguments, refused as a whole when one is blank (`pantheon status "$ID"` with
+ * `ID` unset): a script would otherwise get the overview, or the server's "WorkflowId is not set".
+ *
+ * @example taskIdArguments(['a', ' ']) // throws invalid_input: task-id: an empty id (argument 2) …
+ */
+export function taskIdArguments(ids: readonly string[], field = 'task-id'): readonly string[] {
+  const blank = ids.findIndex((id) => id.trim() === '');
+  if (blank >= 0) throw PantheonError.of('invalid_input', `${field}: an empty id (argument ${blank + 1}); an unset shell variable?`, { details: { field } });
+  return ids;
+}

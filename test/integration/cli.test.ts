@@ -222,11 +222,15 @@ describe('pantheon CLI', () => {
     // The three cases side by side.
     let runs: CliResult[];
     try {
-      runs = await Promise.all([runCli(['status', other], env), runCli(['status', 'no-such-task-here'], env), runCli(['status', 'a', 'b'], env)]);
+      runs = await Promise.all([runCli(['status', other], env), runCli(['status', 'no-such-task-here'], env), runCli(['status', 'a', 'b'], env), runCli(['status', ''], env)]);
     } finally {
       await h.client.workflow.getHandle(other).terminate('test over');
     }
-    const [notATask, none, two] = runs;
+    const [notATask, none, two, empty] = runs;
+    // `pantheon status "$ID"` with ID unset: an error, not the overview and exit 0.
+    expect(empty.code).toBe(1);
+    expect(empty.stdout).toBe('');
+    expect(empty.stderr).toMatch(/task-id: an empty id \(argument 1\); an unset shell variable\?\n$/);
     expect(notATask.code).toBe(1);
     expect(notATask.stderr).toMatch(new RegExp(`task-id: "${other}" is a memoryBackfill workflow, not a task`));
     expect(none.code).toBe(1);
@@ -376,6 +380,8 @@ describe('pantheon CLI', () => {
         ['no-such-task-here', /task-id: no task "no-such-task-here"/],
         [chain, new RegExp(`task-id: "${chain}" is a chain; redrive its dead-lettered step`)],
         [other, new RegExp(`task-id: "${other}" is a memoryBackfill workflow, not a task`)],
+        // An unset shell variable: refused naming the field, not the server's "WorkflowId is not set".
+        ['', /task-id: an empty id \(argument 1\)/],
       ];
       // The cases side by side, each its own process.
       const runs = await Promise.all(cases.map(([id]) => runCli(['dlq', 'redrive', id], env)));
