@@ -35,6 +35,7 @@ import {
 import { bumpLeaseEpoch, leasingStatus } from '../budget/ledger-lease';
 import { closeBreaker, openBreaker, recordLimitsChange, setExperimentalShare, setOverride } from '../budget/operator';
 import { closeTask } from '../budget/ledger-close';
+import { keepWindowsAcrossTimezone } from '../budget/ledger-advance';
 import { lostState, resetState, restoreState, resumeState } from '../budget/ledger-recovery';
 import { budgetSnapshot, laneSnapshots } from '../budget/snapshot';
 import {
@@ -110,6 +111,11 @@ export const TRIPS_ON_NEW_SPEND_PATCH = 'budget-ledger-trips-on-new-spend';
  * (ledger-closed.ts): a run whose history began before replays (and keeps running) enforcing it at
  * every close, as it did. */
 export const CAPS_CLOSED_AT_PRUNE_PATCH = 'budget-ledger-caps-closed-at-prune';
+
+/** Limits that name another timezone keep the current hour's and day's spend (ledger-advance.ts
+ * keepWindowsAcrossTimezone): before, the new zone's keys read as a new day, and its spend was
+ * dropped. Asked only when a change names another timezone (histories from before dropped it). */
+export const TIMEZONE_KEEPS_WINDOWS_PATCH = 'budget-ledger-timezone-keeps-windows';
 
 const InputSchema = lazySchema('workflows/budget-ledger.InputSchema', () =>
   z.object({
@@ -256,7 +262,9 @@ export async function budgetLedger(input: BudgetLedgerInput): Promise<void> {
     const { ifLimits: _read, ...change } = operatorAliases(input);
     state = recordLimitsChange(state, change, limits, Date.now(), options);
     // Parsed, not taken as sent: limits from a client older than a field get its default.
-    limits = LimitsSchema.parse(change.limits);
+    const next = LimitsSchema.parse(change.limits);
+    if (next.timezone !== limits.timezone && patched(TIMEZONE_KEEPS_WINDOWS_PATCH)) keepWindowsAcrossTimezone(state, Date.now(), next.timezone);
+    limits = next;
     return limits;
   });
   setHandler(

@@ -293,6 +293,31 @@ describe('budget ledger workflow on a real Temporal server', () => {
     expect(closed.alerts).toHaveLength(2);
   });
 
+  it("keeps the hour's and the day's spend when its limits name another timezone: a change of zone buys no fresh day", async () => {
+    const limits = limitsWith({ systemDailyUsd: 0.016 });
+    const gate = gateFor('timezone', limits);
+    const r = await gate.reserve(chat('tz-a'), 'tz-a-1');
+    await gate.settle(r.id, { usd: 0.015, tokens: 100 });
+    await gate.flush();
+    const spent = async (name: string) => (await scope(gate, name))!.settledUsd;
+    expect(await spent('system:day')).toBeCloseTo(0.015, 12);
+    // A zone whose date differs from UTC's now, so its day has another key (before, a new, empty day).
+    const zone = new Date().getUTCHours() >= 10 ? 'Pacific/Kiritimati' : 'Pacific/Pago_Pago';
+    await gate.setLimits({ who: 'dana', why: 'the team moved', limits: { ...limits, timezone: zone } });
+    const moved = await gate.snapshot();
+    expect(moved.limits.timezone).toBe(zone);
+    expect(moved.scopes.find((s) => s.scope === 'system:day')!.settledUsd).toBeCloseTo(0.015, 12);
+    expect(moved.scopes.find((s) => s.scope === 'system:hour')!.settledUsd).toBeCloseTo(0.015, 12);
+    // The day's limit still binds: a call whose worst case passes the $0.001 left is not granted.
+    await expect(gate.reserve(chat('tz-b'), 'tz-b-1')).rejects.toMatchObject({ details: { scope: 'system:day' } });
+    // And back again: the same spend, still today's.
+    await gate.setLimits({ who: 'dana', why: 'the team moved back', limits });
+    expect(await spent('system:day')).toBeCloseTo(0.015, 12);
+    const history = await client.workflow.getHandle(gate.ledgerId).fetchHistory();
+    await Worker.runReplayHistory({ workflowBundle: { codePath: process.env.PANTHEON_TEST_BUNDLE! } }, history, gate.ledgerId);
+    await maybeRecordHistory(gate.ledgerId, 'budget-ledger-timezone-keeps-windows');
+  });
+
   it('starts one ledger however many gates ensure it, and its history replays deterministically', async () => {
     const gate = gateFor('single', limitsWith({ perAgentHourlyUsd: 0.01 }));
     const twin = createBudgetGate({ client, taskQueue, limits: limitsWith(), ledgerId: gate.ledgerId });

@@ -69,6 +69,8 @@ describe('workflow replay', () => {
         'budget-ledger-trips-on-new-spend.json',
         // The cap on remembered closed bills enforced at each prune (the 'budget-ledger-caps-closed-at-prune' patch).
         'budget-ledger-caps-closed-at-prune.json',
+        // Limits naming another timezone keep the hour's and day's spend (the 'budget-ledger-timezone-keeps-windows' patch).
+        'budget-ledger-timezone-keeps-windows.json',
         'budget-ledger-continued.json',
         'budget-ledger-resumed.json',
         'budget-waiting-task.json',
