@@ -407,8 +407,10 @@ export interface LaneRunway {
   budgetUsd: number;
   /** Settled today. */
   spentUsd: number;
-  /** Held by the lane's calls in flight. */
+  /** Held by the lane's calls in flight (reserved one by one, or booked from a lease). */
   reservedUsd: number;
+  /** Held by workers' leases besides: room they grant calls from, not counted in `reservedUsd`. */
+  leasedUsd?: number;
 }
 
 /**

@@ -26,8 +26,12 @@ export function runwayOf(snapshot: BudgetSnapshot, nowMs: number): LedgerRunway 
     // A ledger older than the lanes counts everything as main.
     const share = seen?.share ?? laneShare(name, limits);
     const spent = seen ? seen.spentUsd : name === 'main' ? spentUsd : 0;
-    const reserved = seen ? seen.reservedUsd : name === 'main' ? snapshot.outstanding.usd : 0;
-    return { share, budgetUsd: share * budgetUsd, spentUsd: sameDay ? spent : 0, reservedUsd: reserved };
+    // A lease's room is a worker's standing claim, not spend: counted as held, it kept God from
+    // starting anything under a tight day (its own generation's lease, 16 calls' worst case, read
+    // as spent at every tick). Each call granted from it is booked as a reservation of its own.
+    const leased = seen?.leasedUsd ?? 0;
+    const reserved = seen ? Math.max(0, seen.reservedUsd - leased) : name === 'main' ? snapshot.outstanding.usd : 0;
+    return { share, budgetUsd: share * budgetUsd, spentUsd: sameDay ? spent : 0, reservedUsd: reserved, leasedUsd: leased };
   };
 
   const lanes = Object.fromEntries(LANES.map((name) => [name, lane(name)])) as Record<Lane, LaneRunway>;
@@ -38,8 +42,8 @@ export function runwayOf(snapshot: BudgetSnapshot, nowMs: number): LedgerRunway 
     timezone,
     budgetUsd,
     spentUsd,
-    // What the lanes hold, workers' leases included (outstanding counts per-call reservations
-    // only): the day's total must agree with its lanes, and what is left today is read from it.
+    // What the lanes' calls hold (leases apart, as above): the day's total agrees with its lanes,
+    // and what is left today is read from it. The ledger itself counts leases in full.
     reservedUsd: snapshot.lanes ? LANES.reduce((sum, name) => sum + lanes[name].reservedUsd, 0) : snapshot.outstanding.usd,
     breakerOpen: breaker.open && !(breaker.untilMs !== undefined && nowMs >= breaker.untilMs),
     lanes,

@@ -3,7 +3,7 @@ import type { Alert, AuditEntry, BreakerState, LedgerState, Override, Spend, Wai
 import { add, emptySpend, limitUsdOf, scopes } from './scopes';
 import { windowKeys } from './windows';
 import { isLease } from './ledger-lease';
-import { LANES, laneHeld, laneLimitUsd, laneScope, laneSettled, laneShare, type Lane } from './lanes';
+import { LANES, laneHeld, laneLimitUsd, laneOf, laneScope, laneSettled, laneShare, type Lane } from './lanes';
 
 /** What the `budget` query answers: spend per scope (settled and reserved), limits, breaker, logs. */
 export interface ScopeView {
@@ -27,6 +27,9 @@ export interface LaneSnapshot {
   spentUsd: number;
   /** Held by the lane's outstanding reservations. */
   reservedUsd: number;
+  /** Of `reservedUsd`, what workers' leases hold: room they grant their calls from, each call then
+   * booked as a reservation of its own; not spend until it is. */
+  leasedUsd?: number;
 }
 
 export interface BudgetSnapshot {
@@ -63,12 +66,18 @@ export function laneSnapshots(state: LedgerState, nowMs: number, limits: Limits)
   const key = windowKeys(nowMs, limits.timezone).day;
   const day: Window = state.day.key === key ? state.day : { key, system: emptySpend(), agents: {} };
   const held = laneHeld(state.reservations);
+  const leased: Record<Lane, number> = { main: 0, experimental: 0 };
+  for (const id in state.reservations) {
+    const r = state.reservations[id];
+    if (isLease(r)) leased[laneOf(r)] += r.usd;
+  }
   const view = (lane: Lane): LaneSnapshot => ({
     scope: laneScope(lane),
     share: laneShare(lane, limits),
     limitUsd: laneLimitUsd(lane, limits, state, nowMs),
     spentUsd: laneSettled(day, lane).usd,
     reservedUsd: held[lane].usd,
+    leasedUsd: leased[lane],
   });
   return Object.fromEntries(LANES.map((lane) => [lane, view(lane)])) as Record<Lane, LaneSnapshot>;
 }

@@ -41,18 +41,19 @@ describe('the runway God reads', () => {
       breakerOpen: false,
       asOfMs: T0 + 60_000,
     });
-    expect(runway.lanes.main).toEqual({ share: 0.85, budgetUsd: 8.5, spentUsd: 1.5, reservedUsd: 0.4 });
-    expect(runway.lanes.experimental).toEqual({ share: 0.15, budgetUsd: 1.5, spentUsd: 0.25, reservedUsd: 0 });
+    expect(runway.lanes.main).toEqual({ share: 0.85, budgetUsd: 8.5, spentUsd: 1.5, reservedUsd: 0.4, leasedUsd: 0 });
+    expect(runway.lanes.experimental).toEqual({ share: 0.15, budgetUsd: 1.5, spentUsd: 0.25, reservedUsd: 0, leasedUsd: 0 });
   });
 
-  it("counts what workers' leases hold in the day's reserved total, as the lanes do", () => {
+  it("does not count a worker's lease as spend or held: only its calls, booked one by one, are (God planned with its own generation's lease as spent, and started nothing under a tight day)", () => {
     const { limits, state } = spentDay();
     granted(reserve(state, { key: 'lease:w1:1', taskId: 'lease:w1:1', agent: 'a', usd: 0.3, tokens: 1, leaseTtlMs: 30_000 }, T0, limits).result);
     const snapshot = budgetSnapshot(state, T0, limits);
-    // The per-call reservations alone: the lease is not among them.
-    expect(snapshot.outstanding.usd).toBeCloseTo(0.4, 10);
+    // The ledger holds the lease in full against its limits; the snapshot says how much of it is leases.
+    expect(snapshot.lanes!.main).toMatchObject({ reservedUsd: expect.closeTo(0.7, 10), leasedUsd: expect.closeTo(0.3, 10) });
     const runway = runwayOf(snapshot, T0 + 60_000);
-    expect(runway.lanes.main.reservedUsd).toBeCloseTo(0.7, 10);
+    expect(runway.lanes.main.reservedUsd).toBeCloseTo(0.4, 10);
+    expect(runway.lanes.main.leasedUsd).toBeCloseTo(0.3, 10);
     expect(runway.reservedUsd).toBeCloseTo(runway.lanes.main.reservedUsd + runway.lanes.experimental.reservedUsd, 10);
   });
 
@@ -77,8 +78,8 @@ describe('the runway God reads', () => {
     const { limits, state } = spentDay();
     const { lanes: _, ...old } = budgetSnapshot(state, T0, limits);
     const runway = runwayOf(old, T0);
-    expect(runway.lanes.main).toEqual({ share: 0.85, budgetUsd: 8.5, spentUsd: 1.75, reservedUsd: 0.4 });
-    expect(runway.lanes.experimental).toEqual({ share: 0.15, budgetUsd: 1.5, spentUsd: 0, reservedUsd: 0 });
+    expect(runway.lanes.main).toEqual({ share: 0.85, budgetUsd: 8.5, spentUsd: 1.75, reservedUsd: 0.4, leasedUsd: 0 });
+    expect(runway.lanes.experimental).toEqual({ share: 0.15, budgetUsd: 1.5, spentUsd: 0, reservedUsd: 0, leasedUsd: 0 });
   });
 
   it('knows a 25-hour day: the New York fall-back day starts and ends at its local midnights', () => {

@@ -38,8 +38,8 @@ describe('lane limits', () => {
     expect(laneLimitUsd('experimental', limits, state, T0)).toBeCloseTo(1.5, 12);
     expect(laneLimitUsd('main', limits, state, T0)).toBeCloseTo(8.5, 12);
     expect(lanesOf(state, T0, limits)).toEqual({
-      main: { scope: 'lane:main:day', share: 0.85, limitUsd: 8.5, spentUsd: 0, reservedUsd: 0 },
-      experimental: { scope: 'lane:experimental:day', share: 0.15, limitUsd: 1.5, spentUsd: 0, reservedUsd: 0 },
+      main: { scope: 'lane:main:day', share: 0.85, limitUsd: 8.5, spentUsd: 0, reservedUsd: 0, leasedUsd: 0 },
+      experimental: { scope: 'lane:experimental:day', share: 0.15, limitUsd: 1.5, spentUsd: 0, reservedUsd: 0, leasedUsd: 0 },
     });
   });
 
