@@ -223,6 +223,29 @@ export const GodConfigSchema = lazySchema('god/messages.GodConfigSchema', () =>
 /** God's settings when none are given (a function: the schema is built on first use, see lazy-schema.ts). */
 export const defaultGodConfig = (): GodConfig => GodConfigSchema.parse({});
 
+/** The fields God's input holds; anything else at its top level is a mistake (settings given
+ * without their `config` wrapper ran God on its defaults without a word). */
+const GOD_INPUT_FIELDS = ['config', 'state', 'goals'] as const;
+
+/**
+ * Why God's input is not an input God takes, or undefined: not an object, or a field other than
+ * config, state and goals (a setting there is named as one that belongs under config).
+ *
+ * @example godInputProblem({ tickSeconds: 5 }) // 'god input: tickSeconds: unknown field (a setting: give it under "config", {"config":{"tickSeconds":…}})'
+ */
+export function godInputProblem(input: unknown): string | undefined {
+  if (input === undefined) return undefined;
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    return `god input: expected an object {"config": {…}, "goals": […]}, got ${input === null ? 'null' : Array.isArray(input) ? 'an array' : typeof input}`;
+  }
+  const settings = new Set(Object.keys(GodConfigSchema.shape));
+  const unknown = Object.keys(input).filter((key) => !(GOD_INPUT_FIELDS as readonly string[]).includes(key));
+  if (unknown.length === 0) return undefined;
+  return `god input: ${unknown
+    .map((key) => `${key}: unknown field${settings.has(key) ? ` (a setting: give it under "config", {"config":{"${key}":…}})` : ''}`)
+    .join('; ')}; God takes ${GOD_INPUT_FIELDS.join(', ')}`;
+}
+
 /** The God workflow's input: its settings and, after continue-as-new, the state it carries. */
 export interface GodInput {
   config?: Partial<GodConfig>;

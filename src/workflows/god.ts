@@ -42,6 +42,7 @@ import {
   SubmitTaskSchema,
   TaskFinishedSchema,
   type GodInput,
+  godInputProblem,
   submittedTaskIdProblem,
   type SubmitTaskResult,
 } from '../god/messages';
@@ -241,6 +242,10 @@ const KEEPS_PICKS_PATCH = 'routing-keeps-picks-while-paused-or-unlearned';
  * task at the limit, and God held a task priced above its lane's whole day queued for good,
  * "waiting for runway" it could never need. Asked only when an estimate is capped. */
 const CAPS_AT_TASK_LIMIT_PATCH = 'estimates-capped-at-task-limit';
+/** God's input is checked at its top level too: a setting given without its `config` wrapper, or
+ * an input that is no object, fails the start naming it; before, God ran on its defaults (or, for
+ * null, failed its first workflow task over and over). Asked only for such an input. */
+const INPUT_CHECKED_PATCH = 'god-input-checked';
 /** Generator calls per due goal at most: the first, and one more when it only repeated itself. */
 const GENERATION_ASKS = 2;
 
@@ -265,8 +270,11 @@ function refuse(message: string): never {
  *
  * Every decision is a pure function in src/god/; this file only wires them to Temporal.
  */
-export async function god(input: GodInput = {}): Promise<void> {
+export async function god(given: GodInput = {}): Promise<void> {
   const godId = workflowInfo().workflowId;
+  const inputProblem = godInputProblem(given);
+  if (inputProblem !== undefined && patched(INPUT_CHECKED_PATCH)) refuse(inputProblem);
+  const input = given;
   const config = parsed(GodConfigSchema, input.config ?? {}, 'god config');
   // A carried state that cannot be migrated fails the workflow task (retried, visible in the Web
   // UI) rather than the workflow: failing it would let the watchdog start afresh and lose the queue.

@@ -1,5 +1,5 @@
 import { formatSpend } from '../../src/budget/spend-text';
-import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { TaskOutcome } from '../../src/workflows/task-state';
 import { stateQuery } from '../../src/workflows/agent-task-api';
 import { chainStatsName } from '../../src/god/stats';
@@ -253,6 +253,31 @@ describe('God orchestrator', () => {
     await finishedIn(taskId);
     await maybeRecordHistory(taskId, 'agent-task-rejected-by-god');
     await maybeRecordHistory(godId, 'god-rejection-travels-with-task');
+  });
+
+  it("fails a start whose input God does not take, naming the field: a setting without its config wrapper, an input that is no object, a bad setting", async () => {
+    const startWith = async (name: string, input: unknown) => {
+      const id = `${godId}-input-${name}`;
+      const handle = await h.client.workflow.start('god', { workflowId: id, taskQueue: h.taskQueue, args: [input as never] });
+      const err = await handle.result().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(WorkflowFailedError);
+      return { id, message: String((err as WorkflowFailedError).cause?.message) };
+    };
+    const [unwrapped, noObject, badSetting] = await Promise.all([
+      // What the Temporal CLI's --input '{"tickSeconds":5,"pacing":"none"}' sends: before, God ran on its defaults.
+      startWith('unwrapped', { tickSeconds: 5, pacing: 'none' }),
+      startWith('string', 'nope'),
+      startWith('bad-setting', { config: { tickSeconds: -1 } }),
+    ]);
+    expect(unwrapped.message).toBe('god input: tickSeconds: unknown field (a setting: give it under "config", {"config":{"tickSeconds":…}}); pacing: unknown field (a setting: give it under "config", {"config":{"pacing":…}}); God takes config, state, goals');
+    expect(noObject.message).toBe('god input: expected an object {"config": {…}, "goals": […]}, got string');
+    expect(badSetting.message).toMatch(/^god config: tickSeconds/);
+    // Nothing started: the failed start ran no activity and started no child.
+    expect(await scheduledActivities(h.client, unwrapped.id)).toEqual([]);
+    await maybeRecordHistory(unwrapped.id, 'god-input-refused');
   });
 
   it('refuses malformed input in the validator, naming the field, and leaves its state unchanged', async () => {

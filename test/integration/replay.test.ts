@@ -89,6 +89,8 @@ describe('workflow replay', () => {
         'reporting-chain-step.json',
         'cancelled-reporting-step.json',
         'god-decisions.json',
+        // A start whose input God does not take fails naming the field (the 'god-input-checked' patch).
+        'god-input-refused.json',
         // God before it read the ledger again ahead of admission (the 'runway-read-before-admission' patch).
         'god-decisions-before-runway-reread.json',
         // God before a finished chain's statistics went under its plan (the 'chain-stats-by-plan' patch).
