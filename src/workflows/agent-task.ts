@@ -19,6 +19,7 @@ import { describeIssues, retryOrderIssues, TaskInputSchema, UnboundedTaskInputSc
 import { optionsFor, type PresetActivity } from './activity-options';
 import { BudgetAdmissionSchema, budgetAdmittedSignal, flagStaleSignal, requeueSignal, StaleNoticeSchema, stateQuery, type StaleNotice } from './agent-task-api';
 import { describeWait, MAX_BUDGET_WAITS, nextCheckMs, type BudgetWait } from '../budget/waiting';
+import { warnOfUnknownSignals } from './unknown-signals';
 import { abandonedRunSpend, budgetWaitOf, describeFailure, failureLesson, failureText, failureWarning, progressOf, retriesExhausted, stoppedWhileCancelling } from './failures';
 import { lineageOf } from '../tasks/lineage';
 import { TaskActiveSince, TaskCostUsd, TaskIterations, TaskMemoryPending, TaskPolicyVersion, TaskPriority, TaskRedriveOf, TaskRootTask, TaskSpecialist, TaskStale, TaskStatus, TaskTokens } from './search-attributes';
@@ -372,6 +373,7 @@ async function runTask(input: unknown, routed: Routed, patches: FoldedPatches, e
     publish('running', `${checking.specialist} from iteration ${state.iteration}, let through by the budget`);
     checking = undefined;
   });
+  warnOfUnknownSignals('agentTask', [flagStaleSignal, requeueSignal, budgetAdmittedSignal]);
 
   // Started with more than the task (the Temporal CLI given --input twice): the others were dropped
   // without a word before; the task is rejected saying so, and nothing runs.

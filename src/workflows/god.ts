@@ -62,6 +62,7 @@ import { seedFromId } from '../routing/route-with-policy';
 import { describeIssues, retryOrderIssues, TaskInputSchema, type Lane, type Task } from '../tasks/task-input';
 import type { z } from 'zod';
 import {
+  addConstraintUpdate,
   addGoalUpdate,
   godCarriedStateQuery,
   godDecisionsQuery,
@@ -72,6 +73,7 @@ import {
   godRunwayQuery,
   godStatusQuery,
   pauseUpdate,
+  removeConstraintUpdate,
   removeGoalUpdate,
   resumeUpdate,
   reviewDecisionUpdate,
@@ -85,6 +87,7 @@ import {
   type GodStatusView,
   type RunwayView,
 } from './god-api';
+import { warnOfUnknownSignals } from './unknown-signals';
 import { installConstraintHandlers, registerGoalConstraints } from './god-constraints';
 import { activeConstraints } from '../constraints/schema';
 
@@ -647,6 +650,7 @@ export async function god(given: GodInput = {}): Promise<void> {
   setHandler(godDecisionsQuery, () => state.recent);
   setHandler(godCarriedStateQuery, () => state);
   installConstraintHandlers({ state: () => state, record });
+  warnOfUnknownSignals('god', [taskFinishedSignal, routedOutcomeSignal], [submitTaskUpdate, addGoalUpdate, removeGoalUpdate, pauseUpdate, resumeUpdate, reviewDecisionUpdate, setExperimentalShareUpdate, routingRollbackUpdate, addConstraintUpdate, removeConstraintUpdate]);
   // Goals given at a fresh start bring their constraints too (a carried state already holds them).
   if (input.state === undefined) for (const goal of input.goals ?? []) registerGoalConstraints({ state: () => state, record }, goal.id, goal.constraints);
 

@@ -14,7 +14,8 @@ import { TaskInputSchema, type TaskInput } from '../../src/tasks/task-input';
 import { stateQuery } from '../../src/workflows/agent-task-api';
 import { TaskActiveSince, TaskStale, TaskStatus } from '../../src/workflows/search-attributes';
 import type { TaskOutcome, TaskState } from '../../src/workflows/task-state';
-import { startHarness, testAddress, type Harness } from '../support/harness';
+import { onRuntimeLog, startHarness, testAddress, type Harness } from '../support/harness';
+import { eventually } from '../support/eventually';
 import { runCli } from '../support/cli';
 import { startWebhookReceiver } from '../support/webhook';
 import { maybeRecordHistory } from '../support/history';
@@ -314,8 +315,12 @@ describe('stale-task sweeper', () => {
     expect(cancelledByOperator({ status: outcome.status, reason: outcome.reasons[0] })).toBe(true);
   });
 
-  it('ignores a flagStale, requeue or budgetAdmitted signal without input or with a malformed one, and the task runs on to completion', async () => {
+  it('ignores a flagStale, requeue or budgetAdmitted signal without input or with a malformed one, and a signal it does not take with a warning naming it, and the task runs on to completion', async () => {
     const id = `stale-malformed-${Date.now()}`;
+    const warnings: string[] = [];
+    const stopHearing = onRuntimeLog(({ message, meta }) => {
+      if ((meta as { workflowId?: string } | undefined)?.workflowId === id) warnings.push(message);
+    });
     h.provider.addFault({ kind: 'slow', delayMs: 1500, match: { task: id, purpose: 'specialist' }, times: 1 });
     const handle = await startTask(h.client, h.taskQueue, TaskInputSchema.parse({ objective: DB_TASK }), id);
     await untilState(handle, (state) => state.status === 'running');
@@ -327,8 +332,18 @@ describe('stale-task sweeper', () => {
     await handle.signal('requeue', { action: 'nuke' });
     await handle.signal('budgetAdmitted');
     await handle.signal('budgetAdmitted', { check: 'one' });
+    // Names it does not take, as typed by hand: kept unread without a word, before.
+    await handle.signal('flagstale', { reason: 'typo' });
+    await handle.signal('nudge', {});
     const state = await handle.query(stateQuery);
     expect(state.stale).toBeUndefined();
+    try {
+      await eventually('the warnings of the two unknown signals', async () => (warnings.filter((w) => /^signal "/.test(w)).length >= 2 ? true : undefined));
+    } finally {
+      stopHearing();
+    }
+    expect(warnings).toContain('signal "flagstale" ignored: agentTask takes no such signal (it takes flagStale, requeue, budgetAdmitted); did you mean flagStale? Names are case-sensitive');
+    expect(warnings).toContain('signal "nudge" ignored: agentTask takes no such signal (it takes flagStale, requeue, budgetAdmitted)');
     const outcome = (await handle.result()) as TaskOutcome;
     expect(outcome.status).toBe('completed');
     expect(outcome.stale).toBeUndefined();
