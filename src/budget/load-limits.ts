@@ -21,14 +21,13 @@ function invalid(file: string, key: string, message: string, named = file): Pant
   return PantheonError.of('config_invalid', `${named}: ${key ? `${key}: ` : ''}${message}`, { details: { file, key } });
 }
 
-/** Describes zod's first issue by the dotted key it concerns (an unknown key names itself). */
-function describeIssue(issue: z.core.$ZodIssue): { key: string; message: string } {
+/** Describes a zod issue by the dotted key it concerns (an unknown key names itself, one entry each). */
+function describeIssue(issue: z.core.$ZodIssue): Array<{ key: string; message: string }> {
   const at = issue.path.map(String).join('.');
   if (issue.code === 'unrecognized_keys') {
-    const key = [at, issue.keys[0]].filter(Boolean).join('.');
-    return { key, message: `unknown key (known keys are listed in the shipped limits.yaml)` };
+    return issue.keys.map((k) => ({ key: [at, k].filter(Boolean).join('.'), message: `unknown key (known keys are listed in the shipped limits.yaml)` }));
   }
-  return { key: at, message: issue.message };
+  return [{ key: at, message: issue.message }];
 }
 
 /**
@@ -76,8 +75,11 @@ export function parseLimits(text: string, file = 'limits.yaml', options: LimitsF
   // An empty file (or one of comments only) means "all defaults".
   const parsed = LimitsFileSchema.safeParse(options.over ? overLimits(raw ?? {}, options.over) : (raw ?? {}));
   if (!parsed.success) {
-    const { key, message } = describeIssue(parsed.error.issues[0]);
-    throw invalid(file, key, message, named);
+    // Every bad key at once: a file with three mistakes is fixed in one go, not three.
+    const [first, ...more] = parsed.error.issues.flatMap(describeIssue);
+    const error = invalid(file, first.key, [first.message, ...more.map(({ key, message }) => `${key}: ${message}`)].join('; '), named);
+    if (more.length > 0) error.details.keys = [first.key, ...more.map(({ key }) => key)];
+    throw error;
   }
   return fromLimitsFile(parsed.data);
 }

@@ -17,14 +17,18 @@ function invalid(file: string, field: string, message: string): PantheonError {
   return PantheonError.of('invalid_input', `goals file ${file}: ${field ? `${field}: ` : ''}${message}`, { details: { file, field } });
 }
 
-/** The first zod issue as field and message; an unknown key names itself. */
-function firstIssue(error: z.ZodError): { field: string; message: string } {
-  const issue = error.issues[0];
-  const at = issue.path.map(String).join('.');
-  if (issue.code === 'unrecognized_keys') {
-    return { field: [at, issue.keys[0]].filter(Boolean).join('.'), message: 'unknown field (known: id, objective, value, cadenceMinutes, budgetShare, lane, tasksPerRun)' };
-  }
-  return { field: at, message: issue.message };
+/** Every zod issue as field and message (an unknown key names itself), as one error: a file with
+ * three mistakes is fixed in one go, not three. The error's field is the first one's. */
+function issuesError(error: z.ZodError, file: string): PantheonError {
+  const all = error.issues.flatMap((issue) => {
+    const at = issue.path.map(String).join('.');
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({ field: [at, key].filter(Boolean).join('.'), message: 'unknown field (known: id, objective, value, cadenceMinutes, budgetShare, lane, tasksPerRun)' }));
+    }
+    return [{ field: at, message: issue.message }];
+  });
+  const [first, ...more] = all;
+  return invalid(file, first.field, [first.message, ...more.map(({ field, message }) => `${field}: ${message}`)].join('; '));
 }
 
 function parseText(text: string, file: string): unknown {
@@ -49,10 +53,7 @@ export function parseGoalsFile(text: string, file: string): GoalInput[] {
   const raw = parseText(text, file);
   if (raw === null || raw === undefined) throw invalid(file, 'goals', 'the file is empty: expected "goals:" and a list of goals');
   const parsed = GoalsFileSchema.safeParse(raw);
-  if (!parsed.success) {
-    const { field, message } = firstIssue(parsed.error);
-    throw invalid(file, field, message);
-  }
+  if (!parsed.success) throw issuesError(parsed.error, file);
   return uniqueIds(parsed.data.goals, file, 'goals.');
 }
 
@@ -63,10 +64,7 @@ export function parseGoalOrGoals(text: string, file: string): GoalInput[] {
   const raw = parseText(text, file);
   if (raw !== null && typeof raw === 'object' && !Array.isArray(raw) && 'goals' in raw) return parseGoalsFile(text, file);
   const parsed = GoalInputSchema.safeParse(raw);
-  if (!parsed.success) {
-    const { field, message } = firstIssue(parsed.error);
-    throw invalid(file, field, message);
-  }
+  if (!parsed.success) throw issuesError(parsed.error, file);
   return [parsed.data];
 }
 

@@ -60,6 +60,13 @@ describe('limits.yaml', () => {
     expect(err.details).toEqual({ file: '/etc/pantheon/limits.yaml', key });
   });
 
+  it('names every bad key of a file at once, not only the first', () => {
+    const err = failure('per_task_tokens: -5\nsystem_daily_usd: "lots"\nper_task_dollars: 3\n');
+    expect(err.type).toBe('config_invalid');
+    expect(err.message).toMatch(/^\/etc\/pantheon\/limits\.yaml: per_task_tokens: .+; system_daily_usd: .+; per_task_dollars: unknown key/);
+    expect(err.details).toEqual({ file: '/etc/pantheon/limits.yaml', key: 'per_task_tokens', keys: ['per_task_tokens', 'system_daily_usd', 'per_task_dollars'] });
+  });
+
   it('rejects YAML that is not a mapping, and YAML that does not parse', () => {
     expect(failure('- 1\n- 2').type).toBe('config_invalid');
     expect(failure('per_task_usd: [1, 2').message).toMatch(/not valid YAML/);

@@ -45,6 +45,11 @@ describe('goals file', () => {
     expect(refusal(() => parseGoalsFile(text, 'g.yaml'))).toMatch(message);
   });
 
+  it('names every bad field of a goals file at once, not only the first', () => {
+    const text = 'goals:\n  - id: a\n    objective: tiny\n    value: 11\n    colour: blue\n';
+    expect(refusal(() => parseGoalsFile(text, 'g.yaml'))).toMatch(/^goals file g\.yaml: goals\.0\.objective: .+; goals\.0\.value: .+; goals\.0\.colour: unknown field/);
+  });
+
   it('names a file it cannot read', () => {
     expect(refusal(() => loadGoalsFile('/nonexistent/goals.yaml'))).toMatch(/^goals file \/nonexistent\/goals\.yaml: cannot read it \(ENOENT\)$/);
   });
