@@ -152,6 +152,11 @@ export function createAssessTask(deps: Pick<ActivityDeps, 'roster' | 'llm' | 'mo
     if (assessment.ok && assessment.method === 'none') {
       const doubts = await validationDoubts(taskId, task, standing);
       assessment = doubts ? { ...assessment, ok: false, reasons: doubts } : withClassifier(assessment, await classify(taskId, task, undefined, assessmentBillingId(taskId)), task, routed);
+    } else if (assessment.ok && assessment.irreversible.length > 0 && standing.length > 0) {
+      // An irreversible task waits for a person's review: first, whether a standing constraint rules
+      // it out, or the reviewer's approval is spent on a task its own validation then rejects.
+      const doubts = await validationDoubts(taskId, task, standing);
+      if (doubts) assessment = { ...assessment, ok: false, reasons: doubts };
     }
     if (assessment.ok && memory) assessment = withRoutingKind(assessment, task, routed, await similarOutcomesOrNone(memory, task, taskId, (message, error) => log.warn(message, { taskId, error })));
     log.info('task assessed', { taskId, ok: assessment.ok, specialist: assessment.specialist, method: assessment.method, kind: assessment.kind, routingKind: assessment.routingKind?.explanation, irreversible: assessment.irreversible.length, plan: assessment.plan });
@@ -160,9 +165,9 @@ export function createAssessTask(deps: Pick<ActivityDeps, 'roster' | 'llm' | 'mo
 
   /**
    * Why validation's second stage rejects a task the rules left undecided ("make the product more
-   * user friendly"), asked only for a task no keyword routes: God would otherwise spend a
-   * specialist spawn or a person's review on it, and its own validation would reject it once
-   * started. Billed to God's assessment, like the classifier. Undefined when it passes, when the
+   * user friendly"), asked only for a task no keyword routes, or an irreversible one while standing
+   * constraints are active: God would otherwise spend a specialist spawn or a person's review on
+   * it, and its own validation would reject it once started. Billed to God's assessment, like the classifier. Undefined when it passes, when the
    * rules decided, or when the model could not answer (the rules' verdict then stands).
    */
   async function validationDoubts(taskId: string, task: Task, standing: readonly StandingConstraint[]): Promise<string[] | undefined> {

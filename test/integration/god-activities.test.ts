@@ -120,6 +120,21 @@ describe('assessTask', () => {
     expect(h.provider.calls().filter((c) => c.task === `god-activities-${process.pid}:assess:assess-anchored`).map((c) => c.purpose)).toEqual(['validator', 'router']);
   });
 
+  it("asks the second stage about an irreversible task while standing constraints are active, and rejects one they rule out before it waits for a person's review", async () => {
+    const task = TaskInputSchema.parse({ objective: 'Truncate the refunds table in the payments database to clear test data' });
+    const constraint = { id: 'c-1', text: 'no writes to the billing database', scope: 'billing database', setBy: { kind: 'operator' as const, id: 'ops' }, addedAtMs: Date.now() };
+    // No standing constraint: routed by the rules, irreversible (God sends it to review), no call made.
+    const free = await inActivity(() => activities.assessTask({ taskId: 'assess-irrev-free', task }));
+    expect(free).toMatchObject({ ok: true, method: 'rules' });
+    expect(free.irreversible.length).toBeGreaterThan(0);
+    expect(h.provider.calls().filter((c) => c.task?.endsWith('assess-irrev-free'))).toEqual([]);
+    // With one: the task's own validation would reject it once approved and started; God's assessment says so first.
+    const ruled = await inActivity(() => activities.assessTask({ taskId: 'assess-irrev-ruled', task, constraints: [constraint] }));
+    expect(ruled.ok).toBe(false);
+    expect(ruled.reasons.join('\n')).toMatch(/\(second stage\): standing constraint c-1/);
+    expect(h.provider.calls().filter((c) => c.task === `god-activities-${process.pid}:assess:assess-irrev-ruled`).map((c) => c.purpose)).toEqual(['validator']);
+  });
+
   it('heartbeats while the classifier is slow, so a slow but healthy answer does not time the attempt out', async () => {
     // God's assessTask runs under a 30 s heartbeat timeout, the LLM call under 60 s: a classifier
     // answer slower than one heartbeat interval must be covered by heartbeats.
