@@ -16,7 +16,8 @@ export interface ActionKind {
 export const ACTION_KINDS: ActionKind[] = [
   {
     name: 'writes',
-    acts: /\b(insert|update|upsert|delete|drop|truncate|write (to|into)|alter|migrat|backfill|modif|chang|edit|correct|overwrit|purg|import|populat|renam|reindex|rebuild|regenerat|reset|rotat|grant|revok|bulk[- ]load|add (a |an |new |the )?(\w+ ){0,2}(column|row|record|index|field|constraint|key|trigger)s?|set (the )?\w+ (column|field|flag)|fix (the )?(amounts|records|rows|balances|totals|entries))\w*/i,
+    // "change" as a verb with its object ("change the due dates"), not the noun ("after last week's settings change").
+    acts: /\b(insert|update|upsert|delete|drop|truncate|write (to|into)|alter|migrat|backfill|modif|chang(e|es|ing) (the|a|an|its|their|all|every|each|any|this|these|those|our|your|how|what)\b|edit|correct|overwrit|purg|import|populat|renam|reindex|rebuild|regenerat|reset|rotat|grant|revok|bulk[- ]load|add (a |an |new |the )?(\w+ ){0,2}(column|row|record|index|field|constraint|key|trigger)s?|set (the )?\w+ (column|field|flag)|fix (the )?(amounts|records|rows|balances|totals|entries))\w*/i,
     forbids: /\b(no writes?|read[- ]only|(write|data|schema) freeze|frozen|no (\w+ ){0,2}(changes|modifications)|untouched|(don't|do not|must not|never) (touch|modify|change|alter|write|edit)|hands off|leave [^.]* as (it )?is|not be (altered|changed|modified|written))\b/i,
   },
   {
