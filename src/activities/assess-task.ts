@@ -167,8 +167,9 @@ export function createAssessTask(deps: Pick<ActivityDeps, 'roster' | 'llm' | 'mo
    * Why validation's second stage rejects a task the rules left undecided ("make the product more
    * user friendly"), asked only for a task no keyword routes, or an irreversible one while standing
    * constraints are active: God would otherwise spend a specialist spawn or a person's review on
-   * it, and its own validation would reject it once started. Billed to God's assessment, like the classifier. Undefined when it passes, when the
-   * rules decided, or when the model could not answer (the rules' verdict then stands).
+   * it, and its own validation would reject it once started. Billed to God's assessment, like the
+   * classifier. Undefined when it passes, when the rules decided, or when the model could not
+   * answer (the rules' verdict then stands).
    */
   async function validationDoubts(taskId: string, task: Task, standing: readonly StandingConstraint[]): Promise<string[] | undefined> {
     const first = firstStage(task, standing);

@@ -26,14 +26,12 @@ export function emptyWindow(key: string): Window {
  * day: their windows take the new zone's keys, so the next advance does not read a new key as a
  * new day and drop what was spent. The spend then counts until the new zone's next rollover,
  * some of it perhaps spent before that zone's day began: more than its day, never less, so a
- * change of zone can never buy a fresh day's budget. Returns whether a window was re-keyed.
+ * change of zone can never buy a fresh day's budget.
  */
-export function keepWindowsAcrossTimezone(state: LedgerState, nowMs: number, timezone: string): boolean {
+export function keepWindowsAcrossTimezone(state: LedgerState, nowMs: number, timezone: string): void {
   const keys = windowKeys(nowMs, timezone);
-  const moved = state.hour.key !== keys.hour || state.day.key !== keys.day;
   state.hour.key = keys.hour;
   state.day.key = keys.day;
-  return moved;
 }
 
 /** Brings the state to `nowMs`. Returns the alerts this raised (expired reservations, a trip). */
