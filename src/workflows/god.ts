@@ -273,11 +273,10 @@ function refuse(message: string): never {
  *
  * Every decision is a pure function in src/god/; this file only wires them to Temporal.
  */
-export async function god(given: GodInput = {}): Promise<void> {
+export async function god(input: GodInput = {}): Promise<void> {
   const godId = workflowInfo().workflowId;
-  const inputProblem = godInputProblem(given);
+  const inputProblem = godInputProblem(input);
   if (inputProblem !== undefined && patched(INPUT_CHECKED_PATCH)) refuse(inputProblem);
-  const input = given;
   const config = parsed(GodConfigSchema, input.config ?? {}, 'god config');
   // A carried state that cannot be migrated fails the workflow task (retried, visible in the Web
   // UI) rather than the workflow: failing it would let the watchdog start afresh and lose the queue.
