@@ -12,15 +12,18 @@ const isTerminal = (status: string): boolean => (TERMINAL_STATUSES as readonly s
 
 /**
  * The status `list` and the `status` overview show for a task: its PantheonStatus while its
- * workflow runs, and once it has closed only if that status is an end (a terminated task's last
+ * workflow runs (`queued` before it has one), and once it has closed only if that status is an end (a terminated task's last
  * upsert said `running`, which it no longer is); otherwise the execution's own status.
  *
  * @example listedStatus('running', 'TERMINATED') // 'terminated'
+ * @example listedStatus(undefined, 'RUNNING') // 'queued'
  */
 export function listedStatus(pantheonStatus: string | undefined, execution: WorkflowExecutionStatusName): string {
   const stopped = STOPPED_FROM_OUTSIDE[execution];
   if (stopped) return stopped;
-  if (execution === 'RUNNING') return pantheonStatus ?? 'running';
+  // No status yet: no worker has run the task's first step (a start around the CLI, which sets
+  // `queued` itself; or a task queue no worker polls, a misspelt --task-queue).
+  if (execution === 'RUNNING') return pantheonStatus ?? 'queued';
   return pantheonStatus !== undefined && isTerminal(pantheonStatus) ? pantheonStatus : execution.toLowerCase();
 }
 
@@ -33,5 +36,6 @@ export function statusClause(status: string): string {
   if (status === 'terminated') return "ExecutionStatus = 'Terminated'";
   if (status === 'timed_out') return "ExecutionStatus = 'TimedOut'";
   if (isTerminal(status)) return `PantheonStatus = '${status}' AND ExecutionStatus != 'Terminated' AND ExecutionStatus != 'TimedOut'`;
+  if (status === 'queued') return "(PantheonStatus = 'queued' OR PantheonStatus IS NULL) AND ExecutionStatus = 'Running'";
   return `PantheonStatus = '${status}' AND ExecutionStatus = 'Running'`;
 }

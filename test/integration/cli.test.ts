@@ -195,6 +195,25 @@ describe('pantheon CLI', () => {
     expect(overview.counts.running ?? 0).toBe(overview.inProgress.filter((row) => row.status === 'running').length);
   });
 
+  it('lists a task no worker has picked up (started around the CLI, on a queue nobody polls) as queued, not running, and list --status queued finds it', async () => {
+    const id = unique('unpicked');
+    // As `temporal workflow start --task-queue pantheon-task` (a typo) starts it: no PantheonStatus at all.
+    await h.client.workflow.start('agentTask', { taskQueue: `${h.taskQueue}-nobody`, workflowId: id, args: [{ objective: 'Add an index on orders.customer_id in the Postgres database' }] });
+    try {
+      const shownAsQueued = (out: string) => new RegExp(`^${id}\\s+queued\\s`, 'm').test(out);
+      const [all, queued] = await Promise.all([
+        cliUntilListed(['list', '--limit', '100'], env, (out) => out.includes(id)),
+        cliUntilListed(['list', '--status', 'queued', '--limit', '100'], env, (out) => out.includes(id)),
+      ]);
+      expect(shownAsQueued(all.stdout)).toBe(true);
+      expect(shownAsQueued(queued.stdout)).toBe(true);
+      const running = await runCli(['list', '--status', 'running', '--limit', '100'], env);
+      expect(running.stdout).not.toContain(id);
+    } finally {
+      await h.client.workflow.getHandle(id).terminate('test over');
+    }
+  });
+
   it('status of a task whose workflow timed out shows its recorded attributes and the timeout that passed', async () => {
     const id = unique('timed-out');
     const handle = await h.client.workflow.start('agentTask', {

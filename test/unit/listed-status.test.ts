@@ -11,7 +11,8 @@ describe('listedStatus', () => {
 
   it("shows a running task's PantheonStatus, and an ended task's end", () => {
     expect(listedStatus('routing', 'RUNNING')).toBe('routing');
-    expect(listedStatus(undefined, 'RUNNING')).toBe('running');
+    // No status yet: no worker has run its first step (started around the CLI, on a queue nobody polls).
+    expect(listedStatus(undefined, 'RUNNING')).toBe('queued');
     expect(listedStatus('rejected', 'COMPLETED')).toBe('rejected');
     expect(listedStatus('dead_lettered', 'FAILED')).toBe('dead_lettered');
   });
@@ -25,6 +26,8 @@ describe('listedStatus', () => {
 describe('statusClause', () => {
   it('finds an active status only on running executions', () => {
     expect(statusClause('running')).toBe("PantheonStatus = 'running' AND ExecutionStatus = 'Running'");
+    // Queued: as the CLI starts a task, or without any status yet (listedStatus shows that as queued too).
+    expect(statusClause('queued')).toBe("(PantheonStatus = 'queued' OR PantheonStatus IS NULL) AND ExecutionStatus = 'Running'");
   });
 
   it('finds an end on executions not stopped from outside, and terminated or timed-out ones by their execution status', () => {
