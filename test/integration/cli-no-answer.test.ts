@@ -80,8 +80,13 @@ it.concurrent("status of a running task no worker answers for shows what the ser
       { key: TaskCostUsd, value: 0.0123 },
     ],
   });
+  // One started around the CLI on the same queue, no status at all: no worker has run its first step.
+  const unpicked = `task-no-answer-unpicked-${unique}`;
+  await client.workflow.start('agentTask', { workflowId: unpicked, taskQueue, args: [{ objective: 'Add a unique index on users.email in the Postgres database' }] });
   try {
-    const [text, json] = await Promise.all([runCli(['status', taskId], env), runCli(['status', taskId, '--json'], env)]);
+    const [text, json, fresh] = await Promise.all([runCli(['status', taskId], env), runCli(['status', taskId, '--json'], env), runCli(['status', unpicked], env)]);
+    expect(fresh.stdout).toMatch(/\nstatus {6}queued \(no status yet: no worker has run its first step\)\n/);
+    expect(fresh.code).toBe(75);
     expect(text.stdout).toMatch(/^task {8}\S+ {2}\(workflow running; no worker answered for it, so this is what the server records\)\n/);
     expect(text.stdout).toMatch(/\nstatus {6}running \(as of its last search-attribute upsert\)\nspecialist {2}DatabaseAgent\niterations {2}7\ncost {8}\$0\.0123/);
     expect(text.stderr).toBe(
@@ -92,5 +97,6 @@ it.concurrent("status of a running task no worker answers for shows what the ser
     expect(json.code).toBe(75);
   } finally {
     await client.workflow.getHandle(taskId).terminate('test over').catch(() => undefined);
+    await client.workflow.getHandle(unpicked).terminate('test over').catch(() => undefined);
   }
 }, 60_000);

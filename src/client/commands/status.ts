@@ -180,7 +180,9 @@ function unansweredStatus(
   } else {
     console.log(`task        ${taskId}  (workflow running; no worker answered for it, so this is what the server records)`);
     console.log(`web ui      ${workflowUrl(config, taskId)}`);
-    for (const line of recordedLines(`${known.status ?? 'unknown'} (as of its last search-attribute upsert)`, known)) console.log(line);
+    // No status at all: no worker has run the task's first step (as `list` shows it: queued).
+    const said = known.status ? `${known.status} (as of its last search-attribute upsert)` : 'queued (no status yet: no worker has run its first step)';
+    for (const line of recordedLines(said, known)) console.log(line);
     for (const line of liveRunLines(found.live ?? [], formatUsd)) console.log(line);
     for (const line of retryingLines(found.retrying ?? [])) console.log(line);
   }
