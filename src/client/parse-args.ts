@@ -121,13 +121,12 @@ export function positiveInteger(text: string, field: string): number {
 }
 
 /**
- * Task ids given as arguments, refused as a whole when one is blank (`pantheon status "$ID"` with
+ * Refuses task ids given as arguments when one is blank (`pantheon status "$ID"` with
  * `ID` unset): a script would otherwise get the overview, or the server's "WorkflowId is not set".
  *
- * @example taskIdArguments(['a', ' ']) // throws invalid_input: task-id: an empty id (argument 2) …
+ * @example refuseBlankTaskIds(['a', ' ']) // throws invalid_input: task-id: an empty id (argument 2) …
  */
-export function taskIdArguments(ids: readonly string[], field = 'task-id'): readonly string[] {
+export function refuseBlankTaskIds(ids: readonly string[], field = 'task-id'): void {
   const blank = ids.findIndex((id) => id.trim() === '');
   if (blank >= 0) throw PantheonError.of('invalid_input', `${field}: an empty id (argument ${blank + 1}); an unset shell variable?`, { details: { field } });
-  return ids;
 }

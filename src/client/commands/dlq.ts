@@ -1,5 +1,5 @@
 import { isUnreadablePayload } from '../../codec/unreadable';
-import { parseArgs, positiveInteger, taskIdArguments } from '../parse-args';
+import { parseArgs, positiveInteger, refuseBlankTaskIds } from '../parse-args';
 import { loadConfig } from '../../config/env';
 import { PantheonError } from '../../errors';
 import { closedResult } from '../../tasks/closed-outcome';
@@ -23,7 +23,7 @@ export async function dlqCommand(argv: string[]): Promise<void> {
   });
   const limit = positiveInteger(values.limit, '--limit');
   if (sub !== 'list' && sub !== 'redrive') throw PantheonError.of('invalid_input', `dlq: unknown subcommand "${sub ?? ''}"\n${DLQ_USAGE}`, { details: { field: 'subcommand' } });
-  taskIdArguments(positionals);
+  refuseBlankTaskIds(positionals);
   if (sub === 'redrive' && !values.all && positionals.length === 0) {
     throw PantheonError.of('invalid_input', `dlq redrive: give task ids or --all\n${DLQ_USAGE}`, { details: { field: 'task-id' } });
   }

@@ -5,7 +5,7 @@ import { listedStatus } from '../listed-status';
 import { stoppedLine } from '../stopped-from-outside';
 import type { LiveRun } from '../live-run';
 import type { RetryingActivity } from '../retrying-activities';
-import { parseArgs, positiveInteger, taskIdArguments } from '../parse-args';
+import { parseArgs, positiveInteger, refuseBlankTaskIds } from '../parse-args';
 import { LatestRuns } from '../latest-runs';
 import { loadConfig, type PantheonConfig } from '../../config/env';
 import { answered, findGod, godQuery } from '../god-client';
@@ -95,7 +95,7 @@ export async function statusCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { limit: { type: 'string' }, json: { type: 'boolean', default: false } } });
   const limit = values.limit === undefined ? OVERVIEW_LIMIT : positiveInteger(values.limit, '--limit');
   if (values.limit !== undefined && positionals.length > 0) throw PantheonError.of('invalid_input', '--limit: sets how many tasks the overview counts; a task id shows one task', { details: { field: '--limit' } });
-  taskIdArguments(positionals);
+  refuseBlankTaskIds(positionals);
   if (positionals.length > 1) throw PantheonError.of('invalid_input', `task-id: one task at a time, got ${positionals.length} ("${positionals[1]}"${positionals.length > 2 ? ' and more' : ''} after the first)`, { details: { field: 'task-id' } });
   const config = loadConfig();
   const { client, close } = await connectClient(config);
