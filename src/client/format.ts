@@ -22,6 +22,7 @@ export function printOutcome(state: TaskState | ChainState): void {
   console.log(`cost        ${formatUsd(state.costUsd)} (${state.tokens} tokens)`);
   if (state.reasons.length) console.log(`reasons     ${state.reasons.join('\n            ')}`);
   for (const line of budgetWaitLines(state, Date.now())) console.log(line);
+  for (const line of providerWaitLines(state, Date.now())) console.log(line);
   // Flagged (or requeued) by the sweeper or an operator: PantheonStale in the Web UI, said here too.
   if (state.stale) console.log(`stale       ${state.stale}${state.requeues ? ` (requeued ${state.requeues} time(s))` : ''}`);
   if (state.memoryPending) console.log(`memory      pending: the store failed (${state.memoryPending.error}); \`pantheon memory backfill\` writes it`);
@@ -50,6 +51,20 @@ export function budgetWaitLines(state: Pick<TaskState, 'status' | 'budgetWait'>,
   const place = wait.position === undefined ? [] : [`position ${wait.position} of ${wait.waiting ?? wait.position} in the admission queue`];
   const room = wait.retryAtMs === undefined ? [] : [`room by ${new Date(wait.retryAtMs).toISOString()}`];
   return [`budget      ${whose}${head}${wait.scope ? ` on ${wait.scope}` : ''}`, ...[...place, ...room, wait.reason].map((line) => `            ${line}`)];
+}
+
+/**
+ * A task that waits (or waited) out a provider outage: now, when it tries again and why; after,
+ * how many waits it took and how long in all.
+ */
+export function providerWaitLines(state: Pick<TaskState, 'status' | 'providerWait'>, nowMs: number): string[] {
+  const wait = state.providerWait;
+  if (!wait) return [];
+  const seconds = Math.round(wait.waitedMs / 1000);
+  const total = `${wait.waits} wait${wait.waits === 1 ? '' : 's'}, ${seconds} s in all`;
+  if (state.status !== 'waiting_provider') return [`provider    waited out an outage: ${total}`];
+  const inSeconds = Math.max(0, Math.round((wait.retryAtMs - nowMs) / 1000));
+  return [`provider    waiting for the provider (${total}); tries again in ${inSeconds} s`, `            ${wait.reason}`];
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { stateQuery } from '../workflows/agent-task-api';
 import { TaskStatus } from '../workflows/search-attributes';
-import { budgetWaitLines, formatUsd } from './format';
+import { budgetWaitLines, formatUsd, providerWaitLines } from './format';
 import type { ChainState } from '../tasks/chain';
 import { liveRuns, runProgressLines } from './live-run';
 import { runningStepOf } from './tasks';
@@ -53,6 +53,15 @@ export async function waitShowingRetries<T>(client: Client, workflowId: string, 
         if (wait && !shown.has(`budget#${wait.sinceMs}`) && !done) {
           shown.add(`budget#${wait.sinceMs}`);
           for (const line of budgetWaitLines(state, Date.now())) console.error(line);
+        }
+      }
+      // Each wait for the provider is told once (its count names it).
+      if (description.typedSearchAttributes.get(TaskStatus) === 'waiting_provider') {
+        const state = await client.workflow.getHandle(workflowId).query(stateQuery);
+        const wait = state.providerWait;
+        if (wait && !shown.has(`provider#${wait.waits}`) && !done) {
+          shown.add(`provider#${wait.waits}`);
+          for (const line of providerWaitLines(state, Date.now())) console.error(line);
         }
       }
     } catch {

@@ -143,6 +143,10 @@ export const TaskInputSchema = lazySchema('tasks/task-input.TaskInputSchema', ()
        * the ledger again at first; it backs off from there (src/budget/waiting.ts). At least 5 s:
        * faster asking only loads the ledger. */
       breakerPollSeconds: z.number().int().min(5).max(3600).default(30),
+      /** How long, in all, the task waits out a provider outage (its last candidate's run failing
+       * through its retries with 5xx, refused connections, 429s, hangs or resets) before it is
+       * dead-lettered; 0 dead-letters it at once, as before (src/tasks/provider-wait.ts). */
+      providerWaitSeconds: z.number().int().min(0).max(3600).default(300),
       retry: z.partialRecord(z.enum(RETRYABLE_ACTIVITIES), RetryOverrideSchema).default({}),
       /** Set for a task started by another task (or by God on its behalf); absent for a submitted one. */
       lineage: LineageSchema.optional(),

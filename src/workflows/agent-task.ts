@@ -19,6 +19,7 @@ import { describeIssues, retryOrderIssues, TaskInputSchema, UnboundedTaskInputSc
 import { optionsFor, type PresetActivity } from './activity-options';
 import { BudgetAdmissionSchema, budgetAdmittedSignal, flagStaleSignal, requeueSignal, StaleNoticeSchema, stateQuery, type StaleNotice } from './agent-task-api';
 import { describeWait, MAX_BUDGET_WAITS, nextCheckMs, type BudgetWait } from '../budget/waiting';
+import { describeProviderWait, isOutageType, nextProviderWaitMs } from '../tasks/provider-wait';
 import { warnOfUnknownSignals } from './unknown-signals';
 import { abandonedRunSpend, budgetWaitOf, describeFailure, failureLesson, failureText, failureWarning, progressOf, retriesExhausted, stoppedWhileCancelling } from './failures';
 import { lineageOf } from '../tasks/lineage';
@@ -169,6 +170,10 @@ const ONE_ARGUMENT_PATCH = 'task-is-one-argument';
  * does; before, the task was dead-lettered. Asked only when a run ends so with a candidate and a
  * reassignment left (histories from before dead-lettered). Not folded. */
 const ITERATION_LIMIT_REASSIGNS_PATCH = 'iteration-limit-reassigns';
+/** A run that failed through its retries on a provider outage waits and goes on, within the task's
+ * providerWaitSeconds (src/tasks/provider-wait.ts); histories from before handed the task to the
+ * next candidate at once. Not folded. */
+const PROVIDER_WAIT_PATCH = 'provider-outage-waits';
 
 /** Activity options of a run the workflow may abandon: a cancel waits for the activity to stop. */
 const WAIT_FOR_CANCEL = { cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED };
@@ -352,7 +357,7 @@ async function runTask(input: unknown, routed: Routed, patches: FoldedPatches, e
     state.stale = notice.reason;
     // Judged from the requeue from now on; while the abandoned run stops, not judged at all.
     restartRunClock();
-    const stopping = runScope !== undefined && ['running', 'compressing', 'waiting_budget'].includes(state.status);
+    const stopping = runScope !== undefined && ['running', 'compressing', 'waiting_budget', 'waiting_provider'].includes(state.status);
     if (stopping) {
       state.status = 'requeuing';
       showDetails(`requeued: ${notice.reason}; the new run starts once the abandoned one has stopped`);
@@ -414,10 +419,11 @@ async function runTask(input: unknown, routed: Routed, patches: FoldedPatches, e
    */
   const teachLessons = async () => {
     // A specialist missing from the roster tried no approach: no lesson in it (histories from
-    // before MISSING_SPECIALIST_PATCH recorded one, and replay so).
+    // before MISSING_SPECIALIST_PATCH recorded one, and replay so). Nor did one whose provider was
+    // down (waitedMs: the task waited it out).
     const pending = state.failures
       .slice(lessonsTaught)
-      .filter((f) => f.specialist && LESSON_ACTIVITIES.includes(f.activity) && !(f.type === 'unknown_specialist' && patched(MISSING_SPECIALIST_PATCH)));
+      .filter((f) => f.specialist && LESSON_ACTIVITIES.includes(f.activity) && f.waitedMs === undefined && !(f.type === 'unknown_specialist' && patched(MISSING_SPECIALIST_PATCH)));
     lessonsTaught = state.failures.length;
     if (pending.length === 0 || !patched(LESSONS_PATCH)) return;
     for (const f of pending) {
@@ -428,6 +434,39 @@ async function runTask(input: unknown, routed: Routed, patches: FoldedPatches, e
         log.warn('lesson not recorded', { taskId, specialist: f.specialist, failure: f.type, error: String(err) });
       }
     }
+  };
+
+  /** Whether the run under way may be handed to another candidate if it fails (runWithReassignment). */
+  let canHandOn = false;
+  /**
+   * A run that failed through its retries on a provider outage, no candidate left to take the
+   * task and none of its progress kept (src/tasks/provider-wait.ts): while the task's
+   * providerWaitSeconds last, instead of the dead letter, the failure is kept in `failures` (no
+   * lesson: the specialist did nothing wrong), its spend in the totals, and the task sleeps,
+   * showing waiting_provider; true when the same run should go on from its checkpoint. The sleep
+   * is in the run's scope: a cancel or a requeue ends it at once.
+   */
+  const waitedOutOutage = async (err: unknown, specialist: string): Promise<boolean> => {
+    if (canHandOn) return false;
+    const failure = describeFailure(err, 'runSpecialist', specialist);
+    if (!isOutageType(failure.type) || !retriesExhausted(failure)) return false;
+    const waits = state.providerWait?.waits ?? 0;
+    const waitMs = nextProviderWaitMs(waits, state.providerWait?.waitedMs ?? 0, task.providerWaitSeconds * 1000);
+    if (waitMs === undefined || !patched(PROVIDER_WAIT_PATCH)) return false;
+    state.failures.push({ ...failure, waitedMs: waitMs });
+    state.costUsd += failure.runCostUsd ?? 0;
+    state.tokens += failure.runTokens ?? 0;
+    // Date.now() here is workflow time, recorded in history: deterministic on replay.
+    const now = Date.now();
+    const reason = describeProviderWait(specialist, failure, waitMs, waits + 1);
+    state.providerWait = { waits: waits + 1, waitedMs: (state.providerWait?.waitedMs ?? 0) + waitMs, reason, sinceMs: state.providerWait?.sinceMs ?? now, retryAtMs: now + waitMs };
+    log.warn('task waiting for the provider', { taskId, specialist, failure: failure.type, waitMs, wait: waits + 1 });
+    publish('waiting_provider', reason);
+    guardHistory();
+    await sleep(waitMs);
+    // Waiting is not running: the sweeper does not count it.
+    state.runClock!.excludedMs += Date.now() - now;
+    return true;
   };
 
   /** Lessons memory showed this task's specialists: a success marks them helped (storeMemory). */
@@ -502,6 +541,7 @@ async function runTask(input: unknown, routed: Routed, patches: FoldedPatches, e
         // than the task being handed on and starting over. Each such resume needs progress, so
         // there are fewer than maxIterations of them.
         const progress = progressOf(err, startedAt);
+        if (!progress && (await waitedOutOutage(err, specialist))) continue;
         if (!progress || !patched(RESUME_AFTER_PROGRESS_PATCH)) throw err;
         state.failures.push({ ...describeFailure(err, 'runSpecialist', specialist), resumedFrom: progress.iteration });
         state.costUsd += progress.usd;
@@ -592,6 +632,7 @@ async function runTask(input: unknown, routed: Routed, patches: FoldedPatches, e
       restartRunClock();
       if (state.specialistsTried.at(-1) !== specialist) state.specialistsTried.push(specialist);
       try {
+        canHandOn = queue.length > 0 && reassignments < task.maxReassignments;
         runScope = new CancellationScope();
         const run = await runScope.run(async () => runToEnd(specialist, await recallBeforeRun(specialist, warnings)));
         // A specialist that never finished (its iteration limit) failed the task as much as one

@@ -7,15 +7,17 @@ export const TERMINAL_STATUSES = ['completed', 'rejected', 'dead_lettered', 'can
 export type TerminalStatus = (typeof TERMINAL_STATUSES)[number];
 /** requeuing: the sweeper requeued the task and its abandoned run is stopping; the new run starts
  * once it has. waiting_budget: the circuit breaker is open, or the system windows cannot afford the next call
- * yet; the task waits (in the admission queue), it does not fail. */
-export const ACTIVE_STATUSES = ['queued', 'validating', 'routing', 'running', 'compressing', 'storing', 'waiting_budget', 'requeuing'] as const;
+ * yet; the task waits (in the admission queue), it does not fail. waiting_provider: its specialist's
+ * run failed through its retries on a provider outage; the same run goes on after a wait
+ * (src/tasks/provider-wait.ts). */
+export const ACTIVE_STATUSES = ['queued', 'validating', 'routing', 'running', 'compressing', 'storing', 'waiting_budget', 'waiting_provider', 'requeuing'] as const;
 export type ActiveStatus = (typeof ACTIVE_STATUSES)[number];
 export type TaskStatus = ActiveStatus | TerminalStatus;
 /** Statuses in which no specialist run is in progress, the task waits on something else: the
- * breaker or full windows (waiting_budget), or its abandoned run stopping after a requeue
- * (requeuing, bounded by the activity's heartbeat timeout). The stale-task sweeper does not judge
- * a task meanwhile, and does not count budget waits in its run's age. */
-export const WAITING_STATUSES: readonly string[] = ['waiting_budget', 'requeuing'];
+ * breaker or full windows (waiting_budget), a provider outage (waiting_provider), or its abandoned
+ * run stopping after a requeue (requeuing, bounded by the activity's heartbeat timeout). The
+ * stale-task sweeper does not judge a task meanwhile, and does not count the waits in its run's age. */
+export const WAITING_STATUSES: readonly string[] = ['waiting_budget', 'waiting_provider', 'requeuing'];
 
 export interface FailureRecord {
   specialist?: string;
@@ -35,6 +37,9 @@ export interface FailureRecord {
   /** The run had advanced through its retries and went on from this iteration, the same
    * specialist in a new activity (RESUME_AFTER_PROGRESS_PATCH). */
   resumedFrom?: number;
+  /** A provider outage: the task waited this long and the same run went on (no lesson is taught
+   * of it: the specialist did nothing wrong; src/tasks/provider-wait.ts). */
+  waitedMs?: number;
 }
 
 export interface TaskState {
@@ -87,6 +92,9 @@ export interface TaskState {
     /** Checks of this wait so far. */
     checks: number;
   };
+  /** Waits for a provider outage to pass (src/tasks/provider-wait.ts), over the task's life: how
+   * many, how long in all (bounded by the task's providerWaitSeconds), and the last one's reason. */
+  providerWait?: { waits: number; waitedMs: number; reason: string; sinceMs: number; retryAtMs: number };
   /** Root, parent and spawn depth; set once the input is valid. Every LLM call carries it. */
   lineage?: Lineage;
   /** What the budget ledger charged the task over its life, asked when it ended; costUsd and

@@ -121,7 +121,8 @@ describe('lessons from reassignments and dead letters', () => {
   it('writes every failure\'s lesson when a task dead-letters, and the same failures again attach evidence rather than add lessons', async () => {
     const first = taskId('dlq');
     h.provider.addFault({ kind: 'server_error', match: { task: first, purpose: 'specialist' } });
-    const outcome = await run(h, first, { objective: DB_TASK, maxReassignments: 1, retry: { runSpecialist: { ...FAST_RETRY, maximumAttempts: 2 } } });
+    // No wait for the provider once the last candidate failed: the dead letter is the point here.
+    const outcome = await run(h, first, { objective: DB_TASK, maxReassignments: 1, providerWaitSeconds: 0, retry: { runSpecialist: { ...FAST_RETRY, maximumAttempts: 2 } } });
 
     expect(outcome.status).toBe('dead_lettered');
     expect(outcome.specialistsTried).toHaveLength(2);
@@ -145,7 +146,7 @@ describe('lessons from reassignments and dead letters', () => {
 
     const second = taskId('dlq-again');
     h.provider.addFault({ kind: 'server_error', match: { task: second, purpose: 'specialist' } });
-    expect((await run(h, second, { objective: DB_TASK, maxReassignments: 1, retry: { runSpecialist: { ...FAST_RETRY, maximumAttempts: 2 } } })).status).toBe('dead_lettered');
+    expect((await run(h, second, { objective: DB_TASK, maxReassignments: 1, providerWaitSeconds: 0, retry: { runSpecialist: { ...FAST_RETRY, maximumAttempts: 2 } } })).status).toBe('dead_lettered');
     for (const s of [a, b]) {
       const [lesson] = await lessonsOf(s);
       expect(lesson.evidence).toBe(2);

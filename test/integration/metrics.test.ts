@@ -85,7 +85,7 @@ beforeAll(async () => {
   const dead = startTask(
     client,
     taskQueue,
-    TaskInputSchema.parse({ objective: 'Add an index on status to the Postgres table orders', maxReassignments: 0, retry: { runSpecialist: { maximumAttempts: 1 } } }),
+    TaskInputSchema.parse({ objective: 'Add an index on status to the Postgres table orders', maxReassignments: 0, providerWaitSeconds: 0, retry: { runSpecialist: { maximumAttempts: 1 } } }),
     deadId,
   );
   // Flagged stale as the sweeper would (the signal waits for the task's handler): it still completes.

@@ -28,6 +28,8 @@ describe('workflow replay', () => {
         'reassigned-after-iteration-limit.json',
         // A run whose retries ran out while it advanced goes on from its checkpoint (the 'run-resumes-after-progress' patch).
         'resumed-run-after-progress.json',
+        // A provider outage with no candidate left is waited out, the same run going on (the 'provider-outage-waits' patch).
+        'provider-outage-waited-out.json',
         'dead-lettered-task.json',
         // Before a requeue waited for the abandoned activity to stop (the 'requeue-waits-for-cancel' patch).
         'requeued-stale-task.json',

@@ -191,7 +191,8 @@ describe('self-healing: reassignment and the dead-letter queue', () => {
   it('dead-letters a task when every candidate fails, with the chain and an alert; a redrive after the fault clears completes it', async () => {
     const id = taskId('dlq');
     h.provider.addFault({ kind: 'server_error', match: { task: id, purpose: 'specialist' } });
-    const outcome = await run(id, { objective: DB_TASK, maxReassignments: 2, retry: { runSpecialist: { ...FAST_RETRY, maximumAttempts: 2 } } });
+    // No wait for the provider once the last candidate failed (provider-outage-wait.test.ts has those).
+    const outcome = await run(id, { objective: DB_TASK, maxReassignments: 2, providerWaitSeconds: 0, retry: { runSpecialist: { ...FAST_RETRY, maximumAttempts: 2 } } });
 
     expect(outcome.status).toBe('dead_lettered');
     expect(outcome.specialistsTried).toHaveLength(3);

@@ -1,0 +1,134 @@
+import { temporal } from '@temporalio/proto';
+import type { WorkflowHandle } from '@temporalio/client';
+import { startTask } from '../../src/client/submit-task';
+import { closedResult } from '../../src/tasks/closed-outcome';
+import { TaskInputSchema, type TaskInput } from '../../src/tasks/task-input';
+import type { TaskOutcome } from '../../src/workflows/task-state';
+import { billed } from '../support/billed';
+import { maybeRecordEvents, scheduledActivities } from '../support/history';
+import { startTimeSkippingHarness, type TimeSkippingHarness } from '../support/time-skipping';
+
+/**
+ * A provider outage with no candidate left to take the task: the task waits (waiting_provider, a
+ * durable timer) and the same specialist goes on, instead of being dead-lettered within seconds
+ * (src/tasks/provider-wait.ts). On the time-skipping test server, so the waits take no wall time.
+ */
+
+let h: TimeSkippingHarness;
+
+beforeAll(async () => {
+  h = await startTimeSkippingHarness('provider-wait');
+}, 120_000);
+
+afterAll(async () => {
+  await h?.stop();
+});
+
+afterEach(() => h.provider.clearFaults());
+
+const DB_TASK = 'Add a unique index on users.email in the Postgres database';
+/** Two quick attempts per run: each run's retries are spent after two failed calls. */
+const TWO_QUICK_ATTEMPTS = { runSpecialist: { initialIntervalMs: 100, maximumIntervalMs: 200, maximumAttempts: 2 } };
+
+let seq = 0;
+const taskId = (name: string) => `outage-${name}-${Date.now()}-${++seq}`;
+
+/** Skips server time 5 s at a time until the task closes (time runs at wall pace while an activity is in flight). */
+async function untilClosed(handle: WorkflowHandle): Promise<TaskOutcome> {
+  const deadline = Date.now() + 90_000;
+  while ((await handle.describe()).status.name === 'RUNNING') {
+    if (Date.now() > deadline) throw new Error(`task ${handle.workflowId} still running after 90 s of wall time`);
+    await h.sleep(5_000);
+  }
+  return closedResult(handle);
+}
+
+async function run(id: string, input: TaskInput): Promise<{ outcome: TaskOutcome; handle: WorkflowHandle }> {
+  const handle = await startTask(h.client, h.taskQueue, TaskInputSchema.parse(input), id);
+  return { outcome: await untilClosed(handle), handle };
+}
+
+/** Every PantheonStatus the task published, in order. */
+async function statusesOf(handle: WorkflowHandle): Promise<string[]> {
+  const events = (await handle.fetchHistory()).events ?? [];
+  return events
+    .filter((e) => e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES)
+    .map((e) => e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.PantheonStatus?.data)
+    .filter((d): d is Uint8Array => d != null)
+    .map((d) => JSON.parse(Buffer.from(d).toString()) as string);
+}
+
+const callsFor = (id: string) => h.provider.calls().filter((c) => c.task === id);
+
+describe('a provider outage with no candidate left', () => {
+  it('waits it out (15 s, then 30 s) and the same specialist completes the task once the provider answers; no lesson taught', async () => {
+    const id = taskId('ride');
+    // Down for two runs' retries (four calls), then up.
+    h.provider.addFault({ kind: 'unavailable', match: { task: id, purpose: 'specialist' }, times: 4 });
+    const { outcome, handle } = await run(id, { objective: DB_TASK, maxReassignments: 0, retry: TWO_QUICK_ATTEMPTS });
+
+    expect(outcome.status).toBe('completed');
+    expect(outcome.specialistsTried).toEqual(['DatabaseAgent']);
+    expect(outcome.failures).toEqual([
+      expect.objectContaining({ specialist: 'DatabaseAgent', type: 'provider_unavailable', retryState: 'MAXIMUM_ATTEMPTS_REACHED', attempts: 2, waitedMs: 15_000 }),
+      expect.objectContaining({ specialist: 'DatabaseAgent', type: 'provider_unavailable', retryState: 'MAXIMUM_ATTEMPTS_REACHED', attempts: 2, waitedMs: 30_000 }),
+    ]);
+    expect(outcome.providerWait).toMatchObject({ waits: 2, waitedMs: 45_000 });
+    expect(outcome.providerWait!.reason).toMatch(/^waiting for the provider: DatabaseAgent's run failed through its retries with provider_unavailable .*trying again in 30 s \(wait 2\)$/);
+    // The task showed it was waiting, then ran again.
+    const statuses = await statusesOf(handle);
+    expect(statuses.filter((s) => s === 'waiting_provider')).toHaveLength(2);
+    expect(statuses.slice(statuses.lastIndexOf('waiting_provider') + 1)).toContain('running');
+    // The outage is not the specialist's failure: nothing for the next task to avoid.
+    expect(await scheduledActivities(h.client, id)).not.toContain('recordLesson');
+    // The four failed calls were refused before any generation: nothing billed, the task's cost is the provider's bill.
+    expect(callsFor(id).filter((c) => c.fault === 'unavailable')).toHaveLength(4);
+    expect(outcome.costUsd).toBeCloseTo(billed(callsFor(id)), 9);
+    maybeRecordEvents(id, 'provider-outage-waited-out', (await handle.fetchHistory()).events ?? []);
+  });
+
+  it("dead-letters the task once its providerWaitSeconds are spent, with every wait on record", async () => {
+    const id = taskId('spent');
+    h.provider.addFault({ kind: 'server_error', match: { task: id, purpose: 'specialist' } });
+    const { outcome } = await run(id, { objective: DB_TASK, maxReassignments: 0, providerWaitSeconds: 60, retry: TWO_QUICK_ATTEMPTS });
+
+    expect(outcome.status).toBe('dead_lettered');
+    // 15 + 30 s, then the 15 s left of the minute; the run after the last wait fails for good.
+    expect(outcome.failures.map((f) => f.waitedMs)).toEqual([15_000, 30_000, 15_000, undefined]);
+    expect(outcome.providerWait).toMatchObject({ waits: 3, waitedMs: 60_000 });
+    expect(outcome.reasons[0]).toMatch(/^DatabaseAgent failed after their retries; last: provider_unavailable/);
+    expect(callsFor(id).filter((c) => c.fault === 'server_error')).toHaveLength(8);
+  });
+
+  it('dead-letters at once with providerWaitSeconds 0, as before', async () => {
+    const id = taskId('no-wait');
+    h.provider.addFault({ kind: 'server_error', match: { task: id, purpose: 'specialist' } });
+    const { outcome, handle } = await run(id, { objective: DB_TASK, maxReassignments: 0, providerWaitSeconds: 0, retry: TWO_QUICK_ATTEMPTS });
+
+    expect(outcome.status).toBe('dead_lettered');
+    expect(outcome.failures).toHaveLength(1);
+    expect(outcome.providerWait).toBeUndefined();
+    expect(await statusesOf(handle)).not.toContain('waiting_provider');
+  });
+
+  it('does not wait out a failure of the output (a schema the answers keep failing): dead-lettered after the retries', async () => {
+    const id = taskId('output');
+    h.provider.addFault({ kind: 'invalid_output', match: { task: id, purpose: 'specialist' } });
+    const { outcome } = await run(id, { objective: DB_TASK, maxReassignments: 0, retry: TWO_QUICK_ATTEMPTS });
+
+    expect(outcome.status).toBe('dead_lettered');
+    expect(outcome.failures).toEqual([expect.objectContaining({ type: 'invalid_output' })]);
+    expect(outcome.providerWait).toBeUndefined();
+  });
+
+  it('hands the task to the next candidate at once while one is left, as before', async () => {
+    const id = taskId('hand-on');
+    h.provider.addFault({ kind: 'unavailable', match: { task: id, agent: 'DatabaseAgent' } });
+    const { outcome } = await run(id, { objective: DB_TASK, maxReassignments: 1, retry: TWO_QUICK_ATTEMPTS });
+
+    expect(outcome.status).toBe('completed');
+    expect(outcome.specialistsTried).toHaveLength(2);
+    expect(outcome.specialistsTried[0]).toBe('DatabaseAgent');
+    expect(outcome.providerWait).toBeUndefined();
+  });
+});
