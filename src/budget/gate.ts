@@ -19,6 +19,7 @@ import { LEASE_FRESH_MS } from './gate-leases';
 import { AHEAD_IDLE_MS, AHEAD_SUFFIX, aheadAmount, covers, nextCallKey } from './ahead';
 import { worstCaseOf } from './estimate';
 import { createLedgerClient } from './ledger-client';
+import { LANDING_PATIENCE_MS, untilLanded } from './until-landed';
 import { LimitsSchema, type Limits } from './limits';
 import type { Alert, BreakerState, Denial, FinishResult, Override, ReserveResult, Spend, TaskTally } from './ledger-types';
 import { EPSILON_USD } from './ledger-breaker';
@@ -80,6 +81,11 @@ export interface BudgetGateOptions {
   /** How long a settle nobody waits for may wait for a reserve to share a ledger update with
    * (default SETTLE_LINGER_MS; 0: every settle leaves at once). */
   settleLingerMs?: number;
+  /** How long a settle, release or lease booking the server did not answer is sent again
+   * (default LANDING_PATIENCE_MS; until-landed.ts). */
+  landingPatienceMs?: number;
+  /** Each such request sent again (a log line: the server or the ledger does not answer). */
+  onResend?: (err: unknown, attempt: number) => void;
 }
 
 /** Long enough for a busy worker's next reserve or lease booking to come by (tens of ms at 20
@@ -248,11 +254,28 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
     MAX_BATCH,
     options.settleLingerMs ?? SETTLE_LINGER_MS,
   );
-  // A first's answer is of its own kind (the send above keeps each in its request's place).
-  const submitFinish = (input: FinishInput, linger = false) => ops.submitFirst(input, linger) as Promise<FinishResult>;
-  // Leases (gate-lease-client.ts): their requests ride in the same batches as everything else.
+  // What must land is sent again while the server does not answer (an outage of seconds to minutes).
+  const landingPatienceMs = options.landingPatienceMs ?? LANDING_PATIENCE_MS;
+  const landed = <T>(send: (again: boolean) => Promise<T>): Promise<T> => {
+    let again = false;
+    return untilLanded(() => send(again), landingPatienceMs, (err, attempt) => {
+      again = true;
+      options.onResend?.(err, attempt);
+    });
+  };
+  // A first's answer is of its own kind (the send above keeps each in its request's place). Sent
+  // again, a settle no longer lingers.
+  const submitFinish = (input: FinishInput, linger = false) => landed((again) => ops.submitFirst(input, linger && !again) as Promise<FinishResult>);
+  // Leases (gate-lease-client.ts): their requests ride in the same batches as everything else. A
+  // booking (a call granted from a lease) must land too: unbooked, the lease is charged in full.
+  const submitLeaseReserve = (input: ReserveInput) => ops.submitSecond(checked(ReserveInputSchema, input));
   const leases = options.leases
-    ? createLeaseClient({ reserve: (input) => ops.submitSecond(checked(ReserveInputSchema, input)), finish: (input) => submitFinish(checked(FinishInputSchema, input)), report: (a) => report(a), ttlMs: options.leaseTtlMs })
+    ? createLeaseClient({
+        reserve: (input) => (input.lease !== undefined ? landed(() => submitLeaseReserve(input)) : submitLeaseReserve(input)),
+        finish: (input) => submitFinish(checked(FinishInputSchema, input)),
+        report: (a) => report(a),
+        ttlMs: options.leaseTtlMs,
+      })
     : undefined;
   // Tasks end in bursts (a batch cancelled, a cap reached): closes share the same few slots. They
   // ride in the settles' updates once the ledger has shown it takes them there (its answers

@@ -4,6 +4,7 @@ import { DEFAULT_SYSTEM_MODELS, type ActivityDeps } from '../activities';
 import { SYSTEM_MODEL_FALLBACKS, type SystemModels } from '../activities/deps';
 import { createAlerter } from '../alerts/alerter';
 import { activityCallKeys, budgetAlertSink, createBudgetGate, createBudgetedLlmClient, loadLimits, type BudgetGate, type Limits } from '../budget';
+import { LANDING_PATIENCE_MS } from '../budget/until-landed';
 import type { PantheonConfig } from '../config/env';
 import { FAULTS_ENV, loadFaultsFromEnv, loadScenarioFromEnv, SCENARIO_ENV, startOfflineProvider, type FaultRule, type OfflineProvider, type Scenario } from '../llm/offline';
 import { createConfiguredLlmClient } from '../llm/providers';
@@ -120,6 +121,10 @@ export async function buildWorkerDeps(
     ledgerId: config.budget.ledgerId,
     onAlert: budgetAlertSink(alerter),
     leases: config.budget.leases,
+    // One line per request when it is first sent again: the rest of its retries are quiet.
+    onResend: (err, attempt) => {
+      if (attempt === 1) logger.warn({ error: String(err), patienceMs: LANDING_PATIENCE_MS }, 'budget ledger did not answer a settle or booking; sending it again until it lands');
+    },
   });
   let offline: OfflineProvider | undefined;
   if (setup.offline) {
@@ -128,7 +133,7 @@ export async function buildWorkerDeps(
     logger.info({ url: offline.url }, `offline LLM provider started (PANTHEON_LLM_MODE=${config.llm.mode})`);
   }
   const llm = createBudgetedLlmClient(createConfiguredLlmClient(config, plan), gate, activityCallKeys(), {
-    onLedgerError: (err) => logger.error({ error: String(err) }, 'budget ledger settle failed; the reservation will expire at its worst case'),
+    onLedgerError: (err) => logger.error({ error: String(err) }, 'budget ledger settle failed (sent again while the server did not answer, for up to 2 minutes); the reservation is charged at its worst case when its task closes'),
     tracing,
   });
   const memory = scopeMemoryToMode(await openMemoryStore(config.memory, openEmbedder(config, gateEmbeddingBudget(gate))), plan.offline);
