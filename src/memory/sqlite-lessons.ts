@@ -10,6 +10,7 @@ import type Database from 'better-sqlite3';
 import { MAX_ACTIVE_LESSONS, NEAR_DUPLICATE, decodeStoredLesson, isOwnLesson, overCap, strongestFirst, validateLessonInput, validateLessonQuery } from './lesson-book';
 import { lessonGist, lessonId } from './lesson-text';
 import type { Lesson, LessonEvidence, LessonHit, LessonInput, LessonMerge, LessonQuery, LessonStatus, LessonWrite, LessonWriteOptions } from './lesson-types';
+import { PantheonError } from '../errors';
 import { blobToVector, cosine, norm, vectorToBlob } from './vector';
 
 export const LESSON_SCHEMA = `
@@ -67,7 +68,12 @@ const flag = (v: boolean | undefined): number | null => (v === undefined ? null 
 /** `offline IS ?` matches NULL to NULL, as the key treats "unknown" as its own mode. */
 const SAME_GROUP = 'specialist = ? AND failure_type = ? AND offline IS ?';
 
-function addInto(sum: Float32Array, v: Float32Array): Float32Array {
+function addInto(sum: Float32Array, v: Float32Array, lessonId: string): Float32Array {
+  // Vectors of two spaces do not add (their sum was NaNs): a lesson a reembed from before
+  // 2026-12-07 left behind, which the next reembed repairs.
+  if (sum.length !== v.length) {
+    throw PantheonError.of('store_corrupt', `lesson ${lessonId}: its topic vector has ${sum.length} dimensions, the store's embedder ${v.length}; run pantheon memory reembed to bring the lessons into the store's space`);
+  }
   const out = new Float32Array(sum.length);
   for (let i = 0; i < sum.length; i++) out[i] = sum[i] + v[i];
   return out;
@@ -117,7 +123,7 @@ export class SqliteLessons {
       db.prepare(
         `UPDATE lessons SET evidence = (SELECT COUNT(*) FROM lesson_evidence WHERE lesson_id = ?), topic_vector = ?,
            last_seen_at = max(last_seen_at, ?), status = 'active', retired_reason = NULL, retired_at = NULL WHERE id = ?`,
-      ).run(target, vectorToBlob(addInto(blobToVector(row.topic_vector), topic)), valid.seenAt, target);
+      ).run(target, vectorToBlob(addInto(blobToVector(row.topic_vector), topic, target)), valid.seenAt, target);
       const retired = this.cap(valid.specialist, maxActive, valid.seenAt);
       return { lessonId: target, action: created ? 'created' : 'attached', nearDuplicate, retired };
     }).immediate();
@@ -220,7 +226,7 @@ export class SqliteLessons {
     db.prepare(
       `UPDATE lessons SET evidence = (SELECT COUNT(*) FROM lesson_evidence WHERE lesson_id = ?), topic_vector = ?, last_seen_at = max(last_seen_at, ?),
          hits = hits + ?, helped = helped + ? WHERE id = ?`,
-    ).run(into, vectorToBlob(addInto(blobToVector(keeper.topic_vector), blobToVector(from.topic_vector))), from.last_seen_at, from.hits, from.helped, into);
+    ).run(into, vectorToBlob(addInto(blobToVector(keeper.topic_vector), blobToVector(from.topic_vector), into)), from.last_seen_at, from.hits, from.helped, into);
     db.prepare("UPDATE lessons SET status = 'retired', retired_reason = 'merged', merged_into = ?, retired_at = ? WHERE id = ?").run(into, at, from.id);
     // Lessons merged into `from` earlier now point at the survivor directly.
     db.prepare('UPDATE lessons SET merged_into = ? WHERE merged_into = ?').run(into, from.id);

@@ -148,7 +148,7 @@ describe('OpenAIEmbedder', () => {
     };
     const moved = await runCli(['memory', 'reembed'], env);
     expect(moved.code).toBe(0);
-    expect(moved.stdout).toBe(`${file}: 3 records re-embedded, hashing-fnv1a-uni-bi-v1/384 → openai-text-embedding-3-small-1536/1536\n`);
+    expect(moved.stdout).toBe(`${file}: 3 records and 0 lessons re-embedded, hashing-fnv1a-uni-bi-v1/384 → openai-text-embedding-3-small-1536/1536\n`);
     expect(await h.gate.closeTask('memory-reembed')).toMatchObject({ known: true, tokens: TEXTS.reduce((sum, t) => sum + countTokens(t), 0) });
 
     // pantheon history opens the store with the embedder it was built with: stats embeds nothing
@@ -169,7 +169,7 @@ describe('OpenAIEmbedder', () => {
 
     // Back to the default embedder: no key, no ledger, no Temporal server needed.
     const back = await runCli(['memory', 'reembed'], { PANTHEON_MEMORY_FILE: file });
-    expect(back.stdout).toBe(`${file}: 3 records re-embedded, openai-text-embedding-3-small-1536/1536 → hashing-fnv1a-uni-bi-v1/384\n`);
+    expect(back.stdout).toBe(`${file}: 3 records and 0 lessons re-embedded, openai-text-embedding-3-small-1536/1536 → hashing-fnv1a-uni-bi-v1/384\n`);
     expect((await runCli(['memory', 'reembed'], { PANTHEON_MEMORY_FILE: file })).stdout).toBe(`${file}: already in hashing-fnv1a-uni-bi-v1/384 (3 records)\n`);
     const again = await SqliteMemoryStore.open({ file, embedder: new HashingEmbedder() });
     expect((await again.recall({ text: TEXTS[1], limit: 1 })).map((hit) => hit.record.id)).toEqual(['t1:outcome']);

@@ -114,7 +114,10 @@ async function reembed(argv: string[]): Promise<void> {
   try {
     const report = await reembedSqlite(file, embedder, (done, total) => process.stderr.write(`\rre-embedded ${done}/${total}`));
     if (report.embedded > 0) process.stderr.write('\n');
-    console.log(report.from === report.to ? `${file}: already in ${report.to} (${report.records} records)` : `${file}: ${report.records} records re-embedded, ${report.from} → ${report.to}`);
+    const lessons = `${report.lessons} lesson${report.lessons === 1 ? '' : 's'}`;
+    if (report.from !== report.to) console.log(`${file}: ${report.records} records and ${lessons} re-embedded, ${report.from} → ${report.to}`);
+    else if (report.lessons > 0) console.log(`${file}: already in ${report.to} (${report.records} records); ${lessons} an earlier reembed left in another space re-embedded`);
+    else console.log(`${file}: already in ${report.to} (${report.records} records)`);
   } finally {
     await close();
   }
