@@ -5,6 +5,9 @@ import { ACTIVE_STATUSES, TERMINAL_STATUSES } from '../workflows/task-state';
  * keeps whatever it said last (`running`), so the execution's status is what the task is. */
 const STOPPED_FROM_OUTSIDE: Partial<Record<WorkflowExecutionStatusName, string>> = { TERMINATED: 'terminated', TIMED_OUT: 'timed_out' };
 
+/** The statuses `listedStatus` gives a task stopped from outside. */
+export const STOPPED_FROM_OUTSIDE_STATUSES: readonly string[] = Object.values(STOPPED_FROM_OUTSIDE);
+
 /** What `pantheon list --status` accepts: Pantheon's statuses, then the two ends above. */
 export const LISTABLE_STATUSES: readonly string[] = [...ACTIVE_STATUSES, ...TERMINAL_STATUSES, ...Object.values(STOPPED_FROM_OUTSIDE)];
 

@@ -1,7 +1,8 @@
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
 import { PantheonError } from '../errors';
 import { runStartInput } from './decode-payloads';
 import { listWithoutMemos } from './list-workflows';
+import { listedStatus, STOPPED_FROM_OUTSIDE_STATUSES } from './listed-status';
 import type { agentTask } from '../workflows';
 import { TaskPriority, TaskRedriveOf, TaskStatus } from '../workflows/search-attributes';
 
@@ -10,6 +11,8 @@ export interface RedriveResult {
   newId: string;
   /** True when this dead letter had been redriven before; nothing new was started. */
   alreadyRedriven: boolean;
+  /** Its earlier redrive was stopped from outside (`terminated`, `timed_out`) and this one replaced it. */
+  replaced?: string;
 }
 
 /** The task a workflow was started with, read from its first history event and decoded as the
@@ -40,6 +43,49 @@ export function redriveInput(input: unknown): unknown {
  * ran it; not whichever queue the caller's shell names). Each dead letter is redriven at most once.
  */
 export async function redriveTask(client: Client, deadLetterId: string): Promise<RedriveResult> {
+  const description = await redrivable(client, deadLetterId);
+  const input = redriveInput(await originalInput(client, deadLetterId));
+  const newId = `${deadLetterId}-redrive`;
+  const start = (workflowIdReusePolicy: 'REJECT_DUPLICATE' | 'ALLOW_DUPLICATE_FAILED_ONLY') =>
+    client.workflow.start<typeof agentTask>('agentTask', {
+      taskQueue: description.taskQueue,
+      workflowId: newId,
+      args: [input],
+      workflowIdReusePolicy,
+      staticSummary: `redrive of ${deadLetterId}`,
+      typedSearchAttributes: [
+        { key: TaskStatus, value: 'queued' },
+        { key: TaskPriority, value: description.typedSearchAttributes.get(TaskPriority) ?? 'normal' },
+        { key: TaskRedriveOf, value: deadLetterId },
+      ],
+    });
+  try {
+    await start('REJECT_DUPLICATE');
+    return { deadLetterId, newId, alreadyRedriven: false };
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+  // A redrive stopped from outside (terminated, timed out) never ran to an outcome: naming the dead
+  // letter again runs it again. Until 2026-12-07 it answered "already redriven", and such a dead
+  // letter could never be redriven.
+  const earlier = await redriveOfLetter(client, deadLetterId);
+  if (earlier && STOPPED_FROM_OUTSIDE_STATUSES.includes(earlier.status)) {
+    try {
+      await start('ALLOW_DUPLICATE_FAILED_ONLY');
+      return { deadLetterId, newId, alreadyRedriven: false, replaced: earlier.status };
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
+  }
+  return { deadLetterId, newId, alreadyRedriven: true };
+}
+
+/**
+ * The dead letter's workflow when it can be redriven; invalid_input naming task-id otherwise (no
+ * such task, a chain, another workflow, a task that is not dead-lettered). Asked of every id
+ * before any is redriven, so a list with one bad id starts nothing.
+ */
+export async function redrivable(client: Client, deadLetterId: string): Promise<WorkflowExecutionDescription> {
   const description = await client.workflow.getHandle(deadLetterId).describe().catch((err: unknown) => {
     if (err instanceof WorkflowNotFoundError) throw PantheonError.of('invalid_input', `task-id: no task "${deadLetterId}"`, { details: { field: 'task-id' } });
     throw err;
@@ -53,30 +99,11 @@ export async function redriveTask(client: Client, deadLetterId: string): Promise
   }
   const status = description.typedSearchAttributes.get(TaskStatus);
   if (status !== 'dead_lettered') {
-    throw PantheonError.of('invalid_input', `task ${deadLetterId} is ${status ?? description.status.name.toLowerCase()}, not dead_lettered`, {
+    throw PantheonError.of('invalid_input', `task ${deadLetterId} is ${listedStatus(status, description.status.name)}, not dead_lettered`, {
       details: { workflowId: deadLetterId },
     });
   }
-  const input = redriveInput(await originalInput(client, deadLetterId));
-  const newId = `${deadLetterId}-redrive`;
-  try {
-    await client.workflow.start<typeof agentTask>('agentTask', {
-      taskQueue: description.taskQueue,
-      workflowId: newId,
-      args: [input],
-      workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      staticSummary: `redrive of ${deadLetterId}`,
-      typedSearchAttributes: [
-        { key: TaskStatus, value: 'queued' },
-        { key: TaskPriority, value: description.typedSearchAttributes.get(TaskPriority) ?? 'normal' },
-        { key: TaskRedriveOf, value: deadLetterId },
-      ],
-    });
-    return { deadLetterId, newId, alreadyRedriven: false };
-  } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError) return { deadLetterId, newId, alreadyRedriven: true };
-    throw err;
-  }
+  return description;
 }
 
 export interface DeadLetter {
@@ -119,7 +146,8 @@ export async function redriveOfLetter(client: Client, deadLetterId: string): Pro
   const id = `${deadLetterId}-redrive`;
   try {
     const d = await client.workflow.getHandle(id).describe();
-    return { id, status: d.typedSearchAttributes.get(TaskStatus) ?? d.status.name.toLowerCase() };
+    // As `list` shows it: a redrive terminated before it ended is `terminated`, not the `queued` it was started with.
+    return { id, status: listedStatus(d.typedSearchAttributes.get(TaskStatus), d.status.name) };
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return undefined;
     throw err;

@@ -1,12 +1,13 @@
 import { isUnreadablePayload } from '../../codec/unreadable';
 import { parseArgs, positiveInteger, refuseBlankTaskIds } from '../parse-args';
 import { loadConfig } from '../../config/env';
-import { PantheonError } from '../../errors';
+import { isPantheonError, PantheonError } from '../../errors';
 import { closedResult } from '../../tasks/closed-outcome';
 import type { agentTask } from '../../workflows';
 import { connectClient, workflowUrl } from '../connection';
 import { formatUsd } from '../format';
-import { lettersToRedrive, listDeadLetters, MAX_EXAMINED, redriveOfLetter, redriveTask } from '../redrive';
+import { lettersToRedrive, listDeadLetters, MAX_EXAMINED, redrivable, redriveOfLetter, redriveTask } from '../redrive';
+import type { Client } from '@temporalio/client';
 
 export const DLQ_USAGE = `pantheon dlq list [--limit N]          dead-lettered tasks with their failure chains (newest N, default 50)
 pantheon dlq redrive <task-id>... | --all [--limit N]
@@ -66,6 +67,8 @@ export async function dlqCommand(argv: string[]): Promise<void> {
       ids = all.ids;
       if (ids.length === 0) console.log(`no dead letters to redrive${all.skipped.length ? ' (the ones above dead-lettered again)' : ''}`);
     }
+    // Ids named on the line are all checked first: one that cannot be redriven starts nothing.
+    if (!values.all) await refuseUnredrivable(client, ids);
     const unreadable: string[] = [];
     for (const id of ids) {
       const result = await redriveTask(client, id).catch((err: unknown) => {
@@ -76,7 +79,9 @@ export async function dlqCommand(argv: string[]): Promise<void> {
         console.log(`${id}: not redriven, its input is encrypted with a key this shell lacks`);
         return undefined;
       });
-      if (result) console.log(result.alreadyRedriven ? `${id}: already redriven as ${result.newId}` : `${id}: redriven as ${result.newId}  ${workflowUrl(config, result.newId)}`);
+      if (!result) continue;
+      if (result.alreadyRedriven) console.log(`${id}: already redriven as ${result.newId}`);
+      else console.log(`${id}: redriven as ${result.newId}${result.replaced ? ` (its earlier redrive was ${result.replaced})` : ''}  ${workflowUrl(config, result.newId)}`);
     }
     if (unreadable.length > 0) {
       throw PantheonError.of(
@@ -88,4 +93,19 @@ export async function dlqCommand(argv: string[]): Promise<void> {
   } finally {
     await close();
   }
+}
+
+/** Every id that cannot be redriven, named in one invalid_input (its field task-id); nothing is started then. */
+async function refuseUnredrivable(client: Client, ids: string[]): Promise<void> {
+  const refusals: PantheonError[] = [];
+  for (const id of ids) {
+    await redrivable(client, id).catch((err: unknown) => {
+      if (!isPantheonError(err) || err.type !== 'invalid_input') throw err;
+      refusals.push(err);
+    });
+  }
+  if (refusals.length === 0) return;
+  // One id, one reason: as it was said.
+  if (ids.length === 1) throw refusals[0];
+  throw PantheonError.of('invalid_input', `task-id: nothing redriven: ${refusals.map((r) => r.message.replace(/^task-id: /, '')).join('; ')}`, { details: { field: 'task-id' } });
 }
