@@ -4,7 +4,7 @@ import { createBackfillMemory } from '../../src/activities/backfill-memory';
 import { memoryConsolidation } from '../../src/workflows/memory-consolidation';
 import { createStoreMemory } from '../../src/activities/store-memory';
 import { startTask } from '../../src/client/submit-task';
-import { MEMORY_BACKFILL_ID } from '../../src/client/commands/memory';
+import { backfillIdFor } from '../../src/client/commands/memory';
 import { closedResult } from '../../src/tasks/closed-outcome';
 import { TaskInputSchema, type TaskInput } from '../../src/tasks/task-input';
 import { TaskMemoryPending } from '../../src/workflows/search-attributes';
@@ -134,9 +134,9 @@ describe('memory outage', () => {
     // A whole pass: both tasks' records are in the store already, and nothing is left behind.
     expect(cli.stdout).toBe('pending tasks 2: 0 written, 2 already stored, 0 failed\n');
     expect(await h.memory.get(`${id}:failure`)).toMatchObject({ taskId: id, success: false });
-    const runs = h.client.workflow.list({ query: `WorkflowId = '${MEMORY_BACKFILL_ID}'` });
+    const runs = h.client.workflow.list({ query: `WorkflowId = '${backfillIdFor(h.taskQueue)}'` });
     for await (const info of runs) {
-      if (info.status.name === 'COMPLETED') await maybeRecordHistory(MEMORY_BACKFILL_ID, 'memory-backfill', info.runId);
+      if (info.status.name === 'COMPLETED') await maybeRecordHistory(backfillIdFor(h.taskQueue), 'memory-backfill', info.runId);
       break;
     }
   });
@@ -162,19 +162,33 @@ describe('memory outage', () => {
     const none = await runCli(['memory', 'backfill'], env);
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(new RegExp(`PANTHEON_TASK_QUEUE: no worker polls task queue ${nobody}`));
-    // Nothing started: no pass runs (the earlier tests' passes have ended).
-    const after = await h.client.workflow.getHandle(MEMORY_BACKFILL_ID).describe().catch(() => undefined);
-    expect(after?.status.name).not.toBe('RUNNING');
+    // Nothing started: no pass runs on that queue.
+    await expect(h.client.workflow.getHandle(backfillIdFor(nobody)).describe()).rejects.toThrow();
+    // --task-queue names the queue the pass runs on (its workers hold its store): refused the same way.
+    const named = await runCli(['memory', 'backfill', '--task-queue', nobody], { ...env, PANTHEON_TASK_QUEUE: h.taskQueue });
+    expect(named.code).toBe(1);
+    expect(named.stderr).toMatch(new RegExp(`--task-queue: no worker polls task queue ${nobody}`));
 
-    // A pass an earlier command left on a queue nobody polls: the next command says where it runs.
-    const stuck = await h.client.workflow.start('memoryBackfill', { taskQueue: nobody, workflowId: MEMORY_BACKFILL_ID, args: [{}] });
+    // A pass an earlier command left under this queue's id on a queue nobody polls: the next command says where it runs.
+    const stuck = await h.client.workflow.start('memoryBackfill', { taskQueue: nobody, workflowId: backfillIdFor(h.taskQueue), args: [{}] });
     try {
       const joined = await runCli(['memory', 'backfill'], { ...env, PANTHEON_TASK_QUEUE: h.taskQueue });
       expect(joined.code).toBe(1);
-      expect(joined.stderr).toMatch(new RegExp(`PANTHEON_TASK_QUEUE: a backfill pass started .* is running on task queue ${nobody}, not ${h.taskQueue}; wait for it, or end it: temporal workflow terminate --workflow-id ${MEMORY_BACKFILL_ID}`));
+      expect(joined.stderr).toMatch(new RegExp(`PANTHEON_TASK_QUEUE: a backfill pass started .* is running on task queue ${nobody}, not ${h.taskQueue}; wait for it, or end it: temporal workflow terminate --workflow-id ${backfillIdFor(h.taskQueue)}`));
     } finally {
       await stuck.terminate('test over');
     }
+  });
+
+  it("memory backfill --task-queue Q runs on Q's workers, which hold Q's store, whatever PANTHEON_TASK_QUEUE says", async () => {
+    // The shell names a queue nobody polls: before, the pass ran there (and was refused), or on
+    // another fleet's queue, writing Q's records into that fleet's store.
+    const env = { TEMPORAL_ADDRESS: testAddress(), PANTHEON_TASK_QUEUE: `${h.taskQueue}-elsewhere-${Date.now()}` };
+    const run = await runCli(['memory', 'backfill', '--task-queue', h.taskQueue], env);
+    expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(run.stdout).toMatch(/^pending tasks \d+: /);
+    const pass = await h.client.workflow.getHandle(backfillIdFor(h.taskQueue)).describe();
+    expect(pass.taskQueue).toBe(h.taskQueue);
   });
 
   it('names a bad flag and exits 1', async () => {

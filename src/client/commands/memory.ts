@@ -2,6 +2,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
 import { parseArgs, positiveInteger } from '../parse-args';
 import { workflowPollers } from '../pollers';
+import { DEFAULT_TASK_QUEUE } from '../sweeper-schedule';
 import { loadConfig } from '../../config/env';
 import { PantheonError } from '../../errors';
 import type { memoryBackfill } from '../../workflows';
@@ -13,7 +14,7 @@ import { checkMemoryFile } from '../../workers/local-paths';
 export const MEMORY_USAGE = `pantheon memory backfill [--limit N] [--task-queue Q]   write the records of tasks that ended while the store was down
 pantheon memory reembed                                 rebuild the store's vectors with PANTHEON_EMBEDDER (workers stopped)`;
 
-/** One backfill at a time: a second command joins the pass already running. */
+/** One backfill at a time per task queue: a second command joins the pass already running. */
 export const MEMORY_BACKFILL_ID = 'pantheon-memory-backfill';
 
 /**
@@ -39,15 +40,17 @@ export async function memoryCommand(argv: string[]): Promise<void> {
   const config = loadConfig();
   const { client, close } = await connectClient(config);
   try {
-    const taskQueue = config.temporal.taskQueue;
-    await ensureBackfillCanRun(client, config.temporal.namespace, taskQueue);
-    if (tasksOf !== undefined && tasksOf !== taskQueue && (await workflowPollers(client, config.temporal.namespace, tasksOf)) === 0) {
-      console.error(`note: no worker polls task queue ${tasksOf} (a typo?); its tasks that ended while the store was down are looked for all the same`);
-    }
+    // The pass runs on the queue whose tasks it writes: that queue's workers hold its store (a
+    // fleet writes only its own tasks into its own store). Until 2026-12-07 `--task-queue Q` ran
+    // on PANTHEON_TASK_QUEUE and wrote Q's records into that fleet's store.
+    const taskQueue = tasksOf ?? config.temporal.taskQueue;
+    const field = tasksOf === undefined ? 'PANTHEON_TASK_QUEUE' : '--task-queue';
+    const workflowId = backfillIdFor(taskQueue);
+    await ensureBackfillCanRun(client, config.temporal.namespace, taskQueue, workflowId, field);
     const report = await client.workflow.execute<typeof memoryBackfill>('memoryBackfill', {
-      workflowId: MEMORY_BACKFILL_ID,
+      workflowId,
       taskQueue,
-      args: [{ limit, ...(tasksOf ? { taskQueue: tasksOf } : {}) }],
+      args: [{ limit, taskQueue }],
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
       // A pass whose worker went away ends instead of holding the id (and every later command) for ever.
       workflowExecutionTimeout: BACKFILL_TIMEOUT,
@@ -71,9 +74,9 @@ export const BACKFILL_TIMEOUT = '45m';
  * it refuses, naming PANTHEON_TASK_QUEUE. A pass already running on another queue (an earlier
  * command's) is not joined from here: the command says where it runs and how to end it.
  */
-async function ensureBackfillCanRun(client: Client, namespace: string, taskQueue: string): Promise<void> {
+async function ensureBackfillCanRun(client: Client, namespace: string, taskQueue: string, workflowId: string, field: string): Promise<void> {
   const running = await client.workflow
-    .getHandle(MEMORY_BACKFILL_ID)
+    .getHandle(workflowId)
     .describe()
     .then((d) => (d.status.name === 'RUNNING' ? d : undefined))
     .catch((err: unknown) => {
@@ -83,15 +86,20 @@ async function ensureBackfillCanRun(client: Client, namespace: string, taskQueue
   if (running && running.taskQueue !== taskQueue) {
     throw PantheonError.of(
       'invalid_input',
-      `PANTHEON_TASK_QUEUE: a backfill pass started ${running.startTime.toISOString()} is running on task queue ${running.taskQueue}, not ${taskQueue}; wait for it, or end it: temporal workflow terminate --workflow-id ${MEMORY_BACKFILL_ID}`,
-      { details: { field: 'PANTHEON_TASK_QUEUE' } },
+      `${field}: a backfill pass started ${running.startTime.toISOString()} is running on task queue ${running.taskQueue}, not ${taskQueue}; wait for it, or end it: temporal workflow terminate --workflow-id ${workflowId}`,
+      { details: { field } },
     );
   }
   if (!running && (await workflowPollers(client, namespace, taskQueue)) === 0) {
-    throw PantheonError.of('invalid_input', `PANTHEON_TASK_QUEUE: no worker polls task queue ${taskQueue}; start one there (npm run worker) or name the queue your workers poll`, {
-      details: { field: 'PANTHEON_TASK_QUEUE' },
+    throw PantheonError.of('invalid_input', `${field}: no worker polls task queue ${taskQueue}; start one there (npm run worker) or name the queue your workers poll`, {
+      details: { field },
     });
   }
+}
+
+/** One pass per queue: `pantheon-memory-backfill` on the default queue, `pantheon-memory-backfill-<queue>` on another. */
+export function backfillIdFor(taskQueue: string): string {
+  return taskQueue === DEFAULT_TASK_QUEUE ? MEMORY_BACKFILL_ID : `${MEMORY_BACKFILL_ID}-${taskQueue}`;
 }
 
 /** What a re-embedding run is charged to in the budget ledger (one owner per run). */
