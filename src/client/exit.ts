@@ -46,11 +46,14 @@ function hintFor(message: string): string {
 }
 
 const SERVER_CANNOT_SERVE_HINT = ' (Temporal is reachable but cannot serve the request now: its database or a service behind it down, or overloaded? try again later; exit 75)';
+/** A refused connection is no server that cannot serve: nothing listens at the address. */
+const SERVER_NOT_LISTENING_HINT = ' (nothing answers at the Temporal address now: the server is down or restarting, or TEMPORAL_ADDRESS names the wrong place; try again once it is up; exit 75)';
+const NOT_LISTENING = /ECONNREFUSED|No connection established/i;
 
 /** The line (or lines, with PANTHEON_DEBUG's stack) a failed command prints. */
 export function errorReport(err: unknown, debug = Boolean(process.env.PANTHEON_DEBUG)): string {
   const text = isPantheonError(err) ? `${err.type}: ${err.message}` : err instanceof Error ? withCauses(err) : String(err);
-  const hint = hintFor(text) || (!isPantheonError(err) && serverCannotServe(err) ? SERVER_CANNOT_SERVE_HINT : '');
+  const hint = hintFor(text) || (!isPantheonError(err) && serverCannotServe(err) ? (NOT_LISTENING.test(text) ? SERVER_NOT_LISTENING_HINT : SERVER_CANNOT_SERVE_HINT) : '');
   const message = `${text}${hint}`;
   const stack = debug && err instanceof Error && err.stack ? `\n${boundedMessage(err.stack, 4 * MAX_ERROR_CHARS)}` : '';
   return `error: ${boundedMessage(message)}${stack}\n`;

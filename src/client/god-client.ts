@@ -70,6 +70,15 @@ export async function answered<T>(god: GodSession, body: () => Promise<T>, pendi
     return await god.client.withDeadline(deadlineMs, body);
   } catch (err) {
     if (noAnswer(err, deadlineMs)) {
+      // The server itself may be what did not answer: blaming God's worker then sends the
+      // operator to the wrong place.
+      const down = await serverSilence(god.client);
+      if (down) {
+        throw PantheonError.of('temporal_unavailable', `God could not be asked: Temporal at ${god.address} does not answer (${down}); is the server up? ${pending}`, {
+          cause: err,
+          details: { godId: god.godId, address: god.address },
+        });
+      }
       throw PantheonError.of(
         'god_unavailable',
         `God (workflow "${god.godId}" at ${god.address}) did not answer within ${GOD_TIMEOUT_MS / 1000} s: is a worker polling its task queue "${god.taskQueue}"? (\`npm run worker\`). ${pending}`,
@@ -79,6 +88,20 @@ export async function answered<T>(god: GodSession, body: () => Promise<T>, pendi
     throw err;
   }
 }
+
+/** Why the server does not answer a cheap call within a few seconds, or undefined when it does. */
+async function serverSilence(client: GodSession['client']): Promise<string | undefined> {
+  try {
+    await client.withDeadline(Date.now() + SERVER_PROBE_MS, () => client.workflowService.getSystemInfo({}));
+    return undefined;
+  } catch (err) {
+    const e = err as { details?: unknown; message?: unknown };
+    return String(typeof e.details === 'string' && e.details ? e.details : e.message ?? err).slice(0, 200);
+  }
+}
+
+/** How long the server gets to answer a cheap call after God did not answer. */
+const SERVER_PROBE_MS = 3000;
 
 /** Runs `body` against the running God, or fails with how to start it. */
 export async function withGod<T>(config: PantheonConfig, body: (god: GodSession) => Promise<T>): Promise<T> {
