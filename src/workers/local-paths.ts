@@ -55,6 +55,15 @@ function checkWritableFile(file: string, variable: string): void {
     } catch (err) {
       throw refused(variable, `cannot read and write ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
     }
+    // SQLite keeps its journal beside the file (-wal and -shm in WAL mode, the store's): a folder
+    // that takes no new file fails the open, which said store_unavailable (exit 75, "try again
+    // later": a supervisor restarted the worker in a loop).
+    const dir = path.dirname(absolute);
+    try {
+      probeCreate(dir);
+    } catch (err) {
+      throw refused(variable, `cannot write beside ${file}: the folder ${dir} takes no new file (${(err as NodeJS.ErrnoException).code ?? String(err)}); SQLite keeps its -wal and -shm files there`);
+    }
     return;
   }
   let dir = path.dirname(absolute);

@@ -40,3 +40,16 @@ it('checks the memory file for a reader too: a folder is refused naming the vari
   expect(read(path.join(dir, 'none', 'memory.sqlite'))).not.toThrow();
   expect(() => checkMemoryFile({ kind: 'sqlite', file: `${dir}/` }, 'write')).toThrow(`environment variable PANTHEON_MEMORY_FILE: ${dir}/ is not a file`);
 });
+
+it('refuses an existing memory file in a folder that takes no new file (SQLite writes its -wal and -shm beside it), naming the variable and the folder', () => {
+  // A file the process may read and write, in a folder no file can be created in (/proc/self/comm:
+  // the same refusal a read-only or immutable folder gives, for any user, root included).
+  expect(() => fs.accessSync('/proc/self/comm', fs.constants.R_OK | fs.constants.W_OK)).not.toThrow();
+  expect(memoryAt('/proc/self/comm')).toThrow(/^environment variable PANTHEON_MEMORY_FILE: cannot write beside \/proc\/self\/comm: the folder \/proc\/self takes no new file \(\w+\); SQLite keeps its -wal and -shm files there$/);
+  // A file in a writable folder passes, and the check leaves nothing behind.
+  const file = path.join(dir, 'present.sqlite');
+  fs.writeFileSync(file, '');
+  expect(memoryAt(file)).not.toThrow();
+  expect(fs.readdirSync(dir)).toEqual(['present.sqlite']);
+  fs.rmSync(file);
+});
