@@ -133,12 +133,25 @@ export function createRoster(specialists: Specialist[], source = 'roster'): Rost
 }
 
 /** Loads every *.yaml in the folder; the first malformed file stops everything, named. */
-export function loadRoster(dir: string): Roster {
-  if (!fs.existsSync(dir)) fail(dir, '(folder)', 'does not exist (set PANTHEON_ROSTER_DIR)');
+export function loadRoster(dir: string, setBy = 'PANTHEON_ROSTER_DIR'): Roster {
+  if (dir.trim() === '') fail(dir, '(folder)', `is empty: name the roster folder (${setBy})`);
+  if (!fs.existsSync(dir)) fail(dir, '(folder)', `does not exist (${setBy})`);
+  if (!fs.statSync(dir).isDirectory()) fail(dir, '(folder)', `is a file, not a folder of specialist *.yaml files (${setBy})`);
   const files = fs.readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort();
   if (files.length === 0) fail(dir, '(folder)', 'holds no specialist *.yaml files');
-  const specialists = files.map((f) => parseSpecialistFile(path.join(dir, f), fs.readFileSync(path.join(dir, f), 'utf8')));
+  const specialists = files.map((f) => parseSpecialistFile(path.join(dir, f), readSpecialistFile(path.join(dir, f))));
   return createRoster(specialists, dir);
+}
+
+/** A roster entry's text; one that is no readable file (a folder named *.yaml, a dangling link) is named, not a bare EISDIR or ENOENT. */
+function readSpecialistFile(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'EISDIR' ? 'is a folder, not a specialist file' : code === 'ENOENT' ? 'cannot be read: a link to a file that does not exist' : `cannot be read (${code ?? String(err)})`;
+    return fail(file, '(file)', why);
+  }
 }
 
 /** What the router and the CLI need to know of a specialist, small enough for a payload. */

@@ -255,9 +255,33 @@ describe('loadRoster on malformed files', () => {
 
   it('fails on a folder that does not exist or holds no YAML', () => {
     const missing = path.join(os.tmpdir(), 'pantheon-roster-does-not-exist-7f3a');
-    expectConfigInvalid(loadError(missing), missing, '(folder)', 'does not exist (set PANTHEON_ROSTER_DIR)');
+    expectConfigInvalid(loadError(missing), missing, '(folder)', 'does not exist (PANTHEON_ROSTER_DIR)');
     const empty = rosterDir({ 'README.md': 'nothing here' });
     expectConfigInvalid(loadError(empty), empty, '(folder)', 'holds no specialist *.yaml files');
+  });
+
+  it('names a roster given as a file, or as nothing, and the setting that gave it', () => {
+    const dir = withFile('Helper.yaml', spec('Helper', { fallback: true }));
+    const file = path.join(dir, 'Helper.yaml');
+    const error = (run: () => unknown) => {
+      try {
+        run();
+      } catch (err) {
+        return err as PantheonError;
+      }
+      throw new Error('loaded');
+    };
+    expectConfigInvalid(error(() => loadRoster(file, '--dir')), file, '(folder)', 'is a file, not a folder of specialist *.yaml files (--dir)');
+    expectConfigInvalid(error(() => loadRoster('', '--dir')), '', '(folder)', 'is empty: name the roster folder (--dir)');
+  });
+
+  it('names an entry that is no readable file: a folder named *.yaml, a dangling link', () => {
+    const folder = rosterDir({ 'Helper.yaml': spec('Helper', { fallback: true }) });
+    fs.mkdirSync(path.join(folder, 'Sub.yaml'));
+    expectConfigInvalid(loadError(folder), path.join(folder, 'Sub.yaml'), '(file)', 'is a folder, not a specialist file');
+    const linked = rosterDir({ 'Helper.yaml': spec('Helper', { fallback: true }) });
+    fs.symlinkSync(path.join(linked, 'gone.yaml'), path.join(linked, 'Ghost.yaml'));
+    expectConfigInvalid(loadError(linked), path.join(linked, 'Ghost.yaml'), '(file)', 'cannot be read: a link to a file that does not exist');
   });
 
   it('stops at the first malformed file in name order', () => {

@@ -15,7 +15,7 @@ export const ROSTER_USAGE = `pantheon roster [--dir DIR]        check the specia
 export async function rosterCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: { dir: { type: 'string' } } });
   const dir = values.dir ?? loadConfig().rosterDir;
-  const roster = loadRoster(dir);
+  const roster = loadRoster(dir, values.dir === undefined ? 'PANTHEON_ROSTER_DIR' : '--dir');
   console.log(`roster ${dir}: ${roster.specialists.length} specialist(s)`);
   for (const s of roster.specialists) {
     const tags = [`${s.provider}/${s.model}`, `prompt ${countTokens(s.system_prompt)} tokens`, `${s.keywords.length} keywords`, ...(s.fallback ? ['fallback'] : [])];
