@@ -146,6 +146,12 @@ describe('pantheon CLI', () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/--status: "bogus" is no task status; one of queued, .*waiting_budget.*, completed, rejected, dead_lettered, cancelled, budget_exceeded/);
     expect(run.stdout).toBe('');
+    // An empty value (an unset shell variable) is refused too, not ignored (which listed every task).
+    const [status, specialist] = await Promise.all([runCli(['list', '--status', ''], env), runCli(['list', '--specialist', ''], env)]);
+    expect({ code: status.code, stdout: status.stdout }).toEqual({ code: 1, stdout: '' });
+    expect(status.stderr).toMatch(/--status: "" is no task status/);
+    expect({ code: specialist.code, stdout: specialist.stdout }).toEqual({ code: 1, stdout: '' });
+    expect(specialist.stderr).toMatch(/--specialist: "" may hold only letters, digits, _ and -/);
   });
 
   it('lists and counts a task whose workflow was terminated as terminated, not as the running status it last upserted', async () => {

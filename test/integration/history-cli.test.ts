@@ -115,7 +115,7 @@ describe('pantheon history', () => {
     await store.close();
     const [limited, all, under] = await Promise.all(['2', '3', '4'].map((limit) => runCli(['history', 'stats', '--limit', limit], { PANTHEON_MEMORY_FILE: twice })));
     expect(limited.code).toBe(0);
-    expect(limited.stdout).toMatch(/^1 tasks since \S+ \(from the newest 2 records; raise --limit for more\)\n/);
+    expect(limited.stdout).toMatch(/^1 task since \S+ \(from the newest 2 records; raise --limit for more\)\n/);
     expect(all.stdout).toMatch(/^2 tasks since \S+ \(from the newest 3 records; raise --limit for more\)\n/);
     expect(under.stdout).toMatch(/^2 tasks since \S+\n/);
   });

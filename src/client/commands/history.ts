@@ -111,7 +111,7 @@ function stats(argv: string[]) {
     const fallback = by === 'kind' ? loadRoster(rosterDir).fallback.name : undefined;
     const rows = historyStats(records, by, fallback);
     const width = Math.max(by.length, ...rows.map((r) => r.key.length)) + 2;
-    console.log(`${records.length} tasks since ${since}${reachedLimit ? ` (from the newest ${limit} records; raise --limit for more)` : ''}`);
+    console.log(`${records.length} task${records.length === 1 ? '' : 's'} since ${since}${reachedLimit ? ` (from the newest ${limit} records; raise --limit for more)` : ''}`);
     console.log(`${by.padEnd(width)}${'tasks'.padStart(6)}${'ok'.padStart(6)}${'success'.padStart(9)}${'cost/success'.padStart(14)}${'median time'.padStart(13)}${'cost'.padStart(12)}`);
     for (const r of rows) {
       console.log(

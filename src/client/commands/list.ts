@@ -29,8 +29,9 @@ export async function listCommand(argv: string[]): Promise<void> {
     throw PantheonError.of('invalid_input', `--status: "${values.status}" is no task status; one of ${STATUSES.join(', ')}`, { details: { field: '--status' } });
   }
   // PantheonStatus keeps its last value when a task's workflow is terminated: `running` alone would list it.
-  if (values.status) clauses.push(statusClause(values.status));
-  if (values.specialist) clauses.push(`PantheonSpecialist = ${quote(values.specialist, '--specialist')}`);
+  if (values.status !== undefined) clauses.push(statusClause(values.status));
+  // An empty value (an unset shell variable) is refused like any other bad name, not ignored (which listed every task).
+  if (values.specialist !== undefined) clauses.push(`PantheonSpecialist = ${quote(values.specialist, '--specialist')}`);
   const config = loadConfig();
   const { client, close } = await connectClient(config);
   try {
