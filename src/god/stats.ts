@@ -100,6 +100,20 @@ export function expectationOf(stats: Record<string, KindStats>, kind: string, sp
  * the sweeper's of a stale run, a poison task's after its requeues, an end reconcile found
  * without a result.
  */
+/** The budget denials a dead letter's reason may end on (the task was stopped by a limit, not failed by a specialist). */
+const BUDGET_DENIAL = /\bfailed(?: after their retries)?; last: (agent_budget_exhausted|system_budget_full|lane_budget_full|breaker_open)\b/;
+
+/**
+ * A task dead-lettered because a budget limit refused its specialists' calls (an agent's hourly
+ * window spent, say): `DatabaseAgent, Generalist failed; last: agent_budget_exhausted: …`. It says
+ * nothing about how well any specialist does: counted, a tight hour taught the routing policy that
+ * the Generalist "failed 7 in a row". Where an earlier candidate failed for real before the others
+ * were denied, that failure is not counted either (the report names only the last).
+ */
+export function deniedByBudget(finished: Pick<TaskFinished, 'status' | 'reason'>): boolean {
+  return finished.status === 'dead_lettered' && BUDGET_DENIAL.test(finished.reason);
+}
+
 export function cancelledByOperator(finished: Pick<TaskFinished, 'status' | 'reason'>): boolean {
   return finished.status === 'cancelled' && finished.reason.startsWith('cancelled by request');
 }

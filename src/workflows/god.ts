@@ -52,7 +52,7 @@ import { applyReviewDecision, expiredReviews, openReview, releaseAffordable, rev
 import { formatSpend } from '../budget/spend-text';
 import { canSpawn, recordSpawnedRun, registerSpawned, retirements, retireSpecialist } from '../god/spawn';
 import { compactState, DEFAULT_EXPERIMENTAL_SHARE, initialGodState, migrateGodState, stateBytes } from '../god/state';
-import { cancelledByOperator, chainStatsName, expectationOf, recordFallback, recordOutcome } from '../god/stats';
+import { cancelledByOperator, chainStatsName, deniedByBudget, expectationOf, recordFallback, recordOutcome } from '../god/stats';
 import type { Assessment, Decision, DecisionRecord, GodState, GoalState, InFlightTask, QueuedTask, TaskFinished } from '../god/types';
 import { godDetails, queueItemView } from '../god/views';
 import { flaggedOnlyByRecordBefore, flightPolicy, observeFinished, pickAgain, pickOf, PICKED_AT_START, routeByPolicy, routingHistoryView, routingOf, routingPolicyView } from '../god/routing';
@@ -163,6 +163,10 @@ const REVIEWS_OUTSIDE_BACKLOG_PATCH = 'goal-backlog-leaves-out-reviews';
  * nor the per-kind statistics (it did: a trial specialist could be retired for operators'
  * cancels). Asked only when such a task ends. */
 const UNJUDGED_ENDS_PATCH = 'rejected-and-cancelled-judge-no-specialist';
+/** A task dead-lettered by budget denials counts in no statistics, trial or routing record (it
+ * did: a tight agent hour taught the policy that the Generalist failed again and again). Asked
+ * only when such a task ends. */
+const BUDGET_DENIALS_UNJUDGED_PATCH = 'budget-denials-judge-no-specialist';
 /** Generated tasks dropped when their day ended leave the fingerprints (they never ran; their goal
  * may propose them again). Asked only when a day ends with such tasks. */
 const RELEASE_DROPPED_FINGERPRINTS_PATCH = 'day-end-releases-dropped-fingerprints';
@@ -426,7 +430,9 @@ export async function god(input: GodInput = {}): Promise<void> {
     // A task refused before it ran, or cancelled by an operator, says nothing about how well a
     // specialist does. Histories from before counted both in a spawned specialist's trial, and
     // cancelled ones in the statistics.
-    const unjudged = (cancelledByOperator(finished) || (finished.status === 'rejected' && spawnedRun)) && patched(UNJUDGED_ENDS_PATCH);
+    // Nor does one a budget limit stopped before its specialists could run (histories from before learned from it).
+    const budgetDenied = deniedByBudget(finished) && patched(BUDGET_DENIALS_UNJUDGED_PATCH);
+    const unjudged = budgetDenied || ((cancelledByOperator(finished) || (finished.status === 'rejected' && spawnedRun)) && patched(UNJUDGED_ENDS_PATCH));
     if (finished.status !== 'rejected' && !unjudged) state.stats = recordOutcome(state.stats, { kind: flight.kind, specialist: statsNameOf(flight), finished });
     const goal = state.goals.find((g) => g.id === flight.goalId);
     if (goal) {
@@ -435,7 +441,7 @@ export async function god(input: GodInput = {}): Promise<void> {
     }
     state.day.finishedUsd[flight.lane] += finished.costUsd;
     if (spawnedRun && !unjudged) state = recordSpawnedRun(state, flight.specialist, finished.status === 'completed', config, Date.now());
-    if (state.routing && flight.policy) learnFrom(flight, finished);
+    if (state.routing && flight.policy && !budgetDenied) learnFrom(flight, finished);
     state.counters.finished += 1;
     // A rejected task was refused by validation before its specialist ran (the demo's summary shows `-`).
     // A task its first specialist failed ended on another (reassigned): name the one it ended on.

@@ -14,6 +14,9 @@ import {
   reviewDecisionUpdate,
   submitTaskUpdate,
 } from '../../src/workflows/god-api';
+import path from 'node:path';
+import { loadRoster } from '../../src/specialists/roster';
+import { repoRoot } from '../../src/config/paths';
 import { startHarness, type Harness } from '../support/harness';
 import { startTask } from '../../src/client/submit-task';
 import { TaskInputSchema } from '../../src/tasks/task-input';
@@ -400,5 +403,25 @@ describe('God within its bounds', () => {
     );
     expect(most).toBeLessThanOrEqual(1);
     for (const taskId of ids) expect((await outcomeOf(taskId)).status).toBe('completed');
+  });
+
+  // Last in the file: the overrides it sets hold every specialist's hour for a minute.
+  it('learns nothing of a specialist from a task a budget limit dead-lettered before it could run (no statistics, no routing record)', async () => {
+    const taskId = `${godId}-denied`;
+    const carried = () => god.query(godCarriedStateQuery);
+    // Whatever arm the policy picks, its hour cannot afford a call.
+    const specialists = [...loadRoster(path.join(repoRoot(), 'agents')).specialists.map((s) => s.name), ...(await god.query(godRosterQuery)).specialists.map((s) => s.name)];
+    for (const name of specialists) {
+      await h.gate.setOverride({ who: 'god.test', why: 'an hour spent', scope: `agent:${name}:hour`, limitUsd: 1e-9, untilMs: Date.now() + 60_000 });
+    }
+    const before = await carried();
+    expect(await submit('Add a created_at column with an index to the orders table in Postgres', taskId, { maxReassignments: 0 })).toMatchObject({ accepted: true });
+    const finished = await finishedIn(taskId);
+    expect(finished.detail).toMatch(/^dead_lettered \$0\.0+ .*failed; last: agent_budget_exhausted/);
+    const after = await carried();
+    expect(after.stats).toEqual(before.stats);
+    expect(after.routing!.active.arms).toEqual(before.routing!.active.arms);
+    expect(after.counters.finished).toBe(before.counters.finished + 1);
+    await maybeRecordHistory(godId, 'god-budget-denial-unjudged');
   });
 });

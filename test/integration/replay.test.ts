@@ -196,6 +196,8 @@ describe('workflow replay', () => {
         // counted in neither its trial nor the statistics ('spawned-found-by-memory-kind',
         // 'rejected-and-cancelled-judge-no-specialist').
         'god-cancelled-trial-run.json',
+        // A task a budget limit dead-lettered counted in no statistics or routing record ('budget-denials-judge-no-specialist').
+        'god-budget-denial-unjudged.json',
         // A requeue and a cancel that found the run's worker dead (its activity timed out with the
         // cancel pending): requeued and cancelled ('stopped-while-cancelling-is-cancelled'), and
         // both dead-lettered as before it.

@@ -1,4 +1,4 @@
-import { cancelledByOperator, EWMA_ALPHA, expectationOf, fallbacksOf, recordFallback, recordOutcome, statsKey } from '../../src/god/stats';
+import { cancelledByOperator, deniedByBudget, EWMA_ALPHA, expectationOf, fallbacksOf, recordFallback, recordOutcome, statsKey } from '../../src/god/stats';
 import type { KindStats, TaskFinished } from '../../src/god/types';
 
 function finished(status: TaskFinished['status'], costUsd: number, durationMs = 1000): TaskFinished {
@@ -83,5 +83,17 @@ describe('cancelledByOperator', () => {
     expect(cancelledByOperator(end('cancelled', 'stale: requeued 3 times without finishing (no heartbeat)'))).toBe(false);
     expect(cancelledByOperator(end('cancelled', 'the workflow terminated without reporting a result'))).toBe(false);
     expect(cancelledByOperator(end('dead_lettered', 'cancelled by request'))).toBe(false);
+  });
+});
+
+describe('deniedByBudget', () => {
+  const end = (status: TaskFinished['status'], reason: string) => ({ status, reason });
+  it('is a dead letter whose last failure was a budget denial, as the task words it, and no other end', () => {
+    expect(deniedByBudget(end('dead_lettered', 'Generalist, DatabaseAgent, CodeReviewAgent failed; last: agent_budget_exhausted: agent:CodeReviewAgent:hour has spent $0.06 of its limit $0.06'))).toBe(true);
+    expect(deniedByBudget(end('dead_lettered', 'DatabaseAgent failed; last: system_budget_full: system:day has $0.00 of its limit $20.00 left'))).toBe(true);
+    // A specialist that failed after its retries is judged, as is a task stopped by its own budget.
+    expect(deniedByBudget(end('dead_lettered', 'DatabaseAgent, Generalist failed after their retries; last: provider_unavailable: openai gpt-4.1-mini: 500'))).toBe(false);
+    expect(deniedByBudget(end('budget_exceeded', 'budget_exceeded: task:t1:tokens has spent 12823 tokens of its limit 14000'))).toBe(false);
+    expect(deniedByBudget(end('completed', 'DatabaseAgent finished in 3 iterations; last: agent_budget_exhausted'))).toBe(false);
   });
 });
