@@ -10,7 +10,7 @@ export function formatUsd(usd: number): string {
 }
 
 /** A task's (or a chain's: its `state` query has the same name) state as a few readable lines. */
-export function printOutcome(state: TaskState | ChainState): void {
+export function printOutcome(state: TaskState | ChainState, memoryWritten?: boolean): void {
   if ('steps' in state) {
     for (const line of chainOutcomeLines(state)) console.log(line);
     return;
@@ -25,8 +25,18 @@ export function printOutcome(state: TaskState | ChainState): void {
   for (const line of providerWaitLines(state, Date.now())) console.log(line);
   // Flagged (or requeued) by the sweeper or an operator: PantheonStale in the Web UI, said here too.
   if (state.stale) console.log(`stale       ${state.stale}${state.requeues ? ` (requeued ${state.requeues} time(s))` : ''}`);
-  if (state.memoryPending) console.log(`memory      pending: the store failed (${state.memoryPending.error}); \`pantheon memory backfill\` writes it`);
+  if (state.memoryPending) console.log(memoryPendingLine(state.memoryPending.error, memoryWritten));
   if (state.result) console.log(`result\n${state.result}`);
+}
+
+/**
+ * The record a task could not write when it ended: still pending, or (the store, read here, has it)
+ * written since by a backfill; undefined when this shell cannot read the store.
+ */
+export function memoryPendingLine(error: string, written?: boolean): string {
+  if (written) return `memory      written by a backfill since (the store failed when the task ended: ${error})`;
+  const since = written === undefined ? ' (as the task ended: a backfill pass may have written it since)' : '';
+  return `memory      pending: the store failed (${error}); \`pantheon memory backfill\` writes it${since}`;
 }
 
 /** One line per compression: where it happened, the specialist's prompt before and after it, and its pinned facts kept. */

@@ -99,7 +99,8 @@ describe('memory outage', () => {
     const id = newId('dlq');
     h.provider.addFault({ kind: 'quota_exhausted', match: { task: id, purpose: 'specialist' }, times: 1 });
     const lock = lockStore();
-    const env = { TEMPORAL_ADDRESS: testAddress(), PANTHEON_TASK_QUEUE: h.taskQueue };
+    // The worker's store: `status` reads it (read-only) to tell whether a backfill wrote the record since.
+    const env = { TEMPORAL_ADDRESS: testAddress(), PANTHEON_TASK_QUEUE: h.taskQueue, PANTHEON_MEMORY_FILE: h.memoryFile };
     try {
       const outcome = await run(id, { objective: DB_TASK, retry: { storeMemory: { maximumAttempts: 1 } } });
       expect(outcome.status).toBe('dead_lettered');
@@ -134,6 +135,11 @@ describe('memory outage', () => {
     // A whole pass: both tasks' records are in the store already, and nothing is left behind.
     expect(cli.stdout).toBe('pending tasks 2: 0 written, 2 already stored, 0 failed\n');
     expect(await h.memory.get(`${id}:failure`)).toMatchObject({ taskId: id, success: false });
+    // The task's state still says pending (an ended workflow's cannot change); status reads the store.
+    const after = await runCli(['status', id], env);
+    expect(after.stdout).toMatch(/\nmemory +written by a backfill since \(the store failed when the task ended: .*database is locked.*\)\n/);
+    const elsewhere = await runCli(['status', id], { ...env, PANTHEON_MEMORY_FILE: `${h.memoryFile}.not-here` });
+    expect(elsewhere.stdout).toMatch(/\nmemory +pending: .*writes it \(as the task ended: a backfill pass may have written it since\)\n/);
     const runs = h.client.workflow.list({ query: `WorkflowId = '${backfillIdFor(h.taskQueue)}'` });
     for await (const info of runs) {
       if (info.status.name === 'COMPLETED') await maybeRecordHistory(backfillIdFor(h.taskQueue), 'memory-backfill', info.runId);

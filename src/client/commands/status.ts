@@ -12,6 +12,7 @@ import { answered, findGod, godQuery } from '../god-client';
 import { PantheonError } from '../../errors';
 import { connectClient, workflowUrl } from '../connection';
 import { budgetWaitLines, formatUsd, printOutcome } from '../format';
+import { pendingRecordWritten } from '../memory-written';
 import { liveRunLines } from '../live-run';
 import { listWithoutMemos } from '../list-workflows';
 import { decisionPath, whyNotRun } from '../god-view';
@@ -124,7 +125,7 @@ export async function statusCommand(argv: string[]): Promise<void> {
       // The workflow's own state, named so: a rejected task's workflow completed, and "status" below is the task's.
       console.log(`task        ${taskId}  (workflow ${execution.toLowerCase().replace(/_/g, ' ')})`);
       console.log(`web ui      ${workflowUrl(config, taskId)}`);
-      if (state) printOutcome(state);
+      if (state) printOutcome(state, 'memoryPending' in state && state.memoryPending ? await pendingRecordWritten(config, state.memoryPending) : undefined);
       else if (recorded && listed) {
         // What it was doing when stopped, and how far it got: its search attributes as of their last upsert.
         const last = recorded.status && recorded.status !== listed ? ` (last recorded: ${recorded.status})` : '';
