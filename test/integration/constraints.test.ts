@@ -128,6 +128,9 @@ describe('standing constraints', () => {
     expect(added).toMatchObject({ code: 0, stdout: expect.stringContaining('constraint added: deps-freeze  "no new dependencies"  scope: web app  until 2099-01-01T23:59:59.999Z  set by operator bob') });
     const listed = await runCli(['constraints', 'list'], env);
     expect(listed.stdout).toContain('deps-freeze');
+    // The same id with another text: what God holds stands, and the command says so.
+    const again = await runCli(['constraints', 'add', '--text', 'no new runtime dependencies', '--id', 'deps-freeze', '--by', 'bob'], env);
+    expect(again).toMatchObject({ code: 0, stdout: expect.stringContaining('constraint already held with another text; yours was not applied (remove deps-freeze first to change it): deps-freeze  "no new dependencies"') });
     const removed = await runCli(['constraints', 'remove', 'deps-freeze', '--reason', 'sprint over', '--by', 'bob'], env);
     expect(removed).toMatchObject({ code: 0, stdout: expect.stringContaining('constraint removed: deps-freeze') });
     const missing = await runCli(['constraints', 'remove', 'deps-freeze'], env);
@@ -146,6 +149,8 @@ describe('standing constraints', () => {
       [['add', '--text', 'no new dependencies', '--until', '2027-01-01', '--for-hours', '2'], /^error: invalid_input: constraints: --for-hours: give --until or --for-hours, not both$/m],
       [['add', '--text', 'no new dependencies', '--by', ''], /^error: invalid_input: constraints: --by: /m],
       [['add', '--text', 'no new dependencies', '--id', ''], /^error: invalid_input: constraints: --id: /m],
+      // Padded: named, as submit --id is, not trimmed into another id.
+      [['add', '--text', 'no new dependencies', '--id', ' deps-freeze '], /^error: invalid_input: constraints: --id: " deps-freeze " must not start or end with spaces$/m],
       [['add', '--text', 'no new dependencies', '--scope', ''], /^error: invalid_input: constraints: --scope: /m],
       [['remove', 'deps-freeze', '--reason', ''], /^error: invalid_input: constraints: --reason: /m],
     ];

@@ -67,9 +67,14 @@ export async function constraintsCommand(argv: string[]): Promise<void> {
         ...(values.id !== undefined && { id: values.id }),
       });
       if (!input.success) throw invalidFlag(input.error);
+      // As `submit --id`: a padded id is a typo to name, not one to trim silently (the id God holds would differ from the one given).
+      if (values.id !== undefined && values.id.trim() !== values.id) throw invalid('--id', `"${values.id}" must not start or end with spaces`);
       await withGod(config, async (god) => {
         const { constraint, added } = await godUpdate(god, addConstraintUpdate, input.data);
-        console.log(`${added ? 'constraint added' : 'constraint already held'}: ${renderConstraints([constraint])}`);
+        if (added) console.log(`constraint added: ${renderConstraints([constraint])}`);
+        // The id is held already: what God holds stands, and a different text given now is said to be ignored.
+        else if (constraint.text !== input.data.spec.text) console.log(`constraint already held with another text; yours was not applied (remove ${constraint.id} first to change it): ${renderConstraints([constraint])}`);
+        else console.log(`constraint already held: ${renderConstraints([constraint])}`);
       });
       return;
     }
