@@ -1,7 +1,7 @@
 import type OpenAI from 'openai';
 import { PantheonError, provedUnbilled } from '../errors';
 import { classifyProviderError } from '../llm/provider-errors';
-import { embeddingCostOf, embeddingPriceOf } from '../llm/pricing';
+import { embeddingCostOf, embeddingPriceOf, PRICES } from '../llm/pricing';
 import { countTokens } from '../llm/tokens';
 import type { Embedder } from './types';
 
@@ -35,12 +35,23 @@ export function worstCaseEmbeddingTokens(texts: string[]): number {
   return texts.reduce((sum, t) => sum + Math.ceil(1.5 * countTokens(t)) + 8, 0);
 }
 
+/** The model's native size; a model with no pinned price is a setting to fix (named), not an unknown price at the first embedding. */
+function embeddingModelDimensions(model: string): number {
+  try {
+    return embeddingPriceOf(model).dimensions;
+  } catch (err) {
+    if (!(err instanceof PantheonError) || err.type !== 'unknown_price') throw err;
+    const known = Object.keys(PRICES.embeddings ?? {}).join(', ');
+    throw PantheonError.of('config_invalid', `PANTHEON_EMBEDDING_MODEL: no pinned price for embedding model "${model}" in src/llm/prices.json; one of ${known}`, { details: { variable: 'PANTHEON_EMBEDDING_MODEL', model } });
+  }
+}
+
 /** The vector space an OpenAI embedder of this model and size writes (its name and size), checked. */
 export function openaiEmbeddingSpace(model = 'text-embedding-3-small', dimensions?: number): { model: string; name: string; dimensions: number } {
-  const native = embeddingPriceOf(model).dimensions;
+  const native = embeddingModelDimensions(model);
   const size = dimensions ?? native;
   if (!Number.isInteger(size) || size < 8 || size > native) {
-    throw PantheonError.of('config_invalid', `embedding dimensions must be an integer from 8 to ${native} for ${model}, got ${dimensions}`);
+    throw PantheonError.of('config_invalid', `PANTHEON_EMBEDDING_DIMENSIONS: embedding dimensions must be an integer from 8 to ${native} for ${model}, got ${dimensions}`, { details: { variable: 'PANTHEON_EMBEDDING_DIMENSIONS' } });
   }
   return { model, name: `openai-${model}-${size}`, dimensions: size };
 }

@@ -45,7 +45,16 @@ it('refuses an embedder of another space than the store was built with, naming P
 
 it('names the space an OpenAI embedder writes as the embedder itself does', () => {
   expect(configuredEmbeddingSpace({ kind: 'openai', model: 'text-embedding-3-small' })).toEqual({ model: 'text-embedding-3-small', name: 'openai-text-embedding-3-small-1536', dimensions: 1536 });
-  expect(() => configuredEmbeddingSpace({ kind: 'openai', model: 'text-embedding-3-small', dimensions: 4 })).toThrow(/embedding dimensions must be an integer from 8 to 1536/);
+  expect(() => configuredEmbeddingSpace({ kind: 'openai', model: 'text-embedding-3-small', dimensions: 4 })).toThrow(/^PANTHEON_EMBEDDING_DIMENSIONS: embedding dimensions must be an integer from 8 to 1536/);
+  // A model with no pinned price is a setting to fix, named, not an unknown price at the first embedding.
+  let caught: unknown;
+  try {
+    configuredEmbeddingSpace({ kind: 'openai', model: 'foo' });
+  } catch (err) {
+    caught = err;
+  }
+  expect(caught).toMatchObject({ type: 'config_invalid', details: { variable: 'PANTHEON_EMBEDDING_MODEL' } });
+  expect((caught as Error).message).toMatch(/^PANTHEON_EMBEDDING_MODEL: no pinned price for embedding model "foo" in src\/llm\/prices\.json; one of text-embedding-3-small/);
 });
 
 it('refuses a PANTHEON_MEMORY_FILE that is not a database at start-up, as store_corrupt naming it (exit 1, not "try again later")', () => {
