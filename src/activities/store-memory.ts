@@ -3,6 +3,7 @@ import type { ActivityDeps } from './deps';
 import { kindOfSpecialist } from '../routing/kinds';
 import { closeBillOf } from './close-task-bill';
 import type { StoreOutcomeInput, StoreMemoryResult, TaskBillResult } from './types';
+import { taskRecordId } from '../memory/record';
 
 /**
  * Writes a task's outcome to shared memory. Keyed by workflow id and success, so a retried or
@@ -12,7 +13,7 @@ import type { StoreOutcomeInput, StoreMemoryResult, TaskBillResult } from './typ
  */
 export function createStoreMemory({ memory, roster, bills }: Pick<ActivityDeps, 'memory'> & Partial<Pick<ActivityDeps, 'roster' | 'bills'>>) {
   return async function storeMemory(input: StoreOutcomeInput): Promise<StoreMemoryResult> {
-    const id = `${input.taskId}:${input.success ? 'outcome' : 'failure'}`;
+    const id = taskRecordId(input.taskId, input.success);
     // The bill before the record, so the record carries what the task cost: the workflow's books
     // miss calls re-paid after a killed worker and calls charged at their worst case.
     const books = { usd: input.costUsd, tokens: input.tokens ?? 0 };

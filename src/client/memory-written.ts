@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { PantheonConfig } from '../config/env';
 import { openMemoryStore } from '../memory/open-store';
+import { taskRecordId } from '../memory/record';
 import { openCliEmbedder } from './cli-embedder';
 
 /**
@@ -16,7 +17,7 @@ export async function pendingRecordWritten(config: PantheonConfig, pending: { in
     try {
       const store = await openMemoryStore(config.memory, embedder, { readOnly: true });
       try {
-        return (await store.get(`${pending.input.taskId}:${pending.input.success ? 'outcome' : 'failure'}`)) !== undefined;
+        return (await store.get(taskRecordId(pending.input.taskId, pending.input.success))) !== undefined;
       } finally {
         await store.close();
       }

@@ -90,6 +90,11 @@ export function decodeStoredRecord(value: unknown, where: string): MemoryRecord 
  * The text a record is embedded (and keyword-indexed) by. Only the objective: recall asks "have we
  * seen a task like this one?", and the objective is what every task has and every record keeps.
  */
+/** A task's record id: one for its success, one for its failure (a reset task that then completes keeps both). */
+export function taskRecordId(taskId: string, success: boolean): string {
+  return `${taskId}:${success ? 'outcome' : 'failure'}`;
+}
+
 export function embeddingText(record: Pick<MemoryRecord, 'objective'>): string {
   return record.objective;
 }
