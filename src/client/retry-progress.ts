@@ -3,6 +3,7 @@ import { stateQuery } from '../workflows/agent-task-api';
 import { TaskStatus } from '../workflows/search-attributes';
 import { budgetWaitLines, formatUsd, providerWaitLines } from './format';
 import type { ChainState } from '../tasks/chain';
+import type { TaskState } from '../workflows/task-state';
 import { liveRuns, runProgressLines } from './live-run';
 import { runningStepOf } from './tasks';
 import { retryingActivities, retryingLines, type RetryingActivity } from './retrying-activities';
@@ -14,10 +15,19 @@ export const RETRY_PROGRESS_EVERY_MS = 2_000;
  * seconds keeps a quiet stderr. */
 export const RUN_PROGRESS_AFTER_MS = 10_000;
 
+/** The waits a waiting command tells of, by the status that shows them: which wait it is (each is
+ * told once) and its lines. */
+const WAITS = new Map<unknown, (state: TaskState, nowMs: number) => { key: string; lines: string[] } | undefined>([
+  // One wait for budget is told once, however often its checks flip the status.
+  ['waiting_budget', (state, nowMs) => (state.budgetWait ? { key: `budget#${state.budgetWait.sinceMs}`, lines: budgetWaitLines(state, nowMs) } : undefined)],
+  // Each wait for the provider is told once (its count names it).
+  ['waiting_provider', (state, nowMs) => (state.providerWait ? { key: `provider#${state.providerWait.waits}`, lines: providerWaitLines(state, nowMs) } : undefined)],
+]);
+
 /**
  * Waits for `result` while telling the user, on stderr, when the task's activities start failing
  * and retrying (God not answering for validation, a provider failing every call), and when it
- * waits for budget (why, and its place in line): a `--wait` that would otherwise sit silent for
+ * waits for budget (why, and its place in line) or for a provider outage to pass: a `--wait` that would otherwise sit silent for
  * minutes. A line is printed when an activity's attempt changes, and once per wait for budget, not
  * on every look. Once the wait has lasted {@link RUN_PROGRESS_AFTER_MS}, the specialist run's
  * progress too, each time its checkpoint has more iterations (live-run.ts). Looking never fails
@@ -45,23 +55,13 @@ export async function waitShowingRetries<T>(client: Client, workflowId: string, 
         for (const r of advanced) shown.add(`run#${r.step ?? 0}#${r.iteration}`);
         if (!done) for (const line of runProgressLines(advanced, formatUsd)) console.error(line);
       }
-      // Waiting for budget shows in the status search attribute; the state says why (a query,
-      // asked only then). One wait is told once, however often its checks flip the status.
-      if (description.typedSearchAttributes.get(TaskStatus) === 'waiting_budget') {
-        const state = await client.workflow.getHandle(workflowId).query(stateQuery);
-        const wait = state.budgetWait;
-        if (wait && !shown.has(`budget#${wait.sinceMs}`) && !done) {
-          shown.add(`budget#${wait.sinceMs}`);
-          for (const line of budgetWaitLines(state, Date.now())) console.error(line);
-        }
-      }
-      // Each wait for the provider is told once (its count names it).
-      if (description.typedSearchAttributes.get(TaskStatus) === 'waiting_provider') {
-        const state = await client.workflow.getHandle(workflowId).query(stateQuery);
-        const wait = state.providerWait;
-        if (wait && !shown.has(`provider#${wait.waits}`) && !done) {
-          shown.add(`provider#${wait.waits}`);
-          for (const line of providerWaitLines(state, Date.now())) console.error(line);
+      // A wait shows in the status search attribute; the state says why (a query, asked only then).
+      const tell = WAITS.get(description.typedSearchAttributes.get(TaskStatus));
+      if (tell) {
+        const wait = tell(await client.workflow.getHandle(workflowId).query(stateQuery), Date.now());
+        if (wait && !shown.has(wait.key) && !done) {
+          shown.add(wait.key);
+          for (const line of wait.lines) console.error(line);
         }
       }
     } catch {
