@@ -42,6 +42,9 @@ export class GodOnTestServer {
       this.clock = new ServerClock(this.h, new StalledSkips(this.h));
     }, 120_000);
     afterAll(async () => {
+      // A test that failed before finish() leaves the watch running: its next pass would call a
+      // torn-down server ("Channel has been shut down") and keep jest from exiting.
+      await this.orphans?.stop().catch(() => undefined);
       await this.god?.terminate('test over').catch(() => undefined);
       await this.h?.stop();
     });
