@@ -2,6 +2,7 @@
 import { PantheonError } from '../errors';
 import { offlineEmbedder } from './offline-embedder';
 import { SqliteMemoryStore } from './sqlite-store';
+import type { MalformedSink } from './skip-malformed';
 import type { Embedder, MemoryStore } from './types';
 
 export type MemoryStoreConfig =
@@ -13,18 +14,20 @@ export type MemoryStoreConfig =
  * behind the memo of recent vectors as openEmbedder's are. `readOnly` opens an embedded file for
  * reading only (see SqliteMemoryStore's `readOnly`); Qdrant is opened as always. Qdrant's client is
  * loaded only for a Qdrant store: a process on the SQLite file (`pantheon history`) never loads it.
+ * `onMalformed`: recall leaves out records and lessons in a shape Pantheon does not write and
+ * tells it (the workers: an alert); without it such a recall throws `store_corrupt`.
  */
 export async function openMemoryStore(
   config: MemoryStoreConfig,
   embedder: Embedder = offlineEmbedder(),
-  { readOnly = false }: { readOnly?: boolean } = {},
+  { readOnly = false, onMalformed }: { readOnly?: boolean; onMalformed?: MalformedSink } = {},
 ): Promise<MemoryStore> {
   switch (config.kind) {
     case 'sqlite':
-      return SqliteMemoryStore.open({ file: config.file, embedder, busyTimeoutMs: config.busyTimeoutMs, readOnly });
+      return SqliteMemoryStore.open({ file: config.file, embedder, busyTimeoutMs: config.busyTimeoutMs, readOnly, onMalformed });
     case 'qdrant': {
       const { QdrantMemoryStore } = await import('./qdrant-store');
-      return QdrantMemoryStore.open({ url: config.url, apiKey: config.apiKey, collection: config.collection, embedder });
+      return QdrantMemoryStore.open({ url: config.url, apiKey: config.apiKey, collection: config.collection, embedder, onMalformed });
     }
     default: {
       // Configuration can come from untyped YAML/env; fail loudly rather than return undefined.

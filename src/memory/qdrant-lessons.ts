@@ -12,6 +12,7 @@
  * one, never double counted; the embedded store is exact.
  */
 import type { Schemas } from '@qdrant/js-client-rest';
+import { decodeRecalled, type MalformedSink } from './skip-malformed';
 import { MAX_ACTIVE_LESSONS, NEAR_DUPLICATE, decodeStoredLesson, isOwnLesson, overCap, strongestFirst, validateLessonInput, validateLessonQuery } from './lesson-book';
 import { lessonGist, lessonId } from './lesson-text';
 import type { Lesson, LessonEvidence, LessonHit, LessonInput, LessonMerge, LessonQuery, LessonStatus, LessonWrite, LessonWriteOptions } from './lesson-types';
@@ -59,6 +60,7 @@ export class QdrantLessons {
     readonly collection: string,
     private readonly dimensions: number,
     private readonly embedOne: (text: string) => Promise<Float32Array>,
+    private readonly onMalformed?: MalformedSink,
   ) {}
 
   async record(input: LessonInput, options: LessonWriteOptions = {}): Promise<LessonWrite> {
@@ -124,9 +126,8 @@ export class QdrantLessons {
     if (q.offline !== undefined) must.push(match('offline', q.offline));
     // The asking task's own lessons are left out after the query: ask for as many more as there could be.
     const { points } = await this.client.query(this.collection, { query: Array.from(probe), using: 'topic', filter: { must }, limit: q.limit + q.ownFailures.length, with_payload: true, score_threshold: q.minScore });
-    const hits = points
-      .filter((p) => p.score > q.minScore)
-      .map((p) => ({ payload: this.decode(p.payload, p.id), score: Math.max(-1, Math.min(1, p.score)) }))
+    const above = points.filter((p) => p.score > q.minScore);
+    const hits = decodeRecalled(above, (p) => ({ payload: this.decode(p.payload, p.id), score: Math.max(-1, Math.min(1, p.score)) }), this.onMalformed)
       .filter((h) => !isOwnLesson(h.payload, q.ownFailures))
       .slice(0, q.limit);
     if (q.countHits) {

@@ -5,6 +5,7 @@
  */
 import { QdrantClient, type Schemas } from '@qdrant/js-client-rest';
 import { PantheonError, isPantheonError } from '../errors';
+import { decodeRecalled, type MalformedSink } from './skip-malformed';
 import { decodeStoredRecord, embeddingText, validateListQuery, validateRecallQuery, validateRecord } from './record';
 import type { Embedder, ListQuery, MemoryHit, MemoryRecord, MemoryStore, RecallQuery } from './types';
 import { pointIdFor } from './uuid';
@@ -22,6 +23,8 @@ export interface QdrantMemoryStoreOptions {
   embedder: Embedder;
   /** A ready client (tests); otherwise one is built from url/apiKey. */
   client?: QdrantApi;
+  /** Recall leaves out a record or lesson in a shape Pantheon does not write and tells this; without it, recall throws `store_corrupt`. */
+  onMalformed?: MalformedSink;
 }
 
 /** The payload keys recall and count filter on; indexed so filtering stays fast (and allowed under strict mode). */
@@ -66,8 +69,9 @@ export class QdrantMemoryStore implements MemoryStore {
     private readonly client: QdrantApi,
     private readonly collection: string,
     private readonly embedder: Embedder,
+    private readonly onMalformed?: MalformedSink,
   ) {
-    this.lessons = new QdrantLessons(client, `${collection}_lessons`, embedder.dimensions, (text) => this.embedOne(text));
+    this.lessons = new QdrantLessons(client, `${collection}_lessons`, embedder.dimensions, (text) => this.embedOne(text), onMalformed);
   }
 
   static async open(options: QdrantMemoryStoreOptions): Promise<QdrantMemoryStore> {
@@ -87,7 +91,7 @@ export class QdrantMemoryStore implements MemoryStore {
       // Collections from before records were marked offline (or listed by time) lack those indexes.
       else for (const { field, schema } of LATER_INDEXES) await client.createPayloadIndex(collection, { field_name: field, field_schema: schema, wait: true });
       await QdrantMemoryStore.checkVectors(client, collection, embedder);
-      return new QdrantMemoryStore(client, collection, embedder);
+      return new QdrantMemoryStore(client, collection, embedder, options.onMalformed);
     } catch (err) {
       throw storeError('open', collection, err);
     }
@@ -162,9 +166,8 @@ export class QdrantMemoryStore implements MemoryStore {
         score_threshold: q.minScore,
       });
       // Qdrant's threshold is inclusive; the port promises strictly above minScore.
-      return points
-        .filter((p) => p.score > q.minScore)
-        .map((p) => ({ record: this.decode(p.payload, p.id), score: Math.max(-1, Math.min(1, p.score)) }));
+      const above = points.filter((p) => p.score > q.minScore);
+      return decodeRecalled(above, (p) => ({ record: this.decode(p.payload, p.id), score: Math.max(-1, Math.min(1, p.score)) }), this.onMalformed);
     });
   }
 

@@ -7,6 +7,7 @@
  * The rules are src/memory/lesson-book.ts's.
  */
 import type Database from 'better-sqlite3';
+import { decodeRecalled, type MalformedSink } from './skip-malformed';
 import { MAX_ACTIVE_LESSONS, NEAR_DUPLICATE, decodeStoredLesson, isOwnLesson, overCap, strongestFirst, validateLessonInput, validateLessonQuery } from './lesson-book';
 import { lessonGist, lessonId } from './lesson-text';
 import type { Lesson, LessonEvidence, LessonHit, LessonInput, LessonMerge, LessonQuery, LessonStatus, LessonWrite, LessonWriteOptions } from './lesson-types';
@@ -83,6 +84,7 @@ export class SqliteLessons {
   constructor(
     private readonly db: Database.Database,
     private readonly embedOne: (text: string) => Promise<Float32Array>,
+    private readonly onMalformed?: MalformedSink,
   ) {}
 
   async record(input: LessonInput, options: LessonWriteOptions = {}): Promise<LessonWrite> {
@@ -154,7 +156,7 @@ export class SqliteLessons {
           h.row.hits += 1;
         }
       }
-      return hits.map((h) => ({ lesson: this.decode(h.row), score: h.score }));
+      return decodeRecalled(hits, (h) => ({ lesson: this.decode(h.row), score: h.score }), this.onMalformed);
     };
     return q.countHits ? db.transaction(recall).immediate() : recall();
   }

@@ -19,6 +19,7 @@ import Database from 'better-sqlite3';
 import { PantheonError } from '../errors';
 import { FtsIndex, keywordCoverage, termsOf } from './fts';
 import { rankHybrid, type HybridCandidate } from './hybrid-rank';
+import { decodeRecalled, type MalformedSink } from './skip-malformed';
 import { decodeStoredRecord, embeddingText, validateListQuery, validateRecallQuery, validateRecord, type NormalisedRecallQuery } from './record';
 import type { Embedder, ListQuery, MemoryHit, MemoryRecord, MemoryStore, RecallQuery } from './types';
 import type { Lesson, LessonEvidence, LessonHit, LessonInput, LessonMerge, LessonQuery, LessonStatus, LessonWrite, LessonWriteOptions } from './lesson-types';
@@ -39,6 +40,8 @@ export interface SqliteMemoryStoreOptions {
    * a store (refused, as is one a worker must migrate first). Writes fail.
    */
   readOnly?: boolean;
+  /** Recall leaves out a record or lesson in a shape Pantheon does not write and tells this; without it, recall throws `store_corrupt`. */
+  onMalformed?: MalformedSink;
 }
 
 interface Row {
@@ -144,9 +147,10 @@ export class SqliteMemoryStore implements MemoryStore {
     private readonly file: string,
     private readonly embedder: Embedder,
     private readonly readOnly = false,
+    private readonly onMalformed?: MalformedSink,
   ) {
     this.index = new VectorIndex(embedder.dimensions);
-    this.lessons = new SqliteLessons(db, (text) => this.embedOne(text));
+    this.lessons = new SqliteLessons(db, (text) => this.embedOne(text), onMalformed);
     this.fts = new FtsIndex(db);
   }
 
@@ -218,7 +222,7 @@ export class SqliteMemoryStore implements MemoryStore {
           { details: { file, storedEmbedder: storedName, storedDimensions: storedDims, embedder: embedder.name, dimensions: embedder.dimensions } },
         );
       }
-      return new SqliteMemoryStore(conn, file, embedder, readOnly);
+      return new SqliteMemoryStore(conn, file, embedder, readOnly, options.onMalformed);
     } catch (err) {
       db?.close();
       throw storeError('open', file, err);
@@ -270,10 +274,11 @@ export class SqliteMemoryStore implements MemoryStore {
       if (ranked.length === 0) return [];
       const rows = this.db.prepare(`SELECT rowid, * FROM memories WHERE rowid IN (${ranked.map(() => '?').join(', ')})`).all(...ranked.map((h) => h.rowid)) as Array<Row & { rowid: number }>;
       const byRowid = new Map(rows.map((r) => [r.rowid, r]));
-      return ranked.flatMap(({ rowid, score }) => {
+      const found = ranked.flatMap(({ rowid, score }) => {
         const row = byRowid.get(rowid);
-        return row ? [{ record: this.decode(row), score }] : [];
+        return row ? [{ row, score }] : [];
       });
+      return decodeRecalled(found, ({ row, score }) => ({ record: this.decode(row), score }), this.onMalformed);
     });
   }
 
@@ -362,11 +367,8 @@ export class SqliteMemoryStore implements MemoryStore {
       const keyword = keywordCoverage(keywords.terms, new Set(termsOf(embeddingText(row))), keywords.weights);
       candidates.push({ rowid: row.rowid, vector, keyword, createdAt: row.created_at, id: row.id });
     }
-    return rankHybrid(candidates, { limit: q.limit, minScore: q.minScore }).map((h) => ({
-      record: this.decode(byRowid.get(h.rowid)!),
-      score: h.score,
-      parts: { vector: h.vector, keyword: h.keyword },
-    }));
+    const ranked = rankHybrid(candidates, { limit: q.limit, minScore: q.minScore });
+    return decodeRecalled(ranked, (h) => ({ record: this.decode(byRowid.get(h.rowid)!), score: h.score, parts: { vector: h.vector, keyword: h.keyword } }), this.onMalformed);
   }
 
   /** Reads the whole file into the index in slices, yielding between them (a big store opens without stalling the worker). */

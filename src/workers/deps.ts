@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
+import type { PantheonError } from '../errors';
 import { DEFAULT_SYSTEM_MODELS, type ActivityDeps } from '../activities';
 import { SYSTEM_MODEL_FALLBACKS, type SystemModels } from '../activities/deps';
 import { createAlerter } from '../alerts/alerter';
@@ -136,7 +137,11 @@ export async function buildWorkerDeps(
     onLedgerError: (err) => logger.error({ error: String(err) }, 'budget ledger settle failed (sent again while the server did not answer, for up to 2 minutes); the reservation is charged at its worst case when its task closes'),
     tracing,
   });
-  const memory = scopeMemoryToMode(await openMemoryStore(config.memory, openEmbedder(config, gateEmbeddingBudget(gate))), plan.offline);
+  // One bad record in a shared store must not cost every task that recalls near it its memory:
+  // recall leaves it out, and the operator hears of it once an hour per record.
+  const onMalformed = (problem: PantheonError) =>
+    void alerter.alert({ id: problem.message, kind: 'memory_malformed', message: `${problem.message} (recall leaves it out until it is rewritten or deleted)`, details: {} });
+  const memory = scopeMemoryToMode(await openMemoryStore(config.memory, openEmbedder(config, gateEmbeddingBudget(gate)), { onMalformed }), plan.offline);
   logger.info(
     { specialists: roster.specialists.map((s) => s.name), memory: config.memory.kind, embedder: config.embedding.kind, llmMode: config.llm.mode, providers: plan.providers, ledger: gate.ledgerId },
     'worker dependencies ready',
