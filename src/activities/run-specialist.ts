@@ -97,7 +97,7 @@ async function iterate(llm: LlmClient, specialist: Specialist, input: RunSpecial
     } catch (err) {
       // An open breaker or full system windows are not this task's failure: hand the progress
       // back so the task waits (in the workflow, holding no worker slot) and asks again.
-      const wait = err instanceof PantheonError ? budgetWaitFrom(err.type, err.message, err.details) : undefined;
+      const wait = err instanceof PantheonError ? budgetWaitFrom(err.type, err.message, err.details, { agentWindow: input.waitForAgentWindow }) : undefined;
       if (wait) return { ...result('paused'), retryAtMs: wait.retryAtMs, wait };
       throw err;
     }

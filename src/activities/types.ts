@@ -95,6 +95,10 @@ export interface RunSpecialistInput {
   /** The run checks for budget after a wait (the task shows waiting_budget): once the ledger lets its
    * first call through, it signals its workflow budgetAdmitted with this check's number. */
   announceAdmission?: number;
+  /** No other candidate is left to take the task: a spent window of the specialist's own (its
+   * hour, its day) pauses the run until the window ends, as full system windows do, instead of
+   * failing it with agent_budget_exhausted. */
+  waitForAgentWindow?: boolean;
 }
 
 export interface RunSpecialistResult {

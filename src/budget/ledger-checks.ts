@@ -111,7 +111,10 @@ function checkScopes(ctx: Ctx, task: TaskScope, out: Outstanding): Denial | unde
     const limitUsd = limitUsdOf(scope, limits, state, nowMs);
     const spentUsd = (window.agents[request.agent]?.usd ?? 0) + out.agent.usd;
     if (spentUsd + request.usd > limitUsd + EPSILON_USD) {
-      return deny(ctx, 'agent_budget_exhausted', scope, { unit: 'usd', limit: limitUsd, spent: spentUsd }, { limitUsd, spentUsd }, window.key);
+      // When the window's end makes room for sure: a task with no other specialist left waits
+      // until then (agent-task.ts). A call larger than the whole limit never fits: no such time.
+      const retryAtMs = request.usd <= limitUsd ? windowEndMs(nowMs, limits.timezone, window === state.hour ? 'hour' : 'day') : undefined;
+      return deny(ctx, 'agent_budget_exhausted', scope, { unit: 'usd', limit: limitUsd, spent: spentUsd }, { limitUsd, spentUsd }, window.key, retryAtMs);
     }
   }
 

@@ -1,7 +1,7 @@
 /**
  * How a task waits for budget: the pure rules the agentTask workflow follows when the ledger
  * answers "not now" (an open breaker, system windows or the task's lane that cannot afford the
- * call yet). No
+ * call yet; its specialist's own window, when no other specialist is left to take the task). No
  * imports: the workflow sandbox loads this.
  *
  * A waiting task asks again no faster than every 5 s, backs off as its wait goes on, and asks at
@@ -18,9 +18,16 @@ export function isWaitType(type: unknown): type is WaitType {
   return (WAIT_TYPES as readonly unknown[]).includes(type);
 }
 
+/**
+ * A specialist's own window spent (its hour or its day): waited out only by a task with no other
+ * candidate left to take it (RunSpecialistInput.waitForAgentWindow), and only when the window's
+ * end makes room (the ledger's `retryAtMs`; a call larger than the whole limit has none).
+ */
+export const AGENT_WINDOW_WAIT = 'agent_budget_exhausted';
+
 /** Why a task waits, as the ledger's denial said it. */
 export interface BudgetWait {
-  type: WaitType;
+  type: WaitType | typeof AGENT_WINDOW_WAIT;
   message: string;
   scope?: string;
   /** system_budget_full, lane_budget_full: the task's place in the admission queue (1 = next) and its length. */
@@ -30,11 +37,15 @@ export interface BudgetWait {
   retryAtMs?: number;
 }
 
-/** The denial's details as the gate sends them (JSON from an activity failure: check each field). */
-export function budgetWaitFrom(type: unknown, message: string, details: Record<string, unknown> | undefined): BudgetWait | undefined {
-  if (!isWaitType(type)) return undefined;
+/**
+ * The denial's details as the gate sends them (JSON from an activity failure: check each field).
+ * `agentWindow`: a spent agent window is waited out too, when its end is known.
+ */
+export function budgetWaitFrom(type: unknown, message: string, details: Record<string, unknown> | undefined, { agentWindow = false }: { agentWindow?: boolean } = {}): BudgetWait | undefined {
   const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
   const d = details ?? {};
+  const agentWait = agentWindow && type === AGENT_WINDOW_WAIT && num(d.retryAtMs) !== undefined;
+  if (!isWaitType(type) && !agentWait) return undefined;
   return {
     type,
     message,

@@ -117,13 +117,16 @@ describe('budget ledger: reserve, settle, release', () => {
 
     spend(at('2024-05-01T10:10:00Z'), 0.5);
     const hourly = denied(reserve(state, request({ usd: 0.1 }), at('2024-05-01T10:59:59.999Z'), limits).result);
-    expect(hourly).toMatchObject({ type: 'agent_budget_exhausted', scope: 'agent:DatabaseAgent:hour', limitUsd: 0.5, spentUsd: 0.5 });
+    // When room comes for sure: the hour's end (a task with no other specialist left waits for it).
+    expect(hourly).toMatchObject({ type: 'agent_budget_exhausted', scope: 'agent:DatabaseAgent:hour', limitUsd: 0.5, spentUsd: 0.5, retryAtMs: at('2024-05-01T11:00:00Z') });
     spend(at('2024-05-01T11:00:00Z'), 0.5); // a new hour
     expect(scopeOf(state, at('2024-05-01T11:00:00Z'), limits, 'agent:DatabaseAgent:hour')?.settledUsd).toBe(0.5);
     expect(scopeOf(state, at('2024-05-01T11:00:00Z'), limits, 'agent:DatabaseAgent:day')?.settledUsd).toBe(1);
 
     const daily = denied(reserve(state, request({ usd: 0.1 }), at('2024-05-01T12:30:00Z'), limits).result);
-    expect(daily).toMatchObject({ type: 'agent_budget_exhausted', scope: 'agent:DatabaseAgent:day', limitUsd: 1, spentUsd: 1 });
+    expect(daily).toMatchObject({ type: 'agent_budget_exhausted', scope: 'agent:DatabaseAgent:day', limitUsd: 1, spentUsd: 1, retryAtMs: at('2024-05-02T00:00:00Z') });
+    // A call larger than the whole limit never fits: no time to wait for.
+    expect(denied(reserve(state, request({ usd: 0.6 }), at('2024-05-01T12:30:00Z'), limits).result)).toMatchObject({ scope: 'agent:DatabaseAgent:hour', retryAtMs: undefined });
     denied(reserve(state, request({ usd: 0.1 }), at('2024-05-01T23:59:59Z'), limits).result);
     granted(reserve(state, request({ usd: 0.1 }), at('2024-05-02T00:00:00Z'), limits).result);
     expect(state.day.key).toBe('2024-05-02');

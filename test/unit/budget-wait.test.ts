@@ -40,5 +40,10 @@ describe('waiting for budget', () => {
     expect(describeWait(wait!, 2)).toMatch(/^waiting for budget: position 3 of 41 · check 2 \(room by 2024-05-01T10:01:00.000Z\)/);
     expect(budgetWaitFrom('breaker_open', 'open', { position: 'x' })).toEqual({ type: 'breaker_open', message: 'open' });
     expect(budgetWaitFrom('budget_exceeded', 'over', details)).toBeUndefined();
+    // A specialist's own window: waited out only when asked (no other candidate) and its end is known.
+    const agentHour = { scope: 'agent:DatabaseAgent:hour', retryAtMs: T0 + 3_600 * SEC };
+    expect(budgetWaitFrom('agent_budget_exhausted', 'spent', agentHour)).toBeUndefined();
+    expect(budgetWaitFrom('agent_budget_exhausted', 'spent', agentHour, { agentWindow: true })).toEqual({ type: 'agent_budget_exhausted', message: 'spent', scope: 'agent:DatabaseAgent:hour', retryAtMs: T0 + 3_600 * SEC });
+    expect(budgetWaitFrom('agent_budget_exhausted', 'never fits', { scope: 'agent:DatabaseAgent:hour' }, { agentWindow: true })).toBeUndefined();
   });
 });

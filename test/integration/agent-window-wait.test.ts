@@ -1,0 +1,87 @@
+import { temporal } from '@temporalio/proto';
+import type { WorkflowHandle } from '@temporalio/client';
+import { startTask } from '../../src/client/submit-task';
+import { closedResult } from '../../src/tasks/closed-outcome';
+import { TaskInputSchema, type TaskInput } from '../../src/tasks/task-input';
+import type { TaskOutcome } from '../../src/workflows/task-state';
+import { billed } from '../support/billed';
+import { maybeRecordEvents, patchIdOf } from '../support/history';
+import { limitsWith } from '../support/limits';
+import { startTimeSkippingHarness, type TimeSkippingHarness } from '../support/time-skipping';
+
+/**
+ * The last specialist a task may have, its own hourly budget spent: the task waits for the hour
+ * to end (waiting_budget) and the same run goes on, instead of being dead-lettered at $0 within
+ * seconds (agent-task.ts, patch `agent-window-waits`). God admits tasks while agents' hours are
+ * spent; before, each such task died. On the time-skipping test server, so the hours pass at once.
+ */
+
+const HOUR = 3_600_000;
+// $0.00135 an hour per agent: DatabaseAgent (gpt-4.1-mini) affords one call (worst case ~$0.00122)
+// but not a second (~$0.00023 settled + ~$0.00126), so each hour of the task's run has one call.
+const AGENT_HOURLY_USD = 0.00135;
+
+let h: TimeSkippingHarness;
+
+beforeAll(async () => {
+  h = await startTimeSkippingHarness('agent-window', { limits: limitsWith({ perAgentHourlyUsd: AGENT_HOURLY_USD }) });
+}, 120_000);
+
+afterAll(async () => {
+  await h?.stop();
+});
+
+const DB_TASK = 'Add a unique index on users.email in the Postgres database';
+let seq = 0;
+const taskId = (name: string) => `agent-window-${name}-${Date.now()}-${++seq}`;
+
+/** Skips server time a minute at a time until the task closes (at wall pace while an activity is in flight). */
+async function untilClosed(handle: WorkflowHandle): Promise<TaskOutcome> {
+  const deadline = Date.now() + 180_000;
+  while ((await handle.describe()).status.name === 'RUNNING') {
+    if (Date.now() > deadline) throw new Error(`task ${handle.workflowId} still running after 180 s of wall time`);
+    await h.sleep(60_000);
+  }
+  return closedResult(handle);
+}
+
+async function run(id: string, input: TaskInput): Promise<{ outcome: TaskOutcome; handle: WorkflowHandle }> {
+  const handle = await startTask(h.client, h.taskQueue, TaskInputSchema.parse(input), id);
+  return { outcome: await untilClosed(handle), handle };
+}
+
+/** Every PantheonStatus the task published, in order. */
+async function statusesOf(handle: WorkflowHandle): Promise<string[]> {
+  const events = (await handle.fetchHistory()).events ?? [];
+  return events
+    .filter((e) => e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES)
+    .map((e) => e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.PantheonStatus?.data)
+    .filter((d): d is Uint8Array => d != null)
+    .map((d) => JSON.parse(Buffer.from(d).toString()) as string);
+}
+
+describe("the last candidate's own hourly budget spent", () => {
+  it('waits for the hour to end and the same specialist completes the task, one call an hour, nothing failed', async () => {
+    const id = taskId('last');
+    const startedMs = await h.nowMs();
+    const { outcome, handle } = await run(id, { objective: DB_TASK, specialist: 'DatabaseAgent', maxReassignments: 0 });
+    const endedMs = await h.nowMs();
+
+    expect(outcome.status).toBe('completed');
+    expect(outcome.specialistsTried).toEqual(['DatabaseAgent']);
+    // Waiting is not failing: no failure, no lesson, the run went on from its checkpoint.
+    expect(outcome.failures).toEqual([]);
+    const statuses = await statusesOf(handle);
+    expect(statuses).toContain('waiting_budget');
+    expect(statuses.at(-1)).toBe('completed');
+    // One call fits an hour (the windows are UTC hours): a task of n calls crossed n - 1 hour ends.
+    const calls = h.provider.calls().filter((c) => c.task === id && c.purpose === 'specialist');
+    expect(calls.length).toBeGreaterThanOrEqual(2);
+    expect(Math.floor(endedMs / HOUR) - Math.floor(startedMs / HOUR)).toBeGreaterThanOrEqual(calls.length - 1);
+    // Every call it made was paid once: its cost is the provider's bill.
+    expect(outcome.costUsd).toBeCloseTo(billed(h.provider.calls().filter((c) => c.task === id)), 9);
+    const events = (await handle.fetchHistory()).events ?? [];
+    expect(events.some((e) => patchIdOf(e) === 'agent-window-waits')).toBe(true);
+    maybeRecordEvents(id, 'agent-window-waited-out', events);
+  }, 240_000);
+});
