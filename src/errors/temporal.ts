@@ -22,8 +22,19 @@ export function toApplicationFailure(err: unknown, context: Record<string, unkno
       ...(isWaitType(err.type) && { category: ApplicationFailureCategory.BENIGN }),
     });
   }
-  const message = err instanceof Error ? err.message : String(err);
-  return ApplicationFailure.create({ message, type: 'unexpected', nonRetryable: false, details: [context] });
+  return ApplicationFailure.create({ message: messageOf(err), type: 'unexpected', nonRetryable: false, details: [context] });
+}
+
+/**
+ * What an unknown failure says, never nothing: an Error with an empty message (some gRPC and
+ * socket errors during a Temporal outage) is named by its class and code, so the worker's
+ * "Activity failed" line and the task's failure chain say what it was.
+ */
+function messageOf(err: unknown): string {
+  if (!(err instanceof Error)) return String(err) || 'a thrown value with no text';
+  if (err.message) return err.message;
+  const code = (err as { code?: unknown }).code;
+  return `${err.name} with no message${code === undefined ? '' : ` (code ${String(code)})`}`;
 }
 
 /**

@@ -175,6 +175,12 @@ describe('toApplicationFailure', () => {
     expect(toApplicationFailure(42).message).toBe('42');
   });
 
+  it('names an unknown failure that carries no text by its class and code, never an empty message', () => {
+    expect(toApplicationFailure(new Error('')).message).toBe('Error with no message');
+    expect(toApplicationFailure(Object.assign(new TypeError(), { code: 14 })).message).toBe('TypeError with no message (code 14)');
+    expect(toApplicationFailure('').message).toBe('a thrown value with no text');
+  });
+
   it('passes an ApplicationFailure through as is', () => {
     const original = ApplicationFailure.nonRetryable('already typed', 'task_rejected');
     expect(toApplicationFailure(original)).toBe(original);
