@@ -156,6 +156,10 @@ const CANCEL_COUNTS_RUN_PATCH = 'cancel-counts-run-iterations';
  * 0, counted a requeue, and past maxRequeues cancelled a task that had only waited. Asked only for
  * such a signal (histories from before requeued). Not folded. */
 const REQUEUE_SPARES_WAIT_PATCH = 'requeue-spares-budget-wait';
+/** The same for a task waiting out a provider outage (waiting_provider): no run to restart, and a
+ * requeue would have started the run again from iteration 0, its checkpoint dropped, and counted
+ * toward maxRequeues. Asked only for such a signal (histories from before requeued). Not folded. */
+const REQUEUE_SPARES_PROVIDER_WAIT_PATCH = 'requeue-spares-provider-wait';
 
 /** A task cancelled as poison (requeued past its maxRequeues) counts the iterations the stopped run
  * had done, as CANCEL_COUNTS_RUN_PATCH does for a cancel. Asked only when the run reports more
@@ -357,6 +361,11 @@ async function runTask(input: unknown, routed: Routed, patches: FoldedPatches, e
     if (state.status === 'waiting_budget' && !checking && patched(REQUEUE_SPARES_WAIT_PATCH)) {
       log.warn('requeue ignored: the task waits for budget, no run to restart', { taskId, reason: notice.reason });
       showDetails(`requeue ignored (${notice.reason}): the task waits for budget, no run to restart${state.budgetWait ? `; ${state.budgetWait.reason}` : ''}`);
+      return;
+    }
+    if (state.status === 'waiting_provider' && patched(REQUEUE_SPARES_PROVIDER_WAIT_PATCH)) {
+      log.warn('requeue ignored: the task waits for the provider, no run to restart', { taskId, reason: notice.reason });
+      showDetails(`requeue ignored (${notice.reason}): the task waits for the provider, no run to restart${state.providerWait ? `; ${state.providerWait.reason}` : ''}`);
       return;
     }
     state.stale = notice.reason;

@@ -3,6 +3,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { startTask } from '../../src/client/submit-task';
 import { closedResult } from '../../src/tasks/closed-outcome';
 import { TaskInputSchema, type TaskInput } from '../../src/tasks/task-input';
+import { requeueSignal, stateQuery } from '../../src/workflows/agent-task-api';
 import type { TaskOutcome } from '../../src/workflows/task-state';
 import { billed } from '../support/billed';
 import { maybeRecordEvents, scheduledActivities } from '../support/history';
@@ -85,6 +86,32 @@ describe('a provider outage with no candidate left', () => {
     expect(callsFor(id).filter((c) => c.fault === 'unavailable')).toHaveLength(4);
     expect(outcome.costUsd).toBeCloseTo(billed(callsFor(id)), 9);
     maybeRecordEvents(id, 'provider-outage-waited-out', (await handle.fetchHistory()).events ?? []);
+  });
+
+  it('ignores a requeue while it waits: no requeue counted, the wait and the same run go on', async () => {
+    const id = taskId('requeue');
+    // Down for one run's retries, then up.
+    h.provider.addFault({ kind: 'unavailable', match: { task: id, purpose: 'specialist' }, times: 2 });
+    // No requeue allowed: before, a requeue of the waiting task cancelled it as poison.
+    const handle = await startTask(h.client, h.taskQueue, TaskInputSchema.parse({ objective: DB_TASK, maxReassignments: 0, maxRequeues: 0, retry: TWO_QUICK_ATTEMPTS }), id);
+    // At wall pace: the wait is 15 s of server time, and nothing skips it until the signal is in.
+    const deadline = Date.now() + 60_000;
+    while ((await handle.query(stateQuery)).status !== 'waiting_provider') {
+      if (Date.now() > deadline) throw new Error(`task ${id} never waited for the provider`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await handle.signal(requeueSignal, { reason: 'ops: nudge' });
+    const after = await handle.query(stateQuery);
+    expect(after).toMatchObject({ status: 'waiting_provider', requeues: 0 });
+    expect(after.stale).toBeUndefined();
+
+    const outcome = await untilClosed(handle);
+    expect(outcome).toMatchObject({ status: 'completed', requeues: 0, specialistsTried: ['DatabaseAgent'] });
+    expect(outcome.providerWait).toMatchObject({ waits: 1, waitedMs: 15_000 });
+    const events = (await handle.fetchHistory()).events ?? [];
+    // No run was cancelled: the one that waited went on.
+    expect(events.filter((e) => e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED)).toEqual([]);
+    maybeRecordEvents(id, 'requeue-ignored-while-waiting-provider', events);
   });
 
   it("dead-letters the task once its providerWaitSeconds are spent, with every wait on record", async () => {

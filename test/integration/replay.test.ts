@@ -41,6 +41,8 @@ describe('workflow replay', () => {
         'poison-stale-task-counts-run-iterations.json',
         // A requeue of a task waiting for budget is ignored (the 'requeue-spares-budget-wait' patch).
         'requeue-ignored-while-waiting-budget.json',
+        // And while it waits for the provider (the 'requeue-spares-provider-wait' patch).
+        'requeue-ignored-while-waiting-provider.json',
         // The 'bounded-task-inputs', 'retry-intervals-in-order', 'task-is-one-argument' and 'history-guard' patches, recorded only when they fire.
         'rejected-unbounded-inputs.json',
         'rejected-retry-out-of-order.json',
