@@ -434,4 +434,8 @@ export interface LedgerRunway {
   /** The per-task limit (`per_task_usd`): the ledger stops a task there, so none costs more.
    * Absent from runways read before it was reported. */
   perTaskUsd?: number;
+  /** The current hour of the system's spend (its window's start, and what has settled in it): the
+   * burn rate reads the recent pace from it. Absent from runways read before it was reported. */
+  hourStartMs?: number;
+  hourSpentUsd?: number;
 }

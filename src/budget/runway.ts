@@ -19,6 +19,8 @@ export function runwayOf(snapshot: BudgetSnapshot, nowMs: number): LedgerRunway 
   const budgetUsd = limitUsdOf(scopes.systemDay, limits, { overrides: snapshot.overrides }, nowMs);
   const systemDay = snapshot.scopes.find((s) => s.scope === scopes.systemDay);
   const spentUsd = sameDay ? (systemDay?.settledUsd ?? 0) : 0;
+  const sameHour = windowKeys(nowMs, timezone).hour === snapshot.windows.hour;
+  const systemHour = snapshot.scopes.find((s) => s.scope === scopes.systemHour);
   const breaker = snapshot.breaker;
 
   const lane = (name: Lane): LaneRunway => {
@@ -49,5 +51,7 @@ export function runwayOf(snapshot: BudgetSnapshot, nowMs: number): LedgerRunway 
     lanes,
     asOfMs: nowMs,
     perTaskUsd: limits.perTaskUsd,
+    hourStartMs: windowStartMs(nowMs, timezone, 'hour'),
+    hourSpentUsd: sameHour ? (systemHour?.settledUsd ?? 0) : 0,
   };
 }

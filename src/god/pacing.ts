@@ -34,6 +34,26 @@ export interface LedgerRunwayLike {
   asOfMs: number;
   /** The ledger's per-task limit: no task costs more (absent from ledgers' answers before it). */
   perTaskUsd?: number;
+  /** The current hour's start and the system's spend in it (absent from ledgers' answers before it). */
+  hourStartMs?: number;
+  hourSpentUsd?: number;
+}
+
+/** The shortest span the current hour's pace is read over: a minute into the hour, one call would read as a torrent. */
+export const RECENT_RATE_MIN_SPAN_MS = 15 * 60_000;
+
+/**
+ * Dollars an hour the day is burning: the larger of the day's average (its spend over the hours
+ * gone by) and the current hour's pace (its spend over the time gone by in it, at least
+ * {@link RECENT_RATE_MIN_SPAN_MS}). The average alone says a fleet started at 13:00 that spent
+ * $0.10 in ten minutes burns $0.007/h and "lasts the day".
+ */
+export function burnRateUsdPerHour(runway: LedgerRunwayLike, nowMs: number): number {
+  const hours = Math.max(0, nowMs - runway.dayStartMs) / HOUR;
+  const average = hours > 0 ? runway.spentUsd / hours : 0;
+  if (runway.hourStartMs === undefined || runway.hourSpentUsd === undefined) return average;
+  const recent = runway.hourSpentUsd / (Math.max(nowMs - runway.hourStartMs, RECENT_RATE_MIN_SPAN_MS) / HOUR);
+  return Math.max(average, recent);
 }
 
 type PacingConfig = Pick<GodConfig, 'pacing' | 'pacingBurst'>;
@@ -141,20 +161,20 @@ export interface RunwayDetailView extends RunwayView {
 }
 
 /**
- * The runway as God's `runway` query answers it. The burn rate is today's spend over the hours
- * gone by; `runsOutAtMs` is when the remaining budget would be gone at that rate, shown only if
- * that is before the day ends (or now, when nothing is left).
+ * The runway as God's `runway` query answers it. The burn rate is the larger of today's average
+ * and the current hour's pace ({@link burnRateUsdPerHour}); `runsOutAtMs` is when the remaining
+ * budget would be gone at that rate, shown only if that is before the day ends (or now, when
+ * nothing is left).
  */
 export function runwayView(runway: LedgerRunwayLike, inFlight: readonly InFlightTask[] | Record<Lane, number>, config: PacingConfig, nowMs: number): RunwayDetailView {
   const flying = Array.isArray(inFlight) ? inFlightByLane(inFlight) : (inFlight as Record<Lane, number>);
   const headroom = laneHeadroom(runway, flying, config, nowMs);
   const remainingUsd = Math.max(0, runway.budgetUsd - runway.spentUsd - runway.reservedUsd);
-  const hours = Math.max(0, nowMs - runway.dayStartMs) / HOUR;
-  const burnRateUsdPerHour = hours > 0 ? runway.spentUsd / hours : 0;
+  const rate = burnRateUsdPerHour(runway, nowMs);
   let runsOutAtMs: number | undefined;
   if (remainingUsd <= 0 && runway.budgetUsd > 0) runsOutAtMs = nowMs;
-  else if (burnRateUsdPerHour > 0) {
-    const at = nowMs + (remainingUsd / burnRateUsdPerHour) * HOUR;
+  else if (rate > 0) {
+    const at = nowMs + (remainingUsd / rate) * HOUR;
     if (at < runway.dayEndMs) runsOutAtMs = Math.round(at);
   }
   const lanes = LANES.map((lane): LaneDetailView => {
@@ -177,7 +197,7 @@ export function runwayView(runway: LedgerRunwayLike, inFlight: readonly InFlight
     reservedUsd: runway.reservedUsd,
     remainingUsd,
     pacedAllowanceUsd: pacedAllowance({ budgetUsd: runway.budgetUsd, dayStartMs: runway.dayStartMs, dayEndMs: runway.dayEndMs, nowMs, pacing: config.pacing, burst: config.pacingBurst }),
-    burnRateUsdPerHour,
+    burnRateUsdPerHour: rate,
     ...(runsOutAtMs !== undefined && { runsOutAtMs }),
     lanes,
     breakerOpen: runway.breakerOpen,

@@ -40,7 +40,12 @@ describe('the runway God reads', () => {
       reservedUsd: 0.4,
       breakerOpen: false,
       asOfMs: T0 + 60_000,
+      // The current hour, for the burn rate's recent pace: all of the day's spend was in it.
+      hourStartMs: Math.floor(T0 / 3_600_000) * 3_600_000,
+      hourSpentUsd: 1.75,
     });
+    // Read in the next hour, before the idle ledger rolled it: that hour has spent nothing yet.
+    expect(runwayOf(budgetSnapshot(state, T0, limits), Math.floor(T0 / 3_600_000) * 3_600_000 + 3_600_000 + 60_000).hourSpentUsd).toBe(0);
     expect(runway.lanes.main).toEqual({ share: 0.85, budgetUsd: 8.5, spentUsd: 1.5, reservedUsd: 0.4, leasedUsd: 0 });
     expect(runway.lanes.experimental).toEqual({ share: 0.15, budgetUsd: 1.5, spentUsd: 0.25, reservedUsd: 0, leasedUsd: 0 });
   });

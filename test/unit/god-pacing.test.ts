@@ -89,6 +89,21 @@ describe('runwayView', () => {
     expect(v.lanes[0].headroomUsd).toBeCloseTo(0.85 * 0.35 - 0.25 - 0.03, 10);
   });
 
+  it("reads the current hour's pace when it is faster than the day's average: a fleet started at 13:00 does not 'last the day'", () => {
+    // $0.10 spent, all of it in the ten minutes since 13:00: the average says $0.0077/h.
+    const at = T0 + 13 * HOUR + 10 * 60_000;
+    const fresh = { ...runway({ spent: [0.1, 0] }), hourStartMs: T0 + 13 * HOUR, hourSpentUsd: 0.1 };
+    const v = runwayView(fresh, [], config, at);
+    // Read over at least 15 minutes: $0.40/h; the $0.90 left runs out 2 h 15 min later.
+    expect(v.burnRateUsdPerHour).toBeCloseTo(0.4, 10);
+    expect(v.runsOutAtMs).toBe(at + 2.25 * HOUR);
+    // Without the hour (a ledger from before it was reported), the average, as before.
+    expect(runwayView(runway({ spent: [0.1, 0] }), [], config, at).burnRateUsdPerHour).toBeCloseTo(0.1 / (13 + 1 / 6), 10);
+    // A quiet hour after a busy morning: the average stands.
+    const quiet = { ...runway({ spent: [0.3, 0] }), hourStartMs: T0 + 6 * HOUR, hourSpentUsd: 0 };
+    expect(runwayView(quiet, [], config, T0 + 6 * HOUR + 30 * 60_000).burnRateUsdPerHour).toBeCloseTo(0.3 / 6.5, 10);
+  });
+
   it('leaves runsOutAtMs out when the budget outlasts the day, and out with no spend', () => {
     expect(runwayView(runway({ spent: [0.1, 0] }), [], config, T0 + 6 * HOUR).runsOutAtMs).toBeUndefined();
     const idle = runwayView(runway(), [], config, T0 + 6 * HOUR);
