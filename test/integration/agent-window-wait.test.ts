@@ -1,7 +1,6 @@
-import { temporal } from '@temporalio/proto';
 import type { WorkflowHandle } from '@temporalio/client';
 import { startTask } from '../../src/client/submit-task';
-import { closedResult } from '../../src/tasks/closed-outcome';
+import { publishedStatuses, untilClosed } from '../support/task-on-test-server';
 import { TaskInputSchema, type TaskInput } from '../../src/tasks/task-input';
 import type { TaskOutcome } from '../../src/workflows/task-state';
 import { billed } from '../support/billed';
@@ -35,29 +34,9 @@ const DB_TASK = 'Add a unique index on users.email in the Postgres database';
 let seq = 0;
 const taskId = (name: string) => `agent-window-${name}-${Date.now()}-${++seq}`;
 
-/** Skips server time a minute at a time until the task closes (at wall pace while an activity is in flight). */
-async function untilClosed(handle: WorkflowHandle): Promise<TaskOutcome> {
-  const deadline = Date.now() + 180_000;
-  while ((await handle.describe()).status.name === 'RUNNING') {
-    if (Date.now() > deadline) throw new Error(`task ${handle.workflowId} still running after 180 s of wall time`);
-    await h.sleep(60_000);
-  }
-  return closedResult(handle);
-}
-
 async function run(id: string, input: TaskInput): Promise<{ outcome: TaskOutcome; handle: WorkflowHandle }> {
   const handle = await startTask(h.client, h.taskQueue, TaskInputSchema.parse(input), id);
-  return { outcome: await untilClosed(handle), handle };
-}
-
-/** Every PantheonStatus the task published, in order. */
-async function statusesOf(handle: WorkflowHandle): Promise<string[]> {
-  const events = (await handle.fetchHistory()).events ?? [];
-  return events
-    .filter((e) => e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES)
-    .map((e) => e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.PantheonStatus?.data)
-    .filter((d): d is Uint8Array => d != null)
-    .map((d) => JSON.parse(Buffer.from(d).toString()) as string);
+  return { outcome: await untilClosed(h, handle, { stepMs: 60_000, wallMs: 180_000 }), handle };
 }
 
 describe("the last candidate's own hourly budget spent", () => {
@@ -71,7 +50,7 @@ describe("the last candidate's own hourly budget spent", () => {
     expect(outcome.specialistsTried).toEqual(['DatabaseAgent']);
     // Waiting is not failing: no failure, no lesson, the run went on from its checkpoint.
     expect(outcome.failures).toEqual([]);
-    const statuses = await statusesOf(handle);
+    const statuses = await publishedStatuses(handle);
     expect(statuses).toContain('waiting_budget');
     expect(statuses.at(-1)).toBe('completed');
     // One call fits an hour (the windows are UTC hours): a task of n calls crossed n - 1 hour ends.

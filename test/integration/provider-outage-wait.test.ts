@@ -1,7 +1,7 @@
 import { temporal } from '@temporalio/proto';
 import type { WorkflowHandle } from '@temporalio/client';
 import { startTask } from '../../src/client/submit-task';
-import { closedResult } from '../../src/tasks/closed-outcome';
+import { publishedStatuses, untilClosed } from '../support/task-on-test-server';
 import { TaskInputSchema, type TaskInput } from '../../src/tasks/task-input';
 import { requeueSignal, stateQuery } from '../../src/workflows/agent-task-api';
 import type { TaskOutcome } from '../../src/workflows/task-state';
@@ -34,29 +34,9 @@ const TWO_QUICK_ATTEMPTS = { runSpecialist: { initialIntervalMs: 100, maximumInt
 let seq = 0;
 const taskId = (name: string) => `outage-${name}-${Date.now()}-${++seq}`;
 
-/** Skips server time 5 s at a time until the task closes (time runs at wall pace while an activity is in flight). */
-async function untilClosed(handle: WorkflowHandle): Promise<TaskOutcome> {
-  const deadline = Date.now() + 90_000;
-  while ((await handle.describe()).status.name === 'RUNNING') {
-    if (Date.now() > deadline) throw new Error(`task ${handle.workflowId} still running after 90 s of wall time`);
-    await h.sleep(5_000);
-  }
-  return closedResult(handle);
-}
-
 async function run(id: string, input: TaskInput): Promise<{ outcome: TaskOutcome; handle: WorkflowHandle }> {
   const handle = await startTask(h.client, h.taskQueue, TaskInputSchema.parse(input), id);
-  return { outcome: await untilClosed(handle), handle };
-}
-
-/** Every PantheonStatus the task published, in order. */
-async function statusesOf(handle: WorkflowHandle): Promise<string[]> {
-  const events = (await handle.fetchHistory()).events ?? [];
-  return events
-    .filter((e) => e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES)
-    .map((e) => e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.PantheonStatus?.data)
-    .filter((d): d is Uint8Array => d != null)
-    .map((d) => JSON.parse(Buffer.from(d).toString()) as string);
+  return { outcome: await untilClosed(h, handle, { stepMs: 5_000, wallMs: 90_000 }), handle };
 }
 
 const callsFor = (id: string) => h.provider.calls().filter((c) => c.task === id);
@@ -77,7 +57,7 @@ describe('a provider outage with no candidate left', () => {
     expect(outcome.providerWait).toMatchObject({ waits: 2, waitedMs: 45_000 });
     expect(outcome.providerWait!.reason).toMatch(/^waiting for the provider: DatabaseAgent's run failed through its retries with provider_unavailable .*trying again in 30 s \(wait 2\)$/);
     // The task showed it was waiting, then ran again.
-    const statuses = await statusesOf(handle);
+    const statuses = await publishedStatuses(handle);
     expect(statuses.filter((s) => s === 'waiting_provider')).toHaveLength(2);
     expect(statuses.slice(statuses.lastIndexOf('waiting_provider') + 1)).toContain('running');
     // The outage is not the specialist's failure: nothing for the next task to avoid.
@@ -105,7 +85,7 @@ describe('a provider outage with no candidate left', () => {
     expect(after).toMatchObject({ status: 'waiting_provider', requeues: 0 });
     expect(after.stale).toBeUndefined();
 
-    const outcome = await untilClosed(handle);
+    const outcome = await untilClosed(h, handle, { stepMs: 5_000, wallMs: 90_000 });
     expect(outcome).toMatchObject({ status: 'completed', requeues: 0, specialistsTried: ['DatabaseAgent'] });
     expect(outcome.providerWait).toMatchObject({ waits: 1, waitedMs: 15_000 });
     const events = (await handle.fetchHistory()).events ?? [];
@@ -135,7 +115,7 @@ describe('a provider outage with no candidate left', () => {
     expect(outcome.status).toBe('dead_lettered');
     expect(outcome.failures).toHaveLength(1);
     expect(outcome.providerWait).toBeUndefined();
-    expect(await statusesOf(handle)).not.toContain('waiting_provider');
+    expect(await publishedStatuses(handle)).not.toContain('waiting_provider');
   });
 
   it('does not wait out a failure of the output (a schema the answers keep failing): dead-lettered after the retries', async () => {
