@@ -40,7 +40,7 @@ export function createAnthropicProvider(options: SdkProviderOptions): LlmProvide
           latencyMs: performance.now() - started,
         };
       } catch (err) {
-        throw classifyProviderError('anthropic', request.model, err);
+        throw classifyProviderError('anthropic', request.model, err, [options.apiKey]);
       } finally {
         call.done();
       }

@@ -46,7 +46,7 @@ export function createOpenAiProvider(options: SdkProviderOptions): LlmProvider {
           latencyMs: performance.now() - started,
         };
       } catch (err) {
-        throw classifyProviderError('openai', request.model, err);
+        throw classifyProviderError('openai', request.model, err, [options.apiKey]);
       } finally {
         call.done();
       }

@@ -1,4 +1,5 @@
 import { PantheonError, type Billed } from '../errors';
+import { scrubSecrets } from './scrub-secrets';
 import type { ProviderName } from './types';
 
 /**
@@ -89,21 +90,29 @@ function neverConnected(raw: unknown): string | undefined {
   return undefined;
 }
 
-export function classifyProviderError(provider: ProviderName, model: string, raw: unknown): PantheonError {
+/**
+ * `secrets`: the API key the call was made with; it is taken out of the message (with anything
+ * shaped like a key, src/llm/scrub-secrets.ts), and an error whose text held one keeps no cause
+ * (the SDK's error still says it).
+ */
+export function classifyProviderError(provider: ProviderName, model: string, raw: unknown, secrets: readonly (string | undefined)[] = []): PantheonError {
   if (raw instanceof PantheonError) return raw;
   const err = (raw ?? {}) as SdkLikeError;
   const className = err.constructor?.name ?? err.name ?? 'Error';
   const details = { provider, model, status: err.status ?? null, error: className, billed: billedFor(err.status) };
-  const message = `${provider} ${model}: ${err.message ?? String(raw)}`;
+  const said = err.message ?? String(raw);
+  const scrubbed = scrubSecrets(said, secrets);
+  const message = `${provider} ${model}: ${scrubbed}`;
+  const cause = scrubbed === said ? raw : undefined;
   const of = (type: Parameters<typeof PantheonError.of>[0], extra: { retryAfterMs?: number } = {}) =>
-    PantheonError.of(type, message, { details, cause: raw, ...extra });
+    PantheonError.of(type, message, { details, cause, ...extra });
 
   if (isAbort(className, err)) return of('cancelled');
   const unsent = neverConnected(raw);
   if (unsent) {
     // Nothing listened at the address (or it did not resolve): no request left this host, so
     // nothing was billed, whatever the SDK calls it ("Connection error.").
-    return PantheonError.of('provider_unavailable', `${message} (${unsent}: no request was sent)`, { details: { ...details, billed: 'no', code: unsent }, cause: raw });
+    return PantheonError.of('provider_unavailable', `${message} (${unsent}: no request was sent)`, { details: { ...details, billed: 'no', code: unsent }, cause });
   }
   if (/Timeout/i.test(className)) return of('provider_timeout');
   if (/ConnectionError/.test(className) || /ECONNRESET|socket hang up|terminated/i.test(err.message ?? '')) {
@@ -126,7 +135,7 @@ export function classifyProviderError(provider: ProviderName, model: string, raw
         : PantheonError.of('config_invalid', `${message} (a 404 that does not name the model: the base URL path looks wrong; ` +
             `check ${provider === 'openai' ? 'OPENAI_BASE_URL' : 'ANTHROPIC_BASE_URL'}, given as the API root with or without /v1)`, {
             details: { ...details, variable: provider === 'openai' ? 'OPENAI_BASE_URL' : 'ANTHROPIC_BASE_URL' },
-            cause: raw,
+            cause,
           });
     case 408:
     // A gateway that gave up waiting on the provider: a timeout from either SDK (Anthropic's names

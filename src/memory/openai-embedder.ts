@@ -14,8 +14,9 @@ export interface EmbeddingBudget {
 }
 
 export interface OpenAIEmbedderOptions {
-  /** An openai SDK client (the real API, or the offline provider through its baseURL). */
-  client: Pick<OpenAI, 'embeddings'>;
+  /** An openai SDK client (the real API, or the offline provider through its baseURL); its
+   * apiKey, when it has one, is taken out of error messages (src/llm/scrub-secrets.ts). */
+  client: Pick<OpenAI, 'embeddings'> & Partial<Pick<OpenAI, 'apiKey'>>;
   /** A model in prices.json's `embeddings`; default text-embedding-3-small. */
   model?: string;
   /** Shortened vectors (the API's `dimensions`); default the model's native size. */
@@ -89,7 +90,7 @@ export class OpenAIEmbedder implements Embedder {
     try {
       response = await this.options.client.embeddings.create({ model: this.model, input, ...(this.options.dimensions ? { dimensions: this.dimensions } : {}) });
     } catch (raw) {
-      const err = classifyProviderError('openai', this.model, raw);
+      const err = classifyProviderError('openai', this.model, raw, [this.options.client.apiKey]);
       // Fail closed, as chat calls do: only a refusal proves nothing was billed.
       if (provedUnbilled(err)) await reservation.release();
       else await reservation.settle({ usd: embeddingCostOf(this.model, tokens), tokens });
