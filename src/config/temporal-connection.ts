@@ -6,6 +6,7 @@ import { loadClientConfigProfile, type ClientConfigProfile, type ConfigDataSourc
 import { loadFromTomlData } from '@temporalio/envconfig/lib/envconfig-toml';
 import type { NativeConnectionOptions } from '@temporalio/worker';
 import { PantheonError } from '../errors';
+import { checkServerCa } from './server-ca';
 import { checkClientCertPair, type PemSource } from './client-cert-pair';
 import { badGrpcMetaVariable } from './grpc-meta';
 import { badProfileField } from './temporal-profile';
@@ -145,6 +146,7 @@ export function loadTemporalConnection(env: Env = process.env): TemporalConnecti
       throw invalid(`a TLS ${have} is set without its pair: set ${missing} too`, { field: crt ? 'tls.client_key' : 'tls.client_cert' });
     }
     if (crt && key) checkClientCertPair(crt, key);
+    if (ca) checkServerCa(ca);
     tls = {
       ...(t.serverName ? { serverNameOverride: t.serverName } : {}),
       ...(ca ? { serverRootCACertificate: ca.data } : {}),

@@ -17,7 +17,8 @@ import { generateTestPki, type TestPki } from '../support/tls-certs';
 let pki: TestPki;
 let CERT: string;
 let KEY: string;
-const CA = '-----BEGIN CERTIFICATE-----\nY2E=\n-----END CERTIFICATE-----\n';
+/** The test PKI's CA certificate (a real one: a server CA that does not parse is refused). */
+let CA: string;
 const API_KEY = 'tmprl-api-key-do-not-log-123';
 
 let dir: string;
@@ -28,6 +29,7 @@ beforeAll(() => {
   pki = generateTestPki(path.join(dir, 'pki'));
   CERT = fs.readFileSync(pki.clientCert, 'utf8');
   KEY = fs.readFileSync(pki.clientKey, 'utf8');
+  CA = fs.readFileSync(pki.caCert, 'utf8');
   files = { cert: path.join(dir, 'client.pem'), key: path.join(dir, 'client.key'), ca: path.join(dir, 'ca.pem'), notPem: path.join(dir, 'client.der') };
   fs.writeFileSync(files.cert, CERT);
   fs.writeFileSync(files.key, KEY);
@@ -262,6 +264,20 @@ describe('loadTemporalConnection: bad settings are named, nothing connects', () 
     expect(err.message).toBe(`profile "default" in ${file} field tls.server_ca_cert_path: cannot read the server CA certificate ${missing} (ENOENT)`);
   });
 
+  it.each([
+    ['a private key', () => fs.readFileSync(pki.clientKey, 'utf8'), 'it holds a private key, not a certificate'],
+    ['a truncated certificate', () => CA.slice(0, 300), 'its certificate has no "-----END CERTIFICATE-----" line (a truncated file?)'],
+    ['a damaged certificate', () => '-----BEGIN CERTIFICATE-----\nhello garbage\n-----END CERTIFICATE-----\n', 'its certificate does not parse'],
+    ['a bundle with one damaged certificate', () => `${CA}-----BEGIN CERTIFICATE-----\nY2E=\n-----END CERTIFICATE-----\n`, 'certificate 2 of 2 does not parse'],
+  ])('a server CA that is %s, naming the variable (it was taken, and every connect failed SELF_SIGNED_CERT_IN_CHAIN)', (_what, text, problem) => {
+    const file = path.join(dir, `bad-ca-${Math.random().toString(36).slice(2)}.pem`);
+    fs.writeFileSync(file, text());
+    const err = configError(() => loadTemporalConnection({ TEMPORAL_ADDRESS: 'h:7233', TEMPORAL_TLS_SERVER_CA_CERT_PATH: file }));
+    expect(err.message).toMatch(new RegExp(`^environment variable TEMPORAL_TLS_SERVER_CA_CERT_PATH: the server CA certificate ${file} is not usable: `));
+    expect(err.message).toContain(problem);
+    expect(err.details).toEqual({ variable: 'TEMPORAL_TLS_SERVER_CA_CERT_PATH', field: 'tls.server_ca_cert_path' });
+  });
+
   it('a file that is not PEM', () => {
     const err = configError(() => loadTemporalConnection({ TEMPORAL_ADDRESS: 'h:7233', TEMPORAL_TLS_CLIENT_CERT_PATH: files.notPem, TEMPORAL_TLS_CLIENT_KEY_PATH: files.key }));
     expect(err.message).toBe(`environment variable TEMPORAL_TLS_CLIENT_CERT_PATH: the client certificate ${files.notPem} is not PEM (no "-----BEGIN" line)`);
@@ -297,7 +313,8 @@ describe('loadTemporalConnection: bad settings are named, nothing connects', () 
   });
 
   it('inline PEM that is not a certificate, naming both variables', () => {
-    const err = configError(() => loadTemporalConnection({ TEMPORAL_ADDRESS: 'h:7233', TEMPORAL_TLS_CLIENT_CERT_DATA: CA, TEMPORAL_TLS_CLIENT_KEY_DATA: KEY }));
+    const notACert = '-----BEGIN CERTIFICATE-----\nY2E=\n-----END CERTIFICATE-----\n';
+    const err = configError(() => loadTemporalConnection({ TEMPORAL_ADDRESS: 'h:7233', TEMPORAL_TLS_CLIENT_CERT_DATA: notACert, TEMPORAL_TLS_CLIENT_KEY_DATA: KEY }));
     expect(err.message).toMatch(
       /^environment variable TEMPORAL_TLS_CLIENT_CERT_DATA and environment variable TEMPORAL_TLS_CLIENT_KEY_DATA: the client certificate inline \(TEMPORAL_TLS_CLIENT_CERT_DATA\) is not a usable certificate \(error:/,
     );
