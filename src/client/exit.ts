@@ -1,5 +1,6 @@
 import { isPantheonError } from '../errors';
 import { stripControl } from '../tasks/control-chars';
+import { namespaceAdvice } from '../runtime/namespace-missing';
 
 /** The most of an error message the CLI prints: huge bad input must not flood the terminal. */
 export const MAX_ERROR_CHARS = 2048;
@@ -30,6 +31,8 @@ function withCauses(err: Error): string {
 
 /** What a user can do about a server error they cannot fix by reading it. */
 function hintFor(message: string): string {
+  const namespace = /Namespace (\S+) is not found/i.exec(message);
+  if (namespace) return ` (${namespaceAdvice(namespace[1])})`;
   if (/no mapping defined for search attribute/i.test(message)) {
     return " (this namespace lacks Pantheon's search attributes: start a worker, `npm run worker`, once against it; it registers them)";
   }

@@ -10,6 +10,22 @@ export interface ConnectWhenReadyOptions {
    * server: grpc-js keeps an abandoned attempt's timer alive until it expires, delaying exit.
    */
   attemptConnectMs?: number;
+  /**
+   * A server that answers that it has no such namespace: final for a server Pantheon did not
+   * start (no wait makes one; thrown at once, see {@link isNamespaceNotFound}), waited out for a
+   * dev server just spawned (it answers before it has registered its namespaces). Default false.
+   */
+  missingNamespaceIsFinal?: boolean;
+}
+
+/** Whether a call failed because the server has no such namespace (gRPC NOT_FOUND naming it), anywhere in the cause chain. */
+export function isNamespaceNotFound(err: unknown): boolean {
+  let cause: unknown = err;
+  for (let depth = 0; cause instanceof Error && depth < 5; depth += 1, cause = cause.cause) {
+    const { code } = cause as { code?: unknown };
+    if (code === 5 && /namespace/i.test(cause.message)) return true;
+  }
+  return false;
 }
 
 /**
@@ -52,6 +68,7 @@ export async function connectWhenReady(target: string | (ConnectionOptions & { a
     const outcome = await Promise.race([attempt, abandon]);
     if (outcome === 'ready') return connection;
     await connection.close();
+    if (outcome === 'failed' && options.missingNamespaceIsFinal && isNamespaceNotFound(lastError)) throw lastError;
     if (outcome === 'failed') await Promise.race([new Promise((r) => setTimeout(r, 250)), abandon]);
   }
 }

@@ -1,6 +1,7 @@
 import { clientConnectionOptions, describeTemporalConnection, loadTemporalConnection, localTemporalConnection, type TemporalConnection } from '../config/temporal-connection';
 import { PantheonError } from '../errors';
-import { connectWhenReady } from './connect';
+import { connectWhenReady, isNamespaceNotFound } from './connect';
+import { namespaceMissing } from './namespace-missing';
 import { tlsHandshakeFailure } from './tls-check';
 import { startDevServer, type DevServer, type DevServerOptions } from './dev-server';
 import { ensureSearchAttributes } from './search-attributes';
@@ -50,8 +51,10 @@ export async function ensureTemporal(options: EnsureTemporalOptions = {}): Promi
   if (address) {
     let connection;
     try {
-      connection = await connectWhenReady(clientConnectionOptions(target), namespace, { timeoutMs: options.connectTimeoutMs ?? EXISTING_SERVER_TIMEOUT_MS });
+      connection = await connectWhenReady(clientConnectionOptions(target), namespace, { timeoutMs: options.connectTimeoutMs ?? EXISTING_SERVER_TIMEOUT_MS, missingNamespaceIsFinal: true });
     } catch (err) {
+      // The server answers, without the namespace: no wait cures that, a setting does (exit 1).
+      if (isNamespaceNotFound(err)) throw namespaceMissing(address, namespace, err);
       const handshake = target.tls ? await tlsHandshakeFailure(address, target.tls) : undefined;
       throw PantheonError.of(
         'temporal_unavailable',

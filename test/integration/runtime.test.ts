@@ -6,12 +6,14 @@ import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import { msToTs } from '@temporalio/common/lib/time';
+import { errorReport, exitCodeFor } from '../../src/client/exit';
 import { repoRoot } from '../../src/config/paths';
 import { startDevServer, type DevServer } from '../../src/runtime/dev-server';
 import { findFreePort } from '../../src/runtime/free-port';
 import { ensureSearchAttributes } from '../../src/runtime/search-attributes';
 import { ensureTemporal } from '../../src/runtime/temporal';
 import { ALL_SEARCH_ATTRIBUTES, TaskStatus } from '../../src/workflows/search-attributes';
+import { testAddress } from '../support/harness';
 
 /** name -> indexed value type, as the server should have them. */
 const EXPECTED = Object.fromEntries(ALL_SEARCH_ATTRIBUTES.map((k) => [k.name, encodeSearchAttributeIndexedValueType(k.type)]));
@@ -250,6 +252,18 @@ describe('local Temporal runtime', () => {
       message: expect.stringContaining(`Temporal at ${address} (namespace default) does not answer: no answer from ${address} within 3000 ms`),
     });
     expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('ensureTemporal against a server without the namespace says so, naming TEMPORAL_NAMESPACE, exit 1 (not a server to wait for)', async () => {
+    // Before, npm start waited its whole connect timeout and called the server down (exit 75).
+    const err = await ensureTemporal({ address: testAddress(), namespace: 'pantheon-no-such-namespace', connectTimeoutMs: 30_000 }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ type: 'config_invalid', details: { variable: 'TEMPORAL_NAMESPACE', namespace: 'pantheon-no-such-namespace' } });
+    expect((err as Error).message).toContain('the Temporal server has no namespace "pantheon-no-such-namespace": TEMPORAL_NAMESPACE');
+    expect(exitCodeFor(err)).toBe(1);
+    // A command's call that meets the server's own answer is told the same.
+    connection = await Connection.connect({ address: testAddress() });
+    const raw = await connection.workflowService.describeNamespace({ namespace: 'pantheon-no-such-namespace' }).catch((e: unknown) => e);
+    expect(errorReport(raw)).toContain('(the Temporal server has no namespace "pantheon-no-such-namespace": TEMPORAL_NAMESPACE');
   });
 
   it('fails fast with the log tail when the port is taken', async () => {
