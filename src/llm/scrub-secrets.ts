@@ -15,7 +15,8 @@ const MIN_SECRET_CHARS = 8;
 export const REDACTED = '[redacted]';
 
 const SHAPES: Array<[RegExp, string]> = [
-  [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi, `$1 ${REDACTED}`],
+  // A credential has a digit somewhere; "Basic authentication required" is prose, left as it is.
+  [/\b(Bearer|Basic)\s+(?=[A-Za-z._~+/=-]*[0-9])[A-Za-z0-9._~+/=-]{8,}/gi, `$1 ${REDACTED}`],
   [/\bsk-[A-Za-z0-9_-]{8,}/g, `sk-${REDACTED}`],
 ];
 

@@ -95,6 +95,7 @@ describe('scrubSecrets', () => {
     expect(scrubSecrets(`given ${ANTHROPIC_KEY}.`)).toBe(`given sk-${REDACTED}.`);
     // Short "keys" (the offline provider's 'offline', a test's 'sk-o') are not taken out of words.
     expect(scrubSecrets('the offline provider said no', ['offline', 'sk-o'])).toBe('the offline provider said no');
+    expect(scrubSecrets('401 Basic authentication required; Bearer authorization failed')).toBe('401 Basic authentication required; Bearer authorization failed');
     expect(scrubSecrets('429 Rate limit reached for gpt-4.1-mini on tokens per min (TPM)')).toBe('429 Rate limit reached for gpt-4.1-mini on tokens per min (TPM)');
   });
 });
