@@ -178,11 +178,6 @@ const ITERATION_LIMIT_REASSIGNS_PATCH = 'iteration-limit-reassigns';
  * providerWaitSeconds (src/tasks/provider-wait.ts); histories from before handed the task to the
  * next candidate at once. Not folded. */
 const PROVIDER_WAIT_PATCH = 'provider-outage-waits';
-/** The last candidate's run, its specialist's own window spent (its hour, its day), pauses until the
- * window ends (waiting_budget, as for full system windows) when the ledger says room comes then;
- * histories from before dead-lettered the task at $0. Asked only for a run with no candidate left.
- * Not folded. */
-const AGENT_WINDOW_WAIT_PATCH = 'agent-window-waits';
 
 /** Activity options of a run the workflow may abandon: a cancel waits for the activity to stop. */
 const WAIT_FOR_CANCEL = { cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED };
@@ -548,7 +543,10 @@ async function runTask(input: unknown, routed: Routed, patches: FoldedPatches, e
           iteration: startedAt,
           spent: spent(),
           ...(checking && { announceAdmission: checking.check }),
-          ...(!canHandOn && patched(AGENT_WINDOW_WAIT_PATCH) && { waitForAgentWindow: true }),
+          // No candidate left: a spent window of its specialist's own pauses the run (the activity
+          // answers 'paused', waited out as full system windows are). No patch: only the input
+          // changes, which replay does not compare, and a history from before holds the failure.
+          ...(!canHandOn && { waitForAgentWindow: true }),
         });
       } catch (err) {
         // Its retries used up while it still advanced (a storm of provider errors between good

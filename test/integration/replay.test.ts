@@ -30,7 +30,7 @@ describe('workflow replay', () => {
         'resumed-run-after-progress.json',
         // A provider outage with no candidate left is waited out, the same run going on (the 'provider-outage-waits' patch).
         'provider-outage-waited-out.json',
-        // The last candidate's own hourly budget spent is waited out, the same run going on (the 'agent-window-waits' patch).
+        // The last candidate's own hourly budget spent is waited out, the same run going on (the run's `waitForAgentWindow`; no patch: only its input changed).
         'agent-window-waited-out.json',
         'dead-lettered-task.json',
         // Before a requeue waited for the abandoned activity to stop (the 'requeue-waits-for-cancel' patch).
