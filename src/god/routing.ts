@@ -6,6 +6,7 @@ import type { PolicyAuditEntry, PolicyBook } from '../routing/policy/types';
 import { policyArms, rememberedArms, routeWithPolicy, taskWords } from '../routing/route-with-policy';
 import type { Task, TaskRouting } from '../tasks/task-input';
 import type { RoutingHistoryView, RoutingPolicyView } from '../workflows/god-api';
+import { usd } from './pacing';
 import { NEUTRAL_VALUE, PRIORITY_WEIGHT } from './prioritise';
 import { expectationOf } from './stats';
 import type { Assessment, Decision, GodConfig, GodState, InFlightTask, QueuedTask, TaskFinished } from './types';
@@ -35,6 +36,11 @@ export interface RouteByPolicyOptions {
    * (src/god/routing.ts failingAt): then the policy chooses, so a failing specialist does not keep
    * the tasks that name one of its keywords in passing. */
   unsureAvoidsFailing?: boolean;
+  /** What the experimental lane has left of its day: an explored pick dearer than that could
+   * never start there today (submitted tasks would wait on an empty lane while main has room),
+   * so the policy's best guess routes it on its own lane instead, once `apply` says so (God asks
+   * its patch only when that changes the pick). */
+  exploreWithin?: { dayLeftUsd: number; apply: () => boolean };
 }
 
 /**
@@ -60,7 +66,7 @@ export function routeByPolicy(
   config?: Pick<GodConfig, 'routing'>,
   options: RouteByPolicyOptions = {},
 ): { book?: PolicyBook; decision: Decision; picked?: string } {
-  const { classifierRoutes = true, nowMs, quarantine = false, probes = false, sideline = false, recordedArmsJoin = false, unsureAvoidsFailing = false } = options;
+  const { classifierRoutes = true, nowMs, quarantine = false, probes = false, sideline = false, recordedArmsJoin = false, unsureAvoidsFailing = false, exploreWithin } = options;
   const book = state.routing;
   if (!book || config?.routing === 'static' || decision.kind !== 'route' || item.task.specialist) return { book, decision };
   const sure = assessment.method === 'rules' && assessment.confidence >= book.active.thresholds.ruleConfidence;
@@ -102,9 +108,17 @@ export function routeByPolicy(
   const goalValue = item.goalId ? state.goals.find((g) => g.id === item.goalId)?.value : undefined;
   const value = (PRIORITY_WEIGHT[item.task.priority] ?? PRIORITY_WEIGHT.normal) * ((goalValue ?? NEUTRAL_VALUE) / NEUTRAL_VALUE);
   const costs = Object.fromEntries(arms.map((a) => [a, estimates[a] ?? assessment.estimatedCostUsd]));
-  const { book: next, route } = routeWithPolicy(book, { kind, arms, estimatedCostUsd: costs, value, evidence, ...(Object.keys(overdue).length > 0 && { overdue }), ...(quarantine && { quarantine }), ...(quarantine && probes && { probe: true }), ...(quarantine && probes && sideline && { sideline: true }), ...(trial.length > 0 && { trial }) });
-  const e = expectationOf(state.stats, assessment.kind, route.arm, costs[route.arm]);
-  const picked = `${route.reason}${known ? `; ${known.explanation}` : ''}`;
+  const input = { kind, arms, estimatedCostUsd: costs, value, evidence, ...(Object.keys(overdue).length > 0 && { overdue }), ...(quarantine && { quarantine }), ...(quarantine && probes && { probe: true }), ...(quarantine && probes && sideline && { sideline: true }), ...(trial.length > 0 && { trial }) };
+  let { book: next, route } = routeWithPolicy(book, input);
+  let e = expectationOf(state.stats, assessment.kind, route.arm, costs[route.arm]);
+  let beyondLane = '';
+  if (route.experimental && exploreWithin && e.costUsd > exploreWithin.dayLeftUsd + 1e-9 && exploreWithin.apply()) {
+    // The draw stays spent (the stream moves on as it did); the best guess is not a draw.
+    beyondLane = `; not explored: ${route.arm} at ~${usd(e.costUsd)} needs more than the experimental lane has left today (${usd(exploreWithin.dayLeftUsd)})`;
+    ({ book: next, route } = routeWithPolicy(next, input, 'best-guess'));
+    e = expectationOf(state.stats, assessment.kind, route.arm, costs[route.arm]);
+  }
+  const picked = `${route.reason}${beyondLane}${known ? `; ${known.explanation}` : ''}`;
   return {
     book: next,
     picked,
@@ -127,7 +141,7 @@ export function routeByPolicy(
  * two failures into a streak when four have been reported since), so the pick that runs, and the
  * cost and lane admission plans with, are made when the task can start. Every pick draws anew
  * from the book's stream; only a task's last pick runs, so its explore chance stays one draw's.
- * `only`: just these tasks (God passes those admission ranks first); `probes`, `sideline`: as routeByPolicy's.
+ * `only`: just these tasks (God passes those admission ranks first); `probes`, `sideline`, `exploreWithin`: as routeByPolicy's.
  * Returns the advanced book, the queue with the fresh decisions, and per task what the pick says.
  */
 export function pickAgain(
@@ -137,6 +151,7 @@ export function pickAgain(
   only?: ReadonlySet<string>,
   probes = false,
   sideline = false,
+  exploreWithin?: RouteByPolicyOptions['exploreWithin'],
 ): { book?: PolicyBook; queue: QueuedTask[]; picked: Record<string, string> } {
   let book = state.routing;
   const picked: Record<string, string> = {};
@@ -144,7 +159,7 @@ export function pickAgain(
   const queue = state.queue.map((item) => {
     if (item.status !== 'queued' || !item.beforePolicy || !item.assessment || (only && !only.has(item.taskId))) return item;
     // Histories that store `beforePolicy` run every routing patch before it: all of them apply.
-    const routed = routeByPolicy({ ...state, routing: book }, item, item.assessment, item.beforePolicy, config, { nowMs, quarantine: true, probes, sideline, recordedArmsJoin: true });
+    const routed = routeByPolicy({ ...state, routing: book }, item, item.assessment, item.beforePolicy, config, { nowMs, quarantine: true, probes, sideline, recordedArmsJoin: true, ...(exploreWithin && { exploreWithin }) });
     book = routed.book;
     if (routed.picked) picked[item.taskId] = routed.picked;
     return { ...item, decision: routed.decision };

@@ -253,6 +253,10 @@ const CAPS_AT_TASK_LIMIT_PATCH = 'estimates-capped-at-task-limit';
  * an input that is no object, fails the start naming it; before, God ran on its defaults (or, for
  * null, failed its first workflow task over and over). Asked only for such an input. */
 const INPUT_CHECKED_PATCH = 'god-input-checked';
+/** An explored pick dearer than what the experimental lane has left of its day is routed by the
+ * policy's best guess on the task's own lane: it waited on that lane, for good when the lane's
+ * whole day was smaller, while main had room. Asked only when an explored pick does not fit. */
+const EXPLORES_WITHIN_LANE_PATCH = 'explores-within-experimental-day';
 /** Generator calls per due goal at most: the first, and one more when it only repeated itself. */
 const GENERATION_ASKS = 2;
 
@@ -454,6 +458,9 @@ export async function god(input: GodInput = {}): Promise<void> {
   /** Probes and the way back from a change, where God's config turns them on (the patch is asked
    * only then, so a God without them keeps the history it had). */
   const probesOn = (): boolean => config.routingProbes === true && patched(PROBES_PATCH);
+  /** What an explored pick must fit in (routeByPolicy's exploreWithin): unknown before the runway is read. */
+  const exploreWithinLane = () =>
+    runway ? { exploreWithin: { dayLeftUsd: laneDayLeft(runway, inFlightExpected()).experimental, apply: () => patched(EXPLORES_WITHIN_LANE_PATCH) } } : {};
   /** Sidelining builds on the probes (a sidelined arm is probed back), asked only where they are on. */
   const sidelineOn = (): boolean => probesOn() && patched(SIDELINE_PATCH);
   /** Whether an approval keeps the route the reviewer approved: asked only where the policy would pick again. */
@@ -962,6 +969,7 @@ export async function god(input: GodInput = {}): Promise<void> {
           probes: probesOn(),
           sideline: sidelineOn(),
           recordedArmsJoin: patched(RECORDED_ARMS_PATCH),
+          ...exploreWithinLane(),
         };
         let routed = routeByPolicy(state, item, assessment, decision, config, options);
         if (!routed.decision.policy) {
@@ -1072,7 +1080,7 @@ export async function god(input: GodInput = {}): Promise<void> {
         .map((q) => ({ taskId: q.taskId, density: densityOf(q) ?? 0, at: q.submittedAtMs }))
         .sort((a, b) => b.density - a.density || a.at - b.at)
         .slice(0, room);
-      const again = pickAgain(state, config, Date.now(), new Set(first.map((f) => f.taskId)), probesOn(), sidelineOn());
+      const again = pickAgain(state, config, Date.now(), new Set(first.map((f) => f.taskId)), probesOn(), sidelineOn(), exploreWithinLane().exploreWithin);
       state.routing = again.book;
       state.queue = again.queue;
       picked = again.picked;

@@ -20,10 +20,12 @@ const s = new GodOnTestServer('god-repick-review', limitsWith({ systemDailyUsd: 
 describe('the pick made when a task can start', () => {
   it('goes to review when it is dearer than the review share of the day left, though the pick at assessment was not', async () => {
     const day = await s.nextDayAt(20 * HOUR);
-    // $0.01 of the day left, all of it on the main lane: 10 % is $0.001, above the explored
-    // Generalist's price and well below ResearchAgent's, which the main lane could still pay.
-    await s.spendElsewhere(0.84, 'main');
-    await s.spendElsewhere(0.15, 'experimental');
+    // $0.01 of the day left, $0.0092 of it on the main lane: 10 % is $0.001, above the explored
+    // Generalist's price and well below ResearchAgent's, which the main lane could still pay. The
+    // experimental lane keeps $0.0008, enough for the explored pick (one it could not pay is
+    // routed on main instead).
+    await s.spendElsewhere(0.8408, 'main');
+    await s.spendElsewhere(0.1492, 'experimental');
     const god = await s.startGod({ config: { tickSeconds: 600, pacing: 'none', reviewCostShare: 0.1, lowConfidence: 0, maxSpawnsPerDay: 0, routingSeed: 1 } });
     await god.executeUpdate(submitTaskUpdate, { args: [{ task: { objective: RESEARCH }, taskId: 'repick-research' }] });
     await s.clock.skipTo(day + 21 * HOUR);

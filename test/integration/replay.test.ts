@@ -157,6 +157,8 @@ describe('workflow replay', () => {
         'god-routing-keeps-picks-while-paused.json',
         // …and an estimate above the ledger's per-task limit capped there for admission ('estimates-capped-at-task-limit').
         'god-estimates-capped-at-task-limit.json',
+        // …and an explored pick the experimental lane's day could not pay routed by the best guess on main ('explores-within-experimental-day').
+        'god-explores-within-experimental-day.json',
         // …probing quarantined arms, a run of successes clearing a change ('routing-probes-quarantined').
         'god-routing-probes.json',
         // …a quarantined arm probed, its third success in a row clearing the change (carried state).

@@ -54,6 +54,25 @@ describe('God routing with its policy', () => {
     expect(explored).toMatchObject({ lane: 'experimental', policy: { decision: { choice: { mode: 'explore', probability: 1 / 3 } } } });
   });
 
+  it('routes an explored pick the experimental lane cannot pay for today by the best guess on the task lane, saying why', () => {
+    const state = freshState({ routing: book(1) });
+    let asked = 0;
+    const within = (dayLeftUsd: number, apply = true) => ({ exploreWithin: { dayLeftUsd, apply: () => (asked++, apply) } });
+    const tooDear = routeByPolicy(state, queued('t1'), ranked, decision(), undefined, within(0.001));
+    expect(tooDear.decision).toMatchObject({ lane: 'main', policy: { decision: { choice: { mode: 'exploit' } } } });
+    expect(tooDear.decision.reason).toMatch(/best guess among .*; not explored: DatabaseAgent at ~\$0\.010 needs more than the experimental lane has left today \(\$0\.0010\)/);
+    expect(asked).toBe(1);
+    // The lane can pay: explored as before, and the patch is not asked.
+    expect(routeByPolicy(state, queued('t2'), ranked, decision(), undefined, within(1)).decision).toMatchObject({ lane: 'experimental', policy: { decision: { choice: { mode: 'explore' } } } });
+    expect(asked).toBe(1);
+    // A history from before the patch: explored onto the lane it cannot start on.
+    expect(routeByPolicy(state, queued('t3'), ranked, decision(), undefined, within(0.001, false)).decision).toMatchObject({ lane: 'experimental' });
+    // Picked again at start, the same holds.
+    const waiting = { ...queued('t4'), status: 'queued' as const, assessment: ranked, beforePolicy: decision() };
+    const again = pickAgain({ ...state, queue: [waiting] }, undefined, T0, undefined, false, false, within(0.001).exploreWithin);
+    expect(again.queue[0].decision).toMatchObject({ lane: 'main', policy: { decision: { choice: { mode: 'exploit' } } } });
+  });
+
   it('routes what the classifier picked with the policy too: a failing pick loses its tasks to the fallback', () => {
     // Rules unsure, nothing like it in memory: the classifier named the DatabaseAgent.
     const classified = assessment({ kind: 'database', specialist: 'DatabaseAgent', method: 'classifier', confidence: 0.7, ranked: [], armEstimatesUsd: { DatabaseAgent: 0.01, Generalist: 0.004 }, fallbackSpecialist: 'Generalist' });
