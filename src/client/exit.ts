@@ -66,7 +66,7 @@ export function errorReport(err: unknown, debug = Boolean(process.env.PANTHEON_D
 export const TEMPORARY_FAILURE_EXIT_CODE = 75;
 
 /** Failures a later try may not meet: a service that is down or not reachable, not bad input. */
-const TEMPORARY_TYPES: ReadonlySet<string> = new Set(['temporal_unavailable', 'ledger_unavailable', 'god_unavailable', 'worker_unavailable', 'store_unavailable']);
+const TEMPORARY_TYPES: ReadonlySet<string> = new Set(['temporal_unavailable', 'ledger_unavailable', 'god_unavailable', 'god_queue_full', 'worker_unavailable', 'store_unavailable']);
 
 /** gRPC status codes a reachable Temporal server answers with while it cannot serve: UNAVAILABLE
  * (its database down, a shard moving), DEADLINE_EXCEEDED (it did not answer in time). */
@@ -85,8 +85,8 @@ export function serverCannotServe(err: unknown): boolean {
 
 /**
  * 75 when Temporal, the budget ledger, God, a task's worker or the memory store does not answer,
- * or Temporal answers that it cannot serve now (a script may try again later), else 1 (bad input,
- * a refusal, a bug: the same command fails the same way again).
+ * God's queue is full, or Temporal answers that it cannot serve now (a script may try again
+ * later), else 1 (bad input, a refusal, a bug: the same command fails the same way again).
  */
 export function exitCodeFor(err: unknown): number {
   if (isPantheonError(err)) return TEMPORARY_TYPES.has(err.type) ? TEMPORARY_FAILURE_EXIT_CODE : 1;

@@ -1,4 +1,4 @@
-import { WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { QueryDefinition, UpdateDefinition } from '@temporalio/common';
 import type { PantheonConfig } from '../config/env';
 import { PantheonError } from '../errors';
@@ -120,13 +120,16 @@ export function refusalMessage(updateName: string, message: string): string {
   return message.startsWith(`${updateName}: `) ? message.slice(updateName.length + 2) : message;
 }
 
-/** Runs an update; a refusal by God's validator becomes an `invalid_input` error with its message. */
+/** Runs an update; a refusal by God's validator becomes an `invalid_input` error with its message
+ * (`god_queue_full` for a full queue: exit 75). */
 export async function godUpdate<Ret, Arg>(god: GodSession, def: UpdateDefinition<Ret, [Arg]> | UpdateDefinition<Ret, [Arg?]>, arg: Arg): Promise<Ret> {
   try {
     return await updateRetryingUnaccepted(() => god.handle.executeUpdate<Ret, [Arg]>(def.name, { args: [arg] }));
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError) {
-      throw PantheonError.of('invalid_input', `God refused ${def.name}: ${refusalMessage(def.name, err.cause?.message ?? err.message)}`, { cause: err });
+      // A full queue is no fault of the input: the same submission may be taken later.
+      const type = err.cause instanceof ApplicationFailure && err.cause.type === 'god_queue_full' ? 'god_queue_full' : 'invalid_input';
+      throw PantheonError.of(type, `God refused ${def.name}: ${refusalMessage(def.name, err.cause?.message ?? err.message)}`, { cause: err });
     }
     throw err;
   }

@@ -12,7 +12,7 @@ import { realCalendarDate } from '../tasks/calendar-date';
 
 /** At most this many constraints are held at once (expired ones are pruned first): at their longest
  * (300-character text, 120-character scope, 200-character setter) they take under 20 KB of God's
- * state, which with the queue (80 KB), in-flight tasks (40 KB) and the rest (110 KB) stays under 256 KB. */
+ * state, which with the queue (250 KB), in-flight tasks (40 KB) and the rest (110 KB) stays under 400 KB. */
 export const MAX_CONSTRAINTS = 20;
 
 const text = (max: number) => z.string().transform(stripControl).pipe(z.string().trim().min(3, 'must be at least 3 characters').max(max));

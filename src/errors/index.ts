@@ -73,6 +73,9 @@ export const ERROR_TYPES = {
   ledger_unavailable: { category: 'system', retryable: true },
   /** God (which holds the standing constraints) runs but does not answer: no worker, or slow. */
   god_unavailable: { category: 'system', retryable: true },
+  /** God's queue holds as many tasks (or bytes of them) as it may: it drains as tasks start, so
+   * the same submission may be taken later (exit 75). */
+  god_queue_full: { category: 'system', retryable: true },
   /** A running task's state query found no worker to answer it (none polls its task queue, or
    * all are stuck): the same command works once one runs. */
   worker_unavailable: { category: 'system', retryable: true },

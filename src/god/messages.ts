@@ -197,10 +197,12 @@ export const GodConfigSchema = lazySchema('god/messages.GodConfigSchema', () =>
        * a task killed outright (terminated) never reports, and this is how God hears of it. */
       reconcileEveryTicks: z.number().int().min(1).max(10_000).default(30),
       maxQueue: z.number().int().min(1).max(1000).default(200),
-      /** Bytes of queued items (tasks with their assessment and decision) God holds at most: with
-       * in-flight tasks (≤ 40 KB) and the rest of its state at its bounds (~110 KB) the whole stays
-       * under 256 KB. */
-      maxQueueBytes: z.number().int().min(10_000).max(120_000).default(80_000),
+      /** Bytes of queued items (tasks with their assessment and decision, ~2.5 KB for a short
+       * task: ~100 of them) God holds at most: with in-flight tasks (≤ 40 KB) and the rest of its
+       * state at its bounds (~110 KB) the whole stays under 400 KB, what continue-as-new carries
+       * (Temporal warns of payloads over 512 KB). At 80 KB (until 2026-12-07) the queue was full at
+       * ~30 tasks, long before `maxQueue`. */
+      maxQueueBytes: z.number().int().min(10_000).max(250_000).default(250_000),
       /** Tasks God keeps running at once (each is a line of its state until it reports). */
       maxInFlight: z.number().int().min(1).max(200).default(100),
       taskQueue: z.string().min(1).default('pantheon-tasks'),

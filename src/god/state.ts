@@ -403,7 +403,7 @@ export function migrateGodState(raw: unknown): GodState {
   return parsed.data as GodState;
 }
 
-/** UTF-8 bytes of the state's JSON: what continue-as-new carries (kept under 256 KB). */
+/** UTF-8 bytes of the state's JSON: what continue-as-new carries (kept under 400 KB). */
 export function stateBytes(state: GodState): number {
   return utf8Bytes(JSON.stringify(state));
 }
@@ -428,7 +428,7 @@ export function utf8Bytes(text: string): number {
  * fingerprints, the 100 most-run statistics, each goal's newest 5 outcomes (trimmed), and at most
  * 10 retired specialists, whose system prompts are dropped 7 days after retirement. At every bound
  * this is about 100 KB; the queue and in-flight tasks are never trimmed here (that would lose
- * work) and must be bounded where they enter, within the rest of the 256 KB.
+ * work) and must be bounded where they enter (the queue at 250 KB, in-flight tasks ~40 KB).
  *
  * `nowMs` dates the retired prompts; it defaults to the start of the state's day, which is
  * deterministic and at most a day early.

@@ -8,7 +8,7 @@ import type { StandingConstraint } from '../constraints/schema';
 /**
  * The God workflow's state and the plain data its pure decisions trade in. All of it is JSON: the
  * state is carried through continue-as-new (with {@link GOD_STATE_VERSION}, migrated on start)
- * and answered by God's queries. Keep it compact: the whole state stays under 256 KB.
+ * and answered by God's queries. Keep it compact: the whole state stays under 400 KB (the queue's 250 KB included).
  */
 
 export const GOD_STATE_VERSION = 2;

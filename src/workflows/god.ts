@@ -267,9 +267,14 @@ function parsed<S extends z.ZodType>(schema: S, input: unknown, what: string): z
   return result.data;
 }
 
-function refuse(message: string): never {
-  throw ApplicationFailure.create({ type: 'invalid_input', message, nonRetryable: true });
+function refuse(message: string, type: 'invalid_input' | 'god_queue_full' = 'invalid_input'): never {
+  throw ApplicationFailure.create({ type, message, nonRetryable: true });
 }
+
+/** What assessment adds to a queued task (its assessment, decision and the decision it was picked
+ * from: ~2 KB of reasons): a submission is refused while the queue has no room for that too, not
+ * taken and then found to fill it. Refusals are not in history, so this replays as it ran. */
+const ASSESSED_ITEM_BYTES = 2_500;
 
 /**
  * The God orchestrator: one long-lived workflow per namespace (id `pantheon-god`). On its own
@@ -332,6 +337,7 @@ export async function god(input: GodInput = {}): Promise<void> {
   };
   // Whole queue items (task, assessment, decision, review): what the state really carries.
   const queueBytes = () => state.queue.reduce((n, q) => n + JSON.stringify(q).length, 0);
+  const unassessedCount = () => state.queue.filter((q) => q.assessment === undefined).length;
   /** Goals that have started no task today: each may start one task past a lane's hold. */
   const unstartedGoalIds = () => state.goals.filter((g) => !g.startedToday).map((g) => g.id);
   /** A goal's queued tasks that may start without a person (with this many runs' worth, it waits
@@ -530,9 +536,11 @@ export async function god(input: GodInput = {}): Promise<void> {
         const order = retryOrderIssues(input.task.retry);
         if (order.length) refuse(`submitTask: task.${order.join('; task.')}`);
         if (input.taskId && known(input.taskId)) return; // idempotent resubmission
-        if (state.queue.length >= config.maxQueue) refuse(`submitTask: God's queue is full (${state.queue.length} tasks); wait, or start an agentTask directly`);
-        const bytes = JSON.stringify(input.task).length;
-        if (queueBytes() + bytes > config.maxQueueBytes) refuse(`submitTask: God's queue holds ${queueBytes()} bytes of tasks and this one adds ${bytes} (limit ${config.maxQueueBytes}); wait, or start an agentTask directly`);
+        const later = 'try again once queued tasks start (exit 75), raise the limit in God\'s config, or start the task directly (pantheon submit --direct)';
+        if (state.queue.length >= config.maxQueue) refuse(`submitTask: God's queue is full (${state.queue.length} tasks, maxQueue ${config.maxQueue}); ${later}`, 'god_queue_full');
+        const bytes = JSON.stringify(input.task).length + ASSESSED_ITEM_BYTES;
+        const held = queueBytes() + unassessedCount() * ASSESSED_ITEM_BYTES;
+        if (held + bytes > config.maxQueueBytes) refuse(`submitTask: God's queue is full (${state.queue.length} tasks, ${held} bytes with their assessments; this one needs ${bytes} more, maxQueueBytes ${config.maxQueueBytes}); ${later}`, 'god_queue_full');
       },
     },
   );

@@ -24,6 +24,8 @@ import { maybeRecordHistory, scheduledActivities } from '../support/history';
 import { eventually } from '../support/eventually';
 import { billed } from '../support/billed';
 import { godDecisions, godQueue, godStatus, startTestGod } from '../support/god';
+import { godUpdate } from '../../src/client/god-client';
+import { exitCodeFor } from '../../src/client/exit';
 
 /**
  * The God orchestrator end to end on the real dev server: every decision it takes (route, chain,
@@ -359,6 +361,52 @@ describe('God with a short review timeout and frequent reconciliation', () => {
   });
 });
 
+describe("God's queue in bytes", () => {
+  const gods: WorkflowHandle[] = [];
+  afterAll(async () => {
+    for (const g of gods) await g.terminate('test over').catch(() => undefined);
+  });
+  const objective = (i: number) => `Add an index on the orders.customer_id column in Postgres and backfill it for region ${i}`;
+  /** The queue as God carries it (tasks with assessments and decisions), not the view `queue` answers. */
+  const queuedBytes = async (god: WorkflowHandle) => (await god.query(godCarriedStateQuery)).queue.reduce((n, q) => n + JSON.stringify(q).length, 0);
+
+  it('holds 80 submitted tasks, assessed, within its default bounds (the 80 KB cap was full at ~30)', async () => {
+    const id = `god-queue-bytes-${process.pid}-${Date.now()}`;
+    const god = await startTestGod(h.client, { id, taskQueue: h.taskQueue });
+    gods.push(god);
+    await god.executeUpdate(pauseUpdate, { args: [{ reason: 'filling the queue' }] });
+    for (let i = 0; i < 80; i++) await god.executeUpdate(submitTaskUpdate, { args: [{ task: { objective: objective(i) }, taskId: `${id}-t${i}` }] });
+    const queue = await eventually('80 tasks assessed', async () => {
+      const q = await godQueue(god);
+      return q.length === 80 && q.every((x) => x.status === 'queued') ? q : undefined;
+    }, 120_000);
+    expect(queue).toHaveLength(80);
+    expect(await queuedBytes(god)).toBeGreaterThan(80_000);
+  }, 180_000);
+
+  it('refuses a task while the queue has no room for it once assessed, so assessment never carries it past maxQueueBytes', async () => {
+    const id = `god-queue-cap-${process.pid}-${Date.now()}`;
+    const god = await startTestGod(h.client, { id, taskQueue: h.taskQueue, config: { maxQueueBytes: 20_000 } });
+    gods.push(god);
+    await god.executeUpdate(pauseUpdate, { args: [{ reason: 'filling the queue' }] });
+    let accepted = 0;
+    let refusal: unknown;
+    for (let i = 0; i < 40 && refusal === undefined; i++) {
+      await god.executeUpdate(submitTaskUpdate, { args: [{ task: { objective: objective(i) }, taskId: `${id}-t${i}` }] }).then(
+        () => (accepted += 1),
+        (e: WorkflowUpdateFailedError) => (refusal = e.cause),
+      );
+    }
+    expect(refusal).toMatchObject({ type: 'god_queue_full', message: expect.stringMatching(/maxQueueBytes 20000/) });
+    const queue = await eventually('the accepted tasks assessed', async () => {
+      const q = await godQueue(god);
+      return q.length === accepted && q.every((x) => x.status === 'queued') ? q : undefined;
+    }, 60_000);
+    expect(queue.length).toBeGreaterThan(3);
+    expect(await queuedBytes(god)).toBeLessThanOrEqual(20_000);
+  }, 120_000);
+});
+
 describe('God within its bounds', () => {
   let bounded: WorkflowHandle;
   const boundedId = `god-bounded-${process.pid}-${Date.now()}`;
@@ -377,11 +425,14 @@ describe('God within its bounds', () => {
     for (const [i, taskId] of ids.entries()) {
       await bounded.executeUpdate(submitTaskUpdate, { args: [{ task: { objective: `Add an index on the orders.customer_id column in Postgres, shard ${i}` }, taskId }] });
     }
-    const refused = await bounded.executeUpdate(submitTaskUpdate, { args: [{ task: { objective: 'Add an index on the orders.region column in Postgres' } }] }).then(
+    const session = { client: h.client, handle: bounded, godId: boundedId, address: '', namespace: 'default', taskQueue: h.taskQueue };
+    const refused = await godUpdate(session, submitTaskUpdate, { task: { objective: 'Add an index on the orders.region column in Postgres' } }).then(
       () => undefined,
-      (e: WorkflowUpdateFailedError) => String(e.cause?.message),
+      (e: unknown) => e,
     );
-    expect(refused).toMatch(/queue is full \(3 tasks\)/);
+    // Through the client as the CLI runs it: a full queue is no fault of the input, so exit 75.
+    expect(refused).toMatchObject({ type: 'god_queue_full', message: expect.stringMatching(/queue is full \(3 tasks, maxQueue 3\); try again once queued tasks start \(exit 75\)/) });
+    expect(exitCodeFor(refused)).toBe(75);
     // Paused: assessed and decided, but nothing starts, and each says why it waits.
     const waiting = await eventually('the queued tasks to say they wait for the pause', async () => {
       const queue = await godQueue(bounded);

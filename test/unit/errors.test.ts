@@ -36,6 +36,7 @@ const EXPECTED_RETRYABLE: ErrorType[] = [
   'temporal_unavailable',
   'ledger_unavailable',
   'god_unavailable',
+  'god_queue_full',
   'worker_unavailable',
   'worker_stopped',
   'worker_draining',
