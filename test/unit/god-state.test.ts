@@ -144,7 +144,7 @@ describe('compactState', () => {
     expect(c).toEqual(s);
   });
 
-  it('holds a state at every bound (20 long goals, full decisions, stats, specialists) under 110 KB, leaving the rest of 256 KB to the queue', () => {
+  it('holds a state at every bound (20 long goals, full decisions, stats, specialists) under 110 KB, leaving the rest of 400 KB to the queue (250 KB) and the tasks in flight', () => {
     const long = 'x'.repeat(STATE_BOUNDS.recentDetailChars);
     const s: GodState = freshState({
       goals: Array.from({ length: 20 }, (_, i) => ({
