@@ -16,6 +16,7 @@ import { pendingRecordWritten } from '../memory-written';
 import { liveRunLines } from '../live-run';
 import { listWithoutMemos } from '../list-workflows';
 import { decisionPath, whyNotRun } from '../god-view';
+import { FINISHED_OR_DROPPED, godKeepsId, KEPT_ID_LINE } from '../god-known';
 import { godDecisionsQuery, godQueueQuery, godStatusQuery, type QueueItemView } from '../../workflows/god-api';
 import type { DecisionRecord } from '../../god/types';
 import { retryingLines } from '../retrying-activities';
@@ -55,7 +56,11 @@ async function heldByGod(client: Client, config: PantheonConfig, taskId: string)
   const held = (lines: string[]): HeldByGod => ({ lines, ...(item && { queued: item }), decisions, ...(notRun && { notRun }) });
   if (item && !item.decision) return held([`status      ${item.status} (God decides on its next tick)`, 'see         npm run pantheon -- god queue']);
   const path = decisionPath(taskId, queue, records);
-  if (!path) return undefined;
+  if (!path) {
+    // Rejected or dropped more than God's newest decisions ago: God still keeps its id (it has no workflow).
+    const kept = await answered(god, () => godKeepsId(god, taskId), `Task ${taskId} has no workflow, and God may have held it: \`pantheon status ${taskId}\` says so once God answers.`);
+    return kept ? { lines: [KEPT_ID_LINE, 'see         npm run pantheon -- god decisions'], decisions, notRun: FINISHED_OR_DROPPED } : undefined;
+  }
   return held([...(item ? [`status      ${item.status.replace(/_/g, ' ')}`] : []), ...path.lines, 'see         npm run pantheon -- god queue, god decisions']);
 }
 

@@ -12,6 +12,7 @@ import { exitForOutcome, sayTaskGoesOnWhenInterrupted } from '../exit';
 import { findGod, godQuery, type GodSession } from '../god-client';
 import { godDecisionsQuery, godQueueQuery, godRosterQuery } from '../../workflows/god-api';
 import { whyNotRun } from '../god-view';
+import { godKeepsId } from '../god-known';
 import { submitToGod } from '../submit-god';
 import { waitShowingRetries } from '../retry-progress';
 import { checkedLineage, checkTask, lineageUnder, startTask, unknownSpecialistError } from '../submit-task';
@@ -178,26 +179,43 @@ const DIRECT_GOD_CHECK_MS = 3_000;
 
 /**
  * `--direct --id X` where God holds X without having started it (queued, in review) or refused it
- * without a workflow (rejected in review, dropped): the start would run what God has not let run,
- * beside God's own start of it later. Refused naming --id. A God that is not running or does not
- * answer at once is no reason to hold a direct start back.
+ * without a workflow (rejected in review, dropped, also once that decision is older than the ones
+ * God keeps): the start would run what God has not let run, beside God's own start of it later.
+ * Refused naming --id. A God that is not running or does not answer at once is no reason to hold
+ * a direct start back.
  */
 async function refuseIdGodHolds(client: Client, config: PantheonConfig, id: string): Promise<void> {
   const found = await findGod(client, config).catch(() => undefined);
   const god = found?.god;
   if (!god) return;
-  const answer = await client
-    .withDeadline(Date.now() + DIRECT_GOD_CHECK_MS, () => Promise.all([godQuery(god, godQueueQuery), godQuery(god, godDecisionsQuery)]))
-    .catch(() => undefined);
+  const asked = <T>(body: () => Promise<T>) => client.withDeadline(Date.now() + DIRECT_GOD_CHECK_MS, body).catch(() => undefined);
+  const answer = await asked(() => Promise.all([godQuery(god, godQueueQuery), godQuery(god, godDecisionsQuery)]));
   if (!answer) return;
   const [queue, decisions] = answer;
   const held = queue.find((q) => q.taskId === id);
   const notRun = held ? undefined : whyNotRun(decisions.filter((d) => d.taskId === id));
-  const why = held ? `God holds "${id}" (${held.status.replace(/_/g, ' ')}) and has not started it` : notRun && `God did not run "${id}": ${notRun}`;
+  const why = held ? `God holds "${id}" (${held.status.replace(/_/g, ' ')}) and has not started it` : notRun ? `God did not run "${id}": ${notRun}` : await keptWithoutWorkflow(client, god, id, asked);
   if (!why) return;
   throw PantheonError.of('invalid_input', `--id: ${why}; a direct start would run it anyway. ${held ? `Withdraw it from God first (pantheon review reject ${id}), or give` : 'Give'} the task another id to run it directly`, {
     details: { field: '--id', taskId: id },
   });
+}
+
+/**
+ * Why a direct start of `id` is refused when God keeps it among the ids it finished or dropped,
+ * and no workflow has it. One that has a workflow is left to the start, whose duplicate check
+ * says what the id names (as for any id used before).
+ */
+async function keptWithoutWorkflow(client: Client, god: GodSession, id: string, asked: <T>(body: () => Promise<T>) => Promise<T | undefined>): Promise<string | undefined> {
+  if (!(await asked(() => godKeepsId(god, id)))) return undefined;
+  const noWorkflow = await client.workflow
+    .getHandle(id)
+    .describe()
+    .then(
+      () => false,
+      (err: unknown) => err instanceof WorkflowNotFoundError,
+    );
+  return noWorkflow ? `God finished or dropped "${id}" and will not start it again` : undefined;
 }
 
 /** The specialist the raw task names when agents/ does not hold it (a name God may have spawned). */
