@@ -1,14 +1,16 @@
+import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { PantheonError } from '../errors';
 import { GodConfigSchema, type GoalInput, type GodInput } from '../god/messages';
 import type { GodConfig } from '../god/types';
 import { godCarriedStateQuery, GOD_WORKFLOW_TYPE } from '../workflows/god-api';
-import { runStartInput } from './decode-payloads';
+import { decodeFirstPayload, runStartInput } from './decode-payloads';
 
 /**
  * Starting God idempotently: one `god` workflow per namespace under a fixed id. A second start
  * while it runs is a no-op (the server's `USE_EXISTING` conflict policy, so even two starters
- * racing end with one God); a start after it ended begins a fresh run.
+ * racing end with one God, and only the one whose run it is says `started`); a start after it
+ * ended begins a fresh run.
  *
  * @example
  *   const r = await startGod(client, { godId: 'pantheon-god', taskQueue: 'pantheon-tasks', goals });
@@ -76,6 +78,7 @@ export async function startGod(client: Client, options: StartGodOptions): Promis
   // names only where God runs, unless it gives settings of its own.
   const settings = carried?.state ? await killedRunConfig(client, options.godId, before.runId!) : undefined;
   const input = godInput(settings ? { ...options, config: { ...settings, ...options.config } } : options);
+  const nonce = randomUUID();
   const handle = await client.workflow.start(GOD_WORKFLOW_TYPE, {
     workflowId: options.godId,
     taskQueue: options.taskQueue,
@@ -85,7 +88,12 @@ export async function startGod(client: Client, options: StartGodOptions): Promis
     // A start racing another (two watchdogs, an operator and `npm start`) joins the running God.
     workflowIdConflictPolicy: 'USE_EXISTING',
     staticSummary: 'Pantheon God: goals → tasks, prioritised within the daily runway',
+    memo: { [START_NONCE_MEMO]: nonce },
   });
+  // The run that came back is the other starter's when it won the race: this start joined it.
+  if (!(await startedBy(client, options.godId, handle.firstExecutionRunId, nonce))) {
+    return { outcome: 'already_running', workflowId: options.godId, runId: handle.firstExecutionRunId, goalsGiven: 0 };
+  }
   return {
     outcome: 'started',
     workflowId: options.godId,
@@ -94,6 +102,25 @@ export async function startGod(client: Client, options: StartGodOptions): Promis
     goalsGiven: carried?.state ? 0 : (options.goals?.length ?? 0),
     ...(carried && { resumed: carried.state ? true : `no: ${carried.error}` }),
   };
+}
+
+/**
+ * The memo field each start of God sets to a nonce of its own (a random id, no secret; the Web UI
+ * shows it): the server's USE_EXISTING answers a start that lost a race with the winner's run, as
+ * it answers the winner, so two `npm run god` at once both said "God started" with one run id.
+ */
+const START_NONCE_MEMO = 'pantheonStartNonce';
+
+/**
+ * Whether the run carries `nonce`, i.e. this start made it. Read from the stored memo, decoded
+ * here: a memo this client cannot decode (another starter's codec key) is not its own.
+ */
+export async function startedBy(client: Client, godId: string, runId: string, nonce: string): Promise<boolean> {
+  const described = await client.workflowService.describeWorkflowExecution({ namespace: client.options.namespace, execution: { workflowId: godId, runId } });
+  const stored = described.workflowExecutionInfo?.memo?.fields?.[START_NONCE_MEMO];
+  if (!stored) return false;
+  const found = await decodeFirstPayload(client.workflow.options.loadedDataConverter, [stored]).catch(() => undefined);
+  return found === nonce;
 }
 
 /** Ends after which God's last state is worth reading back (it did not end by itself). */
