@@ -5,6 +5,7 @@ import { repoRoot } from './paths';
 import { loadKeyring, type CodecKeyring } from '../codec/keys';
 import { loadTemporalConnection, type TemporalConnection } from './temporal-connection';
 import { tracingDisabled, tracingSettings, type TracingSettings } from '../tracing/settings';
+import { GUARDED_VARIABLES, notASetting, unknownVariables, VARIABLES_BEYOND_ENV } from './unknown-variables';
 
 /** OpenTelemetry's rule for its own variables: set but empty is the same as unset. */
 const otel = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
@@ -123,6 +124,34 @@ const Env = z.object({
   PANTHEON_LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
 });
 
+/** Every PANTHEON_ variable Pantheon reads, here or elsewhere: any other is a misspelling or a leftover. */
+export const KNOWN_VARIABLES: readonly string[] = [...Object.keys(Env.shape).filter((name) => name.startsWith('PANTHEON_')), ...VARIABLES_BEYOND_ENV];
+
+/** Names already warned of: a process may load its config more than once. */
+const warnedOf = new Set<string>();
+
+/**
+ * Warns on stderr, once per process and name, of each PANTHEON_ variable Pantheon does not read,
+ * with the name it likely means; refuses (config_invalid) one that looks like a misspelt
+ * GUARDED_VARIABLES name. Names only: a value may be a secret.
+ */
+export function checkVariableNames(env: NodeJS.ProcessEnv = process.env): void {
+  const unknown = unknownVariables(env, KNOWN_VARIABLES);
+  const refused = unknown.find((variable) => variable.refused);
+  if (refused) {
+    throw PantheonError.of(
+      'config_invalid',
+      `environment variable ${notASetting(refused)}; refused rather than ignored, as a misspelt ${GUARDED_VARIABLES.join(' or ')} can leave task payloads unencrypted: rename or unset it`,
+      { details: { variable: refused.name } },
+    );
+  }
+  for (const variable of unknown) {
+    if (warnedOf.has(variable.name)) continue;
+    warnedOf.add(variable.name);
+    process.stderr.write(`warning: ${notASetting(variable)}; it is ignored\n`);
+  }
+}
+
 export interface PantheonConfig {
   temporal: {
     /** The server (env or profile); undefined: none configured. Mirrors `connection.address`. */
@@ -172,7 +201,9 @@ function judged(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: undefined, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: undefined };
 }
 
+/** The configuration `env` sets; see {@link checkVariableNames} for PANTHEON_ names it does not know. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): PantheonConfig {
+  checkVariableNames(env);
   const parsed = Env.safeParse(judged(env));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

@@ -84,3 +84,24 @@ it('`pantheon status --limit` takes a positive integer only, and only for the ov
   expect({ code: withId.code, stderr: withId.stderr }).toMatchObject({ code: 1, stderr: expect.stringMatching(/^error: invalid_input: --limit: /) });
   expect(help.stdout).toMatch(/pantheon status \[--limit N\]/);
 });
+
+it('a misspelt PANTHEON_ variable is named on stderr with the setting it likely means, and the command runs without it', async () => {
+  const run = await runCli(['roster'], { PANTHEON_LLM_MDOE: 'offline', PANTHEON_ROSTER_DIRS: '/elsewhere' });
+  expect({ code: run.code, stderr: run.stderr }).toEqual({
+    code: 0,
+    stderr:
+      'warning: PANTHEON_LLM_MDOE is not a Pantheon setting (did you mean PANTHEON_LLM_MODE?); it is ignored\n' +
+      'warning: PANTHEON_ROSTER_DIRS is not a Pantheon setting (did you mean PANTHEON_ROSTER_DIR?); it is ignored\n',
+  });
+  // The roster from the default place: the misspelt name was ignored.
+  expect(run.stdout).toMatch(/^roster \S+\/agents: /);
+});
+
+it('`pantheon submit` with a misspelt PANTHEON_CODEC_KEYS is refused before anything is sent (it would go unencrypted): exit 1, naming both names, never the key', async () => {
+  const key = Buffer.alloc(32, 7).toString('base64');
+  // An address nothing answers on: a command that went on to connect would fail with 75, not 1.
+  const run = await runCli(['submit', 'An objective of enough length'], { PANTHEON_CODEC_KEY: `k1:${key}`, TEMPORAL_ADDRESS: '127.0.0.1:1' });
+  expect({ code: run.code, stdout: run.stdout }).toEqual({ code: 1, stdout: '' });
+  expect(run.stderr).toMatch(/^error: config_invalid: environment variable PANTHEON_CODEC_KEY is not a Pantheon setting \(did you mean PANTHEON_CODEC_KEYS\?\); refused rather than ignored/);
+  expect(run.stderr).not.toContain(key);
+});

@@ -1,4 +1,5 @@
 import { exitOnError } from '../../client/exit';
+import { checkVariableNames } from '../../config/env';
 import { listenFailure } from '../../runtime/listen-error';
 import { onStopSignals } from '../../runtime/stop-signals';
 import { FAULTS_ENV, loadFaultsFromEnv, loadScenarioFromEnv, SCENARIO_ENV, startOfflineProvider } from './index';
@@ -11,6 +12,8 @@ import { intFromEnv } from './serve-env';
 
 async function main(): Promise<void> {
   const env = process.env;
+  // This process reads its settings without loadConfig; a misspelt one must not pass unnoticed either.
+  checkVariableNames(env);
   const faults = loadFaultsFromEnv();
   const scenario = loadScenarioFromEnv();
   const host = env.PANTHEON_OFFLINE_HOST || '127.0.0.1';
