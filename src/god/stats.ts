@@ -114,6 +114,18 @@ export function deniedByBudget(finished: Pick<TaskFinished, 'status' | 'reason'>
   return finished.status === 'dead_lettered' && BUDGET_DENIAL.test(finished.reason);
 }
 
+/** How the ledger's refusal of a task spawned too deep ends its reason (src/budget/ledger-checks.ts). */
+const PAST_SPAWN_DEPTH = /\bpast max_spawn_depth \d+; it makes no call\b/;
+
+/**
+ * A task the ledger stopped for its place in the tree of spawned tasks (`budget_exceeded`, $0: its
+ * lineage is past max_spawn_depth, so its first call is refused). No specialist ran: counted, a
+ * runaway chain of spawns taught God that the specialist it was routed to fails.
+ */
+export function stoppedBySpawnDepth(finished: Pick<TaskFinished, 'status' | 'reason'>): boolean {
+  return finished.status === 'budget_exceeded' && PAST_SPAWN_DEPTH.test(finished.reason);
+}
+
 export function cancelledByOperator(finished: Pick<TaskFinished, 'status' | 'reason'>): boolean {
   return finished.status === 'cancelled' && finished.reason.startsWith('cancelled by request');
 }

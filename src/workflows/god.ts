@@ -52,7 +52,7 @@ import { applyReviewDecision, expiredReviews, openReview, releaseAffordable, rev
 import { formatSpend } from '../budget/spend-text';
 import { canSpawn, recordSpawnedRun, registerSpawned, retirements, retireSpecialist } from '../god/spawn';
 import { compactState, DEFAULT_EXPERIMENTAL_SHARE, initialGodState, migrateGodState, stateBytes } from '../god/state';
-import { cancelledByOperator, chainStatsName, deniedByBudget, expectationOf, recordFallback, recordOutcome } from '../god/stats';
+import { cancelledByOperator, chainStatsName, deniedByBudget, expectationOf, recordFallback, recordOutcome, stoppedBySpawnDepth } from '../god/stats';
 import type { Assessment, Decision, DecisionRecord, GodState, GoalState, InFlightTask, QueuedTask, TaskFinished } from '../god/types';
 import { godDetails, queueItemView } from '../god/views';
 import { flaggedOnlyByRecordBefore, flightPolicy, observeFinished, pickAgain, pickOf, PICKED_AT_START, routeByPolicy, routingHistoryView, routingOf, routingPolicyView } from '../god/routing';
@@ -257,6 +257,10 @@ const INPUT_CHECKED_PATCH = 'god-input-checked';
  * policy's best guess on the task's own lane: it waited on that lane, for good when the lane's
  * whole day was smaller, while main had room. Asked only when an explored pick does not fit. */
 const EXPLORES_WITHIN_LANE_PATCH = 'explores-within-experimental-day';
+/** A task the ledger stopped past max_spawn_depth ($0, no call made) teaches God nothing of its
+ * specialist, like a budget denial (histories from before counted it a failure in the statistics,
+ * the routing record and a spawned specialist's trial). Asked only for such an end. */
+const SPAWN_DEPTH_UNJUDGED_PATCH = 'spawn-depth-stops-unjudged';
 /** Generator calls per due goal at most: the first, and one more when it only repeated itself. */
 const GENERATION_ASKS = 2;
 
@@ -441,7 +445,7 @@ export async function god(input: GodInput = {}): Promise<void> {
     // specialist does. Histories from before counted both in a spawned specialist's trial, and
     // cancelled ones in the statistics.
     // Nor does one a budget limit stopped before its specialists could run (histories from before learned from it).
-    const budgetDenied = deniedByBudget(finished) && patched(BUDGET_DENIALS_UNJUDGED_PATCH);
+    const budgetDenied = (deniedByBudget(finished) && patched(BUDGET_DENIALS_UNJUDGED_PATCH)) || (stoppedBySpawnDepth(finished) && patched(SPAWN_DEPTH_UNJUDGED_PATCH));
     const unjudged = budgetDenied || ((cancelledByOperator(finished) || (finished.status === 'rejected' && spawnedRun)) && patched(UNJUDGED_ENDS_PATCH));
     if (finished.status !== 'rejected' && !unjudged) state.stats = recordOutcome(state.stats, { kind: flight.kind, specialist: statsNameOf(flight), finished });
     const goal = state.goals.find((g) => g.id === flight.goalId);

@@ -457,6 +457,22 @@ describe('God within its bounds', () => {
   });
 
   // Last in the file: the overrides it sets hold every specialist's hour for a minute.
+  it('learns nothing of a specialist from a task the ledger stopped past max_spawn_depth (no statistics, no routing record)', async () => {
+    const taskId = `${godId}-too-deep`;
+    const carried = () => god.query(godCarriedStateQuery);
+    const before = await eventually('God to seed its routing policy', async () => ((await carried()).routing ? carried() : undefined));
+    // Spawned far below the harness's max_spawn_depth: its first call is refused, $0.
+    const lineage = { rootTaskId: `${godId}-root`, parentTaskId: `${godId}-parent`, spawnDepth: 50 };
+    expect(await submit('Add a created_at column with an index to the orders table in Postgres', taskId, { lineage })).toMatchObject({ accepted: true });
+    const finished = await finishedIn(taskId);
+    expect(finished.detail).toMatch(/^budget_exceeded \$0\.0+ .*past max_spawn_depth \d+; it makes no call/);
+    const after = await carried();
+    expect(after.stats).toEqual(before.stats);
+    expect(after.routing!.active.arms).toEqual(before.routing!.active.arms);
+    expect(after.counters.finished).toBe(before.counters.finished + 1);
+    await maybeRecordHistory(godId, 'god-spawn-depth-unjudged');
+  });
+
   it('learns nothing of a specialist from a task a budget limit dead-lettered before it could run (no statistics, no routing record)', async () => {
     const taskId = `${godId}-denied`;
     const carried = () => god.query(godCarriedStateQuery);

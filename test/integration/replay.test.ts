@@ -204,6 +204,8 @@ describe('workflow replay', () => {
         'god-cancelled-trial-run.json',
         // A task a budget limit dead-lettered counted in no statistics or routing record ('budget-denials-judge-no-specialist').
         'god-budget-denial-unjudged.json',
+        // …nor one the ledger stopped past max_spawn_depth ('spawn-depth-stops-unjudged').
+        'god-spawn-depth-unjudged.json',
         // A requeue and a cancel that found the run's worker dead (its activity timed out with the
         // cancel pending): requeued and cancelled ('stopped-while-cancelling-is-cancelled'), and
         // both dead-lettered as before it.
