@@ -123,6 +123,10 @@ const RECORDED_ARMS_PATCH = 'routing-recorded-arms-join';
 const UNSURE_AVOIDS_FAILING_PATCH = 'routing-unsure-rules-avoid-failing';
 /** God also continues as new when its history passes `continueAsNewBytes`. */
 const HISTORY_BYTES_PATCH = 'god-continues-by-history-size';
+/** …once its history grew by half of `continueAsNewBytes` since the run's first tick: a state as
+ * large as the limit (a full queue under a small limit) made every run continue as new right after
+ * its first tick, with no wait between, for good. Asked only when the two rules differ. */
+const HISTORY_BYTES_GROWTH_PATCH = 'god-continues-after-history-growth';
 /** The policy picks again when a task can start (pickAgain), not only when it is assessed. */
 const PICKS_AT_START_PATCH = 'routing-picks-at-start';
 /** Quarantined arms are probed now and then and recover after a run of successes; with every arm
@@ -1220,8 +1224,15 @@ export async function god(input: GodInput = {}): Promise<void> {
     showDetails();
   };
 
+  /** The history's size after this run's first tick: the carried state, mostly. */
+  let firstTickBytes: number | undefined;
   /** The history past `continueAsNewBytes`: runs from before the patch replay without the check. */
-  const historyTooLarge = (bytes: number): boolean => config.continueAsNewBytes !== undefined && bytes >= config.continueAsNewBytes && patched(HISTORY_BYTES_PATCH);
+  const historyTooLarge = (bytes: number): boolean => {
+    const limit = config.continueAsNewBytes;
+    if (limit === undefined || bytes < limit || !patched(HISTORY_BYTES_PATCH)) return false;
+    const grown = bytes - (firstTickBytes ?? 0) >= limit / 2;
+    return grown || !patched(HISTORY_BYTES_GROWTH_PATCH);
+  };
 
   showDetails();
   for (;;) {
@@ -1229,6 +1240,7 @@ export async function god(input: GodInput = {}): Promise<void> {
     wake = false;
     await tick();
     const info = workflowInfo();
+    firstTickBytes ??= info.historySize;
     if (info.continueAsNewSuggested || info.historyLength >= config.continueAsNewEvents || historyTooLarge(info.historySize)) {
       await condition(allHandlersFinished);
       // A rollback heard since the tick is not carried: its alert goes out now.

@@ -6,6 +6,7 @@ import { startHarness, type Harness } from '../support/harness';
 import { maybeRecordHistory } from '../support/history';
 import { eventually } from '../support/eventually';
 import { godStatus, startTestGod } from '../support/god';
+import { freshState } from '../support/god-fixtures';
 import { listedRuns } from '../support/visibility';
 import { updateRetryingUnaccepted } from '../../src/client/update-retry';
 
@@ -120,6 +121,41 @@ describe('God past its history size', () => {
       await maybeRecordHistory(sizedId, 'god-continued-by-history-size', first);
     } finally {
       await sized.terminate('test over').catch(() => undefined);
+    }
+  });
+
+  it('with a carried state as large as continueAsNewBytes, still waits out ticks between runs (it continued as new after every first tick)', async () => {
+    const bigId = `${godId}-big-state`;
+    // ~75 KB carried: 300 long finished ids and 50 long decisions, above a 65,536-byte limit.
+    const finishedIds = Array.from({ length: 300 }, (_, i) => `${bigId}-finished-${i}-`.padEnd(190, 'x'));
+    const recent = Array.from({ length: 50 }, (_, i) => ({ atMs: Date.now(), taskId: `${bigId}-other-${i}`, kind: 'review' as const, detail: `reject by ana: ${'not now. '.repeat(32)}` }));
+    const state = freshState({ finishedIds, recent });
+    const big = await h.client.workflow.start('god', { workflowId: bigId, taskQueue: h.taskQueue, args: [{ config: { tickSeconds: 1, taskQueue: h.taskQueue, continueAsNewEvents: 50_000, continueAsNewBytes: 65_536 }, state }] });
+    try {
+      // Ticks (one runway read each) and runs, along the chain of runs back from the current one.
+      const chain = async () => {
+        let runId: string | undefined = (await big.describe()).runId;
+        let runs = 0;
+        let ticks = 0;
+        let first = runId;
+        while (runId) {
+          const events: temporal.api.history.v1.IHistoryEvent[] = (await h.client.workflow.getHandle(bigId, runId).fetchHistory()).events ?? [];
+          runs += 1;
+          first = runId;
+          ticks += events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'readRunway').length;
+          runId = events[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId || undefined;
+        }
+        return { runs, ticks, first };
+      };
+      const seen = await eventually('God to tick 8 times', async () => {
+        const c = await chain();
+        return c.ticks >= 8 ? c : undefined;
+      }, 60_000);
+      // Each idle tick adds a few KB: 32 KB of growth (half the limit) takes many ticks.
+      expect(seen.runs).toBeLessThanOrEqual(2);
+      await maybeRecordHistory(bigId, 'god-continues-after-history-growth', seen.first);
+    } finally {
+      await big.terminate('test over').catch(() => undefined);
     }
   });
 });

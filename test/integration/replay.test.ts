@@ -105,6 +105,8 @@ describe('workflow replay', () => {
         'god-later-run.json',
         // A God run that continued as new by its history's size (the 'god-continues-by-history-size' patch).
         'god-continued-by-history-size.json',
+        // …and, with a carried state as large as that limit, only once the run's history grew by half of it ('god-continues-after-history-growth').
+        'god-continues-after-history-growth.json',
         // God generating before generation waited for lane headroom (the 'generation-within-headroom' patch).
         'god-later-run-before-generation-gate.json',
         // Since dead_lettered and budget_exceeded fail the execution (the 'failed-terminal-states'
