@@ -8,6 +8,7 @@ import { LANES, TaskInputSchema } from '../tasks/task-input';
 import { TERMINAL_STATUSES } from '../workflows/task-state';
 import { ConstraintSpecSchema } from '../constraints/schema';
 import { DEFAULT_HOLD_AFTER_MINUTES } from './prioritise';
+import { REPORT_REASON_CHARS } from '../tasks/report';
 import type { GodConfig } from './types';
 
 /**
@@ -152,6 +153,9 @@ export const RoutedOutcomeSchema = lazySchema('god/messages.RoutedOutcomeSchema'
       objective: z.string().max(200),
       kind: z.string().min(1).max(80),
       value: z.number().nonnegative().max(1000),
+      /** The task's first reason (as `taskFinished` carries it): a budget denial teaches God
+       * nothing of the specialist. Absent from tasks that ended before it was sent. */
+      reason: z.string().max(REPORT_REASON_CHARS).optional(),
       decision: z
         .object({
           choice: z

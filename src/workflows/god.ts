@@ -265,6 +265,9 @@ const EXPLORES_WITHIN_LANE_PATCH = 'explores-within-experimental-day';
  * specialist, like a budget denial (histories from before counted it a failure in the statistics,
  * the routing record and a spawned specialist's trial). Asked only for such an end. */
 const SPAWN_DEPTH_UNJUDGED_PATCH = 'spawn-depth-stops-unjudged';
+/** The same for a task God did not start (its `routedOutcome` now carries the reason): histories
+ * from before learned from its budget denial. Asked only for such an outcome. */
+const ROUTED_BUDGET_DENIALS_UNJUDGED_PATCH = 'routed-budget-denials-unjudged';
 /** Generator calls per due goal at most: the first, and one more when it only repeated itself. */
 const GENERATION_ASKS = 2;
 
@@ -516,8 +519,11 @@ export async function god(input: GodInput = {}): Promise<void> {
     const o = result.data;
     // God counts the tasks it started itself; version 0 was the roster's rules, not God's policy.
     if (!state.routing || known(o.taskId) || o.decision.choice.policyVersion === 0) return;
+    const finished = { taskId: o.taskId, status: o.status, costUsd: o.costUsd, tokens: 0, durationMs: o.durationMs, reason: o.reason ?? '' };
+    // A task a budget limit stopped before its specialist could run says nothing of it, as for God's own tasks.
+    if ((deniedByBudget(finished) || stoppedBySpawnDepth(finished)) && patched(ROUTED_BUDGET_DENIALS_UNJUDGED_PATCH)) return;
     const flight: InFlightTask = { taskId: o.taskId, workflowType: 'agentTask', kind: o.kind, specialist: o.decision.choice.arm, lane: 'main', expectedCostUsd: 0, startedAtMs: 0, objective: o.objective, policy: { kind: o.kind, value: o.value, decision: o.decision } };
-    learnFrom(flight, { taskId: o.taskId, status: o.status, costUsd: o.costUsd, tokens: 0, durationMs: o.durationMs, reason: '' });
+    learnFrom(flight, finished);
   });
   setHandler(
     submitTaskUpdate,

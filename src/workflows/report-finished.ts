@@ -3,6 +3,7 @@ import type { TaskFinished } from '../god/types';
 import type { RoutedChoice } from '../activities/types';
 import type { TaskOutcome } from './task-state';
 import { routedOutcomeSignal, taskFinishedSignal } from './god-api';
+import { REPORT_REASON_CHARS, trimText } from '../tasks/report';
 
 /** A task routed by God's policy but not started by God tells God how it ended; its marker is
  * recorded only for such a task. */
@@ -30,6 +31,7 @@ export async function reportRoutedOutcome(reportTo: string | undefined, learn: R
         objective: outcome.objective.slice(0, 200),
         kind: learn.kind,
         value: learn.value,
+        reason: trimText(outcome.reasons[0] ?? '', REPORT_REASON_CHARS),
         decision: learn.decision,
       });
     } catch (err) {

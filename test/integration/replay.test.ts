@@ -208,6 +208,8 @@ describe('workflow replay', () => {
         'god-budget-denial-unjudged.json',
         // …nor one the ledger stopped past max_spawn_depth ('spawn-depth-stops-unjudged').
         'god-spawn-depth-unjudged.json',
+        // …nor a direct task's budget denial, told through routedOutcome with its reason ('routed-budget-denials-unjudged').
+        'god-routed-budget-denial-unjudged.json',
         // A requeue and a cancel that found the run's worker dead (its activity timed out with the
         // cancel pending): requeued and cancelled ('stopped-while-cancelling-is-cancelled'), and
         // both dead-lettered as before it.

@@ -8,6 +8,7 @@ import { seedBook } from '../../src/routing/policy/book';
 import type { PolicyBook } from '../../src/routing/policy/types';
 import { rulesOf } from '../../src/routing/route-with-policy';
 import { loadRoster } from '../../src/specialists/roster';
+import { closedResult } from '../../src/tasks/closed-outcome';
 import { godDecisionsQuery, godQueueQuery, godStatusQuery, routedOutcomeSignal, routingHistoryQuery, routingPolicyQuery, submitTaskUpdate, taskFinishedSignal } from '../../src/workflows/god-api';
 import { TaskPolicyVersion } from '../../src/workflows/search-attributes';
 import type { TaskOutcome } from '../../src/workflows/task-state';
@@ -157,6 +158,30 @@ describe('the routing policy version on every decision', () => {
     await maybeRecordHistory(godId, 'god-routing-picks-at-start');
     // Since the 'routing-probes-quarantined' patch (quarantined arms probed, a run of successes clears a change).
     await maybeRecordHistory(godId, 'god-routing-probes');
+  });
+
+  it('learns nothing from a direct task the ledger stopped before its specialist ran (its routedOutcome carries the reason)', async () => {
+    const record = async () => (await god!.query(routingPolicyQuery)).active.arms.database?.DatabaseAgent;
+    const arm = async () => (await record())?.n ?? 0;
+    const before = await arm();
+    const failuresBefore = (await record())?.failures ?? 0;
+    // Past max_spawn_depth: budget_exceeded at $0, its first call refused.
+    const lineage = { rootTaskId: `${godId}-root`, parentTaskId: `${godId}-parent`, spawnDepth: 50 };
+    const handle = await h.client.workflow.start('agentTask', { workflowId: `${godId}-direct-too-deep`, taskQueue: h.taskQueue, args: [{ objective: DB_TASK, lineage }] });
+    const denied = { outcome: await closedResult<TaskOutcome>(handle) };
+    expect(denied.outcome).toMatchObject({ status: 'budget_exceeded', specialist: 'DatabaseAgent', route: { policyVersion: expect.any(Number) } });
+    expect(denied.outcome.route?.policyVersion).toBeGreaterThan(0);
+    // A direct task that runs: God hears it after the denied one (each signals before it ends).
+    const ran = await runDirect(`${godId}-direct-after-denial`, { objective: DB_TASK });
+    expect(ran.outcome).toMatchObject({ status: 'completed', specialist: 'DatabaseAgent' });
+    const after = await eventually('God to learn from the task that ran', async () => {
+      const n = await arm();
+      return n > before ? n : undefined;
+    });
+    // Decayed counts: one run adds at most 1, two would add more; the denial is no failure.
+    expect(after - before).toBeLessThanOrEqual(1.0001);
+    expect((await record())?.failures ?? 0).toBeLessThanOrEqual(failuresBefore);
+    await maybeRecordHistory(godId, 'god-routed-budget-denial-unjudged');
   });
 });
 
