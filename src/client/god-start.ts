@@ -23,7 +23,8 @@ export interface StartGodOptions {
   taskQueue: string;
   /** Goals to add on a fresh start (validated already: see goals-file.ts). Ignored if God runs. */
   goals?: GoalInput[];
-  /** God's settings beyond the defaults (src/god/messages.ts GodConfigSchema). */
+  /** God's settings beyond the defaults (src/god/messages.ts GodConfigSchema); when a killed run
+   * is resumed, given over the settings it ran with. Ignored if God runs (see god-settings.ts). */
   config?: Partial<GodConfig>;
 }
 
@@ -145,18 +146,27 @@ async function lastState(client: Client, godId: string, runId: string): Promise<
 }
 
 /**
- * The settings a killed run ran with: its start input's (God does not change them while it runs;
- * a continue-as-new carries them on). Undefined when they cannot be read or are no longer valid
- * settings, and the caller's then apply. Where God runs (taskQueue) is always the caller's.
+ * The settings a run was started with, defaults filled in: its start input's (God does not change
+ * them while it runs; a continue-as-new carries them on). An error says why they cannot be read
+ * (a codec key this client lacks; settings this version no longer takes).
  */
-async function killedRunConfig(client: Client, godId: string, runId: string): Promise<Partial<GodConfig> | undefined> {
+export async function runSettings(client: Client, godId: string, runId: string): Promise<{ settings?: GodConfig; error?: string }> {
   try {
     const input = (await runStartInput(client, godId, runId)) as GodInput | undefined;
     const parsed = GodConfigSchema.safeParse(input?.config ?? {});
-    if (!parsed.success) return undefined;
-    const { taskQueue: _where, ...settings } = parsed.data;
-    return settings;
-  } catch {
-    return undefined;
+    return parsed.success ? { settings: parsed.data } : { error: `its start input's config is not valid settings: ${parsed.error.issues[0]?.message}` };
+  } catch (err) {
+    return { error: err instanceof Error ? err.message : String(err) };
   }
+}
+
+/**
+ * The settings a killed run ran with. Undefined when they cannot be read, and the caller's then
+ * apply. Where God runs (taskQueue) is always the caller's.
+ */
+async function killedRunConfig(client: Client, godId: string, runId: string): Promise<Partial<GodConfig> | undefined> {
+  const { settings } = await runSettings(client, godId, runId);
+  if (!settings) return undefined;
+  const { taskQueue: _where, ...rest } = settings;
+  return rest;
 }

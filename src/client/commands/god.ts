@@ -24,10 +24,17 @@ import {
 import { DEFAULT_TEMPORAL_ADDRESS, workflowUrl } from '../connection';
 import { goalFromFlags, invalid, numberFlag, pauseFrom, removeGoalFrom, shareFrom } from '../god-args';
 import { connectOrExplain, godQuery, godUpdate, withGod } from '../god-client';
-import { startGod } from '../god-start';
+import { runSettings, startGod } from '../god-start';
+import { describeSettings, godSettingsFrom, settingsDifferences, type GodSettings } from '../god-settings';
 import { goalLeftoverLines, renderDecisions, renderGoals, renderGodStatus, renderQueue, renderSpecialists, runwayLines } from '../god-view';
 import { ensureGodWatchdogSchedule, watchdogScheduleId } from '../god-watchdog-schedule';
 import { loadGoalsFile, parseGoalOrGoals, readGoalsText } from '../goals-file';
+
+/** `pantheon god start`'s usage, and `npm run god`'s. */
+export const GOD_START_USAGE = `pantheon god start [--goals FILE] [--config JSON | --config-file FILE]
+                                           start God (a no-op if it runs) and its watchdog Schedule; a killed
+                                           God's state is resumed, the settings given over its own (refused,
+                                           exit 1, if God runs with others: they apply only at a start)`;
 
 export const GOD_USAGE = `pantheon god status [--json]               the runway (budget, spent, reserved, remaining, burn rate,
                                            when it runs out; lanes apart), queue/review/in-flight counts, paused
@@ -36,7 +43,7 @@ pantheon god goals [--json]                the standing goals
 pantheon god specialists [--json]          the specialists God spawned: on trial, live or retired, their runs
 pantheon god decisions [--limit N] [--json] God's newest decisions, oldest first (default 30; God keeps its
                                            newest ${STATE_BOUNDS.recent}, older ones are in its history in the Web UI)
-pantheon god start [--goals FILE]          start God (a no-op if it runs) and its watchdog Schedule
+${GOD_START_USAGE}
 pantheon god pause [--reason TEXT]         stop admitting and generating (in-flight tasks go on)
 pantheon god resume [--reason TEXT]
 pantheon god add-goal --file FILE | --objective TEXT [--id ID] [--value 1-10] [--cadence MINUTES]
@@ -57,18 +64,27 @@ async function ledgerSnapshot(client: Client, config: PantheonConfig): Promise<B
 
 /**
  * `pantheon god start` and `npm run god`: God (idempotently) and its watchdog Schedule. A goals
- * file is checked completely before anything is started.
+ * file and the settings are checked completely before anything is started. Settings given to a
+ * God that runs are refused (exit 1) unless it already runs with them: a script that gives them
+ * must not go on believing they apply.
  */
 export async function godStartCommand(argv: string[], config: PantheonConfig = loadConfig()): Promise<void> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { goals: { type: 'string' } } });
-  if (positionals.length) throw invalid('god start', `unexpected argument "${positionals[0]}" (goals come with --goals FILE)`);
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { goals: { type: 'string' }, config: { type: 'string' }, 'config-file': { type: 'string' } },
+  });
+  if (positionals.length) throw invalid('god start', `unexpected argument "${positionals[0]}" (goals come with --goals FILE, settings with --config JSON)`);
+  const settings = godSettingsFrom(values);
+  const settingsFlag = values.config !== undefined ? '--config' : `--config-file ${values['config-file']}`;
   const goals: GoalInput[] | undefined = values.goals === undefined ? undefined : loadGoalsFile(values.goals);
   const godId = config.god.id;
   const taskQueue = config.temporal.taskQueue;
   const address = config.temporal.address ?? DEFAULT_TEMPORAL_ADDRESS;
   const { client, close } = await connectOrExplain(config);
   try {
-    const result = await startGod(client, { godId, taskQueue, goals });
+    const result = await startGod(client, { godId, taskQueue, goals, ...(settings && { config: settings }) });
+    const runningWith = result.outcome === 'already_running' && settings ? await refuseOtherSettings(client, godId, result.runId, settings, settingsFlag) : undefined;
     const scheduleId = watchdogScheduleId(godId);
     const schedule = await ensureGodWatchdogSchedule(client, { godId, taskQueue, goals, scheduleId });
     if (result.outcome === 'started') {
@@ -81,8 +97,12 @@ export async function godStartCommand(argv: string[], config: PantheonConfig = l
       if (typeof result.resumed === 'string') console.log(`could not resume the last run's state (${result.resumed}); starting afresh`);
       const previous = result.previous && result.previous !== 'none' ? ` (its last run had ${result.previous})` : '';
       console.log(`God started: workflow ${godId}, run ${result.runId}, task queue ${taskQueue}, at ${address}${from}${previous}`);
+      if (settings) {
+        console.log(`settings: ${describeSettings(settings)} from ${settingsFlag}; the others ${result.resumed === true ? "as the killed run had them" : 'at their defaults'}`);
+      }
     } else {
       console.log(`God is already running: workflow ${godId}, run ${result.runId}; nothing started`);
+      if (runningWith) console.log(`  it runs with the settings of ${settingsFlag} already (${runningWith})`);
       if (goals) console.log(`  the goals in ${values.goals} were not applied to the running God: add them with pantheon god add-goal --file ${values.goals}`);
     }
     console.log(`watchdog: Schedule ${scheduleId} ${schedule} (every 5m it starts God again if God is not running${goals ? `, with the goals of ${values.goals}` : ''})`);
@@ -92,6 +112,26 @@ export async function godStartCommand(argv: string[], config: PantheonConfig = l
   } finally {
     await close();
   }
+}
+
+/**
+ * Settings given to a God that already runs: refused (invalid_input, naming the flag and each
+ * setting it runs with otherwise, and how to change them) unless it runs with them already, when
+ * they are returned as a line to print. God takes its settings only at a start: it cannot change
+ * them while it runs, and a restart resumes its state.
+ */
+async function refuseOtherSettings(client: Client, godId: string, runId: string, settings: GodSettings, flag: string): Promise<string> {
+  const running = await runSettings(client, godId, runId);
+  const change = `its settings are unchanged, and nothing was started: God takes settings only when it starts, so to change them, terminate it (temporal workflow terminate --workflow-id ${godId} --reason "new settings") and run this again; the new run resumes its queue, goals, reviews and statistics`;
+  if (!running.settings) {
+    throw PantheonError.of('invalid_input', `${flag}: God is already running (workflow ${godId}, run ${runId}) and its settings could not be read (${running.error}); ${change}`, { details: { field: flag.split(' ')[0] } });
+  }
+  const differ = settingsDifferences(running.settings as unknown as Record<string, unknown>, settings);
+  if (differ.length) {
+    const what = differ.map((d) => `${d.setting} ${d.running === undefined ? '(unset)' : String(d.running)}, not ${String(d.given)}`).join('; ');
+    throw PantheonError.of('invalid_input', `${flag}: God is already running (workflow ${godId}, run ${runId}) with ${what}; ${change}`, { details: { field: flag.split(' ')[0], setting: differ[0].setting } });
+  }
+  return describeSettings(settings);
 }
 
 async function addGoalCommand(args: string[], config: PantheonConfig): Promise<void> {
