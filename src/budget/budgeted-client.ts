@@ -61,7 +61,7 @@ export function createBudgetedLlmClient(
       // A hook is the caller's business: it never costs the call its settle.
       untraceable(() => hooks?.onAdmitted?.());
       // Metrics count what the ledger is told: the actual spend, or the worst case of a call that may have been billed.
-      const sample = { specialist: request.agent ?? request.purpose, model: request.model };
+      const sample = { specialist: request.agent ?? request.purpose, purpose: request.purpose, model: request.model };
       const span = startSpan(options, request, reservation);
       let result: ChatResult;
       try {

@@ -11,6 +11,9 @@ import { METRICS } from './names';
 export interface LlmCallSample {
   /** The specialist, or the call's purpose when none (router, compression, God). */
   specialist: string;
+  /** Why the call was made (src/llm/types.ts CALL_PURPOSES): a compressor call for a specialist's
+   * context carries the specialist's name (its agent budget pays for it) and purpose `compressor`. */
+  purpose: string;
   model: string;
   outcome: 'ok' | 'error';
   tokens: number;
@@ -30,15 +33,15 @@ function safely(record: () => void): void {
 
 export function recordLlmCall(sample: LlmCallSample, meter: MetricMeter = currentMeter()): void {
   safely(() => {
-    const { specialist, model, outcome, tokens, usd } = sample;
-    meter.createCounter(METRICS.llmCalls.name, 'calls', METRICS.llmCalls.help).add(1, { specialist, model, outcome });
-    if (tokens > 0) meter.createCounter(METRICS.llmTokens.name, 'tokens', METRICS.llmTokens.help).add(Math.round(tokens), { specialist, model });
-    const key = `${specialist}\u0000${model}`;
+    const { specialist, purpose, model, outcome, tokens, usd } = sample;
+    meter.createCounter(METRICS.llmCalls.name, 'calls', METRICS.llmCalls.help).add(1, { specialist, purpose, model, outcome });
+    if (tokens > 0) meter.createCounter(METRICS.llmTokens.name, 'tokens', METRICS.llmTokens.help).add(Math.round(tokens), { specialist, purpose, model });
+    const key = `${specialist}\u0000${purpose}\u0000${model}`;
     const micros = (microRemainders.get(key) ?? 0) + Math.max(0, usd) * 1e6;
     const whole = Math.floor(micros);
     microRemainders.set(key, micros - whole);
     // Added even at zero, so the series exists from the first call.
-    meter.createCounter(METRICS.llmMicroUsd.name, 'microusd', METRICS.llmMicroUsd.help).add(whole, { specialist, model });
+    meter.createCounter(METRICS.llmMicroUsd.name, 'microusd', METRICS.llmMicroUsd.help).add(whole, { specialist, purpose, model });
   });
 }
 

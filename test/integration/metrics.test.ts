@@ -1,3 +1,4 @@
+import { CALL_PURPOSES } from '../../src/llm/types';
 import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
@@ -145,8 +146,12 @@ it('counts dead letters by specialist and failure type (pantheon_dead_letters_to
 });
 
 it('counts LLM calls, tokens and micro-dollars by specialist and model, matching what the ledger settled', async () => {
-  const calls = of('pantheon_llm_calls_total', { specialist: completed.specialist!, outcome: 'ok' });
+  const calls = of('pantheon_llm_calls_total', { specialist: completed.specialist!, purpose: 'specialist', outcome: 'ok' });
   expect(sum(calls)).toBeGreaterThanOrEqual(completed.iteration);
+  // Every call says why it was made: a compressor call for a specialist's context is told from the specialist's own.
+  for (const name of ['pantheon_llm_calls_total', 'pantheon_llm_tokens_total', 'pantheon_llm_microusd_total']) {
+    expect(of(name).map((s) => s.labels.purpose).filter((p) => !(CALL_PURPOSES as readonly string[]).includes(p))).toEqual([]);
+  }
   expect(calls.every((s) => s.labels.model.length > 0)).toBe(true);
   // The failed calls answered 503: proved unbilled, released, counted as errors costing nothing.
   expect(sum(of('pantheon_llm_calls_total', { specialist: deadLettered.specialist!, outcome: 'error' }))).toBeGreaterThanOrEqual(1);
