@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { Client, WorkflowNotFoundError } from '@temporalio/client';
 import { PantheonError } from '../errors';
 import { GodConfigSchema, type GoalInput, type GodInput } from '../god/messages';
 import type { GodConfig } from '../god/types';
 import { godCarriedStateQuery, GOD_WORKFLOW_TYPE } from '../workflows/god-api';
-import { decodeFirstPayload, runStartInput } from './decode-payloads';
+import { runStartInput } from './decode-payloads';
 
 /**
  * Starting God idempotently: one `god` workflow per namespace under a fixed id. A second start
@@ -79,8 +79,9 @@ export async function startGod(client: Client, options: StartGodOptions): Promis
   // names only where God runs, unless it gives settings of its own.
   const settings = carried?.state ? await killedRunConfig(client, options.godId, before.runId!) : undefined;
   const input = godInput(settings ? { ...options, config: { ...settings, ...options.config } } : options);
-  const nonce = randomUUID();
-  const handle = await client.workflow.start(GOD_WORKFLOW_TYPE, {
+  // This start's own identity, so the run's first event tells whether this start made it.
+  const starter = new Client({ ...client.options, identity: `${client.options.identity} start ${randomUUID().slice(0, 8)}` });
+  const handle = await starter.workflow.start(GOD_WORKFLOW_TYPE, {
     workflowId: options.godId,
     taskQueue: options.taskQueue,
     // A killed God's successor resumes its queue, goals, statistics and in-flight tasks (which it
@@ -89,10 +90,9 @@ export async function startGod(client: Client, options: StartGodOptions): Promis
     // A start racing another (two watchdogs, an operator and `npm start`) joins the running God.
     workflowIdConflictPolicy: 'USE_EXISTING',
     staticSummary: 'Pantheon God: goals → tasks, prioritised within the daily runway',
-    memo: { [START_NONCE_MEMO]: nonce },
   });
   // The run that came back is the other starter's when it won the race: this start joined it.
-  if (!(await startedBy(client, options.godId, handle.firstExecutionRunId, nonce))) {
+  if (!(await startedBy(client, options.godId, handle.firstExecutionRunId, starter.options.identity))) {
     return { outcome: 'already_running', workflowId: options.godId, runId: handle.firstExecutionRunId, goalsGiven: 0 };
   }
   return {
@@ -106,22 +106,15 @@ export async function startGod(client: Client, options: StartGodOptions): Promis
 }
 
 /**
- * The memo field each start of God sets to a nonce of its own (a random id, no secret; the Web UI
- * shows it): the server's USE_EXISTING answers a start that lost a race with the winner's run, as
- * it answers the winner, so two `npm run god` at once both said "God started" with one run id.
+ * Whether the run was started under `identity` (each start of God has its own: the client's, such
+ * as pid@host, and a random suffix): the server's USE_EXISTING answers a start that lost a race with
+ * the winner's run, as it answers the winner, so two `npm run god` at once both said "God started"
+ * with one run id. Read from the run's first event, which names its starter: no payload, so nothing
+ * a codec must read (a memo did, and God's memo outlives a codec key's rotation).
  */
-const START_NONCE_MEMO = 'pantheonStartNonce';
-
-/**
- * Whether the run carries `nonce`, i.e. this start made it. Read from the stored memo, decoded
- * here: a memo this client cannot decode (another starter's codec key) is not its own.
- */
-export async function startedBy(client: Client, godId: string, runId: string, nonce: string): Promise<boolean> {
-  const described = await client.workflowService.describeWorkflowExecution({ namespace: client.options.namespace, execution: { workflowId: godId, runId } });
-  const stored = described.workflowExecutionInfo?.memo?.fields?.[START_NONCE_MEMO];
-  if (!stored) return false;
-  const found = await decodeFirstPayload(client.workflow.options.loadedDataConverter, [stored]).catch(() => undefined);
-  return found === nonce;
+export async function startedBy(client: Client, godId: string, runId: string, identity: string): Promise<boolean> {
+  const { history } = await client.workflowService.getWorkflowExecutionHistory({ namespace: client.options.namespace, execution: { workflowId: godId, runId }, maximumPageSize: 1 });
+  return history?.events?.[0]?.workflowExecutionStartedEventAttributes?.identity === identity;
 }
 
 /** Ends after which God's last state is worth reading back (it did not end by itself). */
