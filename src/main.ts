@@ -3,7 +3,7 @@ import { exitOnError } from './client/exit';
 import { ensureGodWatchdogSchedule } from './client/god-watchdog-schedule';
 import { startGod } from './client/god-start';
 import { checkTask } from './client/submit-task';
-import { loadConfig } from './config/env';
+import { loadConfig, withDefaults } from './config/env';
 import { DEMO_GOALS, DEMO_GOD_TASKS } from './demo/goals';
 import { watchGod } from './demo/god-progress';
 import { onStopSignals } from './runtime/stop-signals';
@@ -28,7 +28,7 @@ const DECISION_CLOCK_SLACK_MS = 2_000;
  * demo batch whose progress and results are printed. Keeps serving until Ctrl-C.
  */
 async function main(): Promise<void> {
-  const base = loadConfig({ PANTHEON_OFFLINE_LATENCY_MS: '150', ...process.env });
+  const base = loadConfig(withDefaults(process.env, { PANTHEON_OFFLINE_LATENCY_MS: '150' }));
   const logger = createLogger({ ...base.log, level: process.env.LOG_LEVEL ?? 'error' });
   // Shutdown order is ours (runWorkersInOrder): the task worker drains first, then the ledger.
   // Opt-in (PANTHEON_METRICS_ADDRESS): the SDK's and Pantheon's metrics at http://ADDRESS/metrics.

@@ -9,6 +9,10 @@ import { GUARDED_VARIABLES, notASetting, unknownVariables, VARIABLES_BEYOND_ENV 
 
 /** OpenTelemetry's rule for its own variables: set but empty is the same as unset. */
 const otel = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+/** A number variable, set but blank read as unset (its default), as the OpenTelemetry rule and
+ * `npm run provider`'s own numbers have it: z.coerce.number turns '' into 0, so
+ * `PANTHEON_CODEC_PORT=` listened on a random port. */
+const numeric = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), schema);
 /** The OTLP exporter speaks HTTP: `localhost:4318` (no scheme) would otherwise parse as a URL. */
 const OtlpUrl = z.string().url({ protocol: /^https?$/, error: 'must be an http(s) URL, such as http://localhost:4318' });
 
@@ -59,9 +63,9 @@ const Env = z.object({
   PANTHEON_LLM_MODE: z.enum(['auto', 'offline', 'live']).default('auto'),
   PANTHEON_OFFLINE_URL: HttpUrl('http://127.0.0.1:8787').optional(),
   // At most an hour: Node's timers overflow past ~24.8 days and then fire at once.
-  PANTHEON_LLM_TIMEOUT_MS: z.coerce.number().int().positive().max(3_600_000, 'must be at most 3600000 (an hour)').default(60_000),
+  PANTHEON_LLM_TIMEOUT_MS: numeric(z.coerce.number().int().positive().max(3_600_000, 'must be at most 3600000 (an hour)').default(60_000)),
   /** Latency of the offline provider a worker starts itself; lets progress be watched. */
-  PANTHEON_OFFLINE_LATENCY_MS: z.coerce.number().int().min(0).default(0),
+  PANTHEON_OFFLINE_LATENCY_MS: numeric(z.coerce.number().int().min(0).default(0)),
   OPENAI_API_KEY: z.string().min(1).optional(),
   /** The API root of an OpenAI-compatible endpoint, with or without the trailing /v1. */
   OPENAI_BASE_URL: HttpUrl('https://gateway.example.com/v1').optional(),
@@ -77,7 +81,7 @@ const Env = z.object({
   PANTHEON_EMBEDDER: z.enum(['hashing', 'openai']).default('hashing'),
   PANTHEON_EMBEDDING_MODEL: z.string().min(1).default('text-embedding-3-small'),
   /** Shortened OpenAI vectors (the API's `dimensions`); default the model's full size. */
-  PANTHEON_EMBEDDING_DIMENSIONS: z.coerce.number().int().min(8).max(3072).optional(),
+  PANTHEON_EMBEDDING_DIMENSIONS: numeric(z.coerce.number().int().min(8).max(3072).optional()),
   PANTHEON_ROSTER_DIR: z.string().min(1).optional(),
   /** A prebuilt workflow bundle (bundleWorkflowCode output); skips bundling at worker start. */
   PANTHEON_WORKFLOW_BUNDLE: z.string().min(1).optional(),
@@ -93,7 +97,7 @@ const Env = z.object({
   PANTHEON_CODEC_KEY_FILE: z.string().min(1).optional(),
   /** `npm run codec-server` binds here; 127.0.0.1 keeps decrypted payloads off the network. */
   PANTHEON_CODEC_HOST: z.string().min(1).default('127.0.0.1'),
-  PANTHEON_CODEC_PORT: z.coerce.number().int().min(0).max(65535).default(8888),
+  PANTHEON_CODEC_PORT: numeric(z.coerce.number().int().min(0).max(65535).default(8888)),
   /** Browser origins the codec server answers (comma-separated); default the Web UI's (TEMPORAL_UI_URL). */
   PANTHEON_CODEC_CORS_ORIGINS: z
     .string()
@@ -199,6 +203,18 @@ export interface PantheonConfig {
 function judged(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   if (!tracingDisabled(env)) return env;
   return { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: undefined, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: undefined };
+}
+
+/**
+ * `env` with a caller's own defaults for the variables it leaves unset or blank (blank is unset, as
+ * for the numbers above): `npm start`'s offline latency, say.
+ *
+ * @example loadConfig(withDefaults(process.env, { PANTHEON_OFFLINE_LATENCY_MS: '150' }))
+ */
+export function withDefaults(env: NodeJS.ProcessEnv, defaults: Readonly<Record<string, string>>): NodeJS.ProcessEnv {
+  const filled = { ...env };
+  for (const [name, value] of Object.entries(defaults)) if (!env[name]?.trim()) filled[name] = value;
+  return filled;
 }
 
 /** The configuration `env` sets; see {@link checkVariableNames} for PANTHEON_ names it does not know. */

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { loadConfig, needsOfflineProvider } from '../../src/config/env';
+import { KNOWN_VARIABLES, loadConfig, needsOfflineProvider, withDefaults } from '../../src/config/env';
 import { PantheonError } from '../../src/errors';
 import { resolveProviderTargets } from '../../src/llm/providers';
 
@@ -118,6 +118,42 @@ describe('loadConfig', () => {
   it('rejects a PANTHEON_LLM_TIMEOUT_MS past an hour (a timer that long overflows and fires at once), naming the variable', () => {
     expectNamesVariable(configError(() => loadConfig({ PANTHEON_LLM_TIMEOUT_MS: '9999999999' })), 'PANTHEON_LLM_TIMEOUT_MS', 'must be at most 3600000 (an hour)');
     expect(loadConfig({ PANTHEON_LLM_TIMEOUT_MS: '3600000' }).llm.timeoutMs).toBe(3_600_000);
+  });
+
+  it('reads a number variable set but blank as unset, its default (z.coerce.number made it 0: PANTHEON_CODEC_PORT= listened on a random port)', () => {
+    const base = { PANTHEON_LOG_FORMAT: 'json' };
+    for (const blank of ['', '  ']) {
+      const config = loadConfig({ ...base, PANTHEON_CODEC_PORT: blank, PANTHEON_OFFLINE_LATENCY_MS: blank, PANTHEON_LLM_TIMEOUT_MS: blank, PANTHEON_EMBEDDER: 'openai', PANTHEON_EMBEDDING_DIMENSIONS: blank });
+      expect(config.codec.port).toBe(8888);
+      expect(config.llm.offlineLatencyMs).toBe(0);
+      expect(config.llm.timeoutMs).toBe(60_000);
+      expect(config.embedding).toEqual({ kind: 'openai', model: 'text-embedding-3-small', dimensions: undefined });
+    }
+    expect(loadConfig({ ...base, PANTHEON_CODEC_PORT: '0' }).codec.port).toBe(0);
+    expectNamesVariable(configError(() => loadConfig({ ...base, PANTHEON_CODEC_PORT: 'x' })), 'PANTHEON_CODEC_PORT', 'Invalid input: expected number, received NaN');
+  });
+
+  it('never reads a PANTHEON_ variable set but empty as a value of its own: it is the default, or refused naming the variable', () => {
+    const base = { PANTHEON_LOG_FORMAT: 'json' };
+    const unset = loadConfig(base);
+    for (const name of KNOWN_VARIABLES) {
+      let config: ReturnType<typeof loadConfig>;
+      try {
+        config = loadConfig({ ...base, [name]: '' });
+      } catch (err) {
+        expect({ name, variable: (err as PantheonError).details?.variable }).toEqual({ name, variable: name });
+        continue;
+      }
+      expect({ name, config }).toEqual({ name, config: unset });
+    }
+  });
+
+  it("gives `npm start`'s own default (offline latency 150 ms) to a variable unset or blank, not to one set", () => {
+    const latency = (env: NodeJS.ProcessEnv) => loadConfig(withDefaults({ PANTHEON_LOG_FORMAT: 'json', ...env }, { PANTHEON_OFFLINE_LATENCY_MS: '150' })).llm.offlineLatencyMs;
+    expect(latency({})).toBe(150);
+    expect(latency({ PANTHEON_OFFLINE_LATENCY_MS: '' })).toBe(150);
+    expect(latency({ PANTHEON_OFFLINE_LATENCY_MS: '0' })).toBe(0);
+    expect(latency({ PANTHEON_OFFLINE_LATENCY_MS: '40' })).toBe(40);
   });
 
   it('rejects a blank or space-padded queue or workflow id (a typo that would start work nobody polls, or bypass God), naming the variable', () => {
