@@ -25,7 +25,15 @@ async function main(): Promise<void> {
     host: config.codec.host,
     port: config.codec.port,
     corsOrigins: config.codec.corsOrigins,
+    allowedHosts: config.codec.allowedHosts,
     onError: (err, path) => logger.warn({ path, err: err instanceof Error ? err.message : String(err) }, 'codec request failed'),
+    // Key ids and the codec's reasons only: they name ids, never key material.
+    onLeftEncoded: (left, path) => {
+      for (const keyId of new Set(left.map((l) => l.keyId))) {
+        const mine = left.filter((l) => l.keyId === keyId);
+        logger.warn({ path, keyId, payloads: mine.length, reason: mine[0].reason }, `left ${mine.length} payload(s) of key id "${keyId}" encoded: this codec server cannot decrypt them`);
+      }
+    },
   }).catch((err: unknown) => {
     // Node's words ("listen EADDRINUSE …", "getaddrinfo ENOTFOUND …") name neither setting.
     const variable = /ENOTFOUND|EAI_AGAIN|EADDRNOTAVAIL/.test(String(err)) ? 'PANTHEON_CODEC_HOST' : 'PANTHEON_CODEC_PORT';
@@ -33,7 +41,7 @@ async function main(): Promise<void> {
       details: { variable },
     });
   });
-  logger.info({ url: server.url, keyIds: keys.ids, encryptsWith: keys.currentId, corsOrigins: config.codec.corsOrigins }, 'codec server listening');
+  logger.info({ url: server.url, keyIds: keys.ids, encryptsWith: keys.currentId, corsOrigins: config.codec.corsOrigins, allowedHosts: config.codec.allowedHosts }, 'codec server listening');
   const exposed = keyFileExposure(process.env);
   if (exposed) logger.warn({ variable: 'PANTHEON_CODEC_KEY_FILE' }, exposed);
   // Machine-readable on stdout: scripts (and tests) wait for this line.

@@ -3,6 +3,9 @@ import { BodyTooLarge, readBody } from '../runtime/http-body';
 import type { AddressInfo } from 'node:net';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { z } from 'zod';
+import { KEY_ID_METADATA } from './aes-gcm-codec';
+import { contentTypeRefusal, hostRefusal, LOOPBACK_HOSTS, normaliseHost } from './request-guard';
+import { isUnreadablePayload } from './unreadable';
 
 /**
  * The codec server protocol the Temporal Web UI and CLI (`--codec-endpoint`) speak: POST
@@ -48,8 +51,18 @@ export interface CodecServerOptions {
   port: number;
   /** Browser origins allowed to call (the Web UI's, e.g. http://localhost:8233). */
   corsOrigins: string[];
+  /** Host names it answers besides the loopback's and `host` (a proxy's, this machine's). */
+  allowedHosts?: string[];
   /** Told about each failed request (never with payload contents). */
   onError?: (err: unknown, path: string) => void;
+  /** Told of the payloads a /decode left encoded, for want of their key (ids and reasons only). */
+  onLeftEncoded?: (left: LeftEncoded[], path: string) => void;
+}
+
+/** A payload /decode answered as it came: its key id (from its metadata) and why. */
+export interface LeftEncoded {
+  keyId: string;
+  reason: string;
 }
 
 export interface CodecServer {
@@ -86,6 +99,26 @@ function operation(url: string | undefined): 'encode' | 'decode' | undefined {
 }
 
 /**
+ * Decodes each payload on its own: one the codec cannot decrypt (a key this server lacks, or a
+ * wrong one) is answered as it came, still encoded, and the rest decoded. Failing the batch hid
+ * every payload of the Web UI's event, and `temporal workflow show` failed the whole history.
+ */
+async function decodeEach(codec: PayloadCodec, payloads: Payload[], left: LeftEncoded[]): Promise<Payload[]> {
+  const decoded: Payload[] = [];
+  for (const payload of payloads) {
+    try {
+      decoded.push(...(await codec.decode([payload])));
+    } catch (err) {
+      if (!isUnreadablePayload(err)) throw err;
+      const keyId = payload.metadata?.[KEY_ID_METADATA];
+      left.push({ keyId: keyId ? Buffer.from(keyId).toString('utf8') : '(none)', reason: err instanceof Error ? err.message : String(err) });
+      decoded.push(payload);
+    }
+  }
+  return decoded;
+}
+
+/**
  * Serves a PayloadCodec over HTTP for operators' tools.
  *
  * @example
@@ -94,16 +127,25 @@ function operation(url: string | undefined): 'encode' | 'decode' | undefined {
  */
 export async function startCodecServer(options: CodecServerOptions): Promise<CodecServer> {
   const allowed = new Set(options.corsOrigins.map((o) => o.replace(/\/$/, '')));
+  const hosts = new Set([...LOOPBACK_HOSTS, options.host ?? '127.0.0.1', ...(options.allowedHosts ?? [])].map(normaliseHost));
   const server = http.createServer((req, res) => {
     const cors = corsHeaders(req, allowed);
     const send = (status: number, body?: unknown) => {
       res.writeHead(status, { ...cors, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) });
       res.end(body === undefined ? undefined : JSON.stringify(body));
     };
+    const refuse = (refusal: { status: number; error: string }) => {
+      options.onError?.(new Error(refusal.error), req.url ?? '');
+      send(refusal.status, { error: refusal.error });
+    };
+    const badHost = hostRefusal(req, hosts);
+    if (badHost) return refuse(badHost);
     const op = operation(req.url);
     if (req.method === 'OPTIONS') return send(op ? 204 : 404);
     if (!op) return send(404, { error: 'use POST /encode or POST /decode' });
     if (req.method !== 'POST') return send(405, { error: 'use POST' });
+    const badType = contentTypeRefusal(req);
+    if (badType) return refuse(badType);
     readBody(req, MAX_BODY_BYTES)
       .then(async (text) => {
         let body: unknown;
@@ -115,7 +157,9 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
         const parsed = JsonPayloads.safeParse(body);
         if (!parsed.success) throw new HttpError(400, `body must be {"payloads":[{"metadata":{...},"data":"base64"}]}: ${parsed.error.issues[0].message}`);
         const payloads = parsed.data.payloads.map(fromJson);
-        const result = op === 'encode' ? await options.codec.encode(payloads) : await options.codec.decode(payloads);
+        const left: LeftEncoded[] = [];
+        const result = op === 'encode' ? await options.codec.encode(payloads) : await decodeEach(options.codec, payloads, left);
+        if (left.length > 0) options.onLeftEncoded?.(left, req.url ?? '');
         send(200, { payloads: result.map(toJson) });
       })
       .catch((err: unknown) => {

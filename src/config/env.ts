@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { PantheonError } from '../errors';
@@ -19,6 +20,9 @@ const OtlpUrl = z.string().url({ protocol: /^https?$/, error: 'must be an http(s
 /** An http(s) URL. A bare `host:port` parses as a URL whose scheme is the host ("localhost:"), and
  * every call to it would then fail far from here (after paid retries, for a provider). */
 const HttpUrl = (example: string) => z.string().url({ protocol: /^https?$/, error: `must be an http(s) URL, such as ${example}` });
+
+/** A DNS host name (letters, digits, hyphens; dot-separated labels): no scheme, no port. */
+const HOST_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$/;
 
 /** A name (a task queue, a workflow id): blank or padded with spaces is a typo, never a name. */
 const Name = z
@@ -103,6 +107,16 @@ const Env = z.object({
     .string()
     .min(1)
     .refine((v) => v.split(',').map((o) => o.trim()).filter(Boolean).every((o) => /^https?:\/\/[^/\s]+\/?$/.test(o)), 'must be comma-separated origins, each scheme://host[:port], such as http://localhost:8233')
+    .optional(),
+  /** Host names the codec server answers besides localhost, 127.0.0.1, ::1 and PANTHEON_CODEC_HOST
+   * (comma-separated): a proxy's name, or this machine's when it binds 0.0.0.0. */
+  PANTHEON_CODEC_ALLOWED_HOSTS: z
+    .string()
+    .min(1)
+    .refine(
+      (v) => v.split(',').map((h) => h.trim()).filter(Boolean).every((h) => isIP(h.replace(/^\[(.*)\]$/, '$1')) !== 0 || HOST_NAME.test(h)),
+      'must be comma-separated host names or addresses, without scheme or port, such as codec.internal,10.0.0.5',
+    )
     .optional(),
   /** Opt-in Prometheus endpoint of worker processes, host:port (e.g. 127.0.0.1:9464); scraped at /metrics. */
   PANTHEON_METRICS_ADDRESS: z
@@ -189,7 +203,7 @@ export interface PantheonConfig {
   /** The memory consolidation Schedule (src/client/consolidation-schedule.ts). */
   consolidation: { every: string };
   /** Payload encryption: `keys` undefined means payloads stay plaintext. */
-  codec: { keys?: CodecKeyring; host: string; port: number; corsOrigins: string[] };
+  codec: { keys?: CodecKeyring; host: string; port: number; corsOrigins: string[]; allowedHosts: string[] };
   /** The Runtime's Prometheus endpoint (host:port); undefined: no metrics endpoint. */
   metrics: { address?: string };
   /** Where this process sends OpenTelemetry traces; undefined: no tracing at all (no interceptors, no spans). */
@@ -269,6 +283,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PantheonConfig
       host: e.PANTHEON_CODEC_HOST,
       port: e.PANTHEON_CODEC_PORT,
       corsOrigins: e.PANTHEON_CODEC_CORS_ORIGINS?.split(',').map((o) => o.trim()).filter(Boolean) ?? [new URL(uiUrl).origin],
+      allowedHosts: e.PANTHEON_CODEC_ALLOWED_HOSTS?.split(',').map((h) => h.trim()).filter(Boolean) ?? [],
     },
     metrics: { address: e.PANTHEON_METRICS_ADDRESS },
     tracing: tracingSettings(e),

@@ -1,5 +1,6 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
@@ -52,11 +53,21 @@ async function cliShow(workflowId: string, extra: string[] = []): Promise<unknow
   return JSON.parse(stdout);
 }
 
+/** A host name the codec server is told to answer besides its own (PANTHEON_CODEC_ALLOWED_HOSTS). */
+const ALLOWED_HOST = 'codec.test.internal';
+
+interface CodecServerProcess {
+  url: string;
+  child: ChildProcess;
+  /** What it has written on stdout (its log, JSON lines) so far. */
+  output(): string;
+}
+
 /** `npm run codec-server` as an operator runs it (node + tsx loader, so a kill reaches it). */
-function startCodecServerProcess(keys: string): Promise<{ url: string; child: ChildProcess }> {
+function startCodecServerProcess(keys: string): Promise<CodecServerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot(), 'src', 'codec', 'serve.ts')], {
     cwd: repoRoot(),
-    env: { ...process.env, PANTHEON_CODEC_KEYS: keys, PANTHEON_CODEC_PORT: '0', LOG_LEVEL: 'warn', PANTHEON_LOG_FORMAT: 'json' },
+    env: { ...process.env, PANTHEON_CODEC_KEYS: keys, PANTHEON_CODEC_PORT: '0', PANTHEON_CODEC_ALLOWED_HOSTS: ALLOWED_HOST, LOG_LEVEL: 'warn', PANTHEON_LOG_FORMAT: 'json' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return new Promise((resolve, reject) => {
@@ -65,7 +76,7 @@ function startCodecServerProcess(keys: string): Promise<{ url: string; child: Ch
     child.stdout!.on('data', (d) => {
       out += d;
       const m = /codec server listening on (http:\/\/\S+)/.exec(out);
-      if (m) resolve({ url: m[1], child });
+      if (m) resolve({ url: m[1], child, output: () => out });
     });
     child.stderr!.on('data', (d) => (err += d));
     child.once('exit', (code) => reject(new Error(`codec server exited ${code}: ${err}`)));
@@ -73,7 +84,7 @@ function startCodecServerProcess(keys: string): Promise<{ url: string; child: Ch
 }
 
 let h: Harness;
-let server: { url: string; child: ChildProcess } | undefined;
+let server: CodecServerProcess | undefined;
 let outcome: TaskOutcome;
 let taskId: string;
 
@@ -114,6 +125,54 @@ describe('encrypted payloads on a real Temporal server', () => {
 
   it('shows the task decrypted through `npm run codec-server` with temporal workflow show --codec-endpoint', async () => {
     expect(revealsObjective(await cliShow(taskId, ['--codec-endpoint', server!.url]))).toBe(true);
+  });
+
+  it('shows a history through the codec server though one of its payloads was written with a key the server lacks: that one stays encoded, the rest decrypted, the key id logged', async () => {
+    const id = `codec-old-key-${Date.now()}`;
+    const oldKey = randomBytes(32).toString('base64');
+    const connection = await Connection.connect({ address: testAddress() });
+    try {
+      // Started under a key since dropped (k0); signalled under the current keys. No worker polls it.
+      const old = new Client({ connection, dataConverter: { payloadCodecs: [new AesGcmCodec(parseKeyList(`k0:${oldKey}`))] } });
+      await old.workflow.start('codecProbe', { workflowId: id, taskQueue: `${h.taskQueue}-nobody`, args: [{ note: 'written under k0' }] });
+      await h.client.workflow.getHandle(id).signal('note', { note: OBJECTIVE });
+
+      const shown = (await cliShow(id, ['--codec-endpoint', server!.url])) as { events: Array<Record<string, { input?: { payloads: Array<{ metadata?: Record<string, string> }> } }>> };
+      expect(revealsObjective(shown)).toBe(true);
+      const input = shown.events[0].workflowExecutionStartedEventAttributes!.input!.payloads[0];
+      expect(Buffer.from(input.metadata!.encoding, 'base64').toString()).toBe(ENCRYPTED_ENCODING);
+      expect(Buffer.from(input.metadata!['encryption-key-id'], 'base64').toString()).toBe('k0');
+
+      const warning = server!
+        .output()
+        .split('\n')
+        .filter((line) => line.includes('"keyId":"k0"'))
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(warning[0]).toMatchObject({ level: 40, keyId: 'k0', payloads: 1, msg: 'left 1 payload(s) of key id "k0" encoded: this codec server cannot decrypt them' });
+      expect(warning[0].reason).toMatch(/key id "k0": no key with that id is configured \(configured: k1, k2\)/);
+      for (const key of [oldKey, ...KEYS.split(',').map((entry) => entry.split(':')[1])]) expect(server!.output()).not.toContain(key);
+    } finally {
+      await h.client.workflow.getHandle(id).terminate('test over').catch(() => undefined);
+      await connection.close();
+    }
+  });
+
+  it('`npm run codec-server` answers a Host of PANTHEON_CODEC_ALLOWED_HOSTS and refuses another (DNS rebinding) with 403, logged', async () => {
+    const port = new URL(server!.url).port;
+    const decode = (host: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = http.request(`${server!.url}/decode`, { method: 'POST', headers: { Host: host, 'Content-Type': 'application/json' } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode!));
+        });
+        req.on('error', reject);
+        req.end('{}');
+      });
+    expect(await decode(`${ALLOWED_HOST}:${port}`)).toBe(200);
+    expect(await decode(`localhost:${port}`)).toBe(200);
+    expect(await decode(`rebound.attacker.example:${port}`)).toBe(403);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(server!.output()).toContain(`Host \\"rebound.attacker.example:${port}\\" is not a name of this codec server`);
   });
 
   it("reads a running task's specialist checkpoint through the codec; on the server it is ciphertext, and a client without the key shows none", async () => {

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { AesGcmCodec, ENCRYPTED_ENCODING, KEY_ID_METADATA, parseKeyList } from '../../src/codec';
-import { startCodecServer } from '../../src/codec/server';
+import { startCodecServer, type LeftEncoded } from '../../src/codec/server';
 import { keyFileExposure } from '../../src/codec/keys';
 import { loadConfig } from '../../src/config/env';
 import { PantheonError } from '../../src/errors';
@@ -24,6 +25,20 @@ function thrown(fn: () => unknown): PantheonError {
     return err as PantheonError;
   }
   throw new Error('nothing was thrown');
+}
+
+/** A request with exactly these headers (fetch sets Host and Content-Type itself). */
+function raw(url: string, headers: Record<string, string>, body?: string, method = 'POST'): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, headers: { ...headers, ...(body === undefined ? {} : { 'Content-Length': String(Buffer.byteLength(body)) }) } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 async function rejected(promise: Promise<unknown>): Promise<PantheonError> {
@@ -147,7 +162,7 @@ describe('codec keys', () => {
 
   it('is off by default, and a serialised config shows key ids only', () => {
     const off = loadConfig({});
-    expect(off.codec).toEqual({ keys: undefined, host: '127.0.0.1', port: 8888, corsOrigins: ['http://localhost:8233'] });
+    expect(off.codec).toEqual({ keys: undefined, host: '127.0.0.1', port: 8888, corsOrigins: ['http://localhost:8233'], allowedHosts: [] });
     const on = loadConfig({ PANTHEON_CODEC_KEYS: `k1:${K1}`, TEMPORAL_UI_URL: 'https://ui.example:9443/' });
     expect(on.codec.corsOrigins).toEqual(['https://ui.example:9443']);
     const json = JSON.stringify(on);
@@ -207,15 +222,89 @@ describe('codec server', () => {
     }
   });
 
-  it('answers 400 with the reason for an unknown key id or a malformed body', async () => {
-    const [foreign] = await new AesGcmCodec(parseKeyList(`other:${K2}`)).encode([payloadOf('x')]);
-    const server = await startCodecServer({ codec: new AesGcmCodec(parseKeyList(`k1:${K1}`)), port: 0, corsOrigins: [] });
+  it('leaves a payload whose key it lacks (or whose key is wrong) encoded and decodes the rest, telling which key ids, never key material', async () => {
+    const [foreign] = await new AesGcmCodec(parseKeyList(`other:${K2}`)).encode([payloadOf('from another keyring')]);
+    const [wrongKey] = await new AesGcmCodec(parseKeyList(`k1:${K2}`)).encode([payloadOf('same id, another key')]);
+    const codec = new AesGcmCodec(parseKeyList(`k1:${K1}`));
+    const [mine] = await codec.encode([payloadOf({ objective: 'secret plan' })]);
+    const told: Array<{ left: LeftEncoded[]; path: string }> = [];
+    const server = await startCodecServer({ codec, port: 0, corsOrigins: [], onLeftEncoded: (left, path) => told.push({ left, path }) });
     try {
-      const res = await post(`${server.url}/decode`, { payloads: [toJson(foreign)] });
-      expect(res.status).toBe(400);
-      expect(((await res.json()) as { error: string }).error).toMatch(/key id "other"/);
+      const sent = [foreign, mine, wrongKey, payloadOf('never encrypted')].map(toJson);
+      const res = await post(`${server.url}/decode`, { payloads: sent });
+      expect(res.status).toBe(200);
+      const { payloads } = (await res.json()) as { payloads: Array<{ metadata: Record<string, string>; data: string }> };
+      expect(payloads).toHaveLength(4);
+      expect(payloads[0]).toEqual(sent[0]);
+      expect(JSON.parse(Buffer.from(payloads[1].data, 'base64').toString())).toEqual({ objective: 'secret plan' });
+      expect(payloads[2]).toEqual(sent[2]);
+      expect(payloads[3]).toEqual(sent[3]);
+      expect(told).toEqual([
+        {
+          path: '/decode',
+          left: [
+            { keyId: 'other', reason: expect.stringMatching(/key id "other": no key with that id is configured \(configured: k1\)/) },
+            { keyId: 'k1', reason: expect.stringMatching(/key id "k1": authentication failed/) },
+          ],
+        },
+      ]);
+      for (const k of [K1, K2]) expect(JSON.stringify(told)).not.toContain(k);
+
       expect((await post(`${server.url}/decode`, { nope: 1 })).status).toBe(400);
       expect((await post(`${server.url}/elsewhere`, { payloads: [] })).status).toBe(404);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('refuses a request whose Host is not one of its names (a page reaching it by DNS rebinding) with 403; answers the loopback names, its host and the allowed ones', async () => {
+    const codec = new AesGcmCodec(parseKeyList(`k1:${K1}`));
+    const [encrypted] = await codec.encode([payloadOf({ objective: 'secret plan' })]);
+    const refused: string[] = [];
+    const server = await startCodecServer({ codec, port: 0, corsOrigins: [UI], allowedHosts: ['codec.internal'], onError: (err) => refused.push(String(err)) });
+    const port = new URL(server.url).port;
+    const decode = (host: string) => raw(`${server.url}/decode`, { Host: host, 'Content-Type': 'application/json' }, JSON.stringify({ payloads: [toJson(encrypted)] }));
+    try {
+      for (const host of [`rebound.attacker.example:${port}`, 'rebound.attacker.example', `localhost.attacker.example:${port}`, `127.0.0.1.nip.io:${port}`]) {
+        const res = await decode(host);
+        expect({ host, status: res.status }).toEqual({ host, status: 403 });
+        expect(res.body).not.toContain('secret plan');
+        expect(JSON.parse(res.body).error).toBe(
+          `Host "${host}" is not a name of this codec server (it answers localhost, 127.0.0.1, ::1, codec.internal; add others in PANTHEON_CODEC_ALLOWED_HOSTS): refused, as a page reaching it by DNS rebinding would be`,
+        );
+      }
+      const preflight = await raw(`${server.url}/decode`, { Host: `rebound.attacker.example:${port}`, Origin: UI, 'Access-Control-Request-Method': 'POST' }, undefined, 'OPTIONS');
+      expect(preflight.status).toBe(403);
+      expect(refused).toHaveLength(5);
+
+      for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, 'LOCALHOST', 'codec.internal', 'Codec.Internal.:443']) {
+        const res = await decode(host);
+        expect({ host, status: res.status }).toEqual({ host, status: 200 });
+        expect(JSON.parse(Buffer.from(JSON.parse(res.body).payloads[0].data, 'base64').toString())).toEqual({ objective: 'secret plan' });
+      }
+      const ok = await raw(`${server.url}/decode`, { Host: `localhost:${port}`, Origin: UI, 'Access-Control-Request-Method': 'POST' }, undefined, 'OPTIONS');
+      expect(ok.status).toBe(204);
+      expect(ok.headers['access-control-allow-origin']).toBe(UI);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('refuses a body not declared application/json (a text/plain POST any page may send unasked) with 415; takes a charset parameter', async () => {
+    const codec = new AesGcmCodec(parseKeyList(`k1:${K1}`));
+    const [encrypted] = await codec.encode([payloadOf({ objective: 'secret plan' })]);
+    const server = await startCodecServer({ codec, port: 0, corsOrigins: [UI] });
+    const body = JSON.stringify({ payloads: [toJson(encrypted)] });
+    try {
+      for (const [type, shown] of [['text/plain', '"text/plain"'], ['text/plain;charset=UTF-8', '"text/plain;charset=UTF-8"'], ['application/x-www-form-urlencoded', '"application/x-www-form-urlencoded"'], [undefined, 'none']] as const) {
+        const res = await raw(`${server.url}/decode`, type === undefined ? {} : { 'Content-Type': type }, body);
+        expect({ type, status: res.status }).toEqual({ type, status: 415 });
+        expect(JSON.parse(res.body)).toEqual({ error: `Content-Type must be application/json (got ${shown})` });
+      }
+      for (const type of ['application/json', 'application/json; charset=utf-8', 'Application/JSON']) {
+        const res = await raw(`${server.url}/decode`, { 'Content-Type': type }, body);
+        expect({ type, status: res.status }).toEqual({ type, status: 200 });
+      }
     } finally {
       await server.close();
     }

@@ -199,6 +199,17 @@ describe('loadConfig', () => {
     expect(loadConfig({ PANTHEON_CODEC_CORS_ORIGINS: 'http://localhost:8233, https://ui.example.com/' }).codec.corsOrigins).toEqual(['http://localhost:8233', 'https://ui.example.com/']);
   });
 
+  it('reads the codec server\'s extra host names; refuses one with a scheme or port (a Host header is compared without them), naming the variable', () => {
+    expect(loadConfig({ PANTHEON_CODEC_ALLOWED_HOSTS: 'codec.internal, 10.0.0.5,[fe80::1],fe80::2,box' }).codec.allowedHosts).toEqual(['codec.internal', '10.0.0.5', '[fe80::1]', 'fe80::2', 'box']);
+    for (const bad of ['https://codec.internal', 'codec.internal:8888', 'cafe:8888', 'codec internal', '10.0.0.5:8888']) {
+      expectNamesVariable(
+        configError(() => loadConfig({ PANTHEON_CODEC_ALLOWED_HOSTS: bad })),
+        'PANTHEON_CODEC_ALLOWED_HOSTS',
+        'must be comma-separated host names or addresses, without scheme or port, such as codec.internal,10.0.0.5',
+      );
+    }
+  });
+
   it('rejects an empty API key rather than treating it as set', () => {
     expectNamesVariable(
       configError(() => loadConfig({ OPENAI_API_KEY: '' })),
