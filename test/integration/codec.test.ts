@@ -1,9 +1,10 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { AesGcmCodec, ENCRYPTED_ENCODING, parseKeyList } from '../../src/codec';
 import { startTask } from '../../src/client/submit-task';
 import { ensureSweeperSchedule, sweeperScheduleId } from '../../src/client/sweeper-schedule';
@@ -338,6 +339,32 @@ describe('encrypted payloads on a real Temporal server', () => {
       }
     } finally {
       await connection.close();
+    }
+  });
+
+  it("a worker's start check names God when God's memo was written with a key the worker lacks (continue-as-new carries a memo as it was stored)", async () => {
+    const id = `codec-god-memo-${Date.now()}`;
+    // As God's run after a key rotation: its input under the current key, the memo its first
+    // start wrote (pantheonStartNonce) still under the old one, which the server copies run to run.
+    const [input] = await new AesGcmCodec(parseKeyList(KEYS)).encode([defaultPayloadConverter.toPayload({ config: {} })]);
+    const [nonce] = await new AesGcmCodec(parseKeyList(`k0:${randomBytes(32).toString('base64')}`)).encode([defaultPayloadConverter.toPayload('a nonce')]);
+    await h.client.workflowService.startWorkflowExecution({
+      namespace: 'default',
+      workflowId: id,
+      workflowType: { name: 'codecProbe' },
+      taskQueue: { name: `${h.taskQueue}-nobody` },
+      input: { payloads: [input] },
+      memo: { fields: { pantheonStartNonce: nonce } },
+      identity: 'codec.test',
+      requestId: randomUUID(),
+    });
+    try {
+      const err = (await checkEntitiesReadable(h.client, [{ workflowId: id, name: 'God' }]).catch((e: unknown) => e)) as PantheonError;
+      expect(err.type).toBe('config_invalid');
+      expect(err.message).toMatch(new RegExp(`^God \\(workflow ${id}\\) runs with payloads this process cannot read \\(.*key id "k0": no key with that id is configured \\(configured: k1, k2\\).*\\): list the key that wrote them in PANTHEON_CODEC_KEYS`));
+      expect(err.details).toEqual({ workflowId: id });
+    } finally {
+      await h.client.workflow.getHandle(id).terminate('test over').catch(() => undefined);
     }
   });
 
