@@ -80,6 +80,8 @@ export function expiredReviews(queue: readonly QueuedTask[], nowMs: number): Que
 
 /** A review record that is a decision (a person's, or the default at the deadline), not a note on the review. */
 const REVIEW_DECISION = /^(approve by |reject by |timed out)/;
+/** A review decision that rejected the task (a person's, or the default at the deadline). */
+const REVIEW_REJECT = /^(reject by |timed out: .*\(reject\))/;
 
 /** The newest review decision God still keeps for the task (`approve by alice: …`), if any. */
 function lastReviewOf(state: GodState, taskId: string): string | undefined {
@@ -87,6 +89,32 @@ function lastReviewOf(state: GodState, taskId: string): string | undefined {
     const d = state.recent[i];
     if (d.kind === 'review' && d.taskId === taskId && REVIEW_DECISION.test(d.detail)) return d.detail;
   }
+  return undefined;
+}
+
+/** What a decision record says became of a task that left God's queue, by its kind. */
+const LEFT_QUEUE: Record<string, (detail: string) => string> = {
+  finished: (detail) => `has finished: ${detail}`,
+  drop: (detail) => `was dropped by God: ${detail}`,
+  reject: (detail) => `was rejected by God: ${detail}`,
+};
+
+/**
+ * What became of a task God no longer queues: started (in flight), finished, dropped or rejected
+ * (its newest such decision God keeps), or one of those when only its id is still kept
+ * (`finishedIds`, kept longer than decisions); undefined for an id God does not know.
+ */
+function fateOf(state: GodState, taskId: string): string | undefined {
+  const flying = state.inFlight.find((t) => t.taskId === taskId);
+  if (flying) return `has already started${flying.startedAtMs === undefined ? '' : ` (at ${new Date(flying.startedAtMs).toISOString()}${flying.specialist ? ` on ${flying.specialist}` : ''})`}`;
+  for (let i = state.recent.length - 1; i >= 0; i -= 1) {
+    const d = state.recent[i];
+    if (d.taskId !== taskId) continue;
+    const said = LEFT_QUEUE[d.kind];
+    if (said) return said(d.detail);
+    if (d.kind === 'review' && REVIEW_REJECT.test(d.detail)) return 'was rejected in review';
+  }
+  if (state.finishedIds?.includes(taskId)) return 'has finished or was dropped or rejected (its decisions are older than the ones God keeps; God keeps its id and starts none again)';
   return undefined;
 }
 
@@ -100,10 +128,11 @@ export function reviewableOrError(state: GodState, taskId: string, decision: Rev
   };
   if (!item) {
     const waiting = state.queue.filter((q) => q.status === 'awaiting_review').map((q) => q.taskId);
-    const inFlight = state.inFlight.some((t) => t.taskId === taskId);
+    const fate = fateOf(state, taskId);
+    const see = fate ? `; \`pantheon status ${taskId}\` shows it` : '';
     throw PantheonError.of(
       'invalid_input',
-      `taskId: "${taskId}" ${inFlight ? 'has already started' : 'is not in God\'s queue'}${already()}; awaiting review: ${waiting.slice(0, 10).join(', ') || 'none'}`,
+      `taskId: "${taskId}" ${fate ?? 'is not in God\'s queue'}${already()}${see}; awaiting review: ${waiting.slice(0, 10).join(', ') || 'none'}`,
       { details: { field: 'taskId', taskId } },
     );
   }

@@ -133,11 +133,42 @@ describe('review', () => {
     });
     expect(refusal(() => reviewableOrError(recorded(approved), 'r1')).message).toBe('taskId: "r1" is not awaiting review (it is queued; reviewed already: approve by alice: checked the backup)');
     const started = { ...recorded(approved), queue: approved.queue.filter((q) => q.taskId !== 'r1'), inFlight: [{ taskId: 'r1' } as InFlightTask] };
-    expect(refusal(() => reviewableOrError(started, 'r1', 'reject')).message).toBe('taskId: "r1" has already started; reviewed already: approve by alice: checked the backup; awaiting review: none');
+    expect(refusal(() => reviewableOrError(started, 'r1', 'reject')).message).toBe('taskId: "r1" has already started; reviewed already: approve by alice: checked the backup; `pantheon status r1` shows it; awaiting review: none');
     const gone = { ...started, inFlight: [] };
     expect(refusal(() => reviewableOrError(gone, 'r1')).message).toMatch(/^taskId: "r1" is not in God's queue; reviewed already: approve by alice/);
     // Without a record (older than God keeps), the refusal is as before.
     expect(refusal(() => reviewableOrError(approved, 'r1')).message).toBe('taskId: "r1" is not awaiting review (it is queued)');
+  });
+
+  it('says what became of a task God no longer queues (started, finished, dropped, rejected), and where to see it', () => {
+    const s = withReview();
+    const approval = { atMs: T0, taskId: 't1', kind: 'review' as const, detail: 'approve by alice: checked the backup' };
+    const said = (state: GodState) => refusal(() => reviewableOrError(state, 't1')).message;
+    const seeAndWaiting = '; `pantheon status t1` shows it; awaiting review: r1';
+
+    const flying: InFlightTask = { taskId: 't1', workflowType: 'agentTask', kind: 'database', specialist: 'DatabaseAgent', lane: 'main', expectedCostUsd: 0.01, startedAtMs: T0 + HOUR };
+    expect(said({ ...s, inFlight: [flying], recent: [approval] })).toBe(
+      `taskId: "t1" has already started (at 2024-05-01T01:00:00.000Z on DatabaseAgent); reviewed already: approve by alice: checked the backup${seeAndWaiting}`,
+    );
+    // Finished: its end, as God recorded it, whether or not its review is still among the decisions kept.
+    const finished = { atMs: T0 + 2 * HOUR, taskId: 't1', kind: 'finished' as const, detail: 'completed $0.0012 (DatabaseAgent): done' };
+    expect(said({ ...s, recent: [approval, { atMs: T0 + HOUR, taskId: 't1', kind: 'admitted', detail: 'agentTask route → DatabaseAgent' }, finished] })).toBe(
+      `taskId: "t1" has finished: completed $0.0012 (DatabaseAgent): done; reviewed already: approve by alice: checked the backup${seeAndWaiting}`,
+    );
+    expect(said({ ...s, recent: [finished] })).toBe(`taskId: "t1" has finished: completed $0.0012 (DatabaseAgent): done${seeAndWaiting}`);
+    expect(said({ ...s, recent: [{ atMs: T0, taskId: 't1', kind: 'drop', detail: 'the day ended before it was admitted (pacing)' }] })).toBe(
+      `taskId: "t1" was dropped by God: the day ended before it was admitted (pacing)${seeAndWaiting}`,
+    );
+    expect(said({ ...s, recent: [{ atMs: T0, taskId: 't1', kind: 'review', detail: 'reject by bob: not now' }] })).toBe(
+      `taskId: "t1" was rejected in review; reviewed already: reject by bob: not now${seeAndWaiting}`,
+    );
+    expect(said({ ...s, recent: [{ atMs: T0, taskId: 't1', kind: 'review', detail: 'timed out: no review decision within 24 h; the default (reject) applies' }] })).toMatch(/^taskId: "t1" was rejected in review; reviewed already: timed out: /);
+    // Its decisions gone from the newest God keeps, its id still kept.
+    expect(said({ ...s, finishedIds: ['t1'] })).toBe(
+      `taskId: "t1" has finished or was dropped or rejected (its decisions are older than the ones God keeps; God keeps its id and starts none again)${seeAndWaiting}`,
+    );
+    // An id God never had: no status to point at.
+    expect(said({ ...s, finishedIds: ['other'] })).toBe('taskId: "t1" is not in God\'s queue; awaiting review: r1');
   });
 
   it('reject withdraws a queued task (not in review), saying so; approve of it and reject of one being assessed are refused', () => {
