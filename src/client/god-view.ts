@@ -117,8 +117,10 @@ export function queueItemLines(item: QueueItemView, nowMs: number): string[] {
   const lines = [`${item.taskId}  ${item.status.padEnd(15)} ${item.priority.padEnd(8)} ${item.lane.padEnd(12)} ${from}${density}  since ${when(item.submittedAtMs, nowMs)}`, `  "${objectiveOf(item)}"`];
   if (item.decision) lines.push(`  decision: ${decisionLabel(item.decision)}: ${item.decision.reason}`);
   if (item.review) lines.push(`  review: ${item.review.reasons.join('; ')}; ${reviewEnd(item.review, nowMs)}`);
+  // A failed assessment's own reason says "tried again in 30 s" as of the failure: the instant instead.
+  if (item.assessFailed) lines.push(`  waiting: ${assessFailedReason(item.assessFailed, nowMs)}`);
   // God's own reason may already say "waiting: " (an open breaker); said once.
-  if (item.waitReason) lines.push(`  waiting: ${item.waitReason.replace(/^waiting:\s*/, '')}`);
+  else if (item.waitReason) lines.push(`  waiting: ${item.waitReason.replace(/^waiting:\s*/, '')}`);
   return lines;
 }
 
@@ -198,11 +200,7 @@ const oneLine = (text: string) => text.replace(/\s*[\r\n]+\s*/g, ' ⏎ ');
 /** The kinds of decision records that say what God decided for a task. */
 const DECIDED = new Set(['route', 'chain', 'spawn', 'review', 'reject', 'drop', 'admitted']);
 
-/**
- * Where a submitted task is on God's decision path, from the queue and the decision log: what God
- * decided (and why), whether it waits, whether it has started. Undefined while God is still
- * assessing it. `omitKind` leaves out the log's record of a decision already shown.
- */
+/** A task's path through God, as `submit` and `status` print it. */
 export interface DecisionPath {
   /** The task left God's queue (started, rejected or dropped). */
   done: boolean;
@@ -211,11 +209,27 @@ export interface DecisionPath {
   lines: string[];
 }
 
-export function decisionPath(taskId: string, queue: QueueItemView[], records: DecisionRecord[], omitKind?: string): DecisionPath | undefined {
+/**
+ * Why God has not decided on a task whose assessment failed: how often in a row, the last error
+ * (as far as God keeps it), and when God tries it again (its backoff, src/god/assess-backoff.ts).
+ */
+export function assessFailedReason(failed: NonNullable<QueueItemView['assessFailed']>, nowMs: number): string {
+  const again = failed.retryAtMs <= nowMs ? 'tried again on its next tick' : `tried again at ${when(failed.retryAtMs, nowMs)}`;
+  return `its assessment failed ${failed.failures} time${failed.failures === 1 ? '' : 's'} in a row${failed.lastError ? ` (last: ${failed.lastError})` : ''}; ${again}`;
+}
+
+/**
+ * Where a submitted task is on God's decision path, from the queue and the decision log: what God
+ * decided (and why), whether it waits, whether it has started. Undefined while God is still
+ * assessing it (unless its assessment failed: it says so). `omitKind` leaves out the log's record
+ * of a decision already shown; `nowMs` is the reader's clock.
+ */
+export function decisionPath(taskId: string, queue: QueueItemView[], records: DecisionRecord[], omitKind?: string, nowMs = Date.now()): DecisionPath | undefined {
   const item = queue.find((q) => q.taskId === taskId);
   const mine = records.filter((r) => r.taskId === taskId && DECIDED.has(r.kind));
   if (item) {
-    if (!item.decision) return undefined;
+    // Still undecided: nothing to say but that it fails, if its assessment does.
+    if (!item.decision) return item.assessFailed ? { done: false, lines: [`decision   pending: ${assessFailedReason(item.assessFailed, nowMs)}`] } : undefined;
     const lines = [`decision   ${decisionLabel(item.decision)}: ${item.decision.reason}`];
     if (item.status === 'awaiting_review') lines.push(`review     awaiting a human: ${item.review?.reasons.join('; ') ?? ''} (pantheon review approve|reject ${taskId})`);
     else if (item.waitReason) lines.push(`queued     ${item.waitReason}`);

@@ -36,3 +36,17 @@ export function afterFailedAssessment(item: QueuedTask, nowMs: number, error: st
     waitReason: `assessment failed ${failures} time${failures === 1 ? '' : 's'} in a row (${error.slice(0, 200)}); tried again in ${Math.round(waitMs / 1000)} s`,
   };
 }
+
+/** The wait reason afterFailedAssessment writes, read back; the error is the part between its parentheses. */
+const FAILED_REASON = /^assessment failed \d+ times? in a row \(([\s\S]*)\); tried again in \d+ s$/;
+
+/**
+ * The error of a task's last failed assessment, as its wait reason keeps it (the first 200
+ * characters), or undefined when the reason is another. God's state keeps the error nowhere else,
+ * and a field for it would grow the state God carries. Pure.
+ *
+ * @example assessErrorOf('assessment failed 2 times in a row (quota exhausted); tried again in 60 s') // 'quota exhausted'
+ */
+export function assessErrorOf(waitReason: string | undefined): string | undefined {
+  return waitReason === undefined ? undefined : FAILED_REASON.exec(waitReason)?.[1] || undefined;
+}

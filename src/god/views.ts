@@ -1,5 +1,6 @@
 import type { Lane } from '../tasks/task-input';
 import type { QueuedTask } from './types';
+import { assessErrorOf } from './assess-backoff';
 
 /** One task in God's queue as the queries show it (the task's text trimmed). */
 export interface QueueItemView {
@@ -13,6 +14,9 @@ export interface QueueItemView {
   decision?: { kind: string; reason: string; specialist?: string; plan?: string[] };
   valueDensity?: number;
   waitReason?: string;
+  /** While its assessment keeps failing: how many times in a row, when God tries it again
+   * (workflow clock), and the last error as far as God keeps it (src/god/assess-backoff.ts). */
+  assessFailed?: { failures: number; retryAtMs: number; lastError?: string };
   /** `costOnly`: reviewed for its cost alone, it leaves review by itself once what is left of the day pays for it. */
   review?: { reasons: string[]; sinceMs: number; deadlineMs: number; costOnly?: true };
   submittedAtMs: number;
@@ -50,6 +54,7 @@ export interface RunwayView {
 /** How a queued task shows in God's queries: its text trimmed, the decision without internals. */
 export function queueItemView(item: QueuedTask, valueDensity?: number): QueueItemView {
   const d = item.decision;
+  const assessFailed = assessFailedView(item);
   return {
     taskId: item.taskId,
     objective: item.task.objective.slice(0, 200),
@@ -61,9 +66,16 @@ export function queueItemView(item: QueuedTask, valueDensity?: number): QueueIte
     ...(d && { decision: { kind: d.kind, reason: d.reason, ...(d.specialist && { specialist: d.specialist }), ...(d.plan && { plan: d.plan }) } }),
     ...(valueDensity !== undefined && { valueDensity }),
     ...(item.waitReason && { waitReason: item.waitReason }),
+    ...(assessFailed && { assessFailed }),
     ...(item.review && { review: item.review }),
     submittedAtMs: item.submittedAtMs,
   };
+}
+
+function assessFailedView(item: QueuedTask): QueueItemView['assessFailed'] {
+  if (!item.assessFailures || item.assessAfterMs === undefined) return undefined;
+  const lastError = assessErrorOf(item.waitReason);
+  return { failures: item.assessFailures, retryAtMs: item.assessAfterMs, ...(lastError && { lastError }) };
 }
 
 /** The one line God shows in the Web UI (markdown), kept short: it is rewritten every tick. */

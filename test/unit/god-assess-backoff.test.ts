@@ -1,4 +1,5 @@
-import { afterFailedAssessment, assessBackoffMs, ASSESS_BACKOFF_MAX_MS, dueForAssessment } from '../../src/god/assess-backoff';
+import { afterFailedAssessment, assessBackoffMs, ASSESS_BACKOFF_MAX_MS, assessErrorOf, dueForAssessment } from '../../src/god/assess-backoff';
+import { queueItemView } from '../../src/god/views';
 import type { QueuedTask } from '../../src/god/types';
 import { TaskInputSchema } from '../../src/tasks/task-input';
 
@@ -36,5 +37,22 @@ describe('God\'s assessment back-off', () => {
     expect(assessBackoffMs(30)).toBe(ASSESS_BACKOFF_MAX_MS);
     const twice = afterFailedAssessment({ ...queued('x'), assessFailures: 1 }, NOW, 'boom');
     expect(twice).toEqual({ assessFailures: 2, assessAfterMs: NOW + 60_000, waitReason: 'assessment failed 2 times in a row (boom); tried again in 60 s' });
+  });
+
+  it('shows in God\'s queue view how often the assessment failed, when it is tried again and the last error', () => {
+    const error = 'ApplicationFailure: quota_exhausted (router); retry after 60 s';
+    const once = { ...queued('x'), ...afterFailedAssessment(queued('x'), NOW, error) };
+    const twice = { ...once, ...afterFailedAssessment(once, NOW + 30_000, error) };
+    expect(queueItemView(twice)).toMatchObject({ status: 'assessing', assessFailed: { failures: 2, retryAtMs: NOW + 30_000 + 60_000, lastError: error } });
+    // Never failed: nothing to show.
+    expect(queueItemView(queued('y')).assessFailed).toBeUndefined();
+    // A wait reason God wrote over (not the failure's): the count and time still, no error made up.
+    expect(queueItemView({ ...twice, waitReason: 'paused: freeze' }).assessFailed).toEqual({ failures: 2, retryAtMs: NOW + 90_000 });
+  });
+
+  it('reads the error back from the wait reason a failed assessment wrote, parentheses and all', () => {
+    expect(assessErrorOf(afterFailedAssessment(queued('x'), NOW, 'Error: bad (json) answer (at 3)').waitReason)).toBe('Error: bad (json) answer (at 3)');
+    expect(assessErrorOf('waiting for runway: needs ~$0.010')).toBeUndefined();
+    expect(assessErrorOf(undefined)).toBeUndefined();
   });
 });

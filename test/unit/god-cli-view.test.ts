@@ -1,4 +1,4 @@
-import { chainOutcomeLines, decisionLabel, goalLeftoverLines, decisionPath, laneLine, renderDecisions, renderGodStatus, renderGoals, renderQueue, renderReviews, runsOutLine, runwayLines, when } from '../../src/client/god-view';
+import { assessFailedReason, chainOutcomeLines, decisionLabel, goalLeftoverLines, decisionPath, laneLine, renderDecisions, renderGodStatus, renderGoals, renderQueue, renderReviews, runsOutLine, runwayLines, when } from '../../src/client/god-view';
 import type { DecisionRecord, GodCounters, GoalState } from '../../src/god/types';
 import type { ChainOutcome } from '../../src/tasks/chain';
 import type { GodStatusView, QueueItemView, RunwayView } from '../../src/workflows/god-api';
@@ -239,6 +239,17 @@ describe('decision path of a submitted task', () => {
   it('is undefined while God still assesses it', () => {
     expect(decisionPath('task-1', [item({ status: 'assessing' })], [])).toBeUndefined();
     expect(decisionPath('task-1', [], [{ atMs: T0, kind: 'generated', detail: 'submitted: …', taskId: 'task-1' }])).toBeUndefined();
+  });
+
+  it('says so while its assessment fails: how often, the last error, and when God tries it again (not "decides on its next tick")', () => {
+    const assessFailed = { failures: 3, retryAtMs: T0 + 2 * MIN, lastError: 'quota_exhausted (router)' };
+    const failing = item({ status: 'assessing', assessFailed, waitReason: 'assessment failed 3 times in a row (quota_exhausted (router)); tried again in 120 s' });
+    const said = 'its assessment failed 3 times in a row (last: quota_exhausted (router)); tried again at 2025-03-04T10:17Z (in 2m)';
+    expect(decisionPath('task-1', [failing], [], undefined, T0)).toEqual({ done: false, lines: [`decision   pending: ${said}`] });
+    // God's queue shows the instant, not the "in 120 s" of when it failed.
+    expect(renderQueue([failing], T0).split('\n').at(-1)).toBe(`  waiting: ${said}`);
+    // Due again, or without the error: said as far as known.
+    expect(assessFailedReason({ failures: 1, retryAtMs: T0 }, T0 + MIN)).toBe('its assessment failed 1 time in a row; tried again on its next tick');
   });
 
   it('shows the decision and why it waits while queued or held for review', () => {

@@ -15,7 +15,7 @@ import { budgetWaitLines, formatUsd, printOutcome } from '../format';
 import { pendingRecordWritten } from '../memory-written';
 import { liveRunLines } from '../live-run';
 import { listWithoutMemos } from '../list-workflows';
-import { decisionPath, whyNotRun } from '../god-view';
+import { assessFailedReason, decisionPath, whyNotRun } from '../god-view';
 import { FINISHED_OR_DROPPED, godKeepsId, KEPT_ID_LINE } from '../god-known';
 import { godDecisionsQuery, godQueueQuery, godStatusQuery, type QueueItemView } from '../../workflows/god-api';
 import type { DecisionRecord } from '../../god/types';
@@ -54,7 +54,7 @@ async function heldByGod(client: Client, config: PantheonConfig, taskId: string)
   const decisions = records.filter((r) => r.taskId === taskId);
   const notRun = item ? undefined : whyNotRun(decisions);
   const held = (lines: string[]): HeldByGod => ({ lines, ...(item && { queued: item }), decisions, ...(notRun && { notRun }) });
-  if (item && !item.decision) return held([`status      ${item.status} (God decides on its next tick)`, 'see         npm run pantheon -- god queue']);
+  if (item && !item.decision) return held([`status      ${item.status}${item.assessFailed ? `: ${assessFailedReason(item.assessFailed, Date.now())}` : ' (God decides on its next tick)'}`, 'see         npm run pantheon -- god queue']);
   const path = decisionPath(taskId, queue, records);
   if (!path) {
     // Rejected or dropped more than God's newest decisions ago: God still keeps its id (it has no workflow).
