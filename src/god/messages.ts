@@ -17,7 +17,17 @@ import type { GodConfig } from './types';
  * is refused with the field named and God's state stays as it was.
  */
 
-const id = (max: number) => z.string().trim().min(1).max(max).regex(TASK_ID_PATTERN, 'must be letters, digits, ".", "_", ":" or "-"');
+/**
+ * A trimmed line of operator text (a reason, a name). Its refusals are worded for the flag they are
+ * shown under (`--reason: must not be blank`), not zod's own ("Too small: expected string to have
+ * >=1 characters"). Refusal texts are free to change: a refused update is not in God's history.
+ */
+const text = (max: number) => z.string().trim().min(1, 'must not be blank').max(max, `must be at most ${max} characters`);
+
+const id = (max: number) => text(max).regex(TASK_ID_PATTERN, 'must be letters, digits, ".", "_", ":" or "-"');
+
+/** Who made an operator change (free text for the audit trail; never a secret). */
+const by = () => text(80);
 
 /** `submitTask`: one task, and optionally the id to give it (a resubmission with the same id is a no-op). */
 export const SubmitTaskSchema = lazySchema('god/messages.SubmitTaskSchema', () =>
@@ -81,12 +91,12 @@ export const RemoveGoalSchema = lazySchema('god/messages.RemoveGoalSchema', () =
 );
 
 export const PauseSchema = lazySchema('god/messages.PauseSchema', () =>
-  z.object({ reason: z.string().trim().min(1).max(300).default('paused by an operator') }).strict()
+  z.object({ reason: text(300).default('paused by an operator') }).strict()
 );
 
 /** resume's input: the same shape as pause's, with its own default (an empty input read "paused by an operator"). */
 export const ResumeSchema = lazySchema('god/messages.ResumeSchema', () =>
-  z.object({ reason: z.string().trim().min(1).max(300).default('resumed by an operator') }).strict()
+  z.object({ reason: text(300).default('resumed by an operator') }).strict()
 );
 
 export const ReviewDecisionSchema = lazySchema('god/messages.ReviewDecisionSchema', () =>
@@ -94,9 +104,9 @@ export const ReviewDecisionSchema = lazySchema('god/messages.ReviewDecisionSchem
     .object({
       taskId: id(200),
       decision: z.enum(['approve', 'reject']),
-      reason: z.string().trim().min(1).max(500).optional(),
+      reason: text(500).optional(),
       /** Who decided (free text for the audit trail; never a secret). */
-      by: z.string().trim().min(1).max(80).default('operator'),
+      by: by().default('operator'),
     })
     .strict()
 );
@@ -106,8 +116,8 @@ export const SetExperimentalShareSchema = lazySchema('god/messages.SetExperiment
   z
     .object({
       share: z.number().min(0).max(0.5),
-      reason: z.string().trim().min(1).max(300),
-      by: z.string().trim().min(1).max(80).default('operator'),
+      reason: text(300),
+      by: by().default('operator'),
     })
     .strict()
 );
@@ -118,8 +128,8 @@ export const RoutingRollbackSchema = lazySchema('god/messages.RoutingRollbackSch
   z
     .object({
       version: z.number().int().min(1),
-      reason: z.string().trim().min(1).max(300),
-      by: z.string().trim().min(1).max(80).default('operator'),
+      reason: text(300),
+      by: by().default('operator'),
     })
     .strict()
 );

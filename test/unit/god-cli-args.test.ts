@@ -112,4 +112,18 @@ describe('other God arguments', () => {
     expect(refusal(() => removeGoalFrom([]))).toBe('goal-id: expected one goal id, got 0');
     expect(refusal(() => removeGoalFrom(['no/slash']))).toMatch(/^goal-id: must be letters/);
   });
+
+  // zod's own words ("Too small: expected string to have >=1 characters") name no rule a person
+  // typing a flag would recognise.
+  it.each([
+    ['pause --reason', () => pauseFrom('   '), '--reason: must not be blank'],
+    ['pause --reason too long', () => pauseFrom('x'.repeat(301)), '--reason: must be at most 300 characters'],
+    ['review --reason', () => reviewFrom('approve', ['task-1'], ' ', undefined), '--reason: must not be blank'],
+    ['review --by', () => reviewFrom('reject', ['task-1'], undefined, ''), '--by: must not be blank'],
+    ['review task-id', () => reviewFrom('approve', ['  '], undefined, undefined), 'task-id: must not be blank'],
+    ['share --reason', () => shareFrom(['0.2'], '   ', undefined), '--reason: must not be blank'],
+    ['remove-goal goal-id', () => removeGoalFrom([' ']), 'goal-id: must not be blank'],
+  ])('refuses a blank or overlong %s naming the flag in words, not zod\'s', (_name, fn, message) => {
+    expect(refusal(fn)).toBe(message);
+  });
 });
