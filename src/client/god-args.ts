@@ -8,6 +8,7 @@ import {
   ReviewDecisionSchema,
   SetExperimentalShareSchema,
   type GoalInput,
+  type PauseInput,
   type ReviewDecisionInput,
   type SetExperimentalShareInput,
 } from '../god/messages';
@@ -87,8 +88,9 @@ export function removeGoalFrom(positionals: string[]): { goalId: string } {
   return check(RemoveGoalSchema, { goalId: positionals[0] }, { goalId: 'goal-id' });
 }
 
-export function pauseFrom(reason: string | undefined): { reason?: string } {
-  return reason === undefined ? {} : check(PauseSchema, { reason }, { reason: '--reason' });
+/** `pause|resume [--reason R] [--by NAME]`. */
+export function pauseFrom(reason: string | undefined, by?: string): PauseInput {
+  return check(PauseSchema, { ...(reason !== undefined && { reason }), ...(by !== undefined && { by }) }, { reason: '--reason', by: '--by' });
 }
 
 /** `share <0..0.5> --reason R [--by NAME]`. */

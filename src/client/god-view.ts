@@ -86,13 +86,16 @@ export function budgetWaitLines(ledger: BudgetSnapshot | undefined): string[] {
   return [`  waiting    ${count} task(s) wait for room${where}, in order (pantheon budget)`];
 }
 
+/** ` by ana` when the pause named who paused (pauses from before `--by` did not). */
+export const pausedBy = (paused: { by?: string }): string => (paused.by ? ` by ${paused.by}` : '');
+
 /** The whole `pantheon god status` text, ending without a newline. */
 export function renderGodStatus(status: GodStatusView, options: GodStatusOptions): string {
   const now = options.nowMs;
   const c = status.counters;
   const lines = [
     `God ${status.workflowId} (run ${status.runId}) at ${options.address}, namespace ${options.namespace}`,
-    status.paused ? `state      PAUSED since ${when(status.paused.sinceMs, now)}: "${status.paused.reason}" (pantheon god resume)` : 'state      running',
+    status.paused ? `state      PAUSED since ${when(status.paused.sinceMs, now)}${pausedBy(status.paused)}: "${status.paused.reason}" (pantheon god resume)` : 'state      running',
     `tasks      ${status.queued} queued, ${status.awaitingReview} awaiting review, ${status.inFlight} in flight`,
     `goals      ${status.goals}; spawned specialists live or on trial: ${status.liveSpawned}`,
     ...(status.routing ? [`routing    policy v${status.routing.version}${status.routing.candidate ? `, candidate v${status.routing.candidate} on trial` : ''}${status.routing.probation ? `, v${status.routing.probation} on probation` : ''} (pantheon routing show)`] : []),

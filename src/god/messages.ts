@@ -90,14 +90,16 @@ export const RemoveGoalSchema = lazySchema('god/messages.RemoveGoalSchema', () =
   z.object({ goalId: id(80) }).strict()
 );
 
+/**
+ * `pause` and `resume`: why, and who (optional: updates sent before `by` existed carry none, and
+ * God handles them as it did, src/god/pause.ts). Resume has the same shape as pause.
+ */
 export const PauseSchema = lazySchema('god/messages.PauseSchema', () =>
-  z.object({ reason: text(300).default('paused by an operator') }).strict()
+  z.object({ reason: text(300).optional(), by: by().optional() }).strict()
 );
+export type PauseInput = z.output<typeof PauseSchema>;
 
-/** resume's input: the same shape as pause's, with its own default (an empty input read "paused by an operator"). */
-export const ResumeSchema = lazySchema('god/messages.ResumeSchema', () =>
-  z.object({ reason: text(300).default('resumed by an operator') }).strict()
-);
+export const ResumeSchema = PauseSchema;
 
 export const ReviewDecisionSchema = lazySchema('god/messages.ReviewDecisionSchema', () =>
   z

@@ -265,7 +265,7 @@ const laneUsd = lazySchema('god/state.laneUsd', () =>
 export const GodStateSchema = lazySchema('god/state.GodStateSchema', () =>
   z.looseObject({
     version: z.literal(GOD_STATE_VERSION),
-    paused: z.looseObject({ reason: z.string(), sinceMs: time }).optional(),
+    paused: z.looseObject({ reason: z.string(), sinceMs: time, by: z.string().optional() }).optional(),
     seq: count,
     goals: z.array(GoalStateSchema),
     queue: z.array(QueuedTaskSchema),

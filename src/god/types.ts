@@ -238,7 +238,8 @@ export interface GodCounters {
 
 export interface GodState {
   version: typeof GOD_STATE_VERSION;
-  paused?: { reason: string; sinceMs: number };
+  /** `by`: who paused, when the pause named them (absent in pauses from before it). */
+  paused?: { reason: string; sinceMs: number; by?: string };
   /** Next number for task ids God makes. */
   seq: number;
   goals: GoalState[];

@@ -32,8 +32,8 @@ export const submitTaskUpdate = defineUpdate<SubmitTaskResult, [SubmitTaskInput]
 export const addGoalUpdate = defineUpdate<GoalState, [GoalInput]>('addGoal');
 export const removeGoalUpdate = defineUpdate<{ removed: string }, [{ goalId: string }]>('removeGoal');
 /** The argument may be left out (`temporal workflow update execute --name pause` with no input). */
-export const pauseUpdate = defineUpdate<GodStatusView, [{ reason?: string }]>('pause');
-export const resumeUpdate = defineUpdate<GodStatusView, [{ reason?: string }]>('resume');
+export const pauseUpdate = defineUpdate<GodStatusView, [{ reason?: string; by?: string }]>('pause');
+export const resumeUpdate = defineUpdate<GodStatusView, [{ reason?: string; by?: string }]>('resume');
 export const reviewDecisionUpdate = defineUpdate<QueueItemView, [ReviewDecisionInput]>('reviewDecision');
 export const setExperimentalShareUpdate = defineUpdate<RunwayView, [SetExperimentalShareInput]>('setExperimentalShare');
 
@@ -98,7 +98,7 @@ export interface GodStatusView {
   workflowId: string;
   runId: string;
   stateVersion: number;
-  paused?: { reason: string; sinceMs: number };
+  paused?: { reason: string; sinceMs: number; by?: string };
   queued: number;
   awaitingReview: number;
   inFlight: number;

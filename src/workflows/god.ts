@@ -28,6 +28,7 @@ import { PendingStarts } from '../god/pending-starts';
 import { capAtTaskLimit } from '../god/task-limit';
 import { afterFailedAssessment, dueForAssessment } from '../god/assess-backoff';
 import { rollDay } from '../god/day';
+import { pauseChange } from '../god/pause';
 import { addGoal, forgetFingerprints, generationFits, goalsDue, rememberFingerprint, removeGoal, taskFingerprint } from '../god/goals';
 import {
   GodConfigSchema,
@@ -43,6 +44,7 @@ import {
   TaskFinishedSchema,
   type GodInput,
   godInputProblem,
+  type PauseInput,
   submittedTaskIdProblem,
   type SubmitTaskResult,
 } from '../god/messages';
@@ -594,26 +596,26 @@ export async function god(input: GodInput = {}): Promise<void> {
   );
   setHandler(
     pauseUpdate,
-    (raw?: { reason?: string }) => {
-      const { reason } = PauseSchema.parse(raw ?? {});
-      state.paused = { reason, sinceMs: Date.now() };
-      record('operator', `paused: ${reason}`);
+    (raw?: PauseInput) => {
+      const { reason, by, detail } = pauseChange('pause', PauseSchema.parse(raw ?? {}));
+      state.paused = { reason, sinceMs: Date.now(), ...(by && { by }) };
+      record('operator', detail);
       showDetails();
       return status();
     },
-    { validator: (raw?: { reason?: string }) => void parsed(PauseSchema, raw ?? {}, 'pause') },
+    { validator: (raw?: PauseInput) => void parsed(PauseSchema, raw ?? {}, 'pause') },
   );
   setHandler(
     resumeUpdate,
-    (raw?: { reason?: string }) => {
-      const { reason } = ResumeSchema.parse(raw ?? {});
+    (raw?: PauseInput) => {
+      const { detail } = pauseChange('resume', ResumeSchema.parse(raw ?? {}));
       state.paused = undefined;
-      record('operator', `resumed: ${reason}`);
+      record('operator', detail);
       wake = true;
       showDetails();
       return status();
     },
-    { validator: (raw?: { reason?: string }) => void parsed(ResumeSchema, raw ?? {}, 'resume') },
+    { validator: (raw?: PauseInput) => void parsed(ResumeSchema, raw ?? {}, 'resume') },
   );
   setHandler(
     reviewDecisionUpdate,

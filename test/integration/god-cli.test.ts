@@ -178,14 +178,15 @@ describe('God running', () => {
 
   it('pause and resume; status of a task God holds (not started: no workflow yet) says what God decided and why it waits', async () => {
     const paused = await cli('god', 'pause', '--reason', 'deploy freeze');
-    expect(paused.stdout).toContain('God paused: "deploy freeze"');
+    // Without --by, the shell's login name paused it, as a review records it.
+    expect(paused.stdout).toContain(`God paused by ${userInfo().username}: "deploy freeze"`);
     // Already paused: said so, nothing changed (not the reason, not since when). The status printed
     // at the same time shows the first pause either way.
     const sinceMs = (await god().query(godStatusQuery)).paused?.sinceMs;
     const [pausedStatus, again] = await Promise.all([cli('god', 'status'), cli('god', 'pause', '--reason', 'another')]);
     expect(pausedStatus.stdout).toMatch(/^state\s+PAUSED since .*: "deploy freeze" \(pantheon god resume\)$/m);
-    expect({ code: again.code, stdout: again.stdout.split('\n')[0] }).toEqual({ code: 0, stdout: expect.stringMatching(/^God is already paused since \S+: "deploy freeze"; nothing changed/) });
-    expect((await god().query(godStatusQuery)).paused).toEqual({ reason: 'deploy freeze', sinceMs });
+    expect({ code: again.code, stdout: again.stdout.split('\n')[0] }).toEqual({ code: 0, stdout: expect.stringMatching(new RegExp(`^God is already paused since \\S+ by ${userInfo().username}: "deploy freeze"; nothing changed`)) });
+    expect((await god().query(godStatusQuery)).paused).toEqual({ reason: 'deploy freeze', sinceMs, by: userInfo().username });
     const held = `god-cli-held-${Date.now()}`;
     expect((await cli('submit', DB_TASK, '--id', held)).code).toBe(0);
     await eventually(`${held} decided`, async () => (await god().query(godQueueQuery)).find((q) => q.taskId === held && q.decision));
@@ -226,8 +227,8 @@ describe('God running', () => {
     expect(rejectedStatus.stdout).toMatch(/rejected in review: it will not run/);
     expect(resumed.stdout).toContain('God resumed');
     expect((await god().query(godStatusQuery)).paused).toBeUndefined();
-    // Without --reason the log says it was resumed, not the pause's default reason.
-    expect((await god().query(godDecisionsQuery)).filter((d) => d.kind === 'operator').at(-1)?.detail).toBe('resumed: resumed by an operator');
+    // Without --reason the log says who resumed it, not the pause's reason.
+    expect((await god().query(godDecisionsQuery)).filter((d) => d.kind === 'operator').at(-1)?.detail).toBe(`resumed by ${userInfo().username}`);
     // Not paused: said so, and no decision recorded for it.
     const operatorDecisions = (await god().query(godDecisionsQuery)).filter((d) => d.kind === 'operator').length;
     const resumedAgain = await cli('god', 'resume');

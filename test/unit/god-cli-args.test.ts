@@ -107,7 +107,8 @@ describe('other God arguments', () => {
   it('pause and remove-goal', () => {
     expect(pauseFrom(undefined)).toEqual({});
     expect(pauseFrom('deploy freeze')).toEqual({ reason: 'deploy freeze' });
-    expect(refusal(() => pauseFrom(' '))).toMatch(/^--reason: /);
+    expect(pauseFrom(' deploy freeze ', ' ana ')).toEqual({ reason: 'deploy freeze', by: 'ana' });
+    expect(pauseFrom(undefined, 'ana')).toEqual({ by: 'ana' });
     expect(removeGoalFrom(['docs'])).toEqual({ goalId: 'docs' });
     expect(refusal(() => removeGoalFrom([]))).toBe('goal-id: expected one goal id, got 0');
     expect(refusal(() => removeGoalFrom(['no/slash']))).toMatch(/^goal-id: must be letters/);
@@ -117,6 +118,7 @@ describe('other God arguments', () => {
   // typing a flag would recognise.
   it.each([
     ['pause --reason', () => pauseFrom('   '), '--reason: must not be blank'],
+    ['pause --by', () => pauseFrom(undefined, '  '), '--by: must not be blank'],
     ['pause --reason too long', () => pauseFrom('x'.repeat(301)), '--reason: must be at most 300 characters'],
     ['review --reason', () => reviewFrom('approve', ['task-1'], ' ', undefined), '--reason: must not be blank'],
     ['review --by', () => reviewFrom('reject', ['task-1'], undefined, ''), '--by: must not be blank'],

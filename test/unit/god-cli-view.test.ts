@@ -130,6 +130,9 @@ describe('pantheon god status', () => {
   it('shows a pause with its reason and how to end it', () => {
     const text = renderGodStatus(status({ paused: { reason: 'deploy freeze', sinceMs: T0 - 2 * HOUR } }), { address: 'a', namespace: 'n', nowMs: T0 });
     expect(text.split('\n')[1]).toBe('state      PAUSED since 2025-03-04T08:15Z (2h 0m ago): "deploy freeze" (pantheon god resume)');
+    // Who paused, when the pause named them (`pantheon god pause` does: --by, else the login name).
+    const byAna = renderGodStatus(status({ paused: { reason: 'deploy freeze', sinceMs: T0 - 2 * HOUR, by: 'ana' } }), { address: 'a', namespace: 'n', nowMs: T0 });
+    expect(byAna.split('\n')[1]).toBe('state      PAUSED since 2025-03-04T08:15Z (2h 0m ago) by ana: "deploy freeze" (pantheon god resume)');
   });
 });
 

@@ -26,7 +26,7 @@ import { goalFromFlags, invalid, numberFlag, pauseFrom, removeGoalFrom, shareFro
 import { connectOrExplain, godQuery, godUpdate, withGod } from '../god-client';
 import { runSettings, startGod } from '../god-start';
 import { describeSettings, godSettingsFrom, settingsDifferences, type GodSettings } from '../god-settings';
-import { goalLeftoverLines, renderDecisions, renderGoals, renderGodStatus, renderQueue, renderSpecialists, runwayLines } from '../god-view';
+import { goalLeftoverLines, pausedBy, renderDecisions, renderGoals, renderGodStatus, renderQueue, renderSpecialists, runwayLines } from '../god-view';
 import { ensureGodWatchdogSchedule, watchdogScheduleId } from '../god-watchdog-schedule';
 import { loadGoalsFile, parseGoalOrGoals, readGoalsText } from '../goals-file';
 
@@ -44,8 +44,8 @@ pantheon god specialists [--json]          the specialists God spawned: on trial
 pantheon god decisions [--limit N] [--json] God's newest decisions, oldest first (default 30; God keeps its
                                            newest ${STATE_BOUNDS.recent}, older ones are in its history in the Web UI)
 ${GOD_START_USAGE}
-pantheon god pause [--reason TEXT]         stop admitting and generating (in-flight tasks go on)
-pantheon god resume [--reason TEXT]
+pantheon god pause [--reason TEXT] [--by NAME]   stop admitting and generating (in-flight tasks go on)
+pantheon god resume [--reason TEXT] [--by NAME]  (--by: recorded in God's decisions; default your login name)
 pantheon god add-goal --file FILE | --objective TEXT [--id ID] [--value 1-10] [--cadence MINUTES]
                       [--share 0-1] [--lane main|experimental] [--tasks-per-run 1-5]
 pantheon god remove-goal <goal-id>
@@ -225,16 +225,16 @@ export async function godCommand(argv: string[]): Promise<void> {
       return;
     case 'pause':
     case 'resume': {
-      const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { reason: { type: 'string' } } });
+      const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { reason: { type: 'string' }, by: { type: 'string' } } });
       if (positionals.length) throw invalid('--reason', `unexpected argument "${positionals[0]}" (give the reason with --reason TEXT)`);
-      const arg = pauseFrom(values.reason);
+      const arg = pauseFrom(values.reason, values.by ?? operatorName());
       await withGod(config, async (god) => {
         // Already so: say it, and change nothing (a second pause would restart its "since").
         const before = await godQuery(god, godStatusQuery);
-        const noop = sub === 'pause' ? before.paused && `God is already paused since ${new Date(before.paused.sinceMs).toISOString()}: "${before.paused.reason}"; nothing changed (resume first to pause for another reason)` : !before.paused && 'God is not paused: nothing to resume';
+        const noop = sub === 'pause' ? before.paused && `God is already paused since ${new Date(before.paused.sinceMs).toISOString()}${pausedBy(before.paused)}: "${before.paused.reason}"; nothing changed (resume first to pause for another reason)` : !before.paused && 'God is not paused: nothing to resume';
         const status = noop ? before : await godUpdate(god, sub === 'pause' ? pauseUpdate : resumeUpdate, arg);
         if (noop) console.log(noop);
-        else console.log(status.paused ? `God paused: "${status.paused.reason}" (nothing is generated or admitted; in-flight tasks go on)` : 'God resumed: generating and admitting again');
+        else console.log(status.paused ? `God paused by ${arg.by}: "${status.paused.reason}" (nothing is generated or admitted; in-flight tasks go on)` : `God resumed by ${arg.by}: generating and admitting again`);
         console.log(`tasks: ${status.queued} queued, ${status.awaitingReview} awaiting review, ${status.inFlight} in flight`);
       });
       return;
