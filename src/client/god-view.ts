@@ -139,6 +139,7 @@ export function renderQueue(items: QueueItemView[], nowMs: number): string {
 /** How a review ends without a person: its default at the deadline, or, reviewed for its cost alone, sooner once the day can pay. */
 function reviewEnd(review: NonNullable<QueueItemView['review']>, nowMs: number): string {
   const deadline = `the default applies at ${when(review.deadlineMs, nowMs)}`;
+  if (review.beyondWholeDay) return `even a whole day's review share cannot pay for it, so it runs once approved (or once system_daily_usd or reviewCostShare is raised), else ${deadline}`;
   return review.costOnly ? `it runs without review once what is left of the day pays for it (a new day, a raised limit), else ${deadline}` : deadline;
 }
 

@@ -1,6 +1,7 @@
 import type { Lane } from '../tasks/task-input';
 import type { QueuedTask } from './types';
 import { assessErrorOf } from './assess-backoff';
+import { expensive } from './decide';
 
 /** One task in God's queue as the queries show it (the task's text trimmed). */
 export interface QueueItemView {
@@ -17,8 +18,10 @@ export interface QueueItemView {
   /** While its assessment keeps failing: how many times in a row, when God tries it again
    * (workflow clock), and the last error as far as God keeps it (src/god/assess-backoff.ts). */
   assessFailed?: { failures: number; retryAtMs: number; lastError?: string };
-  /** `costOnly`: reviewed for its cost alone, it leaves review by itself once what is left of the day pays for it. */
-  review?: { reasons: string[]; sinceMs: number; deadlineMs: number; costOnly?: true };
+  /** `costOnly`: reviewed for its cost alone, it leaves review by itself once what is left of the
+   * day pays for it. `beyondWholeDay`: not even a whole day's review share pays for it, so under
+   * the limits as they stand only a person (or a raised limit) lets it run. */
+  review?: { reasons: string[]; sinceMs: number; deadlineMs: number; costOnly?: true; beyondWholeDay?: true };
   submittedAtMs: number;
 }
 
@@ -52,8 +55,9 @@ export interface RunwayView {
 }
 
 /** How a queued task shows in God's queries: its text trimmed, the decision without internals. */
-export function queueItemView(item: QueuedTask, valueDensity?: number): QueueItemView {
+export function queueItemView(item: QueuedTask, valueDensity?: number, wholeDay?: WholeDay): QueueItemView {
   const d = item.decision;
+  const beyondWholeDay = !!item.review?.costOnly && !!d && !!wholeDay && expensive(d.expectedCostUsd, wholeDay.budgetUsd, wholeDay) !== undefined;
   const assessFailed = assessFailedView(item);
   return {
     taskId: item.taskId,
@@ -67,9 +71,15 @@ export function queueItemView(item: QueuedTask, valueDensity?: number): QueueIte
     ...(valueDensity !== undefined && { valueDensity }),
     ...(item.waitReason && { waitReason: item.waitReason }),
     ...(assessFailed && { assessFailed }),
-    ...(item.review && { review: item.review }),
+    ...(item.review && { review: beyondWholeDay ? { ...item.review, beyondWholeDay: true as const } : item.review }),
     submittedAtMs: item.submittedAtMs,
   };
+}
+
+/** The day's whole budget and God's review share: what a review for cost alone is released within at best. */
+export interface WholeDay {
+  budgetUsd: number;
+  reviewCostShare: number;
 }
 
 function assessFailedView(item: QueuedTask): QueueItemView['assessFailed'] {

@@ -678,9 +678,11 @@ export async function god(input: GodInput = {}): Promise<void> {
   setHandler(routingPolicyQuery, () => routingPolicyView(state.routing ?? refuse('routingPolicy: God has no routing policy yet (it is seeded on its first tick)'), config.tickSeconds));
   setHandler(routingHistoryQuery, () => routingHistoryView(state.routing ?? refuse('routingHistory: God has no routing policy yet (it is seeded on its first tick)')));
   setHandler(godStatusQuery, status);
-  setHandler(godQueueQuery, () => state.queue.map((q) => queueItemView(q, densityOf(q))));
+  /** What a review for cost alone could be released within at best: a whole day's review share. */
+  const wholeDay = () => (runway ? { budgetUsd: runway.budgetUsd, reviewCostShare: config.reviewCostShare } : undefined);
+  setHandler(godQueueQuery, () => state.queue.map((q) => queueItemView(q, densityOf(q), wholeDay())));
   setHandler(godGoalsQuery, () => state.goals);
-  setHandler(godReviewsQuery, () => state.queue.filter((q) => q.status === 'awaiting_review').map((q) => queueItemView(q)));
+  setHandler(godReviewsQuery, () => state.queue.filter((q) => q.status === 'awaiting_review').map((q) => queueItemView(q, undefined, wholeDay())));
   setHandler(godRunwayQuery, () => currentRunway() ?? refuse('runway: God has not read the budget ledger yet'));
   setHandler(godRosterQuery, () => ({ version: state.rosterVersion, specialists: state.specialists }));
   setHandler(godDecisionsQuery, () => state.recent);

@@ -191,6 +191,14 @@ describe('queue, reviews, goals, decisions', () => {
     ]);
   });
 
+  it('says a review for the cost alone that not even a whole day can pay for needs a person or a raised limit', () => {
+    const cost = 'expensive: expected ~$0.15 is over 10% of the $0.90 left today';
+    const text = renderReviews([item({ status: 'awaiting_review', review: { reasons: [cost], sinceMs: T0 - HOUR, deadlineMs: T0 + 23 * HOUR, costOnly: true, beyondWholeDay: true } })], T0);
+    expect(text.split('\n').at(-1)).toBe(
+      "  waiting since 2025-03-04T09:15Z (1h 0m ago); even a whole day's review share cannot pay for it, so it runs once approved (or once system_daily_usd or reviewCostShare is raised), else the default applies at 2025-03-05T09:15Z (in 23h 0m)",
+    );
+  });
+
   it('lists goals with cadence, share, lane, what they generated and started today', () => {
     const goal: GoalState = { id: 'docs', objective: 'Keep the docs current', value: 6, cadenceMinutes: 60, budgetShare: 0.25, lane: 'main', tasksPerRun: 2, addedAtMs: T0 - HOUR, lastGeneratedAtMs: T0 - 10 * MIN, generated: 4, spentTodayUsd: 0.05, startedToday: 3 };
     expect(renderGoals([goal, { ...goal, id: 'new', lastGeneratedAtMs: 0, generated: 0, spentTodayUsd: 0, startedToday: undefined }], T0).split('\n')).toEqual([

@@ -1,4 +1,5 @@
 import { applyReviewDecision, expiredReviews, openReview, releaseAffordable, reviewableOrError } from '../../src/god/review';
+import { queueItemView } from '../../src/god/views';
 import type { GodState, InFlightTask, QueuedTask } from '../../src/god/types';
 import { freshState, godConfig, HOUR, queued, T0, refusal } from '../support/god-fixtures';
 
@@ -194,5 +195,24 @@ describe('review', () => {
   it('returns the item awaiting review', () => {
     const item: QueuedTask = reviewableOrError(withReview(), 'r1');
     expect(item.review?.reasons).toEqual(['irreversible: DROP TABLE users']);
+  });
+});
+
+describe("a review for the cost alone, as God's queries show it", () => {
+  const cost = 'expensive: expected ~$0.150 is over 10% of the $0.900 left today';
+  const reviewed = (expectedCostUsd: number): QueuedTask => ({
+    ...openReview({ ...queued('c'), decision: { ...queued('c').decision!, expectedCostUsd } }, [cost], T0, config, { costReview: cost }),
+  });
+  const wholeDay = { budgetUsd: 1, reviewCostShare: 0.1 };
+
+  it('is marked beyond a whole day when even the whole day\'s review share cannot pay for it', () => {
+    expect(queueItemView(reviewed(0.15), undefined, wholeDay).review).toMatchObject({ costOnly: true, beyondWholeDay: true });
+  });
+
+  it('is not marked when a new day pays for it, nor without the runway, nor for a review with other reasons', () => {
+    expect(queueItemView(reviewed(0.09), undefined, wholeDay).review?.beyondWholeDay).toBeUndefined();
+    expect(queueItemView(reviewed(0.15)).review?.beyondWholeDay).toBeUndefined();
+    const irreversible = openReview({ ...queued('d'), decision: { ...queued('d').decision!, expectedCostUsd: 0.15 } }, ['irreversible: drops a table', cost], T0, config, { costReview: cost });
+    expect(queueItemView(irreversible, undefined, wholeDay).review?.beyondWholeDay).toBeUndefined();
   });
 });
