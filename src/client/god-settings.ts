@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { editDistance } from '../config/unknown-variables';
+import { nearestName } from '../config/unknown-variables';
 import { PantheonError } from '../errors';
 import { GodConfigSchema } from '../god/messages';
 import type { GodConfig } from '../god/types';
@@ -45,11 +45,8 @@ function refusal(source: string, problems: string[], setting?: string): Pantheon
 function unknownField(key: string): string {
   if (Object.hasOwn(NOT_SETTINGS, key)) return `${key}: unknown field (${NOT_SETTINGS[key]})`;
   const names = settingNames();
-  const near = names
-    .map((name) => ({ name, edits: editDistance(key.toLowerCase(), name.toLowerCase()) }))
-    .filter(({ edits }) => edits <= 2)
-    .sort((a, b) => a.edits - b.edits)[0];
-  return `${key}: unknown field (${near ? `did you mean ${near.name}?` : `God's settings: ${names.join(', ')}`})`;
+  const near = nearestName(key, names);
+  return `${key}: unknown field (${near ? `did you mean ${near}?` : `God's settings: ${names.join(', ')}`})`;
 }
 
 /**

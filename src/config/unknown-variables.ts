@@ -71,11 +71,11 @@ export function nearestName(name: string, known: readonly string[]): string | un
   const upper = name.toUpperCase();
   let best: { name: string; edits: number } | undefined;
   for (const candidate of known) {
-    const edits = editDistance(upper, candidate);
+    const edits = editDistance(upper, candidate.toUpperCase());
     if (edits <= MAX_EDITS && (!best || edits < best.edits)) best = { name: candidate, edits };
   }
   if (best) return best.name;
-  const overlapping = known.filter((candidate) => wordsOverlap(upper, candidate));
+  const overlapping = known.filter((candidate) => wordsOverlap(upper, candidate.toUpperCase()));
   return overlapping.length === 1 ? overlapping[0] : undefined;
 }
 
