@@ -15,7 +15,7 @@ export interface Entity {
  * a key this process does not list (the key dropped from PANTHEON_CODEC_KEYS too early, or no keys
  * at all). Started anyway, it fails every workflow task of theirs it picks up, and every task's LLM
  * call fails after its retries on every specialist as an unexplained update failure. Their current
- * run's memo (decoded by describe: God's start nonce, carried unchanged through continue-as-new)
+ * run's memo (decoded by describe; a memo is carried unchanged through continue-as-new, under the key that wrote it)
  * and start input are the test: read without a worker.
  */
 export async function checkEntitiesReadable(client: Client, entities: readonly Entity[]): Promise<void> {
