@@ -125,7 +125,7 @@ const RECORDED_ARMS_PATCH = 'routing-recorded-arms-join';
 const UNSURE_AVOIDS_FAILING_PATCH = 'routing-unsure-rules-avoid-failing';
 /** God also continues as new when its history passes `continueAsNewBytes`. */
 const HISTORY_BYTES_PATCH = 'god-continues-by-history-size';
-/** …once its history grew by half of `continueAsNewBytes` since the run's first tick: a state as
+/** …once its history grew by half of `continueAsNewBytes` beyond the state it carried in: a state as
  * large as the limit (a full queue under a small limit) made every run continue as new right after
  * its first tick, with no wait between, for good. Asked only when the two rules differ. */
 const HISTORY_BYTES_GROWTH_PATCH = 'god-continues-after-history-growth';
@@ -307,6 +307,9 @@ export async function god(input: GodInput = {}): Promise<void> {
   // A carried state that cannot be migrated fails the workflow task (retried, visible in the Web
   // UI) rather than the workflow: failing it would let the watchdog start afresh and lose the queue.
   let state: GodState = input.state !== undefined ? migrateGodState(input.state) : initialGodState({ nowMs: Date.now(), dayKey: '', dayStartMs: 0, experimentalShare: DEFAULT_EXPERIMENTAL_SHARE });
+  /** What this run carried in (its state): the part of its history no tick can shrink. Measured
+   * from the state, not the history after the first tick, which updates arriving at once inflate. */
+  const carriedBytes = stateBytes(state);
   if (input.state === undefined) {
     for (const goal of input.goals ?? []) state = addGoal(state, parsed(GoalInputSchema, goal, `goal ${String((goal as { id?: unknown }).id)}`), Date.now());
   }
@@ -1234,13 +1237,11 @@ export async function god(input: GodInput = {}): Promise<void> {
     showDetails();
   };
 
-  /** The history's size after this run's first tick: the carried state, mostly. */
-  let firstTickBytes: number | undefined;
   /** The history past `continueAsNewBytes`: runs from before the patch replay without the check. */
   const historyTooLarge = (bytes: number): boolean => {
     const limit = config.continueAsNewBytes;
     if (limit === undefined || bytes < limit || !patched(HISTORY_BYTES_PATCH)) return false;
-    const grown = bytes - (firstTickBytes ?? 0) >= limit / 2;
+    const grown = bytes - carriedBytes >= limit / 2;
     return grown || !patched(HISTORY_BYTES_GROWTH_PATCH);
   };
 
@@ -1250,7 +1251,6 @@ export async function god(input: GodInput = {}): Promise<void> {
     wake = false;
     await tick();
     const info = workflowInfo();
-    firstTickBytes ??= info.historySize;
     if (info.continueAsNewSuggested || info.historyLength >= config.continueAsNewEvents || historyTooLarge(info.historySize)) {
       await condition(allHandlersFinished);
       // A rollback heard since the tick is not carried: its alert goes out now.
