@@ -1,7 +1,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { RoutedOutcome as RoutedOutcomeInput } from '../god/messages';
 import type { GoalInput, ReviewDecisionInput, SetExperimentalShareInput, SubmitTaskInput, SubmitTaskResult } from '../god/messages';
-import type { DecisionRecord, GodCounters, GodState, GoalState, SpawnedSpecialist, TaskFinished } from '../god/types';
+import type { DecisionRecord, GodConfig, GodCounters, GodState, GoalState, SpawnedSpecialist, TaskFinished } from '../god/types';
 import type { Lane } from '../tasks/task-input';
 import type { LaneView, QueueItemView, RunwayView } from '../god/views';
 import type { PolicyAuditEntry, Probation, RoutingPolicy, TrialTally } from '../routing/policy/types';
@@ -57,6 +57,10 @@ export const godRosterQuery = defineQuery<{ version: number; specialists: Spawne
 /** The whole state God would carry through continue-as-new. A run that was killed (terminated,
  * failed) still answers it from its history, so its successor resumes where it stopped. */
 export const godCarriedStateQuery = defineQuery<GodState>('carriedState');
+/** The settings this run runs with, defaults filled in (its start input's `config`; God does not
+ * change them while it runs):
+ *   temporal workflow query --workflow-id pantheon-god --type settings */
+export const godSettingsQuery = defineQuery<GodConfig>('settings');
 /** The newest decisions, oldest first. */
 export const godDecisionsQuery = defineQuery<DecisionRecord[]>('decisions');
 

@@ -73,6 +73,7 @@ import {
   godReviewsQuery,
   godRosterQuery,
   godRunwayQuery,
+  godSettingsQuery,
   godStatusQuery,
   pauseUpdate,
   removeConstraintUpdate,
@@ -690,6 +691,8 @@ export async function god(input: GodInput = {}): Promise<void> {
   setHandler(godRosterQuery, () => ({ version: state.rosterVersion, specialists: state.specialists }));
   setHandler(godDecisionsQuery, () => state.recent);
   setHandler(godCarriedStateQuery, () => state);
+  // A query: no command, nothing in history, so no patch.
+  setHandler(godSettingsQuery, () => config);
   installConstraintHandlers({ state: () => state, record });
   warnOfUnknownSignals('god', [taskFinishedSignal, routedOutcomeSignal], [submitTaskUpdate, addGoalUpdate, removeGoalUpdate, pauseUpdate, resumeUpdate, reviewDecisionUpdate, setExperimentalShareUpdate, routingRollbackUpdate, addConstraintUpdate, removeConstraintUpdate]);
   // Goals given at a fresh start bring their constraints too (a carried state already holds them).
