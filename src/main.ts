@@ -2,6 +2,7 @@ import { connectClient, workflowUrl } from './client/connection';
 import { exitOnError } from './client/exit';
 import { ensureGodWatchdogSchedule } from './client/god-watchdog-schedule';
 import { startGod } from './client/god-start';
+import { settingsOfRun } from './client/god-watchdog-settings';
 import { checkTask } from './client/submit-task';
 import { loadConfig, withDefaults } from './config/env';
 import { DEMO_GOALS, DEMO_GOD_TASKS } from './demo/goals';
@@ -57,7 +58,9 @@ async function main(): Promise<void> {
     const { taskQueue } = config.temporal;
     const godId = config.god.id;
     const god = await startGod(client, { godId, taskQueue, goals: DEMO_GOALS });
-    await ensureGodWatchdogSchedule(client, { godId, taskQueue, goals: DEMO_GOALS });
+    // The settings of the God that runs now, for the watchdog to start God afresh with.
+    const { settings } = await settingsOfRun(client, godId, god.runId);
+    await ensureGodWatchdogSchedule(client, { godId, taskQueue, goals: DEMO_GOALS, ...(settings && { settings }) });
     console.log(god.outcome === 'started' ? `God started (${godId}) with ${DEMO_GOALS.length} demo goals` : `God already running (${godId}); its goals stay as they are`);
     console.log(`\nTemporal Web UI: ${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows`);
     const demo = [...DEMO_TASKS, ...DEMO_GOD_TASKS].map(({ slug, task }) => ({ slug, taskId: `${batch}-${slug}`, task: checkTask(task, built.deps.roster) }));

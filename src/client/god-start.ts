@@ -5,6 +5,7 @@ import { GodConfigSchema, type GoalInput, type GodInput } from '../god/messages'
 import type { GodConfig } from '../god/types';
 import { godCarriedStateQuery, GOD_WORKFLOW_TYPE } from '../workflows/god-api';
 import { runStartInput } from './decode-payloads';
+import type { GodSettings } from './god-settings';
 
 /**
  * Starting God idempotently: one `god` workflow per namespace under a fixed id. A second start
@@ -26,6 +27,10 @@ export interface StartGodOptions {
   /** God's settings beyond the defaults (src/god/messages.ts GodConfigSchema); when a killed run
    * is resumed, given over the settings it ran with. Ignored if God runs (see god-settings.ts). */
   config?: Partial<GodConfig>;
+  /** The settings a run that starts afresh (no killed run whose state could be read) takes under
+   * `config`: the watchdog's record of those God was last started with. A resumed run keeps the
+   * killed run's own where they can be read, the newer truth. Undefined: the defaults. */
+  afreshSettings?: GodSettings;
 }
 
 export interface StartGodResult {
@@ -78,7 +83,9 @@ export async function startGod(client: Client, options: StartGodOptions): Promis
   // A resumed run keeps the killed run's settings (tick, pacing, review timeout …): the caller
   // names only where God runs, unless it gives settings of its own.
   const settings = carried?.state ? await killedRunConfig(client, options.godId, before.runId!) : undefined;
-  const input = godInput(settings ? { ...options, config: { ...settings, ...options.config } } : options);
+  // Afresh (or a resumed run whose start input cannot be read): the settings recorded for it.
+  const base = settings ?? options.afreshSettings;
+  const input = godInput(base ? { ...options, config: { ...base, ...options.config } } : options);
   // This start's own identity, so the run's first event tells whether this start made it.
   const starter = new Client({ ...client.options, identity: `${client.options.identity} start ${randomUUID().slice(0, 8)}` });
   const handle = await starter.workflow.start(GOD_WORKFLOW_TYPE, {

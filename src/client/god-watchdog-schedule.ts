@@ -32,21 +32,32 @@ function options(config: GodWatchdogConfig): ScheduleOptions {
   };
 }
 
-function previousGoals(action: { type: string; args?: readonly unknown[] }): EnsureGodInput['goals'] {
-  const input = action.type === 'startWorkflow' ? (action.args?.[0] as Partial<EnsureGodInput> | undefined) : undefined;
-  return Array.isArray(input?.goals) && input.goals.length ? input.goals : undefined;
+/** The watchdog's input the Schedule holds now, if it starts the watchdog. */
+function previousInput(action: { type: string; args?: readonly unknown[] }): Partial<EnsureGodInput> | undefined {
+  return action.type === 'startWorkflow' ? (action.args?.[0] as Partial<EnsureGodInput> | undefined) : undefined;
 }
 
 /**
  * Creates God's watchdog Schedule, or brings an existing one in line (its interval, and the goals
- * and settings it restarts God with; without goals, those it had are kept); safe at every start-up.
+ * and settings it restarts God with); safe at every start-up. Without goals, those it had are kept;
+ * without settings (the starter could not read those God runs with), likewise.
  */
 export async function ensureGodWatchdogSchedule(client: Client, config: GodWatchdogConfig): Promise<'created' | 'updated'> {
   const wanted = options(config);
   return ensureSchedule(client, wanted, (previous) => {
+    const before = previousInput(previous.action);
     // Started without a goals file: keep the goals an earlier start gave the watchdog.
-    const kept = config.goals === undefined ? previousGoals(previous.action) : undefined;
-    const action = kept ? { ...wanted.action, args: [{ ...(wanted.action.args?.[0] as EnsureGodInput), goals: kept }] } : wanted.action;
+    const goals = config.goals === undefined && Array.isArray(before?.goals) && before.goals.length ? before.goals : undefined;
+    const settings = config.settings === undefined && before?.settings !== undefined ? before.settings : undefined;
+    const kept = { ...(goals && { goals }), ...(settings && { settings }) };
+    const action = Object.keys(kept).length ? { ...wanted.action, args: [{ ...(wanted.action.args?.[0] as EnsureGodInput), ...kept }] } : wanted.action;
     return { ...previous, spec: wanted.spec, action, policies: { ...previous.policies, ...wanted.policies } };
   });
+}
+
+/** The settings the Schedule would start God afresh with: undefined when it holds no record (a
+ * Schedule made before they were recorded, or none at all). */
+export async function watchdogSettings(client: Client, scheduleId: string): Promise<unknown> {
+  const { action } = await client.schedule.getHandle(scheduleId).describe();
+  return previousInput(action)?.settings;
 }

@@ -436,7 +436,7 @@ describe('God running', () => {
       }),
     );
     const restarter = runs.find((r) => r.result.runId === restarted.runId);
-    expect(restarter?.result).toEqual({ outcome: 'started', workflowId: godId, runId: restarted.runId, previous: 'terminated', goalsGiven: 0, resumed: true });
+    expect(restarter?.result).toEqual({ outcome: 'started', workflowId: godId, runId: restarted.runId, previous: 'terminated', goalsGiven: 0, resumed: true, settings: "the killed run's, resumed with its state" });
     await maybeRecordHistory(restarter!.id, 'god-watchdog-restart');
   });
 });

@@ -5,8 +5,9 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { repoRoot } from '../../src/config/paths';
 import { runStartInput } from '../../src/client/decode-payloads';
 import { watchdogScheduleId } from '../../src/client/god-watchdog-schedule';
-import type { GodInput } from '../../src/god/messages';
-import { godQueueQuery, godStatusQuery } from '../../src/workflows/god-api';
+import { defaultGodConfig, type GodInput } from '../../src/god/messages';
+import type { EnsureGodResult } from '../../src/activities/ensure-god';
+import { godQueueQuery, godSettingsQuery, godStatusQuery } from '../../src/workflows/god-api';
 import { runCli } from '../support/cli';
 import { eventually } from '../support/eventually';
 import { startHarness, testAddress, type Harness } from '../support/harness';
@@ -14,7 +15,8 @@ import { startHarness, testAddress, type Harness } from '../support/harness';
 /**
  * `pantheon god start --config` against a real God: settings given the way that resumes a killed
  * God's state (`temporal workflow start --input` starts God empty), refused whole when bad, and
- * refused while God runs with others. The real CLI in its own process, a real worker (it answers
+ * refused while God runs with others; and the watchdog's fresh start with the settings of God's
+ * last start. The real CLI in its own process, a real worker (it answers
  * the killed run's `carriedState` query), God under an id of its own.
  */
 
@@ -120,4 +122,75 @@ it('while God runs: the settings it runs with pass (exit 0, saying so); others a
   );
   expect((await god().describe()).runId).toBe(runId);
   expect(await startConfig()).toMatchObject({ tickSeconds: 7, pacing: 'even' });
+});
+
+/** A new RUNNING run of God other than `runId`, once there is one. */
+function newRun(runId: string) {
+  return eventually('a new God run', async () => {
+    const d = await god().describe();
+    return d.status.name === 'RUNNING' && d.runId !== runId ? d : undefined;
+  });
+}
+
+/** What the watchdog run that started `runId` returned. */
+async function watchdogResultFor(runId: string): Promise<EnsureGodResult | undefined> {
+  const schedule = await h.client.schedule.getHandle(watchdogScheduleId(godId)).describe();
+  const results = await Promise.all(
+    schedule.info.recentActions.map(({ action }) => h.client.workflow.getHandle(action.type === 'startWorkflow' ? action.workflow.workflowId : '').result() as Promise<EnsureGodResult>),
+  );
+  return results.find((r) => r.runId === runId);
+}
+
+it("the watchdog starts God afresh, when the killed run's state cannot be read, with the settings of God's last start, not the defaults", async () => {
+  await god().terminate('new settings').catch(() => undefined);
+  const given = { maxQueue: 7, maxInFlight: 3, holdAfterMinutes: 15 };
+  const started = await cli('god', 'start', '--config', JSON.stringify(given));
+  expect({ code: started.code, stderr: started.stderr }).toEqual({ code: 0, stderr: '' });
+  expect(started.stdout).toMatch(/^ {2}a God it starts afresh \(its last state unreadable\) runs with the settings of this one: .*maxQueue 7, maxInFlight 3, holdAfterMinutes 15/m);
+  const operators = await god().query(godSettingsQuery);
+  expect(operators).toMatchObject(given);
+  // Started again without settings while God runs: the watchdog keeps them (read from the running run).
+  const again = await cli('god', 'start');
+  expect(again.stdout).toMatch(/^ {2}a God it starts afresh .* maxQueue 7, maxInFlight 3, holdAfterMinutes 15/m);
+
+  // Killed in a way no successor can resume: terminated, then started by hand with a mistake (a
+  // setting without its "config" wrapper), which fails at once; its history answers no carriedState.
+  await god().terminate('by hand');
+  await h.client.workflow.start('god', { workflowId: godId, taskQueue: h.taskQueue, args: [{ tickSeconds: 5 } as GodInput] });
+  const failed = await eventually('the hand-started God failed', async () => {
+    const d = await god().describe();
+    return d.status.name === 'FAILED' ? d : undefined;
+  });
+
+  await h.client.schedule.getHandle(watchdogScheduleId(godId)).trigger();
+  const restarted = await newRun(failed.runId);
+  expect(await god().query(godSettingsQuery)).toEqual(operators);
+  const result = await eventually('the watchdog run that started God', () => watchdogResultFor(restarted.runId));
+  expect(result).toMatchObject({ outcome: 'started', previous: 'failed', resumed: expect.stringMatching(/^no: /), settings: expect.stringMatching(/^God's last start's: .*maxQueue 7/) });
+  const status = await cli('god', 'status');
+  expect(status.stdout).toMatch(/^watchdog {3}a God it starts afresh runs with .*maxQueue 7, maxInFlight 3, holdAfterMinutes 15 \(God's last start's settings\)$/m);
+});
+
+it('a watchdog Schedule made before settings were recorded starts God afresh on the defaults and says why, in its result and in god status', async () => {
+  // The Schedule as a start before the record wrote it: goals and where God runs, no settings.
+  const schedule = h.client.schedule.getHandle(watchdogScheduleId(godId));
+  await schedule.update((previous) => {
+    if (previous.action.type !== 'startWorkflow') throw new Error('the watchdog Schedule starts a workflow');
+    const { settings: _recorded, ...rest } = previous.action.args?.[0] as Record<string, unknown>;
+    return { ...previous, action: { ...previous.action, args: [rest] } };
+  });
+  await god().terminate('by hand');
+  await h.client.workflow.start('god', { workflowId: godId, taskQueue: h.taskQueue, args: [{ tickSeconds: 5 } as GodInput] });
+  const failed = await eventually('the hand-started God failed', async () => {
+    const d = await god().describe();
+    return d.status.name === 'FAILED' ? d : undefined;
+  });
+
+  await schedule.trigger();
+  const restarted = await newRun(failed.runId);
+  expect(await god().query(godSettingsQuery)).toEqual({ ...defaultGodConfig(), taskQueue: h.taskQueue });
+  const result = await eventually('the watchdog run that started God', () => watchdogResultFor(restarted.runId));
+  expect(result?.settings).toMatch(/^the defaults: this Schedule holds no record of the settings God was last started with .*run `pantheon god start`/);
+  const status = await cli('god', 'status');
+  expect(status.stdout).toMatch(/^watchdog {3}a God it starts afresh runs with the defaults: no settings recorded \(pantheon god start records them\)$/m);
 });

@@ -27,7 +27,8 @@ import { connectOrExplain, godQuery, godUpdate, withGod } from '../god-client';
 import { runSettings, startGod } from '../god-start';
 import { describeSettings, godSettingsFrom, settingsDifferences, type GodSettings } from '../god-settings';
 import { goalLeftoverLines, pausedBy, renderDecisions, renderGoals, renderGodStatus, renderQueue, renderSpecialists, runwayLines } from '../god-view';
-import { ensureGodWatchdogSchedule, watchdogScheduleId } from '../god-watchdog-schedule';
+import { ensureGodWatchdogSchedule, watchdogScheduleId, watchdogSettings } from '../god-watchdog-schedule';
+import { describeRecorded, recordedSettings, settingsOfRun } from '../god-watchdog-settings';
 import { loadGoalsFile, parseGoalOrGoals, readGoalsText } from '../goals-file';
 
 /** `pantheon god start`'s usage, and `npm run god`'s. */
@@ -86,7 +87,9 @@ export async function godStartCommand(argv: string[], config: PantheonConfig = l
     const result = await startGod(client, { godId, taskQueue, goals, ...(settings && { config: settings }) });
     const runningWith = result.outcome === 'already_running' && settings ? await refuseOtherSettings(client, godId, result.runId, settings, settingsFlag) : undefined;
     const scheduleId = watchdogScheduleId(godId);
-    const schedule = await ensureGodWatchdogSchedule(client, { godId, taskQueue, goals, scheduleId });
+    // The settings of the run now God's, for the watchdog to start God afresh with (unreadable: it keeps its record).
+    const recorded = await settingsOfRun(client, godId, result.runId);
+    const schedule = await ensureGodWatchdogSchedule(client, { godId, taskQueue, goals, scheduleId, ...(recorded.settings && { settings: recorded.settings }) });
     if (result.outcome === 'started') {
       const from =
         result.resumed === true
@@ -106,6 +109,11 @@ export async function godStartCommand(argv: string[], config: PantheonConfig = l
       if (goals) console.log(`  the goals in ${values.goals} were not applied to the running God: add them with pantheon god add-goal --file ${values.goals}`);
     }
     console.log(`watchdog: Schedule ${scheduleId} ${schedule} (every 5m it starts God again if God is not running${goals ? `, with the goals of ${values.goals}` : ''})`);
+    console.log(
+      recorded.settings
+        ? `  a God it starts afresh (its last state unreadable) runs with the settings of this one: ${describeRecorded(recorded.settings)}`
+        : `  the settings God runs with could not be read (${recorded.error}): a God it starts afresh runs with those it recorded before, if any, else the defaults`,
+    );
     console.log(`web ui    ${workflowUrl(config, godId)}`);
     const pollers = await workflowPollers(client, config.temporal.namespace, taskQueue);
     if (pollers === 0) console.log(`note: no worker polls task queue ${taskQueue} yet: God waits until one does (npm run worker)`);
@@ -132,6 +140,13 @@ async function refuseOtherSettings(client: Client, godId: string, runId: string,
     throw PantheonError.of('invalid_input', `${flag}: God is already running (workflow ${godId}, run ${runId}) with ${what}; ${change}`, { details: { field: flag.split(' ')[0], setting: differ[0].setting } });
   }
   return describeSettings(settings);
+}
+
+/** `god status`'s line on the watchdog: the settings a God it starts afresh would run with. */
+async function watchdogLine(client: Client, scheduleId: string): Promise<string> {
+  const recorded: { settings?: GodSettings; error?: string } | undefined = await watchdogSettings(client, scheduleId).then(recordedSettings, (err: unknown) => ({ error: `Schedule ${scheduleId}: ${err instanceof Error ? err.message : String(err)}` }));
+  if (recorded?.settings) return `watchdog   a God it starts afresh runs with ${describeRecorded(recorded.settings)} (God's last start's settings)`;
+  return `watchdog   a God it starts afresh runs with the defaults: ${recorded?.error ?? 'no settings recorded'} (pantheon god start records them)`;
 }
 
 async function addGoalCommand(args: string[], config: PantheonConfig): Promise<void> {
@@ -196,6 +211,7 @@ export async function godCommand(argv: string[]): Promise<void> {
           const status = await godQuery(god, godStatusQuery);
           const ledger = values.json ? undefined : await ledgerSnapshot(god.client, config);
           console.log(values.json ? JSON.stringify(status, null, 2) : renderGodStatus(status, { address: god.address, namespace: god.namespace, nowMs: now, ledger }));
+          if (!values.json) console.log(await watchdogLine(god.client, watchdogScheduleId(god.godId)));
         } else if (sub === 'queue') {
           const queue = await godQuery(god, godQueueQuery);
           console.log(values.json ? JSON.stringify(queue, null, 2) : renderQueue(queue, now));
