@@ -75,7 +75,8 @@ export function createBudgetedLlmClient(
         untraceable(() => span.failed(err, { billed: !unbilled, ...charged }));
         if (unbilled) await quietly('release', reservation, () => gate.release(reservation.id));
         else {
-          const settled = await quietly('settle', reservation, () => gate.settle(reservation.id, charged));
+          // Marked as such: a denial at the task's limit says how much of its spend is these charges.
+          const settled = await quietly('settle', reservation, () => gate.settle(reservation.id, { ...charged, unanswered: true }));
           // What the ledger charged rides with the error, so the caller's books can count it too
           // (the task's limits are checked against those books: charges they miss stay hidden).
           // Only once settled: a reservation the ledger still holds counts there as outstanding,

@@ -136,9 +136,10 @@ export interface BudgetGate {
    * {@link closeTask} and {@link flush} wait for it. Meanwhile the ledger holds the worst case.
    * `linger`: nobody waits for the answer, so the settle may wait up to `settleLingerMs` to ride
    * in the same ledger update as this process's next reserve (anything that waits for it first
-   * sends it at once).
+   * sends it at once). `actual.unanswered`: the amount is the worst case held, charged because
+   * the call got no answer saying what it cost (the ledger counts such charges apart).
    */
-  settle(reservationId: string, actual: Spend, linger?: boolean): Promise<FinishResult>;
+  settle(reservationId: string, actual: Spend & { unanswered?: true }, linger?: boolean): Promise<FinishResult>;
   /** Ends a reservation whose call was proven unbilled; waited for like {@link settle}. */
   release(reservationId: string): Promise<FinishResult>;
   /** Waits until every settle and release this gate was given has reached the ledger (or failed). */
@@ -204,6 +205,13 @@ const CLOSE_POLL_MS = 100;
 /** Settles and releases name an op; a close of a task's bill does not. */
 const isFinish = (x: FinishInput | CloseTaskInput): x is FinishInput => 'op' in x;
 
+/** A settle without its `unanswered` mark, for a ledger that does not take it (the charge stands). */
+function unmarked(f: FinishInput): FinishInput {
+  if (f.op !== 'settle' || f.unanswered === undefined) return f;
+  const { unanswered: _, ...rest } = f;
+  return rest;
+}
+
 /** Checks an input here, so one malformed request fails alone instead of its whole batch. */
 function checked<T>(schema: z.ZodType<T>, input: unknown): T {
   const parsed = schema.safeParse(input);
@@ -229,6 +237,10 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
   const reserveAhead = options.reserveAhead ?? false;
   /** When the latest ledger update left (its answer is as fresh as this for the leases). */
   let lastSentAt = -Infinity;
+  /** Settles go marked `unanswered` once the ledger's answers have shown it takes the mark (a
+   * ledger worker older than that refuses it, and the batch with it, in a rolling upgrade). Every
+   * call is granted after some answer, so its settle finds this known. */
+  let unansweredRides = false;
   // Settles and reserves travel together, settles applied first: they hand budget back to the
   // reserves behind them, and a settle nobody waits for costs no update of its own.
   // Closes of ended tasks' bills travel with the settles, applied after them: a close that
@@ -237,9 +249,10 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
     async (firsts, reserves) => {
       const sentAt = performance.now();
       lastSentAt = sentAt;
-      const finishes = firsts.filter(isFinish);
+      const finishes = firsts.filter(isFinish).map((f) => (unansweredRides ? f : unmarked(f)));
       const closes = firsts.filter((f): f is CloseTaskInput => !isFinish(f));
       const result = await ledger.update(ledgerBatchUpdate, { finishes, reserves, ...(closes.length > 0 && { closes }) });
+      if (result.unansweredSettles) unansweredRides = true;
       if (result.leasing) {
         leases?.confirm(result.leasing, sentAt);
         // Leases stand only while the breaker is closed: said so, it is closed as this worker last heard
@@ -623,7 +636,8 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
       // A specialist's loop calls again right after each answer: its next reservation is asked for meanwhile.
       return reserveCall(input, request.purpose === 'specialist');
     },
-    settle: (reservationId, actual, linger) => finish({ op: 'settle', reservationId, usd: actual.usd, tokens: actual.tokens }, linger),
+    settle: (reservationId, actual, linger) =>
+      finish({ op: 'settle', reservationId, usd: actual.usd, tokens: actual.tokens, ...(actual.unanswered && { unanswered: true as const }) }, linger),
     release: (reservationId) => finish({ op: 'release', reservationId }),
     snapshot: ledger.snapshot,
     flush: async () => {

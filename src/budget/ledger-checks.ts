@@ -7,6 +7,7 @@ import { add, emptySpend, limitUsdOf, outstandingFor, scopes, type Outstanding }
 import { windowEndMs } from './windows';
 import { bindingRoom, describeDue, roomDue } from './room-due';
 import { LANES, laneOf, laneScope, laneSettled, laneShare } from './lanes';
+import { unansweredClause } from './unanswered-text';
 
 /**
  * The admission decision for one reserve request, against every scope that applies, in order:
@@ -184,12 +185,26 @@ function deny(
         ? `${type}: ${scope} was spawned at depth ${measure.spent}, past max_spawn_depth ${measure.limit}; it makes no call`
         : measure.unit === 'calls_per_minute'
           ? `${type}: ${scope} asked for its call ${measure.spent} within a minute, past max_calls_per_task_per_minute ${measure.limit}: a runaway loop, stopped (the circuit breaker is open until ${new Date(ctx.state.breaker.untilMs ?? ctx.nowMs).toISOString()} or an operator closes it)`
-        : `${type}: ${scope} has spent ${amount(measure.spent)} of its limit ${amount(measure.limit)}; the request needs ${amount(requested)} more${requested > measure.limit ? NEVER_FITS : ''}`;
+        : `${type}: ${scope} has spent ${amount(measure.spent)} of its limit ${amount(measure.limit)}${ownLimitNote(ctx, scope, measure, amount)}; the request needs ${amount(requested)} more${requested > measure.limit ? NEVER_FITS : ''}`;
   if (type !== 'breaker_open') {
     const alert = raiseAlert(ctx.state, { kind: type, scope, ...measure, at: ctx.nowMs, window, message }, ctx.options);
     if (alert) ctx.alerts.push(alert);
   }
   return { granted: false, type, scope, ...measure, ...money, requestedUsd: ctx.request.usd, retryAtMs, message, alerts: ctx.alerts };
+}
+
+/**
+ * At the task's own limit (USD or tokens), the part of its spend the ledger charged at worst case
+ * for calls that got no answer saying what they cost: a provider that never answers stops tasks
+ * there, which must not read as a dear task. That part is in the task's scope, so it is within the
+ * spend said (the larger of the scope and the task's books, taskSpent).
+ */
+function ownLimitNote(ctx: Ctx, scope: string, measure: Measure, amount: (n: number) => string): string {
+  const taskId = ctx.request.taskId;
+  const unit = scope === scopes.task(taskId) ? 'usd' : scope === scopes.taskTokens(taskId) ? 'tokens' : undefined;
+  const charges = ctx.state.tasks[taskId]?.unanswered;
+  if (!charges || unit === undefined || measure.unit !== unit) return '';
+  return unansweredClause(charges.calls, amount(unit === 'usd' ? charges.usd : charges.tokens));
 }
 
 /**

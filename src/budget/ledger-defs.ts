@@ -40,6 +40,9 @@ export interface LedgerBatchResult {
   closes?: TaskBill[];
   /** Whether leases may still be used (absent from a ledger older than leases). */
   leasing?: LeasingStatus;
+  /** This ledger takes settles marked `unanswered` (absent from a ledger older than that: its
+   * validator refuses the mark, and with it the whole batch). */
+  unansweredSettles?: true;
 }
 
 /** What a run hands on: the input of its continue-as-new, readable at any time by a query. */

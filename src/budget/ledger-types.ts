@@ -1,4 +1,5 @@
 import type { Lane } from '../tasks/task-input';
+import type { UnansweredCharges } from './unanswered-text';
 
 /**
  * The budget ledger's state and messages. Everything here is plain JSON: the state is carried
@@ -75,6 +76,10 @@ export interface TaskScope {
   /** When the bill this scope was reopened from was closed (ledger-closed.ts): what is charged to
    * the scope since is missing from the cost the task reported. Absent for a task never closed. */
   billClosedAtMs?: number;
+  /** The part of `usd` and `tokens` charged at worst case for calls that got no answer saying
+   * what they cost (unanswered-text.ts), and how many: a denial at the task's limit names it.
+   * Absent while there is none. */
+  unanswered?: UnansweredCharges;
 }
 
 /** A bill the ledger closed a moment ago (ledger-closed.ts): answered again to a repeated close. */

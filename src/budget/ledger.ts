@@ -18,6 +18,7 @@ import {
   type TaskTally,
 } from './ledger-types';
 import { windowKeys } from './windows';
+import { countUnanswered } from './unanswered-text';
 import { laneOf } from './lanes';
 
 /**
@@ -96,11 +97,13 @@ function aheadRefused(request: ReserveRequest, why: string, alerts: Alert[]): Re
 /**
  * Replaces a reservation by what the call actually cost, charged to the windows current now
  * (where the money was spent). Settling again, or settling a released id, changes nothing.
+ * `actual.unanswered`: the amount is the worst case of a call that got no answer saying what it
+ * cost, counted apart in its task's scope too (unanswered-text.ts).
  */
 export function settle(
   state: LedgerState,
   reservationId: string,
-  actual: Spend,
+  actual: Spend & { unanswered?: true },
   nowMs: number,
   limits: Limits,
   options: LedgerOptions = DEFAULT_LEDGER_OPTIONS,
@@ -126,7 +129,7 @@ function finish(
   limits: Limits,
   options: LedgerOptions,
   status: 'settled' | 'released',
-  actual?: Spend,
+  actual?: Spend & { unanswered?: true },
 ): Step<FinishResult> {
   const alerts = advance(state, nowMs, limits, options);
   const r = state.reservations[reservationId];
@@ -141,6 +144,11 @@ function finish(
   delete state.reservations[reservationId];
   if (actual) {
     charge(state, r.taskId, r.agent, actual, nowMs, laneOf(r));
+    // A lease is no task's call: the calls granted from it are settled by their own ids.
+    if (actual.unanswered && !isLease(r)) {
+      const task = state.tasks[r.taskId];
+      task.unanswered = countUnanswered(task.unanswered, actual);
+    }
     alerts.push(...checkOverrun(state, r, actual, nowMs, limits, options));
   } else if (!isLease(r)) touchTask(state, r.taskId, nowMs);
   state.finished[reservationId] = { status, atMs: nowMs };

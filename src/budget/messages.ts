@@ -55,7 +55,17 @@ export const ReserveInputSchema = lazySchema('budget/messages.ReserveInputSchema
 );
 
 export const SettleInputSchema = lazySchema('budget/messages.SettleInputSchema', () =>
-  z.object({ reservationId: id(300), usd, tokens }).strict()
+  z
+    .object({
+      reservationId: id(300),
+      usd,
+      tokens,
+      /** The amount is the worst case held, charged because the call got no answer saying what it
+       * cost (a timeout, a reset, an abort...): counted apart in the task's scope, so a denial at
+       * the task's limit says how much of its spend is such charges (unanswered-text.ts). */
+      unanswered: z.literal(true).optional(),
+    })
+    .strict()
 );
 
 export const ReleaseInputSchema = lazySchema('budget/messages.ReleaseInputSchema', () =>

@@ -178,7 +178,7 @@ export async function budgetLedger(input: BudgetLedgerInput): Promise<void> {
     const held = state.reservations[item.reservationId];
     const result =
       item.op === 'settle'
-        ? settle(state, item.reservationId, { usd: item.usd, tokens: item.tokens }, Date.now(), limits, options).result
+        ? settle(state, item.reservationId, { usd: item.usd, tokens: item.tokens, ...(item.unanswered && { unanswered: item.unanswered }) }, Date.now(), limits, options).result
         : release(state, item.reservationId, Date.now(), limits, options).result;
     const task = held && result.applied && !isLease(held) ? tallyOf(state, held.taskId) : undefined;
     return task ? { ...result, task } : result;
@@ -188,7 +188,7 @@ export async function budgetLedger(input: BudgetLedgerInput): Promise<void> {
   setHandler(reserveUpdate, counted((req) => reserve(state, req, Date.now(), limits, options).result), { validator: validatorOf(ReserveInputSchema) });
   setHandler(
     settleUpdate,
-    counted(({ reservationId, usd, tokens }) => settle(state, reservationId, { usd, tokens }, Date.now(), limits, options).result),
+    counted(({ reservationId, usd, tokens, unanswered }) => settle(state, reservationId, { usd, tokens, ...(unanswered && { unanswered }) }, Date.now(), limits, options).result),
     { validator: validatorOf(SettleInputSchema) },
   );
   setHandler(releaseUpdate, counted(({ reservationId }) => release(state, reservationId, Date.now(), limits, options).result), {
@@ -211,6 +211,7 @@ export async function budgetLedger(input: BudgetLedgerInput): Promise<void> {
       reserves: reserves.map((req) => reserve(state, req, Date.now(), limits, options).result),
       // Every answer tells lease holders whether they may go on granting calls themselves.
       leasing: leasingStatus(state),
+      unansweredSettles: true as const,
     })),
     { validator: validatorOf(LedgerBatchSchema) },
   );

@@ -117,6 +117,8 @@ describe.each(PROVIDERS)('a failed %s call, through the real SDK and classifier'
     expect(err).toMatchObject({ type: 'provider_timeout', retryable: true, details: expect.objectContaining({ error: 'APIConnectionTimeoutError', billed: 'maybe' }) });
     expect(state.tasks[req.taskId!].usd).toBeCloseTo(worstCaseOf(req).usd, 15);
     expect(state.reservations).toEqual({});
+    // Counted apart as a call that got no answer with its cost: a denial at the task's limit names it.
+    expect(state.tasks[req.taskId!].unanswered).toEqual({ usd: state.tasks[req.taskId!].usd, tokens: worstCaseOf(req).tokens, calls: 1 });
   });
 
   it('to an address where nothing listens: provider_unavailable, proved unbilled (no connection was made), released', async () => {
@@ -171,7 +173,18 @@ describe.each(PROVIDERS)('a failed %s call, through the real SDK and classifier'
     expect(err).toMatchObject({ type, details: expect.objectContaining({ status, billed: 'no' }) });
     expect(log.map((l) => l.split(' ')[0])).toEqual(['reserve', 'release']);
     expect(state.tasks[req.taskId!].usd).toBe(0);
+    expect(state.tasks[req.taskId!].unanswered).toBeUndefined();
     expect(state.reservations).toEqual({});
+  });
+
+  it('answered with its cost: settled at that cost, not counted as a call without an answer', async () => {
+    const { llm, state } = budgetedClient();
+    const req = request(providerName);
+    const result = await llm.complete(req);
+    await new Promise((r) => setTimeout(r, 0));
+
+    expect(state.tasks[req.taskId!].usd).toBeCloseTo(result.costUsd, 15);
+    expect(state.tasks[req.taskId!].unanswered).toBeUndefined();
   });
 
   it("answered 504 by a gateway in front of the provider: charged its worst case (the provider may have generated), not released", async () => {
