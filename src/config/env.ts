@@ -24,6 +24,14 @@ const HttpUrl = (example: string) => z.string().url({ protocol: /^https?$/, erro
 /** A DNS host name (letters, digits, hyphens; dot-separated labels): no scheme, no port. */
 const HOST_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$/;
 
+/** A free-text setting (a path, a host, a key): set but blank, empty or only spaces, is refused as
+ * empty always was. Unset is how to ask for the default: `PANTHEON_MEMORY_FILE='  '` opened a store
+ * named by two spaces in the working folder, and `PANTHEON_CODEC_CORS_ORIGINS=' '` let no origin in. */
+const Text = z.string().refine((v) => v.trim() !== '', 'must not be blank (set but empty or only spaces): unset it for the default, or give a value');
+
+/** The entries of a comma-separated list, trimmed, the empty ones left out. */
+const entries = (v: string): string[] => v.split(',').map((e) => e.trim()).filter(Boolean);
+
 /** A name (a task queue, a workflow id): blank or padded with spaces is a typo, never a name. */
 const Name = z
   .string()
@@ -70,25 +78,25 @@ const Env = z.object({
   PANTHEON_LLM_TIMEOUT_MS: numeric(z.coerce.number().int().positive().max(3_600_000, 'must be at most 3600000 (an hour)').default(60_000)),
   /** Latency of the offline provider a worker starts itself; lets progress be watched. */
   PANTHEON_OFFLINE_LATENCY_MS: numeric(z.coerce.number().int().min(0).default(0)),
-  OPENAI_API_KEY: z.string().min(1).optional(),
+  OPENAI_API_KEY: Text.optional(),
   /** The API root of an OpenAI-compatible endpoint, with or without the trailing /v1. */
   OPENAI_BASE_URL: HttpUrl('https://gateway.example.com/v1').optional(),
-  ANTHROPIC_API_KEY: z.string().min(1).optional(),
+  ANTHROPIC_API_KEY: Text.optional(),
   /** The API root of an Anthropic-compatible endpoint, with or without the trailing /v1. */
   ANTHROPIC_BASE_URL: HttpUrl('https://gateway.example.com').optional(),
   PANTHEON_MEMORY: z.enum(['sqlite', 'qdrant']).default('sqlite'),
-  PANTHEON_MEMORY_FILE: z.string().min(1).optional(),
+  PANTHEON_MEMORY_FILE: Text.optional(),
   QDRANT_URL: HttpUrl('http://localhost:6333').optional(),
-  QDRANT_API_KEY: z.string().min(1).optional(),
+  QDRANT_API_KEY: Text.optional(),
   /** How memory turns text into vectors: hashing (offline, no key, the default) or openai (the
    * OpenAI embeddings API, paid through the budget ledger). A store keeps the space it was built with. */
   PANTHEON_EMBEDDER: z.enum(['hashing', 'openai']).default('hashing'),
-  PANTHEON_EMBEDDING_MODEL: z.string().min(1).default('text-embedding-3-small'),
+  PANTHEON_EMBEDDING_MODEL: Text.default('text-embedding-3-small'),
   /** Shortened OpenAI vectors (the API's `dimensions`); default the model's full size. */
   PANTHEON_EMBEDDING_DIMENSIONS: numeric(z.coerce.number().int().min(8).max(3072).optional()),
-  PANTHEON_ROSTER_DIR: z.string().min(1).optional(),
+  PANTHEON_ROSTER_DIR: Text.optional(),
   /** A prebuilt workflow bundle (bundleWorkflowCode output); skips bundling at worker start. */
-  PANTHEON_WORKFLOW_BUNDLE: z.string().min(1).optional(),
+  PANTHEON_WORKFLOW_BUNDLE: Text.optional(),
   PANTHEON_ALERT_WEBHOOK_URL: HttpUrl('https://hooks.example.com/pantheon').optional(),
   /** How often the stale-task sweeper runs, as a Temporal duration. */
   PANTHEON_SWEEP_EVERY: Duration('15m or 1h', 1000).default('15m'),
@@ -96,25 +104,23 @@ const Env = z.object({
   /** How often the memory consolidation workflow merges and retires lessons, as a Temporal duration. */
   PANTHEON_CONSOLIDATE_EVERY: Duration('1d or 12h', 1000).default('1d'),
   /** Payload encryption keys, `id:base64key` comma-separated; the last one listed encrypts. Opt-in. */
-  PANTHEON_CODEC_KEYS: z.string().min(1).optional(),
+  PANTHEON_CODEC_KEYS: Text.optional(),
   /** The same list in a file (one `id:base64key` a line), instead of PANTHEON_CODEC_KEYS. */
-  PANTHEON_CODEC_KEY_FILE: z.string().min(1).optional(),
+  PANTHEON_CODEC_KEY_FILE: Text.optional(),
   /** `npm run codec-server` binds here; 127.0.0.1 keeps decrypted payloads off the network. */
-  PANTHEON_CODEC_HOST: z.string().min(1).default('127.0.0.1'),
+  PANTHEON_CODEC_HOST: Text.default('127.0.0.1'),
   PANTHEON_CODEC_PORT: numeric(z.coerce.number().int().min(0).max(65535).default(8888)),
   /** Browser origins the codec server answers (comma-separated); default the Web UI's (TEMPORAL_UI_URL). */
-  PANTHEON_CODEC_CORS_ORIGINS: z
-    .string()
-    .min(1)
-    .refine((v) => v.split(',').map((o) => o.trim()).filter(Boolean).every((o) => /^https?:\/\/[^/\s]+\/?$/.test(o)), 'must be comma-separated origins, each scheme://host[:port], such as http://localhost:8233')
+  PANTHEON_CODEC_CORS_ORIGINS: Text.refine(
+    // A list of commas alone names none: refused, not read as "no origin at all".
+    (v) => entries(v).length > 0 && entries(v).every((o) => /^https?:\/\/[^/\s]+\/?$/.test(o)),
+    'must be comma-separated origins, each scheme://host[:port], such as http://localhost:8233',
+  )
     .optional(),
   /** Host names the codec server answers besides localhost, 127.0.0.1, ::1 and PANTHEON_CODEC_HOST
    * (comma-separated): a proxy's name, or this machine's when it binds 0.0.0.0. */
-  PANTHEON_CODEC_ALLOWED_HOSTS: z
-    .string()
-    .min(1)
-    .refine(
-      (v) => v.split(',').map((h) => h.trim()).filter(Boolean).every((h) => isIP(h.replace(/^\[(.*)\]$/, '$1')) !== 0 || HOST_NAME.test(h)),
+  PANTHEON_CODEC_ALLOWED_HOSTS: Text.refine(
+      (v) => entries(v).length > 0 && entries(v).every((h) => isIP(h.replace(/^\[(.*)\]$/, '$1')) !== 0 || HOST_NAME.test(h)),
       'must be comma-separated host names or addresses, without scheme or port, such as codec.internal,10.0.0.5',
     )
     .optional(),
@@ -282,8 +288,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PantheonConfig
       keys: loadKeyring(e),
       host: e.PANTHEON_CODEC_HOST,
       port: e.PANTHEON_CODEC_PORT,
-      corsOrigins: e.PANTHEON_CODEC_CORS_ORIGINS?.split(',').map((o) => o.trim()).filter(Boolean) ?? [new URL(uiUrl).origin],
-      allowedHosts: e.PANTHEON_CODEC_ALLOWED_HOSTS?.split(',').map((h) => h.trim()).filter(Boolean) ?? [],
+      corsOrigins: e.PANTHEON_CODEC_CORS_ORIGINS ? entries(e.PANTHEON_CODEC_CORS_ORIGINS) : [new URL(uiUrl).origin],
+      allowedHosts: e.PANTHEON_CODEC_ALLOWED_HOSTS ? entries(e.PANTHEON_CODEC_ALLOWED_HOSTS) : [],
     },
     metrics: { address: e.PANTHEON_METRICS_ADDRESS },
     tracing: tracingSettings(e),

@@ -105,3 +105,17 @@ it('`pantheon submit` with a misspelt PANTHEON_CODEC_KEYS is refused before anyt
   expect(run.stderr).toMatch(/^error: config_invalid: environment variable PANTHEON_CODEC_KEY is not a Pantheon setting \(did you mean PANTHEON_CODEC_KEYS\?\); refused rather than ignored/);
   expect(run.stderr).not.toContain(key);
 });
+
+it('a path, host or list setting set to spaces only is refused as an empty one is, naming it, exit 1 (`pantheon roster` ran with a blank codec host or memory file, and called a blank roster folder an empty roster file)', async () => {
+  const settings = ['PANTHEON_MEMORY_FILE', 'PANTHEON_ROSTER_DIR', 'PANTHEON_WORKFLOW_BUNDLE', 'PANTHEON_CODEC_HOST', 'PANTHEON_CODEC_CORS_ORIGINS'];
+  // Each its own process, side by side; `roster` reads the settings and needs no server.
+  const runs = await Promise.all(settings.map((variable) => runCli(['roster'], { [variable]: '   ' })));
+  for (const [i, variable] of settings.entries()) {
+    expect({ variable, ...runs[i] }).toEqual({
+      variable,
+      code: 1,
+      stdout: '',
+      stderr: `error: config_invalid: environment variable ${variable}: must not be blank (set but empty or only spaces): unset it for the default, or give a value\n`,
+    });
+  }
+});

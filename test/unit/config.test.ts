@@ -16,6 +16,9 @@ function configError(fn: () => unknown): PantheonError {
   throw new Error('expected a config_invalid error, nothing was thrown');
 }
 
+/** What a string setting set but blank is told. */
+const BLANK = 'must not be blank (set but empty or only spaces): unset it for the default, or give a value';
+
 /** The failure must be config_invalid and name the variable, in the message and the details. */
 function expectNamesVariable(err: PantheonError, variable: string, message: string): void {
   expect(err.type).toBe('config_invalid');
@@ -210,12 +213,18 @@ describe('loadConfig', () => {
     }
   });
 
-  it('rejects an empty API key rather than treating it as set', () => {
-    expectNamesVariable(
-      configError(() => loadConfig({ OPENAI_API_KEY: '' })),
-      'OPENAI_API_KEY',
-      'Too small: expected string to have >=1 characters',
-    );
+  it('rejects an empty or blank API key rather than treating it as set', () => {
+    for (const blank of ['', '   ']) expectNamesVariable(configError(() => loadConfig({ OPENAI_API_KEY: blank })), 'OPENAI_API_KEY', BLANK);
+  });
+
+  it('refuses a path, host or list setting that is only spaces as it refuses an empty one, naming it (it was read as a value: a memory file named "   ", no CORS origin at all)', () => {
+    const settings = ['PANTHEON_MEMORY_FILE', 'PANTHEON_ROSTER_DIR', 'PANTHEON_WORKFLOW_BUNDLE', 'PANTHEON_CODEC_HOST', 'PANTHEON_CODEC_CORS_ORIGINS', 'PANTHEON_CODEC_ALLOWED_HOSTS', 'PANTHEON_CODEC_KEY_FILE', 'PANTHEON_EMBEDDING_MODEL', 'QDRANT_API_KEY'];
+    for (const variable of settings) {
+      for (const blank of ['', ' ', '   ', '\t']) expectNamesVariable(configError(() => loadConfig({ [variable]: blank })), variable, BLANK);
+    }
+    // A list of commas alone names no origin or host: refused with the list's own rule.
+    expect(configError(() => loadConfig({ PANTHEON_CODEC_CORS_ORIGINS: ' , ' })).details).toEqual({ variable: 'PANTHEON_CODEC_CORS_ORIGINS' });
+    expect(configError(() => loadConfig({ PANTHEON_CODEC_ALLOWED_HOSTS: ',' })).details).toEqual({ variable: 'PANTHEON_CODEC_ALLOWED_HOSTS' });
   });
 
   it('requires QDRANT_URL for qdrant memory', () => {
