@@ -16,7 +16,10 @@ function hostnameOf(header: string | undefined): string | undefined {
 
 export interface Refusal {
   status: 403 | 415;
+  /** The answer's words, for whoever asked. */
   error: string;
+  /** The server log's words, when they say more than a caller may learn (the names it answers). */
+  logged?: string;
 }
 
 /**
@@ -31,11 +34,13 @@ export function hostRefusal(req: http.IncomingMessage, allowed: ReadonlySet<stri
   const host = req.headers.host;
   const name = hostnameOf(host);
   if (name !== undefined && allowed.has(name)) return undefined;
+  const refused = `Host "${host ?? ''}" is not a name of this codec server`;
+  const why = 'refused, as a page reaching it by DNS rebinding would be';
   return {
     status: 403,
-    error:
-      `Host "${host ?? ''}" is not a name of this codec server (it answers ${[...allowed].join(', ')}; add others in PANTHEON_CODEC_ALLOWED_HOSTS): ` +
-      'refused, as a page reaching it by DNS rebinding would be',
+    // The names it does answer stay in the log: a refused caller is the one not to tell them to.
+    error: `${refused}: ${why} (its operator may add the name to PANTHEON_CODEC_ALLOWED_HOSTS)`,
+    logged: `${refused} (it answers ${[...allowed].join(', ')}; add others in PANTHEON_CODEC_ALLOWED_HOSTS): ${why}`,
   };
 }
 

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { z } from 'zod';
 import { KEY_ID_METADATA } from './aes-gcm-codec';
-import { contentTypeRefusal, hostRefusal, LOOPBACK_HOSTS, normaliseHost } from './request-guard';
+import { contentTypeRefusal, hostRefusal, LOOPBACK_HOSTS, normaliseHost, type Refusal } from './request-guard';
 import { isUnreadablePayload } from './unreadable';
 
 /**
@@ -134,8 +134,8 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
       res.writeHead(status, { ...cors, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) });
       res.end(body === undefined ? undefined : JSON.stringify(body));
     };
-    const refuse = (refusal: { status: number; error: string }) => {
-      options.onError?.(new Error(refusal.error), req.url ?? '');
+    const refuse = (refusal: Refusal) => {
+      options.onError?.(new Error(refusal.logged ?? refusal.error), req.url ?? '');
       send(refusal.status, { error: refusal.error });
     };
     const badHost = hostRefusal(req, hosts);

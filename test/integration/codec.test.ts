@@ -158,22 +158,26 @@ describe('encrypted payloads on a real Temporal server', () => {
     }
   });
 
-  it('`npm run codec-server` answers a Host of PANTHEON_CODEC_ALLOWED_HOSTS and refuses another (DNS rebinding) with 403, logged', async () => {
+  it('`npm run codec-server` answers a Host of PANTHEON_CODEC_ALLOWED_HOSTS and refuses another (DNS rebinding) with 403, the names it answers logged but not told the caller', async () => {
     const port = new URL(server!.url).port;
     const decode = (host: string) =>
-      new Promise<number>((resolve, reject) => {
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
         const req = http.request(`${server!.url}/decode`, { method: 'POST', headers: { Host: host, 'Content-Type': 'application/json' } }, (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode!));
+          let body = '';
+          res.on('data', (d) => (body += d));
+          res.on('end', () => resolve({ status: res.statusCode!, body }));
         });
         req.on('error', reject);
         req.end('{}');
       });
-    expect(await decode(`${ALLOWED_HOST}:${port}`)).toBe(200);
-    expect(await decode(`localhost:${port}`)).toBe(200);
-    expect(await decode(`rebound.attacker.example:${port}`)).toBe(403);
+    expect((await decode(`${ALLOWED_HOST}:${port}`)).status).toBe(200);
+    expect((await decode(`localhost:${port}`)).status).toBe(200);
+    const refused = await decode(`rebound.attacker.example:${port}`);
+    expect(refused.status).toBe(403);
+    expect(JSON.parse(refused.body).error).toMatch(/^Host "rebound\.attacker\.example:\d+" is not a name of this codec server: refused, as a page reaching it by DNS rebinding would be/);
+    expect(refused.body).not.toContain(ALLOWED_HOST);
     await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(server!.output()).toContain(`Host \\"rebound.attacker.example:${port}\\" is not a name of this codec server`);
+    expect(server!.output()).toContain(`Host \\"rebound.attacker.example:${port}\\" is not a name of this codec server (it answers localhost, 127.0.0.1, ::1, ${ALLOWED_HOST};`);
   });
 
   it("reads a running task's specialist checkpoint through the codec; on the server it is ciphertext, and a client without the key shows none", async () => {
