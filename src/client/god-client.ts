@@ -24,7 +24,8 @@ export interface GodSession {
   taskQueue: string;
 }
 
-export const HOW_TO_START_GOD = 'start it with `npm run god` (or `pantheon god start [--goals FILE]`)';
+/** The flags are GOD_START_USAGE's (commands/god.ts, which imports this file; a unit test keeps them alike). */
+export const HOW_TO_START_GOD = 'start it with `pantheon god start [--goals FILE] [--config JSON | --config-file FILE]` (or `npm run god --` with the same flags)';
 
 /** God is not running: why, and how to start it. */
 export function godNotRunning(godId: string, status: string, address: string, namespace: string): PantheonError {

@@ -63,7 +63,8 @@ describe('before God runs', () => {
     // Three commands at once: each is refused on its own.
     for (const run of await Promise.all([['god', 'status'], ['review', 'list'], ['god', 'pause']].map((args) => cli(...args)))) {
       expect(run.code).toBe(1);
-      expect(run.stderr).toMatch(new RegExp(`God is not running \\(no workflow "${godId}" .*\\): start it with \`npm run god\` \\(or \`pantheon god start`));
+      // Every flag `pantheon god start` takes, settings included (it named --goals alone).
+      expect(run.stderr).toMatch(new RegExp(`God is not running \\(no workflow "${godId}" .*\\): start it with \`pantheon god start \\[--goals FILE\\] \\[--config JSON \\| --config-file FILE\\]\` \\(or \`npm run god --\` with the same flags\\)\n$`));
       expect(run.stdout).toBe('');
     }
   });

@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { GOD_START_USAGE } from '../../src/client/commands/god';
+import { HOW_TO_START_GOD } from '../../src/client/god-client';
 import { godSettingsFrom, parseGodSettings, settingsDifferences } from '../../src/client/god-settings';
 import { PantheonError } from '../../src/errors';
 import { defaultGodConfig } from '../../src/god/messages';
@@ -92,5 +94,11 @@ describe('settings given to a running God', () => {
       { setting: 'tickSeconds', running: 7, given: 9 },
       { setting: 'routingSeed', running: undefined, given: 3 },
     ]);
+  });
+});
+
+describe("the hint of a command that finds God not running", () => {
+  it('names every flag `pantheon god start` takes, as its usage does (it named --goals alone)', () => {
+    expect(HOW_TO_START_GOD).toContain(`\`${GOD_START_USAGE.split('\n')[0].trim()}\``);
   });
 });
