@@ -3,7 +3,7 @@ import type { PantheonConfig } from '../config/env';
 import { clientConnectionOptions, DEFAULT_TEMPORAL_ADDRESS, describeTemporalConnection, type TemporalConnection } from '../config/temporal-connection';
 import { dataConverterFor } from '../codec';
 import { PantheonError } from '../errors';
-import { tlsHandshakeFailure, tlsHint } from '../runtime/tls-check';
+import { tlsHint, tlsMismatch } from '../runtime/tls-check';
 import { openTracing } from '../tracing/open';
 
 export { DEFAULT_TEMPORAL_ADDRESS };
@@ -27,8 +27,9 @@ export async function openClientConnection(target: TemporalConnection, { sdkRetr
   try {
     return await Connection.connect(options);
   } catch (err) {
-    // grpc-js hides a refused handshake behind a deadline: ask the TLS layer what went wrong.
-    const handshake = options.tls ? await tlsHandshakeFailure(options.address, options.tls === true ? {} : options.tls) : undefined;
+    // grpc-js hides a refused handshake, and a plaintext connection to a TLS port, behind a
+    // deadline: ask the TLS layer what went wrong.
+    const handshake = await tlsMismatch(options.address, options.tls);
     throw unreachable(target, err, handshake);
   }
 }

@@ -2,7 +2,7 @@ import { clientConnectionOptions, describeTemporalConnection, loadTemporalConnec
 import { PantheonError } from '../errors';
 import { connectWhenReady, isNamespaceNotFound } from './connect';
 import { namespaceMissing } from './namespace-missing';
-import { tlsHandshakeFailure } from './tls-check';
+import { tlsMismatch } from './tls-check';
 import { startDevServer, type DevServer, type DevServerOptions } from './dev-server';
 import { ensureSearchAttributes } from './search-attributes';
 
@@ -55,7 +55,7 @@ export async function ensureTemporal(options: EnsureTemporalOptions = {}): Promi
     } catch (err) {
       // The server answers, without the namespace: no wait cures that, a setting does (exit 1).
       if (isNamespaceNotFound(err)) throw namespaceMissing(address, namespace, err);
-      const handshake = target.tls ? await tlsHandshakeFailure(address, target.tls) : undefined;
+      const handshake = await tlsMismatch(address, target.tls);
       throw PantheonError.of(
         'temporal_unavailable',
         `Temporal at ${address} (namespace ${namespace}) does not answer: ${(err as Error).message}${handshake ? `; ${handshake}` : ''}. ` +

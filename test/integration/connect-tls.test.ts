@@ -5,6 +5,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { loadTemporalConnection, workerConnectionOptions } from '../../src/config/temporal-connection';
 import { ensureTemporal } from '../../src/runtime/temporal';
+import { SPEAKS_TLS_HINT } from '../../src/runtime/tls-check';
 import { runCli, stderrBeyondProgress } from '../support/cli';
 import { installQuietRuntime, testAddress } from '../support/harness';
 import { removeWorkerLeftovers } from '../support/leftovers';
@@ -144,6 +145,23 @@ describe('connecting over mutual TLS with the SDK environment configuration', ()
     // ("transport error"), or, when the drop races its request, a connection closed under it.
     await expect(NativeConnection.connect(workerConnectionOptions(stranger))).rejects.toThrow(/transport error|connection closed/);
     expect(proxy.accepted).toBe(acceptedBefore); // nothing reached the server
+  });
+
+  it('tells a client without TLS at the TLS port that the server speaks TLS (it said only "Failed to connect before the deadline"), and a TLS client at the plaintext port that it does not; a port nothing listens on is told neither', async () => {
+    const [plaintext, tlsAtPlain, nothing] = await Promise.all([
+      runCli(['status'], { TEMPORAL_ADDRESS: proxy.address }),
+      runCli(['status'], { TEMPORAL_ADDRESS: testAddress(), TEMPORAL_TLS: 'true' }),
+      runCli(['status'], { TEMPORAL_ADDRESS: '127.0.0.1:1' }),
+    ]);
+    for (const run of [plaintext, tlsAtPlain, nothing]) expect({ code: run.code, stdout: run.stdout }).toEqual({ code: 75, stdout: '' });
+    expect(plaintext.stderr).toContain(
+      `error: temporal_unavailable: cannot reach Temporal at ${proxy.address} (TEMPORAL_ADDRESS), namespace default, api key: unset, tls: off. Failed to connect before the deadline: ${SPEAKS_TLS_HINT} (is the server up?`,
+    );
+    expect(tlsAtPlain.stderr).toMatch(/TLS handshake failed \(ERR_SSL_WRONG_VERSION_NUMBER\): the server does not speak TLS here: set TEMPORAL_TLS=false/);
+    expect(nothing.stderr).toMatch(/^error: temporal_unavailable: cannot reach Temporal at 127\.0\.0\.1:1 /);
+    expect(nothing.stderr).not.toMatch(/speaks TLS|speak TLS/);
+    // `npm start`'s check of an existing server says the same after its wait.
+    await expect(ensureTemporal({ connection: loadTemporalConnection({ TEMPORAL_ADDRESS: proxy.address }), connectTimeoutMs: 2_000 })).rejects.toThrow(SPEAKS_TLS_HINT);
   });
 
   it("npm start's check uses the profile's server (registering search attributes over mTLS) and starts no dev server", async () => {
