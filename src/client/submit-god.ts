@@ -29,6 +29,14 @@ export interface SubmitToGodOptions {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** How long a plain submit (no --wait) watches for God's decision: it decides within a tick. */
+const DECISION_WAIT_MS = 5_000;
+
+/** The commands that follow a task God has not decided on, once a plain submit has stopped watching. */
+function followLine(taskId: string): string {
+  return `follow     pantheon status ${taskId}   (or wait for its end: pantheon submit … --id ${taskId} --wait; God queues an id once)`;
+}
+
 /** Watches God's queue and decision log until the task has a decision (and, if `untilDone`, has left the queue). */
 async function watchDecision(god: GodSession, taskId: string, untilDone: boolean, deadlineMs: number, omitKind?: string): Promise<DecisionPath | undefined> {
   let last: DecisionPath | undefined;
@@ -66,10 +74,12 @@ export async function submitToGod(god: GodSession, config: PantheonConfig, task:
   } else {
     console.log('path       God assesses it, decides (route, chain, spawn, review or reject), then admits it within the daily runway');
   }
-  const waitMs = options.wait ? Number.POSITIVE_INFINITY : (options.decisionWaitMs ?? 5_000);
+  const waitMs = options.wait ? Number.POSITIVE_INFINITY : (options.decisionWaitMs ?? DECISION_WAIT_MS);
   let path = await watchDecision(god, taskId, false, Date.now() + waitMs);
   if (!path) {
-    console.log(`decision   pending (God decides on its next tick): pantheon god queue, pantheon god decisions`);
+    // Not a bare "pending": the assessment may yet fail (and be tried again), which only a later look shows.
+    console.log(`decision   not yet: God is still assessing it (watched ${Math.round(waitMs / 1000)} s; an assessment can still fail and be tried again)`);
+    console.log(followLine(taskId));
     console.log(`web ui     ${workflowUrl(config, taskId)} (once started)`);
     return;
   }
@@ -79,6 +89,8 @@ export async function submitToGod(god: GodSession, config: PantheonConfig, task:
     path = await watchDecision(god, taskId, true, Number.POSITIVE_INFINITY, path.kind);
   }
   for (const line of path!.lines) console.log(line);
+  // Undecided (its assessment failed) or waiting: where to look next, as this command stops here.
+  if (!options.wait && !path!.done && !path!.kind) console.log(followLine(taskId));
   console.log(`web ui     ${workflowUrl(config, taskId)}${path!.done ? '' : ' (once started)'}`);
   if (!options.wait) return;
   await waitForEnd(god, taskId);
