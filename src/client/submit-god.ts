@@ -65,7 +65,8 @@ export async function submitToGod(god: GodSession, config: PantheonConfig, task:
   if (options.wait) sayTaskGoesOnWhenInterrupted(taskId);
   console.log(`submitted to God (${god.godId}): ${taskId}`);
   if (!result.accepted) {
-    console.log(`  God already knows ${taskId} (${result.status}); nothing new was queued`);
+    // Why nothing happened, and what does: a retried submit is safe, a second run needs its own id.
+    console.log(`  God already knows ${taskId} (${result.status}): an id runs once, so nothing new was queued; \`pantheon status ${taskId}\` shows it, and another --id (or none) submits the task anew`);
     if (!options.wait) return;
     // A retried `submit --id X --wait` waits for X as the first one would have: a task that has
     // started or ended is waited for (its decision may have left God's log); one still in God's

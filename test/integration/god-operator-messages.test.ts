@@ -9,7 +9,8 @@ import { startHarness, testAddress, type Harness } from '../support/harness';
 /**
  * What the CLI tells an operator of God's state, against a real God and the real CLI in its own
  * process: a task whose assessment keeps failing, a review decided again after the task finished,
- * a pause and resume that name who, and a blank reason. (god-cli.test.ts runs the commands'
+ * a pause and resume that name who, a blank reason, a plain submit that stops watching before God
+ * has decided, and an id submitted again. (god-cli.test.ts runs the commands'
  * main paths; this file is kept apart so as not to lengthen that one.)
  */
 
@@ -55,26 +56,6 @@ it('submit --wait and status say a task\'s assessment failed, how often, the las
   for (const run of [waited, status]) expect(run.stdout).not.toContain('decides on its next tick');
 });
 
-it('a plain submit that stops watching before God has decided says the task is still being assessed and the commands that follow it, not a bare "pending"', async () => {
-  const follow = (id: string) => `\nfollow     pantheon status ${id}   (or wait for its end: pantheon submit … --id ${id} --wait; God queues an id once)\n`;
-  // One whose assessment fails within the 5 s a plain submit watches says so, and how to follow it.
-  const failingId = `${god.workflowId}-failing-assessment`;
-  h.provider.addFault({ kind: 'quota_exhausted', match: { task: `${god.workflowId}:assess:${failingId}`, purpose: 'router' } });
-  const failing = await cli('submit', UNMATCHED_TASK, '--id', failingId);
-  expect({ code: failing.code, stderr: failing.stderr }).toEqual({ code: 0, stderr: '' });
-  expect(failing.stdout).toMatch(/^decision   pending: its assessment failed 1 time in a row \(last: [^\n]*quota[^\n]*\); tried again at /m);
-  expect(failing.stdout).toContain(follow(failingId));
-
-  // One whose assessment outlasts those 5 s (its classifier call slow) is not called "pending".
-  const taskId = `${god.workflowId}-slow-assessment`;
-  h.provider.addFault({ kind: 'slow', delayMs: 12_000, match: { task: `${god.workflowId}:assess:${taskId}`, purpose: 'router' } });
-  const run = await cli('submit', UNMATCHED_TASK, '--id', taskId);
-  expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
-  expect(run.stdout).toMatch(/^decision   not yet: God is still assessing it \(watched 5 s; an assessment can still fail and be tried again\)$/m);
-  expect(run.stdout).toContain(follow(taskId));
-  expect(run.stdout).not.toContain('pending');
-});
-
 it('a second approve of a task that has finished says it finished, how, and where to see it', async () => {
   const taskId = `${god.workflowId}-reviewed`;
   expect((await cli('submit', DROP_TASK, '--id', taskId)).code).toBe(0);
@@ -111,4 +92,36 @@ it('pause and resume record who (--by, else the login name); a blank --reason is
   expect(resumed.stdout).toContain(`God resumed by ${userInfo().username}`);
   const operator = (await god.query(godDecisionsQuery)).filter((d) => d.kind === 'operator').map((d) => d.detail);
   expect(operator.slice(-2)).toEqual(['paused by ana: deploy freeze', `resumed by ${userInfo().username}`]);
+});
+
+// Last in the file: the slow assessment below holds God's ticks for 12 s.
+it('a plain submit that stops watching before God has decided says the task is still being assessed and the commands that follow it, not a bare "pending"', async () => {
+  const follow = (id: string) => `\nfollow     pantheon status ${id}   (or wait for its end: pantheon submit … --id ${id} --wait; God queues an id once)\n`;
+  // One whose assessment fails within the 5 s a plain submit watches says so, and how to follow it.
+  const failingId = `${god.workflowId}-failing-assessment`;
+  h.provider.addFault({ kind: 'quota_exhausted', match: { task: `${god.workflowId}:assess:${failingId}`, purpose: 'router' } });
+  const failing = await cli('submit', UNMATCHED_TASK, '--id', failingId);
+  expect({ code: failing.code, stderr: failing.stderr }).toEqual({ code: 0, stderr: '' });
+  expect(failing.stdout).toMatch(/^decision   pending: its assessment failed 1 time in a row \(last: [^\n]*quota[^\n]*\); tried again at /m);
+  expect(failing.stdout).toContain(follow(failingId));
+
+  // One whose assessment outlasts those 5 s (its classifier call slow) is not called "pending".
+  const taskId = `${god.workflowId}-slow-assessment`;
+  h.provider.addFault({ kind: 'slow', delayMs: 12_000, match: { task: `${god.workflowId}:assess:${taskId}`, purpose: 'router' } });
+  const run = await cli('submit', UNMATCHED_TASK, '--id', taskId);
+  expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+  expect(run.stdout).toMatch(/^decision   not yet: God is still assessing it \(watched 5 s; an assessment can still fail and be tried again\)$/m);
+  expect(run.stdout).toContain(follow(taskId));
+  expect(run.stdout).not.toContain('pending');
+});
+
+it('a submit of an id God already holds says why nothing was queued and what to do instead', async () => {
+  const taskId = `${god.workflowId}-slow-assessment`;
+  const again = await cli('submit', UNMATCHED_TASK, '--id', taskId);
+  expect({ code: again.code, stderr: again.stderr }).toEqual({ code: 0, stderr: '' });
+  // Still assessing: its classifier call is slow (the test above).
+  expect(again.stdout).toBe(
+    `submitted to God (${god.workflowId}): ${taskId}\n` +
+      `  God already knows ${taskId} (assessing): an id runs once, so nothing new was queued; \`pantheon status ${taskId}\` shows it, and another --id (or none) submits the task anew\n`,
+  );
 });
