@@ -115,15 +115,13 @@ const Env = z.object({
     // A list of commas alone names none: refused, not read as "no origin at all".
     (v) => entries(v).length > 0 && entries(v).every((o) => /^https?:\/\/[^/\s]+\/?$/.test(o)),
     'must be comma-separated origins, each scheme://host[:port], such as http://localhost:8233',
-  )
-    .optional(),
+  ).optional(),
   /** Host names the codec server answers besides localhost, 127.0.0.1, ::1 and PANTHEON_CODEC_HOST
    * (comma-separated): a proxy's name, or this machine's when it binds 0.0.0.0. */
   PANTHEON_CODEC_ALLOWED_HOSTS: Text.refine(
-      (v) => entries(v).length > 0 && entries(v).every((h) => isIP(h.replace(/^\[(.*)\]$/, '$1')) !== 0 || HOST_NAME.test(h)),
-      'must be comma-separated host names or addresses, without scheme or port, such as codec.internal,10.0.0.5',
-    )
-    .optional(),
+    (v) => entries(v).length > 0 && entries(v).every((h) => isIP(h.replace(/^\[(.*)\]$/, '$1')) !== 0 || HOST_NAME.test(h)),
+    'must be comma-separated host names or addresses, without scheme or port, such as codec.internal,10.0.0.5',
+  ).optional(),
   /** Opt-in Prometheus endpoint of worker processes, host:port (e.g. 127.0.0.1:9464); scraped at /metrics. */
   PANTHEON_METRICS_ADDRESS: z
     .string()
