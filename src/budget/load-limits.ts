@@ -39,6 +39,13 @@ function describeIssue(issue: z.core.$ZodIssue): Array<{ key: string; message: s
  */
 export function loadLimits(file?: string, options: LimitsFileOptions = {}): Limits {
   const fromEnv = file === undefined && Boolean(process.env.PANTHEON_LIMITS_FILE);
+  // As every text setting (src/config/env.ts): spaces alone are no file name, and a read of one
+  // would fail as a missing file, which it is not. (Empty means the default: limits.yaml.)
+  if (fromEnv && process.env.PANTHEON_LIMITS_FILE!.trim() === '') {
+    throw PantheonError.of('config_invalid', 'environment variable PANTHEON_LIMITS_FILE: must not be blank (set but only spaces): unset it for limits.yaml, or give a file', {
+      details: { field: 'PANTHEON_LIMITS_FILE' },
+    });
+  }
   const source = file ?? limitsFilePath();
   const named = options.named ?? (fromEnv ? `environment variable PANTHEON_LIMITS_FILE: ${source}` : source);
   let text: string;

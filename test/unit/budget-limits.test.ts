@@ -83,6 +83,17 @@ describe('limits.yaml', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  it('refuses a PANTHEON_LIMITS_FILE of spaces alone, naming the variable, instead of reading a file named by spaces', () => {
+    const before = process.env.PANTHEON_LIMITS_FILE;
+    process.env.PANTHEON_LIMITS_FILE = '   ';
+    try {
+      expect(() => loadLimits()).toThrow(expect.objectContaining({ type: 'config_invalid', message: expect.stringMatching(/^environment variable PANTHEON_LIMITS_FILE: must not be blank/) }));
+    } finally {
+      if (before === undefined) delete process.env.PANTHEON_LIMITS_FILE;
+      else process.env.PANTHEON_LIMITS_FILE = before;
+    }
+  });
+
   it('refuses a limits file that sets no limit, naming PANTHEON_LIMITS_FILE when that points at it: a truncated file must not seed the defaults', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'limits-'));
     const empty = path.join(dir, 'empty.yaml');
