@@ -2,7 +2,7 @@ import type { Limits } from './limits';
 import { chargeWorstCase } from './ledger-advance';
 import { appendAudit, raiseAlert } from './ledger-log';
 import { initialLedgerState } from './ledger';
-import type { Alert, LedgerOptions, LedgerState } from './ledger-types';
+import type { Alert, AuditEntry, LedgerOptions, LedgerState } from './ledger-types';
 import type { OperatorAction } from './operator';
 
 /**
@@ -73,12 +73,44 @@ function keepLeaseEpoch(next: LedgerState, ...earlier: LedgerState[]): void {
 }
 
 /**
+ * Both ledgers' audit, once each, oldest first, within the audit's bound: the restored state's
+ * record (the operator actions before the loss: limits set, overrides, who opened the breaker) and
+ * the current one's (the loss). A state exported from the current run holds part of its audit:
+ * an entry in both is kept once.
+ */
+function mergedAudit(restored: AuditEntry[], current: AuditEntry[], options: LedgerOptions): AuditEntry[] {
+  const seen = new Set(current.map((e) => JSON.stringify(e)));
+  const merged = [...restored.filter((e) => !seen.has(JSON.stringify(e))), ...current];
+  // Stable: entries of the same moment keep their order.
+  merged.sort((a, b) => a.at - b.at);
+  return merged.slice(Math.max(0, merged.length - options.maxAudit));
+}
+
+/**
+ * Both ledgers' alerts, oldest first, within the alerts' bound. An alert of the restored state
+ * that the current one holds (the same seq and kind, scope and window) is kept once; one whose
+ * seq the current ledger gave to another alert (a ledger that started locked counts from 0) takes
+ * a new seq, so each alert's id (`budget-<seq>`) stays its own.
+ */
+function mergedAlerts(restored: Alert[], current: Alert[], nextSeq: number, options: LedgerOptions): { alerts: Alert[]; nextAlertSeq: number } {
+  const same = (a: Alert, b: Alert) => a.seq === b.seq && a.kind === b.kind && a.scope === b.scope && a.window === b.window;
+  const taken = new Set(current.map((a) => a.seq));
+  let next = nextSeq;
+  const carried = restored.filter((r) => !current.some((c) => same(r, c))).map((r) => (taken.has(r.seq) ? { ...r, seq: next++ } : r));
+  const merged = [...carried, ...current].sort((a, b) => a.at - b.at);
+  return { alerts: merged.slice(Math.max(0, merged.length - options.maxAlerts)), nextAlertSeq: next };
+}
+
+/**
  * Takes over a state an operator supplied (exported from an earlier run). Outstanding
- * reservations in it are charged; the audit and alerts of the current ledger are kept, so the
- * loss and the restore both stay on record.
+ * reservations in it are charged. The audit and alerts are both ledgers': the restored state's,
+ * so the operator actions and trips before the loss stay on record (until 2026-12-07 they were
+ * dropped, and a breaker an operator had opened showed no one who opened it), and the current
+ * one's, so the loss and the restore do too.
  */
 export function restoreState(current: LedgerState, restored: LedgerState, action: OperatorAction, nowMs: number, options: LedgerOptions): LedgerState {
-  const next: LedgerState = { ...restored, audit: current.audit, alerts: current.alerts, nextAlertSeq: Math.max(current.nextAlertSeq, restored.nextAlertSeq) };
+  const alerts = mergedAlerts(restored.alerts, current.alerts, Math.max(current.nextAlertSeq, restored.nextAlertSeq), options);
+  const next: LedgerState = { ...restored, audit: mergedAudit(restored.audit, current.audit, options), ...alerts };
   keepLeaseEpoch(next, current, restored);
   const charged = chargeOutstanding(next, nowMs);
   if (next.breaker.reason === 'ledger_lost') next.breaker = { open: false };

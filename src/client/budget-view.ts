@@ -133,7 +133,8 @@ export function breakerLines(breaker: BreakerState, audit: AuditEntry[], nowMs: 
     return lines;
   }
   if (breaker.reason === 'operator') {
-    const opened = latest(audit, ['openBreaker']);
+    // The breaker's own record first: the audit is bounded, and one restored from before 2026-12-07 lost its entries.
+    const opened = breaker.openedBy ?? latest(audit, ['openBreaker']);
     lines.push(`  why      operator: "${opened?.why ?? '?'}"`, `  who      ${opened?.who ?? '?'}`);
   } else {
     lines.push(`  why      ${tripReason(breaker)}`, '  who      the ledger (automatic trip)');

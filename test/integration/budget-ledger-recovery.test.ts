@@ -227,6 +227,40 @@ describe('budget ledger recovery', () => {
     expect(fromRun.stdout).toContain('limits     unchanged');
     expect((await hourOf(gate)).settledUsd).toBeCloseTo(0.5, 9);
   });
+  it('a restore after a loss brings back the operator record from before it: pantheon budget says who opened the breaker, and the audit holds the earlier actions', async () => {
+    const { gate, ledgerId } = gateFor('restore-audit');
+    const env = { TEMPORAL_ADDRESS: testAddress(), PANTHEON_LEDGER_ID: ledgerId, PANTHEON_BUDGET_TASK_QUEUE: taskQueue };
+    const r = await gate.reserveAmount({ key: 'k-1', taskId: 't-1', agent: 'DatabaseAgent', usd: 0.2, tokens: 10 });
+    await gate.settle(r.id, { usd: 0.2, tokens: 10 });
+    const opened = await runCli(['budget', 'open', '--who', 'checker', '--why', 'breaker must survive'], env);
+    expect(opened.code).toBe(0);
+
+    // The run is terminated and a run started by hand with input the ledger refuses takes its
+    // place: it fails at once, so the successor cannot read the terminated run's state and is locked.
+    const oldRun = (await client.workflow.getHandle(ledgerId).describe()).runId;
+    await temporal('workflow', 'terminate', '--workflow-id', ledgerId, '--reason', 'test');
+    await temporal('workflow', 'start', '--type', 'budgetLedger', '--task-queue', taskQueue, '--workflow-id', ledgerId, '--input', '{"limits":{}}');
+    await client.workflow.getHandle(ledgerId).result().catch(() => undefined);
+    expect((await denialOf(gate.reserveAmount({ key: 'k-2', taskId: 't-1', agent: 'DatabaseAgent', usd: 0.01, tokens: 1 }))).type).toBe('breaker_open');
+    expect((await gate.snapshot()).breaker).toMatchObject({ reason: 'ledger_lost' });
+
+    const restored = await runCli(['budget', 'restore', '--from-run', oldRun, '--who', 'bob', '--why', 'from the terminated run'], env);
+    expect(restored.stderr).toBe('');
+    expect(restored.code).toBe(0);
+    const snapshot = await gate.snapshot();
+    expect(snapshot.breaker).toMatchObject({ open: true, reason: 'operator' });
+    expect(snapshot.audit.map((a) => [a.action, a.who])).toEqual([
+      ['openBreaker', 'checker'],
+      ['recover', 'ledger'],
+      ['restore', 'bob'],
+    ]);
+    expect(snapshot.alerts.map((a) => a.kind)).toEqual(expect.arrayContaining(['ledger_lost']));
+    const shown = await runCli(['budget'], env);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain('  why      operator: "breaker must survive"');
+    expect(shown.stdout).toContain('  who      checker');
+  });
+
   it('restore through the Temporal CLI takes the ledgerState query\'s answer as it printed it (the whole answer; empty lists as null)', async () => {
     const { gate, ledgerId } = gateFor('cli-restore');
     const r = await gate.reserveAmount({ key: 'k-1', taskId: 't-1', agent: 'DatabaseAgent', usd: 0.5, tokens: 100 });

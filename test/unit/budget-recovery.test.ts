@@ -4,6 +4,9 @@ import { chargeOutstanding, lostState, resetState, restoreState, resumeState } f
 import { DEFAULT_LEDGER_OPTIONS as OPTIONS } from '../../src/budget/ledger-types';
 import { LedgerStateSchema } from '../../src/budget/messages';
 import { budgetSnapshot } from '../../src/budget/snapshot';
+import { openBreaker, setOverride } from '../../src/budget/operator';
+import { raiseAlert } from '../../src/budget/ledger-log';
+import { breakerLines } from '../../src/client/budget-view';
 import { limitsWith } from '../support/limits';
 
 const T0 = Date.parse('2024-05-01T10:00:00Z');
@@ -65,6 +68,41 @@ describe('budget ledger recovery (pure)', () => {
     expect(restored.breaker.open).toBe(false);
     expect(hourOf(restored).settledUsd).toBeCloseTo(0.5, 12);
     expect(restored.audit.map((a) => a.action)).toEqual(['recover', 'restore']);
+  });
+
+  it('a restore keeps the restored state\'s audit and alerts beside the loss\'s, so who opened the breaker before the loss is still said', () => {
+    // Before the loss: an override and an operator's open, and a trip's alert.
+    const before = busyLedger();
+    setOverride(before, { scope: 'system:day', limitUsd: 9, untilMs: T0 + 3_600_000, who: 'ann', why: 'launch day' }, T0 + 1, OPTIONS);
+    openBreaker(before, { who: 'checker', why: 'breaker must survive' }, T0 + 2, OPTIONS);
+    raiseAlert(before, { kind: 'system_budget_full', scope: 'system:hour', unit: 'usd', limit: 5, spent: 5, at: T0 + 3, window: 'h1', message: 'full' }, OPTIONS);
+    const exported = JSON.parse(JSON.stringify(before));
+    // The successor could not read it: locked, its own alert numbered from 0 too.
+    const lost = lostState(T0 + 10, limits, { runId: 'r1', status: 'TERMINATED' }, 'query failed', OPTIONS).state;
+    const restored = restoreState(lost, exported, { who: 'bob', why: 'from backup' }, T0 + 20, OPTIONS);
+
+    expect(restored.audit.map((a) => [a.action, a.who])).toEqual([
+      ['setOverride', 'ann'],
+      ['openBreaker', 'checker'],
+      ['recover', 'ledger'],
+      ['restore', 'bob'],
+    ]);
+    expect(restored.alerts.map((a) => a.kind)).toEqual(['system_budget_full', 'ledger_lost']);
+    // Each alert keeps an id of its own (budget-<seq>): the restored one's seq 0 was the lost ledger's.
+    expect(new Set(restored.alerts.map((a) => a.seq)).size).toBe(2);
+    expect(restored.nextAlertSeq).toBeGreaterThan(Math.max(...restored.alerts.map((a) => a.seq)));
+    expect(breakerLines(restored.breaker, restored.audit, T0 + 30)).toEqual(expect.arrayContaining(['  why      operator: "breaker must survive"', '  who      checker']));
+
+    // A state exported from the current run holds part of its record: restored onto it, nothing doubles.
+    const again = restoreState(restored, JSON.parse(JSON.stringify(restored)), { who: 'bob', why: 'once more' }, T0 + 40, OPTIONS);
+    expect(again.audit.map((a) => a.action)).toEqual(['setOverride', 'openBreaker', 'recover', 'restore', 'restore']);
+    expect(again.alerts.map((a) => a.kind)).toEqual(['system_budget_full', 'ledger_lost']);
+  });
+
+  it('says who opened the breaker from the breaker itself when the audit no longer holds the open', () => {
+    const state = busyLedger();
+    openBreaker(state, { who: 'checker', why: 'maintenance' }, T0, OPTIONS);
+    expect(breakerLines(state.breaker, [], T0 + 1)).toEqual(expect.arrayContaining(['  why      operator: "maintenance"', '  who      checker']));
   });
 
   it('refuses a restored state whose amounts are not numbers, naming the field', () => {
