@@ -1,4 +1,5 @@
 import { parseArgs as nodeParseArgs, type ParseArgsConfig } from 'node:util';
+import { nearestName } from '../config/unknown-variables';
 import { PantheonError } from '../errors';
 
 /** A value that is a negative number (`-1`, `-0.5`, `-.5`), not a flag. */
@@ -50,7 +51,7 @@ export function parseArgs<T extends ParseArgsConfig>(config: T): ReturnType<type
   try {
     parsed = nodeParseArgs({ ...config, options, args, tokens: true } as T);
   } catch (err) {
-    throw asInvalidInput(err);
+    throw asInvalidInput(err, Object.keys(options));
   }
   if ((parsed.values as Record<string, unknown>).help === true) throw new HelpRequested();
   const repeated = repeatedValueOption((parsed as { tokens?: ParseToken[] }).tokens ?? [], options);
@@ -91,13 +92,17 @@ function hideNegativeArguments(args: readonly string[]): string[] {
 
 /**
  * node's refusal of the arguments as the CLI's own: `invalid_input`, naming the flag or argument
- * ("--bogus: unknown option") and pointing at --help, like every other refusal of bad input.
+ * ("--bogus: unknown option") and pointing at --help, like every other refusal of bad input. An
+ * unknown long flag near one of the command's `flags` says which it likely meant, as a misspelt
+ * PANTHEON_ variable or God setting does.
  */
-function asInvalidInput(err: unknown): unknown {
+function asInvalidInput(err: unknown, flags: readonly string[]): unknown {
   const code = (err as { code?: string }).code;
   const message = (err as Error).message ?? String(err);
   const quoted = /'([^']+)'/.exec(message)?.[1];
-  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && quoted) return PantheonError.of('invalid_input', `${quoted}: unknown option (see --help)`, { details: { field: quoted } });
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && quoted) {
+    return PantheonError.of('invalid_input', `${quoted}: unknown option${didYouMean(quoted, flags)} (see --help)`, { details: { field: quoted } });
+  }
   if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL' && quoted) {
     return PantheonError.of('invalid_input', `"${quoted}": unexpected argument; this command takes none (see --help)`, { details: { field: 'argument' } });
   }
@@ -106,6 +111,16 @@ function asInvalidInput(err: unknown): unknown {
     return PantheonError.of('invalid_input', `${flag}: ${message.replace(/^Option '[^']+' /, '')}`, { details: { field: flag } });
   }
   return err;
+}
+
+/**
+ * "; did you mean --why?" for `--wyh`, else nothing. Long flags only: a one-letter `-x` is within
+ * two edits of every two-letter flag (`--by`, `--id`), so a guess at it would be noise.
+ */
+function didYouMean(given: string, flags: readonly string[]): string {
+  if (!given.startsWith('--')) return '';
+  const near = nearestName(given.slice(2), flags);
+  return near === undefined ? '' : `; did you mean --${near}?`;
 }
 
 /**

@@ -85,6 +85,17 @@ it('`pantheon status --limit` takes a positive integer only, and only for the ov
   expect(help.stdout).toMatch(/pantheon status \[--limit N\]/);
 });
 
+it('a misspelt flag is refused saying the flag it likely means, for any command (`budget open --wyh`, `submit --wiat`): exit 1, before connecting', async () => {
+  // An address nothing answers on: a command that connected would fail with 75, not 1.
+  const env = { TEMPORAL_ADDRESS: '127.0.0.1:1' };
+  const [open, submit] = await Promise.all([
+    runCli(['budget', 'open', '--who', 'ops', '--wyh', 'incident'], env),
+    runCli(['submit', 'An objective of enough length', '--wiat'], env),
+  ]);
+  expect(open).toEqual({ code: 1, stdout: '', stderr: 'error: invalid_input: --wyh: unknown option; did you mean --why? (see --help)\n' });
+  expect(submit).toEqual({ code: 1, stdout: '', stderr: 'error: invalid_input: --wiat: unknown option; did you mean --wait? (see --help)\n' });
+});
+
 it('a misspelt PANTHEON_ variable is named on stderr with the setting it likely means, and the command runs without it', async () => {
   const run = await runCli(['roster'], { PANTHEON_LLM_MDOE: 'offline', PANTHEON_ROSTER_DIRS: '/elsewhere' });
   expect({ code: run.code, stderr: run.stderr }).toEqual({

@@ -45,6 +45,17 @@ describe("node's refusals as the CLI's own", () => {
     expect(refusal(['--wait=yes'])).toMatchObject({ type: 'invalid_input', details: { field: '--wait' } });
     expect(refusal(['extra'])).toMatchObject({ type: 'invalid_input', message: '"extra": unexpected argument; this command takes none (see --help)', details: { field: 'argument' } });
   });
+
+  it("says which of the command's flags a misspelt one likely means (--wiat, --limt=5, --WAIT), and guesses nothing for one near none or a one-letter flag", () => {
+    expect(refusal(['--wiat'])).toMatchObject({ type: 'invalid_input', message: '--wiat: unknown option; did you mean --wait? (see --help)', details: { field: '--wiat' } });
+    expect(refusal(['--limt=5'])).toMatchObject({ message: '--limt: unknown option; did you mean --limit? (see --help)' });
+    expect(refusal(['--WAIT'])).toMatchObject({ message: '--WAIT: unknown option; did you mean --wait? (see --help)' });
+    // --help is every command's flag too.
+    expect(refusal(['--hlep'])).toMatchObject({ message: '--hlep: unknown option; did you mean --help? (see --help)' });
+    expect(refusal(['--bogus'])).toMatchObject({ message: '--bogus: unknown option (see --help)' });
+    // `-x` is within two edits of any two-letter flag (--by): no guess.
+    expect(() => parseArgs({ args: ['-x'], options: { by: { type: 'string' } } })).toThrow(expect.objectContaining({ message: '-x: unknown option (see --help)' }));
+  });
 });
 
 describe('a flag given twice', () => {
