@@ -12,8 +12,16 @@ import { GUARDED_VARIABLES, notASetting, unknownVariables, VARIABLES_BEYOND_ENV 
 const otel = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
 /** A number variable, set but blank read as unset (its default), as the OpenTelemetry rule and
  * `npm run provider`'s own numbers have it: z.coerce.number turns '' into 0, so
- * `PANTHEON_CODEC_PORT=` listened on a random port. */
-const numeric = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), schema);
+ * `PANTHEON_CODEC_PORT=` listened on a random port. Text that is no number is refused quoting it,
+ * as `npm run provider`'s are: z.coerce.number said only "expected number, received NaN". */
+const numeric = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v, ctx) => {
+    if (typeof v !== 'string') return v;
+    if (v.trim() === '') return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n)) ctx.addIssue({ code: 'custom', message: `must be a number (got "${v}")` });
+    return n;
+  }, schema);
 /** The OTLP exporter speaks HTTP: `localhost:4318` (no scheme) would otherwise parse as a URL. */
 const OtlpUrl = z.string().url({ protocol: /^https?$/, error: 'must be an http(s) URL, such as http://localhost:4318' });
 

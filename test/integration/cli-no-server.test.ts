@@ -117,6 +117,12 @@ it('`pantheon submit` with a misspelt PANTHEON_CODEC_KEYS is refused before anyt
   expect(run.stderr).not.toContain(key);
 });
 
+it('a number setting set to text (`PANTHEON_LLM_TIMEOUT_MS=abc`) is refused naming the variable and quoting the text, exit 1', async () => {
+  // `roster` reads the settings and needs no server.
+  const run = await runCli(['roster'], { PANTHEON_LLM_TIMEOUT_MS: 'abc' });
+  expect(run).toEqual({ code: 1, stdout: '', stderr: 'error: config_invalid: environment variable PANTHEON_LLM_TIMEOUT_MS: must be a number (got "abc")\n' });
+});
+
 it('a path, host or list setting set to spaces only is refused as an empty one is, naming it, exit 1 (`pantheon roster` ran with a blank codec host or memory file, and called a blank roster folder an empty roster file)', async () => {
   const settings = ['PANTHEON_MEMORY_FILE', 'PANTHEON_ROSTER_DIR', 'PANTHEON_WORKFLOW_BUNDLE', 'PANTHEON_CODEC_HOST', 'PANTHEON_CODEC_CORS_ORIGINS'];
   // Each its own process, side by side; `roster` reads the settings and needs no server.

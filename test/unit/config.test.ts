@@ -104,11 +104,7 @@ describe('loadConfig', () => {
   });
 
   it('rejects a PANTHEON_LLM_TIMEOUT_MS that is not a positive integer, naming the variable', () => {
-    expectNamesVariable(
-      configError(() => loadConfig({ PANTHEON_LLM_TIMEOUT_MS: 'abc' })),
-      'PANTHEON_LLM_TIMEOUT_MS',
-      'Invalid input: expected number, received NaN',
-    );
+    expectNamesVariable(configError(() => loadConfig({ PANTHEON_LLM_TIMEOUT_MS: 'abc' })), 'PANTHEON_LLM_TIMEOUT_MS', 'must be a number (got "abc")');
     expectNamesVariable(configError(() => loadConfig({ PANTHEON_LLM_TIMEOUT_MS: '-5' })), 'PANTHEON_LLM_TIMEOUT_MS', 'Too small: expected number to be >0');
     expectNamesVariable(configError(() => loadConfig({ PANTHEON_LLM_TIMEOUT_MS: '0' })), 'PANTHEON_LLM_TIMEOUT_MS', 'Too small: expected number to be >0');
     expectNamesVariable(
@@ -133,7 +129,16 @@ describe('loadConfig', () => {
       expect(config.embedding).toEqual({ kind: 'openai', model: 'text-embedding-3-small', dimensions: undefined });
     }
     expect(loadConfig({ ...base, PANTHEON_CODEC_PORT: '0' }).codec.port).toBe(0);
-    expectNamesVariable(configError(() => loadConfig({ ...base, PANTHEON_CODEC_PORT: 'x' })), 'PANTHEON_CODEC_PORT', 'Invalid input: expected number, received NaN');
+  });
+
+  it('refuses a number variable set to text that is no number quoting it, not as "expected number, received NaN", naming the variable', () => {
+    const base = { PANTHEON_LOG_FORMAT: 'json', PANTHEON_EMBEDDER: 'openai' };
+    const cases = { PANTHEON_CODEC_PORT: 'x', PANTHEON_OFFLINE_LATENCY_MS: '150ms', PANTHEON_LLM_TIMEOUT_MS: 'Infinity', PANTHEON_EMBEDDING_DIMENSIONS: '2 56' };
+    for (const [name, value] of Object.entries(cases)) {
+      expectNamesVariable(configError(() => loadConfig({ ...base, [name]: value })), name, `must be a number (got "${value}")`);
+    }
+    // Numbers written as JavaScript reads them still are, padded or not.
+    expect(loadConfig({ ...base, PANTHEON_LLM_TIMEOUT_MS: ' 1e4 ' }).llm.timeoutMs).toBe(10_000);
   });
 
   it('never reads a PANTHEON_ variable set but empty as a value of its own: it is the default, or refused naming the variable', () => {
