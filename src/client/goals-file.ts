@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
+import { LimitsFileSchema } from '../budget/limits';
 import { PantheonError } from '../errors';
 import { GoalInputSchema, GoalsFileSchema, type GoalInput } from '../god/messages';
 
@@ -32,11 +33,31 @@ function issuesError(error: z.ZodError, file: string): PantheonError {
 }
 
 function parseText(text: string, file: string): unknown {
+  let raw: unknown;
   try {
-    return parseYaml(text);
+    raw = parseYaml(text);
   } catch (err) {
     throw invalid(file, '', `not valid YAML or JSON: ${(err as Error).message.split('\n')[0]}`);
   }
+  refuseLimitsFile(raw, file);
+  return raw;
+}
+
+/**
+ * limits.yaml given for goals (`god start --goals limits.yaml`, the files side by side) is told so:
+ * each of its keys was listed as an unknown goal field, which pointed at the file's fields rather
+ * than at the file.
+ */
+function refuseLimitsFile(raw: unknown, file: string): void {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return;
+  const keys = Object.keys(raw);
+  const limitsKeys = Object.keys(LimitsFileSchema.shape);
+  if (keys.length === 0 || !keys.every((key) => limitsKeys.includes(key))) return;
+  throw invalid(
+    file,
+    '',
+    'this looks like a limits file (its keys are limits.yaml\'s), not goals: a goals file is "goals:" and a list of goals, each with an id and an objective (see goals.example.yaml)',
+  );
 }
 
 function uniqueIds(goals: GoalInput[], file: string, prefix: string): GoalInput[] {

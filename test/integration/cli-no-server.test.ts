@@ -96,6 +96,15 @@ it('a misspelt flag is refused saying the flag it likely means, for any command 
   expect(submit).toEqual({ code: 1, stdout: '', stderr: 'error: invalid_input: --wiat: unknown option; did you mean --wait? (see --help)\n' });
 });
 
+it('`pantheon god start --goals limits.yaml` is told it gave a limits file, not goals: exit 1, before connecting', async () => {
+  // An address nothing answers on: a command that connected would fail with 75, not 1.
+  const run = await runCli(['god', 'start', '--goals', 'limits.yaml'], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
+  expect({ code: run.code, stdout: run.stdout }).toEqual({ code: 1, stdout: '' });
+  expect(run.stderr).toBe(
+    'error: invalid_input: goals file limits.yaml: this looks like a limits file (its keys are limits.yaml\'s), not goals: a goals file is "goals:" and a list of goals, each with an id and an objective (see goals.example.yaml)\n',
+  );
+});
+
 it('a misspelt PANTHEON_ variable is named on stderr with the setting it likely means, and the command runs without it', async () => {
   const run = await runCli(['roster'], { PANTHEON_LLM_MDOE: 'offline', PANTHEON_ROSTER_DIRS: '/elsewhere' });
   expect({ code: run.code, stderr: run.stderr }).toEqual({

@@ -54,6 +54,15 @@ describe('goals file', () => {
     expect(refusal(() => loadGoalsFile('/nonexistent/goals.yaml'))).toMatch(/^goals file \/nonexistent\/goals\.yaml: cannot read it \(ENOENT\)$/);
   });
 
+  it('tells a limits file given for goals (limits.yaml, or any file of its keys alone) that it is one, instead of listing its keys as unknown goal fields', () => {
+    const told = 'this looks like a limits file (its keys are limits.yaml\'s), not goals: a goals file is "goals:" and a list of goals, each with an id and an objective (see goals.example.yaml)';
+    const shipped = path.join(repoRoot(), 'limits.yaml');
+    expect(refusal(() => loadGoalsFile(shipped))).toBe(`goals file ${shipped}: ${told}`);
+    expect(refusal(() => parseGoalOrGoals('per_task_usd: 1\ncircuit_breaker:\n  enabled: false\n', 'l.yaml'))).toBe(`goals file l.yaml: ${told}`);
+    // A key of neither kind beside them: the goal fields' own errors, as before.
+    expect(refusal(() => parseGoalsFile('per_task_usd: 1\ncolour: red\n', 'g.yaml'))).toMatch(/^goals file g\.yaml: goals: .*per_task_usd: unknown field/);
+  });
+
   it('takes one goal or a goals file for add-goal --file', () => {
     expect(parseGoalOrGoals(`id: one\nobjective: ${OBJECTIVE}\n`, 'one.yaml').map((g) => g.id)).toEqual(['one']);
     expect(parseGoalOrGoals(`goals:\n  - id: a\n    objective: ${OBJECTIVE}\n  - id: b\n    objective: ${OBJECTIVE}!\n`, 'two.yaml').map((g) => g.id)).toEqual(['a', 'b']);
