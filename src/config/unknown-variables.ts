@@ -72,7 +72,8 @@ export function nearestName(name: string, known: readonly string[]): string | un
   let best: { name: string; edits: number } | undefined;
   for (const candidate of known) {
     const edits = editDistance(upper, candidate.toUpperCase());
-    if (edits <= MAX_EDITS && (!best || edits < best.edits)) best = { name: candidate, edits };
+    // Fewer edits than half the name: two edits make any short name another (`--xy` is not `--id`).
+    if (edits <= MAX_EDITS && edits * 2 < candidate.length && (!best || edits < best.edits)) best = { name: candidate, edits };
   }
   if (best) return best.name;
   const overlapping = known.filter((candidate) => wordsOverlap(upper, candidate.toUpperCase()));

@@ -55,6 +55,10 @@ describe("node's refusals as the CLI's own", () => {
     expect(refusal(['--bogus'])).toMatchObject({ message: '--bogus: unknown option (see --help)' });
     // `-x` is within two edits of any two-letter flag (--by): no guess.
     expect(() => parseArgs({ args: ['-x'], options: { by: { type: 'string' } } })).toThrow(expect.objectContaining({ message: '-x: unknown option (see --help)' }));
+    // Two edits turn any two-letter flag into any other: `--xy` is no misspelt --by or --id.
+    expect(() => parseArgs({ args: ['--xy'], options: { by: { type: 'string' }, id: { type: 'string' } } })).toThrow(expect.objectContaining({ message: '--xy: unknown option (see --help)' }));
+    // One edit of a three-letter flag still is (a swap counts one).
+    expect(() => parseArgs({ args: ['--wyh'], options: { why: { type: 'string' } } })).toThrow(expect.objectContaining({ message: '--wyh: unknown option; did you mean --why? (see --help)' }));
   });
 });
 
