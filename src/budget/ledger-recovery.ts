@@ -108,9 +108,13 @@ function mergedAlerts(restored: Alert[], current: Alert[], nextSeq: number, opti
  * dropped, and a breaker an operator had opened showed no one who opened it), and the current
  * one's, so the loss and the restore do too.
  */
-export function restoreState(current: LedgerState, restored: LedgerState, action: OperatorAction, nowMs: number, options: LedgerOptions): LedgerState {
-  const alerts = mergedAlerts(restored.alerts, current.alerts, Math.max(current.nextAlertSeq, restored.nextAlertSeq), options);
-  const next: LedgerState = { ...restored, audit: mergedAudit(restored.audit, current.audit, options), ...alerts };
+export function restoreState(current: LedgerState, restored: LedgerState, action: OperatorAction, nowMs: number, options: LedgerOptions, keepsRecord = true): LedgerState {
+  const nextAlertSeq = Math.max(current.nextAlertSeq, restored.nextAlertSeq);
+  // Off for a ledger run whose restore came before it (its replay): the alerts log decides trips there (ledger-breaker.ts).
+  const record = keepsRecord
+    ? { audit: mergedAudit(restored.audit, current.audit, options), ...mergedAlerts(restored.alerts, current.alerts, nextAlertSeq, options) }
+    : { audit: current.audit, alerts: current.alerts, nextAlertSeq };
+  const next: LedgerState = { ...restored, ...record };
   keepLeaseEpoch(next, current, restored);
   const charged = chargeOutstanding(next, nowMs);
   if (next.breaker.reason === 'ledger_lost') next.breaker = { open: false };

@@ -116,6 +116,11 @@ export const CAPS_CLOSED_AT_PRUNE_PATCH = 'budget-ledger-caps-closed-at-prune';
  * keepWindowsAcrossTimezone): before, the new zone's keys read as a new day, and its spend was
  * dropped. Asked only when a change names another timezone (histories from before dropped it). */
 export const TIMEZONE_KEEPS_WINDOWS_PATCH = 'budget-ledger-timezone-keeps-windows';
+/**
+ * A restore keeps the restored state's audit and alerts beside the current ledger's (it kept the
+ * current's alone). Asked at a restore only: the alerts log decides whether a trip is new.
+ */
+export const RESTORE_KEEPS_RECORD_PATCH = 'budget-ledger-restore-keeps-record';
 
 const InputSchema = lazySchema('workflows/budget-ledger.InputSchema', () =>
   z.object({
@@ -295,7 +300,7 @@ export async function budgetLedger(input: BudgetLedgerInput): Promise<void> {
     counted((input) => {
       // The query's whole answer may come as the state (the Temporal CLI recipe): its inner state and limits.
       const { who, why, state: restored, limits: restoredLimits } = operatorAliases(unwrapCarriedLedger(input));
-      state = restoreState(state, nullListsAsEmpty(restored) as LedgerState, { who, why }, Date.now(), options);
+      state = restoreState(state, nullListsAsEmpty(restored) as LedgerState, { who, why }, Date.now(), options, patched(RESTORE_KEEPS_RECORD_PATCH));
       bumpLeaseEpoch(state);
       if (restoredLimits) limits = LimitsSchema.parse(restoredLimits);
       return budgetSnapshot(state, Date.now(), limits);

@@ -259,6 +259,7 @@ describe('budget ledger recovery', () => {
     expect(shown.code).toBe(0);
     expect(shown.stdout).toContain('  why      operator: "breaker must survive"');
     expect(shown.stdout).toContain('  who      checker');
+    await maybeRecordHistory(ledgerId, 'budget-ledger-restore-keeps-record');
   });
 
   it('restore through the Temporal CLI takes the ledgerState query\'s answer as it printed it (the whole answer; empty lists as null)', async () => {

@@ -77,6 +77,8 @@ describe('workflow replay', () => {
         'budget-ledger-caps-closed-at-prune.json',
         // Limits naming another timezone keep the hour's and day's spend (the 'budget-ledger-timezone-keeps-windows' patch).
         'budget-ledger-timezone-keeps-windows.json',
+        // A restore keeps the restored state's audit and alerts (the 'budget-ledger-restore-keeps-record' patch).
+        'budget-ledger-restore-keeps-record.json',
         'budget-ledger-continued.json',
         'budget-ledger-resumed.json',
         'budget-waiting-task.json',

@@ -93,6 +93,11 @@ describe('budget ledger recovery (pure)', () => {
     expect(restored.nextAlertSeq).toBeGreaterThan(Math.max(...restored.alerts.map((a) => a.seq)));
     expect(breakerLines(restored.breaker, restored.audit, T0 + 30)).toEqual(expect.arrayContaining(['  why      operator: "breaker must survive"', '  who      checker']));
 
+    // A ledger run whose restore came before this (its replay) keeps the current ledger's record alone, as it did.
+    const asBefore = restoreState(lostState(T0 + 10, limits, undefined, 'gone', OPTIONS).state, JSON.parse(JSON.stringify(before)), { who: 'bob', why: 'x' }, T0 + 20, OPTIONS, false);
+    expect(asBefore.audit.map((a) => a.action)).toEqual(['recover', 'restore']);
+    expect(asBefore.alerts.map((a) => a.kind)).toEqual(['ledger_lost']);
+
     // A state exported from the current run holds part of its record: restored onto it, nothing doubles.
     const again = restoreState(restored, JSON.parse(JSON.stringify(restored)), { who: 'bob', why: 'once more' }, T0 + 40, OPTIONS);
     expect(again.audit.map((a) => a.action)).toEqual(['setOverride', 'openBreaker', 'recover', 'restore', 'restore']);
