@@ -115,7 +115,8 @@ function chargeLease(state: LedgerState, lease: Reservation): void {
 /**
  * Ends a reservation whose caller can no longer settle it (it died, or its run ended): the call
  * may have been billed, so the worst case held is charged (failing closed). A late settle of the
- * id is a no-op. Returns what was charged.
+ * id is a no-op, unless a recovery marked it for correction (ledger-recovered.ts). Returns what
+ * was charged.
  */
 export function chargeWorstCase(state: LedgerState, reservationId: string, nowMs: number): Spend {
   const r = state.reservations[reservationId];
@@ -178,4 +179,7 @@ function prune(state: LedgerState, nowMs: number, options: LedgerOptions): void 
   }
   state.overrides = state.overrides.filter((o) => o.untilMs > nowMs);
   pruneClosed(state, nowMs, options);
+  // A recovery's charges whose callers were not heard from in time stand (ledger-recovered.ts).
+  for (const [id, mark] of Object.entries(state.recovered ?? {})) if (mark.untilMs <= nowMs) delete state.recovered![id];
+  if (state.recovered && Object.keys(state.recovered).length === 0) delete state.recovered;
 }

@@ -1,5 +1,6 @@
 import type { Limits } from './limits';
 import { chargeWorstCase } from './ledger-advance';
+import { markRecovered, marksKeptByRestore } from './ledger-recovered';
 import { appendAudit, raiseAlert } from './ledger-log';
 import { initialLedgerState } from './ledger';
 import type { Alert, AuditEntry, LedgerOptions, LedgerState } from './ledger-types';
@@ -27,18 +28,29 @@ export interface Recovered<R> {
 
 /**
  * Outstanding reservations belong to calls whose callers may have been billed and can no longer
- * settle with this run: each is charged its worst case (failing closed). A later settle of the
- * same id is a no-op.
+ * settle with the run that held them: each is charged its worst case (failing closed). With
+ * `options.correctsRecoveredCharges`, one the live books (`live`: the state itself on a resume,
+ * the ledger's current state on a restore) also hold is marked, so its caller's later settle or
+ * lease return corrects the charge to what was spent (ledger-recovered.ts); otherwise that later
+ * settle is a no-op.
  */
-export function chargeOutstanding(state: LedgerState, nowMs: number): { count: number; usd: number } {
+export function chargeOutstanding(state: LedgerState, nowMs: number, options?: LedgerOptions, live: LedgerState = state): { count: number; usd: number } {
+  const correcting = options?.correctsRecoveredCharges === true;
+  const held = correcting ? { ...live.reservations } : {};
+  if (correcting && live !== state) state.recovered = marksKeptByRestore(state.recovered, live.recovered);
   const ids = Object.keys(state.reservations);
-  const usd = ids.reduce((sum, id) => sum + chargeWorstCase(state, id, nowMs).usd, 0);
+  const usd = ids.reduce((sum, id) => {
+    const r = state.reservations[id];
+    const charged = chargeWorstCase(state, id, nowMs);
+    if (correcting && held[id]) markRecovered(state, r, held[id], charged, nowMs, options);
+    return sum + charged.usd;
+  }, 0);
   return { count: ids.length, usd };
 }
 
 /** The predecessor's state, carried on with its outstanding reservations charged, and an alert. */
 export function resumeState(state: LedgerState, from: PredecessorRun, nowMs: number, options: LedgerOptions): Recovered<{ count: number; usd: number }> {
-  const charged = chargeOutstanding(state, nowMs);
+  const charged = chargeOutstanding(state, nowMs, options);
   const message =
     `budget ledger run ${from.runId} ended ${from.status}; its successor resumed its state ` +
     `(${charged.count} outstanding reservations charged at their worst case, $${charged.usd.toFixed(6)})`;
@@ -116,7 +128,7 @@ export function restoreState(current: LedgerState, restored: LedgerState, action
     : { audit: current.audit, alerts: current.alerts, nextAlertSeq };
   const next: LedgerState = { ...restored, ...record };
   keepLeaseEpoch(next, current, restored);
-  const charged = chargeOutstanding(next, nowMs);
+  const charged = chargeOutstanding(next, nowMs, options, current);
   if (next.breaker.reason === 'ledger_lost') next.breaker = { open: false };
   appendAudit(next, { at: nowMs, ...action, action: 'restore', details: { hour: next.hour, day: next.day, charged, breaker: next.breaker.open ? next.breaker.reason : 'closed' } }, options);
   return next;

@@ -44,6 +44,20 @@ export interface ExpiredLease extends Spend {
   day: string;
 }
 
+/**
+ * An outstanding reservation a recovery (a successor resuming an ended run, or a restore) charged at
+ * its worst case while its caller may still be alive (ledger-recovered.ts): the caller's settle, or
+ * a lease's return, corrects the charge to what was spent, at most handing back what was charged.
+ * A caller that died never answers, and the charge stands.
+ */
+export interface RecoveredCharge extends ExpiredLease {
+  taskId: string;
+  /** A worker's lease: only its return (a release) hands the charge back. */
+  lease?: true;
+  /** Forgotten then (ledger-advance.ts prune): an answer later than that leaves the charge standing. */
+  untilMs: number;
+}
+
 /** Settled spend of one calendar window (local hour or day), system-wide and per agent. */
 export interface Window {
   key: string;
@@ -212,6 +226,9 @@ export interface LedgerState {
    * that has not moved since is not new trouble, whatever the limit is now (an override lapsed,
    * a limit lowered). Current windows only. */
   tripChecked?: { hour?: { key: string; usd: number }; day?: { key: string; usd: number } };
+  /** Worst-case charges a recovery made that a live caller may still correct, by reservation id
+   * (ledger-recovered.ts). Absent while there is none. */
+  recovered?: Record<string, RecoveredCharge>;
 }
 
 /** Tunables of the ledger's bookkeeping (not limits: these bound its memory). */
@@ -267,6 +284,10 @@ export interface LedgerOptions {
    * tasks waiting for room, not the breaker open for the rest of the window. Off for a run whose
    * history began before it, as it replays. */
   tripsOnNewSpendOnly: boolean;
+  /** Whether the outstanding reservations a recovery (resume, restore) charges at their worst case
+   * are corrected when their live callers settle them or return them (leases): the charge comes
+   * down to what was spent. Off for a run whose history began before it, as it replays. */
+  correctsRecoveredCharges: boolean;
 }
 
 export const DEFAULT_LEDGER_OPTIONS: LedgerOptions = {
@@ -295,6 +316,7 @@ export const DEFAULT_LEDGER_OPTIONS: LedgerOptions = {
   refundsLateLeaseReturns: true,
   refundUndoesTrip: true,
   tripsOnNewSpendOnly: true,
+  correctsRecoveredCharges: true,
 };
 
 export interface ReserveRequest {

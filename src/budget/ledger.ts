@@ -6,6 +6,7 @@ import { checkReserve } from './ledger-checks';
 import { checkOverrun } from './ledger-overrun';
 import { undoRefundedTrip } from './ledger-breaker';
 import { isLease, refundExpiredLease, takeLease, useLease } from './ledger-lease';
+import { correctRecovered } from './ledger-recovered';
 import {
   DEFAULT_LEDGER_OPTIONS,
   type Alert,
@@ -137,6 +138,12 @@ function finish(
     // A lease handed back after its end charged it: the charge is handed back too.
     if (status === 'released' && refundExpiredLease(state, reservationId, nowMs, options)) {
       undoRefundedTrip(state, nowMs, limits, options);
+      return { state, result: { reservationId, applied: true, status, alerts } };
+    }
+    // A call a recovery charged at its worst case, settled by its live caller: the charge comes down to the actual.
+    if (correctRecovered(state, reservationId, actual, nowMs, limits, options, alerts)) {
+      undoRefundedTrip(state, nowMs, limits, options);
+      state.finished[reservationId] = { status, atMs: nowMs };
       return { state, result: { reservationId, applied: true, status, alerts } };
     }
     return { state, result: { reservationId, applied: false, status: state.finished[reservationId]?.status ?? 'unknown', alerts } };

@@ -246,12 +246,13 @@ describe('ledger: leases', () => {
       expect(state.day.leasesExpired?.usd).toBeCloseTo(0.15, 9);
     });
 
-    it('hands back nothing for a lease a successor ledger charged (its predecessor\'s bookings may be lost), nor on a run from before', () => {
+    it('hands back nothing for a lease a successor ledger charged on a run from before its correction (budget-recovered-charges.test.ts), nor a late return on a run from before', () => {
+      const before = { ...DEFAULT_LEDGER_OPTIONS, correctsRecoveredCharges: false };
       const state = initialLedgerState(T0, limits);
-      granted(reserve(state, lease(), T0, limits).result);
-      resumeState(state, { runId: 'r1', status: 'TERMINATED' }, T0 + 5_000, DEFAULT_LEDGER_OPTIONS);
+      granted(reserve(state, lease(), T0, limits, before).result);
+      resumeState(state, { runId: 'r1', status: 'TERMINATED' }, T0 + 5_000, before);
       expect(state.day.system.usd).toBeCloseTo(0.16, 9);
-      expect(release(state, 'lease:w1:1', T0 + 6_000, limits).result).toMatchObject({ applied: false, status: 'expired' });
+      expect(release(state, 'lease:w1:1', T0 + 6_000, limits, before).result).toMatchObject({ applied: false, status: 'expired' });
       expect(state.day.system.usd).toBeCloseTo(0.16, 9);
 
       const legacy = { ...DEFAULT_LEDGER_OPTIONS, refundsLateLeaseReturns: false };
