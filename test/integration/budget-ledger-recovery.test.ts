@@ -75,7 +75,7 @@ const denialOf = async (promise: Promise<unknown>): Promise<PantheonError> => {
 const hourOf = async (gate: BudgetGate) => (await gate.snapshot()).scopes.find((s) => s.scope === 'system:hour')!;
 
 describe('budget ledger recovery', () => {
-  it('a successor of a ledger terminated with the Temporal CLI keeps its spend, breaker and overrides, and charges calls in flight at their worst case', async () => {
+  it('a successor of a ledger terminated with the Temporal CLI keeps its spend, breaker and overrides, and charges calls in flight at their worst case until their live callers settle them', async () => {
     const alerts: Alert[] = [];
     const { gate, ledgerId } = gateFor('terminated', alerts);
     const done = await gate.reserveAmount({ key: 'k-done', taskId: 't-1', agent: 'DatabaseAgent', usd: 0.4, tokens: 2000 });
@@ -105,10 +105,13 @@ describe('budget ledger recovery', () => {
     expect(snapshot.audit.map((a) => a.action)).toEqual(expect.arrayContaining(['setOverride', 'openBreaker', 'recover']));
     expect(alerts.map((a) => a.kind)).toContain('ledger_recovered');
 
-    // The caller of the call in flight settles late: a no-op, it was already charged.
+    // The caller of the call in flight is alive and settles it with the successor: the worst case
+    // charged comes down to what the call cost (ledger-recovered.ts); settled again, nothing changes.
     const late = await gate.settle('k-in-flight', { usd: 0.05, tokens: 100 });
-    expect(late).toMatchObject({ applied: false, status: 'expired' });
-    expect((await hourOf(gate)).settledUsd).toBeCloseTo(0.55, 9);
+    expect(late).toMatchObject({ applied: true, status: 'settled' });
+    expect((await hourOf(gate)).settledUsd).toBeCloseTo(0.3, 9);
+    expect(await gate.settle('k-in-flight', { usd: 0.05, tokens: 100 })).toMatchObject({ applied: false, status: 'settled' });
+    expect((await hourOf(gate)).settledUsd).toBeCloseTo(0.3, 9);
     await maybeRecordHistory(ledgerId, 'budget-ledger-resumed');
   });
 

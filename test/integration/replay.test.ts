@@ -79,6 +79,8 @@ describe('workflow replay', () => {
         'budget-ledger-timezone-keeps-windows.json',
         // A restore keeps the restored state's audit and alerts (the 'budget-ledger-restore-keeps-record' patch).
         'budget-ledger-restore-keeps-record.json',
+        // A successor that resumed a terminated run, its charges of live callers' calls and leases corrected when they answered (the 'budget-ledger-corrects-recovered-charges' patch).
+        'budget-ledger-corrects-recovered-charges.json',
         'budget-ledger-continued.json',
         'budget-ledger-resumed.json',
         'budget-waiting-task.json',
