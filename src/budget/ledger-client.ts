@@ -105,7 +105,7 @@ export function createLedgerClient(options: LedgerClientOptions): LedgerClient {
       return;
     }
     await start({ limits: carried.limits, state: carried.state, options: carried.options, succeeds: { from } });
-    alert('ledger_recovered', `budget ledger run ${from.runId} ended ${from.status}; a successor resumed its state (outstanding reservations charged at their worst case)`, from.runId);
+    alert('ledger_recovered', `budget ledger run ${from.runId} ended ${from.status}; a successor resumed its state (outstanding reservations charged at their worst case until their live callers settle or return them)`, from.runId);
   }
 
   async function establish(): Promise<void> {

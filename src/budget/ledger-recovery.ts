@@ -53,7 +53,8 @@ export function resumeState(state: LedgerState, from: PredecessorRun, nowMs: num
   const charged = chargeOutstanding(state, nowMs, options);
   const message =
     `budget ledger run ${from.runId} ended ${from.status}; its successor resumed its state ` +
-    `(${charged.count} outstanding reservations charged at their worst case, $${charged.usd.toFixed(6)})`;
+    `(${charged.count} outstanding reservations charged at their worst case, $${charged.usd.toFixed(6)}` +
+    `${options.correctsRecoveredCharges ? '; a live caller\'s settle or lease return brings its charge down to what was spent' : ''})`;
   appendAudit(state, { at: nowMs, who: 'ledger', why: message, action: 'recover', details: { fromRunId: from.runId, status: from.status, ...charged } }, options);
   const alert = raiseAlert(state, { kind: 'ledger_recovered', scope: 'ledger', unit: 'usd', limit: 0, spent: charged.usd, at: nowMs, window: from.runId, message }, options);
   return { state, alert, result: charged };
