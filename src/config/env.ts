@@ -22,6 +22,9 @@ const numeric = <T extends z.ZodType>(schema: T) =>
     if (!Number.isFinite(n)) ctx.addIssue({ code: 'custom', message: `must be a number (got "${v}")` });
     return n;
   }, schema);
+/** In the words the other settings use, not zod's ("expected int, received number"). */
+const WHOLE = 'must be a whole number';
+
 /** The OTLP exporter speaks HTTP: `localhost:4318` (no scheme) would otherwise parse as a URL. */
 const OtlpUrl = z.string().url({ protocol: /^https?$/, error: 'must be an http(s) URL, such as http://localhost:4318' });
 
@@ -83,9 +86,9 @@ const Env = z.object({
   PANTHEON_LLM_MODE: z.enum(['auto', 'offline', 'live']).default('auto'),
   PANTHEON_OFFLINE_URL: HttpUrl('http://127.0.0.1:8787').optional(),
   // At most an hour: Node's timers overflow past ~24.8 days and then fire at once.
-  PANTHEON_LLM_TIMEOUT_MS: numeric(z.coerce.number().int().positive().max(3_600_000, 'must be at most 3600000 (an hour)').default(60_000)),
+  PANTHEON_LLM_TIMEOUT_MS: numeric(z.coerce.number().int(WHOLE).positive('must be more than 0').max(3_600_000, 'must be at most 3600000 (an hour)').default(60_000)),
   /** Latency of the offline provider a worker starts itself; lets progress be watched. */
-  PANTHEON_OFFLINE_LATENCY_MS: numeric(z.coerce.number().int().min(0).default(0)),
+  PANTHEON_OFFLINE_LATENCY_MS: numeric(z.coerce.number().int(WHOLE).min(0, 'must be 0 or more').default(0)),
   OPENAI_API_KEY: Text.optional(),
   /** The API root of an OpenAI-compatible endpoint, with or without the trailing /v1. */
   OPENAI_BASE_URL: HttpUrl('https://gateway.example.com/v1').optional(),
@@ -101,7 +104,7 @@ const Env = z.object({
   PANTHEON_EMBEDDER: z.enum(['hashing', 'openai']).default('hashing'),
   PANTHEON_EMBEDDING_MODEL: Text.default('text-embedding-3-small'),
   /** Shortened OpenAI vectors (the API's `dimensions`); default the model's full size. */
-  PANTHEON_EMBEDDING_DIMENSIONS: numeric(z.coerce.number().int().min(8).max(3072).optional()),
+  PANTHEON_EMBEDDING_DIMENSIONS: numeric(z.coerce.number().int(WHOLE).min(8, 'must be at least 8').max(3072, 'must be at most 3072').optional()),
   PANTHEON_ROSTER_DIR: Text.optional(),
   /** A prebuilt workflow bundle (bundleWorkflowCode output); skips bundling at worker start. */
   PANTHEON_WORKFLOW_BUNDLE: Text.optional(),
@@ -117,7 +120,7 @@ const Env = z.object({
   PANTHEON_CODEC_KEY_FILE: Text.optional(),
   /** `npm run codec-server` binds here; 127.0.0.1 keeps decrypted payloads off the network. */
   PANTHEON_CODEC_HOST: Text.default('127.0.0.1'),
-  PANTHEON_CODEC_PORT: numeric(z.coerce.number().int().min(0).max(65535).default(8888)),
+  PANTHEON_CODEC_PORT: numeric(z.coerce.number().int(WHOLE).min(0, 'must be 0 or more').max(65535, 'must be at most 65535').default(8888)),
   /** Browser origins the codec server answers (comma-separated); default the Web UI's (TEMPORAL_UI_URL). */
   PANTHEON_CODEC_CORS_ORIGINS: Text.refine(
     // A list of commas alone names none: refused, not read as "no origin at all".

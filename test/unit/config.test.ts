@@ -105,12 +105,12 @@ describe('loadConfig', () => {
 
   it('rejects a PANTHEON_LLM_TIMEOUT_MS that is not a positive integer, naming the variable', () => {
     expectNamesVariable(configError(() => loadConfig({ PANTHEON_LLM_TIMEOUT_MS: 'abc' })), 'PANTHEON_LLM_TIMEOUT_MS', 'must be a number (got "abc")');
-    expectNamesVariable(configError(() => loadConfig({ PANTHEON_LLM_TIMEOUT_MS: '-5' })), 'PANTHEON_LLM_TIMEOUT_MS', 'Too small: expected number to be >0');
-    expectNamesVariable(configError(() => loadConfig({ PANTHEON_LLM_TIMEOUT_MS: '0' })), 'PANTHEON_LLM_TIMEOUT_MS', 'Too small: expected number to be >0');
+    expectNamesVariable(configError(() => loadConfig({ PANTHEON_LLM_TIMEOUT_MS: '-5' })), 'PANTHEON_LLM_TIMEOUT_MS', 'must be more than 0');
+    expectNamesVariable(configError(() => loadConfig({ PANTHEON_LLM_TIMEOUT_MS: '0' })), 'PANTHEON_LLM_TIMEOUT_MS', 'must be more than 0');
     expectNamesVariable(
       configError(() => loadConfig({ PANTHEON_LLM_TIMEOUT_MS: '1.5' })),
       'PANTHEON_LLM_TIMEOUT_MS',
-      'Invalid input: expected int, received number',
+      'must be a whole number',
     );
   });
 
@@ -139,6 +139,19 @@ describe('loadConfig', () => {
     }
     // Numbers written as JavaScript reads them still are, padded or not.
     expect(loadConfig({ ...base, PANTHEON_LLM_TIMEOUT_MS: ' 1e4 ' }).llm.timeoutMs).toBe(10_000);
+  });
+
+  it('refuses a number variable out of its range, or not whole, in words, naming the variable', () => {
+    const base = { PANTHEON_LOG_FORMAT: 'json', PANTHEON_EMBEDDER: 'openai' };
+    const cases: Array<[string, string, string]> = [
+      ['PANTHEON_LLM_TIMEOUT_MS', '1.5', 'must be a whole number'],
+      ['PANTHEON_LLM_TIMEOUT_MS', '0', 'must be more than 0'],
+      ['PANTHEON_OFFLINE_LATENCY_MS', '-1', 'must be 0 or more'],
+      ['PANTHEON_EMBEDDING_DIMENSIONS', '4', 'must be at least 8'],
+      ['PANTHEON_EMBEDDING_DIMENSIONS', '4096', 'must be at most 3072'],
+      ['PANTHEON_CODEC_PORT', '70000', 'must be at most 65535'],
+    ];
+    for (const [name, value, message] of cases) expectNamesVariable(configError(() => loadConfig({ ...base, [name]: value })), name, message);
   });
 
   it('never reads a PANTHEON_ variable set but empty as a value of its own: it is the default, or refused naming the variable', () => {
