@@ -14,8 +14,32 @@ export function raiseAlert(state: LedgerState, alert: Omit<Alert, 'seq'>, option
   if (seen) return undefined;
   const recorded: Alert = { seq: state.nextAlertSeq++, ...alert };
   state.alerts.push(recorded);
-  if (state.alerts.length > options.maxAlerts) state.alerts.splice(0, state.alerts.length - options.maxAlerts);
+  trimAlerts(state.alerts, options);
   return recorded;
+}
+
+/** One task's own trouble (its limit, its overrun, its late charge), not the fleet's; a breaker a
+ * task tripped stops every task, so it is the fleet's. */
+const isOneTasksAlert = (alert: Alert): boolean => alert.kind !== 'breaker_open' && alert.scope.startsWith('task:');
+
+/**
+ * Bounds the alert log to `maxAlerts`, in place. With `keepsFleetAlerts` the oldest of one task's
+ * alerts go first: a hundred tasks stopped at a tight per-task limit raise a hundred alerts, and
+ * dropping the oldest entries regardless pushed out the breaker's opening, the recovery of a lost
+ * ledger or a full system window, the alerts an operator reading `pantheon budget` needs most.
+ */
+export function trimAlerts(alerts: Alert[], options: LedgerOptions): void {
+  let excess = alerts.length - options.maxAlerts;
+  if (excess <= 0) return;
+  if (options.keepsFleetAlerts) {
+    for (let i = 0; i < alerts.length && excess > 0; ) {
+      if (isOneTasksAlert(alerts[i])) {
+        alerts.splice(i, 1);
+        excess--;
+      } else i++;
+    }
+  }
+  if (excess > 0) alerts.splice(0, excess);
 }
 
 export function appendAudit(state: LedgerState, entry: AuditEntry, options: LedgerOptions): void {

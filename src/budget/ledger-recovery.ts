@@ -1,7 +1,7 @@
 import type { Limits } from './limits';
 import { chargeWorstCase } from './ledger-advance';
 import { markRecovered, marksKeptByRestore } from './ledger-recovered';
-import { appendAudit, raiseAlert } from './ledger-log';
+import { appendAudit, raiseAlert, trimAlerts } from './ledger-log';
 import { initialLedgerState } from './ledger';
 import type { Alert, AuditEntry, LedgerOptions, LedgerState } from './ledger-types';
 import type { OperatorAction } from './operator';
@@ -111,7 +111,8 @@ function mergedAlerts(restored: Alert[], current: Alert[], nextSeq: number, opti
   let next = nextSeq;
   const carried = restored.filter((r) => !current.some((c) => same(r, c))).map((r) => (taken.has(r.seq) ? { ...r, seq: next++ } : r));
   const merged = [...carried, ...current].sort((a, b) => a.at - b.at);
-  return { alerts: merged.slice(Math.max(0, merged.length - options.maxAlerts)), nextAlertSeq: next };
+  trimAlerts(merged, options);
+  return { alerts: merged, nextAlertSeq: next };
 }
 
 /**

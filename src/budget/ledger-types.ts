@@ -288,6 +288,10 @@ export interface LedgerOptions {
    * are corrected when their live callers settle them or return them (leases): the charge comes
    * down to what was spent. Off for a run whose history began before it, as it replays. */
   correctsRecoveredCharges: boolean;
+  /** Whether the bounded alert log lets one task's alerts go before the fleet's (breaker,
+   * recovery, full windows) when it is over `maxAlerts`: the log also decides whether a trip is new
+   * (ledger-breaker.ts), so a run whose history began before it keeps dropping the oldest. */
+  keepsFleetAlerts: boolean;
 }
 
 export const DEFAULT_LEDGER_OPTIONS: LedgerOptions = {
@@ -317,6 +321,7 @@ export const DEFAULT_LEDGER_OPTIONS: LedgerOptions = {
   refundUndoesTrip: true,
   tripsOnNewSpendOnly: true,
   correctsRecoveredCharges: true,
+  keepsFleetAlerts: true,
 };
 
 export interface ReserveRequest {

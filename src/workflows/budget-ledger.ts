@@ -107,6 +107,11 @@ export const REFUND_UNDOES_TRIP_PATCH = 'budget-ledger-refund-undoes-trip';
  * history began before replays (and keeps running) leaving those charges standing, as it did. */
 export const CORRECTS_RECOVERED_CHARGES_PATCH = 'budget-ledger-corrects-recovered-charges';
 
+/** The bounded alert log lets one task's alerts go before the fleet's (ledger-log.ts trimAlerts):
+ * the log decides whether a trip is new, so a run whose history began before replays (and keeps
+ * running) dropping the oldest alerts, as it did. */
+export const KEEPS_FLEET_ALERTS_PATCH = 'budget-ledger-keeps-fleet-alerts';
+
 /** The breaker opens on settled spend only when it has grown since it last looked
  * (ledger-breaker.ts): a run whose history began before replays (and keeps running) tripping on
  * spend an override allowed once it lapses, as it did. */
@@ -167,7 +172,7 @@ export async function budgetLedger(input: BudgetLedgerInput): Promise<void> {
   }
   let limits: Limits = parsed.data.limits;
   // Decided once, before any handler: one run never switches rules halfway through its history.
-  const options: LedgerOptions = { ...DEFAULT_LEDGER_OPTIONS, ...parsed.data.options, lanes: patched(LANES_PATCH), rememberCloses: patched(REMEMBERED_CLOSES_PATCH), capsClosedAtPrune: patched(CAPS_CLOSED_AT_PRUNE_PATCH), overrunRetiresLeases: patched(OVERRUN_RETIRES_LEASES_PATCH), runawayStopsTask: patched(RUNAWAY_STOPS_TASK_PATCH), remembersTrips: patched(REMEMBERS_TRIPS_PATCH), refundsLateLeaseReturns: patched(REFUNDS_LATE_LEASES_PATCH), refundUndoesTrip: patched(REFUND_UNDOES_TRIP_PATCH), tripsOnNewSpendOnly: patched(TRIPS_ON_NEW_SPEND_PATCH), correctsRecoveredCharges: patched(CORRECTS_RECOVERED_CHARGES_PATCH) };
+  const options: LedgerOptions = { ...DEFAULT_LEDGER_OPTIONS, ...parsed.data.options, lanes: patched(LANES_PATCH), rememberCloses: patched(REMEMBERED_CLOSES_PATCH), capsClosedAtPrune: patched(CAPS_CLOSED_AT_PRUNE_PATCH), overrunRetiresLeases: patched(OVERRUN_RETIRES_LEASES_PATCH), runawayStopsTask: patched(RUNAWAY_STOPS_TASK_PATCH), remembersTrips: patched(REMEMBERS_TRIPS_PATCH), refundsLateLeaseReturns: patched(REFUNDS_LATE_LEASES_PATCH), refundUndoesTrip: patched(REFUND_UNDOES_TRIP_PATCH), tripsOnNewSpendOnly: patched(TRIPS_ON_NEW_SPEND_PATCH), correctsRecoveredCharges: patched(CORRECTS_RECOVERED_CHARGES_PATCH), keepsFleetAlerts: patched(KEEPS_FLEET_ALERTS_PATCH) };
   const continueAfter = parsed.data.options?.continueAsNewAfterUpdates ?? (patched(SHORTER_RUNS_PATCH) ? CONTINUE_AS_NEW_AFTER : LEGACY_CONTINUE_AS_NEW_AFTER);
   // Date.now() in a workflow is the activation's recorded time: deterministic on replay.
   let state: LedgerState = (input.state as LedgerState | undefined) ?? initialLedgerState(Date.now(), limits);

@@ -293,6 +293,26 @@ describe('budget ledger workflow on a real Temporal server', () => {
     expect(closed.alerts).toHaveLength(2);
   });
 
+  it("keeps the fleet's alerts through a storm of tasks stopped at their own limit: the breaker's trip stays on record", async () => {
+    const gate = gateFor('fleet-alerts', limitsWith({ systemHourlyUsd: 0.5, perTaskUsd: 0.1 }));
+    const r = await gate.reserveAmount({ key: 'dear-1', taskId: 'dear', agent: 'ResearchAgent', usd: 0.05, tokens: 100 });
+    // The provider billed far more than held: the hour's settled spend reaches its limit.
+    await gate.settle(r.id, { usd: 0.5, tokens: 100 });
+    await gate.flush();
+    await expect(gate.reserveAmount({ key: 'next-1', taskId: 'next', agent: 'ResearchAgent', usd: 0.01, tokens: 10 })).rejects.toMatchObject({ type: 'breaker_open' });
+    await gate.closeBreaker({ who: 'alice@ops', why: 'provider billing bug, refund agreed' });
+    // Sixty tasks each ask for more than their own limit: an alert apiece, more than the log keeps.
+    const storm = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => gate.reserveAmount({ key: `over-${i}`, taskId: `over-${i}`, agent: 'ResearchAgent', usd: 0.2, tokens: 10 }).catch((e: unknown) => e)),
+    );
+    expect(storm.every((e) => e instanceof PantheonError && e.type === 'budget_exceeded')).toBe(true);
+    const { alerts } = await gate.snapshot();
+    expect(alerts).toHaveLength(50);
+    expect(alerts.filter((a) => a.kind === 'breaker_open')).toEqual([expect.objectContaining({ reason: 'system_limit', scope: 'system:hour' })]);
+    expect(alerts.filter((a) => a.kind === 'budget_exceeded')).toHaveLength(49);
+    await maybeRecordHistory(gate.ledgerId, 'budget-ledger-keeps-fleet-alerts');
+  });
+
   it("keeps the hour's and the day's spend when its limits name another timezone: a change of zone buys no fresh day", async () => {
     const limits = limitsWith({ systemDailyUsd: 0.016 });
     const gate = gateFor('timezone', limits);

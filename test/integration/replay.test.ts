@@ -81,6 +81,8 @@ describe('workflow replay', () => {
         'budget-ledger-restore-keeps-record.json',
         // A successor that resumed a terminated run, its charges of live callers' calls and leases corrected when they answered (the 'budget-ledger-corrects-recovered-charges' patch).
         'budget-ledger-corrects-recovered-charges.json',
+        // A storm of tasks stopped at their own limit leaves the breaker's trip in the alert log (the 'budget-ledger-keeps-fleet-alerts' patch).
+        'budget-ledger-keeps-fleet-alerts.json',
         'budget-ledger-continued.json',
         'budget-ledger-resumed.json',
         'budget-waiting-task.json',

@@ -185,21 +185,31 @@ describe('operator actions', () => {
     return { state, limits };
   }
 
-  it('keeps the breaker closed for the window once an operator closed it, however many alerts come after its own', () => {
-    const { state, limits } = closedThenAlertStorm();
+  it('keeps the breaker closed for the window once an operator closed it, however many alerts come after its own (even where they push its alert out)', () => {
+    // A run from before fleet alerts were kept lets the tasks' alerts push the trip's out of the log.
+    const options = { ...DEFAULT_LEDGER_OPTIONS, keepsFleetAlerts: false };
+    const { state, limits } = closedThenAlertStorm(options);
     // The trip's alert has left the log (and no second one came).
     expect(state.alerts.filter((a) => a.kind === 'breaker_open')).toEqual([]);
     // The next update (any task's) finds the hour's spend still at its limit: the trip is remembered, not repeated.
-    expect(denied(reserve(state, request({ usd: 0.05 }), T0 + 3 * SEC, limits).result)).toMatchObject({ type: 'system_budget_full', scope: 'system:hour' });
+    expect(denied(reserve(state, request({ usd: 0.05 }), T0 + 3 * SEC, limits, options).result)).toMatchObject({ type: 'system_budget_full', scope: 'system:hour' });
     expect(state.breaker.open).toBe(false);
     // The next hour starts afresh: the remembered trip was that hour's only.
-    granted(reserve(state, request({ usd: 0.05 }), at('2024-05-01T11:00:00Z'), limits).result);
+    granted(reserve(state, request({ usd: 0.05 }), at('2024-05-01T11:00:00Z'), limits, options).result);
+    expect(state.breaker.open).toBe(false);
+  });
+
+  it("keeps the trip's alert through the tasks' alert storm, and the breaker closed for the window once an operator closed it", () => {
+    const { state, limits } = closedThenAlertStorm();
+    expect(state.alerts.filter((a) => a.kind === 'breaker_open')).toEqual([expect.objectContaining({ reason: 'system_limit', scope: 'system:hour' })]);
+    expect(state.alerts).toHaveLength(DEFAULT_LEDGER_OPTIONS.maxAlerts);
+    expect(denied(reserve(state, request({ usd: 0.05 }), T0 + 3 * SEC, limits).result)).toMatchObject({ type: 'system_budget_full', scope: 'system:hour' });
     expect(state.breaker.open).toBe(false);
   });
 
   it('re-opened the breaker an operator had closed once its alert left the log, in a ledger run from before trips were remembered (its replay)', () => {
     // A run from before trips were remembered is from before they needed new spend too.
-    const options = { ...DEFAULT_LEDGER_OPTIONS, remembersTrips: false, tripsOnNewSpendOnly: false };
+    const options = { ...DEFAULT_LEDGER_OPTIONS, remembersTrips: false, tripsOnNewSpendOnly: false, keepsFleetAlerts: false };
     const { state, limits } = closedThenAlertStorm(options);
     expect(state.breaker).toMatchObject({ open: true, reason: 'system_limit' });
     expect(denied(reserve(state, request({ usd: 0.05 }), T0 + 3 * SEC, limits, options).result).type).toBe('breaker_open');
@@ -270,5 +280,36 @@ describe('operator actions', () => {
     for (let i = 0; i < 80; i++) denied(reserve(state, request({ taskId: `over${i}` }), T0, limits).result);
     expect(state.alerts).toHaveLength(DEFAULT_LEDGER_OPTIONS.maxAlerts);
     expect(state.alerts.at(-1)).toMatchObject({ kind: 'budget_exceeded', scope: 'task:over79', seq: 80 });
+  });
+
+  it("keeps the fleet's alerts when tasks' own alerts overflow the log: a breaker trip outlives a flood of tasks stopped at their limit", () => {
+    const limits = limitsWith({ systemHourlyUsd: 1, perTaskUsd: 0.1 });
+    const state = initialLedgerState(T0, limits);
+    const id = granted(reserve(state, request({ usd: 0.05 }), T0, limits).result);
+    settle(state, id, { usd: 1, tokens: 100 }, T0 + SEC, limits);
+    denied(reserve(state, request({ usd: 0.0001 }), T0 + 2 * SEC, limits).result);
+    const trip = state.alerts.find((a) => a.kind === 'breaker_open');
+    expect(trip).toMatchObject({ reason: 'system_limit', scope: 'system:hour' });
+    // The next hour: eighty tasks each ask for more than their own limit.
+    const nextHour = T0 + 3_600_000;
+    for (let i = 0; i < 80; i++) denied(reserve(state, request({ taskId: `over${i}`, usd: 0.2 }), nextHour + i, limits).result);
+    expect(state.alerts).toHaveLength(DEFAULT_LEDGER_OPTIONS.maxAlerts);
+    expect(state.alerts).toContainEqual(trip);
+    // One task's alerts go oldest first; the newest are kept, in order.
+    const tasks = state.alerts.filter((a) => a.kind === 'budget_exceeded').map((a) => a.scope);
+    expect(tasks).toEqual(Array.from({ length: tasks.length }, (_, k) => `task:over${80 - tasks.length + k}`));
+    expect(budgetSnapshot(state, nextHour + 100, limits).alerts).toContainEqual(trip);
+  });
+
+  it('drops the oldest alerts whatever they are in a ledger run that began before fleet alerts were kept (its replay decides as it did)', () => {
+    const limits = limitsWith({ systemHourlyUsd: 1, perTaskUsd: 0.1 });
+    const legacy = { ...DEFAULT_LEDGER_OPTIONS, keepsFleetAlerts: false };
+    const state = initialLedgerState(T0, limits);
+    const id = granted(reserve(state, request({ usd: 0.05 }), T0, limits, legacy).result);
+    settle(state, id, { usd: 1, tokens: 100 }, T0 + SEC, limits, legacy);
+    denied(reserve(state, request({ usd: 0.0001 }), T0 + 2 * SEC, limits, legacy).result);
+    expect(state.alerts.map((a) => a.kind)).toContain('breaker_open');
+    for (let i = 0; i < 80; i++) denied(reserve(state, request({ taskId: `over${i}`, usd: 0.2 }), T0 + 3_600_000 + i, limits, legacy).result);
+    expect(state.alerts.map((a) => a.kind)).not.toContain('breaker_open');
   });
 });
