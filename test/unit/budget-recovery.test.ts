@@ -104,6 +104,18 @@ describe('budget ledger recovery (pure)', () => {
     expect(again.alerts.map((a) => a.kind)).toEqual(['system_budget_full', 'ledger_lost']);
   });
 
+  it("a restore of a state full of tasks' own alerts keeps the fleet's: the restored trip and the loss both stay listed", () => {
+    const before = busyLedger();
+    raiseAlert(before, { kind: 'breaker_open', scope: 'system:hour', unit: 'usd', limit: 5, spent: 5, at: T0 + 1, window: 'h1', message: 'tripped' }, OPTIONS);
+    for (let i = 0; i < 60; i++) raiseAlert(before, { kind: 'budget_exceeded', scope: `task:t-${i}`, unit: 'usd', limit: 0.1, spent: 0.1, at: T0 + 2 + i, window: 'd1', message: 'over' }, OPTIONS);
+    const lost = lostState(T0 + 100, limits, { runId: 'r1', status: 'TERMINATED' }, 'query failed', OPTIONS).state;
+    const restored = restoreState(lost, JSON.parse(JSON.stringify(before)), { who: 'bob', why: 'from backup' }, T0 + 200, OPTIONS);
+    expect(restored.alerts).toHaveLength(OPTIONS.maxAlerts);
+    expect(restored.alerts.map((a) => a.kind)).toEqual(expect.arrayContaining(['breaker_open', 'ledger_lost']));
+    // One task's alerts went, oldest first.
+    expect(restored.alerts.filter((a) => a.kind === 'budget_exceeded')[0].scope).toBe('task:t-12');
+  });
+
   it('says who opened the breaker from the breaker itself when the audit no longer holds the open', () => {
     const state = busyLedger();
     openBreaker(state, { who: 'checker', why: 'maintenance' }, T0, OPTIONS);
