@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { exitOnError } from './exit';
 import { HelpRequested } from './parse-args';
-import { PantheonError } from '../errors';
+import { unknownSubcommand } from './unknown-subcommand';
 
 /** A command as the CLI runs it: what it does, and its usage (`pantheon <command> --help`). */
 interface Command {
@@ -47,7 +47,7 @@ exitOnError(async () => {
     return;
   }
   const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
-  if (!load) throw PantheonError.of('invalid_input', `unknown command "${name}"\n${await usage()}`, { details: { field: 'command' } });
+  if (!load) throw unknownSubcommand(undefined, name, Object.keys(COMMANDS), await usage());
   const command = await load();
   // Right after the command (where a subcommand would go) it cannot be a flag's value.
   if (argv[0] === '--help' || argv[0] === '-h') {

@@ -96,6 +96,25 @@ it('a misspelt flag is refused saying the flag it likely means, for any command 
   expect(submit).toEqual({ code: 1, stdout: '', stderr: 'error: invalid_input: --wiat: unknown option; did you mean --wait? (see --help)\n' });
 });
 
+// Every command group, and the commands themselves: a typo is named, with the one it likely means.
+it.concurrent.each([
+  [['stauts'], 'unknown command "stauts"; did you mean status?', 'pantheon submit'],
+  [['budget', 'restor', '--from-run', 'x'], 'budget: unknown subcommand "restor"; did you mean restore?', 'pantheon budget restore'],
+  [['budget', 'rewind'], 'budget: unknown subcommand "rewind"; the subcommands are show, close, open, override, share, limits, export, restore, reset', 'pantheon budget reset'],
+  [['god', 'strat'], 'god: unknown subcommand "strat"; did you mean start?', 'pantheon god start'],
+  [['constraints', 'ad'], 'constraints: unknown subcommand "ad"; did you mean add?', 'pantheon constraints add'],
+  [['dlq', 'redrve', '--al'], 'dlq: unknown subcommand "redrve"; did you mean redrive?', 'pantheon dlq redrive'],
+  [['review', 'aprove'], 'review: unknown subcommand "aprove"; did you mean approve?', 'pantheon review approve'],
+  [['routing', 'rollbak'], 'routing: unknown subcommand "rollbak"; did you mean rollback?', 'pantheon routing rollback'],
+  [['memory', 'backfil'], 'memory: unknown subcommand "backfil"; did you mean backfill?', 'pantheon memory backfill'],
+  [['history', 'stat'], 'history: unknown subcommand "stat"; did you mean stats?', 'pantheon history stats'],
+])('`pantheon %j` is refused naming it and the (sub)command it likely means, then the usage: exit 1, before connecting', async (args, first, usage) => {
+  // An address nothing answers on: a command that connected would fail with 75, not 1.
+  const run = await runCli(args, { TEMPORAL_ADDRESS: '127.0.0.1:1' });
+  expect({ code: run.code, stdout: run.stdout, first: run.stderr.split('\n')[0] }).toEqual({ code: 1, stdout: '', first: `error: invalid_input: ${first}` });
+  expect(run.stderr).toContain(usage);
+});
+
 it('`pantheon god start --goals limits.yaml` is told it gave a limits file, not goals: exit 1, before connecting', async () => {
   // An address nothing answers on: a command that connected would fail with 75, not 1.
   const run = await runCli(['god', 'start', '--goals', 'limits.yaml'], { TEMPORAL_ADDRESS: '127.0.0.1:1' });

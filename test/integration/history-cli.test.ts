@@ -97,7 +97,7 @@ describe('pantheon history', () => {
     [['history', 'similar', 'index', '--limit', '0'], /--limit: expected an integer from 1 to 100, got "0"/],
     [['history', 'similar', 'index', '--min-score', '2'], /--min-score: expected a number from 0 to below 1/],
     [['history', 'similar'], /objective: give the objective to compare/],
-    [['history', 'recent'], /unknown history subcommand "recent"/],
+    [['history', 'recent'], /history: unknown subcommand "recent"; the subcommands are similar, stats/],
   ])('%j fails naming what is wrong, exit 1', async (args, message) => {
     const { code, stdout, stderr } = await runCli(args, env);
     expect(code).toBe(1);

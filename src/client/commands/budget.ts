@@ -2,6 +2,7 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@
 import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
 import { loginName } from '../login-name';
 import { parseArgs } from '../parse-args';
+import { unknownSubcommand } from '../unknown-subcommand';
 import type { OperatorInput, OverrideInput } from '../../budget/messages';
 import { OVERRIDABLE_SCOPE } from '../../budget/scopes';
 import type { BudgetSnapshot } from '../../budget/snapshot';
@@ -48,6 +49,8 @@ pantheon budget restore (--from-run RUN_ID | --file STATE.json) [--who NAME] --w
                                              take over a state (an ended run's, or one exported); audited
 pantheon budget reset [--who NAME] --why TEXT  start the books over: no spend, breaker closed (audited)
 --who (or --by) is recorded in the ledger's audit log, by default your login name; --reason is --why`;
+
+const BUDGET_SUBCOMMANDS = ['show', 'close', 'open', 'override', 'share', 'limits', 'export', 'restore', 'reset'];
 
 /** How long the ledger gets to answer: it answers at once when a worker runs its task queue. */
 const LEDGER_TIMEOUT_MS = 15_000;
@@ -355,5 +358,5 @@ export async function budgetCommand(argv: string[]): Promise<void> {
     return;
   }
 
-  throw PantheonError.of('invalid_input', `budget: unknown subcommand "${sub}"\n${BUDGET_USAGE}`, { details: { field: 'subcommand' } });
+  throw unknownSubcommand('budget', sub, BUDGET_SUBCOMMANDS, BUDGET_USAGE);
 }

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { operatorName } from '../login-name';
 import { parseArgs } from '../parse-args';
+import { unknownSubcommand } from '../unknown-subcommand';
 import { AddConstraintSchema, RemoveConstraintSchema, type StandingConstraint } from '../../constraints/schema';
 import { loadConfig } from '../../config/env';
 import { PantheonError } from '../../errors';
@@ -90,6 +91,6 @@ export async function constraintsCommand(argv: string[]): Promise<void> {
       return;
     }
     default:
-      throw PantheonError.of('invalid_input', `constraints: unknown subcommand "${sub}"\n${CONSTRAINTS_USAGE}`, { details: { field: 'subcommand' } });
+      throw unknownSubcommand('constraints', sub, ['list', 'add', 'remove'], CONSTRAINTS_USAGE);
   }
 }

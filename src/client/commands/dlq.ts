@@ -1,5 +1,6 @@
 import { isUnreadablePayload } from '../../codec/unreadable';
 import { parseArgs, positiveInteger, refuseBlankTaskIds } from '../parse-args';
+import { unknownSubcommand } from '../unknown-subcommand';
 import { loadConfig } from '../../config/env';
 import { isPantheonError, PantheonError } from '../../errors';
 import { closedResult } from '../../tasks/closed-outcome';
@@ -17,13 +18,14 @@ pantheon dlq redrive <task-id>... | --all [--limit N]
 export async function dlqCommand(argv: string[]): Promise<void> {
   // Like `budget`, `review` and `routing`: no subcommand (or a flag first) shows; here, the list.
   const [sub, ...rest] = argv[0] === undefined || argv[0].startsWith('-') ? ['list', ...argv] : argv;
+  // Before the flags: `dlq redrve --al` is told its subcommand first, the flags it takes depend on it.
+  if (sub !== 'list' && sub !== 'redrive') throw unknownSubcommand('dlq', sub, ['list', 'redrive'], DLQ_USAGE);
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
     options: { limit: { type: 'string', default: '50' }, all: { type: 'boolean', default: false } },
   });
   const limit = positiveInteger(values.limit, '--limit');
-  if (sub !== 'list' && sub !== 'redrive') throw PantheonError.of('invalid_input', `dlq: unknown subcommand "${sub ?? ''}"\n${DLQ_USAGE}`, { details: { field: 'subcommand' } });
   refuseBlankTaskIds(positionals);
   if (sub === 'redrive' && !values.all && positionals.length === 0) {
     throw PantheonError.of('invalid_input', `dlq redrive: give task ids or --all\n${DLQ_USAGE}`, { details: { field: 'task-id' } });

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { operatorName } from '../login-name';
 import { parseArgs } from '../parse-args';
+import { unknownSubcommand } from '../unknown-subcommand';
 import { workflowPollers } from '../pollers';
 import type { BudgetSnapshot } from '../../budget/snapshot';
 import { BUDGET_LEDGER_ID, budgetQuery } from '../../budget/ledger-defs';
@@ -51,6 +52,8 @@ pantheon god add-goal --file FILE | --objective TEXT [--id ID] [--value 1-10] [-
                       [--share 0-1] [--lane main|experimental] [--tasks-per-run 1-5]
 pantheon god remove-goal <goal-id>
 pantheon god share <0..0.5> --reason TEXT [--by NAME]  the experimental lane's share of the day (audited)`;
+
+const GOD_SUBCOMMANDS = ['status', 'queue', 'goals', 'specialists', 'decisions', 'start', 'pause', 'resume', 'add-goal', 'remove-goal', 'share'];
 
 const json = (value: unknown) => console.log(JSON.stringify(value, null, 2));
 
@@ -279,6 +282,6 @@ export async function godCommand(argv: string[]): Promise<void> {
       return;
     }
     default:
-      throw PantheonError.of('invalid_input', `god: unknown subcommand "${sub}"\n${GOD_USAGE}`, { details: { field: 'subcommand' } });
+      throw unknownSubcommand('god', sub, GOD_SUBCOMMANDS, GOD_USAGE);
   }
 }

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from '../parse-args';
+import { unknownSubcommand } from '../unknown-subcommand';
 import { loadConfig } from '../../config/env';
 import { PantheonError } from '../../errors';
 import { formatDuration, HISTORY_GROUPINGS, historyStats, latestPerTask, sinceTime, type HistoryGrouping } from '../../memory/history';
@@ -37,7 +38,8 @@ const oneLine = (text: string, max: number) => {
  */
 export async function historyCommand(argv: string[]): Promise<void> {
   const [sub, ...rest] = argv;
-  if (sub !== 'similar' && sub !== 'stats') throw invalid('subcommand', `${sub === undefined ? 'give a history subcommand, similar or stats' : `unknown history subcommand "${sub}"`}\n${HISTORY_USAGE}`);
+  if (sub === undefined) throw invalid('subcommand', `give a history subcommand, similar or stats\n${HISTORY_USAGE}`);
+  if (sub !== 'similar' && sub !== 'stats') throw unknownSubcommand('history', sub, ['similar', 'stats'], HISTORY_USAGE);
   const config = loadConfig();
   const run = sub === 'similar' ? similar(rest) : stats(rest);
   checkMemoryFile(config.memory, 'read');

@@ -1,6 +1,7 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
 import { parseArgs, positiveInteger } from '../parse-args';
+import { unknownSubcommand } from '../unknown-subcommand';
 import { workflowPollers } from '../pollers';
 import { DEFAULT_TASK_QUEUE } from '../sweeper-schedule';
 import { loadConfig } from '../../config/env';
@@ -25,11 +26,9 @@ export const MEMORY_BACKFILL_ID = 'pantheon-memory-backfill';
 export async function memoryCommand(argv: string[]): Promise<void> {
   const [sub, ...rest] = argv;
   if (sub === 'reembed') return reembed(rest);
-  if (sub !== 'backfill') {
-    // No default: both subcommands write.
-    const what = sub === undefined ? 'give a subcommand, backfill or reembed' : `unknown subcommand "${sub}"`;
-    throw PantheonError.of('invalid_input', `memory: ${what}\n${MEMORY_USAGE}`, { details: { field: 'subcommand' } });
-  }
+  // No default: both subcommands write.
+  if (sub === undefined) throw PantheonError.of('invalid_input', `memory: give a subcommand, backfill or reembed\n${MEMORY_USAGE}`, { details: { field: 'subcommand' } });
+  if (sub !== 'backfill') throw unknownSubcommand('memory', sub, ['backfill', 'reembed'], MEMORY_USAGE);
   const { values } = parseArgs({ args: rest, options: { limit: { type: 'string', default: '500' }, 'task-queue': { type: 'string' } } });
   const limit = positiveInteger(values.limit, '--limit');
   const tasksOf = values['task-queue'];

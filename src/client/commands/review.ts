@@ -1,7 +1,7 @@
 import { operatorName } from '../login-name';
 import { parseArgs } from '../parse-args';
+import { unknownSubcommand } from '../unknown-subcommand';
 import { loadConfig } from '../../config/env';
-import { PantheonError } from '../../errors';
 import { godReviewsQuery, reviewDecisionUpdate } from '../../workflows/god-api';
 import { reviewFrom } from '../god-args';
 import { godQuery, godUpdate, withGod } from '../god-client';
@@ -34,5 +34,5 @@ export async function reviewCommand(argv: string[]): Promise<void> {
     });
     return;
   }
-  throw PantheonError.of('invalid_input', `review: unknown subcommand "${sub}"\n${REVIEW_USAGE}`, { details: { field: 'subcommand' } });
+  throw unknownSubcommand('review', sub, ['list', 'approve', 'reject'], REVIEW_USAGE);
 }

@@ -1,5 +1,6 @@
 import { operatorName } from '../login-name';
 import { parseArgs } from '../parse-args';
+import { unknownSubcommand } from '../unknown-subcommand';
 import { z } from 'zod';
 import { loadConfig } from '../../config/env';
 import { RoutingRollbackSchema } from '../../god/messages';
@@ -73,6 +74,6 @@ export async function routingCommand(argv: string[]): Promise<void> {
       return;
     }
     default:
-      throw invalid('routing', `unknown subcommand "${sub}"\n${ROUTING_USAGE}`);
+      throw unknownSubcommand('routing', sub, ['show', 'history', 'diff', 'rollback'], ROUTING_USAGE);
   }
 }
