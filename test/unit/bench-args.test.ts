@@ -20,4 +20,11 @@ describe('bench options', () => {
   it('names the option it does not know', () => {
     expect(() => parseArgs(['--no-ledgers'], {})).toThrow(/unknown option "--no-ledgers"/);
   });
+
+  it('says which option a misspelt one likely means, as pantheon does for its flags, and guesses nothing far from all', () => {
+    expect(() => parseArgs(['--concurency', '5'], {})).toThrow(new UsageError('unknown option "--concurency"; did you mean --concurrency?'));
+    expect(() => parseArgs(['--task=5'], {})).toThrow(new UsageError('unknown option "--task=5"; did you mean --tasks?'));
+    expect(() => parseArgs(['--jsno'], {})).toThrow(new UsageError('unknown option "--jsno"; did you mean --json?'));
+    expect(() => parseArgs(['--seed', '7'], {})).toThrow(new UsageError('unknown option "--seed"'));
+  });
 });
