@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { LimitsFileSchema } from '../budget/limits';
+import { nearestName } from '../config/unknown-variables';
+import { ConstraintSpecSchema } from '../constraints/schema';
 import { PantheonError } from '../errors';
 import { GoalInputSchema, GoalsFileSchema, type GoalInput } from '../god/messages';
 
@@ -18,13 +20,29 @@ function invalid(file: string, field: string, message: string): PantheonError {
   return PantheonError.of('invalid_input', `goals file ${file}: ${field ? `${field}: ` : ''}${message}`, { details: { file, field } });
 }
 
-/** Every zod issue as field and message (an unknown key names itself), as one error: a file with
- * three mistakes is fixed in one go, not three. The error's field is the first one's. */
-function issuesError(error: z.ZodError, file: string): PantheonError {
+/**
+ * The fields the object at `path` takes: `top` at the top level (a goals file's `goals`, or a
+ * goal's fields when the file is one goal), a goal's in the list, a constraint's in a goal's.
+ * A goals file's unknown top-level key was told a goal's fields, which it could not have meant.
+ */
+function fieldsAt(path: readonly PropertyKey[], top: readonly string[]): readonly string[] {
+  if (path.length === 0) return top;
+  if (path.at(-2) === 'constraints') return Object.keys(ConstraintSpecSchema.shape);
+  return Object.keys(GoalInputSchema.shape);
+}
+
+/** Every zod issue as field and message (an unknown key names itself, the fields known there and
+ * the one it likely misspells), as one error: a file with three mistakes is fixed in one go, not
+ * three. The error's field is the first one's. */
+function issuesError(error: z.ZodError, file: string, top: readonly string[]): PantheonError {
   const all = error.issues.flatMap((issue) => {
     const at = issue.path.map(String).join('.');
     if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => ({ field: [at, key].filter(Boolean).join('.'), message: 'unknown field (known: id, objective, value, cadenceMinutes, budgetShare, lane, tasksPerRun)' }));
+      const known = fieldsAt(issue.path, top);
+      return issue.keys.map((key) => {
+        const near = nearestName(key, known);
+        return { field: [at, key].filter(Boolean).join('.'), message: `unknown field (known: ${known.join(', ')}${near === undefined ? '' : `; did you mean ${near}?`})` };
+      });
     }
     return [{ field: at, message: issue.message }];
   });
@@ -74,7 +92,7 @@ export function parseGoalsFile(text: string, file: string): GoalInput[] {
   const raw = parseText(text, file);
   if (raw === null || raw === undefined) throw invalid(file, 'goals', 'the file is empty: expected "goals:" and a list of goals');
   const parsed = GoalsFileSchema.safeParse(raw);
-  if (!parsed.success) throw issuesError(parsed.error, file);
+  if (!parsed.success) throw issuesError(parsed.error, file, Object.keys(GoalsFileSchema.shape));
   return uniqueIds(parsed.data.goals, file, 'goals.');
 }
 
@@ -85,7 +103,7 @@ export function parseGoalOrGoals(text: string, file: string): GoalInput[] {
   const raw = parseText(text, file);
   if (raw !== null && typeof raw === 'object' && !Array.isArray(raw) && 'goals' in raw) return parseGoalsFile(text, file);
   const parsed = GoalInputSchema.safeParse(raw);
-  if (!parsed.success) throw issuesError(parsed.error, file);
+  if (!parsed.success) throw issuesError(parsed.error, file, Object.keys(GoalInputSchema.shape));
   return [parsed.data];
 }
 

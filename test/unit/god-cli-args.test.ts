@@ -50,6 +50,20 @@ describe('goals file', () => {
     expect(refusal(() => parseGoalsFile(text, 'g.yaml'))).toMatch(/^goals file g\.yaml: goals\.0\.objective: .+; goals\.0\.value: .+; goals\.0\.colour: unknown field/);
   });
 
+  it('names an unknown key with the keys known where it stands, and the one it likely means: the top level takes goals alone, not a goal\'s fields', () => {
+    const goal = `  - id: a\n    objective: ${OBJECTIVE}\n`;
+    expect(refusal(() => parseGoalsFile(`goals:\n${goal}colour: red\n`, 'g.yaml'))).toBe('goals file g.yaml: colour: unknown field (known: goals)');
+    expect(refusal(() => parseGoalsFile(`gaols:\n${goal}`, 'g.yaml'))).toMatch(/; gaols: unknown field \(known: goals; did you mean goals\?\)$/);
+    expect(refusal(() => parseGoalOrGoals(`goals:\n${goal}gols: 1\n`, 'g.yaml'))).toBe('goals file g.yaml: gols: unknown field (known: goals; did you mean goals?)');
+    // A goal's own, in the list or alone, and a constraint's within it.
+    const goalFields = 'id, objective, value, cadenceMinutes, budgetShare, lane, tasksPerRun, constraints';
+    expect(refusal(() => parseGoalsFile(`goals:\n${goal}    valu: 3\n`, 'g.yaml'))).toBe(`goals file g.yaml: goals.0.valu: unknown field (known: ${goalFields}; did you mean value?)`);
+    expect(refusal(() => parseGoalOrGoals(`id: a\nobjective: ${OBJECTIVE}\nvalu: 3\n`, 'one.yaml'))).toBe(`goals file one.yaml: valu: unknown field (known: ${goalFields}; did you mean value?)`);
+    expect(refusal(() => parseGoalsFile(`goals:\n${goal}    constraints:\n      - text: no deploys on a friday\n        scop: billing\n`, 'g.yaml'))).toBe(
+      'goals file g.yaml: goals.0.constraints.0.scop: unknown field (known: text, scope, expiresAt, forHours; did you mean scope?)',
+    );
+  });
+
   it('names a file it cannot read', () => {
     expect(refusal(() => loadGoalsFile('/nonexistent/goals.yaml'))).toMatch(/^goals file \/nonexistent\/goals\.yaml: cannot read it \(ENOENT\)$/);
   });
