@@ -3,6 +3,7 @@ import type { PantheonConfig } from '../config/env';
 import { clientConnectionOptions, DEFAULT_TEMPORAL_ADDRESS, describeTemporalConnection, type TemporalConnection } from '../config/temporal-connection';
 import { dataConverterFor } from '../codec';
 import { PantheonError } from '../errors';
+import { clientInterceptors } from '../runtime/client-interceptors';
 import { tlsHint, tlsMismatch } from '../runtime/tls-check';
 import { openTracing } from '../tracing/open';
 
@@ -11,8 +12,9 @@ export { DEFAULT_TEMPORAL_ADDRESS };
 export interface ClientConnectionChoices {
   /**
    * False: calls are not retried by the SDK. A retry it has scheduled runs from a timer that a
-   * cancel does not stop and that throws once the connection has closed, so a caller that must be
-   * able to stop at once (the demo's watch on Ctrl-C) retries itself.
+   * cancel does not stop (once the connection has closed it ends the call CANCELLED:
+   * runtime/client-interceptors.ts), so a caller that must be able to stop at once (the demo's
+   * watch on Ctrl-C) retries itself.
    */
   sdkRetries?: boolean;
 }
@@ -22,8 +24,7 @@ export interface ClientConnectionChoices {
  * source, namespace, api key set or not, TLS and certificate paths) and which settings to check.
  */
 export async function openClientConnection(target: TemporalConnection, { sdkRetries = true }: ClientConnectionChoices = {}): Promise<Connection> {
-  // An empty interceptor list replaces the SDK's default one, its retry of failed calls.
-  const options = { ...clientConnectionOptions(target), ...(sdkRetries ? {} : { interceptors: [] }) };
+  const options = { ...clientConnectionOptions(target), interceptors: clientInterceptors({ sdkRetries }) };
   try {
     return await Connection.connect(options);
   } catch (err) {

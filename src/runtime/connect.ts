@@ -1,4 +1,5 @@
 import { Connection, type ConnectionOptions } from '@temporalio/client';
+import { clientInterceptors } from './client-interceptors';
 
 export interface ConnectWhenReadyOptions {
   /** Overall time to keep trying. */
@@ -54,7 +55,8 @@ export async function connectWhenReady(target: string | (ConnectionOptions & { a
       const why = abandoned ?? `no answer from ${address} within ${options.timeoutMs} ms`;
       throw new Error(lastError ? `${why}; last error: ${describe(lastError)}` : why, { cause: lastError });
     }
-    const connection = Connection.lazy({ ...connectionOptions, connectTimeout: Math.min(options.attemptConnectMs ?? 5_000, remaining) });
+    // Abandoned, an attempt closes its connection with its call perhaps waiting to be retried: guarded.
+    const connection = Connection.lazy({ interceptors: clientInterceptors(), ...connectionOptions, connectTimeout: Math.min(options.attemptConnectMs ?? 5_000, remaining) });
     const attempt = (async () => {
       await connection.ensureConnected();
       await connection.withDeadline(Date.now() + 5_000, () => connection.workflowService.describeNamespace({ namespace }));
