@@ -41,8 +41,7 @@ afterAll(async () => {
 /** Two gates on one ledger, as two workers have them. */
 function twoGates(name: string, limits: Limits = limitsWith({ perTaskUsd: 1 })): [BudgetGate, BudgetGate] {
   const ledgerId = ledgers.newLedgerId(name);
-  const gate = () => createBudgetGate({ client, taskQueue: ledgers.taskQueue, limits, ledgerId, leases: true });
-  return [gate(), gate()];
+  return [ledgers.gateOn(ledgerId, limits, { leases: true }), ledgers.gateOn(ledgerId, limits, { leases: true })];
 }
 
 function leasingGate(name: string, limits: Limits = limitsWith({ perTaskUsd: 1 }), extra: Partial<BudgetGateOptions> = {}): { gate: BudgetGate; ledgerId: string } {

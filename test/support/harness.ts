@@ -1,7 +1,7 @@
 import type { BudgetLedgerInput } from '../../src/budget/ledger-defs';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import type { Interceptor } from '@grpc/grpc-js';
 import type { PayloadCodec } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogEntry } from '@temporalio/worker';
@@ -13,6 +13,7 @@ import { createLogger } from '../../src/logging/logger';
 import { limitsWith } from './limits';
 import { removeLedger } from './leftovers';
 import { repoRoot } from '../../src/config/paths';
+import { clientInterceptors } from '../../src/runtime/client-interceptors';
 import { startOfflineProvider, type OfflineProvider } from '../../src/llm/offline';
 import { createConfiguredLlmClient } from '../../src/llm/providers';
 import { openMemoryStore } from '../../src/memory/open-store';
@@ -210,8 +211,8 @@ export async function startPantheonWorkers(name: string, connections: HarnessCon
 export async function startHarness(name: string, options: HarnessOptions = {}): Promise<Harness> {
   installQuietRuntime(); // before the first connection, which would install the default runtime
   const nativeConnection = await NativeConnection.connect({ address: testAddress() });
-  const interceptors = options.connectionInterceptors && [...options.connectionInterceptors, makeGrpcRetryInterceptor(defaultGrpcRetryOptions())];
-  const connection = await Connection.connect({ address: testAddress(), ...(interceptors && { interceptors }) });
+  // As the product's connections have them: a retry that finds the connection closed ends its call, not the test process.
+  const connection = await Connection.connect({ address: testAddress(), interceptors: clientInterceptors({ outer: options.connectionInterceptors }) });
   const client = new Client({ connection, namespace: 'default', dataConverter: options.codec ? { payloadCodecs: [options.codec] } : undefined });
   const workers = await startPantheonWorkers(name, { nativeConnection, client }, options);
   return {
