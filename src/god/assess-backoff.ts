@@ -1,5 +1,8 @@
 import type { QueuedTask } from './types';
 
+/** Tasks assessed per tick: a burst of submissions is spread over ticks, not one giant one. */
+export const ASSESS_PER_TICK = 20;
+
 /** The first wait after a failed assessment; each failure in a row doubles it, up to the cap. */
 export const ASSESS_BACKOFF_FIRST_MS = 30_000;
 export const ASSESS_BACKOFF_MAX_MS = 15 * 60_000;

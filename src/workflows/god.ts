@@ -26,7 +26,7 @@ import { NON_RETRYABLE_TYPES } from '../errors';
 import { dayLeftUsd, decide, repicksToReview, repriceReview } from '../god/decide';
 import { PendingStarts } from '../god/pending-starts';
 import { capAtTaskLimit } from '../god/task-limit';
-import { afterFailedAssessment, dueForAssessment } from '../god/assess-backoff';
+import { afterFailedAssessment, ASSESS_PER_TICK, dueForAssessment } from '../god/assess-backoff';
 import { rollDay } from '../god/day';
 import { pauseChange } from '../god/pause';
 import { addGoal, forgetFingerprints, generationFits, goalsDue, rememberFingerprint, removeGoal, taskFingerprint } from '../god/goals';
@@ -102,8 +102,6 @@ const quick = proxyActivities<GodActivities>({ startToCloseTimeout: '30s', retry
 const alerts = proxyActivities<Pick<Activities, 'raiseAlert'>>({ startToCloseTimeout: '30s', retry: { ...retry, maximumAttempts: 3 } });
 const llm = proxyActivities<GodActivities>({ startToCloseTimeout: '2m', heartbeatTimeout: '30s', retry: { ...retry, maximumAttempts: 3 } });
 
-/** Tasks assessed per tick: a burst of submissions is spread over ticks, not one giant one. */
-const ASSESS_PER_TICK = 20;
 /** Queued tasks the policy picks for again per tick at most: those admission ranks first (a tick's
  * work stays bounded however long the queue; a task further back is picked for when it rises). */
 const PICKS_AGAIN_PER_TICK = 20;

@@ -16,6 +16,7 @@ import { pendingRecordWritten } from '../memory-written';
 import { liveRunLines } from '../live-run';
 import { listWithoutMemos } from '../list-workflows';
 import { assessFailedReason, decisionPath, whyNotRun } from '../god-view';
+import { assessmentWait } from '../assessment-wait';
 import { FINISHED_OR_DROPPED, godKeepsId, KEPT_ID_LINE } from '../god-known';
 import { godDecisionsQuery, godQueueQuery, godStatusQuery, type QueueItemView } from '../../workflows/god-api';
 import type { DecisionRecord } from '../../god/types';
@@ -54,7 +55,7 @@ async function heldByGod(client: Client, config: PantheonConfig, taskId: string)
   const decisions = records.filter((r) => r.taskId === taskId);
   const notRun = item ? undefined : whyNotRun(decisions);
   const held = (lines: string[]): HeldByGod => ({ lines, ...(item && { queued: item }), decisions, ...(notRun && { notRun }) });
-  if (item && !item.decision) return held([`status      ${item.status}${item.assessFailed ? `: ${assessFailedReason(item.assessFailed, Date.now())}` : ' (God decides on its next tick)'}`, 'see         npm run pantheon -- god queue']);
+  if (item && !item.decision) return held([`status      ${item.status}: ${item.assessFailed ? assessFailedReason(item.assessFailed, Date.now()) : assessmentWait(item, queue)}`, 'see         npm run pantheon -- god queue']);
   const path = decisionPath(taskId, queue, records);
   if (!path) {
     // Rejected or dropped more than God's newest decisions ago: God still keeps its id (it has no workflow).
