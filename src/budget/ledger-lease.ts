@@ -4,7 +4,6 @@ import { quietRefusal, sharedRoomRefusal } from './ledger-ahead';
 import { alertCallAfterClose } from './ledger-closed';
 import { appendAudit } from './ledger-log';
 import { handBackCharge } from './ledger-handback';
-import { forgetRecovered } from './ledger-recovered';
 import type { Alert, LeaseTerms, LeasingStatus, LedgerOptions, LedgerState, ReserveRequest, ReserveResult, Reservation, Spend } from './ledger-types';
 import { laneOf } from './lanes';
 
@@ -82,33 +81,27 @@ export function useLease(state: LedgerState, request: ReserveRequest & { lease: 
 }
 
 /**
- * The return of a lease that was charged at its end, arriving after it, or charged by a recovery
- * (a successor resuming an ended run, or a restore: ledger-recovered.ts) while its holder was
- * alive. Its holder sends it only once every booking under the lease was answered
- * (gate-lease-client.ts), each call then held or spent on its own reservation (one booked after
- * the charge was booked on top of it), so what was charged was room no call used: it is handed
- * back to the windows it was charged to (a window since rolled over is left alone) and audited.
- * Returns what was handed back.
+ * The return of a lease that was charged at its end, arriving after it. Its holder sends it only
+ * once every booking under the lease was answered (gate-lease-client.ts), each call then held or
+ * spent on its own reservation (one booked after the charge was booked on top of it), so what was
+ * charged was room no call used: it is handed back to the windows it was charged to (a window
+ * since rolled over is left alone) and audited. Returns what was handed back. A lease a recovery
+ * charged in full comes back the same way: ledger-recovered.ts correctRecoveredLease.
  */
 export function refundExpiredLease(state: LedgerState, id: string, nowMs: number, options: LedgerOptions): Spend | undefined {
   const ended = state.finished[id];
-  const expired = ended?.status === 'expired' && options.refundsLateLeaseReturns ? ended.lease : undefined;
-  const recovered = expired ? undefined : options.correctsRecoveredCharges && state.recovered?.[id]?.lease ? state.recovered[id] : undefined;
-  const lease = expired ?? recovered;
+  const lease = ended?.status === 'expired' && options.refundsLateLeaseReturns ? ended.lease : undefined;
   if (!lease) return undefined;
   handBackCharge(state, lease, lease, true);
-  if (recovered) forgetRecovered(state, id);
   state.finished[id] = { status: 'released', atMs: nowMs };
-  const when = recovered ? 'after the ledger\'s recovery charged it in full' : 'after its end';
-  const what = recovered ? 'the recovery' : 'its end';
   appendAudit(
     state,
     {
       at: nowMs,
       who: 'ledger',
-      why: `lease ${id} of ${lease.agent} came back ${when}, every call under it booked: the $${lease.usd.toFixed(6)} ${what} charged is handed back`,
+      why: `lease ${id} of ${lease.agent} came back after its end, every call under it booked: the $${lease.usd.toFixed(6)} its end charged is handed back`,
       action: 'refundLease',
-      details: { lease: id, agent: lease.agent, usd: lease.usd, tokens: lease.tokens, expiredHour: lease.hour, expiredDay: lease.day, ...(recovered && { recovered: true }) },
+      details: { lease: id, agent: lease.agent, usd: lease.usd, tokens: lease.tokens, expiredHour: lease.hour, expiredDay: lease.day },
     },
     options,
   );

@@ -1,6 +1,7 @@
 import type { Limits } from './limits';
 import { charge } from './ledger-advance';
 import { handBackCharge, takeFrom } from './ledger-handback';
+import { appendAudit } from './ledger-log';
 import { checkOverrun } from './ledger-overrun';
 import type { Alert, LedgerOptions, LedgerState, RecoveredCharge, Reservation, Spend } from './ledger-types';
 import { countUnanswered } from './unanswered-text';
@@ -13,8 +14,8 @@ import { countUnanswered } from './unanswered-text';
  * granted under it is booked. That answer says what was spent, as it would have to the run that
  * ended, so the charge comes down to it: a settle corrects the task's charge to the actual (an
  * actual above the worst case is charged on top, as a settle above its reservation is), a release
- * hands it all back, a lease's return hands back the room it still held (ledger-lease.ts
- * refundExpiredLease). Never more than was charged, once (the mark goes with the first answer).
+ * hands it all back, a lease's return hands back the room it still held
+ * (correctRecoveredLease). Never more than was charged, once (the mark goes with the first answer).
  * A caller that died never answers, and its charge stands.
  */
 
@@ -90,4 +91,31 @@ export function correctRecovered(
   }
   if (actual?.unanswered) task.unanswered = countUnanswered(task.unanswered, actual);
   return true;
+}
+
+/**
+ * The return of a lease a recovery (a successor resuming an ended run, or a restore) charged in
+ * full while its holder was alive. As a lease returned after its end (ledger-lease.ts
+ * refundExpiredLease), its holder sends it only once every booking under it was answered, so what
+ * the recovery charged was room no call used: it is handed back (at most what the mark holds) and
+ * audited. Returns what was handed back; undefined when no recovery charged the lease.
+ */
+export function correctRecoveredLease(state: LedgerState, id: string, nowMs: number, options: LedgerOptions): Spend | undefined {
+  const lease = options.correctsRecoveredCharges && state.recovered?.[id]?.lease ? state.recovered[id] : undefined;
+  if (!lease) return undefined;
+  handBackCharge(state, lease, lease, true);
+  forgetRecovered(state, id);
+  state.finished[id] = { status: 'released', atMs: nowMs };
+  appendAudit(
+    state,
+    {
+      at: nowMs,
+      who: 'ledger',
+      why: `lease ${id} of ${lease.agent} came back after the ledger's recovery charged it in full, every call under it booked: the $${lease.usd.toFixed(6)} the recovery charged is handed back`,
+      action: 'refundLease',
+      details: { lease: id, agent: lease.agent, usd: lease.usd, tokens: lease.tokens, expiredHour: lease.hour, expiredDay: lease.day, recovered: true },
+    },
+    options,
+  );
+  return { usd: lease.usd, tokens: lease.tokens };
 }

@@ -6,7 +6,7 @@ import { checkReserve } from './ledger-checks';
 import { checkOverrun } from './ledger-overrun';
 import { undoRefundedTrip } from './ledger-breaker';
 import { isLease, refundExpiredLease, takeLease, useLease } from './ledger-lease';
-import { correctRecovered } from './ledger-recovered';
+import { correctRecovered, correctRecoveredLease } from './ledger-recovered';
 import {
   DEFAULT_LEDGER_OPTIONS,
   type Alert,
@@ -135,8 +135,8 @@ function finish(
   const alerts = advance(state, nowMs, limits, options);
   const r = state.reservations[reservationId];
   if (!r) {
-    // A lease handed back after its end charged it: the charge is handed back too.
-    if (status === 'released' && refundExpiredLease(state, reservationId, nowMs, options)) {
+    // A lease handed back after its end (or a recovery) charged it: the charge is handed back too.
+    if (status === 'released' && (refundExpiredLease(state, reservationId, nowMs, options) ?? correctRecoveredLease(state, reservationId, nowMs, options))) {
       undoRefundedTrip(state, nowMs, limits, options);
       return { state, result: { reservationId, applied: true, status, alerts } };
     }
