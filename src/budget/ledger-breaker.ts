@@ -90,14 +90,34 @@ function currentOnly(state: LedgerState, kept: string[] | undefined): string[] {
 }
 
 /**
- * Closes a settled-spend trip that a late lease return has undone. A lease's end charges what it
- * still held; when that charge brought a system window to its limit the breaker opened, and when
- * the lease then comes back (every call under it booked, ledger-lease.ts refundExpiredLease) the
- * charge is handed back. With the window's settled spend under its limit again the trip's reason
- * no longer stands, and held open it would stop every task until the window ends (the whole day,
- * for system:day) over money that was never spent. The window may trip again on real spend.
+ * What handed a worst-case charge back, by the id answered: the late return of a lease its end
+ * charged (ledger-lease.ts refundExpiredLease), or a live caller's answer to a charge the ledger's
+ * recovery made (ledger-recovered.ts): a lease's return, a call's settle or its release.
  */
-export function undoRefundedTrip(state: LedgerState, nowMs: number, limits: Limits, options: LedgerOptions): void {
+export interface HandedBack {
+  by: 'lease_end' | 'recovered_lease' | 'recovered_settle' | 'recovered_release';
+  id: string;
+}
+
+/** What happened, as the audit of the trip it undid says it (until 2026-12-08 every case read "a lease charged at its end came back"). */
+export function handedBackText({ by, id }: HandedBack): string {
+  const recovered = "charged at its worst case by the ledger's recovery";
+  if (by === 'lease_end') return `lease ${id}, charged at its end, came back`;
+  if (by === 'recovered_lease') return `lease ${id}, ${recovered}, came back from its live worker, the charge handed back`;
+  if (by === 'recovered_settle') return `call ${id}, ${recovered}, was settled by its live caller, the charge corrected to what it cost`;
+  return `call ${id}, ${recovered}, was released by its live caller (nothing billed), the charge handed back`;
+}
+
+/**
+ * Closes a settled-spend trip that a hand-back has undone. A lease's end charges what it still
+ * held, a recovery every outstanding reservation at its worst case; when that charge brought a
+ * system window to its limit the breaker opened, and when the lease then comes back (every call
+ * under it booked) or a live caller settles or releases its call, the charge is handed back (or
+ * corrected). With the window's settled spend under its limit again the trip's reason no longer
+ * stands, and held open it would stop every task until the window ends (the whole day, for
+ * system:day) over money that was never spent. The window may trip again on real spend.
+ */
+export function undoRefundedTrip(state: LedgerState, nowMs: number, limits: Limits, options: LedgerOptions, handedBack: HandedBack): void {
   const breaker = state.breaker;
   if (!options.refundUndoesTrip || !breaker.open || breaker.reason !== 'system_limit') return;
   const window = breaker.scope === scopes.systemHour ? state.hour : breaker.scope === scopes.systemDay ? state.day : undefined;
@@ -111,7 +131,7 @@ export function undoRefundedTrip(state: LedgerState, nowMs: number, limits: Limi
     {
       at: nowMs,
       who: 'ledger',
-      why: `a lease charged at its end came back: ${breaker.scope} has $${window.system.usd.toFixed(6)} settled of its $${limitUsd.toFixed(6)} limit again, so the trip no longer stands`,
+      why: `${handedBackText(handedBack)}: ${breaker.scope} has $${window.system.usd.toFixed(6)} settled of its $${limitUsd.toFixed(6)} limit again, so the trip no longer stands`,
       action: 'autoClose',
       details: { reason: breaker.reason, scope: breaker.scope, settledUsd: window.system.usd, limitUsd },
     },

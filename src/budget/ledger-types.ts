@@ -219,7 +219,8 @@ export interface LedgerState {
    * (ledger-breaker.ts): once per window, however many alerts come after its own. Only the
    * current hour's and day's are kept. */
   trippedWindows?: string[];
-  /** The settled-spend trips a late lease return undid (ledger-breaker.ts undoRefundedTrip): their
+  /** The settled-spend trips a hand-back undid (a late lease return, or a live caller answering a
+   * recovery's worst-case charge; ledger-breaker.ts undoRefundedTrip): their
    * alerts no longer stand for their window, which may trip again on real spend. Current windows only. */
   undoneTrips?: string[];
   /** Each system window's settled spend when the breaker last looked (ledger-breaker.ts): spend

@@ -136,13 +136,14 @@ function finish(
   const r = state.reservations[reservationId];
   if (!r) {
     // A lease handed back after its end (or a recovery) charged it: the charge is handed back too.
-    if (status === 'released' && (refundExpiredLease(state, reservationId, nowMs, options) ?? correctRecoveredLease(state, reservationId, nowMs, options))) {
-      undoRefundedTrip(state, nowMs, limits, options);
+    const leaseBack = status !== 'released' ? undefined : refundExpiredLease(state, reservationId, nowMs, options) ? 'lease_end' : correctRecoveredLease(state, reservationId, nowMs, options) ? 'recovered_lease' : undefined;
+    if (leaseBack) {
+      undoRefundedTrip(state, nowMs, limits, options, { by: leaseBack, id: reservationId });
       return { state, result: { reservationId, applied: true, status, alerts } };
     }
     // A call a recovery charged at its worst case, settled by its live caller: the charge comes down to the actual.
     if (correctRecovered(state, reservationId, actual, nowMs, limits, options, alerts)) {
-      undoRefundedTrip(state, nowMs, limits, options);
+      undoRefundedTrip(state, nowMs, limits, options, { by: status === 'settled' ? 'recovered_settle' : 'recovered_release', id: reservationId });
       state.finished[reservationId] = { status, atMs: nowMs };
       return { state, result: { reservationId, applied: true, status, alerts } };
     }

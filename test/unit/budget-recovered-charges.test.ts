@@ -1,4 +1,5 @@
 import { initialLedgerState, release, reserve, settle } from '../../src/budget/ledger';
+import { handedBackText } from '../../src/budget/ledger-breaker';
 import { closeTask } from '../../src/budget/ledger-close';
 import { restoreState, resumeState } from '../../src/budget/ledger-recovery';
 import { DEFAULT_LEDGER_OPTIONS as OPTIONS, type LedgerState, type ReserveRequest } from '../../src/budget/ledger-types';
@@ -117,5 +118,46 @@ describe('ledger: charges a recovery made for live callers', () => {
     // w1's 0.10 came back; 0.06 stays charged for the call booked between the export and the
     // restore (its reservation went with the books the restore replaced); w2's lease stays charged.
     expect(next.day.system.usd).toBeCloseTo(0.22, 9);
+  });
+});
+
+describe("ledger: a trip the recovery's charge caused, undone by a live caller's answer", () => {
+  /** The resumed books of resumedWithLiveCallers (0.18 charged) under an hourly limit of 0.18:
+   * the next look opens the breaker on system:hour. */
+  const tight = limitsWith({ systemHourlyUsd: 0.18, perTaskUsd: 1 });
+  function trippedByTheRecovery() {
+    const state = resumedWithLiveCallers();
+    const tripped = reserve(state, call('t3:run:1:1:next', { taskId: 't3' }), T0 + 5_200, tight).result;
+    expect(tripped.alerts.map((a) => [a.kind, a.scope])).toContainEqual(['breaker_open', 'system:hour']);
+    return state;
+  }
+  const undone = (state: LedgerState) => {
+    expect(state.breaker).toEqual({ open: false });
+    const entry = state.audit.at(-1)!;
+    expect(entry).toMatchObject({ who: 'ledger', action: 'autoClose', details: { reason: 'system_limit', scope: 'system:hour' } });
+    return entry.why;
+  };
+
+  it('says a live worker returned the lease the recovery charged (it said "a lease charged at its end came back")', () => {
+    const state = trippedByTheRecovery();
+    release(state, LEASE, T0 + 6_000, tight);
+    expect(undone(state)).toBe(
+      "lease lease:w1:1, charged at its worst case by the ledger's recovery, came back from its live worker, the charge handed back: system:hour has $0.030000 settled of its $0.180000 limit again, so the trip no longer stands",
+    );
+  });
+
+  it("says a live caller settled the call the recovery charged, the charge corrected to what it cost", () => {
+    const state = trippedByTheRecovery();
+    settle(state, 't2:run:1:1:own', { usd: 0.007, tokens: 70 }, T0 + 6_000, tight);
+    expect(undone(state)).toBe(
+      "call t2:run:1:1:own, charged at its worst case by the ledger's recovery, was settled by its live caller, the charge corrected to what it cost: system:hour has $0.167000 settled of its $0.180000 limit again, so the trip no longer stands",
+    );
+  });
+
+  it('says a live caller released the call the recovery charged; a lease returned after its end still says so', () => {
+    const state = trippedByTheRecovery();
+    release(state, 't2:run:1:1:own', T0 + 6_000, tight);
+    expect(undone(state)).toMatch(/^call t2:run:1:1:own, charged at its worst case by the ledger's recovery, was released by its live caller \(nothing billed\), the charge handed back: system:hour has \$0\.160000 settled/);
+    expect(handedBackText({ by: 'lease_end', id: LEASE })).toBe('lease lease:w1:1, charged at its end, came back');
   });
 });
