@@ -91,3 +91,16 @@ export function refusal(fn: () => unknown): PantheonError {
   }
   throw new Error('expected a refusal');
 }
+
+/** A submitted task God has not decided on yet (status assessing), submitted a minute before `nowMs`. */
+export function assessing(taskId: string, nowMs: number, extra: Partial<QueuedTask> = {}): QueuedTask {
+  return {
+    taskId,
+    task: TaskInputSchema.parse({ objective: `Add an index for ${taskId} to the orders table in Postgres` }),
+    status: 'assessing',
+    submittedAtMs: nowMs - 60_000,
+    source: 'submitted',
+    lane: 'main',
+    ...extra,
+  };
+}

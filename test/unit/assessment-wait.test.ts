@@ -2,18 +2,10 @@ import { assessmentWait } from '../../src/client/assessment-wait';
 import { ASSESS_PER_TICK, dueForAssessment } from '../../src/god/assess-backoff';
 import type { QueuedTask } from '../../src/god/types';
 import { queueItemView } from '../../src/god/views';
-import { TaskInputSchema } from '../../src/tasks/task-input';
+import { assessing } from '../support/god-fixtures';
 
 const NOW = Date.parse('2026-12-08T01:00:00Z');
-const queued = (taskId: string, extra: Partial<QueuedTask> = {}): QueuedTask => ({
-  taskId,
-  task: TaskInputSchema.parse({ objective: `Add an index for ${taskId} to the orders table in Postgres` }),
-  status: 'assessing',
-  submittedAtMs: NOW - 60_000,
-  source: 'submitted',
-  lane: 'main',
-  ...extra,
-});
+const queued = (taskId: string, extra: Partial<QueuedTask> = {}): QueuedTask => assessing(taskId, NOW, extra);
 const decided = (taskId: string): QueuedTask =>
   queued(taskId, { status: 'queued', decision: { kind: 'route', specialist: 'database', lane: 'main', reason: 'rules', expectedCostUsd: 0.01, expectedSuccess: 0.9 } as QueuedTask['decision'] });
 const failing = (taskId: string): QueuedTask => queued(taskId, { assessFailures: 2, assessAfterMs: NOW - 1, waitReason: 'assessment failed 2 times in a row (quota); tried again in 60 s' });

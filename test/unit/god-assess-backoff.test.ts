@@ -1,18 +1,10 @@
 import { afterFailedAssessment, assessBackoffMs, ASSESS_BACKOFF_MAX_MS, assessErrorOf, dueForAssessment } from '../../src/god/assess-backoff';
 import { queueItemView } from '../../src/god/views';
 import type { QueuedTask } from '../../src/god/types';
-import { TaskInputSchema } from '../../src/tasks/task-input';
+import { assessing } from '../support/god-fixtures';
 
 const NOW = Date.parse('2026-12-04T12:00:00Z');
-const queued = (taskId: string, extra: Partial<QueuedTask> = {}): QueuedTask => ({
-  taskId,
-  task: TaskInputSchema.parse({ objective: `Add an index for ${taskId} to the orders table in Postgres` }),
-  status: 'assessing',
-  submittedAtMs: NOW - 60_000,
-  source: 'submitted',
-  lane: 'main',
-  ...extra,
-});
+const queued = (taskId: string, extra: Partial<QueuedTask> = {}): QueuedTask => assessing(taskId, NOW, extra);
 
 describe('God\'s assessment back-off', () => {
   it('with no failures, assesses the queue\'s first assessing tasks in order, as before', () => {
