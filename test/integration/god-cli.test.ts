@@ -243,8 +243,11 @@ describe('God running', () => {
 
   it("submit --wait of a task God runs as a chain tells the running step's specialist progress on stderr", async () => {
     const id = `god-cli-chain-${Date.now()}`;
-    // Step 2's first two specialist calls take 6 s each: the wait passes 10 s inside that step.
-    h.provider.setFaults([{ kind: 'slow', delayMs: 6_000, match: { task: `${id}:step-2`, purpose: 'specialist' }, calls: [1, 2] }]);
+    // Step 2's first two specialist calls take 9 s each: the wait passes 10 s inside that step, and
+    // the step's checkpoint after its first call reaches the server within it. The SDK sends a
+    // heartbeat at most every 12 s (0.8 × runSpecialist's 15 s heartbeat timeout): with 6 s calls
+    // that checkpoint landed ~12 s into a 12 s step, and a quiet machine's looks could miss it.
+    h.provider.setFaults([{ kind: 'slow', delayMs: 9_000, match: { task: `${id}:step-2`, purpose: 'specialist' }, calls: [1, 2] }]);
     try {
       const objective = 'Research and compare the vendors and the evidence for sharding options, then write the SQL migration with an index for the orders table schema';
       const run = await cli('submit', objective, '--id', id, '--wait');
@@ -252,7 +255,7 @@ describe('God running', () => {
       const lines = run.stderr.split('\n').filter((line) => line.startsWith('progress'));
       expect(lines.length).toBeGreaterThan(0);
       for (const line of lines) expect(line).toMatch(/^progress    step [12] runSpecialist: \d+ iterations? done; this run has spent \$0\.\d+ \(\d+ tokens\)$/);
-      // Step 2 runs for 12 s or more, so the looks after the first 10 s see it (step 1 too, on a slow machine).
+      // Step 2 runs for 18 s or more, so the looks after the first 10 s see it (step 1 too, on a slow machine).
       expect(lines.some((line) => line.startsWith('progress    step 2 '))).toBe(true);
     } finally {
       h.provider.setFaults([]);
