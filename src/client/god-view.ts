@@ -3,6 +3,8 @@ import type { ChainState } from '../tasks/chain';
 import type { BudgetSnapshot } from '../budget/snapshot';
 import type { GodStatusView, LaneView, QueueItemView, RunwayView } from '../workflows/god-api';
 import { bar, formatLimit, formatSpend, span } from './budget-view';
+import { assessingAhead, ticksBefore } from './assessment-wait';
+import { ASSESS_PER_TICK } from '../god/assess-backoff';
 
 /**
  * `pantheon god …` and `pantheon review …` as text. Pure: views in, lines out, the reader's clock
@@ -114,14 +116,14 @@ function objectiveOf(item: QueueItemView, max = 70): string {
 }
 
 /** One queued task and, below it, its decision and why it waits. */
-export function queueItemLines(item: QueueItemView, nowMs: number): string[] {
+export function queueItemLines(item: QueueItemView, nowMs: number, queue: readonly QueueItemView[] = [item]): string[] {
   const density = item.valueDensity === undefined ? '' : `  density ${item.valueDensity.toFixed(2)}`;
   const from = item.goalId ? `goal ${item.goalId}` : item.source;
   const lines = [`${item.taskId}  ${item.status.padEnd(15)} ${item.priority.padEnd(8)} ${item.lane.padEnd(12)} ${from}${density}  since ${when(item.submittedAtMs, nowMs)}`, `  "${objectiveOf(item)}"`];
   if (item.decision) lines.push(`  decision: ${decisionLabel(item.decision)}: ${item.decision.reason}`);
   if (item.review) lines.push(`  review: ${item.review.reasons.join('; ')}; ${reviewEnd(item.review, nowMs)}`);
   // A failed assessment's own reason says "tried again in 30 s" as of the failure: the instant instead.
-  if (item.assessFailed) lines.push(`  waiting: ${assessFailedReason(item.assessFailed, nowMs)}`);
+  if (item.assessFailed) lines.push(`  waiting: ${assessFailedReason(item.assessFailed, nowMs, assessingAhead(item, queue, nowMs))}`);
   // God's own reason may already say "waiting: " (an open breaker); said once.
   else if (item.waitReason) lines.push(`  waiting: ${item.waitReason.replace(/^waiting:\s*/, '')}`);
   return lines;
@@ -133,7 +135,7 @@ export function renderQueue(items: QueueItemView[], nowMs: number): string {
   const counts = new Map<string, number>();
   for (const item of items) counts.set(item.status, (counts.get(item.status) ?? 0) + 1);
   const summary = [...counts].map(([s, n]) => `${n} ${s.replace(/_/g, ' ')}`).join(', ');
-  return [`${items.length} task(s) in God's queue: ${summary}`, ...items.flatMap((item) => queueItemLines(item, nowMs))].join('\n');
+  return [`${items.length} task(s) in God's queue: ${summary}`, ...items.flatMap((item) => queueItemLines(item, nowMs, items))].join('\n');
 }
 
 /** How a review ends without a person: its default at the deadline, or, reviewed for its cost alone, sooner once the day can pay. */
@@ -217,8 +219,11 @@ export interface DecisionPath {
  * Why God has not decided on a task whose assessment failed: how often in a row, the last error
  * (as far as God keeps it), and when God tries it again (its backoff, src/god/assess-backoff.ts).
  */
-export function assessFailedReason(failed: NonNullable<QueueItemView['assessFailed']>, nowMs: number): string {
-  const again = failed.retryAtMs <= nowMs ? 'tried again on its next tick' : `tried again at ${when(failed.retryAtMs, nowMs)}`;
+export function assessFailedReason(failed: NonNullable<QueueItemView['assessFailed']>, nowMs: number, ahead = 0): string {
+  // Due again, it goes behind every due task with fewer failures (assessingAhead): "its next tick"
+  // only while fewer than a tick's worth are.
+  const due = ahead < ASSESS_PER_TICK ? 'tried again on its next tick' : `tried again once its turn comes: ${ticksBefore(ahead)}`;
+  const again = failed.retryAtMs <= nowMs ? due : `tried again at ${when(failed.retryAtMs, nowMs)}`;
   return `its assessment failed ${failed.failures} time${failed.failures === 1 ? '' : 's'} in a row${failed.lastError ? ` (last: ${failed.lastError})` : ''}; ${again}`;
 }
 
@@ -233,7 +238,7 @@ export function decisionPath(taskId: string, queue: QueueItemView[], records: De
   const mine = records.filter((r) => r.taskId === taskId && DECIDED.has(r.kind));
   if (item) {
     // Still undecided: nothing to say but that it fails, if its assessment does.
-    if (!item.decision) return item.assessFailed ? { done: false, lines: [`decision   pending: ${assessFailedReason(item.assessFailed, nowMs)}`] } : undefined;
+    if (!item.decision) return item.assessFailed ? { done: false, lines: [`decision   pending: ${assessFailedReason(item.assessFailed, nowMs, assessingAhead(item, queue, nowMs))}`] } : undefined;
     const lines = [`decision   ${decisionLabel(item.decision)}: ${item.decision.reason}`];
     if (item.status === 'awaiting_review') lines.push(`review     awaiting a human: ${item.review?.reasons.join('; ') ?? ''} (pantheon review approve|reject ${taskId})`);
     else if (item.waitReason) lines.push(`queued     ${item.waitReason}`);

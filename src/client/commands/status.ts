@@ -16,7 +16,7 @@ import { pendingRecordWritten } from '../memory-written';
 import { liveRunLines } from '../live-run';
 import { listWithoutMemos } from '../list-workflows';
 import { assessFailedReason, decisionPath, whyNotRun } from '../god-view';
-import { assessmentWait } from '../assessment-wait';
+import { assessingAhead, assessmentWait } from '../assessment-wait';
 import { FINISHED_OR_DROPPED, godKeepsId, KEPT_ID_LINE } from '../god-known';
 import { godDecisionsQuery, godQueueQuery, godStatusQuery, type QueueItemView } from '../../workflows/god-api';
 import type { DecisionRecord } from '../../god/types';
@@ -55,7 +55,11 @@ async function heldByGod(client: Client, config: PantheonConfig, taskId: string)
   const decisions = records.filter((r) => r.taskId === taskId);
   const notRun = item ? undefined : whyNotRun(decisions);
   const held = (lines: string[]): HeldByGod => ({ lines, ...(item && { queued: item }), decisions, ...(notRun && { notRun }) });
-  if (item && !item.decision) return held([`status      ${item.status}: ${item.assessFailed ? assessFailedReason(item.assessFailed, Date.now()) : assessmentWait(item, queue)}`, 'see         npm run pantheon -- god queue']);
+  if (item && !item.decision) {
+    const nowMs = Date.now();
+    const why = item.assessFailed ? assessFailedReason(item.assessFailed, nowMs, assessingAhead(item, queue, nowMs)) : assessmentWait(item, queue, nowMs);
+    return held([`status      ${item.status}: ${why}`, 'see         npm run pantheon -- god queue']);
+  }
   const path = decisionPath(taskId, queue, records);
   if (!path) {
     // Rejected or dropped more than God's newest decisions ago: God still keeps its id (it has no workflow).
