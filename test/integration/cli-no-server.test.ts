@@ -109,8 +109,10 @@ it.concurrent.each([
   [['memory', 'backfil'], 'memory: unknown subcommand "backfil"; did you mean backfill?', 'pantheon memory backfill'],
   [['history', 'stat'], 'history: unknown subcommand "stat"; did you mean stats?', 'pantheon history stats'],
 ])('`pantheon %j` is refused naming it and the (sub)command it likely means, then the usage: exit 1, before connecting', async (args, first, usage) => {
-  // An address nothing answers on: a command that connected would fail with 75, not 1.
-  const run = await runCli(args, { TEMPORAL_ADDRESS: '127.0.0.1:1' });
+  // An address nothing answers on: a command that connected would fail with 75, not 1. A setting
+  // that is wrong too: the typo is told first (god, constraints, review, routing read their
+  // settings first and told the setting).
+  const run = await runCli(args, { TEMPORAL_ADDRESS: '127.0.0.1:1', PANTHEON_LLM_MODE: 'bogus' });
   expect({ code: run.code, stdout: run.stdout, first: run.stderr.split('\n')[0] }).toEqual({ code: 1, stdout: '', first: `error: invalid_input: ${first}` });
   expect(run.stderr).toContain(usage);
 });

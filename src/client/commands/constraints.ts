@@ -38,8 +38,12 @@ export function renderConstraints(list: readonly StandingConstraint[]): string {
     .join('\n');
 }
 
+const CONSTRAINTS_SUBCOMMANDS = ['list', 'add', 'remove'];
+
 export async function constraintsCommand(argv: string[]): Promise<void> {
   const [sub = 'list', ...args] = argv;
+  // The subcommand before the settings: a typo is told as such, not as a bad PANTHEON_ setting.
+  if (!CONSTRAINTS_SUBCOMMANDS.includes(sub)) throw unknownSubcommand('constraints', sub, CONSTRAINTS_SUBCOMMANDS, CONSTRAINTS_USAGE);
   const config = loadConfig();
   switch (sub) {
     case 'list': {
@@ -91,6 +95,6 @@ export async function constraintsCommand(argv: string[]): Promise<void> {
       return;
     }
     default:
-      throw unknownSubcommand('constraints', sub, ['list', 'add', 'remove'], CONSTRAINTS_USAGE);
+      throw unknownSubcommand('constraints', sub, CONSTRAINTS_SUBCOMMANDS, CONSTRAINTS_USAGE);
   }
 }

@@ -199,6 +199,8 @@ function checkGoalsFit(goals: readonly GoalInput[], current: ReadonlyArray<{ id:
 
 export async function godCommand(argv: string[]): Promise<void> {
   const [sub = 'status', ...args] = argv;
+  // The subcommand before the settings: a typo is told as such, not as a bad PANTHEON_ setting.
+  if (!GOD_SUBCOMMANDS.includes(sub)) throw unknownSubcommand('god', sub, GOD_SUBCOMMANDS, GOD_USAGE);
   const config = loadConfig();
   const viewFlags = { json: { type: 'boolean', default: false } } as const;
 

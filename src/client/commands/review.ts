@@ -11,8 +11,12 @@ export const REVIEW_USAGE = `pantheon review list [--json]              tasks Go
 pantheon review approve <task-id> [--reason TEXT] [--by NAME]   run it as God decided
 pantheon review reject <task-id> [--reason TEXT] [--by NAME]    it does not run; God records why`;
 
+const REVIEW_SUBCOMMANDS = ['list', 'approve', 'reject'];
+
 export async function reviewCommand(argv: string[]): Promise<void> {
   const [sub = 'list', ...args] = argv;
+  // The subcommand before the settings: a typo is told as such, not as a bad PANTHEON_ setting.
+  if (!REVIEW_SUBCOMMANDS.includes(sub)) throw unknownSubcommand('review', sub, REVIEW_SUBCOMMANDS, REVIEW_USAGE);
   const config = loadConfig();
   if (sub === 'list') {
     const { values } = parseArgs({ args, options: { json: { type: 'boolean', default: false } } });
@@ -34,5 +38,5 @@ export async function reviewCommand(argv: string[]): Promise<void> {
     });
     return;
   }
-  throw unknownSubcommand('review', sub, ['list', 'approve', 'reject'], REVIEW_USAGE);
+  throw unknownSubcommand('review', sub, REVIEW_SUBCOMMANDS, REVIEW_USAGE);
 }

@@ -23,9 +23,13 @@ function version(field: string, raw: string | undefined): number {
   return parsed.data;
 }
 
+const ROUTING_SUBCOMMANDS = ['show', 'history', 'diff', 'rollback'];
+
 /** `pantheon routing …`: God's routing policy through its routingPolicy/routingHistory queries and its routingRollback update. */
 export async function routingCommand(argv: string[]): Promise<void> {
   const [sub = 'show', ...args] = argv;
+  // The subcommand before the settings: a typo is told as such, not as a bad PANTHEON_ setting.
+  if (!ROUTING_SUBCOMMANDS.includes(sub)) throw unknownSubcommand('routing', sub, ROUTING_SUBCOMMANDS, ROUTING_USAGE);
   const config = loadConfig();
   const json = { json: { type: 'boolean', default: false } } as const;
   switch (sub) {
@@ -74,6 +78,6 @@ export async function routingCommand(argv: string[]): Promise<void> {
       return;
     }
     default:
-      throw unknownSubcommand('routing', sub, ['show', 'history', 'diff', 'rollback'], ROUTING_USAGE);
+      throw unknownSubcommand('routing', sub, ROUTING_SUBCOMMANDS, ROUTING_USAGE);
   }
 }
