@@ -13,7 +13,7 @@
  *                                        what the ledger costs end to end (the targets are not judged)
  */
 
-import { nearestName } from '../src/config/unknown-variables';
+import { didYouMean } from '../src/client/parse-args';
 
 export interface BenchOptions {
   tasks: number;
@@ -53,15 +53,6 @@ const NUMERIC = {
 type NumericFlag = keyof typeof NUMERIC;
 const SWITCHES = ['--json', '--sdk-metrics', '--no-ledger', '--help'];
 
-/**
- * "; did you mean --concurrency?" for `--concurency`, else nothing: the guess a misspelt flag of
- * `pantheon` gets (src/client/parse-args.ts).
- */
-function didYouMean(flag: string): string {
-  if (!flag.startsWith('--')) return '';
-  const near = nearestName(flag.slice(2), [...Object.keys(NUMERIC), ...SWITCHES].map((known) => known.slice(2)));
-  return near === undefined ? '' : `; did you mean --${near}?`;
-}
 type NumericKey = (typeof NUMERIC)[NumericFlag]['key'];
 
 function toInt(text: string, what: string, min: number): number {
@@ -104,7 +95,7 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = proc
     const eq = arg.indexOf('=');
     const flag = (eq >= 0 ? arg.slice(0, eq) : arg) as NumericFlag;
     const spec = NUMERIC[flag];
-    if (!spec) throw new UsageError(`unknown option "${arg}"${didYouMean(flag)}`);
+    if (!spec) throw new UsageError(`unknown option "${arg}"${didYouMean(flag, [...Object.keys(NUMERIC), ...SWITCHES])}`);
     const text = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
     if (text === undefined) throw new UsageError(`${flag}: a value is required`);
     given[spec.key] = toInt(text, flag, spec.min);

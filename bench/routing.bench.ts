@@ -31,7 +31,7 @@ import { closedResult } from '../src/tasks/closed-outcome';
 import { installQuietRuntime, startBenchEnvironment, type BenchEnvironment, type Progress } from './environment';
 import { baseScenario, regressedScenario, REGRESSION, routingMix, type MixTask } from './routing/mix';
 import { bestArm, LOSES_TRAFFIC_WITHIN, meanCostBySpecialist, phaseFigures, startsWhileRunning, type PhaseFigures, type RoutedTask } from './routing/measure';
-import { nearestName } from '../src/config/unknown-variables';
+import { didYouMean } from '../src/client/parse-args';
 
 interface Options {
   tasks: number;
@@ -54,12 +54,6 @@ class UsageError extends Error {}
 
 const VALUED = ['--tasks', '--concurrency', '--seed', '--exploit-from', '--regression-at'];
 
-/** "; did you mean --seed?" for `--sede`, else nothing: the guess `pantheon` and `npm run bench` give. */
-function guess(arg: string): string {
-  const near = arg.startsWith('--') ? nearestName(arg.slice(2), [...VALUED, '--json', '--help'].map((known) => known.slice(2))) : undefined;
-  return near === undefined ? '' : `; did you mean --${near}?`;
-}
-
 export function parseRoutingArgs(argv: readonly string[]): Options | undefined {
   const o: Partial<Options> = {};
   for (let i = 0; i < argv.length; i++) {
@@ -70,7 +64,7 @@ export function parseRoutingArgs(argv: readonly string[]): Options | undefined {
       continue;
     }
     // Before taking a value: a misspelt switch (`--jsno`) was told it "needs a value".
-    if (!VALUED.includes(arg)) throw new UsageError(`unknown option "${arg}"${guess(arg)}`);
+    if (!VALUED.includes(arg)) throw new UsageError(`unknown option "${arg}"${didYouMean(arg, [...VALUED, '--json', '--help'])}`);
     const value = argv[++i];
     if (value === undefined) throw new UsageError(`${arg}: needs a value`);
     const num = Number(value);
@@ -96,7 +90,7 @@ export function parseRoutingArgs(argv: readonly string[]): Options | undefined {
         o.regressionAt = num;
         break;
       default:
-        throw new UsageError(`unknown option "${arg}"${guess(arg)}`);
+        throw new UsageError(`unknown option "${arg}"${didYouMean(arg, [...VALUED, '--json', '--help'])}`);
     }
   }
   const tasks = o.tasks ?? 300;

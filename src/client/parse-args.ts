@@ -114,12 +114,13 @@ function asInvalidInput(err: unknown, flags: readonly string[]): unknown {
 }
 
 /**
- * "; did you mean --why?" for `--wyh`, else nothing. Long flags only: a one-letter `-x` is within
- * two edits of every two-letter flag (`--by`, `--id`), so a guess at it would be noise.
+ * "; did you mean --why?" for `--wyh`, else nothing; `flags` named with or without their `--` (the
+ * benches' parsers use this too). Long flags only: a one-letter `-x` is within two edits of every
+ * two-letter flag (`--by`, `--id`), so a guess at it would be noise.
  */
-function didYouMean(given: string, flags: readonly string[]): string {
+export function didYouMean(given: string, flags: readonly string[]): string {
   if (!given.startsWith('--')) return '';
-  const near = nearestName(given.slice(2), flags);
+  const near = nearestName(given.slice(2), flags.map((flag) => flag.replace(/^--/, '')));
   return near === undefined ? '' : `; did you mean --${near}?`;
 }
 
